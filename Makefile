@@ -1,0 +1,44 @@
+# The README's two commands are `make run` and `make test`; the rest are helpers.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-sqlite test-postgres lint bench install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## make run: PCloud on SQLite in instance/: web on http://127.0.0.1:5000 (and the worker, when present)
+run: $(STAMP)
+	$(BIN)/pcloud init
+	@echo ""
+	@echo "PCloud is starting on http://127.0.0.1:5000  (Ctrl-C stops it)"
+	@echo "Sign in with phone $${PCLOUD_ADMIN_PHONE:-13800000000} and the password printed by the first 'pcloud init'"
+	@echo "(or PCLOUD_ADMIN_PASSWORD if you set it). Another admin: $(BIN)/pcloud create-admin --phone 139..."
+	@echo "API docs: http://127.0.0.1:5000/api/docs"
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+## make test: lint, the whole suite on SQLite (with the browser tests), then again on PostgreSQL
+## when PCLOUD_TEST_PG_URL names a server (CI always gives one).
+test: $(STAMP) lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	@if [ -n "$$PCLOUD_TEST_PG_URL" ]; then \
+	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not browser"; \
+	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
+
+bench: $(STAMP)
+	$(BIN)/python bench/user_page.py

@@ -1,0 +1,121 @@
+"""PCloud: a Flask application factory with one blueprint per module."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from pcloud.config import INSTANCE_DIR, load_config
+from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="../templates")
+    app.config.update(load_config(config))
+    app.json.sort_keys = False  # envelope fields in the documented order
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    import pcloud.models  # noqa: F401 - every model, before mappers configure
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    api.init_app(app, spec_kwargs={
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite()
+    from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
+
+
+def _configure_sqlite() -> None:
+    @event.listens_for(Engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        if type(dbapi_conn).__module__.startswith("sqlite3"):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from pcloud.auth.api import blp as auth_api
+    from pcloud.auth.views import bp as auth_views
+    from pcloud.core.docs import bp as docs_bp
+    from pcloud.dashboard import bp as dashboard_bp
+    from pcloud.users.api import blp as users_api
+    from pcloud.users.views import bp as users_views
+
+    for blp in (auth_api, users_api):
+        api.register_blueprint(blp)
+        csrf.exempt(blp)
+    for bp in (auth_views, users_views, dashboard_bp, docs_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from pcloud.core.recorder import init_recorder
+    from pcloud.core.security import enforce_access
+
+    init_recorder(app)
+    app.before_request(enforce_access)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from pcloud.core.envelope import error_page, error_response, is_api_request, json_error_for_unexpected
+
+    log = logging.getLogger("pcloud")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def _database_down(error: Exception) -> Any:
+        log.exception("database error on %s %s", request.method, request.path)
+        db.session.rollback()
+        unavailable = isinstance(error, OperationalError) or getattr(error, "connection_invalidated", False)
+        code = 503 if unavailable else 500
+        return error_response(code) if is_api_request() else error_page(code)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> Any:
+        return error_page(400, "表单已过期或缺少安全令牌，请刷新页面后重试")
+
+    app.register_error_handler(Exception, json_error_for_unexpected)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from pcloud.core import pages
+
+    pages.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from pcloud.cli import pcloud_group
+
+    app.cli.add_command(pcloud_group)

@@ -1,0 +1,80 @@
+"""基础服务 JSON API: /api/oauth/token, /sms/code, /logout and /api/admin/system/adminInfo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from flask_smorest import Blueprint
+
+from pcloud.auth import service
+from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut
+from pcloud.core.envelope import respond
+from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.recorder import action
+from pcloud.core.security import current_principal, public, signed_in_only
+from pcloud.users import service as user_service
+
+blp = Blueprint("auth_api", __name__, url_prefix="/api", description="基础服务：登录、短信验证码、退出、当前用户信息")
+
+
+@blp.route("/oauth/token", methods=["POST"])
+@public
+@action("登录")
+@respond(blp, "Token", TokenOut)
+@blp.arguments(TokenArgs)
+def token(args: dict[str, Any]) -> dict[str, Any]:
+    """登录（获取令牌）"""
+    grant = (args.get("grant_type") or "").upper()
+    if grant == "OPEN":
+        g.action_user = (None, f"开放平台 {args.get('secure_id') or ''}".strip(), None)
+    else:
+        g.action_user = service.user_for_phone_hint(args.get("phone") or "")
+    try:
+        tok, ttl, profile = service.sign_in(args.get("grant_type"), args, request.remote_addr,
+                                            request.user_agent.string)
+    except PCloudError as exc:
+        g.action_msg = exc.msg
+        raise
+    return {"token": tok, "token_head": "Bearer ", "expires_in": ttl, "profile": profile}
+
+
+@blp.route("/oauth/sms/code", methods=["POST"])
+@public
+@respond(blp, "SmsCode")
+@blp.arguments(SmsCodeArgs)
+def sms_code(args: dict[str, Any]) -> None:
+    """发送短信验证码"""
+    phone = args["phone"].strip()
+    if not user_service.phone_is_valid(phone):
+        raise Invalid("手机号格式不正确", field="phone")
+    service.send_sms_code(phone)
+    return None
+
+
+@blp.route("/oauth/logout", methods=["POST"])
+@signed_in_only
+@action("退出登录")
+@respond(blp, "Logout")
+def logout() -> None:
+    """退出登录（吊销当前令牌）"""
+    principal = current_principal()
+    assert principal is not None
+    g.action_user = (principal.id, principal.name, principal.phone)
+    service.revoke_token(principal.token, "logout")
+    from pcloud.extensions import db
+
+    db.session.commit()
+    return None
+
+
+@blp.route("/admin/system/adminInfo", methods=["POST"])
+@signed_in_only
+@respond(blp, "AdminInfo", AdminInfoOut)
+def admin_info() -> dict[str, Any]:
+    """当前登录用户信息（菜单树、角色编码、资源编码）"""
+    from pcloud.roles import service as role_service
+
+    principal = current_principal()
+    assert principal is not None
+    return role_service.admin_info(principal)

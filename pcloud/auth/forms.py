@@ -1,0 +1,37 @@
+"""Sign-in and own-profile forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+
+class PasswordLoginForm(FlaskForm):
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
+    next = HiddenField()
+
+
+class SmsLoginForm(FlaskForm):
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)])
+    verify_code = StringField("验证码", validators=[DataRequired("请输入验证码"),
+                                                    Regexp(r"^\d{6}$", message="验证码为 6 位数字")])
+    next = HiddenField()
+
+
+class SmsSendForm(FlaskForm):
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=64)])
+    avatar = StringField("头像地址", validators=[Length(max=512)])
+
+
+class ChangePasswordForm(FlaskForm):
+    old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码")])
+    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(min=8, max=72,
+                                                      message="密码长度 8 到 72 位")])
+    confirm_password = PasswordField("确认新密码", validators=[
+        DataRequired("请再次输入新密码"), EqualTo("new_password", message="两次输入的密码不一致")])

@@ -1,0 +1,28 @@
+"""Flask-Login loaders: cookie sessions for pages, Bearer tokens for /api, never the other way round."""
+
+from __future__ import annotations
+
+from flask import Request
+
+from pcloud.auth import service
+from pcloud.core.envelope import is_api_request
+from pcloud.core.security import Principal
+from pcloud.extensions import login_manager
+
+
+@login_manager.user_loader
+def load_from_cookie(token: str) -> Principal | None:
+    if is_api_request():
+        return None
+    return service.load_principal(token, "web")
+
+
+@login_manager.request_loader
+def load_from_bearer(request: Request) -> Principal | None:
+    if not is_api_request():
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return service.load_principal(token.strip(), "api")

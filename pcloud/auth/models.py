@@ -1,0 +1,63 @@
+"""Sessions (API tokens and browser sessions in one table), login locks and SMS codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pcloud.core.models import Base
+
+
+class UserSession(Base):
+    """One signed-in session. `kind` is 'api' (Bearer token) or 'web' (browser cookie).
+
+    Only the SHA-256 of the token is stored. `subject` is 'user' or 'open' (open-platform account).
+    """
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(8), default="user")
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    open_account_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_auth_session_user_live", "user_id", "revoked_at", "expires_at"),
+        Index("ix_auth_session_open_live", "open_account_id", "revoked_at"),
+    )
+
+
+class LoginLock(Base):
+    """Failed password sign-ins per phone within the window, and the lock they lead to."""
+
+    __tablename__ = "auth_login_lock"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SmsCode(Base):
+    __tablename__ = "auth_sms_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_auth_sms_code_phone_created", "phone", "created_at"),)

@@ -1,0 +1,275 @@
+"""Sign-in rules: password and SMS grants, sessions (API tokens and browser sessions), the login lock."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from pcloud.auth.models import LoginLock, SmsCode, UserSession
+from pcloud.auth.passwords import verify_password
+from pcloud.auth.sms import get_sender
+from pcloud.core.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
+from pcloud.core.security import Principal
+from pcloud.core.timefmt import utcnow
+from pcloud.extensions import db
+from pcloud.roles.models import PermissionVersion, Role
+from pcloud.users.models import User, user_role
+
+GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
+BAD_CREDENTIALS = "手机号或密码错误"
+LAST_SEEN_EVERY = timedelta(seconds=60)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+def open_session(kind: str, *, user_id: int | None = None, open_account_id: int | None = None,
+                 ip: str | None = None, user_agent: str | None = None) -> tuple[str, int]:
+    """Create a session row and return (raw token, lifetime in seconds). Only the hash is kept."""
+    ttl = current_app.config["PCLOUD_TOKEN_TTL" if kind == "api" else "PCLOUD_WEB_SESSION_TTL"]
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(
+        token_hash=hash_token(token), kind=kind, subject="open" if open_account_id else "user",
+        user_id=user_id, open_account_id=open_account_id, created_at=now, last_seen_at=now,
+        expires_at=now + timedelta(seconds=ttl), ip=(ip or "")[:64], user_agent=(user_agent or "")[:255]))
+    return token, ttl
+
+
+def revoke_token(token: str, reason: str = "logout") -> None:
+    db.session.execute(update(UserSession).where(
+        UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason))
+
+
+def revoke_user_sessions(user_id: int, reason: str) -> int:
+    result = db.session.execute(update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason))
+    return result.rowcount or 0
+
+
+def revoke_open_sessions(account_id: int, reason: str) -> int:
+    result = db.session.execute(update(UserSession).where(
+        UserSession.open_account_id == account_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason))
+    return result.rowcount or 0
+
+
+def live_session_filter() -> Any:
+    return (UserSession.revoked_at.is_(None)) & (UserSession.expires_at > utcnow())
+
+
+def online_user_ids(user_ids: list[int]) -> set[int]:
+    if not user_ids:
+        return set()
+    rows = db.session.execute(select(UserSession.user_id).where(
+        UserSession.user_id.in_(user_ids), live_session_filter()).distinct())
+    return {r[0] for r in rows}
+
+
+def load_principal(token: str, kind: str) -> Principal | None:
+    """The live session behind a raw token, with its user and roles; None if unknown or ended.
+
+    The permission version is read in the same statement, so the permission cache costs no query.
+    """
+    if not token or len(token) > 200:
+        return None
+    version_sq = select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery()
+    row = db.session.execute(
+        select(UserSession, version_sq).where(
+            UserSession.token_hash == hash_token(token), UserSession.kind == kind,
+            live_session_filter())).first()
+    if row is None:
+        return None
+    sess, version = row
+    if sess.subject == "open":
+        from pcloud.openplatform import service as open_service
+
+        principal = open_service.principal_for_session(sess, token, version or 0)
+    else:
+        principal = _user_principal(sess, token, version or 0)
+    if principal is None:
+        return None
+    now = utcnow()
+    if now - sess.last_seen_at > LAST_SEEN_EVERY:  # throttled: not a write per request
+        sess.last_seen_at = now
+        db.session.commit()
+    return principal
+
+
+def _user_principal(sess: UserSession, token: str, version: int) -> Principal | None:
+    user = db.session.execute(
+        select(User.id, User.name, User.phone, User.avatar).where(
+            User.id == sess.user_id, User.deleted_at.is_(None), User.state == 0)).first()
+    if user is None:
+        return None
+    roles = db.session.execute(
+        select(Role.id, Role.role_code).join(user_role, user_role.c.role_id == Role.id)
+        .where(user_role.c.user_id == user.id, Role.deleted_at.is_(None))).all()
+    return Principal(kind="user", id=user.id, name=user.name, phone=user.phone, avatar=user.avatar,
+                     role_ids=frozenset(r.id for r in roles), role_codes=frozenset(r.role_code for r in roles),
+                     session_id=sess.id, token=token, perm_version=version)
+
+
+# ---------------------------------------------------------------------------------------------
+# Password sign-in and the login lock
+
+
+def _lock_row(phone: str) -> LoginLock | None:
+    return db.session.get(LoginLock, phone)
+
+
+def check_not_locked(phone: str) -> None:
+    row = _lock_row(phone)
+    if row and row.locked_until and row.locked_until > utcnow():
+        minutes = max(1, int((row.locked_until - utcnow()).total_seconds() // 60) + 1)
+        raise TooManyRequests(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试")
+
+
+def record_failure(phone: str) -> None:
+    cfg = current_app.config
+    now = utcnow()
+    row = _lock_row(phone)
+    if row is None:
+        row = LoginLock(phone=phone, failures=0, window_start=now)
+        db.session.add(row)
+    if row.window_start < now - timedelta(minutes=cfg["PCLOUD_LOGIN_WINDOW_MINUTES"]):
+        row.failures, row.window_start = 0, now
+    row.failures += 1
+    if row.failures >= cfg["PCLOUD_LOGIN_MAX_FAILURES"]:
+        row.locked_until = now + timedelta(minutes=cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
+        row.failures, row.window_start = 0, now
+    db.session.commit()
+
+
+def clear_failures(phone: str) -> None:
+    row = _lock_row(phone)
+    if row is not None:
+        db.session.delete(row)
+
+
+def _live_user_by_phone(phone: str) -> User | None:
+    return db.session.execute(User.live().where(User.phone == phone)).scalar_one_or_none()
+
+
+def authenticate_password(phone: str, password: str) -> User:
+    """The user with that phone and password; 401 (one message), 403 disabled, 429 locked."""
+    phone = (phone or "").strip()
+    check_not_locked(phone)
+    user = _live_user_by_phone(phone)
+    if user is None or not verify_password(password or "", user.password_hash if user else None):
+        record_failure(phone)
+        raise Unauthorized(BAD_CREDENTIALS)
+    if user.state != 0:
+        raise Forbidden("账号已被禁用，请联系管理员")
+    clear_failures(phone)
+    return user
+
+
+# ---------------------------------------------------------------------------------------------
+# SMS codes
+
+
+def _hash_code(phone: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def send_sms_code(phone: str) -> None:
+    """One send per phone per cooldown. Same answer whether or not the phone belongs to a user."""
+    cfg = current_app.config
+    now = utcnow()
+    last = db.session.execute(
+        select(SmsCode.created_at).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
+    ).scalar()
+    if last and last > now - timedelta(seconds=cfg["PCLOUD_SMS_COOLDOWN_SECONDS"]):
+        wait = cfg["PCLOUD_SMS_COOLDOWN_SECONDS"] - int((now - last).total_seconds())
+        raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试")
+    code = f"{secrets.randbelow(10**6):06d}"
+    ttl = cfg["PCLOUD_SMS_TTL_SECONDS"]
+    db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
+                           expires_at=now + timedelta(seconds=ttl), attempts=0))
+    db.session.commit()
+    if _live_user_by_phone(phone) is not None:
+        get_sender().send_code(phone, code, ttl)
+
+
+def authenticate_sms(phone: str, code: str) -> User:
+    cfg = current_app.config
+    phone = (phone or "").strip()
+    now = utcnow()
+    row = db.session.execute(
+        select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None), SmsCode.expires_at > now)
+        .order_by(SmsCode.created_at.desc()).limit(1)).scalar_one_or_none()
+    if row is None or row.attempts >= cfg["PCLOUD_SMS_MAX_ATTEMPTS"]:
+        raise Unauthorized("验证码错误或已过期，请重新获取")
+    if not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
+        row.attempts += 1
+        db.session.commit()
+        raise Unauthorized("验证码错误或已过期，请重新获取")
+    user = _live_user_by_phone(phone)
+    if user is None:
+        raise Unauthorized("验证码错误或已过期，请重新获取")
+    if user.state != 0:
+        raise Forbidden("账号已被禁用，请联系管理员")
+    row.used_at = now
+    return user
+
+
+def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_agent: str | None,
+            kind: str = "api") -> tuple[str, int, dict[str, Any]]:
+    """Check the grant and open a session: (token, lifetime seconds, profile)."""
+    grant = (grant_type or "").strip().upper()
+    if grant not in GRANT_TYPES:
+        raise Invalid("grantType 必须是 ADMIN、SMS 或 OPEN", field="grantType")
+    if grant == "OPEN":
+        from pcloud.openplatform import service as open_service
+
+        account = open_service.authenticate(data.get("secure_id") or "", data.get("secure_key") or "")
+        token, ttl = open_session(kind, open_account_id=account.id, ip=ip, user_agent=user_agent)
+        db.session.commit()
+        return token, ttl, {"id": account.id, "secureId": account.secure_id, "name": account.name}
+    required = ("phone", "password") if grant == "ADMIN" else ("phone", "verify_code")
+    missing = {k: ["必填项不能为空"] for k in required if not data.get(k)}
+    if missing:
+        raise Invalid("参数校验失败", errors={_camel(k): v for k, v in missing.items()})
+    if grant == "ADMIN":
+        user = authenticate_password(data["phone"], data["password"])
+    else:
+        user = authenticate_sms(data["phone"], data["verify_code"])
+    token, ttl = open_session(kind, user_id=user.id, ip=ip, user_agent=user_agent)
+    db.session.commit()
+    return token, ttl, profile(user)
+
+
+def profile(user: User) -> dict[str, Any]:
+    return {"id": user.id, "phone": user.phone, "name": user.name, "avatar": user.avatar}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]:
+    """Who a sign-in attempt was for, for the action log (never says whether it exists to the caller)."""
+    user = _live_user_by_phone((phone or "").strip()) if phone else None
+    return (user.id, user.name, user.phone) if user else (None, None, (phone or "")[:32] or None)
+
+
+def any_live_session(user_id: int) -> bool:
+    return db.session.execute(select(UserSession.id).where(
+        UserSession.user_id == user_id, live_session_filter()).limit(1)).first() is not None
+

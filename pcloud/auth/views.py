@@ -1,0 +1,141 @@
+"""Sign-in page (password and SMS-code tabs), sign-out and my profile."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from pcloud.auth import service
+from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm, SmsLoginForm, SmsSendForm
+from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.recorder import action
+from pcloud.core.security import current_principal, public, signed_in_only
+from pcloud.extensions import db
+from pcloud.users import service as user_service
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("dashboard.index")
+
+
+def _render_login(pw: PasswordLoginForm, sms: SmsLoginForm, tab: str, status: int = 200) -> Any:
+    return render_template("auth/login.html", pw_form=pw, sms_form=sms, send_form=SmsSendForm(),
+                           tab=tab), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@action("登录")
+def login() -> Any:
+    tab = request.values.get("tab", "password")
+    pw_form = PasswordLoginForm(prefix="pw")
+    sms_form = SmsLoginForm(prefix="sms")
+    if request.method == "GET":
+        if current_principal():
+            return redirect(_safe_next(request.args.get("next")))
+        pw_form.next.data = sms_form.next.data = request.args.get("next", "")
+        return _render_login(pw_form, sms_form, tab)
+    form: PasswordLoginForm | SmsLoginForm = sms_form if tab == "sms" else pw_form
+    if not form.validate_on_submit():
+        g.action_failed = True
+        g.action_user = service.user_for_phone_hint(form.phone.data or "")
+        return _render_login(pw_form, sms_form, tab, 422)
+    g.action_user = service.user_for_phone_hint(form.phone.data or "")
+    data = {"phone": form.phone.data}
+    if tab == "sms":
+        data["verify_code"] = sms_form.verify_code.data
+    else:
+        data["password"] = pw_form.password.data
+    try:
+        token, _ttl, _profile = service.sign_in("SMS" if tab == "sms" else "ADMIN", data, request.remote_addr,
+                                                request.user_agent.string, kind="web")
+    except PCloudError as exc:
+        g.action_failed, g.action_msg = True, exc.msg
+        flash(exc.msg, "danger")
+        return _render_login(pw_form, sms_form, tab, exc.code)
+    principal = service.load_principal(token, "web")
+    assert principal is not None
+    login_user(principal)
+    g.action_msg = "登录成功"
+    flash(f"欢迎回来，{principal.name}", "success")
+    return redirect(_safe_next(form.next.data))
+
+
+@bp.route("/login/sms-code", methods=["POST"])
+@public
+def send_sms_code() -> Any:
+    """Ask for a code from the SMS tab; answers JSON for the page's script (countdown) or redirects."""
+    form = SmsSendForm()
+    wants_json = request.accept_mimetypes.best == "application/json"
+    message, ok = "验证码已发送，请查收短信", True
+    if not form.validate_on_submit():
+        message, ok = "请输入手机号", False
+    elif not user_service.phone_is_valid(form.phone.data.strip()):
+        message, ok = "手机号格式不正确", False
+    else:
+        try:
+            service.send_sms_code(form.phone.data.strip())
+        except PCloudError as exc:
+            message, ok = exc.msg, False
+    if wants_json:
+        return {"ok": ok, "msg": message}, (200 if ok else 429 if "频繁" in message else 422)
+    flash(message, "success" if ok else "danger")
+    return redirect(url_for("auth.login", tab="sms"))
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+@action("退出登录")
+def logout() -> Any:
+    principal = current_principal()
+    if principal is not None:
+        g.action_user = (principal.id, principal.name, principal.phone)
+        service.revoke_token(principal.token, "logout")
+        db.session.commit()
+    logout_user()
+    flash("您已安全退出", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in_only
+@action("修改个人信息")
+def profile() -> Any:
+    principal = current_principal()
+    assert principal is not None
+    if principal.kind != "user":
+        return redirect(url_for("dashboard.index"))
+    user = user_service.get_user(principal.id)
+    form = ProfileForm(obj=user, prefix="profile")
+    pw_form = ChangePasswordForm(prefix="pw")
+    if request.method == "POST":
+        which = request.form.get("which")
+        if which == "password":
+            if pw_form.validate_on_submit():
+                try:
+                    user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data)
+                    flash("密码已修改", "success")
+                    return redirect(url_for("auth.profile"))
+                except Invalid as exc:
+                    target = pw_form.old_password if "oldPassword" in (exc.errors or {}) else pw_form.new_password
+                    target.errors = [exc.msg]
+            g.action_failed = True
+        elif form.validate_on_submit():
+            try:
+                user_service.modify_user({"id": user.id, "name": form.name.data, "avatar": form.avatar.data},
+                                         principal)
+                flash("个人信息已保存", "success")
+                return redirect(url_for("auth.profile"))
+            except PCloudError as exc:
+                flash(exc.msg, "danger")
+        g.action_failed = True
+    return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
+                           item=user_service.to_item(user))

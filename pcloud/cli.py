@@ -1,0 +1,191 @@
+"""`pcloud ...` commands (also `flask pcloud ...`): init, create-admin, sync."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import string
+from collections.abc import Iterator
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+pcloud_group = AppGroup("pcloud", help="PCloud setup commands.")
+
+DEFAULT_ADMIN_PHONE = "13800000000"
+
+
+@contextlib.contextmanager
+def setup_lock() -> Iterator[None]:
+    """One setup at a time across processes: an advisory lock on PostgreSQL, a file lock on SQLite."""
+    from pcloud.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(727274)"))
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(727274)"))
+                conn.commit()
+        return
+    import fcntl
+
+    os.makedirs(current_app.instance_path, exist_ok=True)
+    with open(os.path.join(current_app.instance_path, "setup.lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _generate_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(14))
+        if any(c.isdigit() for c in pw) and any(c.isalpha() for c in pw):
+            return pw
+
+
+def run_sync() -> dict[str, Any]:
+    """Built-in roles, menus and resources, matched to this code base. Safe to repeat."""
+    from pcloud.extensions import db
+    from pcloud.menus.service import sync_builtin_menus
+    from pcloud.roles.service import ensure_builtin_roles
+
+    for attempt in range(3):
+        try:
+            roles = ensure_builtin_roles()
+            menus = sync_builtin_menus()
+            resources = _sync_resources()
+            return {"roles": roles, "menus": menus, "resources": resources}
+        except IntegrityError:  # another process synced the same rows first: read them and go on
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return {}
+
+
+def _sync_resources() -> dict[str, int]:
+    try:
+        from pcloud.resources.service import sync_builtin_resources
+    except ImportError:  # the resources module is not installed yet
+        return {}
+    return sync_builtin_resources()
+
+
+def ensure_first_admin(phone: str, password: str | None, name: str = "超级管理员") -> tuple[bool, str | None]:
+    """Create the first super administrator unless one exists. Returns (created, generated password)."""
+    from pcloud.roles.service import role_by_code
+    from pcloud.users import service as user_service
+
+    super_role = role_by_code("ROLE_SUPER_ADMIN")
+    assert super_role is not None
+    from pcloud.extensions import db
+
+    if db.session.execute(user_service.filtered_select({"role_ids": [super_role.id]}).limit(1)).first():
+        return False, None
+    generated = None
+    if not password:
+        password = generated = _generate_password()
+    user_service.create_user({"phone": phone, "name": name, "password": password, "role_ids": [super_role.id]})
+    return True, generated
+
+
+@pcloud_group.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Apply migrations, sync built-ins, create the first super administrator. Idempotent."""
+    from flask_migrate import upgrade
+
+    from pcloud import MIGRATIONS_DIR
+
+    with setup_lock():
+        upgrade(directory=MIGRATIONS_DIR)
+        result = run_sync()
+        phone = os.environ.get("PCLOUD_ADMIN_PHONE", DEFAULT_ADMIN_PHONE)
+        created, generated = ensure_first_admin(phone, os.environ.get("PCLOUD_ADMIN_PASSWORD"))
+    changes = [f"built-in roles created: {', '.join(result['roles'])}"] if result.get("roles") else []
+    for what in ("menus", "resources"):
+        counts = result.get(what) or {}
+        if any(counts.values()):
+            changes.append(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if created:
+        changes.append(f"super administrator created: phone {phone}")
+    click.echo(f"Database: {_safe_url()}")
+    if not changes:
+        click.echo("pcloud init: already set up, nothing changed.")
+    for line in changes:
+        click.echo(f"pcloud init: {line}")
+    if generated:
+        click.echo(f"Sign in with phone {phone} and password {generated} (shown once; change it on 我的资料).")
+    elif created:
+        click.echo(f"Sign in with phone {phone} and the password from PCLOUD_ADMIN_PASSWORD.")
+
+
+def _safe_url() -> str:
+    from pcloud.extensions import db
+
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@pcloud_group.command("sync")
+@with_appcontext
+def sync_command() -> None:
+    """Sync built-in roles, menus and API resources with this code base."""
+    with setup_lock():
+        result = run_sync()
+    click.echo(f"pcloud sync: {result}")
+
+
+@pcloud_group.command("create-admin")
+@click.option("--phone", required=True, help="11-digit mobile number used to sign in")
+@click.option("--name", default="管理员", show_default=True)
+@click.option("--password", default=None, help="omit to be prompted; empty generates one")
+@click.option("--role", type=click.Choice(["super", "admin"]), default="super", show_default=True)
+@with_appcontext
+def create_admin_command(phone: str, name: str, password: str | None, role: str) -> None:
+    """Add an administrator (ROLE_SUPER_ADMIN by default)."""
+    from pcloud.core.errors import PCloudError
+    from pcloud.roles.service import role_by_code
+    from pcloud.users import service as user_service
+
+    generated = None
+    if password is None and os.isatty(0):
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, default="",
+                                show_default=False)
+    if not password:
+        password = generated = _generate_password()
+    target = role_by_code("ROLE_SUPER_ADMIN" if role == "super" else "ROLE_ADMIN")
+    if target is None:
+        raise click.ClickException("built-in roles missing: run `pcloud init` first")
+    try:
+        user = user_service.create_user({"phone": phone, "name": name, "password": password,
+                                         "role_ids": [target.id]})
+    except PCloudError as exc:
+        raise click.ClickException(f"{exc.msg} {exc.errors or ''}".strip()) from exc
+    click.echo(f"Administrator {user.name} created (id {user.id}, phone {user.phone}, {target.role_code}).")
+    if generated:
+        click.echo(f"Password: {generated} (shown once)")
+
+
+def _create_app(*_: Any, **__: Any) -> Any:
+    from pcloud import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, help="PCloud back office.")
+for _command in pcloud_group.commands.values():
+    cli.add_command(_command)
+
+
+def main() -> None:
+    cli(prog_name="pcloud")

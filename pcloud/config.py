@@ -1,0 +1,83 @@
+"""Settings from the environment (PCLOUD_*, DATABASE_URL) with defaults that run on one machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+INSTANCE_DIR = Path(os.environ.get("PCLOUD_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """PCLOUD_SECRET_KEY, else a key generated once and kept in instance/ so restarts keep sessions."""
+    if os.environ.get("PCLOUD_SECRET_KEY"):
+        return os.environ["PCLOUD_SECRET_KEY"]
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting together agree on one key
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use the psycopg 3 driver for both."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    instance_dir = INSTANCE_DIR
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'pcloud.db'}"
+    cfg: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PCLOUD_TIMEZONE": os.environ.get("PCLOUD_TIMEZONE", "Asia/Shanghai"),
+        # sign-in
+        "PCLOUD_TOKEN_TTL": _int("PCLOUD_TOKEN_TTL", 12 * 3600),
+        "PCLOUD_WEB_SESSION_TTL": _int("PCLOUD_WEB_SESSION_TTL", 12 * 3600),
+        "PCLOUD_LOGIN_MAX_FAILURES": _int("PCLOUD_LOGIN_MAX_FAILURES", 5),
+        "PCLOUD_LOGIN_WINDOW_MINUTES": _int("PCLOUD_LOGIN_WINDOW_MINUTES", 15),
+        "PCLOUD_LOGIN_LOCK_MINUTES": _int("PCLOUD_LOGIN_LOCK_MINUTES", 15),
+        "PCLOUD_SMS_TTL_SECONDS": _int("PCLOUD_SMS_TTL_SECONDS", 300),
+        "PCLOUD_SMS_COOLDOWN_SECONDS": _int("PCLOUD_SMS_COOLDOWN_SECONDS", 60),
+        "PCLOUD_SMS_MAX_ATTEMPTS": _int("PCLOUD_SMS_MAX_ATTEMPTS", 5),
+        "PCLOUD_SMS_SENDER": os.environ.get("PCLOUD_SMS_SENDER", "pcloud.auth.sms:LogSmsSender"),
+        "PCLOUD_PHONE_PATTERN": os.environ.get("PCLOUD_PHONE_PATTERN", r"^1[3-9]\d{9}$"),
+        "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
+        # pages
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # OpenAPI (flask-smorest); Swagger UI assets come from the swagger-ui-bundle package
+        "API_TITLE": "PCloud API",
+        "API_VERSION": "1.0",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+    }
+    if overrides:
+        cfg.update(overrides)
+    if "SECRET_KEY" not in cfg:
+        cfg["SECRET_KEY"] = _secret_key(instance_dir)
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    return cfg

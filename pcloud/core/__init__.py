@@ -1,0 +1,1 @@
+"""Shared mechanisms: envelope and errors, paging, time formats, trees, audit columns, security, action log."""

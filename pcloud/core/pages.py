@@ -1,0 +1,58 @@
+"""What every page template shares: the sidebar, paging links, time and state filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, url_for
+
+from pcloud.core.security import current_principal
+from pcloud.core.timefmt import display_local
+
+
+def list_args(default_size: int = 20) -> tuple[int, int]:
+    """(page, page size) from the query string, clamped like the API's."""
+    def _int(name: str, default: int, lo: int, hi: int) -> int:
+        try:
+            return min(max(int(request.args.get(name, default)), lo), hi)
+        except ValueError:
+            return default
+
+    return _int("page", 1, 1, 10_000_000), _int("size", default_size, 1, 200)
+
+
+def page_url(**changes: Any) -> str:
+    """The current list URL with some query arguments changed (page, sort...)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint or "dashboard.index", **(request.view_args or {}), **args)
+
+
+def sort_url(column: str) -> str:
+    current = request.args.get("sort")
+    direction = "asc" if current == column and request.args.get("dir") != "asc" else "desc"
+    if current != column:
+        direction = "asc"
+    return page_url(sort=column, dir=direction, page=1)
+
+
+def _sidebar() -> list[dict[str, Any]]:
+    principal = current_principal()
+    if principal is None:
+        return []
+    from pcloud.roles.service import menu_tree_for
+
+    return [n for n in menu_tree_for(principal) if not n["hidden"]]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["dt"] = display_local
+    app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"principal": current_principal(), "sidebar": _sidebar}

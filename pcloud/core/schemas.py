@@ -1,0 +1,70 @@
+"""Base marshmallow schemas: camelCase on the wire, local ISO times, paging arguments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from pcloud.core.timefmt import format_local, parse_to_utc
+
+
+def camelcase(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class BaseSchema(ma.Schema):
+    """Attributes are snake_case in Python and camelCase on the wire; unknown fields are refused."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+
+class LocalDateTime(fields.Field):
+    """Naive UTC in the database, `2021-02-15T18:49:43` local on the wire; input may carry an offset."""
+
+    default_error_messages = {"invalid": "时间格式不正确，应为 2021-02-15T18:49:43"}
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return format_local(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return parse_to_utc(value.strip())
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+
+
+def Name(max_len: int = 64, required: bool = False, **kw: Any) -> fields.String:  # noqa: N802
+    """A trimmed, non-blank human name."""
+    return fields.String(required=required, validate=validate.Length(min=1, max=max_len), **kw)
+
+
+class TrimmedString(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result.strip()
+
+
+class PageArgs(BaseSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000_000))
+    page_size = fields.Integer(load_default=10, validate=validate.Range(min=1, max=200))
+
+
+class AuditOut(BaseSchema):
+    gmt_created_date = LocalDateTime(dump_only=True)
+    gmt_created_name = fields.String(dump_only=True, allow_none=True)
+    gmt_modified_date = LocalDateTime(dump_only=True)
+    gmt_modified_name = fields.String(dump_only=True, allow_none=True)
+
+
+IdList = lambda **kw: fields.List(  # noqa: E731
+    fields.Integer(validate=validate.Range(min=1, max=2**53)), validate=validate.Length(max=1000), **kw)

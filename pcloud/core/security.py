@@ -1,0 +1,111 @@
+"""Who is calling, and the one guard every request passes: authentication, then the permission check.
+
+API calls authenticate only by `Authorization: Bearer`, pages only by the session cookie, so a
+cookie can never drive the CSRF-exempt API. Both kinds of session are rows of one table (auth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, g, redirect, request, url_for
+from flask_login import current_user
+
+from pcloud.core.envelope import error_page, error_response, is_api_request
+
+SUPER_ADMIN = "ROLE_SUPER_ADMIN"
+# Framework endpoints open to everyone: static files and the OpenAPI document with its UI.
+PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets", "api-docs.openapi_json",
+                              "api-docs.openapi_swagger_ui"})
+
+
+@dataclass
+class Principal:
+    """The signed-in caller: a user, or an open-platform account (kind 'open')."""
+
+    kind: str
+    id: int
+    name: str
+    phone: str | None
+    avatar: str | None
+    role_ids: frozenset[int]
+    role_codes: frozenset[str]
+    session_id: int
+    token: str = field(repr=False)
+    perm_version: int = 0
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def is_super_admin(self) -> bool:
+        return SUPER_ADMIN in self.role_codes
+
+
+def current_principal() -> Principal | None:
+    user = current_user._get_current_object() if current_user else None  # type: ignore[attr-defined]
+    return user if isinstance(user, Principal) else None
+
+
+def current_actor() -> tuple[int | None, str | None]:
+    """(id, name) for audit columns; `g.actor` lets sign-in and CLI code name one explicitly."""
+    try:
+        actor = g.get("actor")
+    except RuntimeError:  # outside a request or app context (migrations, scripts)
+        return None, None
+    if actor:
+        return actor
+    try:
+        principal = current_principal()
+    except Exception:  # noqa: BLE001 - no request context, e.g. CLI with an app context
+        principal = None
+    if principal:
+        return principal.id, principal.name
+    return None, None
+
+
+def public(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view as open to callers who are not signed in."""
+    fn._public = True  # type: ignore[attr-defined]
+    return fn
+
+
+def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view any signed-in caller may use (own profile, sign-out, adminInfo)."""
+    fn._signed_in_only = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _view_flag(name: str) -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, name, False))
+
+
+def enforce_access() -> Any:
+    """before_request: 401 without a live session, 403 outside the caller's grants."""
+    if request.endpoint is None:  # 404/405: the error handlers answer
+        return None
+    if request.endpoint in PUBLIC_ENDPOINTS or _view_flag("_public"):
+        return None
+    principal = current_principal()
+    if principal is None:
+        if is_api_request():
+            return error_response(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if _view_flag("_signed_in_only"):
+        return None
+    from pcloud.core import permissions
+
+    if is_api_request():
+        rule = request.url_rule.rule if request.url_rule else request.path
+        if not permissions.may_call(principal, request.method, rule, request.path):
+            return error_response(403)
+    elif not permissions.may_open_page(principal, request.path):
+        return error_page(403)
+    return None

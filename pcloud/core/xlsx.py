@@ -1,0 +1,46 @@
+"""Streaming .xlsx exports: xlsxwriter in constant-memory mode, rows fetched in batches."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import xlsxwriter
+from flask import Response, send_file
+
+
+def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> str:
+    """Write rows to a temporary file and return its path; memory stays flat however many rows."""
+    fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="pcloud-export-")
+    os.close(fd)
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
+    try:
+        ws = workbook.add_worksheet(sheet)
+        bold = workbook.add_format({"bold": True})
+        for col, title in enumerate(headers):
+            ws.write_string(0, col, title, bold)
+            ws.set_column(col, col, 18)
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                ws.write_string(r, col, "" if value is None else str(value))
+    finally:
+        workbook.close()
+    return path
+
+
+def xlsx_response(path: str, file_name: str) -> Response:
+    """Send the file as an attachment named with RFC 5987 so Chinese names survive, then delete it."""
+    if not file_name.lower().endswith(".xlsx"):
+        file_name += ".xlsx"
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the response
+    os.unlink(path)  # the open handle keeps the data until the response is sent
+    resp = send_file(fh, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    ascii_name = file_name.encode("ascii", "ignore").decode() or "export.xlsx"
+    if ascii_name.startswith("."):
+        ascii_name = "export" + ascii_name
+    resp.headers["Content-Disposition"] = (
+        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(file_name)}')
+    return resp

@@ -1,0 +1,32 @@
+"""The home page after sign-in: a few figures and shortcuts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.auth.models import UserSession
+from pcloud.auth.service import live_session_filter
+from pcloud.core.security import signed_in_only
+from pcloud.core.timefmt import local_day_bounds_utc, local_today
+from pcloud.extensions import db
+from pcloud.users.models import User
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+@signed_in_only
+def index() -> Any:
+    start, end = local_day_bounds_utc(local_today())
+    figures = {
+        "users": db.session.execute(select(func.count()).select_from(User).where(User.deleted_at.is_(None))).scalar(),
+        "online": db.session.execute(select(func.count(func.distinct(UserSession.user_id)))
+                                     .where(live_session_filter(), UserSession.user_id.is_not(None))).scalar(),
+        "actions_today": db.session.execute(select(func.count()).select_from(ActionLog).where(
+            ActionLog.gmt_created_date >= start, ActionLog.gmt_created_date < end)).scalar(),
+    }
+    return render_template("dashboard.html", figures=figures)

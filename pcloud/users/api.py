@@ -1,0 +1,74 @@
+"""用户管理 JSON API under /api/admin/system/user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from pcloud.core.envelope import respond
+from pcloud.core.recorder import action
+from pcloud.core.security import current_principal
+from pcloud.core.xlsx import write_xlsx, xlsx_response
+from pcloud.users import service
+from pcloud.users.schemas import UserCreateArgs, UserDownloadArgs, UserModifyArgs, UserOut, UserPageArgs
+
+blp = Blueprint("users_api", __name__, url_prefix="/api/admin/system/user", description="用户管理")
+
+
+@blp.route("/page", methods=["POST"])
+@respond(blp, "UserPage", UserOut, paged=True)
+@blp.arguments(UserPageArgs)
+def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """用户分页列表"""
+    result = service.page_users(args, args["page"], args["page_size"])
+    return service.to_items(result.items), result.total
+
+
+@blp.route("/create", methods=["POST"])
+@action("用户新增")
+@respond(blp, "UserCreate", fields.Integer())
+@blp.arguments(UserCreateArgs)
+def create(args: dict[str, Any]) -> int:
+    """新增用户"""
+    return service.create_user(args).id
+
+
+@blp.route("/modify", methods=["PUT"])
+@action("用户修改")
+@respond(blp, "UserModify", fields.Integer())
+@blp.arguments(UserModifyArgs)
+def modify(args: dict[str, Any]) -> int:
+    """修改用户"""
+    return service.modify_user(args, current_principal()).id
+
+
+@blp.route("/<int:id>/offline", methods=["GET"])
+@action("强踢下线")
+@respond(blp, "UserOffline")
+def offline(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """强制用户下线"""
+    service.force_offline(id, current_principal())
+    return None
+
+
+@blp.route("/download", methods=["POST"])
+@action("用户导出")
+@blp.arguments(UserDownloadArgs)
+@blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              description="用户信息 .xlsx 文件")
+def download(args: dict[str, Any]) -> Response:
+    """导出用户（.xlsx）"""
+    path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(args.get("ids") or [], args), "用户信息")
+    return xlsx_response(path, (args.get("file_name") or "").strip() or "用户信息.xlsx")
+
+
+@blp.route("/<int:id>/delete", methods=["DELETE"])
+@action("用户删除")
+@respond(blp, "UserDelete")
+def delete(id: int) -> None:  # noqa: A002
+    """删除用户（软删除）"""
+    service.delete_user(id, current_principal())
+    return None

@@ -1,0 +1,35 @@
+"""用户管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _int_or_none(value: str | int | None) -> int | None:
+    return int(value) if value not in (None, "", "0", 0) else None
+
+
+class UserForm(FlaskForm):
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[Optional(), Length(max=72)],
+                             render_kw={"autocomplete": "new-password"})
+    state = RadioField("状态", choices=[("0", "正常"), ("1", "禁用")], default="0")
+    role_ids = MultiCheckboxField("角色", coerce=int, choices=[])
+    dept_id = SelectField("部门", coerce=_int_or_none, choices=[], validate_choice=False)
+    post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False)
+    grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
+    avatar = StringField("头像地址", validators=[Optional(), Length(max=512)])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: only the CSRF token, for delete / force-offline buttons."""

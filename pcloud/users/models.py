@@ -1,0 +1,44 @@
+"""Users (用户管理)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
+
+user_role = Table(
+    "sys_user_role",
+    Base.metadata,
+    Column("user_id", Integer, ForeignKey("sys_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", Integer, ForeignKey("sys_role.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_sys_user_role_role_id", "role_id"),
+)
+
+
+class User(AuditMixin, SoftDeleteMixin, Base):
+    __tablename__ = "sys_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    avatar: Mapped[str | None] = mapped_column(String(512))
+    state: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    dept_id: Mapped[int | None] = mapped_column(ForeignKey("sys_dept.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("sys_post.id"))
+    grade_id: Mapped[int | None] = mapped_column(ForeignKey("sys_grade.id"))
+
+    roles = relationship("Role", secondary=user_role, lazy="selectin", order_by="Role.id")
+    dept = relationship("Dept", foreign_keys=[dept_id], lazy="joined")
+    post = relationship("Post", lazy="joined")
+    grade = relationship("Grade", lazy="joined")
+
+    __table_args__ = (
+        Index("uq_sys_user_phone_live", "phone", unique=True, **LIVE_ONLY),
+        Index("ix_sys_user_name", "name"),
+        Index("ix_sys_user_dept_id", "dept_id"),
+        Index("ix_sys_user_post_id", "post_id"),
+        Index("ix_sys_user_grade_id", "grade_id"),
+        Index("ix_sys_user_live_created", "deleted_at", "gmt_created_date"),
+    )

@@ -1,0 +1,76 @@
+"""用户管理 request and response schemas."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from pcloud.core.schemas import AuditOut, BaseSchema, IdList, PageArgs
+
+SORTABLE = ("id", "name", "phone", "state", "gmtCreatedDate")
+_id = validate.Range(min=1, max=2**53)
+
+
+class UserFilterArgs(BaseSchema):
+    phone = fields.String(validate=validate.Length(max=32), allow_none=True)
+    keyword = fields.String(validate=validate.Length(max=64), allow_none=True)
+    role_ids = IdList(allow_none=True)
+    dept_id = fields.Integer(validate=_id, allow_none=True)
+    state = fields.Integer(validate=validate.OneOf([0, 1]), allow_none=True)
+
+
+class UserPageArgs(PageArgs, UserFilterArgs):
+    order_by = fields.String(validate=validate.OneOf(SORTABLE), allow_none=True,
+                             metadata={"description": "sort column; default gmtCreatedDate"})
+    order_dir = fields.String(validate=validate.OneOf(["asc", "desc"]), allow_none=True)
+
+
+class UserCreateArgs(BaseSchema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=72))
+    state = fields.Integer(validate=validate.OneOf([0, 1]), load_default=0)
+    role_ids = IdList(load_default=list)
+    avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
+    dept_id = fields.Integer(validate=_id, allow_none=True)
+    post_id = fields.Integer(validate=_id, allow_none=True)
+    grade_id = fields.Integer(validate=_id, allow_none=True)
+
+
+class UserModifyArgs(BaseSchema):
+    id = fields.Integer(required=True, validate=_id)
+    phone = fields.String(validate=validate.Length(min=1, max=32))
+    name = fields.String(validate=validate.Length(min=1, max=64))
+    password = fields.String(validate=validate.Length(min=1, max=72), allow_none=True)
+    state = fields.Integer(validate=validate.OneOf([0, 1]))
+    role_ids = IdList()
+    avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
+    dept_id = fields.Integer(validate=_id, allow_none=True)
+    post_id = fields.Integer(validate=_id, allow_none=True)
+    grade_id = fields.Integer(validate=_id, allow_none=True)
+
+
+class UserDownloadArgs(UserFilterArgs):
+    ids = IdList(load_default=list)
+    file_name = fields.String(validate=validate.Length(max=100), allow_none=True)
+
+
+class RoleBrief(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    role_code = fields.String()
+
+
+class UserOut(AuditOut):
+    id = fields.Integer()
+    phone = fields.String()
+    name = fields.String()
+    avatar = fields.String(allow_none=True)
+    state = fields.Integer()
+    online = fields.Boolean()
+    roles = fields.List(fields.Nested(RoleBrief))
+    dept_id = fields.Integer(allow_none=True)
+    dept_name = fields.String(allow_none=True)
+    post_id = fields.Integer(allow_none=True)
+    post_name = fields.String(allow_none=True)
+    grade_id = fields.Integer(allow_none=True)
+    grade_name = fields.String(allow_none=True)

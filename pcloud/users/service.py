@@ -1,0 +1,278 @@
+"""用户管理 rules, shared by the pages and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, asc, desc, exists, func, select
+from sqlalchemy.orm import noload
+
+from pcloud.auth import service as auth_service
+from pcloud.auth.passwords import hash_password
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.security import SUPER_ADMIN, Principal
+from pcloud.core.timefmt import display_local
+from pcloud.depts.models import Dept
+from pcloud.depts.service import subtree_ids_select
+from pcloud.extensions import db
+from pcloud.grades.models import Grade
+from pcloud.posts.models import Post
+from pcloud.roles.models import Role
+from pcloud.users.models import User, user_role
+
+STATE_NAMES = {0: "正常", 1: "禁用"}
+EXPORT_HEADERS = ["用户名", "手机号码", "角色", "部门", "岗位", "职级", "状态", "创建时间"]
+_SORT_COLUMNS = {"id": User.id, "name": User.name, "phone": User.phone, "state": User.state,
+                 "gmtCreatedDate": User.gmt_created_date}
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def phone_is_valid(phone: str) -> bool:
+    return bool(re.fullmatch(current_app.config["PCLOUD_PHONE_PATTERN"], phone or ""))
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return "密码至少 8 位，且须同时包含字母和数字"
+    return None
+
+
+def _check_phone(phone: str, exclude_id: int | None = None) -> str:
+    phone = phone.strip()
+    if not phone_is_valid(phone):
+        raise Invalid("手机号格式不正确", field="phone")
+    stmt = User.live().where(User.phone == phone)
+    if exclude_id:
+        stmt = stmt.where(User.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first():
+        raise Conflict("手机号已被其他用户使用", errors={"phone": ["手机号已被其他用户使用"]})
+    return phone
+
+
+def _check_password(password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, field="password")
+
+
+def _live_roles(role_ids: list[int]) -> list[Role]:
+    ids = sorted(set(role_ids or []))
+    if not ids:
+        return []
+    roles = list(db.session.execute(Role.live().where(Role.id.in_(ids))).scalars())
+    missing = sorted(set(ids) - {r.id for r in roles})
+    if missing:
+        raise Invalid(f"角色不存在：{', '.join(map(str, missing))}", field="roleIds")
+    return roles
+
+
+def _check_ref(model: Any, ref_id: int | None, field: str, label: str) -> int | None:
+    if ref_id in (None, 0):
+        return None
+    if db.session.execute(model.live().where(model.id == ref_id)).first() is None:
+        raise Invalid(f"{label}不存在", field=field)
+    return ref_id
+
+
+def _super_admin_holders() -> int:
+    return db.session.execute(
+        select(func.count(func.distinct(User.id))).join(user_role, user_role.c.user_id == User.id)
+        .join(Role, Role.id == user_role.c.role_id)
+        .where(Role.role_code == SUPER_ADMIN, Role.deleted_at.is_(None), User.deleted_at.is_(None),
+               User.state == 0)).scalar_one()
+
+
+def _is_super_admin(user: User) -> bool:
+    return any(r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.execute(User.live().where(User.id == user_id)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+def filtered_select(filters: dict[str, Any]) -> Any:
+    stmt = User.live()
+    if filters.get("phone"):
+        stmt = stmt.where(User.phone.contains(filters["phone"].strip(), autoescape=True))
+    if filters.get("keyword"):
+        stmt = stmt.where(User.name.contains(filters["keyword"].strip(), autoescape=True))
+    if filters.get("state") is not None:
+        stmt = stmt.where(User.state == filters["state"])
+    if filters.get("role_ids"):
+        stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
+                                              user_role.c.role_id.in_(filters["role_ids"]))))
+    if filters.get("dept_id"):
+        stmt = stmt.where(User.dept_id.in_(subtree_ids_select(filters["dept_id"])))
+    return stmt
+
+
+def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    column = _SORT_COLUMNS.get(filters.get("order_by") or "gmtCreatedDate", User.gmt_created_date)
+    direction = asc if filters.get("order_dir") == "asc" else desc
+    stmt = filtered_select(filters).order_by(direction(column), direction(User.id))
+    return paginate(stmt, page, page_size)
+
+
+def to_items(users: list[User]) -> list[dict[str, Any]]:
+    """List items with the online flag, computed for the whole page in one query."""
+    online = auth_service.online_user_ids([u.id for u in users])
+    return [to_item(u, u.id in online) for u in users]
+
+
+def to_item(user: User, online: bool | None = None) -> dict[str, Any]:
+    if online is None:
+        online = auth_service.any_live_session(user.id)
+    return {
+        "id": user.id, "phone": user.phone, "name": user.name, "avatar": user.avatar, "state": user.state,
+        "online": online,
+        "roles": [{"id": r.id, "name": r.name, "role_code": r.role_code} for r in user.roles
+                  if r.deleted_at is None],
+        "dept_id": user.dept_id, "dept_name": user.dept.name if user.dept else None,
+        "post_id": user.post_id, "post_name": user.post.name if user.post else None,
+        "grade_id": user.grade_id, "grade_name": user.grade.name if user.grade else None,
+        "gmt_created_date": user.gmt_created_date, "gmt_created_name": user.gmt_created_name,
+        "gmt_modified_date": user.gmt_modified_date, "gmt_modified_name": user.gmt_modified_name,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+
+def create_user(data: dict[str, Any]) -> User:
+    phone = _check_phone(data["phone"])
+    name = data["name"].strip()
+    if not name:
+        raise Invalid("姓名不能为空", field="name")
+    _check_password(data["password"])
+    user = User(
+        phone=phone, name=name, password_hash=hash_password(data["password"]),
+        state=data.get("state") or 0, avatar=data.get("avatar") or None,
+        dept_id=_check_ref(Dept, data.get("dept_id"), "deptId", "部门"),
+        post_id=_check_ref(Post, data.get("post_id"), "postId", "岗位"),
+        grade_id=_check_ref(Grade, data.get("grade_id"), "gradeId", "职级"),
+    )
+    user.roles = _live_roles(data.get("role_ids") or [])
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
+    user = get_user(data["id"])
+    is_self = actor is not None and actor.kind == "user" and actor.id == user.id
+    revoke = False
+    if "phone" in data and data["phone"] is not None:
+        user.phone = _check_phone(data["phone"], exclude_id=user.id)
+    if "name" in data and data["name"] is not None:
+        if not data["name"].strip():
+            raise Invalid("姓名不能为空", field="name")
+        user.name = data["name"].strip()
+    if data.get("password"):
+        _check_password(data["password"])
+        user.password_hash = hash_password(data["password"])
+        revoke = True
+    if "avatar" in data:
+        user.avatar = data["avatar"] or None
+    for key, model, field, label in (("dept_id", Dept, "deptId", "部门"), ("post_id", Post, "postId", "岗位"),
+                                     ("grade_id", Grade, "gradeId", "职级")):
+        if key in data:
+            setattr(user, key, _check_ref(model, data[key], field, label))
+    was_super = _is_super_admin(user)
+    if "role_ids" in data and data["role_ids"] is not None:
+        roles = _live_roles(data["role_ids"])
+        if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
+            raise Conflict("不能移除最后一位超级管理员的超级管理员角色")
+        user.roles = roles
+    if "state" in data and data["state"] is not None and data["state"] != user.state:
+        if data["state"] == 1:
+            if is_self:
+                raise Conflict("不能禁用自己")
+            if was_super and _super_admin_holders() <= 1:
+                raise Conflict("不能禁用最后一位超级管理员")
+            revoke = True
+        user.state = data["state"]
+    if revoke:
+        auth_service.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
+    db.session.commit()
+    return user
+
+
+def delete_user(user_id: int, actor: Principal | None) -> None:
+    user = get_user(user_id)
+    if actor is not None and actor.kind == "user" and actor.id == user.id:
+        raise Conflict("不能删除自己")
+    if _is_super_admin(user) and _super_admin_holders() <= 1:
+        raise Conflict("不能删除最后一位超级管理员")
+    user.soft_delete()
+    auth_service.revoke_user_sessions(user.id, "deleted")
+    db.session.commit()
+
+
+def force_offline(user_id: int, actor: Principal | None) -> int:
+    user = get_user(user_id)
+    if actor is not None and actor.kind == "user" and actor.id == user.id:
+        raise Conflict("不能强制自己下线")
+    count = auth_service.revoke_user_sessions(user.id, "forced")
+    db.session.commit()
+    return count
+
+
+def change_own_password(user_id: int, old_password: str, new_password: str) -> None:
+    from pcloud.auth.passwords import verify_password
+
+    user = get_user(user_id)
+    if not verify_password(old_password, user.password_hash):
+        raise Invalid("原密码不正确", field="oldPassword")
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    db.session.commit()
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
+    """Rows of the export, fetched in id-keyset batches so memory stays flat for 100,000 users."""
+    base = filtered_select(filters) if not ids else User.live().where(User.id.in_(ids))
+    base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
+    last_id = 0
+    while True:
+        stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,
+                                       Dept.name, Post.name, Grade.name)
+                .outerjoin(Dept, Dept.id == User.dept_id).outerjoin(Post, Post.id == User.post_id)
+                .outerjoin(Grade, Grade.id == User.grade_id)
+                .where(User.id > last_id).order_by(User.id).limit(batch))
+        rows = db.session.execute(stmt).all()
+        if not rows:
+            return
+        role_names: dict[int, list[str]] = {}
+        for uid, rname in db.session.execute(
+                select(user_role.c.user_id, Role.name).join(Role, Role.id == user_role.c.role_id)
+                .where(user_role.c.user_id.in_([r[0] for r in rows]), Role.deleted_at.is_(None))
+                .order_by(user_role.c.user_id, Role.id)):
+            role_names.setdefault(uid, []).append(rname)
+        for uid, name, phone, state, created, dept, post, grade in rows:
+            yield [name, phone, "、".join(role_names.get(uid, [])), dept or "", post or "", grade or "",
+                   STATE_NAMES.get(state, str(state)), display_local(created)]
+        last_id = rows[-1][0]
+        db.session.expire_all()
+
+
+def role_choices() -> list[Role]:
+    return list(db.session.execute(Role.live().order_by(Role.id)).scalars())

@@ -1,0 +1,156 @@
+"""用户管理 pages under /system/user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.pages import list_args, page_url
+from pcloud.core.recorder import action
+from pcloud.core.security import current_principal
+from pcloud.core.xlsx import write_xlsx, xlsx_response
+from pcloud.users import service
+from pcloud.users.forms import ConfirmForm, UserForm
+from pcloud.users.schemas import SORTABLE
+
+bp = Blueprint("users", __name__, url_prefix="/system/user")
+
+FILTER_KEYS = ("phone", "keyword", "role_id", "state", "dept_id")
+
+
+def _filters() -> dict[str, Any]:
+    args = request.values
+    filters: dict[str, Any] = {"phone": args.get("phone", "").strip()[:32],
+                               "keyword": args.get("keyword", "").strip()[:64]}
+    if args.get("state") in ("0", "1"):
+        filters["state"] = int(args["state"])
+    if args.get("role_id", "").isdigit():
+        filters["role_ids"] = [int(args["role_id"])]
+    if args.get("dept_id", "").isdigit() and int(args["dept_id"]) > 0:
+        filters["dept_id"] = int(args["dept_id"])
+    order_by = args.get("sort", "gmtCreatedDate")
+    filters["order_by"] = order_by if order_by in SORTABLE else "gmtCreatedDate"
+    filters["order_dir"] = "asc" if args.get("dir") == "asc" else "desc"
+    return filters
+
+
+def _fill_choices(form: UserForm) -> None:
+    from pcloud.users import choices
+
+    form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in service.role_choices()]
+    form.dept_id.choices = [(None, "（无）")] + choices.dept_choices()
+    form.post_id.choices = [(None, "（无）")] + choices.post_choices()
+    form.grade_id.choices = [(None, "（无）")] + choices.grade_choices()
+
+
+@bp.route("/")
+def index() -> Any:
+    page, page_size = list_args()
+    filters = _filters()
+    result = service.page_users(filters, page, page_size)
+    return render_template("users/list.html", page=result, items=service.to_items(result.items),
+                           filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
+                           page_url=page_url, args=request.args)
+
+
+def _form_data(form: UserForm) -> dict[str, Any]:
+    return {"phone": form.phone.data or "", "name": form.name.data or "", "password": form.password.data or "",
+            "state": int(form.state.data or 0), "role_ids": form.role_ids.data or [],
+            "dept_id": form.dept_id.data, "post_id": form.post_id.data, "grade_id": form.grade_id.data,
+            "avatar": form.avatar.data or None}
+
+
+def _apply_error(form: UserForm, exc: PCloudError) -> None:
+    mapping = {"phone": form.phone, "name": form.name, "password": form.password, "roleIds": form.role_ids,
+               "deptId": form.dept_id, "postId": form.post_id, "gradeId": form.grade_id}
+    placed = False
+    for key, messages in (exc.errors or {}).items():
+        if key in mapping:
+            mapping[key].errors = list(mapping[key].errors or []) + list(messages)
+            placed = True
+    if not placed:
+        flash(exc.msg, "danger")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("用户新增")
+def create() -> Any:
+    form = UserForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        data = _form_data(form)
+        try:
+            if not data["password"]:
+                raise Invalid("请设置初始密码", field="password")
+            user = service.create_user(data)
+            flash(f"用户「{user.name}」已创建", "success")
+            return redirect(url_for("users.index"))
+        except PCloudError as exc:
+            _apply_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("users/form.html", form=form, user=None), status
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@action("用户修改")
+def edit(user_id: int) -> Any:
+    user = service.get_user(user_id)
+    form = UserForm(obj=None if request.method == "POST" else user)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.state.data = str(user.state)
+        form.role_ids.data = [r.id for r in user.roles if r.deleted_at is None]
+        form.password.data = ""
+    if form.validate_on_submit():
+        data = _form_data(form)
+        data["id"] = user.id
+        if not data["password"]:
+            data.pop("password")
+        try:
+            service.modify_user(data, current_principal())
+            flash(f"用户「{data['name']}」已保存", "success")
+            return redirect(url_for("users.index"))
+        except PCloudError as exc:
+            _apply_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("users/form.html", form=form, user=user), status
+
+
+@bp.route("/<int:user_id>/delete", methods=["POST"])
+@action("用户删除")
+def delete(user_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        user = service.get_user(user_id)
+        service.delete_user(user_id, current_principal())
+        flash(f"用户「{user.name}」已删除", "success")
+    except PCloudError as exc:
+        flash(exc.msg, "danger")
+    return redirect(request.form.get("back") or url_for("users.index"))
+
+
+@bp.route("/<int:user_id>/offline", methods=["POST"])
+@action("强踢下线")
+def offline(user_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        user = service.get_user(user_id)
+        count = service.force_offline(user_id, current_principal())
+        flash(f"已强制「{user.name}」下线（结束 {count} 个会话）", "success")
+    except PCloudError as exc:
+        flash(exc.msg, "danger")
+    return redirect(request.form.get("back") or url_for("users.index"))
+
+
+@bp.route("/export", methods=["POST"])
+@action("用户导出")
+def export() -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(ids, _filters()), "用户信息")
+    return xlsx_response(path, "用户信息.xlsx")

@@ -1,0 +1,271 @@
+"""Fixtures: an app on a fresh database (SQLite by default, PostgreSQL when PCLOUD_TEST_DATABASE_URL
+names one), clients, a signed-in API helper and page helper per role, and a live gunicorn server.
+
+Each xdist worker gets its own database; the schema comes from the real migrations once per worker,
+and every test starts from empty tables plus the built-ins `pcloud init` creates.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PHONE = "13800000000"
+ADMIN_PASSWORD = "Admin12345"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _database_url(tmp_root: Path) -> str:
+    pg = os.environ.get("PCLOUD_TEST_DATABASE_URL")
+    if not pg:
+        return f"sqlite:///{tmp_root / f'pcloud-test-{_worker()}.db'}"
+    from pcloud.config import normalise_database_url
+
+    url = make_url(normalise_database_url(pg))
+    name = f"{url.database or 'pcloud'}_{_worker()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def is_postgres() -> bool:
+    return bool(os.environ.get("PCLOUD_TEST_DATABASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("instance")
+    os.environ["PCLOUD_INSTANCE_DIR"] = str(path)
+    return path
+
+
+TEST_CONFIG = {
+    "SECRET_KEY": "test-secret-key",
+    "PCLOUD_BCRYPT_ROUNDS": 4,
+    "PCLOUD_SMS_SENDER": "pcloud.auth.sms:MemorySmsSender",
+}
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, instance_dir: Path) -> Any:
+    from flask_migrate import upgrade
+
+    from pcloud import MIGRATIONS_DIR, create_app
+
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with application.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+    return application
+
+
+def wipe(app: Any) -> None:
+    """Empty every table, then recreate what `pcloud init` creates (built-ins and the admin)."""
+    from pcloud.cli import ensure_first_admin, run_sync
+    from pcloud.core import permissions
+    from pcloud.extensions import db
+
+    with app.app_context():
+        tables = [t for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+                conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(text(
+                    "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+        permissions.invalidate()
+        run_sync()
+        ensure_first_admin(ADMIN_PHONE, ADMIN_PASSWORD)
+        db.session.remove()
+    from pcloud.auth.sms import MemorySmsSender
+
+    MemorySmsSender.sent.clear()
+
+
+@pytest.fixture(autouse=True)
+def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "app" in request.fixturenames or "client" in request.fixturenames or "api" in request.fixturenames:
+        wipe(request.getfixturevalue("app"))
+    yield
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+class ApiClient:
+    """JSON calls with an optional bearer token; `.data(...)` asserts 200 and returns the payload."""
+
+    def __init__(self, client: Any, token: str | None = None):
+        self.client = client
+        self.token = token
+
+    def _headers(self, token: str | None) -> dict[str, str]:
+        tok = token if token is not None else self.token
+        return {"Authorization": f"Bearer {tok}"} if tok else {}
+
+    def call(self, method: str, path: str, json: Any = None, token: str | None = None, **kw: Any) -> Any:
+        return self.client.open(path, method=method, json=json, headers=self._headers(token), **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.call("POST", path, json if json is not None else {}, **kw)
+
+    def put(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.call("PUT", path, json if json is not None else {}, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.call("GET", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.call("DELETE", path, **kw)
+
+    def data(self, method: str, path: str, json: Any = None) -> Any:
+        resp = self.call(method, path, json)
+        body = resp.get_json()
+        assert resp.status_code == 200, (resp.status_code, body)
+        assert body["code"] == 200 and body["msg"] == "success"
+        return body["data"]
+
+    def sign_in(self, phone: str = ADMIN_PHONE, password: str = ADMIN_PASSWORD) -> str:
+        resp = self.client.post("/api/oauth/token", json={"phone": phone, "password": password,
+                                                         "grantType": "ADMIN"})
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()["data"]["token"]
+
+
+@pytest.fixture
+def anon(client: Any) -> ApiClient:
+    return ApiClient(client)
+
+
+@pytest.fixture
+def api(client: Any) -> ApiClient:
+    """Signed in as the super administrator created by init."""
+    helper = ApiClient(client)
+    helper.token = helper.sign_in()
+    return helper
+
+
+CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token on the page"
+    return match.group(1)
+
+
+class PageClient:
+    """A browser-like test client: signs in through the form and submits forms with their CSRF token."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, **kw)
+
+    def submit(self, form_page: str, action: str | None = None, data: dict[str, Any] | None = None,
+               **kw: Any) -> Any:
+        page = self.client.get(form_page)
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post(action or form_page, data={"csrf_token": token, **(data or {})}, **kw)
+
+    def sign_in(self, phone: str = ADMIN_PHONE, password: str = ADMIN_PASSWORD) -> Any:
+        token = csrf_from(self.client.get("/login").get_data(as_text=True))
+        return self.client.post("/login?tab=password", data={"pw-csrf_token": token, "pw-phone": phone,
+                                                              "pw-password": password})
+
+
+@pytest.fixture
+def pages(app: Any) -> PageClient:
+    """A page client signed in as the super administrator."""
+    helper = PageClient(app.test_client())
+    resp = helper.sign_in()
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return helper
+
+
+@pytest.fixture
+def anon_pages(app: Any) -> PageClient:
+    return PageClient(app.test_client())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+class LiveServer:
+    def __init__(self, url: str, proc: subprocess.Popen[bytes]):
+        self.url = url
+        self.proc = proc
+
+
+def start_server(database_url: str, instance_dir: Path, workers: int = 2, extra_env: dict[str, str] | None = None
+                 ) -> LiveServer:
+    """gunicorn serving the app on a free port against the given database."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+           "PCLOUD_BCRYPT_ROUNDS": "4", "PCLOUD_SMS_SENDER": "tests.sms_file:FileSmsSender",
+           "PCLOUD_INSTANCE_DIR": str(instance_dir), **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
+         "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        wait_for_port(port)
+    except TimeoutError:
+        proc.kill()
+        raise
+    return LiveServer(f"http://127.0.0.1:{port}", proc)
+
+
+def stop_server(server: LiveServer) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def live_server(app: Any, database_url: str, instance_dir: Path) -> Iterator[LiveServer]:
+    server = start_server(database_url, instance_dir)
+    yield server
+    stop_server(server)

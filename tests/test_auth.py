@@ -1,0 +1,194 @@
+"""基础服务: sign-in by password and SMS code, the login lock, sign-out, adminInfo, the sign-in page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.auth.models import UserSession
+from pcloud.auth.sms import MemorySmsSender
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient
+from tests.factories import make_user, query
+
+
+def token_call(anon: ApiClient, **body: Any) -> Any:
+    return anon.post("/api/oauth/token", json=body)
+
+
+def test_password_sign_in_answers_token_and_profile(anon: ApiClient, app: Any) -> None:
+    resp = token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="admin")
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["code"] == 200 and body["total"] == 0
+    assert body["data"]["tokenHead"] == "Bearer " and body["data"]["expiresIn"] > 0
+    assert body["data"]["profile"]["phone"] == ADMIN_PHONE
+    token = body["data"]["token"]
+    stored = query(app, lambda: [s.token_hash for s in app.extensions["sqlalchemy"].session.execute(
+        select(UserSession)).scalars()])
+    assert len(stored) == 1 and token not in stored[0]  # only a hash is kept
+
+
+def test_wrong_password_and_unknown_phone_get_the_same_401(anon: ApiClient) -> None:
+    wrong = token_call(anon, phone=ADMIN_PHONE, password="nope12345", grantType="ADMIN")
+    unknown = token_call(anon, phone="13911112222", password="nope12345", grantType="ADMIN")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json()["msg"] == unknown.get_json()["msg"]
+
+
+def test_missing_or_unknown_grant_type_is_422_listing_valid_values(anon: ApiClient) -> None:
+    for body in ({"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD},
+                 {"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "magic"}):
+        resp = token_call(anon, **body)
+        assert resp.status_code == 422
+        assert "ADMIN" in resp.get_json()["errors"]["grantType"][0]
+
+
+def test_missing_password_is_422_naming_the_field(anon: ApiClient) -> None:
+    resp = token_call(anon, phone=ADMIN_PHONE, grantType="ADMIN")
+    assert resp.status_code == 422 and "password" in resp.get_json()["errors"]
+
+
+def test_disabled_user_is_refused_with_403(anon: ApiClient, app: Any) -> None:
+    make_user(app, phone="13900000011", password="Passw0rd1", state=1)
+    resp = token_call(anon, phone="13900000011", password="Passw0rd1", grantType="ADMIN")
+    assert resp.status_code == 403
+
+
+def test_five_failures_lock_the_phone_even_for_the_right_password(anon: ApiClient) -> None:
+    for _ in range(5):
+        assert token_call(anon, phone=ADMIN_PHONE, password="wrong1234", grantType="ADMIN").status_code == 401
+    locked = token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN")
+    assert locked.status_code == 429 and "锁定" in locked.get_json()["msg"]
+
+
+def test_sms_code_sign_in(anon: ApiClient) -> None:
+    assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    code = MemorySmsSender.sent[ADMIN_PHONE]
+    assert len(code) == 6 and code.isdigit()
+    bad = token_call(anon, phone=ADMIN_PHONE, verifyCode="000000" if code != "000000" else "111111",
+                     grantType="SMS")
+    assert bad.status_code == 401
+    ok = token_call(anon, phone=ADMIN_PHONE, verifyCode=code, grantType="sms")
+    assert ok.status_code == 200
+    again = token_call(anon, phone=ADMIN_PHONE, verifyCode=code, grantType="SMS")
+    assert again.status_code == 401  # a code is used once
+
+
+def test_sms_cooldown_is_429_and_unknown_phone_answers_the_same(anon: ApiClient) -> None:
+    first = anon.post("/api/oauth/sms/code", json={"phone": "13911110000"})
+    assert first.status_code == 200 and "13911110000" not in MemorySmsSender.sent
+    second = anon.post("/api/oauth/sms/code", json={"phone": "13911110000"})
+    assert second.status_code == 429
+
+
+def test_sms_code_rejects_bad_phone(anon: ApiClient) -> None:
+    resp = anon.post("/api/oauth/sms/code", json={"phone": "12345"})
+    assert resp.status_code == 422 and "phone" in resp.get_json()["errors"]
+
+
+def test_sms_code_gives_up_after_five_wrong_attempts(anon: ApiClient) -> None:
+    anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE})
+    code = MemorySmsSender.sent[ADMIN_PHONE]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        assert token_call(anon, phone=ADMIN_PHONE, verifyCode=wrong, grantType="SMS").status_code == 401
+    assert token_call(anon, phone=ADMIN_PHONE, verifyCode=code, grantType="SMS").status_code == 401
+
+
+def test_logout_revokes_the_token(api: ApiClient) -> None:
+    assert api.post("/api/admin/system/adminInfo").status_code == 200
+    assert api.post("/api/oauth/logout").status_code == 200
+    assert api.post("/api/admin/system/adminInfo").status_code == 401
+
+
+def test_admin_info_lists_menus_roles_and_resources(api: ApiClient) -> None:
+    data = api.data("POST", "/api/admin/system/adminInfo")
+    assert data["phone"] == ADMIN_PHONE and data["permissions"] == ["ROLE_SUPER_ADMIN"]
+    names = [child["name"] for node in data["routers"] for child in node["children"]]
+    assert "用户管理" in names
+    assert isinstance(data["resources"], list)
+
+
+def test_malformed_tokens_get_401(anon: ApiClient) -> None:
+    for header in ("Bearer", "Bearer ", "Bearer x" * 100, "Basic abc", "Bearer \u4e2d\u6587"):
+        resp = anon.client.post("/api/admin/system/adminInfo", headers={"Authorization": header})
+        assert resp.status_code == 401 and resp.get_json()["code"] == 401
+
+
+def test_sign_in_attempts_are_in_the_action_log_without_the_password(anon: ApiClient, app: Any) -> None:
+    token_call(anon, phone=ADMIN_PHONE, password="wrong1234", grantType="ADMIN")
+    token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN")
+    rows = query(app, lambda: app.extensions["sqlalchemy"].session.execute(
+        select(ActionLog).order_by(ActionLog.id)).scalars().all())
+    assert [(r.title, r.status) for r in rows] == [("登录", "fail"), ("登录", "success")]
+    assert all("wrong1234" not in (r.params or "") and ADMIN_PASSWORD not in (r.params or "") for r in rows)
+    assert rows[0].phone == ADMIN_PHONE
+
+
+# --------------------------------------------------------------------------------------- pages
+
+
+def test_sign_in_page_password_tab(anon_pages: Any) -> None:
+    resp = anon_pages.sign_in()
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    home = anon_pages.get("/")
+    assert home.status_code == 200 and "超级管理员" in home.get_data(as_text=True)
+
+
+def test_sign_in_page_wrong_password_shows_message(anon_pages: Any) -> None:
+    resp = anon_pages.sign_in(password="wrong1234")
+    assert resp.status_code == 401 and "手机号或密码错误" in resp.get_data(as_text=True)
+
+
+def test_sign_in_page_sms_tab(anon_pages: Any) -> None:
+    page = anon_pages.get("/login").get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    token = csrf_from(page)
+    sent = anon_pages.client.post("/login/sms-code", data={"csrf_token": token, "phone": ADMIN_PHONE},
+                                  headers={"Accept": "application/json"})
+    assert sent.status_code == 200 and sent.get_json()["ok"]
+    code = MemorySmsSender.sent[ADMIN_PHONE]
+    resp = anon_pages.client.post("/login?tab=sms", data={"sms-csrf_token": token, "sms-phone": ADMIN_PHONE,
+                                                          "sms-verify_code": code})
+    assert resp.status_code == 302
+    assert anon_pages.get("/").status_code == 200
+
+
+def test_pages_redirect_to_sign_in_and_back(anon_pages: Any) -> None:
+    resp = anon_pages.get("/system/user/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/system/user/")
+
+
+def test_open_redirect_is_refused(anon_pages: Any) -> None:
+    from tests.conftest import csrf_from
+
+    token = csrf_from(anon_pages.get("/login").get_data(as_text=True))
+    resp = anon_pages.client.post("/login?tab=password", data={
+        "pw-csrf_token": token, "pw-phone": ADMIN_PHONE, "pw-password": ADMIN_PASSWORD,
+        "pw-next": "//evil.example/x"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_sign_out_ends_the_browser_session(pages: Any, app: Any) -> None:
+    assert pages.get("/system/user/").status_code == 200
+    resp = pages.submit("/", "/logout")
+    assert resp.status_code == 302
+    assert pages.get("/system/user/").status_code == 302
+    live = query(app, lambda: app.extensions["sqlalchemy"].session.execute(
+        select(func.count()).select_from(UserSession).where(UserSession.revoked_at.is_(None))).scalar())
+    assert live == 0
+
+
+def test_profile_change_password(pages: Any, anon: ApiClient) -> None:
+    resp = pages.submit("/profile", data={"which": "password", "pw-old_password": ADMIN_PASSWORD,
+                                          "pw-new_password": "NewPass123", "pw-confirm_password": "NewPass123"})
+    assert resp.status_code == 302
+    assert token_call(anon, phone=ADMIN_PHONE, password="NewPass123", grantType="ADMIN").status_code == 200
+
+
+def test_profile_wrong_old_password_is_shown(pages: Any) -> None:
+    resp = pages.submit("/profile", data={"which": "password", "pw-old_password": "nope12345",
+                                          "pw-new_password": "NewPass123", "pw-confirm_password": "NewPass123"})
+    assert resp.status_code == 200 and "原密码不正确" in resp.get_data(as_text=True)
