@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -63,19 +65,26 @@ def _configure_sqlite() -> None:
             cur.close()
 
 
+# One package per module; each may have `api.py` (flask-smorest `blp`) and `views.py` (pages `bp`).
+MODULES = ("auth", "users", "roles", "menus", "resources", "depts", "posts", "grades", "actionlog",
+           "openplatform", "segments", "jobs")
+
+
 def register_blueprints(app: Flask) -> None:
-    from pcloud.auth.api import blp as auth_api
-    from pcloud.auth.views import bp as auth_views
     from pcloud.core.docs import bp as docs_bp
     from pcloud.dashboard import bp as dashboard_bp
-    from pcloud.users.api import blp as users_api
-    from pcloud.users.views import bp as users_views
 
-    for blp in (auth_api, users_api):
-        api.register_blueprint(blp)
-        csrf.exempt(blp)
-    for bp in (auth_views, users_views, dashboard_bp, docs_bp):
-        app.register_blueprint(bp)
+    for name in MODULES:
+        if importlib.util.find_spec(f"pcloud.{name}") is None:
+            continue
+        if importlib.util.find_spec(f"pcloud.{name}.api") is not None:
+            blp = importlib.import_module(f"pcloud.{name}.api").blp
+            api.register_blueprint(blp)
+            csrf.exempt(blp)  # token-authenticated: a cookie can never drive the API
+        if importlib.util.find_spec(f"pcloud.{name}.views") is not None:
+            app.register_blueprint(importlib.import_module(f"pcloud.{name}.views").bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(docs_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -1,0 +1,78 @@
+"""Real-browser fixtures: Playwright driving Debian's Chromium against a live gunicorn server.
+
+Chromium runs headless as root, so it needs --no-sandbox, and the flags that stop background
+networking (this machine has no internet). Skipped with a message when Chromium is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer
+
+CHROMIUM = os.environ.get("PCLOUD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context (no cookies) on the live server; a screenshot is kept on failure."""
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    yield tab
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def sign_in(tab: Any, phone: str = ADMIN_PHONE, password: str = ADMIN_PASSWORD) -> None:
+    """Sign in through the password tab of the sign-in page and wait for the home page."""
+    tab.goto("/login")
+    tab.locator("#pw-phone").fill(phone)
+    tab.locator("#pw-password").fill(password)
+    tab.locator("#login-password").click()
+    tab.wait_for_url("**/")
+    tab.get_by_test_id("current-user").wait_for()
+
+
+def confirm_modal(tab: Any) -> None:
+    """Accept the confirm-before-submit modal."""
+    tab.locator("#confirmModal").wait_for(state="visible")
+    tab.locator("#confirmOk").click()

@@ -1,0 +1,32 @@
+"""Sign-in page in a real browser: password tab, SMS tab, sign-out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import sign_in
+from tests.conftest import ADMIN_PHONE
+from tests.sms_file import last_code
+
+
+def test_password_sign_in_and_sign_out(page: Any) -> None:
+    sign_in(page)
+    assert page.get_by_test_id("current-user").inner_text().strip().endswith("超级管理员")
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/login")
+    page.goto("/system/user/")
+    assert "/login" in page.url
+
+
+def test_sms_code_sign_in(page: Any) -> None:
+    page.goto("/login")
+    page.get_by_role("tab", name="验证码登录").click()
+    page.locator("#sms-phone").fill(ADMIN_PHONE)
+    page.locator("#send-code").click()
+    page.get_by_text("验证码已发送").wait_for()
+    code = last_code(ADMIN_PHONE)
+    assert code and len(code) == 6
+    page.locator("#sms-verify_code").fill(code)
+    page.locator("#login-sms").click()
+    page.wait_for_url("**/")
+    assert page.get_by_test_id("current-user").is_visible()
