@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pcloud.config import INSTANCE_DIR, load_config
+from pcloud.core.routing import IdConverter, id_param_schema
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -23,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="../templates")
     app.config.update(load_config(config))
     app.json.sort_keys = False  # envelope fields in the documented order
+    app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -47,6 +49,7 @@ def register_extensions(app: Flask) -> None:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
+    api.register_converter(IdConverter, id_param_schema)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite()
@@ -113,7 +116,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
-        return error_page(400, "表单已过期或缺少安全令牌，请刷新页面后重试")
+        msg = "表单已过期或缺少安全令牌，请刷新页面后重试"
+        return error_response(400, msg) if is_api_request() else error_page(400, msg)
 
     app.register_error_handler(Exception, json_error_for_unexpected)
 

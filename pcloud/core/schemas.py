@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from pcloud.core.routing import MAX_ID
 from pcloud.core.timefmt import format_local, parse_to_utc
 
 
@@ -24,6 +25,25 @@ class BaseSchema(ma.Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+    @ma.pre_load
+    def _refuse_nul(self, data: Any, **_: Any) -> Any:
+        """No database stores a NUL character (PostgreSQL refuses it): say so instead of failing later."""
+        if isinstance(data, dict):
+            bad = {k: ["不能包含空字符 (\\u0000)"] for k, v in data.items() if _has_nul(v)}
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    return False
 
 
 class LocalDateTime(fields.Field):
@@ -66,5 +86,13 @@ class AuditOut(BaseSchema):
     gmt_modified_name = fields.String(dump_only=True, allow_none=True)
 
 
-IdList = lambda **kw: fields.List(  # noqa: E731
-    fields.Integer(validate=validate.Range(min=1, max=2**53)), validate=validate.Length(max=1000), **kw)
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
+
+
+def Id(**kw: Any) -> fields.Integer:  # noqa: N802
+    """An entity id: 1..2^31-1, the range of the id columns."""
+    return fields.Integer(validate=ID_RANGE, **kw)
+
+
+def IdList(**kw: Any) -> fields.List:  # noqa: N802
+    return fields.List(fields.Integer(validate=ID_RANGE), validate=validate.Length(max=1000), **kw)

@@ -91,6 +91,9 @@ def enforce_access() -> Any:
     """before_request: 401 without a live session, 403 outside the caller's grants."""
     if request.endpoint is None:  # 404/405: the error handlers answer
         return None
+    if any("\x00" in v for v in (*request.args.values(), *request.form.values())):
+        msg = "请求包含非法字符"
+        return error_response(400, msg) if is_api_request() else error_page(400, msg)
     if request.endpoint in PUBLIC_ENDPOINTS or _view_flag("_public"):
         return None
     principal = current_principal()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import AuditOut, BaseSchema, IdList, PageArgs
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs
 
 SORTABLE = ("id", "name", "phone", "state", "gmtCreatedDate")
-_id = validate.Range(min=1, max=2**53)
 
 
 class UserFilterArgs(BaseSchema):
     phone = fields.String(validate=validate.Length(max=32), allow_none=True)
     keyword = fields.String(validate=validate.Length(max=64), allow_none=True)
     role_ids = IdList(allow_none=True)
-    dept_id = fields.Integer(validate=_id, allow_none=True)
+    dept_id = Id(allow_none=True)
     state = fields.Integer(validate=validate.OneOf([0, 1]), allow_none=True)
 
 
@@ -31,22 +30,22 @@ class UserCreateArgs(BaseSchema):
     state = fields.Integer(validate=validate.OneOf([0, 1]), load_default=0)
     role_ids = IdList(load_default=list)
     avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
-    dept_id = fields.Integer(validate=_id, allow_none=True)
-    post_id = fields.Integer(validate=_id, allow_none=True)
-    grade_id = fields.Integer(validate=_id, allow_none=True)
+    dept_id = Id(allow_none=True)
+    post_id = Id(allow_none=True)
+    grade_id = Id(allow_none=True)
 
 
 class UserModifyArgs(BaseSchema):
-    id = fields.Integer(required=True, validate=_id)
+    id = Id(required=True)
     phone = fields.String(validate=validate.Length(min=1, max=32))
     name = fields.String(validate=validate.Length(min=1, max=64))
     password = fields.String(validate=validate.Length(min=1, max=72), allow_none=True)
     state = fields.Integer(validate=validate.OneOf([0, 1]))
     role_ids = IdList()
     avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
-    dept_id = fields.Integer(validate=_id, allow_none=True)
-    post_id = fields.Integer(validate=_id, allow_none=True)
-    grade_id = fields.Integer(validate=_id, allow_none=True)
+    dept_id = Id(allow_none=True)
+    post_id = Id(allow_none=True)
+    grade_id = Id(allow_none=True)
 
 
 class UserDownloadArgs(UserFilterArgs):

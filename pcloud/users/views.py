@@ -40,9 +40,9 @@ def _fill_choices(form: UserForm) -> None:
     from pcloud.users import choices
 
     form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in service.role_choices()]
-    form.dept_id.choices = [(None, "（无）")] + choices.dept_choices()
-    form.post_id.choices = [(None, "（无）")] + choices.post_choices()
-    form.grade_id.choices = [(None, "（无）")] + choices.grade_choices()
+    form.dept_id.choices = [(0, "（无）")] + choices.dept_choices()
+    form.post_id.choices = [(0, "（无）")] + choices.post_choices()
+    form.grade_id.choices = [(0, "（无）")] + choices.grade_choices()
 
 
 @bp.route("/")

@@ -1,0 +1,22 @@
+"""URL converters shared by every blueprint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.routing import IntegerConverter, Map
+
+# Entity ids are INTEGER columns (32-bit on PostgreSQL); a larger id can name no row.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:id>` bounded to the id column's range: a larger number matches no route (404), never an overflow."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = None, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits, 0 if min is None else min, MAX_ID if max is None else max, signed)
+
+
+def id_param_schema(_converter: Any) -> dict[str, Any]:
+    return {"type": "integer", "format": "int32", "minimum": 0, "maximum": MAX_ID}

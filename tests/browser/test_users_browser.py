@@ -1,0 +1,85 @@
+"""用户管理 in a real browser: create, filter, edit, force offline, export, sign out."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import openpyxl
+
+from tests.browser.conftest import confirm_modal, sign_in
+
+
+def test_user_lifecycle_in_the_browser(page: Any, browser: Any, live_server: Any, app: Any) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="用户管理").click()
+    page.wait_for_url("**/system/user/")
+
+    # create
+    page.get_by_role("link", name="新增用户").click()
+    page.locator("#phone").fill("13912345678")
+    page.locator("#name").fill("浏览器用户")
+    page.locator("#password").fill("Browser123")
+    page.get_by_label("超级管理员（ROLE_SUPER_ADMIN）").check()
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("用户「浏览器用户」已创建").wait_for()
+
+    # a second browser signs in as the new user, so we can force it offline later
+    other = browser.new_context(base_url=live_server.url)
+    other_tab = other.new_page()
+    sign_in(other_tab, "13912345678", "Browser123")
+
+    # find it with the filters
+    page.get_by_placeholder("用户名").fill("浏览器")
+    page.get_by_role("button", name="查询").click()
+    rows = page.locator("#user-table tbody tr")
+    assert rows.count() == 1 and "13912345678" in rows.first.inner_text()
+    assert rows.first.get_by_test_id("online").is_visible()
+
+    # edit
+    rows.first.get_by_role("link", name="编辑").click()
+    page.locator("#name").fill("浏览器用户改")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("用户「浏览器用户改」已保存").wait_for()
+
+    # force offline, behind the confirmation
+    page.get_by_placeholder("用户名").fill("浏览器用户改")
+    page.get_by_role("button", name="查询").click()
+    page.locator("#user-table tbody tr").first.get_by_role("button", name="强制下线").click()
+    confirm_modal(page)
+    page.get_by_text("已强制「浏览器用户改」下线").wait_for()
+    other_tab.goto("/system/user/")
+    assert "/login" in other_tab.url  # the other browser's session is gone
+    other.close()
+
+    # export the filtered list and read the file
+    with page.expect_download() as download_info:
+        page.locator("#export-btn").click()
+    download = download_info.value
+    assert download.suggested_filename == "用户信息.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(open(download.path(), "rb").read()), read_only=True).active
+    rows_in_file = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows_in_file[0][:3] == ["用户名", "手机号码", "角色"]
+    assert [r[:3] for r in rows_in_file[1:]] == [["浏览器用户改", "13912345678", "超级管理员"]]
+
+    # sign out
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/login")
+    page.goto("/system/user/")
+    assert "/login" in page.url
+
+
+def test_delete_user_after_confirming(page: Any, live_server: Any, app: Any) -> None:
+    from tests.factories import make_user
+
+    make_user(app, phone="13912340000", name="待删除用户")
+    sign_in(page)
+    page.goto("/system/user/?keyword=待删除")
+    page.get_by_role("button", name="删除").click()
+    page.get_by_role("button", name="取消").click()  # cancelling leaves it alone
+    assert page.locator("#user-table tbody tr").count() == 1
+    page.get_by_role("button", name="删除").click()
+    confirm_modal(page)
+    page.get_by_text("用户「待删除用户」已删除").wait_for()
+    page.goto("/system/user/?keyword=待删除")
+    page.get_by_text("没有符合条件的用户").wait_for()

@@ -1,0 +1,222 @@
+"""Cross-cutting guarantees over the whole URL map: authentication, the envelope, secrets, CSRF."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pcloud.auth.models import UserSession
+from pcloud.auth.sms import MemorySmsSender
+from pcloud.extensions import db
+from pcloud.users.models import User
+from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient
+from tests.factories import make_user, query
+
+PUBLIC_API = {"/api/oauth/token", "/api/oauth/sms/code", "/api/openapi.json", "/api/docs",
+              "/api/docs/assets/<path:filename>"}
+ENVELOPE_KEYS = {"code", "msg", "timestamp", "data", "total"}
+
+
+def concrete(rule: str) -> str:
+    """A callable path for a rule: ints for int converters, a word for the rest."""
+    path = re.sub(r"<int:[^>]+>", "1", rule)
+    return re.sub(r"<(?:[^:>]+:)?[^>]+>", "x", path)
+
+
+def api_routes(app: Any) -> list[tuple[str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api") or rule.rule in PUBLIC_API:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((method, concrete(rule.rule)))
+    return routes
+
+
+def page_post_routes(app: Any) -> list[str]:
+    return sorted({concrete(r.rule) for r in app.url_map.iter_rules()
+                   if not r.rule.startswith("/api") and "POST" in r.methods})
+
+
+def assert_envelope(resp: Any, code: int) -> dict[str, Any]:
+    body = resp.get_json()
+    assert resp.status_code == code, (resp.request.path, resp.status_code, body)
+    assert body is not None and ENVELOPE_KEYS <= set(body), body
+    assert body["code"] == code and isinstance(body["msg"], str) and body["msg"]
+    return body
+
+
+def test_there_are_routes_to_audit(app: Any) -> None:
+    assert len(api_routes(app)) >= 8 and "/login" in page_post_routes(app)
+
+
+def test_every_protected_api_route_is_401_without_a_token(app: Any, anon: ApiClient) -> None:
+    for method, path in api_routes(app):
+        assert_envelope(anon.call(method, path, json={} if method in ("POST", "PUT") else None), 401)
+
+
+def _audit_with_token(app: Any, token: str) -> None:
+    helper = ApiClient(app.test_client(), token)
+    for method, path in api_routes(app):
+        resp = helper.call(method, path, json={} if method in ("POST", "PUT") else None)
+        assert_envelope(resp, 401)
+
+
+def test_every_protected_route_is_401_after_logout(app: Any, api: ApiClient) -> None:
+    token = api.token
+    assert api.post("/api/oauth/logout").status_code == 200
+    _audit_with_token(app, token)
+
+
+def test_every_protected_route_is_401_after_force_offline(app: Any, api: ApiClient) -> None:
+    user_id = make_user(app, phone="13900000101", password="Passw0rd1", role_codes=("ROLE_SUPER_ADMIN",))
+    victim = ApiClient(app.test_client())
+    token = victim.sign_in("13900000101", "Passw0rd1")
+    assert api.get(f"/api/admin/system/user/{user_id}/offline").status_code == 200
+    _audit_with_token(app, token)
+
+
+def test_expired_session_is_401(app: Any, api: ApiClient) -> None:
+    from datetime import timedelta
+
+    from pcloud.core.timefmt import utcnow
+
+    def expire() -> None:
+        for sess in db.session.execute(select(UserSession)).scalars():
+            sess.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+    query(app, expire)
+    assert_envelope(api.post("/api/admin/system/adminInfo"), 401)
+
+
+def test_unknown_api_route_and_wrong_method_are_enveloped(api: ApiClient) -> None:
+    assert_envelope(api.get("/api/no/such/route"), 404)
+    assert_envelope(api.get("/api/admin/system/user/page"), 405)
+    assert_envelope(api.delete("/api/admin/system/user/abc/delete"), 404)
+
+
+def test_malformed_json_is_400_and_non_object_is_422(api: ApiClient) -> None:
+    resp = api.client.post("/api/admin/system/user/page", data="{not json",
+                           headers={"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"})
+    body = assert_envelope(resp, 400)
+    assert "JSON" in body["msg"]
+    resp = api.client.post("/api/admin/system/user/page", json=[1, 2],
+                           headers={"Authorization": f"Bearer {api.token}"})
+    assert resp.status_code in (400, 422)
+
+
+def test_huge_body_is_413_and_huge_strings_are_422(api: ApiClient) -> None:
+    resp = api.client.post("/api/admin/system/user/page", data="x" * (3 * 1024 * 1024),
+                           headers={"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"})
+    assert_envelope(resp, 413)
+    body = assert_envelope(api.post("/api/admin/system/user/create",
+                                    {"phone": "1" * 5000, "name": "n" * 5000, "password": "p" * 5000}), 422)
+    assert {"phone", "name", "password"} <= set(body["errors"])
+
+
+def _failing_app(database_url: str) -> Any:
+    from pcloud import create_app
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+
+    @app.route("/api/test/boom", methods=["POST"])
+    def boom() -> None:
+        raise RuntimeError("SELECT secret FROM internals")
+
+    boom._public = True  # type: ignore[attr-defined]
+    from pcloud.extensions import csrf
+
+    csrf.exempt(boom)
+
+    @app.route("/test/boom")
+    def page_boom() -> None:
+        raise RuntimeError("SELECT secret FROM internals")
+
+    page_boom._public = True  # type: ignore[attr-defined]
+    return app
+
+
+def test_unexpected_error_is_500_without_trace(database_url: str, app: Any) -> None:
+    failing = _failing_app(database_url).test_client()
+    resp = failing.post("/api/test/boom", json={})
+    body = assert_envelope(resp, 500)
+    assert body["msg"] == "系统异常" and "SELECT" not in resp.get_data(as_text=True)
+    page = failing.get("/test/boom")
+    assert page.status_code == 500 and "SELECT" not in page.get_data(as_text=True)
+    assert "系统异常" in page.get_data(as_text=True)
+
+
+def test_database_down_is_503(app: Any) -> None:
+    down = _failing_app("postgresql+psycopg://nobody:nothing@127.0.0.1:9/none").test_client()
+    resp = down.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "x", "grantType": "ADMIN"})
+    body = assert_envelope(resp, 503)
+    assert "127.0.0.1" not in resp.get_data(as_text=True) and body["data"] is None
+
+
+def test_html_pages_get_html_errors(pages: PageClient) -> None:
+    resp = pages.get("/no/such/page")
+    assert resp.status_code == 404 and resp.mimetype == "text/html"
+    assert 'data-testid="error-page"' in resp.get_data(as_text=True)
+    assert pages.get("/system/user/99999/edit").status_code == 404
+
+
+# --------------------------------------------------------------------------------------- secrets
+
+
+def test_no_response_contains_a_password_hash_sms_code_or_token_hash(app: Any, api: ApiClient) -> None:
+    """Call every route (API and pages) as super admin and scan what comes back."""
+    make_user(app, phone="13900000102", password="Passw0rd1")
+    assert api.post("/api/oauth/sms/code", json={"phone": "13900000102"}).status_code == 200
+    code = MemorySmsSender.sent["13900000102"]
+    secrets_ = query(app, lambda: (
+        [u.password_hash for u in db.session.execute(select(User)).scalars()]
+        + [s.token_hash for s in db.session.execute(select(UserSession)).scalars()]))
+    secrets_.append(code)
+    pages = PageClient(app.test_client())
+    pages.sign_in()
+    bodies = []
+    for method, path in api_routes(app):
+        bodies.append(api.call(method, path, json={} if method in ("POST", "PUT") else None).get_data())
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api") and "GET" in rule.methods and "static" not in rule.rule:
+            bodies.append(pages.get(concrete(rule.rule)).get_data())
+    bodies.append(api.post("/api/oauth/token", json={"phone": "13900000102", "password": "Passw0rd1",
+                                                    "grantType": "ADMIN"}).get_data())
+    for body in bodies:
+        text = body.decode("utf-8", "replace")
+        for secret in secrets_:
+            assert secret not in text
+
+
+def test_action_log_never_stores_secrets(app: Any, api: ApiClient) -> None:
+    from pcloud.actionlog.models import ActionLog
+
+    api.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "Wrong12345", "grantType": "ADMIN"})
+    api.post("/api/admin/system/user/create", {"phone": "13900000103", "name": "x", "password": "Hidden123"})
+    params = query(app, lambda: [r.params for r in db.session.execute(select(ActionLog)).scalars()])
+    assert params and all("Wrong12345" not in p and "Hidden123" not in p for p in params)
+
+
+# --------------------------------------------------------------------------------------- CSRF
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_every_html_form_post_without_csrf_is_refused(app: Any, signed_in: bool) -> None:
+    """Every POST page route, signed in or not, refuses a submission that lacks the CSRF token."""
+    user_id = make_user(app, phone="13900000104", password="Passw0rd1")
+    pages = PageClient(app.test_client())
+    if signed_in:
+        assert pages.sign_in().status_code == 302
+    before = query(app, lambda: db.session.get(User, user_id).name)
+    for path in page_post_routes(app):
+        path = path.replace("/1/", f"/{user_id}/")
+        resp = pages.client.post(path, data={"name": "hacked", "phone": "13900000104", "password": "Passw0rd1",
+                                             "pw-phone": ADMIN_PHONE, "pw-password": "Admin12345"})
+        assert resp.status_code == 400, (path, resp.status_code)
+        assert "安全令牌" in resp.get_data(as_text=True)
+    assert query(app, lambda: db.session.get(User, user_id).name) == before
+    assert query(app, lambda: db.session.get(User, user_id).deleted_at) is None

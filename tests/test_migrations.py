@@ -1,0 +1,103 @@
+"""Migrations: `upgrade` on an empty database (SQLite, and PostgreSQL in the PG pass), models match them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from pcloud import MIGRATIONS_DIR
+from pcloud.config import normalise_database_url
+from pcloud.extensions import db
+from tests.conftest import TEST_CONFIG
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    pg = os.environ.get("PCLOUD_TEST_DATABASE_URL")
+    if not pg:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    url = make_url(normalise_database_url(pg))
+    name = f"pcloud_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _app(url: str) -> Any:
+    from pcloud import create_app
+
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+
+
+def test_upgrade_on_an_empty_database_reaches_head_and_matches_the_models(empty_database_url: str) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    app = _app(empty_database_url)
+    head = ScriptDirectory(MIGRATIONS_DIR).get_current_head()
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head
+            tables = set(inspect(conn).get_table_names())
+            assert {"sys_user", "sys_role", "auth_session", "sys_action_log"} <= tables
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        downgrade(directory=MIGRATIONS_DIR, revision="base")
+        with db.engine.connect() as conn:
+            assert "sys_user" not in inspect(conn).get_table_names()
+        upgrade(directory=MIGRATIONS_DIR)
+        db.engine.dispose()
+
+
+def test_init_twice_changes_nothing_the_second_time(empty_database_url: str) -> None:
+    app = _app(empty_database_url)
+    runner = app.test_cli_runner()
+    env = {"PCLOUD_ADMIN_PASSWORD": "First12345"}
+    first = runner.invoke(args=["pcloud", "init"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "super administrator created" in first.output
+    second = runner.invoke(args=["pcloud", "init"], env=env)
+    assert second.exit_code == 0 and "nothing changed" in second.output
+    with app.app_context():
+        from pcloud.roles.models import Role
+        from pcloud.users.models import User
+
+        assert db.session.query(User).count() == 1
+        assert sorted(r.role_code for r in db.session.query(Role)) == ["ROLE_ADMIN", "ROLE_SUPER_ADMIN"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_init_generates_and_prints_a_password_once(empty_database_url: str) -> None:
+    app = _app(empty_database_url)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pcloud", "init"], env={"PCLOUD_ADMIN_PASSWORD": ""})
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "and password" in x)
+    password = line.split("and password ")[1].split(" ")[0]
+    client = app.test_client()
+    resp = client.post("/api/oauth/token", json={"phone": "13800000000", "password": password, "grantType": "ADMIN"})
+    assert resp.status_code == 200
+    again = runner.invoke(args=["pcloud", "init"])
+    assert "password" not in again.output.lower()
+    created = runner.invoke(args=["pcloud", "create-admin", "--phone", "13800000001", "--password", "Other12345"])
+    assert created.exit_code == 0 and "ROLE_SUPER_ADMIN" in created.output
+    dup = runner.invoke(args=["pcloud", "create-admin", "--phone", "13800000001", "--password", "Other12345"])
+    assert dup.exit_code != 0 and "手机号已被其他用户使用" in dup.output
+    with app.app_context():
+        db.engine.dispose()

@@ -1,0 +1,341 @@
+"""用户管理: every route of the API and the pages, with the rows they leave behind."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import openpyxl
+from sqlalchemy import select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.auth.models import UserSession
+from pcloud.extensions import db
+from pcloud.users.models import User
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient
+from tests.factories import make_dept, make_role, make_user, query
+
+PAGE = "/api/admin/system/user/page"
+CREATE = "/api/admin/system/user/create"
+MODIFY = "/api/admin/system/user/modify"
+
+
+def user_row(app: Any, user_id: int) -> User | None:
+    return query(app, lambda: db.session.get(User, user_id))
+
+
+def new_user(api: ApiClient, **fields: Any) -> int:
+    body = {"phone": "13900000001", "name": "张三", "password": "abc12345", **fields}
+    return api.data("POST", CREATE, body)
+
+
+# --------------------------------------------------------------------------------------- create
+
+
+def test_create_user_stores_hash_roles_and_audit(api: ApiClient, app: Any) -> None:
+    role_id = make_role(app, "ROLE_CLERK", "文员")
+    user_id = new_user(api, roleIds=[role_id], state=0)
+    user = query(app, lambda: db.session.execute(select(User).where(User.id == user_id)).scalar_one())
+    assert user.phone == "13900000001" and user.name == "张三"
+    assert user.password_hash.startswith("$2") and "abc12345" not in user.password_hash
+    assert user.gmt_created_name == "超级管理员"
+    roles = query(app, lambda: [r.role_code for r in db.session.get(User, user_id).roles])
+    assert roles == ["ROLE_CLERK"]
+
+
+def test_create_user_duplicate_phone_is_409(api: ApiClient) -> None:
+    new_user(api)
+    resp = api.post(CREATE, {"phone": "13900000001", "name": "李四", "password": "abc12345"})
+    assert resp.status_code == 409 and resp.get_json()["code"] == 409 and "phone" in resp.get_json()["errors"]
+
+
+def test_create_user_validation_errors_are_422_per_field(api: ApiClient, app: Any) -> None:
+    cases = [
+        ({"phone": "123", "name": "x", "password": "abc12345"}, "phone"),
+        ({"phone": "13900000002", "name": "x", "password": "short1"}, "password"),
+        ({"phone": "13900000002", "name": "x", "password": "onlyletters"}, "password"),
+        ({"phone": "13900000002", "name": "x", "password": "12345678"}, "password"),
+        ({"phone": "13900000002", "password": "abc12345"}, "name"),
+        ({"phone": "13900000002", "name": "x", "password": "abc12345", "roleIds": [9999]}, "roleIds"),
+        ({"phone": "13900000002", "name": "x", "password": "abc12345", "deptId": 9999}, "deptId"),
+        ({"phone": "13900000002", "name": "x", "password": "abc12345", "postId": 9999}, "postId"),
+        ({"phone": "13900000002", "name": "x", "password": "abc12345", "gradeId": 9999}, "gradeId"),
+        ({"phone": "13900000002", "name": "x", "password": "abc12345", "state": 7}, "state"),
+        ({"phone": "13900000002", "name": "x" * 65, "password": "abc12345"}, "name"),
+        ({"phone": "13900000002", "name": "x", "password": "abc12345", "nickname": "y"}, "nickname"),
+        ({"phone": 13900000002, "name": "x", "password": "abc12345"}, "phone"),
+    ]
+    for body, field in cases:
+        resp = api.post(CREATE, body)
+        assert resp.status_code == 422, (body, resp.get_json())
+        assert field in resp.get_json()["errors"], (body, resp.get_json())
+    assert query(app, lambda: db.session.execute(select(User).where(User.phone == "13900000002")).first()) is None
+
+
+def test_create_user_with_department(api: ApiClient, app: Any) -> None:
+    dept = make_dept(app, "研发部")
+    user_id = new_user(api, deptId=dept)
+    items = api.data("POST", PAGE, {"keyword": "张三"})
+    assert items[0]["id"] == user_id and items[0]["deptName"] == "研发部"
+
+
+# --------------------------------------------------------------------------------------- page
+
+
+def test_page_shape_filters_paging_and_total(api: ApiClient, app: Any) -> None:
+    clerk = make_role(app, "ROLE_CLERK", "文员")
+    for i in range(12):
+        make_user(app, phone=f"1390000{i:04d}", name=f"员工{i:02d}", role_ids=[clerk] if i % 2 else [],
+                  state=1 if i == 3 else 0)
+    resp = api.post(PAGE, {"page": 2, "pageSize": 5, "orderBy": "name", "orderDir": "asc"})
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["total"] == 13 and len(body["data"]) == 5
+    assert [u["name"] for u in body["data"]] == [f"员工{i:02d}" for i in range(5, 10)]
+    item = body["data"][0]
+    assert set(item) >= {"id", "phone", "name", "avatar", "state", "online", "roles", "deptId", "deptName",
+                         "postId", "postName", "gradeId", "gradeName", "gmtCreatedDate", "gmtCreatedName",
+                         "gmtModifiedDate", "gmtModifiedName"}
+    assert "password" not in str(item).lower()
+    assert api.post(PAGE, {"phone": "13900000011"}).get_json()["total"] == 1
+    assert api.post(PAGE, {"keyword": "员工1"}).get_json()["total"] == 2
+    assert api.post(PAGE, {"roleIds": [clerk]}).get_json()["total"] == 6
+    assert api.post(PAGE, {"state": 1}).get_json()["total"] == 1
+    assert api.post(PAGE, {"keyword": "%"}).get_json()["total"] == 0  # LIKE wildcards are literal
+
+
+def test_page_rejects_bad_paging(api: ApiClient) -> None:
+    for body in ({"page": 0}, {"pageSize": 201}, {"pageSize": "ten"}, {"sort": "x"}, {"orderBy": "password"}):
+        resp = api.post(PAGE, body)
+        assert resp.status_code == 422, body
+
+
+def test_online_flag_follows_sessions(api: ApiClient, app: Any, anon: ApiClient) -> None:
+    user_id = make_user(app, phone="13900000005", password="Passw0rd1")
+    assert not next(u for u in api.data("POST", PAGE, {}) if u["id"] == user_id)["online"]
+    anon.sign_in("13900000005", "Passw0rd1")
+    assert next(u for u in api.data("POST", PAGE, {}) if u["id"] == user_id)["online"]
+
+
+# --------------------------------------------------------------------------------------- modify
+
+
+def test_modify_user_changes_fields_and_keeps_others(api: ApiClient, app: Any) -> None:
+    user_id = new_user(api)
+    assert api.data("PUT", MODIFY, {"id": user_id, "name": "张三丰"}) == user_id
+    user = user_row(app, user_id)
+    assert user.name == "张三丰" and user.phone == "13900000001"
+    assert user.gmt_modified_name == "超级管理员"
+
+
+def test_modify_password_or_disable_revokes_sessions(api: ApiClient, app: Any, client: Any) -> None:
+    user_id = new_user(api)
+    other = ApiClient(client)
+    other.token = other.sign_in("13900000001", "abc12345")
+    assert other.post("/api/admin/system/adminInfo").status_code == 200
+    api.data("PUT", MODIFY, {"id": user_id, "password": "newpass123"})
+    assert other.post("/api/admin/system/adminInfo").status_code == 401
+    other.token = other.sign_in("13900000001", "newpass123")
+    api.data("PUT", MODIFY, {"id": user_id, "state": 1})
+    assert other.post("/api/admin/system/adminInfo").status_code == 401
+    assert other.post("/api/oauth/token", json={"phone": "13900000001", "password": "newpass123",
+                                                "grantType": "ADMIN"}).status_code == 403
+
+
+def test_modify_errors(api: ApiClient, app: Any) -> None:
+    a = new_user(api)
+    new_user(api, phone="13900000009")
+    assert api.put(MODIFY, {"id": 99999, "name": "x"}).status_code == 404
+    assert api.put(MODIFY, {"name": "x"}).status_code == 422
+    assert api.put(MODIFY, {"id": a, "phone": "13900000009"}).status_code == 409
+    assert api.put(MODIFY, {"id": a, "password": "weak"}).status_code == 422
+    assert user_row(app, a).phone == "13900000001"
+
+
+def test_nobody_disables_or_deletes_themselves_or_the_last_super_admin(api: ApiClient, app: Any) -> None:
+    me = api.data("POST", "/api/admin/system/adminInfo")["id"]
+    assert api.put(MODIFY, {"id": me, "state": 1}).status_code == 409
+    assert api.delete(f"/api/admin/system/user/{me}/delete").status_code == 409
+    assert api.get(f"/api/admin/system/user/{me}/offline").status_code == 409
+    assert api.put(MODIFY, {"id": me, "roleIds": []}).status_code == 409
+    roles = query(app, lambda: [r.role_code for r in db.session.get(User, me).roles])
+    assert roles == ["ROLE_SUPER_ADMIN"]
+
+
+def test_second_super_admin_may_be_removed_but_not_the_last(api: ApiClient, app: Any) -> None:
+    other = make_user(app, phone="13900000007", role_codes=("ROLE_SUPER_ADMIN",))
+    assert api.put(MODIFY, {"id": other, "roleIds": []}).status_code == 200
+    api.data("PUT", MODIFY, {"id": other, "roleIds": [query(app, _super_role_id)]})
+    assert api.delete(f"/api/admin/system/user/{other}/delete").status_code == 200
+
+
+def _super_role_id() -> int:
+    from pcloud.roles.models import Role
+
+    return db.session.execute(select(Role.id).where(Role.role_code == "ROLE_SUPER_ADMIN")).scalar_one()
+
+
+# --------------------------------------------------------------------------------------- offline / delete
+
+
+def test_force_offline_revokes_api_and_browser_sessions(api: ApiClient, app: Any) -> None:
+    user_id = make_user(app, phone="13900000008", password="Passw0rd1", role_codes=("ROLE_SUPER_ADMIN",))
+    token_client = ApiClient(app.test_client())
+    token_client.token = token_client.sign_in("13900000008", "Passw0rd1")
+    browser = PageClient(app.test_client())
+    assert browser.sign_in("13900000008", "Passw0rd1").status_code == 302
+    assert browser.get("/system/user/").status_code == 200
+    assert api.data("GET", f"/api/admin/system/user/{user_id}/offline") is None
+    assert token_client.post("/api/admin/system/adminInfo").status_code == 401
+    assert browser.get("/system/user/").status_code == 302
+    live = query(app, lambda: db.session.execute(select(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None))).all())
+    assert live == []
+    assert api.get("/api/admin/system/user/99999/offline").status_code == 404
+
+
+def test_delete_is_soft_and_frees_the_phone(api: ApiClient, app: Any) -> None:
+    user_id = new_user(api)
+    assert api.data("DELETE", f"/api/admin/system/user/{user_id}/delete") is None
+    assert user_row(app, user_id).deleted_at is not None  # the row stays
+    assert all(u["id"] != user_id for u in api.data("POST", PAGE, {}))
+    assert api.delete(f"/api/admin/system/user/{user_id}/delete").status_code == 404
+    assert api.put(MODIFY, {"id": user_id, "name": "x"}).status_code == 404
+    again = new_user(api)  # the phone is free again among live users
+    assert again != user_id
+
+
+# --------------------------------------------------------------------------------------- export
+
+
+def read_xlsx(data: bytes) -> list[list[Any]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_download_selected_users(api: ApiClient, app: Any) -> None:
+    clerk = make_role(app, "ROLE_CLERK", "文员")
+    boss = make_role(app, "ROLE_BOSS", "老板")
+    a = make_user(app, phone="13900000021", name="甲", role_ids=[clerk, boss])
+    make_user(app, phone="13900000022", name="乙")
+    resp = api.post("/api/admin/system/user/download", {"ids": [a], "fileName": "名单.xlsx"})
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=UTF-8''%E5%90%8D%E5%8D%95.xlsx" in resp.headers["Content-Disposition"]
+    rows = read_xlsx(resp.data)
+    assert rows[0] == ["用户名", "手机号码", "角色", "部门", "岗位", "职级", "状态", "创建时间"]
+    assert rows[1][:7] == ["甲", "13900000021", "文员、老板", "", "", "", "正常"]
+    assert len(rows) == 2
+
+
+def test_download_without_ids_uses_the_filters_and_default_name(api: ApiClient, app: Any) -> None:
+    for i in range(3):
+        make_user(app, phone=f"1390000003{i}", name=f"销售{i}")
+    make_user(app, phone="13900000040", name="财务")
+    resp = api.post("/api/admin/system/user/download", {"keyword": "销售"})
+    assert "%E7%94%A8%E6%88%B7%E4%BF%A1%E6%81%AF.xlsx" in resp.headers["Content-Disposition"]  # 用户信息.xlsx
+    names = sorted(r[0] for r in read_xlsx(resp.data)[1:])
+    assert names == ["销售0", "销售1", "销售2"]
+    everyone = read_xlsx(api.post("/api/admin/system/user/download", {}).data)
+    assert len(everyone) == 1 + 5
+
+
+def test_changes_are_in_the_action_log_with_masked_password(api: ApiClient, app: Any) -> None:
+    user_id = new_user(api)
+    api.put(MODIFY, {"id": user_id, "password": "secret999"})
+    api.post(CREATE, {"phone": "13900000001", "name": "dup", "password": "abc12345"})  # fails: 409
+    rows = query(app, lambda: db.session.execute(
+        select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars().all())
+    assert [(r.title, r.status) for r in rows] == [("用户新增", "success"), ("用户修改", "success"),
+                                                   ("用户新增", "fail")]
+    assert all("abc12345" not in r.params and "secret999" not in r.params for r in rows)
+    assert rows[0].phone == ADMIN_PHONE and rows[2].msg == "手机号已被其他用户使用"
+
+
+# --------------------------------------------------------------------------------------- pages
+
+
+def test_list_page_filters_and_shows_rows(pages: PageClient, app: Any) -> None:
+    make_user(app, phone="13900000051", name="王五")
+    make_user(app, phone="13900000052", name="赵六", state=1)
+    html = pages.get("/system/user/?keyword=王").get_data(as_text=True)
+    assert "王五" in html and "赵六" not in html
+    html = pages.get("/system/user/?state=1").get_data(as_text=True)
+    assert "赵六" in html and "王五" not in html
+    html = pages.get("/system/user/?keyword=nobody").get_data(as_text=True)
+    assert "没有符合条件的用户" in html
+
+
+def test_list_page_sorts_and_pages(pages: PageClient, app: Any) -> None:
+    for i in range(25):
+        make_user(app, phone=f"139000001{i:02d}", name=f"排序{i:02d}")
+    html = pages.get("/system/user/?keyword=排序&sort=name&dir=asc&size=10&page=2").get_data(as_text=True)
+    assert "排序10" in html and "排序19" in html and "排序09" not in html and "排序20" not in html
+    assert "共 25 条" in html
+    html = pages.get("/system/user/?keyword=排序&sort=name&dir=desc&size=10").get_data(as_text=True)
+    assert html.index("排序24") < html.index("排序23") and "排序14" not in html
+
+
+def test_create_page_makes_a_user_and_flashes(pages: PageClient, app: Any) -> None:
+    resp = pages.submit("/system/user/new", data={"phone": "13900000061", "name": "新人", "password": "abc12345",
+                                                  "state": "0"}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "用户「新人」已创建" in html
+    assert query(app, lambda: db.session.execute(select(User).where(User.phone == "13900000061")).first())
+
+
+def test_create_page_accepts_the_form_as_a_browser_posts_it(pages: PageClient, app: Any) -> None:
+    """The pickers' "（无）" option posts 0, and roles come as repeated checkbox values."""
+    dept = make_dept(app, "市场部")
+    role = make_role(app, "ROLE_SALES", "销售")
+    resp = pages.submit("/system/user/new", data={"phone": "13900000066", "name": "表单", "password": "abc12345",
+                                                  "state": "0", "dept_id": str(dept), "post_id": "0",
+                                                  "grade_id": "0", "role_ids": [str(role)], "avatar": ""})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    user = query(app, lambda: db.session.execute(select(User).where(User.phone == "13900000066")).scalar_one())
+    assert user.dept_id == dept and user.post_id is None and user.grade_id is None
+    html = pages.get(f"/system/user/{user.id}/edit").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{dept}">', html)
+    assert re.search(rf'<input checked[^>]*value="{role}"', html)
+    assert not re.search(r'<input checked[^>]*value="1"', html)  # ROLE_SUPER_ADMIN stays unticked
+
+
+def test_create_page_shows_field_errors(pages: PageClient, app: Any) -> None:
+    make_user(app, phone="13900000062")
+    resp = pages.submit("/system/user/new", data={"phone": "13900000062", "name": "重复", "password": "abc"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "手机号已被其他用户使用" in html
+    resp = pages.submit("/system/user/new", data={"phone": "13900000063", "name": "弱密码", "password": "abc"})
+    assert "密码至少 8 位" in resp.get_data(as_text=True)
+
+
+def test_edit_page_keeps_password_when_blank(pages: PageClient, app: Any, anon: ApiClient) -> None:
+    user_id = make_user(app, phone="13900000064", name="旧名", password="Passw0rd1")
+    resp = pages.submit(f"/system/user/{user_id}/edit", data={"phone": "13900000064", "name": "新名",
+                                                             "password": "", "state": "0"})
+    assert resp.status_code == 302
+    assert user_row(app, user_id).name == "新名"
+    assert anon.sign_in("13900000064", "Passw0rd1")
+
+
+def test_delete_and_offline_buttons(pages: PageClient, app: Any) -> None:
+    user_id = make_user(app, phone="13900000065", name="要删除")
+    resp = pages.submit("/system/user/", f"/system/user/{user_id}/offline", follow_redirects=True)
+    assert "已强制「要删除」下线" in resp.get_data(as_text=True)
+    resp = pages.submit("/system/user/", f"/system/user/{user_id}/delete", follow_redirects=True)
+    assert "用户「要删除」已删除" in resp.get_data(as_text=True)
+    assert user_row(app, user_id).deleted_at is not None
+
+
+def test_delete_self_on_the_page_is_refused_with_a_message(pages: PageClient, app: Any) -> None:
+    me = query(app, lambda: db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one())
+    resp = pages.submit("/system/user/", f"/system/user/{me}/delete", follow_redirects=True)
+    assert "不能删除自己" in resp.get_data(as_text=True)
+
+
+def test_export_page_selected_rows(pages: PageClient, app: Any) -> None:
+    a = make_user(app, phone="13900000071", name="导出甲")
+    make_user(app, phone="13900000072", name="导出乙")
+    resp = pages.submit("/system/user/", "/system/user/export", data={"ids": [str(a)]})
+    rows = read_xlsx(resp.data)
+    assert [r[0] for r in rows[1:]] == ["导出甲"]
