@@ -44,7 +44,7 @@ def page_post_routes(app: Any) -> list[str]:
 def assert_envelope(resp: Any, code: int) -> dict[str, Any]:
     body = resp.get_json()
     assert resp.status_code == code, (resp.request.path, resp.status_code, body)
-    assert body is not None and ENVELOPE_KEYS <= set(body), body
+    assert body is not None and set(body) >= ENVELOPE_KEYS, body
     assert body["code"] == code and isinstance(body["msg"], str) and body["msg"]
     return body
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -57,7 +58,7 @@ def test_user_lifecycle_in_the_browser(page: Any, browser: Any, live_server: Any
         page.locator("#export-btn").click()
     download = download_info.value
     assert download.suggested_filename == "用户信息.xlsx"
-    sheet = openpyxl.load_workbook(io.BytesIO(open(download.path(), "rb").read()), read_only=True).active
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()), read_only=True).active
     rows_in_file = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows_in_file[0][:3] == ["用户名", "手机号码", "角色"]
     assert [r[:3] for r in rows_in_file[1:]] == [["浏览器用户改", "13912345678", "超级管理员"]]
