@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 
 class PasswordLoginForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)])
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)],
+                        render_kw={"autofocus": True, "autocomplete": "username", "inputmode": "numeric"})
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
     next = HiddenField()
 
