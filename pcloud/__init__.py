@@ -97,6 +97,15 @@ def register_request_hooks(app: Flask) -> None:
     init_recorder(app)
     app.before_request(enforce_access)
 
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.path.startswith("/api/") and response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
 
 def register_errorhandlers(app: Flask) -> None:
     from pcloud.core.envelope import error_page, error_response, is_api_request, json_error_for_unexpected

@@ -61,6 +61,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
         # pages
         "SESSION_COOKIE_HTTPONLY": True,
+        # Behind TLS (the deployment's reverse proxy) set PCLOUD_SECURE_COOKIES=1.
+        "SESSION_COOKIE_SECURE": os.environ.get("PCLOUD_SECURE_COOKIES", "") in ("1", "true", "yes"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BOOTSTRAP_SERVE_LOCAL": True,

@@ -157,6 +157,13 @@ def test_database_down_is_503(app: Any) -> None:
     assert "127.0.0.1" not in resp.get_data(as_text=True) and body["data"] is None
 
 
+def test_security_headers(api: ApiClient, pages: PageClient) -> None:
+    for resp in (api.post("/api/admin/system/user/page"), pages.get("/system/user/")):
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["X-Frame-Options"] == "DENY"
+    assert api.post("/api/admin/system/user/page").headers["Cache-Control"] == "no-store"
+
+
 def test_html_pages_get_html_errors(pages: PageClient) -> None:
     resp = pages.get("/no/such/page")
     assert resp.status_code == 404 and resp.mimetype == "text/html"

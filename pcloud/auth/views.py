@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
 from pcloud.auth import service
@@ -63,6 +63,7 @@ def login() -> Any:
         return _render_login(pw_form, sms_form, tab, exc.code)
     principal = service.load_principal(token, "web")
     assert principal is not None
+    session.clear()  # nothing from before sign-in survives into the signed-in session
     login_user(principal)
     g.action_msg = "登录成功"
     flash(f"欢迎回来，{principal.name}", "success")
