@@ -22,4 +22,6 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "sequence": 60},
     {"code": "system.resource", "parent": "system", "name": "访问资源", "path": "/system/resource", "icon": "key",
      "sequence": 70},
+    {"code": "system.log", "parent": "system", "name": "操作日志", "path": "/system/log", "icon": "journal-text",
+     "sequence": 80},
 ]

@@ -1,0 +1,29 @@
+"""操作日志 JSON API under /api/admin/log/action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from pcloud.actionlog import service
+from pcloud.actionlog.schemas import ActionLogOut, ActionLogPageArgs, ActionLogStatisticsOut
+from pcloud.core.envelope import respond
+
+blp = Blueprint("actionlog_api", __name__, url_prefix="/api/admin/log/action", description="操作日志")
+
+
+@blp.route("/page", methods=["POST"])
+@respond(blp, "ActionLogPage", ActionLogOut, paged=True)
+@blp.arguments(ActionLogPageArgs)
+def page(args: dict[str, Any]) -> tuple[list[Any], int]:
+    """操作日志分页列表"""
+    result = service.page_logs(args, args["page"], args["page_size"])
+    return result.items, result.total
+
+
+@blp.route("/statistics", methods=["POST"])
+@respond(blp, "ActionLogStatistics", ActionLogStatisticsOut)
+def statistics() -> dict[str, int]:
+    """今日访问统计（用户数、接口调用数）"""
+    return service.statistics()

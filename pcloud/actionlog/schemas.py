@@ -1,0 +1,39 @@
+"""操作日志 request and response schemas."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs
+
+
+class ActionLogPageArgs(PageArgs):
+    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+                         metadata={"description": "operator name contains"})
+    path = fields.String(validate=validate.Length(max=255), allow_none=True)
+    status = fields.String(validate=validate.OneOf(["success", "fail"]), allow_none=True)
+    start_time = LocalDateTime(allow_none=True)
+    end_time = LocalDateTime(allow_none=True)
+
+
+class ActionLogOut(BaseSchema):
+    id = fields.Integer()
+    user_id = fields.Integer(allow_none=True)
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    title = fields.String()
+    method = fields.String()
+    path = fields.String()
+    params = fields.String(allow_none=True)
+    status = fields.String()
+    msg = fields.String(allow_none=True)
+    client_ip = fields.String(allow_none=True)
+    os = fields.String(allow_none=True)
+    browser = fields.String(allow_none=True)
+    cost_ms = fields.Integer()
+    gmt_created_date = LocalDateTime()
+
+
+class ActionLogStatisticsOut(BaseSchema):
+    daily_visits = fields.Integer(metadata={"description": "distinct users with a logged action today"})
+    daily_interface_visits = fields.Integer(metadata={"description": "logged calls today"})

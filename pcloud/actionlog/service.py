@@ -1,0 +1,52 @@
+"""操作日志 reads. Rows are written by core.recorder; nothing here changes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.core.errors import Invalid
+from pcloud.core.paging import Page, paginate
+from pcloud.core.timefmt import local_day_bounds_utc, local_today
+from pcloud.extensions import db
+
+
+def filtered_select(filters: dict[str, Any]) -> Any:
+    stmt = select(ActionLog)
+    if filters.get("name"):
+        stmt = stmt.where(ActionLog.name.contains(filters["name"].strip(), autoescape=True))
+    if filters.get("path"):
+        stmt = stmt.where(ActionLog.path.contains(filters["path"].strip(), autoescape=True))
+    if filters.get("status"):
+        stmt = stmt.where(ActionLog.status == filters["status"])
+    if filters.get("title"):
+        stmt = stmt.where(ActionLog.title == filters["title"])
+    start: datetime | None = filters.get("start_time")
+    end: datetime | None = filters.get("end_time")
+    if start and end and start > end:
+        raise Invalid("开始时间不能晚于结束时间", field="startTime")
+    if start:
+        stmt = stmt.where(ActionLog.gmt_created_date >= start)
+    if end:
+        stmt = stmt.where(ActionLog.gmt_created_date <= end)
+    return stmt
+
+
+def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    return paginate(filtered_select(filters).order_by(ActionLog.id.desc()), page, page_size)
+
+
+def statistics() -> dict[str, int]:
+    """Today (local calendar day): distinct signed-in users with a logged action, and logged calls."""
+    start, end = local_day_bounds_utc(local_today())
+    today = (ActionLog.gmt_created_date >= start) & (ActionLog.gmt_created_date < end)
+    users, calls = db.session.execute(
+        select(func.count(func.distinct(ActionLog.user_id)), func.count(ActionLog.id)).where(today)).one()
+    return {"daily_visits": int(users or 0), "daily_interface_visits": int(calls or 0)}
+
+
+def titles() -> list[str]:
+    return list(db.session.execute(select(ActionLog.title).distinct().order_by(ActionLog.title)).scalars())
