@@ -65,12 +65,25 @@ def run_sync() -> dict[str, Any]:
             roles = ensure_builtin_roles()
             menus = sync_builtin_menus()
             resources = _sync_resources()
+            if "ROLE_ADMIN" in roles:
+                _grant_everything_to_new_admin_role()
             return {"roles": roles, "menus": menus, "resources": resources}
         except IntegrityError:  # another process synced the same rows first: read them and go on
             db.session.rollback()
             if attempt == 2:
                 raise
     return {}
+
+
+def _grant_everything_to_new_admin_role() -> None:
+    """A fresh ROLE_ADMIN starts with every built-in page and route; administrators narrow it later."""
+    from pcloud.menus import service as menu_service
+    from pcloud.resources import service as resource_service
+    from pcloud.roles import service as role_service
+
+    role = role_service.role_by_code("ROLE_ADMIN")
+    if role is not None:
+        role_service.grant(role.id, menu_service.all_live_ids(), resource_service.all_live_ids())
 
 
 def _sync_resources() -> dict[str, int]:

@@ -62,3 +62,59 @@ def query(app: Any, fn: Any) -> Any:
             return fn()
         finally:
             db.session.remove()
+
+
+def make_post(app: Any, name: str, parent_id: int = 0, code: str | None = None, sequence: int = 0) -> int:
+    from pcloud.posts import service
+
+    with app.app_context():
+        post_id = service.create_post({"name": name, "parent_id": parent_id, "code": code,
+                                       "sequence": sequence}).id
+        db.session.remove()
+    return post_id
+
+
+def make_grade(app: Any, name: str, level: int = 0) -> int:
+    from pcloud.grades import service
+
+    with app.app_context():
+        grade_id = service.create_grade({"name": name, "level": level}).id
+        db.session.remove()
+    return grade_id
+
+
+def make_dept_tree(app: Any, shape: dict[str, Any], parent_id: int = 0) -> dict[str, int]:
+    """Departments from a nested dict {name: {child: {...}}}; returns name -> id (names must be unique)."""
+    ids: dict[str, int] = {}
+    for name, children in shape.items():
+        ids[name] = make_dept(app, name, parent_id)
+        ids.update(make_dept_tree(app, children or {}, ids[name]))
+    return ids
+
+
+def grant_role(app: Any, role_id: int, *, menu_paths: tuple[str, ...] = (), resource_codes: tuple[str, ...] = (),
+               menu_ids: tuple[int, ...] = (), resource_ids: tuple[int, ...] = ()) -> None:
+    """Replace a role's grants through the roles service: menus by path or id, resources by code or id."""
+    from sqlalchemy import select
+
+    from pcloud.menus.models import Menu
+    from pcloud.resources.models import Resource
+    from pcloud.roles import service
+
+    with app.app_context():
+        menus = list(menu_ids) + list(db.session.execute(select(Menu.id).where(
+            Menu.path.in_(menu_paths), Menu.deleted_at.is_(None))).scalars()) if menu_paths else list(menu_ids)
+        resources = list(resource_ids)
+        if resource_codes:
+            found = dict(db.session.execute(select(Resource.code, Resource.id).where(
+                Resource.code.in_(resource_codes), Resource.deleted_at.is_(None))).all())
+            missing = set(resource_codes) - set(found)
+            assert not missing, f"no such built-in resources: {missing}"
+            resources += list(found.values())
+        service.grant(role_id, menus, resources)
+        db.session.remove()
+
+
+def route_code(endpoint: str, method: str) -> str:
+    """The code of the built-in resource `pcloud sync` makes for one API route and method."""
+    return f"api:{endpoint}:{method.upper()}"

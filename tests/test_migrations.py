@@ -101,3 +101,19 @@ def test_init_generates_and_prints_a_password_once(empty_database_url: str) -> N
     assert dup.exit_code != 0 and "手机号已被其他用户使用" in dup.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_new_role_admin_can_use_the_back_office(empty_database_url: str) -> None:
+    app = _app(empty_database_url)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["pcloud", "init"], env={"PCLOUD_ADMIN_PASSWORD": "First12345"}).exit_code == 0
+    made = runner.invoke(args=["pcloud", "create-admin", "--phone", "13800000002", "--password", "Admin2345",
+                               "--role", "admin"])
+    assert made.exit_code == 0 and "ROLE_ADMIN" in made.output
+    client = app.test_client()
+    token = client.post("/api/oauth/token", json={"phone": "13800000002", "password": "Admin2345",
+                                                  "grantType": "ADMIN"}).get_json()["data"]["token"]
+    resp = client.post("/api/admin/system/user/page", json={}, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200
+    with app.app_context():
+        db.engine.dispose()

@@ -339,3 +339,47 @@ def test_export_page_selected_rows(pages: PageClient, app: Any) -> None:
     resp = pages.submit("/system/user/", "/system/user/export", data={"ids": [str(a)]})
     rows = read_xlsx(resp.data)
     assert [r[0] for r in rows[1:]] == ["导出甲"]
+
+
+# --------------------------------------------------------------------------------------- escalation
+
+
+def _user_admin(app: Any) -> ApiClient:
+    """A signed-in user whose role grants every user route and the user page, but is not super admin."""
+    from tests.factories import grant_role, route_code
+
+    role = make_role(app, "ROLE_USER_ADMIN", "用户管理员")
+    codes = tuple(route_code(f"users_api.{name}", method) for name, method in (
+        ("page", "POST"), ("create", "POST"), ("modify", "PUT"), ("offline", "GET"), ("delete", "DELETE")))
+    grant_role(app, role, menu_paths=("/system/user",), resource_codes=codes)
+    make_user(app, phone="13900000401", password="Passw0rd1", role_ids=[role])
+    client = ApiClient(app.test_client())
+    client.token = client.sign_in("13900000401", "Passw0rd1")
+    return client
+
+
+def test_a_user_admin_cannot_grant_or_touch_super_admin(app: Any) -> None:
+    admin = _user_admin(app)
+    super_role = query(app, _super_role_id)
+    me = admin.data("POST", "/api/admin/system/adminInfo")["id"]
+    root = query(app, lambda: db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one())
+    assert admin.post(CREATE, {"phone": "13900000402", "name": "x", "password": "abc12345",
+                               "roleIds": [super_role]}).status_code == 403
+    assert admin.put(MODIFY, {"id": me, "roleIds": [super_role]}).status_code == 403
+    assert admin.put(MODIFY, {"id": root, "password": "Taken1234"}).status_code == 403
+    assert admin.get(f"/api/admin/system/user/{root}/offline").status_code == 403
+    assert admin.delete(f"/api/admin/system/user/{root}/delete").status_code == 403
+    roles = query(app, lambda: [r.role_code for r in db.session.get(User, me).roles])
+    assert roles == ["ROLE_USER_ADMIN"]
+    # ordinary users stay manageable
+    other = admin.data("POST", CREATE, {"phone": "13900000403", "name": "普通", "password": "abc12345"})
+    assert admin.data("PUT", MODIFY, {"id": other, "name": "普通二"}) == other
+
+
+def test_download_file_name_is_sanitised(api: ApiClient) -> None:
+    for name, expected in (("a\nb.xlsx", "ab.xlsx"), ('x/"y".xlsx', "x__y_.xlsx"), ("\r\n", "用户信息.xlsx")):
+        resp = api.post("/api/admin/system/user/download", {"fileName": name})
+        assert resp.status_code == 200
+        from urllib.parse import quote
+
+        assert resp.headers["Content-Disposition"].endswith("UTF-8''" + quote(expected))

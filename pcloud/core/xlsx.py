@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -31,8 +32,16 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str
     return path
 
 
-def xlsx_response(path: str, file_name: str) -> Response:
+def safe_file_name(file_name: str, default: str) -> str:
+    """A name fit for Content-Disposition: no control characters, quotes or path separators."""
+    cleaned = "".join("_" if ch in '/\\"' else ch for ch in file_name
+                      if unicodedata.category(ch)[0] != "C").strip().lstrip(".")
+    return cleaned[:100] or default
+
+
+def xlsx_response(path: str, file_name: str, default: str = "export.xlsx") -> Response:
     """Send the file as an attachment named with RFC 5987 so Chinese names survive, then delete it."""
+    file_name = safe_file_name(file_name, default)
     if not file_name.lower().endswith(".xlsx"):
         file_name += ".xlsx"
     fh = open(path, "rb")  # noqa: SIM115 - closed by the response

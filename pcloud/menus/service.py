@@ -1,45 +1,256 @@
-"""菜单管理 rules, and the sync of built-in menus."""
+"""菜单管理 rules: the menu tree, its CRUD and moves, and the sync of built-in menus."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import delete, func, select
 
 from pcloud.core import permissions
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.routing import MAX_ID
+from pcloud.core.tree import build_tree, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu
+from pcloud.resources.service import insert_builtin
 from pcloud.roles.models import role_menu
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def get_menu(menu_id: int) -> Menu:
+    if not 0 < menu_id <= MAX_ID:
+        raise NotFound("菜单不存在")
+    menu = db.session.execute(Menu.live().where(Menu.id == menu_id)).scalar_one_or_none()
+    if menu is None:
+        raise NotFound("菜单不存在")
+    return menu
+
+
+def live_menus() -> list[Menu]:
+    return list(db.session.execute(Menu.live().order_by(Menu.sequence, Menu.id)).scalars())
+
+
+def to_item(menu: Menu) -> dict[str, Any]:
+    """API item (snake_case attributes; the schema puts them on the wire in camelCase)."""
+    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name,
+            "path": menu.path, "component": menu.component, "redirect": menu.redirect, "icon": menu.icon,
+            "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence, "built_in": menu.built_in,
+            "gmt_created_date": menu.gmt_created_date, "gmt_created_name": menu.gmt_created_name,
+            "gmt_modified_date": menu.gmt_modified_date, "gmt_modified_name": menu.gmt_modified_name}
+
+
+def _tree(menus: list[Menu]) -> list[dict[str, Any]]:
+    def to_node(menu: Menu) -> dict[str, Any]:
+        item = to_item(menu)
+        item["parentId"] = menu.parent_id  # build_tree links by parentId
+        return item
+
+    nodes = build_tree(menus, to_node)
+    for _depth, item in walk(nodes):
+        item.pop("parentId", None)
+    return nodes
+
+
+def menu_tree(name: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The whole tree, or the menus whose name contains `name` with their ancestors; (roots, node count)."""
+    menus = live_menus()
+    name = (name or "").strip()
+    if name:
+        by_id = {m.id: m for m in menus}
+        keep: set[int] = set()
+        for menu in menus:
+            if name in menu.name:
+                current: Menu | None = menu
+                while current is not None and current.id not in keep:
+                    keep.add(current.id)
+                    current = by_id.get(current.parent_id)
+        menus = [m for m in menus if m.id in keep]
+    return _tree(menus), len(menus)
+
+
+def node(menu: Menu) -> dict[str, Any]:
+    """A plain tree node for grant screens: {id, parentId, name, label, path, ...}."""
+    return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name, "path": menu.path,
+            "icon": menu.icon, "hidden": menu.hidden, "sequence": menu.sequence}
+
+
+def node_tree() -> list[dict[str, Any]]:
+    return build_tree(live_menus(), node)
+
+
+def live_ids(ids: list[int]) -> set[int]:
+    wanted = sorted({i for i in ids or [] if 0 < i <= MAX_ID})
+    if not wanted:
+        return set()
+    return set(db.session.execute(
+        select(Menu.id).where(Menu.id.in_(wanted), Menu.deleted_at.is_(None))).scalars())
+
+
+def all_live_ids() -> list[int]:
+    return list(db.session.execute(select(Menu.id).where(Menu.deleted_at.is_(None)).order_by(Menu.id)).scalars())
+
+
+def descendant_ids(menu_id: int, menus: list[Menu] | None = None) -> set[int]:
+    menus = menus if menus is not None else live_menus()
+    children: dict[int, list[int]] = {}
+    for menu in menus:
+        children.setdefault(menu.parent_id, []).append(menu.id)
+    found: set[int] = set()
+    stack = list(children.get(menu_id, []))
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, indented name) of every menu a menu may move under: not itself nor its descendants."""
+    menus = live_menus()
+    excluded = ({exclude_id} | descendant_ids(exclude_id, menus)) if exclude_id else set()
+    tree = build_tree([m for m in menus if m.id not in excluded], node)
+    return [(item["id"], "　" * depth + item["name"]) for depth, item in walk(tree)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+_TEXT_FIELDS = {"name": ("菜单名称", 64, True), "path": ("路由地址", 255, True), "component": ("组件", 255, False),
+                "redirect": ("重定向", 255, False), "icon": ("图标", 64, False)}
+
+
+def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, (label, max_len, required) in _TEXT_FIELDS.items():
+        if partial and key not in data:
+            continue
+        value = (data.get(key) or "").strip()
+        if required and not value:
+            raise Invalid(f"{label}不能为空", field=key)
+        if len(value) > max_len:
+            raise Invalid(f"{label}长度不能超过 {max_len}", field=key)
+        values[key] = value if (value or required) else None
+    for key, default in (("router", True), ("hidden", False)):
+        if not partial or data.get(key) is not None:
+            value = data.get(key)
+            values[key] = default if value is None else bool(value)
+    if not partial or data.get("sequence") is not None:
+        values["sequence"] = int(data.get("sequence") or 0)
+    return values
+
+
+def _check_parent(parent_id: int | None, menu_id: int | None = None) -> int:
+    parent_id = parent_id or 0
+    if parent_id == 0:
+        return 0
+    if not 0 < parent_id <= MAX_ID:
+        raise Invalid("上级菜单不存在", field="parentId")
+    if menu_id is not None and parent_id == menu_id:
+        raise Invalid("不能把菜单移动到它自己之下", field="parentId")
+    if db.session.execute(Menu.live().where(Menu.id == parent_id)).first() is None:
+        raise Invalid("上级菜单不存在", field="parentId")
+    if menu_id is not None and parent_id in descendant_ids(menu_id):
+        raise Invalid("不能把菜单移动到它自己的下级菜单之下", field="parentId")
+    return parent_id
+
+
+def create_menu(data: dict[str, Any]) -> Menu:
+    values = _clean(data, partial=False)
+    menu = Menu(parent_id=_check_parent(data.get("parent_id")), built_in=False, **values)
+    db.session.add(menu)
+    permissions.bump_version()
+    db.session.commit()
+    return menu
+
+
+def modify_menu(data: dict[str, Any]) -> Menu:
+    """Change any field, including moving it: parentId (not below itself) and sequence."""
+    menu = get_menu(data["id"])
+    values = _clean(data, partial=True)
+    if menu.built_in and "path" in values and values["path"] != menu.path:
+        raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
+    if data.get("parent_id") is not None:
+        values["parent_id"] = _check_parent(data["parent_id"], menu.id)
+    for key, value in values.items():
+        setattr(menu, key, value)
+    permissions.bump_version()
+    db.session.commit()
+    return menu
+
+
+def move_menu(menu_id: int, parent_id: int, sequence: int | None = None) -> Menu:
+    data: dict[str, Any] = {"id": menu_id, "parent_id": parent_id}
+    if sequence is not None:
+        data["sequence"] = sequence
+    return modify_menu(data)
+
+
+def child_count(menu_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(Menu).where(
+        Menu.parent_id == menu_id, Menu.deleted_at.is_(None))).scalar_one()
+
+
+def delete_menu(menu_id: int) -> Menu:
+    menu = get_menu(menu_id)
+    if menu.built_in:
+        raise Conflict("内置菜单不能删除")
+    if child_count(menu.id):
+        raise Conflict("该菜单下还有子菜单，请先删除或移走子菜单")
+    menu.soft_delete()
+    db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu.id))
+    permissions.bump_version()
+    db.session.commit()
+    return menu
+
+
+# ---------------------------------------------------------------------------------------------
+# Built-in menus
 
 
 def sync_builtin_menus() -> dict[str, int]:
-    """Create or update the built-in menus by code; retire built-ins no longer in the list."""
-    existing = {m.code: m for m in db.session.execute(select(Menu).where(Menu.built_in.is_(True))).scalars()}
+    """Create the built-in menus by code; keep their path (what the page guard uses) as the code says.
+
+    Name, icon, parent and sequence are set when a built-in is created; after that they belong to the
+    administrator, who may rename, hide or move it on the 菜单管理 page, and a later sync keeps that.
+    A built-in menu no longer listed is retired with its grants; one deleted by hand is revived.
+    Missing rows are inserted with ON CONFLICT (code) DO NOTHING, so concurrent syncs neither duplicate
+    nor fail.
+    """
+    existing = {m.code: m for m in db.session.execute(select(Menu).where(Menu.code.is_not(None))).scalars()}
     created = updated = 0
     by_code: dict[str, Menu] = {}
     for entry in BUILTIN_MENUS:
         code = str(entry["code"])
         menu = existing.get(code)
-        if menu is None:
-            menu = Menu(code=code, built_in=True, router=True, hidden=False)
-            db.session.add(menu)
-            created += 1
         parent = by_code.get(str(entry["parent"])) if entry["parent"] else None
-        if parent is not None and parent.id is None:
-            db.session.flush()
-        values = {"name": entry["name"], "path": entry["path"], "icon": entry["icon"],
-                  "sequence": entry["sequence"], "parent_id": parent.id if parent else 0, "deleted_at": None}
-        if menu.id is not None and any(getattr(menu, k) != v for k, v in values.items()):
-            updated += 1
-        for key, value in values.items():
-            setattr(menu, key, value)
+        if menu is None:
+            created += insert_builtin(Menu, code, {
+                "built_in": True, "router": True, "hidden": False, "name": entry["name"], "path": entry["path"],
+                "icon": entry["icon"], "sequence": entry["sequence"], "parent_id": parent.id if parent else 0})
+            menu = db.session.execute(select(Menu).where(Menu.code == code)).scalar_one()
+        else:
+            fixed = {"path": entry["path"], "built_in": True, "deleted_at": None}
+            if menu.deleted_at is not None:  # revived: back where the code puts it
+                fixed.update(parent_id=parent.id if parent else 0, name=entry["name"], icon=entry["icon"],
+                             sequence=entry["sequence"])
+            if any(getattr(menu, k) != v for k, v in fixed.items()):
+                for key, value in fixed.items():
+                    setattr(menu, key, value)
+                updated += 1
         by_code[code] = menu
-        db.session.flush()
     retired = 0
     wanted = {str(e["code"]) for e in BUILTIN_MENUS}
     for code, menu in existing.items():
-        if code not in wanted and menu.deleted_at is None:
+        if code not in wanted and menu.built_in and menu.deleted_at is None:
             menu.soft_delete()
-            db.session.execute(role_menu.delete().where(role_menu.c.menu_id == menu.id))
+            db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu.id))
+            for child in db.session.execute(Menu.live().where(Menu.parent_id == menu.id)).scalars():
+                child.parent_id = menu.parent_id
             retired += 1
     if created or updated or retired:
         permissions.bump_version()

@@ -33,7 +33,7 @@ def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
 @blp.arguments(UserCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增用户"""
-    return service.create_user(args).id
+    return service.create_user(args, current_principal()).id
 
 
 @blp.route("/modify", methods=["PUT"])
@@ -62,7 +62,7 @@ def offline(id: int) -> None:  # noqa: A002 - the documented path parameter
 def download(args: dict[str, Any]) -> Response:
     """导出用户（.xlsx）"""
     path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(args.get("ids") or [], args), "用户信息")
-    return xlsx_response(path, (args.get("file_name") or "").strip() or "用户信息.xlsx")
+    return xlsx_response(path, args.get("file_name") or "", default="用户信息.xlsx")
 
 
 @blp.route("/<int:id>/delete", methods=["DELETE"])

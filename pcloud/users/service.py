@@ -12,7 +12,7 @@ from sqlalchemy.orm import noload
 
 from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
@@ -93,6 +93,21 @@ def _is_super_admin(user: User) -> bool:
     return any(r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles)
 
 
+def _guard_super_admin(actor: Principal | None, target: User | None = None, roles: list[Role] | None = None
+                       ) -> None:
+    """Only a super administrator may grant ROLE_SUPER_ADMIN or touch a user who holds it.
+
+    Otherwise anyone allowed to edit users could make themselves super administrator, or take over
+    one by resetting its password. `actor` None is the trusted command line.
+    """
+    if actor is None or actor.is_super_admin:
+        return
+    if target is not None and _is_super_admin(target):
+        raise Forbidden("只有超级管理员可以修改超级管理员账号")
+    if roles and any(r.role_code == SUPER_ADMIN for r in roles):
+        raise Forbidden("只有超级管理员可以授予超级管理员角色")
+
+
 # ---------------------------------------------------------------------------------------------
 # Reads
 
@@ -153,7 +168,9 @@ def to_item(user: User, online: bool | None = None) -> dict[str, Any]:
 # Writes
 
 
-def create_user(data: dict[str, Any]) -> User:
+def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
+    roles = _live_roles(data.get("role_ids") or [])
+    _guard_super_admin(actor, roles=roles)
     phone = _check_phone(data["phone"])
     name = data["name"].strip()
     if not name:
@@ -166,7 +183,7 @@ def create_user(data: dict[str, Any]) -> User:
         post_id=_check_ref(Post, data.get("post_id"), "postId", "岗位"),
         grade_id=_check_ref(Grade, data.get("grade_id"), "gradeId", "职级"),
     )
-    user.roles = _live_roles(data.get("role_ids") or [])
+    user.roles = roles
     db.session.add(user)
     db.session.commit()
     return user
@@ -174,6 +191,10 @@ def create_user(data: dict[str, Any]) -> User:
 
 def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     user = get_user(data["id"])
+    is_own_profile = actor is not None and actor.kind == "user" and actor.id == user.id and set(data) <= {
+        "id", "name", "avatar"}
+    if not is_own_profile:
+        _guard_super_admin(actor, target=user)
     is_self = actor is not None and actor.kind == "user" and actor.id == user.id
     revoke = False
     if "phone" in data and data["phone"] is not None:
@@ -195,6 +216,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     was_super = _is_super_admin(user)
     if "role_ids" in data and data["role_ids"] is not None:
         roles = _live_roles(data["role_ids"])
+        _guard_super_admin(actor, roles=roles)
         if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
             raise Conflict("不能移除最后一位超级管理员的超级管理员角色")
         user.roles = roles
@@ -214,6 +236,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
 
 def delete_user(user_id: int, actor: Principal | None) -> None:
     user = get_user(user_id)
+    _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能删除自己")
     if _is_super_admin(user) and _super_admin_holders() <= 1:
@@ -225,6 +248,7 @@ def delete_user(user_id: int, actor: Principal | None) -> None:
 
 def force_offline(user_id: int, actor: Principal | None) -> int:
     user = get_user(user_id)
+    _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能强制自己下线")
     count = auth_service.revoke_user_sessions(user.id, "forced")

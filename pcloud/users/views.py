@@ -84,7 +84,7 @@ def create() -> Any:
         try:
             if not data["password"]:
                 raise Invalid("请设置初始密码", field="password")
-            user = service.create_user(data)
+            user = service.create_user(data, current_principal())
             flash(f"用户「{user.name}」已创建", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
@@ -153,4 +153,4 @@ def export() -> Any:
         abort(400)
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
     path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(ids, _filters()), "用户信息")
-    return xlsx_response(path, "用户信息.xlsx")
+    return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")

@@ -1,0 +1,26 @@
+"""菜单管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class MenuForm(FlaskForm):
+    parent_id = SelectField("上级菜单", coerce=int, choices=[], validate_choice=False)
+    name = StringField("菜单名称", validators=[DataRequired("请输入菜单名称"), Length(max=64)])
+    path = StringField("路由地址", validators=[DataRequired("请输入路由地址"), Length(max=255)],
+                       render_kw={"placeholder": "/system/example"})
+    component = StringField("组件", validators=[Optional(), Length(max=255)])
+    redirect = StringField("重定向", validators=[Optional(), Length(max=255)])
+    icon = StringField("图标", validators=[Optional(), Length(max=64)], render_kw={"placeholder": "gear"})
+    sequence = IntegerField("排序", default=0, validators=[Optional(), NumberRange(-1_000_000, 1_000_000)])
+    router = BooleanField("作为路由", default=True)
+    hidden = BooleanField("在侧边栏隐藏", default=False)
+
+
+class MoveForm(FlaskForm):
+    parent_id = SelectField("移动到", coerce=int, choices=[], validate_choice=False)
+    sequence = IntegerField("排序（越小越靠前）", default=0,
+                            validators=[Optional(), NumberRange(-1_000_000, 1_000_000)])

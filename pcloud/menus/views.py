@@ -1,0 +1,96 @@
+"""菜单管理 pages under /system/menu: the tree, create, edit, move, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from pcloud.core.errors import PCloudError
+from pcloud.core.recorder import action
+from pcloud.core.tree import walk
+from pcloud.menus import service
+from pcloud.menus.forms import MenuForm, MoveForm
+from pcloud.roles.forms import ConfirmForm, apply_domain_error
+
+bp = Blueprint("menus", __name__, url_prefix="/system/menu")
+ROOT = (0, "（顶级菜单）")
+
+
+@bp.route("/")
+def index() -> Any:
+    name = request.args.get("name", "").strip()[:64]
+    tree, total = service.menu_tree(name)
+    return render_template("menus/tree.html", rows=list(walk(tree)), total=total, name=name,
+                           confirm=ConfirmForm())
+
+
+def _data(form: MenuForm) -> dict[str, Any]:
+    return {"parent_id": form.parent_id.data or 0, "name": form.name.data, "path": form.path.data,
+            "component": form.component.data, "redirect": form.redirect.data, "icon": form.icon.data,
+            "sequence": form.sequence.data or 0, "router": bool(form.router.data), "hidden": bool(form.hidden.data)}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("菜单新增")
+def create() -> Any:
+    form = MenuForm()
+    form.parent_id.choices = [ROOT] + service.parent_choices()
+    if request.method == "GET":
+        form.parent_id.data = request.args.get("parent_id", 0, type=int)
+    if form.validate_on_submit():
+        try:
+            menu = service.create_menu(_data(form))
+            flash(f"菜单「{menu.name}」已创建", "success")
+            return redirect(url_for("menus.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("menus/form.html", form=form, menu=None), status
+
+
+@bp.route("/<int:menu_id>/edit", methods=["GET", "POST"])
+@action("菜单修改")
+def edit(menu_id: int) -> Any:
+    menu = service.get_menu(menu_id)
+    form = MenuForm(obj=None if request.method == "POST" else menu)
+    form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=menu.id)
+    if form.validate_on_submit():
+        try:
+            service.modify_menu({"id": menu.id, **_data(form)})
+            flash(f"菜单「{form.name.data.strip()}」已保存", "success")
+            return redirect(url_for("menus.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("menus/form.html", form=form, menu=menu), status
+
+
+@bp.route("/<int:menu_id>/move", methods=["GET", "POST"])
+@action("菜单移动")
+def move(menu_id: int) -> Any:
+    menu = service.get_menu(menu_id)
+    form = MoveForm(obj=None if request.method == "POST" else menu)
+    form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=menu.id)
+    if form.validate_on_submit():
+        try:
+            service.move_menu(menu.id, form.parent_id.data or 0, form.sequence.data or 0)
+            flash(f"菜单「{menu.name}」已移动", "success")
+            return redirect(url_for("menus.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("menus/move.html", form=form, menu=menu), status
+
+
+@bp.route("/<int:menu_id>/delete", methods=["POST"])
+@action("菜单删除")
+def delete(menu_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        menu = service.delete_menu(menu_id)
+        flash(f"菜单「{menu.name}」已删除，并已从所有角色中移除", "success")
+    except PCloudError as exc:
+        flash(f"不能删除：{exc.msg}", "danger")
+    return redirect(request.form.get("back") or url_for("menus.index"))

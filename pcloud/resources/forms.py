@@ -1,0 +1,17 @@
+"""访问资源 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class ResourceForm(FlaskForm):
+    parent_id = SelectField("上级资源", coerce=int, choices=[], validate_choice=False)
+    name = StringField("资源名称", validators=[DataRequired("请输入资源名称"), Length(max=128)])
+    resource_url = StringField("资源路径", validators=[DataRequired("请输入资源路径"), Length(max=255)],
+                               render_kw={"placeholder": "/api/admin/example/{id}/delete", "autocomplete": "off"})
+    method = SelectField("请求方式", choices=[("*", "*（全部）"), ("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"),
+                                          ("DELETE", "DELETE")], default="*")
+    biz_type = RadioField("资源类型", coerce=int, choices=[(0, "接口"), (1, "按钮")], default=0)

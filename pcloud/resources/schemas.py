@@ -1,0 +1,73 @@
+"""访问资源 request and response schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from pcloud.core.routing import MAX_ID
+from pcloud.core.schemas import AuditOut, BaseSchema, PageArgs
+
+_id = validate.Range(min=1, max=MAX_ID)
+_parent = validate.Range(min=0, max=MAX_ID)
+_method = validate.OneOf(["GET", "POST", "PUT", "DELETE", "*"])
+_biz_type = validate.OneOf([0, 1])
+
+
+class Method(fields.String):
+    """GET, POST, PUT, DELETE or *, accepted in any case."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs)).strip().upper()
+
+
+class ResourcePageArgs(PageArgs):
+    name = fields.String(validate=validate.Length(max=128), allow_none=True,
+                         metadata={"description": "name contains; without parentId it searches every level"})
+    parent_id = fields.Integer(validate=_parent, allow_none=True,
+                               metadata={"description": "the level to list; default 0 (the roots)"})
+
+
+class ResourceCreateArgs(BaseSchema):
+    parent_id = fields.Integer(validate=_parent, load_default=0)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    resource_url = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                                 metadata={"description": "route pattern: {name} or * one segment, ** any rest"})
+    method = Method(validate=_method, load_default="*")
+    biz_type = fields.Integer(validate=_biz_type, load_default=0, metadata={"description": "0 接口, 1 按钮"})
+
+
+class ResourceModifyArgs(BaseSchema):
+    id = fields.Integer(required=True, validate=_id)
+    parent_id = fields.Integer(validate=_parent)
+    name = fields.String(validate=validate.Length(min=1, max=128))
+    resource_url = fields.String(validate=validate.Length(min=1, max=255))
+    method = Method(validate=_method)
+    biz_type = fields.Integer(validate=_biz_type)
+
+
+class ResourceOut(AuditOut):
+    id = fields.Integer()
+    parent_id = fields.Integer()
+    name = fields.String()
+    label = fields.String()
+    resource_url = fields.String()
+    method = fields.String()
+    biz_type = fields.Integer()
+    biz_type_name = fields.String()
+    built_in = fields.Boolean()
+    has_children = fields.Boolean()
+
+
+class GrantResourceNodeOut(BaseSchema):
+    """A node of the whole resource tree (grant screens)."""
+
+    id = fields.Integer()
+    parent_id = fields.Integer(data_key="parentId", attribute="parentId")
+    name = fields.String()
+    label = fields.String()
+    resource_url = fields.String(attribute="resourceUrl")
+    method = fields.String()
+    biz_type = fields.Integer(attribute="bizType")
+    children = fields.List(fields.Nested(lambda: GrantResourceNodeOut()))

@@ -1,0 +1,358 @@
+"""访问资源 rules: the resource tree, its CRUD, and the sync of one built-in resource per API route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from pcloud.core import permissions
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.routing import MAX_ID
+from pcloud.core.security import PUBLIC_ENDPOINTS
+from pcloud.core.tree import build_tree, walk
+from pcloud.extensions import db
+from pcloud.resources.models import Resource
+from pcloud.roles.models import role_resource
+
+BIZ_TYPES = {0: "接口", 1: "按钮"}
+METHODS = ("GET", "POST", "PUT", "DELETE", "*")
+GROUP_PREFIX = "group:"
+ROUTE_PREFIX = "api:"
+_RULE_PARAM = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+_URL_OK = re.compile(r"^/[^\s?#]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def get_resource(resource_id: int) -> Resource:
+    if not 0 < resource_id <= MAX_ID:
+        raise NotFound("资源不存在")
+    res = db.session.execute(Resource.live().where(Resource.id == resource_id)).scalar_one_or_none()
+    if res is None:
+        raise NotFound("资源不存在")
+    return res
+
+
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent, for a whole page of rows in one query."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Resource.parent_id, func.count()).where(Resource.parent_id.in_(ids), Resource.deleted_at.is_(None))
+        .group_by(Resource.parent_id))
+    return {parent: count for parent, count in rows}
+
+
+def page_resources(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """One level of the tree (`parent_id`, default 0), or, with a name and no parent, every level."""
+    stmt = Resource.live()
+    name = (filters.get("name") or "").strip()
+    if name:
+        stmt = stmt.where(Resource.name.contains(name, autoescape=True))
+    parent_id = filters.get("parent_id")
+    if parent_id is not None and not 0 <= parent_id <= MAX_ID:
+        parent_id = -1  # no such parent: an empty level
+    if parent_id is not None or not name:
+        stmt = stmt.where(Resource.parent_id == (parent_id or 0))
+    return paginate(stmt.order_by(Resource.id), page, page_size)
+
+
+def to_items(rows: list[Resource]) -> list[dict[str, Any]]:
+    counts = child_counts([r.id for r in rows])
+    return [to_item(r, counts.get(r.id, 0) > 0) for r in rows]
+
+
+def to_item(res: Resource, has_children: bool | None = None) -> dict[str, Any]:
+    if has_children is None:
+        has_children = child_counts([res.id]).get(res.id, 0) > 0
+    return {
+        "id": res.id, "parent_id": res.parent_id, "name": res.name, "label": res.name,
+        "resource_url": res.resource_url, "method": res.method, "biz_type": res.biz_type,
+        "biz_type_name": BIZ_TYPES.get(res.biz_type, str(res.biz_type)), "built_in": res.built_in,
+        "has_children": has_children,
+        "gmt_created_date": res.gmt_created_date, "gmt_created_name": res.gmt_created_name,
+        "gmt_modified_date": res.gmt_modified_date, "gmt_modified_name": res.gmt_modified_name,
+    }
+
+
+def ancestors(resource_id: int) -> list[Resource]:
+    """The path from a root down to (and including) the resource, for breadcrumbs."""
+    chain: list[Resource] = []
+    seen: set[int] = set()
+    if not 0 < resource_id <= MAX_ID:
+        return chain
+    current = db.session.execute(Resource.live().where(Resource.id == resource_id)).scalar_one_or_none()
+    while current is not None and current.id not in seen:
+        chain.append(current)
+        seen.add(current.id)
+        if not current.parent_id:
+            break
+        current = db.session.execute(Resource.live().where(Resource.id == current.parent_id)).scalar_one_or_none()
+    return list(reversed(chain))
+
+
+def node(res: Resource) -> dict[str, Any]:
+    return {"id": res.id, "parentId": res.parent_id, "name": res.name, "label": res.name,
+            "resourceUrl": res.resource_url, "method": res.method, "bizType": res.biz_type}
+
+
+def resource_tree() -> list[dict[str, Any]]:
+    """Every live resource as a tree (grant page, {roleId}/menu), in one query."""
+    rows = db.session.execute(
+        select(Resource.id, Resource.parent_id, Resource.name, Resource.resource_url, Resource.method,
+               Resource.biz_type).where(Resource.deleted_at.is_(None)).order_by(Resource.id)).all()
+    return build_tree(rows, lambda r: {"id": r.id, "parentId": r.parent_id, "name": r.name, "label": r.name,
+                                       "resourceUrl": r.resource_url, "method": r.method,
+                                       "bizType": r.biz_type})
+
+
+def live_ids(ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    found: set[int] = set()
+    unique = sorted({i for i in ids if 0 < i <= MAX_ID})
+    for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit
+        chunk = unique[start:start + 900]
+        found.update(db.session.execute(
+            select(Resource.id).where(Resource.id.in_(chunk), Resource.deleted_at.is_(None))).scalars())
+    return found
+
+
+def all_live_ids() -> list[int]:
+    return list(db.session.execute(select(Resource.id).where(Resource.deleted_at.is_(None))
+                                   .order_by(Resource.id)).scalars())
+
+
+def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """Possible parents for the form: the tree as indented names, minus a resource's own subtree."""
+    tree = resource_tree()
+    excluded = set(_subtree_ids(tree, exclude_id)) if exclude_id else set()
+    choices = []
+    for depth, item in walk(tree):
+        if item["id"] in excluded:
+            continue
+        if item["children"] or not item["resourceUrl"] or depth == 0:
+            choices.append((item["id"], "　" * depth + item["name"]))
+    return choices
+
+
+def _subtree_ids(tree: list[dict[str, Any]], root_id: int | None) -> list[int]:
+    for _depth, item in walk(tree):
+        if item["id"] == root_id:
+            return [root_id] + [n["id"] for _d, n in walk(item["children"])]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+
+def _check_parent(parent_id: int | None, self_id: int | None = None) -> int:
+    parent_id = parent_id or 0
+    if parent_id == 0:
+        return 0
+    if not 0 < parent_id <= MAX_ID:
+        raise Invalid("上级资源不存在", field="parentId")
+    if self_id is not None and parent_id == self_id:
+        raise Invalid("上级资源不能是它自己", field="parentId")
+    parent = db.session.execute(Resource.live().where(Resource.id == parent_id)).scalar_one_or_none()
+    if parent is None:
+        raise Invalid("上级资源不存在", field="parentId")
+    if self_id is not None:
+        seen = {parent_id}
+        current = parent
+        while current.parent_id:
+            if current.parent_id == self_id:
+                raise Invalid("不能移动到它自己的下级资源之下", field="parentId")
+            if current.parent_id in seen:
+                break
+            seen.add(current.parent_id)
+            current = db.session.get(Resource, current.parent_id)
+            if current is None:
+                break
+    return parent_id
+
+
+def _given(data: dict[str, Any], key: str, partial: bool) -> bool:
+    return not partial or data.get(key) is not None
+
+
+def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if _given(data, "name", partial):
+        name = (data.get("name") or "").strip()
+        if not name:
+            raise Invalid("资源名称不能为空", field="name")
+        values["name"] = name
+    if _given(data, "resource_url", partial):
+        url = (data.get("resource_url") or "").strip()
+        if not url:
+            raise Invalid("资源路径不能为空", field="resourceUrl")
+        if not _URL_OK.match(url):
+            raise Invalid("资源路径须以 / 开头，不含空格、? 或 #，如 /api/admin/role/{id}/delete",
+                          field="resourceUrl")
+        values["resource_url"] = url
+    if _given(data, "method", partial):
+        method = (data.get("method") or "*").strip().upper()
+        if method not in METHODS:
+            raise Invalid("请求方式必须是 GET、POST、PUT、DELETE 或 *", field="method")
+        values["method"] = method
+    if _given(data, "biz_type", partial):
+        biz_type = data.get("biz_type") or 0
+        if biz_type not in BIZ_TYPES:
+            raise Invalid("资源类型必须是 0（接口）或 1（按钮）", field="bizType")
+        values["biz_type"] = biz_type
+    return values
+
+
+def create_resource(data: dict[str, Any]) -> Resource:
+    values = _clean(data, partial=False)
+    res = Resource(parent_id=_check_parent(data.get("parent_id")), built_in=False, **values)
+    db.session.add(res)
+    permissions.bump_version()
+    db.session.commit()
+    return res
+
+
+def modify_resource(data: dict[str, Any]) -> Resource:
+    res = get_resource(data["id"])
+    if res.built_in:
+        raise Conflict("内置资源由系统根据接口自动维护，不能修改")
+    values = _clean(data, partial=True)
+    if "parent_id" in data and data["parent_id"] is not None:
+        values["parent_id"] = _check_parent(data["parent_id"], self_id=res.id)
+    for key, value in values.items():
+        setattr(res, key, value)
+    permissions.bump_version()
+    db.session.commit()
+    return res
+
+
+def delete_resource(resource_id: int) -> Resource:
+    res = get_resource(resource_id)
+    if res.built_in:
+        raise Conflict("内置资源不能删除")
+    if child_counts([res.id]).get(res.id):
+        raise Conflict("该资源下还有子资源，请先删除子资源")
+    res.soft_delete()
+    db.session.execute(delete(role_resource).where(role_resource.c.resource_id == res.id))
+    permissions.bump_version()
+    db.session.commit()
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Built-in resources: one per API route of this application
+
+
+def render_rule(rule: str) -> str:
+    """`/api/admin/role/<int:id>/delete` -> `/api/admin/role/{id}/delete`."""
+    return _RULE_PARAM.sub(lambda m: "{" + m.group(1) + "}", rule)
+
+
+def _summary(view: Any) -> str:
+    doc = (getattr(view, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip() if doc else ""
+
+
+def _group_name(blueprint: Any, name: str) -> str:
+    description = (getattr(blueprint, "description", None) or "").strip()
+    if not description:
+        return name
+    return re.split(r"[：:，,（(]", description, maxsplit=1)[0].strip() or name
+
+
+def wanted_builtins() -> dict[str, dict[str, Any]]:
+    """code -> values for every built-in the route table calls for (groups and routes)."""
+    app = current_app
+    wanted: dict[str, dict[str, Any]] = {}
+    order = {name: index for index, name in enumerate(app.blueprints)}  # groups in registration order
+
+    def sort_key(rule: Any) -> tuple[int, str, str]:
+        return order.get(rule.endpoint.rsplit(".", 1)[0], len(order)), rule.rule, rule.endpoint
+
+    for rule in sorted(app.url_map.iter_rules(), key=sort_key):
+        if not (rule.rule == "/api" or rule.rule.startswith("/api/")):
+            continue
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.startswith("api-docs."):
+            continue
+        view = app.view_functions.get(rule.endpoint)
+        if view is None or getattr(view, "_public", False) or getattr(view, "_signed_in_only", False):
+            continue  # open to everyone / every signed-in caller: nothing to grant
+        blueprint_name = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else "app"
+        group_code = f"{GROUP_PREFIX}{blueprint_name}"
+        if group_code not in wanted:
+            wanted[group_code] = {"name": _group_name(app.blueprints.get(blueprint_name), blueprint_name)[:128],
+                                  "resource_url": "", "method": "*", "group": None}
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            wanted[f"{ROUTE_PREFIX}{rule.endpoint}:{method}"] = {
+                "name": (_summary(view) or rule.endpoint)[:128], "resource_url": render_rule(rule.rule)[:255],
+                "method": method, "group": group_code}
+    return wanted
+
+
+def insert_builtin(model: Any, code: str, values: dict[str, Any]) -> int:
+    """INSERT ... ON CONFLICT (code) DO NOTHING for a built-in row keyed by its unique `code` (menus and
+    resources): a row another process added meanwhile is kept, never duplicated, and nobody fails.
+    Returns 1 if this call inserted the row."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from pcloud.core.security import current_actor
+    from pcloud.core.timefmt import utcnow
+
+    dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
+    now, (actor_id, actor_name) = utcnow(), current_actor()
+    row = {**values, "code": code, "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": actor_id,
+           "gmt_created_name": actor_name, "gmt_modified_name": actor_name}
+    stmt = dialect.insert(model).values(**row).on_conflict_do_nothing(index_elements=["code"]).returning(model.id)
+    return 1 if db.session.execute(stmt).first() is not None else 0
+
+
+def sync_builtin_resources() -> dict[str, int]:
+    """Create, update and retire built-in resources to match the route table. Idempotent.
+
+    Rows are keyed by the unique `code`. A missing one is inserted with ON CONFLICT (code) DO NOTHING and
+    read back, so two processes syncing at once end with one row per code and neither fails.
+    """
+    wanted = wanted_builtins()
+    existing = {r.code: r for r in db.session.execute(
+        select(Resource).where(Resource.code.is_not(None))).scalars() if r.code}
+    created = updated = retired = 0
+    ids: dict[str, int] = {}
+    # Groups first, so their ids are known to the routes beneath them.
+    for code in sorted(wanted, key=lambda c: not c.startswith(GROUP_PREFIX)):  # stable: keeps module order
+        spec = wanted[code]
+        values = {"name": spec["name"], "resource_url": spec["resource_url"], "method": spec["method"],
+                  "parent_id": ids[spec["group"]] if spec["group"] else 0, "biz_type": 0, "built_in": True,
+                  "deleted_at": None}
+        res = existing.get(code)
+        if res is None:
+            inserted = insert_builtin(Resource, code, values)
+            created += inserted
+            res = db.session.execute(select(Resource).where(Resource.code == code)).scalar_one()
+        if any(getattr(res, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(res, key, value)
+            updated += 1
+        ids[code] = res.id
+    for code, res in existing.items():
+        if code in wanted or not res.built_in or res.deleted_at is not None:
+            continue
+        # A stale built-in (its route is gone): retire it, its grants, and lift its custom children up.
+        res.soft_delete()
+        db.session.execute(delete(role_resource).where(role_resource.c.resource_id == res.id))
+        retired += 1
+    if retired:
+        retired_ids = [r.id for c, r in existing.items() if c not in wanted and r.built_in]
+        for child in db.session.execute(Resource.live().where(Resource.parent_id.in_(retired_ids))).scalars():
+            child.parent_id = 0
+    if created or updated or retired:
+        permissions.bump_version()
+    db.session.commit()
+    return {"created": created, "updated": updated, "retired": retired}

@@ -1,0 +1,105 @@
+"""访问资源 pages under /system/resource: a tree whose children load when a node is opened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from pcloud.core.errors import PCloudError
+from pcloud.core.pages import list_args
+from pcloud.core.recorder import action
+from pcloud.resources import service
+from pcloud.resources.forms import ResourceForm
+from pcloud.roles.forms import ConfirmForm, apply_domain_error
+
+bp = Blueprint("resources", __name__, url_prefix="/system/resource")
+ROOT = (0, "（顶级资源）")
+CHILDREN_PAGE = 100
+
+
+@bp.route("/")
+def index() -> Any:
+    """Roots (or one level, `parent_id`), or with a name: matches from every level. Children load lazily."""
+    page, page_size = list_args()
+    name = request.args.get("name", "").strip()[:128]
+    parent_id = request.args.get("parent_id", type=int)
+    filters: dict[str, Any] = {"name": name, "parent_id": parent_id}
+    result = service.page_resources(filters, page, page_size)
+    trail = service.ancestors(parent_id) if parent_id else []
+    return render_template("resources/tree.html", page=result, items=service.to_items(result.items), name=name,
+                           parent_id=parent_id, trail=trail, confirm=ConfirmForm(), searching=bool(name))
+
+
+@bp.route("/<int:parent_id>/children")
+def children(parent_id: int) -> Any:
+    """The rows under one node, as an HTML fragment the tree page inserts when it is opened."""
+    page = max(request.args.get("page", 1, type=int), 1)
+    depth = min(max(request.args.get("depth", 1, type=int), 1), 20)
+    result = service.page_resources({"parent_id": parent_id}, page, CHILDREN_PAGE)
+    return render_template("resources/rows.html", items=service.to_items(result.items), depth=depth,
+                           parent_id=parent_id, page=result, confirm=ConfirmForm())
+
+
+def _data(form: ResourceForm) -> dict[str, Any]:
+    return {"parent_id": form.parent_id.data or 0, "name": form.name.data, "resource_url": form.resource_url.data,
+            "method": form.method.data, "biz_type": form.biz_type.data or 0}
+
+
+def _back(parent_id: int | None) -> str:
+    return url_for("resources.index", parent_id=parent_id) if parent_id else url_for("resources.index")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("资源新增")
+def create() -> Any:
+    form = ResourceForm()
+    form.parent_id.choices = [ROOT] + service.parent_choices()
+    if request.method == "GET":
+        wanted = request.args.get("parent_id", 0, type=int)
+        if wanted and wanted not in {c[0] for c in form.parent_id.choices}:
+            form.parent_id.choices.append((wanted, service.get_resource(wanted).name))
+        form.parent_id.data = wanted
+    if form.validate_on_submit():
+        try:
+            res = service.create_resource(_data(form))
+            flash(f"资源「{res.name}」已创建", "success")
+            return redirect(_back(res.parent_id))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("resources/form.html", form=form, res=None), status
+
+
+@bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
+@action("资源修改")
+def edit(resource_id: int) -> Any:
+    res = service.get_resource(resource_id)
+    form = ResourceForm(obj=None if request.method == "POST" else res)
+    form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=res.id)
+    if res.parent_id and res.parent_id not in {c[0] for c in form.parent_id.choices}:
+        form.parent_id.choices.append((res.parent_id, f"（当前）#{res.parent_id}"))
+    if not res.built_in and form.validate_on_submit():
+        try:
+            service.modify_resource({"id": res.id, **_data(form)})
+            flash(f"资源「{form.name.data.strip()}」已保存", "success")
+            return redirect(_back(form.parent_id.data))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    elif res.built_in and request.method == "POST":
+        flash("内置资源由系统根据接口自动维护，不能修改", "danger")
+    status = (409 if res.built_in else 422) if request.method == "POST" else 200
+    return render_template("resources/form.html", form=form, res=res), status
+
+
+@bp.route("/<int:resource_id>/delete", methods=["POST"])
+@action("资源删除")
+def delete(resource_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        res = service.delete_resource(resource_id)
+        flash(f"资源「{res.name}」已删除", "success")
+    except PCloudError as exc:
+        flash(f"不能删除：{exc.msg}", "danger")
+    return redirect(request.form.get("back") or url_for("resources.index"))

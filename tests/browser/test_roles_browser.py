@@ -1,0 +1,96 @@
+"""角色管理 in a real browser: create a role, grant it two menus and their resources on the grant page
+(search box, branch select-all), give it to a new user, and see exactly that from the user's side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from pcloud.extensions import db
+from pcloud.menus.models import Menu
+from pcloud.resources.models import Resource
+from tests.browser.conftest import confirm_modal, sign_in
+from tests.factories import query
+
+PHONE, PASSWORD = "13955556666", "Grant1234"
+
+
+def _menu(app: Any, path: str) -> int:
+    return query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == path)).scalar_one())
+
+
+def _resource(app: Any, code: str) -> int:
+    return query(app, lambda: db.session.execute(select(Resource.id).where(Resource.code == code)).scalar_one())
+
+
+def test_grant_a_role_and_use_it(page: Any, app: Any) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="角色管理").click()
+    page.wait_for_url("**/system/role/")
+
+    # create the role
+    page.get_by_role("link", name="新增角色").click()
+    page.locator("#name").fill("运营")
+    page.locator("#role_code").fill("ROLE_OPS")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("角色「运营」已创建").wait_for()
+
+    # grant it 用户管理 and 角色管理 with their resources
+    page.locator('tr[data-role-code="ROLE_OPS"]').get_by_role("link", name="授权").click()
+    page.wait_for_url("**/grant")
+    user_menu, role_menu, system_menu = (_menu(app, p) for p in ("/system/user", "/system/role", "/system"))
+    page.locator("#menu-search").fill("角色")
+    assert not page.locator(f"#menu-{user_menu}").is_visible()  # the search hides what does not match
+    page.locator(f"#menu-{role_menu}").check()
+    page.locator("#menu-search").fill("")
+    page.locator(f"#menu-{user_menu}").check()
+    assert page.locator(f"#menu-{system_menu}").evaluate("b => b.indeterminate")  # partly granted parent
+
+    users_group, roles_group = _resource(app, "group:users_api"), _resource(app, "group:roles_api")
+    page.locator("#resource-search").fill("用户管理")
+    page.locator(f"#resource-{users_group}").check()  # a branch checkbox selects its whole branch
+    page.locator("#resource-search").fill("")
+    page.locator(f"#resource-{roles_group}").check()
+    user_page = _resource(app, "api:users_api.page:POST")
+    assert page.locator(f"#resource-{user_page}").is_checked()
+    page.locator("#save-grant").click()
+    page.get_by_text("已保存角色「运营」的授权").wait_for()
+    assert page.locator(f"#menu-{role_menu}").is_checked() and page.locator(f"#menu-{user_menu}").is_checked()
+    assert not page.locator(f"#menu-{_menu(app, '/system/menu')}").is_checked()
+
+    # give the role to a new user; the role list then refuses to delete it, with a clear message
+    page.goto("/system/user/new")
+    page.locator("#phone").fill(PHONE)
+    page.locator("#name").fill("运营同学")
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_label("运营（ROLE_OPS）").check()
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("用户「运营同学」已创建").wait_for()
+    page.goto("/system/role/")
+    page.locator('tr[data-role-code="ROLE_OPS"]').get_by_role("button", name="删除").click()
+    confirm_modal(page)
+    page.get_by_text("不能删除：角色「运营」仍有 1 个用户在使用").wait_for()
+
+    # sign in as the new user
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/login")
+    sign_in(page, PHONE, PASSWORD)
+    sidebar = [t.strip() for t in page.locator("aside a.nav-link").all_inner_texts()]
+    assert sidebar == ["首页", "用户管理", "角色管理"]
+    page.get_by_role("link", name="角色管理").click()
+    page.wait_for_url("**/system/role/")
+    assert page.locator('tr[data-role-code="ROLE_OPS"]').is_visible()
+
+    response = page.goto("/system/menu/")
+    assert response is not None and response.status == 403
+    assert page.get_by_test_id("error-page").is_visible()
+
+    token = page.request.post("/api/oauth/token", data={"phone": PHONE, "password": PASSWORD, "grantType": "ADMIN"}
+                              ).json()["data"]["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    inside = page.request.post("/api/admin/role/page", data={}, headers=headers)
+    assert inside.status == 200 and inside.json()["code"] == 200
+    outside = page.request.post("/api/admin/menu/page", data={}, headers=headers)
+    assert outside.status == 403 and outside.json()["code"] == 403
+    assert page.request.post("/api/admin/resource/page", data={}, headers=headers).status == 403

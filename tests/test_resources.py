@@ -1,0 +1,311 @@
+"""访问资源: built-in resources synced from the route table, the API, the lazy tree page."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from pcloud.core import permissions
+from pcloud.extensions import db
+from pcloud.resources.models import Resource
+from pcloud.roles.models import role_resource
+from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient
+from tests.factories import grant_role, make_role, query, route_code
+
+
+def resource(app: Any, code: str) -> Resource:
+    def read() -> Resource:
+        row = db.session.execute(select(Resource).where(Resource.code == code)).scalar_one()
+        db.session.expunge(row)
+        return row
+
+    return query(app, read)
+
+
+def version(app: Any) -> int:
+    return query(app, permissions.current_version)
+
+
+def page(api: ApiClient, **body: Any) -> tuple[list[dict[str, Any]], int]:
+    resp = api.post("/api/admin/resource/page", json=body)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()["data"], resp.get_json()["total"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Built-in resources from the route table
+
+
+def test_one_built_in_resource_per_api_route_grouped_per_module(app: Any) -> None:
+    delete = resource(app, route_code("roles_api.delete", "DELETE"))
+    assert (delete.name, delete.resource_url, delete.method, delete.built_in) == (
+        "删除角色（软删除；仍有用户时拒绝）", "/api/admin/role/{id}/delete", "DELETE", True)
+    group = resource(app, "group:roles_api")
+    assert group.name == "角色管理" and group.parent_id == 0 and group.resource_url == ""
+    assert delete.parent_id == group.id
+    role_menu = resource(app, route_code("roles_api.role_menu", "GET"))
+    assert role_menu.resource_url == "/api/admin/role/{roleId}/menu" and role_menu.parent_id == group.id
+    grant = resource(app, route_code("roles_api.grant", "POST"))
+    assert grant.resource_url == "/api/admin/permission/grant" and grant.parent_id == group.id
+    assert resource(app, route_code("users_api.offline", "GET")).resource_url == "/api/admin/system/user/{id}/offline"
+    assert resource(app, "group:users_api").name == "用户管理"
+    codes = set(query(app, lambda: db.session.execute(select(Resource.code).where(Resource.built_in.is_(True)))
+                      .scalars()))
+    # public routes, signed-in-only routes and the OpenAPI document need no grant: no resource
+    for endpoint in ("auth_api.token", "auth_api.sms_code", "auth_api.logout", "auth_api.admin_info",
+                     "api-docs.openapi_json"):
+        assert not any(c.startswith(f"api:{endpoint}:") for c in codes), endpoint
+    api_rules = [(r.endpoint, m) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")
+                 for m in r.methods - {"HEAD", "OPTIONS"}]
+    route_codes = {c for c in codes if c.startswith("api:")}
+    assert route_codes <= {route_code(e, m) for e, m in api_rules}
+    assert all(resource(app, c).parent_id for c in list(route_codes)[:5])
+
+
+def test_sync_is_idempotent_and_retires_stale_built_ins(app: Any) -> None:
+    from pcloud.resources import service
+
+    rid = make_role(app, "ROLE_READER")
+    with app.app_context():
+        assert service.sync_builtin_resources() == {"created": 0, "updated": 0, "retired": 0}
+        group = db.session.execute(select(Resource).where(Resource.code == "group:roles_api")).scalar_one()
+        stale = Resource(code="api:roles_api.gone:GET", name="旧接口", resource_url="/api/admin/role/gone",
+                         method="GET", built_in=True, parent_id=group.id)
+        renamed = db.session.execute(select(Resource).where(
+            Resource.code == route_code("roles_api.page", "POST"))).scalar_one()
+        renamed.name = "被改过的名字"
+        db.session.add(stale)
+        db.session.commit()
+        stale_id, group_id = stale.id, group.id
+        db.session.remove()
+    grant_role(app, rid, resource_ids=(stale_id, group_id))
+    before = version(app)
+    with app.app_context():
+        assert service.sync_builtin_resources() == {"created": 0, "updated": 1, "retired": 1}
+        db.session.remove()
+    assert version(app) > before
+    assert resource(app, "api:roles_api.gone:GET").deleted_at is not None
+    assert resource(app, route_code("roles_api.page", "POST")).name == "角色分页列表（含用户数）"
+    held = query(app, lambda: set(db.session.execute(
+        select(role_resource.c.resource_id).where(role_resource.c.role_id == rid)).scalars()))
+    assert held == {group_id}  # the stale resource's grant went with it
+    unchanged = version(app)
+    with app.app_context():
+        assert service.sync_builtin_resources() == {"created": 0, "updated": 0, "retired": 0}
+        db.session.remove()
+    assert version(app) == unchanged  # nothing changed, nothing bumped
+
+
+SYNC_SCRIPT = """
+import os, sys, time
+from pcloud import create_app
+from pcloud.cli import run_sync
+app = create_app()
+with app.app_context():
+    start = float(sys.argv[1])
+    while time.time() < start:
+        time.sleep(0.002)
+    print(run_sync()["resources"])
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_syncs_leave_exactly_one_row_per_code(app: Any, database_url: str, instance_dir: Path) -> None:
+    """Four processes run the sync of `pcloud sync` at the same moment, without the setup lock."""
+    from pcloud.menus.builtin import BUILTIN_MENUS
+    from pcloud.menus.models import Menu
+
+    with app.app_context():
+        wanted = len(__import__("pcloud.resources.service", fromlist=["x"]).wanted_builtins())
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM sys_role_resource"))
+            conn.execute(text("DELETE FROM sys_resource"))
+            conn.execute(text("DELETE FROM sys_role_menu"))
+            conn.execute(text("DELETE FROM sys_menu"))
+    env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
+           "PCLOUD_INSTANCE_DIR": str(instance_dir)}
+    start = time.time() + 3.0  # every process imports the app first, then all sync at once
+    procs = [subprocess.Popen([sys.executable, "-c", SYNC_SCRIPT, str(start)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [o[1][-2000:] for o in outputs]
+
+    def counts() -> tuple[int, int, int]:
+        total = db.session.execute(select(func.count()).select_from(Resource)).scalar_one()
+        distinct = db.session.execute(select(func.count(func.distinct(Resource.code)))).scalar_one()
+        orphans = db.session.execute(select(func.count()).select_from(Resource).where(
+            Resource.code.like("api:%"), Resource.parent_id.not_in(select(Resource.id).where(
+                Resource.code.like("group:%"))))).scalar_one()
+        return total, distinct, orphans
+
+    assert query(app, counts) == (wanted, wanted, 0)
+    menus = query(app, lambda: db.session.execute(select(func.count(), func.count(func.distinct(Menu.code)))
+                                                  .select_from(Menu)).one())
+    assert tuple(menus) == (len(BUILTIN_MENUS), len(BUILTIN_MENUS))
+    created = sum(eval(o[0].strip().splitlines()[-1])["created"] for o in outputs)  # noqa: S307 - our own print
+    assert created == wanted  # each row was created by exactly one of the processes
+
+
+# ---------------------------------------------------------------------------------------------
+# API
+
+
+def test_page_lists_one_level_with_has_children(app: Any, api: ApiClient) -> None:
+    roots, total = page(api, pageSize=100)
+    assert total == len(roots) and all(r["parentId"] == 0 for r in roots)
+    group = next(r for r in roots if r["name"] == "角色管理")
+    assert group["hasChildren"] is True and group["builtIn"] is True and group["bizTypeName"] == "接口"
+    assert set(group) >= {"id", "parentId", "name", "label", "resourceUrl", "method", "bizType", "bizTypeName",
+                          "builtIn", "hasChildren", "gmtCreatedDate", "gmtModifiedName"}
+    children, child_total = page(api, parentId=group["id"], pageSize=100)
+    assert child_total == 7 and all(c["hasChildren"] is False for c in children)
+    first_page, _ = page(api, parentId=group["id"], page=1, pageSize=3)
+    assert len(first_page) == 3
+    # a name searches every level unless a parent is given
+    found, found_total = page(api, name="删除角色")
+    assert found_total == 1 and found[0]["resourceUrl"] == "/api/admin/role/{id}/delete"
+    assert page(api, name="删除角色", parentId=0)[1] == 0
+    assert api.post("/api/admin/resource/page", json={"parent": 1}).status_code == 422
+
+
+def test_create_modify_delete(app: Any, api: ApiClient) -> None:
+    before = version(app)
+    group = api.data("POST", "/api/admin/resource/create", {"name": "报表接口", "resourceUrl": "/api/report/**"})
+    assert version(app) > before
+    child = api.data("POST", "/api/admin/resource/create", {
+        "parentId": group, "name": "日报导出", "resourceUrl": "/api/report/daily/{id}/export", "method": "post",
+        "bizType": 1})
+    children, _ = page(api, parentId=group)
+    assert children[0]["method"] == "POST" and children[0]["bizTypeName"] == "按钮"
+    assert children[0]["builtIn"] is False
+    roots, _ = page(api, name="报表接口")
+    assert roots[0]["hasChildren"] is True and roots[0]["method"] == "*"
+
+    api.data("PUT", "/api/admin/resource/modify", {"id": child, "name": "日报", "method": "GET", "parentId": 0})
+    moved, _ = page(api, name="日报")
+    assert moved[0]["parentId"] == 0 and moved[0]["method"] == "GET"
+    api.data("PUT", "/api/admin/resource/modify", {"id": child, "parentId": group})
+
+    for body, field in (({"name": "x", "resourceUrl": "api/no-slash"}, "resourceUrl"),
+                        ({"name": "x", "resourceUrl": "/api/x y"}, "resourceUrl"),
+                        ({"name": "x", "resourceUrl": "/api/x", "method": "PATCH"}, "method"),
+                        ({"name": "x", "resourceUrl": "/api/x", "bizType": 3}, "bizType"),
+                        ({"name": "x", "resourceUrl": "/api/x", "parentId": 999999}, "parentId"),
+                        ({"resourceUrl": "/api/x"}, "name"),
+                        ({"name": "x"}, "resourceUrl")):
+        resp = api.post("/api/admin/resource/create", json=body)
+        assert resp.status_code == 422 and field in resp.get_json()["errors"], (body, resp.get_json())
+    below_child = api.put("/api/admin/resource/modify", json={"id": group, "parentId": child})
+    assert below_child.status_code == 422 and "parentId" in below_child.get_json()["errors"]
+
+    rid = make_role(app, "ROLE_READER")
+    grant_role(app, rid, resource_ids=(child,))
+    refused = api.delete(f"/api/admin/resource/{group}/delete")
+    assert refused.status_code == 409 and "子资源" in refused.get_json()["msg"]
+    api.data("DELETE", f"/api/admin/resource/{child}/delete")
+    assert query(app, lambda: db.session.execute(select(func.count()).select_from(role_resource).where(
+        role_resource.c.role_id == rid)).scalar()) == 0
+    api.data("DELETE", f"/api/admin/resource/{group}/delete")
+    assert page(api, name="报表")[1] == 0
+    assert api.delete(f"/api/admin/resource/{group}/delete").status_code == 404
+
+
+def test_built_in_resources_are_protected(app: Any, api: ApiClient) -> None:
+    builtin = resource(app, route_code("roles_api.page", "POST"))
+    group = resource(app, "group:roles_api")
+    before = version(app)
+    assert api.put("/api/admin/resource/modify", json={"id": builtin.id, "name": "x"}).status_code == 409
+    assert api.delete(f"/api/admin/resource/{builtin.id}/delete").status_code == 409
+    assert api.delete(f"/api/admin/resource/{group.id}/delete").status_code == 409
+    assert version(app) == before and resource(app, builtin.code or "").name == builtin.name
+    # a custom resource may live under a built-in group
+    assert api.post("/api/admin/resource/create", json={
+        "parentId": group.id, "name": "角色按钮", "resourceUrl": "/api/admin/role/export", "bizType": 1}
+    ).status_code == 200
+
+
+def test_resource_changes_are_in_the_action_log(app: Any, api: ApiClient) -> None:
+    from pcloud.actionlog.models import ActionLog
+
+    rid = api.data("POST", "/api/admin/resource/create", {"name": "报表", "resourceUrl": "/api/report"})
+    api.data("PUT", "/api/admin/resource/modify", {"id": rid, "name": "报表2"})
+    api.data("DELETE", f"/api/admin/resource/{rid}/delete")
+    logged = query(app, lambda: [r.title for r in db.session.execute(
+        select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars()])
+    assert logged == ["资源新增", "资源修改", "资源删除"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def test_tree_page_shows_roots_and_loads_children_lazily(app: Any, pages: PageClient) -> None:
+    html = pages.get("/system/resource/").get_data(as_text=True)
+    group = resource(app, "group:roles_api")
+    assert "角色管理" in html and "/api/admin/role/{id}/delete" not in html  # children not loaded yet
+    assert f'data-url="/system/resource/{group.id}/children?depth=1"' in html
+    fragment = pages.get(f"/system/resource/{group.id}/children?depth=1")
+    rows = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in rows
+    assert "/api/admin/role/{id}/delete" in rows and rows.count("<tr") == 7 and 'data-depth="1"' in rows
+    one_level = pages.get(f"/system/resource/?parent_id={group.id}").get_data(as_text=True)
+    assert "/api/admin/role/{id}/delete" in one_level and "breadcrumb" in one_level
+    search = pages.get("/system/resource/?name=删除角色").get_data(as_text=True)
+    assert "/api/admin/role/{id}/delete" in search and "/api/admin/role/page" not in search
+
+
+def test_children_fragment_pages_long_levels(app: Any, api: ApiClient, pages: PageClient) -> None:
+    group = api.data("POST", "/api/admin/resource/create", {"name": "很多", "resourceUrl": "/api/many/**"})
+    with app.app_context():
+        db.session.add_all([Resource(parent_id=group, name=f"子{i}", resource_url=f"/api/many/{i}")
+                            for i in range(130)])
+        db.session.commit()
+        db.session.remove()
+    first = pages.get(f"/system/resource/{group}/children?depth=1").get_data(as_text=True)
+    assert first.count('data-id="') == 100 and "加载更多（还有 30 项）" in first
+    second = pages.get(f"/system/resource/{group}/children?depth=1&page=2").get_data(as_text=True)
+    assert second.count('data-id="') == 30 and "加载更多" not in second
+
+
+def test_create_edit_delete_pages(app: Any, pages: PageClient) -> None:
+    resp = pages.submit("/system/resource/new", data={"parent_id": "0", "name": "报表接口",
+                                                      "resource_url": "/api/report/**", "method": "GET",
+                                                      "biz_type": "0"})
+    assert resp.status_code == 302
+    rid = query(app, lambda: db.session.execute(select(Resource.id).where(Resource.name == "报表接口")).scalar())
+    form = pages.get(f"/system/resource/new?parent_id={rid}").get_data(as_text=True)
+    assert f'<option selected value="{rid}">' in form
+    bad = pages.submit("/system/resource/new", data={"parent_id": "0", "name": "坏", "resource_url": "no-slash",
+                                                     "method": "*", "biz_type": "0"})
+    assert bad.status_code == 422 and "须以 / 开头" in bad.get_data(as_text=True)
+    edited = pages.submit(f"/system/resource/{rid}/edit", data={"parent_id": "0", "name": "报表",
+                                                                "resource_url": "/api/report/**", "method": "*",
+                                                                "biz_type": "1"})
+    assert edited.status_code == 302
+    assert resource_by_id(app, rid).biz_type == 1 and resource_by_id(app, rid).name == "报表"
+    builtin = resource(app, route_code("roles_api.page", "POST"))
+    view = pages.get(f"/system/resource/{builtin.id}/edit").get_data(as_text=True)
+    assert "不能修改或删除" in view and 'name="resource_url"' not in view
+    refused = pages.submit(f"/system/resource/{rid}/edit", f"/system/resource/{builtin.id}/edit",
+                           data={"parent_id": "0", "name": "x", "resource_url": "/x", "method": "*", "biz_type": "0"})
+    assert refused.status_code == 409 and resource(app, builtin.code or "").name == builtin.name
+    blocked = pages.submit("/system/resource/", f"/system/resource/{builtin.id}/delete", follow_redirects=True)
+    assert "不能删除：内置资源不能删除" in blocked.get_data(as_text=True)
+    done = pages.submit("/system/resource/", f"/system/resource/{rid}/delete", follow_redirects=True)
+    assert "资源「报表」已删除" in done.get_data(as_text=True)
+
+
+def resource_by_id(app: Any, rid: int) -> Resource:
+    def read() -> Resource:
+        row = db.session.get(Resource, rid)
+        db.session.expunge(row)
+        return row
+
+    return query(app, read)

@@ -1,0 +1,387 @@
+"""角色管理: the JSON API, the grant, the pages, and the action log of every change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.core import permissions
+from pcloud.extensions import db
+from pcloud.menus.models import Menu
+from pcloud.resources.models import Resource
+from pcloud.roles.models import Role, role_menu, role_resource
+from tests.conftest import ApiClient, PageClient
+from tests.factories import grant_role, make_role, make_user, query, route_code
+
+
+def version(app: Any) -> int:
+    return query(app, permissions.current_version)
+
+
+def role_id_of(app: Any, code: str) -> int:
+    return query(app, lambda: db.session.execute(Role.live().where(Role.role_code == code)).scalar_one().id)
+
+
+def grants_of(app: Any, role_id: int) -> tuple[set[int], set[int]]:
+    def read() -> tuple[set[int], set[int]]:
+        menus = set(db.session.execute(select(role_menu.c.menu_id).where(role_menu.c.role_id == role_id)).scalars())
+        res = set(db.session.execute(select(role_resource.c.resource_id)
+                                     .where(role_resource.c.role_id == role_id)).scalars())
+        return menus, res
+
+    return query(app, read)
+
+
+def menu_id(app: Any, path: str) -> int:
+    return query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == path)).scalar_one())
+
+
+def resource_id(app: Any, code: str) -> int:
+    return query(app, lambda: db.session.execute(select(Resource.id).where(Resource.code == code)).scalar_one())
+
+
+def titles(app: Any) -> list[tuple[str, str]]:
+    return query(app, lambda: [(r.title, r.status) for r in db.session.execute(
+        select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars()])
+
+
+# ---------------------------------------------------------------------------------------------
+# API: list, create, modify, delete
+
+
+def test_page_lists_roles_with_user_counts_and_filters(app: Any, api: ApiClient) -> None:
+    auditor = make_role(app, "ROLE_AUDITOR", "审计员")
+    make_role(app, "ROLE_CLERK", "文员")
+    make_user(app, role_ids=[auditor])
+    make_user(app, role_ids=[auditor])
+    gone = make_user(app, role_ids=[auditor])
+    api.data("DELETE", f"/api/admin/system/user/{gone}/delete")
+    resp = api.post("/api/admin/role/page", json={"page": 1, "pageSize": 10})
+    body = resp.get_json()
+    assert body["total"] == 4
+    by_code = {r["roleCode"]: r for r in body["data"]}
+    assert by_code["ROLE_SUPER_ADMIN"]["userCount"] == 1
+    assert by_code["ROLE_AUDITOR"]["userCount"] == 2  # the deleted user does not count
+    assert by_code["ROLE_CLERK"]["userCount"] == 0
+    assert set(by_code["ROLE_AUDITOR"]) >= {"id", "name", "roleCode", "userCount", "gmtCreatedDate",
+                                            "gmtCreatedName", "gmtModifiedDate", "gmtModifiedName"}
+    named = api.post("/api/admin/role/page", json={"name": "审计"}).get_json()
+    assert [r["roleCode"] for r in named["data"]] == ["ROLE_AUDITOR"] and named["total"] == 1
+    coded = api.post("/api/admin/role/page", json={"roleCode": "ROLE_ADMIN"}).get_json()
+    assert [r["roleCode"] for r in coded["data"]] == ["ROLE_ADMIN"]
+    paged = api.post("/api/admin/role/page", json={"page": 2, "pageSize": 3}).get_json()
+    assert paged["total"] == 4 and len(paged["data"]) == 1
+    assert api.post("/api/admin/role/page", json={"nmae": "x"}).status_code == 422
+
+
+def test_create_role_and_its_rules(app: Any, api: ApiClient) -> None:
+    before = version(app)
+    new_id = api.data("POST", "/api/admin/role/create", {"name": "审计员", "roleCode": "ROLE_AUDITOR"})
+    assert isinstance(new_id, int) and version(app) > before
+    row = api.post("/api/admin/role/page", json={"roleCode": "ROLE_AUDITOR"}).get_json()["data"][0]
+    assert row["gmtCreatedName"] == "超级管理员" and row["userCount"] == 0
+
+    dup = api.post("/api/admin/role/create", json={"name": "另一个", "roleCode": "ROLE_AUDITOR"})
+    assert dup.status_code == 409 and "roleCode" in dup.get_json()["errors"]
+    for bad in ("AUDITOR", "ROLE_", "role_auditor", "ROLE_a", "ROLE_" + "A" * 60, "ROLE-X"):
+        resp = api.post("/api/admin/role/create", json={"name": "x", "roleCode": bad})
+        assert resp.status_code == 422 and "roleCode" in resp.get_json()["errors"], bad
+    assert api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_" + "A" * 59}).status_code == 200
+    missing = api.post("/api/admin/role/create", json={"roleCode": "ROLE_Y"})
+    assert missing.status_code == 422 and "name" in missing.get_json()["errors"]
+    blank = api.post("/api/admin/role/create", json={"name": "  ", "roleCode": "ROLE_Y"})
+    assert blank.status_code == 422
+    assert query(app, lambda: db.session.execute(select(func.count()).select_from(Role).where(
+        Role.role_code.in_(["ROLE_AUDITOR"]))).scalar()) == 1
+
+
+def test_modify_role(app: Any, api: ApiClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    make_role(app, "ROLE_CLERK", "文员")
+    before = version(app)
+    assert api.data("PUT", "/api/admin/role/modify", {"id": rid, "name": "审计", "roleCode": "ROLE_AUDIT"}) == rid
+    assert version(app) > before
+    row = api.post("/api/admin/role/page", json={"roleCode": "ROLE_AUDIT"}).get_json()["data"][0]
+    assert row["name"] == "审计"
+    dup = api.put("/api/admin/role/modify", json={"id": rid, "roleCode": "ROLE_CLERK"})
+    assert dup.status_code == 409
+    assert api.put("/api/admin/role/modify", json={"id": rid, "roleCode": "bad"}).status_code == 422
+    assert api.put("/api/admin/role/modify", json={"id": 999999, "name": "x"}).status_code == 404
+    # the built-in ROLE_ADMIN may be renamed, but keeps its code
+    admin_id = role_id_of(app, "ROLE_ADMIN")
+    assert api.put("/api/admin/role/modify", json={"id": admin_id, "name": "系统管理员"}).status_code == 200
+    assert api.put("/api/admin/role/modify", json={"id": admin_id, "roleCode": "ROLE_OTHER"}).status_code == 409
+
+
+def test_super_admin_role_cannot_be_modified_deleted_or_regranted(app: Any, api: ApiClient) -> None:
+    sid = role_id_of(app, "ROLE_SUPER_ADMIN")
+    before = version(app)
+    for resp in (api.put("/api/admin/role/modify", json={"id": sid, "name": "老板"}),
+                 api.put("/api/admin/role/modify", json={"id": sid, "roleCode": "ROLE_BOSS"}),
+                 api.delete(f"/api/admin/role/{sid}/delete"),
+                 api.post("/api/admin/permission/grant", json={"roleId": sid, "routers": [], "resources": []})):
+        assert resp.status_code == 409 and resp.get_json()["code"] == 409
+    row = api.post("/api/admin/role/page", json={"roleCode": "ROLE_SUPER_ADMIN"}).get_json()["data"][0]
+    assert row["name"] == "超级管理员"
+    assert version(app) == before
+    # and it still holds everything
+    view = api.data("GET", f"/api/admin/role/{sid}/menu")
+    all_menus = query(app, lambda: set(db.session.execute(select(Menu.id).where(Menu.deleted_at.is_(None)))
+                                       .scalars()))
+    assert set(view["hasRouters"]) == all_menus
+    assert len(view["hasResources"]) == query(app, lambda: db.session.execute(
+        select(func.count()).select_from(Resource).where(Resource.deleted_at.is_(None))).scalar())
+
+
+def test_delete_role_refused_while_users_hold_it(app: Any, api: ApiClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    holder = make_user(app, role_ids=[rid])
+    grant_role(app, rid, menu_paths=("/system/role",))
+    before = version(app)
+    resp = api.delete(f"/api/admin/role/{rid}/delete")
+    assert resp.status_code == 409 and "1 个用户" in resp.get_json()["msg"]
+    assert version(app) == before and grants_of(app, rid)[0]  # nothing changed
+    api.data("DELETE", f"/api/admin/system/user/{holder}/delete")
+    api.data("DELETE", f"/api/admin/role/{rid}/delete")
+    assert version(app) > before
+    assert api.post("/api/admin/role/page", json={"roleCode": "ROLE_AUDITOR"}).get_json()["total"] == 0
+    assert grants_of(app, rid) == (set(), set())
+    assert api.delete(f"/api/admin/role/{rid}/delete").status_code == 404
+    # the code is free again among live roles, the id is not reused
+    new_id = api.data("POST", "/api/admin/role/create", {"name": "审计员", "roleCode": "ROLE_AUDITOR"})
+    assert new_id != rid
+    assert api.delete(f"/api/admin/role/{role_id_of(app, 'ROLE_ADMIN')}/delete").status_code == 409
+
+
+# ---------------------------------------------------------------------------------------------
+# API: role menu view, grant, refresh
+
+
+def test_role_menu_view_and_grant_replace_the_grants(app: Any, api: ApiClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR")
+    empty = api.data("GET", f"/api/admin/role/{rid}/menu")
+    assert empty["hasRouters"] == [] and empty["hasResources"] == []
+    assert [n["name"] for n in empty["routers"]] == ["系统管理"]
+    system = empty["routers"][0]
+    assert system["parentId"] == 0 and system["label"] == "系统管理"
+    assert [c["sequence"] for c in system["children"]] == sorted(c["sequence"] for c in system["children"])
+    groups = {n["name"]: n for n in empty["resources"]}
+    assert {"角色管理", "菜单管理", "访问资源", "用户管理"} <= set(groups)
+    role_group = groups["角色管理"]
+    assert role_group["resourceUrl"] == "" and all(c["parentId"] == role_group["id"] for c in role_group["children"])
+    assert any(c["resourceUrl"] == "/api/admin/role/{id}/delete" and c["method"] == "DELETE"
+               for c in role_group["children"])
+
+    menus = [menu_id(app, "/system"), menu_id(app, "/system/role")]
+    resources = [c["id"] for c in role_group["children"]]
+    before = version(app)
+    assert api.data("POST", "/api/admin/permission/grant",
+                    {"roleId": rid, "routers": menus, "resources": resources + resources[:1]}) is None
+    assert version(app) > before
+    view = api.data("GET", f"/api/admin/role/{rid}/menu")
+    assert view["hasRouters"] == sorted(menus) and view["hasResources"] == sorted(resources)
+    # a second grant replaces, not adds
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [menus[1]], "resources": []})
+    assert grants_of(app, rid) == ({menus[1]}, set())
+    assert api.get("/api/admin/role/999999/menu").status_code == 404
+
+
+def test_grant_with_unknown_ids_changes_nothing(app: Any, api: ApiClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR")
+    grant_role(app, rid, menu_paths=("/system/role",), resource_codes=(route_code("roles_api.page", "POST"),))
+    before_grants, before_version = grants_of(app, rid), version(app)
+    good_menu = menu_id(app, "/system/menu")
+    for body, field in (({"routers": [good_menu, 999999], "resources": []}, "routers"),
+                        ({"routers": [good_menu], "resources": [888888]}, "resources")):
+        resp = api.post("/api/admin/permission/grant", json={"roleId": rid, **body})
+        assert resp.status_code == 422 and field in resp.get_json()["errors"], resp.get_json()
+    # a deleted menu is unknown too
+    deleted = api.data("POST", "/api/admin/menu/create", {"name": "临时", "path": "/tmp-menu"})
+    api.data("DELETE", f"/api/admin/menu/{deleted}/delete")
+    assert api.post("/api/admin/permission/grant", json={"roleId": rid, "routers": [deleted]}).status_code == 422
+    assert grants_of(app, rid) == before_grants and version(app) > before_version  # only the menu changes bumped
+    mark = version(app)
+    assert api.post("/api/admin/permission/grant", json={"roleId": 999999, "routers": []}).status_code == 404
+    assert api.post("/api/admin/permission/grant", json={"routers": []}).status_code == 422
+    assert api.post("/api/admin/permission/grant", json={"roleId": rid, "routers": ["x"]}).status_code == 422
+    assert version(app) == mark and grants_of(app, rid) == before_grants
+
+
+def test_refresh_bumps_the_version_and_is_logged(app: Any, api: ApiClient) -> None:
+    before = version(app)
+    assert api.data("GET", "/api/admin/role/refresh") is None
+    assert version(app) == before + 1
+    assert titles(app) == [("刷新权限", "success")]
+
+
+def test_every_change_is_in_the_action_log(app: Any, api: ApiClient) -> None:
+    rid = api.data("POST", "/api/admin/role/create", {"name": "审计员", "roleCode": "ROLE_AUDITOR"})
+    api.post("/api/admin/role/create", json={"name": "审计员", "roleCode": "ROLE_AUDITOR"})
+    api.data("PUT", "/api/admin/role/modify", {"id": rid, "name": "审计"})
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [], "resources": []})
+    api.data("DELETE", f"/api/admin/role/{rid}/delete")
+    assert titles(app) == [("角色新增", "success"), ("角色新增", "fail"), ("角色修改", "success"),
+                           ("角色授权", "success"), ("角色删除", "success")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def test_list_page_shows_roles_user_counts_and_filters(app: Any, pages: PageClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    make_user(app, role_ids=[rid])
+    html = pages.get("/system/role/").get_data(as_text=True)
+    assert "审计员" in html and "ROLE_SUPER_ADMIN" in html
+    row = html.split('data-role-code="ROLE_AUDITOR"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="user-count">1<' in row
+    super_row = html.split('data-role-code="ROLE_SUPER_ADMIN"', 1)[1].split("</tr>", 1)[0]
+    assert "编辑" not in super_row and "删除" not in super_row and "查看权限" in super_row
+    filtered = pages.get("/system/role/?name=审计").get_data(as_text=True)
+    assert "ROLE_AUDITOR" in filtered and 'data-role-code="ROLE_ADMIN"' not in filtered
+    assert "共 1 条" in filtered
+
+
+def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
+    resp = pages.submit("/system/role/new", data={"name": "审计员", "role_code": "ROLE_AUDITOR"})
+    assert resp.status_code == 302
+    assert "已创建" in pages.get("/system/role/").get_data(as_text=True)
+    dup = pages.submit("/system/role/new", data={"name": "又一个", "role_code": "ROLE_AUDITOR"})
+    assert dup.status_code == 422 and "角色编码 ROLE_AUDITOR 已存在" in dup.get_data(as_text=True)
+    bad = pages.submit("/system/role/new", data={"name": "x", "role_code": "auditor"})
+    assert bad.status_code == 422 and "ROLE_ 开头" in bad.get_data(as_text=True)
+    rid = role_id_of(app, "ROLE_AUDITOR")
+    assert 'value="审计员"' in pages.get(f"/system/role/{rid}/edit").get_data(as_text=True)
+    saved = pages.submit(f"/system/role/{rid}/edit", data={"name": "审计", "role_code": "ROLE_AUDIT"})
+    assert saved.status_code == 302 and role_id_of(app, "ROLE_AUDIT") == rid
+    sid = role_id_of(app, "ROLE_SUPER_ADMIN")
+    read_only = pages.get(f"/system/role/{sid}/edit").get_data(as_text=True)
+    assert "不能修改" in read_only and 'name="role_code"' not in read_only
+    refused = pages.submit(f"/system/role/{rid}/edit", f"/system/role/{sid}/edit",
+                           data={"name": "老板", "role_code": "ROLE_SUPER_ADMIN"})
+    assert refused.status_code == 422 and "超级管理员角色不能修改" in refused.get_data(as_text=True)
+    assert pages.get("/system/role/999999/edit").status_code == 404
+
+
+def test_delete_page_refuses_with_a_clear_message(app: Any, pages: PageClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    make_user(app, role_ids=[rid])
+    resp = pages.submit("/system/role/", f"/system/role/{rid}/delete", follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "不能删除：角色「审计员」仍有 1 个用户在使用" in html
+    assert role_id_of(app, "ROLE_AUDITOR") == rid
+    other = make_role(app, "ROLE_CLERK", "文员")
+    done = pages.submit("/system/role/", f"/system/role/{other}/delete", follow_redirects=True)
+    assert "角色「文员」已删除" in done.get_data(as_text=True)
+    # a POST without the CSRF token is refused
+    assert pages.client.post(f"/system/role/{rid}/delete").status_code == 400
+
+
+def test_grant_page_shows_trees_and_saving_replaces_grants(app: Any, pages: PageClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    grant_role(app, rid, menu_paths=("/system/user",))
+    html = pages.get(f"/system/role/{rid}/grant").get_data(as_text=True)
+    user_menu = menu_id(app, "/system/user")
+    assert f'value="{user_menu}"' in html and 'data-tree="menu"' in html and 'data-tree="resource"' in html
+    assert 'id="menu-search"' in html and 'id="resource-search"' in html and "全选" in html
+    box = html.split(f'id="menu-{user_menu}"', 1)[1].split(">", 1)[0]
+    assert "checked" in box
+    other = html.split(f'id="menu-{menu_id(app, "/system/role")}"', 1)[1].split(">", 1)[0]
+    assert "checked" not in other
+    role_page = resource_id(app, route_code("roles_api.page", "POST"))
+    resp = pages.submit(f"/system/role/{rid}/grant", data={
+        "menu_ids": [str(menu_id(app, "/system")), str(menu_id(app, "/system/role"))],
+        "resource_ids": [str(role_page)]})
+    assert resp.status_code == 302
+    assert grants_of(app, rid) == ({menu_id(app, "/system"), menu_id(app, "/system/role")}, {role_page})
+    assert ("角色授权", "success") in titles(app)
+    bad = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": ["999999"]})
+    assert bad.status_code == 200 and "未做任何修改" in bad.get_data(as_text=True)
+    assert grants_of(app, rid)[1] == {role_page}
+
+
+def test_super_admin_grant_page_is_read_only(app: Any, pages: PageClient) -> None:
+    sid = role_id_of(app, "ROLE_SUPER_ADMIN")
+    html = pages.get(f"/system/role/{sid}/grant").get_data(as_text=True)
+    assert 'data-testid="read-only"' in html and 'id="save-grant"' not in html
+    boxes = [chunk.split(">", 1)[0] for chunk in html.split('class="form-check-input tree-check"')[1:]]
+    assert boxes and all("disabled" in b and "checked" in b for b in boxes)
+    resp = pages.submit(f"/system/role/{sid}/grant", data={"menu_ids": []})
+    assert "不能修改其授权" in resp.get_data(as_text=True)
+
+
+def test_refresh_page_button(app: Any, pages: PageClient) -> None:
+    before = version(app)
+    resp = pages.submit("/system/role/", "/system/role/refresh")
+    assert resp.status_code == 302 and version(app) == before + 1
+
+
+def test_page_changes_are_in_the_action_log(app: Any, pages: PageClient) -> None:
+    pages.submit("/system/role/new", data={"name": "审计员", "role_code": "ROLE_AUDITOR"})
+    rid = role_id_of(app, "ROLE_AUDITOR")
+    pages.submit(f"/system/role/{rid}/edit", data={"name": "审计", "role_code": "ROLE_AUDITOR"})
+    pages.submit(f"/system/role/{rid}/grant", data={})
+    pages.submit("/system/role/", f"/system/role/{rid}/delete")
+    assert titles(app) == [("角色新增", "success"), ("角色修改", "success"), ("角色授权", "success"),
+                           ("角色删除", "success")]
+
+
+def test_user_form_and_list_offer_every_role(app: Any, pages: PageClient) -> None:
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    form = pages.get("/system/user/new").get_data(as_text=True)
+    for code in ("ROLE_SUPER_ADMIN", "ROLE_ADMIN", "ROLE_AUDITOR"):
+        assert code in form
+    assert f'value="{rid}"' in pages.get("/system/user/").get_data(as_text=True)
+
+
+def test_list_pages_do_not_query_per_row(app: Any, api: ApiClient, pages: PageClient) -> None:
+    from tests.test_permissions import StatementLog
+
+    def statements(fn: Any) -> int:
+        with app.app_context():
+            engine = db.engine
+        with StatementLog(engine) as log:
+            assert fn().status_code == 200
+        return len(log.statements)
+
+    def role_list() -> Any:
+        return pages.get("/system/role/?size=50")
+
+    def role_api() -> Any:
+        return api.post("/api/admin/role/page", json={"pageSize": 50})
+
+    def resource_tree() -> Any:
+        return pages.get("/system/resource/?size=50")
+
+    few = [statements(f) for f in (role_list, role_api, resource_tree)]
+    for i in range(30):
+        rid = make_role(app, f"ROLE_MANY_{i}")
+        make_user(app, role_ids=[rid])
+        api.data("POST", "/api/admin/resource/create", {"name": f"资源{i}", "resourceUrl": f"/api/many/{i}"})
+    assert [statements(f) for f in (role_list, role_api, resource_tree)] == few
+
+
+def test_ids_beyond_the_id_columns_are_refused_not_a_server_error(app: Any, api: ApiClient,
+                                                                   pages: PageClient) -> None:
+    huge = 2**40  # beyond PostgreSQL's INTEGER: must never reach the database
+    rid = make_role(app, "ROLE_AUDITOR")
+    for method, path, body, code in (
+            ("DELETE", f"/api/admin/role/{huge}/delete", None, 404),
+            ("GET", f"/api/admin/role/{huge}/menu", None, 404),
+            ("PUT", "/api/admin/role/modify", {"id": huge, "name": "x"}, 422),
+            ("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [huge]}, 422),
+            ("DELETE", f"/api/admin/menu/{huge}/delete", None, 404),
+            ("POST", "/api/admin/menu/create", {"parentId": huge, "name": "x", "path": "/x"}, 422),
+            ("DELETE", f"/api/admin/resource/{huge}/delete", None, 404),
+            ("POST", "/api/admin/resource/page", {"parentId": huge}, 422)):
+        assert api.call(method, path, body).status_code == code, (method, path)
+    for path in (f"/system/role/{huge}/edit", f"/system/role/{huge}/grant", f"/system/menu/{huge}/edit",
+                 f"/system/resource/{huge}/edit", f"/system/resource/?parent_id={huge}"):
+        assert pages.get(path).status_code in (200, 404), path
+    assert pages.get(f"/system/resource/{huge}/children").status_code == 404  # the route does not match
+    bad = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(huge)]})
+    assert bad.status_code == 200 and "未做任何修改" in bad.get_data(as_text=True)
+    made = pages.submit("/system/menu/new", data={"parent_id": str(huge), "name": "x", "path": "/x"})
+    assert made.status_code == 422
