@@ -227,3 +227,14 @@ def test_every_html_form_post_without_csrf_is_refused(app: Any, signed_in: bool)
         assert "安全令牌" in resp.get_data(as_text=True)
     assert query(app, lambda: db.session.get(User, user_id).name) == before
     assert query(app, lambda: db.session.get(User, user_id).deleted_at) is None
+
+
+def test_confirm_buttons_never_redirect_off_site(app: Any, pages: PageClient) -> None:
+    """`back` (the list the button was on) is followed only within the module's own pages."""
+    user_id = make_user(app, phone="13900000105")
+    for path in (f"/system/user/{user_id}/offline", f"/system/user/{user_id}/delete", "/system/role/99999/delete",
+                 "/system/menu/99999/delete", "/system/resource/99999/delete", "/system/dept/99999/delete",
+                 "/system/post/99999/delete", "/system/grade/99999/delete"):
+        resp = pages.submit("/system/user/", path, data={"back": "//evil.example/x"})
+        assert resp.status_code == 302, path
+        assert resp.headers["Location"].startswith("/system/"), (path, resp.headers["Location"])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.recorder import action
 from pcloud.core.tree import walk
 from pcloud.menus import service
 from pcloud.menus.forms import MenuForm, MoveForm
-from pcloud.roles.forms import ConfirmForm, apply_domain_error
 
 bp = Blueprint("menus", __name__, url_prefix="/system/menu")
 ROOT = (0, "（顶级菜单）")
@@ -86,11 +86,5 @@ def move(menu_id: int) -> Any:
 @bp.route("/<int:menu_id>/delete", methods=["POST"])
 @action("菜单删除")
 def delete(menu_id: int) -> Any:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        menu = service.delete_menu(menu_id)
-        flash(f"菜单「{menu.name}」已删除，并已从所有角色中移除", "success")
-    except PCloudError as exc:
-        flash(f"不能删除：{exc.msg}", "danger")
-    return redirect(request.form.get("back") or url_for("menus.index"))
+    return confirmed_action(lambda: f"菜单「{service.delete_menu(menu_id).name}」已删除，并已从所有角色中移除",
+                            "/system/menu", url_for("menus.index"), "不能删除：")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args
 from pcloud.core.recorder import action
 from pcloud.resources import service
 from pcloud.resources.forms import ResourceForm
-from pcloud.roles.forms import ConfirmForm, apply_domain_error
 
 bp = Blueprint("resources", __name__, url_prefix="/system/resource")
 ROOT = (0, "（顶级资源）")
@@ -95,11 +95,5 @@ def edit(resource_id: int) -> Any:
 @bp.route("/<int:resource_id>/delete", methods=["POST"])
 @action("资源删除")
 def delete(resource_id: int) -> Any:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        res = service.delete_resource(resource_id)
-        flash(f"资源「{res.name}」已删除", "success")
-    except PCloudError as exc:
-        flash(f"不能删除：{exc.msg}", "danger")
-    return redirect(request.form.get("back") or url_for("resources.index"))
+    return confirmed_action(lambda: f"资源「{service.delete_resource(resource_id).name}」已删除", "/system/resource",
+                            url_for("resources.index"), "不能删除：")

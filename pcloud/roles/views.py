@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args
 from pcloud.core.recorder import action
 from pcloud.roles import service
-from pcloud.roles.forms import ConfirmForm, RoleForm, apply_domain_error
+from pcloud.roles.forms import RoleForm
 
 bp = Blueprint("roles", __name__, url_prefix="/system/role")
 
@@ -63,14 +64,8 @@ def edit(role_id: int) -> Any:
 @bp.route("/<int:role_id>/delete", methods=["POST"])
 @action("角色删除")
 def delete(role_id: int) -> Any:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        role = service.delete_role(role_id)
-        flash(f"角色「{role.name}」已删除", "success")
-    except PCloudError as exc:
-        flash(f"不能删除：{exc.msg}", "danger")
-    return redirect(request.form.get("back") or url_for("roles.index"))
+    return confirmed_action(lambda: f"角色「{service.delete_role(role_id).name}」已删除", "/system/role",
+                            url_for("roles.index"), "不能删除：")
 
 
 @bp.route("/<int:role_id>/grant", methods=["GET", "POST"])

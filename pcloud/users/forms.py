@@ -29,7 +29,3 @@ class UserForm(FlaskForm):
     post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False)
     grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
     avatar = StringField("头像地址", validators=[Optional(), Length(max=512)])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: only the CSRF token, for delete / force-offline buttons."""

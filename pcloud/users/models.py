@@ -38,7 +38,10 @@ class User(AuditMixin, SoftDeleteMixin, Base):
         Index("uq_sys_user_phone_live", "phone", unique=True, **LIVE_ONLY),
         Index("ix_sys_user_name", "name"),
         Index("ix_sys_user_dept_id", "dept_id"),
+        # The user page: live users newest first (with the id tie-breaker, so no sort is needed), and
+        # the department filter's live members of a subtree.
+        Index("ix_sys_user_live_dept_created", "dept_id", "gmt_created_date", "id", **LIVE_ONLY),
         Index("ix_sys_user_post_id", "post_id"),
         Index("ix_sys_user_grade_id", "grade_id"),
-        Index("ix_sys_user_live_created", "deleted_at", "gmt_created_date"),
+        Index("ix_sys_user_live_created", "gmt_created_date", "id", **LIVE_ONLY),
     )

@@ -136,10 +136,15 @@ def filtered_select(filters: dict[str, Any]) -> Any:
 
 
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Page over ids first (an index can answer it), then load only that page's users with their joins."""
     column = _SORT_COLUMNS.get(filters.get("order_by") or "gmtCreatedDate", User.gmt_created_date)
     direction = asc if filters.get("order_dir") == "asc" else desc
-    stmt = filtered_select(filters).order_by(direction(column), direction(User.id))
-    return paginate(stmt, page, page_size)
+    ids = filtered_select(filters).with_only_columns(User.id).order_by(direction(column), direction(User.id))
+    result = paginate(ids, page, page_size)
+    if result.items:
+        users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(result.items))).scalars()}
+        result.items = [users[i] for i in result.items if i in users]
+    return result
 
 
 def to_items(users: list[User]) -> list[dict[str, Any]]:

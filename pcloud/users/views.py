@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.users import service
-from pcloud.users.forms import ConfirmForm, UserForm
+from pcloud.users.forms import UserForm
 from pcloud.users.schemas import SORTABLE
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
@@ -62,18 +63,6 @@ def _form_data(form: UserForm) -> dict[str, Any]:
             "avatar": form.avatar.data or None}
 
 
-def _apply_error(form: UserForm, exc: PCloudError) -> None:
-    mapping = {"phone": form.phone, "name": form.name, "password": form.password, "roleIds": form.role_ids,
-               "deptId": form.dept_id, "postId": form.post_id, "gradeId": form.grade_id}
-    placed = False
-    for key, messages in (exc.errors or {}).items():
-        if key in mapping:
-            mapping[key].errors = list(mapping[key].errors or []) + list(messages)
-            placed = True
-    if not placed:
-        flash(exc.msg, "danger")
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @action("用户新增")
 def create() -> Any:
@@ -88,7 +77,7 @@ def create() -> Any:
             flash(f"用户「{user.name}」已创建", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render_template("users/form.html", form=form, user=None), status
 
@@ -113,7 +102,7 @@ def edit(user_id: int) -> Any:
             flash(f"用户「{data['name']}」已保存", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
-            _apply_error(form, exc)
+            apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render_template("users/form.html", form=form, user=user), status
 
@@ -121,29 +110,23 @@ def edit(user_id: int) -> Any:
 @bp.route("/<int:user_id>/delete", methods=["POST"])
 @action("用户删除")
 def delete(user_id: int) -> Any:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        user = service.get_user(user_id)
+    def run() -> str:
+        name = service.get_user(user_id).name
         service.delete_user(user_id, current_principal())
-        flash(f"用户「{user.name}」已删除", "success")
-    except PCloudError as exc:
-        flash(exc.msg, "danger")
-    return redirect(request.form.get("back") or url_for("users.index"))
+        return f"用户「{name}」已删除"
+
+    return confirmed_action(run, "/system/user", url_for("users.index"))
 
 
 @bp.route("/<int:user_id>/offline", methods=["POST"])
 @action("强踢下线")
 def offline(user_id: int) -> Any:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        user = service.get_user(user_id)
+    def run() -> str:
+        name = service.get_user(user_id).name
         count = service.force_offline(user_id, current_principal())
-        flash(f"已强制「{user.name}」下线（结束 {count} 个会话）", "success")
-    except PCloudError as exc:
-        flash(exc.msg, "danger")
-    return redirect(request.form.get("back") or url_for("users.index"))
+        return f"已强制「{name}」下线（结束 {count} 个会话）"
+
+    return confirmed_action(run, "/system/user", url_for("users.index"))
 
 
 @bp.route("/export", methods=["POST"])

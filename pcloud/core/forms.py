@@ -1,0 +1,51 @@
+"""Page plumbing every module shares: the confirm-button form, domain errors on forms, confirmed actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, g, redirect, request
+from flask_wtf import FlaskForm
+
+from pcloud.core.errors import PCloudError
+from pcloud.core.schemas import camelcase
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: only the CSRF token, for delete / force-offline / export buttons."""
+
+
+def mark_failed(exc: PCloudError) -> None:
+    """The action log records a refused page action as failed, with the refusal as its message."""
+    g.action_failed = True
+    g.action_msg = exc.msg
+
+
+def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
+    """Show a service error next to the field it names (`roleCode` -> form.role_code), else as a flash."""
+    placed = False
+    by_wire_name = {camelcase(name): field for name, field in form._fields.items()}
+    for key, messages in (exc.errors or {}).items():
+        field = by_wire_name.get(key)
+        if field is not None:
+            field.errors = list(field.errors or []) + list(messages)
+            placed = True
+    if not placed:
+        flash(exc.msg, "danger")
+    mark_failed(exc)
+
+
+def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, refused: str = "") -> Any:
+    """A confirm-button POST: CSRF checked, `run()` returns the success message, a refusal is flashed
+    (after `refused`, e.g. "不能删除：") and logged as failed; then back to the list the button was on,
+    never to another site."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        flash(run(), "success")
+    except PCloudError as exc:
+        flash(refused + exc.msg, "danger")
+        mark_failed(exc)
+    back = request.form.get("back") or ""
+    return redirect(back if back.startswith(back_prefix) else fallback)

@@ -1,0 +1,58 @@
+"""部门管理 JSON API under /api/admin/dept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from pcloud.core.envelope import respond
+from pcloud.core.recorder import action
+from pcloud.depts import service
+from pcloud.depts.schemas import DeptCreateArgs, DeptModifyArgs, DeptNode, DeptOut, DeptPageArgs
+
+blp = Blueprint("depts_api", __name__, url_prefix="/api/admin/dept", description="部门管理")
+
+
+@blp.route("/page", methods=["POST"])
+@respond(blp, "DeptPage", DeptOut, paged=True)
+@blp.arguments(DeptPageArgs)
+def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """部门分页列表（名称包含、上级部门）"""
+    result = service.page_depts(args, args["page"], args["page_size"])
+    return result.items, result.total
+
+
+@blp.route("/create", methods=["POST"])
+@action("部门新增")
+@respond(blp, "DeptCreate", fields.Integer())
+@blp.arguments(DeptCreateArgs)
+def create(args: dict[str, Any]) -> int:
+    """新增部门；data 为新部门 id"""
+    return service.create_dept(args).id
+
+
+@blp.route("/modify", methods=["PUT"])
+@action("部门修改")
+@respond(blp, "DeptModify", fields.Integer())
+@blp.arguments(DeptModifyArgs)
+def modify(args: dict[str, Any]) -> int:
+    """修改部门（可移动到其他上级部门之下，但不能移到自身或下级之下）"""
+    return service.modify_dept(args).id
+
+
+@blp.route("/<int:id>/delete", methods=["DELETE"])
+@action("部门删除")
+@respond(blp, "DeptDelete")
+def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除部门（软删除；仍有下级部门或成员时 409）"""
+    service.delete_dept(id)
+    return None
+
+
+@blp.route("/org", methods=["GET"])
+@respond(blp, "DeptOrg", DeptNode, many=True)
+def org() -> list[dict[str, Any]]:
+    """组织架构：整棵部门树（根节点列表，children 嵌套）"""
+    return service.org_tree()

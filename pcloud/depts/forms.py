@@ -1,0 +1,45 @@
+"""部门管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class NumberField(IntegerField):
+    """An integer input whose format error speaks Chinese."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入整数") from exc
+
+
+def _int_or_zero(value: str | int | None) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1  # never a department: the service answers "上级部门不存在"
+
+
+class LocalDateField(DateField):
+    """A date input whose format error speaks Chinese."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("日期格式不正确，应为 2021-02-15") from exc
+
+
+class DeptForm(FlaskForm):
+    parent_id = SelectField("上级部门", coerce=_int_or_zero, choices=[], validate_choice=False)
+    name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
+                                            Length(max=64, message="部门名称不能超过 64 个字符")])
+    manager_id = HiddenField("负责人")
+    established_time = LocalDateField("成立日期", validators=[Optional()])
+    sequence = NumberField("排序", default=0, validators=[
+        Optional(), NumberRange(min=0, max=1_000_000, message="排序须在 0 到 1000000 之间")],
+        render_kw={"inputmode": "numeric"})

@@ -1,0 +1,53 @@
+"""部门管理 request and response schemas."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from pcloud.core.routing import MAX_ID
+from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, LocalDateTime, PageArgs, TrimmedString
+
+_id = ID_RANGE
+_parent = validate.Range(min=0, max=MAX_ID)
+_sequence = validate.Range(min=0, max=1_000_000)
+
+
+class DeptPageArgs(PageArgs):
+    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+                         metadata={"description": "name contains"})
+    parent_id = fields.Integer(strict=True, validate=_parent, allow_none=True,
+                               metadata={"description": "direct children of this department (0 = roots)"})
+
+
+class DeptCreateArgs(BaseSchema):
+    parent_id = fields.Integer(strict=True, validate=_parent, load_default=0, allow_none=True,
+                               metadata={"description": "0 = a root department"})
+    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    manager_id = fields.Integer(strict=True, validate=_id, allow_none=True, metadata={"description": "a user id"})
+    established_time = LocalDateTime(allow_none=True)
+    sequence = fields.Integer(strict=True, validate=_sequence, load_default=0)
+
+
+class DeptModifyArgs(BaseSchema):
+    id = fields.Integer(strict=True, required=True, validate=_id)
+    parent_id = fields.Integer(strict=True, validate=_parent, allow_none=True)
+    name = TrimmedString(validate=validate.Length(min=1, max=64))
+    manager_id = fields.Integer(strict=True, validate=_id, allow_none=True)
+    established_time = LocalDateTime(allow_none=True)
+    sequence = fields.Integer(strict=True, validate=_sequence)
+
+
+class DeptOut(AuditOut):
+    id = fields.Integer()
+    parent_id = fields.Integer()
+    parent_name = fields.String(allow_none=True)
+    name = fields.String()
+    label = fields.String()
+    manager_id = fields.Integer(allow_none=True)
+    manager_name = fields.String(allow_none=True)
+    established_time = LocalDateTime(allow_none=True)
+    sequence = fields.Integer()
+
+
+class DeptNode(DeptOut):
+    children = fields.List(fields.Nested(lambda: DeptNode()))

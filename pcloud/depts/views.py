@@ -1,0 +1,161 @@
+"""部门管理 pages under /system/dept: the tree, create/edit, delete, the org chart and the manager search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+
+from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.recorder import action
+from pcloud.core.timefmt import to_local
+from pcloud.core.tree import walk
+from pcloud.depts import service
+from pcloud.depts.forms import DeptForm
+
+bp = Blueprint("depts", __name__, url_prefix="/system/dept")
+
+# Above this many departments the org chart starts folded to a few levels (each box can be opened).
+ORG_FOLD_AT = 150
+ORG_FOLD_DEPTH = 3
+
+
+@bp.app_template_global("dept_options")
+def dept_options() -> list[tuple[int, str]]:
+    """Every live department as (id, indented name): the department filter of other pages."""
+    return service.tree_options()
+
+
+def _prune(nodes: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:
+    """Keep the nodes whose name contains `needle`, with their ancestors for context."""
+    kept = []
+    for node in nodes:
+        children = _prune(node["children"], needle)
+        hit = needle in node["name"]
+        if hit or children:
+            kept.append({**node, "children": children, "hit": hit})
+    return kept
+
+
+def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Depth-first rows for the tree table, each knowing its ancestors (for folding)."""
+    rows: list[dict[str, Any]] = []
+    stack: list[int] = []
+    for depth, node in walk(nodes):
+        del stack[depth:]
+        refusal = service.delete_refusal(node["name"], node["child_count"], node["members"])
+        rows.append({"depth": depth, "node": node, "ancestors": " ".join(map(str, stack)), "refusal": refusal})
+        stack.append(node["id"])
+    return rows
+
+
+@bp.route("/")
+def index() -> Any:
+    needle = request.args.get("name", "").strip()[:64]
+    nodes = service.tree_with_members()
+    if needle:
+        nodes = _prune(nodes, needle)
+    return render_template("depts/list.html", rows=_rows(nodes), needle=needle, confirm=ConfirmForm(),
+                           total=sum(1 for _ in walk(nodes)))
+
+
+def _local_date(value: Any) -> Any:
+    local = to_local(value)
+    return local.date() if local else None
+
+
+def _manager_id(form: DeptForm) -> int | None:
+    raw = (form.manager_id.data or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Invalid("负责人不存在", field="managerId")
+    return int(raw)
+
+
+
+
+def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None) -> Any:
+    status = 422 if request.method == "POST" else 200
+    return render_template("depts/form.html", form=form, dept=dept, manager=manager), status
+
+
+def _manager_from_form(form: DeptForm) -> dict[str, Any] | None:
+    raw = (form.manager_id.data or "").strip()
+    return service.user_brief(int(raw)) if raw.isdigit() else None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("部门新增")
+def create() -> Any:
+    form = DeptForm()
+    form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices()
+    if request.method == "GET":
+        form.parent_id.data = request.args.get("parent_id", 0, type=int)
+    if form.validate_on_submit():
+        try:
+            dept = service.create_dept({
+                "parent_id": form.parent_id.data, "name": form.name.data, "manager_id": _manager_id(form),
+                "established_time": service.local_midnight_utc(form.established_time.data),
+                "sequence": form.sequence.data or 0})
+            flash(f"部门「{dept.name}」已创建", "success")
+            return redirect(url_for("depts.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _form_page(form, None, _manager_from_form(form))
+
+
+@bp.route("/<int:dept_id>/edit", methods=["GET", "POST"])
+@action("部门修改")
+def edit(dept_id: int) -> Any:
+    dept = service.get_dept(dept_id)
+    form = DeptForm()
+    form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices(exclude_id=dept.id)
+    if request.method == "GET":
+        form.parent_id.data = dept.parent_id
+        form.name.data = dept.name
+        form.manager_id.data = str(dept.manager_id or "")
+        form.established_time.data = _local_date(dept.established_time)
+        form.sequence.data = dept.sequence
+    if form.validate_on_submit():
+        try:
+            service.modify_dept({
+                "id": dept.id, "parent_id": form.parent_id.data, "name": form.name.data,
+                "manager_id": _manager_id(form),
+                "established_time": service.local_midnight_utc(form.established_time.data),
+                "sequence": form.sequence.data or 0})
+            flash(f"部门「{form.name.data.strip()}」已保存", "success")
+            return redirect(url_for("depts.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _form_page(form, dept, _manager_from_form(form))
+
+
+@bp.route("/<int:dept_id>/delete", methods=["POST"])
+@action("部门删除")
+def delete(dept_id: int) -> Any:
+    return confirmed_action(lambda: f"部门「{service.delete_dept(dept_id).name}」已删除", "/system/dept",
+                            url_for("depts.index"))
+
+
+@bp.route("/org")
+def org() -> Any:
+    root_id = request.args.get("root", type=int)
+    path = []
+    if root_id:
+        service.get_dept(root_id)  # 404 page for an unknown or deleted department
+        path = service.path_of(root_id)
+    nodes = service.tree_with_members(root_id)
+    count = sum(1 for _ in walk(nodes))
+    depth = request.args.get("depth", type=int)
+    if depth is None or depth < 1:
+        depth = ORG_FOLD_DEPTH if count > ORG_FOLD_AT else 0
+    return render_template("depts/org.html", nodes=nodes, count=count, depth=depth, path=path,
+                           root_id=root_id, members=sum(n["total_members"] for n in nodes))
+
+
+@bp.route("/managers")
+def managers() -> Any:
+    """Users matching a name or phone fragment, for the manager picker of the department form."""
+    return jsonify({"items": service.search_users(request.args.get("q", ""))})

@@ -1,0 +1,26 @@
+"""职级管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class NumberField(IntegerField):
+    """An integer input whose format error speaks Chinese."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入整数") from exc
+
+
+class GradeForm(FlaskForm):
+    name = StringField("职级名称", validators=[DataRequired("请输入职级名称"),
+                                            Length(max=64, message="职级名称不能超过 64 个字符")])
+    level = NumberField("等级", default=0, validators=[
+        InputRequired("请输入等级"), NumberRange(min=0, max=1_000_000, message="等级须为 0 到 1000000 之间的整数")],
+        render_kw={"inputmode": "numeric", "min": 0})
+    remark = TextAreaField("备注", validators=[Optional(), Length(max=500, message="备注不能超过 500 个字符")])

@@ -1,0 +1,35 @@
+"""职级管理 request and response schemas."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, TrimmedString
+
+_id = ID_RANGE
+_level = validate.Range(min=0, max=1_000_000)
+
+
+class GradePageArgs(PageArgs):
+    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+                         metadata={"description": "name contains"})
+
+
+class GradeCreateArgs(BaseSchema):
+    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    level = fields.Integer(strict=True, validate=_level, load_default=0, metadata={"description": "integer >= 0"})
+    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class GradeModifyArgs(BaseSchema):
+    id = fields.Integer(strict=True, required=True, validate=_id)
+    name = TrimmedString(validate=validate.Length(min=1, max=64))
+    level = fields.Integer(strict=True, validate=_level)
+    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class GradeOut(AuditOut):
+    id = fields.Integer()
+    name = fields.String()
+    level = fields.Integer()
+    remark = fields.String(allow_none=True)

@@ -1,0 +1,117 @@
+"""职级管理 rules, shared by the pages and the JSON API. Grades are listed by level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.extensions import db
+from pcloud.grades.models import Grade
+from pcloud.users.models import User
+
+DUPLICATE_NAME = "职级名称已存在"
+
+
+def get_grade(grade_id: int) -> Grade:
+    grade = db.session.execute(Grade.live().where(Grade.id == grade_id)).scalar_one_or_none()
+    if grade is None:
+        raise NotFound("职级不存在")
+    return grade
+
+
+def to_item(grade: Grade) -> dict[str, Any]:
+    return {
+        "id": grade.id, "name": grade.name, "level": grade.level, "remark": grade.remark,
+        "gmt_created_date": grade.gmt_created_date, "gmt_created_name": grade.gmt_created_name,
+        "gmt_modified_date": grade.gmt_modified_date, "gmt_modified_name": grade.gmt_modified_name,
+    }
+
+
+def page_grades(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """A page of items (dicts) ordered by level, then id."""
+    stmt = Grade.live()
+    if filters.get("name") and filters["name"].strip():
+        stmt = stmt.where(Grade.name.contains(filters["name"].strip(), autoescape=True))
+    result = paginate(stmt.order_by(Grade.level, Grade.id), page, page_size)
+    result.items = [to_item(g) for g in result.items]
+    return result
+
+
+def holder_counts(grade_ids: list[int]) -> dict[int, int]:
+    """Live users per grade for the given grades, in one grouped query."""
+    if not grade_ids:
+        return {}
+    rows = db.session.execute(
+        select(User.grade_id, func.count()).where(User.deleted_at.is_(None), User.grade_id.in_(grade_ids))
+        .group_by(User.grade_id))
+    return {grade_id: int(count) for grade_id, count in rows}
+
+
+def delete_refusal(name: str, holders: int) -> str | None:
+    if not holders:
+        return None
+    return f"不能删除职级「{name}」：仍有 {holders} 名用户是该职级。请先为这些用户更换职级。"
+
+
+def _clean_name(name: str | None, exclude_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("职级名称不能为空", field="name")
+    if len(name) > 64:
+        raise Invalid("职级名称不能超过 64 个字符", field="name")
+    stmt = select(Grade.id).where(Grade.name == name, Grade.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(Grade.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]})
+    return name
+
+
+def _check_level(level: Any) -> int:
+    if not isinstance(level, int) or isinstance(level, bool) or level < 0:
+        raise Invalid("职级等级须为不小于 0 的整数", field="level")
+    return level
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent request took the same name first
+        db.session.rollback()
+        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]}) from exc
+
+
+def create_grade(data: dict[str, Any]) -> Grade:
+    grade = Grade(name=_clean_name(data.get("name")), level=_check_level(data.get("level") or 0),
+                  remark=(data.get("remark") or "").strip() or None)
+    db.session.add(grade)
+    _commit()
+    return grade
+
+
+def modify_grade(data: dict[str, Any]) -> Grade:
+    grade = get_grade(data["id"])
+    if data.get("name") is not None:
+        grade.name = _clean_name(data["name"], exclude_id=grade.id)
+    if data.get("level") is not None:
+        grade.level = _check_level(data["level"])
+    if "remark" in data:
+        grade.remark = (data["remark"] or "").strip() or None
+    _commit()
+    return grade
+
+
+def delete_grade(grade_id: int) -> Grade:
+    grade = get_grade(grade_id)
+    holders = db.session.execute(select(func.count()).select_from(User).where(
+        User.grade_id == grade.id, User.deleted_at.is_(None))).scalar_one()
+    refusal = delete_refusal(grade.name, holders)
+    if refusal:
+        raise Conflict(refusal)
+    grade.soft_delete()
+    db.session.commit()
+    return grade

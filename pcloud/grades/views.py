@@ -1,0 +1,75 @@
+"""职级管理 pages under /system/grade: the list by level, create/edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from pcloud.core.errors import PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.pages import list_args, page_url
+from pcloud.core.recorder import action
+from pcloud.grades import service
+from pcloud.grades.forms import GradeForm
+
+bp = Blueprint("grades", __name__, url_prefix="/system/grade")
+
+
+@bp.route("/")
+def index() -> Any:
+    page, page_size = list_args()
+    name = request.args.get("name", "").strip()[:64]
+    result = service.page_grades({"name": name}, page, page_size)
+    counts = service.holder_counts([item["id"] for item in result.items])
+    rows = [{**item, "holders": counts.get(item["id"], 0),
+             "refusal": service.delete_refusal(item["name"], counts.get(item["id"], 0))} for item in result.items]
+    return render_template("grades/list.html", page=result, rows=rows, name=name, confirm=ConfirmForm(),
+                           page_url=page_url)
+
+
+
+
+def _data(form: GradeForm) -> dict[str, Any]:
+    return {"name": form.name.data, "level": form.level.data, "remark": form.remark.data}
+
+
+def _form_page(form: GradeForm, grade: Any) -> Any:
+    status = 422 if request.method == "POST" else 200
+    return render_template("grades/form.html", form=form, grade=grade), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("职级新增")
+def create() -> Any:
+    form = GradeForm()
+    if form.validate_on_submit():
+        try:
+            grade = service.create_grade(_data(form))
+            flash(f"职级「{grade.name}」已创建", "success")
+            return redirect(url_for("grades.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _form_page(form, None)
+
+
+@bp.route("/<int:grade_id>/edit", methods=["GET", "POST"])
+@action("职级修改")
+def edit(grade_id: int) -> Any:
+    grade = service.get_grade(grade_id)
+    form = GradeForm(obj=None if request.method == "POST" else grade)
+    if form.validate_on_submit():
+        try:
+            service.modify_grade({"id": grade.id, **_data(form)})
+            flash(f"职级「{form.name.data.strip()}」已保存", "success")
+            return redirect(url_for("grades.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _form_page(form, grade)
+
+
+@bp.route("/<int:grade_id>/delete", methods=["POST"])
+@action("职级删除")
+def delete(grade_id: int) -> Any:
+    return confirmed_action(lambda: f"职级「{service.delete_grade(grade_id).name}」已删除", "/system/grade",
+                            url_for("grades.index"))

@@ -1,0 +1,35 @@
+"""岗位管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class NumberField(IntegerField):
+    """An integer input whose format error speaks Chinese."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入整数") from exc
+
+
+def _int_or_zero(value: str | int | None) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1  # never a post: the service answers "上级岗位不存在"
+
+
+class PostForm(FlaskForm):
+    parent_id = SelectField("上级岗位", coerce=_int_or_zero, choices=[], validate_choice=False)
+    name = StringField("岗位名称", validators=[DataRequired("请输入岗位名称"),
+                                            Length(max=64, message="岗位名称不能超过 64 个字符")])
+    code = StringField("岗位编码", validators=[Optional(), Length(max=64, message="岗位编码不能超过 64 个字符")])
+    sequence = NumberField("排序", default=0, validators=[
+        Optional(), NumberRange(min=0, max=1_000_000, message="排序须在 0 到 1000000 之间")],
+        render_kw={"inputmode": "numeric"})
+    remark = TextAreaField("备注", validators=[Optional(), Length(max=500, message="备注不能超过 500 个字符")])

@@ -1,0 +1,209 @@
+"""岗位管理 rules, shared by the pages and the JSON API. Posts nest under a parent post."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.tree import build_tree
+from pcloud.extensions import db
+from pcloud.posts.models import Post
+from pcloud.users.models import User
+
+DUPLICATE_CODE = "岗位编码已被其他岗位使用"
+
+
+def ancestor_ids_select(post_id: int) -> Any:
+    """SELECT id of the post and every live post above it (recursive CTE, UNION so a loop ends)."""
+    base = (select(Post.id, Post.parent_id).where(Post.id == post_id, Post.deleted_at.is_(None))
+            .cte("post_up", recursive=True))
+    parent = (select(Post.id, Post.parent_id).join(base, Post.id == base.c.parent_id)
+              .where(Post.deleted_at.is_(None)))
+    return select(base.union(parent).c.id)
+
+
+def subtree_ids_select(post_id: int) -> Any:
+    """SELECT id of the post and every live post below it."""
+    base = select(Post.id).where(Post.id == post_id, Post.deleted_at.is_(None)).cte("post_tree", recursive=True)
+    child = select(Post.id).join(base, Post.parent_id == base.c.id).where(Post.deleted_at.is_(None))
+    return select(base.union(child).c.id)
+
+
+def is_within(post_id: int, ancestor_id: int) -> bool:
+    chain = ancestor_ids_select(post_id).subquery()
+    return db.session.execute(select(chain.c.id).where(chain.c.id == ancestor_id).limit(1)).first() is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def get_post(post_id: int) -> Post:
+    post = db.session.execute(Post.live().where(Post.id == post_id)).scalar_one_or_none()
+    if post is None:
+        raise NotFound("岗位不存在")
+    return post
+
+
+def _item_select() -> Any:
+    parent = aliased(Post)
+    return (select(Post, parent.name)
+            .outerjoin(parent, and_(parent.id == Post.parent_id, parent.deleted_at.is_(None)))
+            .where(Post.deleted_at.is_(None)))
+
+
+def to_item(post: Post, parent_name: str | None = None) -> dict[str, Any]:
+    return {
+        "id": post.id, "parent_id": post.parent_id, "parent_name": parent_name, "name": post.name,
+        "label": post.name, "code": post.code, "sequence": post.sequence, "remark": post.remark,
+        "gmt_created_date": post.gmt_created_date, "gmt_created_name": post.gmt_created_name,
+        "gmt_modified_date": post.gmt_modified_date, "gmt_modified_name": post.gmt_modified_name,
+    }
+
+
+def page_posts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    stmt = _item_select()
+    if filters.get("name") and filters["name"].strip():
+        stmt = stmt.where(Post.name.contains(filters["name"].strip(), autoescape=True))
+    result = paginate(stmt.order_by(Post.sequence, Post.id), page, page_size, scalars=False)
+    result.items = [to_item(*row) for row in result.items]
+    return result
+
+
+def holder_counts() -> dict[int, int]:
+    """Live users per post, in one grouped query."""
+    rows = db.session.execute(
+        select(User.post_id, func.count()).where(User.deleted_at.is_(None), User.post_id.is_not(None))
+        .group_by(User.post_id))
+    return {post_id: int(count) for post_id, count in rows}
+
+
+def post_tree() -> list[dict[str, Any]]:
+    """Every live post as nested nodes (item fields plus `holders` and `child_count`)."""
+    counts = holder_counts()
+
+    def node(row: Any) -> dict[str, Any]:
+        item = to_item(*row)
+        return {**item, "parentId": item["parent_id"], "holders": counts.get(item["id"], 0)}
+
+    nodes = build_tree(db.session.execute(_item_select()), node)
+    stack = list(nodes)
+    while stack:
+        current = stack.pop()
+        current["child_count"] = len(current["children"])
+        stack.extend(current["children"])
+    return nodes
+
+
+def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, indented name) of every live post, without `exclude_id` and the posts below it."""
+    from pcloud.users.choices import post_choices
+
+    excluded = set(db.session.execute(subtree_ids_select(exclude_id)).scalars()) if exclude_id else set()
+    return [(post_id, label) for post_id, label in post_choices() if post_id not in excluded]
+
+
+def delete_refusal(name: str, children: int, holders: int) -> str | None:
+    """Why a post cannot be deleted (None when it can)."""
+    if not children and not holders:
+        return None
+    held, todo = [], []
+    if children:
+        held.append(f"其下还有 {children} 个下级岗位")
+        todo.append("删除或移走下级岗位")
+    if holders:
+        held.append(f"仍有 {holders} 名用户担任该岗位")
+        todo.append("为这些用户更换岗位")
+    return f"不能删除岗位「{name}」：{'，'.join(held)}。请先{'，并'.join(todo)}。"
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("岗位名称不能为空", field="name")
+    if len(name) > 64:
+        raise Invalid("岗位名称不能超过 64 个字符", field="name")
+    return name
+
+
+def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
+    code = (code or "").strip() or None
+    if code is None:
+        return None
+    if len(code) > 64:
+        raise Invalid("岗位编码不能超过 64 个字符", field="code")
+    stmt = select(Post.id).where(Post.code == code, Post.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(Post.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]})
+    return code
+
+
+def _check_parent(parent_id: int | None) -> int:
+    if not parent_id:
+        return 0
+    if db.session.execute(Post.live().where(Post.id == parent_id)).first() is None:
+        raise Invalid("上级岗位不存在", field="parentId")
+    return parent_id
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent request took the same code first
+        db.session.rollback()
+        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]}) from exc
+
+
+def create_post(data: dict[str, Any]) -> Post:
+    name = _clean_name(data.get("name"))
+    parent_id = _check_parent(data.get("parent_id"))
+    code = _clean_code(data.get("code"))
+    post = Post(name=name, code=code, parent_id=parent_id, sequence=data.get("sequence") or 0,
+                remark=(data.get("remark") or "").strip() or None)
+    db.session.add(post)
+    _commit()
+    return post
+
+
+def modify_post(data: dict[str, Any]) -> Post:
+    post = get_post(data["id"])
+    if data.get("parent_id") is not None and data["parent_id"] != post.parent_id:
+        parent_id = data["parent_id"]
+        if parent_id and is_within(parent_id, post.id):
+            raise Invalid("不能把岗位移动到它自己或它的下级岗位之下", field="parentId")
+        post.parent_id = _check_parent(parent_id)
+    if data.get("name") is not None:
+        post.name = _clean_name(data["name"])
+    if "code" in data:
+        post.code = _clean_code(data["code"], exclude_id=post.id)
+    if data.get("sequence") is not None:
+        post.sequence = data["sequence"]
+    if "remark" in data:
+        post.remark = (data["remark"] or "").strip() or None
+    _commit()
+    return post
+
+
+def delete_post(post_id: int) -> Post:
+    post = get_post(post_id)
+    children = db.session.execute(select(func.count()).select_from(Post).where(
+        Post.parent_id == post.id, Post.deleted_at.is_(None))).scalar_one()
+    holders = db.session.execute(select(func.count()).select_from(User).where(
+        User.post_id == post.id, User.deleted_at.is_(None))).scalar_one()
+    refusal = delete_refusal(post.name, children, holders)
+    if refusal:
+        raise Conflict(refusal)
+    post.soft_delete()
+    db.session.commit()
+    return post

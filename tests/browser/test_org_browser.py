@@ -1,0 +1,106 @@
+"""部门管理 in a real browser: build a three-level organisation, assign users and a manager, read the org
+chart, filter the user list by a middle department, and be refused when deleting a department with members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import confirm_modal, sign_in
+from tests.factories import make_user
+
+
+def dept_row(page: Any, name: str) -> Any:
+    return page.locator("#dept-table tbody tr").filter(has=page.locator(".dept-name", has_text=name)).first
+
+
+def add_child(page: Any, parent: str, name: str) -> None:
+    dept_row(page, parent).get_by_role("link", name="新增下级").click()
+    assert page.locator("#parent_id option:checked").inner_text().strip() == parent
+    page.locator("#name").fill(name)
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text(f"部门「{name}」已创建").wait_for()
+
+
+def test_organisation_in_the_browser(page: Any, app: Any) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="部门管理").click()
+    page.wait_for_url("**/system/dept/")
+
+    # Three levels: 星河集团 > 研发中心 > 平台组, and a second branch 市场中心.
+    page.get_by_role("link", name="新增部门").click()
+    page.locator("#name").fill("星河集团")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("部门「星河集团」已创建").wait_for()
+    add_child(page, "星河集团", "研发中心")
+    add_child(page, "星河集团", "市场中心")
+    add_child(page, "研发中心", "平台组")
+
+    ids = {name: int(dept_row(page, name).get_attribute("data-dept-id"))
+           for name in ("星河集团", "研发中心", "市场中心", "平台组")}
+    make_user(app, name="韩研发", phone="13955500001", dept_id=ids["研发中心"])
+    make_user(app, name="林平台", phone="13955500002", dept_id=ids["平台组"])
+    make_user(app, name="高市场", phone="13955500003", dept_id=ids["市场中心"])
+
+    # One more member through the user form's department picker.
+    page.goto("/system/user/new")
+    page.locator("#phone").fill("13955500004")
+    page.locator("#name").fill("许平台")
+    page.locator("#password").fill("Browser123")
+    page.locator("#dept_id").select_option(str(ids["平台组"]))
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("用户「许平台」已创建").wait_for()
+
+    # A manager for 研发中心, found by typing part of the phone number.
+    page.goto("/system/dept/")
+    dept_row(page, "研发中心").get_by_role("link", name="编辑").click()
+    page.locator("#manager-search").fill("55500001")
+    page.locator("#manager-results").get_by_role("option", name="韩研发（13955500001）").click()
+    assert page.locator("#manager-current").inner_text() == "已选：韩研发（13955500001）"
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("部门「研发中心」已保存").wait_for()
+    row = dept_row(page, "研发中心")
+    assert "韩研发" in row.inner_text()
+    assert row.get_by_test_id("members").inner_text() == "1"
+    assert row.get_by_test_id("total-members").inner_text() == "3"
+
+    # The org chart: boxes for every department, nested as the organisation is, with lines between them.
+    page.get_by_role("link", name="组织架构图").click()
+    page.wait_for_url("**/system/dept/org")
+    chart = page.locator("#org-chart")
+    assert chart.get_by_test_id("org-node").count() == 4
+    top = chart.locator(f'[data-dept-id="{ids["星河集团"]}"]')
+    assert "4 人" in top.inner_text()
+    rnd = chart.locator(f'[data-dept-id="{ids["研发中心"]}"]')
+    assert "韩研发" in rnd.inner_text() and "3 人" in rnd.inner_text()
+    platform = chart.locator(f'[data-dept-id="{ids["平台组"]}"]')
+    market = chart.locator(f'[data-dept-id="{ids["市场中心"]}"]')
+    top_box, rnd_box, platform_box, market_box = (b.bounding_box() for b in (top, rnd, platform, market))
+    assert top_box["y"] < rnd_box["y"] < platform_box["y"]  # each level drawn below its parent
+    assert abs(rnd_box["y"] - market_box["y"]) < 2  # siblings side by side
+    assert rnd_box["x"] + rnd_box["width"] <= market_box["x"] or market_box["x"] + market_box["width"] <= rnd_box["x"]
+    # the connector from 研发中心's list down to 平台组 is drawn (a ::before line with a border)
+    line = page.evaluate("""(id) => {
+        const li = document.querySelector(`[data-dept-id="${id}"]`).closest('li').querySelector(':scope > ul');
+        return getComputedStyle(li, '::before').borderLeftWidth;
+    }""", ids["研发中心"])
+    assert line == "2px"
+
+    # Filter the user list by the middle department: its own member and those below it, nobody else.
+    page.get_by_role("link", name="用户管理").click()
+    page.wait_for_url("**/system/user/")
+    page.locator('select[name="dept_id"]').select_option(str(ids["研发中心"]))
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url(f"**dept_id={ids['研发中心']}**")
+    names = sorted(page.locator("#user-table tbody tr td:nth-child(2)").all_inner_texts())
+    assert names == sorted(["韩研发", "林平台", "许平台"])
+
+    # Deleting a department with members is refused, and the page says why.
+    page.get_by_role("link", name="部门管理").click()
+    dept_row(page, "平台组").get_by_role("button", name="删除").click()
+    page.locator("#confirmModal").wait_for(state="visible")
+    assert "2 名成员" in page.locator("#confirmBody").inner_text()
+    confirm_modal(page)
+    alert = page.locator(".alert-danger")
+    alert.wait_for()
+    assert "不能删除部门「平台组」" in alert.inner_text() and "2 名成员" in alert.inner_text()
+    assert dept_row(page, "平台组").is_visible()  # still there

@@ -1,0 +1,135 @@
+"""职级管理: every API route (shapes, order by level, unique names, delete refused while in use) and the pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.extensions import db
+from pcloud.grades.models import Grade
+from tests.conftest import ApiClient, PageClient
+from tests.factories import make_grade, make_user, query
+
+GRADE = "/api/admin/grade"
+ITEM_KEYS = {"id", "name", "level", "remark", "gmtCreatedDate", "gmtCreatedName", "gmtModifiedDate",
+             "gmtModifiedName"}
+
+
+def create(api: ApiClient, **body: Any) -> int:
+    return api.data("POST", f"{GRADE}/create", body)
+
+
+def page(api: ApiClient, **body: Any) -> dict[str, Any]:
+    resp = api.post(f"{GRADE}/page", body)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def error(resp: Any, code: int) -> dict[str, Any]:
+    body = resp.get_json()
+    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
+    assert body["msg"] and body["data"] is None
+    return body
+
+
+def test_create_and_page_by_level(api: ApiClient) -> None:
+    p7 = create(api, name="P7", level=7, remark="资深")
+    p5 = create(api, name="P5", level=5)
+    p6 = create(api, name="P6", level=6)
+    p0 = create(api, name="实习")  # level defaults to 0
+    body = page(api)
+    assert body["total"] == 4 and [i["id"] for i in body["data"]] == [p0, p5, p6, p7]
+    item = body["data"][-1]
+    assert set(item) == ITEM_KEYS and (item["name"], item["level"], item["remark"]) == ("P7", 7, "资深")
+    assert item["gmtCreatedName"] == "超级管理员"
+    assert [i["name"] for i in page(api, name="P")["data"]] == ["P5", "P6", "P7"]
+    assert [i["name"] for i in page(api, page=2, pageSize=3)["data"]] == ["P7"]
+
+
+def test_name_is_unique_among_live_grades(api: ApiClient) -> None:
+    first = create(api, name="M1", level=10)
+    dup = error(api.post(f"{GRADE}/create", {"name": "M1", "level": 11}), 409)
+    assert "name" in dup["errors"]
+    error(api.post(f"{GRADE}/create", {"name": " M1 ", "level": 11}), 409)
+    other = create(api, name="M2", level=11)
+    error(api.put(f"{GRADE}/modify", {"id": other, "name": "M1"}), 409)
+    assert api.data("PUT", f"{GRADE}/modify", {"id": first, "name": "M1", "level": 12}) == first
+    api.data("DELETE", f"{GRADE}/{first}/delete")
+    create(api, name="M1", level=10)
+
+
+def test_level_must_be_a_non_negative_integer(api: ApiClient) -> None:
+    for level in (-1, 1.5, "3", "high", None, True, 2**40):
+        resp = error(api.post(f"{GRADE}/create", {"name": f"x{level}", "level": level}), 422)
+        assert "level" in resp["errors"], level
+    for body, field in (({"level": 1}, "name"), ({"name": ""}, "name"), ({"name": "x", "parentId": 0}, "parentId")):
+        assert field in error(api.post(f"{GRADE}/create", body), 422)["errors"]
+    grade = create(api, name="G", level=0)
+    assert "level" in error(api.put(f"{GRADE}/modify", {"id": grade, "level": -3}), 422)["errors"]
+    assert page(api)["total"] == 1
+
+
+def test_modify_and_delete(api: ApiClient, app: Any) -> None:
+    grade = create(api, name="T3", level=3)
+    api.data("PUT", f"{GRADE}/modify", {"id": grade, "level": 4, "remark": "技术三级"})
+    item = page(api)["data"][0]
+    assert (item["name"], item["level"], item["remark"]) == ("T3", 4, "技术三级")
+    make_user(app, phone="13900000601", grade_id=grade)
+    resp = error(api.delete(f"{GRADE}/{grade}/delete"), 409)
+    assert "1 名用户" in resp["msg"]
+    free = create(api, name="T9", level=9)
+    assert api.data("DELETE", f"{GRADE}/{free}/delete") is None
+    assert [i["id"] for i in page(api)["data"]] == [grade]
+    error(api.delete(f"{GRADE}/{free}/delete"), 404)
+    error(api.put(f"{GRADE}/modify", {"id": free, "name": "x"}), 404)
+    assert query(app, lambda: db.session.get(Grade, free).deleted_at) is not None
+    logged = query(app, lambda: [(r.title, r.status) for r in db.session.execute(
+        select(ActionLog).where(ActionLog.title.like("职级%")).order_by(ActionLog.id)).scalars()])
+    assert logged == [("职级新增", "success"), ("职级修改", "success"), ("职级删除", "fail"), ("职级新增", "success"),
+                      ("职级删除", "success"), ("职级删除", "fail"), ("职级修改", "fail")]
+
+
+def test_without_a_token_every_route_is_401(anon: ApiClient) -> None:
+    for method, path in (("POST", "/page"), ("POST", "/create"), ("PUT", "/modify"), ("DELETE", "/1/delete")):
+        assert anon.call(method, GRADE + path, {} if method != "DELETE" else None).status_code == 401
+
+
+# --------------------------------------------------------------------------------------------- pages
+
+
+def test_list_page_is_ordered_by_level_with_holders(pages: PageClient, app: Any) -> None:
+    high = make_grade(app, "总监", 20)
+    low = make_grade(app, "专员", 2)
+    make_user(app, phone="13900000610", grade_id=high)
+    html = pages.get("/system/grade/").get_data(as_text=True)
+    assert html.index("专员") < html.index("总监")
+    row = re.search(rf'<tr data-grade-id="{high}".*?</tr>', html, re.S).group(0)
+    assert 'data-testid="holders">1<' in row
+    assert "确定删除职级「专员」吗？" in html and "仍有 1 名用户是该职级" in html
+    assert f'data-grade-id="{low}"' not in pages.get("/system/grade/?name=总").get_data(as_text=True)
+
+
+def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
+    resp = pages.submit("/system/grade/new", data={"name": "经理", "level": "8", "remark": "管理序列"})
+    assert resp.status_code == 302
+    grade = query(app, lambda: db.session.execute(select(Grade).where(Grade.name == "经理")).scalar_one())
+    assert (grade.level, grade.remark) == (8, "管理序列")
+    negative = pages.submit("/system/grade/new", data={"name": "负数", "level": "-1"})
+    assert negative.status_code == 422 and "等级须为" in negative.get_data(as_text=True)
+    dup = pages.submit("/system/grade/new", data={"name": "经理", "level": "9"})
+    assert dup.status_code == 422 and "职级名称已存在" in dup.get_data(as_text=True)
+    form = pages.get(f"/system/grade/{grade.id}/edit").get_data(as_text=True)
+    assert 'value="经理"' in form and 'value="8"' in form
+    saved = pages.submit(f"/system/grade/{grade.id}/edit", data={"name": "高级经理", "level": "9", "remark": ""})
+    assert saved.status_code == 302
+    grade = query(app, lambda: db.session.get(Grade, grade.id))
+    assert (grade.name, grade.level, grade.remark) == ("高级经理", 9, None)
+    make_user(app, phone="13900000620", grade_id=grade.id)
+    refused = pages.submit("/system/grade/", f"/system/grade/{grade.id}/delete", follow_redirects=True)
+    assert "不能删除职级「高级经理」" in refused.get_data(as_text=True)
+    spare = make_grade(app, "临时", 1)
+    done = pages.submit("/system/grade/", f"/system/grade/{spare}/delete", follow_redirects=True)
+    assert "职级「临时」已删除" in done.get_data(as_text=True)

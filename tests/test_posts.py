@@ -1,0 +1,173 @@
+"""岗位管理: every API route (shapes, code uniqueness, nesting, deletes refused while in use) and the pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from pcloud.actionlog.models import ActionLog
+from pcloud.extensions import db
+from pcloud.posts.models import Post
+from tests.conftest import ApiClient, PageClient
+from tests.factories import make_post, make_user, query
+
+POST = "/api/admin/post"
+ITEM_KEYS = {"id", "parentId", "parentName", "name", "label", "code", "sequence", "remark",
+             "gmtCreatedDate", "gmtCreatedName", "gmtModifiedDate", "gmtModifiedName"}
+
+
+def create(api: ApiClient, **body: Any) -> int:
+    return api.data("POST", f"{POST}/create", body)
+
+
+def page(api: ApiClient, **body: Any) -> dict[str, Any]:
+    resp = api.post(f"{POST}/page", body)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def error(resp: Any, code: int) -> dict[str, Any]:
+    body = resp.get_json()
+    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
+    assert body["msg"] and body["data"] is None
+    return body
+
+
+# --------------------------------------------------------------------------------------------- API
+
+
+def test_create_and_page_answer_the_documented_item(api: ApiClient) -> None:
+    top = create(api, name="技术序列", code="TECH", sequence=2, remark="研发类岗位")
+    child = create(api, name="后端工程师", code="TECH-BE", parentId=top)
+    plain = create(api, name="行政", sequence=1)
+    body = page(api)
+    assert body["total"] == 3
+    assert [i["id"] for i in body["data"]] == [child, plain, top]  # by sequence, then id
+    items = {i["id"]: i for i in body["data"]}
+    assert set(items[top]) == ITEM_KEYS
+    assert (items[top]["code"], items[top]["label"], items[top]["remark"], items[top]["parentId"],
+            items[top]["parentName"]) == ("TECH", "技术序列", "研发类岗位", 0, None)
+    assert (items[child]["parentId"], items[child]["parentName"]) == (top, "技术序列")
+    assert items[plain]["code"] is None and items[plain]["gmtCreatedName"] == "超级管理员"
+    assert [i["name"] for i in page(api, name="工程")["data"]] == ["后端工程师"]
+    assert len(page(api, pageSize=2)["data"]) == 2 and page(api, pageSize=2)["total"] == 3
+
+
+def test_code_is_unique_among_live_posts(api: ApiClient) -> None:
+    first = create(api, name="甲", code="P001")
+    dup = error(api.post(f"{POST}/create", {"name": "乙", "code": "P001"}), 409)
+    assert "code" in dup["errors"]
+    other = create(api, name="乙", code="P002")
+    error(api.put(f"{POST}/modify", {"id": other, "code": "P001"}), 409)
+    # Blank codes are "no code" and never collide.
+    create(api, name="丙", code="")
+    create(api, name="丁")
+    assert api.data("PUT", f"{POST}/modify", {"id": first, "code": "P001", "name": "甲二"}) == first  # its own
+    api.data("DELETE", f"{POST}/{first}/delete")
+    create(api, name="戊", code="P001")  # free again once deleted
+
+
+def test_unknown_parent_and_bad_fields_are_422(api: ApiClient) -> None:
+    for body, field in (({"name": "x", "parentId": 99999}, "parentId"), ({"code": "x"}, "name"),
+                        ({"name": " "}, "name"), ({"name": "x", "sequence": -1}, "sequence"),
+                        ({"name": "x", "remark": "r" * 501}, "remark"), ({"name": "x", "level": 1}, "level")):
+        resp = error(api.post(f"{POST}/create", body), 422)
+        assert field in resp["errors"], (body, resp)
+    assert page(api)["total"] == 0
+
+
+def test_posts_nest_but_never_below_themselves(api: ApiClient) -> None:
+    a = create(api, name="A")
+    b = create(api, name="B", parentId=a)
+    c = create(api, name="C", parentId=b)
+    d = create(api, name="D")
+    for below in (a, b, c):
+        resp = error(api.put(f"{POST}/modify", {"id": a, "parentId": below}), 422)
+        assert "parentId" in resp["errors"]
+    error(api.put(f"{POST}/modify", {"id": a, "parentId": 99999}), 422)
+    api.data("PUT", f"{POST}/modify", {"id": c, "parentId": d, "remark": "调整", "sequence": 3})
+    item = next(i for i in page(api)["data"] if i["id"] == c)
+    assert (item["parentId"], item["parentName"], item["remark"], item["sequence"]) == (d, "D", "调整", 3)
+    api.data("PUT", f"{POST}/modify", {"id": c, "parentId": 0, "remark": None})
+    item = next(i for i in page(api)["data"] if i["id"] == c)
+    assert item["parentId"] == 0 and item["remark"] is None
+    error(api.put(f"{POST}/modify", {"id": 99999, "name": "x"}), 404)
+
+
+def test_delete_is_refused_while_users_hold_it_or_it_has_children(api: ApiClient, app: Any) -> None:
+    top = create(api, name="技术序列")
+    child = create(api, name="工程师", parentId=top)
+    resp = error(api.delete(f"{POST}/{top}/delete"), 409)
+    assert "下级岗位" in resp["msg"]
+    make_user(app, phone="13900000501", post_id=child)
+    resp = error(api.delete(f"{POST}/{child}/delete"), 409)
+    assert "1 名用户" in resp["msg"]
+    free = create(api, name="空岗位")
+    assert api.data("DELETE", f"{POST}/{free}/delete") is None
+    assert free not in {i["id"] for i in page(api)["data"]}
+    error(api.delete(f"{POST}/{free}/delete"), 404)
+    assert query(app, lambda: db.session.get(Post, free).deleted_at) is not None
+
+
+def test_changes_are_in_the_action_log(api: ApiClient, app: Any) -> None:
+    post = create(api, name="记录岗")
+    api.data("PUT", f"{POST}/modify", {"id": post, "name": "记录岗二"})
+    api.data("DELETE", f"{POST}/{post}/delete")
+    titles = query(app, lambda: [r.title for r in db.session.execute(
+        select(ActionLog).where(ActionLog.title.like("岗位%")).order_by(ActionLog.id)).scalars()])
+    assert titles == ["岗位新增", "岗位修改", "岗位删除"]
+
+
+def test_without_a_token_every_route_is_401(anon: ApiClient) -> None:
+    for method, path in (("POST", "/page"), ("POST", "/create"), ("PUT", "/modify"), ("DELETE", "/1/delete")):
+        assert anon.call(method, POST + path, {} if method != "DELETE" else None).status_code == 401
+
+
+# --------------------------------------------------------------------------------------------- pages
+
+
+def test_list_page_shows_the_tree_with_holders(pages: PageClient, app: Any) -> None:
+    top = make_post(app, "技术序列", code="TECH")
+    child = make_post(app, "后端工程师", parent_id=top, code="BE")
+    make_post(app, "行政")
+    make_user(app, phone="13900000510", post_id=child)
+    make_user(app, phone="13900000511", post_id=child)
+    html = pages.get("/system/post/").get_data(as_text=True)
+    assert html.index("技术序列") < html.index("后端工程师")
+    row = re.search(rf'<tr data-post-id="{child}".*?</tr>', html, re.S).group(0)
+    assert 'data-testid="holders">2<' in row and "BE" in row and "padding-left: 2.0rem" in row
+    filtered = pages.get("/system/post/?name=行政").get_data(as_text=True)
+    assert "行政" in filtered and "后端工程师" not in filtered
+
+
+def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
+    top = make_post(app, "技术序列", code="TECH")
+    form = pages.get(f"/system/post/new?parent_id={top}").get_data(as_text=True)
+    assert f'<option selected value="{top}">技术序列</option>' in form
+    resp = pages.submit("/system/post/new", data={"parent_id": top, "name": "前端工程师", "code": "FE",
+                                                  "sequence": "2", "remark": "网页"})
+    assert resp.status_code == 302
+    post = query(app, lambda: db.session.execute(select(Post).where(Post.name == "前端工程师")).scalar_one())
+    assert (post.parent_id, post.code, post.sequence, post.remark) == (top, "FE", 2, "网页")
+
+    dup = pages.submit("/system/post/new", data={"parent_id": 0, "name": "重复", "code": "FE"})
+    assert dup.status_code == 422 and "岗位编码已被其他岗位使用" in dup.get_data(as_text=True)
+
+    edit = pages.get(f"/system/post/{top}/edit").get_data(as_text=True)
+    picker = re.search(r'<select[^>]*name="parent_id".*?</select>', edit, re.S).group(0)
+    assert f'value="{post.id}"' not in picker and f'value="{top}"' not in picker  # itself and below
+    forged = pages.submit(f"/system/post/{top}/edit", data={"parent_id": post.id, "name": "技术序列"})
+    assert forged.status_code == 422 and "下级岗位之下" in forged.get_data(as_text=True)
+    saved = pages.submit(f"/system/post/{post.id}/edit", data={"parent_id": 0, "name": "前端", "code": "",
+                                                              "sequence": "0", "remark": ""})
+    assert saved.status_code == 302
+    post = query(app, lambda: db.session.get(Post, post.id))
+    assert (post.parent_id, post.name, post.code, post.remark) == (0, "前端", None, None)
+
+    make_user(app, phone="13900000520", post_id=post.id)
+    refused = pages.submit("/system/post/", f"/system/post/{post.id}/delete", follow_redirects=True)
+    assert "不能删除岗位「前端」：仍有 1 名用户担任该岗位" in refused.get_data(as_text=True)
+    done = pages.submit("/system/post/", f"/system/post/{top}/delete", follow_redirects=True)
+    assert "岗位「技术序列」已删除" in done.get_data(as_text=True)
