@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,32 @@ def _database_url(tmp_root: Path) -> str:
     from pcloud.config import normalise_database_url
 
     url = make_url(normalise_database_url(pg))
-    name = f"{url.database or 'pcloud'}_{_worker()}"
+    # One database per worker and per run, so two runs on one server never drop each other's.
+    run = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:8]
+    name = f"{url.database or 'pcloud'}_{_worker()}_{run}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    _created_databases.append((url.set(database="postgres"), name))
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+_created_databases: list[Any] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's PostgreSQL databases (left over only if the run was killed)."""
+    for admin_url, name in _created_databases:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except Exception:  # noqa: BLE001 - cleanup must not fail the run
+            pass
+        finally:
+            admin.dispose()
 
 
 def is_postgres() -> bool:

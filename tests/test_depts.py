@@ -532,8 +532,11 @@ def test_pages_need_sign_in(anon_pages: PageClient) -> None:
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
-def test_a_parent_loop_cannot_hang_the_subtree_queries(api: ApiClient, app: Any) -> None:
-    """Racing moves could in theory leave a loop; the CTEs must still end (and the filter still answers)."""
+def test_a_parent_loop_is_refused_even_behind_the_service(api: ApiClient, app: Any) -> None:
+    """A loop (by a racing move, or a write that skips the service's check) cannot be stored: the closure
+    table would need a second (x, x) row, so the database refuses the whole transaction."""
+    from sqlalchemy.exc import IntegrityError
+
     from pcloud.depts import service
     from pcloud.depts.models import Dept
 
@@ -542,10 +545,13 @@ def test_a_parent_loop_cannot_hang_the_subtree_queries(api: ApiClient, app: Any)
     make_user(app, phone="13900000390", dept_id=b)
     with app.app_context():
         db.session.get(Dept, a).parent_id = b  # 甲 -> 乙 -> 甲
-        db.session.commit()
-        assert set(service.subtree_ids(a)) == {a, b}
-        assert service.is_within(b, a) and service.is_within(a, b)
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.get(Dept, a).parent_id == 0
+        assert set(service.subtree_ids(a)) == {a, b} and service.subtree_ids(b) == [b]
         db.session.remove()
+    assert api.put("/api/admin/dept/modify", {"id": a, "parentId": b}).status_code == 422
     assert api.post("/api/admin/system/user/page", {"deptId": a}).get_json()["total"] == 1
     assert api.get(f"{DEPT}/org").status_code == 200
 
@@ -560,3 +566,38 @@ def test_a_user_without_grants_is_refused(app: Any, anon: ApiClient, anon_pages:
     assert anon_pages.sign_in("13900000395", "Passw0rd1").status_code == 302
     for path in ("/system/dept/", "/system/dept/org", "/system/dept/managers?q=1", "/system/post/", "/system/grade/"):
         assert anon_pages.get(path).status_code == 403, path
+
+
+def test_closure_table_matches_the_tree_after_random_moves(api: ApiClient, app: Any) -> None:
+    """The subtree index (sys_dept_closure) always equals the transitive closure of parent ids."""
+    import random
+
+    from sqlalchemy import select as sa_select
+
+    from pcloud.depts.models import Dept, DeptClosure
+
+    rng = random.Random(3)
+    ids: list[int] = []
+    for n in range(25):
+        parent = rng.choice([0, *ids])
+        ids.append(api.data("POST", "/api/admin/dept/create", {"parentId": parent, "name": f"随机{n}"}))
+    for _ in range(40):
+        dept, parent = rng.choice(ids), rng.choice([0, *ids])
+        api.put("/api/admin/dept/modify", {"id": dept, "parentId": parent})  # 422 when it would loop: fine
+    for dept in rng.sample(ids, 8):
+        api.delete(f"/api/admin/dept/{dept}/delete")  # 409 while it has children: fine
+
+    def snapshot() -> tuple[set[tuple[int, int, int]], set[tuple[int, int, int]]]:
+        parents = {d.id: d.parent_id for d in db.session.execute(Dept.live()).scalars()}
+        expected = set()
+        for node in parents:
+            walk, depth = node, 0
+            while walk in parents:
+                expected.add((walk, node, depth))
+                walk, depth = parents[walk], depth + 1
+        actual = {tuple(r) for r in db.session.execute(
+            sa_select(DeptClosure.ancestor_id, DeptClosure.descendant_id, DeptClosure.depth))}
+        return expected, actual
+
+    expected, actual = query(app, snapshot)
+    assert actual == expected

@@ -8,35 +8,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.tree import build_tree
-from pcloud.depts.models import Dept
+from pcloud.depts.models import Dept, DeptClosure
 from pcloud.extensions import db
 from pcloud.users.models import User
 
 DUPLICATE_NAME = "同一上级部门下已有同名部门"
-# Far deeper than any organisation. The subtree CTE uses UNION ALL (a third faster than UNION on a
-# 2,000-department subtree) and stops here, so even a parent loop left by racing moves cannot recurse forever.
-MAX_DEPTH = 1000
 
 
 # ---------------------------------------------------------------------------------------------
-# Tree queries (recursive CTEs)
+# Tree queries (the closure table sys_dept_closure, kept by the mapper events in models.py)
 
 
 def subtree_ids_select(dept_id: int) -> Any:
-    """SELECT id of the department and every live department below it (recursive CTE)."""
-    base = (select(Dept.id, literal_column("0").label("depth"))
-            .where(Dept.id == dept_id, Dept.deleted_at.is_(None)).cte("dept_tree", recursive=True))
-    child = (select(Dept.id, base.c.depth + literal_column("1")).join(base, Dept.parent_id == base.c.id)
-             .where(Dept.deleted_at.is_(None), base.c.depth < MAX_DEPTH))
-    tree = base.union_all(child)
-    return select(tree.c.id)
+    """SELECT id of the department and every live department below it (one index range scan)."""
+    return select(DeptClosure.descendant_id.label("id")).where(DeptClosure.ancestor_id == dept_id)
 
 
 def subtree_ids(dept_id: int) -> list[int]:
@@ -44,19 +36,14 @@ def subtree_ids(dept_id: int) -> list[int]:
 
 
 def ancestor_ids_select(dept_id: int) -> Any:
-    """SELECT id of the department and every live department above it, up to its root (UNION: a loop ends)."""
-    base = (select(Dept.id, Dept.parent_id).where(Dept.id == dept_id, Dept.deleted_at.is_(None))
-            .cte("dept_up", recursive=True))
-    parent = (select(Dept.id, Dept.parent_id).join(base, Dept.id == base.c.parent_id)
-              .where(Dept.deleted_at.is_(None)))
-    chain = base.union(parent)
-    return select(chain.c.id)
+    """SELECT id of the department and every live department above it, up to its root."""
+    return select(DeptClosure.ancestor_id.label("id")).where(DeptClosure.descendant_id == dept_id)
 
 
 def is_within(dept_id: int, ancestor_id: int) -> bool:
     """True when `dept_id` is `ancestor_id` itself or lies anywhere below it."""
-    chain = ancestor_ids_select(dept_id).subquery()
-    return db.session.execute(select(chain.c.id).where(chain.c.id == ancestor_id).limit(1)).first() is not None
+    return db.session.execute(select(DeptClosure.depth).where(
+        DeptClosure.ancestor_id == ancestor_id, DeptClosure.descendant_id == dept_id)).first() is not None
 
 
 def path_of(dept_id: int) -> list[Dept]:

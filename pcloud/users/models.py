@@ -37,11 +37,13 @@ class User(AuditMixin, SoftDeleteMixin, Base):
     __table_args__ = (
         Index("uq_sys_user_phone_live", "phone", unique=True, **LIVE_ONLY),
         Index("ix_sys_user_name", "name"),
-        Index("ix_sys_user_dept_id", "dept_id"),
         # The user page: live users newest first (with the id tie-breaker, so no sort is needed), and
-        # the department filter's live members of a subtree.
+        # the department filter's live members of a subtree (no plain dept_id index: the planner would
+        # pick it and look up every member's row for deleted_at).
         Index("ix_sys_user_live_dept_created", "dept_id", "gmt_created_date", "id", **LIVE_ONLY),
         Index("ix_sys_user_post_id", "post_id"),
         Index("ix_sys_user_grade_id", "grade_id"),
         Index("ix_sys_user_live_created", "gmt_created_date", "id", **LIVE_ONLY),
+        # Counting live users: SQLite will not count through a partial index, but does through this one.
+        Index("ix_sys_user_deleted_at", "deleted_at"),
     )
