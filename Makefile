@@ -40,5 +40,9 @@ test-postgres: $(STAMP)
 	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not browser"; \
 	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
 
+## make bench: every benchmark, each against its baseline in the same run (several minutes; loopback only)
 bench: $(STAMP)
 	$(BIN)/python bench/user_page.py
+	$(BIN)/python bench/user_export.py
+	$(BIN)/python bench/permission_check.py
+	$(BIN)/python bench/dept_filter.py
