@@ -35,9 +35,27 @@ def bench_env(database_url: str, instance_dir: str, **extra: str) -> dict[str, s
             "PCLOUD_SECRET_KEY": "bench", "PCLOUD_ADMIN_PASSWORD": ADMIN_PASSWORD, **extra}
 
 
+def recreate_postgres(url: str) -> None:
+    """Drop and create the named PostgreSQL database, so a bench never measures a previous run's rows."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from pcloud.config import normalise_database_url
+
+    parsed = make_url(normalise_database_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
 def prepare_database(database_url: str | None) -> tuple[str, str]:
-    """(database URL, instance dir): a fresh SQLite file unless a URL is given; schema via `pcloud init`."""
+    """(database URL, instance dir): a fresh SQLite file, or the named PostgreSQL database dropped and
+    created anew; the schema via `pcloud init`."""
     instance_dir = tempfile.mkdtemp(prefix="pcloud-bench-")
+    if database_url and database_url.startswith("postgres"):
+        recreate_postgres(database_url)
     url = database_url or f"sqlite:///{instance_dir}/bench.db"
     subprocess.run([str(Path(sys.executable).parent / "pcloud"), "init"],
                    cwd=ROOT, env=bench_env(url, instance_dir), check=True, stdout=subprocess.DEVNULL)

@@ -114,20 +114,6 @@ def seed(database_url: str, depts: int, users: int, depth: int, rng_seed: int) -
     return {**best, "levels": len(levels), "build_seconds": built}
 
 
-def recreate_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from pcloud.config import normalise_database_url
-
-    parsed = make_url(normalise_database_url(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
 def explain(database_url: str, dept_id: int) -> str:
     """The database's plan for the filtered page query, built by the same code the app runs."""
     from sqlalchemy import create_engine, text
@@ -163,9 +149,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-
-    if args.database_url:
-        recreate_postgres(args.database_url)
     database_url, instance_dir = prepare_database(args.database_url)
     print(f"database: {database_url.rsplit('@', 1)[-1]}")
     facts = seed(database_url, args.depts, args.users, args.depth, args.seed)

@@ -2,6 +2,8 @@
 served by gunicorn, against a bare Flask endpoint running the same SQL, in the same run.
 
     .venv/bin/python bench/user_page.py [--users 100000] [--requests 400] [--database-url URL]
+
+A PostgreSQL database named in --database-url is dropped and recreated first.
 """
 
 from __future__ import annotations
