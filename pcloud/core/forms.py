@@ -7,9 +7,29 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, request
 from flask_wtf import FlaskForm
+from wtforms import IntegerField
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.schemas import camelcase
+
+
+class NumberField(IntegerField):
+    """An integer input whose format error speaks Chinese."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入整数") from exc
+
+
+def parent_id_or_invalid(value: str | int | None) -> int:
+    """Coerce a parent picker's value: "" or 0 is the root; garbage becomes -1, a parent no service finds,
+    so the page answers "上级…不存在" instead of crashing."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return -1
 
 
 class ConfirmForm(FlaskForm):

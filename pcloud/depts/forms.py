@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-
-class NumberField(IntegerField):
-    """An integer input whose format error speaks Chinese."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入整数") from exc
-
-
-def _int_or_zero(value: str | int | None) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return -1  # never a department: the service answers "上级部门不存在"
+from pcloud.core.forms import NumberField, parent_id_or_invalid
 
 
 class LocalDateField(DateField):
@@ -35,7 +20,7 @@ class LocalDateField(DateField):
 
 
 class DeptForm(FlaskForm):
-    parent_id = SelectField("上级部门", coerce=_int_or_zero, choices=[], validate_choice=False)
+    parent_id = SelectField("上级部门", coerce=parent_id_or_invalid, choices=[], validate_choice=False)
     name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
                                             Length(max=64, message="部门名称不能超过 64 个字符")])
     manager_id = HiddenField("负责人")

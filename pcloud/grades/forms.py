@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-
-class NumberField(IntegerField):
-    """An integer input whose format error speaks Chinese."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入整数") from exc
+from pcloud.core.forms import NumberField
 
 
 class GradeForm(FlaskForm):

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-
-class NumberField(IntegerField):
-    """An integer input whose format error speaks Chinese."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入整数") from exc
-
-
-def _int_or_zero(value: str | int | None) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return -1  # never a post: the service answers "上级岗位不存在"
+from pcloud.core.forms import NumberField, parent_id_or_invalid
 
 
 class PostForm(FlaskForm):
-    parent_id = SelectField("上级岗位", coerce=_int_or_zero, choices=[], validate_choice=False)
+    parent_id = SelectField("上级岗位", coerce=parent_id_or_invalid, choices=[], validate_choice=False)
     name = StringField("岗位名称", validators=[DataRequired("请输入岗位名称"),
                                             Length(max=64, message="岗位名称不能超过 64 个字符")])
     code = StringField("岗位编码", validators=[Optional(), Length(max=64, message="岗位编码不能超过 64 个字符")])
