@@ -117,3 +117,28 @@ def test_a_new_role_admin_can_use_the_back_office(empty_database_url: str) -> No
     assert resp.status_code == 200
     with app.app_context():
         db.engine.dispose()
+
+
+def test_upgrade_backfills_the_department_closure_of_existing_departments(empty_database_url: str) -> None:
+    """0003 adds sys_dept_closure to a database that already has a department tree, and fills it."""
+    from flask_migrate import upgrade
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0002")
+        with db.engine.begin() as conn:
+            for dept_id, parent_id, deleted in ((1, 0, None), (2, 1, None), (3, 2, None), (4, 1, None),
+                                                (5, 4, "2020-01-01 00:00:00")):
+                conn.execute(text(
+                    "INSERT INTO sys_dept (id, parent_id, name, sequence, gmt_created_date, gmt_modified_date, "
+                    "deleted_at) VALUES (:id, :parent, :name, 0, '2020-01-01', '2020-01-01', :deleted)"),
+                    {"id": dept_id, "parent": parent_id, "name": f"部门{dept_id}", "deleted": deleted})
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            rows = set(conn.execute(text("SELECT ancestor_id, descendant_id, depth FROM sys_dept_closure")))
+        assert rows == {(1, 1, 0), (2, 2, 0), (3, 3, 0), (4, 4, 0), (1, 2, 1), (1, 3, 2), (2, 3, 1), (1, 4, 1)}
+        from pcloud.depts import service
+
+        assert sorted(service.subtree_ids(1)) == [1, 2, 3, 4]
+        db.session.remove()
+        db.engine.dispose()
