@@ -228,3 +228,13 @@ def test_menu_changes_are_in_the_action_log(app: Any, api: ApiClient) -> None:
     logged = query(app, lambda: [r.title for r in db.session.execute(
         select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars()])
     assert logged == ["菜单新增", "菜单修改", "菜单删除"]
+
+
+def test_sidebar_renders_menus_of_any_depth(app: Any, api: ApiClient, pages: PageClient) -> None:
+    top = api.data("POST", "/api/admin/menu/create", {"name": "报表中心", "path": "/reports", "sequence": 90})
+    mid = api.data("POST", "/api/admin/menu/create", {"parentId": top, "name": "财务报表", "path": "/reports/finance"})
+    api.data("POST", "/api/admin/menu/create",
+             {"parentId": mid, "name": "月度利润", "path": "/reports/finance/monthly"})
+    sidebar = pages.get("/").get_data(as_text=True).split('aria-label="菜单"', 1)[1].split("</aside>", 1)[0]
+    assert "报表中心" in sidebar and "财务报表" in sidebar
+    assert 'style="padding-left: 3rem" class="nav-link " href="/reports/finance/monthly">月度利润</a>' in sidebar
