@@ -76,3 +76,13 @@ def confirm_modal(tab: Any) -> None:
     """Accept the confirm-before-submit modal."""
     tab.locator("#confirmModal").wait_for(state="visible")
     tab.locator("#confirmOk").click()
+
+
+def settle(tab: Any, url_glob: str) -> None:
+    """After a click that navigates: wait for the new URL and for its scripts (confirm modal, pickers).
+
+    `click()` returns once the navigation commits; the page's scripts at the end of <body> may not have
+    run yet, and a button clicked then would submit without its confirmation.
+    """
+    tab.wait_for_url(url_glob)
+    tab.wait_for_load_state("load")

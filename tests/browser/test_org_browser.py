@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import confirm_modal, sign_in
+from tests.browser.conftest import confirm_modal, settle, sign_in
 from tests.factories import make_user
 
 
@@ -53,6 +53,8 @@ def test_organisation_in_the_browser(page: Any, app: Any) -> None:
     # A manager for 研发中心, found by typing part of the phone number.
     page.goto("/system/dept/")
     dept_row(page, "研发中心").get_by_role("link", name="编辑").click()
+    page.wait_for_url("**/edit")
+    page.wait_for_load_state("load")  # the picker's script is at the end of the page
     page.locator("#manager-search").fill("55500001")
     page.locator("#manager-results").get_by_role("option", name="韩研发（13955500001）").click()
     assert page.locator("#manager-current").inner_text() == "已选：韩研发（13955500001）"
@@ -96,6 +98,7 @@ def test_organisation_in_the_browser(page: Any, app: Any) -> None:
 
     # Deleting a department with members is refused, and the page says why.
     page.get_by_role("link", name="部门管理").click()
+    settle(page, "**/system/dept/")
     dept_row(page, "平台组").get_by_role("button", name="删除").click()
     page.locator("#confirmModal").wait_for(state="visible")
     assert "2 名成员" in page.locator("#confirmBody").inner_text()

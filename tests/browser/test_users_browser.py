@@ -8,7 +8,7 @@ from typing import Any
 
 import openpyxl
 
-from tests.browser.conftest import confirm_modal, sign_in
+from tests.browser.conftest import confirm_modal, settle, sign_in
 
 
 def test_user_lifecycle_in_the_browser(page: Any, browser: Any, live_server: Any, app: Any) -> None:
@@ -33,6 +33,7 @@ def test_user_lifecycle_in_the_browser(page: Any, browser: Any, live_server: Any
     # find it with the filters
     page.get_by_placeholder("用户名").fill("浏览器")
     page.get_by_role("button", name="查询").click()
+    settle(page, "**keyword=*")
     rows = page.locator("#user-table tbody tr")
     assert rows.count() == 1 and "13912345678" in rows.first.inner_text()
     assert rows.first.get_by_test_id("online").is_visible()
@@ -46,6 +47,7 @@ def test_user_lifecycle_in_the_browser(page: Any, browser: Any, live_server: Any
     # force offline, behind the confirmation
     page.get_by_placeholder("用户名").fill("浏览器用户改")
     page.get_by_role("button", name="查询").click()
+    settle(page, "**keyword=%E6%B5%8F%E8%A7%88%E5%99%A8%E7%94%A8%E6%88%B7%E6%94%B9*")
     page.locator("#user-table tbody tr").first.get_by_role("button", name="强制下线").click()
     confirm_modal(page)
     page.get_by_text("已强制「浏览器用户改」下线").wait_for()
