@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from sqlalchemy import select
+
+from pcloud.core.errors import Invalid
+from pcloud.core.routing import MAX_ID
+
 
 def build_tree(rows: Iterable[Any], to_node: Callable[[Any], dict[str, Any]],
                sort_key: Callable[[dict[str, Any]], Any] | None = None) -> list[dict[str, Any]]:
@@ -34,3 +39,35 @@ def walk(nodes: list[dict[str, Any]], depth: int = 0) -> Iterable[tuple[int, dic
     for node in nodes:
         yield depth, node
         yield from walk(node.get("children", []), depth + 1)
+
+
+def ancestor_ids_select(model: Any, node_id: int) -> Any:
+    """SELECT id of a live node and every live node above it, for any soft-deleted `parent_id` tree.
+
+    A recursive CTE with UNION, so even a loop left in the data ends.
+    """
+    base = (select(model.id, model.parent_id).where(model.id == node_id, model.deleted_at.is_(None))
+            .cte(f"{model.__tablename__}_up", recursive=True))
+    parent = (select(model.id, model.parent_id).join(base, model.id == base.c.parent_id)
+              .where(model.deleted_at.is_(None)))
+    return select(base.union(parent).c.id)
+
+
+def check_parent(model: Any, parent_id: int | None, label: str, self_id: int | None = None) -> int:
+    """The parent a node may hang under: 0 (a root), or a live node that is not the node itself nor below it.
+
+    `label` names the entity in the message (菜单, 资源, 岗位); a bad parent is a 422 on `parentId`.
+    """
+    from pcloud.extensions import db
+
+    parent_id = parent_id or 0
+    if parent_id == 0:
+        return 0
+    if not 0 < parent_id <= MAX_ID or db.session.execute(
+            select(model.id).where(model.id == parent_id, model.deleted_at.is_(None))).first() is None:
+        raise Invalid(f"上级{label}不存在", field="parentId")
+    if self_id is not None:
+        chain = ancestor_ids_select(model, parent_id).subquery()
+        if db.session.execute(select(chain.c.id).where(chain.c.id == self_id).limit(1)).first() is not None:
+            raise Invalid(f"不能把{label}移动到它自己或它的下级{label}之下", field="parentId")
+    return parent_id

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from pcloud.core import permissions
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
-from pcloud.core.tree import build_tree, walk
+from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu
@@ -144,24 +144,12 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     return values
 
 
-def _check_parent(parent_id: int | None, menu_id: int | None = None) -> int:
-    parent_id = parent_id or 0
-    if parent_id == 0:
-        return 0
-    if not 0 < parent_id <= MAX_ID:
-        raise Invalid("上级菜单不存在", field="parentId")
-    if menu_id is not None and parent_id == menu_id:
-        raise Invalid("不能把菜单移动到它自己之下", field="parentId")
-    if db.session.execute(Menu.live().where(Menu.id == parent_id)).first() is None:
-        raise Invalid("上级菜单不存在", field="parentId")
-    if menu_id is not None and parent_id in descendant_ids(menu_id):
-        raise Invalid("不能把菜单移动到它自己的下级菜单之下", field="parentId")
-    return parent_id
+
 
 
 def create_menu(data: dict[str, Any]) -> Menu:
     values = _clean(data, partial=False)
-    menu = Menu(parent_id=_check_parent(data.get("parent_id")), built_in=False, **values)
+    menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
     permissions.bump_version()
     db.session.commit()
@@ -175,7 +163,7 @@ def modify_menu(data: dict[str, Any]) -> Menu:
     if menu.built_in and "path" in values and values["path"] != menu.path:
         raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
     if data.get("parent_id") is not None:
-        values["parent_id"] = _check_parent(data["parent_id"], menu.id)
+        values["parent_id"] = check_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
     for key, value in values.items():
         setattr(menu, key, value)
     permissions.bump_version()

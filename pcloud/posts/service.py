@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.tree import build_tree
+from pcloud.core.tree import build_tree, check_parent
 from pcloud.extensions import db
 from pcloud.posts.models import Post
 from pcloud.users.models import User
@@ -18,13 +18,7 @@ from pcloud.users.models import User
 DUPLICATE_CODE = "岗位编码已被其他岗位使用"
 
 
-def ancestor_ids_select(post_id: int) -> Any:
-    """SELECT id of the post and every live post above it (recursive CTE, UNION so a loop ends)."""
-    base = (select(Post.id, Post.parent_id).where(Post.id == post_id, Post.deleted_at.is_(None))
-            .cte("post_up", recursive=True))
-    parent = (select(Post.id, Post.parent_id).join(base, Post.id == base.c.parent_id)
-              .where(Post.deleted_at.is_(None)))
-    return select(base.union(parent).c.id)
+
 
 
 def subtree_ids_select(post_id: int) -> Any:
@@ -34,9 +28,7 @@ def subtree_ids_select(post_id: int) -> Any:
     return select(base.union(child).c.id)
 
 
-def is_within(post_id: int, ancestor_id: int) -> bool:
-    chain = ancestor_ids_select(post_id).subquery()
-    return db.session.execute(select(chain.c.id).where(chain.c.id == ancestor_id).limit(1)).first() is not None
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,12 +141,7 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
     return code
 
 
-def _check_parent(parent_id: int | None) -> int:
-    if not parent_id:
-        return 0
-    if db.session.execute(Post.live().where(Post.id == parent_id)).first() is None:
-        raise Invalid("上级岗位不存在", field="parentId")
-    return parent_id
+
 
 
 def _commit() -> None:
@@ -167,7 +154,7 @@ def _commit() -> None:
 
 def create_post(data: dict[str, Any]) -> Post:
     name = _clean_name(data.get("name"))
-    parent_id = _check_parent(data.get("parent_id"))
+    parent_id = check_parent(Post, data.get("parent_id"), "岗位")
     code = _clean_code(data.get("code"))
     post = Post(name=name, code=code, parent_id=parent_id, sequence=data.get("sequence") or 0,
                 remark=(data.get("remark") or "").strip() or None)
@@ -179,10 +166,7 @@ def create_post(data: dict[str, Any]) -> Post:
 def modify_post(data: dict[str, Any]) -> Post:
     post = get_post(data["id"])
     if data.get("parent_id") is not None and data["parent_id"] != post.parent_id:
-        parent_id = data["parent_id"]
-        if parent_id and is_within(parent_id, post.id):
-            raise Invalid("不能把岗位移动到它自己或它的下级岗位之下", field="parentId")
-        post.parent_id = _check_parent(parent_id)
+        post.parent_id = check_parent(Post, data["parent_id"], "岗位", self_id=post.id)
     if data.get("name") is not None:
         post.name = _clean_name(data["name"])
     if "code" in data:

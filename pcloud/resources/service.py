@@ -13,7 +13,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import PUBLIC_ENDPOINTS
-from pcloud.core.tree import build_tree, walk
+from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 from pcloud.roles.models import role_resource
@@ -153,30 +153,7 @@ def _subtree_ids(tree: list[dict[str, Any]], root_id: int | None) -> list[int]:
 # Writes
 
 
-def _check_parent(parent_id: int | None, self_id: int | None = None) -> int:
-    parent_id = parent_id or 0
-    if parent_id == 0:
-        return 0
-    if not 0 < parent_id <= MAX_ID:
-        raise Invalid("上级资源不存在", field="parentId")
-    if self_id is not None and parent_id == self_id:
-        raise Invalid("上级资源不能是它自己", field="parentId")
-    parent = db.session.execute(Resource.live().where(Resource.id == parent_id)).scalar_one_or_none()
-    if parent is None:
-        raise Invalid("上级资源不存在", field="parentId")
-    if self_id is not None:
-        seen = {parent_id}
-        current = parent
-        while current.parent_id:
-            if current.parent_id == self_id:
-                raise Invalid("不能移动到它自己的下级资源之下", field="parentId")
-            if current.parent_id in seen:
-                break
-            seen.add(current.parent_id)
-            current = db.session.get(Resource, current.parent_id)
-            if current is None:
-                break
-    return parent_id
+
 
 
 def _given(data: dict[str, Any], key: str, partial: bool) -> bool:
@@ -213,7 +190,7 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 def create_resource(data: dict[str, Any]) -> Resource:
     values = _clean(data, partial=False)
-    res = Resource(parent_id=_check_parent(data.get("parent_id")), built_in=False, **values)
+    res = Resource(parent_id=check_parent(Resource, data.get("parent_id"), "资源"), built_in=False, **values)
     db.session.add(res)
     permissions.bump_version()
     db.session.commit()
@@ -226,7 +203,7 @@ def modify_resource(data: dict[str, Any]) -> Resource:
         raise Conflict("内置资源由系统根据接口自动维护，不能修改")
     values = _clean(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
-        values["parent_id"] = _check_parent(data["parent_id"], self_id=res.id)
+        values["parent_id"] = check_parent(Resource, data["parent_id"], "资源", self_id=res.id)
     for key, value in values.items():
         setattr(res, key, value)
     permissions.bump_version()
