@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pcloud.config import INSTANCE_DIR, load_config
+from pcloud.config import load_config
 from pcloud.core.routing import IdConverter, id_param_schema
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+def _shipped_dir(name: str) -> str:
+    """`templates/` and `migrations/` sit beside the package in a checkout and inside it when installed
+    from a wheel (pyproject maps them to `pcloud.templates` / `pcloud.migrations`)."""
+    here = Path(__file__).resolve().parent
+    inside = here / name
+    return str(inside if inside.is_dir() else here.parent / name)
+
+
+MIGRATIONS_DIR = _shipped_dir("migrations")
+TEMPLATES_DIR = _shipped_dir("templates")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="../templates")
-    app.config.update(load_config(config))
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=settings["PCLOUD_INSTANCE_DIR"], template_folder=TEMPLATES_DIR)
+    app.config.update(settings)
     app.json.sort_keys = False  # envelope fields in the documented order
     app.url_map.converters["int"] = IdConverter
     register_extensions(app)
@@ -52,39 +61,38 @@ def register_extensions(app: Flask) -> None:
     api.register_converter(IdConverter, id_param_schema)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _configure_sqlite()
+            event.listen(db.engine, "connect", _sqlite_pragmas)  # this app's engine only, once
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
 
 
-def _configure_sqlite() -> None:
-    @event.listens_for(Engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        if type(dbapi_conn).__module__.startswith("sqlite3"):
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=10000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
 
 
-# One package per module; each may have `api.py` (flask-smorest `blp`) and `views.py` (pages `bp`).
-MODULES = ("auth", "users", "roles", "menus", "resources", "depts", "posts", "grades", "actionlog",
-           "openplatform", "segments", "jobs")
+# Every module and its front doors, listed (not discovered): a missing one fails loudly at start.
+# "api" is a flask-smorest `blp` in `api.py`, "views" a pages `bp` in `views.py`.
+MODULES: dict[str, tuple[str, ...]] = {
+    "auth": ("api", "views"), "users": ("api", "views"), "roles": ("api", "views"),
+    "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
+    "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
+}
 
 
 def register_blueprints(app: Flask) -> None:
     from pcloud.core.docs import bp as docs_bp
     from pcloud.dashboard import bp as dashboard_bp
 
-    for name in MODULES:
-        if importlib.util.find_spec(f"pcloud.{name}") is None:
-            continue
-        if importlib.util.find_spec(f"pcloud.{name}.api") is not None:
+    for name, doors in MODULES.items():
+        if "api" in doors:
             blp = importlib.import_module(f"pcloud.{name}.api").blp
             api.register_blueprint(blp)
             csrf.exempt(blp)  # token-authenticated: a cookie can never drive the API
-        if importlib.util.find_spec(f"pcloud.{name}.views") is not None:
+        if "views" in doors:
             app.register_blueprint(importlib.import_module(f"pcloud.{name}.views").bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(docs_bp)

@@ -7,19 +7,22 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-INSTANCE_DIR = Path(os.environ.get("PCLOUD_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+def instance_dir() -> Path:
+    """PCLOUD_INSTANCE_DIR, else ./instance; read when an app is made, never at import."""
+    return Path(os.environ.get("PCLOUD_INSTANCE_DIR") or Path.cwd() / "instance").resolve()
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def _secret_key(instance_dir: Path) -> str:
+def _secret_key(instance: Path) -> str:
     """PCLOUD_SECRET_KEY, else a key generated once and kept in instance/ so restarts keep sessions."""
     if os.environ.get("PCLOUD_SECRET_KEY"):
         return os.environ["PCLOUD_SECRET_KEY"]
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    path = instance_dir / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
     if not path.exists():
         # O_EXCL: two processes starting together agree on one key
         try:
@@ -41,8 +44,8 @@ def normalise_database_url(url: str) -> str:
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    instance_dir = INSTANCE_DIR
-    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'pcloud.db'}"
+    instance = instance_dir()
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'pcloud.db'}"
     cfg: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -77,9 +80,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
     }
+    cfg["PCLOUD_INSTANCE_DIR"] = str(instance)
     if overrides:
         cfg.update(overrides)
     if "SECRET_KEY" not in cfg:
-        cfg["SECRET_KEY"] = _secret_key(instance_dir)
+        cfg["SECRET_KEY"] = _secret_key(instance)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     return cfg
