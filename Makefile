@@ -3,26 +3,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+PORT ?= 5000
+PCLOUD_BIND ?= 127.0.0.1
+export PORT PCLOUD_BIND
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test test-sqlite test-postgres lint bench install
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Running needs only the runtime dependencies; the tests add the [dev] extra.
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 ## make run: PCloud on SQLite in instance/: web on http://127.0.0.1:5000 (and the worker, when present)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/pcloud init
 	@echo ""
-	@echo "PCloud is starting on http://127.0.0.1:5000  (Ctrl-C stops it)"
-	@echo "Sign in with phone $${PCLOUD_ADMIN_PHONE:-13800000000} and the password printed by the first 'pcloud init'"
-	@echo "(or PCLOUD_ADMIN_PASSWORD if you set it). Another admin: $(BIN)/pcloud create-admin --phone 139..."
-	@echo "API docs: http://127.0.0.1:5000/api/docs"
+	@echo "PCloud is starting on http://$(PCLOUD_BIND):$(PORT)  (Ctrl-C stops it); API docs: http://$(PCLOUD_BIND):$(PORT)/api/docs"
+	@echo "Sign in with phone $${PCLOUD_ADMIN_PHONE:-13800000000} and the password that the first 'pcloud init' printed above"
+	@echo "(or PCLOUD_ADMIN_PASSWORD if you set it). Lost it? $(BIN)/pcloud reset-password --phone $${PCLOUD_ADMIN_PHONE:-13800000000}"
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
 ## make test: lint, the whole suite on SQLite (with the browser tests), then again on PostgreSQL

@@ -189,6 +189,30 @@ def create_admin_command(phone: str, name: str, password: str | None, role: str)
         click.echo(f"Password: {generated} (shown once)")
 
 
+@pcloud_group.command("reset-password")
+@click.option("--phone", required=True, help="the phone the user signs in with")
+@click.option("--password", default=None, help="omit to be prompted (or, without a terminal, to get one generated)")
+@with_appcontext
+def reset_password_command(phone: str, password: str | None) -> None:
+    """Give a user a new password (for an administrator who lost theirs); signs them out everywhere."""
+    from pcloud.core.errors import PCloudError
+    from pcloud.users import service as user_service
+
+    generated = None
+    if password is None and os.isatty(0):
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True, default="",
+                                show_default=False)
+    if not password:
+        password = generated = _generate_password()
+    try:
+        user = user_service.reset_password_by_phone(phone, password)
+    except PCloudError as exc:
+        raise click.ClickException(f"{exc.msg} {exc.errors or ''}".strip()) from exc
+    click.echo(f"Password of {user.name} (phone {user.phone}) reset; their sessions were signed out.")
+    if generated:
+        click.echo(f"New password: {generated} (shown once)")
+
+
 def _create_app(*_: Any, **__: Any) -> Any:
     from pcloud import create_app
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, send_from_directory
 from sqlalchemy import func, select
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import UserSession
 from pcloud.auth.service import live_session_filter
-from pcloud.core.security import signed_in_only
+from pcloud.core.security import public, signed_in_only
 from pcloud.core.timefmt import local_day_bounds_utc, local_today
 from pcloud.extensions import db
 from pcloud.users.models import User
@@ -30,3 +30,11 @@ def index() -> Any:
             ActionLog.gmt_created_date >= start, ActionLog.gmt_created_date < end)).scalar(),
     }
     return render_template("dashboard.html", figures=figures)
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico whatever the page links; answer with the same icon."""
+    return send_from_directory(current_app.static_folder or "", "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)

@@ -238,3 +238,12 @@ def test_confirm_buttons_never_redirect_off_site(app: Any, pages: PageClient) ->
         resp = pages.submit("/system/user/", path, data={"back": "//evil.example/x"})
         assert resp.status_code == 302, path
         assert resp.headers["Location"].startswith("/system/"), (path, resp.headers["Location"])
+
+
+def test_favicon_is_served_to_anyone(anon_pages: PageClient) -> None:
+    response = anon_pages.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert b"<svg" in response.data
+    login = anon_pages.get("/login").get_data(as_text=True)
+    assert 'rel="icon"' in login and "favicon.svg" in login

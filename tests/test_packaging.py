@@ -53,3 +53,15 @@ def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
     served = subprocess.run([sys.executable, "-c", CHECK.replace("{site}", str(site))], capture_output=True,
                             text=True, cwd=run_dir, env=env, timeout=120)
     assert served.returncode == 0, served.stderr[-2000:]
+
+
+def test_make_run_announces_the_address_it_really_serves(tmp_path: Path) -> None:
+    """`PORT=5001 make run` used to print :5000; the banner and the Procfile read the same PORT."""
+    env = {**os.environ, "PORT": "5001"}
+    dry = subprocess.run(["make", "-n", "-C", str(ROOT), "run"], capture_output=True, text=True, env=env, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    assert "127.0.0.1:5001" in dry.stdout and ":5000" not in dry.stdout
+    assert "pcloud reset-password" in dry.stdout
+    assert "[dev]" not in dry.stdout  # running installs only what running needs
+    procfile = (ROOT / "Procfile").read_text()
+    assert "${PORT:-5000}" in procfile

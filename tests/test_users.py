@@ -13,7 +13,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import UserSession
 from pcloud.extensions import db
 from pcloud.users.models import User
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient
 from tests.factories import make_dept, make_role, make_user, query
 
 PAGE = "/api/admin/system/user/page"
@@ -383,3 +383,20 @@ def test_download_file_name_is_sanitised(api: ApiClient) -> None:
         from urllib.parse import quote
 
         assert resp.headers["Content-Disposition"].endswith("UTF-8''" + quote(expected))
+
+
+def test_reset_password_command_gives_a_new_password_and_signs_the_user_out(app: Any, api: ApiClient) -> None:
+    old_token = api.token
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pcloud", "reset-password", "--phone", ADMIN_PHONE])
+    assert result.exit_code == 0, result.output
+    new_password = result.output.split("New password: ")[1].split(" ")[0]
+    assert api.call("POST", "/api/admin/system/adminInfo", token=old_token).status_code == 401
+    assert api.call("POST", "/api/oauth/token", json={"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD,
+                                                      "grantType": "ADMIN"}).status_code == 401
+    assert api.call("POST", "/api/oauth/token", json={"phone": ADMIN_PHONE, "password": new_password,
+                                                      "grantType": "ADMIN"}).status_code == 200
+    weak = runner.invoke(args=["pcloud", "reset-password", "--phone", ADMIN_PHONE, "--password", "short"])
+    assert weak.exit_code != 0 and "密码至少 8 位" in weak.output
+    unknown = runner.invoke(args=["pcloud", "reset-password", "--phone", "13999999999", "--password", "Good12345"])
+    assert unknown.exit_code != 0 and "没有手机号为 13999999999 的用户" in unknown.output
