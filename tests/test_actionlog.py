@@ -65,3 +65,15 @@ def test_users_without_a_grant_cannot_read_the_log(app: Any) -> None:
     browser = PageClient(app.test_client())
     browser.sign_in("13900000305", "Passw0rd1")
     assert browser.get("/system/log/").status_code == 403
+
+
+def test_every_outcome_is_logged_with_a_chinese_message(api: ApiClient, pages: PageClient) -> None:
+    api.post("/api/admin/system/user/create", {"phone": "13900000303", "name": "丙", "password": "abc12345"})
+    api.post("/api/admin/system/user/create", {"phone": "bad", "name": "丁", "password": "abc12345"})
+    pages.submit("/system/user/new", data={"phone": "bad", "name": "戊", "password": "abc12345"})
+    rows = api.post(PAGE, {"pageSize": 50}).get_json()["data"]
+    assert rows, rows
+    for row in rows:
+        assert row["msg"] and row["msg"] != "success" and not row["msg"].isdigit(), row
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in row["msg"]), row
+    assert any(r["msg"] == "操作成功" and r["title"] == "用户新增" for r in rows)

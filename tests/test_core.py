@@ -247,3 +247,92 @@ def test_favicon_is_served_to_anyone(anon_pages: PageClient) -> None:
     assert b"<svg" in response.data
     login = anon_pages.get("/login").get_data(as_text=True)
     assert 'rel="icon"' in login and "favicon.svg" in login
+
+
+def _schema_classes() -> list[type]:
+    import marshmallow as ma
+
+    seen: list[type] = []
+    todo = list(ma.Schema.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return [c for c in seen if c.__module__.startswith("pcloud.")]
+
+
+def _failing_value(validator: Any) -> Any:
+    from marshmallow import validate
+
+    if isinstance(validator, validate.Length):
+        if validator.equal is not None:
+            return "x" * (validator.equal + 1)
+        if validator.max is not None:
+            return "x" * (validator.max + 1)
+        return ""
+    if isinstance(validator, validate.Range):
+        return (validator.max + 1) if validator.max is not None else (validator.min - 1)
+    if isinstance(validator, validate.OneOf):
+        return object()
+    if isinstance(validator, validate.Regexp):
+        return "\u2603 !"
+    return None
+
+
+ALLOWED_LATIN = re.compile(r"JSON|UUID|UTF|NaN|null|grantType|ADMIN|SMS|OPEN|ROLE_\w*|[a-z]+[A-Z]\w*")
+
+
+def _is_chinese_message(message: str) -> bool:
+    text = ALLOWED_LATIN.sub("", re.sub(r"\{[^}]*\}", "", message.split("：")[0]))  # choices may be Latin
+    return bool(re.search(r"[\u4e00-\u9fff]", message)) and not re.search(r"[A-Za-z]{3,}", text)
+
+
+def test_every_validation_message_of_every_schema_is_chinese(app: Any) -> None:
+    """Walk every field of every schema: its stock messages and what each validator says on failure."""
+    from marshmallow import ValidationError
+
+    english: list[str] = []
+    checked = 0
+    for cls in _schema_classes():
+        try:
+            schema = cls()
+        except TypeError:
+            continue
+        for name, field in schema.fields.items():
+            messages = [m for m in field.error_messages.values() if isinstance(m, str)]
+            for validator in field.validators:
+                value = _failing_value(validator)
+                if value is None:
+                    continue
+                try:
+                    validator(value)
+                except ValidationError as exc:
+                    messages.extend(exc.messages if isinstance(exc.messages, list) else [str(exc.messages)])
+            for message in messages:
+                checked += 1
+                if not _is_chinese_message(message):
+                    english.append(f"{cls.__module__}.{cls.__name__}.{name}: {message}")
+    assert checked > 200
+    assert not english, english
+
+
+def test_range_and_length_messages_are_exact(api: ApiClient) -> None:
+    """`{"page":0,"pageSize":500}` used to answer "取值范围 to 到 10000000"; a long name answered in English."""
+    body = api.post("/api/admin/system/user/page", {"page": 0, "pageSize": 500}).get_json()
+    assert body["errors"] == {"page": ["必须大于或等于 1 且小于或等于 10000000"],
+                              "pageSize": ["必须大于或等于 1 且小于或等于 200"]}
+    long_name = api.post("/api/admin/dept/create", {"parentId": 0, "name": "部" * 65}).get_json()
+    assert long_name["code"] == 422 and long_name["errors"]["name"] == ["长度须在 1 到 64 之间"]
+    empty = api.post("/api/admin/post/create", {"name": ""}).get_json()
+    assert empty["code"] == 422 and all(_is_chinese_message(m) for m in empty["errors"]["name"])
+
+
+@pytest.mark.parametrize("path", ["/system/user/", "/system/role/", "/system/grade/", "/system/log/",
+                                  "/system/resource/"])
+def test_a_page_past_the_end_goes_to_the_last_page(pages: PageClient, path: str) -> None:
+    resp = pages.get(f"{path}?page=999&size=10")
+    assert resp.status_code == 302
+    assert "page=1" in resp.headers["Location"] and "size=10" in resp.headers["Location"]
+    assert pages.get(f"{path}?page=1").status_code == 200

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, render_template, request
 
 from pcloud.actionlog import service
 from pcloud.core.errors import Invalid
-from pcloud.core.pages import list_args, page_url
+from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.timefmt import parse_to_utc
 
 bp = Blueprint("actionlog", __name__, url_prefix="/system/log")
@@ -38,5 +38,7 @@ def index() -> Any:
         flash(exc.msg, "warning")
         filters["start_time"] = filters["end_time"] = None
         result = service.page_logs(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     return render_template("actionlog/list.html", page=result, stats=service.statistics(),
                            titles=service.titles(), args=request.args, page_url=page_url)

@@ -33,21 +33,10 @@ HTTP_MESSAGES = {
     503: "服务暂不可用，请稍后再试",
 }
 
-# marshmallow / webargs messages, said in the language of the interface document.
-FIELD_MESSAGES = {
-    "Missing data for required field.": "必填项不能为空",
-    "Unknown field.": "未知字段",
-    "Not a valid integer.": "必须是整数",
-    "Not a valid string.": "必须是字符串",
-    "Not a valid boolean.": "必须是布尔值",
-    "Not a valid list.": "必须是数组",
-    "Not a valid datetime.": "时间格式不正确",
-    "Not a valid date.": "日期格式不正确",
-    "Field may not be null.": "不能为 null",
-    "Invalid input type.": "类型不正确",
-    "Invalid value.": "取值不正确",
-    "Shorter than minimum length 1.": "不能为空",
+# What webargs itself says (marshmallow's own messages are Chinese at their source: core/messages.py).
+WEBARGS_MESSAGES = {
     "Invalid JSON body.": "JSON 格式错误",
+    "Invalid value.": "取值不正确",
 }
 
 
@@ -70,22 +59,13 @@ def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "succ
 
 
 def _localise(value: Any) -> Any:
-    """Stringify keys (list indexes come as ints) and translate the library's stock messages."""
+    """Stringify keys (list indexes come as ints) and translate what webargs says in English."""
     if isinstance(value, dict):
         return {str(k): _localise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_localise(v) for v in value]
     if isinstance(value, str):
-        if value.startswith("Must be one of:"):
-            return "取值必须是其中之一：" + value[len("Must be one of:"):].strip().rstrip(".")
-        if value.startswith("Longer than maximum length"):
-            return "长度不能超过 " + value.rsplit(" ", 1)[-1].rstrip(".")
-        if value.startswith("Must be greater than or equal to") and "less than" in value:
-            parts = value.replace(".", "").split()
-            return f"取值范围 {parts[6]} 到 {parts[-1]}"
-        if value.startswith("Must be greater than or equal to"):
-            return "不能小于 " + value.rsplit(" ", 1)[-1].rstrip(".")
-        return FIELD_MESSAGES.get(value, value)
+        return WEBARGS_MESSAGES.get(value, value)
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, Response, redirect, request, url_for
 
 from pcloud.core.security import current_principal
 from pcloud.core.timefmt import display_local
@@ -19,6 +19,13 @@ def list_args(default_size: int = 20) -> tuple[int, int]:
             return default
 
     return _int("page", 1, 1, 10_000_000), _int("size", default_size, 1, 200)
+
+
+def past_the_end(result: Any) -> Response | None:
+    """A page number beyond the last page goes to the last page (a bookmark after deletes, a typo)."""
+    if result.page > 1 and result.page > result.pages:
+        return redirect(page_url(page=result.pages))
+    return None
 
 
 def page_url(**changes: Any) -> str:

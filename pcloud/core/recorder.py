@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from pcloud.core.envelope import is_api_request
+from pcloud.core.envelope import HTTP_MESSAGES, is_api_request
 from pcloud.core.timefmt import utcnow
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,9 @@ def _response_outcome(response: Response) -> tuple[str, str]:
             msg = str(body.get("msg", "")) if isinstance(body, dict) else ""
         except Exception:  # noqa: BLE001
             msg = ""
-    msg = g.get("action_msg") or msg or ("success" if ok else str(response.status_code))
+    msg = g.get("action_msg") or msg
+    if not msg or msg == "success" or msg.isdigit():  # every outcome is logged with a Chinese sentence
+        msg = "操作成功" if ok else HTTP_MESSAGES.get(response.status_code, f"操作失败（{response.status_code}）")
     return ("success" if ok else "fail"), msg[:500]
 
 

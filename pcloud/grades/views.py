@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args, page_url
+from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.grades import service
 from pcloud.grades.forms import GradeForm
@@ -21,6 +21,8 @@ def index() -> Any:
     page, page_size = list_args()
     name = request.args.get("name", "").strip()[:64]
     result = service.page_grades({"name": name}, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     counts = service.holder_counts([item["id"] for item in result.items])
     rows = [{**item, "holders": counts.get(item["id"], 0),
              "refusal": service.delete_refusal(item["name"], counts.get(item["id"], 0))} for item in result.items]

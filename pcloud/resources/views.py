@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args
+from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.resources import service
 from pcloud.resources.forms import ResourceForm
@@ -26,6 +26,8 @@ def index() -> Any:
     parent_id = request.args.get("parent_id", type=int)
     filters: dict[str, Any] = {"name": name, "parent_id": parent_id}
     result = service.page_resources(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     trail = service.ancestors(parent_id) if parent_id else []
     return render_template("resources/tree.html", page=result, items=service.to_items(result.items), name=name,
                            parent_id=parent_id, trail=trail, confirm=ConfirmForm(), searching=bool(name))

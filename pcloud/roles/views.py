@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args
+from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.roles import service
 from pcloud.roles.forms import RoleForm
@@ -25,6 +25,8 @@ def _filters() -> dict[str, Any]:
 def index() -> Any:
     page, page_size = list_args()
     result = service.page_roles(_filters(), page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     return render_template("roles/list.html", page=result, items=service.to_items(result.items),
                            args=request.args, confirm=ConfirmForm())
 

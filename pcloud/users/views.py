@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args, page_url
+from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal
 from pcloud.core.xlsx import write_xlsx, xlsx_response
@@ -51,6 +51,8 @@ def index() -> Any:
     page, page_size = list_args()
     filters = _filters()
     result = service.page_users(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     return render_template("users/list.html", page=result, items=service.to_items(result.items),
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
                            page_url=page_url, args=request.args)
