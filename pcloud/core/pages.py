@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, Response, redirect, request, url_for
 
 from pcloud.core.security import current_principal
 from pcloud.core.timefmt import display_local
+
+
+_ICON_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def is_icon_name(value: Any) -> bool:
+    """A Bootstrap Icons name (`person`, `bar-chart-steps`): safe inside an SVG `<use>` reference."""
+    return isinstance(value, str) and len(value) <= 64 and bool(_ICON_NAME.match(value))
 
 
 def list_args(default_size: int = 20) -> tuple[int, int]:
@@ -59,6 +68,7 @@ def _sidebar() -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = display_local
     app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url)
+    app.jinja_env.tests["icon_name"] = is_icon_name
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -31,6 +31,22 @@
       setTimeout(() => { btn.innerHTML = btn.dataset.label; }, 4000);
     }
   });
+  // Controls marked data-autosubmit (the pager's page size) submit their form when changed.
+  document.querySelectorAll('[data-autosubmit]').forEach(function (el) {
+    el.addEventListener('change', function () { el.form && el.form.submit(); });
+  });
+  // Sidebar groups remember being folded (per browser), and the current page's group stays open.
+  document.querySelectorAll('.sidebar .collapse[id^="menu-group-"]').forEach(function (group) {
+    const key = 'pcloud.folded.' + group.id;
+    const holdsCurrent = group.querySelector('[aria-current="page"]');
+    if (!holdsCurrent && localStorage.getItem(key) === '1') {
+      group.classList.remove('show');
+      const btn = document.querySelector('[data-bs-target="#' + group.id + '"]');
+      if (btn) btn.setAttribute('aria-expanded', 'false');
+    }
+    group.addEventListener('hidden.bs.collapse', function (ev) { if (ev.target === group) localStorage.setItem(key, '1'); });
+    group.addEventListener('shown.bs.collapse', function (ev) { if (ev.target === group) localStorage.removeItem(key); });
+  });
   // "Select all" checkbox for list tables.
   document.querySelectorAll('[data-check-all]').forEach(function (box) {
     box.addEventListener('change', function () {

@@ -1,0 +1,98 @@
+"""The console at a phone's width and a laptop's: off-canvas menu, marked current page, folding
+groups, tables that scroll instead of wrapping, long names clipped, a pager with size and jump."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import settle, sign_in
+from tests.factories import make_dept, make_user
+
+LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
+              "/system/menu/", "/system/resource/", "/system/log/"]
+
+# A cell "narrower than its text" wraps its text over several lines; report any such cell.
+WRAPPED_CELLS = """() => {
+  const bad = [];
+  for (const cell of document.querySelectorAll('table td, table th')) {
+    const text = cell.innerText.trim();
+    if (!text || cell.querySelector('table, ul, .org-chart')) continue;
+    const lh = parseFloat(getComputedStyle(cell).lineHeight) || 20;
+    const pad = parseFloat(getComputedStyle(cell).paddingTop) + parseFloat(getComputedStyle(cell).paddingBottom);
+    if (cell.getBoundingClientRect().height - pad > 2.6 * lh) bad.push(text.slice(0, 40));
+  }
+  return bad;
+}"""
+
+
+def _watch_console(tab: Any) -> list[str]:
+    errors: list[str] = []
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_list_page_fits_its_width(page: Any, app: Any, width: int) -> None:
+    make_dept(app, "研" * 64)
+    make_user(app, name="很长的名字" * 6)
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    for path in LIST_PAGES:
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.evaluate(WRAPPED_CELLS) == [], (width, path)
+        page.screenshot(path=f"/tmp/layout-{width}-{path.strip('/').replace('/', '-')}.png")
+    assert errors == []
+
+
+def test_sidebar_is_off_canvas_on_a_phone(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 800})
+    sign_in(page)
+    menu_link = page.locator("#sidebar").get_by_role("link", name="用户管理")
+    assert not menu_link.is_visible()
+    page.get_by_test_id("menu-toggle").click()
+    menu_link.wait_for(state="visible")
+    menu_link.click()
+    settle(page, "**/system/user/")
+    assert page.locator("#sidebar [aria-current=page]").text_content().strip() == "用户管理"
+    assert not page.locator("#sidebar").get_by_role("link", name="角色管理").is_visible()
+
+
+def test_sidebar_marks_the_page_shows_icons_and_folds_groups(page: Any) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page)
+    page.goto("/system/role/")
+    current = page.locator("#sidebar [aria-current=page]")
+    assert current.inner_text().strip() == "角色管理"
+    assert current.locator("svg.bi").count() == 1  # the menu's icon
+    page.goto("/")
+    group = page.locator("#sidebar").get_by_role("button", name="系统管理")
+    group.click()
+    page.locator("#sidebar").get_by_role("link", name="用户管理").wait_for(state="hidden")
+    page.reload()
+    page.wait_for_load_state("load")
+    assert not page.locator("#sidebar").get_by_role("link", name="用户管理").is_visible()  # remembered
+    page.locator("#sidebar").get_by_role("button", name="系统管理").click()
+    page.locator("#sidebar").get_by_role("link", name="用户管理").wait_for(state="visible")
+
+
+def test_pager_changes_size_and_jumps(page: Any, app: Any) -> None:
+    for n in range(25):
+        make_user(app, name=f"翻页{n:02d}", phone=f"139000{n:05d}")
+    sign_in(page)
+    page.goto("/system/user/?keyword=翻页")
+    page.get_by_label("每页条数").select_option("10")
+    settle(page, "**size=10*")
+    assert page.locator("#user-table tbody tr").count() == 10
+    assert "keyword=" in page.url  # filters kept
+    page.get_by_label("页码").fill("3")
+    page.get_by_role("button", name="跳转").click()
+    settle(page, "**page=3*")
+    assert page.locator("#user-table tbody tr").count() == 5
+    page.goto("/system/user/?keyword=翻页&size=10&page=99")
+    page.wait_for_load_state("load")
+    assert "page=3" in page.url and "第 3 / 3 页" in page.content()
