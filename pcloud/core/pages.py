@@ -10,7 +10,6 @@ from flask import Flask, Response, redirect, request, url_for
 from pcloud.core.security import current_principal
 from pcloud.core.timefmt import display_local
 
-
 _ICON_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
