@@ -293,3 +293,42 @@ def live_server(app: Any, database_url: str, instance_dir: Path) -> Iterator[Liv
     server = start_server(database_url, instance_dir)
     yield server
     stop_server(server)
+
+
+def sidebar_links(html: str) -> list[tuple[str, str, int]]:
+    """(href, text, depth) of every link in the page's sidebar, in order; markup details ignored."""
+    from html.parser import HTMLParser
+
+    links: list[tuple[str, str, int]] = []
+
+    class _Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_sidebar = 0
+            self.depth = 0
+            self.href: str | None = None
+            self.text = ""
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if tag == "aside" and values.get("id") == "sidebar":
+                self.in_sidebar = 1
+            elif self.in_sidebar and tag == "li":
+                match = re.search(r"depth-(\d)", values.get("class") or "")
+                self.depth = int(match.group(1)) if match else 0
+            elif self.in_sidebar and tag == "a":
+                self.href, self.text = values.get("href"), ""
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "aside":
+                self.in_sidebar = 0
+            elif tag == "a" and self.href is not None:
+                links.append((self.href, self.text.strip(), self.depth))
+                self.href = None
+
+        def handle_data(self, data: str) -> None:
+            if self.href is not None:
+                self.text += data
+
+    _Parser().feed(html)
+    return links
