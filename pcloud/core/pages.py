@@ -52,6 +52,9 @@ def _sidebar() -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = display_local
     app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url)
+    from pcloud.menus.service import is_site_path
+
+    app.jinja_env.tests["site_path"] = is_site_path  # links are rendered only from site paths
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

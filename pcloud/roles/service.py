@@ -278,8 +278,13 @@ def refresh() -> int:
 
 
 def menu_node(menu: Menu) -> dict[str, Any]:
+    """A node of the caller's menu tree. A path that is not a site path (a row from before paths were
+    validated) is given as "" so neither the sidebar nor an API client ever follows it."""
+    from pcloud.menus.service import is_site_path
+
     return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name,
-            "path": menu.path, "component": menu.component, "redirect": menu.redirect, "icon": menu.icon,
+            "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
+            "redirect": menu.redirect if is_site_path(menu.redirect) else None, "icon": menu.icon,
             "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence}
 
 
