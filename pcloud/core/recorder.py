@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,9 +20,18 @@ from pcloud.core.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
-MASKED_KEYS = {"password", "securekey", "verifycode", "token", "csrf_token", "oldpassword",
-               "newpassword", "confirmpassword", "confirm", "secret", "code_hash"}
+# Masked by what a key means, whatever its prefix, case or separators: `pw-csrf_token`,
+# `sms-verify_code`, `newPassword`, `secureKey`, `X-Api-Secret`... The key is lowercased and stripped
+# of everything but letters and digits, then searched for these words.
+_SECRET_KEY = re.compile(r"password|passwd|pwd|verify\w*code|smscode|secure\w*key|token|secret|csrf|codehash"
+                         r"|apikey|privatekey|credential|confirm")
 MAX_PARAMS = 4000
+
+
+def is_secret_key(key: object) -> bool:
+    """Does this field name carry a secret (so its value must never be stored)?"""
+    normalised = re.sub(r"[^a-z0-9]", "", str(key).lower())
+    return bool(_SECRET_KEY.search(normalised))
 
 
 def action(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -34,8 +44,7 @@ def action(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("******" if str(k).lower().replace("-", "_") in MASKED_KEYS
-                    or "password" in str(k).lower() else _mask(v)) for k, v in value.items()}
+        return {k: ("******" if is_secret_key(k) else _mask(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v) for v in value]
     return value
