@@ -209,3 +209,110 @@ def test_every_api_schema_field_that_is_a_secret_is_masked_in_the_log(app: Any, 
     params = _stored_params(app)
     assert params and not [p for p in params if SENTINEL in p]
     assert any('"password": "******"' in p for p in params)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. No escalation through role assignment, grants, or editing what one already holds
+
+
+def _res_id(app: Any, endpoint: str, method: str) -> int:
+    from pcloud.resources.models import Resource
+    from tests.factories import route_code
+
+    return query(app, lambda: db.session.execute(select(Resource.id).where(
+        Resource.code == route_code(endpoint, method))).scalar_one())
+
+
+def _role_codes_of(app: Any, phone: str) -> set[str]:
+    from pcloud.users.models import User
+
+    def read() -> set[str]:
+        user = db.session.execute(select(User).where(User.phone == phone, User.deleted_at.is_(None))).scalar_one()
+        return {r.role_code for r in user.roles}
+
+    return query(app, read)
+
+
+def test_user_admin_cannot_assign_a_role_beyond_their_own_grants(app: Any, api: ApiClient) -> None:
+    from tests.factories import grant_role, route_code
+
+    big = make_role(app, "ROLE_BIG")
+    grant_role(app, big, menu_paths=("/system", "/system/role"),
+               resource_codes=(route_code("roles_api.grant", "POST"),))
+    small = make_role(app, "ROLE_SMALL")
+    grant_role(app, small, resource_codes=(route_code("users_api.page", "POST"),))
+    admin_role = query(app, lambda: db.session.execute(text(
+        "SELECT id FROM sys_role WHERE role_code = 'ROLE_ADMIN'")).scalar())
+    grant_role(app, admin_role, menu_paths=("/system", "/system/resource"))
+    caller = Caller(app)
+    caller.grant(menu_paths=("/system", "/system/user"), resource_codes=tuple(
+        route_code("users_api." + e, m) for e, m in (("create", "POST"), ("modify", "PUT"), ("page", "POST"))))
+    for role in (big, admin_role):
+        phone = next_phone()
+        resp = caller.api.post("/api/admin/system/user/create", json={
+            "phone": phone, "name": "冒名", "password": PASSWORD, "roleIds": [role]})
+        assert resp.status_code == 403, resp.get_json()
+        assert caller.api.post("/api/oauth/token", json={"phone": phone, "password": PASSWORD,
+                                                        "grantType": "ADMIN"}).status_code == 401
+    # ... nor to themselves, on the API or the page
+    me = query(app, lambda: db.session.execute(text("SELECT id FROM sys_user WHERE phone = :p"),
+                                               {"p": caller.phone}).scalar())
+    resp = caller.api.put("/api/admin/system/user/modify", json={"id": me, "roleIds": [caller.role_id, big]})
+    assert resp.status_code == 403
+    caller.pages.submit(f"/system/user/{me}/edit", data={
+        "phone": caller.phone, "name": "我", "state": "0", "role_ids": [str(caller.role_id), str(admin_role)],
+        "dept_id": "0", "post_id": "0", "grade_id": "0"})
+    assert _role_codes_of(app, caller.phone) == {"ROLE_AUDIT"}
+    # a role within their own grants is fine
+    ok = caller.api.post("/api/admin/system/user/create", json={
+        "phone": next_phone(), "name": "下属", "password": PASSWORD, "roleIds": [small]})
+    assert ok.status_code == 200, ok.get_json()
+    # and a user whose roles reach further cannot be taken over (password reset)
+    boss_phone = next_phone()
+    boss = make_user(app, phone=boss_phone, role_ids=[big])
+    resp = caller.api.put("/api/admin/system/user/modify", json={"id": boss, "password": "Takeover123"})
+    assert resp.status_code == 403
+
+
+def test_a_grant_hands_out_only_what_the_granter_holds(app: Any) -> None:
+    from tests.factories import route_code
+
+    target = make_role(app, "ROLE_TARGET")
+    caller = Caller(app)
+    grant_res = _res_id(app, "roles_api.grant", "POST")
+    caller.grant(resource_ids=(grant_res,))
+    beyond = _res_id(app, "users_api.create", "POST")
+    resp = caller.api.post("/api/admin/permission/grant", json={"roleId": target, "routers": [],
+                                                                "resources": [beyond]})
+    assert resp.status_code == 403
+    # to their own role: the same refusal (self-escalation)
+    resp = caller.api.post("/api/admin/permission/grant", json={"roleId": caller.role_id, "routers": [],
+                                                                "resources": [grant_res, beyond]})
+    assert resp.status_code == 403
+    menu = query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == "/system/role")).scalar())
+    resp = caller.api.post("/api/admin/permission/grant", json={"roleId": target, "routers": [menu],
+                                                                "resources": []})
+    assert resp.status_code == 403
+    assert caller.api.post("/api/admin/permission/grant", json={
+        "roleId": target, "routers": [], "resources": [grant_res]}).status_code == 200
+    assert route_code  # (imported for symmetry with the other tests)
+
+
+def test_editing_a_held_resource_or_menu_cannot_widen_ones_reach(app: Any, api: ApiClient) -> None:
+    caller = Caller(app)
+    own = api.data("POST", "/api/admin/resource/create", {"name": "角色列表", "resourceUrl": "/api/admin/role/page",
+                                                          "method": "POST"})
+    report = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
+    caller.grant(resource_ids=(own, _res_id(app, "resources_api.modify", "PUT"),
+                               _res_id(app, "menus_api.modify", "PUT")), menu_ids=(report,))
+    for url, method in (("/**", "POST"), ("/api/admin/**", "*"), ("/api/admin/role/page", "*")):
+        resp = caller.api.put("/api/admin/resource/modify", json={"id": own, "resourceUrl": url, "method": method})
+        assert resp.status_code == 403, (url, method)
+    assert caller.api.post("/api/admin/user/page", json={}).status_code in (403, 404)
+    role_id = query(app, lambda: db.session.execute(text("SELECT min(id) FROM sys_role")).scalar())
+    resp = caller.api.put("/api/admin/menu/modify", json={"id": report, "path": f"/system/role/{role_id}"})
+    assert resp.status_code == 403
+    assert caller.pages.get(f"/system/role/{role_id}/grant").status_code == 403
+    # within one's reach is fine: a narrower pattern, a sub-path of a page one opens
+    assert caller.api.put("/api/admin/resource/modify", json={"id": own, "name": "改名"}).status_code == 200
+    assert caller.api.put("/api/admin/menu/modify", json={"id": report, "path": "/report/daily"}).status_code == 200

@@ -199,6 +199,7 @@ def modify_menu(data: dict[str, Any]) -> Menu:
         raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
     if "path" in values and values["path"] != menu.path:
         _check_unique_path(values["path"], exclude_id=menu.id)
+        permissions.require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
     if data.get("parent_id") is not None:
         values["parent_id"] = check_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
     for key, value in values.items():

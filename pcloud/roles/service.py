@@ -245,6 +245,10 @@ def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
         errors["resources"] = [f"资源不存在：{', '.join(map(str, missing_resources[:20]))}"]
     if errors:
         raise Invalid("授权中包含不存在的菜单或资源，未做任何修改", errors=errors)
+    held_menus, held_resources = granted_ids(role)
+    # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
+    permissions.require_within_reach(menu_ids=set(menus) - set(held_menus),
+                                     resource_ids=set(resources) - set(held_resources))
     db.session.execute(delete(role_menu).where(role_menu.c.role_id == role.id))
     db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
     if menus:
