@@ -208,6 +208,36 @@ def may_call(principal: Principal, method: str, rule: str, path: str) -> bool:
     return False
 
 
+_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def endpoint_route(endpoint: str) -> tuple[str, str]:
+    """(method, rule) of an API endpoint named `blueprint.view` or `blueprint.view:METHOD`."""
+    from flask import current_app
+
+    name, _, method = endpoint.partition(":")
+    rules = list(current_app.url_map.iter_rules(name))  # KeyError for an unknown endpoint: a coding error
+    rule = rules[0]
+    methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    if method:
+        if method.upper() not in methods:
+            raise KeyError(f"{endpoint}: the route answers {methods}")
+        return method.upper(), rule.rule
+    if len(methods) != 1:
+        raise KeyError(f"{endpoint}: name one of {methods}")
+    return methods[0], rule.rule
+
+
+def may_call_endpoint(principal: Principal, endpoint: str, values: dict[str, object] | None = None) -> bool:
+    """Would the caller be allowed to call this API endpoint (with the page's own ids, if any)?"""
+    if principal.is_super_admin:
+        return True
+    method, rule = endpoint_route(endpoint)
+    given = [str(v) for v in (values or {}).values()]
+    path = _ARG.sub(lambda _m: given.pop(0) if given else "0", rule)
+    return may_call(principal, method, rule, path)
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 

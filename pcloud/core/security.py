@@ -82,6 +82,25 @@ def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def mirrors(*endpoints: str, methods: tuple[str, ...] = ("POST",)) -> Decorator:
+    """A page action that performs the same operation as an API route requires that route's grant too.
+
+    One permission per operation: `@mirrors("users_api.delete")` on the page that deletes a user
+    means its POST needs the resource of `DELETE /api/admin/system/user/{id}/delete` on top of the
+    menu that opens the page. An endpoint may name its method (`"users_api.offline:GET"`); without
+    one, the API route's only method is meant. Listed for `methods` of the page (POST by default:
+    showing a form is governed by the menu, submitting it by the resource).
+    """
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn._mirrors = (tuple(endpoints), frozenset(m.upper() for m in methods))  # type: ignore[attr-defined]
+        return fn
+
+    return decorator
+
+
 def _view_flag(name: str) -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, name, False))
@@ -111,4 +130,10 @@ def enforce_access() -> Any:
             return error_response(403)
     elif not permissions.may_open_page(principal, request.path):
         return error_page(403)
+    else:
+        view = current_app.view_functions.get(request.endpoint or "")
+        mirrored = getattr(view, "_mirrors", None)
+        if mirrored and request.method in mirrored[1] and not all(
+                permissions.may_call_endpoint(principal, e, request.view_args) for e in mirrored[0]):
+            return error_page(403)
     return None

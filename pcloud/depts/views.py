@@ -9,6 +9,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.core.timefmt import to_local
 from pcloud.core.tree import walk
 from pcloud.depts import service
@@ -88,6 +89,7 @@ def _manager_from_form(form: DeptForm) -> dict[str, Any] | None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("部门新增")
+@mirrors("depts_api.create")
 def create() -> Any:
     form = DeptForm()
     form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices()
@@ -108,6 +110,7 @@ def create() -> Any:
 
 @bp.route("/<int:dept_id>/edit", methods=["GET", "POST"])
 @action("部门修改")
+@mirrors("depts_api.modify")
 def edit(dept_id: int) -> Any:
     dept = service.get_dept(dept_id)
     form = DeptForm()
@@ -134,6 +137,7 @@ def edit(dept_id: int) -> Any:
 
 @bp.route("/<int:dept_id>/delete", methods=["POST"])
 @action("部门删除")
+@mirrors("depts_api.delete")
 def delete(dept_id: int) -> Any:
     return confirmed_action(lambda: f"部门「{service.delete_dept(dept_id).name}」已删除", "/system/dept",
                             url_for("depts.index"))

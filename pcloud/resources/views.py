@@ -10,6 +10,7 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.resources import service
 from pcloud.resources.forms import ResourceForm
 
@@ -52,6 +53,7 @@ def _back(parent_id: int | None) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("资源新增")
+@mirrors("resources_api.create")
 def create() -> Any:
     form = ResourceForm()
     form.parent_id.choices = [ROOT] + service.parent_choices()
@@ -73,6 +75,7 @@ def create() -> Any:
 
 @bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
 @action("资源修改")
+@mirrors("resources_api.modify")
 def edit(resource_id: int) -> Any:
     res = service.get_resource(resource_id)
     form = ResourceForm(obj=None if request.method == "POST" else res)
@@ -94,6 +97,7 @@ def edit(resource_id: int) -> Any:
 
 @bp.route("/<int:resource_id>/delete", methods=["POST"])
 @action("资源删除")
+@mirrors("resources_api.delete")
 def delete(resource_id: int) -> Any:
     return confirmed_action(lambda: f"资源「{service.delete_resource(resource_id).name}」已删除", "/system/resource",
                             url_for("resources.index"), "不能删除：")

@@ -10,6 +10,7 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.roles import service
 from pcloud.roles.forms import RoleForm
 
@@ -31,6 +32,7 @@ def index() -> Any:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("角色新增")
+@mirrors("roles_api.create")
 def create() -> Any:
     form = RoleForm()
     if form.validate_on_submit():
@@ -46,6 +48,7 @@ def create() -> Any:
 
 @bp.route("/<int:role_id>/edit", methods=["GET", "POST"])
 @action("角色修改")
+@mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
     role = service.get_role(role_id)
     read_only = service.is_super_admin_role(role)
@@ -63,6 +66,7 @@ def edit(role_id: int) -> Any:
 
 @bp.route("/<int:role_id>/delete", methods=["POST"])
 @action("角色删除")
+@mirrors("roles_api.delete")
 def delete(role_id: int) -> Any:
     return confirmed_action(lambda: f"角色「{service.delete_role(role_id).name}」已删除", "/system/role",
                             url_for("roles.index"), "不能删除：")
@@ -70,6 +74,7 @@ def delete(role_id: int) -> Any:
 
 @bp.route("/<int:role_id>/grant", methods=["GET", "POST"])
 @action("角色授权")
+@mirrors("roles_api.grant")
 def grant(role_id: int) -> Any:
     role = service.get_role(role_id)
     read_only = service.is_super_admin_role(role)
@@ -94,6 +99,7 @@ def grant(role_id: int) -> Any:
 
 @bp.route("/refresh", methods=["POST"])
 @action("刷新权限")
+@mirrors("roles_api.refresh")
 def refresh() -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)

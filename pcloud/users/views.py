@@ -10,7 +10,7 @@ from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal
+from pcloud.core.security import current_principal, mirrors
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.users import service
 from pcloud.users.forms import UserForm
@@ -65,6 +65,7 @@ def _form_data(form: UserForm) -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("用户新增")
+@mirrors("users_api.create")
 def create() -> Any:
     form = UserForm()
     _fill_choices(form)
@@ -84,6 +85,7 @@ def create() -> Any:
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @action("用户修改")
+@mirrors("users_api.modify")
 def edit(user_id: int) -> Any:
     user = service.get_user(user_id)
     form = UserForm(obj=None if request.method == "POST" else user)
@@ -109,6 +111,7 @@ def edit(user_id: int) -> Any:
 
 @bp.route("/<int:user_id>/delete", methods=["POST"])
 @action("用户删除")
+@mirrors("users_api.delete")
 def delete(user_id: int) -> Any:
     def run() -> str:
         name = service.get_user(user_id).name
@@ -120,6 +123,7 @@ def delete(user_id: int) -> Any:
 
 @bp.route("/<int:user_id>/offline", methods=["POST"])
 @action("强踢下线")
+@mirrors("users_api.offline")
 def offline(user_id: int) -> Any:
     def run() -> str:
         name = service.get_user(user_id).name
@@ -131,6 +135,7 @@ def offline(user_id: int) -> Any:
 
 @bp.route("/export", methods=["POST"])
 @action("用户导出")
+@mirrors("users_api.download")
 def export() -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
