@@ -45,7 +45,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'pcloud.db'}"
     cfg: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's values (password and token hashes) never reach the log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PCLOUD_TIMEZONE": os.environ.get("PCLOUD_TIMEZONE", "Asia/Shanghai"),
         # sign-in
         "PCLOUD_TOKEN_TTL": _int("PCLOUD_TOKEN_TTL", 12 * 3600),

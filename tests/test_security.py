@@ -316,3 +316,140 @@ def test_editing_a_held_resource_or_menu_cannot_widen_ones_reach(app: Any, api: 
     # within one's reach is fine: a narrower pattern, a sub-path of a page one opens
     assert caller.api.put("/api/admin/resource/modify", json={"id": own, "name": "改名"}).status_code == 200
     assert caller.api.put("/api/admin/menu/modify", json={"id": report, "path": "/report/daily"}).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Live servers for the races (gunicorn, 4 workers, real parallel requests)
+
+
+@pytest.fixture(scope="module")
+def server(app: Any, database_url: str, instance_dir: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests.conftest import start_server, stop_server
+
+    log_path = tmp_path_factory.mktemp("server") / "gunicorn.log"
+    live = start_server(database_url, instance_dir, workers=4, log_path=log_path)
+    live.log_path = log_path  # type: ignore[attr-defined]
+    yield live
+    stop_server(live)
+
+
+def parallel(calls: list[Any]) -> list[Any]:
+    """Run the calls at once (threads released together by a barrier); their results in order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Any) -> Any:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def live_token(server: Any, phone: str, password: str) -> str:
+    import requests
+
+    resp = requests.post(f"{server.url}/api/oauth/token", json={"phone": phone, "password": password,
+                                                                "grantType": "ADMIN"}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["data"]["token"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. The dummy hash costs what a real one costs
+
+
+def test_unknown_phone_costs_the_same_bcrypt_work_as_a_known_one(app: Any) -> None:
+    import bcrypt
+
+    from pcloud.auth import passwords
+
+    with app.test_request_context():
+        app.config["PCLOUD_BCRYPT_ROUNDS"] = 12
+        try:
+            assert passwords.dummy_hash().startswith("$2b$12$")
+            real = passwords.hash_password("Passw0rd1")
+            assert real[:7] == passwords.dummy_hash()[:7]
+        finally:
+            app.config["PCLOUD_BCRYPT_ROUNDS"] = 4
+        assert passwords.dummy_hash().startswith("$2b$04$")
+    assert bcrypt  # the library both use
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Changing one's own password ends the other sessions
+
+
+def test_profile_password_change_revokes_other_sessions(app: Any) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+    other_api = ApiClient(app.test_client())
+    other_api.token = other_api.sign_in(phone, PASSWORD)
+    other_page = PageClient(app.test_client())
+    assert other_page.sign_in(phone, PASSWORD).status_code == 302
+    me = PageClient(app.test_client())
+    assert me.sign_in(phone, PASSWORD).status_code == 302
+    resp = me.submit("/profile", data={"which": "password", "pw-old_password": PASSWORD,
+                                       "pw-new_password": "NewPassw0rd", "pw-confirm_password": "NewPassw0rd"})
+    assert resp.status_code == 302
+    assert me.get("/profile").status_code == 200  # this session stays
+    assert other_api.post("/api/admin/system/adminInfo").status_code == 401
+    assert "/login" in other_page.get("/profile").headers.get("Location", "")
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Every unique violation is a 409, and SQL parameters never reach the log
+
+
+def test_a_unique_violation_in_an_autoflush_is_409_not_500(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    from pcloud.users import service
+
+    taken = next_phone()
+    make_user(app, phone=taken)
+    other = make_user(app)
+    # as if a concurrent request took the phone between the service's check and its write
+    monkeypatch.setattr(service, "_check_phone", lambda phone, exclude_id=None: phone.strip())
+    from tests.factories import make_dept
+
+    dept = make_dept(app, "研发")  # checking it runs a query: the autoflush that used to be a 500
+    resp = api.put("/api/admin/system/user/modify", json={"id": other, "phone": taken, "deptId": dept})
+    assert resp.status_code == 409 and resp.get_json()["code"] == 409
+    resp = api.post("/api/admin/system/user/create", json={"phone": taken, "name": "重", "password": PASSWORD})
+    assert resp.status_code == 409
+
+
+def test_parallel_creates_and_modifies_answer_409_never_500(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+
+    headers = {"Authorization": "Bearer " + live_token(server, ADMIN_PHONE, ADMIN_PASSWORD)}
+    phone = next_phone()
+
+    def create_user() -> int:
+        return requests.post(f"{server.url}/api/admin/system/user/create", headers=headers, timeout=30, json={
+            "phone": phone, "name": "并发", "password": PASSWORD}).status_code
+
+    def create_role() -> int:
+        return requests.post(f"{server.url}/api/admin/role/create", headers=headers, timeout=30, json={
+            "name": "并发", "roleCode": "ROLE_RACE"}).status_code
+
+    users = parallel([create_user] * 6)
+    roles = parallel([create_role] * 6)
+    assert sorted(set(users)) == [200, 409] and users.count(200) == 1, users
+    assert sorted(set(roles)) == [200, 409] and roles.count(200) == 1, roles
+    a, b = make_user(app), make_user(app)
+    wanted = next_phone()
+
+    def modify(uid: int) -> Any:
+        return lambda: requests.put(f"{server.url}/api/admin/system/user/modify", headers=headers, timeout=30,
+                                    json={"id": uid, "phone": wanted}).status_code
+
+    for _ in range(3):
+        statuses = parallel([modify(a), modify(b)])
+        assert set(statuses) <= {200, 409} and 200 in statuses, statuses
+        wanted = next_phone()
+    log = server.log_path.read_text(errors="replace")
+    assert "$2b$" not in log and "token_hash" not in log.lower(), log[-2000:]

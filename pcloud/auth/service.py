@@ -53,10 +53,12 @@ def revoke_token(token: str, reason: str = "logout") -> None:
         .values(revoked_at=utcnow(), revoke_reason=reason))
 
 
-def revoke_user_sessions(user_id: int, reason: str) -> int:
-    result = db.session.execute(update(UserSession).where(
-        UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason))
+def revoke_user_sessions(user_id: int, reason: str, keep_session_id: int | None = None) -> int:
+    """End every live session of the user, but `keep_session_id` (the caller's own, on a password change)."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep_session_id is not None:
+        stmt = stmt.where(UserSession.id != keep_session_id)
+    result = db.session.execute(stmt.values(revoked_at=utcnow(), revoke_reason=reason))
     return result.rowcount or 0
 
 

@@ -122,7 +122,8 @@ def profile() -> Any:
         if which == "password":
             if pw_form.validate_on_submit():
                 try:
-                    user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data)
+                    user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data,
+                                                     keep_session_id=principal.session_id)
                     flash("密码已修改", "success")
                     return redirect(url_for("auth.profile"))
                 except Invalid as exc:

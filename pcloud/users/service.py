@@ -270,7 +270,9 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
     return count
 
 
-def change_own_password(user_id: int, old_password: str, new_password: str) -> None:
+def change_own_password(user_id: int, old_password: str, new_password: str,
+                        keep_session_id: int | None = None) -> None:
+    """Change one's own password; every other session and token of the user ends (a thief's too)."""
     from pcloud.auth.passwords import verify_password
 
     user = get_user(user_id)
@@ -278,6 +280,7 @@ def change_own_password(user_id: int, old_password: str, new_password: str) -> N
         raise Invalid("原密码不正确", field="oldPassword")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
+    auth_service.revoke_user_sessions(user.id, "password", keep_session_id=keep_session_id)
     db.session.commit()
 
 
