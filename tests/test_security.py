@@ -453,3 +453,86 @@ def test_parallel_creates_and_modifies_answer_409_never_500(app: Any, server: An
         wanted = next_phone()
     log = server.log_path.read_text(errors="replace")
     assert "$2b$" not in log and "token_hash" not in log.lower(), log[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Brute-force counters are atomic; 10. one lock for both grants, and one per client address
+
+
+def _lock_failures(app: Any, key: str) -> int | None:
+    from pcloud.auth.models import LoginLock
+
+    return query(app, lambda: db.session.execute(select(LoginLock.failures).where(LoginLock.phone == key)).scalar())
+
+
+def test_parallel_wrong_passwords_check_at_most_the_limit(app: Any, server: Any) -> None:
+    import requests
+
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+
+    def guess(i: int) -> Any:
+        return lambda: requests.post(f"{server.url}/api/oauth/token", timeout=30, json={
+            "phone": phone, "password": f"Wrong{i}pass", "grantType": "ADMIN"}).status_code
+
+    statuses = parallel([guess(i) for i in range(16)])
+    assert set(statuses) <= {401, 429}, statuses
+    assert 1 <= statuses.count(401) <= 5, statuses  # limit 5: never more checked guesses
+    right = requests.post(f"{server.url}/api/oauth/token", timeout=30, json={
+        "phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
+    assert right.status_code == 429
+
+
+def test_parallel_sms_guesses_each_count(app: Any, server: Any) -> None:
+    import requests
+
+    from pcloud.auth.models import SmsCode
+    from tests.sms_file import last_code
+
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+    assert requests.post(f"{server.url}/api/oauth/sms/code", json={"phone": phone}, timeout=30).status_code == 200
+    code = last_code(phone)
+    wrong = "000000" if code != "000000" else "111111"
+
+    def guess() -> int:
+        return requests.post(f"{server.url}/api/oauth/token", timeout=30, json={
+            "phone": phone, "verifyCode": wrong, "grantType": "SMS"}).status_code
+
+    statuses = parallel([guess] * 4)
+    assert statuses == [401] * 4, statuses
+    attempts = query(app, lambda: db.session.execute(select(SmsCode.attempts).where(SmsCode.phone == phone))
+                     .scalar())
+    assert attempts == 4 and _lock_failures(app, phone) == 4
+
+
+def test_the_password_lock_stops_sms_sign_in_too(app: Any, anon: ApiClient) -> None:
+    from pcloud.auth.sms import MemorySmsSender
+
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+    anon.post("/api/oauth/sms/code", json={"phone": phone})
+    code = MemorySmsSender.sent[phone]
+    for i in range(5):
+        assert anon.post("/api/oauth/token", json={"phone": phone, "password": f"Bad{i}pass",
+                                                   "grantType": "ADMIN"}).status_code == 401
+    resp = anon.post("/api/oauth/token", json={"phone": phone, "verifyCode": code, "grantType": "SMS"})
+    assert resp.status_code == 429
+
+
+def test_failures_from_one_address_lock_that_address(app: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 6)
+    victims = [next_phone() for _ in range(3)]
+    for phone in victims:
+        make_user(app, phone=phone, password=PASSWORD)
+    attacker = ApiClient(app.test_client())
+    attacker.client.environ_base["REMOTE_ADDR"] = "10.0.0.66"
+    for i in range(6):  # spread over phones: no phone reaches its own limit
+        resp = attacker.post("/api/oauth/token", json={"phone": victims[i % 2], "password": f"Bad{i}pass",
+                                                       "grantType": "ADMIN"})
+        assert resp.status_code == 401
+    resp = attacker.post("/api/oauth/token", json={"phone": victims[2], "password": PASSWORD, "grantType": "ADMIN"})
+    assert resp.status_code == 429 and "地址" in resp.get_json()["msg"]
+    elsewhere = ApiClient(app.test_client())
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert elsewhere.sign_in(victims[0], PASSWORD)
