@@ -536,3 +536,79 @@ def test_failures_from_one_address_lock_that_address(app: Any, monkeypatch: Any)
     elsewhere = ApiClient(app.test_client())
     elsewhere.client.environ_base["REMOTE_ADDR"] = "10.0.0.7"
     assert elsewhere.sign_in(victims[0], PASSWORD)
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. A lone surrogate cannot erase the log; 13. malformed input is a 400/422, never a 500
+
+
+def _logs(app: Any, title: str) -> list[Any]:
+    from pcloud.actionlog.models import ActionLog
+
+    return query(app, lambda: list(db.session.execute(select(ActionLog.status, ActionLog.params).where(
+        ActionLog.title == title)).all()))
+
+
+def test_a_lone_surrogate_is_refused_and_the_sign_in_still_logged(app: Any, anon: ApiClient) -> None:
+    body = ('{"phone": "13800000000", "password": "Admin12345", "grantType": "ADMIN", "secureId": "\\ud800"}')
+    resp = anon.client.post("/api/oauth/token", data=body, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["code"] == 400
+    rows = _logs(app, "登录")
+    assert len(rows) == 1 and rows[0][0] == "fail"
+    assert "\\ud800" in rows[0][1] and "Admin12345" not in rows[0][1]
+
+
+def test_the_recorder_stores_what_it_cannot_encode_escaped(app: Any) -> None:
+    from pcloud.core.recorder import _storable
+
+    assert _storable("a\ud800b") == "a\\ud800b"
+    assert _storable("正常") == "正常"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/api/admin/role/page", "[" * 3000 + "]" * 3000),
+    ("POST", "/api/admin/role/page", '{"name": ' + "[" * 3000 + "]" * 3000 + "}"),
+    ("POST", "/api/admin/role/create", '{"name": "\\udfff", "roleCode": "ROLE_X"}'),
+    ("POST", "/api/admin/role/create", '{"\\ud800": 1}'),
+    ("PUT", "/api/admin/system/user/modify", '{"id": 1, "name": "x\\ud83d"}'),
+])
+def test_malformed_json_is_400(api: ApiClient, method: str, path: str, body: str) -> None:
+    resp = api.client.open(path, method=method, data=body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {api.token}"})
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+    assert resp.get_json()["code"] == 400
+
+
+@pytest.mark.parametrize("url", [
+    "/system/menu/new?parent_id=99999999999999999999", "/system/dept/new?parent_id=99999999999999999999",
+    "/system/dept/org?root=99999999999999999999", "/system/dept/org?depth=99999999999999999999",
+    "/system/resource/?parent_id=99999999999999999999", "/system/resource/new?parent_id=99999999999999999999",
+    "/system/resource/1/children?page=99999999999999999999", "/system/post/new?parent_id=99999999999999999999",
+    "/system/user/?role_id=99999999999999999999", "/system/user/?dept_id=99999999999999999999",
+])
+def test_huge_ids_in_page_query_strings_are_400(pages: PageClient, url: str) -> None:
+    assert pages.get(url).status_code == 400
+
+
+def test_huge_ids_in_page_forms_are_refused_not_500(pages: PageClient) -> None:
+    resp = pages.submit("/system/dept/new", data={"parent_id": "0", "name": "超大", "sequence": "0",
+                                                  "manager_id": "99999999999999999999"})
+    assert resp.status_code == 422
+    resp = pages.submit("/system/user/", "/system/user/export", data={"ids": "99999999999999999999"})
+    assert resp.status_code == 200
+
+
+def test_cr_lf_in_next_is_no_header_injection(anon_pages: PageClient) -> None:
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, csrf_from
+
+    token = csrf_from(anon_pages.get("/login").get_data(as_text=True))
+    for target in ("/x\r\nSet-Cookie: a=b", "/\\evil.example", "/%0d%0a"):
+        client = anon_pages.client
+        resp = client.post("/login?tab=password", data={"pw-csrf_token": token, "pw-phone": ADMIN_PHONE,
+                                                         "pw-password": ADMIN_PASSWORD, "pw-next": target})
+        assert resp.status_code == 302 and "\r" not in resp.headers["Location"] and "\n" not in resp.headers["Location"]
+        assert "evil" not in resp.headers["Location"]
+        client.post("/logout", data={"csrf_token": csrf_from(client.get("/profile").get_data(as_text=True))})
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = anon_pages.get("/login?next=/x%0d%0aSet-Cookie:%20a=b")
+    assert resp.status_code in (200, 400)

@@ -21,6 +21,23 @@ def list_args(default_size: int = 20) -> tuple[int, int]:
     return _int("page", 1, 1, 10_000_000), _int("size", default_size, 1, 200)
 
 
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """An integer from the query string (or form): absent or not a number gives `default`; a number beyond
+    any id (20 digits, say) is a 400, never an overflow in the database."""
+    from flask import abort
+
+    from pcloud.core.routing import MAX_ID
+
+    raw = (request.values.get(name) or "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    if not -MAX_ID <= value <= MAX_ID:
+        abort(400)
+    return value
+
+
 def page_url(**changes: Any) -> str:
     """The current list URL with some query arguments changed (page, sort...)."""
     args = request.args.to_dict()

@@ -112,9 +112,15 @@ def _record(response: Response) -> None:
         "client_ip": (request.remote_addr or "")[:64], "os": os_name, "browser": browser,
         "cost_ms": cost, "gmt_created_date": utcnow(),
     }
+    # What cannot be encoded (a lone surrogate) is stored escaped (\\ud800), never dropped with the row.
+    row = {k: _storable(v) if isinstance(v, str) else v for k, v in row.items()}
     # Its own connection and transaction: a rolled-back request is still logged.
     with db.engine.begin() as conn:
         conn.execute(ActionLog.__table__.insert().values(**row))
+
+
+def _storable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _parse_agent(ua: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.tree import walk
@@ -59,7 +60,7 @@ def create() -> Any:
     form = PostForm()
     form.parent_id.choices = [(0, "（无，作为顶级岗位）")] + service.parent_choices()
     if request.method == "GET":
-        form.parent_id.data = request.args.get("parent_id", 0, type=int)
+        form.parent_id.data = int_arg("parent_id", 0)
     if form.validate_on_submit():
         try:
             post = service.create_post(_data(form))

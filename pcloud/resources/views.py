@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args
+from pcloud.core.pages import int_arg, list_args
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.resources import service
@@ -24,7 +24,7 @@ def index() -> Any:
     """Roots (or one level, `parent_id`), or with a name: matches from every level. Children load lazily."""
     page, page_size = list_args()
     name = request.args.get("name", "").strip()[:128]
-    parent_id = request.args.get("parent_id", type=int)
+    parent_id = int_arg("parent_id")
     filters: dict[str, Any] = {"name": name, "parent_id": parent_id}
     result = service.page_resources(filters, page, page_size)
     trail = service.ancestors(parent_id) if parent_id else []
@@ -35,8 +35,8 @@ def index() -> Any:
 @bp.route("/<int:parent_id>/children")
 def children(parent_id: int) -> Any:
     """The rows under one node, as an HTML fragment the tree page inserts when it is opened."""
-    page = max(request.args.get("page", 1, type=int), 1)
-    depth = min(max(request.args.get("depth", 1, type=int), 1), 20)
+    page = max(int_arg("page", 1) or 1, 1)
+    depth = min(max(int_arg("depth", 1) or 1, 1), 20)
     result = service.page_resources({"parent_id": parent_id}, page, CHILDREN_PAGE)
     return render_template("resources/rows.html", items=service.to_items(result.items), depth=depth,
                            parent_id=parent_id, page=result, confirm=ConfirmForm())
@@ -58,7 +58,7 @@ def create() -> Any:
     form = ResourceForm()
     form.parent_id.choices = [ROOT] + service.parent_choices()
     if request.method == "GET":
-        wanted = request.args.get("parent_id", 0, type=int)
+        wanted = int_arg("parent_id", 0)
         if wanted and wanted not in {c[0] for c in form.parent_id.choices}:
             form.parent_id.choices.append((wanted, service.get_resource(wanted).name))
         form.parent_id.data = wanted
