@@ -612,3 +612,33 @@ def test_cr_lf_in_next_is_no_header_injection(anon_pages: PageClient) -> None:
         token = csrf_from(client.get("/login").get_data(as_text=True))
     resp = anon_pages.get("/login?next=/x%0d%0aSet-Cookie:%20a=b")
     assert resp.status_code in (200, 400)
+
+
+# ---------------------------------------------------------------------------------------------
+# 14. A failing SMS sender leaves nothing behind and answers like for an unknown phone
+
+
+class _BrokenSender:
+    def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
+        raise ConnectionError("gateway down")
+
+
+def test_a_failing_sms_sender_saves_no_code_and_answers_alike(app: Any, anon: ApiClient, monkeypatch: Any) -> None:
+    from pcloud.auth.models import SmsCode
+
+    known = next_phone()
+    make_user(app, phone=known)
+    unknown = next_phone()
+    monkeypatch.setitem(app.config, "PCLOUD_SMS_SENDER", _BrokenSender())
+    first = anon.post("/api/oauth/sms/code", json={"phone": known})
+    other = anon.post("/api/oauth/sms/code", json={"phone": unknown})
+    assert first.status_code == other.status_code == 200
+    assert first.get_json()["msg"] == other.get_json()["msg"]
+    codes = query(app, lambda: db.session.execute(select(SmsCode.phone)).scalars().all())
+    assert known not in codes
+    # no cooldown left behind: once the gateway is back, the user gets a code at once
+    monkeypatch.setitem(app.config, "PCLOUD_SMS_SENDER", "pcloud.auth.sms:MemorySmsSender")
+    assert anon.post("/api/oauth/sms/code", json={"phone": known}).status_code == 200
+    from pcloud.auth.sms import MemorySmsSender
+
+    assert known in MemorySmsSender.sent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from pcloud.extensions import db
 from pcloud.roles.models import PermissionVersion, Role
 from pcloud.users.models import User, user_role
 
+log = logging.getLogger(__name__)
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
 BAD_CREDENTIALS = "手机号或密码错误"
 LAST_SEEN_EVERY = timedelta(seconds=60)
@@ -261,11 +263,16 @@ def send_sms_code(phone: str) -> None:
         raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试")
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = cfg["PCLOUD_SMS_TTL_SECONDS"]
+    if _live_user_by_phone(phone) is not None:
+        try:
+            get_sender().send_code(phone, code, ttl)
+        except Exception:  # noqa: BLE001 - any sender failure: no code, no cooldown, the same answer
+            log.exception("the SMS sender failed; no code was saved")
+            return
+    # Saved only once sent (and for unknown phones too, so the cooldown answers alike).
     db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
                            expires_at=now + timedelta(seconds=ttl), attempts=0))
     db.session.commit()
-    if _live_user_by_phone(phone) is not None:
-        get_sender().send_code(phone, code, ttl)
 
 
 def authenticate_sms(phone: str, code: str, ip: str | None = None) -> User:
