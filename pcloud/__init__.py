@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, request
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from pcloud.config import load_config
 from pcloud.core.routing import IdConverter, id_param_schema
@@ -119,6 +119,15 @@ def register_errorhandlers(app: Flask) -> None:
     from pcloud.core.envelope import error_page, error_response, is_api_request, json_error_for_unexpected
 
     log = logging.getLogger("pcloud")
+
+    @app.errorhandler(IntegrityError)
+    def _unique_violation(error: IntegrityError) -> Any:
+        """A constraint a concurrent request won (same phone, same code...), wherever it surfaced, even in
+        an autoflush before the service's own check: 409, never 500. Parameters are hidden by the engine."""
+        db.session.rollback()
+        log.info("integrity error on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        msg = "数据已被其他请求修改或已存在，请刷新后重试"
+        return error_response(409, msg) if is_api_request() else error_page(409, msg)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

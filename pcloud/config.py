@@ -48,7 +48,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'pcloud.db'}"
     cfg: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's values (password and token hashes) never reach the log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PCLOUD_TIMEZONE": os.environ.get("PCLOUD_TIMEZONE", "Asia/Shanghai"),
         # sign-in
         "PCLOUD_TOKEN_TTL": _int("PCLOUD_TOKEN_TTL", 12 * 3600),
@@ -56,6 +57,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_LOGIN_MAX_FAILURES": _int("PCLOUD_LOGIN_MAX_FAILURES", 5),
         "PCLOUD_LOGIN_WINDOW_MINUTES": _int("PCLOUD_LOGIN_WINDOW_MINUTES", 15),
         "PCLOUD_LOGIN_LOCK_MINUTES": _int("PCLOUD_LOGIN_LOCK_MINUTES", 15),
+        # failed sign-ins (any phone) from one client address within the window before it is locked too
+        "PCLOUD_LOGIN_MAX_IP_FAILURES": _int("PCLOUD_LOGIN_MAX_IP_FAILURES", 20),
         "PCLOUD_SMS_TTL_SECONDS": _int("PCLOUD_SMS_TTL_SECONDS", 300),
         "PCLOUD_SMS_COOLDOWN_SECONDS": _int("PCLOUD_SMS_COOLDOWN_SECONDS", 60),
         "PCLOUD_SMS_MAX_ATTEMPTS": _int("PCLOUD_SMS_MAX_ATTEMPTS", 5),

@@ -262,16 +262,17 @@ class LiveServer:
         self.proc = proc
 
 
-def start_server(database_url: str, instance_dir: Path, workers: int = 2, extra_env: dict[str, str] | None = None
-                 ) -> LiveServer:
-    """gunicorn serving the app on a free port against the given database."""
+def start_server(database_url: str, instance_dir: Path, workers: int = 2, extra_env: dict[str, str] | None = None,
+                 log_path: Path | None = None) -> LiveServer:
+    """gunicorn serving the app on a free port against the given database (its stderr into `log_path`)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
            "PCLOUD_BCRYPT_ROUNDS": "4", "PCLOUD_SMS_SENDER": "tests.sms_file:FileSmsSender",
            "PCLOUD_INSTANCE_DIR": str(instance_dir), **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-         "warning", "wsgi:app"], cwd=ROOT, env=env)
+         "warning", "wsgi:app"], cwd=ROOT, env=env,
+        stderr=log_path.open("ab") if log_path else None)
     try:
         wait_for_port(port)
     except TimeoutError:

@@ -93,6 +93,15 @@ def test_sms_code_gives_up_after_five_wrong_attempts(anon: ApiClient) -> None:
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         assert token_call(anon, phone=ADMIN_PHONE, verifyCode=wrong, grantType="SMS").status_code == 401
+    # five wrong guesses lock the phone for both grants (issue 7, finding 10) ...
+    assert token_call(anon, phone=ADMIN_PHONE, verifyCode=code, grantType="SMS").status_code == 429
+    # ... and the code itself is used up, even once the lock is lifted
+    from pcloud.auth.models import LoginLock
+    from pcloud.extensions import db
+
+    with anon.client.application.app_context():
+        db.session.query(LoginLock).delete()
+        db.session.commit()
     assert token_call(anon, phone=ADMIN_PHONE, verifyCode=code, grantType="SMS").status_code == 401
 
 

@@ -220,7 +220,7 @@ def test_page_route_audit(app: Any, pages: PageClient) -> None:
     routes = page_routes(app)
     assert any(r[2].startswith("/system/role") for r in routes) and len(routes) > 10
     failures = []
-    for _endpoint, method, rule in routes:
+    for endpoint, method, rule in routes:
         path = sample_path(rule)
         menu_id = _menu_for(app, path)
         if menu_id is None:
@@ -229,7 +229,7 @@ def test_page_route_audit(app: Any, pages: PageClient) -> None:
         denied = _call_page(nobody, method, path, tokens[id(nobody)])
         if denied.status_code != 403 or 'data-testid="error-page"' not in denied.get_data(as_text=True):
             failures.append(("no roles", method, path, denied.status_code))
-        caller.grant(menu_ids=(menu_id,))
+        caller.grant(menu_ids=(menu_id,), resource_codes=mirrored_codes(app, endpoint, method))
         granted = _call_page(caller.pages, method, path, tokens[id(caller.pages)])
         if granted.status_code in (401, 403) or "/login" in granted.headers.get("Location", ""):
             failures.append(("granted", method, path, granted.status_code))
@@ -237,6 +237,81 @@ def test_page_route_audit(app: Any, pages: PageClient) -> None:
         if boss.status_code in (401, 403) or "/login" in boss.headers.get("Location", ""):
             failures.append(("super admin", method, path, boss.status_code))
     assert not failures
+
+
+def mirrored_codes(app: Any, endpoint: str, method: str) -> tuple[str, ...]:
+    """The resource codes of the API operations a page action performs (its `@mirrors`)."""
+    mirrored = getattr(app.view_functions.get(endpoint), "_mirrors", None)
+    if not mirrored or method not in mirrored[1]:
+        return ()
+    with app.test_request_context():
+        return tuple(route_code(e.partition(":")[0], permissions.endpoint_route(e)[0]) for e in mirrored[0])
+
+
+def test_every_page_action_names_the_api_operation_it_performs(app: Any) -> None:
+    """One permission per operation: every page POST (but sign-in, sign-out, own profile) mirrors an API route,
+    and every mirrored route exists (endpoint_route raises for a typo)."""
+    unmirrored = [(e, r) for e, m, r in page_routes(app) if m == "POST" and not mirrored_codes(app, e, m)]
+    assert not unmirrored
+
+
+def test_page_action_audit(app: Any, pages: PageClient) -> None:
+    """Every page POST: the menu alone gets the 403 page; the menu plus the resource of the API operation it
+    performs passes the check (whatever the action then answers); the super administrator passes."""
+    caller = Caller(app)
+    token = csrf_from(caller.pages.get("/profile").get_data(as_text=True))
+    boss_token = csrf_from(pages.get("/profile").get_data(as_text=True))
+    failures = []
+    posts = [(e, m, r) for e, m, r in page_routes(app) if m == "POST"]
+    assert len(posts) >= 20
+    for endpoint, method, rule in posts:
+        path = sample_path(rule)
+        menu_id = _menu_for(app, path)
+        assert menu_id is not None, path
+        caller.grant(menu_ids=(menu_id,))
+        menu_only = _call_page(caller.pages, method, path, token)
+        if menu_only.status_code != 403:
+            failures.append(("menu only", path, menu_only.status_code))
+        caller.grant(menu_ids=(menu_id,), resource_codes=mirrored_codes(app, endpoint, method))
+        granted = _call_page(caller.pages, method, path, token)
+        if granted.status_code in (401, 403):
+            failures.append(("menu and resource", path, granted.status_code))
+        boss = _call_page(pages, method, path, boss_token)
+        if boss.status_code in (401, 403):
+            failures.append(("super admin", path, boss.status_code))
+    assert not failures
+
+
+def test_the_user_page_grant_alone_reaches_no_page_action(app: Any, pages: PageClient) -> None:
+    """The finding: 用户管理 menu + the user-list API only: the pages refuse what the API refuses."""
+    victim_phone = next_phone()
+    victim = make_user(app, phone=victim_phone, password=PASSWORD)
+    caller = Caller(app)
+    caller.grant(menu_paths=("/system", "/system/user"), resource_codes=(route_code("users_api.page", "POST"),))
+    assert caller.pages.get("/system/user/").status_code == 200
+    assert caller.api.put("/api/admin/system/user/modify", json={"id": victim, "password": "Reset1234"}
+                          ).status_code == 403
+    edit = caller.pages.submit(f"/system/user/{victim}/edit", data={
+        "phone": victim_phone, "name": "被改", "password": "Reset1234", "state": "0", "dept_id": "0",
+        "post_id": "0", "grade_id": "0"})
+    assert edit.status_code == 403
+    for action in ("delete", "offline"):
+        assert caller.pages.submit("/system/user/", f"/system/user/{victim}/{action}").status_code == 403
+    assert caller.pages.submit("/system/user/", "/system/user/export").status_code == 403
+    assert ApiClient(app.test_client()).sign_in(victim_phone, PASSWORD)  # password unchanged, still there
+
+
+def test_manager_picker_shows_phones_only_with_the_user_list_grant(app: Any) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, name="经理甲")
+    caller = Caller(app)
+    caller.grant(menu_paths=("/system", "/system/dept"))
+    items = caller.pages.get("/system/dept/managers?q=经理").get_json()["items"]
+    assert [i["name"] for i in items] == ["经理甲"] and items[0]["phone"] is None
+    assert caller.pages.get(f"/system/dept/managers?q={phone[-6:]}").get_json()["items"] == []  # no phone search
+    caller.grant(menu_paths=("/system", "/system/dept"), resource_codes=(route_code("users_api.page", "POST"),))
+    items = caller.pages.get("/system/dept/managers?q=经理").get_json()["items"]
+    assert items[0]["phone"] == phone
 
 
 # ---------------------------------------------------------------------------------------------

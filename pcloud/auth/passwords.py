@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import bcrypt
 from flask import current_app
 
-# A hash to compare against when the phone is unknown, so timing does not reveal which was wrong.
-_DUMMY = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(4)).decode()
+
+@lru_cache(maxsize=8)
+def _dummy(rounds: int) -> str:
+    """A hash to compare against when the phone is unknown, at the cost real hashes have, so the time a
+    wrong answer takes does not reveal whether the phone exists."""
+    return bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds)).decode()
+
+
+def dummy_hash() -> str:
+    return _dummy(int(current_app.config.get("PCLOUD_BCRYPT_ROUNDS", 12)))
 
 
 def hash_password(password: str) -> str:
@@ -16,6 +26,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, hashed: str | None) -> bool:
     try:
-        return bcrypt.checkpw(password.encode("utf-8")[:72], (hashed or _DUMMY).encode()) and hashed is not None
+        return bcrypt.checkpw(password.encode("utf-8")[:72], (hashed or dummy_hash()).encode()) and hashed is not None
     except ValueError:
         return False

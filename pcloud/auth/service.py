@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from pcloud.extensions import db
 from pcloud.roles.models import PermissionVersion, Role
 from pcloud.users.models import User, user_role
 
+log = logging.getLogger(__name__)
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
 BAD_CREDENTIALS = "手机号或密码错误"
 LAST_SEEN_EVERY = timedelta(seconds=60)
@@ -53,10 +55,12 @@ def revoke_token(token: str, reason: str = "logout") -> None:
         .values(revoked_at=utcnow(), revoke_reason=reason))
 
 
-def revoke_user_sessions(user_id: int, reason: str) -> int:
-    result = db.session.execute(update(UserSession).where(
-        UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason))
+def revoke_user_sessions(user_id: int, reason: str, keep_session_id: int | None = None) -> int:
+    """End every live session of the user, but `keep_session_id` (the caller's own, on a password change)."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep_session_id is not None:
+        stmt = stmt.where(UserSession.id != keep_session_id)
+    result = db.session.execute(stmt.values(revoked_at=utcnow(), revoke_reason=reason))
     return result.rowcount or 0
 
 
@@ -127,50 +131,110 @@ def _user_principal(sess: UserSession, token: str, version: int) -> Principal | 
 # Password sign-in and the login lock
 
 
-def _lock_row(phone: str) -> LoginLock | None:
-    return db.session.get(LoginLock, phone)
+# The lock is one counter per phone for both grants (a password guess and an SMS-code guess count
+# alike, and a locked phone signs in neither way), plus one per client address, so locking someone
+# out locks the attacker's own address too. Counting is atomic in the database: an attempt reserves
+# its slot (INSERT ... ON CONFLICT DO UPDATE SET failures = failures + 1 RETURNING) before the secret
+# is checked, so N parallel guesses count N and at most PCLOUD_LOGIN_MAX_FAILURES are ever checked.
 
 
-def check_not_locked(phone: str) -> None:
-    row = _lock_row(phone)
-    if row and row.locked_until and row.locked_until > utcnow():
-        minutes = max(1, int((row.locked_until - utcnow()).total_seconds() // 60) + 1)
-        raise TooManyRequests(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试")
+def _ip_key(ip: str | None) -> str:
+    return "ip:" + hashlib.sha256((ip or "").encode()).hexdigest()[:29]  # fits the 32-char key column
 
 
-def record_failure(phone: str) -> None:
+def _lock_message(row_until: Any, now: Any, by_address: bool = False) -> str:
+    minutes = max(1, int((row_until - now).total_seconds() // 60) + 1)
+    if by_address:
+        return f"该地址登录失败次数过多，请 {minutes} 分钟后再试"
+    return f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"
+
+
+def _count(key: str) -> tuple[int, Any]:
+    """Add one to the key's counter, atomically, and return (count, locked_until) after it.
+
+    A window that has run out, or a lock that has expired, starts the count again at 1.
+    """
+    from sqlalchemy import and_, case, or_
+    from sqlalchemy.dialects import postgresql, sqlite
+
     cfg = current_app.config
     now = utcnow()
-    row = _lock_row(phone)
-    if row is None:
-        row = LoginLock(phone=phone, failures=0, window_start=now)
-        db.session.add(row)
-    if row.window_start < now - timedelta(minutes=cfg["PCLOUD_LOGIN_WINDOW_MINUTES"]):
-        row.failures, row.window_start = 0, now
-    row.failures += 1
-    if row.failures >= cfg["PCLOUD_LOGIN_MAX_FAILURES"]:
-        row.locked_until = now + timedelta(minutes=cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
-        row.failures, row.window_start = 0, now
+    cutoff = now - timedelta(minutes=cfg["PCLOUD_LOGIN_WINDOW_MINUTES"])
+    table = LoginLock.__table__
+    restart = or_(and_(table.c.locked_until.is_(None), table.c.window_start < cutoff),
+                  and_(table.c.locked_until.is_not(None), table.c.locked_until <= now))
+    dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
+    stmt = dialect.insert(table).values(phone=key, failures=1, window_start=now, locked_until=None)
+    stmt = stmt.on_conflict_do_update(index_elements=["phone"], set_={
+        "failures": case((restart, 1), else_=table.c.failures + 1),
+        "window_start": case((restart, now), else_=table.c.window_start),
+        "locked_until": case((restart, None), else_=table.c.locked_until),
+    }).returning(table.c.failures, table.c.locked_until)
+    count, locked_until = db.session.execute(stmt).one()
+    db.session.commit()
+    return count, locked_until
+
+
+def _lock(key: str, minutes: int) -> None:
+    db.session.execute(update(LoginLock).where(LoginLock.phone == key).values(
+        locked_until=utcnow() + timedelta(minutes=minutes)))
     db.session.commit()
 
 
+def check_address(ip: str | None) -> None:
+    row = db.session.get(LoginLock, _ip_key(ip))
+    now = utcnow()
+    if row is not None and row.locked_until and row.locked_until > now:
+        raise TooManyRequests(_lock_message(row.locked_until, now, by_address=True))
+
+
+def reserve_attempt(phone: str, ip: str | None) -> int:
+    """Before a secret is checked: 429 if the address or the phone is locked, else count this attempt."""
+    check_address(ip)
+    count, locked_until = _count(phone)
+    now = utcnow()
+    if locked_until is not None and locked_until > now:
+        raise TooManyRequests(_lock_message(locked_until, now))
+    if count > current_app.config["PCLOUD_LOGIN_MAX_FAILURES"]:
+        # more parallel attempts than the limit: the rest are refused without being checked
+        raise TooManyRequests("登录失败次数过多，账号已锁定，请稍后再试")
+    return count
+
+
+def record_failure(phone: str, ip: str | None, count: int) -> None:
+    """After a wrong secret: lock the phone at the limit, count the failure against the address."""
+    cfg = current_app.config
+    if count >= cfg["PCLOUD_LOGIN_MAX_FAILURES"]:
+        _lock(phone, cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
+    ip_count, _until = _count(_ip_key(ip))
+    if ip_count >= cfg["PCLOUD_LOGIN_MAX_IP_FAILURES"]:
+        _lock(_ip_key(ip), cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
+
+
+def check_not_locked(phone: str) -> None:
+    row = db.session.get(LoginLock, phone)
+    now = utcnow()
+    if row and row.locked_until and row.locked_until > now:
+        raise TooManyRequests(_lock_message(row.locked_until, now))
+
+
 def clear_failures(phone: str) -> None:
-    row = _lock_row(phone)
-    if row is not None:
-        db.session.delete(row)
+    from sqlalchemy import delete
+
+    db.session.execute(delete(LoginLock).where(LoginLock.phone == phone))
 
 
 def _live_user_by_phone(phone: str) -> User | None:
     return db.session.execute(User.live().where(User.phone == phone)).scalar_one_or_none()
 
 
-def authenticate_password(phone: str, password: str) -> User:
+def authenticate_password(phone: str, password: str, ip: str | None = None) -> User:
     """The user with that phone and password; 401 (one message), 403 disabled, 429 locked."""
     phone = (phone or "").strip()
-    check_not_locked(phone)
+    count = reserve_attempt(phone, ip)
     user = _live_user_by_phone(phone)
     if user is None or not verify_password(password or "", user.password_hash if user else None):
-        record_failure(phone)
+        record_failure(phone, ip, count)
         raise Unauthorized(BAD_CREDENTIALS)
     if user.state != 0:
         raise Forbidden("账号已被禁用，请联系管理员")
@@ -199,32 +263,51 @@ def send_sms_code(phone: str) -> None:
         raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试")
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = cfg["PCLOUD_SMS_TTL_SECONDS"]
+    if _live_user_by_phone(phone) is not None:
+        try:
+            get_sender().send_code(phone, code, ttl)
+        except Exception:  # noqa: BLE001 - any sender failure: no code, no cooldown, the same answer
+            log.exception("the SMS sender failed; no code was saved")
+            return
+    # Saved only once sent (and for unknown phones too, so the cooldown answers alike).
     db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
                            expires_at=now + timedelta(seconds=ttl), attempts=0))
     db.session.commit()
-    if _live_user_by_phone(phone) is not None:
-        get_sender().send_code(phone, code, ttl)
 
 
-def authenticate_sms(phone: str, code: str) -> User:
+def authenticate_sms(phone: str, code: str, ip: str | None = None) -> User:
+    """The user whose fresh code this is. Shares the phone's lock with the password grant; each guess takes
+    one of the code's attempts atomically (UPDATE ... SET attempts = attempts + 1 WHERE attempts < max)
+    before it is compared, so parallel guesses cannot exceed the limit."""
     cfg = current_app.config
     phone = (phone or "").strip()
+    count = reserve_attempt(phone, ip)
     now = utcnow()
-    row = db.session.execute(
-        select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None), SmsCode.expires_at > now)
-        .order_by(SmsCode.created_at.desc()).limit(1)).scalar_one_or_none()
-    if row is None or row.attempts >= cfg["PCLOUD_SMS_MAX_ATTEMPTS"]:
-        raise Unauthorized("验证码错误或已过期，请重新获取")
-    if not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
-        row.attempts += 1
+    wrong = "验证码错误或已过期，请重新获取"
+    row_id = db.session.execute(
+        select(SmsCode.id).where(SmsCode.phone == phone, SmsCode.used_at.is_(None), SmsCode.expires_at > now)
+        .order_by(SmsCode.created_at.desc()).limit(1)).scalar()
+    taken = 0
+    if row_id is not None:
+        taken = db.session.execute(update(SmsCode).where(
+            SmsCode.id == row_id, SmsCode.attempts < cfg["PCLOUD_SMS_MAX_ATTEMPTS"], SmsCode.used_at.is_(None))
+            .values(attempts=SmsCode.attempts + 1)).rowcount or 0
         db.session.commit()
-        raise Unauthorized("验证码错误或已过期，请重新获取")
+    row = db.session.get(SmsCode, row_id) if taken else None
+    if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
+        record_failure(phone, ip, count)
+        raise Unauthorized(wrong)
     user = _live_user_by_phone(phone)
     if user is None:
-        raise Unauthorized("验证码错误或已过期，请重新获取")
+        raise Unauthorized(wrong)
     if user.state != 0:
         raise Forbidden("账号已被禁用，请联系管理员")
-    row.used_at = now
+    # used once: a conditional update, so two parallel sign-ins with one code cannot both succeed
+    used = db.session.execute(update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
+                              .values(used_at=now)).rowcount
+    if not used:
+        raise Unauthorized(wrong)
+    clear_failures(phone)
     return user
 
 
@@ -246,9 +329,9 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
     if missing:
         raise Invalid("参数校验失败", errors={_camel(k): v for k, v in missing.items()})
     if grant == "ADMIN":
-        user = authenticate_password(data["phone"], data["password"])
+        user = authenticate_password(data["phone"], data["password"], ip)
     else:
-        user = authenticate_sms(data["phone"], data["verify_code"])
+        user = authenticate_sms(data["phone"], data["verify_code"], ip)
     token, ttl = open_session(kind, user_id=user.id, ip=ip, user_agent=user_agent)
     db.session.commit()
     return token, ttl, profile(user)

@@ -21,7 +21,8 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 32 or ord(c) == 127 for c in target) and not urlsplit(target).netloc):
         return target
     return url_for("dashboard.index")
 
@@ -122,7 +123,8 @@ def profile() -> Any:
         if which == "password":
             if pw_form.validate_on_submit():
                 try:
-                    user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data)
+                    user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data,
+                                                     keep_session_id=principal.session_id)
                     flash("密码已修改", "success")
                     return redirect(url_for("auth.profile"))
                 except Invalid as exc:

@@ -36,6 +36,23 @@ def past_the_end(result: Any) -> Response | None:
     return None
 
 
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """An integer from the query string (or form): absent or not a number gives `default`; a number beyond
+    any id (20 digits, say) is a 400, never an overflow in the database."""
+    from flask import abort
+
+    from pcloud.core.routing import MAX_ID
+
+    raw = (request.values.get(name) or "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    if not -MAX_ID <= value <= MAX_ID:
+        abort(400)
+    return value
+
+
 def page_url(**changes: Any) -> str:
     """The current list URL with some query arguments changed (page, sort...)."""
     args = request.args.to_dict()
@@ -68,6 +85,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = display_local
     app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url)
     app.jinja_env.tests["icon_name"] = is_icon_name
+    from pcloud.menus.service import is_site_path
+
+    app.jinja_env.tests["site_path"] = is_site_path  # links are rendered only from site paths
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -207,6 +208,36 @@ def may_call(principal: Principal, method: str, rule: str, path: str) -> bool:
     return False
 
 
+_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def endpoint_route(endpoint: str) -> tuple[str, str]:
+    """(method, rule) of an API endpoint named `blueprint.view` or `blueprint.view:METHOD`."""
+    from flask import current_app
+
+    name, _, method = endpoint.partition(":")
+    rules = list(current_app.url_map.iter_rules(name))  # KeyError for an unknown endpoint: a coding error
+    rule = rules[0]
+    methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    if method:
+        if method.upper() not in methods:
+            raise KeyError(f"{endpoint}: the route answers {methods}")
+        return method.upper(), rule.rule
+    if len(methods) != 1:
+        raise KeyError(f"{endpoint}: name one of {methods}")
+    return methods[0], rule.rule
+
+
+def may_call_endpoint(principal: Principal, endpoint: str, values: dict[str, object] | None = None) -> bool:
+    """Would the caller be allowed to call this API endpoint (with the page's own ids, if any)?"""
+    if principal.is_super_admin:
+        return True
+    method, rule = endpoint_route(endpoint)
+    given = [str(v) for v in (values or {}).values()]
+    path = _ARG.sub(lambda _m: given.pop(0) if given else "0", rule)
+    return may_call(principal, method, rule, path)
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
@@ -240,3 +271,177 @@ def granted_resource_ids(principal: Principal) -> set[int] | None:
     if principal.is_super_admin:
         return None
     return set().union(*(g.resource_ids for g in grants_of(principal)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reach: nobody hands out (or widens into) more than they hold themselves.
+#
+# One rule for every path that could raise someone's reach: assigning roles to a user (create,
+# modify, including oneself), granting menus/resources to a role, and editing a menu or resource
+# that one's own roles already hold. A super administrator is exempt; so is the trusted command
+# line (no principal). Refusals are 403.
+
+
+def _acting(principal: Principal | None) -> Principal | None:
+    if principal is not None:
+        return principal
+    try:
+        from pcloud.core.security import current_principal
+
+        return current_principal()
+    except Exception:  # noqa: BLE001 - outside a request (CLI, factories): trusted
+        return None
+
+
+def _covers_resource(principal: Principal, method: str | None, url: str | None) -> bool:
+    """Would the principal's own grants allow every call this (method, pattern) allows?"""
+    if not url:
+        return True  # a group without a pattern grants nothing
+    method = (method or "*").upper()
+    methods = ("GET", "POST", "PUT", "DELETE") if method == "*" else (method,)
+    norm = normalise_pattern(url)
+    grants = grants_of(principal)
+    if not is_wildcard(norm):
+        # A concrete route: the ordinary check answers it (exact or through one of our wildcards).
+        sample = norm.replace("{}", "0")
+        return all(any(_grant_allows(g, m, norm, sample) for g in grants) for m in methods)
+    # A wildcard: covered by the same wildcard, or by one of ours of the form `<prefix>/**` whose
+    # prefix is a prefix of its fixed part (a sound, simple sufficient condition).
+    fixed = []
+    for segment in norm.strip("/").split("/"):
+        if "*" in segment or "{}" in segment:
+            break
+        fixed.append(segment)
+    for grants_ in grants:
+        for granted, regex in grants_.wild:
+            if granted != "*" and method == "*":
+                continue
+            if granted not in ("*", method):
+                continue
+            if regex.pattern == compile_pattern(norm).pattern:
+                return True
+            prefix = _any_rest_prefix(regex.pattern)
+            if prefix is not None and fixed[:len(prefix)] == prefix:
+                return True
+    return False
+
+
+def _any_rest_prefix(regex: str) -> list[str] | None:
+    """For a compiled `/a/b/**` pattern, ["a", "b"]; None for any other wildcard."""
+    tail = r"(?:/.*)?/?$"
+    if not regex.startswith("^") or not regex.endswith(tail):
+        return None
+    body = regex[1:-len(tail)]
+    segments = body.split("/")[1:] if body else []
+    if any(not re.fullmatch(r"[\w.~-]*", re.sub(r"\\(.)", r"\1", s)) for s in segments):
+        return None
+    return [re.sub(r"\\(.)", r"\1", s) for s in segments]
+
+
+def _grant_allows(grants: RoleGrants, method: str, key: str, path: str) -> bool:
+    if (method, key) in grants.exact or ("*", key) in grants.exact:
+        return True
+    return any((g == "*" or g == method) and regex.match(path) for g, regex in grants.wild)
+
+
+def _covers_menu(principal: Principal, menu_id: int, path: str | None) -> bool:
+    held = set().union(*(g.menu_ids for g in grants_of(principal)))
+    if menu_id in held:
+        return True
+    paths = set().union(*(g.menu_paths for g in grants_of(principal)))
+    return bool(path) and (path.rstrip("/") or "/") in paths
+
+
+def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ...] | list[int] | set[int] = (),
+                  resource_ids: tuple[int, ...] | list[int] | set[int] = (),
+                  role_ids: tuple[int, ...] | list[int] | set[int] = ()) -> str | None:
+    """Why the principal may not hand out these menus, resources or roles (None: they may)."""
+    from pcloud.extensions import db
+    from pcloud.menus.models import Menu
+    from pcloud.resources.models import Resource
+    from pcloud.roles.models import Role, role_menu, role_resource
+
+    principal = _acting(principal)
+    if principal is None or principal.is_super_admin:
+        return None
+    menu_ids, resource_ids = set(menu_ids), set(resource_ids)
+    if role_ids:
+        roles = list(db.session.execute(select(Role.id, Role.role_code, Role.name).where(Role.id.in_(set(role_ids)))))
+        from pcloud.core.security import SUPER_ADMIN
+
+        if any(code == SUPER_ADMIN for _id, code, _name in roles):
+            return "只有超级管理员可以授予超级管理员角色"
+        ids = [r[0] for r in roles]
+        menu_ids |= set(db.session.execute(select(role_menu.c.menu_id).where(role_menu.c.role_id.in_(ids)))
+                        .scalars())
+        resource_ids |= set(db.session.execute(select(role_resource.c.resource_id).where(
+            role_resource.c.role_id.in_(ids))).scalars())
+        names = {r[0]: r[2] for r in roles}
+    else:
+        names = {}
+    if menu_ids:
+        for menu_id, path in db.session.execute(select(Menu.id, Menu.path).where(
+                Menu.id.in_(menu_ids), Menu.deleted_at.is_(None))):
+            if not _covers_menu(principal, menu_id, path):
+                return _refusal(names, f"菜单 {path}")
+    if resource_ids:
+        for _rid, method, url in db.session.execute(select(Resource.id, Resource.method, Resource.resource_url)
+                                                    .where(Resource.id.in_(resource_ids),
+                                                           Resource.deleted_at.is_(None))):
+            if not _covers_resource(principal, method, url):
+                return _refusal(names, f"资源 {method} {url}")
+    return None
+
+
+def _refusal(role_names: dict[int, str], what: str) -> str:
+    if role_names:
+        return f"不能分配超出自己权限范围的角色（{what} 不在您的权限内）"
+    return f"不能授予超出自己权限范围的权限（{what} 不在您的权限内）"
+
+
+def require_within_reach(principal: Principal | None = None, **kwargs: Any) -> None:
+    """403 unless the principal holds everything they are handing out (see reach_refusal)."""
+    refusal = reach_refusal(principal, **kwargs)
+    if refusal:
+        from pcloud.core.errors import Forbidden
+
+        raise Forbidden(refusal)
+
+
+def holds_menu(principal: Principal | None, menu_id: int) -> bool:
+    principal = _acting(principal)
+    if principal is None or principal.is_super_admin:
+        return False
+    return any(menu_id in g.menu_ids for g in grants_of(principal))
+
+
+def holds_resource(principal: Principal | None, resource_id: int) -> bool:
+    principal = _acting(principal)
+    if principal is None or principal.is_super_admin:
+        return False
+    return any(resource_id in g.resource_ids for g in grants_of(principal))
+
+
+def require_page_reach(menu_id: int, new_path: str, principal: Principal | None = None) -> None:
+    """Editing a menu one's own roles hold: its new path may own only pages one can already open."""
+    principal = _acting(principal)
+    if not holds_menu(principal, menu_id):
+        return
+    assert principal is not None
+    if not may_open_page(principal, new_path):
+        from pcloud.core.errors import Forbidden
+
+        raise Forbidden("不能把自己已拥有的菜单改到自己无权打开的页面上")
+
+
+def require_resource_reach(resource_id: int, method: str | None, url: str | None,
+                           principal: Principal | None = None) -> None:
+    """Editing a resource one's own roles hold: the new pattern may allow only what one already may call."""
+    principal = _acting(principal)
+    if not holds_resource(principal, resource_id):
+        return
+    assert principal is not None
+    if not _covers_resource(principal, method, url):
+        from pcloud.core.errors import Forbidden
+
+        raise Forbidden("不能把自己已拥有的资源扩大到自己权限之外")

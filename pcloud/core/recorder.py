@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,9 +20,18 @@ from pcloud.core.timefmt import utcnow
 
 log = logging.getLogger(__name__)
 
-MASKED_KEYS = {"password", "securekey", "verifycode", "token", "csrf_token", "oldpassword",
-               "newpassword", "confirmpassword", "confirm", "secret", "code_hash"}
+# Masked by what a key means, whatever its prefix, case or separators: `pw-csrf_token`,
+# `sms-verify_code`, `newPassword`, `secureKey`, `X-Api-Secret`... The key is lowercased and stripped
+# of everything but letters and digits, then searched for these words.
+_SECRET_KEY = re.compile(r"password|passwd|pwd|verify\w*code|smscode|secure\w*key|token|secret|csrf|codehash"
+                         r"|apikey|privatekey|credential|confirm")
 MAX_PARAMS = 4000
+
+
+def is_secret_key(key: object) -> bool:
+    """Does this field name carry a secret (so its value must never be stored)?"""
+    normalised = re.sub(r"[^a-z0-9]", "", str(key).lower())
+    return bool(_SECRET_KEY.search(normalised))
 
 
 def action(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -34,8 +44,7 @@ def action(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("******" if str(k).lower().replace("-", "_") in MASKED_KEYS
-                    or "password" in str(k).lower() else _mask(v)) for k, v in value.items()}
+        return {k: ("******" if is_secret_key(k) else _mask(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v) for v in value]
     return value
@@ -105,9 +114,15 @@ def _record(response: Response) -> None:
         "client_ip": (request.remote_addr or "")[:64], "os": os_name, "browser": browser,
         "cost_ms": cost, "gmt_created_date": utcnow(),
     }
+    # What cannot be encoded (a lone surrogate) is stored escaped (\\ud800), never dropped with the row.
+    row = {k: _storable(v) if isinstance(v, str) else v for k, v in row.items()}
     # Its own connection and transaction: a rolled-back request is still logged.
     with db.engine.begin() as conn:
         conn.execute(ActionLog.__table__.insert().values(**row))
+
+
+def _storable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _parse_agent(ua: str) -> tuple[str, str]:

@@ -82,18 +82,83 @@ def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def mirrors(*endpoints: str, methods: tuple[str, ...] = ("POST",)) -> Decorator:
+    """A page action that performs the same operation as an API route requires that route's grant too.
+
+    One permission per operation: `@mirrors("users_api.delete")` on the page that deletes a user
+    means its POST needs the resource of `DELETE /api/admin/system/user/{id}/delete` on top of the
+    menu that opens the page. An endpoint may name its method (`"users_api.offline:GET"`); without
+    one, the API route's only method is meant. Listed for `methods` of the page (POST by default:
+    showing a form is governed by the menu, submitting it by the resource).
+    """
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn._mirrors = (tuple(endpoints), frozenset(m.upper() for m in methods))  # type: ignore[attr-defined]
+        return fn
+
+    return decorator
+
+
 def _view_flag(name: str) -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, name, False))
 
 
+MAX_JSON_DEPTH = 64
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_json(value: Any) -> bool:
+    """Too deep, or a string (key or value) no database can store (a lone UTF-16 surrogate)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(item, str):
+            if _has_lone_surrogate(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def malformed_input() -> str | None:
+    """Why the request cannot be processed at all (None: it can). Checked before anything else runs, so
+    neither a service nor the action log ever sees input it cannot store."""
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in v or _has_lone_surrogate(v) for v in values):
+        return "请求包含非法字符"
+    if request.is_json and request.content_length != 0:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:
+            return "JSON 嵌套过深"
+        if body is not None and _bad_json(body):
+            return "JSON 嵌套过深或包含无法识别的字符"
+    return None
+
+
 def enforce_access() -> Any:
-    """before_request: 401 without a live session, 403 outside the caller's grants."""
+    """before_request: 400 for input nothing can process, 401 without a live session, 403 outside the
+    caller's grants."""
+    problem = malformed_input()
+    if problem:
+        return error_response(400, problem) if is_api_request() else error_page(400, problem)
     if request.endpoint is None:  # 404/405: the error handlers answer
         return None
-    if any("\x00" in v for v in (*request.args.values(), *request.form.values())):
-        msg = "请求包含非法字符"
-        return error_response(400, msg) if is_api_request() else error_page(400, msg)
     if request.endpoint in PUBLIC_ENDPOINTS or _view_flag("_public"):
         return None
     principal = current_principal()
@@ -111,4 +176,10 @@ def enforce_access() -> Any:
             return error_response(403)
     elif not permissions.may_open_page(principal, request.path):
         return error_page(403)
+    else:
+        view = current_app.view_functions.get(request.endpoint or "")
+        mirrored = getattr(view, "_mirrors", None)
+        if mirrored and request.method in mirrored[1] and not all(
+                permissions.may_call_endpoint(principal, e, request.view_args) for e in mirrored[0]):
+            return error_page(403)
     return None

@@ -186,20 +186,32 @@ def tree_options() -> list[tuple[int, str]]:
     return dept_choices()
 
 
+def may_see_phones() -> bool:
+    """Phones are the user list's data: shown (and searchable) only to callers granted the user list API."""
+    from pcloud.core import permissions
+    from pcloud.core.security import current_principal
+
+    principal = current_principal()
+    return principal is None or permissions.may_call_endpoint(principal, "users_api.page")
+
+
 def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Live users whose name or phone contains `q`, for the manager picker."""
+    """Live users whose name (or, for those who may see phones, phone) contains `q`, for the manager picker."""
     q = (q or "").strip()[:64]
     if not q:
         return []
+    phones = may_see_phones()
     dept = aliased(Dept)
+    match = User.name.contains(q, autoescape=True)
+    if phones:
+        match = match | User.phone.contains(q, autoescape=True)
     rows = db.session.execute(
         select(User.id, User.name, User.phone, User.state, dept.name)
         .outerjoin(dept, and_(dept.id == User.dept_id, dept.deleted_at.is_(None)))
-        .where(User.deleted_at.is_(None),
-               User.name.contains(q, autoescape=True) | User.phone.contains(q, autoescape=True))
+        .where(User.deleted_at.is_(None), match)
         .order_by(User.name, User.id).limit(limit))
-    return [{"id": uid, "name": name, "phone": phone, "disabled": state == 1, "deptName": dept_name}
-            for uid, name, phone, state, dept_name in rows]
+    return [{"id": uid, "name": name, "phone": phone if phones else None, "disabled": state == 1,
+             "deptName": dept_name} for uid, name, phone, state, dept_name in rows]
 
 
 def user_brief(user_id: int | None) -> dict[str, Any] | None:
@@ -207,7 +219,7 @@ def user_brief(user_id: int | None) -> dict[str, Any] | None:
         return None
     row = db.session.execute(select(User.id, User.name, User.phone).where(
         User.id == user_id, User.deleted_at.is_(None))).first()
-    return {"id": row[0], "name": row[1], "phone": row[2]} if row else None
+    return {"id": row[0], "name": row[1], "phone": row[2] if may_see_phones() else None} if row else None
 
 
 # ---------------------------------------------------------------------------------------------

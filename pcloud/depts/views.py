@@ -8,7 +8,10 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
+from pcloud.core.routing import MAX_ID
+from pcloud.core.security import mirrors
 from pcloud.core.timefmt import to_local
 from pcloud.core.tree import walk
 from pcloud.depts import service
@@ -69,7 +72,7 @@ def _manager_id(form: DeptForm) -> int | None:
     raw = (form.manager_id.data or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         raise Invalid("负责人不存在", field="managerId")
     return int(raw)
 
@@ -83,16 +86,17 @@ def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None) -> Any
 
 def _manager_from_form(form: DeptForm) -> dict[str, Any] | None:
     raw = (form.manager_id.data or "").strip()
-    return service.user_brief(int(raw)) if raw.isdigit() else None
+    return service.user_brief(int(raw)) if raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID else None
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("部门新增")
+@mirrors("depts_api.create")
 def create() -> Any:
     form = DeptForm()
     form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices()
     if request.method == "GET":
-        form.parent_id.data = request.args.get("parent_id", 0, type=int)
+        form.parent_id.data = int_arg("parent_id", 0)
     if form.validate_on_submit():
         try:
             dept = service.create_dept({
@@ -108,6 +112,7 @@ def create() -> Any:
 
 @bp.route("/<int:dept_id>/edit", methods=["GET", "POST"])
 @action("部门修改")
+@mirrors("depts_api.modify")
 def edit(dept_id: int) -> Any:
     dept = service.get_dept(dept_id)
     form = DeptForm()
@@ -134,6 +139,7 @@ def edit(dept_id: int) -> Any:
 
 @bp.route("/<int:dept_id>/delete", methods=["POST"])
 @action("部门删除")
+@mirrors("depts_api.delete")
 def delete(dept_id: int) -> Any:
     return confirmed_action(lambda: f"部门「{service.delete_dept(dept_id).name}」已删除", "/system/dept",
                             url_for("depts.index"))
@@ -141,14 +147,14 @@ def delete(dept_id: int) -> Any:
 
 @bp.route("/org")
 def org() -> Any:
-    root_id = request.args.get("root", type=int)
+    root_id = int_arg("root")
     path = []
     if root_id:
         service.get_dept(root_id)  # 404 page for an unknown or deleted department
         path = service.path_of(root_id)
     nodes = service.tree_with_members(root_id)
     count = sum(1 for _ in walk(nodes))
-    depth = request.args.get("depth", type=int)
+    depth = int_arg("depth")
     if depth is None or depth < 1:
         depth = ORG_FOLD_DEPTH if count > ORG_FOLD_AT else 0
     return render_template("depts/org.html", nodes=nodes, count=count, depth=depth, path=path,

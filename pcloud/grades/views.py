@@ -10,6 +10,7 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.grades import service
 from pcloud.grades.forms import GradeForm
 
@@ -43,6 +44,7 @@ def _form_page(form: GradeForm, grade: Any) -> Any:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("职级新增")
+@mirrors("grades_api.create")
 def create() -> Any:
     form = GradeForm()
     if form.validate_on_submit():
@@ -57,6 +59,7 @@ def create() -> Any:
 
 @bp.route("/<int:grade_id>/edit", methods=["GET", "POST"])
 @action("职级修改")
+@mirrors("grades_api.modify")
 def edit(grade_id: int) -> Any:
     grade = service.get_grade(grade_id)
     form = GradeForm(obj=None if request.method == "POST" else grade)
@@ -72,6 +75,7 @@ def edit(grade_id: int) -> Any:
 
 @bp.route("/<int:grade_id>/delete", methods=["POST"])
 @action("职级删除")
+@mirrors("grades_api.delete")
 def delete(grade_id: int) -> Any:
     return confirmed_action(lambda: f"职级「{service.delete_grade(grade_id).name}」已删除", "/system/grade",
                             url_for("grades.index"))

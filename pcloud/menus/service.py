@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -120,6 +121,37 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
 # ---------------------------------------------------------------------------------------------
 # Writes
 
+# A menu path is a path of this site and nothing else: `/`, then segments of letters, digits and
+# `-_.~`, never `.`/`..`, no scheme, no `//`, no backslash, no query, no control or space characters.
+# It is rendered as a link for users who may not have written it, so `javascript:`, `data:`,
+# `//host` and `https://host` must never get in (and are not rendered if an old row holds one).
+_SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"
+_SITE_PATH = re.compile(rf"^/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?$")
+PATH_HINT = "路由地址须是本站路径：以 / 开头，由字母、数字及 - _ . ~ 组成的各段，不能含协议、//、\\ 或空白"
+
+
+def is_site_path(path: object) -> bool:
+    """True for a path this site may render as a link (the allow-list above)."""
+    if not isinstance(path, str) or len(path) > 255:
+        return False
+    return bool(_SITE_PATH.match(path)) and not any(seg in (".", "..") for seg in path.split("/"))
+
+
+def _check_site_path(key: str, label: str, value: str | None) -> None:
+    if value and not is_site_path(value):
+        raise Invalid(f"{label}无效：{PATH_HINT}", field=key)
+
+
+def _check_unique_path(path: str, exclude_id: int | None = None) -> None:
+    """One live menu per path: two menus on one path would make page ownership ambiguous."""
+    stmt = select(Menu.id).where(Menu.path == path, Menu.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(Menu.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        msg = f"路由地址 {path} 已被其他菜单使用"
+        raise Conflict(msg, errors={"path": [msg]})
+
+
 _TEXT_FIELDS = {"name": ("菜单名称", 64, True), "path": ("路由地址", 255, True), "component": ("组件", 255, False),
                 "redirect": ("重定向", 255, False), "icon": ("图标", 64, False)}
 
@@ -135,6 +167,8 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
         if len(value) > max_len:
             raise Invalid(f"{label}长度不能超过 {max_len}", field=key)
         values[key] = value if (value or required) else None
+        if key in ("path", "redirect"):
+            _check_site_path(key, label, value)
     for key, default in (("router", True), ("hidden", False)):
         if not partial or data.get(key) is not None:
             value = data.get(key)
@@ -149,6 +183,7 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 def create_menu(data: dict[str, Any]) -> Menu:
     values = _clean(data, partial=False)
+    _check_unique_path(values["path"])
     menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
     permissions.bump_version()
@@ -162,6 +197,9 @@ def modify_menu(data: dict[str, Any]) -> Menu:
     values = _clean(data, partial=True)
     if menu.built_in and "path" in values and values["path"] != menu.path:
         raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
+    if "path" in values and values["path"] != menu.path:
+        _check_unique_path(values["path"], exclude_id=menu.id)
+        permissions.require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
     if data.get("parent_id") is not None:
         values["parent_id"] = check_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
     for key, value in values.items():

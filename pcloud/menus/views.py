@@ -8,7 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.core.tree import walk
 from pcloud.menus import service
 from pcloud.menus.forms import MenuForm, MoveForm
@@ -33,11 +35,12 @@ def _data(form: MenuForm) -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("菜单新增")
+@mirrors("menus_api.create")
 def create() -> Any:
     form = MenuForm()
     form.parent_id.choices = [ROOT] + service.parent_choices()
     if request.method == "GET":
-        form.parent_id.data = request.args.get("parent_id", 0, type=int)
+        form.parent_id.data = int_arg("parent_id", 0)
     if form.validate_on_submit():
         try:
             menu = service.create_menu(_data(form))
@@ -51,6 +54,7 @@ def create() -> Any:
 
 @bp.route("/<int:menu_id>/edit", methods=["GET", "POST"])
 @action("菜单修改")
+@mirrors("menus_api.modify")
 def edit(menu_id: int) -> Any:
     menu = service.get_menu(menu_id)
     form = MenuForm(obj=None if request.method == "POST" else menu)
@@ -68,6 +72,7 @@ def edit(menu_id: int) -> Any:
 
 @bp.route("/<int:menu_id>/move", methods=["GET", "POST"])
 @action("菜单移动")
+@mirrors("menus_api.modify")
 def move(menu_id: int) -> Any:
     menu = service.get_menu(menu_id)
     form = MoveForm(obj=None if request.method == "POST" else menu)
@@ -85,6 +90,7 @@ def move(menu_id: int) -> Any:
 
 @bp.route("/<int:menu_id>/delete", methods=["POST"])
 @action("菜单删除")
+@mirrors("menus_api.delete")
 def delete(menu_id: int) -> Any:
     return confirmed_action(lambda: f"菜单「{service.delete_menu(menu_id).name}」已删除，并已从所有角色中移除",
                             "/system/menu", url_for("menus.index"), "不能删除：")

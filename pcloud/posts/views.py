@@ -8,7 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.core.tree import walk
 from pcloud.posts import service
 from pcloud.posts.forms import PostForm
@@ -53,11 +55,12 @@ def _form_page(form: PostForm, post: Any) -> Any:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("岗位新增")
+@mirrors("posts_api.create")
 def create() -> Any:
     form = PostForm()
     form.parent_id.choices = [(0, "（无，作为顶级岗位）")] + service.parent_choices()
     if request.method == "GET":
-        form.parent_id.data = request.args.get("parent_id", 0, type=int)
+        form.parent_id.data = int_arg("parent_id", 0)
     if form.validate_on_submit():
         try:
             post = service.create_post(_data(form))
@@ -70,6 +73,7 @@ def create() -> Any:
 
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
 @action("岗位修改")
+@mirrors("posts_api.modify")
 def edit(post_id: int) -> Any:
     post = service.get_post(post_id)
     form = PostForm(obj=None if request.method == "POST" else post)
@@ -86,6 +90,7 @@ def edit(post_id: int) -> Any:
 
 @bp.route("/<int:post_id>/delete", methods=["POST"])
 @action("岗位删除")
+@mirrors("posts_api.delete")
 def delete(post_id: int) -> Any:
     return confirmed_action(lambda: f"岗位「{service.delete_post(post_id).name}」已删除", "/system/post",
                             url_for("posts.index"))

@@ -204,6 +204,10 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     values = _clean(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
         values["parent_id"] = check_parent(Resource, data["parent_id"], "资源", self_id=res.id)
+    new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
+    if (new_method, new_url) != (res.method, res.resource_url):
+        # a held resource widened (to `/**`, say) would widen its editor's own reach
+        permissions.require_resource_reach(res.id, new_method, new_url)
     for key, value in values.items():
         setattr(res, key, value)
     permissions.bump_version()

@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args, past_the_end
+from pcloud.core.pages import int_arg, list_args, past_the_end
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.resources import service
 from pcloud.resources.forms import ResourceForm
 
@@ -23,7 +24,7 @@ def index() -> Any:
     """Roots (or one level, `parent_id`), or with a name: matches from every level. Children load lazily."""
     page, page_size = list_args()
     name = request.args.get("name", "").strip()[:128]
-    parent_id = request.args.get("parent_id", type=int)
+    parent_id = int_arg("parent_id")
     filters: dict[str, Any] = {"name": name, "parent_id": parent_id}
     result = service.page_resources(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
@@ -36,8 +37,8 @@ def index() -> Any:
 @bp.route("/<int:parent_id>/children")
 def children(parent_id: int) -> Any:
     """The rows under one node, as an HTML fragment the tree page inserts when it is opened."""
-    page = max(request.args.get("page", 1, type=int), 1)
-    depth = min(max(request.args.get("depth", 1, type=int), 1), 20)
+    page = max(int_arg("page", 1) or 1, 1)
+    depth = min(max(int_arg("depth", 1) or 1, 1), 20)
     result = service.page_resources({"parent_id": parent_id}, page, CHILDREN_PAGE)
     return render_template("resources/rows.html", items=service.to_items(result.items), depth=depth,
                            parent_id=parent_id, page=result, confirm=ConfirmForm())
@@ -54,11 +55,12 @@ def _back(parent_id: int | None) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("资源新增")
+@mirrors("resources_api.create")
 def create() -> Any:
     form = ResourceForm()
     form.parent_id.choices = [ROOT] + service.parent_choices()
     if request.method == "GET":
-        wanted = request.args.get("parent_id", 0, type=int)
+        wanted = int_arg("parent_id", 0)
         if wanted and wanted not in {c[0] for c in form.parent_id.choices}:
             form.parent_id.choices.append((wanted, service.get_resource(wanted).name))
         form.parent_id.data = wanted
@@ -75,6 +77,7 @@ def create() -> Any:
 
 @bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
 @action("资源修改")
+@mirrors("resources_api.modify")
 def edit(resource_id: int) -> Any:
     res = service.get_resource(resource_id)
     form = ResourceForm(obj=None if request.method == "POST" else res)
@@ -96,6 +99,7 @@ def edit(resource_id: int) -> Any:
 
 @bp.route("/<int:resource_id>/delete", methods=["POST"])
 @action("资源删除")
+@mirrors("resources_api.delete")
 def delete(resource_id: int) -> Any:
     return confirmed_action(lambda: f"资源「{service.delete_resource(resource_id).name}」已删除", "/system/resource",
                             url_for("resources.index"), "不能删除：")

@@ -245,6 +245,10 @@ def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
         errors["resources"] = [f"资源不存在：{', '.join(map(str, missing_resources[:20]))}"]
     if errors:
         raise Invalid("授权中包含不存在的菜单或资源，未做任何修改", errors=errors)
+    held_menus, held_resources = granted_ids(role)
+    # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
+    permissions.require_within_reach(menu_ids=set(menus) - set(held_menus),
+                                     resource_ids=set(resources) - set(held_resources))
     db.session.execute(delete(role_menu).where(role_menu.c.role_id == role.id))
     db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
     if menus:
@@ -278,8 +282,13 @@ def refresh() -> int:
 
 
 def menu_node(menu: Menu) -> dict[str, Any]:
+    """A node of the caller's menu tree. A path that is not a site path (a row from before paths were
+    validated) is given as "" so neither the sidebar nor an API client ever follows it."""
+    from pcloud.menus.service import is_site_path
+
     return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name,
-            "path": menu.path, "component": menu.component, "redirect": menu.redirect, "icon": menu.icon,
+            "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
+            "redirect": menu.redirect if is_site_path(menu.redirect) else None, "icon": menu.icon,
             "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence}
 
 

@@ -10,6 +10,7 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.roles import service
 from pcloud.roles.forms import RoleForm
 
@@ -33,6 +34,7 @@ def index() -> Any:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("角色新增")
+@mirrors("roles_api.create")
 def create() -> Any:
     form = RoleForm()
     if form.validate_on_submit():
@@ -48,6 +50,7 @@ def create() -> Any:
 
 @bp.route("/<int:role_id>/edit", methods=["GET", "POST"])
 @action("角色修改")
+@mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
     role = service.get_role(role_id)
     read_only = service.is_super_admin_role(role)
@@ -65,6 +68,7 @@ def edit(role_id: int) -> Any:
 
 @bp.route("/<int:role_id>/delete", methods=["POST"])
 @action("角色删除")
+@mirrors("roles_api.delete")
 def delete(role_id: int) -> Any:
     return confirmed_action(lambda: f"角色「{service.delete_role(role_id).name}」已删除", "/system/role",
                             url_for("roles.index"), "不能删除：")
@@ -72,6 +76,7 @@ def delete(role_id: int) -> Any:
 
 @bp.route("/<int:role_id>/grant", methods=["GET", "POST"])
 @action("角色授权")
+@mirrors("roles_api.grant")
 def grant(role_id: int) -> Any:
     role = service.get_role(role_id)
     read_only = service.is_super_admin_role(role)
@@ -80,8 +85,8 @@ def grant(role_id: int) -> Any:
         if not form.validate_on_submit():
             abort(400)
         try:
-            menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
-            resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit()]
+            menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit() and len(v) <= 10]
+            resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit() and len(v) <= 10]
             service.grant(role.id, menu_ids, resource_ids)
             flash(f"已保存角色「{role.name}」的授权：{len(set(menu_ids))} 个菜单，{len(set(resource_ids))} 个资源",
                   "success")
@@ -96,6 +101,7 @@ def grant(role_id: int) -> Any:
 
 @bp.route("/refresh", methods=["POST"])
 @action("刷新权限")
+@mirrors("roles_api.refresh")
 def refresh() -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)

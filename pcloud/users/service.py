@@ -12,6 +12,7 @@ from sqlalchemy.orm import noload
 
 from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
+from pcloud.core import permissions
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import SUPER_ADMIN, Principal
@@ -95,17 +96,24 @@ def _is_super_admin(user: User) -> bool:
 
 def _guard_super_admin(actor: Principal | None, target: User | None = None, roles: list[Role] | None = None
                        ) -> None:
-    """Only a super administrator may grant ROLE_SUPER_ADMIN or touch a user who holds it.
+    """Nobody hands out, or takes over, more than they hold (issue 7, finding 3).
 
-    Otherwise anyone allowed to edit users could make themselves super administrator, or take over
-    one by resetting its password. `actor` None is the trusted command line.
+    `roles`: the roles being given; each must lie within the actor's own grants (the one rule in
+    core.permissions.require_within_reach). `target`: a user whose roles reach further than the
+    actor's may not be changed, deleted or signed out by them (else: reset its password, sign in as it).
+    Only a super administrator touches a super administrator. `actor` None is the trusted command line.
     """
     if actor is None or actor.is_super_admin:
         return
-    if target is not None and _is_super_admin(target):
-        raise Forbidden("只有超级管理员可以修改超级管理员账号")
-    if roles and any(r.role_code == SUPER_ADMIN for r in roles):
-        raise Forbidden("只有超级管理员可以授予超级管理员角色")
+    if target is not None:
+        if _is_super_admin(target):
+            raise Forbidden("只有超级管理员可以修改超级管理员账号")
+        if not (actor.kind == "user" and actor.id == target.id):
+            refusal = permissions.reach_refusal(actor, role_ids=[r.id for r in target.roles if r.deleted_at is None])
+            if refusal:
+                raise Forbidden("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
+    if roles:
+        permissions.require_within_reach(actor, role_ids=[r.id for r in roles])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,7 +229,8 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     was_super = _is_super_admin(user)
     if "role_ids" in data and data["role_ids"] is not None:
         roles = _live_roles(data["role_ids"])
-        _guard_super_admin(actor, roles=roles)
+        held = {r.id for r in user.roles if r.deleted_at is None}
+        _guard_super_admin(actor, roles=[r for r in roles if r.id not in held])  # only what is added
         if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
             raise Conflict("不能移除最后一位超级管理员的超级管理员角色")
         user.roles = roles
@@ -261,7 +270,9 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
     return count
 
 
-def change_own_password(user_id: int, old_password: str, new_password: str) -> None:
+def change_own_password(user_id: int, old_password: str, new_password: str,
+                        keep_session_id: int | None = None) -> None:
+    """Change one's own password; every other session and token of the user ends (a thief's too)."""
     from pcloud.auth.passwords import verify_password
 
     user = get_user(user_id)
@@ -269,6 +280,7 @@ def change_own_password(user_id: int, old_password: str, new_password: str) -> N
         raise Invalid("原密码不正确", field="oldPassword")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
+    auth_service.revoke_user_sessions(user.id, "password", keep_session_id=keep_session_id)
     db.session.commit()
 
 

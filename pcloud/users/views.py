@@ -8,9 +8,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import int_arg, list_args, page_url, past_the_end
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal
+from pcloud.core.routing import MAX_ID
+from pcloud.core.security import current_principal, mirrors
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.users import service
 from pcloud.users.forms import UserForm
@@ -27,10 +28,11 @@ def _filters() -> dict[str, Any]:
                                "keyword": args.get("keyword", "").strip()[:64]}
     if args.get("state") in ("0", "1"):
         filters["state"] = int(args["state"])
-    if args.get("role_id", "").isdigit():
-        filters["role_ids"] = [int(args["role_id"])]
-    if args.get("dept_id", "").isdigit() and int(args["dept_id"]) > 0:
-        filters["dept_id"] = int(args["dept_id"])
+    role_id, dept_id = int_arg("role_id"), int_arg("dept_id")
+    if role_id is not None and role_id >= 0:
+        filters["role_ids"] = [role_id]
+    if dept_id:
+        filters["dept_id"] = dept_id
     order_by = args.get("sort", "gmtCreatedDate")
     filters["order_by"] = order_by if order_by in SORTABLE else "gmtCreatedDate"
     filters["order_dir"] = "asc" if args.get("dir") == "asc" else "desc"
@@ -67,6 +69,7 @@ def _form_data(form: UserForm) -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("用户新增")
+@mirrors("users_api.create")
 def create() -> Any:
     form = UserForm()
     _fill_choices(form)
@@ -86,6 +89,7 @@ def create() -> Any:
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @action("用户修改")
+@mirrors("users_api.modify")
 def edit(user_id: int) -> Any:
     user = service.get_user(user_id)
     form = UserForm(obj=None if request.method == "POST" else user)
@@ -111,6 +115,7 @@ def edit(user_id: int) -> Any:
 
 @bp.route("/<int:user_id>/delete", methods=["POST"])
 @action("用户删除")
+@mirrors("users_api.delete")
 def delete(user_id: int) -> Any:
     def run() -> str:
         name = service.get_user(user_id).name
@@ -122,6 +127,7 @@ def delete(user_id: int) -> Any:
 
 @bp.route("/<int:user_id>/offline", methods=["POST"])
 @action("强踢下线")
+@mirrors("users_api.offline")
 def offline(user_id: int) -> Any:
     def run() -> str:
         name = service.get_user(user_id).name
@@ -133,9 +139,10 @@ def offline(user_id: int) -> Any:
 
 @bp.route("/export", methods=["POST"])
 @action("用户导出")
+@mirrors("users_api.download")
 def export() -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) <= 10 and int(v) <= MAX_ID]
     path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(ids, _filters()), "用户信息")
     return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")
