@@ -6,7 +6,7 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from pcloud.auth.models import UserSession
 from pcloud.auth.passwords import hash_password, verify_password
@@ -34,16 +34,22 @@ def authenticate(secure_id: str, secure_key: str) -> OpenAccount:
     return account
 
 
+# Built once: the caller's live account with its live roles (the hidden one included), one query per request.
+_PRINCIPAL = (
+    select(OpenAccount.id, OpenAccount.name, Role.id, Role.role_code)
+    .select_from(OpenAccount)
+    .outerjoin(open_account_role, open_account_role.c.account_id == OpenAccount.id)
+    .outerjoin(Role, (Role.id == open_account_role.c.role_id) & Role.deleted_at.is_(None))
+    .where(OpenAccount.id == bindparam("account_id"), OpenAccount.deleted_at.is_(None), OpenAccount.state == 0))
+
+
 def principal_for_session(sess: UserSession, token: str, version: int) -> Principal | None:
-    account = db.session.execute(
-        select(OpenAccount).where(OpenAccount.id == sess.open_account_id, OpenAccount.deleted_at.is_(None),
-                                  OpenAccount.state == 0)).scalar_one_or_none()
-    if account is None:
+    rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
+    if not rows:
         return None
-    live_roles = [r for r in account.roles if r.deleted_at is None]
-    return Principal(kind="open", id=account.id, name=account.name, phone=None, avatar=None,
-                     role_ids=frozenset(r.id for r in live_roles),
-                     role_codes=frozenset(r.role_code for r in live_roles),
+    roles = [(role_id, code) for _, _, role_id, code in rows if role_id is not None]
+    return Principal(kind="open", id=rows[0][0], name=rows[0][1], phone=None, avatar=None,
+                     role_ids=frozenset(r[0] for r in roles), role_codes=frozenset(r[1] for r in roles),
                      session_id=sess.id, token=token, perm_version=version)
 
 

@@ -28,6 +28,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,13 +58,17 @@ _GRAB_STORED = text(f"UPDATE sys_segment SET max_id = max_id + step WHERE biz_ta
 _READ = text("SELECT max_id, step FROM sys_segment WHERE biz_tag = :tag")
 
 
-@dataclass
+@dataclass(slots=True)
 class Buffer:
     start: int  # first id of the range
     end: int  # one past the last id
     pos: int  # next id to hand out
     step: int
     loaded_at: datetime
+    preload_at: int = 0  # once `pos` reaches this (10% used), the next range is fetched
+
+    def __post_init__(self) -> None:
+        self.preload_at = self.start + max(1, int((self.end - self.start) * PRELOAD_AT))
 
     @property
     def size(self) -> int:
@@ -82,7 +87,9 @@ class Buffer:
 @dataclass
 class TagState:
     tag: str
-    cond: threading.Condition = field(default_factory=threading.Condition)
+    # A plain lock for the hot path, and a condition on the same lock for callers waiting for a load.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cond: threading.Condition = field(init=False)
     current: Buffer | None = None
     next: Buffer | None = None
     loading: bool = False
@@ -94,6 +101,20 @@ class TagState:
     last_error: str | None = None
     last_error_kind: str | None = None  # "down" (database) or "rule" (unknown tag, exhausted)
     loads: int = 0
+
+    def __post_init__(self) -> None:
+        self.cond = threading.Condition(self.lock)
+
+
+_ALLOCATORS: weakref.WeakSet[Allocator] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for allocator in list(_ALLOCATORS):
+        allocator._after_fork()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 class Allocator:
@@ -107,7 +128,7 @@ class Allocator:
         self._own_engine = engine is None
         self._states: dict[str, TagState] = {}
         self._states_lock = threading.Lock()
-        self._pid = os.getpid()
+        _ALLOCATORS.add(self)
 
     # -----------------------------------------------------------------------------------------
     # Database
@@ -180,8 +201,6 @@ class Allocator:
     # Buffers
 
     def _state(self, tag: str) -> TagState:
-        if os.getpid() != self._pid:  # forked: the parent's buffers and connections are not ours
-            self._after_fork()
         state = self._states.get(tag)
         if state is None:
             with self._states_lock:
@@ -189,7 +208,7 @@ class Allocator:
         return state
 
     def _after_fork(self) -> None:
-        self._pid = os.getpid()
+        """In a forked child: the parent's buffers and connections are not ours."""
         self._states = {}
         self._states_lock = threading.Lock()
         if self._engine is not None and self._own_engine:
@@ -245,11 +264,26 @@ class Allocator:
         cur = st.current
         if st.next is not None or st.loading or cur is None:
             return
-        if cur.pos - cur.start < cur.size * PRELOAD_AT and cur.remaining > 0:
+        if cur.pos < cur.preload_at and cur.remaining > 0:
             return
         st.loading = True
         threading.Thread(target=self._background_load, args=(st,), name=f"segment-preload-{st.tag}",
                          daemon=True).start()
+
+    def next_id(self, tag: str) -> int:
+        """One new id: straight from the current buffer under the tag's lock when it has one."""
+        st = self._states.get(tag)
+        if st is not None:
+            with st.lock:
+                cur = st.current
+                if cur is not None:
+                    pos = cur.pos
+                    if pos < cur.end:
+                        cur.pos = pos + 1
+                        if pos >= cur.preload_at and st.next is None and not st.loading:
+                            self._maybe_preload(st)
+                        return pos
+        return self.take(tag, 1)[0]
 
     def take(self, tag: str, count: int = 1) -> list[int]:
         """`count` new ids of `tag`, ascending. NotFound, Conflict (exhausted) or Unavailable (503)."""

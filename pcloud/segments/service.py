@@ -50,7 +50,7 @@ def check_tag(tag: str | None, field: str = "bizTag") -> str:
 
 
 def next_id(tag: str) -> str:
-    return str(get_allocator().take(check_tag(tag), 1)[0])
+    return str(get_allocator().next_id(check_tag(tag)))
 
 
 def parse_count(raw: str | int) -> int:
