@@ -65,6 +65,7 @@ def run_sync() -> dict[str, Any]:
             roles = ensure_builtin_roles()
             menus = sync_builtin_menus()
             resources = _sync_resources()
+            _sync_open_catalogue()
             if "ROLE_ADMIN" in roles:
                 _grant_everything_to_new_admin_role()
             return {"roles": roles, "menus": menus, "resources": resources}
@@ -92,6 +93,15 @@ def _sync_resources() -> dict[str, int]:
     except ImportError:  # the resources module is not installed yet
         return {}
     return sync_builtin_resources()
+
+
+def _sync_open_catalogue() -> None:
+    """The interface catalogue of the open platform starts with the ID service's two routes."""
+    try:
+        from pcloud.openplatform.service import ensure_catalogue
+    except ImportError:
+        return
+    ensure_catalogue()
 
 
 def ensure_first_admin(phone: str, password: str | None, name: str = "超级管理员") -> tuple[bool, str | None]:

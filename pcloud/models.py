@@ -9,8 +9,9 @@ from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.posts.models import Post
 from pcloud.resources.models import Resource
 from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resource
+from pcloud.segments.models import Segment
 from pcloud.users.models import User, user_role
 
 __all__ = ["ActionLog", "Dept", "DeptClosure", "Grade", "LoginLock", "Menu", "OpenAccount", "PermissionVersion", "Post",
-           "Resource", "Role", "SmsCode", "User", "UserSession", "open_account_role", "role_menu",
+           "Resource", "Role", "Segment", "SmsCode", "User", "UserSession", "open_account_role", "role_menu",
            "role_resource", "user_role"]

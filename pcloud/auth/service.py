@@ -323,7 +323,7 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
         account = open_service.authenticate(data.get("secure_id") or "", data.get("secure_key") or "")
         token, ttl = open_session(kind, open_account_id=account.id, ip=ip, user_agent=user_agent)
         db.session.commit()
-        return token, ttl, {"id": account.id, "secureId": account.secure_id, "name": account.name}
+        return token, ttl, {"id": account.id, "secure_id": account.secure_id, "name": account.name}
     required = ("phone", "password") if grant == "ADMIN" else ("phone", "verify_code")
     missing = {k: ["必填项不能为空"] for k in required if not data.get(k)}
     if missing:

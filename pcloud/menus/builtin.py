@@ -24,4 +24,13 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "sequence": 70},
     {"code": "system.log", "parent": "system", "name": "操作日志", "path": "/system/log", "icon": "journal-text",
      "sequence": 80},
+    {"code": "open", "parent": None, "name": "开放平台", "path": "/open", "icon": "plug", "sequence": 20},
+    {"code": "open.account", "parent": "open", "name": "开放账号", "path": "/open/account", "icon": "person-badge",
+     "sequence": 10},
+    {"code": "open.resource", "parent": "open", "name": "接口目录", "path": "/open/resource", "icon": "list-check",
+     "sequence": 20},
+    {"code": "integration", "parent": None, "name": "号段管理", "path": "/integration", "icon": "123",
+     "sequence": 30},
+    {"code": "integration.segment", "parent": "integration", "name": "号段列表", "path": "/integration/segment",
+     "icon": "hash", "sequence": 10},
 ]

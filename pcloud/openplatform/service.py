@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select
 
 from pcloud.auth.models import UserSession
-from pcloud.auth.passwords import verify_password
-from pcloud.core.errors import Forbidden, Unauthorized
+from pcloud.auth.passwords import hash_password, verify_password
+from pcloud.auth.service import revoke_open_sessions
+from pcloud.core import permissions
+from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
+from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.openplatform.models import OpenAccount
+from pcloud.openplatform.models import OpenAccount, open_account_role
+from pcloud.resources.models import Resource
+from pcloud.roles.models import Role, role_resource
 
 STATE_NAMES = {0: "正常", 1: "禁用", 2: "冻结"}
 
@@ -24,14 +34,323 @@ def authenticate(secure_id: str, secure_key: str) -> OpenAccount:
     return account
 
 
+# Built once: the caller's live account with its live roles (the hidden one included), one query per request.
+_PRINCIPAL = (
+    select(OpenAccount.id, OpenAccount.name, Role.id, Role.role_code)
+    .select_from(OpenAccount)
+    .outerjoin(open_account_role, open_account_role.c.account_id == OpenAccount.id)
+    .outerjoin(Role, (Role.id == open_account_role.c.role_id) & Role.deleted_at.is_(None))
+    .where(OpenAccount.id == bindparam("account_id"), OpenAccount.deleted_at.is_(None), OpenAccount.state == 0))
+
+
 def principal_for_session(sess: UserSession, token: str, version: int) -> Principal | None:
-    account = db.session.execute(
-        select(OpenAccount).where(OpenAccount.id == sess.open_account_id, OpenAccount.deleted_at.is_(None),
-                                  OpenAccount.state == 0)).scalar_one_or_none()
-    if account is None:
+    rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
+    if not rows:
         return None
-    live_roles = [r for r in account.roles if r.deleted_at is None]
-    return Principal(kind="open", id=account.id, name=account.name, phone=None, avatar=None,
-                     role_ids=frozenset(r.id for r in live_roles),
-                     role_codes=frozenset(r.role_code for r in live_roles),
+    roles = [(role_id, code) for _, _, role_id, code in rows if role_id is not None]
+    return Principal(kind="open", id=rows[0][0], name=rows[0][1], phone=None, avatar=None,
+                     role_ids=frozenset(r[0] for r in roles), role_codes=frozenset(r[1] for r in roles),
                      session_id=sess.id, token=token, perm_version=version)
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts (开放账号)
+#
+# Each account owns one hidden role (sys_role.hidden, linked through sys_open_account_role) whose
+# resources are the catalogue entries granted to it. An OPEN token carries that role, so the one
+# permission check of core.permissions decides its calls exactly as it does a user's.
+
+STATUSES = (0, 1, 2)
+KEY_ONCE = "密钥只在创建或重置时显示一次，系统不保存明文；如遗失请重置密钥"
+
+
+def _hidden_role(account: OpenAccount) -> Role | None:
+    return next((r for r in account.roles if r.hidden and r.deleted_at is None), None)
+
+
+def get_account(account_id: int) -> OpenAccount:
+    account = db.session.execute(OpenAccount.live().where(OpenAccount.id == account_id)).scalar_one_or_none()
+    if account is None:
+        raise NotFound("开放平台账号不存在")
+    return account
+
+
+def account_item(account: OpenAccount) -> dict[str, Any]:
+    return {"id": account.id, "name": account.name, "secure_id": account.secure_id, "status": account.state,
+            "status_name": STATE_NAMES.get(account.state, str(account.state)), "remark": account.remark,
+            "gmt_created_date": account.gmt_created_date, "gmt_created_name": account.gmt_created_name,
+            "gmt_modified_date": account.gmt_modified_date, "gmt_modified_name": account.gmt_modified_name}
+
+
+def page_accounts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    stmt = OpenAccount.live()
+    name = (filters.get("name") or "").strip()
+    if name:
+        stmt = stmt.where(OpenAccount.name.contains(name, autoescape=True))
+    if filters.get("status") is not None:
+        stmt = stmt.where(OpenAccount.state == filters["status"])
+    result = paginate(stmt.order_by(OpenAccount.id.desc()), page, page_size)
+    result.items = [account_item(a) for a in result.items]
+    return result
+
+
+def _clean_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("账号名称不能为空", field="name")
+    if len(name) > 64:
+        raise Invalid("账号名称不能超过 64 个字符", field="name")
+    return name
+
+
+def _clean_remark(remark: str | None) -> str | None:
+    remark = (remark or "").strip()
+    if len(remark) > 500:
+        raise Invalid("备注不能超过 500 个字符", field="remark")
+    return remark or None
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
+    """A new account with a fresh secureId and secureKey; the key is returned here and never again."""
+    key = _new_key()
+    account = OpenAccount(name=_clean_name(data.get("name")), remark=_clean_remark(data.get("remark")),
+                          secure_id="op_" + secrets.token_hex(12), secure_key_hash=hash_password(key), state=0)
+    db.session.add(account)
+    db.session.flush()
+    role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
+    db.session.add(role)
+    db.session.flush()
+    db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
+    permissions.bump_version()
+    db.session.commit()
+    return account, key
+
+
+def modify_account(data: dict[str, Any]) -> OpenAccount:
+    account = get_account(data["id"])
+    if data.get("name") is not None:
+        account.name = _clean_name(data["name"])
+    if "remark" in data:
+        account.remark = _clean_remark(data["remark"])
+    db.session.commit()
+    return account
+
+
+def set_status(account_id: int, status: int) -> OpenAccount:
+    if status not in STATUSES:
+        raise Invalid("状态必须是 0（正常）、1（禁用）或 2（冻结）", field="status")
+    account = get_account(account_id)
+    account.state = status
+    if status != 0:
+        revoke_open_sessions(account.id, "open-status")
+    db.session.commit()
+    return account
+
+
+def reset_key(account_id: int) -> str:
+    account = get_account(account_id)
+    key = _new_key()
+    account.secure_key_hash = hash_password(key)
+    revoke_open_sessions(account.id, "open-reset-key")
+    db.session.commit()
+    return key
+
+
+def delete_account(account_id: int) -> OpenAccount:
+    account = get_account(account_id)
+    account.soft_delete()
+    role = _hidden_role(account)
+    if role is not None:
+        role.soft_delete()
+        db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
+    revoke_open_sessions(account.id, "open-deleted")
+    permissions.bump_version()
+    db.session.commit()
+    return account
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface catalogue (接口目录): access resources under one group resource, granted per account
+
+CATALOGUE_CODE = "open.catalogue"
+CATALOGUE_NAME = "开放平台接口目录"
+# Put in the catalogue by `pcloud init` (code -> entry): the ID service.
+BUILTIN_ENTRIES = {
+    "open.segment.get": {"name": "号段取号（单个）", "resource_url": "/api/integration/segment/get/{bizTag}",
+                         "method": "GET"},
+    "open.segment.batch": {"name": "号段取号（批量）",
+                           "resource_url": "/api/integration/segment/batch/{bizTag}/{count}", "method": "GET"},
+}
+_URL_OK = re.compile(r"^/api/[^\s?#]*$")
+_METHODS = ("GET", "POST", "PUT", "DELETE", "*")
+
+
+def catalogue_group(create: bool = False) -> Resource | None:
+    group = db.session.execute(select(Resource).where(Resource.code == CATALOGUE_CODE,
+                                                      Resource.deleted_at.is_(None))).scalar_one_or_none()
+    if group is None and create:
+        group = Resource(parent_id=0, name=CATALOGUE_NAME, resource_url="", method="*", biz_type=0,
+                         built_in=False, code=CATALOGUE_CODE)
+        db.session.add(group)
+        db.session.flush()
+    return group
+
+
+def ensure_catalogue() -> int:
+    """`pcloud init`: the catalogue group and the ID-service entries. Idempotent; returns entries created."""
+    group = catalogue_group(create=True)
+    assert group is not None
+    created = 0
+    for code, entry in BUILTIN_ENTRIES.items():
+        if db.session.execute(select(Resource.id).where(Resource.code == code)).first() is None:
+            db.session.add(Resource(parent_id=group.id, biz_type=0, built_in=False, code=code, **entry))
+            created += 1
+    if created:
+        permissions.bump_version()
+    db.session.commit()
+    return created
+
+
+def _catalogue_select() -> Any:
+    group = catalogue_group()
+    return Resource.live().where(Resource.parent_id == (group.id if group else -1))
+
+
+def entry_item(res: Resource, granted: bool | None = None) -> dict[str, Any]:
+    item = {"id": res.id, "name": res.name, "resource_url": res.resource_url, "method": res.method,
+            "gmt_created_date": res.gmt_created_date, "gmt_created_name": res.gmt_created_name,
+            "gmt_modified_date": res.gmt_modified_date, "gmt_modified_name": res.gmt_modified_name}
+    if granted is not None:
+        item["permission"] = granted
+    return item
+
+
+def _name_filter(stmt: Any, name: str | None) -> Any:
+    name = (name or "").strip()
+    return stmt.where(Resource.name.contains(name, autoescape=True)) if name else stmt
+
+
+def page_entries(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    result = paginate(_name_filter(_catalogue_select(), filters.get("name")).order_by(Resource.id), page, page_size)
+    result.items = [entry_item(r) for r in result.items]
+    return result
+
+
+def list_entries(name: str | None = None) -> list[Resource]:
+    return list(db.session.execute(_name_filter(_catalogue_select(), name).order_by(Resource.id)).scalars())
+
+
+def get_entry(entry_id: int) -> Resource:
+    res = db.session.execute(_catalogue_select().where(Resource.id == entry_id)).scalar_one_or_none()
+    if res is None:
+        raise NotFound("接口目录中没有该接口")
+    return res
+
+
+def _clean_entry(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if not partial or data.get("name") is not None:
+        name = (data.get("name") or "").strip()
+        if not name or len(name) > 128:
+            raise Invalid("接口名称不能为空，且不超过 128 个字符", field="name")
+        values["name"] = name
+    if not partial or data.get("resource_url") is not None:
+        url = (data.get("resource_url") or "").strip()
+        if not _URL_OK.match(url) or len(url) > 255:
+            raise Invalid("接口路径须是 /api/ 下的路由模式，如 /api/integration/segment/get/{bizTag}",
+                          field="resourceUrl")
+        values["resource_url"] = url
+    if not partial or data.get("method") is not None:
+        method = (data.get("method") or "*").strip().upper()
+        if method not in _METHODS:
+            raise Invalid("请求方式必须是 GET、POST、PUT、DELETE 或 *", field="method")
+        values["method"] = method
+    return values
+
+
+def create_entry(data: dict[str, Any]) -> Resource:
+    group = catalogue_group(create=True)
+    assert group is not None
+    res = Resource(parent_id=group.id, biz_type=0, built_in=False, **_clean_entry(data, partial=False))
+    db.session.add(res)
+    permissions.bump_version()
+    db.session.commit()
+    return res
+
+
+def modify_entry(data: dict[str, Any]) -> Resource:
+    res = get_entry(data["id"])
+    for key, value in _clean_entry(data, partial=True).items():
+        setattr(res, key, value)
+    permissions.bump_version()
+    db.session.commit()
+    return res
+
+
+def grantees(entry_id: int) -> list[str]:
+    """Names of live accounts granted the entry."""
+    rows = db.session.execute(
+        select(OpenAccount.name).join(open_account_role, open_account_role.c.account_id == OpenAccount.id)
+        .join(role_resource, role_resource.c.role_id == open_account_role.c.role_id)
+        .where(role_resource.c.resource_id == entry_id, OpenAccount.deleted_at.is_(None)))
+    return [r[0] for r in rows]
+
+
+def delete_entry(entry_id: int) -> Resource:
+    res = get_entry(entry_id)
+    holders = grantees(res.id)
+    if holders:
+        raise Conflict(f"接口「{res.name}」仍授权给 {len(holders)} 个账号（{'、'.join(holders[:5])}），"
+                       f"请先取消这些账号的授权")
+    res.soft_delete()
+    permissions.bump_version()
+    db.session.commit()
+    return res
+
+
+def granted_entry_ids(account: OpenAccount) -> set[int]:
+    role = _hidden_role(account)
+    if role is None:
+        return set()
+    return {r[0] for r in db.session.execute(
+        select(role_resource.c.resource_id).where(role_resource.c.role_id == role.id))}
+
+
+def account_permissions(account_id: int, name: str | None = None) -> list[dict[str, Any]]:
+    account = get_account(account_id)
+    granted = granted_entry_ids(account)
+    return [entry_item(r, r.id in granted) for r in list_entries(name)]
+
+
+def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
+    """Exactly these catalogue entries from now on; an id outside the catalogue: 422, nothing changed."""
+    account = get_account(account_id)
+    wanted = sorted(set(entry_ids or []))
+    known = {r.id for r in list_entries()}
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise Invalid("授权中包含接口目录里没有的接口，未做任何修改",
+                      errors={"resourceIds": [f"不在接口目录中：{', '.join(map(str, unknown[:20]))}"]})
+    role = _hidden_role(account)
+    if role is None:  # an account made before hidden roles existed
+        role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
+        db.session.add(role)
+        db.session.flush()
+        db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
+    db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
+    if wanted:
+        db.session.execute(insert(role_resource), [{"role_id": role.id, "resource_id": i} for i in wanted])
+    account.gmt_modified_date = utcnow()
+    permissions.bump_version()
+    db.session.commit()
+    return account
+
+
+def refresh(account_id: int) -> None:
+    get_account(account_id)
+    permissions.bump_version()
+    db.session.commit()

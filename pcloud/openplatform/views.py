@@ -1,0 +1,171 @@
+"""开放平台 pages: accounts under /open/account (key shown once, status, reset key, delete, grants) and the
+interface catalogue under /open/resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from pcloud.core.errors import PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.pages import list_args, page_url
+from pcloud.core.recorder import action
+from pcloud.openplatform import service
+from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
+
+bp = Blueprint("openplatform", __name__, url_prefix="/open")
+
+
+def _status_filter() -> int | None:
+    raw = request.args.get("status", "")
+    return int(raw) if raw in ("0", "1", "2") else None
+
+
+@bp.route("/account/")
+def accounts() -> Any:
+    page, page_size = list_args()
+    name = request.args.get("name", "").strip()[:64]
+    status = _status_filter()
+    result = service.page_accounts({"name": name, "status": status}, page, page_size)
+    return render_template("openplatform/accounts.html", page=result, name=name, status=status,
+                           states=service.STATE_NAMES, page_url=page_url)
+
+
+def _key_page(account: Any, key: str, created: bool) -> Any:
+    resp = render_template("openplatform/key.html", account=account, key=key, created=created)
+    return resp, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/account/new", methods=["GET", "POST"])
+@action("开放账号新增")
+def create_account() -> Any:
+    form = AccountForm()
+    if form.validate_on_submit():
+        try:
+            account, key = service.create_account({"name": form.name.data, "remark": form.remark.data})
+            return _key_page(account, key, created=True)
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("openplatform/account_form.html", form=form, account=None), status
+
+
+@bp.route("/account/<int:account_id>/edit", methods=["GET", "POST"])
+@action("开放账号修改")
+def edit_account(account_id: int) -> Any:
+    account = service.get_account(account_id)
+    form = AccountForm(obj=None if request.method == "POST" else account)
+    if form.validate_on_submit():
+        try:
+            service.modify_account({"id": account.id, "name": form.name.data, "remark": form.remark.data})
+            flash(f"开放账号「{account.name}」已保存", "success")
+            return redirect(url_for("openplatform.accounts"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("openplatform/account_form.html", form=form, account=account), status
+
+
+_STATUS_WORDS = {"enable": (0, "已启用"), "disable": (1, "已禁用，其令牌已全部失效"),
+                 "freeze": (2, "已冻结，其令牌已全部失效")}
+
+
+@bp.route("/account/<int:account_id>/<any(enable, disable, freeze):change>", methods=["POST"])
+@action("开放账号状态")
+def change_status(account_id: int, change: str) -> Any:
+    status, words = _STATUS_WORDS[change]
+    return confirmed_action(lambda: f"开放账号「{service.set_status(account_id, status).name}」{words}",
+                            "/open/account", url_for("openplatform.accounts"))
+
+
+@bp.route("/account/<int:account_id>/reset-key", methods=["POST"])
+@action("开放账号重置密钥")
+def reset_key(account_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    account = service.get_account(account_id)
+    key = service.reset_key(account.id)
+    return _key_page(account, key, created=False)
+
+
+@bp.route("/account/<int:account_id>/delete", methods=["POST"])
+@action("开放账号删除")
+def delete_account(account_id: int) -> Any:
+    return confirmed_action(lambda: f"开放账号「{service.delete_account(account_id).name}」已删除，其令牌已全部失效",
+                            "/open/account", url_for("openplatform.accounts"))
+
+
+@bp.route("/account/<int:account_id>/grant", methods=["GET", "POST"])
+@action("开放接口授权")
+def grant(account_id: int) -> Any:
+    account = service.get_account(account_id)
+    entries = service.list_entries()
+    form = GrantForm()
+    form.entry_ids.choices = [(e.id, e.name) for e in entries]
+    if request.method == "GET":
+        form.entry_ids.data = sorted(service.granted_entry_ids(account))
+    if form.validate_on_submit():
+        try:
+            service.grant(account.id, form.entry_ids.data or [])
+            flash(f"开放账号「{account.name}」的接口授权已保存，下一次请求即生效", "success")
+            return redirect(url_for("openplatform.accounts"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("openplatform/grant.html", form=form, account=account,
+                           entries={e.id: e for e in entries}), status
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface catalogue
+
+
+@bp.route("/resource/")
+def entries() -> Any:
+    page, page_size = list_args()
+    name = request.args.get("name", "").strip()[:128]
+    result = service.page_entries({"name": name}, page, page_size)
+    return render_template("openplatform/entries.html", page=result, name=name, page_url=page_url)
+
+
+def _entry_data(form: EntryForm) -> dict[str, Any]:
+    return {"name": form.name.data, "resource_url": form.resource_url.data, "method": form.method.data}
+
+
+@bp.route("/resource/new", methods=["GET", "POST"])
+@action("开放接口新增")
+def create_entry() -> Any:
+    form = EntryForm()
+    if form.validate_on_submit():
+        try:
+            entry = service.create_entry(_entry_data(form))
+            flash(f"接口「{entry.name}」已加入接口目录", "success")
+            return redirect(url_for("openplatform.entries"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("openplatform/entry_form.html", form=form, entry=None), status
+
+
+@bp.route("/resource/<int:entry_id>/edit", methods=["GET", "POST"])
+@action("开放接口修改")
+def edit_entry(entry_id: int) -> Any:
+    entry = service.get_entry(entry_id)
+    form = EntryForm(obj=None if request.method == "POST" else entry)
+    if form.validate_on_submit():
+        try:
+            service.modify_entry({"id": entry.id, **_entry_data(form)})
+            flash(f"接口「{form.name.data.strip()}」已保存", "success")
+            return redirect(url_for("openplatform.entries"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("openplatform/entry_form.html", form=form, entry=entry), status
+
+
+@bp.route("/resource/<int:entry_id>/delete", methods=["POST"])
+@action("开放接口删除")
+def delete_entry(entry_id: int) -> Any:
+    return confirmed_action(lambda: f"接口「{service.delete_entry(entry_id).name}」已从接口目录删除",
+                            "/open/resource", url_for("openplatform.entries"), refused="不能删除：")

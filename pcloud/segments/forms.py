@@ -1,0 +1,24 @@
+"""号段管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from pcloud.core.forms import NumberField
+from pcloud.segments.models import MAX_STEP
+
+
+class SegmentForm(FlaskForm):
+    biz_tag = StringField("业务标识 bizTag", validators=[
+        DataRequired("请输入业务标识"),
+        Regexp(r"^[A-Za-z0-9_.:-]{1,128}$", message="业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")])
+    max_id = StringField("最大 ID（下一个待分配的 ID）", default="1", validators=[
+        DataRequired("请输入最大 ID"), Regexp(r"^[0-9]{1,19}$", message="最大 ID 须为正整数")],
+        render_kw={"inputmode": "numeric"})
+    step = NumberField("步长", default=1000, validators=[
+        InputRequired("请输入步长"), NumberRange(min=1, max=MAX_STEP, message=f"步长须为 1 到 {MAX_STEP} 之间的整数")],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_STEP})
+    description = StringField("描述", validators=[Optional(), Length(max=256, message="描述不能超过 256 个字符")])
+    author = StringField("负责人", validators=[Optional(), Length(max=64, message="负责人不能超过 64 个字符")])

@@ -1,0 +1,88 @@
+"""号段管理 request and response schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs, TrimmedString
+from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP
+
+_tag = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,128}$",
+                       error="业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")
+_step = validate.Range(min=1, max=MAX_STEP)
+
+
+class BigId(fields.Field):
+    """A 64-bit id: a JSON integer or a string of digits (JavaScript clients cannot hold 2^63-1 exactly)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValidationError("必须是整数或数字字符串")
+        text = str(value).strip()
+        if not text.isdigit() or len(text) > 19:
+            raise ValidationError(f"取值范围 1 到 {MAX_ID_LIMIT}")
+        number = int(text)
+        if not 1 <= number <= MAX_ID_LIMIT:
+            raise ValidationError(f"取值范围 1 到 {MAX_ID_LIMIT}")
+        return number
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class SegmentPageArgs(PageArgs):
+    biz_tag = fields.String(validate=validate.Length(max=128), allow_none=True)
+    description = fields.String(validate=validate.Length(max=256), allow_none=True)
+
+
+class SegmentCreateArgs(BaseSchema):
+    biz_tag = TrimmedString(required=True, validate=_tag)
+    max_id = BigId(load_default=1)
+    step = fields.Integer(strict=True, validate=_step, load_default=1000)
+    description = fields.String(validate=validate.Length(max=256), allow_none=True)
+    author = fields.String(validate=validate.Length(max=64), allow_none=True)
+    update_time = fields.Raw(load_only=True)  # echoed back by clients: accepted and ignored
+
+
+class SegmentModifyArgs(BaseSchema):
+    biz_tag = TrimmedString(required=True, validate=_tag)
+    max_id = BigId()
+    step = fields.Integer(strict=True, validate=_step)
+    description = fields.String(validate=validate.Length(max=256), allow_none=True)
+    author = fields.String(validate=validate.Length(max=64), allow_none=True)
+    update_time = fields.Raw(load_only=True)
+
+
+class SegmentOut(BaseSchema):
+    biz_tag = fields.String()
+    max_id = fields.String()
+    step = fields.Integer()
+    description = fields.String(allow_none=True)
+    author = fields.String(allow_none=True)
+    update_time = LocalDateTime()
+
+
+class BufferOut(BaseSchema):
+    start = fields.String()
+    end = fields.String()
+    position = fields.String()
+    remaining = fields.Integer()
+    used = fields.Integer()
+    step = fields.Integer()
+    loaded_at = LocalDateTime()
+
+
+class CacheOut(BaseSchema):
+    biz_tag = fields.String()
+    pid = fields.Integer()
+    current = fields.Nested(BufferOut, allow_none=True)
+    next = fields.Nested(BufferOut, allow_none=True)
+    next_ready = fields.Boolean()
+    loading = fields.Boolean()
+    step = fields.Integer(allow_none=True)
+    stored_step = fields.Integer(allow_none=True)
+    loads = fields.Integer()
+    last_load_time = LocalDateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)

@@ -1,0 +1,169 @@
+"""号段管理 rules and the ID service, shared by the pages and the JSON API."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.timefmt import utcnow
+from pcloud.extensions import db
+from pcloud.segments.allocator import Allocator
+from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP, Segment
+
+TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+MAX_BATCH = 1000
+DUPLICATE_TAG = "业务标识已存在"
+BAD_TAG = "业务标识只能包含字母、数字和 _ . : -，长度 1 到 128"
+LOWERING = ("最大 ID 不能调小：当前为 {current}，小于它的 ID 可能已经发放，调小会导致重复发号。"
+            "只能保持不变或调大。")
+_EXT = "pcloud.segments.allocator"
+
+
+# ---------------------------------------------------------------------------------------------
+# The allocator of this process
+
+
+def get_allocator(app: Flask | None = None) -> Allocator:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    allocator = app.extensions.get(_EXT)
+    if allocator is None:
+        cfg = app.config
+        allocator = app.extensions.setdefault(_EXT, Allocator(
+            cfg["SQLALCHEMY_DATABASE_URI"],
+            wait_seconds=float(cfg.get("PCLOUD_SEGMENT_WAIT_SECONDS", 3)),
+            max_step=int(cfg.get("PCLOUD_SEGMENT_MAX_STEP", MAX_STEP)),
+            db_timeout_seconds=float(cfg.get("PCLOUD_SEGMENT_DB_TIMEOUT_SECONDS", 2))))
+    return allocator
+
+
+def check_tag(tag: str | None, field: str = "bizTag") -> str:
+    tag = (tag or "").strip()
+    if not TAG_RE.match(tag):
+        raise Invalid(BAD_TAG, field=field)
+    return tag
+
+
+def next_id(tag: str) -> str:
+    return str(get_allocator().next_id(check_tag(tag)))
+
+
+def parse_count(raw: str | int) -> int:
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        count = 0
+    if not 1 <= count <= MAX_BATCH:
+        raise Invalid(f"count 须为 1 到 {MAX_BATCH} 之间的整数", field="count")
+    return count
+
+
+def batch_ids(tag: str, count: str | int) -> list[str]:
+    n = parse_count(count)
+    return [str(i) for i in get_allocator().take(check_tag(tag), n)]
+
+
+def cache_states() -> list[dict[str, Any]]:
+    return get_allocator().states()
+
+
+def cache_state(tag: str) -> dict[str, Any] | None:
+    return get_allocator().state(tag)
+
+
+# ---------------------------------------------------------------------------------------------
+# Administration
+
+
+def get_segment(tag: str) -> Segment:
+    seg = db.session.execute(select(Segment).where(Segment.biz_tag == tag)).scalar_one_or_none()
+    if seg is None:
+        raise NotFound(f"号段「{tag}」不存在")
+    return seg
+
+
+def to_item(seg: Segment) -> dict[str, Any]:
+    return {"biz_tag": seg.biz_tag, "max_id": str(seg.max_id), "step": seg.step, "description": seg.description,
+            "author": seg.author, "update_time": seg.update_time}
+
+
+def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    stmt = select(Segment)
+    for key, column in (("biz_tag", Segment.biz_tag), ("description", Segment.description)):
+        value = (filters.get(key) or "").strip()
+        if value:
+            stmt = stmt.where(column.contains(value, autoescape=True))
+    result = paginate(stmt.order_by(Segment.biz_tag), page, page_size)
+    result.items = [to_item(s) for s in result.items]
+    return result
+
+
+def _check_max_id(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise Invalid("最大 ID 须为整数", field="maxId") from exc
+    if isinstance(value, bool) or not 1 <= number <= MAX_ID_LIMIT:
+        raise Invalid(f"最大 ID 须在 1 到 {MAX_ID_LIMIT} 之间", field="maxId")
+    return number
+
+
+def _check_step(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP:
+        raise Invalid(f"步长须为 1 到 {MAX_STEP} 之间的整数", field="step")
+    return value
+
+
+def _text(value: Any, limit: int, label: str, field: str) -> str | None:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise Invalid(f"{label}不能超过 {limit} 个字符", field=field)
+    return value or None
+
+
+def create_segment(data: dict[str, Any]) -> Segment:
+    tag = check_tag(data.get("biz_tag"))
+    seg = Segment(biz_tag=tag, max_id=_check_max_id(data.get("max_id") or 1),
+                  step=_check_step(data.get("step") if data.get("step") is not None else 1000),
+                  description=_text(data.get("description"), 256, "描述", "description"),
+                  author=_text(data.get("author"), 64, "负责人", "author"), update_time=utcnow())
+    if db.session.execute(select(Segment.id).where(Segment.biz_tag == tag)).first() is not None:
+        raise Conflict(DUPLICATE_TAG, errors={"bizTag": [DUPLICATE_TAG]})
+    db.session.add(seg)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # created by a concurrent request first
+        db.session.rollback()
+        raise Conflict(DUPLICATE_TAG, errors={"bizTag": [DUPLICATE_TAG]}) from exc
+    return seg
+
+
+def modify_segment(data: dict[str, Any]) -> Segment:
+    seg = get_segment(check_tag(data.get("biz_tag")))
+    values: dict[str, Any] = {}
+    if data.get("step") is not None:
+        values["step"] = _check_step(data["step"])
+    for key, limit, label in (("description", 256, "描述"), ("author", 64, "负责人")):
+        if key in data:
+            values[key] = _text(data[key], limit, label, key)
+    if data.get("max_id") is not None:
+        new_max = _check_max_id(data["max_id"])
+        # Atomic against concurrent range grabs: the row only moves if max_id is not above the new value.
+        moved = db.session.execute(update(Segment).where(Segment.id == seg.id, Segment.max_id <= new_max)
+                                   .values(max_id=new_max, update_time=utcnow())
+                                   .execution_options(synchronize_session=False))
+        if moved.rowcount == 0:
+            db.session.rollback()
+            current = db.session.execute(select(Segment.max_id).where(Segment.id == seg.id)).scalar_one()
+            raise Invalid(LOWERING.format(current=current), field="maxId")
+    if values:
+        db.session.execute(update(Segment).where(Segment.id == seg.id).values(**values, update_time=utcnow())
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.expire(seg)
+    return seg

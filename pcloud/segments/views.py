@@ -1,0 +1,69 @@
+"""号段管理 pages under /integration/segment: list, create, edit (maxId only upwards), cache monitor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from pcloud.core.errors import PCloudError
+from pcloud.core.forms import apply_domain_error
+from pcloud.core.pages import list_args, page_url
+from pcloud.core.recorder import action
+from pcloud.segments import service
+from pcloud.segments.forms import SegmentForm
+
+bp = Blueprint("segments", __name__, url_prefix="/integration/segment")
+
+
+@bp.route("/")
+def index() -> Any:
+    page, page_size = list_args()
+    filters = {"biz_tag": request.args.get("bizTag", "").strip()[:128],
+               "description": request.args.get("description", "").strip()[:256]}
+    result = service.page_segments(filters, page, page_size)
+    cached = {s["biz_tag"] for s in service.cache_states()}
+    return render_template("segments/list.html", page=result, filters=filters, cached=cached, page_url=page_url)
+
+
+def _data(form: SegmentForm) -> dict[str, Any]:
+    return {"biz_tag": form.biz_tag.data, "max_id": form.max_id.data, "step": form.step.data,
+            "description": form.description.data, "author": form.author.data}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("号段新增")
+def create() -> Any:
+    form = SegmentForm()
+    if form.validate_on_submit():
+        try:
+            seg = service.create_segment(_data(form))
+            flash(f"号段「{seg.biz_tag}」已创建，现在即可取号", "success")
+            return redirect(url_for("segments.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return render_template("segments/form.html", form=form, seg=None), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<biz_tag>/edit", methods=["GET", "POST"])
+@action("号段修改")
+def edit(biz_tag: str) -> Any:
+    seg = service.get_segment(biz_tag)
+    form = SegmentForm(data=None if request.method == "POST" else {
+        "biz_tag": seg.biz_tag, "max_id": str(seg.max_id), "step": seg.step, "description": seg.description,
+        "author": seg.author})
+    form.biz_tag.data = seg.biz_tag  # the tag names the row; it never changes
+    if form.validate_on_submit():
+        try:
+            service.modify_segment(_data(form))
+            flash(f"号段「{seg.biz_tag}」已保存", "success")
+            return redirect(url_for("segments.index"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return render_template("segments/form.html", form=form, seg=seg), 422 if request.method == "POST" else 200
+
+
+@bp.route("/<biz_tag>/cache")
+def cache(biz_tag: str) -> Any:
+    seg = service.get_segment(biz_tag)
+    return render_template("segments/cache.html", seg=seg, state=service.cache_state(seg.biz_tag))
