@@ -107,6 +107,8 @@ def sample_path(rule: str) -> str:
     """A concrete path for a rule: ids that do not exist, so no call touches a real row."""
     def value(match: re.Match[str]) -> str:
         converter = match.group(1) or "string"
+        if converter.startswith("any("):  # the first word the route allows
+            return converter[4:].split(",")[0].strip(" )'\"")
         return "999999" if converter in ("int", "float") else "no-such-thing"
 
     return _ARG.sub(value, rule)

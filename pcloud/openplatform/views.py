@@ -11,6 +11,7 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.openplatform import service
 from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
 
@@ -39,6 +40,7 @@ def _key_page(account: Any, key: str, created: bool) -> Any:
 
 @bp.route("/account/new", methods=["GET", "POST"])
 @action("开放账号新增")
+@mirrors("openplatform_api.account_create")
 def create_account() -> Any:
     form = AccountForm()
     if form.validate_on_submit():
@@ -53,6 +55,7 @@ def create_account() -> Any:
 
 @bp.route("/account/<int:account_id>/edit", methods=["GET", "POST"])
 @action("开放账号修改")
+@mirrors("openplatform_api.account_modify")
 def edit_account(account_id: int) -> Any:
     account = service.get_account(account_id)
     form = AccountForm(obj=None if request.method == "POST" else account)
@@ -73,6 +76,7 @@ _STATUS_WORDS = {"enable": (0, "已启用"), "disable": (1, "已禁用，其令�
 
 @bp.route("/account/<int:account_id>/<any(enable, disable, freeze):change>", methods=["POST"])
 @action("开放账号状态")
+@mirrors("openplatform_api.account_status")
 def change_status(account_id: int, change: str) -> Any:
     status, words = _STATUS_WORDS[change]
     return confirmed_action(lambda: f"开放账号「{service.set_status(account_id, status).name}」{words}",
@@ -81,6 +85,7 @@ def change_status(account_id: int, change: str) -> Any:
 
 @bp.route("/account/<int:account_id>/reset-key", methods=["POST"])
 @action("开放账号重置密钥")
+@mirrors("openplatform_api.account_reset_key")
 def reset_key(account_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -91,6 +96,7 @@ def reset_key(account_id: int) -> Any:
 
 @bp.route("/account/<int:account_id>/delete", methods=["POST"])
 @action("开放账号删除")
+@mirrors("openplatform_api.account_delete")
 def delete_account(account_id: int) -> Any:
     return confirmed_action(lambda: f"开放账号「{service.delete_account(account_id).name}」已删除，其令牌已全部失效",
                             "/open/account", url_for("openplatform.accounts"))
@@ -98,6 +104,7 @@ def delete_account(account_id: int) -> Any:
 
 @bp.route("/account/<int:account_id>/grant", methods=["GET", "POST"])
 @action("开放接口授权")
+@mirrors("openplatform_api.resource_grant")
 def grant(account_id: int) -> Any:
     account = service.get_account(account_id)
     entries = service.list_entries()
@@ -135,6 +142,7 @@ def _entry_data(form: EntryForm) -> dict[str, Any]:
 
 @bp.route("/resource/new", methods=["GET", "POST"])
 @action("开放接口新增")
+@mirrors("openplatform_api.resource_create")
 def create_entry() -> Any:
     form = EntryForm()
     if form.validate_on_submit():
@@ -150,6 +158,7 @@ def create_entry() -> Any:
 
 @bp.route("/resource/<int:entry_id>/edit", methods=["GET", "POST"])
 @action("开放接口修改")
+@mirrors("openplatform_api.resource_modify")
 def edit_entry(entry_id: int) -> Any:
     entry = service.get_entry(entry_id)
     form = EntryForm(obj=None if request.method == "POST" else entry)
@@ -166,6 +175,7 @@ def edit_entry(entry_id: int) -> Any:
 
 @bp.route("/resource/<int:entry_id>/delete", methods=["POST"])
 @action("开放接口删除")
+@mirrors("openplatform_api.resource_delete")
 def delete_entry(entry_id: int) -> Any:
     return confirmed_action(lambda: f"接口「{service.delete_entry(entry_id).name}」已从接口目录删除",
                             "/open/resource", url_for("openplatform.entries"), refused="不能删除：")

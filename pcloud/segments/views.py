@@ -10,6 +10,7 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import apply_domain_error
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
 from pcloud.segments import service
 from pcloud.segments.forms import SegmentForm
 
@@ -33,6 +34,7 @@ def _data(form: SegmentForm) -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("号段新增")
+@mirrors("segments_api.create")
 def create() -> Any:
     form = SegmentForm()
     if form.validate_on_submit():
@@ -47,6 +49,7 @@ def create() -> Any:
 
 @bp.route("/<biz_tag>/edit", methods=["GET", "POST"])
 @action("号段修改")
+@mirrors("segments_api.modify")
 def edit(biz_tag: str) -> Any:
     seg = service.get_segment(biz_tag)
     form = SegmentForm(data=None if request.method == "POST" else {
