@@ -126,15 +126,18 @@ def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> No
     with app.app_context():
         now = utcnow()
         old = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=40),
-                     trigger_time=now - timedelta(days=40))
-        new = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now, trigger_time=now)
-        db.session.add_all([old, new])
+                     trigger_time=now - timedelta(days=40), status="DONE", handle_code=200)
+        still_running = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=41),
+                               trigger_time=now - timedelta(days=41), status="RUNNING")
+        new = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now, trigger_time=now,
+                     status="DONE", handle_code=200)
+        db.session.add_all([old, still_running, new])
         db.session.flush()
         db.session.add_all([JobLogLine(log_id=old.id, line_no=1, content="a"),
                             JobLogLine(log_id=new.id, line_no=1, content="b")])
         db.session.commit()
         assert "删除 1 条" in handlers.job_log_clean_handler(JobContext(param="30"))
-        assert [r.id for r in db.session.query(JobLog)] == [new.id]
+        assert sorted(r.id for r in db.session.query(JobLog)) == sorted([new.id, still_running.id])
         assert [r.content for r in db.session.query(JobLogLine)] == ["b"]
         with pytest.raises(JobFailed):
             handlers.job_log_clean_handler(JobContext(param="abc"))

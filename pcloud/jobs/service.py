@@ -226,6 +226,11 @@ def get_job(job_id: int) -> Job:
     return job
 
 
+def find_job(job_id: int) -> Job | None:
+    """A job, deleted or not (a run's page still names the job it came from)."""
+    return db.session.get(Job, job_id)
+
+
 def _ms_to_dt(ms: int | None) -> datetime | None:
     return cron.from_epoch_ms(ms).replace(tzinfo=None) if ms else None
 
@@ -779,3 +784,7 @@ def statistics() -> dict[str, int]:
         "executor_count": db.session.execute(select(func.count()).select_from(JobRegistry)
                                              .where(JobRegistry.heartbeat_at >= since)).scalar_one(),
     }
+
+
+def default_timezone() -> str:
+    return current_app.config["PCLOUD_TIMEZONE"]
