@@ -127,12 +127,12 @@ def main() -> None:
         worst = 0.0
         for name, make in routes.items():
             for server in (full, empty):  # warm-up (the first chartInfo fills the daily report once)
-                throughput(server, lambda i, s=server: make(s, i), 20, args.concurrency)
+                throughput(server, lambda i, s=server, m=make: m(s, i), 20, args.concurrency)
             rounds: dict[str, list[dict[str, float]]] = {"full": [], "empty": []}
             for _ in range(2):  # interleaved, so drift affects both alike
-                rounds["full"].append(throughput(full, lambda i: make(full, i), args.requests // 2,
+                rounds["full"].append(throughput(full, lambda i, m=make: m(full, i), args.requests // 2,
                                                  args.concurrency))
-                rounds["empty"].append(throughput(empty, lambda i: make(empty, i), args.requests // 2,
+                rounds["empty"].append(throughput(empty, lambda i, m=make: m(empty, i), args.requests // 2,
                                                   args.concurrency))
             f = min(rounds["full"], key=lambda r: r["p50_ms"])
             e = min(rounds["empty"], key=lambda r: r["p50_ms"])

@@ -6,6 +6,7 @@ The console never executes anything: trigger writes a PENDING MANUAL run and sta
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -633,8 +634,6 @@ def _months_ago(months: int) -> datetime:
     now = utcnow()
     month_index = now.year * 12 + now.month - 1 - months
     year, month = divmod(month_index, 12)
-    import calendar
-
     day = min(now.day, calendar.monthrange(year, month + 1)[1])
     return now.replace(year=year, month=month + 1, day=day)
 
@@ -651,8 +650,8 @@ def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int
     if clear_type in _CLEAR_MONTHS:
         scope.append(JobLog.trigger_time < _months_ago(_CLEAR_MONTHS[clear_type]))
     elif clear_type in _CLEAR_KEEP:
-        all_scope = [c for c in scope[1:]]
-        boundary = db.session.execute(select(JobLog.id).where(*all_scope).order_by(JobLog.id.desc())
+        # the newest N of the scope count whatever their state; only finished ones older than them go
+        boundary = db.session.execute(select(JobLog.id).where(*scope[1:]).order_by(JobLog.id.desc())
                                       .offset(_CLEAR_KEEP[clear_type] - 1).limit(1)).scalar_one_or_none()
         if boundary is None:
             return 0

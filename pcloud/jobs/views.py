@@ -118,6 +118,9 @@ def _job_form(job: Any = None) -> JobForm:
     form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
     handlers = service.handler_choices()
     form.executor_handler.choices = [("", "请选择")] + [(n, f"{n} — {d}" if d else n) for n, d in handlers]
+    if job is not None and job.executor_handler not in dict(handlers):
+        # a handler whose plug-in is gone: keep it selectable so the form shows what the job uses
+        form.executor_handler.choices.append((job.executor_handler, f"{job.executor_handler}（未注册）"))
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
