@@ -703,20 +703,26 @@ def _count_day(day: date) -> tuple[int, int, int]:
 
 
 def refresh_report(days: list[date]) -> None:
-    """Recount the given local days from the run table into job_report (index-only per day)."""
+    """Recount the given local days from the run table into job_report (index-only per day), in one commit."""
     now = utcnow()
-    for day in days:
-        running, success, failed = _count_day(day)
-        row = db.session.execute(select(JobReport).where(JobReport.trigger_day == day)).scalar_one_or_none()
-        if row is None:
-            db.session.add(JobReport(trigger_day=day, running_count=running, suc_count=success, fail_count=failed,
-                                     refreshed_at=now))
-        else:
-            row.running_count, row.suc_count, row.fail_count, row.refreshed_at = running, success, failed, now
+    counts = {day: _count_day(day) for day in days}
+    for attempt in range(2):
+        rows = {r.trigger_day: r for r in db.session.execute(
+            select(JobReport).where(JobReport.trigger_day.in_(days))).scalars()}
+        for day, (running, success, failed) in counts.items():
+            row = rows.get(day)
+            if row is None:
+                db.session.add(JobReport(trigger_day=day, running_count=running, suc_count=success,
+                                         fail_count=failed, refreshed_at=now))
+            else:
+                row.running_count, row.suc_count, row.fail_count, row.refreshed_at = running, success, failed, now
         try:
             db.session.commit()
-        except IntegrityError:  # another process wrote the same day: its counts are as good as ours
+            return
+        except IntegrityError:  # another process inserted one of these days first: update its row instead
             db.session.rollback()
+            if attempt:
+                raise
 
 
 def _ensure_report(start: date, end: date) -> dict[date, JobReport]:
