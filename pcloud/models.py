@@ -4,6 +4,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import LoginLock, SmsCode, UserSession
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.grades.models import Grade
+from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
 from pcloud.menus.models import Menu
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.posts.models import Post
@@ -12,6 +13,7 @@ from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resourc
 from pcloud.segments.models import Segment
 from pcloud.users.models import User, user_role
 
-__all__ = ["ActionLog", "Dept", "DeptClosure", "Grade", "LoginLock", "Menu", "OpenAccount", "PermissionVersion", "Post",
+__all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",
+           "JobReport", "LoginLock", "Menu", "OpenAccount", "PermissionVersion", "Post",
            "Resource", "Role", "Segment", "SmsCode", "User", "UserSession", "open_account_role", "role_menu",
            "role_resource", "user_role"]
