@@ -451,31 +451,31 @@ def test_a_grant_through_one_process_is_enforced_by_another(app: Any, database_u
     try:
         admin = requests.Session()
         resp = admin.post(f"{first.url}/api/oauth/token", json={"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD,
-                                                               "grantType": "ADMIN"}, timeout=10)
+                                                               "grantType": "ADMIN"}, timeout=60)
         admin.headers["Authorization"] = "Bearer " + resp.json()["data"]["token"]
         role_id = admin.post(f"{first.url}/api/admin/role/create", json={"name": "跨进程", "roleCode": "ROLE_X"},
-                             timeout=10).json()["data"]
+                             timeout=60).json()["data"]
         phone = next_phone()
-        created = admin.post(f"{first.url}/api/admin/system/user/create", timeout=10, json={
+        created = admin.post(f"{first.url}/api/admin/system/user/create", timeout=60, json={
             "phone": phone, "name": "跨进程用户", "password": PASSWORD, "roleIds": [role_id]})
         assert created.status_code == 200, created.text
         user = requests.Session()
         resp = user.post(f"{second.url}/api/oauth/token", json={"phone": phone, "password": PASSWORD,
-                                                                "grantType": "ADMIN"}, timeout=10)
+                                                                "grantType": "ADMIN"}, timeout=60)
         user.headers["Authorization"] = "Bearer " + resp.json()["data"]["token"]
         target = f"{second.url}/api/admin/role/page"
         # several calls, so every worker of the second server has loaded (and cached) the old grants
-        assert {user.post(target, json={}, timeout=10).status_code for _ in range(6)} == {403}
+        assert {user.post(target, json={}, timeout=60).status_code for _ in range(6)} == {403}
         res_id = query(app, lambda: db.session.execute(select(Resource.id).where(
             Resource.code == route_code("roles_api.page", "POST"))).scalar())
-        granted = admin.post(f"{first.url}/api/admin/permission/grant", timeout=10,
+        granted = admin.post(f"{first.url}/api/admin/permission/grant", timeout=60,
                              json={"roleId": role_id, "routers": [], "resources": [res_id]})
         assert granted.status_code == 200, granted.text
-        assert {user.post(target, json={}, timeout=10).status_code for _ in range(6)} == {200}
-        revoked = admin.post(f"{first.url}/api/admin/permission/grant", timeout=10,
+        assert {user.post(target, json={}, timeout=60).status_code for _ in range(6)} == {200}
+        revoked = admin.post(f"{first.url}/api/admin/permission/grant", timeout=60,
                              json={"roleId": role_id, "routers": [], "resources": []})
         assert revoked.status_code == 200
-        assert {user.post(target, json={}, timeout=10).status_code for _ in range(6)} == {403}
+        assert {user.post(target, json={}, timeout=60).status_code for _ in range(6)} == {403}
     finally:
         stop_server(first)
         stop_server(second)
