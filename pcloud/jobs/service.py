@@ -604,7 +604,6 @@ def log_detail_cat(log_id: int, from_line: int) -> dict[str, Any]:
         .where(JobLogLine.log_id == log_id, JobLogLine.line_no >= from_line)
         .order_by(JobLogLine.line_no).limit(DETAIL_MAX_LINES)).all()
     to_line = rows[-1][0] if rows else from_line - 1
-    db.session.refresh(run)
     is_end = run.status == RUN_DONE and to_line >= run.line_count
     return {"from_line_num": from_line, "to_line_num": to_line,
             "log_content": "\n".join(content for _, content in rows), "is_end": is_end}
