@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from pcloud.auth.models import UserSession
 from pcloud.auth.passwords import hash_password, verify_password
 from pcloud.auth.service import revoke_open_sessions
 from pcloud.core import permissions
@@ -43,7 +42,7 @@ _PRINCIPAL = (
     .where(OpenAccount.id == bindparam("account_id"), OpenAccount.deleted_at.is_(None), OpenAccount.state == 0))
 
 
-def principal_for_session(sess: UserSession, token: str, version: int) -> Principal | None:
+def principal_for_session(sess: Any, token: str, version: int) -> Principal | None:
     rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
     if not rows:
         return None
