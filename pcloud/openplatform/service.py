@@ -42,14 +42,27 @@ _PRINCIPAL = (
     .where(OpenAccount.id == bindparam("account_id"), OpenAccount.deleted_at.is_(None), OpenAccount.state == 0))
 
 
+# account id -> (permission version, name, role ids, role codes). Every change to an account or its grants
+# bumps the permission version in its own transaction, so an entry is only used while nothing changed;
+# revocation itself needs no cache entry: a disabled, reset or deleted account's sessions are revoked rows.
+_principals: dict[int, tuple[int, str, frozenset[int], frozenset[str]]] = {}
+
+
 def principal_for_session(sess: Any, token: str, version: int) -> Principal | None:
-    rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
-    if not rows:
-        return None
-    roles = [(role_id, code) for _, _, role_id, code in rows if role_id is not None]
-    return Principal(kind="open", id=rows[0][0], name=rows[0][1], phone=None, avatar=None,
-                     role_ids=frozenset(r[0] for r in roles), role_codes=frozenset(r[1] for r in roles),
-                     session_id=sess.id, token=token, perm_version=version)
+    cached = _principals.get(sess.open_account_id)
+    if cached is None or cached[0] != version:
+        rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
+        if not rows:
+            _principals.pop(sess.open_account_id, None)
+            return None
+        roles = [(role_id, code) for _, _, role_id, code in rows if role_id is not None]
+        cached = (version, rows[0][1], frozenset(r[0] for r in roles), frozenset(r[1] for r in roles))
+        if len(_principals) > 10_000:  # bounded: a process serving many accounts just reloads
+            _principals.clear()
+        _principals[sess.open_account_id] = cached
+    return Principal(kind="open", id=sess.open_account_id, name=cached[1], phone=None, avatar=None,
+                     role_ids=cached[2], role_codes=cached[3], session_id=sess.id, token=token,
+                     perm_version=version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +148,7 @@ def modify_account(data: dict[str, Any]) -> OpenAccount:
         account.name = _clean_name(data["name"])
     if "remark" in data:
         account.remark = _clean_remark(data["remark"])
+    permissions.bump_version()  # the cached principal carries the name
     db.session.commit()
     return account
 
@@ -146,6 +160,7 @@ def set_status(account_id: int, status: int) -> OpenAccount:
     account.state = status
     if status != 0:
         revoke_open_sessions(account.id, "open-status")
+    permissions.bump_version()  # drops cached principals, even of a session opened during this change
     db.session.commit()
     return account
 
@@ -155,6 +170,7 @@ def reset_key(account_id: int) -> str:
     key = _new_key()
     account.secure_key_hash = hash_password(key)
     revoke_open_sessions(account.id, "open-reset-key")
+    permissions.bump_version()
     db.session.commit()
     return key
 
