@@ -216,14 +216,17 @@ def catalogue_group(create: bool = False) -> Resource | None:
 
 
 def ensure_catalogue() -> int:
-    """`pcloud init`: the catalogue group and the ID-service entries. Idempotent; returns entries created."""
-    group = catalogue_group(create=True)
-    assert group is not None
-    created = 0
+    """`pcloud init`: the catalogue group and the ID-service entries. Idempotent and safe from several
+    processes at once (INSERT ... ON CONFLICT (code) DO NOTHING); returns the entries created."""
+    from pcloud.resources.service import insert_builtin
+
+    group_values = {"parent_id": 0, "name": CATALOGUE_NAME, "resource_url": "", "method": "*", "biz_type": 0,
+                    "built_in": False}
+    created = insert_builtin(Resource, CATALOGUE_CODE, group_values)
+    group_id = db.session.execute(select(Resource.id).where(Resource.code == CATALOGUE_CODE)).scalar_one()
     for code, entry in BUILTIN_ENTRIES.items():
-        if db.session.execute(select(Resource.id).where(Resource.code == code)).first() is None:
-            db.session.add(Resource(parent_id=group.id, biz_type=0, built_in=False, code=code, **entry))
-            created += 1
+        created += insert_builtin(Resource, code, {"parent_id": group_id, "biz_type": 0, "built_in": False,
+                                                   **entry})
     if created:
         permissions.bump_version()
     db.session.commit()
