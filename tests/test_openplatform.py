@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from pcloud.actionlog.models import ActionLog
@@ -17,6 +18,14 @@ from tests.factories import make_user, query
 
 OPEN = "/api/open/admin"
 SEG = "/api/integration/segment"
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_principals() -> None:
+    """Account ids restart with every wiped database; a real one never reuses them."""
+    from pcloud.openplatform import service
+
+    service._principals.clear()
 
 
 def error(resp: Any, code: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from pcloud.auth.models import LoginLock, SmsCode, UserSession
 from pcloud.auth.passwords import verify_password
@@ -83,6 +83,16 @@ def online_user_ids(user_ids: list[int]) -> set[int]:
     return {r[0] for r in rows}
 
 
+# Built once (statement construction costs more than the query on a warm cache): the live session of a
+# token hash with the permission version, as plain columns.
+_LIVE_SESSION = select(
+    UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
+    UserSession.last_seen_at,
+    select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
+).where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"),
+        UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))
+
+
 def load_principal(token: str, kind: str) -> Principal | None:
     """The live session behind a raw token, with its user and roles; None if unknown or ended.
 
@@ -90,14 +100,11 @@ def load_principal(token: str, kind: str) -> Principal | None:
     """
     if not token or len(token) > 200:
         return None
-    version_sq = select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery()
-    row = db.session.execute(
-        select(UserSession, version_sq).where(
-            UserSession.token_hash == hash_token(token), UserSession.kind == kind,
-            live_session_filter())).first()
-    if row is None:
+    now = utcnow()
+    sess = db.session.execute(_LIVE_SESSION, {"token_hash": hash_token(token), "kind": kind, "now": now}).first()
+    if sess is None:
         return None
-    sess, version = row
+    version = sess.version
     if sess.subject == "open":
         from pcloud.openplatform import service as open_service
 
@@ -106,14 +113,13 @@ def load_principal(token: str, kind: str) -> Principal | None:
         principal = _user_principal(sess, token, version or 0)
     if principal is None:
         return None
-    now = utcnow()
     if now - sess.last_seen_at > LAST_SEEN_EVERY:  # throttled: not a write per request
-        sess.last_seen_at = now
+        db.session.execute(update(UserSession).where(UserSession.id == sess.id).values(last_seen_at=now))
         db.session.commit()
     return principal
 
 
-def _user_principal(sess: UserSession, token: str, version: int) -> Principal | None:
+def _user_principal(sess: Any, token: str, version: int) -> Principal | None:
     user = db.session.execute(
         select(User.id, User.name, User.phone, User.avatar).where(
             User.id == sess.user_id, User.deleted_at.is_(None), User.state == 0)).first()

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from pcloud.auth.models import UserSession
 from pcloud.auth.passwords import hash_password, verify_password
 from pcloud.auth.service import revoke_open_sessions
 from pcloud.core import permissions
@@ -43,14 +42,27 @@ _PRINCIPAL = (
     .where(OpenAccount.id == bindparam("account_id"), OpenAccount.deleted_at.is_(None), OpenAccount.state == 0))
 
 
-def principal_for_session(sess: UserSession, token: str, version: int) -> Principal | None:
-    rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
-    if not rows:
-        return None
-    roles = [(role_id, code) for _, _, role_id, code in rows if role_id is not None]
-    return Principal(kind="open", id=rows[0][0], name=rows[0][1], phone=None, avatar=None,
-                     role_ids=frozenset(r[0] for r in roles), role_codes=frozenset(r[1] for r in roles),
-                     session_id=sess.id, token=token, perm_version=version)
+# account id -> (permission version, name, role ids, role codes). Every change to an account or its grants
+# bumps the permission version in its own transaction, so an entry is only used while nothing changed;
+# revocation itself needs no cache entry: a disabled, reset or deleted account's sessions are revoked rows.
+_principals: dict[int, tuple[int, str, frozenset[int], frozenset[str]]] = {}
+
+
+def principal_for_session(sess: Any, token: str, version: int) -> Principal | None:
+    cached = _principals.get(sess.open_account_id)
+    if cached is None or cached[0] != version:
+        rows = db.session.execute(_PRINCIPAL, {"account_id": sess.open_account_id}).all()
+        if not rows:
+            _principals.pop(sess.open_account_id, None)
+            return None
+        roles = [(role_id, code) for _, _, role_id, code in rows if role_id is not None]
+        cached = (version, rows[0][1], frozenset(r[0] for r in roles), frozenset(r[1] for r in roles))
+        if len(_principals) > 10_000:  # bounded: a process serving many accounts just reloads
+            _principals.clear()
+        _principals[sess.open_account_id] = cached
+    return Principal(kind="open", id=sess.open_account_id, name=cached[1], phone=None, avatar=None,
+                     role_ids=cached[2], role_codes=cached[3], session_id=sess.id, token=token,
+                     perm_version=version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +148,7 @@ def modify_account(data: dict[str, Any]) -> OpenAccount:
         account.name = _clean_name(data["name"])
     if "remark" in data:
         account.remark = _clean_remark(data["remark"])
+    permissions.bump_version()  # the cached principal carries the name
     db.session.commit()
     return account
 
@@ -147,6 +160,7 @@ def set_status(account_id: int, status: int) -> OpenAccount:
     account.state = status
     if status != 0:
         revoke_open_sessions(account.id, "open-status")
+    permissions.bump_version()  # drops cached principals, even of a session opened during this change
     db.session.commit()
     return account
 
@@ -156,6 +170,7 @@ def reset_key(account_id: int) -> str:
     key = _new_key()
     account.secure_key_hash = hash_password(key)
     revoke_open_sessions(account.id, "open-reset-key")
+    permissions.bump_version()
     db.session.commit()
     return key
 
@@ -201,14 +216,17 @@ def catalogue_group(create: bool = False) -> Resource | None:
 
 
 def ensure_catalogue() -> int:
-    """`pcloud init`: the catalogue group and the ID-service entries. Idempotent; returns entries created."""
-    group = catalogue_group(create=True)
-    assert group is not None
-    created = 0
+    """`pcloud init`: the catalogue group and the ID-service entries. Idempotent and safe from several
+    processes at once (INSERT ... ON CONFLICT (code) DO NOTHING); returns the entries created."""
+    from pcloud.resources.service import insert_builtin
+
+    group_values = {"parent_id": 0, "name": CATALOGUE_NAME, "resource_url": "", "method": "*", "biz_type": 0,
+                    "built_in": False}
+    created = insert_builtin(Resource, CATALOGUE_CODE, group_values)
+    group_id = db.session.execute(select(Resource.id).where(Resource.code == CATALOGUE_CODE)).scalar_one()
     for code, entry in BUILTIN_ENTRIES.items():
-        if db.session.execute(select(Resource.id).where(Resource.code == code)).first() is None:
-            db.session.add(Resource(parent_id=group.id, biz_type=0, built_in=False, code=code, **entry))
-            created += 1
+        created += insert_builtin(Resource, code, {"parent_id": group_id, "biz_type": 0, "built_in": False,
+                                                   **entry})
     if created:
         permissions.bump_version()
     db.session.commit()

@@ -44,6 +44,7 @@ from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP
 log = logging.getLogger(__name__)
 
 PRELOAD_AT = 0.10  # share of the current range used before the next one is fetched
+PRELOAD_RETRY_SECONDS = 0.5
 FAST_SECONDS = 15 * 60
 SLOW_SECONDS = 30 * 60
 EXHAUSTED = "号段「{tag}」的 ID 已用尽（已达 2^63-1），无法再分配"
@@ -100,6 +101,7 @@ class TagState:
     last_load_at: datetime | None = None
     last_error: str | None = None
     last_error_kind: str | None = None  # "down" (database) or "rule" (unknown tag, exhausted)
+    retry_preload_at: float = 0.0  # after a failed preload, the next one waits a little
     loads: int = 0
 
     def __post_init__(self) -> None:
@@ -266,6 +268,8 @@ class Allocator:
             return
         if cur.pos < cur.preload_at and cur.remaining > 0:
             return
+        if st.retry_preload_at and time.monotonic() < st.retry_preload_at:
+            return  # the database just failed: callers keep using the buffer instead of piling up retries
         st.loading = True
         threading.Thread(target=self._background_load, args=(st,), name=f"segment-preload-{st.tag}",
                          daemon=True).start()
@@ -368,6 +372,7 @@ def _state_dict(st: TagState) -> dict[str, Any]:
 
 
 def _note_outcome(st: TagState, error: BaseException | None) -> None:
+    st.retry_preload_at = 0.0 if error is None else time.monotonic() + PRELOAD_RETRY_SECONDS
     st.last_error = None if error is None else _describe(error)
     st.last_error_kind = None if error is None else ("down" if isinstance(error, DBAPIError) else "rule")
 
