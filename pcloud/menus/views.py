@@ -10,11 +10,14 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.recorder import action
 from pcloud.core.tree import walk
+from pcloud.menus import icons as menu_icons
 from pcloud.menus import service
 from pcloud.menus.forms import MenuForm, MoveForm
 
 bp = Blueprint("menus", __name__, url_prefix="/system/menu")
 ROOT = (0, "（顶级菜单）")
+# A stored icon may be a Bootstrap name or one of the original front end's svg names (icons.py).
+bp.add_app_template_filter(menu_icons.for_pages, "page_icon")
 
 
 @bp.route("/")
