@@ -12,6 +12,7 @@ from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal
 from pcloud.core.xlsx import write_xlsx, xlsx_response
+from pcloud.uploads import service as uploads
 from pcloud.users import service
 from pcloud.users.forms import UserForm
 from pcloud.users.schemas import SORTABLE
@@ -56,6 +57,14 @@ def index() -> Any:
                            page_url=page_url, args=request.args)
 
 
+def _with_uploaded_avatar(form: UserForm, data: dict[str, Any]) -> str | None:
+    """Store a chosen image first; its URL becomes the avatar. Returns it, to discard if saving fails."""
+    if not form.avatar_file.data:
+        return None
+    data["avatar"] = uploads.store_image(form.avatar_file.data.stream, field="avatarFile")
+    return data["avatar"]
+
+
 def _form_data(form: UserForm) -> dict[str, Any]:
     return {"phone": form.phone.data or "", "name": form.name.data or "", "password": form.password.data or "",
             "state": int(form.state.data or 0), "role_ids": form.role_ids.data or [],
@@ -70,13 +79,16 @@ def create() -> Any:
     _fill_choices(form)
     if form.validate_on_submit():
         data = _form_data(form)
+        uploaded = None
         try:
             if not data["password"]:
                 raise Invalid("请设置初始密码", field="password")
+            uploaded = _with_uploaded_avatar(form, data)
             user = service.create_user(data, current_principal())
             flash(f"用户「{user.name}」已创建", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
+            uploads.discard(uploaded)
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render_template("users/form.html", form=form, user=None), status
@@ -97,11 +109,14 @@ def edit(user_id: int) -> Any:
         data["id"] = user.id
         if not data["password"]:
             data.pop("password")
+        uploaded = None
         try:
+            uploaded = _with_uploaded_avatar(form, data)
             service.modify_user(data, current_principal())
             flash(f"用户「{data['name']}」已保存", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
+            uploads.discard(uploaded)
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render_template("users/form.html", form=form, user=user), status
