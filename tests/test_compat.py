@@ -362,6 +362,10 @@ def test_dept_page_replay(vue: OriginalClient) -> None:
     # handleModify + updateData: the row echoed
     assert vue.call("PUT", "/admin/dept/modify", {**child, "name": "研发中心",
                                                   "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    # the manager select cleared (el-select clearable sets ""): no manager any more
+    assert vue.call("PUT", "/admin/dept/modify", {**top, "managerId": "", "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert next(r for r in vue.call("POST", "/admin/dept/page", {"page": 1, "pageSize": 10}).data
+                if r["name"] == "总公司")["managerId"] is None
     # org.vue: vue2-org-tree wants one root object
     org = vue.call("GET", "/admin/dept/org?single=1").data
     assert org["label"] == "总公司" and org["children"][0]["label"] == "研发中心"

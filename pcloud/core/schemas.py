@@ -40,7 +40,10 @@ class BaseSchema(ma.Schema):
         if self.echo_of is None or not isinstance(data, dict):
             return data
         ignorable = echo_keys(type(self))
-        return {k: v for k, v in data.items() if k not in ignorable}
+        # Those clients also send a cleared select (a department's manager) as "": no reference, not a typo.
+        blank_means_none = cleared_keys(type(self))
+        return {k: (None if v == "" and k in blank_means_none else v) for k, v in data.items()
+                if k not in ignorable}
 
     @ma.pre_load
     def _refuse_nul(self, data: Any, **_: Any) -> Any:
@@ -60,6 +63,13 @@ def echo_keys(schema_cls: type[BaseSchema]) -> frozenset[str]:
     loads = {f.data_key or name for name, f in schema_cls().load_fields.items()}
     carried = {f.data_key or name for name, f in schema_cls.echo_of().dump_fields.items()}
     return frozenset(carried - loads)
+
+
+@cache
+def cleared_keys(schema_cls: type[BaseSchema]) -> frozenset[str]:
+    """Wire names of the nullable integer fields (references such as `managerId`)."""
+    return frozenset(f.data_key or name for name, f in schema_cls().load_fields.items()
+                     if isinstance(f, fields.Integer) and f.allow_none)
 
 
 def _has_nul(value: Any) -> bool:
