@@ -481,3 +481,43 @@ def test_log_page_replay(vue: OriginalClient) -> None:
     assert past.data == [] and past.body["total"] == 0
     refused(vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10, "visitDate": "昨天"}),
             vue.mode, 422, "visitDate")  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# The body transport for the refusals a replay cannot provoke on purpose
+
+
+def test_body_mode_maps_every_refusal(app: Any, api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "body")
+
+    def answer(resp: Any) -> dict[str, Any]:
+        assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True)[:300])
+        return resp.get_json()
+
+    bad_json = answer(api.client.post("/api/admin/grade/page", data="{not json", content_type="application/json",
+                                      headers=api._headers(None)))
+    assert bad_json["code"] == 1000 and bad_json["msg"]
+    assert answer(api.client.get("/api/admin/nowhere", headers=api._headers(None)))["code"] == 1000
+    wrong_method = api.client.get("/api/admin/grade/page", headers=api._headers(None))
+    assert answer(wrong_method)["code"] == 1000  # headers such as Allow ride along unchanged
+    invalid = answer(api.post("/api/admin/grade/create", {"name": "", "level": -1}))
+    assert invalid["code"] == 1000 and set(invalid["errors"]) == {"name", "level"}
+    assert "name" in invalid["msg"] and "level" in invalid["msg"]  # the client shows only msg
+
+    from pcloud.grades import service as grades
+
+    def boom(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr(grades, "page_grades", boom)
+    unexpected = answer(api.post("/api/admin/grade/page", {"page": 1, "pageSize": 10}))
+    assert unexpected["code"] == 3000 and unexpected["msg"] == "系统异常" and "SELECT" not in json.dumps(unexpected)
+    monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "http")
+    assert api.client.get("/api/admin/nowhere", headers=api._headers(None)).status_code == 404
+
+
+def test_the_setting_is_checked() -> None:
+    from pcloud.config import load_config
+
+    with pytest.raises(ValueError, match="PCLOUD_API_ERRORS"):
+        load_config({"PCLOUD_API_ERRORS": "json", "SECRET_KEY": "x"})
