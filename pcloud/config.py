@@ -85,10 +85,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
     }
+    # Clients of the original PCloud (API.md): `body` answers refusals with HTTP 200 and code 401/403/1000/3000.
+    cfg["PCLOUD_API_ERRORS"] = os.environ.get("PCLOUD_API_ERRORS", "http").strip().lower() or "http"
+    cfg["PCLOUD_UPLOAD_DIR"] = os.environ.get("PCLOUD_UPLOAD_DIR") or str(instance / "uploads")
+    cfg["PCLOUD_COMPANY_NAME"] = os.environ.get("PCLOUD_COMPANY_NAME", "公司")
     cfg["PCLOUD_INSTANCE_DIR"] = str(instance)
     if overrides:
         cfg.update(overrides)
     if "SECRET_KEY" not in cfg:
         cfg["SECRET_KEY"] = _secret_key(instance)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["PCLOUD_API_ERRORS"] not in ("http", "body"):
+        raise ValueError(f"PCLOUD_API_ERRORS must be http or body, not {cfg['PCLOUD_API_ERRORS']!r}")
     return cfg

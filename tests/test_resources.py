@@ -168,7 +168,7 @@ def test_page_lists_one_level_with_has_children(app: Any, api: ApiClient) -> Non
     assert set(group) >= {"id", "parentId", "name", "label", "resourceUrl", "method", "bizType", "bizTypeName",
                           "builtIn", "hasChildren", "gmtCreatedDate", "gmtModifiedName"}
     children, child_total = page(api, parentId=group["id"], pageSize=100)
-    assert child_total == 7 and all(c["hasChildren"] is False for c in children)
+    assert child_total == 8 and all(c["hasChildren"] is False for c in children)
     first_page, _ = page(api, parentId=group["id"], page=1, pageSize=3)
     assert len(first_page) == 3
     # a name searches every level unless a parent is given
@@ -257,7 +257,7 @@ def test_tree_page_shows_roots_and_loads_children_lazily(app: Any, pages: PageCl
     fragment = pages.get(f"/system/resource/{group.id}/children?depth=1")
     rows = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in rows
-    assert "/api/admin/role/{id}/delete" in rows and rows.count("<tr") == 7 and 'data-depth="1"' in rows
+    assert "/api/admin/role/{id}/delete" in rows and rows.count("<tr") == 8 and 'data-depth="1"' in rows
     one_level = pages.get(f"/system/resource/?parent_id={group.id}").get_data(as_text=True)
     assert "/api/admin/role/{id}/delete" in one_level and "breadcrumb" in one_level
     search = pages.get("/system/resource/?name=删除角色").get_data(as_text=True)

@@ -14,6 +14,7 @@ class ActionLogPageArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(["success", "fail"]), allow_none=True)
     start_time = LocalDateTime(allow_none=True)
     end_time = LocalDateTime(allow_none=True)
+    visit_date = fields.Date(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})
 
 
 class ActionLogOut(BaseSchema):
@@ -32,6 +33,8 @@ class ActionLogOut(BaseSchema):
     browser = fields.String(allow_none=True)
     cost_ms = fields.Integer()
     gmt_created_date = LocalDateTime()
+    # The original front end shows the time of an action from this name.
+    gmt_modified_date = LocalDateTime(attribute="gmt_created_date", dump_only=True)
 
 
 class ActionLogStatisticsOut(BaseSchema):

@@ -28,6 +28,9 @@ def filtered_select(filters: dict[str, Any]) -> Any:
     end: datetime | None = filters.get("end_time")
     if start and end and start > end:
         raise Invalid("开始时间不能晚于结束时间", field="startTime")
+    if filters.get("visit_date"):
+        day_start, day_end = local_day_bounds_utc(filters["visit_date"])
+        stmt = stmt.where(ActionLog.gmt_created_date >= day_start, ActionLog.gmt_created_date < day_end)
     if start:
         stmt = stmt.where(ActionLog.gmt_created_date >= start)
     if end:

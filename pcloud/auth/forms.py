@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
@@ -28,6 +29,8 @@ class SmsSendForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=64)])
     avatar = StringField("头像地址", validators=[Length(max=512)])
+    avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
+                                                   "data-avatar-input": ""})
 
 
 class ChangePasswordForm(FlaskForm):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, post_dump, validate
 
 from pcloud.core.schemas import BaseSchema
 
@@ -38,6 +40,11 @@ class TokenOut(BaseSchema):
     profile = fields.Nested(ProfileOut)
 
 
+class RouteMetaOut(BaseSchema):
+    title = fields.String()
+    icon = fields.String(allow_none=True, metadata={"description": "the original front end's svg icon name"})
+
+
 class MenuNodeOut(BaseSchema):
     id = fields.Integer()
     parent_id = fields.Integer()
@@ -50,7 +57,15 @@ class MenuNodeOut(BaseSchema):
     router = fields.Boolean()
     hidden = fields.Boolean()
     sequence = fields.Integer()
+    meta = fields.Nested(RouteMetaOut)
     children = fields.List(fields.Nested(lambda: MenuNodeOut()))
+
+    @post_dump
+    def _drop_unset_redirect(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """A route carries `redirect` only where one is set (vue-router reads any value as a redirect)."""
+        if data.get("redirect") is None:
+            data.pop("redirect", None)
+        return data
 
 
 class AdminInfoOut(BaseSchema):

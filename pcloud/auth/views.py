@@ -14,6 +14,7 @@ from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
 from pcloud.extensions import db
+from pcloud.uploads import service as uploads
 from pcloud.users import service as user_service
 
 bp = Blueprint("auth", __name__)
@@ -132,13 +133,19 @@ def profile() -> Any:
                     target.errors = [exc.msg]
             g.action_failed = True
         elif form.validate_on_submit():
+            avatar, uploaded = form.avatar.data, None
             try:
-                user_service.modify_user({"id": user.id, "name": form.name.data, "avatar": form.avatar.data},
-                                         principal)
+                if form.avatar_file.data:
+                    avatar = uploaded = uploads.store_image(form.avatar_file.data.stream, field="avatarFile")
+                user_service.modify_user({"id": user.id, "name": form.name.data, "avatar": avatar}, principal)
                 flash("个人信息已保存", "success")
                 return redirect(url_for("auth.profile"))
             except PCloudError as exc:
-                flash(exc.msg, "danger")
+                uploads.discard(uploaded)
+                if "avatarFile" in (exc.errors or {}):
+                    form.avatar_file.errors = [exc.msg]
+                else:
+                    flash(exc.msg, "danger")
         g.action_failed = True
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
                            item=user_service.to_item(user))

@@ -71,12 +71,45 @@ def _localise(value: Any) -> Any:
 
 def error_response(code: int, msg: str | None = None, errors: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
-    resp = jsonify(envelope(None, 0, code, msg or HTTP_MESSAGES.get(code, "请求失败"),
-                            _localise(errors) if errors else None))
-    resp.status_code = code
+    """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once."""
+    msg = msg or HTTP_MESSAGES.get(code, "请求失败")
+    errors = _localise(errors) if errors else None
+    status = code
+    if current_app.config.get("PCLOUD_API_ERRORS") == "body":
+        code, msg = body_code(code), body_msg(code, msg, errors)
+        status = 200
+    resp = jsonify(envelope(None, 0, code, msg, errors))
+    resp.status_code = status
     if headers:
         resp.headers.update(headers)
     return resp
+
+
+# ---------------------------------------------------------------------------------------------
+# PCLOUD_API_ERRORS=body: the original PCloud's transport (API.md, "Clients of the original PCloud").
+# Its clients read `code` only from HTTP 200 answers: 401 signs out, 403 and 1000 show `msg`, 3000 is
+# an unexpected error. So every answer is HTTP 200 and the status moves into `code`.
+
+BODY_PASSED_THROUGH = (401, 403)
+BODY_REFUSED = 1000
+BODY_UNEXPECTED = 3000
+
+
+def body_code(status: int) -> int:
+    if status in BODY_PASSED_THROUGH:
+        return status
+    if status >= 500 and status != 503:  # 503 is a known refusal (dependency down), not a bug
+        return BODY_UNEXPECTED
+    return BODY_REFUSED
+
+
+def body_msg(status: int, msg: str, errors: dict[str, Any] | None) -> str:
+    """Such clients show only `msg`: a generic one gets the fields and reasons appended."""
+    if not errors or msg not in (HTTP_MESSAGES.get(status), "参数校验失败"):
+        return msg
+    parts = [f"{field} {'、'.join(str(m) for m in _flatten(reasons))}" for field, reasons in errors.items()]
+    detail = "；".join(parts)
+    return f"{msg}：{detail[:300]}"
 
 
 def error_page(code: int, msg: str | None = None) -> tuple[str, int]:

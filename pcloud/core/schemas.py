@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -18,13 +19,31 @@ def camelcase(name: str) -> str:
 
 
 class BaseSchema(ma.Schema):
-    """Attributes are snake_case in Python and camelCase on the wire; unknown fields are refused."""
+    """Attributes are snake_case in Python and camelCase on the wire; unknown fields are refused.
+
+    An input schema may name the entity's output schema in `echo_of`: clients of the original PCloud
+    send a row back as they received it (API.md, "Clients of the original PCloud"), so the keys that
+    the output carries and this input does not load (audit fields, `label`, `children`, `roles`, ...)
+    are dropped before validation. Any other unknown key is still refused.
+    """
+
+    echo_of: ClassVar[type[ma.Schema] | None] = None
 
     class Meta:
         unknown = ma.RAISE
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.data_key = camelcase(field_obj.data_key or field_name)
+
+    @ma.pre_load
+    def _drop_echoed(self, data: Any, **_: Any) -> Any:
+        if self.echo_of is None or not isinstance(data, dict):
+            return data
+        ignorable = echo_keys(type(self))
+        # Those clients also send a cleared select (a department's manager) as "": no reference, not a typo.
+        blank_means_none = cleared_keys(type(self))
+        return {k: (None if v == "" and k in blank_means_none else v) for k, v in data.items()
+                if k not in ignorable}
 
     @ma.pre_load
     def _refuse_nul(self, data: Any, **_: Any) -> Any:
@@ -34,6 +53,23 @@ class BaseSchema(ma.Schema):
             if bad:
                 raise ma.ValidationError(bad)
         return data
+
+
+@cache
+def echo_keys(schema_cls: type[BaseSchema]) -> frozenset[str]:
+    """Wire names the output schema carries that the input schema does not load."""
+    if schema_cls.echo_of is None:
+        return frozenset()
+    loads = {f.data_key or name for name, f in schema_cls().load_fields.items()}
+    carried = {f.data_key or name for name, f in schema_cls.echo_of().dump_fields.items()}
+    return frozenset(carried - loads)
+
+
+@cache
+def cleared_keys(schema_cls: type[BaseSchema]) -> frozenset[str]:
+    """Wire names of the nullable integer fields (references such as `managerId`)."""
+    return frozenset(f.data_key or name for name, f in schema_cls().load_fields.items()
+                     if isinstance(f, fields.Integer) and f.allow_none)
 
 
 def _has_nul(value: Any) -> bool:
@@ -77,6 +113,24 @@ class TrimmedString(fields.String):
 class PageArgs(BaseSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000_000))
     page_size = fields.Integer(load_default=10, validate=validate.Range(min=1, max=200))
+
+    @ma.pre_load
+    def _page_no(self, data: Any, **_: Any) -> Any:
+        """The original front end's pickers send `pageNo`: the same as `page` (which wins if both come)."""
+        if isinstance(data, dict) and "pageNo" in data:
+            data = dict(data)
+            page_no = data.pop("pageNo")
+            data.setdefault("page", page_no)
+        return data
+
+
+class FlagInt(fields.Integer):
+    """A 0/1 flag that also accepts true/false, as clients of the original PCloud send it."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if value is True or value is False:
+            return int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class AuditOut(BaseSchema):

@@ -10,7 +10,15 @@ from marshmallow import fields
 from pcloud.core.envelope import respond
 from pcloud.core.recorder import action
 from pcloud.depts import service
-from pcloud.depts.schemas import DeptCreateArgs, DeptModifyArgs, DeptNode, DeptOut, DeptPageArgs
+from pcloud.depts.schemas import (
+    DeptCreateArgs,
+    DeptModifyArgs,
+    DeptNode,
+    DeptOrgArgs,
+    DeptOut,
+    DeptPageArgs,
+    DeptTreeArgs,
+)
 
 blp = Blueprint("depts_api", __name__, url_prefix="/api/admin/dept", description="部门管理")
 
@@ -52,7 +60,19 @@ def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
 
 
 @blp.route("/org", methods=["GET"])
-@respond(blp, "DeptOrg", DeptNode, many=True)
-def org() -> list[dict[str, Any]]:
-    """组织架构：整棵部门树（根节点列表，children 嵌套）"""
+@respond(blp, "DeptOrg", fields.Raw(metadata={"description": "a list of DeptNode roots; with single=1 one DeptNode"}))
+@blp.arguments(DeptOrgArgs, location="query")
+def org(args: dict[str, Any]) -> Any:
+    """组织架构：整棵部门树（根节点列表，children 嵌套）；single=1 时为一个根对象"""
+    nodes = service.org_tree()
+    if args.get("single"):
+        return DeptNode().dump(service.single_root(nodes))
+    return DeptNode(many=True).dump(nodes)
+
+
+@blp.route("/tree", methods=["POST"])
+@respond(blp, "DeptTree", DeptNode, many=True)
+@blp.arguments(DeptTreeArgs)
+def tree(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """部门树（选择器用，与 /org 相同的节点）"""
     return service.org_tree()

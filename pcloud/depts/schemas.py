@@ -51,3 +51,16 @@ class DeptOut(AuditOut):
 
 class DeptNode(DeptOut):
     children = fields.List(fields.Nested(lambda: DeptNode()))
+
+
+class DeptOrgArgs(BaseSchema):
+    single = fields.Boolean(load_default=False,
+                            metadata={"description": "1: one root object (several roots under one company node)"})
+
+
+class DeptTreeArgs(BaseSchema):
+    """The original front end posts `{}`; nothing to filter."""
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+DeptCreateArgs.echo_of = DeptModifyArgs.echo_of = DeptNode

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -112,6 +113,16 @@ def org_tree(root_id: int | None = None) -> list[dict[str, Any]]:
     if root_id:
         stmt = stmt.where(Dept.id.in_(subtree_ids_select(root_id)))
     return build_tree((to_item(*row) for row in db.session.execute(stmt)), _node)
+
+
+def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The organisation as one tree, for org-chart widgets: the only root as it is, else every root under
+    one synthetic node (id 0) named after the company (PCLOUD_COMPANY_NAME)."""
+    if len(nodes) == 1:
+        return nodes[0]
+    name = current_app.config.get("PCLOUD_COMPANY_NAME") or "公司"
+    return {"id": 0, "parent_id": 0, "parent_name": None, "name": name, "label": name, "manager_id": None,
+            "manager_name": None, "established_time": None, "sequence": 0, "children": nodes}
 
 
 def member_counts() -> dict[int, int]:

@@ -33,3 +33,7 @@ class GradeOut(AuditOut):
     name = fields.String()
     level = fields.Integer()
     remark = fields.String(allow_none=True)
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+GradeCreateArgs.echo_of = GradeModifyArgs.echo_of = GradeOut

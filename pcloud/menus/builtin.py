@@ -1,7 +1,13 @@
 """The back office's own pages as built-in menus, synced by `pcloud sync`.
 
-Each entry: code (stable key), parent code, name, path, icon, sequence. A module adds its pages
-here when it adds them; sync creates, updates and removes built-ins to match this list.
+Each entry: code (stable key), parent code, name, path, icon (a Bootstrap Icons name, see icons.py),
+sequence, and optionally `component`. A module adds its pages here when it adds them; sync creates,
+updates and removes built-ins to match this list.
+
+`component` is what the original PCloud front end renders for a menu (API.md, "Clients of the original
+PCloud"): "Layout" for a top menu, else its view path under src/views, such as "system/user/index".
+Sync fills a built-in's empty component from the entry, else from CLIENT_VIEWS, else "Layout" for a top
+menu.
 """
 
 from __future__ import annotations
@@ -43,3 +49,14 @@ BUILTIN_MENUS: list[dict[str, object]] = [
     {"code": "job.group", "parent": "job", "name": "执行器管理", "path": "/job/group", "icon": "hdd-network",
      "sequence": 40},
 ]
+
+# The original front end's view for each built-in page (its src/views folder).
+CLIENT_VIEWS: dict[str, str] = {
+    "system.user": "system/user/index", "system.role": "system/role/index", "system.dept": "system/dept/index",
+    "system.post": "system/post/index", "system.grade": "system/grade/index", "system.menu": "system/menu/index",
+    "system.resource": "system/resource/index", "system.log": "system/log/index",
+    "open.account": "open/application/index", "open.resource": "open/interface/index",
+    "integration.segment": "segment/center/index",
+    "job.report": "job/statistics/index", "job.info": "job/task/index", "job.log": "job/log/index",
+    "job.group": "job/execution/index",
+}

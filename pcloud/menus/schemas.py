@@ -74,3 +74,7 @@ class GrantMenuNodeOut(BaseSchema):
     hidden = fields.Boolean()
     sequence = fields.Integer()
     children = fields.List(fields.Nested(lambda: GrantMenuNodeOut()))
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+MenuCreateArgs.echo_of = MenuModifyArgs.echo_of = MenuOut

@@ -12,7 +12,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
-from pcloud.menus.builtin import BUILTIN_MENUS
+from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
 from pcloud.resources.service import insert_builtin
 from pcloud.roles.models import role_menu
@@ -238,6 +238,14 @@ def delete_menu(menu_id: int) -> Menu:
 # Built-in menus
 
 
+def builtin_component(entry: dict[str, object]) -> str | None:
+    """The original front end's component of a built-in (see builtin.py)."""
+    component = entry.get("component") or CLIENT_VIEWS.get(str(entry["code"]))
+    if component:
+        return str(component)
+    return None if entry.get("parent") else "Layout"
+
+
 def sync_builtin_menus() -> dict[str, int]:
     """Create the built-in menus by code; keep their path (what the page guard uses) as the code says.
 
@@ -257,10 +265,13 @@ def sync_builtin_menus() -> dict[str, int]:
         if menu is None:
             created += insert_builtin(Menu, code, {
                 "built_in": True, "router": True, "hidden": False, "name": entry["name"], "path": entry["path"],
-                "icon": entry["icon"], "sequence": entry["sequence"], "parent_id": parent.id if parent else 0})
+                "icon": entry["icon"], "sequence": entry["sequence"], "parent_id": parent.id if parent else 0,
+                "component": builtin_component(entry)})
             menu = db.session.execute(select(Menu).where(Menu.code == code)).scalar_one()
         else:
             fixed = {"path": entry["path"], "built_in": True, "deleted_at": None}
+            if not menu.component and builtin_component(entry):  # filled once; an administrator may change it
+                fixed["component"] = builtin_component(entry)
             if menu.deleted_at is not None:  # revived: back where the code puts it
                 fixed.update(parent_id=parent.id if parent else 0, name=entry["name"], icon=entry["icon"],
                              sequence=entry["sequence"])

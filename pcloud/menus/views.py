@@ -12,11 +12,14 @@ from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.tree import walk
+from pcloud.menus import icons as menu_icons
 from pcloud.menus import service
 from pcloud.menus.forms import MenuForm, MoveForm
 
 bp = Blueprint("menus", __name__, url_prefix="/system/menu")
 ROOT = (0, "（顶级菜单）")
+# A stored icon may be a Bootstrap name or one of the original front end's svg names (icons.py).
+bp.add_app_template_filter(menu_icons.for_pages, "page_icon")
 
 
 @bp.route("/")

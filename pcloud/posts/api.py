@@ -10,7 +10,7 @@ from marshmallow import fields
 from pcloud.core.envelope import respond
 from pcloud.core.recorder import action
 from pcloud.posts import service
-from pcloud.posts.schemas import PostCreateArgs, PostModifyArgs, PostOut, PostPageArgs
+from pcloud.posts.schemas import PostCreateArgs, PostListArgs, PostListItem, PostModifyArgs, PostOut, PostPageArgs
 
 blp = Blueprint("posts_api", __name__, url_prefix="/api/admin/post", description="岗位管理")
 
@@ -22,6 +22,14 @@ def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """岗位分页列表（名称包含）"""
     result = service.page_posts(args, args["page"], args["page_size"])
     return result.items, result.total
+
+
+@blp.route("/list", methods=["POST"])
+@respond(blp, "PostList", PostListItem, many=True)
+@blp.arguments(PostListArgs)
+def post_list(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """一层岗位（parentId 之下，0 为顶层；选择器按需加载下级）"""
+    return service.post_level(args.get("parent_id"))
 
 
 @blp.route("/create", methods=["POST"])

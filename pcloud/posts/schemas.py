@@ -17,6 +17,11 @@ class PostPageArgs(PageArgs):
                          metadata={"description": "name contains"})
 
 
+class PostListArgs(BaseSchema):
+    parent_id = fields.Integer(validate=_parent, load_default=0, allow_none=True,
+                               metadata={"description": "the level to list; 0 = top-level posts"})
+
+
 class PostCreateArgs(BaseSchema):
     name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
     code = TrimmedString(validate=validate.Length(max=64), allow_none=True,
@@ -45,3 +50,15 @@ class PostOut(AuditOut):
     code = fields.String(allow_none=True)
     sequence = fields.Integer()
     remark = fields.String(allow_none=True)
+
+
+class PostListItem(PostOut):
+    """One level of the post tree for lazy pickers: `children` is null on a post that has children (a
+    tree picker loads them on demand) and absent on a leaf."""
+
+    has_children = fields.Boolean()
+    children = fields.List(fields.Raw(), allow_none=True)
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+PostCreateArgs.echo_of = PostModifyArgs.echo_of = PostListItem

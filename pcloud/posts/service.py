@@ -67,6 +67,24 @@ def page_posts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     return result
 
 
+def post_level(parent_id: int | None) -> list[dict[str, Any]]:
+    """The live posts directly under `parent_id` (0 = top level), for lazy tree pickers: each item has
+    `has_children`, and `children` None when it has some (a picker loads them on demand)."""
+    rows = list(db.session.execute(
+        _item_select().where(Post.parent_id == (parent_id or 0)).order_by(Post.sequence, Post.id)))
+    ids = [row[0].id for row in rows]
+    with_children = set(db.session.execute(
+        select(Post.parent_id).where(Post.parent_id.in_(ids), Post.deleted_at.is_(None)).distinct()
+    ).scalars()) if ids else set()
+    items = []
+    for row in rows:
+        item = {**to_item(*row), "has_children": row[0].id in with_children}
+        if item["has_children"]:
+            item["children"] = None
+        items.append(item)
+    return items
+
+
 def holder_counts() -> dict[int, int]:
     """Live users per post, in one grouped query."""
     rows = db.session.execute(

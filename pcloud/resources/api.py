@@ -10,7 +10,15 @@ from marshmallow import fields
 from pcloud.core.envelope import respond
 from pcloud.core.recorder import action
 from pcloud.resources import service
-from pcloud.resources.schemas import ResourceCreateArgs, ResourceModifyArgs, ResourceOut, ResourcePageArgs
+from pcloud.resources.schemas import (
+    GrantResourceNodeOut,
+    ResourceCreateArgs,
+    ResourceListArgs,
+    ResourceModifyArgs,
+    ResourceOut,
+    ResourcePageArgs,
+    ResourceTreeArgs,
+)
 
 blp = Blueprint("resources_api", __name__, url_prefix="/api/admin/resource", description="访问资源")
 
@@ -22,6 +30,22 @@ def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """访问资源分页列表（一层，含 hasChildren）"""
     result = service.page_resources(args, args["page"], args["page_size"])
     return service.to_items(result.items), result.total
+
+
+@blp.route("/list", methods=["POST"])
+@respond(blp, "ResourceList", ResourceOut, many=True)
+@blp.arguments(ResourceListArgs)
+def resource_list(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """一层访问资源（parentId 之下，0 为根；含 hasChildren，供树形表格按需加载）"""
+    return service.resource_level(args.get("parent_id"))
+
+
+@blp.route("/tree", methods=["POST"])
+@respond(blp, "ResourceTree", GrantResourceNodeOut, many=True)
+@blp.arguments(ResourceTreeArgs)
+def resource_tree(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """全部访问资源（树，选择器用）"""
+    return service.resource_tree()
 
 
 @blp.route("/create", methods=["POST"])

@@ -29,6 +29,15 @@ class ResourcePageArgs(PageArgs):
                                metadata={"description": "the level to list; default 0 (the roots)"})
 
 
+class ResourceListArgs(BaseSchema):
+    parent_id = fields.Integer(validate=_parent, load_default=0, allow_none=True,
+                               metadata={"description": "the level to list; 0 = the roots"})
+
+
+class ResourceTreeArgs(BaseSchema):
+    """The original front end posts `{}`; nothing to filter."""
+
+
 class ResourceCreateArgs(BaseSchema):
     parent_id = fields.Integer(validate=_parent, load_default=0)
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
@@ -71,3 +80,7 @@ class GrantResourceNodeOut(BaseSchema):
     method = fields.String()
     biz_type = fields.Integer(attribute="bizType")
     children = fields.List(fields.Nested(lambda: GrantResourceNodeOut()))
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+ResourceCreateArgs.echo_of = ResourceModifyArgs.echo_of = ResourceOut

@@ -81,6 +81,13 @@ def to_item(res: Resource, has_children: bool | None = None) -> dict[str, Any]:
     }
 
 
+def resource_level(parent_id: int | None) -> list[dict[str, Any]]:
+    """Every live resource directly under `parent_id` (0 = the roots), with `has_children`: a lazy tree."""
+    rows = list(db.session.execute(
+        Resource.live().where(Resource.parent_id == (parent_id or 0)).order_by(Resource.id)).scalars())
+    return to_items(rows)
+
+
 def ancestors(resource_id: int) -> list[Resource]:
     """The path from a root down to (and including) the resource, for breadcrumbs."""
     chain: list[Resource] = []

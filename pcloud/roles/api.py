@@ -10,7 +10,16 @@ from marshmallow import fields
 from pcloud.core.envelope import respond
 from pcloud.core.recorder import action
 from pcloud.roles import service
-from pcloud.roles.schemas import GrantArgs, RoleCreateArgs, RoleMenuOut, RoleModifyArgs, RoleOut, RolePageArgs
+from pcloud.roles.schemas import (
+    GrantArgs,
+    RoleBriefOut,
+    RoleCreateArgs,
+    RoleListArgs,
+    RoleMenuOut,
+    RoleModifyArgs,
+    RoleOut,
+    RolePageArgs,
+)
 
 blp = Blueprint("roles_api", __name__, url_prefix="/api/admin", description="角色管理")
 
@@ -22,6 +31,14 @@ def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """角色分页列表（含用户数）"""
     result = service.page_roles(args, args["page"], args["page_size"])
     return service.to_items(result.items), result.total
+
+
+@blp.route("/role/list", methods=["POST"])
+@respond(blp, "RoleList", RoleBriefOut, many=True)
+@blp.arguments(RoleListArgs)
+def role_list(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """全部角色（选择器用）"""
+    return service.list_roles(args.get("name"))
 
 
 @blp.route("/role/refresh", methods=["GET"])

@@ -33,6 +33,10 @@ class RoleModifyArgs(BaseSchema):
     role_code = fields.String(validate=validate.Length(min=1, max=64))
 
 
+class RoleListArgs(BaseSchema):
+    name = fields.String(validate=validate.Length(max=64), allow_none=True, metadata={"description": "contains"})
+
+
 class GrantArgs(BaseSchema):
     role_id = fields.Integer(required=True, validate=_id)
     routers = _ids(2000)
@@ -46,8 +50,18 @@ class RoleOut(AuditOut):
     user_count = fields.Integer()
 
 
+class RoleBriefOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    role_code = fields.String()
+
+
 class RoleMenuOut(BaseSchema):
     has_routers = fields.List(fields.Integer())
     routers = fields.List(fields.Nested(GrantMenuNodeOut))
     has_resources = fields.List(fields.Integer())
     resources = fields.List(fields.Nested(GrantResourceNodeOut))
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+RoleCreateArgs.echo_of = RoleModifyArgs.echo_of = RoleOut

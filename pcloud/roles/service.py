@@ -15,6 +15,7 @@ from pcloud.core.routing import MAX_ID
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.tree import build_tree
 from pcloud.extensions import db
+from pcloud.menus import icons as menu_icons
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resource
@@ -66,6 +67,15 @@ def page_roles(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     if (filters.get("role_code") or "").strip():
         stmt = stmt.where(Role.role_code == filters["role_code"].strip())
     return paginate(stmt.order_by(Role.id), page, page_size)
+
+
+def list_roles(name: str | None = None) -> list[dict[str, Any]]:
+    """Every live role as {id, name, role_code}, for pickers (no paging: roles are few)."""
+    stmt = Role.live()
+    if (name or "").strip():
+        stmt = stmt.where(Role.name.contains(name.strip(), autoescape=True))
+    return [{"id": r.id, "name": r.name, "role_code": r.role_code}
+            for r in db.session.execute(stmt.order_by(Role.id)).scalars()]
 
 
 def user_counts(role_ids: list[int]) -> dict[int, int]:
@@ -321,9 +331,20 @@ def admin_info(principal: Principal) -> dict[str, Any]:
             "resources": resources}
 
 
-def _snake(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tree nodes are built camelCase for templates; the API schema dumps snake_case attributes."""
-    return [{"id": n["id"], "parent_id": n["parentId"], "name": n["name"], "label": n["label"],
-             "path": n["path"], "component": n["component"], "redirect": n["redirect"], "icon": n["icon"],
-             "router": n["router"], "hidden": n["hidden"], "sequence": n["sequence"],
-             "children": _snake(n["children"])} for n in nodes]
+def _snake(nodes: list[dict[str, Any]], top: bool = True) -> list[dict[str, Any]]:
+    """adminInfo routers: tree nodes (built camelCase for templates) as the API schema's attributes, in the
+    shape of a vue-router route as the original PCloud front end builds its routes from them (API.md):
+    `component` ("Layout" for a top menu that names none), `meta: {title, icon}` (its svg icon names)."""
+    routers = []
+    for n in nodes:
+        component = n["component"] or ("Layout" if top else None)
+        route = {"id": n["id"], "parent_id": n["parentId"], "name": n["name"], "label": n["label"],
+                 "path": n["path"], "component": component, "redirect": n["redirect"], "icon": n["icon"],
+                 "router": n["router"], "hidden": n["hidden"], "sequence": n["sequence"],
+                 "meta": {"title": n["name"], "icon": menu_icons.for_client(n["icon"])},
+                 "children": _snake(n["children"], top=False)}
+        if top and not route["children"] and component != "Layout":
+            # A top-level page: that front end shows top menus only as a Layout around their pages.
+            route = {**route, "component": "Layout", "children": [{**route, "parent_id": n["id"], "children": []}]}
+        routers.append(route)
+    return routers

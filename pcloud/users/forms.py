@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -29,3 +30,5 @@ class UserForm(FlaskForm):
     post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False)
     grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
     avatar = StringField("头像地址", validators=[Optional(), Length(max=512)])
+    avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
+                                                   "data-avatar-input": ""})

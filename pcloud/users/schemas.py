@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs
+from pcloud.core.schemas import AuditOut, BaseSchema, FlagInt, Id, IdList, PageArgs
 
 SORTABLE = ("id", "name", "phone", "state", "gmtCreatedDate")
 
@@ -14,7 +14,7 @@ class UserFilterArgs(BaseSchema):
     keyword = fields.String(validate=validate.Length(max=64), allow_none=True)
     role_ids = IdList(allow_none=True)
     dept_id = Id(allow_none=True)
-    state = fields.Integer(validate=validate.OneOf([0, 1]), allow_none=True)
+    state = FlagInt(validate=validate.OneOf([0, 1]), allow_none=True)
 
 
 class UserPageArgs(PageArgs, UserFilterArgs):
@@ -27,7 +27,7 @@ class UserCreateArgs(BaseSchema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=72))
-    state = fields.Integer(validate=validate.OneOf([0, 1]), load_default=0)
+    state = FlagInt(validate=validate.OneOf([0, 1]), load_default=0)
     role_ids = IdList(load_default=list)
     avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
     dept_id = Id(allow_none=True)
@@ -40,7 +40,7 @@ class UserModifyArgs(BaseSchema):
     phone = fields.String(validate=validate.Length(min=1, max=32))
     name = fields.String(validate=validate.Length(min=1, max=64))
     password = fields.String(validate=validate.Length(min=1, max=72), allow_none=True)
-    state = fields.Integer(validate=validate.OneOf([0, 1]))
+    state = FlagInt(validate=validate.OneOf([0, 1]))
     role_ids = IdList()
     avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
     dept_id = Id(allow_none=True)
@@ -51,6 +51,8 @@ class UserModifyArgs(BaseSchema):
 class UserDownloadArgs(UserFilterArgs):
     ids = IdList(load_default=list)
     file_name = fields.String(validate=validate.Length(max=100), allow_none=True)
+    type = fields.String(load_only=True, validate=validate.Length(max=16), allow_none=True,
+                         metadata={"description": "ignored: the original front end sends 'excel'"})
 
 
 class RoleBrief(BaseSchema):
@@ -73,3 +75,7 @@ class UserOut(AuditOut):
     post_name = fields.String(allow_none=True)
     grade_id = fields.Integer(allow_none=True)
     grade_name = fields.String(allow_none=True)
+
+
+# Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
+UserCreateArgs.echo_of = UserModifyArgs.echo_of = UserOut

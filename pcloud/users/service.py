@@ -23,6 +23,7 @@ from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
+from pcloud.uploads import service as uploads
 from pcloud.users.models import User, user_role
 
 STATE_NAMES = {0: "正常", 1: "禁用"}
@@ -210,6 +211,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
         _guard_super_admin(actor, target=user)
     is_self = actor is not None and actor.kind == "user" and actor.id == user.id
     revoke = False
+    old_avatar = user.avatar
     if "phone" in data and data["phone"] is not None:
         user.phone = _check_phone(data["phone"], exclude_id=user.id)
     if "name" in data and data["name"] is not None:
@@ -245,6 +247,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     if revoke:
         auth_service.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
     db.session.commit()
+    uploads.discard_replaced(old_avatar, user.avatar)  # after the commit: a refused change keeps the file
     return user
 
 

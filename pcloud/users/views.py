@@ -13,6 +13,7 @@ from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import current_principal, mirrors
 from pcloud.core.xlsx import write_xlsx, xlsx_response
+from pcloud.uploads import service as uploads
 from pcloud.users import service
 from pcloud.users.forms import UserForm
 from pcloud.users.schemas import SORTABLE
@@ -60,6 +61,14 @@ def index() -> Any:
                            page_url=page_url, args=request.args)
 
 
+def _with_uploaded_avatar(form: UserForm, data: dict[str, Any]) -> str | None:
+    """Store a chosen image first; its URL becomes the avatar. Returns it, to discard if saving fails."""
+    if not form.avatar_file.data:
+        return None
+    data["avatar"] = uploads.store_image(form.avatar_file.data.stream, field="avatarFile")
+    return data["avatar"]
+
+
 def _form_data(form: UserForm) -> dict[str, Any]:
     return {"phone": form.phone.data or "", "name": form.name.data or "", "password": form.password.data or "",
             "state": int(form.state.data or 0), "role_ids": form.role_ids.data or [],
@@ -75,13 +84,16 @@ def create() -> Any:
     _fill_choices(form)
     if form.validate_on_submit():
         data = _form_data(form)
+        uploaded = None
         try:
             if not data["password"]:
                 raise Invalid("请设置初始密码", field="password")
+            uploaded = _with_uploaded_avatar(form, data)
             user = service.create_user(data, current_principal())
             flash(f"用户「{user.name}」已创建", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
+            uploads.discard(uploaded)
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render_template("users/form.html", form=form, user=None), status
@@ -103,11 +115,14 @@ def edit(user_id: int) -> Any:
         data["id"] = user.id
         if not data["password"]:
             data.pop("password")
+        uploaded = None
         try:
+            uploaded = _with_uploaded_avatar(form, data)
             service.modify_user(data, current_principal())
             flash(f"用户「{data['name']}」已保存", "success")
             return redirect(url_for("users.index"))
         except PCloudError as exc:
+            uploads.discard(uploaded)
             apply_domain_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render_template("users/form.html", form=form, user=user), status

@@ -1,0 +1,1 @@
+"""Uploaded images (avatars): stored on disk, served back by an unguessable URL."""

@@ -1,0 +1,61 @@
+"""Image upload under /api/admin/upload (and /api/oss/upload, the original PCloud's name) and the files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, send_file
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import fields
+
+from pcloud.core.envelope import respond
+from pcloud.core.recorder import action
+from pcloud.core.schemas import BaseSchema
+from pcloud.core.security import public
+from pcloud.uploads import service
+
+blp = Blueprint("uploads_api", __name__, url_prefix="/api", description="文件上传（头像等图片）")
+
+
+class UploadArgs(BaseSchema):
+    file = Upload(required=True, metadata={"description": "PNG, JPEG, GIF or WebP, at most 2 MiB"})
+
+
+class UploadOut(BaseSchema):
+    url = fields.String(metadata={"description": "where the image is served, e.g. /api/oss/files/xxx.png"})
+
+
+def _store(args: dict[str, Any]) -> dict[str, str]:
+    return {"url": service.store_image(args["file"].stream)}
+
+
+@blp.route("/admin/upload", methods=["POST"])
+@action("上传图片")
+@respond(blp, "Upload", UploadOut)
+@blp.arguments(UploadArgs, location="files")
+def upload(args: dict[str, Any]) -> dict[str, str]:
+    """上传图片（multipart 字段 file；按内容识别类型，最大 2 MiB）；data.url 为访问地址"""
+    return _store(args)
+
+
+@blp.route("/oss/upload", methods=["POST"])
+@action("上传图片")
+@respond(blp, "OssUpload", UploadOut)
+@blp.arguments(UploadArgs, location="files")
+def oss_upload(args: dict[str, Any]) -> dict[str, str]:
+    """上传图片（原版前端的地址，同 /api/admin/upload）"""
+    return _store(args)
+
+
+@blp.route("/oss/files/<name>", methods=["GET"])
+@public
+@blp.response(200, content_type="image/*", description="the stored image")
+def served(name: str) -> Response:
+    """已上传的图片（地址不可猜测，无需令牌：<img> 不带令牌）"""
+    path = service.stored_path(name)
+    if path is None:
+        abort(404)
+    resp = send_file(path, mimetype=service.MIMETYPES[path.suffix[1:]], max_age=365 * 24 * 3600)
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp

@@ -1,0 +1,523 @@
+"""The original PCloud admin front end (SiGuiyang/pcloud-admin) against PCloud, replayed call by call.
+
+Every call its system-administration and sign-in pages make, with the bodies its views build (read from
+its src/api/*.js and src/views/**), is sent to a live gunicorn in both error transports
+(PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
+(src/utils/request.js) and its views read it. API.md, "Clients of the original PCloud".
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer, start_server, stop_server
+from tests.factories import make_role, make_user, next_phone
+
+# The client's views (src/views) a router's `component` may name, and its svg icon names (src/icons/svg).
+CLIENT_VIEWS = {
+    "system/user/index", "system/role/index", "system/dept/index", "system/post/index", "system/grade/index",
+    "system/menu/index", "system/resource/index", "system/log/index", "dashboard/index",
+    "open/application/index", "open/interface/index", "segment/center/index", "job/statistics/index",
+    "job/task/index", "job/log/index", "job/execution/index", "personalized/mail/index",
+    "personalized/sms/index", "personalized/upload/index",
+}
+CLIENT_ICONS = {
+    "404", "bug", "chart", "clipboard", "component", "dashboard", "documentation", "drag", "edit", "email",
+    "example", "excel", "eye", "form", "guide", "icon", "international", "language", "link", "list", "lock",
+    "message", "money", "nested", "password", "people", "peoples", "qq", "shopping", "size", "star", "tab",
+    "table", "theme", "tree", "user", "wechat", "zip",
+}
+# request.js: a non-2xx answer with one of these statuses shows "服务正在升级中…"; others fail silently.
+UPGRADING_STATUSES = {400, 401, 403, 404, 405, 500, 502, 503, 504}
+ADMIN_NAME = "超级管理员"
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class Outcome:
+    """What the client does with one answer: `ok` (the view gets the body), `message` (a red toast with
+    `msg`), `logout` (the 401 box, then sign-out), `upgrading` (the "服务正在升级中" box) or `silent`."""
+
+    def __init__(self, kind: str, resp: requests.Response, body: Any = None):
+        self.kind, self.resp, self.body = kind, resp, body
+
+    @property
+    def data(self) -> Any:
+        assert self.kind == "ok", (self.kind, self.resp.status_code, self.resp.text[:500])
+        return self.body["data"]
+
+    @property
+    def msg(self) -> str:
+        return self.body["msg"] if isinstance(self.body, dict) else ""
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.kind}, {self.resp.status_code}, {self.resp.text[:300]})"
+
+
+class OriginalClient:
+    """axios as src/utils/request.js configures it: baseURL /api, the token cookie as a Bearer header."""
+
+    def __init__(self, server: LiveServer):
+        self.base = server.url + "/api"
+        self.token: str | None = None
+        self.http = requests.Session()
+
+    def call(self, method: str, url: str, data: Any = None, *, files: Any = None,
+             auth: tuple[str, str] | None = None, raw: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if auth:  # axios `auth` option: HTTP Basic, replacing any Authorization header
+            headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+        resp = self.http.request(method, self.base + "/" + url.lstrip("/"), headers=headers, timeout=30,
+                                 json=data if files is None and method != "GET" and data is not None else None,
+                                 files=files)
+        if raw:
+            return resp
+        return self.read(resp)
+
+    @staticmethod
+    def read(resp: requests.Response) -> Outcome:
+        if not 200 <= resp.status_code < 300:
+            return Outcome("upgrading" if resp.status_code in UPGRADING_STATUSES else "silent", resp,
+                           _json_or_none(resp))
+        body = resp.json()
+        if body.get("code") in (1000, 3000) or body.get("code") == 403:
+            return Outcome("message", resp, body)
+        if body.get("code") == 401:
+            return Outcome("logout", resp, body)
+        return Outcome("ok", resp, body)
+
+    # src/store/modules/user.js LoginByUsername -> src/api/login.js loginByUsername
+    def login(self, phone: str = ADMIN_PHONE, password: str = ADMIN_PASSWORD) -> Outcome:
+        out = self.call("POST", "/oauth/token", {"phone": phone.strip(), "password": password.strip(),
+                                                 "grantType": "ADMIN"}, auth=("pcloud", "pcloud"))
+        if out.kind == "ok":
+            self.token = out.data["token"]
+        return out
+
+
+def _json_or_none(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+@pytest.fixture(scope="module", params=["http", "body"])
+def server(request: pytest.FixtureRequest, app: Any, database_url: str, instance_dir: Path
+           ) -> Iterator[tuple[str, LiveServer]]:
+    mode = request.param
+    live = start_server(database_url, instance_dir, workers=1, extra_env={"PCLOUD_API_ERRORS": mode})
+    yield mode, live
+    stop_server(live)
+
+
+@pytest.fixture
+def vue(server: tuple[str, LiveServer], app: Any) -> OriginalClient:
+    """The client signed in as the super administrator (a fresh database: conftest wipes it per test)."""
+    client = OriginalClient(server[1])
+    client.mode = server[0]  # type: ignore[attr-defined]
+    assert client.login().kind == "ok"
+    return client
+
+
+def refused(out: Outcome, mode: str, status: int, *words: str) -> None:
+    """A refusal as the client meets it: in body mode a toast with our Chinese message (code 1000 for
+    any refusal but 401/403), in http mode the HTTP status."""
+    if mode == "body":
+        assert out.resp.status_code == 200, out
+        expected_code = status if status in (401, 403) else 1000
+        assert out.body["code"] == expected_code, out
+        assert out.kind == ("logout" if status == 401 else "message"), out
+        assert "errors" in out.body or status != 422, out
+    else:
+        assert out.resp.status_code == status and out.body["code"] == status, out
+    # body mode: the message names the fields (the client shows only `msg`); http: `errors` names them
+    said = out.msg + (json.dumps(out.body.get("errors") or {}, ensure_ascii=False) if mode == "http" else "")
+    for word in words:
+        assert word in said, (word, said)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in, adminInfo and the dashboard
+
+
+def test_sign_in_admin_info_and_dashboard(vue: OriginalClient) -> None:
+    # src/permission.js -> GetUserInfo: getUserInfo() posts {sysCode: undefined}, i.e. {}
+    info = vue.call("POST", "/admin/system/adminInfo", {}).data
+    assert info["permissions"] and info["phone"] == ADMIN_PHONE and info["name"]
+    assert "avatar" in info
+    routers = info["routers"]
+    assert routers, "the sidebar would be empty"
+
+    def check(route: dict[str, Any], top: bool) -> None:
+        # filterAsyncRouter: "Layout" or import(`@/views/${component}`)
+        if top:
+            assert route["component"] == "Layout", route
+        else:
+            assert route["component"] in CLIENT_VIEWS, route
+        assert route["meta"]["title"] == route["name"]
+        assert route["meta"]["icon"] in CLIENT_ICONS, route
+        assert isinstance(route["hidden"], bool) and route["path"].startswith("/")
+        assert "redirect" not in route or route["redirect"]
+        for child in route["children"]:
+            check(child, False)
+
+    for route in routers:
+        check(route, True)
+    system = next(r for r in routers if r["path"] == "/system")
+    assert {c["component"] for c in system["children"]} >= {
+        "system/user/index", "system/role/index", "system/dept/index", "system/post/index",
+        "system/grade/index", "system/menu/index", "system/resource/index", "system/log/index"}
+
+    # dashboard/admin/components/PanelGroup.vue
+    stats = vue.call("POST", "/admin/log/action/statistics", {}).data
+    assert stats["dailyVisits"] >= 1 and stats["dailyInterfaceVisits"] >= 1
+
+
+def test_wrong_password_and_missing_token(vue: OriginalClient) -> None:
+    other = OriginalClient.__new__(OriginalClient)
+    other.base, other.token, other.http = vue.base, None, requests.Session()
+    refused(other.login(ADMIN_PHONE, "wrong-password1"), vue.mode, 401, "密码")  # type: ignore[attr-defined]
+    refused(other.call("POST", "/admin/system/adminInfo", {}), vue.mode, 401)  # type: ignore[attr-defined]
+    other.token = "not-a-token"
+    refused(other.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10}),
+            vue.mode, 401)  # type: ignore[attr-defined]
+
+
+def test_not_permitted_is_a_403_message(vue: OriginalClient, app: Any) -> None:
+    role_id = make_role(app, "ROLE_VIEWER", "只读")
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", role_ids=[role_id])
+    viewer = OriginalClient.__new__(OriginalClient)
+    viewer.base, viewer.token, viewer.http = vue.base, None, requests.Session()
+    assert viewer.login(phone, "Passw0rd1").kind == "ok"
+    refused(viewer.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10}),
+            vue.mode, 403, "权限")  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# 用户管理: src/views/system/user/index.vue + form.vue, src/components/Upload/singleImage3.vue
+
+
+def test_user_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    page = vue.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10})
+    assert page.kind == "ok" and page.body["total"] >= 1
+    # remoteMethod: the role filter's search
+    roles = vue.call("POST", "/admin/role/page", {"pageNo": 1, "pageSize": 20, "name": "管理"}).data
+    assert roles and all({"id", "name"} <= set(r) for r in roles)
+    # form.vue handleOpen: postRoleList({})
+    role_list = vue.call("POST", "/admin/role/list", {}).data
+    admin_role = next(r for r in role_list if r["roleCode"] == "ROLE_ADMIN")
+    assert set(admin_role) == {"id", "name", "roleCode"}
+
+    # singleImage3: el-upload posts multipart `file` to /api/oss/upload and reads response.data.url
+    uploaded = vue.call("POST", "/oss/upload", files={"file": ("me.png", png_bytes(), "image/png")}).data
+    url = uploaded["url"]
+    image = vue.http.get(vue.base[: -len("/api")] + url, timeout=30)  # the dev proxy forwards /api
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/png"
+    assert image.content == png_bytes()
+
+    # createData: formData = {} + the fields typed, gmtCreatedName/gmtModifiedName, loginCode = undefined
+    phone = next_phone()
+    created = vue.call("POST", "/admin/system/user/create", {
+        "phone": phone, "name": "王小明", "password": "Passw0rd1", "roleIds": [admin_role["id"]], "avatar": url,
+        "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+    assert created.kind == "ok", created
+    rows = vue.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10, "phone": phone}).data
+    (row,) = rows
+    assert row["avatar"] == url and row["name"] == "王小明" and row["state"] == 0 and row["online"] is False
+    assert [r["name"] for r in row["roles"]] == [admin_role["name"]]
+    assert row["gmtModifiedName"] == ADMIN_NAME and row["gmtModifiedDate"]
+
+    # handleModify + updateData: the whole row echoed, roleIds added, gmtModifiedName set
+    form = {**row, "roleIds": [r["id"] for r in row["roles"]], "gmtModifiedName": ADMIN_NAME, "name": "王大明"}
+    second = vue.call("POST", "/oss/upload", files={"file": ("b.png", png_bytes((4, 4)), "image/png")}).data["url"]
+    form["avatar"] = second
+    assert vue.call("PUT", "/admin/system/user/modify", form).kind == "ok"
+    (row,) = vue.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10, "phone": phone}).data
+    assert row["name"] == "王大明" and row["avatar"] == second
+    gone = OriginalClient.read(vue.http.get(vue.base[: -len("/api")] + url, timeout=30))  # old file removed
+    refused(gone, vue.mode, 404)  # type: ignore[attr-defined]
+
+    # handleStatus(row, true) / (row, false)
+    assert vue.call("PUT", "/admin/system/user/modify", {"id": row["id"], "state": True}).kind == "ok"
+    (row,) = vue.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10, "phone": phone}).data
+    assert row["state"] == 1
+    assert vue.call("PUT", "/admin/system/user/modify", {"id": row["id"], "state": False}).kind == "ok"
+
+    # handleOffline
+    assert vue.call("GET", f"/admin/system/user/{row['id']}/offline").kind == "ok"
+
+    # handleExport -> commonDownload: responseType blob; the interceptor passes the blob through
+    export = vue.call("POST", "/admin/system/user/download",
+                      {"fileName": "用户信息.xlsx", "ids": [row["id"]], "type": "excel"}, raw=True)
+    assert export.status_code == 200 and export.content[:2] == b"PK"
+
+    # refusals the user sees as our Chinese message (body mode) or as the status (http mode)
+    dup = vue.call("POST", "/admin/system/user/create", {
+        "phone": phone, "name": "重复", "password": "Passw0rd1", "roleIds": [admin_role["id"]], "avatar": url,
+        "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+    refused(dup, mode, 409, "手机号已被其他用户使用")
+    weak = vue.call("POST", "/admin/system/user/create", {
+        "phone": next_phone(), "name": "弱密码", "password": "111111", "roleIds": [admin_role["id"]],
+        "avatar": url, "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+    refused(weak, mode, 422, "密码")
+    not_image = vue.call("POST", "/oss/upload", files={"file": ("x.png", b"<svg onload=alert(1)>", "image/png")})
+    refused(not_image, mode, 422, "图片")
+    own = vue.call("GET", f"/admin/system/user/{vue.call('POST', '/admin/system/adminInfo', {}).data['id']}/offline")
+    refused(own, mode, 409, "自己")
+
+
+def test_an_unknown_field_no_response_carries_is_still_refused(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    out = vue.call("POST", "/admin/system/user/create", {
+        "phone": next_phone(), "name": "多余字段", "password": "Passw0rd1", "gmtCreatedName": ADMIN_NAME,
+        "loginCode": "wang"})
+    refused(out, mode, 422, "loginCode")
+    assert out.body["errors"] == {"loginCode": ["未知字段"]}
+    role_id = vue.call("POST", "/admin/role/list", {}).data[0]["id"]
+    out = vue.call("PUT", "/admin/role/modify", {"id": role_id, "name": "x", "userCount": 3, "hasChildren": True})
+    refused(out, mode, 422, "hasChildren")  # a resource field, not a role's
+    out = vue.call("POST", "/admin/dept/create", {"name": "研发部", "roles": []})
+    refused(out, mode, 422, "roles")
+    out = vue.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10, "typo": 1})
+    refused(out, mode, 422, "typo")
+
+
+# ---------------------------------------------------------------------------------------------
+# 角色管理: src/views/system/role/index.vue, form.vue, permission.vue
+
+
+def test_role_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    page = vue.call("POST", "/admin/role/page", {"page": 1, "pageSize": 10})
+    assert page.body["total"] >= 2 and {"id", "name", "roleCode", "gmtModifiedDate", "gmtModifiedName"} <= set(
+        page.data[0])
+    assert vue.call("POST", "/admin/role/create", {"name": "审计员", "roleCode": "ROLE_AUDITOR",
+                                                   "gmtCreatedName": ADMIN_NAME,
+                                                   "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    (row,) = vue.call("POST", "/admin/role/page", {"page": 1, "pageSize": 10, "name": "审计"}).data
+    assert vue.call("PUT", "/admin/role/modify", {**row, "name": "审计专员",
+                                                  "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert vue.call("GET", "/admin/role/refresh").kind == "ok"
+    # permission.vue: getRolePermission -> el-tree (label 'name', node-key 'id')
+    view = vue.call("GET", f"/admin/role/{row['id']}/menu").data
+    assert view["hasRouters"] == [] and view["hasResources"] == []
+    assert view["routers"][0]["name"] and view["routers"][0]["children"]
+    assert view["resources"][0]["name"] and "children" in view["resources"][0]
+    system = next(m for m in view["routers"] if m["path"] == "/system")
+    user_menu = next(m for m in system["children"] if m["path"] == "/system/user")
+    group = view["resources"][0]
+    # handleSubmit: checked + half-checked keys of both trees
+    grant = vue.call("POST", "/admin/permission/grant", {
+        "routers": [user_menu["id"], system["id"]], "resources": [c["id"] for c in group["children"]] + [group["id"]],
+        "roleId": row["id"]})
+    assert grant.kind == "ok"
+    assert set(vue.call("GET", f"/admin/role/{row['id']}/menu").data["hasRouters"]) == {user_menu["id"], system["id"]}
+    super_row = next(r for r in page.data if r["roleCode"] == "ROLE_SUPER_ADMIN")
+    refused(vue.call("DELETE", f"/admin/role/{super_row['id']}/delete"), mode, 409)
+    assert vue.call("DELETE", f"/admin/role/{row['id']}/delete").kind == "ok"
+
+
+# ---------------------------------------------------------------------------------------------
+# 部门管理: src/views/system/dept/index.vue, form.vue, org.vue
+
+
+def test_dept_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    assert vue.call("POST", "/admin/dept/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+    # form.vue handleOpen: postDeptTree({}) and the manager picker postUserList({pageNo, pageSize, keyword})
+    assert vue.call("POST", "/admin/dept/tree", {}).data == []
+    users = vue.call("POST", "/admin/system/user/page", {"pageNo": 1, "pageSize": 20}).data
+    manager = users[0]
+    assert vue.call("POST", "/admin/dept/create", {"name": "总公司", "managerId": manager["id"],
+                                                   "gmtCreatedName": ADMIN_NAME,
+                                                   "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    (root,) = vue.call("POST", "/admin/dept/tree", {}).data
+    assert root["label"] == "总公司" and root["children"] == []  # a treeselect option
+    assert vue.call("POST", "/admin/dept/create", {"parentId": root["id"], "name": "研发部",
+                                                   "gmtCreatedName": ADMIN_NAME,
+                                                   "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    rows = vue.call("POST", "/admin/dept/page", {"page": 1, "pageSize": 10}).data
+    child = next(r for r in rows if r["name"] == "研发部")
+    assert child["parentName"] == "总公司" and child["managerName"] is None and child["gmtModifiedName"]
+    top = next(r for r in rows if r["name"] == "总公司")
+    assert top["managerName"] == manager["name"]
+    # handleModify + updateData: the row echoed
+    assert vue.call("PUT", "/admin/dept/modify", {**child, "name": "研发中心",
+                                                  "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    # the manager select cleared (el-select clearable sets ""): no manager any more
+    assert vue.call("PUT", "/admin/dept/modify", {**top, "managerId": "", "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert next(r for r in vue.call("POST", "/admin/dept/page", {"page": 1, "pageSize": 10}).data
+                if r["name"] == "总公司")["managerId"] is None
+    # org.vue: vue2-org-tree wants one root object
+    org = vue.call("GET", "/admin/dept/org?single=1").data
+    assert org["label"] == "总公司" and org["children"][0]["label"] == "研发中心"
+    assert vue.call("POST", "/admin/dept/create", {"name": "分公司", "gmtCreatedName": ADMIN_NAME}).kind == "ok"
+    org = vue.call("GET", "/admin/dept/org?single=1").data
+    assert org["id"] == 0 and [c["label"] for c in org["children"]] == ["总公司", "分公司"]
+    assert isinstance(vue.call("GET", "/admin/dept/org").data, list)
+    refused(vue.call("DELETE", f"/admin/dept/{root['id']}/delete"), mode, 409)
+    assert vue.call("DELETE", f"/admin/dept/{child['id']}/delete").kind == "ok"
+
+
+# ---------------------------------------------------------------------------------------------
+# 岗位管理 and 职级管理: src/views/system/post/*, src/views/system/grade/*
+
+
+def test_post_page_replay(vue: OriginalClient) -> None:
+    assert vue.call("POST", "/admin/post/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+    assert vue.call("POST", "/admin/post/list", {"parentId": 0}).data == []
+    assert vue.call("POST", "/admin/post/create", {"name": "技术岗", "gmtCreatedName": ADMIN_NAME,
+                                                   "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    (top,) = vue.call("POST", "/admin/post/list", {"parentId": 0}).data
+    assert top["label"] == "技术岗" and "children" not in top  # a leaf for vue-treeselect
+    assert vue.call("POST", "/admin/post/create", {"parentId": top["id"], "name": "后端工程师",
+                                                   "gmtCreatedName": ADMIN_NAME,
+                                                   "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    (top,) = vue.call("POST", "/admin/post/list", {"parentId": 0}).data
+    assert top["children"] is None  # a branch vue-treeselect loads on demand (loadPostOption)
+    (child,) = vue.call("POST", "/admin/post/list", {"parentId": top["id"]}).data
+    assert child["label"] == "后端工程师"
+    rows = vue.call("POST", "/admin/post/page", {"page": 1, "pageSize": 10}).data
+    row = next(r for r in rows if r["id"] == child["id"])
+    assert vue.call("PUT", "/admin/post/modify", {**row, "name": "Java 工程师",
+                                                  "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    refused(vue.call("DELETE", f"/admin/post/{top['id']}/delete"), vue.mode, 409)  # type: ignore[attr-defined]
+    assert vue.call("DELETE", f"/admin/post/{child['id']}/delete").kind == "ok"
+
+
+def test_grade_page_replay(vue: OriginalClient) -> None:
+    assert vue.call("POST", "/admin/grade/create", {"name": "P7", "gmtCreatedName": ADMIN_NAME,
+                                                    "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    page = vue.call("POST", "/admin/grade/page", {"page": 1, "pageSize": 10})
+    (row,) = page.data
+    assert page.body["total"] == 1 and row["gmtModifiedName"] and row["gmtModifiedDate"]
+    assert vue.call("PUT", "/admin/grade/modify", {**row, "name": "P8", "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    refused(vue.call("POST", "/admin/grade/create", {"name": "P8", "gmtCreatedName": ADMIN_NAME}),
+            vue.mode, 409)  # type: ignore[attr-defined]
+    assert vue.call("DELETE", f"/admin/grade/{row['id']}/delete").kind == "ok"
+
+
+# ---------------------------------------------------------------------------------------------
+# 菜单管理 and 访问资源: src/views/system/menu/*, src/views/system/resource/*
+
+
+def test_menu_page_replay(vue: OriginalClient) -> None:
+    tree = vue.call("POST", "/admin/menu/page", {"page": 1, "pageSize": 10}).data
+    system = next(m for m in tree if m["path"] == "/system")
+    assert system["component"] == "Layout" and system["children"][0]["component"].startswith("system/")
+    # handleCreate's formData, with what the dialog filled in (icon from its svg picker)
+    created = vue.call("POST", "admin/menu/create", {
+        "parentId": system["id"], "name": "审计报表", "path": "/system/audit", "component": "system/log/index",
+        "sequence": 1, "router": True, "hidden": False, "icon": "chart",
+        "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+    assert created.kind == "ok"
+    tree = vue.call("POST", "/admin/menu/page", {"page": 1, "pageSize": 10}).data
+    system = next(m for m in tree if m["path"] == "/system")
+    row = next(m for m in system["children"] if m["name"] == "审计报表")
+    assert row["icon"] == "chart" and row["component"] == "system/log/index"
+    # handleModify on a row that has children: the whole row (children, label, builtIn, ...) echoed
+    assert vue.call("PUT", "admin/menu/modify", {**system, "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert vue.call("PUT", "admin/menu/modify", {**row, "hidden": True, "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert vue.call("DELETE", f"admin/menu/{row['id']}/delete").kind == "ok"
+
+
+def test_resource_page_replay(vue: OriginalClient) -> None:
+    page = vue.call("POST", "/admin/resource/page", {"page": 1, "pageSize": 10, "parentId": 0})
+    group = next(r for r in page.data if r["name"] == "角色管理")
+    assert group["hasChildren"] is True
+    # loadTree: el-table's lazy rows
+    children = vue.call("POST", "/admin/resource/list", {"parentId": group["id"]}).data
+    assert children and all(c["hasChildren"] is False and c["resourceUrl"] for c in children)
+    # form.vue handleOpen: postResourceTree({}) for the parent treeselect
+    tree = vue.call("POST", "/admin/resource/tree", {}).data
+    assert any(n["id"] == group["id"] and n["children"] for n in tree)
+    assert vue.call("POST", "/admin/resource/create", {
+        "name": "导出按钮", "parentId": group["id"], "resourceUrl": "/api/admin/role/export", "bizType": 1,
+        "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    row = next(c for c in vue.call("POST", "/admin/resource/list", {"parentId": group["id"]}).data
+               if c["name"] == "导出按钮")
+    assert row["bizTypeName"] == "按钮"
+    assert vue.call("PUT", "/admin/resource/modify", {**row, "name": "角色导出按钮",
+                                                      "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    refused(vue.call("DELETE", f"/admin/resource/{group['id']}/delete"), vue.mode, 409)  # type: ignore[attr-defined]
+    assert vue.call("DELETE", f"/admin/resource/{row['id']}/delete").kind == "ok"
+
+
+# ---------------------------------------------------------------------------------------------
+# 操作日志: src/views/system/log/index.vue + form.vue
+
+
+def test_log_page_replay(vue: OriginalClient) -> None:
+    vue.call("POST", "/admin/grade/create", {"name": "P9", "gmtCreatedName": ADMIN_NAME})
+    first = vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10})
+    assert first.body["total"] >= 2
+    today = date.today().isoformat()  # the server and the test share a clock; the zone may differ by a day
+    page = vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10, "visitDate": today})
+    rows = page.data or vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10}).data
+    row = next(r for r in rows if r["title"] == "职级新增")
+    for key in ("name", "path", "clientIp", "os", "browser", "gmtModifiedDate"):
+        assert key in row
+    assert row["gmtModifiedDate"] == row["gmtCreatedDate"]
+    assert json.loads(row["params"])["name"] == "P9"  # form.vue: JSON.parse(row.params)
+    past = vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10, "visitDate": "2001-01-01"})
+    assert past.data == [] and past.body["total"] == 0
+    refused(vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10, "visitDate": "昨天"}),
+            vue.mode, 422, "visitDate")  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# The body transport for the refusals a replay cannot provoke on purpose
+
+
+def test_body_mode_maps_every_refusal(app: Any, api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "body")
+
+    def answer(resp: Any) -> dict[str, Any]:
+        assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True)[:300])
+        return resp.get_json()
+
+    bad_json = answer(api.client.post("/api/admin/grade/page", data="{not json", content_type="application/json",
+                                      headers=api._headers(None)))
+    assert bad_json["code"] == 1000 and bad_json["msg"]
+    assert answer(api.client.get("/api/admin/nowhere", headers=api._headers(None)))["code"] == 1000
+    wrong_method = api.client.get("/api/admin/grade/page", headers=api._headers(None))
+    assert answer(wrong_method)["code"] == 1000  # headers such as Allow ride along unchanged
+    invalid = answer(api.post("/api/admin/grade/create", {"name": "", "level": -1}))
+    assert invalid["code"] == 1000 and set(invalid["errors"]) == {"name", "level"}
+    assert "name" in invalid["msg"] and "level" in invalid["msg"]  # the client shows only msg
+
+    from pcloud.grades import service as grades
+
+    def boom(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("SELECT secret FROM somewhere")
+
+    monkeypatch.setattr(grades, "page_grades", boom)
+    unexpected = answer(api.post("/api/admin/grade/page", {"page": 1, "pageSize": 10}))
+    assert unexpected["code"] == 3000 and unexpected["msg"] == "系统异常" and "SELECT" not in json.dumps(unexpected)
+    monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "http")
+    assert api.client.get("/api/admin/nowhere", headers=api._headers(None)).status_code == 404
+
+
+def test_the_setting_is_checked() -> None:
+    from pcloud.config import load_config
+
+    with pytest.raises(ValueError, match="PCLOUD_API_ERRORS"):
+        load_config({"PCLOUD_API_ERRORS": "json", "SECRET_KEY": "x"})
