@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
     if name != "bypassed_app":
         raise AttributeError(name)
     from pcloud import create_app
-    from pcloud.core import permissions
+    from pcloud.access import permissions
 
     permissions.may_call = lambda *_args, **_kw: True  # type: ignore[assignment]
     app = create_app()
@@ -108,8 +108,8 @@ def time_the_check_in_process(database_url: str, instance: str, calls: int = 200
 
     os.environ.update(DATABASE_URL=database_url, PCLOUD_INSTANCE_DIR=instance, PCLOUD_SECRET_KEY="bench")
     from pcloud import create_app
+    from pcloud.access import permissions
     from pcloud.auth.service import load_principal, open_session
-    from pcloud.core import permissions
     from pcloud.extensions import db
     from pcloud.users.models import User
 

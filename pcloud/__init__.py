@@ -100,11 +100,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from pcloud.access import permissions
+    from pcloud.actionlog.service import write_action
     from pcloud.core.recorder import init_recorder
-    from pcloud.core.security import enforce_access
+    from pcloud.core.security import install_access_guard
 
-    init_recorder(app)
-    app.before_request(enforce_access)
+    init_recorder(app, sink=write_action)
+    install_access_guard(app, permissions)
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
@@ -151,8 +153,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from pcloud.core import pages
+    from pcloud.menus.service import is_site_path
+    from pcloud.roles.service import menu_tree_for
 
-    pages.init_app(app)
+    pages.init_app(app, menu_tree=menu_tree_for, is_link=is_site_path)
 
 
 def register_commands(app: Flask) -> None:

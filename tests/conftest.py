@@ -103,8 +103,8 @@ def app(database_url: str, instance_dir: Path) -> Any:
 
 def wipe(app: Any) -> None:
     """Empty every table, then recreate what `pcloud init` creates (built-ins and the admin)."""
+    from pcloud.access import permissions
     from pcloud.cli import ensure_first_admin, run_sync
-    from pcloud.core import permissions
     from pcloud.extensions import db
 
     with app.app_context():

@@ -30,7 +30,7 @@ def make_user(app: Any, *, phone: str | None = None, name: str | None = None, pa
 
 
 def make_role(app: Any, code: str, name: str | None = None) -> int:
-    from pcloud.core import permissions
+    from pcloud.access import permissions
     from pcloud.roles.models import Role
 
     with app.app_context():

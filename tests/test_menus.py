@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pcloud.core import permissions
+from pcloud.access import permissions
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu

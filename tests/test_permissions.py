@@ -11,8 +11,8 @@ import pytest
 import requests
 from sqlalchemy import event, select
 
-from pcloud.core import permissions
-from pcloud.core.permissions import compile_pattern, normalise_pattern, pattern_matches
+from pcloud.access import permissions
+from pcloud.access.permissions import compile_pattern, normalise_pattern, pattern_matches
 from pcloud.core.security import PUBLIC_ENDPOINTS, Principal
 from pcloud.extensions import db
 from pcloud.menus.models import Menu

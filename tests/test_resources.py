@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from pcloud.core import permissions
+from pcloud.access import permissions
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 from pcloud.roles.models import role_resource

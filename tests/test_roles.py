@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from pcloud.access import permissions
 from pcloud.actionlog.models import ActionLog
-from pcloud.core import permissions
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource

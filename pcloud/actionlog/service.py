@@ -53,3 +53,10 @@ def statistics() -> dict[str, int]:
 
 def titles() -> list[str]:
     return list(db.session.execute(select(ActionLog.title).distinct().order_by(ActionLog.title)).scalars())
+
+
+def write_action(row: dict[str, Any]) -> None:
+    """The recorder's sink: one row, in its own connection and transaction, so a request that rolls
+    back (or fails) is still logged."""
+    with db.engine.begin() as conn:
+        conn.execute(ActionLog.__table__.insert().values(**row))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, redirect, request, url_for
 
-from pcloud.core.security import current_principal
+from pcloud.core.security import Principal, current_principal
 from pcloud.core.timefmt import display_local
 
 _ICON_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -72,23 +73,19 @@ def sort_url(column: str) -> str:
     return page_url(sort=column, dir=direction, page=1)
 
 
-def _sidebar() -> list[dict[str, Any]]:
-    principal = current_principal()
-    if principal is None:
-        return []
-    from pcloud.roles.service import menu_tree_for
-
-    return [n for n in menu_tree_for(principal) if not n["hidden"]]
-
-
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
+             is_link: Callable[[str], bool]) -> None:
+    """Template helpers. The factory hands in what core cannot know: the caller's menu tree (the
+    sidebar) and the test a menu path must pass to be rendered as a link."""
     app.jinja_env.filters["dt"] = display_local
     app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url)
     app.jinja_env.tests["icon_name"] = is_icon_name
-    from pcloud.menus.service import is_site_path
+    app.jinja_env.tests["site_path"] = is_link  # links are rendered only from site paths
 
-    app.jinja_env.tests["site_path"] = is_site_path  # links are rendered only from site paths
+    def sidebar() -> list[dict[str, Any]]:
+        principal = current_principal()
+        return [n for n in menu_tree(principal) if not n["hidden"]] if principal else []
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"principal": current_principal(), "sidebar": _sidebar}
+        return {"principal": current_principal(), "sidebar": sidebar}

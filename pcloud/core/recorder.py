@@ -92,9 +92,10 @@ def _record(response: Response) -> None:
         return
     if not is_api_request() and request.method == "GET":
         return
-    from pcloud.actionlog.models import ActionLog
+    sink = current_app.extensions.get("pcloud.action_sink")
+    if sink is None:  # no module writes the log in this app
+        return
     from pcloud.core.security import current_principal
-    from pcloud.extensions import db
 
     status, msg = _response_outcome(response)
     if g.get("action_failed"):
@@ -116,9 +117,7 @@ def _record(response: Response) -> None:
     }
     # What cannot be encoded (a lone surrogate) is stored escaped (\\ud800), never dropped with the row.
     row = {k: _storable(v) if isinstance(v, str) else v for k, v in row.items()}
-    # Its own connection and transaction: a rolled-back request is still logged.
-    with db.engine.begin() as conn:
-        conn.execute(ActionLog.__table__.insert().values(**row))
+    sink(row)  # in its own transaction (actionlog.service.write_action): a rolled-back request is logged too
 
 
 def _storable(text: str) -> str:
@@ -139,7 +138,10 @@ def _parse_agent(ua: str) -> tuple[str, str]:
         return "", ua[:64]
 
 
-def init_recorder(app: Flask) -> None:
+def init_recorder(app: Flask, sink: Callable[[dict[str, Any]], None]) -> None:
+    """Record every `@action` request; `sink` stores one row (the actionlog module's writer)."""
+    app.extensions["pcloud.action_sink"] = sink
+
     @app.before_request
     def _start_timer() -> None:
         g.request_started = time.perf_counter()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from flask import current_app, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
@@ -151,6 +151,27 @@ def malformed_input() -> str | None:
     return None
 
 
+class AccessRules(Protocol):
+    """What the guard asks of the permission check; `pcloud.access.permissions` provides it."""
+
+    def may_call(self, principal: Principal, method: str, rule: str, path: str) -> bool: ...
+
+    def may_open_page(self, principal: Principal, path: str) -> bool: ...
+
+    def may_call_endpoint(self, principal: Principal, endpoint: str,
+                          values: dict[str, object] | None = None) -> bool: ...
+
+
+def install_access_guard(app: Flask, rules: AccessRules) -> None:
+    """The application factory hands the permission check in; core only knows its shape."""
+    app.extensions["pcloud.access_rules"] = rules
+    app.before_request(enforce_access)
+
+
+def access_rules() -> AccessRules:
+    return current_app.extensions["pcloud.access_rules"]
+
+
 def enforce_access() -> Any:
     """before_request: 400 for input nothing can process, 401 without a live session, 403 outside the
     caller's grants."""
@@ -168,8 +189,7 @@ def enforce_access() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if _view_flag("_signed_in_only"):
         return None
-    from pcloud.core import permissions
-
+    permissions = access_rules()
     if is_api_request():
         rule = request.url_rule.rule if request.url_rule else request.path
         if not permissions.may_call(principal, request.method, rule, request.path):

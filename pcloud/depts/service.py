@@ -199,7 +199,7 @@ def tree_options() -> list[tuple[int, str]]:
 
 def may_see_phones() -> bool:
     """Phones are the user list's data: shown (and searchable) only to callers granted the user list API."""
-    from pcloud.core import permissions
+    from pcloud.access import permissions
     from pcloud.core.security import current_principal
 
     principal = current_principal()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from pcloud.core import permissions
+from pcloud.access import permissions
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
 from pcloud.core.tree import build_tree, check_parent, walk

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 
+from pcloud.access import permissions
 from pcloud.auth.passwords import hash_password, verify_password
 from pcloud.auth.service import revoke_open_sessions
-from pcloud.core import permissions
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
@@ -70,7 +70,7 @@ def principal_for_session(sess: Any, token: str, version: int) -> Principal | No
 #
 # Each account owns one hidden role (sys_role.hidden, linked through sys_open_account_role) whose
 # resources are the catalogue entries granted to it. An OPEN token carries that role, so the one
-# permission check of core.permissions decides its calls exactly as it does a user's.
+# permission check of access.permissions decides its calls exactly as it does a user's.
 
 STATUSES = (0, 1, 2)
 KEY_ONCE = "密钥只在创建或重置时显示一次，系统不保存明文；如遗失请重置密钥"

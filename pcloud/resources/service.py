@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from pcloud.core import permissions
+from pcloud.access import permissions
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID

@@ -10,9 +10,9 @@ from flask import current_app
 from sqlalchemy import and_, asc, desc, exists, func, select
 from sqlalchemy.orm import noload
 
+from pcloud.access import permissions
 from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
-from pcloud.core import permissions
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import SUPER_ADMIN, Principal
@@ -100,7 +100,7 @@ def _guard_super_admin(actor: Principal | None, target: User | None = None, role
     """Nobody hands out, or takes over, more than they hold (issue 7, finding 3).
 
     `roles`: the roles being given; each must lie within the actor's own grants (the one rule in
-    core.permissions.require_within_reach). `target`: a user whose roles reach further than the
+    access.permissions.require_within_reach). `target`: a user whose roles reach further than the
     actor's may not be changed, deleted or signed out by them (else: reset its password, sign in as it).
     Only a super administrator touches a super administrator. `actor` None is the trusted command line.
     """
