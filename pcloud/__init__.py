@@ -52,18 +52,18 @@ def register_extensions(app: Flask) -> None:
     api.register_converter(IdConverter, id_param_schema)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _configure_sqlite()
+            _configure_sqlite(app)
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
 
 
-def _configure_sqlite() -> None:
+def _configure_sqlite(app: Flask) -> None:
     @event.listens_for(Engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         if type(dbapi_conn).__module__.startswith("sqlite3"):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA busy_timeout={int(app.config.get('PCLOUD_SQLITE_BUSY_TIMEOUT_MS', 10000))}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -124,9 +124,19 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def _database_down(error: Exception) -> Any:
+        from flask import g
+
         log.exception("database error on %s %s", request.method, request.path)
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone with the database
+            log.warning("rollback failed after a database error")
         unavailable = isinstance(error, OperationalError) or getattr(error, "connection_invalidated", False)
+        if unavailable:
+            # The answer must not touch the database again: no signed-in chrome on the page, and no
+            # action-log write that would wait (a SQLite lock: busy_timeout) a second time.
+            g.db_unavailable = True
+            g._login_user = login_manager.anonymous_user()  # Flask-Login would load the user again
         code = 503 if unavailable else 500
         return error_response(code) if is_api_request() else error_page(code)
 

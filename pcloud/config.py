@@ -62,6 +62,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_SMS_SENDER": os.environ.get("PCLOUD_SMS_SENDER", "pcloud.auth.sms:LogSmsSender"),
         "PCLOUD_PHONE_PATTERN": os.environ.get("PCLOUD_PHONE_PATTERN", r"^1[3-9]\d{9}$"),
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
+        # how long a SQLite write waits for another writer before the request answers 503
+        "PCLOUD_SQLITE_BUSY_TIMEOUT_MS": _int("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000),
         # pages
         "SESSION_COOKIE_HTTPONLY": True,
         # Behind TLS (the deployment's reverse proxy) set PCLOUD_SECURE_COOKIES=1.

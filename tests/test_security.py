@@ -642,3 +642,60 @@ def test_a_failing_sms_sender_saves_no_code_and_answers_alike(app: Any, anon: Ap
     from pcloud.auth.sms import MemorySmsSender
 
     assert known in MemorySmsSender.sent
+
+
+# ---------------------------------------------------------------------------------------------
+# 12. The database down: a 503 page that needs no database, and no second wait in the recorder
+
+
+def test_database_down_gives_a_503_page_to_a_signed_in_user(app: Any, pages: PageClient, api: ApiClient) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    with app.app_context():
+        engine = db.engine
+
+    def down(*_args: Any) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
+
+    event.listen(engine, "before_cursor_execute", down)
+    try:
+        page = pages.get("/system/user/")
+        assert page.status_code == 503
+        assert "服务暂不可用" in page.get_data(as_text=True)
+        resp = api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_DOWN"})
+        assert resp.status_code == 503 and resp.get_json()["code"] == 503
+    finally:
+        event.remove(engine, "before_cursor_execute", down)
+    assert pages.get("/system/user/").status_code == 200
+
+
+@pytest.mark.skipif(bool(__import__("os").environ.get("PCLOUD_TEST_DATABASE_URL")), reason="a SQLite lock")
+def test_a_write_during_a_sqlite_lock_waits_once(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    import sqlite3
+    import time
+
+    from pcloud.actionlog.models import ActionLog
+
+    with app.app_context():
+        path = db.engine.url.database
+    monkeypatch.setitem(app.config, "PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 1000)
+    with app.app_context():
+        db.engine.dispose()  # new connections take the short timeout
+    api.data("POST", "/api/admin/role/page", {})  # signed in and warm, before the lock
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        resp = api.post("/api/admin/role/create", json={"name": "锁", "roleCode": "ROLE_LOCKED"})
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        monkeypatch.setitem(app.config, "PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000)
+        with app.app_context():
+            db.engine.dispose()
+    assert resp.status_code == 503
+    assert elapsed < 1.8, elapsed  # one busy timeout (1 s), not two
+    titles = query(app, lambda: db.session.execute(select(ActionLog.title)).scalars().all())
+    assert "角色新增" not in titles

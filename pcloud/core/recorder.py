@@ -90,6 +90,10 @@ def _record(response: Response) -> None:
         return
     if not is_api_request() and request.method == "GET":
         return
+    if g.get("db_unavailable"):
+        # The database just failed this request: writing now would only wait (or fail) a second time.
+        log.warning("action not recorded, database unavailable: %s %s %s", title, request.method, request.path)
+        return
     from pcloud.actionlog.models import ActionLog
     from pcloud.core.security import current_principal
     from pcloud.extensions import db
