@@ -699,3 +699,85 @@ def test_a_write_during_a_sqlite_lock_waits_once(app: Any, api: ApiClient, monke
     assert elapsed < 1.8, elapsed  # one busy timeout (1 s), not two
     titles = query(app, lambda: db.session.execute(select(ActionLog.title)).scalars().all())
     assert "角色新增" not in titles
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. Serialised rules: the last super administrator, a department's delete vs a child's create, mutual moves
+
+
+def _set_user_state(app: Any, phone: str, state: int) -> None:
+    with app.app_context():
+        db.session.execute(text("UPDATE sys_user SET state = :s WHERE phone = :p"), {"s": state, "p": phone})
+        db.session.commit()
+        db.session.remove()
+
+
+def test_two_super_admins_disabling_each_other_leave_one(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PHONE
+
+    a_phone, b_phone = next_phone(), next_phone()
+    a = make_user(app, phone=a_phone, password=PASSWORD, role_codes=("ROLE_SUPER_ADMIN",))
+    b = make_user(app, phone=b_phone, password=PASSWORD, role_codes=("ROLE_SUPER_ADMIN",))
+    _set_user_state(app, ADMIN_PHONE, 1)  # exactly two super administrators
+    for _ in range(3):
+        _set_user_state(app, a_phone, 0)
+        _set_user_state(app, b_phone, 0)
+        tokens = {a: live_token(server, a_phone, PASSWORD), b: live_token(server, b_phone, PASSWORD)}
+
+        def disable(actor: int, target: int, tokens: dict[int, str] = tokens) -> Any:
+            return lambda: requests.put(f"{server.url}/api/admin/system/user/modify", timeout=30, json={
+                "id": target, "state": 1}, headers={"Authorization": f"Bearer {tokens[actor]}"}).status_code
+
+        statuses = parallel([disable(a, b), disable(b, a)])
+        assert set(statuses) <= {200, 401, 409}, statuses
+        live = query(app, lambda: db.session.execute(text(
+            "SELECT count(*) FROM sys_user WHERE state = 0 AND phone IN (:a, :b)"), {"a": a_phone, "b": b_phone})
+            .scalar())
+        assert live == 1, statuses
+
+
+def test_a_department_delete_racing_a_child_create_leaves_no_orphan(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+    from tests.factories import make_dept
+
+    headers = {"Authorization": "Bearer " + live_token(server, ADMIN_PHONE, ADMIN_PASSWORD)}
+    for i in range(4):
+        dept = make_dept(app, f"将删{i}")
+        statuses = parallel([
+            lambda d=dept: requests.delete(f"{server.url}/api/admin/dept/{d}/delete", headers=headers,
+                                           timeout=30).status_code,
+            lambda d=dept, n=i: requests.post(f"{server.url}/api/admin/dept/create", headers=headers, timeout=30,
+                                              json={"parentId": d, "name": f"子{n}"}).status_code])
+        assert set(statuses) <= {200, 409, 422}, statuses
+        orphans = query(app, lambda: db.session.execute(text(
+            "SELECT count(*) FROM sys_dept c JOIN sys_dept p ON p.id = c.parent_id "
+            "WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL")).scalar())
+        assert orphans == 0, statuses
+
+
+def test_mutual_moves_make_no_cycle(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+    from tests.factories import make_dept
+
+    headers = {"Authorization": "Bearer " + live_token(server, ADMIN_PHONE, ADMIN_PASSWORD)}
+    for i in range(3):
+        a, b = make_dept(app, f"甲{i}"), make_dept(app, f"乙{i}")
+
+        def move(dept: int, parent: int) -> Any:
+            return lambda: requests.put(f"{server.url}/api/admin/dept/modify", headers=headers, timeout=30,
+                                        json={"id": dept, "parentId": parent})
+
+        answers = parallel([move(a, b), move(b, a)])
+        statuses = sorted(r.status_code for r in answers)
+        assert statuses == [200, 422], [r.text for r in answers]
+        refused = next(r for r in answers if r.status_code == 422)
+        assert "下级部门" in refused.json()["msg"]
+        parents = query(app, lambda a=a, b=b: dict(db.session.execute(text(
+            "SELECT id, parent_id FROM sys_dept WHERE id IN (:a, :b)"), {"a": a, "b": b}).all()))
+        assert not (parents[a] == b and parents[b] == a)

@@ -118,6 +118,9 @@ def _record(response: Response) -> None:
     }
     # What cannot be encoded (a lone surrogate) is stored escaped (\\ud800), never dropped with the row.
     row = {k: _storable(v) if isinstance(v, str) else v for k, v in row.items()}
+    # The request is over: whatever it left uncommitted (a refusal after a row lock) would be rolled back at
+    # teardown anyway; end it now, so its locks (on SQLite, the write lock) do not hold up this insert.
+    db.session.rollback()
     # Its own connection and transaction: a rolled-back request is still logged.
     with db.engine.begin() as conn:
         conn.execute(ActionLog.__table__.insert().values(**row))

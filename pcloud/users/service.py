@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, asc, desc, exists, func, select
+from sqlalchemy import and_, asc, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.auth import service as auth_service
@@ -88,6 +88,14 @@ def _super_admin_holders() -> int:
         .join(Role, Role.id == user_role.c.role_id)
         .where(Role.role_code == SUPER_ADMIN, Role.deleted_at.is_(None), User.deleted_at.is_(None),
                User.state == 0)).scalar_one()
+
+
+def _lock_super_admin_rule() -> None:
+    """Serialise every change that could leave no super administrator: a no-op UPDATE of the role row
+    takes its row lock (PostgreSQL) or the write lock (SQLite) before the holders are counted, so two
+    super administrators disabling each other at once cannot both pass the count."""
+    db.session.execute(update(Role).where(Role.role_code == SUPER_ADMIN, Role.deleted_at.is_(None))
+                       .values(role_code=Role.role_code))
 
 
 def _is_super_admin(user: User) -> bool:
@@ -227,6 +235,8 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
         if key in data:
             setattr(user, key, _check_ref(model, data[key], field, label))
     was_super = _is_super_admin(user)
+    if was_super and (data.get("role_ids") is not None or data.get("state") == 1):
+        _lock_super_admin_rule()
     if "role_ids" in data and data["role_ids"] is not None:
         roles = _live_roles(data["role_ids"])
         held = {r.id for r in user.roles if r.deleted_at is None}
@@ -253,8 +263,10 @@ def delete_user(user_id: int, actor: Principal | None) -> None:
     _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能删除自己")
-    if _is_super_admin(user) and _super_admin_holders() <= 1:
-        raise Conflict("不能删除最后一位超级管理员")
+    if _is_super_admin(user):
+        _lock_super_admin_rule()
+        if _super_admin_holders() <= 1:
+            raise Conflict("不能删除最后一位超级管理员")
     user.soft_delete()
     auth_service.revoke_user_sessions(user.id, "deleted")
     db.session.commit()
