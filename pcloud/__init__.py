@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, jsonify, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -18,6 +18,10 @@ from pcloud.core.routing import IdConverter, id_param_schema
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+CSP = ("default-src 'self'; script-src 'self'{inline}; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+       "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -25,6 +29,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(config))
     app.json.sort_keys = False  # envelope fields in the documented order
     app.url_map.converters["int"] = IdConverter
+    # `/api//admin/x` is no route (404 in the envelope), not a redirect to another URL.
+    app.url_map.merge_slashes = False
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -91,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from pcloud.core.envelope import envelope, is_api_request
     from pcloud.core.recorder import init_recorder
     from pcloud.core.security import enforce_access
 
@@ -102,8 +109,20 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith("/api/") and response.mimetype == "application/json":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if response.mimetype == "text/html":
+            # Swagger UI (a library page, public) starts itself with an inline script; every page of ours
+            # runs only scripts from /static.
+            inline = " 'unsafe-inline'" if request.endpoint == "api-docs.openapi_swagger_ui" else ""
+            response.headers.setdefault("Content-Security-Policy", CSP.format(inline=inline))
+        if request.method == "OPTIONS" and is_api_request() and response.status_code == 200 \
+                and not response.get_data():
+            allow = response.headers.get("Allow")
+            response = jsonify(envelope(None))
+            if allow:
+                response.headers["Allow"] = allow
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            # pages, API answers and downloads may hold personal data: never kept by a browser or proxy
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -73,6 +73,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "PCLOUD_EXPORT_MAX_ROWS": _int("PCLOUD_EXPORT_MAX_ROWS", 200_000),  # "export all" refuses beyond this
         # OpenAPI (flask-smorest); Swagger UI assets come from the swagger-ui-bundle package
         "API_TITLE": "PCloud API",
         "API_VERSION": "1.0",

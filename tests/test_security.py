@@ -781,3 +781,60 @@ def test_mutual_moves_make_no_cycle(app: Any, server: Any) -> None:
         parents = query(app, lambda a=a, b=b: dict(db.session.execute(text(
             "SELECT id, parent_id FROM sys_dept WHERE id IN (:a, :b)"), {"a": a, "b": b}).all()))
         assert not (parents[a] == b and parents[b] == a)
+
+
+# ---------------------------------------------------------------------------------------------
+# 15. Headers: CSP, no-store, Allow, envelopes for OPTIONS and `//`; a cap on "export all"
+
+
+def test_pages_carry_a_csp_that_forbids_inline_scripts_and_run_none(app: Any, pages: PageClient) -> None:
+    from tests.test_permissions import page_routes
+
+    urls = {"/", "/profile"} | {r for _e, m, r in page_routes(app) if m == "GET" and "<" not in r}
+    for url in sorted(urls):
+        resp = pages.get(url)
+        if resp.mimetype != "text/html":
+            continue
+        csp = resp.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self';" in csp and "unsafe-inline" not in csp.split("style-src")[0], (url, csp)
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        scripts = re.findall(r"<script\b[^>]*>", resp.get_data(as_text=True))
+        assert all("src=" in tag for tag in scripts), (url, scripts)
+        assert not re.search(r"\son[a-z]+=\"", resp.get_data(as_text=True)), url  # no inline handlers
+    login = PageClient(app.test_client()).get("/login")
+    assert "script-src 'self';" in login.headers["Content-Security-Policy"]
+
+
+def test_signed_in_pages_api_answers_and_downloads_are_not_cached(api: ApiClient, pages: PageClient) -> None:
+    assert pages.get("/system/user/").headers["Cache-Control"] == "no-store"
+    download = pages.submit("/system/user/", "/system/user/export")
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
+    api_download = api.post("/api/admin/system/user/download", json={})
+    assert api_download.status_code == 200 and api_download.headers["Cache-Control"] == "no-store"
+    assert api.post("/api/admin/role/page", json={}).headers["Cache-Control"] == "no-store"
+    assert "no-store" not in (pages.get("/static/js/app.js").headers.get("Cache-Control") or "")
+
+
+def test_405_says_allow_and_options_and_double_slashes_answer_in_the_envelope(api: ApiClient,
+                                                                             pages: PageClient) -> None:
+    wrong = api.get("/api/admin/role/page")
+    assert wrong.status_code == 405 and wrong.get_json()["code"] == 405
+    assert "POST" in wrong.headers["Allow"]
+    page = pages.client.put("/system/user/")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+    options = api.client.options("/api/admin/role/page")
+    assert options.status_code == 200 and options.get_json()["code"] == 200 and "POST" in options.headers["Allow"]
+    doubled = api.post("/api//admin/role/page", json={})
+    assert doubled.status_code == 404 and doubled.get_json()["code"] == 404
+    leading = api.client.post("/", environ_overrides={"PATH_INFO": "//api/admin/nothing"})
+    assert leading.get_json()["code"] == 404
+
+
+def test_export_all_has_a_row_cap(app: Any, api: ApiClient, pages: PageClient, monkeypatch: Any) -> None:
+    ids = [make_user(app) for _ in range(3)]
+    monkeypatch.setitem(app.config, "PCLOUD_EXPORT_MAX_ROWS", 2)
+    refused = api.post("/api/admin/system/user/download", json={})
+    assert refused.status_code == 422 and "上限" in refused.get_json()["msg"]
+    assert api.post("/api/admin/system/user/download", json={"ids": ids[:2]}).status_code == 200
+    page = pages.submit("/system/user/", "/system/user/export", follow_redirects=True)
+    assert "上限" in page.get_data(as_text=True)

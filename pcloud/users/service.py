@@ -301,7 +301,19 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
 
 
 def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
-    """Rows of the export, fetched in id-keyset batches so memory stays flat for 100,000 users."""
+    """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
+    any file is written, so one click cannot make the server write millions of rows."""
+    if not ids:
+        cap = int(current_app.config.get("PCLOUD_EXPORT_MAX_ROWS", 200_000))
+        count = db.session.execute(filtered_select(filters).with_only_columns(func.count(User.id))
+                                   .order_by(None)).scalar_one()
+        if count > cap:
+            raise Invalid(f"符合条件的用户有 {count} 个，超过单次导出上限 {cap}，请缩小筛选范围后再导出")
+    return _export_rows(ids, filters, batch)
+
+
+def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
+    """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
     base = filtered_select(filters) if not ids else User.live().where(User.id.in_(ids))
     base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
     last_id = 0
