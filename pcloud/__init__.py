@@ -69,7 +69,10 @@ def _configure_sqlite(app: Flask) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute(f"PRAGMA busy_timeout={int(app.config.get('PCLOUD_SQLITE_BUSY_TIMEOUT_MS', 10000))}")
+            from flask import current_app, has_app_context
+
+            cfg = current_app.config if has_app_context() else app.config  # the app this connection is for
+            cur.execute(f"PRAGMA busy_timeout={int(cfg.get('PCLOUD_SQLITE_BUSY_TIMEOUT_MS', 10000))}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 

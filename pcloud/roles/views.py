@@ -83,8 +83,8 @@ def grant(role_id: int) -> Any:
         if not form.validate_on_submit():
             abort(400)
         try:
-            menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit() and len(v) <= 10]
-            resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit() and len(v) <= 10]
+            menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
+            resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit()]
             service.grant(role.id, menu_ids, resource_ids)
             flash(f"已保存角色「{role.name}」的授权：{len(set(menu_ids))} 个菜单，{len(set(resource_ids))} 个资源",
                   "success")
