@@ -838,3 +838,25 @@ def test_export_all_has_a_row_cap(app: Any, api: ApiClient, pages: PageClient, m
     assert api.post("/api/admin/system/user/download", json={"ids": ids[:2]}).status_code == 200
     page = pages.submit("/system/user/", "/system/user/export", follow_redirects=True)
     assert "上限" in page.get_data(as_text=True)
+
+
+def test_menu_paths_are_unique_in_the_database_and_sync_moves_a_custom_menu_aside(app: Any, api: ApiClient) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from pcloud.menus import service
+
+    api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report/"})
+    assert api.post("/api/admin/menu/create", json={"name": "报表", "path": "/report"}).status_code == 409
+    with app.app_context():
+        db.session.add(Menu(name="并发写入", path="/report", parent_id=0))
+        with pytest.raises(IntegrityError):
+            db.session.commit()  # what a racing request would meet: the partial unique index
+        db.session.rollback()
+        # a custom menu on a path a later built-in claims: sync still succeeds and moves it aside
+        db.session.execute(text("DELETE FROM sys_menu WHERE code = 'system.log'"))
+        db.session.add(Menu(name="我的日志", path="/system/log", parent_id=0))
+        db.session.commit()
+        service.sync_builtin_menus()
+        paths = dict(db.session.execute(select(Menu.name, Menu.path).where(Menu.deleted_at.is_(None))).all())
+        db.session.remove()
+    assert paths["操作日志"] == "/system/log" and paths["我的日志"].startswith("/system/log-custom-")
