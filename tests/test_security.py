@@ -860,3 +860,23 @@ def test_menu_paths_are_unique_in_the_database_and_sync_moves_a_custom_menu_asid
         paths = dict(db.session.execute(select(Menu.name, Menu.path).where(Menu.deleted_at.is_(None))).all())
         db.session.remove()
     assert paths["操作日志"] == "/system/log" and paths["我的日志"].startswith("/system/log-custom-")
+
+
+def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: Any, monkeypatch: Any) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 2)
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))  # what PCLOUD_PROXY_COUNT=1 sets up
+    client = app.test_client()
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+    for i in range(2):
+        resp = client.post("/api/oauth/token", headers={"X-Forwarded-For": "203.0.113.9"},
+                           json={"phone": next_phone(), "password": f"Bad{i}pass", "grantType": "ADMIN"})
+        assert resp.status_code == 401
+    locked = client.post("/api/oauth/token", headers={"X-Forwarded-For": "203.0.113.9"},
+                         json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
+    assert locked.status_code == 429
+    other = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
+                        json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
+    assert other.status_code == 200
