@@ -880,3 +880,12 @@ def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: A
     other = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
                         json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
     assert other.status_code == 200
+
+
+def test_page_actions_that_take_no_input_refuse_any(app: Any, pages: PageClient) -> None:
+    victim = make_user(app)
+    for action in (f"/system/user/{victim}/delete", f"/system/user/{victim}/offline", "/system/role/refresh"):
+        resp = pages.submit("/system/user/", action, data={"password": "Injected1"})
+        assert resp.status_code == 422, action
+    assert pages.submit("/system/user/", f"/system/user/{victim}/delete", data={"back": "/system/user/"}
+                        ).status_code == 302

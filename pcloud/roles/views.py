@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, require_no_body
 from pcloud.core.pages import list_args
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -101,6 +101,7 @@ def grant(role_id: int) -> Any:
 @action("刷新权限")
 @mirrors("roles_api.refresh")
 def refresh() -> Any:
+    require_no_body()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     service.refresh()
