@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, jsonify, request
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -26,6 +27,10 @@ def _shipped_dir(name: str) -> str:
 
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
+CSP = ("default-src 'self'; script-src 'self'{inline}; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+       "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -34,12 +39,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.json.sort_keys = False  # envelope fields in the documented order
     app.url_map.converters["int"] = IdConverter
+    # `/api//admin/x` is no route (404 in the envelope), not a redirect to another URL.
+    app.url_map.merge_slashes = False
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    proxies = int(app.config.get("PCLOUD_PROXY_COUNT") or 0)
+    if proxies:
+        # Behind a reverse proxy the client address (per-address sign-in limit, action log) is the one the
+        # proxy saw: trust exactly that many X-Forwarded-For hops, never more.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
 
 
@@ -61,15 +75,16 @@ def register_extensions(app: Flask) -> None:
     api.register_converter(IdConverter, id_param_schema)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)  # this app's engine only, once
+            event.listen(db.engine, "connect", partial(_sqlite_pragmas, app))  # this app's engine only, once
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(app: Flask, dbapi_conn: Any, _record: Any) -> None:
+    busy_ms = int(app.config.get("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000))  # read per connection: tests change it
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -102,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from pcloud.access import permissions
     from pcloud.actionlog.service import write_action
+    from pcloud.core.envelope import envelope, is_api_request
     from pcloud.core.recorder import init_recorder
     from pcloud.core.security import install_access_guard
 
@@ -113,8 +129,20 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith("/api/") and response.mimetype == "application/json":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if response.mimetype == "text/html":
+            # Swagger UI (a library page, public) starts itself with an inline script; every page of ours
+            # runs only scripts from /static.
+            inline = " 'unsafe-inline'" if request.endpoint == "api-docs.openapi_swagger_ui" else ""
+            response.headers.setdefault("Content-Security-Policy", CSP.format(inline=inline))
+        if request.method == "OPTIONS" and is_api_request() and response.status_code == 200 \
+                and not response.get_data():
+            allow = response.headers.get("Allow")
+            response = jsonify(envelope(None))
+            if allow:
+                response.headers["Allow"] = allow
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            # pages, API answers and downloads may hold personal data: never kept by a browser or proxy
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -135,9 +163,19 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def _database_down(error: Exception) -> Any:
+        from flask import g
+
         log.exception("database error on %s %s", request.method, request.path)
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone with the database
+            log.warning("rollback failed after a database error")
         unavailable = isinstance(error, OperationalError) or getattr(error, "connection_invalidated", False)
+        if unavailable:
+            # The answer must not touch the database again: no signed-in chrome on the page, and no
+            # action-log write that would wait (a SQLite lock: busy_timeout) a second time.
+            g.db_unavailable = True
+            g._login_user = login_manager.anonymous_user()  # Flask-Login would load the user again
         code = 503 if unavailable else 500
         return error_response(code) if is_api_request() else error_page(code)
 

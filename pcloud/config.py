@@ -59,6 +59,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_LOGIN_LOCK_MINUTES": _int("PCLOUD_LOGIN_LOCK_MINUTES", 15),
         # failed sign-ins (any phone) from one client address within the window before it is locked too
         "PCLOUD_LOGIN_MAX_IP_FAILURES": _int("PCLOUD_LOGIN_MAX_IP_FAILURES", 20),
+        # reverse proxies in front of the app whose X-Forwarded-For is trusted (0: use the socket's address)
+        "PCLOUD_PROXY_COUNT": _int("PCLOUD_PROXY_COUNT", 0),
         "PCLOUD_SMS_TTL_SECONDS": _int("PCLOUD_SMS_TTL_SECONDS", 300),
         "PCLOUD_SMS_COOLDOWN_SECONDS": _int("PCLOUD_SMS_COOLDOWN_SECONDS", 60),
         "PCLOUD_SMS_MAX_ATTEMPTS": _int("PCLOUD_SMS_MAX_ATTEMPTS", 5),
@@ -67,6 +69,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
         # scheduled jobs: hosts httpJobHandler may call (comma-separated, "*.example.com", "*" = any; empty = none)
         "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": os.environ.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", ""),
+        # how long a SQLite write waits for another writer before the request answers 503
+        "PCLOUD_SQLITE_BUSY_TIMEOUT_MS": _int("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000),
         # pages
         "SESSION_COOKIE_HTTPONLY": True,
         # Behind TLS (the deployment's reverse proxy) set PCLOUD_SECURE_COOKIES=1.
@@ -76,6 +80,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "PCLOUD_EXPORT_MAX_ROWS": _int("PCLOUD_EXPORT_MAX_ROWS", 200_000),  # "export all" refuses beyond this
         # OpenAPI (flask-smorest); Swagger UI assets come from the swagger-ui-bundle package
         "API_TITLE": "PCloud API",
         "API_VERSION": "1.0",

@@ -275,10 +275,25 @@ def start_server(database_url: str, instance_dir: Path, workers: int = 2, extra_
         stderr=log_path.open("ab") if log_path else None)
     try:
         wait_for_port(port)
-    except TimeoutError:
+        _wait_for_workers(f"http://127.0.0.1:{port}", workers)
+    except (TimeoutError, OSError):
         proc.kill()
         raise
     return LiveServer(f"http://127.0.0.1:{port}", proc)
+
+
+def _wait_for_workers(url: str, workers: int, timeout: float = 90.0) -> None:
+    """The port opens before the workers have imported the app (seconds on a busy machine): send one request
+    per worker at once and wait for every answer, so a test's own timeouts measure the app, not the boot."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ping(_: int) -> int:
+        with urllib.request.urlopen(f"{url}/login", timeout=timeout) as resp:
+            return resp.status
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(ping, range(workers)))
 
 
 def stop_server(server: LiveServer) -> None:

@@ -142,3 +142,26 @@ def test_upgrade_backfills_the_department_closure_of_existing_departments(empty_
         assert sorted(service.subtree_ids(1)) == [1, 2, 3, 4]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upgrade_gives_live_menus_with_one_path_distinct_paths(empty_database_url: str) -> None:
+    """0006 makes menu paths unique among live menus; duplicates from before keep the oldest on the path."""
+    from flask_migrate import upgrade
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0003")
+        with db.engine.begin() as conn:
+            for menu_id, path, deleted in ((1, "/report", None), (2, "/report", None), (3, "/report", "2020-01-01"),
+                                           (4, "/other", None)):
+                conn.execute(text(
+                    "INSERT INTO sys_menu (id, parent_id, name, path, router, hidden, sequence, built_in, "
+                    "gmt_created_date, gmt_modified_date, deleted_at) VALUES (:id, 0, :name, :path, true, false, "
+                    "0, false, '2020-01-01', '2020-01-01', :deleted)"),
+                    {"id": menu_id, "name": f"菜单{menu_id}", "path": path, "deleted": deleted})
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            paths = dict(conn.execute(text("SELECT id, path FROM sys_menu")).all())
+        assert paths == {1: "/report", 2: "/report-dup-2", 3: "/report", 4: "/other"}
+        db.session.remove()
+        db.engine.dispose()

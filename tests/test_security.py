@@ -642,3 +642,250 @@ def test_a_failing_sms_sender_saves_no_code_and_answers_alike(app: Any, anon: Ap
     from pcloud.auth.sms import MemorySmsSender
 
     assert known in MemorySmsSender.sent
+
+
+# ---------------------------------------------------------------------------------------------
+# 12. The database down: a 503 page that needs no database, and no second wait in the recorder
+
+
+def test_database_down_gives_a_503_page_to_a_signed_in_user(app: Any, pages: PageClient, api: ApiClient) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    with app.app_context():
+        engine = db.engine
+
+    def down(*_args: Any) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server"))
+
+    event.listen(engine, "before_cursor_execute", down)
+    try:
+        page = pages.get("/system/user/")
+        assert page.status_code == 503
+        assert "服务暂不可用" in page.get_data(as_text=True)
+        resp = api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_DOWN"})
+        assert resp.status_code == 503 and resp.get_json()["code"] == 503
+    finally:
+        event.remove(engine, "before_cursor_execute", down)
+    assert pages.get("/system/user/").status_code == 200
+
+
+@pytest.mark.skipif(bool(__import__("os").environ.get("PCLOUD_TEST_DATABASE_URL")), reason="a SQLite lock")
+def test_a_write_during_a_sqlite_lock_waits_once(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    import sqlite3
+    import time
+
+    from pcloud.actionlog.models import ActionLog
+
+    with app.app_context():
+        path = db.engine.url.database
+    monkeypatch.setitem(app.config, "PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 1000)
+    with app.app_context():
+        db.engine.dispose()  # new connections take the short timeout
+    api.data("POST", "/api/admin/role/page", {})  # signed in and warm, before the lock
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        resp = api.post("/api/admin/role/create", json={"name": "锁", "roleCode": "ROLE_LOCKED"})
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        monkeypatch.setitem(app.config, "PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000)
+        with app.app_context():
+            db.engine.dispose()
+    assert resp.status_code == 503
+    assert elapsed < 1.8, elapsed  # one busy timeout (1 s), not two
+    titles = query(app, lambda: db.session.execute(select(ActionLog.title)).scalars().all())
+    assert "角色新增" not in titles
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. Serialised rules: the last super administrator, a department's delete vs a child's create, mutual moves
+
+
+def _set_user_state(app: Any, phone: str, state: int) -> None:
+    with app.app_context():
+        db.session.execute(text("UPDATE sys_user SET state = :s WHERE phone = :p"), {"s": state, "p": phone})
+        db.session.commit()
+        db.session.remove()
+
+
+def test_two_super_admins_disabling_each_other_leave_one(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PHONE
+
+    a_phone, b_phone = next_phone(), next_phone()
+    a = make_user(app, phone=a_phone, password=PASSWORD, role_codes=("ROLE_SUPER_ADMIN",))
+    b = make_user(app, phone=b_phone, password=PASSWORD, role_codes=("ROLE_SUPER_ADMIN",))
+    _set_user_state(app, ADMIN_PHONE, 1)  # exactly two super administrators
+    for _ in range(3):
+        _set_user_state(app, a_phone, 0)
+        _set_user_state(app, b_phone, 0)
+        tokens = {a: live_token(server, a_phone, PASSWORD), b: live_token(server, b_phone, PASSWORD)}
+
+        def disable(actor: int, target: int, tokens: dict[int, str] = tokens) -> Any:
+            return lambda: requests.put(f"{server.url}/api/admin/system/user/modify", timeout=30, json={
+                "id": target, "state": 1}, headers={"Authorization": f"Bearer {tokens[actor]}"}).status_code
+
+        statuses = parallel([disable(a, b), disable(b, a)])
+        assert set(statuses) <= {200, 401, 409}, statuses
+        live = query(app, lambda: db.session.execute(text(
+            "SELECT count(*) FROM sys_user WHERE state = 0 AND phone IN (:a, :b)"), {"a": a_phone, "b": b_phone})
+            .scalar())
+        assert live == 1, statuses
+
+
+def test_a_department_delete_racing_a_child_create_leaves_no_orphan(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+    from tests.factories import make_dept
+
+    headers = {"Authorization": "Bearer " + live_token(server, ADMIN_PHONE, ADMIN_PASSWORD)}
+    for i in range(4):
+        dept = make_dept(app, f"将删{i}")
+        statuses = parallel([
+            lambda d=dept: requests.delete(f"{server.url}/api/admin/dept/{d}/delete", headers=headers,
+                                           timeout=30).status_code,
+            lambda d=dept, n=i: requests.post(f"{server.url}/api/admin/dept/create", headers=headers, timeout=30,
+                                              json={"parentId": d, "name": f"子{n}"}).status_code])
+        assert set(statuses) <= {200, 409, 422}, statuses
+        orphans = query(app, lambda: db.session.execute(text(
+            "SELECT count(*) FROM sys_dept c JOIN sys_dept p ON p.id = c.parent_id "
+            "WHERE c.deleted_at IS NULL AND p.deleted_at IS NOT NULL")).scalar())
+        assert orphans == 0, statuses
+
+
+def test_mutual_moves_make_no_cycle(app: Any, server: Any) -> None:
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+    from tests.factories import make_dept
+
+    headers = {"Authorization": "Bearer " + live_token(server, ADMIN_PHONE, ADMIN_PASSWORD)}
+    for i in range(3):
+        a, b = make_dept(app, f"甲{i}"), make_dept(app, f"乙{i}")
+
+        def move(dept: int, parent: int) -> Any:
+            return lambda: requests.put(f"{server.url}/api/admin/dept/modify", headers=headers, timeout=30,
+                                        json={"id": dept, "parentId": parent})
+
+        answers = parallel([move(a, b), move(b, a)])
+        statuses = sorted(r.status_code for r in answers)
+        assert statuses == [200, 422], [r.text for r in answers]
+        refused = next(r for r in answers if r.status_code == 422)
+        assert "下级部门" in refused.json()["msg"]
+        parents = query(app, lambda a=a, b=b: dict(db.session.execute(text(
+            "SELECT id, parent_id FROM sys_dept WHERE id IN (:a, :b)"), {"a": a, "b": b}).all()))
+        assert not (parents[a] == b and parents[b] == a)
+
+
+# ---------------------------------------------------------------------------------------------
+# 15. Headers: CSP, no-store, Allow, envelopes for OPTIONS and `//`; a cap on "export all"
+
+
+def test_pages_carry_a_csp_that_forbids_inline_scripts_and_run_none(app: Any, pages: PageClient) -> None:
+    from tests.test_permissions import page_routes
+
+    urls = {"/", "/profile"} | {r for _e, m, r in page_routes(app) if m == "GET" and "<" not in r}
+    for url in sorted(urls):
+        resp = pages.get(url)
+        if resp.mimetype != "text/html":
+            continue
+        csp = resp.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self';" in csp and "unsafe-inline" not in csp.split("style-src")[0], (url, csp)
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        scripts = re.findall(r"<script\b[^>]*>", resp.get_data(as_text=True))
+        assert all("src=" in tag for tag in scripts), (url, scripts)
+        assert not re.search(r"\son[a-z]+=\"", resp.get_data(as_text=True)), url  # no inline handlers
+    login = PageClient(app.test_client()).get("/login")
+    assert "script-src 'self';" in login.headers["Content-Security-Policy"]
+
+
+def test_signed_in_pages_api_answers_and_downloads_are_not_cached(api: ApiClient, pages: PageClient) -> None:
+    assert pages.get("/system/user/").headers["Cache-Control"] == "no-store"
+    download = pages.submit("/system/user/", "/system/user/export")
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
+    api_download = api.post("/api/admin/system/user/download", json={})
+    assert api_download.status_code == 200 and api_download.headers["Cache-Control"] == "no-store"
+    assert api.post("/api/admin/role/page", json={}).headers["Cache-Control"] == "no-store"
+    assert "no-store" not in (pages.get("/static/js/app.js").headers.get("Cache-Control") or "")
+
+
+def test_405_says_allow_and_options_and_double_slashes_answer_in_the_envelope(api: ApiClient,
+                                                                             pages: PageClient) -> None:
+    wrong = api.get("/api/admin/role/page")
+    assert wrong.status_code == 405 and wrong.get_json()["code"] == 405
+    assert "POST" in wrong.headers["Allow"]
+    page = pages.client.put("/system/user/")
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+    options = api.client.options("/api/admin/role/page")
+    assert options.status_code == 200 and options.get_json()["code"] == 200 and "POST" in options.headers["Allow"]
+    doubled = api.post("/api//admin/role/page", json={})
+    assert doubled.status_code == 404 and doubled.get_json()["code"] == 404
+    leading = api.client.post("/", environ_overrides={"PATH_INFO": "//api/admin/nothing"})
+    assert leading.get_json()["code"] == 404
+
+
+def test_export_all_has_a_row_cap(app: Any, api: ApiClient, pages: PageClient, monkeypatch: Any) -> None:
+    ids = [make_user(app) for _ in range(3)]
+    monkeypatch.setitem(app.config, "PCLOUD_EXPORT_MAX_ROWS", 2)
+    refused = api.post("/api/admin/system/user/download", json={})
+    assert refused.status_code == 422 and "上限" in refused.get_json()["msg"]
+    assert api.post("/api/admin/system/user/download", json={"ids": ids[:2]}).status_code == 200
+    page = pages.submit("/system/user/", "/system/user/export", follow_redirects=True)
+    assert "上限" in page.get_data(as_text=True)
+
+
+def test_menu_paths_are_unique_in_the_database_and_sync_moves_a_custom_menu_aside(app: Any, api: ApiClient) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from pcloud.menus import service
+
+    api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report/"})
+    assert api.post("/api/admin/menu/create", json={"name": "报表", "path": "/report"}).status_code == 409
+    with app.app_context():
+        db.session.add(Menu(name="并发写入", path="/report", parent_id=0))
+        with pytest.raises(IntegrityError):
+            db.session.commit()  # what a racing request would meet: the partial unique index
+        db.session.rollback()
+        # a custom menu on a path a later built-in claims: sync still succeeds and moves it aside
+        db.session.execute(text("DELETE FROM sys_menu WHERE code = 'system.log'"))
+        db.session.add(Menu(name="我的日志", path="/system/log", parent_id=0))
+        db.session.commit()
+        service.sync_builtin_menus()
+        paths = dict(db.session.execute(select(Menu.name, Menu.path).where(Menu.deleted_at.is_(None))).all())
+        db.session.remove()
+    assert paths["操作日志"] == "/system/log" and paths["我的日志"].startswith("/system/log-custom-")
+
+
+def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: Any, monkeypatch: Any) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 2)
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))  # what PCLOUD_PROXY_COUNT=1 sets up
+    client = app.test_client()
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+    for i in range(2):
+        resp = client.post("/api/oauth/token", headers={"X-Forwarded-For": "203.0.113.9"},
+                           json={"phone": next_phone(), "password": f"Bad{i}pass", "grantType": "ADMIN"})
+        assert resp.status_code == 401
+    locked = client.post("/api/oauth/token", headers={"X-Forwarded-For": "203.0.113.9"},
+                         json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
+    assert locked.status_code == 429
+    other = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
+                        json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
+    assert other.status_code == 200
+
+
+def test_page_actions_that_take_no_input_refuse_any(app: Any, pages: PageClient) -> None:
+    victim = make_user(app)
+    for action in (f"/system/user/{victim}/delete", f"/system/user/{victim}/offline", "/system/role/refresh"):
+        resp = pages.submit("/system/user/", action, data={"password": "Injected1"})
+        assert resp.status_code == 422, action
+    assert pages.submit("/system/user/", f"/system/user/{victim}/delete", data={"back": "/system/user/"}
+                        ).status_code == 302

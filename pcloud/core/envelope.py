@@ -41,7 +41,8 @@ WEBARGS_MESSAGES = {
 
 
 def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+    path = "/" + request.path.lstrip("/")  # `//api/...` is still the API: it answers in the envelope
+    return path == "/api" or path.startswith("/api/")
 
 
 def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "success",
@@ -139,8 +140,11 @@ class PCloudApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Any:  # type: ignore[override]
         code = error.code or 500
+        # Allow (405) and the like: the headers the exception carries, minus its own content type.
+        extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         if not is_api_request():
-            return error_page(code)
+            html, status = error_page(code)
+            return html, status, extra
         data = getattr(error, "data", None) or {}
         msg = data.get("message") if isinstance(data.get("message"), str) else None
         errors = None
@@ -150,7 +154,7 @@ class PCloudApi(Api):
             msg = msg or "请求格式错误：" + "；".join(str(_localise(m)) for m in _flatten(data["messages"]))
         if code >= 500:
             msg = HTTP_MESSAGES.get(code, "系统异常")
-        return error_response(code, msg, errors, data.get("headers"))
+        return error_response(code, msg, errors, {**extra, **(data.get("headers") or {})})
 
 
 def _flatten(value: Any) -> list[Any]:

@@ -36,6 +36,18 @@ class ConfirmForm(FlaskForm):
     """An empty form: only the CSRF token, for delete / force-offline / export buttons."""
 
 
+# A confirm button's POST carries no data: its token and where to go back to, nothing else.
+CONFIRM_FIELDS = frozenset({"csrf_token", "back"})
+
+
+def require_no_body() -> None:
+    """A page action that takes no input says so: any other field (or a file) is a 422, like the API's
+    unknown fields, instead of being silently ignored."""
+    unknown = sorted(set(request.form) - CONFIRM_FIELDS) + sorted(request.files)
+    if unknown:
+        abort(422)
+
+
 def mark_failed(exc: PCloudError) -> None:
     """The action log records a refused page action as failed, with the refusal as its message."""
     g.action_failed = True
@@ -60,6 +72,7 @@ def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, re
     """A confirm-button POST: CSRF checked, `run()` returns the success message, a refusal is flashed
     (after `refused`, e.g. "不能删除：") and logged as failed; then back to the list the button was on,
     never to another site."""
+    require_no_body()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

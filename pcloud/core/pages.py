@@ -88,4 +88,8 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
+        from flask import g
+
+        if g.get("db_unavailable"):  # the 503 page: nothing that needs the database
+            return {"principal": None, "sidebar": lambda: []}
         return {"principal": current_principal(), "sidebar": sidebar}

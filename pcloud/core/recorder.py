@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, g, request
 
 from pcloud.core.envelope import HTTP_MESSAGES, is_api_request
 from pcloud.core.timefmt import utcnow
+from pcloud.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,10 @@ def _record(response: Response) -> None:
         return
     if not is_api_request() and request.method == "GET":
         return
+    if g.get("db_unavailable"):
+        # The database just failed this request: writing now would only wait (or fail) a second time.
+        log.warning("action not recorded, database unavailable: %s %s %s", title, request.method, request.path)
+        return
     sink = current_app.extensions.get("pcloud.action_sink")
     if sink is None:  # no module writes the log in this app
         return
@@ -117,6 +122,9 @@ def _record(response: Response) -> None:
     }
     # What cannot be encoded (a lone surrogate) is stored escaped (\\ud800), never dropped with the row.
     row = {k: _storable(v) if isinstance(v, str) else v for k, v in row.items()}
+    # The request is over: whatever it left uncommitted (a refusal after a row lock) would be rolled back at
+    # teardown anyway; end it now, so its locks (on SQLite, the write lock) do not hold up this insert.
+    db.session.rollback()
     sink(row)  # in its own transaction (actionlog.service.write_action): a rolled-back request is logged too
 
 

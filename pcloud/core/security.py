@@ -182,6 +182,8 @@ def enforce_access() -> Any:
         return None
     if request.endpoint in PUBLIC_ENDPOINTS or _view_flag("_public"):
         return None
+    if request.method == "OPTIONS":  # runs no view: answers only which methods the route has (Allow)
+        return None
     principal = current_principal()
     if principal is None:
         if is_api_request():

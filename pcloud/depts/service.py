@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -246,10 +246,23 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
+def _lock(*dept_ids: int) -> int:
+    """Row-lock live departments (in id order, so two requests never wait on each other in a circle) with
+    a no-op UPDATE; returns how many were live. A delete and a child's create, or two mutual moves, then
+    run one after the other on both databases instead of interleaving their checks."""
+    ids = sorted({i for i in dept_ids if i})
+    locked = 0
+    for dept_id in ids:
+        locked += db.session.execute(update(Dept).where(Dept.id == dept_id, Dept.deleted_at.is_(None))
+                                     .values(sequence=Dept.sequence)).rowcount or 0
+    return locked
+
+
 def _check_parent(parent_id: int | None) -> int:
+    """The parent exists and stays so until we commit (locked: a concurrent delete waits or wins cleanly)."""
     if not parent_id:
         return 0
-    if db.session.execute(Dept.live().where(Dept.id == parent_id)).first() is None:
+    if not _lock(parent_id):
         raise Invalid("上级部门不存在", field="parentId")
     return parent_id
 
@@ -295,6 +308,7 @@ def modify_dept(data: dict[str, Any]) -> Dept:
     parent_id = dept.parent_id
     if data.get("parent_id") is not None and data["parent_id"] != dept.parent_id:
         parent_id = data["parent_id"]
+        _lock(dept.id, parent_id)  # then the closure read below is the committed one
         if parent_id and is_within(parent_id, dept.id):
             raise Invalid("不能把部门移动到它自己或它的下级部门之下", field="parentId")
         parent_id = _check_parent(parent_id)
@@ -314,6 +328,8 @@ def modify_dept(data: dict[str, Any]) -> Dept:
 
 def delete_dept(dept_id: int) -> Dept:
     dept = get_dept(dept_id)
+    if not _lock(dept.id):
+        raise NotFound("部门不存在")
     refusal = delete_refusal(dept.name, children_count(dept.id), direct_member_count(dept.id))
     if refusal:
         raise Conflict(refusal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pcloud.core.models import AuditMixin, Base, SoftDeleteMixin
+from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
 
 
 class Menu(AuditMixin, SoftDeleteMixin, Base):
@@ -25,4 +25,6 @@ class Menu(AuditMixin, SoftDeleteMixin, Base):
     # Stable key of a built-in menu, so sync updates it instead of adding another.
     code: Mapped[str | None] = mapped_column(String(128), unique=True)
 
-    __table_args__ = (Index("ix_sys_menu_parent_id", "parent_id"),)
+    __table_args__ = (Index("ix_sys_menu_parent_id", "parent_id"),
+                      # one live menu per path: page ownership must never be ambiguous
+                      Index("uq_sys_menu_path_live", "path", unique=True, **LIVE_ONLY))

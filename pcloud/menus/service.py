@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.core.errors import Conflict, Invalid, NotFound
@@ -142,14 +143,27 @@ def _check_site_path(key: str, label: str, value: str | None) -> None:
         raise Invalid(f"{label}无效：{PATH_HINT}", field=key)
 
 
+def _path_taken(path: str) -> Conflict:
+    msg = f"路由地址 {path} 已被其他菜单使用"
+    return Conflict(msg, errors={"path": [msg]})
+
+
 def _check_unique_path(path: str, exclude_id: int | None = None) -> None:
-    """One live menu per path: two menus on one path would make page ownership ambiguous."""
+    """One live menu per path: two menus on one path would make page ownership ambiguous. The partial
+    unique index uq_sys_menu_path_live settles a race between two requests (see _commit)."""
     stmt = select(Menu.id).where(Menu.path == path, Menu.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Menu.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        msg = f"路由地址 {path} 已被其他菜单使用"
-        raise Conflict(msg, errors={"path": [msg]})
+        raise _path_taken(path)
+
+
+def _commit(path: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise _path_taken(path) from exc
 
 
 _TEXT_FIELDS = {"name": ("菜单名称", 64, True), "path": ("路由地址", 255, True), "component": ("组件", 255, False),
@@ -166,6 +180,8 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
             raise Invalid(f"{label}不能为空", field=key)
         if len(value) > max_len:
             raise Invalid(f"{label}长度不能超过 {max_len}", field=key)
+        if key == "path" and len(value) > 1:
+            value = value.rstrip("/") or "/"  # `/report/` and `/report` are one page owner
         values[key] = value if (value or required) else None
         if key in ("path", "redirect"):
             _check_site_path(key, label, value)
@@ -187,7 +203,7 @@ def create_menu(data: dict[str, Any]) -> Menu:
     menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
     permissions.bump_version()
-    db.session.commit()
+    _commit(values["path"])
     return menu
 
 
@@ -205,7 +221,7 @@ def modify_menu(data: dict[str, Any]) -> Menu:
     for key, value in values.items():
         setattr(menu, key, value)
     permissions.bump_version()
-    db.session.commit()
+    _commit(menu.path)
     return menu
 
 
@@ -246,6 +262,16 @@ def builtin_component(entry: dict[str, object]) -> str | None:
     return None if entry.get("parent") else "Layout"
 
 
+def _free_path(path: str, code: str) -> None:
+    """A built-in's path is the code's to take: a live custom menu already on it (made before the built-in
+    existed) moves aside to `<path>-custom-<id>`, where an administrator sees and fixes it."""
+    from sqlalchemy import update
+
+    db.session.execute(update(Menu).where(
+        Menu.path == path, Menu.deleted_at.is_(None), (Menu.code.is_(None)) | (Menu.code != code))
+        .values(path=func.substr(Menu.path, 1, 200) + "-custom-" + func.cast(Menu.id, String)))
+
+
 def sync_builtin_menus() -> dict[str, int]:
     """Create the built-in menus by code; keep their path (what the page guard uses) as the code says.
 
@@ -262,6 +288,7 @@ def sync_builtin_menus() -> dict[str, int]:
         code = str(entry["code"])
         menu = existing.get(code)
         parent = by_code.get(str(entry["parent"])) if entry["parent"] else None
+        _free_path(str(entry["path"]), code)
         if menu is None:
             created += insert_builtin(Menu, code, {
                 "built_in": True, "router": True, "hidden": False, "name": entry["name"], "path": entry["path"],

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, require_no_body
 from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -85,8 +85,8 @@ def grant(role_id: int) -> Any:
         if not form.validate_on_submit():
             abort(400)
         try:
-            menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit() and len(v) <= 10]
-            resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit() and len(v) <= 10]
+            menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
+            resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit()]
             service.grant(role.id, menu_ids, resource_ids)
             flash(f"已保存角色「{role.name}」的授权：{len(set(menu_ids))} 个菜单，{len(set(resource_ids))} 个资源",
                   "success")
@@ -103,6 +103,7 @@ def grant(role_id: int) -> Any:
 @action("刷新权限")
 @mirrors("roles_api.refresh")
 def refresh() -> Any:
+    require_no_body()
     if not ConfirmForm().validate_on_submit():
         abort(400)
     service.refresh()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, asc, desc, exists, func, select
+from sqlalchemy import and_, asc, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
@@ -89,6 +89,14 @@ def _super_admin_holders() -> int:
         .join(Role, Role.id == user_role.c.role_id)
         .where(Role.role_code == SUPER_ADMIN, Role.deleted_at.is_(None), User.deleted_at.is_(None),
                User.state == 0)).scalar_one()
+
+
+def _lock_super_admin_rule() -> None:
+    """Serialise every change that could leave no super administrator: a no-op UPDATE of the role row
+    takes its row lock (PostgreSQL) or the write lock (SQLite) before the holders are counted, so two
+    super administrators disabling each other at once cannot both pass the count."""
+    db.session.execute(update(Role).where(Role.role_code == SUPER_ADMIN, Role.deleted_at.is_(None))
+                       .values(role_code=Role.role_code))
 
 
 def _is_super_admin(user: User) -> bool:
@@ -229,6 +237,8 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
         if key in data:
             setattr(user, key, _check_ref(model, data[key], field, label))
     was_super = _is_super_admin(user)
+    if was_super and (data.get("role_ids") is not None or data.get("state") == 1):
+        _lock_super_admin_rule()
     if "role_ids" in data and data["role_ids"] is not None:
         roles = _live_roles(data["role_ids"])
         held = {r.id for r in user.roles if r.deleted_at is None}
@@ -256,8 +266,10 @@ def delete_user(user_id: int, actor: Principal | None) -> None:
     _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能删除自己")
-    if _is_super_admin(user) and _super_admin_holders() <= 1:
-        raise Conflict("不能删除最后一位超级管理员")
+    if _is_super_admin(user):
+        _lock_super_admin_rule()
+        if _super_admin_holders() <= 1:
+            raise Conflict("不能删除最后一位超级管理员")
     user.soft_delete()
     auth_service.revoke_user_sessions(user.id, "deleted")
     db.session.commit()
@@ -292,7 +304,19 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
 
 
 def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
-    """Rows of the export, fetched in id-keyset batches so memory stays flat for 100,000 users."""
+    """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
+    any file is written, so one click cannot make the server write millions of rows."""
+    if not ids:
+        cap = int(current_app.config.get("PCLOUD_EXPORT_MAX_ROWS", 200_000))
+        count = db.session.execute(filtered_select(filters).with_only_columns(func.count(User.id))
+                                   .order_by(None)).scalar_one()
+        if count > cap:
+            raise Invalid(f"符合条件的用户有 {count} 个，超过单次导出上限 {cap}，请缩小筛选范围后再导出")
+    return _export_rows(ids, filters, batch)
+
+
+def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
+    """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
     base = filtered_select(filters) if not ids else User.live().where(User.id.in_(ids))
     base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
     last_id = 0

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, mark_failed
 from pcloud.core.pages import int_arg, list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -159,5 +159,11 @@ def export() -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) <= 10 and int(v) <= MAX_ID]
-    path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(ids, _filters()), "用户信息")
+    try:
+        rows = service.export_rows(ids, _filters())
+    except PCloudError as exc:
+        mark_failed(exc)
+        flash(exc.msg, "danger")
+        return redirect(url_for("users.index"))
+    path = write_xlsx(service.EXPORT_HEADERS, rows, "用户信息")
     return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")

@@ -1,0 +1,69 @@
+// Moved out of templates/depts/form.html so the Content-Security-Policy can say script-src 'self'.
+// Manager picker: search users by name or phone, pick one into the hidden manager_id field.
+(function () {
+  const box = document.getElementById('manager-picker');
+  const input = document.getElementById('manager-search');
+  const list = document.getElementById('manager-results');
+  const hidden = document.querySelector('#dept-form input[name="manager_id"]');
+  const current = document.getElementById('manager-current');
+  let timer = null, seq = 0;
+  function close() { list.classList.add('d-none'); list.innerHTML = ''; input.setAttribute('aria-expanded', 'false'); }
+  // Phones come only to callers who may read the user list.
+  function label(user) { return user.name + (user.phone ? '（' + user.phone + '）' : ''); }
+  function pick(user) {
+    hidden.value = user.id;
+    input.value = label(user);
+    current.textContent = '已选：' + label(user);
+    close();
+  }
+  function render(items) {
+    list.innerHTML = '';
+    if (!items.length) {
+      const none = document.createElement('div');
+      none.className = 'list-group-item text-muted small';
+      none.textContent = '没有匹配的用户';
+      list.appendChild(none);
+    }
+    items.forEach(function (u) {
+      const btn = document.createElement('button');
+      btn.type = 'button';
+      btn.className = 'list-group-item list-group-item-action';
+      btn.setAttribute('role', 'option');
+      btn.dataset.userId = u.id;
+      btn.textContent = label(u) + (u.deptName ? ' · ' + u.deptName : '') + (u.disabled ? ' · 已禁用' : '');
+      btn.addEventListener('click', () => pick(u));
+      list.appendChild(btn);
+    });
+    list.classList.remove('d-none');
+    input.setAttribute('aria-expanded', 'true');
+  }
+  function search() {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (!q) { close(); return; }
+    timer = setTimeout(function () {
+      const mine = ++seq;
+      fetch(box.dataset.searchUrl + '?q=' + encodeURIComponent(q), {headers: {'Accept': 'application/json'}})
+        .then(r => r.json()).then(data => { if (mine === seq) render(data.items || []); })
+        .catch(close);
+    }, 200);
+  }
+  input.addEventListener('input', search);
+  // Typed before this script ran (a slow page): search for it now rather than wait for more typing.
+  if (input.value !== input.defaultValue) search();
+  input.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape') close();
+    if (ev.key === 'ArrowDown') { const first = list.querySelector('button'); if (first) { ev.preventDefault(); first.focus(); } }
+    if (ev.key === 'Enter') { ev.preventDefault(); const first = list.querySelector('button'); if (first) first.click(); }
+  });
+  list.addEventListener('keydown', function (ev) {
+    const el = document.activeElement;
+    if (ev.key === 'ArrowDown' && el.nextElementSibling) { ev.preventDefault(); el.nextElementSibling.focus(); }
+    if (ev.key === 'ArrowUp') { ev.preventDefault(); (el.previousElementSibling || input).focus(); }
+    if (ev.key === 'Escape') { close(); input.focus(); }
+  });
+  document.getElementById('manager-clear').addEventListener('click', function () {
+    hidden.value = ''; input.value = ''; current.textContent = '未设置负责人'; close(); input.focus();
+  });
+  document.addEventListener('click', function (ev) { if (!box.contains(ev.target)) close(); });
+})();

@@ -1,0 +1,76 @@
+// Moved out of templates/roles/grant.html so the Content-Security-Policy can say script-src 'self'.
+// Grant trees: a branch checkbox selects its whole branch; a branch shows checked / partly checked
+// (indeterminate) from what lies below it; the search box keeps matching nodes and their ancestors.
+(function () {
+  const form = document.getElementById('grant-form');
+  const boxesBelow = li => Array.from(li.querySelectorAll(':scope > div > ul .tree-check'));
+  const parentLi = li => li.parentElement.closest('li.tree-node');
+
+  function refreshBranch(li) {
+    const own = li.querySelector(':scope > .form-check .tree-check');
+    const below = boxesBelow(li);
+    if (!below.length) return;
+    const on = below.filter(b => b.checked).length;
+    own.checked = on === below.length;
+    own.indeterminate = on > 0 && on < below.length;
+  }
+  function refreshAncestors(li) {
+    for (let p = parentLi(li); p; p = parentLi(p)) refreshBranch(p);
+  }
+  function count(card) {
+    card.querySelector('[data-count]').textContent =
+      card.querySelectorAll('.tree-check:checked').length;
+  }
+
+  document.querySelectorAll('[data-tree]').forEach(function (card) {
+    // Initial branch states, deepest first.
+    Array.from(card.querySelectorAll('li.tree-node')).reverse().forEach(refreshBranch);
+    count(card);
+    card.addEventListener('change', function (ev) {
+      const box = ev.target;
+      if (!box.classList.contains('tree-check')) return;
+      const li = box.closest('li.tree-node');
+      boxesBelow(li).forEach(b => { b.checked = box.checked; b.indeterminate = false; });
+      box.indeterminate = false;
+      refreshAncestors(li);
+      count(card);
+    });
+    card.querySelectorAll('[data-select]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        const on = btn.dataset.select === 'all';
+        card.querySelectorAll('li.tree-node').forEach(function (li) {
+          if (li.classList.contains('d-none')) return;  // only what the search shows
+          const b = li.querySelector(':scope > .form-check .tree-check');
+          b.checked = on; b.indeterminate = false;
+        });
+        Array.from(card.querySelectorAll('li.tree-node')).reverse().forEach(refreshBranch);
+        count(card);
+      });
+    });
+    const search = card.querySelector('.tree-search');
+    search.addEventListener('input', function () {
+      const q = search.value.trim().toLowerCase();
+      let shown = 0;
+      Array.from(card.querySelectorAll('li.tree-node')).reverse().forEach(function (li) {
+        const self = (li.dataset.name || '').toLowerCase().includes(q);
+        const child = li.querySelector(':scope > div > ul > li.tree-node:not(.d-none)');
+        const visible = !q || self || !!child;
+        li.classList.toggle('d-none', !visible);
+        if (visible) shown++;
+      });
+      card.querySelector('[data-no-match]').classList.toggle('d-none', shown > 0);
+    });
+  });
+
+  // A menu whose children are partly granted is granted too, so the sidebar keeps its group.
+  if (form) form.addEventListener('submit', function () {
+    form.querySelectorAll('input[data-partial]').forEach(el => el.remove());
+    form.querySelectorAll('[data-tree="menu"] .tree-check').forEach(function (b) {
+      if (b.indeterminate && !b.checked) {
+        const h = document.createElement('input');
+        h.type = 'hidden'; h.name = b.name; h.value = b.value; h.dataset.partial = '1';
+        form.appendChild(h);
+      }
+    });
+  });
+})();
