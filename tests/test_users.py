@@ -400,3 +400,27 @@ def test_reset_password_command_gives_a_new_password_and_signs_the_user_out(app:
     assert weak.exit_code != 0 and "密码至少 8 位" in weak.output
     unknown = runner.invoke(args=["pcloud", "reset-password", "--phone", "13999999999", "--password", "Good12345"])
     assert unknown.exit_code != 0 and "没有手机号为 13999999999 的用户" in unknown.output
+
+
+# --------------------------------------------------------------------------------------- every error at once
+
+
+def test_api_reports_every_wrong_field_at_once(api: ApiClient, app: Any) -> None:
+    resp = api.post(CREATE, {"phone": "123", "name": "  ", "password": "weak", "deptId": 999999})
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert set(body["errors"]) >= {"phone", "name", "password", "deptId"}
+    assert "手机号格式不正确" in body["msg"] and "密码至少 8 位" in body["msg"]
+    user_id = new_user(api, phone="13900000501")
+    resp = api.put(MODIFY, {"id": user_id, "phone": "bad", "password": "weak"})
+    assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"phone", "password"}
+    assert user_row(app, user_id).phone == "13900000501"  # nothing half-saved
+
+
+def test_form_shows_every_error_and_asks_to_retype_the_password(pages: PageClient) -> None:
+    resp = pages.submit("/system/user/new", data={"phone": "123", "name": "两处错", "password": "weak"})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "手机号格式不正确" in html and "密码至少 8 位" in html
+    assert 'data-testid="retype-note"' in html and "请修正后重新输入密码" in html
+    assert 'value="两处错"' in html  # what may be kept is kept

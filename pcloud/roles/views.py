@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, record_or_gone
 from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -52,9 +52,12 @@ def create() -> Any:
 @action("角色修改")
 @mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
-    role = service.get_role(role_id)
-    read_only = service.is_super_admin_role(role)
+    role = record_or_gone(service.get_role, role_id, "角色")
     form = RoleForm(obj=None if request.method == "POST" else role)
+    if is_gone(role):
+        form.validate()
+        return render_template("roles/form.html", form=form, role=role, read_only=False), 404
+    read_only = service.is_super_admin_role(role)
     if request.method == "POST" and form.validate_on_submit():
         try:
             service.modify_role({"id": role.id, "name": form.name.data, "role_code": form.role_code.data})

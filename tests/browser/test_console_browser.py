@@ -1,0 +1,91 @@
+"""Issue 13 in a real browser at a laptop's and a phone's width: only the buttons one may use, every
+field's error at once with a word about the passwords, live length counters."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import settle, sign_in
+from tests.factories import grant_role, make_role, make_user, route_code
+
+
+def _watch_console(tab: Any) -> list[str]:
+    """Console errors, except the expected 4xx answer of a form submission that failed validation."""
+    errors: list[str] = []
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error" and not re.search(r"status of 4\d\d", msg.text):
+            errors.append(msg.text)
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_buttons_follow_grants(page: Any, app: Any, width: int) -> None:
+    role = make_role(app, "ROLE_DELETER", "删除员")
+    grant_role(app, role, menu_paths=("/system/user", "/system/post"), resource_codes=(
+        route_code("users_api.delete", "DELETE"),))
+    make_user(app, phone="13900001401", password="Passw0rd1", role_ids=[role], name="删除员甲")
+    victim = make_user(app, phone="13900001402", name="普通乙")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page, "13900001401", "Passw0rd1")
+    page.goto("/system/user/?size=100")
+    page.wait_for_load_state("load")
+    assert page.get_by_role("link", name="新增用户").count() == 0
+    assert page.get_by_role("link", name="编辑").count() == 0
+    assert page.get_by_role("button", name="强制下线").count() == 0  # not granted, and nobody else is online
+    assert page.locator(f'tr[data-user-id="{victim}"]').get_by_role("button", name="删除").count() == 1
+    me = page.locator("tr", has_text="13900001401")
+    assert me.get_by_role("button", name="删除").count() == 0  # never on yourself
+    admin = page.locator("tr", has_text="13800000000")
+    assert admin.get_by_role("button", name="删除").count() == 0  # the super administrator
+    page.goto("/system/post/")
+    page.wait_for_load_state("load")
+    assert page.get_by_role("link", name="新增岗位").count() == 0
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_error_at_once_and_passwords_to_retype(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/new")
+    page.locator("#phone").fill("123")
+    page.locator("#name").fill("两处错")
+    page.locator("#password").fill("weak")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/user/new")
+    text = page.locator("main").inner_text() if page.locator("main").count() else page.content()
+    assert "手机号格式不正确" in text and "密码至少 8 位" in text
+    assert page.get_by_test_id("retype-note").is_visible()
+    assert page.locator("#name").input_value() == "两处错"
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    page.goto("/system/dept/new")
+    page.wait_for_load_state("load")
+    name = page.locator("#name")
+    counter = page.locator("#name-count")
+    assert counter.inner_text() == "0/64"
+    name.fill("研" * 10)
+    assert counter.inner_text() == "10/64"
+    name.fill("研" * 64)
+    assert counter.inner_text().startswith("64/64")
+    name.press("End")
+    name.press_sequentially("多出")
+    assert name.input_value() == "研" * 64
+    assert "超出的部分未输入" in counter.inner_text()
+    assert "text-danger" in (counter.get_attribute("class") or "")
+    assert errors == []
