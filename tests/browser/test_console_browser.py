@@ -89,3 +89,24 @@ def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) ->
     assert "超出的部分未输入" in counter.inner_text()
     assert "text-danger" in (counter.get_attribute("class") or "")
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_name_at_its_maximum_keeps_the_dept_table_and_org_chart_whole(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_dept
+
+    longest = "研" * 64
+    root = make_dept(app, "总部")
+    make_dept(app, longest, root)
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    for path, selector in (("/system/dept/", ".dept-name"), (f"/system/dept/org?root={root}", ".org-name")):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        name = page.locator(f'{selector}[title="{longest}"]')
+        assert name.count() == 1, path
+        box = name.bounding_box()
+        assert box is not None and box["height"] < 40, path  # one line, cut with an ellipsis
+        assert box["width"] <= 16 * 16 + 2, path
+    assert errors == []
