@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from pcloud.auth.models import LoginLock, SmsCode, UserSession
 from pcloud.auth.passwords import verify_password
@@ -389,3 +389,9 @@ def any_live_session(user_id: int) -> bool:
     return db.session.execute(select(UserSession.id).where(
         UserSession.user_id == user_id, live_session_filter()).limit(1)).first() is not None
 
+
+
+def online_count() -> int:
+    """Distinct users with a live session (the home page's figure)."""
+    return int(db.session.execute(select(func.count(func.distinct(UserSession.user_id))).where(
+        live_session_filter(), UserSession.user_id.is_not(None))).scalar() or 0)

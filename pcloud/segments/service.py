@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
@@ -167,3 +167,8 @@ def modify_segment(data: dict[str, Any]) -> Segment:
     db.session.commit()
     db.session.expire(seg)
     return seg
+
+
+def count_segments() -> int:
+    """Business tags defined (the home page's figure)."""
+    return db.session.execute(select(func.count()).select_from(Segment)).scalar_one()

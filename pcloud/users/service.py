@@ -370,3 +370,8 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
     auth_service.clear_failures(user.phone)
     db.session.commit()
     return user
+
+
+def live_count() -> int:
+    """Users not deleted (the home page's figure)."""
+    return db.session.execute(select(func.count()).select_from(User).where(User.deleted_at.is_(None))).scalar_one()

@@ -110,3 +110,17 @@ def test_a_name_at_its_maximum_keeps_the_dept_table_and_org_chart_whole(page: An
         assert box is not None and box["height"] < 40, path  # one line, cut with an ellipsis
         assert box["width"] <= 16 * 16 + 2, path
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_home_page_figures_and_chart_fit_the_screen(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    chart = page.get_by_test_id("activity-chart").locator("svg")
+    chart.wait_for()
+    box = chart.bounding_box()
+    assert box is not None and 100 < box["width"] <= width
+    assert page.get_by_test_id("fig-users").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert errors == []
