@@ -244,3 +244,15 @@ def test_expired_session_lands_on_sign_in_with_the_reason(app: Any) -> None:
     query(app, expire)
     html = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "会话已过期" in html and "pw-phone" in html
+
+
+def test_profile_shows_post_and_grade_and_calls_the_name_用户名(app: Any) -> None:
+    from tests.conftest import PageClient
+    from tests.factories import make_grade, make_post
+
+    post, grade = make_post(app, "测试岗位"), make_grade(app, "P7")
+    make_user(app, phone="13900001701", password="Passw0rd1", post_id=post, grade_id=grade)
+    client = PageClient(app.test_client())
+    client.sign_in("13900001701", "Passw0rd1")
+    html = client.get("/profile").get_data(as_text=True)
+    assert "测试岗位" in html and "P7" in html and ">用户名<" in html and "姓名" not in html

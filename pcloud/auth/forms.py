@@ -26,7 +26,7 @@ class SmsSendForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=64)])
+    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     avatar = StringField("头像地址", validators=[Length(max=512)])
 
 

@@ -18,7 +18,7 @@ def _int_or_none(value: str | int | None) -> int | None:
 
 
 class UserForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)],
+    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), Length(max=32)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[Optional(), Length(max=72)],

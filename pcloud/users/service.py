@@ -204,7 +204,7 @@ def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
     _guard_super_admin(actor, roles=roles)
     phone = errors.run(_check_phone, data["phone"])
     name = data["name"].strip()
-    errors.check(bool(name), "name", "姓名不能为空")
+    errors.check(bool(name), "name", "用户名不能为空")
     if errors.check(bool(data["password"]), "password", "请设置初始密码"):
         errors.run(_check_password, data["password"])
     dept_id = errors.run(_check_ref, Dept, data.get("dept_id"), "deptId", "部门")
@@ -236,7 +236,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
         phone = errors.run(_check_phone, data["phone"], exclude_id=user.id)
     if "name" in data and data["name"] is not None:
         name = data["name"].strip()
-        errors.check(bool(name), "name", "姓名不能为空")
+        errors.check(bool(name), "name", "用户名不能为空")
     if data.get("password"):
         errors.run(_check_password, data["password"])
     refs = {}
