@@ -363,3 +363,16 @@ def test_field_errors_collects_then_raises_once() -> None:
     with _pytest.raises(Forbidden):  # not a field error: at once
         FieldErrors().run(lambda: (_ for _ in ()).throw(Forbidden()))
     FieldErrors().raise_if_any()  # nothing collected: nothing raised
+
+
+def test_api_doc_uses_api_md_section_names_and_no_lock_on_open_operations(api: Any) -> None:
+    spec = api.get("/api/openapi.json").get_json()
+    names = [t["name"] for t in spec["tags"]]
+    for section in ("基础服务", "系统管理 · 用户管理", "系统管理 · 角色管理", "开放平台", "号段管理", "定时任务"):
+        assert section in names, names
+    assert not any(name.endswith("_api") for name in names)
+    token = spec["paths"]["/api/oauth/token"]["post"]
+    assert token["security"] == [] and token["tags"] == ["基础服务"]
+    assert spec["paths"]["/api/oauth/sms/code"]["post"]["security"] == []
+    assert "security" not in spec["paths"]["/api/admin/system/adminInfo"]["post"]  # the document's bearer
+    assert spec["paths"]["/api/admin/system/user/page"]["post"]["tags"] == ["系统管理 · 用户管理"]

@@ -12,7 +12,6 @@ from urllib.parse import quote
 import xlsxwriter
 from flask import Response, send_file
 
-
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
 
