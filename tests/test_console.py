@@ -100,3 +100,28 @@ def test_user_admin_sees_no_action_on_the_super_admin_and_only_assignable_roles(
     form = admin.get("/system/user/new").get_data(as_text=True)
     assert "ROLE_SUPER_ADMIN" not in form and "ROLE_USER_ADMIN" in form
     assert "新增用户" in admin.get("/system/user/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("path", "key", "make"), [
+    ("/system/role/", "name", lambda app, api, n: make_role(app, f"ROLE_S{n}", n)),
+    ("/system/grade/", "name", lambda app, api, n: make_grade(app, n)),
+    ("/open/account/", "name", lambda app, api, n: api.data("POST", "/api/open/admin/account/create", {"name": n})),
+    ("/integration/segment/", "bizTag",
+     lambda app, api, n: api.data("POST", "/api/integration/admin/segment/create", {"bizTag": n})),
+])
+def test_lists_sort_by_their_columns(app: Any, api: ApiClient, pages: PageClient, path: str, key: str,
+                                     make: Any) -> None:
+    for name in ("sort-b", "sort-c", "sort-a"):
+        make(app, api, name)
+
+    def order(direction: str) -> list[str]:
+        html = pages.get(f"{path}?sort={key}&dir={direction}&size=100").get_data(as_text=True)
+        return [n for n in re.findall(r"sort-[abc]", html) if n][::1]
+
+    def firsts(names: list[str]) -> list[str]:
+        return list(dict.fromkeys(names))
+
+    assert firsts(order("asc")) == ["sort-a", "sort-b", "sort-c"]
+    assert firsts(order("desc")) == ["sort-c", "sort-b", "sort-a"]
+    html = pages.get(path).get_data(as_text=True)
+    assert f"sort={key}" in html  # the header links to the sorted list

@@ -11,6 +11,7 @@ from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action,
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.sorting import sort_args
 from pcloud.grades import service
 from pcloud.grades.forms import GradeForm
 
@@ -21,7 +22,7 @@ bp = Blueprint("grades", __name__, url_prefix="/system/grade")
 def index() -> Any:
     page, page_size = list_args()
     name = request.args.get("name", "").strip()[:64]
-    result = service.page_grades({"name": name}, page, page_size)
+    result = service.page_grades({"name": name, **sort_args(service.GRADE_SORTS)}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     counts = service.holder_counts([item["id"] for item in result.items])

@@ -11,6 +11,7 @@ from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action,
 from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.sorting import sort_args
 from pcloud.roles import service
 from pcloud.roles.forms import RoleForm
 
@@ -25,7 +26,7 @@ def _filters() -> dict[str, Any]:
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    result = service.page_roles(_filters(), page, page_size)
+    result = service.page_roles({**_filters(), **sort_args(service.ROLE_SORTS)}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template("roles/list.html", page=result, items=service.to_items(result.items),
