@@ -25,7 +25,10 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
     state = RadioField("状态", choices=[("0", "正常"), ("1", "禁用")], default="0")
     role_ids = MultiCheckboxField("角色", coerce=int, choices=[])
-    dept_id = SelectField("部门", coerce=_int_or_none, choices=[], validate_choice=False)
-    post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False)
+    # tree-select pickers (static/js/app.js) over the indented options
+    dept_id = SelectField("部门", coerce=_int_or_none, choices=[], validate_choice=False,
+                          render_kw={"data-tree-select": ""})
+    post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False,
+                          render_kw={"data-tree-select": ""})
     grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
     avatar = StringField("头像地址", validators=[Optional(), Length(max=512)])

@@ -124,3 +124,39 @@ def test_home_page_figures_and_chart_fit_the_screen(page: Any, width: int) -> No
     assert page.get_by_test_id("fig-users").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_department_tree_select_folds_filters_and_picks(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_dept, make_post
+
+    root = make_dept(app, "树总部")
+    child = make_dept(app, "树研发部", root)
+    make_dept(app, "树平台组", child)
+    make_post(app, "树岗位")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/new")
+    page.wait_for_load_state("load")
+    picker = page.locator("#dept_id-picker")
+    assert picker.inner_text().strip() == "（无）"
+    picker.click()
+    panel = page.locator(".tree-select-panel").first
+    panel.wait_for(state="visible")
+    assert panel.get_by_role("button", name="树平台组").is_visible()
+    panel.locator("li", has_text="树研发部").locator(".tree-caret").click()  # fold
+    assert not panel.get_by_role("button", name="树平台组").is_visible()
+    panel.get_by_role("searchbox").fill("平台")  # a search shows matches even inside folded branches
+    assert panel.get_by_role("button", name="树平台组").is_visible()
+    assert not panel.get_by_role("button", name="树总部").is_visible()
+    panel.get_by_role("button", name="树平台组").click()
+    assert picker.inner_text().strip() == "树平台组"
+    assert page.locator("#dept_id").input_value() not in ("", "0")
+    page.locator("#phone").fill("13900001801")
+    page.locator("#name").fill("树选择")
+    page.locator("#password").fill("Browser123")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/user/")
+    assert page.locator("tr", has_text="树选择").locator("td", has_text="树平台组").count() == 1
+    assert errors == []

@@ -82,3 +82,115 @@
     });
   });
 })();
+
+// Tree-select: a <select data-tree-select> whose options are a tree indented with full-width spaces
+// (depth = number of leading "　") becomes a button opening a foldable, searchable tree. The select
+// stays in the form (hidden) and keeps the value, so the server sees exactly what it saw before.
+(function () {
+  const INDENT = '\u3000';
+  document.querySelectorAll('select[data-tree-select]').forEach(function (select, n) {
+    const nodes = Array.from(select.options).map(function (opt) {
+      let depth = 0;
+      while (opt.text.charAt(depth) === INDENT) depth++;
+      return { value: opt.value, label: opt.text.slice(depth), depth: depth };
+    });
+    nodes.forEach(function (node, i) {
+      const next = nodes[i + 1];
+      node.hasChildren = !!next && next.depth > node.depth;
+    });
+    const wrap = document.createElement('div');
+    wrap.className = 'tree-select dropdown';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'form-select text-start tree-select-toggle' + (select.classList.contains('is-invalid') ? ' is-invalid' : '');
+    button.setAttribute('aria-haspopup', 'true');
+    button.setAttribute('aria-expanded', 'false');
+    button.id = (select.id || 'tree-select-' + n) + '-picker';
+    const label = document.querySelector('label[for="' + select.id + '"]');
+    if (label) { label.setAttribute('for', button.id); }
+    const panel = document.createElement('div');
+    panel.className = 'tree-select-panel border rounded bg-body shadow-sm p-2';
+    panel.hidden = true;
+    const search = document.createElement('input');
+    search.type = 'search';
+    search.className = 'form-control form-control-sm mb-2';
+    search.placeholder = '输入名称筛选';
+    search.setAttribute('aria-label', '筛选' + (label ? label.textContent : ''));
+    const list = document.createElement('ul');
+    list.className = 'list-unstyled mb-0 tree-select-list';
+    list.setAttribute('role', 'tree');
+    panel.append(search, list);
+    // visually hidden, not display:none: the select still takes part in the form and in scripts/tests
+    select.classList.add('visually-hidden');
+    select.tabIndex = -1;
+    select.setAttribute('aria-hidden', 'true');
+    select.after(wrap);
+    wrap.append(button, panel);
+
+    const folded = new Set();
+    const items = nodes.map(function (node, i) {
+      const li = document.createElement('li');
+      li.setAttribute('role', 'treeitem');
+      li.style.paddingLeft = (node.depth * 1.1) + 'rem';
+      const caret = document.createElement('button');
+      caret.type = 'button';
+      caret.className = 'btn btn-sm btn-link p-0 me-1 tree-caret';
+      caret.textContent = node.hasChildren ? '▾' : '';
+      caret.tabIndex = -1;
+      caret.setAttribute('aria-label', '折叠/展开');
+      if (!node.hasChildren) caret.disabled = true;
+      const pick = document.createElement('button');
+      pick.type = 'button';
+      pick.className = 'btn btn-sm btn-light text-start flex-grow-1 text-truncate tree-pick';
+      pick.textContent = node.label;
+      pick.title = node.label;
+      pick.dataset.value = node.value;
+      li.append(caret, pick);
+      list.append(li);
+      caret.addEventListener('click', function () {
+        if (folded.has(i)) folded.delete(i); else folded.add(i);
+        caret.textContent = folded.has(i) ? '▸' : '▾';
+        render();
+      });
+      pick.addEventListener('click', function () {
+        select.value = node.value;
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+        close();
+        button.focus();
+      });
+      return li;
+    });
+
+    function render() {
+      const q = search.value.trim().toLowerCase();
+      let hideBelow = null;
+      nodes.forEach(function (node, i) {
+        if (hideBelow !== null && node.depth <= hideBelow) hideBelow = null;
+        const matches = !q || node.label.toLowerCase().includes(q);
+        items[i].hidden = q ? !matches : hideBelow !== null;
+        if (!q && hideBelow === null && folded.has(i)) hideBelow = node.depth;
+        items[i].querySelector('.tree-pick').classList.toggle('active', node.value === select.value);
+      });
+    }
+    function sync() {
+      const current = nodes.find(function (node) { return node.value === select.value; });
+      button.textContent = current ? current.label : '请选择';
+    }
+    function open() {
+      panel.hidden = false;
+      button.setAttribute('aria-expanded', 'true');
+      render();
+      search.focus();
+    }
+    function close() {
+      panel.hidden = true;
+      button.setAttribute('aria-expanded', 'false');
+    }
+    button.addEventListener('click', function () { if (panel.hidden) open(); else close(); });
+    search.addEventListener('input', render);
+    select.addEventListener('change', sync);
+    wrap.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { close(); button.focus(); } });
+    document.addEventListener('click', function (ev) { if (!wrap.contains(ev.target)) close(); });
+    sync();
+  });
+})();
