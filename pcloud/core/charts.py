@@ -29,6 +29,11 @@ def bar_svg(labels: list[str], series: dict[str, list[int]], height: int = 260,
     chart.x_labels = labels
     for name, values in series.items():
         chart.add(name, values)
-    svg = chart.render(is_unicode=True)
-    svg = _SCRIPT.sub("", svg[svg.index("<svg"):])  # pygal inlines its config even with js=[]
+    return svg_markup(chart.render(is_unicode=True))
+
+
+def svg_markup(rendered: str) -> Markup:
+    """pygal's output ready to inline in a page: from `<svg`, without the `<script>` pygal adds even
+    with js=[] (an inline script a Content-Security-Policy would refuse, and a console error)."""
+    svg = _SCRIPT.sub("", rendered[rendered.index("<svg"):])
     return Markup(svg)  # noqa: S704 - pygal's own SVG; labels are our dates and words
