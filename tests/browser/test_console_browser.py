@@ -160,3 +160,21 @@ def test_department_tree_select_folds_filters_and_picks(page: Any, app: Any, wid
     settle(page, "**/system/user/")
     assert page.locator("tr", has_text="树选择").locator("td", has_text="树平台组").count() == 1
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_forced_offline_user_lands_on_sign_in_with_the_reason(page: Any, app: Any, width: int) -> None:
+    user_id = make_user(app, phone="13900001901", password="Passw0rd1", name="被下线者")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page, "13900001901", "Passw0rd1")
+    with app.app_context():
+        from pcloud.extensions import db
+        from pcloud.users import service
+
+        service.force_offline(user_id, None)
+        db.session.remove()
+    page.goto("/profile")
+    settle(page, "**/login**")
+    assert page.get_by_text("您已被管理员强制下线").is_visible()
+    assert errors == []
