@@ -112,6 +112,9 @@ def register_blueprints(app: Flask) -> None:
             app.register_blueprint(importlib.import_module(f"pcloud.{name}.views").bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(docs_bp)
+    from pcloud.core.docs import label_api_doc
+
+    label_api_doc(app, api)
 
 
 def register_request_hooks(app: Flask) -> None:

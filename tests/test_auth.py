@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import UserSession
 from pcloud.auth.sms import MemorySmsSender
+from pcloud.extensions import db
 from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient
 from tests.factories import make_user, query
 
@@ -201,3 +202,57 @@ def test_profile_wrong_old_password_is_shown(pages: Any) -> None:
     resp = pages.submit("/profile", data={"which": "password", "pw-old_password": "nope12345",
                                           "pw-new_password": "NewPass123", "pw-confirm_password": "NewPass123"})
     assert resp.status_code == 200 and "原密码不正确" in resp.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------------------- why the session ended
+
+
+def _signed_in_page_client(app: Any, phone: str) -> Any:
+    from tests.conftest import PageClient
+
+    make_user(app, phone=phone, password="Passw0rd1")
+    client = PageClient(app.test_client())
+    assert client.sign_in(phone, "Passw0rd1").status_code == 302
+    assert client.get("/").status_code == 200
+    return client
+
+
+def test_forced_offline_user_lands_on_sign_in_with_the_reason(app: Any, api: ApiClient) -> None:
+    client = _signed_in_page_client(app, "13900001501")
+    user_id = query(app, lambda: db.session.execute(
+        select(UserSession.user_id).where(UserSession.kind == "web").order_by(UserSession.id.desc())).scalar())
+    assert api.get(f"/api/admin/system/user/{user_id}/offline").status_code == 200
+    resp = client.get("/system/user/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "您已被管理员强制下线" in html
+    assert "您已被管理员强制下线" not in client.get("/login").get_data(as_text=True)  # said once
+
+
+def test_expired_session_lands_on_sign_in_with_the_reason(app: Any) -> None:
+    from datetime import timedelta
+
+    from pcloud.core.models import utcnow
+
+    client = _signed_in_page_client(app, "13900001502")
+
+    def expire() -> None:
+        db.session.execute(UserSession.__table__.update().where(UserSession.kind == "web").values(
+            expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+
+    query(app, expire)
+    html = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "会话已过期" in html and "pw-phone" in html
+
+
+def test_profile_shows_post_and_grade_and_calls_the_name_用户名(app: Any) -> None:
+    from tests.conftest import PageClient
+    from tests.factories import make_grade, make_post
+
+    post, grade = make_post(app, "测试岗位"), make_grade(app, "P7")
+    make_user(app, phone="13900001701", password="Passw0rd1", post_id=post, grade_id=grade)
+    client = PageClient(app.test_client())
+    client.sign_in("13900001701", "Passw0rd1")
+    html = client.get("/profile").get_data(as_text=True)
+    assert "测试岗位" in html and "P7" in html and ">用户名<" in html and "姓名" not in html

@@ -339,3 +339,41 @@ def test_a_page_past_the_end_goes_to_the_last_page(pages: PageClient, path: str)
     assert resp.status_code == 302
     assert "page=1" in resp.headers["Location"] and "size=200" in resp.headers["Location"]
     assert pages.get(f"{path}?page=1").status_code == 200
+
+
+def test_field_errors_collects_then_raises_once() -> None:
+    import pytest as _pytest
+
+    from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid
+
+    def bad(field: str) -> None:
+        raise Invalid(f"{field}不对", field=field)
+
+    errors = FieldErrors()
+    assert errors.run(lambda: 5) == 5
+    errors.run(bad, "phone")
+    errors.check(False, "name", "姓名不能为空")
+    with _pytest.raises(Invalid) as caught:
+        errors.raise_if_any()
+    assert caught.value.errors == {"phone": ["phone不对"], "name": ["姓名不能为空"]}
+    assert caught.value.msg == "phone不对；姓名不能为空"
+    one = FieldErrors()
+    one.run(lambda: (_ for _ in ()).throw(Conflict("手机号已被使用", errors={"phone": ["手机号已被使用"]})))
+    with _pytest.raises(Conflict):  # a single error keeps its own code
+        one.raise_if_any()
+    with _pytest.raises(Forbidden):  # not a field error: at once
+        FieldErrors().run(lambda: (_ for _ in ()).throw(Forbidden()))
+    FieldErrors().raise_if_any()  # nothing collected: nothing raised
+
+
+def test_api_doc_uses_api_md_section_names_and_no_lock_on_open_operations(api: Any) -> None:
+    spec = api.get("/api/openapi.json").get_json()
+    names = [t["name"] for t in spec["tags"]]
+    for section in ("基础服务", "系统管理 · 用户管理", "系统管理 · 角色管理", "开放平台", "号段管理", "定时任务"):
+        assert section in names, names
+    assert not any(name.endswith("_api") for name in names)
+    token = spec["paths"]["/api/oauth/token"]["post"]
+    assert token["security"] == [] and token["tags"] == ["基础服务"]
+    assert spec["paths"]["/api/oauth/sms/code"]["post"]["security"] == []
+    assert "security" not in spec["paths"]["/api/admin/system/adminInfo"]["post"]  # the document's bearer
+    assert spec["paths"]["/api/admin/system/user/page"]["post"]["tags"] == ["系统管理 · 用户管理"]

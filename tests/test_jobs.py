@@ -159,6 +159,14 @@ def test_job_validation_names_the_field(api: Any, override: dict[str, Any], fiel
     assert field in payload["errors"] and text in str(payload["errors"][field])
 
 
+def test_job_validation_reports_every_wrong_field_at_once(api: Any) -> None:
+    group = make_executor(api)
+    resp = api.post("/api/job/jobinfo/add", job_body(group, scheduleConf="not a cron",
+                                                     executorHandler="nobody", alarmEmail="x@"))
+    assert resp.status_code == 422
+    assert set(resp.get_json()["errors"]) >= {"scheduleConf", "executorHandler", "alarmEmail"}
+
+
 def test_unknown_executor_is_refused(api: Any) -> None:
     make_executor(api)
     resp = api.post("/api/job/jobinfo/add", job_body(999))

@@ -128,3 +128,9 @@ def test_executor_pages(pages: Any, app: Any) -> None:
     assert resp.status_code == 302
     html = pages.get("/job/group/").get_data(as_text=True)
     assert "不能删除最后一个执行器" in html
+
+
+def test_report_chart_carries_no_inline_script(pages: Any) -> None:
+    html = pages.get("/job/report").get_data(as_text=True)
+    chart = html.split('id="job-chart"')[1].split("</div>")[0]
+    assert "<svg" in chart and "<script" not in chart

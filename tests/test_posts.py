@@ -171,3 +171,16 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     assert "不能删除岗位「前端」：仍有 1 名用户担任该岗位" in refused.get_data(as_text=True)
     done = pages.submit("/system/post/", f"/system/post/{top}/delete", follow_redirects=True)
     assert "岗位「技术序列」已删除" in done.get_data(as_text=True)
+
+
+def test_saving_a_post_deleted_meanwhile_says_so_and_keeps_the_typed_values(pages: PageClient, app: Any,
+                                                                            api: ApiClient) -> None:
+    post_id = make_post(app, "将被删除")
+    form_page = pages.get(f"/system/post/{post_id}/edit")
+    assert form_page.status_code == 200
+    assert api.delete(f"/api/admin/post/{post_id}/delete").status_code == 200
+    resp = pages.submit(f"/system/post/{post_id}/edit", data={"name": "我刚改的名字", "code": "P-NEW",
+                                                              "parent_id": "0", "sequence": "3"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404
+    assert "该岗位已被删除" in html and 'value="我刚改的名字"' in html and 'value="P-NEW"' in html

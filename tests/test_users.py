@@ -400,3 +400,44 @@ def test_reset_password_command_gives_a_new_password_and_signs_the_user_out(app:
     assert weak.exit_code != 0 and "密码至少 8 位" in weak.output
     unknown = runner.invoke(args=["pcloud", "reset-password", "--phone", "13999999999", "--password", "Good12345"])
     assert unknown.exit_code != 0 and "没有手机号为 13999999999 的用户" in unknown.output
+
+
+# --------------------------------------------------------------------------------------- every error at once
+
+
+def test_api_reports_every_wrong_field_at_once(api: ApiClient, app: Any) -> None:
+    resp = api.post(CREATE, {"phone": "123", "name": "  ", "password": "weak", "deptId": 999999})
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert set(body["errors"]) >= {"phone", "name", "password", "deptId"}
+    assert "手机号格式不正确" in body["msg"] and "密码至少 8 位" in body["msg"]
+    user_id = new_user(api, phone="13900000501")
+    resp = api.put(MODIFY, {"id": user_id, "phone": "bad", "password": "weak"})
+    assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"phone", "password"}
+    assert user_row(app, user_id).phone == "13900000501"  # nothing half-saved
+
+
+def test_form_shows_every_error_and_asks_to_retype_the_password(pages: PageClient) -> None:
+    resp = pages.submit("/system/user/new", data={"phone": "123", "name": "两处错", "password": "weak"})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "手机号格式不正确" in html and "密码至少 8 位" in html
+    assert 'data-testid="retype-note"' in html and "请修正后重新输入密码" in html
+    assert 'value="两处错"' in html  # what may be kept is kept
+
+
+def test_export_freezes_the_header_and_sizes_columns_from_the_data(api: ApiClient, app: Any) -> None:
+    make_user(app, phone="13900000601", name="名" * 30)
+    resp = api.post("/api/admin/system/user/download", {"ids": []})
+    assert resp.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.data)).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["A"].width >= 60  # 30 wide characters
+    assert 20 <= sheet.column_dimensions["H"].width < 24  # 创建时间: as wide as yyyy-MM-dd HH:mm:ss
+
+
+def test_one_label_per_field_and_a_short_export_button(pages: PageClient) -> None:
+    html = pages.get("/system/user/").get_data(as_text=True)
+    assert ">导出</button>" in html
+    form = pages.get("/system/user/new").get_data(as_text=True)
+    assert ">用户名<" in form and ">手机号码<" in form and "姓名" not in form

@@ -60,3 +60,33 @@ def write_action(row: dict[str, Any]) -> None:
     back (or fails) is still logged."""
     with db.engine.begin() as conn:
         conn.execute(ActionLog.__table__.insert().values(**row))
+
+
+SIGN_IN_TITLE = "登录"
+SIGN_OUT_TITLE = "退出登录"
+
+
+def daily_activity(days: int = 7, user_id: int | None = None) -> dict[str, list[Any]]:
+    """Successful sign-ins and logged operations per local calendar day, the last `days` days up to today,
+    for everyone or for one user. One query: a sum per day and kind."""
+    from datetime import timedelta
+
+    from sqlalchemy import case
+
+    today = local_today()
+    day_list = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    bounds = [local_day_bounds_utc(d) for d in day_list]
+    when = ActionLog.gmt_created_date
+    sign_in = (ActionLog.title == SIGN_IN_TITLE) & (ActionLog.status == "success")
+    operation = ActionLog.title.not_in((SIGN_IN_TITLE, SIGN_OUT_TITLE))
+    columns = []
+    for start, end in bounds:
+        in_day = (when >= start) & (when < end)
+        columns.append(func.coalesce(func.sum(case((in_day & sign_in, 1), else_=0)), 0))
+        columns.append(func.coalesce(func.sum(case((in_day & operation, 1), else_=0)), 0))
+    stmt = select(*columns).where(when >= bounds[0][0], when < bounds[-1][1])
+    if user_id is not None:
+        stmt = stmt.where(ActionLog.user_id == user_id)
+    row = db.session.execute(stmt).one()
+    return {"days": [d.strftime("%m-%d") for d in day_list],
+            "sign_ins": [int(v) for v in row[0::2]], "operations": [int(v) for v in row[1::2]]}

@@ -27,7 +27,7 @@ class SmsSendForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("姓名", validators=[DataRequired("请输入姓名"), Length(max=64)])
+    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     avatar = StringField("头像地址", validators=[Length(max=512)])
     avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
                                                    "data-avatar-input": ""})

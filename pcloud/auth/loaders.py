@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Request
+from flask import Request, flash, session
 
 from pcloud.auth import service
 from pcloud.core.envelope import is_api_request
@@ -14,7 +14,13 @@ from pcloud.extensions import login_manager
 def load_from_cookie(token: str) -> Principal | None:
     if is_api_request():
         return None
-    return service.load_principal(token, "web")
+    principal = service.load_principal(token, "web")
+    if principal is None:
+        # A cookie whose session has ended: say why once on the sign-in page the guard sends the user
+        # to, and forget the cookie's session so the next request does not ask again.
+        session.pop("_user_id", None)
+        flash(service.session_end_message(token, "web") or service.END_DEFAULT, "warning")
+    return principal
 
 
 @login_manager.request_loader

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from pcloud.auth.models import LoginLock, SmsCode, UserSession
 from pcloud.auth.passwords import verify_password
@@ -117,6 +117,39 @@ def load_principal(token: str, kind: str) -> Principal | None:
         db.session.execute(update(UserSession).where(UserSession.id == sess.id).values(last_seen_at=now))
         db.session.commit()
     return principal
+
+
+# Why a session ended, as the sign-in page tells it (UX.md: the user lands there with the reason).
+END_MESSAGES = {
+    "expired": "会话已过期，请重新登录",
+    "forced": "您已被管理员强制下线，请重新登录",
+    "password": "密码已修改，请使用新密码重新登录",
+    "disabled": "账号已被禁用，如有疑问请联系管理员",
+    "deleted": "账号已被删除，如有疑问请联系管理员",
+    "logout": "您已在其他页面退出登录，请重新登录",
+}
+END_DEFAULT = "登录已失效，请重新登录"
+
+
+def session_end_message(token: str, kind: str) -> str | None:
+    """For a token that no longer signs anyone in: why, in one sentence (None: never a session here)."""
+    if not token or len(token) > 200:
+        return None
+    sess = db.session.execute(select(UserSession).where(
+        UserSession.token_hash == hash_token(token), UserSession.kind == kind)).scalar_one_or_none()
+    if sess is None:
+        return None
+    if sess.revoked_at is not None:
+        return END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT)
+    if sess.expires_at <= utcnow():
+        return END_MESSAGES["expired"]
+    if sess.subject != "open":
+        state = db.session.execute(select(User.state, User.deleted_at).where(User.id == sess.user_id)).first()
+        if state is None or state.deleted_at is not None:
+            return END_MESSAGES["deleted"]
+        if state.state != 0:
+            return END_MESSAGES["disabled"]
+    return END_DEFAULT
 
 
 def _user_principal(sess: Any, token: str, version: int) -> Principal | None:
@@ -362,3 +395,9 @@ def any_live_session(user_id: int) -> bool:
     return db.session.execute(select(UserSession.id).where(
         UserSession.user_id == user_id, live_session_filter()).limit(1)).first() is not None
 
+
+
+def online_count() -> int:
+    """Distinct users with a live session (the home page's figure)."""
+    return int(db.session.execute(select(func.count(func.distinct(UserSession.user_id))).where(
+        live_session_filter(), UserSession.user_id.is_not(None))).scalar() or 0)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class PCloudError(Exception):
@@ -55,3 +58,53 @@ class TooManyRequests(PCloudError):
 class Unavailable(PCloudError):
     code = 503
     default_msg = "服务暂不可用，请稍后再试"
+
+
+class FieldErrors:
+    """Collect the field errors of several checks and raise them once, so a form or an API caller
+    sees every wrong field together (a bad phone no longer hides a weak password).
+
+        errors = FieldErrors()
+        phone = errors.run(_check_phone, data["phone"])
+        errors.run(_check_password, data["password"])
+        errors.raise_if_any()
+
+    Only errors naming fields are collected (Invalid, or a Conflict such as a taken phone); any other
+    refusal (403, 404) propagates at once, since the other fields no longer matter.
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.caught: list[PCloudError] = []
+
+    def run(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """The check's result, or None after recording its field error."""
+        try:
+            return check(*args, **kwargs)
+        except (Invalid, Conflict) as exc:
+            if not exc.errors:
+                raise
+            self.add(exc)
+            return None
+
+    def check(self, ok: bool, field: str, msg: str) -> bool:
+        """Record `msg` against `field` unless `ok`; returns `ok`."""
+        if not ok:
+            self.add(Invalid(msg, field=field))
+        return ok
+
+    def add(self, exc: PCloudError) -> None:
+        self.caught.append(exc)
+        for key, messages in (exc.errors or {}).items():
+            self.errors.setdefault(key, []).extend(messages if isinstance(messages, list) else [messages])
+
+    def __bool__(self) -> bool:
+        return bool(self.caught)
+
+    def raise_if_any(self) -> None:
+        """One error: raised as it was (a taken phone stays a 409); several: one 422 naming them all."""
+        if len(self.caught) == 1:
+            raise self.caught[0]
+        if self.caught:
+            msg = "；".join(dict.fromkeys(exc.msg for exc in self.caught))
+            raise Invalid(msg, errors=self.errors)

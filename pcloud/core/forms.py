@@ -48,6 +48,41 @@ def require_no_body() -> None:
         abort(422)
 
 
+class Gone:
+    """Stands for a record deleted while its edit form was open, so the form page can still render
+    what was typed (its heading names the record as typed); every other attribute is None."""
+
+    def __init__(self, record_id: Any, name: str) -> None:
+        self.id = record_id
+        self.name = name
+        self.gone = True
+
+    def __getattr__(self, item: str) -> Any:
+        return None
+
+
+def record_or_gone(fetch: Callable[[Any], Any], record_id: Any, label: str) -> Any:
+    """The record an edit page works on. When a save arrives for a record deleted meanwhile (another
+    administrator, another tab): a Gone placeholder, after saying so; the page then shows the form
+    again with everything typed, instead of a bare 404 that loses it. A plain GET still 404s."""
+    from pcloud.core.errors import NotFound
+
+    try:
+        return fetch(record_id)
+    except NotFound:
+        if request.method != "POST":
+            raise
+        gone = NotFound(f"该{label}已被删除（可能是其他人刚刚删除），无法保存；"
+                        "您填写的内容仍保留在下方，可复制后另行新增")
+        flash(gone.msg, "danger")
+        mark_failed(gone)
+        return Gone(record_id, (request.form.get("name") or "").strip())
+
+
+def is_gone(record: Any) -> bool:
+    return isinstance(record, Gone)
+
+
 def mark_failed(exc: PCloudError) -> None:
     """The action log records a refused page action as failed, with the refusal as its message."""
     g.action_failed = True

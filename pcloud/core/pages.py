@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, redirect, request, url_for
 
-from pcloud.core.security import Principal, current_principal
+from pcloud.core.security import Principal, access_rules, current_principal
 from pcloud.core.timefmt import display_local
 
 _ICON_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -73,12 +73,49 @@ def sort_url(column: str) -> str:
     return page_url(sort=column, dir=direction, page=1)
 
 
+def may(target: str, method: str = "POST", **values: Any) -> bool:
+    """Would the guard let the signed-in user perform this page action? For templates: show a button
+    only when its click would pass (`may('users.delete', user_id=u.id)`, `may('/system/user/5/delete')`,
+    or an API endpoint `may('users_api.delete', user_id=5)`).
+
+    A page endpoint or URL needs what `security.enforce_access` asks of its `method` request: the menu
+    owning the page, and every API operation its view `@mirrors`. A link to a form (新增, 编辑) is
+    checked as the POST that saves it, since a form one may not submit is no use.
+    """
+    from flask import current_app
+    from werkzeug.exceptions import HTTPException
+
+    permissions = access_rules()  # the installed permission check (core knows only its shape)
+    principal = current_principal()
+    if principal is None:
+        return False
+    if principal.is_super_admin:
+        return True
+    if not target.startswith("/"):
+        rule = next(iter(current_app.url_map.iter_rules(target)))
+        if rule.rule.startswith("/api/"):
+            return permissions.may_call_endpoint(principal, target, values)
+        target = url_for(target, **values)
+    path = target.split("?")[0]
+    try:
+        endpoint, view_args = current_app.url_map.bind("localhost").match(path, method=method.upper())
+    except HTTPException:
+        return False
+    if not permissions.may_open_page(principal, path):
+        return False
+    view = current_app.view_functions.get(endpoint)
+    mirrored = getattr(view, "_mirrors", None)
+    if mirrored and method.upper() in mirrored[1]:
+        return all(permissions.may_call_endpoint(principal, e, view_args) for e in mirrored[0])
+    return True
+
+
 def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
              is_link: Callable[[str], bool]) -> None:
     """Template helpers. The factory hands in what core cannot know: the caller's menu tree (the
     sidebar) and the test a menu path must pass to be rendered as a link."""
     app.jinja_env.filters["dt"] = display_local
-    app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url)
+    app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url, may=may)
     app.jinja_env.tests["icon_name"] = is_icon_name
     app.jinja_env.tests["site_path"] = is_link  # links are rendered only from site paths
 

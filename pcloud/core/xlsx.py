@@ -12,21 +12,38 @@ from urllib.parse import quote
 import xlsxwriter
 from flask import Response, send_file
 
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: a CJK (wide) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> str:
-    """Write rows to a temporary file and return its path; memory stays flat however many rows."""
+    """Write rows to a temporary file and return its path; memory stays flat however many rows.
+
+    The header row is bold and frozen; each column is as wide as its widest value (within limits), so
+    the file opens readable. Column widths may be set after the rows even in constant-memory mode:
+    xlsxwriter writes them when the sheet is closed."""
     fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="pcloud-export-")
     os.close(fd)
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
     try:
         ws = workbook.add_worksheet(sheet)
         bold = workbook.add_format({"bold": True})
+        widths = [display_width(title) for title in headers]
         for col, title in enumerate(headers):
             ws.write_string(0, col, title, bold)
-            ws.set_column(col, col, 18)
+        ws.freeze_panes(1, 0)
         for r, row in enumerate(rows, start=1):
             for col, value in enumerate(row):
-                ws.write_string(r, col, "" if value is None else str(value))
+                text = "" if value is None else str(value)
+                ws.write_string(r, col, text)
+                if col < len(widths):
+                    widths[col] = max(widths[col], display_width(text))
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, min(max(width + 2, MIN_WIDTH), MAX_WIDTH))
     finally:
         workbook.close()
     return path

@@ -20,7 +20,8 @@ class LocalDateField(DateField):
 
 
 class DeptForm(FlaskForm):
-    parent_id = SelectField("上级部门", coerce=parent_id_or_invalid, choices=[], validate_choice=False)
+    parent_id = SelectField("上级部门", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
+                            render_kw={"data-tree-select": ""})
     name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
                                             Length(max=64, message="部门名称不能超过 64 个字符")])
     manager_id = HiddenField("负责人")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, record_or_gone
 from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -79,8 +79,8 @@ def _manager_id(form: DeptForm) -> int | None:
 
 
 
-def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None) -> Any:
-    status = 422 if request.method == "POST" else 200
+def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None, status: int | None = None) -> Any:
+    status = status or (422 if request.method == "POST" else 200)
     return render_template("depts/form.html", form=form, dept=dept, manager=manager), status
 
 
@@ -114,9 +114,12 @@ def create() -> Any:
 @action("部门修改")
 @mirrors("depts_api.modify")
 def edit(dept_id: int) -> Any:
-    dept = service.get_dept(dept_id)
+    dept = record_or_gone(service.get_dept, dept_id, "部门")
     form = DeptForm()
     form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices(exclude_id=dept.id)
+    if is_gone(dept):
+        form.validate()
+        return _form_page(form, dept, _manager_from_form(form), 404)
     if request.method == "GET":
         form.parent_id.data = dept.parent_id
         form.name.data = dept.name

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.sorting import ordered
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.users.models import User
@@ -31,12 +32,15 @@ def to_item(grade: Grade) -> dict[str, Any]:
     }
 
 
+GRADE_SORTS = {"level": Grade.level, "name": Grade.name, "gmtCreatedDate": Grade.gmt_created_date}
+
+
 def page_grades(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """A page of items (dicts) ordered by level, then id."""
     stmt = Grade.live()
     if filters.get("name") and filters["name"].strip():
         stmt = stmt.where(Grade.name.contains(filters["name"].strip(), autoescape=True))
-    result = paginate(stmt.order_by(Grade.level, Grade.id), page, page_size)
+    result = paginate(ordered(stmt, GRADE_SORTS, filters, Grade.level, Grade.id), page, page_size)
     result.items = [to_item(g) for g in result.items]
     return result
 

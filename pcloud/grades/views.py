@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, record_or_gone
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.sorting import sort_args
 from pcloud.grades import service
 from pcloud.grades.forms import GradeForm
 
@@ -21,7 +22,7 @@ bp = Blueprint("grades", __name__, url_prefix="/system/grade")
 def index() -> Any:
     page, page_size = list_args()
     name = request.args.get("name", "").strip()[:64]
-    result = service.page_grades({"name": name}, page, page_size)
+    result = service.page_grades({"name": name, **sort_args(service.GRADE_SORTS)}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     counts = service.holder_counts([item["id"] for item in result.items])
@@ -37,8 +38,8 @@ def _data(form: GradeForm) -> dict[str, Any]:
     return {"name": form.name.data, "level": form.level.data, "remark": form.remark.data}
 
 
-def _form_page(form: GradeForm, grade: Any) -> Any:
-    status = 422 if request.method == "POST" else 200
+def _form_page(form: GradeForm, grade: Any, status: int | None = None) -> Any:
+    status = status or (422 if request.method == "POST" else 200)
     return render_template("grades/form.html", form=form, grade=grade), status
 
 
@@ -61,8 +62,11 @@ def create() -> Any:
 @action("职级修改")
 @mirrors("grades_api.modify")
 def edit(grade_id: int) -> Any:
-    grade = service.get_grade(grade_id)
+    grade = record_or_gone(service.get_grade, grade_id, "职级")
     form = GradeForm(obj=None if request.method == "POST" else grade)
+    if is_gone(grade):
+        form.validate()
+        return _form_page(form, grade, 404)
     if form.validate_on_submit():
         try:
             service.modify_grade({"id": grade.id, **_data(form)})

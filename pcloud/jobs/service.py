@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, FieldErrors, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, local_zone, utcnow
 from pcloud.extensions import db
@@ -334,65 +334,65 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     merged.update({k: v for k, v in data.items() if v is not None or k in ("alarm_email", "executor_param",
                                                                             "child_job_id")})
     out: dict[str, Any] = {}
-    if merged.get("job_group") is None:
-        raise Invalid("请选择执行器", field="jobGroup")
-    if db.session.execute(Executor.live().where(Executor.id == merged["job_group"])).first() is None:
-        raise Invalid("执行器不存在", field="jobGroup")
-    out["job_group"] = merged["job_group"]
+    errors = FieldErrors()  # every wrong field reported at once
+    if errors.check(merged.get("job_group") is not None, "jobGroup", "请选择执行器") and errors.check(
+            db.session.execute(Executor.live().where(Executor.id == merged["job_group"])).first() is not None,
+            "jobGroup", "执行器不存在"):
+        out["job_group"] = merged["job_group"]
     for key, label, limit in (("job_desc", "任务描述", 255), ("author", "负责人", 64)):
         value = (merged.get(key) or "").strip()
-        if not value:
-            raise Invalid(f"请输入{label}", field="jobDesc" if key == "job_desc" else key)
-        if len(value) > limit:
-            raise Invalid(f"{label}不能超过 {limit} 个字符", field="jobDesc" if key == "job_desc" else key)
-        out[key] = value
+        name = "jobDesc" if key == "job_desc" else key
+        if errors.check(bool(value), name, f"请输入{label}") and errors.check(
+                len(value) <= limit, name, f"{label}不能超过 {limit} 个字符"):
+            out[key] = value
     if "alarm_email" in merged:
         emails = [e.strip() for e in (merged.get("alarm_email") or "").replace("，", ",").split(",") if e.strip()]
         bad = [e for e in emails if not EMAIL_RE.match(e)]
-        if bad:
-            raise Invalid(f"报警邮件地址格式不正确：{bad[0]}", field="alarmEmail")
-        out["alarm_email"] = ",".join(emails) or None
+        if errors.check(not bad, "alarmEmail", f"报警邮件地址格式不正确：{bad[0] if bad else ''}"):
+            out["alarm_email"] = ",".join(emails) or None
     tz = merged.get("timezone") or current_app.config["PCLOUD_TIMEZONE"]
     stype = merged.get("schedule_type") or "CRON"
-    if stype not in SCHEDULE_TYPES:
-        raise Invalid("调度类型必须是 CRON、FIX_RATE 或 NONE", field="scheduleType")
+    type_ok = errors.check(stype in SCHEDULE_TYPES, "scheduleType", "调度类型必须是 CRON、FIX_RATE 或 NONE")
     conf = (merged.get("schedule_conf") or "").strip()
     try:
         cron.zone_or_error(tz)
+        zone_ok = True
     except cron.CronError as exc:
-        raise Invalid(str(exc), field="timezone") from None
-    if stype != "NONE":
+        zone_ok = errors.check(False, "timezone", str(exc))
+    if type_ok and zone_ok and stype != "NONE":
         error = cron.validate_schedule(stype, conf, tz)
-        if error:
-            field = "jobCron" if data.get("job_cron") is not None else "scheduleConf"
-            raise Invalid(("Cron 表达式不正确：" if stype == "CRON" else "") + error, field=field)
+        field = "jobCron" if data.get("job_cron") is not None else "scheduleConf"
+        errors.check(not error, field, ("Cron 表达式不正确：" if stype == "CRON" else "") + (error or ""))
     out.update(schedule_type=stype, schedule_conf=conf or None, timezone=tz)
     for key, allowed, field in (("misfire_strategy", MISFIRE_STRATEGIES, "misfireStrategy"),
                                 ("executor_route_strategy", ROUTE_STRATEGIES, "executorRouteStrategy"),
                                 ("executor_block_strategy", BLOCK_STRATEGIES, "executorBlockStrategy")):
-        if merged.get(key) is not None:
-            if merged[key] not in allowed:
-                raise Invalid("取值必须是其中之一：" + ", ".join(allowed), field=field)
+        if merged.get(key) is not None and errors.check(merged[key] in allowed, field,
+                                                        "取值必须是其中之一：" + ", ".join(allowed)):
             out[key] = merged[key]
     handler = (merged.get("executor_handler") or "").strip()
-    if not handler:
-        raise Invalid("请选择 JobHandler", field="executorHandler")
-    if get_handler(handler) is None:
-        raise Invalid(f"JobHandler「{handler}」未注册", field="executorHandler")
-    out["executor_handler"] = handler
+    if errors.check(bool(handler), "executorHandler", "请选择 JobHandler") and errors.check(
+            get_handler(handler) is not None, "executorHandler", f"JobHandler「{handler}」未注册"):
+        out["executor_handler"] = handler
     if "executor_param" in merged:
         out["executor_param"] = merged.get("executor_param") or None
     for key, field, hi in (("executor_timeout", "executorTimeout", 86400 * 7),
                            ("executor_fail_retry_count", "executorFailRetryCount", 100)):
         if merged.get(key) is not None:
             value = merged[key]
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= hi:
-                raise Invalid(f"须为 0 到 {hi} 之间的整数", field=field)
-            out[key] = value
+            if errors.check(isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= hi, field,
+                            f"须为 0 到 {hi} 之间的整数"):
+                out[key] = value
     if "child_job_id" in merged:
-        children = _child_ids(merged.get("child_job_id"))
-        _check_children(current.id if current else None, children)
-        out["child_job_id"] = ",".join(str(c) for c in children) or None
+        def children_of() -> list[int]:
+            children = _child_ids(merged.get("child_job_id"))
+            _check_children(current.id if current else None, children)
+            return children
+
+        children = errors.run(children_of)
+        if children is not None:
+            out["child_job_id"] = ",".join(str(c) for c in children) or None
+    errors.raise_if_any()
     return out
 
 

@@ -75,8 +75,9 @@ def _chart_svg(chart: dict[str, Any]) -> Markup:
     bar.add("成功", chart["trigger_day_count_suc_list"])
     bar.add("失败", chart["trigger_day_count_fail_list"])
     bar.add("运行中", chart["trigger_day_count_running_list"])
-    svg = bar.render(is_unicode=True)
-    return Markup(svg[svg.index("<svg"):])  # noqa: S704 - pygal's own SVG, labels are our dates and words
+    from pcloud.core.charts import svg_markup
+
+    return svg_markup(bar.render(is_unicode=True))
 
 
 @bp.route("/report")

@@ -14,6 +14,7 @@ from pcloud.auth.service import revoke_open_sessions
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
+from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount, open_account_role
@@ -94,6 +95,9 @@ def account_item(account: OpenAccount) -> dict[str, Any]:
             "gmt_modified_date": account.gmt_modified_date, "gmt_modified_name": account.gmt_modified_name}
 
 
+ACCOUNT_SORTS = {"name": OpenAccount.name, "gmtCreatedDate": OpenAccount.gmt_created_date}
+
+
 def page_accounts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     stmt = OpenAccount.live()
     name = (filters.get("name") or "").strip()
@@ -101,7 +105,7 @@ def page_accounts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
         stmt = stmt.where(OpenAccount.name.contains(name, autoescape=True))
     if filters.get("status") is not None:
         stmt = stmt.where(OpenAccount.state == filters["status"])
-    result = paginate(stmt.order_by(OpenAccount.id.desc()), page, page_size)
+    result = paginate(ordered(stmt, ACCOUNT_SORTS, filters, OpenAccount.id.desc()), page, page_size)
     result.items = [account_item(a) for a in result.items]
     return result
 

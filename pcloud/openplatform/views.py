@@ -12,6 +12,7 @@ from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.sorting import sort_args
 from pcloud.openplatform import service
 from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
 
@@ -28,7 +29,8 @@ def accounts() -> Any:
     page, page_size = list_args()
     name = request.args.get("name", "").strip()[:64]
     status = _status_filter()
-    result = service.page_accounts({"name": name, "status": status}, page, page_size)
+    result = service.page_accounts({"name": name, "status": status, **sort_args(service.ACCOUNT_SORTS)}, page,
+                                   page_size)
     return render_template("openplatform/accounts.html", page=result, name=name, status=status,
                            states=service.STATE_NAMES, page_url=page_url)
 

@@ -10,7 +10,8 @@ from pcloud.core.forms import NumberField, parent_id_or_invalid
 
 
 class PostForm(FlaskForm):
-    parent_id = SelectField("上级岗位", coerce=parent_id_or_invalid, choices=[], validate_choice=False)
+    parent_id = SelectField("上级岗位", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
+                            render_kw={"data-tree-select": ""})
     name = StringField("岗位名称", validators=[DataRequired("请输入岗位名称"),
                                             Length(max=64, message="岗位名称不能超过 64 个字符")])
     code = StringField("岗位编码", validators=[Optional(), Length(max=64, message="岗位编码不能超过 64 个字符")])

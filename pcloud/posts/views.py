@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, record_or_gone
 from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -48,8 +48,8 @@ def _data(form: PostForm) -> dict[str, Any]:
             "sequence": form.sequence.data or 0, "remark": form.remark.data}
 
 
-def _form_page(form: PostForm, post: Any) -> Any:
-    status = 422 if request.method == "POST" else 200
+def _form_page(form: PostForm, post: Any, status: int | None = None) -> Any:
+    status = status or (422 if request.method == "POST" else 200)
     return render_template("posts/form.html", form=form, post=post), status
 
 
@@ -75,9 +75,12 @@ def create() -> Any:
 @action("岗位修改")
 @mirrors("posts_api.modify")
 def edit(post_id: int) -> Any:
-    post = service.get_post(post_id)
+    post = record_or_gone(service.get_post, post_id, "岗位")
     form = PostForm(obj=None if request.method == "POST" else post)
     form.parent_id.choices = [(0, "（无，作为顶级岗位）")] + service.parent_choices(exclude_id=post.id)
+    if is_gone(post):
+        form.validate()
+        return _form_page(form, post, 404)
     if form.validate_on_submit():
         try:
             service.modify_post({"id": post.id, **_data(form)})

@@ -13,6 +13,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import SUPER_ADMIN, Principal
+from pcloud.core.sorting import ordered
 from pcloud.core.tree import build_tree
 from pcloud.extensions import db
 from pcloud.menus import icons as menu_icons
@@ -60,13 +61,16 @@ def get_role(role_id: int) -> Role:
     return role
 
 
+ROLE_SORTS = {"name": Role.name, "gmtCreatedDate": Role.gmt_created_date}
+
+
 def page_roles(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     stmt = Role.live()
     if (filters.get("name") or "").strip():
         stmt = stmt.where(Role.name.contains(filters["name"].strip(), autoescape=True))
     if (filters.get("role_code") or "").strip():
         stmt = stmt.where(Role.role_code == filters["role_code"].strip())
-    return paginate(stmt.order_by(Role.id), page, page_size)
+    return paginate(ordered(stmt, ROLE_SORTS, filters, Role.id), page, page_size)
 
 
 def list_roles(name: str | None = None) -> list[dict[str, Any]]:

@@ -7,10 +7,18 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, require_no_body
+from pcloud.core.forms import (
+    ConfirmForm,
+    apply_domain_error,
+    confirmed_action,
+    is_gone,
+    record_or_gone,
+    require_no_body,
+)
 from pcloud.core.pages import list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.sorting import sort_args
 from pcloud.roles import service
 from pcloud.roles.forms import RoleForm
 
@@ -25,7 +33,7 @@ def _filters() -> dict[str, Any]:
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    result = service.page_roles(_filters(), page, page_size)
+    result = service.page_roles({**_filters(), **sort_args(service.ROLE_SORTS)}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template("roles/list.html", page=result, items=service.to_items(result.items),
@@ -52,9 +60,12 @@ def create() -> Any:
 @action("角色修改")
 @mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
-    role = service.get_role(role_id)
-    read_only = service.is_super_admin_role(role)
+    role = record_or_gone(service.get_role, role_id, "角色")
     form = RoleForm(obj=None if request.method == "POST" else role)
+    if is_gone(role):
+        form.validate()
+        return render_template("roles/form.html", form=form, role=role, read_only=False), 404
+    read_only = service.is_super_admin_role(role)
     if request.method == "POST" and form.validate_on_submit():
         try:
             service.modify_role({"id": role.id, "name": form.name.data, "role_code": form.role_code.data})

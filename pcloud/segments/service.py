@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.segments.allocator import Allocator
@@ -92,13 +93,16 @@ def to_item(seg: Segment) -> dict[str, Any]:
             "author": seg.author, "update_time": seg.update_time}
 
 
+SEGMENT_SORTS = {"bizTag": Segment.biz_tag, "updateTime": Segment.update_time}
+
+
 def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     stmt = select(Segment)
     for key, column in (("biz_tag", Segment.biz_tag), ("description", Segment.description)):
         value = (filters.get(key) or "").strip()
         if value:
             stmt = stmt.where(column.contains(value, autoescape=True))
-    result = paginate(stmt.order_by(Segment.biz_tag), page, page_size)
+    result = paginate(ordered(stmt, SEGMENT_SORTS, filters, Segment.biz_tag), page, page_size)
     result.items = [to_item(s) for s in result.items]
     return result
 
@@ -167,3 +171,8 @@ def modify_segment(data: dict[str, Any]) -> Segment:
     db.session.commit()
     db.session.expire(seg)
     return seg
+
+
+def count_segments() -> int:
+    """Business tags defined (the home page's figure)."""
+    return db.session.execute(select(func.count()).select_from(Segment)).scalar_one()

@@ -11,6 +11,7 @@ from pcloud.core.forms import apply_domain_error
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.sorting import sort_args
 from pcloud.segments import service
 from pcloud.segments.forms import SegmentForm
 
@@ -22,7 +23,7 @@ def index() -> Any:
     page, page_size = list_args()
     filters = {"biz_tag": request.args.get("bizTag", "").strip()[:128],
                "description": request.args.get("description", "").strip()[:256]}
-    result = service.page_segments(filters, page, page_size)
+    result = service.page_segments({**filters, **sort_args(service.SEGMENT_SORTS)}, page, page_size)
     cached = {s["biz_tag"] for s in service.cache_states()}
     return render_template("segments/list.html", page=result, filters=filters, cached=cached, page_url=page_url)
 

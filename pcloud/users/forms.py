@@ -19,15 +19,18 @@ def _int_or_none(value: str | int | None) -> int | None:
 
 
 class UserForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)],
+    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), Length(max=32)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[Optional(), Length(max=72)],
                              render_kw={"autocomplete": "new-password"})
     state = RadioField("状态", choices=[("0", "正常"), ("1", "禁用")], default="0")
     role_ids = MultiCheckboxField("角色", coerce=int, choices=[])
-    dept_id = SelectField("部门", coerce=_int_or_none, choices=[], validate_choice=False)
-    post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False)
+    # tree-select pickers (static/js/app.js) over the indented options
+    dept_id = SelectField("部门", coerce=_int_or_none, choices=[], validate_choice=False,
+                          render_kw={"data-tree-select": ""})
+    post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False,
+                          render_kw={"data-tree-select": ""})
     grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
     avatar = StringField("头像地址", validators=[Optional(), Length(max=512)])
     avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",

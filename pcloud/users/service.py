@@ -13,7 +13,7 @@ from sqlalchemy.orm import noload
 from pcloud.access import permissions
 from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
-from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
+from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
@@ -170,6 +170,23 @@ def to_items(users: list[User]) -> list[dict[str, Any]]:
     return [to_item(u, u.id in online) for u in users]
 
 
+def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str]:
+    """The row actions the service would always refuse this actor on this user, with the reason
+    (the list hides them: no 删除 on yourself, no 强制下线 for someone not online)."""
+    out: dict[str, str] = {}
+    if actor is None:
+        return out
+    try:
+        _guard_super_admin(actor, target=user)
+    except Forbidden as exc:
+        out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg)
+    if actor.kind == "user" and actor.id == user.id:
+        out.update(delete="不能删除自己", offline="不能强制自己下线")
+    if not online:
+        out.setdefault("offline", "该用户当前不在线")
+    return out
+
+
 def to_item(user: User, online: bool | None = None) -> dict[str, Any]:
     if online is None:
         online = auth_service.any_live_session(user.id)
@@ -191,19 +208,22 @@ def to_item(user: User, online: bool | None = None) -> dict[str, Any]:
 
 
 def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
-    roles = _live_roles(data.get("role_ids") or [])
+    errors = FieldErrors()  # every wrong field reported at once
+    roles = errors.run(_live_roles, data.get("role_ids") or []) or []
     _guard_super_admin(actor, roles=roles)
-    phone = _check_phone(data["phone"])
+    phone = errors.run(_check_phone, data["phone"])
     name = data["name"].strip()
-    if not name:
-        raise Invalid("姓名不能为空", field="name")
-    _check_password(data["password"])
+    errors.check(bool(name), "name", "用户名不能为空")
+    if errors.check(bool(data["password"]), "password", "请设置初始密码"):
+        errors.run(_check_password, data["password"])
+    dept_id = errors.run(_check_ref, Dept, data.get("dept_id"), "deptId", "部门")
+    post_id = errors.run(_check_ref, Post, data.get("post_id"), "postId", "岗位")
+    grade_id = errors.run(_check_ref, Grade, data.get("grade_id"), "gradeId", "职级")
+    errors.raise_if_any()
     user = User(
         phone=phone, name=name, password_hash=hash_password(data["password"]),
         state=data.get("state") or 0, avatar=data.get("avatar") or None,
-        dept_id=_check_ref(Dept, data.get("dept_id"), "deptId", "部门"),
-        post_id=_check_ref(Post, data.get("post_id"), "postId", "岗位"),
-        grade_id=_check_ref(Grade, data.get("grade_id"), "gradeId", "职级"),
+        dept_id=dept_id, post_id=post_id, grade_id=grade_id,
     )
     user.roles = roles
     db.session.add(user)
@@ -220,27 +240,39 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     is_self = actor is not None and actor.kind == "user" and actor.id == user.id
     revoke = False
     old_avatar = user.avatar
+    errors = FieldErrors()  # every wrong field reported at once; nothing is changed before all pass
+    phone = name = None
     if "phone" in data and data["phone"] is not None:
-        user.phone = _check_phone(data["phone"], exclude_id=user.id)
+        phone = errors.run(_check_phone, data["phone"], exclude_id=user.id)
     if "name" in data and data["name"] is not None:
-        if not data["name"].strip():
-            raise Invalid("姓名不能为空", field="name")
-        user.name = data["name"].strip()
+        name = data["name"].strip()
+        errors.check(bool(name), "name", "用户名不能为空")
     if data.get("password"):
-        _check_password(data["password"])
+        errors.run(_check_password, data["password"])
+    refs = {}
+    for key, model, field, label in (("dept_id", Dept, "deptId", "部门"), ("post_id", Post, "postId", "岗位"),
+                                     ("grade_id", Grade, "gradeId", "职级")):
+        if key in data:
+            refs[key] = errors.run(_check_ref, model, data[key], field, label)
+    roles = None
+    if "role_ids" in data and data["role_ids"] is not None:
+        roles = errors.run(_live_roles, data["role_ids"])
+    errors.raise_if_any()
+    if phone is not None:
+        user.phone = phone
+    if name:
+        user.name = name
+    if data.get("password"):
         user.password_hash = hash_password(data["password"])
         revoke = True
     if "avatar" in data:
         user.avatar = data["avatar"] or None
-    for key, model, field, label in (("dept_id", Dept, "deptId", "部门"), ("post_id", Post, "postId", "岗位"),
-                                     ("grade_id", Grade, "gradeId", "职级")):
-        if key in data:
-            setattr(user, key, _check_ref(model, data[key], field, label))
+    for key, value in refs.items():
+        setattr(user, key, value)
     was_super = _is_super_admin(user)
     if was_super and (data.get("role_ids") is not None or data.get("state") == 1):
         _lock_super_admin_rule()
-    if "role_ids" in data and data["role_ids"] is not None:
-        roles = _live_roles(data["role_ids"])
+    if roles is not None:
         held = {r.id for r in user.roles if r.deleted_at is None}
         _guard_super_admin(actor, roles=[r for r in roles if r.id not in held])  # only what is added
         if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
@@ -346,6 +378,14 @@ def role_choices() -> list[Role]:
     return list(db.session.execute(Role.live().order_by(Role.id)).scalars())
 
 
+def assignable_roles(actor: Principal | None) -> list[Role]:
+    """The roles this actor may hand out (the reach rule of core.permissions): the form's checkboxes."""
+    roles = role_choices()
+    if actor is None or actor.is_super_admin:
+        return roles
+    return [r for r in roles if permissions.reach_refusal(actor, role_ids=[r.id]) is None]
+
+
 def reset_password_by_phone(phone: str, new_password: str) -> User:
     """An operator's reset from the command line: new password, every session revoked, lock lifted."""
     user = db.session.execute(User.live().where(User.phone == phone.strip())).scalar_one_or_none()
@@ -357,3 +397,8 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
     auth_service.clear_failures(user.phone)
     db.session.commit()
     return user
+
+
+def live_count() -> int:
+    """Users not deleted (the home page's figure)."""
+    return db.session.execute(select(func.count()).select_from(User).where(User.deleted_at.is_(None))).scalar_one()

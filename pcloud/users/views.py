@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, mark_failed
+from pcloud.core.errors import PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, mark_failed, record_or_gone
 from pcloud.core.pages import int_arg, list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -43,7 +43,9 @@ def _filters() -> dict[str, Any]:
 def _fill_choices(form: UserForm) -> None:
     from pcloud.users import choices
 
-    form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in service.role_choices()]
+    # Only the roles the signed-in user may assign: a checkbox that is always refused is not offered.
+    roles = service.assignable_roles(current_principal())
+    form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in roles]
     form.dept_id.choices = [(0, "（无）")] + choices.dept_choices()
     form.post_id.choices = [(0, "（无）")] + choices.post_choices()
     form.grade_id.choices = [(0, "（无）")] + choices.grade_choices()
@@ -56,7 +58,11 @@ def index() -> Any:
     result = service.page_users(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    return render_template("users/list.html", page=result, items=service.to_items(result.items),
+    items = service.to_items(result.items)
+    actor = current_principal()
+    for user, item in zip(result.items, items, strict=True):
+        item["refusals"] = service.refusals(actor, user, item["online"])
+    return render_template("users/list.html", page=result, items=items,
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
                            page_url=page_url, args=request.args)
 
@@ -86,8 +92,6 @@ def create() -> Any:
         data = _form_data(form)
         uploaded = None
         try:
-            if not data["password"]:
-                raise Invalid("请设置初始密码", field="password")
             uploaded = _with_uploaded_avatar(form, data)
             user = service.create_user(data, current_principal())
             flash(f"用户「{user.name}」已创建", "success")
@@ -103,9 +107,12 @@ def create() -> Any:
 @action("用户修改")
 @mirrors("users_api.modify")
 def edit(user_id: int) -> Any:
-    user = service.get_user(user_id)
+    user = record_or_gone(service.get_user, user_id, "用户")
     form = UserForm(obj=None if request.method == "POST" else user)
     _fill_choices(form)
+    if is_gone(user):
+        form.validate()
+        return render_template("users/form.html", form=form, user=user), 404
     if request.method == "GET":
         form.state.data = str(user.state)
         form.role_ids.data = [r.id for r in user.roles if r.deleted_at is None]

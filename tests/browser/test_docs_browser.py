@@ -14,3 +14,17 @@ def test_swagger_ui_renders_every_module_offline(page: Any, live_server: Any) ->
     text = page.locator(".swagger-ui").inner_text()
     assert "/api/oauth/token" in text and "/api/admin/system/user/page" in text
     assert elsewhere == [], f"requests left the machine: {elsewhere}"
+
+
+def test_sign_in_and_sms_show_no_lock_and_sections_are_chinese(page: Any, live_server: Any) -> None:
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/api/docs")
+        page.locator(".swagger-ui .opblock").first.wait_for()
+        token = page.locator(".opblock", has=page.locator('[data-path="/api/oauth/token"]'))
+        assert token.count() == 1
+        assert token.locator(".authorization__btn").count() == 0
+        info = page.locator(".opblock", has=page.locator('[data-path="/api/admin/system/adminInfo"]'))
+        assert info.locator(".authorization__btn").count() == 1
+        tags = page.locator(".opblock-tag").all_inner_texts()
+        assert any(t.startswith("基础服务") for t in tags) and any("系统管理 · 用户管理" in t for t in tags)

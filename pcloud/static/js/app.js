@@ -47,10 +47,150 @@
     group.addEventListener('hidden.bs.collapse', function (ev) { if (ev.target === group) localStorage.setItem(key, '1'); });
     group.addEventListener('shown.bs.collapse', function (ev) { if (ev.target === group) localStorage.removeItem(key); });
   });
+  // Fields with a length limit (data-counter, maxlength set by the form) show "n/64" under them, live;
+  // at the limit the counter turns red and says that further characters (typed or pasted) are not taken.
+  document.querySelectorAll('[data-counter]').forEach(function (input) {
+    const out = document.getElementById(input.dataset.counter);
+    const max = parseInt(input.getAttribute('maxlength'), 10);
+    if (!out || !max) return;
+    let cut = false;
+    const show = function () {
+      const n = input.value.length;  // as maxlength counts
+      const full = n >= max;
+      out.textContent = n + '/' + max + (full ? (cut ? '（已达上限，超出的部分未输入）' : '（已达上限）') : '');
+      out.classList.toggle('text-danger', full);
+    };
+    input.addEventListener('paste', function (ev) {
+      const text = (ev.clipboardData || window.clipboardData).getData('text') || '';
+      const room = max - input.value.length + (input.selectionEnd - input.selectionStart);
+      cut = text.length > room;
+      setTimeout(show, 0);
+    });
+    input.addEventListener('beforeinput', function (ev) {
+      if (ev.inputType === 'insertFromPaste') return;
+      cut = input.value.length >= max && ev.inputType.startsWith('insert') &&
+        input.selectionStart === input.selectionEnd;
+      if (cut) setTimeout(show, 0);  // the browser drops the character: no input event follows
+    });
+    input.addEventListener('input', show);
+    show();
+  });
   // "Select all" checkbox for list tables.
   document.querySelectorAll('[data-check-all]').forEach(function (box) {
     box.addEventListener('change', function () {
       document.querySelectorAll(box.dataset.checkAll).forEach(cb => { cb.checked = box.checked; });
     });
+  });
+})();
+
+// Tree-select: a <select data-tree-select> whose options are a tree indented with full-width spaces
+// (depth = number of leading "　") becomes a button opening a foldable, searchable tree. The select
+// stays in the form (hidden) and keeps the value, so the server sees exactly what it saw before.
+(function () {
+  const INDENT = '\u3000';
+  document.querySelectorAll('select[data-tree-select]').forEach(function (select, n) {
+    const nodes = Array.from(select.options).map(function (opt) {
+      let depth = 0;
+      while (opt.text.charAt(depth) === INDENT) depth++;
+      return { value: opt.value, label: opt.text.slice(depth), depth: depth };
+    });
+    nodes.forEach(function (node, i) {
+      const next = nodes[i + 1];
+      node.hasChildren = !!next && next.depth > node.depth;
+    });
+    const wrap = document.createElement('div');
+    wrap.className = 'tree-select dropdown';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'form-select text-start tree-select-toggle' + (select.classList.contains('is-invalid') ? ' is-invalid' : '');
+    button.setAttribute('aria-haspopup', 'true');
+    button.setAttribute('aria-expanded', 'false');
+    button.id = (select.id || 'tree-select-' + n) + '-picker';
+    const label = document.querySelector('label[for="' + select.id + '"]');
+    if (label) { label.setAttribute('for', button.id); }
+    const panel = document.createElement('div');
+    panel.className = 'tree-select-panel border rounded bg-body shadow-sm p-2';
+    panel.hidden = true;
+    const search = document.createElement('input');
+    search.type = 'search';
+    search.className = 'form-control form-control-sm mb-2';
+    search.placeholder = '输入名称筛选';
+    search.setAttribute('aria-label', '筛选' + (label ? label.textContent : ''));
+    const list = document.createElement('ul');
+    list.className = 'list-unstyled mb-0 tree-select-list';
+    list.setAttribute('role', 'tree');
+    panel.append(search, list);
+    // visually hidden, not display:none: the select still takes part in the form and in scripts/tests
+    select.classList.add('visually-hidden');
+    select.tabIndex = -1;
+    select.setAttribute('aria-hidden', 'true');
+    select.after(wrap);
+    wrap.append(button, panel);
+
+    const folded = new Set();
+    const items = nodes.map(function (node, i) {
+      const li = document.createElement('li');
+      li.setAttribute('role', 'treeitem');
+      li.style.paddingLeft = (node.depth * 1.1) + 'rem';
+      const caret = document.createElement('button');
+      caret.type = 'button';
+      caret.className = 'btn btn-sm btn-link p-0 me-1 tree-caret';
+      caret.textContent = node.hasChildren ? '▾' : '';
+      caret.tabIndex = -1;
+      caret.setAttribute('aria-label', '折叠/展开');
+      if (!node.hasChildren) caret.disabled = true;
+      const pick = document.createElement('button');
+      pick.type = 'button';
+      pick.className = 'btn btn-sm btn-light text-start flex-grow-1 text-truncate tree-pick';
+      pick.textContent = node.label;
+      pick.title = node.label;
+      pick.dataset.value = node.value;
+      li.append(caret, pick);
+      list.append(li);
+      caret.addEventListener('click', function () {
+        if (folded.has(i)) folded.delete(i); else folded.add(i);
+        caret.textContent = folded.has(i) ? '▸' : '▾';
+        render();
+      });
+      pick.addEventListener('click', function () {
+        select.value = node.value;
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+        close();
+        button.focus();
+      });
+      return li;
+    });
+
+    function render() {
+      const q = search.value.trim().toLowerCase();
+      let hideBelow = null;
+      nodes.forEach(function (node, i) {
+        if (hideBelow !== null && node.depth <= hideBelow) hideBelow = null;
+        const matches = !q || node.label.toLowerCase().includes(q);
+        items[i].hidden = q ? !matches : hideBelow !== null;
+        if (!q && hideBelow === null && folded.has(i)) hideBelow = node.depth;
+        items[i].querySelector('.tree-pick').classList.toggle('active', node.value === select.value);
+      });
+    }
+    function sync() {
+      const current = nodes.find(function (node) { return node.value === select.value; });
+      button.textContent = current ? current.label : '请选择';
+    }
+    function open() {
+      panel.hidden = false;
+      button.setAttribute('aria-expanded', 'true');
+      render();
+      search.focus();
+    }
+    function close() {
+      panel.hidden = true;
+      button.setAttribute('aria-expanded', 'false');
+    }
+    button.addEventListener('click', function () { if (panel.hidden) open(); else close(); });
+    search.addEventListener('input', render);
+    select.addEventListener('change', sync);
+    wrap.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { close(); button.focus(); } });
+    document.addEventListener('click', function (ev) { if (!wrap.contains(ev.target)) close(); });
+    sync();
   });
 })();

@@ -1,0 +1,180 @@
+"""Issue 13 in a real browser at a laptop's and a phone's width: only the buttons one may use, every
+field's error at once with a word about the passwords, live length counters."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import settle, sign_in
+from tests.factories import grant_role, make_role, make_user, route_code
+
+
+def _watch_console(tab: Any) -> list[str]:
+    """Console errors, except the expected 4xx answer of a form submission that failed validation."""
+    errors: list[str] = []
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error" and not re.search(r"status of 4\d\d", msg.text):
+            errors.append(msg.text)
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_buttons_follow_grants(page: Any, app: Any, width: int) -> None:
+    role = make_role(app, "ROLE_DELETER", "删除员")
+    grant_role(app, role, menu_paths=("/system/user", "/system/post"), resource_codes=(
+        route_code("users_api.delete", "DELETE"),))
+    make_user(app, phone="13900001401", password="Passw0rd1", role_ids=[role], name="删除员甲")
+    victim = make_user(app, phone="13900001402", name="普通乙")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page, "13900001401", "Passw0rd1")
+    page.goto("/system/user/?size=100")
+    page.wait_for_load_state("load")
+    assert page.get_by_role("link", name="新增用户").count() == 0
+    assert page.get_by_role("link", name="编辑").count() == 0
+    assert page.get_by_role("button", name="强制下线").count() == 0  # not granted, and nobody else is online
+    assert page.locator(f'tr[data-user-id="{victim}"]').get_by_role("button", name="删除").count() == 1
+    me = page.locator("tr", has_text="13900001401")
+    assert me.get_by_role("button", name="删除").count() == 0  # never on yourself
+    admin = page.locator("tr", has_text="13800000000")
+    assert admin.get_by_role("button", name="删除").count() == 0  # the super administrator
+    page.goto("/system/post/")
+    page.wait_for_load_state("load")
+    assert page.get_by_role("link", name="新增岗位").count() == 0
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_error_at_once_and_passwords_to_retype(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/new")
+    page.locator("#phone").fill("123")
+    page.locator("#name").fill("两处错")
+    page.locator("#password").fill("weak")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/user/new")
+    text = page.locator("main").inner_text() if page.locator("main").count() else page.content()
+    assert "手机号格式不正确" in text and "密码至少 8 位" in text
+    assert page.get_by_test_id("retype-note").is_visible()
+    assert page.locator("#name").input_value() == "两处错"
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    page.goto("/system/dept/new")
+    page.wait_for_load_state("load")
+    name = page.locator("#name")
+    counter = page.locator("#name-count")
+    assert counter.inner_text() == "0/64"
+    name.fill("研" * 10)
+    assert counter.inner_text() == "10/64"
+    name.fill("研" * 64)
+    assert counter.inner_text().startswith("64/64")
+    name.press("End")
+    name.press_sequentially("多出")
+    assert name.input_value() == "研" * 64
+    assert "超出的部分未输入" in counter.inner_text()
+    assert "text-danger" in (counter.get_attribute("class") or "")
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_name_at_its_maximum_keeps_the_dept_table_and_org_chart_whole(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_dept
+
+    longest = "研" * 64
+    root = make_dept(app, "总部")
+    make_dept(app, longest, root)
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    for path, selector in (("/system/dept/", ".dept-name"), (f"/system/dept/org?root={root}", ".org-name")):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        name = page.locator(f'{selector}[title="{longest}"]')
+        assert name.count() == 1, path
+        box = name.bounding_box()
+        assert box is not None and box["height"] < 40, path  # one line, cut with an ellipsis
+        assert box["width"] <= 16 * 16 + 2, path
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_home_page_figures_and_chart_fit_the_screen(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    chart = page.get_by_test_id("activity-chart").locator("svg")
+    chart.wait_for()
+    box = chart.bounding_box()
+    assert box is not None and 100 < box["width"] <= width
+    assert page.get_by_test_id("fig-users").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_department_tree_select_folds_filters_and_picks(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_dept, make_post
+
+    root = make_dept(app, "树总部")
+    child = make_dept(app, "树研发部", root)
+    make_dept(app, "树平台组", child)
+    make_post(app, "树岗位")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/new")
+    page.wait_for_load_state("load")
+    picker = page.locator("#dept_id-picker")
+    assert picker.inner_text().strip() == "（无）"
+    picker.click()
+    panel = page.locator(".tree-select-panel").first
+    panel.wait_for(state="visible")
+    assert panel.get_by_role("button", name="树平台组").is_visible()
+    panel.locator("li", has_text="树研发部").locator(".tree-caret").click()  # fold
+    assert not panel.get_by_role("button", name="树平台组").is_visible()
+    panel.get_by_role("searchbox").fill("平台")  # a search shows matches even inside folded branches
+    assert panel.get_by_role("button", name="树平台组").is_visible()
+    assert not panel.get_by_role("button", name="树总部").is_visible()
+    panel.get_by_role("button", name="树平台组").click()
+    assert picker.inner_text().strip() == "树平台组"
+    assert page.locator("#dept_id").input_value() not in ("", "0")
+    page.locator("#phone").fill("13900001801")
+    page.locator("#name").fill("树选择")
+    page.locator("#password").fill("Browser123")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/user/")
+    assert page.locator("tr", has_text="树选择").locator("td", has_text="树平台组").count() == 1
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_forced_offline_user_lands_on_sign_in_with_the_reason(page: Any, app: Any, width: int) -> None:
+    user_id = make_user(app, phone="13900001901", password="Passw0rd1", name="被下线者")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = _watch_console(page)
+    sign_in(page, "13900001901", "Passw0rd1")
+    with app.app_context():
+        from pcloud.extensions import db
+        from pcloud.users import service
+
+        service.force_offline(user_id, None)
+        db.session.remove()
+    page.goto("/profile")
+    settle(page, "**/login**")
+    assert page.get_by_text("您已被管理员强制下线").is_visible()
+    assert errors == []

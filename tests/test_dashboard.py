@@ -1,0 +1,45 @@
+"""The home page: what the signed-in user may see, as figures and SVG charts (issue 13, expectation 6)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import PageClient
+from tests.factories import grant_role, make_role, make_user
+
+
+def test_super_admin_sees_every_figure_and_the_week_of_activity(pages: PageClient, app: Any) -> None:
+    make_user(app, name="员工甲")
+    html = pages.get("/").get_data(as_text=True)
+    for key in ("users", "online", "actions-today", "jobs", "job-runs", "executors", "segments"):
+        assert f'data-testid="fig-{key}"' in html, key
+    assert re.search(r'data-testid="fig-users">\s*2<', html)
+    assert "近 7 天登录与操作" in html and "<svg" in html
+    table = html.split('data-testid="activity-table"')[1].split("</table>")[0]
+    assert table.count("<th scope=\"col\">") == 7  # seven days
+    assert "<script" not in html.split('data-testid="activity-chart"')[1].split("</div>")[0]
+
+
+def test_a_user_with_no_role_sees_only_their_own_activity(app: Any, pages: PageClient) -> None:
+    make_user(app, phone="13900001601", password="Passw0rd1")
+    nobody = PageClient(app.test_client())
+    assert nobody.sign_in("13900001601", "Passw0rd1").status_code == 302
+    resp = nobody.get("/")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert 'data-testid="figures"' not in html and "用户总数" not in html and "定时任务" not in html
+    assert "我近 7 天的登录与操作" in html and "<svg" in html
+    row = re.search(r"登录</th>(.*?)</tr>", html, re.S).group(1)
+    assert sum(int(v) for v in re.findall(r"<td>(\d+)</td>", row)) == 1  # their own sign-in, not the admin's
+
+
+def test_figures_follow_the_granted_menus(app: Any) -> None:
+    role = make_role(app, "ROLE_JOBS", "任务员")
+    grant_role(app, role, menu_paths=("/job/info",))
+    make_user(app, phone="13900001602", password="Passw0rd1", role_ids=[role])
+    client = PageClient(app.test_client())
+    client.sign_in("13900001602", "Passw0rd1")
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-testid="fig-jobs"' in html
+    assert 'data-testid="fig-users"' not in html and 'data-testid="fig-segments"' not in html
