@@ -1,0 +1,337 @@
+"""The job worker: child pool, route strategies, misfire plans, alarms (unit level), then the worker
+itself with real processes on the test database (see the second half)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from pcloud.jobs.worker import alarms, misfire, routing
+from pcloud.jobs.worker.pool import ChildPool, Outcome
+
+# ------------------------------------------------------------------------------------------ child pool
+
+
+class PoolProbe:
+    def __init__(self) -> None:
+        self.lines: dict[int, list[str]] = {}
+        self.done: dict[int, Outcome] = {}
+        self.pool = ChildPool("tests.job_handlers:invoke", min_size=2, max_size=4, spare=1,
+                              on_line=lambda i, line: self.lines.setdefault(i, []).append(line),
+                              on_done=lambda o: self.done.__setitem__(o.task_id, o))
+
+    def run(self, task_id: int, handler: str, param: str | None = None, timeout: float = 0,
+            wait: float = 60) -> Outcome:
+        deadline = time.monotonic() + wait
+        while not self.pool.submit(task_id, handler, param, timeout=timeout):
+            assert time.monotonic() < deadline, "no child became ready"
+            self.pool.poll(0.05)
+        return self.wait(task_id, deadline)
+
+    def wait(self, task_id: int, deadline: float) -> Outcome:
+        while task_id not in self.done:
+            assert time.monotonic() < deadline, f"task {task_id} did not end"
+            self.pool.poll(0.05)
+        return self.done[task_id]
+
+
+@pytest.fixture(scope="module")
+def probe() -> Iterator[PoolProbe]:
+    p = PoolProbe()
+    p.pool.start()
+    yield p
+    p.pool.shutdown(1)
+
+
+def test_a_handler_runs_in_a_child_with_its_output_and_logging_captured(probe: PoolProbe) -> None:
+    out = probe.run(1, "echo", "hello")
+    assert (out.code, out.msg) == (200, "ok hello")
+    lines = probe.lines[1]
+    assert "echo hello" in lines and "to stderr" in lines
+    assert any(line.endswith("tests.job_handlers: logged hello") and " INFO " in line for line in lines)
+
+
+def test_children_are_warm_and_reused(probe: PoolProbe) -> None:
+    pids = {probe.run(100 + i, "pid").msg for i in range(6)}
+    assert len(pids) <= probe.pool.max_size
+    before = probe.pool.replaced
+    for i in range(6):
+        probe.run(200 + i, "pid")
+    assert probe.pool.replaced == before
+
+
+def test_a_raising_handler_fails_with_its_traceback_in_the_log(probe: PoolProbe) -> None:
+    out = probe.run(2, "boom", "x")
+    assert (out.code, out.msg) == (500, "RuntimeError: boom x")
+    assert "about to fail" in probe.lines[2]
+    assert any("RuntimeError: boom x" in line for line in probe.lines[2])
+    assert probe.run(3, "echo", "after").code == 200  # the same child goes on
+
+
+def test_os_exit_fails_the_run_and_the_child_is_replaced(probe: PoolProbe) -> None:
+    before = probe.pool.replaced
+    out = probe.run(4, "hard_exit", "7")
+    assert out.code == 500 and "exit code 7" in (out.msg or "")
+    assert probe.lines[4] == ["exiting hard"]
+    assert probe.pool.replaced == before + 1
+    assert probe.run(5, "echo", "again").code == 200
+
+
+def test_timeout_kills_the_child_with_502(probe: PoolProbe) -> None:
+    started = time.monotonic()
+    out = probe.run(6, "sleep", "30", timeout=0.5)
+    assert out.code == 502 and time.monotonic() - started < 10
+    assert probe.lines[6] == ["sleeping 30.0"]
+
+
+def test_kill_stops_a_run_with_503(probe: PoolProbe) -> None:
+    deadline = time.monotonic() + 60
+    while not probe.pool.submit(7, "sleep", "30"):
+        probe.pool.poll(0.05)
+    while not probe.lines.get(7):
+        assert time.monotonic() < deadline
+        probe.pool.poll(0.05)
+    assert probe.pool.kill(7, 503, "killed by test")
+    out = probe.wait(7, deadline)
+    assert (out.code, out.msg) == (503, "killed by test")
+    assert not probe.pool.kill(7)
+
+
+def test_a_megabyte_of_output_arrives_whole(probe: PoolProbe) -> None:
+    out = probe.run(8, "megabyte")
+    assert out.code == 200
+    lines = probe.lines[8]
+    assert sum(1 for line in lines if line == "x" * 1023) == 1024
+    assert "".join(line for line in lines if line.startswith("y")) == "y" * 100_000
+
+
+# ------------------------------------------------------------------------------------------ routing
+
+NODES = [routing.Node("node-b"), routing.Node("node-a"), routing.Node("node-c")]
+
+
+def _pick(strategy: str, state: routing.RouteState | None = None, job_id: int = 1, nodes: Any = None,
+          **kw: Any) -> list[routing.Assignment]:
+    return routing.route(strategy, job_id, NODES if nodes is None else nodes, state or routing.RouteState(), **kw)
+
+
+def test_first_last_and_no_nodes() -> None:
+    assert _pick("FIRST") == [routing.Assignment("node-a")]
+    assert _pick("LAST") == [routing.Assignment("node-c")]
+    for strategy in routing.STRATEGIES:
+        assert _pick(strategy, nodes=[]) == []
+    with pytest.raises(ValueError):
+        _pick("NOPE")
+
+
+def test_round_cycles_through_every_node() -> None:
+    state = routing.RouteState()
+    picks = [_pick("ROUND", state)[0].node for _ in range(6)]
+    assert Counter(picks) == {"node-a": 2, "node-b": 2, "node-c": 2}
+    assert picks[:3] == picks[3:]
+
+
+def test_random_uses_every_node() -> None:
+    state = routing.RouteState()
+    assert {_pick("RANDOM", state)[0].node for _ in range(200)} == {"node-a", "node-b", "node-c"}
+
+
+def test_consistent_hash_is_stable_and_moves_few_jobs() -> None:
+    names = ["node-a", "node-b", "node-c"]
+    before = {job: routing.consistent_hash(job, names) for job in range(300)}
+    assert before == {job: routing.consistent_hash(job, list(reversed(names))) for job in range(300)}
+    assert set(before.values()) == set(names)
+    after = {job: routing.consistent_hash(job, [*names, "node-d"]) for job in range(300)}
+    moved = [job for job in before if before[job] != after[job]]
+    assert all(after[job] == "node-d" for job in moved)
+    assert len(moved) < 150
+
+
+def test_least_frequently_and_recently_used() -> None:
+    state = routing.RouteState()
+    picks = [_pick("LEAST_FREQUENTLY_USED", state)[0].node for _ in range(6)]
+    assert Counter(picks) == {"node-a": 2, "node-b": 2, "node-c": 2}
+    state = routing.RouteState()
+    picks = [_pick("LEAST_RECENTLY_USED", state)[0].node for _ in range(4)]
+    assert picks == ["node-a", "node-b", "node-c", "node-a"]
+    # a node that joins is the least recently used one
+    picks = _pick("LEAST_RECENTLY_USED", state, nodes=[*NODES, routing.Node("node-d")])
+    assert picks[0].node == "node-d"
+
+
+def test_failover_skips_stale_nodes_and_busyover_skips_busy_ones() -> None:
+    nodes = [routing.Node("node-a", 20.0), routing.Node("node-b", 1.0), routing.Node("node-c", 2.0)]
+    assert _pick("FAILOVER", nodes=nodes)[0].node == "node-b"
+    assert _pick("FAILOVER", nodes=[routing.Node("node-a", 25.0)])[0].node == "node-a"
+    assert _pick("BUSYOVER", is_busy=lambda n: n in {"node-a", "node-b"})[0].node == "node-c"
+    assert _pick("BUSYOVER", is_busy=lambda n: True)[0].node == "node-a"
+
+
+def test_sharding_broadcast_gives_each_node_its_shard() -> None:
+    assert _pick("SHARDING_BROADCAST") == [routing.Assignment("node-a", 0, 3), routing.Assignment("node-b", 1, 3),
+                                          routing.Assignment("node-c", 2, 3)]
+
+
+# ------------------------------------------------------------------------------------------ misfire
+
+T0 = datetime(2026, 1, 1, 12, 0, 0)
+GRACE = timedelta(seconds=5)
+
+
+def _every(seconds: int) -> Any:
+    return lambda t: t + timedelta(seconds=seconds)
+
+
+def _grid(seconds: int) -> Any:
+    """A cron-like schedule: every multiple of `seconds` after T0."""
+    return lambda t: T0 + timedelta(seconds=((t - T0).total_seconds() // seconds + 1) * seconds)
+
+
+def test_a_due_fire_runs_with_its_planned_time() -> None:
+    plan = misfire.plan_fires("CRON", T0, T0 + timedelta(seconds=0.2), GRACE, "DO_NOTHING", _every(60))
+    assert plan.fires == [(T0, "CRON")] and plan.next_time == T0 + timedelta(seconds=60) and not plan.misfired
+
+
+def test_a_short_stall_catches_up_every_fire() -> None:
+    plan = misfire.plan_fires("FIX_RATE", T0, T0 + timedelta(seconds=3.5), GRACE, "DO_NOTHING", _every(1))
+    assert plan.fires == [(T0 + timedelta(seconds=i), "FIX_RATE") for i in range(4)]
+    assert plan.next_time == T0 + timedelta(seconds=4)
+
+
+def test_do_nothing_skips_missed_fires_and_keeps_the_phase() -> None:
+    now = T0 + timedelta(seconds=63.5)
+    plan = misfire.plan_fires("FIX_RATE", T0, now, GRACE, "DO_NOTHING", _every(10))
+    assert plan.misfired and plan.fires == [(T0 + timedelta(seconds=60), "FIX_RATE")]
+    assert plan.next_time == T0 + timedelta(seconds=70)
+
+
+def test_fire_once_now_runs_one_misfire_run() -> None:
+    now = T0 + timedelta(seconds=65.5)
+    plan = misfire.plan_fires("CRON", T0, now, GRACE, "FIRE_ONCE_NOW", _grid(30))
+    assert plan.misfired and plan.fires == [(T0, "MISFIRE")]
+    assert plan.next_time == T0 + timedelta(seconds=90)
+
+
+def test_a_schedule_that_ends() -> None:
+    plan = misfire.plan_fires("CRON", T0, T0, GRACE, "DO_NOTHING", lambda t: None)
+    assert plan.fires == [(T0, "CRON")] and plan.next_time is None
+    assert misfire.resume_after("FIX_RATE", T0, T0 + timedelta(days=1), _every(1)) == T0 + timedelta(days=1, seconds=1)
+
+
+# ------------------------------------------------------------------------------------------ alarms
+
+ALARM = {"logId": 42, "jobId": 7, "jobGroup": 1, "appname": "demo", "jobDesc": "夜间对账", "triggerType": "CRON",
+         "scheduleTime": "2026-01-01T12:00:00", "executorAddress": "node-a", "handleCode": 500,
+         "handleMsg": "RuntimeError: boom", "alarmEmail": "ops@example.com, dev@example.com"}
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, SmtpSink]]:
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import free_port
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, sink
+    controller.stop()
+
+
+class WebhookSink(BaseHTTPRequestHandler):
+    received: list[Any] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server hook
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        WebhookSink.received.append((self.headers["Content-Type"], json.loads(body)))
+        self.send_response(WebhookSink.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[str]:
+    WebhookSink.received = []
+    WebhookSink.status = 200
+    server = HTTPServer(("127.0.0.1", 0), WebhookSink)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def _collect(sender: alarms.AlarmSender, n: int = 1, wait: float = 20) -> list[tuple[int, int | None]]:
+    got: list[tuple[int, int | None]] = []
+    deadline = time.monotonic() + wait
+    while len(got) < n:
+        assert time.monotonic() < deadline
+        got += sender.results()
+        time.sleep(0.02)
+    return got
+
+
+def test_alarm_email_and_webhook_are_received(smtp_server: tuple[int, SmtpSink], webhook_server: str) -> None:
+    port, sink = smtp_server
+    sender = alarms.AlarmSender(alarms.AlarmSettings(smtp_host="127.0.0.1", smtp_port=port,
+                                                     smtp_from="jobs@example.com", webhook=webhook_server))
+    sender.submit(dict(ALARM))
+    assert _collect(sender) == [(42, alarms.ALARM_SENT)]
+    sender.close()
+    (envelope,) = sink.messages
+    assert envelope.mail_from == "jobs@example.com"
+    assert envelope.rcpt_tos == ["ops@example.com", "dev@example.com"]
+    text = envelope.content.decode()
+    assert "=?utf-8?" in text  # a Chinese subject, encoded
+    import email
+
+    mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert "夜间对账" in mail["Subject"] and "RuntimeError: boom" in mail.get_content()
+    ((ctype, payload),) = WebhookSink.received
+    assert ctype.startswith("application/json") and payload["logId"] == 42 and payload["handleCode"] == 500
+
+
+def test_a_failing_alarm_is_recorded_and_never_blocks(webhook_server: str) -> None:
+    from tests.conftest import free_port
+
+    WebhookSink.status = 500
+    sender = alarms.AlarmSender(alarms.AlarmSettings(smtp_host="127.0.0.1", smtp_port=free_port(), timeout=2,
+                                                     webhook=webhook_server))
+    started = time.monotonic()
+    for i in range(3):
+        sender.submit({**ALARM, "logId": i})
+    assert time.monotonic() - started < 0.5  # submitting never waits for the network
+    assert sorted(_collect(sender, 3)) == [(0, 3), (1, 3), (2, 3)]
+    sender.close()
+
+
+def test_nothing_configured_means_no_alarm() -> None:
+    assert alarms.deliver(alarms.AlarmSettings(), ALARM) is None
+    assert alarms.deliver(alarms.AlarmSettings(smtp_host="127.0.0.1"), {**ALARM, "alarmEmail": ""}) is None
+    settings = alarms.AlarmSettings.from_env({"PCLOUD_SMTP_HOST": "mail", "PCLOUD_SMTP_PORT": "2525",
+                                              "PCLOUD_SMTP_USER": "u@x", "PCLOUD_ALARM_WEBHOOK": "http://h/"})
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.webhook) == (
+        "mail", 2525, "u@x", "http://h/")
+
+
+
