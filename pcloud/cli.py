@@ -125,7 +125,12 @@ def init_command() -> None:
         result = run_sync()
         phone = os.environ.get("PCLOUD_ADMIN_PHONE", DEFAULT_ADMIN_PHONE)
         created, generated = ensure_first_admin(phone, os.environ.get("PCLOUD_ADMIN_PASSWORD"))
+        from pcloud.jobs.service import ensure_default_executor
+
+        executor_created = ensure_default_executor()
     changes = [f"built-in roles created: {', '.join(result['roles'])}"] if result.get("roles") else []
+    if executor_created:
+        changes.append("default job executor created")
     for what in ("menus", "resources"):
         counts = result.get(what) or {}
         if any(counts.values()):

@@ -62,6 +62,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_SMS_SENDER": os.environ.get("PCLOUD_SMS_SENDER", "pcloud.auth.sms:LogSmsSender"),
         "PCLOUD_PHONE_PATTERN": os.environ.get("PCLOUD_PHONE_PATTERN", r"^1[3-9]\d{9}$"),
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
+        # scheduled jobs: hosts httpJobHandler may call (comma-separated, "*.example.com", "*" = any; empty = none)
+        "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": os.environ.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", ""),
         # pages
         "SESSION_COOKIE_HTTPONLY": True,
         # Behind TLS (the deployment's reverse proxy) set PCLOUD_SECURE_COOKIES=1.

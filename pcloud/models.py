@@ -4,6 +4,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import LoginLock, SmsCode, UserSession
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.grades.models import Grade
+from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
 from pcloud.menus.models import Menu
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.posts.models import Post
@@ -11,6 +12,7 @@ from pcloud.resources.models import Resource
 from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resource
 from pcloud.users.models import User, user_role
 
-__all__ = ["ActionLog", "Dept", "DeptClosure", "Grade", "LoginLock", "Menu", "OpenAccount", "PermissionVersion", "Post",
+__all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",
+           "JobReport", "LoginLock", "Menu", "OpenAccount", "PermissionVersion", "Post",
            "Resource", "Role", "SmsCode", "User", "UserSession", "open_account_role", "role_menu",
            "role_resource", "user_role"]

@@ -24,4 +24,13 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "sequence": 70},
     {"code": "system.log", "parent": "system", "name": "操作日志", "path": "/system/log", "icon": "journal-text",
      "sequence": 80},
+    {"code": "job", "parent": None, "name": "定时任务", "path": "/job", "icon": "clock-history", "sequence": 40},
+    {"code": "job.report", "parent": "job", "name": "运行报表", "path": "/job/report", "icon": "graph-up",
+     "sequence": 10},
+    {"code": "job.info", "parent": "job", "name": "任务管理", "path": "/job/info", "icon": "list-task",
+     "sequence": 20},
+    {"code": "job.log", "parent": "job", "name": "调度日志", "path": "/job/log", "icon": "journal-code",
+     "sequence": 30},
+    {"code": "job.group", "parent": "job", "name": "执行器管理", "path": "/job/group", "icon": "hdd-network",
+     "sequence": 40},
 ]

@@ -1,0 +1,268 @@
+"""定时任务 JSON API under /api/job (运行报表, 任务管理, 调度日志, 执行器管理).
+
+Routes the original XXL-JOB front end calls with another method or shape answer both (API.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from pcloud.core.envelope import envelope, envelope_schema, respond
+from pcloud.core.recorder import action
+from pcloud.jobs import service
+from pcloud.jobs.schemas import (
+    ChartArgs,
+    ChartOut,
+    ClearLogArgs,
+    ExecutorArgs,
+    ExecutorModifyArgs,
+    ExecutorOut,
+    ExecutorPageArgs,
+    JobArgs,
+    JobBriefOut,
+    JobModifyArgs,
+    JobOut,
+    JobPageArgs,
+    LogDetailArgs,
+    LogDetailOut,
+    NextTimeArgs,
+    NextTimeQuery,
+    NodeOut,
+    RunOut,
+    RunPageArgs,
+    StatisticsOut,
+    TriggerArgs,
+)
+
+blp = Blueprint("jobs_api", __name__, url_prefix="/api/job", description="定时任务")
+
+
+def _respond_with_content(name: str, schema: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """chartInfo and statistics: the payload in both `data` and `content` (the original front end reads content)."""
+    base = envelope_schema(name, schema)
+    cls = type(f"{name}ContentEnvelope", (base,), {"content": fields.Nested(schema)})
+
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            data = fn(*args, **kwargs)
+            return {**envelope(data), "content": data}
+
+        return blp.response(200, cls)(wrapper)
+
+    return decorator
+
+
+# ---------------------------------------------------------------- 运行报表
+
+
+@blp.route("/statistics", methods=["POST"])
+@_respond_with_content("JobStatistics", StatisticsOut)
+def statistics() -> dict[str, int]:
+    """运行报表计数：任务数量、调度次数、成功次数、在线执行器节点数"""
+    return service.statistics()
+
+
+@blp.route("/chartInfo", methods=["POST"])
+@_respond_with_content("JobChartInfo", ChartOut)
+@blp.arguments(ChartArgs)
+def chart_info(args: dict[str, Any]) -> dict[str, Any]:
+    """按日统计调度次数（运行中、成功、失败）；默认最近 7 天"""
+    return service.chart_info(args.get("start_date"), args.get("end_date"))
+
+
+# ---------------------------------------------------------------- 任务管理
+
+
+@blp.route("/jobinfo/pageList", methods=["POST"])
+@respond(blp, "JobPage", JobOut, paged=True)
+@blp.arguments(JobPageArgs)
+def job_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """任务分页列表（执行器、状态 -1 全部、描述、JobHandler、负责人）"""
+    result = service.page_jobs(args, args["page"], args["page_size"])
+    return result.items, result.total
+
+
+@blp.route("/jobgroup/findAll", methods=["POST", "GET"])
+@respond(blp, "ExecutorAll", ExecutorOut, many=True)
+def executor_find_all() -> list[dict[str, Any]]:
+    """全部执行器（任务组列表），供选择"""
+    return [service.executor_item(e) for e in service.all_executors()]
+
+
+@blp.route("/jobinfo/add", methods=["POST"])
+@action("任务新增")
+@respond(blp, "JobAdd", fields.Integer())
+@blp.arguments(JobArgs)
+def job_add(args: dict[str, Any]) -> int:
+    """新增任务；data 为新任务 id"""
+    return service.create_job(args).id
+
+
+@blp.route("/jobinfo/update", methods=["PUT", "POST"])
+@action("任务修改")
+@respond(blp, "JobUpdate", fields.Integer())
+@blp.arguments(JobModifyArgs)
+def job_update(args: dict[str, Any]) -> int:
+    """修改任务（PUT 或 POST）"""
+    return service.modify_job(args).id
+
+
+@blp.route("/jobinfo/<int:id>/remove", methods=["DELETE"])
+@action("任务删除")
+@respond(blp, "JobRemove")
+def job_remove(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除任务（调度日志保留）"""
+    service.remove_job(id)
+
+
+@blp.route("/jobinfo/<int:id>/stop", methods=["POST", "GET"])
+@action("任务停止")
+@respond(blp, "JobStop")
+def job_stop(id: int) -> None:  # noqa: A002
+    """停止任务（POST 或 GET）"""
+    service.stop_job(id)
+
+
+@blp.route("/jobinfo/<int:id>/start", methods=["POST", "GET"])
+@action("任务启动")
+@respond(blp, "JobStart")
+def job_start(id: int) -> None:  # noqa: A002
+    """启动任务，下次触发时间从现在算起（POST 或 GET）"""
+    service.start_job(id)
+
+
+@blp.route("/jobinfo/<int:id>/copy", methods=["POST"])
+@action("任务复制")
+@respond(blp, "JobCopy", fields.Integer())
+def job_copy(id: int) -> int:  # noqa: A002
+    """复制任务（停止状态，描述加「 (副本)」）；data 为新任务 id"""
+    return service.copy_job(id).id
+
+
+@blp.route("/jobinfo/trigger", methods=["POST"])
+@action("任务执行一次")
+@respond(blp, "JobTrigger", fields.List(fields.Integer()))
+@blp.arguments(TriggerArgs)
+def job_trigger(args: dict[str, Any]) -> list[int]:
+    """立即执行一次（触发类型 MANUAL）；data 为新调度日志的 id"""
+    runs = service.trigger_job(args["id"], args.get("executor_param"), args.get("address_list"))
+    return [r.id for r in runs]
+
+
+@blp.route("/jobinfo/<int:id>/nodes", methods=["GET"])
+@respond(blp, "JobNodes", NodeOut, many=True)
+def job_nodes(id: int) -> list[dict[str, Any]]:  # noqa: A002
+    """任务所属执行器的在线节点"""
+    return service.job_nodes(id)
+
+
+@blp.route("/jobinfo/nextTriggerTime", methods=["POST"])
+@respond(blp, "JobNextTime", fields.List(fields.String()))
+@blp.arguments(NextTimeArgs)
+def next_trigger_time(args: dict[str, Any]) -> list[str]:
+    """接下来 5 次触发时间（任务时区的本地时间）"""
+    conf = args.get("schedule_conf") or args.get("job_cron") or args.get("cron")
+    return service.next_trigger_times(args["schedule_type"], conf, args.get("timezone"))
+
+
+@blp.route("/jobinfo/nextTriggerTime", methods=["GET"], endpoint="next_trigger_time_get")
+@respond(blp, "JobNextTimeGet", fields.List(fields.String()))
+@blp.arguments(NextTimeQuery, location="query")
+def next_trigger_time_get(args: dict[str, Any]) -> list[str]:
+    """GET ?cron=...：按系统时区计算接下来 5 次触发时间"""
+    return service.next_trigger_times("CRON", args["cron"], None)
+
+
+# ---------------------------------------------------------------- 调度日志
+
+
+@blp.route("/joblog/pageList", methods=["POST"])
+@respond(blp, "RunPage", RunOut, paged=True)
+@blp.arguments(RunPageArgs)
+def run_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """调度日志分页（执行器、任务、状态 1 成功 2 失败 3 进行中、时间范围）"""
+    result = service.page_runs(args, args["page"], args["page_size"])
+    return result.items, result.total
+
+
+@blp.route("/joblog/<int:jobGroup>/getJobsByGroup", methods=["GET"])
+@respond(blp, "JobsByGroup", JobBriefOut, many=True)
+def jobs_by_group(jobGroup: int) -> list[dict[str, Any]]:  # noqa: N803 - the documented path parameter
+    """执行器下的任务（日志筛选用）"""
+    return service.jobs_of_group(jobGroup)
+
+
+@blp.route("/joblog/logDetailCat", methods=["POST"])
+@respond(blp, "RunDetailCat", LogDetailOut)
+@blp.arguments(LogDetailArgs)
+def log_detail_cat(args: dict[str, Any]) -> dict[str, Any]:
+    """从 fromLineNum 行起读取运行输出；isEnd 为真时输出已完整"""
+    return service.log_detail_cat(args["log_id"], args["from_line_num"])
+
+
+@blp.route("/joblog/<int:id>/logKill", methods=["POST"])
+@action("终止任务")
+@respond(blp, "RunKill")
+def log_kill(id: int) -> None:  # noqa: A002
+    """终止运行中的任务（未开始的直接标记为终止）"""
+    service.kill_run(id)
+
+
+@blp.route("/joblog/clearLog", methods=["POST"])
+@action("清理调度日志")
+@respond(blp, "RunClear", fields.Integer())
+@blp.arguments(ClearLogArgs)
+def clear_log(args: dict[str, Any]) -> int:
+    """清理调度日志（九种类型，进行中的不删）；data 为删除条数"""
+    return service.clear_log(args.get("job_group"), args.get("job_id"), args["type"])
+
+
+# ---------------------------------------------------------------- 执行器管理
+
+
+@blp.route("/jobgroup/pageList", methods=["POST"])
+@respond(blp, "ExecutorPage", ExecutorOut, paged=True)
+@blp.arguments(ExecutorPageArgs)
+def executor_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """执行器分页（AppName、名称包含）"""
+    result = service.page_executors(args, args["page"], args["page_size"])
+    return result.items, result.total
+
+
+@blp.route("/jobgroup/save", methods=["POST"])
+@action("执行器新增")
+@respond(blp, "ExecutorSave", fields.Integer())
+@blp.arguments(ExecutorArgs)
+def executor_save(args: dict[str, Any]) -> int:
+    """新增执行器；data 为新执行器 id"""
+    return service.create_executor(args).id
+
+
+@blp.route("/jobgroup/update", methods=["PUT", "POST"])
+@action("执行器修改")
+@respond(blp, "ExecutorUpdate", fields.Integer())
+@blp.arguments(ExecutorModifyArgs)
+def executor_update(args: dict[str, Any]) -> int:
+    """修改执行器（PUT 或 POST）"""
+    return service.modify_executor(args).id
+
+
+@blp.route("/jobgroup/<int:id>/remove", methods=["DELETE"])
+@action("执行器删除")
+@respond(blp, "ExecutorRemove")
+def executor_remove(id: int) -> None:  # noqa: A002
+    """删除执行器（仍有任务或是最后一个时 409）"""
+    service.delete_executor(id)
+
+
+@blp.route("/jobgroup/<int:id>/loadById", methods=["GET"])
+@respond(blp, "ExecutorLoad", ExecutorOut)
+def executor_load(id: int) -> dict[str, Any]:  # noqa: A002
+    """一个执行器"""
+    return service.executor_item(service.get_executor(id))

@@ -1,0 +1,314 @@
+"""Schedules: Quartz cron (evaluated by croniter through this adapter), FIX_RATE and NONE.
+
+Quartz and croniter disagree on a few points, which this adapter settles so that the rest of the
+code only speaks Quartz:
+
+- Quartz has seconds first and an optional seventh year field (1970-2099); croniter takes the same
+  layout with ``second_at_beginning=True``.
+- Quartz numbers the days of the week 1 = Sunday .. 7 = Saturday; croniter 0 = Sunday. Every
+  day-of-week value, range, ``N#k`` and ``NL`` is rewritten. Wrapping ranges (``FRI-MON``,
+  ``22-2``) are expanded here into explicit lists, because croniter reads a reversed weekday range
+  as the whole week.
+- Exactly one of day-of-month and day-of-week must be ``?`` (Quartz does not implement both).
+- ``L-n`` (n days before the last day) and ``LW`` (last weekday of the month) are not croniter
+  syntax: the day-of-month goes to croniter as ``*`` and the day is filtered here, jumping to the
+  next day when it does not match so that a seconds-level expression costs one step per day.
+- DST, in the job's IANA zone: a fire in the hour skipped in spring happens at the end of the gap
+  (croniter's behaviour: ``0 30 2 * * ?`` fires at 03:00 on that day); in the hour repeated in
+  autumn, an expression that fires every hour fires in both copies of the hour (they are different
+  instants), while an expression bound to particular hours fires only in the first copy, so a
+  daily 02:30 job still runs once a day.
+
+``next_fire_times`` returns aware UTC datetimes; ``validate_schedule`` returns a Chinese message
+naming what is wrong, or None.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from croniter import croniter
+from croniter.croniter import CroniterError
+
+SCHEDULE_TYPES = ("CRON", "FIX_RATE", "NONE")
+MAX_FIX_RATE_SECONDS = 10 * 365 * 24 * 3600
+
+MONTHS = {name: i for i, name in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+# Quartz numbering: 1 = Sunday
+WEEKDAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
+
+FIELD_NAMES = ["秒", "分", "时", "日", "月", "周", "年"]
+FIELD_RANGES = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2099)]
+_TOKEN = re.compile(r"^(\*|[0-9A-Z]+)(?:-([0-9A-Z]+))?(?:/(\d+))?$")
+
+
+class CronError(ValueError):
+    """An expression Quartz would reject; the message is Chinese and names the field."""
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    expr: str  # for croniter, seconds first
+    day_filter: Callable[[date], bool] | None
+    all_hours: bool
+
+
+def _value(text: str, idx: int) -> int:
+    names = MONTHS if idx == 4 else WEEKDAYS if idx == 5 else {}
+    if text in names:
+        return names[text]
+    if not text.isdigit():
+        raise CronError(f"{FIELD_NAMES[idx]}字段的值“{text}”无法识别")
+    value = int(text)
+    low, high = FIELD_RANGES[idx]
+    if not low <= value <= high:
+        raise CronError(f"{FIELD_NAMES[idx]}字段的值 {value} 超出范围 {low}-{high}")
+    return value
+
+
+def _expand_set(field: str, idx: int) -> set[int]:
+    """`*`, `N`, `A-B`, `*/s`, `A/s`, `A-B/s` and comma lists into the set of values (wrapping ranges allowed)."""
+    low, high = FIELD_RANGES[idx]
+    values: set[int] = set()
+    for part in field.split(","):
+        m = _TOKEN.match(part)
+        if not part or not m:
+            raise CronError(f"{FIELD_NAMES[idx]}字段的“{part}”格式不正确")
+        start_s, end_s, step_s = m.groups()
+        step = int(step_s) if step_s else 1
+        if step_s is not None and step == 0:
+            raise CronError(f"{FIELD_NAMES[idx]}字段的步长不能为 0")
+        if step > high - low + 1:
+            raise CronError(f"{FIELD_NAMES[idx]}字段的步长 {step} 过大")
+        if start_s == "*":
+            if end_s:
+                raise CronError(f"{FIELD_NAMES[idx]}字段的“{part}”格式不正确")
+            start, end = low, high
+        else:
+            start = _value(start_s, idx)
+            end = _value(end_s, idx) if end_s else (high if step_s else start)
+        span = (end - start) % (high - low + 1)  # wrapping range: FRI-MON, 22-2
+        for offset in range(0, span + 1, step):
+            values.add(low + (start - low + offset) % (high - low + 1))
+    return values
+
+
+def _join(values: set[int]) -> str:
+    return ",".join(str(v) for v in sorted(values))
+
+
+def _last_weekday(day: date) -> bool:
+    last = calendar.monthrange(day.year, day.month)[1]
+    candidate = date(day.year, day.month, last)
+    while candidate.weekday() >= 5:
+        candidate -= timedelta(days=1)
+    return day == candidate
+
+
+def _day_of_month(field: str) -> tuple[str, Callable[[date], bool] | None]:
+    if field in ("?", "*"):
+        return "*", None
+    if field == "L":
+        return "L", None
+    if field == "LW":
+        return "*", _last_weekday
+    m = re.fullmatch(r"L-(\d+)", field)
+    if m:
+        back = int(m.group(1))
+        if back > 30:
+            raise CronError("日字段 L-n 中的 n 不能大于 30")
+        return "*", lambda d: d.day == calendar.monthrange(d.year, d.month)[1] - back
+    m = re.fullmatch(r"(\d+)W", field)
+    if m:
+        day = int(m.group(1))
+        if not 1 <= day <= 31:
+            raise CronError(f"日字段的值 {day} 超出范围 1-31")
+        return f"{day}W", None
+    if "L" in field or "W" in field:
+        raise CronError("日字段中 L 和 W 只能单独使用（L、L-3、LW、15W），不能出现在列表或范围中")
+    return _join(_expand_set(field, 3)), None
+
+
+def _day_of_week(field: str) -> str:
+    if field in ("?", "*"):
+        return "*"
+    if field == "L":  # alone, Quartz reads it as 7 = Saturday
+        return "6"
+    if "#" in field or "L" in field:
+        if "," in field or "-" in field or "/" in field:
+            raise CronError("周字段中 # 和 L 只能单独使用（如 6#3、6L），不能与列表或范围组合")
+        m = re.fullmatch(r"([0-9A-Z]+)#(\d+)", field)
+        if m:
+            nth = int(m.group(2))
+            if not 1 <= nth <= 5:
+                raise CronError("周字段 # 后的序号必须在 1-5 之间")
+            return f"{_value(m.group(1), 5) - 1}#{nth}"
+        m = re.fullmatch(r"([0-9A-Z]+)L", field)
+        if m:
+            return f"L{_value(m.group(1), 5) - 1}"
+        raise CronError(f"周字段的“{field}”格式不正确")
+    return _join({v - 1 for v in _expand_set(field, 5)})
+
+
+def _compile(conf: str) -> _Compiled:
+    fields = (conf or "").strip().upper().split()
+    if len(fields) not in (6, 7):
+        raise CronError("Cron 表达式应有 6 或 7 个字段：秒 分 时 日 月 周 [年]")
+    for idx, field in enumerate(fields):
+        if "?" in field and (idx not in (3, 5) or field != "?"):
+            raise CronError(f"? 只能单独用于日或周字段，不能用于{FIELD_NAMES[idx]}字段")
+    dom, dow = fields[3], fields[5]
+    if (dom == "?") == (dow == "?"):
+        raise CronError("日和周字段必须有且只有一个为 ?（Quartz 不支持同时指定日和周）")
+    for idx in (0, 1, 2, 4):
+        # month names (JUL, AUG) contain the letters; _expand_set rejects anything else
+        special = any(ch in fields[idx] for ch in "LW#")
+        if special and not (idx == 4 and any(name in fields[idx] for name in MONTHS)):
+            raise CronError(f"{FIELD_NAMES[idx]}字段不支持 L、W 或 #")
+    hours = _expand_set(fields[2], 2)
+    parts = [_join(_expand_set(fields[0], 0)), _join(_expand_set(fields[1], 1)), _join(hours)]
+    dom_expr, day_filter = _day_of_month(dom)
+    parts += [dom_expr, _join(_expand_set(fields[4], 4)), _day_of_week(dow)]
+    if len(fields) == 7:
+        years = _expand_set(fields[6], 6)
+        parts.append("*" if len(years) == 130 else _join(years))
+    return _Compiled(" ".join(parts), day_filter, len(hours) == 24)
+
+
+def _is_second_copy(moment: datetime, zone: ZoneInfo) -> bool:
+    """True for a wall time of the repeated autumn hour, in its second occurrence."""
+    naive = moment.replace(tzinfo=None)
+    first = naive.replace(tzinfo=zone, fold=0).utcoffset()
+    second = naive.replace(tzinfo=zone, fold=1).utcoffset()
+    return first != second and moment.utcoffset() == second
+
+
+def _cron_times(conf: str, zone: ZoneInfo, after: datetime, n: int) -> list[datetime]:
+    compiled = _compile(conf)
+    out: list[datetime] = []
+    start = after.astimezone(zone)
+    horizon = start + timedelta(days=366 * 130)
+    it = croniter(compiled.expr, start, second_at_beginning=True, max_years_between_matches=130)
+    guard = 0
+    while len(out) < n:
+        guard += 1
+        if guard > 200_000:
+            break
+        try:
+            moment: datetime = it.get_next(datetime)
+        except CroniterError:
+            break
+        if moment > horizon:
+            break
+        if compiled.day_filter and not compiled.day_filter(moment.date()):
+            # skip the whole local day in one step
+            nxt = datetime(moment.year, moment.month, moment.day, tzinfo=zone) + timedelta(days=1)
+            it = croniter(compiled.expr, nxt - timedelta(seconds=1), second_at_beginning=True,
+                          max_years_between_matches=130)
+            continue
+        if not compiled.all_hours and _is_second_copy(moment, zone):
+            continue
+        utc = moment.astimezone(UTC)
+        if out and utc <= out[-1]:
+            continue
+        out.append(utc)
+    return out
+
+
+def zone_or_error(tz: str | None) -> ZoneInfo:
+    try:
+        if not tz or tz not in _zone_names():
+            raise ZoneInfoNotFoundError(tz)
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CronError(f"时区“{tz}”不存在") from None
+
+
+_ZONES: set[str] | None = None
+
+
+def _zone_names() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones()
+    return _ZONES
+
+
+def time_zone_choices() -> list[str]:
+    """IANA names for the time-zone select, common ones first."""
+    common = ["Asia/Shanghai", "UTC", "Asia/Tokyo", "Asia/Singapore", "Europe/London", "Europe/Berlin",
+              "America/New_York", "America/Los_Angeles"]
+    return common + sorted(z for z in _zone_names() if z not in common and "/" in z)
+
+
+def next_fire_times(schedule_type: str, conf: str | None, tz: str, after: datetime, n: int = 5) -> list[datetime]:
+    """The next `n` fire times strictly after `after` (aware, or naive UTC), as aware UTC datetimes.
+
+    CRON: Quartz expression evaluated in `tz`. FIX_RATE: `conf` seconds, counted from `after` (the worker
+    passes the planned time, so the phase is kept). NONE: no fire time. Raises CronError when invalid.
+    """
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=UTC)
+    if schedule_type == "CRON":
+        return _cron_times(conf or "", zone_or_error(tz), after, n)
+    if schedule_type == "FIX_RATE":
+        rate = _fix_rate(conf)
+        return [(after + timedelta(seconds=rate * i)).astimezone(UTC) for i in range(1, n + 1)]
+    if schedule_type == "NONE":
+        return []
+    raise CronError("调度类型必须是 CRON、FIX_RATE 或 NONE")
+
+
+def next_fire_time(schedule_type: str, conf: str | None, tz: str, after: datetime) -> datetime | None:
+    times = next_fire_times(schedule_type, conf, tz, after, 1)
+    return times[0] if times else None
+
+
+def _fix_rate(conf: str | None) -> int:
+    text = (conf or "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_FIX_RATE_SECONDS:
+        raise CronError("固定速度必须是 1 以上的整数秒数")
+    return int(text)
+
+
+def validate_schedule(schedule_type: str, conf: str | None, tz: str | None) -> str | None:
+    """None when valid, else a Chinese message saying what is wrong."""
+    try:
+        zone_or_error(tz)
+        if schedule_type == "CRON":
+            if not _cron_times(conf or "", zone_or_error(tz), datetime.now(UTC), 1):
+                return "该 Cron 表达式以后不会再触发"
+        elif schedule_type == "FIX_RATE":
+            _fix_rate(conf)
+        elif schedule_type != "NONE":
+            return "调度类型必须是 CRON、FIX_RATE 或 NONE"
+    except CronError as exc:
+        return str(exc)
+    return None
+
+
+def validate_cron(conf: str) -> str | None:
+    """Syntax only (no time zone, no 'fires again' check): None or a Chinese message."""
+    try:
+        _compile(conf)
+    except CronError as exc:
+        return str(exc)
+    return None
+
+
+def to_epoch_ms(moment: datetime) -> int:
+    """Aware (or naive UTC) datetime -> epoch milliseconds, the unit of Job.trigger_next_time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    """Epoch milliseconds -> aware UTC datetime."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -1,0 +1,65 @@
+"""定时任务 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from pcloud.core.forms import NumberField
+from pcloud.jobs.models import BLOCK_STRATEGIES, MISFIRE_STRATEGIES, ROUTE_STRATEGIES
+
+ROUTE_LABELS = {
+    "FIRST": "第一个", "LAST": "最后一个", "ROUND": "轮询", "RANDOM": "随机", "CONSISTENT_HASH": "一致性HASH",
+    "LEAST_FREQUENTLY_USED": "最不经常使用", "LEAST_RECENTLY_USED": "最近最久未使用",
+    "FAILOVER": "故障转移", "BUSYOVER": "忙碌转移", "SHARDING_BROADCAST": "分片广播",
+}
+BLOCK_LABELS = {"SERIAL_EXECUTION": "单机串行", "DISCARD_LATER": "丢弃后续调度", "COVER_EARLY": "覆盖之前调度"}
+MISFIRE_LABELS = {"DO_NOTHING": "忽略", "FIRE_ONCE_NOW": "立即执行一次"}
+SCHEDULE_LABELS = {"CRON": "CRON", "FIX_RATE": "固定速度（秒）", "NONE": "无（仅手动执行）"}
+
+
+class ExecutorForm(FlaskForm):
+    appname = StringField("AppName", validators=[DataRequired("请输入 AppName"),
+                                                 Length(max=64, message="AppName 不能超过 64 个字符")])
+    title = StringField("名称", validators=[DataRequired("请输入名称"),
+                                          Length(max=64, message="名称不能超过 64 个字符")])
+    address_type = RadioField("注册方式", choices=[("0", "自动注册"), ("1", "手动录入")], default="0")
+    address_list = TextAreaField("机器地址", validators=[
+        Optional(), Length(max=4000, message="机器地址不能超过 4000 个字符")])
+
+
+class JobForm(FlaskForm):
+    job_group = SelectField("执行器", coerce=int, validators=[InputRequired("请选择执行器")])
+    job_desc = StringField("任务描述", validators=[DataRequired("请输入任务描述"),
+                                                 Length(max=255, message="任务描述不能超过 255 个字符")])
+    author = StringField("负责人", validators=[DataRequired("请输入负责人"),
+                                            Length(max=64, message="负责人不能超过 64 个字符")])
+    alarm_email = StringField("报警邮件", validators=[
+        Optional(), Length(max=255, message="报警邮件不能超过 255 个字符")])
+    schedule_type = SelectField("调度类型", choices=list(SCHEDULE_LABELS.items()), default="CRON")
+    schedule_conf = StringField("Cron / 固定速度", validators=[
+        Optional(), Length(max=128, message="不能超过 128 个字符")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"})
+    timezone = SelectField("时区")
+    misfire_strategy = SelectField("调度过期策略", choices=[(k, MISFIRE_LABELS[k]) for k in MISFIRE_STRATEGIES])
+    executor_route_strategy = SelectField("路由策略", choices=[(k, ROUTE_LABELS[k]) for k in ROUTE_STRATEGIES])
+    executor_handler = SelectField("JobHandler", validators=[DataRequired("请选择 JobHandler")])
+    executor_param = TextAreaField("任务参数", validators=[Optional(), Length(max=10000, message="任务参数过长")])
+    executor_block_strategy = SelectField("阻塞处理策略", choices=[(k, BLOCK_LABELS[k]) for k in BLOCK_STRATEGIES])
+    executor_timeout = NumberField("任务超时时间（秒）", default=0, validators=[
+        InputRequired("请输入超时时间"), NumberRange(min=0, max=604800, message="须为 0 到 604800 之间的整数")])
+    executor_fail_retry_count = NumberField("失败重试次数", default=0, validators=[
+        InputRequired("请输入重试次数"), NumberRange(min=0, max=100, message="须为 0 到 100 之间的整数")])
+    child_job_id = StringField("子任务 ID", validators=[Optional(), Length(max=255, message="子任务 ID 过长")])
+
+
+class TriggerForm(FlaskForm):
+    executor_param = TextAreaField("任务参数", validators=[Optional(), Length(max=10000, message="任务参数过长")])
+    address_list = StringField("机器地址", validators=[Optional(), Length(max=4000, message="机器地址过长")])
+
+
+class ClearLogForm(FlaskForm):
+    job_group = NumberField("执行器", default=0, validators=[Optional()])
+    job_id = NumberField("任务", default=0, validators=[Optional()])
+    type = SelectField("清理方式", coerce=int, default=1)

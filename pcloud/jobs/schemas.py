@@ -1,0 +1,251 @@
+"""定时任务 request and response schemas (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, LocalDateTime, PageArgs, TrimmedString
+from pcloud.jobs.models import BLOCK_STRATEGIES, MISFIRE_STRATEGIES, ROUTE_STRATEGIES, SCHEDULE_TYPES
+
+_id = ID_RANGE
+_opt_id = validate.Range(min=0, max=2_147_483_647)
+
+# Fields the entity's own responses carry: a client may send an item back as it received it.
+JOB_ECHO = ("glueType", "jobGroupTitle", "triggerLastTime", "triggerNextTime", "gmtCreatedDate", "gmtCreatedName",
+            "gmtModifiedDate", "gmtModifiedName")
+EXECUTOR_ECHO = ("registryList", "gmtCreatedDate", "gmtCreatedName", "gmtModifiedDate", "gmtModifiedName")
+
+
+class _Echo(BaseSchema):
+    ECHO: tuple[str, ...] = ()
+
+    @ma.pre_load
+    def _drop_echo(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in self.ECHO}
+        return data
+
+
+# ---------------------------------------------------------------- executors
+
+
+class ExecutorPageArgs(PageArgs):
+    appname = fields.String(validate=validate.Length(max=64), allow_none=True)
+    title = fields.String(validate=validate.Length(max=64), allow_none=True)
+
+
+class ExecutorArgs(_Echo):
+    ECHO = EXECUTOR_ECHO
+    appname = TrimmedString(required=True, validate=validate.Length(min=1, max=64),
+                            metadata={"description": "^[a-zA-Z][a-zA-Z0-9_-]{3,63}$, unique"})
+    title = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    address_type = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), load_default=0,
+                                  metadata={"description": "0 automatic (registered nodes), 1 manual (addressList)"})
+    address_list = fields.String(validate=validate.Length(max=4000), allow_none=True,
+                                 metadata={"description": "comma-separated node names"})
+
+
+class ExecutorModifyArgs(ExecutorArgs):
+    id = fields.Integer(strict=True, required=True, validate=_id)
+    appname = TrimmedString(validate=validate.Length(min=1, max=64))
+    title = TrimmedString(validate=validate.Length(min=1, max=64))
+    address_type = fields.Integer(strict=True, validate=validate.OneOf([0, 1]))
+
+
+class ExecutorOut(AuditOut):
+    id = fields.Integer()
+    appname = fields.String()
+    title = fields.String()
+    address_type = fields.Integer()
+    address_list = fields.String(allow_none=True)
+    registry_list = fields.List(fields.String())
+
+
+# ---------------------------------------------------------------- jobs
+
+
+class JobPageArgs(PageArgs):
+    job_group = fields.Integer(validate=_opt_id, allow_none=True, metadata={"description": "0 or absent: all"})
+    trigger_status = fields.Integer(validate=validate.OneOf([-1, 0, 1]), load_default=-1)
+    job_desc = fields.String(validate=validate.Length(max=255), allow_none=True)
+    executor_handler = fields.String(validate=validate.Length(max=255), allow_none=True)
+    author = fields.String(validate=validate.Length(max=64), allow_none=True)
+
+
+class JobArgs(_Echo):
+    ECHO = JOB_ECHO
+    job_group = fields.Integer(strict=True, required=True, validate=_id)
+    job_desc = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
+    author = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    alarm_email = fields.String(validate=validate.Length(max=255), allow_none=True,
+                                metadata={"description": "comma-separated e-mail addresses"})
+    schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES), allow_none=True)
+    schedule_conf = fields.String(validate=validate.Length(max=128), allow_none=True,
+                                  metadata={"description": "Quartz cron with seconds, or FIX_RATE seconds"})
+    job_cron = fields.String(validate=validate.Length(max=128), allow_none=True,
+                             metadata={"description": "= scheduleType CRON + scheduleConf"})
+    timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
+    misfire_strategy = fields.String(validate=validate.OneOf(MISFIRE_STRATEGIES), allow_none=True)
+    executor_route_strategy = fields.String(validate=validate.OneOf(ROUTE_STRATEGIES), allow_none=True)
+    executor_handler = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
+    executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
+    executor_block_strategy = fields.String(validate=validate.OneOf(BLOCK_STRATEGIES), allow_none=True)
+    executor_timeout = fields.Integer(strict=True, validate=validate.Range(min=0, max=604800), allow_none=True)
+    executor_fail_retry_count = fields.Integer(strict=True, validate=validate.Range(min=0, max=100), allow_none=True)
+    child_job_id = fields.String(validate=validate.Length(max=255), allow_none=True)
+    trigger_status = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), allow_none=True)
+
+
+class JobModifyArgs(JobArgs):
+    id = fields.Integer(strict=True, required=True, validate=_id)
+    job_group = fields.Integer(strict=True, validate=_id)
+    job_desc = TrimmedString(validate=validate.Length(min=1, max=255))
+    author = TrimmedString(validate=validate.Length(min=1, max=64))
+    executor_handler = TrimmedString(validate=validate.Length(min=1, max=255))
+
+
+class JobOut(AuditOut):
+    id = fields.Integer()
+    job_group = fields.Integer()
+    job_group_title = fields.String(allow_none=True)
+    job_desc = fields.String()
+    author = fields.String()
+    alarm_email = fields.String(allow_none=True)
+    schedule_type = fields.String()
+    schedule_conf = fields.String(allow_none=True)
+    job_cron = fields.String(allow_none=True)
+    glue_type = fields.String()
+    timezone = fields.String()
+    misfire_strategy = fields.String()
+    executor_route_strategy = fields.String()
+    executor_handler = fields.String()
+    executor_param = fields.String(allow_none=True)
+    executor_block_strategy = fields.String()
+    executor_timeout = fields.Integer()
+    executor_fail_retry_count = fields.Integer()
+    child_job_id = fields.String(allow_none=True)
+    trigger_status = fields.Integer()
+    trigger_last_time = LocalDateTime(allow_none=True)
+    trigger_next_time = LocalDateTime(allow_none=True)
+
+
+class JobBriefOut(BaseSchema):
+    id = fields.Integer()
+    job_desc = fields.String()
+    executor_handler = fields.String()
+
+
+class TriggerArgs(BaseSchema):
+    id = fields.Integer(strict=True, required=True, validate=_id)
+    executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
+    address_list = fields.String(validate=validate.Length(max=4000), allow_none=True,
+                                 metadata={"description": "comma-separated node names (optional)"})
+
+
+class NodeOut(BaseSchema):
+    address = fields.String()
+    name = fields.String()
+    registry_time = LocalDateTime()
+
+
+class NextTimeArgs(BaseSchema):
+    schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES), load_default="CRON")
+    schedule_conf = fields.String(validate=validate.Length(max=128), allow_none=True)
+    job_cron = fields.String(validate=validate.Length(max=128), allow_none=True)
+    cron = fields.String(validate=validate.Length(max=128), allow_none=True)
+    timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
+
+
+class NextTimeQuery(BaseSchema):
+    cron = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+# ---------------------------------------------------------------- runs
+
+
+class RunPageArgs(PageArgs):
+    job_group = fields.Integer(validate=_opt_id, allow_none=True)
+    job_id = fields.Integer(validate=_opt_id, allow_none=True)
+    log_status = fields.Integer(validate=validate.OneOf([-1, 0, 1, 2, 3]), allow_none=True,
+                                metadata={"description": "1 success, 2 fail, 3 running; absent/0/-1 all"})
+    filter_time = fields.Raw(allow_none=True, metadata={"description": "[start, end] local times"})
+
+    @ma.validates("filter_time")
+    def _check_filter_time(self, value: Any, **_: Any) -> None:
+        if value is None or value == "":
+            return
+        if isinstance(value, list) and len(value) == 2 and all(v is None or isinstance(v, str) for v in value):
+            return
+        if isinstance(value, str) and " - " in value:
+            return
+        raise ma.ValidationError("应为 [开始, 结束]")
+
+
+class RunOut(BaseSchema):
+    id = fields.Integer()
+    job_group = fields.Integer()
+    job_id = fields.Integer()
+    job_desc = fields.String(allow_none=True)
+    trigger_type = fields.String()
+    schedule_time = LocalDateTime(allow_none=True)
+    executor_address = fields.String(allow_none=True)
+    executor_handler = fields.String(allow_none=True)
+    executor_param = fields.String(allow_none=True)
+    executor_sharding_param = fields.String(allow_none=True)
+    executor_fail_retry_count = fields.Integer()
+    trigger_time = LocalDateTime(allow_none=True)
+    trigger_code = fields.Integer()
+    trigger_msg = fields.String(allow_none=True)
+    handle_time = LocalDateTime(allow_none=True)
+    handle_code = fields.Integer()
+    handle_msg = fields.String(allow_none=True)
+    alarm_status = fields.Integer()
+    status = fields.String()
+
+
+class LogDetailArgs(BaseSchema):
+    log_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=2**63 - 1))
+    from_line_num = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=2_147_483_647))
+
+
+class LogDetailOut(BaseSchema):
+    from_line_num = fields.Integer()
+    to_line_num = fields.Integer()
+    log_content = fields.String()
+    is_end = fields.Boolean()
+
+
+class ClearLogArgs(BaseSchema):
+    job_group = fields.Integer(validate=_opt_id, allow_none=True)
+    job_id = fields.Integer(validate=_opt_id, allow_none=True)
+    type = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=9),
+                          metadata={"description": "1-4 older than 1/3/6/12 months; 5-8 keep newest "
+                                                   "1000/10000/30000/100000; 9 all"})
+
+
+# ---------------------------------------------------------------- report
+
+
+class ChartArgs(BaseSchema):
+    start_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+
+
+class ChartOut(BaseSchema):
+    trigger_day_list = fields.List(fields.String())
+    trigger_day_count_running_list = fields.List(fields.Integer())
+    trigger_day_count_suc_list = fields.List(fields.Integer())
+    trigger_day_count_fail_list = fields.List(fields.Integer())
+    trigger_count_running_total = fields.Integer()
+    trigger_count_suc_total = fields.Integer()
+    trigger_count_fail_total = fields.Integer()
+
+
+class StatisticsOut(BaseSchema):
+    job_info_count = fields.Integer()
+    job_log_count = fields.Integer()
+    job_log_success_count = fields.Integer()
+    executor_count = fields.Integer()

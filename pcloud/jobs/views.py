@@ -1,0 +1,378 @@
+"""定时任务 pages under /job: 运行报表, 任务管理, 调度日志, 执行器管理.
+
+The two small JSON endpoints (next fire times while typing a cron, and the output tail of a run) live
+here rather than under /api because pages authenticate with the session cookie; both are GET reads.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pygal
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
+from pygal.style import Style
+
+from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, mark_failed
+from pcloud.core.pages import list_args, page_url
+from pcloud.core.recorder import action
+from pcloud.core.timefmt import local_today
+from pcloud.jobs import cron, service
+from pcloud.jobs.forms import (
+    BLOCK_LABELS,
+    MISFIRE_LABELS,
+    ROUTE_LABELS,
+    SCHEDULE_LABELS,
+    ClearLogForm,
+    ExecutorForm,
+    JobForm,
+    TriggerForm,
+)
+
+bp = Blueprint("jobs", __name__, url_prefix="/job")
+
+STATUS_LABELS = {"success": ("成功", "success"), "fail": ("失败", "danger"), "running": ("运行中", "primary"),
+                 "pending": ("等待执行", "secondary")}
+HANDLE_LABELS = {0: "运行中", 200: "成功", 500: "失败", 502: "超时", 503: "已终止", 504: "执行器丢失"}
+
+
+def _int_arg(name: str, default: int = 0) -> int:
+    try:
+        return int(request.args.get(name, default))
+    except ValueError:
+        return default
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"ROUTE_LABELS": ROUTE_LABELS, "BLOCK_LABELS": BLOCK_LABELS, "MISFIRE_LABELS": MISFIRE_LABELS,
+            "SCHEDULE_LABELS": SCHEDULE_LABELS, "RUN_STATUS": STATUS_LABELS, "HANDLE_LABELS": HANDLE_LABELS}
+
+
+@bp.route("/")
+def home() -> Any:
+    return redirect(url_for("jobs.report"))
+
+
+# ---------------------------------------------------------------- 运行报表
+
+
+def _chart_svg(chart: dict[str, Any]) -> Markup:
+    style = Style(background="transparent", plot_background="transparent", colors=("#198754", "#dc3545", "#0d6efd"),
+                  font_family="sans-serif")
+    bar = pygal.StackedBar(height=320, width=900, style=style, js=[], legend_at_bottom=True,
+                           x_label_rotation=30 if len(chart["trigger_day_list"]) > 10 else 0,
+                           show_minor_x_labels=len(chart["trigger_day_list"]) <= 31, truncate_label=-1,
+                           print_values=False, title=None, explicit_size=False)
+    bar.x_labels = [d[5:] for d in chart["trigger_day_list"]]
+    if len(bar.x_labels) > 31:
+        bar.x_labels_major = bar.x_labels[::7]
+    bar.add("成功", chart["trigger_day_count_suc_list"])
+    bar.add("失败", chart["trigger_day_count_fail_list"])
+    bar.add("运行中", chart["trigger_day_count_running_list"])
+    svg = bar.render(is_unicode=True)
+    return Markup(svg[svg.index("<svg"):])  # noqa: S704 - pygal's own SVG, labels are our dates and words
+
+
+@bp.route("/report")
+def report() -> Any:
+    today = local_today()
+    try:
+        end = date.fromisoformat(request.args.get("end") or today.isoformat())
+        start = date.fromisoformat(request.args.get("start") or (end - timedelta(days=6)).isoformat())
+        chart = service.chart_info(start, end)
+    except (ValueError, Invalid) as exc:
+        flash(exc.msg if isinstance(exc, Invalid) else "日期格式不正确，应为 2021-02-15", "danger")
+        end, start = today, today - timedelta(days=6)
+        chart = service.chart_info(start, end)
+    rows = list(zip(chart["trigger_day_list"], chart["trigger_day_count_suc_list"],
+                    chart["trigger_day_count_fail_list"], chart["trigger_day_count_running_list"], strict=True))
+    return render_template("jobs/report.html", stats=service.statistics(), chart=chart, svg=_chart_svg(chart),
+                           rows=rows, start=start, end=end, today=today,
+                           last30=today - timedelta(days=29))
+
+
+# ---------------------------------------------------------------- 任务管理
+
+
+def _job_filters() -> dict[str, Any]:
+    return {"job_group": _int_arg("jobGroup"), "trigger_status": _int_arg("triggerStatus", -1),
+            "job_desc": request.args.get("jobDesc", "")[:255],
+            "executor_handler": request.args.get("executorHandler", "")[:255],
+            "author": request.args.get("author", "")[:64]}
+
+
+@bp.route("/info/")
+def jobs() -> Any:
+    page, page_size = list_args()
+    filters = _job_filters()
+    result = service.page_jobs(filters, page, page_size)
+    return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
+                           confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url)
+
+
+def _job_form(job: Any = None) -> JobForm:
+    form = JobForm(obj=None if request.method == "POST" else job)
+    form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
+    handlers = service.handler_choices()
+    form.executor_handler.choices = [("", "请选择")] + [(n, f"{n} — {d}" if d else n) for n, d in handlers]
+    form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
+    if request.method != "POST" and job is None:
+        form.timezone.data = form.timezone.data or service.default_timezone()
+        group = _int_arg("jobGroup")
+        if group:
+            form.job_group.data = group
+    return form
+
+
+def _job_data(form: JobForm) -> dict[str, Any]:
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def _job_form_page(form: JobForm, job: Any) -> Any:
+    status = 422 if request.method == "POST" else 200
+    return render_template("jobs/job_form.html", form=form, job=job), status
+
+
+@bp.route("/info/new", methods=["GET", "POST"])
+@action("任务新增")
+def job_create() -> Any:
+    form = _job_form()
+    if form.validate_on_submit():
+        try:
+            job = service.create_job(_job_data(form))
+            flash(f"任务「{job.job_desc}」已创建", "success")
+            return redirect(url_for("jobs.jobs", jobGroup=job.job_group))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _job_form_page(form, None)
+
+
+@bp.route("/info/<int:job_id>/edit", methods=["GET", "POST"])
+@action("任务修改")
+def job_edit(job_id: int) -> Any:
+    job = service.get_job(job_id)
+    form = _job_form(job)
+    if form.validate_on_submit():
+        try:
+            service.modify_job({"id": job.id, **_job_data(form)})
+            flash(f"任务「{job.job_desc}」已保存", "success")
+            return redirect(url_for("jobs.jobs", jobGroup=job.job_group))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _job_form_page(form, job)
+
+
+@bp.route("/info/next-times")
+def job_next_times() -> Any:
+    """The cron helper of the job form: next 5 fire times as the user types."""
+    try:
+        times = service.next_trigger_times(request.args.get("scheduleType", "CRON")[:16],
+                                           request.args.get("scheduleConf", "")[:128],
+                                           request.args.get("timezone", "")[:64] or None)
+    except PCloudError as exc:
+        return jsonify({"times": [], "error": exc.msg})
+    return jsonify({"times": [t.replace("T", " ") for t in times], "error": None})
+
+
+@bp.route("/info/<int:job_id>/start", methods=["POST"])
+@action("任务启动")
+def job_start(job_id: int) -> Any:
+    return confirmed_action(lambda: f"任务「{service.start_job(job_id).job_desc}」已启动", "/job/info",
+                            url_for("jobs.jobs"), "不能启动：")
+
+
+@bp.route("/info/<int:job_id>/stop", methods=["POST"])
+@action("任务停止")
+def job_stop(job_id: int) -> Any:
+    return confirmed_action(lambda: f"任务「{service.stop_job(job_id).job_desc}」已停止", "/job/info",
+                            url_for("jobs.jobs"))
+
+
+@bp.route("/info/<int:job_id>/copy", methods=["POST"])
+@action("任务复制")
+def job_copy(job_id: int) -> Any:
+    return confirmed_action(lambda: f"已复制为「{service.copy_job(job_id).job_desc}」（已停止）", "/job/info",
+                            url_for("jobs.jobs"))
+
+
+@bp.route("/info/<int:job_id>/delete", methods=["POST"])
+@action("任务删除")
+def job_delete(job_id: int) -> Any:
+    return confirmed_action(lambda: f"任务「{service.remove_job(job_id).job_desc}」已删除", "/job/info",
+                            url_for("jobs.jobs"))
+
+
+@bp.route("/info/<int:job_id>/trigger", methods=["POST"])
+@action("任务执行一次")
+def job_trigger(job_id: int) -> Any:
+    form = TriggerForm()
+    back = request.form.get("back") or ""
+    target = back if back.startswith("/job/info") else url_for("jobs.jobs")
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效，请刷新页面后重试", "danger")
+        return redirect(target)
+    try:
+        runs = service.trigger_job(job_id, form.executor_param.data or None, form.address_list.data or None)
+        flash(f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行", "success")
+    except PCloudError as exc:
+        flash("不能执行：" + exc.msg, "danger")
+        mark_failed(exc)
+    return redirect(target)
+
+
+@bp.route("/info/<int:job_id>/next")
+def job_next(job_id: int) -> Any:
+    job = service.get_job(job_id)
+    try:
+        times = service.next_trigger_times(job.schedule_type, job.schedule_conf, job.timezone)
+        error = None
+    except PCloudError as exc:
+        times, error = [], exc.msg
+    return render_template("jobs/job_next.html", job=job, times=times, error=error)
+
+
+@bp.route("/info/<int:job_id>/nodes")
+def job_nodes(job_id: int) -> Any:
+    job = service.get_job(job_id)
+    executor = service.get_executor(job.job_group)
+    return render_template("jobs/job_nodes.html", job=job, executor=executor,
+                           nodes=service.all_nodes(executor.appname))
+
+
+# ---------------------------------------------------------------- 调度日志
+
+
+@bp.route("/log/")
+def logs() -> Any:
+    page, page_size = list_args()
+    job_group, job_id = _int_arg("jobGroup"), _int_arg("jobId")
+    start, end = request.args.get("start", "")[:32], request.args.get("end", "")[:32]
+    filters = {"job_group": job_group, "job_id": job_id, "log_status": _int_arg("logStatus"),
+               "filter_time": [start or None, end or None] if (start or end) else None}
+    try:
+        result = service.page_runs(filters, page, page_size)
+    except Invalid as exc:
+        flash(exc.msg, "danger")
+        filters["filter_time"] = None
+        result = service.page_runs(filters, page, page_size)
+    clear_form = ClearLogForm(job_group=job_group, job_id=job_id)
+    clear_form.type.choices = list(service.CLEAR_TYPES.items())
+    return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
+                           executors=service.all_executors(),
+                           group_jobs=service.jobs_of_group(job_group) if job_group else [],
+                           confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url)
+
+
+@bp.route("/log/<int:log_id>")
+def log_detail(log_id: int) -> Any:
+    run = service.get_run(log_id)
+    job = service.find_job(run.job_id)
+    return render_template("jobs/log_detail.html", run=service.run_item(run), job=job, confirm=ConfirmForm())
+
+
+@bp.route("/log/<int:log_id>/cat")
+def log_cat(log_id: int) -> Any:
+    """Output lines from ?from=N: the detail page polls this while the run is going."""
+    detail = service.log_detail_cat(log_id, max(1, _int_arg("from", 1)))
+    run = service.get_run(log_id)
+    state = service.run_state(run)
+    return jsonify({"fromLineNum": detail["from_line_num"], "toLineNum": detail["to_line_num"],
+                    "logContent": detail["log_content"], "isEnd": detail["is_end"], "state": state,
+                    "label": STATUS_LABELS[state][0], "handleMsg": run.handle_msg or ""})
+
+
+@bp.route("/log/<int:log_id>/kill", methods=["POST"])
+@action("终止任务")
+def log_kill(log_id: int) -> Any:
+    def run() -> str:
+        killed = service.kill_run(log_id)
+        return "已终止（尚未开始执行）" if killed.status == "DONE" else "已请求终止，执行器将停止该任务"
+
+    return confirmed_action(run, "/job/log", url_for("jobs.log_detail", log_id=log_id))
+
+
+@bp.route("/log/clear", methods=["POST"])
+@action("清理调度日志")
+def log_clear() -> Any:
+    form = ClearLogForm()
+    form.type.choices = list(service.CLEAR_TYPES.items())
+    back = request.form.get("back") or ""
+    target = back if back.startswith("/job/log") else url_for("jobs.logs")
+    if not form.validate_on_submit():
+        flash("请求无效，请刷新页面后重试", "danger")
+        return redirect(target)
+    try:
+        removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
+        flash(f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志", "success")
+    except PCloudError as exc:
+        flash(exc.msg, "danger")
+        mark_failed(exc)
+    return redirect(target)
+
+
+# ---------------------------------------------------------------- 执行器管理
+
+
+@bp.route("/group/")
+def executors() -> Any:
+    page, page_size = list_args()
+    appname, title = request.args.get("appname", "")[:64], request.args.get("title", "")[:64]
+    result = service.page_executors({"appname": appname, "title": title}, page, page_size)
+    rows = []
+    for item in result.items:
+        executor = service.get_executor(item["id"])
+        rows.append({**item, "nodes": service.all_nodes(item["appname"]),
+                     "refusal": service.executor_delete_refusal(executor)})
+    return render_template("jobs/executors.html", page=result, rows=rows, appname=appname, title=title,
+                           confirm=ConfirmForm(), page_url=page_url)
+
+
+def _executor_data(form: ExecutorForm) -> dict[str, Any]:
+    return {"appname": form.appname.data, "title": form.title.data, "address_type": int(form.address_type.data or 0),
+            "address_list": form.address_list.data}
+
+
+def _executor_page(form: ExecutorForm, executor: Any) -> Any:
+    status = 422 if request.method == "POST" else 200
+    return render_template("jobs/executor_form.html", form=form, executor=executor), status
+
+
+@bp.route("/group/new", methods=["GET", "POST"])
+@action("执行器新增")
+def executor_create() -> Any:
+    form = ExecutorForm()
+    if form.validate_on_submit():
+        try:
+            executor = service.create_executor(_executor_data(form))
+            flash(f"执行器「{executor.title}」已创建", "success")
+            return redirect(url_for("jobs.executors"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _executor_page(form, None)
+
+
+@bp.route("/group/<int:executor_id>/edit", methods=["GET", "POST"])
+@action("执行器修改")
+def executor_edit(executor_id: int) -> Any:
+    executor = service.get_executor(executor_id)
+    form = ExecutorForm(obj=None if request.method == "POST" else executor)
+    if request.method != "POST":
+        form.address_type.data = str(executor.address_type)
+    if form.validate_on_submit():
+        try:
+            service.modify_executor({"id": executor.id, **_executor_data(form)})
+            flash(f"执行器「{form.title.data.strip()}」已保存", "success")
+            return redirect(url_for("jobs.executors"))
+        except PCloudError as exc:
+            apply_domain_error(form, exc)
+    return _executor_page(form, executor)
+
+
+@bp.route("/group/<int:executor_id>/delete", methods=["POST"])
+@action("执行器删除")
+def executor_delete(executor_id: int) -> Any:
+    return confirmed_action(lambda: f"执行器「{service.delete_executor(executor_id).title}」已删除", "/job/group",
+                            url_for("jobs.executors"), "不能删除：")

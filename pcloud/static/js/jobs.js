@@ -1,0 +1,99 @@
+// 定时任务 pages: the cron helper of the job form, the run-once dialog, the log filter and the live log tail.
+(function () {
+  // Cron helper: next fire times from the server as the user types (debounced).
+  const card = document.getElementById('next-times-card');
+  if (card) {
+    const form = document.getElementById('job-form');
+    const type = form.querySelector('[name=schedule_type]');
+    const conf = form.querySelector('[name=schedule_conf]');
+    const zone = form.querySelector('[name=timezone]');
+    const list = document.getElementById('next-times');
+    const error = document.getElementById('next-times-error');
+    let timer = null;
+    let seq = 0;
+    const refresh = function () {
+      const mine = ++seq;
+      list.replaceChildren();
+      error.textContent = '';
+      if (type.value === 'NONE') { error.textContent = '仅手动执行，没有计划的触发时间'; card.dataset.ready = '1'; return; }
+      if (!conf.value.trim()) { card.dataset.ready = '1'; return; }
+      const params = new URLSearchParams({scheduleType: type.value, scheduleConf: conf.value, timezone: zone.value});
+      card.dataset.ready = '0';
+      fetch(card.dataset.url + '?' + params.toString(), {credentials: 'same-origin'})
+        .then(r => r.json())
+        .then(function (body) {
+          if (mine !== seq) return;
+          (body.times || []).forEach(function (t) {
+            const li = document.createElement('li'); li.textContent = t; list.appendChild(li);
+          });
+          error.textContent = body.error || '';
+          card.dataset.ready = '1';
+        })
+        .catch(function () { if (mine === seq) { error.textContent = '无法计算触发时间，请稍后再试'; card.dataset.ready = '1'; } });
+    };
+    const later = function () { clearTimeout(timer); timer = setTimeout(refresh, 250); };
+    conf.addEventListener('input', later);
+    type.addEventListener('change', refresh);
+    zone.addEventListener('change', refresh);
+    refresh();
+  }
+
+  // Run once: one dialog, filled from the row's button.
+  const modalEl = document.getElementById('triggerModal');
+  if (modalEl) {
+    const modal = new bootstrap.Modal(modalEl);
+    document.querySelectorAll('[data-trigger-job]').forEach(function (btn) {
+      btn.addEventListener('click', function () {
+        const form = document.getElementById('trigger-form');
+        form.action = btn.dataset.triggerAction;
+        document.getElementById('trigger-desc').textContent = '任务「' + btn.dataset.triggerDesc + '」（#' + btn.dataset.triggerJob + '）';
+        form.querySelector('[name=executor_param]').value = btn.dataset.triggerParam || '';
+        form.querySelector('[name=address_list]').value = '';
+        modal.show();
+      });
+    });
+    modalEl.addEventListener('shown.bs.modal', () => modalEl.querySelector('[name=executor_param]').focus());
+  }
+
+  // Log filter: choosing an executor reloads the job choices of that executor.
+  document.querySelectorAll('[data-submit-on-change]').forEach(function (el) {
+    el.addEventListener('change', function () {
+      const jobSelect = el.form.querySelector('[name=jobId]');
+      if (jobSelect) jobSelect.value = '0';
+      el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+    });
+  });
+
+  // Live tail of a run's output: poll from the last line read until the run has ended.
+  const out = document.getElementById('log-output');
+  if (out) {
+    const status = document.getElementById('tail-status');
+    const state = document.getElementById('run-state');
+    const msg = document.getElementById('handle-msg');
+    let next = 1;
+    const colors = {success: 'success', fail: 'danger', running: 'primary', pending: 'secondary'};
+    const poll = function () {
+      fetch(out.dataset.catUrl + '?from=' + next, {credentials: 'same-origin'})
+        .then(r => r.json())
+        .then(function (body) {
+          if (body.logContent) {
+            const atBottom = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+            out.append(document.createTextNode((out.textContent ? '\n' : '') + body.logContent));
+            if (atBottom) out.scrollTop = out.scrollHeight;
+          }
+          if (body.toLineNum >= next) next = body.toLineNum + 1;
+          state.textContent = body.label;
+          state.className = 'badge text-bg-' + (colors[body.state] || 'secondary');
+          if (body.isEnd) {
+            status.textContent = '输出已完整';
+            out.dataset.ended = '1';
+            if (body.handleMsg) msg.textContent = body.handleMsg;
+          } else {
+            setTimeout(poll, body.logContent ? 300 : 1000);
+          }
+        })
+        .catch(function () { status.textContent = '连接中断，稍后重试…'; setTimeout(poll, 3000); });
+    };
+    poll();
+  }
+})();

@@ -1,0 +1,108 @@
+"""定时任务 in a real browser: create an executor, create a CRON job with the cron helper showing the next
+fire times, start it, run it once, see the pending run in the log list, stop it, copy it, delete the copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from pcloud.extensions import db
+from pcloud.jobs.models import Job, JobLog
+from tests.browser.conftest import confirm_modal, settle, sign_in
+from tests.factories import query
+
+
+def _job_id(app: Any, desc: str) -> int:
+    return query(app, lambda: db.session.execute(
+        select(Job.id).where(Job.job_desc == desc, Job.deleted_at.is_(None))).scalar_one())
+
+
+def _row_action(page: Any, job_id: int, name: str, more: bool = False) -> None:
+    row = page.locator(f'tr[data-job-id="{job_id}"]')
+    if more:
+        row.get_by_role("button", name="更多").click()
+    row.get_by_role("button", name=name, exact=True).click()
+
+
+def test_executor_job_run_once_and_copy(page: Any, app: Any) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url')}")
+            if msg.type == "error" and "favicon.ico" not in (msg.location.get("url") or "") else None)
+    sign_in(page)
+
+    # an executor
+    page.get_by_role("link", name="执行器管理").click()
+    settle(page, "**/job/group/")
+    page.get_by_role("link", name="新增执行器").click()
+    settle(page, "**/job/group/new")
+    page.locator("#appname").fill("browser-app")
+    page.locator("#title").fill("浏览器执行器")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("执行器「浏览器执行器」已创建").wait_for()
+
+    # a CRON job; the helper shows what is wrong, then the next five fire times
+    page.get_by_role("link", name="任务管理").click()
+    settle(page, "**/job/info/")
+    page.get_by_role("link", name="新增任务").click()
+    settle(page, "**/job/info/new*")
+    page.locator("#job_group").select_option(label="浏览器执行器（browser-app）")
+    page.locator("#job_desc").fill("浏览器任务")
+    page.locator("#author").fill("测试员")
+    page.locator("#executor_handler").select_option("demoJobHandler")
+    page.locator("#schedule_conf").fill("")
+    page.locator("#schedule_conf").press_sequentially("0 0 12 * *", delay=10)
+    page.locator("#next-times-error").get_by_text("6 或 7 个字段").wait_for()
+    page.locator("#schedule_conf").press_sequentially(" ?", delay=10)
+    page.locator("#next-times li").nth(4).wait_for()
+    times = page.locator("#next-times li").all_inner_texts()
+    assert len(times) == 5 and all(t.endswith("12:00:00") for t in times)
+    assert page.locator("#next-times-error").inner_text() == ""
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("任务「浏览器任务」已创建").wait_for()
+    job = _job_id(app, "浏览器任务")
+    row = page.locator(f'tr[data-job-id="{job}"]')
+    assert row.get_by_test_id("status").inner_text() == "停止"
+
+    # start it
+    _row_action(page, job, "启动")
+    confirm_modal(page)
+    page.get_by_text("任务「浏览器任务」已启动").wait_for()
+    assert row.get_by_test_id("status").inner_text() == "运行"
+    assert query(app, lambda: db.session.get(Job, job).trigger_next_time) > 0
+
+    # run it once with a parameter
+    row.get_by_role("button", name="执行一次").click()
+    page.locator("#triggerModal").wait_for(state="visible")
+    page.locator("#executor_param").fill("hello from the browser")
+    page.locator("#trigger-ok").click()
+    page.get_by_text("已提交执行").wait_for()
+
+    # the pending run in the log list
+    _row_action(page, job, "更多", more=False)
+    row.get_by_role("link", name="查询日志").click()
+    settle(page, "**/job/log/*")
+    run_row = page.locator("#log-table tbody tr").first
+    assert run_row.get_by_test_id("run-state").inner_text() == "等待执行"
+    assert "MANUAL" in run_row.inner_text() and "浏览器任务" in run_row.inner_text()
+    run = query(app, lambda: db.session.execute(select(JobLog).where(JobLog.job_id == job)).scalar_one())
+    assert (run.status, run.executor_param) == ("PENDING", "hello from the browser")
+
+    # stop it, copy it, delete the copy
+    page.get_by_role("link", name="任务管理").click()
+    settle(page, "**/job/info/")
+    _row_action(page, job, "停止")
+    confirm_modal(page)
+    page.get_by_text("任务「浏览器任务」已停止").wait_for()
+    assert row.get_by_test_id("status").inner_text() == "停止"
+    _row_action(page, job, "复制", more=True)
+    confirm_modal(page)
+    page.get_by_text("已复制为「浏览器任务 (副本)」（已停止）").wait_for()
+    copy = _job_id(app, "浏览器任务 (副本)")
+    _row_action(page, copy, "删除", more=True)
+    confirm_modal(page)
+    page.get_by_text("任务「浏览器任务 (副本)」已删除").wait_for()
+    assert page.locator(f'tr[data-job-id="{copy}"]').count() == 0
+    assert page.locator(f'tr[data-job-id="{job}"]').count() == 1
+    assert errors == []

@@ -1,0 +1,419 @@
+"""定时任务 API: every route of API.md (and the original front end's variants), against the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from pcloud.extensions import db
+from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
+from tests.factories import query
+
+CRON = "0 0 12 * * ?"
+
+
+def make_executor(api: Any, appname: str = "orders-app", **kw: Any) -> int:
+    return api.data("POST", "/api/job/jobgroup/save", {"appname": appname, "title": kw.pop("title", "订单"), **kw})
+
+
+def job_body(group: int, **kw: Any) -> dict[str, Any]:
+    return {"jobGroup": group, "jobDesc": "同步订单", "author": "张三", "scheduleType": "CRON",
+            "scheduleConf": CRON, "executorHandler": "demoJobHandler", **kw}
+
+
+def make_job(api: Any, group: int, **kw: Any) -> int:
+    return api.data("POST", "/api/job/jobinfo/add", job_body(group, **kw))
+
+
+def add_node(app: Any, appname: str, name: str, age_seconds: int = 0) -> None:
+    from pcloud.core.timefmt import utcnow
+
+    with app.app_context():
+        db.session.add(JobRegistry(appname=appname, name=name, address=f"http://{name}",
+                                   heartbeat_at=utcnow() - timedelta(seconds=age_seconds)))
+        db.session.commit()
+
+
+def add_runs(app: Any, job_id: int, group: int, codes: list[int], days_ago: int = 0, **kw: Any) -> list[int]:
+    from pcloud.core.timefmt import utcnow
+
+    with app.app_context():
+        base = utcnow() - timedelta(days=days_ago)
+        runs = [JobLog(job_group=group, job_id=job_id, trigger_type="CRON", schedule_time=base - timedelta(seconds=i),
+                       trigger_time=base - timedelta(seconds=i), handle_code=code, trigger_code=200,
+                       status="DONE" if code else "RUNNING", **kw) for i, code in enumerate(codes)]
+        db.session.add_all(runs)
+        db.session.commit()
+        return [r.id for r in runs]
+
+
+# ---------------------------------------------------------------- executors
+
+
+def test_executor_crud_and_listing(api: Any, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单执行器")
+    add_node(app, "orders-app", "node-1")
+    add_node(app, "orders-app", "node-dead", age_seconds=120)
+    body = api.post("/api/job/jobgroup/pageList", {"appname": "orders"}).get_json()
+    assert body["total"] == 1
+    item = body["data"][0]
+    assert item["appname"] == "orders-app" and item["title"] == "订单执行器" and item["registryList"] == ["node-1"]
+    assert item["gmtCreatedName"]
+    api.data("PUT", "/api/job/jobgroup/update", {"id": group, "title": "订单2", "addressType": 1,
+                                                 "addressList": "a1,a2"})
+    loaded = api.data("GET", f"/api/job/jobgroup/{group}/loadById")
+    assert loaded["title"] == "订单2" and loaded["registryList"] == ["a1", "a2"]
+    # POST is accepted for update too, and an echoed item is fine
+    api.data("POST", "/api/job/jobgroup/update", {**loaded, "title": "订单3"})
+    assert api.data("GET", f"/api/job/jobgroup/{group}/loadById")["title"] == "订单3"
+    for method in ("POST", "GET"):
+        assert {e["appname"] for e in api.data(method, "/api/job/jobgroup/findAll")} == {"orders-app"}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"appname": "1abc", "title": "x"}, "appname"),
+    ({"appname": "ab", "title": "x"}, "appname"),
+    ({"appname": "good-name", "title": "x", "addressType": 1}, "addressList"),
+    ({"appname": "good-name", "title": "x", "bogus": 1}, "bogus"),
+])
+def test_executor_validation(api: Any, body: dict[str, Any], field: str) -> None:
+    resp = api.post("/api/job/jobgroup/save", body)
+    assert resp.status_code == 422 and field in resp.get_json()["errors"]
+
+
+def test_executor_appname_is_unique(api: Any) -> None:
+    make_executor(api, "dup-app")
+    resp = api.post("/api/job/jobgroup/save", {"appname": "dup-app", "title": "x"})
+    assert resp.status_code == 409 and "AppName" in resp.get_json()["msg"]
+
+
+def test_executor_delete_rules(api: Any, app: Any) -> None:
+    first = make_executor(api, "first-app")
+    resp = api.delete(f"/api/job/jobgroup/{first}/remove")
+    assert resp.status_code == 409 and "最后一个" in resp.get_json()["msg"]
+    second = make_executor(api, "second-app")
+    job = make_job(api, second)
+    resp = api.delete(f"/api/job/jobgroup/{second}/remove")
+    assert resp.status_code == 409 and "仍有 1 个任务" in resp.get_json()["msg"]
+    api.data("DELETE", f"/api/job/jobinfo/{job}/remove")
+    api.data("DELETE", f"/api/job/jobgroup/{second}/remove")
+    assert api.get(f"/api/job/jobgroup/{second}/loadById").status_code == 404
+    assert query(app, lambda: db.session.get(Executor, second).deleted_at is not None)
+    # the appname is free again among live rows
+    make_executor(api, "second-app")
+
+
+def test_init_creates_a_default_executor(app: Any) -> None:
+    from pcloud.jobs.service import DEFAULT_EXECUTOR_APPNAME, ensure_default_executor
+
+    with app.app_context():
+        assert ensure_default_executor() is True
+        assert ensure_default_executor() is False
+        assert [e.appname for e in db.session.query(Executor)] == [DEFAULT_EXECUTOR_APPNAME]
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def test_job_add_list_update_and_item_shape(api: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group, alarmEmail="ops@example.com", childJobId="")
+    body = api.post("/api/job/jobinfo/pageList", {"jobGroup": group, "triggerStatus": -1, "jobDesc": "订单",
+                                                  "executorHandler": "demo", "author": "张"}).get_json()
+    assert body["total"] == 1
+    item = body["data"][0]
+    assert item["id"] == job and item["jobCron"] == CRON and item["glueType"] == "BEAN"
+    assert item["triggerStatus"] == 0 and item["triggerNextTime"] is None and item["timezone"] == "Asia/Shanghai"
+    assert item["executorRouteStrategy"] == "FIRST" and item["executorBlockStrategy"] == "SERIAL_EXECUTION"
+    assert api.post("/api/job/jobinfo/pageList", {"triggerStatus": 1}).get_json()["total"] == 0
+    assert api.post("/api/job/jobinfo/pageList", {"author": "李"}).get_json()["total"] == 0
+    # jobCron instead of scheduleType + scheduleConf, PUT and POST, echoed item fields ignored
+    api.data("PUT", "/api/job/jobinfo/update", {"id": job, "jobCron": "0 0/5 * * * ?", "jobDesc": "新描述"})
+    api.data("POST", "/api/job/jobinfo/update", {**item, "jobCron": "0 0/5 * * * ?", "author": "李四",
+                                                "scheduleConf": "0 0/5 * * * ?"})
+    got = query(api.client.application, lambda: db.session.get(Job, job))
+    assert (got.schedule_conf, got.job_desc, got.author) == ("0 0/5 * * * ?", "同步订单", "李四")  # the echo wins
+
+
+@pytest.mark.parametrize(("override", "field", "text"), [
+    ({"scheduleConf": "0 0 12 * * *"}, "scheduleConf", "有且只有一个为 ?"),
+    ({"scheduleConf": "0 0 25 * * ?"}, "scheduleConf", "时字段"),
+    ({"jobCron": "bad", "scheduleType": None, "scheduleConf": None}, "jobCron", "6 或 7 个字段"),
+    ({"scheduleType": "FIX_RATE", "scheduleConf": "0"}, "scheduleConf", "整数秒"),
+    ({"timezone": "Mars/Olympus"}, "timezone", "时区"),
+    ({"executorHandler": "noSuchHandler"}, "executorHandler", "未注册"),
+    ({"childJobId": "999999"}, "childJobId", "不存在"),
+    ({"childJobId": "abc"}, "childJobId", "格式"),
+    ({"alarmEmail": "not-an-email"}, "alarmEmail", "邮件"),
+    ({"executorRouteStrategy": "NEAREST"}, "executorRouteStrategy", ""),
+    ({"jobDesc": ""}, "jobDesc", ""),
+])
+def test_job_validation_names_the_field(api: Any, override: dict[str, Any], field: str, text: str) -> None:
+    group = make_executor(api)
+    body = {k: v for k, v in job_body(group, **override).items() if v is not None}
+    resp = api.post("/api/job/jobinfo/add", body)
+    payload = resp.get_json()
+    assert resp.status_code == 422, payload
+    assert field in payload["errors"] and text in str(payload["errors"][field])
+
+
+def test_unknown_executor_is_refused(api: Any) -> None:
+    make_executor(api)
+    resp = api.post("/api/job/jobinfo/add", job_body(999))
+    assert resp.status_code == 422 and "jobGroup" in resp.get_json()["errors"]
+
+
+def test_child_chain_that_loops_back_is_refused(api: Any) -> None:
+    group = make_executor(api)
+    a = make_job(api, group)
+    b = make_job(api, group, childJobId=str(a))
+    c = make_job(api, group, childJobId=str(b))
+    resp = api.put("/api/job/jobinfo/update", {"id": a, "childJobId": str(c)})
+    assert resp.status_code == 422 and "循环" in resp.get_json()["errors"]["childJobId"][0]
+    resp = api.put("/api/job/jobinfo/update", {"id": a, "childJobId": str(a)})
+    assert resp.status_code == 422
+    api.data("PUT", "/api/job/jobinfo/update", {"id": c, "childJobId": str(a)})  # c -> a is no loop (a has none)
+
+
+def test_start_computes_the_next_fire_time_and_stop_clears_it(api: Any, app: Any) -> None:
+    from pcloud.jobs import cron
+
+    group = make_executor(api)
+    job = make_job(api, group, scheduleConf="0/5 * * * * ?")
+    for method in ("POST", "GET"):
+        api.data(method, f"/api/job/jobinfo/{job}/start")
+        row = query(app, lambda: db.session.get(Job, job))
+        now_ms = cron.to_epoch_ms(__import__("datetime").datetime.now(__import__("datetime").UTC))
+        assert row.trigger_status == 1 and now_ms < row.trigger_next_time <= now_ms + 5000
+        assert row.trigger_next_time % 5000 == 0
+        api.data(method, f"/api/job/jobinfo/{job}/stop")
+        row = query(app, lambda: db.session.get(Job, job))
+        assert (row.trigger_status, row.trigger_next_time) == (0, 0)
+
+
+def test_a_manual_only_job_cannot_be_started(api: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group, scheduleType="NONE", scheduleConf="")
+    resp = api.post(f"/api/job/jobinfo/{job}/start")
+    assert resp.status_code == 409 and "NONE" in resp.get_json()["msg"]
+
+
+def test_add_with_trigger_status_1_starts_the_job(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group, triggerStatus=1, scheduleType="FIX_RATE", scheduleConf="60")
+    item = api.post("/api/job/jobinfo/pageList", {}).get_json()["data"][0]
+    assert item["id"] == job and item["triggerStatus"] == 1 and item["triggerNextTime"]
+
+
+def test_copy_is_a_stopped_copy_and_remove_keeps_the_logs(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group)
+    api.data("POST", f"/api/job/jobinfo/{job}/start")
+    copy = api.data("POST", f"/api/job/jobinfo/{job}/copy")
+    row = query(app, lambda: db.session.get(Job, copy))
+    assert row.job_desc == "同步订单 (副本)" and row.trigger_status == 0 and row.schedule_conf == CRON
+    add_runs(app, job, group, [200])
+    api.data("DELETE", f"/api/job/jobinfo/{job}/remove")
+    assert api.post("/api/job/jobinfo/pageList", {}).get_json()["total"] == 1
+    assert api.post("/api/job/joblog/pageList", {"jobId": job}).get_json()["total"] == 1
+    assert api.post(f"/api/job/jobinfo/{job}/start").status_code == 404
+
+
+def test_trigger_writes_a_pending_manual_run(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group, executorParam="default")
+    ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job, "executorParam": "once", "addressList": ""})
+    run = query(app, lambda: db.session.get(JobLog, ids[0]))
+    assert (run.trigger_type, run.status, run.handle_code, run.executor_param) == ("MANUAL", "PENDING", 0, "once")
+    assert run.executor_address is None and run.executor_handler == "demoJobHandler"
+    ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job, "addressList": "node-7"})
+    run = query(app, lambda: db.session.get(JobLog, ids[0]))
+    assert run.executor_address == "node-7" and run.executor_param == "default"
+    items = api.post("/api/job/joblog/pageList", {"jobId": job, "logStatus": 3}).get_json()["data"]
+    assert len(items) == 2 and items[0]["triggerType"] == "MANUAL" and items[0]["jobDesc"] == "同步订单"
+
+
+def test_trigger_of_a_broadcast_job_writes_one_run_per_node(api: Any, app: Any) -> None:
+    group = make_executor(api, "bcast-app")
+    add_node(app, "bcast-app", "n1")
+    add_node(app, "bcast-app", "n2")
+    job = make_job(api, group, executorRouteStrategy="SHARDING_BROADCAST")
+    ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
+    items = api.post("/api/job/joblog/pageList", {"jobId": job}).get_json()["data"]
+    assert len(ids) == 2
+    assert sorted((i["executorAddress"], i["executorShardingParam"]) for i in items) == [("n1", "0/2"), ("n2", "1/2")]
+
+
+def test_nodes_lists_live_nodes_of_the_jobs_executor(api: Any, app: Any) -> None:
+    group = make_executor(api, "nodes-app")
+    add_node(app, "nodes-app", "alive")
+    add_node(app, "nodes-app", "dead", age_seconds=31)
+    job = make_job(api, group)
+    nodes = api.data("GET", f"/api/job/jobinfo/{job}/nodes")
+    assert [n["address"] for n in nodes] == ["http://alive"] and nodes[0]["registryTime"]
+
+
+def test_next_trigger_time_post_and_get(api: Any) -> None:
+    times = api.data("POST", "/api/job/jobinfo/nextTriggerTime",
+                     {"scheduleType": "CRON", "scheduleConf": "0 0 12 * * ?", "timezone": "Europe/Berlin"})
+    assert len(times) == 5 and all(t.endswith("T12:00:00") for t in times)
+    times = api.data("GET", "/api/job/jobinfo/nextTriggerTime?cron=0+30+9+*+*+%3F")
+    assert len(times) == 5 and all(t.endswith("T09:30:00") for t in times)
+    fixed = api.data("POST", "/api/job/jobinfo/nextTriggerTime", {"scheduleType": "FIX_RATE", "scheduleConf": "10"})
+    assert len(fixed) == 5
+    resp = api.post("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "CRON", "scheduleConf": "0 0 12 * *"})
+    assert resp.status_code == 422 and "6 或 7 个字段" in resp.get_json()["msg"]
+    assert api.get("/api/job/jobinfo/nextTriggerTime?cron=x").status_code == 422
+
+
+# ---------------------------------------------------------------- runs
+
+
+def test_run_page_filters(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    other_group = make_executor(api, "other-app")
+    job = make_job(api, group)
+    other = make_job(api, other_group)
+    add_runs(app, job, group, [200, 200, 500, 502, 0])
+    add_runs(app, other, other_group, [200], days_ago=10)
+    total = lambda body: api.post("/api/job/joblog/pageList", body).get_json()["total"]  # noqa: E731
+    assert total({}) == 6
+    assert total({"jobGroup": group}) == 5
+    assert total({"jobGroup": group, "jobId": job, "logStatus": 1}) == 2
+    assert total({"jobId": job, "logStatus": 2}) == 2
+    assert total({"jobId": job, "logStatus": 3}) == 1
+    from pcloud.core.timefmt import format_local, utcnow
+
+    start = format_local(utcnow() - timedelta(days=1))
+    assert total({"filterTime": [start, format_local(utcnow() + timedelta(minutes=1))]}) == 5
+    end = format_local(utcnow() + timedelta(minutes=1))
+    assert total({"filterTime": f"{start.replace('T', ' ')} - {end.replace('T', ' ')}"}) == 5
+    resp = api.post("/api/job/joblog/pageList", {"filterTime": ["2027-01-02T00:00:00", "2027-01-01T00:00:00"]})
+    assert resp.status_code == 422
+    assert api.post("/api/job/joblog/pageList", {"filterTime": 5}).status_code == 422
+    page = api.post("/api/job/joblog/pageList", {"page": 1, "pageSize": 2}).get_json()
+    assert len(page["data"]) == 2 and page["total"] == 6
+
+
+def test_jobs_by_group(api: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group)
+    assert [j["id"] for j in api.data("GET", f"/api/job/joblog/{group}/getJobsByGroup")] == [job]
+
+
+def test_log_detail_cat_reads_from_a_line_and_says_when_the_output_is_complete(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group)
+    [run] = add_runs(app, job, group, [0])
+    with app.app_context():
+        db.session.add_all([JobLogLine(log_id=run, line_no=i, content=f"line {i}") for i in (1, 2, 3)])
+        db.session.execute(db.update(JobLog).where(JobLog.id == run).values(line_count=3))
+        db.session.commit()
+    first = api.data("POST", "/api/job/joblog/logDetailCat", {"logId": run, "fromLineNum": 1})
+    assert first == {"fromLineNum": 1, "toLineNum": 3, "logContent": "line 1\nline 2\nline 3", "isEnd": False}
+    with app.app_context():
+        db.session.add(JobLogLine(log_id=run, line_no=4, content="done"))
+        db.session.execute(db.update(JobLog).where(JobLog.id == run).values(line_count=4, status="DONE",
+                                                                             handle_code=200))
+        db.session.commit()
+    nxt = api.data("POST", "/api/job/joblog/logDetailCat", {"logId": run, "fromLineNum": 4})
+    assert nxt == {"fromLineNum": 4, "toLineNum": 4, "logContent": "done", "isEnd": True}
+    assert api.post("/api/job/joblog/logDetailCat", {"logId": 999999}).status_code == 404
+
+
+def test_log_kill(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group)
+    [pending] = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
+    api.data("POST", f"/api/job/joblog/{pending}/logKill")
+    row = query(app, lambda: db.session.get(JobLog, pending))
+    assert (row.status, row.handle_code) == ("DONE", 503)
+    [running] = add_runs(app, job, group, [0])
+    api.data("POST", f"/api/job/joblog/{running}/logKill")
+    row = query(app, lambda: db.session.get(JobLog, running))
+    assert row.kill_requested and row.status == "RUNNING"
+    [done] = add_runs(app, job, group, [200], days_ago=1)
+    resp = api.post(f"/api/job/joblog/{done}/logKill")
+    assert resp.status_code == 409 and "已结束" in resp.get_json()["msg"]
+
+
+@pytest.mark.parametrize(("clear_type", "expected_left"), [
+    (1, {"d0", "d20", "running_old"}),          # older than 1 month
+    (2, {"d0", "d20", "d45", "running_old"}),   # 3 months
+    (3, {"d0", "d20", "d45", "d100", "running_old"}),
+    (4, {"d0", "d20", "d45", "d100", "d200", "running_old"}),
+    (5, "keep"), (6, "keep"), (7, "keep"), (8, "keep"),
+    (9, {"running_old"}),
+])
+def test_clear_log_each_type(api: Any, app: Any, clear_type: int, expected_left: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group)
+    other = make_job(api, group)
+    names: dict[int, str] = {}
+    for name, days in (("d0", 0), ("d20", 20), ("d45", 45), ("d100", 100), ("d200", 200), ("d400", 400)):
+        names[add_runs(app, job, group, [200], days_ago=days)[0]] = name
+    names[add_runs(app, job, group, [0], days_ago=500)[0]] = "running_old"
+    [other_run] = add_runs(app, other, group, [200], days_ago=500)
+    with app.app_context():
+        db.session.add_all([JobLogLine(log_id=i, line_no=1, content="x") for i in names])
+        db.session.commit()
+    if expected_left == "keep":
+        # keep the newest N: with N >= 1000 and 7 runs, nothing is deleted
+        removed = api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": group, "jobId": job, "type": clear_type})
+        assert removed == 0
+        return
+    removed = api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": group, "jobId": job, "type": clear_type})
+    left = query(app, lambda: {names[r.id] for r in db.session.query(JobLog) if r.id in names})
+    assert left == expected_left and removed == len(names) - len(left)
+    assert query(app, lambda: db.session.get(JobLog, other_run)) is not None  # another job's runs stay
+    lines = query(app, lambda: {r.log_id for r in db.session.query(JobLogLine)})
+    assert lines == {i for i, n in names.items() if n in left}
+
+
+def test_clear_log_keep_newest(api: Any, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcloud.jobs import service
+
+    monkeypatch.setitem(service._CLEAR_KEEP, 5, 3)
+    group = make_executor(api)
+    job = make_job(api, group)
+    ids = add_runs(app, job, group, [200] * 5)
+    assert api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": 0, "jobId": 0, "type": 5}) == 2
+    assert query(app, lambda: sorted(r.id for r in db.session.query(JobLog))) == sorted(ids)[2:]
+    assert api.post("/api/job/joblog/clearLog", {"type": 10}).status_code == 422
+
+
+# ---------------------------------------------------------------- report
+
+
+def test_statistics_and_chart_info(api: Any, app: Any) -> None:
+    group = make_executor(api, "stat-app")
+    add_node(app, "stat-app", "n1")
+    job = make_job(api, group)
+    add_runs(app, job, group, [200, 200, 500, 0])
+    add_runs(app, job, group, [200], days_ago=2)
+    body = api.post("/api/job/statistics").get_json()
+    assert body["data"] == body["content"] == {"jobInfoCount": 1, "jobLogCount": 5, "jobLogSuccessCount": 3,
+                                               "executorCount": 1}
+    from pcloud.core.timefmt import local_today
+
+    today = local_today()
+    body = api.post("/api/job/chartInfo", {"startDate": (today - timedelta(days=6)).isoformat(),
+                                           "endDate": today.isoformat()}).get_json()
+    chart = body["data"]
+    assert body["content"] == chart
+    assert len(chart["triggerDayList"]) == 7 and chart["triggerDayList"][-1] == today.isoformat()
+    assert chart["triggerDayCountSucList"][-1] == 2 and chart["triggerDayCountSucList"][-3] == 1
+    totals = (chart["triggerCountSucTotal"], chart["triggerCountFailTotal"], chart["triggerCountRunningTotal"])
+    assert totals == (3, 1, 1)
+    assert query(app, lambda: db.session.query(JobReport).count()) >= 3
+    resp = api.post("/api/job/chartInfo", {"startDate": "2027-02-01", "endDate": "2027-01-01"})
+    assert resp.status_code == 422
+    assert len(api.data("POST", "/api/job/chartInfo", {})["triggerDayList"]) == 7
+
+
+def test_every_route_needs_a_signed_in_caller(anon: Any) -> None:
+    for method, path in (("POST", "/api/job/statistics"), ("POST", "/api/job/jobinfo/pageList"),
+                         ("GET", "/api/job/jobgroup/findAll"), ("POST", "/api/job/joblog/clearLog")):
+        assert anon.call(method, path, {} if method == "POST" else None).status_code == 401

@@ -1,0 +1,130 @@
+"""定时任务 pages: each renders, saves through the service, and refuses like the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pcloud.core.timefmt import utcnow
+from pcloud.extensions import db
+from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine
+from tests.factories import query
+
+
+def _executor(app: Any, appname: str = "page-app") -> int:
+    with app.app_context():
+        e = Executor(appname=appname, title="页面执行器")
+        db.session.add(e)
+        db.session.commit()
+        return e.id
+
+
+def _job(app: Any, group: int, **kw: Any) -> int:
+    with app.app_context():
+        j = Job(job_group=group, job_desc=kw.pop("job_desc", "页面任务"), author="王五", schedule_type="CRON",
+                schedule_conf="0 0 12 * * ?", timezone="Asia/Shanghai", executor_handler="demoJobHandler", **kw)
+        db.session.add(j)
+        db.session.commit()
+        return j.id
+
+
+def test_every_page_renders(pages: Any, app: Any) -> None:
+    group = _executor(app)
+    job = _job(app, group)
+    with app.app_context():
+        run = JobLog(job_group=group, job_id=job, trigger_type="MANUAL", schedule_time=utcnow(),
+                     executor_param="p")
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+    for path, text in (("/job/report", "运行报表"), ("/job/report?start=2027-01-01&end=2027-03-01", "调度报表"),
+                       ("/job/info/", "页面任务"), ("/job/info/new", "接下来 5 次触发时间"),
+                       (f"/job/info/{job}/edit", "编辑任务"), (f"/job/info/{job}/next", "12:00:00"),
+                       (f"/job/info/{job}/nodes", "暂无节点注册"), ("/job/log/", "等待执行"),
+                       (f"/job/log/?jobGroup={group}&jobId={job}", "页面任务"), (f"/job/log/{run_id}", "运行输出"),
+                       ("/job/group/", "page-app"), ("/job/group/new", "AppName"),
+                       (f"/job/group/{group}/edit", "编辑执行器")):
+        resp = pages.get(path)
+        assert resp.status_code == 200, path
+        assert text in resp.get_data(as_text=True), path
+    assert "<svg" in pages.get("/job/report").get_data(as_text=True)
+
+
+def test_report_page_refuses_an_inverted_range(pages: Any) -> None:
+    html = pages.get("/job/report?start=2027-02-01&end=2027-01-01").get_data(as_text=True)
+    assert "开始日期不能晚于结束日期" in html
+
+
+def test_create_job_from_the_page_and_see_field_errors(pages: Any, app: Any) -> None:
+    group = _executor(app)
+    form = {"job_group": group, "job_desc": "页面新增", "author": "赵六", "schedule_type": "CRON",
+            "schedule_conf": "0 0 12 * * *", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
+            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
+            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
+            "child_job_id": ""}
+    resp = pages.submit("/job/info/new", data=form)
+    assert resp.status_code == 422 and "有且只有一个为 ?" in resp.get_data(as_text=True)
+    resp = pages.submit("/job/info/new", data={**form, "schedule_conf": "0 0 12 * * ?"})
+    assert resp.status_code == 302
+    assert query(app, lambda: db.session.query(Job).filter_by(job_desc="页面新增").count()) == 1
+
+
+def test_next_times_helper(pages: Any) -> None:
+    body = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12+*+*+%3F&timezone=UTC").get_json()
+    assert len(body["times"]) == 5 and body["error"] is None and body["times"][0].endswith("12:00:00")
+    body = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12&timezone=UTC").get_json()
+    assert body["times"] == [] and "6 或 7 个字段" in body["error"]
+
+
+def test_job_row_actions(pages: Any, app: Any) -> None:
+    group = _executor(app)
+    job = _job(app, group)
+    pages.submit("/job/info/", f"/job/info/{job}/start")
+    assert query(app, lambda: db.session.get(Job, job).trigger_status) == 1
+    pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "x", "address_list": ""})
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=job, trigger_type="MANUAL").count()) == 1
+    pages.submit("/job/info/", f"/job/info/{job}/stop")
+    assert query(app, lambda: db.session.get(Job, job).trigger_status) == 0
+    pages.submit("/job/info/", f"/job/info/{job}/copy")
+    assert query(app, lambda: db.session.query(Job).filter(Job.job_desc.like("%副本%")).count()) == 1
+    pages.submit("/job/info/", f"/job/info/{job}/delete")
+    assert query(app, lambda: db.session.get(Job, job).deleted_at is not None)
+
+
+def test_log_tail_kill_and_clear(pages: Any, app: Any) -> None:
+    group = _executor(app)
+    job = _job(app, group)
+    with app.app_context():
+        run = JobLog(job_group=group, job_id=job, trigger_type="CRON", schedule_time=utcnow(), status="RUNNING",
+                     line_count=2)
+        db.session.add(run)
+        db.session.flush()
+        db.session.add_all([JobLogLine(log_id=run.id, line_no=1, content="a"),
+                            JobLogLine(log_id=run.id, line_no=2, content="b")])
+        db.session.commit()
+        run_id = run.id
+    body = pages.get(f"/job/log/{run_id}/cat?from=2").get_json()
+    assert body["logContent"] == "b" and body["toLineNum"] == 2 and body["isEnd"] is False
+    assert body["label"] == "运行中"
+    pages.submit(f"/job/log/{run_id}", f"/job/log/{run_id}/kill")
+    assert query(app, lambda: db.session.get(JobLog, run_id).kill_requested)
+    with app.app_context():
+        db.session.execute(db.update(JobLog).values(status="DONE", handle_code=503))
+        db.session.commit()
+    resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": "9"})
+    assert resp.status_code == 302
+    assert query(app, lambda: db.session.query(JobLog).count()) == 0
+
+
+def test_executor_pages(pages: Any, app: Any) -> None:
+    resp = pages.submit("/job/group/new", data={"appname": "x", "title": "短", "address_type": "0",
+                                                "address_list": ""})
+    assert resp.status_code == 422 and "AppName 须以字母开头" in resp.get_data(as_text=True)
+    resp = pages.submit("/job/group/new", data={"appname": "page-new", "title": "新执行器", "address_type": "1",
+                                                "address_list": "n1, n2"})
+    assert resp.status_code == 302
+    executor = query(app, lambda: db.session.query(Executor).filter_by(appname="page-new").one())
+    assert executor.address_list == "n1,n2"
+    resp = pages.submit("/job/group/", f"/job/group/{executor.id}/delete")
+    assert resp.status_code == 302
+    html = pages.get("/job/group/").get_data(as_text=True)
+    assert "不能删除最后一个执行器" in html
