@@ -52,6 +52,10 @@ READ_CHUNK = 256 * 1024
 _READY = "ready"
 
 
+class QuietFailure(Exception):
+    """Raised by an invoker to fail a task with its message only (no traceback in the output)."""
+
+
 @dataclass
 class Outcome:
     """How a task ended: ``code`` is the run's handle code (200, 500, 502, 503)."""
@@ -144,6 +148,8 @@ def _child_main(task_conn: Connection, out_conn: Connection, marker: bytes, setu
         except SystemExit as exc:  # sys.exit(0) is a normal end; anything else a failure
             ok = exc.code in (None, 0)
             msg = None if ok else f"SystemExit: {exc.code}"
+        except QuietFailure as exc:
+            ok, msg = False, str(exc)
         except BaseException as exc:  # noqa: BLE001 - every failure of a handler is the run's failure
             traceback.print_exc()
             ok = False
@@ -234,6 +240,10 @@ class ChildPool:
         if self.closing:
             return 0
         return self.max_size - self.busy_count()
+
+    def idle_ready(self) -> int:
+        """Children that would take a task right now."""
+        return sum(1 for c in self.children if c.ready and c.task is None and c.kill_outcome is None)
 
     def running(self) -> list[int]:
         return list(self.by_task)

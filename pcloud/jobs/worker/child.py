@@ -1,0 +1,67 @@
+"""What runs inside a worker's child process: one Flask app per child, and the handler call.
+
+The calling convention is the one of ``pcloud.jobs.handlers``: ``handler(ctx)`` inside an application
+context, with a ``JobContext``; ``JobFailed`` fails the run with its message and no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from typing import Any
+
+from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
+from pcloud.jobs.worker.pool import QuietFailure
+
+HANDLER_MODULES_ENV = "PCLOUD_JOB_HANDLER_MODULES"
+
+_app: Any = None
+
+
+def handler_modules() -> list[str]:
+    """Extra modules whose @job_handler decorators register handlers (PCLOUD_JOB_HANDLER_MODULES,
+    comma-separated): for handlers that are neither built in nor published as entry points."""
+    return [m.strip() for m in os.environ.get(HANDLER_MODULES_ENV, "").split(",") if m.strip()]
+
+
+def import_handler_modules() -> None:
+    for module in handler_modules():
+        importlib.import_module(module)
+
+
+def setup() -> None:
+    """Once per child: the handlers and an app of its own (its own database connections)."""
+    global _app
+    from pcloud import create_app
+
+    import_handler_modules()
+    _app = create_app()
+
+
+def invoke(task: dict[str, Any]) -> Any:
+    name = task["handler"]
+    spec = get_handler(name)
+    if spec is None:
+        raise QuietFailure(f"任务处理器未注册：{name}")
+    context = task.get("context") or {}
+    ctx = JobContext(param=task.get("param") or "", shard_index=int(context.get("shard_index", 0)),
+                     shard_total=int(context.get("shard_total", 1)), log=logging.getLogger("pcloud.jobs.run"),
+                     job_id=context.get("job_id"), log_id=task["id"],
+                     trigger_type=context.get("trigger_type", "MANUAL"), config=_app.config if _app else {})
+    if _app is None:
+        return _call(spec.func, ctx)
+    from pcloud.extensions import db
+
+    with _app.app_context():
+        try:
+            return _call(spec.func, ctx)
+        finally:
+            db.session.remove()
+
+
+def _call(func: Any, ctx: JobContext) -> Any:
+    try:
+        return func(ctx)
+    except JobFailed as exc:
+        raise QuietFailure(str(exc)) from None
