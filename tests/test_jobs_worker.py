@@ -335,3 +335,223 @@ def test_nothing_configured_means_no_alarm() -> None:
 
 
 
+
+
+# ==========================================================================================
+# The worker with real processes: `pcloud worker` subprocesses on the test database.
+# ==========================================================================================
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import select, update  # noqa: E402
+
+import tests.job_handlers  # noqa: E402, F401 - registers the test handlers in this process too (the console side)
+from tests.conftest import ROOT, TEST_CONFIG  # noqa: E402
+
+PCLOUD = str(Path(sys.executable).parent / "pcloud")
+DEAD_AFTER = 8  # PCLOUD_NODE_DEAD_SECONDS for these workers (30 in production), to keep the suite short
+
+
+class WorkerProc:
+    def __init__(self, name: str, proc: subprocess.Popen[bytes], log_path: Path):
+        self.name = name
+        self.proc = proc
+        self.log_path = log_path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+
+def start_worker(database_url: str, instance_dir: Path, tmp: Path, name: str, group: str | None = None,
+                 env: dict[str, str] | None = None) -> WorkerProc:
+    log_path = tmp / f"worker-{name}.log"
+    full_env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_INSTANCE_DIR": str(instance_dir),
+                "PCLOUD_SECRET_KEY": TEST_CONFIG["SECRET_KEY"], "PYTHONPATH": str(ROOT),
+                "PCLOUD_JOB_HANDLER_MODULES": "tests.job_handlers", "PCLOUD_NODE_DEAD_SECONDS": str(DEAD_AFTER),
+                "PCLOUD_WORKER_HEARTBEAT_SECONDS": "1", "PCLOUD_WORKER_SHUTDOWN_GRACE": "2",
+                "PCLOUD_WORKER_CHILDREN": "6", **(env or {})}
+    args = [PCLOUD, "worker", "--name", name] + (["--group", group] if group else [])
+    with open(log_path, "wb") as fh:
+        proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=fh, stderr=subprocess.STDOUT)
+    return WorkerProc(name, proc, log_path)
+
+
+def wait_until(predicate: Any, timeout: float = 60, what: str = "condition", workers: list[WorkerProc] = ()) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            logs = "\n".join(f"--- {w.name}\n{w.output()[-3000:]}" for w in workers)
+            raise AssertionError(f"timed out waiting for {what}\n{logs}")
+        time.sleep(0.1)
+
+
+class Jobs:
+    """Test-side access to the jobs tables through the console's service."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    def _db(self) -> Any:
+        from pcloud.extensions import db
+
+        return db
+
+    def executor(self, appname: str = "pcloud-executor") -> int:
+        from pcloud.jobs import service
+        from pcloud.jobs.models import Executor
+
+        with self.app.app_context():
+            db = self._db()
+            found = db.session.execute(Executor.live().where(Executor.appname == appname)).scalar_one_or_none()
+            if found is None:
+                found = service.create_executor({"appname": appname, "title": appname, "address_type": 0})
+            executor_id = found.id
+            db.session.remove()
+            return executor_id
+
+    def job(self, handler: str, param: str | None = None, **fields: Any) -> int:
+        from pcloud.jobs import service
+
+        data = {"job_group": fields.pop("job_group", None) or self.executor(), "job_desc": f"test {handler}",
+                "author": "tester", "schedule_type": "NONE", "executor_handler": handler,
+                "executor_param": param, **fields}
+        with self.app.app_context():
+            job_id = service.create_job(data).id
+            self._db().session.remove()
+            return job_id
+
+    def trigger(self, job_id: int, param: str | None = None, nodes: str | None = None) -> list[int]:
+        from pcloud.jobs import service
+
+        with self.app.app_context():
+            runs = service.trigger_job(job_id, param, nodes)
+            ids = [r.id for r in runs]
+            self._db().session.remove()
+            return ids
+
+    def runs(self, *where: Any) -> list[Any]:
+        from pcloud.jobs.models import JobLog
+
+        with self.app.app_context():
+            db = self._db()
+            with db.engine.connect() as conn:
+                return conn.execute(select(JobLog.__table__).where(*where).order_by(JobLog.id)).mappings().all()
+
+    def run(self, run_id: int) -> Any:
+        from pcloud.jobs.models import JobLog
+
+        (row,) = self.runs(JobLog.id == run_id)
+        return row
+
+    def lines(self, run_id: int) -> list[str]:
+        from pcloud.jobs.models import JobLogLine
+
+        with self.app.app_context(), self._db().engine.connect() as conn:
+            return list(conn.execute(select(JobLogLine.content).where(JobLogLine.log_id == run_id)
+                                     .order_by(JobLogLine.line_no)).scalars())
+
+    def done(self, run_id: int, timeout: float = 60, workers: list[WorkerProc] = ()) -> Any:
+        return wait_until(lambda: (r := self.run(run_id))["status"] == "DONE" and r, timeout, f"run {run_id}",
+                          workers)
+
+    def set_job(self, job_id: int, **values: Any) -> None:
+        from pcloud.jobs.models import Job
+
+        with self.app.app_context(), self._db().engine.begin() as conn:
+            conn.execute(update(Job.__table__).where(Job.__table__.c.id == job_id).values(**values))
+
+    def kill(self, run_id: int) -> None:
+        from pcloud.jobs import service
+
+        with self.app.app_context():
+            service.kill_run(run_id)
+            self._db().session.remove()
+
+    def nodes(self) -> list[str]:
+        from pcloud.jobs.models import JobRegistry
+
+        with self.app.app_context(), self._db().engine.connect() as conn:
+            return sorted(conn.execute(select(JobRegistry.name)).scalars())
+
+
+@pytest.fixture
+def jobs(app: Any) -> Jobs:
+    return Jobs(app)
+
+
+def _ms_now() -> int:
+    return int(time.time() * 1000)
+
+
+# ---------------------------------------------------------------- restarts: misfire, FIX_RATE phase, SIGTERM
+
+
+@pytest.mark.slow
+def test_misfire_phase_and_clean_shutdown_across_a_restart(jobs: Jobs, database_url: str, instance_dir: Path,
+                                                           tmp_path: Path) -> None:
+    from pcloud.jobs.models import JobLog
+
+    group = jobs.executor("restart-group")
+    # The worker "was down for a minute": both jobs were due 60 s ago (10 s FIX_RATE grid).
+    due = _ms_now() - 60_000
+    quiet = jobs.job("testEcho", "quiet", job_group=group, schedule_type="FIX_RATE", schedule_conf="10",
+                     misfire_strategy="DO_NOTHING", trigger_status=1)
+    once = jobs.job("testEcho", "once", job_group=group, schedule_type="FIX_RATE", schedule_conf="10",
+                    misfire_strategy="FIRE_ONCE_NOW", trigger_status=1)
+    for job_id in (quiet, once):
+        jobs.set_job(job_id, trigger_next_time=due)
+    rate = jobs.job("testEcho", "rate", job_group=group, schedule_type="FIX_RATE", schedule_conf="2",
+                    trigger_status=1)
+    long_job = jobs.job("testSleep", "60", job_group=group)
+    w1 = start_worker(database_url, instance_dir, tmp_path, "restart-1", group="restart-group")
+    try:
+        wait_until(lambda: len(jobs.runs(JobLog.job_id == rate, JobLog.status == "DONE")) >= 2, 90,
+                   "two FIX_RATE runs", [w1])
+        misfire_runs = jobs.runs(JobLog.job_id.in_([quiet, once]), JobLog.trigger_type == "MISFIRE")
+        assert [(r["job_id"], r["schedule_time"]) for r in misfire_runs] == [
+            (once, datetime.utcfromtimestamp(due / 1000))]
+        for job_id in (quiet, once):  # the schedule resumed on its own 10 s grid, after now
+            with jobs.app.app_context():
+                from pcloud.jobs.service import get_job
+
+                nxt = get_job(job_id).trigger_next_time
+            assert (nxt - due) % 10_000 == 0 and nxt > _ms_now() - 1000
+        (long_run,) = jobs.trigger(long_job, nodes="restart-1")
+        wait_until(lambda: jobs.run(long_run)["status"] == "RUNNING" and jobs.lines(long_run), 30, "long run", [w1])
+        assert w1.stop(signal.SIGTERM) == 0
+        run = jobs.run(long_run)
+        assert (run["status"], run["handle_code"]) == ("DONE", 503) and "停止" in run["handle_msg"]
+        assert "restart-1" not in jobs.nodes()
+        assert not jobs.runs(JobLog.status == "RUNNING")
+        before = len(jobs.runs(JobLog.job_id == rate))
+        time.sleep(3)
+    finally:
+        w1.stop(signal.SIGKILL)
+    w2 = start_worker(database_url, instance_dir, tmp_path, "restart-2", group="restart-group")
+    try:
+        wait_until(lambda: len(jobs.runs(JobLog.job_id == rate, JobLog.status == "DONE")) >= before + 2, 90,
+                   "FIX_RATE runs after the restart", [w2])
+    finally:
+        assert w2.stop() == 0
+    runs = jobs.runs(JobLog.job_id == rate, JobLog.trigger_type == "FIX_RATE")
+    times = [r["schedule_time"] for r in runs]
+    assert len(times) == len(set(times))
+    first = times[0]
+    assert all(((t - first).total_seconds() * 1000) % 2000 == 0 for t in times), times
+    assert {r["executor_address"] for r in runs} == {"restart-1", "restart-2"}
