@@ -28,6 +28,7 @@ PCLOUD_JOB_HANDLER_MODULES, and the alarm settings of ``alarms``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -136,6 +137,13 @@ def _naive(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+@functools.lru_cache(maxsize=8192)
+def next_fire_after(schedule_type: str, conf: str | None, tz: str, after: datetime) -> datetime | None:
+    """The schedule's first fire after `after` (naive UTC). Cached: many jobs share an expression and
+    fire at the same planned time, and croniter is the scheduler's main cost."""
+    return _naive(cron.next_fire_time(schedule_type, conf, tz, after))
+
+
 def _ms_to_naive(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
 
@@ -167,6 +175,7 @@ class Worker:
         self.scheduler = schedule.Scheduler()
         self.stats = {"fired": 0, "started": 0, "finished": 0}
         self._last_now = datetime.min
+        self.tick_stats = dict.fromkeys(("n", "claim", "pick", "flush", "claim_max", "pick_max", "flush_max"), 0.0)
 
     # ------------------------------------------------------------------------------- plumbing
     @contextlib.contextmanager
@@ -203,6 +212,7 @@ class Worker:
         self.scheduler.every(0.5).seconds.do(self._guard(self.watch_kills))
         self.scheduler.every(min(2.0, s.dead_after / 3)).seconds.do(self._guard(self.sweep_lost))
         self.scheduler.every(0.5).seconds.do(self._guard(self.collect_alarms))
+        self.scheduler.every(_env_float("PCLOUD_WORKER_REPORT_SECONDS", 60)).seconds.do(self._guard(self.report))
         log.info("worker %s started (group %s, %s database, up to %s runs at once)", s.name, s.group,
                  self.engine.dialect.name, s.children)
 
@@ -219,6 +229,7 @@ class Worker:
             self.scheduler.run_pending()
             idle = self.scheduler.idle_seconds
             self.pool.poll(max(0.0, min(idle if idle is not None else self.settings.tick, self.settings.tick)))
+            self._submit_waiting()
         self.shutdown()
 
     def shutdown(self) -> None:
@@ -304,10 +315,31 @@ class Worker:
 
     # ------------------------------------------------------------------------------- the tick
     def tick(self) -> None:
+        t0 = time.monotonic()
         if not self.stopping:
             self.claim_due()
+            t1 = time.monotonic()
             self.pick_up()
+        else:
+            t1 = t0
+        t2 = time.monotonic()
         self.flush()
+        t3 = time.monotonic()
+        st = self.tick_stats
+        st["n"] += 1
+        for key, value in (("claim", t1 - t0), ("pick", t2 - t1), ("flush", t3 - t2)):
+            st[key] += value
+            st[key + "_max"] = max(st[key + "_max"], value)
+
+    def report(self) -> None:
+        st = self.tick_stats
+        if st["n"]:
+            log.info("%s ticks; ms avg/max claim %.1f/%.0f pick-up %.1f/%.0f flush %.1f/%.0f; fired %s started %s "
+                     "finished %s; %s local, %s children", st["n"], st["claim"] / st["n"] * 1000,
+                     st["claim_max"] * 1000, st["pick"] / st["n"] * 1000, st["pick_max"] * 1000,
+                     st["flush"] / st["n"] * 1000, st["flush_max"] * 1000, self.stats["fired"],
+                     self.stats["started"], self.stats["finished"], len(self.local), len(self.pool.children))
+        self.tick_stats = dict.fromkeys(st, 0.0)
 
     def claim_due(self) -> None:
         """Fire every due job once: runs written, next fire time advanced, in one transaction."""
@@ -320,6 +352,11 @@ class Worker:
         if self.pg:
             query = query.with_for_update(skip_locked=True)
         failed_routes: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:  # a cheap read first: most ticks have nothing due
+            if conn.execute(select(JOB_T.c.id).where(
+                    JOB_T.c.trigger_status == 1, JOB_T.c.trigger_next_time > 0,
+                    JOB_T.c.trigger_next_time <= now_ms).limit(1)).first() is None:
+                return
         with self.tx() as conn:
             jobs = conn.execute(query).all()
             if not jobs:
@@ -331,7 +368,7 @@ class Worker:
                 planned = _ms_to_naive(job.trigger_next_time)
 
                 def next_after(t: datetime, job: Any = job) -> datetime | None:
-                    return _naive(cron.next_fire_time(job.schedule_type, job.schedule_conf, job.timezone, t))
+                    return next_fire_after(job.schedule_type, job.schedule_conf, job.timezone, t)
 
                 try:
                     plan = misfire.plan_fires(job.schedule_type, planned, now, grace, job.misfire_strategy,
@@ -399,7 +436,9 @@ class Worker:
     def pick_up(self) -> None:
         """Claim PENDING runs for this node, as many as it has idle children, by block strategy."""
         self._submit_waiting()
-        room = self.pool.idle_ready() - sum(1 for r in self.local.values() if not r.submitted)
+        # Claim more runs than there are children: short runs queue here and start the moment a child is
+        # free, instead of waiting for the next tick. (If this worker dies, they end as executor lost.)
+        room = max(64, 4 * self.pool.max_size) - len(self.local)
         if room <= 0 or self.stopping:
             return
         me = self.settings.name
@@ -431,7 +470,7 @@ class Worker:
                 continue
             if busy and strategy == "COVER_EARLY":
                 for run_id in list(running or ()):
-                    self.pool.kill(run_id, HANDLE_KILLED, "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
+                    self._kill_local(run_id, "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
             start.append(row)
             starting_jobs.add(row.job_id)
         now = utcnow()
@@ -456,6 +495,16 @@ class Worker:
             self.local[run.id] = run
             self.by_job.setdefault(run.job_id, set()).add(run.id)
         self._submit_waiting()
+
+    def _kill_local(self, run_id: int, msg: str) -> None:
+        run = self.local.get(run_id)
+        if run is None:
+            return
+        if run.submitted:
+            self.pool.kill(run_id, HANDLE_KILLED, msg)
+        else:  # still queued here: it never starts
+            run.submitted = True
+            self.outcomes.append(Outcome(run_id, HANDLE_KILLED, msg))
 
     def _submit_waiting(self) -> None:
         for run in self.local.values():
@@ -497,8 +546,10 @@ class Worker:
                     counts = {run.id: run.line_no for run in self.local.values() if run.lines}
                     conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid")).values(
                         line_count=bindparam("n")), [{"rid": k, "n": v} for k, v in counts.items()])
+                job_ids = {run.job_id for o in outcomes if (run := self.local.get(o.task_id)) is not None}
+                jobs = {j.id: j for j in conn.execute(select(JOB_T).where(JOB_T.c.id.in_(job_ids)))} if job_ids else {}
                 for outcome in outcomes:
-                    row = self._finish(conn, outcome, now)
+                    row = self._finish(conn, outcome, now, jobs)
                     if row is not None:
                         ended.append((row, outcome))
         except Exception:
@@ -519,7 +570,8 @@ class Worker:
             if outcome.code in ALARM_CODES:
                 self._raise_alarm(row, None)
 
-    def _finish(self, conn: Connection, outcome: Outcome, now: datetime) -> dict[str, Any] | None:
+    def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any]
+                ) -> dict[str, Any] | None:
         msg = (outcome.msg or "")[:MSG_LIMIT] or None
         code = outcome.code
         row = conn.execute(update(LOG_T).where(LOG_T.c.id == outcome.task_id, LOG_T.c.status == RUN_RUNNING)
@@ -528,13 +580,14 @@ class Worker:
                            .returning(*LOG_T.c)).mappings().first()
         if row is None:  # already ended elsewhere (executor lost while we were slow): theirs stands
             return None
-        self._follow_up(conn, dict(row), now)
+        self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]))
         return dict(row)
 
-    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime) -> None:
+    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime, job: Any = None) -> None:
         """After a run ended: a retry within its budget, or child jobs after a success."""
         code = run["handle_code"]
-        job = conn.execute(select(JOB_T).where(JOB_T.c.id == run["job_id"])).first()
+        if job is None:
+            job = conn.execute(select(JOB_T).where(JOB_T.c.id == run["job_id"])).first()
         if job is None:
             return
         if code in RETRY_CODES and (run["executor_fail_retry_count"] or 0) > 0:
@@ -569,13 +622,13 @@ class Worker:
 
     # ------------------------------------------------------------------------------- kills, lost nodes, alarms
     def watch_kills(self) -> None:
-        ids = [run_id for run_id, run in self.local.items() if run.submitted]
+        ids = list(self.local)
         if not ids:
             return
         with self.engine.connect() as conn:
             killed = conn.execute(select(LOG_T.c.id).where(LOG_T.c.id.in_(ids), LOG_T.c.kill_requested)).scalars()
             for run_id in killed:
-                self.pool.kill(run_id, HANDLE_KILLED, "人工终止")
+                self._kill_local(run_id, "人工终止")
 
     def sweep_lost(self) -> None:
         """End the runs of nodes that stopped beating (504, retried within budget); re-address PENDING runs
