@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -185,7 +185,7 @@ def test_start_computes_the_next_fire_time_and_stop_clears_it(api: Any, app: Any
     for method in ("POST", "GET"):
         api.data(method, f"/api/job/jobinfo/{job}/start")
         row = query(app, lambda: db.session.get(Job, job))
-        now_ms = cron.to_epoch_ms(__import__("datetime").datetime.now(__import__("datetime").UTC))
+        now_ms = cron.to_epoch_ms(datetime.now(UTC))
         assert row.trigger_status == 1 and now_ms < row.trigger_next_time <= now_ms + 5000
         assert row.trigger_next_time % 5000 == 0
         api.data(method, f"/api/job/jobinfo/{job}/stop")

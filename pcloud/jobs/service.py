@@ -6,6 +6,7 @@ The console never executes anything: trigger writes a PENDING MANUAL run and sta
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -603,7 +604,6 @@ def log_detail_cat(log_id: int, from_line: int) -> dict[str, Any]:
         .where(JobLogLine.log_id == log_id, JobLogLine.line_no >= from_line)
         .order_by(JobLogLine.line_no).limit(DETAIL_MAX_LINES)).all()
     to_line = rows[-1][0] if rows else from_line - 1
-    db.session.refresh(run)
     is_end = run.status == RUN_DONE and to_line >= run.line_count
     return {"from_line_num": from_line, "to_line_num": to_line,
             "log_content": "\n".join(content for _, content in rows), "is_end": is_end}
@@ -633,8 +633,6 @@ def _months_ago(months: int) -> datetime:
     now = utcnow()
     month_index = now.year * 12 + now.month - 1 - months
     year, month = divmod(month_index, 12)
-    import calendar
-
     day = min(now.day, calendar.monthrange(year, month + 1)[1])
     return now.replace(year=year, month=month + 1, day=day)
 
@@ -651,8 +649,8 @@ def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int
     if clear_type in _CLEAR_MONTHS:
         scope.append(JobLog.trigger_time < _months_ago(_CLEAR_MONTHS[clear_type]))
     elif clear_type in _CLEAR_KEEP:
-        all_scope = [c for c in scope[1:]]
-        boundary = db.session.execute(select(JobLog.id).where(*all_scope).order_by(JobLog.id.desc())
+        # the newest N of the scope count whatever their state; only finished ones older than them go
+        boundary = db.session.execute(select(JobLog.id).where(*scope[1:]).order_by(JobLog.id.desc())
                                       .offset(_CLEAR_KEEP[clear_type] - 1).limit(1)).scalar_one_or_none()
         if boundary is None:
             return 0
@@ -704,20 +702,26 @@ def _count_day(day: date) -> tuple[int, int, int]:
 
 
 def refresh_report(days: list[date]) -> None:
-    """Recount the given local days from the run table into job_report (index-only per day)."""
+    """Recount the given local days from the run table into job_report (index-only per day), in one commit."""
     now = utcnow()
-    for day in days:
-        running, success, failed = _count_day(day)
-        row = db.session.execute(select(JobReport).where(JobReport.trigger_day == day)).scalar_one_or_none()
-        if row is None:
-            db.session.add(JobReport(trigger_day=day, running_count=running, suc_count=success, fail_count=failed,
-                                     refreshed_at=now))
-        else:
-            row.running_count, row.suc_count, row.fail_count, row.refreshed_at = running, success, failed, now
+    counts = {day: _count_day(day) for day in days}
+    for attempt in range(2):
+        rows = {r.trigger_day: r for r in db.session.execute(
+            select(JobReport).where(JobReport.trigger_day.in_(days))).scalars()}
+        for day, (running, success, failed) in counts.items():
+            row = rows.get(day)
+            if row is None:
+                db.session.add(JobReport(trigger_day=day, running_count=running, suc_count=success,
+                                         fail_count=failed, refreshed_at=now))
+            else:
+                row.running_count, row.suc_count, row.fail_count, row.refreshed_at = running, success, failed, now
         try:
             db.session.commit()
-        except IntegrityError:  # another process wrote the same day: its counts are as good as ours
+            return
+        except IntegrityError:  # another process inserted one of these days first: update its row instead
             db.session.rollback()
+            if attempt:
+                raise
 
 
 def _ensure_report(start: date, end: date) -> dict[date, JobReport]:

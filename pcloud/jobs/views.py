@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import pygal
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
-from pygal.style import Style
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, mark_failed
@@ -60,6 +58,10 @@ def home() -> Any:
 
 
 def _chart_svg(chart: dict[str, Any]) -> Markup:
+    # imported here: only the report page draws, and every worker boots faster without it
+    import pygal
+    from pygal.style import Style
+
     style = Style(background="transparent", plot_background="transparent", colors=("#198754", "#dc3545", "#0d6efd"),
                   font_family="sans-serif")
     bar = pygal.StackedBar(height=320, width=900, style=style, js=[], legend_at_bottom=True,
@@ -118,6 +120,9 @@ def _job_form(job: Any = None) -> JobForm:
     form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
     handlers = service.handler_choices()
     form.executor_handler.choices = [("", "请选择")] + [(n, f"{n} — {d}" if d else n) for n, d in handlers]
+    if job is not None and job.executor_handler not in dict(handlers):
+        # a handler whose plug-in is gone: keep it selectable so the form shows what the job uses
+        form.executor_handler.choices.append((job.executor_handler, f"{job.executor_handler}（未注册）"))
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
