@@ -80,6 +80,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("api", "views"), "users": ("api", "views"), "roles": ("api", "views"),
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
+    "jobs": ("api", "views"),
 }
 
 

@@ -598,8 +598,11 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
 
 
 @pytest.fixture
-def pair(pair_processes: Pair, jobs: Jobs) -> Pair:
-    """Both workers registered again after the per-test wipe, with the default executor present."""
+def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
+    """Both workers registered again after the per-test wipe, with the default executor present; at the
+    end every run is over, so that the next test's wipe never cuts a run in the middle."""
+    from pcloud.jobs.models import JobLog
+
     jobs.executor()
     pair_processes.smtp.messages.clear()
     WebhookSink.received = []
@@ -607,7 +610,9 @@ def pair(pair_processes: Pair, jobs: Jobs) -> Pair:
     wait_until(lambda: {"node-a", "node-b"} <= set(jobs.nodes()), 120, "both nodes registered",
                pair_processes.workers)
     time.sleep(1.2)  # every worker has read the live nodes since (they refresh each second)
-    return pair_processes
+    yield pair_processes
+    wait_until(lambda: not jobs.runs(JobLog.status != "DONE"), 60, "every run over", pair_processes.workers)
+    time.sleep(0.5)  # and its last output written
 
 
 @pytest.mark.slow
@@ -668,7 +673,8 @@ def test_timeout_ends_the_run_with_502(pair: Pair, jobs: Jobs) -> None:
     run = jobs.done(run_id, 30, pair.workers)
     assert run["handle_code"] == 502 and time.monotonic() - started < 15
     assert jobs.lines(run_id) == ["sleeping 30.0"]
-    assert run["alarm_status"] in (2, 3)  # a timeout is a failure: alarmed
+    # a timeout is a failure: alarmed (the webhook of the pair receives it)
+    wait_until(lambda: jobs.run(run_id)["alarm_status"] == 2, 20, "alarm status", pair.workers)
 
 
 @pytest.mark.slow

@@ -420,13 +420,16 @@ class Worker:
                  "trigger_code": 200, "trigger_msg": msg, "handle_code": 0, "status": RUN_PENDING}
                 for a in assignments]
 
-    def _insert_runs(self, conn: Connection, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Insert runs, skipping fires that already have their run. Returns the runs that failed to route."""
+    def _insert(self, table: Any) -> Any:
         if self.pg:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = dialect_insert(LOG_T).on_conflict_do_nothing().returning(*LOG_T.c)
+        return dialect_insert(table)
+
+    def _insert_runs(self, conn: Connection, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert runs, skipping fires that already have their run. Returns the runs that failed to route."""
+        stmt = self._insert(LOG_T).on_conflict_do_nothing().returning(*LOG_T.c)
         if len(runs) > 1:
             inserted = conn.execute(stmt, runs).mappings().all()
         else:
@@ -542,7 +545,9 @@ class Worker:
         try:
             with self.tx() as conn:
                 if lines:
-                    conn.execute(insert(LINE_T), [{"log_id": i, "line_no": n, "content": t} for i, n, t in lines])
+                    # DO NOTHING on a line already there: a batch retried after a failed commit never wedges the loop
+                    conn.execute(self._insert(LINE_T).on_conflict_do_nothing(),
+                                 [{"log_id": i, "line_no": n, "content": t} for i, n, t in lines])
                     counts = {run.id: run.line_no for run in self.local.values() if run.lines}
                     conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid")).values(
                         line_count=bindparam("n")), [{"rid": k, "n": v} for k, v in counts.items()])
