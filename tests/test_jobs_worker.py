@@ -809,3 +809,46 @@ def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(pair: Pair
         assert retry["executor_address"] in ("node-a", "node-b")
     finally:
         victim.stop(signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- maintenance jobs
+
+
+def test_init_creates_the_maintenance_jobs_once(app: Any) -> None:
+    from pcloud.extensions import db
+    from pcloud.jobs import service
+    from pcloud.jobs.models import Job
+    from pcloud.jobs.worker.maintenance import MAINTENANCE_JOBS, ensure_maintenance_jobs
+
+    with app.app_context():
+        service.ensure_default_executor()
+        assert ensure_maintenance_jobs() == [m[0] for m in MAINTENANCE_JOBS]
+        jobs = db.session.execute(select(Job).where(Job.author == "system").order_by(Job.id)).scalars().all()
+        assert [(j.executor_handler, j.trigger_status > 0, j.trigger_next_time > 0) for j in jobs] == [
+            (m[0], True, True) for m in MAINTENANCE_JOBS]
+        service.remove_job(jobs[0].id)  # an administrator deleted one: init does not bring it back
+        assert ensure_maintenance_jobs() == []
+        db.session.remove()
+
+
+def test_session_cleanup_and_statistics_handlers(app: Any) -> None:
+    from pcloud.auth.models import UserSession
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
+
+    now = utcnow()
+    with app.app_context():
+        for i, (expires, revoked) in enumerate([(now - timedelta(days=10), None), (now + timedelta(hours=1), None),
+                                                (now + timedelta(hours=1), now - timedelta(days=8)),
+                                                (now - timedelta(days=1), None)]):
+            db.session.add(UserSession(token_hash=f"{i:064d}", kind="api", user_id=1, created_at=now,
+                                       last_seen_at=now, expires_at=expires, revoked_at=revoked))
+        db.session.commit()
+        ctx = JobContext(param="7", config=app.config)
+        assert get_handler("sessionCleanHandler").func(ctx) == "删除 2 个过期会话"
+        assert db.session.query(UserSession).filter(UserSession.token_hash.like("000%")).count() == 2
+        with pytest.raises(JobFailed):
+            get_handler("sessionCleanHandler").func(JobContext(param="x"))
+        assert "统计信息已刷新" in get_handler("dbStatsHandler").func(ctx)
+        db.session.remove()

@@ -6,11 +6,19 @@ context, with a ``JobContext``; ``JobFailed`` fails the run with its message and
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import event
+
+import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
+from pcloud.config import load_config
+from pcloud.extensions import db
+from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
 from pcloud.jobs.worker.pool import QuietFailure
 
@@ -31,12 +39,25 @@ def import_handler_modules() -> None:
 
 
 def setup() -> None:
-    """Once per child: the handlers and an app of its own (its own database connections)."""
+    """Once per child: the handlers and a small app of its own (configuration and database; no pages or
+    routes, which handlers do not use), with its own database connections."""
     global _app
-    from pcloud import create_app
+    from pcloud import _sqlite_pragmas
 
     import_handler_modules()
-    _app = create_app()
+    settings = load_config()
+    app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
+    app.config.update(settings)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    _app = app
+
+
+# Imported in the fork server before any child is forked: keep what is loaded by now out of the
+# collector's reach, so that children do not copy those pages by touching them.
+gc.freeze()
 
 
 def invoke(task: dict[str, Any]) -> Any:

@@ -441,7 +441,7 @@ class Worker:
         self._submit_waiting()
         # Claim more runs than there are children: short runs queue here and start the moment a child is
         # free, instead of waiting for the next tick. (If this worker dies, they end as executor lost.)
-        room = max(64, 4 * self.pool.max_size) - len(self.local)
+        room = max(256, 16 * self.pool.max_size) - len(self.local)
         if room <= 0 or self.stopping:
             return
         me = self.settings.name
