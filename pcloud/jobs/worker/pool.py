@@ -277,6 +277,14 @@ class ChildPool:
         self._kill_child(child, code, msg)
         return True
 
+    def grow_for(self, backlog: int) -> None:
+        """Tasks are waiting for a child: start enough children at once (up to max_size), since a new one
+        takes a moment to become ready."""
+        idle = sum(1 for c in self.children if c.task is None and c.kill_outcome is None)
+        for _ in range(max(0, backlog - idle)):
+            if self._spawn() is None:
+                break
+
     def _grow(self) -> None:
         idle = sum(1 for c in self.children if c.task is None and c.kill_outcome is None)
         want = max(self.min_size - len(self.children), self.spare - idle)

@@ -21,8 +21,8 @@ lost; retried within the budget) and hands PENDING runs addressed to a dead node
 
 Settings (environment): PCLOUD_WORKER_TICK (0.05 s), PCLOUD_WORKER_HEARTBEAT_SECONDS (10),
 PCLOUD_NODE_DEAD_SECONDS (30), PCLOUD_MISFIRE_GRACE_SECONDS (5), PCLOUD_WORKER_CHILDREN (8, the most
-runs at once), PCLOUD_WORKER_SHUTDOWN_GRACE (10 s), PCLOUD_WORKER_MAX_LOG_LINES (100000 per run),
-PCLOUD_JOB_HANDLER_MODULES, and the alarm settings of ``alarms``.
+runs at once), PCLOUD_WORKER_MIN_CHILDREN (2, kept warm even when idle), PCLOUD_WORKER_SHUTDOWN_GRACE
+(10 s), PCLOUD_WORKER_MAX_LOG_LINES (100000 per run), PCLOUD_JOB_HANDLER_MODULES, and the alarm settings of ``alarms``.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class WorkerSettings:
     dead_after: float = 30.0
     misfire_grace: float = 5.0
     children: int = 8
+    min_children: int = 2
     shutdown_grace: float = 10.0
     max_log_lines: int = 100_000
     claim_batch: int = 500
@@ -110,6 +111,7 @@ class WorkerSettings:
             dead_after=_env_float("PCLOUD_NODE_DEAD_SECONDS", 30),
             misfire_grace=_env_float("PCLOUD_MISFIRE_GRACE_SECONDS", 5),
             children=int(_env_float("PCLOUD_WORKER_CHILDREN", 8)),
+            min_children=int(_env_float("PCLOUD_WORKER_MIN_CHILDREN", 2)),
             shutdown_grace=_env_float("PCLOUD_WORKER_SHUTDOWN_GRACE", 10),
             max_log_lines=int(_env_float("PCLOUD_WORKER_MAX_LOG_LINES", 100_000)),
         )
@@ -159,7 +161,8 @@ class Worker:
         self.pg = self.engine.dialect.name == "postgresql"
         self.alarms = alarms or AlarmSender()
         self.pool = ChildPool("pcloud.jobs.worker.child:invoke", setup="pcloud.jobs.worker.child:setup",
-                              min_size=min(2, settings.children), max_size=settings.children, spare=1,
+                              min_size=min(settings.min_children, settings.children), max_size=settings.children,
+                              spare=1,
                               on_line=self._on_line, on_done=self._on_done,
                               preload=["pcloud.jobs.worker.child", *child_module.handler_modules()])
         self.route_state = routing.RouteState()
@@ -205,6 +208,7 @@ class Worker:
     # ------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
         self.pool.start()
+        self.recover_own_runs()
         self.heartbeat()
         s = self.settings
         self.scheduler.every(s.tick).seconds.do(self._guard(self.tick))
@@ -233,7 +237,8 @@ class Worker:
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Stop claiming, let running runs finish for the grace period, end the rest as killed."""
+        """Stop claiming, let running runs finish for the grace period, end the rest as killed (runs
+        claimed but not started yet go back to PENDING)."""
         self.stopping = True
         log.info("worker %s stopping: %s runs running", self.settings.name, len(self.local))
         deadline = time.monotonic() + self.settings.shutdown_grace
@@ -246,11 +251,11 @@ class Worker:
         self.pool.shutdown(0, msg="执行器停止，任务被终止")
         self._guard(self.flush)()
         leftover = [run.id for run in self.local.values()]
-        if leftover:  # claimed but never handed to a child
+        if leftover:  # claimed but never started: back to PENDING, for any node of the executor
             with self.tx() as conn:
                 conn.execute(update(LOG_T).where(LOG_T.c.id.in_(leftover), LOG_T.c.status == RUN_RUNNING).values(
-                    status=RUN_DONE, handle_code=HANDLE_KILLED, handle_time=utcnow(),
-                    handle_msg="执行器停止，任务被终止", alarm_status=ALARM_NOT_NEEDED))
+                    status=RUN_PENDING, executor_address=None, claimed_at=None,
+                    trigger_msg="原节点停止前未开始执行，改由执行器的任一在线节点执行"))
         self.local.clear()
         with contextlib.suppress(Exception), self.tx() as conn:
             conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.group,
@@ -451,18 +456,29 @@ class Worker:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(LOG_T.c.id, LOG_T.c.job_id, LOG_T.c.trigger_type, LOG_T.c.executor_handler,
-                       LOG_T.c.executor_param, LOG_T.c.shard_index, LOG_T.c.shard_total,
-                       JOB_T.c.executor_block_strategy, JOB_T.c.executor_timeout)
+                       LOG_T.c.executor_param, LOG_T.c.shard_index, LOG_T.c.shard_total, LOG_T.c.job_group,
+                       LOG_T.c.executor_address, JOB_T.c.executor_block_strategy, JOB_T.c.executor_timeout,
+                       JOB_T.c.executor_route_strategy)
                 .select_from(LOG_T.outerjoin(JOB_T, JOB_T.c.id == LOG_T.c.job_id))
                 .where(LOG_T.c.status == RUN_PENDING, mine).order_by(LOG_T.c.id).limit(max(room * 4, 50))).all()
         if not rows:
             return
         start: list[Any] = []
         discard: list[int] = []
+        handover: list[dict[str, Any]] = []
         starting_jobs: set[int] = set()
         for row in rows:
             if len(start) >= room:
                 break
+            if row.executor_address is None and row.shard_total == 1 and row.executor_route_strategy \
+                    and row.executor_route_strategy != "SHARDING_BROADCAST":
+                # a run for any node (the console's run once): route it by the job's strategy
+                chosen = routing.route(row.executor_route_strategy, row.job_id, self.nodes_for(row.job_group),
+                                       self.route_state)
+                if chosen and chosen[0].node != me:
+                    handover.append({"rid": row.id, "node": chosen[0].node,
+                                     "msg": f"路由策略：{row.executor_route_strategy}"})
+                    continue
             running = self.by_job.get(row.job_id)
             busy = bool(running) or row.job_id in starting_jobs
             strategy = row.executor_block_strategy or "SERIAL_EXECUTION"
@@ -478,6 +494,12 @@ class Worker:
             starting_jobs.add(row.job_id)
         now = utcnow()
         with self.tx() as conn:
+            if handover:
+                conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_PENDING,
+                                                 LOG_T.c.executor_address.is_(None))
+                             .values(executor_address=bindparam("node"), trigger_code=200,
+                                     trigger_msg=bindparam("msg")),
+                             handover)
             if discard:
                 conn.execute(update(LOG_T).where(LOG_T.c.id.in_(discard), LOG_T.c.status == RUN_PENDING).values(
                     status=RUN_DONE, executor_address=me, trigger_code=200, handle_code=HANDLE_FAILED,
@@ -513,6 +535,7 @@ class Worker:
         for run in self.local.values():
             if not run.submitted:
                 if not self.pool.submit(run.id, run.handler, run.param, run.context, run.timeout):
+                    self.pool.grow_for(sum(1 for r in self.local.values() if not r.submitted))
                     return
                 run.submitted = True
                 self.stats["started"] += 1
@@ -553,10 +576,20 @@ class Worker:
                         line_count=bindparam("n")), [{"rid": k, "n": v} for k, v in counts.items()])
                 job_ids = {run.job_id for o in outcomes if (run := self.local.get(o.task_id)) is not None}
                 jobs = {j.id: j for j in conn.execute(select(JOB_T).where(JOB_T.c.id.in_(job_ids)))} if job_ids else {}
+                plain = []  # successes without child jobs: one batched statement, nothing follows them
                 for outcome in outcomes:
+                    run = self.local.get(outcome.task_id)
+                    job = jobs.get(run.job_id) if run is not None else None
+                    if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id:
+                        plain.append({"rid": outcome.task_id, "msg": (outcome.msg or "")[:MSG_LIMIT] or None})
+                        continue
                     row = self._finish(conn, outcome, now, jobs)
                     if row is not None:
                         ended.append((row, outcome))
+                if plain:
+                    conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_RUNNING)
+                                 .values(status=RUN_DONE, handle_code=HANDLE_SUCCESS, handle_msg=bindparam("msg"),
+                                         handle_time=now, alarm_status=ALARM_NOT_NEEDED), plain)
         except Exception:
             self.outcomes = outcomes + self.outcomes  # try again next tick
             raise
@@ -648,20 +681,33 @@ class Worker:
                 LOG_T.c.status == RUN_PENDING, LOG_T.c.executor_address.is_not(None),
                 LOG_T.c.executor_address.not_in(live),
                 LOG_T.c.trigger_time < now - timedelta(seconds=self.settings.dead_after))).scalars())
-        ended: list[dict[str, Any]] = []
-        if lost or stale:
+        if stale:
             with self.tx() as conn:
-                if stale:
-                    conn.execute(update(LOG_T).where(LOG_T.c.id.in_(stale), LOG_T.c.status == RUN_PENDING).values(
-                        executor_address=None, trigger_msg="原节点已失联，改由执行器的任一在线节点执行"))
-                if lost:
-                    rows = conn.execute(update(LOG_T).where(LOG_T.c.id.in_(lost), LOG_T.c.status == RUN_RUNNING)
-                                        .values(status=RUN_DONE, handle_code=HANDLE_LOST, handle_time=now,
-                                                handle_msg="执行器节点失联（心跳超时）", alarm_status=0)
-                                        .returning(*LOG_T.c)).mappings().all()
-                    for row in rows:
-                        ended.append(dict(row))
-                        self._follow_up(conn, dict(row), now)
+                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(stale), LOG_T.c.status == RUN_PENDING).values(
+                    executor_address=None, trigger_msg="原节点已失联，改由执行器的任一在线节点执行"))
+        if lost:
+            self._end_lost(lost, "执行器节点失联（心跳超时）")
+
+    def recover_own_runs(self) -> None:
+        """At start: runs this node name left RUNNING belong to a previous process of the same name, which
+        is gone (a restart under a fixed --name is faster than the dead timeout). End them as lost."""
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(LOG_T.c.id).where(
+                LOG_T.c.status == RUN_RUNNING, LOG_T.c.executor_address == self.settings.name)).scalars())
+        if ids:
+            self._end_lost(ids, "执行器节点重启，任务中断")
+
+    def _end_lost(self, ids: list[int], msg: str) -> None:
+        now = utcnow()
+        ended: list[dict[str, Any]] = []
+        with self.tx() as conn:
+            rows = conn.execute(update(LOG_T).where(LOG_T.c.id.in_(ids), LOG_T.c.status == RUN_RUNNING)
+                                .values(status=RUN_DONE, handle_code=HANDLE_LOST, handle_time=now,
+                                        handle_msg=msg, alarm_status=0)
+                                .returning(*LOG_T.c)).mappings().all()
+            for row in rows:
+                ended.append(dict(row))
+                self._follow_up(conn, dict(row), now)
         for row in ended:
             log.warning("run %s lost with node %s", row["id"], row["executor_address"])
             self._raise_alarm(row, None)
