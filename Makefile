@@ -46,3 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/user_export.py
 	$(BIN)/python bench/permission_check.py
 	$(BIN)/python bench/dept_filter.py
+	$(BIN)/python bench/scheduler.py
