@@ -383,7 +383,8 @@ def start_worker(database_url: str, instance_dir: Path, tmp: Path, name: str, gr
                 "PCLOUD_JOB_HANDLER_MODULES": "tests.job_handlers", "PCLOUD_NODE_DEAD_SECONDS": str(DEAD_AFTER),
                 "PCLOUD_WORKER_HEARTBEAT_SECONDS": "1", "PCLOUD_WORKER_SHUTDOWN_GRACE": "2",
                 "PCLOUD_WORKER_CHILDREN": "6", **(env or {})}
-    args = [PCLOUD, "worker", "--name", name] + (["--group", group] if group else [])
+    node = (env or {}).get("PCLOUD_WORKER_NAME", name)
+    args = [PCLOUD, "worker", "--name", node] + (["--group", group] if group else [])
     with open(log_path, "wb") as fh:
         proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=fh, stderr=subprocess.STDOUT)
     return WorkerProc(name, proc, log_path)
@@ -555,6 +556,31 @@ def test_misfire_phase_and_clean_shutdown_across_a_restart(jobs: Jobs, database_
     first = times[0]
     assert all(((t - first).total_seconds() * 1000) % 2000 == 0 for t in times), times
     assert {r["executor_address"] for r in runs} == {"restart-1", "restart-2"}
+
+
+@pytest.mark.slow
+def test_a_node_restarted_under_its_name_ends_its_old_runs(jobs: Jobs, database_url: str, instance_dir: Path,
+                                                          tmp_path: Path) -> None:
+    from pcloud.jobs.models import JobLog
+
+    group = jobs.executor("same-name-group")
+    job = jobs.job("testSleepFirst", "120", job_group=group, executor_fail_retry_count=1)
+    first = start_worker(database_url, instance_dir, tmp_path, "fixed", group="same-name-group")
+    try:
+        (run_id,) = jobs.trigger(job)
+        wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 90, "running", [first])
+    finally:
+        first.stop(signal.SIGKILL)
+    second = start_worker(database_url, instance_dir, tmp_path, "fixed-again", group="same-name-group",
+                          env={"PCLOUD_WORKER_NAME": "fixed"})
+    try:
+        run = jobs.done(run_id, 90, [second])
+        assert (run["handle_code"], run["handle_msg"]) == (504, "执行器节点重启，任务中断")
+        retry = wait_until(lambda: [r for r in jobs.runs(JobLog.parent_log_id == run_id) if r["status"] == "DONE"],
+                           60, "the retry", [second])[0]
+        assert (retry["trigger_type"], retry["handle_code"], retry["executor_address"]) == ("RETRY", 200, "fixed")
+    finally:
+        assert second.stop() == 0
 
 
 # ---------------------------------------------------------------- two workers sharing the default executor
@@ -852,3 +878,18 @@ def test_session_cleanup_and_statistics_handlers(app: Any) -> None:
             get_handler("sessionCleanHandler").func(JobContext(param="x"))
         assert "统计信息已刷新" in get_handler("dbStatsHandler").func(ctx)
         db.session.remove()
+
+
+@pytest.mark.slow
+def test_run_once_is_routed_by_the_jobs_strategy(pair: Pair, jobs: Jobs) -> None:
+    job = jobs.job("testEcho", "r", executor_route_strategy="ROUND")
+    ids = []
+    for _ in range(4):
+        ids += jobs.trigger(job)  # no node chosen: the worker routes it
+        jobs.done(ids[-1], workers=pair.workers)
+    nodes = [jobs.run(i)["executor_address"] for i in ids]
+    # whichever worker routes a run alternates its own ROUND counter; with 4 runs and 2 routers one of
+    # them routed twice in a row, so both nodes ran
+    assert set(nodes) == {"node-a", "node-b"}, nodes
+    last = jobs.job("testEcho", "l", executor_route_strategy="LAST")
+    assert jobs.done(jobs.trigger(last)[0], workers=pair.workers)["executor_address"] == "node-b"
