@@ -55,3 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/permission_check.py
 	$(BIN)/python bench/dept_filter.py
 	$(BIN)/python bench/segment_ids.py
+	$(BIN)/python bench/scheduler.py

@@ -1,4 +1,4 @@
-"""`pcloud ...` commands (also `flask pcloud ...`): init, create-admin, sync."""
+"""`pcloud ...` commands (also `flask pcloud ...`): init, create-admin, sync, worker."""
 
 from __future__ import annotations
 
@@ -138,9 +138,14 @@ def init_command() -> None:
         from pcloud.jobs.service import ensure_default_executor
 
         executor_created = ensure_default_executor()
+        from pcloud.jobs.worker.maintenance import ensure_maintenance_jobs
+
+        maintenance_created = ensure_maintenance_jobs()
     changes = [f"built-in roles created: {', '.join(result['roles'])}"] if result.get("roles") else []
     if executor_created:
         changes.append("default job executor created")
+    if maintenance_created:
+        changes.append(f"maintenance jobs created: {', '.join(maintenance_created)}")
     for what in ("menus", "resources"):
         counts = result.get(what) or {}
         if any(counts.values()):
@@ -171,6 +176,17 @@ def sync_command() -> None:
     with setup_lock():
         result = run_sync()
     click.echo(f"pcloud sync: {result}")
+
+
+@pcloud_group.command("worker")
+@click.option("--group", default=None, help="executor appname whose runs this node takes (default pcloud-executor)")
+@click.option("--name", default=None, help="node name, unique per executor (default host:pid)")
+@with_appcontext
+def worker_command(group: str | None, name: str | None) -> None:
+    """Run the job worker: node (runs its runs in child processes) and scheduler. Stops on SIGTERM."""
+    from pcloud.jobs.worker.runtime import run_worker
+
+    run_worker(group, name)
 
 
 @pcloud_group.command("create-admin")

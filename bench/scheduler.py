@@ -1,0 +1,230 @@
+"""Benchmark: the job worker firing 10,000 once-a-minute CRON jobs plus 50 every-second jobs.
+
+    .venv/bin/python bench/scheduler.py                                   # SQLite, one worker, 60 s
+    .venv/bin/python bench/scheduler.py --workers 2 --database-url postgresql://pcloud:pcloud@127.0.0.1:5432/pcloud_bench
+
+Builds a fresh database (`pcloud init`; a named PostgreSQL database is dropped and recreated), inserts
+the jobs in bulk (the minute jobs spread over the 60 seconds of the minute, `S * * * * ?`; route
+strategy ROUND, so that several workers share the runs), starts the
+workers (`pcloud worker`), starts every job at once and lets them fire for --duration seconds (the
+issue says 3 minutes; 60 s by default here to share the machine), then stops the jobs, waits for the
+last runs and stops the workers. The handler is trivial: it returns the moment it started.
+
+Prints the fire lag (handler start minus planned time) p50 / p99 / max, runs per second, missed
+fires (a planned fire inside the window without a run) and duplicates (a fire with two runs), and
+the CPU time and peak memory of each worker (its own process, and the whole tree with the fork
+server and the children). Goals: 0 missed, 0 duplicates, p99 under 1 s, peak memory under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pcloud.jobs.handlers import JobContext, job_handler  # noqa: E402
+
+
+@job_handler("benchNoop")
+def bench_noop(ctx: JobContext) -> str:
+    return f"{time.time():.6f}"
+
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def tree(pid: int) -> list[int]:
+    """The process and all its descendants (the fork server and its children)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+    except OSError:
+        return 0.0
+
+
+def rss_mb(pid: int, key: str = "VmRSS") -> float:
+    """VmHWM / VmRSS from /proc/PID/status, or Pss (shared pages counted once across the tree)."""
+    path = f"/proc/{pid}/smaps_rollup" if key == "Pss" else f"/proc/{pid}/status"
+    try:
+        with open(path) as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def main() -> None:
+    from bench.common import bench_env, prepare_database
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--minute-jobs", type=int, default=10_000)
+    parser.add_argument("--second-jobs", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--warm-children", default="8", help="PCLOUD_WORKER_MIN_CHILDREN of the workers")
+    args = parser.parse_args()
+
+    url, instance = prepare_database(args.database_url)
+    env = bench_env(url, instance, PCLOUD_JOB_HANDLER_MODULES="bench.scheduler", PYTHONPATH=str(ROOT),
+                    PCLOUD_WORKER_REPORT_SECONDS="5", PCLOUD_WORKER_MIN_CHILDREN=args.warm_children)
+    os.environ.update({"DATABASE_URL": url, "PCLOUD_INSTANCE_DIR": instance, "PCLOUD_SECRET_KEY": "bench"})
+    from sqlalchemy import func, insert, select, update
+
+    from pcloud import create_app
+    from pcloud.extensions import db
+    from pcloud.jobs.models import Executor, Job, JobLog
+    from pcloud.jobs.worker.runtime import _ms
+
+    app = create_app()
+    with app.app_context():
+        group = db.session.execute(select(Executor.id)).scalars().first()
+        base = {"job_group": group, "author": "bench", "schedule_type": "CRON", "timezone": "Asia/Shanghai",
+                "executor_handler": "benchNoop", "executor_block_strategy": "SERIAL_EXECUTION",
+                "executor_route_strategy": "ROUND", "trigger_status": 0,
+                "trigger_next_time": 0}
+        rows = [{**base, "job_desc": f"minute {i}", "schedule_conf": f"{i % 60} * * * * ?"}
+                for i in range(args.minute_jobs)]
+        rows += [{**base, "job_desc": f"second {i}", "schedule_conf": "* * * * * ?"} for i in range(args.second_jobs)]
+        db.session.execute(insert(Job), rows)
+        db.session.commit()
+    print(f"{url.split('@')[-1]}: {args.minute_jobs} minute jobs + {args.second_jobs} second jobs, "
+          f"{args.workers} worker(s) with {args.warm_children}+ warm children, {args.duration} s")
+
+    workers = []
+    for i in range(args.workers):
+        with open(Path(instance) / f"worker-{i}.log", "wb") as log_file:
+            workers.append(subprocess.Popen([str(Path(sys.executable).parent / "pcloud"), "worker", "--name",
+                                             f"bench-{i}"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=log_file))
+    with app.app_context():
+        from pcloud.jobs.models import JobRegistry
+
+        deadline = time.monotonic() + 120
+        while db.session.execute(select(func.count()).select_from(JobRegistry)).scalar() < args.workers:
+            assert time.monotonic() < deadline, "workers did not register"
+            time.sleep(0.2)
+            db.session.rollback()
+        time.sleep(3)  # children warm
+        # start everything: the first fire of each job is its first planned time after `start`
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        end = start + timedelta(seconds=args.duration)
+        minute_jobs = db.session.execute(select(Job.id, Job.schedule_conf).where(Job.author == "bench")).all()
+        updates = []
+        for job_id, conf in minute_jobs:
+            second = conf.split()[0]
+            if second == "*":
+                first = start
+            else:
+                first = start.replace(second=int(second))
+                if first < start:
+                    first += timedelta(minutes=1)
+            updates.append({"jid": job_id, "nxt": _ms(first)})
+        from sqlalchemy import bindparam
+
+        db.session.execute(update(Job.__table__).where(Job.__table__.c.id == bindparam("jid")).values(
+            trigger_status=1, trigger_next_time=bindparam("nxt")), updates)
+        db.session.commit()
+        cpu0 = {w.pid: sum(cpu_seconds(p) for p in tree(w.pid)) for w in workers}
+        cpu_main0 = {w.pid: cpu_seconds(w.pid) for w in workers}
+        peak_tree = {w.pid: 0.0 for w in workers}
+        while datetime.now(UTC) < end:
+            for w in workers:
+                peak_tree[w.pid] = max(peak_tree[w.pid], sum(rss_mb(p, "Pss") for p in tree(w.pid)))
+            time.sleep(1)
+        db.session.execute(update(Job).values(trigger_status=0, trigger_next_time=0))
+        db.session.commit()
+        cpu = {w.pid: sum(cpu_seconds(p) for p in tree(w.pid)) - cpu0[w.pid] for w in workers}
+        cpu_main = {w.pid: cpu_seconds(w.pid) - cpu_main0[w.pid] for w in workers}
+        peak_main = {w.pid: rss_mb(w.pid, "VmHWM") for w in workers}
+        deadline = time.monotonic() + 60
+        while db.session.execute(select(func.count()).select_from(JobLog).where(JobLog.status != "DONE")).scalar():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+            db.session.rollback()
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            w.wait(60)
+        runs = db.session.execute(select(JobLog.job_id, JobLog.schedule_time, JobLog.handle_code, JobLog.handle_msg,
+                                         JobLog.trigger_type, JobLog.trigger_time, JobLog.claimed_at)
+                                  .where(JobLog.executor_handler == "benchNoop")).all()
+        conf = dict(db.session.execute(select(Job.id, Job.schedule_conf).where(Job.author == "bench")).all())
+
+    start_n, end_n = start.replace(tzinfo=None), end.replace(tzinfo=None)
+    expected: set[tuple[int, datetime]] = set()
+    for job_id, c in conf.items():
+        second = c.split()[0]
+        t = start_n
+        while t < end_n:
+            if second == "*" or t.second == int(second):
+                expected.add((job_id, t))
+            t += timedelta(seconds=1)
+    seen: dict[tuple[int, datetime], int] = {}
+    lags = []
+    parts: dict[str, list[float]] = {"claim": [], "pick-up": [], "start": []}
+    failed = 0
+    for job_id, when, code, msg, _ttype, fired, claimed in runs:
+        key = (job_id, when)
+        seen[key] = seen.get(key, 0) + 1
+        if code == 200 and msg:
+            lags.append(float(msg) - when.replace(tzinfo=UTC).timestamp())
+            parts["claim"].append((fired - when).total_seconds())
+            parts["pick-up"].append((claimed - fired).total_seconds())
+            parts["start"].append(float(msg) - claimed.replace(tzinfo=UTC).timestamp())
+        elif code != 200:
+            failed += 1
+    in_window = [k for k in seen if start_n <= k[1] < end_n]
+    missed = len(expected - set(seen))
+    dups = sum(n - 1 for n in seen.values() if n > 1)
+    lags.sort()
+
+    def pct(p: float) -> float:
+        return lags[min(len(lags) - 1, int(len(lags) * p))] * 1000 if lags else float("nan")
+
+    print(f"planned fires in the window: {len(expected)}; runs: {len(runs)} ({len(in_window)} in the window), "
+          f"failed {failed}")
+    print(f"fire lag ms: p50 {pct(.5):.0f}  p99 {pct(.99):.0f}  max {lags[-1] * 1000 if lags else 0:.0f}")
+    print("  of which (p50 / p99 ms): " + ", ".join(
+        f"{name} {sorted(v)[len(v) // 2] * 1000:.0f} / {sorted(v)[int(len(v) * .99)] * 1000:.0f}"
+        for name, v in parts.items() if v))
+    print(f"runs per second: {len(in_window) / args.duration:.1f}; missed {missed}; duplicates {dups}")
+    for i, w in enumerate(workers):
+        print(f"worker bench-{i}: CPU {cpu_main[w.pid]:.1f} s own + tree {cpu[w.pid]:.1f} s "
+              f"({cpu[w.pid] / args.duration * 100:.0f}% of one core); peak memory own {peak_main[w.pid]:.0f} MB, "
+              f"tree {peak_tree[w.pid]:.0f} MB (proportional set size, shared pages counted once)")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""What runs inside a worker's child process: one Flask app per child, and the handler call.
+
+The calling convention is the one of ``pcloud.jobs.handlers``: ``handler(ctx)`` inside an application
+context, with a ``JobContext``; ``JobFailed`` fails the run with its message and no traceback.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
+from pcloud.config import load_config
+from pcloud.extensions import db
+from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
+from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
+from pcloud.jobs.worker.pool import QuietFailure
+
+HANDLER_MODULES_ENV = "PCLOUD_JOB_HANDLER_MODULES"
+
+_app: Any = None
+
+
+def handler_modules() -> list[str]:
+    """Extra modules whose @job_handler decorators register handlers (PCLOUD_JOB_HANDLER_MODULES,
+    comma-separated): for handlers that are neither built in nor published as entry points."""
+    return [m.strip() for m in os.environ.get(HANDLER_MODULES_ENV, "").split(",") if m.strip()]
+
+
+def import_handler_modules() -> None:
+    for module in handler_modules():
+        importlib.import_module(module)
+
+
+def setup() -> None:
+    """Once per child: the handlers and a small app of its own (configuration and database; no pages or
+    routes, which handlers do not use), with its own database connections."""
+    global _app
+    from pcloud import _sqlite_pragmas
+
+    import_handler_modules()
+    settings = load_config()
+    app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
+    app.config.update(settings)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    _app = app
+
+
+# Imported in the fork server before any child is forked: keep what is loaded by now out of the
+# collector's reach, so that children do not copy those pages by touching them.
+gc.freeze()
+
+
+def invoke(task: dict[str, Any]) -> Any:
+    name = task["handler"]
+    spec = get_handler(name)
+    if spec is None:
+        raise QuietFailure(f"任务处理器未注册：{name}")
+    context = task.get("context") or {}
+    ctx = JobContext(param=task.get("param") or "", shard_index=int(context.get("shard_index", 0)),
+                     shard_total=int(context.get("shard_total", 1)), log=logging.getLogger("pcloud.jobs.run"),
+                     job_id=context.get("job_id"), log_id=task["id"],
+                     trigger_type=context.get("trigger_type", "MANUAL"), config=_app.config if _app else {})
+    if _app is None:
+        return _call(spec.func, ctx)
+    from pcloud.extensions import db
+
+    with _app.app_context():
+        try:
+            return _call(spec.func, ctx)
+        finally:
+            db.session.remove()
+
+
+def _call(func: Any, ctx: JobContext) -> Any:
+    try:
+        return func(ctx)
+    except JobFailed as exc:
+        raise QuietFailure(str(exc)) from None

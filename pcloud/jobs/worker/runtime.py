@@ -1,0 +1,747 @@
+"""`pcloud worker`: one process that is both a node (runs the runs addressed to it) and a scheduler
+(fires due jobs), driven by a `schedule` loop of short ticks.
+
+The states and columns it writes are those of ``pcloud.jobs.models`` (read its docstring first).
+
+Scheduler (every tick): in one write transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+``BEGIN IMMEDIATE`` on SQLite) take the due jobs, plan their fires (``misfire.plan_fires``, from the
+planned time), route each fire (``routing.route`` over the executor's live nodes) and insert the runs
+with ``ON CONFLICT DO NOTHING`` on the unique fire key, then advance ``trigger_next_time``. However many
+schedulers run, a fire has one run.
+
+Node (every tick): take the PENDING runs addressed to this node (or to any node of its executor),
+apply the job's block strategy against what this node is running, mark them RUNNING with a
+conditional update (so two nodes never take the same run) and hand them to the child pool. Output
+lines are appended to ``job_log_line`` while the run executes; the outcome ends the run and triggers
+its follow-ups: a retry (RETRY) within the retry budget, child jobs (PARENT) after a success, an alarm
+after a failure.
+
+Every few seconds any worker also ends the RUNNING runs of nodes that stopped beating (504, executor
+lost; retried within the budget) and hands PENDING runs addressed to a dead node to any live node.
+
+Settings (environment): PCLOUD_WORKER_TICK (0.05 s), PCLOUD_WORKER_HEARTBEAT_SECONDS (10),
+PCLOUD_NODE_DEAD_SECONDS (30), PCLOUD_MISFIRE_GRACE_SECONDS (5), PCLOUD_WORKER_CHILDREN (8, the most
+runs at once), PCLOUD_WORKER_MIN_CHILDREN (2, kept warm even when idle), PCLOUD_WORKER_SHUTDOWN_GRACE
+(10 s), PCLOUD_WORKER_MAX_LOG_LINES (100000 per run), PCLOUD_JOB_HANDLER_MODULES, and the alarm settings of ``alarms``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import schedule
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from pcloud.core.timefmt import format_local, utcnow
+from pcloud.extensions import db
+from pcloud.jobs import cron
+from pcloud.jobs.models import (
+    ADDRESS_MANUAL,
+    ALARM_NOT_NEEDED,
+    HANDLE_FAILED,
+    HANDLE_KILLED,
+    HANDLE_LOST,
+    HANDLE_SUCCESS,
+    HANDLE_TIMEOUT,
+    RUN_DONE,
+    RUN_PENDING,
+    RUN_RUNNING,
+    Executor,
+    Job,
+    JobLog,
+    JobLogLine,
+    JobRegistry,
+)
+from pcloud.jobs.worker import child as child_module
+from pcloud.jobs.worker import misfire, routing
+from pcloud.jobs.worker.alarms import AlarmSender
+from pcloud.jobs.worker.pool import ChildPool, Outcome
+
+log = logging.getLogger("pcloud.worker")
+
+DEFAULT_GROUP = "pcloud-executor"
+RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
+ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
+MSG_LIMIT = 4000
+
+JOB_T = Job.__table__
+LOG_T = JobLog.__table__
+LINE_T = JobLogLine.__table__
+REG_T = JobRegistry.__table__
+GROUP_T = Executor.__table__
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+@dataclass
+class WorkerSettings:
+    group: str = DEFAULT_GROUP
+    name: str = ""
+    tick: float = 0.05
+    heartbeat: float = 10.0
+    dead_after: float = 30.0
+    misfire_grace: float = 5.0
+    children: int = 8
+    min_children: int = 2
+    shutdown_grace: float = 10.0
+    max_log_lines: int = 100_000
+    claim_batch: int = 500
+
+    @classmethod
+    def from_env(cls, group: str | None = None, name: str | None = None) -> WorkerSettings:
+        return cls(
+            group=group or os.environ.get("PCLOUD_WORKER_GROUP") or DEFAULT_GROUP,
+            name=name or os.environ.get("PCLOUD_WORKER_NAME") or f"{socket.gethostname()}:{os.getpid()}",
+            tick=_env_float("PCLOUD_WORKER_TICK", 0.05),
+            heartbeat=_env_float("PCLOUD_WORKER_HEARTBEAT_SECONDS", 10),
+            dead_after=_env_float("PCLOUD_NODE_DEAD_SECONDS", 30),
+            misfire_grace=_env_float("PCLOUD_MISFIRE_GRACE_SECONDS", 5),
+            children=int(_env_float("PCLOUD_WORKER_CHILDREN", 8)),
+            min_children=int(_env_float("PCLOUD_WORKER_MIN_CHILDREN", 2)),
+            shutdown_grace=_env_float("PCLOUD_WORKER_SHUTDOWN_GRACE", 10),
+            max_log_lines=int(_env_float("PCLOUD_WORKER_MAX_LOG_LINES", 100_000)),
+        )
+
+
+@dataclass
+class LocalRun:
+    """A run this node has claimed: what the pool needs, and its output waiting to be written."""
+
+    id: int
+    job_id: int
+    handler: str
+    param: str | None
+    context: dict[str, Any]
+    timeout: float
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    line_no: int = 0
+    truncated: bool = False
+    submitted: bool = False
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+@functools.lru_cache(maxsize=8192)
+def next_fire_after(schedule_type: str, conf: str | None, tz: str, after: datetime) -> datetime | None:
+    """The schedule's first fire after `after` (naive UTC). Cached: many jobs share an expression and
+    fire at the same planned time, and croniter is the scheduler's main cost."""
+    return _naive(cron.next_fire_time(schedule_type, conf, tz, after))
+
+
+def _ms_to_naive(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
+
+
+def _ms(moment: datetime) -> int:
+    return cron.to_epoch_ms(moment)
+
+
+class Worker:
+    def __init__(self, settings: WorkerSettings, alarms: AlarmSender | None = None):
+        self.settings = settings
+        self.engine = db.engine
+        self.pg = self.engine.dialect.name == "postgresql"
+        self.alarms = alarms or AlarmSender()
+        self.pool = ChildPool("pcloud.jobs.worker.child:invoke", setup="pcloud.jobs.worker.child:setup",
+                              min_size=min(settings.min_children, settings.children), max_size=settings.children,
+                              spare=1,
+                              on_line=self._on_line, on_done=self._on_done,
+                              preload=["pcloud.jobs.worker.child", *child_module.handler_modules()])
+        self.route_state = routing.RouteState()
+        self.local: dict[int, LocalRun] = {}
+        self.by_job: dict[int, set[int]] = {}
+        self.outcomes: list[Outcome] = []
+        self.stopping = False
+        self.executors: dict[int, Any] = {}
+        self.my_groups: list[int] = []
+        self.live: dict[str, float] = {}  # node name -> seconds since heartbeat
+        self.live_by_app: dict[str, list[routing.Node]] = {}
+        self.live_read_at = 0.0
+        self.scheduler = schedule.Scheduler()
+        self.stats = {"fired": 0, "started": 0, "finished": 0}
+        self._last_now = datetime.min
+        self.tick_stats = dict.fromkeys(("n", "claim", "pick", "flush", "claim_max", "pick_max", "flush_max"), 0.0)
+
+    # ------------------------------------------------------------------------------- plumbing
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE) so that
+        a read followed by a write never fails on a lock upgrade."""
+        with self.engine.connect() as conn:
+            if not self.pg:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def _guard(self, func: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                func()
+            except Exception:  # noqa: BLE001 - the loop never dies of one failed step
+                log.exception("worker step %s failed", func.__name__)
+
+        run.__name__ = func.__name__
+        return run
+
+    # ------------------------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        self.pool.start()
+        self.recover_own_runs()
+        self.heartbeat()
+        s = self.settings
+        self.scheduler.every(s.tick).seconds.do(self._guard(self.tick))
+        self.scheduler.every(s.heartbeat).seconds.do(self._guard(self.heartbeat))
+        self.scheduler.every(0.5).seconds.do(self._guard(self.watch_kills))
+        self.scheduler.every(min(2.0, s.dead_after / 3)).seconds.do(self._guard(self.sweep_lost))
+        self.scheduler.every(0.5).seconds.do(self._guard(self.collect_alarms))
+        self.scheduler.every(_env_float("PCLOUD_WORKER_REPORT_SECONDS", 60)).seconds.do(self._guard(self.report))
+        log.info("worker %s started (group %s, %s database, up to %s runs at once)", s.name, s.group,
+                 self.engine.dialect.name, s.children)
+
+    def run_forever(self) -> None:
+        def stop(signum: int, _frame: Any) -> None:
+            if self.stopping:  # a second signal: do not wait for the grace period
+                self.settings.shutdown_grace = 0
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.start()
+        while not self.stopping:
+            self.scheduler.run_pending()
+            idle = self.scheduler.idle_seconds
+            self.pool.poll(max(0.0, min(idle if idle is not None else self.settings.tick, self.settings.tick)))
+            self._submit_waiting()
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop claiming, let running runs finish for the grace period, end the rest as killed (runs
+        claimed but not started yet go back to PENDING)."""
+        self.stopping = True
+        log.info("worker %s stopping: %s runs running", self.settings.name, len(self.local))
+        deadline = time.monotonic() + self.settings.shutdown_grace
+        last_flush = time.monotonic()
+        while self.pool.busy_count() and time.monotonic() < deadline:
+            self.pool.poll(0.1)
+            if time.monotonic() - last_flush > 0.5:
+                self._guard(self.flush)()
+                last_flush = time.monotonic()
+        self.pool.shutdown(0, msg="执行器停止，任务被终止")
+        self._guard(self.flush)()
+        leftover = [run.id for run in self.local.values()]
+        if leftover:  # claimed but never started: back to PENDING, for any node of the executor
+            with self.tx() as conn:
+                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(leftover), LOG_T.c.status == RUN_RUNNING).values(
+                    status=RUN_PENDING, executor_address=None, claimed_at=None,
+                    trigger_msg="原节点停止前未开始执行，改由执行器的任一在线节点执行"))
+        self.local.clear()
+        with contextlib.suppress(Exception), self.tx() as conn:
+            conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.group,
+                                             REG_T.c.name == self.settings.name))
+        self.alarms.close(timeout=5)
+        self._guard(self.collect_alarms)()
+        log.info("worker %s stopped", self.settings.name)
+
+    # ------------------------------------------------------------------------------- node
+    def heartbeat(self) -> None:
+        now = utcnow()
+        s = self.settings
+        for attempt in range(2):
+            try:
+                with self.tx() as conn:
+                    done = conn.execute(update(REG_T).where(REG_T.c.appname == s.group, REG_T.c.name == s.name)
+                                        .values(heartbeat_at=now)).rowcount
+                    if not done:
+                        conn.execute(insert(REG_T).values(appname=s.group, name=s.name, address=s.name,
+                                                          registered_at=now, heartbeat_at=now))
+                break
+            except IntegrityError:  # registered by a twin at the same moment: update next time round
+                if attempt:
+                    raise
+        self._read_executors()
+        self._read_live(force=True)
+
+    def _read_executors(self) -> None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(GROUP_T.c.id, GROUP_T.c.appname, GROUP_T.c.address_type,
+                                       GROUP_T.c.address_list).where(GROUP_T.c.deleted_at.is_(None))).all()
+        self.executors = {r.id: r for r in rows}
+        self.my_groups = [r.id for r in rows if r.appname == self.settings.group]
+
+    def _read_live(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self.live_read_at < 1.0:
+            return
+        now = utcnow()
+        since = now - timedelta(seconds=self.settings.dead_after)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(REG_T.c.appname, REG_T.c.name, REG_T.c.heartbeat_at)
+                                .where(REG_T.c.heartbeat_at >= since)).all()
+        self.live = {}
+        self.live_by_app = {}
+        for r in rows:
+            age = (now - r.heartbeat_at).total_seconds()
+            self.live[r.name] = min(age, self.live.get(r.name, age))
+            self.live_by_app.setdefault(r.appname, []).append(routing.Node(r.name, age))
+        self.live_read_at = time.monotonic()
+
+    def nodes_for(self, executor_id: int) -> list[routing.Node]:
+        ex = self.executors.get(executor_id)
+        if ex is None:
+            self._read_executors()
+            ex = self.executors.get(executor_id)
+            if ex is None:
+                return []
+        if ex.address_type == ADDRESS_MANUAL:
+            names = [a.strip() for a in (ex.address_list or "").split(",") if a.strip()]
+            return [routing.Node(n, self.live[n]) for n in names if n in self.live]
+        return list(self.live_by_app.get(ex.appname, []))
+
+    # ------------------------------------------------------------------------------- the tick
+    def tick(self) -> None:
+        t0 = time.monotonic()
+        if not self.stopping:
+            self.claim_due()
+            t1 = time.monotonic()
+            self.pick_up()
+        else:
+            t1 = t0
+        t2 = time.monotonic()
+        self.flush()
+        t3 = time.monotonic()
+        st = self.tick_stats
+        st["n"] += 1
+        for key, value in (("claim", t1 - t0), ("pick", t2 - t1), ("flush", t3 - t2)):
+            st[key] += value
+            st[key + "_max"] = max(st[key + "_max"], value)
+
+    def report(self) -> None:
+        st = self.tick_stats
+        if st["n"]:
+            log.info("%s ticks; ms avg/max claim %.1f/%.0f pick-up %.1f/%.0f flush %.1f/%.0f; fired %s started %s "
+                     "finished %s; %s local, %s children", st["n"], st["claim"] / st["n"] * 1000,
+                     st["claim_max"] * 1000, st["pick"] / st["n"] * 1000, st["pick_max"] * 1000,
+                     st["flush"] / st["n"] * 1000, st["flush_max"] * 1000, self.stats["fired"],
+                     self.stats["started"], self.stats["finished"], len(self.local), len(self.pool.children))
+        self.tick_stats = dict.fromkeys(st, 0.0)
+
+    def claim_due(self) -> None:
+        """Fire every due job once: runs written, next fire time advanced, in one transaction."""
+        now = utcnow()
+        now_ms = _ms(now)
+        self._read_live()
+        query = (select(JOB_T).where(JOB_T.c.trigger_status == 1, JOB_T.c.deleted_at.is_(None),
+                                     JOB_T.c.trigger_next_time > 0, JOB_T.c.trigger_next_time <= now_ms)
+                 .order_by(JOB_T.c.trigger_next_time).limit(self.settings.claim_batch))
+        if self.pg:
+            query = query.with_for_update(skip_locked=True)
+        failed_routes: list[dict[str, Any]] = []
+        with self.engine.connect() as conn:  # a cheap read first: most ticks have nothing due
+            if conn.execute(select(JOB_T.c.id).where(
+                    JOB_T.c.trigger_status == 1, JOB_T.c.trigger_next_time > 0,
+                    JOB_T.c.trigger_next_time <= now_ms).limit(1)).first() is None:
+                return
+        with self.tx() as conn:
+            jobs = conn.execute(query).all()
+            if not jobs:
+                return
+            runs: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            grace = timedelta(seconds=self.settings.misfire_grace)
+            for job in jobs:
+                planned = _ms_to_naive(job.trigger_next_time)
+
+                def next_after(t: datetime, job: Any = job) -> datetime | None:
+                    return next_fire_after(job.schedule_type, job.schedule_conf, job.timezone, t)
+
+                try:
+                    plan = misfire.plan_fires(job.schedule_type, planned, now, grace, job.misfire_strategy,
+                                              next_after)
+                except (cron.CronError, ValueError) as exc:  # an expression that no longer parses: stop it
+                    log.warning("job %s stopped: its schedule is invalid (%s)", job.id, exc)
+                    updates.append({"jid": job.id, "last": job.trigger_last_time, "next": 0, "status": 0})
+                    continue
+                if plan.misfired:
+                    log.info("job %s misfired (planned %s, %s): %s", job.id, planned, job.misfire_strategy,
+                             "fired once now" if job.misfire_strategy == "FIRE_ONCE_NOW" else "skipped")
+                for when, trigger_type in plan.fires:
+                    runs += self._routed_runs(conn, job, when, trigger_type, now)
+                last = plan.fires[-1][0] if plan.fires else planned
+                next_ms = _ms(plan.next_time) if plan.next_time else 0
+                updates.append({"jid": job.id, "last": _ms(last), "next": next_ms, "status": 1 if next_ms else 0})
+            if runs:
+                failed_routes = self._insert_runs(conn, runs)
+            conn.execute(update(JOB_T).where(JOB_T.c.id == bindparam("jid")).values(
+                trigger_last_time=bindparam("last"), trigger_next_time=bindparam("next"),
+                trigger_status=bindparam("status")), updates)
+        self.stats["fired"] += len(runs)
+        for run in failed_routes:
+            self._raise_alarm(run, None)
+
+    def _routed_runs(self, conn: Connection, job: Any, when: datetime, trigger_type: str, now: datetime,
+                     parent_log_id: int | None = None, retry_count: int | None = None,
+                     param: str | None = None) -> list[dict[str, Any]]:
+        nodes = self.nodes_for(job.job_group)
+
+        def busy(name: str) -> bool:
+            return conn.execute(select(LOG_T.c.id).where(
+                LOG_T.c.job_id == job.id, LOG_T.c.executor_address == name,
+                LOG_T.c.status.in_((RUN_PENDING, RUN_RUNNING))).limit(1)).first() is not None
+
+        assignments = routing.route(job.executor_route_strategy, job.id, nodes, self.route_state, is_busy=busy)
+        base = {"job_group": job.job_group, "job_id": job.id, "trigger_type": trigger_type, "schedule_time": when,
+                "executor_handler": job.executor_handler,
+                "executor_param": job.executor_param if param is None else param,
+                "executor_fail_retry_count": job.executor_fail_retry_count if retry_count is None else retry_count,
+                "trigger_time": now, "parent_log_id": parent_log_id, "alarm_status": 0, "claimed_at": None,
+                "handle_time": None, "handle_msg": None}
+        if not assignments:
+            return [{**base, "shard_index": 0, "shard_total": 1, "executor_address": None, "trigger_code": 500,
+                     "trigger_msg": "调度失败：执行器没有在线节点", "handle_code": HANDLE_FAILED, "status": RUN_DONE,
+                     "handle_time": now, "handle_msg": "调度失败：执行器没有在线节点"}]
+        msg = f"路由策略：{job.executor_route_strategy}"
+        return [{**base, "shard_index": a.shard_index, "shard_total": a.shard_total, "executor_address": a.node,
+                 "trigger_code": 200, "trigger_msg": msg, "handle_code": 0, "status": RUN_PENDING}
+                for a in assignments]
+
+    def _insert(self, table: Any) -> Any:
+        if self.pg:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        return dialect_insert(table)
+
+    def _insert_runs(self, conn: Connection, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert runs, skipping fires that already have their run. Returns the runs that failed to route."""
+        stmt = self._insert(LOG_T).on_conflict_do_nothing().returning(*LOG_T.c)
+        if len(runs) > 1:
+            inserted = conn.execute(stmt, runs).mappings().all()
+        else:
+            inserted = conn.execute(stmt.values(runs[0])).mappings().all()
+        return [dict(r) for r in inserted if r["status"] == RUN_DONE]
+
+    def pick_up(self) -> None:
+        """Claim PENDING runs for this node, as many as it has idle children, by block strategy."""
+        self._submit_waiting()
+        # Claim more runs than there are children: short runs queue here and start the moment a child is
+        # free, instead of waiting for the next tick. (If this worker dies, they end as executor lost.)
+        room = max(256, 16 * self.pool.max_size) - len(self.local)
+        if room <= 0 or self.stopping:
+            return
+        me = self.settings.name
+        mine = LOG_T.c.executor_address == me
+        if self.my_groups:
+            mine = or_(mine, and_(LOG_T.c.executor_address.is_(None), LOG_T.c.job_group.in_(self.my_groups)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LOG_T.c.id, LOG_T.c.job_id, LOG_T.c.trigger_type, LOG_T.c.executor_handler,
+                       LOG_T.c.executor_param, LOG_T.c.shard_index, LOG_T.c.shard_total, LOG_T.c.job_group,
+                       LOG_T.c.executor_address, JOB_T.c.executor_block_strategy, JOB_T.c.executor_timeout,
+                       JOB_T.c.executor_route_strategy)
+                .select_from(LOG_T.outerjoin(JOB_T, JOB_T.c.id == LOG_T.c.job_id))
+                .where(LOG_T.c.status == RUN_PENDING, mine).order_by(LOG_T.c.id).limit(max(room * 4, 50))).all()
+        if not rows:
+            return
+        start: list[Any] = []
+        discard: list[int] = []
+        handover: list[dict[str, Any]] = []
+        starting_jobs: set[int] = set()
+        for row in rows:
+            if len(start) >= room:
+                break
+            if row.executor_address is None and row.shard_total == 1 and row.executor_route_strategy \
+                    and row.executor_route_strategy != "SHARDING_BROADCAST":
+                # a run for any node (the console's run once): route it by the job's strategy
+                chosen = routing.route(row.executor_route_strategy, row.job_id, self.nodes_for(row.job_group),
+                                       self.route_state)
+                if chosen and chosen[0].node != me:
+                    handover.append({"rid": row.id, "node": chosen[0].node,
+                                     "msg": f"路由策略：{row.executor_route_strategy}"})
+                    continue
+            running = self.by_job.get(row.job_id)
+            busy = bool(running) or row.job_id in starting_jobs
+            strategy = row.executor_block_strategy or "SERIAL_EXECUTION"
+            if busy and strategy == "SERIAL_EXECUTION":
+                continue
+            if busy and strategy == "DISCARD_LATER":
+                discard.append(row.id)
+                continue
+            if busy and strategy == "COVER_EARLY":
+                for run_id in list(running or ()):
+                    self._kill_local(run_id, "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
+            start.append(row)
+            starting_jobs.add(row.job_id)
+        now = utcnow()
+        with self.tx() as conn:
+            if handover:
+                conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_PENDING,
+                                                 LOG_T.c.executor_address.is_(None))
+                             .values(executor_address=bindparam("node"), trigger_code=200,
+                                     trigger_msg=bindparam("msg")),
+                             handover)
+            if discard:
+                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(discard), LOG_T.c.status == RUN_PENDING).values(
+                    status=RUN_DONE, executor_address=me, trigger_code=200, handle_code=HANDLE_FAILED,
+                    handle_time=now, handle_msg="阻塞处理策略生效：DISCARD_LATER，丢弃本次调度",
+                    alarm_status=ALARM_NOT_NEEDED))
+            claimed: set[int] = set()
+            if start:
+                claimed = set(conn.execute(update(LOG_T).where(
+                    LOG_T.c.id.in_([r.id for r in start]), LOG_T.c.status == RUN_PENDING).values(
+                    status=RUN_RUNNING, claimed_at=now, executor_address=me, trigger_code=200)
+                    .returning(LOG_T.c.id)).scalars())
+        for row in start:
+            if row.id not in claimed:
+                continue  # another node took it first
+            run = LocalRun(row.id, row.job_id, row.executor_handler or "", row.executor_param,
+                           {"job_id": row.job_id, "trigger_type": row.trigger_type, "shard_index": row.shard_index,
+                            "shard_total": row.shard_total}, float(row.executor_timeout or 0))
+            self.local[run.id] = run
+            self.by_job.setdefault(run.job_id, set()).add(run.id)
+        self._submit_waiting()
+
+    def _kill_local(self, run_id: int, msg: str) -> None:
+        run = self.local.get(run_id)
+        if run is None:
+            return
+        if run.submitted:
+            self.pool.kill(run_id, HANDLE_KILLED, msg)
+        else:  # still queued here: it never starts
+            run.submitted = True
+            self.outcomes.append(Outcome(run_id, HANDLE_KILLED, msg))
+
+    def _submit_waiting(self) -> None:
+        for run in self.local.values():
+            if not run.submitted:
+                if not self.pool.submit(run.id, run.handler, run.param, run.context, run.timeout):
+                    self.pool.grow_for(sum(1 for r in self.local.values() if not r.submitted))
+                    return
+                run.submitted = True
+                self.stats["started"] += 1
+
+    # ------------------------------------------------------------------------------- output and outcomes
+    def _on_line(self, run_id: int, text: str) -> None:
+        run = self.local.get(run_id)
+        if run is None:
+            return
+        if run.line_no >= self.settings.max_log_lines:
+            if not run.truncated:
+                run.truncated = True
+                run.line_no += 1
+                run.lines.append((run.line_no, f"…… 输出超过 {self.settings.max_log_lines} 行，其余部分不再记录"))
+            return
+        run.line_no += 1
+        run.lines.append((run.line_no, text))
+
+    def _on_done(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+    def flush(self) -> None:
+        """Write buffered output lines, then end the runs whose outcome arrived, with their follow-ups."""
+        lines = [(run.id, no, text) for run in self.local.values() for no, text in run.lines]
+        outcomes, self.outcomes = self.outcomes, []
+        if not lines and not outcomes:
+            return
+        now = utcnow()
+        ended: list[tuple[dict[str, Any], Outcome]] = []
+        try:
+            with self.tx() as conn:
+                if lines:
+                    # DO NOTHING on a line already there: a batch retried after a failed commit never wedges the loop
+                    conn.execute(self._insert(LINE_T).on_conflict_do_nothing(),
+                                 [{"log_id": i, "line_no": n, "content": t} for i, n, t in lines])
+                    counts = {run.id: run.line_no for run in self.local.values() if run.lines}
+                    conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid")).values(
+                        line_count=bindparam("n")), [{"rid": k, "n": v} for k, v in counts.items()])
+                job_ids = {run.job_id for o in outcomes if (run := self.local.get(o.task_id)) is not None}
+                jobs = {j.id: j for j in conn.execute(select(JOB_T).where(JOB_T.c.id.in_(job_ids)))} if job_ids else {}
+                plain = []  # successes without child jobs: one batched statement, nothing follows them
+                for outcome in outcomes:
+                    run = self.local.get(outcome.task_id)
+                    job = jobs.get(run.job_id) if run is not None else None
+                    if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id:
+                        plain.append({"rid": outcome.task_id, "msg": (outcome.msg or "")[:MSG_LIMIT] or None})
+                        continue
+                    row = self._finish(conn, outcome, now, jobs)
+                    if row is not None:
+                        ended.append((row, outcome))
+                if plain:
+                    conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_RUNNING)
+                                 .values(status=RUN_DONE, handle_code=HANDLE_SUCCESS, handle_msg=bindparam("msg"),
+                                         handle_time=now, alarm_status=ALARM_NOT_NEEDED), plain)
+        except Exception:
+            self.outcomes = outcomes + self.outcomes  # try again next tick
+            raise
+        for run in self.local.values():
+            run.lines.clear()
+        for outcome in outcomes:
+            run = self.local.pop(outcome.task_id, None)
+            if run is not None:
+                jobs = self.by_job.get(run.job_id)
+                if jobs is not None:
+                    jobs.discard(run.id)
+                    if not jobs:
+                        del self.by_job[run.job_id]
+        self.stats["finished"] += len(outcomes)
+        for row, outcome in ended:
+            if outcome.code in ALARM_CODES:
+                self._raise_alarm(row, None)
+
+    def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any]
+                ) -> dict[str, Any] | None:
+        msg = (outcome.msg or "")[:MSG_LIMIT] or None
+        code = outcome.code
+        row = conn.execute(update(LOG_T).where(LOG_T.c.id == outcome.task_id, LOG_T.c.status == RUN_RUNNING)
+                           .values(status=RUN_DONE, handle_code=code, handle_msg=msg, handle_time=now,
+                                   alarm_status=0 if code in ALARM_CODES else ALARM_NOT_NEEDED)
+                           .returning(*LOG_T.c)).mappings().first()
+        if row is None:  # already ended elsewhere (executor lost while we were slow): theirs stands
+            return None
+        self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]))
+        return dict(row)
+
+    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime, job: Any = None) -> None:
+        """After a run ended: a retry within its budget, or child jobs after a success."""
+        code = run["handle_code"]
+        if job is None:
+            job = conn.execute(select(JOB_T).where(JOB_T.c.id == run["job_id"])).first()
+        if job is None:
+            return
+        if code in RETRY_CODES and (run["executor_fail_retry_count"] or 0) > 0:
+            runs = self._routed_runs(conn, job, self._unique_now(), "RETRY", now, parent_log_id=run["id"],
+                                     retry_count=run["executor_fail_retry_count"] - 1, param=run["executor_param"])
+            for r in runs:
+                r["shard_index"], r["shard_total"] = run["shard_index"], run["shard_total"]
+            self._insert_follow_ups(conn, runs[:1])
+        elif code == HANDLE_SUCCESS and job.child_job_id:
+            ids = [int(x) for x in job.child_job_id.split(",") if x.strip().isdigit()]
+            children = conn.execute(select(JOB_T).where(JOB_T.c.id.in_(ids), JOB_T.c.deleted_at.is_(None))).all()
+            runs = []
+            for child in children:
+                runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
+            self._insert_follow_ups(conn, runs)
+
+    def _unique_now(self) -> datetime:
+        """utcnow, strictly increasing in this process: RETRY/PARENT runs are keyed by it."""
+        now = utcnow()
+        if now <= self._last_now:
+            now = self._last_now + timedelta(microseconds=1)
+        self._last_now = now
+        return now
+
+    def _insert_follow_ups(self, conn: Connection, runs: list[dict[str, Any]]) -> None:
+        for r in runs:
+            if r["status"] == RUN_DONE:  # nowhere to run it: leave it to the next worker that can route it
+                r.update(status=RUN_PENDING, executor_address=None, trigger_code=0, handle_code=0,
+                         handle_time=None, handle_msg=None, trigger_msg="等待在线节点")
+        if runs:
+            conn.execute(insert(LOG_T), runs)
+
+    # ------------------------------------------------------------------------------- kills, lost nodes, alarms
+    def watch_kills(self) -> None:
+        ids = list(self.local)
+        if not ids:
+            return
+        with self.engine.connect() as conn:
+            killed = conn.execute(select(LOG_T.c.id).where(LOG_T.c.id.in_(ids), LOG_T.c.kill_requested)).scalars()
+            for run_id in killed:
+                self._kill_local(run_id, "人工终止")
+
+    def sweep_lost(self) -> None:
+        """End the runs of nodes that stopped beating (504, retried within budget); re-address PENDING runs
+        of dead nodes to any node of their executor."""
+        self._read_live(force=True)
+        live = list(self.live)
+        now = utcnow()
+        with self.engine.connect() as conn:
+            lost = list(conn.execute(select(LOG_T.c.id).where(
+                LOG_T.c.status == RUN_RUNNING, LOG_T.c.executor_address.not_in(live))).scalars())
+            stale = list(conn.execute(select(LOG_T.c.id).where(
+                LOG_T.c.status == RUN_PENDING, LOG_T.c.executor_address.is_not(None),
+                LOG_T.c.executor_address.not_in(live),
+                LOG_T.c.trigger_time < now - timedelta(seconds=self.settings.dead_after))).scalars())
+        if stale:
+            with self.tx() as conn:
+                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(stale), LOG_T.c.status == RUN_PENDING).values(
+                    executor_address=None, trigger_msg="原节点已失联，改由执行器的任一在线节点执行"))
+        if lost:
+            self._end_lost(lost, "执行器节点失联（心跳超时）")
+
+    def recover_own_runs(self) -> None:
+        """At start: runs this node name left RUNNING belong to a previous process of the same name, which
+        is gone (a restart under a fixed --name is faster than the dead timeout). End them as lost."""
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(LOG_T.c.id).where(
+                LOG_T.c.status == RUN_RUNNING, LOG_T.c.executor_address == self.settings.name)).scalars())
+        if ids:
+            self._end_lost(ids, "执行器节点重启，任务中断")
+
+    def _end_lost(self, ids: list[int], msg: str) -> None:
+        now = utcnow()
+        ended: list[dict[str, Any]] = []
+        with self.tx() as conn:
+            rows = conn.execute(update(LOG_T).where(LOG_T.c.id.in_(ids), LOG_T.c.status == RUN_RUNNING)
+                                .values(status=RUN_DONE, handle_code=HANDLE_LOST, handle_time=now,
+                                        handle_msg=msg, alarm_status=0)
+                                .returning(*LOG_T.c)).mappings().all()
+            for row in rows:
+                ended.append(dict(row))
+                self._follow_up(conn, dict(row), now)
+        for row in ended:
+            log.warning("run %s lost with node %s", row["id"], row["executor_address"])
+            self._raise_alarm(row, None)
+
+    def _raise_alarm(self, run: dict[str, Any], _unused: Any) -> None:
+        with self.engine.connect() as conn:
+            job = conn.execute(select(JOB_T.c.job_desc, JOB_T.c.alarm_email).where(JOB_T.c.id == run["job_id"])).first()
+        emails = (job.alarm_email if job else None) or ""
+        settings = self.alarms.settings
+        if not ((emails.strip() and settings.smtp_host) or settings.webhook):
+            with self.tx() as conn:
+                conn.execute(update(LOG_T).where(LOG_T.c.id == run["id"]).values(alarm_status=ALARM_NOT_NEEDED))
+            return
+        ex = self.executors.get(run["job_group"])
+        self.alarms.submit({
+            "logId": run["id"], "jobId": run["job_id"], "jobGroup": run["job_group"],
+            "appname": ex.appname if ex else None, "jobDesc": job.job_desc if job else None,
+            "triggerType": run["trigger_type"], "scheduleTime": format_local(run["schedule_time"]),
+            "executorAddress": run["executor_address"], "triggerCode": run["trigger_code"],
+            "triggerMsg": run["trigger_msg"], "handleCode": run["handle_code"], "handleMsg": run["handle_msg"],
+            "alarmEmail": emails})
+
+    def collect_alarms(self) -> None:
+        results = self.alarms.results()
+        if not results:
+            return
+        with self.tx() as conn:
+            conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid")).values(alarm_status=bindparam("st")),
+                         [{"rid": rid, "st": status or ALARM_NOT_NEEDED} for rid, status in results])
+
+
+def run_worker(group: str | None = None, name: str | None = None) -> None:
+    """The `pcloud worker` command (inside an app context)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    child_module.import_handler_modules()
+    worker = Worker(WorkerSettings.from_env(group, name))
+    worker.run_forever()
