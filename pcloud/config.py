@@ -62,6 +62,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_SMS_SENDER": os.environ.get("PCLOUD_SMS_SENDER", "pcloud.auth.sms:LogSmsSender"),
         "PCLOUD_PHONE_PATTERN": os.environ.get("PCLOUD_PHONE_PATTERN", r"^1[3-9]\d{9}$"),
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
+        # operation log: rows older than this many days are deleted by `pcloud clean-action-log` and
+        # the worker's maintenance job; the client IP comes from X-Forwarded-For only when the request
+        # arrives from one of these proxies (comma-separated addresses or networks, e.g. 10.0.0.0/8)
+        "PCLOUD_ACTION_LOG_RETENTION_DAYS": _int("PCLOUD_ACTION_LOG_RETENTION_DAYS", 180),
+        "PCLOUD_TRUSTED_PROXIES": os.environ.get("PCLOUD_TRUSTED_PROXIES", ""),
         # pages
         "SESSION_COOKIE_HTTPONLY": True,
         # Behind TLS (the deployment's reverse proxy) set PCLOUD_SECURE_COOKIES=1.

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import is_api_request
 from pcloud.core.timefmt import utcnow
 
@@ -100,7 +101,7 @@ def _record(response: Response) -> None:
         "user_id": actor[0], "name": actor[1], "phone": actor[2],
         "title": title, "method": request.method, "path": request.path[:255],
         "params": masked_params(), "status": status, "msg": msg,
-        "client_ip": (request.remote_addr or "")[:64], "os": os_name, "browser": browser,
+        "client_ip": client_ip(), "os": os_name, "browser": browser,
         "cost_ms": cost, "gmt_created_date": utcnow(),
     }
     # Its own connection and transaction: a rolled-back request is still logged.

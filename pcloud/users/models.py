@@ -44,6 +44,8 @@ class User(AuditMixin, SoftDeleteMixin, Base):
         Index("ix_sys_user_post_id", "post_id"),
         Index("ix_sys_user_grade_id", "grade_id"),
         Index("ix_sys_user_live_created", "gmt_created_date", "id", **LIVE_ONLY),
-        # Counting live users: SQLite will not count through a partial index, but does through this one.
-        Index("ix_sys_user_deleted_at", "deleted_at"),
+        # The state filter, newest first, without a sort. (No plain deleted_at index: without statistics
+        # SQLite picked it for the first page and sorted every live user; counts are capped instead, see
+        # core.paging.)
+        Index("ix_sys_user_live_state_created", "state", "gmt_created_date", "id", **LIVE_ONLY),
     )

@@ -12,8 +12,9 @@ from sqlalchemy.orm import noload
 
 from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
+from pcloud.core import search
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
-from pcloud.core.paging import Page, paginate
+from pcloud.core.paging import Page, count_total, sqlite_index
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
 from pcloud.depts.models import Dept
@@ -119,28 +120,72 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def filtered_select(filters: dict[str, Any]) -> Any:
+def _keyword(filters: dict[str, Any], key: str) -> str:
+    return (filters.get(key) or "").strip()
+
+
+def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
+    """Live users matching the filters. `driving`: write the keyword and role conditions as id sets a
+    plan can start from (few matches); otherwise as per-row checks for a scan in the order's index
+    (many matches, so the first page is found after a few rows)."""
+    dialect = db.engine.dialect.name
     stmt = User.live()
-    if filters.get("phone"):
-        stmt = stmt.where(User.phone.contains(filters["phone"].strip(), autoescape=True))
-    if filters.get("keyword"):
-        stmt = stmt.where(User.name.contains(filters["keyword"].strip(), autoescape=True))
+    for key, column in (("phone", User.phone), ("keyword", User.name)):
+        if kw := _keyword(filters, key):
+            stmt = stmt.where(search.contains(column, kw, dialect) if driving
+                              else column.contains(kw, autoescape=True))
     if filters.get("state") is not None:
         stmt = stmt.where(User.state == filters["state"])
     if filters.get("role_ids"):
-        stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
-                                              user_role.c.role_id.in_(filters["role_ids"]))))
+        if driving:
+            stmt = stmt.where(User.id.in_(select(user_role.c.user_id)
+                                          .where(user_role.c.role_id.in_(filters["role_ids"]))))
+        else:
+            stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
+                                                  user_role.c.role_id.in_(filters["role_ids"]))))
     if filters.get("dept_id"):
         stmt = stmt.where(User.dept_id.in_(subtree_ids_select(filters["dept_id"])))
     return stmt
 
 
+def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
+    """(has a selective filter, the SQLite index a plan driven by it reads; None: rowid lookups)."""
+    if _keyword(filters, "keyword") or _keyword(filters, "phone") or filters.get("role_ids"):
+        return True, None
+    if filters.get("dept_id"):
+        return True, "ix_sys_user_live_dept_created"
+    if filters.get("state") is not None:
+        return False, "ix_sys_user_live_state_created"
+    return False, "ix_sys_user_live_created"
+
+
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Page over ids first (an index can answer it), then load only that page's users with their joins."""
-    column = _SORT_COLUMNS.get(filters.get("order_by") or "gmtCreatedDate", User.gmt_created_date)
+    """Page over ids first (an index answers it), then load only that page's users with their joins.
+
+    The plan does not depend on statistics (issue 12): the count is capped (core.paging) and runs
+    through the filter's index; the newest-first page then either starts from the filter's matches
+    and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match, reads the live users in
+    creation order and checks each until the page is full (then at least 1 in 100 rows matches).
+    """
+    order = filters.get("order_by") or "gmtCreatedDate"
+    column = _SORT_COLUMNS.get(order, User.gmt_created_date)
     direction = asc if filters.get("order_dir") == "asc" else desc
-    ids = filtered_select(filters).with_only_columns(User.id).order_by(direction(column), direction(User.id))
-    result = paginate(ids, page, page_size)
+    selective, index = _driving_index(filters)
+    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id), User, index)
+    total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
+                               else "sys_user")
+    if column is not User.gmt_created_date:
+        ids = filtered_select(filters).with_only_columns(User.id)
+    elif not selective or exact:
+        ids = counted  # few matches (sorted in memory), or an index in page order
+    else:
+        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
+                           "ix_sys_user_live_created")
+    ids = ids.order_by(direction(column), direction(User.id))
+    rows = list(db.session.execute(ids.limit(page_size).offset((page - 1) * page_size)).scalars())
+    result = Page(rows, total, page, page_size, exact)
+    if not exact:
+        result.total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
     if result.items:
         users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(result.items))).scalars()}
         result.items = [users[i] for i in result.items if i in users]
