@@ -6,6 +6,7 @@ Create Date: 2026-11-29 00:50:00
 
 - sys_user: drop ix_sys_user_deleted_at (without statistics SQLite chose it for the first page and
   sorted every live user); add the live (state, created, id) index for the state filter.
+- sys_user_role: (role_id, user_id), so a role's members come from the index alone.
 - sys_action_log: (created, id) and (user_id, created, id), so newest-first pages, unfiltered or by
   operator and time range, are read in index order.
 - Keyword search (issue 12): SQLite FTS5 `trigram` tables kept in step by triggers; PostgreSQL
@@ -68,6 +69,9 @@ def upgrade():
         batch_op.drop_index('ix_sys_user_deleted_at')
         batch_op.create_index('ix_sys_user_live_state_created', ['state', 'gmt_created_date', 'id'],
                               unique=False, **LIVE)
+    with op.batch_alter_table('sys_user_role', schema=None) as batch_op:
+        batch_op.drop_index('ix_sys_user_role_role_id')
+        batch_op.create_index('ix_sys_user_role_role_user', ['role_id', 'user_id'], unique=False)
     with op.batch_alter_table('sys_action_log', schema=None) as batch_op:
         batch_op.drop_index('ix_sys_action_log_created')
         batch_op.drop_index('ix_sys_action_log_user_created')
@@ -87,6 +91,9 @@ def downgrade():
         batch_op.drop_index('ix_sys_action_log_created_id')
         batch_op.create_index('ix_sys_action_log_user_created', ['user_id', 'gmt_created_date'], unique=False)
         batch_op.create_index('ix_sys_action_log_created', ['gmt_created_date'], unique=False)
+    with op.batch_alter_table('sys_user_role', schema=None) as batch_op:
+        batch_op.drop_index('ix_sys_user_role_role_user')
+        batch_op.create_index('ix_sys_user_role_role_id', ['role_id'], unique=False)
     with op.batch_alter_table('sys_user', schema=None) as batch_op:
         batch_op.drop_index('ix_sys_user_live_state_created', **LIVE)
         batch_op.create_index('ix_sys_user_deleted_at', ['deleted_at'], unique=False)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, desc, func, select
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, count_total, sqlite_index
+from pcloud.core.paging import Page, count_total, scan_is_cheaper, sqlite_index
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.extensions import db
 
@@ -61,7 +61,7 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
                                                    "end_time"))
     total, exact = count_total(counted, unfiltered_table="sys_action_log" if unfiltered else None)
-    if keyword and not exact:
+    if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_action_log"):
         ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(ActionLog.id), ActionLog,
                            "ix_sys_action_log_user_created_id" if filters.get("user_id")
                            else "ix_sys_action_log_created_id")

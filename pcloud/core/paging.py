@@ -45,7 +45,11 @@ class Page:
 
 def capped_count(stmt: Select[Any], limit: int = TOTAL_EXACT_LIMIT) -> int:
     """The number of rows `stmt` matches, counting at most `limit + 1` of them."""
-    inner = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1).subquery()
+    if stmt._distinct:  # the selected columns say what is distinct
+        inner = stmt.order_by(None).limit(limit + 1).subquery()
+    else:
+        inner = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1
+                                                                                                   ).subquery()
     return int(db.session.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
@@ -84,6 +88,18 @@ def count_total(stmt: Select[Any], unfiltered_table: str | None = None) -> tuple
     except Exception:  # noqa: BLE001 - an estimate is a nicety; the lower bound is still true
         estimate = 0
     return max(estimate, TOTAL_EXACT_LIMIT + 1), False
+
+
+def scan_is_cheaper(matches: int, exact: bool, rows_needed: int, table: str) -> bool:
+    """Whether reading the table in the page's order and checking the filter per row (about
+    rows_needed * table_rows / matches rows) reads fewer rows than starting from the `matches` rows
+    the filter's index gives and sorting them. More matches than the exact limit: always."""
+    if not exact:
+        return True
+    if matches == 0:
+        return False
+    table_rows = _table_rows(table)
+    return table_rows > 0 and rows_needed * table_rows < matches * matches
 
 
 def paginate(stmt: Select[Any], page: int = 1, page_size: int = 10, scalars: bool = True,

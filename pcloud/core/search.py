@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
+from sqlalchemy import column as sa_column
 
 MIN_TRIGRAM = 3
 
@@ -36,18 +37,34 @@ def _fts_phrase(keyword: str) -> str:
     return '"' + keyword.replace('"', '""') + '"'
 
 
+def uses_fts(column: Any, keyword: str, dialect: str) -> bool:
+    return dialect == "sqlite" and len(keyword) >= MIN_TRIGRAM and column.name in SEARCHED.get(column.table.name, ())
+
+
 def contains(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
     """`column LIKE '%keyword%'` (escaped), narrowed through the trigram index where one exists."""
     like = column.contains(keyword, autoescape=True)
-    table = column.table.name
-    if dialect != "sqlite" or len(keyword) < MIN_TRIGRAM or column.name not in SEARCHED.get(table, ()):
+    if not uses_fts(column, keyword, dialect):
         return like  # PostgreSQL: the GIN trigram index serves the LIKE itself
-    fts = fts_table(table)
-    match = f"{column.name} : {_fts_phrase(keyword)}"
-    rowids = select(literal_column("rowid")).select_from(text(fts)).where(
-        text(f"{fts} MATCH :fts_{column.name}").bindparams(**{f"fts_{column.name}": match}))
-    pk = column.table.c.id
-    return pk.in_(rowids) & like
+    fts = fts_table(column.table.name)
+    rowids = select(literal_column("rowid")).select_from(text(fts)).where(_match(column, keyword))
+    return column.table.c.id.in_(rowids) & like
+
+
+def _match(column: Any, keyword: str) -> Any:
+    fts = fts_table(column.table.name)
+    name = f"fts_{column.name}"
+    return text(f"{fts}.{fts} MATCH :{name}").bindparams(**{name: f"{column.name} : {_fts_phrase(keyword)}"})
+
+
+def join_matches(stmt: Select[Any], column: Any, keyword: str, dialect: str) -> Select[Any]:
+    """`stmt` restricted to rows whose `column` contains `keyword`, starting from the trigram index's
+    matches (a join, so a LIMIT stops reading them early; `IN (subquery)` would read them all first)."""
+    like = column.contains(keyword, autoescape=True)
+    if not uses_fts(column, keyword, dialect):
+        return stmt.where(like)
+    fts = table(fts_table(column.table.name), sa_column("rowid"))
+    return stmt.join(fts, fts.c.rowid == column.table.c.id).where(_match(column, keyword), like)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ user_role = Table(
     Base.metadata,
     Column("user_id", Integer, ForeignKey("sys_user.id", ondelete="CASCADE"), primary_key=True),
     Column("role_id", Integer, ForeignKey("sys_role.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_sys_user_role_role_id", "role_id"),
+    # The role filter: a role's members read from the index alone (role_id, user_id).
+    Index("ix_sys_user_role_role_user", "role_id", "user_id"),
 )
 
 

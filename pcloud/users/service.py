@@ -14,7 +14,7 @@ from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
 from pcloud.core import search
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
-from pcloud.core.paging import Page, count_total, sqlite_index
+from pcloud.core.paging import Page, count_total, scan_is_cheaper, sqlite_index
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
 from pcloud.depts.models import Dept
@@ -125,21 +125,22 @@ def _keyword(filters: dict[str, Any], key: str) -> str:
 
 
 def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
-    """Live users matching the filters. `driving`: write the keyword and role conditions as id sets a
-    plan can start from (few matches); otherwise as per-row checks for a scan in the order's index
-    (many matches, so the first page is found after a few rows)."""
+    """Live users matching the filters. `driving`: the keyword and role conditions as joins a plan
+    starts from (their index's matches, read lazily); otherwise as per-row checks for a scan in the
+    order's index (many matches, so the first page is found after a few rows). A driving select may
+    repeat a user (several of the given roles): page it with DISTINCT."""
     dialect = db.engine.dialect.name
     stmt = User.live()
     for key, column in (("phone", User.phone), ("keyword", User.name)):
         if kw := _keyword(filters, key):
-            stmt = stmt.where(search.contains(column, kw, dialect) if driving
-                              else column.contains(kw, autoescape=True))
+            stmt = (search.join_matches(stmt, column, kw, dialect) if driving
+                    else stmt.where(column.contains(kw, autoescape=True)))
     if filters.get("state") is not None:
         stmt = stmt.where(User.state == filters["state"])
     if filters.get("role_ids"):
         if driving:
-            stmt = stmt.where(User.id.in_(select(user_role.c.user_id)
-                                          .where(user_role.c.role_id.in_(filters["role_ids"]))))
+            stmt = stmt.join(user_role, user_role.c.user_id == User.id).where(
+                user_role.c.role_id.in_(filters["role_ids"]))
         else:
             stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
                                                   user_role.c.role_id.in_(filters["role_ids"]))))
@@ -165,19 +166,22 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     The plan does not depend on statistics (issue 12): the count is capped (core.paging) and runs
     through the filter's index; the newest-first page then either starts from the filter's matches
     and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match, reads the live users in
-    creation order and checks each until the page is full (then at least 1 in 100 rows matches).
+    creation order and checks each until the page is full, whichever reads fewer rows
+    (core.paging.scan_is_cheaper).
     """
     order = filters.get("order_by") or "gmtCreatedDate"
     column = _SORT_COLUMNS.get(order, User.gmt_created_date)
     direction = asc if filters.get("order_dir") == "asc" else desc
     selective, index = _driving_index(filters)
-    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id), User, index)
+    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
+    if len(filters.get("role_ids") or ()) > 1:
+        counted = counted.distinct()
     total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
                                else "sys_user")
     if column is not User.gmt_created_date:
-        ids = filtered_select(filters).with_only_columns(User.id)
-    elif not selective or exact:
-        ids = counted  # few matches (sorted in memory), or an index in page order
+        ids = filtered_select(filters, driving=False).with_only_columns(User.id)
+    elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user"):
+        ids = counted  # an index in page order, or few matches sorted in memory
     else:
         ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
                            "ix_sys_user_live_created")
@@ -323,7 +327,7 @@ def change_own_password(user_id: int, old_password: str, new_password: str) -> N
 
 def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
     """Rows of the export, fetched in id-keyset batches so memory stays flat for 100,000 users."""
-    base = filtered_select(filters) if not ids else User.live().where(User.id.in_(ids))
+    base = filtered_select(filters, driving=False) if not ids else User.live().where(User.id.in_(ids))
     base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
     last_id = 0
     while True:
