@@ -54,7 +54,8 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     """Newest first. Like the user page (see users.service.page_users): a capped count through the
     filter's index, then the page read in the order's index, or (a keyword with few matches) the
     matches sorted in memory; the SQLite index is named so no statistics can change the plan."""
-    keyword = bool(_kw(filters, "name") or _kw(filters, "path"))
+    # a keyword of three characters or more starts from the trigram index; a shorter one is checked per row
+    keyword = any(len(_kw(filters, k)) >= search.MIN_TRIGRAM for k in ("name", "path"))
     index = None if keyword else ("ix_sys_action_log_user_created_id" if filters.get("user_id")
                                   else "ix_sys_action_log_created_id")
     counted = sqlite_index(filtered_select(filters).with_only_columns(ActionLog.id), ActionLog, index)

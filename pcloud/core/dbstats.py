@@ -16,7 +16,9 @@ only one good plan, see `pcloud.users.service.page_users` and `pcloud.actionlog.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, event, text
@@ -31,9 +33,13 @@ def refresh_statistics(engine: Engine) -> None:
     """Bring the planner statistics up to date (ANALYZE). Safe to call at any time, from any process."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+            # A full pass (seconds at a million rows): exact row counts for core.paging's estimates.
+            conn.exec_driver_sql("PRAGMA analysis_limit=0")
             conn.exec_driver_sql("ANALYZE")
-            conn.exec_driver_sql("PRAGMA optimize")
+            # Other open connections keep the statistics they loaded with the schema until the schema
+            # changes: change it (a table made and dropped) so every pooled connection reloads them.
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS pcloud_statistics_reload (x INTEGER)")
+            conn.exec_driver_sql("DROP TABLE pcloud_statistics_reload")
         else:
             conn.exec_driver_sql("ANALYZE")
 
@@ -73,3 +79,35 @@ def keep_sqlite_statistics(engine: Engine) -> None:
     """Register the open/close PRAGMA optimize hooks on one SQLite engine."""
     event.listen(engine, "connect", _sqlite_open)
     event.listen(engine.pool, "close", _sqlite_close)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans, for the EXPLAIN test and the benches
+
+
+@contextlib.contextmanager
+def captured_selects(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Every SELECT `engine` runs inside the block, as (sql, parameters)."""
+    seen: list[tuple[str, Any]] = []
+
+    def _before(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", _before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", _before)
+
+
+def plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
+    """The database's plan for one statement: SQLite EXPLAIN QUERY PLAN details, PostgreSQL EXPLAIN lines."""
+    with engine.connect() as conn:
+        dbapi = conn.connection.driver_connection
+        if engine.dialect.name == "sqlite":
+            cur = dbapi.execute("EXPLAIN QUERY PLAN " + statement, parameters or ())
+            return [str(row[-1]) for row in cur.fetchall()]
+        with dbapi.cursor() as cur:
+            cur.execute("EXPLAIN " + statement, parameters or None)
+            return [row[0] for row in cur.fetchall()]

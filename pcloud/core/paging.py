@@ -43,8 +43,9 @@ class Page:
         return self.page < self.pages
 
 
-def capped_count(stmt: Select[Any], limit: int = TOTAL_EXACT_LIMIT) -> int:
-    """The number of rows `stmt` matches, counting at most `limit + 1` of them."""
+def capped_count(stmt: Select[Any], limit: int | None = None) -> int:
+    """The number of rows `stmt` matches, counting at most `limit + 1` (default TOTAL_EXACT_LIMIT + 1)."""
+    limit = TOTAL_EXACT_LIMIT if limit is None else limit
     if stmt._distinct:  # the selected columns say what is distinct
         inner = stmt.order_by(None).limit(limit + 1).subquery()
     else:
@@ -59,11 +60,10 @@ def _table_rows(table: str) -> int:
         value = db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"),
                                    {"t": table}).scalar()
         return max(0, int(value or 0))
-    try:
-        stats = db.session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalars()
-        return max((int(s.split()[0]) for s in stats if s), default=0)
-    except Exception:  # noqa: BLE001 - no sqlite_stat1 before the first ANALYZE
-        return 0
+    if db.session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None:
+        return 0  # never analysed yet
+    stats = db.session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalars()
+    return max((int(s.split()[0]) for s in stats if s), default=0)
 
 
 def estimate_count(stmt: Select[Any], table: str | None = None) -> int:

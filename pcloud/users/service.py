@@ -151,7 +151,8 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
 
 def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
     """(has a selective filter, the SQLite index a plan driven by it reads; None: rowid lookups)."""
-    if _keyword(filters, "keyword") or _keyword(filters, "phone") or filters.get("role_ids"):
+    trigram = any(len(_keyword(filters, k)) >= search.MIN_TRIGRAM for k in ("keyword", "phone"))
+    if trigram or filters.get("role_ids"):
         return True, None
     if filters.get("dept_id"):
         return True, "ix_sys_user_live_dept_created"
