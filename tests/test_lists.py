@@ -193,7 +193,8 @@ def _list_calls(role_id: int, dept_id: int) -> list[tuple[str, dict[str, Any]]]:
 def test_every_list_query_reads_through_an_index(api: ApiClient, app: Any, database_url: str) -> None:
     """On 20,000 users and 20,000 log rows, after the application's own statistics step: no list query
     sorts for ORDER BY in a temporary B-tree (unless its input is a filter's bounded matches) and none
-    reads a large table from end to end."""
+    reads a large table from end to end. PostgreSQL, which rightly scans a table this small, is asked
+    for its plan with scans and sorts priced out: one left in the plan has no index to replace it."""
     from bench.action_log import seed_log
     from bench.common import seed_users_sql
     from pcloud.core.dbstats import captured_selects, plan, refresh_statistics
@@ -218,17 +219,19 @@ def test_every_list_query_reads_through_an_index(api: ApiClient, app: Any, datab
         for sql, params in seen:
             if not any(t in sql for t in LARGE_TABLES) or "sqlite_" in sql or "pg_class" in sql:
                 continue
-            steps = plan(engine, sql, params)
+            steps = plan(engine, sql, params, avoid_scans=True)
             joined = "\n".join(steps)
+            # a list query (LIMIT) over a large table must not sort it; loading a page's children (no
+            # LIMIT, `IN` the page's ids) sorts a bounded handful
+            main = sql.split("FROM", 1)[1].split()[0]
+            sorts_list = "LIMIT" in sql and main in LARGE_TABLES and not any(d in joined for d in BOUNDED_DRIVERS)
             if is_postgres():
-                bad = [s for s in steps if any(f"Seq Scan on {t}" in s for t in LARGE_TABLES)]
+                bad = [s for s in steps if any(f"Seq Scan on {t} " in s for t in LARGE_TABLES)]
+                if sorts_list and any(s.strip().startswith(("Sort ", "->  Sort ")) for s in steps):
+                    bad.append("Sort")
             else:
                 bad = [s for s in steps if s.strip() in {f"SCAN {t}" for t in LARGE_TABLES}]
-                # a list query (LIMIT) over a large table must not sort it; loading a page's children (no
-                # LIMIT, `IN` the page's ids) sorts a bounded handful
-                main = sql.split("FROM", 1)[1].split()[0]
-                if ("USE TEMP B-TREE FOR ORDER BY" in joined and "LIMIT" in sql and main in LARGE_TABLES
-                        and not any(d in joined for d in BOUNDED_DRIVERS)):
+                if sorts_list and "USE TEMP B-TREE FOR ORDER BY" in joined:
                     bad.append("USE TEMP B-TREE FOR ORDER BY")
             if bad:
                 problems.append(f"{path} {body}: {bad} {params!r}\n  {' '.join(sql.split())[:300]}\n  "

@@ -101,13 +101,22 @@ def captured_selects(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", _before)
 
 
-def plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
-    """The database's plan for one statement: SQLite EXPLAIN QUERY PLAN details, PostgreSQL EXPLAIN lines."""
+def plan(engine: Engine, statement: str, parameters: Any, avoid_scans: bool = False) -> list[str]:
+    """The database's plan for one statement: SQLite EXPLAIN QUERY PLAN details, PostgreSQL EXPLAIN lines.
+
+    `avoid_scans` (PostgreSQL): plan with sequential scans and sorts priced out, so a small test table
+    shows whether an index *can* serve the query (what the planner picks once the table is large);
+    a Seq Scan or Sort left in such a plan has no index behind it."""
     with engine.connect() as conn:
         dbapi = conn.connection.driver_connection
         if engine.dialect.name == "sqlite":
             cur = dbapi.execute("EXPLAIN QUERY PLAN " + statement, parameters or ())
             return [str(row[-1]) for row in cur.fetchall()]
         with dbapi.cursor() as cur:
+            if avoid_scans:
+                cur.execute("SET LOCAL enable_seqscan = off")
+                cur.execute("SET LOCAL enable_sort = off")
             cur.execute("EXPLAIN " + statement, parameters or None)
-            return [row[0] for row in cur.fetchall()]
+            lines = [row[0] for row in cur.fetchall()]
+        dbapi.rollback()
+        return lines
