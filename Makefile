@@ -54,3 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/user_export.py
 	$(BIN)/python bench/permission_check.py
 	$(BIN)/python bench/dept_filter.py
+	$(BIN)/python bench/action_log.py
