@@ -130,6 +130,11 @@ def init_command() -> None:
 
         db.session.remove()
         refresh_statistics(db.engine)  # the planner needs statistics from the first request on
+        from pcloud.core.dbstats import autovacuum_status
+
+        if autovacuum_status(db.engine).get("autovacuum") is False:
+            click.echo("pcloud init: WARNING autovacuum is off on this PostgreSQL server; the planner's "
+                       "statistics will go stale (turn it on, or have the worker's maintenance job run often).")
     changes = [f"built-in roles created: {', '.join(result['roles'])}"] if result.get("roles") else []
     for what in ("menus", "resources"):
         counts = result.get(what) or {}
