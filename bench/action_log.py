@@ -52,7 +52,10 @@ def seed_log(database_url: str, count: int) -> str:
               "'/api/admin/system/module' || (i % 30) || '/modify', '{\"id\": ' || i || '}', "
               "CASE WHEN i % 97 = 0 THEN 'fail' ELSE 'success' END, 'success', '10.0.0.' || (i % 250), "
               "'Linux', 'Chrome 120', i % 50")
+    from bench.common import without_trigram_indexes
+
     with engine.begin() as conn:
+        rebuild = without_trigram_indexes(conn, "sys_action_log")
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"INSERT INTO sys_action_log ({cols}) SELECT {common}, "
                               f"CAST(:now AS timestamp) - {step} * interval '1 second' "
@@ -61,6 +64,7 @@ def seed_log(database_url: str, count: int) -> str:
             conn.execute(text(f"WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < :n - 1) "
                               f"INSERT INTO sys_action_log ({cols}) SELECT {common}, "
                               f"datetime(:now, '-' || {step} || ' seconds') FROM s"), {"n": count, "now": now})
+        rebuild()
     engine.dispose()
     return now
 

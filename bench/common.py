@@ -213,6 +213,7 @@ def seed_users_sql(database_url: str, count: int, dept_ids: tuple[int, int] | No
         role_ids = [conn.execute(insert(Role.__table__).values(name=f"bench-{c}", role_code=c, built_in=False)
                                  ).inserted_primary_key[0] for c in ("ROLE_SALES", "ROLE_DEV", "ROLE_HR")]
         first = conn.execute(text("SELECT coalesce(max(id), 0) FROM sys_user")).scalar() + 1
+        rebuild = without_trigram_indexes(conn, "sys_user")
         if pg:
             sql = (f"INSERT INTO sys_user (id, phone, name, password_hash, state, dept_id, gmt_created_date, "
                    f"gmt_modified_date, gmt_created_name) SELECT {first} + i, '15' || lpad(i::text, 9, '0'), "
@@ -237,8 +238,21 @@ def seed_users_sql(database_url: str, count: int, dept_ids: tuple[int, int] | No
         if pg:
             conn.execute(text("SELECT setval(pg_get_serial_sequence('sys_user', 'id'), (SELECT max(id) FROM "
                               "sys_user))"))
+        rebuild()
     engine.dispose()
     return role_ids
+
+
+def without_trigram_indexes(conn: Any, table: str) -> Any:
+    """PostgreSQL: drop `table`'s pg_trgm GIN indexes and return a function that builds them again, so
+    a bulk load builds each index once instead of updating it a million times (SQLite: no-op)."""
+    from pcloud.core import search
+
+    if conn.dialect.name != "postgresql":
+        return lambda: None
+    for sql in search.postgres_drop_sql(table):
+        conn.exec_driver_sql(sql)
+    return lambda: [conn.exec_driver_sql(sql) for sql in search.postgres_create_sql(table)]
 
 
 def print_table(title: str, sizes: list[int], rps: dict[int, dict[str, float]], ceiling: dict[int, float],
