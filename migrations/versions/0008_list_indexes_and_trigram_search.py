@@ -5,7 +5,8 @@ Revises: 0003
 Create Date: 2026-11-29 00:50:00
 
 - sys_user: drop ix_sys_user_deleted_at (without statistics SQLite chose it for the first page and
-  sorted every live user); add the live (state, created, id) index for the state filter.
+  sorted every live user); add the live (state, created, id) index for the state filter; the live
+  indexes carry deleted_at so SQLite reads them as covering (no table row per entry).
 - sys_user_role: (role_id, user_id), so a role's members come from the index alone.
 - sys_action_log: (created, id) and (user_id, created, id), so newest-first pages, unfiltered or by
   operator and time range, are read in index order.
@@ -67,7 +68,13 @@ POSTGRES_DOWN = [
 def upgrade():
     with op.batch_alter_table('sys_user', schema=None) as batch_op:
         batch_op.drop_index('ix_sys_user_deleted_at')
-        batch_op.create_index('ix_sys_user_live_state_created', ['state', 'gmt_created_date', 'id'],
+        batch_op.drop_index('ix_sys_user_live_created', **LIVE)
+        batch_op.drop_index('ix_sys_user_live_dept_created', **LIVE)
+        batch_op.create_index('ix_sys_user_live_created', ['gmt_created_date', 'id', 'deleted_at'], unique=False,
+                              **LIVE)
+        batch_op.create_index('ix_sys_user_live_dept_created', ['dept_id', 'gmt_created_date', 'id', 'deleted_at'],
+                              unique=False, **LIVE)
+        batch_op.create_index('ix_sys_user_live_state_created', ['state', 'gmt_created_date', 'id', 'deleted_at'],
                               unique=False, **LIVE)
     with op.batch_alter_table('sys_user_role', schema=None) as batch_op:
         batch_op.drop_index('ix_sys_user_role_role_id')
@@ -96,4 +103,9 @@ def downgrade():
         batch_op.create_index('ix_sys_user_role_role_id', ['role_id'], unique=False)
     with op.batch_alter_table('sys_user', schema=None) as batch_op:
         batch_op.drop_index('ix_sys_user_live_state_created', **LIVE)
+        batch_op.drop_index('ix_sys_user_live_dept_created', **LIVE)
+        batch_op.drop_index('ix_sys_user_live_created', **LIVE)
+        batch_op.create_index('ix_sys_user_live_dept_created', ['dept_id', 'gmt_created_date', 'id'], unique=False,
+                              **LIVE)
+        batch_op.create_index('ix_sys_user_live_created', ['gmt_created_date', 'id'], unique=False, **LIVE)
         batch_op.create_index('ix_sys_user_deleted_at', ['deleted_at'], unique=False)
