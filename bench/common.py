@@ -208,7 +208,8 @@ def seed_users_sql(database_url: str, count: int, dept_ids: tuple[int, int] | No
     now = utcnow().replace(microsecond=0)
     surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
     lo, hi = dept_ids or (0, 0)
-    dept = f"{lo} + (i * 7919) % {hi - lo + 1}" if dept_ids else "NULL"
+    big = "i::bigint" if pg else "i"  # i * 7919 overflows PostgreSQL's int4 past 271,000
+    dept = f"{lo} + ({big} * 7919) % {hi - lo + 1}" if dept_ids else "NULL"
     with engine.begin() as conn:
         role_ids = [conn.execute(insert(Role.__table__).values(name=f"bench-{c}", role_code=c, built_in=False)
                                  ).inserted_primary_key[0] for c in ("ROLE_SALES", "ROLE_DEV", "ROLE_HR")]
@@ -219,7 +220,7 @@ def seed_users_sql(database_url: str, count: int, dept_ids: tuple[int, int] | No
                    f"gmt_modified_date, gmt_created_name) SELECT {first} + i, '15' || lpad(i::text, 9, '0'), "
                    f"substr(:surnames, 1 + (i * 7) % 20, 1) || '员工' || i, :hash, "
                    f"CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END, {dept}, "
-                   f"CAST(:now AS timestamp) - ((i * 7919) % 34560000) * interval '1 second', "
+                   f"CAST(:now AS timestamp) - ((i::bigint * 7919) % 34560000) * interval '1 second', "
                    f"CAST(:now AS timestamp), 'bench' FROM generate_series(0, :n - 1) AS i")
         else:
             sql = (f"WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < :n - 1) "
