@@ -237,3 +237,27 @@ def test_every_list_query_reads_through_an_index(api: ApiClient, app: Any, datab
                 problems.append(f"{path} {body}: {bad} {params!r}\n  {' '.join(sql.split())[:300]}\n  "
                                 + "\n  ".join(steps))
     assert not problems, "\n\n".join(problems)
+
+
+def test_a_keyword_matching_plainly_many_rows_answers_a_sampled_estimate(api: ApiClient, app: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core import paging
+    from pcloud.core.dbstats import refresh_statistics
+    from pcloud.core.timefmt import utcnow
+
+    now = utcnow()
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(insert(ActionLog.__table__), [
+                {"title": "测试", "method": "POST", "path": f"/api/common/{i % 3}", "status": "success", "cost_ms": 0,
+                 "gmt_created_date": now} for i in range(300)])
+        refresh_statistics(db.engine)
+        db.session.remove()
+    monkeypatch.setattr(paging, "SAMPLE_ROWS", 60)
+    monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 20)
+    many = api.post(LOG_PAGE, {"path": "common/1", "pageSize": 5}).get_json()
+    assert many["totalExact"] is False and 60 <= many["total"] <= 140 and len(many["data"]) == 5
+    assert all("common/1" in row["path"] for row in many["data"])
+    few = api.post(LOG_PAGE, {"path": "nowhere"}).get_json()
+    assert few["total"] == 0 and "totalExact" not in few

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, delete, desc, func, select
+from sqlalchemy import Engine, and_, delete, desc, func, select
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, count_total, scan_is_cheaper, sqlite_index
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.extensions import db
 
@@ -61,7 +61,11 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     counted = sqlite_index(filtered_select(filters).with_only_columns(ActionLog.id), ActionLog, index)
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
                                                    "end_time"))
-    total, exact = count_total(counted, unfiltered_table="sys_action_log" if unfiltered else None)
+    estimate = _keyword_estimate(filters) if keyword else None
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table="sys_action_log" if unfiltered else None)
     if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_action_log"):
         ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(ActionLog.id), ActionLog,
                            "ix_sys_action_log_user_created_id" if filters.get("user_id")
@@ -75,6 +79,17 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     by_id = {r.id: r for r in db.session.execute(select(ActionLog).where(ActionLog.id.in_(rows))).scalars()} \
         if rows else {}
     return Page([by_id[i] for i in rows if i in by_id], total, page, page_size, exact)
+
+
+def _keyword_estimate(filters: dict[str, Any]) -> int | None:
+    """A keyword-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
+    if any(filters.get(k) for k in ("user_id", "status", "title", "start_time", "end_time")):
+        return None
+    words = [(key, _kw(filters, key)) for key in ("name", "path") if _kw(filters, key)]
+    base = sqlite_index(select(ActionLog.name, ActionLog.path), ActionLog, "ix_sys_action_log_created_id").order_by(
+        desc(ActionLog.gmt_created_date), desc(ActionLog.id))
+    return sample_estimate(base, lambda sub: and_(*(sub.c[key].contains(kw, autoescape=True) for key, kw in words)),
+                           "sys_action_log")
 
 
 def get_log(log_id: int) -> ActionLog:

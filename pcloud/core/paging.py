@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, text
+from sqlalchemy import Select, case, func, literal, select, text
 
 from pcloud.extensions import db
 
@@ -88,6 +88,26 @@ def count_total(stmt: Select[Any], unfiltered_table: str | None = None) -> tuple
     except Exception:  # noqa: BLE001 - an estimate is a nicety; the lower bound is still true
         estimate = 0
     return max(estimate, TOTAL_EXACT_LIMIT + 1), False
+
+
+SAMPLE_ROWS = 2000
+
+
+def sample_estimate(base: Select[Any], match: Any, table: str) -> int | None:
+    """For a keyword: whether the matches are plainly more than TOTAL_EXACT_LIMIT, judged on the first
+    SAMPLE_ROWS rows of `base` (the list in page order, keyword left out), without asking the trigram
+    index (whose cost grows with the table for keywords made of common trigrams). Returns the
+    extrapolated estimate, or None when the matches may be few (then they are counted).
+
+    `match(subquery)` is the keyword condition on the sampled rows' columns."""
+    sample = base.limit(SAMPLE_ROWS).subquery()
+    seen, hits = db.session.execute(select(func.count(), func.coalesce(
+        func.sum(case((match(sample), 1), else_=0)), 0)).select_from(sample)).one()
+    rows = _table_rows(table)
+    if seen < SAMPLE_ROWS or hits < 20 or not rows:
+        return None
+    estimate = int(hits) * rows // int(seen)
+    return estimate if estimate > 2 * TOTAL_EXACT_LIMIT else None
 
 
 def scan_is_cheaper(matches: int, exact: bool, rows_needed: int, table: str) -> bool:

@@ -14,7 +14,7 @@ from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
 from pcloud.core import search
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
-from pcloud.core.paging import Page, count_total, scan_is_cheaper, sqlite_index
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
 from pcloud.depts.models import Dept
@@ -149,6 +149,18 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     return stmt
 
 
+def _keyword_estimate(filters: dict[str, Any]) -> int | None:
+    """A keyword-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
+    words = [(key, _keyword(filters, key)) for key in ("keyword", "phone") if _keyword(filters, key)]
+    if not words or filters.get("role_ids") or filters.get("dept_id") or filters.get("state") is not None:
+        return None
+    columns = {"keyword": "name", "phone": "phone"}
+    base = sqlite_index(User.live().with_only_columns(User.name, User.phone), User, "ix_sys_user_live_created"
+                        ).order_by(desc(User.gmt_created_date), desc(User.id))
+    return sample_estimate(base, lambda sub: and_(*(sub.c[columns[key]].contains(kw, autoescape=True)
+                                                   for key, kw in words)), "sys_user")
+
+
 def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
     """(has a selective filter, the SQLite index a plan driven by it reads; None: rowid lookups)."""
     trigram = any(len(_keyword(filters, k)) >= search.MIN_TRIGRAM for k in ("keyword", "phone"))
@@ -177,8 +189,12 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
     if len(filters.get("role_ids") or ()) > 1:
         counted = counted.distinct()
-    total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
-                               else "sys_user")
+    estimate = _keyword_estimate(filters)
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
+                                   else "sys_user")
     if column is not User.gmt_created_date:
         ids = filtered_select(filters, driving=False).with_only_columns(User.id)
     elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user"):
