@@ -261,3 +261,14 @@ def test_a_keyword_matching_plainly_many_rows_answers_a_sampled_estimate(api: Ap
     assert all("common/1" in row["path"] for row in many["data"])
     few = api.post(LOG_PAGE, {"path": "nowhere"}).get_json()
     assert few["total"] == 0 and "totalExact" not in few
+
+
+def test_name_and_phone_keywords_together(api: ApiClient, app: Any) -> None:
+    from tests.factories import make_user
+
+    make_user(app, name="王测试员甲", phone="13912345678")
+    make_user(app, name="王测试员乙", phone="13987654321")
+    body = api.post(USER_PAGE, {"keyword": "测试员", "phone": "1234567"}).get_json()
+    assert [u["name"] for u in body["data"]] == ["王测试员甲"]
+    logs = api.post(LOG_PAGE, {"name": "超级管理员", "path": "oauth/token"}).get_json()
+    assert logs["total"] == 1

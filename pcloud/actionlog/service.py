@@ -29,10 +29,13 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     matches); otherwise plain per-row LIKE checks for a scan in time order (many matches)."""
     dialect = db.engine.dialect.name
     stmt = select(ActionLog)
-    for key, column in (("name", ActionLog.name), ("path", ActionLog.path)):
-        if kw := _kw(filters, key):
-            stmt = stmt.where(search.contains(column, kw, dialect) if driving
-                              else column.contains(kw, autoescape=True))
+    words = [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
+             if (kw := _kw(filters, key))]
+    if driving:
+        stmt = search.join_matches(stmt, words, dialect)
+    else:
+        for column, kw in words:
+            stmt = stmt.where(column.contains(kw, autoescape=True))
     if filters.get("user_id"):
         stmt = stmt.where(ActionLog.user_id == filters["user_id"])
     if filters.get("status"):

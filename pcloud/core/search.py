@@ -57,14 +57,21 @@ def _match(column: Any, keyword: str) -> Any:
     return text(f"{fts}.{fts} MATCH :{name}").bindparams(**{name: f"{column.name} : {_fts_phrase(keyword)}"})
 
 
-def join_matches(stmt: Select[Any], column: Any, keyword: str, dialect: str) -> Select[Any]:
-    """`stmt` restricted to rows whose `column` contains `keyword`, starting from the trigram index's
-    matches (a join, so a LIMIT stops reading them early; `IN (subquery)` would read them all first)."""
-    like = column.contains(keyword, autoescape=True)
-    if not uses_fts(column, keyword, dialect):
-        return stmt.where(like)
-    fts = table(fts_table(column.table.name), sa_column("rowid"))
-    return stmt.join(fts, fts.c.rowid == column.table.c.id).where(_match(column, keyword), like)
+def join_matches(stmt: Select[Any], words: list[tuple[Any, str]], dialect: str) -> Select[Any]:
+    """`stmt` restricted to rows whose each `column` contains its `keyword`, starting from the trigram
+    index's matches (a join, so a LIMIT stops reading them early; `IN (subquery)` would read them all
+    first). Every keyword of one table goes into one MATCH (`name : "a" AND phone : "b"`): the FTS
+    table is joined once."""
+    indexed = [(c, kw) for c, kw in words if uses_fts(c, kw, dialect)]
+    for column, keyword in words:
+        stmt = stmt.where(column.contains(keyword, autoescape=True))
+    if not indexed:
+        return stmt
+    table_name = indexed[0][0].table.name
+    fts = table(fts_table(table_name), sa_column("rowid"))
+    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in indexed)
+    match = text(f"{fts_table(table_name)}.{fts_table(table_name)} MATCH :fts_query").bindparams(fts_query=query)
+    return stmt.join(fts, fts.c.rowid == indexed[0][0].table.c.id).where(match)
 
 
 # ---------------------------------------------------------------------------------------------

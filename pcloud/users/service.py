@@ -131,10 +131,13 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     repeat a user (several of the given roles): page it with DISTINCT."""
     dialect = db.engine.dialect.name
     stmt = User.live()
-    for key, column in (("phone", User.phone), ("keyword", User.name)):
-        if kw := _keyword(filters, key):
-            stmt = (search.join_matches(stmt, column, kw, dialect) if driving
-                    else stmt.where(column.contains(kw, autoescape=True)))
+    words = [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
+             if (kw := _keyword(filters, key))]
+    if driving:
+        stmt = search.join_matches(stmt, words, dialect)
+    else:
+        for column, kw in words:
+            stmt = stmt.where(column.contains(kw, autoescape=True))
     if filters.get("state") is not None:
         stmt = stmt.where(User.state == filters["state"])
     if filters.get("role_ids"):
