@@ -56,3 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/dept_filter.py
 	$(BIN)/python bench/segment_ids.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/action_log.py

@@ -147,3 +147,129 @@ def report(title: str, ours: dict[str, float], base: dict[str, float], goal: flo
     print(f"  baseline: {base['rps']:8.1f} req/s   p50 {base['p50_ms']:6.1f} ms   p95 {base['p95_ms']:6.1f} ms")
     print(f"  ratio PCloud/baseline = {ratio:.2f}  (goal >= {goal})  {'OK' if ratio >= goal else 'BELOW GOAL'}")
     return ratio
+
+
+# ---------------------------------------------------------------------------------------------
+# Ceiling comparison and fast seeding (issue 12)
+
+
+def ceiling_server(body: bytes, database_url: str, instance_dir: str, workers: int) -> Server:
+    """The constant-JSON ceiling (bench/ceiling.py) answering `body`, same gunicorn settings."""
+    fd, path = tempfile.mkstemp(prefix="pcloud-ceiling-", suffix=".json")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(body)
+    return Server("bench.ceiling:app", database_url, instance_dir, workers, CEILING_BODY_FILE=path)
+
+
+def measure(server: Server, cases: dict[str, dict[str, Any]], path_of: Callable[[str], str],
+            headers: dict[str, str], requests: int, rounds: int, concurrency: int) -> dict[str, float]:
+    """Median requests/s per case over `rounds` interleaved rounds (after a warm-up of every case)."""
+    for name, body in cases.items():
+        throughput(server, lambda _i, b=body, n=name: ("POST", path_of(n), b, headers), 40, concurrency)
+    runs: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, body in cases.items():
+            runs[name].append(throughput(server, lambda _i, b=body, n=name: ("POST", path_of(n), b, headers),
+                                         requests, concurrency)["rps"])
+    return {name: statistics.median(r) for name, r in runs.items()}
+
+
+def analyse(database_url: str) -> None:
+    """The steady state of a live database: PostgreSQL's autovacuum (VACUUM ANALYZE); on SQLite the
+    application's own statistics step (pcloud.core.dbstats), nothing a person would add."""
+    from sqlalchemy import create_engine
+
+    from pcloud.config import normalise_database_url
+    from pcloud.core.dbstats import refresh_statistics
+
+    engine = create_engine(normalise_database_url(database_url))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        refresh_statistics(engine)
+    engine.dispose()
+
+
+def seed_users_sql(database_url: str, count: int, dept_ids: tuple[int, int] | None = None) -> list[int]:
+    """`count` users in one INSERT ... SELECT (recursive CTE on SQLite, generate_series on PostgreSQL),
+    one or two of three new roles each, 2% disabled, created over the last ~400 days, spread over the
+    department id range `dept_ids` (first, last) when given. Returns the three role ids."""
+    import bcrypt
+    from sqlalchemy import create_engine, insert, text
+
+    import pcloud.models  # noqa: F401 - every mapper
+    from pcloud.config import normalise_database_url
+    from pcloud.core.timefmt import utcnow
+    from pcloud.roles.models import Role
+
+    engine = create_engine(normalise_database_url(database_url))
+    pg = engine.dialect.name == "postgresql"
+    now = utcnow().replace(microsecond=0)
+    bench_hash = bcrypt.hashpw(b"bench-user", bcrypt.gensalt(4)).decode()  # nobody signs in as these
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    lo, hi = dept_ids or (0, 0)
+    big = "i::bigint" if pg else "i"  # i * 7919 overflows PostgreSQL's int4 past 271,000
+    dept = f"{lo} + ({big} * 7919) % {hi - lo + 1}" if dept_ids else "NULL"
+    with engine.begin() as conn:
+        role_ids = [conn.execute(insert(Role.__table__).values(name=f"bench-{c}", role_code=c, built_in=False)
+                                 ).inserted_primary_key[0] for c in ("ROLE_SALES", "ROLE_DEV", "ROLE_HR")]
+        first = conn.execute(text("SELECT coalesce(max(id), 0) FROM sys_user")).scalar() + 1
+        rebuild = without_trigram_indexes(conn, "sys_user")
+        if pg:
+            sql = (f"INSERT INTO sys_user (id, phone, name, password_hash, state, dept_id, gmt_created_date, "
+                   f"gmt_modified_date, gmt_created_name) SELECT {first} + i, '15' || lpad(i::text, 9, '0'), "
+                   f"substr(:surnames, 1 + (i * 7) % 20, 1) || '员工' || i, :hash, "
+                   f"CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END, {dept}, "
+                   f"CAST(:now AS timestamp) - ((i::bigint * 7919) % 34560000) * interval '1 second', "
+                   f"CAST(:now AS timestamp), 'bench' FROM generate_series(0, :n - 1) AS i")
+        else:
+            sql = (f"WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < :n - 1) "
+                   f"INSERT INTO sys_user (id, phone, name, password_hash, state, dept_id, gmt_created_date, "
+                   f"gmt_modified_date, gmt_created_name) SELECT {first} + i, printf('15%09d', i), "
+                   f"substr(:surnames, 1 + (i * 7) % 20, 1) || '员工' || i, :hash, "
+                   f"CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END, {dept}, "
+                   f"datetime(:now, '-' || ((i * 7919) % 34560000) || ' seconds'), :now, 'bench' FROM s")
+        conn.execute(text(sql), {"n": count, "hash": bench_hash, "now": now, "surnames": surnames})
+        a, b, c = role_ids
+        conn.execute(text(f"INSERT INTO sys_user_role (user_id, role_id) SELECT id, CASE id % 3 WHEN 0 THEN {a} "
+                          f"WHEN 1 THEN {b} ELSE {c} END FROM sys_user WHERE id >= :first"), {"first": first})
+        conn.execute(text(f"INSERT INTO sys_user_role (user_id, role_id) SELECT id, CASE id % 3 WHEN 0 THEN {b} "
+                          f"WHEN 1 THEN {c} ELSE {a} END FROM sys_user WHERE id >= :first AND id % 2 = 0"),
+                     {"first": first})
+        if pg:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('sys_user', 'id'), (SELECT max(id) FROM "
+                              "sys_user))"))
+        rebuild()
+    engine.dispose()
+    return role_ids
+
+
+def without_trigram_indexes(conn: Any, table: str) -> Any:
+    """PostgreSQL: drop `table`'s pg_trgm GIN indexes and return a function that builds them again, so
+    a bulk load builds each index once instead of updating it a million times (SQLite: no-op)."""
+    from pcloud.core import search
+
+    if conn.dialect.name != "postgresql":
+        return lambda: None
+    for sql in search.postgres_drop_sql(table):
+        conn.exec_driver_sql(sql)
+    return lambda: [conn.exec_driver_sql(sql) for sql in search.postgres_create_sql(table)]
+
+
+def print_table(title: str, sizes: list[int], rps: dict[int, dict[str, float]], ceiling: dict[int, float],
+                goals: dict[str, float]) -> None:
+    """Requests/s per route at each size, the ratio of the largest size to the smallest (with its goal),
+    and each route's fraction of the constant-JSON ceiling."""
+    small, large = sizes[0], sizes[-1]
+    print(f"\n{title}")
+    head = "  route".ljust(26) + "".join(f"{s:>12,}" for s in sizes) + f"{'ratio':>9}  goal"
+    print(head)
+    for route in rps[small]:
+        ratio = rps[large][route] / rps[small][route]
+        goal = goals.get(route)
+        verdict = "" if goal is None else (f">= {goal}  {'OK' if ratio >= goal else 'BELOW GOAL'}")
+        print(f"  {route:24s}" + "".join(f"{rps[s][route]:12.1f}" for s in sizes) + f"{ratio:9.2f}  {verdict}")
+    print(f"  {'ceiling (constant JSON)':24s}" + "".join(f"{ceiling[s]:12.1f}" for s in sizes))
+    for route in rps[small]:
+        print(f"  {route + ' / ceiling':24s}" + "".join(f"{rps[s][route] / ceiling[s]:12.2f}" for s in sizes))

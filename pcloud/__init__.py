@@ -61,7 +61,10 @@ def register_extensions(app: Flask) -> None:
     import pcloud.models  # noqa: F401 - every model, before mappers configure
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    from pcloud.core.search import include_object
+
+    # include_object: the hand-made FTS tables and trigram indexes are not in the models.
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_object=include_object)
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
@@ -76,6 +79,9 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", partial(_sqlite_pragmas, app))  # this app's engine only, once
+            from pcloud.core.dbstats import keep_sqlite_statistics
+
+            keep_sqlite_statistics(db.engine)  # after the pragmas above: PRAGMA optimize at open/close
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
 
 

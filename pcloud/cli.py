@@ -141,6 +141,16 @@ def init_command() -> None:
         from pcloud.jobs.worker.maintenance import ensure_maintenance_jobs
 
         maintenance_created = ensure_maintenance_jobs()
+        from pcloud.core.dbstats import refresh_statistics
+        from pcloud.extensions import db
+
+        db.session.remove()
+        refresh_statistics(db.engine)  # the planner needs statistics from the first request on
+        from pcloud.core.dbstats import autovacuum_status
+
+        if autovacuum_status(db.engine).get("autovacuum") is False:
+            click.echo("pcloud init: WARNING autovacuum is off on this PostgreSQL server; the planner's "
+                       "statistics will go stale (turn it on, or have the worker's maintenance job run often).")
     changes = [f"built-in roles created: {', '.join(result['roles'])}"] if result.get("roles") else []
     if executor_created:
         changes.append("default job executor created")
@@ -242,6 +252,20 @@ def reset_password_command(phone: str, password: str | None) -> None:
     click.echo(f"Password of {user.name} (phone {user.phone}) reset; their sessions were signed out.")
     if generated:
         click.echo(f"New password: {generated} (shown once)")
+
+
+@pcloud_group.command("clean-action-log")
+@click.option("--days", type=int, default=None, help="keep this many days (default PCLOUD_ACTION_LOG_RETENTION_DAYS)")
+@with_appcontext
+def clean_action_log_command(days: int | None) -> None:
+    """Delete operation-log rows older than the retention period, in batches."""
+    from pcloud.actionlog.service import clean_action_log, retention_days
+
+    keep = retention_days() if days is None else days
+    if keep < 1:
+        raise click.ClickException("--days must be at least 1")
+    deleted = clean_action_log(days=keep)
+    click.echo(f"pcloud clean-action-log: {deleted} rows older than {keep} days deleted.")
 
 
 def _create_app(*_: Any, **__: Any) -> Any:

@@ -71,6 +71,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": os.environ.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", ""),
         # how long a SQLite write waits for another writer before the request answers 503
         "PCLOUD_SQLITE_BUSY_TIMEOUT_MS": _int("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000),
+        # operation log: rows older than this many days are deleted by `pcloud clean-action-log` and
+        # the worker's maintenance job; the client IP comes from X-Forwarded-For only when the request
+        # arrives from one of these proxies (comma-separated addresses or networks, e.g. 10.0.0.0/8)
+        "PCLOUD_ACTION_LOG_RETENTION_DAYS": _int("PCLOUD_ACTION_LOG_RETENTION_DAYS", 180),
+        "PCLOUD_TRUSTED_PROXIES": os.environ.get("PCLOUD_TRUSTED_PROXIES", ""),
         # pages
         "SESSION_COOKIE_HTTPONLY": True,
         # Behind TLS (the deployment's reverse proxy) set PCLOUD_SECURE_COOKIES=1.

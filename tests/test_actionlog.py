@@ -77,3 +77,177 @@ def test_every_outcome_is_logged_with_a_chinese_message(api: ApiClient, pages: P
         assert row["msg"] and row["msg"] != "success" and not row["msg"].isdigit(), row
         assert any("\u4e00" <= ch <= "\u9fff" for ch in row["msg"]), row
     assert any(r["msg"] == "操作成功" and r["title"] == "用户新增" for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Route audit: every mutating route of the URL map writes exactly one row; a read writes none.
+
+SKIP_PREFIXES = ("/static/", "/bootstrap/", "/api/docs", "/api/openapi.json", "/favicon.ico")
+# POST API routes that only read (the API's convention: `page`/`list` are POST with a JSON body).
+READ_ONLY_API_POSTS = ("/page", "/statistics", "/adminInfo", "/list", "/tree", "/pageList", "/findAll",
+                       "/chartInfo", "/nextTriggerTime", "/logDetailCat", "/resource/permission")
+SIGN_IN_OUT = ("/api/oauth/", "/login", "/logout")
+# (an empty profile form keeps the stored name: saving it is a valid no-op)
+PAGE_POSTS_WITHOUT_INPUT = {"/logout", "/system/role/refresh", "/system/user/export", "/profile"}
+
+
+def _url(rule: Any) -> str:
+    import re
+
+    return re.sub(r"<(?:[^:<>]+:)?[^<>]+>", "999999", rule.rule)
+
+
+def _rows_after(app: Any, last_id: int) -> list[Any]:
+    from sqlalchemy import select
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.extensions import db
+
+    with app.app_context():
+        rows = list(db.session.execute(select(ActionLog).where(ActionLog.id > last_id)).scalars())
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def _last_id(app: Any) -> int:
+    from sqlalchemy import func, select
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.extensions import db
+
+    with app.app_context():
+        value = db.session.execute(select(func.max(ActionLog.id))).scalar() or 0
+        db.session.remove()
+    return value
+
+
+def test_every_mutating_route_writes_exactly_one_row_and_reads_none(app: Any) -> None:
+    from tests.conftest import csrf_from
+
+    with app.app_context():
+        from pcloud.extensions import db
+        from pcloud.users.models import User
+
+        admin_id = db.session.execute(User.live().where(User.phone == ADMIN_PHONE)).scalar_one().id
+        db.session.remove()
+    checked = {"api": 0, "page": 0, "read": 0}
+    missing_titles: list[str] = []
+    wrong_outcome: list[str] = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.rule.startswith(SKIP_PREFIXES):
+            continue
+        view = app.view_functions[rule.endpoint]
+        title = getattr(view, "_action_title", None)
+        is_api = rule.rule.startswith("/api/")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            mutating = method in ("PUT", "DELETE") or (method == "POST" and not (
+                is_api and rule.rule.endswith(READ_ONLY_API_POSTS)))
+            if mutating and not title:
+                missing_titles.append(f"{method} {rule.rule}")
+                continue
+            expect_row = bool(title) and (is_api or method != "GET")
+            url = _url(rule)
+            if is_api:
+                caller = ApiClient(app.test_client())
+                caller.token = caller.sign_in()
+                before = _last_id(app)
+                resp = caller.call(method, url, json={} if method in ("POST", "PUT") else None)
+            else:
+                browser = PageClient(app.test_client())
+                browser.sign_in()
+                token = csrf_from(browser.get("/profile").get_data(as_text=True))
+                before = _last_id(app)
+                resp = browser.client.open(url, method=method,
+                                           data={"csrf_token": token} if method == "POST" else None)
+            rows = _rows_after(app, before)
+            where = f"{method} {rule.rule} -> {resp.status_code}"
+            if not expect_row:
+                assert rows == [], f"{where}: a read wrote {[r.title for r in rows]}"
+                checked["read"] += 1
+                continue
+            assert len(rows) == 1, f"{where}: {len(rows)} rows {[r.title for r in rows]}"
+            row = rows[0]
+            assert row.title == title, where
+            assert row.method == method and row.path == url, where
+            if is_api or resp.status_code >= 400:
+                expected = "success" if resp.status_code < 400 else "fail"
+            else:  # a page: every submission here is empty or names no row, unless it needs no input
+                expected = "success" if rule.rule in PAGE_POSTS_WITHOUT_INPUT else "fail"
+            if row.status != expected:
+                wrong_outcome.append(f"{where}: {row.status} ({row.msg})")
+            if rule.rule.startswith(SIGN_IN_OUT):
+                assert row.user_id in (admin_id, None), where
+            else:
+                assert row.user_id == admin_id, (where, row.user_id)
+            checked["api" if is_api else "page"] += 1
+    assert not missing_titles, f"mutating routes without @action: {missing_titles}"
+    assert not wrong_outcome, "\n".join(wrong_outcome)
+    assert checked["api"] >= 20 and checked["page"] >= 20 and checked["read"] >= 20, checked
+
+
+def test_detail_page_and_api_show_the_params_pretty_printed(api: ApiClient, pages: PageClient) -> None:
+    api.post("/api/admin/system/user/create", {"phone": "13900000306", "name": "戊", "password": "abc12345",
+                                               "roleIds": []})
+    row = api.post(PAGE, {"path": "user/create"}).get_json()["data"][0]
+    assert api.data("GET", f"/api/admin/log/action/{row['id']}")["title"] == "用户新增"
+    assert api.get("/api/admin/log/action/999999").status_code == 404
+    import html as htmllib
+
+    html = htmllib.unescape(pages.get(f"/system/log/{row['id']}").get_data(as_text=True))
+    assert '"phone": "13900000306"' in html and '\n  "name": "戊",\n' in html  # one key a line, indented
+    assert "abc12345" not in html and "******" in html
+    listing = pages.get("/system/log/").get_data(as_text=True)
+    assert f"/system/log/{row['id']}" in listing
+
+
+def test_operator_filter(api: ApiClient) -> None:
+    api.post("/api/admin/system/user/create", {"phone": "13900000307", "name": "己", "password": "abc12345"})
+    me = api.post(PAGE, {}).get_json()["data"][0]["userId"]
+    assert api.post(PAGE, {"userId": me}).get_json()["total"] == 2
+    assert api.post(PAGE, {"userId": 424242}).get_json()["total"] == 0
+
+
+def test_client_ip_comes_from_forwarded_for_only_behind_a_trusted_proxy(app: Any) -> None:
+    def logged_ip(remote: str, forwarded: str | None) -> str:
+        client = app.test_client()
+        before = _last_id(app)
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        client.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "x", "grantType": "ADMIN"},
+                    headers=headers, environ_base={"REMOTE_ADDR": remote})
+        return _rows_after(app, before)[0].client_ip
+
+    app.config["PCLOUD_TRUSTED_PROXIES"] = ""
+    assert logged_ip("10.0.0.5", "1.2.3.4") == "10.0.0.5"  # no proxy configured: the header is ignored
+    app.config["PCLOUD_TRUSTED_PROXIES"] = "10.0.0.0/8, 192.168.1.1"
+    try:
+        assert logged_ip("10.0.0.5", "1.2.3.4") == "1.2.3.4"
+        assert logged_ip("10.0.0.5", "6.6.6.6, 1.2.3.4, 192.168.1.1") == "1.2.3.4"  # spoofed left entry
+        assert logged_ip("172.16.0.9", "1.2.3.4") == "172.16.0.9"  # not from a trusted proxy
+        assert logged_ip("10.0.0.5", "not-an-ip") == "10.0.0.5"
+    finally:
+        app.config["PCLOUD_TRUSTED_PROXIES"] = ""
+
+
+def test_retention_deletes_old_rows_in_batches(api: ApiClient, app: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.actionlog.service import clean_action_log
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+
+    now = utcnow()
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(insert(ActionLog.__table__), [
+                {"title": "旧", "method": "POST", "path": "/old", "status": "success", "cost_ms": 0,
+                 "gmt_created_date": now - timedelta(days=200 + i % 5)} for i in range(23)])
+        assert clean_action_log(days=180, batch=5) == 23
+        assert clean_action_log(days=180, batch=5) == 0
+        db.session.remove()
+    assert api.post(PAGE, {}).get_json()["total"] == 1  # today's sign-in stays
+    result = app.test_cli_runner().invoke(args=["pcloud", "clean-action-log", "--days", "1"])
+    assert result.exit_code == 0 and "0 rows older than 1 days deleted" in result.output

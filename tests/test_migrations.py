@@ -55,7 +55,10 @@ def test_upgrade_on_an_empty_database_reaches_head_and_matches_the_models(empty_
             assert MigrationContext.configure(conn).get_current_revision() == head
             tables = set(inspect(conn).get_table_names())
             assert {"sys_user", "sys_role", "auth_session", "sys_action_log"} <= tables
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            from pcloud.core.search import include_object
+
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}),
+                                    db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
         downgrade(directory=MIGRATIONS_DIR, revision="base")
         with db.engine.connect() as conn:

@@ -19,7 +19,14 @@ blp = Blueprint("actionlog_api", __name__, url_prefix="/api/admin/log/action", d
 def page(args: dict[str, Any]) -> tuple[list[Any], int]:
     """操作日志分页列表"""
     result = service.page_logs(args, args["page"], args["page_size"])
-    return result.items, result.total
+    return result.items, result
+
+
+@blp.route("/<int:id>", methods=["GET"])
+@respond(blp, "ActionLogDetail", ActionLogOut)
+def detail(id: int) -> Any:  # noqa: A002 - the documented path parameter
+    """操作日志详情"""
+    return service.get_log(id)
 
 
 @blp.route("/statistics", methods=["POST"])

@@ -30,6 +30,7 @@ class ActionLog(Base):
     gmt_created_date: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (
-        Index("ix_sys_action_log_created", "gmt_created_date"),
-        Index("ix_sys_action_log_user_created", "user_id", "gmt_created_date"),
+        # Newest first (time, then id), unfiltered or by operator, each read in index order: no sort.
+        Index("ix_sys_action_log_created_id", "gmt_created_date", "id"),
+        Index("ix_sys_action_log_user_created_id", "user_id", "gmt_created_date", "id"),
     )

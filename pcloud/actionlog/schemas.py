@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs
+from pcloud.core.schemas import BaseSchema, Id, LocalDateTime, PageArgs
 
 
 class ActionLogPageArgs(PageArgs):
     name = fields.String(validate=validate.Length(max=64), allow_none=True,
                          metadata={"description": "operator name contains"})
+    user_id = Id(allow_none=True, metadata={"description": "the operator's user id"})
     path = fields.String(validate=validate.Length(max=255), allow_none=True)
     status = fields.String(validate=validate.OneOf(["success", "fail"]), allow_none=True)
     start_time = LocalDateTime(allow_none=True)

@@ -1,25 +1,43 @@
-"""操作日志 reads. Rows are written by core.recorder; nothing here changes them."""
+"""操作日志 reads, and the retention that deletes old rows. Rows are written by core.recorder."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import Engine, and_, delete, desc, func, select
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.core.errors import Invalid
-from pcloud.core.paging import Page, paginate
-from pcloud.core.timefmt import local_day_bounds_utc, local_today
+from pcloud.core import search
+from pcloud.core.errors import Invalid, NotFound
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.extensions import db
 
+DEFAULT_RETENTION_DAYS = 180
+CLEAN_BATCH = 5000
 
-def filtered_select(filters: dict[str, Any]) -> Any:
+
+def _kw(filters: dict[str, Any], key: str) -> str:
+    return (filters.get(key) or "").strip()
+
+
+def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
+    """Log rows matching the filters. `driving`: keyword conditions as trigram-index id sets (few
+    matches); otherwise plain per-row LIKE checks for a scan in time order (many matches)."""
+    dialect = db.engine.dialect.name
     stmt = select(ActionLog)
-    if filters.get("name"):
-        stmt = stmt.where(ActionLog.name.contains(filters["name"].strip(), autoescape=True))
-    if filters.get("path"):
-        stmt = stmt.where(ActionLog.path.contains(filters["path"].strip(), autoescape=True))
+    words = [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
+             if (kw := _kw(filters, key))]
+    if driving:
+        stmt = search.join_matches(stmt, words, dialect)
+    else:
+        for column, kw in words:
+            stmt = stmt.where(column.contains(kw, autoescape=True))
+    if filters.get("user_id"):
+        stmt = stmt.where(ActionLog.user_id == filters["user_id"])
     if filters.get("status"):
         stmt = stmt.where(ActionLog.status == filters["status"])
     if filters.get("title"):
@@ -39,7 +57,62 @@ def filtered_select(filters: dict[str, Any]) -> Any:
 
 
 def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    return paginate(filtered_select(filters).order_by(ActionLog.id.desc()), page, page_size)
+    """Newest first. Like the user page (see users.service.page_users): a capped count through the
+    filter's index, then the page read in the order's index, or (a keyword with few matches) the
+    matches sorted in memory; the SQLite index is named so no statistics can change the plan."""
+    # a keyword of three characters or more starts from the trigram index; a shorter one is checked per row
+    keyword = any(len(_kw(filters, k)) >= search.MIN_TRIGRAM for k in ("name", "path"))
+    index = None if keyword else ("ix_sys_action_log_user_created_id" if filters.get("user_id")
+                                  else "ix_sys_action_log_created_id")
+    counted = sqlite_index(filtered_select(filters).with_only_columns(ActionLog.id), ActionLog, index)
+    unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
+                                                   "end_time"))
+    estimate = _keyword_estimate(filters) if keyword else None
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table="sys_action_log" if unfiltered else None)
+    if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_action_log"):
+        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(ActionLog.id), ActionLog,
+                           "ix_sys_action_log_user_created_id" if filters.get("user_id")
+                           else "ix_sys_action_log_created_id")
+    else:
+        ids = counted
+    ids = ids.order_by(desc(ActionLog.gmt_created_date), desc(ActionLog.id))
+    rows = list(db.session.execute(ids.limit(page_size).offset((page - 1) * page_size)).scalars())
+    if not exact:
+        total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
+    by_id = {r.id: r for r in db.session.execute(select(ActionLog).where(ActionLog.id.in_(rows))).scalars()} \
+        if rows else {}
+    return Page([by_id[i] for i in rows if i in by_id], total, page, page_size, exact)
+
+
+def _keyword_estimate(filters: dict[str, Any]) -> int | None:
+    """A keyword-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
+    if any(filters.get(k) for k in ("user_id", "status", "title", "start_time", "end_time")):
+        return None
+    words = [(key, _kw(filters, key)) for key in ("name", "path") if _kw(filters, key)]
+    base = sqlite_index(select(ActionLog.name, ActionLog.path), ActionLog, "ix_sys_action_log_created_id").order_by(
+        desc(ActionLog.gmt_created_date), desc(ActionLog.id))
+    return sample_estimate(base, lambda sub: and_(*(sub.c[key].contains(kw, autoescape=True) for key, kw in words)),
+                           "sys_action_log")
+
+
+def get_log(log_id: int) -> ActionLog:
+    row = db.session.get(ActionLog, log_id)
+    if row is None:
+        raise NotFound("日志不存在")
+    return row
+
+
+def pretty_params(params: str | None) -> str:
+    """The recorded parameters as indented JSON (as recorded when they are not JSON, e.g. truncated)."""
+    if not params:
+        return ""
+    try:
+        return json.dumps(json.loads(params), ensure_ascii=False, indent=2, sort_keys=True)
+    except ValueError:
+        return params
 
 
 def statistics() -> dict[str, int]:
@@ -52,7 +125,37 @@ def statistics() -> dict[str, int]:
 
 
 def titles() -> list[str]:
-    return list(db.session.execute(select(ActionLog.title).distinct().order_by(ActionLog.title)).scalars())
+    """Every action title the application can record (from its routes: no scan of the log)."""
+    found = {getattr(view, "_action_title", None) for view in current_app.view_functions.values()}
+    return sorted(t for t in found if t)
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+
+def retention_days() -> int:
+    return int(current_app.config.get("PCLOUD_ACTION_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+
+
+def clean_action_log(engine: Engine | None = None, days: int | None = None, batch: int = CLEAN_BATCH,
+                     now: datetime | None = None) -> int:
+    """Delete log rows older than `days` (default PCLOUD_ACTION_LOG_RETENTION_DAYS), `batch` rows per
+    transaction so writers are never held up for long. Returns the number deleted. The job worker's
+    maintenance job calls this; so does `pcloud clean-action-log`."""
+    engine = engine or db.engine
+    days = retention_days() if days is None else days
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    table = ActionLog.__table__
+    deleted = 0
+    while True:
+        with engine.begin() as conn:
+            ids = select(table.c.id).where(table.c.gmt_created_date < cutoff).order_by(
+                table.c.gmt_created_date, table.c.id).limit(batch)
+            count = conn.execute(delete(table).where(table.c.id.in_(ids.scalar_subquery()))).rowcount
+        deleted += max(count or 0, 0)
+        if not count or count < batch:
+            return deleted
 
 
 def write_action(row: dict[str, Any]) -> None:

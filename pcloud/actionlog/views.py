@@ -29,6 +29,7 @@ def _time_arg(name: str) -> Any:
 def index() -> Any:
     page, page_size = list_args()
     filters = {"name": request.args.get("name", "")[:64], "path": request.args.get("path", "")[:255],
+               "user_id": request.args.get("user_id", type=int) or None,
                "status": request.args.get("status") if request.args.get("status") in ("success", "fail") else None,
                "title": request.args.get("title", "")[:64] or None,
                "start_time": _time_arg("start"), "end_time": _time_arg("end")}
@@ -42,3 +43,9 @@ def index() -> Any:
         return to_last
     return render_template("actionlog/list.html", page=result, stats=service.statistics(),
                            titles=service.titles(), args=request.args, page_url=page_url)
+
+
+@bp.route("/<int:log_id>")
+def detail(log_id: int) -> Any:
+    row = service.get_log(log_id)
+    return render_template("actionlog/detail.html", log=row, params=service.pretty_params(row.params))

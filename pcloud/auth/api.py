@@ -41,6 +41,7 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/oauth/sms/code", methods=["POST"])
 @public
+@action("发送短信验证码")
 @respond(blp, "SmsCode")
 @blp.arguments(SmsCodeArgs)
 def sms_code(args: dict[str, Any]) -> None:

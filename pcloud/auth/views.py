@@ -74,6 +74,7 @@ def login() -> Any:
 
 @bp.route("/login/sms-code", methods=["POST"])
 @public
+@action("发送短信验证码")
 def send_sms_code() -> Any:
     """Ask for a code from the SMS tab; answers JSON for the page's script (countdown) or redirects."""
     form = SmsSendForm()
@@ -88,6 +89,8 @@ def send_sms_code() -> Any:
             service.send_sms_code(form.phone.data.strip())
         except PCloudError as exc:
             message, ok = exc.msg, False
+    if not ok:  # the operation log records the refusal, whatever the page answers
+        g.action_failed, g.action_msg = True, message
     if wants_json:
         return {"ok": ok, "msg": message}, (200 if ok else 429 if "频繁" in message else 422)
     flash(message, "success" if ok else "danger")

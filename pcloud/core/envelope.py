@@ -46,7 +46,7 @@ def is_api_request() -> bool:
 
 
 def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "success",
-             errors: dict[str, Any] | None = None) -> dict[str, Any]:
+             errors: dict[str, Any] | None = None, total_exact: bool = True) -> dict[str, Any]:
     body: dict[str, Any] = {
         "code": code,
         "msg": msg,
@@ -54,6 +54,8 @@ def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "succ
         "data": data,
         "total": total,
     }
+    if not total_exact:  # API.md: an estimated total (above core.paging.TOTAL_EXACT_LIMIT) says so
+        body["totalExact"] = False
     if errors:
         body["errors"] = errors
     return body
@@ -180,6 +182,8 @@ class _EnvelopeBase(ma.Schema):
     msg = ma.fields.String(required=True, metadata={"example": "success"})
     timestamp = ma.fields.Integer(required=True, metadata={"description": "epoch milliseconds"})
     total = ma.fields.Integer(required=True)
+    totalExact = ma.fields.Boolean(metadata={  # noqa: N815 - the documented field name
+        "description": "present and false when `total` is an estimate (more than 10,000 matches)"})
 
 
 class ErrorEnvelopeSchema(_EnvelopeBase):
@@ -214,7 +218,8 @@ def respond(blp: Any, name: str, data: Any = None, *, many: bool = False, paged:
             description: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document the envelope and wrap what the view returns in it.
 
-    A paged view returns `(items, total)`; any other view returns its data. A view that returns a
+    A paged view returns `(items, total)` or `(items, Page)` (whose `total_exact` reaches the envelope);
+    any other view returns its data. A view that returns a
     `Response` (a file download) is passed through untouched.
     """
     schema = envelope_schema(name, data, many=many or paged)
@@ -227,6 +232,8 @@ def respond(blp: Any, name: str, data: Any = None, *, many: bool = False, paged:
                 return result
             if paged:
                 items, total = result
+                if hasattr(total, "total_exact"):  # a core.paging.Page
+                    return envelope(items, total.total, total_exact=total.total_exact)
                 return envelope(items, total)
             return envelope(result)
 

@@ -1,14 +1,25 @@
-"""One paging mechanism for every list: the API's `page` calls and the pages' tables."""
+"""One paging mechanism for every list: the API's `page` calls and the pages' tables.
+
+`total` never counts a million rows: the count stops after `TOTAL_EXACT_LIMIT` rows (so it costs the
+same at ten thousand and at a million rows). At or below the limit it is exact; above it the page answers
+the planner's estimate (PostgreSQL) or the statistics' row count of the table (SQLite; never below the
+limit) and says so: `Page.total_exact` is False and the API envelope carries `"totalExact": false`
+(docs/API.md, Conventions).
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, literal, select, text
 
 from pcloud.extensions import db
+
+# Counted exactly up to here (API.md: "at least 10,000").
+TOTAL_EXACT_LIMIT = 10_000
 
 
 @dataclass
@@ -17,6 +28,7 @@ class Page:
     total: int
     page: int
     page_size: int
+    total_exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -31,11 +43,120 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(stmt: Select[Any], page: int = 1, page_size: int = 10, scalars: bool = True) -> Page:
-    """Count the matching rows, then fetch one page. `stmt` must already be ordered."""
-    total = db.session.execute(
-        select(func.count()).select_from(stmt.order_by(None).subquery())
-    ).scalar_one()
+def capped_count(stmt: Select[Any], limit: int | None = None) -> int:
+    """The number of rows `stmt` matches, counting at most `limit + 1` (default TOTAL_EXACT_LIMIT + 1)."""
+    limit = TOTAL_EXACT_LIMIT if limit is None else limit
+    if stmt._distinct:  # the selected columns say what is distinct
+        inner = stmt.order_by(None).limit(limit + 1).subquery()
+    else:
+        inner = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1
+                                                                                                   ).subquery()
+    return int(db.session.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def _table_rows(table: str) -> int:
+    """Rows in `table` according to the planner statistics (0 when there are none)."""
+    if db.engine.dialect.name == "postgresql":
+        value = db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"),
+                                   {"t": table}).scalar()
+        return max(0, int(value or 0))
+    if db.session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None:
+        return 0  # never analysed yet
+    stats = db.session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalars()
+    return max((int(s.split()[0]) for s in stats if s), default=0)
+
+
+def estimate_count(stmt: Select[Any], table: str | None = None) -> int:
+    """A cheap estimate of the rows `stmt` matches: the planner's on PostgreSQL; on SQLite (which has no
+    row estimates) the table's row count from its statistics when the list is unfiltered (`table` given),
+    else 0 (the caller then answers its lower bound)."""
+    if db.engine.dialect.name == "postgresql":
+        sql = stmt.order_by(None).compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = db.session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
+    return _table_rows(table) if table else 0
+
+
+def count_total(stmt: Select[Any], unfiltered_table: str | None = None) -> tuple[int, bool]:
+    """(total, exact) for `stmt`, bounded in cost whatever the table's size."""
+    counted = capped_count(stmt)
+    if counted <= TOTAL_EXACT_LIMIT:
+        return counted, True
+    try:
+        estimate = estimate_count(stmt, unfiltered_table)
+    except Exception:  # noqa: BLE001 - an estimate is a nicety; the lower bound is still true
+        estimate = 0
+    return max(estimate, TOTAL_EXACT_LIMIT + 1), False
+
+
+SAMPLE_ROWS = 2000
+
+
+def sample_estimate(base: Select[Any], match: Any, table: str) -> int | None:
+    """For a keyword: whether the matches are plainly more than TOTAL_EXACT_LIMIT, judged on the first
+    SAMPLE_ROWS rows of `base` (the list in page order, keyword left out), without asking the trigram
+    index (whose cost grows with the table for keywords made of common trigrams). Returns the
+    extrapolated estimate, or None when the matches may be few (then they are counted).
+
+    `match(subquery)` is the keyword condition on the sampled rows' columns."""
+    sample = base.limit(SAMPLE_ROWS).subquery()
+    seen, hits = db.session.execute(select(func.count(), func.coalesce(
+        func.sum(case((match(sample), 1), else_=0)), 0)).select_from(sample)).one()
+    rows = _table_rows(table)
+    if seen < SAMPLE_ROWS or hits < 20 or not rows:
+        return None
+    estimate = int(hits) * rows // int(seen)
+    return estimate if estimate > 2 * TOTAL_EXACT_LIMIT else None
+
+
+def scan_is_cheaper(matches: int, exact: bool, rows_needed: int, table: str) -> bool:
+    """Whether reading the table in the page's order and checking the filter per row (about
+    rows_needed * table_rows / matches rows) reads fewer rows than starting from the `matches` rows
+    the filter's index gives and sorting them. More matches than the exact limit: always."""
+    if not exact:
+        return True
+    if matches == 0:
+        return False
+    table_rows = _table_rows(table)
+    return table_rows > 0 and rows_needed * table_rows < matches * matches
+
+
+def paginate(stmt: Select[Any], page: int = 1, page_size: int = 10, scalars: bool = True,
+             unfiltered_table: str | None = None) -> Page:
+    """Count the matching rows (capped, see above), then fetch one page. `stmt` must already be ordered.
+
+    `unfiltered_table`: the list's table when `stmt` has no filter beyond the live rows, so an estimate
+    can come from that table's statistics on SQLite."""
+    total, exact = count_total(stmt, unfiltered_table)
     rows = db.session.execute(stmt.limit(page_size).offset((page - 1) * page_size))
     items = list(rows.scalars().all() if scalars else rows.all())
-    return Page(items, int(total), page, page_size)
+    if not exact:
+        # An estimate may be below what the pager has just shown: never claim fewer pages than seen.
+        total = max(total, (page - 1) * page_size + len(items) + (1 if len(items) == page_size else 0))
+    return Page(items, int(total), page, page_size, exact)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQLite index hints. A list whose right plan must not depend on the statistics names its index
+# (`INDEXED BY`) or forbids them (`NOT INDEXED`, leaving rowid lookups); PostgreSQL ignores the hint.
+# SQLAlchemy renders `with_hint` only for dialects that declare hint support, so SQLite's compiler is
+# taught to print a FROM hint as given.
+
+
+def _sqlite_from_hint(self: Any, table: Any, hint: str | None) -> str | None:
+    return hint
+
+
+def _teach_sqlite_hints() -> None:
+    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+
+    SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
+
+
+_teach_sqlite_hints()
+
+
+def sqlite_index(stmt: Select[Any], entity: Any, index: str | None) -> Select[Any]:
+    """`stmt` reading `entity` through `index` on SQLite (`None`: through no index, rowid lookups only)."""
+    return stmt.with_hint(entity, f"INDEXED BY {index}" if index else "NOT INDEXED", "sqlite")

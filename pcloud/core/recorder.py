@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
+from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import HTTP_MESSAGES, is_api_request
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -117,7 +118,7 @@ def _record(response: Response) -> None:
         "user_id": actor[0], "name": actor[1], "phone": actor[2],
         "title": title, "method": request.method, "path": request.path[:255],
         "params": masked_params(), "status": status, "msg": msg,
-        "client_ip": (request.remote_addr or "")[:64], "os": os_name, "browser": browser,
+        "client_ip": client_ip(), "os": os_name, "browser": browser,
         "cost_ms": cost, "gmt_created_date": utcnow(),
     }
     # What cannot be encoded (a lone surrogate) is stored escaped (\\ud800), never dropped with the row.

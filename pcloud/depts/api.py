@@ -29,7 +29,7 @@ blp = Blueprint("depts_api", __name__, url_prefix="/api/admin/dept", description
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """部门分页列表（名称包含、上级部门）"""
     result = service.page_depts(args, args["page"], args["page_size"])
-    return result.items, result.total
+    return result.items, result
 
 
 @blp.route("/create", methods=["POST"])

@@ -77,7 +77,9 @@ def _item_select() -> Any:
     return (select(Dept, parent.name, manager.name)
             .outerjoin(parent, and_(parent.id == Dept.parent_id, parent.deleted_at.is_(None)))
             .outerjoin(manager, and_(manager.id == Dept.manager_id, manager.deleted_at.is_(None)))
-            .where(Dept.deleted_at.is_(None)))
+            .where(Dept.deleted_at.is_(None))
+            # SQLite otherwise may read the whole live-users index for every department (issue 12)
+            .with_hint(manager, "NOT INDEXED", "sqlite"))
 
 
 def to_item(dept: Dept, parent_name: str | None = None, manager_name: str | None = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ blp = Blueprint("grades_api", __name__, url_prefix="/api/admin/grade", descripti
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """职级分页列表（名称包含），按等级排序"""
     result = service.page_grades(args, args["page"], args["page_size"])
-    return result.items, result.total
+    return result.items, result
 
 
 @blp.route("/create", methods=["POST"])

@@ -62,4 +62,5 @@ class TriggerForm(FlaskForm):
 class ClearLogForm(FlaskForm):
     job_group = NumberField("执行器", default=0, validators=[Optional()])
     job_id = NumberField("任务", default=0, validators=[Optional()])
-    type = SelectField("清理方式", coerce=int, default=1)
+    # Required: an empty submission must never clear anything by a default.
+    type = SelectField("清理方式", coerce=int, validators=[InputRequired(message="请选择清理方式")])

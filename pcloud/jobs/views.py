@@ -318,7 +318,9 @@ def log_clear() -> Any:
     back = request.form.get("back") or ""
     target = back if back.startswith("/job/log") else url_for("jobs.logs")
     if not form.validate_on_submit():
-        flash("请求无效，请刷新页面后重试", "danger")
+        refusal = Invalid("请选择清理方式后再提交")
+        flash(refusal.msg, "danger")
+        mark_failed(refusal)  # logged as refused, like any other page refusal
         return redirect(target)
     try:
         removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)

@@ -21,7 +21,7 @@ blp = Blueprint("posts_api", __name__, url_prefix="/api/admin/post", description
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """岗位分页列表（名称包含）"""
     result = service.page_posts(args, args["page"], args["page_size"])
-    return result.items, result.total
+    return result.items, result
 
 
 @blp.route("/list", methods=["POST"])

@@ -29,7 +29,7 @@ blp = Blueprint("resources_api", __name__, url_prefix="/api/admin/resource", des
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """访问资源分页列表（一层，含 hasChildren）"""
     result = service.page_resources(args, args["page"], args["page_size"])
-    return service.to_items(result.items), result.total
+    return service.to_items(result.items), result
 
 
 @blp.route("/list", methods=["POST"])

@@ -30,7 +30,7 @@ blp = Blueprint("roles_api", __name__, url_prefix="/api/admin", description="角
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """角色分页列表（含用户数）"""
     result = service.page_roles(args, args["page"], args["page_size"])
-    return service.to_items(result.items), result.total
+    return service.to_items(result.items), result
 
 
 @blp.route("/role/list", methods=["POST"])

@@ -83,15 +83,23 @@ def list_roles(name: str | None = None) -> list[dict[str, Any]]:
 
 
 def user_counts(role_ids: list[int]) -> dict[int, int]:
-    """Live users holding each role, for a whole page of roles in one query."""
+    """Live users holding each role of a page, each counted up to core.paging.TOTAL_EXACT_LIMIT + 1 (a
+    count above the limit means "more than that": counting a million members on every page is not)."""
+    from sqlalchemy import literal, union_all
+
+    from pcloud.core.paging import TOTAL_EXACT_LIMIT
+
     if not role_ids:
         return {}
-    rows = db.session.execute(
-        select(user_role.c.role_id, func.count(user_role.c.user_id))
-        .join(User, User.id == user_role.c.user_id)
-        .where(user_role.c.role_id.in_(role_ids), User.deleted_at.is_(None))
-        .group_by(user_role.c.role_id))
-    return {role_id: count for role_id, count in rows}
+    # One statement for the page: a capped count per role, glued with UNION ALL.
+    parts = []
+    for role_id in role_ids:
+        members = (select(user_role.c.user_id).join(User, User.id == user_role.c.user_id)
+                   .where(user_role.c.role_id == role_id, User.deleted_at.is_(None))
+                   .limit(TOTAL_EXACT_LIMIT + 1).subquery())
+        parts.append(select(literal(role_id).label("role_id"), func.count().label("n")).select_from(members))
+    counts = dict(db.session.execute(union_all(*parts)).tuples().all())
+    return {role_id: count for role_id, count in counts.items() if count}
 
 
 def to_items(roles: list[Role]) -> list[dict[str, Any]]:

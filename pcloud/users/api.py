@@ -24,7 +24,7 @@ blp = Blueprint("users_api", __name__, url_prefix="/api/admin/system/user", desc
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """用户分页列表"""
     result = service.page_users(args, args["page"], args["page_size"])
-    return service.to_items(result.items), result.total
+    return service.to_items(result.items), result
 
 
 @blp.route("/create", methods=["POST"])

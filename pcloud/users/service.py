@@ -13,8 +13,9 @@ from sqlalchemy.orm import noload
 from pcloud.access import permissions
 from pcloud.auth import service as auth_service
 from pcloud.auth.passwords import hash_password
+from pcloud.core import search
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
-from pcloud.core.paging import Page, paginate
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
 from pcloud.depts.models import Dept
@@ -136,28 +137,96 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def filtered_select(filters: dict[str, Any]) -> Any:
+def _keyword(filters: dict[str, Any], key: str) -> str:
+    return (filters.get(key) or "").strip()
+
+
+def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
+    """Live users matching the filters. `driving`: the keyword and role conditions as joins a plan
+    starts from (their index's matches, read lazily); otherwise as per-row checks for a scan in the
+    order's index (many matches, so the first page is found after a few rows). A driving select may
+    repeat a user (several of the given roles): page it with DISTINCT."""
+    dialect = db.engine.dialect.name
     stmt = User.live()
-    if filters.get("phone"):
-        stmt = stmt.where(User.phone.contains(filters["phone"].strip(), autoescape=True))
-    if filters.get("keyword"):
-        stmt = stmt.where(User.name.contains(filters["keyword"].strip(), autoescape=True))
+    words = [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
+             if (kw := _keyword(filters, key))]
+    if driving:
+        stmt = search.join_matches(stmt, words, dialect)
+    else:
+        for column, kw in words:
+            stmt = stmt.where(column.contains(kw, autoescape=True))
     if filters.get("state") is not None:
         stmt = stmt.where(User.state == filters["state"])
     if filters.get("role_ids"):
-        stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
-                                              user_role.c.role_id.in_(filters["role_ids"]))))
+        if driving:
+            stmt = stmt.join(user_role, user_role.c.user_id == User.id).where(
+                user_role.c.role_id.in_(filters["role_ids"]))
+        else:
+            stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
+                                                  user_role.c.role_id.in_(filters["role_ids"]))))
     if filters.get("dept_id"):
         stmt = stmt.where(User.dept_id.in_(subtree_ids_select(filters["dept_id"])))
     return stmt
 
 
+def _keyword_estimate(filters: dict[str, Any]) -> int | None:
+    """A keyword-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
+    words = [(key, _keyword(filters, key)) for key in ("keyword", "phone") if _keyword(filters, key)]
+    if not words or filters.get("role_ids") or filters.get("dept_id") or filters.get("state") is not None:
+        return None
+    columns = {"keyword": "name", "phone": "phone"}
+    base = sqlite_index(User.live().with_only_columns(User.name, User.phone), User, "ix_sys_user_live_created"
+                        ).order_by(desc(User.gmt_created_date), desc(User.id))
+    return sample_estimate(base, lambda sub: and_(*(sub.c[columns[key]].contains(kw, autoescape=True)
+                                                   for key, kw in words)), "sys_user")
+
+
+def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
+    """(has a selective filter, the SQLite index a plan driven by it reads; None: rowid lookups)."""
+    trigram = any(len(_keyword(filters, k)) >= search.MIN_TRIGRAM for k in ("keyword", "phone"))
+    if trigram or filters.get("role_ids"):
+        return True, None
+    if filters.get("dept_id"):
+        return True, "ix_sys_user_live_dept_created"
+    if filters.get("state") is not None:
+        return False, "ix_sys_user_live_state_created"
+    return False, "ix_sys_user_live_created"
+
+
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Page over ids first (an index can answer it), then load only that page's users with their joins."""
-    column = _SORT_COLUMNS.get(filters.get("order_by") or "gmtCreatedDate", User.gmt_created_date)
+    """Page over ids first (an index answers it), then load only that page's users with their joins.
+
+    The plan does not depend on statistics (issue 12): the count is capped (core.paging) and runs
+    through the filter's index; the newest-first page then either starts from the filter's matches
+    and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match, reads the live users in
+    creation order and checks each until the page is full, whichever reads fewer rows
+    (core.paging.scan_is_cheaper).
+    """
+    order = filters.get("order_by") or "gmtCreatedDate"
+    column = _SORT_COLUMNS.get(order, User.gmt_created_date)
     direction = asc if filters.get("order_dir") == "asc" else desc
-    ids = filtered_select(filters).with_only_columns(User.id).order_by(direction(column), direction(User.id))
-    result = paginate(ids, page, page_size)
+    selective, index = _driving_index(filters)
+    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
+    if len(filters.get("role_ids") or ()) > 1:
+        counted = counted.distinct()
+    estimate = _keyword_estimate(filters)
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
+                                   else "sys_user")
+    if column is not User.gmt_created_date:
+        ids = filtered_select(filters, driving=False).with_only_columns(User.id)
+    elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user"):
+        ids = counted  # an index in page order, or few matches sorted in memory
+    else:
+        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
+                           "ix_sys_user_live_created")
+    ids = ids.order_by(direction(column), direction(User.id))
+    rows = list(db.session.execute(ids.limit(page_size).offset((page - 1) * page_size)).scalars())
+    result = Page(rows, total, page, page_size, exact)
+    if not exact:
+        result.total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
     if result.items:
         users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(result.items))).scalars()}
         result.items = [users[i] for i in result.items if i in users]
@@ -340,7 +409,7 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
     any file is written, so one click cannot make the server write millions of rows."""
     if not ids:
         cap = int(current_app.config.get("PCLOUD_EXPORT_MAX_ROWS", 200_000))
-        count = db.session.execute(filtered_select(filters).with_only_columns(func.count(User.id))
+        count = db.session.execute(filtered_select(filters, driving=False).with_only_columns(func.count(User.id))
                                    .order_by(None)).scalar_one()
         if count > cap:
             raise Invalid(f"符合条件的用户有 {count} 个，超过单次导出上限 {cap}，请缩小筛选范围后再导出")
@@ -349,7 +418,7 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
 
 def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
     """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
-    base = filtered_select(filters) if not ids else User.live().where(User.id.in_(ids))
+    base = filtered_select(filters, driving=False) if not ids else User.live().where(User.id.in_(ids))
     base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
     last_id = 0
     while True:

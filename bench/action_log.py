@@ -1,0 +1,127 @@
+"""Measure the operation log page (POST /api/admin/log/action/page) at 10,000 and at 1,000,000 rows,
+against the constant-JSON ceiling (bench/ceiling.py, a body of the same size, same gunicorn settings).
+
+    .venv/bin/python bench/action_log.py [--sizes 10000,1000000] [--database-url postgresql://...]
+
+Rows are seeded in one INSERT ... SELECT (recursive CTE on SQLite, generate_series on PostgreSQL):
+20 operators, 30 paths, spread over the last 170 days. Routes: the first page unfiltered, operator +
+one day, and an operator-name keyword. A PostgreSQL database named in --database-url is dropped and
+recreated per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    Server,
+    analyse,
+    ceiling_server,
+    measure,
+    prepare_database,
+    print_table,
+    sign_in,
+)
+
+PAGE = "/api/admin/log/action/page"
+GOALS = {"first page": 0.9, "operator + one day": 0.9, "keyword (path)": 0.5}
+SPAN_SECONDS = 170 * 86400
+
+
+def seed_log(database_url: str, count: int) -> str:
+    """`count` rows; returns the `now` (UTC, naive) they were seeded back from."""
+    from sqlalchemy import create_engine, text
+
+    from pcloud.config import normalise_database_url
+    from pcloud.core.timefmt import utcnow
+
+    engine = create_engine(normalise_database_url(database_url))
+    now = utcnow().replace(microsecond=0)
+    cols = ("user_id, name, phone, title, method, path, params, status, msg, client_ip, os, browser, cost_ms, "
+            "gmt_created_date")
+    # Row i is (count - i) * span / count seconds old: ids grow with time, as the recorder writes them.
+    step = f"(CAST({count} - i AS bigint) * {SPAN_SECONDS} / {count})"
+    common = ("1000 + i % 20, '操作员' || (i % 20), '1390000' || (1000 + i % 20), '用户修改', 'PUT', "
+              "'/api/admin/system/module' || (i % 30) || '/modify', '{\"id\": ' || i || '}', "
+              "CASE WHEN i % 97 = 0 THEN 'fail' ELSE 'success' END, 'success', '10.0.0.' || (i % 250), "
+              "'Linux', 'Chrome 120', i % 50")
+    from bench.common import without_trigram_indexes
+
+    with engine.begin() as conn:
+        rebuild = without_trigram_indexes(conn, "sys_action_log")
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"INSERT INTO sys_action_log ({cols}) SELECT {common}, "
+                              f"CAST(:now AS timestamp) - {step} * interval '1 second' "
+                              f"FROM generate_series(0, :n - 1) AS i"), {"n": count, "now": now})
+        else:
+            conn.execute(text(f"WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < :n - 1) "
+                              f"INSERT INTO sys_action_log ({cols}) SELECT {common}, "
+                              f"datetime(:now, '-' || {step} || ' seconds') FROM s"), {"n": count, "now": now})
+        rebuild()
+    engine.dispose()
+    return now
+
+
+def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], float]:
+    url, instance = prepare_database(args.database_url)
+    started = time.perf_counter()
+    now = seed_log(url, size)
+    analyse(url)
+    print(f"{size:,} log rows seeded and analysed in {time.perf_counter() - started:.1f} s")
+    from pcloud.core.timefmt import display_local
+
+    day_start = display_local(now - timedelta(days=3)).replace(" ", "T")[:19]
+    day_end = display_local(now - timedelta(days=2)).replace(" ", "T")[:19]
+    cases = {"first page": {"page": 1, "pageSize": 10},
+             "operator + one day": {"page": 1, "pageSize": 10, "userId": 1007, "startTime": day_start,
+                                    "endTime": day_end},
+             "keyword (path)": {"page": 1, "pageSize": 10, "path": "module7/"}}
+    ours = Server("wsgi:app", url, instance, args.workers)
+    try:
+        headers = {"Authorization": f"Bearer {sign_in(ours)}"}
+        for name, body in cases.items():
+            status, data = ours.request("POST", PAGE, body, headers)
+            assert status == 200, data
+            parsed = json.loads(data)
+            assert parsed["data"], (name, parsed)
+            print(f"  {name}: total {parsed['total']}{' (estimate)' if parsed.get('totalExact') is False else ''}")
+        _, first_body = ours.request("POST", PAGE, cases["first page"], headers)
+        rps = measure(ours, cases, lambda _n: PAGE, headers, args.requests, args.rounds, args.concurrency)
+    finally:
+        ours.stop()
+    ceiling = ceiling_server(first_body, url, instance, args.workers)
+    try:
+        top = measure(ceiling, {"ceiling": {}}, lambda _n: PAGE, {}, args.requests, args.rounds,
+                      args.concurrency)["ceiling"]
+    finally:
+        ceiling.stop()
+    return rps, top
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--requests", type=int, default=300, help="calls per route per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rps, ceiling = {}, {}
+    for size in sizes:
+        rps[size], ceiling[size] = run_size(size, args)
+    db = "postgresql" if (args.database_url or "").startswith("postgres") else "sqlite"
+    print_table(f"operation log page, requests/s ({db}, gunicorn -w {args.workers}, concurrency "
+                f"{args.concurrency}, median of {args.rounds} rounds x {args.requests})", sizes, rps, ceiling, GOALS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Keyword search through a trigram index, with exactly the results of `column LIKE '%kw%'`.
+
+SQLite: an FTS5 table with the `trigram` tokenizer per searched table (`<table>_fts`, external content,
+kept in step by triggers; both made by migration 0008). PostgreSQL: `pg_trgm` GIN indexes
+(`ix_<table>_<column>_trgm`) that serve `LIKE '%kw%'` directly.
+
+The LIKE condition is always kept: on SQLite the FTS match only narrows the candidates (its trigram
+match is a superset of LIKE's: both ignore ASCII case), so the answer is LIKE's by construction.
+Keywords shorter than three characters have no trigram and fall back to LIKE alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
+from sqlalchemy import column as sa_column
+
+MIN_TRIGRAM = 3
+
+# table -> its searched columns (the FTS table's columns, the GIN indexes)
+SEARCHED: dict[str, tuple[str, ...]] = {
+    "sys_user": ("name", "phone"),
+    "sys_action_log": ("name", "path"),
+}
+
+
+def fts_table(table: str) -> str:
+    return f"{table}_fts"
+
+
+def trgm_index(table: str, column: str) -> str:
+    return f"ix_{table}_{column}_trgm"
+
+
+def _fts_phrase(keyword: str) -> str:
+    return '"' + keyword.replace('"', '""') + '"'
+
+
+def uses_fts(column: Any, keyword: str, dialect: str) -> bool:
+    return dialect == "sqlite" and len(keyword) >= MIN_TRIGRAM and column.name in SEARCHED.get(column.table.name, ())
+
+
+def contains(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
+    """`column LIKE '%keyword%'` (escaped), narrowed through the trigram index where one exists."""
+    like = column.contains(keyword, autoescape=True)
+    if not uses_fts(column, keyword, dialect):
+        return like  # PostgreSQL: the GIN trigram index serves the LIKE itself
+    fts = fts_table(column.table.name)
+    rowids = select(literal_column("rowid")).select_from(text(fts)).where(_match(column, keyword))
+    return column.table.c.id.in_(rowids) & like
+
+
+def _match(column: Any, keyword: str) -> Any:
+    fts = fts_table(column.table.name)
+    name = f"fts_{column.name}"
+    return text(f"{fts}.{fts} MATCH :{name}").bindparams(**{name: f"{column.name} : {_fts_phrase(keyword)}"})
+
+
+def join_matches(stmt: Select[Any], words: list[tuple[Any, str]], dialect: str) -> Select[Any]:
+    """`stmt` restricted to rows whose each `column` contains its `keyword`, starting from the trigram
+    index's matches (a join, so a LIMIT stops reading them early; `IN (subquery)` would read them all
+    first). Every keyword of one table goes into one MATCH (`name : "a" AND phone : "b"`): the FTS
+    table is joined once."""
+    indexed = [(c, kw) for c, kw in words if uses_fts(c, kw, dialect)]
+    for column, keyword in words:
+        stmt = stmt.where(column.contains(keyword, autoescape=True))
+    if not indexed:
+        return stmt
+    table_name = indexed[0][0].table.name
+    fts = table(fts_table(table_name), sa_column("rowid"))
+    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in indexed)
+    match = text(f"{fts_table(table_name)}.{fts_table(table_name)} MATCH :fts_query").bindparams(fts_query=query)
+    return stmt.join(fts, fts.c.rowid == indexed[0][0].table.c.id).where(match)
+
+
+# ---------------------------------------------------------------------------------------------
+# DDL, used by migration 0008 (frozen copies would be safer; these names never change meaning).
+
+
+def sqlite_create_sql(table: str) -> list[str]:
+    cols = SEARCHED[table]
+    fts = fts_table(table)
+    col_list = ", ".join(cols)
+    new_vals = ", ".join(f"new.{c}" for c in cols)
+    old_vals = ", ".join(f"old.{c}" for c in cols)
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({col_list}, content='{table}', content_rowid='id', "
+        "tokenize='trigram')",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new.id, {new_vals}); END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {col_list}) VALUES ('delete', old.id, {old_vals}); END",
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {col_list} ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {col_list}) VALUES ('delete', old.id, {old_vals}); "
+        f"INSERT INTO {fts}(rowid, {col_list}) VALUES (new.id, {new_vals}); END",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+    ]
+
+
+def sqlite_drop_sql(table: str) -> list[str]:
+    fts = fts_table(table)
+    return [f"DROP TRIGGER IF EXISTS {fts}_{s}" for s in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {fts}"]
+
+
+def postgres_create_sql(table: str) -> list[str]:
+    return [f"CREATE INDEX IF NOT EXISTS {trgm_index(table, c)} ON {table} USING gin ({c} gin_trgm_ops)"
+            for c in SEARCHED[table]]
+
+
+def postgres_drop_sql(table: str) -> list[str]:
+    return [f"DROP INDEX IF EXISTS {trgm_index(table, c)}" for c in SEARCHED[table]]
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic autogenerate: the FTS tables (and their shadow tables) and the trigram indexes are made
+    by hand in migration 0008, not from the models; leave them out of the comparison."""
+    if type_ == "table" and name and any(name.startswith(fts_table(t)) for t in SEARCHED):
+        return False
+    return not (type_ == "index" and name and name.endswith("_trgm"))
