@@ -1,7 +1,8 @@
 """The original PCloud admin front end (SiGuiyang/pcloud-admin) against PCloud, replayed call by call.
 
-Every call its system-administration and sign-in pages make, with the bodies its views build (read from
-its src/api/*.js and src/views/**), is sent to a live gunicorn in both error transports
+Every call its sign-in, system-administration, open-platform (开放平台), segment (号段管理) and job (定时任务)
+pages make, with the bodies its views build (read from its src/api/*.js and src/views/**), is sent to a
+live gunicorn in both error transports
 (PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
 (src/utils/request.js) and its views read it. API.md, "Clients of the original PCloud".
 """
@@ -766,6 +767,11 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
     # (The view passes the row's own id, a job id; the route loads the executor with that id.)
     loaded = vue.call("GET", f"/job/jobgroup/{group}/loadById")
     assert loaded.body["content"]["registryList"] == ["node-1"] and loaded.data["id"] == group
+    as_sent = vue.call("GET", f"/job/jobgroup/{job}/loadById")  # exactly what the view sends
+    if job in {e["id"] for e in vue.call("GET", "/job/jobgroup/findAll").data}:
+        assert "registryList" in as_sent.body["content"]
+    else:
+        refused(as_sent, mode, 404, "执行器不存在")
     # start / stop: GET
     assert vue.call("GET", f"/job/jobinfo/{job}/start").kind == "ok"
     (row,) = vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": 1}).data
