@@ -119,8 +119,8 @@ class JobArgs(_Echo):
     child_job_id = fields.String(validate=validate.Length(max=255), allow_none=True)
     trigger_status = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), allow_none=True)
     # Items carry glueType "BEAN"; a client may send it back, but no other mode (a GLUE script) runs here.
-    glue_type = fields.String(load_only=True, allow_none=True,
-                              validate=validate.OneOf(["BEAN"], error="运行模式只支持 BEAN（不执行 GLUE 脚本）"))
+    glue_type = fields.String(load_only=True, allow_none=True, validate=validate.OneOf(
+        ["BEAN"], error="运行模式不支持：只能是 BEAN（不执行 GLUE 脚本）"))
 
     @ma.post_load
     def _drop_glue_type(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

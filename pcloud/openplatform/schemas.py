@@ -56,7 +56,7 @@ class EntryPageArgs(PageArgs):
     # The original front end's interface page asks for the roots (`parentId: 0`): the catalogue is flat,
     # every entry is a root, so 0 is the one meaningful value.
     parent_id = fields.Integer(strict=True, allow_none=True,
-                               validate=validate.Equal(0, error="接口目录没有层级，parentId 只能为 0"))
+                               validate=validate.Equal(0, error="接口目录没有层级：parentId 只能为 0"))
 
 
 class EntryListArgs(BaseSchema):
