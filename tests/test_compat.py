@@ -1,7 +1,8 @@
 """The original PCloud admin front end (SiGuiyang/pcloud-admin) against PCloud, replayed call by call.
 
-Every call its system-administration and sign-in pages make, with the bodies its views build (read from
-its src/api/*.js and src/views/**), is sent to a live gunicorn in both error transports
+Every call its sign-in, system-administration, open-platform (开放平台), segment (号段管理) and job (定时任务)
+pages make, with the bodies its views build (read from its src/api/*.js and src/views/**), is sent to a
+live gunicorn in both error transports
 (PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
 (src/utils/request.js) and its views read it. API.md, "Clients of the original PCloud".
 """
@@ -12,15 +13,16 @@ import base64
 import io
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
 
 from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer, start_server, stop_server
-from tests.factories import make_role, make_user, next_phone
+from tests.factories import make_role, make_user, next_phone, query
 
 # The client's views (src/views) a router's `component` may name, and its svg icon names (src/icons/svg).
 CLIENT_VIEWS = {
@@ -481,6 +483,346 @@ def test_log_page_replay(vue: OriginalClient) -> None:
     assert past.data == [] and past.body["total"] == 0
     refused(vue.call("POST", "/admin/log/action/page", {"page": 1, "pageSize": 10, "visitDate": "昨天"}),
             vue.mode, 422, "visitDate")  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# 开放平台: src/api/open.js, src/views/open/application/{index,form,permission}.vue,
+# src/views/open/interface/{index,form}.vue
+
+
+def _hidden_role_ids(app: Any) -> set[int]:
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.roles.models import Role
+
+    return set(query(app, lambda: db.session.execute(select(Role.id).where(Role.hidden.is_(True))).scalars().all()))
+
+
+def test_open_interface_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    # interface/index.vue postResource: listQuery {page, pageSize, parentId: 0, name: undefined}
+    first = vue.call("POST", "/open/admin/resource/page", {"page": 1, "pageSize": 10, "parentId": 0})
+    before = first.body["total"]
+    assert first.kind == "ok" and len(first.data) == min(before, 10)
+    # interface/form.vue createData: formData = {} + name, resourceUrl, gmtCreatedName, gmtModifiedName
+    created = vue.call("POST", "/open/admin/resource/create", {
+        "name": "职级列表", "resourceUrl": "/api/admin/grade/page", "gmtCreatedName": ADMIN_NAME,
+        "gmtModifiedName": ADMIN_NAME})
+    assert created.kind == "ok", created
+    page = vue.call("POST", "/open/admin/resource/page", {"page": 1, "pageSize": 10, "parentId": 0, "name": "职级"})
+    (row,) = page.data
+    assert page.body["total"] == 1
+    # the table: name, resourceUrl, gmtModifiedDate (parseTime), gmtModifiedName
+    assert row["resourceUrl"] == "/api/admin/grade/page" and row["gmtModifiedDate"]
+    assert row["gmtModifiedName"] == ADMIN_NAME
+    # handleUpdate + updateData: the row echoed (Object.assign({}, row)), gmtModifiedName set
+    assert vue.call("PUT", "/open/admin/resource/modify", {**row, "name": "职级分页",
+                                                           "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    (row,) = vue.call("POST", "/open/admin/resource/page",
+                      {"page": 1, "pageSize": 10, "parentId": 0, "name": "职级"}).data
+    assert row["name"] == "职级分页"
+    assert vue.call("POST", "/open/admin/resource/page",
+                    {"page": 1, "pageSize": 10, "parentId": 0}).body["total"] == before + 1
+    # the catalogue is flat: another parentId is a mistake, not a filter
+    refused(vue.call("POST", "/open/admin/resource/page", {"page": 1, "pageSize": 10, "parentId": 3}),
+            mode, 422, "parentId")
+    refused(vue.call("POST", "/open/admin/resource/create", {"name": "x", "resourceUrl": "not-a-route",
+                                                             "gmtCreatedName": ADMIN_NAME}), mode, 422)
+    # handleDelete
+    assert vue.call("DELETE", f"/open/admin/resource/{row['id']}/delete").kind == "ok"
+    refused(vue.call("DELETE", f"/open/admin/resource/{row['id']}/delete"), mode, 404)
+
+
+def test_open_application_page_replay(vue: OriginalClient, app: Any) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    # application/index.vue getAccountList: listQuery {page, pageSize, name: undefined}
+    empty = vue.call("POST", "/open/admin/account/page", {"page": 1, "pageSize": 10})
+    assert empty.data == [] and empty.body["total"] == 0
+    # application/form.vue createData: formData = {} + name, gmtCreatedName, gmtModifiedName
+    created = vue.call("POST", "/open/admin/account/create", {
+        "name": "订单系统", "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+    assert created.kind == "ok" and created.data["secureKey"], created
+    page = vue.call("POST", "/open/admin/account/page", {"page": 1, "pageSize": 10, "name": "订单"})
+    (row,) = page.data
+    assert page.body["total"] == 1
+    # the table: name, status (statusFilter 0/1/2), secureId, gmtModifiedName, gmtModifiedDate
+    assert row["status"] == 0 and row["secureId"] == created.data["secureId"] and row["gmtModifiedDate"]
+    assert row["gmtModifiedName"] == ADMIN_NAME and "secureKey" not in row
+    account = row["id"]
+
+    # handleClick VIEW: getAccountView -> $alert(response.data): the key is not shown again
+    view = vue.call("GET", f"/open/admin/account/{account}/view")
+    assert view.kind == "ok" and "secureKey" not in view.data and view.msg
+    # handleClick FORBIDDEN / FROZEN / NORMAL: putAccountStatus({id, status})
+    for status in (1, 2, 0):
+        assert vue.call("PUT", "/open/admin/account/status", {"id": account, "status": status}).kind == "ok"
+        (row,) = vue.call("POST", "/open/admin/account/page", {"page": 1, "pageSize": 10}).data
+        assert row["status"] == status
+    refused(vue.call("PUT", "/open/admin/account/status", {"id": account, "status": 5}), mode, 422, "status")
+
+    # permission.vue (GRANT): postOpenPermission(listQuery {page, pageSize, accountId, name}); reads total
+    names = ("订单列表", "订单详情", "订单导出")
+    entry_ids = []
+    for i, name in enumerate(names):
+        assert vue.call("POST", "/open/admin/resource/create", {
+            "name": name, "resourceUrl": f"/api/admin/grade/{['page', 'create', 'modify'][i]}",
+            "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    query_ = {"page": 1, "pageSize": 2, "accountId": account, "name": "订单"}
+    perms = vue.call("POST", "/open/admin/resource/permission", query_)
+    assert perms.body["total"] == 3 and len(perms.data) == 2  # the pager shows (total > pageSize)
+    assert all(r["permission"] is False and r["name"] and r["resourceUrl"] for r in perms.data)
+    entry_ids = [r["id"] for r in perms.data]
+    # handleGrant: {accountId, resourceIds: the selected rows' ids}
+    assert vue.call("POST", "/open/admin/resource/grant",
+                    {"accountId": account, "resourceIds": entry_ids}).kind == "ok"
+    perms = vue.call("POST", "/open/admin/resource/permission", query_)
+    assert [r["permission"] for r in perms.data] == [True, True]
+    second = vue.call("POST", "/open/admin/resource/permission", {**query_, "page": 2})
+    assert second.body["total"] == 3 and [r["permission"] for r in second.data] == [False]
+    # handleRefresh: getOpenRefresh(listQuery) -> GET .../{accountId}/refresh
+    assert vue.call("GET", f"/open/admin/resource/{account}/refresh").kind == "ok"
+    refused(vue.call("POST", "/open/admin/resource/permission", {"page": 1, "pageSize": 10, "accountId": 999999}),
+            mode, 404)
+    refused(vue.call("DELETE", f"/open/admin/resource/{entry_ids[0]}/delete"), mode, 409, "订单系统")
+
+    # The account's own (hidden) role is never offered as a role: role page, role/list (the user form's
+    # choices), the user page's role filter (pageNo), and a user can not be given it.
+    hidden = _hidden_role_ids(app)
+    assert hidden
+    listed = {r["id"] for r in vue.call("POST", "/admin/role/list", {}).data}
+    paged = vue.call("POST", "/admin/role/page", {"page": 1, "pageSize": 200})
+    picked = {r["id"] for r in vue.call("POST", "/admin/role/page", {"pageNo": 1, "pageSize": 20, "name": "开放"}).data}
+    assert listed and not listed & hidden and not {r["id"] for r in paged.data} & hidden and not picked & hidden
+    assert paged.body["total"] == len(listed)
+    info = vue.call("POST", "/admin/system/adminInfo", {}).data
+    assert not any("OPEN_ACCOUNT" in json.dumps(v) for k, v in info.items() if k != "routers")
+    out = vue.call("POST", "/admin/system/user/create", {
+        "phone": next_phone(), "name": "越权", "password": "Passw0rd1", "roleIds": sorted(hidden),
+        "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+    refused(out, mode, 422, "角色不存在")
+    refused(vue.call("PUT", "/admin/role/modify", {"id": min(hidden), "name": "改名"}), mode, 404)
+
+    # handleClick DELETE
+    assert vue.call("DELETE", f"/open/admin/account/{account}/delete").kind == "ok"
+    assert vue.call("POST", "/open/admin/account/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+    assert vue.call("DELETE", f"/open/admin/resource/{entry_ids[0]}/delete").kind == "ok"
+
+
+def test_open_platform_strictness(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    # the key is carried only by the create answer, never by an account item: refused
+    out = vue.call("POST", "/open/admin/account/create", {"name": "x", "secureKey": "s3cret"})
+    refused(out, mode, 422, "secureKey")
+    out = vue.call("POST", "/open/admin/account/create", {"name": "x", "sysName": "x", "username": ""})
+    refused(out, mode, 422, "sysName")
+    assert out.body["errors"] == {"sysName": ["未知字段"], "username": ["未知字段"]}
+    out = vue.call("POST", "/open/admin/resource/create", {"name": "x", "resourceUrl": "/api/admin/grade/page",
+                                                           "roleCode": "R"})
+    refused(out, mode, 422, "roleCode")
+    out = vue.call("POST", "/open/admin/resource/permission", {"page": 1, "pageSize": 10, "accountId": 1,
+                                                               "roleId": 1})
+    refused(out, mode, 422, "roleId")
+
+
+# ---------------------------------------------------------------------------------------------
+# 号段管理: src/api/segment.js, src/views/segment/center/{index,form}.vue
+
+
+def test_segment_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    # index.vue getSegmentList: listQuery {page, pageSize, description: undefined}
+    assert vue.call("POST", "/integration/admin/segment/page", {"page": 1, "pageSize": 10}).kind == "ok"
+    # form.vue createData: formData = {} + bizTag, description, maxId and step (el-input-number), author
+    created = vue.call("POST", "/integration/admin/segment/create", {
+        "bizTag": "order_no", "description": "订单号", "maxId": 1, "step": 1000, "author": "张三"})
+    assert created.kind == "ok" and created.data == "order_no", created
+    page = vue.call("POST", "/integration/admin/segment/page", {"page": 1, "pageSize": 10, "description": "订单"})
+    (row,) = page.data
+    assert page.body["total"] == 1
+    # the table: bizTag, description, maxId, step, author, updateTime (parseTime)
+    assert row["bizTag"] == "order_no" and row["description"] == "订单号" and row["maxId"] == "1"
+    assert row["step"] == 1000 and row["author"] == "张三" and row["updateTime"]
+    # the search box cleared (el-input clearable): ""
+    assert vue.call("POST", "/integration/admin/segment/page",
+                    {"page": 1, "pageSize": 10, "description": ""}).body["total"] == 1
+
+    # handleModify + updateData: the row echoed, maxId as the string the page read, updateTime with it
+    assert vue.call("PUT", "/integration/admin/segment/modify", {**row, "description": "订单编号"}).kind == "ok"
+    (row,) = vue.call("POST", "/integration/admin/segment/page", {"page": 1, "pageSize": 10}).data
+    # el-input-number turns maxId into a number once the dialog shows it; raising it and the step
+    out = vue.call("PUT", "/integration/admin/segment/modify", {**row, "maxId": 5000, "step": 2000})
+    assert out.kind == "ok" and out.data == "order_no"
+    (row,) = vue.call("POST", "/integration/admin/segment/page", {"page": 1, "pageSize": 10}).data
+    assert row["maxId"] == "5000" and row["step"] == 2000 and row["description"] == "订单编号"
+
+    # refusals shown as our message: a taken tag, a lowered maxId (ids handed out are never handed out
+    # again: an echo of a row read before the ID service moved on names the current value), a bad step
+    dup = vue.call("POST", "/integration/admin/segment/create", {
+        "bizTag": "order_no", "description": "重复", "maxId": 1, "step": 10, "author": "张三"})
+    refused(dup, mode, 409, "业务标识已存在")
+    refused(vue.call("PUT", "/integration/admin/segment/modify", {**row, "maxId": 10}), mode, 422, "最大 ID", "5000")
+    refused(vue.call("POST", "/integration/admin/segment/create", {
+        "bizTag": "b", "description": "x", "maxId": 1, "step": 0, "author": "张三"}), mode, 422, "step")
+    refused(vue.call("POST", "/integration/admin/segment/create", {
+        "bizTag": "c", "description": "x", "maxId": 1, "step": 10, "author": "张三", "sysName": ""}),
+            mode, 422, "sysName")
+
+
+# ---------------------------------------------------------------------------------------------
+# 定时任务: src/api/job.js, src/views/job/{statistics,task,log,execution}/**
+
+CRON = "0 0 12 * * ?"
+
+
+def test_job_statistics_page_replay(vue: OriginalClient) -> None:
+    # statistics/components/PanelGroup.vue: postJobStatistics({}) -> response.data.*
+    stats = vue.call("POST", "/job/statistics", {}).data
+    assert {"jobInfoCount", "jobLogCount", "executorCount"} <= set(stats)
+    # BarChart.vue / PieChart.vue: postJobChartInfo({}) -> response.content.*
+    chart = vue.call("POST", "/job/chartInfo", {})
+    assert chart.kind == "ok"
+    content = chart.body["content"]
+    assert len(content["triggerDayList"]) == 7
+    for key in ("triggerDayCountFailList", "triggerDayCountRunningList", "triggerDayCountSucList"):
+        assert len(content[key]) == 7
+    for key in ("triggerCountSucTotal", "triggerCountRunningTotal", "triggerCountFailTotal"):
+        assert content[key] == 0
+
+
+def test_job_execution_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    # execution/index.vue getJobGroupList: listQuery {page, pageSize, appname: undefined, title: undefined}
+    before = vue.call("POST", "/job/jobgroup/pageList", {"page": 1, "pageSize": 10}).body["total"]
+    # execution/form.vue createData: formData = {} + appname, title, addressType (el-radio 0/1), addressList
+    saved = vue.call("POST", "/job/jobgroup/save", {"appname": "orders-app", "title": "订单",
+                                                    "addressType": 1, "addressList": "node-1,node-2"})
+    assert saved.kind == "ok", saved
+    page = vue.call("POST", "/job/jobgroup/pageList", {"page": 1, "pageSize": 10, "appname": "orders", "title": ""})
+    (row,) = page.data
+    assert page.body["total"] == 1
+    # the table: appname, title, addressType (filter 0/1), registryList (its length)
+    assert row["addressType"] == 1 and isinstance(row["registryList"], list) and row["title"] == "订单"
+    assert vue.call("POST", "/job/jobgroup/pageList", {"page": 1, "pageSize": 10}).body["total"] == before + 1
+    # handleModify + updateData: the row echoed, POST
+    out = vue.call("POST", "/job/jobgroup/update", {**row, "title": "订单服务"})
+    assert out.kind == "ok", out
+    (row,) = vue.call("POST", "/job/jobgroup/pageList", {"page": 1, "pageSize": 10, "appname": "orders"}).data
+    assert row["title"] == "订单服务"
+    refused(vue.call("POST", "/job/jobgroup/save", {"appname": "orders-app", "title": "x", "addressType": 0,
+                                                    "addressList": ""}), mode, 409)
+    refused(vue.call("POST", "/job/jobgroup/save", {"appname": "1bad", "title": "x", "addressType": 0}),
+            mode, 422, "AppName")
+    refused(vue.call("POST", "/job/jobgroup/update", {**row, "online": True}), mode, 422, "online")
+    # handleDelete: never the last executor
+    if before == 0:
+        refused(vue.call("DELETE", f"/job/jobgroup/{row['id']}/remove"), mode, 409, "最后一个")
+        assert vue.call("POST", "/job/jobgroup/save", {"appname": "billing-app", "title": "账单", "addressType": 0,
+                                                        "addressList": ""}).kind == "ok"
+    assert vue.call("DELETE", f"/job/jobgroup/{row['id']}/remove").kind == "ok"
+
+
+def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
+    from tests.test_jobs import add_node, add_runs
+
+    mode = vue.mode  # type: ignore[attr-defined]
+    group = vue.call("POST", "/job/jobgroup/save", {"appname": "orders-app", "title": "订单", "addressType": 0,
+                                                    "addressList": ""}).data
+    add_node(app, "orders-app", "node-1")
+    # task/index.vue created: postJobList(listQuery) and postJobgroupFindAll() (GET), reading id + appname
+    task_query = {"page": 1, "pageSize": 10, "jobGroup": 0, "triggerStatus": -1}
+    assert vue.call("POST", "/job/jobinfo/pageList", task_query).kind == "ok"
+    executors = vue.call("GET", "/job/jobgroup/findAll").data
+    assert any(e["id"] == group and e["appname"] == "orders-app" for e in executors)
+
+    # task/form.vue handleCreateData: formData = {} + the fields typed; timeout and retries are plain
+    # text inputs (strings), glueType BEAN, the cron from vue-cron in jobCron
+    form = {"jobGroup": group, "jobDesc": "同步订单", "executorRouteStrategy": "FIRST", "jobCron": CRON,
+            "glueType": "BEAN", "executorHandler": "demoJobHandler", "executorParam": "",
+            "executorBlockStrategy": "SERIAL_EXECUTION", "childJobId": "", "executorTimeout": "30",
+            "executorFailRetryCount": "1", "author": "张三", "alarmEmail": ""}
+    assert vue.call("POST", "/job/jobinfo/add", form).kind == "ok"
+    # the filters: 任务描述 (name), JobHandler (jobDesc), 负责人 (author), a cleared status select ("")
+    page = vue.call("POST", "/job/jobinfo/pageList", {**task_query, "name": "同步", "author": "张", "jobGroup": group})
+    (row,) = page.data
+    assert page.body["total"] == 1
+    assert vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": "", "name": "",
+                                                      "jobDesc": "", "author": ""}).body["total"] == 1
+    assert vue.call("POST", "/job/jobinfo/pageList", {**task_query, "name": "没有"}).body["total"] == 0
+    # the table: id, jobDesc, glueType:executorHandler, jobCron, author, triggerStatus (0 stop, 1 running)
+    assert row["jobDesc"] == "同步订单" and row["glueType"] == "BEAN" and row["executorHandler"] == "demoJobHandler"
+    assert row["jobCron"] == CRON and row["author"] == "张三" and row["triggerStatus"] == 0
+    assert row["executorTimeout"] == 30 and row["executorFailRetryCount"] == 1
+    job = row["id"]
+
+    # handleClick edit + handleUpdateData: the row echoed, POST, a new cron typed into jobCron
+    assert vue.call("POST", "/job/jobinfo/update", {**row, "jobCron": "0 30 9 * * ?"}).kind == "ok"
+    (row,) = vue.call("POST", "/job/jobinfo/pageList", task_query).data
+    assert row["jobCron"] == "0 30 9 * * ?" and row["scheduleConf"] == "0 30 9 * * ?"
+    # next: postjobinfoNextTriggerTime({cron: row.jobCron}) is a GET with params; reads response.content
+    nxt = vue.call("GET", "/job/jobinfo/nextTriggerTime?" + urlencode({"cron": row["jobCron"]}))
+    assert len(nxt.body["content"]) == 5 and all(t.endswith("T09:30:00") for t in nxt.body["content"])
+    refused(vue.call("GET", "/job/jobinfo/nextTriggerTime?" + urlencode({"cron": "x"})), mode, 422)
+    # register: postJobgroupLoadById({id}) reads response.content.registryList (the executor's nodes).
+    # (The view passes the row's own id, a job id; the route loads the executor with that id.)
+    loaded = vue.call("GET", f"/job/jobgroup/{group}/loadById")
+    assert loaded.body["content"]["registryList"] == ["node-1"] and loaded.data["id"] == group
+    as_sent = vue.call("GET", f"/job/jobgroup/{job}/loadById")  # exactly what the view sends
+    if job in {e["id"] for e in vue.call("GET", "/job/jobgroup/findAll").data}:
+        assert "registryList" in as_sent.body["content"]
+    else:
+        refused(as_sent, mode, 404, "执行器不存在")
+    # start / stop: GET
+    assert vue.call("GET", f"/job/jobinfo/{job}/start").kind == "ok"
+    (row,) = vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": 1}).data
+    assert row["triggerStatus"] == 1
+    assert vue.call("GET", f"/job/jobinfo/{job}/stop").kind == "ok"
+    (row,) = vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": 0}).data
+    # once (onceForm.vue): {id, executorParam, addressList}
+    assert vue.call("POST", "/job/jobinfo/trigger", {"id": job, "executorParam": "all"}).kind == "ok"
+    # copy: the row without its id, posted to add
+    copy = {**row}
+    del copy["id"]
+    assert vue.call("POST", "/job/jobinfo/add", copy).kind == "ok"
+    assert vue.call("POST", "/job/jobinfo/pageList", task_query).body["total"] == 2
+
+    # log/index.vue: default listQuery, then opened from a task's 查看日志 (query strings, today's range
+    # as Date objects, which JSON.stringify writes in UTC with a Z)
+    add_runs(app, job, group, [200, 500, 0])
+    logs = vue.call("POST", "/job/joblog/pageList", {"page": 1, "pageSize": 10, "jobGroup": 0, "jobId": 0,
+                                                     "logStatus": -1})
+    assert logs.body["total"] == 4  # + the manual run
+    for r in logs.data:
+        assert {"id", "triggerTime", "triggerCode", "triggerMsg", "handleTime", "handleCode", "handleMsg"} <= set(r)
+    now = datetime.now(UTC)
+    day = [(now - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+           (now + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%S.000Z")]
+    from_task = {"page": 1, "pageSize": 10, "jobGroup": str(group), "jobId": str(job), "logStatus": -1,
+                 "filterTime": day}
+    assert vue.call("POST", "/job/joblog/pageList", from_task).body["total"] == 4
+    assert vue.call("POST", "/job/joblog/pageList", {**from_task, "logStatus": 1}).body["total"] == 1
+    assert vue.call("POST", "/job/joblog/pageList", {**from_task, "logStatus": ""}).body["total"] == 4
+    assert vue.call("POST", "/job/joblog/pageList", {**from_task, "filterTime": None}).body["total"] == 4
+    # changeJobGroup: getJobsByGroup (the "全部" option too), reading id + jobDesc
+    jobs = vue.call("GET", f"/job/joblog/{group}/getJobsByGroup").data
+    assert {j["jobDesc"] for j in jobs} == {"同步订单"} and len(jobs) == 2
+    assert vue.call("GET", "/job/joblog/0/getJobsByGroup").data == []
+    # log/form.vue handleSubmit: {jobGroup, jobId, type}
+    assert vue.call("POST", "/job/joblog/clearLog", {"jobGroup": group, "jobId": job, "type": 9}).kind == "ok"
+    assert vue.call("POST", "/job/joblog/pageList", from_task).body["total"] == 2  # unfinished runs stay
+
+    # refusals: a GLUE mode PCloud does not run, a timeout that is no number, an unknown handler,
+    # an unknown field; the executor still used by jobs
+    refused(vue.call("POST", "/job/jobinfo/add", {**form, "glueType": "GLUE_SHELL"}), mode, 422, "glueType")
+    refused(vue.call("POST", "/job/jobinfo/add", {**form, "executorTimeout": "半小时"}), mode, 422, "executorTimeout")
+    refused(vue.call("POST", "/job/jobinfo/add", {**form, "executorHandler": "nope"}), mode, 422, "JobHandler")
+    refused(vue.call("POST", "/job/jobinfo/add", {**form, "sysName": ""}), mode, 422, "sysName")
+    refused(vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": 7}), mode, 422,
+            "triggerStatus")
+    refused(vue.call("DELETE", f"/job/jobgroup/{group}/remove"), mode, 409)
+    # handleClick delete
+    assert vue.call("DELETE", f"/job/jobinfo/{job}/remove").kind == "ok"
+    assert vue.call("POST", "/job/jobinfo/pageList", task_query).body["total"] == 1
 
 
 # ---------------------------------------------------------------------------------------------

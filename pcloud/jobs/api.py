@@ -5,6 +5,7 @@ Routes the original XXL-JOB front end calls with another method or shape answer 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -42,10 +43,13 @@ from pcloud.jobs.schemas import (
 blp = Blueprint("jobs_api", __name__, url_prefix="/api/job", description="定时任务")
 
 
-def _respond_with_content(name: str, schema: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """chartInfo and statistics: the payload in both `data` and `content` (the original front end reads content)."""
+def _respond_with_content(name: str, schema: type | fields.Field
+                          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The payload in both `data` and `content`: the original front end reads `content` from chartInfo,
+    statistics, jobgroup/{id}/loadById and the GET nextTriggerTime."""
     base = envelope_schema(name, schema)
-    cls = type(f"{name}ContentEnvelope", (base,), {"content": fields.Nested(schema)})
+    content = copy.deepcopy(schema) if isinstance(schema, fields.Field) else fields.Nested(schema)
+    cls = type(f"{name}ContentEnvelope", (base,), {"content": content})
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(fn)
@@ -172,7 +176,7 @@ def next_trigger_time(args: dict[str, Any]) -> list[str]:
 
 
 @blp.route("/jobinfo/nextTriggerTime", methods=["GET"], endpoint="next_trigger_time_get")
-@respond(blp, "JobNextTimeGet", fields.List(fields.String()))
+@_respond_with_content("JobNextTimeGet", fields.List(fields.String()))
 @blp.arguments(NextTimeQuery, location="query")
 def next_trigger_time_get(args: dict[str, Any]) -> list[str]:
     """GET ?cron=...：按系统时区计算接下来 5 次触发时间"""
@@ -262,7 +266,7 @@ def executor_remove(id: int) -> None:  # noqa: A002
 
 
 @blp.route("/jobgroup/<int:id>/loadById", methods=["GET"])
-@respond(blp, "ExecutorLoad", ExecutorOut)
+@_respond_with_content("ExecutorLoad", ExecutorOut)
 def executor_load(id: int) -> dict[str, Any]:  # noqa: A002
     """一个执行器"""
     return service.executor_item(service.get_executor(id))

@@ -14,9 +14,26 @@ _id = ID_RANGE
 _opt_id = validate.Range(min=0, max=2_147_483_647)
 
 # Fields the entity's own responses carry: a client may send an item back as it received it.
-JOB_ECHO = ("glueType", "jobGroupTitle", "triggerLastTime", "triggerNextTime", "gmtCreatedDate", "gmtCreatedName",
+JOB_ECHO = ("jobGroupTitle", "triggerLastTime", "triggerNextTime", "gmtCreatedDate", "gmtCreatedName",
             "gmtModifiedDate", "gmtModifiedName")
 EXECUTOR_ECHO = ("registryList", "gmtCreatedDate", "gmtCreatedName", "gmtModifiedDate", "gmtModifiedName")
+
+
+class BlankInt(fields.Integer):
+    """An integer that may come as a string of digits, and a cleared input or select ("") as none.
+
+    The original front end binds some numbers to plain text inputs (`executorTimeout`) and clears
+    selects and inputs to "" (`triggerStatus`, `logStatus`): "" means "not given", not a typo.
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        kw.setdefault("allow_none", True)
+        super().__init__(strict=False, **kw)
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            value = None
+        return super().deserialize(value, attr, data, **kwargs)
 
 
 class _Echo(BaseSchema):
@@ -69,8 +86,12 @@ class ExecutorOut(AuditOut):
 
 class JobPageArgs(PageArgs):
     job_group = fields.Integer(validate=_opt_id, allow_none=True, metadata={"description": "0 or absent: all"})
-    trigger_status = fields.Integer(validate=validate.OneOf([-1, 0, 1]), load_default=-1)
+    trigger_status = BlankInt(validate=validate.OneOf([-1, 0, 1]), load_default=-1,
+                              metadata={"description": "-1, absent or \"\": all"})
     job_desc = fields.String(validate=validate.Length(max=255), allow_none=True)
+    # The original front end's box "请输入任务描述" sends `name`: the job description (contains).
+    name = fields.String(validate=validate.Length(max=255), allow_none=True,
+                         metadata={"description": "job description contains (as jobDesc)"})
     executor_handler = fields.String(validate=validate.Length(max=255), allow_none=True)
     author = fields.String(validate=validate.Length(max=64), allow_none=True)
 
@@ -93,10 +114,18 @@ class JobArgs(_Echo):
     executor_handler = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
     executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
     executor_block_strategy = fields.String(validate=validate.OneOf(BLOCK_STRATEGIES), allow_none=True)
-    executor_timeout = fields.Integer(strict=True, validate=validate.Range(min=0, max=604800), allow_none=True)
-    executor_fail_retry_count = fields.Integer(strict=True, validate=validate.Range(min=0, max=100), allow_none=True)
+    executor_timeout = BlankInt(validate=validate.Range(min=0, max=604800))
+    executor_fail_retry_count = BlankInt(validate=validate.Range(min=0, max=100))
     child_job_id = fields.String(validate=validate.Length(max=255), allow_none=True)
     trigger_status = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), allow_none=True)
+    # Items carry glueType "BEAN"; a client may send it back, but no other mode (a GLUE script) runs here.
+    glue_type = fields.String(load_only=True, allow_none=True, validate=validate.OneOf(
+        ["BEAN"], error="运行模式不支持：只能是 BEAN（不执行 GLUE 脚本）"))
+
+    @ma.post_load
+    def _drop_glue_type(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data.pop("glue_type", None)
+        return data
 
 
 class JobModifyArgs(JobArgs):
@@ -169,8 +198,8 @@ class NextTimeQuery(BaseSchema):
 class RunPageArgs(PageArgs):
     job_group = fields.Integer(validate=_opt_id, allow_none=True)
     job_id = fields.Integer(validate=_opt_id, allow_none=True)
-    log_status = fields.Integer(validate=validate.OneOf([-1, 0, 1, 2, 3]), allow_none=True,
-                                metadata={"description": "1 success, 2 fail, 3 running; absent/0/-1 all"})
+    log_status = BlankInt(validate=validate.OneOf([-1, 0, 1, 2, 3]),
+                          metadata={"description": "1 success, 2 fail, 3 running; absent/\"\"/0/-1 all"})
     filter_time = fields.Raw(allow_none=True, metadata={"description": "[start, end] local times"})
 
     @ma.validates("filter_time")

@@ -265,8 +265,8 @@ def job_filtered_select(filters: dict[str, Any]) -> Any:
     status = filters.get("trigger_status")
     if status is not None and status != -1:
         stmt = stmt.where(Job.trigger_status == status)
-    for key, col in (("job_desc", Job.job_desc), ("executor_handler", Job.executor_handler),
-                     ("author", Job.author)):
+    for key, col in (("job_desc", Job.job_desc), ("name", Job.job_desc),
+                     ("executor_handler", Job.executor_handler), ("author", Job.author)):
         text = (filters.get(key) or "").strip()
         if text:
             stmt = stmt.where(col.contains(text, autoescape=True))

@@ -135,11 +135,13 @@ def resource_delete(id: int) -> None:  # noqa: A002
 
 
 @blp.route("/resource/permission", methods=["POST"])
-@respond(blp, "OpenResourcePermission", EntryOut, many=True)
+@respond(blp, "OpenResourcePermission", EntryOut, paged=True)
 @blp.arguments(OpenPermissionArgs)
-def resource_permission(args: dict[str, Any]) -> list[dict[str, Any]]:
-    """接口目录，已授权给该账号的条目 permission 为 true"""
-    return service.account_permissions(args["account_id"], args.get("name"))
+def resource_permission(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """接口目录分页（不传 pageSize 时全部），已授权给该账号的条目 permission 为 true；total 为条目总数"""
+    result = service.page_account_permissions(args["account_id"], args.get("name"), args["page"],
+                                              args["page_size"])
+    return result.items, result.total
 
 
 @blp.route("/resource/grant", methods=["POST"])

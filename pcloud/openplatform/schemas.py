@@ -16,34 +16,6 @@ class AccountPageArgs(PageArgs):
     status = fields.Integer(strict=True, validate=_status, allow_none=True)
 
 
-class _AccountEcho(BaseSchema):
-    """Fields an account's own responses carry, accepted back from clients and ignored."""
-
-    gmt_created_date = fields.Raw(load_only=True)
-    gmt_created_name = fields.Raw(load_only=True)
-    gmt_modified_date = fields.Raw(load_only=True)
-    gmt_modified_name = fields.Raw(load_only=True)
-
-
-class AccountCreateArgs(_AccountEcho):
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
-
-
-class AccountModifyArgs(_AccountEcho):
-    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
-    name = TrimmedString(validate=validate.Length(min=1, max=64))
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
-    secure_id = fields.Raw(load_only=True)
-    status = fields.Raw(load_only=True)
-    status_name = fields.Raw(load_only=True)
-
-
-class AccountStatusArgs(BaseSchema):
-    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
-    status = fields.Integer(strict=True, required=True, validate=_status)
-
-
 class AccountOut(AuditOut):
     id = fields.Integer()
     name = fields.String()
@@ -51,6 +23,26 @@ class AccountOut(AuditOut):
     status = fields.Integer()
     status_name = fields.String()
     remark = fields.String(allow_none=True)
+
+
+# Create and modify accept back what an account's own responses carry (the original front end sends
+# gmtCreatedName/gmtModifiedName on create and echoes rows): `echo_of` drops exactly those keys.
+class AccountCreateArgs(BaseSchema):
+    echo_of = AccountOut
+    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class AccountModifyArgs(BaseSchema):
+    echo_of = AccountOut
+    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
+    name = TrimmedString(validate=validate.Length(min=1, max=64))
+    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+
+
+class AccountStatusArgs(BaseSchema):
+    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
+    status = fields.Integer(strict=True, required=True, validate=_status)
 
 
 class AccountCreatedOut(BaseSchema):
@@ -61,24 +53,14 @@ class AccountCreatedOut(BaseSchema):
 
 class EntryPageArgs(PageArgs):
     name = fields.String(validate=validate.Length(max=128), allow_none=True)
+    # The original front end's interface page asks for the roots (`parentId: 0`): the catalogue is flat,
+    # every entry is a root, so 0 is the one meaningful value.
+    parent_id = fields.Integer(strict=True, allow_none=True,
+                               validate=validate.Equal(0, error="接口目录没有层级：parentId 只能为 0"))
 
 
 class EntryListArgs(BaseSchema):
     name = fields.String(validate=validate.Length(max=128), allow_none=True)
-
-
-class EntryCreateArgs(_AccountEcho):
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=128))
-    resource_url = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
-    method = fields.String(validate=_method, load_default="*")
-
-
-class EntryModifyArgs(_AccountEcho):
-    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
-    name = TrimmedString(validate=validate.Length(min=1, max=128))
-    resource_url = TrimmedString(validate=validate.Length(min=1, max=255))
-    method = fields.String(validate=_method)
-    permission = fields.Raw(load_only=True)
 
 
 class EntryOut(AuditOut):
@@ -89,9 +71,28 @@ class EntryOut(AuditOut):
     permission = fields.Boolean()
 
 
-class OpenPermissionArgs(BaseSchema):
+class EntryCreateArgs(BaseSchema):
+    echo_of = EntryOut
+    name = TrimmedString(required=True, validate=validate.Length(min=1, max=128))
+    resource_url = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
+    method = fields.String(validate=_method, load_default="*")
+
+
+class EntryModifyArgs(BaseSchema):
+    echo_of = EntryOut
+    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
+    name = TrimmedString(validate=validate.Length(min=1, max=128))
+    resource_url = TrimmedString(validate=validate.Length(min=1, max=255))
+    method = fields.String(validate=_method)
+
+
+class OpenPermissionArgs(PageArgs):
+    """The catalogue for one account, paged like the original front end's grant dialog asks
+    (`{page, pageSize, accountId, name}`); without `pageSize` the whole catalogue in one page."""
+
     account_id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
     name = fields.String(validate=validate.Length(max=128), allow_none=True)
+    page_size = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
 
 
 class OpenGrantArgs(BaseSchema):

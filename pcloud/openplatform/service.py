@@ -348,6 +348,20 @@ def account_permissions(account_id: int, name: str | None = None) -> list[dict[s
     return [entry_item(r, r.id in granted) for r in list_entries(name)]
 
 
+def page_account_permissions(account_id: int, name: str | None, page: int, page_size: int | None) -> Page:
+    """One page of the catalogue marked with the account's grants; no `page_size`: the whole of it."""
+    account = get_account(account_id)
+    granted = granted_entry_ids(account)
+    stmt = _name_filter(_catalogue_select(), name).order_by(Resource.id)
+    if page_size is None:
+        items = list(db.session.execute(stmt).scalars())
+        result = Page(items, len(items), 1, max(len(items), 1))
+    else:
+        result = paginate(stmt, page, page_size)
+    result.items = [entry_item(r, r.id in granted) for r in result.items]
+    return result
+
+
 def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
     """Exactly these catalogue entries from now on; an id outside the catalogue: 422, nothing changed."""
     account = get_account(account_id)
