@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import request
 from flask_smorest import Blueprint
 
 from pcloud.auth import service
 from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut
+from pcloud.core import recorder
 from pcloud.core.envelope import respond
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import action
@@ -27,14 +28,14 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
     """登录（获取令牌）"""
     grant = (args.get("grant_type") or "").upper()
     if grant == "OPEN":
-        g.action_user = (None, f"开放平台 {args.get('secure_id') or ''}".strip(), None)
+        recorder.as_actor(None, f"开放平台 {args.get('secure_id') or ''}".strip(), None)
     else:
-        g.action_user = service.user_for_phone_hint(args.get("phone") or "")
+        recorder.as_actor(*service.user_for_phone_hint(args.get("phone") or ""))
     try:
         tok, ttl, profile = service.sign_in(args.get("grant_type"), args, request.remote_addr,
                                             request.user_agent.string)
     except PCloudError as exc:
-        g.action_msg = exc.msg
+        recorder.outcome_message(exc.msg)
         raise
     return {"token": tok, "token_head": "Bearer ", "expires_in": ttl, "profile": profile}
 
@@ -61,7 +62,7 @@ def logout() -> None:
     """退出登录（吊销当前令牌）"""
     principal = current_principal()
     assert principal is not None
-    g.action_user = (principal.id, principal.name, principal.phone)
+    recorder.as_actor(principal.id, principal.name, principal.phone)
     service.revoke_token(principal.token, "logout")
     from pcloud.extensions import db
 

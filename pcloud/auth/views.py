@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 
 from pcloud.auth import service
 from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm, SmsLoginForm, SmsSendForm
+from pcloud.core import recorder
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
@@ -47,10 +48,10 @@ def login() -> Any:
         return _render_login(pw_form, sms_form, tab)
     form: PasswordLoginForm | SmsLoginForm = sms_form if tab == "sms" else pw_form
     if not form.validate_on_submit():
-        g.action_failed = True
-        g.action_user = service.user_for_phone_hint(form.phone.data or "")
+        recorder.refused()
+        recorder.as_actor(*service.user_for_phone_hint(form.phone.data or ""))
         return _render_login(pw_form, sms_form, tab, 422)
-    g.action_user = service.user_for_phone_hint(form.phone.data or "")
+    recorder.as_actor(*service.user_for_phone_hint(form.phone.data or ""))
     data = {"phone": form.phone.data}
     if tab == "sms":
         data["verify_code"] = sms_form.verify_code.data
@@ -60,14 +61,14 @@ def login() -> Any:
         token, _ttl, _profile = service.sign_in("SMS" if tab == "sms" else "ADMIN", data, request.remote_addr,
                                                 request.user_agent.string, kind="web")
     except PCloudError as exc:
-        g.action_failed, g.action_msg = True, exc.msg
+        recorder.refused(exc.msg)
         flash(exc.msg, "danger")
         return _render_login(pw_form, sms_form, tab, exc.code)
     principal = service.load_principal(token, "web")
     assert principal is not None
     session.clear()  # nothing from before sign-in survives into the signed-in session
     login_user(principal)
-    g.action_msg = "登录成功"
+    recorder.outcome_message("登录成功")
     flash(f"欢迎回来，{principal.name}", "success")
     return redirect(_safe_next(form.next.data))
 
@@ -90,7 +91,7 @@ def send_sms_code() -> Any:
         except PCloudError as exc:
             message, ok = exc.msg, False
     if not ok:  # the operation log records the refusal, whatever the page answers
-        g.action_failed, g.action_msg = True, message
+        recorder.refused(message)
     if wants_json:
         return {"ok": ok, "msg": message}, (200 if ok else 429 if "频繁" in message else 422)
     flash(message, "success" if ok else "danger")
@@ -103,7 +104,7 @@ def send_sms_code() -> Any:
 def logout() -> Any:
     principal = current_principal()
     if principal is not None:
-        g.action_user = (principal.id, principal.name, principal.phone)
+        recorder.as_actor(principal.id, principal.name, principal.phone)
         service.revoke_token(principal.token, "logout")
         db.session.commit()
     logout_user()
@@ -134,7 +135,7 @@ def profile() -> Any:
                 except Invalid as exc:
                     target = pw_form.old_password if "oldPassword" in (exc.errors or {}) else pw_form.new_password
                     target.errors = [exc.msg]
-            g.action_failed = True
+            recorder.refused()
         elif form.validate_on_submit():
             avatar, uploaded = form.avatar.data, None
             try:
@@ -149,6 +150,6 @@ def profile() -> Any:
                     form.avatar_file.errors = [exc.msg]
                 else:
                     flash(exc.msg, "danger")
-        g.action_failed = True
+        recorder.refused()
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
                            item=user_service.to_item(user))

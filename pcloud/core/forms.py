@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, g, redirect, request
+from flask import abort, flash, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
 from pcloud.core.errors import PCloudError
+from pcloud.core.recorder import refused
 from pcloud.core.schemas import camelcase
 
 
@@ -85,8 +86,7 @@ def is_gone(record: Any) -> bool:
 
 def mark_failed(exc: PCloudError) -> None:
     """The action log records a refused page action as failed, with the refusal as its message."""
-    g.action_failed = True
-    g.action_msg = exc.msg
+    refused(exc)
 
 
 def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:

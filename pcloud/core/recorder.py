@@ -36,6 +36,29 @@ def is_secret_key(key: object) -> bool:
     return bool(_SECRET_KEY.search(normalised))
 
 
+# The outcome a view tells the recorder, for one request. Views call these instead of setting `g`.
+_ACTOR, _REFUSED, _MESSAGE = "pcloud_action_actor", "pcloud_action_refused", "pcloud_action_message"
+
+
+def as_actor(user_id: int | None, name: str | None, phone: str | None) -> None:
+    """Who acted, where the signed-in caller is not it (sign-in: the phone typed; sign-out: who left)."""
+    setattr(g, _ACTOR, (user_id, name, phone))
+
+
+def refused(reason: Any = None) -> None:
+    """The action was refused: logged `fail` with the reason (a domain error or a sentence), whatever
+    status the page answers with (a form shown again, a flash and a redirect)."""
+    setattr(g, _REFUSED, True)
+    message = getattr(reason, "msg", reason)
+    if message:
+        setattr(g, _MESSAGE, str(message))
+
+
+def outcome_message(message: str) -> None:
+    """The sentence the log records for this action (success or failure) instead of the response's."""
+    setattr(g, _MESSAGE, message)
+
+
 def action(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn._action_title = title  # type: ignore[attr-defined]
@@ -82,7 +105,7 @@ def _response_outcome(response: Response) -> tuple[str, str]:
             msg = str(body.get("msg", "")) if isinstance(body, dict) else ""
         except Exception:  # noqa: BLE001
             msg = ""
-    msg = g.get("action_msg") or msg
+    msg = g.get(_MESSAGE) or msg
     if not msg or msg == "success" or msg.isdigit():  # every outcome is logged with a Chinese sentence
         msg = "操作成功" if ok else HTTP_MESSAGES.get(response.status_code, f"操作失败（{response.status_code}）")
     return ("success" if ok else "fail"), msg[:500]
@@ -104,9 +127,9 @@ def _record(response: Response) -> None:
     from pcloud.core.security import current_principal
 
     status, msg = _response_outcome(response)
-    if g.get("action_failed"):
+    if g.get(_REFUSED):
         status = "fail"
-    actor = g.get("action_user")  # set by sign-in / sign-out, where current_user is not the actor
+    actor = g.get(_ACTOR)  # set by sign-in / sign-out (as_actor), where current_user is not the actor
     if actor is None:
         principal = current_principal()
         actor = (principal.id, principal.name, principal.phone) if principal else (None, None, None)

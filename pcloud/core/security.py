@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flask import Flask, current_app, g, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
@@ -54,13 +54,7 @@ def current_principal() -> Principal | None:
 
 
 def current_actor() -> tuple[int | None, str | None]:
-    """(id, name) for audit columns; `g.actor` lets sign-in and CLI code name one explicitly."""
-    try:
-        actor = g.get("actor")
-    except RuntimeError:  # outside a request or app context (migrations, scripts)
-        return None, None
-    if actor:
-        return actor
+    """(id, name) of the signed-in caller for audit columns; (None, None) outside a request (CLI, worker)."""
     try:
         principal = current_principal()
     except Exception:  # noqa: BLE001 - no request context, e.g. CLI with an app context

@@ -232,17 +232,12 @@ def job_log_clean_handler(ctx: JobContext) -> str:
     return f"删除 {removed} 条调度日志"
 
 
-@job_handler("actionLogCleanHandler", description="操作日志保留：删除早于 N 天（参数，默认 180）的操作日志")
+@job_handler("actionLogCleanHandler",
+             description="操作日志保留：删除早于 N 天（参数，默认 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
 def action_log_clean_handler(ctx: JobContext) -> str:
-    from sqlalchemy import delete
+    from pcloud.actionlog.service import clean_action_log, retention_days
 
-    from pcloud.actionlog.models import ActionLog
-    from pcloud.core.timefmt import utcnow
-    from pcloud.extensions import db
-
-    days = _days_param(ctx, 180)
-    cutoff = utcnow() - timedelta(days=days)
-    removed = db.session.execute(delete(ActionLog).where(ActionLog.gmt_created_date < cutoff)).rowcount
-    db.session.commit()
+    days = _days_param(ctx, retention_days())  # default: PCLOUD_ACTION_LOG_RETENTION_DAYS
+    removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
     ctx.log.info("deleted %s action-log rows older than %s days", removed, days)
     return f"删除 {removed} 条操作日志"

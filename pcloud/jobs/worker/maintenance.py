@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import delete, or_, select
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -46,14 +46,10 @@ def session_clean_handler(ctx: JobContext) -> str:
 @job_handler("dbStatsHandler",
              description="数据库统计信息刷新：SQLite 执行 PRAGMA optimize 与 ANALYZE，PostgreSQL 执行 ANALYZE")
 def db_stats_handler(ctx: JobContext) -> str:
+    from pcloud.core.dbstats import refresh_statistics
+
     dialect = db.engine.dialect.name
-    with db.engine.connect() as conn:
-        if dialect == "sqlite":
-            conn.execute(text("ANALYZE"))
-            conn.execute(text("PRAGMA optimize"))
-        else:
-            conn.execute(text("ANALYZE"))
-        conn.commit()
+    refresh_statistics(db.engine)  # the same step `pcloud init` runs; open SQLite connections reload it
     ctx.log.info("statistics refreshed on %s", dialect)
     return f"{dialect} 统计信息已刷新"
 
