@@ -334,9 +334,6 @@ def test_nothing_configured_means_no_alarm() -> None:
         "mail", 2525, "u@x", "http://h/")
 
 
-
-
-
 # ==========================================================================================
 # The worker with real processes: `pcloud worker` subprocesses on the test database.
 # ==========================================================================================

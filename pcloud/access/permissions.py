@@ -172,10 +172,6 @@ def snapshot(version: int | None) -> Snapshot:
     return snap
 
 
-def ensure_fresh(version: int | None) -> None:
-    snapshot(version)
-
-
 def invalidate() -> None:
     """Drop this process's cache (role/refresh); the next check reloads it."""
     with _cache.lock:

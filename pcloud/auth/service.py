@@ -396,7 +396,6 @@ def any_live_session(user_id: int) -> bool:
         UserSession.user_id == user_id, live_session_filter()).limit(1)).first() is not None
 
 
-
 def online_count() -> int:
     """Distinct users with a live session (the home page's figure)."""
     return int(db.session.execute(select(func.count(func.distinct(UserSession.user_id))).where(

@@ -77,8 +77,6 @@ def _manager_id(form: DeptForm) -> int | None:
     return int(raw)
 
 
-
-
 def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None, status: int | None = None) -> Any:
     status = status or (422 if request.method == "POST" else 200)
     return render_template("depts/form.html", form=form, dept=dept, manager=manager), status

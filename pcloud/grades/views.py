@@ -32,8 +32,6 @@ def index() -> Any:
                            page_url=page_url)
 
 
-
-
 def _data(form: GradeForm) -> dict[str, Any]:
     return {"name": form.name.data, "level": form.level.data, "remark": form.remark.data}
 

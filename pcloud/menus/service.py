@@ -194,9 +194,6 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     return values
 
 
-
-
-
 def create_menu(data: dict[str, Any]) -> Menu:
     values = _clean(data, partial=False)
     _check_unique_path(values["path"])

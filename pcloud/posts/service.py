@@ -18,17 +18,11 @@ from pcloud.users.models import User
 DUPLICATE_CODE = "岗位编码已被其他岗位使用"
 
 
-
-
-
 def subtree_ids_select(post_id: int) -> Any:
     """SELECT id of the post and every live post below it."""
     base = select(Post.id).where(Post.id == post_id, Post.deleted_at.is_(None)).cte("post_tree", recursive=True)
     child = select(Post.id).join(base, Post.parent_id == base.c.id).where(Post.deleted_at.is_(None))
     return select(base.union(child).c.id)
-
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,9 +151,6 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
     if db.session.execute(stmt.limit(1)).first() is not None:
         raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]})
     return code
-
-
-
 
 
 def _commit() -> None:

@@ -41,8 +41,6 @@ def index() -> Any:
     return render_template("posts/list.html", rows=rows, needle=needle, confirm=ConfirmForm())
 
 
-
-
 def _data(form: PostForm) -> dict[str, Any]:
     return {"parent_id": form.parent_id.data, "name": form.name.data, "code": form.code.data,
             "sequence": form.sequence.data or 0, "remark": form.remark.data}

@@ -160,9 +160,6 @@ def _subtree_ids(tree: list[dict[str, Any]], root_id: int | None) -> list[int]:
 # Writes
 
 
-
-
-
 def _given(data: dict[str, Any], key: str, partial: bool) -> bool:
     return not partial or data.get(key) is not None
 

@@ -20,8 +20,6 @@ from pcloud.users.schemas import SORTABLE
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
 
-FILTER_KEYS = ("phone", "keyword", "role_id", "state", "dept_id")
-
 
 def _filters() -> dict[str, Any]:
     args = request.values
