@@ -11,7 +11,7 @@ from pcloud.auth.models import UserSession
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient
-from tests.factories import make_user, query
+from tests.factories import make_user, query, route_code
 
 
 def token_call(anon: ApiClient, **body: Any) -> Any:
@@ -117,7 +117,10 @@ def test_admin_info_lists_menus_roles_and_resources(api: ApiClient) -> None:
     assert data["phone"] == ADMIN_PHONE and data["permissions"] == ["ROLE_SUPER_ADMIN"]
     names = [child["name"] for node in data["routers"] for child in node["children"]]
     assert "用户管理" in names
-    assert isinstance(data["resources"], list)
+    # the super administrator holds every resource: the code of every API route is listed
+    assert route_code("users_api.page", "POST") in data["resources"]
+    assert route_code("roles_api.grant", "POST") in data["resources"]
+    assert len(data["resources"]) > 50
 
 
 def test_malformed_tokens_get_401(anon: ApiClient) -> None:

@@ -40,8 +40,8 @@ def fresh_admin_token(app: Any) -> str:
     with app.app_context():
         user_id = db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE,
                                                            User.deleted_at.is_(None))).scalar()
-        if user_id is None:  # a fuzzed call soft-deleted... cannot happen (self-delete is refused), but be safe
-            pytest.skip("administrator gone")
+        # Self-delete is refused, so the administrator outlives any fuzzed call; if not, that is the bug.
+        assert user_id is not None, "a fuzzed call deleted the signed-in administrator"
         token, _ = open_session("api", user_id=user_id)
         db.session.commit()
         db.session.remove()

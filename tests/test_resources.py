@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,20 +105,26 @@ def test_sync_is_idempotent_and_retires_stale_built_ins(app: Any) -> None:
 
 
 SYNC_SCRIPT = """
-import os, sys, time
+import json, os, sys, time
+from pathlib import Path
 from pcloud import create_app
 from pcloud.cli import run_sync
 app = create_app()
+barrier = Path(sys.argv[1])
+(barrier / f"ready-{os.getpid()}").touch()  # imported and ready
+deadline = time.monotonic() + 60
+while not (barrier / "go").exists():  # the test opens the gate once all four are ready
+    if time.monotonic() > deadline:
+        sys.exit("the gate never opened")
+    time.sleep(0.001)
 with app.app_context():
-    start = float(sys.argv[1])
-    while time.time() < start:
-        time.sleep(0.002)
-    print(run_sync()["resources"])
+    print(json.dumps(run_sync()["resources"]))
 """
 
 
 @pytest.mark.slow
-def test_concurrent_syncs_leave_exactly_one_row_per_code(app: Any, database_url: str, instance_dir: Path) -> None:
+def test_concurrent_syncs_leave_exactly_one_row_per_code(app: Any, database_url: str, instance_dir: Path,
+                                                         tmp_path: Path) -> None:
     """Four processes run the sync of `pcloud sync` at the same moment, without the setup lock."""
     from pcloud.menus.builtin import BUILTIN_MENUS
     from pcloud.menus.models import Menu
@@ -134,9 +141,17 @@ def test_concurrent_syncs_leave_exactly_one_row_per_code(app: Any, database_url:
             conn.execute(text("DELETE FROM sys_menu"))
     env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
            "PCLOUD_INSTANCE_DIR": str(instance_dir)}
-    start = time.time() + 3.0  # every process imports the app first, then all sync at once
-    procs = [subprocess.Popen([sys.executable, "-c", SYNC_SCRIPT, str(start)], cwd=ROOT, env=env,
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", SYNC_SCRIPT, str(barrier)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    # A real barrier, not a wall-clock guess: the gate opens only when all four have imported the app,
+    # so the four syncs do race, however slowly a loaded machine starts them.
+    deadline = time.monotonic() + 90
+    while len(list(barrier.glob("ready-*"))) < 4:
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a sync never got ready"
+        time.sleep(0.01)
+    (barrier / "go").touch()
     outputs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [o[1][-2000:] for o in outputs]
 
@@ -152,7 +167,7 @@ def test_concurrent_syncs_leave_exactly_one_row_per_code(app: Any, database_url:
     menus = query(app, lambda: db.session.execute(select(func.count(), func.count(func.distinct(Menu.code)))
                                                   .select_from(Menu)).one())
     assert tuple(menus) == (len(BUILTIN_MENUS), len(BUILTIN_MENUS))
-    created = sum(eval(o[0].strip().splitlines()[-1])["created"] for o in outputs)  # noqa: S307 - our own print
+    created = sum(json.loads(o[0].strip().splitlines()[-1])["created"] for o in outputs)
     assert created == builtins  # each row was created by exactly one of the processes
 
 

@@ -298,7 +298,8 @@ def test_grant_page_shows_trees_and_saving_replaces_grants(app: Any, pages: Page
     assert grants_of(app, rid) == ({menu_id(app, "/system"), menu_id(app, "/system/role")}, {role_page})
     assert ("角色授权", "success") in titles(app)
     bad = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": ["999999"]})
-    assert bad.status_code == 200 and "未做任何修改" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "未做任何修改" in bad.get_data(as_text=True)  # the refusal's status
+    assert titles(app)[-1] == ("角色授权", "fail")  # and the log says it was refused
     assert grants_of(app, rid)[1] == {role_page}
 
 
@@ -382,6 +383,6 @@ def test_ids_beyond_the_id_columns_are_refused_not_a_server_error(app: Any, api:
         assert pages.get(path).status_code in (200, 400, 404), path  # 400: a query-string id beyond any id
     assert pages.get(f"/system/resource/{huge}/children").status_code == 404  # the route does not match
     bad = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(huge)]})
-    assert bad.status_code == 200 and "未做任何修改" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "未做任何修改" in bad.get_data(as_text=True)
     made = pages.submit("/system/menu/new", data={"parent_id": str(huge), "name": "x", "path": "/x"})
     assert made.status_code == 422

@@ -12,6 +12,7 @@ from pcloud.core.forms import (
     apply_domain_error,
     confirmed_action,
     is_gone,
+    mark_failed,
     record_or_gone,
     require_no_body,
 )
@@ -92,6 +93,7 @@ def grant(role_id: int) -> Any:
     role = service.get_role(role_id)
     read_only = service.is_super_admin_role(role)
     form = ConfirmForm()
+    status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -104,10 +106,12 @@ def grant(role_id: int) -> Any:
             return redirect(url_for("roles.grant", role_id=role.id))
         except PCloudError as exc:
             flash(exc.msg, "danger")
+            mark_failed(exc)  # logged as refused, and the page answers with the refusal's status
+            status = exc.code
     view = service.role_menu_view(role.id)
     return render_template("roles/grant.html", role=role, read_only=read_only, form=form,
                            menus=view["routers"], resources=view["resources"],
-                           menu_ids=set(view["has_routers"]), resource_ids=set(view["has_resources"]))
+                           menu_ids=set(view["has_routers"]), resource_ids=set(view["has_resources"])), status
 
 
 @bp.route("/refresh", methods=["POST"])
