@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import settle, sign_in
 from tests.factories import grant_role, make_role, make_user, route_code
@@ -86,8 +87,9 @@ def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) ->
     name.press("End")
     name.press_sequentially("多出")
     assert name.input_value() == "研" * 64
-    assert "超出的部分未输入" in counter.inner_text()
-    assert "text-danger" in (counter.get_attribute("class") or "")
+    # the counter updates just after the refused keystroke: wait for it rather than read it at once
+    expect(counter).to_contain_text("超出的部分未输入")
+    expect(counter).to_have_class(re.compile(r"\btext-danger\b"))
     assert errors == []
 
 
