@@ -4,6 +4,7 @@ itself with real processes on the test database (see the second half)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -338,7 +339,6 @@ def test_nothing_configured_means_no_alarm() -> None:
 # The worker with real processes: `pcloud worker` subprocesses on the test database.
 # ==========================================================================================
 
-import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -640,14 +640,15 @@ def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
 
 @pytest.mark.slow
 def test_exactly_once_with_two_workers(pair: Pair, jobs: Jobs) -> None:
-    """50 jobs firing every second for 15 s (the issue's 60 s, shortened to keep the suite fast)."""
+    """50 jobs firing every second for 15 s in the suite; the issue's 60 s with
+    PCLOUD_TEST_EXACTLY_ONCE_SECONDS=60 (run so before a release; the note of issue 11 has the figures)."""
     from pcloud.jobs import service
     from pcloud.jobs.models import JobLog
 
     ids = [jobs.job("testNoop", None, schedule_type="CRON", schedule_conf="* * * * * ?",
                     executor_route_strategy="ROUND", trigger_status=1) for _ in range(50)]
     started = datetime.utcnow()
-    time.sleep(15)
+    time.sleep(float(os.environ.get("PCLOUD_TEST_EXACTLY_ONCE_SECONDS", "15")))
     with jobs.app.app_context():
         for job_id in ids:
             service.stop_job(job_id)
