@@ -174,6 +174,41 @@ def measure(server: Server, cases: dict[str, dict[str, Any]], path_of: Callable[
     return {name: statistics.median(r) for name, r in runs.items()}
 
 
+def add_load_options(parser: Any) -> None:
+    """The options every page bench shares: table sizes, load shape, the database."""
+    parser.add_argument("--sizes", default="10000,1000000", help="row counts to seed and measure")
+    parser.add_argument("--requests", type=int, default=300, help="calls per case per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", help="PostgreSQL URL (that database is recreated); default SQLite")
+
+
+def page_against_ceiling(server: Server, path: str, cases: dict[str, dict[str, Any]], body_case: str,
+                         database_url: str, instance_dir: str, args: Any) -> tuple[dict[str, float], float]:
+    """Check every case answers, measure them on `server` (stopped afterwards), then measure the ceiling:
+    a constant-JSON app answering the very body of `body_case` under the same gunicorn settings."""
+    try:
+        headers = {"Authorization": f"Bearer {sign_in(server)}"}
+        for name, body in cases.items():
+            status, data = server.request("POST", path, body, headers)
+            assert status == 200, data
+            parsed = json.loads(data)
+            estimate = " (estimate)" if parsed.get("totalExact") is False else ""
+            print(f"  {name}: total {parsed['total']}{estimate}")
+        _, constant_body = server.request("POST", path, cases[body_case], headers)
+        rps = measure(server, cases, lambda _n: path, headers, args.requests, args.rounds, args.concurrency)
+    finally:
+        server.stop()
+    ceiling = ceiling_server(constant_body, database_url, instance_dir, args.workers)
+    try:
+        top = measure(ceiling, {"ceiling": {}}, lambda _n: path, {}, args.requests, args.rounds,
+                      args.concurrency)["ceiling"]
+    finally:
+        ceiling.stop()
+    return rps, top
+
+
 def analyse(database_url: str) -> None:
     """The steady state of a live database: PostgreSQL's autovacuum (VACUUM ANALYZE); on SQLite the
     application's own statistics step (pcloud.core.dbstats), nothing a person would add."""

@@ -15,7 +15,6 @@ A PostgreSQL database named in --database-url is dropped and recreated first.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -24,7 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Server, ceiling_server, measure, prepare_database, print_table, sign_in  # noqa: E402
+from bench.common import (  # noqa: E402
+    Server,
+    add_load_options,
+    page_against_ceiling,
+    prepare_database,
+    print_table,
+)
 
 PAGE = "/api/admin/system/user/page"
 
@@ -137,36 +142,14 @@ def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], flo
     cases = {"unfiltered": {"page": 1, "pageSize": 10},
              "department filter": {"page": 1, "pageSize": 10, "deptId": facts["dept_id"]}}
     server = Server("wsgi:app", database_url, instance_dir, workers=args.workers)
-    try:
-        headers = {"Authorization": f"Bearer {sign_in(server)}"}
-        for name, body in cases.items():
-            status, data = server.request("POST", PAGE, body, headers)
-            assert status == 200, data
-            parsed = json.loads(data)
-            print(f"  {name}: total {parsed['total']}{' (estimate)' if parsed.get('totalExact') is False else ''}")
-        _, first_body = server.request("POST", PAGE, cases["department filter"], headers)
-        rps = measure(server, cases, lambda _n: PAGE, headers, args.requests, args.rounds, args.concurrency)
-    finally:
-        server.stop()
-    ceiling = ceiling_server(first_body, database_url, instance_dir, args.workers)
-    try:
-        top = measure(ceiling, {"ceiling": {}}, lambda _n: PAGE, {}, args.requests, args.rounds,
-                      args.concurrency)["ceiling"]
-    finally:
-        ceiling.stop()
-    return rps, top
+    return page_against_ceiling(server, PAGE, cases, "department filter", database_url, instance_dir, args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", help="PostgreSQL URL (that database is recreated); default SQLite")
-    parser.add_argument("--sizes", default="10000,1000000", help="user counts")
+    add_load_options(parser)
     parser.add_argument("--depts", type=int, default=5000)
     parser.add_argument("--depth", type=int, default=12, help="levels of the department tree")
-    parser.add_argument("--requests", type=int, default=300, help="calls per case per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -14,7 +14,6 @@ against the ceiling. A PostgreSQL database named in --database-url is dropped an
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,13 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
     Server,
+    add_load_options,
     analyse,
-    ceiling_server,
-    measure,
+    page_against_ceiling,
     prepare_database,
     print_table,
     seed_users_sql,
-    sign_in,
 )
 
 PAGE = "/api/admin/system/user/page"
@@ -47,34 +45,12 @@ def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], flo
              "state filter": {"page": 1, "pageSize": 10, "state": 1},
              "keyword filter": {"page": 1, "pageSize": 10, "keyword": "王员工1"}}
     ours = Server("wsgi:app", url, instance, args.workers)
-    try:
-        headers = {"Authorization": f"Bearer {sign_in(ours)}"}
-        for name, body in cases.items():
-            status, data = ours.request("POST", PAGE, body, headers)
-            assert status == 200, data
-            parsed = json.loads(data)
-            print(f"  {name}: total {parsed['total']}{' (estimate)' if parsed.get('totalExact') is False else ''}")
-        _, first_body = ours.request("POST", PAGE, cases["first page"], headers)
-        rps = measure(ours, cases, lambda _n: PAGE, headers, args.requests, args.rounds, args.concurrency)
-    finally:
-        ours.stop()
-    ceiling = ceiling_server(first_body, url, instance, args.workers)
-    try:
-        top = measure(ceiling, {"ceiling": {}}, lambda _n: PAGE, {}, args.requests, args.rounds,
-                      args.concurrency)["ceiling"]
-    finally:
-        ceiling.stop()
-    return rps, top
+    return page_against_ceiling(ours, PAGE, cases, "first page", url, instance, args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,1000000")
-    parser.add_argument("--requests", type=int, default=300, help="calls per route per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database-url")
+    add_load_options(parser)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rps, ceiling = {}, {}
