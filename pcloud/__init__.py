@@ -47,13 +47,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
-    proxies = int(app.config.get("PCLOUD_PROXY_COUNT") or 0)
-    if proxies:
-        # Behind a reverse proxy the client address (per-address sign-in limit, action log) is the one the
-        # proxy saw: trust exactly that many X-Forwarded-For hops, never more.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     return app
 
 

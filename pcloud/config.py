@@ -60,7 +60,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # failed sign-ins (any phone) from one client address within the window before it is locked too
         "PCLOUD_LOGIN_MAX_IP_FAILURES": _int("PCLOUD_LOGIN_MAX_IP_FAILURES", 20),
         # reverse proxies in front of the app whose X-Forwarded-For is trusted (0: use the socket's address)
-        "PCLOUD_PROXY_COUNT": _int("PCLOUD_PROXY_COUNT", 0),
         "PCLOUD_SMS_TTL_SECONDS": _int("PCLOUD_SMS_TTL_SECONDS", 300),
         "PCLOUD_SMS_COOLDOWN_SECONDS": _int("PCLOUD_SMS_COOLDOWN_SECONDS", 60),
         "PCLOUD_SMS_MAX_ATTEMPTS": _int("PCLOUD_SMS_MAX_ATTEMPTS", 5),

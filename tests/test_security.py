@@ -863,10 +863,9 @@ def test_menu_paths_are_unique_in_the_database_and_sync_moves_a_custom_menu_asid
 
 
 def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: Any, monkeypatch: Any) -> None:
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
+    # One setting names the proxies: the test client connects from 127.0.0.1, listed as the proxy.
+    monkeypatch.setitem(app.config, "PCLOUD_TRUSTED_PROXIES", "127.0.0.1")
     monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 2)
-    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))  # what PCLOUD_PROXY_COUNT=1 sets up
     client = app.test_client()
     phone = next_phone()
     make_user(app, phone=phone, password=PASSWORD)
@@ -880,6 +879,24 @@ def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: A
     other = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
                         json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
     assert other.status_code == 200
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(app: Any, monkeypatch: Any) -> None:
+    # No proxy configured: the header is anyone's to write, so the connection's address is what counts.
+    monkeypatch.setitem(app.config, "PCLOUD_TRUSTED_PROXIES", "")
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 2)
+    client = app.test_client()
+    phone = next_phone()
+    make_user(app, phone=phone, password=PASSWORD)
+    for i in range(2):
+        resp = client.post("/api/oauth/token", headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
+                           environ_base={"REMOTE_ADDR": "192.0.2.77"},
+                           json={"phone": next_phone(), "password": f"Bad{i}pass", "grantType": "ADMIN"})
+        assert resp.status_code == 401
+    spoofed = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
+                          environ_base={"REMOTE_ADDR": "192.0.2.77"},
+                          json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
+    assert spoofed.status_code == 429
 
 
 def test_page_actions_that_take_no_input_refuse_any(app: Any, pages: PageClient) -> None:

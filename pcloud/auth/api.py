@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from pcloud.auth import service
 from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut
 from pcloud.core import recorder
+from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import respond
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import action
@@ -32,7 +33,7 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
     else:
         recorder.as_actor(*service.user_for_phone_hint(args.get("phone") or ""))
     try:
-        tok, ttl, profile = service.sign_in(args.get("grant_type"), args, request.remote_addr,
+        tok, ttl, profile = service.sign_in(args.get("grant_type"), args, client_ip(),
                                             request.user_agent.string)
     except PCloudError as exc:
         recorder.outcome_message(exc.msg)

@@ -11,6 +11,7 @@ from flask_login import login_user, logout_user
 from pcloud.auth import service
 from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm, SmsLoginForm, SmsSendForm
 from pcloud.core import recorder
+from pcloud.core.clientip import client_ip
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
@@ -58,7 +59,7 @@ def login() -> Any:
     else:
         data["password"] = pw_form.password.data
     try:
-        token, _ttl, _profile = service.sign_in("SMS" if tab == "sms" else "ADMIN", data, request.remote_addr,
+        token, _ttl, _profile = service.sign_in("SMS" if tab == "sms" else "ADMIN", data, client_ip(),
                                                 request.user_agent.string, kind="web")
     except PCloudError as exc:
         recorder.refused(exc.msg)
