@@ -288,3 +288,40 @@ def test_catalogue_pages(pages: PageClient, api: ApiClient) -> None:
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": []})
     resp = pages.submit("/open/resource/", f"/open/resource/{entry}/delete", follow_redirects=True)
     assert "已从接口目录删除" in resp.get_data(as_text=True)
+
+
+def test_catalogue_is_locked_against_the_access_resource_pages_and_api(api: ApiClient, pages: PageClient,
+                                                                       app: Any) -> None:
+    """The catalogue is the open platform's: 访问资源 can neither widen, delete nor add to it."""
+    from pcloud.resources.models import Resource
+
+    entry = catalogue(api)["/api/integration/segment/get/{bizTag}"]
+    with app.app_context():
+        group = db.session.execute(select(Resource.id).where(Resource.code == "open.catalogue")).scalar_one()
+        db.session.remove()
+    locked = "开放平台接口目录由「开放平台 › 接口目录」维护"
+    for target in (entry, group):
+        body = error(api.put("/api/admin/resource/modify", {"id": target, "resourceUrl": "/api/**"}), 409)
+        assert body["msg"].startswith(locked)
+        assert error(api.delete(f"/api/admin/resource/{target}/delete"), 409)["msg"].startswith(locked)
+    error(api.post("/api/admin/resource/create", {"name": "夹带", "resourceUrl": "/api/admin/**",
+                                                   "parentId": group}), 409)
+    mine = api.data("POST", "/api/admin/resource/create", {"name": "报表", "resourceUrl": "/api/report/**"})
+    error(api.put("/api/admin/resource/modify", {"id": mine, "parentId": group}), 409)  # no moving in either
+    # the page: no edit or delete button on the catalogue, a refused save answers 409 with the reason
+    tree = pages.get(f"/system/resource/?parent_id={group}").get_data(as_text=True)
+    assert f"/system/resource/{entry}/delete" not in tree and "/system/resource/new?parent_id=" + str(entry) not in tree
+    form_page = pages.get(f"/system/resource/{entry}/edit")
+    assert locked in form_page.get_data(as_text=True)
+    refused = pages.submit(f"/system/resource/{entry}/edit", f"/system/resource/{entry}/edit",
+                           data={"name": "改", "resource_url": "/api/**", "method": "GET", "biz_type": "0",
+                                 "parent_id": str(group)})
+    assert refused.status_code == 409 and locked in refused.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(Resource, entry)
+        assert row.resource_url == "/api/integration/segment/get/{bizTag}" and row.deleted_at is None
+        last = db.session.execute(select(ActionLog).order_by(ActionLog.id.desc()).limit(1)).scalar_one()
+        assert last.status == "fail" and last.msg.startswith(locked)
+        db.session.remove()
+    # the open platform's own catalogue pages still edit it
+    api.data("PUT", f"{OPEN}/resource/modify", {"id": entry, "name": "号段取号"})

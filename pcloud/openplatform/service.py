@@ -18,6 +18,7 @@ from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount, open_account_role
+from pcloud.resources import service as resources_service
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role, role_resource
 
@@ -204,6 +205,8 @@ BUILTIN_ENTRIES = {
     "open.segment.batch": {"name": "号段取号（批量）",
                            "resource_url": "/api/integration/segment/batch/{bizTag}/{count}", "method": "GET"},
 }
+resources_service.reserve_subtree(
+    CATALOGUE_CODE, "开放平台接口目录由「开放平台 › 接口目录」维护，不能在访问资源中修改、删除或新增下级")
 _URL_OK = re.compile(r"^/api/[^\s?#]*$")
 _METHODS = ("GET", "POST", "PUT", "DELETE", "*")
 
@@ -222,15 +225,13 @@ def catalogue_group(create: bool = False) -> Resource | None:
 def ensure_catalogue() -> int:
     """`pcloud init`: the catalogue group and the ID-service entries. Idempotent and safe from several
     processes at once (INSERT ... ON CONFLICT (code) DO NOTHING); returns the entries created."""
-    from pcloud.resources.service import insert_builtin
-
     group_values = {"parent_id": 0, "name": CATALOGUE_NAME, "resource_url": "", "method": "*", "biz_type": 0,
                     "built_in": False}
-    created = insert_builtin(Resource, CATALOGUE_CODE, group_values)
+    created = resources_service.insert_builtin(Resource, CATALOGUE_CODE, group_values)
     group_id = db.session.execute(select(Resource.id).where(Resource.code == CATALOGUE_CODE)).scalar_one()
     for code, entry in BUILTIN_ENTRIES.items():
-        created += insert_builtin(Resource, code, {"parent_id": group_id, "biz_type": 0, "built_in": False,
-                                                   **entry})
+        values = {"parent_id": group_id, "biz_type": 0, "built_in": False, **entry}
+        created += resources_service.insert_builtin(Resource, code, values)
     if created:
         permissions.bump_version()
     db.session.commit()

@@ -24,6 +24,16 @@ GROUP_PREFIX = "group:"
 ROUTE_PREFIX = "api:"
 _RULE_PARAM = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 _URL_OK = re.compile(r"^/[^\s?#]*$")
+BUILT_IN_LOCKED = "内置资源由系统根据接口自动维护，不能修改"
+# Subtrees another module maintains (root code -> why they are locked here): the open platform's
+# interface catalogue. Edited through 访问资源 they would bypass that module's own rules (its URL
+# allow-list, its grants to accounts), so only that module changes them.
+_RESERVED_ROOTS: dict[str, str] = {}
+
+
+def reserve_subtree(root_code: str, reason: str) -> None:
+    """Lock the resource with `root_code` and everything below it against this module's edits."""
+    _RESERVED_ROOTS[root_code] = reason
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,6 +59,40 @@ def child_counts(ids: list[int]) -> dict[int, int]:
     return {parent: count for parent, count in rows}
 
 
+def locked_reasons(rows: list[Resource]) -> dict[int, str]:
+    """Why each of these rows cannot be edited or deleted here (absent: it can), in a few queries."""
+    reasons = {r.id: BUILT_IN_LOCKED for r in rows if r.built_in}
+    if _RESERVED_ROOTS:
+        roots = db.session.execute(select(Resource.id, Resource.code).where(
+            Resource.code.in_(list(_RESERVED_ROOTS)), Resource.deleted_at.is_(None))).all()
+        level = {rid: _RESERVED_ROOTS[code] for rid, code in roots}
+        reserved: dict[int, str] = {}
+        while level:  # walk down each reserved subtree, one query per depth
+            reserved.update(level)
+            below = db.session.execute(select(Resource.id, Resource.parent_id).where(
+                Resource.parent_id.in_(list(level)), Resource.deleted_at.is_(None))).all()
+            level = {rid: level[parent] for rid, parent in below if rid not in reserved}
+        reasons.update({r.id: reserved[r.id] for r in rows if r.id in reserved})
+    return reasons
+
+
+def locked_reason(res: Resource) -> str | None:
+    return locked_reasons([res]).get(res.id)
+
+
+def _require_editable(res: Resource, deleting: bool = False) -> None:
+    reason = locked_reason(res)
+    if reason:
+        raise Conflict("内置资源不能删除" if deleting and res.built_in else reason)
+
+
+def _require_editable_below(parent: Resource) -> None:
+    """Built-in groups take custom children; a reserved subtree takes none from here."""
+    reason = locked_reason(parent)
+    if reason and reason != BUILT_IN_LOCKED:
+        raise Conflict(reason)
+
+
 def page_resources(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """One level of the tree (`parent_id`, default 0), or, with a name and no parent, every level."""
     stmt = Resource.live()
@@ -65,13 +109,15 @@ def page_resources(filters: dict[str, Any], page: int = 1, page_size: int = 10) 
 
 def to_items(rows: list[Resource]) -> list[dict[str, Any]]:
     counts = child_counts([r.id for r in rows])
-    return [to_item(r, counts.get(r.id, 0) > 0) for r in rows]
+    locked = locked_reasons(rows)
+    return [to_item(r, counts.get(r.id, 0) > 0, locked.get(r.id)) for r in rows]
 
 
-def to_item(res: Resource, has_children: bool | None = None) -> dict[str, Any]:
+def to_item(res: Resource, has_children: bool | None = None, locked: str | None = None) -> dict[str, Any]:
     if has_children is None:
         has_children = child_counts([res.id]).get(res.id, 0) > 0
-    return {
+        locked = locked_reason(res)
+    return {"locked": locked,
         "id": res.id, "parent_id": res.parent_id, "name": res.name, "label": res.name,
         "resource_url": res.resource_url, "method": res.method, "biz_type": res.biz_type,
         "biz_type_name": BIZ_TYPES.get(res.biz_type, str(res.biz_type)), "built_in": res.built_in,
@@ -194,7 +240,10 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 def create_resource(data: dict[str, Any]) -> Resource:
     values = _clean(data, partial=False)
-    res = Resource(parent_id=check_parent(Resource, data.get("parent_id"), "资源"), built_in=False, **values)
+    parent_id = check_parent(Resource, data.get("parent_id"), "资源")
+    if parent_id:
+        _require_editable_below(get_resource(parent_id))
+    res = Resource(parent_id=parent_id, built_in=False, **values)
     db.session.add(res)
     permissions.bump_version()
     db.session.commit()
@@ -203,11 +252,12 @@ def create_resource(data: dict[str, Any]) -> Resource:
 
 def modify_resource(data: dict[str, Any]) -> Resource:
     res = get_resource(data["id"])
-    if res.built_in:
-        raise Conflict("内置资源由系统根据接口自动维护，不能修改")
+    _require_editable(res)
     values = _clean(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
         values["parent_id"] = check_parent(Resource, data["parent_id"], "资源", self_id=res.id)
+        if values["parent_id"]:
+            _require_editable_below(get_resource(values["parent_id"]))
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
     if (new_method, new_url) != (res.method, res.resource_url):
         # a held resource widened (to `/**`, say) would widen its editor's own reach
@@ -221,8 +271,7 @@ def modify_resource(data: dict[str, Any]) -> Resource:
 
 def delete_resource(resource_id: int) -> Resource:
     res = get_resource(resource_id)
-    if res.built_in:
-        raise Conflict("内置资源不能删除")
+    _require_editable(res, deleting=True)
     if child_counts([res.id]).get(res.id):
         raise Conflict("该资源下还有子资源，请先删除子资源")
     res.soft_delete()
