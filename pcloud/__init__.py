@@ -77,6 +77,9 @@ def register_extensions(app: Flask) -> None:
     })
     api.register_converter(IdConverter, id_param_schema)
     with app.app_context():
+        from pcloud.core.database import ping_when_idle
+
+        ping_when_idle(db.engine, float(app.config.get("PCLOUD_DB_PING_IDLE_SECONDS", 10)))
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", partial(_sqlite_pragmas, app))  # this app's engine only, once
             from pcloud.core.dbstats import keep_sqlite_statistics

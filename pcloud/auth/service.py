@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select, update
 
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import get_sender
+from pcloud.core.database import read_outside_transaction
 from pcloud.core.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
 from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
@@ -34,34 +35,51 @@ BAD_CREDENTIALS = "手机号或密码错误"
 LAST_SEEN_EVERY = timedelta(seconds=60)
 
 
-# Built once (statement construction costs more than the query on a warm cache): the live session of a
-# token hash with the permission version, as plain columns.
-_LIVE_SESSION = select(
-    UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
-    UserSession.last_seen_at,
-    select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
-).where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"),
-        UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))
+# Built once (statement construction costs more than the query on a warm cache). One statement, one
+# round trip: the live session of a token hash, the permission version, and for a user's session the
+# user (not deleted, enabled) with one row per live role (no row of roles: a user with no role).
+_CALLER = (
+    select(UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
+           UserSession.last_seen_at,
+           select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
+           User.id.label("live_user_id"), User.name, User.phone, User.avatar,
+           Role.id.label("role_id"), Role.role_code)
+    .select_from(UserSession)
+    .outerjoin(User, (User.id == UserSession.user_id) & User.deleted_at.is_(None) & (User.state == 0))
+    .outerjoin(user_role, user_role.c.user_id == User.id)
+    .outerjoin(Role, (Role.id == user_role.c.role_id) & Role.deleted_at.is_(None))
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"),
+           UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))
+)
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
     """The live session behind a raw token, with its user and roles; None if unknown or ended.
 
-    The permission version is read in the same statement, so the permission cache costs no query.
+    Read on every request, in one statement outside any transaction (core.database): no cache, so a
+    revoked session, a disabled or deleted user and a removed role count from the very next request
+    in every process. The permission version rides along, so the permission cache costs no query.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = utcnow()
-    sess = db.session.execute(_LIVE_SESSION, {"token_hash": hash_token(token), "kind": kind, "now": now}).first()
-    if sess is None:
+    rows = read_outside_transaction(_CALLER, {"token_hash": hash_token(token), "kind": kind, "now": now})
+    if not rows:
         return None
-    version = sess.version
+    sess = rows[0]
+    version = sess.version or 0
     if sess.subject == "open":
         from pcloud.openplatform import service as open_service
 
-        principal = open_service.principal_for_session(sess, token, version or 0)
+        principal = open_service.principal_for_session(sess, token, version)
+    elif sess.live_user_id is None:
+        principal = None  # deleted or disabled since the session opened
     else:
-        principal = _user_principal(sess, token, version or 0)
+        roles = [(r.role_id, r.role_code) for r in rows if r.role_id is not None]
+        principal = Principal(kind="user", id=sess.live_user_id, name=sess.name, phone=sess.phone,
+                              avatar=sess.avatar, role_ids=frozenset(r[0] for r in roles),
+                              role_codes=frozenset(r[1] for r in roles), session_id=sess.id, token=token,
+                              perm_version=version)
     if principal is None:
         return None
     if now - sess.last_seen_at > LAST_SEEN_EVERY:  # throttled: not a write per request
@@ -113,20 +131,6 @@ def session_end_message(token: str, kind: str) -> str | None:
         if state.state != 0:
             return END_MESSAGES["disabled"]
     return END_DEFAULT
-
-
-def _user_principal(sess: Any, token: str, version: int) -> Principal | None:
-    user = db.session.execute(
-        select(User.id, User.name, User.phone, User.avatar).where(
-            User.id == sess.user_id, User.deleted_at.is_(None), User.state == 0)).first()
-    if user is None:
-        return None
-    roles = db.session.execute(
-        select(Role.id, Role.role_code).join(user_role, user_role.c.role_id == Role.id)
-        .where(user_role.c.user_id == user.id, Role.deleted_at.is_(None))).all()
-    return Principal(kind="user", id=user.id, name=user.name, phone=user.phone, avatar=user.avatar,
-                     role_ids=frozenset(r.id for r in roles), role_codes=frozenset(r.role_code for r in roles),
-                     session_id=sess.id, token=token, perm_version=version)
 
 
 # ---------------------------------------------------------------------------------------------
