@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from pcloud.config import load_config
 from pcloud.core.routing import IdConverter, id_param_schema
+from pcloud.core.security import LazyCookieSessionInterface
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
 
 
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     # `/api//admin/x` is no route (404 in the envelope), not a redirect to another URL.
     app.url_map.merge_slashes = False
+    app.session_interface = LazyCookieSessionInterface()
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
