@@ -109,8 +109,9 @@ def time_the_check_in_process(database_url: str, instance: str, calls: int = 200
     os.environ.update(DATABASE_URL=database_url, PCLOUD_INSTANCE_DIR=instance, PCLOUD_SECRET_KEY="bench")
     from pcloud import create_app
     from pcloud.access import permissions
-    from pcloud.auth.service import load_principal, open_session
+    from pcloud.auth.service import load_principal
     from pcloud.extensions import db
+    from pcloud.sessions.service import open_session
     from pcloud.users.models import User
 
     app = create_app()

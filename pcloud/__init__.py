@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from pcloud.config import load_config
 from pcloud.core.routing import IdConverter, id_param_schema
+from pcloud.core.security import LazyCookieSessionInterface
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
 
 
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     # `/api//admin/x` is no route (404 in the envelope), not a redirect to another URL.
     app.url_map.merge_slashes = False
+    app.session_interface = LazyCookieSessionInterface()
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -70,6 +72,9 @@ def register_extensions(app: Flask) -> None:
     })
     api.register_converter(IdConverter, id_param_schema)
     with app.app_context():
+        from pcloud.core.database import ping_when_idle
+
+        ping_when_idle(db.engine, float(app.config.get("PCLOUD_DB_PING_IDLE_SECONDS", 10)))
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", partial(_sqlite_pragmas, app))  # this app's engine only, once
             from pcloud.core.dbstats import keep_sqlite_statistics

@@ -236,8 +236,8 @@ def create_admin_command(phone: str, name: str, password: str | None, role: str)
 @with_appcontext
 def reset_password_command(phone: str, password: str | None) -> None:
     """Give a user a new password (for an administrator who lost theirs); signs them out everywhere."""
+    from pcloud.auth import service as auth_service
     from pcloud.core.errors import PCloudError
-    from pcloud.users import service as user_service
 
     generated = None
     if password is None and os.isatty(0):
@@ -246,7 +246,7 @@ def reset_password_command(phone: str, password: str | None) -> None:
     if not password:
         password = generated = _generate_password()
     try:
-        user = user_service.reset_password_by_phone(phone, password)
+        user = auth_service.reset_password_by_phone(phone, password)
     except PCloudError as exc:
         raise click.ClickException(f"{exc.msg} {exc.errors or ''}".strip()) from exc
     click.echo(f"Password of {user.name} (phone {user.phone}) reset; their sessions were signed out.")

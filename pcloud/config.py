@@ -49,7 +49,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
         # hide_parameters: a failed statement's values (password and token hashes) never reach the log.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # No pool_pre_ping (a round trip on every request): core.database pings only a connection that sat
+        # idle longer than PCLOUD_DB_PING_IDLE_SECONDS, and the session lookup retries a dropped one.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        "PCLOUD_DB_PING_IDLE_SECONDS": _int("PCLOUD_DB_PING_IDLE_SECONDS", 10),
         "PCLOUD_TIMEZONE": os.environ.get("PCLOUD_TIMEZONE", "Asia/Shanghai"),
         # sign-in
         "PCLOUD_TOKEN_TTL": _int("PCLOUD_TOKEN_TTL", 12 * 3600),

@@ -32,11 +32,11 @@ def index() -> Any:
 
     figures: list[dict[str, Any]] = []
     if may("/system/user"):
-        from pcloud.auth import service as auth_service
+        from pcloud.sessions import service as sessions
         from pcloud.users import service as users_service
 
         figures += [{"key": "users", "label": "用户总数", "value": users_service.live_count(), "href": "/system/user/"},
-                    {"key": "online", "label": "当前在线", "value": auth_service.online_count(),
+                    {"key": "online", "label": "当前在线", "value": sessions.online_count(),
                      "href": "/system/user/"}]
     everyone = may("/system/log")
     activity = actionlog_service.daily_activity(7, None if everyone else principal.id)

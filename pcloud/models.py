@@ -1,7 +1,7 @@
 """Imports every module's models so mappers resolve and Alembic sees the whole schema."""
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.auth.models import LoginLock, SmsCode, UserSession
+from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.grades.models import Grade
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
@@ -11,6 +11,7 @@ from pcloud.posts.models import Post
 from pcloud.resources.models import Resource
 from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resource
 from pcloud.segments.models import Segment
+from pcloud.sessions.models import UserSession
 from pcloud.users.models import User, user_role
 
 __all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.auth.models import UserSession
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
+from pcloud.sessions.models import UserSession
 from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient
 from tests.factories import make_user, query, route_code
 

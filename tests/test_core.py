@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pcloud.auth.models import UserSession
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
+from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
 from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient
 from tests.factories import make_user, query

@@ -856,10 +856,10 @@ def test_init_creates_the_maintenance_jobs_once(app: Any) -> None:
 
 
 def test_session_cleanup_and_statistics_handlers(app: Any) -> None:
-    from pcloud.auth.models import UserSession
     from pcloud.core.timefmt import utcnow
     from pcloud.extensions import db
     from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
+    from pcloud.sessions.models import UserSession
 
     now = utcnow()
     with app.app_context():

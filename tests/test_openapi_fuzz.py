@@ -34,7 +34,7 @@ def fresh_admin_token(app: Any) -> str:
     """A new session per case: a fuzzed call may legitimately revoke the previous one (logout, new password)."""
     from sqlalchemy import select
 
-    from pcloud.auth.service import open_session
+    from pcloud.sessions.service import open_session
     from pcloud.users.models import User
 
     with app.app_context():

@@ -10,8 +10,8 @@ import openpyxl
 from sqlalchemy import select
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.auth.models import UserSession
 from pcloud.extensions import db
+from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
 from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient
 from tests.factories import make_dept, make_role, make_user, query

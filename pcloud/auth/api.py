@@ -64,10 +64,7 @@ def logout() -> None:
     principal = current_principal()
     assert principal is not None
     recorder.as_actor(principal.id, principal.name, principal.phone)
-    service.revoke_token(principal.token, "logout")
-    from pcloud.extensions import db
-
-    db.session.commit()
+    service.sign_out(principal.token)
     return None
 
 

@@ -1,4 +1,7 @@
-"""Sign-in rules: password and SMS grants, sessions (API tokens and browser sessions), the login lock."""
+"""Sign-in rules: password, SMS and OPEN grants, loading the caller from a session, the login lock.
+
+The sessions themselves (open, revoke, online) are `pcloud.sessions`, below this module and `users`.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,20 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
-from pcloud.auth.models import LoginLock, SmsCode, UserSession
-from pcloud.auth.passwords import verify_password
+from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import get_sender
+from pcloud.core.database import read_outside_transaction
 from pcloud.core.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
+from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.roles.models import PermissionVersion, Role
+from pcloud.sessions import service as sessions
+from pcloud.sessions.models import UserSession
+from pcloud.sessions.service import MAX_TOKEN_LENGTH, hash_token
 from pcloud.users.models import User, user_role
 
 log = logging.getLogger(__name__)
@@ -28,95 +35,72 @@ BAD_CREDENTIALS = "手机号或密码错误"
 LAST_SEEN_EVERY = timedelta(seconds=60)
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-# ---------------------------------------------------------------------------------------------
-# Sessions
-
-
-def open_session(kind: str, *, user_id: int | None = None, open_account_id: int | None = None,
-                 ip: str | None = None, user_agent: str | None = None) -> tuple[str, int]:
-    """Create a session row and return (raw token, lifetime in seconds). Only the hash is kept."""
-    ttl = current_app.config["PCLOUD_TOKEN_TTL" if kind == "api" else "PCLOUD_WEB_SESSION_TTL"]
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    db.session.add(UserSession(
-        token_hash=hash_token(token), kind=kind, subject="open" if open_account_id else "user",
-        user_id=user_id, open_account_id=open_account_id, created_at=now, last_seen_at=now,
-        expires_at=now + timedelta(seconds=ttl), ip=(ip or "")[:64], user_agent=(user_agent or "")[:255]))
-    return token, ttl
-
-
-def revoke_token(token: str, reason: str = "logout") -> None:
-    db.session.execute(update(UserSession).where(
-        UserSession.token_hash == hash_token(token), UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason))
-
-
-def revoke_user_sessions(user_id: int, reason: str, keep_session_id: int | None = None) -> int:
-    """End every live session of the user, but `keep_session_id` (the caller's own, on a password change)."""
-    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-    if keep_session_id is not None:
-        stmt = stmt.where(UserSession.id != keep_session_id)
-    result = db.session.execute(stmt.values(revoked_at=utcnow(), revoke_reason=reason))
-    return result.rowcount or 0
-
-
-def revoke_open_sessions(account_id: int, reason: str) -> int:
-    result = db.session.execute(update(UserSession).where(
-        UserSession.open_account_id == account_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason))
-    return result.rowcount or 0
-
-
-def live_session_filter() -> Any:
-    return (UserSession.revoked_at.is_(None)) & (UserSession.expires_at > utcnow())
-
-
-def online_user_ids(user_ids: list[int]) -> set[int]:
-    if not user_ids:
-        return set()
-    rows = db.session.execute(select(UserSession.user_id).where(
-        UserSession.user_id.in_(user_ids), live_session_filter()).distinct())
-    return {r[0] for r in rows}
-
-
-# Built once (statement construction costs more than the query on a warm cache): the live session of a
-# token hash with the permission version, as plain columns.
-_LIVE_SESSION = select(
-    UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
-    UserSession.last_seen_at,
-    select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
-).where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"),
-        UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))
+# Built once (statement construction costs more than the query on a warm cache). One statement, one
+# round trip: the live session of a token hash, the permission version, and for a user's session the
+# user (not deleted, enabled) with one row per live role (no row of roles: a user with no role).
+_CALLER = (
+    select(UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
+           UserSession.last_seen_at,
+           select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
+           User.id.label("live_user_id"), User.name, User.phone, User.avatar,
+           Role.id.label("role_id"), Role.role_code)
+    .select_from(UserSession)
+    .outerjoin(User, (User.id == UserSession.user_id) & User.deleted_at.is_(None) & (User.state == 0))
+    .outerjoin(user_role, user_role.c.user_id == User.id)
+    .outerjoin(Role, (Role.id == user_role.c.role_id) & Role.deleted_at.is_(None))
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"),
+           UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now"))
+)
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
     """The live session behind a raw token, with its user and roles; None if unknown or ended.
 
-    The permission version is read in the same statement, so the permission cache costs no query.
+    Read on every request, in one statement outside any transaction (core.database): no cache, so a
+    revoked session, a disabled or deleted user and a removed role count from the very next request
+    in every process. The permission version rides along, so the permission cache costs no query.
     """
-    if not token or len(token) > 200:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = utcnow()
-    sess = db.session.execute(_LIVE_SESSION, {"token_hash": hash_token(token), "kind": kind, "now": now}).first()
-    if sess is None:
+    rows = read_outside_transaction(_CALLER, {"token_hash": hash_token(token), "kind": kind, "now": now})
+    if not rows:
         return None
-    version = sess.version
+    sess = rows[0]
+    version = sess.version or 0
     if sess.subject == "open":
         from pcloud.openplatform import service as open_service
 
-        principal = open_service.principal_for_session(sess, token, version or 0)
+        principal = open_service.principal_for_session(sess, token, version)
+    elif sess.live_user_id is None:
+        principal = None  # deleted or disabled since the session opened
     else:
-        principal = _user_principal(sess, token, version or 0)
+        roles = [(r.role_id, r.role_code) for r in rows if r.role_id is not None]
+        principal = Principal(kind="user", id=sess.live_user_id, name=sess.name, phone=sess.phone,
+                              avatar=sess.avatar, role_ids=frozenset(r[0] for r in roles),
+                              role_codes=frozenset(r[1] for r in roles), session_id=sess.id, token=token,
+                              perm_version=version)
     if principal is None:
         return None
     if now - sess.last_seen_at > LAST_SEEN_EVERY:  # throttled: not a write per request
-        db.session.execute(update(UserSession).where(UserSession.id == sess.id).values(last_seen_at=now))
-        db.session.commit()
+        sessions.touch(sess.id, now)
     return principal
+
+
+def sign_out(token: str) -> None:
+    """End the caller's own session (API logout and the page's 退出登录)."""
+    sessions.revoke_token(token, "logout")
+    db.session.commit()
+
+
+def reset_password_by_phone(phone: str, new_password: str) -> User:
+    """An operator's reset from the command line: new password, every session revoked, lock lifted."""
+    from pcloud.users import service as user_service
+
+    user = user_service.reset_password_by_phone(phone, new_password)
+    clear_failures(user.phone)
+    db.session.commit()
+    return user
 
 
 # Why a session ended, as the sign-in page tells it (UX.md: the user lands there with the reason).
@@ -133,10 +117,7 @@ END_DEFAULT = "登录已失效，请重新登录"
 
 def session_end_message(token: str, kind: str) -> str | None:
     """For a token that no longer signs anyone in: why, in one sentence (None: never a session here)."""
-    if not token or len(token) > 200:
-        return None
-    sess = db.session.execute(select(UserSession).where(
-        UserSession.token_hash == hash_token(token), UserSession.kind == kind)).scalar_one_or_none()
+    sess = sessions.find_session(token, kind)
     if sess is None:
         return None
     if sess.revoked_at is not None:
@@ -150,20 +131,6 @@ def session_end_message(token: str, kind: str) -> str | None:
         if state.state != 0:
             return END_MESSAGES["disabled"]
     return END_DEFAULT
-
-
-def _user_principal(sess: Any, token: str, version: int) -> Principal | None:
-    user = db.session.execute(
-        select(User.id, User.name, User.phone, User.avatar).where(
-            User.id == sess.user_id, User.deleted_at.is_(None), User.state == 0)).first()
-    if user is None:
-        return None
-    roles = db.session.execute(
-        select(Role.id, Role.role_code).join(user_role, user_role.c.role_id == Role.id)
-        .where(user_role.c.user_id == user.id, Role.deleted_at.is_(None))).all()
-    return Principal(kind="user", id=user.id, name=user.name, phone=user.phone, avatar=user.avatar,
-                     role_ids=frozenset(r.id for r in roles), role_codes=frozenset(r.role_code for r in roles),
-                     session_id=sess.id, token=token, perm_version=version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,7 +327,7 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
         from pcloud.openplatform import service as open_service
 
         account = open_service.authenticate(data.get("secure_id") or "", data.get("secure_key") or "")
-        token, ttl = open_session(kind, open_account_id=account.id, ip=ip, user_agent=user_agent)
+        token, ttl = sessions.open_session(kind, open_account_id=account.id, ip=ip, user_agent=user_agent)
         db.session.commit()
         return token, ttl, {"id": account.id, "secure_id": account.secure_id, "name": account.name}
     required = ("phone", "password") if grant == "ADMIN" else ("phone", "verify_code")
@@ -371,7 +338,7 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
         user = authenticate_password(data["phone"], data["password"], ip)
     else:
         user = authenticate_sms(data["phone"], data["verify_code"], ip)
-    token, ttl = open_session(kind, user_id=user.id, ip=ip, user_agent=user_agent)
+    token, ttl = sessions.open_session(kind, user_id=user.id, ip=ip, user_agent=user_agent)
     db.session.commit()
     return token, ttl, profile(user)
 
@@ -389,14 +356,3 @@ def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]
     """Who a sign-in attempt was for, for the action log (never says whether it exists to the caller)."""
     user = _live_user_by_phone((phone or "").strip()) if phone else None
     return (user.id, user.name, user.phone) if user else (None, None, (phone or "")[:32] or None)
-
-
-def any_live_session(user_id: int) -> bool:
-    return db.session.execute(select(UserSession.id).where(
-        UserSession.user_id == user_id, live_session_filter()).limit(1)).first() is not None
-
-
-def online_count() -> int:
-    """Distinct users with a live session (the home page's figure)."""
-    return int(db.session.execute(select(func.count(func.distinct(UserSession.user_id))).where(
-        live_session_filter(), UserSession.user_id.is_not(None))).scalar() or 0)

@@ -15,7 +15,6 @@ from pcloud.core.clientip import client_ip
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
-from pcloud.extensions import db
 from pcloud.uploads import service as uploads
 from pcloud.users import service as user_service
 
@@ -106,8 +105,7 @@ def logout() -> Any:
     principal = current_principal()
     if principal is not None:
         recorder.as_actor(principal.id, principal.name, principal.phone)
-        service.revoke_token(principal.token, "logout")
-        db.session.commit()
+        service.sign_out(principal.token)
     logout_user()
     flash("您已安全退出", "info")
     return redirect(url_for("auth.login"))

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 
 from pcloud.access import permissions
-from pcloud.auth.passwords import hash_password, verify_password
-from pcloud.auth.service import revoke_open_sessions
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pcloud.core.paging import Page, paginate
+from pcloud.core.passwords import hash_password, verify_password
 from pcloud.core.security import Principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
@@ -21,6 +20,7 @@ from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resources_service
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role, role_resource
+from pcloud.sessions.service import revoke_open_sessions
 
 STATE_NAMES = {0: "正常", 1: "禁用", 2: "冻结"}
 

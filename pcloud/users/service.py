@@ -11,11 +11,10 @@ from sqlalchemy import and_, asc, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
-from pcloud.auth import service as auth_service
-from pcloud.auth.passwords import hash_password
 from pcloud.core import search
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.passwords import hash_password, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
 from pcloud.depts.models import Dept
@@ -24,6 +23,7 @@ from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
+from pcloud.sessions import service as sessions
 from pcloud.uploads import service as uploads
 from pcloud.users.models import User, user_role
 
@@ -235,7 +235,7 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 
 def to_items(users: list[User]) -> list[dict[str, Any]]:
     """List items with the online flag, computed for the whole page in one query."""
-    online = auth_service.online_user_ids([u.id for u in users])
+    online = sessions.online_user_ids([u.id for u in users])
     return [to_item(u, u.id in online) for u in users]
 
 
@@ -258,7 +258,7 @@ def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str
 
 def to_item(user: User, online: bool | None = None) -> dict[str, Any]:
     if online is None:
-        online = auth_service.any_live_session(user.id)
+        online = sessions.any_live_session(user.id)
     return {
         "id": user.id, "phone": user.phone, "name": user.name, "avatar": user.avatar, "state": user.state,
         "online": online,
@@ -356,7 +356,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
             revoke = True
         user.state = data["state"]
     if revoke:
-        auth_service.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
+        sessions.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
     db.session.commit()
     uploads.discard_replaced(old_avatar, user.avatar)  # after the commit: a refused change keeps the file
     return user
@@ -372,7 +372,7 @@ def delete_user(user_id: int, actor: Principal | None) -> None:
         if _super_admin_holders() <= 1:
             raise Conflict("不能删除最后一位超级管理员")
     user.soft_delete()
-    auth_service.revoke_user_sessions(user.id, "deleted")
+    sessions.revoke_user_sessions(user.id, "deleted")
     db.session.commit()
 
 
@@ -381,7 +381,7 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
     _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能强制自己下线")
-    count = auth_service.revoke_user_sessions(user.id, "forced")
+    count = sessions.revoke_user_sessions(user.id, "forced")
     db.session.commit()
     return count
 
@@ -389,14 +389,12 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
 def change_own_password(user_id: int, old_password: str, new_password: str,
                         keep_session_id: int | None = None) -> None:
     """Change one's own password; every other session and token of the user ends (a thief's too)."""
-    from pcloud.auth.passwords import verify_password
-
     user = get_user(user_id)
     if not verify_password(old_password, user.password_hash):
         raise Invalid("原密码不正确", field="oldPassword")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    auth_service.revoke_user_sessions(user.id, "password", keep_session_id=keep_session_id)
+    sessions.revoke_user_sessions(user.id, "password", keep_session_id=keep_session_id)
     db.session.commit()
 
 
@@ -456,14 +454,13 @@ def assignable_roles(actor: Principal | None) -> list[Role]:
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:
-    """An operator's reset from the command line: new password, every session revoked, lock lifted."""
+    """An operator's reset: new password, every session revoked (auth.service lifts the login lock too)."""
     user = db.session.execute(User.live().where(User.phone == phone.strip())).scalar_one_or_none()
     if user is None:
         raise NotFound(f"没有手机号为 {phone} 的用户")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    auth_service.revoke_user_sessions(user.id, "password reset")
-    auth_service.clear_failures(user.phone)
+    sessions.revoke_user_sessions(user.id, "password reset")
     db.session.commit()
     return user
 

@@ -29,7 +29,7 @@ MAINTENANCE_JOBS = (
 
 @job_handler("sessionCleanHandler", description="过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话")
 def session_clean_handler(ctx: JobContext) -> str:
-    from pcloud.auth.models import UserSession
+    from pcloud.sessions.models import UserSession
 
     text_param = ctx.param.strip()
     if text_param and (not text_param.isdigit() or int(text_param) < 0):
