@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from pcloud.access import permissions
+from pcloud.access.models import role_menu, role_resource
 from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
-from pcloud.roles.models import Role, role_menu, role_resource
+from pcloud.roles.models import Role
 from tests.conftest import ApiClient, PageClient
 from tests.factories import grant_role, make_role, make_user, query, route_code
 

@@ -364,7 +364,7 @@ def live_token(server: Any, phone: str, password: str) -> str:
 def test_unknown_phone_costs_the_same_bcrypt_work_as_a_known_one(app: Any) -> None:
     import bcrypt
 
-    from pcloud.auth import passwords
+    from pcloud.core import passwords
 
     with app.test_request_context():
         app.config["PCLOUD_BCRYPT_ROUNDS"] = 12

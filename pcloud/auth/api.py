@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
+from pcloud.access import service as access_service
 from pcloud.auth import service
 from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut
 from pcloud.core import recorder
@@ -75,8 +76,6 @@ def logout() -> None:
 @respond(blp, "AdminInfo", AdminInfoOut)
 def admin_info() -> dict[str, Any]:
     """当前登录用户信息（菜单树、角色编码、资源编码）"""
-    from pcloud.roles import service as role_service
-
     principal = current_principal()
     assert principal is not None
-    return role_service.admin_info(principal)
+    return access_service.admin_info(principal)

@@ -12,14 +12,15 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
+from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode, UserSession
-from pcloud.auth.passwords import verify_password
 from pcloud.auth.sms import get_sender
 from pcloud.core.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
+from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.roles.models import PermissionVersion, Role
+from pcloud.roles.models import Role
 from pcloud.users.models import User, user_role
 
 log = logging.getLogger(__name__)

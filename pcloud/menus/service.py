@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import String, delete, func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.access import permissions
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
+from pcloud.core.security import access_rules
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
 from pcloud.resources.service import insert_builtin
-from pcloud.roles.models import role_menu
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -199,7 +198,7 @@ def create_menu(data: dict[str, Any]) -> Menu:
     _check_unique_path(values["path"])
     menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
-    permissions.bump_version()
+    access_rules().bump_version()
     _commit(values["path"])
     return menu
 
@@ -212,12 +211,12 @@ def modify_menu(data: dict[str, Any]) -> Menu:
         raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
     if "path" in values and values["path"] != menu.path:
         _check_unique_path(values["path"], exclude_id=menu.id)
-        permissions.require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
+        access_rules().require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
     if data.get("parent_id") is not None:
         values["parent_id"] = check_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
     for key, value in values.items():
         setattr(menu, key, value)
-    permissions.bump_version()
+    access_rules().bump_version()
     _commit(menu.path)
     return menu
 
@@ -241,8 +240,8 @@ def delete_menu(menu_id: int) -> Menu:
     if child_count(menu.id):
         raise Conflict("该菜单下还有子菜单，请先删除或移走子菜单")
     menu.soft_delete()
-    db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu.id))
-    permissions.bump_version()
+    access_rules().forget_grants(menu_id=menu.id)
+    access_rules().bump_version()
     db.session.commit()
     return menu
 
@@ -309,11 +308,11 @@ def sync_builtin_menus() -> dict[str, int]:
     for code, menu in existing.items():
         if code not in wanted and menu.built_in and menu.deleted_at is None:
             menu.soft_delete()
-            db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu.id))
+            access_rules().forget_grants(menu_id=menu.id)
             for child in db.session.execute(Menu.live().where(Menu.parent_id == menu.id)).scalars():
                 child.parent_id = menu.parent_id
             retired += 1
     if created or updated or retired:
-        permissions.bump_version()
+        access_rules().bump_version()
     db.session.commit()
     return {"created": created, "updated": updated, "retired": retired}

@@ -6,20 +6,22 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from pcloud.access import permissions
-from pcloud.auth.passwords import hash_password, verify_password
+from pcloud.access.models import role_resource
 from pcloud.auth.service import revoke_open_sessions
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pcloud.core.paging import Page, paginate
+from pcloud.core.passwords import hash_password, verify_password
 from pcloud.core.security import Principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources.models import Resource
-from pcloud.roles.models import Role, role_resource
+from pcloud.resources.service import insert_builtin
+from pcloud.roles.models import Role
 
 STATE_NAMES = {0: "正常", 1: "禁用", 2: "冻结"}
 
@@ -222,8 +224,6 @@ def catalogue_group(create: bool = False) -> Resource | None:
 def ensure_catalogue() -> int:
     """`pcloud init`: the catalogue group and the ID-service entries. Idempotent and safe from several
     processes at once (INSERT ... ON CONFLICT (code) DO NOTHING); returns the entries created."""
-    from pcloud.resources.service import insert_builtin
-
     group_values = {"parent_id": 0, "name": CATALOGUE_NAME, "resource_url": "", "method": "*", "biz_type": 0,
                     "built_in": False}
     created = insert_builtin(Resource, CATALOGUE_CODE, group_values)
@@ -390,3 +390,14 @@ def refresh(account_id: int) -> None:
     get_account(account_id)
     permissions.bump_version()
     db.session.commit()
+
+
+def role_holder_counts(role_ids: list[int]) -> dict[int, int]:
+    """Live open-platform accounts holding each role: {role id: n} (roles ask it to refuse a delete)."""
+    if not role_ids:
+        return {}
+    return dict(db.session.execute(
+        select(open_account_role.c.role_id, func.count()).select_from(open_account_role)
+        .join(OpenAccount, OpenAccount.id == open_account_role.c.account_id)
+        .where(open_account_role.c.role_id.in_(role_ids), OpenAccount.deleted_at.is_(None))
+        .group_by(open_account_role.c.role_id)).tuples().all())

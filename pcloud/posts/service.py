@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -10,10 +11,10 @@ from sqlalchemy.orm import aliased
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.tree import build_tree, check_parent
+from pcloud.core.slots import Slot
+from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.posts.models import Post
-from pcloud.users.models import User
 
 DUPLICATE_CODE = "岗位编码已被其他岗位使用"
 
@@ -79,12 +80,17 @@ def post_level(parent_id: int | None) -> list[dict[str, Any]]:
     return items
 
 
-def holder_counts() -> dict[int, int]:
-    """Live users per post, in one grouped query."""
-    rows = db.session.execute(
-        select(User.post_id, func.count()).where(User.deleted_at.is_(None), User.post_id.is_not(None))
-        .group_by(User.post_id))
-    return {post_id: int(count) for post_id, count in rows}
+# Who holds a post is the users module's business (above posts): it plugs the count in (core.slots).
+holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("posts.holder_counts")
+"""Live users per post, for `ids` or (None) every post: {id: n}."""
+
+
+def choices() -> list[tuple[int, str]]:
+    """Every live post as (id, indented name), in tree order: pickers."""
+    rows = db.session.execute(Post.live()).scalars()
+    tree = build_tree(rows, lambda p: {"id": p.id, "parentId": p.parent_id, "name": p.name,
+                                       "sequence": p.sequence})
+    return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
 
 
 def post_tree() -> list[dict[str, Any]]:
@@ -106,10 +112,8 @@ def post_tree() -> list[dict[str, Any]]:
 
 def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of every live post, without `exclude_id` and the posts below it."""
-    from pcloud.users.choices import post_choices
-
     excluded = set(db.session.execute(subtree_ids_select(exclude_id)).scalars()) if exclude_id else set()
-    return [(post_id, label) for post_id, label in post_choices() if post_id not in excluded]
+    return [(post_id, label) for post_id, label in choices() if post_id not in excluded]
 
 
 def delete_refusal(name: str, children: int, holders: int) -> str | None:
@@ -192,8 +196,7 @@ def delete_post(post_id: int) -> Post:
     post = get_post(post_id)
     children = db.session.execute(select(func.count()).select_from(Post).where(
         Post.parent_id == post.id, Post.deleted_at.is_(None))).scalar_one()
-    holders = db.session.execute(select(func.count()).select_from(User).where(
-        User.post_id == post.id, User.deleted_at.is_(None))).scalar_one()
+    holders = holder_counts([post.id]).get(post.id, 0)
     refusal = delete_refusal(post.name, children, holders)
     if refusal:
         raise Conflict(refusal)

@@ -6,17 +6,16 @@ import re
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-from pcloud.access import permissions
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
-from pcloud.core.security import PUBLIC_ENDPOINTS
+from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_actor
+from pcloud.core.timefmt import utcnow
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
-from pcloud.roles.models import role_resource
 
 BIZ_TYPES = {0: "接口", 1: "按钮"}
 METHODS = ("GET", "POST", "PUT", "DELETE", "*")
@@ -196,7 +195,7 @@ def create_resource(data: dict[str, Any]) -> Resource:
     values = _clean(data, partial=False)
     res = Resource(parent_id=check_parent(Resource, data.get("parent_id"), "资源"), built_in=False, **values)
     db.session.add(res)
-    permissions.bump_version()
+    access_rules().bump_version()
     db.session.commit()
     return res
 
@@ -211,10 +210,10 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
     if (new_method, new_url) != (res.method, res.resource_url):
         # a held resource widened (to `/**`, say) would widen its editor's own reach
-        permissions.require_resource_reach(res.id, new_method, new_url)
+        access_rules().require_resource_reach(res.id, new_method, new_url)
     for key, value in values.items():
         setattr(res, key, value)
-    permissions.bump_version()
+    access_rules().bump_version()
     db.session.commit()
     return res
 
@@ -226,8 +225,8 @@ def delete_resource(resource_id: int) -> Resource:
     if child_counts([res.id]).get(res.id):
         raise Conflict("该资源下还有子资源，请先删除子资源")
     res.soft_delete()
-    db.session.execute(delete(role_resource).where(role_resource.c.resource_id == res.id))
-    permissions.bump_version()
+    access_rules().forget_grants(resource_id=res.id)
+    access_rules().bump_version()
     db.session.commit()
     return res
 
@@ -288,9 +287,6 @@ def insert_builtin(model: Any, code: str, values: dict[str, Any]) -> int:
     Returns 1 if this call inserted the row."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from pcloud.core.security import current_actor
-    from pcloud.core.timefmt import utcnow
-
     dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
     now, (actor_id, actor_name) = utcnow(), current_actor()
     row = {**values, "code": code, "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": actor_id,
@@ -331,13 +327,13 @@ def sync_builtin_resources() -> dict[str, int]:
             continue
         # A stale built-in (its route is gone): retire it, its grants, and lift its custom children up.
         res.soft_delete()
-        db.session.execute(delete(role_resource).where(role_resource.c.resource_id == res.id))
+        access_rules().forget_grants(resource_id=res.id)
         retired += 1
     if retired:
         retired_ids = [r.id for c, r in existing.items() if c not in wanted and r.built_in]
         for child in db.session.execute(Resource.live().where(Resource.parent_id.in_(retired_ids))).scalars():
             child.parent_id = 0
     if created or updated or retired:
-        permissions.bump_version()
+        access_rules().bump_version()
     db.session.commit()
     return {"created": created, "updated": updated, "retired": retired}

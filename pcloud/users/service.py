@@ -12,10 +12,10 @@ from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
 from pcloud.auth import service as auth_service
-from pcloud.auth.passwords import hash_password
 from pcloud.core import search
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.passwords import hash_password
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local
 from pcloud.depts.models import Dept
@@ -119,11 +119,11 @@ def _guard_super_admin(actor: Principal | None, target: User | None = None, role
         if _is_super_admin(target):
             raise Forbidden("只有超级管理员可以修改超级管理员账号")
         if not (actor.kind == "user" and actor.id == target.id):
-            refusal = permissions.reach_refusal(actor, role_ids=[r.id for r in target.roles if r.deleted_at is None])
+            refusal = permissions.reach_refusal(actor, roles=[r for r in target.roles if r.deleted_at is None])
             if refusal:
                 raise Forbidden("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
     if roles:
-        permissions.require_within_reach(actor, role_ids=[r.id for r in roles])
+        permissions.require_within_reach(actor, roles=roles)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
 def change_own_password(user_id: int, old_password: str, new_password: str,
                         keep_session_id: int | None = None) -> None:
     """Change one's own password; every other session and token of the user ends (a thief's too)."""
-    from pcloud.auth.passwords import verify_password
+    from pcloud.core.passwords import verify_password
 
     user = get_user(user_id)
     if not verify_password(old_password, user.password_hash):
@@ -452,7 +452,7 @@ def assignable_roles(actor: Principal | None) -> list[Role]:
     roles = role_choices()
     if actor is None or actor.is_super_admin:
         return roles
-    return [r for r in roles if permissions.reach_refusal(actor, role_ids=[r.id]) is None]
+    return [r for r in roles if permissions.reach_refusal(actor, roles=[r]) is None]
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:
