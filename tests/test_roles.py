@@ -184,9 +184,25 @@ def test_role_menu_view_and_grant_replace_the_grants(app: Any, api: ApiClient) -
     view = api.data("GET", f"/api/admin/role/{rid}/menu")
     assert view["hasRouters"] == sorted(menus) and view["hasResources"] == sorted(resources)
     # a second grant replaces, not adds
-    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [menus[1]], "resources": []})
-    assert grants_of(app, rid) == ({menus[1]}, set())
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [menus[0]], "resources": []})
+    assert grants_of(app, rid) == ({menus[0]}, set())
     assert api.get("/api/admin/role/999999/menu").status_code == 404
+
+
+def test_a_granted_menu_brings_its_parent_menus_through_api_and_page(app: Any, api: ApiClient,
+                                                                     pages: PageClient) -> None:
+    """The parent-menu rule is the service's: a child granted alone (an API caller, or a page whose script did
+    not run) brings the menus above it, so the sidebar keeps the group the child sits in."""
+    rid = make_role(app, "ROLE_AUDITOR")
+    system, role_menu_id = menu_id(app, "/system"), menu_id(app, "/system/role")
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [role_menu_id], "resources": []})
+    assert grants_of(app, rid) == ({system, role_menu_id}, set())
+    assert sorted(api.data("GET", f"/api/admin/role/{rid}/menu")["hasRouters"]) == sorted([system, role_menu_id])
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [], "resources": []})
+    user_menu = menu_id(app, "/system/user")
+    resp = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(user_menu)]})
+    assert resp.status_code == 302
+    assert grants_of(app, rid) == ({system, user_menu}, set())
 
 
 def test_grant_with_unknown_ids_changes_nothing(app: Any, api: ApiClient) -> None:

@@ -64,7 +64,7 @@ def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> N
         errors["resources"] = [f"资源不存在：{', '.join(map(str, missing_resources[:20]))}"]
     if errors:
         raise Invalid("授权中包含不存在的菜单或资源，未做任何修改", errors=errors)
-    # PARENT_RULE
+    menus = sorted(with_parent_menus(set(menus)))
     held_menus, held_resources = granted_ids(role)
     # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
     permissions.require_within_reach(menu_ids=set(menus) - set(held_menus),

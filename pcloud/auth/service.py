@@ -21,6 +21,7 @@ from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.roles.models import Role
+from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
 log = logging.getLogger(__name__)
@@ -293,6 +294,9 @@ def _hash_code(phone: str, code: str) -> str:
 
 def send_sms_code(phone: str) -> None:
     """One send per phone per cooldown. Same answer whether or not the phone belongs to a user."""
+    phone = (phone or "").strip()
+    if not phone_is_valid(phone):
+        raise Invalid("手机号格式不正确", field="phone")
     cfg = current_app.config
     now = utcnow()
     last = db.session.execute(

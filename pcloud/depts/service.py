@@ -166,13 +166,13 @@ def tree_with_members(root_id: int | None = None) -> list[dict[str, Any]]:
     return nodes
 
 
-def children_count(dept_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(Dept).where(
-        Dept.parent_id == dept_id, Dept.deleted_at.is_(None))).scalar_one()
-
-
-def direct_member_count(dept_id: int) -> int:
-    return member_counts([dept_id]).get(dept_id, 0)
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent department: {id: n}, departments without children left out."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Dept.parent_id, func.count()).where(Dept.parent_id.in_(ids), Dept.deleted_at.is_(None))
+        .group_by(Dept.parent_id)).tuples().all())
 
 
 def delete_refusal(name: str, children: int, members: int) -> str | None:
@@ -301,7 +301,8 @@ def delete_dept(dept_id: int) -> Dept:
     dept = get_dept(dept_id)
     if not _lock(dept.id):
         raise NotFound("部门不存在")
-    refusal = delete_refusal(dept.name, children_count(dept.id), direct_member_count(dept.id))
+    refusal = delete_refusal(dept.name, child_counts([dept.id]).get(dept.id, 0),
+                             member_counts([dept.id]).get(dept.id, 0))
     if refusal:
         raise Conflict(refusal)
     dept.soft_delete()

@@ -169,7 +169,7 @@ _TEXT_FIELDS = {"name": ("菜单名称", 64, True), "path": ("路由地址", 255
                 "redirect": ("重定向", 255, False), "icon": ("图标", 64, False)}
 
 
-def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, (label, max_len, required) in _TEXT_FIELDS.items():
         if partial and key not in data:
@@ -194,7 +194,7 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def create_menu(data: dict[str, Any]) -> Menu:
-    values = _clean(data, partial=False)
+    values = _clean_values(data, partial=False)
     _check_unique_path(values["path"])
     menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
@@ -206,7 +206,7 @@ def create_menu(data: dict[str, Any]) -> Menu:
 def modify_menu(data: dict[str, Any]) -> Menu:
     """Change any field, including moving it: parentId (not below itself) and sequence."""
     menu = get_menu(data["id"])
-    values = _clean(data, partial=True)
+    values = _clean_values(data, partial=True)
     if menu.built_in and "path" in values and values["path"] != menu.path:
         raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
     if "path" in values and values["path"] != menu.path:
@@ -228,16 +228,20 @@ def move_menu(menu_id: int, parent_id: int, sequence: int | None = None) -> Menu
     return modify_menu(data)
 
 
-def child_count(menu_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(Menu).where(
-        Menu.parent_id == menu_id, Menu.deleted_at.is_(None))).scalar_one()
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent menu: {id: n}, menus without children left out."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Menu.parent_id, func.count()).where(Menu.parent_id.in_(ids), Menu.deleted_at.is_(None))
+        .group_by(Menu.parent_id)).tuples().all())
 
 
 def delete_menu(menu_id: int) -> Menu:
     menu = get_menu(menu_id)
     if menu.built_in:
         raise Conflict("内置菜单不能删除")
-    if child_count(menu.id):
+    if child_counts([menu.id]).get(menu.id):
         raise Conflict("该菜单下还有子菜单，请先删除或移走子菜单")
     menu.soft_delete()
     access_rules().forget_grants(menu_id=menu.id)

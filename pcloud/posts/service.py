@@ -85,6 +85,15 @@ holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("posts.
 """Live users per post, for `ids` or (None) every post: {id: n}."""
 
 
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent post: {id: n}, posts without children left out."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Post.parent_id, func.count()).where(Post.parent_id.in_(ids), Post.deleted_at.is_(None))
+        .group_by(Post.parent_id)).tuples().all())
+
+
 def choices() -> list[tuple[int, str]]:
     """Every live post as (id, indented name), in tree order: pickers."""
     rows = db.session.execute(Post.live()).scalars()
@@ -194,8 +203,7 @@ def modify_post(data: dict[str, Any]) -> Post:
 
 def delete_post(post_id: int) -> Post:
     post = get_post(post_id)
-    children = db.session.execute(select(func.count()).select_from(Post).where(
-        Post.parent_id == post.id, Post.deleted_at.is_(None))).scalar_one()
+    children = child_counts([post.id]).get(post.id, 0)
     holders = holder_counts([post.id]).get(post.id, 0)
     refusal = delete_refusal(post.name, children, holders)
     if refusal:

@@ -163,7 +163,7 @@ def _given(data: dict[str, Any], key: str, partial: bool) -> bool:
     return not partial or data.get(key) is not None
 
 
-def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if _given(data, "name", partial):
         name = (data.get("name") or "").strip()
@@ -192,7 +192,7 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def create_resource(data: dict[str, Any]) -> Resource:
-    values = _clean(data, partial=False)
+    values = _clean_values(data, partial=False)
     res = Resource(parent_id=check_parent(Resource, data.get("parent_id"), "资源"), built_in=False, **values)
     db.session.add(res)
     access_rules().bump_version()
@@ -204,7 +204,7 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     res = get_resource(data["id"])
     if res.built_in:
         raise Conflict("内置资源由系统根据接口自动维护，不能修改")
-    values = _clean(data, partial=True)
+    values = _clean_values(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
         values["parent_id"] = check_parent(Resource, data["parent_id"], "资源", self_id=res.id)
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)

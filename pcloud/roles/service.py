@@ -124,7 +124,7 @@ def role_menu_view(role_id: int) -> dict[str, Any]:
 # Writes
 
 
-def _check_code(code: str | None) -> str:
+def _clean_code(code: str | None) -> str:
     code = (code or "").strip()
     if not code:
         raise Invalid("角色编码不能为空", field="roleCode")
@@ -133,7 +133,7 @@ def _check_code(code: str | None) -> str:
     return code
 
 
-def _check_name(name: str | None) -> str:
+def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("角色名称不能为空", field="name")
@@ -163,8 +163,8 @@ def _commit_role(code: str) -> None:
 
 
 def create_role(data: dict[str, Any]) -> Role:
-    name = _check_name(data.get("name"))
-    code = _check_code(data.get("role_code"))
+    name = _clean_name(data.get("name"))
+    code = _clean_code(data.get("role_code"))
     if _code_taken(code):
         raise _duplicate(code)
     role = Role(name=name, role_code=code, built_in=False)
@@ -178,8 +178,8 @@ def modify_role(data: dict[str, Any]) -> Role:
     role = get_role(data["id"])
     if is_super_admin_role(role):
         raise Conflict("超级管理员角色不能修改")
-    name = _check_name(data["name"]) if data.get("name") is not None else role.name
-    code = _check_code(data["role_code"]) if data.get("role_code") is not None else role.role_code
+    name = _clean_name(data["name"]) if data.get("name") is not None else role.name
+    code = _clean_code(data["role_code"]) if data.get("role_code") is not None else role.role_code
     if code != role.role_code:
         if role.built_in:
             raise Conflict("内置角色的编码不能修改", errors={"roleCode": ["内置角色的编码不能修改"]})

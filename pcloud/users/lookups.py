@@ -1,10 +1,13 @@
 """What modules below users ask about users (plugged into their slots by the application factory): how many
-users hold a role, post or grade or belong to a department, and the manager picker's search."""
+users hold a role, post or grade or belong to a department, the manager picker's search, what a phone
+number looks like (sign-in by SMS asks it too)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
@@ -30,6 +33,10 @@ def role_holder_counts(role_ids: list[int]) -> dict[int, int]:
         parts.append(select(literal(role_id).label("role_id"), func.count().label("n")).select_from(members))
     counts = dict(db.session.execute(union_all(*parts)).tuples().all())
     return {role_id: count for role_id, count in counts.items() if count}
+
+
+def phone_is_valid(phone: str) -> bool:
+    return bool(re.fullmatch(current_app.config["PCLOUD_PHONE_PATTERN"], phone or ""))
 
 
 def _grouped(column: Any, ids: list[int] | None) -> dict[int, int]:

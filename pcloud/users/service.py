@@ -25,6 +25,7 @@ from pcloud.grades.models import Grade
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
 from pcloud.uploads import service as uploads
+from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
 STATE_NAMES = {0: "正常", 1: "禁用"}
@@ -35,10 +36,6 @@ _SORT_COLUMNS = {"id": User.id, "name": User.name, "phone": User.phone, "state":
 
 # ---------------------------------------------------------------------------------------------
 # Validation
-
-
-def phone_is_valid(phone: str) -> bool:
-    return bool(re.fullmatch(current_app.config["PCLOUD_PHONE_PATTERN"], phone or ""))
 
 
 def password_problem(password: str) -> str | None:
