@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import limit_of
 from pcloud.core.slots import Slot
 from pcloud.core.tree import build_tree, walk
 from pcloud.depts.models import Dept, DeptClosure
@@ -167,12 +169,8 @@ def tree_with_members(root_id: int | None = None) -> list[dict[str, Any]]:
 
 
 def child_counts(ids: list[int]) -> dict[int, int]:
-    """Live children per parent department: {id: n}, departments without children left out."""
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(Dept.parent_id, func.count()).where(Dept.parent_id.in_(ids), Dept.deleted_at.is_(None))
-        .group_by(Dept.parent_id)).tuples().all())
+    """Live children per parent department: {id: n}."""
+    return tree.child_counts(Dept, ids)
 
 
 def delete_refusal(name: str, children: int, members: int) -> str | None:
@@ -212,8 +210,8 @@ def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("部门名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("部门名称不能超过 64 个字符", field="name")
+    if len(name) > (limit := limit_of(Dept.name)):
+        raise Invalid(f"部门名称不能超过 {limit} 个字符", field="name")
     return name
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import limit_of
 from pcloud.core.slots import Slot
 from pcloud.core.sorting import ordered
 from pcloud.extensions import db
@@ -67,8 +68,8 @@ def _clean_name(name: str | None, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("职级名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("职级名称不能超过 64 个字符", field="name")
+    if len(name) > (limit := limit_of(Grade.name)):
+        raise Invalid(f"职级名称不能超过 {limit} 个字符", field="name")
     stmt = select(Grade.id).where(Grade.name == name, Grade.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Grade.id != exclude_id)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
 
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import access_rules
@@ -229,12 +230,8 @@ def move_menu(menu_id: int, parent_id: int, sequence: int | None = None) -> Menu
 
 
 def child_counts(ids: list[int]) -> dict[int, int]:
-    """Live children per parent menu: {id: n}, menus without children left out."""
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(Menu.parent_id, func.count()).where(Menu.parent_id.in_(ids), Menu.deleted_at.is_(None))
-        .group_by(Menu.parent_id)).tuples().all())
+    """Live children per parent menu: {id: n}."""
+    return tree.child_counts(Menu, ids)
 
 
 def delete_menu(menu_id: int) -> Menu:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import limit_of
 from pcloud.core.slots import Slot
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
@@ -86,12 +88,8 @@ holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("posts.
 
 
 def child_counts(ids: list[int]) -> dict[int, int]:
-    """Live children per parent post: {id: n}, posts without children left out."""
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(Post.parent_id, func.count()).where(Post.parent_id.in_(ids), Post.deleted_at.is_(None))
-        .group_by(Post.parent_id)).tuples().all())
+    """Live children per parent post: {id: n}."""
+    return tree.child_counts(Post, ids)
 
 
 def choices() -> list[tuple[int, str]]:
@@ -147,8 +145,8 @@ def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("岗位名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("岗位名称不能超过 64 个字符", field="name")
+    if len(name) > (limit := limit_of(Post.name)):
+        raise Invalid(f"岗位名称不能超过 {limit} 个字符", field="name")
     return name
 
 
@@ -156,8 +154,8 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
     code = (code or "").strip() or None
     if code is None:
         return None
-    if len(code) > 64:
-        raise Invalid("岗位编码不能超过 64 个字符", field="code")
+    if len(code) > (limit := limit_of(Post.code)):
+        raise Invalid(f"岗位编码不能超过 {limit} 个字符", field="code")
     stmt = select(Post.id).where(Post.code == code, Post.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Post.id != exclude_id)

@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
@@ -39,13 +40,8 @@ def get_resource(resource_id: int) -> Resource:
 
 
 def child_counts(ids: list[int]) -> dict[int, int]:
-    """Live children per parent, for a whole page of rows in one query."""
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Resource.parent_id, func.count()).where(Resource.parent_id.in_(ids), Resource.deleted_at.is_(None))
-        .group_by(Resource.parent_id))
-    return {parent: count for parent, count in rows}
+    """Live children per parent resource: {id: n}, for a whole page of rows in one query."""
+    return tree.child_counts(Resource, ids)
 
 
 def page_resources(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
