@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
+from pcloud.core.schemas import limit_of
 from pcloud.core.security import access_rules
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
@@ -166,8 +167,9 @@ def _commit(path: str) -> None:
         raise _path_taken(path) from exc
 
 
-_TEXT_FIELDS = {"name": ("菜单名称", 64, True), "path": ("路由地址", 255, True), "component": ("组件", 255, False),
-                "redirect": ("重定向", 255, False), "icon": ("图标", 64, False)}
+_TEXT_FIELDS = {"name": ("菜单名称", limit_of(Menu.name), True), "path": ("路由地址", limit_of(Menu.path), True),
+                "component": ("组件", limit_of(Menu.component), False),
+                "redirect": ("重定向", limit_of(Menu.redirect), False), "icon": ("图标", limit_of(Menu.icon), False)}
 
 
 def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:

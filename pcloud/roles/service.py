@@ -14,6 +14,7 @@ from pcloud.access.models import PermissionVersion
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
+from pcloud.core.schemas import limit_of
 from pcloud.core.security import SUPER_ADMIN, current_actor
 from pcloud.core.slots import Slot
 from pcloud.core.sorting import ordered
@@ -137,8 +138,8 @@ def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("角色名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("角色名称长度不能超过 64", field="name")
+    if len(name) > (limit := limit_of(Role.name)):
+        raise Invalid(f"角色名称长度不能超过 {limit}", field="name")
     return name
 
 
