@@ -56,9 +56,10 @@ def seed(database_url: str) -> None:
     import bcrypt
 
     import pcloud.models  # noqa: F401 - every mapper, before the first query
+    from pcloud.access.models import PermissionVersion, role_resource
     from pcloud.core.timefmt import utcnow
     from pcloud.resources.models import Resource
-    from pcloud.roles.models import PermissionVersion, Role, role_resource
+    from pcloud.roles.models import Role
     from pcloud.users.models import User, user_role
 
     rng = random.Random(11)

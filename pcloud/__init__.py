@@ -1,15 +1,39 @@
-"""PCloud: a Flask application factory with one blueprint per module."""
+"""PCloud: a Flask application factory with one blueprint per module.
+
+Packages depend in one direction. Each may import only those listed before it in PACKAGE_ORDER (lowest
+first); `tests/test_architecture.py` parses every import, function-local ones included, and fails otherwise.
+When a lower package needs an answer from a higher one (how many users hold a role), it declares a
+`core.slots.Slot` that `register_module_links` below plugs; core's request guard, recorder sink and sidebar are
+plugged the same way (`register_request_hooks`, `register_template_helpers`).
+
+    core          shared mechanisms, no module (with config.py and extensions.py)
+    uploads       stored images (avatars)
+    actionlog     the operation log (the recorder's sink)
+    depts, posts, grades   the organisation
+    resources, menus       what can be granted (they reach access through `core.security.access_rules()`)
+    access        grant tables, the permission check and its cache, grants, the caller's menu tree
+    roles         named sets of grants
+    sessions      the session store: tokens, browser sessions, online, revoke (below users and auth)
+    users         people, their roles and places in the organisation; composes the pickers
+    openplatform  accounts of other systems
+    auth          sign-in (password, SMS, open platform), SMS codes, the login lock
+    segments      the ID service
+    jobs          executors, jobs, runs, report
+    models        every model, for the mappers and Alembic
+    dashboard     the home page
+    jobs.worker   the worker process (its own small app)
+    cli           `pcloud ...` commands
+    factory       this file: create_app
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from pcloud.config import load_config
@@ -26,6 +50,10 @@ def _shipped_dir(name: str) -> str:
     return str(inside if inside.is_dir() else here.parent / name)
 
 
+# config.py and extensions.py belong to the core's level.
+PACKAGE_ORDER = ("core", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus", "access",
+                 "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "models", "dashboard",
+                 "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
@@ -45,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = LazyCookieSessionInterface()
     register_extensions(app)
     register_blueprints(app)
+    register_module_links(app)
     register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -76,21 +105,12 @@ def register_extensions(app: Flask) -> None:
 
         ping_when_idle(db.engine, float(app.config.get("PCLOUD_DB_PING_IDLE_SECONDS", 10)))
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", partial(_sqlite_pragmas, app))  # this app's engine only, once
-            from pcloud.core.dbstats import keep_sqlite_statistics
+            from pcloud.core.dbstats import attach_sqlite_pragmas, keep_sqlite_statistics
+
+            attach_sqlite_pragmas(app, db.engine)  # this app's engine only, once
 
             keep_sqlite_statistics(db.engine)  # after the pragmas above: PRAGMA optimize at open/close
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
-
-
-def _sqlite_pragmas(app: Flask, dbapi_conn: Any, _record: Any) -> None:
-    busy_ms = int(app.config.get("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000))  # read per connection: tests change it
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
 
 
 # Every module and its front doors, listed (not discovered): a missing one fails loudly at start.
@@ -119,6 +139,26 @@ def register_blueprints(app: Flask) -> None:
     from pcloud.core.docs import label_api_doc
 
     label_api_doc(app, api)
+
+
+def register_module_links(app: Flask) -> None:
+    """What a lower module asks of a higher one, plugged into its slots (`core.slots`): who holds a role, a
+    post or a grade, who belongs to a department, and the department manager picker."""
+    from pcloud.depts import service as depts
+    from pcloud.grades import service as grades
+    from pcloud.openplatform import service as openplatform
+    from pcloud.posts import service as posts
+    from pcloud.roles import service as roles
+    from pcloud.users import lookups
+
+    roles.user_holder_counts.plug(lookups.role_holder_counts)
+    roles.account_holder_counts.plug(openplatform.role_holder_counts)
+    posts.holder_counts.plug(lookups.post_holder_counts)
+    grades.holder_counts.plug(lookups.grade_holder_counts)
+    depts.member_counts.plug(lookups.dept_member_counts)
+    depts.user_names.plug(lookups.user_names)
+    depts.search_users.plug(lookups.search_users)
+    depts.user_brief.plug(lookups.user_brief)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -195,9 +235,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from pcloud.access.service import menu_tree_for
     from pcloud.core import pages
     from pcloud.menus.service import is_site_path
-    from pcloud.roles.service import menu_tree_for
 
     pages.init_app(app, menu_tree=menu_tree_for, is_link=is_site_path)
 

@@ -1,5 +1,6 @@
 """Imports every module's models so mappers resolve and Alembic sees the whole schema."""
 
+from pcloud.access.models import PermissionVersion, role_menu, role_resource
 from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.depts.models import Dept, DeptClosure
@@ -9,7 +10,7 @@ from pcloud.menus.models import Menu
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.posts.models import Post
 from pcloud.resources.models import Resource
-from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resource
+from pcloud.roles.models import Role
 from pcloud.segments.models import Segment
 from pcloud.sessions.models import UserSession
 from pcloud.users.models import User, user_role

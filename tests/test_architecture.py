@@ -5,12 +5,17 @@
 - No module imports the factory (`pcloud/__init__.py`'s create_app, MODULES...).
 - A service never imports a front door (`api`, `views`, `forms`): rules flow request -> service.
 - A module's front doors never import another module's front doors.
+- Packages depend in one direction: each imports only packages listed below it in `pcloud.PACKAGE_ORDER`
+  (the order in `pcloud/__init__.py`'s docstring), whether the import sits at the top of a file or inside
+  a function.
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+from pcloud import PACKAGE_ORDER
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pcloud"
 CORE_MAY_IMPORT = {"core", "config", "extensions"}
@@ -86,3 +91,49 @@ def test_front_doors_do_not_import_other_modules_front_doors() -> None:
             if len(parts) > 2 and parts[1] not in (module, "core") and parts[2] in FRONT_DOORS:
                 bad.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
     assert not bad, "\n".join(bad)
+
+
+def _level(name: str) -> int | None:
+    """Position of a dotted module name (`pcloud.users.service`) in PACKAGE_ORDER: the longest listed
+    prefix wins (`jobs.worker` is listed apart from `jobs`)."""
+    parts = name.split(".")[1:]
+    if parts and parts[0] in CORE_MAY_IMPORT:
+        return PACKAGE_ORDER.index("core")  # config.py and extensions.py are the core's level
+    for size in range(len(parts), 0, -1):
+        key = ".".join(parts[:size])
+        if key in PACKAGE_ORDER:
+            return PACKAGE_ORDER.index(key)
+    return None
+
+
+def _file_level(path: Path) -> int | None:
+    rel = path.relative_to(PACKAGE).with_suffix("").parts
+    name = "pcloud." + ".".join(rel[:-1] if rel[-1] == "__init__" else rel)
+    return PACKAGE_ORDER.index("factory") if name == "pcloud." else _level(name)
+
+
+def test_every_package_has_a_place_in_the_order() -> None:
+    missing = sorted({str(p.relative_to(PACKAGE)) for p in _sources() if _file_level(p) is None})
+    assert not missing, f"add these to PACKAGE_ORDER in pcloud/__init__.py: {missing}"
+
+
+def test_packages_import_only_packages_below_them() -> None:
+    bad = []
+    for path in _sources():
+        mine = _file_level(path)
+        assert mine is not None
+        for line, name in _imports(path):
+            theirs = _level(name)
+            if theirs is None or theirs <= mine:
+                continue
+            bad.append(f"{path.relative_to(PACKAGE.parent)}:{line} ({PACKAGE_ORDER[mine]}) imports {name} "
+                       f"({PACKAGE_ORDER[theirs]}, higher)")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_order_check_sees_function_local_imports(tmp_path: Path) -> None:
+    """The parser finds an import inside a function, so hiding a cycle there does not get past the check."""
+    source = tmp_path / "x.py"
+    source.write_text("def f():\n    from pcloud.users import service\n    return service\n", encoding="utf-8")
+    assert (2, "pcloud.users") in _imports(source)
+    assert _level("pcloud.users.service") > _level("pcloud.depts.service")  # type: ignore[operator]

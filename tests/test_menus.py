@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from pcloud.access import permissions
+from pcloud.access.models import role_menu
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu
-from pcloud.roles.models import role_menu
 from tests.conftest import ApiClient, PageClient, sidebar_links
 from tests.factories import grant_role, make_role, query
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from pcloud.access import permissions
+from pcloud.access.models import role_resource
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
-from pcloud.roles.models import role_resource
 from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient
 from tests.factories import grant_role, make_role, query, route_code
 

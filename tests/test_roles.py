@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from pcloud.access import permissions
+from pcloud.access.models import role_menu, role_resource
 from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
-from pcloud.roles.models import Role, role_menu, role_resource
+from pcloud.roles.models import Role
 from tests.conftest import ApiClient, PageClient
 from tests.factories import grant_role, make_role, make_user, query, route_code
 
@@ -183,9 +184,25 @@ def test_role_menu_view_and_grant_replace_the_grants(app: Any, api: ApiClient) -
     view = api.data("GET", f"/api/admin/role/{rid}/menu")
     assert view["hasRouters"] == sorted(menus) and view["hasResources"] == sorted(resources)
     # a second grant replaces, not adds
-    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [menus[1]], "resources": []})
-    assert grants_of(app, rid) == ({menus[1]}, set())
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [menus[0]], "resources": []})
+    assert grants_of(app, rid) == ({menus[0]}, set())
     assert api.get("/api/admin/role/999999/menu").status_code == 404
+
+
+def test_a_granted_menu_brings_its_parent_menus_through_api_and_page(app: Any, api: ApiClient,
+                                                                     pages: PageClient) -> None:
+    """The parent-menu rule is the service's: a child granted alone (an API caller, or a page whose script did
+    not run) brings the menus above it, so the sidebar keeps the group the child sits in."""
+    rid = make_role(app, "ROLE_AUDITOR")
+    system, role_menu_id = menu_id(app, "/system"), menu_id(app, "/system/role")
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [role_menu_id], "resources": []})
+    assert grants_of(app, rid) == ({system, role_menu_id}, set())
+    assert sorted(api.data("GET", f"/api/admin/role/{rid}/menu")["hasRouters"]) == sorted([system, role_menu_id])
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [], "resources": []})
+    user_menu = menu_id(app, "/system/user")
+    resp = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(user_menu)]})
+    assert resp.status_code == 302
+    assert grants_of(app, rid) == ({system, user_menu}, set())
 
 
 def test_grant_with_unknown_ids_changes_nothing(app: Any, api: ApiClient) -> None:

@@ -1,5 +1,12 @@
-"""Access: the permission check and its per-process cache (`permissions`).
+"""Access: who may do what.
 
-It sits above the modules whose rows it reads (roles, menus, resources) and below the front doors:
-the application factory installs its checks into the core's request guard, so `core` never imports it.
+- `models`: the grant tables (a role's menus and resources) and the permission version stamp.
+- `permissions`: the permission check and its per-process cache, and the reach rule (nobody hands out more
+  than they hold).
+- `service`: grants (replace a role's grants, the parent-menu rule) and what a caller sees (the menu tree of
+  the sidebar and adminInfo).
+
+It sits above the modules whose rows it reads (resources, menus) and below roles, which resolve a role and
+call in here. Menus and resources, below it, reach it through the core's port (`core.security.access_rules()`);
+the application factory installs it there and into the core's request guard, so `core` never imports it.
 """

@@ -22,12 +22,19 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import delete, select, update
 
-from pcloud.core.security import Principal
+from pcloud.access.models import PermissionVersion, role_menu, role_resource
+from pcloud.core.errors import Forbidden
+from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
+from pcloud.extensions import db
+from pcloud.menus.models import Menu
+from pcloud.resources.models import Resource
 
 _PARAM = re.compile(r"\{[^}/]*\}|<[^>]*>")
 METHODS = ("GET", "POST", "PUT", "DELETE", "*")
@@ -104,17 +111,11 @@ _EMPTY = RoleGrants()
 
 
 def current_version() -> int:
-    from pcloud.extensions import db
-    from pcloud.roles.models import PermissionVersion
-
     return db.session.execute(select(PermissionVersion.version).where(PermissionVersion.id == 1)).scalar() or 0
 
 
 def bump_version() -> None:
     """Call in the same transaction as any grant, role, menu or resource change."""
-    from pcloud.extensions import db
-    from pcloud.roles.models import PermissionVersion
-
     result = db.session.execute(
         update(PermissionVersion).where(PermissionVersion.id == 1).values(version=PermissionVersion.version + 1))
     if result.rowcount == 0:
@@ -122,11 +123,6 @@ def bump_version() -> None:
 
 
 def _load(version: int) -> Snapshot:
-    from pcloud.extensions import db
-    from pcloud.menus.models import Menu
-    from pcloud.resources.models import Resource
-    from pcloud.roles.models import role_menu, role_resource
-
     roles: dict[int, RoleGrants] = {}
     rows = db.session.execute(
         select(role_resource.c.role_id, Resource.id, Resource.method, Resource.resource_url)
@@ -209,8 +205,6 @@ _ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 def endpoint_route(endpoint: str) -> tuple[str, str]:
     """(method, rule) of an API endpoint named `blueprint.view` or `blueprint.view:METHOD`."""
-    from flask import current_app
-
     name, _, method = endpoint.partition(":")
     rules = list(current_app.url_map.iter_rules(name))  # KeyError for an unknown endpoint: a coding error
     rule = rules[0]
@@ -282,8 +276,6 @@ def _acting(principal: Principal | None) -> Principal | None:
     if principal is not None:
         return principal
     try:
-        from pcloud.core.security import current_principal
-
         return current_principal()
     except Exception:  # noqa: BLE001 - outside a request (CLI, factories): trusted
         return None
@@ -350,21 +342,15 @@ def _covers_menu(principal: Principal, menu_id: int, path: str | None) -> bool:
 
 def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ...] | list[int] | set[int] = (),
                   resource_ids: tuple[int, ...] | list[int] | set[int] = (),
-                  role_ids: tuple[int, ...] | list[int] | set[int] = ()) -> str | None:
-    """Why the principal may not hand out these menus, resources or roles (None: they may)."""
-    from pcloud.extensions import db
-    from pcloud.menus.models import Menu
-    from pcloud.resources.models import Resource
-    from pcloud.roles.models import Role, role_menu, role_resource
-
+                  roles: Iterable[Any] = ()) -> str | None:
+    """Why the principal may not hand out these menus, resources or roles (None: they may). `roles` are role
+    rows (anything with `id`, `role_code` and `name`): the caller, above roles, has them at hand."""
     principal = _acting(principal)
     if principal is None or principal.is_super_admin:
         return None
     menu_ids, resource_ids = set(menu_ids), set(resource_ids)
-    if role_ids:
-        roles = list(db.session.execute(select(Role.id, Role.role_code, Role.name).where(Role.id.in_(set(role_ids)))))
-        from pcloud.core.security import SUPER_ADMIN
-
+    roles = [(r.id, r.role_code, r.name) for r in roles]
+    if roles:
         if any(code == SUPER_ADMIN for _id, code, _name in roles):
             return "只有超级管理员可以授予超级管理员角色"
         ids = [r[0] for r in roles]
@@ -399,8 +385,6 @@ def require_within_reach(principal: Principal | None = None, **kwargs: Any) -> N
     """403 unless the principal holds everything they are handing out (see reach_refusal)."""
     refusal = reach_refusal(principal, **kwargs)
     if refusal:
-        from pcloud.core.errors import Forbidden
-
         raise Forbidden(refusal)
 
 
@@ -425,8 +409,6 @@ def require_page_reach(menu_id: int, new_path: str, principal: Principal | None 
         return
     assert principal is not None
     if not may_open_page(principal, new_path):
-        from pcloud.core.errors import Forbidden
-
         raise Forbidden("不能把自己已拥有的菜单改到自己无权打开的页面上")
 
 
@@ -438,6 +420,13 @@ def require_resource_reach(resource_id: int, method: str | None, url: str | None
         return
     assert principal is not None
     if not _covers_resource(principal, method, url):
-        from pcloud.core.errors import Forbidden
-
         raise Forbidden("不能把自己已拥有的资源扩大到自己权限之外")
+
+
+def forget_grants(*, menu_id: int | None = None, resource_id: int | None = None) -> None:
+    """A menu or resource is gone: no role holds it any more (the grant tables are access's, so the menus and
+    resources modules, below access, ask through the core's port: `core.security.access_rules()`)."""
+    if menu_id is not None:
+        db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu_id))
+    if resource_id is not None:
+        db.session.execute(delete(role_resource).where(role_resource.c.resource_id == resource_id))

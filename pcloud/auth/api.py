@@ -7,15 +7,15 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
+from pcloud.access import service as access_service
 from pcloud.auth import service
 from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut
 from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import respond
-from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.errors import PCloudError
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
-from pcloud.users import service as user_service
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api", description="基础服务：登录、短信验证码、退出、当前用户信息")
 
@@ -48,10 +48,7 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(SmsCodeArgs)
 def sms_code(args: dict[str, Any]) -> None:
     """发送短信验证码"""
-    phone = args["phone"].strip()
-    if not user_service.phone_is_valid(phone):
-        raise Invalid("手机号格式不正确", field="phone")
-    service.send_sms_code(phone)
+    service.send_sms_code(args["phone"])
     return None
 
 
@@ -73,8 +70,6 @@ def logout() -> None:
 @respond(blp, "AdminInfo", AdminInfoOut)
 def admin_info() -> dict[str, Any]:
     """当前登录用户信息（菜单树、角色编码、资源编码）"""
-    from pcloud.roles import service as role_service
-
     principal = current_principal()
     assert principal is not None
-    return role_service.admin_info(principal)
+    return access_service.admin_info(principal)

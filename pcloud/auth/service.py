@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
+from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import get_sender
 from pcloud.core.database import read_outside_transaction
@@ -23,10 +24,13 @@ from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.roles.models import PermissionVersion, Role
+from pcloud.openplatform import service as open_service
+from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
 from pcloud.sessions.models import UserSession
 from pcloud.sessions.service import MAX_TOKEN_LENGTH, hash_token
+from pcloud.users import service as user_service
+from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
 log = logging.getLogger(__name__)
@@ -69,8 +73,6 @@ def load_principal(token: str, kind: str) -> Principal | None:
     sess = rows[0]
     version = sess.version or 0
     if sess.subject == "open":
-        from pcloud.openplatform import service as open_service
-
         principal = open_service.principal_for_session(sess, token, version)
     elif sess.live_user_id is None:
         principal = None  # deleted or disabled since the session opened
@@ -95,8 +97,6 @@ def sign_out(token: str) -> None:
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:
     """An operator's reset from the command line: new password, every session revoked, lock lifted."""
-    from pcloud.users import service as user_service
-
     user = user_service.reset_password_by_phone(phone, new_password)
     clear_failures(user.phone)
     db.session.commit()
@@ -259,6 +259,9 @@ def _hash_code(phone: str, code: str) -> str:
 
 def send_sms_code(phone: str) -> None:
     """One send per phone per cooldown. Same answer whether or not the phone belongs to a user."""
+    phone = (phone or "").strip()
+    if not phone_is_valid(phone):
+        raise Invalid("手机号格式不正确", field="phone")
     cfg = current_app.config
     now = utcnow()
     last = db.session.execute(
@@ -324,8 +327,6 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
     if grant not in GRANT_TYPES:
         raise Invalid("grantType 必须是 ADMIN、SMS 或 OPEN", field="grantType")
     if grant == "OPEN":
-        from pcloud.openplatform import service as open_service
-
         account = open_service.authenticate(data.get("secure_id") or "", data.get("secure_key") or "")
         token, ttl = sessions.open_session(kind, open_account_id=account.id, ip=ip, user_agent=user_agent)
         db.session.commit()

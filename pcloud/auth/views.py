@@ -80,20 +80,18 @@ def send_sms_code() -> Any:
     """Ask for a code from the SMS tab; answers JSON for the page's script (countdown) or redirects."""
     form = SmsSendForm()
     wants_json = request.accept_mimetypes.best == "application/json"
-    message, ok = "验证码已发送，请查收短信", True
+    message, ok, status = "验证码已发送，请查收短信", True, 200
     if not form.validate_on_submit():
-        message, ok = "请输入手机号", False
-    elif not user_service.phone_is_valid(form.phone.data.strip()):
-        message, ok = "手机号格式不正确", False
+        message, ok, status = "请输入手机号", False, 422
     else:
         try:
-            service.send_sms_code(form.phone.data.strip())
+            service.send_sms_code(form.phone.data)
         except PCloudError as exc:
-            message, ok = exc.msg, False
+            message, ok, status = exc.msg, False, exc.code  # the refusal's own status (429 when too frequent)
     if not ok:  # the operation log records the refusal, whatever the page answers
         recorder.refused(message)
     if wants_json:
-        return {"ok": ok, "msg": message}, (200 if ok else 429 if "频繁" in message else 422)
+        return {"ok": ok, "msg": message}, status
     flash(message, "success" if ok else "danger")
     return redirect(url_for("auth.login", tab="sms"))
 

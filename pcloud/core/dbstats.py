@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import Engine, event, text
 
 log = logging.getLogger(__name__)
@@ -120,3 +122,19 @@ def plan(engine: Engine, statement: str, parameters: Any, avoid_scans: bool = Fa
             lines = [row[0] for row in cur.fetchall()]
         dbapi.rollback()
         return lines
+
+
+def attach_sqlite_pragmas(app: Flask, engine: Engine) -> None:
+    """WAL, full sync, the busy timeout and foreign keys on every new connection of this engine (call once per
+    engine: the web app's and each worker child's)."""
+    event.listen(engine, "connect", partial(_sqlite_pragmas, app))
+
+
+def _sqlite_pragmas(app: Flask, dbapi_conn: Any, _record: Any) -> None:
+    busy_ms = int(app.config.get("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000))  # read per connection: tests change it
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

@@ -150,3 +150,31 @@ def Id(**kw: Any) -> fields.Integer:  # noqa: N802
 
 def IdList(**kw: Any) -> fields.List:  # noqa: N802
     return fields.List(fields.Integer(validate=ID_RANGE), validate=validate.Length(max=1000), **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Field factories every module uses, so one kind of field has one rule (range, strictness, trimming) and a
+# text's limit is written once: in the model's column (`limit_of(Dept.name)`).
+
+SEQUENCE_MAX = 1_000_000
+
+
+def limit_of(column: Any) -> int:
+    """The length of a String(n) model column: the one place a text field's limit is defined (schema, form and
+    service read it from there)."""
+    return int(column.type.length)
+
+
+def ParentId(strict: bool = True, **kw: Any) -> fields.Integer:  # noqa: N802
+    """A parent in a tree: 0 (a root) or a node id."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=0, max=MAX_ID), **kw)
+
+
+def Sequence(minimum: int = 0, strict: bool = True, **kw: Any) -> fields.Integer:  # noqa: N802
+    """Order among siblings (smaller first)."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=minimum, max=SEQUENCE_MAX), **kw)
+
+
+def Text(limit: int, required: bool = False, blank: bool = False, **kw: Any) -> TrimmedString:  # noqa: N802
+    """Trimmed text of at most `limit` characters; blank refused unless `blank`."""
+    return TrimmedString(required=required, validate=validate.Length(min=0 if blank else 1, max=limit), **kw)

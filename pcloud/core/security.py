@@ -174,7 +174,8 @@ class LazyCookieSessionInterface(SecureCookieSessionInterface):
 
 
 class AccessRules(Protocol):
-    """What the guard asks of the permission check; `pcloud.access.permissions` provides it."""
+    """What the guard (and the modules below access) ask of the permission check; `pcloud.access.permissions`
+    provides it, installed by the application factory."""
 
     def may_call(self, principal: Principal, method: str, rule: str, path: str) -> bool: ...
 
@@ -182,6 +183,17 @@ class AccessRules(Protocol):
 
     def may_call_endpoint(self, principal: Principal, endpoint: str,
                           values: dict[str, object] | None = None) -> bool: ...
+
+    # What modules below access (menus, resources) ask of it when their rows change: they call these through
+    # `access_rules()`, since access, which reads their rows, sits above them.
+    def bump_version(self) -> None: ...
+
+    def forget_grants(self, *, menu_id: int | None = None, resource_id: int | None = None) -> None: ...
+
+    def require_page_reach(self, menu_id: int, new_path: str, principal: Principal | None = None) -> None: ...
+
+    def require_resource_reach(self, resource_id: int, method: str | None, url: str | None,
+                               principal: Principal | None = None) -> None: ...
 
 
 def install_access_guard(app: Flask, rules: AccessRules) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pcloud.core.errors import Invalid
 from pcloud.core.routing import MAX_ID
@@ -71,3 +71,15 @@ def check_parent(model: Any, parent_id: int | None, label: str, self_id: int | N
         if db.session.execute(select(chain.c.id).where(chain.c.id == self_id).limit(1)).first() is not None:
             raise Invalid(f"不能把{label}移动到它自己或它的下级{label}之下", field="parentId")
     return parent_id
+
+
+def child_counts(model: Any, ids: list[int]) -> dict[int, int]:
+    """Live children per parent, for any soft-deleted `parent_id` tree: {id: n}, childless nodes left out.
+    One grouped query for a whole page of nodes."""
+    from pcloud.extensions import db
+
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(model.parent_id, func.count()).where(model.parent_id.in_(ids), model.deleted_at.is_(None))
+        .group_by(model.parent_id)).tuples().all())

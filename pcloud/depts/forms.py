@@ -7,6 +7,8 @@ from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pcloud.core.forms import NumberField, parent_id_or_invalid
+from pcloud.core.schemas import SEQUENCE_MAX
+from pcloud.depts.schemas import NAME_MAX
 
 
 class LocalDateField(DateField):
@@ -23,9 +25,9 @@ class DeptForm(FlaskForm):
     parent_id = SelectField("上级部门", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
                             render_kw={"data-tree-select": ""})
     name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
-                                            Length(max=64, message="部门名称不能超过 64 个字符")])
+                                            Length(max=NAME_MAX, message="部门名称不能超过 %(max)d 个字符")])
     manager_id = HiddenField("负责人")
     established_time = LocalDateField("成立日期", validators=[Optional()])
     sequence = NumberField("排序", default=0, validators=[
-        Optional(), NumberRange(min=0, max=1_000_000, message="排序须在 0 到 1000000 之间")],
+        Optional(), NumberRange(min=0, max=SEQUENCE_MAX, message="排序须在 %(min)s 到 %(max)s 之间")],
         render_kw={"inputmode": "numeric"})

@@ -4,37 +4,46 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, LocalDateTime, PageArgs, TrimmedString
+from pcloud.core.schemas import (
+    ID_RANGE,
+    AuditOut,
+    BaseSchema,
+    LocalDateTime,
+    PageArgs,
+    ParentId,
+    Sequence,
+    Text,
+    limit_of,
+)
+from pcloud.depts.models import Dept
 
 _id = ID_RANGE
-_parent = validate.Range(min=0, max=MAX_ID)
-_sequence = validate.Range(min=0, max=1_000_000)
+NAME_MAX = limit_of(Dept.name)
 
 
 class DeptPageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True,
                          metadata={"description": "name contains"})
-    parent_id = fields.Integer(strict=True, validate=_parent, allow_none=True,
-                               metadata={"description": "direct children of this department (0 = roots)"})
+    parent_id = ParentId(allow_none=True,
+                         metadata={"description": "direct children of this department (0 = roots)"})
 
 
 class DeptCreateArgs(BaseSchema):
-    parent_id = fields.Integer(strict=True, validate=_parent, load_default=0, allow_none=True,
-                               metadata={"description": "0 = a root department"})
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    parent_id = ParentId(load_default=0, allow_none=True,
+                         metadata={"description": "0 = a root department"})
+    name = Text(NAME_MAX, required=True)
     manager_id = fields.Integer(strict=True, validate=_id, allow_none=True, metadata={"description": "a user id"})
     established_time = LocalDateTime(allow_none=True)
-    sequence = fields.Integer(strict=True, validate=_sequence, load_default=0)
+    sequence = Sequence(load_default=0)
 
 
 class DeptModifyArgs(BaseSchema):
     id = fields.Integer(strict=True, required=True, validate=_id)
-    parent_id = fields.Integer(strict=True, validate=_parent, allow_none=True)
-    name = TrimmedString(validate=validate.Length(min=1, max=64))
+    parent_id = ParentId(allow_none=True)
+    name = Text(NAME_MAX)
     manager_id = fields.Integer(strict=True, validate=_id, allow_none=True)
     established_time = LocalDateTime(allow_none=True)
-    sequence = fields.Integer(strict=True, validate=_sequence)
+    sequence = Sequence()
 
 
 class DeptOut(AuditOut):

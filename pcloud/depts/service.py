@@ -5,20 +5,23 @@ Subtrees and ancestor chains are computed in the database with recursive CTEs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.tree import build_tree
+from pcloud.core.schemas import limit_of
+from pcloud.core.slots import Slot
+from pcloud.core.tree import build_tree, walk
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.extensions import db
-from pcloud.users.models import User
 
 DUPLICATE_NAME = "同一上级部门下已有同名部门"
 
@@ -70,16 +73,30 @@ def get_dept(dept_id: int) -> Dept:
     return dept
 
 
+# What departments need to know about users, who sit above them: the users module plugs these in (core.slots).
+member_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("depts.member_counts")
+"""Live users per department (direct members), for `ids` or (None) every department: {id: n}."""
+user_names: Slot[Callable[[list[int]], dict[int, str]]] = Slot("depts.user_names")
+"""{id: name} of the live users among the ids (managers)."""
+search_users: Slot[Callable[..., list[dict[str, Any]]]] = Slot("depts.search_users")
+"""The manager picker: live users matching `q` (phones only for callers granted the user list)."""
+user_brief: Slot[Callable[[int | None], dict[str, Any] | None]] = Slot("depts.user_brief")
+"""The picked manager, as the picker shows them."""
+
+
 def _item_select() -> Any:
-    """Departments with their parent's and manager's names, in one query."""
+    """Departments with their parent's names, in one query (managers' names: `_with_managers`)."""
     parent = aliased(Dept)
-    manager = aliased(User)
-    return (select(Dept, parent.name, manager.name)
+    return (select(Dept, parent.name)
             .outerjoin(parent, and_(parent.id == Dept.parent_id, parent.deleted_at.is_(None)))
-            .outerjoin(manager, and_(manager.id == Dept.manager_id, manager.deleted_at.is_(None)))
-            .where(Dept.deleted_at.is_(None))
-            # SQLite otherwise may read the whole live-users index for every department (issue 12)
-            .with_hint(manager, "NOT INDEXED", "sqlite"))
+            .where(Dept.deleted_at.is_(None)))
+
+
+def _with_managers(rows: Any) -> list[dict[str, Any]]:
+    """Items of (dept, parent name) rows, with their managers' names (one query for all of them)."""
+    rows = list(rows)
+    names = user_names([dept.manager_id for dept, _parent in rows if dept.manager_id])
+    return [to_item(dept, parent_name, names.get(dept.manager_id or 0)) for dept, parent_name in rows]
 
 
 def to_item(dept: Dept, parent_name: str | None = None, manager_name: str | None = None) -> dict[str, Any]:
@@ -100,7 +117,7 @@ def page_depts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     if filters.get("parent_id") is not None:
         stmt = stmt.where(Dept.parent_id == filters["parent_id"])
     result = paginate(stmt.order_by(Dept.sequence, Dept.id), page, page_size, scalars=False)
-    result.items = [to_item(*row) for row in result.items]
+    result.items = _with_managers(result.items)
     return result
 
 
@@ -114,7 +131,7 @@ def org_tree(root_id: int | None = None) -> list[dict[str, Any]]:
     stmt = _item_select()
     if root_id:
         stmt = stmt.where(Dept.id.in_(subtree_ids_select(root_id)))
-    return build_tree((to_item(*row) for row in db.session.execute(stmt)), _node)
+    return build_tree(_with_managers(db.session.execute(stmt)), _node)
 
 
 def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,14 +142,6 @@ def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
     name = current_app.config.get("PCLOUD_COMPANY_NAME") or "公司"
     return {"id": 0, "parent_id": 0, "parent_name": None, "name": name, "label": name, "manager_id": None,
             "manager_name": None, "established_time": None, "sequence": 0, "children": nodes}
-
-
-def member_counts() -> dict[int, int]:
-    """Live users per department, for every department in one grouped query."""
-    rows = db.session.execute(
-        select(User.dept_id, func.count()).where(User.deleted_at.is_(None), User.dept_id.is_not(None))
-        .group_by(User.dept_id))
-    return {dept_id: int(count) for dept_id, count in rows}
 
 
 def annotate(nodes: list[dict[str, Any]], counts: dict[int, int]) -> None:
@@ -159,14 +168,9 @@ def tree_with_members(root_id: int | None = None) -> list[dict[str, Any]]:
     return nodes
 
 
-def children_count(dept_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(Dept).where(
-        Dept.parent_id == dept_id, Dept.deleted_at.is_(None))).scalar_one()
-
-
-def direct_member_count(dept_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(User).where(
-        User.dept_id == dept_id, User.deleted_at.is_(None))).scalar_one()
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent department: {id: n}."""
+    return tree.child_counts(Dept, ids)
 
 
 def delete_refusal(name: str, children: int, members: int) -> str | None:
@@ -184,55 +188,18 @@ def delete_refusal(name: str, children: int, members: int) -> str | None:
     return f"不能删除部门「{name}」：其下还有 {'和 '.join(held)}。请先{'，并'.join(todo)}。"
 
 
+def choices() -> list[tuple[int, str]]:
+    """Every live department as (id, indented name), in tree order: pickers and filters."""
+    rows = db.session.execute(Dept.live()).scalars()
+    tree = build_tree(rows, lambda d: {"id": d.id, "parentId": d.parent_id, "name": d.name,
+                                       "sequence": d.sequence})
+    return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
+
+
 def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of every live department, without `exclude_id` and its subtree."""
-    from pcloud.users.choices import dept_choices
-
     excluded = set(subtree_ids(exclude_id)) if exclude_id else set()
-    return [(dept_id, label) for dept_id, label in dept_choices() if dept_id not in excluded]
-
-
-def tree_options() -> list[tuple[int, str]]:
-    """Every live department as (id, indented name), for filters."""
-    from pcloud.users.choices import dept_choices
-
-    return dept_choices()
-
-
-def may_see_phones() -> bool:
-    """Phones are the user list's data: shown (and searchable) only to callers granted the user list API."""
-    from pcloud.access import permissions
-    from pcloud.core.security import current_principal
-
-    principal = current_principal()
-    return principal is None or permissions.may_call_endpoint(principal, "users_api.page")
-
-
-def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Live users whose name (or, for those who may see phones, phone) contains `q`, for the manager picker."""
-    q = (q or "").strip()[:64]
-    if not q:
-        return []
-    phones = may_see_phones()
-    dept = aliased(Dept)
-    match = User.name.contains(q, autoescape=True)
-    if phones:
-        match = match | User.phone.contains(q, autoescape=True)
-    rows = db.session.execute(
-        select(User.id, User.name, User.phone, User.state, dept.name)
-        .outerjoin(dept, and_(dept.id == User.dept_id, dept.deleted_at.is_(None)))
-        .where(User.deleted_at.is_(None), match)
-        .order_by(User.name, User.id).limit(limit))
-    return [{"id": uid, "name": name, "phone": phone if phones else None, "disabled": state == 1,
-             "deptName": dept_name} for uid, name, phone, state, dept_name in rows]
-
-
-def user_brief(user_id: int | None) -> dict[str, Any] | None:
-    if not user_id:
-        return None
-    row = db.session.execute(select(User.id, User.name, User.phone).where(
-        User.id == user_id, User.deleted_at.is_(None))).first()
-    return {"id": row[0], "name": row[1], "phone": row[2] if may_see_phones() else None} if row else None
+    return [(dept_id, label) for dept_id, label in choices() if dept_id not in excluded]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,8 +210,8 @@ def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("部门名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("部门名称不能超过 64 个字符", field="name")
+    if len(name) > (limit := limit_of(Dept.name)):
+        raise Invalid(f"部门名称不能超过 {limit} 个字符", field="name")
     return name
 
 
@@ -272,7 +239,7 @@ def _check_parent(parent_id: int | None) -> int:
 def _check_manager(manager_id: int | None) -> int | None:
     if not manager_id:
         return None
-    if db.session.execute(select(User.id).where(User.id == manager_id, User.deleted_at.is_(None))).first() is None:
+    if not user_names([manager_id]):
         raise Invalid("负责人不存在", field="managerId")
     return manager_id
 
@@ -332,7 +299,8 @@ def delete_dept(dept_id: int) -> Dept:
     dept = get_dept(dept_id)
     if not _lock(dept.id):
         raise NotFound("部门不存在")
-    refusal = delete_refusal(dept.name, children_count(dept.id), direct_member_count(dept.id))
+    refusal = delete_refusal(dept.name, child_counts([dept.id]).get(dept.id, 0),
+                             member_counts([dept.id]).get(dept.id, 0))
     if refusal:
         raise Conflict(refusal)
     dept.soft_delete()

@@ -27,7 +27,7 @@ ORG_FOLD_DEPTH = 3
 @bp.app_template_global("dept_options")
 def dept_options() -> list[tuple[int, str]]:
     """Every live department as (id, indented name): the department filter of other pages."""
-    return service.tree_options()
+    return service.choices()
 
 
 def _prune(nodes: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:

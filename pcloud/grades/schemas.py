@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, TrimmedString
+from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, Text, limit_of
+from pcloud.grades.models import Grade
 
 _id = ID_RANGE
+NAME_MAX, REMARK_MAX = limit_of(Grade.name), limit_of(Grade.remark)
 _level = validate.Range(min=0, max=1_000_000)
 
 
 class GradePageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True,
                          metadata={"description": "name contains"})
 
 
 class GradeCreateArgs(BaseSchema):
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    name = Text(NAME_MAX, required=True)
     level = fields.Integer(strict=True, validate=_level, load_default=0, metadata={"description": "integer >= 0"})
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+    remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)
 
 
 class GradeModifyArgs(BaseSchema):
     id = fields.Integer(strict=True, required=True, validate=_id)
-    name = TrimmedString(validate=validate.Length(min=1, max=64))
+    name = Text(NAME_MAX)
     level = fields.Integer(strict=True, validate=_level)
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+    remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)
 
 
 class GradeOut(AuditOut):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import limit_of
+from pcloud.core.slots import Slot
 from pcloud.core.sorting import ordered
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
-from pcloud.users.models import User
 
 DUPLICATE_NAME = "职级名称已存在"
 
@@ -45,14 +47,15 @@ def page_grades(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> 
     return result
 
 
-def holder_counts(grade_ids: list[int]) -> dict[int, int]:
-    """Live users per grade for the given grades, in one grouped query."""
-    if not grade_ids:
-        return {}
-    rows = db.session.execute(
-        select(User.grade_id, func.count()).where(User.deleted_at.is_(None), User.grade_id.in_(grade_ids))
-        .group_by(User.grade_id))
-    return {grade_id: int(count) for grade_id, count in rows}
+# Who holds a grade is the users module's business (above grades): it plugs the count in (core.slots).
+holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("grades.holder_counts")
+"""Live users per grade, for `ids` or (None) every grade: {id: n}."""
+
+
+def choices() -> list[tuple[int, str]]:
+    """Every live grade as (id, name), by level: pickers."""
+    rows = db.session.execute(Grade.live().order_by(Grade.level, Grade.id)).scalars()
+    return [(g.id, g.name) for g in rows]
 
 
 def delete_refusal(name: str, holders: int) -> str | None:
@@ -65,8 +68,8 @@ def _clean_name(name: str | None, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("职级名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("职级名称不能超过 64 个字符", field="name")
+    if len(name) > (limit := limit_of(Grade.name)):
+        raise Invalid(f"职级名称不能超过 {limit} 个字符", field="name")
     stmt = select(Grade.id).where(Grade.name == name, Grade.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Grade.id != exclude_id)
@@ -111,8 +114,7 @@ def modify_grade(data: dict[str, Any]) -> Grade:
 
 def delete_grade(grade_id: int) -> Grade:
     grade = get_grade(grade_id)
-    holders = db.session.execute(select(func.count()).select_from(User).where(
-        User.grade_id == grade.id, User.deleted_at.is_(None))).scalar_one()
+    holders = holder_counts([grade.id]).get(grade.id, 0)
     refusal = delete_refusal(grade.name, holders)
     if refusal:
         raise Conflict(refusal)

@@ -50,6 +50,9 @@ from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any
 
+from pcloud.actionlog.service import clean_action_log, retention_days
+from pcloud.core.timefmt import utcnow
+
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
 
 
@@ -223,8 +226,7 @@ def _days_param(ctx: JobContext, default: int) -> int:
 
 @job_handler("jobLogCleanHandler", description="调度日志保留：删除早于 N 天（参数，默认 30）的运行记录及其输出")
 def job_log_clean_handler(ctx: JobContext) -> str:
-    from pcloud.core.timefmt import utcnow
-    from pcloud.jobs import service
+    from pcloud.jobs import service  # jobs.service imports this module at its top: imported on call
 
     days = _days_param(ctx, 30)
     removed = service.delete_runs_before(utcnow() - timedelta(days=days))
@@ -235,8 +237,6 @@ def job_log_clean_handler(ctx: JobContext) -> str:
 @job_handler("actionLogCleanHandler",
              description="操作日志保留：删除早于 N 天（参数，默认 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
 def action_log_clean_handler(ctx: JobContext) -> str:
-    from pcloud.actionlog.service import clean_action_log, retention_days
-
     days = _days_param(ctx, retention_days())  # default: PCLOUD_ACTION_LOG_RETENTION_DAYS
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
     ctx.log.info("deleted %s action-log rows older than %s days", removed, days)

@@ -4,46 +4,46 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import AuditOut, BaseSchema, PageArgs
+from pcloud.core.schemas import ID_RANGE, SEQUENCE_MAX, AuditOut, BaseSchema, PageArgs, ParentId, Sequence, limit_of
+from pcloud.menus.models import Menu
 
-_id = validate.Range(min=1, max=MAX_ID)
-_parent = validate.Range(min=0, max=MAX_ID)
-_sequence = validate.Range(min=-1_000_000, max=1_000_000)
+_id = ID_RANGE
+NAME_MAX, PATH_MAX, ICON_MAX = limit_of(Menu.name), limit_of(Menu.path), limit_of(Menu.icon)
+COMPONENT_MAX, REDIRECT_MAX = limit_of(Menu.component), limit_of(Menu.redirect)
 
 
 class MenuPageArgs(PageArgs):
     """`page`/`pageSize` are accepted for symmetry with other lists; the answer is the whole tree."""
 
-    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True,
                          metadata={"description": "name contains; matching menus come with their ancestors"})
 
 
 class MenuCreateArgs(BaseSchema):
-    parent_id = fields.Integer(validate=_parent, load_default=0, metadata={"description": "0 = root"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    path = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    component = fields.String(validate=validate.Length(max=255), allow_none=True)
-    redirect = fields.String(validate=validate.Length(max=255), allow_none=True)
-    icon = fields.String(validate=validate.Length(max=64), allow_none=True)
+    parent_id = ParentId(strict=False, load_default=0, metadata={"description": "0 = root"})
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+    path = fields.String(required=True, validate=validate.Length(min=1, max=PATH_MAX))
+    component = fields.String(validate=validate.Length(max=COMPONENT_MAX), allow_none=True)
+    redirect = fields.String(validate=validate.Length(max=REDIRECT_MAX), allow_none=True)
+    icon = fields.String(validate=validate.Length(max=ICON_MAX), allow_none=True)
     router = fields.Boolean(load_default=True)
     hidden = fields.Boolean(load_default=False)
-    sequence = fields.Integer(validate=_sequence, load_default=0)
+    sequence = Sequence(minimum=-SEQUENCE_MAX, strict=False, load_default=0)
 
 
 class MenuModifyArgs(BaseSchema):
     """Any field of create; `parentId` + `sequence` move the menu."""
 
     id = fields.Integer(required=True, validate=_id)
-    parent_id = fields.Integer(validate=_parent)
-    name = fields.String(validate=validate.Length(min=1, max=64))
-    path = fields.String(validate=validate.Length(min=1, max=255))
-    component = fields.String(validate=validate.Length(max=255), allow_none=True)
-    redirect = fields.String(validate=validate.Length(max=255), allow_none=True)
-    icon = fields.String(validate=validate.Length(max=64), allow_none=True)
+    parent_id = ParentId(strict=False)
+    name = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
+    path = fields.String(validate=validate.Length(min=1, max=PATH_MAX))
+    component = fields.String(validate=validate.Length(max=COMPONENT_MAX), allow_none=True)
+    redirect = fields.String(validate=validate.Length(max=REDIRECT_MAX), allow_none=True)
+    icon = fields.String(validate=validate.Length(max=ICON_MAX), allow_none=True)
     router = fields.Boolean()
     hidden = fields.Boolean()
-    sequence = fields.Integer(validate=_sequence)
+    sequence = Sequence(minimum=-SEQUENCE_MAX, strict=False)
 
 
 class MenuOut(AuditOut):

@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import String, delete, func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.access import permissions
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
+from pcloud.core.schemas import limit_of
+from pcloud.core.security import access_rules
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
 from pcloud.resources.service import insert_builtin
-from pcloud.roles.models import role_menu
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -166,11 +167,12 @@ def _commit(path: str) -> None:
         raise _path_taken(path) from exc
 
 
-_TEXT_FIELDS = {"name": ("菜单名称", 64, True), "path": ("路由地址", 255, True), "component": ("组件", 255, False),
-                "redirect": ("重定向", 255, False), "icon": ("图标", 64, False)}
+_TEXT_FIELDS = {"name": ("菜单名称", limit_of(Menu.name), True), "path": ("路由地址", limit_of(Menu.path), True),
+                "component": ("组件", limit_of(Menu.component), False),
+                "redirect": ("重定向", limit_of(Menu.redirect), False), "icon": ("图标", limit_of(Menu.icon), False)}
 
 
-def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, (label, max_len, required) in _TEXT_FIELDS.items():
         if partial and key not in data:
@@ -195,11 +197,11 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def create_menu(data: dict[str, Any]) -> Menu:
-    values = _clean(data, partial=False)
+    values = _clean_values(data, partial=False)
     _check_unique_path(values["path"])
     menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
-    permissions.bump_version()
+    access_rules().bump_version()
     _commit(values["path"])
     return menu
 
@@ -207,17 +209,17 @@ def create_menu(data: dict[str, Any]) -> Menu:
 def modify_menu(data: dict[str, Any]) -> Menu:
     """Change any field, including moving it: parentId (not below itself) and sequence."""
     menu = get_menu(data["id"])
-    values = _clean(data, partial=True)
+    values = _clean_values(data, partial=True)
     if menu.built_in and "path" in values and values["path"] != menu.path:
         raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
     if "path" in values and values["path"] != menu.path:
         _check_unique_path(values["path"], exclude_id=menu.id)
-        permissions.require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
+        access_rules().require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
     if data.get("parent_id") is not None:
         values["parent_id"] = check_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
     for key, value in values.items():
         setattr(menu, key, value)
-    permissions.bump_version()
+    access_rules().bump_version()
     _commit(menu.path)
     return menu
 
@@ -229,20 +231,20 @@ def move_menu(menu_id: int, parent_id: int, sequence: int | None = None) -> Menu
     return modify_menu(data)
 
 
-def child_count(menu_id: int) -> int:
-    return db.session.execute(select(func.count()).select_from(Menu).where(
-        Menu.parent_id == menu_id, Menu.deleted_at.is_(None))).scalar_one()
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent menu: {id: n}."""
+    return tree.child_counts(Menu, ids)
 
 
 def delete_menu(menu_id: int) -> Menu:
     menu = get_menu(menu_id)
     if menu.built_in:
         raise Conflict("内置菜单不能删除")
-    if child_count(menu.id):
+    if child_counts([menu.id]).get(menu.id):
         raise Conflict("该菜单下还有子菜单，请先删除或移走子菜单")
     menu.soft_delete()
-    db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu.id))
-    permissions.bump_version()
+    access_rules().forget_grants(menu_id=menu.id)
+    access_rules().bump_version()
     db.session.commit()
     return menu
 
@@ -309,11 +311,11 @@ def sync_builtin_menus() -> dict[str, int]:
     for code, menu in existing.items():
         if code not in wanted and menu.built_in and menu.deleted_at is None:
             menu.soft_delete()
-            db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu.id))
+            access_rules().forget_grants(menu_id=menu.id)
             for child in db.session.execute(Menu.live().where(Menu.parent_id == menu.id)).scalars():
                 child.parent_id = menu.parent_id
             retired += 1
     if created or updated or retired:
-        permissions.bump_version()
+        access_rules().bump_version()
     db.session.commit()
     return {"created": created, "updated": updated, "retired": retired}

@@ -6,9 +6,10 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from pcloud.access import permissions
+from pcloud.access.models import role_resource
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from pcloud.core.paging import Page, paginate
 from pcloud.core.passwords import hash_password, verify_password
@@ -19,7 +20,7 @@ from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resources_service
 from pcloud.resources.models import Resource
-from pcloud.roles.models import Role, role_resource
+from pcloud.roles.models import Role
 from pcloud.sessions.service import revoke_open_sessions
 
 STATE_NAMES = {0: "正常", 1: "禁用", 2: "冻结"}
@@ -391,3 +392,14 @@ def refresh(account_id: int) -> None:
     get_account(account_id)
     permissions.bump_version()
     db.session.commit()
+
+
+def role_holder_counts(role_ids: list[int]) -> dict[int, int]:
+    """Live open-platform accounts holding each role: {role id: n} (roles ask it to refuse a delete)."""
+    if not role_ids:
+        return {}
+    return dict(db.session.execute(
+        select(open_account_role.c.role_id, func.count()).select_from(open_account_role)
+        .join(OpenAccount, OpenAccount.id == open_account_role.c.account_id)
+        .where(open_account_role.c.role_id.in_(role_ids), OpenAccount.deleted_at.is_(None))
+        .group_by(open_account_role.c.role_id)).tuples().all())

@@ -7,15 +7,19 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pcloud.core.forms import NumberField, parent_id_or_invalid
+from pcloud.core.schemas import SEQUENCE_MAX
+from pcloud.posts.schemas import CODE_MAX, NAME_MAX, REMARK_MAX
 
 
 class PostForm(FlaskForm):
     parent_id = SelectField("上级岗位", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
                             render_kw={"data-tree-select": ""})
     name = StringField("岗位名称", validators=[DataRequired("请输入岗位名称"),
-                                            Length(max=64, message="岗位名称不能超过 64 个字符")])
-    code = StringField("岗位编码", validators=[Optional(), Length(max=64, message="岗位编码不能超过 64 个字符")])
+                                            Length(max=NAME_MAX, message="岗位名称不能超过 %(max)d 个字符")])
+    code = StringField("岗位编码", validators=[
+        Optional(), Length(max=CODE_MAX, message="岗位编码不能超过 %(max)d 个字符")])
     sequence = NumberField("排序", default=0, validators=[
-        Optional(), NumberRange(min=0, max=1_000_000, message="排序须在 0 到 1000000 之间")],
+        Optional(), NumberRange(min=0, max=SEQUENCE_MAX, message="排序须在 %(min)s 到 %(max)s 之间")],
         render_kw={"inputmode": "numeric"})
-    remark = TextAreaField("备注", validators=[Optional(), Length(max=500, message="备注不能超过 500 个字符")])
+    remark = TextAreaField("备注", validators=[
+        Optional(), Length(max=REMARK_MAX, message="备注不能超过 %(max)d 个字符")])

@@ -4,41 +4,40 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, TrimmedString
+from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, ParentId, Sequence, Text, limit_of
+from pcloud.posts.models import Post
 
 _id = ID_RANGE
-_parent = validate.Range(min=0, max=MAX_ID)
-_sequence = validate.Range(min=0, max=1_000_000)
+NAME_MAX, CODE_MAX, REMARK_MAX = limit_of(Post.name), limit_of(Post.code), limit_of(Post.remark)
 
 
 class PostPageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True,
                          metadata={"description": "name contains"})
 
 
 class PostListArgs(BaseSchema):
-    parent_id = fields.Integer(validate=_parent, load_default=0, allow_none=True,
-                               metadata={"description": "the level to list; 0 = top-level posts"})
+    parent_id = ParentId(strict=False, load_default=0, allow_none=True,
+                         metadata={"description": "the level to list; 0 = top-level posts"})
 
 
 class PostCreateArgs(BaseSchema):
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
-    code = TrimmedString(validate=validate.Length(max=64), allow_none=True,
+    name = Text(NAME_MAX, required=True)
+    code = Text(CODE_MAX, blank=True, allow_none=True,
                          metadata={"description": "unique among live posts; blank = none"})
-    parent_id = fields.Integer(strict=True, validate=_parent, load_default=0, allow_none=True,
-                               metadata={"description": "0 = a top-level post"})
-    sequence = fields.Integer(strict=True, validate=_sequence, load_default=0)
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+    parent_id = ParentId(load_default=0, allow_none=True,
+                         metadata={"description": "0 = a top-level post"})
+    sequence = Sequence(load_default=0)
+    remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)
 
 
 class PostModifyArgs(BaseSchema):
     id = fields.Integer(strict=True, required=True, validate=_id)
-    name = TrimmedString(validate=validate.Length(min=1, max=64))
-    code = TrimmedString(validate=validate.Length(max=64), allow_none=True)
-    parent_id = fields.Integer(strict=True, validate=_parent, allow_none=True)
-    sequence = fields.Integer(strict=True, validate=_sequence)
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+    name = Text(NAME_MAX)
+    code = Text(CODE_MAX, blank=True, allow_none=True)
+    parent_id = ParentId(allow_none=True)
+    sequence = Sequence()
+    remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)
 
 
 class PostOut(AuditOut):

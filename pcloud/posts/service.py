@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.tree import build_tree, check_parent
+from pcloud.core.schemas import limit_of
+from pcloud.core.slots import Slot
+from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.posts.models import Post
-from pcloud.users.models import User
 
 DUPLICATE_CODE = "岗位编码已被其他岗位使用"
 
@@ -79,12 +82,22 @@ def post_level(parent_id: int | None) -> list[dict[str, Any]]:
     return items
 
 
-def holder_counts() -> dict[int, int]:
-    """Live users per post, in one grouped query."""
-    rows = db.session.execute(
-        select(User.post_id, func.count()).where(User.deleted_at.is_(None), User.post_id.is_not(None))
-        .group_by(User.post_id))
-    return {post_id: int(count) for post_id, count in rows}
+# Who holds a post is the users module's business (above posts): it plugs the count in (core.slots).
+holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("posts.holder_counts")
+"""Live users per post, for `ids` or (None) every post: {id: n}."""
+
+
+def child_counts(ids: list[int]) -> dict[int, int]:
+    """Live children per parent post: {id: n}."""
+    return tree.child_counts(Post, ids)
+
+
+def choices() -> list[tuple[int, str]]:
+    """Every live post as (id, indented name), in tree order: pickers."""
+    rows = db.session.execute(Post.live()).scalars()
+    tree = build_tree(rows, lambda p: {"id": p.id, "parentId": p.parent_id, "name": p.name,
+                                       "sequence": p.sequence})
+    return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
 
 
 def post_tree() -> list[dict[str, Any]]:
@@ -106,10 +119,8 @@ def post_tree() -> list[dict[str, Any]]:
 
 def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of every live post, without `exclude_id` and the posts below it."""
-    from pcloud.users.choices import post_choices
-
     excluded = set(db.session.execute(subtree_ids_select(exclude_id)).scalars()) if exclude_id else set()
-    return [(post_id, label) for post_id, label in post_choices() if post_id not in excluded]
+    return [(post_id, label) for post_id, label in choices() if post_id not in excluded]
 
 
 def delete_refusal(name: str, children: int, holders: int) -> str | None:
@@ -134,8 +145,8 @@ def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("岗位名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("岗位名称不能超过 64 个字符", field="name")
+    if len(name) > (limit := limit_of(Post.name)):
+        raise Invalid(f"岗位名称不能超过 {limit} 个字符", field="name")
     return name
 
 
@@ -143,8 +154,8 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
     code = (code or "").strip() or None
     if code is None:
         return None
-    if len(code) > 64:
-        raise Invalid("岗位编码不能超过 64 个字符", field="code")
+    if len(code) > (limit := limit_of(Post.code)):
+        raise Invalid(f"岗位编码不能超过 {limit} 个字符", field="code")
     stmt = select(Post.id).where(Post.code == code, Post.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Post.id != exclude_id)
@@ -190,10 +201,8 @@ def modify_post(data: dict[str, Any]) -> Post:
 
 def delete_post(post_id: int) -> Post:
     post = get_post(post_id)
-    children = db.session.execute(select(func.count()).select_from(Post).where(
-        Post.parent_id == post.id, Post.deleted_at.is_(None))).scalar_one()
-    holders = db.session.execute(select(func.count()).select_from(User).where(
-        User.post_id == post.id, User.deleted_at.is_(None))).scalar_one()
+    children = child_counts([post.id]).get(post.id, 0)
+    holders = holder_counts([post.id]).get(post.id, 0)
     refusal = delete_refusal(post.name, children, holders)
     if refusal:
         raise Conflict(refusal)

@@ -6,11 +6,9 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import AuditOut, BaseSchema, PageArgs
+from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, ParentId
 
-_id = validate.Range(min=1, max=MAX_ID)
-_parent = validate.Range(min=0, max=MAX_ID)
+_id = ID_RANGE
 _method = validate.OneOf(["GET", "POST", "PUT", "DELETE", "*"])
 _biz_type = validate.OneOf([0, 1])
 
@@ -25,13 +23,13 @@ class Method(fields.String):
 class ResourcePageArgs(PageArgs):
     name = fields.String(validate=validate.Length(max=128), allow_none=True,
                          metadata={"description": "name contains; without parentId it searches every level"})
-    parent_id = fields.Integer(validate=_parent, allow_none=True,
-                               metadata={"description": "the level to list; default 0 (the roots)"})
+    parent_id = ParentId(strict=False, allow_none=True,
+                         metadata={"description": "the level to list; default 0 (the roots)"})
 
 
 class ResourceListArgs(BaseSchema):
-    parent_id = fields.Integer(validate=_parent, load_default=0, allow_none=True,
-                               metadata={"description": "the level to list; 0 = the roots"})
+    parent_id = ParentId(strict=False, load_default=0, allow_none=True,
+                         metadata={"description": "the level to list; 0 = the roots"})
 
 
 class ResourceTreeArgs(BaseSchema):
@@ -39,7 +37,7 @@ class ResourceTreeArgs(BaseSchema):
 
 
 class ResourceCreateArgs(BaseSchema):
-    parent_id = fields.Integer(validate=_parent, load_default=0)
+    parent_id = ParentId(strict=False, load_default=0)
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
     resource_url = fields.String(required=True, validate=validate.Length(min=1, max=255),
                                  metadata={"description": "route pattern: {name} or * one segment, ** any rest"})
@@ -49,7 +47,7 @@ class ResourceCreateArgs(BaseSchema):
 
 class ResourceModifyArgs(BaseSchema):
     id = fields.Integer(required=True, validate=_id)
-    parent_id = fields.Integer(validate=_parent)
+    parent_id = ParentId(strict=False)
     name = fields.String(validate=validate.Length(min=1, max=128))
     resource_url = fields.String(validate=validate.Length(min=1, max=255))
     method = Method(validate=_method)

@@ -6,17 +6,17 @@ import re
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
-from pcloud.access import permissions
+from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
-from pcloud.core.security import PUBLIC_ENDPOINTS
+from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_actor
+from pcloud.core.timefmt import utcnow
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
-from pcloud.roles.models import role_resource
 
 BIZ_TYPES = {0: "接口", 1: "按钮"}
 METHODS = ("GET", "POST", "PUT", "DELETE", "*")
@@ -50,13 +50,8 @@ def get_resource(resource_id: int) -> Resource:
 
 
 def child_counts(ids: list[int]) -> dict[int, int]:
-    """Live children per parent, for a whole page of rows in one query."""
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(Resource.parent_id, func.count()).where(Resource.parent_id.in_(ids), Resource.deleted_at.is_(None))
-        .group_by(Resource.parent_id))
-    return {parent: count for parent, count in rows}
+    """Live children per parent resource: {id: n}, for a whole page of rows in one query."""
+    return tree.child_counts(Resource, ids)
 
 
 def locked_reasons(rows: list[Resource]) -> dict[int, str]:
@@ -210,7 +205,7 @@ def _given(data: dict[str, Any], key: str, partial: bool) -> bool:
     return not partial or data.get(key) is not None
 
 
-def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if _given(data, "name", partial):
         name = (data.get("name") or "").strip()
@@ -239,13 +234,13 @@ def _clean(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 
 def create_resource(data: dict[str, Any]) -> Resource:
-    values = _clean(data, partial=False)
+    values = _clean_values(data, partial=False)
     parent_id = check_parent(Resource, data.get("parent_id"), "资源")
     if parent_id:
         _require_editable_below(get_resource(parent_id))
     res = Resource(parent_id=parent_id, built_in=False, **values)
     db.session.add(res)
-    permissions.bump_version()
+    access_rules().bump_version()
     db.session.commit()
     return res
 
@@ -253,7 +248,7 @@ def create_resource(data: dict[str, Any]) -> Resource:
 def modify_resource(data: dict[str, Any]) -> Resource:
     res = get_resource(data["id"])
     _require_editable(res)
-    values = _clean(data, partial=True)
+    values = _clean_values(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
         values["parent_id"] = check_parent(Resource, data["parent_id"], "资源", self_id=res.id)
         if values["parent_id"]:
@@ -261,10 +256,10 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
     if (new_method, new_url) != (res.method, res.resource_url):
         # a held resource widened (to `/**`, say) would widen its editor's own reach
-        permissions.require_resource_reach(res.id, new_method, new_url)
+        access_rules().require_resource_reach(res.id, new_method, new_url)
     for key, value in values.items():
         setattr(res, key, value)
-    permissions.bump_version()
+    access_rules().bump_version()
     db.session.commit()
     return res
 
@@ -275,8 +270,8 @@ def delete_resource(resource_id: int) -> Resource:
     if child_counts([res.id]).get(res.id):
         raise Conflict("该资源下还有子资源，请先删除子资源")
     res.soft_delete()
-    db.session.execute(delete(role_resource).where(role_resource.c.resource_id == res.id))
-    permissions.bump_version()
+    access_rules().forget_grants(resource_id=res.id)
+    access_rules().bump_version()
     db.session.commit()
     return res
 
@@ -337,9 +332,6 @@ def insert_builtin(model: Any, code: str, values: dict[str, Any]) -> int:
     Returns 1 if this call inserted the row."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    from pcloud.core.security import current_actor
-    from pcloud.core.timefmt import utcnow
-
     dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
     now, (actor_id, actor_name) = utcnow(), current_actor()
     row = {**values, "code": code, "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": actor_id,
@@ -380,13 +372,13 @@ def sync_builtin_resources() -> dict[str, int]:
             continue
         # A stale built-in (its route is gone): retire it, its grants, and lift its custom children up.
         res.soft_delete()
-        db.session.execute(delete(role_resource).where(role_resource.c.resource_id == res.id))
+        access_rules().forget_grants(resource_id=res.id)
         retired += 1
     if retired:
         retired_ids = [r.id for c, r in existing.items() if c not in wanted and r.built_in]
         for child in db.session.execute(Resource.live().where(Resource.parent_id.in_(retired_ids))).scalars():
             child.parent_id = 0
     if created or updated or retired:
-        permissions.bump_version()
+        access_rules().bump_version()
     db.session.commit()
     return {"created": created, "updated": updated, "retired": retired}

@@ -1,27 +1,13 @@
-"""Roles (角色管理) and what they grant."""
+"""Roles (角色管理). What they grant is access's (`pcloud.access.models`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, select, text
+from sqlalchemy import Boolean, Index, String, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
-
-role_menu = Table(
-    "sys_role_menu",
-    Base.metadata,
-    Column("role_id", Integer, ForeignKey("sys_role.id", ondelete="CASCADE"), primary_key=True),
-    Column("menu_id", Integer, ForeignKey("sys_menu.id", ondelete="CASCADE"), primary_key=True),
-)
-
-role_resource = Table(
-    "sys_role_resource",
-    Base.metadata,
-    Column("role_id", Integer, ForeignKey("sys_role.id", ondelete="CASCADE"), primary_key=True),
-    Column("resource_id", Integer, ForeignKey("sys_resource.id", ondelete="CASCADE"), primary_key=True),
-)
 
 
 class Role(AuditMixin, SoftDeleteMixin, Base):
@@ -40,12 +26,3 @@ class Role(AuditMixin, SoftDeleteMixin, Base):
         return select(cls).where(cls.deleted_at.is_(None), cls.hidden.is_(False))
 
     __table_args__ = (Index("uq_sys_role_code_live", "role_code", unique=True, **LIVE_ONLY),)
-
-
-class PermissionVersion(Base):
-    """One row (id 1): bumped by every grant or role change so each process reloads its cache."""
-
-    __tablename__ = "sys_perm_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, default=0)

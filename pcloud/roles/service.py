@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
+from pcloud.access import service as access_service
+from pcloud.access.models import PermissionVersion
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
-from pcloud.core.security import SUPER_ADMIN, Principal
+from pcloud.core.schemas import limit_of
+from pcloud.core.security import SUPER_ADMIN, current_actor
+from pcloud.core.slots import Slot
 from pcloud.core.sorting import ordered
-from pcloud.core.tree import build_tree
+from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.menus import icons as menu_icons
-from pcloud.menus.models import Menu
-from pcloud.resources.models import Resource
-from pcloud.roles.models import PermissionVersion, Role, role_menu, role_resource
-from pcloud.users.models import User, user_role
+from pcloud.menus import service as menu_service
+from pcloud.resources import service as resource_service
+from pcloud.roles.models import Role
 
 ADMIN = "ROLE_ADMIN"
 BUILT_IN_ROLES = ((SUPER_ADMIN, "超级管理员"), (ADMIN, "管理员"))
@@ -82,34 +84,25 @@ def list_roles(name: str | None = None) -> list[dict[str, Any]]:
             for r in db.session.execute(stmt.order_by(Role.id)).scalars()]
 
 
-def user_counts(role_ids: list[int]) -> dict[int, int]:
-    """Live users holding each role of a page, each counted up to core.paging.TOTAL_EXACT_LIMIT + 1 (a
-    count above the limit means "more than that": counting a million members on every page is not)."""
-    from sqlalchemy import literal, union_all
+# Who holds a role lives above roles (users, open-platform accounts): they plug their counts in (core.slots).
+# Users are counted up to core.paging.TOTAL_EXACT_LIMIT + 1 each (a count above it means "more than that").
+user_holder_counts: Slot[Callable[[list[int]], dict[int, int]]] = Slot("roles.user_holder_counts")
+account_holder_counts: Slot[Callable[[list[int]], dict[int, int]]] = Slot("roles.account_holder_counts")
 
-    from pcloud.core.paging import TOTAL_EXACT_LIMIT
 
-    if not role_ids:
-        return {}
-    # One statement for the page: a capped count per role, glued with UNION ALL.
-    parts = []
-    for role_id in role_ids:
-        members = (select(user_role.c.user_id).join(User, User.id == user_role.c.user_id)
-                   .where(user_role.c.role_id == role_id, User.deleted_at.is_(None))
-                   .limit(TOTAL_EXACT_LIMIT + 1).subquery())
-        parts.append(select(literal(role_id).label("role_id"), func.count().label("n")).select_from(members))
-    counts = dict(db.session.execute(union_all(*parts)).tuples().all())
-    return {role_id: count for role_id, count in counts.items() if count}
+def holder_counts(role_ids: list[int]) -> dict[int, int]:
+    """Live users holding each role of a page: {role id: n}, roles nobody holds left out."""
+    return user_holder_counts(role_ids) if role_ids else {}
 
 
 def to_items(roles: list[Role]) -> list[dict[str, Any]]:
-    counts = user_counts([r.id for r in roles])
+    counts = holder_counts([r.id for r in roles])
     return [to_item(r, counts.get(r.id, 0)) for r in roles]
 
 
 def to_item(role: Role, user_count: int | None = None) -> dict[str, Any]:
     if user_count is None:
-        user_count = user_counts([role.id]).get(role.id, 0)
+        user_count = holder_counts([role.id]).get(role.id, 0)
     return {"id": role.id, "name": role.name, "role_code": role.role_code, "user_count": user_count,
             "built_in": role.built_in,
             "gmt_created_date": role.gmt_created_date, "gmt_created_name": role.gmt_created_name,
@@ -120,30 +113,10 @@ def is_super_admin_role(role: Role) -> bool:
     return role.role_code == SUPER_ADMIN
 
 
-def granted_ids(role: Role) -> tuple[list[int], list[int]]:
-    """(menu ids, resource ids) the role holds; the super administrator holds every one."""
-    from pcloud.menus import service as menu_service
-    from pcloud.resources import service as resource_service
-
-    if is_super_admin_role(role):
-        return menu_service.all_live_ids(), resource_service.all_live_ids()
-    menus = db.session.execute(
-        select(role_menu.c.menu_id).join(Menu, Menu.id == role_menu.c.menu_id)
-        .where(role_menu.c.role_id == role.id, Menu.deleted_at.is_(None)).order_by(role_menu.c.menu_id)).scalars()
-    resources = db.session.execute(
-        select(role_resource.c.resource_id).join(Resource, Resource.id == role_resource.c.resource_id)
-        .where(role_resource.c.role_id == role.id, Resource.deleted_at.is_(None))
-        .order_by(role_resource.c.resource_id)).scalars()
-    return list(menus), list(resources)
-
-
 def role_menu_view(role_id: int) -> dict[str, Any]:
     """GET {roleId}/menu: what the role holds, with the whole menu and resource trees to choose from."""
-    from pcloud.menus import service as menu_service
-    from pcloud.resources import service as resource_service
-
     role = get_role(role_id)
-    menu_ids, resource_ids = granted_ids(role)
+    menu_ids, resource_ids = access_service.granted_ids(role)
     return {"has_routers": menu_ids, "routers": menu_service.node_tree(),
             "has_resources": resource_ids, "resources": resource_service.resource_tree()}
 
@@ -152,7 +125,7 @@ def role_menu_view(role_id: int) -> dict[str, Any]:
 # Writes
 
 
-def _check_code(code: str | None) -> str:
+def _clean_code(code: str | None) -> str:
     code = (code or "").strip()
     if not code:
         raise Invalid("角色编码不能为空", field="roleCode")
@@ -161,12 +134,12 @@ def _check_code(code: str | None) -> str:
     return code
 
 
-def _check_name(name: str | None) -> str:
+def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid("角色名称不能为空", field="name")
-    if len(name) > 64:
-        raise Invalid("角色名称长度不能超过 64", field="name")
+    if len(name) > (limit := limit_of(Role.name)):
+        raise Invalid(f"角色名称长度不能超过 {limit}", field="name")
     return name
 
 
@@ -191,8 +164,8 @@ def _commit_role(code: str) -> None:
 
 
 def create_role(data: dict[str, Any]) -> Role:
-    name = _check_name(data.get("name"))
-    code = _check_code(data.get("role_code"))
+    name = _clean_name(data.get("name"))
+    code = _clean_code(data.get("role_code"))
     if _code_taken(code):
         raise _duplicate(code)
     role = Role(name=name, role_code=code, built_in=False)
@@ -206,8 +179,8 @@ def modify_role(data: dict[str, Any]) -> Role:
     role = get_role(data["id"])
     if is_super_admin_role(role):
         raise Conflict("超级管理员角色不能修改")
-    name = _check_name(data["name"]) if data.get("name") is not None else role.name
-    code = _check_code(data["role_code"]) if data.get("role_code") is not None else role.role_code
+    name = _clean_name(data["name"]) if data.get("name") is not None else role.name
+    code = _clean_code(data["role_code"]) if data.get("role_code") is not None else role.role_code
     if code != role.role_code:
         if role.built_in:
             raise Conflict("内置角色的编码不能修改", errors={"roleCode": ["内置角色的编码不能修改"]})
@@ -221,14 +194,7 @@ def modify_role(data: dict[str, Any]) -> Role:
 
 def holders(role_id: int) -> tuple[int, int]:
     """(live users, live open-platform accounts) holding the role."""
-    from pcloud.openplatform.models import OpenAccount, open_account_role
-
-    users = user_counts([role_id]).get(role_id, 0)
-    accounts = db.session.execute(
-        select(func.count()).select_from(open_account_role)
-        .join(OpenAccount, OpenAccount.id == open_account_role.c.account_id)
-        .where(open_account_role.c.role_id == role_id, OpenAccount.deleted_at.is_(None))).scalar_one()
-    return users, accounts
+    return holder_counts([role_id]).get(role_id, 0), account_holder_counts([role_id]).get(role_id, 0)
 
 
 def delete_role(role_id: int) -> Role:
@@ -241,52 +207,24 @@ def delete_role(role_id: int) -> Role:
     if accounts:
         raise Conflict(f"角色「{role.name}」仍有 {accounts} 个开放平台账号在使用，请先移除")
     role.soft_delete()
-    db.session.execute(delete(role_menu).where(role_menu.c.role_id == role.id))
-    db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
+    access_service.forget_role(role.id)
     permissions.bump_version()
     db.session.commit()
     return role
 
 
 def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
-    """Replace the role's grants. Unknown (or deleted) ids: 422 and nothing changes."""
-    from pcloud.menus import service as menu_service
-    from pcloud.resources import service as resource_service
-
+    """Replace the role's grants (the rules are access's: `access.service.replace_grants`)."""
     role = get_role(role_id)
     if is_super_admin_role(role):
         raise Conflict("超级管理员拥有全部权限，不能修改其授权")
-    menus = sorted(set(menu_ids or []))
-    resources = sorted(set(resource_ids or []))
-    errors: dict[str, list[str]] = {}
-    missing_menus = sorted(set(menus) - menu_service.live_ids(menus))
-    if missing_menus:
-        errors["routers"] = [f"菜单不存在：{', '.join(map(str, missing_menus[:20]))}"]
-    missing_resources = sorted(set(resources) - resource_service.live_ids(resources))
-    if missing_resources:
-        errors["resources"] = [f"资源不存在：{', '.join(map(str, missing_resources[:20]))}"]
-    if errors:
-        raise Invalid("授权中包含不存在的菜单或资源，未做任何修改", errors=errors)
-    held_menus, held_resources = granted_ids(role)
-    # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
-    permissions.require_within_reach(menu_ids=set(menus) - set(held_menus),
-                                     resource_ids=set(resources) - set(held_resources))
-    db.session.execute(delete(role_menu).where(role_menu.c.role_id == role.id))
-    db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
-    if menus:
-        db.session.execute(insert(role_menu), [{"role_id": role.id, "menu_id": m} for m in menus])
-    if resources:
-        db.session.execute(insert(role_resource), [{"role_id": role.id, "resource_id": r} for r in resources])
+    access_service.replace_grants(role, menu_ids, resource_ids)
     _touch(role)  # grants are not columns of the role: record who changed them
-    permissions.bump_version()
     db.session.commit()
     return role
 
 
 def _touch(role: Role) -> None:
-    from pcloud.core.security import current_actor
-    from pcloud.core.timefmt import utcnow
-
     role.gmt_modified_date = utcnow()
     role.gmt_modified_name = current_actor()[1]
 
@@ -297,66 +235,3 @@ def refresh() -> int:
     db.session.commit()
     permissions.invalidate()
     return permissions.current_version()
-
-
-# ---------------------------------------------------------------------------------------------
-# What a caller sees
-
-
-def menu_node(menu: Menu) -> dict[str, Any]:
-    """A node of the caller's menu tree. A path that is not a site path (a row from before paths were
-    validated) is given as "" so neither the sidebar nor an API client ever follows it."""
-    from pcloud.menus.service import is_site_path
-
-    return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name,
-            "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
-            "redirect": menu.redirect if is_site_path(menu.redirect) else None, "icon": menu.icon,
-            "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence}
-
-
-def granted_menus(principal: Principal) -> list[Menu]:
-    ids = permissions.granted_menu_ids(principal)
-    stmt = Menu.live().order_by(Menu.sequence, Menu.id)
-    if ids is not None:
-        if not ids:
-            return []
-        stmt = stmt.where(Menu.id.in_(ids))
-    return list(db.session.execute(stmt).scalars())
-
-
-def menu_tree_for(principal: Principal) -> list[dict[str, Any]]:
-    return build_tree(granted_menus(principal), menu_node)
-
-
-def resource_code(res: Resource) -> str:
-    return res.code or f"{res.method}:{res.resource_url}"
-
-
-def admin_info(principal: Principal) -> dict[str, Any]:
-    ids = permissions.granted_resource_ids(principal)
-    stmt = select(Resource).where(Resource.deleted_at.is_(None), Resource.resource_url != "")
-    if ids is not None:
-        stmt = stmt.where(Resource.id.in_(ids or [-1]))
-    resources = sorted(resource_code(r) for r in db.session.execute(stmt).scalars())
-    return {"id": principal.id, "phone": principal.phone, "name": principal.name, "avatar": principal.avatar,
-            "routers": _snake(menu_tree_for(principal)), "permissions": sorted(principal.role_codes),
-            "resources": resources}
-
-
-def _snake(nodes: list[dict[str, Any]], top: bool = True) -> list[dict[str, Any]]:
-    """adminInfo routers: tree nodes (built camelCase for templates) as the API schema's attributes, in the
-    shape of a vue-router route as the original PCloud front end builds its routes from them (API.md):
-    `component` ("Layout" for a top menu that names none), `meta: {title, icon}` (its svg icon names)."""
-    routers = []
-    for n in nodes:
-        component = n["component"] or ("Layout" if top else None)
-        route = {"id": n["id"], "parent_id": n["parentId"], "name": n["name"], "label": n["label"],
-                 "path": n["path"], "component": component, "redirect": n["redirect"], "icon": n["icon"],
-                 "router": n["router"], "hidden": n["hidden"], "sequence": n["sequence"],
-                 "meta": {"title": n["name"], "icon": menu_icons.for_client(n["icon"])},
-                 "children": _snake(n["children"], top=False)}
-        if top and not route["children"] and component != "Layout":
-            # A top-level page: that front end shows top menus only as a Layout around their pages.
-            route = {**route, "component": "Layout", "children": [{**route, "parent_id": n["id"], "children": []}]}
-        routers.append(route)
-    return routers

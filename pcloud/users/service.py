@@ -25,6 +25,7 @@ from pcloud.posts.models import Post
 from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
 from pcloud.uploads import service as uploads
+from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
 STATE_NAMES = {0: "正常", 1: "禁用"}
@@ -35,10 +36,6 @@ _SORT_COLUMNS = {"id": User.id, "name": User.name, "phone": User.phone, "state":
 
 # ---------------------------------------------------------------------------------------------
 # Validation
-
-
-def phone_is_valid(phone: str) -> bool:
-    return bool(re.fullmatch(current_app.config["PCLOUD_PHONE_PATTERN"], phone or ""))
 
 
 def password_problem(password: str) -> str | None:
@@ -119,11 +116,11 @@ def _guard_super_admin(actor: Principal | None, target: User | None = None, role
         if _is_super_admin(target):
             raise Forbidden("只有超级管理员可以修改超级管理员账号")
         if not (actor.kind == "user" and actor.id == target.id):
-            refusal = permissions.reach_refusal(actor, role_ids=[r.id for r in target.roles if r.deleted_at is None])
+            refusal = permissions.reach_refusal(actor, roles=[r for r in target.roles if r.deleted_at is None])
             if refusal:
                 raise Forbidden("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
     if roles:
-        permissions.require_within_reach(actor, role_ids=[r.id for r in roles])
+        permissions.require_within_reach(actor, roles=roles)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,7 +447,7 @@ def assignable_roles(actor: Principal | None) -> list[Role]:
     roles = role_choices()
     if actor is None or actor.is_super_admin:
         return roles
-    return [r for r in roles if permissions.reach_refusal(actor, role_ids=[r.id]) is None]
+    return [r for r in roles if permissions.reach_refusal(actor, roles=[r]) is None]
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:

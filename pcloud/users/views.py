@@ -13,6 +13,9 @@ from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import current_principal, mirrors
 from pcloud.core.xlsx import write_xlsx, xlsx_response
+from pcloud.depts import service as depts
+from pcloud.grades import service as grades
+from pcloud.posts import service as posts
 from pcloud.uploads import service as uploads
 from pcloud.users import service
 from pcloud.users.forms import UserForm
@@ -39,14 +42,12 @@ def _filters() -> dict[str, Any]:
 
 
 def _fill_choices(form: UserForm) -> None:
-    from pcloud.users import choices
-
     # Only the roles the signed-in user may assign: a checkbox that is always refused is not offered.
     roles = service.assignable_roles(current_principal())
     form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in roles]
-    form.dept_id.choices = [(0, "（无）")] + choices.dept_choices()
-    form.post_id.choices = [(0, "（无）")] + choices.post_choices()
-    form.grade_id.choices = [(0, "（无）")] + choices.grade_choices()
+    form.dept_id.choices = [(0, "（无）")] + depts.choices()
+    form.post_id.choices = [(0, "（无）")] + posts.choices()
+    form.grade_id.choices = [(0, "（无）")] + grades.choices()
 
 
 @bp.route("/")

@@ -13,10 +13,10 @@ import os
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 
 import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
 from pcloud.config import load_config
+from pcloud.core.dbstats import attach_sqlite_pragmas
 from pcloud.extensions import db
 from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
@@ -42,8 +42,6 @@ def setup() -> None:
     """Once per child: the handlers and a small app of its own (configuration and database; no pages or
     routes, which handlers do not use), with its own database connections."""
     global _app
-    from pcloud import _sqlite_pragmas
-
     import_handler_modules()
     settings = load_config()
     app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
@@ -51,7 +49,7 @@ def setup() -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            attach_sqlite_pragmas(app, db.engine)
     _app = app
 
 

@@ -2,7 +2,6 @@
 // Grant trees: a branch checkbox selects its whole branch; a branch shows checked / partly checked
 // (indeterminate) from what lies below it; the search box keeps matching nodes and their ancestors.
 (function () {
-  const form = document.getElementById('grant-form');
   const boxesBelow = li => Array.from(li.querySelectorAll(':scope > div > ul .tree-check'));
   const parentLi = li => li.parentElement.closest('li.tree-node');
 
@@ -61,16 +60,6 @@
       card.querySelector('[data-no-match]').classList.toggle('d-none', shown > 0);
     });
   });
-
-  // A menu whose children are partly granted is granted too, so the sidebar keeps its group.
-  if (form) form.addEventListener('submit', function () {
-    form.querySelectorAll('input[data-partial]').forEach(el => el.remove());
-    form.querySelectorAll('[data-tree="menu"] .tree-check').forEach(function (b) {
-      if (b.indeterminate && !b.checked) {
-        const h = document.createElement('input');
-        h.type = 'hidden'; h.name = b.name; h.value = b.value; h.dataset.partial = '1';
-        form.appendChild(h);
-      }
-    });
-  });
+  // A menu whose children are partly granted is granted too: the grant service adds it (access.service),
+  // for this page and API callers alike.
 })();

@@ -1,0 +1,146 @@
+"""Grants (授权) and what a caller sees: a role's menus and resources, the caller's menu tree (the sidebar,
+adminInfo). The grant tables are access's; roles, above it, resolve the role and call in here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from pcloud.access import permissions
+from pcloud.access.models import role_menu, role_resource
+from pcloud.core.errors import Invalid
+from pcloud.core.security import SUPER_ADMIN, Principal
+from pcloud.core.tree import build_tree
+from pcloud.extensions import db
+from pcloud.menus import icons as menu_icons
+from pcloud.menus import service as menu_service
+from pcloud.menus.models import Menu
+from pcloud.resources import service as resource_service
+from pcloud.resources.models import Resource
+
+# ---------------------------------------------------------------------------------------------
+# Grants
+
+
+def granted_ids(role: Any) -> tuple[list[int], list[int]]:
+    """(menu ids, resource ids) a role (a row with `id` and `role_code`) holds; the super administrator
+    holds every one."""
+    if role.role_code == SUPER_ADMIN:
+        return menu_service.all_live_ids(), resource_service.all_live_ids()
+    menus = db.session.execute(
+        select(role_menu.c.menu_id).join(Menu, Menu.id == role_menu.c.menu_id)
+        .where(role_menu.c.role_id == role.id, Menu.deleted_at.is_(None)).order_by(role_menu.c.menu_id)).scalars()
+    resources = db.session.execute(
+        select(role_resource.c.resource_id).join(Resource, Resource.id == role_resource.c.resource_id)
+        .where(role_resource.c.role_id == role.id, Resource.deleted_at.is_(None))
+        .order_by(role_resource.c.resource_id)).scalars()
+    return list(menus), list(resources)
+
+
+def with_parent_menus(menu_ids: set[int]) -> set[int]:
+    """A menu granted with (some of) its children: a granted child's parent menu is granted too, so the
+    sidebar keeps the group the child sits in. One rule for the grant page and the API."""
+    parents = dict(db.session.execute(select(Menu.id, Menu.parent_id).where(Menu.deleted_at.is_(None))).tuples().all())
+    result = set(menu_ids)
+    for menu_id in menu_ids:
+        parent = parents.get(menu_id)
+        while parent and parent in parents and parent not in result:
+            result.add(parent)
+            parent = parents.get(parent)
+    return result
+
+
+def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> None:
+    """Replace the role's grants (the caller commits). Unknown (or deleted) ids: 422 and nothing changes."""
+    menus = sorted(set(menu_ids or []))
+    resources = sorted(set(resource_ids or []))
+    errors: dict[str, list[str]] = {}
+    missing_menus = sorted(set(menus) - menu_service.live_ids(menus))
+    if missing_menus:
+        errors["routers"] = [f"菜单不存在：{', '.join(map(str, missing_menus[:20]))}"]
+    missing_resources = sorted(set(resources) - resource_service.live_ids(resources))
+    if missing_resources:
+        errors["resources"] = [f"资源不存在：{', '.join(map(str, missing_resources[:20]))}"]
+    if errors:
+        raise Invalid("授权中包含不存在的菜单或资源，未做任何修改", errors=errors)
+    menus = sorted(with_parent_menus(set(menus)))
+    held_menus, held_resources = granted_ids(role)
+    # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
+    permissions.require_within_reach(menu_ids=set(menus) - set(held_menus),
+                                     resource_ids=set(resources) - set(held_resources))
+    db.session.execute(delete(role_menu).where(role_menu.c.role_id == role.id))
+    db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
+    if menus:
+        db.session.execute(insert(role_menu), [{"role_id": role.id, "menu_id": m} for m in menus])
+    if resources:
+        db.session.execute(insert(role_resource), [{"role_id": role.id, "resource_id": r} for r in resources])
+    permissions.bump_version()
+
+
+def forget_role(role_id: int) -> None:
+    """A deleted role holds nothing any more."""
+    db.session.execute(delete(role_menu).where(role_menu.c.role_id == role_id))
+    db.session.execute(delete(role_resource).where(role_resource.c.role_id == role_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# What a caller sees
+
+
+def menu_node(menu: Menu) -> dict[str, Any]:
+    """A node of the caller's menu tree. A path that is not a site path (a row from before paths were
+    validated) is given as "" so neither the sidebar nor an API client ever follows it."""
+    is_site_path = menu_service.is_site_path
+    return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name,
+            "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
+            "redirect": menu.redirect if is_site_path(menu.redirect) else None, "icon": menu.icon,
+            "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence}
+
+
+def granted_menus(principal: Principal) -> list[Menu]:
+    ids = permissions.granted_menu_ids(principal)
+    stmt = Menu.live().order_by(Menu.sequence, Menu.id)
+    if ids is not None:
+        if not ids:
+            return []
+        stmt = stmt.where(Menu.id.in_(ids))
+    return list(db.session.execute(stmt).scalars())
+
+
+def menu_tree_for(principal: Principal) -> list[dict[str, Any]]:
+    return build_tree(granted_menus(principal), menu_node)
+
+
+def resource_code(res: Resource) -> str:
+    return res.code or f"{res.method}:{res.resource_url}"
+
+
+def admin_info(principal: Principal) -> dict[str, Any]:
+    ids = permissions.granted_resource_ids(principal)
+    stmt = select(Resource).where(Resource.deleted_at.is_(None), Resource.resource_url != "")
+    if ids is not None:
+        stmt = stmt.where(Resource.id.in_(ids or [-1]))
+    resources = sorted(resource_code(r) for r in db.session.execute(stmt).scalars())
+    return {"id": principal.id, "phone": principal.phone, "name": principal.name, "avatar": principal.avatar,
+            "routers": _snake(menu_tree_for(principal)), "permissions": sorted(principal.role_codes),
+            "resources": resources}
+
+
+def _snake(nodes: list[dict[str, Any]], top: bool = True) -> list[dict[str, Any]]:
+    """adminInfo routers: tree nodes (built camelCase for templates) as the API schema's attributes, in the
+    shape of a vue-router route as the original PCloud front end builds its routes from them (API.md):
+    `component` ("Layout" for a top menu that names none), `meta: {title, icon}` (its svg icon names)."""
+    routers = []
+    for n in nodes:
+        component = n["component"] or ("Layout" if top else None)
+        route = {"id": n["id"], "parent_id": n["parentId"], "name": n["name"], "label": n["label"],
+                 "path": n["path"], "component": component, "redirect": n["redirect"], "icon": n["icon"],
+                 "router": n["router"], "hidden": n["hidden"], "sequence": n["sequence"],
+                 "meta": {"title": n["name"], "icon": menu_icons.for_client(n["icon"])},
+                 "children": _snake(n["children"], top=False)}
+        if top and not route["children"] and component != "Layout":
+            # A top-level page: that front end shows top menus only as a Layout around their pages.
+            route = {**route, "component": "Layout", "children": [{**route, "parent_id": n["id"], "children": []}]}
+        routers.append(route)
+    return routers
