@@ -348,3 +348,33 @@ def sidebar_links(html: str) -> list[tuple[str, str, int]]:
 
     _Parser().feed(html)
     return links
+
+
+def last_action(app: Any) -> tuple[str, str, str] | None:
+    """(title, status, msg) of the newest operation-log row, or None when nothing was logged."""
+    from sqlalchemy import select
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.extensions import db
+
+    with app.app_context():
+        row = db.session.execute(select(ActionLog.title, ActionLog.status, ActionLog.msg)
+                                 .order_by(ActionLog.id.desc()).limit(1)).first()
+        db.session.remove()
+    return (row.title, row.status, row.msg) if row else None
+
+
+def assert_refused(app: Any, resp: Any, title: str, status: int, msg: str) -> None:
+    """One refused action as its user and its auditor see it. The answer carries the refusal's status: an API
+    call also in its envelope, with the refusal's message; a page shows the message. And the newest
+    operation-log row is this action, logged `fail` with the refusal's exact message."""
+    from html import unescape
+
+    if resp.is_json:
+        body = resp.get_json()
+        assert (resp.status_code, body["code"], body["msg"]) == (status, status, msg), (resp.status_code, body)
+    else:
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == status, (resp.status_code, html[:2000])
+        assert msg in html
+    assert last_action(app) == (title, "fail", msg)

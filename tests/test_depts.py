@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, assert_refused
 from tests.factories import make_dept, make_dept_tree, make_grade, make_post, make_user, query
 
 DEPT = "/api/admin/dept"
@@ -400,7 +400,7 @@ def test_create_page_shows_errors_next_to_the_fields(pages: PageClient, app: Any
     root = make_dept(app, "总公司")
     make_dept(app, "市场部", root)
     dup = pages.submit("/system/dept/new", data={"parent_id": root, "name": "市场部"})
-    assert dup.status_code == 422 and "同一上级部门下已有同名部门" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "同一上级部门下已有同名部门" in dup.get_data(as_text=True)
     bad_manager = pages.submit("/system/dept/new", data={"parent_id": root, "name": "新部门",
                                                          "manager_id": "99999"})
     assert bad_manager.status_code == 422 and "负责人不存在" in bad_manager.get_data(as_text=True)
@@ -605,3 +605,13 @@ def test_closure_table_matches_the_tree_after_random_moves(api: ApiClient, app: 
 
     expected, actual = query(app, snapshot)
     assert actual == expected
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A department with a child: the page and the API both answer 409 with the reason, and log it as failed."""
+    ids = make_dept_tree(app, {"研发中心": {"平台组": {}}})
+    refusal = "不能删除部门「研发中心」：其下还有 1 个下级部门。请先删除或移走下级部门。"
+    page = pages.submit("/system/dept/", f"/system/dept/{ids['研发中心']}/delete")
+    assert_refused(app, page, "部门删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/admin/dept/{ids['研发中心']}/delete"), "部门删除", 409, refusal)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, assert_refused
 from tests.factories import make_grade, make_user, query
 
 GRADE = "/api/admin/grade"
@@ -120,7 +120,7 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     negative = pages.submit("/system/grade/new", data={"name": "负数", "level": "-1"})
     assert negative.status_code == 422 and "等级须为" in negative.get_data(as_text=True)
     dup = pages.submit("/system/grade/new", data={"name": "经理", "level": "9"})
-    assert dup.status_code == 422 and "职级名称已存在" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "职级名称已存在" in dup.get_data(as_text=True)
     form = pages.get(f"/system/grade/{grade.id}/edit").get_data(as_text=True)
     assert 'value="经理"' in form and 'value="8"' in form
     saved = pages.submit(f"/system/grade/{grade.id}/edit", data={"name": "高级经理", "level": "9", "remark": ""})
@@ -133,3 +133,12 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     spare = make_grade(app, "临时", 1)
     done = pages.submit("/system/grade/", f"/system/grade/{spare}/delete", follow_redirects=True)
     assert "职级「临时」已删除" in done.get_data(as_text=True)
+
+
+def test_a_refused_create_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A duplicate name: the page and the API both answer 409 with the reason, and log it as failed."""
+    make_grade(app, "P5", 5)
+    page = pages.submit("/system/grade/new", data={"name": "P5", "level": "6"})
+    assert_refused(app, page, "职级新增", 409, "职级名称已存在")
+    assert_refused(app, api.post(f"{GRADE}/create", {"name": "P5", "level": 6}), "职级新增", 409, "职级名称已存在")

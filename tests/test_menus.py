@@ -11,7 +11,7 @@ from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu
 from pcloud.roles.models import role_menu
-from tests.conftest import ApiClient, PageClient, sidebar_links
+from tests.conftest import ApiClient, PageClient, assert_refused, sidebar_links
 from tests.factories import grant_role, make_role, query
 
 
@@ -240,3 +240,13 @@ def test_sidebar_renders_menus_of_any_depth(app: Any, api: ApiClient, pages: Pag
     sidebar = html.split('id="sidebar"', 1)[1].split("</aside>", 1)[0]
     assert "报表中心" in sidebar and "财务报表" in sidebar  # the groups, as headings
     assert ("/reports/finance/monthly", "月度利润", 2) in sidebar_links(html)  # the page, two levels down
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A menu with children: the page and the API both answer 409 with the reason, and log it as failed."""
+    top = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
+    api.data("POST", "/api/admin/menu/create", {"parentId": top, "name": "日报", "path": "/report/daily"})
+    refusal = "该菜单下还有子菜单，请先删除或移走子菜单"
+    assert_refused(app, pages.submit("/system/menu/", f"/system/menu/{top}/delete"), "菜单删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/admin/menu/{top}/delete"), "菜单删除", 409, refusal)

@@ -13,7 +13,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, assert_refused
 from tests.factories import make_user, query
 
 OPEN = "/api/open/admin"
@@ -288,3 +288,16 @@ def test_catalogue_pages(pages: PageClient, api: ApiClient) -> None:
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": []})
     resp = pages.submit("/open/resource/", f"/open/resource/{entry}/delete", follow_redirects=True)
     assert "已从接口目录删除" in resp.get_data(as_text=True)
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A catalogue entry still granted: the page and the API both answer 409 with the reason, and log it."""
+    acct = make_account(api)
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                         "method": "POST"})
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry]})
+    refusal = "接口「职级列表」仍授权给 1 个账号（订单系统），请先取消这些账号的授权"
+    page = pages.submit("/open/resource/", f"/open/resource/{entry}/delete")
+    assert_refused(app, page, "开放接口删除", 409, refusal)
+    assert_refused(app, api.delete(f"{OPEN}/resource/{entry}/delete"), "开放接口删除", 409, refusal)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.posts.models import Post
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, assert_refused
 from tests.factories import make_post, make_user, query
 
 POST = "/api/admin/post"
@@ -153,7 +153,7 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     assert (post.parent_id, post.code, post.sequence, post.remark) == (top, "FE", 2, "网页")
 
     dup = pages.submit("/system/post/new", data={"parent_id": 0, "name": "重复", "code": "FE"})
-    assert dup.status_code == 422 and "岗位编码已被其他岗位使用" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "岗位编码已被其他岗位使用" in dup.get_data(as_text=True)
 
     edit = pages.get(f"/system/post/{top}/edit").get_data(as_text=True)
     picker = re.search(r'<select[^>]*name="parent_id".*?</select>', edit, re.S).group(0)
@@ -184,3 +184,13 @@ def test_saving_a_post_deleted_meanwhile_says_so_and_keeps_the_typed_values(page
     html = resp.get_data(as_text=True)
     assert resp.status_code == 404
     assert "该岗位已被删除" in html and 'value="我刚改的名字"' in html and 'value="P-NEW"' in html
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A post still held: the page and the API both answer 409 with the reason, and log it as failed."""
+    post = make_post(app, "架构师")
+    make_user(app, post_id=post)
+    refusal = "不能删除岗位「架构师」：仍有 1 名用户担任该岗位。请先为这些用户更换岗位。"
+    assert_refused(app, pages.submit("/system/post/", f"/system/post/{post}/delete"), "岗位删除", 409, refusal)
+    assert_refused(app, api.delete(f"{POST}/{post}/delete"), "岗位删除", 409, refusal)

@@ -17,7 +17,7 @@ from pcloud.access import permissions
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 from pcloud.roles.models import role_resource
-from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient
+from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient, assert_refused
 from tests.factories import grant_role, make_role, query, route_code
 
 
@@ -327,3 +327,21 @@ def resource_by_id(app: Any, rid: int) -> Resource:
         return row
 
     return query(app, read)
+
+
+def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                     api: ApiClient) -> None:
+    """A built-in resource: the page and the API both answer 409 with the service's reason (the page used
+    to say it itself and log "409"), and log it as failed."""
+    from pcloud.resources.models import Resource
+
+    res = query(app, lambda: db.session.execute(select(Resource).where(
+        Resource.code == route_code("users_api.create", "POST"))).scalar_one())
+    refusal = "内置资源由系统根据接口自动维护，不能修改"
+    page = pages.submit(f"/system/resource/{res.id}/edit", data={
+        "parent_id": str(res.parent_id), "name": "改名", "resource_url": res.resource_url, "method": res.method,
+        "biz_type": "0"})
+    assert_refused(app, page, "资源修改", 409, refusal)
+    resp = api.put("/api/admin/resource/modify", {"id": res.id, "name": "改名"})
+    assert_refused(app, resp, "资源修改", 409, refusal)
+    assert query(app, lambda: db.session.get(Resource, res.id).name) == res.name

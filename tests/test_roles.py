@@ -12,7 +12,7 @@ from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role, role_menu, role_resource
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, assert_refused
 from tests.factories import grant_role, make_role, make_user, query, route_code
 
 
@@ -249,7 +249,7 @@ def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
     assert resp.status_code == 302
     assert "已创建" in pages.get("/system/role/").get_data(as_text=True)
     dup = pages.submit("/system/role/new", data={"name": "又一个", "role_code": "ROLE_AUDITOR"})
-    assert dup.status_code == 422 and "角色编码 ROLE_AUDITOR 已存在" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "角色编码 ROLE_AUDITOR 已存在" in dup.get_data(as_text=True)
     bad = pages.submit("/system/role/new", data={"name": "x", "role_code": "auditor"})
     assert bad.status_code == 422 and "ROLE_ 开头" in bad.get_data(as_text=True)
     rid = role_id_of(app, "ROLE_AUDITOR")
@@ -261,16 +261,16 @@ def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
     assert "不能修改" in read_only and 'name="role_code"' not in read_only
     refused = pages.submit(f"/system/role/{rid}/edit", f"/system/role/{sid}/edit",
                            data={"name": "老板", "role_code": "ROLE_SUPER_ADMIN"})
-    assert refused.status_code == 422 and "超级管理员角色不能修改" in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "超级管理员角色不能修改" in refused.get_data(as_text=True)
     assert pages.get("/system/role/999999/edit").status_code == 404
 
 
 def test_delete_page_refuses_with_a_clear_message(app: Any, pages: PageClient) -> None:
     rid = make_role(app, "ROLE_AUDITOR", "审计员")
     make_user(app, role_ids=[rid])
-    resp = pages.submit("/system/role/", f"/system/role/{rid}/delete", follow_redirects=True)
+    resp = pages.submit("/system/role/", f"/system/role/{rid}/delete")
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "不能删除：角色「审计员」仍有 1 个用户在使用" in html
+    assert resp.status_code == 409 and "不能删除：角色「审计员」仍有 1 个用户在使用" in html
     assert role_id_of(app, "ROLE_AUDITOR") == rid
     other = make_role(app, "ROLE_CLERK", "文员")
     done = pages.submit("/system/role/", f"/system/role/{other}/delete", follow_redirects=True)
@@ -386,3 +386,14 @@ def test_ids_beyond_the_id_columns_are_refused_not_a_server_error(app: Any, api:
     assert bad.status_code == 422 and "未做任何修改" in bad.get_data(as_text=True)
     made = pages.submit("/system/menu/new", data={"parent_id": str(huge), "name": "x", "path": "/x"})
     assert made.status_code == 422
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A role still held: the page and the API both answer 409 with the reason, and log it as failed."""
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    make_user(app, role_ids=[rid])
+    refusal = "角色「审计员」仍有 1 个用户在使用，请先为这些用户移除该角色"
+    assert_refused(app, pages.submit("/system/role/", f"/system/role/{rid}/delete"), "角色删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/admin/role/{rid}/delete"), "角色删除", 409, refusal)
+    assert role_id_of(app, "ROLE_AUDITOR") == rid

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from pcloud.extensions import db
 from pcloud.segments.allocator import Allocator
 from pcloud.segments.models import MAX_ID_LIMIT, Segment
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, assert_refused
 from tests.factories import query
 
 ADMIN = "/api/integration/admin/segment"
@@ -194,7 +194,7 @@ def test_pages_list_create_edit_and_cache_monitor(pages: PageClient, api: ApiCli
     html = pages.get("/integration/segment/", follow_redirects=True).get_data(as_text=True)
     assert "page.tag" in html and "页面创建" in html
     resp = pages.submit("/integration/segment/new", data={"biz_tag": "page.tag", "max_id": "1", "step": "5"})
-    assert resp.status_code == 422 and "业务标识已存在" in resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "业务标识已存在" in resp.get_data(as_text=True)
     resp = pages.submit("/integration/segment/new", data={"biz_tag": "x y", "max_id": "1", "step": "0"})
     assert resp.status_code == 422 and "步长须为" in resp.get_data(as_text=True)
 
@@ -214,3 +214,16 @@ def test_pages_list_create_edit_and_cache_monitor(pages: PageClient, api: ApiCli
     html = pages.get("/integration/segment/page.tag/cache").get_data(as_text=True)
     assert 'data-testid="position">30<' in html and "当前段" in html
     assert pages.get("/integration/segment/nope/cache").status_code == 404
+
+
+def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                     api: ApiClient) -> None:
+    """Lowering maxId: the page and the API both answer 422 with the reason, and log it as failed."""
+    from pcloud.segments.service import LOWERING
+
+    api.data("POST", f"{ADMIN}/create", {"bizTag": "order", "maxId": "100", "step": 10})
+    refusal = LOWERING.format(current=100)
+    page = pages.submit("/integration/segment/order/edit", data={"biz_tag": "order", "max_id": "5", "step": "10"})
+    assert_refused(app, page, "号段修改", 422, refusal)
+    resp = api.put(f"{ADMIN}/modify", {"bizTag": "order", "maxId": "5", "step": 10})
+    assert_refused(app, resp, "号段修改", 422, refusal)
