@@ -183,6 +183,14 @@ class ApiClient:
         return resp.get_json()["data"]["token"]
 
 
+def api_error(resp: Any, code: int) -> dict[str, Any]:
+    """An API refusal: the HTTP status and the envelope's code agree, it says why, and carries no data."""
+    body = resp.get_json()
+    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
+    assert body["msg"] and body["data"] is None
+    return body
+
+
 @pytest.fixture
 def anon(client: Any) -> ApiClient:
     return ApiClient(client)
@@ -348,6 +356,21 @@ def sidebar_links(html: str) -> list[tuple[str, str, int]]:
 
     _Parser().feed(html)
     return links
+
+
+def logged_actions(app: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(title, status) of every operation-log row whose title starts with `prefix`, oldest first; sign-ins
+    (the fixtures') left out."""
+    from sqlalchemy import select
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(select(ActionLog.title, ActionLog.status).where(
+            ActionLog.title.startswith(prefix), ActionLog.title != "登录").order_by(ActionLog.id)).all()
+        db.session.remove()
+    return [(row.title, row.status) for row in rows]
 
 
 def last_action(app: Any) -> tuple[str, str, str] | None:
