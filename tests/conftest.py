@@ -183,6 +183,14 @@ class ApiClient:
         return resp.get_json()["data"]["token"]
 
 
+def api_error(resp: Any, code: int) -> dict[str, Any]:
+    """An API refusal: the HTTP status and the envelope's code agree, it says why, and carries no data."""
+    body = resp.get_json()
+    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
+    assert body["msg"] and body["data"] is None
+    return body
+
+
 @pytest.fixture
 def anon(client: Any) -> ApiClient:
     return ApiClient(client)
@@ -348,3 +356,48 @@ def sidebar_links(html: str) -> list[tuple[str, str, int]]:
 
     _Parser().feed(html)
     return links
+
+
+def logged_actions(app: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(title, status) of every operation-log row whose title starts with `prefix`, oldest first; sign-ins
+    (the fixtures') left out."""
+    from sqlalchemy import select
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(select(ActionLog.title, ActionLog.status).where(
+            ActionLog.title.startswith(prefix), ActionLog.title != "登录").order_by(ActionLog.id)).all()
+        db.session.remove()
+    return [(row.title, row.status) for row in rows]
+
+
+def last_action(app: Any) -> tuple[str, str, str] | None:
+    """(title, status, msg) of the newest operation-log row, or None when nothing was logged."""
+    from sqlalchemy import select
+
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.extensions import db
+
+    with app.app_context():
+        row = db.session.execute(select(ActionLog.title, ActionLog.status, ActionLog.msg)
+                                 .order_by(ActionLog.id.desc()).limit(1)).first()
+        db.session.remove()
+    return (row.title, row.status, row.msg) if row else None
+
+
+def assert_refused(app: Any, resp: Any, title: str, status: int, msg: str) -> None:
+    """One refused action as its user and its auditor see it. The answer carries the refusal's status: an API
+    call also in its envelope, with the refusal's message; a page shows the message. And the newest
+    operation-log row is this action, logged `fail` with the refusal's exact message."""
+    from html import unescape
+
+    if resp.is_json:
+        body = resp.get_json()
+        assert (resp.status_code, body["code"], body["msg"]) == (status, status, msg), (resp.status_code, body)
+    else:
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == status, (resp.status_code, html[:2000])
+        assert msg in html
+    assert last_action(app) == (title, "fail", msg)

@@ -64,6 +64,23 @@ def query(app: Any, fn: Any) -> Any:
             db.session.remove()
 
 
+def perm_version(app: Any) -> int:
+    """The permission version: every change to grants, menus or resources bumps it."""
+    from pcloud.access import permissions
+
+    return query(app, permissions.current_version)
+
+
+def menu_id(app: Any, path: str) -> int:
+    """The live menu at `path` (a built-in one, or one a test made)."""
+    from sqlalchemy import select
+
+    from pcloud.menus.models import Menu
+
+    return query(app, lambda: db.session.execute(select(Menu.id).where(
+        Menu.path == path, Menu.deleted_at.is_(None))).scalar_one())
+
+
 def make_post(app: Any, name: str, parent_id: int = 0, code: str | None = None, sequence: int = 0) -> int:
     from pcloud.posts import service
 

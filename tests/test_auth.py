@@ -10,7 +10,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, assert_refused
 from tests.factories import make_user, query, route_code
 
 
@@ -201,10 +201,23 @@ def test_profile_change_password(pages: Any, anon: ApiClient) -> None:
     assert token_call(anon, phone=ADMIN_PHONE, password="NewPass123", grantType="ADMIN").status_code == 200
 
 
-def test_profile_wrong_old_password_is_shown(pages: Any) -> None:
+def test_a_refused_password_change_is_logged_as_failed(app: Any, pages: Any, anon: ApiClient) -> None:
+    """A wrong old password: shown next to the field, answered 422 and logged as failed with the reason (it
+    was answered 200 and logged with no reason). There is no API for changing one's own password."""
     resp = pages.submit("/profile", data={"which": "password", "pw-old_password": "nope12345",
                                           "pw-new_password": "NewPass123", "pw-confirm_password": "NewPass123"})
-    assert resp.status_code == 200 and "原密码不正确" in resp.get_data(as_text=True)
+    assert_refused(app, resp, "修改个人信息", 422, "原密码不正确")
+    assert token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN").status_code == 200
+
+
+def test_a_refused_sign_in_is_logged_as_failed_on_the_page_and_the_api(app: Any, anon: ApiClient) -> None:
+    """A wrong password: the sign-in page and the token API both answer 401 with the reason, and log it."""
+    from tests.conftest import PageClient
+
+    page = PageClient(app.test_client()).sign_in(ADMIN_PHONE, "wrong-pass-1")
+    assert_refused(app, page, "登录", 401, "手机号或密码错误")
+    resp = token_call(anon, phone=ADMIN_PHONE, password="wrong-pass-1", grantType="ADMIN")
+    assert_refused(app, resp, "登录", 401, "手机号或密码错误")
 
 
 # --------------------------------------------------------------------------------------- why the session ended

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused, logged_actions
 from tests.factories import make_dept, make_dept_tree, make_grade, make_post, make_user, query
 
 DEPT = "/api/admin/dept"
@@ -41,13 +40,6 @@ def page(api: ApiClient, **body: Any) -> dict[str, Any]:
     resp = api.post(f"{DEPT}/page", body)
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
-
-
-def error(resp: Any, code: int) -> dict[str, Any]:
-    body = resp.get_json()
-    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
-    assert body["msg"] and body["data"] is None
-    return body
 
 
 def user_ids_in_page(html: str) -> set[int]:
@@ -111,14 +103,14 @@ def test_names_are_unique_among_siblings_only(api: ApiClient) -> None:
     a = create(api, name="甲公司")
     b = create(api, name="乙公司")
     create(api, parentId=a, name="财务部")
-    dup = error(api.post(f"{DEPT}/create", {"parentId": a, "name": "财务部"}), 409)
+    dup = api_error(api.post(f"{DEPT}/create", {"parentId": a, "name": "财务部"}), 409)
     assert "同名" in dup["msg"] and "name" in dup["errors"]
-    error(api.post(f"{DEPT}/create", {"parentId": a, "name": "  财务部  "}), 409)  # trimmed first
+    api_error(api.post(f"{DEPT}/create", {"parentId": a, "name": "  财务部  "}), 409)  # trimmed first
     other = create(api, parentId=b, name="财务部")  # another parent: fine
-    error(api.put(f"{DEPT}/modify", {"id": other, "parentId": a}), 409)  # moving next to a namesake
+    api_error(api.put(f"{DEPT}/modify", {"id": other, "parentId": a}), 409)  # moving next to a namesake
     renamed = create(api, parentId=a, name="人事部")
-    error(api.put(f"{DEPT}/modify", {"id": renamed, "name": "财务部"}), 409)
-    error(api.post(f"{DEPT}/create", {"name": "甲公司"}), 409)  # roots are siblings too
+    api_error(api.put(f"{DEPT}/modify", {"id": renamed, "name": "财务部"}), 409)
+    api_error(api.post(f"{DEPT}/create", {"name": "甲公司"}), 409)  # roots are siblings too
 
 
 def test_a_deleted_name_can_be_used_again(api: ApiClient) -> None:
@@ -152,14 +144,14 @@ def test_unknown_parent_or_manager_and_bad_fields_are_422(api: ApiClient, app: A
         ({"name": "x", "colour": "red"}, "colour"),
     ]
     for body, field in cases:
-        resp = error(api.post(f"{DEPT}/create", body), 422)
+        resp = api_error(api.post(f"{DEPT}/create", body), 422)
         assert field in resp["errors"], (body, resp)
     assert page(api)["total"] == 1  # nothing was created
-    resp = error(api.put(f"{DEPT}/modify", {"id": root, "managerId": 99999}), 422)
+    resp = api_error(api.put(f"{DEPT}/modify", {"id": root, "managerId": 99999}), 422)
     assert "managerId" in resp["errors"]
-    resp = error(api.put(f"{DEPT}/modify", {"id": root, "parentId": 99999}), 422)
+    resp = api_error(api.put(f"{DEPT}/modify", {"id": root, "parentId": 99999}), 422)
     assert "parentId" in resp["errors"]
-    error(api.put(f"{DEPT}/modify", {"name": "no id"}), 422)
+    api_error(api.put(f"{DEPT}/modify", {"name": "no id"}), 422)
 
 
 def test_modify_renames_moves_and_clears_the_manager(api: ApiClient, app: Any) -> None:
@@ -178,28 +170,28 @@ def test_modify_renames_moves_and_clears_the_manager(api: ApiClient, app: Any) -
     assert item["managerId"] is None and item["managerName"] is None and item["sequence"] == 7
     api.data("PUT", f"{DEPT}/modify", {"id": target, "parentId": 0})  # to the top
     assert next(i for i in page(api, name="中间件部")["data"])["parentId"] == 0
-    error(api.put(f"{DEPT}/modify", {"id": 99999, "name": "x"}), 404)
+    api_error(api.put(f"{DEPT}/modify", {"id": 99999, "name": "x"}), 404)
 
 
 def test_a_department_cannot_move_below_itself_or_its_descendants(api: ApiClient, app: Any) -> None:
     ids = make_dept_tree(app, ORG)
     for below in ("研发中心", "平台部", "基础架构组", "存储小组"):  # itself, then 1, 2 and 3 levels down
-        resp = error(api.put(f"{DEPT}/modify", {"id": ids["研发中心"], "parentId": ids[below]}), 422)
+        resp = api_error(api.put(f"{DEPT}/modify", {"id": ids["研发中心"], "parentId": ids[below]}), 422)
         assert "parentId" in resp["errors"] and "下级" in resp["msg"]
     org = api.data("GET", f"{DEPT}/org")
     assert org[0]["children"][0]["name"] == "研发中心"  # nothing moved
     # Moving into a cousin branch is fine, and the old subtree goes with it.
     api.data("PUT", f"{DEPT}/modify", {"id": ids["平台部"], "parentId": ids["华南区"]})
     assert page(api, parentId=ids["华南区"])["data"][0]["name"] == "平台部"
-    error(api.put(f"{DEPT}/modify", {"id": ids["销售中心"], "parentId": ids["存储小组"]}), 422)
+    api_error(api.put(f"{DEPT}/modify", {"id": ids["销售中心"], "parentId": ids["存储小组"]}), 422)
 
 
 def test_delete_is_refused_while_children_or_members_remain(api: ApiClient, app: Any) -> None:
     ids = make_dept_tree(app, {"总公司": {"研发中心": {"平台部": {}}}})
-    with_children = error(api.delete(f"{DEPT}/{ids['研发中心']}/delete"), 409)
+    with_children = api_error(api.delete(f"{DEPT}/{ids['研发中心']}/delete"), 409)
     assert "1 个下级部门" in with_children["msg"]
     member = make_user(app, phone="13900000305", dept_id=ids["平台部"])
-    with_members = error(api.delete(f"{DEPT}/{ids['平台部']}/delete"), 409)
+    with_members = api_error(api.delete(f"{DEPT}/{ids['平台部']}/delete"), 409)
     assert "1 名成员" in with_members["msg"] and "调到其他部门" in with_members["msg"]
     # A deleted member no longer holds the department.
     with app.app_context():
@@ -211,8 +203,8 @@ def test_delete_is_refused_while_children_or_members_remain(api: ApiClient, app:
     assert api.data("DELETE", f"{DEPT}/{ids['研发中心']}/delete") is None
     assert {i["name"] for i in page(api)["data"]} == {"总公司"}
     assert [n["children"] for n in api.data("GET", f"{DEPT}/org")] == [[]]
-    error(api.delete(f"{DEPT}/{ids['研发中心']}/delete"), 404)
-    error(api.put(f"{DEPT}/modify", {"id": ids["研发中心"], "name": "复活"}), 404)
+    api_error(api.delete(f"{DEPT}/{ids['研发中心']}/delete"), 404)
+    api_error(api.put(f"{DEPT}/modify", {"id": ids["研发中心"], "name": "复活"}), 404)
     # The row is kept (soft delete).
     from pcloud.depts.models import Dept
 
@@ -224,15 +216,8 @@ def test_changes_are_in_the_action_log(api: ApiClient, app: Any) -> None:
     api.data("PUT", f"{DEPT}/modify", {"id": dept, "name": "日志部二"})
     api.post(f"{DEPT}/create", {"name": "日志部二"})  # a 409 is logged too
     api.data("DELETE", f"{DEPT}/{dept}/delete")
-    rows = query(app, lambda: [(r.title, r.status) for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title.like("部门%")).order_by(ActionLog.id)).scalars()])
-    assert rows == [("部门新增", "success"), ("部门修改", "success"), ("部门新增", "fail"), ("部门删除", "success")]
-
-
-def test_without_a_token_every_route_is_401(anon: ApiClient) -> None:
-    for method, path in (("POST", "/page"), ("POST", "/create"), ("PUT", "/modify"), ("DELETE", "/1/delete"),
-                         ("GET", "/org")):
-        assert anon.call(method, DEPT + path, {} if method in ("POST", "PUT") else None).status_code == 401
+    assert logged_actions(app, "部门") == [("部门新增", "success"), ("部门修改", "success"), ("部门新增", "fail"),
+                                           ("部门删除", "success")]
 
 
 # -------------------------------------------------------------------------------- users and depts
@@ -244,14 +229,14 @@ def test_users_api_refuses_unknown_dept_post_or_grade(api: ApiClient, app: Any) 
     grade = make_grade(app, "P5", 5)
     base = {"phone": "13900000310", "name": "新人", "password": "Passw0rd1"}
     for field in ("deptId", "postId", "gradeId"):
-        resp = error(api.post("/api/admin/system/user/create", {**base, field: 99999}), 422)
+        resp = api_error(api.post("/api/admin/system/user/create", {**base, field: 99999}), 422)
         assert field in resp["errors"]
     user = api.data("POST", "/api/admin/system/user/create", {**base, "deptId": dept, "postId": post,
                                                               "gradeId": grade})
     item = api.data("POST", "/api/admin/system/user/page", {"phone": "13900000310"})[0]
     assert (item["deptName"], item["postName"], item["gradeName"]) == ("研发中心", "工程师", "P5")
     for field in ("deptId", "postId", "gradeId"):
-        error(api.put("/api/admin/system/user/modify", {"id": user, field: 99999}), 422)
+        api_error(api.put("/api/admin/system/user/modify", {"id": user, field: 99999}), 422)
 
 
 @pytest.fixture
@@ -400,7 +385,7 @@ def test_create_page_shows_errors_next_to_the_fields(pages: PageClient, app: Any
     root = make_dept(app, "总公司")
     make_dept(app, "市场部", root)
     dup = pages.submit("/system/dept/new", data={"parent_id": root, "name": "市场部"})
-    assert dup.status_code == 422 and "同一上级部门下已有同名部门" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "同一上级部门下已有同名部门" in dup.get_data(as_text=True)
     bad_manager = pages.submit("/system/dept/new", data={"parent_id": root, "name": "新部门",
                                                          "manager_id": "99999"})
     assert bad_manager.status_code == 422 and "负责人不存在" in bad_manager.get_data(as_text=True)
@@ -460,9 +445,7 @@ def test_delete_page_refuses_with_the_reason_and_deletes_otherwise(pages: PageCl
     assert "1 个下级部门" in refused.get_data(as_text=True)
     done = pages.submit("/system/dept/", f"/system/dept/{ids['空部门']}/delete", follow_redirects=True)
     assert "部门「空部门」已删除" in done.get_data(as_text=True)
-    rows = query(app, lambda: [(r.title, r.status) for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title == "部门删除").order_by(ActionLog.id)).scalars()])
-    assert rows == [("部门删除", "fail"), ("部门删除", "fail"), ("部门删除", "success")]
+    assert logged_actions(app, "部门删除") == [("部门删除", "fail"), ("部门删除", "fail"), ("部门删除", "success")]
 
 
 def test_org_chart_page_draws_the_tree(pages: PageClient, app: Any) -> None:
@@ -605,3 +588,13 @@ def test_closure_table_matches_the_tree_after_random_moves(api: ApiClient, app: 
 
     expected, actual = query(app, snapshot)
     assert actual == expected
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A department with a child: the page and the API both answer 409 with the reason, and log it as failed."""
+    ids = make_dept_tree(app, {"研发中心": {"平台组": {}}})
+    refusal = "不能删除部门「研发中心」：其下还有 1 个下级部门。请先删除或移走下级部门。"
+    page = pages.submit("/system/dept/", f"/system/dept/{ids['研发中心']}/delete")
+    assert_refused(app, page, "部门删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/admin/dept/{ids['研发中心']}/delete"), "部门删除", 409, refusal)

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused, logged_actions
 from tests.factories import make_grade, make_user, query
 
 GRADE = "/api/admin/grade"
@@ -26,13 +25,6 @@ def page(api: ApiClient, **body: Any) -> dict[str, Any]:
     resp = api.post(f"{GRADE}/page", body)
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
-
-
-def error(resp: Any, code: int) -> dict[str, Any]:
-    body = resp.get_json()
-    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
-    assert body["msg"] and body["data"] is None
-    return body
 
 
 def test_create_and_page_by_level(api: ApiClient) -> None:
@@ -51,11 +43,11 @@ def test_create_and_page_by_level(api: ApiClient) -> None:
 
 def test_name_is_unique_among_live_grades(api: ApiClient) -> None:
     first = create(api, name="M1", level=10)
-    dup = error(api.post(f"{GRADE}/create", {"name": "M1", "level": 11}), 409)
+    dup = api_error(api.post(f"{GRADE}/create", {"name": "M1", "level": 11}), 409)
     assert "name" in dup["errors"]
-    error(api.post(f"{GRADE}/create", {"name": " M1 ", "level": 11}), 409)
+    api_error(api.post(f"{GRADE}/create", {"name": " M1 ", "level": 11}), 409)
     other = create(api, name="M2", level=11)
-    error(api.put(f"{GRADE}/modify", {"id": other, "name": "M1"}), 409)
+    api_error(api.put(f"{GRADE}/modify", {"id": other, "name": "M1"}), 409)
     assert api.data("PUT", f"{GRADE}/modify", {"id": first, "name": "M1", "level": 12}) == first
     api.data("DELETE", f"{GRADE}/{first}/delete")
     create(api, name="M1", level=10)
@@ -63,12 +55,12 @@ def test_name_is_unique_among_live_grades(api: ApiClient) -> None:
 
 def test_level_must_be_a_non_negative_integer(api: ApiClient) -> None:
     for level in (-1, 1.5, "3", "high", None, True, 2**40):
-        resp = error(api.post(f"{GRADE}/create", {"name": f"x{level}", "level": level}), 422)
+        resp = api_error(api.post(f"{GRADE}/create", {"name": f"x{level}", "level": level}), 422)
         assert "level" in resp["errors"], level
     for body, field in (({"level": 1}, "name"), ({"name": ""}, "name"), ({"name": "x", "parentId": 0}, "parentId")):
-        assert field in error(api.post(f"{GRADE}/create", body), 422)["errors"]
+        assert field in api_error(api.post(f"{GRADE}/create", body), 422)["errors"]
     grade = create(api, name="G", level=0)
-    assert "level" in error(api.put(f"{GRADE}/modify", {"id": grade, "level": -3}), 422)["errors"]
+    assert "level" in api_error(api.put(f"{GRADE}/modify", {"id": grade, "level": -3}), 422)["errors"]
     assert page(api)["total"] == 1
 
 
@@ -78,23 +70,17 @@ def test_modify_and_delete(api: ApiClient, app: Any) -> None:
     item = page(api)["data"][0]
     assert (item["name"], item["level"], item["remark"]) == ("T3", 4, "技术三级")
     make_user(app, phone="13900000601", grade_id=grade)
-    resp = error(api.delete(f"{GRADE}/{grade}/delete"), 409)
+    resp = api_error(api.delete(f"{GRADE}/{grade}/delete"), 409)
     assert "1 名用户" in resp["msg"]
     free = create(api, name="T9", level=9)
     assert api.data("DELETE", f"{GRADE}/{free}/delete") is None
     assert [i["id"] for i in page(api)["data"]] == [grade]
-    error(api.delete(f"{GRADE}/{free}/delete"), 404)
-    error(api.put(f"{GRADE}/modify", {"id": free, "name": "x"}), 404)
+    api_error(api.delete(f"{GRADE}/{free}/delete"), 404)
+    api_error(api.put(f"{GRADE}/modify", {"id": free, "name": "x"}), 404)
     assert query(app, lambda: db.session.get(Grade, free).deleted_at) is not None
-    logged = query(app, lambda: [(r.title, r.status) for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title.like("职级%")).order_by(ActionLog.id)).scalars()])
-    assert logged == [("职级新增", "success"), ("职级修改", "success"), ("职级删除", "fail"), ("职级新增", "success"),
-                      ("职级删除", "success"), ("职级删除", "fail"), ("职级修改", "fail")]
-
-
-def test_without_a_token_every_route_is_401(anon: ApiClient) -> None:
-    for method, path in (("POST", "/page"), ("POST", "/create"), ("PUT", "/modify"), ("DELETE", "/1/delete")):
-        assert anon.call(method, GRADE + path, {} if method != "DELETE" else None).status_code == 401
+    assert logged_actions(app, "职级") == [
+        ("职级新增", "success"), ("职级修改", "success"), ("职级删除", "fail"), ("职级新增", "success"),
+        ("职级删除", "success"), ("职级删除", "fail"), ("职级修改", "fail")]
 
 
 # --------------------------------------------------------------------------------------------- pages
@@ -120,7 +106,7 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     negative = pages.submit("/system/grade/new", data={"name": "负数", "level": "-1"})
     assert negative.status_code == 422 and "等级须为" in negative.get_data(as_text=True)
     dup = pages.submit("/system/grade/new", data={"name": "经理", "level": "9"})
-    assert dup.status_code == 422 and "职级名称已存在" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "职级名称已存在" in dup.get_data(as_text=True)
     form = pages.get(f"/system/grade/{grade.id}/edit").get_data(as_text=True)
     assert 'value="经理"' in form and 'value="8"' in form
     saved = pages.submit(f"/system/grade/{grade.id}/edit", data={"name": "高级经理", "level": "9", "remark": ""})
@@ -133,3 +119,12 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     spare = make_grade(app, "临时", 1)
     done = pages.submit("/system/grade/", f"/system/grade/{spare}/delete", follow_redirects=True)
     assert "职级「临时」已删除" in done.get_data(as_text=True)
+
+
+def test_a_refused_create_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A duplicate name: the page and the API both answer 409 with the reason, and log it as failed."""
+    make_grade(app, "P5", 5)
+    page = pages.submit("/system/grade/new", data={"name": "P5", "level": "6"})
+    assert_refused(app, page, "职级新增", 409, "职级名称已存在")
+    assert_refused(app, api.post(f"{GRADE}/create", {"name": "P5", "level": 6}), "职级新增", 409, "职级名称已存在")

@@ -7,6 +7,7 @@ from typing import Any
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine
+from tests.conftest import assert_refused
 from tests.factories import query
 
 
@@ -20,8 +21,9 @@ def _executor(app: Any, appname: str = "page-app") -> int:
 
 def _job(app: Any, group: int, **kw: Any) -> int:
     with app.app_context():
-        j = Job(job_group=group, job_desc=kw.pop("job_desc", "页面任务"), author="王五", schedule_type="CRON",
-                schedule_conf="0 0 12 * * ?", timezone="Asia/Shanghai", executor_handler="demoJobHandler", **kw)
+        j = Job(job_group=group, job_desc=kw.pop("job_desc", "页面任务"), author="王五",
+                schedule_type=kw.pop("schedule_type", "CRON"), schedule_conf=kw.pop("schedule_conf", "0 0 12 * * ?"),
+                timezone="Asia/Shanghai", executor_handler="demoJobHandler", **kw)
         db.session.add(j)
         db.session.commit()
         return j.id
@@ -125,12 +127,29 @@ def test_executor_pages(pages: Any, app: Any) -> None:
     executor = query(app, lambda: db.session.query(Executor).filter_by(appname="page-new").one())
     assert executor.address_list == "n1,n2"
     resp = pages.submit("/job/group/", f"/job/group/{executor.id}/delete")
-    assert resp.status_code == 302
-    html = pages.get("/job/group/").get_data(as_text=True)
-    assert "不能删除最后一个执行器" in html
+    assert resp.status_code == 409 and "不能删除最后一个执行器" in resp.get_data(as_text=True)
 
 
 def test_report_chart_carries_no_inline_script(pages: Any) -> None:
     html = pages.get("/job/report").get_data(as_text=True)
     chart = html.split('id="job-chart"')[1].split("</div>")[0]
     assert "<svg" in chart and "<script" not in chart
+
+
+def test_a_refused_start_is_logged_as_failed_on_the_page_and_the_api(pages: Any, api: Any, app: Any) -> None:
+    """A manual-only job: the page and the API both answer 409 with the reason, and log it as failed."""
+    group = _executor(app)
+    job = _job(app, group, schedule_type="NONE", schedule_conf="")
+    refusal = "调度类型为 NONE 的任务只能手动执行，不能启动"
+    assert_refused(app, pages.submit("/job/info/", f"/job/info/{job}/start"), "任务启动", 409, refusal)
+    assert_refused(app, api.post(f"/api/job/jobinfo/{job}/start"), "任务启动", 409, refusal)
+
+
+def test_a_refused_executor_delete_is_logged_as_failed_on_the_page_and_the_api(pages: Any, api: Any,
+                                                                                app: Any) -> None:
+    """An executor that still has a job: the page and the API both answer 409 with the reason, and log it."""
+    group = _executor(app)
+    _job(app, group)
+    refusal = "执行器「页面执行器」仍有 1 个任务，请先删除或迁移这些任务"
+    assert_refused(app, pages.submit("/job/group/", f"/job/group/{group}/delete"), "执行器删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/job/jobgroup/{group}/remove"), "执行器删除", 409, refusal)

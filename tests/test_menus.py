@@ -6,18 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pcloud.access import permissions
 from pcloud.access.models import role_menu
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu
-from tests.conftest import ApiClient, PageClient, sidebar_links
-from tests.factories import grant_role, make_role, query
-
-
-def menu_id(app: Any, path: str) -> int:
-    return query(app, lambda: db.session.execute(select(Menu.id).where(
-        Menu.path == path, Menu.deleted_at.is_(None))).scalar_one())
+from tests.conftest import ApiClient, PageClient, assert_refused, logged_actions, sidebar_links
+from tests.factories import grant_role, make_role, menu_id, perm_version, query
 
 
 def tree(api: ApiClient, **body: Any) -> tuple[list[dict[str, Any]], int]:
@@ -35,10 +29,6 @@ def find(nodes: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
         if found:
             return found
     return None
-
-
-def version(app: Any) -> int:
-    return query(app, permissions.current_version)
 
 
 def test_page_is_the_whole_tree_in_sequence_order(api: ApiClient) -> None:
@@ -66,10 +56,10 @@ def test_page_filters_by_name_with_ancestors(api: ApiClient) -> None:
 
 
 def test_create_modify_and_move(app: Any, api: ApiClient) -> None:
-    before = version(app)
+    before = perm_version(app)
     report = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report", "icon": "bar-chart",
                                                           "sequence": 5})
-    assert version(app) > before
+    assert perm_version(app) > before
     daily = api.data("POST", "/api/admin/menu/create", {"parentId": report, "name": "日报", "path": "/report/daily",
                                                          "sequence": 2, "hidden": True})
     weekly = api.data("POST", "/api/admin/menu/create", {"parentId": report, "name": "周报",
@@ -105,11 +95,11 @@ def test_moving_below_itself_or_a_descendant_is_refused(app: Any, api: ApiClient
     top = api.data("POST", "/api/admin/menu/create", {"name": "顶", "path": "/top"})
     mid = api.data("POST", "/api/admin/menu/create", {"parentId": top, "name": "中", "path": "/top/mid"})
     low = api.data("POST", "/api/admin/menu/create", {"parentId": mid, "name": "底", "path": "/top/mid/low"})
-    before_tree, before_version = tree(api), version(app)
+    before_tree, before_version = tree(api), perm_version(app)
     for parent in (top, mid, low):
         resp = api.put("/api/admin/menu/modify", json={"id": top, "parentId": parent, "name": "改名"})
         assert resp.status_code == 422 and "parentId" in resp.get_json()["errors"]
-    assert tree(api) == before_tree and version(app) == before_version  # nothing changed, not even the name
+    assert tree(api) == before_tree and perm_version(app) == before_version  # nothing changed, not even the name
 
 
 def test_delete_rules(app: Any, api: ApiClient) -> None:
@@ -119,9 +109,9 @@ def test_delete_rules(app: Any, api: ApiClient) -> None:
     grant_role(app, rid, menu_ids=(parent, child))
     refused = api.delete(f"/api/admin/menu/{parent}/delete")
     assert refused.status_code == 409 and "子菜单" in refused.get_json()["msg"]
-    before = version(app)
+    before = perm_version(app)
     api.data("DELETE", f"/api/admin/menu/{child}/delete")
-    assert version(app) > before
+    assert perm_version(app) > before
     held = query(app, lambda: set(db.session.execute(select(role_menu.c.menu_id)
                                                      .where(role_menu.c.role_id == rid)).scalars()))
     assert held == {parent}  # removed from every role
@@ -221,14 +211,11 @@ def test_create_edit_move_and_delete_pages(app: Any, pages: PageClient, api: Api
 
 
 def test_menu_changes_are_in_the_action_log(app: Any, api: ApiClient) -> None:
-    from pcloud.actionlog.models import ActionLog
 
     mid = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
     api.data("PUT", "/api/admin/menu/modify", {"id": mid, "sequence": 3})
     api.data("DELETE", f"/api/admin/menu/{mid}/delete")
-    logged = query(app, lambda: [r.title for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars()])
-    assert logged == ["菜单新增", "菜单修改", "菜单删除"]
+    assert [title for title, _ in logged_actions(app)] == ["菜单新增", "菜单修改", "菜单删除"]
 
 
 def test_sidebar_renders_menus_of_any_depth(app: Any, api: ApiClient, pages: PageClient) -> None:
@@ -240,3 +227,13 @@ def test_sidebar_renders_menus_of_any_depth(app: Any, api: ApiClient, pages: Pag
     sidebar = html.split('id="sidebar"', 1)[1].split("</aside>", 1)[0]
     assert "报表中心" in sidebar and "财务报表" in sidebar  # the groups, as headings
     assert ("/reports/finance/monthly", "月度利润", 2) in sidebar_links(html)  # the page, two levels down
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A menu with children: the page and the API both answer 409 with the reason, and log it as failed."""
+    top = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
+    api.data("POST", "/api/admin/menu/create", {"parentId": top, "name": "日报", "path": "/report/daily"})
+    refusal = "该菜单下还有子菜单，请先删除或移走子菜单"
+    assert_refused(app, pages.submit("/system/menu/", f"/system/menu/{top}/delete"), "菜单删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/admin/menu/{top}/delete"), "菜单删除", 409, refusal)

@@ -13,7 +13,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused
 from tests.factories import make_user, query
 
 OPEN = "/api/open/admin"
@@ -26,12 +26,6 @@ def _forget_cached_principals() -> None:
     from pcloud.openplatform import service
 
     service._principals.clear()
-
-
-def error(resp: Any, code: int) -> dict[str, Any]:
-    body = resp.get_json()
-    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
-    return body
 
 
 def make_account(api: ApiClient, name: str = "订单系统", **extra: Any) -> dict[str, Any]:
@@ -80,12 +74,12 @@ def test_account_lifecycle_and_key_shown_once(api: ApiClient, app: Any) -> None:
     assert [i["name"] for i in api.post(f"{OPEN}/account/page", {"name": "订单"}).get_json()["data"]] == ["订单中心"]
     api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 1})
     assert [i["name"] for i in api.post(f"{OPEN}/account/page", {"status": 1}).get_json()["data"]] == ["订单中心"]
-    error(api.put(f"{OPEN}/account/status", {"id": acct["id"], "status": 3}), 422)
-    error(api.post(f"{OPEN}/account/create", {"name": ""}), 422)
-    error(api.post(f"{OPEN}/account/create", {"name": "x", "secureKey": "mine"}), 422)
-    error(api.get(f"{OPEN}/account/99999/view"), 404)
+    api_error(api.put(f"{OPEN}/account/status", {"id": acct["id"], "status": 3}), 422)
+    api_error(api.post(f"{OPEN}/account/create", {"name": ""}), 422)
+    api_error(api.post(f"{OPEN}/account/create", {"name": "x", "secureKey": "mine"}), 422)
+    api_error(api.get(f"{OPEN}/account/99999/view"), 404)
     api.data("DELETE", f"{OPEN}/account/{acct['id']}/delete")
-    error(api.get(f"{OPEN}/account/{acct['id']}/view"), 404)
+    api_error(api.get(f"{OPEN}/account/{acct['id']}/view"), 404)
     assert api.post(f"{OPEN}/account/page", {}).get_json()["total"] == 1
     # the key never reaches the action log
     params = query(app, lambda: [r.params for r in db.session.execute(select(ActionLog)).scalars()])
@@ -95,10 +89,10 @@ def test_account_lifecycle_and_key_shown_once(api: ApiClient, app: Any) -> None:
 def test_open_grant_right_and_wrong_key(api: ApiClient, anon: ApiClient) -> None:
     acct = make_account(api)
     signed_in(anon, acct)
-    body = error(open_token(anon, acct["secureId"], acct["secureKey"] + "x"), 401)
+    body = api_error(open_token(anon, acct["secureId"], acct["secureKey"] + "x"), 401)
     assert "secureKey" in body["msg"]
-    error(open_token(anon, "op_unknown", acct["secureKey"]), 401)
-    error(anon.client.post("/api/oauth/token", json={"secureId": acct["secureId"], "grantType": "OPEN"}), 401)
+    api_error(open_token(anon, "op_unknown", acct["secureKey"]), 401)
+    api_error(anon.client.post("/api/oauth/token", json={"secureId": acct["secureId"], "grantType": "OPEN"}), 401)
 
 
 def test_open_token_may_call_exactly_its_grants(api: ApiClient, anon: ApiClient) -> None:
@@ -106,8 +100,8 @@ def test_open_token_may_call_exactly_its_grants(api: ApiClient, anon: ApiClient)
     acct = make_account(api)
     token = signed_in(anon, acct)
     # nothing granted yet: 403 everywhere, including the admin routes
-    error(anon.get(f"{SEG}/get/order", token=token), 403)
-    error(anon.post(f"{OPEN}/account/page", {}, token=token), 403)
+    api_error(anon.get(f"{SEG}/get/order", token=token), 403)
+    api_error(anon.post(f"{OPEN}/account/page", {}, token=token), 403)
     grant_segments(api, acct["id"])
     perms = api.data("POST", f"{OPEN}/resource/permission", {"accountId": acct["id"]})
     assert sorted(p["permission"] for p in perms) == [True, True]
@@ -115,19 +109,19 @@ def test_open_token_may_call_exactly_its_grants(api: ApiClient, anon: ApiClient)
     first = anon.get(f"{SEG}/get/order", token=token).get_json()["data"]
     batch = anon.get(f"{SEG}/batch/order/5", token=token).get_json()["data"]
     assert [int(i) for i in batch] == list(range(int(first) + 1, int(first) + 6))
-    error(anon.get("/api/integration/admin/segment/cache", token=token), 403)
-    error(anon.post("/api/integration/admin/segment/page", {}, token=token), 403)
-    error(anon.post("/api/admin/system/user/page", {}, token=token), 403)
+    api_error(anon.get("/api/integration/admin/segment/cache", token=token), 403)
+    api_error(anon.post("/api/integration/admin/segment/page", {}, token=token), 403)
+    api_error(anon.post("/api/admin/system/user/page", {}, token=token), 403)
     # narrowing the grant: only batch now
     entries = catalogue(api)
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [
         entries["/api/integration/segment/batch/{bizTag}/{count}"]]})
-    error(anon.get(f"{SEG}/get/order", token=token), 403)
+    api_error(anon.get(f"{SEG}/get/order", token=token), 403)
     assert anon.get(f"{SEG}/batch/order/2", token=token).status_code == 200
     # a grant of something outside the catalogue is refused whole
     user_route = query(api.client.application, lambda: db.session.execute(select(Role.id)).first())
     assert user_route
-    body = error(api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [999999]}), 422)
+    body = api_error(api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [999999]}), 422)
     assert "resourceIds" in body["errors"]
     assert anon.get(f"{SEG}/batch/order/2", token=token).status_code == 200
     assert api.data("GET", f"{OPEN}/resource/{acct['id']}/refresh") is None
@@ -138,21 +132,21 @@ def test_catalogue_entry_added_by_admin_and_granted(api: ApiClient, anon: ApiCli
     token = signed_in(anon, acct)
     entry = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
                                                          "method": "POST"})
-    error(api.post(f"{OPEN}/resource/create", {"name": "x", "resourceUrl": "not-a-route"}), 422)
-    error(api.post(f"{OPEN}/resource/create", {"name": "x", "resourceUrl": "/api/x", "method": "PATCH"}), 422)
+    api_error(api.post(f"{OPEN}/resource/create", {"name": "x", "resourceUrl": "not-a-route"}), 422)
+    api_error(api.post(f"{OPEN}/resource/create", {"name": "x", "resourceUrl": "/api/x", "method": "PATCH"}), 422)
     page = api.post(f"{OPEN}/resource/page", {"name": "职级"}).get_json()
     assert page["total"] == 1 and page["data"][0]["resourceUrl"] == "/api/admin/grade/page"
     assert api.post(f"{OPEN}/resource/page", {}).get_json()["total"] == 3  # + the two ID routes from init
-    error(anon.post("/api/admin/grade/page", {}, token=token), 403)
+    api_error(anon.post("/api/admin/grade/page", {}, token=token), 403)
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry]})
     assert anon.post("/api/admin/grade/page", {}, token=token).status_code == 200
-    body = error(api.delete(f"{OPEN}/resource/{entry}/delete"), 409)
+    body = api_error(api.delete(f"{OPEN}/resource/{entry}/delete"), 409)
     assert "订单系统" in body["msg"]
     api.data("PUT", f"{OPEN}/resource/modify", {"id": entry, "method": "GET"})
-    error(anon.post("/api/admin/grade/page", {}, token=token), 403)  # the pattern changed: method GET only
+    api_error(anon.post("/api/admin/grade/page", {}, token=token), 403)  # the pattern changed: method GET only
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": []})
     api.data("DELETE", f"{OPEN}/resource/{entry}/delete")
-    error(api.delete(f"{OPEN}/resource/{entry}/delete"), 404)
+    api_error(api.delete(f"{OPEN}/resource/{entry}/delete"), 404)
 
 
 def test_disable_freeze_reset_and_delete_each_revoke(api: ApiClient, anon: ApiClient) -> None:
@@ -163,21 +157,21 @@ def test_disable_freeze_reset_and_delete_each_revoke(api: ApiClient, anon: ApiCl
         token = signed_in(anon, acct)
         assert anon.get(f"{SEG}/get/rev", token=token).status_code == 200
         api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": status})
-        error(anon.get(f"{SEG}/get/rev", token=token), 401)
-        body = error(open_token(anon, acct["secureId"], acct["secureKey"]), 403)
+        api_error(anon.get(f"{SEG}/get/rev", token=token), 401)
+        body = api_error(open_token(anon, acct["secureId"], acct["secureKey"]), 403)
         assert word in body["msg"]
         api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 0})
-        error(anon.get(f"{SEG}/get/rev", token=token), 401)  # revoked for good, not just paused
+        api_error(anon.get(f"{SEG}/get/rev", token=token), 401)  # revoked for good, not just paused
     token = signed_in(anon, acct)
     new_key = api.data("POST", f"{OPEN}/account/{acct['id']}/resetKey")
     assert isinstance(new_key, str) and new_key != acct["secureKey"]
-    error(anon.get(f"{SEG}/get/rev", token=token), 401)
-    error(open_token(anon, acct["secureId"], acct["secureKey"]), 401)
+    api_error(anon.get(f"{SEG}/get/rev", token=token), 401)
+    api_error(open_token(anon, acct["secureId"], acct["secureKey"]), 401)
     token = signed_in(anon, {**acct, "secureKey": new_key})
     assert anon.get(f"{SEG}/get/rev", token=token).status_code == 200
     api.data("DELETE", f"{OPEN}/account/{acct['id']}/delete")
-    error(anon.get(f"{SEG}/get/rev", token=token), 401)
-    error(open_token(anon, acct["secureId"], new_key), 401)
+    api_error(anon.get(f"{SEG}/get/rev", token=token), 401)
+    api_error(open_token(anon, acct["secureId"], new_key), 401)
 
 
 def test_hidden_roles_stay_out_of_role_pages_and_api(api: ApiClient, app: Any, pages: PageClient) -> None:
@@ -187,9 +181,9 @@ def test_hidden_roles_stay_out_of_role_pages_and_api(api: ApiClient, app: Any, p
     role_id = hidden[0][0]
     codes = [r["roleCode"] for r in api.post("/api/admin/role/page", {"pageSize": 200}).get_json()["data"]]
     assert codes and not any(c.startswith("OPEN_") for c in codes)
-    error(api.get(f"/api/admin/role/{role_id}/menu"), 404)
-    error(api.delete(f"/api/admin/role/{role_id}/delete"), 404)
-    error(api.post("/api/admin/permission/grant", {"roleId": role_id, "routers": [], "resources": []}), 404)
+    api_error(api.get(f"/api/admin/role/{role_id}/menu"), 404)
+    api_error(api.delete(f"/api/admin/role/{role_id}/delete"), 404)
+    api_error(api.post("/api/admin/permission/grant", {"roleId": role_id, "routers": [], "resources": []}), 404)
     assert "OPEN_ACCOUNT" not in pages.get("/system/role/").get_data(as_text=True)
     body = api.post("/api/admin/system/user/create", {"phone": "13911112222", "name": "甲", "password": "Passw0rd1",
                                                       "roleIds": [role_id]})
@@ -209,7 +203,7 @@ def test_a_user_role_granted_the_id_resources_uses_them(api: ApiClient, anon: Ap
     make_user(app, phone="13922223333", password="Passw0rd1", role_codes=("ROLE_IDS",))
     token = anon.sign_in("13922223333", "Passw0rd1")
     assert anon.get(f"{SEG}/get/u", token=token).get_json()["data"] == "1"
-    error(anon.get(f"{SEG}/batch/u/3", token=token), 403)
+    api_error(anon.get(f"{SEG}/batch/u/3", token=token), 403)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,14 +239,14 @@ def test_pages_create_shows_key_once_then_grant_status_reset_delete(pages: PageC
     assert resp.status_code == 302
     token = signed_in(anon, {"secureId": secure_id, "secureKey": key})
     assert anon.get(f"{SEG}/get/rpt", token=token).status_code == 200
-    error(anon.get(f"{SEG}/batch/rpt/2", token=token), 403)
+    api_error(anon.get(f"{SEG}/batch/rpt/2", token=token), 403)
     resp = pages.submit(f"/open/account/{account_id}/grant", data={"entry_ids": ["999999"]})
     assert resp.status_code == 422
 
     resp = pages.submit("/open/account/", f"/open/account/{account_id}/freeze")
     assert resp.status_code == 302
     assert "冻结" in pages.get("/open/account/", follow_redirects=True).get_data(as_text=True)
-    error(anon.get(f"{SEG}/get/rpt", token=token), 401)
+    api_error(anon.get(f"{SEG}/get/rpt", token=token), 401)
     pages.submit("/open/account/", f"/open/account/{account_id}/enable")
     token = signed_in(anon, {"secureId": secure_id, "secureKey": key})
 
@@ -260,11 +254,11 @@ def test_pages_create_shows_key_once_then_grant_status_reset_delete(pages: PageC
     html = resp.get_data(as_text=True)
     new_key = re.search(r'id="secure-key" value="([^"]+)"', html).group(1)
     assert resp.status_code == 200 and new_key != key and "旧密钥" in html
-    error(anon.get(f"{SEG}/get/rpt", token=token), 401)
+    api_error(anon.get(f"{SEG}/get/rpt", token=token), 401)
     token = signed_in(anon, {"secureId": secure_id, "secureKey": new_key})
     pages.submit("/open/account/", f"/open/account/{account_id}/delete")
     assert "还没有开放账号" in pages.get("/open/account/").get_data(as_text=True)
-    error(anon.get(f"{SEG}/get/rpt", token=token), 401)
+    api_error(anon.get(f"{SEG}/get/rpt", token=token), 401)
     titles = query(app, lambda: [r.title for r in db.session.execute(select(ActionLog)).scalars()])
     assert {"开放账号新增", "开放接口授权", "开放账号状态", "开放账号重置密钥", "开放账号删除"} <= set(titles)
 
@@ -301,13 +295,13 @@ def test_catalogue_is_locked_against_the_access_resource_pages_and_api(api: ApiC
         db.session.remove()
     locked = "开放平台接口目录由「开放平台 › 接口目录」维护"
     for target in (entry, group):
-        body = error(api.put("/api/admin/resource/modify", {"id": target, "resourceUrl": "/api/**"}), 409)
+        body = api_error(api.put("/api/admin/resource/modify", {"id": target, "resourceUrl": "/api/**"}), 409)
         assert body["msg"].startswith(locked)
-        assert error(api.delete(f"/api/admin/resource/{target}/delete"), 409)["msg"].startswith(locked)
-    error(api.post("/api/admin/resource/create", {"name": "夹带", "resourceUrl": "/api/admin/**",
+        assert api_error(api.delete(f"/api/admin/resource/{target}/delete"), 409)["msg"].startswith(locked)
+    api_error(api.post("/api/admin/resource/create", {"name": "夹带", "resourceUrl": "/api/admin/**",
                                                    "parentId": group}), 409)
     mine = api.data("POST", "/api/admin/resource/create", {"name": "报表", "resourceUrl": "/api/report/**"})
-    error(api.put("/api/admin/resource/modify", {"id": mine, "parentId": group}), 409)  # no moving in either
+    api_error(api.put("/api/admin/resource/modify", {"id": mine, "parentId": group}), 409)  # no moving in either
     # the page: no edit or delete button on the catalogue, a refused save answers 409 with the reason
     tree = pages.get(f"/system/resource/?parent_id={group}").get_data(as_text=True)
     assert f"/system/resource/{entry}/delete" not in tree and "/system/resource/new?parent_id=" + str(entry) not in tree
@@ -325,3 +319,16 @@ def test_catalogue_is_locked_against_the_access_resource_pages_and_api(api: ApiC
         db.session.remove()
     # the open platform's own catalogue pages still edit it
     api.data("PUT", f"{OPEN}/resource/modify", {"id": entry, "name": "号段取号"})
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A catalogue entry still granted: the page and the API both answer 409 with the reason, and log it."""
+    acct = make_account(api)
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                         "method": "POST"})
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry]})
+    refusal = "接口「职级列表」仍授权给 1 个账号（订单系统），请先取消这些账号的授权"
+    page = pages.submit("/open/resource/", f"/open/resource/{entry}/delete")
+    assert_refused(app, page, "开放接口删除", 409, refusal)
+    assert_refused(app, api.delete(f"{OPEN}/resource/{entry}/delete"), "开放接口删除", 409, refusal)

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.posts.models import Post
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused, logged_actions
 from tests.factories import make_post, make_user, query
 
 POST = "/api/admin/post"
@@ -26,13 +25,6 @@ def page(api: ApiClient, **body: Any) -> dict[str, Any]:
     resp = api.post(f"{POST}/page", body)
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
-
-
-def error(resp: Any, code: int) -> dict[str, Any]:
-    body = resp.get_json()
-    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
-    assert body["msg"] and body["data"] is None
-    return body
 
 
 # --------------------------------------------------------------------------------------------- API
@@ -57,10 +49,10 @@ def test_create_and_page_answer_the_documented_item(api: ApiClient) -> None:
 
 def test_code_is_unique_among_live_posts(api: ApiClient) -> None:
     first = create(api, name="甲", code="P001")
-    dup = error(api.post(f"{POST}/create", {"name": "乙", "code": "P001"}), 409)
+    dup = api_error(api.post(f"{POST}/create", {"name": "乙", "code": "P001"}), 409)
     assert "code" in dup["errors"]
     other = create(api, name="乙", code="P002")
-    error(api.put(f"{POST}/modify", {"id": other, "code": "P001"}), 409)
+    api_error(api.put(f"{POST}/modify", {"id": other, "code": "P001"}), 409)
     # Blank codes are "no code" and never collide.
     create(api, name="丙", code="")
     create(api, name="丁")
@@ -73,7 +65,7 @@ def test_unknown_parent_and_bad_fields_are_422(api: ApiClient) -> None:
     for body, field in (({"name": "x", "parentId": 99999}, "parentId"), ({"code": "x"}, "name"),
                         ({"name": " "}, "name"), ({"name": "x", "sequence": -1}, "sequence"),
                         ({"name": "x", "remark": "r" * 501}, "remark"), ({"name": "x", "level": 1}, "level")):
-        resp = error(api.post(f"{POST}/create", body), 422)
+        resp = api_error(api.post(f"{POST}/create", body), 422)
         assert field in resp["errors"], (body, resp)
     assert page(api)["total"] == 0
 
@@ -84,30 +76,30 @@ def test_posts_nest_but_never_below_themselves(api: ApiClient) -> None:
     c = create(api, name="C", parentId=b)
     d = create(api, name="D")
     for below in (a, b, c):
-        resp = error(api.put(f"{POST}/modify", {"id": a, "parentId": below}), 422)
+        resp = api_error(api.put(f"{POST}/modify", {"id": a, "parentId": below}), 422)
         assert "parentId" in resp["errors"]
-    error(api.put(f"{POST}/modify", {"id": a, "parentId": 99999}), 422)
+    api_error(api.put(f"{POST}/modify", {"id": a, "parentId": 99999}), 422)
     api.data("PUT", f"{POST}/modify", {"id": c, "parentId": d, "remark": "调整", "sequence": 3})
     item = next(i for i in page(api)["data"] if i["id"] == c)
     assert (item["parentId"], item["parentName"], item["remark"], item["sequence"]) == (d, "D", "调整", 3)
     api.data("PUT", f"{POST}/modify", {"id": c, "parentId": 0, "remark": None})
     item = next(i for i in page(api)["data"] if i["id"] == c)
     assert item["parentId"] == 0 and item["remark"] is None
-    error(api.put(f"{POST}/modify", {"id": 99999, "name": "x"}), 404)
+    api_error(api.put(f"{POST}/modify", {"id": 99999, "name": "x"}), 404)
 
 
 def test_delete_is_refused_while_users_hold_it_or_it_has_children(api: ApiClient, app: Any) -> None:
     top = create(api, name="技术序列")
     child = create(api, name="工程师", parentId=top)
-    resp = error(api.delete(f"{POST}/{top}/delete"), 409)
+    resp = api_error(api.delete(f"{POST}/{top}/delete"), 409)
     assert "下级岗位" in resp["msg"]
     make_user(app, phone="13900000501", post_id=child)
-    resp = error(api.delete(f"{POST}/{child}/delete"), 409)
+    resp = api_error(api.delete(f"{POST}/{child}/delete"), 409)
     assert "1 名用户" in resp["msg"]
     free = create(api, name="空岗位")
     assert api.data("DELETE", f"{POST}/{free}/delete") is None
     assert free not in {i["id"] for i in page(api)["data"]}
-    error(api.delete(f"{POST}/{free}/delete"), 404)
+    api_error(api.delete(f"{POST}/{free}/delete"), 404)
     assert query(app, lambda: db.session.get(Post, free).deleted_at) is not None
 
 
@@ -115,14 +107,7 @@ def test_changes_are_in_the_action_log(api: ApiClient, app: Any) -> None:
     post = create(api, name="记录岗")
     api.data("PUT", f"{POST}/modify", {"id": post, "name": "记录岗二"})
     api.data("DELETE", f"{POST}/{post}/delete")
-    titles = query(app, lambda: [r.title for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title.like("岗位%")).order_by(ActionLog.id)).scalars()])
-    assert titles == ["岗位新增", "岗位修改", "岗位删除"]
-
-
-def test_without_a_token_every_route_is_401(anon: ApiClient) -> None:
-    for method, path in (("POST", "/page"), ("POST", "/create"), ("PUT", "/modify"), ("DELETE", "/1/delete")):
-        assert anon.call(method, POST + path, {} if method != "DELETE" else None).status_code == 401
+    assert [title for title, _ in logged_actions(app, "岗位")] == ["岗位新增", "岗位修改", "岗位删除"]
 
 
 # --------------------------------------------------------------------------------------------- pages
@@ -136,8 +121,11 @@ def test_list_page_shows_the_tree_with_holders(pages: PageClient, app: Any) -> N
     make_user(app, phone="13900000511", post_id=child)
     html = pages.get("/system/post/").get_data(as_text=True)
     assert html.index("技术序列") < html.index("后端工程师")
-    row = re.search(rf'<tr data-post-id="{child}".*?</tr>', html, re.S).group(0)
-    assert 'data-testid="holders">2<' in row and "BE" in row and "padding-left: 2.0rem" in row
+    rows = {post: re.search(rf'<tr data-post-id="{post}".*?</tr>', html, re.S).group(0) for post in (top, child)}
+    assert 'data-testid="holders">2<' in rows[child] and "BE" in rows[child]
+    # the child sits under its parent: marked as a branch and indented further, whatever the markup's units
+    indent = {post: float(re.search(r"padding-left:\s*([\d.]+)", row).group(1)) for post, row in rows.items()}
+    assert "└" in rows[child] and "└" not in rows[top] and indent[child] > indent[top]
     filtered = pages.get("/system/post/?name=行政").get_data(as_text=True)
     assert "行政" in filtered and "后端工程师" not in filtered
 
@@ -153,7 +141,7 @@ def test_create_edit_and_delete_pages(pages: PageClient, app: Any) -> None:
     assert (post.parent_id, post.code, post.sequence, post.remark) == (top, "FE", 2, "网页")
 
     dup = pages.submit("/system/post/new", data={"parent_id": 0, "name": "重复", "code": "FE"})
-    assert dup.status_code == 422 and "岗位编码已被其他岗位使用" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "岗位编码已被其他岗位使用" in dup.get_data(as_text=True)
 
     edit = pages.get(f"/system/post/{top}/edit").get_data(as_text=True)
     picker = re.search(r'<select[^>]*name="parent_id".*?</select>', edit, re.S).group(0)
@@ -184,3 +172,13 @@ def test_saving_a_post_deleted_meanwhile_says_so_and_keeps_the_typed_values(page
     html = resp.get_data(as_text=True)
     assert resp.status_code == 404
     assert "该岗位已被删除" in html and 'value="我刚改的名字"' in html and 'value="P-NEW"' in html
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A post still held: the page and the API both answer 409 with the reason, and log it as failed."""
+    post = make_post(app, "架构师")
+    make_user(app, post_id=post)
+    refusal = "不能删除岗位「架构师」：仍有 1 名用户担任该岗位。请先为这些用户更换岗位。"
+    assert_refused(app, pages.submit("/system/post/", f"/system/post/{post}/delete"), "岗位删除", 409, refusal)
+    assert_refused(app, api.delete(f"{POST}/{post}/delete"), "岗位删除", 409, refusal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,12 +14,23 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from pcloud.access import permissions
 from pcloud.access.models import role_resource
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
-from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient
-from tests.factories import grant_role, make_role, query, route_code
+from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient, assert_refused, logged_actions
+from tests.factories import grant_role, make_role, perm_version, query, route_code
+
+
+def blueprint_routes(app: Any, blueprint: str) -> set[tuple[str, str]]:
+    """(method, path as the resource shows it) of every guarded route of one API blueprint, from the URL map:
+    what `pcloud sync` should have made one built-in resource each for."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.endpoint.startswith(blueprint + ".") and not getattr(view, "_public", False):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            found |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return found
 
 
 def resource(app: Any, code: str) -> Resource:
@@ -28,10 +40,6 @@ def resource(app: Any, code: str) -> Resource:
         return row
 
     return query(app, read)
-
-
-def version(app: Any) -> int:
-    return query(app, permissions.current_version)
 
 
 def page(api: ApiClient, **body: Any) -> tuple[list[dict[str, Any]], int]:
@@ -87,21 +95,21 @@ def test_sync_is_idempotent_and_retires_stale_built_ins(app: Any) -> None:
         stale_id, group_id = stale.id, group.id
         db.session.remove()
     grant_role(app, rid, resource_ids=(stale_id, group_id))
-    before = version(app)
+    before = perm_version(app)
     with app.app_context():
         assert service.sync_builtin_resources() == {"created": 0, "updated": 1, "retired": 1}
         db.session.remove()
-    assert version(app) > before
+    assert perm_version(app) > before
     assert resource(app, "api:roles_api.gone:GET").deleted_at is not None
     assert resource(app, route_code("roles_api.page", "POST")).name == "角色分页列表（含用户数）"
     held = query(app, lambda: set(db.session.execute(
         select(role_resource.c.resource_id).where(role_resource.c.role_id == rid)).scalars()))
     assert held == {group_id}  # the stale resource's grant went with it
-    unchanged = version(app)
+    unchanged = perm_version(app)
     with app.app_context():
         assert service.sync_builtin_resources() == {"created": 0, "updated": 0, "retired": 0}
         db.session.remove()
-    assert version(app) == unchanged  # nothing changed, nothing bumped
+    assert perm_version(app) == unchanged  # nothing changed, nothing bumped
 
 
 SYNC_SCRIPT = """
@@ -183,7 +191,8 @@ def test_page_lists_one_level_with_has_children(app: Any, api: ApiClient) -> Non
     assert set(group) >= {"id", "parentId", "name", "label", "resourceUrl", "method", "bizType", "bizTypeName",
                           "builtIn", "hasChildren", "gmtCreatedDate", "gmtModifiedName"}
     children, child_total = page(api, parentId=group["id"], pageSize=100)
-    assert child_total == 8 and all(c["hasChildren"] is False for c in children)
+    assert child_total == len(children) and all(c["hasChildren"] is False for c in children)
+    assert {(c["method"], c["resourceUrl"]) for c in children} == blueprint_routes(app, "roles_api")
     first_page, _ = page(api, parentId=group["id"], page=1, pageSize=3)
     assert len(first_page) == 3
     # a name searches every level unless a parent is given
@@ -194,9 +203,9 @@ def test_page_lists_one_level_with_has_children(app: Any, api: ApiClient) -> Non
 
 
 def test_create_modify_delete(app: Any, api: ApiClient) -> None:
-    before = version(app)
+    before = perm_version(app)
     group = api.data("POST", "/api/admin/resource/create", {"name": "报表接口", "resourceUrl": "/api/report/**"})
-    assert version(app) > before
+    assert perm_version(app) > before
     child = api.data("POST", "/api/admin/resource/create", {
         "parentId": group, "name": "日报导出", "resourceUrl": "/api/report/daily/{id}/export", "method": "post",
         "bizType": 1})
@@ -238,11 +247,11 @@ def test_create_modify_delete(app: Any, api: ApiClient) -> None:
 def test_built_in_resources_are_protected(app: Any, api: ApiClient) -> None:
     builtin = resource(app, route_code("roles_api.page", "POST"))
     group = resource(app, "group:roles_api")
-    before = version(app)
+    before = perm_version(app)
     assert api.put("/api/admin/resource/modify", json={"id": builtin.id, "name": "x"}).status_code == 409
     assert api.delete(f"/api/admin/resource/{builtin.id}/delete").status_code == 409
     assert api.delete(f"/api/admin/resource/{group.id}/delete").status_code == 409
-    assert version(app) == before and resource(app, builtin.code or "").name == builtin.name
+    assert perm_version(app) == before and resource(app, builtin.code or "").name == builtin.name
     # a custom resource may live under a built-in group
     assert api.post("/api/admin/resource/create", json={
         "parentId": group.id, "name": "角色按钮", "resourceUrl": "/api/admin/role/export", "bizType": 1}
@@ -250,14 +259,11 @@ def test_built_in_resources_are_protected(app: Any, api: ApiClient) -> None:
 
 
 def test_resource_changes_are_in_the_action_log(app: Any, api: ApiClient) -> None:
-    from pcloud.actionlog.models import ActionLog
 
     rid = api.data("POST", "/api/admin/resource/create", {"name": "报表", "resourceUrl": "/api/report"})
     api.data("PUT", "/api/admin/resource/modify", {"id": rid, "name": "报表2"})
     api.data("DELETE", f"/api/admin/resource/{rid}/delete")
-    logged = query(app, lambda: [r.title for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars()])
-    assert logged == ["资源新增", "资源修改", "资源删除"]
+    assert [title for title, _ in logged_actions(app)] == ["资源新增", "资源修改", "资源删除"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +278,9 @@ def test_tree_page_shows_roots_and_loads_children_lazily(app: Any, pages: PageCl
     fragment = pages.get(f"/system/resource/{group.id}/children?depth=1")
     rows = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in rows
-    assert "/api/admin/role/{id}/delete" in rows and rows.count("<tr") == 8 and 'data-depth="1"' in rows
+    routes = blueprint_routes(app, "roles_api")
+    assert rows.count("<tr") == len(routes) and 'data-depth="1"' in rows
+    assert all(url in rows for _, url in routes)
     one_level = pages.get(f"/system/resource/?parent_id={group.id}").get_data(as_text=True)
     assert "/api/admin/role/{id}/delete" in one_level and "breadcrumb" in one_level
     search = pages.get("/system/resource/?name=删除角色").get_data(as_text=True)
@@ -327,3 +335,21 @@ def resource_by_id(app: Any, rid: int) -> Resource:
         return row
 
     return query(app, read)
+
+
+def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                     api: ApiClient) -> None:
+    """A built-in resource: the page and the API both answer 409 with the service's reason (the page used
+    to say it itself and log "409"), and log it as failed."""
+    from pcloud.resources.models import Resource
+
+    res = query(app, lambda: db.session.execute(select(Resource).where(
+        Resource.code == route_code("users_api.create", "POST"))).scalar_one())
+    refusal = "内置资源由系统根据接口自动维护，不能修改"
+    page = pages.submit(f"/system/resource/{res.id}/edit", data={
+        "parent_id": str(res.parent_id), "name": "改名", "resource_url": res.resource_url, "method": res.method,
+        "biz_type": "0"})
+    assert_refused(app, page, "资源修改", 409, refusal)
+    resp = api.put("/api/admin/resource/modify", {"id": res.id, "name": "改名"})
+    assert_refused(app, resp, "资源修改", 409, refusal)
+    assert query(app, lambda: db.session.get(Resource, res.id).name) == res.name

@@ -6,19 +6,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pcloud.access import permissions
 from pcloud.access.models import role_menu, role_resource
-from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient
-from tests.factories import grant_role, make_role, make_user, query, route_code
-
-
-def version(app: Any) -> int:
-    return query(app, permissions.current_version)
+from tests.conftest import ApiClient, PageClient, assert_refused, logged_actions
+from tests.factories import grant_role, make_role, make_user, menu_id, perm_version, query, route_code
 
 
 def role_id_of(app: Any, code: str) -> int:
@@ -35,17 +29,8 @@ def grants_of(app: Any, role_id: int) -> tuple[set[int], set[int]]:
     return query(app, read)
 
 
-def menu_id(app: Any, path: str) -> int:
-    return query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == path)).scalar_one())
-
-
 def resource_id(app: Any, code: str) -> int:
     return query(app, lambda: db.session.execute(select(Resource.id).where(Resource.code == code)).scalar_one())
-
-
-def titles(app: Any) -> list[tuple[str, str]]:
-    return query(app, lambda: [(r.title, r.status) for r in db.session.execute(
-        select(ActionLog).where(ActionLog.title != "登录").order_by(ActionLog.id)).scalars()])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,9 +63,9 @@ def test_page_lists_roles_with_user_counts_and_filters(app: Any, api: ApiClient)
 
 
 def test_create_role_and_its_rules(app: Any, api: ApiClient) -> None:
-    before = version(app)
+    before = perm_version(app)
     new_id = api.data("POST", "/api/admin/role/create", {"name": "审计员", "roleCode": "ROLE_AUDITOR"})
-    assert isinstance(new_id, int) and version(app) > before
+    assert isinstance(new_id, int) and perm_version(app) > before
     row = api.post("/api/admin/role/page", json={"roleCode": "ROLE_AUDITOR"}).get_json()["data"][0]
     assert row["gmtCreatedName"] == "超级管理员" and row["userCount"] == 0
 
@@ -101,9 +86,9 @@ def test_create_role_and_its_rules(app: Any, api: ApiClient) -> None:
 def test_modify_role(app: Any, api: ApiClient) -> None:
     rid = make_role(app, "ROLE_AUDITOR", "审计员")
     make_role(app, "ROLE_CLERK", "文员")
-    before = version(app)
+    before = perm_version(app)
     assert api.data("PUT", "/api/admin/role/modify", {"id": rid, "name": "审计", "roleCode": "ROLE_AUDIT"}) == rid
-    assert version(app) > before
+    assert perm_version(app) > before
     row = api.post("/api/admin/role/page", json={"roleCode": "ROLE_AUDIT"}).get_json()["data"][0]
     assert row["name"] == "审计"
     dup = api.put("/api/admin/role/modify", json={"id": rid, "roleCode": "ROLE_CLERK"})
@@ -118,7 +103,7 @@ def test_modify_role(app: Any, api: ApiClient) -> None:
 
 def test_super_admin_role_cannot_be_modified_deleted_or_regranted(app: Any, api: ApiClient) -> None:
     sid = role_id_of(app, "ROLE_SUPER_ADMIN")
-    before = version(app)
+    before = perm_version(app)
     for resp in (api.put("/api/admin/role/modify", json={"id": sid, "name": "老板"}),
                  api.put("/api/admin/role/modify", json={"id": sid, "roleCode": "ROLE_BOSS"}),
                  api.delete(f"/api/admin/role/{sid}/delete"),
@@ -126,7 +111,7 @@ def test_super_admin_role_cannot_be_modified_deleted_or_regranted(app: Any, api:
         assert resp.status_code == 409 and resp.get_json()["code"] == 409
     row = api.post("/api/admin/role/page", json={"roleCode": "ROLE_SUPER_ADMIN"}).get_json()["data"][0]
     assert row["name"] == "超级管理员"
-    assert version(app) == before
+    assert perm_version(app) == before
     # and it still holds everything
     view = api.data("GET", f"/api/admin/role/{sid}/menu")
     all_menus = query(app, lambda: set(db.session.execute(select(Menu.id).where(Menu.deleted_at.is_(None)))
@@ -140,13 +125,13 @@ def test_delete_role_refused_while_users_hold_it(app: Any, api: ApiClient) -> No
     rid = make_role(app, "ROLE_AUDITOR", "审计员")
     holder = make_user(app, role_ids=[rid])
     grant_role(app, rid, menu_paths=("/system/role",))
-    before = version(app)
+    before = perm_version(app)
     resp = api.delete(f"/api/admin/role/{rid}/delete")
     assert resp.status_code == 409 and "1 个用户" in resp.get_json()["msg"]
-    assert version(app) == before and grants_of(app, rid)[0]  # nothing changed
+    assert perm_version(app) == before and grants_of(app, rid)[0]  # nothing changed
     api.data("DELETE", f"/api/admin/system/user/{holder}/delete")
     api.data("DELETE", f"/api/admin/role/{rid}/delete")
-    assert version(app) > before
+    assert perm_version(app) > before
     assert api.post("/api/admin/role/page", json={"roleCode": "ROLE_AUDITOR"}).get_json()["total"] == 0
     assert grants_of(app, rid) == (set(), set())
     assert api.delete(f"/api/admin/role/{rid}/delete").status_code == 404
@@ -177,10 +162,10 @@ def test_role_menu_view_and_grant_replace_the_grants(app: Any, api: ApiClient) -
 
     menus = [menu_id(app, "/system"), menu_id(app, "/system/role")]
     resources = [c["id"] for c in role_group["children"]]
-    before = version(app)
+    before = perm_version(app)
     assert api.data("POST", "/api/admin/permission/grant",
                     {"roleId": rid, "routers": menus, "resources": resources + resources[:1]}) is None
-    assert version(app) > before
+    assert perm_version(app) > before
     view = api.data("GET", f"/api/admin/role/{rid}/menu")
     assert view["hasRouters"] == sorted(menus) and view["hasResources"] == sorted(resources)
     # a second grant replaces, not adds
@@ -208,7 +193,7 @@ def test_a_granted_menu_brings_its_parent_menus_through_api_and_page(app: Any, a
 def test_grant_with_unknown_ids_changes_nothing(app: Any, api: ApiClient) -> None:
     rid = make_role(app, "ROLE_AUDITOR")
     grant_role(app, rid, menu_paths=("/system/role",), resource_codes=(route_code("roles_api.page", "POST"),))
-    before_grants, before_version = grants_of(app, rid), version(app)
+    before_grants, before_version = grants_of(app, rid), perm_version(app)
     good_menu = menu_id(app, "/system/menu")
     for body, field in (({"routers": [good_menu, 999999], "resources": []}, "routers"),
                         ({"routers": [good_menu], "resources": [888888]}, "resources")):
@@ -218,19 +203,19 @@ def test_grant_with_unknown_ids_changes_nothing(app: Any, api: ApiClient) -> Non
     deleted = api.data("POST", "/api/admin/menu/create", {"name": "临时", "path": "/tmp-menu"})
     api.data("DELETE", f"/api/admin/menu/{deleted}/delete")
     assert api.post("/api/admin/permission/grant", json={"roleId": rid, "routers": [deleted]}).status_code == 422
-    assert grants_of(app, rid) == before_grants and version(app) > before_version  # only the menu changes bumped
-    mark = version(app)
+    assert grants_of(app, rid) == before_grants and perm_version(app) > before_version  # only the menu changes bumped
+    mark = perm_version(app)
     assert api.post("/api/admin/permission/grant", json={"roleId": 999999, "routers": []}).status_code == 404
     assert api.post("/api/admin/permission/grant", json={"routers": []}).status_code == 422
     assert api.post("/api/admin/permission/grant", json={"roleId": rid, "routers": ["x"]}).status_code == 422
-    assert version(app) == mark and grants_of(app, rid) == before_grants
+    assert perm_version(app) == mark and grants_of(app, rid) == before_grants
 
 
 def test_refresh_bumps_the_version_and_is_logged(app: Any, api: ApiClient) -> None:
-    before = version(app)
+    before = perm_version(app)
     assert api.data("GET", "/api/admin/role/refresh") is None
-    assert version(app) == before + 1
-    assert titles(app) == [("刷新权限", "success")]
+    assert perm_version(app) == before + 1
+    assert logged_actions(app) == [("刷新权限", "success")]
 
 
 def test_every_change_is_in_the_action_log(app: Any, api: ApiClient) -> None:
@@ -239,7 +224,7 @@ def test_every_change_is_in_the_action_log(app: Any, api: ApiClient) -> None:
     api.data("PUT", "/api/admin/role/modify", {"id": rid, "name": "审计"})
     api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [], "resources": []})
     api.data("DELETE", f"/api/admin/role/{rid}/delete")
-    assert titles(app) == [("角色新增", "success"), ("角色新增", "fail"), ("角色修改", "success"),
+    assert logged_actions(app) == [("角色新增", "success"), ("角色新增", "fail"), ("角色修改", "success"),
                            ("角色授权", "success"), ("角色删除", "success")]
 
 
@@ -266,7 +251,7 @@ def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
     assert resp.status_code == 302
     assert "已创建" in pages.get("/system/role/").get_data(as_text=True)
     dup = pages.submit("/system/role/new", data={"name": "又一个", "role_code": "ROLE_AUDITOR"})
-    assert dup.status_code == 422 and "角色编码 ROLE_AUDITOR 已存在" in dup.get_data(as_text=True)
+    assert dup.status_code == 409 and "角色编码 ROLE_AUDITOR 已存在" in dup.get_data(as_text=True)
     bad = pages.submit("/system/role/new", data={"name": "x", "role_code": "auditor"})
     assert bad.status_code == 422 and "ROLE_ 开头" in bad.get_data(as_text=True)
     rid = role_id_of(app, "ROLE_AUDITOR")
@@ -278,16 +263,16 @@ def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
     assert "不能修改" in read_only and 'name="role_code"' not in read_only
     refused = pages.submit(f"/system/role/{rid}/edit", f"/system/role/{sid}/edit",
                            data={"name": "老板", "role_code": "ROLE_SUPER_ADMIN"})
-    assert refused.status_code == 422 and "超级管理员角色不能修改" in refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "超级管理员角色不能修改" in refused.get_data(as_text=True)
     assert pages.get("/system/role/999999/edit").status_code == 404
 
 
 def test_delete_page_refuses_with_a_clear_message(app: Any, pages: PageClient) -> None:
     rid = make_role(app, "ROLE_AUDITOR", "审计员")
     make_user(app, role_ids=[rid])
-    resp = pages.submit("/system/role/", f"/system/role/{rid}/delete", follow_redirects=True)
+    resp = pages.submit("/system/role/", f"/system/role/{rid}/delete")
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "不能删除：角色「审计员」仍有 1 个用户在使用" in html
+    assert resp.status_code == 409 and "不能删除：角色「审计员」仍有 1 个用户在使用" in html
     assert role_id_of(app, "ROLE_AUDITOR") == rid
     other = make_role(app, "ROLE_CLERK", "文员")
     done = pages.submit("/system/role/", f"/system/role/{other}/delete", follow_redirects=True)
@@ -313,10 +298,10 @@ def test_grant_page_shows_trees_and_saving_replaces_grants(app: Any, pages: Page
         "resource_ids": [str(role_page)]})
     assert resp.status_code == 302
     assert grants_of(app, rid) == ({menu_id(app, "/system"), menu_id(app, "/system/role")}, {role_page})
-    assert ("角色授权", "success") in titles(app)
+    assert ("角色授权", "success") in logged_actions(app)
     bad = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": ["999999"]})
     assert bad.status_code == 422 and "未做任何修改" in bad.get_data(as_text=True)  # the refusal's status
-    assert titles(app)[-1] == ("角色授权", "fail")  # and the log says it was refused
+    assert logged_actions(app)[-1] == ("角色授权", "fail")  # and the log says it was refused
     assert grants_of(app, rid)[1] == {role_page}
 
 
@@ -331,9 +316,9 @@ def test_super_admin_grant_page_is_read_only(app: Any, pages: PageClient) -> Non
 
 
 def test_refresh_page_button(app: Any, pages: PageClient) -> None:
-    before = version(app)
+    before = perm_version(app)
     resp = pages.submit("/system/role/", "/system/role/refresh")
-    assert resp.status_code == 302 and version(app) == before + 1
+    assert resp.status_code == 302 and perm_version(app) == before + 1
 
 
 def test_page_changes_are_in_the_action_log(app: Any, pages: PageClient) -> None:
@@ -342,7 +327,7 @@ def test_page_changes_are_in_the_action_log(app: Any, pages: PageClient) -> None
     pages.submit(f"/system/role/{rid}/edit", data={"name": "审计", "role_code": "ROLE_AUDITOR"})
     pages.submit(f"/system/role/{rid}/grant", data={})
     pages.submit("/system/role/", f"/system/role/{rid}/delete")
-    assert titles(app) == [("角色新增", "success"), ("角色修改", "success"), ("角色授权", "success"),
+    assert logged_actions(app) == [("角色新增", "success"), ("角色修改", "success"), ("角色授权", "success"),
                            ("角色删除", "success")]
 
 
@@ -403,3 +388,14 @@ def test_ids_beyond_the_id_columns_are_refused_not_a_server_error(app: Any, api:
     assert bad.status_code == 422 and "未做任何修改" in bad.get_data(as_text=True)
     made = pages.submit("/system/menu/new", data={"parent_id": str(huge), "name": "x", "path": "/x"})
     assert made.status_code == 422
+
+
+def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A role still held: the page and the API both answer 409 with the reason, and log it as failed."""
+    rid = make_role(app, "ROLE_AUDITOR", "审计员")
+    make_user(app, role_ids=[rid])
+    refusal = "角色「审计员」仍有 1 个用户在使用，请先为这些用户移除该角色"
+    assert_refused(app, pages.submit("/system/role/", f"/system/role/{rid}/delete"), "角色删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/admin/role/{rid}/delete"), "角色删除", 409, refusal)
+    assert role_id_of(app, "ROLE_AUDITOR") == rid

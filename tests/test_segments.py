@@ -12,19 +12,12 @@ from sqlalchemy import select, text
 from pcloud.extensions import db
 from pcloud.segments.allocator import Allocator
 from pcloud.segments.models import MAX_ID_LIMIT, Segment
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused
 from tests.factories import query
 
 ADMIN = "/api/integration/admin/segment"
 IDS = "/api/integration/segment"
 ITEM_KEYS = {"bizTag", "maxId", "step", "description", "author", "updateTime"}
-
-
-def error(resp: Any, code: int) -> dict[str, Any]:
-    body = resp.get_json()
-    assert resp.status_code == code and body["code"] == code, (resp.status_code, body)
-    assert body["msg"] and body["data"] is None
-    return body
 
 
 def create(api: ApiClient, **body: Any) -> str:
@@ -65,24 +58,24 @@ def test_create_page_and_modify(api: ApiClient) -> None:
 
 def test_documented_errors(api: ApiClient) -> None:
     create(api, bizTag="t1", maxId=100)
-    assert "bizTag" in error(api.post(f"{ADMIN}/create", {"bizTag": "t1"}), 409)["errors"]
+    assert "bizTag" in api_error(api.post(f"{ADMIN}/create", {"bizTag": "t1"}), 409)["errors"]
     for bad in ("", "has space", "a/b", "x" * 129, "中文"):
-        assert "bizTag" in error(api.post(f"{ADMIN}/create", {"bizTag": bad}), 422)["errors"]
+        assert "bizTag" in api_error(api.post(f"{ADMIN}/create", {"bizTag": bad}), 422)["errors"]
     for step in (0, 1_000_001, -1, "10"):
-        assert "step" in error(api.post(f"{ADMIN}/create", {"bizTag": "t2", "step": step}), 422)["errors"]
-        assert "step" in error(api.put(f"{ADMIN}/modify", {"bizTag": "t1", "step": step}), 422)["errors"]
+        assert "step" in api_error(api.post(f"{ADMIN}/create", {"bizTag": "t2", "step": step}), 422)["errors"]
+        assert "step" in api_error(api.put(f"{ADMIN}/modify", {"bizTag": "t1", "step": step}), 422)["errors"]
     for max_id in (0, -5, "abc", str(MAX_ID_LIMIT + 1), 1.5):
-        assert "maxId" in error(api.post(f"{ADMIN}/create", {"bizTag": "t3", "maxId": max_id}), 422)["errors"]
-    error(api.post(f"{ADMIN}/create", {"bizTag": "t4", "bogus": 1}), 422)
-    lowered = error(api.put(f"{ADMIN}/modify", {"bizTag": "t1", "maxId": 99}), 422)
+        assert "maxId" in api_error(api.post(f"{ADMIN}/create", {"bizTag": "t3", "maxId": max_id}), 422)["errors"]
+    api_error(api.post(f"{ADMIN}/create", {"bizTag": "t4", "bogus": 1}), 422)
+    lowered = api_error(api.put(f"{ADMIN}/modify", {"bizTag": "t1", "maxId": 99}), 422)
     assert "maxId" in lowered["errors"] and "不能调小" in lowered["msg"]
     assert api.data("PUT", f"{ADMIN}/modify", {"bizTag": "t1", "maxId": 100}) == "t1"  # unchanged is fine
-    error(api.put(f"{ADMIN}/modify", {"bizTag": "nope", "step": 5}), 404)
-    error(api.get(f"{IDS}/get/nope"), 404)
-    error(api.get(f"{IDS}/batch/nope/5"), 404)
-    error(api.get(f"{IDS}/get/bad tag"), 422)
+    api_error(api.put(f"{ADMIN}/modify", {"bizTag": "nope", "step": 5}), 404)
+    api_error(api.get(f"{IDS}/get/nope"), 404)
+    api_error(api.get(f"{IDS}/batch/nope/5"), 404)
+    api_error(api.get(f"{IDS}/get/bad tag"), 422)
     for count in ("0", "1001", "-1", "abc", "99999999999999999999"):
-        assert "count" in error(api.get(f"{IDS}/batch/t1/{count}"), 422)["errors"]
+        assert "count" in api_error(api.get(f"{IDS}/batch/t1/{count}"), 422)["errors"]
     assert query(api.client.application, lambda: db.session.execute(select(Segment.max_id)).scalar()) == 100
 
 
@@ -124,7 +117,7 @@ def test_overflow_is_refused_with_409(api: ApiClient, app: Any) -> None:
     create(api, bizTag="edge", maxId=str(top), step=1000)
     got = api.data("GET", f"{IDS}/batch/edge/3")
     assert got == [str(top), str(top + 1), str(top + 2)]  # what remained below 2^63-1 is still handed out
-    body = error(api.get(f"{IDS}/get/edge"), 409)
+    body = api_error(api.get(f"{IDS}/get/edge"), 409)
     assert "用尽" in body["msg"]
     stored = query(app, lambda: db.session.execute(text(
         "SELECT max_id FROM sys_segment WHERE biz_tag = 'edge'")).scalar())
@@ -194,7 +187,7 @@ def test_pages_list_create_edit_and_cache_monitor(pages: PageClient, api: ApiCli
     html = pages.get("/integration/segment/", follow_redirects=True).get_data(as_text=True)
     assert "page.tag" in html and "页面创建" in html
     resp = pages.submit("/integration/segment/new", data={"biz_tag": "page.tag", "max_id": "1", "step": "5"})
-    assert resp.status_code == 422 and "业务标识已存在" in resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "业务标识已存在" in resp.get_data(as_text=True)
     resp = pages.submit("/integration/segment/new", data={"biz_tag": "x y", "max_id": "1", "step": "0"})
     assert resp.status_code == 422 and "步长须为" in resp.get_data(as_text=True)
 
@@ -214,3 +207,16 @@ def test_pages_list_create_edit_and_cache_monitor(pages: PageClient, api: ApiCli
     html = pages.get("/integration/segment/page.tag/cache").get_data(as_text=True)
     assert 'data-testid="position">30<' in html and "当前段" in html
     assert pages.get("/integration/segment/nope/cache").status_code == 404
+
+
+def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                     api: ApiClient) -> None:
+    """Lowering maxId: the page and the API both answer 422 with the reason, and log it as failed."""
+    from pcloud.segments.service import LOWERING
+
+    api.data("POST", f"{ADMIN}/create", {"bizTag": "order", "maxId": "100", "step": 10})
+    refusal = LOWERING.format(current=100)
+    page = pages.submit("/integration/segment/order/edit", data={"biz_tag": "order", "max_id": "5", "step": "10"})
+    assert_refused(app, page, "号段修改", 422, refusal)
+    resp = api.put(f"{ADMIN}/modify", {"bizTag": "order", "maxId": "5", "step": 10})
+    assert_refused(app, resp, "号段修改", 422, refusal)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import CSRF_RE, assert_refused
 from tests.factories import make_user, query
 
 
@@ -71,9 +72,8 @@ def test_size_is_limited(api: Any) -> None:
     assert resp.status_code in (413, 422) and resp.get_json()["code"] in (413, 422)
 
 
-def test_upload_needs_sign_in_and_a_grant(app: Any, anon: Any, api: Any) -> None:
-    resp = upload(anon, image_bytes())
-    assert resp.status_code == 401
+def test_upload_needs_a_grant(app: Any, api: Any) -> None:
+    """Signed in is not enough (without a token it is 401: tests/test_core.py's route audit)."""
     make_user(app, phone="13911112222", password="Passw0rd1")
     api.token = api.sign_in("13911112222", "Passw0rd1")
     assert upload(api, image_bytes()).status_code == 403
@@ -127,8 +127,6 @@ def test_profile_takes_an_image(app: Any, pages: Any) -> None:
     html = pages.get("/profile").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'id="profile-avatar_file-preview"' in html
     page = pages.client.get("/profile").get_data(as_text=True)
-    from tests.conftest import CSRF_RE
-
     token = CSRF_RE.search(page).group(1)
     resp = pages.client.post("/profile", data={
         "profile-csrf_token": token, "which": "profile", "profile-name": "超级管理员", "profile-avatar": "",
@@ -136,3 +134,15 @@ def test_profile_takes_an_image(app: Any, pages: Any) -> None:
     assert resp.status_code == 302, resp.get_data(as_text=True)[:1000]
     html = pages.get("/profile").get_data(as_text=True)
     assert 'src="/api/oss/files/' in html and ".jpg" in html
+
+
+def test_a_refused_avatar_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: Any, api: Any) -> None:
+    """Not an image: the profile page and the upload API both answer 422 with the reason, and log it as
+    failed (the profile page answered 200 and logged no reason)."""
+    refusal = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
+    token = CSRF_RE.search(pages.client.get("/profile").get_data(as_text=True)).group(1)
+    page = pages.client.post("/profile", data={
+        "profile-csrf_token": token, "which": "profile", "profile-name": "超级管理员", "profile-avatar": "",
+        "profile-avatar_file": (io.BytesIO(b"not an image"), "me.png")}, content_type="multipart/form-data")
+    assert_refused(app, page, "修改个人信息", 422, refusal)
+    assert_refused(app, upload(api, b"not an image"), "上传图片", 422, refusal)

@@ -13,7 +13,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient, assert_refused
 from tests.factories import make_dept, make_role, make_user, query
 
 PAGE = "/api/admin/system/user/page"
@@ -441,3 +441,14 @@ def test_one_label_per_field_and_a_short_export_button(pages: PageClient) -> Non
     assert ">导出</button>" in html
     form = pages.get("/system/user/new").get_data(as_text=True)
     assert ">用户名<" in form and ">手机号码<" in form and "姓名" not in form
+
+
+def test_a_refused_create_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
+                                                                       api: ApiClient) -> None:
+    """A phone already taken: the page and the API both answer 409 with the reason, and log it as failed."""
+    refusal = "手机号已被其他用户使用"
+    page = pages.submit("/system/user/new", data={"phone": ADMIN_PHONE, "name": "重号", "password": "abc12345",
+                                                  "state": "0"})
+    assert_refused(app, page, "用户新增", 409, refusal)
+    resp = api.post("/api/admin/system/user/create", {"phone": ADMIN_PHONE, "name": "重号", "password": "abc12345"})
+    assert_refused(app, resp, "用户新增", 409, refusal)

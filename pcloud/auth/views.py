@@ -13,6 +13,7 @@ from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm
 from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.forms import form_status, mark_failed
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
 from pcloud.uploads import service as uploads
@@ -132,7 +133,7 @@ def profile() -> Any:
                 except Invalid as exc:
                     target = pw_form.old_password if "oldPassword" in (exc.errors or {}) else pw_form.new_password
                     target.errors = [exc.msg]
-            recorder.refused()
+                    mark_failed(exc)
         elif form.validate_on_submit():
             avatar, uploaded = form.avatar.data, None
             try:
@@ -147,6 +148,6 @@ def profile() -> Any:
                     form.avatar_file.errors = [exc.msg]
                 else:
                     flash(exc.msg, "danger")
-        recorder.refused()
+                mark_failed(exc)
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
-                           item=user_service.to_item(user))
+                           item=user_service.to_item(user)), form_status()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
@@ -84,9 +84,24 @@ def is_gone(record: Any) -> bool:
     return isinstance(record, Gone)
 
 
+_REFUSAL = "pcloud_page_refusal"
+
+
 def mark_failed(exc: PCloudError) -> None:
-    """The action log records a refused page action as failed, with the refusal as its message."""
+    """The action log records a refused page action as failed, with the refusal as its message; the page
+    then answers with the refusal's status (`form_status`)."""
     refused(exc)
+    setattr(g, _REFUSAL, exc)
+
+
+def form_status() -> int:
+    """The status of a form page: 200 when it is shown (GET); shown again after a POST, the status of the
+    domain error that refused it (409 for a duplicate, 404 for a record gone, 403...), else 422 (the
+    form's own checks failed). The same status the API answers for the same refusal."""
+    if request.method != "POST":
+        return 200
+    exc = g.get(_REFUSAL)
+    return exc.code if exc is not None else 422
 
 
 def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
@@ -104,16 +119,29 @@ def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
 
 
 def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, refused: str = "") -> Any:
-    """A confirm-button POST: CSRF checked, `run()` returns the success message, a refusal is flashed
-    (after `refused`, e.g. "不能删除：") and logged as failed; then back to the list the button was on,
-    never to another site."""
+    """A confirm-button POST: CSRF checked, `run()` returns the success message, then back to the list the
+    button was on (never to another site); a refusal goes through `refusal_page`."""
     require_no_body()
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    back = safe_back(back_prefix, fallback)
     try:
         flash(run(), "success")
     except PCloudError as exc:
-        flash(refused + exc.msg, "danger")
-        mark_failed(exc)
-    back = request.form.get("back") or ""
-    return redirect(back if back.startswith(back_prefix) else fallback)
+        return refusal_page(exc, back, refused)
+    return redirect(back)
+
+
+def safe_back(back_prefix: str, fallback: str) -> str:
+    """Where a button's POST goes back to: its `back` field when it is under `back_prefix`, else `fallback`."""
+    target = request.form.get("back") or ""
+    return target if target.startswith(back_prefix) else fallback
+
+
+def refusal_page(exc: PCloudError, back: str, prefix: str = "") -> tuple[str, int]:
+    """A page action (a button, not a form) the service refused: flashed (after `prefix`, e.g. "不能删除："),
+    logged as failed with the refusal's message, and answered with its status, as the API answers the same
+    refusal, on a page that leads back to where the button was."""
+    flash(prefix + exc.msg, "danger")
+    mark_failed(exc)
+    return render_template("errors/error.html", code=exc.code, msg="操作未完成", back=back), exc.code

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, record_or_gone
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
 from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -78,7 +78,7 @@ def _manager_id(form: DeptForm) -> int | None:
 
 
 def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None, status: int | None = None) -> Any:
-    status = status or (422 if request.method == "POST" else 200)
+    status = status or form_status()
     return render_template("depts/form.html", form=form, dept=dept, manager=manager), status
 
 

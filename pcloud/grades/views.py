@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, record_or_gone
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -37,7 +37,7 @@ def _data(form: GradeForm) -> dict[str, Any]:
 
 
 def _form_page(form: GradeForm, grade: Any, status: int | None = None) -> Any:
-    status = status or (422 if request.method == "POST" else 200)
+    status = status or form_status()
     return render_template("grades/form.html", form=form, grade=grade), status
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, mark_failed
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status, refusal_page, safe_back
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -139,7 +139,7 @@ def _job_data(form: JobForm) -> dict[str, Any]:
 
 
 def _job_form_page(form: JobForm, job: Any) -> Any:
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("jobs/job_form.html", form=form, job=job), status
 
 
@@ -223,8 +223,7 @@ def job_delete(job_id: int) -> Any:
 @mirrors("jobs_api.job_trigger")
 def job_trigger(job_id: int) -> Any:
     form = TriggerForm()
-    back = request.form.get("back") or ""
-    target = back if back.startswith("/job/info") else url_for("jobs.jobs")
+    target = safe_back("/job/info", url_for("jobs.jobs"))
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效，请刷新页面后重试", "danger")
         return redirect(target)
@@ -232,8 +231,7 @@ def job_trigger(job_id: int) -> Any:
         runs = service.trigger_job(job_id, form.executor_param.data or None, form.address_list.data or None)
         flash(f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行", "success")
     except PCloudError as exc:
-        flash("不能执行：" + exc.msg, "danger")
-        mark_failed(exc)
+        return refusal_page(exc, target, "不能执行：")
     return redirect(target)
 
 
@@ -315,19 +313,14 @@ def log_kill(log_id: int) -> Any:
 def log_clear() -> Any:
     form = ClearLogForm()
     form.type.choices = list(service.CLEAR_TYPES.items())
-    back = request.form.get("back") or ""
-    target = back if back.startswith("/job/log") else url_for("jobs.logs")
+    target = safe_back("/job/log", url_for("jobs.logs"))
     if not form.validate_on_submit():
-        refusal = Invalid("请选择清理方式后再提交")
-        flash(refusal.msg, "danger")
-        mark_failed(refusal)  # logged as refused, like any other page refusal
-        return redirect(target)
+        return refusal_page(Invalid("请选择清理方式后再提交"), target)
     try:
         removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
         flash(f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志", "success")
     except PCloudError as exc:
-        flash(exc.msg, "danger")
-        mark_failed(exc)
+        return refusal_page(exc, target)
     return redirect(target)
 
 
@@ -354,7 +347,7 @@ def _executor_data(form: ExecutorForm) -> dict[str, Any]:
 
 
 def _executor_page(form: ExecutorForm, executor: Any) -> Any:
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("jobs/executor_form.html", form=form, executor=executor), status
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status
 from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -51,7 +51,7 @@ def create() -> Any:
             return redirect(url_for("menus.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("menus/form.html", form=form, menu=None), status
 
 
@@ -69,7 +69,7 @@ def edit(menu_id: int) -> Any:
             return redirect(url_for("menus.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("menus/form.html", form=form, menu=menu), status
 
 
@@ -87,7 +87,7 @@ def move(menu_id: int) -> Any:
             return redirect(url_for("menus.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("menus/move.html", form=form, menu=menu), status
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -51,7 +51,7 @@ def create_account() -> Any:
             return _key_page(account, key, created=True)
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("openplatform/account_form.html", form=form, account=None), status
 
 
@@ -68,7 +68,7 @@ def edit_account(account_id: int) -> Any:
             return redirect(url_for("openplatform.accounts"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("openplatform/account_form.html", form=form, account=account), status
 
 
@@ -139,7 +139,7 @@ def grant(account_id: int) -> Any:
             return redirect(url_for("openplatform.accounts"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("openplatform/grant.html", form=form, account=account,
                            entries={e.id: e for e in entries}), status
 
@@ -172,7 +172,7 @@ def create_entry() -> Any:
             return redirect(url_for("openplatform.entries"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("openplatform/entry_form.html", form=form, entry=None), status
 
 
@@ -189,7 +189,7 @@ def edit_entry(entry_id: int) -> Any:
             return redirect(url_for("openplatform.entries"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("openplatform/entry_form.html", form=form, entry=entry), status
 
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from pcloud.core import recorder
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action
+from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status
 from pcloud.core.pages import int_arg, list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -72,7 +71,7 @@ def create() -> Any:
             return redirect(_back(res.parent_id))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("resources/form.html", form=form, res=None), status
 
 
@@ -86,17 +85,14 @@ def edit(resource_id: int) -> Any:
     if res.parent_id and res.parent_id not in {c[0] for c in form.parent_id.choices}:
         form.parent_id.choices.append((res.parent_id, f"（当前）#{res.parent_id}"))
     locked = service.locked_reason(res)
-    if not locked and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             service.modify_resource({"id": res.id, **_data(form)})
             flash(f"资源「{form.name.data.strip()}」已保存", "success")
             return redirect(_back(form.parent_id.data))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    elif locked and request.method == "POST":
-        recorder.refused(locked)
-        flash(locked, "danger")
-    status = (409 if locked else 422) if request.method == "POST" else 200
+    status = form_status()
     return render_template("resources/form.html", form=form, res=res, locked=locked), status
 
 

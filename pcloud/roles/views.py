@@ -11,6 +11,7 @@ from pcloud.core.forms import (
     ConfirmForm,
     apply_domain_error,
     confirmed_action,
+    form_status,
     is_gone,
     mark_failed,
     record_or_gone,
@@ -53,7 +54,7 @@ def create() -> Any:
             return redirect(url_for("roles.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("roles/form.html", form=form, role=None, read_only=False), status
 
 
@@ -74,7 +75,7 @@ def edit(role_id: int) -> Any:
             return redirect(url_for("roles.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("roles/form.html", form=form, role=role, read_only=read_only), status
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import apply_domain_error
+from pcloud.core.forms import apply_domain_error, form_status
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -45,7 +45,7 @@ def create() -> Any:
             return redirect(url_for("segments.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    return render_template("segments/form.html", form=form, seg=None), 422 if request.method == "POST" else 200
+    return render_template("segments/form.html", form=form, seg=None), form_status()
 
 
 @bp.route("/<biz_tag>/edit", methods=["GET", "POST"])
@@ -64,7 +64,7 @@ def edit(biz_tag: str) -> Any:
             return redirect(url_for("segments.index"))
         except PCloudError as exc:
             apply_domain_error(form, exc)
-    return render_template("segments/form.html", form=form, seg=seg), 422 if request.method == "POST" else 200
+    return render_template("segments/form.html", form=form, seg=seg), form_status()
 
 
 @bp.route("/<biz_tag>/cache")

@@ -7,7 +7,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, is_gone, mark_failed, record_or_gone
+from pcloud.core.forms import (
+    ConfirmForm,
+    apply_domain_error,
+    confirmed_action,
+    form_status,
+    is_gone,
+    record_or_gone,
+    refusal_page,
+)
 from pcloud.core.pages import int_arg, list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -98,7 +106,7 @@ def create() -> Any:
         except PCloudError as exc:
             uploads.discard(uploaded)
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("users/form.html", form=form, user=None), status
 
 
@@ -130,7 +138,7 @@ def edit(user_id: int) -> Any:
         except PCloudError as exc:
             uploads.discard(uploaded)
             apply_domain_error(form, exc)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_template("users/form.html", form=form, user=user), status
 
 
@@ -168,8 +176,6 @@ def export() -> Any:
     try:
         rows = service.export_rows(ids, _filters())
     except PCloudError as exc:
-        mark_failed(exc)
-        flash(exc.msg, "danger")
-        return redirect(url_for("users.index"))
+        return refusal_page(exc, url_for("users.index"))
     path = write_xlsx(service.EXPORT_HEADERS, rows, "用户信息")
     return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")

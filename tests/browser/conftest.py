@@ -7,6 +7,7 @@ networking (this machine has no internet). Skipped with a message when Chromium 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,3 +87,17 @@ def settle(tab: Any, url_glob: str) -> None:
     """
     tab.wait_for_url(url_glob)
     tab.wait_for_load_state("load")
+
+
+def watch_console(tab: Any, form_4xx_expected: bool = False) -> list[str]:
+    """Collect the tab's console errors and page errors from now on. With `form_4xx_expected`, a 4xx answer
+    (a form submitted to fail validation, a refused action) is not one: the test submits it on purpose."""
+    errors: list[str] = []
+
+    def on_console(msg: Any) -> None:
+        if msg.type == "error" and not (form_4xx_expected and re.search(r"status of 4\d\d", msg.text)):
+            errors.append(msg.text)
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors

@@ -9,21 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import settle, sign_in
+from tests.browser.conftest import settle, sign_in, watch_console
 from tests.factories import grant_role, make_role, make_user, route_code
-
-
-def _watch_console(tab: Any) -> list[str]:
-    """Console errors, except the expected 4xx answer of a form submission that failed validation."""
-    errors: list[str] = []
-
-    def on_console(msg: Any) -> None:
-        if msg.type == "error" and not re.search(r"status of 4\d\d", msg.text):
-            errors.append(msg.text)
-
-    tab.on("console", on_console)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    return errors
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -34,7 +21,7 @@ def test_buttons_follow_grants(page: Any, app: Any, width: int) -> None:
     make_user(app, phone="13900001401", password="Passw0rd1", role_ids=[role], name="删除员甲")
     victim = make_user(app, phone="13900001402", name="普通乙")
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page, "13900001401", "Passw0rd1")
     page.goto("/system/user/?size=100")
     page.wait_for_load_state("load")
@@ -55,7 +42,7 @@ def test_buttons_follow_grants(page: Any, app: Any, width: int) -> None:
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_error_at_once_and_passwords_to_retype(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page)
     page.goto("/system/user/new")
     page.locator("#phone").fill("123")
@@ -73,7 +60,7 @@ def test_every_error_at_once_and_passwords_to_retype(page: Any, width: int) -> N
 @pytest.mark.parametrize("width", [1280, 390])
 def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page)
     page.goto("/system/dept/new")
     page.wait_for_load_state("load")
@@ -101,7 +88,7 @@ def test_a_name_at_its_maximum_keeps_the_dept_table_and_org_chart_whole(page: An
     root = make_dept(app, "总部")
     make_dept(app, longest, root)
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page)
     for path, selector in (("/system/dept/", ".dept-name"), (f"/system/dept/org?root={root}", ".org-name")):
         page.goto(path)
@@ -117,7 +104,7 @@ def test_a_name_at_its_maximum_keeps_the_dept_table_and_org_chart_whole(page: An
 @pytest.mark.parametrize("width", [1280, 390])
 def test_home_page_figures_and_chart_fit_the_screen(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page)
     chart = page.get_by_test_id("activity-chart").locator("svg")
     chart.wait_for()
@@ -137,7 +124,7 @@ def test_department_tree_select_folds_filters_and_picks(page: Any, app: Any, wid
     make_dept(app, "树平台组", child)
     make_post(app, "树岗位")
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page)
     page.goto("/system/user/new")
     page.wait_for_load_state("load")
@@ -168,7 +155,7 @@ def test_department_tree_select_folds_filters_and_picks(page: Any, app: Any, wid
 def test_forced_offline_user_lands_on_sign_in_with_the_reason(page: Any, app: Any, width: int) -> None:
     user_id = make_user(app, phone="13900001901", password="Passw0rd1", name="被下线者")
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page, form_4xx_expected=True)
     sign_in(page, "13900001901", "Passw0rd1")
     with app.app_context():
         from pcloud.extensions import db

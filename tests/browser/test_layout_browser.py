@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import settle, sign_in
+from tests.browser.conftest import settle, sign_in, watch_console
 from tests.factories import make_dept, make_user
 
 LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
@@ -27,19 +27,12 @@ WRAPPED_CELLS = """() => {
 }"""
 
 
-def _watch_console(tab: Any) -> list[str]:
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    return errors
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_list_page_fits_its_width(page: Any, app: Any, width: int) -> None:
     make_dept(app, "研" * 64)
     make_user(app, name="很长的名字" * 6)
     page.set_viewport_size({"width": width, "height": 900})
-    errors = _watch_console(page)
+    errors = watch_console(page)
     sign_in(page)
     for path in LIST_PAGES:
         page.goto(path)

@@ -3,6 +3,7 @@ chart, filter the user list by a middle department, and be refused when deleting
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.browser.conftest import confirm_modal, settle, sign_in
@@ -106,4 +107,6 @@ def test_organisation_in_the_browser(page: Any, app: Any) -> None:
     alert = page.locator(".alert-danger")
     alert.wait_for()
     assert "不能删除部门「平台组」" in alert.inner_text() and "2 名成员" in alert.inner_text()
+    page.get_by_role("link", name="返回列表").click()  # the refusal page leads back to the list it came from
+    settle(page, re.compile(r"/system/dept/\??$"))
     assert dept_row(page, "平台组").is_visible()  # still there
