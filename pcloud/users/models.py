@@ -17,6 +17,21 @@ user_role = Table(
 )
 
 
+class UserTally(Base):
+    """Live users per list filter, kept in step by database triggers (pcloud.users.tally, migration 0009),
+    so the user page's `total` is exact at any size without visiting the users (issue 12).
+
+    kind `all` (ref_id 0), `state` (ref_id = state), `dept` (ref_id = dept_id, 0 for none; a subtree's
+    count is the sum over its departments) and `role` (ref_id = role_id: the user_role rows of live users).
+    """
+
+    __tablename__ = "sys_user_tally"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class User(AuditMixin, SoftDeleteMixin, Base):
     __tablename__ = "sys_user"
 

@@ -25,6 +25,7 @@ from pcloud.grades.models import Grade
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
 from pcloud.uploads import service as uploads
+from pcloud.users import tally
 from pcloud.users.models import User, user_role
 
 STATE_NAMES = {0: "正常", 1: "禁用"}
@@ -196,11 +197,12 @@ def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """Page over ids first (an index answers it), then load only that page's users with their joins.
 
-    The plan does not depend on statistics (issue 12): the count is capped (core.paging) and runs
-    through the filter's index; the newest-first page then either starts from the filter's matches
-    and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match, reads the live users in
-    creation order and checks each until the page is full, whichever reads fewer rows
-    (core.paging.scan_is_cheaper).
+    The plan does not depend on statistics (issue 12): `total` comes from the counts kept per filter
+    (users.tally: no filter, one role, one state, one department subtree; exact at any size) or else is
+    capped (core.paging) and runs through the filter's index; the newest-first page then either starts
+    from the filter's matches and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match,
+    reads the live users in creation order and checks each until the page is full, whichever reads
+    fewer rows (core.paging.scan_is_cheaper).
     """
     order = filters.get("order_by") or "gmtCreatedDate"
     column = _SORT_COLUMNS.get(order, User.gmt_created_date)
@@ -209,8 +211,11 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
     if len(filters.get("role_ids") or ()) > 1:
         counted = counted.distinct()
-    estimate = _keyword_estimate(filters)
-    if estimate is not None:
+    kept = tally.count_select(filters)  # no filter, one role, one state or one subtree: kept exact
+    estimate = None if kept is not None else _keyword_estimate(filters)
+    if kept is not None:
+        total, exact = int(db.session.execute(kept).scalar_one()), True
+    elif estimate is not None:
         total, exact = estimate, False
     else:
         total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
@@ -469,5 +474,5 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
 
 
 def live_count() -> int:
-    """Users not deleted (the home page's figure)."""
-    return db.session.execute(select(func.count()).select_from(User).where(User.deleted_at.is_(None))).scalar_one()
+    """Users not deleted (the home page's figure), from the kept counts (users.tally)."""
+    return int(db.session.execute(tally.count_select({})).scalar_one())
