@@ -16,7 +16,8 @@ USER_PAGE = "/api/admin/system/user/page"
 LOG_PAGE = "/api/admin/log/action/page"
 
 # Chinese, ASCII of both cases, digits and LIKE's own wildcards and FTS5 syntax characters.
-ALPHABET = list("王李张员工部门财务研发测试中心一二三") + list("abcXYZ") + list("0123") + list('%_"* ')
+# Also letters whose case only the trigram index folds (not LIKE), where its count may not be LIKE's.
+ALPHABET = list("王李张员工部门财务研发测试中心一二三") + list("abcXYZ") + list("0123") + list('%_"* ') + list("Éé")
 
 
 def _random_text(rng: random.Random, lo: int, hi: int) -> str:
@@ -67,6 +68,7 @@ def test_keyword_search_gives_exactly_the_rows_of_like(app: Any) -> None:
         db.session.execute(text("DELETE FROM sys_user_role"))
         db.session.execute(text("DELETE FROM auth_session"))
         db.session.execute(text("DELETE FROM sys_user WHERE id % 11 = 5 AND id > 1"))
+        db.session.execute(text("UPDATE sys_user SET deleted_at = gmt_created_date WHERE id % 5 = 2 AND id > 1"))
         db.session.commit()
         names = list(db.session.execute(select(User.name)).scalars())
         phones = list(db.session.execute(select(User.phone)).scalars())

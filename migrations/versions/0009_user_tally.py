@@ -8,6 +8,7 @@ The user page's `total` for no filter, one role, one state or one department sub
 these counts instead of counting users (issue 12). Triggers keep them exact for every writer:
 SQLite row triggers; PostgreSQL statement triggers over transition tables behind a transaction-scoped
 advisory lock, and a BEFORE DELETE row trigger that counts off a hard-deleted user's roles.
+Also ix_sys_user_dead_id (deleted users by id) for the SQLite keyword count.
 Frozen SQL (pcloud.users.tally builds the same statements).
 """
 from alembic import op
@@ -18,6 +19,8 @@ revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
+
+DEAD = {"sqlite_where": sa.text('deleted_at IS NOT NULL'), "postgresql_where": sa.text('deleted_at IS NOT NULL')}
 
 SQLITE_UP = [
     "CREATE TRIGGER sys_user_tally_user_ai AFTER INSERT ON sys_user BEGIN INSERT INTO sys_user_tally (kind, ref_id, n) SELECT 'all', 0, 1 WHERE new.deleted_at IS NULL ON CONFLICT (kind, ref_id) DO UPDATE SET n = sys_user_tally.n + excluded.n; INSERT INTO sys_user_tally (kind, ref_id, n) SELECT 'state', new.state, 1 WHERE new.deleted_at IS NULL ON CONFLICT (kind, ref_id) DO UPDATE SET n = sys_user_tally.n + excluded.n; INSERT INTO sys_user_tally (kind, ref_id, n) SELECT 'dept', coalesce(new.dept_id, 0), 1 WHERE new.deleted_at IS NULL ON CONFLICT (kind, ref_id) DO UPDATE SET n = sys_user_tally.n + excluded.n; END",
@@ -86,9 +89,12 @@ def upgrade():
     sqlite = op.get_bind().dialect.name == "sqlite"
     for sql in (SQLITE_UP if sqlite else POSTGRES_UP) + REBUILD:
         op.execute(sql)
+    # Not a batch operation: rebuilding sys_user would drop its triggers (FTS and these).
+    op.create_index('ix_sys_user_dead_id', 'sys_user', ['id'], unique=False, **DEAD)
 
 
 def downgrade():
+    op.drop_index('ix_sys_user_dead_id', table_name='sys_user', **DEAD)
     sqlite = op.get_bind().dialect.name == "sqlite"
     for sql in (SQLITE_DOWN if sqlite else POSTGRES_DOWN):
         op.execute(sql)
