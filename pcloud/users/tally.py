@@ -95,9 +95,18 @@ def _pg_apply(deltas: str) -> str:
             f"GROUP BY kind, ref_id HAVING sum(n) <> 0 ORDER BY kind, ref_id {_INC};")
 
 
-def _pg_function(name: str, body: str) -> str:
+def _pg_function(name: str, body: str, when: str = "") -> str:
+    """`when`: a condition that must hold for any count to change (else no lock, no write)."""
+    guarded = f"IF {when} THEN PERFORM pg_advisory_xact_lock({ADVISORY_KEY}); {body} END IF;" if when else (
+        f"PERFORM pg_advisory_xact_lock({ADVISORY_KEY}); {body}")
     return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"PERFORM pg_advisory_xact_lock({ADVISORY_KEY}); {body} RETURN NULL; END $$")
+            f"{guarded} RETURN NULL; END $$")
+
+
+# An UPDATE of sys_user that changes no counted column (a name, a password) takes no lock.
+_PG_USER_CHANGED = ("EXISTS (SELECT 1 FROM new_rows nw JOIN old_rows od ON od.id = nw.id WHERE "
+                    "nw.deleted_at IS DISTINCT FROM od.deleted_at OR nw.state IS DISTINCT FROM od.state "
+                    "OR nw.dept_id IS DISTINCT FROM od.dept_id)")
 
 
 PG_FUNCTIONS = ("user_ins", "user_upd", "user_del", "role_ins", "role_upd", "role_del")
@@ -120,7 +129,8 @@ def postgres_create_sql() -> list[str]:
                               f"{role_live.format(sign=-1, rows='old_rows')}"),
         "role_del": _pg_apply(role_live.format(sign=-1, rows="old_rows")),
     }
-    sql = [_pg_function(f"{TABLE}_{name}", body) for name, body in bodies.items()]
+    sql = [_pg_function(f"{TABLE}_{name}", body, _PG_USER_CHANGED if name == "user_upd" else "")
+           for name, body in bodies.items()]
     for name, table in (("user", "sys_user"), ("role", "sys_user_role")):
         for op, short, transition in (("INSERT", "ins", "NEW TABLE AS new_rows"),
                                       ("UPDATE", "upd", "NEW TABLE AS new_rows OLD TABLE AS old_rows"),
