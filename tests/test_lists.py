@@ -297,7 +297,7 @@ def test_kept_counts_follow_every_kind_of_write(api: ApiClient, app: Any, monkey
     """Service writes and raw SQL (bulk insert, soft and hard delete, role rows) keep the counts equal to
     a recount; the page answers them as exact totals even above the count limit."""
     from pcloud.core import paging
-    from tests.factories import make_dept_tree, make_role, make_user
+    from tests.factories import make_dept, make_dept_tree, make_role, make_user
 
     depts = make_dept_tree(app, {"总部": {"研发": {"前端": {}}, "销售": {}}})
     sales, dev, hr = make_role(app, "ROLE_T_SALES"), make_role(app, "ROLE_T_DEV"), make_role(app, "ROLE_T_HR")
@@ -316,6 +316,25 @@ def test_kept_counts_follow_every_kind_of_write(api: ApiClient, app: Any, monkey
                            {"u": ids[5], "r": hr})
         db.session.execute(text("UPDATE sys_user SET state = 1 - state, dept_id = NULL WHERE id IN (:a, :b)"),
                            {"a": ids[6], "b": ids[7]})
+        db.session.commit()
+        db.session.remove()
+    _tally_matches_rows(app)
+    # the tree changes: a department moved (its members leave one subtree for another), one made, one
+    # deleted, and the closure rebuilt from scratch
+    from pcloud.depts.models import Dept, rebuild_dept_closure
+
+    empty = make_dept(app, "空部门", depts["销售"])
+    with app.app_context():
+        db.session.get(Dept, depts["前端"]).parent_id = depts["销售"]
+        db.session.commit()
+        db.session.get(Dept, empty).soft_delete()
+        db.session.commit()
+        db.session.remove()
+    _tally_matches_rows(app)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            rebuild_dept_closure(conn)
+        db.session.get(Dept, depts["前端"]).parent_id = depts["研发"]
         db.session.commit()
         db.session.remove()
     _tally_matches_rows(app)
@@ -343,8 +362,8 @@ def test_kept_counts_follow_every_kind_of_write(api: ApiClient, app: Any, monkey
 
 @pytest.mark.slow
 def test_kept_counts_stay_exact_under_parallel_writes(app: Any, database_url: str, instance_dir: Any) -> None:
-    """Six clients create, re-role, move, disable and delete users at once through gunicorn (two workers):
-    afterwards every kept count equals a recount of the rows."""
+    """Six clients create, re-role, move, disable and delete users at once through gunicorn (two workers),
+    while a seventh moves a department with members: afterwards every kept count equals a recount."""
     from concurrent.futures import ThreadPoolExecutor
 
     import requests
@@ -387,8 +406,21 @@ def test_kept_counts_stay_exact_under_parallel_writes(app: Any, database_url: st
                         failures.append(resp.text)
             return failures
 
-        with ThreadPoolExecutor(6) as pool:
-            failures = [f for result in pool.map(client, range(6)) for f in result]
+        def mover(_: int) -> list[str]:
+            """Meanwhile a department with members moves back and forth (its subtree's counts move)."""
+            http = requests.Session()
+            http.headers["Authorization"] = f"Bearer {token}"
+            failures = []
+            for i in range(8):
+                resp = http.put(f"{server.url}/api/admin/dept/modify", timeout=60, json={
+                    "id": depts[2], "name": "丙", "parentId": depts[1] if i % 2 else depts[3]})
+                if resp.status_code != 200:
+                    failures.append(resp.text)
+            return failures
+
+        with ThreadPoolExecutor(7) as pool:
+            failures = [f for result in pool.map(lambda n: client(n) if n < 6 else mover(n), range(7))
+                        for f in result]
         assert not failures, failures[:3]
     finally:
         stop_server(server)

@@ -21,9 +21,9 @@ class UserTally(Base):
     """Live users per list filter, kept in step by database triggers (pcloud.users.tally, migration 0009),
     so the user page's `total` is exact at any size without visiting the users (issue 12).
 
-    kind `all` (ref_id 0), `state` (ref_id = state), `dept` (ref_id = dept_id, 0 for none; a subtree's
-    count is the sum over its departments) and `role` (ref_id = role_id: the user_role rows of live users).
-    """
+    kind `all` (ref_id 0), `state` (ref_id = state), `dept` (ref_id = dept_id, 0 for none: its own
+    members), `tree` (ref_id = dept_id: the members of its whole subtree, as the department filter reads
+    it through the closure table) and `role` (ref_id = role_id: the user_role rows of live users)."""
 
     __tablename__ = "sys_user_tally"
 

@@ -11,6 +11,10 @@ including raw SQL (bulk loads, tests, other modules' services), inside the write
   deadlock on two count rows taken in opposite orders.
 - A hard delete of a user first deletes its user_role rows (BEFORE DELETE), while the user is still
   live, so the role counts drop; the foreign key's cascade then finds nothing.
+- A department subtree's count (`tree`, per ancestor) is the sum of its departments' own counts over
+  the closure table (depts.models.DeptClosure): a user's change adds to every ancestor of its
+  department, and a closure row added or removed (a department made, moved or deleted) adds or
+  removes the descendant's own count to or from the ancestor.
 
 The DDL lives here and migration 0009 carries a frozen copy; `rebuild_sql` recounts from the rows.
 """
@@ -35,15 +39,30 @@ _INC = f"ON CONFLICT (kind, ref_id) DO UPDATE SET n = {TABLE}.n + excluded.n"
 
 
 def _sqlite_user_rows(prefix: str, sign: int) -> str:
-    """Add `sign` to the all / state / dept counts of the row `prefix` (new or old), if live."""
+    """Add `sign` to the all / state / dept / tree counts of the row `prefix` (new or old), if live."""
     if sign > 0:
         return " ".join(
             f"INSERT INTO {TABLE} (kind, ref_id, n) SELECT '{kind}', {ref}, 1 WHERE {prefix}.deleted_at IS NULL "
             f"{_INC};"
-            for kind, ref in (("all", "0"), ("state", f"{prefix}.state"), ("dept", f"coalesce({prefix}.dept_id, 0)")))
+            for kind, ref in (("all", "0"), ("state", f"{prefix}.state"), ("dept", f"coalesce({prefix}.dept_id, 0)"))
+        ) + (f" INSERT INTO {TABLE} (kind, ref_id, n) SELECT 'tree', ancestor_id, 1 FROM sys_dept_closure "
+             f"WHERE descendant_id = {prefix}.dept_id AND {prefix}.deleted_at IS NULL {_INC};")
     return (f"UPDATE {TABLE} SET n = n - 1 WHERE {prefix}.deleted_at IS NULL AND ((kind = 'all' AND ref_id = 0) "
             f"OR (kind = 'state' AND ref_id = {prefix}.state) "
-            f"OR (kind = 'dept' AND ref_id = coalesce({prefix}.dept_id, 0)));")
+            f"OR (kind = 'dept' AND ref_id = coalesce({prefix}.dept_id, 0)) "
+            f"OR (kind = 'tree' AND ref_id IN (SELECT ancestor_id FROM sys_dept_closure "
+            f"WHERE descendant_id = {prefix}.dept_id)));")
+
+
+def _sqlite_closure_rows(prefix: str, sign: int) -> str:
+    """A closure row (ancestor, descendant) added or removed: the ancestor's tree count gains or loses the
+    descendant's own members."""
+    members = f"(SELECT n FROM {TABLE} WHERE kind = 'dept' AND ref_id = {prefix}.descendant_id)"
+    if sign > 0:
+        return (f"INSERT INTO {TABLE} (kind, ref_id, n) SELECT 'tree', {prefix}.ancestor_id, {members} "
+                f"WHERE coalesce({members}, 0) <> 0 {_INC};")
+    return (f"UPDATE {TABLE} SET n = n - coalesce({members}, 0) WHERE kind = 'tree' "
+            f"AND ref_id = {prefix}.ancestor_id;")
 
 
 def _live(user_id: str) -> str:
@@ -73,10 +92,15 @@ def sqlite_create_sql() -> list[str]:
         f"UPDATE {TABLE} SET n = n - 1 WHERE kind = 'role' AND ref_id = old.role_id AND {_live('old.user_id')}; "
         f"INSERT INTO {TABLE} (kind, ref_id, n) SELECT 'role', new.role_id, 1 WHERE {_live('new.user_id')} {_INC}; "
         "END",
+        f"CREATE TRIGGER {TABLE}_tree_ai AFTER INSERT ON sys_dept_closure BEGIN {_sqlite_closure_rows('new', 1)} END",
+        f"CREATE TRIGGER {TABLE}_tree_ad AFTER DELETE ON sys_dept_closure BEGIN {_sqlite_closure_rows('old', -1)} END",
+        f"CREATE TRIGGER {TABLE}_tree_au AFTER UPDATE ON sys_dept_closure BEGIN {_sqlite_closure_rows('old', -1)} "
+        f"{_sqlite_closure_rows('new', 1)} END",
     ]
 
 
-SQLITE_TRIGGERS = ("user_ai", "user_bd", "user_ad", "user_au", "role_ai", "role_ad", "role_au")
+SQLITE_TRIGGERS = ("user_ai", "user_bd", "user_ad", "user_au", "role_ai", "role_ad", "role_au", "tree_ai", "tree_ad",
+                   "tree_au")
 
 
 def sqlite_drop_sql() -> list[str]:
@@ -86,7 +110,14 @@ def sqlite_drop_sql() -> list[str]:
 def _pg_user_deltas(rows: str, sign: int) -> str:
     return " UNION ALL ".join(
         f"SELECT '{kind}'::varchar AS kind, {ref} AS ref_id, {sign} AS n FROM {rows} WHERE deleted_at IS NULL"
-        for kind, ref in (("all", "0"), ("state", "state"), ("dept", "coalesce(dept_id, 0)")))
+        for kind, ref in (("all", "0"), ("state", "state"), ("dept", "coalesce(dept_id, 0)"))
+    ) + (f" UNION ALL SELECT 'tree'::varchar AS kind, c.ancestor_id AS ref_id, {sign} AS n FROM {rows} r "
+         "JOIN sys_dept_closure c ON c.descendant_id = r.dept_id WHERE r.deleted_at IS NULL")
+
+
+def _pg_closure_deltas(rows: str, sign: int) -> str:
+    return (f"SELECT 'tree'::varchar AS kind, c.ancestor_id AS ref_id, {sign} * t.n AS n FROM {rows} c "
+            f"JOIN {TABLE} t ON t.kind = 'dept' AND t.ref_id = c.descendant_id")
 
 
 def _pg_apply(deltas: str) -> str:
@@ -109,7 +140,9 @@ _PG_USER_CHANGED = ("EXISTS (SELECT 1 FROM new_rows nw JOIN old_rows od ON od.id
                     "OR nw.dept_id IS DISTINCT FROM od.dept_id)")
 
 
-PG_FUNCTIONS = ("user_ins", "user_upd", "user_del", "role_ins", "role_upd", "role_del")
+PG_FUNCTIONS = ("user_ins", "user_upd", "user_del", "role_ins", "role_upd", "role_del", "tree_ins", "tree_upd",
+                "tree_del")
+_PG_TABLES = {"user": "sys_user", "role": "sys_user_role", "tree": "sys_dept_closure"}
 
 
 def postgres_create_sql() -> list[str]:
@@ -128,10 +161,13 @@ def postgres_create_sql() -> list[str]:
         "role_upd": _pg_apply(f"{role_live.format(sign=1, rows='new_rows')} UNION ALL "
                               f"{role_live.format(sign=-1, rows='old_rows')}"),
         "role_del": _pg_apply(role_live.format(sign=-1, rows="old_rows")),
+        "tree_ins": _pg_apply(_pg_closure_deltas("new_rows", 1)),
+        "tree_upd": _pg_apply(f"{_pg_closure_deltas('new_rows', 1)} UNION ALL {_pg_closure_deltas('old_rows', -1)}"),
+        "tree_del": _pg_apply(_pg_closure_deltas("old_rows", -1)),
     }
     sql = [_pg_function(f"{TABLE}_{name}", body, _PG_USER_CHANGED if name == "user_upd" else "")
            for name, body in bodies.items()]
-    for name, table in (("user", "sys_user"), ("role", "sys_user_role")):
+    for name, table in _PG_TABLES.items():
         for op, short, transition in (("INSERT", "ins", "NEW TABLE AS new_rows"),
                                       ("UPDATE", "upd", "NEW TABLE AS new_rows OLD TABLE AS old_rows"),
                                       ("DELETE", "del", "OLD TABLE AS old_rows")):
@@ -145,7 +181,7 @@ def postgres_create_sql() -> list[str]:
 
 
 def postgres_drop_sql() -> list[str]:
-    sql = [f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON {'sys_user' if name.startswith('user') else 'sys_user_role'}"
+    sql = [f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON {_PG_TABLES[name.split('_')[0]]}"
            for name in (*PG_FUNCTIONS, "user_bd")]
     return sql + [f"DROP FUNCTION IF EXISTS {TABLE}_{name}()" for name in (*PG_FUNCTIONS, "user_bd")]
 
@@ -156,7 +192,9 @@ RECOUNT_SQL = (
     "UNION ALL SELECT 'dept', coalesce(dept_id, 0), count(*) FROM sys_user WHERE deleted_at IS NULL "
     "GROUP BY coalesce(dept_id, 0) "
     "UNION ALL SELECT 'role', r.role_id, count(*) FROM sys_user_role r JOIN sys_user u ON u.id = r.user_id "
-    "WHERE u.deleted_at IS NULL GROUP BY r.role_id")
+    "WHERE u.deleted_at IS NULL GROUP BY r.role_id "
+    "UNION ALL SELECT 'tree', c.ancestor_id, count(*) FROM sys_user u JOIN sys_dept_closure c "
+    "ON c.descendant_id = u.dept_id WHERE u.deleted_at IS NULL GROUP BY c.ancestor_id")
 
 
 def rebuild_sql() -> list[str]:
@@ -189,8 +227,6 @@ def recount(conn: Any) -> dict[tuple[str, int], int]:
 def count_select(filters: dict[str, Any]) -> Any | None:
     """A SELECT of the exact number of live users matching `filters` from the kept counts, or None when
     the filters combine in a way the counts do not answer (a keyword, several roles, two filters)."""
-    from pcloud.depts.service import subtree_ids_select
-
     if (filters.get("keyword") or "").strip() or (filters.get("phone") or "").strip():
         return None
     roles = filters.get("role_ids") or []
@@ -205,4 +241,4 @@ def count_select(filters: dict[str, Any]) -> Any | None:
         return total.where(UserTally.kind == "role", UserTally.ref_id == roles[0])
     if given[0] == "state":
         return total.where(UserTally.kind == "state", UserTally.ref_id == filters["state"])
-    return total.where(UserTally.kind == "dept", UserTally.ref_id.in_(subtree_ids_select(filters["dept_id"])))
+    return total.where(UserTally.kind == "tree", UserTally.ref_id == filters["dept_id"])
