@@ -103,8 +103,10 @@ def captured_selects(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", _before)
 
 
-def plan(engine: Engine, statement: str, parameters: Any, avoid_scans: bool = False) -> list[str]:
-    """The database's plan for one statement: SQLite EXPLAIN QUERY PLAN details, PostgreSQL EXPLAIN lines.
+def plan(engine: Engine, statement: str, parameters: Any, avoid_scans: bool = False, analyse: bool = False
+         ) -> list[str]:
+    """The database's plan for one statement: SQLite EXPLAIN QUERY PLAN details, PostgreSQL EXPLAIN lines
+    (`analyse`: EXPLAIN ANALYZE, the statement run, with actual rows and times; rolled back).
 
     `avoid_scans` (PostgreSQL): plan with sequential scans and sorts priced out, so a small test table
     shows whether an index *can* serve the query (what the planner picks once the table is large);
@@ -118,7 +120,7 @@ def plan(engine: Engine, statement: str, parameters: Any, avoid_scans: bool = Fa
             if avoid_scans:
                 cur.execute("SET LOCAL enable_seqscan = off")
                 cur.execute("SET LOCAL enable_sort = off")
-            cur.execute("EXPLAIN " + statement, parameters or None)
+            cur.execute(("EXPLAIN ANALYZE " if analyse else "EXPLAIN ") + statement, parameters or None)
             lines = [row[0] for row in cur.fetchall()]
         dbapi.rollback()
         return lines

@@ -74,6 +74,25 @@ def join_matches(stmt: Select[Any], words: list[tuple[Any, str]], dialect: str) 
     return stmt.join(fts, fts.c.rowid == indexed[0][0].table.c.id).where(match)
 
 
+def agrees_with_like(keyword: str) -> bool:
+    """Whether the trigram index's phrase match of `keyword` is exactly LIKE's: both fold ASCII case, but
+    the tokenizer also folds other letters' case, which LIKE does not."""
+    return len(keyword) >= MIN_TRIGRAM and all(ord(ch) < 128 or ch.lower() == ch.upper() for ch in keyword)
+
+
+def matching_rowids(words: list[tuple[Any, str]], dialect: str) -> Select[Any] | None:
+    """SELECT rowid of every row (live or deleted) whose each `column` contains its `keyword`, answered by
+    the trigram index alone (no table row read), or None where that would not be exactly LIKE's rows
+    (PostgreSQL, a keyword shorter than three characters or with a cased non-ASCII letter)."""
+    if not words or dialect != "sqlite" or not all(uses_fts(c, kw, dialect) and agrees_with_like(kw)
+                                                  for c, kw in words):
+        return None
+    fts = fts_table(words[0][0].table.name)
+    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in words)
+    return select(literal_column("rowid")).select_from(text(fts)).where(
+        text(f"{fts} MATCH :fts_count_query").bindparams(fts_count_query=query))
+
+
 # ---------------------------------------------------------------------------------------------
 # DDL, used by migration 0008 (frozen copies would be safer; these names never change meaning).
 

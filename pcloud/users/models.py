@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
@@ -15,6 +15,21 @@ user_role = Table(
     # The role filter: a role's members read from the index alone (role_id, user_id).
     Index("ix_sys_user_role_role_user", "role_id", "user_id"),
 )
+
+
+class UserTally(Base):
+    """Live users per list filter, kept in step by database triggers (pcloud.users.tally, migration 0009),
+    so the user page's `total` is exact at any size without visiting the users (issue 12).
+
+    kind `all` (ref_id 0), `state` (ref_id = state), `dept` (ref_id = dept_id, 0 for none: its own
+    members), `tree` (ref_id = dept_id: the members of its whole subtree, as the department filter reads
+    it through the closure table) and `role` (ref_id = role_id: the user_role rows of live users)."""
+
+    __tablename__ = "sys_user_tally"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class User(AuditMixin, SoftDeleteMixin, Base):
@@ -51,4 +66,8 @@ class User(AuditMixin, SoftDeleteMixin, Base):
         # SQLite picked it for the first page and sorted every live user; counts are capped instead, see
         # core.paging.)
         Index("ix_sys_user_live_state_created", "state", "gmt_created_date", "id", "deleted_at", **LIVE_ONLY),
+        # The deleted users, by id: a keyword's count from the trigram index subtracts those among its
+        # matches without reading a user row (users.service._keyword_count).
+        Index("ix_sys_user_dead_id", "id", sqlite_where=text("deleted_at IS NOT NULL"),
+              postgresql_where=text("deleted_at IS NOT NULL")),
     )
