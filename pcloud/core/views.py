@@ -84,9 +84,10 @@ class RecordPages:
                 return redirect(done() if callable(done) else done or self.back())
         return page(status)
 
-    def confirm(self, run: Callable[[], str], refused: str = "", fallback: str | None = None) -> Any:
+    def confirm(self, run: Callable[[], str], refused: str = "", fallback: str | None = None,
+                form: FlaskForm | None = None, invalid: str = "") -> Any:
         """A confirm-button action on a record of the list (delete, start, stop...): `run()` returns the
         sentence to flash; a refusal is flashed after `refused` ("不能删除：") and logged `fail`; then
-        back to the list page the button was on."""
+        back to the list page the button was on. A button carrying a small `form` has it validated first."""
         home = self.back()
-        return confirmed_action(run, home.rstrip("/") or "/", fallback or home, refused)
+        return confirmed_action(run, home.rstrip("/") or "/", fallback or home, refused, form, invalid)

@@ -13,7 +13,7 @@ from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import mirrors
 from pcloud.core.timefmt import to_local
-from pcloud.core.tree import walk
+from pcloud.core.tree import prune, walk
 from pcloud.core.views import RecordPages
 from pcloud.depts import service
 from pcloud.depts.forms import DeptForm
@@ -33,17 +33,6 @@ def dept_options() -> list[tuple[int, str]]:
     return service.tree_options()
 
 
-def _prune(nodes: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:
-    """Keep the nodes whose name contains `needle`, with their ancestors for context."""
-    kept = []
-    for node in nodes:
-        children = _prune(node["children"], needle)
-        hit = needle in node["name"]
-        if hit or children:
-            kept.append({**node, "children": children, "hit": hit})
-    return kept
-
-
 def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Depth-first rows for the tree table, each knowing its ancestors (for folding)."""
     rows: list[dict[str, Any]] = []
@@ -61,7 +50,7 @@ def index() -> Any:
     needle = request.args.get("name", "").strip()[:64]
     nodes = service.tree_with_members()
     if needle:
-        nodes = _prune(nodes, needle)
+        nodes = prune(nodes, needle)
     return render_template("depts/list.html", rows=_rows(nodes), needle=needle, confirm=ConfirmForm(),
                            total=sum(1 for _ in walk(nodes)))
 

@@ -13,7 +13,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, mark_failed
+from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -209,18 +209,12 @@ def job_delete(job_id: int) -> Any:
 @mirrors("jobs_api.job_trigger")
 def job_trigger(job_id: int) -> Any:
     form = TriggerForm()
-    back = request.form.get("back") or ""
-    target = back if back.startswith("/job/info") else url_for("jobs.jobs")
-    if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效，请刷新页面后重试", "danger")
-        return redirect(target)
-    try:
+
+    def run() -> str:
         runs = service.trigger_job(job_id, form.executor_param.data or None, form.address_list.data or None)
-        flash(f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行", "success")
-    except PCloudError as exc:
-        flash("不能执行：" + exc.msg, "danger")
-        mark_failed(exc)
-    return redirect(target)
+        return f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行"
+
+    return job_pages.confirm(run, "不能执行：", form=form)
 
 
 @bp.route("/info/<int:job_id>/next")
@@ -301,20 +295,12 @@ def log_kill(log_id: int) -> Any:
 def log_clear() -> Any:
     form = ClearLogForm()
     form.type.choices = list(service.CLEAR_TYPES.items())
-    back = request.form.get("back") or ""
-    target = back if back.startswith("/job/log") else url_for("jobs.logs")
-    if not form.validate_on_submit():
-        refusal = Invalid("请选择清理方式后再提交")
-        flash(refusal.msg, "danger")
-        mark_failed(refusal)  # logged as refused, like any other page refusal
-        return redirect(target)
-    try:
+
+    def run() -> str:
         removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
-        flash(f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志", "success")
-    except PCloudError as exc:
-        flash(exc.msg, "danger")
-        mark_failed(exc)
-    return redirect(target)
+        return f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志"
+
+    return log_pages.confirm(run, form=form, invalid="请选择清理方式后再提交")
 
 
 # ---------------------------------------------------------------- 执行器管理

@@ -10,7 +10,7 @@ from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
-from pcloud.core.tree import walk
+from pcloud.core.tree import prune, walk
 from pcloud.core.views import RecordPages
 from pcloud.posts import service
 from pcloud.posts.forms import PostForm
@@ -20,23 +20,12 @@ pages = RecordPages(bp, "岗位", "posts/form.html")
 ROOT = (0, "（无，作为顶级岗位）")
 
 
-def _prune(nodes: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:
-    """Keep the posts whose name contains `needle`, with their ancestors for context."""
-    kept = []
-    for node in nodes:
-        children = _prune(node["children"], needle)
-        hit = needle in node["name"]
-        if hit or children:
-            kept.append({**node, "children": children, "hit": hit})
-    return kept
-
-
 @bp.route("/")
 def index() -> Any:
     needle = request.args.get("name", "").strip()[:64]
     nodes = service.post_tree()
     if needle:
-        nodes = _prune(nodes, needle)
+        nodes = prune(nodes, needle)
     rows = [{"depth": depth, "node": node,
              "refusal": service.delete_refusal(node["name"], node["child_count"], node["holders"])}
             for depth, node in walk(nodes)]
