@@ -316,8 +316,8 @@ def executors() -> Any:
         executor = service.get_executor(item["id"])
         rows.append({**item, "nodes": service.all_nodes(item["appname"]),
                      "refusal": service.executor_delete_refusal(executor)})
-    return render_template("jobs/executors.html", page=result, rows=rows, appname=appname, title=title,
-                           confirm=ConfirmForm(), page_url=page_url)
+    return render_template("jobs/executors.html", page=result, rows=rows,
+                           filters={"appname": appname, "title": title}, confirm=ConfirmForm(), page_url=page_url)
 
 
 def _executor_data(form: ExecutorForm) -> dict[str, Any]:
