@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
-from pcloud.core.errors import PCloudError
+from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import refused
 from pcloud.core.schemas import camelcase
 
@@ -118,14 +118,24 @@ def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
     mark_failed(exc)
 
 
-def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, refused: str = "") -> Any:
+def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, refused: str = "",
+                     form: FlaskForm | None = None, invalid: str = "") -> Any:
     """A confirm-button POST: CSRF checked, `run()` returns the success message, then back to the list the
-    button was on (never to another site); a refusal goes through `refusal_page`."""
-    require_no_body()
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    button was on (never to another site); a refusal goes through `refusal_page` (flashed after `refused`,
+    e.g. "不能删除：", logged as failed, answered with its status).
+
+    A button that carries a small form (the executor parameter of 执行一次, the kind of log to clear)
+    passes it: when it does not validate, its errors (or `invalid`) are the refusal.
+    """
+    if form is None:
+        require_no_body()
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
     back = safe_back(back_prefix, fallback)
     try:
+        if form is not None and not form.validate_on_submit():
+            errors = "；".join(e for errs in form.errors.values() for e in errs)
+            raise Invalid(invalid or errors or "请求无效，请刷新页面后重试")
         flash(run(), "success")
     except PCloudError as exc:
         return refusal_page(exc, back, refused)

@@ -41,6 +41,17 @@ def walk(nodes: list[dict[str, Any]], depth: int = 0) -> Iterable[tuple[int, dic
         yield from walk(node.get("children", []), depth + 1)
 
 
+def prune(nodes: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:
+    """Keep the nodes whose name contains `needle` (marked `hit`), with their ancestors for context."""
+    kept = []
+    for node in nodes:
+        children = prune(node["children"], needle)
+        hit = needle in node["name"]
+        if hit or children:
+            kept.append({**node, "children": children, "hit": hit})
+    return kept
+
+
 def ancestor_ids_select(model: Any, node_id: int) -> Any:
     """SELECT id of a live node and every live node above it, for any soft-deleted `parent_id` tree.
 

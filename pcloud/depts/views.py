@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request
 
-from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
+from pcloud.core.errors import Invalid
+from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import int_arg
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import mirrors
 from pcloud.core.timefmt import to_local
-from pcloud.core.tree import walk
+from pcloud.core.tree import prune, walk
+from pcloud.core.views import RecordPages
 from pcloud.depts import service
 from pcloud.depts.forms import DeptForm
 
@@ -22,23 +23,14 @@ bp = Blueprint("depts", __name__, url_prefix="/system/dept")
 # Above this many departments the org chart starts folded to a few levels (each box can be opened).
 ORG_FOLD_AT = 150
 ORG_FOLD_DEPTH = 3
+pages = RecordPages(bp, "部门", "depts/form.html")
+ROOT = (0, "（无，作为顶级部门）")
 
 
 @bp.app_template_global("dept_options")
 def dept_options() -> list[tuple[int, str]]:
     """Every live department as (id, indented name): the department filter of other pages."""
     return service.choices()
-
-
-def _prune(nodes: list[dict[str, Any]], needle: str) -> list[dict[str, Any]]:
-    """Keep the nodes whose name contains `needle`, with their ancestors for context."""
-    kept = []
-    for node in nodes:
-        children = _prune(node["children"], needle)
-        hit = needle in node["name"]
-        if hit or children:
-            kept.append({**node, "children": children, "hit": hit})
-    return kept
 
 
 def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -58,7 +50,7 @@ def index() -> Any:
     needle = request.args.get("name", "").strip()[:64]
     nodes = service.tree_with_members()
     if needle:
-        nodes = _prune(nodes, needle)
+        nodes = prune(nodes, needle)
     return render_template("depts/list.html", rows=_rows(nodes), needle=needle, confirm=ConfirmForm(),
                            total=sum(1 for _ in walk(nodes)))
 
@@ -77,73 +69,55 @@ def _manager_id(form: DeptForm) -> int | None:
     return int(raw)
 
 
-def _form_page(form: DeptForm, dept: Any, manager: dict[str, Any] | None, status: int | None = None) -> Any:
-    status = status or form_status()
-    return render_template("depts/form.html", form=form, dept=dept, manager=manager), status
-
-
 def _manager_from_form(form: DeptForm) -> dict[str, Any] | None:
     raw = (form.manager_id.data or "").strip()
     return service.user_brief(int(raw)) if raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID else None
+
+
+def _form(dept: Any = None) -> DeptForm:
+    form = DeptForm()
+    form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=dept.id if dept else None)
+    return form
+
+
+def _data(form: DeptForm) -> dict[str, Any]:
+    return {"parent_id": form.parent_id.data, "name": form.name.data, "manager_id": _manager_id(form),
+            "established_time": service.local_midnight_utc(form.established_time.data),
+            "sequence": form.sequence.data or 0}
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("部门新增")
 @mirrors("depts_api.create")
 def create() -> Any:
-    form = DeptForm()
-    form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices()
+    form = _form()
     if request.method == "GET":
         form.parent_id.data = int_arg("parent_id", 0)
-    if form.validate_on_submit():
-        try:
-            dept = service.create_dept({
-                "parent_id": form.parent_id.data, "name": form.name.data, "manager_id": _manager_id(form),
-                "established_time": service.local_midnight_utc(form.established_time.data),
-                "sequence": form.sequence.data or 0})
-            flash(f"部门「{dept.name}」已创建", "success")
-            return redirect(url_for("depts.index"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _form_page(form, None, _manager_from_form(form))
+    return pages.form(form, lambda: f"部门「{service.create_dept(_data(form)).name}」已创建", dept=None,
+                      manager=_manager_from_form(form))
 
 
 @bp.route("/<int:dept_id>/edit", methods=["GET", "POST"])
 @action("部门修改")
 @mirrors("depts_api.modify")
 def edit(dept_id: int) -> Any:
-    dept = record_or_gone(service.get_dept, dept_id, "部门")
-    form = DeptForm()
-    form.parent_id.choices = [(0, "（无，作为顶级部门）")] + service.parent_choices(exclude_id=dept.id)
-    if is_gone(dept):
-        form.validate()
-        return _form_page(form, dept, _manager_from_form(form), 404)
+    dept = pages.record(service.get_dept, dept_id)
+    form = _form(dept)
     if request.method == "GET":
         form.parent_id.data = dept.parent_id
         form.name.data = dept.name
         form.manager_id.data = str(dept.manager_id or "")
         form.established_time.data = _local_date(dept.established_time)
         form.sequence.data = dept.sequence
-    if form.validate_on_submit():
-        try:
-            service.modify_dept({
-                "id": dept.id, "parent_id": form.parent_id.data, "name": form.name.data,
-                "manager_id": _manager_id(form),
-                "established_time": service.local_midnight_utc(form.established_time.data),
-                "sequence": form.sequence.data or 0})
-            flash(f"部门「{form.name.data.strip()}」已保存", "success")
-            return redirect(url_for("depts.index"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _form_page(form, dept, _manager_from_form(form))
+    return pages.form(form, lambda: f"部门「{service.modify_dept({'id': dept.id, **_data(form)}).name}」已保存",
+                      dept=dept, manager=_manager_from_form(form))
 
 
 @bp.route("/<int:dept_id>/delete", methods=["POST"])
 @action("部门删除")
 @mirrors("depts_api.delete")
 def delete(dept_id: int) -> Any:
-    return confirmed_action(lambda: f"部门「{service.delete_dept(dept_id).name}」已删除", "/system/dept",
-                            url_for("depts.index"))
+    return pages.confirm(lambda: f"部门「{service.delete_dept(dept_id).name}」已删除")
 
 
 @bp.route("/org")

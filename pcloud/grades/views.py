@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 
-from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
+from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
+from pcloud.core.views import RecordPages
 from pcloud.grades import service
 from pcloud.grades.forms import GradeForm
 
 bp = Blueprint("grades", __name__, url_prefix="/system/grade")
+pages = RecordPages(bp, "职级", "grades/form.html")
 
 
 @bp.route("/")
@@ -36,48 +37,26 @@ def _data(form: GradeForm) -> dict[str, Any]:
     return {"name": form.name.data, "level": form.level.data, "remark": form.remark.data}
 
 
-def _form_page(form: GradeForm, grade: Any, status: int | None = None) -> Any:
-    status = status or form_status()
-    return render_template("grades/form.html", form=form, grade=grade), status
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @action("职级新增")
 @mirrors("grades_api.create")
 def create() -> Any:
     form = GradeForm()
-    if form.validate_on_submit():
-        try:
-            grade = service.create_grade(_data(form))
-            flash(f"职级「{grade.name}」已创建", "success")
-            return redirect(url_for("grades.index"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _form_page(form, None)
+    return pages.form(form, lambda: f"职级「{service.create_grade(_data(form)).name}」已创建", grade=None)
 
 
 @bp.route("/<int:grade_id>/edit", methods=["GET", "POST"])
 @action("职级修改")
 @mirrors("grades_api.modify")
 def edit(grade_id: int) -> Any:
-    grade = record_or_gone(service.get_grade, grade_id, "职级")
+    grade = pages.record(service.get_grade, grade_id)
     form = GradeForm(obj=None if request.method == "POST" else grade)
-    if is_gone(grade):
-        form.validate()
-        return _form_page(form, grade, 404)
-    if form.validate_on_submit():
-        try:
-            service.modify_grade({"id": grade.id, **_data(form)})
-            flash(f"职级「{form.name.data.strip()}」已保存", "success")
-            return redirect(url_for("grades.index"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _form_page(form, grade)
+    return pages.form(form, lambda: f"职级「{service.modify_grade({'id': grade.id, **_data(form)}).name}」已保存",
+                      grade=grade)
 
 
 @bp.route("/<int:grade_id>/delete", methods=["POST"])
 @action("职级删除")
 @mirrors("grades_api.delete")
 def delete(grade_id: int) -> Any:
-    return confirmed_action(lambda: f"职级「{service.delete_grade(grade_id).name}」已删除", "/system/grade",
-                            url_for("grades.index"))
+    return pages.confirm(lambda: f"职级「{service.delete_grade(grade_id).name}」已删除")

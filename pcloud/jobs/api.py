@@ -13,8 +13,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from pcloud.core.envelope import envelope, envelope_schema, respond
-from pcloud.core.recorder import action
+from pcloud.core.envelope import envelope, envelope_schema
+from pcloud.core.operations import operation
 from pcloud.jobs import service
 from pcloud.jobs.schemas import (
     ChartArgs,
@@ -83,92 +83,70 @@ def chart_info(args: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- 任务管理
 
 
-@blp.route("/jobinfo/pageList", methods=["POST"])
-@respond(blp, "JobPage", JobOut, paged=True)
-@blp.arguments(JobPageArgs)
+@operation(blp, "/jobinfo/pageList", "JobPage", JobOut, paged=True, args=JobPageArgs)
 def job_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """任务分页列表（执行器、状态 -1 全部、描述、JobHandler、负责人）"""
     result = service.page_jobs(args, args["page"], args["page_size"])
     return result.items, result.total
 
 
-@blp.route("/jobgroup/findAll", methods=["POST", "GET"])
-@respond(blp, "ExecutorAll", ExecutorOut, many=True)
+@operation(blp, "/jobgroup/findAll", "ExecutorAll", ExecutorOut, many=True, methods=("POST", "GET"))
 def executor_find_all() -> list[dict[str, Any]]:
     """全部执行器（任务组列表），供选择"""
     return [service.executor_item(e) for e in service.all_executors()]
 
 
-@blp.route("/jobinfo/add", methods=["POST"])
-@action("任务新增")
-@respond(blp, "JobAdd", fields.Integer())
-@blp.arguments(JobArgs)
+@operation(blp, "/jobinfo/add", "JobAdd", fields.Integer(), title="任务新增", args=JobArgs)
 def job_add(args: dict[str, Any]) -> int:
     """新增任务；data 为新任务 id"""
     return service.create_job(args).id
 
 
-@blp.route("/jobinfo/update", methods=["PUT", "POST"])
-@action("任务修改")
-@respond(blp, "JobUpdate", fields.Integer())
-@blp.arguments(JobModifyArgs)
+@operation(blp, "/jobinfo/update", "JobUpdate", fields.Integer(), methods=("PUT", "POST"), title="任务修改",
+           args=JobModifyArgs)
 def job_update(args: dict[str, Any]) -> int:
     """修改任务（PUT 或 POST）"""
     return service.modify_job(args).id
 
 
-@blp.route("/jobinfo/<int:id>/remove", methods=["DELETE"])
-@action("任务删除")
-@respond(blp, "JobRemove")
+@operation(blp, "/jobinfo/<int:id>/remove", "JobRemove", method="DELETE", title="任务删除")
 def job_remove(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除任务（调度日志保留）"""
     service.remove_job(id)
 
 
-@blp.route("/jobinfo/<int:id>/stop", methods=["POST", "GET"])
-@action("任务停止")
-@respond(blp, "JobStop")
+@operation(blp, "/jobinfo/<int:id>/stop", "JobStop", methods=("POST", "GET"), title="任务停止")
 def job_stop(id: int) -> None:  # noqa: A002
     """停止任务（POST 或 GET）"""
     service.stop_job(id)
 
 
-@blp.route("/jobinfo/<int:id>/start", methods=["POST", "GET"])
-@action("任务启动")
-@respond(blp, "JobStart")
+@operation(blp, "/jobinfo/<int:id>/start", "JobStart", methods=("POST", "GET"), title="任务启动")
 def job_start(id: int) -> None:  # noqa: A002
     """启动任务，下次触发时间从现在算起（POST 或 GET）"""
     service.start_job(id)
 
 
-@blp.route("/jobinfo/<int:id>/copy", methods=["POST"])
-@action("任务复制")
-@respond(blp, "JobCopy", fields.Integer())
+@operation(blp, "/jobinfo/<int:id>/copy", "JobCopy", fields.Integer(), title="任务复制")
 def job_copy(id: int) -> int:  # noqa: A002
     """复制任务（停止状态，描述加「 (副本)」）；data 为新任务 id"""
     return service.copy_job(id).id
 
 
-@blp.route("/jobinfo/trigger", methods=["POST"])
-@action("任务执行一次")
-@respond(blp, "JobTrigger", fields.List(fields.Integer()))
-@blp.arguments(TriggerArgs)
+@operation(blp, "/jobinfo/trigger", "JobTrigger", fields.List(fields.Integer()), title="任务执行一次", args=TriggerArgs)
 def job_trigger(args: dict[str, Any]) -> list[int]:
     """立即执行一次（触发类型 MANUAL）；data 为新调度日志的 id"""
     runs = service.trigger_job(args["id"], args.get("executor_param"), args.get("address_list"))
     return [r.id for r in runs]
 
 
-@blp.route("/jobinfo/<int:id>/nodes", methods=["GET"])
-@respond(blp, "JobNodes", NodeOut, many=True)
+@operation(blp, "/jobinfo/<int:id>/nodes", "JobNodes", NodeOut, many=True, method="GET")
 def job_nodes(id: int) -> list[dict[str, Any]]:  # noqa: A002
     """任务所属执行器的在线节点"""
     return service.job_nodes(id)
 
 
-@blp.route("/jobinfo/nextTriggerTime", methods=["POST"])
-@respond(blp, "JobNextTime", fields.List(fields.String()))
-@blp.arguments(NextTimeArgs)
+@operation(blp, "/jobinfo/nextTriggerTime", "JobNextTime", fields.List(fields.String()), args=NextTimeArgs)
 def next_trigger_time(args: dict[str, Any]) -> list[str]:
     """接下来 5 次触发时间（任务时区的本地时间）"""
     conf = args.get("schedule_conf") or args.get("job_cron") or args.get("cron")
@@ -186,42 +164,32 @@ def next_trigger_time_get(args: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------- 调度日志
 
 
-@blp.route("/joblog/pageList", methods=["POST"])
-@respond(blp, "RunPage", RunOut, paged=True)
-@blp.arguments(RunPageArgs)
+@operation(blp, "/joblog/pageList", "RunPage", RunOut, paged=True, args=RunPageArgs)
 def run_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """调度日志分页（执行器、任务、状态 1 成功 2 失败 3 进行中、时间范围）"""
     result = service.page_runs(args, args["page"], args["page_size"])
     return result.items, result.total
 
 
-@blp.route("/joblog/<int:jobGroup>/getJobsByGroup", methods=["GET"])
-@respond(blp, "JobsByGroup", JobBriefOut, many=True)
+@operation(blp, "/joblog/<int:jobGroup>/getJobsByGroup", "JobsByGroup", JobBriefOut, many=True, method="GET")
 def jobs_by_group(jobGroup: int) -> list[dict[str, Any]]:  # noqa: N803 - the documented path parameter
     """执行器下的任务（日志筛选用）"""
     return service.jobs_of_group(jobGroup)
 
 
-@blp.route("/joblog/logDetailCat", methods=["POST"])
-@respond(blp, "RunDetailCat", LogDetailOut)
-@blp.arguments(LogDetailArgs)
+@operation(blp, "/joblog/logDetailCat", "RunDetailCat", LogDetailOut, args=LogDetailArgs)
 def log_detail_cat(args: dict[str, Any]) -> dict[str, Any]:
     """从 fromLineNum 行起读取运行输出；isEnd 为真时输出已完整"""
     return service.log_detail_cat(args["log_id"], args["from_line_num"])
 
 
-@blp.route("/joblog/<int:id>/logKill", methods=["POST"])
-@action("终止任务")
-@respond(blp, "RunKill")
+@operation(blp, "/joblog/<int:id>/logKill", "RunKill", title="终止任务")
 def log_kill(id: int) -> None:  # noqa: A002
     """终止运行中的任务（未开始的直接标记为终止）"""
     service.kill_run(id)
 
 
-@blp.route("/joblog/clearLog", methods=["POST"])
-@action("清理调度日志")
-@respond(blp, "RunClear", fields.Integer())
-@blp.arguments(ClearLogArgs)
+@operation(blp, "/joblog/clearLog", "RunClear", fields.Integer(), title="清理调度日志", args=ClearLogArgs)
 def clear_log(args: dict[str, Any]) -> int:
     """清理调度日志（九种类型，进行中的不删）；data 为删除条数"""
     return service.clear_log(args.get("job_group"), args.get("job_id"), args["type"])
@@ -230,36 +198,27 @@ def clear_log(args: dict[str, Any]) -> int:
 # ---------------------------------------------------------------- 执行器管理
 
 
-@blp.route("/jobgroup/pageList", methods=["POST"])
-@respond(blp, "ExecutorPage", ExecutorOut, paged=True)
-@blp.arguments(ExecutorPageArgs)
+@operation(blp, "/jobgroup/pageList", "ExecutorPage", ExecutorOut, paged=True, args=ExecutorPageArgs)
 def executor_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """执行器分页（AppName、名称包含）"""
     result = service.page_executors(args, args["page"], args["page_size"])
     return result.items, result.total
 
 
-@blp.route("/jobgroup/save", methods=["POST"])
-@action("执行器新增")
-@respond(blp, "ExecutorSave", fields.Integer())
-@blp.arguments(ExecutorArgs)
+@operation(blp, "/jobgroup/save", "ExecutorSave", fields.Integer(), title="执行器新增", args=ExecutorArgs)
 def executor_save(args: dict[str, Any]) -> int:
     """新增执行器；data 为新执行器 id"""
     return service.create_executor(args).id
 
 
-@blp.route("/jobgroup/update", methods=["PUT", "POST"])
-@action("执行器修改")
-@respond(blp, "ExecutorUpdate", fields.Integer())
-@blp.arguments(ExecutorModifyArgs)
+@operation(blp, "/jobgroup/update", "ExecutorUpdate", fields.Integer(), methods=("PUT", "POST"), title="执行器修改",
+           args=ExecutorModifyArgs)
 def executor_update(args: dict[str, Any]) -> int:
     """修改执行器（PUT 或 POST）"""
     return service.modify_executor(args).id
 
 
-@blp.route("/jobgroup/<int:id>/remove", methods=["DELETE"])
-@action("执行器删除")
-@respond(blp, "ExecutorRemove")
+@operation(blp, "/jobgroup/<int:id>/remove", "ExecutorRemove", method="DELETE", title="执行器删除")
 def executor_remove(id: int) -> None:  # noqa: A002
     """删除执行器（仍有任务或是最后一个时 409）"""
     service.delete_executor(id)

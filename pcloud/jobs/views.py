@@ -13,11 +13,12 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status, refusal_page, safe_back
+from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.timefmt import local_today
+from pcloud.core.views import RecordPages
 from pcloud.jobs import cron, service
 from pcloud.jobs.forms import (
     BLOCK_LABELS,
@@ -31,6 +32,9 @@ from pcloud.jobs.forms import (
 )
 
 bp = Blueprint("jobs", __name__, url_prefix="/job")
+job_pages = RecordPages(bp, "任务", "jobs/job_form.html", index="jobs")
+log_pages = RecordPages(bp, "调度日志", "jobs/log_detail.html", index="logs")
+executor_pages = RecordPages(bp, "执行器", "jobs/executor_form.html", index="executors")
 
 STATUS_LABELS = {"success": ("成功", "success"), "fail": ("失败", "danger"), "running": ("运行中", "primary"),
                  "pending": ("等待执行", "secondary")}
@@ -138,24 +142,13 @@ def _job_data(form: JobForm) -> dict[str, Any]:
     return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
 
 
-def _job_form_page(form: JobForm, job: Any) -> Any:
-    status = form_status()
-    return render_template("jobs/job_form.html", form=form, job=job), status
-
-
 @bp.route("/info/new", methods=["GET", "POST"])
 @action("任务新增")
 @mirrors("jobs_api.job_add")
 def job_create() -> Any:
     form = _job_form()
-    if form.validate_on_submit():
-        try:
-            job = service.create_job(_job_data(form))
-            flash(f"任务「{job.job_desc}」已创建", "success")
-            return redirect(url_for("jobs.jobs", jobGroup=job.job_group))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _job_form_page(form, None)
+    return job_pages.form(form, lambda: f"任务「{service.create_job(_job_data(form)).job_desc}」已创建",
+                          done=lambda: job_pages.back(jobGroup=form.job_group.data), job=None)
 
 
 @bp.route("/info/<int:job_id>/edit", methods=["GET", "POST"])
@@ -164,14 +157,11 @@ def job_create() -> Any:
 def job_edit(job_id: int) -> Any:
     job = service.get_job(job_id)
     form = _job_form(job)
-    if form.validate_on_submit():
-        try:
-            service.modify_job({"id": job.id, **_job_data(form)})
-            flash(f"任务「{job.job_desc}」已保存", "success")
-            return redirect(url_for("jobs.jobs", jobGroup=job.job_group))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _job_form_page(form, job)
+
+    def save() -> str:
+        return f"任务「{service.modify_job({'id': job.id, **_job_data(form)}).job_desc}」已保存"
+
+    return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=job.job_group), job=job)
 
 
 @bp.route("/info/next-times")
@@ -190,32 +180,28 @@ def job_next_times() -> Any:
 @action("任务启动")
 @mirrors("jobs_api.job_start:POST")
 def job_start(job_id: int) -> Any:
-    return confirmed_action(lambda: f"任务「{service.start_job(job_id).job_desc}」已启动", "/job/info",
-                            url_for("jobs.jobs"), "不能启动：")
+    return job_pages.confirm(lambda: f"任务「{service.start_job(job_id).job_desc}」已启动", "不能启动：")
 
 
 @bp.route("/info/<int:job_id>/stop", methods=["POST"])
 @action("任务停止")
 @mirrors("jobs_api.job_stop:POST")
 def job_stop(job_id: int) -> Any:
-    return confirmed_action(lambda: f"任务「{service.stop_job(job_id).job_desc}」已停止", "/job/info",
-                            url_for("jobs.jobs"))
+    return job_pages.confirm(lambda: f"任务「{service.stop_job(job_id).job_desc}」已停止")
 
 
 @bp.route("/info/<int:job_id>/copy", methods=["POST"])
 @action("任务复制")
 @mirrors("jobs_api.job_copy")
 def job_copy(job_id: int) -> Any:
-    return confirmed_action(lambda: f"已复制为「{service.copy_job(job_id).job_desc}」（已停止）", "/job/info",
-                            url_for("jobs.jobs"))
+    return job_pages.confirm(lambda: f"已复制为「{service.copy_job(job_id).job_desc}」（已停止）")
 
 
 @bp.route("/info/<int:job_id>/delete", methods=["POST"])
 @action("任务删除")
 @mirrors("jobs_api.job_remove")
 def job_delete(job_id: int) -> Any:
-    return confirmed_action(lambda: f"任务「{service.remove_job(job_id).job_desc}」已删除", "/job/info",
-                            url_for("jobs.jobs"))
+    return job_pages.confirm(lambda: f"任务「{service.remove_job(job_id).job_desc}」已删除")
 
 
 @bp.route("/info/<int:job_id>/trigger", methods=["POST"])
@@ -223,16 +209,12 @@ def job_delete(job_id: int) -> Any:
 @mirrors("jobs_api.job_trigger")
 def job_trigger(job_id: int) -> Any:
     form = TriggerForm()
-    target = safe_back("/job/info", url_for("jobs.jobs"))
-    if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效，请刷新页面后重试", "danger")
-        return redirect(target)
-    try:
+
+    def run() -> str:
         runs = service.trigger_job(job_id, form.executor_param.data or None, form.address_list.data or None)
-        flash(f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行", "success")
-    except PCloudError as exc:
-        return refusal_page(exc, target, "不能执行：")
-    return redirect(target)
+        return f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行"
+
+    return job_pages.confirm(run, "不能执行：", form=form)
 
 
 @bp.route("/info/<int:job_id>/next")
@@ -304,7 +286,7 @@ def log_kill(log_id: int) -> Any:
         killed = service.kill_run(log_id)
         return "已终止（尚未开始执行）" if killed.status == "DONE" else "已请求终止，执行器将停止该任务"
 
-    return confirmed_action(run, "/job/log", url_for("jobs.log_detail", log_id=log_id))
+    return log_pages.confirm(run, fallback=url_for("jobs.log_detail", log_id=log_id))
 
 
 @bp.route("/log/clear", methods=["POST"])
@@ -313,15 +295,12 @@ def log_kill(log_id: int) -> Any:
 def log_clear() -> Any:
     form = ClearLogForm()
     form.type.choices = list(service.CLEAR_TYPES.items())
-    target = safe_back("/job/log", url_for("jobs.logs"))
-    if not form.validate_on_submit():
-        return refusal_page(Invalid("请选择清理方式后再提交"), target)
-    try:
+
+    def run() -> str:
         removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
-        flash(f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志", "success")
-    except PCloudError as exc:
-        return refusal_page(exc, target)
-    return redirect(target)
+        return f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志"
+
+    return log_pages.confirm(run, form=form, invalid="请选择清理方式后再提交")
 
 
 # ---------------------------------------------------------------- 执行器管理
@@ -337,8 +316,8 @@ def executors() -> Any:
         executor = service.get_executor(item["id"])
         rows.append({**item, "nodes": service.all_nodes(item["appname"]),
                      "refusal": service.executor_delete_refusal(executor)})
-    return render_template("jobs/executors.html", page=result, rows=rows, appname=appname, title=title,
-                           confirm=ConfirmForm(), page_url=page_url)
+    return render_template("jobs/executors.html", page=result, rows=rows,
+                           filters={"appname": appname, "title": title}, confirm=ConfirmForm(), page_url=page_url)
 
 
 def _executor_data(form: ExecutorForm) -> dict[str, Any]:
@@ -346,24 +325,13 @@ def _executor_data(form: ExecutorForm) -> dict[str, Any]:
             "address_list": form.address_list.data}
 
 
-def _executor_page(form: ExecutorForm, executor: Any) -> Any:
-    status = form_status()
-    return render_template("jobs/executor_form.html", form=form, executor=executor), status
-
-
 @bp.route("/group/new", methods=["GET", "POST"])
 @action("执行器新增")
 @mirrors("jobs_api.executor_save")
 def executor_create() -> Any:
     form = ExecutorForm()
-    if form.validate_on_submit():
-        try:
-            executor = service.create_executor(_executor_data(form))
-            flash(f"执行器「{executor.title}」已创建", "success")
-            return redirect(url_for("jobs.executors"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _executor_page(form, None)
+    return executor_pages.form(form, lambda: f"执行器「{service.create_executor(_executor_data(form)).title}」已创建",
+                               executor=None)
 
 
 @bp.route("/group/<int:executor_id>/edit", methods=["GET", "POST"])
@@ -374,19 +342,15 @@ def executor_edit(executor_id: int) -> Any:
     form = ExecutorForm(obj=None if request.method == "POST" else executor)
     if request.method != "POST":
         form.address_type.data = str(executor.address_type)
-    if form.validate_on_submit():
-        try:
-            service.modify_executor({"id": executor.id, **_executor_data(form)})
-            flash(f"执行器「{form.title.data.strip()}」已保存", "success")
-            return redirect(url_for("jobs.executors"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return _executor_page(form, executor)
+
+    def save() -> str:
+        return f"执行器「{service.modify_executor({'id': executor.id, **_executor_data(form)}).title}」已保存"
+
+    return executor_pages.form(form, save, executor=executor)
 
 
 @bp.route("/group/<int:executor_id>/delete", methods=["POST"])
 @action("执行器删除")
 @mirrors("jobs_api.executor_remove")
 def executor_delete(executor_id: int) -> Any:
-    return confirmed_action(lambda: f"执行器「{service.delete_executor(executor_id).title}」已删除", "/job/group",
-                            url_for("jobs.executors"), "不能删除：")
+    return executor_pages.confirm(lambda: f"执行器「{service.delete_executor(executor_id).title}」已删除", "不能删除：")

@@ -7,43 +7,32 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from pcloud.core.envelope import respond
-from pcloud.core.recorder import action
+from pcloud.core.operations import operation
 from pcloud.menus import service
 from pcloud.menus.schemas import MenuCreateArgs, MenuModifyArgs, MenuOut, MenuPageArgs
 
 blp = Blueprint("menus_api", __name__, url_prefix="/api/admin/menu", description="菜单管理")
 
 
-@blp.route("/page", methods=["POST"])
-@respond(blp, "MenuPage", MenuOut, paged=True)
-@blp.arguments(MenuPageArgs)
+@operation(blp, "/page", "MenuPage", MenuOut, paged=True, args=MenuPageArgs)
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """菜单树（按名称筛选，total 为节点数）"""
     return service.menu_tree(args.get("name"))
 
 
-@blp.route("/create", methods=["POST"])
-@action("菜单新增")
-@respond(blp, "MenuCreate", fields.Integer())
-@blp.arguments(MenuCreateArgs)
+@operation(blp, "/create", "MenuCreate", fields.Integer(), title="菜单新增", args=MenuCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增菜单"""
     return service.create_menu(args).id
 
 
-@blp.route("/modify", methods=["PUT"])
-@action("菜单修改")
-@respond(blp, "MenuModify", fields.Integer())
-@blp.arguments(MenuModifyArgs)
+@operation(blp, "/modify", "MenuModify", fields.Integer(), method="PUT", title="菜单修改", args=MenuModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改菜单（含移动：上级菜单与排序）"""
     return service.modify_menu(args).id
 
 
-@blp.route("/<int:id>/delete", methods=["DELETE"])
-@action("菜单删除")
-@respond(blp, "MenuDelete")
+@operation(blp, "/<int:id>/delete", "MenuDelete", method="DELETE", title="菜单删除")
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除菜单（软删除，并从所有角色移除）"""
     service.delete_menu(id)

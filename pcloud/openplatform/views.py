@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 
-from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status
+from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
+from pcloud.core.views import RecordPages
 from pcloud.openplatform import service
 from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
 
 bp = Blueprint("openplatform", __name__, url_prefix="/open")
+account_pages = RecordPages(bp, "开放账号", "openplatform/account_form.html", index="accounts")
+entry_pages = RecordPages(bp, "接口", "openplatform/entry_form.html", index="entries")
 
 
 def _status_filter() -> int | None:
@@ -45,14 +47,12 @@ def _key_page(account: Any, key: str, created: bool) -> Any:
 @mirrors("openplatform_api.account_create")
 def create_account() -> Any:
     form = AccountForm()
-    if form.validate_on_submit():
-        try:
-            account, key = service.create_account({"name": form.name.data, "remark": form.remark.data})
-            return _key_page(account, key, created=True)
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("openplatform/account_form.html", form=form, account=None), status
+
+    def save() -> Any:  # the key is shown once, on its own page, instead of going back to the list
+        account, key = service.create_account({"name": form.name.data, "remark": form.remark.data})
+        return _key_page(account, key, created=True)
+
+    return account_pages.form(form, save, account=None)
 
 
 @bp.route("/account/<int:account_id>/edit", methods=["GET", "POST"])
@@ -61,15 +61,12 @@ def create_account() -> Any:
 def edit_account(account_id: int) -> Any:
     account = service.get_account(account_id)
     form = AccountForm(obj=None if request.method == "POST" else account)
-    if form.validate_on_submit():
-        try:
-            service.modify_account({"id": account.id, "name": form.name.data, "remark": form.remark.data})
-            flash(f"开放账号「{account.name}」已保存", "success")
-            return redirect(url_for("openplatform.accounts"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("openplatform/account_form.html", form=form, account=account), status
+
+    def save() -> str:
+        data = {"id": account.id, "name": form.name.data, "remark": form.remark.data}
+        return f"开放账号「{service.modify_account(data).name}」已保存"
+
+    return account_pages.form(form, save, account=account)
 
 
 _STATUS_WORDS = {"enable": (0, "已启用"), "disable": (1, "已禁用，其令牌已全部失效"),
@@ -78,10 +75,10 @@ _STATUS_WORDS = {"enable": (0, "已启用"), "disable": (1, "已禁用，其令�
 
 def _change_status(account_id: int, change: str) -> Any:
     status, words = _STATUS_WORDS[change]
-    return confirmed_action(lambda: f"开放账号「{service.set_status(account_id, status).name}」{words}",
-                            "/open/account", url_for("openplatform.accounts"))
+    return account_pages.confirm(lambda: f"开放账号「{service.set_status(account_id, status).name}」{words}")
 
 
+# One operation (the account's status), three buttons: each its own URL so each is logged and audited alone.
 @bp.route("/account/<int:account_id>/enable", methods=["POST"])
 @action("开放账号状态")
 @mirrors("openplatform_api.account_status")
@@ -118,8 +115,8 @@ def reset_key(account_id: int) -> Any:
 @action("开放账号删除")
 @mirrors("openplatform_api.account_delete")
 def delete_account(account_id: int) -> Any:
-    return confirmed_action(lambda: f"开放账号「{service.delete_account(account_id).name}」已删除，其令牌已全部失效",
-                            "/open/account", url_for("openplatform.accounts"))
+    return account_pages.confirm(
+        lambda: f"开放账号「{service.delete_account(account_id).name}」已删除，其令牌已全部失效")
 
 
 @bp.route("/account/<int:account_id>/grant", methods=["GET", "POST"])
@@ -132,16 +129,13 @@ def grant(account_id: int) -> Any:
     form.entry_ids.choices = [(e.id, e.name) for e in entries]
     if request.method == "GET":
         form.entry_ids.data = sorted(service.granted_entry_ids(account))
-    if form.validate_on_submit():
-        try:
-            service.grant(account.id, form.entry_ids.data or [])
-            flash(f"开放账号「{account.name}」的接口授权已保存，下一次请求即生效", "success")
-            return redirect(url_for("openplatform.accounts"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("openplatform/grant.html", form=form, account=account,
-                           entries={e.id: e for e in entries}), status
+
+    def save() -> str:
+        service.grant(account.id, form.entry_ids.data or [])
+        return f"开放账号「{account.name}」的接口授权已保存，下一次请求即生效"
+
+    return account_pages.form(form, save, template="openplatform/grant.html", account=account,
+                              entries={e.id: e for e in entries})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,15 +159,8 @@ def _entry_data(form: EntryForm) -> dict[str, Any]:
 @mirrors("openplatform_api.resource_create")
 def create_entry() -> Any:
     form = EntryForm()
-    if form.validate_on_submit():
-        try:
-            entry = service.create_entry(_entry_data(form))
-            flash(f"接口「{entry.name}」已加入接口目录", "success")
-            return redirect(url_for("openplatform.entries"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("openplatform/entry_form.html", form=form, entry=None), status
+    return entry_pages.form(form, lambda: f"接口「{service.create_entry(_entry_data(form)).name}」已加入接口目录",
+                            entry=None)
 
 
 @bp.route("/resource/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -182,20 +169,15 @@ def create_entry() -> Any:
 def edit_entry(entry_id: int) -> Any:
     entry = service.get_entry(entry_id)
     form = EntryForm(obj=None if request.method == "POST" else entry)
-    if form.validate_on_submit():
-        try:
-            service.modify_entry({"id": entry.id, **_entry_data(form)})
-            flash(f"接口「{form.name.data.strip()}」已保存", "success")
-            return redirect(url_for("openplatform.entries"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("openplatform/entry_form.html", form=form, entry=entry), status
+
+    def save() -> str:
+        return f"接口「{service.modify_entry({'id': entry.id, **_entry_data(form)}).name}」已保存"
+
+    return entry_pages.form(form, save, entry=entry)
 
 
 @bp.route("/resource/<int:entry_id>/delete", methods=["POST"])
 @action("开放接口删除")
 @mirrors("openplatform_api.resource_delete")
 def delete_entry(entry_id: int) -> Any:
-    return confirmed_action(lambda: f"接口「{service.delete_entry(entry_id).name}」已从接口目录删除",
-                            "/open/resource", url_for("openplatform.entries"), refused="不能删除：")
+    return entry_pages.confirm(lambda: f"接口「{service.delete_entry(entry_id).name}」已从接口目录删除", "不能删除：")

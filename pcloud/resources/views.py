@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
-from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, apply_domain_error, confirmed_action, form_status
+from pcloud.core.forms import ConfirmForm
 from pcloud.core.pages import int_arg, list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
+from pcloud.core.views import RecordPages
 from pcloud.resources import service
 from pcloud.resources.forms import ResourceForm
 
 bp = Blueprint("resources", __name__, url_prefix="/system/resource")
 ROOT = (0, "（顶级资源）")
 CHILDREN_PAGE = 100
+pages = RecordPages(bp, "资源", "resources/form.html")
 
 
 @bp.route("/")
@@ -64,15 +65,8 @@ def create() -> Any:
         if wanted and wanted not in {c[0] for c in form.parent_id.choices}:
             form.parent_id.choices.append((wanted, service.get_resource(wanted).name))
         form.parent_id.data = wanted
-    if form.validate_on_submit():
-        try:
-            res = service.create_resource(_data(form))
-            flash(f"资源「{res.name}」已创建", "success")
-            return redirect(_back(res.parent_id))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("resources/form.html", form=form, res=None), status
+    return pages.form(form, lambda: f"资源「{service.create_resource(_data(form)).name}」已创建",
+                      done=lambda: _back(form.parent_id.data), res=None, locked=None)
 
 
 @bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
@@ -80,25 +74,20 @@ def create() -> Any:
 @mirrors("resources_api.modify")
 def edit(resource_id: int) -> Any:
     res = service.get_resource(resource_id)
+    locked = service.locked_reason(res)
+    if locked:  # built-in, or the open platform's: shown read-only; a save is the service's refusal (409)
+        return pages.form(ConfirmForm(), lambda: service.modify_resource({"id": res.id}).name, res=res,
+                          locked=locked)
     form = ResourceForm(obj=None if request.method == "POST" else res)
     form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=res.id)
     if res.parent_id and res.parent_id not in {c[0] for c in form.parent_id.choices}:
         form.parent_id.choices.append((res.parent_id, f"（当前）#{res.parent_id}"))
-    locked = service.locked_reason(res)
-    if form.validate_on_submit():
-        try:
-            service.modify_resource({"id": res.id, **_data(form)})
-            flash(f"资源「{form.name.data.strip()}」已保存", "success")
-            return redirect(_back(form.parent_id.data))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("resources/form.html", form=form, res=res, locked=locked), status
+    return pages.form(form, lambda: f"资源「{service.modify_resource({'id': res.id, **_data(form)}).name}」已保存",
+                      done=lambda: _back(form.parent_id.data), res=res, locked=None)
 
 
 @bp.route("/<int:resource_id>/delete", methods=["POST"])
 @action("资源删除")
 @mirrors("resources_api.delete")
 def delete(resource_id: int) -> Any:
-    return confirmed_action(lambda: f"资源「{service.delete_resource(resource_id).name}」已删除", "/system/resource",
-                            url_for("resources.index"), "不能删除：")
+    return pages.confirm(lambda: f"资源「{service.delete_resource(resource_id).name}」已删除", "不能删除：")

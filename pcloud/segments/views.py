@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 
-from pcloud.core.errors import PCloudError
-from pcloud.core.forms import apply_domain_error, form_status
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
+from pcloud.core.views import RecordPages
 from pcloud.segments import service
 from pcloud.segments.forms import SegmentForm
 
 bp = Blueprint("segments", __name__, url_prefix="/integration/segment")
+pages = RecordPages(bp, "号段", "segments/form.html")
 
 
 @bp.route("/")
@@ -38,14 +38,8 @@ def _data(form: SegmentForm) -> dict[str, Any]:
 @mirrors("segments_api.create")
 def create() -> Any:
     form = SegmentForm()
-    if form.validate_on_submit():
-        try:
-            seg = service.create_segment(_data(form))
-            flash(f"号段「{seg.biz_tag}」已创建，现在即可取号", "success")
-            return redirect(url_for("segments.index"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return render_template("segments/form.html", form=form, seg=None), form_status()
+    return pages.form(form, lambda: f"号段「{service.create_segment(_data(form)).biz_tag}」已创建，现在即可取号",
+                      seg=None)
 
 
 @bp.route("/<biz_tag>/edit", methods=["GET", "POST"])
@@ -57,14 +51,7 @@ def edit(biz_tag: str) -> Any:
         "biz_tag": seg.biz_tag, "max_id": str(seg.max_id), "step": seg.step, "description": seg.description,
         "author": seg.author})
     form.biz_tag.data = seg.biz_tag  # the tag names the row; it never changes
-    if form.validate_on_submit():
-        try:
-            service.modify_segment(_data(form))
-            flash(f"号段「{seg.biz_tag}」已保存", "success")
-            return redirect(url_for("segments.index"))
-        except PCloudError as exc:
-            apply_domain_error(form, exc)
-    return render_template("segments/form.html", form=form, seg=seg), form_status()
+    return pages.form(form, lambda: f"号段「{service.modify_segment(_data(form)).biz_tag}」已保存", seg=seg)
 
 
 @bp.route("/<biz_tag>/cache")

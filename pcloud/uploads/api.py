@@ -9,8 +9,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
-from pcloud.core.envelope import respond
-from pcloud.core.recorder import action
+from pcloud.core.operations import operation
 from pcloud.core.schemas import BaseSchema
 from pcloud.core.security import public
 from pcloud.uploads import service
@@ -30,19 +29,13 @@ def _store(args: dict[str, Any]) -> dict[str, str]:
     return {"url": service.store_image(args["file"].stream)}
 
 
-@blp.route("/admin/upload", methods=["POST"])
-@action("上传图片")
-@respond(blp, "Upload", UploadOut)
-@blp.arguments(UploadArgs, location="files")
+@operation(blp, "/admin/upload", "Upload", UploadOut, title="上传图片", args=UploadArgs, location="files")
 def upload(args: dict[str, Any]) -> dict[str, str]:
     """上传图片（multipart 字段 file；按内容识别类型，最大 2 MiB）；data.url 为访问地址"""
     return _store(args)
 
 
-@blp.route("/oss/upload", methods=["POST"])
-@action("上传图片")
-@respond(blp, "OssUpload", UploadOut)
-@blp.arguments(UploadArgs, location="files")
+@operation(blp, "/oss/upload", "OssUpload", UploadOut, title="上传图片", args=UploadArgs, location="files")
 def oss_upload(args: dict[str, Any]) -> dict[str, str]:
     """上传图片（原版前端的地址，同 /api/admin/upload）"""
     return _store(args)

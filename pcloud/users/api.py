@@ -8,7 +8,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from pcloud.core.envelope import respond
+from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal
 from pcloud.core.xlsx import write_xlsx, xlsx_response
@@ -18,36 +18,26 @@ from pcloud.users.schemas import UserCreateArgs, UserDownloadArgs, UserModifyArg
 blp = Blueprint("users_api", __name__, url_prefix="/api/admin/system/user", description="用户管理")
 
 
-@blp.route("/page", methods=["POST"])
-@respond(blp, "UserPage", UserOut, paged=True)
-@blp.arguments(UserPageArgs)
+@operation(blp, "/page", "UserPage", UserOut, paged=True, args=UserPageArgs)
 def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """用户分页列表"""
     result = service.page_users(args, args["page"], args["page_size"])
     return service.to_items(result.items), result
 
 
-@blp.route("/create", methods=["POST"])
-@action("用户新增")
-@respond(blp, "UserCreate", fields.Integer())
-@blp.arguments(UserCreateArgs)
+@operation(blp, "/create", "UserCreate", fields.Integer(), title="用户新增", args=UserCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增用户"""
     return service.create_user(args, current_principal()).id
 
 
-@blp.route("/modify", methods=["PUT"])
-@action("用户修改")
-@respond(blp, "UserModify", fields.Integer())
-@blp.arguments(UserModifyArgs)
+@operation(blp, "/modify", "UserModify", fields.Integer(), method="PUT", title="用户修改", args=UserModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改用户"""
     return service.modify_user(args, current_principal()).id
 
 
-@blp.route("/<int:id>/offline", methods=["GET"])
-@action("强踢下线")
-@respond(blp, "UserOffline")
+@operation(blp, "/<int:id>/offline", "UserOffline", method="GET", title="强踢下线")
 def offline(id: int) -> None:  # noqa: A002 - the documented path parameter
     """强制用户下线"""
     service.force_offline(id, current_principal())
@@ -65,9 +55,7 @@ def download(args: dict[str, Any]) -> Response:
     return xlsx_response(path, args.get("file_name") or "", default="用户信息.xlsx")
 
 
-@blp.route("/<int:id>/delete", methods=["DELETE"])
-@action("用户删除")
-@respond(blp, "UserDelete")
+@operation(blp, "/<int:id>/delete", "UserDelete", method="DELETE", title="用户删除")
 def delete(id: int) -> None:  # noqa: A002
     """删除用户（软删除）"""
     service.delete_user(id, current_principal())

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import (
-    ConfirmForm,
-    apply_domain_error,
-    confirmed_action,
-    form_status,
-    is_gone,
-    record_or_gone,
-    refusal_page,
-)
+from pcloud.core.forms import ConfirmForm, refusal_page
 from pcloud.core.pages import int_arg, list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import current_principal, mirrors
+from pcloud.core.views import RecordPages
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.depts import service as depts
 from pcloud.grades import service as grades
@@ -30,6 +23,7 @@ from pcloud.users.forms import UserForm
 from pcloud.users.schemas import SORTABLE
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
+pages = RecordPages(bp, "用户", "users/form.html")
 
 
 def _filters() -> dict[str, Any]:
@@ -89,57 +83,45 @@ def _form_data(form: UserForm) -> dict[str, Any]:
             "avatar": form.avatar.data or None}
 
 
+def _save(form: UserForm, record_id: int | None = None) -> str:
+    """Create or modify from the form; a chosen avatar image is stored first and discarded if the save fails."""
+    data = _form_data(form)
+    if record_id is not None:
+        data["id"] = record_id
+        if not data["password"]:
+            data.pop("password")  # left empty: the password stays
+    uploaded = _with_uploaded_avatar(form, data)
+    try:
+        if record_id is None:
+            return f"用户「{service.create_user(data, current_principal()).name}」已创建"
+        service.modify_user(data, current_principal())
+        return f"用户「{data['name']}」已保存"
+    except PCloudError:
+        uploads.discard(uploaded)
+        raise
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @action("用户新增")
 @mirrors("users_api.create")
 def create() -> Any:
     form = UserForm()
     _fill_choices(form)
-    if form.validate_on_submit():
-        data = _form_data(form)
-        uploaded = None
-        try:
-            uploaded = _with_uploaded_avatar(form, data)
-            user = service.create_user(data, current_principal())
-            flash(f"用户「{user.name}」已创建", "success")
-            return redirect(url_for("users.index"))
-        except PCloudError as exc:
-            uploads.discard(uploaded)
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("users/form.html", form=form, user=None), status
+    return pages.form(form, lambda: _save(form), user=None)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @action("用户修改")
 @mirrors("users_api.modify")
 def edit(user_id: int) -> Any:
-    user = record_or_gone(service.get_user, user_id, "用户")
+    user = pages.record(service.get_user, user_id)
     form = UserForm(obj=None if request.method == "POST" else user)
     _fill_choices(form)
-    if is_gone(user):
-        form.validate()
-        return render_template("users/form.html", form=form, user=user), 404
     if request.method == "GET":
         form.state.data = str(user.state)
         form.role_ids.data = [r.id for r in user.roles if r.deleted_at is None]
         form.password.data = ""
-    if form.validate_on_submit():
-        data = _form_data(form)
-        data["id"] = user.id
-        if not data["password"]:
-            data.pop("password")
-        uploaded = None
-        try:
-            uploaded = _with_uploaded_avatar(form, data)
-            service.modify_user(data, current_principal())
-            flash(f"用户「{data['name']}」已保存", "success")
-            return redirect(url_for("users.index"))
-        except PCloudError as exc:
-            uploads.discard(uploaded)
-            apply_domain_error(form, exc)
-    status = form_status()
-    return render_template("users/form.html", form=form, user=user), status
+    return pages.form(form, lambda: _save(form, user.id), user=user)
 
 
 @bp.route("/<int:user_id>/delete", methods=["POST"])
@@ -151,7 +133,7 @@ def delete(user_id: int) -> Any:
         service.delete_user(user_id, current_principal())
         return f"用户「{name}」已删除"
 
-    return confirmed_action(run, "/system/user", url_for("users.index"))
+    return pages.confirm(run)
 
 
 @bp.route("/<int:user_id>/offline", methods=["POST"])
@@ -163,7 +145,7 @@ def offline(user_id: int) -> Any:
         count = service.force_offline(user_id, current_principal())
         return f"已强制「{name}」下线（结束 {count} 个会话）"
 
-    return confirmed_action(run, "/system/user", url_for("users.index"))
+    return pages.confirm(run)
 
 
 @bp.route("/export", methods=["POST"])
