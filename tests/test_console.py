@@ -28,6 +28,7 @@ def _seed(app: Any, api: ApiClient) -> None:
     make_user(app, name="普通员工")
     api.data("POST", "/api/open/admin/account/create", {"name": "订单系统"})
     api.data("POST", "/api/integration/admin/segment/create", {"bizTag": "order"})
+    api.data("POST", "/api/admin/resource/create", {"name": "报表接口", "resourceUrl": "/api/report/**"})
     with app.app_context():
         executor = Executor(appname="console-app", title="执行器")
         db.session.add(executor)
