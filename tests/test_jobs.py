@@ -419,3 +419,6 @@ def test_statistics_and_chart_info(api: Any, app: Any) -> None:
     resp = api.post("/api/job/chartInfo", {"startDate": "2027-02-01", "endDate": "2027-01-01"})
     assert resp.status_code == 422
     assert len(api.data("POST", "/api/job/chartInfo", {})["triggerDayList"]) == 7
+    # the edges of the calendar are refused, not a 500 (the fuzz test found endDate 0001-01-01)
+    for body in ({"endDate": "0001-01-01"}, {"startDate": "9999-12-31", "endDate": "9999-12-31"}):
+        assert api.post("/api/job/chartInfo", body).status_code == 422, body

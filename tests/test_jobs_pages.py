@@ -7,7 +7,7 @@ from typing import Any
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine
-from tests.conftest import assert_refused
+from tests.conftest import PageClient, assert_refused
 from tests.factories import query
 
 
@@ -153,3 +153,10 @@ def test_a_refused_executor_delete_is_logged_as_failed_on_the_page_and_the_api(p
     refusal = "执行器「页面执行器」仍有 1 个任务，请先删除或迁移这些任务"
     assert_refused(app, pages.submit("/job/group/", f"/job/group/{group}/delete"), "执行器删除", 409, refusal)
     assert_refused(app, api.delete(f"/api/job/jobgroup/{group}/remove"), "执行器删除", 409, refusal)
+
+
+def test_report_page_at_the_edges_of_the_calendar_says_why(pages: PageClient) -> None:
+    for query_string in ("end=0001-01-03", "start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02"):
+        resp = pages.get(f"/job/report?{query_string}")
+        assert resp.status_code == 200, query_string  # the last seven days instead, with the reason flashed
+        assert "日期" in resp.get_data(as_text=True)

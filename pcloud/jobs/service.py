@@ -746,8 +746,15 @@ def _ensure_report(start: date, end: date) -> dict[date, JobReport]:
     return rows
 
 
+CHART_FIRST_DAY, CHART_LAST_DAY = date(1970, 1, 1), date(9999, 1, 1)
+
+
 def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
     today = local_today()
+    for name, value in (("startDate", start), ("endDate", end)):
+        # the report's days are stepped through one by one: keep them far from date.min / date.max
+        if value is not None and not CHART_FIRST_DAY <= value <= CHART_LAST_DAY:
+            raise Invalid(f"日期须在 {CHART_FIRST_DAY} 至 {CHART_LAST_DAY} 之间", field=name)
     end = end or today
     start = start or end - timedelta(days=6)
     if start > end:

@@ -91,7 +91,7 @@ def report() -> Any:
         end = date.fromisoformat(request.args.get("end") or today.isoformat())
         start = date.fromisoformat(request.args.get("start") or (end - timedelta(days=6)).isoformat())
         chart = service.chart_info(start, end)
-    except (ValueError, Invalid) as exc:
+    except (ValueError, OverflowError, Invalid) as exc:
         flash(exc.msg if isinstance(exc, Invalid) else "日期格式不正确，应为 2021-02-15", "danger")
         end, start = today, today - timedelta(days=6)
         chart = service.chart_info(start, end)
