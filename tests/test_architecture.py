@@ -137,3 +137,22 @@ def test_the_order_check_sees_function_local_imports(tmp_path: Path) -> None:
     source.write_text("def f():\n    from pcloud.users import service\n    return service\n", encoding="utf-8")
     assert (2, "pcloud.users") in _imports(source)
     assert _level("pcloud.users.service") > _level("pcloud.depts.service")  # type: ignore[operator]
+
+
+def test_the_factory_plugs_every_slot(app: object) -> None:
+    """Every `core.slots.Slot` a lower module declares has a function plugged in once the app exists, so no
+    count or picker silently answers nothing."""
+    import importlib
+
+    from pcloud.core.slots import Slot
+
+    slots = []
+    for path in _sources():
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        if "Slot(" not in path.read_text(encoding="utf-8") or rel.parts[1] == "core":
+            continue
+        module = importlib.import_module(".".join(rel.parts))
+        slots += [(f"{module.__name__}.{name}", value) for name, value in vars(module).items()
+                  if isinstance(value, Slot)]
+    assert len(slots) >= 8
+    assert [name for name, slot in slots if slot.fn is None] == []
