@@ -52,6 +52,11 @@ class RecordPages:
         """The record an edit page works on; a Gone placeholder when a save arrives after its deletion."""
         return record_or_gone(fetch, record_id, self.noun)
 
+    def edit_form(self, form_class: type[FlaskForm], record: Any) -> Any:
+        """The form of an edit page: filled from `record` when shown, from what was typed when saved
+        (a POST), so a refused save shows the typed values rather than the stored ones."""
+        return form_class(obj=None if request.method == "POST" else record)
+
     def form(self, form: FlaskForm, save: Callable[[], Saved], *, done: str | Callable[[], str] | None = None,
              template: str | None = None, **context: Any) -> Any:
         """Show `form`, or save it: `save()` calls the service and returns the sentence to flash (or a

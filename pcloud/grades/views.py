@@ -50,7 +50,7 @@ def create() -> Any:
 @mirrors("grades_api.modify")
 def edit(grade_id: int) -> Any:
     grade = pages.record(service.get_grade, grade_id)
-    form = GradeForm(obj=None if request.method == "POST" else grade)
+    form = pages.edit_form(GradeForm, grade)
     return pages.form(form, lambda: f"职级「{service.modify_grade({'id': grade.id, **_data(form)}).name}」已保存",
                       grade=grade)
 

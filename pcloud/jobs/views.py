@@ -122,7 +122,7 @@ def jobs() -> Any:
 
 
 def _job_form(job: Any = None) -> JobForm:
-    form = JobForm(obj=None if request.method == "POST" else job)
+    form = job_pages.edit_form(JobForm, job)
     form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
     handlers = service.handler_choices()
     form.executor_handler.choices = [("", "请选择")] + [(n, f"{n} — {d}" if d else n) for n, d in handlers]
@@ -339,7 +339,7 @@ def executor_create() -> Any:
 @mirrors("jobs_api.executor_update:PUT")
 def executor_edit(executor_id: int) -> Any:
     executor = service.get_executor(executor_id)
-    form = ExecutorForm(obj=None if request.method == "POST" else executor)
+    form = executor_pages.edit_form(ExecutorForm, executor)
     if request.method != "POST":
         form.address_type.data = str(executor.address_type)
 

@@ -57,7 +57,7 @@ def create() -> Any:
 @mirrors("menus_api.modify")
 def edit(menu_id: int) -> Any:
     menu = service.get_menu(menu_id)
-    form = _parents(MenuForm(obj=None if request.method == "POST" else menu), menu)
+    form = _parents(pages.edit_form(MenuForm, menu), menu)
     return pages.form(form, lambda: f"菜单「{service.modify_menu({'id': menu.id, **_data(form)}).name}」已保存",
                       menu=menu)
 
@@ -67,7 +67,7 @@ def edit(menu_id: int) -> Any:
 @mirrors("menus_api.modify")
 def move(menu_id: int) -> Any:
     menu = service.get_menu(menu_id)
-    form = _parents(MoveForm(obj=None if request.method == "POST" else menu), menu)
+    form = _parents(pages.edit_form(MoveForm, menu), menu)
 
     def save() -> str:
         service.move_menu(menu.id, form.parent_id.data or 0, form.sequence.data or 0)

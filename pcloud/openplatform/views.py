@@ -60,7 +60,7 @@ def create_account() -> Any:
 @mirrors("openplatform_api.account_modify")
 def edit_account(account_id: int) -> Any:
     account = service.get_account(account_id)
-    form = AccountForm(obj=None if request.method == "POST" else account)
+    form = account_pages.edit_form(AccountForm, account)
 
     def save() -> str:
         data = {"id": account.id, "name": form.name.data, "remark": form.remark.data}
@@ -168,7 +168,7 @@ def create_entry() -> Any:
 @mirrors("openplatform_api.resource_modify")
 def edit_entry(entry_id: int) -> Any:
     entry = service.get_entry(entry_id)
-    form = EntryForm(obj=None if request.method == "POST" else entry)
+    form = entry_pages.edit_form(EntryForm, entry)
 
     def save() -> str:
         return f"接口「{service.modify_entry({'id': entry.id, **_entry_data(form)}).name}」已保存"

@@ -38,7 +38,7 @@ def _data(form: PostForm) -> dict[str, Any]:
 
 
 def _form(post: Any = None) -> PostForm:
-    form = PostForm(obj=None if request.method == "POST" else post)
+    form = pages.edit_form(PostForm, post)
     form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=post.id if post else None)
     return form
 

@@ -78,7 +78,7 @@ def edit(resource_id: int) -> Any:
     if locked:  # built-in, or the open platform's: shown read-only; a save is the service's refusal (409)
         return pages.form(ConfirmForm(), lambda: service.modify_resource({"id": res.id}).name, res=res,
                           locked=locked)
-    form = ResourceForm(obj=None if request.method == "POST" else res)
+    form = pages.edit_form(ResourceForm, res)
     form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=res.id)
     if res.parent_id and res.parent_id not in {c[0] for c in form.parent_id.choices}:
         form.parent_id.choices.append((res.parent_id, f"（当前）#{res.parent_id}"))

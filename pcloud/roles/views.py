@@ -52,7 +52,7 @@ def create() -> Any:
 @mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
-    form = RoleForm(obj=None if request.method == "POST" else role)
+    form = pages.edit_form(RoleForm, role)
     read_only = not is_gone(role) and service.is_super_admin_role(role)
     return pages.form(form, lambda: f"角色「{service.modify_role({'id': role.id, **_data(form)}).name}」已保存",
                       role=role, read_only=read_only)

@@ -115,7 +115,7 @@ def create() -> Any:
 @mirrors("users_api.modify")
 def edit(user_id: int) -> Any:
     user = pages.record(service.get_user, user_id)
-    form = UserForm(obj=None if request.method == "POST" else user)
+    form = pages.edit_form(UserForm, user)
     _fill_choices(form)
     if request.method == "GET":
         form.state.data = str(user.state)
