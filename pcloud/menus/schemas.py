@@ -66,7 +66,7 @@ class GrantMenuNodeOut(BaseSchema):
     """A node of the whole menu tree (grant screens)."""
 
     id = fields.Integer()
-    parent_id = fields.Integer(attribute="parentId")
+    parent_id = fields.Integer()
     name = fields.String()
     label = fields.String()
     path = fields.String()

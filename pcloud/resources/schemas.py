@@ -71,12 +71,12 @@ class GrantResourceNodeOut(BaseSchema):
     """A node of the whole resource tree (grant screens)."""
 
     id = fields.Integer()
-    parent_id = fields.Integer(data_key="parentId", attribute="parentId")
+    parent_id = fields.Integer()
     name = fields.String()
     label = fields.String()
-    resource_url = fields.String(attribute="resourceUrl")
+    resource_url = fields.String()
     method = fields.String()
-    biz_type = fields.Integer(attribute="bizType")
+    biz_type = fields.Integer()
     children = fields.List(fields.Nested(lambda: GrantResourceNodeOut()))
 
 
