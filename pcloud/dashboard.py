@@ -13,8 +13,13 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, send_from_directory
 
 from pcloud.access.permissions import may_open_page
+from pcloud.actionlog import service as actionlog_service
 from pcloud.core.charts import bar_svg
 from pcloud.core.security import current_principal, public, signed_in_only
+from pcloud.jobs import service as jobs_service
+from pcloud.segments import service as segments_service
+from pcloud.sessions import service as sessions
+from pcloud.users import service as users_service
 
 bp = Blueprint("dashboard", __name__)
 
@@ -22,8 +27,6 @@ bp = Blueprint("dashboard", __name__)
 @bp.route("/")
 @signed_in_only
 def index() -> Any:
-    from pcloud.actionlog import service as actionlog_service
-
     principal = current_principal()
     assert principal is not None
 
@@ -32,9 +35,6 @@ def index() -> Any:
 
     figures: list[dict[str, Any]] = []
     if may("/system/user"):
-        from pcloud.sessions import service as sessions
-        from pcloud.users import service as users_service
-
         figures += [{"key": "users", "label": "用户总数", "value": users_service.live_count(), "href": "/system/user/"},
                     {"key": "online", "label": "当前在线", "value": sessions.online_count(),
                      "href": "/system/user/"}]
@@ -44,16 +44,12 @@ def index() -> Any:
         figures.append({"key": "actions-today", "label": "今日操作", "value": activity["operations"][-1],
                         "href": "/system/log/"})
     if may("/job/info"):
-        from pcloud.jobs import service as jobs_service
-
         stats = jobs_service.statistics()
         figures += [{"key": "jobs", "label": "定时任务", "value": stats["job_info_count"], "href": "/job/info/"},
                     {"key": "job-runs", "label": "调度次数", "value": stats["job_log_count"], "href": "/job/log/"},
                     {"key": "executors", "label": "在线执行器节点", "value": stats["executor_count"],
                      "href": "/job/group/"}]
     if may("/integration/segment"):
-        from pcloud.segments import service as segments_service
-
         figures.append({"key": "segments", "label": "号段业务", "value": segments_service.count_segments(),
                         "href": "/integration/segment/"})
     chart = bar_svg(activity["days"], {"登录": activity["sign_ins"], "操作": activity["operations"]})

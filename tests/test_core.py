@@ -381,3 +381,52 @@ def test_api_doc_uses_api_md_section_names_and_no_lock_on_open_operations(api: A
     assert spec["paths"]["/api/oauth/sms/code"]["post"]["security"] == []
     assert "security" not in spec["paths"]["/api/admin/system/adminInfo"]["post"]  # the document's bearer
     assert spec["paths"]["/api/admin/system/user/page"]["post"]["tags"] == ["系统管理 · 用户管理"]
+
+
+# One rule per kind of field (core.schemas): an id is a JSON integer in every module, so the string "3" is
+# refused as a role id as it is as a department id; a sequence is 0.. in every tree, menus included.
+ONE_RULE_CASES = [
+    ("PUT", "/api/admin/role/modify", {"id": "1", "name": "x"}, "id"),
+    ("POST", "/api/admin/permission/grant", {"roleId": "1", "routers": [], "resources": []}, "roleId"),
+    ("POST", "/api/admin/permission/grant", {"roleId": 1, "routers": ["1"], "resources": []}, "routers"),
+    ("POST", "/api/admin/menu/create", {"parentId": "0", "name": "x", "path": "/x"}, "parentId"),
+    ("POST", "/api/admin/menu/create", {"name": "x", "path": "/x", "sequence": -1}, "sequence"),
+    ("POST", "/api/admin/menu/create", {"name": "x", "path": "/x", "sequence": "1"}, "sequence"),
+    ("PUT", "/api/admin/menu/modify", {"id": "1", "name": "x"}, "id"),
+    ("POST", "/api/admin/resource/create", {"parentId": "0", "name": "x", "resourceUrl": "/x"}, "parentId"),
+    ("PUT", "/api/admin/resource/modify", {"id": "1", "name": "x"}, "id"),
+    ("POST", "/api/admin/resource/page", {"parentId": "0"}, "parentId"),
+    ("POST", "/api/admin/post/list", {"parentId": "0"}, "parentId"),
+    ("POST", "/api/admin/system/user/page", {"deptId": "1"}, "deptId"),
+    ("POST", "/api/admin/system/user/page", {"roleIds": ["1"]}, "roleIds"),
+    ("POST", "/api/admin/dept/create", {"name": "x", "parentId": "0"}, "parentId"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "field"), ONE_RULE_CASES)
+def test_ids_and_sequences_follow_one_rule_in_every_module(api: ApiClient, method: str, url: str,
+                                                           body: dict[str, Any], field: str) -> None:
+    resp = api.call(method, url, body)
+    assert resp.status_code == 422, resp.get_json()
+    assert field in resp.get_json()["errors"]
+
+
+def test_text_limits_come_from_the_model_columns(api: ApiClient) -> None:
+    from pcloud.menus.models import Menu
+    from pcloud.roles.models import Role
+
+    long_name = "名" * (Role.name.type.length + 1)
+    resp = api.post("/api/admin/role/create", json={"name": long_name, "roleCode": "ROLE_X"})
+    assert resp.status_code == 422 and "name" in resp.get_json()["errors"]
+    resp = api.post("/api/admin/menu/create", json={"name": "x", "path": "/" + "p" * Menu.path.type.length})
+    assert resp.status_code == 422 and "path" in resp.get_json()["errors"]
+
+
+def test_build_tree_links_snake_case_nodes_by_parent_id() -> None:
+    from pcloud.core.tree import build_tree
+
+    rows = [{"id": 2, "parent_id": 1, "name": "b", "sequence": 0}, {"id": 1, "parent_id": 0, "name": "a"},
+            {"id": 3, "parent_id": 1, "name": "c", "sequence": -1}, {"id": 4, "parent_id": 9, "name": "d"}]
+    roots = build_tree(rows, dict)
+    assert [n["id"] for n in roots] == [1, 4]  # a node whose parent is absent is a root
+    assert [c["id"] for c in roots[0]["children"]] == [3, 2] and roots[0]["label"] == "a"

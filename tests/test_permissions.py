@@ -367,7 +367,7 @@ def test_sidebar_shows_only_granted_menus_in_sequence_order(app: Any, pages: Pag
     assert names == ["用户管理", "角色管理", "菜单管理"]
     # moving 菜单管理 first changes the order the sidebar shows
     menu_id = query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == "/system/menu")).scalar())
-    pages.submit(f"/system/menu/{menu_id}/move", data={"parent_id": _menu_for(app, "/system"), "sequence": -1})
+    pages.submit(f"/system/menu/{menu_id}/move", data={"parent_id": _menu_for(app, "/system"), "sequence": 0})
     links = sidebar_links(caller.pages.get("/").get_data(as_text=True))
     assert [text for href, text, _ in links if href.startswith("/system/")][0] == "菜单管理"
     assert caller.pages.get("/system/dept/").status_code == 403

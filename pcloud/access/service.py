@@ -92,7 +92,7 @@ def menu_node(menu: Menu) -> dict[str, Any]:
     """A node of the caller's menu tree. A path that is not a site path (a row from before paths were
     validated) is given as "" so neither the sidebar nor an API client ever follows it."""
     is_site_path = menu_service.is_site_path
-    return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name,
+    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name,
             "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
             "redirect": menu.redirect if is_site_path(menu.redirect) else None, "icon": menu.icon,
             "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence}
@@ -128,13 +128,13 @@ def admin_info(principal: Principal) -> dict[str, Any]:
 
 
 def _snake(nodes: list[dict[str, Any]], top: bool = True) -> list[dict[str, Any]]:
-    """adminInfo routers: tree nodes (built camelCase for templates) as the API schema's attributes, in the
+    """adminInfo routers: the caller's menu tree nodes, in the
     shape of a vue-router route as the original PCloud front end builds its routes from them (API.md):
     `component` ("Layout" for a top menu that names none), `meta: {title, icon}` (its svg icon names)."""
     routers = []
     for n in nodes:
         component = n["component"] or ("Layout" if top else None)
-        route = {"id": n["id"], "parent_id": n["parentId"], "name": n["name"], "label": n["label"],
+        route = {"id": n["id"], "parent_id": n["parent_id"], "name": n["name"], "label": n["label"],
                  "path": n["path"], "component": component, "redirect": n["redirect"], "icon": n["icon"],
                  "router": n["router"], "hidden": n["hidden"], "sequence": n["sequence"],
                  "meta": {"title": n["name"], "icon": menu_icons.for_client(n["icon"])},

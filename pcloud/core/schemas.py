@@ -144,12 +144,14 @@ ID_RANGE = validate.Range(min=1, max=MAX_ID)
 
 
 def Id(**kw: Any) -> fields.Integer:  # noqa: N802
-    """An entity id: 1..2^31-1, the range of the id columns."""
-    return fields.Integer(validate=ID_RANGE, **kw)
+    """An entity id: a JSON integer 1..2^31-1, the range of the id columns. Strict: the string "3" is refused
+    everywhere (API.md, "Ids"), so one id is one rule in every module."""
+    return fields.Integer(strict=True, validate=ID_RANGE, **kw)
 
 
-def IdList(**kw: Any) -> fields.List:  # noqa: N802
-    return fields.List(fields.Integer(validate=ID_RANGE), validate=validate.Length(max=1000), **kw)
+def IdList(max_len: int = 1000, **kw: Any) -> fields.List:  # noqa: N802
+    """A list of ids (each as `Id`), at most `max_len` of them."""
+    return fields.List(Id(), validate=validate.Length(max=max_len), **kw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,14 +167,19 @@ def limit_of(column: Any) -> int:
     return int(column.type.length)
 
 
-def ParentId(strict: bool = True, **kw: Any) -> fields.Integer:  # noqa: N802
-    """A parent in a tree: 0 (a root) or a node id."""
-    return fields.Integer(strict=strict, validate=validate.Range(min=0, max=MAX_ID), **kw)
+def ParentId(**kw: Any) -> fields.Integer:  # noqa: N802
+    """A parent in a tree: 0 (a root) or a node id, a JSON integer like every id."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_ID), **kw)
 
 
-def Sequence(minimum: int = 0, strict: bool = True, **kw: Any) -> fields.Integer:  # noqa: N802
-    """Order among siblings (smaller first)."""
-    return fields.Integer(strict=strict, validate=validate.Range(min=minimum, max=SEQUENCE_MAX), **kw)
+def FilterId(**kw: Any) -> fields.Integer:  # noqa: N802
+    """An id to filter a list by, 0 meaning "all": a JSON integer 0..2^31-1, strict like every id."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_ID), **kw)
+
+
+def Sequence(**kw: Any) -> fields.Integer:  # noqa: N802
+    """Order among siblings (smaller first): a JSON integer 0..SEQUENCE_MAX in every tree."""
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=SEQUENCE_MAX), **kw)
 
 
 def Text(limit: int, required: bool = False, blank: bool = False, **kw: Any) -> TrimmedString:  # noqa: N802

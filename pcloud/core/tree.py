@@ -1,4 +1,7 @@
-"""Trees of API.md: nodes {id, parentId, name, label, children}, siblings by sequence then id."""
+"""Trees of API.md: nodes {id, parent_id, name, label, children}, siblings by sequence then id.
+
+Nodes are snake_case dicts in Python, like every item; the API schemas put them on the wire in camelCase
+(`parentId`, `resourceUrl`, ...)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ def build_tree(rows: Iterable[Any], to_node: Callable[[Any], dict[str, Any]],
         node.setdefault("children", [])
         node.setdefault("label", node.get("name"))
     for node in nodes:
-        parent = by_id.get(node.get("parentId") or 0)
+        parent = by_id.get(node.get("parent_id") or 0)
         (parent["children"] if parent is not None and parent is not node else roots).append(node)
     key = sort_key or (lambda n: (n.get("sequence") or 0, n["id"]))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from pcloud.core.schemas import (
-    ID_RANGE,
     AuditOut,
     BaseSchema,
+    Id,
     LocalDateTime,
     PageArgs,
     ParentId,
@@ -17,7 +17,6 @@ from pcloud.core.schemas import (
 )
 from pcloud.depts.models import Dept
 
-_id = ID_RANGE
 NAME_MAX = limit_of(Dept.name)
 
 
@@ -32,16 +31,16 @@ class DeptCreateArgs(BaseSchema):
     parent_id = ParentId(load_default=0, allow_none=True,
                          metadata={"description": "0 = a root department"})
     name = Text(NAME_MAX, required=True)
-    manager_id = fields.Integer(strict=True, validate=_id, allow_none=True, metadata={"description": "a user id"})
+    manager_id = Id(allow_none=True, metadata={"description": "a user id"})
     established_time = LocalDateTime(allow_none=True)
     sequence = Sequence(load_default=0)
 
 
 class DeptModifyArgs(BaseSchema):
-    id = fields.Integer(strict=True, required=True, validate=_id)
+    id = Id(required=True)
     parent_id = ParentId(allow_none=True)
     name = Text(NAME_MAX)
-    manager_id = fields.Integer(strict=True, validate=_id, allow_none=True)
+    manager_id = Id(allow_none=True)
     established_time = LocalDateTime(allow_none=True)
     sequence = Sequence()
 

@@ -121,17 +121,12 @@ def page_depts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     return result
 
 
-def _node(item: dict[str, Any]) -> dict[str, Any]:
-    # build_tree reads the wire names; the schemas read the attribute names.
-    return {**item, "parentId": item["parent_id"], "children": []}
-
-
 def org_tree(root_id: int | None = None) -> list[dict[str, Any]]:
     """The live organisation as nested nodes (each with the item fields), or one department's subtree."""
     stmt = _item_select()
     if root_id:
         stmt = stmt.where(Dept.id.in_(subtree_ids_select(root_id)))
-    return build_tree(_with_managers(db.session.execute(stmt)), _node)
+    return build_tree(_with_managers(db.session.execute(stmt)), dict)
 
 
 def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -191,7 +186,7 @@ def delete_refusal(name: str, children: int, members: int) -> str | None:
 def choices() -> list[tuple[int, str]]:
     """Every live department as (id, indented name), in tree order: pickers and filters."""
     rows = db.session.execute(Dept.live()).scalars()
-    tree = build_tree(rows, lambda d: {"id": d.id, "parentId": d.parent_id, "name": d.name,
+    tree = build_tree(rows, lambda d: {"id": d.id, "parent_id": d.parent_id, "name": d.name,
                                        "sequence": d.sequence})
     return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
 

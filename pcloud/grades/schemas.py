@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, Text, limit_of
 from pcloud.grades.models import Grade
 
-_id = ID_RANGE
 NAME_MAX, REMARK_MAX = limit_of(Grade.name), limit_of(Grade.remark)
 _level = validate.Range(min=0, max=1_000_000)
 
@@ -24,7 +23,7 @@ class GradeCreateArgs(BaseSchema):
 
 
 class GradeModifyArgs(BaseSchema):
-    id = fields.Integer(strict=True, required=True, validate=_id)
+    id = Id(required=True)
     name = Text(NAME_MAX)
     level = fields.Integer(strict=True, validate=_level)
     remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)

@@ -7,11 +7,13 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, LocalDateTime, PageArgs, TrimmedString
-from pcloud.jobs.models import BLOCK_STRATEGIES, MISFIRE_STRATEGIES, ROUTE_STRATEGIES, SCHEDULE_TYPES
+from pcloud.core.routing import MAX_ID
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterId, Id, LocalDateTime, PageArgs, Text, limit_of
+from pcloud.jobs.models import BLOCK_STRATEGIES, MISFIRE_STRATEGIES, ROUTE_STRATEGIES, SCHEDULE_TYPES, Executor, Job
 
-_id = ID_RANGE
-_opt_id = validate.Range(min=0, max=2_147_483_647)
+APPNAME_MAX, TITLE_MAX = limit_of(Executor.appname), limit_of(Executor.title)
+DESC_MAX, AUTHOR_MAX, HANDLER_MAX = limit_of(Job.job_desc), limit_of(Job.author), limit_of(Job.executor_handler)
+
 
 # Fields the entity's own responses carry: a client may send an item back as it received it.
 JOB_ECHO = ("jobGroupTitle", "triggerLastTime", "triggerNextTime", "gmtCreatedDate", "gmtCreatedName",
@@ -56,9 +58,9 @@ class ExecutorPageArgs(PageArgs):
 
 class ExecutorArgs(_Echo):
     ECHO = EXECUTOR_ECHO
-    appname = TrimmedString(required=True, validate=validate.Length(min=1, max=64),
-                            metadata={"description": "^[a-zA-Z][a-zA-Z0-9_-]{3,63}$, unique"})
-    title = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    appname = Text(APPNAME_MAX, required=True,
+                   metadata={"description": "^[a-zA-Z][a-zA-Z0-9_-]{3,63}$, unique"})
+    title = Text(TITLE_MAX, required=True)
     address_type = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), load_default=0,
                                   metadata={"description": "0 automatic (registered nodes), 1 manual (addressList)"})
     address_list = fields.String(validate=validate.Length(max=4000), allow_none=True,
@@ -66,9 +68,9 @@ class ExecutorArgs(_Echo):
 
 
 class ExecutorModifyArgs(ExecutorArgs):
-    id = fields.Integer(strict=True, required=True, validate=_id)
-    appname = TrimmedString(validate=validate.Length(min=1, max=64))
-    title = TrimmedString(validate=validate.Length(min=1, max=64))
+    id = Id(required=True)
+    appname = Text(APPNAME_MAX)
+    title = Text(TITLE_MAX)
     address_type = fields.Integer(strict=True, validate=validate.OneOf([0, 1]))
 
 
@@ -85,7 +87,7 @@ class ExecutorOut(AuditOut):
 
 
 class JobPageArgs(PageArgs):
-    job_group = fields.Integer(validate=_opt_id, allow_none=True, metadata={"description": "0 or absent: all"})
+    job_group = FilterId(allow_none=True, metadata={"description": "0 or absent: all"})
     trigger_status = BlankInt(validate=validate.OneOf([-1, 0, 1]), load_default=-1,
                               metadata={"description": "-1, absent or \"\": all"})
     job_desc = fields.String(validate=validate.Length(max=255), allow_none=True)
@@ -98,9 +100,9 @@ class JobPageArgs(PageArgs):
 
 class JobArgs(_Echo):
     ECHO = JOB_ECHO
-    job_group = fields.Integer(strict=True, required=True, validate=_id)
-    job_desc = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
-    author = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
+    job_group = Id(required=True)
+    job_desc = Text(DESC_MAX, required=True)
+    author = Text(AUTHOR_MAX, required=True)
     alarm_email = fields.String(validate=validate.Length(max=255), allow_none=True,
                                 metadata={"description": "comma-separated e-mail addresses"})
     schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES), allow_none=True)
@@ -111,7 +113,7 @@ class JobArgs(_Echo):
     timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
     misfire_strategy = fields.String(validate=validate.OneOf(MISFIRE_STRATEGIES), allow_none=True)
     executor_route_strategy = fields.String(validate=validate.OneOf(ROUTE_STRATEGIES), allow_none=True)
-    executor_handler = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
+    executor_handler = Text(HANDLER_MAX, required=True)
     executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
     executor_block_strategy = fields.String(validate=validate.OneOf(BLOCK_STRATEGIES), allow_none=True)
     executor_timeout = BlankInt(validate=validate.Range(min=0, max=604800))
@@ -129,11 +131,11 @@ class JobArgs(_Echo):
 
 
 class JobModifyArgs(JobArgs):
-    id = fields.Integer(strict=True, required=True, validate=_id)
-    job_group = fields.Integer(strict=True, validate=_id)
-    job_desc = TrimmedString(validate=validate.Length(min=1, max=255))
-    author = TrimmedString(validate=validate.Length(min=1, max=64))
-    executor_handler = TrimmedString(validate=validate.Length(min=1, max=255))
+    id = Id(required=True)
+    job_group = Id()
+    job_desc = Text(DESC_MAX)
+    author = Text(AUTHOR_MAX)
+    executor_handler = Text(HANDLER_MAX)
 
 
 class JobOut(AuditOut):
@@ -168,7 +170,7 @@ class JobBriefOut(BaseSchema):
 
 
 class TriggerArgs(BaseSchema):
-    id = fields.Integer(strict=True, required=True, validate=_id)
+    id = Id(required=True)
     executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
     address_list = fields.String(validate=validate.Length(max=4000), allow_none=True,
                                  metadata={"description": "comma-separated node names (optional)"})
@@ -196,8 +198,10 @@ class NextTimeQuery(BaseSchema):
 
 
 class RunPageArgs(PageArgs):
-    job_group = fields.Integer(validate=_opt_id, allow_none=True)
-    job_id = fields.Integer(validate=_opt_id, allow_none=True)
+    # The original front end's run log, opened from a job, carries the job's ids over from its address:
+    # they come as digit strings (API.md, "Clients of the original PCloud"), so this filter alone takes them.
+    job_group = BlankInt(validate=validate.Range(min=0, max=MAX_ID), metadata={"description": "0 or absent: all"})
+    job_id = BlankInt(validate=validate.Range(min=0, max=MAX_ID), metadata={"description": "0 or absent: all"})
     log_status = BlankInt(validate=validate.OneOf([-1, 0, 1, 2, 3]),
                           metadata={"description": "1 success, 2 fail, 3 running; absent/\"\"/0/-1 all"})
     filter_time = fields.Raw(allow_none=True, metadata={"description": "[start, end] local times"})
@@ -248,8 +252,8 @@ class LogDetailOut(BaseSchema):
 
 
 class ClearLogArgs(BaseSchema):
-    job_group = fields.Integer(validate=_opt_id, allow_none=True)
-    job_id = fields.Integer(validate=_opt_id, allow_none=True)
+    job_group = FilterId(allow_none=True)
+    job_id = FilterId(allow_none=True)
     type = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=9),
                           metadata={"description": "1-4 older than 1/3/6/12 months; 5-8 keep newest "
                                                    "1000/10000/30000/100000; 9 all"})

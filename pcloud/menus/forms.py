@@ -15,7 +15,7 @@ class MenuForm(FlaskForm):
     component = StringField("组件", validators=[Optional(), Length(max=255)])
     redirect = StringField("重定向", validators=[Optional(), Length(max=255)])
     icon = StringField("图标", validators=[Optional(), Length(max=64)], render_kw={"placeholder": "gear"})
-    sequence = IntegerField("排序", default=0, validators=[Optional(), NumberRange(-1_000_000, 1_000_000)])
+    sequence = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 1_000_000)])
     router = BooleanField("作为路由", default=True)
     hidden = BooleanField("在侧边栏隐藏", default=False)
 
@@ -23,4 +23,4 @@ class MenuForm(FlaskForm):
 class MoveForm(FlaskForm):
     parent_id = SelectField("移动到", coerce=int, choices=[], validate_choice=False)
     sequence = IntegerField("排序（越小越靠前）", default=0,
-                            validators=[Optional(), NumberRange(-1_000_000, 1_000_000)])
+                            validators=[Optional(), NumberRange(0, 1_000_000)])

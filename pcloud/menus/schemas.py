@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, SEQUENCE_MAX, AuditOut, BaseSchema, PageArgs, ParentId, Sequence, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Sequence, Text, limit_of
 from pcloud.menus.models import Menu
 
-_id = ID_RANGE
 NAME_MAX, PATH_MAX, ICON_MAX = limit_of(Menu.name), limit_of(Menu.path), limit_of(Menu.icon)
 COMPONENT_MAX, REDIRECT_MAX = limit_of(Menu.component), limit_of(Menu.redirect)
 
@@ -20,30 +19,30 @@ class MenuPageArgs(PageArgs):
 
 
 class MenuCreateArgs(BaseSchema):
-    parent_id = ParentId(strict=False, load_default=0, metadata={"description": "0 = root"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
-    path = fields.String(required=True, validate=validate.Length(min=1, max=PATH_MAX))
+    parent_id = ParentId(load_default=0, metadata={"description": "0 = root"})
+    name = Text(NAME_MAX, required=True)
+    path = Text(PATH_MAX, required=True)
     component = fields.String(validate=validate.Length(max=COMPONENT_MAX), allow_none=True)
     redirect = fields.String(validate=validate.Length(max=REDIRECT_MAX), allow_none=True)
     icon = fields.String(validate=validate.Length(max=ICON_MAX), allow_none=True)
     router = fields.Boolean(load_default=True)
     hidden = fields.Boolean(load_default=False)
-    sequence = Sequence(minimum=-SEQUENCE_MAX, strict=False, load_default=0)
+    sequence = Sequence(load_default=0)
 
 
 class MenuModifyArgs(BaseSchema):
     """Any field of create; `parentId` + `sequence` move the menu."""
 
-    id = fields.Integer(required=True, validate=_id)
-    parent_id = ParentId(strict=False)
-    name = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
-    path = fields.String(validate=validate.Length(min=1, max=PATH_MAX))
+    id = Id(required=True)
+    parent_id = ParentId()
+    name = Text(NAME_MAX)
+    path = Text(PATH_MAX)
     component = fields.String(validate=validate.Length(max=COMPONENT_MAX), allow_none=True)
     redirect = fields.String(validate=validate.Length(max=REDIRECT_MAX), allow_none=True)
     icon = fields.String(validate=validate.Length(max=ICON_MAX), allow_none=True)
     router = fields.Boolean()
     hidden = fields.Boolean()
-    sequence = Sequence(minimum=-SEQUENCE_MAX, strict=False)
+    sequence = Sequence()
 
 
 class MenuOut(AuditOut):
@@ -66,7 +65,7 @@ class GrantMenuNodeOut(BaseSchema):
     """A node of the whole menu tree (grant screens)."""
 
     id = fields.Integer()
-    parent_id = fields.Integer(attribute="parentId")
+    parent_id = fields.Integer()
     name = fields.String()
     label = fields.String()
     path = fields.String()

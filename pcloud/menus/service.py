@@ -46,15 +46,7 @@ def to_item(menu: Menu) -> dict[str, Any]:
 
 
 def _tree(menus: list[Menu]) -> list[dict[str, Any]]:
-    def to_node(menu: Menu) -> dict[str, Any]:
-        item = to_item(menu)
-        item["parentId"] = menu.parent_id  # build_tree links by parentId
-        return item
-
-    nodes = build_tree(menus, to_node)
-    for _depth, item in walk(nodes):
-        item.pop("parentId", None)
-    return nodes
+    return build_tree(menus, to_item)
 
 
 def menu_tree(name: str | None = None) -> tuple[list[dict[str, Any]], int]:
@@ -75,8 +67,8 @@ def menu_tree(name: str | None = None) -> tuple[list[dict[str, Any]], int]:
 
 
 def node(menu: Menu) -> dict[str, Any]:
-    """A plain tree node for grant screens: {id, parentId, name, label, path, ...}."""
-    return {"id": menu.id, "parentId": menu.parent_id, "name": menu.name, "label": menu.name, "path": menu.path,
+    """A plain tree node for grant screens: {id, parent_id, name, label, path, ...}."""
+    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name, "path": menu.path,
             "icon": menu.icon, "hidden": menu.hidden, "sequence": menu.sequence}
 
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, IdList, PageArgs, TrimmedString
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs, Text, limit_of
+from pcloud.openplatform.models import OpenAccount
+from pcloud.resources.models import Resource
 
+NAME_MAX, REMARK_MAX = limit_of(OpenAccount.name), limit_of(OpenAccount.remark)
+# A catalogue entry is a resource row: its limits are the resource columns'.
+ENTRY_NAME_MAX, URL_MAX = limit_of(Resource.name), limit_of(Resource.resource_url)
 _status = validate.OneOf([0, 1, 2], error="状态必须是 0（正常）、1（禁用）或 2（冻结）")
 _method = validate.OneOf(["GET", "POST", "PUT", "DELETE", "*", "get", "post", "put", "delete"],
                          error="请求方式必须是 GET、POST、PUT、DELETE 或 *")
 
 
 class AccountPageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True)
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True)
     status = fields.Integer(strict=True, validate=_status, allow_none=True)
 
 
@@ -29,19 +34,19 @@ class AccountOut(AuditOut):
 # gmtCreatedName/gmtModifiedName on create and echoes rows): `echo_of` drops exactly those keys.
 class AccountCreateArgs(BaseSchema):
     echo_of = AccountOut
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=64))
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+    name = Text(NAME_MAX, required=True)
+    remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)
 
 
 class AccountModifyArgs(BaseSchema):
     echo_of = AccountOut
-    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
-    name = TrimmedString(validate=validate.Length(min=1, max=64))
-    remark = fields.String(validate=validate.Length(max=500), allow_none=True)
+    id = Id(required=True)
+    name = Text(NAME_MAX)
+    remark = fields.String(validate=validate.Length(max=REMARK_MAX), allow_none=True)
 
 
 class AccountStatusArgs(BaseSchema):
-    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
+    id = Id(required=True)
     status = fields.Integer(strict=True, required=True, validate=_status)
 
 
@@ -52,7 +57,7 @@ class AccountCreatedOut(BaseSchema):
 
 
 class EntryPageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=128), allow_none=True)
+    name = fields.String(validate=validate.Length(max=ENTRY_NAME_MAX), allow_none=True)
     # The original front end's interface page asks for the roots (`parentId: 0`): the catalogue is flat,
     # every entry is a root, so 0 is the one meaningful value.
     parent_id = fields.Integer(strict=True, allow_none=True,
@@ -60,7 +65,7 @@ class EntryPageArgs(PageArgs):
 
 
 class EntryListArgs(BaseSchema):
-    name = fields.String(validate=validate.Length(max=128), allow_none=True)
+    name = fields.String(validate=validate.Length(max=ENTRY_NAME_MAX), allow_none=True)
 
 
 class EntryOut(AuditOut):
@@ -73,16 +78,16 @@ class EntryOut(AuditOut):
 
 class EntryCreateArgs(BaseSchema):
     echo_of = EntryOut
-    name = TrimmedString(required=True, validate=validate.Length(min=1, max=128))
-    resource_url = TrimmedString(required=True, validate=validate.Length(min=1, max=255))
+    name = Text(ENTRY_NAME_MAX, required=True)
+    resource_url = Text(URL_MAX, required=True)
     method = fields.String(validate=_method, load_default="*")
 
 
 class EntryModifyArgs(BaseSchema):
     echo_of = EntryOut
-    id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
-    name = TrimmedString(validate=validate.Length(min=1, max=128))
-    resource_url = TrimmedString(validate=validate.Length(min=1, max=255))
+    id = Id(required=True)
+    name = Text(ENTRY_NAME_MAX)
+    resource_url = Text(URL_MAX)
     method = fields.String(validate=_method)
 
 
@@ -90,11 +95,11 @@ class OpenPermissionArgs(PageArgs):
     """The catalogue for one account, paged like the original front end's grant dialog asks
     (`{page, pageSize, accountId, name}`); without `pageSize` the whole catalogue in one page."""
 
-    account_id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
-    name = fields.String(validate=validate.Length(max=128), allow_none=True)
+    account_id = Id(required=True)
+    name = fields.String(validate=validate.Length(max=ENTRY_NAME_MAX), allow_none=True)
     page_size = fields.Integer(load_default=None, validate=validate.Range(min=1, max=200))
 
 
 class OpenGrantArgs(BaseSchema):
-    account_id = fields.Integer(strict=True, required=True, validate=ID_RANGE)
+    account_id = Id(required=True)
     resource_ids = IdList(load_default=list)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, ParentId, Sequence, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Sequence, Text, limit_of
 from pcloud.posts.models import Post
 
-_id = ID_RANGE
 NAME_MAX, CODE_MAX, REMARK_MAX = limit_of(Post.name), limit_of(Post.code), limit_of(Post.remark)
 
 
@@ -17,7 +16,7 @@ class PostPageArgs(PageArgs):
 
 
 class PostListArgs(BaseSchema):
-    parent_id = ParentId(strict=False, load_default=0, allow_none=True,
+    parent_id = ParentId(load_default=0, allow_none=True,
                          metadata={"description": "the level to list; 0 = top-level posts"})
 
 
@@ -32,7 +31,7 @@ class PostCreateArgs(BaseSchema):
 
 
 class PostModifyArgs(BaseSchema):
-    id = fields.Integer(strict=True, required=True, validate=_id)
+    id = Id(required=True)
     name = Text(NAME_MAX)
     code = Text(CODE_MAX, blank=True, allow_none=True)
     parent_id = ParentId(allow_none=True)

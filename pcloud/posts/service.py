@@ -95,7 +95,7 @@ def child_counts(ids: list[int]) -> dict[int, int]:
 def choices() -> list[tuple[int, str]]:
     """Every live post as (id, indented name), in tree order: pickers."""
     rows = db.session.execute(Post.live()).scalars()
-    tree = build_tree(rows, lambda p: {"id": p.id, "parentId": p.parent_id, "name": p.name,
+    tree = build_tree(rows, lambda p: {"id": p.id, "parent_id": p.parent_id, "name": p.name,
                                        "sequence": p.sequence})
     return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
 
@@ -106,7 +106,7 @@ def post_tree() -> list[dict[str, Any]]:
 
     def node(row: Any) -> dict[str, Any]:
         item = to_item(*row)
-        return {**item, "parentId": item["parent_id"], "holders": counts.get(item["id"], 0)}
+        return {**item, "holders": counts.get(item["id"], 0)}
 
     nodes = build_tree(db.session.execute(_item_select()), node)
     stack = list(nodes)

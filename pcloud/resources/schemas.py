@@ -6,9 +6,10 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import ID_RANGE, AuditOut, BaseSchema, PageArgs, ParentId
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Text, limit_of
+from pcloud.resources.models import Resource
 
-_id = ID_RANGE
+NAME_MAX, URL_MAX = limit_of(Resource.name), limit_of(Resource.resource_url)
 _method = validate.OneOf(["GET", "POST", "PUT", "DELETE", "*"])
 _biz_type = validate.OneOf([0, 1])
 
@@ -21,14 +22,14 @@ class Method(fields.String):
 
 
 class ResourcePageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=128), allow_none=True,
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True,
                          metadata={"description": "name contains; without parentId it searches every level"})
-    parent_id = ParentId(strict=False, allow_none=True,
+    parent_id = ParentId(allow_none=True,
                          metadata={"description": "the level to list; default 0 (the roots)"})
 
 
 class ResourceListArgs(BaseSchema):
-    parent_id = ParentId(strict=False, load_default=0, allow_none=True,
+    parent_id = ParentId(load_default=0, allow_none=True,
                          metadata={"description": "the level to list; 0 = the roots"})
 
 
@@ -37,21 +38,22 @@ class ResourceTreeArgs(BaseSchema):
 
 
 class ResourceCreateArgs(BaseSchema):
-    parent_id = ParentId(strict=False, load_default=0)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    resource_url = fields.String(required=True, validate=validate.Length(min=1, max=255),
+    parent_id = ParentId(load_default=0)
+    name = Text(NAME_MAX, required=True)
+    resource_url = Text(URL_MAX, required=True,
                                  metadata={"description": "route pattern: {name} or * one segment, ** any rest"})
     method = Method(validate=_method, load_default="*")
-    biz_type = fields.Integer(validate=_biz_type, load_default=0, metadata={"description": "0 接口, 1 按钮"})
+    biz_type = fields.Integer(strict=True, validate=_biz_type, load_default=0,
+                              metadata={"description": "0 接口, 1 按钮"})
 
 
 class ResourceModifyArgs(BaseSchema):
-    id = fields.Integer(required=True, validate=_id)
-    parent_id = ParentId(strict=False)
-    name = fields.String(validate=validate.Length(min=1, max=128))
-    resource_url = fields.String(validate=validate.Length(min=1, max=255))
+    id = Id(required=True)
+    parent_id = ParentId()
+    name = Text(NAME_MAX)
+    resource_url = Text(URL_MAX)
     method = Method(validate=_method)
-    biz_type = fields.Integer(validate=_biz_type)
+    biz_type = fields.Integer(strict=True, validate=_biz_type)
 
 
 class ResourceOut(AuditOut):
@@ -71,12 +73,12 @@ class GrantResourceNodeOut(BaseSchema):
     """A node of the whole resource tree (grant screens)."""
 
     id = fields.Integer()
-    parent_id = fields.Integer(data_key="parentId", attribute="parentId")
+    parent_id = fields.Integer()
     name = fields.String()
     label = fields.String()
-    resource_url = fields.String(attribute="resourceUrl")
+    resource_url = fields.String()
     method = fields.String()
-    biz_type = fields.Integer(attribute="bizType")
+    biz_type = fields.Integer()
     children = fields.List(fields.Nested(lambda: GrantResourceNodeOut()))
 
 

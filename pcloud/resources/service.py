@@ -145,9 +145,10 @@ def ancestors(resource_id: int) -> list[Resource]:
     return list(reversed(chain))
 
 
-def node(res: Resource) -> dict[str, Any]:
-    return {"id": res.id, "parentId": res.parent_id, "name": res.name, "label": res.name,
-            "resourceUrl": res.resource_url, "method": res.method, "bizType": res.biz_type}
+def node(res: Any) -> dict[str, Any]:
+    """A node of the resource tree (a Resource or a row with its columns)."""
+    return {"id": res.id, "parent_id": res.parent_id, "name": res.name, "label": res.name,
+            "resource_url": res.resource_url, "method": res.method, "biz_type": res.biz_type}
 
 
 def resource_tree() -> list[dict[str, Any]]:
@@ -155,9 +156,7 @@ def resource_tree() -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(Resource.id, Resource.parent_id, Resource.name, Resource.resource_url, Resource.method,
                Resource.biz_type).where(Resource.deleted_at.is_(None)).order_by(Resource.id)).all()
-    return build_tree(rows, lambda r: {"id": r.id, "parentId": r.parent_id, "name": r.name, "label": r.name,
-                                       "resourceUrl": r.resource_url, "method": r.method,
-                                       "bizType": r.biz_type})
+    return build_tree(rows, node)
 
 
 def live_ids(ids: list[int]) -> set[int]:
@@ -185,7 +184,7 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
     for depth, item in walk(tree):
         if item["id"] in excluded:
             continue
-        if item["children"] or not item["resourceUrl"] or depth == 0:
+        if item["children"] or not item["resource_url"] or depth == 0:
             choices.append((item["id"], "　" * depth + item["name"]))
     return choices
 

@@ -4,43 +4,40 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import AuditOut, BaseSchema, PageArgs
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs, Text, limit_of
 from pcloud.menus.schemas import GrantMenuNodeOut
 from pcloud.resources.schemas import GrantResourceNodeOut
+from pcloud.roles.models import Role
 
-_id = validate.Range(min=1, max=MAX_ID)
-
-
-def _ids(max_len: int) -> fields.List:
-    return fields.List(fields.Integer(validate=_id), validate=validate.Length(max=max_len), load_default=list)
+NAME_MAX, CODE_MAX = limit_of(Role.name), limit_of(Role.role_code)
 
 
 class RolePageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True, metadata={"description": "contains"})
-    role_code = fields.String(validate=validate.Length(max=64), allow_none=True, metadata={"description": "equals"})
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True, metadata={"description": "contains"})
+    role_code = fields.String(validate=validate.Length(max=CODE_MAX), allow_none=True,
+                              metadata={"description": "equals"})
 
 
 class RoleCreateArgs(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    role_code = fields.String(required=True, validate=validate.Length(min=1, max=64),
+    name = Text(NAME_MAX, required=True)
+    role_code = Text(CODE_MAX, required=True,
                               metadata={"description": "^ROLE_[A-Z0-9_]{1,59}$, unique"})
 
 
 class RoleModifyArgs(BaseSchema):
-    id = fields.Integer(required=True, validate=_id)
-    name = fields.String(validate=validate.Length(min=1, max=64))
-    role_code = fields.String(validate=validate.Length(min=1, max=64))
+    id = Id(required=True)
+    name = Text(NAME_MAX)
+    role_code = Text(CODE_MAX)
 
 
 class RoleListArgs(BaseSchema):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True, metadata={"description": "contains"})
+    name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True, metadata={"description": "contains"})
 
 
 class GrantArgs(BaseSchema):
-    role_id = fields.Integer(required=True, validate=_id)
-    routers = _ids(2000)
-    resources = _ids(20000)
+    role_id = Id(required=True)
+    routers = IdList(2000, load_default=list)
+    resources = IdList(20000, load_default=list)
 
 
 class RoleOut(AuditOut):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import AuditOut, BaseSchema, FlagInt, Id, IdList, PageArgs
+from pcloud.core.schemas import AuditOut, BaseSchema, FlagInt, Id, IdList, PageArgs, limit_of
+from pcloud.users.models import User
 
+PHONE_MAX, NAME_MAX, AVATAR_MAX = limit_of(User.phone), limit_of(User.name), limit_of(User.avatar)
+PASSWORD_MAX = 72  # bcrypt reads the first 72 bytes
 SORTABLE = ("id", "name", "phone", "state", "gmtCreatedDate")
 
 
 class UserFilterArgs(BaseSchema):
-    phone = fields.String(validate=validate.Length(max=32), allow_none=True)
-    keyword = fields.String(validate=validate.Length(max=64), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=PHONE_MAX), allow_none=True)
+    keyword = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True)
     role_ids = IdList(allow_none=True)
     dept_id = Id(allow_none=True)
     state = FlagInt(validate=validate.OneOf([0, 1]), allow_none=True)
@@ -24,12 +27,12 @@ class UserPageArgs(PageArgs, UserFilterArgs):
 
 
 class UserCreateArgs(BaseSchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=72))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=PHONE_MAX))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=PASSWORD_MAX))
     state = FlagInt(validate=validate.OneOf([0, 1]), load_default=0)
     role_ids = IdList(load_default=list)
-    avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
+    avatar = fields.String(validate=validate.Length(max=AVATAR_MAX), allow_none=True)
     dept_id = Id(allow_none=True)
     post_id = Id(allow_none=True)
     grade_id = Id(allow_none=True)
@@ -37,12 +40,12 @@ class UserCreateArgs(BaseSchema):
 
 class UserModifyArgs(BaseSchema):
     id = Id(required=True)
-    phone = fields.String(validate=validate.Length(min=1, max=32))
-    name = fields.String(validate=validate.Length(min=1, max=64))
-    password = fields.String(validate=validate.Length(min=1, max=72), allow_none=True)
+    phone = fields.String(validate=validate.Length(min=1, max=PHONE_MAX))
+    name = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
+    password = fields.String(validate=validate.Length(min=1, max=PASSWORD_MAX), allow_none=True)
     state = FlagInt(validate=validate.OneOf([0, 1]))
     role_ids = IdList()
-    avatar = fields.String(validate=validate.Length(max=512), allow_none=True)
+    avatar = fields.String(validate=validate.Length(max=AVATAR_MAX), allow_none=True)
     dept_id = Id(allow_none=True)
     post_id = Id(allow_none=True)
     grade_id = Id(allow_none=True)
