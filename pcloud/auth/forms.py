@@ -7,28 +7,31 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from pcloud.core.schemas import limit_of
+from pcloud.users.models import User
+
 
 class PasswordLoginForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)],
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))],
                         render_kw={"autofocus": True, "autocomplete": "username", "inputmode": "numeric"})
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
     next = HiddenField()
 
 
 class SmsLoginForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)])
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))])
     verify_code = StringField("验证码", validators=[DataRequired("请输入验证码"),
                                                     Regexp(r"^\d{6}$", message="验证码为 6 位数字")])
     next = HiddenField()
 
 
 class SmsSendForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=32)])
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))])
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
-    avatar = StringField("头像地址", validators=[Length(max=512)])
+    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=limit_of(User.name))])
+    avatar = StringField("头像地址", validators=[Length(max=limit_of(User.avatar))])
     avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
                                                    "data-avatar-input": ""})
 

@@ -7,7 +7,25 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from pcloud.core.forms import NumberField
-from pcloud.jobs.models import BLOCK_STRATEGIES, MISFIRE_STRATEGIES, ROUTE_STRATEGIES
+from pcloud.core.schemas import limit_of
+from pcloud.jobs.models import (
+    ADDRESS_LIST_MAX,
+    BLOCK_STRATEGIES,
+    EXECUTOR_PARAM_MAX,
+    MISFIRE_STRATEGIES,
+    ROUTE_STRATEGIES,
+    Executor,
+    Job,
+)
+
+# Text limits, from the model columns (the one place each is defined)
+CRON_MAX = limit_of(Job.schedule_conf)
+APPNAME_MAX = limit_of(Executor.appname)
+TITLE_MAX = limit_of(Executor.title)
+EMAIL_MAX = limit_of(Job.alarm_email)
+AUTHOR_MAX = limit_of(Job.author)
+CHILD_MAX = limit_of(Job.child_job_id)
+DESC_MAX = limit_of(Job.job_desc)
 
 ROUTE_LABELS = {
     "FIRST": "第一个", "LAST": "最后一个", "ROUND": "轮询", "RANDOM": "随机", "CONSISTENT_HASH": "一致性HASH",
@@ -21,42 +39,45 @@ SCHEDULE_LABELS = {"CRON": "CRON", "FIX_RATE": "固定速度（秒）", "NONE": 
 
 class ExecutorForm(FlaskForm):
     appname = StringField("AppName", validators=[DataRequired("请输入 AppName"),
-                                                 Length(max=64, message="AppName 不能超过 64 个字符")])
+                                                 Length(max=APPNAME_MAX, message="AppName 不能超过 %(max)d 个字符")])
     title = StringField("名称", validators=[DataRequired("请输入名称"),
-                                          Length(max=64, message="名称不能超过 64 个字符")])
+                                          Length(max=TITLE_MAX, message="名称不能超过 %(max)d 个字符")])
     address_type = RadioField("注册方式", choices=[("0", "自动注册"), ("1", "手动录入")], default="0")
     address_list = TextAreaField("机器地址", validators=[
-        Optional(), Length(max=4000, message="机器地址不能超过 4000 个字符")])
+        Optional(), Length(max=ADDRESS_LIST_MAX, message="机器地址不能超过 %(max)d 个字符")])
 
 
 class JobForm(FlaskForm):
     job_group = SelectField("执行器", coerce=int, validators=[InputRequired("请选择执行器")])
     job_desc = StringField("任务描述", validators=[DataRequired("请输入任务描述"),
-                                                 Length(max=255, message="任务描述不能超过 255 个字符")])
+                                                 Length(max=DESC_MAX, message="任务描述不能超过 %(max)d 个字符")])
     author = StringField("负责人", validators=[DataRequired("请输入负责人"),
-                                            Length(max=64, message="负责人不能超过 64 个字符")])
+                                            Length(max=AUTHOR_MAX, message="负责人不能超过 %(max)d 个字符")])
     alarm_email = StringField("报警邮件", validators=[
-        Optional(), Length(max=255, message="报警邮件不能超过 255 个字符")])
+        Optional(), Length(max=EMAIL_MAX, message="报警邮件不能超过 %(max)d 个字符")])
     schedule_type = SelectField("调度类型", choices=list(SCHEDULE_LABELS.items()), default="CRON")
     schedule_conf = StringField("Cron / 固定速度", validators=[
-        Optional(), Length(max=128, message="不能超过 128 个字符")],
+        Optional(), Length(max=CRON_MAX, message="不能超过 %(max)d 个字符")],
         render_kw={"autocomplete": "off", "spellcheck": "false"})
     timezone = SelectField("时区")
     misfire_strategy = SelectField("调度过期策略", choices=[(k, MISFIRE_LABELS[k]) for k in MISFIRE_STRATEGIES])
     executor_route_strategy = SelectField("路由策略", choices=[(k, ROUTE_LABELS[k]) for k in ROUTE_STRATEGIES])
     executor_handler = SelectField("JobHandler", validators=[DataRequired("请选择 JobHandler")])
-    executor_param = TextAreaField("任务参数", validators=[Optional(), Length(max=10000, message="任务参数过长")])
+    executor_param = TextAreaField("任务参数", validators=[
+        Optional(), Length(max=EXECUTOR_PARAM_MAX, message="任务参数过长")])
     executor_block_strategy = SelectField("阻塞处理策略", choices=[(k, BLOCK_LABELS[k]) for k in BLOCK_STRATEGIES])
     executor_timeout = NumberField("任务超时时间（秒）", default=0, validators=[
         InputRequired("请输入超时时间"), NumberRange(min=0, max=604800, message="须为 0 到 604800 之间的整数")])
     executor_fail_retry_count = NumberField("失败重试次数", default=0, validators=[
         InputRequired("请输入重试次数"), NumberRange(min=0, max=100, message="须为 0 到 100 之间的整数")])
-    child_job_id = StringField("子任务 ID", validators=[Optional(), Length(max=255, message="子任务 ID 过长")])
+    child_job_id = StringField("子任务 ID", validators=[Optional(), Length(max=CHILD_MAX, message="子任务 ID 过长")])
 
 
 class TriggerForm(FlaskForm):
-    executor_param = TextAreaField("任务参数", validators=[Optional(), Length(max=10000, message="任务参数过长")])
-    address_list = StringField("机器地址", validators=[Optional(), Length(max=4000, message="机器地址过长")])
+    executor_param = TextAreaField("任务参数", validators=[
+        Optional(), Length(max=EXECUTOR_PARAM_MAX, message="任务参数过长")])
+    address_list = StringField("机器地址", validators=[
+        Optional(), Length(max=ADDRESS_LIST_MAX, message="机器地址过长")])
 
 
 class ClearLogForm(FlaskForm):

@@ -119,6 +119,11 @@ HANDLE_LOST = 504
 ALARM_NONE, ALARM_NOT_NEEDED, ALARM_SENT, ALARM_FAILED = 0, 1, 2, 3
 
 
+# Limits of the unbounded text columns (what a form or an API call may store), defined once here.
+ADDRESS_LIST_MAX = 4000
+EXECUTOR_PARAM_MAX = 10000
+
+
 class Executor(AuditMixin, SoftDeleteMixin, Base):
     """执行器 (XXL-JOB job_group)."""
 

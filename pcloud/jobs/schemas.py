@@ -9,10 +9,20 @@ from marshmallow import fields, validate
 
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import AuditOut, BaseSchema, FilterId, Id, LocalDateTime, PageArgs, Text, limit_of
-from pcloud.jobs.models import BLOCK_STRATEGIES, MISFIRE_STRATEGIES, ROUTE_STRATEGIES, SCHEDULE_TYPES, Executor, Job
+from pcloud.jobs.models import (
+    ADDRESS_LIST_MAX,
+    BLOCK_STRATEGIES,
+    EXECUTOR_PARAM_MAX,
+    MISFIRE_STRATEGIES,
+    ROUTE_STRATEGIES,
+    SCHEDULE_TYPES,
+    Executor,
+    Job,
+)
 
 APPNAME_MAX, TITLE_MAX = limit_of(Executor.appname), limit_of(Executor.title)
 DESC_MAX, AUTHOR_MAX, HANDLER_MAX = limit_of(Job.job_desc), limit_of(Job.author), limit_of(Job.executor_handler)
+CRON_MAX = limit_of(Job.schedule_conf)
 
 
 # Fields the entity's own responses carry: a client may send an item back as it received it.
@@ -63,7 +73,7 @@ class ExecutorArgs(_Echo):
     title = Text(TITLE_MAX, required=True)
     address_type = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), load_default=0,
                                   metadata={"description": "0 automatic (registered nodes), 1 manual (addressList)"})
-    address_list = fields.String(validate=validate.Length(max=4000), allow_none=True,
+    address_list = fields.String(validate=validate.Length(max=ADDRESS_LIST_MAX), allow_none=True,
                                  metadata={"description": "comma-separated node names"})
 
 
@@ -106,15 +116,15 @@ class JobArgs(_Echo):
     alarm_email = fields.String(validate=validate.Length(max=255), allow_none=True,
                                 metadata={"description": "comma-separated e-mail addresses"})
     schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES), allow_none=True)
-    schedule_conf = fields.String(validate=validate.Length(max=128), allow_none=True,
+    schedule_conf = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True,
                                   metadata={"description": "Quartz cron with seconds, or FIX_RATE seconds"})
-    job_cron = fields.String(validate=validate.Length(max=128), allow_none=True,
+    job_cron = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True,
                              metadata={"description": "= scheduleType CRON + scheduleConf"})
     timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
     misfire_strategy = fields.String(validate=validate.OneOf(MISFIRE_STRATEGIES), allow_none=True)
     executor_route_strategy = fields.String(validate=validate.OneOf(ROUTE_STRATEGIES), allow_none=True)
     executor_handler = Text(HANDLER_MAX, required=True)
-    executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
+    executor_param = fields.String(validate=validate.Length(max=EXECUTOR_PARAM_MAX), allow_none=True)
     executor_block_strategy = fields.String(validate=validate.OneOf(BLOCK_STRATEGIES), allow_none=True)
     executor_timeout = BlankInt(validate=validate.Range(min=0, max=604800))
     executor_fail_retry_count = BlankInt(validate=validate.Range(min=0, max=100))
@@ -171,8 +181,8 @@ class JobBriefOut(BaseSchema):
 
 class TriggerArgs(BaseSchema):
     id = Id(required=True)
-    executor_param = fields.String(validate=validate.Length(max=10000), allow_none=True)
-    address_list = fields.String(validate=validate.Length(max=4000), allow_none=True,
+    executor_param = fields.String(validate=validate.Length(max=EXECUTOR_PARAM_MAX), allow_none=True)
+    address_list = fields.String(validate=validate.Length(max=ADDRESS_LIST_MAX), allow_none=True,
                                  metadata={"description": "comma-separated node names (optional)"})
 
 
@@ -184,9 +194,9 @@ class NodeOut(BaseSchema):
 
 class NextTimeArgs(BaseSchema):
     schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES), load_default="CRON")
-    schedule_conf = fields.String(validate=validate.Length(max=128), allow_none=True)
-    job_cron = fields.String(validate=validate.Length(max=128), allow_none=True)
-    cron = fields.String(validate=validate.Length(max=128), allow_none=True)
+    schedule_conf = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True)
+    job_cron = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True)
+    cron = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True)
     timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
 
 

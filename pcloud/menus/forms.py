@@ -6,16 +6,20 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from pcloud.core.schemas import SEQUENCE_MAX, limit_of
+from pcloud.menus.models import Menu
+
 
 class MenuForm(FlaskForm):
     parent_id = SelectField("上级菜单", coerce=int, choices=[], validate_choice=False)
-    name = StringField("菜单名称", validators=[DataRequired("请输入菜单名称"), Length(max=64)])
-    path = StringField("路由地址", validators=[DataRequired("请输入路由地址"), Length(max=255)],
+    name = StringField("菜单名称", validators=[DataRequired("请输入菜单名称"), Length(max=limit_of(Menu.name))])
+    path = StringField("路由地址", validators=[DataRequired("请输入路由地址"), Length(max=limit_of(Menu.path))],
                        render_kw={"placeholder": "/system/example"})
-    component = StringField("组件", validators=[Optional(), Length(max=255)])
-    redirect = StringField("重定向", validators=[Optional(), Length(max=255)])
-    icon = StringField("图标", validators=[Optional(), Length(max=64)], render_kw={"placeholder": "gear"})
-    sequence = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, 1_000_000)])
+    component = StringField("组件", validators=[Optional(), Length(max=limit_of(Menu.component))])
+    redirect = StringField("重定向", validators=[Optional(), Length(max=limit_of(Menu.redirect))])
+    icon = StringField("图标", validators=[Optional(), Length(max=limit_of(Menu.icon))],
+                       render_kw={"placeholder": "gear"})
+    sequence = IntegerField("排序", default=0, validators=[Optional(), NumberRange(0, SEQUENCE_MAX)])
     router = BooleanField("作为路由", default=True)
     hidden = BooleanField("在侧边栏隐藏", default=False)
 
@@ -23,4 +27,4 @@ class MenuForm(FlaskForm):
 class MoveForm(FlaskForm):
     parent_id = SelectField("移动到", coerce=int, choices=[], validate_choice=False)
     sequence = IntegerField("排序（越小越靠前）", default=0,
-                            validators=[Optional(), NumberRange(0, 1_000_000)])
+                            validators=[Optional(), NumberRange(0, SEQUENCE_MAX)])

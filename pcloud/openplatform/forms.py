@@ -7,6 +7,16 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pcloud.core.schemas import limit_of
+from pcloud.openplatform.models import OpenAccount
+from pcloud.resources.models import Resource
+
+# Text limits, from the model columns (the one place each is defined)
+NAME_MAX = limit_of(OpenAccount.name)
+REMARK_MAX = limit_of(OpenAccount.remark)
+ENTRY_NAME_MAX = limit_of(Resource.name)
+URL_MAX = limit_of(Resource.resource_url)
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -15,15 +25,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 class AccountForm(FlaskForm):
     name = StringField("账号名称", validators=[DataRequired("请输入账号名称"),
-                                            Length(max=64, message="账号名称不能超过 64 个字符")])
-    remark = TextAreaField("备注", validators=[Optional(), Length(max=500, message="备注不能超过 500 个字符")])
+                                            Length(max=NAME_MAX, message="账号名称不能超过 %(max)d 个字符")])
+    remark = TextAreaField("备注", validators=[
+        Optional(), Length(max=REMARK_MAX, message="备注不能超过 %(max)d 个字符")])
 
 
 class EntryForm(FlaskForm):
     name = StringField("接口名称", validators=[DataRequired("请输入接口名称"),
-                                            Length(max=128, message="接口名称不能超过 128 个字符")])
+                                            Length(max=ENTRY_NAME_MAX, message="接口名称不能超过 %(max)d 个字符")])
     resource_url = StringField("接口路径", validators=[DataRequired("请输入接口路径"),
-                                                   Length(max=255, message="接口路径不能超过 255 个字符")])
+                                                   Length(max=URL_MAX, message="接口路径不能超过 %(max)d 个字符")])
     method = SelectField("请求方式", choices=[("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"),
                                           ("DELETE", "DELETE"), ("*", "全部 (*)")], default="GET")
 

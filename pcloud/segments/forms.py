@@ -7,7 +7,12 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from pcloud.core.forms import NumberField
-from pcloud.segments.models import MAX_STEP
+from pcloud.core.schemas import limit_of
+from pcloud.segments.models import MAX_STEP, Segment
+
+# Text limits, from the model columns (the one place each is defined)
+DESCRIPTION_MAX = limit_of(Segment.description)
+AUTHOR_MAX = limit_of(Segment.author)
 
 
 class SegmentForm(FlaskForm):
@@ -20,5 +25,7 @@ class SegmentForm(FlaskForm):
     step = NumberField("步长", default=1000, validators=[
         InputRequired("请输入步长"), NumberRange(min=1, max=MAX_STEP, message=f"步长须为 1 到 {MAX_STEP} 之间的整数")],
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_STEP})
-    description = StringField("描述", validators=[Optional(), Length(max=256, message="描述不能超过 256 个字符")])
-    author = StringField("负责人", validators=[Optional(), Length(max=64, message="负责人不能超过 64 个字符")])
+    description = StringField("描述", validators=[
+        Optional(), Length(max=DESCRIPTION_MAX, message="描述不能超过 %(max)d 个字符")])
+    author = StringField("负责人", validators=[
+        Optional(), Length(max=AUTHOR_MAX, message="负责人不能超过 %(max)d 个字符")])

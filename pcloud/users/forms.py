@@ -8,6 +8,14 @@ from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField,
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pcloud.core.schemas import limit_of
+from pcloud.users.models import User
+
+# Text limits, from the model columns (the one place each is defined)
+PHONE_MAX = limit_of(User.phone)
+NAME_MAX = limit_of(User.name)
+AVATAR_MAX = limit_of(User.avatar)
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -19,9 +27,9 @@ def _int_or_none(value: str | int | None) -> int | None:
 
 
 class UserForm(FlaskForm):
-    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), Length(max=32)],
+    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), Length(max=PHONE_MAX)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=NAME_MAX)])
     password = PasswordField("密码", validators=[Optional(), Length(max=72)],
                              render_kw={"autocomplete": "new-password"})
     state = RadioField("状态", choices=[("0", "正常"), ("1", "禁用")], default="0")
@@ -32,6 +40,6 @@ class UserForm(FlaskForm):
     post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False,
                           render_kw={"data-tree-select": ""})
     grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
-    avatar = StringField("头像地址", validators=[Optional(), Length(max=512)])
+    avatar = StringField("头像地址", validators=[Optional(), Length(max=AVATAR_MAX)])
     avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
                                                    "data-avatar-input": ""})
