@@ -401,3 +401,15 @@ def assert_refused(app: Any, resp: Any, title: str, status: int, msg: str) -> No
         assert resp.status_code == status, (resp.status_code, html[:2000])
         assert msg in html
     assert last_action(app) == (title, "fail", msg)
+
+
+def assert_save_after_delete_keeps_typed(pages: PageClient, edit_url: str, delete: Any, data: dict[str, Any],
+                                         typed: str, noun: str) -> None:
+    """An edit form open while someone deletes its record: the save says so (404) and shows the form
+    again with what was typed, instead of a bare 404 that loses it."""
+    assert pages.get(edit_url).status_code == 200
+    delete()
+    resp = pages.submit(edit_url, data=data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404, resp.status_code
+    assert f"该{noun}已被删除" in html and f'value="{typed}"' in html

@@ -7,7 +7,7 @@ from typing import Any
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine
-from tests.conftest import PageClient, assert_refused
+from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed
 from tests.factories import query
 
 
@@ -160,3 +160,13 @@ def test_report_page_at_the_edges_of_the_calendar_says_why(pages: PageClient) ->
         resp = pages.get(f"/job/report?{query_string}")
         assert resp.status_code == 200, query_string  # the last seven days instead, with the reason flashed
         assert "日期" in resp.get_data(as_text=True)
+
+
+def test_saving_an_executor_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient,
+                                                                     api: ApiClient) -> None:
+    _executor(app, "kept-app")  # the last executor cannot be deleted
+    group = _executor(app, "doomed-app")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/job/group/{group}/edit",
+        lambda: api.data("DELETE", f"/api/job/jobgroup/{group}/remove"),
+        {"appname": "doomed-app", "title": "我刚改的名称", "address_type": "0"}, "我刚改的名称", "执行器")

@@ -10,7 +10,14 @@ from pcloud.access.models import role_menu
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS
 from pcloud.menus.models import Menu
-from tests.conftest import ApiClient, PageClient, assert_refused, logged_actions, sidebar_links
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    logged_actions,
+    sidebar_links,
+)
 from tests.factories import grant_role, make_role, menu_id, perm_version, query
 
 
@@ -237,3 +244,10 @@ def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     refusal = "该菜单下还有子菜单，请先删除或移走子菜单"
     assert_refused(app, pages.submit("/system/menu/", f"/system/menu/{top}/delete"), "菜单删除", 409, refusal)
     assert_refused(app, api.delete(f"/api/admin/menu/{top}/delete"), "菜单删除", 409, refusal)
+
+
+def test_saving_a_menu_deleted_meanwhile_keeps_the_typed_values(pages: PageClient, api: ApiClient) -> None:
+    menu = api.data("POST", "/api/admin/menu/create", {"name": "将被删除", "path": "/doomed"})
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/menu/{menu}/edit", lambda: api.data("DELETE", f"/api/admin/menu/{menu}/delete"),
+        {"name": "我刚改的菜单", "path": "/doomed", "parent_id": "0", "sequence": "0"}, "我刚改的菜单", "菜单")

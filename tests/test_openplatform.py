@@ -13,7 +13,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient, api_error, assert_refused
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused, assert_save_after_delete_keeps_typed
 from tests.factories import make_user, query
 
 OPEN = "/api/open/admin"
@@ -332,3 +332,16 @@ def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     page = pages.submit("/open/resource/", f"/open/resource/{entry}/delete")
     assert_refused(app, page, "开放接口删除", 409, refusal)
     assert_refused(app, api.delete(f"{OPEN}/resource/{entry}/delete"), "开放接口删除", 409, refusal)
+
+
+def test_saving_an_account_or_entry_deleted_meanwhile_keeps_the_typed_values(pages: PageClient,
+                                                                            api: ApiClient) -> None:
+    acct = make_account(api, "将被删除")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/open/account/{acct['id']}/edit",
+        lambda: api.data("DELETE", f"{OPEN}/account/{acct['id']}/delete"),
+        {"name": "我刚改的账号", "remark": ""}, "我刚改的账号", "开放账号")
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "将被删除", "resourceUrl": "/api/x", "method": "GET"})
+    assert_save_after_delete_keeps_typed(
+        pages, f"/open/resource/{entry}/edit", lambda: api.data("DELETE", f"{OPEN}/resource/{entry}/delete"),
+        {"name": "我刚改的接口", "resource_url": "/api/x", "method": "GET"}, "我刚改的接口", "接口")

@@ -338,7 +338,7 @@ def executor_create() -> Any:
 @action("执行器修改")
 @mirrors("jobs_api.executor_update:PUT")
 def executor_edit(executor_id: int) -> Any:
-    executor = service.get_executor(executor_id)
+    executor = executor_pages.record(service.get_executor, executor_id)
     form = executor_pages.edit_form(ExecutorForm, executor)
     if request.method != "POST":
         form.address_type.data = str(executor.address_type)

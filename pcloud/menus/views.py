@@ -56,7 +56,7 @@ def create() -> Any:
 @action("菜单修改")
 @mirrors("menus_api.modify")
 def edit(menu_id: int) -> Any:
-    menu = service.get_menu(menu_id)
+    menu = pages.record(service.get_menu, menu_id)
     form = _parents(pages.edit_form(MenuForm, menu), menu)
     return pages.form(form, lambda: f"菜单「{service.modify_menu({'id': menu.id, **_data(form)}).name}」已保存",
                       menu=menu)

@@ -59,7 +59,7 @@ def create_account() -> Any:
 @action("开放账号修改")
 @mirrors("openplatform_api.account_modify")
 def edit_account(account_id: int) -> Any:
-    account = service.get_account(account_id)
+    account = account_pages.record(service.get_account, account_id)
     form = account_pages.edit_form(AccountForm, account)
 
     def save() -> str:
@@ -167,7 +167,7 @@ def create_entry() -> Any:
 @action("开放接口修改")
 @mirrors("openplatform_api.resource_modify")
 def edit_entry(entry_id: int) -> Any:
-    entry = service.get_entry(entry_id)
+    entry = entry_pages.record(service.get_entry, entry_id)
     form = entry_pages.edit_form(EntryForm, entry)
 
     def save() -> str:
