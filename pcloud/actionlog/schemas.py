@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import BaseSchema, Id, LocalDateTime, PageArgs
+from pcloud.actionlog.models import ActionLog
+from pcloud.core.schemas import BaseSchema, Id, LocalDateTime, PageArgs, limit_of
 
 
 class ActionLogPageArgs(PageArgs):
-    name = fields.String(validate=validate.Length(max=64), allow_none=True,
+    name = fields.String(validate=validate.Length(max=limit_of(ActionLog.name)), allow_none=True,
                          metadata={"description": "operator name contains"})
     user_id = Id(allow_none=True, metadata={"description": "the operator's user id"})
-    path = fields.String(validate=validate.Length(max=255), allow_none=True)
+    path = fields.String(validate=validate.Length(max=limit_of(ActionLog.path)), allow_none=True)
     status = fields.String(validate=validate.OneOf(["success", "fail"]), allow_none=True)
     start_time = LocalDateTime(allow_none=True)
     end_time = LocalDateTime(allow_none=True)

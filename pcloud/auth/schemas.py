@@ -6,13 +6,17 @@ from typing import Any
 
 from marshmallow import fields, post_dump, validate
 
-from pcloud.core.schemas import BaseSchema
+from pcloud.core.schemas import BaseSchema, limit_of
+from pcloud.users.models import User
 
+# Inputs of sign-in, bounded before anything runs: a phone as long as the column, the other fields by
+# what they can be (a password, a 6-digit code, an open-platform id or key, a grant name).
+PHONE_MAX = limit_of(User.phone)
 _short = validate.Length(max=128)
 
 
 class TokenArgs(BaseSchema):
-    phone = fields.String(validate=validate.Length(max=32), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=PHONE_MAX), allow_none=True)
     password = fields.String(validate=validate.Length(max=128), allow_none=True)
     verify_code = fields.String(validate=validate.Length(max=16), allow_none=True)
     secure_id = fields.String(validate=_short, allow_none=True)
@@ -22,7 +26,7 @@ class TokenArgs(BaseSchema):
 
 
 class SmsCodeArgs(BaseSchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=PHONE_MAX))
 
 
 class ProfileOut(BaseSchema):

@@ -62,8 +62,8 @@ class _Echo(BaseSchema):
 
 
 class ExecutorPageArgs(PageArgs):
-    appname = fields.String(validate=validate.Length(max=64), allow_none=True)
-    title = fields.String(validate=validate.Length(max=64), allow_none=True)
+    appname = fields.String(validate=validate.Length(max=APPNAME_MAX), allow_none=True)
+    title = fields.String(validate=validate.Length(max=TITLE_MAX), allow_none=True)
 
 
 class ExecutorArgs(_Echo):
@@ -100,12 +100,12 @@ class JobPageArgs(PageArgs):
     job_group = FilterId(allow_none=True, metadata={"description": "0 or absent: all"})
     trigger_status = BlankInt(validate=validate.OneOf([-1, 0, 1]), load_default=-1,
                               metadata={"description": "-1, absent or \"\": all"})
-    job_desc = fields.String(validate=validate.Length(max=255), allow_none=True)
+    job_desc = fields.String(validate=validate.Length(max=DESC_MAX), allow_none=True)
     # The original front end's box "请输入任务描述" sends `name`: the job description (contains).
-    name = fields.String(validate=validate.Length(max=255), allow_none=True,
+    name = fields.String(validate=validate.Length(max=DESC_MAX), allow_none=True,
                          metadata={"description": "job description contains (as jobDesc)"})
-    executor_handler = fields.String(validate=validate.Length(max=255), allow_none=True)
-    author = fields.String(validate=validate.Length(max=64), allow_none=True)
+    executor_handler = fields.String(validate=validate.Length(max=HANDLER_MAX), allow_none=True)
+    author = fields.String(validate=validate.Length(max=AUTHOR_MAX), allow_none=True)
 
 
 class JobArgs(_Echo):
@@ -113,14 +113,14 @@ class JobArgs(_Echo):
     job_group = Id(required=True)
     job_desc = Text(DESC_MAX, required=True)
     author = Text(AUTHOR_MAX, required=True)
-    alarm_email = fields.String(validate=validate.Length(max=255), allow_none=True,
+    alarm_email = fields.String(validate=validate.Length(max=limit_of(Job.alarm_email)), allow_none=True,
                                 metadata={"description": "comma-separated e-mail addresses"})
     schedule_type = fields.String(validate=validate.OneOf(SCHEDULE_TYPES), allow_none=True)
     schedule_conf = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True,
                                   metadata={"description": "Quartz cron with seconds, or FIX_RATE seconds"})
     job_cron = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True,
                              metadata={"description": "= scheduleType CRON + scheduleConf"})
-    timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
+    timezone = fields.String(validate=validate.Length(max=limit_of(Job.timezone)), allow_none=True)
     misfire_strategy = fields.String(validate=validate.OneOf(MISFIRE_STRATEGIES), allow_none=True)
     executor_route_strategy = fields.String(validate=validate.OneOf(ROUTE_STRATEGIES), allow_none=True)
     executor_handler = Text(HANDLER_MAX, required=True)
@@ -128,7 +128,7 @@ class JobArgs(_Echo):
     executor_block_strategy = fields.String(validate=validate.OneOf(BLOCK_STRATEGIES), allow_none=True)
     executor_timeout = BlankInt(validate=validate.Range(min=0, max=604800))
     executor_fail_retry_count = BlankInt(validate=validate.Range(min=0, max=100))
-    child_job_id = fields.String(validate=validate.Length(max=255), allow_none=True)
+    child_job_id = fields.String(validate=validate.Length(max=limit_of(Job.child_job_id)), allow_none=True)
     trigger_status = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), allow_none=True)
     # Items carry glueType "BEAN"; a client may send it back, but no other mode (a GLUE script) runs here.
     glue_type = fields.String(load_only=True, allow_none=True, validate=validate.OneOf(
@@ -197,11 +197,11 @@ class NextTimeArgs(BaseSchema):
     schedule_conf = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True)
     job_cron = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True)
     cron = fields.String(validate=validate.Length(max=CRON_MAX), allow_none=True)
-    timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
+    timezone = fields.String(validate=validate.Length(max=limit_of(Job.timezone)), allow_none=True)
 
 
 class NextTimeQuery(BaseSchema):
-    cron = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    cron = fields.String(required=True, validate=validate.Length(min=1, max=CRON_MAX))
 
 
 # ---------------------------------------------------------------- runs

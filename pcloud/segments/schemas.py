@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs, TrimmedString
-from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP
+from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs, TrimmedString, limit_of
+from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP, Segment
 
 _tag = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,128}$",
                        error="业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")
@@ -33,16 +33,16 @@ class BigId(fields.Field):
 
 
 class SegmentPageArgs(PageArgs):
-    biz_tag = fields.String(validate=validate.Length(max=128), allow_none=True)
-    description = fields.String(validate=validate.Length(max=256), allow_none=True)
+    biz_tag = fields.String(validate=validate.Length(max=limit_of(Segment.biz_tag)), allow_none=True)
+    description = fields.String(validate=validate.Length(max=limit_of(Segment.description)), allow_none=True)
 
 
 class SegmentCreateArgs(BaseSchema):
     biz_tag = TrimmedString(required=True, validate=_tag)
     max_id = BigId(load_default=1)
     step = fields.Integer(strict=True, validate=_step, load_default=1000)
-    description = fields.String(validate=validate.Length(max=256), allow_none=True)
-    author = fields.String(validate=validate.Length(max=64), allow_none=True)
+    description = fields.String(validate=validate.Length(max=limit_of(Segment.description)), allow_none=True)
+    author = fields.String(validate=validate.Length(max=limit_of(Segment.author)), allow_none=True)
     update_time = fields.Raw(load_only=True)  # echoed back by clients: accepted and ignored
 
 
@@ -50,8 +50,8 @@ class SegmentModifyArgs(BaseSchema):
     biz_tag = TrimmedString(required=True, validate=_tag)
     max_id = BigId()
     step = fields.Integer(strict=True, validate=_step)
-    description = fields.String(validate=validate.Length(max=256), allow_none=True)
-    author = fields.String(validate=validate.Length(max=64), allow_none=True)
+    description = fields.String(validate=validate.Length(max=limit_of(Segment.description)), allow_none=True)
+    author = fields.String(validate=validate.Length(max=limit_of(Segment.author)), allow_none=True)
     update_time = fields.Raw(load_only=True)
 
 
