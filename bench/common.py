@@ -308,3 +308,16 @@ def print_table(title: str, sizes: list[int], rps: dict[int, dict[str, float]], 
     print(f"  {'ceiling (constant JSON)':24s}" + "".join(f"{ceiling[s]:12.1f}" for s in sizes))
     for route in rps[small]:
         print(f"  {route + ' / ceiling':24s}" + "".join(f"{rps[s][route] / ceiling[s]:12.2f}" for s in sizes))
+
+
+def run_list_bench(what: str, run_size: Callable[[int, Any], tuple[dict[str, float], float]], args: Any,
+                   goals: dict[str, float]) -> None:
+    """Every size of `args.sizes` through `run_size`, then one table: requests/s per route and size, the
+    ratio largest/smallest against `goals`, and each route against the ceiling."""
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rps, ceiling = {}, {}
+    for size in sizes:
+        rps[size], ceiling[size] = run_size(size, args)
+    db = "postgresql" if (args.database_url or "").startswith("postgres") else "sqlite"
+    print_table(f"{what}, requests/s ({db}, gunicorn -w {args.workers}, concurrency {args.concurrency}, "
+                f"median of {args.rounds} rounds x {args.requests})", sizes, rps, ceiling, goals)

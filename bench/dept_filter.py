@@ -28,7 +28,7 @@ from bench.common import (  # noqa: E402
     add_load_options,
     page_against_ceiling,
     prepare_database,
-    print_table,
+    run_list_bench,
 )
 
 PAGE = "/api/admin/system/user/page"
@@ -152,14 +152,7 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=12, help="levels of the department tree")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    rps, ceiling = {}, {}
-    for size in sizes:
-        rps[size], ceiling[size] = run_size(size, args)
-    db = "postgresql" if (args.database_url or "").startswith("postgres") else "sqlite"
-    print_table(f"user page by department, requests/s ({db}, gunicorn -w {args.workers}, concurrency "
-                f"{args.concurrency}, median of {args.rounds} rounds x {args.requests})", sizes, rps, ceiling,
-                {"unfiltered": 0.9, "department filter": 0.9})
+    run_list_bench("user page by department", run_size, args, {"unfiltered": 0.9, "department filter": 0.9})
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from bench.common import (  # noqa: E402
     analyse,
     page_against_ceiling,
     prepare_database,
-    print_table,
+    run_list_bench,
     seed_users_sql,
 )
 
@@ -52,13 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_load_options(parser)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    rps, ceiling = {}, {}
-    for size in sizes:
-        rps[size], ceiling[size] = run_size(size, args)
-    db = "postgresql" if (args.database_url or "").startswith("postgres") else "sqlite"
-    print_table(f"user page, requests/s ({db}, gunicorn -w {args.workers}, concurrency {args.concurrency}, "
-                f"median of {args.rounds} rounds x {args.requests})", sizes, rps, ceiling, GOALS)
+    run_list_bench("user page", run_size, args, GOALS)
 
 
 if __name__ == "__main__":

@@ -655,27 +655,21 @@ def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int
         if boundary is None:
             return 0
         scope.append(JobLog.id < boundary)
-    removed = 0
-    while True:
-        ids = list(db.session.execute(select(JobLog.id).where(*scope).order_by(JobLog.id).limit(5000)).scalars())
-        if not ids:
-            break
-        db.session.execute(delete(JobLogLine).where(JobLogLine.log_id.in_(ids)))
-        db.session.execute(delete(JobLog).where(JobLog.id.in_(ids)))
-        removed += len(ids)
-        db.session.commit()
-    if removed:
-        db.session.execute(delete(JobReport))
-        db.session.commit()
-    return removed
+    return _delete_runs(*scope)
 
 
 def delete_runs_before(cutoff: datetime, batch: int = 5000) -> int:
     """Delete finished runs triggered before `cutoff` (naive UTC) with their output; returns the count."""
+    return _delete_runs(JobLog.trigger_time < cutoff, JobLog.status == RUN_DONE, batch=batch)
+
+
+def _delete_runs(*conditions: Any, batch: int = 5000) -> int:
+    """Delete the runs matching `conditions` with their output, in committed batches (a large clean never
+    holds one long transaction); the report is rebuilt from what is left. Returns the count."""
     removed = 0
     while True:
-        ids = list(db.session.execute(select(JobLog.id).where(JobLog.trigger_time < cutoff, JobLog.status == RUN_DONE)
-                                      .order_by(JobLog.id).limit(batch)).scalars())
+        ids = list(db.session.execute(select(JobLog.id).where(*conditions).order_by(JobLog.id).limit(batch))
+                   .scalars())
         if not ids:
             break
         db.session.execute(delete(JobLogLine).where(JobLogLine.log_id.in_(ids)))
