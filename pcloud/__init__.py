@@ -111,6 +111,9 @@ def register_extensions(app: Flask) -> None:
 
             keep_sqlite_statistics(db.engine)  # after the pragmas above: PRAGMA optimize at open/close
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
+    from pcloud.auth.service import install_caller_cache
+
+    install_caller_cache(app)
 
 
 # Every module and its front doors, listed (not discovered): a missing one fails loudly at start.

@@ -272,3 +272,95 @@ def test_profile_shows_post_and_grade_and_calls_the_name_用户名(app: Any) -> 
     client.sign_in("13900001701", "Passw0rd1")
     html = client.get("/profile").get_data(as_text=True)
     assert "测试岗位" in html and "P7" in html and ">用户名<" in html and "姓名" not in html
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-process cache of session lookups (auth.service.CallerCache) and the change mark (core.epoch)
+
+
+ADMIN_INFO = "/api/admin/system/adminInfo"
+
+
+def _write(app: Any, sql: str, **params: Any) -> None:
+    """A hand-written statement through the app's engine: not the ORM's unit of work."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        db.session.execute(text(sql), params)
+        db.session.commit()
+
+
+def test_a_cached_session_ends_at_once_with_any_write_through_the_app(app: Any, api: ApiClient) -> None:
+    from pcloud.auth.service import CallerCache
+
+    assert isinstance(app.extensions.get("pcloud.caller_cache"), CallerCache)
+    for _ in range(3):  # read once, then answered from the cache
+        assert api.post(ADMIN_INFO).status_code == 200
+    _write(app, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP, revoke_reason = 'forced'")
+    assert api.post(ADMIN_INFO).status_code == 401
+
+
+def test_a_cached_user_loses_a_role_and_a_disabled_user_is_refused_at_once(app: Any, client: Any) -> None:
+    uid = make_user(app, phone="13900006601", role_codes=("ROLE_SUPER_ADMIN",))
+    user = ApiClient(client)
+    user.token = user.sign_in("13900006601", "Passw0rd1")
+    for _ in range(2):
+        assert user.post("/api/admin/system/user/page", json={}).status_code == 200
+    _write(app, "DELETE FROM sys_user_role WHERE user_id = :uid", uid=uid)
+    assert user.post("/api/admin/system/user/page", json={}).status_code == 403
+    assert user.post(ADMIN_INFO).status_code == 200
+    _write(app, "UPDATE sys_user SET state = 1 WHERE id = :uid", uid=uid)
+    assert user.post(ADMIN_INFO).status_code == 401
+
+
+def test_a_cached_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from pcloud.auth import service
+    from pcloud.core.timefmt import utcnow
+
+    assert api.post(ADMIN_INFO).status_code == 200
+    later = utcnow() + timedelta(seconds=app.config["PCLOUD_TOKEN_TTL"] + 1)
+    monkeypatch.setattr(service, "utcnow", lambda: later)
+    assert api.post(ADMIN_INFO).status_code == 401
+
+
+def test_a_change_made_around_the_app_counts_within_the_cache_seconds(app: Any, api: ApiClient,
+                                                                       database_url: str) -> None:
+    """psql, or another host: no mark; the cached answer lasts at most PCLOUD_SESSION_CACHE_SECONDS. With 0
+    there is no cache and the change counts at once."""
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    from pcloud import create_app
+    from tests.conftest import TEST_CONFIG
+
+    outsider = create_engine(database_url)
+
+    def revoke_around_the_app() -> None:
+        with outsider.begin() as conn:
+            conn.execute(text("UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL"))
+
+    try:
+        cache = app.extensions["pcloud.caller_cache"]
+        assert cache.seconds == app.config["PCLOUD_SESSION_CACHE_SECONDS"] == 2
+        assert api.post(ADMIN_INFO).status_code == 200
+        revoke_around_the_app()
+        deadline = time.monotonic() + cache.seconds + 5
+        while api.post(ADMIN_INFO).status_code == 200:
+            assert time.monotonic() < deadline, "still served long after the cache seconds"
+            time.sleep(0.05)
+
+        uncached = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                               "PCLOUD_SESSION_CACHE_SECONDS": 0})
+        assert "pcloud.caller_cache" not in uncached.extensions
+        other = ApiClient(uncached.test_client())
+        other.token = other.sign_in()
+        assert other.post(ADMIN_INFO).status_code == 200
+        revoke_around_the_app()
+        assert other.post(ADMIN_INFO).status_code == 401
+        with uncached.app_context():
+            db.engine.dispose()
+    finally:
+        outsider.dispose()

@@ -62,8 +62,9 @@ def test_open_find_revoke_and_online(app: Any) -> None:
 @pytest.mark.skipif(not is_postgres(), reason="a database restart is modelled by a TCP proxy to PostgreSQL")
 def test_a_database_restart_is_survived_without_pool_pre_ping(app: Any, api: ApiClient) -> None:
     """The app's engine has no pool_pre_ping. PostgreSQL, reached through a proxy, drops every connection
-    (a restart): the next signed-in request is still served (the session lookup retries on a fresh
-    connection), and so is a sign-in after a quiet spell (a connection idle too long is pinged first)."""
+    (a restart): the next signed-in request is still served (a pooled connection the server closed is
+    pinged at checkout, and the session lookup retries on a fresh connection), and so is a sign-in after a
+    quiet spell (a connection idle too long is pinged first)."""
     from pcloud import create_app
     from tests.test_segment_ids import TcpProxy
 
@@ -97,15 +98,19 @@ def test_a_database_restart_is_survived_without_pool_pre_ping(app: Any, api: Api
 
 def test_a_revocation_reaches_every_gunicorn_worker(app: Any, api: ApiClient, database_url: str,
                                                     instance_dir: Path) -> None:
-    """Two workers each serve the token, then force offline: every later request in either worker is 401."""
+    """Two workers each serve (and cache) the token; then it is ended from outside the server (force offline
+    by this test's process) or inside it (sign-out answered by one worker): every later request in either
+    worker is 401. The workers' caches are told by the change mark (core.epoch), not by a round trip."""
     uid = make_user(app, phone="13900005502")
     server = start_server(database_url, instance_dir, workers=2)
     try:
-        token = requests.post(f"{server.url}/api/oauth/token", json={
-            "phone": "13900005502", "password": "Passw0rd1", "grantType": "ADMIN"}, timeout=30).json()["data"]["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        def sign_in() -> dict[str, str]:
+            token = requests.post(f"{server.url}/api/oauth/token", json={
+                "phone": "13900005502", "password": "Passw0rd1", "grantType": "ADMIN"},
+                timeout=30).json()["data"]["token"]
+            return {"Authorization": f"Bearer {token}"}
 
-        def statuses() -> set[int]:  # 4 at once: both sync workers are busy, so both serve the token
+        def statuses(headers: dict[str, str]) -> set[int]:  # 4 at once: both sync workers serve the token
             def one(_: int) -> int:
                 return requests.post(f"{server.url}/api/admin/system/adminInfo", headers=headers,
                                      timeout=30).status_code
@@ -113,9 +118,14 @@ def test_a_revocation_reaches_every_gunicorn_worker(app: Any, api: ApiClient, da
             with ThreadPoolExecutor(4) as pool:
                 return set(pool.map(one, range(40)))
 
-        assert statuses() == {200}
+        offline, signed_out = sign_in(), sign_in()
+        assert statuses(offline) == statuses(signed_out) == {200}
         api.data("GET", f"/api/admin/system/user/{uid}/offline")
-        codes = statuses()
-        assert codes == {401}
+        assert statuses(offline) == {401}
+
+        signed_out = sign_in()
+        assert statuses(signed_out) == {200}
+        assert requests.post(f"{server.url}/api/oauth/logout", headers=signed_out, timeout=30).status_code == 200
+        assert statuses(signed_out) == {401}
     finally:
         stop_server(server)

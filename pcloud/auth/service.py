@@ -9,16 +9,21 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.sql.util import find_tables
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import get_sender
 from pcloud.core.database import read_outside_transaction
+from pcloud.core.epoch import SharedEpoch, watch_writes
 from pcloud.core.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
 from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
@@ -44,7 +49,7 @@ LAST_SEEN_EVERY = timedelta(seconds=60)
 # user (not deleted, enabled) with one row per live role (no row of roles: a user with no role).
 _CALLER = (
     select(UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
-           UserSession.last_seen_at,
+           UserSession.last_seen_at, UserSession.expires_at,
            select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
            User.id.label("live_user_id"), User.name, User.phone, User.avatar,
            Role.id.label("role_id"), Role.role_code)
@@ -57,18 +62,79 @@ _CALLER = (
 )
 
 
+CALLER_TABLES = frozenset(t.name for t in find_tables(_CALLER, check_columns=True))
+CACHE_SIZE = 10_000
+
+
+class CallerCache:
+    """This process's copy of recent session lookups (the rows of `_CALLER`), per token hash and kind.
+
+    An entry answers only while the installation's change mark (core.epoch) still holds the value it had
+    before the entry was read, and for at most `seconds`: a commit by any process of this host that
+    writes a table the lookup reads (a revoked session, a disabled user, a removed role, a grant) makes
+    every entry of every process stale before the writing request answers. The few seconds bound what
+    the mark cannot see: a change made with psql, or by another host (set PCLOUD_SESSION_CACHE_SECONDS=0
+    when several hosts share the database)."""
+
+    def __init__(self, epoch: SharedEpoch, seconds: float) -> None:
+        self.epoch = epoch
+        self.seconds = seconds
+        self.entries: dict[tuple[str, str], tuple[bytes, float, Sequence[Any]]] = {}
+
+    def get(self, key: tuple[str, str], mark: bytes) -> Sequence[Any] | None:
+        entry = self.entries.get(key)
+        if entry is None or entry[0] != mark or entry[1] < time.monotonic():
+            return None
+        return entry[2]
+
+    def put(self, key: tuple[str, str], mark: bytes, rows: Sequence[Any]) -> None:
+        if len(self.entries) >= CACHE_SIZE:  # bounded: a process serving many tokens just reads again
+            self.entries.clear()
+        self.entries[key] = (mark, time.monotonic() + self.seconds, rows)
+
+
+def install_caller_cache(app: Flask) -> None:
+    """Keep a `CallerCache` for this app unless PCLOUD_SESSION_CACHE_SECONDS is 0 (the factory calls this
+    once per app, after the engine exists)."""
+    seconds = float(app.config.get("PCLOUD_SESSION_CACHE_SECONDS", 0))
+    if seconds <= 0:
+        return
+    epoch = SharedEpoch(Path(app.instance_path) / "session-epoch")
+    with app.app_context():
+        watch_writes(db.engine, CALLER_TABLES, epoch)
+    app.extensions[_CACHE] = CallerCache(epoch, seconds)
+
+
+_CACHE = "pcloud.caller_cache"
+
+
+def _caller_rows(token_hash: str, kind: str, now: datetime) -> Sequence[Any]:
+    cache: CallerCache | None = current_app.extensions.get(_CACHE)
+    if cache is None:
+        return read_outside_transaction(_CALLER, {"token_hash": token_hash, "kind": kind, "now": now})
+    key = (token_hash, kind)
+    mark = cache.epoch.current()  # before the read: a change committed meanwhile leaves the entry stale
+    rows = cache.get(key, mark)
+    if rows is None:
+        rows = read_outside_transaction(_CALLER, {"token_hash": token_hash, "kind": kind, "now": now})
+        if rows:
+            cache.put(key, mark, rows)
+    return rows
+
+
 def load_principal(token: str, kind: str) -> Principal | None:
     """The live session behind a raw token, with its user and roles; None if unknown or ended.
 
-    Read on every request, in one statement outside any transaction (core.database): no cache, so a
-    revoked session, a disabled or deleted user and a removed role count from the very next request
-    in every process. The permission version rides along, so the permission cache costs no query.
+    Read in one statement outside any transaction (core.database), or from this process's `CallerCache`
+    while the change mark says nothing it read has changed: a revoked session, a disabled or deleted user
+    and a removed role count from the very next request in every process. The permission version rides
+    along, so the permission cache costs no query.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = utcnow()
-    rows = read_outside_transaction(_CALLER, {"token_hash": hash_token(token), "kind": kind, "now": now})
-    if not rows:
+    rows = _caller_rows(hash_token(token), kind, now)
+    if not rows or rows[0].expires_at <= now:  # a cached session may have expired since it was read
         return None
     sess = rows[0]
     version = sess.version or 0

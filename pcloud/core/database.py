@@ -7,7 +7,10 @@ ROLLBACK than on its one query. Instead:
 
 - a connection that sat idle in the pool longer than `PCLOUD_DB_PING_IDLE_SECONDS` is pinged when it
   is checked out (a database restarted while the process was quiet is noticed before a request uses a
-  dead connection); a busy pool is not pinged;
+  dead connection); a busy pool is not pinged, unless the server sent a connection something while it
+  sat in the pool (a PostgreSQL restart closes every session: a `select` with no wait sees it, no round
+  trip). This matters since the session lookup is cached (auth.service): the first statement a request
+  runs after a restart may well be its view's, on a pooled connection;
 - when a statement finds its connection dropped anyway (the database restarted under load), SQLAlchemy
   invalidates that connection and every older one in the pool, so that request fails alone (503) and
   the next ones connect afresh; `read_outside_transaction`, used for the per-request session lookup,
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import threading
 import time
 from collections import namedtuple
@@ -43,8 +47,23 @@ _IDLE_SINCE = "pcloud_idle_since"
 _READERS = "pcloud.autocommit_engine"
 
 
+def _server_has_spoken(dbapi_conn: Any) -> bool:
+    """Has the server sent anything to a connection with no statement running? A PostgreSQL that shuts
+    down or restarts tells every session it ends (or just closes the socket): the socket is then readable.
+    One `select` with no wait, so no round trip; False where there is no socket (SQLite)."""
+    fileno = getattr(dbapi_conn, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except Exception:  # noqa: BLE001 - a connection closed already: ping it to find out
+        return True
+    return bool(readable)
+
+
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
-    """Ping a pooled connection at checkout only if it was idle longer than `idle_seconds`."""
+    """Ping a pooled connection at checkout only if it was idle longer than `idle_seconds`, or if the
+    server has sent it something while it sat in the pool (a restart: see `_server_has_spoken`)."""
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_conn: Any, record: Any) -> None:
@@ -53,8 +72,10 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop(_IDLE_SINCE, None)
-        if since is None or time.monotonic() - since <= idle_seconds:
-            return  # a new connection, or one in steady use
+        if since is None:
+            return  # a new connection
+        if time.monotonic() - since <= idle_seconds and not _server_has_spoken(dbapi_conn):
+            return  # one in steady use
         try:
             engine.dialect.do_ping(dbapi_conn)
         except engine.dialect.loaded_dbapi.Error as error:
