@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import event, select
 
 from pcloud.extensions import db
-from tests.conftest import ApiClient, PageClient, api_error, assert_refused, logged_actions
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    api_error,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    logged_actions,
+)
 from tests.factories import make_dept, make_dept_tree, make_grade, make_post, make_user, query
 
 DEPT = "/api/admin/dept"
@@ -598,3 +605,11 @@ def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     page = pages.submit("/system/dept/", f"/system/dept/{ids['研发中心']}/delete")
     assert_refused(app, page, "部门删除", 409, refusal)
     assert_refused(app, api.delete(f"/api/admin/dept/{ids['研发中心']}/delete"), "部门删除", 409, refusal)
+
+
+def test_saving_a_dept_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient, api: ApiClient) -> None:
+    dept = make_dept(app, "将被删除")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/dept/{dept}/edit", lambda: api.data("DELETE", f"{DEPT}/{dept}/delete"),
+        {"parent_id": "0", "name": "我刚改的部门", "manager_id": "", "established_time": "", "sequence": "0"},
+        "我刚改的部门", "部门")

@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
-from tests.conftest import ApiClient, PageClient, api_error, assert_refused, logged_actions
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    api_error,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    logged_actions,
+)
 from tests.factories import make_grade, make_user, query
 
 GRADE = "/api/admin/grade"
@@ -128,3 +135,10 @@ def test_a_refused_create_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     page = pages.submit("/system/grade/new", data={"name": "P5", "level": "6"})
     assert_refused(app, page, "职级新增", 409, "职级名称已存在")
     assert_refused(app, api.post(f"{GRADE}/create", {"name": "P5", "level": 6}), "职级新增", 409, "职级名称已存在")
+
+
+def test_saving_a_grade_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient, api: ApiClient) -> None:
+    grade = make_grade(app, "将被删除")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/grade/{grade}/edit", lambda: api.data("DELETE", f"{GRADE}/{grade}/delete"),
+        {"name": "我刚改的职级", "level": "3", "remark": ""}, "我刚改的职级", "职级")

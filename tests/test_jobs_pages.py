@@ -170,3 +170,20 @@ def test_saving_an_executor_deleted_meanwhile_keeps_the_typed_values(app: Any, p
         pages, f"/job/group/{group}/edit",
         lambda: api.data("DELETE", f"/api/job/jobgroup/{group}/remove"),
         {"appname": "doomed-app", "title": "我刚改的名称", "address_type": "0"}, "我刚改的名称", "执行器")
+
+
+def test_saving_a_job_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient, api: ApiClient) -> None:
+    job = _job(app, _executor(app), job_desc="将被删除")
+    form = {"job_group": query(app, lambda: db.session.get(Job, job).job_group), "job_desc": "我刚改的任务",
+            "author": "王五", "schedule_type": "CRON", "schedule_conf": "0 0 12 * * ?", "timezone": "Asia/Shanghai",
+            "misfire_strategy": "DO_NOTHING", "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler",
+            "executor_param": "", "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0",
+            "executor_fail_retry_count": "0", "child_job_id": ""}
+    assert_save_after_delete_keeps_typed(
+        pages, f"/job/info/{job}/edit", lambda: api.data("DELETE", f"/api/job/jobinfo/{job}/remove"),
+        form, "我刚改的任务", "任务")
+    # a handler typed that is not registered stays selected rather than lost (no "None" choice either)
+    html = pages.submit(f"/job/info/{job}/edit", data={**form, "executor_handler": "goneHandler"}).get_data(
+        as_text=True)
+    assert "编辑任务：我刚改的任务" in html and "None（未注册）" not in html
+    assert '<option selected value="goneHandler">goneHandler（未注册）</option>' in html

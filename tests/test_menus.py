@@ -251,3 +251,10 @@ def test_saving_a_menu_deleted_meanwhile_keeps_the_typed_values(pages: PageClien
     assert_save_after_delete_keeps_typed(
         pages, f"/system/menu/{menu}/edit", lambda: api.data("DELETE", f"/api/admin/menu/{menu}/delete"),
         {"name": "我刚改的菜单", "path": "/doomed", "parent_id": "0", "sequence": "0"}, "我刚改的菜单", "菜单")
+
+
+def test_moving_a_menu_deleted_meanwhile_keeps_the_typed_values(pages: PageClient, api: ApiClient) -> None:
+    menu = api.data("POST", "/api/admin/menu/create", {"name": "将被删除", "path": "/doomed"})
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/menu/{menu}/move", lambda: api.data("DELETE", f"/api/admin/menu/{menu}/delete"),
+        {"parent_id": "0", "sequence": "37"}, "37", "菜单")

@@ -4,6 +4,7 @@ check as users; hidden account roles stay out of the role pages and API. Pages a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -345,3 +346,15 @@ def test_saving_an_account_or_entry_deleted_meanwhile_keeps_the_typed_values(pag
     assert_save_after_delete_keeps_typed(
         pages, f"/open/resource/{entry}/edit", lambda: api.data("DELETE", f"{OPEN}/resource/{entry}/delete"),
         {"name": "我刚改的接口", "resource_url": "/api/x", "method": "GET"}, "我刚改的接口", "接口")
+
+
+def test_granting_an_account_deleted_meanwhile_keeps_the_ticks(pages: PageClient, api: ApiClient) -> None:
+    acct = make_account(api, "将被删除")
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                         "method": "POST"})
+    url = f"/open/account/{acct['id']}/grant"
+    assert_save_after_delete_keeps_typed(
+        pages, url, lambda: api.data("DELETE", f"{OPEN}/account/{acct['id']}/delete"), {"entry_ids": [str(entry)]},
+        str(entry), "开放账号")
+    html = pages.submit(url, data={"entry_ids": [str(entry)]}).get_data(as_text=True)
+    assert re.search(rf'<input checked[^>]*value="{entry}"', html) and html.count("<input checked") == 1

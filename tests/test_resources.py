@@ -17,7 +17,15 @@ from sqlalchemy import func, select, text
 from pcloud.access.models import role_resource
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
-from tests.conftest import ROOT, TEST_CONFIG, ApiClient, PageClient, assert_refused, logged_actions
+from tests.conftest import (
+    ROOT,
+    TEST_CONFIG,
+    ApiClient,
+    PageClient,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    logged_actions,
+)
 from tests.factories import grant_role, make_role, perm_version, query, route_code
 
 
@@ -353,3 +361,11 @@ def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pa
     resp = api.put("/api/admin/resource/modify", {"id": res.id, "name": "改名"})
     assert_refused(app, resp, "资源修改", 409, refusal)
     assert query(app, lambda: db.session.get(Resource, res.id).name) == res.name
+
+
+def test_saving_a_resource_deleted_meanwhile_keeps_the_typed_values(pages: PageClient, api: ApiClient) -> None:
+    rid = api.data("POST", "/api/admin/resource/create", {"name": "将被删除", "resourceUrl": "/api/doomed/**"})
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/resource/{rid}/edit", lambda: api.data("DELETE", f"/api/admin/resource/{rid}/delete"),
+        {"parent_id": "0", "name": "我刚改的资源", "resource_url": "/api/doomed/**", "method": "GET", "biz_type": "0"},
+        "我刚改的资源", "资源")

@@ -11,7 +11,7 @@ from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient, assert_refused, logged_actions
+from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed, logged_actions
 from tests.factories import grant_role, make_role, make_user, menu_id, perm_version, query, route_code
 
 
@@ -399,3 +399,21 @@ def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     assert_refused(app, pages.submit("/system/role/", f"/system/role/{rid}/delete"), "角色删除", 409, refusal)
     assert_refused(app, api.delete(f"/api/admin/role/{rid}/delete"), "角色删除", 409, refusal)
     assert role_id_of(app, "ROLE_AUDITOR") == rid
+
+
+def test_saving_a_role_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient, api: ApiClient) -> None:
+    rid = make_role(app, "ROLE_DOOMED", "将被删除")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/role/{rid}/edit", lambda: api.data("DELETE", f"/api/admin/role/{rid}/delete"),
+        {"name": "我刚改的角色", "role_code": "ROLE_DOOMED"}, "我刚改的角色", "角色")
+
+
+def test_granting_a_role_deleted_meanwhile_keeps_the_ticks(app: Any, pages: PageClient, api: ApiClient) -> None:
+    rid = make_role(app, "ROLE_DOOMED", "将被删除")
+    ticked = menu_id(app, "/system/role")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/role/{rid}/grant", lambda: api.data("DELETE", f"/api/admin/role/{rid}/delete"),
+        {"menu_ids": [str(ticked)]}, str(ticked), "角色")
+    html = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(ticked)]}).get_data(as_text=True)
+    assert f'id="menu-{ticked}" checked' in html
+    assert html.count("checked") == 1 and "None" not in html  # only what was ticked; no empty role code

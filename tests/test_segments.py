@@ -7,12 +7,13 @@ import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import delete as delete_stmt
 from sqlalchemy import select, text
 
 from pcloud.extensions import db
 from pcloud.segments.allocator import Allocator
 from pcloud.segments.models import MAX_ID_LIMIT, Segment
-from tests.conftest import ApiClient, PageClient, api_error, assert_refused
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused, assert_save_after_delete_keeps_typed
 from tests.factories import query
 
 ADMIN = "/api/integration/admin/segment"
@@ -220,3 +221,21 @@ def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pa
     assert_refused(app, page, "号段修改", 422, refusal)
     resp = api.put(f"{ADMIN}/modify", {"bizTag": "order", "maxId": "5", "step": 10})
     assert_refused(app, resp, "号段修改", 422, refusal)
+
+
+def test_saving_a_segment_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient,
+                                                                    api: ApiClient) -> None:
+    """Segments have no delete route: a row removed in the database (by hand) while its form was open."""
+    api.data("POST", f"{ADMIN}/create", {"bizTag": "doomed", "maxId": "100", "step": 10})
+
+    def delete() -> None:
+        with app.app_context():
+            db.session.execute(delete_stmt(Segment).where(Segment.biz_tag == "doomed"))
+            db.session.commit()
+
+    assert_save_after_delete_keeps_typed(
+        pages, "/integration/segment/doomed/edit", delete,
+        {"biz_tag": "doomed", "max_id": "200", "step": "10", "description": "我刚改的描述"}, "我刚改的描述", "号段")
+    html = pages.submit("/integration/segment/doomed/edit", data={"biz_tag": "doomed", "max_id": "200",
+                                                                  "step": "10"}).get_data(as_text=True)
+    assert "编辑号段：doomed" in html and "当前值 None" not in html

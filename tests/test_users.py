@@ -13,7 +13,14 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient, assert_refused
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_PHONE,
+    ApiClient,
+    PageClient,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+)
 from tests.factories import make_dept, make_role, make_user, query
 
 PAGE = "/api/admin/system/user/page"
@@ -452,3 +459,10 @@ def test_a_refused_create_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     assert_refused(app, page, "用户新增", 409, refusal)
     resp = api.post("/api/admin/system/user/create", {"phone": ADMIN_PHONE, "name": "重号", "password": "abc12345"})
     assert_refused(app, resp, "用户新增", 409, refusal)
+
+
+def test_saving_a_user_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient, api: ApiClient) -> None:
+    user_id = make_user(app, phone="13900000091", name="将被删除")
+    assert_save_after_delete_keeps_typed(
+        pages, f"/system/user/{user_id}/edit", lambda: api.data("DELETE", f"/api/admin/system/user/{user_id}/delete"),
+        {"phone": "13900000092", "name": "我刚改的用户", "state": "0"}, "我刚改的用户", "用户")

@@ -51,21 +51,27 @@ def require_no_body() -> None:
 
 class Gone:
     """Stands for a record deleted while its edit form was open, so the form page can still render
-    what was typed (its heading names the record as typed); every other attribute is None."""
+    what was typed (its heading names the record as typed); every other attribute is None. A record
+    keyed or named by other fields (a segment's tag, a job's description) has them too (`known`)."""
 
-    def __init__(self, record_id: Any, name: str) -> None:
+    def __init__(self, record_id: Any, name: str, known: dict[str, Any] | None = None) -> None:
         self.id = record_id
         self.name = name
         self.gone = True
+        self.__dict__.update(known or {})
 
     def __getattr__(self, item: str) -> Any:
         return None
 
 
-def record_or_gone(fetch: Callable[[Any], Any], record_id: Any, label: str) -> Any:
+def record_or_gone(fetch: Callable[[Any], Any], record_id: Any, label: str, key: str = "id",
+                   named_by: str = "name") -> Any:
     """The record an edit page works on. When a save arrives for a record deleted meanwhile (another
     administrator, another tab): a Gone placeholder, after saying so; the page then shows the form
-    again with everything typed, instead of a bare 404 that loses it. A plain GET still 404s."""
+    again with everything typed, instead of a bare 404 that loses it. A plain GET still 404s.
+
+    `key` is the attribute `record_id` is (a segment is keyed by its tag), `named_by` the field whose
+    typed value names the record in the heading (a job is named by its description)."""
     from pcloud.core.errors import NotFound
 
     try:
@@ -77,7 +83,8 @@ def record_or_gone(fetch: Callable[[Any], Any], record_id: Any, label: str) -> A
                         "您填写的内容仍保留在下方，可复制后另行新增")
         flash(gone.msg, "danger")
         mark_failed(gone)
-        return Gone(record_id, (request.form.get("name") or "").strip())
+        name = (request.form.get(named_by) or "").strip()
+        return Gone(record_id, name, {named_by: name, key: record_id})
 
 
 def is_gone(record: Any) -> bool:

@@ -48,9 +48,10 @@ class RecordPages:
         """The list page (with query arguments, e.g. the parent a tree was showing)."""
         return url_for(self.index, **values)
 
-    def record(self, fetch: Callable[[Any], Any], record_id: Any) -> Any:
-        """The record an edit page works on; a Gone placeholder when a save arrives after its deletion."""
-        return record_or_gone(fetch, record_id, self.noun)
+    def record(self, fetch: Callable[[Any], Any], record_id: Any, key: str = "id", named_by: str = "name") -> Any:
+        """The record an edit page works on; a Gone placeholder when a save arrives after its deletion
+        (`key`: the attribute `record_id` is; `named_by`: the field naming the record; see record_or_gone)."""
+        return record_or_gone(fetch, record_id, self.noun, key, named_by)
 
     def edit_form(self, form_class: type[FlaskForm], record: Any) -> Any:
         """The form of an edit page: filled from `record` when shown, from what was typed when saved

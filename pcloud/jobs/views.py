@@ -13,7 +13,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm
+from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.pages import list_args, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -126,9 +126,11 @@ def _job_form(job: Any = None) -> JobForm:
     form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
     handlers = service.handler_choices()
     form.executor_handler.choices = [("", "请选择")] + [(n, f"{n} — {d}" if d else n) for n, d in handlers]
-    if job is not None and job.executor_handler not in dict(handlers):
-        # a handler whose plug-in is gone: keep it selectable so the form shows what the job uses
-        form.executor_handler.choices.append((job.executor_handler, f"{job.executor_handler}（未注册）"))
+    # a handler whose plug-in is gone: keep it selectable so the form shows what the job uses (what was
+    # typed, for a job deleted while its form was open)
+    kept = None if job is None else form.executor_handler.data if is_gone(job) else job.executor_handler
+    if kept and kept not in dict(handlers):
+        form.executor_handler.choices.append((kept, f"{kept}（未注册）"))
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
@@ -155,7 +157,7 @@ def job_create() -> Any:
 @action("任务修改")
 @mirrors("jobs_api.job_update:PUT")
 def job_edit(job_id: int) -> Any:
-    job = service.get_job(job_id)
+    job = job_pages.record(service.get_job, job_id, named_by="job_desc")
     form = _job_form(job)
 
     def save() -> str:

@@ -66,7 +66,7 @@ def edit(menu_id: int) -> Any:
 @action("菜单移动")
 @mirrors("menus_api.modify")
 def move(menu_id: int) -> Any:
-    menu = service.get_menu(menu_id)
+    menu = pages.record(service.get_menu, menu_id)
     form = _parents(pages.edit_form(MoveForm, menu), menu)
 
     def save() -> str:

@@ -123,7 +123,7 @@ def delete_account(account_id: int) -> Any:
 @action("开放接口授权")
 @mirrors("openplatform_api.resource_grant")
 def grant(account_id: int) -> Any:
-    account = service.get_account(account_id)
+    account = account_pages.record(service.get_account, account_id)
     entries = service.list_entries()
     form = GrantForm()
     form.entry_ids.choices = [(e.id, e.name) for e in entries]

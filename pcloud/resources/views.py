@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from pcloud.core.forms import ConfirmForm
+from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.pages import int_arg, list_args, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -73,8 +73,8 @@ def create() -> Any:
 @action("资源修改")
 @mirrors("resources_api.modify")
 def edit(resource_id: int) -> Any:
-    res = service.get_resource(resource_id)
-    locked = service.locked_reason(res)
+    res = pages.record(service.get_resource, resource_id)
+    locked = None if is_gone(res) else service.locked_reason(res)
     if locked:  # built-in, or the open platform's: shown read-only; a save is the service's refusal (409)
         return pages.form(ConfirmForm(), lambda: service.modify_resource({"id": res.id}).name, res=res,
                           locked=locked)

@@ -117,8 +117,12 @@ def role_menu_view(role_id: int) -> dict[str, Any]:
     """GET {roleId}/menu: what the role holds, with the whole menu and resource trees to choose from."""
     role = get_role(role_id)
     menu_ids, resource_ids = access_service.granted_ids(role)
-    return {"has_routers": menu_ids, "routers": menu_service.node_tree(),
-            "has_resources": resource_ids, "resources": resource_service.resource_tree()}
+    return {"has_routers": menu_ids, "has_resources": resource_ids, **grant_trees()}
+
+
+def grant_trees() -> dict[str, Any]:
+    """The whole menu and resource trees a grant chooses from."""
+    return {"routers": menu_service.node_tree(), "resources": resource_service.resource_tree()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,9 +53,12 @@ def create() -> Any:
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
     form = pages.edit_form(RoleForm, role)
-    read_only = not is_gone(role) and service.is_super_admin_role(role)
     return pages.form(form, lambda: f"角色「{service.modify_role({'id': role.id, **_data(form)}).name}」已保存",
-                      role=role, read_only=read_only)
+                      role=role, read_only=_read_only(role))
+
+
+def _read_only(role: Any) -> bool:
+    return not is_gone(role) and service.is_super_admin_role(role)
 
 
 @bp.route("/<int:role_id>/delete", methods=["POST"])
@@ -69,17 +72,20 @@ def delete(role_id: int) -> Any:
 @action("角色授权")
 @mirrors("roles_api.grant")
 def grant(role_id: int) -> Any:
-    role = service.get_role(role_id)
+    role = pages.record(service.get_role, role_id)
+    menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
+    resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit()]
 
     def save() -> str:
-        menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
-        resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit()]
         service.grant(role.id, menu_ids, resource_ids)
         return f"已保存角色「{role.name}」的授权：{len(set(menu_ids))} 个菜单，{len(set(resource_ids))} 个资源"
 
-    view = service.role_menu_view(role.id)
+    if is_gone(role):  # deleted meanwhile: the trees with what was ticked, rather than a bare 404
+        view = {**service.grant_trees(), "has_routers": menu_ids, "has_resources": resource_ids}
+    else:
+        view = service.role_menu_view(role.id)
     return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id),
-                      template="roles/grant.html", role=role, read_only=service.is_super_admin_role(role),
+                      template="roles/grant.html", role=role, read_only=_read_only(role),
                       menus=view["routers"], resources=view["resources"], menu_ids=set(view["has_routers"]),
                       resource_ids=set(view["has_resources"]))
 

@@ -46,7 +46,7 @@ def create() -> Any:
 @action("号段修改")
 @mirrors("segments_api.modify")
 def edit(biz_tag: str) -> Any:
-    seg = service.get_segment(biz_tag)
+    seg = pages.record(service.get_segment, biz_tag, key="biz_tag")
     form = SegmentForm(data=None if request.method == "POST" else {
         "biz_tag": seg.biz_tag, "max_id": str(seg.max_id), "step": seg.step, "description": seg.description,
         "author": seg.author})
