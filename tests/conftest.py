@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -356,6 +356,27 @@ def sidebar_links(html: str) -> list[tuple[str, str, int]]:
 
     _Parser().feed(html)
     return links
+
+
+def statements_run(app: Any, call: Callable[[], Any]) -> int:
+    """How many SQL statements the app's engine runs during `call()` (a list page's N+1 check)."""
+    from sqlalchemy import event
+
+    from pcloud.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
 
 
 def logged_actions(app: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pcloud.extensions import db
 from tests.conftest import (
@@ -16,6 +16,7 @@ from tests.conftest import (
     assert_refused,
     assert_save_after_delete_keeps_typed,
     logged_actions,
+    statements_run,
 )
 from tests.factories import make_dept, make_dept_tree, make_grade, make_post, make_user, query
 
@@ -341,20 +342,11 @@ def test_tree_page_shows_managers_and_member_counts(pages: PageClient, app: Any)
 
 def test_tree_page_counts_members_in_one_query(pages: PageClient, app: Any) -> None:
     """Rendering the tree costs the same number of queries for 3 or 30 departments (no N+1)."""
+    def show() -> None:
+        assert pages.get("/system/dept/").status_code == 200
+
     def statements() -> int:
-        with app.app_context():
-            engine = db.engine
-        seen: list[str] = []
-
-        def count(*args: Any) -> None:
-            seen.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            assert pages.get("/system/dept/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(seen)
+        return statements_run(app, show)
 
     top = make_dept(app, "总公司")
     for n in range(2):

@@ -7,7 +7,7 @@ from typing import Any
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine
-from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed
+from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed, statements_run
 from tests.factories import query
 
 
@@ -128,6 +128,37 @@ def test_executor_pages(pages: Any, app: Any) -> None:
     assert executor.address_list == "n1,n2"
     resp = pages.submit("/job/group/", f"/job/group/{executor.id}/delete")
     assert resp.status_code == 409 and "不能删除最后一个执行器" in resp.get_data(as_text=True)
+
+
+def test_the_executor_list_costs_the_same_queries_for_2_or_10_executors(pages: Any, app: Any, api: ApiClient
+                                                                       ) -> None:
+    """Nodes, job counts and the delete refusal of a whole page are read at once (no query per row), on the
+    page and the API alike; each row still says what it should."""
+    from pcloud.jobs.models import JobRegistry
+
+    def register(appname: str) -> None:
+        with app.app_context():
+            db.session.add(JobRegistry(appname=appname, name=f"{appname}-node", address=None, heartbeat_at=utcnow()))
+            db.session.commit()
+
+    def show_page() -> None:
+        assert pages.get("/job/group/").status_code == 200
+
+    def call_api() -> None:
+        assert api.post("/api/job/jobgroup/pageList", json={"page": 1, "pageSize": 10}).status_code == 200
+
+    for n in range(2):
+        register(f"app-{n}")
+        _job(app, _executor(app, f"app-{n}"))
+    small = (statements_run(app, show_page), statements_run(app, call_api))
+    for n in range(2, 10):
+        register(f"app-{n}")
+        _executor(app, f"app-{n}")
+    assert (statements_run(app, show_page), statements_run(app, call_api)) == small
+    html = pages.get("/job/group/").get_data(as_text=True)
+    assert html.count("app-9-node") >= 1 and "仍有 1 个任务" in html
+    items = api.data("POST", "/api/job/jobgroup/pageList", {"page": 1, "pageSize": 10})
+    assert {i["appname"]: i["registryList"] for i in items}["app-9"] == ["app-9-node"]
 
 
 def test_report_chart_carries_no_inline_script(pages: Any) -> None:

@@ -81,20 +81,36 @@ def live_nodes(appname: str) -> list[JobRegistry]:
         JobRegistry.appname == appname, JobRegistry.heartbeat_at >= since).order_by(JobRegistry.name)).scalars())
 
 
+def _registered(appnames: list[str]) -> dict[str, list[JobRegistry]]:
+    """Every registered node of these appnames, by appname, in name order: one query for a whole page."""
+    found: dict[str, list[JobRegistry]] = {a: [] for a in appnames}
+    if appnames:
+        for node in db.session.execute(select(JobRegistry).where(JobRegistry.appname.in_(appnames))
+                                       .order_by(JobRegistry.appname, JobRegistry.name)).scalars():
+            found[node.appname].append(node)
+    return found
+
+
+def _node_states(nodes: list[JobRegistry]) -> list[dict[str, Any]]:
+    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
+    return [{"name": r.name, "address": r.address or r.name, "heartbeat_at": r.heartbeat_at,
+             "alive": r.heartbeat_at >= since} for r in nodes]
+
+
 def all_nodes(appname: str) -> list[dict[str, Any]]:
     """Every registered node with its last heartbeat and whether it is alive (for the executor page)."""
-    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
-    rows = db.session.execute(select(JobRegistry).where(JobRegistry.appname == appname)
-                              .order_by(JobRegistry.name)).scalars()
-    return [{"name": r.name, "address": r.address or r.name, "heartbeat_at": r.heartbeat_at,
-             "alive": r.heartbeat_at >= since} for r in rows]
+    return _node_states(_registered([appname])[appname])
 
 
-def executor_addresses(executor: Executor) -> list[str]:
-    """The node names runs of this executor may go to: live registered nodes, or the manual list."""
+def executor_addresses(executor: Executor, registered: list[JobRegistry] | None = None) -> list[str]:
+    """The node names runs of this executor may go to: live registered nodes, or the manual list
+    (`registered`: the appname's nodes when the caller loaded them already)."""
     if executor.address_type == ADDRESS_MANUAL:
         return [a for a in (executor.address_list or "").split(",") if a]
-    return [n.name for n in live_nodes(executor.appname)]
+    if registered is None:
+        return [n.name for n in live_nodes(executor.appname)]
+    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
+    return [n.name for n in registered if n.heartbeat_at >= since]
 
 
 def get_executor(executor_id: int) -> Executor:
@@ -104,24 +120,37 @@ def get_executor(executor_id: int) -> Executor:
     return executor
 
 
-def executor_item(executor: Executor) -> dict[str, Any]:
+def executor_item(executor: Executor, registered: list[JobRegistry] | None = None) -> dict[str, Any]:
     return {
         "id": executor.id, "appname": executor.appname, "title": executor.title,
         "address_type": executor.address_type, "address_list": executor.address_list,
-        "registry_list": executor_addresses(executor),
+        "registry_list": executor_addresses(executor, registered),
         "gmt_created_date": executor.gmt_created_date, "gmt_created_name": executor.gmt_created_name,
         "gmt_modified_date": executor.gmt_modified_date, "gmt_modified_name": executor.gmt_modified_name,
     }
 
 
-def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10, *, for_page: bool = False) -> Page:
+    """A page of executors with their addresses; `for_page` adds what the list page shows: every registered
+    node with its state, and why the executor may not be deleted (None: it may). A fixed number of queries
+    whatever the page size."""
     stmt = Executor.live()
     if (filters.get("appname") or "").strip():
         stmt = stmt.where(Executor.appname.contains(filters["appname"].strip(), autoescape=True))
     if (filters.get("title") or "").strip():
         stmt = stmt.where(Executor.title.contains(filters["title"].strip(), autoescape=True))
     result = paginate(stmt.order_by(Executor.appname, Executor.id), page, page_size)
-    result.items = [executor_item(e) for e in result.items]
+    executors = list(result.items)
+    registered = _registered([e.appname for e in executors])
+    result.items = [executor_item(e, registered[e.appname]) for e in executors]
+    if for_page and executors:
+        jobs = dict(db.session.execute(
+            select(Job.job_group, func.count()).where(Job.job_group.in_([e.id for e in executors]),
+                                                      Job.deleted_at.is_(None)).group_by(Job.job_group)).all())
+        live = _live_executor_count()
+        for item, executor in zip(result.items, executors, strict=True):
+            item["nodes"] = _node_states(registered[executor.appname])
+            item["refusal"] = _delete_refusal(executor, jobs.get(executor.id, 0), live - 1)
     return result
 
 
@@ -181,16 +210,23 @@ def modify_executor(data: dict[str, Any]) -> Executor:
     return executor
 
 
-def executor_delete_refusal(executor: Executor) -> str | None:
-    jobs = db.session.execute(select(func.count()).select_from(Job).where(
-        Job.job_group == executor.id, Job.deleted_at.is_(None))).scalar_one()
+def _live_executor_count() -> int:
+    return db.session.execute(select(func.count()).select_from(Executor).where(Executor.deleted_at.is_(None))
+                              ).scalar_one()
+
+
+def _delete_refusal(executor: Executor, jobs: int, others: int) -> str | None:
     if jobs:
         return f"执行器「{executor.title}」仍有 {jobs} 个任务，请先删除或迁移这些任务"
-    others = db.session.execute(select(func.count()).select_from(Executor).where(
-        Executor.deleted_at.is_(None), Executor.id != executor.id)).scalar_one()
     if not others:
         return "不能删除最后一个执行器"
     return None
+
+
+def executor_delete_refusal(executor: Executor) -> str | None:
+    jobs = db.session.execute(select(func.count()).select_from(Job).where(
+        Job.job_group == executor.id, Job.deleted_at.is_(None))).scalar_one()
+    return _delete_refusal(executor, jobs, _live_executor_count() - 1)
 
 
 def delete_executor(executor_id: int) -> Executor:

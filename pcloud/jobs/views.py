@@ -312,13 +312,8 @@ def log_clear() -> Any:
 def executors() -> Any:
     page, page_size = list_args()
     appname, title = request.args.get("appname", "")[:64], request.args.get("title", "")[:64]
-    result = service.page_executors({"appname": appname, "title": title}, page, page_size)
-    rows = []
-    for item in result.items:
-        executor = service.get_executor(item["id"])
-        rows.append({**item, "nodes": service.all_nodes(item["appname"]),
-                     "refusal": service.executor_delete_refusal(executor)})
-    return render_template("jobs/executors.html", page=result, rows=rows,
+    result = service.page_executors({"appname": appname, "title": title}, page, page_size, for_page=True)
+    return render_template("jobs/executors.html", page=result, rows=result.items,
                            filters={"appname": appname, "title": title}, confirm=ConfirmForm(), page_url=page_url)
 
 
