@@ -364,3 +364,21 @@ def test_a_change_made_around_the_app_counts_within_the_cache_seconds(app: Any, 
             db.engine.dispose()
     finally:
         outsider.dispose()
+
+
+def test_a_job_handler_writing_sessions_reaches_the_cache_at_once(app: Any, api: ApiClient, database_url: str,
+                                                                  monkeypatch: Any) -> None:
+    """A worker child has an app (and engine) of its own: its writes mark the change like the web's."""
+    from sqlalchemy import text
+
+    from pcloud.jobs.worker import child
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr(child, "_app", None)
+    child.setup()
+    assert api.post(ADMIN_INFO).status_code == 200
+    with child._app.app_context():
+        db.session.execute(text("UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP"))
+        db.session.commit()
+        db.engine.dispose()
+    assert api.post(ADMIN_INFO).status_code == 401

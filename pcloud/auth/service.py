@@ -94,12 +94,17 @@ class CallerCache:
 
 
 def install_caller_cache(app: Flask) -> None:
-    """Keep a `CallerCache` for this app unless PCLOUD_SESSION_CACHE_SECONDS is 0 (the factory calls this
-    once per app, after the engine exists)."""
+    """Keep a `CallerCache` for this app, and mark the change of any row it reads written through the app's
+    engine, unless PCLOUD_SESSION_CACHE_SECONDS is 0. Once per app, after the engine exists: the factory
+    calls this, and so does each job-worker child (a handler that writes users must mark it too)."""
     seconds = float(app.config.get("PCLOUD_SESSION_CACHE_SECONDS", 0))
     if seconds <= 0:
         return
-    epoch = SharedEpoch(Path(app.instance_path) / "session-epoch")
+    try:
+        epoch = SharedEpoch(Path(app.instance_path) / "session-epoch")
+    except OSError:  # e.g. made by another user: correct without the cache, only slower
+        log.warning("session cache off: cannot open %s", Path(app.instance_path) / "session-epoch", exc_info=True)
+        return
     with app.app_context():
         watch_writes(db.engine, CALLER_TABLES, epoch)
     app.extensions[_CACHE] = CallerCache(epoch, seconds)
