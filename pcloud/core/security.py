@@ -162,6 +162,13 @@ class BearerLoginManager(LoginManager):
         user = self._request_callback(request) if self._request_callback else None
         return self._update_request_context_with_user(user)
 
+    def _update_remember_cookie(self, response: Any) -> Any:
+        # after_request: under /api there is no remember cookie to refresh, and reading the session to find
+        # out would add `Vary: Cookie` to an answer that never depends on a cookie.
+        if is_api_request():
+            return response
+        return super()._update_remember_cookie(response)
+
 
 class LazyCookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session; a request without the cookie (every API call) gets an empty session
