@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, asc, desc, exists, func, select, update
+from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
@@ -16,7 +16,7 @@ from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFou
 from pcloud.core.paging import TOTAL_EXACT_LIMIT, Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
 from pcloud.core.passwords import hash_password, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal
-from pcloud.core.timefmt import display_local
+from pcloud.core.timefmt import display_local, utcnow
 from pcloud.depts.models import Dept
 from pcloud.depts.service import subtree_ids_select
 from pcloud.extensions import db
@@ -212,8 +212,9 @@ def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
     return False, "ix_sys_user_live_created"
 
 
-def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Page over ids first (an index answers it), then load only that page's users with their joins.
+def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """The ids of one page of live users matching `filters`, and its total: an index answers it; the
+    callers then load only that page's users (page_users as ORM objects, page_items as list items).
 
     The plan does not depend on statistics (issue 12): `total` comes from the counts kept per filter
     (users.tally: no filter, one role, one state, one department subtree; exact at any size) or else is
@@ -229,11 +230,11 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
     if len(filters.get("role_ids") or ()) > 1:
         counted = counted.distinct()
-    kept = tally.count_select(filters)  # no filter, one role, one state or one subtree: kept exact
+    kept = tally.kept_count(filters)  # no filter, one role, one state or one subtree: kept exact
     from_index = None if kept is not None else _keyword_count(filters)
     estimate = None if kept is not None or from_index is not None else _keyword_estimate(filters)
     if kept is not None:
-        total, exact = int(db.session.execute(kept).scalar_one()), True
+        total, exact = kept, True
     elif from_index is not None:
         total, exact = from_index, True
     elif estimate is not None:
@@ -253,9 +254,60 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     result = Page(rows, total, page, page_size, exact)
     if not exact:
         result.total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
+    return result
+
+
+def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """One page of users as ORM objects with their roles and places (the HTML list reads them)."""
+    result = page_ids(filters, page, page_size)
     if result.items:
         users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(result.items))).scalars()}
         result.items = [users[i] for i in result.items if i in users]
+    return result
+
+
+_USERS, _DEPTS, _POSTS, _GRADES, _ROLES = (m.__table__ for m in (User, Dept, Post, Grade, Role))
+# The page's users with their places' names and online flag, and their live roles: two statements built
+# once (Core, bind parameters), rows rather than ORM objects. Per request, building, cache-keying and
+# ORM-loading the same reads cost about 1 ms in Python, many times the statements themselves (issue 12:
+# the user page against the constant-JSON ceiling). A place's name shows even if it was deleted since,
+# as the ORM relationships show it (to_item).
+_PAGE_ROWS = (
+    select(_USERS.c.id, _USERS.c.phone, _USERS.c.name, _USERS.c.avatar, _USERS.c.state,
+           sessions.has_live_session(_USERS.c.id, bindparam("now")).label("online"),
+           _USERS.c.dept_id, _DEPTS.c.name, _USERS.c.post_id, _POSTS.c.name, _USERS.c.grade_id, _GRADES.c.name,
+           _USERS.c.gmt_created_date, _USERS.c.gmt_created_name, _USERS.c.gmt_modified_date,
+           _USERS.c.gmt_modified_name)
+    .select_from(_USERS.outerjoin(_DEPTS, _DEPTS.c.id == _USERS.c.dept_id)
+                 .outerjoin(_POSTS, _POSTS.c.id == _USERS.c.post_id)
+                 .outerjoin(_GRADES, _GRADES.c.id == _USERS.c.grade_id))
+    .where(_USERS.c.id.in_(bindparam("ids", expanding=True))))
+_PAGE_ROLES = (
+    select(user_role.c.user_id, _ROLES.c.id, _ROLES.c.name, _ROLES.c.role_code)
+    .join(_ROLES, _ROLES.c.id == user_role.c.role_id)
+    .where(user_role.c.user_id.in_(bindparam("ids", expanding=True)), _ROLES.c.deleted_at.is_(None))
+    .order_by(user_role.c.user_id, user_role.c.role_id))
+_ITEM_KEYS = ("id", "phone", "name", "avatar", "state", "online", "dept_id", "dept_name", "post_id", "post_name",
+              "grade_id", "grade_name", "gmt_created_date", "gmt_created_name", "gmt_modified_date",
+              "gmt_modified_name")
+
+
+def page_items(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """One page of users as list items (to_item's shape, online flag included), for the API."""
+    result = page_ids(filters, page, page_size)
+    if not result.items:
+        return result
+    params = {"ids": result.items}
+    roles: dict[int, list[dict[str, Any]]] = {}
+    for user_id, role_id, name, code in db.session.execute(_PAGE_ROLES, params):
+        roles.setdefault(user_id, []).append({"id": role_id, "name": name, "role_code": code})
+    items = {}
+    for row in db.session.execute(_PAGE_ROWS, {**params, "now": utcnow()}):
+        item = dict(zip(_ITEM_KEYS, row, strict=True))
+        item["online"] = bool(item["online"])
+        item["roles"] = roles.get(item["id"], [])
+        items[item["id"]] = item
+    result.items = [items[i] for i in result.items if i in items]
     return result
 
 
@@ -493,4 +545,4 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
 
 def live_count() -> int:
     """Users not deleted (the home page's figure), from the kept counts (users.tally)."""
-    return int(db.session.execute(tally.count_select({})).scalar_one())
+    return tally.kept_count({}) or 0
