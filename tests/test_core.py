@@ -492,3 +492,25 @@ def test_the_compiled_dump_gives_what_marshmallow_dumps() -> None:
                 got = compiled_dumper(schema)(sample)
                 assert json.dumps(got, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False), sample
         assert compiled_dumper(Row())(full)["gmtCreatedDate"] == "2026-01-02T11:04:05"
+
+
+def test_local_times_across_daylight_saving_changes() -> None:
+    """core.timefmt.to_local converts naive UTC through the zone's own fromutc: the same local time (and fold)
+    as astimezone, on both sides of every change of offset, in zones with and without summer time."""
+    from datetime import UTC, datetime, timedelta
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    from pcloud.core import timefmt
+
+    for name in ("Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe"):
+        zone = ZoneInfo(name)
+        with mock.patch.object(timefmt, "local_zone", lambda zone=zone: zone):
+            start = datetime(2025, 1, 1)
+            for hour in range(0, 2 * 365 * 24, 7):  # every 7 hours (and minutes) over two years
+                utc = start + timedelta(hours=hour, minutes=hour % 60, microseconds=hour)
+                expected = utc.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+                got = timefmt.to_local(utc)
+                assert (got, got.fold) == (expected, expected.fold), (name, utc)
+            aware = datetime(2025, 7, 1, 12, tzinfo=ZoneInfo("Europe/Paris"))
+            assert timefmt.to_local(aware) == aware.astimezone(zone).replace(tzinfo=None)
