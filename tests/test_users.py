@@ -136,7 +136,8 @@ def test_page_items_are_byte_for_byte_the_schema_dump_of_the_users(api: ApiClien
     make_user(app, name="甲", phone="13900000101", role_ids=[kept, dropped], dept_id=dept, post_id=post,
               grade_id=grade, avatar="/uploads/a.png")
     make_user(app, name="乙", phone="13900000102", dept_id=gone, state=1)
-    make_user(app, name="丙", phone="13900000103")
+    other, dept2 = make_role(app, "ROLE_OTHER", "其他"), make_dept(app, "销售部")
+    make_user(app, name="丙", phone="13900000103", role_ids=[other], dept_id=dept2)
     anon.sign_in("13900000103", "Passw0rd1")
     with app.app_context():
         db.session.get(Dept, gone).soft_delete()
@@ -158,6 +159,15 @@ def test_page_items_are_byte_for_byte_the_schema_dump_of_the_users(api: ApiClien
             db.session.remove()
         assert got["data"], body
         assert json.dumps(got, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False), body
+    # the statements kept per shape of filters run again with other values
+
+    def names(body: dict[str, Any]) -> list[str]:
+        return sorted(u["name"] for u in api.data("POST", PAGE, body) if u["name"] in "甲乙丙")
+
+    assert names({"state": 1}) == ["乙"] and names({"state": 0}) == ["丙", "甲"]
+    assert names({"roleIds": [kept]}) == ["甲"] and names({"roleIds": [other]}) == ["丙"]
+    assert names({"roleIds": [kept, other]}) == ["丙", "甲"] and names({"deptId": dept2}) == ["丙"]
+    assert names({"deptId": dept}) == ["甲"] and names({"pageSize": 1, "page": 3}) != names({"pageSize": 1})
     first = next(u for u in api.data("POST", PAGE, {}) if u["name"] == "甲")
     assert [r["roleCode"] for r in first["roles"]] == ["ROLE_KEPT"] and first["avatar"] == "/uploads/a.png"
     assert next(u for u in api.data("POST", PAGE, {}) if u["name"] == "乙")["deptName"] == "撤销部"

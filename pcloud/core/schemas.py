@@ -193,8 +193,8 @@ def Text(limit: int, required: bool = False, blank: bool = False, **kw: Any) -> 
 #
 # marshmallow's dump walks, per value, Field.serialize -> get_value -> _serialize through several calls;
 # for the user page (10 items of 17 fields and their roles) that was about 0.45 ms of a 1.7 ms request.
-# Compiled once, each field becomes one closure: the value read as marshmallow reads it, then the field's
-# own formatting (int(), str(), or the field's _serialize when it has its own). Whatever the compiler does
+# Compiled once, each field becomes one step: the value read as marshmallow reads it, then the field's
+# own formatting (as is, int(), str(), or the field's _serialize when it has its own). Whatever the compiler does
 # not know (dump hooks, a custom accessor, dotted attributes, dump defaults, Function/Method fields)
 # falls back to marshmallow itself for that field or schema, so the output is the same by construction;
 # tests/test_core.py compares both on the schemas that use it.
@@ -213,13 +213,14 @@ def _converter(field: fields.Field) -> Callable[[Any], Any] | None:
     """value -> serialized value for the field types whose formatting needs no attr/obj; None otherwise."""
     cls = type(field)
     if cls._serialize is fields.Field._serialize:  # Raw, Boolean: the value as is
-        return lambda value: value
+        return _same
     if (isinstance(field, fields.Number) and cls._serialize is fields.Number._serialize
             and cls._format_num is fields.Number._format_num and not field.as_string):
         num_type = field.num_type
-        return lambda value: None if value is None else num_type(value)
+        return lambda value: value if type(value) is num_type else None if value is None else num_type(value)
     if cls._serialize is fields.String._serialize:
-        return lambda value: None if value is None else ma.utils.ensure_text_type(value)
+        text = ma.utils.ensure_text_type
+        return lambda value: value if type(value) is str else None if value is None else text(value)
     if isinstance(field, fields.Nested) and cls._serialize is fields.Nested._serialize:
         schema = field.schema
         nested = _one_dumper(schema)
@@ -230,28 +231,31 @@ def _converter(field: fields.Field) -> Callable[[Any], Any] | None:
         inner = _converter(field.inner)
         if inner is None:
             return None
+        if inner is _same:
+            return lambda value: None if value is None else list(value)
         return lambda value: None if value is None else [inner(each) for each in value]
     return None
 
 
-def _field_op(schema: ma.Schema, name: str, field: fields.Field) -> Callable[[Any], Any]:
+def _same(value: Any) -> Any:
+    return value
+
+
+# How a field's value is formatted: as read, by a converter, by the field's own _serialize(value, name, obj),
+# or entirely by marshmallow's Field.serialize (which also reads the value).
+_AS_IS, _CONVERT, _OWN, _MARSHMALLOW = range(4)
+_compiled: dict[int, tuple[ma.Schema, Dumper]] = {}
+
+
+def _field_op(schema: ma.Schema, name: str, field: fields.Field) -> tuple[str, str, str, int, Any]:
+    key = field.data_key if field.data_key is not None else name
     attr = field.attribute or name
     if not field._CHECK_ATTRIBUTE or field.dump_default is not ma.missing or "." in attr:
-        return lambda obj: field.serialize(name, obj, accessor=schema.get_attribute)
+        return key, name, attr, _MARSHMALLOW, lambda obj: field.serialize(name, obj, accessor=schema.get_attribute)
     convert = _converter(field)
-    if convert is None:  # the field's own formatting, called as marshmallow calls it
-        def op(obj: Any) -> Any:
-            value = _read(obj, attr)
-            return value if value is ma.missing else field._serialize(value, name, obj)
-        return op
-
-    def fast(obj: Any) -> Any:
-        value = _read(obj, attr)
-        return value if value is ma.missing else convert(value)
-    return fast
-
-
-_compiled: dict[int, tuple[ma.Schema, Dumper]] = {}
+    if convert is None:
+        return key, name, attr, _OWN, field._serialize
+    return key, name, attr, (_AS_IS if convert is _same else _CONVERT), convert
 
 
 def _one_dumper(schema: ma.Schema) -> Dumper:
@@ -263,15 +267,29 @@ def _one_dumper(schema: ma.Schema) -> Dumper:
     if hooks or type(schema).get_attribute is not ma.Schema.get_attribute or schema.dict_class is not dict:
         dump_one: Dumper = lambda obj: schema.dump(obj, many=False)  # noqa: E731
     else:
-        ops = [(field.data_key if field.data_key is not None else name, _field_op(schema, name, field))
-               for name, field in schema.dump_fields.items()]
+        ops = [_field_op(schema, name, field) for name, field in schema.dump_fields.items()]
+        missing = ma.missing
 
         def dump_one(obj: Any) -> Any:
             out = {}
-            for key, op in ops:
-                value = op(obj)
-                if value is not ma.missing:
-                    out[key] = value
+            as_dict = type(obj) is dict
+            for key, name, attr, how, fn in ops:
+                if how == _MARSHMALLOW:
+                    value = fn(obj)
+                    if value is not missing:
+                        out[key] = value
+                    continue
+                if as_dict and attr in obj:
+                    value = obj[attr]
+                else:
+                    value = _read(obj, attr)
+                    if value is missing:
+                        continue
+                if how == _CONVERT:
+                    value = fn(value)
+                elif how == _OWN:
+                    value = fn(value, name, obj)
+                out[key] = value
             return out
     _compiled[id(schema)] = (schema, dump_one)
     return dump_one

@@ -153,18 +153,31 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     else:
         for column, kw in words:
             stmt = stmt.where(column.contains(kw, autoescape=True))
+    # The filters' values are named bind parameters: page_ids keeps the statement of each shape of filters
+    # and runs it again with other values (_filter_values).
     if filters.get("state") is not None:
-        stmt = stmt.where(User.state == filters["state"])
+        stmt = stmt.where(User.state == bindparam("state", filters["state"]))
     if filters.get("role_ids"):
+        roles = bindparam("role_ids", list(filters["role_ids"]), expanding=True)
         if driving:
-            stmt = stmt.join(user_role, user_role.c.user_id == User.id).where(
-                user_role.c.role_id.in_(filters["role_ids"]))
+            stmt = stmt.join(user_role, user_role.c.user_id == User.id).where(user_role.c.role_id.in_(roles))
         else:
-            stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id,
-                                                  user_role.c.role_id.in_(filters["role_ids"]))))
+            stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id, user_role.c.role_id.in_(roles))))
     if filters.get("dept_id"):
-        stmt = stmt.where(User.dept_id.in_(subtree_ids_select(filters["dept_id"])))
+        stmt = stmt.where(User.dept_id.in_(subtree_ids_select(bindparam("dept_id", filters["dept_id"]))))
     return stmt
+
+
+def _filter_values(filters: dict[str, Any]) -> dict[str, Any]:
+    """The bind parameters filtered_select names, with these filters' values."""
+    values: dict[str, Any] = {}
+    if filters.get("state") is not None:
+        values["state"] = filters["state"]
+    if filters.get("role_ids"):
+        values["role_ids"] = list(filters["role_ids"])
+    if filters.get("dept_id"):
+        values["dept_id"] = filters["dept_id"]
+    return values
 
 
 def _keyword_estimate(filters: dict[str, Any]) -> int | None:
@@ -224,12 +237,10 @@ def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pag
     fewer rows (core.paging.scan_is_cheaper).
     """
     order = filters.get("order_by") or "gmtCreatedDate"
-    column = _SORT_COLUMNS.get(order, User.gmt_created_date)
-    direction = asc if filters.get("order_dir") == "asc" else desc
+    if order not in _SORT_COLUMNS:
+        order = "gmtCreatedDate"
+    descending = filters.get("order_dir") != "asc"
     selective, index = _driving_index(filters)
-    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
-    if len(filters.get("role_ids") or ()) > 1:
-        counted = counted.distinct()
     kept = tally.kept_count(filters)  # no filter, one role, one state or one subtree: kept exact
     from_index = None if kept is not None else _keyword_count(filters)
     estimate = None if kept is not None or from_index is not None else _keyword_estimate(filters)
@@ -240,21 +251,58 @@ def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pag
     elif estimate is not None:
         total, exact = estimate, False
     else:
-        total, exact = count_total(counted, unfiltered_table=None if selective or filters.get("state") is not None
-                                   else "sys_user")
-    if column is not User.gmt_created_date:
-        ids = filtered_select(filters, driving=False).with_only_columns(User.id)
+        total, exact = count_total(_counted(filters, index), unfiltered_table=None if selective or filters.get(
+            "state") is not None else "sys_user")
+    if order != "gmtCreatedDate":
+        plan = "filtered"
     elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user"):
-        ids = counted  # an index in page order, or few matches sorted in memory
+        plan = "counted"  # an index in page order, or few matches sorted in memory
     else:
-        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
-                           "ix_sys_user_live_created")
-    ids = ids.order_by(direction(column), direction(User.id))
-    rows = list(db.session.execute(ids.limit(page_size).offset((page - 1) * page_size)).scalars())
+        plan = "scan"
+    ids = _ids_select(filters, plan, index, order, descending)
+    params = {**_filter_values(filters), "page_limit": page_size, "page_offset": (page - 1) * page_size}
+    # On the session's connection: a column select needs none of the ORM's result handling.
+    rows = list(db.session.connection().execute(ids, params).scalars())
     result = Page(rows, total, page, page_size, exact)
     if not exact:
         result.total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
     return result
+
+
+def _counted(filters: dict[str, Any], index: str | None) -> Any:
+    """The matching users through the filter's index (driving), as the count and a sorted page read them."""
+    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
+    return counted.distinct() if len(filters.get("role_ids") or ()) > 1 else counted
+
+
+# page_ids' statements by shape of filters (which filters, how many roles, plan, order): built once, as
+# building and cache-keying a select cost about as much as running it. Keyword searches are built each
+# time (their words are not bind parameters of filtered_select).
+_IDS_BY_SHAPE: dict[tuple[Any, ...], Any] = {}
+
+
+def _ids_select(filters: dict[str, Any], plan: str, index: str | None, order: str, descending: bool) -> Any:
+    roles = filters.get("role_ids") or ()
+    words = _keyword(filters, "keyword") or _keyword(filters, "phone")
+    shape = (plan, index, order, descending, filters.get("state") is not None, len(roles) > 0, len(roles) > 1,
+             bool(filters.get("dept_id")))
+    cached = None if words else _IDS_BY_SHAPE.get(shape)
+    if cached is not None:
+        return cached
+    if plan == "filtered":
+        ids = filtered_select(filters, driving=False).with_only_columns(User.id)
+    elif plan == "counted":
+        ids = _counted(filters, index)
+    else:
+        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
+                           "ix_sys_user_live_created")
+    direction = desc if descending else asc
+    column = _SORT_COLUMNS[order]
+    ids = (ids.order_by(direction(column), direction(User.id))
+           .limit(bindparam("page_limit")).offset(bindparam("page_offset")))
+    if not words:
+        _IDS_BY_SHAPE[shape] = ids
+    return ids
 
 
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
