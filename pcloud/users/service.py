@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
+from sqlalchemy import JSON, Engine, and_, asc, bindparam, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
@@ -225,9 +225,10 @@ def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
     return False, "ix_sys_user_live_created"
 
 
-def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10, conn: Any = None) -> Page:
     """The ids of one page of live users matching `filters`, and its total: an index answers it; the
     callers then load only that page's users (page_users as ORM objects, page_items as list items).
+    `conn`: the connection to read the kept count and the ids on (default the session's).
 
     The plan does not depend on statistics (issue 12): `total` comes from the counts kept per filter
     (users.tally: no filter, one role, one state, one department subtree; exact at any size) or else is
@@ -236,12 +237,23 @@ def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pag
     reads the live users in creation order and checks each until the page is full, whichever reads
     fewer rows (core.paging.scan_is_cheaper).
     """
+    conn = conn if conn is not None else db.session.connection()
     order = filters.get("order_by") or "gmtCreatedDate"
     if order not in _SORT_COLUMNS:
         order = "gmtCreatedDate"
     descending = filters.get("order_dir") != "asc"
     selective, index = _driving_index(filters)
-    kept = tally.kept_count(filters)  # no filter, one role, one state or one subtree: kept exact
+    params = {**_filter_values(filters), "page_limit": page_size, "page_offset": (page - 1) * page_size}
+    key = tally.count_key(filters)  # no filter, one role, one state or one subtree: kept exact
+    if key is not None and (order != "gmtCreatedDate" or not selective):
+        # The plan does not depend on the total: the kept count rides along as a column of the ids
+        # statement (one statement instead of two; asked again only for a page past the end).
+        plan = "filtered" if order != "gmtCreatedDate" else "counted"
+        ids = _ids_select(filters, plan, index, order, descending, with_count=True)
+        rows = conn.execute(ids, {**params, **tally.count_params(key)}).all()
+        total = int(rows[0][-1]) if rows else tally.kept_count(filters, conn)
+        return Page([row[0] for row in rows], total or 0, page, page_size, True)
+    kept = tally.kept_count(filters, conn)
     from_index = None if kept is not None else _keyword_count(filters)
     estimate = None if kept is not None or from_index is not None else _keyword_estimate(filters)
     if kept is not None:
@@ -255,14 +267,12 @@ def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pag
             "state") is not None else "sys_user")
     if order != "gmtCreatedDate":
         plan = "filtered"
-    elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user"):
+    elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user", conn):
         plan = "counted"  # an index in page order, or few matches sorted in memory
     else:
         plan = "scan"
     ids = _ids_select(filters, plan, index, order, descending)
-    params = {**_filter_values(filters), "page_limit": page_size, "page_offset": (page - 1) * page_size}
-    # On the session's connection: a column select needs none of the ORM's result handling.
-    rows = list(db.session.connection().execute(ids, params).scalars())
+    rows = list(conn.execute(ids, params).scalars())
     result = Page(rows, total, page, page_size, exact)
     if not exact:
         result.total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
@@ -281,11 +291,12 @@ def _counted(filters: dict[str, Any], index: str | None) -> Any:
 _IDS_BY_SHAPE: dict[tuple[Any, ...], Any] = {}
 
 
-def _ids_select(filters: dict[str, Any], plan: str, index: str | None, order: str, descending: bool) -> Any:
+def _ids_select(filters: dict[str, Any], plan: str, index: str | None, order: str, descending: bool,
+                with_count: bool = False) -> Any:
     roles = filters.get("role_ids") or ()
     words = _keyword(filters, "keyword") or _keyword(filters, "phone")
     shape = (plan, index, order, descending, filters.get("state") is not None, len(roles) > 0, len(roles) > 1,
-             bool(filters.get("dept_id")))
+             bool(filters.get("dept_id")), with_count)
     cached = None if words else _IDS_BY_SHAPE.get(shape)
     if cached is not None:
         return cached
@@ -296,6 +307,8 @@ def _ids_select(filters: dict[str, Any], plan: str, index: str | None, order: st
     else:
         ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
                            "ix_sys_user_live_created")
+    if with_count:
+        ids = ids.add_columns(tally.COUNT.scalar_subquery().label("kept_total"))
     direction = desc if descending else asc
     column = _SORT_COLUMNS[order]
     ids = (ids.order_by(direction(column), direction(User.id))
@@ -315,45 +328,76 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 
 
 _USERS, _DEPTS, _POSTS, _GRADES, _ROLES = (m.__table__ for m in (User, Dept, Post, Grade, Role))
-# The page's users with their places' names and online flag, and their live roles: two statements built
-# once (Core, bind parameters), rows rather than ORM objects. Per request, building, cache-keying and
-# ORM-loading the same reads cost about 1 ms in Python, many times the statements themselves (issue 12:
-# the user page against the constant-JSON ceiling). A place's name shows even if it was deleted since,
-# as the ORM relationships show it (to_item).
-_PAGE_ROWS = (
-    select(_USERS.c.id, _USERS.c.phone, _USERS.c.name, _USERS.c.avatar, _USERS.c.state,
-           sessions.has_live_session(_USERS.c.id, bindparam("now")).label("online"),
-           _USERS.c.dept_id, _DEPTS.c.name, _USERS.c.post_id, _POSTS.c.name, _USERS.c.grade_id, _GRADES.c.name,
-           _USERS.c.gmt_created_date, _USERS.c.gmt_created_name, _USERS.c.gmt_modified_date,
-           _USERS.c.gmt_modified_name)
-    .select_from(_USERS.outerjoin(_DEPTS, _DEPTS.c.id == _USERS.c.dept_id)
-                 .outerjoin(_POSTS, _POSTS.c.id == _USERS.c.post_id)
-                 .outerjoin(_GRADES, _GRADES.c.id == _USERS.c.grade_id))
-    .where(_USERS.c.id.in_(bindparam("ids", expanding=True))))
-_PAGE_ROLES = (
-    select(user_role.c.user_id, _ROLES.c.id, _ROLES.c.name, _ROLES.c.role_code)
-    .join(_ROLES, _ROLES.c.id == user_role.c.role_id)
-    .where(user_role.c.user_id.in_(bindparam("ids", expanding=True)), _ROLES.c.deleted_at.is_(None))
-    .order_by(user_role.c.user_id, user_role.c.role_id))
 _ITEM_KEYS = ("id", "phone", "name", "avatar", "state", "online", "dept_id", "dept_name", "post_id", "post_name",
               "grade_id", "grade_name", "gmt_created_date", "gmt_created_name", "gmt_modified_date",
-              "gmt_modified_name")
+              "gmt_modified_name", "roles")
+_PAGE_ROWS: dict[str, Any] = {}
+
+
+def _page_rows(dialect: str) -> Any:
+    """The page's users with their places' names, online flag and live roles, in one statement built once
+    per dialect (Core, bind parameters): rows rather than ORM objects. Per request, building, cache-keying
+    and ORM-loading the same reads (three statements) cost about 1 ms in Python, many times the reads
+    themselves (issue 12: the user page against the constant-JSON ceiling). The roles come as one JSON
+    array per user ([id, name, code] each; SQLite json_group_array, PostgreSQL json_agg). A place's name
+    shows even if it was deleted since, as the ORM relationships show it (to_item)."""
+    stmt = _PAGE_ROWS.get(dialect)
+    if stmt is not None:
+        return stmt
+    role = (_ROLES.c.id, _ROLES.c.name, _ROLES.c.role_code)
+    roles = (func.json_agg(func.json_build_array(*role), type_=JSON) if dialect == "postgresql"
+             else func.json_group_array(func.json_array(*role), type_=JSON))
+    roles_of_user = (select(roles).select_from(user_role.join(_ROLES, _ROLES.c.id == user_role.c.role_id))
+                     .where(user_role.c.user_id == _USERS.c.id, _ROLES.c.deleted_at.is_(None)).scalar_subquery())
+    stmt = _PAGE_ROWS[dialect] = (
+        select(_USERS.c.id, _USERS.c.phone, _USERS.c.name, _USERS.c.avatar, _USERS.c.state,
+               sessions.has_live_session(_USERS.c.id, bindparam("now")).label("online"),
+               _USERS.c.dept_id, _DEPTS.c.name, _USERS.c.post_id, _POSTS.c.name, _USERS.c.grade_id,
+               _GRADES.c.name, _USERS.c.gmt_created_date, _USERS.c.gmt_created_name, _USERS.c.gmt_modified_date,
+               _USERS.c.gmt_modified_name, roles_of_user.label("roles"))
+        .select_from(_USERS.outerjoin(_DEPTS, _DEPTS.c.id == _USERS.c.dept_id)
+                     .outerjoin(_POSTS, _POSTS.c.id == _USERS.c.post_id)
+                     .outerjoin(_GRADES, _GRADES.c.id == _USERS.c.grade_id))
+        .where(_USERS.c.id.in_(bindparam("ids", expanding=True))))
+    return stmt
+
+
+_READERS: dict[int, tuple[Engine, Engine]] = {}
+
+
+def _page_reader() -> Engine:
+    """The engine page_items reads on, outside the session: on PostgreSQL in autocommit, so its two reads
+    cost two round trips, without a BEGIN and a ROLLBACK around them (each statement sees the committed
+    rows, as in the session's READ COMMITTED); SQLite's driver opens no transaction for a SELECT anyway."""
+    engine = db.engine
+    known = _READERS.get(id(engine))
+    if known is None or known[0] is not engine:
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" \
+            else engine
+        known = _READERS[id(engine)] = (engine, reader)
+    return known[1]
 
 
 def page_items(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """One page of users as list items (to_item's shape, online flag included), for the API."""
-    result = page_ids(filters, page, page_size)
+    if _keyword(filters, "keyword") or _keyword(filters, "phone"):
+        # a keyword's count and estimate read through core.paging and core.search, on the session
+        return _page_items_on(db.session.connection(), filters, page, page_size)
+    with _page_reader().connect() as conn:
+        return _page_items_on(conn, filters, page, page_size)
+
+
+def _page_items_on(conn: Any, filters: dict[str, Any], page: int, page_size: int) -> Page:
+    result = page_ids(filters, page, page_size, conn)
     if not result.items:
         return result
-    params = {"ids": result.items}
-    roles: dict[int, list[dict[str, Any]]] = {}
-    for user_id, role_id, name, code in db.session.execute(_PAGE_ROLES, params):
-        roles.setdefault(user_id, []).append({"id": role_id, "name": name, "role_code": code})
+    rows = conn.execute(_page_rows(conn.dialect.name), {"ids": result.items, "now": utcnow()}).all()
     items = {}
-    for row in db.session.execute(_PAGE_ROWS, {**params, "now": utcnow()}):
+    for row in rows:
         item = dict(zip(_ITEM_KEYS, row, strict=True))
         item["online"] = bool(item["online"])
-        item["roles"] = roles.get(item["id"], [])
+        item["roles"] = [{"id": role_id, "name": name, "role_code": code}
+                         for role_id, name, code in sorted(item["roles"] or ())]
         items[item["id"]] = item
     result.items = [items[i] for i in result.items if i in items]
     return result
