@@ -168,6 +168,10 @@ def test_page_items_are_byte_for_byte_the_schema_dump_of_the_users(api: ApiClien
     assert names({"roleIds": [kept]}) == ["甲"] and names({"roleIds": [other]}) == ["丙"]
     assert names({"roleIds": [kept, other]}) == ["丙", "甲"] and names({"deptId": dept2}) == ["丙"]
     assert names({"deptId": dept}) == ["甲"] and names({"pageSize": 1, "page": 3}) != names({"pageSize": 1})
+    # past the last page: no rows to carry the kept count, asked on its own
+    for body in ({}, {"state": 0}, {"orderBy": "name"}):
+        past = api.post(PAGE, {**body, "page": 99}).get_json()
+        assert past["data"] == [] and past["total"] == api.post(PAGE, body).get_json()["total"] > 0, body
     first = next(u for u in api.data("POST", PAGE, {}) if u["name"] == "甲")
     assert [r["roleCode"] for r in first["roles"]] == ["ROLE_KEPT"] and first["avatar"] == "/uploads/a.png"
     assert next(u for u in api.data("POST", PAGE, {}) if u["name"] == "乙")["deptName"] == "撤销部"
