@@ -261,4 +261,4 @@ def kept_count(filters: dict[str, Any], conn: Any = None) -> int | None:
     key = count_key(filters)
     if key is None:
         return None
-    return int((conn or db.session).execute(COUNT, count_params(key)).scalar_one())
+    return int((conn if conn is not None else db.session).execute(COUNT, count_params(key)).scalar_one())
