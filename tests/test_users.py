@@ -124,6 +124,66 @@ def test_online_flag_follows_sessions(api: ApiClient, app: Any, anon: ApiClient)
     assert next(u for u in api.data("POST", PAGE, {}) if u["id"] == user_id)["online"]
 
 
+def test_page_items_are_byte_for_byte_the_schema_dump_of_the_users(api: ApiClient, app: Any, anon: ApiClient
+                                                                    ) -> None:
+    """The API page reads rows and dumps them compiled (issue 12); the HTML list still loads ORM users.
+    Both must give the same JSON, key order included: places (one deleted since), roles (one deleted),
+    an avatar, the online flag, audit fields."""
+    import json
+
+    from pcloud.core.envelope import envelope_schema
+    from pcloud.depts.models import Dept
+    from pcloud.roles.models import Role
+    from pcloud.users import service
+    from tests.factories import make_grade, make_post
+
+    dept, gone = make_dept(app, "研发部"), make_dept(app, "撤销部")
+    post, grade = make_post(app, "工程师"), make_grade(app, "P5", 5)
+    kept, dropped = make_role(app, "ROLE_KEPT", "保留"), make_role(app, "ROLE_DROPPED", "撤销")
+    make_user(app, name="甲", phone="13900000101", role_ids=[kept, dropped], dept_id=dept, post_id=post,
+              grade_id=grade, avatar="/uploads/a.png")
+    make_user(app, name="乙", phone="13900000102", dept_id=gone, state=1)
+    other, dept2 = make_role(app, "ROLE_OTHER", "其他"), make_dept(app, "销售部")
+    make_user(app, name="丙", phone="13900000103", role_ids=[other], dept_id=dept2)
+    anon.sign_in("13900000103", "Passw0rd1")
+    with app.app_context():
+        db.session.get(Dept, gone).soft_delete()
+        db.session.get(Role, dropped).soft_delete()
+        db.session.commit()
+        db.session.remove()
+    for body in ({}, {"pageSize": 2, "page": 2}, {"roleIds": [kept]}, {"state": 1}, {"keyword": "甲"},
+                 {"orderBy": "name", "orderDir": "asc"}):
+        resp = api.post(PAGE, body)
+        got = resp.get_json()
+        args = {"page": body.get("page", 1), "page_size": body.get("pageSize", 10), "role_ids": body.get("roleIds"),
+                "state": body.get("state"), "keyword": body.get("keyword"), "order_by": body.get("orderBy"),
+                "order_dir": body.get("orderDir")}
+        with app.test_request_context():
+            result = service.page_users(args, args["page"], args["page_size"])
+            expected = envelope_schema("UserPage")().dump(
+                {"code": 200, "msg": "success", "timestamp": got["timestamp"], "total": result.total,
+                 "data": service.to_items(result.items)})
+            db.session.remove()
+        assert got["data"], body
+        assert json.dumps(got, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False), body
+    # the statements kept per shape of filters run again with other values
+
+    def names(body: dict[str, Any]) -> list[str]:
+        return sorted(u["name"] for u in api.data("POST", PAGE, body) if u["name"] in "甲乙丙")
+
+    assert names({"state": 1}) == ["乙"] and names({"state": 0}) == ["丙", "甲"]
+    assert names({"roleIds": [kept]}) == ["甲"] and names({"roleIds": [other]}) == ["丙"]
+    assert names({"roleIds": [kept, other]}) == ["丙", "甲"] and names({"deptId": dept2}) == ["丙"]
+    assert names({"deptId": dept}) == ["甲"] and names({"pageSize": 1, "page": 3}) != names({"pageSize": 1})
+    # past the last page: no rows to carry the kept count, asked on its own
+    for body in ({}, {"state": 0}, {"orderBy": "name"}):
+        past = api.post(PAGE, {**body, "page": 99}).get_json()
+        assert past["data"] == [] and past["total"] == api.post(PAGE, body).get_json()["total"] > 0, body
+    first = next(u for u in api.data("POST", PAGE, {}) if u["name"] == "甲")
+    assert [r["roleCode"] for r in first["roles"]] == ["ROLE_KEPT"] and first["avatar"] == "/uploads/a.png"
+    assert next(u for u in api.data("POST", PAGE, {}) if u["name"] == "乙")["deptName"] == "撤销部"
+
+
 # --------------------------------------------------------------------------------------- modify
 
 

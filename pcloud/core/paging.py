@@ -54,15 +54,17 @@ def capped_count(stmt: Select[Any], limit: int | None = None) -> int:
     return int(db.session.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
-def _table_rows(table: str) -> int:
-    """Rows in `table` according to the planner statistics (0 when there are none)."""
+def _table_rows(table: str, conn: Any = None) -> int:
+    """Rows in `table` according to the planner statistics (0 when there are none), read on `conn`
+    (default the session)."""
+    conn = conn if conn is not None else db.session
     if db.engine.dialect.name == "postgresql":
-        value = db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"),
-                                   {"t": table}).scalar()
+        value = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"),
+                             {"t": table}).scalar()
         return max(0, int(value or 0))
-    if db.session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None:
+    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None:
         return 0  # never analysed yet
-    stats = db.session.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalars()
+    stats = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalars()
     return max((int(s.split()[0]) for s in stats if s), default=0)
 
 
@@ -110,15 +112,16 @@ def sample_estimate(base: Select[Any], match: Any, table: str) -> int | None:
     return estimate if estimate > 2 * TOTAL_EXACT_LIMIT else None
 
 
-def scan_is_cheaper(matches: int, exact: bool, rows_needed: int, table: str) -> bool:
+def scan_is_cheaper(matches: int, exact: bool, rows_needed: int, table: str, conn: Any = None) -> bool:
     """Whether reading the table in the page's order and checking the filter per row (about
     rows_needed * table_rows / matches rows) reads fewer rows than starting from the `matches` rows
-    the filter's index gives and sorting them. More matches than the exact limit: always."""
+    the filter's index gives and sorting them. More matches than the exact limit: always. `conn`: where
+    to read the statistics (default the session)."""
     if not exact:
         return True
     if matches == 0:
         return False
-    table_rows = _table_rows(table)
+    table_rows = _table_rows(table, conn)
     return table_rows > 0 and rows_needed * table_rows < matches * matches
 
 

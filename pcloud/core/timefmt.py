@@ -21,9 +21,10 @@ def local_zone() -> ZoneInfo:
 def to_local(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(local_zone()).replace(tzinfo=None)
+    zone = local_zone()
+    if dt.tzinfo is None:  # naive UTC: the zone's own step from UTC, what astimezone ends with (2 us, not 5.5)
+        return zone.fromutc(dt.replace(tzinfo=zone)).replace(tzinfo=None)
+    return dt.astimezone(zone).replace(tzinfo=None)
 
 
 def format_local(dt: datetime | None) -> str | None:

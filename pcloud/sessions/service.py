@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -80,6 +80,15 @@ def online_user_ids(user_ids: list[int]) -> set[int]:
     rows = db.session.execute(select(UserSession.user_id).where(
         UserSession.user_id.in_(user_ids), live_session_filter()).distinct())
     return {r[0] for r in rows}
+
+
+def has_live_session(user_id: Any, now: Any) -> Any:
+    """EXISTS a live session of `user_id` (a column of another select) at `now` (a value or bind
+    parameter): a list's online flag read in the list's own statement. Core columns, so the select it
+    joins stays a Core statement (no ORM compile step)."""
+    sessions = UserSession.__table__
+    return exists().where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
+                          sessions.c.expires_at > now)
 
 
 def any_live_session(user_id: int) -> bool:

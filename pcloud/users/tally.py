@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
+from pcloud.extensions import db
 from pcloud.users.models import UserTally
 
 TABLE = "sys_user_tally"
@@ -224,9 +225,9 @@ def recount(conn: Any) -> dict[tuple[str, int], int]:
     return {(k, int(r)): int(n) for k, r, n in conn.execute(text(RECOUNT_SQL)) if n}
 
 
-def count_select(filters: dict[str, Any]) -> Any | None:
-    """A SELECT of the exact number of live users matching `filters` from the kept counts, or None when
-    the filters combine in a way the counts do not answer (a keyword, several roles, two filters)."""
+def count_key(filters: dict[str, Any]) -> tuple[str, int] | None:
+    """The kept count (kind, ref_id) that is the exact number of live users matching `filters`, or None
+    when the filters combine in a way the counts do not answer (a keyword, several roles, two filters)."""
     if (filters.get("keyword") or "").strip() or (filters.get("phone") or "").strip():
         return None
     roles = filters.get("role_ids") or []
@@ -234,11 +235,30 @@ def count_select(filters: dict[str, Any]) -> Any | None:
                                    ("dept", filters.get("dept_id"))) if on]
     if len(given) > 1 or len(roles) > 1:
         return None
-    total = select(func.coalesce(func.sum(UserTally.n), 0))
     if not given:
-        return total.where(UserTally.kind == "all", UserTally.ref_id == 0)
+        return "all", 0
     if given[0] == "role":
-        return total.where(UserTally.kind == "role", UserTally.ref_id == roles[0])
+        return "role", roles[0]
     if given[0] == "state":
-        return total.where(UserTally.kind == "state", UserTally.ref_id == filters["state"])
-    return total.where(UserTally.kind == "tree", UserTally.ref_id == filters["dept_id"])
+        return "state", filters["state"]
+    return "tree", filters["dept_id"]
+
+
+# Built once with bind parameters: the user page reads it on every request, and building and
+# cache-keying a fresh ORM select cost several times the statement itself (0.15 vs 0.05 ms).
+COUNT = (select(func.coalesce(func.sum(UserTally.__table__.c.n), 0))
+         .where(UserTally.__table__.c.kind == bindparam("kind"), UserTally.__table__.c.ref_id == bindparam("ref_id")))
+
+
+def count_params(key: tuple[str, int]) -> dict[str, Any]:
+    """COUNT's parameters for a count_key."""
+    return {"kind": key[0], "ref_id": key[1]}
+
+
+def kept_count(filters: dict[str, Any], conn: Any = None) -> int | None:
+    """The exact number of live users matching `filters` from the kept counts (see count_key), or None.
+    `conn`: the connection to read on (default the session's)."""
+    key = count_key(filters)
+    if key is None:
+        return None
+    return int((conn if conn is not None else db.session).execute(COUNT, count_params(key)).scalar_one())
