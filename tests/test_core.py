@@ -480,68 +480,6 @@ def test_the_change_mark_is_shared_by_every_process(tmp_path: Any) -> None:
     assert (tmp_path / "mark").stat().st_mode & 0o077 == 0  # only the installation's user reads it
 
 
-def test_the_compiled_dump_gives_what_marshmallow_dumps() -> None:
-    """core.schemas.compiled_dumper: the same output as schema.dump, key order included, for every kind of
-    field it compiles and every one it leaves to marshmallow."""
-    import json
-    from datetime import datetime
-    from types import SimpleNamespace
-
-    import marshmallow as ma
-    from marshmallow import fields
-
-    from pcloud import create_app
-    from pcloud.core.schemas import AuditOut, BaseSchema, compiled_dumper
-
-    class Tag(BaseSchema):
-        id = fields.Integer()
-        label_text = fields.String(attribute="text")
-
-    class Doubled(ma.Schema):
-        n = fields.Integer()
-
-        @ma.post_dump
-        def _twice(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-            return {**data, "n2": data.get("n", 0) * 2}
-
-    class Row(AuditOut):
-        id = fields.Integer()
-        ratio = fields.Float()
-        code = fields.Integer(as_string=True)
-        name = fields.String(allow_none=True)
-        flag = fields.Boolean()
-        raw = fields.Raw()
-        tags = fields.List(fields.Nested(Tag))
-        words = fields.List(fields.String())
-        main_tag = fields.Nested(Tag, allow_none=True)
-        many_tags = fields.Nested(Tag, many=True)
-        doubled = fields.Nested(Doubled)
-        shout = fields.Method("_shout")
-        fallback = fields.String(dump_default="默认")
-        keys = fields.String()  # a dict's method name: marshmallow reads the key only if present
-        secret = fields.String(load_only=True)
-
-        def _shout(self, obj: Any) -> str:
-            return str(getattr(obj, "name", None) or (obj.get("name") if isinstance(obj, dict) else "")).upper()
-
-    when = datetime(2026, 1, 2, 3, 4, 5, 678)
-    full = {"id": "7", "ratio": 1, "code": 12, "name": 5, "flag": 1, "raw": {"a": [1]}, "secret": "x",
-            "tags": [{"id": 1, "text": "一"}, SimpleNamespace(id=2, text=None)], "words": ["a", 3, None],
-            "main_tag": {"id": 3, "text": "三"}, "many_tags": [{"id": 4}], "doubled": {"n": 21},
-            "gmt_created_date": when, "gmt_created_name": "管理员", "gmt_modified_date": None, "keys": "k"}
-    sparse = {"id": None, "tags": None, "main_tag": None, "words": []}
-    obj = SimpleNamespace(id=1, name="abc", gmt_created_date=when, tags=[], main_tag=None)
-    app = create_app(TEST_CONFIG)
-    with app.app_context():
-        for schema in (Row(), Row(many=True), Row(only=("id", "tags")), Tag(), Doubled()):
-            samples = [[full, sparse, obj], []] if schema.many else [full, sparse, obj, {}]
-            for sample in samples:
-                expected = schema.dump(sample)
-                got = compiled_dumper(schema)(sample)
-                assert json.dumps(got, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False), sample
-        assert compiled_dumper(Row())(full)["gmtCreatedDate"] == "2026-01-02T11:04:05"
-
-
 def test_local_times_across_daylight_saving_changes() -> None:
     """core.timefmt.to_local converts naive UTC through the zone's own fromutc: the same local time (and fold)
     as astimezone, on both sides of every change of offset, in zones with and without summer time."""

@@ -126,7 +126,8 @@ def test_online_flag_follows_sessions(api: ApiClient, app: Any, anon: ApiClient)
 
 def test_page_items_are_byte_for_byte_the_schema_dump_of_the_users(api: ApiClient, app: Any, anon: ApiClient
                                                                     ) -> None:
-    """The API page reads rows and dumps them compiled (issue 12); the HTML list still loads ORM users.
+    """The API page reads rows and writes them out with users.schemas.user_json (issue 12); the HTML list
+    still loads ORM users and the schema dumps them.
     Both must give the same JSON, key order included: places (one deleted since), roles (one deleted),
     an avatar, the online flag, audit fields."""
     import json

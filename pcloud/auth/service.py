@@ -101,6 +101,7 @@ def install_caller_cache(app: Flask) -> None:
     if seconds <= 0:
         return
     try:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         epoch = SharedEpoch(Path(app.instance_path) / "session-epoch")
     except OSError:  # e.g. made by another user: correct without the cache, only slower
         log.warning("session cache off: cannot open %s", Path(app.instance_path) / "session-epoch", exc_info=True)

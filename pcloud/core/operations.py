@@ -29,16 +29,15 @@ from pcloud.core.recorder import action
 def operation(blp: Any, rule: str, name: str, data: Any = None, *, method: str = "POST",
               methods: Sequence[str] | None = None, title: str | None = None, args: Any = None,
               location: str | None = None, many: bool = False, paged: bool = False,
-              endpoint: str | None = None, compiled: bool = False
-              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              endpoint: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `rule` on `blp` for `method` (or `methods`): the envelope named `name` around `data`
     (`many`/`paged` lists), `args` validated from the body (or `location`), and, for a mutating
-    operation, its `title` in the action log. `compiled`: see core.envelope.respond."""
+    operation, its `title` in the action log."""
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         view = fn
         if args is not None:
             view = blp.arguments(args, **({"location": location} if location else {}))(view)
-        view = respond(blp, name, data, many=many, paged=paged, compiled=compiled)(view)
+        view = respond(blp, name, data, many=many, paged=paged)(view)
         if title:
             view = action(title)(view)
         route: dict[str, Any] = {"methods": list(methods or [method])}
