@@ -20,6 +20,7 @@ the version is read before the grants, so a reload can only ever be one too many
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable
@@ -40,6 +41,7 @@ _PARAM = re.compile(r"\{[^}/]*\}|<[^>]*>")
 METHODS = ("GET", "POST", "PUT", "DELETE", "*")
 
 
+@functools.lru_cache(maxsize=4096)  # per request: the matched rule and the path (routes are few)
 def normalise_pattern(pattern: str) -> str:
     """`/api/x/<int:id>/delete` and `/api/x/{roleId}/delete/` both become `/api/x/{}/delete`."""
     value = _PARAM.sub("{}", (pattern or "").strip())

@@ -50,7 +50,7 @@ class Principal:
 
 
 def current_principal() -> Principal | None:
-    user = current_user._get_current_object() if current_user else None  # type: ignore[attr-defined]
+    user = current_user._get_current_object()  # type: ignore[attr-defined] # None outside a request
     return user if isinstance(user, Principal) else None
 
 
@@ -136,6 +136,10 @@ FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form
 def malformed_input() -> str | None:
     """Why the request cannot be processed at all (None: it can). Checked before anything else runs, so
     neither a service nor the action log ever sees input it cannot store."""
+    environ = request.environ
+    if not environ.get("QUERY_STRING") and not request.content_length \
+            and "HTTP_TRANSFER_ENCODING" not in environ:
+        return None  # nothing sent but the path (most GETs, the ID service's): nothing to parse
     values = [*request.args.values()]
     if request.mimetype in FORM_MIMETYPES:  # the only bodies werkzeug parses into `form`: skip the parser
         values += request.form.values()
