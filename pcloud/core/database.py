@@ -83,8 +83,10 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError(str(error)) from error
 
 
-def _autocommit_engine() -> Engine:
-    """The app's engine and pool, with statements run outside a transaction (no BEGIN/ROLLBACK)."""
+def autocommit_engine() -> Engine:
+    """The app's engine and pool, with statements run outside a transaction (no BEGIN/ROLLBACK): for reads
+    that need no snapshot across statements (the session lookup's fallback, the user page's two reads);
+    each statement sees the committed rows, as in the session's READ COMMITTED."""
     from flask import current_app
 
     engine = db.engine
@@ -210,7 +212,7 @@ def read_outside_transaction(statement: Executable, params: dict[str, Any]) -> S
     rows = _read_on_held_connection(engine, statement, params)
     if rows is not None:
         return rows  # type: ignore[return-value]
-    engine = _autocommit_engine()
+    engine = autocommit_engine()
     try:
         with engine.connect() as conn:
             return conn.execute(statement, params).all()

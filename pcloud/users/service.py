@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, Engine, and_, asc, bindparam, desc, exists, func, select, update
+from sqlalchemy import JSON, and_, asc, bindparam, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
 from pcloud.core import search
+from pcloud.core.database import autocommit_engine
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import TOTAL_EXACT_LIMIT, Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
 from pcloud.core.passwords import hash_password, verify_password
@@ -362,28 +363,12 @@ def _page_rows(dialect: str) -> Any:
     return stmt
 
 
-_READERS: dict[int, tuple[Engine, Engine]] = {}
-
-
-def _page_reader() -> Engine:
-    """The engine page_items reads on, outside the session: on PostgreSQL in autocommit, so its two reads
-    cost two round trips, without a BEGIN and a ROLLBACK around them (each statement sees the committed
-    rows, as in the session's READ COMMITTED); SQLite's driver opens no transaction for a SELECT anyway."""
-    engine = db.engine
-    known = _READERS.get(id(engine))
-    if known is None or known[0] is not engine:
-        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" \
-            else engine
-        known = _READERS[id(engine)] = (engine, reader)
-    return known[1]
-
-
 def page_items(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """One page of users as list items (to_item's shape, online flag included), for the API."""
     if _keyword(filters, "keyword") or _keyword(filters, "phone"):
         # a keyword's count and estimate read through core.paging and core.search, on the session
         return _page_items_on(db.session.connection(), filters, page, page_size)
-    with _page_reader().connect() as conn:
+    with autocommit_engine().connect() as conn:  # two reads, no BEGIN/ROLLBACK round trips
         return _page_items_on(conn, filters, page, page_size)
 
 
