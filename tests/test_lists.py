@@ -53,13 +53,18 @@ def _keywords(rng: random.Random, texts: list[str], count: int) -> list[str]:
     return [w for w in words if w.strip()] + ["%", "_", '"', "员工", "abc", "ABC", "王李张", "xyz"]
 
 
-def test_keyword_search_gives_exactly_the_rows_of_like(app: Any) -> None:
+@pytest.mark.parametrize("dead_probe_limit", [100, 0], ids=["deleted-probed-by-rowid", "matches-listed"])
+def test_keyword_search_gives_exactly_the_rows_of_like(app: Any, dead_probe_limit: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Trigram-narrowed search == `LIKE '%kw%'` of the same database, on random data, Chinese included,
-    and stays so after rows change (the triggers / GIN index follow updates and deletes)."""
+    and stays so after rows change (the triggers / GIN index follow updates and deletes). Both ways of
+    discounting the deleted users from a SQLite keyword count (users.service.DEAD_PROBE_LIMIT)."""
     from pcloud.actionlog import service as log_service
     from pcloud.actionlog.models import ActionLog
     from pcloud.users import service as user_service
     from pcloud.users.models import User
+
+    monkeypatch.setattr(user_service, "DEAD_PROBE_LIMIT", dead_probe_limit)
 
     rng = random.Random(12)
     _seed_random_rows(app, rng, 400)

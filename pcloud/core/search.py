@@ -93,6 +93,18 @@ def matching_rowids(words: list[tuple[Any, str]], dialect: str) -> Select[Any] |
         text(f"{fts} MATCH :fts_count_query").bindparams(fts_count_query=query))
 
 
+def row_matches(words: list[tuple[Any, str]], dialect: str) -> Any | None:
+    """EXISTS: the current row of the searched table matches (one trigram-index lookup by its rowid), for a
+    few rows, where listing every match would cost more; None where `matching_rowids` is None."""
+    if matching_rowids(words, dialect) is None:
+        return None
+    table = words[0][0].table.name
+    fts = fts_table(table)
+    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in words)
+    return text(f"EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH :fts_probe_query AND {fts}.rowid = {table}.id)"
+                ).bindparams(fts_probe_query=query)
+
+
 # ---------------------------------------------------------------------------------------------
 # DDL, used by migration 0008 (frozen copies would be safer; these names never change meaning).
 
