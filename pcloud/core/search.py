@@ -51,6 +51,14 @@ def contains(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
     return column.table.c.id.in_(rowids) & like
 
 
+def contains_per_row(column: Any, keyword: str) -> ColumnElement[bool]:
+    """`column LIKE '%keyword%'`, written so that no trigram index can answer it: for a plan that reads the
+    rows in the page's order and checks each (many matches: the page fills after a few rows). PostgreSQL
+    misjudges how many rows a LIKE matches and would start from the GIN index, fetch every match and sort
+    them (11 ms against 2 ms for 5,555 matches of a million users); SQLite names its index instead."""
+    return (column + "").contains(keyword, autoescape=True)
+
+
 def _match(column: Any, keyword: str) -> Any:
     fts = fts_table(column.table.name)
     name = f"fts_{column.name}"

@@ -140,11 +140,12 @@ def _keyword(filters: dict[str, Any], key: str) -> str:
     return (filters.get(key) or "").strip()
 
 
-def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
+def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: bool = False) -> Any:
     """Live users matching the filters. `driving`: the keyword and role conditions as joins a plan
     starts from (their index's matches, read lazily); otherwise as per-row checks for a scan in the
-    order's index (many matches, so the first page is found after a few rows). A driving select may
-    repeat a user (several of the given roles): page it with DISTINCT."""
+    order's index (many matches, so the first page is found after a few rows); `in_order`: a keyword
+    no index can answer, so that the scan is the only plan. A driving select may repeat a user (several
+    of the given roles): page it with DISTINCT."""
     dialect = db.engine.dialect.name
     stmt = User.live()
     words = [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
@@ -153,7 +154,7 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
         stmt = search.join_matches(stmt, words, dialect)
     else:
         for column, kw in words:
-            stmt = stmt.where(column.contains(kw, autoescape=True))
+            stmt = stmt.where(search.contains_per_row(column, kw) if in_order else column.contains(kw, autoescape=True))
     # The filters' values are named bind parameters: page_ids keeps the statement of each shape of filters
     # and runs it again with other values (_filter_values).
     if filters.get("state") is not None:
@@ -318,7 +319,7 @@ def _ids_select(filters: dict[str, Any], plan: str, index: str | None, order: st
     elif plan == "counted":
         ids = _counted(filters, index)
     else:
-        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(User.id), User,
+        ids = sqlite_index(filtered_select(filters, driving=False, in_order=True).with_only_columns(User.id), User,
                            "ix_sys_user_live_created")
     if with_count:
         ids = ids.add_columns(tally.COUNT.scalar_subquery().label("kept_total"))
