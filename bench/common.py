@@ -161,16 +161,22 @@ def ceiling_server(body: bytes, database_url: str, instance_dir: str, workers: i
     return Server("bench.ceiling:app", database_url, instance_dir, workers, CEILING_BODY_FILE=path)
 
 
-def measure(server: Server, cases: dict[str, dict[str, Any]], path_of: Callable[[str], str],
-            headers: dict[str, str], requests: int, rounds: int, concurrency: int) -> dict[str, float]:
-    """Median requests/s per case over `rounds` interleaved rounds (after a warm-up of every case)."""
-    for name, body in cases.items():
-        throughput(server, lambda _i, b=body, n=name: ("POST", path_of(n), b, headers), 40, concurrency)
+def measure(servers: dict[str, tuple[Server, dict[str, str]]], cases: dict[str, tuple[str, dict[str, Any]]],
+            path: str, requests: int, rounds: int, concurrency: int) -> dict[str, float]:
+    """Median requests/s per case over `rounds` rounds (after a warm-up of every case). `cases` maps a case
+    to (server name, body); in each round every case runs once, in turn, so a load that comes and goes on
+    the machine falls on every case (the ceiling included) rather than on one of them."""
+    def one(name: str, total: int) -> float:
+        server, headers = servers[cases[name][0]]
+        body = cases[name][1]
+        return throughput(server, lambda _i: ("POST", path, body, headers), total, concurrency)["rps"]
+
+    for name in cases:
+        one(name, 40)
     runs: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
-        for name, body in cases.items():
-            runs[name].append(throughput(server, lambda _i, b=body, n=name: ("POST", path_of(n), b, headers),
-                                         requests, concurrency)["rps"])
+        for name in cases:
+            runs[name].append(one(name, requests))
     return {name: statistics.median(r) for name, r in runs.items()}
 
 
@@ -186,8 +192,10 @@ def add_load_options(parser: Any) -> None:
 
 def page_against_ceiling(server: Server, path: str, cases: dict[str, dict[str, Any]], body_case: str,
                          database_url: str, instance_dir: str, args: Any) -> tuple[dict[str, float], float]:
-    """Check every case answers, measure them on `server` (stopped afterwards), then measure the ceiling:
-    a constant-JSON app answering the very body of `body_case` under the same gunicorn settings."""
+    """Check every case answers, then measure them and the ceiling (a constant-JSON app answering the very
+    body of `body_case` under the same gunicorn settings) in alternating rounds; both servers are stopped
+    afterwards."""
+    ceiling = None
     try:
         headers = {"Authorization": f"Bearer {sign_in(server)}"}
         for name, body in cases.items():
@@ -197,15 +205,15 @@ def page_against_ceiling(server: Server, path: str, cases: dict[str, dict[str, A
             estimate = " (estimate)" if parsed.get("totalExact") is False else ""
             print(f"  {name}: total {parsed['total']}{estimate}")
         _, constant_body = server.request("POST", path, cases[body_case], headers)
-        rps = measure(server, cases, lambda _n: path, headers, args.requests, args.rounds, args.concurrency)
+        ceiling = ceiling_server(constant_body, database_url, instance_dir, args.workers)
+        rps = measure({"ours": (server, headers), "ceiling": (ceiling, {})},
+                      {**{name: ("ours", body) for name, body in cases.items()}, "ceiling": ("ceiling", {})},
+                      path, args.requests, args.rounds, args.concurrency)
     finally:
         server.stop()
-    ceiling = ceiling_server(constant_body, database_url, instance_dir, args.workers)
-    try:
-        top = measure(ceiling, {"ceiling": {}}, lambda _n: path, {}, args.requests, args.rounds,
-                      args.concurrency)["ceiling"]
-    finally:
-        ceiling.stop()
+        if ceiling is not None:
+            ceiling.stop()
+    top = rps.pop("ceiling")
     return rps, top
 
 
