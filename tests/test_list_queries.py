@@ -49,6 +49,18 @@ def _users(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"成员{i}", f"角色{i}", f"部门{i}", f"岗位{i}", f"职级{i}"]
 
 
+def _a_dept(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["dept"] = make_dept(app, "上级部门")
+
+
+def _users_below(app: Any, ctx: dict[str, Any]) -> None:
+    """A user with a role of its own, in a department of its own below ctx["dept"]."""
+    i = next(_n)
+    make_role(app, f"ROLE_LQ{i}", f"角色{i}")
+    make_user(app, name=f"成员{i}", role_codes=(f"ROLE_LQ{i}",), dept_id=make_dept(app, f"部门{i}", ctx["dept"]))
+    ctx["shows"] = [f"成员{i}", f"角色{i}", f"部门{i}"]
+
+
 def _roles(app: Any, ctx: dict[str, Any]) -> None:
     i = next(_n)
     make_role(app, f"ROLE_LQ{i}", f"角色{i}")
@@ -180,6 +192,17 @@ def _nodes(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"lq-node-{i}"]
 
 
+def _an_executor(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["group"] = make_executor(app, "lq-one", ("lq-one-a",))
+
+
+def _jobs_of_one(app: Any, ctx: dict[str, Any]) -> None:
+    """A job of ctx["group"] with a run."""
+    i = next(_n)
+    make_run(app, ctx["group"], make_job(app, ctx["group"], f"任务{i}"))
+    ctx["shows"] = [f"任务{i}"]
+
+
 def _runs(app: Any, ctx: dict[str, Any]) -> None:
     """A run of a job of its own."""
     i = next(_n)
@@ -230,6 +253,11 @@ CASES = [
     # 系统管理
     Case("page /system/user/", _users, page("/system/user/")),
     Case("api user/page", _users, post("/api/admin/system/user/page")),
+    Case("page /system/user/ (a department and below)", _users_below, page("/system/user/?dept_id={dept}"), _a_dept),
+    Case("api user/page (a department and below)", _users_below,
+         post("/api/admin/system/user/page", {"deptId": ("dept",)}), _a_dept),
+    Case("page /system/user/ (keyword)", _users, page("/system/user/?keyword=成员")),
+    Case("api user/page (keyword)", _users, post("/api/admin/system/user/page", {"keyword": "成员"})),
     Case("page /system/dept/managers", _users, lambda pages, api, ctx: pages.get("/system/dept/managers?q=成员"),
          shown=1),
     Case("page /system/role/", _roles, page("/system/role/")),
@@ -278,7 +306,13 @@ CASES = [
     Case("page /job/info/", _jobs, page("/job/info/")),
     Case("api jobinfo/pageList", _jobs, post("/api/job/jobinfo/pageList")),
     Case("page /job/info/<id>/nodes", _nodes, page("/job/info/{job}/nodes"), _job_with_executor),
+    Case("page /job/info/ (one executor)", _jobs_of_one, page("/job/info/?jobGroup={group}"), _an_executor),
+    Case("api jobinfo/pageList (one executor)", _jobs_of_one,
+         post("/api/job/jobinfo/pageList", {"jobGroup": ("group",)}), _an_executor),
     Case("page /job/log/", _runs, page("/job/log/")),
+    Case("page /job/log/ (one executor)", _jobs_of_one, page("/job/log/?jobGroup={group}"), _an_executor),
+    Case("api joblog/pageList (one executor)", _jobs_of_one,
+         post("/api/job/joblog/pageList", {"jobGroup": ("group",)}), _an_executor),
     Case("api joblog/pageList", _runs, post("/api/job/joblog/pageList")),
 ]
 
