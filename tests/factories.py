@@ -135,3 +135,94 @@ def grant_role(app: Any, role_id: int, *, menu_paths: tuple[str, ...] = (), reso
 def route_code(endpoint: str, method: str) -> str:
     """The code of the built-in resource `pcloud sync` makes for one API route and method."""
     return f"api:{endpoint}:{method.upper()}"
+
+
+def _made(app: Any, make: Any) -> int:
+    """Run make() in an app context and return the id of the row it made."""
+    with app.app_context():
+        row_id = make().id
+        db.session.remove()
+    return row_id
+
+
+def make_menu(app: Any, name: str, path: str, parent_id: int = 0) -> int:
+    from pcloud.menus import service
+
+    return _made(app, lambda: service.create_menu({"name": name, "path": path, "parent_id": parent_id}))
+
+
+def make_resource(app: Any, name: str, resource_url: str, parent_id: int = 0) -> int:
+    from pcloud.resources import service
+
+    return _made(app, lambda: service.create_resource({"name": name, "resource_url": resource_url,
+                                                        "parent_id": parent_id}))
+
+
+def make_segment(app: Any, biz_tag: str) -> int:
+    from pcloud.segments import service
+
+    return _made(app, lambda: service.create_segment({"biz_tag": biz_tag, "step": 10}))
+
+
+def make_open_account(app: Any, name: str, entry_ids: tuple[int, ...] = ()) -> int:
+    """An open-platform account, granted the given catalogue entries."""
+    from pcloud.openplatform import service
+
+    account_id = _made(app, lambda: service.create_account({"name": name})[0])
+    if entry_ids:
+        _made(app, lambda: service.grant(account_id, list(entry_ids)))
+    return account_id
+
+
+def make_open_entry(app: Any, name: str, resource_url: str) -> int:
+    from pcloud.openplatform import service
+
+    return _made(app, lambda: service.create_entry({"name": name, "resource_url": resource_url}))
+
+
+def make_executor(app: Any, appname: str, nodes: tuple[str, ...] = ()) -> int:
+    """An automatic executor with the given live nodes registered."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import Executor, JobRegistry
+
+    with app.app_context():
+        executor = Executor(appname=appname, title=f"{appname} 执行器")
+        db.session.add(executor)
+        db.session.add_all([JobRegistry(appname=appname, name=node, heartbeat_at=utcnow()) for node in nodes])
+        db.session.commit()
+        executor_id = executor.id
+        db.session.remove()
+    return executor_id
+
+
+def make_job(app: Any, group: int, job_desc: str = "测试任务", **kw: Any) -> int:
+    from pcloud.jobs.models import Job
+
+    return _made(app, lambda: _added(Job(
+        job_group=group, job_desc=job_desc, author="王五", schedule_type=kw.pop("schedule_type", "CRON"),
+        schedule_conf=kw.pop("schedule_conf", "0 0 12 * * ?"), timezone="Asia/Shanghai",
+        executor_handler="demoJobHandler", **kw)))
+
+
+def make_run(app: Any, group: int, job_id: int, **kw: Any) -> int:
+    """One run of a job (a job-log row), triggered by hand now."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobLog
+
+    return _made(app, lambda: _added(JobLog(job_group=group, job_id=job_id, trigger_type="MANUAL",
+                                            schedule_time=utcnow(), **kw)))
+
+
+def make_action_log(app: Any, user_id: int, title: str = "测试操作") -> int:
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.timefmt import utcnow
+
+    return _made(app, lambda: _added(ActionLog(
+        user_id=user_id, name="管理员", phone="13800000000", title=title, method="POST", path="/api/test",
+        status="success", cost_ms=1, gmt_created_date=utcnow())))
+
+
+def _added(row: Any) -> Any:
+    db.session.add(row)
+    db.session.commit()
+    return row

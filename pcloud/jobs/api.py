@@ -93,7 +93,7 @@ def job_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
 @operation(blp, "/jobgroup/findAll", "ExecutorAll", ExecutorOut, many=True, methods=("POST", "GET"))
 def executor_find_all() -> list[dict[str, Any]]:
     """全部执行器（任务组列表），供选择"""
-    return [service.executor_item(e) for e in service.all_executors()]
+    return service.all_executor_items()
 
 
 @operation(blp, "/jobinfo/add", "JobAdd", fields.Integer(), title="任务新增", args=JobArgs)

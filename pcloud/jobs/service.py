@@ -158,6 +158,13 @@ def all_executors() -> list[Executor]:
     return list(db.session.execute(Executor.live().order_by(Executor.appname, Executor.id)).scalars())
 
 
+def all_executor_items() -> list[dict[str, Any]]:
+    """Every executor with its addresses (the API's findAll), the nodes of all of them read at once."""
+    executors = all_executors()
+    registered = _registered([e.appname for e in executors])
+    return [executor_item(e, registered[e.appname]) for e in executors]
+
+
 def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if current is None or data.get("appname") is not None:

@@ -1,0 +1,371 @@
+"""No N+1 queries (a house rule): every list page and list API runs as many SQL statements for 10 rows as for 2.
+
+Each case seeds 2 rows of what the route lists (with the relations a row shows: roles, departments, posts
+and grades of users, members of departments, grants of accounts, jobs and nodes of executors, runs of jobs),
+counts the statements of one request, seeds 8 more rows and counts again. Every count follows a warm-up
+request, so caches filled or dropped by the seeding (permissions, the menu tree) weigh the same both times.
+Then the last row seeded must be on the page with what it shows (ctx["shows"]), so an equal count is not
+one of rows left out. A new list route gets a case here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pcloud.extensions import db
+from tests.conftest import ApiClient, PageClient, statements_run
+from tests.factories import (
+    make_action_log,
+    make_dept,
+    make_executor,
+    make_grade,
+    make_job,
+    make_menu,
+    make_open_account,
+    make_open_entry,
+    make_post,
+    make_resource,
+    make_role,
+    make_run,
+    make_segment,
+    make_user,
+)
+
+_n = itertools.count(1)
+SIZE = 200  # the page size asked for (the largest): every seeded row is on the first page, built-ins too
+
+
+def _users(app: Any, ctx: dict[str, Any]) -> None:
+    """A user with a role, a department, a post and a grade of its own."""
+    i = next(_n)
+    code = f"ROLE_LQ{i}"
+    make_role(app, code, f"角色{i}")
+    make_user(app, name=f"成员{i}", role_codes=(code,), dept_id=make_dept(app, f"部门{i}"),
+              post_id=make_post(app, f"岗位{i}"), grade_id=make_grade(app, f"职级{i}", i))
+    ctx["shows"] = [f"成员{i}", f"角色{i}", f"部门{i}", f"岗位{i}", f"职级{i}"]
+
+
+def _a_dept(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["dept"] = make_dept(app, "上级部门")
+
+
+def _users_below(app: Any, ctx: dict[str, Any]) -> None:
+    """A user with a role of its own, in a department of its own below ctx["dept"]."""
+    i = next(_n)
+    make_role(app, f"ROLE_LQ{i}", f"角色{i}")
+    make_user(app, name=f"成员{i}", role_codes=(f"ROLE_LQ{i}",), dept_id=make_dept(app, f"部门{i}", ctx["dept"]))
+    ctx["shows"] = [f"成员{i}", f"角色{i}", f"部门{i}"]
+
+
+def _a_role(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["role"] = make_role(app, "ROLE_LQ_SHARED", "共同角色")
+
+
+def _users_with_role(app: Any, ctx: dict[str, Any]) -> None:
+    """A user holding ctx["role"] and a role of its own, in a department of its own."""
+    i = next(_n)
+    make_role(app, f"ROLE_LQ{i}", f"角色{i}")
+    make_user(app, name=f"成员{i}", role_codes=(f"ROLE_LQ{i}", "ROLE_LQ_SHARED"), dept_id=make_dept(app, f"部门{i}"))
+    ctx["shows"] = [f"成员{i}", f"角色{i}", f"部门{i}"]
+
+
+def _roles(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    make_role(app, f"ROLE_LQ{i}", f"角色{i}")
+    make_user(app, name=f"成员{i}", role_codes=(f"ROLE_LQ{i}",))
+    ctx["shows"] = [f"角色{i}"]
+
+
+def _menus(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    parent = make_menu(app, f"菜单{i}", f"/lq{i}")
+    make_menu(app, f"子菜单{i}", f"/lq{i}/sub", parent)
+    ctx["shows"] = [f"菜单{i}", f"子菜单{i}"]
+
+
+def _resources(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    parent = make_resource(app, f"资源{i}", f"/api/lq{i}/**")
+    make_resource(app, f"子资源{i}", f"/api/lq{i}/sub", parent)
+    ctx["shows"] = [f"资源{i}"]
+
+
+def _resource_parent(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["parent"] = make_resource(app, "上级资源", "/api/lqp/**")
+
+
+def _child_resources(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    child = make_resource(app, f"子资源{i}", f"/api/lqp/{i}/**", ctx["parent"])
+    make_resource(app, f"孙资源{i}", f"/api/lqp/{i}/x", child)
+    ctx["shows"] = [f"子资源{i}"]
+
+
+def _depts(app: Any, ctx: dict[str, Any]) -> None:
+    """A department with a child, a manager and two members."""
+    from pcloud.depts.models import Dept
+
+    i = next(_n)
+    dept = make_dept(app, f"部门{i}")
+    make_dept(app, f"科室{i}", dept)
+    manager = make_user(app, name=f"经理{i}", dept_id=dept)
+    make_user(app, name=f"成员{i}", dept_id=dept)
+    with app.app_context():
+        db.session.get(Dept, dept).manager_id = manager
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"部门{i}"]
+
+
+def _posts(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    post = make_post(app, f"岗位{i}")
+    make_post(app, f"子岗位{i}", post)
+    make_user(app, name=f"成员{i}", post_id=post)
+    ctx["shows"] = [f"岗位{i}"]
+
+
+def _grades(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    make_user(app, name=f"成员{i}", grade_id=make_grade(app, f"职级{i}", i))
+    ctx["shows"] = [f"职级{i}"]
+
+
+def _logs(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    make_action_log(app, make_user(app, name=f"成员{i}"), f"操作{i}")
+    ctx["shows"] = [f"操作{i}"]
+
+
+def _accounts(app: Any, ctx: dict[str, Any]) -> None:
+    """An account granted a catalogue entry of its own."""
+    i = next(_n)
+    make_open_account(app, f"账号{i}", (make_open_entry(app, f"接口{i}", f"/api/lq/{i}"),))
+    ctx["shows"] = [f"账号{i}"]
+
+
+def _entries(app: Any, ctx: dict[str, Any]) -> None:
+    """A catalogue entry granted to the account the routes look at (and to one other)."""
+    from pcloud.openplatform import service
+
+    i = next(_n)
+    entry = make_open_entry(app, f"接口{i}", f"/api/lq/{i}")
+    if "account" not in ctx:
+        ctx["account"] = make_open_account(app, "看的账号")
+    make_open_account(app, f"账号{i}", (entry,))
+    with app.app_context():
+        service.grant(ctx["account"], [*ctx.setdefault("granted", []), entry])
+        ctx["granted"].append(entry)
+        db.session.remove()
+    ctx["shows"] = [f"接口{i}"]
+
+
+def _segments(app: Any, ctx: dict[str, Any]) -> None:
+    i = next(_n)
+    make_segment(app, f"lq-tag-{i}")
+    ctx["shows"] = [f"lq-tag-{i}"]
+
+
+def _executors(app: Any, ctx: dict[str, Any]) -> None:
+    """An executor with two live nodes and a job."""
+    i = next(_n)
+    make_job(app, make_executor(app, f"lq-app-{i}", (f"lq-{i}-a", f"lq-{i}-b")))
+    ctx["shows"] = [f"lq-app-{i}", f"lq-{i}-b"]
+
+
+def _jobs(app: Any, ctx: dict[str, Any]) -> None:
+    """A job (on an executor of its own) with a child job and a run."""
+    i = next(_n)
+    group = make_executor(app, f"lq-app-{i}", (f"lq-{i}-a",))
+    child = make_job(app, group, f"子任务{i}")
+    job = make_job(app, group, f"任务{i}", child_job_id=str(child))
+    make_run(app, group, job)
+    ctx["shows"] = [f"任务{i}"]
+
+
+def _job_with_executor(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["job"] = make_job(app, make_executor(app, "lq-nodes"))
+
+
+def _nodes(app: Any, ctx: dict[str, Any]) -> None:
+    """A node registered by the job's executor."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobRegistry
+
+    i = next(_n)
+    with app.app_context():
+        db.session.add(JobRegistry(appname="lq-nodes", name=f"lq-node-{i}", heartbeat_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"lq-node-{i}"]
+
+
+def _an_executor(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["group"] = make_executor(app, "lq-one", ("lq-one-a",))
+
+
+def _jobs_of_one(app: Any, ctx: dict[str, Any]) -> None:
+    """A job of ctx["group"] with a run."""
+    i = next(_n)
+    make_run(app, ctx["group"], make_job(app, ctx["group"], f"任务{i}"))
+    ctx["shows"] = [f"任务{i}"]
+
+
+def _runs(app: Any, ctx: dict[str, Any]) -> None:
+    """A run of a job of its own."""
+    i = next(_n)
+    group = make_executor(app, f"lq-app-{i}")
+    make_run(app, group, make_job(app, group, f"任务{i}"), executor_param=f"p{i}")
+    ctx["shows"] = [f"任务{i}"]
+
+
+Seed = Callable[[Any, dict[str, Any]], None]
+Call = Callable[[PageClient, ApiClient, dict[str, Any]], Any]
+
+
+@dataclass
+class Case:
+    id: str
+    seed: Seed
+    call: Call
+    setup: Callable[[Any, dict[str, Any]], None] = field(default=lambda app, ctx: None)
+    shown: int = 99  # how many of the seeded row's texts (ctx["shows"]) the route shows (0: a file, not read)
+
+
+def page(path: str) -> Call:
+    sep = "&" if "?" in path else "?"
+    return lambda pages, api, ctx: pages.get(f"{path.format(**ctx)}{sep}size={SIZE}")
+
+
+def _filled(value: Any, ctx: dict[str, Any]) -> Any:
+    """A request body's value with ("key",) replaced by ctx["key"] (an id the setup made), in lists too."""
+    if isinstance(value, tuple):
+        return ctx[value[0]]
+    if isinstance(value, list):
+        return [_filled(v, ctx) for v in value]
+    return value
+
+
+def post(path: str, body: dict[str, Any] | None = None) -> Call:
+    return lambda pages, api, ctx: api.post(path, {k: _filled(v, ctx) for k, v in
+                                                   {"page": 1, "pageSize": SIZE, **(body or {})}.items()})
+
+
+def post_bare(path: str, body: dict[str, Any] | None = None) -> Call:
+    """A list route that takes no paging arguments."""
+    return lambda pages, api, ctx: api.post(path, body or {})
+
+
+def _admin_role(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["role"] = make_role(app, "ROLE_LQ_GRANT", "被授权的角色")
+
+
+def _account(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["account"] = make_open_account(app, "看的账号")
+
+
+CASES = [
+    # 系统管理
+    Case("page /system/user/", _users, page("/system/user/")),
+    Case("api user/page", _users, post("/api/admin/system/user/page")),
+    Case("page /system/user/ (a department and below)", _users_below, page("/system/user/?dept_id={dept}"), _a_dept),
+    Case("api user/page (a department and below)", _users_below,
+         post("/api/admin/system/user/page", {"deptId": ("dept",)}), _a_dept),
+    Case("page /system/user/ (a role)", _users_with_role, page("/system/user/?role_id={role}"), _a_role),
+    Case("api user/page (a role)", _users_with_role,
+         post("/api/admin/system/user/page", {"roleIds": [("role",)]}), _a_role),
+    Case("api user/download", _users, post_bare("/api/admin/system/user/download"), shown=0),
+    Case("page /system/user/ (keyword)", _users, page("/system/user/?keyword=成员")),
+    Case("api user/page (keyword)", _users, post("/api/admin/system/user/page", {"keyword": "成员"})),
+    Case("page /system/dept/managers", _users, lambda pages, api, ctx: pages.get("/system/dept/managers?q=成员"),
+         shown=1),
+    Case("page /system/role/", _roles, page("/system/role/")),
+    Case("api role/page", _roles, post("/api/admin/role/page")),
+    Case("api role/list", _roles, post_bare("/api/admin/role/list")),
+    Case("page /system/menu/", _menus, page("/system/menu/")),
+    Case("api menu/page", _menus, post("/api/admin/menu/page")),
+    Case("page /system/role/<id>/grant (menus)", _menus, page("/system/role/{role}/grant"), _admin_role),
+    Case("page /system/role/<id>/grant (resources)", _resources, page("/system/role/{role}/grant"), _admin_role),
+    Case("page /system/resource/", _resources, page("/system/resource/")),
+    Case("page /system/resource/<id>/children", _child_resources, page("/system/resource/{parent}/children"),
+         _resource_parent),
+    Case("api resource/page", _resources, post("/api/admin/resource/page")),
+    Case("api resource/page (a level)", _child_resources, post("/api/admin/resource/page", {"parentId": ("parent",)}),
+         _resource_parent),
+    Case("api resource/list", _resources, post_bare("/api/admin/resource/list")),
+    Case("api resource/tree", _resources, post_bare("/api/admin/resource/tree")),
+    Case("page /system/dept/", _depts, page("/system/dept/")),
+    Case("page /system/dept/org", _depts, page("/system/dept/org")),
+    Case("api dept/page", _depts, post("/api/admin/dept/page")),
+    Case("api dept/tree", _depts, post_bare("/api/admin/dept/tree")),
+    Case("api dept/org", _depts, lambda pages, api, ctx: api.get("/api/admin/dept/org")),
+    Case("page /system/post/", _posts, page("/system/post/")),
+    Case("api post/page", _posts, post("/api/admin/post/page")),
+    Case("api post/list", _posts, post_bare("/api/admin/post/list")),
+    Case("page /system/grade/", _grades, page("/system/grade/")),
+    Case("api grade/page", _grades, post("/api/admin/grade/page")),
+    Case("page /system/log/", _logs, page("/system/log/")),
+    Case("api log/action/page", _logs, post("/api/admin/log/action/page")),
+    # 开放平台
+    Case("page /open/account/", _accounts, page("/open/account/")),
+    Case("api open account/page", _accounts, post("/api/open/admin/account/page")),
+    Case("page /open/resource/", _entries, page("/open/resource/")),
+    Case("page /open/account/<id>/grant", _entries, page("/open/account/{account}/grant"), _account),
+    Case("api open resource/page", _entries, post("/api/open/admin/resource/page")),
+    Case("api open resource/list", _entries, post_bare("/api/open/admin/resource/list")),
+    Case("api open resource/permission", _entries,
+         post("/api/open/admin/resource/permission", {"accountId": ("account",)}), _account),
+    # 号段
+    Case("page /integration/segment/", _segments, page("/integration/segment/")),
+    Case("api segment/page", _segments, post("/api/integration/admin/segment/page")),
+    # 定时任务
+    Case("page /job/group/", _executors, page("/job/group/")),
+    Case("api jobgroup/pageList", _executors, post("/api/job/jobgroup/pageList")),
+    Case("api jobgroup/findAll", _executors, post_bare("/api/job/jobgroup/findAll")),
+    Case("page /job/info/", _jobs, page("/job/info/")),
+    Case("api jobinfo/pageList", _jobs, post("/api/job/jobinfo/pageList")),
+    Case("page /job/info/<id>/nodes", _nodes, page("/job/info/{job}/nodes"), _job_with_executor),
+    Case("page /job/info/ (one executor)", _jobs_of_one, page("/job/info/?jobGroup={group}"), _an_executor),
+    Case("api jobinfo/pageList (one executor)", _jobs_of_one,
+         post("/api/job/jobinfo/pageList", {"jobGroup": ("group",)}), _an_executor),
+    Case("page /job/log/", _runs, page("/job/log/")),
+    Case("page /job/log/ (one executor)", _jobs_of_one, page("/job/log/?jobGroup={group}"), _an_executor),
+    Case("api joblog/pageList (one executor)", _jobs_of_one,
+         post("/api/job/joblog/pageList", {"jobGroup": ("group",)}), _an_executor),
+    Case("api joblog/pageList", _runs, post("/api/job/joblog/pageList")),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_a_list_costs_the_same_statements_for_2_or_10_rows(case: Case, app: Any, pages: PageClient,
+                                                           api: ApiClient) -> None:
+    ctx: dict[str, Any] = {}
+    case.setup(app, ctx)
+
+    def counted() -> int:
+        resp = case.call(pages, api, ctx)  # warm-up: caches the seeding dropped are filled again
+        assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True)[:300])
+
+        def run() -> None:
+            assert case.call(pages, api, ctx).status_code == 200
+        return statements_run(app, run)
+
+    for _ in range(2):
+        case.seed(app, ctx)
+    small = counted()
+    for _ in range(8):
+        case.seed(app, ctx)
+    big = counted()
+    assert big == small, f"{small} statements for 2 rows, {big} for 10: a query per row"
+    if not case.shown:
+        return
+    resp = case.call(pages, api, ctx)
+    text = json.dumps(resp.get_json(), ensure_ascii=False) if resp.is_json else resp.get_data(as_text=True)
+    missing = [s for s in ctx["shows"][:case.shown] if s not in text]
+    assert not missing, f"the last row seeded is not all shown: {missing}"
