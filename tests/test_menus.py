@@ -258,3 +258,5 @@ def test_moving_a_menu_deleted_meanwhile_keeps_the_typed_values(pages: PageClien
     assert_save_after_delete_keeps_typed(
         pages, f"/system/menu/{menu}/move", lambda: api.data("DELETE", f"/api/admin/menu/{menu}/delete"),
         {"parent_id": "0", "sequence": "37"}, "37", "菜单")
+    html = pages.submit(f"/system/menu/{menu}/move", data={"parent_id": "0", "sequence": "37"}).get_data(as_text=True)
+    assert f"已删除的菜单（{menu}）" in html  # no name field: the heading still says which menu it was

@@ -358,3 +358,4 @@ def test_granting_an_account_deleted_meanwhile_keeps_the_ticks(pages: PageClient
         str(entry), "开放账号")
     html = pages.submit(url, data={"entry_ids": [str(entry)]}).get_data(as_text=True)
     assert re.search(rf'<input checked[^>]*value="{entry}"', html) and html.count("<input checked") == 1
+    assert f"已删除的开放账号（{acct['id']}）" in html

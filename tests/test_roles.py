@@ -417,3 +417,4 @@ def test_granting_a_role_deleted_meanwhile_keeps_the_ticks(app: Any, pages: Page
     html = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(ticked)]}).get_data(as_text=True)
     assert f'id="menu-{ticked}" checked' in html
     assert html.count("checked") == 1 and "None" not in html  # only what was ticked; no empty role code
+    assert f"角色授权：已删除的角色（{rid}）" in html  # the heading still says which role it was

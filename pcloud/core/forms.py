@@ -83,8 +83,10 @@ def record_or_gone(fetch: Callable[[Any], Any], record_id: Any, label: str, key:
                         "您填写的内容仍保留在下方，可复制后另行新增")
         flash(gone.msg, "danger")
         mark_failed(gone)
-        name = (request.form.get(named_by) or "").strip()
-        return Gone(record_id, name, {named_by: name, key: record_id})
+        typed = (request.form.get(named_by) or "").strip()
+        # A form with no name field (a grant, a move) still names what it was about in its heading.
+        name = typed or f"已删除的{label}（{record_id}）"
+        return Gone(record_id, name, {named_by: typed or name, key: record_id})
 
 
 def is_gone(record: Any) -> bool:
