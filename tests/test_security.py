@@ -863,41 +863,36 @@ def test_menu_paths_are_unique_in_the_database_and_sync_moves_a_custom_menu_asid
     assert paths["操作日志"] == "/system/log" and paths["我的日志"].startswith("/system/log-custom-")
 
 
-def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: Any, monkeypatch: Any) -> None:
-    # One setting names the proxies: the test client connects from 127.0.0.1, listed as the proxy.
-    monkeypatch.setitem(app.config, "PCLOUD_TRUSTED_PROXIES", "127.0.0.1")
+def _sign_in_from(client: Any, forwarded: str, phone: str, password: str, remote: str = "127.0.0.1") -> int:
+    """The status of a password sign-in whose request says X-Forwarded-For `forwarded`, sent from `remote`."""
+    return client.post("/api/oauth/token", headers={"X-Forwarded-For": forwarded},
+                       environ_base={"REMOTE_ADDR": remote},
+                       json={"phone": phone, "password": password, "grantType": "ADMIN"}).status_code
+
+
+def _per_address_limit_of_two(app: Any, monkeypatch: Any, proxies: str) -> tuple[Any, str]:
+    monkeypatch.setitem(app.config, "PCLOUD_TRUSTED_PROXIES", proxies)
     monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 2)
-    client = app.test_client()
     phone = next_phone()
     make_user(app, phone=phone, password=PASSWORD)
+    return app.test_client(), phone
+
+
+def test_behind_a_proxy_the_per_address_limit_counts_the_forwarded_client(app: Any, monkeypatch: Any) -> None:
+    # One setting names the proxies: the test client connects from 127.0.0.1, listed as the proxy.
+    client, phone = _per_address_limit_of_two(app, monkeypatch, "127.0.0.1")
     for i in range(2):
-        resp = client.post("/api/oauth/token", headers={"X-Forwarded-For": "203.0.113.9"},
-                           json={"phone": next_phone(), "password": f"Bad{i}pass", "grantType": "ADMIN"})
-        assert resp.status_code == 401
-    locked = client.post("/api/oauth/token", headers={"X-Forwarded-For": "203.0.113.9"},
-                         json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
-    assert locked.status_code == 429
-    other = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
-                        json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
-    assert other.status_code == 200
+        assert _sign_in_from(client, "203.0.113.9", next_phone(), f"Bad{i}pass") == 401
+    assert _sign_in_from(client, "203.0.113.9", phone, PASSWORD) == 429
+    assert _sign_in_from(client, "198.51.100.4", phone, PASSWORD) == 200
 
 
 def test_a_forged_forwarded_for_does_not_escape_the_per_address_limit(app: Any, monkeypatch: Any) -> None:
     # No proxy configured: the header is anyone's to write, so the connection's address is what counts.
-    monkeypatch.setitem(app.config, "PCLOUD_TRUSTED_PROXIES", "")
-    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 2)
-    client = app.test_client()
-    phone = next_phone()
-    make_user(app, phone=phone, password=PASSWORD)
+    client, phone = _per_address_limit_of_two(app, monkeypatch, "")
     for i in range(2):
-        resp = client.post("/api/oauth/token", headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
-                           environ_base={"REMOTE_ADDR": "192.0.2.77"},
-                           json={"phone": next_phone(), "password": f"Bad{i}pass", "grantType": "ADMIN"})
-        assert resp.status_code == 401
-    spoofed = client.post("/api/oauth/token", headers={"X-Forwarded-For": "198.51.100.4"},
-                          environ_base={"REMOTE_ADDR": "192.0.2.77"},
-                          json={"phone": phone, "password": PASSWORD, "grantType": "ADMIN"})
-    assert spoofed.status_code == 429
+        assert _sign_in_from(client, f"203.0.113.{i + 1}", next_phone(), f"Bad{i}pass", remote="192.0.2.77") == 401
+    assert _sign_in_from(client, "198.51.100.4", phone, PASSWORD, remote="192.0.2.77") == 429
 
 
 def test_page_actions_that_take_no_input_refuse_any(app: Any, pages: PageClient) -> None:

@@ -77,9 +77,14 @@ def join_matches(stmt: Select[Any], words: list[tuple[Any, str]], dialect: str) 
         return stmt
     table_name = indexed[0][0].table.name
     fts = table(fts_table(table_name), sa_column("rowid"))
-    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in indexed)
-    match = text(f"{fts_table(table_name)}.{fts_table(table_name)} MATCH :fts_query").bindparams(fts_query=query)
+    match = text(f"{fts_table(table_name)}.{fts_table(table_name)} MATCH :fts_query").bindparams(
+        fts_query=_fts_query(indexed))
     return stmt.join(fts, fts.c.rowid == indexed[0][0].table.c.id).where(match)
+
+
+def _fts_query(words: list[tuple[Any, str]]) -> str:
+    """The FTS5 query matching rows whose each column contains its keyword (a phrase per column)."""
+    return " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in words)
 
 
 def agrees_with_like(keyword: str) -> bool:
@@ -88,29 +93,32 @@ def agrees_with_like(keyword: str) -> bool:
     return len(keyword) >= MIN_TRIGRAM and all(ord(ch) < 128 or ch.lower() == ch.upper() for ch in keyword)
 
 
+def index_agrees(words: list[tuple[Any, str]], dialect: str) -> bool:
+    """Whether the trigram index alone gives exactly LIKE's rows for these words: not on PostgreSQL, nor
+    for a keyword shorter than three characters or with a cased non-ASCII letter."""
+    return bool(words) and dialect == "sqlite" and all(uses_fts(c, kw, dialect) and agrees_with_like(kw)
+                                                       for c, kw in words)
+
+
 def matching_rowids(words: list[tuple[Any, str]], dialect: str) -> Select[Any] | None:
     """SELECT rowid of every row (live or deleted) whose each `column` contains its `keyword`, answered by
-    the trigram index alone (no table row read), or None where that would not be exactly LIKE's rows
-    (PostgreSQL, a keyword shorter than three characters or with a cased non-ASCII letter)."""
-    if not words or dialect != "sqlite" or not all(uses_fts(c, kw, dialect) and agrees_with_like(kw)
-                                                  for c, kw in words):
+    the trigram index alone (no table row read), or None where `index_agrees` does not hold."""
+    if not index_agrees(words, dialect):
         return None
     fts = fts_table(words[0][0].table.name)
-    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in words)
     return select(literal_column("rowid")).select_from(text(fts)).where(
-        text(f"{fts} MATCH :fts_count_query").bindparams(fts_count_query=query))
+        text(f"{fts} MATCH :fts_count_query").bindparams(fts_count_query=_fts_query(words)))
 
 
 def row_matches(words: list[tuple[Any, str]], dialect: str) -> Any | None:
     """EXISTS: the current row of the searched table matches (one trigram-index lookup by its rowid), for a
-    few rows, where listing every match would cost more; None where `matching_rowids` is None."""
-    if matching_rowids(words, dialect) is None:
+    few rows, where listing every match would cost more; None where `index_agrees` does not hold."""
+    if not index_agrees(words, dialect):
         return None
     table = words[0][0].table.name
     fts = fts_table(table)
-    query = " AND ".join(f"{c.name} : {_fts_phrase(kw)}" for c, kw in words)
     return text(f"EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH :fts_probe_query AND {fts}.rowid = {table}.id)"
-                ).bindparams(fts_probe_query=query)
+                ).bindparams(fts_probe_query=_fts_query(words))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -108,9 +108,8 @@ def executor_addresses(executor: Executor, registered: list[JobRegistry] | None 
     if executor.address_type == ADDRESS_MANUAL:
         return [a for a in (executor.address_list or "").split(",") if a]
     if registered is None:
-        return [n.name for n in live_nodes(executor.appname)]
-    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
-    return [n.name for n in registered if n.heartbeat_at >= since]
+        registered = _registered([executor.appname])[executor.appname]
+    return [node["name"] for node in _node_states(registered) if node["alive"]]
 
 
 def get_executor(executor_id: int) -> Executor:

@@ -14,7 +14,15 @@ from pcloud.access import permissions
 from pcloud.core import search
 from pcloud.core.database import autocommit_engine
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
-from pcloud.core.paging import TOTAL_EXACT_LIMIT, Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.paging import (
+    TOTAL_EXACT_LIMIT,
+    Page,
+    capped_count,
+    count_total,
+    sample_estimate,
+    scan_is_cheaper,
+    sqlite_index,
+)
 from pcloud.core.passwords import hash_password, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local, utcnow
@@ -211,20 +219,16 @@ def _keyword_count(filters: dict[str, Any]) -> int | None:
     matched = search.matching_rowids(words, db.engine.dialect.name)
     if matched is None:
         return None
-    every = db.session.execute(select(func.count()).select_from(
-        matched.limit(TOTAL_EXACT_LIMIT + 1).subquery())).scalar_one()
+    every = capped_count(matched)
     if every > TOTAL_EXACT_LIMIT:
         return None
-    dead = sqlite_index(select(func.count()).select_from(User).where(User.deleted_at.is_not(None)), User,
-                        "ix_sys_user_dead_id")
-    probed = db.session.execute(select(func.count()).select_from(sqlite_index(
-        select(User.id).where(User.deleted_at.is_not(None)), User, "ix_sys_user_dead_id")
-        .limit(DEAD_PROBE_LIMIT + 1).subquery())).scalar_one() <= DEAD_PROBE_LIMIT
+    dead = sqlite_index(select(User.id).where(User.deleted_at.is_not(None)), User, "ix_sys_user_dead_id")
+    few = capped_count(dead, DEAD_PROBE_LIMIT) <= DEAD_PROBE_LIMIT
     # Few deleted users (the usual case): each is looked up in the index by rowid. Many: the matches are
     # listed once (SQLite materialises them first: 3 ms for 5,555 matches at a million users, even with no
     # deleted user at all, which is why it is not the default).
-    among = search.row_matches(words, db.engine.dialect.name) if probed else User.id.in_(matched)
-    return int(every) - int(db.session.execute(dead.where(among)).scalar_one())
+    among = search.row_matches(words, db.engine.dialect.name) if few else User.id.in_(matched)
+    return every - capped_count(dead.where(among), TOTAL_EXACT_LIMIT)
 
 
 def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
