@@ -392,3 +392,73 @@ def test_init_imports_the_files_an_earlier_version_kept_on_disk(app: Any, anon: 
     finally:
         for name in (used, spare, bad, ".tmp123"):
             (folder / name).unlink(missing_ok=True)
+
+
+def test_two_gunicorn_hosts_on_one_database_serve_each_others_uploads(app: Any, database_url: str,
+                                                                         tmp_path: Path) -> None:
+    """Issue 20.8, as deployed: two hosts (own instance and upload directories, one worker each) on one
+    database; an avatar uploaded through one and set through the other is served by both."""
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, start_server, stop_server
+
+    hosts = []
+    try:
+        for name in ("host1", "host2"):
+            hosts.append(start_server(database_url, tmp_path / name, workers=1,
+                                      extra_env={"PCLOUD_UPLOAD_DIR": str(tmp_path / name / "uploads")}))
+        one, two = (requests.Session() for _ in hosts)
+        for session, host in ((one, hosts[0]), (two, hosts[1])):
+            token = session.post(f"{host.url}/api/oauth/token", json={
+                "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}).json()["data"]["token"]
+            session.headers["Authorization"] = f"Bearer {token}"
+        up = one.post(f"{hosts[0].url}/api/admin/upload", files={"file": ("me.png", image_bytes(size=(11, 11)))})
+        assert up.status_code == 200, up.text
+        url = up.json()["data"]["url"]
+        made = two.post(f"{hosts[1].url}/api/admin/system/user/create", json={
+            "phone": "13977770000", "name": "两台主机", "password": "Passw0rd1", "avatar": url})
+        assert made.status_code == 200, made.text
+        first, second = (requests.get(host.url + url, timeout=30) for host in hosts)
+        assert first.status_code == second.status_code == 200 and first.content == second.content
+        assert second.headers["Content-Type"] == "image/png"
+        assert not any((tmp_path / name / "uploads").exists() for name in ("host1", "host2"))
+    finally:
+        for host in hosts:
+            stop_server(host)
+
+
+def test_an_upload_claimed_meanwhile_by_another_save_is_refused(app: Any, api: Any) -> None:
+    """Two saves checked the same free upload at once: the one that claims it second is refused (422), in
+    its own transaction, so an upload is never the avatar of two users (whose changes would remove it)."""
+    from pcloud.core.errors import Invalid
+    from pcloud.extensions import db
+    from pcloud.uploads import service
+
+    url = upload(api, image_bytes()).get_json()["data"]["url"]
+    first, second = make_user(app), make_user(app)
+
+    def claim_twice() -> str:
+        service.replace_avatar(None, url, first)
+        db.session.commit()
+        try:
+            service.replace_avatar(None, url, second)
+        except Invalid as exc:
+            db.session.rollback()
+            return exc.msg
+        return "claimed twice"
+
+    assert query(app, claim_twice) == OTHERS_UPLOAD
+
+
+def test_a_refused_page_save_keeps_no_uploaded_image(app: Any, pages: Any) -> None:
+    """The image chosen on the user form is saved with the user in one transaction: a refused save (a phone
+    already taken) leaves no file behind, and the form says why."""
+    from pcloud.extensions import db
+    from pcloud.uploads.models import Upload
+
+    make_user(app, phone="13988880000")
+    resp = pages.submit("/system/user/new", data={
+        "phone": "13988880000", "name": "重复手机号", "password": "Passw0rd1", "state": "0",
+        "avatar_file": (io.BytesIO(image_bytes()), "me.png")}, content_type="multipart/form-data")
+    assert resp.status_code in (409, 422) and "手机号已被其他用户使用" in resp.get_data(as_text=True)
+    assert query(app, lambda: db.session.query(Upload).count()) == 0

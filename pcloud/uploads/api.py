@@ -18,7 +18,7 @@ blp = Blueprint("uploads_api", __name__, url_prefix="/api", description="文件�
 
 
 class UploadArgs(BaseSchema):
-    file = Upload(required=True, metadata={"description": "PNG, JPEG, GIF or WebP, at most 2 MiB"})
+    file = Upload(required=True, metadata={"description": "PNG, JPEG, GIF or WebP, at most 2 MiB and 4096×4096 pixels"})
 
 
 class UploadOut(BaseSchema):
@@ -31,7 +31,7 @@ def _store(args: dict[str, Any]) -> dict[str, str]:
 
 @operation(blp, "/admin/upload", "Upload", UploadOut, title="上传图片", args=UploadArgs, location="files")
 def upload(args: dict[str, Any]) -> dict[str, str]:
-    """上传图片（multipart 字段 file；按内容识别类型，最大 2 MiB）；data.url 为访问地址"""
+    """上传图片（multipart 字段 file；按内容识别类型，最大 2 MiB、4096×4096 像素，重新编码）；data.url 为访问地址"""
     return _store(args)
 
 
