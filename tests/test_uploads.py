@@ -306,8 +306,17 @@ def test_what_is_stored_is_a_clean_reencoded_image(app: Any, api: Any, anon: Any
     Image.new("RGB", (7, 5), (10, 120, 200)).save(jpeg, format="JPEG", comment=script)
     gif = io.BytesIO()
     Image.new("P", (7, 5)).save(gif, format="GIF", comment=script)
+    mpo = io.BytesIO()  # a camera's multi-picture JPEG: stored as its first picture
+    Image.new("RGB", (7, 5), (10, 120, 200)).save(mpo, format="MPO", save_all=True, comment=script,
+                                                  append_images=[Image.new("RGB", (9, 9))])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken with the phone turned: shown rotated by 90°
+    exif[0x010E] = script.decode()  # ImageDescription
+    turned = io.BytesIO()
+    Image.new("RGB", (5, 7), (10, 120, 200)).save(turned, format="JPEG", exif=exif)
     cases = {"PNG+html": (png + b"<html>" + script, "PNG"), "PNG text": (with_text.getvalue(), "PNG"),
-             "JPEG comment": (jpeg.getvalue() + script, "JPEG"), "GIF comment": (gif.getvalue(), "GIF")}
+             "JPEG comment": (jpeg.getvalue() + script, "JPEG"), "GIF comment": (gif.getvalue(), "GIF"),
+             "MPO": (mpo.getvalue(), "JPEG"), "EXIF": (turned.getvalue(), "JPEG")}
     for label, (data, fmt) in cases.items():
         assert script in data, label
         resp = upload(api, data)

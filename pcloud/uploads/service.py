@@ -54,7 +54,8 @@ def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
         raise Invalid("图片不能超过 2 MiB", field=field)
     try:
         with Image.open(io.BytesIO(data)) as img:
-            fmt, (width, height) = img.format, img.size  # from the header: nothing decoded yet
+            # from the header: nothing decoded yet (a camera's multi-picture JPEG is kept as its first JPEG)
+            fmt, (width, height) = "JPEG" if img.format == "MPO" else img.format, img.size
             if fmt not in FORMATS:
                 raise Invalid("只支持 PNG、JPEG、GIF、WebP 图片", field=field)
             if width > MAX_SIDE or height > MAX_SIDE:
@@ -74,8 +75,10 @@ def _reencoded(img: Image.Image, fmt: str) -> bytes:
         if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:
             # the EXIF is dropped, so a phone photo's orientation goes into the pixels
             ImageOps.exif_transpose(img).save(out, format=fmt, quality=90)
-        else:
+        elif img.format == "JPEG":
             img.save(out, format=fmt, quality="keep", subsampling="keep")  # no second loss of quality
+        else:
+            img.save(out, format=fmt, quality=90)
     elif fmt == "WEBP":
         img.save(out, format=fmt, quality=90)
     else:
