@@ -59,7 +59,7 @@ TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
-CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets"})
+CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets", "uploads_api.served"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -122,6 +122,26 @@ def ensure_first_admin(phone: str, password: str | None, name: str = "超级管�
     return True, generated
 
 
+def _import_uploads_from_disk() -> tuple[int, list[str]]:
+    """The uploads an earlier version kept on this host's disk, into the database (each host runs init)."""
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from pcloud.extensions import db
+    from pcloud.uploads.service import FILE_URL, import_folder
+    from pcloud.users.models import User
+
+    folder = Path(current_app.config["PCLOUD_UPLOAD_DIR"])
+    if not folder.is_dir():
+        return 0, []
+    # an image shown as the avatar of one user becomes theirs; one shared by several belongs to none
+    avatar_users = dict(db.session.execute(
+        select(User.avatar, func.min(User.id)).where(User.avatar.like(FILE_URL + "%"))
+        .group_by(User.avatar).having(func.count() == 1)).tuples().all())
+    return import_folder(folder, avatar_users)
+
+
 @pcloud_group.command("init")
 @with_appcontext
 def init_command() -> None:
@@ -141,6 +161,7 @@ def init_command() -> None:
         from pcloud.jobs.worker.maintenance import ensure_maintenance_jobs
 
         maintenance_created = ensure_maintenance_jobs()
+        imported, left_out = _import_uploads_from_disk()
         from pcloud.core.dbstats import refresh_statistics
         from pcloud.extensions import db
 
@@ -162,6 +183,11 @@ def init_command() -> None:
             changes.append(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if created:
         changes.append(f"super administrator created: phone {phone}")
+    folder = current_app.config["PCLOUD_UPLOAD_DIR"]
+    if imported:
+        changes.append(f"uploads imported from {folder}: {imported}")
+    if left_out:
+        changes.append(f"uploads left in {folder}, not acceptable images: {', '.join(left_out)}")
     click.echo(f"Database: {_safe_url()}")
     if not changes:
         click.echo("pcloud init: already set up, nothing changed.")

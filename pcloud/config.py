@@ -102,6 +102,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     # Clients of the original PCloud (API.md): `body` answers refusals with HTTP 200 and code 401/403/1000/3000.
     cfg["PCLOUD_API_ERRORS"] = os.environ.get("PCLOUD_API_ERRORS", "http").strip().lower() or "http"
+    # Uploads live in the database; earlier versions kept them here, and `pcloud init` imports what it finds.
     cfg["PCLOUD_UPLOAD_DIR"] = os.environ.get("PCLOUD_UPLOAD_DIR") or str(instance / "uploads")
     cfg["PCLOUD_COMPANY_NAME"] = os.environ.get("PCLOUD_COMPANY_NAME", "公司")
     cfg["PCLOUD_INSTANCE_DIR"] = str(instance)

@@ -271,14 +271,16 @@ def test_user_page_replay(vue: OriginalClient) -> None:
                       {"fileName": "用户信息.xlsx", "ids": [row["id"]], "type": "excel"}, raw=True)
     assert export.status_code == 200 and export.content[:2] == b"PK"
 
-    # refusals the user sees as our Chinese message (body mode) or as the status (http mode)
+    # refusals the user sees as our Chinese message (body mode) or as the status (http mode); a fresh
+    # upload as the avatar (the first one was removed with the change above)
+    spare = vue.call("POST", "/oss/upload", files={"file": ("c.png", png_bytes((5, 5)), "image/png")}).data["url"]
     dup = vue.call("POST", "/admin/system/user/create", {
-        "phone": phone, "name": "重复", "password": "Passw0rd1", "roleIds": [admin_role["id"]], "avatar": url,
+        "phone": phone, "name": "重复", "password": "Passw0rd1", "roleIds": [admin_role["id"]], "avatar": spare,
         "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
     refused(dup, mode, 409, "手机号已被其他用户使用")
     weak = vue.call("POST", "/admin/system/user/create", {
         "phone": next_phone(), "name": "弱密码", "password": "111111", "roleIds": [admin_role["id"]],
-        "avatar": url, "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
+        "avatar": spare, "gmtCreatedName": ADMIN_NAME, "gmtModifiedName": ADMIN_NAME})
     refused(weak, mode, 422, "密码")
     not_image = vue.call("POST", "/oss/upload", files={"file": ("x.png", b"<svg onload=alert(1)>", "image/png")})
     refused(not_image, mode, 422, "图片")

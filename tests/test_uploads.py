@@ -7,8 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CSRF_RE, assert_refused
+from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused
 from tests.factories import make_user, query
+
+NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
+OTHERS_UPLOAD = "头像只能使用自己上传、且未用作他人头像的图片"
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (8, 8)) -> bytes:
@@ -24,11 +27,17 @@ def upload(api: Any, data: bytes, name: str = "a.png", path: str = "/api/admin/u
                            content_type="multipart/form-data")
 
 
-def stored(app: Any, url: str) -> Path:
-    return Path(app.config["PCLOUD_UPLOAD_DIR"]) / url.rsplit("/", 1)[-1]
+def stored(app: Any, url: str) -> bool:
+    """Whether the database holds the upload behind `url`."""
+    from pcloud.extensions import db
+    from pcloud.uploads.models import Upload
+
+    return query(app, lambda: db.session.get(Upload, url.rsplit("/", 1)[-1]) is not None)
 
 
 def test_an_image_is_stored_and_served_back(app: Any, api: Any, anon: Any) -> None:
+    from PIL import Image
+
     for fmt, mimetype in (("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"),
                           ("WEBP", "image/webp")):
         data = image_bytes(fmt)
@@ -37,10 +46,15 @@ def test_an_image_is_stored_and_served_back(app: Any, api: Any, anon: Any) -> No
             body = resp.get_json()
             assert resp.status_code == 200 and body["code"] == 200, body
             url = body["data"]["url"]
-            assert url.startswith("/api/oss/files/") and stored(app, url).read_bytes() == data
+            assert url.startswith("/api/oss/files/") and stored(app, url)
             served = anon.get(url)  # an <img> sends no token
-            assert served.status_code == 200 and served.mimetype == mimetype and served.data == data
+            assert served.status_code == 200 and served.mimetype == mimetype
+            with Image.open(io.BytesIO(served.data)) as img:  # re-encoded: the same picture, same type
+                assert (img.format, img.size) == (fmt, (8, 8))
+                assert img.convert("RGB").getpixel((4, 4)) == Image.open(io.BytesIO(data)).convert(
+                    "RGB").getpixel((4, 4)) or fmt in ("JPEG", "WEBP")  # lossy types: close enough
             assert served.headers["X-Content-Type-Options"] == "nosniff"
+            assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_what_is_not_an_acceptable_image_is_refused(app: Any, api: Any) -> None:
@@ -58,8 +72,10 @@ def test_what_is_not_an_acceptable_image_is_refused(app: Any, api: Any) -> None:
     resp = api.client.post("/api/admin/upload", data={}, headers=api._headers(None),
                            content_type="multipart/form-data")
     assert resp.status_code == 422 and "file" in resp.get_json()["errors"]
-    folder = Path(app.config["PCLOUD_UPLOAD_DIR"])
-    assert not folder.exists() or not [p for p in folder.iterdir() if p.suffix == ".bmp"]
+    from pcloud.extensions import db
+    from pcloud.uploads.models import Upload
+
+    assert query(app, lambda: db.session.query(Upload).count()) == 0
 
 
 def test_size_is_limited(api: Any) -> None:
@@ -87,11 +103,11 @@ def test_replacing_an_avatar_removes_the_old_file(app: Any, api: Any) -> None:
                                                                   "password": "Passw0rd1", "avatar": first})
     second = upload(api, image_bytes(size=(4, 4))).get_json()["data"]["url"]
     api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "name": "头像", "phone": "13922223333"})
-    assert stored(app, first).exists()  # avatar not sent: unchanged
+    assert stored(app, first)  # avatar not sent: unchanged
     api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "avatar": second})
-    assert not stored(app, first).exists() and stored(app, second).exists()
+    assert not stored(app, first) and stored(app, second)
     api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "avatar": "https://example.com/a.png"})
-    assert not stored(app, second).exists()
+    assert not stored(app, second)
 
 
 def test_user_form_uploads_an_avatar_with_a_preview(app: Any, pages: Any) -> None:
@@ -112,7 +128,7 @@ def test_user_form_uploads_an_avatar_with_a_preview(app: Any, pages: Any) -> Non
         return user().avatar
 
     url = query(app, avatar)
-    assert url.startswith("/api/oss/files/") and stored(app, url).exists()
+    assert url.startswith("/api/oss/files/") and stored(app, url)
     user_id = query(app, lambda: user().id)
     edit = pages.get(f"/system/user/{user_id}/edit").get_data(as_text=True)
     assert f'src="{url}"' in edit  # the current avatar is the preview
@@ -146,3 +162,312 @@ def test_a_refused_avatar_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
         "profile-avatar_file": (io.BytesIO(b"not an image"), "me.png")}, content_type="multipart/form-data")
     assert_refused(app, page, "修改个人信息", 422, refusal)
     assert_refused(app, upload(api, b"not an image"), "上传图片", 422, refusal)
+
+
+# --- issue 19.8: an avatar may only point at one's own upload; only the record's own file is removed ---
+
+def upload_as(client: Any, token: str, data: bytes) -> str:
+    resp = client.post("/api/admin/upload", data={"file": (io.BytesIO(data), "a.png")},
+                       headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()["data"]["url"]
+
+
+def admin_avatar(api: Any) -> str:
+    """The super administrator's avatar: an image they uploaded, set on their own record."""
+    url = upload(api, image_bytes()).get_json()["data"]["url"]
+    admin_id = api.data("POST", "/api/admin/system/adminInfo")["id"]
+    api.data("PUT", "/api/admin/system/user/modify", {"id": admin_id, "avatar": url})
+    return url
+
+
+def profile_post(pages: Any, avatar: str) -> Any:
+    token = CSRF_RE.search(pages.client.get("/profile").get_data(as_text=True)).group(1)
+    return pages.client.post("/profile", data={"profile-csrf_token": token, "which": "profile",
+                                               "profile-name": "攻击者", "profile-avatar": avatar})
+
+
+def test_the_profile_page_refuses_someone_elses_upload_and_clearing_keeps_it(app: Any, api: Any, anon: Any) -> None:
+    """The attack of issue 19.8 on the profile page: any signed-in user set their avatar to the admin's file,
+    then cleared it, and the admin's file was gone."""
+    victim = admin_avatar(api)
+    make_user(app, phone="13955556666", password="Passw0rd1")
+    attacker = PageClient(app.test_client())
+    assert attacker.sign_in("13955556666", "Passw0rd1").status_code == 302
+    refused = profile_post(attacker, victim)
+    assert_refused(app, refused, "修改个人信息", 422, OTHERS_UPLOAD)
+    assert query(app, lambda: _avatar_of("13955556666")) is None
+    assert profile_post(attacker, "").status_code == 302
+    assert anon.get(victim).status_code == 200  # the admin's avatar is still served
+    for forged in (victim + "?x", "/api/oss/files/../x.png", "/api/oss/files/AAAAAAAAAAAAAAAAAAAAAA.png"):
+        assert profile_post(attacker, forged).status_code == 422, forged  # our prefix: only a stored upload
+
+
+def _avatar_of(phone: str) -> str | None:
+    from pcloud.extensions import db
+    from pcloud.users.models import User
+
+    return db.session.execute(User.live().where(User.phone == phone)).scalar_one().avatar
+
+
+def test_clearing_an_avatar_that_points_at_someone_elses_file_keeps_the_file(app: Any, api: Any, anon: Any,
+                                                                               pages: Any) -> None:
+    """An avatar already pointing at another's upload (set before this rule): clearing or replacing it
+    removes nothing that was not uploaded for that record."""
+    victim = admin_avatar(api)
+    user_id = make_user(app, phone="13955557777", password="Passw0rd1")
+
+    def point_at_victim() -> None:
+        from sqlalchemy import update
+
+        from pcloud.extensions import db
+        from pcloud.users.models import User
+
+        db.session.execute(update(User).where(User.id == user_id).values(avatar=victim))
+        db.session.commit()
+
+    query(app, point_at_victim)
+    attacker = PageClient(app.test_client())
+    assert attacker.sign_in("13955557777", "Passw0rd1").status_code == 302
+    assert profile_post(attacker, victim).status_code == 302  # unchanged: no check, nothing removed
+    assert profile_post(attacker, "").status_code == 302
+    assert anon.get(victim).status_code == 200
+    query(app, point_at_victim)
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "avatar": "https://example.com/a.png"})
+    assert anon.get(victim).status_code == 200
+
+
+def test_the_api_refuses_an_avatar_uploaded_by_someone_else(app: Any, api: Any, anon: Any) -> None:
+    """A user manager (modify + upload grants, no more) tries the same through the API, on their own
+    record and on another's; what they uploaded themselves for a record is theirs to set and replace."""
+    from tests.factories import grant_role, make_role, route_code
+
+    victim = admin_avatar(api)
+    role_id = make_role(app, "ROLE_USER_EDITOR")
+    grant_role(app, role_id, resource_codes=(route_code("users_api.modify", "PUT"),
+                                             route_code("uploads_api.upload", "POST")))
+    editor_id = make_user(app, phone="13955558888", password="Passw0rd1", role_ids=[role_id])
+    other_id = make_user(app, phone="13955559999", password="Passw0rd1")
+    other2_id = make_user(app, phone="13955550000", password="Passw0rd1")
+    token = api.sign_in("13955558888", "Passw0rd1")
+    editor = ApiClient(api.client, token)
+    for target in (editor_id, other_id):
+        resp = editor.put("/api/admin/system/user/modify", {"id": target, "avatar": victim})
+        body = api_error(resp, 422)
+        assert body["msg"] == OTHERS_UPLOAD and "avatar" in body["errors"], body
+        editor.data("PUT", "/api/admin/system/user/modify", {"id": target, "avatar": None})
+    assert anon.get(victim).status_code == 200
+    # the editor's own upload, made for one user: set, then not reusable for another, replaced -> removed
+    mine = upload_as(api.client, token, image_bytes(size=(5, 5)))
+    editor.data("PUT", "/api/admin/system/user/modify", {"id": other_id, "avatar": mine})
+    assert api_error(editor.put("/api/admin/system/user/modify", {"id": other2_id, "avatar": mine}),
+                     422)["msg"] == OTHERS_UPLOAD
+    editor.data("PUT", "/api/admin/system/user/modify", {"id": other_id, "avatar": None})
+    assert anon.get(mine).status_code == 404 and not stored(app, mine)
+    # and the administrator cannot take an editor's upload either (it is the editor's, for their records)
+    theirs = upload_as(api.client, token, image_bytes(size=(6, 6)))
+    assert api_error(api.put("/api/admin/system/user/modify", {"id": other2_id, "avatar": theirs}),
+                     422)["msg"] == OTHERS_UPLOAD
+    assert api_error(api.post("/api/admin/system/user/create", {
+        "phone": "13955551111", "name": "新人", "password": "Passw0rd1", "avatar": victim + "x"}), 422)
+
+
+# --- issue 19.11: the pixels are bounded and what is stored is re-encoded ---
+
+def one_colour_png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (width, height), 200).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def test_an_image_too_many_pixels_wide_is_refused(api: Any) -> None:
+    huge = one_colour_png(8000, 8000)
+    assert len(huge) < 200_000  # a small file: the pixels, not the bytes, are the problem
+    for data in (huge, one_colour_png(4097, 8), one_colour_png(8, 4097)):
+        body = api_error(upload(api, data), 422)
+        assert body["msg"] == "图片尺寸不能超过 4096×4096 像素" and "file" in body["errors"]
+    assert upload(api, one_colour_png(4096, 16)).status_code == 200
+
+
+def test_what_is_stored_is_a_clean_reencoded_image(app: Any, api: Any, anon: Any) -> None:
+    """A polyglot (an image carrying HTML after its end or in a text chunk or comment) is stored and
+    served as a clean image of the type it is served as: the extra bytes are gone, the picture is the same."""
+    from PIL import Image, PngImagePlugin
+
+    script = b"<script>alert(document.cookie)</script>"
+    png = image_bytes("PNG", (7, 5))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", script.decode())
+    with_text = io.BytesIO()
+    Image.new("RGB", (7, 5), (10, 120, 200)).save(with_text, format="PNG", pnginfo=info)
+    jpeg = io.BytesIO()
+    Image.new("RGB", (7, 5), (10, 120, 200)).save(jpeg, format="JPEG", comment=script)
+    gif = io.BytesIO()
+    Image.new("P", (7, 5)).save(gif, format="GIF", comment=script)
+    mpo = io.BytesIO()  # a camera's multi-picture JPEG: stored as its first picture
+    Image.new("RGB", (7, 5), (10, 120, 200)).save(mpo, format="MPO", save_all=True, comment=script,
+                                                  append_images=[Image.new("RGB", (9, 9))])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken with the phone turned: shown rotated by 90°
+    exif[0x010E] = script.decode()  # ImageDescription
+    turned = io.BytesIO()
+    Image.new("RGB", (5, 7), (10, 120, 200)).save(turned, format="JPEG", exif=exif)
+    cases = {"PNG+html": (png + b"<html>" + script, "PNG"), "PNG text": (with_text.getvalue(), "PNG"),
+             "JPEG comment": (jpeg.getvalue() + script, "JPEG"), "GIF comment": (gif.getvalue(), "GIF"),
+             "MPO": (mpo.getvalue(), "JPEG"), "EXIF": (turned.getvalue(), "JPEG")}
+    for label, (data, fmt) in cases.items():
+        assert script in data, label
+        resp = upload(api, data)
+        assert resp.status_code == 200, (label, resp.get_json())
+        served = anon.get(resp.get_json()["data"]["url"])
+        assert served.status_code == 200 and script not in served.data and b"<html" not in served.data, label
+        with Image.open(io.BytesIO(served.data)) as img:
+            assert (img.format, img.size) == (fmt, (7, 5)), label
+            assert served.mimetype == f"image/{fmt.lower().replace('jpeg', 'jpeg')}"
+    for garbage in (b"GIF89a<html><script>alert(1)</script></html>", b"\x89PNG\r\n\x1a\n" + script,
+                    os.urandom(4096)):
+        assert api_error(upload(api, garbage), 422)["msg"] == NOT_AN_IMAGE
+
+
+# --- issue 20.8: every host serving one database serves every upload ---
+
+def test_an_avatar_uploaded_through_one_host_is_served_by_another(app: Any, api: Any, database_url: str,
+                                                                     tmp_path: Path) -> None:
+    from pcloud import create_app
+    from pcloud.extensions import db
+    from tests.conftest import TEST_CONFIG
+
+    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                        "PCLOUD_INSTANCE_DIR": str(tmp_path / "host2"), "PCLOUD_UPLOAD_DIR": str(tmp_path / "up2")})
+    try:
+        data = image_bytes(size=(9, 9))
+        url = upload(api, data).get_json()["data"]["url"]
+        first = api.client.get(url)
+        second = other.test_client().get(url)
+        assert first.status_code == second.status_code == 200 and second.data == first.data
+        assert second.mimetype == "image/png"
+        assert second.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert second.headers["X-Content-Type-Options"] == "nosniff"
+        again = other.test_client().get(url, headers={"If-None-Match": second.headers["ETag"]})
+        assert again.status_code == 304 and not again.data
+        assert not (tmp_path / "up2").exists() and not Path(app.config["PCLOUD_UPLOAD_DIR"]).exists()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_init_imports_the_files_an_earlier_version_kept_on_disk(app: Any, anon: Any) -> None:
+    """Earlier versions kept uploads in PCLOUD_UPLOAD_DIR: `pcloud init` (run on each host) imports them once,
+    each owned by the one user whose avatar it is; what is not an acceptable image stays out."""
+    folder = Path(app.config["PCLOUD_UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    used, spare, bad = "A" * 22 + ".png", "B" * 22 + ".jpg", "C" * 22 + ".png"
+    (folder / used).write_bytes(image_bytes("PNG", (3, 3)))
+    (folder / spare).write_bytes(image_bytes("JPEG", (3, 3)))
+    (folder / bad).write_bytes(b"<html>not an image</html>")
+    (folder / ".tmp123").write_bytes(b"half")
+    try:
+        user_id = make_user(app, phone="13966660000")
+
+        def set_avatar() -> None:  # as an earlier version stored it
+            from sqlalchemy import update
+
+            from pcloud.extensions import db
+            from pcloud.users.models import User
+
+            db.session.execute(update(User).where(User.id == user_id).values(avatar="/api/oss/files/" + used))
+            db.session.commit()
+
+        query(app, set_avatar)
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["pcloud", "init"])
+        assert result.exit_code == 0, result.output
+        assert f"uploads imported from {folder}: 2" in result.output and bad in result.output
+        assert anon.get("/api/oss/files/" + used).status_code == 200
+        assert anon.get("/api/oss/files/" + spare).mimetype == "image/jpeg"
+        assert anon.get("/api/oss/files/" + bad).status_code == 404
+
+        def owners() -> dict[str, tuple[Any, Any]]:
+            from pcloud.extensions import db
+            from pcloud.uploads.models import Upload
+
+            return {u.name: (u.owner_id, u.user_id) for u in db.session.query(Upload)}
+
+        assert query(app, owners) == {used: (user_id, user_id), spare: (None, None)}
+        again = runner.invoke(args=["pcloud", "init"])
+        assert again.exit_code == 0 and "uploads imported" not in again.output
+    finally:
+        for name in (used, spare, bad, ".tmp123"):
+            (folder / name).unlink(missing_ok=True)
+
+
+def test_two_gunicorn_hosts_on_one_database_serve_each_others_uploads(app: Any, database_url: str,
+                                                                         tmp_path: Path) -> None:
+    """Issue 20.8, as deployed: two hosts (own instance and upload directories, one worker each) on one
+    database; an avatar uploaded through one and set through the other is served by both."""
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, start_server, stop_server
+
+    hosts = []
+    try:
+        for name in ("host1", "host2"):
+            hosts.append(start_server(database_url, tmp_path / name, workers=1,
+                                      extra_env={"PCLOUD_UPLOAD_DIR": str(tmp_path / name / "uploads")}))
+        one, two = (requests.Session() for _ in hosts)
+        for session, host in ((one, hosts[0]), (two, hosts[1])):
+            token = session.post(f"{host.url}/api/oauth/token", json={
+                "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}).json()["data"]["token"]
+            session.headers["Authorization"] = f"Bearer {token}"
+        up = one.post(f"{hosts[0].url}/api/admin/upload", files={"file": ("me.png", image_bytes(size=(11, 11)))})
+        assert up.status_code == 200, up.text
+        url = up.json()["data"]["url"]
+        made = two.post(f"{hosts[1].url}/api/admin/system/user/create", json={
+            "phone": "13977770000", "name": "两台主机", "password": "Passw0rd1", "avatar": url})
+        assert made.status_code == 200, made.text
+        first, second = (requests.get(host.url + url, timeout=30) for host in hosts)
+        assert first.status_code == second.status_code == 200 and first.content == second.content
+        assert second.headers["Content-Type"] == "image/png"
+        assert not any((tmp_path / name / "uploads").exists() for name in ("host1", "host2"))
+    finally:
+        for host in hosts:
+            stop_server(host)
+
+
+def test_an_upload_claimed_meanwhile_by_another_save_is_refused(app: Any, api: Any) -> None:
+    """Two saves checked the same free upload at once: the one that claims it second is refused (422), in
+    its own transaction, so an upload is never the avatar of two users (whose changes would remove it)."""
+    from pcloud.core.errors import Invalid
+    from pcloud.extensions import db
+    from pcloud.uploads import service
+
+    url = upload(api, image_bytes()).get_json()["data"]["url"]
+    first, second = make_user(app), make_user(app)
+
+    def claim_twice() -> str:
+        service.replace_avatar(None, url, first)
+        db.session.commit()
+        try:
+            service.replace_avatar(None, url, second)
+        except Invalid as exc:
+            db.session.rollback()
+            return exc.msg
+        return "claimed twice"
+
+    assert query(app, claim_twice) == OTHERS_UPLOAD
+
+
+def test_a_refused_page_save_keeps_no_uploaded_image(app: Any, pages: Any) -> None:
+    """The image chosen on the user form is saved with the user in one transaction: a refused save (a phone
+    already taken) leaves no file behind, and the form says why."""
+    from pcloud.extensions import db
+    from pcloud.uploads.models import Upload
+
+    make_user(app, phone="13988880000")
+    resp = pages.submit("/system/user/new", data={
+        "phone": "13988880000", "name": "重复手机号", "password": "Passw0rd1", "state": "0",
+        "avatar_file": (io.BytesIO(image_bytes()), "me.png")}, content_type="multipart/form-data")
+    assert resp.status_code in (409, 422) and "手机号已被其他用户使用" in resp.get_data(as_text=True)
+    assert query(app, lambda: db.session.query(Upload).count()) == 0

@@ -135,17 +135,19 @@ def profile() -> Any:
                     target.errors = [exc.msg]
                     mark_failed(exc)
         elif form.validate_on_submit():
-            avatar, uploaded = form.avatar.data, None
+            avatar = form.avatar.data
             try:
-                if form.avatar_file.data:
-                    avatar = uploaded = uploads.store_image(form.avatar_file.data.stream, field="avatarFile")
+                if form.avatar_file.data:  # saved with the profile in one transaction: a refusal keeps neither
+                    avatar = uploads.add_image(form.avatar_file.data.stream, principal, field="avatarFile")
                 user_service.modify_user({"id": user.id, "name": form.name.data, "avatar": avatar}, principal)
                 flash("个人信息已保存", "success")
                 return redirect(url_for("auth.profile"))
             except PCloudError as exc:
-                uploads.discard(uploaded)
-                if "avatarFile" in (exc.errors or {}):
+                errors = exc.errors or {}
+                if "avatarFile" in errors:
                     form.avatar_file.errors = [exc.msg]
+                elif "avatar" in errors:
+                    form.avatar.errors = list(errors["avatar"])
                 else:
                     flash(exc.msg, "danger")
                 mark_failed(exc)

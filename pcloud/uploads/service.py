@@ -1,87 +1,174 @@
-"""Image uploads: checked by content, size-limited, stored under PCLOUD_UPLOAD_DIR, served at FILE_URL.
+"""Image uploads: checked by content, bounded, re-encoded, stored in the database, served at FILE_URL.
 
 An image is accepted by what Pillow reads from its bytes, never by its name or declared type, so an
-HTML or SVG file cannot be passed off as an avatar. Files get random names (so their URLs can be served
-without a token: an <img> sends none) and are never overwritten; replacing an avatar removes the old file.
+HTML or SVG file cannot be passed off as an avatar; its pixels are bounded (MAX_SIDE) before they are
+decoded, and it is re-encoded, so what is stored is a clean image of the type it is served as (no bytes
+after its end, no text chunks, comments or EXIF; an animation keeps its first frame).
+
+Uploads live in the database (`sys_upload`), so every host serving one database serves every upload.
+Each records who uploaded it and, once it is an avatar, whose avatar it is: an avatar may point only
+at an upload of the one who sets it that is free or already that user's, and replacing an avatar removes
+only the file that was that user's. Files get random names (their URLs are served without a token: an
+<img> sends none) and are never overwritten.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from flask import current_app
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import delete, or_, select, update
 
 from pcloud.core.errors import Invalid
+from pcloud.core.security import Principal
+from pcloud.core.timefmt import utcnow
+from pcloud.extensions import db
+from pcloud.uploads.models import Upload
 
 MAX_BYTES = 2 * 1024 * 1024
-MAX_SIDE = 8192
+MAX_SIDE = 4096
 # Pillow format -> (extension, mimetype)
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "GIF": ("gif", "image/gif"),
            "WEBP": ("webp", "image/webp")}
 MIMETYPES = dict(FORMATS.values())
 FILE_URL = "/api/oss/files/"
+NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
+TOO_LARGE = f"图片尺寸不能超过 {MAX_SIDE}×{MAX_SIDE} 像素"
+OTHERS_UPLOAD = "头像只能使用自己上传、且未用作他人头像的图片"
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
+# What a re-encoded image keeps of what its file said: how to show the pixels, nothing else.
+_KEPT_INFO = ("transparency", "icc_profile", "background", "dpi")
+_EXIF_ORIENTATION = 0x0112
 
 
-def upload_dir() -> Path:
-    return Path(current_app.config["PCLOUD_UPLOAD_DIR"])
-
-
-def check_image(data: bytes, field: str = "file") -> str:
-    """The Pillow format of an acceptable image, else Invalid naming `field`."""
+def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
+    """The image re-encoded, and its Pillow format; else Invalid naming `field`."""
     if not data:
         raise Invalid("请选择要上传的图片", field=field)
     if len(data) > MAX_BYTES:
         raise Invalid("图片不能超过 2 MiB", field=field)
     try:
         with Image.open(io.BytesIO(data)) as img:
-            fmt, (width, height) = img.format, img.size
-            img.verify()  # reads the whole file's structure without decoding the pixels
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
-        raise Invalid("不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP", field=field) from exc
-    if fmt not in FORMATS:
-        raise Invalid("只支持 PNG、JPEG、GIF、WebP 图片", field=field)
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise Invalid(f"图片尺寸不能超过 {MAX_SIDE}×{MAX_SIDE}", field=field)
-    return fmt
+            # from the header: nothing decoded yet (a camera's multi-picture JPEG is kept as its first JPEG)
+            fmt, (width, height) = "JPEG" if img.format == "MPO" else img.format, img.size
+            if fmt not in FORMATS:
+                raise Invalid("只支持 PNG、JPEG、GIF、WebP 图片", field=field)
+            if width > MAX_SIDE or height > MAX_SIDE:
+                raise Invalid(TOO_LARGE, field=field)
+            img.load()  # the first frame, whole: a truncated or corrupt file fails here
+            return _reencoded(img, fmt), fmt
+    except Image.DecompressionBombError as exc:
+        raise Invalid(TOO_LARGE, field=field) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise Invalid(NOT_AN_IMAGE, field=field) from exc
 
 
-def store_image(stream: IO[bytes], field: str = "file") -> str:
-    """Check and store an uploaded image; returns the URL it is served at."""
-    data = stream.read(MAX_BYTES + 1)
-    ext = FORMATS[check_image(data, field)][0]
-    folder = upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+def _reencoded(img: Image.Image, fmt: str) -> bytes:
+    img.info = {key: img.info[key] for key in _KEPT_INFO if key in img.info}
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+            # the EXIF is dropped, so a phone photo's orientation goes into the pixels
+            ImageOps.exif_transpose(img).save(out, format=fmt, quality=90)
+        elif img.format == "JPEG":
+            img.save(out, format=fmt, quality="keep", subsampling="keep")  # no second loss of quality
+        else:
+            img.save(out, format=fmt, quality=90)
+    elif fmt == "WEBP":
+        img.save(out, format=fmt, quality=90)
+    else:
+        img.save(out, format=fmt)
+    return out.getvalue()
+
+
+def add_image(stream: IO[bytes], owner: Principal | None, field: str = "file") -> str:
+    """Check and add an uploaded image to the session's transaction; returns the URL it is served at.
+
+    A page that saves a record with it commits both at once, and a refused save leaves no file."""
+    clean, fmt = clean_image(stream.read(MAX_BYTES + 1), field)
+    ext, content_type = FORMATS[fmt]
     name = f"{secrets.token_urlsafe(16)}.{ext}"
-    tmp = folder / f".{name}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, folder / name)  # a reader never sees half a file
+    db.session.add(Upload(name=name, owner_kind=owner.kind if owner else None, owner_id=owner.id if owner else None,
+                          content_type=content_type, size=len(clean), data=clean, created_at=utcnow()))
     return FILE_URL + name
 
 
-def stored_path(name: str) -> Path | None:
-    """The file behind a served name, or None for a name we never hand out."""
+def store_image(stream: IO[bytes], owner: Principal | None, field: str = "file") -> str:
+    """Check and store an uploaded image; returns the URL it is served at."""
+    url = add_image(stream, owner, field)
+    db.session.commit()
+    return url
+
+
+def served(name: str) -> tuple[bytes, str] | None:
+    """The bytes and content type behind a served name, or None for a name we never handed out."""
     if not _NAME.match(name or ""):
         return None
-    path = upload_dir() / name
-    return path if path.is_file() else None
+    row = db.session.execute(select(Upload.data, Upload.content_type).where(Upload.name == name)).first()
+    return (row.data, row.content_type) if row else None
 
 
-def discard(url: str | None) -> None:
-    """Remove a stored file by its URL; URLs that are not ours (external avatars) are left alone."""
-    if not url or not url.startswith(FILE_URL):
+def _name_of(url: str | None) -> str | None:
+    """The upload name of one of our URLs; None for an external avatar (or none)."""
+    return url[len(FILE_URL):] if url and url.startswith(FILE_URL) else None
+
+
+def check_avatar(old_url: str | None, new_url: str | None, actor: Principal | None, user_id: int | None) -> None:
+    """A new avatar that is one of our URLs must be an upload `actor` made that is free or already the
+    avatar of `user_id` (None: a user being created); anything else under FILE_URL is refused (422)."""
+    name = _name_of(new_url)
+    if name is None or new_url == old_url:
         return
-    path = stored_path(url[len(FILE_URL):])
-    if path is not None:
-        path.unlink(missing_ok=True)
+    row = db.session.get(Upload, name) if _NAME.match(name) else None
+    mine = actor is None or (row is not None and (row.owner_kind, row.owner_id) == (actor.kind, actor.id))
+    if row is None or not mine or row.user_id not in (None, user_id):
+        raise Invalid(OTHERS_UPLOAD, field="avatar")
 
 
-def discard_replaced(old_url: str | None, new_url: str | None) -> None:
-    if old_url and old_url != new_url:
-        discard(old_url)
+def replace_avatar(old_url: str | None, new_url: str | None, user_id: int) -> None:
+    """In the caller's transaction: the new avatar's upload becomes `user_id`'s, the old one is removed if it
+    was theirs (never another's file). Call check_avatar first; this only closes a race between two saves."""
+    if old_url == new_url:
+        return
+    if (name := _name_of(new_url)) is not None:
+        taken = db.session.execute(update(Upload).where(
+            Upload.name == name, or_(Upload.user_id.is_(None), Upload.user_id == user_id)).values(user_id=user_id))
+        if taken.rowcount == 0:  # another save made it someone else's avatar meanwhile
+            raise Invalid(OTHERS_UPLOAD, field="avatar")
+    if (name := _name_of(old_url)) is not None:
+        db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id == user_id))
+
+
+def import_folder(folder: Path, avatar_users: Mapping[str, int]) -> tuple[int, list[str]]:
+    """Import the files an earlier version kept in `folder` (this host's disk) under their names, each
+    re-encoded like an upload; a file that is an avatar of one user (`avatar_users`: URL -> user id) is
+    owned by that user. Returns how many were imported and the names left out (not acceptable images).
+    Names already in the table are skipped, so it is safe to repeat and to run on every host."""
+    if not folder.is_dir():
+        return 0, []
+    imported, refused = 0, []
+    for path in sorted(folder.iterdir()):
+        if not _NAME.match(path.name) or not path.is_file() or db.session.get(Upload, path.name) is not None:
+            continue
+        try:
+            with path.open("rb") as fh:
+                clean, fmt = clean_image(fh.read(MAX_BYTES + 1))
+        except Invalid:
+            refused.append(path.name)
+            continue
+        ext, content_type = FORMATS[fmt]
+        if path.suffix != f".{ext}":  # served by its name's type: a renamed file would be served as another
+            refused.append(path.name)
+            continue
+        user_id = avatar_users.get(FILE_URL + path.name)
+        db.session.add(Upload(name=path.name, owner_kind="user" if user_id else None, owner_id=user_id,
+                              user_id=user_id, content_type=content_type, size=len(clean), data=clean,
+                              created_at=utcnow()))
+        db.session.commit()
+        imported += 1
+    return imported, refused

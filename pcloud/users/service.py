@@ -460,14 +460,19 @@ def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
     dept_id = errors.run(_check_ref, Dept, data.get("dept_id"), "deptId", "部门")
     post_id = errors.run(_check_ref, Post, data.get("post_id"), "postId", "岗位")
     grade_id = errors.run(_check_ref, Grade, data.get("grade_id"), "gradeId", "职级")
+    avatar = data.get("avatar") or None
+    errors.run(uploads.check_avatar, None, avatar, actor, None)
     errors.raise_if_any()
     user = User(
         phone=phone, name=name, password_hash=hash_password(data["password"]),
-        state=data.get("state") or 0, avatar=data.get("avatar") or None,
+        state=data.get("state") or 0, avatar=avatar,
         dept_id=dept_id, post_id=post_id, grade_id=grade_id,
     )
     user.roles = roles
     db.session.add(user)
+    if avatar:
+        db.session.flush()  # the new user's id, whose avatar the upload becomes
+        uploads.replace_avatar(None, avatar, user.id)
     db.session.commit()
     return user
 
@@ -498,6 +503,8 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     roles = None
     if "role_ids" in data and data["role_ids"] is not None:
         roles = errors.run(_live_roles, data["role_ids"])
+    if "avatar" in data:
+        errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, actor, user.id)
     errors.raise_if_any()
     if phone is not None:
         user.phone = phone
@@ -508,6 +515,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
         revoke = True
     if "avatar" in data:
         user.avatar = data["avatar"] or None
+        uploads.replace_avatar(old_avatar, user.avatar, user.id)  # in this transaction: a refusal keeps both
     for key, value in refs.items():
         setattr(user, key, value)
     was_super = _is_super_admin(user)
@@ -530,7 +538,6 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     if revoke:
         sessions.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
     db.session.commit()
-    uploads.discard_replaced(old_avatar, user.avatar)  # after the commit: a refused change keeps the file
     return user
 
 

@@ -68,12 +68,10 @@ def index() -> Any:
                            page_url=page_url, args=request.args)
 
 
-def _with_uploaded_avatar(form: UserForm, data: dict[str, Any]) -> str | None:
-    """Store a chosen image first; its URL becomes the avatar. Returns it, to discard if saving fails."""
-    if not form.avatar_file.data:
-        return None
-    data["avatar"] = uploads.store_image(form.avatar_file.data.stream, field="avatarFile")
-    return data["avatar"]
+def _with_uploaded_avatar(form: UserForm, data: dict[str, Any]) -> None:
+    """A chosen image becomes the avatar; it is saved with the user in one transaction (a refusal keeps neither)."""
+    if form.avatar_file.data:
+        data["avatar"] = uploads.add_image(form.avatar_file.data.stream, current_principal(), field="avatarFile")
 
 
 def _form_data(form: UserForm) -> dict[str, Any]:
@@ -84,21 +82,17 @@ def _form_data(form: UserForm) -> dict[str, Any]:
 
 
 def _save(form: UserForm, record_id: int | None = None) -> str:
-    """Create or modify from the form; a chosen avatar image is stored first and discarded if the save fails."""
+    """Create or modify from the form, with a chosen avatar image."""
     data = _form_data(form)
     if record_id is not None:
         data["id"] = record_id
         if not data["password"]:
             data.pop("password")  # left empty: the password stays
-    uploaded = _with_uploaded_avatar(form, data)
-    try:
-        if record_id is None:
-            return f"用户「{service.create_user(data, current_principal()).name}」已创建"
-        service.modify_user(data, current_principal())
-        return f"用户「{data['name']}」已保存"
-    except PCloudError:
-        uploads.discard(uploaded)
-        raise
+    _with_uploaded_avatar(form, data)
+    if record_id is None:
+        return f"用户「{service.create_user(data, current_principal()).name}」已创建"
+    service.modify_user(data, current_principal())
+    return f"用户「{data['name']}」已保存"
 
 
 @bp.route("/new", methods=["GET", "POST"])
