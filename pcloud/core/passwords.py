@@ -25,7 +25,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, hashed: str | None) -> bool:
+    """Whether the password matches; always one bcrypt comparison, against a dummy hash of the configured cost
+    when there is no hash (or it cannot be read), so a refusal takes as long whether or not the row exists."""
+    secret = password.encode("utf-8")[:72]
     try:
-        return bcrypt.checkpw(password.encode("utf-8")[:72], (hashed or dummy_hash()).encode()) and hashed is not None
-    except ValueError:
+        return bcrypt.checkpw(secret, (hashed or dummy_hash()).encode()) and hashed is not None
+    except ValueError:  # not a bcrypt hash: the same work all the same
+        bcrypt.checkpw(secret, dummy_hash().encode())
         return False
