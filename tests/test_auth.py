@@ -664,3 +664,28 @@ def test_an_open_token_works_until_its_key_is_reset(app: Any, slow_hash_server: 
                          {"secureId": secure_id, "secureKey": key, "grantType": "OPEN"})
     assert status == 200
     assert _still_working(slow_hash_server, [body["data"]["token"]])
+
+
+def test_one_sms_code_sent_by_parallel_sign_ins_opens_one_session(app: Any, anon: ApiClient) -> None:
+    from tests.test_security import parallel
+
+    assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    code = MemorySmsSender.sent[ADMIN_PHONE]
+
+    def sign_in() -> int:
+        return ApiClient(app.test_client()).post("/api/oauth/token", json={
+            "phone": ADMIN_PHONE, "verifyCode": code, "grantType": "SMS"}).status_code
+
+    assert sorted(parallel([sign_in] * 4)) == [200, 401, 401, 401]
+    assert query(app, lambda: db.session.execute(select(func.count()).select_from(UserSession)).scalar()) == 1
+
+
+def test_an_sms_sign_in_is_refused_once_the_phone_moved_to_another_user(app: Any, anon: ApiClient) -> None:
+    """The code was sent to a phone: a user who no longer has that phone is not signed in by it."""
+    phone = "13900007703"
+    uid = make_user(app, phone=phone)
+    assert anon.post("/api/oauth/sms/code", json={"phone": phone}).status_code == 200
+    code = MemorySmsSender.sent[phone]
+    _write(app, "UPDATE sys_user SET phone = '13900007704' WHERE id = :uid", uid=uid)
+    assert token_call(anon, phone=phone, verifyCode=code, grantType="SMS").status_code == 401
+    assert query(app, lambda: db.session.execute(select(func.count()).select_from(UserSession)).scalar()) == 0
