@@ -434,6 +434,8 @@ def test_a_wrong_password_takes_as_long_for_an_unknown_or_deleted_phone(app: Any
     from tests.factories import next_phone
 
     _no_lock(app, monkeypatch)
+    legacy = next_phone()  # a hash of a lower cost than the configured one (the original system's $2a$10$)
+    make_user(app, phone=legacy)
     monkeypatch.setitem(app.config, "PCLOUD_BCRYPT_ROUNDS", 10)  # a real cost: the test config's 4 hides it
     known = next_phone()
     make_user(app, phone=known)
@@ -447,7 +449,8 @@ def test_a_wrong_password_takes_as_long_for_an_unknown_or_deleted_phone(app: Any
             assert resp.status_code == 401 and resp.get_json()["msg"] == "手机号或密码错误"
         return call
 
-    _assert_same_time(attempt(known), {"unknown phone": attempt("13911119999"), "deleted user": attempt(deleted)})
+    _assert_same_time(attempt(known), {"unknown phone": attempt("13911119999"), "deleted user": attempt(deleted),
+                                       "hash of a lower cost": attempt(legacy)})
 
 
 def test_a_wrong_key_takes_as_long_for_an_unknown_secure_id(app: Any, anon: ApiClient, monkeypatch: Any) -> None:
