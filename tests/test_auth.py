@@ -692,3 +692,28 @@ def test_an_sms_sign_in_is_refused_once_the_phone_moved_to_another_user(app: Any
     _write(app, "UPDATE sys_user SET phone = '13900007704' WHERE id = :uid", uid=uid)
     assert token_call(anon, phone=phone, verifyCode=code, grantType="SMS").status_code == 401
     assert query(app, lambda: db.session.execute(select(func.count()).select_from(UserSession)).scalar()) == 0
+
+
+def test_a_disable_right_after_the_page_sign_in_stored_its_session_is_a_refusal_not_a_500(
+        app: Any, monkeypatch: Any) -> None:
+    """The page loads the caller from the session it just stored: disabled in between, the page says so."""
+    from pcloud.auth import service
+    from tests.conftest import PageClient
+
+    phone = "13900007705"
+    uid = make_user(app, phone=phone, password="Passw0rd1")
+    real_sign_in = service.sign_in
+
+    def sign_in_then_disabled(*args: Any, **kw: Any) -> Any:
+        answer = real_sign_in(*args, **kw)
+        with app.app_context():
+            from pcloud.users import service as user_service
+
+            user_service.modify_user({"id": uid, "state": 1}, None)  # another request, committed meanwhile
+            db.session.remove()
+        return answer
+
+    monkeypatch.setattr(service, "sign_in", sign_in_then_disabled)
+    resp = PageClient(app.test_client()).sign_in(phone, "Passw0rd1")
+    assert_refused(app, resp, "登录", 401, "账号已被禁用，如有疑问请联系管理员")
+    assert "账号已被禁用" in resp.get_data(as_text=True)
