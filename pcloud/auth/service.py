@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.openplatform import service as open_service
+from pcloud.openplatform.models import OpenAccount
 from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
 from pcloud.sessions.models import UserSession
@@ -216,8 +218,18 @@ def session_end_message(token: str, kind: str) -> str | None:
 # is checked, so N parallel guesses count N and at most PCLOUD_LOGIN_MAX_FAILURES are ever checked.
 
 
+def _hashed_key(prefix: str, value: str) -> str:
+    """A counter's key for what is not a phone, in its own namespace: a secureId or an address spelled like a
+    phone cannot count against that phone. Fits the 32-character key column."""
+    return prefix + hashlib.sha256(value.encode()).hexdigest()[:32 - len(prefix)]
+
+
 def _ip_key(ip: str | None) -> str:
-    return "ip:" + hashlib.sha256((ip or "").encode()).hexdigest()[:29]  # fits the 32-char key column
+    return _hashed_key("ip:", ip or "")
+
+
+def _open_key(secure_id: str) -> str:
+    return _hashed_key("open:", secure_id)
 
 
 def _lock_message(row_until: Any, now: Any, by_address: bool = False) -> str:
@@ -266,10 +278,11 @@ def check_address(ip: str | None) -> None:
         raise TooManyRequests(_lock_message(row.locked_until, now, by_address=True))
 
 
-def reserve_attempt(phone: str, ip: str | None) -> int:
-    """Before a secret is checked: 429 if the address or the phone is locked, else count this attempt."""
+def reserve_attempt(key: str, ip: str | None) -> int:
+    """Before a secret is checked: 429 if the address or the key (a phone, an open account's secureId) is
+    locked, else count this attempt."""
     check_address(ip)
-    count, locked_until = _count(phone)
+    count, locked_until = _count(key)
     now = utcnow()
     if locked_until is not None and locked_until > now:
         raise TooManyRequests(_lock_message(locked_until, now))
@@ -279,11 +292,11 @@ def reserve_attempt(phone: str, ip: str | None) -> int:
     return count
 
 
-def record_failure(phone: str, ip: str | None, count: int) -> None:
-    """After a wrong secret: lock the phone at the limit, count the failure against the address."""
+def record_failure(key: str, ip: str | None, count: int) -> None:
+    """After a wrong secret: lock the key at the limit, count the failure against the address."""
     cfg = current_app.config
     if count >= cfg["PCLOUD_LOGIN_MAX_FAILURES"]:
-        _lock(phone, cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
+        _lock(key, cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
     ip_count, _until = _count(_ip_key(ip))
     if ip_count >= cfg["PCLOUD_LOGIN_MAX_IP_FAILURES"]:
         _lock(_ip_key(ip), cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
@@ -306,18 +319,109 @@ def _live_user_by_phone(phone: str) -> User | None:
     return db.session.execute(User.live().where(User.phone == phone)).scalar_one_or_none()
 
 
-def authenticate_password(phone: str, password: str, ip: str | None = None) -> User:
+# ---------------------------------------------------------------------------------------------
+# The credential check, one for the three grants (ARCHITECTURE.md, Requests)
+#
+# Constant time: every attempt that gets past the lock pays one bcrypt comparison, against the hash of the
+# live user or account, or against a dummy hash of the configured cost when there is none (unknown, deleted),
+# so how long a refusal takes does not tell whether a phone or secureId exists. A disabled one is compared too.
+# Same transaction: bcrypt runs outside any transaction (it is slow), so what it read is confirmed by reading
+# the row again, locked, in the transaction that stores the session (`_open_checked_session`): a password or
+# key changed, a disable or a delete committed meanwhile refuses the sign-in; one committed after it waits for
+# the lock and then revokes the new session with the others.
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A secret found right, and what the check read, to be confirmed when the session is stored."""
+
+    subject: str  # "user" or "open"
+    row_id: int
+    secret_hash: str | None  # the hash the password or key matched; None: an SMS code
+    lock_key: str  # the login-lock counter a sign-in clears
+    refusal: str  # the message if the credential changed meanwhile (the grant's own 401)
+    phone: str | None = None  # SMS: the phone the code was sent to, still the user's
+    sms_code_id: int | None = None  # SMS: the code, used once
+
+
+def _state_refusal(subject: str, state: int) -> str:
+    return open_service.state_refusal(state) if subject == "open" else "账号已被禁用，请联系管理员"
+
+
+def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int, ip: str | None,
+                  refusal: str) -> Checked:
+    """`row` (id, secret, state) or None. One bcrypt comparison whatever it is, then the state."""
+    secret_hash = row.secret if row is not None else None
+    if not verify_password(secret or "", secret_hash):  # no hash: a dummy of the same cost, still compared
+        record_failure(lock_key, ip, count)
+        raise Unauthorized(refusal)
+    if row.state != 0:
+        raise Forbidden(_state_refusal(subject, row.state))
+    return Checked(subject, row.id, secret_hash, lock_key, refusal)
+
+
+def authenticate_password(phone: str, password: str, ip: str | None = None) -> Checked:
     """The user with that phone and password; 401 (one message), 403 disabled, 429 locked."""
     phone = (phone or "").strip()
     count = reserve_attempt(phone, ip)
-    user = _live_user_by_phone(phone)
-    if user is None or not verify_password(password or "", user.password_hash if user else None):
-        record_failure(phone, ip, count)
-        raise Unauthorized(BAD_CREDENTIALS)
-    if user.state != 0:
-        raise Forbidden("账号已被禁用，请联系管理员")
-    clear_failures(phone)
-    return user
+    row = db.session.execute(select(User.id, User.password_hash.label("secret"), User.state).where(
+        User.phone == phone, User.deleted_at.is_(None))).one_or_none()
+    return _check_secret("user", row, password, phone, count, ip, BAD_CREDENTIALS)
+
+
+def authenticate_open(secure_id: str, secure_key: str, ip: str | None = None) -> Checked:
+    """The open account with that secureId and secureKey; the same lock as phones, per secureId and address."""
+    secure_id = (secure_id or "").strip()
+    key = _open_key(secure_id)
+    count = reserve_attempt(key, ip)
+    row = db.session.execute(select(OpenAccount.id, OpenAccount.secure_key_hash.label("secret"), OpenAccount.state)
+                             .where(OpenAccount.secure_id == secure_id, OpenAccount.deleted_at.is_(None))
+                             ).one_or_none()
+    return _check_secret("open", row, secure_key, key, count, ip, open_service.KEY_REFUSED)
+
+
+# Read again, locked, in the session's transaction: the secret, the state and what the profile shows.
+_USER_NOW = (select(User.password_hash.label("secret"), User.state, User.phone, User.name, User.avatar)
+             .where(User.id == bindparam("row_id"), User.deleted_at.is_(None)).with_for_update())
+_OPEN_NOW = (select(OpenAccount.secure_key_hash.label("secret"), OpenAccount.state, OpenAccount.secure_id,
+                    OpenAccount.name)
+             .where(OpenAccount.id == bindparam("row_id"), OpenAccount.deleted_at.is_(None)).with_for_update())
+
+
+def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agent: str | None
+                          ) -> tuple[str, int, dict[str, Any]]:
+    """Store the session in one write transaction that first confirms the check still holds: the row read
+    again under the write lock (SELECT ... FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) must still
+    be live, enabled, with the hash (or, for SMS, the phone) that was checked. (token, ttl, profile)."""
+    db.session.commit()  # the check's reads end here
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock before the read, as FOR UPDATE takes the row's
+    try:
+        open_ = checked.subject == "open"
+        row = db.session.execute(_OPEN_NOW if open_ else _USER_NOW, {"row_id": checked.row_id}).one_or_none()
+        if row is None or (checked.secret_hash is not None and row.secret != checked.secret_hash) or (
+                checked.phone is not None and row.phone != checked.phone):
+            raise Unauthorized(checked.refusal)
+        if row.state != 0:
+            raise Forbidden(_state_refusal(checked.subject, row.state))
+        if checked.sms_code_id is not None:  # used once: two parallel sign-ins with one code, one session
+            used = db.session.execute(update(SmsCode).where(SmsCode.id == checked.sms_code_id,
+                                                            SmsCode.used_at.is_(None)).values(used_at=utcnow()))
+            if not used.rowcount:
+                raise Unauthorized(checked.refusal)
+        if open_:
+            token, ttl = sessions.open_session(kind, open_account_id=checked.row_id, ip=ip, user_agent=user_agent)
+            profile_ = {"id": checked.row_id, "secure_id": row.secure_id, "name": row.name}
+        else:
+            token, ttl = sessions.open_session(kind, user_id=checked.row_id, ip=ip, user_agent=user_agent)
+            profile_ = {"id": checked.row_id, "phone": row.phone, "name": row.name, "avatar": row.avatar}
+        clear_failures(checked.lock_key)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return token, ttl, profile_
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,7 +460,7 @@ def send_sms_code(phone: str) -> None:
     db.session.commit()
 
 
-def authenticate_sms(phone: str, code: str, ip: str | None = None) -> User:
+def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     """The user whose fresh code this is. Shares the phone's lock with the password grant; each guess takes
     one of the code's attempts atomically (UPDATE ... SET attempts = attempts + 1 WHERE attempts < max)
     before it is compared, so parallel guesses cannot exceed the limit."""
@@ -378,18 +482,13 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> User:
     if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
         record_failure(phone, ip, count)
         raise Unauthorized(wrong)
-    user = _live_user_by_phone(phone)
+    user = db.session.execute(select(User.id, User.state).where(User.phone == phone, User.deleted_at.is_(None))
+                              ).one_or_none()
     if user is None:
         raise Unauthorized(wrong)
     if user.state != 0:
-        raise Forbidden("账号已被禁用，请联系管理员")
-    # used once: a conditional update, so two parallel sign-ins with one code cannot both succeed
-    used = db.session.execute(update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
-                              .values(used_at=now)).rowcount
-    if not used:
-        raise Unauthorized(wrong)
-    clear_failures(phone)
-    return user
+        raise Forbidden(_state_refusal("user", user.state))
+    return Checked("user", user.id, None, phone, wrong, phone=phone, sms_code_id=row.id)
 
 
 def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_agent: str | None,
@@ -399,25 +498,17 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
     if grant not in GRANT_TYPES:
         raise Invalid("grantType 必须是 ADMIN、SMS 或 OPEN", field="grantType")
     if grant == "OPEN":
-        account = open_service.authenticate(data.get("secure_id") or "", data.get("secure_key") or "")
-        token, ttl = sessions.open_session(kind, open_account_id=account.id, ip=ip, user_agent=user_agent)
-        db.session.commit()
-        return token, ttl, {"id": account.id, "secure_id": account.secure_id, "name": account.name}
+        checked = authenticate_open(data.get("secure_id") or "", data.get("secure_key") or "", ip)
+        return _open_checked_session(checked, kind, ip, user_agent)
     required = ("phone", "password") if grant == "ADMIN" else ("phone", "verify_code")
     missing = {k: ["必填项不能为空"] for k in required if not data.get(k)}
     if missing:
         raise Invalid("参数校验失败", errors={_camel(k): v for k, v in missing.items()})
     if grant == "ADMIN":
-        user = authenticate_password(data["phone"], data["password"], ip)
+        checked = authenticate_password(data["phone"], data["password"], ip)
     else:
-        user = authenticate_sms(data["phone"], data["verify_code"], ip)
-    token, ttl = sessions.open_session(kind, user_id=user.id, ip=ip, user_agent=user_agent)
-    db.session.commit()
-    return token, ttl, profile(user)
-
-
-def profile(user: User) -> dict[str, Any]:
-    return {"id": user.id, "phone": user.phone, "name": user.name, "avatar": user.avatar}
+        checked = authenticate_sms(data["phone"], data["verify_code"], ip)
+    return _open_checked_session(checked, kind, ip, user_agent)
 
 
 def _camel(name: str) -> str:

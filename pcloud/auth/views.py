@@ -66,7 +66,11 @@ def login() -> Any:
         flash(exc.msg, "danger")
         return _render_login(pw_form, sms_form, tab, exc.code)
     principal = service.load_principal(token, "web")
-    assert principal is not None
+    if principal is None:  # disabled, deleted or forced offline in the instant since its session was stored
+        msg = service.session_end_message(token, "web") or service.END_DEFAULT
+        recorder.refused(msg)
+        flash(msg, "danger")
+        return _render_login(pw_form, sms_form, tab, 401)
     session.clear()  # nothing from before sign-in survives into the signed-in session
     login_user(principal)
     recorder.outcome_message("登录成功")

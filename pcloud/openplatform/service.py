@@ -10,9 +10,9 @@ from sqlalchemy import bindparam, delete, func, insert, select
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
-from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.passwords import hash_password, verify_password
+from pcloud.core.passwords import hash_password
 from pcloud.core.security import Principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
@@ -26,14 +26,12 @@ from pcloud.sessions.service import revoke_open_sessions
 STATE_NAMES = {0: "正常", 1: "禁用", 2: "冻结"}
 
 
-def authenticate(secure_id: str, secure_key: str) -> OpenAccount:
-    account = db.session.execute(
-        OpenAccount.live().where(OpenAccount.secure_id == (secure_id or "").strip())).scalar_one_or_none()
-    if account is None or not verify_password(secure_key or "", account.secure_key_hash if account else None):
-        raise Unauthorized("secureId 或 secureKey 错误")
-    if account.state != 0:
-        raise Forbidden(f"开放平台账号已{STATE_NAMES.get(account.state, '停用')}")
-    return account
+KEY_REFUSED = "secureId 或 secureKey 错误"
+
+
+def state_refusal(state: int) -> str:
+    """Why an account that is not normal cannot sign in (the OPEN grant's 403; the check is auth.service's)."""
+    return f"开放平台账号已{STATE_NAMES.get(state, '停用')}"
 
 
 # Built once: the caller's live account with its live roles (the hidden one included), one query per request.
