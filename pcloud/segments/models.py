@@ -24,9 +24,11 @@ BAD_NEW_TAG = "业务标识须以字母或数字开头，只能包含字母、�
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
-def ascii_number(text: str) -> int | None:
-    """The value of a string of 1 to 19 ASCII digits, else None."""
-    return int(text) if _DIGITS.fullmatch(text) else None
+def whole_number(value: object) -> int | None:
+    """A JSON integer as it is, a string of 1 to 19 ASCII digits as its value; anything else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and _DIGITS.fullmatch(value) else None
 
 
 class Segment(Base):

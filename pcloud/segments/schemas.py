@@ -15,7 +15,7 @@ from pcloud.segments.models import (
     NEW_TAG,
     TAG,
     Segment,
-    ascii_number,
+    whole_number,
 )
 
 _tag = validate.Regexp(TAG, error=BAD_TAG)
@@ -29,7 +29,7 @@ class BigId(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError("必须是整数或数字字符串")
-        number = value if isinstance(value, int) else ascii_number(value)
+        number = whole_number(value)
         if number is None or not 1 <= number <= MAX_ID_LIMIT:
             raise ValidationError(f"取值范围 1 到 {MAX_ID_LIMIT}")
         return number

@@ -22,7 +22,7 @@ from pcloud.segments.models import (
     NEW_TAG,
     TAG,
     Segment,
-    ascii_number,
+    whole_number,
 )
 
 MAX_BATCH = 1000
@@ -61,8 +61,7 @@ def next_id(tag: str) -> str:
 
 
 def parse_count(raw: str | int) -> int:
-    count = raw if isinstance(raw, int) and not isinstance(raw, bool) else \
-        ascii_number(raw) if isinstance(raw, str) else None
+    count = whole_number(raw)
     if count is None or not 1 <= count <= MAX_BATCH:
         raise Invalid(f"count 须为 1 到 {MAX_BATCH} 之间的整数", field="count")
     return count
@@ -112,8 +111,7 @@ def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
 
 
 def _check_max_id(value: Any) -> int:
-    number = value if isinstance(value, int) and not isinstance(value, bool) else \
-        ascii_number(value) if isinstance(value, str) else None
+    number = whole_number(value)
     if number is None:
         raise Invalid("最大 ID 须为整数", field="maxId")
     if not 1 <= number <= MAX_ID_LIMIT:
