@@ -422,3 +422,20 @@ def test_statistics_and_chart_info(api: Any, app: Any) -> None:
     # the edges of the calendar are refused, not a 500 (the fuzz test found endDate 0001-01-01)
     for body in ({"endDate": "0001-01-01"}, {"startDate": "9999-12-31", "endDate": "9999-12-31"}):
         assert api.post("/api/job/chartInfo", body).status_code == 422, body
+
+
+def test_run_ids_are_never_reused_after_clear_log(api: Any, app: Any) -> None:
+    """Issue 19, finding 13: clearLog deleted runs 6 and 7 and the next runs got 6 and 7 again (SQLite), so an
+    alarm mail quoting a run id could later point at another run."""
+    group = make_executor(api)
+    job, other = make_job(api, group), make_job(api, group)
+    kept = add_runs(app, job, group, [200] * 5)
+    newest = add_runs(app, other, group, [200, 500])
+    assert api.data("POST", "/api/job/joblog/clearLog", {"jobId": other, "type": 9}) == 2
+    assert query(app, lambda: db.session.query(JobLog).count()) == len(kept)
+    again = add_runs(app, other, group, [200, 200])
+    assert min(again) > max(newest), (newest, again)
+    # the page's trigger writes its run the same way
+    assert api.data("POST", "/api/job/joblog/clearLog", {"jobId": other, "type": 9}) == 2
+    ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
+    assert min(int(i) for i in ids) > max(again), (again, ids)

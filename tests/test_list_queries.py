@@ -146,7 +146,7 @@ def _logs(app: Any, ctx: dict[str, Any]) -> None:
 def _accounts(app: Any, ctx: dict[str, Any]) -> None:
     """An account granted a catalogue entry of its own."""
     i = next(_n)
-    make_open_account(app, f"账号{i}", (make_open_entry(app, f"接口{i}", f"/api/lq/{i}"),))
+    make_open_account(app, f"账号{i}", (make_open_entry(app, f"接口{i}", f"/api/admin/grade/{i}/delete"),))
     ctx["shows"] = [f"账号{i}"]
 
 
@@ -155,7 +155,7 @@ def _entries(app: Any, ctx: dict[str, Any]) -> None:
     from pcloud.openplatform import service
 
     i = next(_n)
-    entry = make_open_entry(app, f"接口{i}", f"/api/lq/{i}")
+    entry = make_open_entry(app, f"接口{i}", f"/api/admin/grade/{i}/delete")
     if "account" not in ctx:
         ctx["account"] = make_open_account(app, "看的账号")
     make_open_account(app, f"账号{i}", (entry,))

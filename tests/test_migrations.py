@@ -168,3 +168,88 @@ def test_upgrade_gives_live_menus_with_one_path_distinct_paths(empty_database_ur
         assert paths == {1: "/report", 2: "/report-dup-2", 3: "/report", 4: "/other"}
         db.session.remove()
         db.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 19, finding 13: ids are never reused (SQLite AUTOINCREMENT on every table with a surrogate id)
+
+
+def _autoincrement_tables(conn: Any) -> set[str]:
+    return {name for name, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+            if sql and " AUTOINCREMENT" in sql}
+
+
+def test_every_surrogate_id_autoincrements_in_the_models_and_the_upgraded_schema(empty_database_url: str) -> None:
+    """compare_metadata does not see AUTOINCREMENT: the models and the migrated schema are compared here."""
+    from flask_migrate import upgrade
+    from sqlalchemy.schema import CreateTable
+
+    from pcloud.core.models import has_surrogate_id
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        wanted = {t.name for t in db.metadata.sorted_tables if has_surrogate_id(t)}
+        assert {"sys_user", "sys_role", "job_log", "job_info", "sys_action_log", "auth_session"} <= wanted
+        flagged = {t.name for t in db.metadata.sorted_tables if t.dialect_options["sqlite"]["autoincrement"]}
+        assert flagged == wanted
+        with db.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                db.engine.dispose()
+                return  # serial/identity columns never reuse an id
+            assert _autoincrement_tables(conn) == wanted
+            for name in wanted:  # a new database made from the models says the same
+                assert " AUTOINCREMENT" in str(CreateTable(db.metadata.tables[name]).compile(conn))
+        db.engine.dispose()
+
+
+def test_the_autoincrement_rebuild_keeps_rows_triggers_and_counts(tmp_path: Path) -> None:
+    """Migration 0011 rebuilds tables on SQLite: rows (with their ids), indexes, the FTS and tally triggers
+    stay; no foreign-key cascade fires (sys_user_role keeps its rows); ids deleted afterwards never return."""
+    from flask_migrate import downgrade, upgrade
+
+    from pcloud.users import tally
+
+    app = _app(f"sqlite:///{tmp_path / 'rebuild.db'}")
+    now = "2026-12-01 00:00:00"
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0010")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO sys_role (id, name, role_code, built_in, hidden, gmt_created_date, "
+                              "gmt_modified_date) VALUES (1, '甲', 'ROLE_A', 0, 0, :n, :n)"), {"n": now})
+            for uid in range(1, 8):
+                conn.execute(text("INSERT INTO sys_user (id, phone, name, password_hash, state, gmt_created_date, "
+                                  "gmt_modified_date) VALUES (:i, :p, :nm, 'x', 0, :n, :n)"),
+                             {"i": uid, "p": f"1390000000{uid}", "nm": f"用户{uid}", "n": now})
+                conn.execute(text("INSERT INTO sys_user_role (user_id, role_id) VALUES (:i, 1)"), {"i": uid})
+            conn.execute(text("DELETE FROM sys_user WHERE id IN (6, 7)"))  # the newest, before the upgrade
+        with db.engine.connect() as conn:
+            before = sorted(conn.execute(text(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')")).all())
+            counts_before = tally.counts(conn)
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.begin() as conn:
+            after = sorted(conn.execute(text(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')")).all())
+            assert after == before
+            assert conn.execute(text("SELECT count(*) FROM sys_user_role")).scalar() == 5
+            assert tally.counts(conn) == counts_before == tally.recount(conn)
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+            conn.execute(text("DELETE FROM sys_user WHERE id = 5"))
+            conn.execute(text("INSERT INTO sys_user (phone, name, password_hash, state, gmt_created_date, "
+                              "gmt_modified_date) VALUES ('13900000099', '新来的', 'x', 0, :n, :n)"), {"n": now})
+            new_id = conn.execute(text("SELECT id FROM sys_user WHERE phone = '13900000099'")).scalar()
+            assert new_id == 6  # 5 was the largest id the table ever held... before 0011 counted nothing
+            conn.execute(text("DELETE FROM sys_user WHERE id = :i"), {"i": new_id})
+            conn.execute(text("INSERT INTO sys_user (phone, name, password_hash, state, gmt_created_date, "
+                              "gmt_modified_date) VALUES ('13900000098', '又来的', 'x', 0, :n, :n)"), {"n": now})
+            assert conn.execute(text("SELECT id FROM sys_user WHERE phone = '13900000098'")).scalar() == 7
+            assert tally.counts(conn) == tally.recount(conn)
+            found = conn.execute(text("SELECT rowid FROM sys_user_fts WHERE sys_user_fts MATCH '又来的'")).all()
+            assert found == [(7,)]
+        downgrade(directory=MIGRATIONS_DIR, revision="0010")
+        with db.engine.connect() as conn:
+            assert _autoincrement_tables(conn) == set()
+            assert conn.execute(text("SELECT count(*) FROM sys_user")).scalar() == 5
+        db.engine.dispose()

@@ -14,7 +14,14 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient, api_error, assert_refused, assert_save_after_delete_keeps_typed
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    api_error,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    last_action,
+)
 from tests.factories import make_user, query
 
 OPEN = "/api/open/admin"
@@ -143,8 +150,15 @@ def test_catalogue_entry_added_by_admin_and_granted(api: ApiClient, anon: ApiCli
     assert anon.post("/api/admin/grade/page", {}, token=token).status_code == 200
     body = api_error(api.delete(f"{OPEN}/resource/{entry}/delete"), 409)
     assert "订单系统" in body["msg"]
-    api.data("PUT", f"{OPEN}/resource/modify", {"id": entry, "method": "GET"})
-    api_error(anon.post("/api/admin/grade/page", {}, token=token), 403)  # the pattern changed: method GET only
+    # a granted entry is not widened (409, see below) but may be narrowed: from the page to nothing it had not
+    api_error(api.put(f"{OPEN}/resource/modify", {"id": entry, "resourceUrl": "/api/admin/grade/**"}), 409)
+    api_error(api.put(f"{OPEN}/resource/modify", {"id": entry, "method": "GET"}), 422)  # no grade route answers GET
+    wide = api.data("POST", f"{OPEN}/resource/create", {"name": "职级全部", "resourceUrl": "/api/admin/grade/**",
+                                                        "method": "*"})
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry, wide]})
+    assert anon.post("/api/admin/grade/create", {"name": "P1"}, token=token).status_code == 200
+    api.data("PUT", f"{OPEN}/resource/modify", {"id": wide, "resourceUrl": "/api/admin/grade/page", "method": "POST"})
+    api_error(anon.post("/api/admin/grade/create", {"name": "P2"}, token=token), 403)  # the pattern changed
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": []})
     api.data("DELETE", f"{OPEN}/resource/{entry}/delete")
     api_error(api.delete(f"{OPEN}/resource/{entry}/delete"), 404)
@@ -342,10 +356,11 @@ def test_saving_an_account_or_entry_deleted_meanwhile_keeps_the_typed_values(pag
         pages, f"/open/account/{acct['id']}/edit",
         lambda: api.data("DELETE", f"{OPEN}/account/{acct['id']}/delete"),
         {"name": "我刚改的账号", "remark": ""}, "我刚改的账号", "开放账号")
-    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "将被删除", "resourceUrl": "/api/x", "method": "GET"})
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "将被删除", "resourceUrl": "/api/admin/grade/page",
+                                                         "method": "POST"})
     assert_save_after_delete_keeps_typed(
         pages, f"/open/resource/{entry}/edit", lambda: api.data("DELETE", f"{OPEN}/resource/{entry}/delete"),
-        {"name": "我刚改的接口", "resource_url": "/api/x", "method": "GET"}, "我刚改的接口", "接口")
+        {"name": "我刚改的接口", "resource_url": "/api/admin/grade/page", "method": "POST"}, "我刚改的接口", "接口")
 
 
 def test_granting_an_account_deleted_meanwhile_keeps_the_ticks(pages: PageClient, api: ApiClient) -> None:
@@ -359,3 +374,114 @@ def test_granting_an_account_deleted_meanwhile_keeps_the_ticks(pages: PageClient
     html = pages.submit(url, data={"entry_ids": [str(entry)]}).get_data(as_text=True)
     assert re.search(rf'<input checked[^>]*value="{entry}"', html) and html.count("<input checked") == 1
     assert f"已删除的开放账号（{acct['id']}）" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 19, finding 1: the reach rule for the catalogue and account grants (API.md, open platform)
+
+
+def _open_platform_only(app: Any) -> Any:
+    """A user whose one role holds exactly the open platform's menus and API routes."""
+    from tests.factories import route_code
+    from tests.test_permissions import Caller
+
+    caller = Caller(app, "ROLE_OPEN_ONLY")
+    codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith("openplatform_api.")
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+    caller.grant(menu_paths=("/open", "/open/account", "/open/resource"), resource_codes=codes)
+    return caller
+
+
+def _entry_urls(app: Any) -> list[str]:
+    from pcloud.openplatform import service
+
+    return query(app, lambda: [e.resource_url for e in service.list_entries()])
+
+
+def test_a_role_holding_only_the_open_platform_cannot_reach_the_whole_api(app: Any, anon: ApiClient,
+                                                                         api: ApiClient) -> None:
+    """The attack of the issue, step by step through the API: every step beyond the caller's reach is 403."""
+    caller = _open_platform_only(app)
+    before = _entry_urls(app)
+    for url, method in (("/api/**", "*"), ("/api/admin/**", "POST"), ("/api/admin/system/user/page", "POST"),
+                        ("/api/open/admin/account/page", "*")):
+        resp = caller.api.post(f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": url, "method": method})
+        assert resp.status_code == 403, (url, method, resp.get_json())
+    assert _entry_urls(app) == before
+    # an entry matching no route at all: 422, whoever asks
+    for who in (caller.api, api):
+        body = api_error(who.post(f"{OPEN}/resource/create", {"name": "空", "resourceUrl": "/api/nothing/here",
+                                                              "method": "GET"}), 422)
+        assert "resourceUrl" in body["errors"]
+    # within reach: fine
+    own = caller.api.post(f"{OPEN}/resource/create", {"name": "账号列表", "resourceUrl": "/api/open/admin/account/page",
+                                                      "method": "POST"}).get_json()["data"]
+    acct = caller.api.post(f"{OPEN}/account/create", {"name": "跳板"}).get_json()["data"]
+    # widening one's own entry beyond reach: 403, the entry unchanged
+    resp = caller.api.put(f"{OPEN}/resource/modify", {"id": own, "resourceUrl": "/api/**", "method": "*"})
+    assert resp.status_code == 403, resp.get_json()
+    # an entry someone else made, beyond the caller's reach, cannot be granted by them
+    wide = api.data("POST", f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": "/api/**", "method": "*"})
+    ids = catalogue(api)
+    for entries in ([wide], [own, wide], [ids["/api/integration/segment/get/{bizTag}"]]):
+        resp = caller.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": entries})
+        assert resp.status_code == 403, (entries, resp.get_json())
+    assert caller.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [own]}).status_code \
+        == 200
+    # the attack's end: the account's token reads nothing beyond what was granted
+    token = signed_in(anon, {"secureId": acct["secureId"], "secureKey": acct["secureKey"]})
+    api_error(anon.post("/api/admin/system/user/page", {}, token=token), 403)
+    api_error(anon.post("/api/admin/log/action/page", {}, token=token), 403)
+    api_error(anon.post("/api/admin/role/create", {"name": "夺权", "roleCode": "ROLE_X"}, token=token), 403)
+    assert anon.post(f"{OPEN}/account/page", {}, token=token).status_code == 200
+
+
+def test_a_granted_entry_cannot_be_widened(app: Any, anon: ApiClient, api: ApiClient) -> None:
+    """The variant: widening an entry already granted would widen every account holding it at once: 409."""
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                         "method": "POST"})
+    acct = make_account(api)
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry]})
+    token = signed_in(anon, acct)
+    for url, method in (("/api/**", "*"), ("/api/admin/grade/**", "POST"), ("/api/admin/grade/page", "*")):
+        body = api_error(api.put(f"{OPEN}/resource/modify", {"id": entry, "resourceUrl": url, "method": method}), 409)
+        assert "请新建一个接口并授权" in body["msg"], body
+    api_error(anon.post("/api/admin/system/user/page", {}, token=token), 403)
+    assert query(app, lambda: [e.resource_url for e in __import__("pcloud.openplatform.service", fromlist=["x"])
+                               .list_entries() if e.id == entry]) == ["/api/admin/grade/page"]
+    # renaming is no widening; nor is the same pattern sent back
+    assert api.data("PUT", f"{OPEN}/resource/modify", {"id": entry, "name": "职级分页",
+                                                       "resourceUrl": "/api/admin/grade/page", "method": "POST"})
+    # once no account holds it, it may be widened (within reach)
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": []})
+    assert api.data("PUT", f"{OPEN}/resource/modify", {"id": entry, "resourceUrl": "/api/admin/grade/**"}) == entry
+
+
+def test_the_pages_keep_the_same_reach_rule(app: Any, pages: PageClient, api: ApiClient) -> None:
+    """The catalogue and grant pages go through the same service: 403 beyond reach, 422 for no route, 409 to
+    widen a granted entry, each logged as failed."""
+    caller = _open_platform_only(app)
+    before = _entry_urls(app)
+    resp = caller.pages.submit("/open/resource/new", data={"name": "全部", "resource_url": "/api/**", "method": "*"})
+    assert resp.status_code == 403 and "权限范围" in resp.get_data(as_text=True)
+    assert last_action(app)[:2] == ("开放接口新增", "fail")
+    resp = caller.pages.submit("/open/resource/new", data={"name": "空", "resource_url": "/api/nothing/here",
+                                                           "method": "GET"})
+    assert resp.status_code == 422
+    assert _entry_urls(app) == before
+    own = caller.api.post(f"{OPEN}/resource/create", {"name": "账号列表", "resourceUrl": "/api/open/admin/account/page",
+                                                      "method": "POST"}).get_json()["data"]
+    resp = caller.pages.submit(f"/open/resource/{own}/edit", data={"name": "账号列表", "resource_url": "/api/**",
+                                                                   "method": "*"})
+    assert resp.status_code == 403
+    acct = make_account(api, "跳板")
+    wide = api.data("POST", f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": "/api/**", "method": "*"})
+    resp = caller.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(wide)]})
+    assert resp.status_code == 403
+    assert last_action(app)[:2] == ("开放接口授权", "fail")
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [own]})
+    resp = pages.submit(f"/open/resource/{own}/edit", data={"name": "账号列表", "resource_url": "/api/open/admin/**",
+                                                            "method": "*"})
+    assert resp.status_code == 409
+    assert _entry_urls(app)[-2:] == ["/api/open/admin/account/page", "/api/**"]

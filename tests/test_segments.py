@@ -80,6 +80,45 @@ def test_documented_errors(api: ApiClient) -> None:
     assert query(api.client.application, lambda: db.session.execute(select(Segment.max_id)).scalar()) == 100
 
 
+def test_numbers_are_ascii_digits_and_new_tags_can_be_drawn(api: ApiClient, pages: PageClient) -> None:
+    """Issue 19, finding 11: maxId and count took "١٢٣", " 12 ", "1_0", "+5"; a tag ".." was created and could
+    never be drawn. Digits are ASCII only; a new tag starts with a letter or digit."""
+    create(api, bizTag="t1", maxId=100)
+    for max_id in ("١٢٣", " 12 ", "1_0", "+5", "12\n", "٣"):
+        body = api_error(api.post(f"{ADMIN}/create", {"bizTag": "t5", "maxId": max_id}), 422)
+        assert "maxId" in body["errors"], max_id
+        assert "maxId" in api_error(api.put(f"{ADMIN}/modify", {"bizTag": "t1", "maxId": max_id}), 422)["errors"]
+    for count in ("١٢٣", " 12 ", "1_0", "+5", "٣", "%2B5", "%2012%20"):
+        assert "count" in api_error(api.get(f"{IDS}/batch/t1/{count}"), 422)["errors"], count
+    assert api.data("GET", f"{IDS}/batch/t1/3") == ["100", "101", "102"]
+    for bad in ("..", ".", "-x", "_x", ":x", ".hidden"):
+        assert "bizTag" in api_error(api.post(f"{ADMIN}/create", {"bizTag": bad}), 422)["errors"], bad
+        resp = pages.submit("/integration/segment/new", data={"biz_tag": bad, "max_id": "1", "step": "10"})
+        assert resp.status_code == 422, bad
+    for good in ("a..b", "0-x", "Pay.v1:x_y-z"):
+        assert create(api, bizTag=good) == good
+        assert api.data("GET", f"{IDS}/get/{good}") == "1"
+    slugs = [i["bizTag"] for i in api.post(f"{ADMIN}/page", {"pageSize": 50}).get_json()["data"]]
+    assert slugs == ["0-x", "Pay.v1:x_y-z", "a..b", "t1"]
+
+
+def test_unknown_tags_leave_nothing_in_the_cache(api: ApiClient, app: Any) -> None:
+    """Issue 19, finding 12: each lookup of a tag that does not exist left an entry in the allocator's cache."""
+    from pcloud.segments.service import get_allocator
+
+    create(api, bizTag="real", step=10)
+    assert api.data("GET", f"{IDS}/get/real") == "1"
+    for i in range(100):
+        api_error(api.get(f"{IDS}/get/made-up-{i}"), 404)
+        api_error(api.get(f"{IDS}/batch/made-up-b{i}/3"), 404)
+    assert [s["biz_tag"] for s in get_allocator(app).states()] == ["real"]
+    assert [i["bizTag"] for i in api.data("GET", f"{ADMIN}/cache")] == ["real"]
+    # a tag created after it was asked for serves at once
+    api_error(api.get(f"{IDS}/get/later"), 404)
+    create(api, bizTag="later")
+    assert api.data("GET", f"{IDS}/get/later") == "1"
+
+
 def test_new_tag_serves_on_the_next_call_and_batches_ascend(api: ApiClient) -> None:
     create(api, bizTag="fresh", maxId=7, step=5)
     assert api.data("GET", f"{IDS}/get/fresh") == "7"

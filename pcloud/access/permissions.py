@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, update
 
 from pcloud.access.models import PermissionVersion, role_menu, role_resource
 from pcloud.core.errors import Forbidden
-from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
+from pcloud.core.security import PUBLIC_ENDPOINTS, SUPER_ADMIN, Principal, current_principal
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
@@ -285,15 +285,33 @@ def _acting(principal: Principal | None) -> Principal | None:
 
 def _covers_resource(principal: Principal, method: str | None, url: str | None) -> bool:
     """Would the principal's own grants allow every call this (method, pattern) allows?"""
+    return _covered_by(grants_of(principal), method, url)
+
+
+def _grants_of_pattern(method: str | None, url: str | None) -> RoleGrants:
+    """What one resource row grants, as the cache holds it (to compare a pattern with another)."""
+    grants = RoleGrants()
+    if url:
+        method = (method or "*").upper()
+        if is_wildcard(url):
+            grants.wild.append((method, compile_pattern(url)))
+        else:
+            grants.exact.add((method, normalise_pattern(url)))
+    return grants
+
+
+def _covered_by(grants: list[RoleGrants], method: str | None, url: str | None) -> bool:
+    """Do these grants allow every call this (method, pattern) allows? Sound, not complete: a wildcard is
+    covered only by the same wildcard or by a `<prefix>/**` over its fixed part."""
     if not url:
         return True  # a group without a pattern grants nothing
     method = (method or "*").upper()
     methods = ("GET", "POST", "PUT", "DELETE") if method == "*" else (method,)
     norm = normalise_pattern(url)
-    grants = grants_of(principal)
     if not is_wildcard(norm):
-        # A concrete route: the ordinary check answers it (exact or through one of our wildcards).
-        sample = norm.replace("{}", "0")
+        # A concrete route: the ordinary check answers it (exact or through one of our wildcards). Its
+        # parameters stay `{}` in the sample: only a wildcard taking any segment matches that (`/x/0*` not).
+        sample = norm
         return all(any(_grant_allows(g, m, norm, sample) for g in grants) for m in methods)
     # A wildcard: covered by the same wildcard, or by one of ours of the form `<prefix>/**` whose
     # prefix is a prefix of its fixed part (a sound, simple sufficient condition).
@@ -423,6 +441,57 @@ def require_resource_reach(resource_id: int, method: str | None, url: str | None
     assert principal is not None
     if not _covers_resource(principal, method, url):
         raise Forbidden("不能把自己已拥有的资源扩大到自己权限之外")
+
+
+def require_pattern_reach(method: str | None, url: str | None, principal: Principal | None = None) -> None:
+    """Creating or re-pointing a pattern that will be granted (an open-platform catalogue entry): 403 unless
+    the principal may call everything it allows."""
+    principal = _acting(principal)
+    if principal is None or principal.is_super_admin:
+        return
+    if not _covers_resource(principal, method, url):
+        raise Forbidden(_refusal({}, f"接口 {(method or '*').upper()} {url}"))
+
+
+def pattern_widens(old_method: str | None, old_url: str | None, new_method: str | None,
+                   new_url: str | None) -> bool:
+    """Would (new_method, new_url) allow a call that (old_method, old_url) does not?"""
+    return not _covered_by([_grants_of_pattern(old_method, old_url)], new_method, new_url)
+
+
+def matches_a_route(method: str | None, url: str | None) -> bool:
+    """Does the pattern allow at least one API route that needs a grant (one the permission check decides)?"""
+    method = (method or "*").upper()
+    if not url:
+        return False
+    regex = compile_pattern(url)
+    norm = normalise_pattern(url)
+    own_sample = _sample_path(norm)
+    for rule in current_app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.endpoint in PUBLIC_ENDPOINTS \
+                or rule.endpoint.startswith("api-docs."):
+            continue
+        view = current_app.view_functions.get(rule.endpoint)
+        if view is None or getattr(view, "_public", False) or getattr(view, "_signed_in_only", False):
+            continue
+        if method != "*" and method not in (rule.methods or set()):
+            continue
+        # Either side's sample path matched by the other: the pattern and the route share a path.
+        route_norm = normalise_pattern(rule.rule)
+        if route_norm == norm or regex.match(_sample_path(route_norm)) \
+                or compile_pattern(rule.rule).match(own_sample):
+            return True
+    return False
+
+
+def _sample_path(norm: str) -> str:
+    """A concrete path a normalised pattern matches: `{}` and `*` as one segment, `**` as nothing."""
+    segments = []
+    for segment in norm.strip("/").split("/"):
+        if segment == "**":
+            break
+        segments.append(segment.replace("{}", "0").replace("*", "0"))
+    return "/" + "/".join(segments)
 
 
 def forget_grants(*, menu_id: int | None = None, resource_id: int | None = None) -> None:

@@ -14,6 +14,8 @@ class ActionLogPageArgs(PageArgs):
     user_id = Id(allow_none=True, metadata={"description": "the operator's user id"})
     path = fields.String(validate=validate.Length(max=limit_of(ActionLog.path)), allow_none=True)
     status = fields.String(validate=validate.OneOf(["success", "fail"]), allow_none=True)
+    title = fields.String(validate=validate.Length(max=limit_of(ActionLog.title)), allow_none=True,
+                          metadata={"description": "the action's name, exactly (用户新增, 登录, ...)"})
     start_time = LocalDateTime(allow_none=True)
     end_time = LocalDateTime(allow_none=True)
     visit_date = fields.Date(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})

@@ -27,6 +27,26 @@ LIVE_ONLY = {"sqlite_where": text("deleted_at IS NULL"), "postgresql_where": tex
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        table = cls.__dict__.get("__table__")
+        if table is not None:
+            never_reuse_ids(table)
+
+
+def has_surrogate_id(table: Any) -> bool:
+    """A primary key of one integer column: an id the database hands out (and pages, mails, logs quote)."""
+    columns = list(table.primary_key.columns)
+    return len(columns) == 1 and isinstance(columns[0].type, Integer)
+
+
+def never_reuse_ids(table: Any) -> None:
+    """Ids are never handed out twice: SQLite's AUTOINCREMENT on every table with a surrogate id (without it,
+    the id of the newest deleted row comes back, so a mail quoting run 7 could later point at another run).
+    PostgreSQL's identity/serial never reuses one anyway. Migration 0011 rebuilt the existing tables so."""
+    if has_surrogate_id(table):
+        table.dialect_kwargs["sqlite_autoincrement"] = True
+
 
 class AuditMixin:
     """gmtCreated*/gmtModified* of API.md, filled from the signed-in user by the flush hook below."""

@@ -294,19 +294,47 @@ def _clean_entry(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     return values
 
 
+NO_ROUTE = "接口路径与请求方式没有匹配到任何 API 路由"
+WIDENING = ("接口「{name}」已授权给账号，不能扩大其范围（否则这些账号的权限会一起扩大）；"
+            "请新建一个接口并授权给需要的账号")
+
+
+def _require_route_and_reach(method: str, url: str) -> None:
+    """An entry names at least one real route (422), and only routes the caller may call (403): the reach
+    rule of roles, in access.permissions, so the catalogue is never a way around one's own grants."""
+    if not permissions.matches_a_route(method, url):
+        raise Invalid(NO_ROUTE, field="resourceUrl")
+    permissions.require_pattern_reach(method, url)
+
+
 def create_entry(data: dict[str, Any]) -> Resource:
+    values = _clean_entry(data, partial=False)
+    _require_route_and_reach(values["method"], values["resource_url"])
     group = catalogue_group(create=True)
     assert group is not None
-    res = Resource(parent_id=group.id, biz_type=0, built_in=False, **_clean_entry(data, partial=False))
+    res = Resource(parent_id=group.id, biz_type=0, built_in=False, **values)
     db.session.add(res)
     permissions.bump_version()
     db.session.commit()
     return res
 
 
+def _granted_anywhere(entry_id: int) -> bool:
+    """Held by a live role (an account's hidden role, or any other): widening it would widen them."""
+    return db.session.execute(
+        select(role_resource.c.role_id).join(Role, Role.id == role_resource.c.role_id)
+        .where(role_resource.c.resource_id == entry_id, Role.deleted_at.is_(None)).limit(1)).first() is not None
+
+
 def modify_entry(data: dict[str, Any]) -> Resource:
     res = get_entry(data["id"])
-    for key, value in _clean_entry(data, partial=True).items():
+    values = _clean_entry(data, partial=True)
+    method, url = values.get("method", res.method), values.get("resource_url", res.resource_url)
+    if (method, url) != (res.method, res.resource_url):
+        _require_route_and_reach(method, url)
+        if permissions.pattern_widens(res.method, res.resource_url, method, url) and _granted_anywhere(res.id):
+            raise Conflict(WIDENING.format(name=res.name))
+    for key, value in values.items():
         setattr(res, key, value)
     permissions.bump_version()
     db.session.commit()
@@ -371,6 +399,8 @@ def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
     if unknown:
         raise Invalid("授权中包含接口目录里没有的接口，未做任何修改",
                       errors={"resourceIds": [f"不在接口目录中：{', '.join(map(str, unknown[:20]))}"]})
+    # Only what is added must lie within the granter's reach, as for a role: keeping a grant is no escalation.
+    permissions.require_within_reach(resource_ids=set(wanted) - granted_entry_ids(account))
     role = _hidden_role(account)
     if role is None:  # an account made before hidden roles existed
         role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)

@@ -339,11 +339,22 @@ class Allocator:
                 st.current = buf
             _note_outcome(st, error)
             st.cond.notify_all()
+        if isinstance(error, NotFound) and st.loads == 0:
+            self._drop_if_unused(st)
         if isinstance(error, DBAPIError):
             log.warning("segment %s: database unavailable: %s", st.tag, _describe(error))
             raise Unavailable(DOWN) from error
         if error is not None:
             raise error
+
+    def _drop_if_unused(self, st: TagState) -> None:
+        """Under the tag's lock: a tag that does not exist (never loaded, nothing buffered) keeps no entry, so
+        looking up made-up tags never grows the process's memory. Callers still waiting on this state
+        retry and find the tag (or its absence) in the database."""
+        if st.current is None and st.next is None and not st.loading:
+            with self._states_lock:
+                if self._states.get(st.tag) is st:
+                    del self._states[st.tag]
 
     # -----------------------------------------------------------------------------------------
     # Monitor

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from pcloud.core.forms import NumberField
 from pcloud.core.schemas import limit_of
-from pcloud.segments.models import MAX_STEP, Segment
+from pcloud.segments.models import BAD_NEW_TAG, BAD_TAG, MAX_STEP, NEW_TAG, TAG, Segment
 
 # Text limits, from the model columns (the one place each is defined)
 DESCRIPTION_MAX = limit_of(Segment.description)
@@ -18,9 +18,9 @@ AUTHOR_MAX = limit_of(Segment.author)
 class SegmentForm(FlaskForm):
     biz_tag = StringField("业务标识 bizTag", validators=[
         DataRequired("请输入业务标识"),
-        Regexp(r"^[A-Za-z0-9_.:-]{1,128}$", message="业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")])
+        Regexp(TAG.pattern, message=BAD_TAG)])
     max_id = StringField("最大 ID（下一个待分配的 ID）", default="1", validators=[
-        DataRequired("请输入最大 ID"), Regexp(r"^[0-9]{1,19}$", message="最大 ID 须为正整数")],
+        DataRequired("请输入最大 ID"), Regexp(r"^[0-9]{1,19}\Z", message="最大 ID 须为正整数")],
         render_kw={"inputmode": "numeric"})
     step = NumberField("步长", default=1000, validators=[
         InputRequired("请输入步长"), NumberRange(min=1, max=MAX_STEP, message=f"步长须为 1 到 {MAX_STEP} 之间的整数")],
@@ -29,3 +29,10 @@ class SegmentForm(FlaskForm):
         Optional(), Length(max=DESCRIPTION_MAX, message="描述不能超过 %(max)d 个字符")])
     author = StringField("负责人", validators=[
         Optional(), Length(max=AUTHOR_MAX, message="负责人不能超过 %(max)d 个字符")])
+
+
+class NewSegmentForm(SegmentForm):
+    """A new tag also starts with a letter or digit (an existing one is edited under the looser rule)."""
+
+    biz_tag = StringField("业务标识 bizTag", validators=[
+        DataRequired("请输入业务标识"), Regexp(NEW_TAG.pattern, message=BAD_NEW_TAG)])

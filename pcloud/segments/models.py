@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String
@@ -12,6 +13,22 @@ from pcloud.core.timefmt import utcnow
 
 MAX_ID_LIMIT = 2**63 - 1  # BIGINT's top; ids handed out stay below it
 MAX_STEP = 1_000_000
+# The rules of a segment's values, for the schemas, the forms and the service alike. Any existing tag is
+# looked up by TAG; a new one must also start with a letter or digit (NEW_TAG), so "." or ".." (which a
+# URL path cannot carry) is never created. Numbers given as text are ASCII digits only: no sign, space,
+# underscore or other script's digits, all of which int() would take.
+TAG = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
+NEW_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
+BAD_TAG = "业务标识只能包含字母、数字和 _ . : -，长度 1 到 128"
+BAD_NEW_TAG = "业务标识须以字母或数字开头，只能包含字母、数字和 _ . : -，长度 1 到 128"
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def whole_number(value: object) -> int | None:
+    """A JSON integer as it is, a string of 1 to 19 ASCII digits as its value; anything else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and _DIGITS.fullmatch(value) else None
 
 
 class Segment(Base):

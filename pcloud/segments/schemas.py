@@ -7,10 +7,19 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs, TrimmedString, limit_of
-from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP, Segment
+from pcloud.segments.models import (
+    BAD_NEW_TAG,
+    BAD_TAG,
+    MAX_ID_LIMIT,
+    MAX_STEP,
+    NEW_TAG,
+    TAG,
+    Segment,
+    whole_number,
+)
 
-_tag = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,128}$",
-                       error="业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")
+_tag = validate.Regexp(TAG, error=BAD_TAG)
+_new_tag = validate.Regexp(NEW_TAG, error=BAD_NEW_TAG)
 _step = validate.Range(min=1, max=MAX_STEP)
 
 
@@ -20,11 +29,8 @@ class BigId(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError("必须是整数或数字字符串")
-        text = str(value).strip()
-        if not text.isdigit() or len(text) > 19:
-            raise ValidationError(f"取值范围 1 到 {MAX_ID_LIMIT}")
-        number = int(text)
-        if not 1 <= number <= MAX_ID_LIMIT:
+        number = whole_number(value)
+        if number is None or not 1 <= number <= MAX_ID_LIMIT:
             raise ValidationError(f"取值范围 1 到 {MAX_ID_LIMIT}")
         return number
 
@@ -38,7 +44,7 @@ class SegmentPageArgs(PageArgs):
 
 
 class SegmentCreateArgs(BaseSchema):
-    biz_tag = TrimmedString(required=True, validate=_tag)
+    biz_tag = TrimmedString(required=True, validate=_new_tag)
     max_id = BigId(load_default=1)
     step = fields.Integer(strict=True, validate=_step, load_default=1000)
     description = fields.String(validate=validate.Length(max=limit_of(Segment.description)), allow_none=True)

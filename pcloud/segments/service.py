@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Flask, current_app
@@ -15,12 +14,19 @@ from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.segments.allocator import Allocator
-from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP, Segment
+from pcloud.segments.models import (
+    BAD_NEW_TAG,
+    BAD_TAG,
+    MAX_ID_LIMIT,
+    MAX_STEP,
+    NEW_TAG,
+    TAG,
+    Segment,
+    whole_number,
+)
 
-TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 MAX_BATCH = 1000
 DUPLICATE_TAG = "业务标识已存在"
-BAD_TAG = "业务标识只能包含字母、数字和 _ . : -，长度 1 到 128"
 LOWERING = ("最大 ID 不能调小：当前为 {current}，小于它的 ID 可能已经发放，调小会导致重复发号。"
             "只能保持不变或调大。")
 _EXT = "pcloud.segments.allocator"
@@ -43,10 +49,10 @@ def get_allocator(app: Flask | None = None) -> Allocator:
     return allocator
 
 
-def check_tag(tag: str | None, field: str = "bizTag") -> str:
+def check_tag(tag: str | None, field: str = "bizTag", new: bool = False) -> str:
     tag = (tag or "").strip()
-    if not TAG_RE.match(tag):
-        raise Invalid(BAD_TAG, field=field)
+    if not (NEW_TAG if new else TAG).fullmatch(tag):
+        raise Invalid(BAD_NEW_TAG if new else BAD_TAG, field=field)
     return tag
 
 
@@ -55,11 +61,8 @@ def next_id(tag: str) -> str:
 
 
 def parse_count(raw: str | int) -> int:
-    try:
-        count = int(raw)
-    except (TypeError, ValueError):
-        count = 0
-    if not 1 <= count <= MAX_BATCH:
+    count = whole_number(raw)
+    if count is None or not 1 <= count <= MAX_BATCH:
         raise Invalid(f"count 须为 1 到 {MAX_BATCH} 之间的整数", field="count")
     return count
 
@@ -108,11 +111,10 @@ def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
 
 
 def _check_max_id(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise Invalid("最大 ID 须为整数", field="maxId") from exc
-    if isinstance(value, bool) or not 1 <= number <= MAX_ID_LIMIT:
+    number = whole_number(value)
+    if number is None:
+        raise Invalid("最大 ID 须为整数", field="maxId")
+    if not 1 <= number <= MAX_ID_LIMIT:
         raise Invalid(f"最大 ID 须在 1 到 {MAX_ID_LIMIT} 之间", field="maxId")
     return number
 
@@ -131,7 +133,7 @@ def _text(value: Any, limit: int, label: str, field: str) -> str | None:
 
 
 def create_segment(data: dict[str, Any]) -> Segment:
-    tag = check_tag(data.get("biz_tag"))
+    tag = check_tag(data.get("biz_tag"), new=True)
     seg = Segment(biz_tag=tag, max_id=_check_max_id(data.get("max_id") or 1),
                   step=_check_step(data.get("step") if data.get("step") is not None else 1000),
                   description=_text(data.get("description"), 256, "描述", "description"),

@@ -12,7 +12,7 @@ from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.segments import service
-from pcloud.segments.forms import SegmentForm
+from pcloud.segments.forms import NewSegmentForm, SegmentForm
 
 bp = Blueprint("segments", __name__, url_prefix="/integration/segment")
 pages = RecordPages(bp, "号段", "segments/form.html")
@@ -37,7 +37,7 @@ def _data(form: SegmentForm) -> dict[str, Any]:
 @action("号段新增")
 @mirrors("segments_api.create")
 def create() -> Any:
-    form = SegmentForm()
+    form = NewSegmentForm()
     return pages.form(form, lambda: f"号段「{service.create_segment(_data(form)).biz_tag}」已创建，现在即可取号",
                       seg=None)
 
