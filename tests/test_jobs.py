@@ -422,3 +422,22 @@ def test_statistics_and_chart_info(api: Any, app: Any) -> None:
     # the edges of the calendar are refused, not a 500 (the fuzz test found endDate 0001-01-01)
     for body in ({"endDate": "0001-01-01"}, {"startDate": "9999-12-31", "endDate": "9999-12-31"}):
         assert api.post("/api/job/chartInfo", body).status_code == 422, body
+
+
+# ---------------------------------------------------------------- issue 19, finding 3: the schedule budget
+
+EXPENSIVE_CRON = "* * * L-30 2,4,6,9,11 ?"  # never fires: every day of 130 years was walked before the budget
+
+
+def test_an_expensive_schedule_is_refused_with_422_quickly(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    calls = [("/api/job/jobinfo/nextTriggerTime",
+              {"scheduleType": "CRON", "scheduleConf": EXPENSIVE_CRON, "timezone": "America/Santiago"}),
+             ("/api/job/jobinfo/add", job_body(group, scheduleConf=EXPENSIVE_CRON, timezone="America/Santiago"))]
+    for url, body in calls:
+        started = datetime.now(UTC)
+        resp = api.post(url, body)
+        took = (datetime.now(UTC) - started).total_seconds()
+        assert resp.status_code == 422 and "计算量过大" in resp.get_json()["msg"], (url, resp.get_data(as_text=True))
+        assert took < 2, f"{url} took {took:.1f}s"
+    assert query(app, lambda: db.session.query(Job).count()) == 0

@@ -891,3 +891,35 @@ def test_run_once_is_routed_by_the_jobs_strategy(pair: Pair, jobs: Jobs) -> None
     assert set(nodes) == {"node-a", "node-b"}, nodes
     last = jobs.job("testEcho", "l", executor_route_strategy="LAST")
     assert jobs.done(jobs.trigger(last)[0], workers=pair.workers)["executor_address"] == "node-b"
+
+
+# ---------------------------------------------------------------- issue 19: the worker's own limits (in process)
+
+
+@pytest.fixture
+def worker_in_process(app: Any) -> Iterator[Any]:
+    """A Worker object on the test database, its pool never started: claim_due and _follow_up called directly."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+
+    with app.app_context():
+        yield Worker(WorkerSettings(name="in-process"), alarms=AlarmSender(AlarmSettings()))
+
+
+def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_process: Any, jobs: Jobs) -> None:
+    from pcloud.jobs.models import JobLog
+
+    job = jobs.job("testEcho", None)
+    jobs.set_job(job, schedule_type="CRON", schedule_conf="* * * L-30 2,4,6,9,11 ?", timezone="America/Santiago",
+                 trigger_status=1, trigger_next_time=_ms_now() - 1000)
+    started = time.monotonic()
+    worker_in_process.claim_due()
+    assert time.monotonic() - started < 2
+    from pcloud.jobs import service
+
+    with jobs.app.app_context():
+        stopped = service.get_job(job)
+        assert (stopped.trigger_status, stopped.trigger_next_time) == (0, 0)
+    (run,) = jobs.runs(JobLog.job_id == job)
+    assert (run["status"], run["handle_code"]) == ("DONE", 500)
+    assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]

@@ -378,8 +378,11 @@ class Worker:
                 try:
                     plan = misfire.plan_fires(job.schedule_type, planned, now, grace, job.misfire_strategy,
                                               next_after)
-                except (cron.CronError, ValueError) as exc:  # an expression that no longer parses: stop it
+                except (cron.CronError, ValueError) as exc:
+                    # an expression that no longer parses or is past the computation budget: stop the job,
+                    # with the reason in a failed run of its log (and the usual alarm), never loop on it
                     log.warning("job %s stopped: its schedule is invalid (%s)", job.id, exc)
+                    runs.append(self._failed_run(job, planned, now, f"调度失败，任务已停止：{exc}"))
                     updates.append({"jid": job.id, "last": job.trigger_last_time, "next": 0, "status": 0})
                     continue
                 if plan.misfired:
@@ -417,13 +420,24 @@ class Worker:
                 "trigger_time": now, "parent_log_id": parent_log_id, "alarm_status": 0, "claimed_at": None,
                 "handle_time": None, "handle_msg": None}
         if not assignments:
-            return [{**base, "shard_index": 0, "shard_total": 1, "executor_address": None, "trigger_code": 500,
-                     "trigger_msg": "调度失败：执行器没有在线节点", "handle_code": HANDLE_FAILED, "status": RUN_DONE,
-                     "handle_time": now, "handle_msg": "调度失败：执行器没有在线节点"}]
+            return [{**base, **self._failure("调度失败：执行器没有在线节点", now)}]
         msg = f"路由策略：{job.executor_route_strategy}"
         return [{**base, "shard_index": a.shard_index, "shard_total": a.shard_total, "executor_address": a.node,
                  "trigger_code": 200, "trigger_msg": msg, "handle_code": 0, "status": RUN_PENDING}
                 for a in assignments]
+
+    @staticmethod
+    def _failure(msg: str, now: datetime) -> dict[str, Any]:
+        return {"shard_index": 0, "shard_total": 1, "executor_address": None, "trigger_code": 500,
+                "trigger_msg": msg, "handle_code": HANDLE_FAILED, "status": RUN_DONE, "handle_time": now,
+                "handle_msg": msg}
+
+    def _failed_run(self, job: Any, when: datetime, now: datetime, msg: str) -> dict[str, Any]:
+        """A run that never started, ended at once with `msg` (shown in the job's log, alarmed)."""
+        return {"job_group": job.job_group, "job_id": job.id, "trigger_type": "CRON", "schedule_time": when,
+                "executor_handler": job.executor_handler, "executor_param": job.executor_param,
+                "executor_fail_retry_count": job.executor_fail_retry_count, "trigger_time": now,
+                "parent_log_id": None, "alarm_status": 0, "claimed_at": None, **self._failure(msg[:MSG_LIMIT], now)}
 
     def _insert(self, table: Any) -> Any:
         if self.pg:
