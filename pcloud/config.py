@@ -74,6 +74,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
         # scheduled jobs: hosts httpJobHandler may call (comma-separated, "*.example.com", "*" = any; empty = none)
         "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": os.environ.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", ""),
+        # the run log is kept at least this many days: jobLogCleanHandler never deletes younger runs
+        "PCLOUD_JOB_LOG_RETENTION_DAYS": _int("PCLOUD_JOB_LOG_RETENTION_DAYS", 30),
         # how long a SQLite write waits for another writer before the request answers 503
         "PCLOUD_SQLITE_BUSY_TIMEOUT_MS": _int("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000),
         # operation log: rows older than this many days are deleted by `pcloud clean-action-log` and

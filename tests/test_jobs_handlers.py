@@ -141,3 +141,24 @@ def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> No
         assert [r.content for r in db.session.query(JobLogLine)] == ["b"]
         with pytest.raises(JobFailed):
             handlers.job_log_clean_handler(JobContext(param="abc"))
+
+
+def test_retention_handlers_never_go_below_the_configured_retention(app: Any) -> None:
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from pcloud.jobs.models import JobLog
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([ActionLog(user_id=1, name="n", phone="13800000000", title=f"t{days}", method="POST",
+                                      path="/api/x", status="success", cost_ms=1,
+                                      gmt_created_date=now - timedelta(days=days)) for days in (2, 200)])
+        db.session.add_all([JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=d),
+                                   trigger_time=now - timedelta(days=d), status="DONE", handle_code=200)
+                            for d in (2, 40)])
+        db.session.commit()
+        assert "删除 1 条" in handlers.action_log_clean_handler(JobContext(param="1"))  # kept 180 days
+        assert [r.title for r in db.session.query(ActionLog).filter(ActionLog.title.in_(("t2", "t200")))] == ["t2"]
+        assert "删除 1 条" in handlers.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
+        assert db.session.query(JobLog).count() == 1

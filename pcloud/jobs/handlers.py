@@ -50,6 +50,8 @@ from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any
 
+from flask import current_app
+
 from pcloud.actionlog.service import clean_action_log, retention_days
 from pcloud.core.timefmt import utcnow
 
@@ -215,29 +217,61 @@ def http_job_handler(ctx: JobContext) -> str:
     return f"HTTP {status}"
 
 
-def _days_param(ctx: JobContext, default: int) -> int:
+def job_log_retention_days() -> int:
+    """PCLOUD_JOB_LOG_RETENTION_DAYS: the run log is kept at least this long."""
+    return int(current_app.config.get("PCLOUD_JOB_LOG_RETENTION_DAYS", 30))
+
+
+# The retention handlers and the configured retention each may never go below (issue 19, finding 5): a job's
+# parameter can only keep more, never wipe the audit trail. The console refuses a lower parameter (422)
+# when a job is saved or run once; a handler clamps one stored before, so the floor holds at run time too.
+RETENTION_FLOORS: dict[str, Callable[[], int]] = {
+    "jobLogCleanHandler": job_log_retention_days,
+    "actionLogCleanHandler": retention_days,
+}
+
+
+def retention_refusal(handler: str, param: str | None) -> str | None:
+    """None when `param` is a fine parameter for `handler` (any parameter of a non-retention handler)."""
+    floor = RETENTION_FLOORS.get(handler)
+    if floor is None:
+        return None
+    text = (param or "").strip()
+    if text and not text.isdigit():
+        return "参数必须是保留的天数（正整数）"
+    if text and int(text) < floor():
+        return f"保留天数不能少于系统配置的 {floor()} 天"
+    return None
+
+
+def _days_param(ctx: JobContext, handler: str) -> int:
+    floor = RETENTION_FLOORS[handler]()
     text = ctx.param.strip()
     if not text:
-        return default
+        return floor
     if not text.isdigit() or int(text) < 1:
         raise JobFailed("参数必须是保留的天数（正整数）")
+    if int(text) < floor:
+        ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
+        return floor
     return int(text)
 
 
-@job_handler("jobLogCleanHandler", description="调度日志保留：删除早于 N 天（参数，默认 30）的运行记录及其输出")
+@job_handler("jobLogCleanHandler",
+             description="调度日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_JOB_LOG_RETENTION_DAYS）的运行记录")
 def job_log_clean_handler(ctx: JobContext) -> str:
     from pcloud.jobs import service  # jobs.service imports this module at its top: imported on call
 
-    days = _days_param(ctx, 30)
+    days = _days_param(ctx, "jobLogCleanHandler")
     removed = service.delete_runs_before(utcnow() - timedelta(days=days))
     ctx.log.info("deleted %s runs older than %s days", removed, days)
     return f"删除 {removed} 条调度日志"
 
 
 @job_handler("actionLogCleanHandler",
-             description="操作日志保留：删除早于 N 天（参数，默认 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
+             description="操作日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
 def action_log_clean_handler(ctx: JobContext) -> str:
-    days = _days_param(ctx, retention_days())  # default: PCLOUD_ACTION_LOG_RETENTION_DAYS
+    days = _days_param(ctx, "actionLogCleanHandler")
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
     ctx.log.info("deleted %s action-log rows older than %s days", removed, days)
     return f"删除 {removed} 条操作日志"
