@@ -295,7 +295,8 @@ def _collect(sender: alarms.AlarmSender, n: int = 1, wait: float = 20) -> list[t
 def test_alarm_email_and_webhook_are_received(smtp_server: tuple[int, SmtpSink], webhook_server: str) -> None:
     port, sink = smtp_server
     sender = alarms.AlarmSender(alarms.AlarmSettings(smtp_host="127.0.0.1", smtp_port=port,
-                                                     smtp_from="jobs@example.com", webhook=webhook_server))
+                                                     smtp_from="jobs@example.com", webhook=webhook_server,
+                                                     allowed_hosts=webhook_server.split("/")[2]))
     sender.submit(dict(ALARM))
     assert _collect(sender) == [(42, alarms.ALARM_SENT)]
     sender.close()
@@ -317,13 +318,31 @@ def test_a_failing_alarm_is_recorded_and_never_blocks(webhook_server: str) -> No
 
     WebhookSink.status = 500
     sender = alarms.AlarmSender(alarms.AlarmSettings(smtp_host="127.0.0.1", smtp_port=free_port(), timeout=2,
-                                                     webhook=webhook_server))
+                                                     webhook=webhook_server,
+                                                     allowed_hosts=webhook_server.split("/")[2]))
     started = time.monotonic()
     for i in range(3):
         sender.submit({**ALARM, "logId": i})
     assert time.monotonic() - started < 0.5  # submitting never waits for the network
     assert sorted(_collect(sender, 3)) == [(0, 3), (1, 3), (2, 3)]
     sender.close()
+
+
+def test_an_alarm_webhook_obeys_the_egress_rule(outbound: Any) -> None:
+    """Issue 19, finding 4: a webhook that redirects inward is a failed alarm, not a call inside."""
+    front = f"127.0.0.1:{outbound.front_port}"
+    for status in (302, 307):
+        hook = outbound.redirect(status, f"{outbound.internal}/admin/secret")
+        settings = alarms.AlarmSettings.from_env({"PCLOUD_ALARM_WEBHOOK": hook,
+                                                  "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": f"127.0.0.1,{front}"})
+        assert alarms.deliver(settings, ALARM) == alarms.ALARM_FAILED
+    assert outbound.hits == []
+    not_listed = alarms.AlarmSettings.from_env({"PCLOUD_ALARM_WEBHOOK": f"{outbound.internal}/hook"})
+    assert alarms.deliver(not_listed, ALARM) == alarms.ALARM_FAILED
+    assert outbound.hits == []
+    listed = alarms.AlarmSettings.from_env({"PCLOUD_ALARM_WEBHOOK": f"{outbound.front}/hook",
+                                            "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": front})
+    assert alarms.deliver(listed, ALARM) == alarms.ALARM_SENT
 
 
 def test_nothing_configured_means_no_alarm() -> None:
@@ -610,7 +629,8 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
     hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
     tmp = tmp_path_factory.mktemp("workers")
     env = {"PCLOUD_SMTP_HOST": "127.0.0.1", "PCLOUD_SMTP_PORT": str(controller.port),
-           "PCLOUD_SMTP_FROM": "jobs@example.com", "PCLOUD_ALARM_WEBHOOK": hook}
+           "PCLOUD_SMTP_FROM": "jobs@example.com", "PCLOUD_ALARM_WEBHOOK": hook,
+           "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": hook.split("/")[2]}
     workers = [start_worker(database_url, instance_dir, tmp, name, env=env) for name in ("node-a", "node-b")]
     yield Pair(workers, sink, hook)
     for w in workers:

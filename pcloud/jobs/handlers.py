@@ -41,9 +41,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,6 +50,7 @@ from typing import Any
 from flask import current_app
 
 from pcloud.actionlog.service import clean_action_log, retention_days
+from pcloud.core import egress
 from pcloud.core.timefmt import utcnow
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
@@ -172,26 +170,13 @@ def parse_http_param(param: str) -> dict[str, Any]:
     return spec
 
 
-def host_allowed(url: str, allowed: str) -> bool:
-    """`allowed` is the PCLOUD_JOB_HTTP_ALLOWED_HOSTS setting: comma-separated hosts, `*.example.com`
-    for subdomains, `*` for any host. Empty allows none."""
-    parsed = urllib.parse.urlsplit(url)
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme not in ("http", "https") or not host:
-        return False
-    for item in (a.strip().lower() for a in (allowed or "").split(",")):
-        if item == "*" or item == host or (item.startswith("*.") and host.endswith(item[1:])):
-            return True
-    return False
-
-
 @job_handler("httpJobHandler",
              description="HTTP 调用：参数给出 url、method、headers、body（JSON 或 url:/method:/data: 行）")
 def http_job_handler(ctx: JobContext) -> str:
+    """The call obeys the server's one egress rule (``pcloud.core.egress``): allowed hosts and ports only,
+    internal addresses only when listed, no redirect followed (a 3xx fails the run, naming where it led)."""
     spec = parse_http_param(ctx.param)
     allowed = ctx.config.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", "")
-    if not host_allowed(spec["url"], allowed):
-        raise JobFailed(f"目标主机不在允许列表中（PCLOUD_JOB_HTTP_ALLOWED_HOSTS）：{spec['url']}")
     body = spec.get("body")
     data: bytes | None = None
     headers = {str(k): str(v) for k, v in dict(spec["headers"]).items()}
@@ -201,20 +186,27 @@ def http_job_handler(ctx: JobContext) -> str:
             headers.setdefault("Content-Type", "application/json")
         else:
             data = str(body).encode()
-    timeout = float(spec.get("timeout") or 30)
-    request = urllib.request.Request(spec["url"], data=data, headers=headers, method=spec["method"])
+    try:
+        timeout = float(spec.get("timeout") or 30)
+    except (TypeError, ValueError):
+        raise JobFailed("timeout 必须是秒数") from None
     ctx.log.info("%s %s", spec["method"], spec["url"])
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - host allow-listed
-            status = response.status
-            text = response.read(64 * 1024).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        raise JobFailed(f"HTTP {exc.code}：{exc.read(2000).decode('utf-8', 'replace')}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        response = egress.http_request(str(spec["url"]), allowed, method=spec["method"], body=data,
+                                       headers=headers, timeout=timeout)
+    except egress.EgressRefused as exc:
+        raise JobFailed(str(exc)) from None
+    except OSError as exc:
         raise JobFailed(f"请求失败：{exc}") from None
-    ctx.log.info("HTTP %s", status)
+    text = response.body.decode("utf-8", "replace")
+    if 300 <= response.status < 400:
+        location = response.headers.get("Location") or response.headers.get("location") or ""
+        raise JobFailed(f"HTTP {response.status}：重定向不会被跟随（出站规则），目标 {location[:300]}")
+    if response.status >= 400:
+        raise JobFailed(f"HTTP {response.status}：{text[:2000]}")
+    ctx.log.info("HTTP %s", response.status)
     print(text, flush=True)
-    return f"HTTP {status}"
+    return f"HTTP {response.status}"
 
 
 def job_log_retention_days() -> int:
