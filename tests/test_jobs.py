@@ -542,3 +542,43 @@ def test_a_job_only_role_cannot_run_the_operation_log_cleaner_from_the_page(api:
     resp = pages.submit("/job/info/", f"/job/info/{cleaner}/trigger", {"executor_param": "1", "address_list": ""})
     assert resp.status_code == 403, resp.get_data(as_text=True)[:300]
     assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=cleaner).count()) == 0
+
+
+# ---------------------------------------------------------------- issue 19, finding 7: child-job loops under a race
+
+
+def test_parallel_updates_never_link_two_jobs_both_ways(api: Any, app: Any, live_server: Any) -> None:
+    """A->B and B->A sent at once to gunicorn (2 workers), many rounds: at most one of each pair succeeds."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+
+    token = requests.post(f"{live_server.url}/api/oauth/token", json={
+        "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}, timeout=30).json()["data"]["token"]
+    group = make_executor(api)
+    a, b = make_job(api, group), make_job(api, group)
+    rounds, both, statuses = 25, 0, []
+    with requests.Session() as http, ThreadPoolExecutor(2) as pool:
+        http.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(rounds):
+            with app.app_context():
+                db.session.execute(Job.__table__.update().values(child_job_id=None))
+                db.session.commit()
+                db.session.remove()
+            barrier = threading.Barrier(2)
+
+            def link(pair: tuple[int, int], barrier: threading.Barrier = barrier) -> int:
+                barrier.wait()
+                return http.put(f"{live_server.url}/api/job/jobinfo/update",
+                                json={"id": pair[0], "childJobId": str(pair[1])}, timeout=60).status_code
+
+            answers = list(pool.map(link, [(a, b), (b, a)]))
+            statuses.append(tuple(answers))
+            both += answers == [200, 200]
+            children = query(app, lambda: {j.id: j.child_job_id for j in db.session.query(Job)})
+            assert not (children[a] == str(b) and children[b] == str(a)), (answers, children)
+    assert both == 0, statuses
+    assert all(sorted(s) in ([200, 422], [200, 503]) for s in statuses), statuses

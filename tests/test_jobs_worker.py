@@ -943,3 +943,26 @@ def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_proces
     (run,) = jobs.runs(JobLog.job_id == job)
     assert (run["status"], run["handle_code"]) == ("DONE", 500)
     assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]
+
+
+def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs: Jobs) -> None:
+    """A loop made before the console refused it (A->B->A) ends after MAX_CHAIN_DEPTH child runs, saying why."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobLog
+
+    depth = 16  # runtime.MAX_CHAIN_DEPTH, written out so the replay runs on the code before it too
+    a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
+    jobs.set_job(a, child_job_id=str(b))
+    jobs.set_job(b, child_job_id=str(a))
+    (first,) = jobs.trigger(a)
+    run = {**jobs.run(first), "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    for _ in range(depth * 3):
+        with worker_in_process.tx() as conn:
+            worker_in_process._follow_up(conn, run, utcnow())
+        (child,) = jobs.runs(JobLog.parent_log_id == run["id"]) or [None]
+        if child is None:
+            break
+        assert child["trigger_type"] == "PARENT"
+        run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    assert len(jobs.runs(JobLog.job_id.in_((a, b)))) == 1 + depth
+    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]

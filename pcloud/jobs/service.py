@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access.permissions import may_call_endpoint
@@ -341,6 +341,22 @@ def _child_ids(text: str | None) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+# pg_advisory_xact_lock key of the child-job links: any constant no other code uses ("jobc" in ASCII)
+CHILD_LINKS_LOCK = 0x6A6F6263
+
+
+def _serialise_child_links() -> None:
+    """One loop check at a time, held until the change commits (issue 19, finding 7): two updates A->B and
+    B->A each read the links after the other committed, so they can no longer both pass. PostgreSQL: a
+    transaction-scoped advisory lock (READ COMMITTED: the graph read after it sees the other's commit);
+    SQLite: the write lock, taken up front with BEGIN IMMEDIATE (a transaction already writing holds it)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHILD_LINKS_LOCK})
+    elif not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
@@ -352,6 +368,7 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
         return  # a new job has no parents yet: no loop can come back to it
     if job_id in children:
         raise Invalid("子任务不能是任务自己", field="childJobId")
+    _serialise_child_links()
     graph = {jid: _child_ids(text) for jid, text in db.session.execute(
         select(Job.id, Job.child_job_id).where(Job.deleted_at.is_(None), Job.child_job_id.is_not(None)))}
     graph[job_id] = children

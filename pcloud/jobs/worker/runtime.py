@@ -75,6 +75,7 @@ DEFAULT_GROUP = "pcloud-executor"
 RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 MSG_LIMIT = 4000
+MAX_CHAIN_DEPTH = 16  # child jobs triggered at most this many links below the first run (a loop stops there)
 
 JOB_T = Job.__table__
 LOG_T = JobLog.__table__
@@ -649,12 +650,37 @@ class Worker:
                 r["shard_index"], r["shard_total"] = run["shard_index"], run["shard_total"]
             self._insert_follow_ups(conn, runs[:1])
         elif code == HANDLE_SUCCESS and job.child_job_id:
+            depth = self._chain_depth(conn, run)
+            if depth >= MAX_CHAIN_DEPTH:
+                # a loop of child jobs (made before the console refused them) or a chain too long: stop here
+                why = f"子任务未触发：任务链已达 {MAX_CHAIN_DEPTH} 层（可能形成了循环）"
+                log.warning("run %s of job %s: children %s not triggered, chain depth %s", run["id"], job.id,
+                            job.child_job_id, depth)
+                conn.execute(update(LOG_T).where(LOG_T.c.id == run["id"]).values(
+                    handle_msg=(f"{run['handle_msg'] or ''}；{why}" if run["handle_msg"] else why)[:MSG_LIMIT]))
+                return
             ids = [int(x) for x in job.child_job_id.split(",") if x.strip().isdigit()]
             children = conn.execute(select(JOB_T).where(JOB_T.c.id.in_(ids), JOB_T.c.deleted_at.is_(None))).all()
             runs = []
             for child in children:
                 runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
             self._insert_follow_ups(conn, runs)
+
+    @staticmethod
+    def _chain_depth(conn: Connection, run: dict[str, Any]) -> int:
+        """How many PARENT links lead up to this run (retries in between are walked, not counted), at most
+        MAX_CHAIN_DEPTH: one indexed lookup per link."""
+        depth, trigger_type, parent = 0, run["trigger_type"], run["parent_log_id"]
+        for _ in range(MAX_CHAIN_DEPTH * 8):
+            if parent is None or depth >= MAX_CHAIN_DEPTH:
+                break
+            if trigger_type == "PARENT":
+                depth += 1
+            row = conn.execute(select(LOG_T.c.trigger_type, LOG_T.c.parent_log_id).where(LOG_T.c.id == parent)).first()
+            if row is None:
+                break
+            trigger_type, parent = row
+        return depth
 
     def _unique_now(self) -> datetime:
         """utcnow, strictly increasing in this process: RETRY/PARENT runs are keyed by it."""
