@@ -354,6 +354,62 @@ def test_nothing_configured_means_no_alarm() -> None:
         "mail", 2525, "u@x", "http://h/")
 
 
+# ---------------------------------------------------------------- issue 19: the worker's own limits
+# In process, before any real worker runs: the workers of the tests below would claim these jobs and runs too.
+
+
+@pytest.fixture
+def worker_in_process(app: Any) -> Iterator[Any]:
+    """A Worker object on the test database, its pool never started: claim_due and _follow_up called directly."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+
+    with app.app_context():
+        yield Worker(WorkerSettings(name="in-process"), alarms=AlarmSender(AlarmSettings()))
+
+
+def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_process: Any, jobs: Jobs) -> None:
+    from pcloud.jobs.models import JobLog
+
+    job = jobs.job("testEcho", None)
+    jobs.set_job(job, schedule_type="CRON", schedule_conf="* * * L-30 2,4,6,9,11 ?", timezone="America/Santiago",
+                 trigger_status=1, trigger_next_time=_ms_now() - 1000)
+    started = time.monotonic()
+    worker_in_process.claim_due()
+    assert time.monotonic() - started < 2
+    from pcloud.jobs import service
+
+    with jobs.app.app_context():
+        stopped = service.get_job(job)
+        assert (stopped.trigger_status, stopped.trigger_next_time) == (0, 0)
+    (run,) = jobs.runs(JobLog.job_id == job)
+    assert (run["status"], run["handle_code"]) == ("DONE", 500)
+    assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]
+
+
+def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs: Jobs) -> None:
+    """A loop made before the console refused it (A->B->A) ends after MAX_CHAIN_DEPTH child runs, saying why."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobLog
+
+    depth = 16  # runtime.MAX_CHAIN_DEPTH, written out so the replay runs on the code before it too
+    a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
+    jobs.set_job(a, child_job_id=str(b))
+    jobs.set_job(b, child_job_id=str(a))
+    (first,) = jobs.trigger(a)
+    run = {**jobs.run(first), "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    for _ in range(depth * 3):
+        with worker_in_process.tx() as conn:
+            worker_in_process._follow_up(conn, run, utcnow())
+        (child,) = jobs.runs(JobLog.parent_log_id == run["id"]) or [None]
+        if child is None:
+            break
+        assert child["trigger_type"] == "PARENT"
+        run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    assert len(jobs.runs(JobLog.job_id.in_((a, b)))) == 1 + depth
+    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
+
+
 # ==========================================================================================
 # The worker with real processes: `pcloud worker` subprocesses on the test database.
 # ==========================================================================================
@@ -912,57 +968,3 @@ def test_run_once_is_routed_by_the_jobs_strategy(pair: Pair, jobs: Jobs) -> None
     last = jobs.job("testEcho", "l", executor_route_strategy="LAST")
     assert jobs.done(jobs.trigger(last)[0], workers=pair.workers)["executor_address"] == "node-b"
 
-
-# ---------------------------------------------------------------- issue 19: the worker's own limits (in process)
-
-
-@pytest.fixture
-def worker_in_process(app: Any) -> Iterator[Any]:
-    """A Worker object on the test database, its pool never started: claim_due and _follow_up called directly."""
-    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
-    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
-
-    with app.app_context():
-        yield Worker(WorkerSettings(name="in-process"), alarms=AlarmSender(AlarmSettings()))
-
-
-def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_process: Any, jobs: Jobs) -> None:
-    from pcloud.jobs.models import JobLog
-
-    job = jobs.job("testEcho", None)
-    jobs.set_job(job, schedule_type="CRON", schedule_conf="* * * L-30 2,4,6,9,11 ?", timezone="America/Santiago",
-                 trigger_status=1, trigger_next_time=_ms_now() - 1000)
-    started = time.monotonic()
-    worker_in_process.claim_due()
-    assert time.monotonic() - started < 2
-    from pcloud.jobs import service
-
-    with jobs.app.app_context():
-        stopped = service.get_job(job)
-        assert (stopped.trigger_status, stopped.trigger_next_time) == (0, 0)
-    (run,) = jobs.runs(JobLog.job_id == job)
-    assert (run["status"], run["handle_code"]) == ("DONE", 500)
-    assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]
-
-
-def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs: Jobs) -> None:
-    """A loop made before the console refused it (A->B->A) ends after MAX_CHAIN_DEPTH child runs, saying why."""
-    from pcloud.core.timefmt import utcnow
-    from pcloud.jobs.models import JobLog
-
-    depth = 16  # runtime.MAX_CHAIN_DEPTH, written out so the replay runs on the code before it too
-    a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
-    jobs.set_job(a, child_job_id=str(b))
-    jobs.set_job(b, child_job_id=str(a))
-    (first,) = jobs.trigger(a)
-    run = {**jobs.run(first), "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
-    for _ in range(depth * 3):
-        with worker_in_process.tx() as conn:
-            worker_in_process._follow_up(conn, run, utcnow())
-        (child,) = jobs.runs(JobLog.parent_log_id == run["id"]) or [None]
-        if child is None:
-            break
-        assert child["trigger_type"] == "PARENT"
-        run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
-    assert len(jobs.runs(JobLog.job_id.in_((a, b)))) == 1 + depth
-    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
