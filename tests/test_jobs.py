@@ -499,6 +499,8 @@ def test_a_job_only_role_cannot_wipe_the_operation_log(api: Any, app: Any, clien
     api_error(jobs_user.post("/api/job/jobinfo/add", job_body(group, executorHandler="actionLogCleanHandler",
                                                               executorParam="1")), 403)
     mine = jobs_user.data("POST", "/api/job/jobinfo/add", job_body(group))
+    api_error(jobs_user.put("/api/job/jobinfo/update", {"id": mine, "childJobId": str(builtin)}), 403)
+    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(group, childJobId=str(builtin))), 403)
     api_error(jobs_user.put("/api/job/jobinfo/update", {"id": mine, "executorHandler": "actionLogCleanHandler",
                                                         "executorParam": "1"}), 403)
     assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=builtin).count()) == 0

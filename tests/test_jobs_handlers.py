@@ -217,3 +217,20 @@ def test_retention_handlers_never_go_below_the_configured_retention(app: Any) ->
         assert [r.title for r in db.session.query(ActionLog).filter(ActionLog.title.in_(("t2", "t200")))] == ["t2"]
         assert "删除 1 条" in handlers.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
         assert db.session.query(JobLog).count() == 1
+
+
+def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(outbound: Any) -> None:
+    """DNS rebinding: the socket is opened to an address the rule checked, never to a new resolution of
+    the name (here a name no resolver knows: a second lookup would fail)."""
+    from pcloud.core import egress
+
+    destination = egress.check_url(f"{outbound.internal}/pinned", f"127.0.0.1:{outbound.internal_port}")
+    assert destination.addresses == ("127.0.0.1",)
+    renamed = egress.Destination("http", "rebound.invalid", destination.port, "/pinned", destination.addresses)
+    conn = egress._CheckedConnection(renamed, timeout=5)
+    try:
+        conn.request("GET", "/pinned")
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+    assert outbound.hits == ["/pinned"]

@@ -360,10 +360,12 @@ def _serialise_child_links() -> None:
 def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
-    live = set(db.session.execute(select(Job.id).where(Job.id.in_(children), Job.deleted_at.is_(None))).scalars())
+    live = {row.id: row.executor_handler for row in db.session.execute(select(Job.id, Job.executor_handler).where(
+        Job.id.in_(children), Job.deleted_at.is_(None)))}
     missing = [c for c in children if c not in live]
     if missing:
         raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
+    require_maintenance_grant(*live.values())  # a child runs too: linking a cleaner is running it
     if job_id is None:
         return  # a new job has no parents yet: no loop can come back to it
     if job_id in children:
