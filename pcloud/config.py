@@ -72,8 +72,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PCLOUD_SMS_SENDER": os.environ.get("PCLOUD_SMS_SENDER", "pcloud.auth.sms:LogSmsSender"),
         "PCLOUD_PHONE_PATTERN": os.environ.get("PCLOUD_PHONE_PATTERN", r"^1[3-9]\d{9}$"),
         "PCLOUD_BCRYPT_ROUNDS": _int("PCLOUD_BCRYPT_ROUNDS", 12),
-        # scheduled jobs: hosts httpJobHandler may call (comma-separated, "*.example.com", "*" = any; empty = none)
+        # the egress rule of every outbound HTTP call (httpJobHandler, alarm webhook; pcloud/core/egress.py):
+        # comma-separated hosts, "*.example.com", "*", addresses or networks, each with an optional ":port"
         "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": os.environ.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", ""),
+        # the run log is kept at least this many days: jobLogCleanHandler never deletes younger runs
+        "PCLOUD_JOB_LOG_RETENTION_DAYS": _int("PCLOUD_JOB_LOG_RETENTION_DAYS", 30),
         # how long a SQLite write waits for another writer before the request answers 503
         "PCLOUD_SQLITE_BUSY_TIMEOUT_MS": _int("PCLOUD_SQLITE_BUSY_TIMEOUT_MS", 10000),
         # operation log: rows older than this many days are deleted by `pcloud clean-action-log` and

@@ -434,3 +434,73 @@ def assert_save_after_delete_keeps_typed(pages: PageClient, edit_url: str, delet
     html = resp.get_data(as_text=True)
     assert resp.status_code == 404, resp.status_code
     assert f"该{noun}已被删除" in html and f'value="{typed}"' in html
+
+
+class OutboundServers:
+    """Two local HTTP servers for the egress rule (issue 19, finding 4): `internal` stands for a service
+    on the server's own network and records every request it gets; `front` answers `/to/<status>?<url>`
+    with that redirect status to `<url>`, and 200 "front" otherwise."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import unquote
+
+        hits: list[str] = []
+        self.hits = hits
+
+        class Internal(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                hits.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"internal secret")
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Front(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                if self.path.startswith("/to/"):
+                    status, _, target = self.path[4:].partition("?")
+                    self.send_response(int(status))
+                    self.send_header("Location", unquote(target))
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"front")
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for handler in (Internal, Front)]
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.internal_port = self.servers[0].server_address[1]
+        self.front_port = self.servers[1].server_address[1]
+        self.internal = f"http://127.0.0.1:{self.internal_port}"
+        self.front = f"http://127.0.0.1:{self.front_port}"
+
+    def redirect(self, status: int, target: str) -> str:
+        from urllib.parse import quote
+
+        return f"{self.front}/to/{status}?{quote(target, safe='')}"
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def outbound() -> Iterator[OutboundServers]:
+    servers = OutboundServers()
+    yield servers
+    servers.close()

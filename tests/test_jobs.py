@@ -9,6 +9,7 @@ import pytest
 
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
+from tests.conftest import api_error
 from tests.factories import query
 
 CRON = "0 0 12 * * ?"
@@ -439,3 +440,164 @@ def test_run_ids_are_never_reused_after_clear_log(api: Any, app: Any) -> None:
     assert api.data("POST", "/api/job/joblog/clearLog", {"jobId": other, "type": 9}) == 2
     ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
     assert min(int(i) for i in ids) > max(again), (again, ids)
+
+
+# ---------------------------------------------------------------- issue 19, finding 3: the schedule budget
+
+EXPENSIVE_CRON = "* * * L-30 2,4,6,9,11 ?"  # never fires: every day of 130 years was walked before the budget
+
+
+def test_an_expensive_schedule_is_refused_with_422_quickly(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    calls = [("/api/job/jobinfo/nextTriggerTime",
+              {"scheduleType": "CRON", "scheduleConf": EXPENSIVE_CRON, "timezone": "America/Santiago"}),
+             ("/api/job/jobinfo/add", job_body(group, scheduleConf=EXPENSIVE_CRON, timezone="America/Santiago"))]
+    for url, body in calls:
+        started = datetime.now(UTC)
+        resp = api.post(url, body)
+        took = (datetime.now(UTC) - started).total_seconds()
+        assert resp.status_code == 422 and "计算量过大" in resp.get_json()["msg"], (url, resp.get_data(as_text=True))
+        assert took < 2, f"{url} took {took:.1f}s"
+    assert query(app, lambda: db.session.query(Job).count()) == 0
+
+
+# ---------------------------------------------------------------- issue 19, finding 5: maintenance handlers
+
+JOB_MENUS = ("/job", "/job/report", "/job/info", "/job/log", "/job/group")
+
+
+def job_codes(app: Any, clean_runs: bool) -> tuple[str, ...]:
+    """The codes of every job API operation, the run log's clean among them only if `clean_runs`."""
+    from sqlalchemy import select
+
+    from pcloud.resources.models import Resource
+    from tests.factories import route_code
+
+    clear = route_code("jobs_api.clear_log", "POST")
+    codes = query(app, lambda: list(db.session.execute(select(Resource.code).where(
+        Resource.code.like("api:jobs_api.%"), Resource.deleted_at.is_(None))).scalars()))
+    assert clear in codes
+    return tuple(c for c in codes if clean_runs or c != clear)
+
+
+def job_only_client(app: Any, client: Any, *, clean_runs: bool = False) -> Any:
+    """A user whose role holds every job menu and job API operation (but the run log's clean, unless asked)."""
+    from tests.conftest import ApiClient
+    from tests.factories import grant_role, make_role, make_user, next_phone
+
+    role = make_role(app, f"JOBS{int(clean_runs)}")
+    grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs))
+    phone = next_phone()
+    make_user(app, phone=phone, role_ids=[role])
+    helper = ApiClient(client)
+    helper.token = helper.sign_in(phone, "Passw0rd1")
+    return helper
+
+
+def test_a_job_only_role_cannot_wipe_the_operation_log(api: Any, app: Any, client: Any) -> None:
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.jobs.worker.maintenance import ensure_maintenance_jobs
+    from tests.factories import make_action_log
+
+    group = make_executor(api, "pcloud-executor", title="默认执行器")
+    with app.app_context():
+        ensure_maintenance_jobs()
+        builtin = db.session.query(Job).filter_by(executor_handler="actionLogCleanHandler").one().id
+        db.session.remove()
+    admin_id = query(app, lambda: db.session.query(ActionLog.user_id).limit(1).scalar())
+    make_action_log(app, admin_id or 1)
+    rows = query(app, lambda: db.session.query(ActionLog).count())
+    jobs_user = job_only_client(app, client)
+    # the attack of the issue: run the built-in retention job with 1, or a new job on the handler
+    api_error(jobs_user.post("/api/job/jobinfo/trigger", {"id": builtin, "executorParam": "1"}), 403)
+    api_error(jobs_user.post("/api/job/jobinfo/trigger", {"id": builtin}), 403)
+    api_error(jobs_user.put("/api/job/jobinfo/update", {"id": builtin, "executorParam": "1"}), 403)
+    api_error(jobs_user.post(f"/api/job/jobinfo/{builtin}/copy"), 403)
+    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(group, executorHandler="actionLogCleanHandler",
+                                                              executorParam="1")), 403)
+    mine = jobs_user.data("POST", "/api/job/jobinfo/add", job_body(group))
+    api_error(jobs_user.put("/api/job/jobinfo/update", {"id": mine, "childJobId": str(builtin)}), 403)
+    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(group, childJobId=str(builtin))), 403)
+    api_error(jobs_user.put("/api/job/jobinfo/update", {"id": mine, "executorHandler": "actionLogCleanHandler",
+                                                        "executorParam": "1"}), 403)
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=builtin).count()) == 0
+    assert query(app, lambda: db.session.query(Job).filter_by(executor_handler="actionLogCleanHandler").count()) == 1
+    assert query(app, lambda: db.session.query(ActionLog).count()) >= rows
+    # even the super administrator cannot go below the configured retention (180 days)
+    body = api_error(api.post("/api/job/jobinfo/trigger", {"id": builtin, "executorParam": "1"}), 422)
+    assert "180" in body["msg"]
+    api_error(api.put("/api/job/jobinfo/update", {"id": builtin, "executorParam": "179"}), 422)
+    assert api.data("PUT", "/api/job/jobinfo/update", {"id": builtin, "executorParam": "365"}) == builtin
+
+
+def test_the_run_log_cleaner_needs_the_run_log_clean_grant_and_keeps_the_retention(
+        api: Any, app: Any, client: Any) -> None:
+    group = make_executor(api)
+    cleaner = make_job(api, group, executorHandler="jobLogCleanHandler", executorParam="30")
+    without = job_only_client(app, client)
+    api_error(without.post("/api/job/jobinfo/trigger", {"id": cleaner}), 403)
+    api_error(without.post("/api/job/jobinfo/add", job_body(group, executorHandler="jobLogCleanHandler")), 403)
+    granted = job_only_client(app, app.test_client(), clean_runs=True)
+    body = api_error(granted.post("/api/job/jobinfo/trigger", {"id": cleaner, "executorParam": "1"}), 422)
+    assert "30" in body["msg"]
+    api_error(granted.post("/api/job/jobinfo/add", job_body(group, executorHandler="jobLogCleanHandler",
+                                                            executorParam="1")), 422)
+    assert len(granted.data("POST", "/api/job/jobinfo/trigger", {"id": cleaner, "executorParam": "45"})) == 1
+
+
+def test_a_job_only_role_cannot_run_the_operation_log_cleaner_from_the_page(api: Any, app: Any) -> None:
+    from tests.conftest import PageClient
+    from tests.factories import grant_role, make_role, make_user, next_phone
+
+    group = make_executor(api)
+    cleaner = make_job(api, group, jobDesc="操作日志保留", executorHandler="actionLogCleanHandler",
+                       executorParam="180")
+    role = make_role(app, "JOBPAGES")
+    grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True))
+    phone = next_phone()
+    make_user(app, phone=phone, role_ids=[role])
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    resp = pages.submit("/job/info/", f"/job/info/{cleaner}/trigger", {"executor_param": "1", "address_list": ""})
+    assert resp.status_code == 403, resp.get_data(as_text=True)[:300]
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=cleaner).count()) == 0
+
+
+# ---------------------------------------------------------------- issue 19, finding 7: child-job loops under a race
+
+
+def test_parallel_updates_never_link_two_jobs_both_ways(api: Any, app: Any, live_server: Any) -> None:
+    """A->B and B->A sent at once to gunicorn (2 workers), many rounds: at most one of each pair succeeds."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+
+    token = requests.post(f"{live_server.url}/api/oauth/token", json={
+        "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}, timeout=30).json()["data"]["token"]
+    group = make_executor(api)
+    a, b = make_job(api, group), make_job(api, group)
+    rounds, both, statuses = 25, 0, []
+    with requests.Session() as http, ThreadPoolExecutor(2) as pool:
+        http.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(rounds):
+            with app.app_context():
+                db.session.execute(Job.__table__.update().values(child_job_id=None))
+                db.session.commit()
+                db.session.remove()
+            barrier = threading.Barrier(2)
+
+            def link(pair: tuple[int, int], barrier: threading.Barrier = barrier) -> int:
+                barrier.wait()
+                return http.put(f"{live_server.url}/api/job/jobinfo/update",
+                                json={"id": pair[0], "childJobId": str(pair[1])}, timeout=60).status_code
+
+            answers = list(pool.map(link, [(a, b), (b, a)]))
+            statuses.append(tuple(answers))
+            both += answers == [200, 200]
+            children = query(app, lambda: {j.id: j.child_job_id for j in db.session.query(Job)})
+            assert not (children[a] == str(b) and children[b] == str(a)), (answers, children)
+    assert both == 0, statuses
+    assert all(sorted(s) in ([200, 422], [200, 503]) for s in statuses), statuses

@@ -82,21 +82,22 @@ def http_server() -> Iterator[str]:
 def test_http_handler_sends_method_headers_and_body_to_an_allowed_host(http_server: str) -> None:
     param = json.dumps({"url": f"{http_server}/hook", "method": "POST", "headers": {"X-Token": "t1"},
                         "body": {"a": 1}})
-    ctx = JobContext(param=param, config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": "127.0.0.1"})
+    ctx = JobContext(param=param, config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": http_server.split("/")[2]})
     assert handlers.http_job_handler(ctx) == "HTTP 200"
     assert _Recorder.seen == [{"method": "POST", "path": "/hook", "body": '{"a": 1}', "x": "t1"}]
 
 
 def test_http_handler_accepts_xxl_job_lines(http_server: str) -> None:
     param = f"url: {http_server}/lines\nmethod: put\ndata: hello\nworld"
-    handlers.http_job_handler(JobContext(param=param, config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": "*"}))
+    handlers.http_job_handler(JobContext(param=param, config={
+        "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": f"*:{http_server.rsplit(':', 1)[1]},127.0.0.1"}))
     assert _Recorder.seen[0] == {"method": "PUT", "path": "/lines", "body": "hello\nworld", "x": None}
 
 
 def test_http_handler_fails_on_an_error_status(http_server: str) -> None:
     with pytest.raises(JobFailed, match="HTTP 500"):
         handlers.http_job_handler(JobContext(param=f"{http_server}/fail".join(["url: ", ""]),
-                                             config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": "127.0.0.1"}))
+                                             config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": http_server.split("/")[2]}))
 
 
 @pytest.mark.parametrize(("allowed", "url"), [
@@ -106,16 +107,70 @@ def test_http_handler_fails_on_an_error_status(http_server: str) -> None:
     ("*", "file:///etc/passwd"),
 ])
 def test_http_handler_refuses_hosts_outside_the_allow_list(allowed: str, url: str, http_server: str) -> None:
-    with pytest.raises(JobFailed, match="允许列表"):
+    with pytest.raises(JobFailed, match="允许列表|只允许 http"):
         handlers.http_job_handler(JobContext(param=json.dumps({"url": url}),
                                              config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": allowed}))
     assert _Recorder.seen == []
 
 
-def test_host_allow_list_patterns() -> None:
-    assert handlers.host_allowed("https://api.example.com/x", "*.example.com")
-    assert handlers.host_allowed("https://example.com/x", "a.org, example.com")
-    assert not handlers.host_allowed("https://evilexample.com/x", "*.example.com")
+def _http_job(url: str, allowed: str) -> str:
+    return handlers.http_job_handler(JobContext(param=json.dumps({"url": url}),
+                                                config={"PCLOUD_JOB_HTTP_ALLOWED_HOSTS": allowed}))
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_http_job_redirects_to_an_internal_service_are_not_followed(status: int, outbound: Any) -> None:
+    with pytest.raises(JobFailed, match=f"HTTP {status}.*重定向不会被跟随"):
+        _http_job(outbound.redirect(status, f"{outbound.internal}/admin/secret"),
+                  f"127.0.0.1,127.0.0.1:{outbound.front_port}")
+    assert outbound.hits == []
+
+
+def test_http_job_redirect_to_ftp_is_not_followed(outbound: Any) -> None:
+    with pytest.raises(JobFailed, match="重定向不会被跟随"):
+        _http_job(outbound.redirect(302, "ftp://127.0.0.1/etc/passwd"), f"127.0.0.1,127.0.0.1:{outbound.front_port}")
+
+
+def test_http_job_reaches_only_the_listed_port(outbound: Any) -> None:
+    for allowed in (f"127.0.0.1:{outbound.front_port}", "127.0.0.1", "*", f"*:{outbound.front_port}"):
+        with pytest.raises(JobFailed, match="允许列表"):
+            _http_job(f"{outbound.internal}/admin/secret", allowed)
+    assert outbound.hits == []
+    assert _http_job(f"{outbound.internal}/ok", f"127.0.0.1:{outbound.internal_port}") == "HTTP 200"
+    assert outbound.hits == ["/ok"]
+
+
+def test_http_job_host_resolving_to_an_internal_address_needs_that_address_listed(outbound: Any) -> None:
+    url = f"http://localhost:{outbound.internal_port}/admin"
+    for allowed in (f"localhost,localhost:{outbound.internal_port}", f"*:{outbound.internal_port}"):
+        with pytest.raises(JobFailed, match="内部地址"):
+            _http_job(url, allowed)
+    assert outbound.hits == []
+    assert _http_job(url, f"localhost:{outbound.internal_port},127.0.0.0/8,::1") == "HTTP 200"
+    assert outbound.hits == ["/admin"]
+
+
+def test_egress_rule_entries_and_addresses() -> None:
+    from pcloud.core import egress
+
+    def refusal(url: str, allowed: str) -> str | None:
+        try:
+            egress.check_url(url, allowed)
+        except egress.EgressRefused as exc:
+            return str(exc)
+        return None
+
+    assert refusal("http://127.0.0.1/", "127.0.0.1") is None
+    assert refusal("https://[::1]:8443/", "[::1]:8443") is None
+    assert refusal("http://10.1.2.3:8080/", "10.0.0.0/8:8080") is None
+    assert "允许列表" in (refusal("http://10.1.2.3:8081/", "10.0.0.0/8:8080") or "")
+    for internal in ("127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.1.1", "224.0.0.1", "0.0.0.0",
+                     "[::1]", "[::ffff:127.0.0.1]", "[fe80::1]", "100.64.0.1"):
+        assert "内部地址" in (refusal(f"http://{internal}/", "*") or ""), internal
+    assert "只允许 http" in (refusal("ftp://example.com/", "*") or "")
+    assert "只允许 http" in (refusal("file:///etc/passwd", "*") or "")
+    assert "允许列表" in (refusal("https://evilexample.com/x", "*.example.com") or "")
+    assert "允许列表" in (refusal("http://127.0.0.1/", "") or "")
 
 
 def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> None:
@@ -141,3 +196,41 @@ def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> No
         assert [r.content for r in db.session.query(JobLogLine)] == ["b"]
         with pytest.raises(JobFailed):
             handlers.job_log_clean_handler(JobContext(param="abc"))
+
+
+def test_retention_handlers_never_go_below_the_configured_retention(app: Any) -> None:
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from pcloud.jobs.models import JobLog
+
+    with app.app_context():
+        now = utcnow()
+        db.session.add_all([ActionLog(user_id=1, name="n", phone="13800000000", title=f"t{days}", method="POST",
+                                      path="/api/x", status="success", cost_ms=1,
+                                      gmt_created_date=now - timedelta(days=days)) for days in (2, 200)])
+        db.session.add_all([JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=d),
+                                   trigger_time=now - timedelta(days=d), status="DONE", handle_code=200)
+                            for d in (2, 40)])
+        db.session.commit()
+        assert "删除 1 条" in handlers.action_log_clean_handler(JobContext(param="1"))  # kept 180 days
+        assert [r.title for r in db.session.query(ActionLog).filter(ActionLog.title.in_(("t2", "t200")))] == ["t2"]
+        assert "删除 1 条" in handlers.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
+        assert db.session.query(JobLog).count() == 1
+
+
+def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(outbound: Any) -> None:
+    """DNS rebinding: the socket is opened to an address the rule checked, never to a new resolution of
+    the name (here a name no resolver knows: a second lookup would fail)."""
+    from pcloud.core import egress
+
+    destination = egress.check_url(f"{outbound.internal}/pinned", f"127.0.0.1:{outbound.internal_port}")
+    assert destination.addresses == ("127.0.0.1",)
+    renamed = egress.Destination("http", "rebound.invalid", destination.port, "/pinned", destination.addresses)
+    conn = egress._CheckedConnection(renamed, timeout=5)
+    try:
+        conn.request("GET", "/pinned")
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+    assert outbound.hits == ["/pinned"]

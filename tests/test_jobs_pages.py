@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pcloud.core.timefmt import utcnow
@@ -75,6 +76,15 @@ def test_next_times_helper(pages: Any) -> None:
     assert len(body["times"]) == 5 and body["error"] is None and body["times"][0].endswith("12:00:00")
     body = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12&timezone=UTC").get_json()
     assert body["times"] == [] and "6 或 7 个字段" in body["error"]
+
+
+def test_next_times_helper_refuses_an_expensive_schedule_quickly(pages: Any) -> None:
+    started = time.monotonic()
+    resp = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=*+*+*+L-30+2%2C4%2C6%2C9%2C11+%3F"
+                     "&timezone=America%2FSantiago")
+    took = time.monotonic() - started
+    assert resp.status_code == 422 and "计算量过大" in resp.get_json()["error"] and resp.get_json()["times"] == []
+    assert took < 2, f"the preview took {took:.1f}s"
 
 
 def test_job_row_actions(pages: Any, app: Any) -> None:

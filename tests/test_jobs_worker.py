@@ -295,7 +295,8 @@ def _collect(sender: alarms.AlarmSender, n: int = 1, wait: float = 20) -> list[t
 def test_alarm_email_and_webhook_are_received(smtp_server: tuple[int, SmtpSink], webhook_server: str) -> None:
     port, sink = smtp_server
     sender = alarms.AlarmSender(alarms.AlarmSettings(smtp_host="127.0.0.1", smtp_port=port,
-                                                     smtp_from="jobs@example.com", webhook=webhook_server))
+                                                     smtp_from="jobs@example.com", webhook=webhook_server,
+                                                     allowed_hosts=webhook_server.split("/")[2]))
     sender.submit(dict(ALARM))
     assert _collect(sender) == [(42, alarms.ALARM_SENT)]
     sender.close()
@@ -317,13 +318,31 @@ def test_a_failing_alarm_is_recorded_and_never_blocks(webhook_server: str) -> No
 
     WebhookSink.status = 500
     sender = alarms.AlarmSender(alarms.AlarmSettings(smtp_host="127.0.0.1", smtp_port=free_port(), timeout=2,
-                                                     webhook=webhook_server))
+                                                     webhook=webhook_server,
+                                                     allowed_hosts=webhook_server.split("/")[2]))
     started = time.monotonic()
     for i in range(3):
         sender.submit({**ALARM, "logId": i})
     assert time.monotonic() - started < 0.5  # submitting never waits for the network
     assert sorted(_collect(sender, 3)) == [(0, 3), (1, 3), (2, 3)]
     sender.close()
+
+
+def test_an_alarm_webhook_obeys_the_egress_rule(outbound: Any) -> None:
+    """Issue 19, finding 4: a webhook that redirects inward is a failed alarm, not a call inside."""
+    front = f"127.0.0.1:{outbound.front_port}"
+    for status in (302, 307):
+        hook = outbound.redirect(status, f"{outbound.internal}/admin/secret")
+        settings = alarms.AlarmSettings.from_env({"PCLOUD_ALARM_WEBHOOK": hook,
+                                                  "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": f"127.0.0.1,{front}"})
+        assert alarms.deliver(settings, ALARM) == alarms.ALARM_FAILED
+    assert outbound.hits == []
+    not_listed = alarms.AlarmSettings.from_env({"PCLOUD_ALARM_WEBHOOK": f"{outbound.internal}/hook"})
+    assert alarms.deliver(not_listed, ALARM) == alarms.ALARM_FAILED
+    assert outbound.hits == []
+    listed = alarms.AlarmSettings.from_env({"PCLOUD_ALARM_WEBHOOK": f"{outbound.front}/hook",
+                                            "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": front})
+    assert alarms.deliver(listed, ALARM) == alarms.ALARM_SENT
 
 
 def test_nothing_configured_means_no_alarm() -> None:
@@ -333,6 +352,62 @@ def test_nothing_configured_means_no_alarm() -> None:
                                               "PCLOUD_SMTP_USER": "u@x", "PCLOUD_ALARM_WEBHOOK": "http://h/"})
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.webhook) == (
         "mail", 2525, "u@x", "http://h/")
+
+
+# ---------------------------------------------------------------- issue 19: the worker's own limits
+# In process, before any real worker runs: the workers of the tests below would claim these jobs and runs too.
+
+
+@pytest.fixture
+def worker_in_process(app: Any) -> Iterator[Any]:
+    """A Worker object on the test database, its pool never started: claim_due and _follow_up called directly."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+
+    with app.app_context():
+        yield Worker(WorkerSettings(name="in-process"), alarms=AlarmSender(AlarmSettings()))
+
+
+def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_process: Any, jobs: Jobs) -> None:
+    from pcloud.jobs.models import JobLog
+
+    job = jobs.job("testEcho", None)
+    jobs.set_job(job, schedule_type="CRON", schedule_conf="* * * L-30 2,4,6,9,11 ?", timezone="America/Santiago",
+                 trigger_status=1, trigger_next_time=_ms_now() - 1000)
+    started = time.monotonic()
+    worker_in_process.claim_due()
+    assert time.monotonic() - started < 2
+    from pcloud.jobs import service
+
+    with jobs.app.app_context():
+        stopped = service.get_job(job)
+        assert (stopped.trigger_status, stopped.trigger_next_time) == (0, 0)
+    (run,) = jobs.runs(JobLog.job_id == job)
+    assert (run["status"], run["handle_code"]) == ("DONE", 500)
+    assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]
+
+
+def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs: Jobs) -> None:
+    """A loop made before the console refused it (A->B->A) ends after MAX_CHAIN_DEPTH child runs, saying why."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobLog
+
+    depth = 16  # runtime.MAX_CHAIN_DEPTH, written out so the replay runs on the code before it too
+    a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
+    jobs.set_job(a, child_job_id=str(b))
+    jobs.set_job(b, child_job_id=str(a))
+    (first,) = jobs.trigger(a)
+    run = {**jobs.run(first), "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    for _ in range(depth * 3):
+        with worker_in_process.tx() as conn:
+            worker_in_process._follow_up(conn, run, utcnow())
+        (child,) = jobs.runs(JobLog.parent_log_id == run["id"]) or [None]
+        if child is None:
+            break
+        assert child["trigger_type"] == "PARENT"
+        run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    assert len(jobs.runs(JobLog.job_id.in_((a, b)))) == 1 + depth
+    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
 
 
 # ==========================================================================================
@@ -610,7 +685,8 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
     hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
     tmp = tmp_path_factory.mktemp("workers")
     env = {"PCLOUD_SMTP_HOST": "127.0.0.1", "PCLOUD_SMTP_PORT": str(controller.port),
-           "PCLOUD_SMTP_FROM": "jobs@example.com", "PCLOUD_ALARM_WEBHOOK": hook}
+           "PCLOUD_SMTP_FROM": "jobs@example.com", "PCLOUD_ALARM_WEBHOOK": hook,
+           "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": hook.split("/")[2]}
     workers = [start_worker(database_url, instance_dir, tmp, name, env=env) for name in ("node-a", "node-b")]
     yield Pair(workers, sink, hook)
     for w in workers:
@@ -891,3 +967,4 @@ def test_run_once_is_routed_by_the_jobs_strategy(pair: Pair, jobs: Jobs) -> None
     assert set(nodes) == {"node-a", "node-b"}, nodes
     last = jobs.job("testEcho", "l", executor_route_strategy="LAST")
     assert jobs.done(jobs.trigger(last)[0], workers=pair.workers)["executor_address"] == "node-b"
+

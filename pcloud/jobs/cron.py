@@ -21,6 +21,10 @@ code only speaks Quartz:
 
 ``next_fire_times`` returns aware UTC datetimes; ``validate_schedule`` returns a Chinese message
 naming what is wrong, or None.
+
+Every computation has one budget, ``SCHEDULE_STEP_BUDGET`` steps: past it ``ScheduleTooExpensive`` (a
+``CronError``) is raised, so the API and the pages answer 422 and the worker stops the job, instead of
+spending minutes on an expression such as ``* * * L-30 2,4,6,9,11 ?`` that never fires.
 """
 
 from __future__ import annotations
@@ -189,17 +193,33 @@ def _is_second_copy(moment: datetime, zone: ZoneInfo) -> bool:
     return first != second and moment.utcoffset() == second
 
 
+# One budget for every schedule computation (page preview, API, job save/start, worker): the steps taken
+# through croniter to find the next `n` fire times. Counted in steps, not seconds, so every host (web and
+# worker, on any load) gives the same answer for the same expression. A day filter (L-n, LW) and the skip
+# of a repeated autumn hour cost one step per day / per hour, so real schedules need a few hundred at most.
+SCHEDULE_STEP_BUDGET = 1000
+
+
+class ScheduleTooExpensive(CronError):
+    """The expression needs more than SCHEDULE_STEP_BUDGET steps to find its fire times."""
+
+
+def _too_expensive() -> ScheduleTooExpensive:
+    return ScheduleTooExpensive(
+        f"该调度的触发时间计算量过大（超过 {SCHEDULE_STEP_BUDGET} 步仍未算出），请简化 Cron 表达式")
+
+
 def _cron_times(conf: str, zone: ZoneInfo, after: datetime, n: int) -> list[datetime]:
     compiled = _compile(conf)
     out: list[datetime] = []
     start = after.astimezone(zone)
     horizon = start + timedelta(days=366 * 130)
     it = croniter(compiled.expr, start, second_at_beginning=True, max_years_between_matches=130)
-    guard = 0
+    steps = 0
     while len(out) < n:
-        guard += 1
-        if guard > 200_000:
-            break
+        steps += 1
+        if steps > SCHEDULE_STEP_BUDGET:
+            raise _too_expensive()
         try:
             moment: datetime = it.get_next(datetime)
         except CroniterError:
@@ -209,10 +229,12 @@ def _cron_times(conf: str, zone: ZoneInfo, after: datetime, n: int) -> list[date
         if compiled.day_filter and not compiled.day_filter(moment.date()):
             # skip the whole local day in one step
             nxt = datetime(moment.year, moment.month, moment.day, tzinfo=zone) + timedelta(days=1)
-            it = croniter(compiled.expr, nxt - timedelta(seconds=1), second_at_beginning=True,
-                          max_years_between_matches=130)
+            it.set_current(nxt - timedelta(seconds=1))
             continue
         if not compiled.all_hours and _is_second_copy(moment, zone):
+            # skip the rest of the repeated hour in one step (aware arithmetic is wall time: go through UTC)
+            left = 3600 - moment.minute * 60 - moment.second
+            it.set_current((moment.astimezone(UTC) + timedelta(seconds=left - 1)).astimezone(zone))
             continue
         utc = moment.astimezone(UTC)
         if out and utc <= out[-1]:

@@ -41,16 +41,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any
 
+from flask import current_app
+
 from pcloud.actionlog.service import clean_action_log, retention_days
+from pcloud.core import egress
 from pcloud.core.timefmt import utcnow
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
@@ -170,26 +170,13 @@ def parse_http_param(param: str) -> dict[str, Any]:
     return spec
 
 
-def host_allowed(url: str, allowed: str) -> bool:
-    """`allowed` is the PCLOUD_JOB_HTTP_ALLOWED_HOSTS setting: comma-separated hosts, `*.example.com`
-    for subdomains, `*` for any host. Empty allows none."""
-    parsed = urllib.parse.urlsplit(url)
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme not in ("http", "https") or not host:
-        return False
-    for item in (a.strip().lower() for a in (allowed or "").split(",")):
-        if item == "*" or item == host or (item.startswith("*.") and host.endswith(item[1:])):
-            return True
-    return False
-
-
 @job_handler("httpJobHandler",
              description="HTTP 调用：参数给出 url、method、headers、body（JSON 或 url:/method:/data: 行）")
 def http_job_handler(ctx: JobContext) -> str:
+    """The call obeys the server's one egress rule (``pcloud.core.egress``): allowed hosts and ports only,
+    internal addresses only when listed, no redirect followed (a 3xx fails the run, naming where it led)."""
     spec = parse_http_param(ctx.param)
     allowed = ctx.config.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS", "")
-    if not host_allowed(spec["url"], allowed):
-        raise JobFailed(f"目标主机不在允许列表中（PCLOUD_JOB_HTTP_ALLOWED_HOSTS）：{spec['url']}")
     body = spec.get("body")
     data: bytes | None = None
     headers = {str(k): str(v) for k, v in dict(spec["headers"]).items()}
@@ -199,45 +186,84 @@ def http_job_handler(ctx: JobContext) -> str:
             headers.setdefault("Content-Type", "application/json")
         else:
             data = str(body).encode()
-    timeout = float(spec.get("timeout") or 30)
-    request = urllib.request.Request(spec["url"], data=data, headers=headers, method=spec["method"])
+    try:
+        timeout = float(spec.get("timeout") or 30)
+    except (TypeError, ValueError):
+        raise JobFailed("timeout 必须是秒数") from None
     ctx.log.info("%s %s", spec["method"], spec["url"])
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - host allow-listed
-            status = response.status
-            text = response.read(64 * 1024).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        raise JobFailed(f"HTTP {exc.code}：{exc.read(2000).decode('utf-8', 'replace')}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        response = egress.http_request(str(spec["url"]), allowed, method=spec["method"], body=data,
+                                       headers=headers, timeout=timeout)
+    except egress.EgressRefused as exc:
+        raise JobFailed(str(exc)) from None
+    except OSError as exc:
         raise JobFailed(f"请求失败：{exc}") from None
-    ctx.log.info("HTTP %s", status)
+    text = response.body.decode("utf-8", "replace")
+    if 300 <= response.status < 400:
+        location = response.headers.get("Location") or response.headers.get("location") or ""
+        raise JobFailed(f"HTTP {response.status}：重定向不会被跟随（出站规则），目标 {location[:300]}")
+    if response.status >= 400:
+        raise JobFailed(f"HTTP {response.status}：{text[:2000]}")
+    ctx.log.info("HTTP %s", response.status)
     print(text, flush=True)
-    return f"HTTP {status}"
+    return f"HTTP {response.status}"
 
 
-def _days_param(ctx: JobContext, default: int) -> int:
+def job_log_retention_days() -> int:
+    """PCLOUD_JOB_LOG_RETENTION_DAYS: the run log is kept at least this long."""
+    return int(current_app.config.get("PCLOUD_JOB_LOG_RETENTION_DAYS", 30))
+
+
+# The retention handlers and the configured retention each may never go below (issue 19, finding 5): a job's
+# parameter can only keep more, never wipe the audit trail. The console refuses a lower parameter (422)
+# when a job is saved or run once; a handler clamps one stored before, so the floor holds at run time too.
+RETENTION_FLOORS: dict[str, Callable[[], int]] = {
+    "jobLogCleanHandler": job_log_retention_days,
+    "actionLogCleanHandler": retention_days,
+}
+
+
+def retention_refusal(handler: str, param: str | None) -> str | None:
+    """None when `param` is a fine parameter for `handler` (any parameter of a non-retention handler)."""
+    floor = RETENTION_FLOORS.get(handler)
+    if floor is None:
+        return None
+    text = (param or "").strip()
+    if text and not text.isdigit():
+        return "参数必须是保留的天数（正整数）"
+    if text and int(text) < floor():
+        return f"保留天数不能少于系统配置的 {floor()} 天"
+    return None
+
+
+def _days_param(ctx: JobContext, handler: str) -> int:
+    floor = RETENTION_FLOORS[handler]()
     text = ctx.param.strip()
     if not text:
-        return default
+        return floor
     if not text.isdigit() or int(text) < 1:
         raise JobFailed("参数必须是保留的天数（正整数）")
+    if int(text) < floor:
+        ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
+        return floor
     return int(text)
 
 
-@job_handler("jobLogCleanHandler", description="调度日志保留：删除早于 N 天（参数，默认 30）的运行记录及其输出")
+@job_handler("jobLogCleanHandler",
+             description="调度日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_JOB_LOG_RETENTION_DAYS）的运行记录")
 def job_log_clean_handler(ctx: JobContext) -> str:
     from pcloud.jobs import service  # jobs.service imports this module at its top: imported on call
 
-    days = _days_param(ctx, 30)
+    days = _days_param(ctx, "jobLogCleanHandler")
     removed = service.delete_runs_before(utcnow() - timedelta(days=days))
     ctx.log.info("deleted %s runs older than %s days", removed, days)
     return f"删除 {removed} 条调度日志"
 
 
 @job_handler("actionLogCleanHandler",
-             description="操作日志保留：删除早于 N 天（参数，默认 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
+             description="操作日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
 def action_log_clean_handler(ctx: JobContext) -> str:
-    days = _days_param(ctx, retention_days())  # default: PCLOUD_ACTION_LOG_RETENTION_DAYS
+    days = _days_param(ctx, "actionLogCleanHandler")
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
     ctx.log.info("deleted %s action-log rows older than %s days", removed, days)
     return f"删除 {removed} 条操作日志"

@@ -12,15 +12,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.core.errors import Conflict, FieldErrors, Invalid, NotFound
+from pcloud.access.permissions import may_call_endpoint
+from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
+from pcloud.core.security import current_principal
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, local_zone, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
-from pcloud.jobs.handlers import get_handler, registered_handlers
+from pcloud.jobs.handlers import get_handler, registered_handlers, retention_refusal
 from pcloud.jobs.models import (
     ADDRESS_AUTO,
     ADDRESS_MANUAL,
@@ -339,17 +341,36 @@ def _child_ids(text: str | None) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+# pg_advisory_xact_lock key of the child-job links: any constant no other code uses ("jobc" in ASCII)
+CHILD_LINKS_LOCK = 0x6A6F6263
+
+
+def _serialise_child_links() -> None:
+    """One loop check at a time, held until the change commits (issue 19, finding 7): two updates A->B and
+    B->A each read the links after the other committed, so they can no longer both pass. PostgreSQL: a
+    transaction-scoped advisory lock (READ COMMITTED: the graph read after it sees the other's commit);
+    SQLite: the write lock, taken up front with BEGIN IMMEDIATE (a transaction already writing holds it)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHILD_LINKS_LOCK})
+    elif not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
-    live = set(db.session.execute(select(Job.id).where(Job.id.in_(children), Job.deleted_at.is_(None))).scalars())
+    live = {row.id: row.executor_handler for row in db.session.execute(select(Job.id, Job.executor_handler).where(
+        Job.id.in_(children), Job.deleted_at.is_(None)))}
     missing = [c for c in children if c not in live]
     if missing:
         raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
+    require_maintenance_grant(*live.values())  # a child runs too: linking a cleaner is running it
     if job_id is None:
         return  # a new job has no parents yet: no loop can come back to it
     if job_id in children:
         raise Invalid("子任务不能是任务自己", field="childJobId")
+    _serialise_child_links()
     graph = {jid: _child_ids(text) for jid, text in db.session.execute(
         select(Job.id, Job.child_job_id).where(Job.deleted_at.is_(None), Job.child_job_id.is_not(None)))}
     graph[job_id] = children
@@ -362,6 +383,29 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
             continue
         seen.add(current)
         stack.extend(graph.get(current, []))
+
+
+# Maintenance handlers delete what another grant guards (issue 19, finding 5): creating, changing, copying or
+# running once a job on one needs the grant of that deletion, on the page and the API alike (both call here).
+# The run-log cleaner needs the run log's clean operation; nothing in the API deletes the operation log, so
+# no grant covers its cleaner: only a super administrator may set it up or run it by hand.
+MAINTENANCE_GRANTS: dict[str, str | None] = {
+    "jobLogCleanHandler": "jobs_api.clear_log",
+    "actionLogCleanHandler": None,
+}
+
+
+def require_maintenance_grant(*handlers: str | None) -> None:
+    """403 unless the caller holds what each maintenance handler among `handlers` deletes.
+    Outside a request (command line, worker, `pcloud init`) nothing is checked."""
+    principal = current_principal()
+    if principal is None or principal.is_super_admin:
+        return
+    for handler in dict.fromkeys(h for h in handlers if h in MAINTENANCE_GRANTS):
+        endpoint = MAINTENANCE_GRANTS[handler]
+        if endpoint is None or not may_call_endpoint(principal, endpoint):
+            needed = "超级管理员" if endpoint is None else "拥有「清理调度日志」权限的用户"
+            raise Forbidden(f"JobHandler「{handler}」会删除审计数据，只有{needed}可以新增、修改或执行此类任务")
 
 
 def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
@@ -417,7 +461,9 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
             get_handler(handler) is not None, "executorHandler", f"JobHandler「{handler}」未注册"):
         out["executor_handler"] = handler
     if "executor_param" in merged:
-        out["executor_param"] = merged.get("executor_param") or None
+        refusal = retention_refusal(out.get("executor_handler", ""), merged.get("executor_param"))
+        if errors.check(not refusal, "executorParam", refusal or ""):
+            out["executor_param"] = merged.get("executor_param") or None
     for key, field, hi in (("executor_timeout", "executorTimeout", 86400 * 7),
                            ("executor_fail_retry_count", "executorFailRetryCount", 100)):
         if merged.get(key) is not None:
@@ -445,6 +491,7 @@ def _next_ms(job: Job, after: datetime | None = None) -> int:
 
 
 def create_job(data: dict[str, Any]) -> Job:
+    require_maintenance_grant(data.get("executor_handler"))
     job = Job(**_clean_job(data, None))
     db.session.add(job)
     db.session.flush()
@@ -456,6 +503,7 @@ def create_job(data: dict[str, Any]) -> Job:
 
 def modify_job(data: dict[str, Any]) -> Job:
     job = get_job(data["id"])
+    require_maintenance_grant(job.executor_handler, data.get("executor_handler"))
     before = (job.schedule_type, job.schedule_conf, job.timezone)
     for key, value in _clean_job(data, job).items():
         setattr(job, key, value)
@@ -498,6 +546,7 @@ def stop_job(job_id: int) -> Job:
 
 def copy_job(job_id: int) -> Job:
     job = get_job(job_id)
+    require_maintenance_grant(job.executor_handler)
     columns = ("job_group", "author", "alarm_email", "schedule_type", "schedule_conf", "timezone",
                "misfire_strategy", "executor_route_strategy", "executor_handler", "executor_param",
                "executor_block_strategy", "executor_timeout", "executor_fail_retry_count", "child_job_id")
@@ -515,6 +564,10 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     Without it the worker routes the run (SHARDING_BROADCAST: one run per live node now).
     """
     job = get_job(job_id)
+    require_maintenance_grant(job.executor_handler)
+    refusal = retention_refusal(job.executor_handler, executor_param)
+    if executor_param is not None and refusal:
+        raise Invalid(refusal, field="executorParam")
     executor = get_executor(job.job_group)
     nodes = [a.strip() for a in (address_list or "").split(",") if a.strip()]
     for node in nodes:

@@ -173,8 +173,8 @@ def job_next_times() -> Any:
         times = service.next_trigger_times(request.args.get("scheduleType", "CRON")[:16],
                                            request.args.get("scheduleConf", "")[:128],
                                            request.args.get("timezone", "")[:64] or None)
-    except PCloudError as exc:
-        return jsonify({"times": [], "error": exc.msg})
+    except PCloudError as exc:  # the API's status (422 for a wrong or too expensive schedule); jobs.js reads the body
+        return jsonify({"times": [], "error": exc.msg}), exc.code
     return jsonify({"times": [t.replace("T", " ") for t in times], "error": None})
 
 

@@ -28,8 +28,11 @@ def _row_action(page: Any, job_id: int, name: str, more: bool = False) -> None:
 def test_executor_job_run_once_and_copy(page: Any, app: Any) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # the schedule helper answers 422 while the expression is wrong (the test types a wrong one on purpose)
     page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location.get('url')}")
-            if msg.type == "error" and "favicon.ico" not in (msg.location.get("url") or "") else None)
+            if msg.type == "error" and "favicon.ico" not in (msg.location.get("url") or "")
+            and not ("status of 422" in msg.text and "/job/info/next-times" in (msg.location.get("url") or ""))
+            else None)
     sign_in(page)
 
     # an executor

@@ -7,7 +7,10 @@ to record it as the run's alarmStatus (2 sent, 3 sending failed). A full queue c
 Settings (environment, read when the worker starts):
 PCLOUD_SMTP_HOST (no host: no e-mail), PCLOUD_SMTP_PORT (25), PCLOUD_SMTP_USER, PCLOUD_SMTP_PASSWORD,
 PCLOUD_SMTP_FROM (default the user, else pcloud@localhost), PCLOUD_SMTP_SECURITY (none | starttls | ssl),
-PCLOUD_SMTP_TIMEOUT (10 s), PCLOUD_ALARM_WEBHOOK (a URL receiving a JSON POST).
+PCLOUD_SMTP_TIMEOUT (10 s), PCLOUD_ALARM_WEBHOOK (a URL receiving a JSON POST; it obeys the one egress rule,
+``pcloud.core.egress``: its host and port must be in PCLOUD_JOB_HTTP_ALLOWED_HOSTS, an internal address listed,
+and a redirect is a failure). The SMTP server is set only in the environment by whoever runs the server,
+like the database, and is reached as configured.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import os
 import queue
 import smtplib
 import threading
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
+
+from pcloud.core import egress
 
 log = logging.getLogger("pcloud.worker.alarms")
 
@@ -40,6 +44,7 @@ class AlarmSettings:
     smtp_security: str = "none"
     timeout: float = 10.0
     webhook: str | None = None
+    allowed_hosts: str = ""  # PCLOUD_JOB_HTTP_ALLOWED_HOSTS: the webhook obeys the one egress rule too
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AlarmSettings:
@@ -54,6 +59,7 @@ class AlarmSettings:
             smtp_security=(env.get("PCLOUD_SMTP_SECURITY") or "none").lower(),
             timeout=float(env.get("PCLOUD_SMTP_TIMEOUT") or 10),
             webhook=env.get("PCLOUD_ALARM_WEBHOOK") or None,
+            allowed_hosts=env.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS") or "",
         )
 
 
@@ -92,12 +98,13 @@ def send_email(settings: AlarmSettings, recipients: list[str], alarm: Mapping[st
 
 
 def post_webhook(settings: AlarmSettings, alarm: Mapping[str, Any]) -> None:
+    """POST the alarm under the egress rule (``pcloud.core.egress``): a redirect is a failure, never followed."""
     assert settings.webhook
-    req = urllib.request.Request(settings.webhook, data=json.dumps(alarm, ensure_ascii=False).encode(),
-                                 headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
-    with urllib.request.urlopen(req, timeout=settings.timeout) as resp:  # noqa: S310 - configured URL
-        if resp.status >= 300:
-            raise OSError(f"webhook answered {resp.status}")
+    resp = egress.http_request(settings.webhook, settings.allowed_hosts, method="POST",
+                               body=json.dumps(alarm, ensure_ascii=False).encode(),
+                               headers={"Content-Type": "application/json; charset=utf-8"}, timeout=settings.timeout)
+    if resp.status >= 300:
+        raise OSError(f"webhook answered {resp.status}")
 
 
 def deliver(settings: AlarmSettings, alarm: Mapping[str, Any]) -> int | None:

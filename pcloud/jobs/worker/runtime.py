@@ -75,6 +75,7 @@ DEFAULT_GROUP = "pcloud-executor"
 RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 MSG_LIMIT = 4000
+MAX_CHAIN_DEPTH = 16  # child jobs triggered at most this many links below the first run (a loop stops there)
 
 JOB_T = Job.__table__
 LOG_T = JobLog.__table__
@@ -378,8 +379,11 @@ class Worker:
                 try:
                     plan = misfire.plan_fires(job.schedule_type, planned, now, grace, job.misfire_strategy,
                                               next_after)
-                except (cron.CronError, ValueError) as exc:  # an expression that no longer parses: stop it
+                except (cron.CronError, ValueError) as exc:
+                    # an expression that no longer parses or is past the computation budget: stop the job,
+                    # with the reason in a failed run of its log (and the usual alarm), never loop on it
                     log.warning("job %s stopped: its schedule is invalid (%s)", job.id, exc)
+                    runs.append(self._failed_run(job, planned, now, f"调度失败，任务已停止：{exc}"))
                     updates.append({"jid": job.id, "last": job.trigger_last_time, "next": 0, "status": 0})
                     continue
                 if plan.misfired:
@@ -417,13 +421,24 @@ class Worker:
                 "trigger_time": now, "parent_log_id": parent_log_id, "alarm_status": 0, "claimed_at": None,
                 "handle_time": None, "handle_msg": None}
         if not assignments:
-            return [{**base, "shard_index": 0, "shard_total": 1, "executor_address": None, "trigger_code": 500,
-                     "trigger_msg": "调度失败：执行器没有在线节点", "handle_code": HANDLE_FAILED, "status": RUN_DONE,
-                     "handle_time": now, "handle_msg": "调度失败：执行器没有在线节点"}]
+            return [{**base, **self._failure("调度失败：执行器没有在线节点", now)}]
         msg = f"路由策略：{job.executor_route_strategy}"
         return [{**base, "shard_index": a.shard_index, "shard_total": a.shard_total, "executor_address": a.node,
                  "trigger_code": 200, "trigger_msg": msg, "handle_code": 0, "status": RUN_PENDING}
                 for a in assignments]
+
+    @staticmethod
+    def _failure(msg: str, now: datetime) -> dict[str, Any]:
+        return {"shard_index": 0, "shard_total": 1, "executor_address": None, "trigger_code": 500,
+                "trigger_msg": msg, "handle_code": HANDLE_FAILED, "status": RUN_DONE, "handle_time": now,
+                "handle_msg": msg}
+
+    def _failed_run(self, job: Any, when: datetime, now: datetime, msg: str) -> dict[str, Any]:
+        """A run that never started, ended at once with `msg` (shown in the job's log, alarmed)."""
+        return {"job_group": job.job_group, "job_id": job.id, "trigger_type": "CRON", "schedule_time": when,
+                "executor_handler": job.executor_handler, "executor_param": job.executor_param,
+                "executor_fail_retry_count": job.executor_fail_retry_count, "trigger_time": now,
+                "parent_log_id": None, "alarm_status": 0, "claimed_at": None, **self._failure(msg[:MSG_LIMIT], now)}
 
     def _insert(self, table: Any) -> Any:
         if self.pg:
@@ -635,12 +650,37 @@ class Worker:
                 r["shard_index"], r["shard_total"] = run["shard_index"], run["shard_total"]
             self._insert_follow_ups(conn, runs[:1])
         elif code == HANDLE_SUCCESS and job.child_job_id:
+            depth = self._chain_depth(conn, run)
+            if depth >= MAX_CHAIN_DEPTH:
+                # a loop of child jobs (made before the console refused them) or a chain too long: stop here
+                why = f"子任务未触发：任务链已达 {MAX_CHAIN_DEPTH} 层（可能形成了循环）"
+                log.warning("run %s of job %s: children %s not triggered, chain depth %s", run["id"], job.id,
+                            job.child_job_id, depth)
+                conn.execute(update(LOG_T).where(LOG_T.c.id == run["id"]).values(
+                    handle_msg=(f"{run['handle_msg'] or ''}；{why}" if run["handle_msg"] else why)[:MSG_LIMIT]))
+                return
             ids = [int(x) for x in job.child_job_id.split(",") if x.strip().isdigit()]
             children = conn.execute(select(JOB_T).where(JOB_T.c.id.in_(ids), JOB_T.c.deleted_at.is_(None))).all()
             runs = []
             for child in children:
                 runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
             self._insert_follow_ups(conn, runs)
+
+    @staticmethod
+    def _chain_depth(conn: Connection, run: dict[str, Any]) -> int:
+        """How many PARENT links lead up to this run (retries in between are walked, not counted), at most
+        MAX_CHAIN_DEPTH: one indexed lookup per link."""
+        depth, trigger_type, parent = 0, run["trigger_type"], run["parent_log_id"]
+        for _ in range(MAX_CHAIN_DEPTH * 8):
+            if parent is None or depth >= MAX_CHAIN_DEPTH:
+                break
+            if trigger_type == "PARENT":
+                depth += 1
+            row = conn.execute(select(LOG_T.c.trigger_type, LOG_T.c.parent_log_id).where(LOG_T.c.id == parent)).first()
+            if row is None:
+                break
+            trigger_type, parent = row
+        return depth
 
     def _unique_now(self) -> datetime:
         """utcnow, strictly increasing in this process: RETRY/PARENT runs are keyed by it."""
