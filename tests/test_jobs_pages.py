@@ -79,10 +79,10 @@ def test_next_times_helper(pages: Any) -> None:
 
 
 def test_next_times_helper_refuses_an_expensive_schedule_quickly(pages: Any) -> None:
-    started = time.monotonic()
+    started = time.thread_time()  # CPU time: the budget bounds work, whatever the machine's load
     resp = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=*+*+*+L-30+2%2C4%2C6%2C9%2C11+%3F"
                      "&timezone=America%2FSantiago")
-    took = time.monotonic() - started
+    took = time.thread_time() - started
     assert resp.status_code == 422 and "计算量过大" in resp.get_json()["error"] and resp.get_json()["times"] == []
     assert took < 2, f"the preview took {took:.1f}s"
 
