@@ -422,3 +422,21 @@ def test_statistics_and_chart_info(api: Any, app: Any) -> None:
     # the edges of the calendar are refused, not a 500 (the fuzz test found endDate 0001-01-01)
     for body in ({"endDate": "0001-01-01"}, {"startDate": "9999-12-31", "endDate": "9999-12-31"}):
         assert api.post("/api/job/chartInfo", body).status_code == 422, body
+
+
+# Issue 19, finding 9: years 0001/9999 in the run log's filterTime answered 500; 20-digit ids must be 422.
+def test_run_and_job_filters_out_of_range_are_422(api: Any) -> None:
+    from tests.conftest import api_error
+
+    msg = "时间超出范围，应在 1900-01-01 至 9999-12-30 之间"
+    for value in (["0001-01-01 00:00:00", None], [None, "9999-12-31 23:59:59"],
+                  ["0001-01-01T00:00:00+14:00", None], "0001-01-01 00:00:00 - 2020-01-01 00:00:00"):
+        body = api_error(api.post("/api/job/joblog/pageList", {"filterTime": value}), 422)
+        assert body["errors"] == {"filterTime": [msg]}, (value, body)
+    huge = 10**19
+    for body, field in (({"jobId": huge}, "jobId"), ({"jobGroup": str(huge)}, "jobGroup"),
+                        ({"logStatus": huge}, "logStatus")):
+        assert field in api_error(api.post("/api/job/joblog/pageList", body), 422)["errors"]
+    for body, field in (({"jobGroup": huge}, "jobGroup"), ({"triggerStatus": huge}, "triggerStatus"),
+                        ({"triggerStatus": str(huge)}, "triggerStatus")):
+        assert field in api_error(api.post("/api/job/jobinfo/pageList", body), 422)["errors"]

@@ -218,3 +218,46 @@ def test_saving_a_job_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: 
         as_text=True)
     assert "编辑任务：我刚改的任务" in html and "None（未注册）" not in html
     assert '<option selected value="goneHandler">goneHandler（未注册）</option>' in html
+
+
+# Issue 19, finding 9: 20-digit numbers and years 0001/9999 in the filters answered 500 (both databases).
+HUGE = "9" * 20
+
+
+def test_job_and_run_filters_out_of_range_answer_422_with_a_message(pages: Any, app: Any) -> None:
+    from html import unescape
+
+    group = _executor(app)
+    _job(app, group, job_desc="看得见的任务")
+    cases = {f"/job/info/?jobGroup={HUGE}": "执行器", f"/job/info/?triggerStatus={HUGE}": "状态",
+             f"/job/info/?jobGroup=-{HUGE}": "执行器", f"/job/log/?jobId={HUGE}": "任务",
+             f"/job/log/?jobGroup={HUGE}": "执行器", f"/job/log/?logStatus={HUGE}": "状态",
+             "/job/log/?start=0001-01-01 00:00:00": "超出范围", "/job/log/?end=9999-12-31 23:59:59": "超出范围",
+             "/job/log/?start=0001-01-01T00:00:00%2B14:00": "超出范围"}
+    for url, says in cases.items():
+        resp = pages.get(url)
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == 422, (url, resp.status_code)
+        assert "筛选条件" in html and says in html, (url, html[:3000])
+    html = unescape(pages.get(f"/job/info/?jobGroup={HUGE}").get_data(as_text=True))
+    assert "看得见的任务" in html  # the list, without the refused filter
+
+
+def test_a_confirm_button_with_cr_lf_in_back_still_goes_back_to_the_list(pages: Any, app: Any) -> None:
+    group = _executor(app)
+    job = _job(app, group)
+    for back in ("/job/info/\r\nSet-Cookie: a=b", "/job/info/\nx", "https://evil.example/job/info/",
+                 "//evil.example/job/info/", "/job/info/\\evil", "javascript:alert(1)"):
+        resp = pages.submit("/job/info/", f"/job/info/{job}/stop", data={"back": back})
+        assert resp.status_code == 302, (back, resp.status_code)
+        assert resp.headers["Location"] == "/job/info/", (back, resp.headers["Location"])
+    resp = pages.submit("/job/info/", f"/job/info/{job}/delete", data={"back": "/job/info/?jobGroup=1\r\nX: y"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/job/info/"
+    assert query(app, lambda: db.session.get(Job, job).deleted_at) is not None
+    from tests.conftest import logged_actions
+
+    assert logged_actions(app, "任务删除") == [("任务删除", "success")]
+    # a proper back (the filtered list the button was on) is kept
+    other = _job(app, group)
+    resp = pages.submit("/job/info/", f"/job/info/{other}/copy", data={"back": f"/job/info/?jobGroup={group}"})
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/job/info/?jobGroup={group}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.core.schemas import BaseSchema, Id, LocalDateTime, PageArgs, limit_of
+from pcloud.core.schemas import BaseSchema, Id, LocalDate, LocalDateTime, PageArgs, limit_of
 
 
 class ActionLogPageArgs(PageArgs):
@@ -14,9 +14,11 @@ class ActionLogPageArgs(PageArgs):
     user_id = Id(allow_none=True, metadata={"description": "the operator's user id"})
     path = fields.String(validate=validate.Length(max=limit_of(ActionLog.path)), allow_none=True)
     status = fields.String(validate=validate.OneOf(["success", "fail"]), allow_none=True)
+    title = fields.String(validate=validate.Length(max=limit_of(ActionLog.title)), allow_none=True,
+                          metadata={"description": "the action's title, exactly (用户新增)"})
     start_time = LocalDateTime(allow_none=True)
     end_time = LocalDateTime(allow_none=True)
-    visit_date = fields.Date(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})
+    visit_date = LocalDate(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})
 
 
 class ActionLogOut(BaseSchema):
