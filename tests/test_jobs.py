@@ -433,10 +433,12 @@ def test_run_and_job_filters_out_of_range_are_422(api: Any) -> None:
                   ["0001-01-01T00:00:00+14:00", None], "0001-01-01 00:00:00 - 2020-01-01 00:00:00"):
         body = api_error(api.post("/api/job/joblog/pageList", {"filterTime": value}), 422)
         assert body["errors"] == {"filterTime": [msg]}, (value, body)
-    huge = 10**19
-    for body, field in (({"jobId": huge}, "jobId"), ({"jobGroup": str(huge)}, "jobGroup"),
-                        ({"logStatus": huge}, "logStatus")):
-        assert field in api_error(api.post("/api/job/joblog/pageList", body), 422)["errors"]
-    for body, field in (({"jobGroup": huge}, "jobGroup"), ({"triggerStatus": huge}, "triggerStatus"),
-                        ({"triggerStatus": str(huge)}, "triggerStatus")):
-        assert field in api_error(api.post("/api/job/jobinfo/pageList", body), 422)["errors"]
+    huge, beyond_id = 10**19, "必须大于或等于 0 且小于或等于 2147483647"
+    for body, errors in (({"jobId": huge}, {"jobId": [beyond_id]}),
+                         ({"jobGroup": str(huge)}, {"jobGroup": [beyond_id]}),
+                         ({"logStatus": huge}, {"logStatus": ["取值必须是其中之一：-1, 0, 1, 2, 3"]})):
+        assert api_error(api.post("/api/job/joblog/pageList", body), 422)["errors"] == errors, body
+    for body, errors in (({"jobGroup": huge}, {"jobGroup": [beyond_id]}),
+                         ({"triggerStatus": huge}, {"triggerStatus": ["取值必须是其中之一：-1, 0, 1"]}),
+                         ({"triggerStatus": str(huge)}, {"triggerStatus": ["取值必须是其中之一：-1, 0, 1"]})):
+        assert api_error(api.post("/api/job/jobinfo/pageList", body), 422)["errors"] == errors, body

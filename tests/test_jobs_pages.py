@@ -189,7 +189,8 @@ def test_a_refused_executor_delete_is_logged_as_failed_on_the_page_and_the_api(p
 def test_report_page_at_the_edges_of_the_calendar_says_why(pages: PageClient) -> None:
     for query_string in ("end=0001-01-03", "start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02"):
         resp = pages.get(f"/job/report?{query_string}")
-        assert resp.status_code == 200, query_string  # the last seven days instead, with the reason flashed
+        # the last seven days instead, with the reason flashed; 422, as every refused filter (UX.md)
+        assert resp.status_code == 422, query_string
         assert "日期" in resp.get_data(as_text=True)
 
 
@@ -241,12 +242,24 @@ def test_job_and_run_filters_out_of_range_answer_422_with_a_message(pages: Any, 
         assert "筛选条件" in html and says in html, (url, html[:3000])
     html = unescape(pages.get(f"/job/info/?jobGroup={HUGE}").get_data(as_text=True))
     assert "看得见的任务" in html  # the list, without the refused filter
+    assert "筛选条件「执行器」必须大于或等于 0 且小于或等于 2147483647，已忽略该条件" in html
+    assert "筛选条件「状态」取值必须是其中之一：-1, 0, 1" in unescape(
+        pages.get(f"/job/info/?triggerStatus={HUGE}").get_data(as_text=True))
+    assert "筛选条件「调度开始时间」时间超出范围，应在 1900-01-01 至 9999-12-30 之间" in unescape(
+        pages.get("/job/log/?start=0001-01-01 00:00:00").get_data(as_text=True))
+    # digits a query string carries are ASCII: "١٢٣", "1_0", "+5" are not numbers to a filter
+    for odd in ("١٢٣", "1_0", "%2B5", "%2012%20", "1e3"):
+        resp = pages.get(f"/job/log/?jobId={odd}")
+        assert resp.status_code == 422 and "筛选条件「任务」必须是整数" in unescape(resp.get_data(as_text=True)), odd
+    # good filters still answer 200
+    assert pages.get(f"/job/info/?jobGroup={group}&triggerStatus=-1").status_code == 200
+    assert pages.get(f"/job/log/?jobGroup={group}&start=2020-01-01 00:00:00").status_code == 200
 
 
 def test_a_confirm_button_with_cr_lf_in_back_still_goes_back_to_the_list(pages: Any, app: Any) -> None:
     group = _executor(app)
     job = _job(app, group)
-    for back in ("/job/info/\r\nSet-Cookie: a=b", "/job/info/\nx", "https://evil.example/job/info/",
+    for back in ("/job/info/\r\nSet-Cookie: a=b", "/job/info/\nx", "/job/info/\n", "/job/info/?a=1\r\n", "https://evil.example/job/info/",
                  "//evil.example/job/info/", "/job/info/\\evil", "javascript:alert(1)"):
         resp = pages.submit("/job/info/", f"/job/info/{job}/stop", data={"back": back})
         assert resp.status_code == 302, (back, resp.status_code)

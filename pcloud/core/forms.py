@@ -163,7 +163,7 @@ BACK_MAX = 2000
 
 def is_back_path(target: str, back_prefix: str) -> bool:
     """Is `target` a URL of this site under `back_prefix` (`/job/info`: that page or below it)?"""
-    match = _BACK.match(target) if len(target) <= BACK_MAX else None
+    match = _BACK.fullmatch(target) if len(target) <= BACK_MAX else None
     if match is None or any(seg in (".", "..") for seg in match.group(1).split("/")):
         return False
     path = match.group(1)

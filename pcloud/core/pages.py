@@ -80,7 +80,7 @@ def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict
     left out, the page says which and why in a red flash, and answers 422 (`refuse_filters`): the list
     is still shown, with the filter bar as typed, so the user can correct it.
     """
-    fields_by_wire = {f.data_key or name: f for name, f in _load_fields(schema).items()}
+    fields_by_wire = {f.data_key or name: f for name, f in schema().load_fields.items()}
     data: dict[str, Any] = {}
     labels: dict[str, str] = {}
     refused: dict[str, list[str]] = {}
@@ -120,13 +120,8 @@ _NOT_AN_INTEGER = object()
 
 def _query_value(field: ma_fields.Field, text: str) -> Any:
     if isinstance(field, ma_fields.Integer):
-        text = text.strip()
-        return int(text) if _PLAIN_INT.match(text) else _NOT_AN_INTEGER
+        return int(text) if _PLAIN_INT.fullmatch(text) else _NOT_AN_INTEGER
     return text
-
-
-def _load_fields(schema: type[ma.Schema]) -> dict[str, ma_fields.Field]:
-    return schema().load_fields
 
 
 def _flat(messages: Any) -> list[str]:

@@ -6,10 +6,10 @@ here rather than under /api because pages authenticate with the session cookie; 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
@@ -30,7 +30,7 @@ from pcloud.jobs.forms import (
     JobForm,
     TriggerForm,
 )
-from pcloud.jobs.schemas import ExecutorPageArgs, JobPageArgs, RunPageFilters
+from pcloud.jobs.schemas import ChartArgs, ExecutorPageArgs, JobPageArgs, RunPageFilters
 
 bp = Blueprint("jobs", __name__, url_prefix="/job")
 job_pages = RecordPages(bp, "任务", "jobs/job_form.html", index="jobs")
@@ -81,12 +81,13 @@ def _chart_svg(chart: dict[str, Any]) -> Markup:
 @bp.route("/report")
 def report() -> Any:
     today = local_today()
+    days = page_filters(ChartArgs, {"start": Filter("startDate", "开始日期"), "end": Filter("endDate", "结束日期")})
+    end = days.get("end_date") or today
+    start = days.get("start_date") or end - timedelta(days=6)
     try:
-        end = date.fromisoformat(request.args.get("end") or today.isoformat())
-        start = date.fromisoformat(request.args.get("start") or (end - timedelta(days=6)).isoformat())
         chart = service.chart_info(start, end)
-    except (ValueError, OverflowError, Invalid) as exc:
-        flash(exc.msg if isinstance(exc, Invalid) else "日期格式不正确，应为 2021-02-15", "danger")
+    except Invalid as exc:
+        refuse_filters(exc.msg)
         end, start = today, today - timedelta(days=6)
         chart = service.chart_info(start, end)
     rows = list(zip(chart["trigger_day_list"], chart["trigger_day_count_suc_list"],
