@@ -274,3 +274,21 @@ def test_a_confirm_button_with_cr_lf_in_back_still_goes_back_to_the_list(pages: 
     other = _job(app, group)
     resp = pages.submit("/job/info/", f"/job/info/{other}/copy", data={"back": f"/job/info/?jobGroup={group}"})
     assert resp.status_code == 302 and resp.headers["Location"] == f"/job/info/?jobGroup={group}"
+
+
+def test_clearing_the_log_of_a_job_beyond_any_id_is_refused_not_a_server_error(pages: Any, app: Any) -> None:
+    from html import unescape
+
+    group = _executor(app)
+    job = _job(app, group)
+    with app.app_context():
+        db.session.add(JobLog(job_group=group, job_id=job, trigger_type="MANUAL", schedule_time=utcnow()))
+        db.session.commit()
+    for field in ("job_group", "job_id"):
+        resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", field: HUGE, "type": "9"})
+        assert resp.status_code == 422, (field, resp.status_code)
+        assert "必须大于或等于 0 且小于或等于 2147483647" in unescape(resp.get_data(as_text=True))
+    for kind in ("", "abc", "77"):  # no kind, or one that is not offered: the one sentence, nothing cleared
+        resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": kind})
+        assert resp.status_code == 422 and "请选择清理方式后再提交" in unescape(resp.get_data(as_text=True)), kind
+    assert query(app, lambda: db.session.query(JobLog).count()) == 1

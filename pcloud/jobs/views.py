@@ -303,7 +303,7 @@ def log_clear() -> Any:
         removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
         return f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志"
 
-    return log_pages.confirm(run, form=form, invalid="请选择清理方式后再提交")
+    return log_pages.confirm(run, form=form)
 
 
 # ---------------------------------------------------------------- 执行器管理
