@@ -265,3 +265,42 @@ def test_retention_deletes_old_rows_in_batches(api: ApiClient, app: Any) -> None
     assert api.post(PAGE, {}).get_json()["total"] == 1  # today's sign-in stays
     result = app.test_cli_runner().invoke(args=["pcloud", "clean-action-log", "--days", "1"])
     assert result.exit_code == 0 and "0 rows older than 1 days deleted" in result.output
+
+
+# Issue 19, finding 9: years 0001 (UTC underflows) and 9999 (overflows) answered 500.
+OUT_OF_RANGE_TIMES = ("0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59",
+                      "9999-12-31T23:59:59-12:00")
+TIME_RANGE_MSG = "时间超出范围，应在 1900-01-01 至 9999-12-30 之间"
+DATE_RANGE_MSG = "日期超出范围，应在 1900-01-01 至 9999-12-30 之间"
+
+
+def test_api_refuses_times_out_of_range_with_a_message(api: ApiClient) -> None:
+    from tests.conftest import api_error
+
+    for field in ("startTime", "endTime"):
+        for value in OUT_OF_RANGE_TIMES:
+            body = api_error(api.post(PAGE, {field: value}), 422)
+            assert body["errors"] == {field: [TIME_RANGE_MSG]}, (field, value, body)
+    for value in ("0001-01-01", "9999-12-31"):
+        body = api_error(api.post(PAGE, {"visitDate": value}), 422)
+        assert body["errors"] == {"visitDate": [DATE_RANGE_MSG]}, (value, body)
+    # the edges of the range are answered
+    assert api.post(PAGE, {"startTime": "1900-01-01T00:00:00", "endTime": "9999-12-30T23:59:59"}
+                    ).get_json()["total"] == 1
+    assert api.post(PAGE, {"visitDate": "9999-12-30"}).get_json()["total"] == 0
+
+
+def test_page_refuses_filters_out_of_range_with_a_message_and_still_lists(pages: PageClient) -> None:
+    from html import unescape
+
+    for query in ("start=0001-01-01T00:00", "end=9999-12-31T23:59:59-12:00", "start=9999-12-31T23:59",
+                  "start=0001-01-01T00:00:00%2B14:00"):
+        resp = pages.get(f"/system/log/?{query}")
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == 422, (query, resp.status_code)
+        assert "超出范围，应在 1900-01-01 至 9999-12-30 之间" in html, query
+        assert "登录" in html, query  # the list, unfiltered by what was refused
+    for query in ("user_id=99999999999999999999", "user_id=-99999999999999999999", "user_id=abc"):
+        resp = pages.get(f"/system/log/?{query}")
+        assert resp.status_code == 422, (query, resp.status_code)
+        assert "筛选条件" in unescape(resp.get_data(as_text=True)), query

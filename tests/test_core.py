@@ -500,3 +500,16 @@ def test_local_times_across_daylight_saving_changes() -> None:
                 assert (got, got.fold) == (expected, expected.fold), (name, utc)
             aware = datetime(2025, 7, 1, 12, tzinfo=ZoneInfo("Europe/Paris"))
             assert timefmt.to_local(aware) == aware.astimezone(zone).replace(tzinfo=None)
+
+
+def test_a_buttons_back_is_a_path_of_this_site_under_its_list() -> None:
+    """Issue 19, finding 9: `back` goes into the Location header after the action ran; allow-list only."""
+    from pcloud.core.forms import is_back_path
+
+    for good in ("/job/info", "/job/info/", "/job/info/?jobGroup=3&page=2", "/job/info/?name=%E5%BC%A0",
+                 "/job/info/5/edit"):
+        assert is_back_path(good, "/job/info"), good
+    for bad in ("/job/info/\r\nSet-Cookie: a=b", "/job/info/\n", "/job/info/?a=1\r", "//evil.example/job/info",
+                "https://evil.example/job/info", "javascript:alert(1)", "/job/info/../../x", "/job/info\\x",
+                "/job/infox", "/system/user/", "/job/info/ x", "/job/info/?a=\x00", "", "/job/info/" + "a" * 3000):
+        assert not is_back_path(bad, "/job/info"), bad

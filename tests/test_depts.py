@@ -605,3 +605,22 @@ def test_saving_a_dept_deleted_meanwhile_keeps_the_typed_values(app: Any, pages:
         pages, f"/system/dept/{dept}/edit", lambda: api.data("DELETE", f"{DEPT}/{dept}/delete"),
         {"parent_id": "0", "name": "我刚改的部门", "manager_id": "", "established_time": "", "sequence": "0"},
         "我刚改的部门", "部门")
+
+
+def test_an_establishment_date_out_of_range_is_a_field_error_not_a_server_error(app: Any, pages: PageClient,
+                                                                                api: ApiClient) -> None:
+    """Issue 19, finding 9: year 0001 (underflows once in UTC) or 9999 on the form answered 500."""
+    from html import unescape
+
+    for day in ("0001-01-01", "9999-12-31"):
+        resp = pages.submit("/system/dept/new", data={"name": f"部门{day[:4]}", "established_time": day,
+                                                      "parent_id": "0", "sequence": "0"})
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == 422, (day, resp.status_code)
+        assert "日期超出范围，应在 1900-01-01 至 9999-12-30 之间" in html, day
+    body = api.post("/api/admin/dept/create", {"name": "x", "establishedTime": "0001-01-01T00:00:00"}).get_json()
+    assert body["code"] == 422
+    assert body["errors"] == {"establishedTime": ["时间超出范围，应在 1900-01-01 至 9999-12-30 之间"]}
+    from pcloud.depts.models import Dept
+
+    assert query(app, lambda: db.session.execute(select(Dept.id).where(Dept.name.like("部门%"))).first()) is None

@@ -602,3 +602,23 @@ def test_parallel_updates_never_link_two_jobs_both_ways(api: Any, app: Any, live
             assert not (children[a] == str(b) and children[b] == str(a)), (answers, children)
     assert both == 0, statuses
     assert all(sorted(s) in ([200, 422], [200, 503]) for s in statuses), statuses
+
+
+# Issue 19, finding 9: years 0001/9999 in the run log's filterTime answered 500; 20-digit ids must be 422.
+def test_run_and_job_filters_out_of_range_are_422(api: Any) -> None:
+    from tests.conftest import api_error
+
+    msg = "时间超出范围，应在 1900-01-01 至 9999-12-30 之间"
+    for value in (["0001-01-01 00:00:00", None], [None, "9999-12-31 23:59:59"],
+                  ["0001-01-01T00:00:00+14:00", None], "0001-01-01 00:00:00 - 2020-01-01 00:00:00"):
+        body = api_error(api.post("/api/job/joblog/pageList", {"filterTime": value}), 422)
+        assert body["errors"] == {"filterTime": [msg]}, (value, body)
+    huge, beyond_id = 10**19, "必须大于或等于 0 且小于或等于 2147483647"
+    for body, errors in (({"jobId": huge}, {"jobId": [beyond_id]}),
+                         ({"jobGroup": str(huge)}, {"jobGroup": [beyond_id]}),
+                         ({"logStatus": huge}, {"logStatus": ["取值必须是其中之一：-1, 0, 1, 2, 3"]})):
+        assert api_error(api.post("/api/job/joblog/pageList", body), 422)["errors"] == errors, body
+    for body, errors in (({"jobGroup": huge}, {"jobGroup": [beyond_id]}),
+                         ({"triggerStatus": huge}, {"triggerStatus": ["取值必须是其中之一：-1, 0, 1"]}),
+                         ({"triggerStatus": str(huge)}, {"triggerStatus": ["取值必须是其中之一：-1, 0, 1"]})):
+        assert api_error(api.post("/api/job/jobinfo/pageList", body), 422)["errors"] == errors, body

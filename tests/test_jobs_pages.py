@@ -199,7 +199,8 @@ def test_a_refused_executor_delete_is_logged_as_failed_on_the_page_and_the_api(p
 def test_report_page_at_the_edges_of_the_calendar_says_why(pages: PageClient) -> None:
     for query_string in ("end=0001-01-03", "start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02"):
         resp = pages.get(f"/job/report?{query_string}")
-        assert resp.status_code == 200, query_string  # the last seven days instead, with the reason flashed
+        # the last seven days instead, with the reason flashed; 422, as every refused filter (UX.md)
+        assert resp.status_code == 422, query_string
         assert "日期" in resp.get_data(as_text=True)
 
 
@@ -228,3 +229,76 @@ def test_saving_a_job_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: 
         as_text=True)
     assert "编辑任务：我刚改的任务" in html and "None（未注册）" not in html
     assert '<option selected value="goneHandler">goneHandler（未注册）</option>' in html
+
+
+# Issue 19, finding 9: 20-digit numbers and years 0001/9999 in the filters answered 500 (both databases).
+HUGE = "9" * 20
+
+
+def test_job_and_run_filters_out_of_range_answer_422_with_a_message(pages: Any, app: Any) -> None:
+    from html import unescape
+
+    group = _executor(app)
+    _job(app, group, job_desc="看得见的任务")
+    cases = {f"/job/info/?jobGroup={HUGE}": "执行器", f"/job/info/?triggerStatus={HUGE}": "状态",
+             f"/job/info/?jobGroup=-{HUGE}": "执行器", f"/job/log/?jobId={HUGE}": "任务",
+             f"/job/log/?jobGroup={HUGE}": "执行器", f"/job/log/?logStatus={HUGE}": "状态",
+             "/job/log/?start=0001-01-01 00:00:00": "超出范围", "/job/log/?end=9999-12-31 23:59:59": "超出范围",
+             "/job/log/?start=0001-01-01T00:00:00%2B14:00": "超出范围"}
+    for url, says in cases.items():
+        resp = pages.get(url)
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == 422, (url, resp.status_code)
+        assert "筛选条件" in html and says in html, (url, html[:3000])
+    html = unescape(pages.get(f"/job/info/?jobGroup={HUGE}").get_data(as_text=True))
+    assert "看得见的任务" in html  # the list, without the refused filter
+    assert "筛选条件「执行器」必须大于或等于 0 且小于或等于 2147483647，已忽略该条件" in html
+    assert "筛选条件「状态」取值必须是其中之一：-1, 0, 1" in unescape(
+        pages.get(f"/job/info/?triggerStatus={HUGE}").get_data(as_text=True))
+    assert "筛选条件「调度开始时间」时间超出范围，应在 1900-01-01 至 9999-12-30 之间" in unescape(
+        pages.get("/job/log/?start=0001-01-01 00:00:00").get_data(as_text=True))
+    # digits a query string carries are ASCII: "١٢٣", "1_0", "+5" are not numbers to a filter
+    for odd in ("١٢٣", "1_0", "%2B5", "%2012%20", "1e3"):
+        resp = pages.get(f"/job/log/?jobId={odd}")
+        assert resp.status_code == 422 and "筛选条件「任务」必须是整数" in unescape(resp.get_data(as_text=True)), odd
+    # good filters still answer 200
+    assert pages.get(f"/job/info/?jobGroup={group}&triggerStatus=-1").status_code == 200
+    assert pages.get(f"/job/log/?jobGroup={group}&start=2020-01-01 00:00:00").status_code == 200
+
+
+def test_a_confirm_button_with_cr_lf_in_back_still_goes_back_to_the_list(pages: Any, app: Any) -> None:
+    group = _executor(app)
+    job = _job(app, group)
+    for back in ("/job/info/\r\nSet-Cookie: a=b", "/job/info/\nx", "/job/info/\n", "/job/info/?a=1\r\n", "https://evil.example/job/info/",
+                 "//evil.example/job/info/", "/job/info/\\evil", "javascript:alert(1)"):
+        resp = pages.submit("/job/info/", f"/job/info/{job}/stop", data={"back": back})
+        assert resp.status_code == 302, (back, resp.status_code)
+        assert resp.headers["Location"] == "/job/info/", (back, resp.headers["Location"])
+    resp = pages.submit("/job/info/", f"/job/info/{job}/delete", data={"back": "/job/info/?jobGroup=1\r\nX: y"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/job/info/"
+    assert query(app, lambda: db.session.get(Job, job).deleted_at) is not None
+    from tests.conftest import logged_actions
+
+    assert logged_actions(app, "任务删除") == [("任务删除", "success")]
+    # a proper back (the filtered list the button was on) is kept
+    other = _job(app, group)
+    resp = pages.submit("/job/info/", f"/job/info/{other}/copy", data={"back": f"/job/info/?jobGroup={group}"})
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/job/info/?jobGroup={group}"
+
+
+def test_clearing_the_log_of_a_job_beyond_any_id_is_refused_not_a_server_error(pages: Any, app: Any) -> None:
+    from html import unescape
+
+    group = _executor(app)
+    job = _job(app, group)
+    with app.app_context():
+        db.session.add(JobLog(job_group=group, job_id=job, trigger_type="MANUAL", schedule_time=utcnow()))
+        db.session.commit()
+    for field in ("job_group", "job_id"):
+        resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", field: HUGE, "type": "9"})
+        assert resp.status_code == 422, (field, resp.status_code)
+        assert "必须大于或等于 0 且小于或等于 2147483647" in unescape(resp.get_data(as_text=True))
+    for kind in ("", "abc", "77"):  # no kind, or one that is not offered: the one sentence, nothing cleared
+        resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": kind})
+        assert resp.status_code == 422 and "请选择清理方式后再提交" in unescape(resp.get_data(as_text=True)), kind
+    assert query(app, lambda: db.session.query(JobLog).count()) == 1

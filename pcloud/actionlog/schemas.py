@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.core.schemas import BaseSchema, Id, LocalDateTime, PageArgs, limit_of
+from pcloud.core.schemas import BaseSchema, Id, LocalDate, LocalDateTime, PageArgs, limit_of
 
 
 class ActionLogPageArgs(PageArgs):
@@ -18,7 +18,7 @@ class ActionLogPageArgs(PageArgs):
                           metadata={"description": "the action's name, exactly (用户新增, 登录, ...)"})
     start_time = LocalDateTime(allow_none=True)
     end_time = LocalDateTime(allow_none=True)
-    visit_date = fields.Date(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})
+    visit_date = LocalDate(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})
 
 
 class ActionLogOut(BaseSchema):

@@ -4,39 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, render_template, request
 
 from pcloud.actionlog import service
+from pcloud.actionlog.schemas import ActionLogPageArgs
 from pcloud.core.errors import Invalid
-from pcloud.core.pages import list_args, page_url, past_the_end
-from pcloud.core.timefmt import parse_to_utc
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end, refuse_filters
 
 bp = Blueprint("actionlog", __name__, url_prefix="/system/log")
 
-
-def _time_arg(name: str) -> Any:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return parse_to_utc(value)
-    except ValueError:
-        flash("时间格式不正确", "warning")
-        return None
+# The filter bar's inputs, read through the API's page schema.
+FILTERS = {"name": Filter("name", "操作人"), "path": Filter("path", "请求路径"), "user_id": Filter("userId", "操作人"),
+           "status": Filter("status", "结果"), "title": Filter("title", "操作"),
+           "start": Filter("startTime", "开始时间"), "end": Filter("endTime", "结束时间")}
 
 
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    filters = {"name": request.args.get("name", "")[:64], "path": request.args.get("path", "")[:255],
-               "user_id": request.args.get("user_id", type=int) or None,
-               "status": request.args.get("status") if request.args.get("status") in ("success", "fail") else None,
-               "title": request.args.get("title", "")[:64] or None,
-               "start_time": _time_arg("start"), "end_time": _time_arg("end")}
+    filters = page_filters(ActionLogPageArgs, FILTERS)
     try:
         result = service.page_logs(filters, page, page_size)
     except Invalid as exc:
-        flash(exc.msg, "warning")
+        refuse_filters(exc.msg)
         filters["start_time"] = filters["end_time"] = None
         result = service.page_logs(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -151,10 +152,31 @@ def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, re
     return redirect(back)
 
 
+# `back` is the list page the button was on (`request.full_path`): a path of this site and its query, by
+# allow-list: `/`, segments of URL characters (never `.`/`..`, `//` or a backslash), then an optional
+# query of URL characters (percent-encoded as browsers send it). No scheme, no host, no space, CR, LF or
+# other control character: it goes into the Location header after the action has run.
+_BACK_SEGMENT = r"[A-Za-z0-9_~%-][A-Za-z0-9._~%-]*"
+_BACK = re.compile(rf"^(/(?:{_BACK_SEGMENT}(?:/{_BACK_SEGMENT})*/?)?)(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$")
+BACK_MAX = 2000
+
+
+def is_back_path(target: str, back_prefix: str) -> bool:
+    """Is `target` a URL of this site under `back_prefix` (`/job/info`: that page or below it)?"""
+    match = _BACK.fullmatch(target) if len(target) <= BACK_MAX else None
+    if match is None or any(seg in (".", "..") for seg in match.group(1).split("/")):
+        return False
+    path = match.group(1)
+    prefix = back_prefix.rstrip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
 def safe_back(back_prefix: str, fallback: str) -> str:
-    """Where a button's POST goes back to: its `back` field when it is under `back_prefix`, else `fallback`."""
+    """Where a button's POST goes back to: its `back` field when it is a URL of this site under
+    `back_prefix` (`is_back_path`), else `fallback` (the list). Checked before the action runs, so a
+    tampered field can never fail an action that has already been committed."""
     target = request.form.get("back") or ""
-    return target if target.startswith(back_prefix) else fallback
+    return target if is_back_path(target, back_prefix) else fallback
 
 
 def refusal_page(exc: PCloudError, back: str, prefix: str = "") -> tuple[str, int]:

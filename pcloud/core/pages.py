@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, redirect, request, url_for
+import marshmallow as ma
+from flask import Flask, Response, after_this_request, flash, redirect, request, url_for
+from marshmallow import fields as ma_fields
 
 from pcloud.core.security import Principal, access_rules, current_principal
 from pcloud.core.timefmt import display_local
@@ -52,6 +55,93 @@ def int_arg(name: str, default: int | None = None) -> int | None:
     if not -MAX_ID <= value <= MAX_ID:
         abort(400)
     return value
+
+
+# A number as a query string carries it: ASCII digits, an optional minus. Anything else ("١٢٣", " 12 ",
+# "1_0", "+5", "1e3") is not an integer to a filter, as it is not to the API's JSON.
+_PLAIN_INT = re.compile(r"^-?[0-9]{1,30}$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of a list page: the schema field it is (its wire name) and how the page labels it."""
+
+    field: str
+    label: str
+
+
+def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict[str, Any]:
+    """A list page's filters, read from the query string through the API's schema of the same list (or a
+    page's subclass of it): the same fields, ranges and messages as the API, one mechanism for both doors.
+
+    `filters` maps each query parameter the page's filter bar sends to its schema field. A blank input is
+    no filter. The query string carries text: an integer field takes ASCII digits only (then as a JSON
+    integer, so the strict id rule applies as it does to the API's body). A filter the schema refuses is
+    left out, the page says which and why in a red flash, and answers 422 (`refuse_filters`): the list
+    is still shown, with the filter bar as typed, so the user can correct it.
+    """
+    fields_by_wire = {f.data_key or name: f for name, f in schema().load_fields.items()}
+    data: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    refused: dict[str, list[str]] = {}
+    for param, spec in filters.items():
+        field = fields_by_wire[spec.field]
+        labels[spec.field] = spec.label
+        values = [v for v in request.args.getlist(param) if v.strip()]
+        if not values:
+            continue
+        if isinstance(field, ma_fields.List):
+            value: Any = [_query_value(field.inner, v) for v in values]
+        else:
+            value = _query_value(field, values[-1])
+        if _NOT_AN_INTEGER in (value if isinstance(value, list) else [value]):
+            refused[spec.field] = ["必须是整数"]
+        else:
+            data[spec.field] = value
+    loaded: dict[str, Any] = {}
+    for _ in range(len(data) + 1):  # each round drops what the schema refused; a clean load ends it
+        try:
+            loaded = schema().load(data)
+            break
+        except ma.ValidationError as exc:
+            messages = exc.normalized_messages()
+            bad = {key for key in messages if key in data} or set(data)
+            for key in bad:
+                refused.setdefault(key, []).extend(_flat(messages.get(key) or messages.get("_schema") or []))
+                data.pop(key, None)
+    if refused:
+        refuse_filters("；".join(f"筛选条件「{labels.get(key, key)}」{'、'.join(dict.fromkeys(msgs))}"
+                                 for key, msgs in refused.items()) + "，已忽略该条件")
+    return loaded
+
+
+_NOT_AN_INTEGER = object()
+
+
+def _query_value(field: ma_fields.Field, text: str) -> Any:
+    if isinstance(field, ma_fields.Integer):
+        return int(text) if _PLAIN_INT.fullmatch(text) else _NOT_AN_INTEGER
+    return text
+
+
+def _flat(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for v in messages.values() for m in _flat(v)]
+    if isinstance(messages, list | tuple):
+        return [m for v in messages for m in _flat(v)]
+    return [str(messages)]
+
+
+def refuse_filters(msg: str) -> None:
+    """A list page shown with some of its filters refused: the message as a red flash, and the page's
+    status 422, as the API answers the same filters (UX.md, "Filter bars")."""
+    flash(msg, "danger")
+
+    @after_this_request
+    def _refused(response: Response) -> Response:
+        if response.status_code == 200:
+            response.status_code = 422
+        return response
 
 
 def page_url(**changes: Any) -> str:

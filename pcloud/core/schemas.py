@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any, ClassVar
 
@@ -10,7 +10,14 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from pcloud.core.routing import MAX_ID
-from pcloud.core.timefmt import format_local, parse_to_utc
+from pcloud.core.timefmt import (
+    DATE_RANGE_MSG,
+    TIME_RANGE_MSG,
+    OutOfRange,
+    day_in_range,
+    format_local,
+    parse_to_utc,
+)
 
 
 def camelcase(name: str) -> str:
@@ -85,7 +92,7 @@ def _has_nul(value: Any) -> bool:
 class LocalDateTime(fields.Field):
     """Naive UTC in the database, `2021-02-15T18:49:43` local on the wire; input may carry an offset."""
 
-    default_error_messages = {"invalid": "时间格式不正确，应为 2021-02-15T18:49:43"}
+    default_error_messages = {"invalid": "时间格式不正确，应为 2021-02-15T18:49:43", "range": TIME_RANGE_MSG}
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return format_local(value)
@@ -95,8 +102,23 @@ class LocalDateTime(fields.Field):
             raise self.make_error("invalid")
         try:
             return parse_to_utc(value.strip())
+        except OutOfRange as exc:  # year 0001 or 9999: said as such, never an overflow further on
+            raise self.make_error("range") from exc
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+
+
+class LocalDate(fields.Date):
+    """A calendar day `2021-02-15` within the range every time conversion can hold (core.timefmt)."""
+
+    default_error_messages = {"range": DATE_RANGE_MSG}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return day_in_range(day)
+        except OutOfRange as exc:
+            raise self.make_error("range") from exc
 
 
 def Name(max_len: int = 64, required: bool = False, **kw: Any) -> fields.String:  # noqa: N802

@@ -39,9 +39,33 @@ def display_local(dt: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S") if local else ""
 
 
+# The times and dates a filter or a field may name. A day's slack at each end keeps every conversion
+# between the configured zone, an explicit offset and UTC inside what datetime (and so the databases'
+# drivers) can hold: year 0001 in Asia/Shanghai underflows, 9999-12-31 with -12:00 overflows.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9999, 12, 30)
+TIME_RANGE_MSG = f"时间超出范围，应在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间"
+DATE_RANGE_MSG = f"日期超出范围，应在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间"
+
+
+class OutOfRange(ValueError):
+    """A well-formed time or date outside [EARLIEST_DAY, LATEST_DAY]; its message says the range."""
+
+
+def day_in_range(day: date) -> date:
+    """`day`, or OutOfRange when it lies outside the range every time column and conversion can hold."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise OutOfRange(DATE_RANGE_MSG)
+    return day
+
+
 def parse_to_utc(value: str | datetime) -> datetime:
-    """Accept a local time without offset (configured zone) or one with an explicit offset."""
+    """Accept a local time without offset (configured zone) or one with an explicit offset. A malformed
+    time is a ValueError; a time outside EARLIEST_DAY..LATEST_DAY (as written, or once in UTC) is
+    OutOfRange, a ValueError too (the day's slack at each end keeps the conversion in range)."""
     dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if not EARLIEST_DAY <= dt.date() <= LATEST_DAY:
+        raise OutOfRange(TIME_RANGE_MSG)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=local_zone())
     return dt.astimezone(UTC).replace(tzinfo=None)

@@ -8,17 +8,24 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pcloud.core.forms import NumberField, parent_id_or_invalid
 from pcloud.core.schemas import SEQUENCE_MAX
+from pcloud.core.timefmt import OutOfRange, day_in_range
 from pcloud.depts.schemas import NAME_MAX
 
 
 class LocalDateField(DateField):
-    """A date input whose format error speaks Chinese."""
+    """A date input whose format error speaks Chinese, within the days every time conversion can hold."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError("日期格式不正确，应为 2021-02-15") from exc
+        if self.data is not None:
+            try:
+                day_in_range(self.data)
+            except OutOfRange as exc:
+                self.data = None
+                raise ValueError(str(exc)) from exc
 
 
 class DeptForm(FlaskForm):

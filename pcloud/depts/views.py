@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from pcloud.core.errors import Invalid
 from pcloud.core.forms import ConfirmForm
-from pcloud.core.pages import int_arg
+from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import mirrors
@@ -17,6 +17,7 @@ from pcloud.core.tree import prune, walk
 from pcloud.core.views import RecordPages
 from pcloud.depts import service
 from pcloud.depts.forms import DeptForm
+from pcloud.depts.schemas import DeptPageArgs
 
 bp = Blueprint("depts", __name__, url_prefix="/system/dept")
 
@@ -47,7 +48,7 @@ def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @bp.route("/")
 def index() -> Any:
-    needle = request.args.get("name", "").strip()[:64]
+    needle = (page_filters(DeptPageArgs, {"name": Filter("name", "部门名称")}).get("name") or "").strip()
     nodes = service.tree_with_members()
     if needle:
         nodes = prune(nodes, needle)

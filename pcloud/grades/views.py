@@ -7,13 +7,14 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.grades import service
 from pcloud.grades.forms import GradeForm
+from pcloud.grades.schemas import GradePageArgs
 
 bp = Blueprint("grades", __name__, url_prefix="/system/grade")
 pages = RecordPages(bp, "职级", "grades/form.html")
@@ -22,8 +23,9 @@ pages = RecordPages(bp, "职级", "grades/form.html")
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    name = request.args.get("name", "").strip()[:64]
-    result = service.page_grades({"name": name, **sort_args(service.GRADE_SORTS)}, page, page_size)
+    filters = page_filters(GradePageArgs, {"name": Filter("name", "职级名称")})
+    name = request.args.get("name", "")  # the filter bar shows what was typed
+    result = service.page_grades({**filters, **sort_args(service.GRADE_SORTS)}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     counts = service.holder_counts([item["id"] for item in result.items])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from pcloud.core.forms import NumberField
+from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.jobs.models import (
     ADDRESS_LIST_MAX,
@@ -80,8 +81,29 @@ class TriggerForm(FlaskForm):
         Optional(), Length(max=ADDRESS_LIST_MAX, message="机器地址过长")])
 
 
+class ClearTypeField(SelectField):
+    """The kind of log to clear: any wrong or missing choice says the one Chinese sentence."""
+
+    CHOOSE = "请选择清理方式后再提交"
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(self.CHOOSE) from exc
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as exc:
+            raise ValidationError(self.CHOOSE) from exc
+
+
 class ClearLogForm(FlaskForm):
-    job_group = NumberField("执行器", default=0, validators=[Optional()])
-    job_id = NumberField("任务", default=0, validators=[Optional()])
+    # ids of the columns' range (a 20-digit number would overflow in the database)
+    job_group = NumberField("执行器", default=0, validators=[Optional(), NumberRange(
+        0, MAX_ID, message="执行器必须大于或等于 %(min)s 且小于或等于 %(max)s")])
+    job_id = NumberField("任务", default=0, validators=[Optional(), NumberRange(
+        0, MAX_ID, message="任务必须大于或等于 %(min)s 且小于或等于 %(max)s")])
     # Required: an empty submission must never clear anything by a default.
-    type = SelectField("清理方式", coerce=int, validators=[InputRequired(message="请选择清理方式")])
+    type = ClearTypeField("清理方式", coerce=int, validators=[InputRequired(message=ClearTypeField.CHOOSE)])

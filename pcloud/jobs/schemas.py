@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import AuditOut, BaseSchema, FilterId, Id, LocalDateTime, PageArgs, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterId, Id, LocalDate, LocalDateTime, PageArgs, Text, limit_of
 from pcloud.jobs.models import (
     ADDRESS_LIST_MAX,
     BLOCK_STRATEGIES,
@@ -46,6 +46,25 @@ class BlankInt(fields.Integer):
         if isinstance(value, str) and not value.strip():
             value = None
         return super().deserialize(value, attr, data, **kwargs)
+
+
+class TimeRange(fields.Field):
+    """`[start, end]` local times (either may be null), or the original front end's "start - end"; each
+    time read as every time field reads it (`LocalDateTime`: format, offset, the range a time may take),
+    loaded as a (start, end) pair of naive UTC datetimes (or None)."""
+
+    default_error_messages = {"invalid": "应为 [开始, 结束]"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and " - " in value:
+            value = value.split(" - ")
+        if not (isinstance(value, list) and len(value) == 2 and all(v is None or isinstance(v, str) for v in value)):
+            raise self.make_error("invalid")
+        time = LocalDateTime()
+        start, end = (time.deserialize(v.strip().replace(" ", "T", 1)) if v and v.strip() else None for v in value)
+        return start, end
 
 
 class _Echo(BaseSchema):
@@ -214,17 +233,14 @@ class RunPageArgs(PageArgs):
     job_id = BlankInt(validate=validate.Range(min=0, max=MAX_ID), metadata={"description": "0 or absent: all"})
     log_status = BlankInt(validate=validate.OneOf([-1, 0, 1, 2, 3]),
                           metadata={"description": "1 success, 2 fail, 3 running; absent/\"\"/0/-1 all"})
-    filter_time = fields.Raw(allow_none=True, metadata={"description": "[start, end] local times"})
+    filter_time = TimeRange(allow_none=True, metadata={"description": "[start, end] local times"})
 
-    @ma.validates("filter_time")
-    def _check_filter_time(self, value: Any, **_: Any) -> None:
-        if value is None or value == "":
-            return
-        if isinstance(value, list) and len(value) == 2 and all(v is None or isinstance(v, str) for v in value):
-            return
-        if isinstance(value, str) and " - " in value:
-            return
-        raise ma.ValidationError("应为 [开始, 结束]")
+
+class RunPageFilters(RunPageArgs):
+    """The run log page's filter bar: the API's filters, with the range as two inputs (`start`, `end`)."""
+
+    start = LocalDateTime(allow_none=True)
+    end = LocalDateTime(allow_none=True)
 
 
 class RunOut(BaseSchema):
@@ -273,8 +289,8 @@ class ClearLogArgs(BaseSchema):
 
 
 class ChartArgs(BaseSchema):
-    start_date = fields.Date(allow_none=True)
-    end_date = fields.Date(allow_none=True)
+    start_date = LocalDate(allow_none=True)
+    end_date = LocalDate(allow_none=True)
 
 
 class ChartOut(BaseSchema):

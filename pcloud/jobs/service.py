@@ -643,15 +643,24 @@ def run_item(run: JobLog, descs: dict[int, str] | None = None) -> dict[str, Any]
 
 
 def _parse_filter_time(value: Any) -> tuple[datetime | None, datetime | None]:
-    from pcloud.core.timefmt import parse_to_utc
+    """The run log's time range: a (start, end) pair of UTC datetimes as the schemas load it, or the
+    local times as text ([start, end] or "start - end")."""
+    from pcloud.core.timefmt import OutOfRange, parse_to_utc
 
     if not value:
         return None, None
+    if isinstance(value, tuple) and all(p is None or isinstance(p, datetime) for p in value):
+        start, end = value
+        if start and end and start > end:
+            raise Invalid("开始时间不能晚于结束时间", field="filterTime")
+        return start, end
     parts = value if isinstance(value, list | tuple) else str(value).split(" - ")
     if len(parts) != 2:
         raise Invalid("时间范围应为 [开始, 结束]", field="filterTime")
     try:
         start, end = (parse_to_utc(str(p).strip().replace(" ", "T", 1)) if p else None for p in parts)
+    except OutOfRange as exc:
+        raise Invalid(str(exc), field="filterTime") from None
     except ValueError:
         raise Invalid("时间格式不正确，应为 2021-02-15T18:49:43", field="filterTime") from None
     if start and end and start > end:

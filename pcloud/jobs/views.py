@@ -6,15 +6,15 @@ here rather than under /api because pages authenticate with the session cookie; 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, is_gone
-from pcloud.core.pages import list_args, page_url
+from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, refuse_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.timefmt import local_today
@@ -30,6 +30,7 @@ from pcloud.jobs.forms import (
     JobForm,
     TriggerForm,
 )
+from pcloud.jobs.schemas import ChartArgs, ExecutorPageArgs, JobPageArgs, RunPageFilters
 
 bp = Blueprint("jobs", __name__, url_prefix="/job")
 job_pages = RecordPages(bp, "任务", "jobs/job_form.html", index="jobs")
@@ -39,13 +40,6 @@ executor_pages = RecordPages(bp, "执行器", "jobs/executor_form.html", index="
 STATUS_LABELS = {"success": ("成功", "success"), "fail": ("失败", "danger"), "running": ("运行中", "primary"),
                  "pending": ("等待执行", "secondary")}
 HANDLE_LABELS = {0: "运行中", 200: "成功", 500: "失败", 502: "超时", 503: "已终止", 504: "执行器丢失"}
-
-
-def _int_arg(name: str, default: int = 0) -> int:
-    try:
-        return int(request.args.get(name, default))
-    except ValueError:
-        return default
 
 
 @bp.app_context_processor
@@ -87,12 +81,13 @@ def _chart_svg(chart: dict[str, Any]) -> Markup:
 @bp.route("/report")
 def report() -> Any:
     today = local_today()
+    days = page_filters(ChartArgs, {"start": Filter("startDate", "开始日期"), "end": Filter("endDate", "结束日期")})
+    end = days.get("end_date") or today
+    start = days.get("start_date") or end - timedelta(days=6)
     try:
-        end = date.fromisoformat(request.args.get("end") or today.isoformat())
-        start = date.fromisoformat(request.args.get("start") or (end - timedelta(days=6)).isoformat())
         chart = service.chart_info(start, end)
-    except (ValueError, OverflowError, Invalid) as exc:
-        flash(exc.msg if isinstance(exc, Invalid) else "日期格式不正确，应为 2021-02-15", "danger")
+    except Invalid as exc:
+        refuse_filters(exc.msg)
         end, start = today, today - timedelta(days=6)
         chart = service.chart_info(start, end)
     rows = list(zip(chart["trigger_day_list"], chart["trigger_day_count_suc_list"],
@@ -105,17 +100,20 @@ def report() -> Any:
 # ---------------------------------------------------------------- 任务管理
 
 
-def _job_filters() -> dict[str, Any]:
-    return {"job_group": _int_arg("jobGroup"), "trigger_status": _int_arg("triggerStatus", -1),
-            "job_desc": request.args.get("jobDesc", "")[:255],
-            "executor_handler": request.args.get("executorHandler", "")[:255],
-            "author": request.args.get("author", "")[:64]}
+# The filter bars' inputs, read through the API's page schemas (core.pages.page_filters).
+JOB_FILTERS = {"jobGroup": Filter("jobGroup", "执行器"), "triggerStatus": Filter("triggerStatus", "状态"),
+               "jobDesc": Filter("jobDesc", "任务描述"), "executorHandler": Filter("executorHandler", "JobHandler"),
+               "author": Filter("author", "负责人")}
+RUN_FILTERS = {"jobGroup": Filter("jobGroup", "执行器"), "jobId": Filter("jobId", "任务"),
+               "logStatus": Filter("logStatus", "状态"), "start": Filter("start", "调度开始时间"),
+               "end": Filter("end", "调度结束时间")}
+EXECUTOR_FILTERS = {"appname": Filter("appname", "AppName"), "title": Filter("title", "名称")}
 
 
 @bp.route("/info/")
 def jobs() -> Any:
     page, page_size = list_args()
-    filters = _job_filters()
+    filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
     return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
                            confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url)
@@ -134,7 +132,7 @@ def _job_form(job: Any = None) -> JobForm:
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
-        group = _int_arg("jobGroup")
+        group = int_arg("jobGroup")
         if group:
             form.job_group.data = group
     return form
@@ -244,14 +242,17 @@ def job_nodes(job_id: int) -> Any:
 @bp.route("/log/")
 def logs() -> Any:
     page, page_size = list_args()
-    job_group, job_id = _int_arg("jobGroup"), _int_arg("jobId")
+    loaded = page_filters(RunPageFilters, RUN_FILTERS)
+    job_group, job_id = loaded.get("job_group") or 0, loaded.get("job_id") or 0
+    times = (loaded.get("start"), loaded.get("end"))
+    filters = {"job_group": job_group, "job_id": job_id, "log_status": loaded.get("log_status") or 0,
+               "filter_time": times if any(times) else None}
+    # the inputs show what was typed (a refused time included), as every filter bar does
     start, end = request.args.get("start", "")[:32], request.args.get("end", "")[:32]
-    filters = {"job_group": job_group, "job_id": job_id, "log_status": _int_arg("logStatus"),
-               "filter_time": [start or None, end or None] if (start or end) else None}
     try:
         result = service.page_runs(filters, page, page_size)
     except Invalid as exc:
-        flash(exc.msg, "danger")
+        refuse_filters(exc.msg)
         filters["filter_time"] = None
         result = service.page_runs(filters, page, page_size)
     clear_form = ClearLogForm(job_group=job_group, job_id=job_id)
@@ -272,7 +273,7 @@ def log_detail(log_id: int) -> Any:
 @bp.route("/log/<int:log_id>/cat")
 def log_cat(log_id: int) -> Any:
     """Output lines from ?from=N: the detail page polls this while the run is going."""
-    detail = service.log_detail_cat(log_id, max(1, _int_arg("from", 1)))
+    detail = service.log_detail_cat(log_id, max(1, int_arg("from", 1) or 1))
     run = service.get_run(log_id)
     state = service.run_state(run)
     return jsonify({"fromLineNum": detail["from_line_num"], "toLineNum": detail["to_line_num"],
@@ -302,7 +303,7 @@ def log_clear() -> Any:
         removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
         return f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志"
 
-    return log_pages.confirm(run, form=form, invalid="请选择清理方式后再提交")
+    return log_pages.confirm(run, form=form)
 
 
 # ---------------------------------------------------------------- 执行器管理
@@ -311,7 +312,8 @@ def log_clear() -> Any:
 @bp.route("/group/")
 def executors() -> Any:
     page, page_size = list_args()
-    appname, title = request.args.get("appname", "")[:64], request.args.get("title", "")[:64]
+    loaded = page_filters(ExecutorPageArgs, EXECUTOR_FILTERS)
+    appname, title = loaded.get("appname") or "", loaded.get("title") or ""
     result = service.page_executors({"appname": appname, "title": title}, page, page_size, for_page=True)
     return render_template("jobs/executors.html", page=result, rows=result.items,
                            filters={"appname": appname, "title": title}, confirm=ConfirmForm(), page_url=page_url)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
-from pcloud.core.pages import int_arg
+from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.tree import walk
@@ -15,6 +15,7 @@ from pcloud.core.views import RecordPages
 from pcloud.menus import icons as menu_icons
 from pcloud.menus import service
 from pcloud.menus.forms import MenuForm, MoveForm
+from pcloud.menus.schemas import MenuPageArgs
 
 bp = Blueprint("menus", __name__, url_prefix="/system/menu")
 ROOT = (0, "（顶级菜单）")
@@ -25,7 +26,7 @@ bp.add_app_template_filter(menu_icons.for_pages, "page_icon")
 
 @bp.route("/")
 def index() -> Any:
-    name = request.args.get("name", "").strip()[:64]
+    name = (page_filters(MenuPageArgs, {"name": Filter("name", "菜单名称")}).get("name") or "").strip()
     tree, total = service.menu_tree(name)
     return render_template("menus/tree.html", rows=list(walk(tree)), total=total, name=name,
                            confirm=ConfirmForm())

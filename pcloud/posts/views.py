@@ -7,13 +7,14 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
-from pcloud.core.pages import int_arg
+from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.tree import prune, walk
 from pcloud.core.views import RecordPages
 from pcloud.posts import service
 from pcloud.posts.forms import PostForm
+from pcloud.posts.schemas import PostPageArgs
 
 bp = Blueprint("posts", __name__, url_prefix="/system/post")
 pages = RecordPages(bp, "岗位", "posts/form.html")
@@ -22,7 +23,7 @@ ROOT = (0, "（无，作为顶级岗位）")
 
 @bp.route("/")
 def index() -> Any:
-    needle = request.args.get("name", "").strip()[:64]
+    needle = (page_filters(PostPageArgs, {"name": Filter("name", "岗位名称")}).get("name") or "").strip()
     nodes = service.post_tree()
     if needle:
         nodes = prune(nodes, needle)

@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from pcloud.core.forms import ConfirmForm, is_gone
-from pcloud.core.pages import int_arg, list_args, past_the_end
+from pcloud.core.pages import Filter, int_arg, list_args, page_filters, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.views import RecordPages
 from pcloud.resources import service
 from pcloud.resources.forms import ResourceForm
+from pcloud.resources.schemas import ResourcePageArgs
 
 bp = Blueprint("resources", __name__, url_prefix="/system/resource")
 ROOT = (0, "（顶级资源）")
@@ -24,8 +25,9 @@ pages = RecordPages(bp, "资源", "resources/form.html")
 def index() -> Any:
     """Roots (or one level, `parent_id`), or with a name: matches from every level. Children load lazily."""
     page, page_size = list_args()
-    name = request.args.get("name", "").strip()[:128]
-    parent_id = int_arg("parent_id")
+    loaded = page_filters(ResourcePageArgs, {"name": Filter("name", "资源名称"),
+                                                "parent_id": Filter("parentId", "上级")})
+    name, parent_id = (loaded.get("name") or "").strip(), loaded.get("parent_id")
     filters: dict[str, Any] = {"name": name, "parent_id": parent_id}
     result = service.page_resources(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:

@@ -7,21 +7,25 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from pcloud.core.forms import ConfirmForm, is_gone
-from pcloud.core.pages import list_args, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.roles import service
 from pcloud.roles.forms import RoleForm
+from pcloud.roles.schemas import RolePageArgs
 
 bp = Blueprint("roles", __name__, url_prefix="/system/role")
 pages = RecordPages(bp, "角色", "roles/form.html")
 
 
+# The filter bar's inputs, read through the API's page schema.
+FILTERS = {"name": Filter("name", "角色名称"), "role_code": Filter("roleCode", "角色编码")}
+
+
 def _filters() -> dict[str, Any]:
-    return {"name": request.args.get("name", "").strip()[:64],
-            "role_code": request.args.get("role_code", "").strip()[:64]}
+    return page_filters(RolePageArgs, FILTERS)
 
 
 @bp.route("/")
