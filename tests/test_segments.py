@@ -278,3 +278,17 @@ def test_saving_a_segment_deleted_meanwhile_keeps_the_typed_values(app: Any, pag
     html = pages.submit("/integration/segment/doomed/edit", data={"biz_tag": "doomed", "max_id": "200",
                                                                   "step": "10"}).get_data(as_text=True)
     assert "编辑号段：doomed" in html and "当前值 None" not in html
+
+
+def test_list_page_reads_its_filters_through_the_api_schema(api: ApiClient, pages: PageClient) -> None:
+    """Issue 19, finding 9: the segment list's filters pass the API's schema (too long is refused with a
+    message, not cut silently); the list is still shown."""
+    from html import unescape
+
+    api.data("POST", f"{ADMIN}/create", {"bizTag": "order", "step": 100})
+    for url in ("/integration/segment/?bizTag=" + "x" * 200, "/integration/segment/?description=" + "长" * 300):
+        resp = pages.get(url)
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == 422, (url, resp.status_code)
+        assert "筛选条件" in html and "order" in html, url
+    assert "order" in pages.get("/integration/segment/?bizTag=ord").get_data(as_text=True)

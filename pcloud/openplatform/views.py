@@ -8,29 +8,30 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from pcloud.core.forms import ConfirmForm
-from pcloud.core.pages import list_args, page_url
+from pcloud.core.pages import Filter, list_args, page_filters, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.openplatform import service
 from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
+from pcloud.openplatform.schemas import AccountPageArgs, EntryPageArgs
 
 bp = Blueprint("openplatform", __name__, url_prefix="/open")
 account_pages = RecordPages(bp, "开放账号", "openplatform/account_form.html", index="accounts")
 entry_pages = RecordPages(bp, "接口", "openplatform/entry_form.html", index="entries")
 
 
-def _status_filter() -> int | None:
-    raw = request.args.get("status", "")
-    return int(raw) if raw in ("0", "1", "2") else None
+# The filter bars' inputs, read through the API's page schemas (core.pages.page_filters).
+ACCOUNT_FILTERS = {"name": Filter("name", "账号名称"), "status": Filter("status", "状态")}
+ENTRY_FILTERS = {"name": Filter("name", "接口名称")}
 
 
 @bp.route("/account/")
 def accounts() -> Any:
     page, page_size = list_args()
-    name = request.args.get("name", "").strip()[:64]
-    status = _status_filter()
+    loaded = page_filters(AccountPageArgs, ACCOUNT_FILTERS)
+    name, status = (loaded.get("name") or "").strip(), loaded.get("status")
     result = service.page_accounts({"name": name, "status": status, **sort_args(service.ACCOUNT_SORTS)}, page,
                                    page_size)
     return render_template("openplatform/accounts.html", page=result, name=name, status=status,
@@ -145,7 +146,7 @@ def grant(account_id: int) -> Any:
 @bp.route("/resource/")
 def entries() -> Any:
     page, page_size = list_args()
-    name = request.args.get("name", "").strip()[:128]
+    name = (page_filters(EntryPageArgs, ENTRY_FILTERS).get("name") or "").strip()
     result = service.page_entries({"name": name}, page, page_size)
     return render_template("openplatform/entries.html", page=result, name=name, page_url=page_url)
 

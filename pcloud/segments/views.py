@@ -6,23 +6,28 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from pcloud.core.pages import list_args, page_url
+from pcloud.core.pages import Filter, list_args, page_filters, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.segments import service
 from pcloud.segments.forms import NewSegmentForm, SegmentForm
+from pcloud.segments.schemas import SegmentPageArgs
 
 bp = Blueprint("segments", __name__, url_prefix="/integration/segment")
 pages = RecordPages(bp, "号段", "segments/form.html")
 
 
+# The filter bar's inputs, read through the API's page schema (core.pages.page_filters).
+FILTERS = {"bizTag": Filter("bizTag", "业务标识"), "description": Filter("description", "描述")}
+
+
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    filters = {"biz_tag": request.args.get("bizTag", "").strip()[:128],
-               "description": request.args.get("description", "").strip()[:256]}
+    loaded = page_filters(SegmentPageArgs, FILTERS)
+    filters = {key: (loaded.get(key) or "").strip() for key in ("biz_tag", "description")}
     result = service.page_segments({**filters, **sort_args(service.SEGMENT_SORTS)}, page, page_size)
     cached = {s["biz_tag"] for s in service.cache_states()}
     return render_template("segments/list.html", page=result, filters=filters, cached=cached, page_url=page_url)
