@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Select, String, Table, func, select, text
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
 
@@ -59,8 +59,8 @@ class User(AuditMixin, SoftDeleteMixin, Base):
     dept = relationship("Dept", foreign_keys=[dept_id], lazy="joined")
     post = relationship("Post", lazy="joined")
     grade = relationship("Grade", lazy="joined")
-    # Whether the user has a live session: filled by the query that asks for it (users.service.page_users).
-    online: Mapped[bool | None] = query_expression()
+    # Whether the user has a live session: not a column, set on the users of a list page (users.service.page_users).
+    online = False
 
     # A place's name shows even if the place was deleted since (the relationships do not filter).
     @property

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, asc, desc, exists, func, select, update
-from sqlalchemy.orm import noload, with_expression
+from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
 from pcloud.core import search
@@ -300,9 +300,13 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     (the API as users.schemas.UserOut)."""
     result = page_ids(filters, page, page_size)
     if result.items:
-        online = sessions.has_live_session(User.id, utcnow())
-        users = {u.id: u for u in db.session.execute(
-            select(User).options(with_expression(User.online, online)).where(User.id.in_(result.items))).scalars()}
+        # the users with their places and whether each has a live session (their roles: a second statement)
+        rows = db.session.execute(select(User, sessions.has_live_session(User.id, utcnow()).label("online"))
+                                  .where(User.id.in_(result.items)))
+        users = {}
+        for user, online in rows:
+            user.online = bool(online)
+            users[user.id] = user
         result.items = [users[i] for i in result.items if i in users]
     return result
 
