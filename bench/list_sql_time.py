@@ -1,5 +1,5 @@
-"""Where a user page's time goes in the database: each statement the API's `page_items` runs, min of N, in
-process.
+"""Where a user page's time goes in the database: each statement `page_users` (the page and the API) runs,
+min of N, in process.
 
     .venv/bin/python bench/list_sql_time.py DATABASE_URL [--dept-id 2] [--repeat 40] [--explain]
 
@@ -27,7 +27,7 @@ def main() -> None:
     from pcloud import create_app
     from pcloud.core.dbstats import captured_selects, plan
     from pcloud.extensions import db
-    from pcloud.users.service import page_items
+    from pcloud.users.service import page_users
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("database_url")
@@ -62,11 +62,11 @@ def main() -> None:
             totals = []
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                result = page_items(dict(filters), 1, 10)
+                result = page_users(dict(filters), 1, 10)
                 db.session.remove()
                 totals.append((time.perf_counter() - started) * 1000)
             exact = "" if result.total_exact else " (estimate)"
-            print(f"{name}: total {result.total}{exact}; page_items min {min(totals):.2f} ms")
+            print(f"{name}: total {result.total}{exact}; page_users min {min(totals):.2f} ms")
             for (case, sql), spent in timings.items():
                 if case == name:
                     print(f"  {min(spent):7.2f} ms  {sql}")
@@ -75,7 +75,7 @@ def main() -> None:
         if args.explain:
             for name, filters in cases.items():
                 with captured_selects(db.engine) as seen:
-                    page_items(dict(filters), 1, 10)
+                    page_users(dict(filters), 1, 10)
                 db.session.remove()
                 print(f"\n{name}")
                 for sql, params in seen:

@@ -2,11 +2,12 @@
 
 Packages depend in one direction. Each may import only those listed before it in PACKAGE_ORDER (lowest
 first); `tests/test_architecture.py` parses every import, function-local ones included, and fails otherwise.
-When a lower package needs an answer from a higher one (how many users hold a role), it declares a
-`core.slots.Slot` that `register_module_links` below plugs; core's request guard, recorder sink and sidebar are
-plugged the same way (`register_request_hooks`, `register_template_helpers`).
+The models (every module's `models.py`, and `pcloud/models.py`) form the lowest layer above core: any service
+may query any table through them (how many users hold a role, post or grade). Core's request guard, recorder
+sink and sidebar are plugged in by the factory (`register_request_hooks`, `register_template_helpers`).
 
     core          shared mechanisms, no module (with config.py and extensions.py)
+    models        every module's models.py, and models.py gathering them for the mappers and Alembic
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
     depts, posts, grades   the organisation
@@ -19,7 +20,6 @@ plugged the same way (`register_request_hooks`, `register_template_helpers`).
     auth          sign-in (password, SMS, open platform), SMS codes, the login lock
     segments      the ID service
     jobs          executors, jobs, runs, report
-    models        every model, for the mappers and Alembic
     dashboard     the home page
     jobs.worker   the worker process (its own small app)
     cli           `pcloud ...` commands
@@ -51,8 +51,8 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus", "access",
-                 "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "models", "dashboard",
+PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus",
+                 "access", "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "dashboard",
                  "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
@@ -73,7 +73,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.session_interface = LazyCookieSessionInterface()
     register_extensions(app)
     register_blueprints(app)
-    register_module_links(app)
     register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -142,26 +141,6 @@ def register_blueprints(app: Flask) -> None:
     from pcloud.core.docs import label_api_doc
 
     label_api_doc(app, api)
-
-
-def register_module_links(app: Flask) -> None:
-    """What a lower module asks of a higher one, plugged into its slots (`core.slots`): who holds a role, a
-    post or a grade, who belongs to a department, and the department manager picker."""
-    from pcloud.depts import service as depts
-    from pcloud.grades import service as grades
-    from pcloud.openplatform import service as openplatform
-    from pcloud.posts import service as posts
-    from pcloud.roles import service as roles
-    from pcloud.users import lookups
-
-    roles.user_holder_counts.plug(lookups.role_holder_counts)
-    roles.account_holder_counts.plug(openplatform.role_holder_counts)
-    posts.holder_counts.plug(lookups.post_holder_counts)
-    grades.holder_counts.plug(lookups.grade_holder_counts)
-    depts.member_counts.plug(lookups.dept_member_counts)
-    depts.user_names.plug(lookups.user_names)
-    depts.search_users.plug(lookups.search_users)
-    depts.user_brief.plug(lookups.user_brief)
 
 
 def register_request_hooks(app: Flask) -> None:

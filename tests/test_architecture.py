@@ -7,7 +7,9 @@
 - A module's front doors never import another module's front doors.
 - Packages depend in one direction: each imports only packages listed below it in `pcloud.PACKAGE_ORDER`
   (the order in `pcloud/__init__.py`'s docstring), whether the import sits at the top of a file or inside
-  a function.
+  a function. The models (every `<module>/models.py` and `pcloud/models.py`) are one level just above core,
+  so any service may query any table; a model imports only core and models.
+- A page or API (`views`, `api`) reads another module's tables only through that module's service.
 """
 
 from __future__ import annotations
@@ -93,12 +95,20 @@ def test_front_doors_do_not_import_other_modules_front_doors() -> None:
     assert not bad, "\n".join(bad)
 
 
+def _is_models(name: str) -> bool:
+    """`pcloud.models`, `pcloud.users.models` or a name imported from one (`pcloud.users.models.User`)."""
+    parts = name.split(".")[1:]
+    return parts[:1] == ["models"] or (len(parts) > 1 and parts[0] != "core" and parts[1] == "models")
+
+
 def _level(name: str) -> int | None:
-    """Position of a dotted module name (`pcloud.users.service`) in PACKAGE_ORDER: the longest listed
-    prefix wins (`jobs.worker` is listed apart from `jobs`)."""
+    """Position of a dotted module name (`pcloud.users.service`) in PACKAGE_ORDER: models are the models'
+    level; else the longest listed prefix wins (`jobs.worker` is listed apart from `jobs`)."""
     parts = name.split(".")[1:]
     if parts and parts[0] in CORE_MAY_IMPORT:
         return PACKAGE_ORDER.index("core")  # config.py and extensions.py are the core's level
+    if _is_models(name):
+        return PACKAGE_ORDER.index("models")
     for size in range(len(parts), 0, -1):
         key = ".".join(parts[:size])
         if key in PACKAGE_ORDER:
@@ -139,20 +149,21 @@ def test_the_order_check_sees_function_local_imports(tmp_path: Path) -> None:
     assert _level("pcloud.users.service") > _level("pcloud.depts.service")  # type: ignore[operator]
 
 
-def test_the_factory_plugs_every_slot(app: object) -> None:
-    """Every `core.slots.Slot` a lower module declares has a function plugged in once the app exists, so no
-    count or picker silently answers nothing."""
-    import importlib
+def test_models_sit_just_above_core() -> None:
+    """A service below users may read the users' table (no plug from above), and a model is below every service."""
+    assert _level("pcloud.users.models.User") < _level("pcloud.roles.service") < _level("pcloud.users")  # type: ignore[operator]
+    assert _level("pcloud.models") == _level("pcloud.jobs.models") == PACKAGE_ORDER.index("core") + 1
+    assert _level("pcloud.core.models") == PACKAGE_ORDER.index("core")
 
-    from pcloud.core.slots import Slot
 
-    slots = []
+def test_pages_and_apis_do_not_import_other_modules_models() -> None:
+    bad = []
     for path in _sources():
-        rel = path.relative_to(PACKAGE.parent).with_suffix("")
-        if "Slot(" not in path.read_text(encoding="utf-8") or rel.parts[1] == "core":
+        module, room = _where(path)
+        if room not in {"api", "views"}:
             continue
-        module = importlib.import_module(".".join(rel.parts))
-        slots += [(f"{module.__name__}.{name}", value) for name, value in vars(module).items()
-                  if isinstance(value, Slot)]
-    assert len(slots) >= 8
-    assert [name for name, slot in slots if slot.fn is None] == []
+        for line, name in _imports(path):
+            parts = name.split(".")
+            if _is_models(name) and len(parts) > 2 and parts[1] != module:
+                bad.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
+    assert not bad, "\n".join(bad)

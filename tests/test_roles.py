@@ -246,6 +246,32 @@ def test_list_page_shows_roles_user_counts_and_filters(app: Any, pages: PageClie
     assert "共 1 条" in filtered
 
 
+def test_the_roles_page_and_the_user_filter_count_a_role_alike_above_the_exact_limit(
+        app: Any, api: ApiClient, pages: PageClient) -> None:
+    """One source of truth for holder counts (issue 20): a role held by more users than the exact count's
+    limit (10,000) shows on the roles page (API and HTML) the same number as the user page's role filter."""
+    from sqlalchemy import insert, text
+
+    from pcloud.core.timefmt import utcnow
+    from pcloud.users.models import User
+
+    many = make_role(app, "ROLE_MANY", "众人")
+    held = 10_005
+    with app.app_context(), db.engine.begin() as conn:
+        now = utcnow()
+        conn.execute(insert(User.__table__), [
+            {"phone": f"166{i:08d}", "name": f"众{i}", "password_hash": "x" * 60, "state": 0,
+             "gmt_created_date": now, "gmt_modified_date": now} for i in range(held)])
+        conn.execute(text("INSERT INTO sys_user_role (user_id, role_id) SELECT id, :role FROM sys_user "
+                          "WHERE phone LIKE '166%'"), {"role": many})
+    filtered = api.post("/api/admin/system/user/page", json={"roleIds": [many]}).get_json()
+    assert filtered["total"] == held
+    roles = {r["roleCode"]: r for r in api.data("POST", "/api/admin/role/page", {"pageSize": 50})}
+    assert roles["ROLE_MANY"]["userCount"] == held
+    row = pages.get("/system/role/").get_data(as_text=True).split('data-role-code="ROLE_MANY"', 1)[1].split("</tr>")[0]
+    assert f'data-testid="user-count">{held}<' in row
+
+
 def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
     resp = pages.submit("/system/role/new", data={"name": "审计员", "role_code": "ROLE_AUDITOR"})
     assert resp.status_code == 302

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, delete, desc, func, select
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, unindexed
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.extensions import db
 
@@ -57,14 +57,12 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
 
 
 def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Newest first. Like the user page (see users.service.page_users): a capped count through the
+    """Newest first. Like the user page (see users.service.page_ids): a capped count through the
     filter's index, then the page read in the order's index, or (a keyword with few matches) the
-    matches sorted in memory; the SQLite index is named so no statistics can change the plan."""
+    matches sorted in memory, written so that no statistics can change the plan (core.paging.unindexed)."""
     # a keyword of three characters or more starts from the trigram index; a shorter one is checked per row
     keyword = any(len(_kw(filters, k)) >= search.MIN_TRIGRAM for k in ("name", "path"))
-    index = None if keyword else ("ix_sys_action_log_user_created_id" if filters.get("user_id")
-                                  else "ix_sys_action_log_created_id")
-    counted = sqlite_index(filtered_select(filters).with_only_columns(ActionLog.id), ActionLog, index)
+    counted = filtered_select(filters).with_only_columns(ActionLog.id)
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
                                                    "end_time"))
     estimate = _keyword_estimate(filters) if keyword else None
@@ -72,13 +70,14 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
         total, exact = estimate, False
     else:
         total, exact = count_total(counted, unfiltered_table="sys_action_log" if unfiltered else None)
+    columns = (ActionLog.gmt_created_date, ActionLog.id)
     if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_action_log"):
-        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(ActionLog.id), ActionLog,
-                           "ix_sys_action_log_user_created_id" if filters.get("user_id")
-                           else "ix_sys_action_log_created_id")
+        ids = filtered_select(filters, driving=False).with_only_columns(ActionLog.id)
     else:
         ids = counted
-    ids = ids.order_by(desc(ActionLog.gmt_created_date), desc(ActionLog.id))
+        if keyword:  # the trigram index's matches, sorted: not the time index read in order instead
+            columns = tuple(unindexed(c, db.engine.dialect.name) for c in columns)
+    ids = ids.order_by(*(desc(c) for c in columns))
     rows = list(db.session.execute(ids.limit(page_size).offset((page - 1) * page_size)).scalars())
     if not exact:
         total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
@@ -92,8 +91,7 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
     if any(filters.get(k) for k in ("user_id", "status", "title", "start_time", "end_time")):
         return None
     words = [(key, _kw(filters, key)) for key in ("name", "path") if _kw(filters, key)]
-    base = sqlite_index(select(ActionLog.name, ActionLog.path), ActionLog, "ix_sys_action_log_created_id").order_by(
-        desc(ActionLog.gmt_created_date), desc(ActionLog.id))
+    base = select(ActionLog.name, ActionLog.path).order_by(desc(ActionLog.gmt_created_date), desc(ActionLog.id))
     return sample_estimate(base, lambda sub: and_(*(sub.c[key].contains(kw, autoescape=True) for key, kw in words)),
                            "sys_action_log")
 

@@ -156,4 +156,4 @@ def profile() -> Any:
                     flash(exc.msg, "danger")
                 mark_failed(exc)
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
-                           item=user_service.to_item(user)), form_status()
+                           item=user), form_status()

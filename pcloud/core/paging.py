@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select, text
+from sqlalchemy import Integer, Select, case, func, literal, select, text
 
 from pcloud.extensions import db
 
@@ -43,14 +43,14 @@ class Page:
         return self.page < self.pages
 
 
-def capped_count(stmt: Select[Any], limit: int | None = None) -> int:
-    """The number of rows `stmt` matches, counting at most `limit + 1` (default TOTAL_EXACT_LIMIT + 1)."""
+def capped_count(stmt: Select[Any], limit: int | None = None, in_order: bool = False) -> int:
+    """The number of rows `stmt` matches, counting at most `limit + 1` (default TOTAL_EXACT_LIMIT + 1).
+    `stmt` must not be DISTINCT (its columns are replaced): a semi-join (IN, EXISTS) lists each row once.
+    `in_order`: counted in `stmt`'s order, so the plan reads the index of that order (the rows checked one
+    by one, stopping at the limit), not the whole table."""
     limit = TOTAL_EXACT_LIMIT if limit is None else limit
-    if stmt._distinct:  # the selected columns say what is distinct
-        inner = stmt.order_by(None).limit(limit + 1).subquery()
-    else:
-        inner = stmt.order_by(None).with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1
-                                                                                                   ).subquery()
+    rows = stmt if in_order else stmt.order_by(None)
+    inner = rows.with_only_columns(literal(1), maintain_column_froms=True).limit(limit + 1).subquery()
     return int(db.session.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
@@ -80,9 +80,10 @@ def estimate_count(stmt: Select[Any], table: str | None = None) -> int:
     return _table_rows(table) if table else 0
 
 
-def count_total(stmt: Select[Any], unfiltered_table: str | None = None) -> tuple[int, bool]:
-    """(total, exact) for `stmt`, bounded in cost whatever the table's size."""
-    counted = capped_count(stmt)
+def count_total(stmt: Select[Any], unfiltered_table: str | None = None, in_order: bool = False
+                ) -> tuple[int, bool]:
+    """(total, exact) for `stmt`, bounded in cost whatever the table's size (`in_order`: see capped_count)."""
+    counted = capped_count(stmt, in_order=in_order)
     if counted <= TOTAL_EXACT_LIMIT:
         return counted, True
     try:
@@ -141,25 +142,16 @@ def paginate(stmt: Select[Any], page: int = 1, page_size: int = 10, scalars: boo
 
 
 # ---------------------------------------------------------------------------------------------
-# SQLite index hints. A list whose right plan must not depend on the statistics names its index
-# (`INDEXED BY`) or forbids them (`NOT INDEXED`, leaving rowid lookups); PostgreSQL ignores the hint.
-# SQLAlchemy renders `with_hint` only for dialects that declare hint support, so SQLite's compiler is
-# taught to print a FROM hint as given.
+# A list whose right plan must not depend on the statistics (SQLite has none until ANALYZE) writes the terms
+# it must not be read through as expressions, which SQLite's planner does not answer from an index (its
+# documented way: "disqualifying WHERE clause terms"). PostgreSQL plans by its statistics: left as is.
 
 
-def _sqlite_from_hint(self: Any, table: Any, hint: str | None) -> str | None:
-    return hint
-
-
-def _teach_sqlite_hints() -> None:
-    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-
-    SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
-
-
-_teach_sqlite_hints()
-
-
-def sqlite_index(stmt: Select[Any], entity: Any, index: str | None) -> Select[Any]:
-    """`stmt` reading `entity` through `index` on SQLite (`None`: through no index, rowid lookups only)."""
-    return stmt.with_hint(entity, f"INDEXED BY {index}" if index else "NOT INDEXED", "sqlite")
+def unindexed(column: Any, dialect: str) -> Any:
+    """`column` as a SQLite expression of the same value and order that no index answers (a WHERE term, an
+    ORDER BY); `column` itself on PostgreSQL."""
+    if dialect != "sqlite":
+        return column
+    if isinstance(column.type, Integer):
+        return column + 0
+    return column.op("||")(literal(""))  # text, and datetimes stored as fixed-width text: the same order

@@ -5,7 +5,6 @@ Subtrees and ancestor chains are computed in the database with recursive CTEs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +17,11 @@ from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
-from pcloud.core.slots import Slot
+from pcloud.core.security import access_rules, current_principal
 from pcloud.core.tree import build_tree, walk
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.extensions import db
+from pcloud.users.models import User, UserTally
 
 DUPLICATE_NAME = "同一上级部门下已有同名部门"
 
@@ -73,15 +73,52 @@ def get_dept(dept_id: int) -> Dept:
     return dept
 
 
-# What departments need to know about users, who sit above them: the users module plugs these in (core.slots).
-member_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("depts.member_counts")
-"""Live users per department (direct members), for `ids` or (None) every department: {id: n}."""
-user_names: Slot[Callable[[list[int]], dict[int, str]]] = Slot("depts.user_names")
-"""{id: name} of the live users among the ids (managers)."""
-search_users: Slot[Callable[..., list[dict[str, Any]]]] = Slot("depts.search_users")
-"""The manager picker: live users matching `q` (phones only for callers granted the user list)."""
-user_brief: Slot[Callable[[int | None], dict[str, Any] | None]] = Slot("depts.user_brief")
-"""The picked manager, as the picker shows them."""
+def member_counts(dept_ids: list[int] | None = None) -> dict[int, int]:
+    """Live users per department (direct members), for `ids` or (None) every department: {id: n}, from the
+    counts the database keeps (users.tally)."""
+    return dict(db.session.execute(UserTally.counts("dept", dept_ids)).tuples().all())
+
+
+def user_names(user_ids: list[int]) -> dict[int, str]:
+    """{id: name} of the live users among `user_ids` (managers)."""
+    ids = sorted({i for i in user_ids if i})
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(
+        User.id.in_(ids), User.deleted_at.is_(None))).tuples().all())
+
+
+def may_see_phones() -> bool:
+    """Phones are the user list's data: shown (and searchable) only to callers granted the user list API."""
+    principal = current_principal()
+    return principal is None or access_rules().may_call_endpoint(principal, "users_api.page")
+
+
+def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
+    """The manager picker: live users whose name (or, for those who may see phones, phone) contains `q`."""
+    q = (q or "").strip()[:64]
+    if not q:
+        return []
+    phones = may_see_phones()
+    match = User.name.contains(q, autoescape=True)
+    if phones:
+        match = match | User.phone.contains(q, autoescape=True)
+    rows = db.session.execute(
+        select(User.id, User.name, User.phone, User.state, Dept.name)
+        .outerjoin(Dept, and_(Dept.id == User.dept_id, Dept.deleted_at.is_(None)))
+        .where(User.deleted_at.is_(None), match)
+        .order_by(User.name, User.id).limit(limit))
+    return [{"id": uid, "name": name, "phone": phone if phones else None, "disabled": state == 1,
+             "deptName": dept_name} for uid, name, phone, state, dept_name in rows]
+
+
+def user_brief(user_id: int | None) -> dict[str, Any] | None:
+    """The picked manager, as the picker shows them."""
+    if not user_id:
+        return None
+    row = db.session.execute(select(User.id, User.name, User.phone).where(
+        User.id == user_id, User.deleted_at.is_(None))).first()
+    return {"id": row[0], "name": row[1], "phone": row[2] if may_see_phones() else None} if row else None
 
 
 def _item_select() -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -11,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
-from pcloud.core.slots import Slot
 from pcloud.core.sorting import ordered
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
+from pcloud.users.models import User
 
 DUPLICATE_NAME = "职级名称已存在"
 
@@ -47,9 +46,9 @@ def page_grades(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> 
     return result
 
 
-# Who holds a grade is the users module's business (above grades): it plugs the count in (core.slots).
-holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("grades.holder_counts")
-"""Live users per grade, for `ids` or (None) every grade: {id: n}."""
+def holder_counts(ids: list[int] | None = None) -> dict[int, int]:
+    """Live users per grade, for `ids` or (None) every grade: {id: n}."""
+    return dict(db.session.execute(User.live_counts_by(User.grade_id, ids)).tuples().all())
 
 
 def choices() -> list[tuple[int, str]]:

@@ -6,7 +6,7 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
@@ -420,14 +420,3 @@ def refresh(account_id: int) -> None:
     get_account(account_id)
     permissions.bump_version()
     db.session.commit()
-
-
-def role_holder_counts(role_ids: list[int]) -> dict[int, int]:
-    """Live open-platform accounts holding each role: {role id: n} (roles ask it to refuse a delete)."""
-    if not role_ids:
-        return {}
-    return dict(db.session.execute(
-        select(open_account_role.c.role_id, func.count()).select_from(open_account_role)
-        .join(OpenAccount, OpenAccount.id == open_account_role.c.account_id)
-        .where(open_account_role.c.role_id.in_(role_ids), OpenAccount.deleted_at.is_(None))
-        .group_by(open_account_role.c.role_id)).tuples().all())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -13,10 +12,10 @@ from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
-from pcloud.core.slots import Slot
 from pcloud.core.tree import build_tree, check_parent, walk
 from pcloud.extensions import db
 from pcloud.posts.models import Post
+from pcloud.users.models import User
 
 DUPLICATE_CODE = "岗位编码已被其他岗位使用"
 
@@ -82,9 +81,9 @@ def post_level(parent_id: int | None) -> list[dict[str, Any]]:
     return items
 
 
-# Who holds a post is the users module's business (above posts): it plugs the count in (core.slots).
-holder_counts: Slot[Callable[[list[int] | None], dict[int, int]]] = Slot("posts.holder_counts")
-"""Live users per post, for `ids` or (None) every post: {id: n}."""
+def holder_counts(ids: list[int] | None = None) -> dict[int, int]:
+    """Live users per post, for `ids` or (None) every post: {id: n}."""
+    return dict(db.session.execute(User.live_counts_by(User.post_id, ids)).tuples().all())
 
 
 def child_counts(ids: list[int]) -> dict[int, int]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
@@ -16,13 +16,14 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import SUPER_ADMIN, current_actor
-from pcloud.core.slots import Slot
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.menus import service as menu_service
+from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resource_service
 from pcloud.roles.models import Role
+from pcloud.users.models import UserTally
 
 ADMIN = "ROLE_ADMIN"
 BUILT_IN_ROLES = ((SUPER_ADMIN, "超级管理员"), (ADMIN, "管理员"))
@@ -84,15 +85,23 @@ def list_roles(name: str | None = None) -> list[dict[str, Any]]:
             for r in db.session.execute(stmt.order_by(Role.id)).scalars()]
 
 
-# Who holds a role lives above roles (users, open-platform accounts): they plug their counts in (core.slots).
-# Users are counted up to core.paging.TOTAL_EXACT_LIMIT + 1 each (a count above it means "more than that").
-user_holder_counts: Slot[Callable[[list[int]], dict[int, int]]] = Slot("roles.user_holder_counts")
-account_holder_counts: Slot[Callable[[list[int]], dict[int, int]]] = Slot("roles.account_holder_counts")
-
-
 def holder_counts(role_ids: list[int]) -> dict[int, int]:
-    """Live users holding each role of a page: {role id: n}, roles nobody holds left out."""
-    return user_holder_counts(role_ids) if role_ids else {}
+    """Live users holding each role of a page: {role id: n}, roles nobody holds left out. The counts kept
+    by the database (users.tally), which the user page's role filter reads for its total too."""
+    if not role_ids:
+        return {}
+    return dict(db.session.execute(UserTally.counts("role", role_ids)).tuples().all())
+
+
+def account_holder_counts(role_ids: list[int]) -> dict[int, int]:
+    """Live open-platform accounts holding each role: {role id: n}."""
+    if not role_ids:
+        return {}
+    return dict(db.session.execute(
+        select(open_account_role.c.role_id, func.count()).select_from(open_account_role)
+        .join(OpenAccount, OpenAccount.id == open_account_role.c.account_id)
+        .where(open_account_role.c.role_id.in_(role_ids), OpenAccount.deleted_at.is_(None))
+        .group_by(open_account_role.c.role_id)).tuples().all())
 
 
 def to_items(roles: list[Role]) -> list[dict[str, Any]]:

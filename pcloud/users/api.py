@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from pcloud.core.envelope import envelope
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.users import service
-from pcloud.users.schemas import UserCreateArgs, UserDownloadArgs, UserModifyArgs, UserOut, UserPageArgs, user_json
+from pcloud.users.schemas import UserCreateArgs, UserDownloadArgs, UserModifyArgs, UserOut, UserPageArgs
 
 blp = Blueprint("users_api", __name__, url_prefix="/api/admin/system/user", description="用户管理")
 
 
-# The list every admin opens first, at any size (issue 12): its items are read as rows and written out by
-# `user_json` (the documented UserOut shape), the envelope answered directly as the ID service's routes
-# do; the arguments' schema is made once rather than per request as a class would be.
-@operation(blp, "/page", "UserPage", UserOut, paged=True, args=UserPageArgs())
-def page(args: dict[str, Any]) -> Response:
+@operation(blp, "/page", "UserPage", UserOut, paged=True, args=UserPageArgs)
+def page(args: dict[str, Any]) -> tuple[list[Any], Any]:
     """用户分页列表"""
-    result = service.page_items(args, args["page"], args["page_size"])
-    return jsonify(envelope([user_json(item) for item in result.items], result.total,
-                            total_exact=result.total_exact))
+    result = service.page_users(args, args["page"], args["page_size"])
+    return result.items, result
 
 
 @operation(blp, "/create", "UserCreate", fields.Integer(), title="用户新增", args=UserCreateArgs)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, text
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Select, String, Table, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
@@ -31,6 +34,13 @@ class UserTally(Base):
     ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    @classmethod
+    def counts(cls, kind: str, ref_ids: Iterable[int] | None = None) -> Select[tuple[int, int]]:
+        """(ref_id, n) of the kept counts of `kind`, for `ref_ids` or (None) all of them. The one read of
+        these counts: the user page's total and every "how many users hold it" (roles, departments)."""
+        stmt = select(cls.ref_id, cls.n).where(cls.kind == kind, cls.n != 0)
+        return stmt if ref_ids is None else stmt.where(cls.ref_id.in_(list(ref_ids)))
+
 
 class User(AuditMixin, SoftDeleteMixin, Base):
     __tablename__ = "sys_user"
@@ -49,6 +59,31 @@ class User(AuditMixin, SoftDeleteMixin, Base):
     dept = relationship("Dept", foreign_keys=[dept_id], lazy="joined")
     post = relationship("Post", lazy="joined")
     grade = relationship("Grade", lazy="joined")
+    # Whether the user has a live session: not a column, set on the users of a list page (users.service.page_users).
+    online = False
+
+    # A place's name shows even if the place was deleted since (the relationships do not filter).
+    @property
+    def dept_name(self) -> str | None:
+        return self.dept.name if self.dept else None
+
+    @property
+    def post_name(self) -> str | None:
+        return self.post.name if self.post else None
+
+    @property
+    def grade_name(self) -> str | None:
+        return self.grade.name if self.grade else None
+
+    @property
+    def live_roles(self) -> list[Any]:
+        return [r for r in self.roles if r.deleted_at is None]
+
+    @classmethod
+    def live_counts_by(cls, column: Any, ids: Iterable[int] | None = None) -> Select[tuple[int, int]]:
+        """(value, live users) per value of `column` (post_id, grade_id), for `ids` or (None) every value."""
+        stmt = select(column, func.count()).where(cls.deleted_at.is_(None), column.is_not(None))
+        return (stmt if ids is None else stmt.where(column.in_(list(ids)))).group_by(column)
 
     __table_args__ = (
         Index("uq_sys_user_phone_live", "phone", unique=True, **LIVE_ONLY),

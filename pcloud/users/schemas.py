@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import fields, validate
 
 from pcloud.core.schemas import AuditOut, BaseSchema, FlagInt, Id, IdList, PageArgs, limit_of
-from pcloud.core.timefmt import format_local
 from pcloud.users.models import User
 
 PHONE_MAX, NAME_MAX, AVATAR_MAX = limit_of(User.phone), limit_of(User.name), limit_of(User.avatar)
@@ -74,28 +71,13 @@ class UserOut(AuditOut):
     avatar = fields.String(allow_none=True)
     state = fields.Integer()
     online = fields.Boolean()
-    roles = fields.List(fields.Nested(RoleBrief))
+    roles = fields.List(fields.Nested(RoleBrief), attribute="live_roles")
     dept_id = fields.Integer(allow_none=True)
     dept_name = fields.String(allow_none=True)
     post_id = fields.Integer(allow_none=True)
     post_name = fields.String(allow_none=True)
     grade_id = fields.Integer(allow_none=True)
     grade_name = fields.String(allow_none=True)
-
-
-def user_json(item: dict[str, Any]) -> dict[str, Any]:
-    """`UserOut().dump(item)` written out, for the user page (the list every admin opens first, issue 12):
-    marshmallow's walk was a third of that request. Same keys in the same order, same formatting;
-    tests/test_users.py compares the page with the schema's dump byte for byte."""
-    return {
-        "gmtCreatedDate": format_local(item["gmt_created_date"]), "gmtCreatedName": item["gmt_created_name"],
-        "gmtModifiedDate": format_local(item["gmt_modified_date"]), "gmtModifiedName": item["gmt_modified_name"],
-        "id": item["id"], "phone": item["phone"], "name": item["name"], "avatar": item["avatar"],
-        "state": item["state"], "online": item["online"],
-        "roles": [{"id": r["id"], "name": r["name"], "roleCode": r["role_code"]} for r in item["roles"]],
-        "deptId": item["dept_id"], "deptName": item["dept_name"], "postId": item["post_id"],
-        "postName": item["post_name"], "gradeId": item["grade_id"], "gradeName": item["grade_name"],
-    }
 
 
 # Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.

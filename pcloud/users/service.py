@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, and_, asc, bindparam, desc, exists, func, select, update
+from sqlalchemy import and_, asc, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
 from pcloud.core import search
-from pcloud.core.database import autocommit_engine
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import (
     TOTAL_EXACT_LIMIT,
@@ -21,7 +20,7 @@ from pcloud.core.paging import (
     count_total,
     sample_estimate,
     scan_is_cheaper,
-    sqlite_index,
+    unindexed,
 )
 from pcloud.core.passwords import hash_password, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal
@@ -148,58 +147,53 @@ def _keyword(filters: dict[str, Any], key: str) -> str:
     return (filters.get(key) or "").strip()
 
 
+def _words(filters: dict[str, Any]) -> list[tuple[Any, str]]:
+    """The keyword filters as (column, keyword): the phone fragment and the name fragment."""
+    return [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
+            if (kw := _keyword(filters, key))]
+
+
 def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: bool = False) -> Any:
-    """Live users matching the filters. `driving`: the keyword and role conditions as joins a plan
-    starts from (their index's matches, read lazily); otherwise as per-row checks for a scan in the
-    order's index (many matches, so the first page is found after a few rows); `in_order`: a keyword
-    no index can answer, so that the scan is the only plan. A driving select may repeat a user (several
-    of the given roles): page it with DISTINCT."""
+    """Live users matching the filters. `driving`: the keyword and role conditions as a plan starts from
+    them (their index's matches); otherwise as per-row checks for a scan in the order's index (many
+    matches, so the first page is found after a few rows); `in_order`: conditions no index can answer,
+    so that the scan is the only plan."""
     dialect = db.engine.dialect.name
     stmt = User.live()
-    words = [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
-             if (kw := _keyword(filters, key))]
+    words = _words(filters)
     if driving:
         stmt = search.join_matches(stmt, words, dialect)
     else:
         for column, kw in words:
             stmt = stmt.where(search.contains_per_row(column, kw) if in_order else column.contains(kw, autoescape=True))
-    # The filters' values are named bind parameters: page_ids keeps the statement of each shape of filters
-    # and runs it again with other values (_filter_values).
     if filters.get("state") is not None:
-        stmt = stmt.where(User.state == bindparam("state", filters["state"]))
+        stmt = stmt.where(User.state == filters["state"])
     if filters.get("role_ids"):
-        roles = bindparam("role_ids", list(filters["role_ids"]), expanding=True)
-        if driving:
-            stmt = stmt.join(user_role, user_role.c.user_id == User.id).where(user_role.c.role_id.in_(roles))
+        roles = list(filters["role_ids"])
+        if driving:  # a semi-join: a user holding several of the roles is listed once
+            stmt = stmt.where(User.id.in_(select(user_role.c.user_id).where(user_role.c.role_id.in_(roles))))
         else:
             stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id, user_role.c.role_id.in_(roles))))
     if filters.get("dept_id"):
-        stmt = stmt.where(User.dept_id.in_(subtree_ids_select(bindparam("dept_id", filters["dept_id"]))))
+        dept = unindexed(User.dept_id, dialect) if in_order else User.dept_id
+        stmt = stmt.where(dept.in_(subtree_ids_select(filters["dept_id"])))
     return stmt
 
 
-def _filter_values(filters: dict[str, Any]) -> dict[str, Any]:
-    """The bind parameters filtered_select names, with these filters' values."""
-    values: dict[str, Any] = {}
-    if filters.get("state") is not None:
-        values["state"] = filters["state"]
-    if filters.get("role_ids"):
-        values["role_ids"] = list(filters["role_ids"])
-    if filters.get("dept_id"):
-        values["dept_id"] = filters["dept_id"]
-    return values
+def _keyword_only(filters: dict[str, Any]) -> bool:
+    return bool(_words(filters)) and not (filters.get("role_ids") or filters.get("dept_id")
+                                          or filters.get("state") is not None)
 
 
 def _keyword_estimate(filters: dict[str, Any]) -> int | None:
     """A keyword-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
-    words = [(key, _keyword(filters, key)) for key in ("keyword", "phone") if _keyword(filters, key)]
-    if not words or filters.get("role_ids") or filters.get("dept_id") or filters.get("state") is not None:
+    if not _keyword_only(filters):
         return None
-    columns = {"keyword": "name", "phone": "phone"}
-    base = sqlite_index(User.live().with_only_columns(User.name, User.phone), User, "ix_sys_user_live_created"
-                        ).order_by(desc(User.gmt_created_date), desc(User.id))
-    return sample_estimate(base, lambda sub: and_(*(sub.c[columns[key]].contains(kw, autoescape=True)
-                                                   for key, kw in words)), "sys_user")
+    words = _words(filters)
+    base = User.live().with_only_columns(User.name, User.phone).order_by(desc(User.gmt_created_date),
+                                                                          desc(User.id))
+    return sample_estimate(base, lambda sub: and_(*(sub.c[column.name].contains(kw, autoescape=True)
+                                                   for column, kw in words)), "sys_user")
 
 
 # Deleted users whose keyword match is looked up one by one when a keyword's total is counted; beyond this
@@ -210,205 +204,111 @@ DEAD_PROBE_LIMIT = 100
 def _keyword_count(filters: dict[str, Any]) -> int | None:
     """A keyword-only search on SQLite counted from the trigram index alone: its matches, minus the deleted
     users among them (read from the index of deleted users), so no user row is visited (issue 12: the
-    count read every matching row, 5,555 at a million users). Exact, as the index then agrees with LIKE
-    (core.search.matching_rowids); None where it does not, or beyond TOTAL_EXACT_LIMIT matches."""
-    words = [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
-             if (kw := _keyword(filters, key))]
-    if not words or filters.get("role_ids") or filters.get("dept_id") or filters.get("state") is not None:
+    count read every matching row). Exact, as the index then agrees with LIKE (core.search.matching_rowids);
+    None where it does not, or beyond TOTAL_EXACT_LIMIT matches."""
+    if not _keyword_only(filters):
         return None
+    words = _words(filters)
     matched = search.matching_rowids(words, db.engine.dialect.name)
     if matched is None:
         return None
     every = capped_count(matched)
     if every > TOTAL_EXACT_LIMIT:
         return None
-    dead = sqlite_index(select(User.id).where(User.deleted_at.is_not(None)), User, "ix_sys_user_dead_id")
+    dead = select(User.id).where(User.deleted_at.is_not(None))
     few = capped_count(dead, DEAD_PROBE_LIMIT) <= DEAD_PROBE_LIMIT
     # Few deleted users (the usual case): each is looked up in the index by rowid. Many: the matches are
-    # listed once (SQLite materialises them first: 3 ms for 5,555 matches at a million users, even with no
-    # deleted user at all, which is why it is not the default).
+    # listed once.
     among = search.row_matches(words, db.engine.dialect.name) if few else User.id.in_(matched)
     return every - capped_count(dead.where(among), TOTAL_EXACT_LIMIT)
 
 
-def _driving_index(filters: dict[str, Any]) -> tuple[bool, str | None]:
-    """(has a selective filter, the SQLite index a plan driven by it reads; None: rowid lookups)."""
+def _selective(filters: dict[str, Any]) -> bool:
+    """Whether a filter's own index gives the matches (a trigram keyword, roles, a department subtree);
+    otherwise (none, or the state) the page is read in order from the live users' indexes."""
     trigram = any(len(_keyword(filters, k)) >= search.MIN_TRIGRAM for k in ("keyword", "phone"))
-    if trigram or filters.get("role_ids"):
-        return True, None
-    if filters.get("dept_id"):
-        return True, "ix_sys_user_live_dept_created"
-    if filters.get("state") is not None:
-        return False, "ix_sys_user_live_state_created"
-    return False, "ix_sys_user_live_created"
+    return bool(trigram or filters.get("role_ids") or filters.get("dept_id"))
 
 
-def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10, conn: Any = None) -> Page:
-    """The ids of one page of live users matching `filters`, and its total: an index answers it; the
-    callers then load only that page's users (page_users as ORM objects, page_items as list items).
-    `conn`: the connection to read the kept count and the ids on (default the session's).
+def _total(filters: dict[str, Any]) -> tuple[int, bool]:
+    """(total, exact): the count kept per filter (users.tally: no filter, one role, one state, one
+    department subtree), else a keyword's count from the trigram index or its sampled estimate, else the
+    capped count (core.paging)."""
+    kept = tally.kept_count(filters)
+    if kept is not None:
+        return kept, True
+    from_index = _keyword_count(filters)
+    if from_index is not None:
+        return from_index, True
+    estimate = _keyword_estimate(filters)
+    if estimate is not None:
+        return estimate, False
+    selective = _selective(filters)
+    counted = filtered_select(filters, driving=selective).with_only_columns(User.id)
+    if not selective:  # counted in page order, through the live users' index (a short keyword checked per row)
+        counted = counted.order_by(desc(User.gmt_created_date), desc(User.id))
+    unfiltered = None if selective or filters.get("state") is not None else "sys_user"
+    return count_total(counted, unfiltered_table=unfiltered, in_order=not selective)
 
-    The plan does not depend on statistics (issue 12): `total` comes from the counts kept per filter
-    (users.tally: no filter, one role, one state, one department subtree; exact at any size) or else is
-    capped (core.paging) and runs through the filter's index; the newest-first page then either starts
-    from the filter's matches and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match,
-    reads the live users in creation order and checks each until the page is full, whichever reads
-    fewer rows (core.paging.scan_is_cheaper).
-    """
-    conn = conn if conn is not None else db.session.connection()
+
+def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """The ids of one page of live users matching `filters`, and its total.
+
+    The plan does not depend on statistics (issue 12): the newest-first page either starts from the
+    filter's matches and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match, reads the
+    live users in creation order and checks each until the page is full, whichever reads fewer rows
+    (core.paging.scan_is_cheaper)."""
     order = filters.get("order_by") or "gmtCreatedDate"
     if order not in _SORT_COLUMNS:
         order = "gmtCreatedDate"
-    descending = filters.get("order_dir") != "asc"
-    selective, index = _driving_index(filters)
-    params = {**_filter_values(filters), "page_limit": page_size, "page_offset": (page - 1) * page_size}
-    key = tally.count_key(filters)  # no filter, one role, one state or one subtree: kept exact
-    if key is not None and (order != "gmtCreatedDate" or not selective):
-        # The plan does not depend on the total: the kept count rides along as a column of the ids
-        # statement (one statement instead of two; asked again only for a page past the end).
-        plan = "filtered" if order != "gmtCreatedDate" else "counted"
-        ids = _ids_select(filters, plan, index, order, descending, with_count=True)
-        rows = conn.execute(ids, {**params, **tally.count_params(key)}).all()
-        total = int(rows[0][-1]) if rows else tally.kept_count(filters, conn)
-        return Page([row[0] for row in rows], total or 0, page, page_size, True)
-    kept = tally.kept_count(filters, conn)
-    from_index = None if kept is not None else _keyword_count(filters)
-    estimate = None if kept is not None or from_index is not None else _keyword_estimate(filters)
-    if kept is not None:
-        total, exact = kept, True
-    elif from_index is not None:
-        total, exact = from_index, True
-    elif estimate is not None:
-        total, exact = estimate, False
-    else:
-        total, exact = count_total(_counted(filters, index), unfiltered_table=None if selective or filters.get(
-            "state") is not None else "sys_user")
+    direction = desc if filters.get("order_dir") != "asc" else asc
+    total, exact = _total(filters)
     if order != "gmtCreatedDate":
         plan = "filtered"
-    elif not selective or not scan_is_cheaper(total, exact, (page - 1) * page_size + page_size, "sys_user", conn):
-        plan = "counted"  # an index in page order, or few matches sorted in memory
-    else:
+    elif _selective(filters) and scan_is_cheaper(total, exact, page * page_size, "sys_user"):
         plan = "scan"
-    ids = _ids_select(filters, plan, index, order, descending)
-    rows = list(conn.execute(ids, params).scalars())
+    else:
+        plan = "counted"
+    ids = _ids_select(filters, plan, order, direction).limit(page_size).offset((page - 1) * page_size)
+    rows = list(db.session.execute(ids).scalars())
     result = Page(rows, total, page, page_size, exact)
     if not exact:
         result.total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
     return result
 
 
-def _counted(filters: dict[str, Any], index: str | None) -> Any:
-    """The matching users through the filter's index (driving), as the count and a sorted page read them."""
-    counted = sqlite_index(filtered_select(filters).with_only_columns(User.id, User.gmt_created_date), User, index)
-    return counted.distinct() if len(filters.get("role_ids") or ()) > 1 else counted
-
-
-# page_ids' statements by shape of filters (which filters, how many roles, plan, order): built once, as
-# building and cache-keying a select cost about as much as running it. Keyword searches are built each
-# time (their words are not bind parameters of filtered_select).
-_IDS_BY_SHAPE: dict[tuple[Any, ...], Any] = {}
-
-
-def _ids_select(filters: dict[str, Any], plan: str, index: str | None, order: str, descending: bool,
-                with_count: bool = False) -> Any:
-    roles = filters.get("role_ids") or ()
-    words = _keyword(filters, "keyword") or _keyword(filters, "phone")
-    shape = (plan, index, order, descending, filters.get("state") is not None, len(roles) > 0, len(roles) > 1,
-             bool(filters.get("dept_id")), with_count)
-    cached = None if words else _IDS_BY_SHAPE.get(shape)
-    if cached is not None:
-        return cached
+def _ids_select(filters: dict[str, Any], plan: str, order: str, direction: Any) -> Any:
+    """The page's ids in order. `filtered`: another order than the default; `scan`: the live users newest
+    first, each checked; `counted`: the filter's matches (through its index), sorted."""
     if plan == "filtered":
         ids = filtered_select(filters, driving=False).with_only_columns(User.id)
-    elif plan == "counted":
-        ids = _counted(filters, index)
+        columns: tuple[Any, ...] = (_SORT_COLUMNS[order], User.id)
+    elif plan == "scan":
+        ids = filtered_select(filters, driving=False, in_order=True).with_only_columns(User.id)
+        columns = (User.gmt_created_date, User.id)
     else:
-        ids = sqlite_index(filtered_select(filters, driving=False, in_order=True).with_only_columns(User.id), User,
-                           "ix_sys_user_live_created")
-    if with_count:
-        ids = ids.add_columns(tally.COUNT.scalar_subquery().label("kept_total"))
-    direction = desc if descending else asc
-    column = _SORT_COLUMNS[order]
-    ids = (ids.order_by(direction(column), direction(User.id))
-           .limit(bindparam("page_limit")).offset(bindparam("page_offset")))
-    if not words:
-        _IDS_BY_SHAPE[shape] = ids
-    return ids
+        selective = _selective(filters)
+        ids = filtered_select(filters, driving=selective).with_only_columns(User.id)
+        # a selective filter's matches, sorted: the order written so that no index in page order is read instead
+        columns = tuple(unindexed(c, db.engine.dialect.name) if selective else c
+                        for c in (User.gmt_created_date, User.id))
+    return ids.order_by(*(direction(c) for c in columns))
 
 
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """One page of users as ORM objects with their roles and places (the HTML list reads them)."""
+    """One page of users with their roles, places and online flag: what the page and the API both show
+    (the API as users.schemas.UserOut)."""
     result = page_ids(filters, page, page_size)
     if result.items:
-        users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(result.items))).scalars()}
+        # the users with their places and whether each has a live session (their roles: a second statement)
+        rows = db.session.execute(select(User, sessions.has_live_session(User.id, utcnow()).label("online"))
+                                  .where(User.id.in_(result.items)))
+        users = {}
+        for user, online in rows:
+            user.online = bool(online)
+            users[user.id] = user
         result.items = [users[i] for i in result.items if i in users]
     return result
-
-
-_USERS, _DEPTS, _POSTS, _GRADES, _ROLES = (m.__table__ for m in (User, Dept, Post, Grade, Role))
-_ITEM_KEYS = ("id", "phone", "name", "avatar", "state", "online", "dept_id", "dept_name", "post_id", "post_name",
-              "grade_id", "grade_name", "gmt_created_date", "gmt_created_name", "gmt_modified_date",
-              "gmt_modified_name", "roles")
-_PAGE_ROWS: dict[str, Any] = {}
-
-
-def _page_rows(dialect: str) -> Any:
-    """The page's users with their places' names, online flag and live roles, in one statement built once
-    per dialect (Core, bind parameters): rows rather than ORM objects. Per request, building, cache-keying
-    and ORM-loading the same reads (three statements) cost about 1 ms in Python, many times the reads
-    themselves (issue 12: the user page against the constant-JSON ceiling). The roles come as one JSON
-    array per user ([id, name, code] each; SQLite json_group_array, PostgreSQL json_agg). A place's name
-    shows even if it was deleted since, as the ORM relationships show it (to_item)."""
-    stmt = _PAGE_ROWS.get(dialect)
-    if stmt is not None:
-        return stmt
-    role = (_ROLES.c.id, _ROLES.c.name, _ROLES.c.role_code)
-    roles = (func.json_agg(func.json_build_array(*role), type_=JSON) if dialect == "postgresql"
-             else func.json_group_array(func.json_array(*role), type_=JSON))
-    roles_of_user = (select(roles).select_from(user_role.join(_ROLES, _ROLES.c.id == user_role.c.role_id))
-                     .where(user_role.c.user_id == _USERS.c.id, _ROLES.c.deleted_at.is_(None)).scalar_subquery())
-    stmt = _PAGE_ROWS[dialect] = (
-        select(_USERS.c.id, _USERS.c.phone, _USERS.c.name, _USERS.c.avatar, _USERS.c.state,
-               sessions.has_live_session(_USERS.c.id, bindparam("now")).label("online"),
-               _USERS.c.dept_id, _DEPTS.c.name, _USERS.c.post_id, _POSTS.c.name, _USERS.c.grade_id,
-               _GRADES.c.name, _USERS.c.gmt_created_date, _USERS.c.gmt_created_name, _USERS.c.gmt_modified_date,
-               _USERS.c.gmt_modified_name, roles_of_user.label("roles"))
-        .select_from(_USERS.outerjoin(_DEPTS, _DEPTS.c.id == _USERS.c.dept_id)
-                     .outerjoin(_POSTS, _POSTS.c.id == _USERS.c.post_id)
-                     .outerjoin(_GRADES, _GRADES.c.id == _USERS.c.grade_id))
-        .where(_USERS.c.id.in_(bindparam("ids", expanding=True))))
-    return stmt
-
-
-def page_items(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """One page of users as list items (to_item's shape, online flag included), for the API."""
-    if _keyword(filters, "keyword") or _keyword(filters, "phone"):
-        # a keyword's count and estimate read through core.paging and core.search, on the session
-        return _page_items_on(db.session.connection(), filters, page, page_size)
-    with autocommit_engine().connect() as conn:  # two reads, no BEGIN/ROLLBACK round trips
-        return _page_items_on(conn, filters, page, page_size)
-
-
-def _page_items_on(conn: Any, filters: dict[str, Any], page: int, page_size: int) -> Page:
-    result = page_ids(filters, page, page_size, conn)
-    if not result.items:
-        return result
-    rows = conn.execute(_page_rows(conn.dialect.name), {"ids": result.items, "now": utcnow()}).all()
-    items = {}
-    for row in rows:
-        item = dict(zip(_ITEM_KEYS, row, strict=True))
-        item["online"] = bool(item["online"])
-        item["roles"] = [{"id": role_id, "name": name, "role_code": code}
-                         for role_id, name, code in sorted(item["roles"] or ())]
-        items[item["id"]] = item
-    result.items = [items[i] for i in result.items if i in items]
-    return result
-
-
-def to_items(users: list[User]) -> list[dict[str, Any]]:
-    """List items with the online flag, computed for the whole page in one query."""
-    online = sessions.online_user_ids([u.id for u in users])
-    return [to_item(u, u.id in online) for u in users]
 
 
 def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str]:
@@ -426,22 +326,6 @@ def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str
     if not online:
         out.setdefault("offline", "该用户当前不在线")
     return out
-
-
-def to_item(user: User, online: bool | None = None) -> dict[str, Any]:
-    if online is None:
-        online = sessions.any_live_session(user.id)
-    return {
-        "id": user.id, "phone": user.phone, "name": user.name, "avatar": user.avatar, "state": user.state,
-        "online": online,
-        "roles": [{"id": r.id, "name": r.name, "role_code": r.role_code} for r in user.roles
-                  if r.deleted_at is None],
-        "dept_id": user.dept_id, "dept_name": user.dept.name if user.dept else None,
-        "post_id": user.post_id, "post_name": user.post.name if user.post else None,
-        "grade_id": user.grade_id, "grade_name": user.grade.name if user.grade else None,
-        "gmt_created_date": user.gmt_created_date, "gmt_created_name": user.gmt_created_name,
-        "gmt_modified_date": user.gmt_modified_date, "gmt_modified_name": user.gmt_modified_name,
-    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,11 +59,9 @@ def index() -> Any:
     result = service.page_users(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    items = service.to_items(result.items)
     actor = current_principal()
-    for user, item in zip(result.items, items, strict=True):
-        item["refusals"] = service.refusals(actor, user, item["online"])
-    return render_template("users/list.html", page=result, items=items,
+    refusals = {user.id: service.refusals(actor, user, user.online) for user in result.items}
+    return render_template("users/list.html", page=result, items=result.items, refusals=refusals,
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
                            page_url=page_url, args=request.args)
 
