@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, refusal_page
-from pcloud.core.pages import int_arg, list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import current_principal, mirrors
@@ -20,26 +20,25 @@ from pcloud.posts import service as posts
 from pcloud.uploads import service as uploads
 from pcloud.users import service
 from pcloud.users.forms import UserForm
-from pcloud.users.schemas import SORTABLE
+from pcloud.users.schemas import SORTABLE, UserPageArgs
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
 pages = RecordPages(bp, "用户", "users/form.html")
 
 
+# The filter bar's inputs, read through the API's page schema (core.pages.page_filters); the export form
+# posts to a URL carrying the same query, so it exports what the list shows.
+FILTERS = {"phone": Filter("phone", "手机号"), "keyword": Filter("keyword", "用户名"),
+           "role_id": Filter("roleIds", "角色"), "state": Filter("state", "状态"), "dept_id": Filter("deptId", "部门")}
+
+
 def _filters() -> dict[str, Any]:
-    args = request.values
-    filters: dict[str, Any] = {"phone": args.get("phone", "").strip()[:32],
-                               "keyword": args.get("keyword", "").strip()[:64]}
-    if args.get("state") in ("0", "1"):
-        filters["state"] = int(args["state"])
-    role_id, dept_id = int_arg("role_id"), int_arg("dept_id")
-    if role_id is not None and role_id >= 0:
-        filters["role_ids"] = [role_id]
-    if dept_id:
-        filters["dept_id"] = dept_id
-    order_by = args.get("sort", "gmtCreatedDate")
+    loaded = page_filters(UserPageArgs, FILTERS)
+    filters: dict[str, Any] = {key: (loaded.get(key) or "").strip() for key in ("phone", "keyword")}
+    filters.update({key: loaded[key] for key in ("state", "dept_id", "role_ids") if loaded.get(key) is not None})
+    order_by = request.args.get("sort", "gmtCreatedDate")
     filters["order_by"] = order_by if order_by in SORTABLE else "gmtCreatedDate"
-    filters["order_dir"] = "asc" if args.get("dir") == "asc" else "desc"
+    filters["order_dir"] = "asc" if request.args.get("dir") == "asc" else "desc"
     return filters
 
 
@@ -63,7 +62,8 @@ def index() -> Any:
     refusals = {user.id: service.refusals(actor, user, user.online) for user in result.items}
     return render_template("users/list.html", page=result, items=result.items, refusals=refusals,
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
-                           page_url=page_url, args=request.args)
+                           page_url=page_url, args=request.args,
+                           export_query={k: v for k, v in request.args.items() if k in FILTERS and v})
 
 
 def _with_uploaded_avatar(form: UserForm, data: dict[str, Any]) -> None:
