@@ -194,7 +194,15 @@ def test_sign_in_admin_info_and_dashboard(vue: OriginalClient) -> None:
 def test_wrong_password_and_missing_token(vue: OriginalClient) -> None:
     other = OriginalClient.__new__(OriginalClient)
     other.base, other.token, other.http = vue.base, None, requests.Session()
-    refused(other.login(ADMIN_PHONE, "wrong-password1"), vue.mode, 401, "密码")  # type: ignore[attr-defined]
+    # issue 25 item 4: wrong credentials are a refusal (a toast), not "signed out": code 1000 in body mode
+    wrong = other.login(ADMIN_PHONE, "wrong-password1")
+    if vue.mode == "body":  # type: ignore[attr-defined]
+        assert wrong.resp.status_code == 200 and wrong.body["code"] == 1000 and wrong.kind == "message", wrong
+        assert "密码" in wrong.msg
+        unknown = other.login(next_phone(), "wrong-password1")
+        assert unknown.body["code"] == 1000 and unknown.msg == wrong.msg, unknown
+    else:
+        refused(wrong, vue.mode, 401, "密码")  # type: ignore[attr-defined]
     refused(other.call("POST", "/admin/system/adminInfo", {}), vue.mode, 401)  # type: ignore[attr-defined]
     other.token = "not-a-token"
     refused(other.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10}),
@@ -376,7 +384,13 @@ def test_dept_page_replay(vue: OriginalClient) -> None:
     assert vue.call("POST", "/admin/dept/create", {"name": "分公司", "gmtCreatedName": ADMIN_NAME}).kind == "ok"
     org = vue.call("GET", "/admin/dept/org?single=1").data
     assert org["id"] == 0 and [c["label"] for c in org["children"]] == ["总公司", "分公司"]
-    assert isinstance(vue.call("GET", "/admin/dept/org").data, list)
+    # issue 25 item 3: org.vue asks the bare route; in body mode it answers the original's one object
+    bare = vue.call("GET", "/admin/dept/org").data
+    if mode == "body":
+        assert bare == org
+        assert isinstance(vue.call("GET", "/admin/dept/org?single=0").data, list)
+    else:
+        assert isinstance(bare, list) and [n["label"] for n in bare] == ["总公司", "分公司"]
     refused(vue.call("DELETE", f"/admin/dept/{root['id']}/delete"), mode, 409)
     assert vue.call("DELETE", f"/admin/dept/{child['id']}/delete").kind == "ok"
 
