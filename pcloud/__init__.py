@@ -128,6 +128,7 @@ MODULES: dict[str, tuple[str, ...]] = {
 
 def register_blueprints(app: Flask) -> None:
     from pcloud.core.docs import bp as docs_bp
+    from pcloud.dashboard import api_blp as dashboard_api_blp
     from pcloud.dashboard import bp as dashboard_bp
 
     for name, doors in MODULES.items():
@@ -138,6 +139,8 @@ def register_blueprints(app: Flask) -> None:
         if "views" in doors:
             app.register_blueprint(importlib.import_module(f"pcloud.{name}.views").bp)
     app.register_blueprint(dashboard_bp)
+    api.register_blueprint(dashboard_api_blp)
+    csrf.exempt(dashboard_api_blp)
     app.register_blueprint(docs_bp)
     from pcloud.core.docs import label_api_doc
 

@@ -189,6 +189,13 @@ def test_sign_in_admin_info_and_dashboard(vue: OriginalClient) -> None:
     # dashboard/admin/components/PanelGroup.vue
     stats = vue.call("POST", "/admin/log/action/statistics", {}).data
     assert stats["dailyVisits"] >= 1 and stats["dailyInterfaceVisits"] >= 1
+    # dashboard/admin/index.vue: a panel click posts getCycleStatistics({type}) (issue 25 item 2)
+    for kind in ("newVisitis", "messages", "purchases", "shoppings"):
+        series = vue.call("POST", "/admin/dashboard/cycle/statistics", {"type": kind}).data
+        assert len(series["dates"]) == len(series["values"]) == 7, series
+    figures = vue.call("POST", "/admin/dashboard/statistics", {}).data
+    assert figures["userCount"] >= 1 and figures["signInCount"] >= 1
+    refused(vue.call("POST", "/admin/dashboard/cycle/statistics", {"type": "orders"}), vue.mode, 422, "type")
 
 
 def test_wrong_password_and_missing_token(vue: OriginalClient) -> None:
