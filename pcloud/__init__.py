@@ -19,6 +19,7 @@ plugged the same way (`register_request_hooks`, `register_template_helpers`).
     auth          sign-in (password, SMS, open platform), SMS codes, the login lock
     segments      the ID service
     jobs          executors, jobs, runs, report
+    mail          站内信 (in-site mail) and the top bar's unread count
     models        every model, for the mappers and Alembic
     dashboard     the home page
     jobs.worker   the worker process (its own small app)
@@ -52,7 +53,8 @@ def _shipped_dir(name: str) -> str:
 
 # config.py and extensions.py belong to the core's level.
 PACKAGE_ORDER = ("core", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus", "access",
-                 "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "models", "dashboard",
+                 "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "mail", "models",
+                 "dashboard",
                  "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
@@ -123,6 +125,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
     "uploads": ("api",), "openplatform": ("api", "views"), "segments": ("api", "views"), "jobs": ("api", "views"),
+    "mail": ("api", "views"),
 }
 
 
@@ -246,6 +249,15 @@ def register_template_helpers(app: Flask) -> None:
     from pcloud.menus.service import is_site_path
 
     pages.init_app(app, menu_tree=menu_tree_for, is_link=is_site_path)
+    from pcloud.core.security import current_principal
+    from pcloud.mail.service import unread_count
+
+    def unread_mail() -> int:
+        """The top bar's bell: the signed-in user's unread mail (called by base.html only when signed in)."""
+        principal = current_principal()
+        return unread_count(principal.id) if principal is not None and principal.kind == "user" else 0
+
+    app.jinja_env.globals["unread_mail"] = unread_mail
 
 
 def register_commands(app: Flask) -> None:

@@ -881,6 +881,54 @@ def test_body_mode_maps_every_refusal(app: Any, api: Any, monkeypatch: pytest.Mo
     assert api.client.get("/api/admin/nowhere", headers=api._headers(None)).status_code == 404
 
 
+# ---------------------------------------------------------------------------------------------
+# 个性化服务 · 站内信: src/api/mail.js, src/views/personalized/mail/*, the navbar's bell
+# (src/views/layout/components/Navbar.vue + MailForm.vue)
+
+
+def test_mail_page_and_bell_replay(vue: OriginalClient, app: Any) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", name="收信人丙")
+    # Navbar.vue notificationQuantity(): on every page load; a number for the el-badge
+    assert vue.call("GET", "/integration/admin/mail/quantity").data == 0
+    # personalized/mail/form.vue: name, the recipient's phone, description (+ the names it echoes)
+    created = vue.call("POST", "/integration/admin/mail/create", {
+        "name": "开会通知", "phone": phone, "description": "下午三点", "gmtCreatedName": ADMIN_NAME,
+        "gmtModifiedName": ADMIN_NAME})
+    mail_id = created.data
+    refused(vue.call("POST", "/integration/admin/mail/create", {"name": "x", "phone": "13000000000",
+                                                                 "description": "y"}), mode, 422, "手机号")
+    # personalized/mail/index.vue getMailList(): listQuery without the undefined filters, then with them
+    listed = vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10})
+    assert listed.body["total"] == 1
+    row = listed.data[0]
+    assert row["username"] == "收信人丙" and row["name"] == "开会通知" and row["state"] is False
+    assert row["description"] == "下午三点" and "avatar" in row and row["sendUsername"] == ADMIN_NAME
+    assert vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "name": "开会",
+                                                             "phone": phone, "state": False}).body["total"] == 1
+    assert vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "state": True}
+                    ).body["total"] == 0
+    # a cleared el-select sends ""
+    assert vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "state": ""}
+                    ).body["total"] == 1
+    # the recipient's navbar: quantity, the popover's list (own phone, 6 rows), MailForm's 处理 -> detail
+    recipient = OriginalClient.__new__(OriginalClient)
+    recipient.base, recipient.token, recipient.http = vue.base, None, requests.Session()
+    assert recipient.login(phone, "Passw0rd1").kind == "ok"
+    assert recipient.call("GET", "/integration/admin/mail/quantity").data == 1
+    mine = recipient.call("POST", "/integration/admin/mail/page", {"phone": phone, "page": 1, "pageSize": 6})
+    assert [m["id"] for m in mine.data] == [mail_id]
+    assert recipient.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "sendPhone": ADMIN_PHONE,
+                                                                   "state": ""}).body["total"] == 1
+    assert recipient.call("POST", f"/admin/mail/{mail_id}/detail", {"id": mail_id}).data["state"] is True
+    assert recipient.call("GET", "/integration/admin/mail/quantity").data == 0
+    refused(recipient.call("DELETE", f"/integration/admin/mail/{mail_id}/delete"), mode, 403)
+    # index.vue handleDelete (deleteMail, which its src/api/mail.js forgets to export): our route
+    assert vue.call("DELETE", f"/integration/admin/mail/{mail_id}/delete").kind == "ok"
+    refused(vue.call("POST", f"/admin/mail/{mail_id}/detail", {"id": mail_id}), mode, 404)
+
+
 def test_the_setting_is_checked() -> None:
     from pcloud.config import load_config
 

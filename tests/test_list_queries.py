@@ -225,6 +225,26 @@ def _runs(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"任务{i}"]
 
 
+def _mails(app: Any, ctx: dict[str, Any], to_admin: bool = False) -> None:
+    """A mail from one new user to another (or to the administrator), both shown with their names."""
+    from sqlalchemy import select
+
+    from pcloud.mail.models import Mail
+    from pcloud.users.models import User
+    from tests.conftest import ADMIN_PHONE
+
+    i = next(_n)
+    sender = make_user(app, name=f"发信{i}")
+    recipient = make_user(app, name=f"收信{i}")
+    with app.app_context():
+        if to_admin:
+            recipient = db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one()
+        db.session.add(Mail(sender_id=sender, recipient_id=recipient, name=f"信件{i}", description="内容"))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"信件{i}", f"发信{i}"]
+
+
 Seed = Callable[[Any, dict[str, Any]], None]
 Call = Callable[[PageClient, ApiClient, dict[str, Any]], Any]
 
@@ -339,6 +359,10 @@ CASES = [
     Case("api joblog/pageList (one executor)", _jobs_of_one,
          post("/api/job/joblog/pageList", {"jobGroup": ("group",)}), _an_executor),
     Case("api joblog/pageList", _runs, post("/api/job/joblog/pageList")),
+    # 个性化服务
+    Case("page /personalized/mail/", _mails, page("/personalized/mail/")),
+    Case("api mail/page", _mails, post("/api/integration/admin/mail/page")),
+    Case("page /mail/ (my inbox)", lambda app, ctx: _mails(app, ctx, to_admin=True), page("/mail/")),
 ]
 
 
