@@ -16,6 +16,7 @@ plugged the same way (`register_request_hooks`, `register_template_helpers`).
     sessions      the session store: tokens, browser sessions, online, revoke (below users and auth)
     users         people, their roles and places in the organisation; composes the pickers
     openplatform  accounts of other systems
+    smstemplates  短信模板: the wording of the SMS the sender sends
     auth          sign-in (password, SMS, open platform), SMS codes, the login lock
     segments      the ID service
     jobs          executors, jobs, runs, report
@@ -53,9 +54,8 @@ def _shipped_dir(name: str) -> str:
 
 # config.py and extensions.py belong to the core's level.
 PACKAGE_ORDER = ("core", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus", "access",
-                 "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "mail", "models",
-                 "dashboard",
-                 "jobs.worker", "cli", "factory")
+                 "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "segments", "jobs", "mail",
+                 "models", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
@@ -125,7 +125,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
     "uploads": ("api",), "openplatform": ("api", "views"), "segments": ("api", "views"), "jobs": ("api", "views"),
-    "mail": ("api", "views"),
+    "mail": ("api", "views"), "smstemplates": ("api", "views"),
 }
 
 

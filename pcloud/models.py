@@ -14,10 +14,12 @@ from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
 from pcloud.segments.models import Segment
 from pcloud.sessions.models import UserSession
+from pcloud.smstemplates.models import SmsTemplate
 from pcloud.uploads.models import Upload
 from pcloud.users.models import User, UserTally, user_role
 
 __all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",
            "JobReport", "LoginLock", "Mail", "Menu", "OpenAccount", "PermissionVersion", "Post",
-           "Resource", "Role", "Segment", "SmsCode", "Upload", "User", "UserSession", "UserTally", "open_account_role",
+           "Resource", "Role", "Segment", "SmsCode", "SmsTemplate", "Upload", "User", "UserSession", "UserTally",
+           "open_account_role",
            "role_menu", "role_resource", "user_role"]

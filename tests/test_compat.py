@@ -929,6 +929,31 @@ def test_mail_page_and_bell_replay(vue: OriginalClient, app: Any) -> None:
     refused(vue.call("POST", f"/admin/mail/{mail_id}/detail", {"id": mail_id}), mode, 404)
 
 
+# ---------------------------------------------------------------------------------------------
+# 个性化服务 · 短信模板: src/api/sms.js, src/views/personalized/sms/index.vue + form.vue
+
+
+def test_sms_template_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    assert vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+    # form.vue createData: name, code, description + gmtCreatedName/gmtModifiedName
+    assert vue.call("POST", "/integration/admin/sms/create", {
+        "name": "登录验证码", "code": "LOGIN", "description": "验证码 {code}", "gmtCreatedName": ADMIN_NAME,
+        "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    refused(vue.call("POST", "/integration/admin/sms/create", {"name": "x", "code": "LOGIN", "description": "{code}"}),
+            mode, 409, "编码")
+    refused(vue.call("POST", "/integration/admin/sms/create", {"name": "x", "code": "X", "description": "无"}),
+            mode, 422, "{code}")
+    row = vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).data[0]
+    assert (row["name"], row["code"], row["description"]) == ("登录验证码", "LOGIN", "验证码 {code}")
+    assert row["gmtModifiedDate"] and row["gmtModifiedName"] == ADMIN_NAME
+    # handleModify + updateData: the row echoed
+    assert vue.call("PUT", "/integration/admin/sms/modify", {**row, "description": "新的 {code}",
+                                                             "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert vue.call("DELETE", f"/integration/admin/sms/{row['id']}/delete").kind == "ok"
+    assert vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+
+
 def test_the_setting_is_checked() -> None:
     from pcloud.config import load_config
 

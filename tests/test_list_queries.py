@@ -245,6 +245,17 @@ def _mails(app: Any, ctx: dict[str, Any], to_admin: bool = False) -> None:
     ctx["shows"] = [f"信件{i}", f"发信{i}"]
 
 
+def _sms_templates(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.smstemplates.models import SmsTemplate
+
+    i = next(_n)
+    with app.app_context():
+        db.session.add(SmsTemplate(code=f"LQ{i}", name=f"模板{i}", description="验证码 {code}"))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"模板{i}"]
+
+
 Seed = Callable[[Any, dict[str, Any]], None]
 Call = Callable[[PageClient, ApiClient, dict[str, Any]], Any]
 
@@ -362,6 +373,8 @@ CASES = [
     # 个性化服务
     Case("page /personalized/mail/", _mails, page("/personalized/mail/")),
     Case("api mail/page", _mails, post("/api/integration/admin/mail/page")),
+    Case("page /personalized/sms/", _sms_templates, page("/personalized/sms/")),
+    Case("api sms/page", _sms_templates, post("/api/integration/admin/sms/page")),
     Case("page /mail/ (my inbox)", lambda app, ctx: _mails(app, ctx, to_admin=True), page("/mail/")),
 ]
 

@@ -22,7 +22,7 @@ from sqlalchemy.sql.util import find_tables
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
-from pcloud.auth.sms import get_sender
+from pcloud.auth.sms import send_sign_in_code
 from pcloud.core.database import read_outside_transaction
 from pcloud.core.epoch import SharedEpoch, watch_writes
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, TooManyRequests
@@ -450,7 +450,7 @@ def send_sms_code(phone: str) -> None:
     ttl = cfg["PCLOUD_SMS_TTL_SECONDS"]
     if _live_user_by_phone(phone) is not None:
         try:
-            get_sender().send_code(phone, code, ttl)
+            send_sign_in_code(phone, code, ttl)
         except Exception:  # noqa: BLE001 - any sender failure: no code, no cooldown, the same answer
             log.exception("the SMS sender failed; no code was saved")
             return

@@ -52,6 +52,8 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "sequence": 50},
     {"code": "personalized.mail", "parent": "personalized", "name": "站内信", "path": "/personalized/mail",
      "icon": "envelope", "sequence": 10},
+    {"code": "personalized.sms", "parent": "personalized", "name": "短信模板", "path": "/personalized/sms",
+     "icon": "chat-dots", "sequence": 20},
 ]
 
 # The original front end's view for each built-in page (its src/views folder).
@@ -63,4 +65,5 @@ CLIENT_VIEWS: dict[str, str] = {
     "integration.segment": "segment/center/index",
     "job.report": "job/statistics/index", "job.info": "job/task/index", "job.log": "job/log/index",
     "job.group": "job/execution/index", "personalized.mail": "personalized/mail/index",
+    "personalized.sms": "personalized/sms/index",
 }
