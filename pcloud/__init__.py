@@ -124,8 +124,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("api", "views"), "users": ("api", "views"), "roles": ("api", "views"),
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
-    "uploads": ("api",), "openplatform": ("api", "views"), "segments": ("api", "views"), "jobs": ("api", "views"),
-    "mail": ("api", "views"), "smstemplates": ("api", "views"),
+    "uploads": ("api", "views"), "openplatform": ("api", "views"), "segments": ("api", "views"),
+    "jobs": ("api", "views"), "mail": ("api", "views"), "smstemplates": ("api", "views"),
 }
 
 

@@ -954,6 +954,35 @@ def test_sms_template_page_replay(vue: OriginalClient) -> None:
     assert vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).body["total"] == 0
 
 
+# ---------------------------------------------------------------------------------------------
+# 个性化服务 · 云上传: src/api/upload.js, src/api/oss.js, src/views/personalized/upload/index.vue + form.vue
+
+
+def test_cloud_storage_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    uploaded = vue.call("POST", "/oss/upload", files={"file": ("a.png", png_bytes(), "image/png")}).data["url"]
+    name = uploaded.rsplit("/", 1)[1]
+    # upload.js postUploadPage / postUploadList: the storages (index.vue draws name, type, gmtModified*)
+    storages = vue.call("POST", "/admin/upload/page", {"page": 1, "pageSize": 10})
+    assert storages.body["total"] == 1 and storages.data[0]["name"] and storages.data[0]["type"] == "DATABASE"
+    assert len(vue.call("POST", "/admin/upload/list", {}).data) == 1
+    # form.vue handleOpen: getBucket({ossType}) for the aside's radio buttons, then postObjects(listQuery)
+    (bucket,) = vue.call("GET", "/oss/cloud/bucket/ALIYUN").data
+    objects = vue.call("POST", "/oss/cloud/objects", {"maxKey": 1000, "ossType": "ALIYUN",
+                                                      "bucketName": bucket["name"]}).data
+    row = next(o for o in objects if o["key"] == name)
+    assert row["size"] > 0 and row["file"] is True and row["url"] == uploaded and row["lastModified"]
+    assert row["storageClass"] == "image/png"
+    # handleCellClick on a file name: prefix = its key
+    assert [o["key"] for o in vue.call("POST", "/oss/cloud/objects", {"maxKey": 1000, "ossType": "ALIYUN",
+                                                                      "bucketName": bucket["name"],
+                                                                      "prefix": name}).data] == [name]
+    refused(vue.call("POST", "/oss/cloud/objects", {"maxKey": 0}), mode, 422, "maxKey")
+    # our file browser's delete
+    assert vue.call("DELETE", f"/admin/upload/files/{name}/delete").kind == "ok"
+    refused(vue.call("DELETE", f"/admin/upload/files/{name}/delete"), mode, 404)
+
+
 def test_the_setting_is_checked() -> None:
     from pcloud.config import load_config
 

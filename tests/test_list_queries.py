@@ -256,6 +256,19 @@ def _sms_templates(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"模板{i}"]
 
 
+def _files(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.core.timefmt import utcnow
+    from pcloud.uploads.models import Upload
+
+    i = next(_n)
+    name = f"lq{i:020d}.png"
+    with app.app_context():
+        db.session.add(Upload(name=name, content_type="image/png", size=10, data=b"x", created_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [name]
+
+
 Seed = Callable[[Any, dict[str, Any]], None]
 Call = Callable[[PageClient, ApiClient, dict[str, Any]], Any]
 
@@ -375,6 +388,9 @@ CASES = [
     Case("api mail/page", _mails, post("/api/integration/admin/mail/page")),
     Case("page /personalized/sms/", _sms_templates, page("/personalized/sms/")),
     Case("api sms/page", _sms_templates, post("/api/integration/admin/sms/page")),
+    Case("page /personalized/upload/", _files, page("/personalized/upload/")),
+    Case("api upload/files/page", _files, post("/api/admin/upload/files/page")),
+    Case("api oss/cloud/objects", _files, post_bare("/api/oss/cloud/objects", {"maxKey": 1000})),
     Case("page /mail/ (my inbox)", lambda app, ctx: _mails(app, ctx, to_admin=True), page("/mail/")),
 ]
 

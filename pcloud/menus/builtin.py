@@ -54,6 +54,8 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "icon": "envelope", "sequence": 10},
     {"code": "personalized.sms", "parent": "personalized", "name": "短信模板", "path": "/personalized/sms",
      "icon": "chat-dots", "sequence": 20},
+    {"code": "personalized.upload", "parent": "personalized", "name": "云上传", "path": "/personalized/upload",
+     "icon": "cloud-upload", "sequence": 30},
 ]
 
 # The original front end's view for each built-in page (its src/views folder).
@@ -65,5 +67,5 @@ CLIENT_VIEWS: dict[str, str] = {
     "integration.segment": "segment/center/index",
     "job.report": "job/statistics/index", "job.info": "job/task/index", "job.log": "job/log/index",
     "job.group": "job/execution/index", "personalized.mail": "personalized/mail/index",
-    "personalized.sms": "personalized/sms/index",
+    "personalized.sms": "personalized/sms/index", "personalized.upload": "personalized/upload/index",
 }
