@@ -1,9 +1,9 @@
 """The original PCloud admin front end (SiGuiyang/pcloud-admin) against PCloud, replayed call by call.
 
-Every call its sign-in, system-administration, open-platform (开放平台), segment (号段管理) and job (定时任务)
-pages make, with the bodies its views build (read from its src/api/*.js and src/views/**), is sent to a
-live gunicorn in both error transports
-(PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
+Every call its sign-in, dashboard, system-administration, open-platform (开放平台), segment (号段管理),
+job (定时任务) and 个性化服务 (站内信 with the top bar's bell, 短信模板, 云上传) pages make, with the bodies its
+views build (read from its src/api/*.js and src/views/**), is sent to a live gunicorn in both error
+transports (PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
 (src/utils/request.js) and its views read it. API.md, "Clients of the original PCloud".
 """
 
