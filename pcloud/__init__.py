@@ -17,9 +17,11 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
     sessions      the session store: tokens, browser sessions, online, revoke (below users and auth)
     users         people, their roles and places in the organisation; composes the pickers
     openplatform  accounts of other systems
+    smstemplates  短信模板: the wording of the SMS the sender sends
     auth          sign-in (password, SMS, open platform), SMS codes, the login lock
     segments      the ID service
     jobs          executors, jobs, runs, report
+    mail          站内信 (in-site mail) and the top bar's unread count
     dashboard     the home page
     jobs.worker   the worker process (its own small app)
     cli           `pcloud ...` commands
@@ -52,8 +54,8 @@ def _shipped_dir(name: str) -> str:
 
 # config.py and extensions.py belong to the core's level.
 PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus",
-                 "access", "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "dashboard",
-                 "jobs.worker", "cli", "factory")
+                 "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "segments", "jobs",
+                 "mail", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
@@ -121,12 +123,14 @@ MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("api", "views"), "users": ("api", "views"), "roles": ("api", "views"),
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
-    "uploads": ("api",), "openplatform": ("api", "views"), "segments": ("api", "views"), "jobs": ("api", "views"),
+    "uploads": ("api", "views"), "openplatform": ("api", "views"), "segments": ("api", "views"),
+    "jobs": ("api", "views"), "mail": ("api", "views"), "smstemplates": ("api", "views"),
 }
 
 
 def register_blueprints(app: Flask) -> None:
     from pcloud.core.docs import bp as docs_bp
+    from pcloud.dashboard import api_blp as dashboard_api_blp
     from pcloud.dashboard import bp as dashboard_bp
 
     for name, doors in MODULES.items():
@@ -137,6 +141,8 @@ def register_blueprints(app: Flask) -> None:
         if "views" in doors:
             app.register_blueprint(importlib.import_module(f"pcloud.{name}.views").bp)
     app.register_blueprint(dashboard_bp)
+    api.register_blueprint(dashboard_api_blp)
+    csrf.exempt(dashboard_api_blp)
     app.register_blueprint(docs_bp)
     from pcloud.core.docs import label_api_doc
 
@@ -222,6 +228,15 @@ def register_template_helpers(app: Flask) -> None:
     from pcloud.menus.service import is_site_path
 
     pages.init_app(app, menu_tree=menu_tree_for, is_link=is_site_path)
+    from pcloud.core.security import current_principal
+    from pcloud.mail.service import unread_count
+
+    def unread_mail() -> int:
+        """The top bar's bell: the signed-in user's unread mail (called by base.html only when signed in)."""
+        principal = current_principal()
+        return unread_count(principal.id) if principal is not None and principal.kind == "user" else 0
+
+    app.jinja_env.globals["unread_mail"] = unread_mail
 
 
 def register_commands(app: Flask) -> None:

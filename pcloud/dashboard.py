@@ -4,6 +4,10 @@ Each block shows only when the user may open the page it summarises (the same ru
 organisation figures with 用户管理, everyone's activity with 操作日志 (else one's own), jobs with
 任务管理, ids with 号段列表. A user with no role sees their own sign-ins and operations only.
 Queries live in the modules' services.
+
+The same figures answer the original front end's home page (API.md, 个性化服务: `POST /api/admin/dashboard/
+statistics` and `.../cycle/statistics` `{type}`), open to every signed-in caller and bounded by the same
+rules: a figure the caller may not see is `null`, a series they may not see is a 403.
 """
 
 from __future__ import annotations
@@ -11,12 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, send_from_directory
+from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import fields, validate
 
 from pcloud.access.permissions import may_open_page
 from pcloud.actionlog import service as actionlog_service
 from pcloud.core.charts import bar_svg
-from pcloud.core.security import current_principal, public, signed_in_only
+from pcloud.core.daily import daily_counts, last_days
+from pcloud.core.errors import Forbidden
+from pcloud.core.operations import operation
+from pcloud.core.schemas import BaseSchema
+from pcloud.core.security import Principal, current_principal, public, signed_in_only
 from pcloud.jobs import service as jobs_service
+from pcloud.models import JobLog, User
 from pcloud.segments import service as segments_service
 from pcloud.sessions import service as sessions
 from pcloud.users import service as users_service
@@ -62,3 +73,79 @@ def favicon() -> Any:
     """Browsers ask for /favicon.ico whatever the page links; answer with the same icon."""
     return send_from_directory(current_app.static_folder or "", "favicon.svg", mimetype="image/svg+xml",
                                max_age=86400)
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON API of the home page (the original front end's src/api/dashboard.js)
+
+api_blp = ApiBlueprint("dashboard_api", __name__, url_prefix="/api/admin/dashboard", description="首页统计")
+
+SERIES_DAYS = 7
+# Our series and the original home page's panel names for them (PanelGroup.vue: handleSetLineChartData).
+SERIES = {"users": "新增用户", "signIns": "登录次数", "operations": "操作次数", "jobRuns": "调度次数"}
+ORIGINAL_TYPES = {"newVisitis": "signIns", "messages": "operations", "purchases": "users", "shoppings": "jobRuns"}
+
+
+def _reach(principal: Principal) -> dict[str, bool]:
+    """Which series the caller may see: the pages they summarise (the home page's rule)."""
+    return {"users": may_open_page(principal, "/system/user"), "jobRuns": may_open_page(principal, "/job/info"),
+            "everyone": may_open_page(principal, "/system/log")}
+
+
+def series(kind: str, principal: Principal) -> list[int]:
+    """The last SERIES_DAYS local days of one kind, for what the caller may see (403 otherwise)."""
+    reach = _reach(principal)
+    if kind in ("signIns", "operations"):  # one's own without 操作日志, as on the home page
+        activity = actionlog_service.daily_activity(SERIES_DAYS, None if reach["everyone"] else principal.id)
+        return activity["sign_ins" if kind == "signIns" else "operations"]
+    if not reach[kind]:
+        raise Forbidden(f"没有权限查看「{SERIES[kind]}」的统计")
+    if kind == "users":
+        return daily_counts(User.gmt_created_date, SERIES_DAYS, User.deleted_at.is_(None))
+    return daily_counts(JobLog.trigger_time, SERIES_DAYS)
+
+
+class DashboardStatisticsOut(BaseSchema):
+    userCount = fields.Integer(allow_none=True, metadata={"description": "live users; null without 用户管理"})  # noqa: N815
+    onlineCount = fields.Integer(allow_none=True, metadata={"description": "users online; null without 用户管理"})  # noqa: N815
+    signInCount = fields.Integer(metadata={"description": "today's sign-ins (one's own without 操作日志)"})  # noqa: N815
+    operationCount = fields.Integer(metadata={"description": "today's operations (one's own without 操作日志)"})  # noqa: N815
+    jobRunCount = fields.Integer(allow_none=True, metadata={"description": "today's job runs; null without 任务管理"})  # noqa: N815
+
+
+class DashboardCycleArgs(BaseSchema):
+    type = fields.String(required=True, validate=validate.OneOf([*SERIES, *ORIGINAL_TYPES]), metadata={
+        "description": "users | signIns | operations | jobRuns, or the original home page's panel names "
+                       "newVisitis (sign-ins) | messages (operations) | purchases (users) | shoppings (job runs)"})
+
+
+class DashboardCycleOut(BaseSchema):
+    type = fields.String(metadata={"description": "the series answered (our name)"})
+    name = fields.String(metadata={"description": "its label"})
+    dates = fields.List(fields.String(), metadata={"description": "the last 7 local days, yyyy-MM-dd, today last"})
+    values = fields.List(fields.Integer(), metadata={"description": "the count of each day"})
+
+
+@operation(api_blp, "/statistics", "DashboardStatistics", DashboardStatisticsOut)
+@signed_in_only
+def api_statistics() -> dict[str, Any]:
+    """首页统计：用户数、在线数、今日登录、今日操作、今日调度（无权查看的为 null）"""
+    principal = current_principal()
+    assert principal is not None
+    reach = _reach(principal)
+    activity = actionlog_service.daily_activity(1, None if reach["everyone"] else principal.id)
+    return {"userCount": users_service.live_count() if reach["users"] else None,
+            "onlineCount": sessions.online_count() if reach["users"] else None,
+            "signInCount": activity["sign_ins"][-1], "operationCount": activity["operations"][-1],
+            "jobRunCount": daily_counts(JobLog.trigger_time, 1)[-1] if reach["jobRuns"] else None}
+
+
+@operation(api_blp, "/cycle/statistics", "DashboardCycle", DashboardCycleOut, args=DashboardCycleArgs)
+@signed_in_only
+def api_cycle_statistics(args: dict[str, Any]) -> dict[str, Any]:
+    """首页近 7 天统计：按类型（新增用户、登录、操作、调度）每天的数量"""
+    principal = current_principal()
+    assert principal is not None
+    kind = ORIGINAL_TYPES.get(args["type"], args["type"])
+    return {"type": kind, "name": SERIES[kind], "dates": [d.isoformat() for d in last_days(SERIES_DAYS)],
+            "values": series(kind, principal)}

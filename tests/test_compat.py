@@ -1,9 +1,9 @@
 """The original PCloud admin front end (SiGuiyang/pcloud-admin) against PCloud, replayed call by call.
 
-Every call its sign-in, system-administration, open-platform (开放平台), segment (号段管理) and job (定时任务)
-pages make, with the bodies its views build (read from its src/api/*.js and src/views/**), is sent to a
-live gunicorn in both error transports
-(PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
+Every call its sign-in, dashboard, system-administration, open-platform (开放平台), segment (号段管理),
+job (定时任务) and 个性化服务 (站内信 with the top bar's bell, 短信模板, 云上传) pages make, with the bodies its
+views build (read from its src/api/*.js and src/views/**), is sent to a live gunicorn in both error
+transports (PCLOUD_API_ERRORS=http and =body), and each answer is read the way its axios interceptor
 (src/utils/request.js) and its views read it. API.md, "Clients of the original PCloud".
 """
 
@@ -189,12 +189,27 @@ def test_sign_in_admin_info_and_dashboard(vue: OriginalClient) -> None:
     # dashboard/admin/components/PanelGroup.vue
     stats = vue.call("POST", "/admin/log/action/statistics", {}).data
     assert stats["dailyVisits"] >= 1 and stats["dailyInterfaceVisits"] >= 1
+    # dashboard/admin/index.vue: a panel click posts getCycleStatistics({type}) (issue 25 item 2)
+    for kind in ("newVisitis", "messages", "purchases", "shoppings"):
+        series = vue.call("POST", "/admin/dashboard/cycle/statistics", {"type": kind}).data
+        assert len(series["dates"]) == len(series["values"]) == 7, series
+    figures = vue.call("POST", "/admin/dashboard/statistics", {}).data
+    assert figures["userCount"] >= 1 and figures["signInCount"] >= 1
+    refused(vue.call("POST", "/admin/dashboard/cycle/statistics", {"type": "orders"}), vue.mode, 422, "type")
 
 
 def test_wrong_password_and_missing_token(vue: OriginalClient) -> None:
     other = OriginalClient.__new__(OriginalClient)
     other.base, other.token, other.http = vue.base, None, requests.Session()
-    refused(other.login(ADMIN_PHONE, "wrong-password1"), vue.mode, 401, "密码")  # type: ignore[attr-defined]
+    # issue 25 item 4: wrong credentials are a refusal (a toast), not "signed out": code 1000 in body mode
+    wrong = other.login(ADMIN_PHONE, "wrong-password1")
+    if vue.mode == "body":  # type: ignore[attr-defined]
+        assert wrong.resp.status_code == 200 and wrong.body["code"] == 1000 and wrong.kind == "message", wrong
+        assert "密码" in wrong.msg
+        unknown = other.login(next_phone(), "wrong-password1")
+        assert unknown.body["code"] == 1000 and unknown.msg == wrong.msg, unknown
+    else:
+        refused(wrong, vue.mode, 401, "密码")  # type: ignore[attr-defined]
     refused(other.call("POST", "/admin/system/adminInfo", {}), vue.mode, 401)  # type: ignore[attr-defined]
     other.token = "not-a-token"
     refused(other.call("POST", "/admin/system/user/page", {"page": 1, "pageSize": 10}),
@@ -376,7 +391,13 @@ def test_dept_page_replay(vue: OriginalClient) -> None:
     assert vue.call("POST", "/admin/dept/create", {"name": "分公司", "gmtCreatedName": ADMIN_NAME}).kind == "ok"
     org = vue.call("GET", "/admin/dept/org?single=1").data
     assert org["id"] == 0 and [c["label"] for c in org["children"]] == ["总公司", "分公司"]
-    assert isinstance(vue.call("GET", "/admin/dept/org").data, list)
+    # issue 25 item 3: org.vue asks the bare route; in body mode it answers the original's one object
+    bare = vue.call("GET", "/admin/dept/org").data
+    if mode == "body":
+        assert bare == org
+        assert isinstance(vue.call("GET", "/admin/dept/org?single=0").data, list)
+    else:
+        assert isinstance(bare, list) and [n["label"] for n in bare] == ["总公司", "分公司"]
     refused(vue.call("DELETE", f"/admin/dept/{root['id']}/delete"), mode, 409)
     assert vue.call("DELETE", f"/admin/dept/{child['id']}/delete").kind == "ok"
 
@@ -858,6 +879,108 @@ def test_body_mode_maps_every_refusal(app: Any, api: Any, monkeypatch: pytest.Mo
     assert unexpected["code"] == 3000 and unexpected["msg"] == "系统异常" and "SELECT" not in json.dumps(unexpected)
     monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "http")
     assert api.client.get("/api/admin/nowhere", headers=api._headers(None)).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# 个性化服务 · 站内信: src/api/mail.js, src/views/personalized/mail/*, the navbar's bell
+# (src/views/layout/components/Navbar.vue + MailForm.vue)
+
+
+def test_mail_page_and_bell_replay(vue: OriginalClient, app: Any) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", name="收信人丙")
+    # Navbar.vue notificationQuantity(): on every page load; a number for the el-badge
+    assert vue.call("GET", "/integration/admin/mail/quantity").data == 0
+    # personalized/mail/form.vue: name, the recipient's phone, description (+ the names it echoes)
+    created = vue.call("POST", "/integration/admin/mail/create", {
+        "name": "开会通知", "phone": phone, "description": "下午三点", "gmtCreatedName": ADMIN_NAME,
+        "gmtModifiedName": ADMIN_NAME})
+    mail_id = created.data
+    refused(vue.call("POST", "/integration/admin/mail/create", {"name": "x", "phone": "13000000000",
+                                                                 "description": "y"}), mode, 422, "手机号")
+    # personalized/mail/index.vue getMailList(): listQuery without the undefined filters, then with them
+    listed = vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10})
+    assert listed.body["total"] == 1
+    row = listed.data[0]
+    assert row["username"] == "收信人丙" and row["name"] == "开会通知" and row["state"] is False
+    assert row["description"] == "下午三点" and "avatar" in row and row["sendUsername"] == ADMIN_NAME
+    assert vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "name": "开会",
+                                                             "phone": phone, "state": False}).body["total"] == 1
+    assert vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "state": True}
+                    ).body["total"] == 0
+    # a cleared el-select sends ""
+    assert vue.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "state": ""}
+                    ).body["total"] == 1
+    # the recipient's navbar: quantity, the popover's list (own phone, 6 rows), MailForm's 处理 -> detail
+    recipient = OriginalClient.__new__(OriginalClient)
+    recipient.base, recipient.token, recipient.http = vue.base, None, requests.Session()
+    assert recipient.login(phone, "Passw0rd1").kind == "ok"
+    assert recipient.call("GET", "/integration/admin/mail/quantity").data == 1
+    mine = recipient.call("POST", "/integration/admin/mail/page", {"phone": phone, "page": 1, "pageSize": 6})
+    assert [m["id"] for m in mine.data] == [mail_id]
+    assert recipient.call("POST", "/integration/admin/mail/page", {"page": 1, "pageSize": 10, "sendPhone": ADMIN_PHONE,
+                                                                   "state": ""}).body["total"] == 1
+    assert recipient.call("POST", f"/admin/mail/{mail_id}/detail", {"id": mail_id}).data["state"] is True
+    assert recipient.call("GET", "/integration/admin/mail/quantity").data == 0
+    refused(recipient.call("DELETE", f"/integration/admin/mail/{mail_id}/delete"), mode, 403)
+    # index.vue handleDelete (deleteMail, which its src/api/mail.js forgets to export): our route
+    assert vue.call("DELETE", f"/integration/admin/mail/{mail_id}/delete").kind == "ok"
+    refused(vue.call("POST", f"/admin/mail/{mail_id}/detail", {"id": mail_id}), mode, 404)
+
+
+# ---------------------------------------------------------------------------------------------
+# 个性化服务 · 短信模板: src/api/sms.js, src/views/personalized/sms/index.vue + form.vue
+
+
+def test_sms_template_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    assert vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+    # form.vue createData: name, code, description + gmtCreatedName/gmtModifiedName
+    assert vue.call("POST", "/integration/admin/sms/create", {
+        "name": "登录验证码", "code": "LOGIN", "description": "验证码 {code}", "gmtCreatedName": ADMIN_NAME,
+        "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    refused(vue.call("POST", "/integration/admin/sms/create", {"name": "x", "code": "LOGIN", "description": "{code}"}),
+            mode, 409, "编码")
+    refused(vue.call("POST", "/integration/admin/sms/create", {"name": "x", "code": "X", "description": "无"}),
+            mode, 422, "{code}")
+    row = vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).data[0]
+    assert (row["name"], row["code"], row["description"]) == ("登录验证码", "LOGIN", "验证码 {code}")
+    assert row["gmtModifiedDate"] and row["gmtModifiedName"] == ADMIN_NAME
+    # handleModify + updateData: the row echoed
+    assert vue.call("PUT", "/integration/admin/sms/modify", {**row, "description": "新的 {code}",
+                                                             "gmtModifiedName": ADMIN_NAME}).kind == "ok"
+    assert vue.call("DELETE", f"/integration/admin/sms/{row['id']}/delete").kind == "ok"
+    assert vue.call("POST", "/integration/admin/sms/page", {"page": 1, "pageSize": 10}).body["total"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# 个性化服务 · 云上传: src/api/upload.js, src/api/oss.js, src/views/personalized/upload/index.vue + form.vue
+
+
+def test_cloud_storage_page_replay(vue: OriginalClient) -> None:
+    mode = vue.mode  # type: ignore[attr-defined]
+    uploaded = vue.call("POST", "/oss/upload", files={"file": ("a.png", png_bytes(), "image/png")}).data["url"]
+    name = uploaded.rsplit("/", 1)[1]
+    # upload.js postUploadPage / postUploadList: the storages (index.vue draws name, type, gmtModified*)
+    storages = vue.call("POST", "/admin/upload/page", {"page": 1, "pageSize": 10})
+    assert storages.body["total"] == 1 and storages.data[0]["name"] and storages.data[0]["type"] == "DATABASE"
+    assert len(vue.call("POST", "/admin/upload/list", {}).data) == 1
+    # form.vue handleOpen: getBucket({ossType}) for the aside's radio buttons, then postObjects(listQuery)
+    (bucket,) = vue.call("GET", "/oss/cloud/bucket/ALIYUN").data
+    objects = vue.call("POST", "/oss/cloud/objects", {"maxKey": 1000, "ossType": "ALIYUN",
+                                                      "bucketName": bucket["name"]}).data
+    row = next(o for o in objects if o["key"] == name)
+    assert row["size"] > 0 and row["file"] is True and row["url"] == uploaded and row["lastModified"]
+    assert row["storageClass"] == "image/png"
+    # handleCellClick on a file name: prefix = its key
+    assert [o["key"] for o in vue.call("POST", "/oss/cloud/objects", {"maxKey": 1000, "ossType": "ALIYUN",
+                                                                      "bucketName": bucket["name"],
+                                                                      "prefix": name}).data] == [name]
+    refused(vue.call("POST", "/oss/cloud/objects", {"maxKey": 0}), mode, 422, "maxKey")
+    # our file browser's delete
+    assert vue.call("DELETE", f"/admin/upload/files/{name}/delete").kind == "ok"
+    refused(vue.call("DELETE", f"/admin/upload/files/{name}/delete"), mode, 404)
 
 
 def test_the_setting_is_checked() -> None:

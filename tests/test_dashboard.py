@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.conftest import PageClient
-from tests.factories import grant_role, make_role, make_user
+from tests.conftest import ApiClient, PageClient
+from tests.factories import grant_role, make_executor, make_job, make_role, make_run, make_user
 
 
 def test_super_admin_sees_every_figure_and_the_week_of_activity(pages: PageClient, app: Any) -> None:
@@ -43,3 +43,43 @@ def test_figures_follow_the_granted_menus(app: Any) -> None:
     html = client.get("/").get_data(as_text=True)
     assert 'data-testid="fig-jobs"' in html
     assert 'data-testid="fig-users"' not in html and 'data-testid="fig-segments"' not in html
+
+
+# ---------------------------------------------------------------------------------------------
+# The home page's JSON API (issue 25 item 2: the original front end's src/api/dashboard.js)
+
+DASHBOARD = "/api/admin/dashboard"
+
+
+def test_statistics_answers_the_figures_of_the_home_page(api: ApiClient, app: Any) -> None:
+    make_user(app, name="员工乙")
+    group = make_executor(app, "demo-app")
+    make_run(app, group, make_job(app, group))
+    stats = api.data("POST", f"{DASHBOARD}/statistics", {})
+    assert stats["userCount"] == 2 and stats["onlineCount"] >= 1
+    assert stats["signInCount"] >= 1 and stats["jobRunCount"] == 1 and stats["operationCount"] >= 0
+
+
+def test_cycle_statistics_answers_seven_days_per_type(api: ApiClient, app: Any) -> None:
+    make_user(app, name="员工丙")
+    for kind, ours in (("newVisitis", "signIns"), ("messages", "operations"), ("purchases", "users"),
+                       ("shoppings", "jobRuns"), ("users", "users")):
+        data = api.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": kind})
+        assert data["type"] == ours and len(data["dates"]) == len(data["values"]) == 7, data
+        assert data["dates"] == sorted(data["dates"])
+    assert api.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": "users"})["values"][-1] == 2
+    assert api.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": "signIns"})["values"][-1] >= 1
+    bad = api.post(f"{DASHBOARD}/cycle/statistics", json={"type": "orders"})
+    assert bad.status_code == 422 and "type" in bad.get_json()["errors"]
+
+
+def test_dashboard_api_keeps_to_what_the_caller_may_see(app: Any, anon: ApiClient) -> None:
+    make_user(app, phone="13900001603", password="Passw0rd1")
+    nobody = ApiClient(app.test_client())
+    nobody.token = nobody.sign_in("13900001603", "Passw0rd1")
+    stats = nobody.data("POST", f"{DASHBOARD}/statistics", {})
+    assert stats["userCount"] is None and stats["jobRunCount"] is None and stats["signInCount"] == 1
+    assert nobody.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": "newVisitis"})["values"][-1] == 1
+    refused = nobody.post(f"{DASHBOARD}/cycle/statistics", json={"type": "users"})
+    assert refused.status_code == 403 and "新增用户" in refused.get_json()["msg"]
+    assert anon.post(f"{DASHBOARD}/statistics", json={}).status_code == 401

@@ -225,6 +225,50 @@ def _runs(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"任务{i}"]
 
 
+def _mails(app: Any, ctx: dict[str, Any], to_admin: bool = False) -> None:
+    """A mail from one new user to another (or to the administrator), both shown with their names."""
+    from sqlalchemy import select
+
+    from pcloud.mail.models import Mail
+    from pcloud.users.models import User
+    from tests.conftest import ADMIN_PHONE
+
+    i = next(_n)
+    sender = make_user(app, name=f"发信{i}")
+    recipient = make_user(app, name=f"收信{i}")
+    with app.app_context():
+        if to_admin:
+            recipient = db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one()
+        db.session.add(Mail(sender_id=sender, recipient_id=recipient, name=f"信件{i}", description="内容"))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"信件{i}", f"发信{i}"]
+
+
+def _sms_templates(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.smstemplates.models import SmsTemplate
+
+    i = next(_n)
+    with app.app_context():
+        db.session.add(SmsTemplate(code=f"LQ{i}", name=f"模板{i}", description="验证码 {code}"))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"模板{i}"]
+
+
+def _files(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.core.timefmt import utcnow
+    from pcloud.uploads.models import Upload
+
+    i = next(_n)
+    name = f"lq{i:020d}.png"
+    with app.app_context():
+        db.session.add(Upload(name=name, content_type="image/png", size=10, data=b"x", created_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [name]
+
+
 Seed = Callable[[Any, dict[str, Any]], None]
 Call = Callable[[PageClient, ApiClient, dict[str, Any]], Any]
 
@@ -339,6 +383,15 @@ CASES = [
     Case("api joblog/pageList (one executor)", _jobs_of_one,
          post("/api/job/joblog/pageList", {"jobGroup": ("group",)}), _an_executor),
     Case("api joblog/pageList", _runs, post("/api/job/joblog/pageList")),
+    # 个性化服务
+    Case("page /personalized/mail/", _mails, page("/personalized/mail/")),
+    Case("api mail/page", _mails, post("/api/integration/admin/mail/page")),
+    Case("page /personalized/sms/", _sms_templates, page("/personalized/sms/")),
+    Case("api sms/page", _sms_templates, post("/api/integration/admin/sms/page")),
+    Case("page /personalized/upload/", _files, page("/personalized/upload/")),
+    Case("api upload/files/page", _files, post("/api/admin/upload/files/page")),
+    Case("api oss/cloud/objects", _files, post_bare("/api/oss/cloud/objects", {"maxKey": 1000})),
+    Case("page /mail/ (my inbox)", lambda app, ctx: _mails(app, ctx, to_admin=True), page("/mail/")),
 ]
 
 

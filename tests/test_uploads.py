@@ -471,3 +471,34 @@ def test_a_refused_page_save_keeps_no_uploaded_image(app: Any, pages: Any) -> No
         "avatar_file": (io.BytesIO(image_bytes()), "me.png")}, content_type="multipart/form-data")
     assert resp.status_code in (409, 422) and "手机号已被其他用户使用" in resp.get_data(as_text=True)
     assert query(app, lambda: db.session.query(Upload).count()) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# 云上传 (issue 25 item 1): the storage and a file browser over it, API and page
+
+
+def test_file_browser_lists_and_deletes_files_but_not_an_avatar(app: Any, api: Any) -> None:
+    free = upload(api, image_bytes()).get_json()["data"]["url"].rsplit("/", 1)[1]
+    avatar = admin_avatar(api).rsplit("/", 1)[1]
+    page = api.post("/api/admin/upload/files/page", json={"page": 1, "pageSize": 10}).get_json()
+    assert page["total"] == 2 and {f["name"] for f in page["data"]} == {free, avatar}
+    row = next(f for f in page["data"] if f["name"] == free)
+    assert row["size"] > 0 and row["contentType"] == "image/png" and row["modified"] and row["avatarUserId"] is None
+    assert row["url"] == f"/api/oss/files/{free}"
+    assert api.post("/api/admin/upload/files/page", json={"name": free[:6]}).get_json()["total"] >= 1
+    assert api.post("/api/admin/upload/files/page", json={"contentType": "image/gif"}).get_json()["total"] == 0
+    assert "头像" in api_error(api.delete(f"/api/admin/upload/files/{avatar}/delete"), 409)["msg"]
+    assert api.delete(f"/api/admin/upload/files/{free}/delete").status_code == 200
+    assert not stored(app, f"/api/oss/files/{free}") and stored(app, f"/api/oss/files/{avatar}")
+    api_error(api.delete(f"/api/admin/upload/files/{free}/delete"), 404)
+    storages = api.post("/api/admin/upload/page", json={"page": 1, "pageSize": 10}).get_json()
+    assert storages["total"] == 1 and storages["data"][0]["type"] == "DATABASE"
+
+
+def test_file_browser_page_shows_and_deletes(app: Any, api: Any, pages: Any) -> None:
+    name = upload(api, image_bytes()).get_json()["data"]["url"].rsplit("/", 1)[1]
+    html = pages.get("/personalized/upload/").get_data(as_text=True)
+    assert f'data-file="{name}"' in html and "image/png" in html and "数据库存储" in html
+    resp = pages.submit("/personalized/upload/", f"/personalized/upload/{name}/delete")
+    assert resp.status_code == 302
+    assert f'data-file="{name}"' not in pages.get("/personalized/upload/").get_data(as_text=True)

@@ -22,10 +22,10 @@ from sqlalchemy.sql.util import find_tables
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
-from pcloud.auth.sms import get_sender
+from pcloud.auth.sms import send_sign_in_code
 from pcloud.core.database import read_outside_transaction
 from pcloud.core.epoch import SharedEpoch, watch_writes
-from pcloud.core.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
+from pcloud.core.errors import BadCredentials, Forbidden, Invalid, TooManyRequests
 from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
@@ -354,7 +354,7 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int
     secret_hash = row.secret if row is not None else None
     if not verify_password(secret or "", secret_hash):  # no hash: a dummy of the same cost, still compared
         record_failure(lock_key, ip, count)
-        raise Unauthorized(refusal)
+        raise BadCredentials(refusal)
     if row.state != 0:
         raise Forbidden(_state_refusal(subject, row.state))
     return Checked(subject, row.id, secret_hash, lock_key, refusal)
@@ -402,14 +402,14 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
         row = db.session.execute(_OPEN_NOW if open_ else _USER_NOW, {"row_id": checked.row_id}).one_or_none()
         if row is None or (checked.secret_hash is not None and row.secret != checked.secret_hash) or (
                 checked.phone is not None and row.phone != checked.phone):
-            raise Unauthorized(checked.refusal)
+            raise BadCredentials(checked.refusal)
         if row.state != 0:
             raise Forbidden(_state_refusal(checked.subject, row.state))
         if checked.sms_code_id is not None:  # used once: two parallel sign-ins with one code, one session
             used = db.session.execute(update(SmsCode).where(SmsCode.id == checked.sms_code_id,
                                                             SmsCode.used_at.is_(None)).values(used_at=utcnow()))
             if not used.rowcount:
-                raise Unauthorized(checked.refusal)
+                raise BadCredentials(checked.refusal)
         if open_:
             token, ttl = sessions.open_session(kind, open_account_id=checked.row_id, ip=ip, user_agent=user_agent)
             profile_ = {"id": checked.row_id, "secure_id": row.secure_id, "name": row.name}
@@ -450,7 +450,7 @@ def send_sms_code(phone: str) -> None:
     ttl = cfg["PCLOUD_SMS_TTL_SECONDS"]
     if _live_user_by_phone(phone) is not None:
         try:
-            get_sender().send_code(phone, code, ttl)
+            send_sign_in_code(phone, code, ttl)
         except Exception:  # noqa: BLE001 - any sender failure: no code, no cooldown, the same answer
             log.exception("the SMS sender failed; no code was saved")
             return
@@ -481,11 +481,11 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     row = db.session.get(SmsCode, row_id) if taken else None
     if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
         record_failure(phone, ip, count)
-        raise Unauthorized(wrong)
+        raise BadCredentials(wrong)
     user = db.session.execute(select(User.id, User.state).where(User.phone == phone, User.deleted_at.is_(None))
                               ).one_or_none()
     if user is None:
-        raise Unauthorized(wrong)
+        raise BadCredentials(wrong)
     if user.state != 0:
         raise Forbidden(_state_refusal("user", user.state))
     return Checked("user", user.id, None, phone, wrong, phone=phone, sms_code_id=row.id)

@@ -1,4 +1,9 @@
-"""Pluggable SMS senders; PCLOUD_SMS_SENDER names one as `module:Class`."""
+"""Pluggable SMS senders; PCLOUD_SMS_SENDER names one as `module:Class`.
+
+A sender that can send a whole text (`send_text(phone, text)`) gets the sign-in code worded by the SMS
+template whose code is SIGN_IN_TEMPLATE (短信模板, editable on its page), when there is one; otherwise,
+or for a sender that only has `send_code`, the sender words the message itself.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,12 @@ from typing import Protocol
 
 from flask import current_app
 
+from pcloud.smstemplates import service as smstemplates
+
 log = logging.getLogger("pcloud.sms")
+
+
+SIGN_IN_TEMPLATE = "LOGIN"
 
 
 class SmsSender(Protocol):
@@ -21,14 +31,23 @@ class LogSmsSender:
     def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
         log.warning("SMS code for %s: %s (valid %d s)", phone, code, ttl_seconds)
 
+    def send_text(self, phone: str, text: str) -> None:
+        log.warning("SMS for %s: %s", phone, text)
+
 
 class MemorySmsSender:
     """Keeps the last code per phone in memory; used by tests and demos."""
 
     sent: dict[str, str] = {}
+    texts: dict[str, str] = {}  # the last text per phone, as worded by a template
 
     def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
         MemorySmsSender.sent[phone] = code
+
+    def send_text(self, phone: str, text: str, code: str | None = None) -> None:
+        MemorySmsSender.texts[phone] = text
+        if code is not None:
+            MemorySmsSender.sent[phone] = code
 
 
 def get_sender() -> SmsSender:
@@ -37,3 +56,15 @@ def get_sender() -> SmsSender:
         return spec
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)()
+
+
+def send_sign_in_code(phone: str, code: str, ttl_seconds: int) -> None:
+    """Send a sign-in code, worded by the LOGIN template when there is one and the sender takes texts."""
+    sender = get_sender()
+    text = smstemplates.render(SIGN_IN_TEMPLATE, code, ttl_seconds) if hasattr(sender, "send_text") else None
+    if text is None:
+        sender.send_code(phone, code, ttl_seconds)
+    elif isinstance(sender, MemorySmsSender):  # tests read the code as well as the text
+        sender.send_text(phone, text, code)
+    else:
+        sender.send_text(phone, text)  # type: ignore[attr-defined]

@@ -70,13 +70,14 @@ def _localise(value: Any) -> Any:
 
 
 def error_response(code: int, msg: str | None = None, errors: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
-    """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once."""
+                   headers: dict[str, str] | None = None, body_as: int | None = None) -> Response:
+    """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once.
+    `body_as`: the body mode's code when the usual mapping does not fit (a sign-in's wrong password)."""
     msg = msg or HTTP_MESSAGES.get(code, "请求失败")
     errors = _localise(errors) if errors else None
     status = code
     if current_app.config.get("PCLOUD_API_ERRORS") == "body":
-        code, msg = body_code(code), body_msg(code, msg, errors)
+        code, msg = body_as or body_code(code), body_msg(code, msg, errors)
         status = 200
     resp = jsonify(envelope(None, 0, code, msg, errors))
     resp.status_code = status
@@ -166,7 +167,7 @@ def _flatten(value: Any) -> list[Any]:
 
 def handle_domain_error(error: PCloudError) -> Any:
     if is_api_request():
-        return error_response(error.code, error.msg, error.errors)
+        return error_response(error.code, error.msg, error.errors, body_as=error.body_code)
     return error_page(error.code, error.msg)
 
 

@@ -11,6 +11,8 @@ T = TypeVar("T")
 class PCloudError(Exception):
     code = 500
     default_msg = "系统异常"
+    # The `code` in PCLOUD_API_ERRORS=body when it is not the usual mapping of `code` (core.envelope.body_code).
+    body_code: int | None = None
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None):
         super().__init__(msg or self.default_msg)
@@ -33,6 +35,13 @@ class Invalid(PCloudError):
 class Unauthorized(PCloudError):
     code = 401
     default_msg = "未登录或登录已失效"
+
+
+class BadCredentials(Unauthorized):
+    """A sign-in refused for its phone, password, key or SMS code: 401, but in body mode 1000, since
+    the original clients read a 401 as "signed out" and would not show why (issue 25)."""
+
+    body_code = 1000
 
 
 class Forbidden(PCloudError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields
 
@@ -31,14 +32,18 @@ record_operations(
 )
 
 
-ORG_OUT = fields.Raw(metadata={"description": "a list of DeptNode roots; with single=1 one DeptNode"})
+ORG_OUT = fields.Raw(metadata={"description": "a list of DeptNode roots; with single=1 one DeptNode (the default "
+                                            "when PCLOUD_API_ERRORS=body, the original front end's shape)"})
 
 
 @operation(blp, "/org", "DeptOrg", ORG_OUT, method="GET", args=DeptOrgArgs, location="query")
 def org(args: dict[str, Any]) -> Any:
-    """组织架构：整棵部门树（根节点列表，children 嵌套）；single=1 时为一个根对象"""
+    """组织架构：整棵部门树（根节点列表，children 嵌套）；single=1 时为一个根对象（body 模式下默认）"""
     nodes = service.org_tree()
-    if args.get("single"):
+    single = args.get("single")
+    if single is None:  # the original front end (body mode) asks the bare route and wants one object
+        single = current_app.config.get("PCLOUD_API_ERRORS") == "body"
+    if single:
         return DeptNode().dump(service.single_root(nodes))
     return DeptNode(many=True).dump(nodes)
 

@@ -62,8 +62,9 @@ class DeptNode(DeptOut):
 
 
 class DeptOrgArgs(BaseSchema):
-    single = fields.Boolean(load_default=False,
-                            metadata={"description": "1: one root object (several roots under one company node)"})
+    single = fields.Boolean(load_default=None, metadata={
+        "description": "1: one root object (several roots under one company node); 0: the list of roots; "
+                       "absent: one object when PCLOUD_API_ERRORS=body, else the list"})
 
 
 class DeptTreeArgs(BaseSchema):

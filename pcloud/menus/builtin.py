@@ -48,6 +48,14 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "sequence": 30},
     {"code": "job.group", "parent": "job", "name": "执行器管理", "path": "/job/group", "icon": "hdd-network",
      "sequence": 40},
+    {"code": "personalized", "parent": None, "name": "个性化服务", "path": "/personalized", "icon": "star",
+     "sequence": 50},
+    {"code": "personalized.mail", "parent": "personalized", "name": "站内信", "path": "/personalized/mail",
+     "icon": "envelope", "sequence": 10},
+    {"code": "personalized.sms", "parent": "personalized", "name": "短信模板", "path": "/personalized/sms",
+     "icon": "chat-dots", "sequence": 20},
+    {"code": "personalized.upload", "parent": "personalized", "name": "云上传", "path": "/personalized/upload",
+     "icon": "cloud-upload", "sequence": 30},
 ]
 
 # The original front end's view for each built-in page (its src/views folder).
@@ -58,5 +66,6 @@ CLIENT_VIEWS: dict[str, str] = {
     "open.account": "open/application/index", "open.resource": "open/interface/index",
     "integration.segment": "segment/center/index",
     "job.report": "job/statistics/index", "job.info": "job/task/index", "job.log": "job/log/index",
-    "job.group": "job/execution/index",
+    "job.group": "job/execution/index", "personalized.mail": "personalized/mail/index",
+    "personalized.sms": "personalized/sms/index", "personalized.upload": "personalized/upload/index",
 }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, abort, request
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from pcloud.core.operations import operation
-from pcloud.core.schemas import BaseSchema
+from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs
 from pcloud.core.security import current_principal, public
 from pcloud.uploads import service
 
@@ -56,3 +57,97 @@ def served(name: str) -> Response:
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     resp.set_etag(name)
     return resp.make_conditional(request)
+
+
+# ---------------------------------------------------------------------------------------------
+# 云上传 (cloud storage): the original front end's src/api/upload.js and src/api/oss.js, and our file browser
+
+
+class StorageOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    type = fields.String(metadata={"description": "DATABASE: uploads live in the database, shared by every host"})
+    bucket_name = fields.String()
+
+
+class StoragePageArgs(BaseSchema):
+    """The original's page and list bodies (page, pageSize, name...): one storage, nothing to filter."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class FilePageArgs(PageArgs):
+    name = fields.String(validate=validate.Length(max=32), allow_none=True, metadata={"description": "name contains"})
+    content_type = fields.String(validate=validate.OneOf(sorted(service.MIMETYPES.values())), allow_none=True)
+
+
+class FileOut(BaseSchema):
+    name = fields.String()
+    size = fields.Integer(metadata={"description": "bytes"})
+    content_type = fields.String()
+    modified = LocalDateTime()
+    url = fields.String()
+    avatar_user_id = fields.Integer(allow_none=True, metadata={"description": "the user whose avatar it is"})
+
+
+class ObjectsArgs(BaseSchema):
+    """src/views/personalized/upload/form.vue postObjects: maxKey, ossType, bucketName, prefix, marker."""
+
+    max_key = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
+    oss_type = fields.String(allow_none=True, validate=validate.Length(max=16))
+    bucket_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    prefix = fields.String(allow_none=True, validate=validate.Length(max=32))
+    marker = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class ObjectOut(BaseSchema):
+    key = fields.String()
+    size = fields.Integer()
+    storage_class = fields.String()
+    last_modified = LocalDateTime()
+    url = fields.String()
+    file = fields.Boolean()
+
+
+def _storage() -> dict[str, Any]:
+    return {**service.STORAGE, "bucket_name": service.STORAGE["bucket"]}
+
+
+@operation(blp, "/admin/upload/page", "StoragePage", StorageOut, paged=True, args=StoragePageArgs)
+def storage_page(_: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """云上传：存储设置（上传的文件保存在数据库中，所有主机共用；只读）"""
+    return [_storage()], 1
+
+
+@operation(blp, "/admin/upload/list", "StorageList", StorageOut, many=True, args=StoragePageArgs)
+def storage_list(_: dict[str, Any]) -> list[dict[str, Any]]:
+    """云上传：全部存储（同 /admin/upload/page，不分页）"""
+    return [_storage()]
+
+
+@operation(blp, "/admin/upload/files/page", "FilePage", FileOut, paged=True, args=FilePageArgs)
+def file_page(args: dict[str, Any]) -> Any:
+    """云上传：存储中的文件（名称包含、类型），最新的在前"""
+    result = service.page_files(args, args["page"], args["page_size"])
+    return result.items, result
+
+
+@operation(blp, "/admin/upload/files/<name>/delete", "FileDelete", method="DELETE", title="文件删除")
+def file_delete(name: str) -> None:
+    """删除存储中的文件（仍是用户头像的文件 409）"""
+    service.delete_file(name)
+
+
+@operation(blp, "/oss/cloud/bucket/<oss_type>", "OssBuckets", StorageOut, many=True, method="GET")
+def oss_buckets(oss_type: str) -> list[dict[str, Any]]:
+    """原版前端的存储桶列表：无论 ossType，都是保存上传文件的数据库存储"""
+    return [_storage()]
+
+
+@operation(blp, "/oss/cloud/objects", "OssObjects", ObjectOut, many=True, args=ObjectsArgs)
+def oss_objects(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """原版前端的文件列表：按文件名排序，marker 之后最多 maxKey 个"""
+    return [{"key": f["name"], "size": f["size"], "storage_class": f["content_type"], "last_modified": f["modified"],
+             "url": f["url"], "file": True}
+            for f in service.list_files_after(args.get("marker"), args["max_key"], args.get("prefix"))]

@@ -24,7 +24,8 @@ from typing import IO
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, or_, select, update
 
-from pcloud.core.errors import Invalid
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -172,3 +173,54 @@ def import_folder(folder: Path, avatar_users: Mapping[str, int]) -> tuple[int, l
         db.session.commit()
         imported += 1
     return imported, refused
+
+
+# ---------------------------------------------------------------------------------------------
+# 云上传 (cloud storage): the storage that holds uploads, and a file browser over it
+
+# The one storage there is: the database (shared by every host). The original front end's storages were
+# cloud buckets (ALIYUN, TENCENT, QINIU); ours is listed in their shape, read-only.
+STORAGE = {"id": 1, "name": "数据库存储", "type": "DATABASE", "bucket": "sys_upload"}
+AVATAR_IN_USE = "该文件是用户的头像，不能删除；请先为该用户更换头像"
+
+
+def _file_item(row: Upload) -> dict[str, object]:
+    return {"name": row.name, "size": row.size, "content_type": row.content_type, "modified": row.created_at,
+            "url": FILE_URL + row.name, "avatar_user_id": row.user_id}
+
+
+def page_files(filters: Mapping[str, object], page: int = 1, page_size: int = 10) -> Page:
+    """Stored files, newest first (name contains, type); their bytes are never read here."""
+    stmt = select(Upload)
+    if (name := str(filters.get("name") or "").strip()):
+        stmt = stmt.where(Upload.name.contains(name, autoescape=True))
+    if (content_type := str(filters.get("content_type") or "").strip()):
+        stmt = stmt.where(Upload.content_type == content_type)
+    result = paginate(stmt.order_by(Upload.created_at.desc(), Upload.name), page, page_size)
+    result.items = [_file_item(row) for row in result.items]
+    return result
+
+
+def list_files_after(marker: str | None, limit: int, prefix: str | None = None) -> list[dict[str, object]]:
+    """Files by name after `marker` (the original's object listing: maxKey, prefix, marker)."""
+    stmt = select(Upload).order_by(Upload.name).limit(limit)
+    if marker:
+        stmt = stmt.where(Upload.name > marker)
+    if prefix:
+        stmt = stmt.where(Upload.name.startswith(prefix, autoescape=True))
+    return [_file_item(row) for row in db.session.execute(stmt).scalars()]
+
+
+def delete_file(name: str) -> str:
+    """Remove a stored file that is nobody's avatar (an avatar's file goes when its user changes it)."""
+    row = db.session.get(Upload, name) if _NAME.match(name or "") else None
+    if row is None:
+        raise NotFound("文件不存在")
+    if row.user_id is not None:
+        raise Conflict(AVATAR_IN_USE)
+    removed = db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id.is_(None)))
+    if removed.rowcount == 0:  # became an avatar meanwhile
+        db.session.rollback()
+        raise Conflict(AVATAR_IN_USE)
+    db.session.commit()
+    return name

@@ -1,0 +1,119 @@
+"""站内信 rules, shared by the pages and the JSON API.
+
+Who sees what: a caller who may open the 站内信 page (its menu, /personalized/mail) manages every mail;
+anyone else lists and reads only the mail sent to them. Reading one's own mail marks it read; nobody
+else's reading does. The unread count is the caller's own, asked by the top bar on every page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from pcloud.core.errors import Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.security import Principal
+from pcloud.core.timefmt import utcnow
+from pcloud.extensions import db
+from pcloud.mail.models import Mail
+from pcloud.users.models import User
+
+MAIL_PAGE = "/personalized/mail"
+_recipient, _sender = aliased(User), aliased(User)
+
+
+def _clean_phone(phone: str | None) -> int:
+    """The live user with that phone (the recipient), by id."""
+    phone = (phone or "").strip()
+    if not phone:
+        raise Invalid("请输入收信人手机号", field="phone")
+    user_id = db.session.execute(select(User.id).where(User.phone == phone, User.deleted_at.is_(None))).scalar()
+    if user_id is None:
+        raise Invalid(f"没有手机号为 {phone} 的用户", field="phone")
+    return user_id
+
+
+def _clean_text(value: str | None, field: str, label: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"请输入{label}", field=field)
+    if len(value) > limit:
+        raise Invalid(f"{label}不能超过 {limit} 个字符", field=field)
+    return value
+
+
+def send_mail(values: dict[str, Any], sender_id: int | None) -> Mail:
+    """Send `name`/`description` to the user whose phone is `phone`."""
+    from pcloud.mail.schemas import DESCRIPTION_MAX, NAME_MAX
+
+    mail = Mail(recipient_id=_clean_phone(values.get("phone")), sender_id=sender_id,
+                name=_clean_text(values.get("name"), "name", "标题", NAME_MAX),
+                description=_clean_text(values.get("description"), "description", "内容", DESCRIPTION_MAX))
+    db.session.add(mail)
+    db.session.commit()
+    return mail
+
+
+def _items_stmt() -> Any:
+    return (select(Mail, _recipient.phone, _recipient.name, _recipient.avatar,
+                   _sender.phone, _sender.name, _sender.avatar)
+            .join(_recipient, _recipient.id == Mail.recipient_id)
+            .outerjoin(_sender, _sender.id == Mail.sender_id)
+            .where(Mail.deleted_at.is_(None)))
+
+
+def _item(row: Any) -> dict[str, Any]:
+    mail = row[0]
+    return {"id": mail.id, "name": mail.name, "description": mail.description, "state": mail.read_at is not None,
+            "read_date": mail.read_at, "recipient_id": mail.recipient_id, "phone": row[1], "username": row[2],
+            "avatar": row[3], "send_phone": row[4], "send_username": row[5], "send_avatar": row[6],
+            "gmt_created_date": mail.gmt_created_date, "gmt_created_name": mail.gmt_created_name,
+            "gmt_modified_date": mail.gmt_modified_date, "gmt_modified_name": mail.gmt_modified_name}
+
+
+def page_mail(filters: dict[str, Any], page: int = 1, page_size: int = 10, *,
+              recipient_id: int | None = None) -> Page:
+    """Newest first, one statement for the page (recipient and sender joined). `recipient_id`: only
+    the mail sent to that user (a caller without the 站内信 page, or one's own inbox)."""
+    stmt = _items_stmt()
+    if recipient_id is not None:
+        stmt = stmt.where(Mail.recipient_id == recipient_id)
+    if (name := (filters.get("name") or "").strip()):
+        stmt = stmt.where(Mail.name.contains(name, autoescape=True))
+    if (phone := (filters.get("phone") or "").strip()):
+        stmt = stmt.where(_recipient.phone == phone)
+    if (send_phone := (filters.get("send_phone") or "").strip()):
+        stmt = stmt.where(_sender.phone == send_phone)
+    if filters.get("state") is not None:
+        stmt = stmt.where(Mail.read_at.is_not(None) if filters["state"] else Mail.read_at.is_(None))
+    result = paginate(stmt.order_by(Mail.gmt_created_date.desc(), Mail.id.desc()), page, page_size, scalars=False)
+    result.items = [_item(row) for row in result.items]
+    return result
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(Mail).where(
+        Mail.recipient_id == user_id, Mail.read_at.is_(None), Mail.deleted_at.is_(None))).scalar_one()
+
+
+def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, Any]:
+    """One mail; the recipient's reading marks it read. Another user's mail is 404 unless `manages`."""
+    row = db.session.execute(_items_stmt().where(Mail.id == mail_id)).one_or_none()
+    if row is None or (not manages and row[0].recipient_id != principal.id):
+        raise NotFound("站内信不存在")
+    mail = row[0]
+    if mail.recipient_id == principal.id and mail.read_at is None:
+        mail.read_at = utcnow()
+        db.session.commit()
+    return _item(row)
+
+
+def delete_mail(mail_id: int) -> Mail:
+    mail = db.session.execute(Mail.live().where(Mail.id == mail_id)).scalar_one_or_none()
+    if mail is None:
+        raise NotFound("站内信不存在")
+    mail.soft_delete()
+    db.session.commit()
+    return mail

@@ -1,0 +1,84 @@
+"""站内信 pages: the administrators' list under /personalized/mail (send, read, delete) and every user's
+inbox under /mail, which the top bar's bell opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from pcloud.access.permissions import may_open_page
+from pcloud.core.forms import ConfirmForm
+from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.recorder import action
+from pcloud.core.security import current_principal, mirrors, signed_in_only
+from pcloud.core.views import RecordPages
+from pcloud.mail import service
+from pcloud.mail.forms import MailForm
+
+bp = Blueprint("mail", __name__)
+pages = RecordPages(bp, "站内信", "mail/form.html")
+STATES = [("0", "未读"), ("1", "已读")]
+
+
+def _filters() -> dict[str, Any]:
+    state = request.args.get("state", "")
+    return {"name": request.args.get("name", "").strip()[:64], "phone": request.args.get("phone", "").strip()[:32],
+            "state": {"0": False, "1": True}.get(state)}
+
+
+def _list(template: str, recipient_id: int | None) -> Any:
+    page, page_size = list_args()
+    filters = _filters()
+    result = service.page_mail(filters, page, page_size, recipient_id=recipient_id)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    return render_template(template, page=result, rows=result.items, filters=filters, states=STATES,
+                           state=request.args.get("state", ""), confirm=ConfirmForm(), page_url=page_url)
+
+
+@bp.route("/personalized/mail/")
+def index() -> Any:
+    return _list("mail/list.html", None)
+
+
+@bp.route("/personalized/mail/new", methods=["GET", "POST"])
+@action("站内信发送")
+@mirrors("mail_api.create")
+def create() -> Any:
+    form = MailForm()
+    principal = current_principal()
+    assert principal is not None
+
+    def save() -> str:
+        mail = service.send_mail({"phone": form.phone.data, "name": form.name.data,
+                                  "description": form.description.data}, principal.id)
+        return f"站内信「{mail.name}」已发送"
+
+    return pages.form(form, save, mail=None)
+
+
+@bp.route("/personalized/mail/<int:mail_id>/delete", methods=["POST"])
+@action("站内信删除")
+@mirrors("mail_api.delete")
+def delete(mail_id: int) -> Any:
+    return pages.confirm(lambda: f"站内信「{service.delete_mail(mail_id).name}」已删除")
+
+
+@bp.route("/mail/")
+@signed_in_only
+def inbox() -> Any:
+    """My mail: what the bell opens, for every signed-in user."""
+    principal = current_principal()
+    assert principal is not None
+    return _list("mail/inbox.html", principal.id if principal.kind == "user" else 0)
+
+
+@bp.route("/mail/<int:mail_id>")
+@signed_in_only
+def detail(mail_id: int) -> Any:
+    """One mail; opened by its recipient, it is read. Others' mail only with the 站内信 page."""
+    principal = current_principal()
+    assert principal is not None
+    item = service.read_mail(mail_id, principal, may_open_page(principal, service.MAIL_PAGE))
+    return render_template("mail/detail.html", mail=item)

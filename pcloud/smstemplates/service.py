@@ -1,0 +1,116 @@
+"""短信模板 rules, shared by the pages and the JSON API, and the rendering the SMS sender uses.
+
+A flow names a template by its code (the sign-in's SMS code: LOGIN); the text must hold {code}, the
+place of the verification code, and may hold {minutes}, its validity. Without a template of that code
+the sender words the message itself, as before templates existed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import limit_of
+from pcloud.extensions import db
+from pcloud.smstemplates.models import SmsTemplate
+
+CODE_PLACEHOLDER, MINUTES_PLACEHOLDER = "{code}", "{minutes}"
+DUPLICATE_CODE = "短信编码已存在"
+
+
+def get_template(template_id: int) -> SmsTemplate:
+    template = db.session.execute(SmsTemplate.live().where(SmsTemplate.id == template_id)).scalar_one_or_none()
+    if template is None:
+        raise NotFound("短信模板不存在")
+    return template
+
+
+def to_item(template: SmsTemplate) -> dict[str, Any]:
+    return {"id": template.id, "code": template.code, "name": template.name, "description": template.description,
+            "gmt_created_date": template.gmt_created_date, "gmt_created_name": template.gmt_created_name,
+            "gmt_modified_date": template.gmt_modified_date, "gmt_modified_name": template.gmt_modified_name}
+
+
+def page_templates(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    stmt = SmsTemplate.live()
+    for key, column in (("name", SmsTemplate.name), ("code", SmsTemplate.code)):
+        if (value := (filters.get(key) or "").strip()):
+            stmt = stmt.where(column.contains(value, autoescape=True))
+    result = paginate(stmt.order_by(SmsTemplate.code, SmsTemplate.id), page, page_size)
+    result.items = [to_item(t) for t in result.items]
+    return result
+
+
+def _clean(value: str | None, field: str, label: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"请输入{label}", field=field)
+    if len(value) > limit:
+        raise Invalid(f"{label}不能超过 {limit} 个字符", field=field)
+    return value
+
+
+def _clean_code(code: str | None, exclude_id: int | None = None) -> str:
+    code = _clean(code, "code", "短信编码", limit_of(SmsTemplate.code))
+    stmt = select(SmsTemplate.id).where(SmsTemplate.code == code, SmsTemplate.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(SmsTemplate.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]})
+    return code
+
+
+def _clean_description(text: str | None) -> str:
+    text = _clean(text, "description", "短信内容", limit_of(SmsTemplate.description))
+    if CODE_PLACEHOLDER not in text:
+        raise Invalid(f"短信内容须包含验证码的占位符 {CODE_PLACEHOLDER}", field="description")
+    return text
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent request took the same code first
+        db.session.rollback()
+        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]}) from exc
+
+
+def create_template(data: dict[str, Any]) -> SmsTemplate:
+    template = SmsTemplate(code=_clean_code(data.get("code")), name=_clean(data.get("name"), "name", "短信名称",
+                                                                           limit_of(SmsTemplate.name)),
+                           description=_clean_description(data.get("description")))
+    db.session.add(template)
+    _commit()
+    return template
+
+
+def modify_template(data: dict[str, Any]) -> SmsTemplate:
+    template = get_template(data["id"])
+    if data.get("code") is not None:
+        template.code = _clean_code(data["code"], exclude_id=template.id)
+    if data.get("name") is not None:
+        template.name = _clean(data["name"], "name", "短信名称", limit_of(SmsTemplate.name))
+    if data.get("description") is not None:
+        template.description = _clean_description(data["description"])
+    _commit()
+    return template
+
+
+def delete_template(template_id: int) -> SmsTemplate:
+    template = get_template(template_id)
+    template.soft_delete()
+    db.session.commit()
+    return template
+
+
+def render(code_name: str, code: str, ttl_seconds: int) -> str | None:
+    """The text of the live template `code_name` with the code filled in, or None if there is none."""
+    text = db.session.execute(select(SmsTemplate.description).where(
+        SmsTemplate.code == code_name, SmsTemplate.deleted_at.is_(None))).scalar()
+    if text is None:
+        return None
+    return text.replace(CODE_PLACEHOLDER, code).replace(MINUTES_PLACEHOLDER, str(max(1, ttl_seconds // 60)))

@@ -1,0 +1,59 @@
+"""短信模板 pages under /personalized/sms: the list, create/edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from pcloud.core.forms import ConfirmForm
+from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.recorder import action
+from pcloud.core.security import mirrors
+from pcloud.core.views import RecordPages
+from pcloud.smstemplates import service
+from pcloud.smstemplates.forms import SmsTemplateForm
+
+bp = Blueprint("smstemplates", __name__, url_prefix="/personalized/sms")
+pages = RecordPages(bp, "短信模板", "smstemplates/form.html")
+
+
+@bp.route("/")
+def index() -> Any:
+    page, page_size = list_args()
+    name = request.args.get("name", "").strip()[:64]
+    result = service.page_templates({"name": name}, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    return render_template("smstemplates/list.html", page=result, rows=result.items, name=name, confirm=ConfirmForm(),
+                           page_url=page_url)
+
+
+def _data(form: SmsTemplateForm) -> dict[str, Any]:
+    return {"code": form.code.data, "name": form.name.data, "description": form.description.data}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@action("短信模板新增")
+@mirrors("smstemplates_api.create")
+def create() -> Any:
+    form = SmsTemplateForm()
+    return pages.form(form, lambda: f"短信模板「{service.create_template(_data(form)).name}」已创建", template_=None)
+
+
+@bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
+@action("短信模板修改")
+@mirrors("smstemplates_api.modify")
+def edit(template_id: int) -> Any:
+    record = pages.record(service.get_template, template_id)
+    form = pages.edit_form(SmsTemplateForm, record)
+    return pages.form(
+        form, lambda: f"短信模板「{service.modify_template({'id': record.id, **_data(form)}).name}」已保存",
+        template_=record)
+
+
+@bp.route("/<int:template_id>/delete", methods=["POST"])
+@action("短信模板删除")
+@mirrors("smstemplates_api.delete")
+def delete(template_id: int) -> Any:
+    return pages.confirm(lambda: f"短信模板「{service.delete_template(template_id).name}」已删除")

@@ -1,0 +1,131 @@
+"""站内信 (issue 25 item 1): sending by phone, everyone's list for its managers and one's own for the rest,
+the unread count of the top bar's bell, reading marks read (the recipient's only), delete; API and pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from pcloud.extensions import db
+from pcloud.mail.models import Mail
+from tests.conftest import ApiClient, PageClient, api_error, logged_actions
+from tests.factories import grant_role, make_role, make_user, next_phone, query
+
+MAIL = "/api/integration/admin/mail"
+
+
+def signed_in_user(app: Any, role_ids: list[int] | None = None) -> tuple[int, str, ApiClient]:
+    phone = next_phone()
+    user_id = make_user(app, phone=phone, password="Passw0rd1", name=f"用户{phone[-4:]}", role_ids=role_ids or [])
+    client = ApiClient(app.test_client())
+    client.token = client.sign_in(phone, "Passw0rd1")
+    return user_id, phone, client
+
+
+def send(api: ApiClient, phone: str, name: str = "开会通知", description: str = "下午三点开会") -> int:
+    return api.data("POST", f"{MAIL}/create", {"phone": phone, "name": name, "description": description})
+
+
+def test_send_list_count_read_and_delete(api: ApiClient, app: Any) -> None:
+    _, phone, user = signed_in_user(app)
+    first = send(api, phone)
+    send(api, phone, "周报", "请交周报")
+    assert user.data("GET", f"{MAIL}/quantity") == 2
+    body = api.post(f"{MAIL}/page", {"page": 1, "pageSize": 10, "phone": phone}).get_json()
+    assert body["total"] == 2 and [m["name"] for m in body["data"]] == ["周报", "开会通知"]
+    item = body["data"][1]
+    assert item["state"] is False and item["phone"] == phone and item["username"].startswith("用户")
+    assert item["sendUsername"] == "超级管理员" and item["description"] == "下午三点开会" and item["readDate"] is None
+    # the administrator looking at it does not mark it read; the recipient does
+    assert api.data("POST", f"/api/admin/mail/{first}/detail", {"id": first})["state"] is False
+    assert user.data("GET", f"{MAIL}/quantity") == 2
+    read = user.data("POST", f"/api/admin/mail/{first}/detail", {"id": first})
+    assert read["state"] is True and read["readDate"]
+    assert user.data("GET", f"{MAIL}/quantity") == 1
+    unread = api.post(f"{MAIL}/page", {"state": False, "phone": phone}).get_json()["data"]
+    assert [m["name"] for m in unread] == ["周报"]
+    assert [m["name"] for m in api.post(f"{MAIL}/page", {"name": "开会"}).get_json()["data"]] == ["开会通知"]
+    api.data("DELETE", f"{MAIL}/{first}/delete")
+    assert api.post(f"{MAIL}/page", {"phone": phone}).get_json()["total"] == 1
+    api_error(api.delete(f"{MAIL}/{first}/delete"), 404)
+    assert query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == first)).scalar())
+    assert ("站内信发送", "success") in logged_actions(app, "站内信")
+
+
+def test_send_refuses_an_unknown_phone_and_blank_fields(api: ApiClient) -> None:
+    body = api_error(api.post(f"{MAIL}/create", {"phone": "13000000000", "name": "x", "description": "y"}), 422)
+    assert "phone" in body["errors"]
+    body = api_error(api.post(f"{MAIL}/create", {"phone": "13000000000", "name": " ", "description": ""}), 422)
+    assert {"name", "description"} <= set(body["errors"])
+
+
+def test_a_user_without_the_mail_page_sees_and_reads_only_their_own(api: ApiClient, app: Any) -> None:
+    _, phone, user = signed_in_user(app)
+    _, other_phone, other = signed_in_user(app)
+    mine = send(api, phone, "给我的")
+    theirs = send(api, other_phone, "给别人的")
+    listed = user.post(f"{MAIL}/page", {"page": 1, "pageSize": 6}).get_json()
+    assert listed["total"] == 1 and listed["data"][0]["id"] == mine
+    # asking for someone else's phone (the bell dialog's filter) still answers only one's own
+    assert user.post(f"{MAIL}/page", {"phone": other_phone}).get_json()["total"] == 0
+    api_error(user.post(f"/api/admin/mail/{theirs}/detail", {}), 404)
+    assert other.data("GET", f"{MAIL}/quantity") == 1  # not read by the wrong user
+    api_error(user.post(f"{MAIL}/create", {"phone": other_phone, "name": "x", "description": "y"}), 403)
+    api_error(user.delete(f"{MAIL}/{mine}/delete"), 403)
+
+
+def test_the_mail_page_grant_manages_every_mail(app: Any, api: ApiClient) -> None:
+    role = make_role(app, "ROLE_MAIL", "信件管理")
+    grant_role(app, role, menu_paths=("/personalized/mail",))
+    _, _, manager = signed_in_user(app, [role])
+    _, phone, _ = signed_in_user(app)
+    send(api, phone)
+    assert manager.post(f"{MAIL}/page", {}).get_json()["total"] == 1
+
+
+def test_quantity_needs_a_session(anon: ApiClient) -> None:
+    assert anon.get(f"{MAIL}/quantity").status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def test_pages_send_list_and_delete(pages: PageClient, app: Any) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, name="收信人甲")
+    resp = pages.submit("/personalized/mail/new", data={"phone": phone, "name": "页面通知", "description": "内容"})
+    assert resp.status_code == 302
+    html = pages.get("/personalized/mail/").get_data(as_text=True)
+    assert "页面通知" in html and "收信人甲" in html and "未读" in html
+    mail_id = query(app, lambda: db.session.execute(select(Mail.id)).scalar())
+    refused = pages.submit("/personalized/mail/new", data={"phone": "13000000000", "name": "x", "description": "y"})
+    assert refused.status_code == 422 and "没有手机号为 13000000000 的用户" in refused.get_data(as_text=True)
+    assert f'data-mail-id="{mail_id}"' not in pages.get("/personalized/mail/?state=1").get_data(as_text=True)
+    resp = pages.submit("/personalized/mail/", f"/personalized/mail/{mail_id}/delete")
+    assert resp.status_code == 302
+    assert f'data-mail-id="{mail_id}"' not in pages.get("/personalized/mail/").get_data(as_text=True)
+
+
+def test_the_bell_counts_unread_mail_on_every_page_and_the_inbox_reads_it(api: ApiClient, app: Any) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", name="收信人乙")
+    mail_id = send(api, phone, "铃铛测试", "第一行\n第二行")
+    user = PageClient(app.test_client())
+    assert user.sign_in(phone, "Passw0rd1").status_code == 302
+    for path in ("/", "/system/profile", "/mail/"):
+        html = user.get(path).get_data(as_text=True)
+        if 'data-testid="mail-bell"' in html:
+            assert re.search(r'data-testid="mail-unread">1<', html), path
+    inbox = user.get("/mail/").get_data(as_text=True)
+    assert "铃铛测试" in inbox and re.search(r'data-testid="mail-unread">1<', inbox)
+    detail = user.get(f"/mail/{mail_id}")
+    assert detail.status_code == 200 and "第一行\n第二行" in detail.get_data(as_text=True)
+    html = user.get("/").get_data(as_text=True)
+    assert 'data-testid="mail-bell"' in html and 'data-testid="mail-unread"' not in html
+    assert user.get("/personalized/mail/").status_code == 403  # the managers' page needs its menu
+    _, other_phone, _ = signed_in_user(app)
+    other_mail = send(api, other_phone, "别人的信")
+    assert user.get(f"/mail/{other_mail}").status_code == 404

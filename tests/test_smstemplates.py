@@ -1,0 +1,82 @@
+"""短信模板 (issue 25 item 1): code, name and text with {code}; the SMS sender words the sign-in code with
+the LOGIN template, so an administrator changes the message without a deploy. API and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pcloud.auth.sms import MemorySmsSender
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, logged_actions
+
+SMS = "/api/integration/admin/sms"
+
+
+def test_create_page_modify_and_delete(api: ApiClient, app: Any) -> None:
+    first = api.data("POST", f"{SMS}/create", {"code": "LOGIN", "name": "登录验证码",
+                                               "description": "您的验证码是 {code}，{minutes} 分钟内有效"})
+    api.data("POST", f"{SMS}/create", {"code": "RESET", "name": "重置密码", "description": "重置验证码 {code}"})
+    body = api.post(f"{SMS}/page", {"page": 1, "pageSize": 10}).get_json()
+    assert body["total"] == 2 and [t["code"] for t in body["data"]] == ["LOGIN", "RESET"]
+    assert set(body["data"][0]) >= {"id", "code", "name", "description", "gmtModifiedDate", "gmtModifiedName"}
+    assert [t["code"] for t in api.post(f"{SMS}/page", {"name": "重置"}).get_json()["data"]] == ["RESET"]
+    dup = api_error(api.post(f"{SMS}/create", {"code": "LOGIN", "name": "x", "description": "{code}"}), 409)
+    assert "code" in dup["errors"]
+    no_place = api_error(api.post(f"{SMS}/create", {"code": "X", "name": "x", "description": "没有占位符"}), 422)
+    assert "{code}" in no_place["errors"]["description"][0]
+    assert api.data("PUT", f"{SMS}/modify", {"id": first, "name": "登录短信"}) == first
+    api.data("DELETE", f"{SMS}/{first}/delete")
+    assert api.post(f"{SMS}/page", {}).get_json()["total"] == 1
+    # a deleted code is free again
+    api.data("POST", f"{SMS}/create", {"code": "LOGIN", "name": "又一个", "description": "{code}"})
+    assert ("短信模板新增", "success") in logged_actions(app, "短信模板")
+
+
+def test_the_sign_in_sms_is_worded_by_the_login_template(api: ApiClient, anon: ApiClient) -> None:
+    MemorySmsSender.texts.clear()
+    assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    assert ADMIN_PHONE not in MemorySmsSender.texts  # no template yet: the sender words it
+    api.data("POST", f"{SMS}/create", {"code": "LOGIN", "name": "登录验证码",
+                                       "description": "【PCloud】验证码 {code}，{minutes} 分钟内有效。"})
+    api.data("POST", f"{SMS}/create", {"code": "OTHER", "name": "别的", "description": "别的 {code}"})
+    app = anon.client.application
+    app.config["PCLOUD_SMS_COOLDOWN_SECONDS"], cooldown = 0, app.config["PCLOUD_SMS_COOLDOWN_SECONDS"]
+    try:
+        assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    finally:
+        app.config["PCLOUD_SMS_COOLDOWN_SECONDS"] = cooldown
+    code = MemorySmsSender.sent[ADMIN_PHONE]
+    minutes = max(1, app.config["PCLOUD_SMS_TTL_SECONDS"] // 60)
+    assert MemorySmsSender.texts[ADMIN_PHONE] == f"【PCloud】验证码 {code}，{minutes} 分钟内有效。"
+    # and the code it carries signs in
+    resp = anon.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "verifyCode": code, "grantType": "SMS"})
+    assert resp.status_code == 200, resp.get_json()
+
+
+def test_a_user_without_the_grant_is_refused(app: Any) -> None:
+    from tests.factories import make_user, next_phone
+
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")
+    user = ApiClient(app.test_client())
+    user.token = user.sign_in(phone, "Passw0rd1")
+    api_error(user.post(f"{SMS}/page", {}), 403)
+    api_error(user.post(f"{SMS}/create", {"code": "A", "name": "a", "description": "{code}"}), 403)
+
+
+def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
+    resp = pages.submit("/personalized/sms/new", data={"code": "LOGIN", "name": "登录验证码",
+                                                        "description": "验证码 {code}"})
+    assert resp.status_code == 302
+    html = pages.get("/personalized/sms/").get_data(as_text=True)
+    assert "登录验证码" in html and "验证码 {code}" in html
+    refused = pages.submit("/personalized/sms/new", data={"code": "X", "name": "x", "description": "无占位符"})
+    assert refused.status_code == 422 and "{code}" in refused.get_data(as_text=True)
+    import re
+
+    template_id = int(re.search(r'data-template-id="(\d+)"', html).group(1))
+    resp = pages.submit(f"/personalized/sms/{template_id}/edit", data={"code": "LOGIN", "name": "登录短信",
+                                                                     "description": "新的 {code}"})
+    assert resp.status_code == 302 and "登录短信" in pages.get("/personalized/sms/").get_data(as_text=True)
+    resp = pages.submit("/personalized/sms/", f"/personalized/sms/{template_id}/delete")
+    assert resp.status_code == 302
+    assert f'data-template-id="{template_id}"' not in pages.get("/personalized/sms/").get_data(as_text=True)
