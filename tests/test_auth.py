@@ -392,6 +392,23 @@ def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, a
     assert api.post(ADMIN_INFO).status_code == 401
 
 
+def test_the_api_neither_reads_nor_writes_the_cookie_session(app: Any, client: Any) -> None:
+    """Under /api only the bearer token counts: a signed-in page session does not authenticate an API call,
+    and an API answer sets no cookie and does not vary by cookie (Flask-Login as published, with the
+    cookie session closed under /api)."""
+    from tests.conftest import PageClient
+
+    pages = PageClient(client)
+    pages.sign_in(ADMIN_PHONE, ADMIN_PASSWORD)
+    assert client.get("/profile").status_code == 200
+    refused = client.post(ADMIN_INFO)
+    assert refused.status_code == 401 and "Set-Cookie" not in refused.headers
+    token = ApiClient(client).sign_in()
+    served = client.post(ADMIN_INFO, headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200 and "Set-Cookie" not in served.headers
+    assert "cookie" not in served.headers.get("Vary", "").lower()
+
+
 def test_a_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monkeypatch: Any) -> None:
     from datetime import timedelta
 

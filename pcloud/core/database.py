@@ -1,5 +1,5 @@
-"""Connections to the app's database: a liveness check only where it can matter, and read-only lookups
-without a transaction.
+"""Connections to the app's database: a liveness check only where it can matter, read-only lookups
+without a transaction, and the database's own signal that watched tables changed (`change_signal`).
 
 Why not `pool_pre_ping`: it costs a round trip on every checkout, that is on every request. Instead:
 
