@@ -11,7 +11,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, assert_refused
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, assert_refused, is_postgres
 from tests.factories import make_user, query, route_code
 
 
@@ -407,6 +407,30 @@ def test_the_api_neither_reads_nor_writes_the_cookie_session(app: Any, client: A
     served = client.post(ADMIN_INFO, headers={"Authorization": f"Bearer {token}"})
     assert served.status_code == 200 and "Set-Cookie" not in served.headers
     assert "cookie" not in served.headers.get("Vary", "").lower()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the listening connection is PostgreSQL's")
+def test_nothing_kept_is_trusted_once_the_listening_connection_is_lost(app: Any, api: ApiClient,
+                                                                       database_url: str) -> None:
+    """Notifications sent while a process is not listening are lost to it: from the loss on, it reads every
+    time, and once listening again it trusts nothing it read before."""
+    import time
+
+    assert api.post(ADMIN_INFO).status_code == 200
+    cache = app.extensions["pcloud.caller_cache"]
+    before = cache.signal.current()
+    _write_around_the_app(app, database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND query LIKE 'LISTEN%'", signalled=False)
+    _write_around_the_app(app, database_url, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP",
+                          signalled=False)
+    assert api.post(ADMIN_INFO).status_code == 401
+    api.token = api.sign_in()
+    assert api.post(ADMIN_INFO).status_code == 200
+    deadline = time.monotonic() + 10
+    while (after := cache.signal.current()) is None:  # listening again, a second after the loss
+        assert time.monotonic() < deadline, "never listening again"
+        time.sleep(0.05)
+    assert before is not None and after[0] != before[0]  # a new connection: nothing from before trusted
 
 
 def test_a_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monkeypatch: Any) -> None:
