@@ -2,7 +2,9 @@
 
 Two "hosts": each a gunicorn (2 workers) and a `pcloud worker`, with an instance directory and an upload
 directory of its own, sharing nothing but the database. What one host answers, the other honours from its
-very next request: a revocation answered by A is refused by B with 0 requests passing after the answer.
+very next request: a revocation answered by A is refused by B with 0 requests passing after the answer;
+an avatar uploaded through A is served by B; ids are unique across both; each fire runs once; `pcloud
+init` runs on both at once.
 """
 
 from __future__ import annotations
@@ -289,7 +291,21 @@ def _executor(engine: Any) -> int | None:
                                  "AND deleted_at IS NULL")).scalar()
 
 
-@pytest.mark.skip(reason="avatar sharing between hosts: the storage interface is another branch's (issue 20, "
-                         "item 8); its test goes here: upload through host A, read through host B")
 def test_an_avatar_uploaded_through_one_host_is_served_by_the_other(ready: Cluster) -> None:
-    raise NotImplementedError
+    """Uploads live in the database (sys_upload), not on a host's disk: each host has an upload directory
+    of its own here, and still serves what the other stored."""
+    import io
+
+    from PIL import Image
+
+    a, b = ready.hosts
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(picture, "PNG")
+    resp = requests.post(f"{a.url}/api/admin/upload", files={"file": ("a.png", picture.getvalue(), "image/png")},
+                         headers={"Authorization": f"Bearer {ready.admin_token}"}, timeout=30)
+    assert resp.status_code == 200, resp.text
+    url = resp.json()["data"]["url"]
+    path = url[url.index("/api/oss/files/"):]
+    served = {host.name: requests.get(f"{host.url}{path}", timeout=30) for host in (a, b)}
+    assert {name: r.status_code for name, r in served.items()} == {"host-a": 200, "host-b": 200}
+    assert served["host-a"].content == served["host-b"].content and served["host-b"].content
