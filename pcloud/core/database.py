@@ -152,8 +152,11 @@ class PostgresNotifications(ChangeSignal):
                 conn = self._listening()
                 if conn is None:
                     return None
-                for _ in conn.notifies(timeout=0):
-                    self._seen += 1
+                # Nothing on the socket, nothing new (a `select` with no wait is cheaper than psycopg's
+                # own poll); a server that closed the connection makes it readable too.
+                if select.select([conn.fileno()], [], [], 0)[0]:
+                    for _ in conn.notifies(timeout=0):
+                        self._seen += 1
             except psycopg.Error:
                 log.warning("not listening for %s; reading every time until it is back", self._channel,
                             exc_info=True)
@@ -174,6 +177,8 @@ class PostgresNotifications(ChangeSignal):
             self._retry_at = time.monotonic() + self.RETRY_SECONDS  # a database down is not asked per request
             conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            for _ in conn.notifies(timeout=0):  # any that came with the answer: before anything is read
+                pass
             self._conn, self._pid = conn, os.getpid()
             self._connections += 1
         return self._conn
