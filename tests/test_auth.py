@@ -11,7 +11,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, assert_refused
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, assert_refused, is_postgres
 from tests.factories import make_user, query, route_code
 
 
@@ -276,7 +276,8 @@ def test_profile_shows_post_and_grade_and_calls_the_name_用户名(app: Any) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-# The per-process cache of session lookups (auth.service.CallerCache) and the change mark (core.epoch)
+# The caller lookup (auth.service.load_principal) reads the database on every request: a change made
+# anywhere (another host, psql, a job handler) counts from the very next request.
 
 
 ADMIN_INFO = "/api/admin/system/adminInfo"
@@ -291,30 +292,148 @@ def _write(app: Any, sql: str, **params: Any) -> None:
         db.session.commit()
 
 
-def test_a_cached_session_ends_at_once_with_any_write_through_the_app(app: Any, api: ApiClient) -> None:
-    from pcloud.auth.service import CallerCache
+def _signal(app: Any) -> object:
+    cache = app.extensions.get("pcloud.caller_cache")
+    return cache.signal.current() if cache else None
 
-    assert isinstance(app.extensions.get("pcloud.caller_cache"), CallerCache)
-    for _ in range(3):  # read once, then answered from the cache
+
+def _await_signal(app: Any, before: object) -> None:
+    """Until the database has told this process of a change (PostgreSQL delivers NOTIFY to the listening
+    process as the write commits, microseconds later; SQLite's data version moves with the commit)."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while before is not None and _signal(app) == before:
+        assert time.monotonic() < deadline, "the database never signalled the change"
+        time.sleep(0.001)
+
+
+def _write_around_the_app(app: Any, database_url: str, sql: str, signalled: bool = True, **params: Any) -> None:
+    """A hand-written statement on an engine of its own, as another host or psql would run it."""
+    from sqlalchemy import create_engine, text
+
+    before = _signal(app)
+    outsider = create_engine(database_url)
+    try:
+        with outsider.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        outsider.dispose()
+    if signalled:
+        _await_signal(app, before)
+
+
+def test_a_session_ended_around_the_app_is_refused_at_the_next_request(app: Any, api: ApiClient,
+                                                                      database_url: str) -> None:
+    for _ in range(3):
         assert api.post(ADMIN_INFO).status_code == 200
-    _write(app, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP, revoke_reason = 'forced'")
+    _write_around_the_app(app, database_url,
+                          "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP, revoke_reason = 'forced'")
     assert api.post(ADMIN_INFO).status_code == 401
 
 
-def test_a_cached_user_loses_a_role_and_a_disabled_user_is_refused_at_once(app: Any, client: Any) -> None:
+def test_a_role_removed_or_a_user_disabled_around_the_app_counts_at_the_next_request(
+        app: Any, client: Any, database_url: str) -> None:
     uid = make_user(app, phone="13900006601", role_codes=("ROLE_SUPER_ADMIN",))
     user = ApiClient(client)
     user.token = user.sign_in("13900006601", "Passw0rd1")
     for _ in range(2):
         assert user.post("/api/admin/system/user/page", json={}).status_code == 200
-    _write(app, "DELETE FROM sys_user_role WHERE user_id = :uid", uid=uid)
+    _write_around_the_app(app, database_url, "DELETE FROM sys_user_role WHERE user_id = :uid", uid=uid)
     assert user.post("/api/admin/system/user/page", json={}).status_code == 403
     assert user.post(ADMIN_INFO).status_code == 200
-    _write(app, "UPDATE sys_user SET state = 1 WHERE id = :uid", uid=uid)
+    _write_around_the_app(app, database_url, "UPDATE sys_user SET state = 1 WHERE id = :uid", uid=uid)
     assert user.post(ADMIN_INFO).status_code == 401
 
 
-def test_a_cached_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+def test_the_database_signals_a_change_of_every_table_the_lookup_reads() -> None:
+    """Migration 0013's triggers (PostgreSQL's NOTIFY) cover exactly the tables of the lookup."""
+    import importlib.util
+
+    from sqlalchemy.sql.util import find_tables
+
+    from pcloud import MIGRATIONS_DIR
+    from pcloud.auth.service import _CALLER, CALLER_CHANNEL
+
+    spec = importlib.util.spec_from_file_location("m0013", f"{MIGRATIONS_DIR}/versions/0013_caller_change_notify.py")
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert set(migration.TABLES) == {t.name for t in find_tables(_CALLER, check_columns=True)}
+    assert migration.CHANNEL == CALLER_CHANNEL
+
+
+def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, api: ApiClient,
+                                                                       database_url: str) -> None:
+    """While nothing changes, a repeated call costs no statement; a write to an unrelated table through
+    another engine (PostgreSQL: no NOTIFY; SQLite: any commit counts) does not serve a stale answer."""
+    from sqlalchemy import event
+
+    from pcloud.auth.service import CallerCache
+
+    assert isinstance(app.extensions.get("pcloud.caller_cache"), CallerCache)
+    assert api.post(ADMIN_INFO).status_code == 200
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert api.post(ADMIN_INFO).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert not [s for s in seen if "auth_session" in s]
+    _write_around_the_app(app, database_url, "UPDATE sys_dept SET name = name", signalled=False)
+    assert api.post(ADMIN_INFO).status_code == 200
+    _write_around_the_app(app, database_url, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP")
+    assert api.post(ADMIN_INFO).status_code == 401
+
+
+def test_the_api_neither_reads_nor_writes_the_cookie_session(app: Any, client: Any) -> None:
+    """Under /api only the bearer token counts: a signed-in page session does not authenticate an API call,
+    and an API answer sets no cookie and does not vary by cookie (Flask-Login as published, with the
+    cookie session closed under /api)."""
+    from tests.conftest import PageClient
+
+    pages = PageClient(client)
+    pages.sign_in(ADMIN_PHONE, ADMIN_PASSWORD)
+    assert client.get("/profile").status_code == 200
+    refused = client.post(ADMIN_INFO)
+    assert refused.status_code == 401 and "Set-Cookie" not in refused.headers
+    token = ApiClient(client).sign_in()
+    served = client.post(ADMIN_INFO, headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200 and "Set-Cookie" not in served.headers
+    assert "cookie" not in served.headers.get("Vary", "").lower()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the listening connection is PostgreSQL's")
+def test_nothing_kept_is_trusted_once_the_listening_connection_is_lost(app: Any, api: ApiClient,
+                                                                       database_url: str) -> None:
+    """Notifications sent while a process is not listening are lost to it: from the loss on, it reads every
+    time, and once listening again it trusts nothing it read before."""
+    import time
+
+    assert api.post(ADMIN_INFO).status_code == 200
+    cache = app.extensions["pcloud.caller_cache"]
+    before = cache.signal.current()
+    _write_around_the_app(app, database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND query LIKE 'LISTEN%'", signalled=False)
+    _write_around_the_app(app, database_url, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP",
+                          signalled=False)
+    assert api.post(ADMIN_INFO).status_code == 401
+    api.token = api.sign_in()
+    assert api.post(ADMIN_INFO).status_code == 200
+    deadline = time.monotonic() + 10
+    while (after := cache.signal.current()) is None:  # listening again, a second after the loss
+        assert time.monotonic() < deadline, "never listening again"
+        time.sleep(0.05)
+    assert before is not None and after[0] != before[0]  # a new connection: nothing from before trusted
+
+
+def test_a_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monkeypatch: Any) -> None:
     from datetime import timedelta
 
     from pcloud.auth import service
@@ -326,50 +445,34 @@ def test_a_cached_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient
     assert api.post(ADMIN_INFO).status_code == 401
 
 
-def test_a_change_made_around_the_app_counts_within_the_cache_seconds(app: Any, api: ApiClient,
-                                                                       database_url: str) -> None:
-    """psql, or another host: no mark; the cached answer lasts at most PCLOUD_SESSION_CACHE_SECONDS. With 0
-    there is no cache and the change counts at once."""
-    import time
+def test_the_caller_lookup_is_one_statement(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    """Session, user, roles and permission version in one statement (no BEGIN/ROLLBACK around it on
+    PostgreSQL): what a request costs the database when nothing is kept."""
+    from sqlalchemy import event
 
-    from sqlalchemy import create_engine, text
+    assert api.post(ADMIN_INFO).status_code == 200
+    monkeypatch.delitem(app.extensions, "pcloud.caller_cache", raising=False)
+    seen: list[str] = []
 
-    from pcloud import create_app
-    from tests.conftest import TEST_CONFIG
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
 
-    outsider = create_engine(database_url)
-
-    def revoke_around_the_app() -> None:
-        with outsider.begin() as conn:
-            conn.execute(text("UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL"))
-
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
     try:
-        cache = app.extensions["pcloud.caller_cache"]
-        assert cache.seconds == app.config["PCLOUD_SESSION_CACHE_SECONDS"] == 2
-        assert api.post(ADMIN_INFO).status_code == 200
-        revoke_around_the_app()
-        deadline = time.monotonic() + cache.seconds + 5
-        while api.post(ADMIN_INFO).status_code == 200:
-            assert time.monotonic() < deadline, "still served long after the cache seconds"
-            time.sleep(0.05)
+        with app.test_request_context(ADMIN_INFO, headers={"Authorization": f"Bearer {api.token}"}):
+            from pcloud.auth.service import load_principal
 
-        uncached = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                               "PCLOUD_SESSION_CACHE_SECONDS": 0})
-        assert "pcloud.caller_cache" not in uncached.extensions
-        other = ApiClient(uncached.test_client())
-        other.token = other.sign_in()
-        assert other.post(ADMIN_INFO).status_code == 200
-        revoke_around_the_app()
-        assert other.post(ADMIN_INFO).status_code == 401
-        with uncached.app_context():
-            db.engine.dispose()
+            assert load_principal(api.token, "api") is not None
     finally:
-        outsider.dispose()
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) == 1 and "auth_session" in seen[0]
 
 
-def test_a_job_handler_writing_sessions_reaches_the_cache_at_once(app: Any, api: ApiClient, database_url: str,
-                                                                  monkeypatch: Any) -> None:
-    """A worker child has an app (and engine) of its own: its writes mark the change like the web's."""
+def test_a_job_handler_writing_sessions_counts_at_once(app: Any, api: ApiClient, database_url: str,
+                                                      monkeypatch: Any) -> None:
+    """A worker child has an app (and engine) of its own: its writes count at the web's next request."""
     from sqlalchemy import text
 
     from pcloud.jobs.worker import child
@@ -378,10 +481,12 @@ def test_a_job_handler_writing_sessions_reaches_the_cache_at_once(app: Any, api:
     monkeypatch.setattr(child, "_app", None)
     child.setup()
     assert api.post(ADMIN_INFO).status_code == 200
+    before = _signal(app)
     with child._app.app_context():
         db.session.execute(text("UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP"))
         db.session.commit()
         db.engine.dispose()
+    _await_signal(app, before)
     assert api.post(ADMIN_INFO).status_code == 401
 
 

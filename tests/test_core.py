@@ -432,54 +432,6 @@ def test_build_tree_links_snake_case_nodes_by_parent_id() -> None:
     assert [c["id"] for c in roots[0]["children"]] == [3, 2] and roots[0]["label"] == "a"
 
 
-# ---------------------------------------------------------------------------------------------
-# core.epoch: the change mark every process of the installation shares
-
-
-def test_the_change_mark_moves_once_a_write_to_a_watched_table_is_released(tmp_path: Any) -> None:
-    from sqlalchemy import create_engine, text
-
-    from pcloud.core.epoch import SharedEpoch, watch_writes
-
-    engine = create_engine(f"sqlite:///{tmp_path / 'marks.db'}")
-    with engine.begin() as conn:
-        for name in ("watched", "watched_tally", "other"):
-            conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER)"))
-            conn.execute(text(f"INSERT INTO {name} (n) VALUES (0)"))
-    mark = SharedEpoch(tmp_path / "mark")
-    watch_writes(engine, {"watched"}, mark)
-
-    def moved(*statements: str) -> bool:
-        before = mark.current()
-        with engine.begin() as conn:
-            for sql in statements:
-                conn.execute(text(sql))
-            assert mark.current() == before  # not before the commit: a reader would refill with old rows
-        return mark.current() != before
-
-    assert moved("UPDATE watched SET n = n + 1")
-    assert moved("insert into watched (n) values (1)")
-    assert moved("DELETE FROM watched WHERE n = 1")
-    assert moved("WITH x AS (SELECT 1) UPDATE watched SET n = 2")
-    assert not moved("SELECT * FROM watched", "WITH x AS (SELECT id FROM watched) SELECT * FROM x")
-    assert not moved("UPDATE watched_tally SET n = 1", "UPDATE other SET n = 1")
-    engine.dispose()
-
-
-def test_the_change_mark_is_shared_by_every_process(tmp_path: Any) -> None:
-    import subprocess
-    import sys
-
-    from pcloud.core.epoch import SharedEpoch
-
-    mark = SharedEpoch(tmp_path / "mark")
-    before = mark.current()
-    subprocess.run([sys.executable, "-c", "import sys; from pcloud.core.epoch import SharedEpoch; "
-                    "SharedEpoch(sys.argv[1]).advance()", str(tmp_path / "mark")], check=True)
-    assert mark.current() != before
-    assert (tmp_path / "mark").stat().st_mode & 0o077 == 0  # only the installation's user reads it
-
-
 def test_local_times_across_daylight_saving_changes() -> None:
     """core.timefmt.to_local converts naive UTC through the zone's own fromutc: the same local time (and fold)
     as astimezone, on both sides of every change of offset, in zones with and without summer time."""

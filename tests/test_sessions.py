@@ -100,7 +100,7 @@ def test_a_revocation_reaches_every_gunicorn_worker(app: Any, api: ApiClient, da
                                                     instance_dir: Path) -> None:
     """Two workers each serve (and cache) the token; then it is ended from outside the server (force offline
     by this test's process) or inside it (sign-out answered by one worker): every later request in either
-    worker is 401. The workers' caches are told by the change mark (core.epoch), not by a round trip."""
+    worker is 401: each request reads its session from the database."""
     uid = make_user(app, phone="13900005502")
     server = start_server(database_url, instance_dir, workers=2)
     try:

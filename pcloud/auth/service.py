@@ -9,22 +9,18 @@ import hashlib
 import hmac
 import logging
 import secrets
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.sql.util import find_tables
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import send_sign_in_code
-from pcloud.core.database import read_outside_transaction
-from pcloud.core.epoch import SharedEpoch, watch_writes
+from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, TooManyRequests
 from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
@@ -64,85 +60,70 @@ _CALLER = (
 )
 
 
-CALLER_TABLES = frozenset(t.name for t in find_tables(_CALLER, check_columns=True))
+# What the database NOTIFYs when a table the lookup reads changes (migration 0012's triggers).
+CALLER_CHANNEL = "pcloud_caller"
 CACHE_SIZE = 10_000
-
-
-class CallerCache:
-    """This process's copy of recent session lookups (the rows of `_CALLER`), per token hash and kind.
-
-    An entry answers only while the installation's change mark (core.epoch) still holds the value it had
-    before the entry was read, and for at most `seconds`: a commit by any process of this host that
-    writes a table the lookup reads (a revoked session, a disabled user, a removed role, a grant) makes
-    every entry of every process stale before the writing request answers. The few seconds bound what
-    the mark cannot see: a change made with psql, or by another host (set PCLOUD_SESSION_CACHE_SECONDS=0
-    when several hosts share the database)."""
-
-    def __init__(self, epoch: SharedEpoch, seconds: float) -> None:
-        self.epoch = epoch
-        self.seconds = seconds
-        self.entries: dict[tuple[str, str], tuple[bytes, float, Sequence[Any]]] = {}
-
-    def get(self, key: tuple[str, str], mark: bytes) -> Sequence[Any] | None:
-        entry = self.entries.get(key)
-        if entry is None or entry[0] != mark or entry[1] < time.monotonic():
-            return None
-        return entry[2]
-
-    def put(self, key: tuple[str, str], mark: bytes, rows: Sequence[Any]) -> None:
-        if len(self.entries) >= CACHE_SIZE:  # bounded: a process serving many tokens just reads again
-            self.entries.clear()
-        self.entries[key] = (mark, time.monotonic() + self.seconds, rows)
-
-
-def install_caller_cache(app: Flask) -> None:
-    """Keep a `CallerCache` for this app, and mark the change of any row it reads written through the app's
-    engine, unless PCLOUD_SESSION_CACHE_SECONDS is 0. Once per app, after the engine exists: the factory
-    calls this, and so does each job-worker child (a handler that writes users must mark it too)."""
-    seconds = float(app.config.get("PCLOUD_SESSION_CACHE_SECONDS", 0))
-    if seconds <= 0:
-        return
-    try:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        epoch = SharedEpoch(Path(app.instance_path) / "session-epoch")
-    except OSError:  # e.g. made by another user: correct without the cache, only slower
-        log.warning("session cache off: cannot open %s", Path(app.instance_path) / "session-epoch", exc_info=True)
-        return
-    with app.app_context():
-        watch_writes(db.engine, CALLER_TABLES, epoch)
-    app.extensions[_CACHE] = CallerCache(epoch, seconds)
-
-
 _CACHE = "pcloud.caller_cache"
 
 
+class CallerCache:
+    """This process's copy of recent caller lookups (the rows of `_CALLER`), per (token hash, kind).
+
+    An entry is trusted only while the database's change signal (core.database) holds the value taken
+    before the entry was read. The database moves it itself: on PostgreSQL a trigger on each table the
+    lookup reads NOTIFYs every listening process of every host at commit; on SQLite (one host) any commit
+    to the file moves its data version. So a revocation, a disabled or deleted user, a removed role or a
+    grant counts from the next request everywhere, whoever wrote it (another host, a job, psql)."""
+
+    def __init__(self, signal: ChangeSignal) -> None:
+        self.signal = signal
+        self.mark: object | None = None
+        self.entries: dict[tuple[str, str], tuple[object, Sequence[Any]]] = {}
+
+    def rows(self, key: tuple[str, str], read: Callable[[], Sequence[Any]]) -> Sequence[Any]:
+        mark = self.signal.current()  # before the read: a change committed meanwhile moves it again
+        if mark is None:
+            return read()
+        if mark != self.mark:
+            self.entries, self.mark = {}, mark
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] == mark:
+            return entry[1]
+        rows = read()
+        if rows and len(self.entries) < CACHE_SIZE:  # bounded: beyond it a caller is just read each time
+            self.entries[key] = (mark, rows)
+        return rows
+
+
+def install_caller_cache(app: Flask) -> None:
+    """Keep a `CallerCache` for this app, on its database's change signal (none: every lookup reads)."""
+    with app.app_context():
+        signal = change_signal(db.engine, CALLER_CHANNEL)
+    if signal is not None:
+        app.extensions[_CACHE] = CallerCache(signal)
+
+
 def _caller_rows(token_hash: str, kind: str, now: datetime) -> Sequence[Any]:
-    cache: CallerCache | None = current_app.extensions.get(_CACHE)
-    if cache is None:
+    def read() -> Sequence[Any]:
         return read_outside_transaction(_CALLER, {"token_hash": token_hash, "kind": kind, "now": now})
-    key = (token_hash, kind)
-    mark = cache.epoch.current()  # before the read: a change committed meanwhile leaves the entry stale
-    rows = cache.get(key, mark)
-    if rows is None:
-        rows = read_outside_transaction(_CALLER, {"token_hash": token_hash, "kind": kind, "now": now})
-        if rows:
-            cache.put(key, mark, rows)
-    return rows
+
+    cache: CallerCache | None = current_app.extensions.get(_CACHE)
+    return read() if cache is None else cache.rows((token_hash, kind), read)
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
     """The live session behind a raw token, with its user and roles; None if unknown or ended.
 
     Read in one statement outside any transaction (core.database), or from this process's `CallerCache`
-    while the change mark says nothing it read has changed: a revoked session, a disabled or deleted user
-    and a removed role count from the very next request in every process. The permission version rides
-    along, so the permission cache costs no query.
+    while the database's change signal says nothing it read has changed: a revoked session, a disabled or
+    deleted user and a removed role count from the next request on every host. The permission version
+    rides along, so the permission cache costs no query.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = utcnow()
     rows = _caller_rows(hash_token(token), kind, now)
-    if not rows or rows[0].expires_at <= now:  # a cached session may have expired since it was read
+    if not rows or rows[0].expires_at <= now:  # a kept session may have expired since it was read
         return None
     sess = rows[0]
     version = sess.version or 0

@@ -1,48 +1,36 @@
-"""Connections to the app's database: a liveness check only where it can matter, and read-only lookups
-without a transaction.
+"""Connections to the app's database: a liveness check only where it can matter, read-only lookups
+without a transaction, and the database's own signal that watched tables changed (`change_signal`).
 
-Why not `pool_pre_ping`: it costs a round trip on every checkout, that is on every request, and on
-PostgreSQL a request that only authenticates (the ID service) spent more time on the ping, BEGIN and
-ROLLBACK than on its one query. Instead:
+Why not `pool_pre_ping`: it costs a round trip on every checkout, that is on every request. Instead:
 
 - a connection that sat idle in the pool longer than `PCLOUD_DB_PING_IDLE_SECONDS` is pinged when it
   is checked out (a database restarted while the process was quiet is noticed before a request uses a
   dead connection); a busy pool is not pinged, unless the server sent a connection something while it
   sat in the pool (a PostgreSQL restart closes every session: a `select` with no wait sees it, no round
-  trip). This matters since the session lookup is cached (auth.service): the first statement a request
-  runs after a restart may well be its view's, on a pooled connection;
+  trip);
 - when a statement finds its connection dropped anyway (the database restarted under load), SQLAlchemy
   invalidates that connection and every older one in the pool, so that request fails alone (503) and
-  the next ones connect afresh; `read_outside_transaction`, used for the per-request session lookup,
+  the next ones connect afresh; `read_outside_transaction`, used for the per-request caller lookup,
   retries once on a fresh connection, so the request that met the dead connection is served too.
-
-The per-request lookup goes one step further: each thread keeps one driver connection of its own,
-outside any transaction (PostgreSQL: autocommit; SQLite: no implicit BEGIN, so each SELECT reads the
-newest commit), and runs the statement compiled once, with the column types' own bind and result
-processors. A pool checkout, the reset on return and SQLAlchemy's execution machinery cost about three
-times the query itself (PostgreSQL: 0.45 ms for connect + `SELECT 1` through the engine against 0.12 ms
-on a held driver connection; SQLite: a whole OPEN-token request went from 0.33 to 0.22 ms in process),
-and the ID service answers nothing else per request. The connection belongs to the process that opened
-it (a forked child opens its own); any driver error closes it and the lookup is retried once through
-the engine, whose errors the app turns into 503.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
+import sqlite3
 import threading
 import time
-from collections import namedtuple
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Executable, Row, event, exc
 
 from pcloud.extensions import db
 
+log = logging.getLogger(__name__)
 _IDLE_SINCE = "pcloud_idle_since"
 _READERS = "pcloud.autocommit_engine"
 
@@ -85,7 +73,7 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 
 def autocommit_engine() -> Engine:
     """The app's engine and pool, with statements run outside a transaction (no BEGIN/ROLLBACK): for reads
-    that need no snapshot across statements (the session lookup's fallback, the user page's two reads);
+    that need no snapshot across statements (the caller lookup, the user page's two reads);
     each statement sees the committed rows, as in the session's READ COMMITTED."""
     from flask import current_app
 
@@ -100,118 +88,10 @@ def autocommit_engine() -> Engine:
     return cached[1]
 
 
-class _HeldConnection(threading.local):
-    """This thread's own driver connection for lookups: (engine, pid, connection)."""
-
-    held: tuple[Engine, int, Any] | None = None
-
-
-_HELD = _HeldConnection()
-# Driver connections a forked child inherited: never used, never closed (closing one would end the
-# parent's session on the shared socket), only kept from the garbage collector.
-_INHERITED: list[Any] = []
-
-
-@dataclass(frozen=True)
-class _Lookup:
-    """One statement as the driver takes it: its SQL, how to turn named values into the driver's parameters
-    (the types' bind processors applied, positional where the driver is), and how to turn a driver row into
-    a named row (the types' result processors applied: SQLite returns datetimes as text)."""
-
-    statement: Any
-    sql: str
-    names: tuple[str, ...]
-    positional: bool
-    constants: dict[str, Any]
-    binders: dict[str, Callable[[Any], Any]]
-    readers: tuple[Callable[[Any], Any] | None, ...]
-    row_type: Any
-
-    def parameters(self, values: dict[str, Any]) -> Any:
-        merged = {**self.constants, **values}
-        for name, bind in self.binders.items():
-            merged[name] = bind(merged[name])
-        return tuple(merged[n] for n in self.names) if self.positional else merged
-
-    def row(self, raw: Sequence[Any]) -> Any:
-        return self.row_type(*(v if read is None else read(v) for v, read in zip(raw, self.readers, strict=True)))
-
-
-_COMPILED: dict[tuple[int, int], _Lookup] = {}
-
-
-def _compiled(engine: Engine, statement: Any) -> _Lookup:
-    """The statement compiled for this engine's driver, once."""
-    dialect = engine.dialect
-    key = (id(dialect), id(statement))
-    cached = _COMPILED.get(key)
-    if cached is None or cached.statement is not statement:
-        compiled = statement.compile(dialect=dialect)
-        binders = {}
-        for name, bind in compiled.binds.items():
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                binders[name] = processor
-        columns = list(statement.selected_columns)
-        cached = _Lookup(
-            statement=statement, sql=str(compiled), names=tuple(compiled.positiontup or ()),
-            positional=bool(dialect.positional), constants=dict(compiled.params), binders=binders,
-            readers=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns),
-            row_type=namedtuple("LookupRow", [c.key for c in columns]))  # type: ignore[misc]
-        _COMPILED[key] = cached
-    return cached
-
-
-def _held_connection(engine: Engine) -> Any:
-    held = _HELD.held
-    if held is not None and held[1] != os.getpid():
-        _INHERITED.append(held[2])
-        held = _HELD.held = None
-    if held is not None and held[0] is not engine:
-        _close_quietly(held[2])
-        held = _HELD.held = None
-    if held is None:
-        pooled = engine.raw_connection()
-        driver = pooled.driver_connection
-        pooled.detach()  # this thread's for good: out of the pool's accounting
-        if engine.dialect.name == "sqlite":
-            driver.isolation_level = None  # a SELECT reads the newest commit; never a transaction left open
-        else:
-            driver.autocommit = True
-        held = _HELD.held = (engine, os.getpid(), driver)
-    return held[2]
-
-
-def _close_quietly(driver: Any) -> None:
-    with contextlib.suppress(Exception):  # a connection already broken has nothing left to close
-        driver.close()
-
-
-def _read_on_held_connection(engine: Engine, statement: Any, params: dict[str, Any]) -> list[Any] | None:
-    """The rows, or None when the held connection failed (it is closed; the caller retries)."""
-    lookup = _compiled(engine, statement)
-    try:
-        cursor = _held_connection(engine).cursor()
-        try:
-            cursor.execute(lookup.sql, lookup.parameters(params))
-            return [lookup.row(raw) for raw in cursor.fetchall()]
-        finally:
-            cursor.close()
-    except engine.dialect.loaded_dbapi.Error:
-        held, _HELD.held = _HELD.held, None
-        if held is not None:
-            _close_quietly(held[2])
-        return None
-
-
 def read_outside_transaction(statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
-    """All rows of one read-only statement outside a transaction (one round trip on PostgreSQL instead of
-    BEGIN, the query and ROLLBACK), on this thread's held connection. Retried once, through the engine's
-    pool, if that connection failed."""
-    engine = db.engine
-    rows = _read_on_held_connection(engine, statement, params)
-    if rows is not None:
-        return rows  # type: ignore[return-value]
+    """All rows of one read-only statement outside a transaction (`autocommit_engine`: on PostgreSQL one
+    round trip instead of BEGIN, the query and ROLLBACK). Retried once on a fresh connection if the one it
+    met had been dropped by the database (a restart): SQLAlchemy has then invalidated the pool."""
     engine = autocommit_engine()
     try:
         with engine.connect() as conn:
@@ -219,5 +99,131 @@ def read_outside_transaction(statement: Executable, params: dict[str, Any]) -> S
     except exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    with engine.connect() as conn:  # the pool was invalidated: a fresh connection
+    with engine.connect() as conn:
         return conn.execute(statement, params).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Telling a process that rows it keeps in memory have changed, by the database itself
+
+
+class ChangeSignal:
+    """A value that moves whenever the database tells this process that a watched table has changed,
+    whoever changed it (another process, another host, psql). None: the process cannot tell right now, so
+    nothing it keeps may be trusted. Only its moving is meaningful: keep what was read with the value
+    taken before the read, and trust it while the value is the same."""
+
+    def current(self) -> object | None:
+        raise NotImplementedError
+
+
+class _InheritedConnections:
+    # Connections a forked child inherited from its parent: never used nor closed there (closing one
+    # would end the parent's session on the shared socket, or drop SQLite's file locks), kept from the
+    # garbage collector.
+    kept: list[Any] = []
+
+
+class PostgresNotifications(ChangeSignal):
+    """LISTEN `channel` on a connection of this process's own. Triggers NOTIFY it when a watched table
+    changes; PostgreSQL signals every listening session (of every host) as the writing transaction commits,
+    before the writer hears its COMMIT answered, and each session sends the notification to its process at
+    once. Reading it costs no round trip: only what has arrived on the socket is taken. The value is
+    (connection number, notifications seen); a lost connection gives None (retried after
+    `RETRY_SECONDS`) and a new connection number after, so nothing read before the loss is trusted."""
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, url: str, channel: str) -> None:
+        self._url = url
+        self._channel = channel
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._pid = 0
+        self._connections = 0
+        self._seen = 0
+        self._retry_at = 0.0
+
+    def current(self) -> object | None:
+        import psycopg
+
+        with self._lock:
+            try:
+                conn = self._listening()
+                if conn is None:
+                    return None
+                # Nothing on the socket, nothing new (a `select` with no wait is cheaper than psycopg's
+                # own poll); a server that closed the connection makes it readable too.
+                if select.select([conn.fileno()], [], [], 0)[0]:
+                    for _ in conn.notifies(timeout=0):
+                        self._seen += 1
+            except psycopg.Error:
+                log.warning("not listening for %s; reading every time until it is back", self._channel,
+                            exc_info=True)
+                self._drop()
+                return None
+            return (self._connections, self._seen)
+
+    def _listening(self) -> Any:
+        import psycopg
+        from psycopg import sql
+
+        if self._conn is not None and self._pid != os.getpid():
+            _InheritedConnections.kept.append(self._conn)
+            self._conn = None
+        if self._conn is None:
+            if time.monotonic() < self._retry_at:
+                return None
+            self._retry_at = time.monotonic() + self.RETRY_SECONDS  # a database down is not asked per request
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            for _ in conn.notifies(timeout=0):  # any that came with the answer: before anything is read
+                pass
+            self._conn, self._pid = conn, os.getpid()
+            self._connections += 1
+        return self._conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # broken already: nothing left to close
+                conn.close()
+
+
+class SqliteDataVersion(ChangeSignal):
+    """SQLite is one host: `PRAGMA data_version` on a connection of this process's own moves whenever any
+    other connection (of any process) commits to the file. Any table: a write anywhere counts."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._pid = 0
+
+    def current(self) -> object | None:
+        with self._lock:
+            if self._conn is not None and self._pid != os.getpid():
+                _InheritedConnections.kept.append(self._conn)
+                self._conn = None
+            try:
+                if self._conn is None:
+                    self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+                    self._pid = os.getpid()
+                return (id(self._conn), self._conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                log.warning("cannot read the data version of %s", self._path, exc_info=True)
+                conn, self._conn = self._conn, None
+                if conn is not None:
+                    conn.close()
+                return None
+
+
+def change_signal(engine: Engine, channel: str) -> ChangeSignal | None:
+    """The engine's database's own change signal: NOTIFY on `channel` (PostgreSQL; the triggers that send
+    it are in the migrations), the data version (an SQLite file). None where there is none (in memory)."""
+    url = engine.url
+    if engine.dialect.name == "postgresql":
+        return PostgresNotifications(url.set(drivername="postgresql").render_as_string(hide_password=False), channel)
+    if engine.dialect.name == "sqlite" and url.database and url.database != ":memory:":
+        return SqliteDataVersion(url.database)
+    return None

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flask import Flask, Request, current_app, redirect, request, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
+from flask import Flask, Request, Response, current_app, redirect, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask_login import current_user
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
 
@@ -155,33 +155,22 @@ def malformed_input() -> str | None:
     return None
 
 
-class BearerLoginManager(LoginManager):
-    """Flask-Login, except that an API request is authenticated by its bearer token alone: the cookie
-    session (and a remember cookie) is never read under /api. The loaders refuse a cookie there anyway;
-    this also spares every API call the session lookup and Flask-Login's session-protection hash."""
-
-    def _load_user(self) -> Any:
-        if not is_api_request():
-            return super()._load_user()
-        user = self._request_callback(request) if self._request_callback else None
-        return self._update_request_context_with_user(user)
-
-    def _update_remember_cookie(self, response: Any) -> Any:
-        # after_request: under /api there is no remember cookie to refresh, and reading the session to find
-        # out would add `Vary: Cookie` to an answer that never depends on a cookie.
-        if is_api_request():
-            return response
-        return super()._update_remember_cookie(response)
-
-
 class LazyCookieSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session; a request without the cookie (every API call) gets an empty session
-    without building the signing serializer first, which Flask does on every request."""
+    """Flask's signed-cookie session for pages only. Under /api the cookie is never read and never written
+    (the bearer token alone authenticates, so a cookie can never drive the CSRF-exempt API, and an answer
+    carries no `Vary: Cookie`): Flask-Login then finds no user in the session and asks the request loader.
+    A request without the cookie gets an empty session without building the signing serializer first,
+    which Flask does on every request."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not request.cookies.get(self.get_cookie_name(app)):
+        if is_api_request() or not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if is_api_request():
+            return
+        super().save_session(app, session, response)
 
 
 class AccessRules(Protocol):

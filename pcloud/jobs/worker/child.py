@@ -15,7 +15,6 @@ from typing import Any
 from flask import Flask
 
 import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
-from pcloud.auth.service import install_caller_cache
 from pcloud.config import load_config
 from pcloud.core.dbstats import attach_sqlite_pragmas
 from pcloud.extensions import db
@@ -51,7 +50,6 @@ def setup() -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             attach_sqlite_pragmas(app, db.engine)
-    install_caller_cache(app)  # a handler's write to users, roles or sessions reaches the web's caches at once
     _app = app
 
 
