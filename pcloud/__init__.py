@@ -9,6 +9,7 @@ plugged the same way (`register_request_hooks`, `register_template_helpers`).
     core          shared mechanisms, no module (with config.py and extensions.py)
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
+    loginlog      the login log (written by auth and users, in its own transaction)
     depts, posts, grades   the organisation
     resources, menus       what can be granted (they reach access through `core.security.access_rules()`)
     access        grant tables, the permission check and its cache, grants, the caller's menu tree
@@ -16,7 +17,8 @@ plugged the same way (`register_request_hooks`, `register_template_helpers`).
     sessions      the session store: tokens, browser sessions, online, revoke (below users and auth)
     users         people, their roles and places in the organisation; composes the pickers
     openplatform  accounts of other systems
-    auth          sign-in (password, SMS, open platform), SMS codes, the login lock
+    auth          sign-in (password, SMS, open platform), SMS codes, the login lock and its unlock
+    online        the online sessions list and kick (sessions with their users and departments)
     segments      the ID service
     jobs          executors, jobs, runs, report
     models        every model, for the mappers and Alembic
@@ -51,9 +53,9 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus", "access",
-                 "roles", "sessions", "users", "openplatform", "auth", "segments", "jobs", "models", "dashboard",
-                 "jobs.worker", "cli", "factory")
+PACKAGE_ORDER = ("core", "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources", "menus",
+                 "access", "roles", "sessions", "users", "openplatform", "auth", "online", "segments", "jobs", "models",
+                 "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
@@ -122,6 +124,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("api", "views"), "users": ("api", "views"), "roles": ("api", "views"),
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
+    "loginlog": ("api", "views"), "online": ("api", "views"),
     "uploads": ("api",), "openplatform": ("api", "views"), "segments": ("api", "views"), "jobs": ("api", "views"),
 }
 
