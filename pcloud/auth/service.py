@@ -507,9 +507,10 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
              "ip": ip, "user_agent": user_agent}
     try:
         token, ttl, profile_ = _sign_in(grant, data, ip, user_agent, kind)
-    except PCloudError as exc:
+    except Exception as exc:  # a refusal, or the database failing under it: the attempt is logged either way
         db.session.rollback()  # nothing of the attempt stays open while its row is written
-        login_log.record("login", result=1, reason=exc.msg, **entry)
+        login_log.record("login", result=1, reason=exc.msg if isinstance(exc, PCloudError) else "系统异常",
+                         **entry)
         raise
     login_log.record("login", result=0, reason="登录成功", user_id=None if grant == "OPEN" else profile_["id"],
                      **entry)

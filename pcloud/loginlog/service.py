@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, desc, select
 from sqlalchemy.exc import OperationalError
 
+from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, paginate
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.extensions import db
@@ -77,11 +78,20 @@ def record(event: str, **values: Any) -> None:
 # Reads
 
 
-def filtered_select(filters: dict[str, Any]) -> Any:
+def _phone(filters: dict[str, Any]) -> str:
+    return (filters.get("phone") or "").strip()
+
+
+def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
+    """Rows matching the filters. `driving`: the phone keyword as the trigram index's matches (few of them);
+    otherwise a plain per-row LIKE for a scan in time order (many), as the operation log does."""
     stmt = select(LoginLog)
-    phone = (filters.get("phone") or "").strip()
-    if phone:
-        stmt = stmt.where(LoginLog.phone.contains(phone, autoescape=True))
+    if (phone := _phone(filters)):
+        words = [(LoginLog.phone, phone)]
+        if driving:
+            stmt = search.join_matches(stmt, words, db.engine.dialect.name)
+        else:
+            stmt = stmt.where(search.contains_per_row(LoginLog.phone, phone))
     if filters.get("result") is not None:
         stmt = stmt.where(LoginLog.result == filters["result"])
     if filters.get("grant_type"):
@@ -104,13 +114,47 @@ def filtered_select(filters: dict[str, Any]) -> Any:
 
 
 FILTER_KEYS = ("phone", "result", "grant_type", "event", "client_ip", "user_id", "start_time", "end_time")
+NEWEST = (desc(LoginLog.signed_in_at), desc(LoginLog.id))
+
+
+def _order_index(filters: dict[str, Any]) -> str:
+    return "ix_sys_login_log_ip_at" if (filters.get("client_ip") or "").strip() else "ix_sys_login_log_at_id"
 
 
 def page_logins(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Newest first; the total capped like every list (core.paging)."""
+    """Newest first, as the operation log's page (actionlog.service.page_logs): a capped count, then the page's
+    ids read in the order's index, or (a phone keyword with few matches) the matches sorted; the SQLite index
+    is named so no statistics can change the plan."""
+    keyword = len(_phone(filters)) >= search.MIN_TRIGRAM
+    index = None if keyword else _order_index(filters)
+    counted = sqlite_index(filtered_select(filters).with_only_columns(LoginLog.id), LoginLog, index)
     unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS)
-    stmt = filtered_select(filters).order_by(desc(LoginLog.signed_in_at), desc(LoginLog.id))
-    return paginate(stmt, page, page_size, unfiltered_table="sys_login_log" if unfiltered else None)
+    estimate = _keyword_estimate(filters) if keyword else None
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table="sys_login_log" if unfiltered else None)
+    if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_login_log"):
+        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(LoginLog.id), LoginLog,
+                           _order_index(filters))
+    else:
+        ids = counted
+    rows = list(db.session.execute(ids.order_by(*NEWEST).limit(page_size).offset((page - 1) * page_size))
+                .scalars())
+    if not exact:
+        total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
+    by_id = {r.id: r for r in db.session.execute(select(LoginLog).where(LoginLog.id.in_(rows))).scalars()} \
+        if rows else {}
+    return Page([by_id[i] for i in rows if i in by_id], total, page, page_size, exact)
+
+
+def _keyword_estimate(filters: dict[str, Any]) -> int | None:
+    """A phone-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
+    if any(filters.get(k) not in (None, "") for k in FILTER_KEYS if k != "phone"):
+        return None
+    phone = _phone(filters)
+    base = sqlite_index(select(LoginLog.phone), LoginLog, "ix_sys_login_log_at_id").order_by(*NEWEST)
+    return sample_estimate(base, lambda sub: sub.c.phone.contains(phone, autoescape=True), "sys_login_log")
 
 
 def get_login(log_id: int) -> LoginLog:
@@ -122,7 +166,7 @@ def get_login(log_id: int) -> LoginLog:
 
 def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
     """The filtered rows, newest first, at most EXPORT_CAP, streamed in batches."""
-    stmt = filtered_select(filters).order_by(desc(LoginLog.signed_in_at), desc(LoginLog.id)).limit(EXPORT_CAP)
+    stmt = filtered_select(filters, driving=False).order_by(*NEWEST).limit(EXPORT_CAP)
     for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
         yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
                RESULT_NAMES.get(row.result, ""), row.reason or "", row.phone or "", row.user_id or "",

@@ -11,7 +11,7 @@ from tests.browser.conftest import settle, sign_in, watch_console
 from tests.factories import make_dept, make_user
 
 LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
-              "/system/menu/", "/system/resource/", "/system/log/"]
+              "/system/menu/", "/system/resource/", "/system/log/", "/monitor/online/", "/monitor/loginlog/"]
 
 # A cell "narrower than its text" wraps its text over several lines; report any such cell.
 WRAPPED_CELLS = """() => {
