@@ -80,11 +80,12 @@ def kick(public_id: str, actor: Principal | None) -> dict[str, Any]:
     elif sess.open_account_id is not None:
         account = db.session.get(OpenAccount, sess.open_account_id)
         phone, name = (account.secure_id, account.name) if account is not None else (None, None)
+    row = user_service.offline_row(sess, phone, actor)
     if not sessions.revoke_session(sess.id, "forced"):
         db.session.rollback()
         raise NotFound("会话不存在或已结束")
     db.session.commit()
-    login_log.write_rows([user_service.offline_row(sess, phone, actor)])
+    login_log.write_rows([row])  # after the commit, in a transaction of its own
     return {"name": name or "", "session_id": public_id}
 
 

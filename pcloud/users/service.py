@@ -561,10 +561,10 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
     _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能强制自己下线")
-    ended = sessions.live_sessions_of(user.id)
+    ended = [offline_row(s, user.phone, actor) for s in sessions.live_sessions_of(user.id)]
     count = sessions.revoke_user_sessions(user.id, "forced")
     db.session.commit()
-    login_log.write_rows([offline_row(s, user.phone, actor) for s in ended])
+    login_log.write_rows(ended)  # after the commit, in a transaction of its own
     return count
 
 
