@@ -10,6 +10,7 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
     models        every module's models.py, and models.py gathering them for the mappers and Alembic
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
+    loginlog      the login log (written by auth and users, in its own transaction)
     depts, posts, grades   the organisation
     resources, menus       what can be granted (they reach access through `core.security.access_rules()`)
     access        grant tables, the permission check and its cache, grants, the caller's menu tree
@@ -18,7 +19,8 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
     users         people, their roles and places in the organisation; composes the pickers
     openplatform  accounts of other systems
     smstemplates  短信模板: the wording of the SMS the sender sends
-    auth          sign-in (password, SMS, open platform), SMS codes, the login lock
+    auth          sign-in (password, SMS, open platform), SMS codes, the login lock and its unlock
+    online        the online sessions list and kick (sessions with their users and departments)
     segments      the ID service
     jobs          executors, jobs, runs, report
     mail          站内信 (in-site mail) and the top bar's unread count
@@ -53,9 +55,9 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "depts", "posts", "grades", "resources", "menus",
-                 "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "segments", "jobs",
-                 "mail", "dashboard", "jobs.worker", "cli", "factory")
+PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
+                 "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
+                 "segments", "jobs", "mail", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
@@ -123,6 +125,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("api", "views"), "users": ("api", "views"), "roles": ("api", "views"),
     "menus": ("api", "views"), "resources": ("api", "views"), "depts": ("api", "views"),
     "posts": ("api", "views"), "grades": ("api", "views"), "actionlog": ("api", "views"),
+    "loginlog": ("api", "views"), "online": ("api", "views"),
     "uploads": ("api", "views"), "openplatform": ("api", "views"), "segments": ("api", "views"),
     "jobs": ("api", "views"), "mail": ("api", "views"), "smstemplates": ("api", "views"),
 }

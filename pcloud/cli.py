@@ -291,7 +291,11 @@ def clean_action_log_command(days: int | None) -> None:
     if keep < 1:
         raise click.ClickException("--days must be at least 1")
     deleted = clean_action_log(days=keep)
-    click.echo(f"pcloud clean-action-log: {deleted} rows older than {keep} days deleted.")
+    from pcloud.loginlog.service import clean_login_log
+
+    logins = clean_login_log(days=keep)  # the login log follows the operation log's retention
+    click.echo(f"pcloud clean-action-log: {deleted} rows older than {keep} days deleted "
+               f"({logins} login-log rows).")
 
 
 def _create_app(*_: Any, **__: Any) -> Any:

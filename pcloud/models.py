@@ -6,6 +6,7 @@ from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.grades.models import Grade
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
+from pcloud.loginlog.models import LoginLog
 from pcloud.mail.models import Mail
 from pcloud.menus.models import Menu
 from pcloud.openplatform.models import OpenAccount, open_account_role
@@ -19,7 +20,7 @@ from pcloud.uploads.models import Upload
 from pcloud.users.models import User, UserTally, user_role
 
 __all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",
-           "JobReport", "LoginLock", "Mail", "Menu", "OpenAccount", "PermissionVersion", "Post",
+           "JobReport", "LoginLock", "LoginLog", "Mail", "Menu", "OpenAccount", "PermissionVersion", "Post",
            "Resource", "Role", "Segment", "SmsCode", "SmsTemplate", "Upload", "User", "UserSession", "UserTally",
            "open_account_role",
            "role_menu", "role_resource", "user_role"]

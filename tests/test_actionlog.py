@@ -90,7 +90,8 @@ READ_ONLY_API_POSTS = ("/page", "/statistics", "/adminInfo", "/list", "/tree", "
                        "/objects")
 SIGN_IN_OUT = ("/api/oauth/", "/login", "/logout")
 # (an empty profile form keeps the stored name: saving it is a valid no-op)
-PAGE_POSTS_WITHOUT_INPUT = {"/logout", "/system/role/refresh", "/system/user/export", "/profile"}
+PAGE_POSTS_WITHOUT_INPUT = {"/logout", "/system/role/refresh", "/system/user/export", "/profile",
+                            "/monitor/loginlog/export"}
 
 
 def _url(rule: Any) -> str:

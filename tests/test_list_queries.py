@@ -143,6 +143,23 @@ def _logs(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"操作{i}"]
 
 
+def _logins(app: Any, ctx: dict[str, Any]) -> None:
+    """A failed sign-in of a phone of its own (the login log's row)."""
+    i = next(_n)
+    phone = f"1370000{i:04d}"
+    app.test_client().post("/api/oauth/token", json={"phone": phone, "password": "wrong-pw1", "grantType": "ADMIN"})
+    ctx["shows"] = [phone]
+
+
+def _sessions(app: Any, ctx: dict[str, Any]) -> None:
+    """A user in a department of its own, signed in (a live session)."""
+    i = next(_n)
+    phone = f"1360000{i:04d}"
+    make_user(app, name=f"在线{i}", phone=phone, password="Passw0rd1", dept_id=make_dept(app, f"在线部门{i}"))
+    ApiClient(app.test_client()).sign_in(phone, "Passw0rd1")
+    ctx["shows"] = [f"在线{i}", f"在线部门{i}"]
+
+
 def _accounts(app: Any, ctx: dict[str, Any]) -> None:
     """An account granted a catalogue entry of its own."""
     i = next(_n)
@@ -356,6 +373,11 @@ CASES = [
     Case("api grade/page", _grades, post("/api/admin/grade/page")),
     Case("page /system/log/", _logs, page("/system/log/")),
     Case("api log/action/page", _logs, post("/api/admin/log/action/page")),
+    # 系统监控
+    Case("page /monitor/loginlog/", _logins, page("/monitor/loginlog/")),
+    Case("api log/login/page", _logins, post("/api/admin/log/login/page")),
+    Case("page /monitor/online/", _sessions, page("/monitor/online/")),
+    Case("api online/page", _sessions, post("/api/admin/online/page")),
     # 开放平台
     Case("page /open/account/", _accounts, page("/open/account/")),
     Case("api open account/page", _accounts, post("/api/open/admin/account/page")),

@@ -134,6 +134,10 @@ def _snake(nodes: list[dict[str, Any]], top: bool = True) -> list[dict[str, Any]
     routers = []
     for n in nodes:
         component = n["component"] or ("Layout" if top else None)
+        if component is None and not n["children"]:
+            continue  # a page that front end has no view for (系统监控's): our pages only, not its routes
+        if top and n["children"] and not _snake(n["children"], top=False):
+            continue  # a group of such pages only
         route = {"id": n["id"], "parent_id": n["parent_id"], "name": n["name"], "label": n["label"],
                  "path": n["path"], "component": component, "redirect": n["redirect"], "icon": n["icon"],
                  "router": n["router"], "hidden": n["hidden"], "sequence": n["sequence"],

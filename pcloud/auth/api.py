@@ -6,14 +6,16 @@ from typing import Any
 
 from flask import request
 from flask_smorest import Blueprint
+from marshmallow import fields
 
 from pcloud.access import service as access_service
 from pcloud.auth import service
-from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut
+from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut, UnlockArgs
 from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import respond
 from pcloud.core.errors import PCloudError
+from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, public, signed_in_only
 
@@ -61,7 +63,7 @@ def logout() -> None:
     principal = current_principal()
     assert principal is not None
     recorder.as_actor(principal.id, principal.name, principal.phone)
-    service.sign_out(principal.token)
+    service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     return None
 
 
@@ -73,3 +75,18 @@ def admin_info() -> dict[str, Any]:
     principal = current_principal()
     assert principal is not None
     return access_service.admin_info(principal)
+
+
+# Unlock (登录日志 and 用户管理): lift a sign-in lock at once. Here, beside the lock they lift.
+
+
+@operation(blp, "/admin/system/user/<int:id>/unlock", "UserUnlock", fields.Boolean(), title="用户解锁")
+def unlock_user(id: int) -> bool:  # noqa: A002 - the documented path parameter
+    """解除用户手机号的登录锁定；data 为是否存在锁定或失败计数"""
+    return service.unlock_user(id)[1]
+
+
+@operation(blp, "/admin/log/login/unlock", "LoginUnlock", fields.Boolean(), title="登录解锁", args=UnlockArgs)
+def unlock(args: dict[str, Any]) -> bool:
+    """按手机号（或 secureId）或 IP 地址解除登录锁定；data 为是否存在锁定或失败计数"""
+    return service.unlock(phone=args.get("phone"), client_ip=args.get("client_ip"))

@@ -42,3 +42,19 @@ class ChangePasswordForm(FlaskForm):
                                                       message="密码长度 8 到 72 位")])
     confirm_password = PasswordField("确认新密码", validators=[
         DataRequired("请再次输入新密码"), EqualTo("new_password", message="两次输入的密码不一致")])
+
+
+class UnlockForm(FlaskForm):
+    """The login log's 解锁 button: the phone (or secureId) or the address of the row, one of them."""
+
+    phone = HiddenField(validators=[Length(max=128)])
+    client_ip = HiddenField(validators=[Length(max=64)])
+    back = HiddenField()
+
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        if not (self.phone.data or "").strip() and not (self.client_ip.data or "").strip():
+            self.phone.errors = ["请填写手机号或 IP 地址"]
+            return False
+        return True

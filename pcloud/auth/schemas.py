@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields, post_dump, validate
+from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from pcloud.core.schemas import BaseSchema, limit_of
 from pcloud.users.models import User
@@ -80,3 +80,15 @@ class AdminInfoOut(BaseSchema):
     routers = fields.List(fields.Nested(MenuNodeOut))
     permissions = fields.List(fields.String())
     resources = fields.List(fields.String())
+
+
+class UnlockArgs(BaseSchema):
+    """`{phone}` (or an open account's secureId) or `{clientIp}`: whose sign-in lock to lift."""
+
+    phone = fields.String(validate=validate.Length(min=1, max=128), allow_none=True)
+    client_ip = fields.String(validate=validate.Length(min=1, max=64), allow_none=True)
+
+    @validates_schema
+    def _one_of(self, data: dict[str, Any], **_: Any) -> None:
+        if not (data.get("phone") or "").strip() and not (data.get("client_ip") or "").strip():
+            raise ValidationError("请填写手机号或 IP 地址", field_name="phone")

@@ -21,11 +21,12 @@ from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import send_sign_in_code
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
-from pcloud.core.errors import BadCredentials, Forbidden, Invalid, TooManyRequests
+from pcloud.core.errors import BadCredentials, Forbidden, Invalid, PCloudError, TooManyRequests
 from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
+from pcloud.loginlog import service as login_log
 from pcloud.openplatform import service as open_service
 from pcloud.openplatform.models import OpenAccount
 from pcloud.roles.models import Role
@@ -144,10 +145,15 @@ def load_principal(token: str, kind: str) -> Principal | None:
     return principal
 
 
-def sign_out(token: str) -> None:
-    """End the caller's own session (API logout and the page's 退出登录)."""
+def sign_out(token: str, who: Principal | None = None, ip: str | None = None,
+             user_agent: str | None = None) -> None:
+    """End the caller's own session (API logout and the page's 退出登录); the login log records it."""
     sessions.revoke_token(token, "logout")
     db.session.commit()
+    if who is not None:
+        login_log.record("logout", reason="退出登录", user_id=who.id if who.kind == "user" else None,
+                         phone=who.phone if who.kind == "user" else who.name, ip=ip, user_agent=user_agent,
+                         grant_type="OPEN" if who.kind == "open" else None)
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:
@@ -474,8 +480,26 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
 
 def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_agent: str | None,
             kind: str = "api") -> tuple[str, int, dict[str, Any]]:
-    """Check the grant and open a session: (token, lifetime seconds, profile)."""
+    """Check the grant and open a session: (token, lifetime seconds, profile). Every attempt, whatever its
+    outcome, is one row of the login log, written after the attempt's own transaction has ended."""
     grant = (grant_type or "").strip().upper()
+    who = (data.get("secure_id") if grant == "OPEN" else data.get("phone")) or ""
+    entry = {"grant_type": grant[:8] or None, "phone": who if isinstance(who, str) else None,
+             "ip": ip, "user_agent": user_agent}
+    try:
+        token, ttl, profile_ = _sign_in(grant, data, ip, user_agent, kind)
+    except Exception as exc:  # a refusal, or the database failing under it: the attempt is logged either way
+        db.session.rollback()  # nothing of the attempt stays open while its row is written
+        login_log.record("login", result=1, reason=exc.msg if isinstance(exc, PCloudError) else "系统异常",
+                         **entry)
+        raise
+    login_log.record("login", result=0, reason="登录成功", user_id=None if grant == "OPEN" else profile_["id"],
+                     **entry)
+    return token, ttl, profile_
+
+
+def _sign_in(grant: str, data: dict[str, Any], ip: str | None, user_agent: str | None,
+             kind: str) -> tuple[str, int, dict[str, Any]]:
     if grant not in GRANT_TYPES:
         raise Invalid("grantType 必须是 ADMIN、SMS 或 OPEN", field="grantType")
     if grant == "OPEN":
@@ -501,3 +525,48 @@ def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]
     """Who a sign-in attempt was for, for the action log (never says whether it exists to the caller)."""
     user = _live_user_by_phone((phone or "").strip()) if phone else None
     return (user.id, user.name, user.phone) if user else (None, None, (phone or "")[:32] or None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unlock (issue 22.3): an administrator lifts a sign-in lock at once, by phone (or secureId) or by address.
+
+
+def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
+    """Forget the failures counted against a phone (or an open account's secureId), or against a client
+    address, and the lock they led to. Whether there was anything to lift."""
+    keys: list[str] = []
+    if phone:
+        keys += [phone.strip(), _open_key(phone.strip())]
+    if client_ip:
+        keys.append(_ip_key(client_ip.strip()))
+    if not keys:
+        raise Invalid("请填写手机号或 IP 地址", field="phone")
+    from sqlalchemy import delete
+
+    removed = db.session.execute(delete(LoginLock).where(LoginLock.phone.in_(keys))).rowcount or 0
+    db.session.commit()
+    return removed > 0
+
+
+def unlock_user(user_id: int) -> tuple[str, bool]:
+    """Lift the lock of a user's phone: (the user's name, whether there was one)."""
+    user = user_service.get_user(user_id)
+    return user.name, unlock(phone=user.phone)
+
+
+def lock_state(phone: str) -> datetime | None:
+    """Until when the phone is locked (None: it is not)."""
+    row = db.session.get(LoginLock, phone)
+    return row.locked_until if row is not None and row.locked_until and row.locked_until > utcnow() else None
+
+
+def phones_with_failures(phones: list[str]) -> set[str]:
+    """The phones among `phones` with failures counted or a lock in force (what unlock would lift)."""
+    if not phones:
+        return set()
+    now = utcnow()
+    cutoff = now - timedelta(minutes=current_app.config["PCLOUD_LOGIN_WINDOW_MINUTES"])
+    found = db.session.execute(select(LoginLock.phone).where(
+        LoginLock.phone.in_(phones),
+        (LoginLock.locked_until > now) | (LoginLock.locked_until.is_(None) & (LoginLock.window_start >= cutoff))))
+    return set(found.scalars())

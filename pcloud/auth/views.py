@@ -9,13 +9,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_user, logout_user
 
 from pcloud.auth import service
-from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm, SmsLoginForm, SmsSendForm
+from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm, SmsLoginForm, SmsSendForm, UnlockForm
 from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import form_status, mark_failed
+from pcloud.core.forms import confirmed_action, form_status, mark_failed
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal, public, signed_in_only
+from pcloud.core.security import current_principal, mirrors, public, signed_in_only
 from pcloud.uploads import service as uploads
 from pcloud.users import service as user_service
 
@@ -108,7 +108,7 @@ def logout() -> Any:
     principal = current_principal()
     if principal is not None:
         recorder.as_actor(principal.id, principal.name, principal.phone)
-        service.sign_out(principal.token)
+        service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     logout_user()
     flash("您已安全退出", "info")
     return redirect(url_for("auth.login"))
@@ -157,3 +157,38 @@ def profile() -> Any:
                 mark_failed(exc)
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
                            item=user), form_status()
+
+
+# Unlock buttons: on the user page (a user's phone) and on the login log (a row's phone or address).
+
+
+@bp.route("/system/user/<int:user_id>/unlock", methods=["POST"])
+@action("用户解锁")
+@mirrors("auth_api.unlock_user")
+def unlock_user(user_id: int) -> Any:
+    def run() -> str:
+        name, had = service.unlock_user(user_id)
+        return f"已解除「{name}」的登录锁定" if had else f"「{name}」没有登录锁定或失败记录"
+
+    return confirmed_action(run, "/system/user", url_for("users.index"))
+
+
+@bp.route("/monitor/loginlog/unlock", methods=["POST"])
+@action("登录解锁")
+@mirrors("auth_api.unlock")
+def unlock() -> Any:
+    form = UnlockForm()
+
+    def run() -> str:
+        phone, ip = (form.phone.data or "").strip(), (form.client_ip.data or "").strip()
+        had = service.unlock(phone=phone or None, client_ip=ip or None)
+        what = f"手机号「{phone}」" if phone else f"地址「{ip}」"
+        return f"已解除{what}的登录锁定" if had else f"{what}没有登录锁定或失败记录"
+
+    return confirmed_action(run, "/monitor/loginlog", url_for("loginlog.index"), form=form)
+
+
+@bp.app_template_global()
+def locked_phones(phones: list[str]) -> set[str]:
+    """Which of a list page's phones have failures counted or a lock (their rows show 解锁): one query."""
+    return service.phones_with_failures(phones)

@@ -18,6 +18,7 @@ from flask import Flask, Response, current_app, g, request
 from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import HTTP_MESSAGES, is_api_request
 from pcloud.core.timefmt import utcnow
+from pcloud.core.useragent import parse_user_agent
 from pcloud.extensions import db
 
 log = logging.getLogger(__name__)
@@ -157,17 +158,7 @@ def _storable(text: str) -> str:
 
 
 def _parse_agent(ua: str) -> tuple[str, str]:
-    if not ua:
-        return "", ""
-    try:
-        from user_agents import parse
-
-        agent = parse(ua)
-        os_name = " ".join(x for x in (agent.os.family, agent.os.version_string) if x)
-        browser = " ".join(x for x in (agent.browser.family, agent.browser.version_string) if x)
-        return os_name[:64], browser[:64]
-    except Exception:  # noqa: BLE001
-        return "", ua[:64]
+    return parse_user_agent(ua)
 
 
 def init_recorder(app: Flask, sink: Callable[[dict[str, Any]], None]) -> None:

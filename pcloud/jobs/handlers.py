@@ -52,6 +52,7 @@ from flask import current_app
 from pcloud.actionlog.service import clean_action_log, retention_days
 from pcloud.core import egress
 from pcloud.core.timefmt import utcnow
+from pcloud.loginlog.service import clean_login_log
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
 
@@ -261,9 +262,11 @@ def job_log_clean_handler(ctx: JobContext) -> str:
 
 
 @job_handler("actionLogCleanHandler",
-             description="操作日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
+             description="操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志")
 def action_log_clean_handler(ctx: JobContext) -> str:
     days = _days_param(ctx, "actionLogCleanHandler")
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
-    ctx.log.info("deleted %s action-log rows older than %s days", removed, days)
-    return f"删除 {removed} 条操作日志"
+    # The login log follows the operation log's retention (API.md, Login log): the same job, the same days.
+    logins = clean_login_log(days=days)
+    ctx.log.info("deleted %s action-log and %s login-log rows older than %s days", removed, logins, days)
+    return f"删除 {removed} 条操作日志、{logins} 条登录日志"

@@ -20,6 +20,8 @@ class UserSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the online list shows and kicks by: random, unrelated to the token (never its hash).
+    public_id: Mapped[str | None] = mapped_column(String(24))
     kind: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str] = mapped_column(String(8), default="user")
     user_id: Mapped[int | None] = mapped_column(Integer)
@@ -35,4 +37,5 @@ class UserSession(Base):
     __table_args__ = (
         Index("ix_auth_session_user_live", "user_id", "revoked_at", "expires_at"),
         Index("ix_auth_session_open_live", "open_account_id", "revoked_at"),
+        Index("ux_auth_session_public_id", "public_id", unique=True),
     )

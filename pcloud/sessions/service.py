@@ -28,7 +28,8 @@ def open_session(kind: str, *, user_id: int | None = None, open_account_id: int 
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
-        token_hash=hash_token(token), kind=kind, subject="open" if open_account_id else "user",
+        token_hash=hash_token(token), public_id=secrets.token_hex(12), kind=kind,
+        subject="open" if open_account_id else "user",
         user_id=user_id, open_account_id=open_account_id, created_at=now, last_seen_at=now,
         expires_at=now + timedelta(seconds=ttl), ip=(ip or "")[:64], user_agent=(user_agent or "")[:255]))
     return token, ttl
@@ -100,3 +101,25 @@ def online_count() -> int:
     """Distinct users with a live session (the home page's figure)."""
     return int(db.session.execute(select(func.count(func.distinct(UserSession.user_id))).where(
         live_session_filter(), UserSession.user_id.is_not(None))).scalar() or 0)
+
+
+def live_sessions_of(user_id: int) -> list[UserSession]:
+    """The user's live sessions (before they are ended: the login log keeps where each came from)."""
+    return list(db.session.execute(select(UserSession).where(
+        UserSession.user_id == user_id, live_session_filter())).scalars())
+
+
+def live_session_by_public_id(public_id: str) -> UserSession | None:
+    """The live session the online list names `public_id` (None: unknown, ended or expired)."""
+    if not public_id or len(public_id) > 24:
+        return None
+    return db.session.execute(select(UserSession).where(
+        UserSession.public_id == public_id, live_session_filter())).scalar_one_or_none()
+
+
+def revoke_session(session_id: int, reason: str) -> bool:
+    """End one session now, unless it has ended meanwhile. Whether it was this call that ended it."""
+    result = db.session.execute(update(UserSession).where(
+        UserSession.id == session_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason))
+    return bool(result.rowcount)

@@ -29,6 +29,7 @@ from pcloud.depts.models import Dept
 from pcloud.depts.service import subtree_ids_select
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
+from pcloud.loginlog import service as login_log
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
@@ -444,9 +445,25 @@ def force_offline(user_id: int, actor: Principal | None) -> int:
     _guard_super_admin(actor, target=user)
     if actor is not None and actor.kind == "user" and actor.id == user.id:
         raise Conflict("不能强制自己下线")
+    ended = [offline_row(s, user.phone, actor) for s in sessions.live_sessions_of(user.id)]
     count = sessions.revoke_user_sessions(user.id, "forced")
     db.session.commit()
+    login_log.write_rows(ended)  # after the commit, in a transaction of its own
     return count
+
+
+def offline_row(session: Any, phone: str | None, actor: Principal | None) -> dict[str, Any]:
+    """The login log's row of a session an administrator ended (强制下线), from the session's own address."""
+    by = f"被{actor.name}强制下线" if actor is not None else "被强制下线"
+    return login_log.login_row("offline", reason=by, phone=phone, user_id=session.user_id, ip=session.ip,
+                               user_agent=session.user_agent)
+
+
+def guard_sign_out(user_id: int, actor: Principal | None) -> User:
+    """The user whose session `actor` may end (the online list's kick): the offline button's rule."""
+    user = get_user(user_id)
+    _guard_super_admin(actor, target=user)
+    return user
 
 
 def change_own_password(user_id: int, old_password: str, new_password: str,

@@ -8,9 +8,9 @@ console knows them as well as the worker.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -21,7 +21,7 @@ SYSTEM_AUTHOR = "system"
 # (handler, description, cron, param, started)
 MAINTENANCE_JOBS = (
     ("jobLogCleanHandler", "调度日志保留（删除 30 天前的运行记录）", "0 30 3 * * ?", "30", 1),
-    ("actionLogCleanHandler", "操作日志保留（删除 180 天前的操作日志）", "0 40 3 * * ?", "180", 1),
+    ("actionLogCleanHandler", "操作日志与登录日志保留（删除 180 天前的日志）", "0 40 3 * * ?", "180", 1),
     ("sessionCleanHandler", "过期会话清理（删除过期或注销超过 7 天的会话）", "0 5 * * * ?", "7", 1),
     ("dbStatsHandler", "数据库统计信息刷新（SQLite PRAGMA optimize / ANALYZE）", "0 50 3 * * ?", "", 1),
 )
@@ -35,12 +35,52 @@ def session_clean_handler(ctx: JobContext) -> str:
     if text_param and (not text_param.isdigit() or int(text_param) < 0):
         raise JobFailed("参数必须是天数（非负整数）")
     days = int(text_param or 7)
+    expired = record_expired_sessions()
     cutoff = utcnow() - timedelta(days=days)
     removed = db.session.execute(delete(UserSession).where(or_(
         UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))).rowcount
     db.session.commit()
     ctx.log.info("deleted %s sessions expired or revoked before %s", removed, cutoff)
-    return f"删除 {removed} 个过期会话"
+    return f"删除 {removed} 个过期会话，登记 {expired} 个会话过期"
+
+
+EXPIRED_BATCH = 1000
+
+
+def record_expired_sessions(now: datetime | None = None) -> int:
+    """Write the login log's `expired` row of every session that ran out without being ended, at the time it
+    ran out, and mark it ended (reason 'expired') so it is written once, however many workers run this.
+    Sessions are ended in batches, each in a short transaction; the rows follow in their own."""
+    from pcloud.loginlog import service as login_log
+    from pcloud.openplatform.models import OpenAccount
+    from pcloud.sessions.models import UserSession
+    from pcloud.users.models import User
+
+    now = now or utcnow()
+    written = 0
+    while True:
+        found = db.session.execute(
+            select(UserSession.id, UserSession.user_id, UserSession.ip, UserSession.user_agent,
+                   UserSession.expires_at, func.coalesce(User.phone, OpenAccount.secure_id).label("phone"),
+                   UserSession.subject)
+            .outerjoin(User, User.id == UserSession.user_id)
+            .outerjoin(OpenAccount, OpenAccount.id == UserSession.open_account_id)
+            .where(UserSession.revoked_at.is_(None), UserSession.expires_at <= now)
+            .order_by(UserSession.id).limit(EXPIRED_BATCH)).all()
+        if not found:
+            return written
+        ended = db.session.execute(
+            update(UserSession).where(UserSession.id.in_([r.id for r in found]), UserSession.revoked_at.is_(None))
+            .values(revoked_at=UserSession.expires_at, revoke_reason="expired")
+            .returning(UserSession.id)).scalars().all()
+        db.session.commit()
+        mine = set(ended)  # another worker may have ended some meanwhile: it writes theirs
+        login_log.write_rows([login_log.login_row(
+            "expired", reason="会话过期", phone=r.phone, user_id=r.user_id, ip=r.ip, user_agent=r.user_agent,
+            grant_type="OPEN" if r.subject == "open" else None, at=r.expires_at) for r in found if r.id in mine])
+        written += len(mine)
+        if len(found) < EXPIRED_BATCH:
+            return written
 
 
 @job_handler("dbStatsHandler",

@@ -1,0 +1,194 @@
+"""登录日志: the writer (called by sign-in, sign-out, forced offline and the session clean-up), the reads
+behind the page, its export, and the retention (the operation log's setting).
+
+A row is written in its own short transaction on its own connection (`db.engine.begin()`), after the
+sign-in's own transaction has ended, so it never holds or waits for a lock the sign-in holds, and a
+refused or rolled-back sign-in is logged too. A single INSERT per attempt: hundreds of attempts per second
+append rows side by side (PostgreSQL) or take the write lock for one short statement each (SQLite, WAL).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, desc, select
+from sqlalchemy.exc import OperationalError
+
+from pcloud.core import search
+from pcloud.core.errors import Invalid, NotFound
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.timefmt import format_local, utcnow
+from pcloud.core.useragent import parse_user_agent
+from pcloud.extensions import db
+from pcloud.loginlog.models import LoginLog
+
+log = logging.getLogger(__name__)
+EVENTS = ("login", "logout", "offline", "expired")
+EVENT_NAMES = {"login": "登录", "logout": "退出", "offline": "强制下线", "expired": "会话过期"}
+RESULT_NAMES = {0: "成功", 1: "失败"}
+GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
+WRITE_TRIES = 3
+CLEAN_BATCH = 5000
+EXPORT_CAP = 100_000
+EXPORT_HEADERS = ("时间", "事件", "登录方式", "结果", "原因", "手机号/secureId", "用户ID", "IP", "浏览器", "操作系统",
+                  "User-Agent")
+
+
+def login_row(event: str, *, result: int = 0, reason: str | None = None, grant_type: str | None = None,
+              phone: str | None = None, user_id: int | None = None, ip: str | None = None,
+              user_agent: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """One row's values, the agent parsed (core.useragent) and every text cut to its column."""
+    os_name, browser = parse_user_agent(user_agent or "")
+    return {"event": event, "grant_type": (grant_type or None) and grant_type[:8], "result": result,
+            "reason": (reason or None) and reason[:200], "phone": (phone or "").strip()[:64] or None,
+            "user_id": user_id, "client_ip": (ip or "")[:64] or None,
+            "user_agent": (user_agent or "")[:255] or None, "browser": browser or None, "os": os_name or None,
+            "signed_in_at": at or utcnow()}
+
+
+def write_rows(rows: list[dict[str, Any]], engine: Engine | None = None) -> None:
+    """Insert the rows in one short transaction of their own. A busy database (SQLite's write lock taken for
+    longer than its timeout) is retried; what still fails is logged, never raised: the login log must not
+    break a sign-in."""
+    if not rows:
+        return
+    engine = engine or db.engine
+    for attempt in range(1, WRITE_TRIES + 1):
+        try:
+            with engine.begin() as conn:
+                conn.execute(LoginLog.__table__.insert(), rows)
+            return
+        except OperationalError:
+            if attempt == WRITE_TRIES:
+                log.exception("could not write %d login log rows", len(rows))
+        except Exception:  # noqa: BLE001 - never break the sign-in or sign-out it records
+            log.exception("could not write %d login log rows", len(rows))
+            return
+
+
+def record(event: str, **values: Any) -> None:
+    """Write one event (see `login_row` for the values)."""
+    write_rows([login_row(event, **values)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def _phone(filters: dict[str, Any]) -> str:
+    return (filters.get("phone") or "").strip()
+
+
+def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
+    """Rows matching the filters. `driving`: the phone keyword as the trigram index's matches (few of them);
+    otherwise a plain per-row LIKE for a scan in time order (many), as the operation log does."""
+    stmt = select(LoginLog)
+    if (phone := _phone(filters)):
+        words = [(LoginLog.phone, phone)]
+        if driving:
+            stmt = search.join_matches(stmt, words, db.engine.dialect.name)
+        else:
+            stmt = stmt.where(search.contains_per_row(LoginLog.phone, phone))
+    if filters.get("result") is not None:
+        stmt = stmt.where(LoginLog.result == filters["result"])
+    if filters.get("grant_type"):
+        stmt = stmt.where(LoginLog.grant_type == filters["grant_type"].upper())
+    if filters.get("event"):
+        stmt = stmt.where(LoginLog.event == filters["event"])
+    if (ip := (filters.get("client_ip") or "").strip()):
+        stmt = stmt.where(LoginLog.client_ip == ip)
+    if filters.get("user_id"):
+        stmt = stmt.where(LoginLog.user_id == filters["user_id"])
+    start: datetime | None = filters.get("start_time")
+    end: datetime | None = filters.get("end_time")
+    if start and end and start > end:
+        raise Invalid("开始时间不能晚于结束时间", field="startTime")
+    if start:
+        stmt = stmt.where(LoginLog.signed_in_at >= start)
+    if end:
+        stmt = stmt.where(LoginLog.signed_in_at <= end)
+    return stmt
+
+
+FILTER_KEYS = ("phone", "result", "grant_type", "event", "client_ip", "user_id", "start_time", "end_time")
+NEWEST = (desc(LoginLog.signed_in_at), desc(LoginLog.id))
+
+
+def _order_index(filters: dict[str, Any]) -> str:
+    return "ix_sys_login_log_ip_at" if (filters.get("client_ip") or "").strip() else "ix_sys_login_log_at_id"
+
+
+def page_logins(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Newest first, as the operation log's page (actionlog.service.page_logs): a capped count, then the page's
+    ids read in the order's index, or (a phone keyword with few matches) the matches sorted; the SQLite index
+    is named so no statistics can change the plan."""
+    keyword = len(_phone(filters)) >= search.MIN_TRIGRAM
+    index = None if keyword else _order_index(filters)
+    counted = sqlite_index(filtered_select(filters).with_only_columns(LoginLog.id), LoginLog, index)
+    unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS)
+    estimate = _keyword_estimate(filters) if keyword else None
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table="sys_login_log" if unfiltered else None)
+    if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_login_log"):
+        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(LoginLog.id), LoginLog,
+                           _order_index(filters))
+    else:
+        ids = counted
+    rows = list(db.session.execute(ids.order_by(*NEWEST).limit(page_size).offset((page - 1) * page_size))
+                .scalars())
+    if not exact:
+        total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
+    by_id = {r.id: r for r in db.session.execute(select(LoginLog).where(LoginLog.id.in_(rows))).scalars()} \
+        if rows else {}
+    return Page([by_id[i] for i in rows if i in by_id], total, page, page_size, exact)
+
+
+def _keyword_estimate(filters: dict[str, Any]) -> int | None:
+    """A phone-only search whose matches are plainly many: their estimate from a sample (core.paging)."""
+    if any(filters.get(k) not in (None, "") for k in FILTER_KEYS if k != "phone"):
+        return None
+    phone = _phone(filters)
+    base = sqlite_index(select(LoginLog.phone), LoginLog, "ix_sys_login_log_at_id").order_by(*NEWEST)
+    return sample_estimate(base, lambda sub: sub.c.phone.contains(phone, autoescape=True), "sys_login_log")
+
+
+def get_login(log_id: int) -> LoginLog:
+    row = db.session.get(LoginLog, log_id)
+    if row is None:
+        raise NotFound("登录日志不存在")
+    return row
+
+
+def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
+    """The filtered rows, newest first, at most EXPORT_CAP, streamed in batches."""
+    stmt = filtered_select(filters, driving=False).order_by(*NEWEST).limit(EXPORT_CAP)
+    for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
+        yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
+               RESULT_NAMES.get(row.result, ""), row.reason or "", row.phone or "", row.user_id or "",
+               row.client_ip or "", row.browser or "", row.os or "", row.user_agent or ""]
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention: the operation log's setting (PCLOUD_ACTION_LOG_RETENTION_DAYS), the same batches.
+
+
+def clean_login_log(engine: Engine | None = None, days: int = 180, batch: int = CLEAN_BATCH,
+                    now: datetime | None = None) -> int:
+    """Delete rows older than `days`, `batch` rows per transaction so sign-ins are never held up long."""
+    engine = engine or db.engine
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    table = LoginLog.__table__
+    deleted = 0
+    while True:
+        with engine.begin() as conn:
+            ids = select(table.c.id).where(table.c.signed_in_at < cutoff).order_by(
+                table.c.signed_in_at, table.c.id).limit(batch)
+            count = conn.execute(delete(table).where(table.c.id.in_(ids.scalar_subquery()))).rowcount
+        deleted += max(count or 0, 0)
+        if not count or count < batch:
+            return deleted

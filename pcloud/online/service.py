@@ -1,0 +1,94 @@
+"""在线用户: every live session (web, api, open) with who, where from and when; end one session.
+
+Above auth and users in the package order: it reads sessions with their users, departments and open
+accounts in one statement per page, and ends a session with the offline button's rules (users.service).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, desc, func, literal, select
+
+from pcloud.core.errors import Conflict, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.security import Principal
+from pcloud.core.timefmt import utcnow
+from pcloud.core.useragent import parse_user_agent
+from pcloud.depts.models import Dept
+from pcloud.extensions import db
+from pcloud.loginlog import service as login_log
+from pcloud.openplatform.models import OpenAccount
+from pcloud.sessions import service as sessions
+from pcloud.sessions.models import UserSession
+from pcloud.users import service as user_service
+from pcloud.users.models import User
+
+KINDS = ("web", "api", "open")
+
+_kind = case((UserSession.subject == "open", literal("open")), else_=UserSession.kind)
+_phone = func.coalesce(User.phone, OpenAccount.secure_id)
+_name = func.coalesce(User.name, OpenAccount.name)
+
+
+def _select(filters: dict[str, Any]) -> Any:
+    stmt = (select(UserSession.public_id.label("session_id"), UserSession.user_id, _phone.label("phone"),
+                   _name.label("name"), Dept.name.label("dept_name"), _kind.label("kind"),
+                   UserSession.ip.label("client_ip"), UserSession.user_agent,
+                   UserSession.created_at.label("signed_in_at"), UserSession.last_seen_at)
+            .select_from(UserSession)
+            .outerjoin(User, User.id == UserSession.user_id)
+            .outerjoin(Dept, Dept.id == User.dept_id)
+            .outerjoin(OpenAccount, OpenAccount.id == UserSession.open_account_id)
+            .where(UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
+    if (phone := (filters.get("phone") or "").strip()):
+        stmt = stmt.where(_phone.contains(phone, autoescape=True))
+    if (name := (filters.get("name") or "").strip()):
+        stmt = stmt.where(_name.contains(name, autoescape=True))
+    if filters.get("kind") in KINDS:
+        stmt = stmt.where(_kind == filters["kind"])
+    if (ip := (filters.get("client_ip") or "").strip()):
+        stmt = stmt.where(UserSession.ip == ip)
+    return stmt.order_by(desc(UserSession.last_seen_at), desc(UserSession.id))
+
+
+def page_sessions(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Live sessions, the most recently seen first; browser and OS parsed from each session's agent."""
+    result = paginate(_select(filters), page, page_size, scalars=False)
+    items = []
+    for row in result.items:
+        item = dict(row._mapping)
+        item["os"], item["browser"] = parse_user_agent(item.pop("user_agent") or "")
+        items.append(item)
+    result.items = items
+    return result
+
+
+def kick(public_id: str, actor: Principal | None) -> dict[str, Any]:
+    """End one session now (the user's others stay): 404 if it is already gone. The same rules as the user
+    page's offline: only a super administrator ends a super administrator's session; nobody ends the session
+    they are calling with (that is 退出登录)."""
+    sess = sessions.live_session_by_public_id(public_id)
+    if sess is None:
+        raise NotFound("会话不存在或已结束")
+    if actor is not None and actor.session_id == sess.id:
+        raise Conflict("不能结束自己当前的会话，请使用退出登录")
+    phone, name = None, None
+    if sess.user_id is not None:
+        user = user_service.guard_sign_out(sess.user_id, actor)
+        phone, name = user.phone, user.name
+    elif sess.open_account_id is not None:
+        account = db.session.get(OpenAccount, sess.open_account_id)
+        phone, name = (account.secure_id, account.name) if account is not None else (None, None)
+    row = user_service.offline_row(sess, phone, actor)
+    if not sessions.revoke_session(sess.id, "forced"):
+        db.session.rollback()
+        raise NotFound("会话不存在或已结束")
+    db.session.commit()
+    login_log.write_rows([row])  # after the commit, in a transaction of its own
+    return {"name": name or "", "session_id": public_id}
+
+
+def public_id_of(session_id: int) -> str | None:
+    """The public id of a session (the page marks the caller's own, which has no 强退 button)."""
+    return db.session.execute(select(UserSession.public_id).where(UserSession.id == session_id)).scalar()

@@ -1,0 +1,286 @@
+"""登录日志 and unlock (issue 22: 1, 3): every attempt of every grant with its outcome and reason, the client
+address by the trusted-proxy rule, the agent parsed, sign-out / forced offline / expiry as rows; the page API,
+detail, export, the page; lifting a lock by user, phone or address; retention; attempts in parallel."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+from typing import Any
+
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient, api_error, csrf_from
+
+PAGE = "/api/admin/log/login/page"
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/120.0.0.0 Safari/537.36")
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.1 Mobile/15E148 Safari/604.1")
+
+
+def token_call(anon: ApiClient, ua: str = CHROME, **body: Any) -> Any:
+    return anon.client.post("/api/oauth/token", json=body, headers={"User-Agent": ua})
+
+
+def rows(api: ApiClient, **filters: Any) -> list[dict[str, Any]]:
+    return api.data("POST", PAGE, {"pageSize": 200, **filters})
+
+
+def test_every_grant_and_outcome_writes_one_row_with_reason_address_and_parsed_agent(
+        api: ApiClient, anon: ApiClient) -> None:
+    token_call(anon, phone=ADMIN_PHONE, password="wrong-one1", grantType="ADMIN")
+    token_call(anon, IPHONE, phone="13900009999", verifyCode="123456", grantType="sms")
+    token_call(anon, secureId="nobody", secureKey="nothing", grantType="OPEN")
+    token_call(anon, phone=ADMIN_PHONE, grantType="ADMIN")  # no password: 422, an attempt all the same
+    token_call(anon, phone=ADMIN_PHONE, password="x", grantType="PASSWORD")
+    ok = token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN")
+    assert ok.status_code == 200
+    found = rows(api)
+    # newest first; the fixture's own sign-in is the oldest
+    assert [(r["event"], r["grantType"], r["result"]) for r in found] == [
+        ("login", "ADMIN", 0), (("login", "PASSWORD", 1)), ("login", "ADMIN", 1), ("login", "OPEN", 1),
+        ("login", "SMS", 1), ("login", "ADMIN", 1), ("login", "ADMIN", 0)]
+    newest, _bad_grant, missing, open_, sms, wrong, _fixture = found
+    assert newest["reason"] == "登录成功" and newest["phone"] == ADMIN_PHONE and newest["userId"] is not None
+    assert newest["browser"].startswith("Chrome 120") and newest["os"].startswith("Windows")
+    assert newest["clientIp"] == "127.0.0.1" and newest["userAgent"] == CHROME
+    assert wrong["reason"] == "手机号或密码错误" and wrong["userId"] is None
+    assert sms["reason"].startswith("验证码错误") and sms["phone"] == "13900009999"
+    assert "Safari" in sms["browser"] and sms["os"].startswith("iOS 17")
+    from pcloud.openplatform.service import KEY_REFUSED
+
+    assert open_["phone"] == "nobody" and open_["reason"] == KEY_REFUSED and open_["userId"] is None
+    assert missing["reason"] == "参数校验失败"
+    assert set(newest) == {"id", "event", "phone", "userId", "grantType", "result", "reason", "clientIp",
+                           "userAgent", "browser", "os", "signedInAt"}
+    assert not [r for r in found if {"wrong-one1", ADMIN_PASSWORD, "nothing", "123456"} & {str(v) for v in r.values()}]
+
+
+def test_a_locked_phone_is_logged_as_locked(api: ApiClient, anon: ApiClient) -> None:
+    for _ in range(5):
+        token_call(anon, phone=ADMIN_PHONE, password="wrong-one1", grantType="ADMIN")
+    assert token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN").status_code == 429
+    assert "锁定" in rows(api, result=1)[0]["reason"]
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(app: Any, api: ApiClient, anon: ApiClient) -> None:
+    anon.client.post("/api/oauth/token", json={"phone": "13900000001", "password": "abcdefg1", "grantType": "ADMIN"},
+                     headers={"X-Forwarded-For": "6.6.6.6"})
+    assert rows(api)[0]["clientIp"] == "127.0.0.1"
+    app.config["PCLOUD_TRUSTED_PROXIES"] = "127.0.0.1/32"
+    try:
+        anon.client.post("/api/oauth/token", json={"phone": "13900000001", "password": "abcdefg1",
+                                                   "grantType": "ADMIN"}, headers={"X-Forwarded-For": "7.7.7.7"})
+    finally:
+        app.config["PCLOUD_TRUSTED_PROXIES"] = ""
+    assert rows(api)[0]["clientIp"] == "7.7.7.7"
+
+
+def test_logout_forced_offline_and_expiry_are_rows(app: Any, api: ApiClient, anon: ApiClient) -> None:
+    from sqlalchemy import update
+
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from pcloud.jobs.worker.maintenance import record_expired_sessions
+    from pcloud.sessions.models import UserSession
+    from tests.factories import make_user
+
+    uid = make_user(app, phone="13900000401", name="甲", password="Passw0rd1")
+    other = ApiClient(app.test_client())
+    other.token = other.sign_in("13900000401", "Passw0rd1")
+    assert other.post("/api/oauth/logout").status_code == 200
+    other.token = other.sign_in("13900000401", "Passw0rd1")
+    api.data("GET", f"/api/admin/system/user/{uid}/offline")
+    other.token = other.sign_in("13900000401", "Passw0rd1")
+    with app.app_context():  # the session runs out (an hour ago)
+        db.session.execute(update(UserSession).where(UserSession.user_id == uid, UserSession.revoked_at.is_(None))
+                           .values(expires_at=utcnow()))
+        db.session.commit()
+        later = utcnow() + timedelta(seconds=1)
+        assert record_expired_sessions(later) == 1
+        assert record_expired_sessions(later) == 0  # written once
+        db.session.remove()
+    events = [(r["event"], r["result"]) for r in rows(api, phone="13900000401")]
+    assert events == [("expired", 0), ("login", 0), ("offline", 0), ("login", 0), ("logout", 0), ("login", 0)]
+    offline = rows(api, event="offline")[0]
+    assert offline["userId"] == uid and "强制下线" in offline["reason"] and offline["clientIp"] == "127.0.0.1"
+    assert other.post("/api/admin/system/adminInfo").status_code == 401
+
+
+def test_page_filters_detail_and_validation(api: ApiClient, anon: ApiClient) -> None:
+    token_call(anon, phone="13900000501", password="abcdefg1", grantType="ADMIN")
+    token_call(anon, phone="13900000502", verifyCode="000000", grantType="SMS")
+    assert [r["phone"] for r in rows(api, phone="0000050")] == ["13900000502", "13900000501"]
+    assert [r["phone"] for r in rows(api, grantType="SMS")] == ["13900000502"]
+    assert len(rows(api, result=0)) == 1 and len(rows(api, result=1)) == 2
+    assert len(rows(api, clientIp="127.0.0.1")) == 3 and rows(api, clientIp="10.0.0.1") == []
+    assert rows(api, startTime="2000-01-01T00:00:00", endTime="2000-01-02T00:00:00") == []
+    body = api.post(PAGE, {"pageSize": 1}).get_json()
+    assert body["total"] == 3 and len(body["data"]) == 1
+    for bad in ({"result": 2}, {"grantType": "PASSWORD"}, {"event": "nap"}, {"startTime": "yesterday"},
+                {"nope": 1}, {"startTime": "2030-01-02T00:00:00", "endTime": "2030-01-01T00:00:00"}):
+        api_error(api.post(PAGE, bad), 422)
+    one = rows(api)[0]
+    assert api.data("GET", f"/api/admin/log/login/{one['id']}") == one
+    api_error(api.get("/api/admin/log/login/999999"), 404)
+
+
+def test_download_is_an_xlsx_of_the_filtered_rows(api: ApiClient, anon: ApiClient) -> None:
+    from openpyxl import load_workbook
+
+    token_call(anon, phone="13900000601", password="abcdefg1", grantType="ADMIN")
+    resp = api.post("/api/admin/log/login/download", {"result": 1})
+    assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    values = list(sheet.values)
+    assert values[0][0] == "时间" and len(values) == 2 and values[1][5] == "13900000601"
+    assert values[1][4] == "手机号或密码错误"
+
+
+def test_unlock_by_user_phone_and_address(app: Any, api: ApiClient, anon: ApiClient) -> None:
+    from tests.factories import make_user
+
+    uid = make_user(app, phone="13900000701", name="乙", password="Passw0rd1")
+    good = {"phone": "13900000701", "password": "Passw0rd1", "grantType": "ADMIN"}
+    for _ in range(5):
+        token_call(anon, phone="13900000701", password="wrong-one1", grantType="ADMIN")
+    assert token_call(anon, **good).status_code == 429
+    assert api.data("POST", f"/api/admin/system/user/{uid}/unlock") is True
+    assert token_call(anon, **good).status_code == 200
+    assert api.data("POST", f"/api/admin/system/user/{uid}/unlock") is False  # nothing left to lift
+    api_error(api.post("/api/admin/system/user/999999/unlock"), 404)
+
+    for _ in range(5):
+        token_call(anon, phone="13900000701", password="wrong-one1", grantType="ADMIN")
+    assert token_call(anon, **good).status_code == 429
+    assert api.data("POST", "/api/admin/log/login/unlock", {"phone": "13900000701"}) is True
+    assert token_call(anon, **good).status_code == 200
+
+    app.config["PCLOUD_LOGIN_MAX_IP_FAILURES"] = 3
+    try:
+        for n in range(3):
+            token_call(anon, phone=f"1390000080{n}", password="wrong-one1", grantType="ADMIN")
+        assert token_call(anon, **good).status_code == 429  # the address is locked
+        assert api.data("POST", "/api/admin/log/login/unlock", {"clientIp": "127.0.0.1"}) is True
+        assert token_call(anon, **good).status_code == 200
+    finally:
+        app.config["PCLOUD_LOGIN_MAX_IP_FAILURES"] = 20
+    api_error(api.post("/api/admin/log/login/unlock", {}), 422)
+    api_error(api.post("/api/admin/log/login/unlock", {"phone": ""}), 422)
+    from tests.conftest import logged_actions
+
+    assert ("登录解锁", "success") in logged_actions(app) and ("用户解锁", "success") in logged_actions(app)
+
+
+def test_the_page_lists_filters_shows_detail_exports_and_unlocks(app: Any, pages: PageClient,
+                                                                  anon: ApiClient) -> None:
+    for _ in range(5):
+        token_call(anon, phone="13900000901", password="wrong-one1", grantType="ADMIN")
+    html = pages.get("/monitor/loginlog/").get_data(as_text=True)
+    assert "13900000901" in html and "手机号或密码错误" in html and "解锁账号" in html and "Chrome" in html
+    html = pages.get("/monitor/loginlog/?result=0").get_data(as_text=True)
+    assert "13900000901" not in html and ADMIN_PHONE in html
+    html = pages.get("/monitor/loginlog/?start=2030-01-02T00:00&end=2030-01-01T00:00").get_data(as_text=True)
+    assert "开始时间不能晚于结束时间" in html
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.loginlog.models import LoginLog
+
+    with app.app_context():
+        log_id = db.session.execute(select(LoginLog.id).where(LoginLog.phone == "13900000901")).scalars().first()
+        db.session.remove()
+    detail = pages.get(f"/monitor/loginlog/{log_id}").get_data(as_text=True)
+    assert "User-Agent" in detail and "13900000901" in detail
+    assert pages.get("/monitor/loginlog/999999").status_code == 404
+    token = csrf_from(html)
+    export = pages.client.post("/monitor/loginlog/export?result=1", data={"csrf_token": token})
+    assert export.status_code == 200 and export.mimetype.endswith("spreadsheetml.sheet")
+    assert pages.client.post("/monitor/loginlog/export", data={}).status_code == 400  # no CSRF token
+    assert token_call(anon, phone="13900000901", password="x", grantType="ADMIN").status_code == 429
+    done = pages.client.post("/monitor/loginlog/unlock", data={"csrf_token": token, "phone": "13900000901",
+                                                               "back": "/monitor/loginlog/"})
+    assert done.status_code == 302
+    assert "已解除" in pages.get("/monitor/loginlog/").get_data(as_text=True)
+    assert token_call(anon, phone="13900000901", password="x", grantType="ADMIN").status_code == 401
+    assert pages.client.post("/monitor/loginlog/unlock", data={"csrf_token": token}).status_code == 422
+    assert pages.client.post("/monitor/loginlog/unlock", data={"phone": "1"}).status_code == 400
+
+
+def test_the_user_page_unlock_button(app: Any, pages: PageClient, anon: ApiClient) -> None:
+    from tests.factories import make_user
+
+    uid = make_user(app, phone="13900001001", name="丙", password="Passw0rd1")
+    for _ in range(5):
+        token_call(anon, phone="13900001001", password="wrong-one1", grantType="ADMIN")
+    html = pages.get("/system/user/").get_data(as_text=True)
+    assert f"/system/user/{uid}/unlock" in html
+    resp = pages.client.post(f"/system/user/{uid}/unlock", data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 302
+    assert "已解除「丙」的登录锁定" in pages.get("/system/user/").get_data(as_text=True)
+    assert token_call(anon, phone="13900001001", password="Passw0rd1", grantType="ADMIN").status_code == 200
+
+
+def test_without_a_grant_the_log_and_unlock_are_refused(app: Any) -> None:
+    from tests.factories import make_user
+
+    make_user(app, phone="13900001101", password="Passw0rd1")
+    other = ApiClient(app.test_client())
+    other.token = other.sign_in("13900001101", "Passw0rd1")
+    assert other.post(PAGE, {}).status_code == 403
+    assert other.post("/api/admin/log/login/unlock", {"phone": "13900001101"}).status_code == 403
+    assert other.post("/api/admin/system/user/1/unlock").status_code == 403
+    assert other.get("/api/admin/log/login/1").status_code == 403
+    browser = PageClient(app.test_client())
+    browser.sign_in("13900001101", "Passw0rd1")
+    assert browser.get("/monitor/loginlog/").status_code == 403
+
+
+def test_retention_deletes_what_the_operation_log_would(app: Any, api: ApiClient) -> None:
+    from sqlalchemy import func, select
+
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from pcloud.loginlog import service
+    from pcloud.loginlog.models import LoginLog
+
+    with app.app_context():
+        old = utcnow() - timedelta(days=200)
+        service.write_rows([service.login_row("login", phone=f"1390000{n:04d}", at=old) for n in range(7)])
+        assert service.clean_login_log(days=180, batch=3) == 7
+        assert db.session.execute(select(func.count(LoginLog.id))).scalar() == 1  # the fixture's sign-in
+        db.session.remove()
+
+
+def test_parallel_attempts_each_leave_a_row(app: Any, api: ApiClient) -> None:
+    """A sign-in under attack: many attempts at once, none blocked by another's row, none lost."""
+    from sqlalchemy import func, select
+
+    from pcloud.extensions import db
+    from pcloud.loginlog.models import LoginLog
+
+    app.config["PCLOUD_LOGIN_MAX_IP_FAILURES"] = 10_000
+    threads, each = 8, 15
+    statuses: list[int] = []
+
+    def attack(n: int) -> None:
+        client = app.test_client()
+        for i in range(each):
+            resp = client.post("/api/oauth/token", json={"phone": f"139{n:02d}{i:06d}", "password": "abcdefg1",
+                                                         "grantType": "ADMIN"})
+            statuses.append(resp.status_code)
+
+    try:
+        workers = [threading.Thread(target=attack, args=(n,)) for n in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(120)
+    finally:
+        app.config["PCLOUD_LOGIN_MAX_IP_FAILURES"] = 20
+    assert len(statuses) == threads * each
+    with app.app_context():
+        failed = db.session.execute(select(func.count(LoginLog.id)).where(LoginLog.result == 1)).scalar()
+        db.session.remove()
+    assert failed == threads * each, sorted(set(statuses))  # a row per attempt, whatever it answered
+    assert statuses.count(401) == threads * each, {s: statuses.count(s) for s in set(statuses)}

@@ -1,0 +1,112 @@
+"""在线用户 (issue 22.2): every live session (web, api, open) with who, where from, browser, since and last
+seen, named by a public id that is never the token or its hash; end one session; the page."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tests.conftest import ApiClient, PageClient, api_error, csrf_from
+
+PAGE = "/api/admin/online/page"
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+
+
+def test_lists_live_sessions_of_every_kind_without_tokens(app: Any, api: ApiClient, pages: PageClient) -> None:
+    from tests.factories import make_user
+
+    make_user(app, phone="13900002001", name="丁", password="Passw0rd1")
+    resp = app.test_client().post("/api/oauth/token", headers={"User-Agent": FIREFOX}, json={
+        "phone": "13900002001", "password": "Passw0rd1", "grantType": "ADMIN"})
+    token = resp.get_json()["data"]["token"]
+    acct = api.data("POST", "/api/open/admin/account/create", {"name": "订单系统"})
+    assert app.test_client().post("/api/oauth/token", json={"secureId": acct["secureId"],
+                                                             "secureKey": acct["secureKey"],
+                                                             "grantType": "OPEN"}).status_code == 200
+    body = api.post(PAGE, {"pageSize": 50}).get_json()
+    items = body["data"]
+    assert body["total"] == 4  # the fixture's token, the page's browser session, 丁's token, the open account
+    assert sorted(i["kind"] for i in items) == ["api", "api", "open", "web"]
+    ding = next(i for i in items if i["phone"] == "13900002001")
+    assert set(ding) == {"sessionId", "userId", "phone", "name", "deptName", "kind", "clientIp", "browser", "os",
+                         "signedInAt", "lastSeenAt"}
+    assert ding["name"] == "丁" and ding["browser"].startswith("Firefox 121") and ding["os"].startswith("Linux")
+    assert ding["clientIp"] == "127.0.0.1"
+    text = str(body)
+    assert token not in text and hashlib.sha256(token.encode()).hexdigest() not in text
+    assert len({i["sessionId"] for i in items}) == 4
+    opened = next(i for i in items if i["kind"] == "open")
+    assert opened["phone"] == acct["secureId"] and opened["name"] == "订单系统"
+    assert [i["name"] for i in api.data("POST", PAGE, {"name": "丁"})] == ["丁"]
+    assert [i["kind"] for i in api.data("POST", PAGE, {"kind": "web"})] == ["web"]
+    assert api.data("POST", PAGE, {"clientIp": "10.1.1.1"}) == []
+    api_error(api.post(PAGE, {"kind": "ftp"}), 422)
+
+
+def test_kick_ends_that_session_only(app: Any, api: ApiClient) -> None:
+    from tests.factories import make_user
+
+    make_user(app, phone="13900002101", name="戊", password="Passw0rd1")
+    first, second = ApiClient(app.test_client()), ApiClient(app.test_client())
+    first.token = first.sign_in("13900002101", "Passw0rd1")
+    second.token = second.sign_in("13900002101", "Passw0rd1")
+    mine = api.data("POST", PAGE, {"phone": "13900002101"})
+    assert len(mine) == 2
+    target = mine[0]["sessionId"]
+    assert api.data("DELETE", f"/api/admin/online/{target}/kick") is None
+    still = [c.post("/api/admin/system/adminInfo").status_code for c in (first, second)]
+    assert sorted(still) == [200, 401]
+    api_error(api.delete(f"/api/admin/online/{target}/kick"), 404)  # already gone
+    api_error(api.delete("/api/admin/online/nosuchsession/kick"), 404)
+    api_error(api.delete(f"/api/admin/online/{'x' * 300}/kick"), 404)
+    assert [i["sessionId"] for i in api.data("POST", PAGE, {"phone": "13900002101"})] == [mine[1]["sessionId"]]
+    logged = api.data("POST", "/api/admin/log/login/page", {"event": "offline"})
+    assert len(logged) == 1 and logged[0]["phone"] == "13900002101"
+
+
+def test_own_session_cannot_be_kicked_and_super_admins_only_by_super_admins(app: Any, api: ApiClient) -> None:
+    from tests.factories import make_user
+
+    own = next(i for i in api.data("POST", PAGE, {}) if i["kind"] == "api")
+    assert api.delete(f"/api/admin/online/{own['sessionId']}/kick").status_code == 409
+    make_user(app, phone="13900002201", name="管理员乙", password="Passw0rd1", role_codes=("ROLE_ADMIN",))
+    admin = ApiClient(app.test_client())
+    admin.token = admin.sign_in("13900002201", "Passw0rd1")
+    resp = admin.delete(f"/api/admin/online/{own['sessionId']}/kick")
+    assert resp.status_code == 403, resp.get_json()
+    assert api.post("/api/admin/system/adminInfo").status_code == 200
+
+
+def test_the_page_lists_and_kicks(app: Any, pages: PageClient) -> None:
+    from tests.factories import make_user
+
+    make_user(app, phone="13900002301", name="己", password="Passw0rd1")
+    other = ApiClient(app.test_client())
+    other.token = other.sign_in("13900002301", "Passw0rd1")
+    html = pages.get("/monitor/online/").get_data(as_text=True)
+    assert "己" in html and "当前会话" in html and "强退" in html and other.token not in html
+    html = pages.get("/monitor/online/?name=己").get_data(as_text=True)
+    assert "13900002301" in html and "当前会话" not in html
+    import re
+
+    kick = re.search(r'action="(/monitor/online/[0-9a-f]+/kick)"', html)
+    assert kick, html
+    resp = pages.client.post(kick.group(1), data={"csrf_token": csrf_from(html), "back": "/monitor/online/"})
+    assert resp.status_code == 302
+    assert other.post("/api/admin/system/adminInfo").status_code == 401
+    assert "没有符合条件的在线会话" in pages.get("/monitor/online/?name=己").get_data(as_text=True)
+    assert pages.client.post(kick.group(1), data={"csrf_token": csrf_from(html)}).status_code == 404
+
+
+def test_without_a_grant_the_list_and_kick_are_refused(app: Any, api: ApiClient) -> None:
+    from tests.factories import make_user
+
+    make_user(app, phone="13900002401", password="Passw0rd1")
+    other = ApiClient(app.test_client())
+    other.token = other.sign_in("13900002401", "Passw0rd1")
+    assert other.post(PAGE, {}).status_code == 403
+    some = api.data("POST", PAGE, {})[0]["sessionId"]
+    assert other.delete(f"/api/admin/online/{some}/kick").status_code == 403
+    browser = PageClient(app.test_client())
+    browser.sign_in("13900002401", "Passw0rd1")
+    assert browser.get("/monitor/online/").status_code == 403
