@@ -262,7 +262,8 @@ def job_log_clean_handler(ctx: JobContext) -> str:
 
 
 @job_handler("actionLogCleanHandler",
-             description="操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志")
+             description="操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 "
+                         "PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志")
 def action_log_clean_handler(ctx: JobContext) -> str:
     days = _days_param(ctx, "actionLogCleanHandler")
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long

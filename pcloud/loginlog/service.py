@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, sqlite_index
+from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, unindexed
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.extensions import db
@@ -117,30 +117,27 @@ FILTER_KEYS = ("phone", "result", "grant_type", "event", "client_ip", "user_id",
 NEWEST = (desc(LoginLog.signed_in_at), desc(LoginLog.id))
 
 
-def _order_index(filters: dict[str, Any]) -> str:
-    return "ix_sys_login_log_ip_at" if (filters.get("client_ip") or "").strip() else "ix_sys_login_log_at_id"
-
-
 def page_logins(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """Newest first, as the operation log's page (actionlog.service.page_logs): a capped count, then the page's
-    ids read in the order's index, or (a phone keyword with few matches) the matches sorted; the SQLite index
-    is named so no statistics can change the plan."""
+    ids read in time order, or (a phone keyword with few matches) the matches sorted, written so that no
+    statistics can change the plan (core.paging.unindexed)."""
     keyword = len(_phone(filters)) >= search.MIN_TRIGRAM
-    index = None if keyword else _order_index(filters)
-    counted = sqlite_index(filtered_select(filters).with_only_columns(LoginLog.id), LoginLog, index)
+    counted = filtered_select(filters).with_only_columns(LoginLog.id)
     unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS)
     estimate = _keyword_estimate(filters) if keyword else None
     if estimate is not None:
         total, exact = estimate, False
     else:
         total, exact = count_total(counted, unfiltered_table="sys_login_log" if unfiltered else None)
+    columns = (LoginLog.signed_in_at, LoginLog.id)
     if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_login_log"):
-        ids = sqlite_index(filtered_select(filters, driving=False).with_only_columns(LoginLog.id), LoginLog,
-                           _order_index(filters))
+        ids = filtered_select(filters, driving=False).with_only_columns(LoginLog.id)
     else:
         ids = counted
-    rows = list(db.session.execute(ids.order_by(*NEWEST).limit(page_size).offset((page - 1) * page_size))
-                .scalars())
+        if keyword:  # the trigram index's matches, sorted: not the time index read in order instead
+            columns = tuple(unindexed(c, db.engine.dialect.name) for c in columns)
+    rows = list(db.session.execute(ids.order_by(*(desc(c) for c in columns)).limit(page_size)
+                                   .offset((page - 1) * page_size)).scalars())
     if not exact:
         total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
     by_id = {r.id: r for r in db.session.execute(select(LoginLog).where(LoginLog.id.in_(rows))).scalars()} \
@@ -153,7 +150,7 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
     if any(filters.get(k) not in (None, "") for k in FILTER_KEYS if k != "phone"):
         return None
     phone = _phone(filters)
-    base = sqlite_index(select(LoginLog.phone), LoginLog, "ix_sys_login_log_at_id").order_by(*NEWEST)
+    base = select(LoginLog.phone).order_by(*NEWEST)
     return sample_estimate(base, lambda sub: sub.c.phone.contains(phone, autoescape=True), "sys_login_log")
 
 
