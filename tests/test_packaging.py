@@ -45,7 +45,7 @@ def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
     # The wheel first on the path, the checkout nowhere on it: the installed copy must stand alone.
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PCLOUD_INSTANCE_DIR")}
     env.update(PYTHONPATH=str(site), PCLOUD_ADMIN_PASSWORD="Wheel-pass-1", PCLOUD_BCRYPT_ROUNDS="4")
-    init = subprocess.run([sys.executable, "-c", "from pcloud.cli import main; main()", "init"],
+    init = subprocess.run([sys.executable, "-c", "from pcloud import main; main()", "init"],
                           capture_output=True, text=True, cwd=run_dir, env=env, timeout=300)
     assert init.returncode == 0, init.stderr[-2000:]
     assert "super administrator created" in init.stdout

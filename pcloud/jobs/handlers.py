@@ -46,12 +46,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any
-
-from pcloud.actionlog.service import clean_action_log, retention_days
-from pcloud.core.timefmt import utcnow
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
 
@@ -213,31 +209,3 @@ def http_job_handler(ctx: JobContext) -> str:
     ctx.log.info("HTTP %s", status)
     print(text, flush=True)
     return f"HTTP {status}"
-
-
-def _days_param(ctx: JobContext, default: int) -> int:
-    text = ctx.param.strip()
-    if not text:
-        return default
-    if not text.isdigit() or int(text) < 1:
-        raise JobFailed("参数必须是保留的天数（正整数）")
-    return int(text)
-
-
-@job_handler("jobLogCleanHandler", description="调度日志保留：删除早于 N 天（参数，默认 30）的运行记录及其输出")
-def job_log_clean_handler(ctx: JobContext) -> str:
-    from pcloud.jobs import service  # jobs.service imports this module at its top: imported on call
-
-    days = _days_param(ctx, 30)
-    removed = service.delete_runs_before(utcnow() - timedelta(days=days))
-    ctx.log.info("deleted %s runs older than %s days", removed, days)
-    return f"删除 {removed} 条调度日志"
-
-
-@job_handler("actionLogCleanHandler",
-             description="操作日志保留：删除早于 N 天（参数，默认 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
-def action_log_clean_handler(ctx: JobContext) -> str:
-    days = _days_param(ctx, retention_days())  # default: PCLOUD_ACTION_LOG_RETENTION_DAYS
-    removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
-    ctx.log.info("deleted %s action-log rows older than %s days", removed, days)
-    return f"删除 {removed} 条操作日志"

@@ -1,5 +1,5 @@
-"""Built-in maintenance: two more handlers (expired sessions, database statistics) and the maintenance
-jobs `pcloud init` creates on the default executor, once (an administrator may stop, edit or delete
+"""Built-in maintenance: its handlers (run and action-log retention, expired sessions, database statistics)
+and the maintenance jobs `pcloud init` creates on the default executor, once (an administrator may stop, edit or delete
 them; init never brings a deleted one back).
 
 The handlers register through the entry-point group ``pcloud.job_handlers`` (pyproject), so the
@@ -12,8 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select
 
+from pcloud.actionlog.service import clean_action_log, retention_days
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
+from pcloud.jobs import service
 from pcloud.jobs.handlers import JobContext, JobFailed, job_handler
 
 SYSTEM_AUTHOR = "system"
@@ -25,6 +27,32 @@ MAINTENANCE_JOBS = (
     ("sessionCleanHandler", "过期会话清理（删除过期或注销超过 7 天的会话）", "0 5 * * * ?", "7", 1),
     ("dbStatsHandler", "数据库统计信息刷新（SQLite PRAGMA optimize / ANALYZE）", "0 50 3 * * ?", "", 1),
 )
+
+
+def _days_param(ctx: JobContext, default: int) -> int:
+    text = ctx.param.strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise JobFailed("参数必须是保留的天数（正整数）")
+    return int(text)
+
+
+@job_handler("jobLogCleanHandler", description="调度日志保留：删除早于 N 天（参数，默认 30）的运行记录及其输出")
+def job_log_clean_handler(ctx: JobContext) -> str:
+    days = _days_param(ctx, 30)
+    removed = service.delete_runs_before(utcnow() - timedelta(days=days))
+    ctx.log.info("deleted %s runs older than %s days", removed, days)
+    return f"删除 {removed} 条调度日志"
+
+
+@job_handler("actionLogCleanHandler",
+             description="操作日志保留：删除早于 N 天（参数，默认 PCLOUD_ACTION_LOG_RETENTION_DAYS）的操作日志")
+def action_log_clean_handler(ctx: JobContext) -> str:
+    days = _days_param(ctx, retention_days())  # default: PCLOUD_ACTION_LOG_RETENTION_DAYS
+    removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
+    ctx.log.info("deleted %s action-log rows older than %s days", removed, days)
+    return f"删除 {removed} 条操作日志"
 
 
 @job_handler("sessionCleanHandler", description="过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话")
@@ -56,7 +84,6 @@ def db_stats_handler(ctx: JobContext) -> str:
 
 def ensure_maintenance_jobs() -> list[str]:
     """Create the maintenance jobs that never existed. Returns the handlers of the jobs created."""
-    from pcloud.jobs import service
     from pcloud.jobs.models import Executor, Job
 
     executor = db.session.execute(Executor.live().where(Executor.appname == service.DEFAULT_EXECUTOR_APPNAME)
