@@ -65,3 +65,16 @@ def test_make_run_announces_the_address_it_really_serves(tmp_path: Path) -> None
     assert "[dev]" not in dry.stdout  # running installs only what running needs
     procfile = (ROOT / "Procfile").read_text()
     assert "${PORT:-5000}" in procfile
+
+
+def test_every_folder_of_templates_and_static_files_is_a_listed_package() -> None:
+    """An unlisted folder is still shipped, but with a setuptools warning per folder on every install (they
+    once buried the first password `make run` prints)."""
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed, data = set(setuptools["packages"]), set(setuptools["package-data"])
+    folders = {"pcloud.templates." + p.name for p in (ROOT / "templates").iterdir() if p.is_dir()}
+    folders |= {"pcloud." + ".".join(p.relative_to(ROOT / "pcloud").parts)
+                for p in (ROOT / "pcloud" / "static").rglob("*") if p.is_dir()} | {"pcloud.static"}
+    assert sorted(folders - listed) == [] and sorted(folders - data) == []
