@@ -28,15 +28,13 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_depts(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/create", "DeptCreate", fields.Integer(), title="部门新增",
-           args=DeptCreateArgs)
+@operation(blp, "/create", "DeptCreate", fields.Integer(), title="部门新增", args=DeptCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增部门；data 为新部门 id"""
     return service.create_dept(args).id
 
 
-@operation(blp, "/modify", "DeptModify", fields.Integer(), method="PUT", title="部门修改",
-           args=DeptModifyArgs)
+@operation(blp, "/modify", "DeptModify", fields.Integer(), method="PUT", title="部门修改", args=DeptModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改部门（可移动到其他上级部门之下，但不能移到自身或下级之下）"""
     return service.modify_dept(args).id

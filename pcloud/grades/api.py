@@ -20,15 +20,13 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_grades(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/create", "GradeCreate", fields.Integer(), title="职级新增",
-           args=GradeCreateArgs)
+@operation(blp, "/create", "GradeCreate", fields.Integer(), title="职级新增", args=GradeCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增职级；data 为新职级 id"""
     return service.create_grade(args).id
 
 
-@operation(blp, "/modify", "GradeModify", fields.Integer(), method="PUT", title="职级修改",
-           args=GradeModifyArgs)
+@operation(blp, "/modify", "GradeModify", fields.Integer(), method="PUT", title="职级修改", args=GradeModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改职级"""
     return service.modify_grade(args).id

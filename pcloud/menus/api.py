@@ -20,15 +20,13 @@ def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return service.menu_tree(args.get("name"))
 
 
-@operation(blp, "/create", "MenuCreate", fields.Integer(), title="菜单新增",
-           args=MenuCreateArgs)
+@operation(blp, "/create", "MenuCreate", fields.Integer(), title="菜单新增", args=MenuCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增菜单"""
     return service.create_menu(args).id
 
 
-@operation(blp, "/modify", "MenuModify", fields.Integer(), method="PUT", title="菜单修改",
-           args=MenuModifyArgs)
+@operation(blp, "/modify", "MenuModify", fields.Integer(), method="PUT", title="菜单修改", args=MenuModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改菜单（含移动：上级菜单与排序）"""
     return service.modify_menu(args).id

@@ -88,8 +88,7 @@ def resource_list(args: dict[str, Any]) -> list[dict[str, Any]]:
     return [service.entry_item(r) for r in service.list_entries(args.get("name"))]
 
 
-@operation(blp, "/resource/create", "OpenResourceCreate", fields.Integer(), title="开放接口新增",
-           args=EntryCreateArgs)
+@operation(blp, "/resource/create", "OpenResourceCreate", fields.Integer(), title="开放接口新增", args=EntryCreateArgs)
 def resource_create(args: dict[str, Any]) -> int:
     """把一个 API 路由模式加入接口目录；data 为 id"""
     return service.create_entry(args).id

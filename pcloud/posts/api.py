@@ -26,15 +26,13 @@ def post_list(args: dict[str, Any]) -> list[dict[str, Any]]:
     return service.post_level(args.get("parent_id"))
 
 
-@operation(blp, "/create", "PostCreate", fields.Integer(), title="岗位新增",
-           args=PostCreateArgs)
+@operation(blp, "/create", "PostCreate", fields.Integer(), title="岗位新增", args=PostCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增岗位；data 为新岗位 id"""
     return service.create_post(args).id
 
 
-@operation(blp, "/modify", "PostModify", fields.Integer(), method="PUT", title="岗位修改",
-           args=PostModifyArgs)
+@operation(blp, "/modify", "PostModify", fields.Integer(), method="PUT", title="岗位修改", args=PostModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改岗位"""
     return service.modify_post(args).id

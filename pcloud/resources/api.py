@@ -41,15 +41,13 @@ def resource_tree(args: dict[str, Any]) -> list[dict[str, Any]]:
     return service.resource_tree()
 
 
-@operation(blp, "/create", "ResourceCreate", fields.Integer(), title="资源新增",
-           args=ResourceCreateArgs)
+@operation(blp, "/create", "ResourceCreate", fields.Integer(), title="资源新增", args=ResourceCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增访问资源"""
     return service.create_resource(args).id
 
 
-@operation(blp, "/modify", "ResourceModify", fields.Integer(), method="PUT", title="资源修改",
-           args=ResourceModifyArgs)
+@operation(blp, "/modify", "ResourceModify", fields.Integer(), method="PUT", title="资源修改", args=ResourceModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改访问资源"""
     return service.modify_resource(args).id

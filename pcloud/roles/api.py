@@ -43,15 +43,13 @@ def refresh() -> None:
     return None
 
 
-@operation(blp, "/role/create", "RoleCreate", fields.Integer(), title="角色新增",
-           args=RoleCreateArgs)
+@operation(blp, "/role/create", "RoleCreate", fields.Integer(), title="角色新增", args=RoleCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增角色"""
     return service.create_role(args).id
 
 
-@operation(blp, "/role/modify", "RoleModify", fields.Integer(), method="PUT", title="角色修改",
-           args=RoleModifyArgs)
+@operation(blp, "/role/modify", "RoleModify", fields.Integer(), method="PUT", title="角色修改", args=RoleModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改角色"""
     return service.modify_role(args).id

@@ -22,8 +22,7 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_segments(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/admin/segment/create", "SegmentCreate", fields.String(), title="号段新增",
-           args=SegmentCreateArgs)
+@operation(blp, "/admin/segment/create", "SegmentCreate", fields.String(), title="号段新增", args=SegmentCreateArgs)
 def create(args: dict[str, Any]) -> str:
     """新增号段；data 为 bizTag，下一次调用即可取号"""
     return service.create_segment(args).biz_tag
