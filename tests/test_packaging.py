@@ -56,15 +56,40 @@ def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
 
 
 def test_make_run_announces_the_address_it_really_serves(tmp_path: Path) -> None:
-    """`PORT=5001 make run` used to print :5000; the banner and the Procfile read the same PORT."""
+    """`PORT=5001 make run` used to print :5000; the sign-in lines name the PORT the Procfile serves, and are
+    printed once a server answers there (so they come after the servers' start-up output)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
     env = {**os.environ, "PORT": "5001"}
     dry = subprocess.run(["make", "-n", "-C", str(ROOT), "run"], capture_output=True, text=True, env=env, timeout=60)
     assert dry.returncode == 0, dry.stderr
-    assert "127.0.0.1:5001" in dry.stdout and ":5000" not in dry.stdout
-    assert "pcloud reset-password" in dry.stdout
+    assert "pcloud init" in dry.stdout and "honcho start" in dry.stdout
     assert "[dev]" not in dry.stdout  # running installs only what running needs
-    procfile = (ROOT / "Procfile").read_text()
-    assert "${PORT:-5000}" in procfile
+    assert "${PORT:-5000}" in (ROOT / "Procfile").read_text()
+
+    class Login(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's name
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    helper = subprocess.run(["make", "-s", "-C", str(ROOT), "--eval",
+                             "print-sign-in: ; @printf '%s' \"$$SIGN_IN_LINES\"", "print-sign-in"],
+                            capture_output=True, text=True, timeout=60).stdout
+    server = HTTPServer(("127.0.0.1", 0), Login)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        shown = subprocess.run([sys.executable, "-c", helper], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "PORT": str(port), "PCLOUD_BIND": "127.0.0.1"}).stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert f"http://127.0.0.1:{port}" in shown and ":5000" not in shown
+    assert "pcloud reset-password" in shown
 
 
 def test_every_folder_of_templates_and_static_files_is_a_listed_package() -> None:
