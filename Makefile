@@ -24,14 +24,35 @@ $(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## make run: PCloud on SQLite in instance/: web on http://127.0.0.1:5000 (and the worker, when present)
+## make run: PCloud on SQLite in instance/: web on http://127.0.0.1:5000 and the job worker (Ctrl-C stops both)
 run: $(RUN_STAMP)
 	$(BIN)/pcloud init
-	@echo ""
-	@echo "PCloud is starting on http://$(PCLOUD_BIND):$(PORT)  (Ctrl-C stops it); API docs: http://$(PCLOUD_BIND):$(PORT)/api/docs"
-	@echo "Sign in with phone $${PCLOUD_ADMIN_PHONE:-13800000000} and the password that the first 'pcloud init' printed above"
-	@echo "(or PCLOUD_ADMIN_PASSWORD if you set it). Lost it? $(BIN)/pcloud reset-password --phone $${PCLOUD_ADMIN_PHONE:-13800000000}"
+	@$(BIN)/python -c "$$SIGN_IN_LINES" &
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+
+# Printed by a helper once the web server answers, so that how to sign in is the last thing on the screen
+# (the password the first `pcloud init` printed stays a few lines above it).
+define SIGN_IN_LINES
+import os, time, urllib.request
+host, port = os.environ["PCLOUD_BIND"], os.environ["PORT"]
+phone = os.environ.get("PCLOUD_ADMIN_PHONE") or "13800000000"
+url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        urllib.request.urlopen(url + "/login", timeout=5).close()
+        break
+    except OSError:
+        time.sleep(0.3)
+else:
+    raise SystemExit(0)
+print(f"""
+PCloud is up on {url} (Ctrl-C stops it); API docs: {url}/api/docs
+Sign in with phone {phone} and the password printed above by the first 'pcloud init'
+(or PCLOUD_ADMIN_PASSWORD if you set it). Lost it? .venv/bin/pcloud reset-password --phone {phone}
+""", flush=True)
+endef
+export SIGN_IN_LINES
 
 ## make test: lint, the whole suite on SQLite (with the browser tests), then again on PostgreSQL
 ## when PCLOUD_TEST_PG_URL names a server (CI always gives one).

@@ -246,3 +246,15 @@ def register_commands(app: Flask) -> None:
     from pcloud.cli import pcloud_group
 
     app.cli.add_command(pcloud_group)
+
+
+def main() -> None:
+    """The `pcloud` console script: the commands of `pcloud.cli` on an app made by create_app."""
+    from flask.cli import FlaskGroup
+
+    from pcloud.cli import pcloud_group
+
+    group = FlaskGroup(create_app=create_app, help="PCloud back office.")
+    for command in pcloud_group.commands.values():
+        group.add_command(command)
+    group(prog_name="pcloud")

@@ -1,4 +1,5 @@
-"""`pcloud ...` commands (also `flask pcloud ...`): init, create-admin, sync, worker."""
+"""`pcloud ...` commands (also `flask pcloud ...`): init, sync, worker, create-admin, reset-password,
+clean-action-log. The `pcloud` console script (`pcloud.main`) runs them on an app made by the factory."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -148,10 +149,8 @@ def init_command() -> None:
     """Apply migrations, sync built-ins, create the first super administrator. Idempotent."""
     from flask_migrate import upgrade
 
-    from pcloud import MIGRATIONS_DIR
-
     with setup_lock():
-        upgrade(directory=MIGRATIONS_DIR)
+        upgrade()  # the directory the factory gave Flask-Migrate
         result = run_sync()
         phone = os.environ.get("PCLOUD_ADMIN_PHONE", DEFAULT_ADMIN_PHONE)
         created, generated = ensure_first_admin(phone, os.environ.get("PCLOUD_ADMIN_PASSWORD"))
@@ -297,17 +296,3 @@ def clean_action_log_command(days: int | None) -> None:
     click.echo(f"pcloud clean-action-log: {deleted} rows older than {keep} days deleted "
                f"({logins} login-log rows).")
 
-
-def _create_app(*_: Any, **__: Any) -> Any:
-    from pcloud import create_app
-
-    return create_app()
-
-
-cli = FlaskGroup(create_app=_create_app, help="PCloud back office.")
-for _command in pcloud_group.commands.values():
-    cli.add_command(_command)
-
-
-def main() -> None:
-    cli(prog_name="pcloud")

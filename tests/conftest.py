@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +104,8 @@ def app(database_url: str, instance_dir: Path) -> Any:
 
 
 def wipe(app: Any) -> None:
-    """Empty every table, then recreate what `pcloud init` creates (built-ins and the admin)."""
+    """Empty every table, then recreate what `pcloud init` creates (built-ins and the admin). Slow (menus and
+    resources synced through the ORM): run once per database to prepare the state `reset_database` copies."""
     from pcloud.access import permissions
     from pcloud.cli import ensure_first_admin, run_sync
     from pcloud.extensions import db
@@ -120,21 +123,124 @@ def wipe(app: Any) -> None:
                     "SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
         permissions.invalidate()
         run_sync()
-        # A version no live server has cached yet, so servers kept across tests reload their grants.
+        ensure_first_admin(ADMIN_PHONE, ADMIN_PASSWORD)
+        db.session.remove()
+
+
+class PreparedDatabase:
+    """The state `pcloud init` leaves in an empty database, prepared once per database, and put back before
+    each test by a copy instead of being rebuilt (the rebuild syncs menus and resources through the ORM).
+
+    - SQLite: a copy of the prepared file, written back with SQLite's backup API. The API writes through the
+      database's own locking, so the connections that stay open (this app's pool, a live server's workers, a
+      job worker) simply read the new content; copying the file under them would corrupt their view.
+    - PostgreSQL: the prepared rows and sequence values, captured once; a reset is one transaction that
+      empties the tables the test used and inserts the captured rows again with triggers off
+      (`session_replication_role`, which needs a superuser, as CI's and the dev server's role are), so the
+      kept counts (sys_user_tally) are copied as they were, not counted twice. Unlike a template database or
+      a rolled-back transaction this works while live servers and worker processes hold connections to the
+      same database. A table with planner statistics or grown past a few pages is truncated, so the next
+      test's estimates start from nothing as on a fresh database; a small one is emptied with DELETE, as
+      truncating some forty tables per test costs most of a second.
+    """
+
+    SMALL_TABLE_BYTES = 8 * 8192
+
+    def __init__(self, app: Any, sqlite_path: str | None = None,
+                 rows: list[tuple[Any, list[dict[str, Any]]]] | None = None, sequences_sql: str = "") -> None:
+        self.app = app
+        self.sqlite_path = sqlite_path
+        self.rows = rows or []
+        self.sequences_sql = sequences_sql
+        self.survey_sql = ""
+
+    @classmethod
+    def prepare(cls, app: Any) -> PreparedDatabase | None:
+        """Build the state with `wipe` and capture it; None where a copy cannot be restored (a PostgreSQL
+        role that is not a superuser): every test then pays for `wipe`."""
+        from pcloud.extensions import db
+
+        wipe(app)
+        with app.app_context():
+            engine = db.engine
+            if engine.dialect.name == "sqlite":
+                live = engine.url.database
+                template = f"{live}.prepared"
+                with closing(sqlite3.connect(live)) as src, closing(sqlite3.connect(template)) as dst:
+                    src.backup(dst)
+                return cls(app, sqlite_path=template)
+            with engine.connect() as conn:
+                if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+                    return None
+                rows = [(table, [dict(row) for row in conn.execute(table.select()).mappings()])
+                        for table in db.metadata.sorted_tables]
+                sequences = conn.execute(text(
+                    "SELECT format('%I.%I', schemaname, sequencename) AS name, coalesce(last_value, start_value) "
+                    "AS value, last_value IS NOT NULL AS called FROM pg_sequences "
+                    "WHERE schemaname = current_schema()")).all()
+        sequences_sql = "SELECT " + ", ".join(
+            f"setval('{s.name}', {int(s.value)}, {'true' if s.called else 'false'})" for s in sequences)
+        prepared = cls(app, rows=[(table, found) for table, found in rows if found], sequences_sql=sequences_sql)
+        prepared.survey_sql = " UNION ALL ".join(
+            f"SELECT '{t.name}' AS name, c.reltuples >= 0 OR pg_relation_size(c.oid) > {cls.SMALL_TABLE_BYTES} "
+            f"AS truncate, EXISTS (SELECT 1 FROM \"{t.name}\") AS used FROM pg_class c "
+            f"WHERE c.oid = '\"{t.name}\"'::regclass" for t in db.metadata.sorted_tables)
+        return prepared
+
+    def restore(self) -> None:
+        from pcloud.extensions import db
+
+        with self.app.app_context():
+            if self.sqlite_path:
+                with closing(sqlite3.connect(self.sqlite_path)) as src, \
+                        closing(sqlite3.connect(db.engine.url.database)) as dst:
+                    src.backup(dst)
+                return
+            refill = {table.name for table, _ in self.rows}
+            with db.engine.begin() as conn:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))  # no triggers, no FK checks
+                survey = conn.execute(text(self.survey_sql)).all()
+                truncate = [row.name for row in survey if row.truncate and (row.used or row.name in refill)]
+                if truncate:
+                    conn.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in truncate) + " CASCADE"))
+                for row in survey:
+                    if row.used and row.name not in truncate:
+                        conn.execute(text(f'DELETE FROM "{row.name}"'))
+                for table, found in self.rows:
+                    conn.execute(table.insert(), found)
+                conn.execute(text(self.sequences_sql))
+
+
+_prepared: dict[int, PreparedDatabase | None] = {}
+
+
+def reset_database(app: Any) -> None:
+    """Put the database back to what `pcloud init` leaves (see PreparedDatabase), and drop this process's
+    caches of it."""
+    from pcloud.access import permissions
+    from pcloud.auth.sms import MemorySmsSender
+    from pcloud.extensions import db
+
+    if id(app) not in _prepared:
+        _prepared[id(app)] = PreparedDatabase.prepare(app)
+    else:
+        prepared = _prepared[id(app)]
+        prepared.restore() if prepared else wipe(app)
+    permissions.invalidate()
+    with app.app_context():
+        # Written through the app's engine, so the caches that watch its writes see a change; and a version
+        # no live server has cached yet, so servers kept across tests reload their grants.
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE sys_perm_version SET version = :v WHERE id = 1"),
                          {"v": int(time.time() * 1000) % 2_000_000_000})
-        ensure_first_admin(ADMIN_PHONE, ADMIN_PASSWORD)
         db.session.remove()
-    from pcloud.auth.sms import MemorySmsSender
-
     MemorySmsSender.sent.clear()
 
 
 @pytest.fixture(autouse=True)
 def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" in request.fixturenames or "client" in request.fixturenames or "api" in request.fixturenames:
-        wipe(request.getfixturevalue("app"))
+        reset_database(request.getfixturevalue("app"))
     yield
 
 

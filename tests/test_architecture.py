@@ -29,7 +29,8 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.lineno, node.module))
+            if node.module != "pcloud":  # `from pcloud import users` names the package users, not the factory
+                found.append((node.lineno, node.module))
             found.extend((node.lineno, f"{node.module}.{a.name}") for a in node.names)
         elif isinstance(node, ast.Import):
             found.extend((node.lineno, a.name) for a in node.names)
@@ -56,15 +57,23 @@ def test_core_imports_no_module() -> None:
     assert not bad, "\n".join(bad)
 
 
+def _is_factory(name: str) -> bool:
+    """Does the imported name reach the factory (`import pcloud`, `from pcloud import create_app`), rather than a
+    package or module inside it (`from pcloud import users`, `import pcloud.models`)?"""
+    parts = name.split(".")
+    return len(parts) == 1 or (len(parts) == 2 and not (PACKAGE / parts[1]).is_dir()
+                               and not (PACKAGE / f"{parts[1]}.py").is_file())
+
+
 def test_no_module_imports_the_factory() -> None:
-    factory_names = {"create_app", "MODULES", "MIGRATIONS_DIR", "TEMPLATES_DIR"}
+    """Only the entry points (wsgi.py, the console script's `pcloud.main`) build an app; cli.py included,
+    no file of the package imports the factory."""
     bad = []
     for path in _sources():
-        module, _ = _where(path)
-        if not module:
-            continue  # cli.py and wsgi-level code may build an app
+        if path == PACKAGE / "__init__.py":
+            continue
         for line, name in _imports(path):
-            if name.startswith("pcloud.") and name.split(".", 1)[1] in factory_names:
+            if _is_factory(name):
                 bad.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
     assert not bad, "\n".join(bad)
 
@@ -102,8 +111,11 @@ def _is_models(name: str) -> bool:
 
 
 def _level(name: str) -> int | None:
-    """Position of a dotted module name (`pcloud.users.service`) in PACKAGE_ORDER: models are the models'
-    level; else the longest listed prefix wins (`jobs.worker` is listed apart from `jobs`)."""
+    """Position of a dotted module name (`pcloud.users.service`) in PACKAGE_ORDER: the factory's imports are
+    its level, models are the models' level; else the longest listed prefix wins (`jobs.worker` is listed
+    apart from `jobs`)."""
+    if _is_factory(name):
+        return PACKAGE_ORDER.index("factory")
     parts = name.split(".")[1:]
     if parts and parts[0] in CORE_MAY_IMPORT:
         return PACKAGE_ORDER.index("core")  # config.py and extensions.py are the core's level
@@ -156,6 +168,17 @@ def test_models_sit_just_above_core() -> None:
     assert _level("pcloud.core.models") == PACKAGE_ORDER.index("core")
 
 
+def test_the_order_check_sees_imports_of_the_factory(tmp_path: Path) -> None:
+    """`import pcloud` and `from pcloud import create_app` are imports of the factory, the top of the order;
+    `from pcloud import users` is not."""
+    source = tmp_path / "x.py"
+    source.write_text("import pcloud\nfrom pcloud import create_app\nfrom pcloud import users\n", encoding="utf-8")
+    found = _imports(source)
+    assert [name for _, name in found if _is_factory(name)] == ["pcloud", "pcloud.create_app"]
+    assert _level("pcloud.create_app") == _level("pcloud") == PACKAGE_ORDER.index("factory")
+    assert _level("pcloud.users") == PACKAGE_ORDER.index("users")
+
+
 def test_pages_and_apis_do_not_import_other_modules_models() -> None:
     bad = []
     for path in _sources():
@@ -167,3 +190,31 @@ def test_pages_and_apis_do_not_import_other_modules_models() -> None:
             if _is_models(name) and len(parts) > 2 and parts[1] != module:
                 bad.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
     assert not bad, "\n".join(bad)
+
+
+def test_no_two_files_import_each_other() -> None:
+    """No import circle between files, through any number of steps (as jobs/handlers.py <-> jobs/service.py,
+    or the factory <-> cli.py, once were): each file can be read knowing only what it imports."""
+    files = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in _sources()}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        graph[name] = set()
+        for _, imported in _imports(path):
+            parts = imported.split(".")
+            target = next((".".join(parts[:k]) for k in range(len(parts), 0, -1) if ".".join(parts[:k]) in files),
+                          None)
+            if target and target != name:
+                graph[name].add(target)
+    circles = []
+    for start in graph:  # a depth-first walk from each file back to itself: small graph, plain search
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    circles.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    assert not circles, "\n".join(sorted(set(circles)))

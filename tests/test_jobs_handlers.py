@@ -13,6 +13,7 @@ import pytest
 
 from pcloud.jobs import handlers
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler, job_handler, registered_handlers
+from pcloud.jobs.worker import maintenance
 
 
 def test_builtins_are_registered() -> None:
@@ -191,11 +192,11 @@ def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> No
         db.session.add_all([JobLogLine(log_id=old.id, line_no=1, content="a"),
                             JobLogLine(log_id=new.id, line_no=1, content="b")])
         db.session.commit()
-        assert "删除 1 条" in handlers.job_log_clean_handler(JobContext(param="30"))
+        assert "删除 1 条" in maintenance.job_log_clean_handler(JobContext(param="30"))
         assert sorted(r.id for r in db.session.query(JobLog)) == sorted([new.id, still_running.id])
         assert [r.content for r in db.session.query(JobLogLine)] == ["b"]
         with pytest.raises(JobFailed):
-            handlers.job_log_clean_handler(JobContext(param="abc"))
+            maintenance.job_log_clean_handler(JobContext(param="abc"))
 
 
 def test_retention_handlers_never_go_below_the_configured_retention(app: Any) -> None:
@@ -213,9 +214,9 @@ def test_retention_handlers_never_go_below_the_configured_retention(app: Any) ->
                                    trigger_time=now - timedelta(days=d), status="DONE", handle_code=200)
                             for d in (2, 40)])
         db.session.commit()
-        assert "删除 1 条" in handlers.action_log_clean_handler(JobContext(param="1"))  # kept 180 days
+        assert "删除 1 条" in maintenance.action_log_clean_handler(JobContext(param="1"))  # kept 180 days
         assert [r.title for r in db.session.query(ActionLog).filter(ActionLog.title.in_(("t2", "t200")))] == ["t2"]
-        assert "删除 1 条" in handlers.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
+        assert "删除 1 条" in maintenance.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
         assert db.session.query(JobLog).count() == 1
 
 

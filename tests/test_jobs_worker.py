@@ -419,7 +419,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy import or_, select, update  # noqa: E402
 
 import tests.job_handlers  # noqa: E402, F401 - registers the test handlers in this process too (the console side)
 from tests.conftest import ROOT, TEST_CONFIG  # noqa: E402
@@ -555,6 +555,13 @@ class Jobs:
         with self.app.app_context():
             service.kill_run(run_id)
             self._db().session.remove()
+
+    def heartbeats(self) -> dict[str, datetime]:
+        """Each registered node's last heartbeat (naive UTC, the worker's clock, which is this host's)."""
+        from pcloud.jobs.models import JobRegistry
+
+        with self.app.app_context(), self._db().engine.connect() as conn:
+            return dict(conn.execute(select(JobRegistry.name, JobRegistry.heartbeat_at)).tuples().all())
 
     def nodes(self) -> list[str]:
         from pcloud.jobs.models import JobRegistry
@@ -700,7 +707,7 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
 def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
     """Both workers registered again after the per-test wipe, with the default executor present; at the
     end every run is over, so that the next test's wipe never cuts a run in the middle."""
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import ALARM_NONE, JobLog
 
     jobs.executor()
     pair_processes.smtp.messages.clear()
@@ -708,10 +715,19 @@ def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
     WebhookSink.status = 200
     wait_until(lambda: {"node-a", "node-b"} <= set(jobs.nodes()), 120, "both nodes registered",
                pair_processes.workers)
-    time.sleep(1.2)  # every worker has read the live nodes since (they refresh each second)
+    # Every worker has read the live nodes since: a heartbeat writes its row, then reads the live nodes, so a
+    # node's second beat after both were registered proves the first one's read is over.
+    both_seen = datetime.utcnow()
+    first = wait_until(lambda: (beats := jobs.heartbeats()) and all(beats.get(n, both_seen) > both_seen
+                                                                   for n in ("node-a", "node-b")) and beats,
+                       30, "a heartbeat of each node", pair_processes.workers)
+    wait_until(lambda: all(jobs.heartbeats().get(n, first[n]) > first[n] for n in ("node-a", "node-b")), 30,
+               "a second heartbeat of each node", pair_processes.workers)
     yield pair_processes
-    wait_until(lambda: not jobs.runs(JobLog.status != "DONE"), 60, "every run over", pair_processes.workers)
-    time.sleep(0.5)  # and its last output written
+    # Every run over, which includes its output: a worker writes a run's last lines in the transaction that
+    # ends it (runtime.flush); and every alarm settled, so none reaches the next test's sinks.
+    wait_until(lambda: not jobs.runs(or_(JobLog.status != "DONE", JobLog.alarm_status == ALARM_NONE)), 60,
+               "every run over and its alarm settled", pair_processes.workers)
 
 
 @pytest.mark.slow
@@ -848,7 +864,7 @@ def test_success_triggers_the_child_chain(pair: Pair, jobs: Jobs) -> None:
     # a failure does not trigger children
     failing = jobs.job("testBoom", None, child_job_id=str(grandchild))
     jobs.done(jobs.trigger(failing)[0], workers=pair.workers)
-    time.sleep(1)
+    # A run's child runs are written in the transaction that ends it (runtime._follow_up): none now, none later.
     assert len(jobs.runs(JobLog.job_id == grandchild)) == 1
 
 

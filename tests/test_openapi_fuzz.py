@@ -54,14 +54,20 @@ def fresh_admin_token(app: Any) -> str:
     return token
 
 
-def test_api_conforms_to_its_schema(app: Any, api_schema: Any) -> None:
-    """Every operation, 25 generated cases each; all failures are collected and reported together."""
+# The operations are shared out over a few tests, so that parallel test workers (pytest -n) share the work.
+SHARDS = 6
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_api_conforms_to_its_schema(app: Any, api_schema: Any, shard: int) -> None:
+    """Every operation (this shard's share of them), 25 generated cases each; all failures are collected and
+    reported together."""
     checks = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance]
     failures: list[str] = []
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 8
 
-    for operation in operations:
+    for operation in operations[shard::SHARDS]:
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case: Any) -> None:

@@ -45,7 +45,7 @@ def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
     # The wheel first on the path, the checkout nowhere on it: the installed copy must stand alone.
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PCLOUD_INSTANCE_DIR")}
     env.update(PYTHONPATH=str(site), PCLOUD_ADMIN_PASSWORD="Wheel-pass-1", PCLOUD_BCRYPT_ROUNDS="4")
-    init = subprocess.run([sys.executable, "-c", "from pcloud.cli import main; main()", "init"],
+    init = subprocess.run([sys.executable, "-c", "from pcloud import main; main()", "init"],
                           capture_output=True, text=True, cwd=run_dir, env=env, timeout=300)
     assert init.returncode == 0, init.stderr[-2000:]
     assert "super administrator created" in init.stdout
@@ -56,12 +56,50 @@ def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
 
 
 def test_make_run_announces_the_address_it_really_serves(tmp_path: Path) -> None:
-    """`PORT=5001 make run` used to print :5000; the banner and the Procfile read the same PORT."""
+    """`PORT=5001 make run` used to print :5000; the sign-in lines name the PORT the Procfile serves, and are
+    printed once a server answers there (so they come after the servers' start-up output)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
     env = {**os.environ, "PORT": "5001"}
     dry = subprocess.run(["make", "-n", "-C", str(ROOT), "run"], capture_output=True, text=True, env=env, timeout=60)
     assert dry.returncode == 0, dry.stderr
-    assert "127.0.0.1:5001" in dry.stdout and ":5000" not in dry.stdout
-    assert "pcloud reset-password" in dry.stdout
+    assert "pcloud init" in dry.stdout and "honcho start" in dry.stdout
     assert "[dev]" not in dry.stdout  # running installs only what running needs
-    procfile = (ROOT / "Procfile").read_text()
-    assert "${PORT:-5000}" in procfile
+    assert "${PORT:-5000}" in (ROOT / "Procfile").read_text()
+
+    class Login(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's name
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    helper = subprocess.run(["make", "-s", "-C", str(ROOT), "--eval",
+                             "print-sign-in: ; @printf '%s' \"$$SIGN_IN_LINES\"", "print-sign-in"],
+                            capture_output=True, text=True, timeout=60).stdout
+    server = HTTPServer(("127.0.0.1", 0), Login)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        shown = subprocess.run([sys.executable, "-c", helper], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "PORT": str(port), "PCLOUD_BIND": "127.0.0.1"}).stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert f"http://127.0.0.1:{port}" in shown and ":5000" not in shown
+    assert "pcloud reset-password" in shown
+
+
+def test_every_folder_of_templates_and_static_files_is_a_listed_package() -> None:
+    """An unlisted folder is still shipped, but with a setuptools warning per folder on every install (they
+    once buried the first password `make run` prints)."""
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    listed, data = set(setuptools["packages"]), set(setuptools["package-data"])
+    folders = {"pcloud.templates." + p.name for p in (ROOT / "templates").iterdir() if p.is_dir()}
+    folders |= {"pcloud." + ".".join(p.relative_to(ROOT / "pcloud").parts)
+                for p in (ROOT / "pcloud" / "static").rglob("*") if p.is_dir()} | {"pcloud.static"}
+    assert sorted(folders - listed) == [] and sorted(folders - data) == []

@@ -32,13 +32,13 @@ from sqlalchemy import delete, select, update
 
 from pcloud.access.models import PermissionVersion, role_menu, role_resource
 from pcloud.core.errors import Forbidden
+from pcloud.core.routing import HTTP_METHODS, ROUTE_ARG
 from pcloud.core.security import PUBLIC_ENDPOINTS, SUPER_ADMIN, Principal, current_principal
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 
 _PARAM = re.compile(r"\{[^}/]*\}|<[^>]*>")
-METHODS = ("GET", "POST", "PUT", "DELETE", "*")
 
 
 @functools.lru_cache(maxsize=4096)  # per request: the matched rule and the path (routes are few)
@@ -202,9 +202,6 @@ def may_call(principal: Principal, method: str, rule: str, path: str) -> bool:
     return False
 
 
-_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
-
-
 def endpoint_route(endpoint: str) -> tuple[str, str]:
     """(method, rule) of an API endpoint named `blueprint.view` or `blueprint.view:METHOD`."""
     name, _, method = endpoint.partition(":")
@@ -226,7 +223,7 @@ def may_call_endpoint(principal: Principal, endpoint: str, values: dict[str, obj
         return True
     method, rule = endpoint_route(endpoint)
     given = [str(v) for v in (values or {}).values()]
-    path = _ARG.sub(lambda _m: given.pop(0) if given else "0", rule)
+    path = ROUTE_ARG.sub(lambda _m: given.pop(0) if given else "0", rule)
     return may_call(principal, method, rule, path)
 
 
@@ -306,7 +303,7 @@ def _covered_by(grants: list[RoleGrants], method: str | None, url: str | None) -
     if not url:
         return True  # a group without a pattern grants nothing
     method = (method or "*").upper()
-    methods = ("GET", "POST", "PUT", "DELETE") if method == "*" else (method,)
+    methods = HTTP_METHODS if method == "*" else (method,)
     norm = normalise_pattern(url)
     if not is_wildcard(norm):
         # A concrete route: the ordinary check answers it (exact or through one of our wildcards). Its

@@ -1,7 +1,7 @@
 """Planner statistics kept fresh without a person.
 
 Without statistics SQLite picks the first index that matches a WHERE clause and sorts every live user
-in a temporary B-tree (issue 12: 35-80 ms instead of 0.05 ms for the first user page). So:
+in a temporary B-tree (issue 12), a first user page hundreds of times slower. So:
 
 - `pcloud init` runs `refresh_statistics` (ANALYZE on both databases);
 - every SQLite connection runs `PRAGMA analysis_limit=400; PRAGMA optimize=0x10002` when it opens

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import swagger_ui_bundle
 from flask import Blueprint, Flask, send_from_directory
 
+from pcloud.core.routing import render_rule
 from pcloud.core.security import public
 
 bp = Blueprint("docs", __name__)
@@ -17,9 +17,6 @@ bp = Blueprint("docs", __name__)
 @public
 def assets(filename: str) -> Any:
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
-
-
-_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 
 def label_api_doc(app: Flask, api: Any) -> None:
@@ -42,7 +39,7 @@ def label_api_doc(app: Flask, api: Any) -> None:
     for rule in app.url_map.iter_rules():
         view = app.view_functions.get(rule.endpoint)
         if rule.rule.startswith("/api/") and getattr(view, "_public", False):
-            path = _ARG.sub(r"{\1}", rule.rule)
+            path = render_rule(rule.rule)
             open_ops |= {(path, m.lower()) for m in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
     for path, operations in spec._paths.items():
         for method, operation in operations.items():

@@ -216,7 +216,8 @@ def respond(blp: Any, name: str, data: Any = None, *, many: bool = False, paged:
             description: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document the envelope and wrap what the view returns in it.
 
-    A paged view returns `(items, total)` or `(items, Page)` (whose `total_exact` reaches the envelope);
+    A paged view returns a core.paging.Page, `(items, Page)` (whose `total_exact` reaches the envelope) or
+    `(items, total)`;
     any other view returns its data. A view that returns a
     `Response` (a file download) is passed through untouched.
     """
@@ -229,8 +230,9 @@ def respond(blp: Any, name: str, data: Any = None, *, many: bool = False, paged:
             if isinstance(result, Response):
                 return result
             if paged:
-                items, total = result
-                if hasattr(total, "total_exact"):  # a core.paging.Page
+                # a core.paging.Page (not imported: paging needs the extensions, which need this module)
+                items, total = (result.items, result) if hasattr(result, "total_exact") else result
+                if hasattr(total, "total_exact"):
                     return envelope(items, total.total, total_exact=total.total_exact)
                 return envelope(items, total)
             return envelope(result)

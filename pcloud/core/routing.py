@@ -1,10 +1,25 @@
-"""URL converters shared by every blueprint."""
+"""What every blueprint shares about routes: the id converter, the HTTP methods a grant names, and how a
+Flask rule's arguments are written."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map
+
+# The methods an access resource or an open-platform grant names; "*" stands for all four.
+HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
+GRANT_METHODS = (*HTTP_METHODS, "*")
+
+# An argument of a Flask rule, `<int:id>` or `<name>`; group 1 is its name.
+ROUTE_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def render_rule(rule: str) -> str:
+    """A Flask rule as the API documents it: `/api/admin/role/<int:id>/delete` -> `/api/admin/role/{id}/delete`."""
+    return ROUTE_ARG.sub(r"{\1}", rule)
+
 
 # Entity ids are INTEGER columns (32-bit on PostgreSQL); a larger id can name no row.
 MAX_ID = 2**31 - 1

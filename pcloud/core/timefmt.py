@@ -22,7 +22,7 @@ def to_local(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     zone = local_zone()
-    if dt.tzinfo is None:  # naive UTC: the zone's own step from UTC, what astimezone ends with (2 us, not 5.5)
+    if dt.tzinfo is None:  # naive UTC: the zone's own step from UTC, what astimezone ends with, without its detour
         return zone.fromutc(dt.replace(tzinfo=zone)).replace(tzinfo=None)
     return dt.astimezone(zone).replace(tzinfo=None)
 

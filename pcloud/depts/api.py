@@ -8,7 +8,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from pcloud.core.operations import operation, record_operations
+from pcloud.core.operations import operation
 from pcloud.depts import service
 from pcloud.depts.schemas import (
     DeptCreateArgs,
@@ -23,13 +23,28 @@ from pcloud.depts.schemas import (
 blp = Blueprint("depts_api", __name__, url_prefix="/api/admin/dept", description="部门管理")
 
 
-record_operations(
-    blp, "Dept", title="部门",
-    page=(service.page_depts, DeptPageArgs, DeptOut, "部门分页列表（名称包含、上级部门）"),
-    create=(service.create_dept, DeptCreateArgs, "新增部门；data 为新部门 id"),
-    modify=(service.modify_dept, DeptModifyArgs, "修改部门（可移动到其他上级部门之下，但不能移到自身或下级之下）"),
-    delete=(service.delete_dept, "删除部门（软删除；仍有下级部门或成员时 409）"),
-)
+@operation(blp, "/page", "DeptPage", DeptOut, paged=True, args=DeptPageArgs)
+def page(args: dict[str, Any]) -> Any:
+    """部门分页列表（名称包含、上级部门）"""
+    return service.page_depts(args, args["page"], args["page_size"])
+
+
+@operation(blp, "/create", "DeptCreate", fields.Integer(), title="部门新增", args=DeptCreateArgs)
+def create(args: dict[str, Any]) -> int:
+    """新增部门；data 为新部门 id"""
+    return service.create_dept(args).id
+
+
+@operation(blp, "/modify", "DeptModify", fields.Integer(), method="PUT", title="部门修改", args=DeptModifyArgs)
+def modify(args: dict[str, Any]) -> int:
+    """修改部门（可移动到其他上级部门之下，但不能移到自身或下级之下）"""
+    return service.modify_dept(args).id
+
+
+@operation(blp, "/<int:id>/delete", "DeptDelete", method="DELETE", title="部门删除")
+def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除部门（软删除；仍有下级部门或成员时 409）"""
+    service.delete_dept(id)
 
 
 ORG_OUT = fields.Raw(metadata={"description": "a list of DeptNode roots; with single=1 one DeptNode (the default "

@@ -299,17 +299,22 @@ def _fix_rate(conf: str | None) -> int:
     return int(text)
 
 
+def schedule_type_error(schedule_type: str | None) -> str | None:
+    """None for a known schedule type, else the message naming the known ones."""
+    return None if schedule_type in SCHEDULE_TYPES else "调度类型必须是 CRON、FIX_RATE 或 NONE"
+
+
 def validate_schedule(schedule_type: str, conf: str | None, tz: str | None) -> str | None:
     """None when valid, else a Chinese message saying what is wrong."""
     try:
         zone_or_error(tz)
+        if type_error := schedule_type_error(schedule_type):
+            return type_error
         if schedule_type == "CRON":
             if not _cron_times(conf or "", zone_or_error(tz), datetime.now(UTC), 1):
                 return "该 Cron 表达式以后不会再触发"
         elif schedule_type == "FIX_RATE":
             _fix_rate(conf)
-        elif schedule_type != "NONE":
-            return "调度类型必须是 CRON、FIX_RATE 或 NONE"
     except CronError as exc:
         return str(exc)
     return None

@@ -43,16 +43,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any
 
 from flask import current_app
 
-from pcloud.actionlog.service import clean_action_log, retention_days
+from pcloud.actionlog.service import retention_days
 from pcloud.core import egress
-from pcloud.core.timefmt import utcnow
-from pcloud.loginlog.service import clean_login_log
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
 
@@ -236,38 +233,3 @@ def retention_refusal(handler: str, param: str | None) -> str | None:
         return f"保留天数不能少于系统配置的 {floor()} 天"
     return None
 
-
-def _days_param(ctx: JobContext, handler: str) -> int:
-    floor = RETENTION_FLOORS[handler]()
-    text = ctx.param.strip()
-    if not text:
-        return floor
-    if not text.isdigit() or int(text) < 1:
-        raise JobFailed("参数必须是保留的天数（正整数）")
-    if int(text) < floor:
-        ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
-        return floor
-    return int(text)
-
-
-@job_handler("jobLogCleanHandler",
-             description="调度日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_JOB_LOG_RETENTION_DAYS）的运行记录")
-def job_log_clean_handler(ctx: JobContext) -> str:
-    from pcloud.jobs import service  # jobs.service imports this module at its top: imported on call
-
-    days = _days_param(ctx, "jobLogCleanHandler")
-    removed = service.delete_runs_before(utcnow() - timedelta(days=days))
-    ctx.log.info("deleted %s runs older than %s days", removed, days)
-    return f"删除 {removed} 条调度日志"
-
-
-@job_handler("actionLogCleanHandler",
-             description="操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 "
-                         "PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志")
-def action_log_clean_handler(ctx: JobContext) -> str:
-    days = _days_param(ctx, "actionLogCleanHandler")
-    removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
-    # The login log follows the operation log's retention (API.md, Login log): the same job, the same days.
-    logins = clean_login_log(days=days)
-    ctx.log.info("deleted %s action-log and %s login-log rows older than %s days", removed, logins, days)
-    return f"删除 {removed} 条操作日志、{logins} 条登录日志"

@@ -36,7 +36,6 @@ from pcloud.jobs.models import (
     RUN_DONE,
     RUN_PENDING,
     RUN_RUNNING,
-    SCHEDULE_TYPES,
     Executor,
     Job,
     JobLog,
@@ -438,7 +437,8 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
             out["alarm_email"] = ",".join(emails) or None
     tz = merged.get("timezone") or current_app.config["PCLOUD_TIMEZONE"]
     stype = merged.get("schedule_type") or "CRON"
-    type_ok = errors.check(stype in SCHEDULE_TYPES, "scheduleType", "调度类型必须是 CRON、FIX_RATE 或 NONE")
+    type_error = cron.schedule_type_error(stype)
+    type_ok = errors.check(not type_error, "scheduleType", type_error or "")
     conf = (merged.get("schedule_conf") or "").strip()
     try:
         cron.zone_or_error(tz)

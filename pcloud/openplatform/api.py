@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope
-from pcloud.core.operations import operation, record_operations
+from pcloud.core.operations import operation
 from pcloud.openplatform import service
 from pcloud.openplatform.schemas import (
     AccountCreateArgs,
@@ -30,10 +30,10 @@ from pcloud.openplatform.schemas import (
 blp = Blueprint("openplatform_api", __name__, url_prefix="/api/open/admin", description="开放平台")
 
 
-record_operations(
-    blp, "OpenAccount", prefix="/account", endpoint_prefix="account_",
-    page=(service.page_accounts, AccountPageArgs, AccountOut, "开放账号分页（名称包含、状态）；从不返回密钥"),
-)
+@operation(blp, "/account/page", "OpenAccountPage", AccountOut, paged=True, args=AccountPageArgs)
+def account_page(args: dict[str, Any]) -> Any:
+    """开放账号分页（名称包含、状态）；从不返回密钥"""
+    return service.page_accounts(args, args["page"], args["page_size"])
 
 
 @operation(blp, "/account/create", "OpenAccountCreate", AccountCreatedOut, title="开放账号新增", args=AccountCreateArgs)
@@ -43,10 +43,11 @@ def account_create(args: dict[str, Any]) -> dict[str, Any]:
     return {"id": account.id, "secure_id": account.secure_id, "secure_key": key}
 
 
-record_operations(
-    blp, "OpenAccount", title="开放账号", prefix="/account", endpoint_prefix="account_",
-    modify=(service.modify_account, AccountModifyArgs, "修改开放账号名称、备注"),
-)
+@operation(blp, "/account/modify", "OpenAccountModify", fields.Integer(), method="PUT", title="开放账号修改",
+           args=AccountModifyArgs)
+def account_modify(args: dict[str, Any]) -> int:
+    """修改开放账号名称、备注"""
+    return service.modify_account(args).id
 
 
 @operation(blp, "/account/status", "OpenAccountStatus", fields.Integer(), method="PUT", title="开放账号状态",
@@ -69,14 +70,16 @@ def account_reset_key(id: int) -> str:  # noqa: A002
     return service.reset_key(id)
 
 
-record_operations(
-    blp, "OpenAccount", title="开放账号", prefix="/account", endpoint_prefix="account_",
-    delete=(service.delete_account, "删除开放账号（软删除），令牌立即失效"),
-)
-record_operations(
-    blp, "OpenResource", prefix="/resource", endpoint_prefix="resource_",
-    page=(service.page_entries, EntryPageArgs, EntryOut, "接口目录分页（名称包含）"),
-)
+@operation(blp, "/account/<int:id>/delete", "OpenAccountDelete", method="DELETE", title="开放账号删除")
+def account_delete(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除开放账号（软删除），令牌立即失效"""
+    service.delete_account(id)
+
+
+@operation(blp, "/resource/page", "OpenResourcePage", EntryOut, paged=True, args=EntryPageArgs)
+def resource_page(args: dict[str, Any]) -> Any:
+    """接口目录分页（名称包含）"""
+    return service.page_entries(args, args["page"], args["page_size"])
 
 
 @operation(blp, "/resource/list", "OpenResourceList", EntryOut, many=True, args=EntryListArgs)
@@ -85,12 +88,23 @@ def resource_list(args: dict[str, Any]) -> list[dict[str, Any]]:
     return [service.entry_item(r) for r in service.list_entries(args.get("name"))]
 
 
-record_operations(
-    blp, "OpenResource", title="开放接口", prefix="/resource", endpoint_prefix="resource_",
-    create=(service.create_entry, EntryCreateArgs, "把一个 API 路由模式加入接口目录；data 为 id"),
-    modify=(service.modify_entry, EntryModifyArgs, "修改接口目录条目"),
-    delete=(service.delete_entry, "删除接口目录条目；仍授权给账号时 409"),
-)
+@operation(blp, "/resource/create", "OpenResourceCreate", fields.Integer(), title="开放接口新增", args=EntryCreateArgs)
+def resource_create(args: dict[str, Any]) -> int:
+    """把一个 API 路由模式加入接口目录；data 为 id"""
+    return service.create_entry(args).id
+
+
+@operation(blp, "/resource/modify", "OpenResourceModify", fields.Integer(), method="PUT", title="开放接口修改",
+           args=EntryModifyArgs)
+def resource_modify(args: dict[str, Any]) -> int:
+    """修改接口目录条目"""
+    return service.modify_entry(args).id
+
+
+@operation(blp, "/resource/<int:id>/delete", "OpenResourceDelete", method="DELETE", title="开放接口删除")
+def resource_delete(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除接口目录条目；仍授权给账号时 409"""
+    service.delete_entry(id)
 
 
 @operation(blp, "/resource/permission", "OpenResourcePermission", EntryOut, paged=True, args=OpenPermissionArgs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from pcloud.core.routing import GRANT_METHODS, HTTP_METHODS
 from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs, Text, limit_of
 from pcloud.openplatform.models import OpenAccount
 from pcloud.resources.models import Resource
@@ -12,7 +13,7 @@ NAME_MAX, REMARK_MAX = limit_of(OpenAccount.name), limit_of(OpenAccount.remark)
 # A catalogue entry is a resource row: its limits are the resource columns'.
 ENTRY_NAME_MAX, URL_MAX = limit_of(Resource.name), limit_of(Resource.resource_url)
 _status = validate.OneOf([0, 1, 2], error="状态必须是 0（正常）、1（禁用）或 2（冻结）")
-_method = validate.OneOf(["GET", "POST", "PUT", "DELETE", "*", "get", "post", "put", "delete"],
+_method = validate.OneOf([*GRANT_METHODS, *(m.lower() for m in HTTP_METHODS)],
                          error="请求方式必须是 GET、POST、PUT、DELETE 或 *")
 
 

@@ -13,6 +13,7 @@ from pcloud.access.models import role_resource
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.passwords import hash_password
+from pcloud.core.routing import GRANT_METHODS
 from pcloud.core.security import Principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
@@ -207,7 +208,6 @@ BUILTIN_ENTRIES = {
 resources_service.reserve_subtree(
     CATALOGUE_CODE, "开放平台接口目录由「开放平台 › 接口目录」维护，不能在访问资源中修改、删除或新增下级")
 _URL_OK = re.compile(r"^/api/[^\s?#]*$")
-_METHODS = ("GET", "POST", "PUT", "DELETE", "*")
 
 
 def catalogue_group(create: bool = False) -> Resource | None:
@@ -288,7 +288,7 @@ def _clean_entry(data: dict[str, Any], partial: bool) -> dict[str, Any]:
         values["resource_url"] = url
     if not partial or data.get("method") is not None:
         method = (data.get("method") or "*").strip().upper()
-        if method not in _METHODS:
+        if method not in GRANT_METHODS:
             raise Invalid("请求方式必须是 GET、POST、PUT、DELETE 或 *", field="method")
         values["method"] = method
     return values

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import fields
 
-from pcloud.core.operations import operation, record_operations
+from pcloud.core.operations import operation
 from pcloud.resources import service
 from pcloud.resources.schemas import (
     GrantResourceNodeOut,
@@ -21,11 +22,11 @@ from pcloud.resources.schemas import (
 blp = Blueprint("resources_api", __name__, url_prefix="/api/admin/resource", description="访问资源")
 
 
-record_operations(
-    blp, "Resource",
-    page=(service.page_resources, ResourcePageArgs, ResourceOut, "访问资源分页列表（一层，含 hasChildren）"),
-    items=service.to_items,
-)
+@operation(blp, "/page", "ResourcePage", ResourceOut, paged=True, args=ResourcePageArgs)
+def page(args: dict[str, Any]) -> Any:
+    """访问资源分页列表（一层，含 hasChildren）"""
+    result = service.page_resources(args, args["page"], args["page_size"])
+    return service.to_items(result.items), result
 
 
 @operation(blp, "/list", "ResourceList", ResourceOut, many=True, args=ResourceListArgs)
@@ -40,9 +41,19 @@ def resource_tree(args: dict[str, Any]) -> list[dict[str, Any]]:
     return service.resource_tree()
 
 
-record_operations(
-    blp, "Resource", title="资源",
-    create=(service.create_resource, ResourceCreateArgs, "新增访问资源"),
-    modify=(service.modify_resource, ResourceModifyArgs, "修改访问资源"),
-    delete=(service.delete_resource, "删除访问资源（软删除）"),
-)
+@operation(blp, "/create", "ResourceCreate", fields.Integer(), title="资源新增", args=ResourceCreateArgs)
+def create(args: dict[str, Any]) -> int:
+    """新增访问资源"""
+    return service.create_resource(args).id
+
+
+@operation(blp, "/modify", "ResourceModify", fields.Integer(), method="PUT", title="资源修改", args=ResourceModifyArgs)
+def modify(args: dict[str, Any]) -> int:
+    """修改访问资源"""
+    return service.modify_resource(args).id
+
+
+@operation(blp, "/<int:id>/delete", "ResourceDelete", method="DELETE", title="资源删除")
+def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除访问资源（软删除）"""
+    service.delete_resource(id)

@@ -6,11 +6,12 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from pcloud.core.routing import GRANT_METHODS
 from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Text, limit_of
 from pcloud.resources.models import Resource
 
 NAME_MAX, URL_MAX = limit_of(Resource.name), limit_of(Resource.resource_url)
-_method = validate.OneOf(["GET", "POST", "PUT", "DELETE", "*"])
+_method = validate.OneOf(GRANT_METHODS)
 _biz_type = validate.OneOf([0, 1])
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.routing import MAX_ID
+from pcloud.core.routing import GRANT_METHODS, MAX_ID, render_rule
 from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_actor
 from pcloud.core.timefmt import utcnow
 from pcloud.core.tree import build_tree, check_parent, walk
@@ -19,10 +19,8 @@ from pcloud.extensions import db
 from pcloud.resources.models import Resource
 
 BIZ_TYPES = {0: "接口", 1: "按钮"}
-METHODS = ("GET", "POST", "PUT", "DELETE", "*")
 GROUP_PREFIX = "group:"
 ROUTE_PREFIX = "api:"
-_RULE_PARAM = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 _URL_OK = re.compile(r"^/[^\s?#]*$")
 BUILT_IN_LOCKED = "内置资源由系统根据接口自动维护，不能修改"
 # Subtrees another module maintains (root code -> why they are locked here): the open platform's
@@ -221,7 +219,7 @@ def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
         values["resource_url"] = url
     if _given(data, "method", partial):
         method = (data.get("method") or "*").strip().upper()
-        if method not in METHODS:
+        if method not in GRANT_METHODS:
             raise Invalid("请求方式必须是 GET、POST、PUT、DELETE 或 *", field="method")
         values["method"] = method
     if _given(data, "biz_type", partial):
@@ -277,11 +275,6 @@ def delete_resource(resource_id: int) -> Resource:
 
 # ---------------------------------------------------------------------------------------------
 # Built-in resources: one per API route of this application
-
-
-def render_rule(rule: str) -> str:
-    """`/api/admin/role/<int:id>/delete` -> `/api/admin/role/{id}/delete`."""
-    return _RULE_PARAM.sub(lambda m: "{" + m.group(1) + "}", rule)
 
 
 def _summary(view: Any) -> str:

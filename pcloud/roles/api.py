@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import fields
 
-from pcloud.core.operations import operation, record_operations
+from pcloud.core.operations import operation
 from pcloud.roles import service
 from pcloud.roles.schemas import (
     GrantArgs,
@@ -22,11 +23,11 @@ from pcloud.roles.schemas import (
 blp = Blueprint("roles_api", __name__, url_prefix="/api/admin", description="角色管理")
 
 
-record_operations(
-    blp, "Role", prefix="/role",
-    page=(service.page_roles, RolePageArgs, RoleOut, "角色分页列表（含用户数）"),
-    items=service.to_items,
-)
+@operation(blp, "/role/page", "RolePage", RoleOut, paged=True, args=RolePageArgs)
+def page(args: dict[str, Any]) -> Any:
+    """角色分页列表（含用户数）"""
+    result = service.page_roles(args, args["page"], args["page_size"])
+    return service.to_items(result.items), result
 
 
 @operation(blp, "/role/list", "RoleList", RoleBriefOut, many=True, args=RoleListArgs)
@@ -42,12 +43,22 @@ def refresh() -> None:
     return None
 
 
-record_operations(
-    blp, "Role", title="角色", prefix="/role",
-    create=(service.create_role, RoleCreateArgs, "新增角色"),
-    modify=(service.modify_role, RoleModifyArgs, "修改角色"),
-    delete=(service.delete_role, "删除角色（软删除；仍有用户时拒绝）"),
-)
+@operation(blp, "/role/create", "RoleCreate", fields.Integer(), title="角色新增", args=RoleCreateArgs)
+def create(args: dict[str, Any]) -> int:
+    """新增角色"""
+    return service.create_role(args).id
+
+
+@operation(blp, "/role/modify", "RoleModify", fields.Integer(), method="PUT", title="角色修改", args=RoleModifyArgs)
+def modify(args: dict[str, Any]) -> int:
+    """修改角色"""
+    return service.modify_role(args).id
+
+
+@operation(blp, "/role/<int:id>/delete", "RoleDelete", method="DELETE", title="角色删除")
+def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
+    """删除角色（软删除；仍有用户时拒绝）"""
+    service.delete_role(id)
 
 
 @operation(blp, "/role/<int:roleId>/menu", "RoleMenu", RoleMenuOut, method="GET")

@@ -9,20 +9,30 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope
-from pcloud.core.operations import operation, record_operations
+from pcloud.core.operations import operation
 from pcloud.segments import service
 from pcloud.segments.schemas import CacheOut, SegmentCreateArgs, SegmentModifyArgs, SegmentOut, SegmentPageArgs
 
 blp = Blueprint("segments_api", __name__, url_prefix="/api/integration", description="号段管理")
 
 
-record_operations(
-    blp, "Segment", title="号段", prefix="/admin/segment",
-    page=(service.page_segments, SegmentPageArgs, SegmentOut, "号段分页列表（bizTag、描述包含）"),
-    create=(service.create_segment, SegmentCreateArgs, "新增号段；data 为 bizTag，下一次调用即可取号"),
-    modify=(service.modify_segment, SegmentModifyArgs, "修改号段（maxId 只能调大）；data 为 bizTag"),
-    key=lambda segment: segment.biz_tag, key_data=fields.String(),
-)
+@operation(blp, "/admin/segment/page", "SegmentPage", SegmentOut, paged=True, args=SegmentPageArgs)
+def page(args: dict[str, Any]) -> Any:
+    """号段分页列表（bizTag、描述包含）"""
+    return service.page_segments(args, args["page"], args["page_size"])
+
+
+@operation(blp, "/admin/segment/create", "SegmentCreate", fields.String(), title="号段新增", args=SegmentCreateArgs)
+def create(args: dict[str, Any]) -> str:
+    """新增号段；data 为 bizTag，下一次调用即可取号"""
+    return service.create_segment(args).biz_tag
+
+
+@operation(blp, "/admin/segment/modify", "SegmentModify", fields.String(), method="PUT", title="号段修改",
+           args=SegmentModifyArgs)
+def modify(args: dict[str, Any]) -> str:
+    """修改号段（maxId 只能调大）；data 为 bizTag"""
+    return service.modify_segment(args).biz_tag
 
 
 @operation(blp, "/admin/segment/cache", "SegmentCache", CacheOut, many=True, method="GET")

@@ -312,6 +312,19 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     return result
 
 
+# What nobody may do to their own account, whichever door asks; the list hides these actions on one's own row.
+SELF_REFUSALS = {"delete": "不能删除自己", "offline": "不能强制自己下线"}
+
+
+def _is_self(actor: Principal | None, user: User) -> bool:
+    return actor is not None and actor.kind == "user" and actor.id == user.id
+
+
+def _refuse_on_self(actor: Principal | None, user: User, action: str) -> None:
+    if _is_self(actor, user):
+        raise Conflict(SELF_REFUSALS[action])
+
+
 def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str]:
     """The row actions the service would always refuse this actor on this user, with the reason
     (the list hides them: no 删除 on yourself, no 强制下线 for someone not online)."""
@@ -322,8 +335,8 @@ def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str
         _guard_super_admin(actor, target=user)
     except Forbidden as exc:
         out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg)
-    if actor.kind == "user" and actor.id == user.id:
-        out.update(delete="不能删除自己", offline="不能强制自己下线")
+    if _is_self(actor, user):
+        out.update(SELF_REFUSALS)
     if not online:
         out.setdefault("offline", "该用户当前不在线")
     return out
@@ -364,11 +377,11 @@ def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
 
 def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     user = get_user(data["id"])
-    is_own_profile = actor is not None and actor.kind == "user" and actor.id == user.id and set(data) <= {
+    is_own_profile = _is_self(actor, user) and set(data) <= {
         "id", "name", "avatar"}
     if not is_own_profile:
         _guard_super_admin(actor, target=user)
-    is_self = actor is not None and actor.kind == "user" and actor.id == user.id
+    is_self = _is_self(actor, user)
     revoke = False
     old_avatar = user.avatar
     errors = FieldErrors()  # every wrong field reported at once; nothing is changed before all pass
@@ -429,8 +442,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
 def delete_user(user_id: int, actor: Principal | None) -> None:
     user = get_user(user_id)
     _guard_super_admin(actor, target=user)
-    if actor is not None and actor.kind == "user" and actor.id == user.id:
-        raise Conflict("不能删除自己")
+    _refuse_on_self(actor, user, "delete")
     if _is_super_admin(user):
         _lock_super_admin_rule()
         if _super_admin_holders() <= 1:
@@ -443,8 +455,7 @@ def delete_user(user_id: int, actor: Principal | None) -> None:
 def force_offline(user_id: int, actor: Principal | None) -> int:
     user = get_user(user_id)
     _guard_super_admin(actor, target=user)
-    if actor is not None and actor.kind == "user" and actor.id == user.id:
-        raise Conflict("不能强制自己下线")
+    _refuse_on_self(actor, user, "offline")
     ended = [offline_row(s, user.phone, actor) for s in sessions.live_sessions_of(user.id)]
     count = sessions.revoke_user_sessions(user.id, "forced")
     db.session.commit()

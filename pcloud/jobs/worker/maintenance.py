@@ -1,5 +1,5 @@
-"""Built-in maintenance: two more handlers (expired sessions, database statistics) and the maintenance
-jobs `pcloud init` creates on the default executor, once (an administrator may stop, edit or delete
+"""Built-in maintenance: its handlers (run and action-log retention, expired sessions, database statistics)
+and the maintenance jobs `pcloud init` creates on the default executor, once (an administrator may stop, edit or delete
 them; init never brings a deleted one back).
 
 The handlers register through the entry-point group ``pcloud.job_handlers`` (pyproject), so the
@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 
+from pcloud.actionlog.service import clean_action_log
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.jobs.handlers import JobContext, JobFailed, job_handler
+from pcloud.jobs import service
+from pcloud.jobs.handlers import RETENTION_FLOORS, JobContext, JobFailed, job_handler
+from pcloud.loginlog.service import clean_login_log
 
 SYSTEM_AUTHOR = "system"
 
@@ -25,6 +28,40 @@ MAINTENANCE_JOBS = (
     ("sessionCleanHandler", "过期会话清理（删除过期或注销超过 7 天的会话）", "0 5 * * * ?", "7", 1),
     ("dbStatsHandler", "数据库统计信息刷新（SQLite PRAGMA optimize / ANALYZE）", "0 50 3 * * ?", "", 1),
 )
+
+
+def _days_param(ctx: JobContext, handler: str) -> int:
+    floor = RETENTION_FLOORS[handler]()
+    text = ctx.param.strip()
+    if not text:
+        return floor
+    if not text.isdigit() or int(text) < 1:
+        raise JobFailed("参数必须是保留的天数（正整数）")
+    if int(text) < floor:
+        ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
+        return floor
+    return int(text)
+
+
+@job_handler("jobLogCleanHandler",
+             description="调度日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_JOB_LOG_RETENTION_DAYS）的运行记录")
+def job_log_clean_handler(ctx: JobContext) -> str:
+    days = _days_param(ctx, "jobLogCleanHandler")
+    removed = service.delete_runs_before(utcnow() - timedelta(days=days))
+    ctx.log.info("deleted %s runs older than %s days", removed, days)
+    return f"删除 {removed} 条调度日志"
+
+
+@job_handler("actionLogCleanHandler",
+             description="操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 "
+                         "PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志")
+def action_log_clean_handler(ctx: JobContext) -> str:
+    days = _days_param(ctx, "actionLogCleanHandler")
+    removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
+    # The login log follows the operation log's retention (API.md, Login log): the same job, the same days.
+    logins = clean_login_log(days=days)
+    ctx.log.info("deleted %s action-log and %s login-log rows older than %s days", removed, logins, days)
+    return f"删除 {removed} 条操作日志、{logins} 条登录日志"
 
 
 @job_handler("sessionCleanHandler", description="过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话")
@@ -96,7 +133,6 @@ def db_stats_handler(ctx: JobContext) -> str:
 
 def ensure_maintenance_jobs() -> list[str]:
     """Create the maintenance jobs that never existed. Returns the handlers of the jobs created."""
-    from pcloud.jobs import service
     from pcloud.jobs.models import Executor, Job
 
     executor = db.session.execute(Executor.live().where(Executor.appname == service.DEFAULT_EXECUTOR_APPNAME)
