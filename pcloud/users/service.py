@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, asc, desc, exists, func, select, update
+from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
@@ -295,24 +296,52 @@ def _ids_select(filters: dict[str, Any], plan: str, order: str, direction: Any) 
     return ids.order_by(*(direction(c) for c in columns))
 
 
+# The columns of the list, labelled as users.schemas.UserOut's attributes (places by name: a place deleted
+# since is still named), read with Core for the page's ids (bound as `ids`) at `now`: no user entity is
+# loaded, so no ORM identity map or relationship loader runs for a list (the API's CPU, issue 20).
+_users, _roles = User.__table__, Role.__table__
+_PAGE_ROWS = (
+    select(*(_users.c[name] for name in ("id", "phone", "name", "avatar", "state", "dept_id", "post_id", "grade_id",
+                                         "gmt_created_date", "gmt_created_name", "gmt_modified_date",
+                                         "gmt_modified_name")),
+           Dept.__table__.c.name.label("dept_name"), Post.__table__.c.name.label("post_name"),
+           Grade.__table__.c.name.label("grade_name"),
+           sessions.has_live_session(_users.c.id, bindparam("now")).label("online"))
+    .select_from(_users.outerjoin(Dept.__table__, Dept.__table__.c.id == _users.c.dept_id)
+                 .outerjoin(Post.__table__, Post.__table__.c.id == _users.c.post_id)
+                 .outerjoin(Grade.__table__, Grade.__table__.c.id == _users.c.grade_id))
+    .where(_users.c.id.in_(bindparam("ids", expanding=True))))
+# The live roles of the page's users, in one statement (what User.live_roles gives one user).
+_PAGE_ROLES = (select(user_role.c.user_id, _roles.c.id, _roles.c.name, _roles.c.role_code, _roles.c.deleted_at)
+               .join(_roles, _roles.c.id == user_role.c.role_id)
+               .where(user_role.c.user_id.in_(bindparam("ids", expanding=True)), _roles.c.deleted_at.is_(None))
+               .order_by(user_role.c.user_id, _roles.c.id))
+
+
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """One page of users with their roles, places and online flag: what the page and the API both show
-    (the API as users.schemas.UserOut)."""
+    """One page of users with their live roles, places and online flag: what the page and the API both show
+    (the API as users.schemas.UserOut). Each item is a row of the list's columns with attribute access
+    (`roles` and `live_roles`: the live roles, each with id, name, role_code), as service.refusals and
+    templates/users/list.html read a User."""
     result = page_ids(filters, page, page_size)
     if result.items:
-        # the users with their places and whether each has a live session (their roles: a second statement)
-        rows = db.session.execute(select(User, sessions.has_live_session(User.id, utcnow()).label("online"))
-                                  .where(User.id.in_(result.items)))
+        ids = result.items
+        roles: dict[int, list[SimpleNamespace]] = {i: [] for i in ids}
+        for row in db.session.execute(_PAGE_ROLES, {"ids": ids}).mappings():
+            roles[row["user_id"]].append(SimpleNamespace(**row))
         users = {}
-        for user, online in rows:
-            user.online = bool(online)
+        for row in db.session.execute(_PAGE_ROWS, {"ids": ids, "now": utcnow()}).mappings():
+            user = SimpleNamespace(**row)
+            user.online, user.roles = bool(user.online), roles[user.id]
+            user.live_roles = user.roles
             users[user.id] = user
-        result.items = [users[i] for i in result.items if i in users]
+        result.items = [users[i] for i in ids if i in users]
     return result
 
 
-def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str]:
-    """The row actions the service would always refuse this actor on this user, with the reason
+def refusals(actor: Principal | None, user: Any, online: bool) -> dict[str, str]:
+    """The row actions the service would always refuse this actor on this user (a User or an item of
+    page_users), with the reason
     (the list hides them: no 删除 on yourself, no 强制下线 for someone not online)."""
     out: dict[str, str] = {}
     if actor is None:
