@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
-from sqlalchemy.orm import noload
 
 from pcloud.access import permissions
 from pcloud.core import search
@@ -40,8 +39,10 @@ from pcloud.users.models import User, user_role
 
 STATE_NAMES = {0: "正常", 1: "禁用"}
 EXPORT_HEADERS = ["用户名", "手机号码", "角色", "部门", "岗位", "职级", "状态", "创建时间"]
-_SORT_COLUMNS = {"id": User.id, "name": User.name, "phone": User.phone, "state": User.state,
-                 "gmtCreatedDate": User.gmt_created_date}
+# The list reads its ids with Core columns of the tables: no ORM execution step for a list of ids (issue 20).
+_users, _roles = User.__table__, Role.__table__
+_SORT_COLUMNS = {"id": _users.c.id, "name": _users.c.name, "phone": _users.c.phone, "state": _users.c.state,
+                 "gmtCreatedDate": _users.c.gmt_created_date}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,17 +151,17 @@ def _keyword(filters: dict[str, Any], key: str) -> str:
 
 def _words(filters: dict[str, Any]) -> list[tuple[Any, str]]:
     """The keyword filters as (column, keyword): the phone fragment and the name fragment."""
-    return [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
+    return [(column, kw) for key, column in (("phone", _users.c.phone), ("keyword", _users.c.name))
             if (kw := _keyword(filters, key))]
 
 
 def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: bool = False) -> Any:
-    """Live users matching the filters. `driving`: the keyword and role conditions as a plan starts from
-    them (their index's matches); otherwise as per-row checks for a scan in the order's index (many
-    matches, so the first page is found after a few rows); `in_order`: conditions no index can answer,
-    so that the scan is the only plan."""
+    """SELECT id of the live users matching the filters (a Core statement of the table's columns).
+    `driving`: the keyword and role conditions as a plan starts from them (their index's matches);
+    otherwise as per-row checks for a scan in the order's index (many matches, so the first page is found
+    after a few rows); `in_order`: conditions no index can answer, so that the scan is the only plan."""
     dialect = db.engine.dialect.name
-    stmt = User.live()
+    stmt = select(_users.c.id).where(_users.c.deleted_at.is_(None))
     words = _words(filters)
     if driving:
         stmt = search.join_matches(stmt, words, dialect)
@@ -168,15 +169,15 @@ def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: boo
         for column, kw in words:
             stmt = stmt.where(search.contains_per_row(column, kw) if in_order else column.contains(kw, autoescape=True))
     if filters.get("state") is not None:
-        stmt = stmt.where(User.state == filters["state"])
+        stmt = stmt.where(_users.c.state == filters["state"])
     if filters.get("role_ids"):
         roles = list(filters["role_ids"])
         if driving:  # a semi-join: a user holding several of the roles is listed once
-            stmt = stmt.where(User.id.in_(select(user_role.c.user_id).where(user_role.c.role_id.in_(roles))))
+            stmt = stmt.where(_users.c.id.in_(select(user_role.c.user_id).where(user_role.c.role_id.in_(roles))))
         else:
-            stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id, user_role.c.role_id.in_(roles))))
+            stmt = stmt.where(exists().where(and_(user_role.c.user_id == _users.c.id, user_role.c.role_id.in_(roles))))
     if filters.get("dept_id"):
-        dept = unindexed(User.dept_id, dialect) if in_order else User.dept_id
+        dept = unindexed(_users.c.dept_id, dialect) if in_order else _users.c.dept_id
         stmt = stmt.where(dept.in_(subtree_ids_select(filters["dept_id"])))
     return stmt
 
@@ -245,9 +246,9 @@ def _total(filters: dict[str, Any]) -> tuple[int, bool]:
     if estimate is not None:
         return estimate, False
     selective = _selective(filters)
-    counted = filtered_select(filters, driving=selective).with_only_columns(User.id)
+    counted = filtered_select(filters, driving=selective).with_only_columns(_users.c.id)
     if not selective:  # counted in page order, through the live users' index (a short keyword checked per row)
-        counted = counted.order_by(desc(User.gmt_created_date), desc(User.id))
+        counted = counted.order_by(desc(_users.c.gmt_created_date), desc(_users.c.id))
     unfiltered = None if selective or filters.get("state") is not None else "sys_user"
     return count_total(counted, unfiltered_table=unfiltered, in_order=not selective)
 
@@ -282,24 +283,23 @@ def _ids_select(filters: dict[str, Any], plan: str, order: str, direction: Any) 
     """The page's ids in order. `filtered`: another order than the default; `scan`: the live users newest
     first, each checked; `counted`: the filter's matches (through its index), sorted."""
     if plan == "filtered":
-        ids = filtered_select(filters, driving=False).with_only_columns(User.id)
-        columns: tuple[Any, ...] = (_SORT_COLUMNS[order], User.id)
+        ids = filtered_select(filters, driving=False).with_only_columns(_users.c.id)
+        columns: tuple[Any, ...] = (_SORT_COLUMNS[order], _users.c.id)
     elif plan == "scan":
-        ids = filtered_select(filters, driving=False, in_order=True).with_only_columns(User.id)
-        columns = (User.gmt_created_date, User.id)
+        ids = filtered_select(filters, driving=False, in_order=True).with_only_columns(_users.c.id)
+        columns = (_users.c.gmt_created_date, _users.c.id)
     else:
         selective = _selective(filters)
-        ids = filtered_select(filters, driving=selective).with_only_columns(User.id)
+        ids = filtered_select(filters, driving=selective).with_only_columns(_users.c.id)
         # a selective filter's matches, sorted: the order written so that no index in page order is read instead
         columns = tuple(unindexed(c, db.engine.dialect.name) if selective else c
-                        for c in (User.gmt_created_date, User.id))
+                        for c in (_users.c.gmt_created_date, _users.c.id))
     return ids.order_by(*(direction(c) for c in columns))
 
 
 # The columns of the list, labelled as users.schemas.UserOut's attributes (places by name: a place deleted
 # since is still named), read with Core for the page's ids (bound as `ids`) at `now`: no user entity is
 # loaded, so no ORM identity map or relationship loader runs for a list (the API's CPU, issue 20).
-_users, _roles = User.__table__, Role.__table__
 _PAGE_ROWS = (
     select(*(_users.c[name] for name in ("id", "phone", "name", "avatar", "state", "dept_id", "post_id", "grade_id",
                                          "gmt_created_date", "gmt_created_name", "gmt_modified_date",
@@ -508,8 +508,8 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
 
 def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
     """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
-    base = filtered_select(filters, driving=False) if not ids else User.live().where(User.id.in_(ids))
-    base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
+    base = (filtered_select(filters, driving=False) if not ids
+            else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids)))
     last_id = 0
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,
