@@ -341,8 +341,8 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 
 def refusals(actor: Principal | None, user: Any, online: bool) -> dict[str, str]:
     """The row actions the service would always refuse this actor on this user (a User or an item of
-    page_users), with the reason
-    (the list hides them: no 删除 on yourself, no 强制下线 for someone not online)."""
+    page_users), with the reason (the list hides them: no 删除 on yourself, no 强制下线 for someone not
+    online)."""
     out: dict[str, str] = {}
     if actor is None:
         return out
