@@ -36,8 +36,8 @@ class UserTally(Base):
 
     @classmethod
     def counts(cls, kind: str, ref_ids: Iterable[int] | None = None) -> Select[tuple[int, int]]:
-        """(ref_id, n) of the kept counts of `kind`, for `ref_ids` or (None) all of them. The one read of
-        these counts: the user page's total and every "how many users hold it" (roles, departments)."""
+        """(ref_id, n) of the kept counts of `kind`, for `ref_ids` or (None) all of them: every "how many
+        users hold it" (roles, departments). The user page's total reads one count by key (users.tally.kept_count)."""
         stmt = select(cls.ref_id, cls.n).where(cls.kind == kind, cls.n != 0)
         return stmt if ref_ids is None else stmt.where(cls.ref_id.in_(list(ref_ids)))
 
@@ -59,8 +59,6 @@ class User(AuditMixin, SoftDeleteMixin, Base):
     dept = relationship("Dept", foreign_keys=[dept_id], lazy="joined")
     post = relationship("Post", lazy="joined")
     grade = relationship("Grade", lazy="joined")
-    # Whether the user has a live session: not a column, set on the users of a list page (users.service.page_users).
-    online = False
 
     # A place's name shows even if the place was deleted since (the relationships do not filter).
     @property

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, asc, desc, exists, func, select, update
-from sqlalchemy.orm import noload
+from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 
 from pcloud.access import permissions
 from pcloud.core import search
@@ -40,8 +40,10 @@ from pcloud.users.models import User, user_role
 
 STATE_NAMES = {0: "正常", 1: "禁用"}
 EXPORT_HEADERS = ["用户名", "手机号码", "角色", "部门", "岗位", "职级", "状态", "创建时间"]
-_SORT_COLUMNS = {"id": User.id, "name": User.name, "phone": User.phone, "state": User.state,
-                 "gmtCreatedDate": User.gmt_created_date}
+# The list reads its ids with Core columns of the tables: no ORM execution step for a list of ids (issue 20).
+_users, _roles = User.__table__, Role.__table__
+_SORT_COLUMNS = {"id": _users.c.id, "name": _users.c.name, "phone": _users.c.phone, "state": _users.c.state,
+                 "gmtCreatedDate": _users.c.gmt_created_date}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,17 +152,17 @@ def _keyword(filters: dict[str, Any], key: str) -> str:
 
 def _words(filters: dict[str, Any]) -> list[tuple[Any, str]]:
     """The keyword filters as (column, keyword): the phone fragment and the name fragment."""
-    return [(column, kw) for key, column in (("phone", User.phone), ("keyword", User.name))
+    return [(column, kw) for key, column in (("phone", _users.c.phone), ("keyword", _users.c.name))
             if (kw := _keyword(filters, key))]
 
 
 def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: bool = False) -> Any:
-    """Live users matching the filters. `driving`: the keyword and role conditions as a plan starts from
-    them (their index's matches); otherwise as per-row checks for a scan in the order's index (many
-    matches, so the first page is found after a few rows); `in_order`: conditions no index can answer,
-    so that the scan is the only plan."""
+    """SELECT id of the live users matching the filters (a Core statement of the table's columns).
+    `driving`: the keyword and role conditions as a plan starts from them (their index's matches);
+    otherwise as per-row checks for a scan in the order's index (many matches, so the first page is found
+    after a few rows); `in_order`: conditions no index can answer, so that the scan is the only plan."""
     dialect = db.engine.dialect.name
-    stmt = User.live()
+    stmt = select(_users.c.id).where(_users.c.deleted_at.is_(None))
     words = _words(filters)
     if driving:
         stmt = search.join_matches(stmt, words, dialect)
@@ -168,15 +170,15 @@ def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: boo
         for column, kw in words:
             stmt = stmt.where(search.contains_per_row(column, kw) if in_order else column.contains(kw, autoescape=True))
     if filters.get("state") is not None:
-        stmt = stmt.where(User.state == filters["state"])
+        stmt = stmt.where(_users.c.state == filters["state"])
     if filters.get("role_ids"):
         roles = list(filters["role_ids"])
         if driving:  # a semi-join: a user holding several of the roles is listed once
-            stmt = stmt.where(User.id.in_(select(user_role.c.user_id).where(user_role.c.role_id.in_(roles))))
+            stmt = stmt.where(_users.c.id.in_(select(user_role.c.user_id).where(user_role.c.role_id.in_(roles))))
         else:
-            stmt = stmt.where(exists().where(and_(user_role.c.user_id == User.id, user_role.c.role_id.in_(roles))))
+            stmt = stmt.where(exists().where(and_(user_role.c.user_id == _users.c.id, user_role.c.role_id.in_(roles))))
     if filters.get("dept_id"):
-        dept = unindexed(User.dept_id, dialect) if in_order else User.dept_id
+        dept = unindexed(_users.c.dept_id, dialect) if in_order else _users.c.dept_id
         stmt = stmt.where(dept.in_(subtree_ids_select(filters["dept_id"])))
     return stmt
 
@@ -245,9 +247,9 @@ def _total(filters: dict[str, Any]) -> tuple[int, bool]:
     if estimate is not None:
         return estimate, False
     selective = _selective(filters)
-    counted = filtered_select(filters, driving=selective).with_only_columns(User.id)
+    counted = filtered_select(filters, driving=selective).with_only_columns(_users.c.id)
     if not selective:  # counted in page order, through the live users' index (a short keyword checked per row)
-        counted = counted.order_by(desc(User.gmt_created_date), desc(User.id))
+        counted = counted.order_by(desc(_users.c.gmt_created_date), desc(_users.c.id))
     unfiltered = None if selective or filters.get("state") is not None else "sys_user"
     return count_total(counted, unfiltered_table=unfiltered, in_order=not selective)
 
@@ -282,33 +284,59 @@ def _ids_select(filters: dict[str, Any], plan: str, order: str, direction: Any) 
     """The page's ids in order. `filtered`: another order than the default; `scan`: the live users newest
     first, each checked; `counted`: the filter's matches (through its index), sorted."""
     if plan == "filtered":
-        ids = filtered_select(filters, driving=False).with_only_columns(User.id)
-        columns: tuple[Any, ...] = (_SORT_COLUMNS[order], User.id)
+        ids = filtered_select(filters, driving=False).with_only_columns(_users.c.id)
+        columns: tuple[Any, ...] = (_SORT_COLUMNS[order], _users.c.id)
     elif plan == "scan":
-        ids = filtered_select(filters, driving=False, in_order=True).with_only_columns(User.id)
-        columns = (User.gmt_created_date, User.id)
+        ids = filtered_select(filters, driving=False, in_order=True).with_only_columns(_users.c.id)
+        columns = (_users.c.gmt_created_date, _users.c.id)
     else:
         selective = _selective(filters)
-        ids = filtered_select(filters, driving=selective).with_only_columns(User.id)
+        ids = filtered_select(filters, driving=selective).with_only_columns(_users.c.id)
         # a selective filter's matches, sorted: the order written so that no index in page order is read instead
         columns = tuple(unindexed(c, db.engine.dialect.name) if selective else c
-                        for c in (User.gmt_created_date, User.id))
+                        for c in (_users.c.gmt_created_date, _users.c.id))
     return ids.order_by(*(direction(c) for c in columns))
 
 
+# The columns of the list, labelled as users.schemas.UserOut's attributes (places by name: a place deleted
+# since is still named), read with Core for the page's ids (bound as `ids`) at `now`: no user entity is
+# loaded, so no ORM identity map or relationship loader runs for a list (the API's CPU, issue 20).
+_PAGE_ROWS = (
+    select(*(_users.c[name] for name in ("id", "phone", "name", "avatar", "state", "dept_id", "post_id", "grade_id",
+                                         "gmt_created_date", "gmt_created_name", "gmt_modified_date",
+                                         "gmt_modified_name")),
+           Dept.__table__.c.name.label("dept_name"), Post.__table__.c.name.label("post_name"),
+           Grade.__table__.c.name.label("grade_name"),
+           sessions.has_live_session(_users.c.id, bindparam("now")).label("online"))
+    .select_from(_users.outerjoin(Dept.__table__, Dept.__table__.c.id == _users.c.dept_id)
+                 .outerjoin(Post.__table__, Post.__table__.c.id == _users.c.post_id)
+                 .outerjoin(Grade.__table__, Grade.__table__.c.id == _users.c.grade_id))
+    .where(_users.c.id.in_(bindparam("ids", expanding=True))))
+# The live roles of the page's users, in one statement (what User.live_roles gives one user).
+_PAGE_ROLES = (select(user_role.c.user_id, _roles.c.id, _roles.c.name, _roles.c.role_code, _roles.c.deleted_at)
+               .join(_roles, _roles.c.id == user_role.c.role_id)
+               .where(user_role.c.user_id.in_(bindparam("ids", expanding=True)), _roles.c.deleted_at.is_(None))
+               .order_by(user_role.c.user_id, _roles.c.id))
+
+
 def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """One page of users with their roles, places and online flag: what the page and the API both show
-    (the API as users.schemas.UserOut)."""
+    """One page of users with their live roles, places and online flag: what the page and the API both show
+    (the API as users.schemas.UserOut). Each item is a row of the list's columns with attribute access
+    (`roles` and `live_roles`: the live roles, each with id, name, role_code), as service.refusals and
+    templates/users/list.html read a User."""
     result = page_ids(filters, page, page_size)
     if result.items:
-        # the users with their places and whether each has a live session (their roles: a second statement)
-        rows = db.session.execute(select(User, sessions.has_live_session(User.id, utcnow()).label("online"))
-                                  .where(User.id.in_(result.items)))
+        ids = result.items
+        roles: dict[int, list[SimpleNamespace]] = {i: [] for i in ids}
+        for row in db.session.execute(_PAGE_ROLES, {"ids": ids}).mappings():
+            roles[row["user_id"]].append(SimpleNamespace(**row))
         users = {}
-        for user, online in rows:
-            user.online = bool(online)
+        for row in db.session.execute(_PAGE_ROWS, {"ids": ids, "now": utcnow()}).mappings():
+            user = SimpleNamespace(**row)
+            user.online, user.roles = bool(user.online), roles[user.id]
+            user.live_roles = user.roles
             users[user.id] = user
-        result.items = [users[i] for i in result.items if i in users]
+        result.items = [users[i] for i in ids if i in users]
     return result
 
 
@@ -316,7 +344,7 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 SELF_REFUSALS = {"delete": "不能删除自己", "offline": "不能强制自己下线"}
 
 
-def _is_self(actor: Principal | None, user: User) -> bool:
+def _is_self(actor: Principal | None, user: Any) -> bool:
     return actor is not None and actor.kind == "user" and actor.id == user.id
 
 
@@ -325,9 +353,10 @@ def _refuse_on_self(actor: Principal | None, user: User, action: str) -> None:
         raise Conflict(SELF_REFUSALS[action])
 
 
-def refusals(actor: Principal | None, user: User, online: bool) -> dict[str, str]:
-    """The row actions the service would always refuse this actor on this user, with the reason
-    (the list hides them: no 删除 on yourself, no 强制下线 for someone not online)."""
+def refusals(actor: Principal | None, user: Any, online: bool) -> dict[str, str]:
+    """The row actions the service would always refuse this actor on this user (a User or an item of
+    page_users), with the reason (the list hides them: no 删除 on yourself, no 强制下线 for someone not
+    online)."""
     out: dict[str, str] = {}
     if actor is None:
         return out
@@ -507,8 +536,8 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
 
 def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
     """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
-    base = filtered_select(filters, driving=False) if not ids else User.live().where(User.id.in_(ids))
-    base = base.options(noload(User.roles), noload(User.dept), noload(User.post), noload(User.grade))
+    base = (filtered_select(filters, driving=False) if not ids
+            else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids)))
     last_id = 0
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,

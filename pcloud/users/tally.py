@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 
 from pcloud.extensions import db
 from pcloud.users.models import UserTally
@@ -244,10 +244,15 @@ def count_key(filters: dict[str, Any]) -> tuple[str, int] | None:
     return "tree", filters["dept_id"]
 
 
+_tally = UserTally.__table__
+_KEPT = select(_tally.c.n).where(_tally.c.kind == bindparam("kind"), _tally.c.ref_id == bindparam("ref_id"))
+
+
 def kept_count(filters: dict[str, Any]) -> int | None:
     """The exact number of live users matching `filters` from the kept counts (see count_key), or None."""
     key = count_key(filters)
     if key is None:
         return None
     kind, ref_id = key
-    return int(dict(db.session.execute(UserTally.counts(kind, [ref_id])).tuples().all()).get(ref_id, 0))
+    # one scalar by primary key, a Core statement: no row is kept for a count never made (0)
+    return int(db.session.scalar(_KEPT, {"kind": kind, "ref_id": ref_id}) or 0)
