@@ -103,3 +103,13 @@ def test_every_folder_of_templates_and_static_files_is_a_listed_package() -> Non
     folders |= {"pcloud." + ".".join(p.relative_to(ROOT / "pcloud").parts)
                 for p in (ROOT / "pcloud" / "static").rglob("*") if p.is_dir()} | {"pcloud.static"}
     assert sorted(folders - listed) == [] and sorted(folders - data) == []
+
+
+def test_every_python_package_is_listed() -> None:
+    """The package list is written out (templates and migrations live outside `pcloud/`): a module package
+    left out of it is missing from the wheel, and the installed app fails to import."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    packages = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "pcloud").rglob("__init__.py")}
+    assert sorted(packages - listed) == []
