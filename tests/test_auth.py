@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.auth.sms import MemorySmsSender
@@ -822,3 +822,20 @@ def test_a_disable_right_after_the_page_sign_in_stored_its_session_is_a_refusal_
     resp = PageClient(app.test_client()).sign_in(phone, "Passw0rd1")
     assert_refused(app, resp, "登录", 401, "账号已被禁用，如有疑问请联系管理员")
     assert "账号已被禁用" in resp.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="NOTIFY is PostgreSQL's; SQLite's data version moves synchronously")
+def test_this_processs_own_write_counts_the_moment_it_commits(app: Any, api: ApiClient) -> None:
+    """A notification travels asynchronously, so a process's next request may come before its own write's
+    NOTIFY does: the process counts its own committed writes at once. A read-only request moves nothing."""
+    from pcloud.users.models import User
+
+    assert api.post(ADMIN_INFO).status_code == 200
+    cache = app.extensions["pcloud.caller_cache"]
+    before = cache.signal.current()
+    assert api.post(ADMIN_INFO).status_code == 200
+    assert cache.signal.current()[2] == before[2]  # type: ignore[index]  # a read commits no write
+    with app.app_context():
+        db.session.execute(update(User).where(User.phone == "13800000000").values(name="改名的管理员"))
+        db.session.commit()
+    assert cache.signal.current()[2] == before[2] + 1  # type: ignore[index]

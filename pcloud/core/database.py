@@ -129,12 +129,14 @@ class PostgresNotifications(ChangeSignal):
     changes; PostgreSQL signals every listening session (of every host) as the writing transaction commits,
     before the writer hears its COMMIT answered, and each session sends the notification to its process at
     once. Reading it costs no round trip: only what has arrived on the socket is taken. The value is
-    (connection number, notifications seen); a lost connection gives None (retried after
-    `RETRY_SECONDS`) and a new connection number after, so nothing read before the loss is trusted."""
+    (connection number, notifications seen, this process's own committed writes); a lost connection gives
+    None (retried after `RETRY_SECONDS`) and a new connection number after, so nothing read before the loss
+    is trusted."""
 
     RETRY_SECONDS = 1.0
+    _WROTE = "pcloud_wrote"
 
-    def __init__(self, url: str, channel: str) -> None:
+    def __init__(self, url: str, channel: str, engine: Engine | None = None) -> None:
         self._url = url
         self._channel = channel
         self._lock = threading.Lock()
@@ -142,7 +144,27 @@ class PostgresNotifications(ChangeSignal):
         self._pid = 0
         self._connections = 0
         self._seen = 0
+        self._own_commits = 0
         self._retry_at = 0.0
+        if engine is not None:
+            # This process's own writes count the moment they commit, not when their notification comes
+            # back (it travels asynchronously, and the next request of this process may come first).
+            event.listen(engine, "after_cursor_execute", self._note_write)
+            event.listen(engine, "commit", self._note_commit)
+            event.listen(engine, "rollback", self._forget_write)
+
+    def _note_write(self, conn: Any, _cursor: Any, _statement: str, _parameters: Any, context: Any,
+                    _executemany: bool) -> None:
+        if context.isinsert or context.isupdate or context.isdelete:
+            conn.info[self._WROTE] = True
+
+    def _note_commit(self, conn: Any) -> None:
+        if conn.info.pop(self._WROTE, False):
+            with self._lock:
+                self._own_commits += 1
+
+    def _forget_write(self, conn: Any) -> None:
+        conn.info.pop(self._WROTE, None)
 
     def current(self) -> object | None:
         import psycopg
@@ -162,7 +184,7 @@ class PostgresNotifications(ChangeSignal):
                             exc_info=True)
                 self._drop()
                 return None
-            return (self._connections, self._seen)
+            return (self._connections, self._seen, self._own_commits)
 
     def _listening(self) -> Any:
         import psycopg
@@ -223,7 +245,8 @@ def change_signal(engine: Engine, channel: str) -> ChangeSignal | None:
     it are in the migrations), the data version (an SQLite file). None where there is none (in memory)."""
     url = engine.url
     if engine.dialect.name == "postgresql":
-        return PostgresNotifications(url.set(drivername="postgresql").render_as_string(hide_password=False), channel)
+        return PostgresNotifications(url.set(drivername="postgresql").render_as_string(hide_password=False), channel,
+                                     engine)
     if engine.dialect.name == "sqlite" and url.database and url.database != ":memory:":
         return SqliteDataVersion(url.database)
     return None
