@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, delete, desc, func, select
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, unindexed
+from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.extensions import db
 
@@ -62,28 +62,13 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     matches sorted in memory, written so that no statistics can change the plan (core.paging.unindexed)."""
     # a keyword of three characters or more starts from the trigram index; a shorter one is checked per row
     keyword = any(len(_kw(filters, k)) >= search.MIN_TRIGRAM for k in ("name", "path"))
-    counted = filtered_select(filters).with_only_columns(ActionLog.id)
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
                                                    "end_time"))
-    estimate = _keyword_estimate(filters) if keyword else None
-    if estimate is not None:
-        total, exact = estimate, False
-    else:
-        total, exact = count_total(counted, unfiltered_table="sys_action_log" if unfiltered else None)
-    columns = (ActionLog.gmt_created_date, ActionLog.id)
-    if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_action_log"):
-        ids = filtered_select(filters, driving=False).with_only_columns(ActionLog.id)
-    else:
-        ids = counted
-        if keyword:  # the trigram index's matches, sorted: not the time index read in order instead
-            columns = tuple(unindexed(c, db.engine.dialect.name) for c in columns)
-    ids = ids.order_by(*(desc(c) for c in columns))
-    rows = list(db.session.execute(ids.limit(page_size).offset((page - 1) * page_size)).scalars())
-    if not exact:
-        total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
-    by_id = {r.id: r for r in db.session.execute(select(ActionLog).where(ActionLog.id.in_(rows))).scalars()} \
-        if rows else {}
-    return Page([by_id[i] for i in rows if i in by_id], total, page, page_size, exact)
+    return newest_first_page(
+        ActionLog, ActionLog.gmt_created_date, filtered_select(filters).with_only_columns(ActionLog.id),
+        lambda: filtered_select(filters, driving=False).with_only_columns(ActionLog.id), keyword=keyword,
+        estimate=_keyword_estimate(filters) if keyword else None,
+        unfiltered_table="sys_action_log" if unfiltered else None, page=page, page_size=page_size)
 
 
 def _keyword_estimate(filters: dict[str, Any]) -> int | None:

@@ -155,3 +155,30 @@ def unindexed(column: Any, dialect: str) -> Any:
     if isinstance(column.type, Integer):
         return column + 0
     return column.op("||")(literal(""))  # text, and datetimes stored as fixed-width text: the same order
+
+
+def newest_first_page(model: Any, newest: Any, counted: Select[Any], scanned: Any, *, keyword: bool,
+                      estimate: int | None, unfiltered_table: str | None, page: int, page_size: int) -> Page:
+    """A log's page, newest first (the operation log, the login log): a capped count through the filter's
+    index (or a keyword's sampled estimate), then the page's ids read in time order, or (a keyword with few
+    matches) the trigram index's matches sorted, written so that no statistics can change the plan; then
+    those rows. `counted`: the filter's ids (`select(model.id)`); `scanned()`: the same ids checked row by
+    row in time order; `newest`: the time column."""
+    table = model.__table__.name
+    if estimate is not None:
+        total, exact = estimate, False
+    else:
+        total, exact = count_total(counted, unfiltered_table=unfiltered_table)
+    columns = (newest, model.id)
+    if keyword and scan_is_cheaper(total, exact, page * page_size, table):
+        ids = scanned()
+    else:
+        ids = counted
+        if keyword:  # the trigram index's matches, sorted: not the time index read in order instead
+            columns = tuple(unindexed(c, db.engine.dialect.name) for c in columns)
+    rows = list(db.session.execute(ids.order_by(*(c.desc() for c in columns)).limit(page_size)
+                                   .offset((page - 1) * page_size)).scalars())
+    if not exact:
+        total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
+    found = {r.id: r for r in db.session.execute(select(model).where(model.id.in_(rows))).scalars()} if rows else {}
+    return Page([found[i] for i in rows if i in found], total, page, page_size, exact)

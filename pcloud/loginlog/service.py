@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.paging import Page, count_total, sample_estimate, scan_is_cheaper, unindexed
+from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.extensions import db
@@ -122,27 +122,12 @@ def page_logins(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> 
     ids read in time order, or (a phone keyword with few matches) the matches sorted, written so that no
     statistics can change the plan (core.paging.unindexed)."""
     keyword = len(_phone(filters)) >= search.MIN_TRIGRAM
-    counted = filtered_select(filters).with_only_columns(LoginLog.id)
     unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS)
-    estimate = _keyword_estimate(filters) if keyword else None
-    if estimate is not None:
-        total, exact = estimate, False
-    else:
-        total, exact = count_total(counted, unfiltered_table="sys_login_log" if unfiltered else None)
-    columns = (LoginLog.signed_in_at, LoginLog.id)
-    if keyword and scan_is_cheaper(total, exact, page * page_size, "sys_login_log"):
-        ids = filtered_select(filters, driving=False).with_only_columns(LoginLog.id)
-    else:
-        ids = counted
-        if keyword:  # the trigram index's matches, sorted: not the time index read in order instead
-            columns = tuple(unindexed(c, db.engine.dialect.name) for c in columns)
-    rows = list(db.session.execute(ids.order_by(*(desc(c) for c in columns)).limit(page_size)
-                                   .offset((page - 1) * page_size)).scalars())
-    if not exact:
-        total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
-    by_id = {r.id: r for r in db.session.execute(select(LoginLog).where(LoginLog.id.in_(rows))).scalars()} \
-        if rows else {}
-    return Page([by_id[i] for i in rows if i in by_id], total, page, page_size, exact)
+    return newest_first_page(
+        LoginLog, LoginLog.signed_in_at, filtered_select(filters).with_only_columns(LoginLog.id),
+        lambda: filtered_select(filters, driving=False).with_only_columns(LoginLog.id), keyword=keyword,
+        estimate=_keyword_estimate(filters) if keyword else None,
+        unfiltered_table="sys_login_log" if unfiltered else None, page=page, page_size=page_size)
 
 
 def _keyword_estimate(filters: dict[str, Any]) -> int | None:
