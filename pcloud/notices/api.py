@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from pcloud.core.envelope import envelope
+from pcloud.core.envelope import envelope, envelope_schema
 from pcloud.core.operations import operation
 from pcloud.core.security import current_principal, signed_in_only
 from pcloud.notices import service
@@ -62,14 +61,20 @@ def withdraw(id: int) -> None:  # noqa: A002 - the route's name
     service.withdraw_notice(id)
 
 
-@operation(blp, "/mine", "NoticeMine", NoticeOut, paged=True, args=MineArgs)
+# `/mine`'s envelope carries the caller's unread count beside the page (API.md): the envelope of a page plus
+# `unread`, documented as such.
+MineEnvelope = type("NoticeMineEnvelope", (envelope_schema("NoticeMinePage", NoticeOut, many=True),),
+                    {"unread": fields.Integer(required=True, metadata={"description": "the caller's unread"})})
+
+
+@blp.route("/mine", methods=["POST"])
+@blp.arguments(MineArgs)
+@blp.response(200, MineEnvelope)
 @signed_in_only
-def mine(args: dict[str, Any]) -> Any:
+def mine(args: dict[str, Any]) -> dict[str, Any]:
     """当前用户可见的已发布通知公告，最新的在前，每条带 read；信封另有 unread（未读数）"""
     result, unread = service.mine(current_principal(), args["page"], args["page_size"])
-    body = envelope(NoticeOut(many=True).dump(result.items), result.total, total_exact=result.total_exact)
-    body["unread"] = unread
-    return jsonify(body)
+    return {**envelope(result.items, result.total, total_exact=result.total_exact), "unread": unread}
 
 
 @operation(blp, "/<int:id>/read", "NoticeRead", NoticeOut)
