@@ -325,8 +325,12 @@ def modify_storage(storage_id: int, values: Mapping[str, object]) -> Storage:
 def delete_storage(storage_id: int) -> Storage:
     """Soft delete; the last storage stays (uploads always have somewhere to go)."""
     row = get_storage(storage_id)
-    others = db.session.execute(select(Storage.id).where(Storage.deleted_at.is_(None), Storage.id != row.id)).first()
-    if others is None:
+    # every live storage locked (PostgreSQL; SQLite has one writer): two deletes at once cannot both see the
+    # other's storage as the one that stays
+    live = set(db.session.execute(select(Storage.id).where(Storage.deleted_at.is_(None)).with_for_update()).scalars())
+    if row.id not in live:
+        raise NotFound("存储不存在")
+    if not live - {row.id}:
         raise Conflict(f"「{row.name}」是最后一个存储，不能删除：上传的文件总要有保存的地方")
     row.soft_delete()
     db.session.commit()
