@@ -310,3 +310,21 @@ def test_the_bell_costs_one_statement(api: ApiClient, app: Any) -> None:
                               role_codes=frozenset(), session_id=0, token="")
         assert statements_run(app, lambda: bell_counts(principal)) == 1
         assert bell_counts(principal) == {"mail": 0, "notices": 1, "total": 1}
+
+
+def test_the_list_shows_only_the_buttons_the_grant_allows(app: Any, api: ApiClient) -> None:
+    notice_id = create(api, "按钮测试", "x")
+    role = make_role(app, "ROLE_NOTICE_PUBLISHER", "公告发布员")
+    grant_role(app, role, menu_paths=("/system/notice",),
+               resource_codes=(route_code("notices_api.page", "POST"), route_code("notices_api.publish", "POST")))
+    _, publisher = page_user(app, role_ids=[role])
+    html = publisher.get("/system/notice/").get_data(as_text=True)
+    row = html[html.index(f'data-notice-id="{notice_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "发布" in row and "编辑" not in row and "删除" not in row and "新增通知公告" not in html
+    assert publisher.submit("/system/notice/", f"/system/notice/{notice_id}/delete").status_code == 403
+    edit = publisher.submit("/system/notice/", f"/system/notice/{notice_id}/edit",
+                            data={"title": "改", "content": "c", "notice_type": "1", "audience": "all"})
+    assert edit.status_code == 403
+    assert publisher.submit("/system/notice/", f"/system/notice/{notice_id}/publish").status_code == 302
+    assert query(app, lambda: db.session.get(Notice, notice_id).status) == 1
