@@ -23,7 +23,8 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
     online        the online sessions list and kick (sessions with their users and departments)
     segments      the ID service
     jobs          executors, jobs, runs, report
-    mail          站内信 (in-site mail) and the top bar's unread count
+    mail          站内信 (in-site mail)
+    notices       通知公告 (notices, read receipts) and the top bar's one bell (unread mail and notices)
     dashboard     the home page
     jobs.worker   the worker process (its own small app)
     cli           `pcloud ...` commands
@@ -57,7 +58,7 @@ def _shipped_dir(name: str) -> str:
 # config.py and extensions.py belong to the core's level.
 PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
                  "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
-                 "segments", "jobs", "mail", "dashboard", "jobs.worker", "cli", "factory")
+                 "segments", "jobs", "mail", "notices", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
@@ -128,6 +129,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "loginlog": ("api", "views"), "online": ("api", "views"),
     "uploads": ("api", "views"), "openplatform": ("api", "views"), "segments": ("api", "views"),
     "jobs": ("api", "views"), "mail": ("api", "views"), "smstemplates": ("api", "views"),
+    "notices": ("api", "views"),
 }
 
 
@@ -232,14 +234,14 @@ def register_template_helpers(app: Flask) -> None:
 
     pages.init_app(app, menu_tree=menu_tree_for, is_link=is_site_path)
     from pcloud.core.security import current_principal
-    from pcloud.mail.service import unread_count
+    from pcloud.notices.service import bell_counts
 
-    def unread_mail() -> int:
-        """The top bar's bell: the signed-in user's unread mail (called by base.html only when signed in)."""
-        principal = current_principal()
-        return unread_count(principal.id) if principal is not None and principal.kind == "user" else 0
+    def bell() -> dict[str, int]:
+        """The top bar's one bell: the signed-in user's unread mail and notices, one statement (called by
+        base.html only when signed in)."""
+        return bell_counts(current_principal())
 
-    app.jinja_env.globals["unread_mail"] = unread_mail
+    app.jinja_env.globals["bell"] = bell
 
 
 def register_commands(app: Flask) -> None:

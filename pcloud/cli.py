@@ -67,6 +67,9 @@ def run_sync() -> dict[str, Any]:
             menus = sync_builtin_menus()
             resources = _sync_resources()
             _sync_open_catalogue()
+            from pcloud.uploads.service import ensure_default_storage
+
+            ensure_default_storage()
             if "ROLE_ADMIN" in roles:
                 _grant_everything_to_new_admin_role()
             return {"roles": roles, "menus": menus, "resources": resources}

@@ -28,6 +28,7 @@ from pcloud.core.schemas import BaseSchema
 from pcloud.core.security import Principal, current_principal, public, signed_in_only
 from pcloud.jobs import service as jobs_service
 from pcloud.models import JobLog, User
+from pcloud.notices import service as notices_service
 from pcloud.segments import service as segments_service
 from pcloud.sessions import service as sessions
 from pcloud.users import service as users_service
@@ -64,7 +65,9 @@ def index() -> Any:
         figures.append({"key": "segments", "label": "号段业务", "value": segments_service.count_segments(),
                         "href": "/integration/segment/"})
     chart = bar_svg(activity["days"], {"登录": activity["sign_ins"], "操作": activity["operations"]})
-    return render_template("dashboard.html", figures=figures, activity=activity, chart=chart, everyone=everyone)
+    notices = notices_service.latest_for(principal)
+    return render_template("dashboard.html", figures=figures, activity=activity, chart=chart, everyone=everyone,
+                           notices=notices)
 
 
 @bp.route("/favicon.ico")

@@ -9,6 +9,7 @@ from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, J
 from pcloud.loginlog.models import LoginLog
 from pcloud.mail.models import Mail
 from pcloud.menus.models import Menu
+from pcloud.notices.models import Notice, NoticeRead, notice_dept, notice_role
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.posts.models import Post
 from pcloud.resources.models import Resource
@@ -16,11 +17,11 @@ from pcloud.roles.models import Role
 from pcloud.segments.models import Segment
 from pcloud.sessions.models import UserSession
 from pcloud.smstemplates.models import SmsTemplate
-from pcloud.uploads.models import Upload
+from pcloud.uploads.models import Storage, Upload
 from pcloud.users.models import User, UserTally, user_role
 
 __all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",
            "JobReport", "LoginLock", "LoginLog", "Mail", "Menu", "OpenAccount", "PermissionVersion", "Post",
            "Resource", "Role", "Segment", "SmsCode", "SmsTemplate", "Upload", "User", "UserSession", "UserTally",
-           "open_account_role",
+           "open_account_role", "Notice", "NoticeRead", "notice_dept", "notice_role", "Storage",
            "role_menu", "role_resource", "user_role"]

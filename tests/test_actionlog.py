@@ -84,10 +84,11 @@ def test_every_outcome_is_logged_with_a_chinese_message(api: ApiClient, pages: P
 
 SKIP_PREFIXES = ("/static/", "/bootstrap/", "/api/docs", "/api/openapi.json", "/favicon.ico")
 # POST API routes that only read (the API's convention: `page`/`list` are POST with a JSON body).
-# (a mail's /detail marks the recipient's own mail read: a read, as opening it on the page is, not an action)
+# (a mail's /detail marks the recipient's own mail read: a read, as opening it on the page is, not an action;
+# so does a notice's /read; /mine and /readers are a notice's lists)
 READ_ONLY_API_POSTS = ("/page", "/statistics", "/adminInfo", "/list", "/tree", "/pageList", "/findAll",
                        "/chartInfo", "/nextTriggerTime", "/logDetailCat", "/resource/permission", "/detail",
-                       "/objects")
+                       "/objects", "/mine", "/readers", "/read")
 SIGN_IN_OUT = ("/api/oauth/", "/login", "/logout")
 # (an empty profile form keeps the stored name: saving it is a valid no-op)
 PAGE_POSTS_WITHOUT_INPUT = {"/logout", "/system/role/refresh", "/system/user/export", "/profile",

@@ -983,6 +983,34 @@ def test_cloud_storage_page_replay(vue: OriginalClient) -> None:
     refused(vue.call("DELETE", f"/admin/upload/files/{name}/delete"), mode, 404)
 
 
+def test_cloud_storage_settings_replay(vue: OriginalClient) -> None:
+    """upload.js postUploadCreate / putUploadModify / deleteUpload / postUploadList / postUploadPage, with the
+    fields its index.vue draws (name, type, gmtModifiedDate, gmtModifiedName): the settings are an allow-list."""
+    mode = vue.mode  # type: ignore[attr-defined]
+    (built_in,) = vue.call("POST", "/admin/upload/list", {}).data
+    assert built_in["type"] == "DATABASE" and built_in["bucketName"] == "sys_upload"
+    new_id = vue.call("POST", "/admin/upload/create", {"name": "备用存储", "type": "DATABASE"}).data
+    page = vue.call("POST", "/admin/upload/page", {"page": 1, "pageSize": 10})
+    assert page.body["total"] == 2
+    row = next(r for r in page.data if r["id"] == new_id)
+    assert row["name"] == "备用存储" and row["gmtModifiedDate"] and row["gmtModifiedName"] == ADMIN_NAME
+    # the row echoed back, renamed (its audit fields and typeName are ignored)
+    assert vue.call("PUT", "/admin/upload/modify", {**row, "name": "备用存储二"}).data == new_id
+    assert [r["name"] for r in vue.call("POST", "/admin/upload/page", {"name": "二"}).data] == ["备用存储二"]
+    # the original's cloud types, a host, an endpoint or a path are refused, never stored
+    refused(vue.call("POST", "/admin/upload/create", {"name": "阿里云", "type": "ALIYUN"}), mode, 422, "DATABASE")
+    refused(vue.call("POST", "/admin/upload/create", {"name": "x", "type": "DATABASE",
+                                                       "endpoint": "http://169.254.169.254/"}), mode, 422)
+    refused(vue.call("POST", "/admin/upload/create", {"name": "x", "type": "DATABASE", "bucketName": "../../etc"}),
+            mode, 422, "sys_upload")
+    refused(vue.call("PUT", "/admin/upload/modify", {"id": new_id, "bucketName": "/var/lib"}), mode, 422)
+    refused(vue.call("POST", "/admin/upload/create", {"name": "备用存储二", "type": "DATABASE"}), mode, 409)
+    assert vue.call("DELETE", f"/admin/upload/{new_id}/delete").kind == "ok"
+    refused(vue.call("DELETE", f"/admin/upload/{new_id}/delete"), mode, 404)
+    refused(vue.call("DELETE", f"/admin/upload/{built_in['id']}/delete"), mode, 409, "最后")
+    assert len(vue.call("POST", "/admin/upload/list", {}).data) == 1
+
+
 def test_the_setting_is_checked() -> None:
     from pcloud.config import load_config
 

@@ -262,6 +262,56 @@ def _mails(app: Any, ctx: dict[str, Any], to_admin: bool = False) -> None:
     ctx["shows"] = [f"信件{i}", f"发信{i}"]
 
 
+def _notices(app: Any, ctx: dict[str, Any], everyone: bool = False) -> None:
+    """A published notice; to everyone (the administrator's /mine), else to a role and a department of its own
+    (both shown by name on the administrators' list)."""
+    from pcloud.notices import service
+
+    i = next(_n)
+    audience: dict[str, Any] = {"all": True}
+    if not everyone:
+        audience = {"all": False, "role_ids": [make_role(app, f"ROLE_NQ{i}", f"公告角色{i}")],
+                    "dept_ids": [make_dept(app, f"公告部门{i}")]}
+    with app.app_context():
+        service.create_notice({"title": f"公告{i}", "content": "内容", "status": 1, "audience": audience})
+        db.session.remove()
+    ctx["shows"] = [f"公告{i}"] + ([] if everyone else [f"公告角色{i}", f"公告部门{i}"])
+
+
+def _a_notice(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.notices import service
+
+    ctx["dept"] = make_dept(app, "回执部门")
+    with app.app_context():
+        ctx["notice"] = service.create_notice({"title": "回执", "content": "x", "status": 1,
+                                               "audience": {"all": False, "dept_ids": [ctx["dept"]]}}).id
+        db.session.remove()
+
+
+def _readers(app: Any, ctx: dict[str, Any]) -> None:
+    """A user in a department of its own below the notice's, who read it (name and department shown)."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.notices.models import NoticeRead
+
+    i = next(_n)
+    user_id = make_user(app, name=f"读者{i}", dept_id=make_dept(app, f"读者部门{i}", ctx["dept"]))
+    with app.app_context():
+        db.session.add(NoticeRead(notice_id=ctx["notice"], user_id=user_id, read_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"读者{i}", f"读者部门{i}"]
+
+
+def _storages(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.uploads import service
+
+    i = next(_n)
+    with app.app_context():
+        service.create_storage({"name": f"存储{i}", "type": "DATABASE"})
+        db.session.remove()
+    ctx["shows"] = [f"存储{i}"]
+
+
 def _sms_templates(app: Any, ctx: dict[str, Any]) -> None:
     from pcloud.smstemplates.models import SmsTemplate
 
@@ -414,6 +464,19 @@ CASES = [
     Case("api upload/files/page", _files, post("/api/admin/upload/files/page")),
     Case("api oss/cloud/objects", _files, post_bare("/api/oss/cloud/objects", {"maxKey": 1000})),
     Case("page /mail/ (my inbox)", lambda app, ctx: _mails(app, ctx, to_admin=True), page("/mail/")),
+    Case("page /personalized/upload/storages/", _storages, page("/personalized/upload/storages/")),
+    Case("api upload/page", _storages, post("/api/admin/upload/page")),
+    Case("api upload/list", _storages, post_bare("/api/admin/upload/list")),
+    # 通知公告
+    Case("page /system/notice/", _notices, page("/system/notice/")),
+    Case("api notice/page", _notices, post("/api/admin/notice/page")),
+    Case("api notice/mine", lambda app, ctx: _notices(app, ctx, everyone=True), post("/api/admin/notice/mine")),
+    Case("page /notices/", lambda app, ctx: _notices(app, ctx, everyone=True), page("/notices/")),
+    Case("page / (the home page's notices)", lambda app, ctx: _notices(app, ctx, everyone=True), page("/")),
+    Case("page /system/notice/<id>/readers", _readers, page("/system/notice/{notice}/readers"), _a_notice),
+    Case("api notice/<id>/readers", _readers,
+         lambda pages, api, ctx: api.post(f"/api/admin/notice/{ctx['notice']}/readers", {"page": 1, "pageSize": SIZE}),
+         _a_notice),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -502,3 +503,55 @@ def test_file_browser_page_shows_and_deletes(app: Any, api: Any, pages: Any) -> 
     resp = pages.submit("/personalized/upload/", f"/personalized/upload/{name}/delete")
     assert resp.status_code == 302
     assert f'data-file="{name}"' not in pages.get("/personalized/upload/").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 云上传 storage settings: name, type and bucket from allow-lists; no host, endpoint, key or path
+
+
+def test_storage_settings_are_an_allow_list(api: Any, app: Any) -> None:
+    (built_in,) = api.data("POST", "/api/admin/upload/list", {})
+    assert (built_in["name"], built_in["type"], built_in["bucketName"]) == ("数据库存储", "DATABASE", "sys_upload")
+    created = api.data("POST", "/api/admin/upload/create", {"name": " 归档 ", "type": "DATABASE"})
+    row = api.post("/api/admin/upload/page", json={"name": "归档"}).get_json()["data"][0]
+    assert (row["id"], row["name"], row["bucketName"], row["gmtCreatedName"]) == (created, "归档", "sys_upload",
+                                                                                   "超级管理员")
+    for body, field in [({"name": "x", "type": "ALIYUN"}, "type"), ({"name": "x", "type": "file"}, "type"),
+                        ({"name": "x", "type": "DATABASE", "bucketName": "/etc"}, "bucketName"),
+                        ({"name": "x", "type": "DATABASE", "bucketName": "sys_user"}, "bucketName"),
+                        ({"name": "x", "type": "DATABASE", "endpoint": "http://10.0.0.1"}, "endpoint"),
+                        ({"name": "x", "type": "DATABASE", "accessKey": "k", "path": "/tmp"}, "path"),
+                        ({"name": "", "type": "DATABASE"}, "name"), ({"name": "a\nb", "type": "DATABASE"}, "name")]:
+        assert field in api_error(api.post("/api/admin/upload/create", json=body), 422)["errors"], body
+    assert "已存在" in api_error(api.post("/api/admin/upload/create", json={"name": "归档", "type": "DATABASE"}),
+                              409)["msg"]
+    api_error(api.put("/api/admin/upload/modify", json={"id": created, "name": "数据库存储"}), 409)
+    assert api.data("PUT", "/api/admin/upload/modify", {"id": created, "name": "归档二"}) == created
+    api_error(api.put("/api/admin/upload/modify", json={"id": 99999, "name": "y"}), 404)
+    api.data("DELETE", f"/api/admin/upload/{created}/delete")
+    assert "最后" in api_error(api.delete(f"/api/admin/upload/{built_in['id']}/delete"), 409)["msg"]
+    assert [s["name"] for s in api.data("GET", "/api/oss/cloud/bucket/ALIYUN")] == ["数据库存储"]
+
+
+def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
+    html = pages.get("/personalized/upload/storages/").get_data(as_text=True)
+    assert "数据库存储" in html and "sys_upload" in html
+    assert "存储设置" in pages.get("/personalized/upload/").get_data(as_text=True)
+    resp = pages.submit("/personalized/upload/storages/new",
+                        data={"name": "页面存储", "type": "DATABASE", "bucket_name": "sys_upload"})
+    assert resp.status_code == 302
+    refused = pages.submit("/personalized/upload/storages/new",
+                           data={"name": "云", "type": "ALIYUN", "bucket_name": "sys_upload"})
+    assert refused.status_code == 422
+    refused = pages.submit("/personalized/upload/storages/new",
+                           data={"name": "页面存储", "type": "DATABASE", "bucket_name": "sys_upload"})
+    assert refused.status_code == 409 and "已存在" in refused.get_data(as_text=True)
+    storage_id = int(re.findall(r'data-storage-id="(\d+)"', pages.get("/personalized/upload/storages/")
+                                .get_data(as_text=True))[-1])
+    resp = pages.submit(f"/personalized/upload/storages/{storage_id}/edit",
+                        data={"name": "页面存储二", "type": "DATABASE", "bucket_name": "sys_upload"})
+    assert resp.status_code == 302
+    assert "页面存储二" in pages.get("/personalized/upload/storages/").get_data(as_text=True)
+    resp = pages.submit("/personalized/upload/storages/", f"/personalized/upload/storages/{storage_id}/delete")
+    assert resp.status_code == 302
+    assert f'data-storage-id="{storage_id}"' not in pages.get("/personalized/upload/storages/").get_data(as_text=True)

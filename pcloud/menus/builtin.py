@@ -30,6 +30,8 @@ BUILTIN_MENUS: list[dict[str, object]] = [
      "sequence": 70},
     {"code": "system.log", "parent": "system", "name": "操作日志", "path": "/system/log", "icon": "journal-text",
      "sequence": 80},
+    {"code": "system.notice", "parent": "system", "name": "通知公告", "path": "/system/notice", "icon": "megaphone",
+     "sequence": 90},
     {"code": "monitor", "parent": None, "name": "系统监控", "path": "/monitor", "icon": "activity", "sequence": 15},
     {"code": "monitor.online", "parent": "monitor", "name": "在线用户", "path": "/monitor/online", "icon": "people",
      "sequence": 10},

@@ -11,7 +11,7 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from pcloud.core.operations import operation
-from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs
+from pcloud.core.schemas import AuditOut, BaseSchema, Id, LocalDateTime, PageArgs, Text
 from pcloud.core.security import current_principal, public
 from pcloud.uploads import service
 
@@ -63,18 +63,47 @@ def served(name: str) -> Response:
 # 云上传 (cloud storage): the original front end's src/api/upload.js and src/api/oss.js, and our file browser
 
 
-class StorageOut(BaseSchema):
+class StorageOut(AuditOut):
     id = fields.Integer()
     name = fields.String()
     type = fields.String(metadata={"description": "DATABASE: uploads live in the database, shared by every host"})
+    type_name = fields.String()
     bucket_name = fields.String()
 
 
-class StoragePageArgs(BaseSchema):
-    """The original's page and list bodies (page, pageSize, name...): one storage, nothing to filter."""
+class StoragePageArgs(PageArgs):
+    """The original's page and list bodies (page, pageSize, name, type)."""
+
+    name = fields.String(validate=validate.Length(max=service.STORAGE_NAME_MAX), allow_none=True,
+                         metadata={"description": "name contains"})
+    type = fields.String(validate=validate.Length(max=16), allow_none=True)
+
+
+class StorageListArgs(BaseSchema):
+    """Any body: the list is never filtered (the original sends its list query)."""
 
     class Meta:
         unknown = ma.EXCLUDE
+
+
+# An allow-list: the only fields are these, so no host, endpoint, key or path can be sent (422 unknown field).
+class StorageCreateArgs(BaseSchema):
+    name = Text(service.STORAGE_NAME_MAX, required=True)
+    type = fields.String(required=True, validate=validate.OneOf(sorted(service.STORAGE_TYPES),
+                                                                 error=service.TYPE_REFUSED))
+    bucket_name = fields.String(allow_none=True, validate=validate.Length(max=64),
+                                metadata={"description": "sys_upload (the default): the one bucket of DATABASE"})
+
+
+class StorageModifyArgs(BaseSchema):
+    id = Id(required=True)
+    name = Text(service.STORAGE_NAME_MAX)
+    type = fields.String(validate=validate.OneOf(sorted(service.STORAGE_TYPES), error=service.TYPE_REFUSED))
+    bucket_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+StorageCreateArgs.echo_of = StorageOut
+StorageModifyArgs.echo_of = StorageOut
 
 
 class FilePageArgs(PageArgs):
@@ -110,20 +139,35 @@ class ObjectOut(BaseSchema):
     file = fields.Boolean()
 
 
-def _storage() -> dict[str, Any]:
-    return {**service.STORAGE, "bucket_name": service.STORAGE["bucket"]}
-
-
 @operation(blp, "/admin/upload/page", "StoragePage", StorageOut, paged=True, args=StoragePageArgs)
-def storage_page(_: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    """云上传：存储设置（上传的文件保存在数据库中，所有主机共用；只读）"""
-    return [_storage()], 1
+def storage_page(args: dict[str, Any]) -> Any:
+    """云上传：存储设置分页列表（名称包含、类型）"""
+    return service.page_storages(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/admin/upload/list", "StorageList", StorageOut, many=True, args=StoragePageArgs)
+@operation(blp, "/admin/upload/list", "StorageList", StorageOut, many=True, args=StorageListArgs)
 def storage_list(_: dict[str, Any]) -> list[dict[str, Any]]:
-    """云上传：全部存储（同 /admin/upload/page，不分页）"""
-    return [_storage()]
+    """云上传：全部存储设置（不分页）"""
+    return service.list_storages()
+
+
+@operation(blp, "/admin/upload/create", "StorageCreate", fields.Integer(), title="存储设置新增", args=StorageCreateArgs)
+def storage_create(args: dict[str, Any]) -> int:
+    """新增存储设置：name、type（只能是 DATABASE）、bucketName（只能是 sys_upload，默认即是）；不接受主机、地址或路径"""
+    return service.create_storage(args).id
+
+
+@operation(blp, "/admin/upload/modify", "StorageModify", fields.Integer(), method="PUT", title="存储设置修改",
+           args=StorageModifyArgs)
+def storage_modify(args: dict[str, Any]) -> int:
+    """修改存储设置（同新增的取值范围）"""
+    return service.modify_storage(args["id"], args).id
+
+
+@operation(blp, "/admin/upload/<int:id>/delete", "StorageDelete", method="DELETE", title="存储设置删除")
+def storage_delete(id: int) -> None:  # noqa: A002 - the route's name
+    """删除存储设置（软删除；最后一个存储不能删除，409）"""
+    service.delete_storage(id)
 
 
 @operation(blp, "/admin/upload/files/page", "FilePage", FileOut, paged=True, args=FilePageArgs)
@@ -141,8 +185,8 @@ def file_delete(name: str) -> None:
 
 @operation(blp, "/oss/cloud/bucket/<oss_type>", "OssBuckets", StorageOut, many=True, method="GET")
 def oss_buckets(oss_type: str) -> list[dict[str, Any]]:
-    """原版前端的存储桶列表：无论 ossType，都是保存上传文件的数据库存储"""
-    return [_storage()]
+    """原版前端的存储桶列表：无论 ossType，都是保存上传文件的数据库存储（存储设置的每一项）"""
+    return service.list_storages()
 
 
 @operation(blp, "/oss/cloud/objects", "OssObjects", ObjectOut, many=True, args=ObjectsArgs)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pcloud.core.models import Base
+from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
 
 
 class Upload(Base):
@@ -24,3 +24,18 @@ class Upload(Base):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only to serve it
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Storage(AuditMixin, SoftDeleteMixin, Base):
+    """A storage setting of 云上传 (the original front end's cloud storages): a name, a type and a bucket, each
+    from an allow-list (uploads.service.STORAGE_TYPES). No host, endpoint, key or path is ever configured here:
+    the only storage there is, the database, is reached through the application's own connection."""
+
+    __tablename__ = "sys_storage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16))
+    bucket_name: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("uq_sys_storage_name_live", "name", unique=True, **LIVE_ONLY),)

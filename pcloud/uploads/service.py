@@ -29,7 +29,7 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.uploads.models import Upload
+from pcloud.uploads.models import Storage, Upload
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 4096
@@ -178,9 +178,6 @@ def import_folder(folder: Path, avatar_users: Mapping[str, int]) -> tuple[int, l
 # ---------------------------------------------------------------------------------------------
 # 云上传 (cloud storage): the storage that holds uploads, and a file browser over it
 
-# The one storage there is: the database (shared by every host). The original front end's storages were
-# cloud buckets (ALIYUN, TENCENT, QINIU); ours is listed in their shape, read-only.
-STORAGE = {"id": 1, "name": "数据库存储", "type": "DATABASE", "bucket": "sys_upload"}
 AVATAR_IN_USE = "该文件是用户的头像，不能删除；请先为该用户更换头像"
 
 
@@ -224,3 +221,126 @@ def delete_file(name: str) -> str:
         raise Conflict(AVATAR_IN_USE)
     db.session.commit()
     return name
+
+
+# ---------------------------------------------------------------------------------------------
+# 云上传 storage settings (the original front end's upload.js: page, list, create, modify, delete)
+#
+# What may be configured is an allow-list, never a place: a storage is a name, a type and a bucket, and the
+# only type is the database (the bucket: its upload table). There is no field for a host, an endpoint, a key
+# or a path, so no setting can make the server reach another machine or a file of its own disk; the
+# original's cloud types (ALIYUN, TENCENT, QINIU) are refused with the reason.
+
+STORAGE_TYPES = {"DATABASE": "数据库存储（所有主机共用）"}
+STORAGE_BUCKETS = {"DATABASE": ("sys_upload",)}
+STORAGE_NAME_MAX = 64
+TYPE_REFUSED = "存储类型只能是 DATABASE：上传的文件保存在数据库中，暂不支持 ALIYUN、TENCENT、QINIU 等云存储"
+
+
+def _clean_storage_name(value: object) -> str:
+    name = value.strip() if isinstance(value, str) else ""
+    if not name:
+        raise Invalid("请输入存储名称", field="name")
+    if len(name) > STORAGE_NAME_MAX or any(ord(c) < 32 for c in name):
+        raise Invalid(f"存储名称不能超过 {STORAGE_NAME_MAX} 个字符，且不能包含控制字符", field="name")
+    return name
+
+
+def _clean_storage_type(value: object) -> str:
+    if value not in STORAGE_TYPES:
+        raise Invalid(TYPE_REFUSED, field="type")
+    return str(value)
+
+
+def _clean_bucket(storage_type: str, value: object) -> str:
+    allowed = STORAGE_BUCKETS[storage_type]
+    if value in (None, ""):
+        return allowed[0]
+    if value not in allowed:
+        raise Invalid(f"存储桶只能是 {'、'.join(allowed)}", field="bucketName")
+    return str(value)
+
+
+def _storage_name_taken(name: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Storage.id).where(Storage.name == name, Storage.deleted_at.is_(None))
+    if exclude_id is not None:
+        stmt = stmt.where(Storage.id != exclude_id)
+    return db.session.execute(stmt).first() is not None
+
+
+def storage_item(row: Storage) -> dict[str, object]:
+    return {"id": row.id, "name": row.name, "type": row.type, "type_name": STORAGE_TYPES.get(row.type, row.type),
+            "bucket_name": row.bucket_name, "gmt_created_date": row.gmt_created_date,
+            "gmt_created_name": row.gmt_created_name, "gmt_modified_date": row.gmt_modified_date,
+            "gmt_modified_name": row.gmt_modified_name}
+
+
+def get_storage(storage_id: int) -> Storage:
+    row = db.session.execute(Storage.live().where(Storage.id == storage_id)).scalar_one_or_none()
+    if row is None:
+        raise NotFound("存储不存在")
+    return row
+
+
+def page_storages(filters: Mapping[str, object], page: int = 1, page_size: int = 10) -> Page:
+    """Storage settings by id (name contains, type)."""
+    stmt = Storage.live()
+    if (name := str(filters.get("name") or "").strip()):
+        stmt = stmt.where(Storage.name.contains(name, autoescape=True))
+    if (storage_type := str(filters.get("type") or "").strip()):
+        stmt = stmt.where(Storage.type == storage_type)
+    result = paginate(stmt.order_by(Storage.id), page, page_size)
+    result.items = [storage_item(row) for row in result.items]
+    return result
+
+
+def list_storages() -> list[dict[str, object]]:
+    return [storage_item(row) for row in db.session.execute(Storage.live().order_by(Storage.id)).scalars()]
+
+
+def create_storage(values: Mapping[str, object]) -> Storage:
+    name = _clean_storage_name(values.get("name"))
+    storage_type = _clean_storage_type(values.get("type"))
+    bucket = _clean_bucket(storage_type, values.get("bucket_name"))
+    if _storage_name_taken(name):
+        raise Conflict(f"存储名称「{name}」已存在")
+    row = Storage(name=name, type=storage_type, bucket_name=bucket)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def modify_storage(storage_id: int, values: Mapping[str, object]) -> Storage:
+    row = get_storage(storage_id)
+    name = _clean_storage_name(values["name"]) if "name" in values else row.name
+    storage_type = _clean_storage_type(values["type"]) if "type" in values else row.type
+    bucket = _clean_bucket(storage_type, values.get("bucket_name", row.bucket_name))
+    if _storage_name_taken(name, exclude_id=row.id):
+        raise Conflict(f"存储名称「{name}」已存在")
+    row.name, row.type, row.bucket_name = name, storage_type, bucket
+    db.session.commit()
+    return row
+
+
+def delete_storage(storage_id: int) -> Storage:
+    """Soft delete; the last storage stays (uploads always have somewhere to go)."""
+    row = get_storage(storage_id)
+    # every live storage locked (PostgreSQL; SQLite has one writer): two deletes at once cannot both see the
+    # other's storage as the one that stays
+    live = set(db.session.execute(select(Storage.id).where(Storage.deleted_at.is_(None)).with_for_update()).scalars())
+    if row.id not in live:
+        raise NotFound("存储不存在")
+    if not live - {row.id}:
+        raise Conflict(f"「{row.name}」是最后一个存储，不能删除：上传的文件总要有保存的地方")
+    row.soft_delete()
+    db.session.commit()
+    return row
+
+
+def ensure_default_storage() -> bool:
+    """Setup: the database storage, once (a table that never had a storage gets it; a renamed one is kept)."""
+    if db.session.execute(select(Storage.id).limit(1)).first() is not None:
+        return False
+    db.session.add(Storage(name="数据库存储", type="DATABASE", bucket_name=STORAGE_BUCKETS["DATABASE"][0]))
+    db.session.commit()
+    return True

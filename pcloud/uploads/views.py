@@ -7,14 +7,18 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.views import RecordPages
 from pcloud.uploads import service
+from pcloud.uploads.api import StoragePageArgs
+from pcloud.uploads.forms import StorageForm
 
 bp = Blueprint("uploads", __name__, url_prefix="/personalized/upload")
 pages = RecordPages(bp, "文件", "uploads/files.html")
+storage_pages = RecordPages(bp, "存储", "uploads/storage_form.html", index="storages")
+STORAGE_FILTERS = {"name": Filter("name", "存储名称")}
 TYPES = sorted(service.MIMETYPES.values())
 
 
@@ -28,7 +32,7 @@ def index() -> Any:
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template("uploads/files.html", page=result, rows=result.items, name=name, content_type=content_type,
-                           types=TYPES, storage=service.STORAGE, confirm=ConfirmForm(), page_url=page_url)
+                           types=TYPES, storages=service.list_storages(), confirm=ConfirmForm(), page_url=page_url)
 
 
 @bp.route("/<name>/delete", methods=["POST"])
@@ -36,3 +40,51 @@ def index() -> Any:
 @mirrors("uploads_api.file_delete")
 def delete(name: str) -> Any:
     return pages.confirm(lambda: f"文件「{service.delete_file(name)}」已删除")
+
+
+# Storage settings: name, type and bucket from allow-lists (uploads.service.STORAGE_TYPES)
+
+
+@bp.route("/storages/")
+def storages() -> Any:
+    page, page_size = list_args()
+    filters = page_filters(StoragePageArgs, STORAGE_FILTERS)
+    result = service.page_storages(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    return render_template("uploads/storages.html", page=result, rows=result.items, filters=filters,
+                           confirm=ConfirmForm(), page_url=page_url)
+
+
+def _storage_values(form: StorageForm) -> dict[str, Any]:
+    return {"name": form.name.data, "type": form.type.data, "bucket_name": form.bucket_name.data}
+
+
+@bp.route("/storages/new", methods=["GET", "POST"])
+@action("存储设置新增")
+@mirrors("uploads_api.storage_create")
+def storage_create() -> Any:
+    form = StorageForm()
+    return storage_pages.form(form, lambda: f"已保存存储「{service.create_storage(_storage_values(form)).name}」",
+                              storage=None)
+
+
+@bp.route("/storages/<int:storage_id>/edit", methods=["GET", "POST"])
+@action("存储设置修改")
+@mirrors("uploads_api.storage_modify:PUT")
+def storage_edit(storage_id: int) -> Any:
+    storage = storage_pages.record(service.get_storage, storage_id)
+    form = storage_pages.edit_form(StorageForm, storage)
+
+    def save() -> str:
+        return f"已保存存储「{service.modify_storage(storage_id, _storage_values(form)).name}」"
+
+    return storage_pages.form(form, save, storage=storage)
+
+
+@bp.route("/storages/<int:storage_id>/delete", methods=["POST"])
+@action("存储设置删除")
+@mirrors("uploads_api.storage_delete")
+def storage_delete(storage_id: int) -> Any:
+    return storage_pages.confirm(lambda: f"存储「{service.delete_storage(storage_id).name}」已删除",
+                                 refused="不能删除：")

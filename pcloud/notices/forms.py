@@ -1,0 +1,36 @@
+"""通知公告 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from pcloud.notices.models import CONTENT_MAX
+from pcloud.notices.service import TITLE_MAX, TYPES
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NoticeForm(FlaskForm):
+    title = StringField("标题", validators=[DataRequired("请输入标题"),
+                                          Length(max=TITLE_MAX, message="标题不能超过 %(max)d 个字符")])
+    notice_type = SelectField("类型", coerce=int, choices=sorted(TYPES.items()), default=1)
+    content = TextAreaField("内容", validators=[DataRequired("请输入内容"),
+                                              Length(max=CONTENT_MAX, message="内容不能超过 %(max)d 个字符")],
+                            render_kw={"rows": 10})
+    audience = RadioField("可见范围", choices=[("all", "全员"), ("some", "指定角色或部门")], default="all")
+    role_ids = MultiCheckboxField("角色", coerce=int, choices=[])
+    # a tree-select picker over the indented options (static/js/app.js), several departments at once
+    dept_ids = SelectMultipleField("部门（含下级部门）", coerce=int, choices=[], render_kw={"size": 6})
+
+    def values(self) -> dict[str, object]:
+        """What the service takes, as the API's schema gives it."""
+        everyone = self.audience.data == "all"
+        return {"title": self.title.data, "content": self.content.data, "notice_type": self.notice_type.data,
+                "audience": {"all": everyone, "role_ids": [] if everyone else list(self.role_ids.data or []),
+                             "dept_ids": [] if everyone else list(self.dept_ids.data or [])}}

@@ -1,0 +1,388 @@
+"""通知公告 rules, shared by the pages and the JSON API.
+
+A notice is written as a draft, published (then its audience sees it, on the home page and in the top
+bar's bell) and may be withdrawn (hidden again; read receipts are kept) and published again. Only a draft
+or a withdrawn notice is edited. Its audience is everyone, or the users holding one of its roles or
+belonging to one of its departments or any department below them (the closure table answers the subtree).
+The Markdown text is rendered by `core.markdown` whenever it is shown; no HTML is stored or passes.
+
+Read receipts list the audience's users with whether and when each read it. Which of those users a caller
+may see is one condition on `sys_user` passed in as `users_within` (the data scope of the caller's roles;
+None: every user), so the scope is added in one place, not in this query's shape.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from pcloud.core.errors import Conflict, FieldErrors, Invalid, NotFound
+from pcloud.core.markdown import render_markdown
+from pcloud.core.paging import Page, paginate
+from pcloud.core.security import Principal
+from pcloud.core.timefmt import utcnow
+from pcloud.depts.models import Dept, DeptClosure
+from pcloud.extensions import db
+from pcloud.mail.service import unread_count_select
+from pcloud.notices.models import (
+    ANNOUNCEMENT,
+    CONTENT_MAX,
+    DRAFT,
+    NOTICE,
+    PUBLISHED,
+    WITHDRAWN,
+    Notice,
+    NoticeRead,
+    notice_dept,
+    notice_role,
+)
+from pcloud.roles.models import Role
+from pcloud.users.models import User, user_role
+
+TITLE_MAX = 100
+TYPES = {NOTICE: "通知", ANNOUNCEMENT: "公告"}
+STATUSES = {DRAFT: "草稿", PUBLISHED: "已发布", WITHDRAWN: "已撤回"}
+AUDIENCE_IDS_MAX = 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _clean_title(value: Any) -> str:
+    title = (value or "").strip() if isinstance(value, str) else ""
+    if not title:
+        raise Invalid("请输入标题", field="title")
+    if len(title) > TITLE_MAX:
+        raise Invalid(f"标题不能超过 {TITLE_MAX} 个字符", field="title")
+    return title
+
+
+def _clean_content(value: Any) -> str:
+    content = (value or "").strip() if isinstance(value, str) else ""
+    if not content:
+        raise Invalid("请输入内容", field="content")
+    if len(content) > CONTENT_MAX:
+        raise Invalid(f"内容不能超过 {CONTENT_MAX} 个字符", field="content")
+    return content
+
+
+def _clean_notice_type(value: Any) -> int:
+    if value not in TYPES:
+        raise Invalid("类型只能是 1（通知）或 2（公告）", field="noticeType")
+    return int(value)
+
+
+def _live_ids(model: Any, ids: Iterable[int]) -> set[int]:
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    return set(db.session.execute(select(model.id).where(model.id.in_(wanted), model.deleted_at.is_(None))).scalars())
+
+
+def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
+    """(everyone, role ids, department ids): everyone, or at least one live role or department."""
+    value = value or {"all": True}
+    role_ids = sorted(set(value.get("role_ids") or []))
+    dept_ids = sorted(set(value.get("dept_ids") or []))
+    if value.get("all"):
+        if role_ids or dept_ids:
+            raise Invalid("全员可见时不能再指定角色或部门", field="audience")
+        return True, [], []
+    if not role_ids and not dept_ids:
+        raise Invalid("请选择可见范围：全员，或至少一个角色或部门", field="audience")
+    if len(role_ids) + len(dept_ids) > AUDIENCE_IDS_MAX:
+        raise Invalid(f"可见范围最多 {AUDIENCE_IDS_MAX} 个角色和部门", field="audience")
+    live_roles = set(db.session.execute(select(Role.id).where(
+        Role.id.in_(role_ids), Role.deleted_at.is_(None), Role.hidden.is_(False))).scalars()) if role_ids else set()
+    if (missing := [i for i in role_ids if i not in live_roles]):
+        raise Invalid(f"角色不存在：{', '.join(map(str, missing))}", field="audience")
+    live_depts = _live_ids(Dept, dept_ids)
+    if (missing := [i for i in dept_ids if i not in live_depts]):
+        raise Invalid(f"部门不存在：{', '.join(map(str, missing))}", field="audience")
+    return False, role_ids, dept_ids
+
+
+def _clean_values(values: Mapping[str, Any], current: Notice | None = None) -> dict[str, Any]:
+    """Every field's refusal at once (FieldErrors); on modify, absent fields keep their value."""
+    errors = FieldErrors()
+    out: dict[str, Any] = {}
+    if current is None or "title" in values:
+        out["title"] = errors.run(_clean_title, values.get("title"))
+    if current is None or "content" in values:
+        out["content"] = errors.run(_clean_content, values.get("content"))
+    if current is None or "notice_type" in values:
+        out["notice_type"] = errors.run(_clean_notice_type, values.get("notice_type", NOTICE))
+    if current is None or "audience" in values:
+        out["audience"] = errors.run(_clean_audience, values.get("audience"))
+    errors.raise_if_any()
+    return out
+
+
+def _set_audience(notice: Notice, audience: tuple[bool, list[int], list[int]]) -> None:
+    everyone, role_ids, dept_ids = audience
+    notice.audience_all = everyone
+    db.session.flush()
+    db.session.execute(delete(notice_role).where(notice_role.c.notice_id == notice.id))
+    db.session.execute(delete(notice_dept).where(notice_dept.c.notice_id == notice.id))
+    if role_ids:
+        db.session.execute(insert(notice_role), [{"notice_id": notice.id, "role_id": i} for i in role_ids])
+    if dept_ids:
+        db.session.execute(insert(notice_dept), [{"notice_id": notice.id, "dept_id": i} for i in dept_ids])
+
+
+def get_notice(notice_id: int) -> Notice:
+    notice = db.session.execute(Notice.live().where(Notice.id == notice_id)).scalar_one_or_none()
+    if notice is None:
+        raise NotFound("通知公告不存在")
+    return notice
+
+
+def create_notice(values: Mapping[str, Any]) -> Notice:
+    """A draft; `status` 1 publishes it at once."""
+    clean = _clean_values(values)
+    notice = Notice(title=clean["title"], content=clean["content"], notice_type=clean["notice_type"], status=DRAFT)
+    if values.get("status") == PUBLISHED:
+        notice.status, notice.published_at = PUBLISHED, utcnow()
+    elif values.get("status") not in (None, DRAFT):
+        raise Invalid("新建的通知公告只能是草稿（0）或直接发布（1）", field="status")
+    db.session.add(notice)
+    _set_audience(notice, clean["audience"])
+    db.session.commit()
+    return notice
+
+
+def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
+    notice = get_notice(notice_id)
+    if notice.status == PUBLISHED:
+        raise Conflict(f"通知公告「{notice.title}」已发布，不能修改；请先撤回")
+    clean = _clean_values(values, notice)
+    for key in ("title", "content", "notice_type"):
+        if key in clean:
+            setattr(notice, key, clean[key])
+    if "audience" in clean:
+        _set_audience(notice, clean["audience"])
+    db.session.commit()
+    return notice
+
+
+def publish_notice(notice_id: int) -> Notice:
+    notice = get_notice(notice_id)
+    if notice.status == PUBLISHED:
+        raise Conflict(f"通知公告「{notice.title}」已经发布")
+    notice.status, notice.published_at = PUBLISHED, utcnow()
+    db.session.commit()
+    return notice
+
+
+def withdraw_notice(notice_id: int) -> Notice:
+    notice = get_notice(notice_id)
+    if notice.status != PUBLISHED:
+        raise Conflict(f"通知公告「{notice.title}」未发布，无需撤回")
+    notice.status = WITHDRAWN
+    db.session.commit()
+    return notice
+
+
+def delete_notice(notice_id: int) -> Notice:
+    notice = get_notice(notice_id)
+    notice.soft_delete()
+    db.session.commit()
+    return notice
+
+
+# ---------------------------------------------------------------------------------------------
+# The administrators' list
+
+
+def _audiences(notice_ids: list[int]) -> dict[int, dict[str, list[Any]]]:
+    """Per notice: its role and department ids and names, one query each for the whole page."""
+    out: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"role_ids": [], "role_names": [], "dept_ids": [],
+                                                                "dept_names": []})
+    if not notice_ids:
+        return out
+    for notice_id, role_id, name in db.session.execute(
+            select(notice_role.c.notice_id, notice_role.c.role_id, Role.name)
+            .outerjoin(Role, and_(Role.id == notice_role.c.role_id, Role.deleted_at.is_(None)))
+            .where(notice_role.c.notice_id.in_(notice_ids)).order_by(notice_role.c.role_id)):
+        out[notice_id]["role_ids"].append(role_id)
+        out[notice_id]["role_names"].append(name or f"#{role_id}")
+    for notice_id, dept_id, name in db.session.execute(
+            select(notice_dept.c.notice_id, notice_dept.c.dept_id, Dept.name)
+            .outerjoin(Dept, and_(Dept.id == notice_dept.c.dept_id, Dept.deleted_at.is_(None)))
+            .where(notice_dept.c.notice_id.in_(notice_ids)).order_by(notice_dept.c.dept_id)):
+        out[notice_id]["dept_ids"].append(dept_id)
+        out[notice_id]["dept_names"].append(name or f"#{dept_id}")
+    return out
+
+
+def _item(notice: Notice, audience: Mapping[str, list[Any]] | None = None, read: bool | None = None) -> dict[str, Any]:
+    audience = audience or {"role_ids": [], "role_names": [], "dept_ids": [], "dept_names": []}
+    item = {"id": notice.id, "title": notice.title, "content": notice.content,
+            "content_html": render_markdown(notice.content), "notice_type": notice.notice_type,
+            "type_name": TYPES.get(notice.notice_type, ""), "status": notice.status,
+            "status_name": STATUSES.get(notice.status, ""), "published_at": notice.published_at,
+            "audience": {"all": notice.audience_all, **audience},
+            "gmt_created_date": notice.gmt_created_date, "gmt_created_name": notice.gmt_created_name,
+            "gmt_modified_date": notice.gmt_modified_date, "gmt_modified_name": notice.gmt_modified_name}
+    if read is not None:
+        item["read"] = read
+    return item
+
+
+def notice_item(notice_id: int) -> dict[str, Any]:
+    notice = get_notice(notice_id)
+    return _item(notice, _audiences([notice.id])[notice.id])
+
+
+def page_notices(filters: Mapping[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Newest first (title contains, type, status); audiences batched for the page."""
+    stmt = Notice.live()
+    if (title := str(filters.get("title") or "").strip()):
+        stmt = stmt.where(Notice.title.contains(title, autoescape=True))
+    if filters.get("notice_type") is not None:
+        stmt = stmt.where(Notice.notice_type == filters["notice_type"])
+    if filters.get("status") is not None:
+        stmt = stmt.where(Notice.status == filters["status"])
+    result = paginate(stmt.order_by(Notice.gmt_created_date.desc(), Notice.id.desc()), page, page_size)
+    audiences = _audiences([n.id for n in result.items])
+    result.items = [_item(n, audiences[n.id]) for n in result.items]
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers: what a user sees, the bell, read receipts
+
+
+def visible_to(user_id: int) -> ColumnElement[bool]:
+    """The notices (published or not) whose audience holds `user_id`: everyone, one of the user's live
+    roles, or a department at or above the user's (the closure table's ancestors of it)."""
+    roles = (select(user_role.c.role_id).join(Role, Role.id == user_role.c.role_id)
+             .where(user_role.c.user_id == user_id, Role.deleted_at.is_(None)))
+    dept_of_user = select(User.dept_id).where(User.id == user_id).scalar_subquery()
+    ancestors = select(DeptClosure.ancestor_id).where(DeptClosure.descendant_id == dept_of_user)
+    return or_(Notice.audience_all.is_(True),
+               exists().where(notice_role.c.notice_id == Notice.id, notice_role.c.role_id.in_(roles)),
+               exists().where(notice_dept.c.notice_id == Notice.id, notice_dept.c.dept_id.in_(ancestors)))
+
+
+def _published_for(user_id: int) -> Any:
+    return Notice.live().where(Notice.status == PUBLISHED, visible_to(user_id))
+
+
+def _unread_select(user_id: int) -> Any:
+    read = exists().where(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == user_id)
+    return (select(func.count()).select_from(Notice)
+            .where(Notice.deleted_at.is_(None), Notice.status == PUBLISHED, visible_to(user_id), ~read))
+
+
+def unread_count(principal: Principal | None) -> int:
+    if principal is None or principal.kind != "user":
+        return 0  # an open account is nobody's audience
+    return int(db.session.execute(_unread_select(principal.id)).scalar_one())
+
+
+def bell_counts(principal: Principal | None) -> dict[str, int]:
+    """The top bar's one bell: unread mail and unread notices of the caller, in one statement."""
+    if principal is None or principal.kind != "user":
+        return {"mail": 0, "notices": 0, "total": 0}
+    mail, notices = db.session.execute(select(unread_count_select(principal.id).scalar_subquery(),
+                                              _unread_select(principal.id).scalar_subquery())).one()
+    return {"mail": int(mail), "notices": int(notices), "total": int(mail) + int(notices)}
+
+
+def mine(principal: Principal | None, page: int = 1, page_size: int = 10) -> tuple[Page, int]:
+    """The published notices for the caller, newest first, each with `read`; and the caller's unread count."""
+    if principal is None or principal.kind != "user":
+        return Page([], 0, page, page_size), 0
+    read_at = (select(NoticeRead.read_at).where(NoticeRead.notice_id == Notice.id,
+                                                NoticeRead.user_id == principal.id)
+               .correlate(Notice).scalar_subquery())
+    stmt = (_published_for(principal.id).add_columns(read_at)
+            .order_by(Notice.published_at.desc(), Notice.id.desc()))
+    result = paginate(stmt, page, page_size, scalars=False)
+    result.items = [_item(row[0], read=row[1] is not None) for row in result.items]
+    return result, unread_count(principal)
+
+
+def read_notice(notice_id: int, principal: Principal | None) -> dict[str, Any]:
+    """One published notice of the caller's audience, marked read by them (once: the first time is kept)."""
+    if principal is None or principal.kind != "user":
+        raise NotFound("通知公告不存在")
+    notice = db.session.execute(_published_for(principal.id).where(Notice.id == notice_id)).scalar_one_or_none()
+    if notice is None:
+        raise NotFound("通知公告不存在")
+    _insert_read(notice.id, principal.id)
+    db.session.commit()
+    return _item(notice, read=True)
+
+
+def _insert_read(notice_id: int, user_id: int) -> None:
+    """A receipt, unless there is one: the same statement on both databases (ON CONFLICT DO NOTHING), so two
+    tabs opening the notice at once never fail."""
+    values = {"notice_id": notice_id, "user_id": user_id, "read_at": utcnow()}
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    db.session.execute(dialect_insert(NoticeRead).values(**values).on_conflict_do_nothing())
+
+
+def audience_users(notice: Notice) -> ColumnElement[bool]:
+    """A condition on `sys_user`: the user is in the notice's audience."""
+    if notice.audience_all:
+        return true()
+    in_roles = User.id.in_(select(user_role.c.user_id).join(notice_role, notice_role.c.role_id == user_role.c.role_id)
+                           .join(Role, and_(Role.id == user_role.c.role_id, Role.deleted_at.is_(None)))
+                           .where(notice_role.c.notice_id == notice.id))
+    in_depts = User.dept_id.in_(select(DeptClosure.descendant_id)
+                                .join(notice_dept, notice_dept.c.dept_id == DeptClosure.ancestor_id)
+                                .where(notice_dept.c.notice_id == notice.id))
+    return or_(in_roles, in_depts)
+
+
+def _receipts_stmt(notice: Notice, users_within: ColumnElement[bool] | None) -> Any:
+    stmt = (select(User.id, User.name, User.phone, Dept.name, NoticeRead.read_at)
+            .outerjoin(NoticeRead, and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == User.id))
+            .outerjoin(Dept, Dept.id == User.dept_id)
+            .where(User.deleted_at.is_(None), audience_users(notice)))
+    if users_within is not None:
+        stmt = stmt.where(users_within)  # the caller's data scope: one added condition
+    return stmt
+
+
+def page_readers(notice_id: int, filters: Mapping[str, Any], page: int = 1, page_size: int = 10, *,
+                 users_within: ColumnElement[bool] | None = None) -> Page:
+    """Read receipts: the audience's live users (within `users_within`, a condition on `sys_user`; None:
+    all), who read first (latest first), then who has not; `read` filters true/false, `name` contains."""
+    notice = get_notice(notice_id)
+    stmt = _receipts_stmt(notice, users_within)
+    if filters.get("read") is not None:
+        stmt = stmt.where(NoticeRead.read_at.is_not(None) if filters["read"] else NoticeRead.read_at.is_(None))
+    if (name := str(filters.get("name") or "").strip()):
+        stmt = stmt.where(User.name.contains(name, autoescape=True))
+    # who read first (false sorts before true on both databases), the latest reader first
+    result = paginate(stmt.order_by(NoticeRead.read_at.is_(None), NoticeRead.read_at.desc(), User.id),
+                      page, page_size, scalars=False)
+    result.items = [{"user_id": r[0], "name": r[1], "phone": r[2], "dept_name": r[3], "read": r[4] is not None,
+                     "read_at": r[4]} for r in result.items]
+    return result
+
+
+def receipt_counts(notice_id: int, *, users_within: ColumnElement[bool] | None = None) -> dict[str, int]:
+    """How many of the audience (within `users_within`) read the notice, and how many it has."""
+    notice = get_notice(notice_id)
+    inner = _receipts_stmt(notice, users_within).subquery()
+    total, read = db.session.execute(select(func.count(), func.count(inner.c.read_at)).select_from(inner)).one()
+    return {"total": int(total), "read": int(read), "unread": int(total) - int(read)}
+
+
+def latest_for(principal: Principal | None, limit: int = 5) -> list[dict[str, Any]]:
+    """The home page's list: the newest published notices for the caller, with `read`."""
+    result, _ = mine(principal, 1, limit)
+    return result.items
+

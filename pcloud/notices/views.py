@@ -1,0 +1,127 @@
+"""通知公告 pages: the administrators' list under /system/notice (write, publish, withdraw, delete, read
+receipts) and every user's notices under /notices, which the top bar's bell and the home page open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from pcloud.core.forms import ConfirmForm
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
+from pcloud.core.recorder import action
+from pcloud.core.security import current_principal, mirrors, signed_in_only
+from pcloud.core.views import RecordPages
+from pcloud.depts import service as depts
+from pcloud.notices import service
+from pcloud.notices.forms import NoticeForm
+from pcloud.notices.schemas import NoticePageArgs, ReadersArgs
+from pcloud.roles import service as roles
+
+bp = Blueprint("notices", __name__)
+pages = RecordPages(bp, "通知公告", "notices/form.html")
+FILTERS = {"title": Filter("title", "标题"), "type": Filter("noticeType", "类型"), "status": Filter("status", "状态")}
+READER_FILTERS = {"name": Filter("name", "姓名"), "read": Filter("read", "是否已读")}
+
+
+def _fill_choices(form: NoticeForm) -> None:
+    form.role_ids.choices = [(r["id"], r["name"]) for r in roles.list_roles()]
+    form.dept_ids.choices = depts.choices()
+
+
+@bp.route("/system/notice/")
+def index() -> Any:
+    page, page_size = list_args()
+    filters = page_filters(NoticePageArgs, FILTERS)
+    result = service.page_notices(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    return render_template("notices/list.html", page=result, rows=result.items, filters=filters,
+                           types=sorted(service.TYPES.items()), statuses=sorted(service.STATUSES.items()),
+                           confirm=ConfirmForm(), page_url=page_url)
+
+
+@bp.route("/system/notice/new", methods=["GET", "POST"])
+@action("通知公告新增")
+@mirrors("notices_api.create")
+def create() -> Any:
+    form = NoticeForm()
+    _fill_choices(form)
+
+    def save() -> str:
+        return f"已保存通知公告「{service.create_notice(form.values()).title}」（草稿）"
+
+    return pages.form(form, save, notice=None)
+
+
+@bp.route("/system/notice/<int:notice_id>/edit", methods=["GET", "POST"])
+@action("通知公告修改")
+@mirrors("notices_api.modify:PUT")
+def edit(notice_id: int) -> Any:
+    notice = pages.record(service.get_notice, notice_id, named_by="title")
+    form = NoticeForm()
+    if request.method != "POST":  # filled from the record when shown, from what was typed when saved
+        item = service.notice_item(notice_id)
+        form.title.data, form.content.data, form.notice_type.data = item["title"], item["content"], item["notice_type"]
+        form.audience.data = "all" if item["audience"]["all"] else "some"
+        form.role_ids.data, form.dept_ids.data = item["audience"]["role_ids"], item["audience"]["dept_ids"]
+    _fill_choices(form)
+
+    def save() -> str:
+        return f"已保存通知公告「{service.modify_notice(notice_id, form.values()).title}」"
+
+    return pages.form(form, save, notice=notice)
+
+
+@bp.route("/system/notice/<int:notice_id>/publish", methods=["POST"])
+@action("通知公告发布")
+@mirrors("notices_api.publish")
+def publish(notice_id: int) -> Any:
+    return pages.confirm(lambda: f"通知公告「{service.publish_notice(notice_id).title}」已发布", refused="不能发布：")
+
+
+@bp.route("/system/notice/<int:notice_id>/withdraw", methods=["POST"])
+@action("通知公告撤回")
+@mirrors("notices_api.withdraw")
+def withdraw(notice_id: int) -> Any:
+    return pages.confirm(lambda: f"通知公告「{service.withdraw_notice(notice_id).title}」已撤回", refused="不能撤回：")
+
+
+@bp.route("/system/notice/<int:notice_id>/delete", methods=["POST"])
+@action("通知公告删除")
+@mirrors("notices_api.delete")
+def delete(notice_id: int) -> Any:
+    return pages.confirm(lambda: f"通知公告「{service.delete_notice(notice_id).title}」已删除", refused="不能删除：")
+
+
+@bp.route("/system/notice/<int:notice_id>/readers")
+@mirrors("notices_api.readers", methods=("GET",))
+def readers(notice_id: int) -> Any:
+    """Read receipts: who of the audience read it and who not (within the caller's data scope)."""
+    notice = service.notice_item(notice_id)
+    page, page_size = list_args()
+    filters = page_filters(ReadersArgs, READER_FILTERS)
+    result = service.page_readers(notice_id, filters, page, page_size, users_within=None)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    counts = service.receipt_counts(notice_id, users_within=None)
+    return render_template("notices/readers.html", notice=notice, page=result, rows=result.items, filters=filters,
+                           counts=counts, page_url=page_url)
+
+
+@bp.route("/notices/")
+@signed_in_only
+def mine() -> Any:
+    """My notices: what the bell and the home page open, for every signed-in user."""
+    page, page_size = list_args()
+    result, unread = service.mine(current_principal(), page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    return render_template("notices/mine.html", page=result, rows=result.items, unread=unread, page_url=page_url)
+
+
+@bp.route("/notices/<int:notice_id>")
+@signed_in_only
+def detail(notice_id: int) -> Any:
+    """One notice of my audience; opening it marks it read."""
+    return render_template("notices/detail.html", notice=service.read_notice(notice_id, current_principal()))

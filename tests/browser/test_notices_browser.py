@@ -1,0 +1,80 @@
+"""通知公告 and 云上传 storage settings in a browser (issue 22 item 6, issue 25): a notice written in Markdown,
+published after the confirm, seen by a user through the one bell and read; its read receipt; a storage added
+and deleted; at a laptop's and a phone's width."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import confirm_modal, settle, sign_in, watch_console
+from tests.conftest import LiveServer
+from tests.factories import make_user
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_publish_a_notice_and_read_it_through_the_bell(page: Any, browser: Any, app: Any, live_server: LiveServer,
+                                                       width: int) -> None:
+    make_user(app, phone="13900004001", name="读公告的人", password="Passw0rd1")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/notice/")
+    page.get_by_text("还没有通知公告").wait_for()
+    page.get_by_role("link", name="新增通知公告").click()
+    settle(page, "**/system/notice/new")
+    page.locator("#title").fill("系统升级公告")
+    page.locator("#notice_type").select_option("2")
+    page.locator("#content").fill("今晚 **22:00** 升级\n\n<script>alert(1)</script>")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/notice/")
+    page.get_by_text("已保存通知公告「系统升级公告」（草稿）").wait_for()
+    page.get_by_role("button", name="发布").click()
+    confirm_modal(page)
+    settle(page, "**/system/notice/**")
+    page.get_by_text("通知公告「系统升级公告」已发布").wait_for()
+
+    reader = browser.new_context(base_url=live_server.url, locale="zh-CN").new_page()
+    reader.set_viewport_size({"width": width, "height": 900})
+    reader_errors = watch_console(reader)
+    sign_in(reader, "13900004001", "Passw0rd1")
+    assert reader.get_by_test_id("bell-unread").inner_text() == "1"
+    reader.locator("[data-testid=home-notices]").get_by_text("系统升级公告").wait_for()
+    reader.get_by_test_id("bell").click()
+    reader.get_by_test_id("notice-bell").click()
+    settle(reader, "**/notices/")
+    reader.get_by_role("link", name="系统升级公告").click()
+    settle(reader, "**/notices/*")
+    body = reader.get_by_test_id("notice-body")
+    assert body.locator("strong").inner_text() == "22:00"
+    assert "<script>alert(1)</script>" in body.inner_text() and body.locator("script").count() == 0
+    assert reader.get_by_test_id("bell-unread").count() == 0  # read: the bell is quiet
+
+    page.goto("/system/notice/")
+    page.get_by_role("link", name="已读回执").click()
+    settle(page, "**/readers")
+    page.locator("#reader-table tr", has_text="读公告的人").get_by_text("已读").wait_for()
+    assert errors == [] and reader_errors == []
+    reader.context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_add_and_delete_a_storage_setting(page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/personalized/upload/")
+    page.get_by_role("link", name="存储设置").click()
+    settle(page, "**/personalized/upload/storages/")
+    page.get_by_role("link", name="新增存储").click()
+    settle(page, "**/storages/new")
+    page.locator("#name").fill("归档存储")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/personalized/upload/storages/")
+    page.get_by_text("已保存存储「归档存储」").wait_for()
+    page.locator("#storage-table tr", has_text="归档存储").get_by_role("button", name="删除").click()
+    confirm_modal(page)
+    settle(page, "**/personalized/upload/storages/**")
+    page.get_by_text("存储「归档存储」已删除").wait_for()
+    assert errors == []

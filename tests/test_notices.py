@@ -1,0 +1,330 @@
+"""通知公告 (issue 22 item 6): draft, publish, withdraw; Markdown rendered safely; audiences (all, roles,
+departments with their subtrees); my notices with the unread count; read receipts; the one bell with mail and
+notices; API and pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pcloud.extensions import db
+from pcloud.notices.models import Notice, NoticeRead
+from tests.conftest import ApiClient, PageClient, api_error, logged_actions, statements_run
+from tests.factories import grant_role, make_dept_tree, make_role, make_user, next_phone, query, route_code
+
+NOTICE = "/api/admin/notice"
+
+
+def signed_in(app: Any, **user: Any) -> tuple[int, ApiClient]:
+    phone = next_phone()
+    user_id = make_user(app, phone=phone, password="Passw0rd1", **user)
+    client = ApiClient(app.test_client())
+    client.token = client.sign_in(phone, "Passw0rd1")
+    return user_id, client
+
+
+def page_user(app: Any, **user: Any) -> tuple[int, PageClient]:
+    phone = next_phone()
+    user_id = make_user(app, phone=phone, password="Passw0rd1", **user)
+    client = PageClient(app.test_client())
+    assert client.sign_in(phone, "Passw0rd1").status_code == 302
+    return user_id, client
+
+
+def create(api: ApiClient, title: str = "放假通知", content: str = "**国庆**放假七天", **more: Any) -> int:
+    return api.data("POST", f"{NOTICE}/create", {"title": title, "content": content, **more})
+
+
+def mine(client: ApiClient) -> dict[str, Any]:
+    resp = client.post(f"{NOTICE}/mine", {"page": 1, "pageSize": 50})
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+# ---------------------------------------------------------------------------------------------
+# API: the life of a notice
+
+
+def test_draft_publish_read_withdraw_and_delete(api: ApiClient, app: Any) -> None:
+    _, user = signed_in(app)
+    notice_id = create(api)
+    row = api.post(f"{NOTICE}/page", {"page": 1, "pageSize": 10}).get_json()["data"][0]
+    assert (row["id"], row["status"], row["noticeType"], row["publishedAt"]) == (notice_id, 0, 1, None)
+    assert row["audience"]["all"] is True and row["contentHtml"] == "<p><strong>国庆</strong>放假七天</p>\n"
+    assert row["gmtCreatedName"] == "超级管理员"
+    assert mine(user)["total"] == 0  # a draft is nobody's yet
+    api.data("POST", f"{NOTICE}/{notice_id}/publish")
+    body = mine(user)
+    assert body["total"] == 1 and body["unread"] == 1 and body["data"][0]["read"] is False
+    assert body["data"][0]["publishedAt"]
+    # published: no edit until withdrawn; a second publish is refused
+    assert "撤回" in api_error(api.put(f"{NOTICE}/modify", {"id": notice_id, "title": "改"}), 409)["msg"]
+    api_error(api.post(f"{NOTICE}/{notice_id}/publish"), 409)
+    read = user.data("POST", f"{NOTICE}/{notice_id}/read")
+    assert read["read"] is True and read["title"] == "放假通知"
+    user.data("POST", f"{NOTICE}/{notice_id}/read")  # twice: still one receipt, the first time kept
+    assert query(app, lambda: db.session.execute(select(NoticeRead.user_id)).scalars().all()).__len__() == 1
+    body = mine(user)
+    assert body["unread"] == 0 and body["data"][0]["read"] is True
+    api.data("POST", f"{NOTICE}/{notice_id}/withdraw")
+    assert mine(user)["total"] == 0
+    api_error(user.post(f"{NOTICE}/{notice_id}/read"), 404)
+    api_error(api.post(f"{NOTICE}/{notice_id}/withdraw"), 409)
+    api.data("PUT", f"{NOTICE}/modify", {"id": notice_id, "title": "放假通知（更正）"})
+    api.data("POST", f"{NOTICE}/{notice_id}/publish")
+    body = mine(user)
+    assert body["data"][0]["title"] == "放假通知（更正）" and body["data"][0]["read"] is True  # the receipt stays
+    api.data("DELETE", f"{NOTICE}/{notice_id}/delete")
+    assert mine(user)["total"] == 0 and api.post(f"{NOTICE}/page", {}).get_json()["total"] == 0
+    api_error(api.delete(f"{NOTICE}/{notice_id}/delete"), 404)
+    assert query(app, lambda: db.session.get(Notice, notice_id).deleted_at) is not None
+    logged = logged_actions(app, "通知公告")
+    assert {("通知公告新增", "success"), ("通知公告发布", "success"), ("通知公告撤回", "success"),
+            ("通知公告修改", "success"), ("通知公告删除", "success"), ("通知公告修改", "fail")} <= set(logged)
+
+
+def test_create_may_publish_at_once_and_filters(api: ApiClient, app: Any) -> None:
+    create(api, "草稿一", "x")
+    create(api, "公告二", "y", noticeType=2, status=1)
+    page = api.post(f"{NOTICE}/page", {"status": 1}).get_json()
+    assert [n["title"] for n in page["data"]] == ["公告二"] and page["data"][0]["typeName"] == "公告"
+    assert [n["title"] for n in api.post(f"{NOTICE}/page", {"noticeType": 1}).get_json()["data"]] == ["草稿一"]
+    assert [n["title"] for n in api.post(f"{NOTICE}/page", {"title": "二"}).get_json()["data"]] == ["公告二"]
+    assert api.post(f"{NOTICE}/page", {"status": "", "noticeType": ""}).get_json()["total"] == 2
+
+
+def test_fields_are_validated(api: ApiClient, app: Any) -> None:
+    body = api_error(api.post(f"{NOTICE}/create", {"title": " ", "content": ""}), 422)
+    assert {"title", "content"} <= set(body["errors"])
+    api_error(api.post(f"{NOTICE}/create", {"title": "x" * 101, "content": "y"}), 422)
+    api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y", "noticeType": 3}), 422)
+    api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y", "status": 2}), 422)
+    api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y", "html": "<b>"}), 422)
+    body = api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y", "audience": {"all": False}}), 422)
+    assert "可见范围" in body["msg"]
+    body = api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y",
+                                                   "audience": {"all": True, "roleIds": [1]}}), 422)
+    assert "全员" in body["msg"]
+    body = api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y",
+                                                   "audience": {"roleIds": [99999]}}), 422)
+    assert "99999" in body["msg"]
+    api_error(api.post(f"{NOTICE}/create", {"title": "x", "content": "y", "audience": {"deptIds": ["1"]}}), 422)
+    api_error(api.put(f"{NOTICE}/modify", {"id": 99999, "title": "x"}), 404)
+    assert query(app, lambda: db.session.execute(select(Notice.id)).first()) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown: hostile input never becomes markup
+
+
+HOSTILE = [
+    ("<script>alert(1)</script>", "<script"),
+    ("[x](javascript:alert(1))", 'href="javascript'),
+    ("[x](JaVaScRiPt:alert(1))", "href="),
+    ("[x](<javascript:alert(1)>)", "href="),
+    ('<img src=x onerror="alert(1)">', "<img"),
+    ("![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)", 'src="data:'),
+    ("[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)", 'href="data:'),
+    ('<a href="https://evil.example" onclick="alert(1)">x</a>', "<a"),
+    ("<iframe src=https://evil.example></iframe>", "<iframe"),
+    ("[x](vbscript:msgbox(1))", 'href="vbscript'),
+    ('<div style="background:url(javascript:alert(1))">x</div>', "<div"),
+]
+
+
+@pytest.mark.parametrize(("content", "must_not_contain"), HOSTILE)
+def test_hostile_markdown_renders_inert(api: ApiClient, content: str, must_not_contain: str) -> None:
+    notice_id = create(api, "恶意内容", content, status=1)
+    html = api.data("POST", f"{NOTICE}/{notice_id}/read")["contentHtml"]
+    assert must_not_contain.lower() not in html.lower(), html
+    assert not re.search(r"<[a-z]+[^>]*\son\w+=", html, re.I), html  # no event handler on any tag
+    assert not re.search(r'(href|src)="\s*(javascript|vbscript|data):', html, re.I), html
+    assert not re.search(r"<(script|img|iframe|div|style)\b", html, re.I), html
+
+
+def test_links_get_noopener_and_markdown_still_works(api: ApiClient, pages: PageClient) -> None:
+    content = "# 标题\n\n- 一\n- 二\n\n[官网](https://example.com) `code` ~~删~~\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    notice_id = create(api, "格式", content, status=1)
+    html = api.data("POST", f"{NOTICE}/{notice_id}/read")["contentHtml"]
+    assert '<a href="https://example.com" rel="noopener noreferrer nofollow">官网</a>' in html
+    assert "<h1>标题</h1>" in html and "<li>一</li>" in html and "<table>" in html and "<s>删</s>" in html
+    page = pages.get(f"/notices/{notice_id}").get_data(as_text=True)
+    assert 'rel="noopener noreferrer nofollow"' in page and "<h1>标题</h1>" in page
+    hostile = create(api, "脚本", "<script>alert(1)</script>\n\n[x](javascript:alert(1))", status=1)
+    page = pages.get(f"/notices/{hostile}").get_data(as_text=True)
+    body = page[page.index('data-testid="notice-body"'):]
+    assert "<script>alert" not in body and 'href="javascript' not in body and "&lt;script&gt;" in body
+
+
+# ---------------------------------------------------------------------------------------------
+# Audiences
+
+
+def test_audience_by_role_and_by_department_subtree(api: ApiClient, app: Any) -> None:
+    depts = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {}}})
+    role = make_role(app, "ROLE_NOTICE_READER", "公告读者")
+    _, in_subtree = signed_in(app, dept_id=depts["后端组"])
+    _, in_dept = signed_in(app, dept_id=depts["研发中心"])
+    _, beside = signed_in(app, dept_id=depts["销售部"])
+    _, by_role = signed_in(app, role_ids=[role])
+    _, nobody = signed_in(app)
+    to_dept = create(api, "研发通知", "x", status=1, audience={"deptIds": [depts["研发中心"]]})
+    to_role = create(api, "角色通知", "y", status=1, audience={"roleIds": [role]})
+    to_all = create(api, "全员通知", "z", status=1)
+
+    def titles(client: ApiClient) -> set[str]:
+        return {n["title"] for n in mine(client)["data"]}
+
+    assert titles(in_subtree) == titles(in_dept) == {"研发通知", "全员通知"}
+    assert titles(beside) == titles(nobody) == {"全员通知"}
+    assert titles(by_role) == {"角色通知", "全员通知"}
+    api_error(beside.post(f"{NOTICE}/{to_dept}/read"), 404)  # not in its audience: as if it did not exist
+    api_error(nobody.post(f"{NOTICE}/{to_role}/read"), 404)
+    assert mine(in_subtree)["unread"] == 2
+    in_subtree.data("POST", f"{NOTICE}/{to_all}/read")
+    assert mine(in_subtree)["unread"] == 1
+    row = next(n for n in api.post(f"{NOTICE}/page", {}).get_json()["data"] if n["id"] == to_dept)
+    assert row["audience"] == {"all": False, "roleIds": [], "roleNames": [], "deptIds": [depts["研发中心"]],
+                               "deptNames": ["研发中心"]}
+
+
+def test_read_receipts_list_who_read_and_who_not(api: ApiClient, app: Any) -> None:
+    depts = make_dept_tree(app, {"财务部": {"出纳组": {}}})
+    reader_id, reader = signed_in(app, name="已读者", dept_id=depts["出纳组"])
+    other_id, _ = signed_in(app, name="未读者", dept_id=depts["财务部"])
+    signed_in(app, name="局外人")
+    notice_id = create(api, "报销", "x", status=1, audience={"deptIds": [depts["财务部"]]})
+    reader.data("POST", f"{NOTICE}/{notice_id}/read")
+    body = api.post(f"{NOTICE}/{notice_id}/readers", {"page": 1, "pageSize": 10}).get_json()
+    assert body["total"] == 2
+    assert [(r["userId"], r["read"]) for r in body["data"]] == [(reader_id, True), (other_id, False)]
+    assert body["data"][0]["readAt"] and body["data"][0]["deptName"] == "出纳组" and body["data"][1]["readAt"] is None
+    assert [r["name"] for r in api.post(f"{NOTICE}/{notice_id}/readers", {"read": False}).get_json()["data"]] == \
+        ["未读者"]
+    assert api.post(f"{NOTICE}/{notice_id}/readers", {"name": "已读"}).get_json()["total"] == 1
+    api_error(api.post(f"{NOTICE}/99999/readers", {}), 404)
+
+
+def test_read_receipts_take_the_scope_as_one_condition(api: ApiClient, app: Any) -> None:
+    """The data-scope hook: a condition on sys_user narrows the receipts and their counts, nothing else."""
+    from pcloud.notices import service
+    from pcloud.users.models import User
+
+    first, _ = signed_in(app, name="甲")
+    second, _ = signed_in(app, name="乙")
+    notice_id = create(api, "全员", "x", status=1)
+    with app.test_request_context():
+        page = service.page_readers(notice_id, {}, 1, 50, users_within=User.id.in_([first, second]))
+        assert {r["user_id"] for r in page.items} == {first, second} and page.total == 2
+        counts = service.receipt_counts(notice_id, users_within=User.id == first)
+        assert counts == {"total": 1, "read": 0, "unread": 1}
+
+
+def test_notice_routes_need_their_grants(app: Any, api: ApiClient) -> None:
+    _, user = signed_in(app)
+    notice_id = create(api, "x", "y", status=1)
+    api_error(user.post(f"{NOTICE}/page", {}), 403)
+    api_error(user.post(f"{NOTICE}/create", {"title": "x", "content": "y"}), 403)
+    api_error(user.post(f"{NOTICE}/{notice_id}/withdraw"), 403)
+    api_error(user.post(f"{NOTICE}/{notice_id}/readers", {}), 403)
+    assert mine(user)["total"] == 1  # /mine and /read are every signed-in user's
+    role = make_role(app, "ROLE_NOTICE_ADMIN", "公告管理员")
+    grant_role(app, role, menu_paths=("/system/notice",),
+               resource_codes=(route_code("notices_api.page", "POST"), route_code("notices_api.readers", "POST")))
+    _, manager = signed_in(app, role_ids=[role])
+    assert manager.post(f"{NOTICE}/page", {}).get_json()["total"] == 1
+    api_error(manager.post(f"{NOTICE}/{notice_id}/withdraw"), 403)
+
+
+def test_mine_needs_a_session_and_an_open_account_has_none(anon: ApiClient) -> None:
+    assert anon.post(f"{NOTICE}/mine", {}).status_code == 401
+    assert anon.post(f"{NOTICE}/1/read").status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages and the one bell
+
+
+def test_pages_write_publish_withdraw_and_delete(pages: PageClient, app: Any) -> None:
+    depts = make_dept_tree(app, {"市场部": {}})
+    resp = pages.submit("/system/notice/new", data={"title": "页面通知", "notice_type": "2", "content": "*内容*",
+                                                    "audience": "some", "dept_ids": [str(depts["市场部"])]})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    notice_id = query(app, lambda: db.session.execute(select(Notice.id)).scalar())
+    html = pages.get("/system/notice/").get_data(as_text=True)
+    assert "页面通知" in html and "草稿" in html and "市场部" in html
+    refused = pages.submit("/system/notice/new", data={"title": "", "content": "", "audience": "some"})
+    assert refused.status_code == 422
+    refused = pages.submit("/system/notice/new", data={"title": "t", "content": "c", "audience": "some"})
+    assert refused.status_code == 422 and "可见范围" in refused.get_data(as_text=True)
+    edit = pages.get(f"/system/notice/{notice_id}/edit").get_data(as_text=True)
+    assert "页面通知" in edit and "*内容*" in edit
+    resp = pages.submit(f"/system/notice/{notice_id}/edit", data={"title": "页面通知（改）", "notice_type": "1",
+                                                                  "content": "改过", "audience": "all"})
+    assert resp.status_code == 302
+    assert pages.submit("/system/notice/", f"/system/notice/{notice_id}/publish").status_code == 302
+    assert "已发布" in pages.get("/system/notice/?status=1").get_data(as_text=True)
+    refused = pages.submit("/system/notice/", f"/system/notice/{notice_id}/publish")
+    assert refused.status_code == 409
+    assert pages.get(f"/system/notice/{notice_id}/readers").status_code == 200
+    assert pages.submit("/system/notice/", f"/system/notice/{notice_id}/withdraw").status_code == 302
+    assert "已撤回" in pages.get("/system/notice/").get_data(as_text=True)
+    assert pages.submit("/system/notice/", f"/system/notice/{notice_id}/delete").status_code == 302
+    assert f'data-notice-id="{notice_id}"' not in pages.get("/system/notice/").get_data(as_text=True)
+    filtered = pages.get("/system/notice/?status=7")
+    assert filtered.status_code == 422 and "状态" in filtered.get_data(as_text=True)
+
+
+def test_one_bell_counts_mail_and_notices_and_the_home_page_lists_notices(api: ApiClient, app: Any) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", name="铃铛用户")
+    api.data("POST", "/api/integration/admin/mail/create", {"phone": phone, "name": "信", "description": "内容"})
+    notice_id = create(api, "首页通知", "x", status=1)
+    user = PageClient(app.test_client())
+    assert user.sign_in(phone, "Passw0rd1").status_code == 302
+    for path in ("/", "/system/profile", "/mail/", "/notices/"):
+        html = user.get(path).get_data(as_text=True)
+        assert html.count('data-testid="bell"') == 1, path  # one bell, not two
+        assert re.search(r'data-testid="bell-unread">2<', html), path
+        assert re.search(r'data-testid="mail-unread">1<', html) and re.search(r'data-testid="notice-unread">1<', html)
+    home = user.get("/").get_data(as_text=True)
+    assert "首页通知" in home and f'data-notice-id="{notice_id}"' in home and "未读" in home
+    detail = user.get(f"/notices/{notice_id}")
+    assert detail.status_code == 200 and "首页通知" in detail.get_data(as_text=True)
+    html = user.get("/notices/").get_data(as_text=True)
+    assert re.search(r'data-testid="bell-unread">1<', html) and 'data-testid="notice-unread"' not in html
+    assert user.get("/system/notice/").status_code == 403  # the managers' page needs its menu
+
+
+def test_the_bell_costs_one_statement(api: ApiClient, app: Any) -> None:
+    from pcloud.core.security import Principal
+    from pcloud.notices.service import bell_counts
+
+    user_id, _ = signed_in(app)
+    create(api, "a", "b", status=1)
+    with app.test_request_context():
+        principal = Principal(kind="user", id=user_id, name="x", phone=None, avatar=None, role_ids=frozenset(),
+                              role_codes=frozenset(), session_id=0, token="")
+        assert statements_run(app, lambda: bell_counts(principal)) == 1
+        assert bell_counts(principal) == {"mail": 0, "notices": 1, "total": 1}
+
+
+def test_the_list_shows_only_the_buttons_the_grant_allows(app: Any, api: ApiClient) -> None:
+    notice_id = create(api, "按钮测试", "x")
+    role = make_role(app, "ROLE_NOTICE_PUBLISHER", "公告发布员")
+    grant_role(app, role, menu_paths=("/system/notice",),
+               resource_codes=(route_code("notices_api.page", "POST"), route_code("notices_api.publish", "POST")))
+    _, publisher = page_user(app, role_ids=[role])
+    html = publisher.get("/system/notice/").get_data(as_text=True)
+    row = html[html.index(f'data-notice-id="{notice_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "发布" in row and "编辑" not in row and "删除" not in row and "新增通知公告" not in html
+    assert publisher.submit("/system/notice/", f"/system/notice/{notice_id}/delete").status_code == 403
+    edit = publisher.submit("/system/notice/", f"/system/notice/{notice_id}/edit",
+                            data={"title": "改", "content": "c", "notice_type": "1", "audience": "all"})
+    assert edit.status_code == 403
+    assert publisher.submit("/system/notice/", f"/system/notice/{notice_id}/publish").status_code == 302
+    assert query(app, lambda: db.session.get(Notice, notice_id).status) == 1
