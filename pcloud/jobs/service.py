@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import ColumnElement, case, delete, false, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.access.permissions import may_call_endpoint
+from pcloud.access.permissions import executor_ids_of, may_call_endpoint
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import current_principal
@@ -72,6 +72,32 @@ def _commit(conflict_msg: str, field: str | None = None) -> None:
         raise Conflict(conflict_msg, errors={field: [conflict_msg]} if field else None) from exc
 
 
+# ---------------------------------------------------------------- executor permissions (issue 23, 1)
+# One rule for every reader and writer of executors, jobs, runs and the report, page and API alike: the caller
+# reaches the executors their roles list (`access.permissions.executor_ids_of`); a record on another executor
+# answers 404, as if absent. Outside a request (worker, command line) everything is reached.
+
+
+def visible_executor_ids() -> frozenset[int] | None:
+    """The executors the caller may see and work on; None: every executor."""
+    principal = current_principal()
+    return None if principal is None else executor_ids_of(principal)
+
+
+def executor_scope(column: Any) -> list[ColumnElement[bool]]:
+    """WHERE terms limiting `column` (an executor id: Executor.id, Job.job_group, JobLog.job_group) to the
+    caller's executors: none when every executor is reached."""
+    ids = visible_executor_ids()
+    if ids is None:
+        return []
+    return [column.in_(sorted(ids))] if ids else [false()]
+
+
+def may_reach_executor(executor_id: int | None) -> bool:
+    ids = visible_executor_ids()
+    return ids is None or executor_id in ids
+
+
 # ---------------------------------------------------------------- executors (执行器管理)
 
 
@@ -114,7 +140,8 @@ def executor_addresses(executor: Executor, registered: list[JobRegistry] | None 
 
 
 def get_executor(executor_id: int) -> Executor:
-    executor = db.session.execute(Executor.live().where(Executor.id == executor_id)).scalar_one_or_none()
+    executor = db.session.execute(Executor.live().where(Executor.id == executor_id,
+                                                        *executor_scope(Executor.id))).scalar_one_or_none()
     if executor is None:
         raise NotFound("执行器不存在")
     return executor
@@ -134,7 +161,7 @@ def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10, 
     """A page of executors with their addresses; `for_page` adds what the list page shows: every registered
     node with its state, and why the executor may not be deleted (None: it may). A fixed number of queries
     whatever the page size."""
-    stmt = Executor.live()
+    stmt = Executor.live().where(*executor_scope(Executor.id))
     if (filters.get("appname") or "").strip():
         stmt = stmt.where(Executor.appname.contains(filters["appname"].strip(), autoescape=True))
     if (filters.get("title") or "").strip():
@@ -155,7 +182,8 @@ def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10, 
 
 
 def all_executors() -> list[Executor]:
-    return list(db.session.execute(Executor.live().order_by(Executor.appname, Executor.id)).scalars())
+    return list(db.session.execute(Executor.live().where(*executor_scope(Executor.id))
+                                   .order_by(Executor.appname, Executor.id)).scalars())
 
 
 def all_executor_items() -> list[dict[str, Any]]:
@@ -264,7 +292,8 @@ def ensure_default_executor() -> bool:
 
 
 def get_job(job_id: int) -> Job:
-    job = db.session.execute(Job.live().where(Job.id == job_id)).scalar_one_or_none()
+    job = db.session.execute(Job.live().where(Job.id == job_id, *executor_scope(Job.job_group))
+                             ).scalar_one_or_none()
     if job is None:
         raise NotFound("任务不存在")
     return job
@@ -302,7 +331,7 @@ def _titles() -> dict[int, str]:
 
 
 def job_filtered_select(filters: dict[str, Any]) -> Any:
-    stmt = Job.live()
+    stmt = Job.live().where(*executor_scope(Job.job_group))
     if filters.get("job_group"):
         stmt = stmt.where(Job.job_group == filters["job_group"])
     status = filters.get("trigger_status")
@@ -324,7 +353,8 @@ def page_jobs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
 
 
 def jobs_of_group(job_group: int) -> list[dict[str, Any]]:
-    jobs = db.session.execute(Job.live().where(Job.job_group == job_group).order_by(Job.id)).scalars()
+    jobs = db.session.execute(Job.live().where(Job.job_group == job_group, *executor_scope(Job.job_group))
+                              .order_by(Job.id)).scalars()
     return [{"id": j.id, "job_desc": j.job_desc, "executor_handler": j.executor_handler} for j in jobs]
 
 
@@ -360,7 +390,7 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
     live = {row.id: row.executor_handler for row in db.session.execute(select(Job.id, Job.executor_handler).where(
-        Job.id.in_(children), Job.deleted_at.is_(None)))}
+        Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group)))}
     missing = [c for c in children if c not in live]
     if missing:
         raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
@@ -421,7 +451,8 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     errors = FieldErrors()  # every wrong field reported at once
     if errors.check(merged.get("job_group") is not None, "jobGroup", "请选择执行器") and errors.check(
-            db.session.execute(Executor.live().where(Executor.id == merged["job_group"])).first() is not None,
+            db.session.execute(Executor.live().where(Executor.id == merged["job_group"],
+                                                     *executor_scope(Executor.id))).first() is not None,
             "jobGroup", "执行器不存在"):
         out["job_group"] = merged["job_group"]
     for key, label, limit in (("job_desc", "任务描述", 255), ("author", "负责人", 64)):
@@ -616,7 +647,7 @@ def handler_choices() -> list[tuple[str, str]]:
 
 def get_run(log_id: int) -> JobLog:
     run = db.session.get(JobLog, log_id)
-    if run is None:
+    if run is None or not may_reach_executor(run.job_group):
         raise NotFound("调度日志不存在")
     return run
 
@@ -669,7 +700,7 @@ def _parse_filter_time(value: Any) -> tuple[datetime | None, datetime | None]:
 
 
 def run_filtered_select(filters: dict[str, Any]) -> Any:
-    stmt = select(JobLog)
+    stmt = select(JobLog).where(*executor_scope(JobLog.job_group))
     if filters.get("job_id"):
         stmt = stmt.where(JobLog.job_id == filters["job_id"])
     elif filters.get("job_group"):
@@ -745,7 +776,13 @@ def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int
     """Delete finished runs (and their output) by one of the nine clean types; running runs stay."""
     if clear_type not in CLEAR_TYPES:
         raise Invalid("清理类型必须是 1 到 9", field="type")
-    scope = [JobLog.status == RUN_DONE]
+    if job_id:
+        job = find_job(job_id)
+        if job is None or not may_reach_executor(job.job_group):
+            raise NotFound("任务不存在")
+    elif job_group and not may_reach_executor(job_group):
+        raise NotFound("执行器不存在")
+    scope = [JobLog.status == RUN_DONE, *executor_scope(JobLog.job_group)]
     if job_id:
         scope.append(JobLog.job_id == job_id)
     elif job_group:
@@ -859,7 +896,8 @@ def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
         raise Invalid("开始日期不能晚于结束日期", field="startDate")
     if (end - start).days >= CHART_MAX_DAYS:
         raise Invalid(f"日期范围不能超过 {CHART_MAX_DAYS} 天", field="endDate")
-    rows = _ensure_report(start, end)
+    visible = visible_executor_ids()
+    rows = _ensure_report(start, end) if visible is None else _visible_report(start, min(end, today), visible)
     days, running, success, failed = [], [], [], []
     day = start
     while day <= end:
@@ -875,9 +913,38 @@ def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
             "trigger_count_fail_total": sum(failed)}
 
 
+def _visible_report(start: date, end: date, executor_ids: frozenset[int]) -> dict[date, JobReport]:
+    """The report's rows for [start, end] counted over the runs of these executors only (a caller limited to
+    some executors: the kept report counts everyone's). One statement: each run's local day is the index of
+    the first day end it lies before."""
+    days = []
+    day = start
+    while day <= end:
+        days.append(day)
+        day += timedelta(days=1)
+    if not days or not executor_ids:
+        return {}
+    ends = [local_day_bounds_utc(d)[1] for d in days]
+    first = local_day_bounds_utc(days[0])[0]
+    index = case(*[(JobLog.trigger_time < bound, i) for i, bound in enumerate(ends)], else_=-1)
+    rows = db.session.execute(select(
+        index,
+        func.sum(case((JobLog.handle_code == HANDLE_RUNNING, 1), else_=0)),
+        func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)),
+        func.sum(case((JobLog.handle_code >= 500, 1), else_=0)),
+    ).where(JobLog.job_group.in_(sorted(executor_ids)), JobLog.trigger_time >= first, JobLog.trigger_time < ends[-1])
+        .group_by(index)).all()
+    return {days[i]: JobReport(trigger_day=days[i], running_count=int(r), suc_count=int(ok), fail_count=int(bad))
+            for i, r, ok, bad in rows if i >= 0}
+
+
 def statistics() -> dict[str, int]:
     """jobInfoCount (live jobs), jobLogCount / jobLogSuccessCount (all runs kept, from the report),
-    executorCount (live worker nodes, as XXL-JOB counts executor machines)."""
+    executorCount (live worker nodes, as XXL-JOB counts executor machines). A caller limited to some executors
+    counts their jobs, runs and nodes only."""
+    visible = visible_executor_ids()
+    if visible is not None:
+        return _visible_statistics(visible)
     first = db.session.execute(select(func.min(JobLog.trigger_time))).scalar()
     if first is not None:
         first_day = first.replace(tzinfo=UTC).astimezone(local_zone()).date()
@@ -897,3 +964,24 @@ def statistics() -> dict[str, int]:
 
 def default_timezone() -> str:
     return current_app.config["PCLOUD_TIMEZONE"]
+
+
+def _visible_statistics(executor_ids: frozenset[int]) -> dict[str, int]:
+    ids = sorted(executor_ids)
+    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
+    runs, succeeded = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)), 0))
+        .where(JobLog.job_group.in_(ids))).one()
+    appnames = select(Executor.appname).where(Executor.id.in_(ids), Executor.deleted_at.is_(None))
+    return {
+        "job_info_count": db.session.execute(select(func.count()).select_from(Job).where(
+            Job.deleted_at.is_(None), Job.job_group.in_(ids))).scalar_one(),
+        "job_log_count": int(runs), "job_log_success_count": int(succeeded),
+        "executor_count": db.session.execute(select(func.count()).select_from(JobRegistry).where(
+            JobRegistry.heartbeat_at >= since, JobRegistry.appname.in_(appnames))).scalar_one(),
+    }
+
+
+def visible_runs_where() -> list[ColumnElement[bool]]:
+    """WHERE terms for a count of runs the caller may see (the home page's and the dashboard API's job runs)."""
+    return executor_scope(JobLog.job_group)
