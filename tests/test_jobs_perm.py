@@ -297,3 +297,137 @@ def api_resource_ids(codes: tuple[str, ...]) -> list[int]:
     from pcloud.resources.models import Resource
 
     return list(db.session.execute(select(Resource.id).where(Resource.code.in_(codes))).scalars())
+
+
+# ---------------------------------------------------------------- export / import (issue 23, 4)
+
+
+def _export(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    resp = api.post("/api/job/jobinfo/export", body)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/json" and "attachment" in resp.headers["Content-Disposition"]
+    return json.loads(resp.get_data(as_text=True))
+
+
+def _import(api: ApiClient, doc: Any, **options: Any) -> Any:
+    import io
+    import json
+
+    raw = doc if isinstance(doc, bytes) else json.dumps(doc, ensure_ascii=False).encode()
+    form = {"file": (io.BytesIO(raw), "jobs.json"), **{k: str(v).lower() for k, v in options.items()}}
+    return api.client.post("/api/job/jobinfo/import", data=form, content_type="multipart/form-data",
+                           headers={"Authorization": f"Bearer {api.token}"})
+
+
+def _moved(doc: dict[str, Any], appname: str) -> dict[str, Any]:
+    """The file as another installation would take it: its executor renamed."""
+    import copy
+
+    doc = copy.deepcopy(doc)
+    old = doc["executors"][0]["appname"]
+    doc["executors"][0]["appname"] = appname
+    for job in doc["jobs"]:
+        job["appname"] = appname if job["appname"] == old else job["appname"]
+        for ref in job["childJobs"]:
+            ref["appname"] = appname if ref["appname"] == old else ref["appname"]
+    return doc
+
+
+def _jobs_of(app: Any, appname: str) -> list[Job]:
+    from pcloud.jobs.models import Executor
+
+    def read() -> list[Any]:
+        rows = db.session.execute(select(Job).join(Executor, Executor.id == Job.job_group).where(
+            Executor.appname == appname, Job.deleted_at.is_(None)).order_by(Job.id)).scalars()
+        return [(j.id, j.job_desc, j.author, j.child_job_id, j.trigger_status, j.executor_param) for j in rows]
+
+    return query(app, read)
+
+
+def test_export_then_import_elsewhere_round_trips_stopped(api: ApiClient, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单")
+    child = make_job(api, group, jobDesc="对账", executorParam="p=1")
+    parent = make_job(api, group, jobDesc="同步", childJobId=str(child), triggerStatus=1)
+    doc = _export(api, {"jobGroup": group})
+    assert doc["format"] == "pcloud-jobs" and [e["appname"] for e in doc["executors"]] == ["orders-app"]
+    by_desc = {j["jobDesc"]: j for j in doc["jobs"]}
+    assert set(by_desc) == {"对账", "同步"} and "id" not in by_desc["同步"] and "jobGroup" not in by_desc["同步"]
+    assert by_desc["同步"]["childJobs"] == [{"appname": "orders-app", "jobDesc": "对账"}]
+    assert by_desc["对账"]["executorParam"] == "p=1" and by_desc["同步"]["scheduleConf"]
+    assert _export(api, {"ids": [parent]})["jobs"][0]["jobDesc"] == "同步"
+    api_error(api.post("/api/job/jobinfo/export", {"ids": [parent, 999999]}), 404)
+
+    moved = _moved(doc, "orders-copy")
+    dry = _import(api, moved, dryRun=True)
+    assert dry.status_code == 200, dry.get_json()
+    report = dry.get_json()["data"]
+    assert report["executors"]["created"] == 1 and report["jobs"]["created"] == 2 and not report["imported"]
+    assert report["errors"] == [] and report["conflicts"] == []
+    assert _jobs_of(app, "orders-copy") == []
+    report = _import(api, moved).get_json()["data"]
+    assert report["imported"] and report["jobs"]["created"] == 2
+    rows = {desc: (jid, child_ids, status, param) for jid, desc, _a, child_ids, status, param in
+            _jobs_of(app, "orders-copy")}
+    assert rows["同步"][1] == str(rows["对账"][0]) and rows["同步"][2] == 0 and rows["对账"][3] == "p=1"
+
+
+def test_import_conflicts_skip_overwrite_or_fail_all_or_nothing(api: ApiClient, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单")
+    make_job(api, group, jobDesc="同步", triggerStatus=1)
+    doc = _export(api, {"jobGroup": group})
+    doc["jobs"][0]["author"] = "新负责人"
+    doc["jobs"].append({**doc["jobs"][0], "jobDesc": "新任务"})
+    before = _jobs_of(app, "orders-app")
+    body = api_error(_import(api, doc), 422)  # onConflict fail (the default): nothing written
+    assert "已存在" in body["msg"]
+    assert _jobs_of(app, "orders-app") == before
+    dry = _import(api, doc, dryRun=True, onConflict="fail").get_json()["data"]
+    assert {(c["kind"], c["jobDesc"]) for c in dry["conflicts"]} == {("executor", None), ("job", "同步")}
+    report = _import(api, doc, onConflict="skip").get_json()["data"]
+    assert report["jobs"] == {"created": 1, "updated": 0, "skipped": 1} and report["imported"]
+    assert [r[2] for r in _jobs_of(app, "orders-app")] == [before[0][2], "新负责人"]
+    report = _import(api, doc, onConflict="overwrite").get_json()["data"]
+    assert report["jobs"] == {"created": 0, "updated": 2, "skipped": 0}
+    rows = _jobs_of(app, "orders-app")
+    assert [r[2] for r in rows] == ["新负责人", "新负责人"] and [r[4] for r in rows] == [0, 0]
+
+
+def test_import_validates_the_file(api: ApiClient, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单")
+    make_job(api, group, jobDesc="同步")
+    doc = _moved(_export(api, {"jobGroup": group}), "orders-copy")
+    assert "file" in api_error(_import(api, b"{not json"), 422)["errors"]
+    assert "file" in api_error(_import(api, {**doc, "format": "other"}), 422)["errors"]
+    assert "file" in api_error(_import(api, {**doc, "jobs": [{**doc["jobs"][0], "id": 5}]}), 422)["errors"]
+    assert "file" in api_error(_import(api, {**doc, "jobs": [{**doc["jobs"][0], "executorTimeout": "x"}]}),
+                               422)["errors"]
+    assert "file" in api_error(_import(api, b" " * (1024 * 1024 + 10)), 422)["errors"]
+    api_error(_import(api, doc, onConflict="merge"), 422)
+    bad = {**doc, "jobs": [{**doc["jobs"][0], "executorHandler": "noSuchHandler"},
+                           {**doc["jobs"][0], "jobDesc": "贵", "scheduleConf": "* * * L-30 2,4,6,9,11 ?"}]}
+    report = _import(api, bad, dryRun=True).get_json()["data"]
+    assert {(e["jobDesc"], e["field"]) for e in report["errors"]} == {("同步", "executorHandler"),
+                                                                       ("贵", "scheduleConf")}
+    api_error(_import(api, bad), 422)
+    assert _jobs_of(app, "orders-copy") == []
+    assert query(app, lambda: db.session.execute(select(Job.id).where(Job.job_desc == "贵")).first()) is None
+
+
+def test_a_team_exports_and_imports_only_within_its_executors(teams: Teams, api: ApiClient, app: Any) -> None:
+    api_error(teams.api.post("/api/job/jobinfo/export", {"ids": [teams.job_b]}), 404)
+    api_error(teams.api.post("/api/job/jobinfo/export", {"jobGroup": teams.b}), 404)
+    mine = _export(teams.api, {})
+    assert [j["jobDesc"] for j in mine["jobs"]] == ["甲组任务"]
+    theirs = _export(api, {"jobGroup": teams.b})
+    report = _import(teams.api, theirs, dryRun=True, onConflict="overwrite").get_json()["data"]
+    assert report["errors"] and not report["imported"]
+    api_error(_import(teams.api, theirs, onConflict="overwrite"), 422)
+    api_error(_import(teams.api, _moved(theirs, "team-c-app")), 422)  # a new executor: beyond their reach
+    into_a = _moved(theirs, "team-a-app")
+    del into_a["executors"][0]
+    report = _import(teams.api, into_a).get_json()["data"]
+    assert report["imported"] and report["jobs"]["created"] == 1
+    assert [r[1] for r in _jobs_of(app, "team-a-app")] == ["甲组任务", "乙组任务"]
+    assert len(_jobs_of(app, "team-b-app")) == 1
