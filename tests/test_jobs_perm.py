@@ -165,6 +165,8 @@ def test_a_team_cannot_put_a_job_on_another_executor(teams: Teams, app: Any) -> 
     resp = teams.api.put("/api/job/jobinfo/update", {"id": teams.job_a, "childJobId": str(teams.job_b)})
     assert "childJobId" in api_error(resp, 422)["errors"]
     assert query(app, lambda: db.session.get(Job, teams.job_a).job_group) == teams.a
+    # a new executor would lie outside the team's list at once: only who reaches every executor makes one
+    api_error(teams.api.post("/api/job/jobgroup/save", {"appname": "team-c-app", "title": "丙组"}), 403)
 
 
 # ---------------------------------------------------------------- the route audit: every job route, another's record
@@ -179,6 +181,7 @@ BODY_ROUTES: dict[str, Any] = {
     "jobs_api.clear_log": lambda t: {"jobGroup": t.b, "type": 9},
     "jobs_api.executor_update": lambda t: {"id": t.b, "title": "改"},
     "jobs_api.job_export": lambda t: {"jobGroup": t.b},
+    "jobs.job_export": lambda t: {"job_group": t.b, "scope": "all"},
 }
 # Routes that name no record: lists and counts (checked above to hold only A's), and the cron helper. The jobs of
 # an executor (`getJobsByGroup`) is a list too: for another's executor it is empty, as for one that does not exist.
@@ -431,3 +434,42 @@ def test_a_team_exports_and_imports_only_within_its_executors(teams: Teams, api:
     assert report["imported"] and report["jobs"]["created"] == 1
     assert [r[1] for r in _jobs_of(app, "team-a-app")] == ["甲组任务", "乙组任务"]
     assert len(_jobs_of(app, "team-b-app")) == 1
+
+
+def test_the_job_list_exports_and_imports(api: ApiClient, app: Any, pages: PageClient) -> None:
+    import io
+    import json
+
+    group = make_executor(api, "orders-app", title="订单")
+    first = make_job(api, group, jobDesc="同步")
+    make_job(api, group, jobDesc="对账")
+    html = pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    assert "导出选中" in html and "导出本执行器全部" in html and 'id="importModal"' in html
+    assert f'name="ids" value="{first}" form="export-form"' in html
+    resp = pages.submit(f"/job/info/?jobGroup={group}", "/job/info/export",
+                        {"job_group": str(group), "scope": "selected", "ids": [str(first)]})
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    doc = json.loads(resp.get_data(as_text=True))
+    assert [j["jobDesc"] for j in doc["jobs"]] == ["同步"]
+    resp = pages.submit("/job/info/", "/job/info/export", {"job_group": "", "scope": "selected"})
+    assert resp.status_code == 422 and "请先勾选" in resp.get_data(as_text=True)
+
+    def upload(document: Any, **options: str) -> Any:
+        raw = json.dumps(document, ensure_ascii=False).encode()
+        return pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(raw), "jobs.json"), **options},
+                            content_type="multipart/form-data")
+
+    resp = upload(doc, dry_run="y", on_conflict="fail")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "导入检查结果" in text and "import-conflicts" in text
+    assert "orders-app" in text and "同步" in text  # the conflicts table names what exists
+    resp = upload(doc, on_conflict="fail")
+    assert resp.status_code == 422 and "导入未执行" in resp.get_data(as_text=True)
+    moved = _moved(doc, "orders-copy")
+    resp = upload(moved, on_conflict="fail")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    assert "已导入" in pages.get("/job/info/").get_data(as_text=True)
+    assert [r[1] for r in _jobs_of(app, "orders-copy")] == ["同步"]
+    resp = pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(b"{"), "jobs.json")},
+                        content_type="multipart/form-data")
+    assert resp.status_code == 422 and "JSON" in resp.get_data(as_text=True)

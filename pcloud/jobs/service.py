@@ -232,6 +232,8 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
 
 
 def create_executor(data: dict[str, Any]) -> Executor:
+    if visible_executor_ids() is not None:  # a new executor would lie outside one's own list at once
+        raise Forbidden("您只能管理部分执行器，不能新建执行器（请联系能管理全部执行器的管理员）")
     executor = Executor(**_clean_executor(data, None))
     db.session.add(executor)
     _commit("AppName 已存在", "appname")
