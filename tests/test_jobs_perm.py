@@ -446,6 +446,7 @@ def test_the_job_list_exports_and_imports(api: ApiClient, app: Any, pages: PageC
     html = pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
     assert "导出选中" in html and "导出本执行器全部" in html and 'id="importModal"' in html
     assert f'name="ids" value="{first}" form="export-form"' in html
+    assert re.search(r'<form[^>]*id="import-form"[^>]*enctype="multipart/form-data"', html)  # it uploads a file
     resp = pages.submit(f"/job/info/?jobGroup={group}", "/job/info/export",
                         {"job_group": str(group), "scope": "selected", "ids": [str(first)]})
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
