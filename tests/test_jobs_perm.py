@@ -474,3 +474,19 @@ def test_the_job_list_exports_and_imports(api: ApiClient, app: Any, pages: PageC
     resp = pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(b"{"), "jobs.json")},
                         content_type="multipart/form-data")
     assert resp.status_code == 422 and "JSON" in resp.get_data(as_text=True)
+
+
+def test_the_role_form_offers_a_limited_admin_only_their_executors(teams: Teams, api: ApiClient, app: Any) -> None:
+    from tests.factories import route_code
+
+    admin_role = make_role(app, "ROLE_TEAM_A_ADMIN")
+    grant_role(app, admin_role, menu_paths=JOB_MENUS + ("/system/role",),
+               resource_codes=job_codes(app, clean_runs=True) + (route_code("roles_api.modify", "PUT"),))
+    api.data("PUT", "/api/admin/role/modify", {"id": admin_role, "jobGroupIds": [teams.a]})
+    _, lead = member(app, [admin_role])
+    html = lead.get(f"/system/role/{teams.role}/edit").get_data(as_text=True)
+    assert "甲组（team-a-app）" in html and "乙组（team-b-app）" not in html
+    resp = lead.submit(f"/system/role/{teams.role}/edit", data={"name": "甲组成员", "role_code": "ROLE_TEAM_A",
+                                                               "job_group_ids": [str(teams.b)]})
+    assert resp.status_code == 403
+    assert api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})[0]["jobGroupIds"] == [teams.a]

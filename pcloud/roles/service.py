@@ -15,7 +15,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
-from pcloud.core.security import SUPER_ADMIN, current_actor
+from pcloud.core.security import SUPER_ADMIN, current_actor, current_principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -123,10 +123,16 @@ def job_group_ids_of(role_ids: list[int]) -> dict[int, list[int]]:
     return found
 
 
-def executor_choices() -> list[tuple[int, str]]:
-    """Every live executor as (id, "title（appname）"), for the role form's executor list."""
-    return [(e.id, f"{e.title}（{e.appname}）") for e in db.session.execute(
-        select(Executor).where(Executor.deleted_at.is_(None)).order_by(Executor.appname, Executor.id)).scalars()]
+def executor_choices(role_id: int | None = None) -> list[tuple[int, str]]:
+    """The role form's executor list as (id, "title（appname）"): the live executors the caller reaches (all
+    of them for one reaching every executor), and those the role lists already (keeping them is allowed)."""
+    stmt = select(Executor).where(Executor.deleted_at.is_(None)).order_by(Executor.appname, Executor.id)
+    principal = current_principal()
+    reached = None if principal is None else permissions.executor_ids_of(principal)
+    if reached is not None:
+        held = job_group_ids_of([role_id]).get(role_id, []) if role_id else []
+        stmt = stmt.where(Executor.id.in_(sorted(set(reached) | set(held))))
+    return [(e.id, f"{e.title}（{e.appname}）") for e in db.session.execute(stmt).scalars()]
 
 
 def _clean_job_group_ids(ids: Any) -> list[int] | None:

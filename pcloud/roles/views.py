@@ -44,7 +44,7 @@ def _data(form: RoleForm) -> dict[str, Any]:
 
 def _with_executors(form: RoleForm, role: Any = None) -> RoleForm:
     """The executor checkboxes (issue 23, 1): every live executor, ticked as the role lists them when shown."""
-    form.job_group_ids.choices = service.executor_choices()
+    form.job_group_ids.choices = service.executor_choices(None if role is None or is_gone(role) else role.id)
     if request.method != "POST" and role is not None and not is_gone(role):
         form.job_group_ids.data = service.job_group_ids_of([role.id]).get(role.id, [])
     return form
