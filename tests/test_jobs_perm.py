@@ -239,7 +239,7 @@ def test_every_job_route_answers_404_for_another_executors_record(teams: Teams, 
     assert api.data("GET", f"/api/job/jobgroup/{teams.b}/loadById")["id"] == teams.b
 
 
-def test_the_team_still_works_on_its_own_records(teams: Teams) -> None:
+def test_the_team_still_works_on_its_own_records(teams: Teams, app: Any) -> None:
     t = teams.api
     assert t.data("GET", f"/api/job/jobgroup/{teams.a}/loadById")["id"] == teams.a
     t.data("PUT", "/api/job/jobinfo/update", {"id": teams.job_a, "jobDesc": "甲组任务改"})
@@ -247,6 +247,9 @@ def test_the_team_still_works_on_its_own_records(teams: Teams) -> None:
     assert len(t.data("POST", "/api/job/jobinfo/trigger", {"id": teams.job_a})) == 1
     assert teams.pages.get(f"/job/info/{teams.job_a}/edit").status_code == 200
     assert teams.pages.get(f"/job/log/{teams.run_a}").status_code == 200
+    # cleaning every log (no executor named) cleans the team's runs only
+    assert t.data("POST", "/api/job/joblog/clearLog", {"type": 9}) == 1
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_group=teams.b).count()) == 2
 
 
 # ---------------------------------------------------------------- reach: nobody hands out executors beyond their own
