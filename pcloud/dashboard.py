@@ -105,7 +105,7 @@ def series(kind: str, principal: Principal) -> list[int]:
         raise Forbidden(f"没有权限查看「{SERIES[kind]}」的统计")
     if kind == "users":
         return daily_counts(User.gmt_created_date, SERIES_DAYS, User.deleted_at.is_(None))
-    return daily_counts(JobLog.trigger_time, SERIES_DAYS)
+    return daily_counts(JobLog.trigger_time, SERIES_DAYS, *jobs_service.visible_runs_where())
 
 
 class DashboardStatisticsOut(BaseSchema):
@@ -140,7 +140,8 @@ def api_statistics() -> dict[str, Any]:
     return {"userCount": users_service.live_count() if reach["users"] else None,
             "onlineCount": sessions.online_count() if reach["users"] else None,
             "signInCount": activity["sign_ins"][-1], "operationCount": activity["operations"][-1],
-            "jobRunCount": daily_counts(JobLog.trigger_time, 1)[-1] if reach["jobRuns"] else None}
+            "jobRunCount": daily_counts(JobLog.trigger_time, 1, *jobs_service.visible_runs_where())[-1]
+            if reach["jobRuns"] else None}
 
 
 @operation(api_blp, "/cycle/statistics", "DashboardCycle", DashboardCycleOut, args=DashboardCycleArgs)

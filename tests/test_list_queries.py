@@ -446,6 +446,7 @@ CASES = [
     Case("api jobgroup/findAll", _executors, post_bare("/api/job/jobgroup/findAll")),
     Case("page /job/info/", _jobs, page("/job/info/")),
     Case("api jobinfo/pageList", _jobs, post("/api/job/jobinfo/pageList")),
+    Case("api jobinfo/export", _jobs, post_bare("/api/job/jobinfo/export")),
     Case("page /job/info/<id>/nodes", _nodes, page("/job/info/{job}/nodes"), _job_with_executor),
     Case("page /job/info/ (one executor)", _jobs_of_one, page("/job/info/?jobGroup={group}"), _an_executor),
     Case("api jobinfo/pageList (one executor)", _jobs_of_one,

@@ -35,6 +35,7 @@ from pcloud.core.errors import Forbidden
 from pcloud.core.routing import HTTP_METHODS, ROUTE_ARG
 from pcloud.core.security import PUBLIC_ENDPOINTS, SUPER_ADMIN, Principal, current_principal
 from pcloud.extensions import db
+from pcloud.jobs.models import role_job_group
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 
@@ -90,6 +91,8 @@ class RoleGrants:
     menu_paths: set[str] = field(default_factory=set)
     menu_ids: set[int] = field(default_factory=set)
     resource_ids: set[int] = field(default_factory=set)
+    job_group_ids: set[int] = field(default_factory=set)  # the executors it reaches (none listed: all)
+    job_routes: bool = False  # does it open a job page or a job API route at all?
 
 
 @dataclass
@@ -148,6 +151,11 @@ def _load(version: int) -> Snapshot:
         grants.menu_ids.add(menu_id)
         if path and path.startswith("/"):
             grants.menu_paths.add(path.rstrip("/") or "/")
+    for role_id, job_group_id in db.session.execute(select(role_job_group.c.role_id, role_job_group.c.job_group_id)):
+        roles.setdefault(role_id, RoleGrants()).job_group_ids.add(job_group_id)
+    samples = job_route_samples()
+    for grants in roles.values():
+        grants.job_routes = _opens_jobs(grants, samples)
     prefixes = {p.rstrip("/") for (p,) in db.session.execute(
         select(Menu.path).where(Menu.deleted_at.is_(None))) if p and p.startswith("/") and p.rstrip("/")}
     return Snapshot(version=version, roles=roles,
@@ -389,6 +397,10 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
                                                            Resource.deleted_at.is_(None))):
             if not _covers_resource(principal, method, url):
                 return _refusal(names, f"资源 {method} {url}")
+    for role_id, _code, _name in roles:  # the executors of the job console (issue 23, 1)
+        refusal = job_group_refusal(role_id, principal=principal)
+        if refusal:
+            return f"不能分配超出自己权限范围的角色（{refusal}）"
     return None
 
 
@@ -498,3 +510,113 @@ def forget_grants(*, menu_id: int | None = None, resource_id: int | None = None)
         db.session.execute(delete(role_menu).where(role_menu.c.menu_id == menu_id))
     if resource_id is not None:
         db.session.execute(delete(role_resource).where(role_resource.c.resource_id == resource_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Executor permissions (issue 23, 1): which executors (job groups) a caller's jobs, runs and report reach.
+# A role lists its executors (`sys_role_job_group`); a role listing none reaches every executor when it opens
+# the job console at all (a job page or a job API route), and nothing otherwise, so a role that has nothing to
+# do with jobs never widens the union of a caller's roles.
+
+JOB_PAGES, JOB_API = "/job", "/api/job/"
+
+
+def job_route_samples() -> list[str]:
+    """A concrete path of every job API route (what a wildcard grant is tried against)."""
+    return sorted({_sample_path(normalise_pattern(rule.rule)) for rule in current_app.url_map.iter_rules()
+                   if rule.rule.startswith(JOB_API)})
+
+
+def _opens_jobs(grants: RoleGrants, samples: list[str]) -> bool:
+    if any(_under(path, JOB_PAGES) for path in grants.menu_paths):
+        return True
+    if any(key.startswith(JOB_API) for _method, key in grants.exact):
+        return True
+    return any(regex.match(sample) for _method, regex in grants.wild for sample in samples)
+
+
+def _role_executors(grants: RoleGrants) -> frozenset[int] | None:
+    """The executors one role reaches: None for every one."""
+    if not grants.job_group_ids and grants.job_routes:
+        return None
+    return frozenset(grants.job_group_ids)
+
+
+def executor_ids_of(principal: Principal) -> frozenset[int] | None:
+    """The executors the caller's roles reach together (the union); None: every executor (the super
+    administrator, or a role opening the job console without a list)."""
+    if principal.is_super_admin:
+        return None
+    reached: set[int] = set()
+    for grants in grants_of(principal):
+        own = _role_executors(grants)
+        if own is None:
+            return None
+        reached |= own
+    return frozenset(reached)
+
+
+def _stored_grants(role_id: int) -> RoleGrants:
+    """What a role holds now, read from the tables (a role being written: the cache may not have it yet)."""
+    grants = RoleGrants()
+    for method, url in db.session.execute(select(Resource.method, Resource.resource_url).join(
+            role_resource, role_resource.c.resource_id == Resource.id).where(
+            role_resource.c.role_id == role_id, Resource.deleted_at.is_(None))):
+        _add_pattern(grants, method, url)
+    grants.menu_paths = {(p.rstrip("/") or "/") for (p,) in db.session.execute(select(Menu.path).join(
+        role_menu, role_menu.c.menu_id == Menu.id).where(role_menu.c.role_id == role_id, Menu.deleted_at.is_(None)))
+        if p and p.startswith("/")}
+    grants.job_group_ids = set(db.session.execute(select(role_job_group.c.job_group_id).where(
+        role_job_group.c.role_id == role_id)).scalars())
+    return grants
+
+
+def _add_pattern(grants: RoleGrants, method: str | None, url: str | None) -> None:
+    if url:
+        method = (method or "*").upper()
+        if is_wildcard(url):
+            grants.wild.append((method, compile_pattern(url)))
+        else:
+            grants.exact.add((method, normalise_pattern(url)))
+
+
+def job_group_refusal(role_id: int | None, *, job_group_ids: Iterable[int] | None = None,
+                      menu_ids: Iterable[int] | None = None, resource_ids: Iterable[int] | None = None,
+                      principal: Principal | None = None, editing: bool = False) -> str | None:
+    """Why the principal may not leave this role reaching the executors it would reach (None: they may): a
+    caller limited to some executors gives a role only those, and never "every executor" (no list on a role
+    opening the job console). Unchanged parts are read from the role as stored: `job_group_ids` when its list
+    changes, `menu_ids` / `resource_ids` when its grants are replaced. `editing`: the executors the role
+    already lists may stay (keeping is no escalation), as with grants."""
+    principal = _acting(principal)
+    if principal is None:
+        return None
+    mine = executor_ids_of(principal)
+    if mine is None:
+        return None
+    grants = _stored_grants(role_id) if role_id else RoleGrants()
+    held = set(grants.job_group_ids) if editing else set()
+    if job_group_ids is not None:
+        grants.job_group_ids = set(job_group_ids)
+    if menu_ids is not None or resource_ids is not None:
+        grants.exact, grants.wild, grants.menu_paths = set(), [], set()
+        for method, url in db.session.execute(select(Resource.method, Resource.resource_url).where(
+                Resource.id.in_(list(resource_ids or [])), Resource.deleted_at.is_(None))):
+            _add_pattern(grants, method, url)
+        grants.menu_paths = {(p.rstrip("/") or "/") for (p,) in db.session.execute(select(Menu.path).where(
+            Menu.id.in_(list(menu_ids or [])), Menu.deleted_at.is_(None))) if p and p.startswith("/")}
+    grants.job_routes = _opens_jobs(grants, job_route_samples())
+    theirs = _role_executors(grants)
+    if theirs is None:
+        return "您只能管理部分执行器，不能让角色管理全部执行器（请为角色选择执行器）"
+    beyond = sorted(theirs - mine - held)
+    if beyond:
+        return f"不能授予自己管理范围之外的执行器（ID {beyond[0]}）"
+    return None
+
+
+def require_job_group_reach(role_id: int | None, **kwargs: Any) -> None:
+    """403 unless the principal may leave the role reaching these executors (see job_group_refusal)."""
+    refusal = job_group_refusal(role_id, **kwargs)
+    if refusal:
+        raise Forbidden(refusal)

@@ -69,6 +69,7 @@ def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> N
     # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
     permissions.require_within_reach(menu_ids=set(menus) - set(held_menus),
                                      resource_ids=set(resources) - set(held_resources))
+    permissions.require_job_group_reach(role.id, menu_ids=menus, resource_ids=resources, editing=True)
     db.session.execute(delete(role_menu).where(role_menu.c.role_id == role.id))
     db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
     if menus:

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope, envelope_schema
+from pcloud.core.errors import Invalid
 from pcloud.core.operations import operation
+from pcloud.core.recorder import action
 from pcloud.jobs import service
 from pcloud.jobs.schemas import (
     ChartArgs,
@@ -26,6 +29,10 @@ from pcloud.jobs.schemas import (
     ExecutorPageArgs,
     JobArgs,
     JobBriefOut,
+    JobExportArgs,
+    JobImportFile,
+    JobImportOptions,
+    JobImportOut,
     JobModifyArgs,
     JobOut,
     JobPageArgs,
@@ -229,3 +236,32 @@ def executor_remove(id: int) -> None:  # noqa: A002
 def executor_load(id: int) -> dict[str, Any]:  # noqa: A002
     """一个执行器"""
     return service.executor_item(service.get_executor(id))
+
+
+# ---------------------------------------------------------------- 导出 / 导入 (issue 23, 4)
+
+
+@blp.route("/jobinfo/export", methods=["POST"])
+@action("任务导出")
+@blp.arguments(JobExportArgs)
+@blp.response(200, content_type="application/json",
+              description="执行器与任务的 JSON 文件（以 appname + jobDesc 相互引用）")
+def job_export(args: dict[str, Any]) -> Response:
+    """导出任务及其执行器为 JSON 文件（ids；否则 jobGroup 的全部任务；否则可见的全部任务）"""
+    return service.transfer_file_response(service.export_jobs(args.get("job_group") or None, args.get("ids") or []))
+
+
+@operation(blp, "/jobinfo/import", "JobImport", JobImportOut, title="任务导入", args=JobImportFile, location="files")
+@blp.arguments(JobImportOptions, location="form")
+def job_import(files: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """导入导出文件（multipart 字段 file；dryRun 只检查；onConflict skip | overwrite | fail）；
+    全部无误才写入，导入的任务为停止状态"""
+    doc = service.parse_transfer(files["file"].read(service.TRANSFER_MAX_BYTES + 1))
+    report = service.import_jobs(doc, dry_run=options["dry_run"], on_conflict=options["on_conflict"])
+    if not options["dry_run"] and not report["imported"]:
+        first = report["errors"][0]
+        raise Invalid(f"导入未执行（共 {len(report['errors'])} 个问题）：{first['appname']} "
+                      f"{first['job_desc'] or ''} {first['message']}".replace("  ", " "),
+                      errors={"file": [f"{e['appname']} {e['job_desc'] or ''}: {e['message']}"
+                                       for e in report["errors"][:50]]})
+    return report

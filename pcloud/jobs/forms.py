@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from pcloud.core.forms import NumberField
@@ -107,3 +108,18 @@ class ClearLogForm(FlaskForm):
         0, MAX_ID, message="任务必须大于或等于 %(min)s 且小于或等于 %(max)s")])
     # Required: an empty submission must never clear anything by a default.
     type = ClearTypeField("清理方式", coerce=int, validators=[InputRequired(message=ClearTypeField.CHOOSE)])
+
+
+class JobExportForm(FlaskForm):
+    """The job list's export buttons: the ticked jobs (`ids`), else every job of the executor shown."""
+
+    job_group = NumberField("执行器", validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
+    scope = SelectField("范围", choices=[("selected", "选中的任务"), ("all", "全部任务")],
+                        validators=[InputRequired("请选择导出范围")])
+
+
+class JobImportForm(FlaskForm):
+    file = FileField("导出文件（.json）", validators=[FileRequired("请选择导出的 JSON 文件")])
+    dry_run = BooleanField("仅检查（不写入）", default=True)
+    on_conflict = SelectField("已存在时", choices=[("fail", "整体失败，不写入"), ("skip", "跳过已存在的"),
+                                                 ("overwrite", "覆盖已存在的")], default="fail")

@@ -75,12 +75,14 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -255,3 +257,14 @@ class JobReport(Base):
     suc_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     fail_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Executor permissions (issue 23, 1): the executors a role's holders may see and work on. A role with no row
+# here reaches every executor (when it grants the job routes at all); the permission cache keeps these rows
+# with the grants (`access.permissions`), and a role change bumps the permission version as a grant does.
+role_job_group = Table(
+    "sys_role_job_group",
+    Base.metadata,
+    Column("role_id", Integer, ForeignKey("sys_role.id", ondelete="CASCADE"), primary_key=True),
+    Column("job_group_id", Integer, ForeignKey("job_group.id", ondelete="CASCADE"), primary_key=True),
+)

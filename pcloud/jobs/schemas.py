@@ -5,10 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from pcloud.core.routing import MAX_ID
-from pcloud.core.schemas import AuditOut, BaseSchema, FilterId, Id, LocalDate, LocalDateTime, PageArgs, Text, limit_of
+from pcloud.core.schemas import (
+    AuditOut,
+    BaseSchema,
+    FilterId,
+    Id,
+    IdList,
+    LocalDate,
+    LocalDateTime,
+    PageArgs,
+    Text,
+    limit_of,
+)
 from pcloud.jobs.models import (
     ADDRESS_LIST_MAX,
     BLOCK_STRATEGIES,
@@ -308,3 +320,52 @@ class StatisticsOut(BaseSchema):
     job_log_count = fields.Integer()
     job_log_success_count = fields.Integer()
     executor_count = fields.Integer()
+
+
+# ---------------------------------------------------------------- export / import (issue 23, 4)
+
+
+class JobExportArgs(BaseSchema):
+    job_group = FilterId(metadata={"description": "every job of this executor (when no ids)"})
+    ids = IdList(1000, allow_none=True, metadata={"description": "the jobs to export; none: every job one may see "
+                                                                 "(of jobGroup when given)"})
+
+
+class JobImportFile(BaseSchema):
+    file = Upload(required=True, metadata={"description": "the JSON file of an export (at most 2 MiB)"})
+
+
+class JobImportOptions(BaseSchema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "check and report, write nothing"})
+    on_conflict = fields.String(load_default="fail", validate=validate.OneOf(("skip", "overwrite", "fail")),
+                                metadata={"description": "an executor or job that exists already: skip | overwrite "
+                                                         "| fail (nothing is written)"})
+
+
+class TransferCountsOut(BaseSchema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    skipped = fields.Integer()
+
+
+class TransferConflictOut(BaseSchema):
+    kind = fields.String(metadata={"description": "executor | job"})
+    appname = fields.String()
+    job_desc = fields.String(allow_none=True)
+    action = fields.String(metadata={"description": "skip | overwrite | fail"})
+
+
+class TransferErrorOut(BaseSchema):
+    kind = fields.String()
+    appname = fields.String()
+    job_desc = fields.String(allow_none=True)
+    field = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class JobImportOut(BaseSchema):
+    executors = fields.Nested(TransferCountsOut)
+    jobs = fields.Nested(TransferCountsOut)
+    conflicts = fields.List(fields.Nested(TransferConflictOut))
+    errors = fields.List(fields.Nested(TransferErrorOut))
+    imported = fields.Boolean(metadata={"description": "written (false: a dry run, or refused as a whole)"})

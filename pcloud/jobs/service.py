@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import ColumnElement, case, delete, false, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.access.permissions import may_call_endpoint
-from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
+from pcloud.access.permissions import executor_ids_of, may_call_endpoint
+from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
 from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import camelcase
 from pcloud.core.security import current_principal
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, local_zone, utcnow
 from pcloud.extensions import db
@@ -72,6 +73,32 @@ def _commit(conflict_msg: str, field: str | None = None) -> None:
         raise Conflict(conflict_msg, errors={field: [conflict_msg]} if field else None) from exc
 
 
+# ---------------------------------------------------------------- executor permissions (issue 23, 1)
+# One rule for every reader and writer of executors, jobs, runs and the report, page and API alike: the caller
+# reaches the executors their roles list (`access.permissions.executor_ids_of`); a record on another executor
+# answers 404, as if absent. Outside a request (worker, command line) everything is reached.
+
+
+def visible_executor_ids() -> frozenset[int] | None:
+    """The executors the caller may see and work on; None: every executor."""
+    principal = current_principal()
+    return None if principal is None else executor_ids_of(principal)
+
+
+def executor_scope(column: Any) -> list[ColumnElement[bool]]:
+    """WHERE terms limiting `column` (an executor id: Executor.id, Job.job_group, JobLog.job_group) to the
+    caller's executors: none when every executor is reached."""
+    ids = visible_executor_ids()
+    if ids is None:
+        return []
+    return [column.in_(sorted(ids))] if ids else [false()]
+
+
+def may_reach_executor(executor_id: int | None) -> bool:
+    ids = visible_executor_ids()
+    return ids is None or executor_id in ids
+
+
 # ---------------------------------------------------------------- executors (执行器管理)
 
 
@@ -114,7 +141,8 @@ def executor_addresses(executor: Executor, registered: list[JobRegistry] | None 
 
 
 def get_executor(executor_id: int) -> Executor:
-    executor = db.session.execute(Executor.live().where(Executor.id == executor_id)).scalar_one_or_none()
+    executor = db.session.execute(Executor.live().where(Executor.id == executor_id,
+                                                        *executor_scope(Executor.id))).scalar_one_or_none()
     if executor is None:
         raise NotFound("执行器不存在")
     return executor
@@ -134,7 +162,7 @@ def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10, 
     """A page of executors with their addresses; `for_page` adds what the list page shows: every registered
     node with its state, and why the executor may not be deleted (None: it may). A fixed number of queries
     whatever the page size."""
-    stmt = Executor.live()
+    stmt = Executor.live().where(*executor_scope(Executor.id))
     if (filters.get("appname") or "").strip():
         stmt = stmt.where(Executor.appname.contains(filters["appname"].strip(), autoescape=True))
     if (filters.get("title") or "").strip():
@@ -155,7 +183,8 @@ def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10, 
 
 
 def all_executors() -> list[Executor]:
-    return list(db.session.execute(Executor.live().order_by(Executor.appname, Executor.id)).scalars())
+    return list(db.session.execute(Executor.live().where(*executor_scope(Executor.id))
+                                   .order_by(Executor.appname, Executor.id)).scalars())
 
 
 def all_executor_items() -> list[dict[str, Any]]:
@@ -203,6 +232,8 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
 
 
 def create_executor(data: dict[str, Any]) -> Executor:
+    if visible_executor_ids() is not None:  # a new executor would lie outside one's own list at once
+        raise Forbidden("您只能管理部分执行器，不能新建执行器（请联系能管理全部执行器的管理员）")
     executor = Executor(**_clean_executor(data, None))
     db.session.add(executor)
     _commit("AppName 已存在", "appname")
@@ -264,7 +295,8 @@ def ensure_default_executor() -> bool:
 
 
 def get_job(job_id: int) -> Job:
-    job = db.session.execute(Job.live().where(Job.id == job_id)).scalar_one_or_none()
+    job = db.session.execute(Job.live().where(Job.id == job_id, *executor_scope(Job.job_group))
+                             ).scalar_one_or_none()
     if job is None:
         raise NotFound("任务不存在")
     return job
@@ -302,7 +334,7 @@ def _titles() -> dict[int, str]:
 
 
 def job_filtered_select(filters: dict[str, Any]) -> Any:
-    stmt = Job.live()
+    stmt = Job.live().where(*executor_scope(Job.job_group))
     if filters.get("job_group"):
         stmt = stmt.where(Job.job_group == filters["job_group"])
     status = filters.get("trigger_status")
@@ -324,7 +356,8 @@ def page_jobs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
 
 
 def jobs_of_group(job_group: int) -> list[dict[str, Any]]:
-    jobs = db.session.execute(Job.live().where(Job.job_group == job_group).order_by(Job.id)).scalars()
+    jobs = db.session.execute(Job.live().where(Job.job_group == job_group, *executor_scope(Job.job_group))
+                              .order_by(Job.id)).scalars()
     return [{"id": j.id, "job_desc": j.job_desc, "executor_handler": j.executor_handler} for j in jobs]
 
 
@@ -360,7 +393,7 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
     live = {row.id: row.executor_handler for row in db.session.execute(select(Job.id, Job.executor_handler).where(
-        Job.id.in_(children), Job.deleted_at.is_(None)))}
+        Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group)))}
     missing = [c for c in children if c not in live]
     if missing:
         raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
@@ -421,7 +454,8 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     errors = FieldErrors()  # every wrong field reported at once
     if errors.check(merged.get("job_group") is not None, "jobGroup", "请选择执行器") and errors.check(
-            db.session.execute(Executor.live().where(Executor.id == merged["job_group"])).first() is not None,
+            db.session.execute(Executor.live().where(Executor.id == merged["job_group"],
+                                                     *executor_scope(Executor.id))).first() is not None,
             "jobGroup", "执行器不存在"):
         out["job_group"] = merged["job_group"]
     for key, label, limit in (("job_desc", "任务描述", 255), ("author", "负责人", 64)):
@@ -616,7 +650,7 @@ def handler_choices() -> list[tuple[str, str]]:
 
 def get_run(log_id: int) -> JobLog:
     run = db.session.get(JobLog, log_id)
-    if run is None:
+    if run is None or not may_reach_executor(run.job_group):
         raise NotFound("调度日志不存在")
     return run
 
@@ -669,7 +703,7 @@ def _parse_filter_time(value: Any) -> tuple[datetime | None, datetime | None]:
 
 
 def run_filtered_select(filters: dict[str, Any]) -> Any:
-    stmt = select(JobLog)
+    stmt = select(JobLog).where(*executor_scope(JobLog.job_group))
     if filters.get("job_id"):
         stmt = stmt.where(JobLog.job_id == filters["job_id"])
     elif filters.get("job_group"):
@@ -745,7 +779,13 @@ def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int
     """Delete finished runs (and their output) by one of the nine clean types; running runs stay."""
     if clear_type not in CLEAR_TYPES:
         raise Invalid("清理类型必须是 1 到 9", field="type")
-    scope = [JobLog.status == RUN_DONE]
+    if job_id:
+        job = find_job(job_id)
+        if job is None or not may_reach_executor(job.job_group):
+            raise NotFound("任务不存在")
+    elif job_group and not may_reach_executor(job_group):
+        raise NotFound("执行器不存在")
+    scope = [JobLog.status == RUN_DONE, *executor_scope(JobLog.job_group)]
     if job_id:
         scope.append(JobLog.job_id == job_id)
     elif job_group:
@@ -859,7 +899,8 @@ def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
         raise Invalid("开始日期不能晚于结束日期", field="startDate")
     if (end - start).days >= CHART_MAX_DAYS:
         raise Invalid(f"日期范围不能超过 {CHART_MAX_DAYS} 天", field="endDate")
-    rows = _ensure_report(start, end)
+    visible = visible_executor_ids()
+    rows = _ensure_report(start, end) if visible is None else _visible_report(start, min(end, today), visible)
     days, running, success, failed = [], [], [], []
     day = start
     while day <= end:
@@ -875,9 +916,38 @@ def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
             "trigger_count_fail_total": sum(failed)}
 
 
+def _visible_report(start: date, end: date, executor_ids: frozenset[int]) -> dict[date, JobReport]:
+    """The report's rows for [start, end] counted over the runs of these executors only (a caller limited to
+    some executors: the kept report counts everyone's). One statement: each run's local day is the index of
+    the first day end it lies before."""
+    days = []
+    day = start
+    while day <= end:
+        days.append(day)
+        day += timedelta(days=1)
+    if not days or not executor_ids:
+        return {}
+    ends = [local_day_bounds_utc(d)[1] for d in days]
+    first = local_day_bounds_utc(days[0])[0]
+    index = case(*[(JobLog.trigger_time < bound, i) for i, bound in enumerate(ends)], else_=-1)
+    rows = db.session.execute(select(
+        index,
+        func.sum(case((JobLog.handle_code == HANDLE_RUNNING, 1), else_=0)),
+        func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)),
+        func.sum(case((JobLog.handle_code >= 500, 1), else_=0)),
+    ).where(JobLog.job_group.in_(sorted(executor_ids)), JobLog.trigger_time >= first, JobLog.trigger_time < ends[-1])
+        .group_by(index)).all()
+    return {days[i]: JobReport(trigger_day=days[i], running_count=int(r), suc_count=int(ok), fail_count=int(bad))
+            for i, r, ok, bad in rows if i >= 0}
+
+
 def statistics() -> dict[str, int]:
     """jobInfoCount (live jobs), jobLogCount / jobLogSuccessCount (all runs kept, from the report),
-    executorCount (live worker nodes, as XXL-JOB counts executor machines)."""
+    executorCount (live worker nodes, as XXL-JOB counts executor machines). A caller limited to some executors
+    counts their jobs, runs and nodes only."""
+    visible = visible_executor_ids()
+    if visible is not None:
+        return _visible_statistics(visible)
     first = db.session.execute(select(func.min(JobLog.trigger_time))).scalar()
     if first is not None:
         first_day = first.replace(tzinfo=UTC).astimezone(local_zone()).date()
@@ -897,3 +967,289 @@ def statistics() -> dict[str, int]:
 
 def default_timezone() -> str:
     return current_app.config["PCLOUD_TIMEZONE"]
+
+
+def _visible_statistics(executor_ids: frozenset[int]) -> dict[str, int]:
+    ids = sorted(executor_ids)
+    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
+    runs, succeeded = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)), 0))
+        .where(JobLog.job_group.in_(ids))).one()
+    appnames = select(Executor.appname).where(Executor.id.in_(ids), Executor.deleted_at.is_(None))
+    return {
+        "job_info_count": db.session.execute(select(func.count()).select_from(Job).where(
+            Job.deleted_at.is_(None), Job.job_group.in_(ids))).scalar_one(),
+        "job_log_count": int(runs), "job_log_success_count": int(succeeded),
+        "executor_count": db.session.execute(select(func.count()).select_from(JobRegistry).where(
+            JobRegistry.heartbeat_at >= since, JobRegistry.appname.in_(appnames))).scalar_one(),
+    }
+
+
+def visible_runs_where() -> list[ColumnElement[bool]]:
+    """WHERE terms for a count of runs the caller may see (the home page's and the dashboard API's job runs)."""
+    return executor_scope(JobLog.job_group)
+
+
+# ---------------------------------------------------------------- export / import (issue 23, 4)
+# The file names executors by appname and jobs by (appname, jobDesc), never by id, so it moves between
+# installations. A job carries every column a job has (camelCase), so columns other modules add (a script's
+# glueType / glueSource) travel without a change here; data kept beside a job (a script's versions) plugs in
+# through TRANSFER_EXTRAS. An import goes through the same rules as a save (`_clean_job`, `_clean_executor`),
+# is all or nothing, and leaves every imported job stopped.
+
+TRANSFER_FORMAT = "pcloud-jobs"
+TRANSFER_VERSION = 1
+TRANSFER_MAX_BYTES = 1024 * 1024  # below the request cap (MAX_CONTENT_LENGTH), so a bigger file is a 422 naming it
+TRANSFER_MAX_EXECUTORS = 200
+TRANSFER_MAX_JOBS = 1000
+ON_CONFLICT = ("skip", "overwrite", "fail")
+# what a job's row holds that the file never carries: ids, schedule state and audit (they belong to the place)
+_NOT_TRANSFERRED = {"id", "job_group", "child_job_id", "trigger_status", "trigger_last_time", "trigger_next_time",
+                    "deleted_at", "gmt_created_date", "gmt_created_id", "gmt_created_name", "gmt_modified_date",
+                    "gmt_modified_name"}
+_EXECUTOR_FIELDS = {"appname": "appname", "title": "title", "addressType": "address_type",
+                    "addressList": "address_list"}
+
+
+class TransferExtra:
+    """Data kept beside a job that travels with it under `key`: `dump(jobs)` -> {job id: value} for the jobs
+    exported (one query for them all), `load(job, value)` after the job is written (raise a domain error to refuse)."""
+
+    def __init__(self, key: str, dump: Any, load: Any) -> None:
+        self.key, self.dump, self.load = key, dump, load
+
+
+TRANSFER_EXTRAS: dict[str, TransferExtra] = {}
+
+
+def _job_columns() -> dict[str, str]:
+    """camelCase key in the file -> job column, for every column the file carries."""
+    return {camelcase(c.name): c.name for c in Job.__table__.columns if c.name not in _NOT_TRANSFERRED}
+
+
+def _wire_type(column: str) -> type:
+    """What a column's value is in the file: str, int or bool (a date or time column travels as text)."""
+    python_type = Job.__table__.columns[column].type.python_type
+    return python_type if python_type in (int, bool) else str
+
+
+def _wire(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def export_jobs(job_group: int | None = None, ids: list[int] | None = None) -> dict[str, Any]:
+    """The transfer file of the chosen jobs (ids; else every job of `job_group`; else every job one may see)
+    and their executors. An id one may not see is 404, as everywhere."""
+    stmt = Job.live().where(*executor_scope(Job.job_group))
+    if job_group:
+        get_executor(job_group)
+        stmt = stmt.where(Job.job_group == job_group)
+    if ids:
+        wanted = sorted(set(ids))
+        stmt = stmt.where(Job.id.in_(wanted))
+    jobs = list(db.session.execute(stmt.order_by(Job.job_group, Job.id)).scalars())
+    if ids:
+        missing = sorted(set(ids) - {j.id for j in jobs})
+        if missing:
+            raise NotFound(f"任务不存在：{missing[0]}")
+    group_ids = sorted({j.job_group for j in jobs} | ({job_group} if job_group else set()))
+    executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
+    child_ids = {c for j in jobs for c in _child_ids(j.child_job_id)}
+    children = {row.id: {"appname": row.appname, "jobDesc": row.job_desc} for row in db.session.execute(
+        select(Job.id, Job.job_desc, Executor.appname).join(Executor, Executor.id == Job.job_group)
+        .where(Job.id.in_(child_ids), Job.deleted_at.is_(None), *executor_scope(Job.job_group)))} \
+        if child_ids else {}
+    extras = {key: extra.dump(jobs) for key, extra in TRANSFER_EXTRAS.items()}
+    columns = _job_columns()
+    items = []
+    for job in jobs:
+        item = {"appname": executors[job.job_group].appname,
+                **{key: _wire(getattr(job, column)) for key, column in columns.items()},
+                "childJobs": [children[c] for c in _child_ids(job.child_job_id) if c in children]}
+        for key, values in extras.items():
+            if job.id in values:
+                item[key] = values[job.id]
+        items.append(item)
+    return {"format": TRANSFER_FORMAT, "version": TRANSFER_VERSION,
+            "exportedAt": utcnow().replace(microsecond=0).isoformat() + "Z",
+            "executors": [{key: getattr(executors[g], column) for key, column in _EXECUTOR_FIELDS.items()}
+                          for g in group_ids if g in executors],
+            "jobs": items}
+
+
+def transfer_file_response(doc: dict[str, Any]) -> Any:
+    """The export as a downloaded file, named after its executor when there is one."""
+    import json
+
+    from flask import Response
+
+    appnames = [e["appname"] for e in doc["executors"]]
+    name = f"pcloud-jobs-{appnames[0] if len(appnames) == 1 else 'all'}-{local_today().isoformat()}.json"
+    resp = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype="application/json")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+def parse_transfer(raw: bytes) -> dict[str, Any]:
+    """The file's JSON, its shape checked (sizes, types, required keys); 422 naming what is wrong."""
+    import json
+
+    if len(raw) > TRANSFER_MAX_BYTES:
+        raise Invalid(f"文件不能超过 {TRANSFER_MAX_BYTES // 1024} KiB", field="file")
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise Invalid("文件不是有效的 JSON", field="file") from None
+    if not isinstance(doc, dict) or doc.get("format") != TRANSFER_FORMAT:
+        raise Invalid(f"不是任务导出文件（format 应为 {TRANSFER_FORMAT}）", field="file")
+    if doc.get("version") != TRANSFER_VERSION:
+        raise Invalid(f"不支持的文件版本：{doc.get('version')!r}", field="file")
+    executors, jobs = doc.get("executors", []), doc.get("jobs", [])
+    if not isinstance(executors, list) or not all(isinstance(e, dict) for e in executors):
+        raise Invalid("executors 应为对象列表", field="file")
+    if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
+        raise Invalid("jobs 应为对象列表", field="file")
+    if len(executors) > TRANSFER_MAX_EXECUTORS or len(jobs) > TRANSFER_MAX_JOBS:
+        raise Invalid(f"一个文件最多 {TRANSFER_MAX_EXECUTORS} 个执行器、{TRANSFER_MAX_JOBS} 个任务", field="file")
+    for e in executors:
+        unknown = sorted(set(e) - set(_EXECUTOR_FIELDS))
+        if unknown or not isinstance(e.get("appname"), str):
+            raise Invalid(f"执行器条目不正确：{unknown[0] if unknown else 'appname'}", field="file")
+        if not all(e.get(k) is None or isinstance(e[k], str) for k in ("title", "addressList")) or not (
+                e.get("addressType") is None or type(e["addressType"]) is int):
+            raise Invalid(f"执行器 {e['appname']} 的字段类型不正确", field="file")
+    columns = _job_columns()
+    allowed = set(columns) | {"appname", "childJobs"} | set(TRANSFER_EXTRAS)
+    for j in jobs:
+        unknown = sorted(set(j) - allowed)
+        if unknown:
+            raise Invalid(f"任务条目含未知字段：{unknown[0]}", field="file")
+        for key, column in columns.items():
+            value, wanted = j.get(key), _wire_type(column)
+            if value is not None and (not isinstance(value, wanted) or (wanted is int and isinstance(value, bool))):
+                raise Invalid(f"任务「{j.get('jobDesc')}」的 {key} 类型不正确", field="file")
+        if not isinstance(j.get("appname"), str) or not isinstance(j.get("jobDesc"), str):
+            raise Invalid("每个任务都要有 appname 和 jobDesc", field="file")
+        refs = j.get("childJobs", [])
+        if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("appname"), str)
+                                                 and isinstance(r.get("jobDesc"), str) for r in refs):
+            raise Invalid("childJobs 应为 {appname, jobDesc} 列表", field="file")
+    return {"executors": executors, "jobs": jobs}
+
+
+def _problem(kind: str, appname: str, job_desc: str | None, exc: PCloudError) -> list[dict[str, Any]]:
+    fields_ = exc.errors or {None: [exc.msg]}
+    return [{"kind": kind, "appname": appname, "job_desc": job_desc, "field": field, "message": msg}
+            for field, msgs in fields_.items() for msg in (msgs if isinstance(msgs, list) else [msgs])]
+
+
+def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str = "fail") -> dict[str, Any]:
+    """Write the file's executors and jobs, all or nothing (any error: nothing written; a dry run: nothing
+    either), every imported job stopped. Returns {executors, jobs: {created, updated, skipped}, conflicts,
+    errors, imported}. A caller limited to some executors imports into those only."""
+    if on_conflict not in ON_CONFLICT:
+        raise Invalid("onConflict 只能是 skip、overwrite 或 fail", field="onConflict")
+    report: dict[str, Any] = {"executors": {"created": 0, "updated": 0, "skipped": 0},
+                              "jobs": {"created": 0, "updated": 0, "skipped": 0}, "conflicts": [], "errors": []}
+    errors, conflicts = report["errors"], report["conflicts"]
+    visible = visible_executor_ids()
+    existing = {e.appname: e for e in db.session.execute(Executor.live()).scalars()}
+    targets: dict[str, Executor] = {}
+    for entry in doc["executors"]:
+        appname = entry["appname"].strip()
+        data = {column: entry[key] for key, column in _EXECUTOR_FIELDS.items() if key in entry}
+        current = existing.get(appname)
+        try:
+            if current is not None and visible is not None and current.id not in visible:
+                raise NotFound("执行器已存在，但不在您的管理范围内")
+            if current is None:
+                if visible is not None:
+                    raise Forbidden("您只能管理部分执行器，不能新建执行器")
+                if appname in targets:
+                    raise Invalid("文件中重复的执行器", field="appname")
+                executor = Executor(**_clean_executor(data, None))
+                db.session.add(executor)
+                targets[appname] = executor
+                report["executors"]["created"] += 1
+                continue
+            targets[appname] = current
+            conflicts.append({"kind": "executor", "appname": appname, "job_desc": None, "action": on_conflict})
+            if on_conflict == "overwrite":
+                for key, value in _clean_executor({k: v for k, v in data.items() if k != "appname"}, current).items():
+                    setattr(current, key, value)
+                report["executors"]["updated"] += 1
+            else:
+                report["executors"]["skipped"] += 1
+        except PCloudError as exc:
+            errors.extend(_problem("executor", appname, None, exc))
+    db.session.flush()
+    jobs_by_key: dict[tuple[str, str], Job] = {}
+    written: list[tuple[Job, dict[str, Any]]] = []
+    columns = _job_columns()
+    for entry in doc["jobs"]:
+        appname, job_desc = entry["appname"].strip(), entry["jobDesc"].strip()
+        try:
+            executor = targets.get(appname) or existing.get(appname)
+            if executor is None or (visible is not None and executor.id not in visible):
+                raise Invalid(f"执行器 {appname} 不存在", field="appname")
+            if (appname, job_desc) in jobs_by_key:
+                raise Invalid("文件中重复的任务（同一执行器下任务描述相同）", field="jobDesc")
+            data = {column: entry[key] for key, column in columns.items() if key in entry}
+            data.update(job_group=executor.id, job_desc=job_desc, child_job_id=None)
+            require_maintenance_grant(data.get("executor_handler"))
+            current = db.session.execute(Job.live().where(Job.job_group == executor.id, Job.job_desc == job_desc)
+                                         .order_by(Job.id).limit(1)).scalar_one_or_none() if executor.id else None
+            if current is not None:
+                conflicts.append({"kind": "job", "appname": appname, "job_desc": job_desc, "action": on_conflict})
+                if on_conflict != "overwrite":
+                    jobs_by_key[(appname, job_desc)] = current
+                    report["jobs"]["skipped"] += 1
+                    continue
+                require_maintenance_grant(current.executor_handler)
+                for key, value in _clean_job(data, current).items():
+                    setattr(current, key, value)
+                job = current
+                report["jobs"]["updated"] += 1
+            else:
+                job = Job(**_clean_job(data, None))
+                db.session.add(job)
+                report["jobs"]["created"] += 1
+            job.trigger_status, job.trigger_next_time = 0, 0
+            jobs_by_key[(appname, job_desc)] = job
+            written.append((job, entry))
+        except PCloudError as exc:
+            errors.extend(_problem("job", appname, job_desc, exc))
+    db.session.flush()
+    for job, entry in written:  # links and extras once every job of the file has its id
+        appname, job_desc = entry["appname"].strip(), entry["jobDesc"].strip()
+        try:
+            refs = [(r["appname"].strip(), r["jobDesc"].strip()) for r in entry.get("childJobs", [])]
+            children = []
+            for ref in refs:
+                child = jobs_by_key.get(ref) or _find_visible_job(*ref)
+                if child is None:
+                    raise Invalid(f"子任务 {ref[0]} / {ref[1]} 不存在", field="childJobs")
+                children.append(child.id)
+            if children:
+                _check_children(job.id, children)
+                job.child_job_id = ",".join(str(c) for c in dict.fromkeys(children))
+            for key, extra in TRANSFER_EXTRAS.items():
+                if key in entry:
+                    extra.load(job, entry[key])
+        except PCloudError as exc:
+            errors.extend(_problem("job", appname, job_desc, exc))
+    if on_conflict == "fail" and conflicts:
+        errors.extend({"kind": c["kind"], "appname": c["appname"], "job_desc": c["job_desc"], "field": None,
+                       "message": "已存在（onConflict 为 fail）"} for c in conflicts)
+    report["imported"] = not dry_run and not errors
+    if report["imported"]:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return report
+
+
+def _find_visible_job(appname: str, job_desc: str) -> Job | None:
+    return db.session.execute(Job.live().join(Executor, Executor.id == Job.job_group).where(
+        Executor.appname == appname, Executor.deleted_at.is_(None), Job.job_desc == job_desc,
+        *executor_scope(Job.job_group)).order_by(Job.id).limit(1)).scalar_one_or_none()

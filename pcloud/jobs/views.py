@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, is_gone
+from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page
 from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, refuse_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -27,7 +27,9 @@ from pcloud.jobs.forms import (
     SCHEDULE_LABELS,
     ClearLogForm,
     ExecutorForm,
+    JobExportForm,
     JobForm,
+    JobImportForm,
     TriggerForm,
 )
 from pcloud.jobs.schemas import ChartArgs, ExecutorPageArgs, JobPageArgs, RunPageFilters
@@ -116,7 +118,9 @@ def jobs() -> Any:
     filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
     return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
-                           confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url)
+                           confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
+                           export_form=JobExportForm(job_group=filters["job_group"] or None),
+                           import_form=JobImportForm())
 
 
 def _job_form(job: Any = None) -> JobForm:
@@ -353,3 +357,53 @@ def executor_edit(executor_id: int) -> Any:
 @mirrors("jobs_api.executor_remove")
 def executor_delete(executor_id: int) -> Any:
     return executor_pages.confirm(lambda: f"执行器「{service.delete_executor(executor_id).title}」已删除", "不能删除：")
+
+
+# ---------------------------------------------------------------- 导出 / 导入 (issue 23, 4)
+
+
+@bp.route("/info/export", methods=["POST"])
+@action("任务导出")
+@mirrors("jobs_api.job_export")
+def job_export() -> Any:
+    """The list's 导出选中 / 导出全部: the same file as the API's export."""
+    form = JobExportForm()
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    try:
+        if not form.validate():
+            raise Invalid("导出参数不正确")
+        if form.scope.data == "selected" and not ids:
+            raise Invalid("请先勾选要导出的任务", field="ids")
+        doc = service.export_jobs(form.job_group.data or None, ids if form.scope.data == "selected" else [])
+    except PCloudError as exc:
+        return refusal_page(exc, url_for("jobs.jobs"), "不能导出：")
+    return service.transfer_file_response(doc)
+
+
+@bp.route("/info/import", methods=["POST"])
+@action("任务导入")
+@mirrors("jobs_api.job_import")
+def job_import() -> Any:
+    """The list's import dialog: a dry run shows what would happen (conflicts, errors); an import writes all or
+    nothing and goes back to the list."""
+    form = JobImportForm()
+    dry_run, on_conflict = bool(form.dry_run.data), form.on_conflict.data
+    try:
+        if not form.validate():
+            raise Invalid("；".join(e for errors in form.errors.values() for e in errors) or "请选择导入文件",
+                          field="file")
+        doc = service.parse_transfer(form.file.data.read(service.TRANSFER_MAX_BYTES + 1))
+        report = service.import_jobs(doc, dry_run=dry_run, on_conflict=on_conflict)
+    except PCloudError as exc:
+        return refusal_page(exc, url_for("jobs.jobs"), "不能导入：")
+    if report["imported"]:
+        flash(f"已导入：执行器新增 {report['executors']['created']}、更新 {report['executors']['updated']}；"
+              f"任务新增 {report['jobs']['created']}、更新 {report['jobs']['updated']}、"
+              f"跳过 {report['jobs']['skipped']}（导入的任务均为停止状态）", "success")
+        return redirect(url_for("jobs.jobs"))
+    status = 200
+    if not dry_run:  # refused as a whole: the API's 422, the same report to read
+        status = 422
+        mark_failed(Invalid(f"导入未执行（共 {len(report['errors'])} 个问题）"))
+    return render_template("jobs/job_import.html", report=report, dry_run=dry_run, on_conflict=on_conflict,
+                           import_form=JobImportForm(formdata=None, dry_run=False, on_conflict=on_conflict)), status

@@ -22,12 +22,16 @@ class RoleCreateArgs(BaseSchema):
     name = Text(NAME_MAX, required=True)
     role_code = Text(CODE_MAX, required=True,
                               metadata={"description": "^ROLE_[A-Z0-9_]{1,59}$, unique"})
+    job_group_ids = IdList(1000, allow_none=True, metadata={
+        "description": "the executors its holders' jobs may be on; empty: every executor"})
 
 
 class RoleModifyArgs(BaseSchema):
     id = Id(required=True)
     name = Text(NAME_MAX)
     role_code = Text(CODE_MAX)
+    job_group_ids = IdList(1000, allow_none=True, metadata={
+        "description": "the executors its holders' jobs may be on; empty: every executor; absent: unchanged"})
 
 
 class RoleListArgs(BaseSchema):
@@ -45,6 +49,7 @@ class RoleOut(AuditOut):
     name = fields.String()
     role_code = fields.String()
     user_count = fields.Integer()
+    job_group_ids = fields.List(fields.Integer())
 
 
 class RoleBriefOut(BaseSchema):

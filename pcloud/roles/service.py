@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
@@ -15,10 +15,11 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
-from pcloud.core.security import SUPER_ADMIN, current_actor
+from pcloud.core.security import SUPER_ADMIN, current_actor, current_principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
+from pcloud.jobs.models import Executor, role_job_group
 from pcloud.menus import service as menu_service
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resource_service
@@ -106,14 +107,63 @@ def account_holder_counts(role_ids: list[int]) -> dict[int, int]:
 
 def to_items(roles: list[Role]) -> list[dict[str, Any]]:
     counts = holder_counts([r.id for r in roles])
-    return [to_item(r, counts.get(r.id, 0)) for r in roles]
+    executors = job_group_ids_of([r.id for r in roles])
+    return [{**to_item(r, counts.get(r.id, 0), with_job_groups=False), "job_group_ids": executors.get(r.id, [])}
+            for r in roles]
 
 
-def to_item(role: Role, user_count: int | None = None) -> dict[str, Any]:
+def job_group_ids_of(role_ids: list[int]) -> dict[int, list[int]]:
+    """The executors each role lists (`jobGroupIds`, issue 23): {role id: [ids]}, roles listing none left out."""
+    found: dict[int, list[int]] = {}
+    if role_ids:
+        for role_id, group_id in db.session.execute(
+                select(role_job_group.c.role_id, role_job_group.c.job_group_id)
+                .where(role_job_group.c.role_id.in_(role_ids)).order_by(role_job_group.c.job_group_id)):
+            found.setdefault(role_id, []).append(group_id)
+    return found
+
+
+def executor_choices(role_id: int | None = None) -> list[tuple[int, str]]:
+    """The role form's executor list as (id, "title（appname）"): the live executors the caller reaches (all
+    of them for one reaching every executor), and those the role lists already (keeping them is allowed)."""
+    stmt = select(Executor).where(Executor.deleted_at.is_(None)).order_by(Executor.appname, Executor.id)
+    principal = current_principal()
+    reached = None if principal is None else permissions.executor_ids_of(principal)
+    if reached is not None:
+        held = job_group_ids_of([role_id]).get(role_id, []) if role_id else []
+        stmt = stmt.where(Executor.id.in_(sorted(set(reached) | set(held))))
+    return [(e.id, f"{e.title}（{e.appname}）") for e in db.session.execute(stmt).scalars()]
+
+
+def _clean_job_group_ids(ids: Any) -> list[int] | None:
+    """None: the list is not being changed. Unknown or deleted executors: 422."""
+    if ids is None:
+        return None
+    ids = sorted(set(ids))
+    live = set(db.session.execute(select(Executor.id).where(Executor.id.in_(ids), Executor.deleted_at.is_(None)))
+               .scalars()) if ids else set()
+    missing = [i for i in ids if i not in live]
+    if missing:
+        raise Invalid(f"执行器不存在：{', '.join(map(str, missing[:20]))}", field="jobGroupIds")
+    return ids
+
+
+def _set_job_group_ids(role: Role, ids: list[int] | None) -> None:
+    """Replace the role's executors (the caller checked them and commits; the version bump reloads caches)."""
+    if ids is None:
+        return
+    permissions.require_job_group_reach(role.id, job_group_ids=ids, editing=True)
+    db.session.execute(delete(role_job_group).where(role_job_group.c.role_id == role.id))
+    if ids:
+        db.session.execute(insert(role_job_group), [{"role_id": role.id, "job_group_id": i} for i in ids])
+
+
+def to_item(role: Role, user_count: int | None = None, *, with_job_groups: bool = True) -> dict[str, Any]:
     if user_count is None:
         user_count = holder_counts([role.id]).get(role.id, 0)
     return {"id": role.id, "name": role.name, "role_code": role.role_code, "user_count": user_count,
             "built_in": role.built_in,
+            "job_group_ids": job_group_ids_of([role.id]).get(role.id, []) if with_job_groups else [],
             "gmt_created_date": role.gmt_created_date, "gmt_created_name": role.gmt_created_name,
             "gmt_modified_date": role.gmt_modified_date, "gmt_modified_name": role.gmt_modified_name}
 
@@ -181,8 +231,11 @@ def create_role(data: dict[str, Any]) -> Role:
     code = _clean_code(data.get("role_code"))
     if _code_taken(code):
         raise _duplicate(code)
+    job_group_ids = _clean_job_group_ids(data.get("job_group_ids"))
     role = Role(name=name, role_code=code, built_in=False)
     db.session.add(role)
+    db.session.flush()
+    _set_job_group_ids(role, job_group_ids)
     permissions.bump_version()
     _commit_role(code)
     return role
@@ -199,7 +252,9 @@ def modify_role(data: dict[str, Any]) -> Role:
             raise Conflict("内置角色的编码不能修改", errors={"roleCode": ["内置角色的编码不能修改"]})
         if _code_taken(code, exclude_id=role.id):
             raise _duplicate(code)
+    job_group_ids = _clean_job_group_ids(data.get("job_group_ids"))
     role.name, role.role_code = name, code
+    _set_job_group_ids(role, job_group_ids)
     permissions.bump_version()
     _commit_role(code)
     return role
@@ -221,6 +276,7 @@ def delete_role(role_id: int) -> Role:
         raise Conflict(f"角色「{role.name}」仍有 {accounts} 个开放平台账号在使用，请先移除")
     role.soft_delete()
     access_service.forget_role(role.id)
+    db.session.execute(delete(role_job_group).where(role_job_group.c.role_id == role.id))
     permissions.bump_version()
     db.session.commit()
     return role

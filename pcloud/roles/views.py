@@ -39,14 +39,22 @@ def index() -> Any:
 
 
 def _data(form: RoleForm) -> dict[str, Any]:
-    return {"name": form.name.data, "role_code": form.role_code.data}
+    return {"name": form.name.data, "role_code": form.role_code.data, "job_group_ids": form.job_group_ids.data or []}
+
+
+def _with_executors(form: RoleForm, role: Any = None) -> RoleForm:
+    """The executor checkboxes (issue 23, 1): every live executor, ticked as the role lists them when shown."""
+    form.job_group_ids.choices = service.executor_choices(None if role is None or is_gone(role) else role.id)
+    if request.method != "POST" and role is not None and not is_gone(role):
+        form.job_group_ids.data = service.job_group_ids_of([role.id]).get(role.id, [])
+    return form
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("角色新增")
 @mirrors("roles_api.create")
 def create() -> Any:
-    form = RoleForm()
+    form = _with_executors(RoleForm())
     return pages.form(form, lambda: f"角色「{service.create_role(_data(form)).name}」已创建，可以为它授权了",
                       role=None, read_only=False)
 
@@ -56,7 +64,7 @@ def create() -> Any:
 @mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
-    form = pages.edit_form(RoleForm, role)
+    form = _with_executors(pages.edit_form(RoleForm, role), role)
     return pages.form(form, lambda: f"角色「{service.modify_role({'id': role.id, **_data(form)}).name}」已保存",
                       role=role, read_only=_read_only(role))
 

@@ -109,3 +109,52 @@ def test_executor_job_run_once_and_copy(page: Any, app: Any) -> None:
     assert page.locator(f'tr[data-job-id="{copy}"]').count() == 0
     assert page.locator(f'tr[data-job-id="{job}"]').count() == 1
     assert errors == []
+
+
+def test_export_then_import_with_a_dry_run(page: Any, app: Any, tmp_path: Any) -> None:
+    """Issue 23 (4): the job list exports the ticked job, the import dialog checks the file first (the conflicts
+    table), then imports; the list's head fits a phone and a desktop."""
+    import json
+
+    from tests.browser.conftest import watch_console
+    from tests.factories import make_executor, make_job
+
+    group = make_executor(app, "browser-app")
+    job = make_job(app, group, "浏览器导出任务")
+    make_job(app, group, "不导出的任务")
+    errors = watch_console(page)
+    sign_in(page)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"/job/info/?jobGroup={group}")
+        page.wait_for_load_state("load")
+        box = page.get_by_role("button", name="导入").bounding_box()
+        assert box and box["x"] + box["width"] <= width, (width, box)
+    page.locator(f'tr[data-job-id="{job}"] input[name="ids"]').check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出选中").click()
+    doc = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert [j["jobDesc"] for j in doc["jobs"]] == ["浏览器导出任务"]
+
+    file = tmp_path / "jobs.json"
+    file.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    page.get_by_role("button", name="导入").click()
+    page.locator("#importModal").wait_for(state="visible")
+    page.locator("#importModal input[type=file]").set_input_files(str(file))
+    assert page.locator("#importModal input[type=checkbox]").is_checked()  # a dry run by default
+    page.locator("#import-ok").click()
+    settle(page, "**/job/info/import")
+    page.get_by_text("导入检查结果").wait_for()
+    assert "浏览器导出任务" in page.locator("#import-conflicts").inner_text()
+
+    doc["executors"][0]["appname"] = "browser-copy"
+    doc["jobs"][0]["appname"] = "browser-copy"
+    file.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    page.get_by_role("button", name="重新选择文件").click()
+    page.locator("#importModal").wait_for(state="visible")
+    page.locator("#importModal input[type=file]").set_input_files(str(file))
+    page.locator("#importModal input[type=checkbox]").uncheck()
+    page.locator("#import-ok").click()
+    settle(page, "**/job/info/")
+    page.get_by_text("已导入").wait_for()
+    assert errors == []

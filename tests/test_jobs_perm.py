@@ -1,0 +1,495 @@
+"""Executor permissions and export / import of the job console (issue 23, items 1 and 4).
+
+Two teams share one console: team A's role lists executor A, so another executor's jobs, runs and nodes answer
+404 through every page and API route (the route audit below enumerates them, so a new route cannot forget), the
+report counts A's runs only, and nobody hands a role executors beyond their own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pcloud.extensions import db
+from pcloud.jobs.models import Job, JobLog, role_job_group
+from tests.conftest import ApiClient, PageClient, api_error, csrf_from
+from tests.factories import grant_role, make_role, make_user, next_phone, query
+from tests.test_jobs import JOB_MENUS, job_codes, make_executor, make_job
+
+
+@dataclass
+class Teams:
+    a: int  # executor ids
+    b: int
+    job_a: int
+    job_b: int
+    run_a: int
+    run_b: int
+    role: int  # team A's role (every job menu and operation, executor A only)
+    api: ApiClient  # team A's member, signed in to the API
+    pages: PageClient  # the same member, signed in to the pages
+
+
+def _run(app: Any, group: int, job_id: int, code: int = 200) -> int:
+    from pcloud.core.timefmt import utcnow
+
+    def add() -> int:
+        now = utcnow()
+        run = JobLog(job_group=group, job_id=job_id, trigger_type="MANUAL", schedule_time=now, trigger_time=now,
+                     handle_code=code, status="DONE" if code else "PENDING", handle_time=now)
+        db.session.add(run)
+        db.session.commit()
+        return run.id
+
+    return query(app, add)
+
+
+def member(app: Any, role_ids: list[int]) -> tuple[ApiClient, PageClient]:
+    phone = next_phone()
+    make_user(app, phone=phone, role_ids=role_ids)
+    helper = ApiClient(app.test_client())
+    helper.token = helper.sign_in(phone, "Passw0rd1")
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    return helper, pages
+
+
+@pytest.fixture
+def teams(api: ApiClient, app: Any) -> Teams:
+    a, b = make_executor(api, "team-a-app", title="甲组"), make_executor(api, "team-b-app", title="乙组")
+    job_a = make_job(api, a, jobDesc="甲组任务")
+    job_b = make_job(api, b, jobDesc="乙组任务")
+    run_a, run_b = _run(app, a, job_a), _run(app, b, job_b)
+    _run(app, b, job_b, code=500)
+    role = make_role(app, "ROLE_TEAM_A")
+    grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True))
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "jobGroupIds": [a]})
+    helper, pages = member(app, [role])
+    return Teams(a, b, job_a, job_b, run_a, run_b, role, helper, pages)
+
+
+# ---------------------------------------------------------------- the role field
+
+
+def test_a_role_lists_its_executors(api: ApiClient, app: Any) -> None:
+    a, b = make_executor(api, "team-a-app"), make_executor(api, "team-b-app")
+    role = api.data("POST", "/api/admin/role/create",
+                    {"name": "甲组", "roleCode": "ROLE_TEAM_A", "jobGroupIds": [b, a]})
+    items = api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})
+    assert items[0]["jobGroupIds"] == sorted([a, b])
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "name": "甲组"})  # absent: unchanged
+    assert api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})[0]["jobGroupIds"] == sorted([a, b])
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "jobGroupIds": []})
+    assert api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})[0]["jobGroupIds"] == []
+    body = api_error(api.put("/api/admin/role/modify", {"id": role, "jobGroupIds": [a, 999999]}), 422)
+    assert "jobGroupIds" in body["errors"]
+    assert query(app, lambda: db.session.execute(select(role_job_group)).all()) == []
+
+
+def test_the_role_form_sets_the_executors(api: ApiClient, app: Any, pages: PageClient) -> None:
+    a, b = make_executor(api, "team-a-app", title="甲组"), make_executor(api, "team-b-app", title="乙组")
+    role = make_role(app, "ROLE_TEAM_A")
+    html = pages.get(f"/system/role/{role}/edit").get_data(as_text=True)
+    assert "甲组（team-a-app）" in html and "乙组（team-b-app）" in html
+    resp = pages.submit(f"/system/role/{role}/edit", data={"name": "甲组", "role_code": "ROLE_TEAM_A",
+                                                          "job_group_ids": [str(b)]})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    assert api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})[0]["jobGroupIds"] == [b]
+    html = pages.get(f"/system/role/{role}/edit").get_data(as_text=True)
+    assert re.search(rf'value="{b}"[^>]*checked|checked[^>]*value="{b}"', html)
+    assert not re.search(rf'value="{a}"[^>]*checked|checked[^>]*value="{a}"', html)
+
+
+# ---------------------------------------------------------------- what a team sees
+
+
+def test_a_team_lists_only_its_executors_jobs_and_runs(teams: Teams) -> None:
+    t = teams.api
+    jobs = t.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": 0, "triggerStatus": -1})
+    assert [j["id"] for j in jobs] == [teams.job_a]
+    assert t.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": teams.b, "triggerStatus": -1}) == []
+    assert [e["id"] for e in t.data("POST", "/api/job/jobgroup/findAll")] == [teams.a]
+    assert [e["id"] for e in t.data("POST", "/api/job/jobgroup/pageList", {})] == [teams.a]
+    assert [r["id"] for r in t.data("POST", "/api/job/joblog/pageList", {})] == [teams.run_a]
+    assert t.data("POST", "/api/job/joblog/pageList", {"jobGroup": teams.b}) == []
+    assert t.data("POST", "/api/job/joblog/pageList", {"jobId": teams.job_b}) == []
+    assert t.data("GET", f"/api/job/joblog/{teams.b}/getJobsByGroup") == []
+
+
+def test_the_report_counts_only_what_the_team_may_see(teams: Teams, api: ApiClient) -> None:
+    everyone = api.data("POST", "/api/job/statistics")
+    assert (everyone["jobInfoCount"], everyone["jobLogCount"], everyone["jobLogSuccessCount"]) == (2, 3, 2)
+    mine = teams.api.data("POST", "/api/job/statistics")
+    assert (mine["jobInfoCount"], mine["jobLogCount"], mine["jobLogSuccessCount"]) == (1, 1, 1)
+    chart = teams.api.data("POST", "/api/job/chartInfo", {})
+    assert (chart["triggerCountSucTotal"], chart["triggerCountFailTotal"]) == (1, 0)
+    chart = api.data("POST", "/api/job/chartInfo", {})
+    assert (chart["triggerCountSucTotal"], chart["triggerCountFailTotal"]) == (2, 1)
+    assert teams.api.data("POST", "/api/admin/dashboard/statistics")["jobRunCount"] == 1
+    assert teams.api.data("POST", "/api/admin/dashboard/cycle/statistics", {"type": "jobRuns"})["values"][-1] == 1
+    html = teams.pages.get("/job/report").get_data(as_text=True)
+    assert "甲组任务" not in html  # the report names no job; its figures are A's: 1 job, 1 run
+    page = teams.pages.get("/job/info/").get_data(as_text=True)
+    assert "甲组任务" in page and "乙组任务" not in page
+    logs = teams.pages.get("/job/log/").get_data(as_text=True)
+    assert f"/job/log/{teams.run_a}" in logs and f"/job/log/{teams.run_b}" not in logs
+
+
+def test_several_roles_reach_the_union_and_an_unlisted_job_role_everything(teams: Teams, api: ApiClient,
+                                                                         app: Any) -> None:
+    other = make_role(app, "ROLE_TEAM_B")
+    grant_role(app, other, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True))
+    api.data("PUT", "/api/admin/role/modify", {"id": other, "jobGroupIds": [teams.b]})
+    both, _ = member(app, [teams.role, other])
+    assert sorted(j["id"] for j in both.data("POST", "/api/job/jobinfo/pageList", {"triggerStatus": -1})) == sorted(
+        [teams.job_a, teams.job_b])
+    # a role without a job grant and without a list adds nothing; one with the job grants and no list: all
+    bystander = make_role(app, "ROLE_BYSTANDER")
+    grant_role(app, bystander, menu_paths=("/system",))
+    narrow, _ = member(app, [teams.role, bystander])
+    assert [j["id"] for j in narrow.data("POST", "/api/job/jobinfo/pageList", {"triggerStatus": -1})] == [teams.job_a]
+    api.data("PUT", "/api/admin/role/modify", {"id": other, "jobGroupIds": []})
+    assert len(both.data("POST", "/api/job/jobinfo/pageList", {"triggerStatus": -1})) == 2
+
+
+def test_a_team_cannot_put_a_job_on_another_executor(teams: Teams, app: Any) -> None:
+    body = {"jobGroup": teams.b, "jobDesc": "越界", "author": "甲", "scheduleType": "CRON",
+            "scheduleConf": "0 0 12 * * ?", "executorHandler": "demoJobHandler"}
+    assert "jobGroup" in api_error(teams.api.post("/api/job/jobinfo/add", body), 422)["errors"]
+    resp = teams.api.put("/api/job/jobinfo/update", {"id": teams.job_a, "jobGroup": teams.b})
+    assert "jobGroup" in api_error(resp, 422)["errors"]
+    resp = teams.api.put("/api/job/jobinfo/update", {"id": teams.job_a, "childJobId": str(teams.job_b)})
+    assert "childJobId" in api_error(resp, 422)["errors"]
+    assert query(app, lambda: db.session.get(Job, teams.job_a).job_group) == teams.a
+    # a new executor would lie outside the team's list at once: only who reaches every executor makes one
+    api_error(teams.api.post("/api/job/jobgroup/save", {"appname": "team-c-app", "title": "丙组"}), 403)
+
+
+# ---------------------------------------------------------------- the route audit: every job route, another's record
+
+
+# Job API routes taking a record in their body rather than their path, with the body naming team B's record
+# (run with `teams`). A new body route must be listed here, or under LISTS when it names no record.
+BODY_ROUTES: dict[str, Any] = {
+    "jobs_api.job_update": lambda t: {"id": t.job_b, "jobDesc": "改"},
+    "jobs_api.job_trigger": lambda t: {"id": t.job_b},
+    "jobs_api.log_detail_cat": lambda t: {"logId": t.run_b, "fromLineNum": 1},
+    "jobs_api.clear_log": lambda t: {"jobGroup": t.b, "type": 9},
+    "jobs_api.executor_update": lambda t: {"id": t.b, "title": "改"},
+    "jobs_api.job_export": lambda t: {"jobGroup": t.b},
+    "jobs.job_export": lambda t: {"job_group": t.b, "scope": "all"},
+}
+# Routes that name no record: lists and counts (checked above to hold only A's), and the cron helper. The jobs of
+# an executor (`getJobsByGroup`) is a list too: for another's executor it is empty, as for one that does not exist.
+LISTS = {"jobs_api.jobs_by_group",
+         "jobs_api.statistics", "jobs_api.chart_info", "jobs_api.job_page", "jobs_api.executor_find_all",
+         "jobs_api.job_add", "jobs_api.next_trigger_time", "jobs_api.next_trigger_time_get", "jobs_api.run_page",
+         "jobs_api.executor_page", "jobs_api.executor_save", "jobs_api.job_import",
+         "jobs.home", "jobs.report", "jobs.jobs", "jobs.job_create", "jobs.job_next_times", "jobs.logs",
+         "jobs.log_clear", "jobs.executors", "jobs.executor_create", "jobs.job_import"}
+# Which record a path parameter names, by the part of the route before it.
+PATH_KINDS = (("/jobinfo/", "job"), ("/joblog/", "run"), ("/jobgroup/", "executor"), ("/info/", "job"),
+              ("/log/", "run"), ("/group/", "executor"))
+
+
+def _job_rules(app: Any) -> list[Any]:
+    return [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ("jobs_api", "jobs")]
+
+
+def _others_record(teams: Teams, rule: str) -> int:
+    arg = rule.index("<")
+    kind = next(k for prefix, k in PATH_KINDS if rule.rfind(prefix, 0, arg) >= 0
+                and rule.rfind(prefix, 0, arg) == max(rule.rfind(p, 0, arg) for p, _ in PATH_KINDS))
+    return {"job": teams.job_b, "run": teams.run_b, "executor": teams.b}[kind]
+
+
+def test_every_job_route_answers_404_for_another_executors_record(teams: Teams, app: Any, api: ApiClient) -> None:
+    unclassified, leaks = [], []
+    token = csrf_from(teams.pages.get("/job/info/").get_data(as_text=True))
+    for rule in _job_rules(app):
+        methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        if rule.endpoint in LISTS:
+            continue
+        if "<" in rule.rule:
+            path = re.sub(r"<[^>]+>", str(_others_record(teams, rule.rule)), rule.rule)
+            body: Any = {}
+        elif rule.endpoint in BODY_ROUTES:
+            path, body = rule.rule, BODY_ROUTES[rule.endpoint](teams)
+        else:
+            unclassified.append(rule.endpoint)
+            continue
+        for method in methods:
+            if rule.endpoint.startswith("jobs_api."):
+                resp = teams.api.call(method, path, body if method != "GET" else None)
+            elif method == "GET":
+                resp = teams.pages.get(path)
+            else:
+                resp = teams.pages.client.post(path, data={"csrf_token": token, **body})
+            if resp.status_code != 404:
+                leaks.append(f"{method} {path} ({rule.endpoint}): {resp.status_code}")
+    assert not unclassified, f"classify these job routes in BODY_ROUTES or LISTS: {unclassified}"
+    assert not leaks, leaks
+    # nothing of B's changed: its job still there and stopped, its runs kept
+    assert query(app, lambda: db.session.get(Job, teams.job_b).deleted_at) is None
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_group=teams.b).count()) == 2
+    assert api.data("GET", f"/api/job/jobgroup/{teams.b}/loadById")["id"] == teams.b
+
+
+def test_the_team_still_works_on_its_own_records(teams: Teams, app: Any) -> None:
+    t = teams.api
+    assert t.data("GET", f"/api/job/jobgroup/{teams.a}/loadById")["id"] == teams.a
+    t.data("PUT", "/api/job/jobinfo/update", {"id": teams.job_a, "jobDesc": "甲组任务改"})
+    assert t.data("POST", "/api/job/joblog/logDetailCat", {"logId": teams.run_a, "fromLineNum": 1})["isEnd"]
+    assert len(t.data("POST", "/api/job/jobinfo/trigger", {"id": teams.job_a})) == 1
+    assert teams.pages.get(f"/job/info/{teams.job_a}/edit").status_code == 200
+    assert teams.pages.get(f"/job/log/{teams.run_a}").status_code == 200
+    # cleaning every log (no executor named) cleans the team's runs only
+    assert t.data("POST", "/api/job/joblog/clearLog", {"type": 9}) == 1
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_group=teams.b).count()) == 2
+
+
+# ---------------------------------------------------------------- reach: nobody hands out executors beyond their own
+
+
+def test_a_limited_role_admin_cannot_widen_executors(teams: Teams, api: ApiClient, app: Any) -> None:
+    from tests.factories import route_code
+
+    admin_role = make_role(app, "ROLE_TEAM_A_ADMIN")
+    role_codes = tuple(route_code(e, m) for e, m in (
+        ("roles_api.create", "POST"), ("roles_api.modify", "PUT"), ("roles_api.grant", "POST")))
+    grant_role(app, admin_role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True) + role_codes)
+    api.data("PUT", "/api/admin/role/modify", {"id": admin_role, "jobGroupIds": [teams.a]})
+    lead, _ = member(app, [admin_role])
+    wider = {"name": "乙", "roleCode": "ROLE_B2", "jobGroupIds": [teams.b]}
+    body = api_error(lead.post("/api/admin/role/create", wider), 403)
+    assert "执行器" in body["msg"]
+    mine = lead.data("POST", "/api/admin/role/create", {"name": "甲2", "roleCode": "ROLE_A2", "jobGroupIds": [teams.a]})
+    # granting the job console to a role that lists no executor would reach every executor
+    empty = lead.data("POST", "/api/admin/role/create", {"name": "空", "roleCode": "ROLE_EMPTY"})
+    resources = query(app, lambda: sorted(api_resource_ids(job_codes(app, clean_runs=True))))
+    api_error(lead.post("/api/admin/permission/grant", {"roleId": empty, "resources": resources}), 403)
+    lead.data("POST", "/api/admin/permission/grant", {"roleId": mine, "resources": resources})
+    # and a role already opening the job console cannot have its list emptied by them
+    api_error(lead.put("/api/admin/role/modify", {"id": mine, "jobGroupIds": []}), 403)
+    api_error(lead.put("/api/admin/role/modify", {"id": mine, "jobGroupIds": [teams.a, teams.b]}), 403)
+    assert query(app, lambda: sorted(db.session.execute(select(role_job_group.c.job_group_id).where(
+        role_job_group.c.role_id == mine)).scalars())) == [teams.a]
+
+
+def test_a_limited_user_admin_cannot_assign_a_role_reaching_another_executor(teams: Teams, api: ApiClient,
+                                                                             app: Any) -> None:
+    from pcloud.core.security import SUPER_ADMIN  # noqa: F401 - the admin below is not one
+    from tests.factories import route_code
+
+    team_b = make_role(app, "ROLE_TEAM_B")
+    grant_role(app, team_b, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True))
+    api.data("PUT", "/api/admin/role/modify", {"id": team_b, "jobGroupIds": [teams.b]})
+    admin_role = make_role(app, "ROLE_USERS_A")
+    grant_role(app, admin_role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True) + (
+        route_code("users_api.create", "POST"),))
+    api.data("PUT", "/api/admin/role/modify", {"id": admin_role, "jobGroupIds": [teams.a]})
+    lead, _ = member(app, [admin_role])
+    body = {"phone": next_phone(), "name": "新人", "password": "Passw0rd1", "roleIds": [team_b]}
+    assert "执行器" in api_error(lead.post("/api/admin/system/user/create", body), 403)["msg"]
+    body["roleIds"] = [teams.role]
+    lead.data("POST", "/api/admin/system/user/create", body)
+
+
+def api_resource_ids(codes: tuple[str, ...]) -> list[int]:
+    from pcloud.resources.models import Resource
+
+    return list(db.session.execute(select(Resource.id).where(Resource.code.in_(codes))).scalars())
+
+
+# ---------------------------------------------------------------- export / import (issue 23, 4)
+
+
+def _export(api: ApiClient, body: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    resp = api.post("/api/job/jobinfo/export", body)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/json" and "attachment" in resp.headers["Content-Disposition"]
+    return json.loads(resp.get_data(as_text=True))
+
+
+def _import(api: ApiClient, doc: Any, **options: Any) -> Any:
+    import io
+    import json
+
+    raw = doc if isinstance(doc, bytes) else json.dumps(doc, ensure_ascii=False).encode()
+    form = {"file": (io.BytesIO(raw), "jobs.json"), **{k: str(v).lower() for k, v in options.items()}}
+    return api.client.post("/api/job/jobinfo/import", data=form, content_type="multipart/form-data",
+                           headers={"Authorization": f"Bearer {api.token}"})
+
+
+def _moved(doc: dict[str, Any], appname: str) -> dict[str, Any]:
+    """The file as another installation would take it: its executor renamed."""
+    import copy
+
+    doc = copy.deepcopy(doc)
+    old = doc["executors"][0]["appname"]
+    doc["executors"][0]["appname"] = appname
+    for job in doc["jobs"]:
+        job["appname"] = appname if job["appname"] == old else job["appname"]
+        for ref in job["childJobs"]:
+            ref["appname"] = appname if ref["appname"] == old else ref["appname"]
+    return doc
+
+
+def _jobs_of(app: Any, appname: str) -> list[Job]:
+    from pcloud.jobs.models import Executor
+
+    def read() -> list[Any]:
+        rows = db.session.execute(select(Job).join(Executor, Executor.id == Job.job_group).where(
+            Executor.appname == appname, Job.deleted_at.is_(None)).order_by(Job.id)).scalars()
+        return [(j.id, j.job_desc, j.author, j.child_job_id, j.trigger_status, j.executor_param) for j in rows]
+
+    return query(app, read)
+
+
+def test_export_then_import_elsewhere_round_trips_stopped(api: ApiClient, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单")
+    child = make_job(api, group, jobDesc="对账", executorParam="p=1")
+    parent = make_job(api, group, jobDesc="同步", childJobId=str(child), triggerStatus=1)
+    doc = _export(api, {"jobGroup": group})
+    assert doc["format"] == "pcloud-jobs" and [e["appname"] for e in doc["executors"]] == ["orders-app"]
+    by_desc = {j["jobDesc"]: j for j in doc["jobs"]}
+    assert set(by_desc) == {"对账", "同步"} and "id" not in by_desc["同步"] and "jobGroup" not in by_desc["同步"]
+    assert by_desc["同步"]["childJobs"] == [{"appname": "orders-app", "jobDesc": "对账"}]
+    assert by_desc["对账"]["executorParam"] == "p=1" and by_desc["同步"]["scheduleConf"]
+    assert _export(api, {"ids": [parent]})["jobs"][0]["jobDesc"] == "同步"
+    api_error(api.post("/api/job/jobinfo/export", {"ids": [parent, 999999]}), 404)
+
+    moved = _moved(doc, "orders-copy")
+    dry = _import(api, moved, dryRun=True)
+    assert dry.status_code == 200, dry.get_json()
+    report = dry.get_json()["data"]
+    assert report["executors"]["created"] == 1 and report["jobs"]["created"] == 2 and not report["imported"]
+    assert report["errors"] == [] and report["conflicts"] == []
+    assert _jobs_of(app, "orders-copy") == []
+    report = _import(api, moved).get_json()["data"]
+    assert report["imported"] and report["jobs"]["created"] == 2
+    rows = {desc: (jid, child_ids, status, param) for jid, desc, _a, child_ids, status, param in
+            _jobs_of(app, "orders-copy")}
+    assert rows["同步"][1] == str(rows["对账"][0]) and rows["同步"][2] == 0 and rows["对账"][3] == "p=1"
+
+
+def test_import_conflicts_skip_overwrite_or_fail_all_or_nothing(api: ApiClient, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单")
+    make_job(api, group, jobDesc="同步", triggerStatus=1)
+    doc = _export(api, {"jobGroup": group})
+    doc["jobs"][0]["author"] = "新负责人"
+    doc["jobs"].append({**doc["jobs"][0], "jobDesc": "新任务"})
+    before = _jobs_of(app, "orders-app")
+    body = api_error(_import(api, doc), 422)  # onConflict fail (the default): nothing written
+    assert "已存在" in body["msg"]
+    assert _jobs_of(app, "orders-app") == before
+    dry = _import(api, doc, dryRun=True, onConflict="fail").get_json()["data"]
+    assert {(c["kind"], c["jobDesc"]) for c in dry["conflicts"]} == {("executor", None), ("job", "同步")}
+    report = _import(api, doc, onConflict="skip").get_json()["data"]
+    assert report["jobs"] == {"created": 1, "updated": 0, "skipped": 1} and report["imported"]
+    assert [r[2] for r in _jobs_of(app, "orders-app")] == [before[0][2], "新负责人"]
+    report = _import(api, doc, onConflict="overwrite").get_json()["data"]
+    assert report["jobs"] == {"created": 0, "updated": 2, "skipped": 0}
+    rows = _jobs_of(app, "orders-app")
+    assert [r[2] for r in rows] == ["新负责人", "新负责人"] and [r[4] for r in rows] == [0, 0]
+
+
+def test_import_validates_the_file(api: ApiClient, app: Any) -> None:
+    group = make_executor(api, "orders-app", title="订单")
+    make_job(api, group, jobDesc="同步")
+    doc = _moved(_export(api, {"jobGroup": group}), "orders-copy")
+    assert "file" in api_error(_import(api, b"{not json"), 422)["errors"]
+    assert "file" in api_error(_import(api, {**doc, "format": "other"}), 422)["errors"]
+    assert "file" in api_error(_import(api, {**doc, "jobs": [{**doc["jobs"][0], "id": 5}]}), 422)["errors"]
+    assert "file" in api_error(_import(api, {**doc, "jobs": [{**doc["jobs"][0], "executorTimeout": "x"}]}),
+                               422)["errors"]
+    assert "file" in api_error(_import(api, b" " * (1024 * 1024 + 10)), 422)["errors"]
+    api_error(_import(api, doc, onConflict="merge"), 422)
+    bad = {**doc, "jobs": [{**doc["jobs"][0], "executorHandler": "noSuchHandler"},
+                           {**doc["jobs"][0], "jobDesc": "贵", "scheduleConf": "* * * L-30 2,4,6,9,11 ?"}]}
+    report = _import(api, bad, dryRun=True).get_json()["data"]
+    assert {(e["jobDesc"], e["field"]) for e in report["errors"]} == {("同步", "executorHandler"),
+                                                                       ("贵", "scheduleConf")}
+    api_error(_import(api, bad), 422)
+    assert _jobs_of(app, "orders-copy") == []
+    assert query(app, lambda: db.session.execute(select(Job.id).where(Job.job_desc == "贵")).first()) is None
+
+
+def test_a_team_exports_and_imports_only_within_its_executors(teams: Teams, api: ApiClient, app: Any) -> None:
+    api_error(teams.api.post("/api/job/jobinfo/export", {"ids": [teams.job_b]}), 404)
+    api_error(teams.api.post("/api/job/jobinfo/export", {"jobGroup": teams.b}), 404)
+    mine = _export(teams.api, {})
+    assert [j["jobDesc"] for j in mine["jobs"]] == ["甲组任务"]
+    theirs = _export(api, {"jobGroup": teams.b})
+    report = _import(teams.api, theirs, dryRun=True, onConflict="overwrite").get_json()["data"]
+    assert report["errors"] and not report["imported"]
+    api_error(_import(teams.api, theirs, onConflict="overwrite"), 422)
+    api_error(_import(teams.api, _moved(theirs, "team-c-app")), 422)  # a new executor: beyond their reach
+    into_a = _moved(theirs, "team-a-app")
+    del into_a["executors"][0]
+    report = _import(teams.api, into_a).get_json()["data"]
+    assert report["imported"] and report["jobs"]["created"] == 1
+    assert [r[1] for r in _jobs_of(app, "team-a-app")] == ["甲组任务", "乙组任务"]
+    assert len(_jobs_of(app, "team-b-app")) == 1
+
+
+def test_the_job_list_exports_and_imports(api: ApiClient, app: Any, pages: PageClient) -> None:
+    import io
+    import json
+
+    group = make_executor(api, "orders-app", title="订单")
+    first = make_job(api, group, jobDesc="同步")
+    make_job(api, group, jobDesc="对账")
+    html = pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    assert "导出选中" in html and "导出本执行器全部" in html and 'id="importModal"' in html
+    assert f'name="ids" value="{first}" form="export-form"' in html
+    assert re.search(r'<form[^>]*id="import-form"[^>]*enctype="multipart/form-data"', html)  # it uploads a file
+    resp = pages.submit(f"/job/info/?jobGroup={group}", "/job/info/export",
+                        {"job_group": str(group), "scope": "selected", "ids": [str(first)]})
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    doc = json.loads(resp.get_data(as_text=True))
+    assert [j["jobDesc"] for j in doc["jobs"]] == ["同步"]
+    resp = pages.submit("/job/info/", "/job/info/export", {"job_group": "", "scope": "selected"})
+    assert resp.status_code == 422 and "请先勾选" in resp.get_data(as_text=True)
+
+    def upload(document: Any, **options: str) -> Any:
+        raw = json.dumps(document, ensure_ascii=False).encode()
+        return pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(raw), "jobs.json"), **options},
+                            content_type="multipart/form-data")
+
+    resp = upload(doc, dry_run="y", on_conflict="fail")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "导入检查结果" in text and "import-conflicts" in text
+    assert "orders-app" in text and "同步" in text  # the conflicts table names what exists
+    resp = upload(doc, on_conflict="fail")
+    assert resp.status_code == 422 and "导入未执行" in resp.get_data(as_text=True)
+    moved = _moved(doc, "orders-copy")
+    resp = upload(moved, on_conflict="fail")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    assert "已导入" in pages.get("/job/info/").get_data(as_text=True)
+    assert [r[1] for r in _jobs_of(app, "orders-copy")] == ["同步"]
+    resp = pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(b"{"), "jobs.json")},
+                        content_type="multipart/form-data")
+    assert resp.status_code == 422 and "JSON" in resp.get_data(as_text=True)
+
+
+def test_the_role_form_offers_a_limited_admin_only_their_executors(teams: Teams, api: ApiClient, app: Any) -> None:
+    from tests.factories import route_code
+
+    admin_role = make_role(app, "ROLE_TEAM_A_ADMIN")
+    grant_role(app, admin_role, menu_paths=JOB_MENUS + ("/system/role",),
+               resource_codes=job_codes(app, clean_runs=True) + (route_code("roles_api.modify", "PUT"),))
+    api.data("PUT", "/api/admin/role/modify", {"id": admin_role, "jobGroupIds": [teams.a]})
+    _, lead = member(app, [admin_role])
+    html = lead.get(f"/system/role/{teams.role}/edit").get_data(as_text=True)
+    assert "甲组（team-a-app）" in html and "乙组（team-b-app）" not in html
+    resp = lead.submit(f"/system/role/{teams.role}/edit", data={"name": "甲组成员", "role_code": "ROLE_TEAM_A",
+                                                               "job_group_ids": [str(teams.b)]})
+    assert resp.status_code == 403
+    assert api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})[0]["jobGroupIds"] == [teams.a]
