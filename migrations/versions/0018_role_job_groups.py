@@ -1,7 +1,7 @@
 """executor permissions: the executors each role reaches (sys_role_job_group)
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-05 00:45:00
 
 Issue 23 (1): a role's `jobGroupIds`. No row for a role: every executor (for a role granted the job routes).
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
