@@ -171,6 +171,10 @@ def test_a_narrow_job_role_cannot_do_it_through_the_pages_either(api: Any, app: 
                                                         "glueRemark": "管理员写的"})
     mine = make_job(api, group, jobDesc="我的任务")
     before = versions(app, script)
+    listing = narrow_pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    assert f"/job/info/{mine}/trigger" in listing and f"/job/info/{mine}/edit" in listing
+    for action in ("trigger", "edit", "copy", "start", "code"):  # no button for what would be refused
+        assert f"/job/info/{script}/{action}" not in listing, action
     form = {"job_group": str(group), "job_desc": "脚本", "author": "x", "schedule_type": "NONE", "schedule_conf": "",
             "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING", "executor_route_strategy": "FIRST",
             "executor_handler": "", "executor_param": "", "executor_block_strategy": "SERIAL_EXECUTION",

@@ -451,10 +451,10 @@ def may_edit_scripts() -> bool:
     return principal is None or may_call_endpoint(principal, SCRIPT_GRANT_ENDPOINT)
 
 
-def require_script_grant(*glue_types: str | None) -> None:
-    """403 unless the caller holds the script grant, when any of `glue_types` is a script.
+def require_script_grant(*glue_types: str | None, always: bool = False) -> None:
+    """403 unless the caller holds the script grant, when any of `glue_types` is a script (or `always`).
     Outside a request (command line, worker, `pcloud init`) nothing is checked."""
-    if any(is_script(t) for t in glue_types) and not may_edit_scripts():
+    if (always or any(is_script(t) for t in glue_types)) and not may_edit_scripts():
         raise Forbidden("脚本任务（GLUE）会在执行器上运行任意代码，"
                         "只有拥有「脚本任务」权限的用户可以新增、修改、复制或执行")
 
@@ -510,7 +510,7 @@ def _add_glue_version(job: Job, source: str, remark: str) -> JobGlueVersion:
 def save_glue(job_id: int, source: str | None, remark: str | None) -> JobGlueVersion:
     """POST /api/job/jobcode/save: a new version of a script job's source, with its required remark."""
     job = get_job(job_id)
-    require_script_grant(GLUE_SCRIPT_TYPES[0])  # editing code needs the grant, whatever the job's mode
+    require_script_grant(always=True)  # editing code needs the grant, whatever the job's mode
     if not is_script(job.glue_type):
         raise Conflict("该任务的运行模式是 BEAN，没有脚本可以编辑；请先把运行模式改为 GLUE 脚本")
     errors = FieldErrors()
@@ -531,8 +531,8 @@ def glue_versions(job_id: int) -> list[JobGlueVersion]:
 
 def get_glue_version(version_id: int, job_id: int | None = None) -> JobGlueVersion:
     version = db.session.get(JobGlueVersion, version_id)
-    if version is None or (job_id is not None and version.job_id != job_id) or find_job(version.job_id) is None \
-            or find_job(version.job_id).deleted_at is not None:
+    job = None if version is None else find_job(version.job_id)
+    if version is None or job is None or job.deleted_at is not None or job_id not in (None, version.job_id):
         raise NotFound("脚本版本不存在")
     return version
 
@@ -540,7 +540,7 @@ def get_glue_version(version_id: int, job_id: int | None = None) -> JobGlueVersi
 def rollback_glue(job_id: int, version_id: int) -> JobGlueVersion:
     """Make an earlier version current again: a new version with the old source (history never rewritten)."""
     job = get_job(job_id)
-    require_script_grant(GLUE_SCRIPT_TYPES[0])
+    require_script_grant(always=True)
     old = get_glue_version(version_id, job_id)
     if not is_script(job.glue_type):
         raise Conflict("该任务的运行模式是 BEAN，不能回滚脚本")

@@ -120,7 +120,8 @@ def jobs() -> Any:
     filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
     return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
-                           confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url)
+                           confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
+                           may_scripts=service.may_edit_scripts())
 
 
 def _job_form(job: Any = None) -> JobForm:
