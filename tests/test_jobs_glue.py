@@ -334,7 +334,10 @@ def test_a_script_is_killed_with_its_whole_process_group_on_timeout_and_on_kill(
         with open(f"/proc/{pid}/stat") as fh:  # a zombie waiting for init to reap it is gone too
             return fh.read().split(") ")[1].startswith("Z")
 
-    for run_id in (timed_out, killed):
+    # a script that ends leaving a process behind: the process goes when the script ends
+    (left,) = jobs.trigger(_script_job(app, "GLUE_SHELL", 'sleep 300 &\necho "pid $!"\n'))
+    assert jobs.done(left, 60, [glue_worker])["handle_code"] == 200
+    for run_id in (timed_out, killed, left):
         (line,) = jobs.lines(run_id)
         pid = int(line.removeprefix("pid "))
         wait_until(lambda pid=pid: gone(pid), 10, f"the sleep of run {run_id} to end")

@@ -3,7 +3,8 @@
 The child (``child.invoke``) reads the job's current source and calls ``run_script``: the source is written
 into a fresh temporary directory, which is also the script's working directory and HOME, and run as a
 subprocess of the child, in the child's process group. The pool kills a run (timeout, logKill,
-COVER_EARLY) with ``killpg`` of that group, so the script and whatever it started go with it. Its standard
+COVER_EARLY) with ``killpg`` of that group, so the script and whatever it started go with it; what a script that ended
+left running in the group is killed then (``_kill_leftovers``). Its standard
 output and error are the child's, i.e. the run log, line by line as it writes them.
 
 What the script gets (the XXL-JOB convention, plus environment variables):
@@ -34,6 +35,7 @@ import contextlib
 import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -75,6 +77,26 @@ def _drop_privileges() -> None:
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
+
+
+def _kill_leftovers() -> int:
+    """What the script left running in this child's process group (`sleep 600 &` and exit): killed when
+    the script ends, so it neither runs on unattended nor writes into the next run's log through the
+    inherited output pipe. Returns how many were killed."""
+    me, group, killed = os.getpid(), os.getpgrp(), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                after_name = fh.read().rsplit(b")", 1)[1].split()  # state, ppid, pgrp, ...
+        except (OSError, IndexError):
+            continue
+        if len(after_name) > 2 and int(after_name[2]) == group:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry), signal.SIGKILL)
+                killed += 1
+    return killed
 
 
 def script_environment(workdir: str, param: str, shard_index: int, shard_total: int, timeout: int,
@@ -123,6 +145,7 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
         except OSError as exc:
             raise ScriptFailed(f"脚本无法启动：{exc}") from None
         code = proc.wait()
+        _kill_leftovers()
     if code != 0:
         raise ScriptFailed(f"脚本退出码 {code}")
     return "脚本执行成功（退出码 0）"
