@@ -9,7 +9,7 @@ PCLOUD_BIND ?= 127.0.0.1
 export PORT PCLOUD_BIND
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-sqlite test-postgres lint bench install
+.PHONY: run test test-sqlite test-postgres lint bench install vendor-codemirror
 
 install: $(STAMP)
 
@@ -78,3 +78,18 @@ bench: $(STAMP)
 	$(BIN)/python bench/segment_ids.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/action_log.py
+
+## make vendor-codemirror: fetch the script editor (CodeMirror 5) from the npm registry into pcloud/static/vendor
+CODEMIRROR_VERSION ?= 5.65.21
+CM_DIR := pcloud/static/vendor/codemirror
+vendor-codemirror:
+	rm -rf .cm-tmp && mkdir .cm-tmp
+	cd .cm-tmp && npm pack --silent codemirror@$(CODEMIRROR_VERSION) && tar xzf codemirror-$(CODEMIRROR_VERSION).tgz
+	rm -rf $(CM_DIR) && mkdir -p $(CM_DIR)/lib $(CM_DIR)/mode/python $(CM_DIR)/mode/shell $(CM_DIR)/addon/selection
+	cp .cm-tmp/package/LICENSE $(CM_DIR)/
+	cp .cm-tmp/package/lib/codemirror.js .cm-tmp/package/lib/codemirror.css $(CM_DIR)/lib/
+	cp .cm-tmp/package/mode/python/python.js $(CM_DIR)/mode/python/
+	cp .cm-tmp/package/mode/shell/shell.js $(CM_DIR)/mode/shell/
+	cp .cm-tmp/package/addon/selection/active-line.js $(CM_DIR)/addon/selection/
+	echo "codemirror $(CODEMIRROR_VERSION) (npm registry), fetched by: make vendor-codemirror" > $(CM_DIR)/VERSION
+	rm -rf .cm-tmp

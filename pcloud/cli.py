@@ -82,13 +82,17 @@ def run_sync() -> dict[str, Any]:
 
 def _grant_everything_to_new_admin_role() -> None:
     """A fresh ROLE_ADMIN starts with every built-in page and route; administrators narrow it later."""
+    from pcloud.jobs.service import script_resource_ids
     from pcloud.menus import service as menu_service
     from pcloud.resources import service as resource_service
     from pcloud.roles import service as role_service
 
     role = role_service.role_by_code("ROLE_ADMIN")
     if role is not None:
-        role_service.grant(role.id, menu_service.all_live_ids(), resource_service.all_live_ids())
+        # except the script jobs' routes (code execution): the super administrator's alone until granted
+        held_back = set(script_resource_ids())
+        role_service.grant(role.id, menu_service.all_live_ids(),
+                           [i for i in resource_service.all_live_ids() if i not in held_back])
 
 
 def _sync_resources() -> dict[str, int]:

@@ -836,7 +836,7 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
 
     # refusals: a GLUE mode PCloud does not run, a timeout that is no number, an unknown handler,
     # an unknown field; the executor still used by jobs
-    refused(vue.call("POST", "/job/jobinfo/add", {**form, "glueType": "GLUE_SHELL"}), mode, 422, "glueType")
+    refused(vue.call("POST", "/job/jobinfo/add", {**form, "glueType": "GLUE_GROOVY"}), mode, 422, "glueType")
     refused(vue.call("POST", "/job/jobinfo/add", {**form, "executorTimeout": "半小时"}), mode, 422, "executorTimeout")
     refused(vue.call("POST", "/job/jobinfo/add", {**form, "executorHandler": "nope"}), mode, 422, "JobHandler")
     refused(vue.call("POST", "/job/jobinfo/add", {**form, "sysName": ""}), mode, 422, "sysName")

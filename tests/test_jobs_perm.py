@@ -182,6 +182,7 @@ BODY_ROUTES: dict[str, Any] = {
     "jobs_api.executor_update": lambda t: {"id": t.b, "title": "改"},
     "jobs_api.job_export": lambda t: {"jobGroup": t.b},
     "jobs.job_export": lambda t: {"job_group": t.b, "scope": "all"},
+    "jobs_api.jobcode_save": lambda t: {"jobId": t.job_b, "glueSource": "print(1)\n", "glueRemark": "改"},
 }
 # Routes that name no record: lists and counts (checked above to hold only A's), and the cron helper. The jobs of
 # an executor (`getJobsByGroup`) is a list too: for another's executor it is empty, as for one that does not exist.
@@ -193,21 +194,30 @@ LISTS = {"jobs_api.jobs_by_group",
          "jobs.log_clear", "jobs.executors", "jobs.executor_create", "jobs.job_import"}
 # Which record a path parameter names, by the part of the route before it.
 PATH_KINDS = (("/jobinfo/", "job"), ("/joblog/", "run"), ("/jobgroup/", "executor"), ("/info/", "job"),
-              ("/log/", "run"), ("/group/", "executor"))
+              ("/log/", "run"), ("/group/", "executor"), ("/jobcode/", "job"), ("/jobcode/version/", "version"))
 
 
 def _job_rules(app: Any) -> list[Any]:
     return [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in ("jobs_api", "jobs")]
 
 
-def _others_record(teams: Teams, rule: str) -> int:
+def _others_record(teams: Teams, rule: str, version_b: int) -> int:
     arg = rule.index("<")
     kind = next(k for prefix, k in PATH_KINDS if rule.rfind(prefix, 0, arg) >= 0
                 and rule.rfind(prefix, 0, arg) == max(rule.rfind(p, 0, arg) for p, _ in PATH_KINDS))
-    return {"job": teams.job_b, "run": teams.run_b, "executor": teams.b}[kind]
+    return {"job": teams.job_b, "run": teams.run_b, "executor": teams.b, "version": version_b}[kind]
 
 
 def test_every_job_route_answers_404_for_another_executors_record(teams: Teams, app: Any, api: ApiClient) -> None:
+    from pcloud.jobs.models import JobGlueVersion
+
+    def script_version_of_b() -> int:  # a script version kept for B's job (as if it had been a script once)
+        version = JobGlueVersion(job_id=teams.job_b, glue_type="GLUE_SHELL", glue_source="echo b\n", glue_remark="乙")
+        db.session.add(version)
+        db.session.commit()
+        return version.id
+
+    version_b = query(app, script_version_of_b)
     unclassified, leaks = [], []
     token = csrf_from(teams.pages.get("/job/info/").get_data(as_text=True))
     for rule in _job_rules(app):
@@ -215,8 +225,9 @@ def test_every_job_route_answers_404_for_another_executors_record(teams: Teams, 
         if rule.endpoint in LISTS:
             continue
         if "<" in rule.rule:
-            path = re.sub(r"<[^>]+>", str(_others_record(teams, rule.rule)), rule.rule)
-            body: Any = {}
+            path = re.sub(r"<[^>]+>", str(_others_record(teams, rule.rule, version_b)), rule.rule)
+            body: Any = {"jobs_api.jobcode_rollback": {"versionId": version_b},
+                         "jobs.job_code_rollback": {"version_id": version_b}}.get(rule.endpoint, {})
         elif rule.endpoint in BODY_ROUTES:
             path, body = rule.rule, BODY_ROUTES[rule.endpoint](teams)
         else:

@@ -242,6 +242,30 @@ def _runs(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"任务{i}"]
 
 
+def _script_job(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.jobs.models import Job
+
+    job = make_job(app, make_executor(app, "lq-glue"), "脚本任务")
+    with app.app_context():
+        db.session.get(Job, job).glue_type = "GLUE_SHELL"
+        db.session.commit()
+        db.session.remove()
+    ctx["job"] = job
+
+
+def _glue_versions(app: Any, ctx: dict[str, Any]) -> None:
+    """A saved version of ctx["job"]'s script, with its author."""
+    from pcloud.jobs.models import JobGlueVersion
+
+    i = next(_n)
+    with app.app_context():
+        db.session.add(JobGlueVersion(job_id=ctx["job"], glue_type="GLUE_SHELL", glue_source=f"echo {i}\n",
+                                      glue_remark=f"版本{i}", updated_by="超级管理员"))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"版本{i}"]
+
+
 def _mails(app: Any, ctx: dict[str, Any], to_admin: bool = False) -> None:
     """A mail from one new user to another (or to the administrator), both shown with their names."""
     from sqlalchemy import select
@@ -456,6 +480,10 @@ CASES = [
     Case("api joblog/pageList (one executor)", _jobs_of_one,
          post("/api/job/joblog/pageList", {"jobGroup": ("group",)}), _an_executor),
     Case("api joblog/pageList", _runs, post("/api/job/joblog/pageList")),
+    Case("page /job/info/<id>/code", _glue_versions, page("/job/info/{job}/code"), _script_job),
+    Case("page /job/info/<id>/code/diff", _glue_versions, page("/job/info/{job}/code/diff"), _script_job),
+    Case("api jobcode/<jobId>/versions", _glue_versions,
+         lambda pages, api, ctx: api.post(f"/api/job/jobcode/{ctx['job']}/versions"), _script_job),
     # 个性化服务
     Case("page /personalized/mail/", _mails, page("/personalized/mail/")),
     Case("api mail/page", _mails, post("/api/integration/admin/mail/page")),

@@ -39,6 +39,7 @@ def is_secret_key(key: object) -> bool:
 
 # The outcome a view tells the recorder, for one request. Views call these instead of setting `g`.
 _ACTOR, _REFUSED, _MESSAGE = "pcloud_action_actor", "pcloud_action_refused", "pcloud_action_message"
+_DETAIL = "pcloud_action_detail"
 
 
 def as_actor(user_id: int | None, name: str | None, phone: str | None) -> None:
@@ -58,6 +59,13 @@ def refused(reason: Any = None) -> None:
 def outcome_message(message: str) -> None:
     """The sentence the log records for this action (success or failure) instead of the response's."""
     setattr(g, _MESSAGE, message)
+
+
+def record_detail(detail: dict[str, Any]) -> None:
+    """What the log keeps as this action's parameters instead of the request body: for a change whose body
+    is large and whose meaning is a difference (a script's save: its remark and diff). Masked and cut to
+    MAX_PARAMS like a body."""
+    setattr(g, _DETAIL, detail)
 
 
 def action(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -90,6 +98,10 @@ def masked_params() -> str:
         return ""
     text = json.dumps(_mask(body), ensure_ascii=False, default=str)
     return text[:MAX_PARAMS]
+
+
+def _detail_params() -> str:
+    return json.dumps(_mask(g.get(_DETAIL)), ensure_ascii=False, default=str)[:MAX_PARAMS]
 
 
 def _title() -> str | None:
@@ -141,7 +153,7 @@ def _record(response: Response) -> None:
     row = {
         "user_id": actor[0], "name": actor[1], "phone": actor[2],
         "title": title, "method": request.method, "path": request.path[:255],
-        "params": masked_params(), "status": status, "msg": msg,
+        "params": _detail_params() if g.get(_DETAIL) is not None else masked_params(), "status": status, "msg": msg,
         "client_ip": client_ip(), "os": os_name, "browser": browser,
         "cost_ms": cost, "gmt_created_date": utcnow(),
     }

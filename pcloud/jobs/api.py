@@ -27,6 +27,10 @@ from pcloud.jobs.schemas import (
     ExecutorModifyArgs,
     ExecutorOut,
     ExecutorPageArgs,
+    GlueRollbackArgs,
+    GlueSaveArgs,
+    GlueVersionOut,
+    GlueVersionSourceOut,
     JobArgs,
     JobBriefOut,
     JobExportArgs,
@@ -265,3 +269,29 @@ def job_import(files: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]
                       errors={"file": [f"{e['appname']} {e['job_desc'] or ''}: {e['message']}"
                                        for e in report["errors"][:50]]})
     return report
+# ---------------------------------------------------------------- 脚本任务 (GLUE): the super administrator's by default
+
+
+@operation(blp, "/jobcode/save", "GlueSave", fields.Integer(), title="脚本任务保存", args=GlueSaveArgs)
+def jobcode_save(args: dict[str, Any]) -> int:
+    """保存脚本任务的新版本（glueRemark 必填）；data 为新版本 id"""
+    return service.save_glue(args["job_id"], args["glue_source"], args["glue_remark"]).id
+
+
+@operation(blp, "/jobcode/<int:jobId>/versions", "GlueVersions", GlueVersionOut, many=True)
+def jobcode_versions(jobId: int) -> list[dict[str, Any]]:  # noqa: N803 - the documented path parameter
+    """脚本任务最近 30 个版本（新的在前）"""
+    return [service.glue_version_item(v) for v in service.glue_versions(jobId)]
+
+
+@operation(blp, "/jobcode/version/<int:id>", "GlueVersion", GlueVersionSourceOut, method="GET")
+def jobcode_version(id: int) -> dict[str, Any]:  # noqa: A002
+    """脚本任务的一个版本（含脚本）"""
+    return service.glue_version_item(service.get_glue_version(id), with_source=True)
+
+
+@operation(blp, "/jobcode/<int:jobId>/rollback", "GlueRollback", fields.Integer(), title="脚本任务回滚",
+           args=GlueRollbackArgs)
+def jobcode_rollback(args: dict[str, Any], jobId: int) -> int:  # noqa: N803
+    """回滚到一个旧版本（生成新版本）；data 为新版本 id"""
+    return service.rollback_glue(jobId, args["version_id"]).id

@@ -14,6 +14,8 @@ from pcloud.jobs.models import (
     ADDRESS_LIST_MAX,
     BLOCK_STRATEGIES,
     EXECUTOR_PARAM_MAX,
+    GLUE_SOURCE_MAX,
+    GLUE_TYPES,
     MISFIRE_STRATEGIES,
     ROUTE_STRATEGIES,
     Executor,
@@ -36,6 +38,9 @@ ROUTE_LABELS = {
 }
 BLOCK_LABELS = {"SERIAL_EXECUTION": "单机串行", "DISCARD_LATER": "丢弃后续调度", "COVER_EARLY": "覆盖之前调度"}
 MISFIRE_LABELS = {"DO_NOTHING": "忽略", "FIRE_ONCE_NOW": "立即执行一次"}
+GLUE_LABELS = {"BEAN": "BEAN（注册的 JobHandler）", "GLUE_PYTHON": "GLUE(Python) 脚本",
+               "GLUE_SHELL": "GLUE(Shell) 脚本"}
+GLUE_REMARK_MAX = limit_of(Job.glue_remark)
 SCHEDULE_LABELS = {"CRON": "CRON", "FIX_RATE": "固定速度（秒）", "NONE": "无（仅手动执行）"}
 
 
@@ -64,7 +69,9 @@ class JobForm(FlaskForm):
     timezone = SelectField("时区")
     misfire_strategy = SelectField("调度过期策略", choices=[(k, MISFIRE_LABELS[k]) for k in MISFIRE_STRATEGIES])
     executor_route_strategy = SelectField("路由策略", choices=[(k, ROUTE_LABELS[k]) for k in ROUTE_STRATEGIES])
-    executor_handler = SelectField("JobHandler", validators=[DataRequired("请选择 JobHandler")])
+    glue_type = SelectField("运行模式", choices=[(k, GLUE_LABELS[k]) for k in GLUE_TYPES], default="BEAN")
+    # required for BEAN only: the service says so (a script job has no handler)
+    executor_handler = SelectField("JobHandler", validators=[Optional()])
     executor_param = TextAreaField("任务参数", validators=[
         Optional(), Length(max=EXECUTOR_PARAM_MAX, message="任务参数过长")])
     executor_block_strategy = SelectField("阻塞处理策略", choices=[(k, BLOCK_LABELS[k]) for k in BLOCK_STRATEGIES])
@@ -123,3 +130,17 @@ class JobImportForm(FlaskForm):
     dry_run = BooleanField("仅检查（不写入）", default=True)
     on_conflict = SelectField("已存在时", choices=[("fail", "整体失败，不写入"), ("skip", "跳过已存在的"),
                                                  ("overwrite", "覆盖已存在的")], default="fail")
+
+
+class GlueForm(FlaskForm):
+    """The script editor: the source and the required remark of this save."""
+
+    glue_source = TextAreaField("脚本", validators=[Length(max=GLUE_SOURCE_MAX, message="脚本不能超过 %(max)d 个字符")],
+                                render_kw={"spellcheck": "false", "autocomplete": "off"})
+    glue_remark = StringField("备注", validators=[DataRequired("请填写本次修改的备注"),
+                                                Length(max=GLUE_REMARK_MAX, message="备注不能超过 %(max)d 个字符")])
+
+
+class GlueRollbackForm(FlaskForm):
+    version_id = NumberField("版本", validators=[InputRequired("请选择版本"),
+                                               NumberRange(1, MAX_ID, message="版本不存在")])

@@ -106,6 +106,10 @@ ROUTE_STRATEGIES = ("FIRST", "LAST", "ROUND", "RANDOM", "CONSISTENT_HASH", "LEAS
                     "LEAST_RECENTLY_USED", "FAILOVER", "BUSYOVER", "SHARDING_BROADCAST")
 BLOCK_STRATEGIES = ("SERIAL_EXECUTION", "DISCARD_LATER", "COVER_EARLY")
 TRIGGER_TYPES = ("CRON", "FIX_RATE", "MANUAL", "RETRY", "PARENT", "MISFIRE")
+# 运行模式: a registered handler (BEAN) or a script kept with the job (GLUE, see JobGlueVersion)
+GLUE_BEAN = "BEAN"
+GLUE_SCRIPT_TYPES = ("GLUE_PYTHON", "GLUE_SHELL")
+GLUE_TYPES = (GLUE_BEAN, *GLUE_SCRIPT_TYPES)
 
 RUN_PENDING = "PENDING"
 RUN_RUNNING = "RUNNING"
@@ -124,6 +128,7 @@ ALARM_NONE, ALARM_NOT_NEEDED, ALARM_SENT, ALARM_FAILED = 0, 1, 2, 3
 # Limits of the unbounded text columns (what a form or an API call may store), defined once here.
 ADDRESS_LIST_MAX = 4000
 EXECUTOR_PARAM_MAX = 10000
+GLUE_SOURCE_MAX = 65536
 
 
 class Executor(AuditMixin, SoftDeleteMixin, Base):
@@ -166,11 +171,33 @@ class Job(AuditMixin, SoftDeleteMixin, Base):
     trigger_status: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     trigger_last_time: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     trigger_next_time: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # script jobs (migration 0019): the current source; every saved source is also a JobGlueVersion
+    glue_type: Mapped[str] = mapped_column(String(16), default=GLUE_BEAN, server_default=GLUE_BEAN)
+    glue_source: Mapped[str | None] = mapped_column(Text)
+    glue_remark: Mapped[str | None] = mapped_column(String(128))
+    glue_updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         Index("ix_job_info_trigger", "trigger_status", "trigger_next_time"),
         Index("ix_job_info_group", "job_group"),
     )
+
+
+class JobGlueVersion(Base):
+    """One saved version of a script job's source (XXL-JOB job_logglue): who saved it, when and why."""
+
+    __tablename__ = "job_glue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job_info.id"))
+    glue_type: Mapped[str] = mapped_column(String(16))
+    glue_source: Mapped[str] = mapped_column(Text, default="")
+    glue_remark: Mapped[str] = mapped_column(String(128))
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_by_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_job_glue_version_job", "job_id", "id"),)
 
 
 class JobLog(Base):

@@ -25,6 +25,8 @@ from pcloud.jobs.models import (
     ADDRESS_LIST_MAX,
     BLOCK_STRATEGIES,
     EXECUTOR_PARAM_MAX,
+    GLUE_SOURCE_MAX,
+    GLUE_TYPES,
     MISFIRE_STRATEGIES,
     ROUTE_STRATEGIES,
     SCHEDULE_TYPES,
@@ -35,11 +37,12 @@ from pcloud.jobs.models import (
 APPNAME_MAX, TITLE_MAX = limit_of(Executor.appname), limit_of(Executor.title)
 DESC_MAX, AUTHOR_MAX, HANDLER_MAX = limit_of(Job.job_desc), limit_of(Job.author), limit_of(Job.executor_handler)
 CRON_MAX = limit_of(Job.schedule_conf)
+GLUE_REMARK_MAX = limit_of(Job.glue_remark)
 
 
 # Fields the entity's own responses carry: a client may send an item back as it received it.
 JOB_ECHO = ("jobGroupTitle", "triggerLastTime", "triggerNextTime", "gmtCreatedDate", "gmtCreatedName",
-            "gmtModifiedDate", "gmtModifiedName")
+            "gmtModifiedDate", "gmtModifiedName", "glueUpdatetime")
 EXECUTOR_ECHO = ("registryList", "gmtCreatedDate", "gmtCreatedName", "gmtModifiedDate", "gmtModifiedName")
 
 
@@ -154,21 +157,20 @@ class JobArgs(_Echo):
     timezone = fields.String(validate=validate.Length(max=limit_of(Job.timezone)), allow_none=True)
     misfire_strategy = fields.String(validate=validate.OneOf(MISFIRE_STRATEGIES), allow_none=True)
     executor_route_strategy = fields.String(validate=validate.OneOf(ROUTE_STRATEGIES), allow_none=True)
-    executor_handler = Text(HANDLER_MAX, required=True)
+    executor_handler = Text(HANDLER_MAX, allow_none=True, blank=True,
+                            metadata={"description": "required for glueType BEAN"})
     executor_param = fields.String(validate=validate.Length(max=EXECUTOR_PARAM_MAX), allow_none=True)
     executor_block_strategy = fields.String(validate=validate.OneOf(BLOCK_STRATEGIES), allow_none=True)
     executor_timeout = BlankInt(validate=validate.Range(min=0, max=604800))
     executor_fail_retry_count = BlankInt(validate=validate.Range(min=0, max=100))
     child_job_id = fields.String(validate=validate.Length(max=limit_of(Job.child_job_id)), allow_none=True)
     trigger_status = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), allow_none=True)
-    # Items carry glueType "BEAN"; a client may send it back, but no other mode (a GLUE script) runs here.
-    glue_type = fields.String(load_only=True, allow_none=True, validate=validate.OneOf(
-        ["BEAN"], error="运行模式不支持：只能是 BEAN（不执行 GLUE 脚本）"))
-
-    @ma.post_load
-    def _drop_glue_type(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data.pop("glue_type", None)
-        return data
+    # 运行模式 (issue 23): a script job needs the script grant (jobs.service.require_script_grant)
+    glue_type = fields.String(allow_none=True, validate=validate.OneOf(GLUE_TYPES))
+    glue_source = fields.String(allow_none=True, validate=validate.Length(max=GLUE_SOURCE_MAX),
+                                metadata={"description": "the script (GLUE_PYTHON / GLUE_SHELL)"})
+    glue_remark = fields.String(allow_none=True, validate=validate.Length(max=GLUE_REMARK_MAX),
+                                metadata={"description": "required when glueSource changes the script"})
 
 
 class JobModifyArgs(JobArgs):
@@ -190,6 +192,8 @@ class JobOut(AuditOut):
     schedule_conf = fields.String(allow_none=True)
     job_cron = fields.String(allow_none=True)
     glue_type = fields.String()
+    glue_remark = fields.String(allow_none=True)
+    glue_updatetime = LocalDateTime(allow_none=True)
     timezone = fields.String()
     misfire_strategy = fields.String()
     executor_route_strategy = fields.String()
@@ -369,3 +373,28 @@ class JobImportOut(BaseSchema):
     conflicts = fields.List(fields.Nested(TransferConflictOut))
     errors = fields.List(fields.Nested(TransferErrorOut))
     imported = fields.Boolean(metadata={"description": "written (false: a dry run, or refused as a whole)"})
+# ---------------------------------------------------------------- script jobs (jobcode)
+
+
+class GlueSaveArgs(BaseSchema):
+    job_id = Id(required=True)
+    glue_source = fields.String(required=True, validate=validate.Length(max=GLUE_SOURCE_MAX))
+    glue_remark = fields.String(required=True, validate=validate.Length(max=GLUE_REMARK_MAX),
+                                metadata={"description": "why: required, at most 128 characters"})
+
+
+class GlueRollbackArgs(BaseSchema):
+    version_id = Id(required=True)
+
+
+class GlueVersionOut(BaseSchema):
+    id = fields.Integer()
+    job_id = fields.Integer()
+    glue_type = fields.String()
+    glue_remark = fields.String()
+    updated_by = fields.String(allow_none=True)
+    updated_at = LocalDateTime()
+
+
+class GlueVersionSourceOut(GlueVersionOut):
+    glue_source = fields.String()

@@ -7,19 +7,22 @@ The console never executes anything: trigger writes a PENDING MANUAL run and sta
 from __future__ import annotations
 
 import calendar
+import difflib
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import ColumnElement, case, delete, false, func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
 from pcloud.core.paging import Page, paginate
-from pcloud.core.schemas import camelcase
-from pcloud.core.security import current_principal
+from pcloud.core.recorder import record_detail
+from pcloud.core.schemas import camelcase, limit_of
+from pcloud.core.security import current_actor, current_principal
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, local_zone, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
@@ -28,6 +31,10 @@ from pcloud.jobs.models import (
     ADDRESS_AUTO,
     ADDRESS_MANUAL,
     BLOCK_STRATEGIES,
+    GLUE_BEAN,
+    GLUE_SCRIPT_TYPES,
+    GLUE_SOURCE_MAX,
+    GLUE_TYPES,
     HANDLE_KILLED,
     HANDLE_RUNNING,
     HANDLE_SUCCESS,
@@ -39,6 +46,7 @@ from pcloud.jobs.models import (
     RUN_RUNNING,
     Executor,
     Job,
+    JobGlueVersion,
     JobLog,
     JobLogLine,
     JobRegistry,
@@ -318,7 +326,8 @@ def job_item(job: Job, executor_titles: dict[int, str] | None = None) -> dict[st
         "job_desc": job.job_desc, "author": job.author, "alarm_email": job.alarm_email,
         "schedule_type": job.schedule_type, "schedule_conf": job.schedule_conf,
         "job_cron": job.schedule_conf if job.schedule_type == "CRON" else None,
-        "glue_type": "BEAN", "timezone": job.timezone, "misfire_strategy": job.misfire_strategy,
+        "glue_type": job.glue_type, "glue_remark": job.glue_remark, "glue_updatetime": job.glue_updated_at,
+        "timezone": job.timezone, "misfire_strategy": job.misfire_strategy,
         "executor_route_strategy": job.executor_route_strategy, "executor_handler": job.executor_handler,
         "executor_param": job.executor_param, "executor_block_strategy": job.executor_block_strategy,
         "executor_timeout": job.executor_timeout, "executor_fail_retry_count": job.executor_fail_retry_count,
@@ -392,12 +401,14 @@ def _serialise_child_links() -> None:
 def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
-    live = {row.id: row.executor_handler for row in db.session.execute(select(Job.id, Job.executor_handler).where(
-        Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group)))}
+    rows = db.session.execute(select(Job.id, Job.executor_handler, Job.glue_type).where(
+        Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group))).all()
+    live = {row.id: row.executor_handler for row in rows}
     missing = [c for c in children if c not in live]
     if missing:
         raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
     require_maintenance_grant(*live.values())  # a child runs too: linking a cleaner is running it
+    require_script_grant(*(row.glue_type for row in rows))  # and linking a script job is running it
     if job_id is None:
         return  # a new job has no parents yet: no loop can come back to it
     if job_id in children:
@@ -440,6 +451,186 @@ def require_maintenance_grant(*handlers: str | None) -> None:
             raise Forbidden(f"JobHandler「{handler}」会删除审计数据，只有{needed}可以新增、修改或执行此类任务")
 
 
+# ---------------------------------------------------------------- script jobs (GLUE)
+# A script job runs code its author typed on every worker node it is routed to: code execution by design
+# (issue 23, item 2). Creating, editing, switching to, copying, starting or running one, or linking one as a
+# child, needs the grant of the script routes (/api/job/jobcode/**, held by nobody but the super
+# administrator after `pcloud init`), on the page and the API alike: they all call require_script_grant.
+
+SCRIPT_GRANT_ENDPOINT = "jobs_api.jobcode_save"
+SCRIPT_RESOURCE_PREFIX = "/api/job/jobcode/"
+GLUE_VERSIONS_LISTED = 30
+GLUE_REMARK_MAX = 128
+GLUE_INIT_REMARK = "GLUE代码初始化"
+GLUE_TEMPLATES = {
+    "GLUE_PYTHON": (
+        "# 脚本任务（Python）：参数、分片序号、分片总数依次为 sys.argv[1..3]，\n"
+        "# 也在环境变量 JOB_PARAM、JOB_SHARD_INDEX、JOB_SHARD_TOTAL 中；输出写入调度日志，退出码非 0 即失败。\n"
+        "import sys\n\nprint(\"param:\", sys.argv[1])\n"),
+    "GLUE_SHELL": (
+        "#!/bin/sh\n"
+        "# 脚本任务（Shell）：参数、分片序号、分片总数依次为 $1 $2 $3，\n"
+        "# 也在环境变量 JOB_PARAM、JOB_SHARD_INDEX、JOB_SHARD_TOTAL 中；输出写入调度日志，退出码非 0 即失败。\n"
+        "echo \"param: $1\"\n"),
+}
+
+
+def is_script(glue_type: str | None) -> bool:
+    return glue_type in GLUE_SCRIPT_TYPES
+
+
+def may_edit_scripts() -> bool:
+    """Does the caller hold the script grant (what the console shows); True outside a request."""
+    principal = current_principal()
+    return principal is None or may_call_endpoint(principal, SCRIPT_GRANT_ENDPOINT)
+
+
+def require_script_grant(*glue_types: str | None, always: bool = False) -> None:
+    """403 unless the caller holds the script grant, when any of `glue_types` is a script (or `always`).
+    Outside a request (command line, worker, `pcloud init`) nothing is checked."""
+    if (always or any(is_script(t) for t in glue_types)) and not may_edit_scripts():
+        raise Forbidden("脚本任务（GLUE）会在执行器上运行任意代码，"
+                        "只有拥有「脚本任务」权限的用户可以新增、修改、复制或执行")
+
+
+def script_resource_ids() -> list[int]:
+    """The resources of the script routes: `pcloud init` leaves them out of a new ROLE_ADMIN's grants."""
+    from pcloud.resources.models import Resource
+
+    return list(db.session.execute(select(Resource.id).where(
+        Resource.resource_url.startswith(SCRIPT_RESOURCE_PREFIX))).scalars())
+
+
+def _check_glue_remark(remark: str | None) -> str:
+    remark = (remark or "").strip()
+    if not remark:
+        raise Invalid("请填写本次修改的备注", field="glueRemark")
+    if len(remark) > GLUE_REMARK_MAX:
+        raise Invalid(f"备注不能超过 {GLUE_REMARK_MAX} 个字符", field="glueRemark")
+    return remark
+
+
+def _check_glue_source(source: str | None) -> str:
+    source = (source or "").replace("\r\n", "\n")
+    if len(source) > GLUE_SOURCE_MAX:
+        raise Invalid(f"脚本不能超过 {GLUE_SOURCE_MAX} 个字符", field="glueSource")
+    if "\x00" in source:
+        raise Invalid("脚本不能含有 NUL 字符", field="glueSource")
+    return source
+
+
+def glue_diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> str:
+    """A unified diff of two sources (what the operation log keeps, and the page shows)."""
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        fromfile=old_name, tofile=new_name, lineterm="\n"))
+
+
+def _add_glue_version(job: Job, source: str, remark: str) -> JobGlueVersion:
+    """Make `source` the job's current script and keep it as a new version; the diff from the previous
+    source goes into the operation log of this request."""
+    before = job.glue_source or ""
+    actor_id, actor_name = current_actor()
+    now = utcnow()
+    job.glue_source, job.glue_remark, job.glue_updated_at = source, remark, now
+    version = JobGlueVersion(job_id=job.id, glue_type=job.glue_type, glue_source=source, glue_remark=remark,
+                             updated_by=actor_name, updated_by_id=actor_id, updated_at=now)
+    db.session.add(version)
+    if has_request_context():
+        record_detail({"jobId": job.id, "glueType": job.glue_type, "glueRemark": remark,
+                       "diff": glue_diff(before, source, "上一版本", "本次保存")})
+    return version
+
+
+def save_glue(job_id: int, source: str | None, remark: str | None) -> JobGlueVersion:
+    """POST /api/job/jobcode/save: a new version of a script job's source, with its required remark."""
+    job = get_job(job_id)
+    require_script_grant(always=True)  # editing code needs the grant, whatever the job's mode
+    if not is_script(job.glue_type):
+        raise Conflict("该任务的运行模式是 BEAN，没有脚本可以编辑；请先把运行模式改为 GLUE 脚本")
+    errors = FieldErrors()
+    source = errors.run(_check_glue_source, source)
+    remark = errors.run(_check_glue_remark, remark)
+    errors.raise_if_any()
+    version = _add_glue_version(job, source or "", remark or "")
+    db.session.commit()
+    return version
+
+
+def glue_versions(job_id: int) -> list[JobGlueVersion]:
+    """The last GLUE_VERSIONS_LISTED versions of a job's script, newest first."""
+    get_job(job_id)
+    return list(db.session.execute(select(JobGlueVersion).where(JobGlueVersion.job_id == job_id)
+                                   .order_by(JobGlueVersion.id.desc()).limit(GLUE_VERSIONS_LISTED)).scalars())
+
+
+def get_glue_version(version_id: int, job_id: int | None = None) -> JobGlueVersion:
+    version = db.session.get(JobGlueVersion, version_id)
+    job = None if version is None else find_job(version.job_id)
+    if version is None or job is None or job.deleted_at is not None or job_id not in (None, version.job_id):
+        raise NotFound("脚本版本不存在")
+    return version
+
+
+def rollback_glue(job_id: int, version_id: int) -> JobGlueVersion:
+    """Make an earlier version current again: a new version with the old source (history never rewritten)."""
+    job = get_job(job_id)
+    require_script_grant(always=True)
+    old = get_glue_version(version_id, job_id)
+    if not is_script(job.glue_type):
+        raise Conflict("该任务的运行模式是 BEAN，不能回滚脚本")
+    version = _add_glue_version(job, old.glue_source, f"回滚到版本 #{old.id}（{old.glue_remark}）"[:GLUE_REMARK_MAX])
+    db.session.commit()
+    return version
+
+
+def glue_version_item(version: JobGlueVersion, with_source: bool = False) -> dict[str, Any]:
+    item = {"id": version.id, "job_id": version.job_id, "glue_type": version.glue_type,
+            "glue_remark": version.glue_remark, "updated_by": version.updated_by, "updated_at": version.updated_at}
+    if with_source:
+        item["glue_source"] = version.glue_source
+    return item
+
+
+def diff_glue_versions(job_id: int, from_id: int, to_id: int) -> dict[str, Any]:
+    """Two versions of one job and the unified diff between them, line by line for the page."""
+    old, new = get_glue_version(from_id, job_id), get_glue_version(to_id, job_id)
+    text = glue_diff(old.glue_source, new.glue_source, f"#{old.id} {old.glue_remark}", f"#{new.id} {new.glue_remark}")
+    return {"from": old, "to": new, "diff": text, "lines": text.splitlines()}
+
+
+def _clean_glue(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
+    """The job's mode and, for a script, the source to keep as a new version (with its remark) if it is the
+    script's first source or differs from the current one. Refused without the script grant."""
+    glue_type = data.get("glue_type") or (current.glue_type if current else GLUE_BEAN)
+    if glue_type not in GLUE_TYPES:
+        raise Invalid("运行模式只能是 " + "、".join(GLUE_TYPES), field="glueType")
+    require_script_grant(glue_type, current.glue_type if current else None)
+    given = data.get("glue_source")
+    out: dict[str, Any] = {"glue_type": glue_type}
+    if not is_script(glue_type):
+        if given is not None:
+            raise Invalid("运行模式为 BEAN 的任务没有脚本", field="glueSource")
+        return out
+    had = current.glue_source if current is not None else None
+    source = _check_glue_source(given) if given is not None else had if had is not None else GLUE_TEMPLATES[glue_type]
+    if had is None:  # the script's first source: the template unless one is given
+        out["glue_source"] = source
+        out["glue_remark"] = (data.get("glue_remark") or "").strip()[:GLUE_REMARK_MAX] or GLUE_INIT_REMARK
+    elif source != had:
+        out["glue_source"] = source
+        out["glue_remark"] = _check_glue_remark(data.get("glue_remark"))
+    return out
+
+
+def _apply_glue(job: Job, glue: dict[str, Any]) -> None:
+    """Set the mode; a script's handler column names its mode (what the run rows show)."""
+    job.glue_type = glue["glue_type"]
+    if is_script(job.glue_type):
+        job.executor_handler = job.glue_type
+        if "glue_source" in glue:
+            _add_glue_version(job, glue["glue_source"], glue["glue_remark"])
+
+
 def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     """Validate the job fields present in `data` (all required ones when creating)."""
     merged = {} if current is None else {
@@ -453,6 +644,7 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
                                                                             "child_job_id")})
     out: dict[str, Any] = {}
     errors = FieldErrors()  # every wrong field reported at once
+    glue_type = data.get("glue_type") or (current.glue_type if current else GLUE_BEAN)
     if errors.check(merged.get("job_group") is not None, "jobGroup", "请选择执行器") and errors.check(
             db.session.execute(Executor.live().where(Executor.id == merged["job_group"],
                                                      *executor_scope(Executor.id))).first() is not None,
@@ -491,7 +683,9 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
                                                         "取值必须是其中之一：" + ", ".join(allowed)):
             out[key] = merged[key]
     handler = (merged.get("executor_handler") or "").strip()
-    if errors.check(bool(handler), "executorHandler", "请选择 JobHandler") and errors.check(
+    if is_script(glue_type):
+        out["executor_handler"] = glue_type  # no registered handler: the worker runs the job's script
+    elif errors.check(bool(handler), "executorHandler", "请选择 JobHandler") and errors.check(
             get_handler(handler) is not None, "executorHandler", f"JobHandler「{handler}」未注册"):
         out["executor_handler"] = handler
     if "executor_param" in merged:
@@ -526,9 +720,11 @@ def _next_ms(job: Job, after: datetime | None = None) -> int:
 
 def create_job(data: dict[str, Any]) -> Job:
     require_maintenance_grant(data.get("executor_handler"))
+    glue = _clean_glue(data, None)
     job = Job(**_clean_job(data, None))
     db.session.add(job)
     db.session.flush()
+    _apply_glue(job, glue)
     if data.get("trigger_status") == 1:
         _start(job)
     db.session.commit()
@@ -538,9 +734,11 @@ def create_job(data: dict[str, Any]) -> Job:
 def modify_job(data: dict[str, Any]) -> Job:
     job = get_job(data["id"])
     require_maintenance_grant(job.executor_handler, data.get("executor_handler"))
+    glue = _clean_glue(data, job)
     before = (job.schedule_type, job.schedule_conf, job.timezone)
     for key, value in _clean_job(data, job).items():
         setattr(job, key, value)
+    _apply_glue(job, glue)
     if job.trigger_status == 1 and before != (job.schedule_type, job.schedule_conf, job.timezone):
         _start(job)
     db.session.commit()
@@ -566,6 +764,7 @@ def _start(job: Job) -> None:
 
 def start_job(job_id: int) -> Job:
     job = get_job(job_id)
+    require_script_grant(job.glue_type)  # a started script job runs on its schedule
     _start(job)
     db.session.commit()
     return job
@@ -581,12 +780,17 @@ def stop_job(job_id: int) -> Job:
 def copy_job(job_id: int) -> Job:
     job = get_job(job_id)
     require_maintenance_grant(job.executor_handler)
+    require_script_grant(job.glue_type)
     columns = ("job_group", "author", "alarm_email", "schedule_type", "schedule_conf", "timezone",
                "misfire_strategy", "executor_route_strategy", "executor_handler", "executor_param",
-               "executor_block_strategy", "executor_timeout", "executor_fail_retry_count", "child_job_id")
+               "executor_block_strategy", "executor_timeout", "executor_fail_retry_count", "child_job_id",
+               "glue_type")
     copy = Job(**{c: getattr(job, c) for c in columns}, job_desc=(job.job_desc[:255 - len(COPY_SUFFIX)] + COPY_SUFFIX),
                trigger_status=0, trigger_next_time=0, trigger_last_time=0)
     db.session.add(copy)
+    if is_script(job.glue_type):
+        db.session.flush()
+        _add_glue_version(copy, job.glue_source or "", f"复制自任务 #{job.id}"[:GLUE_REMARK_MAX])
     db.session.commit()
     return copy
 
@@ -599,6 +803,7 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     """
     job = get_job(job_id)
     require_maintenance_grant(job.executor_handler)
+    require_script_grant(job.glue_type)
     refusal = retention_refusal(job.executor_handler, executor_param)
     if executor_param is not None and refusal:
         raise Invalid(refusal, field="executorParam")
@@ -1052,6 +1257,7 @@ def export_jobs(job_group: int | None = None, ids: list[int] | None = None) -> d
         missing = sorted(set(ids) - {j.id for j in jobs})
         if missing:
             raise NotFound(f"任务不存在：{missing[0]}")
+    require_script_grant(*(j.glue_type for j in jobs))  # the file carries a script's source: the script grant's
     group_ids = sorted({j.job_group for j in jobs} | ({job_group} if job_group else set()))
     executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
     child_ids = {c for j in jobs for c in _child_ids(j.child_job_id)}
@@ -1196,6 +1402,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                 raise Invalid("文件中重复的任务（同一执行器下任务描述相同）", field="jobDesc")
             data = {column: entry[key] for key, column in columns.items() if key in entry}
             data.update(job_group=executor.id, job_desc=job_desc, child_job_id=None)
+            data.pop("glue_updated_at", None)  # set when the script is written here
             require_maintenance_grant(data.get("executor_handler"))
             current = db.session.execute(Job.live().where(Job.job_group == executor.id, Job.job_desc == job_desc)
                                          .order_by(Job.id).limit(1)).scalar_one_or_none() if executor.id else None
@@ -1206,21 +1413,23 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                     report["jobs"]["skipped"] += 1
                     continue
                 require_maintenance_grant(current.executor_handler)
-                for key, value in _clean_job(data, current).items():
+                glue = _clean_glue(data, current)  # a script's mode and source: the script grant's, as in a save
+                for key, value in _clean_job(_without_glue(data), current).items():
                     setattr(current, key, value)
                 job = current
                 report["jobs"]["updated"] += 1
             else:
-                job = Job(**_clean_job(data, None))
+                glue = _clean_glue(data, None)
+                job = Job(**_clean_job(_without_glue(data), None))
                 db.session.add(job)
                 report["jobs"]["created"] += 1
             job.trigger_status, job.trigger_next_time = 0, 0
             jobs_by_key[(appname, job_desc)] = job
-            written.append((job, entry))
+            written.append((job, entry, glue))
         except PCloudError as exc:
             errors.extend(_problem("job", appname, job_desc, exc))
     db.session.flush()
-    for job, entry in written:  # links and extras once every job of the file has its id
+    for job, entry, glue in written:  # links, extras and scripts once every job of the file has its id
         appname, job_desc = entry["appname"].strip(), entry["jobDesc"].strip()
         try:
             refs = [(r["appname"].strip(), r["jobDesc"].strip()) for r in entry.get("childJobs", [])]
@@ -1236,6 +1445,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
             for key, extra in TRANSFER_EXTRAS.items():
                 if key in entry:
                     extra.load(job, entry[key])
+            _apply_glue(job, glue)  # after the file's older versions, so the current source is the newest
         except PCloudError as exc:
             errors.extend(_problem("job", appname, job_desc, exc))
     if on_conflict == "fail" and conflicts:
@@ -1247,6 +1457,47 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     else:
         db.session.rollback()
     return report
+
+
+def _without_glue(data: dict[str, Any]) -> dict[str, Any]:
+    """The job fields `_clean_job` checks: a script's source and remark are `_clean_glue`'s (the mode it reads)."""
+    return {key: value for key, value in data.items() if key not in ("glue_source", "glue_remark")}
+
+
+def _dump_glue_versions(jobs: list[Job]) -> dict[int, list[dict[str, Any]]]:
+    """A script job's last 30 versions, oldest first, for the transfer file (one query for all the jobs)."""
+    script_ids = [j.id for j in jobs if is_script(j.glue_type)]
+    if not script_ids:
+        return {}
+    ranked = select(JobGlueVersion, func.row_number().over(
+        partition_by=JobGlueVersion.job_id, order_by=JobGlueVersion.id.desc()).label("rank")).where(
+        JobGlueVersion.job_id.in_(script_ids)).subquery()
+    version = aliased(JobGlueVersion, ranked)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in db.session.execute(select(version).where(ranked.c.rank <= GLUE_VERSIONS_LISTED)
+                                  .order_by(version.job_id, version.id)).scalars():
+        out.setdefault(row.job_id, []).append({
+            "glueType": row.glue_type, "glueSource": row.glue_source, "glueRemark": row.glue_remark,
+            "updatedBy": row.updated_by, "updatedAt": _wire(row.updated_at)})
+    return out
+
+
+def _load_glue_versions(job: Job, value: Any) -> None:
+    """Keep the file's older versions of a script job (author and time as the file says, marked imported)."""
+    require_script_grant(always=True)
+    if not isinstance(value, list) or len(value) > GLUE_VERSIONS_LISTED or not all(
+            isinstance(v, dict) and isinstance(v.get("glueSource"), str) and len(v["glueSource"]) <= GLUE_SOURCE_MAX
+            and v.get("glueType") in GLUE_TYPES and is_script(v["glueType"]) for v in value):
+        raise Invalid(f"glueVersions 应为至多 {GLUE_VERSIONS_LISTED} 个脚本版本（glueType、glueSource）",
+                      field="glueVersions")
+    for v in value:
+        remark = f"导入：{str(v.get('glueRemark') or '')}"[:limit_of(JobGlueVersion.glue_remark)]
+        by = v.get("updatedBy")
+        db.session.add(JobGlueVersion(job_id=job.id, glue_type=v["glueType"], glue_source=v["glueSource"],
+                                      glue_remark=remark, updated_by=str(by)[:64] if by else None))
+
+
+TRANSFER_EXTRAS["glueVersions"] = TransferExtra("glueVersions", _dump_glue_versions, _load_glue_versions)
 
 
 def _find_visible_job(appname: str, job_desc: str) -> Job | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
@@ -22,11 +22,14 @@ from pcloud.core.views import RecordPages
 from pcloud.jobs import cron, service
 from pcloud.jobs.forms import (
     BLOCK_LABELS,
+    GLUE_LABELS,
     MISFIRE_LABELS,
     ROUTE_LABELS,
     SCHEDULE_LABELS,
     ClearLogForm,
     ExecutorForm,
+    GlueForm,
+    GlueRollbackForm,
     JobExportForm,
     JobForm,
     JobImportForm,
@@ -47,7 +50,8 @@ HANDLE_LABELS = {0: "运行中", 200: "成功", 500: "失败", 502: "超时", 50
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {"ROUTE_LABELS": ROUTE_LABELS, "BLOCK_LABELS": BLOCK_LABELS, "MISFIRE_LABELS": MISFIRE_LABELS,
-            "SCHEDULE_LABELS": SCHEDULE_LABELS, "RUN_STATUS": STATUS_LABELS, "HANDLE_LABELS": HANDLE_LABELS}
+            "SCHEDULE_LABELS": SCHEDULE_LABELS, "RUN_STATUS": STATUS_LABELS, "HANDLE_LABELS": HANDLE_LABELS,
+            "GLUE_LABELS": GLUE_LABELS}
 
 
 @bp.route("/")
@@ -120,7 +124,7 @@ def jobs() -> Any:
     return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
                            confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
                            export_form=JobExportForm(job_group=filters["job_group"] or None),
-                           import_form=JobImportForm())
+                           import_form=JobImportForm(), may_scripts=service.may_edit_scripts())
 
 
 def _job_form(job: Any = None) -> JobForm:
@@ -143,6 +147,7 @@ def _job_form(job: Any = None) -> JobForm:
 
 
 def _job_data(form: JobForm) -> dict[str, Any]:
+    # the script itself is edited on its own page (job_code), with a remark per save
     return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
 
 
@@ -238,6 +243,62 @@ def job_nodes(job_id: int) -> Any:
     executor = service.get_executor(job.job_group)
     return render_template("jobs/job_nodes.html", job=job, executor=executor,
                            nodes=service.all_nodes(executor.appname))
+
+
+# ---------------------------------------------------------------- 脚本任务 (GLUE): the editor, versions, diff, rollback
+
+
+code_pages = RecordPages(bp, "脚本", "jobs/job_code.html", index="jobs")
+
+
+def _script_job(job_id: int) -> Any:
+    job = code_pages.record(service.get_job, job_id, named_by="job_desc")
+    if not is_gone(job) and not service.is_script(job.glue_type):
+        abort(404)
+    return job
+
+
+@bp.route("/info/<int:job_id>/code", methods=["GET", "POST"])
+@action("脚本任务保存")
+@mirrors("jobs_api.jobcode_save", methods=("GET", "POST"))  # the source itself is the script grant's
+def job_code(job_id: int) -> Any:
+    job = _script_job(job_id)
+    form = GlueForm()
+    if request.method != "POST":
+        form.glue_source.data = job.glue_source or ""
+
+    def save() -> str:
+        version = service.save_glue(job.id, form.glue_source.data, form.glue_remark.data)
+        return f"脚本已保存为版本 #{version.id}"
+
+    return code_pages.form(form, save, done=lambda: url_for("jobs.job_code", job_id=job.id), job=job,
+                           versions=[] if is_gone(job) else service.glue_versions(job.id),
+                           rollback=GlueRollbackForm())
+
+
+@bp.route("/info/<int:job_id>/code/diff")
+@mirrors("jobs_api.jobcode_versions", methods=("GET",))
+def job_code_diff(job_id: int) -> Any:
+    job = service.get_job(job_id)
+    listed = service.glue_versions(job_id)
+    newest = listed[0].id if listed else 0
+    to_id = int_arg("to") or newest
+    from_id = int_arg("from") or next((v.id for v in listed if v.id < to_id), to_id)
+    diff = service.diff_glue_versions(job_id, from_id, to_id) if to_id else None
+    return render_template("jobs/job_code_diff.html", job=job, versions=listed, diff=diff)
+
+
+@bp.route("/info/<int:job_id>/code/rollback", methods=["POST"])
+@action("脚本任务回滚")
+@mirrors("jobs_api.jobcode_rollback")
+def job_code_rollback(job_id: int) -> Any:
+    form = GlueRollbackForm()
+
+    def run() -> str:
+        version = service.rollback_glue(job_id, form.version_id.data)
+        return f"已回滚，当前脚本为新版本 #{version.id}"
+
+    return code_pages.confirm(run, "不能回滚：", form=form, fallback=url_for("jobs.job_code", job_id=job_id))
 
 
 # ---------------------------------------------------------------- 调度日志

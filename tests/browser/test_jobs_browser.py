@@ -158,3 +158,61 @@ def test_export_then_import_with_a_dry_run(page: Any, app: Any, tmp_path: Any) -
     settle(page, "**/job/info/")
     page.get_by_text("已导入").wait_for()
     assert errors == []
+
+
+def test_a_script_job_is_edited_with_line_numbers_diffed_and_rolled_back(page: Any, app: Any) -> None:
+    """GLUE (issue 23): a shell job from the form, its script typed in the editor (CodeMirror, served from our
+    static folder) with a remark, the versions listed, a diff between two, a rollback; at 1280 and 390 px."""
+    from pcloud.jobs.models import JobGlueVersion
+
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    external: list[str] = []
+    page.on("request", lambda req: external.append(req.url) if "127.0.0.1" not in req.url
+            and "localhost" not in req.url and not req.url.startswith("data:") else None)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    def executor() -> int:
+        from pcloud.jobs import service
+
+        return service.create_executor({"appname": "glue-browser", "title": "脚本执行器", "address_type": 0}).id
+
+    query(app, executor)
+    sign_in(page)
+    page.goto("/job/info/new")
+    page.locator("#job_group").select_option(label="脚本执行器（glue-browser）")
+    page.locator("#job_desc").fill("脚本任务")
+    page.locator("#author").fill("测试员")
+    page.locator("#schedule_type").select_option("NONE")
+    page.locator("#glue_type").select_option("GLUE_SHELL")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("任务「脚本任务」已创建").wait_for()
+    job = _job_id(app, "脚本任务")
+    _row_action(page, job, "更多")
+    page.locator(f'tr[data-job-id="{job}"]').get_by_role("link", name="脚本编辑（GLUE IDE）").click()
+    settle(page, f"**/job/info/{job}/code")
+    page.locator(".CodeMirror-linenumber").first.wait_for()
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type('echo "from the browser $1"\n')
+    page.locator("#glue_remark").fill("加一行 echo")
+    page.get_by_role("button", name="保存为新版本").click()
+    page.get_by_text("脚本已保存为版本").wait_for()
+    source = query(app, lambda: db.session.get(Job, job).glue_source)
+    assert 'echo "from the browser $1"' in source and source.startswith("#!/bin/sh")
+    rows = page.locator("#glue-versions tbody tr")
+    assert rows.count() == 2 and "加一行 echo" in rows.nth(0).inner_text() and "当前" in rows.nth(0).inner_text()
+    rows.nth(1).get_by_role("link", name="对比当前").click()
+    settle(page, f"**/job/info/{job}/code/diff*")
+    assert page.locator("#glue-diff .diff-add").first.inner_text().startswith('+echo "from the browser')
+    page.get_by_role("link", name="返回脚本编辑").click()
+    settle(page, f"**/job/info/{job}/code")
+    page.locator("#glue-versions tbody tr").nth(1).get_by_role("button", name="回滚").click()
+    confirm_modal(page)
+    page.get_by_text("已回滚").wait_for()
+    assert "from the browser" not in query(app, lambda: db.session.get(Job, job).glue_source)
+    assert query(app, lambda: db.session.query(JobGlueVersion).filter_by(job_id=job).count()) == 3
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator(".CodeMirror").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert external == [] and errors == []

@@ -20,7 +20,9 @@ from pcloud.core.dbstats import attach_sqlite_pragmas
 from pcloud.extensions import db
 from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
+from pcloud.jobs.models import GLUE_SCRIPT_TYPES, Job
 from pcloud.jobs.worker.pool import QuietFailure
+from pcloud.jobs.worker.script import ScriptFailed, make_undumpable, run_script
 
 HANDLER_MODULES_ENV = "PCLOUD_JOB_HANDLER_MODULES"
 
@@ -42,6 +44,7 @@ def setup() -> None:
     """Once per child: the handlers and a small app of its own (configuration and database; no pages or
     routes, which handlers do not use), with its own database connections."""
     global _app
+    make_undumpable()  # whatever the fork server was: a script this child runs must not read its environment
     import_handler_modules()
     settings = load_config()
     app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
@@ -56,9 +59,15 @@ def setup() -> None:
 # Imported in the fork server before any child is forked: keep what is loaded by now out of the
 # collector's reach, so that children do not copy those pages by touching them.
 gc.freeze()
+# ... and out of a script's reach: the fork server (and every child forked from it) holds the worker's
+# environment, which a script job of the same user must not read through /proc (jobs/worker/script.py).
+make_undumpable()
 
 
 def invoke(task: dict[str, Any]) -> Any:
+    context = task.get("context") or {}
+    if context.get("glue_type") in GLUE_SCRIPT_TYPES:
+        return _run_glue(task, context)
     name = task["handler"]
     spec = get_handler(name)
     if spec is None:
@@ -83,4 +92,26 @@ def _call(func: Any, ctx: JobContext) -> Any:
     try:
         return func(ctx)
     except JobFailed as exc:
+        raise QuietFailure(str(exc)) from None
+
+
+def _run_glue(task: dict[str, Any], context: dict[str, Any]) -> str:
+    """A script job: its source as it is now (read here, at the start of the run), run by run_script."""
+    job_id = context.get("job_id")
+    source: str | None = None
+    if _app is not None and job_id is not None:
+        with _app.app_context():
+            try:
+                job = db.session.get(Job, job_id)
+                source = None if job is None or job.glue_type != context["glue_type"] else job.glue_source
+            finally:
+                db.session.remove()
+    if source is None:
+        raise QuietFailure("脚本任务的脚本不存在（任务已删除或运行模式已改变）")
+    try:
+        return run_script(context["glue_type"], source, param=task.get("param") or "",
+                          shard_index=int(context.get("shard_index", 0)),
+                          shard_total=int(context.get("shard_total", 1)),
+                          timeout=int(context.get("timeout", 0)), job_id=job_id, log_id=task["id"])
+    except ScriptFailed as exc:
         raise QuietFailure(str(exc)) from None

@@ -68,6 +68,7 @@ from pcloud.jobs.worker import child as child_module
 from pcloud.jobs.worker import misfire, routing
 from pcloud.jobs.worker.alarms import AlarmSender
 from pcloud.jobs.worker.pool import ChildPool, Outcome
+from pcloud.jobs.worker.script import make_undumpable
 
 log = logging.getLogger("pcloud.worker")
 
@@ -473,7 +474,7 @@ class Worker:
                 select(LOG_T.c.id, LOG_T.c.job_id, LOG_T.c.trigger_type, LOG_T.c.executor_handler,
                        LOG_T.c.executor_param, LOG_T.c.shard_index, LOG_T.c.shard_total, LOG_T.c.job_group,
                        LOG_T.c.executor_address, JOB_T.c.executor_block_strategy, JOB_T.c.executor_timeout,
-                       JOB_T.c.executor_route_strategy)
+                       JOB_T.c.executor_route_strategy, JOB_T.c.glue_type)
                 .select_from(LOG_T.outerjoin(JOB_T, JOB_T.c.id == LOG_T.c.job_id))
                 .where(LOG_T.c.status == RUN_PENDING, mine).order_by(LOG_T.c.id).limit(max(room * 4, 50))).all()
         if not rows:
@@ -531,7 +532,8 @@ class Worker:
                 continue  # another node took it first
             run = LocalRun(row.id, row.job_id, row.executor_handler or "", row.executor_param,
                            {"job_id": row.job_id, "trigger_type": row.trigger_type, "shard_index": row.shard_index,
-                            "shard_total": row.shard_total}, float(row.executor_timeout or 0))
+                            "shard_total": row.shard_total, "glue_type": row.glue_type,
+                            "timeout": int(row.executor_timeout or 0)}, float(row.executor_timeout or 0))
             self.local[run.id] = run
             self.by_job.setdefault(run.job_id, set()).add(run.id)
         self._submit_waiting()
@@ -783,5 +785,6 @@ def run_worker(group: str | None = None, name: str | None = None) -> None:
     """The `pcloud worker` command (inside an app context)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     child_module.import_handler_modules()
+    make_undumpable()  # a script job (a grandchild) must not read this process's environment (worker/script.py)
     worker = Worker(WorkerSettings.from_env(group, name))
     worker.run_forever()

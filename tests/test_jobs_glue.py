@@ -1,0 +1,383 @@
+"""Script jobs (GLUE_PYTHON, GLUE_SHELL), issue 23 item 2: versions, diff, rollback, the script grant through
+every door (page and API), and the scripts run by real worker processes with a scrubbed environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pcloud.extensions import db
+from pcloud.jobs.models import Job, JobGlueVersion, JobLog
+from tests.conftest import ApiClient, PageClient, api_error
+from tests.factories import grant_role, make_role, make_user, next_phone, query, route_code
+from tests.test_jobs import JOB_MENUS, job_body, make_executor, make_job
+
+PY_SOURCE = "import sys\nprint('hello', sys.argv[1])\n"
+
+
+def script_body(group: int, glue_type: str = "GLUE_PYTHON", **kw: Any) -> dict[str, Any]:
+    body = job_body(group, glueType=glue_type, scheduleType="NONE", **kw)
+    body.pop("scheduleConf")
+    body.pop("executorHandler")
+    return body
+
+
+def narrow_codes(app: Any) -> tuple[str, ...]:
+    """Every job API operation but the script routes: jobinfo add/update/trigger/copy... without jobcode."""
+    from sqlalchemy import select
+
+    from pcloud.resources.models import Resource
+
+    codes = query(app, lambda: list(db.session.execute(select(Resource.code).where(
+        Resource.code.like("api:jobs_api.%"), Resource.deleted_at.is_(None))).scalars()))
+    assert route_code("jobs_api.jobcode_save", "POST") in codes
+    return tuple(c for c in codes if ".jobcode_" not in c)
+
+
+def narrow_role_user(app: Any) -> str:
+    role = make_role(app, f"JOBNARROW{next_phone()[-4:]}")
+    grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=narrow_codes(app))
+    phone = next_phone()
+    make_user(app, phone=phone, role_ids=[role])
+    return phone
+
+
+@pytest.fixture
+def narrow_api(app: Any) -> ApiClient:
+    helper = ApiClient(app.test_client())
+    helper.token = helper.sign_in(narrow_role_user(app), "Passw0rd1")
+    return helper
+
+
+@pytest.fixture
+def narrow_pages(app: Any) -> PageClient:
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(narrow_role_user(app), "Passw0rd1").status_code == 302
+    return pages
+
+
+def versions(app: Any, job_id: int) -> list[tuple[str, str]]:
+    return query(app, lambda: [(v.glue_remark, v.glue_source) for v in db.session.query(JobGlueVersion)
+                               .filter_by(job_id=job_id).order_by(JobGlueVersion.id)])
+
+
+# ---------------------------------------------------------------- versions through the API
+
+
+def test_a_script_job_keeps_every_save_as_a_version_with_remark_author_and_diff(api: Any, app: Any) -> None:
+    from pcloud.actionlog.models import ActionLog
+
+    group = make_executor(api)
+    job = make_job(api, group, **{k: v for k, v in script_body(group).items() if k != "jobGroup"},
+                   glueSource=PY_SOURCE, glueRemark="第一版")
+    item = api.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": group, "triggerStatus": -1})[0]
+    assert (item["glueType"], item["glueRemark"], item["executorHandler"]) == ("GLUE_PYTHON", "第一版", "GLUE_PYTHON")
+    assert "glueSource" not in item  # the source only through the script routes
+    body = api_error(api.post("/api/job/jobcode/save", {"jobId": job, "glueSource": "print(2)\n", "glueRemark": " "}),
+                     422)
+    assert "glueRemark" in json.dumps(body["errors"])
+    api_error(api.post("/api/job/jobcode/save", {"jobId": job, "glueSource": "print(2)\n"}), 422)
+    second = api.data("POST", "/api/job/jobcode/save",
+                      {"jobId": job, "glueSource": "print(2)\n", "glueRemark": "改成 2"})
+    listed = api.data("POST", f"/api/job/jobcode/{job}/versions")
+    assert [v["glueRemark"] for v in listed] == ["改成 2", "第一版"]
+    assert listed[0]["id"] == second and listed[0]["updatedBy"] and listed[0]["updatedAt"]
+    assert api.data("GET", f"/api/job/jobcode/version/{second}")["glueSource"] == "print(2)\n"
+    # the operation log keeps the save with its diff
+    params = query(app, lambda: db.session.query(ActionLog.params).filter_by(title="脚本任务保存")
+                   .order_by(ActionLog.id.desc()).limit(1).scalar())
+    diff = json.loads(params)["diff"]
+    assert "-print('hello', sys.argv[1])" in diff and "+print(2)" in diff
+    # rollback makes a new version with the old source
+    first = listed[1]["id"]
+    back = api.data("POST", f"/api/job/jobcode/{job}/rollback", {"versionId": first})
+    assert back > second
+    assert query(app, lambda: db.session.get(Job, job).glue_source) == PY_SOURCE
+    assert [r for r, _ in versions(app, job)][-1].startswith(f"回滚到版本 #{first}")
+    # only the last 30 are listed
+    for i in range(31):
+        api.data("POST", "/api/job/jobcode/save", {"jobId": job, "glueSource": f"print({i})\n", "glueRemark": f"v{i}"})
+    listed = api.data("POST", f"/api/job/jobcode/{job}/versions")
+    assert len(listed) == 30 and listed[0]["glueRemark"] == "v30"
+    # a version of another job cannot be rolled back onto this one; a BEAN job has no script
+    bean = make_job(api, group)
+    api_error(api.post(f"/api/job/jobcode/{bean}/rollback", {"versionId": first}), 404)
+    api_error(api.post("/api/job/jobcode/save", {"jobId": bean, "glueSource": "x", "glueRemark": "x"}), 409)
+    api_error(api.put("/api/job/jobinfo/update", {"id": bean, "glueSource": "print(1)"}), 422)
+
+
+def test_switching_a_job_to_a_script_and_copying_it(api: Any, app: Any) -> None:
+    group = make_executor(api)
+    job = make_job(api, group)
+    api.data("PUT", "/api/job/jobinfo/update", {"id": job, "glueType": "GLUE_SHELL"})
+    (remark, source), = versions(app, job)
+    assert remark == "GLUE代码初始化" and source.startswith("#!/bin/sh")
+    # changing the source through update needs a remark too
+    api_error(api.put("/api/job/jobinfo/update", {"id": job, "glueSource": "echo hi\n"}), 422)
+    api.data("PUT", "/api/job/jobinfo/update", {"id": job, "glueSource": "echo hi\n", "glueRemark": "hi"})
+    copy = api.data("POST", f"/api/job/jobinfo/{job}/copy")
+    copied = query(app, lambda: db.session.get(Job, copy))
+    assert (copied.glue_type, copied.glue_source) == ("GLUE_SHELL", "echo hi\n")
+    assert versions(app, copy) == [(f"复制自任务 #{job}", "echo hi\n")]
+    # back to BEAN: a registered handler is required again
+    api_error(api.put("/api/job/jobinfo/update", {"id": job, "glueType": "BEAN"}), 422)
+    api.data("PUT", "/api/job/jobinfo/update", {"id": job, "glueType": "BEAN", "executorHandler": "demoJobHandler"})
+
+
+# ---------------------------------------------------------------- red team: a narrow job role, every door
+
+
+def test_a_narrow_job_role_cannot_create_edit_switch_copy_or_run_a_script_job_through_the_api(
+        api: Any, app: Any, narrow_api: ApiClient) -> None:
+    group = make_executor(api)
+    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": PY_SOURCE,
+                                                        "glueRemark": "管理员写的"})
+    mine = narrow_api.data("POST", "/api/job/jobinfo/add", job_body(group))  # BEAN jobs: allowed
+    before = versions(app, script)
+    attacks = [
+        ("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": "import os"}),
+        ("POST", "/api/job/jobinfo/add", script_body(group, "GLUE_SHELL")),
+        ("PUT", "/api/job/jobinfo/update", {"id": mine, "glueType": "GLUE_PYTHON"}),
+        ("PUT", "/api/job/jobinfo/update", {"id": mine, "glueType": "GLUE_SHELL", "glueSource": "id",
+                                            "glueRemark": "x"}),
+        ("PUT", "/api/job/jobinfo/update", {"id": script, "glueSource": "import os", "glueRemark": "x"}),
+        ("PUT", "/api/job/jobinfo/update", {"id": script, "executorParam": "x"}),
+        ("POST", f"/api/job/jobinfo/{script}/copy", None),
+        ("POST", "/api/job/jobinfo/trigger", {"id": script}),
+        ("POST", f"/api/job/jobinfo/{script}/start", None),
+        ("PUT", "/api/job/jobinfo/update", {"id": mine, "childJobId": str(script)}),
+        ("POST", "/api/job/jobinfo/add", job_body(group, childJobId=str(script))),
+        ("POST", "/api/job/jobcode/save", {"jobId": script, "glueSource": "import os", "glueRemark": "x"}),
+        ("POST", f"/api/job/jobcode/{script}/rollback", {"versionId": 1}),
+        ("POST", f"/api/job/jobcode/{script}/versions", None),
+        ("GET", "/api/job/jobcode/version/1", None),
+    ]
+    for method, path, body in attacks:
+        resp = narrow_api.call(method, path, body)
+        assert resp.status_code == 403, (method, path, body, resp.get_data(as_text=True)[:300])
+    assert versions(app, script) == before
+    assert query(app, lambda: db.session.query(Job).filter(Job.glue_type != "BEAN").count()) == 1
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=script).count()) == 0
+    assert query(app, lambda: db.session.get(Job, mine).glue_type) == "BEAN"
+    assert query(app, lambda: db.session.get(Job, script).trigger_status) == 0
+
+
+def test_a_narrow_job_role_cannot_do_it_through_the_pages_either(api: Any, app: Any, narrow_pages: PageClient) -> None:
+    group = make_executor(api)
+    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": PY_SOURCE,
+                                                        "glueRemark": "管理员写的"})
+    mine = make_job(api, group, jobDesc="我的任务")
+    before = versions(app, script)
+    listing = narrow_pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    assert f"/job/info/{mine}/trigger" in listing and f"/job/info/{mine}/edit" in listing
+    for action in ("trigger", "edit", "copy", "start", "code"):  # no button for what would be refused
+        assert f"/job/info/{script}/{action}" not in listing, action
+    form = {"job_group": str(group), "job_desc": "脚本", "author": "x", "schedule_type": "NONE", "schedule_conf": "",
+            "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING", "executor_route_strategy": "FIRST",
+            "executor_handler": "", "executor_param": "", "executor_block_strategy": "SERIAL_EXECUTION",
+            "executor_timeout": "0", "executor_fail_retry_count": "0", "child_job_id": "", "glue_type": "GLUE_PYTHON"}
+    resp = narrow_pages.submit("/job/info/new", "/job/info/new", form)
+    assert resp.status_code == 403, resp.get_data(as_text=True)[:300]
+    resp = narrow_pages.submit(f"/job/info/{mine}/edit", f"/job/info/{mine}/edit",
+                               {**form, "job_desc": "我的任务", "glue_type": "GLUE_SHELL"})
+    assert resp.status_code == 403, resp.get_data(as_text=True)[:300]
+    resp = narrow_pages.submit("/job/info/", f"/job/info/{script}/trigger", {"executor_param": "", "address_list": ""})
+    assert resp.status_code == 403
+    resp = narrow_pages.submit("/job/info/", f"/job/info/{script}/copy", {})
+    assert resp.status_code == 403
+    assert narrow_pages.get(f"/job/info/{script}/code").status_code == 403
+    resp = narrow_pages.submit("/job/info/", f"/job/info/{script}/code",
+                               {"glue_source": "import os", "glue_remark": "x"})
+    assert resp.status_code == 403
+    assert versions(app, script) == before
+    assert query(app, lambda: db.session.query(Job).filter(Job.glue_type != "BEAN").count()) == 1
+    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=script).count()) == 0
+
+
+def test_a_fresh_role_admin_does_not_hold_the_script_routes(app: Any) -> None:
+    """`pcloud init` grants a new ROLE_ADMIN every route but the script jobs' (the super administrator's)."""
+    from sqlalchemy import select
+
+    from pcloud.access.models import role_resource
+    from pcloud.resources.models import Resource
+    from pcloud.roles.models import Role
+
+    def held() -> set[str]:
+        admin = db.session.execute(select(Role.id).where(Role.role_code == "ROLE_ADMIN")).scalar_one()
+        return set(db.session.execute(select(Resource.resource_url).join(
+            role_resource, role_resource.c.resource_id == Resource.id).where(role_resource.c.role_id == admin))
+                   .scalars())
+
+    urls = query(app, held)
+    assert "/api/job/jobinfo/add" in urls
+    assert not [u for u in urls if u.startswith("/api/job/jobcode/")]
+
+
+# ---------------------------------------------------------------- the console (pages)
+
+
+def test_the_script_page_saves_lists_diffs_and_rolls_back(api: Any, app: Any, pages: PageClient) -> None:
+    group = make_executor(api)
+    job = api.data("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": PY_SOURCE,
+                                                     "glueRemark": "第一版"})
+    html = pages.get(f"/job/info/{job}/code").get_data(as_text=True)
+    assert "vendor/codemirror/lib/codemirror.js" in html and "第一版" in html
+    resp = pages.submit(f"/job/info/{job}/code", f"/job/info/{job}/code", {"glue_source": "print(1)\n",
+                                                                           "glue_remark": ""})
+    assert resp.status_code == 422 and "请填写本次修改的备注" in resp.get_data(as_text=True)
+    resp = pages.submit(f"/job/info/{job}/code", f"/job/info/{job}/code", {"glue_source": "print(1)\n",
+                                                                           "glue_remark": "改一行"})
+    assert resp.status_code == 302
+    (first, _), (second, _) = query(app, lambda: [(v.id, v.glue_remark) for v in db.session.query(JobGlueVersion)
+                                                  .filter_by(job_id=job).order_by(JobGlueVersion.id)])
+    html = pages.get(f"/job/info/{job}/code/diff?from={first}&to={second}").get_data(as_text=True)
+    assert "print(1)" in html and "diff-del" in html and "diff-add" in html
+    resp = pages.submit(f"/job/info/{job}/code", f"/job/info/{job}/code/rollback", {"version_id": str(first)})
+    assert resp.status_code == 302
+    assert query(app, lambda: db.session.get(Job, job).glue_source) == PY_SOURCE
+    assert pages.get("/static/vendor/codemirror/lib/codemirror.js").status_code == 200
+
+
+# ---------------------------------------------------------------- real worker processes
+
+SECRET_MARKER = "glue-test-secret-value-6f1d"
+
+ENV_PROBE = """
+import os, sys
+print("argv", sys.argv[1:])
+print("cwd", os.getcwd())
+for key in sorted(os.environ):
+    print("env", key, os.environ[key])
+with open("/proc/self/environ", "rb") as fh:
+    print("self", fh.read().replace(b"\\0", b" ").decode())
+pid = os.getppid()
+for level in range(3):  # the worker's child, its fork server, the worker
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            print("ancestor", level, fh.read().replace(b"\\0", b" ").decode())
+    except OSError as exc:
+        print("ancestor", level, "refused", type(exc).__name__)
+    with open(f"/proc/{pid}/status") as fh:
+        pid = int(next(line.split()[1] for line in fh if line.startswith("PPid:")))
+"""
+
+
+@pytest.fixture
+def glue_worker(app: Any, database_url: str, instance_dir: Path, tmp_path: Path) -> Any:
+    from tests.test_jobs_worker import start_worker
+
+    worker = start_worker(database_url, instance_dir, tmp_path, "glue-node", group="glue-app",
+                          env={"PCLOUD_GLUE_PROBE": SECRET_MARKER})
+    yield worker
+    worker.stop()
+
+
+def _script_job(app: Any, glue_type: str, source: str, **fields: Any) -> int:
+    from tests.test_jobs_worker import Jobs
+
+    jobs = Jobs(app)
+    group = jobs.executor("glue-app")
+    job = jobs.job("", None, job_group=group, glue_type=glue_type, glue_source=source, glue_remark="t", **fields)
+    return job
+
+
+@pytest.mark.slow
+def test_scripts_run_in_a_worker_with_parameter_shards_output_and_a_scrubbed_environment(
+        app: Any, glue_worker: Any) -> None:
+    from tests.conftest import TEST_CONFIG
+    from tests.test_jobs_worker import Jobs
+
+    jobs = Jobs(app)
+    py = _script_job(app, "GLUE_PYTHON", ENV_PROBE)
+    sh = _script_job(app, "GLUE_SHELL", 'echo "sh $1 $2 $3 $JOB_PARAM"\nexit 3\n', executor_timeout=30)
+    (py_run,) = jobs.trigger(py, "p-1")
+    (sh_run,) = jobs.trigger(sh, "p 2")
+    run = jobs.done(py_run, 90, [glue_worker])
+    assert run["handle_code"] == 200, (run["handle_msg"], jobs.lines(py_run))
+    out = "\n".join(jobs.lines(py_run))
+    assert "argv ['p-1', '0', '1']" in out and "env JOB_PARAM p-1" in out and "env JOB_TIMEOUT 0" in out
+    assert "cwd /" in out and "pcloud-glue-" in out  # a fresh temporary directory
+    for secret in (TEST_CONFIG["SECRET_KEY"], SECRET_MARKER, "PCLOUD_", "DATABASE_URL"):
+        assert secret not in out, (secret, out)
+    assert out.count("refused PermissionError") == 3, out
+    run = jobs.done(sh_run, 60, [glue_worker])
+    assert (run["handle_code"], run["handle_msg"]) == (500, "脚本退出码 3")
+    assert jobs.lines(sh_run) == ["sh p 2 0 1 p 2"]
+
+
+@pytest.mark.slow
+def test_a_script_is_killed_with_its_whole_process_group_on_timeout_and_on_kill(app: Any, glue_worker: Any) -> None:
+    import os
+
+    from tests.test_jobs_worker import Jobs, wait_until
+
+    jobs = Jobs(app)
+    source = 'sleep 300 &\necho "pid $!"\nwait\n'
+    slow = _script_job(app, "GLUE_SHELL", source, executor_timeout=3)
+    (timed_out,) = jobs.trigger(slow)
+    run = jobs.done(timed_out, 60, [glue_worker])
+    assert run["handle_code"] == 502
+    killable = _script_job(app, "GLUE_SHELL", source)
+    (killed,) = jobs.trigger(killable)
+    wait_until(lambda: jobs.lines(killed), 60, "the script's output", [glue_worker])
+    jobs.kill(killed)
+    assert jobs.done(killed, 60, [glue_worker])["handle_code"] == 503
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{pid}/stat") as fh:  # a zombie waiting for init to reap it is gone too
+            return fh.read().split(") ")[1].startswith("Z")
+
+    # a script that ends leaving a process behind: the process goes when the script ends
+    (left,) = jobs.trigger(_script_job(app, "GLUE_SHELL", 'sleep 300 &\necho "pid $!"\n'))
+    assert jobs.done(left, 60, [glue_worker])["handle_code"] == 200
+    for run_id in (timed_out, killed, left):
+        (line,) = jobs.lines(run_id)
+        pid = int(line.removeprefix("pid "))
+        wait_until(lambda pid=pid: gone(pid), 10, f"the sleep of run {run_id} to end")
+
+
+# ---------------------------------------------------------------- scripts in the transfer file (export / import)
+
+
+def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_export_nor_import_one(
+        api: Any, app: Any, narrow_api: ApiClient) -> None:
+    from tests.test_jobs_perm import _export, _import, _moved
+
+    group = make_executor(api, "glue-move", title="脚本搬家")
+    job = make_job(api, group, **{k: v for k, v in script_body(group).items() if k != "jobGroup"},
+                   glueSource=PY_SOURCE, glueRemark="第一版")
+    assert api.post("/api/job/jobcode/save", {"jobId": job, "glueSource": "print(2)\n",
+                                              "glueRemark": "第二版"}).status_code == 200
+    doc = _export(api, {"jobGroup": group})
+    entry = doc["jobs"][0]
+    assert entry["glueType"] == "GLUE_PYTHON" and entry["glueSource"] == "print(2)\n"
+    assert [v["glueRemark"] for v in entry["glueVersions"]] == ["第一版", "第二版"]
+
+    # the narrow role holds export and import but not the script routes: the source is not theirs to read or write
+    api_error(narrow_api.post("/api/job/jobinfo/export", {"jobGroup": group}), 403)
+    moved = _moved(doc, "glue-moved")
+    refused = _import(narrow_api, moved)
+    assert refused.status_code in (403, 422), refused.get_json()
+    assert query(app, lambda: db.session.query(Job).filter(Job.job_desc == entry["jobDesc"]).count()) == 1
+    smuggled = _moved(doc, "glue-smuggled")  # a BEAN-looking entry that carries old versions: refused as well
+    smuggled["jobs"][0]["glueType"] = "BEAN"
+    smuggled["jobs"][0].pop("glueSource")
+    smuggled["jobs"][0]["executorHandler"] = "demoJobHandler"
+    assert _import(narrow_api, smuggled).status_code in (403, 422)
+
+    report = _import(api, moved).get_json()["data"]
+    assert report["imported"], report
+    copy_id = query(app, lambda: db.session.query(Job.id).filter(Job.id != job, Job.job_desc == entry["jobDesc"])
+                    .scalar())
+    kept = versions(app, copy_id)
+    assert [source for _remark, source in kept] == [PY_SOURCE, "print(2)\n", "print(2)\n"]
+    assert kept[0][0] == "导入：第一版"
+    assert query(app, lambda: (db.session.get(Job, copy_id).glue_source, db.session.get(Job, copy_id).trigger_status)) \
+        == ("print(2)\n", 0)
