@@ -8,6 +8,8 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
 
     core          shared mechanisms, no module (with config.py and extensions.py)
     models        every module's models.py, and models.py gathering them for the mappers and Alembic
+    params        参数设置: run-time settings every service below may read (sign-in lock, password policy...)
+    dicts         字典管理: dictionary types and items, the labels and badges of the console's coded values
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
     loginlog      the login log (written by auth and users, in its own transaction)
@@ -55,8 +57,9 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
-                 "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
+PACKAGE_ORDER = ("core", "models", "params", "dicts",
+                 "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources", "menus",
+                 "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
                  "segments", "jobs", "mail", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
@@ -128,6 +131,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "loginlog": ("api", "views"), "online": ("api", "views"),
     "uploads": ("api", "views"), "openplatform": ("api", "views"), "segments": ("api", "views"),
     "jobs": ("api", "views"), "mail": ("api", "views"), "smstemplates": ("api", "views"),
+    "params": ("api", "views"), "dicts": ("api", "views"),
 }
 
 
@@ -240,6 +244,10 @@ def register_template_helpers(app: Flask) -> None:
         return unread_count(principal.id) if principal is not None and principal.kind == "user" else 0
 
     app.jinja_env.globals["unread_mail"] = unread_mail
+    from pcloud.dicts.service import badge
+
+    # 字典管理: a coded value's label and colour (`{% set label, colour = dict_badge('sys_user_state', 0) %}`)
+    app.jinja_env.globals["dict_badge"] = badge
 
 
 def register_commands(app: Flask) -> None:

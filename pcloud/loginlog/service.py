@@ -24,6 +24,7 @@ from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.extensions import db
 from pcloud.loginlog.models import LoginLog
+from pcloud.params import service as params
 
 log = logging.getLogger(__name__)
 EVENTS = ("login", "logout", "offline", "expired")
@@ -156,13 +157,20 @@ def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Retention: the operation log's setting (PCLOUD_ACTION_LOG_RETENTION_DAYS), the same batches.
+# Retention: 参数设置 sys.log.loginRetentionDays (default PCLOUD_LOGIN_LOG_RETENTION_DAYS, else the operation
+# log's), the same batches.
 
 
-def clean_login_log(engine: Engine | None = None, days: int = 180, batch: int = CLEAN_BATCH,
+def retention_days() -> int:
+    return int(params.value("sys.log.loginRetentionDays"))
+
+
+def clean_login_log(engine: Engine | None = None, days: int | None = None, batch: int = CLEAN_BATCH,
                     now: datetime | None = None) -> int:
-    """Delete rows older than `days`, `batch` rows per transaction so sign-ins are never held up long."""
+    """Delete rows older than `days` (default: the retention parameter), `batch` rows per transaction so
+    sign-ins are never held up long."""
     engine = engine or db.engine
+    days = retention_days() if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     table = LoginLog.__table__
     deleted = 0

@@ -30,6 +30,7 @@ BOOTSTRAP_TO_CLIENT: dict[str, str] = {
     "calendar-check": "guide", "list-ol": "list", "person-badge": "people", "list-check": "list",
     "clock-history": "guide", "graph-up": "chart", "list-task": "list", "journal-code": "documentation",
     "hdd-network": "component", "cloud-upload": "zip", "activity": "chart", "box-arrow-in-right": "documentation",
+    "book": "documentation", "sliders": "component",
 }
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 
 from pcloud.access import permissions
@@ -30,6 +28,7 @@ from pcloud.depts.service import subtree_ids_select
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.loginlog import service as login_log
+from pcloud.params import service as params
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
@@ -51,9 +50,8 @@ _SORT_COLUMNS = {"id": _users.c.id, "name": _users.c.name, "phone": _users.c.pho
 
 
 def password_problem(password: str) -> str | None:
-    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        return "密码至少 8 位，且须同时包含字母和数字"
-    return None
+    """The password policy of 参数设置 (minimum length, classes required)."""
+    return params.password_problem(password)
 
 
 def _check_phone(phone: str, exclude_id: int | None = None) -> str:
@@ -526,7 +524,7 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
     """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
     any file is written, so one click cannot make the server write millions of rows."""
     if not ids:
-        cap = int(current_app.config.get("PCLOUD_EXPORT_MAX_ROWS", 200_000))
+        cap = int(params.value("sys.export.maxRows"))
         count = db.session.execute(filtered_select(filters, driving=False).with_only_columns(func.count(User.id))
                                    .order_by(None)).scalar_one()
         if count > cap:
