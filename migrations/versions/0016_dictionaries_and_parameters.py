@@ -36,9 +36,10 @@ def _audit() -> list[sa.Column]:
 def upgrade():
     op.create_table(
         'sys_setting_version',
-        sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('version', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sys_setting_version')),
+        sqlite_autoincrement=True,  # as every one-integer primary key (migration 0011)
     )
     op.execute("INSERT INTO sys_setting_version (id, version) VALUES (1, 0)")
     op.create_table(

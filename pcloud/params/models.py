@@ -25,5 +25,5 @@ class SettingVersion(Base):
 
     __tablename__ = "sys_setting_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
