@@ -244,10 +244,11 @@ def register_template_helpers(app: Flask) -> None:
         return unread_count(principal.id) if principal is not None and principal.kind == "user" else 0
 
     app.jinja_env.globals["unread_mail"] = unread_mail
-    from pcloud.dicts.service import badge
+    from pcloud.dicts.service import badge, options
 
     # 字典管理: a coded value's label and colour (`{% set label, colour = dict_badge('sys_user_state', 0) %}`)
     app.jinja_env.globals["dict_badge"] = badge
+    app.jinja_env.globals["dict_options"] = options  # a filter's or form's (value, label) choices
 
 
 def register_commands(app: Flask) -> None:

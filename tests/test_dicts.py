@@ -184,3 +184,20 @@ def _type_id(app: Any, code: str) -> int:
 def test_the_menus_are_under_system_administration(pages: PageClient) -> None:
     html = pages.get("/").get_data(as_text=True)
     assert 'href="/system/dict"' in html and 'href="/system/config"' in html
+
+
+def test_the_login_log_and_the_job_list_read_their_built_in_types(app: Any, api: ApiClient,
+                                                                   pages: PageClient) -> None:
+    from tests.factories import make_executor, make_job
+
+    anon = ApiClient(app.test_client())
+    anon.post("/api/oauth/token", json={"phone": next_phone(), "password": "wrong-1", "grantType": "ADMIN"})
+    api.data("PUT", f"{DICT}/data/modify", {"id": _item_id(app, "login_result", "1"), "label": "未通过",
+                                            "cssClass": "warning"})
+    html = unescape(pages.get("/monitor/loginlog/").get_data(as_text=True))
+    assert '<span class="badge text-bg-warning">未通过</span>' in html
+    assert '<option value="1" >未通过</option>' in html  # the filter's choices too
+    make_job(app, make_executor(app, "dict-app"), "字典任务")
+    api.data("PUT", f"{DICT}/data/modify", {"id": _item_id(app, "job_trigger_status", "0"), "label": "已暂停"})
+    html = unescape(pages.get("/job/info/").get_data(as_text=True))
+    assert 'data-testid="status">已暂停</span>' in html

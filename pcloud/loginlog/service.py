@@ -22,6 +22,7 @@ from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
+from pcloud.dicts import service as dicts
 from pcloud.extensions import db
 from pcloud.loginlog.models import LoginLog
 from pcloud.params import service as params
@@ -150,9 +151,10 @@ def get_login(log_id: int) -> LoginLog:
 def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
     """The filtered rows, newest first, at most EXPORT_CAP, streamed in batches."""
     stmt = filtered_select(filters, driving=False).order_by(*NEWEST).limit(EXPORT_CAP)
+    results = {**{str(k): v for k, v in RESULT_NAMES.items()}, **dict(dicts.options("login_result"))}  # 字典管理
     for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
         yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
-               RESULT_NAMES.get(row.result, ""), row.reason or "", row.phone or "", row.user_id or "",
+               results.get(str(row.result), ""), row.reason or "", row.phone or "", row.user_id or "",
                row.client_ip or "", row.browser or "", row.os or "", row.user_agent or ""]
 
 

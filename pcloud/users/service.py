@@ -25,6 +25,7 @@ from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local, utcnow
 from pcloud.depts.models import Dept
 from pcloud.depts.service import subtree_ids_select
+from pcloud.dicts import service as dicts
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.loginlog import service as login_log
@@ -537,6 +538,7 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
     base = (filtered_select(filters, driving=False) if not ids
             else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids)))
     last_id = 0
+    states = {**{str(k): v for k, v in STATE_NAMES.items()}, **dict(dicts.options("sys_user_state"))}  # 字典管理
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,
                                        Dept.name, Post.name, Grade.name)
@@ -554,7 +556,7 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
             role_names.setdefault(uid, []).append(rname)
         for uid, name, phone, state, created, dept, post, grade in rows:
             yield [name, phone, "、".join(role_names.get(uid, [])), dept or "", post or "", grade or "",
-                   STATE_NAMES.get(state, str(state)), display_local(created)]
+                   states.get(str(state), str(state)), display_local(created)]
         last_id = rows[-1][0]
         db.session.expire_all()
 
