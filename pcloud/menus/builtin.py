@@ -33,7 +33,7 @@ BUILTIN_MENUS: list[dict[str, object]] = [
     {"code": "system.dict", "parent": "system", "name": "字典管理", "path": "/system/dict", "icon": "book",
      "sequence": 90},
     {"code": "system.config", "parent": "system", "name": "参数设置", "path": "/system/config", "icon": "sliders",
-     "sequence": 100},
+     "sequence": 95},
     {"code": "monitor", "parent": None, "name": "系统监控", "path": "/monitor", "icon": "activity", "sequence": 15},
     {"code": "monitor.online", "parent": "monitor", "name": "在线用户", "path": "/monitor/online", "icon": "people",
      "sequence": 10},
