@@ -120,6 +120,9 @@ def register_extensions(app: Flask) -> None:
     from pcloud.auth.service import install_caller_cache
 
     install_caller_cache(app)
+    from pcloud.core.settingscache import install_settings_signal
+
+    install_settings_signal(app)  # dictionaries and parameters kept per process (params, dicts)
 
 
 # Every module and its front doors, listed (not discovered): a missing one fails loudly at start.

@@ -158,3 +158,26 @@ def test_every_default_is_valid_by_its_own_rule(app: Any, key: str) -> None:
     with app.app_context():
         d = CATALOGUE[key]
         assert parse(d, default(d)) == default(d)
+
+
+def test_two_change_signals_on_one_engine_each_count_this_process_s_own_commit(app: Any) -> None:
+    """The caller cache's signal and the settings' listen on one engine: a commit of this process moves both
+    at once (each keeps its own flag on the connection; before, the first listener took the other's)."""
+    from sqlalchemy import update
+
+    from pcloud.core.database import PostgresNotifications
+    from pcloud.extensions import db
+    from pcloud.params.models import SettingVersion
+    from tests.conftest import is_postgres
+
+    if not is_postgres():
+        pytest.skip("own-commit counting is the PostgreSQL signal's; SQLite's data version moves by itself")
+    with app.app_context():
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        first = PostgresNotifications(url, "pcloud_test_a", db.engine)
+        second = PostgresNotifications(url, "pcloud_test_b", db.engine)
+        before = (first.current(), second.current())
+        with db.engine.begin() as conn:  # an ORM-made statement, as the services write
+            conn.execute(update(SettingVersion).where(SettingVersion.id == 1).values(version=SettingVersion.version))
+        after = (first.current(), second.current())
+        assert after[0] != before[0] and after[1] != before[1]

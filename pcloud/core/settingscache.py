@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import text
 
 from pcloud.core.database import ChangeSignal, change_signal
@@ -24,11 +24,18 @@ _VERSION = text("SELECT version FROM sys_setting_version WHERE id = 1")
 _UNKNOWN = object()
 
 
+def install_settings_signal(app: Flask) -> None:
+    """This app's one listener for the settings' channel (one connection per process), made with the app so
+    that it counts this process's own commits from the first (its engine events are in place before any
+    connection is made)."""
+    with app.app_context():
+        app.extensions[_SIGNAL] = [change_signal(db.engine, CHANNEL)]
+
+
 def _signal() -> ChangeSignal | None:
-    """This app's one listener for the settings' channel (one connection per process), made on first use."""
     holder = current_app.extensions.get(_SIGNAL)
-    if holder is None:
-        holder = current_app.extensions.setdefault(_SIGNAL, [change_signal(db.engine, CHANNEL)])
+    if holder is None:  # an app made without the factory's steps: every read checks the version
+        return None
     return holder[0]
 
 
