@@ -58,8 +58,8 @@ def _shipped_dir(name: str) -> str:
 
 # config.py and extensions.py belong to the core's level.
 PACKAGE_ORDER = ("core", "models", "params", "dicts",
-                 "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources", "menus",
-                 "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
+                 "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
+                 "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
                  "segments", "jobs", "mail", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
