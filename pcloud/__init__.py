@@ -8,6 +8,8 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
 
     core          shared mechanisms, no module (with config.py and extensions.py)
     models        every module's models.py, and models.py gathering them for the mappers and Alembic
+    params        参数设置: run-time settings every service below may read (sign-in lock, password policy...)
+    dicts         字典管理: dictionary types and items, the labels and badges of the console's coded values
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
     loginlog      the login log (written by auth and users, in its own transaction)
@@ -56,7 +58,8 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
+PACKAGE_ORDER = ("core", "models", "params", "dicts",
+                 "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
                  "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
                  "segments", "jobs", "mail", "notices", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
@@ -118,6 +121,9 @@ def register_extensions(app: Flask) -> None:
     from pcloud.auth.service import install_caller_cache
 
     install_caller_cache(app)
+    from pcloud.core.settingscache import install_settings_signal
+
+    install_settings_signal(app)  # dictionaries and parameters kept per process (params, dicts)
 
 
 # Every module and its front doors, listed (not discovered): a missing one fails loudly at start.
@@ -130,6 +136,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "uploads": ("api", "views"), "openplatform": ("api", "views"), "segments": ("api", "views"),
     "jobs": ("api", "views"), "mail": ("api", "views"), "smstemplates": ("api", "views"),
     "notices": ("api", "views"),
+    "params": ("api", "views"), "dicts": ("api", "views"),
 }
 
 
@@ -242,6 +249,11 @@ def register_template_helpers(app: Flask) -> None:
         return bell_counts(current_principal())
 
     app.jinja_env.globals["bell"] = bell
+    from pcloud.dicts.service import badge, options
+
+    # 字典管理: a coded value's label and colour (`{% set label, colour = dict_badge('sys_user_state', 0) %}`)
+    app.jinja_env.globals["dict_badge"] = badge
+    app.jinja_env.globals["dict_options"] = options  # a filter's or form's (value, label) choices
 
 
 def register_commands(app: Flask) -> None:

@@ -70,6 +70,10 @@ def run_sync() -> dict[str, Any]:
             from pcloud.uploads.service import ensure_default_storage
 
             ensure_default_storage()
+
+            from pcloud.dicts.service import ensure_builtin_dicts
+
+            ensure_builtin_dicts()
             if "ROLE_ADMIN" in roles:
                 _grant_everything_to_new_admin_role()
             return {"roles": roles, "menus": menus, "resources": resources}
@@ -299,7 +303,7 @@ def clean_action_log_command(days: int | None) -> None:
     deleted = clean_action_log(days=keep)
     from pcloud.loginlog.service import clean_login_log
 
-    logins = clean_login_log(days=keep)  # the login log follows the operation log's retention
+    logins = clean_login_log(days=days)  # --days for both, else the login log's own retention parameter
     click.echo(f"pcloud clean-action-log: {deleted} rows older than {keep} days deleted "
                f"({logins} login-log rows).")
 

@@ -106,8 +106,19 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg["PCLOUD_UPLOAD_DIR"] = os.environ.get("PCLOUD_UPLOAD_DIR") or str(instance / "uploads")
     cfg["PCLOUD_COMPANY_NAME"] = os.environ.get("PCLOUD_COMPANY_NAME", "公司")
     cfg["PCLOUD_INSTANCE_DIR"] = str(instance)
+    # run-time parameters (pcloud/params): defaults an administrator may change on the 参数设置 page, unless
+    # the environment sets them
+    cfg["PCLOUD_PASSWORD_MIN_LENGTH"] = _int("PCLOUD_PASSWORD_MIN_LENGTH", 8)
+    cfg["PCLOUD_PASSWORD_CLASSES"] = os.environ.get("PCLOUD_PASSWORD_CLASSES", "letter,digit")
+    # the login log kept as long as the operation log unless set apart (it followed that setting before)
+    cfg["PCLOUD_LOGIN_LOG_RETENTION_DAYS"] = _int("PCLOUD_LOGIN_LOG_RETENTION_DAYS",
+                                                  cfg["PCLOUD_ACTION_LOG_RETENTION_DAYS"])
+    cfg["PCLOUD_FORCE_PASSWORD_CHANGE"] = os.environ.get("PCLOUD_FORCE_PASSWORD_CHANGE", "") in ("1", "true", "yes")
     if overrides:
         cfg.update(overrides)
+    # What the deployment set itself (environment or the factory's argument): such a parameter is read-only.
+    cfg["PCLOUD_SET_BY_ENVIRONMENT"] = frozenset(
+        {name for name in os.environ if name.startswith("PCLOUD_")} | set(overrides or ()))
     if "SECRET_KEY" not in cfg:
         cfg["SECRET_KEY"] = _secret_key(instance)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])

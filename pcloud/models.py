@@ -4,6 +4,7 @@ from pcloud.access.models import PermissionVersion, role_menu, role_resource
 from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.depts.models import Dept, DeptClosure
+from pcloud.dicts.models import DictData, DictType
 from pcloud.grades.models import Grade
 from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
 from pcloud.loginlog.models import LoginLog
@@ -11,6 +12,7 @@ from pcloud.mail.models import Mail
 from pcloud.menus.models import Menu
 from pcloud.notices.models import Notice, NoticeRead, notice_dept, notice_role
 from pcloud.openplatform.models import OpenAccount, open_account_role
+from pcloud.params.models import Parameter, SettingVersion
 from pcloud.posts.models import Post
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
@@ -24,4 +26,5 @@ __all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobL
            "JobReport", "LoginLock", "LoginLog", "Mail", "Menu", "OpenAccount", "PermissionVersion", "Post",
            "Resource", "Role", "Segment", "SmsCode", "SmsTemplate", "Upload", "User", "UserSession", "UserTally",
            "open_account_role", "Notice", "NoticeRead", "notice_dept", "notice_role", "Storage",
-           "role_menu", "role_resource", "user_role"]
+           "role_menu", "role_resource", "user_role",
+           "DictData", "DictType", "Parameter", "SettingVersion"]

@@ -231,8 +231,11 @@ def reset_database(app: Any) -> None:
         # Written through the app's engine, so the caches that watch its writes see a change; and a version
         # no live server has cached yet, so servers kept across tests reload their grants.
         with db.engine.begin() as conn:
-            conn.execute(text("UPDATE sys_perm_version SET version = :v WHERE id = 1"),
-                         {"v": int(time.time() * 1000) % 2_000_000_000})
+            fresh = {"v": int(time.time() * 1000) % 2_000_000_000}
+            conn.execute(text("UPDATE sys_perm_version SET version = :v WHERE id = 1"), fresh)
+            # the same for the dictionaries' and parameters' version: a restored counter would repeat a version
+            # that a process has cached with another test's rows
+            conn.execute(text("UPDATE sys_setting_version SET version = :v WHERE id = 1"), fresh)
         db.session.remove()
     MemorySmsSender.sent.clear()
 

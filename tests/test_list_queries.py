@@ -347,6 +347,49 @@ def _sms_templates(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"模板{i}"]
 
 
+def _dict_types(app: Any, ctx: dict[str, Any]) -> None:
+    """A dictionary type with an item of its own (the list shows its item count)."""
+    from pcloud.dicts.models import DictData, DictType
+
+    i = next(_n)
+    with app.app_context():
+        db.session.add(DictType(name=f"字典{i}", dict_type=f"lq_type_{i}", status=0, builtin=False))
+        db.session.add(DictData(dict_type=f"lq_type_{i}", label=f"项{i}", value="1", sort=0, status=0,
+                                is_default=False))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"字典{i}"]
+
+
+def _dict_items(app: Any, ctx: dict[str, Any]) -> None:
+    from pcloud.dicts.models import DictData
+
+    i = next(_n)
+    with app.app_context():
+        db.session.add(DictData(dict_type="sys_yes_no", label=f"选项{i}", value=f"v{i}", sort=i, status=0,
+                                css_class="info", is_default=False))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"选项{i}"]
+
+
+def _params(app: Any, ctx: dict[str, Any]) -> None:
+    """A stored value for one more integer parameter (the list shows every parameter of the catalogue)."""
+    from sqlalchemy import select
+
+    from pcloud.params.models import Parameter
+    from pcloud.params.service import CATALOGUE
+
+    keys = [k for k, d in CATALOGUE.items() if d.type == "int"]
+    with app.app_context():
+        stored = set(db.session.execute(select(Parameter.config_key)).scalars())
+        key = next(k for k in keys if k not in stored)
+        db.session.add(Parameter(config_key=key, config_value=str(CATALOGUE[key].low)))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [CATALOGUE[key].name]
+
+
 def _files(app: Any, ctx: dict[str, Any]) -> None:
     from pcloud.core.timefmt import utcnow
     from pcloud.uploads.models import Upload
@@ -489,6 +532,14 @@ CASES = [
     Case("api mail/page", _mails, post("/api/integration/admin/mail/page")),
     Case("page /personalized/sms/", _sms_templates, page("/personalized/sms/")),
     Case("api sms/page", _sms_templates, post("/api/integration/admin/sms/page")),
+    # 字典管理, 参数设置
+    Case("page /system/dict/", _dict_types, page("/system/dict/")),
+    Case("api dict/type/page", _dict_types, post("/api/admin/dict/type/page")),
+    Case("page /system/dict/data", _dict_items, page("/system/dict/data?dict_type=sys_yes_no")),
+    Case("api dict/data/page", _dict_items, post("/api/admin/dict/data/page", {"dictType": "sys_yes_no"})),
+    Case("api dict/<type>", _dict_items, lambda pages, api, ctx: api.get("/api/admin/dict/sys_yes_no")),
+    Case("page /system/config/", _params, page("/system/config/")),
+    Case("api config/page", _params, post("/api/admin/config/page", {"pageSize": 100})),
     Case("page /personalized/upload/", _files, page("/personalized/upload/")),
     Case("api upload/files/page", _files, post("/api/admin/upload/files/page")),
     Case("api oss/cloud/objects", _files, post_bare("/api/oss/cloud/objects", {"maxKey": 1000})),

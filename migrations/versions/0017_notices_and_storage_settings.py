@@ -1,7 +1,7 @@
 """notices (sys_notice, audiences, read receipts) and cloud storage settings (sys_storage)
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-05 01:10:00
 
 通知公告 (issue 22 item 6): a notice with its audience (everyone, roles, departments with their subtrees) and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

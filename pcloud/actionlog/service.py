@@ -15,6 +15,7 @@ from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.extensions import db
+from pcloud.params import service as params
 
 DEFAULT_RETENTION_DAYS = 180
 CLEAN_BATCH = 5000
@@ -118,7 +119,8 @@ def titles() -> list[str]:
 
 
 def retention_days() -> int:
-    return int(current_app.config.get("PCLOUD_ACTION_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    """参数设置 sys.log.actionRetentionDays (default PCLOUD_ACTION_LOG_RETENTION_DAYS)."""
+    return int(params.value("sys.log.actionRetentionDays"))
 
 
 def clean_action_log(engine: Engine | None = None, days: int | None = None, batch: int = CLEAN_BATCH,

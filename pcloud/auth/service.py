@@ -29,6 +29,7 @@ from pcloud.extensions import db
 from pcloud.loginlog import service as login_log
 from pcloud.openplatform import service as open_service
 from pcloud.openplatform.models import OpenAccount
+from pcloud.params.service import value as param
 from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
 from pcloud.sessions.models import UserSession
@@ -202,7 +203,7 @@ def session_end_message(token: str, kind: str) -> str | None:
 # alike, and a locked phone signs in neither way), plus one per client address, so locking someone
 # out locks the attacker's own address too. Counting is atomic in the database: an attempt reserves
 # its slot (INSERT ... ON CONFLICT DO UPDATE SET failures = failures + 1 RETURNING) before the secret
-# is checked, so N parallel guesses count N and at most PCLOUD_LOGIN_MAX_FAILURES are ever checked.
+# is checked, so N parallel guesses count N and at most sys.login.maxFailures (参数设置) are ever checked.
 
 
 def _hashed_key(prefix: str, value: str) -> str:
@@ -234,9 +235,8 @@ def _count(key: str) -> tuple[int, Any]:
     from sqlalchemy import and_, case, or_
     from sqlalchemy.dialects import postgresql, sqlite
 
-    cfg = current_app.config
     now = utcnow()
-    cutoff = now - timedelta(minutes=cfg["PCLOUD_LOGIN_WINDOW_MINUTES"])
+    cutoff = now - timedelta(minutes=param("sys.login.windowMinutes"))
     table = LoginLock.__table__
     restart = or_(and_(table.c.locked_until.is_(None), table.c.window_start < cutoff),
                   and_(table.c.locked_until.is_not(None), table.c.locked_until <= now))
@@ -273,7 +273,7 @@ def reserve_attempt(key: str, ip: str | None) -> int:
     now = utcnow()
     if locked_until is not None and locked_until > now:
         raise TooManyRequests(_lock_message(locked_until, now))
-    if count > current_app.config["PCLOUD_LOGIN_MAX_FAILURES"]:
+    if count > param("sys.login.maxFailures"):
         # more parallel attempts than the limit: the rest are refused without being checked
         raise TooManyRequests("登录失败次数过多，账号已锁定，请稍后再试")
     return count
@@ -281,12 +281,11 @@ def reserve_attempt(key: str, ip: str | None) -> int:
 
 def record_failure(key: str, ip: str | None, count: int) -> None:
     """After a wrong secret: lock the key at the limit, count the failure against the address."""
-    cfg = current_app.config
-    if count >= cfg["PCLOUD_LOGIN_MAX_FAILURES"]:
-        _lock(key, cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
+    if count >= param("sys.login.maxFailures"):
+        _lock(key, param("sys.login.lockMinutes"))
     ip_count, _until = _count(_ip_key(ip))
-    if ip_count >= cfg["PCLOUD_LOGIN_MAX_IP_FAILURES"]:
-        _lock(_ip_key(ip), cfg["PCLOUD_LOGIN_LOCK_MINUTES"])
+    if ip_count >= param("sys.login.maxIpFailures"):
+        _lock(_ip_key(ip), param("sys.login.lockMinutes"))
 
 
 def check_not_locked(phone: str) -> None:
@@ -425,16 +424,15 @@ def send_sms_code(phone: str) -> None:
     phone = (phone or "").strip()
     if not phone_is_valid(phone):
         raise Invalid("手机号格式不正确", field="phone")
-    cfg = current_app.config
     now = utcnow()
     last = db.session.execute(
         select(SmsCode.created_at).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
     ).scalar()
-    if last and last > now - timedelta(seconds=cfg["PCLOUD_SMS_COOLDOWN_SECONDS"]):
-        wait = cfg["PCLOUD_SMS_COOLDOWN_SECONDS"] - int((now - last).total_seconds())
+    if last and last > now - timedelta(seconds=param("sys.sms.cooldownSeconds")):
+        wait = param("sys.sms.cooldownSeconds") - int((now - last).total_seconds())
         raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试")
     code = f"{secrets.randbelow(10**6):06d}"
-    ttl = cfg["PCLOUD_SMS_TTL_SECONDS"]
+    ttl = param("sys.sms.ttlSeconds")
     if _live_user_by_phone(phone) is not None:
         try:
             send_sign_in_code(phone, code, ttl)
@@ -451,7 +449,6 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     """The user whose fresh code this is. Shares the phone's lock with the password grant; each guess takes
     one of the code's attempts atomically (UPDATE ... SET attempts = attempts + 1 WHERE attempts < max)
     before it is compared, so parallel guesses cannot exceed the limit."""
-    cfg = current_app.config
     phone = (phone or "").strip()
     count = reserve_attempt(phone, ip)
     now = utcnow()
@@ -462,7 +459,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     taken = 0
     if row_id is not None:
         taken = db.session.execute(update(SmsCode).where(
-            SmsCode.id == row_id, SmsCode.attempts < cfg["PCLOUD_SMS_MAX_ATTEMPTS"], SmsCode.used_at.is_(None))
+            SmsCode.id == row_id, SmsCode.attempts < param("sys.sms.maxAttempts"), SmsCode.used_at.is_(None))
             .values(attempts=SmsCode.attempts + 1)).rowcount or 0
         db.session.commit()
     row = db.session.get(SmsCode, row_id) if taken else None
@@ -565,7 +562,7 @@ def phones_with_failures(phones: list[str]) -> set[str]:
     if not phones:
         return set()
     now = utcnow()
-    cutoff = now - timedelta(minutes=current_app.config["PCLOUD_LOGIN_WINDOW_MINUTES"])
+    cutoff = now - timedelta(minutes=param("sys.login.windowMinutes"))
     found = db.session.execute(select(LoginLock.phone).where(
         LoginLock.phone.in_(phones),
         (LoginLock.locked_until > now) | (LoginLock.locked_until.is_(None) & (LoginLock.window_start >= cutoff))))

@@ -134,7 +134,6 @@ class PostgresNotifications(ChangeSignal):
     is trusted."""
 
     RETRY_SECONDS = 1.0
-    _WROTE = "pcloud_wrote"
 
     def __init__(self, url: str, channel: str, engine: Engine | None = None) -> None:
         self._url = url
@@ -146,6 +145,9 @@ class PostgresNotifications(ChangeSignal):
         self._seen = 0
         self._own_commits = 0
         self._retry_at = 0.0
+        # Each signal keeps its own flag on the connection: two signals on one engine (the caller's, the
+        # settings') each see every write, rather than the first listener taking the flag from the other.
+        self._wrote = ("pcloud_wrote", id(self))
         if engine is not None:
             # This process's own writes count the moment they commit, not when their notification comes
             # back (it travels asynchronously, and the next request of this process may come first).
@@ -156,15 +158,15 @@ class PostgresNotifications(ChangeSignal):
     def _note_write(self, conn: Any, _cursor: Any, _statement: str, _parameters: Any, context: Any,
                     _executemany: bool) -> None:
         if context.isinsert or context.isupdate or context.isdelete:
-            conn.info[self._WROTE] = True
+            conn.info[self._wrote] = True
 
     def _note_commit(self, conn: Any) -> None:
-        if conn.info.pop(self._WROTE, False):
+        if conn.info.pop(self._wrote, False):
             with self._lock:
                 self._own_commits += 1
 
     def _forget_write(self, conn: Any) -> None:
-        conn.info.pop(self._WROTE, None)
+        conn.info.pop(self._wrote, None)
 
     def current(self) -> object | None:
         import psycopg

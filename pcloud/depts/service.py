@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -21,6 +20,7 @@ from pcloud.core.security import access_rules, current_principal
 from pcloud.core.tree import build_tree, walk
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.extensions import db
+from pcloud.params import service as params
 from pcloud.users.models import User, UserTally
 
 DUPLICATE_NAME = "同一上级部门下已有同名部门"
@@ -171,7 +171,7 @@ def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
     one synthetic node (id 0) named after the company (PCLOUD_COMPANY_NAME)."""
     if len(nodes) == 1:
         return nodes[0]
-    name = current_app.config.get("PCLOUD_COMPANY_NAME") or "公司"
+    name = params.value("sys.company.name") or "公司"
     return {"id": 0, "parent_id": 0, "parent_name": None, "name": name, "label": name, "manager_id": None,
             "manager_name": None, "established_time": None, "sequence": 0, "children": nodes}
 

@@ -46,10 +46,9 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import current_app
-
 from pcloud.actionlog.service import retention_days
 from pcloud.core import egress
+from pcloud.params import service as params
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
 
@@ -209,7 +208,7 @@ def http_job_handler(ctx: JobContext) -> str:
 
 def job_log_retention_days() -> int:
     """PCLOUD_JOB_LOG_RETENTION_DAYS: the run log is kept at least this long."""
-    return int(current_app.config.get("PCLOUD_JOB_LOG_RETENTION_DAYS", 30))
+    return int(params.value("sys.log.jobRetentionDays"))
 
 
 # The retention handlers and the configured retention each may never go below (issue 19, finding 5): a job's

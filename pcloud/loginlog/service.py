@@ -22,8 +22,10 @@ from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
+from pcloud.dicts import service as dicts
 from pcloud.extensions import db
 from pcloud.loginlog.models import LoginLog
+from pcloud.params import service as params
 
 log = logging.getLogger(__name__)
 EVENTS = ("login", "logout", "offline", "expired")
@@ -149,20 +151,28 @@ def get_login(log_id: int) -> LoginLog:
 def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
     """The filtered rows, newest first, at most EXPORT_CAP, streamed in batches."""
     stmt = filtered_select(filters, driving=False).order_by(*NEWEST).limit(EXPORT_CAP)
+    results = {**{str(k): v for k, v in RESULT_NAMES.items()}, **dict(dicts.options("login_result"))}  # 字典管理
     for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
         yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
-               RESULT_NAMES.get(row.result, ""), row.reason or "", row.phone or "", row.user_id or "",
+               results.get(str(row.result), ""), row.reason or "", row.phone or "", row.user_id or "",
                row.client_ip or "", row.browser or "", row.os or "", row.user_agent or ""]
 
 
 # ---------------------------------------------------------------------------------------------
-# Retention: the operation log's setting (PCLOUD_ACTION_LOG_RETENTION_DAYS), the same batches.
+# Retention: 参数设置 sys.log.loginRetentionDays (default PCLOUD_LOGIN_LOG_RETENTION_DAYS, else the operation
+# log's), the same batches.
 
 
-def clean_login_log(engine: Engine | None = None, days: int = 180, batch: int = CLEAN_BATCH,
+def retention_days() -> int:
+    return int(params.value("sys.log.loginRetentionDays"))
+
+
+def clean_login_log(engine: Engine | None = None, days: int | None = None, batch: int = CLEAN_BATCH,
                     now: datetime | None = None) -> int:
-    """Delete rows older than `days`, `batch` rows per transaction so sign-ins are never held up long."""
+    """Delete rows older than `days` (default: the retention parameter), `batch` rows per transaction so
+    sign-ins are never held up long."""
     engine = engine or db.engine
+    days = retention_days() if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     table = LoginLog.__table__
     deleted = 0

@@ -31,6 +31,7 @@ BOOTSTRAP_TO_CLIENT: dict[str, str] = {
     "clock-history": "guide", "graph-up": "chart", "list-task": "list", "journal-code": "documentation",
     "hdd-network": "component", "cloud-upload": "zip", "activity": "chart", "box-arrow-in-right": "documentation",
     "megaphone": "message",
+    "book": "documentation", "sliders": "component",
 }
 
 

@@ -26,6 +26,7 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.depts.models import Dept, DeptClosure
+from pcloud.dicts.service import label as dict_label
 from pcloud.extensions import db
 from pcloud.mail.service import unread_count_select
 from pcloud.notices.models import (
@@ -224,7 +225,8 @@ def _item(notice: Notice, audience: Mapping[str, list[Any]] | None = None, read:
     audience = audience or {"role_ids": [], "role_names": [], "dept_ids": [], "dept_names": []}
     item = {"id": notice.id, "title": notice.title, "content": notice.content,
             "content_html": render_markdown(notice.content), "notice_type": notice.notice_type,
-            "type_name": TYPES.get(notice.notice_type, ""), "status": notice.status,
+            "type_name": dict_label("notice_type", notice.notice_type, TYPES.get(notice.notice_type, "")),
+            "status": notice.status,
             "status_name": STATUSES.get(notice.status, ""), "published_at": notice.published_at,
             "audience": {"all": notice.audience_all, **audience},
             "gmt_created_date": notice.gmt_created_date, "gmt_created_name": notice.gmt_created_name,

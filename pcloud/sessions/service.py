@@ -7,11 +7,11 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import exists, func, select, update
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
+from pcloud.params.service import value as param
 from pcloud.sessions.models import UserSession
 
 MAX_TOKEN_LENGTH = 200  # a longer "token" is no token of ours: refused before it is hashed
@@ -24,7 +24,7 @@ def hash_token(token: str) -> str:
 def open_session(kind: str, *, user_id: int | None = None, open_account_id: int | None = None,
                  ip: str | None = None, user_agent: str | None = None) -> tuple[str, int]:
     """Create a session row and return (raw token, lifetime in seconds). Only the hash is kept."""
-    ttl = current_app.config["PCLOUD_TOKEN_TTL" if kind == "api" else "PCLOUD_WEB_SESSION_TTL"]
+    ttl = param("sys.session.tokenTtl" if kind == "api" else "sys.session.webTtl")
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(

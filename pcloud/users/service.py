@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 
 from pcloud.access import permissions
@@ -27,9 +25,11 @@ from pcloud.core.security import SUPER_ADMIN, Principal
 from pcloud.core.timefmt import display_local, utcnow
 from pcloud.depts.models import Dept
 from pcloud.depts.service import subtree_ids_select
+from pcloud.dicts import service as dicts
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.loginlog import service as login_log
+from pcloud.params import service as params
 from pcloud.posts.models import Post
 from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
@@ -51,9 +51,8 @@ _SORT_COLUMNS = {"id": _users.c.id, "name": _users.c.name, "phone": _users.c.pho
 
 
 def password_problem(password: str) -> str | None:
-    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        return "密码至少 8 位，且须同时包含字母和数字"
-    return None
+    """The password policy of 参数设置 (minimum length, classes required)."""
+    return params.password_problem(password)
 
 
 def _check_phone(phone: str, exclude_id: int | None = None) -> str:
@@ -526,7 +525,7 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
     """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
     any file is written, so one click cannot make the server write millions of rows."""
     if not ids:
-        cap = int(current_app.config.get("PCLOUD_EXPORT_MAX_ROWS", 200_000))
+        cap = int(params.value("sys.export.maxRows"))
         count = db.session.execute(filtered_select(filters, driving=False).with_only_columns(func.count(User.id))
                                    .order_by(None)).scalar_one()
         if count > cap:
@@ -539,6 +538,7 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
     base = (filtered_select(filters, driving=False) if not ids
             else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids)))
     last_id = 0
+    states = {**{str(k): v for k, v in STATE_NAMES.items()}, **dict(dicts.options("sys_user_state"))}  # 字典管理
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,
                                        Dept.name, Post.name, Grade.name)
@@ -556,7 +556,7 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
             role_names.setdefault(uid, []).append(rname)
         for uid, name, phone, state, created, dept, post, grade in rows:
             yield [name, phone, "、".join(role_names.get(uid, [])), dept or "", post or "", grade or "",
-                   STATE_NAMES.get(state, str(state)), display_local(created)]
+                   states.get(str(state), str(state)), display_local(created)]
         last_id = rows[-1][0]
         db.session.expire_all()
 

@@ -13,7 +13,8 @@ from tests.factories import make_dept, make_user
 LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
               "/system/menu/", "/system/resource/", "/system/log/", "/personalized/mail/", "/personalized/sms/",
               "/personalized/upload/", "/mail/", "/monitor/online/", "/monitor/loginlog/",
-              "/system/notice/", "/notices/", "/personalized/upload/storages/"]
+              "/system/notice/", "/notices/", "/personalized/upload/storages/",
+              "/system/dict/", "/system/dict/data?dict_type=job_handle_code", "/system/config/"]
 
 # A cell "narrower than its text" wraps its text over several lines; report any such cell.
 WRAPPED_CELLS = """() => {

@@ -58,8 +58,8 @@ def job_log_clean_handler(ctx: JobContext) -> str:
 def action_log_clean_handler(ctx: JobContext) -> str:
     days = _days_param(ctx, "actionLogCleanHandler")
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
-    # The login log follows the operation log's retention (API.md, Login log): the same job, the same days.
-    logins = clean_login_log(days=days)
+    # The login log: the same job, its own retention parameter (参数设置 sys.log.loginRetentionDays).
+    logins = clean_login_log()
     ctx.log.info("deleted %s action-log and %s login-log rows older than %s days", removed, logins, days)
     return f"删除 {removed} 条操作日志、{logins} 条登录日志"
 

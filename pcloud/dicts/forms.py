@@ -1,0 +1,39 @@
+"""字典管理 forms (pages)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from pcloud.core.forms import NumberField
+from pcloud.dicts.schemas import CODE_MAX, LABEL_MAX, NAME_MAX, REMARK_MAX, VALUE_MAX
+from pcloud.dicts.service import BADGE_COLOURS
+
+STATUS_CHOICES = [(0, "正常"), (1, "停用")]
+REMARK_RULES = [Optional(), Length(max=REMARK_MAX, message="备注不能超过 %(max)d 个字符")]
+COLOUR_CHOICES = [("", "（无）")] + [(c, c) for c in BADGE_COLOURS]
+
+
+class DictTypeForm(FlaskForm):
+    name = StringField("字典名称", validators=[DataRequired("请输入字典名称"),
+                                             Length(max=NAME_MAX, message="字典名称不能超过 %(max)d 个字符")])
+    dict_type = StringField("字典类型", validators=[DataRequired("请输入字典类型"),
+                                                  Length(max=CODE_MAX, message="字典类型不能超过 %(max)d 个字符")])
+    status = RadioField("状态", coerce=int, choices=STATUS_CHOICES, default=0)
+    remark = TextAreaField("备注", validators=REMARK_RULES)
+
+
+class DictDataForm(FlaskForm):
+    dict_type = SelectField("字典类型", choices=[], validate_choice=False)
+    label = StringField("字典标签", validators=[DataRequired("请输入字典标签"),
+                                              Length(max=LABEL_MAX, message="字典标签不能超过 %(max)d 个字符")])
+    value = StringField("字典键值", validators=[DataRequired("请输入字典键值"),
+                                              Length(max=VALUE_MAX, message="字典键值不能超过 %(max)d 个字符")])
+    sort = NumberField("排序", default=0, validators=[
+        Optional(), NumberRange(min=0, max=1_000_000, message="排序须在 %(min)s 到 %(max)s 之间")],
+        render_kw={"inputmode": "numeric"})
+    css_class = SelectField("标签颜色", choices=COLOUR_CHOICES, default="")
+    is_default = BooleanField("默认值")
+    status = RadioField("状态", coerce=int, choices=STATUS_CHOICES, default=0)
+    remark = TextAreaField("备注", validators=REMARK_RULES)

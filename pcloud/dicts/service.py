@@ -1,0 +1,362 @@
+"""字典管理 rules, shared by the pages and the JSON API, and the labels the console's lists read.
+
+A type (`sys_user_state`) names a set of items, each a stored value with its label, badge colour, order,
+default flag and status. The built-in types (`BUILTIN_DICTS`) are created by setup and read by the
+console's own lists and forms (user state, job status, run result, login result, notice type) through
+`label`/`badge`/`options`; an administrator's edit of a label or colour shows on every page of every
+process from its next request. What pages read is kept per process (`core.settingscache.VersionedCache`:
+no query while nothing changed); the version row moves by trigger, whoever writes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.paging import Page, paginate
+from pcloud.core.schemas import limit_of
+from pcloud.core.settingscache import VersionedCache
+from pcloud.core.timefmt import utcnow
+from pcloud.dicts.models import DictData, DictType
+from pcloud.extensions import db
+
+TYPE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
+# The console's badge colours (Bootstrap's text-bg-*): an item's cssClass is one of them or empty.
+BADGE_COLOURS = ("primary", "secondary", "success", "danger", "warning", "info", "light", "dark")
+STATUS_NAMES = {0: "正常", 1: "停用"}
+DUPLICATE_TYPE = "字典类型已存在"
+DUPLICATE_VALUE = "该字典类型下已有此键值"
+
+# type code -> (name, remark, [(value, label, colour)]): created by setup, never overwritten there.
+BUILTIN_DICTS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
+    "sys_user_state": ("用户状态", "用户列表与表单的状态", [("0", "正常", "success"), ("1", "禁用", "secondary")]),
+    "sys_yes_no": ("系统是否", "是 / 否", [("Y", "是", "primary"), ("N", "否", "secondary")]),
+    "job_trigger_status": ("任务状态", "任务的调度状态", [("0", "停止", "secondary"), ("1", "运行", "success")]),
+    "job_handle_code": ("调度结果", "调度日志的执行结果", [
+        ("0", "运行中", "info"), ("200", "成功", "success"), ("500", "失败", "danger"), ("502", "超时", "warning"),
+        ("503", "已终止", "secondary"), ("504", "执行器丢失", "danger")]),
+    "login_result": ("登录结果", "登录日志的结果", [("0", "成功", "success"), ("1", "失败", "danger")]),
+    "notice_type": ("通知类型", "通知公告的类型", [("1", "通知", "info"), ("2", "公告", "warning")]),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# What pages and clients read, kept per process
+
+
+def _enabled_items() -> dict[str, list[dict[str, Any]]]:
+    """Every enabled type's enabled items, in `sort` order: two statements for the whole set."""
+    types = set(db.session.execute(select(DictType.dict_type).where(
+        DictType.deleted_at.is_(None), DictType.status == 0)).scalars())
+    found: dict[str, list[dict[str, Any]]] = {t: [] for t in types}
+    rows = db.session.execute(select(DictData).where(
+        DictData.deleted_at.is_(None), DictData.status == 0, DictData.dict_type.in_(types))
+        .order_by(DictData.dict_type, DictData.sort, DictData.id)).scalars() if types else []
+    for row in rows:
+        found[row.dict_type].append({"label": row.label, "value": row.value, "sort": row.sort,
+                                     "css_class": row.css_class or "", "is_default": bool(row.is_default)})
+    return found
+
+
+_CACHE: VersionedCache[dict[str, list[dict[str, Any]]]] = VersionedCache("dicts", _enabled_items)
+
+
+def items_of(dict_type: str) -> list[dict[str, Any]]:
+    """The enabled items of an enabled type, in order ([] for an unknown or disabled type)."""
+    return list(_CACHE.get().get(dict_type, ()))
+
+
+def public_items(dict_type: str) -> list[dict[str, Any]]:
+    if not TYPE_CODE.match(dict_type or ""):
+        raise NotFound("字典类型不存在")
+    return items_of(dict_type)
+
+
+def badge(dict_type: str, value: Any, fallback: str | None = None) -> tuple[str, str]:
+    """(label, colour) of a value: its item's, else (`fallback` or the value, "secondary")."""
+    text = "" if value is None else str(value)
+    for item in _CACHE.get().get(dict_type, ()):
+        if item["value"] == text:
+            return item["label"], item["css_class"] or "secondary"
+    return (fallback if fallback is not None else text), "secondary"
+
+
+def label(dict_type: str, value: Any, fallback: str | None = None) -> str:
+    return badge(dict_type, value, fallback)[0]
+
+
+def options(dict_type: str) -> list[tuple[str, str]]:
+    """(value, label) of the enabled items: a filter's or a form's choices."""
+    return [(item["value"], item["label"]) for item in items_of(dict_type)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Types
+
+
+def get_type(type_id: int) -> DictType:
+    found = db.session.execute(DictType.live().where(DictType.id == type_id)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("字典类型不存在")
+    return found
+
+
+def type_by_code(code: str) -> DictType | None:
+    return db.session.execute(DictType.live().where(DictType.dict_type == code)).scalar_one_or_none()
+
+
+def type_item(row: DictType, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "dict_type": row.dict_type, "status": row.status,
+            "builtin": bool(row.builtin), "remark": row.remark, "item_count": (counts or {}).get(row.dict_type, 0),
+            "gmt_created_date": row.gmt_created_date, "gmt_created_name": row.gmt_created_name,
+            "gmt_modified_date": row.gmt_modified_date, "gmt_modified_name": row.gmt_modified_name}
+
+
+def _item_counts(codes: list[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    return dict(db.session.execute(select(DictData.dict_type, func.count()).where(
+        DictData.deleted_at.is_(None), DictData.dict_type.in_(codes)).group_by(DictData.dict_type)).all())
+
+
+def page_types(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    stmt = DictType.live()
+    for key, column in (("name", DictType.name), ("dict_type", DictType.dict_type)):
+        if (value := (filters.get(key) or "").strip()):
+            stmt = stmt.where(column.contains(value, autoescape=True))
+    if filters.get("status") is not None:
+        stmt = stmt.where(DictType.status == filters["status"])
+    result = paginate(stmt.order_by(DictType.id), page, page_size)
+    counts = _item_counts([t.dict_type for t in result.items])
+    result.items = [type_item(t, counts) for t in result.items]
+    return result
+
+
+def all_type_choices() -> list[tuple[str, str]]:
+    """(code, "name (code)") of every live type: the item filter's and form's picker."""
+    rows = db.session.execute(select(DictType.dict_type, DictType.name).where(DictType.deleted_at.is_(None))
+                              .order_by(DictType.id)).all()
+    return [(r.dict_type, f"{r.name}（{r.dict_type}）") for r in rows]
+
+
+def _text(value: Any, field: str, label_: str, limit: int, required: bool = True) -> str | None:
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+    if not text:
+        if required:
+            raise Invalid(f"请输入{label_}", field=field)
+        return None
+    if len(text) > limit:
+        raise Invalid(f"{label_}不能超过 {limit} 个字符", field=field)
+    return text
+
+
+def _clean_code(code: Any, exclude_id: int | None = None) -> str:
+    code = _text(code, "dictType", "字典类型", limit_of(DictType.dict_type)) or ""
+    if not TYPE_CODE.match(code):
+        raise Invalid("字典类型须以小写字母开头，只含小写字母、数字和下划线，2 到 100 个字符", field="dictType")
+    stmt = select(DictType.id).where(DictType.dict_type == code, DictType.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(DictType.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        raise Conflict(DUPLICATE_TYPE, errors={"dictType": [DUPLICATE_TYPE]})
+    return code
+
+
+def _clean_status(status: Any) -> int:
+    if status not in (0, 1):
+        raise Invalid("状态须为 0（正常）或 1（停用）", field="status")
+    return int(status)
+
+
+def _commit(message: str, field: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent request took the same code or value first
+        db.session.rollback()
+        raise Conflict(message, errors={field: [message]}) from exc
+
+
+def create_type(data: dict[str, Any]) -> DictType:
+    row = DictType(name=_text(data.get("name"), "name", "字典名称", limit_of(DictType.name)),
+                   dict_type=_clean_code(data.get("dict_type")),
+                   status=_clean_status(data.get("status", 0) if data.get("status") is not None else 0),
+                   remark=_text(data.get("remark"), "remark", "备注", limit_of(DictType.remark), required=False),
+                   builtin=False)
+    db.session.add(row)
+    _commit(DUPLICATE_TYPE, "dictType")
+    return row
+
+
+def modify_type(data: dict[str, Any]) -> DictType:
+    row = get_type(data["id"])
+    if data.get("name") is not None:
+        row.name = _text(data["name"], "name", "字典名称", limit_of(DictType.name))
+    if data.get("dict_type") is not None and data["dict_type"].strip() != row.dict_type:
+        if row.builtin:
+            raise Conflict(f"内置字典类型「{row.dict_type}」由系统使用，不能修改其编码")
+        code = _clean_code(data["dict_type"], exclude_id=row.id)
+        # the items follow their type's code
+        db.session.execute(update(DictData).where(DictData.dict_type == row.dict_type,
+                                                  DictData.deleted_at.is_(None)).values(dict_type=code))
+        row.dict_type = code
+    if data.get("status") is not None:
+        row.status = _clean_status(data["status"])
+    if "remark" in data:
+        row.remark = _text(data.get("remark"), "remark", "备注", limit_of(DictType.remark), required=False)
+    _commit(DUPLICATE_TYPE, "dictType")
+    return row
+
+
+def delete_type(type_id: int, cascade: bool = False) -> DictType:
+    row = get_type(type_id)
+    if row.builtin:
+        raise Conflict(f"内置字典类型「{row.name}」由系统使用，不能删除")
+    count = _item_counts([row.dict_type]).get(row.dict_type, 0)
+    if count and not cascade:
+        raise Conflict(f"不能删除字典类型「{row.name}」：仍有 {count} 个字典数据，请先删除这些数据或选择一并删除")
+    now = utcnow()
+    if count:
+        db.session.execute(update(DictData).where(DictData.dict_type == row.dict_type,
+                                                  DictData.deleted_at.is_(None)).values(deleted_at=now))
+    row.deleted_at = now
+    db.session.commit()
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Items
+
+
+def get_data(data_id: int) -> DictData:
+    found = db.session.execute(DictData.live().where(DictData.id == data_id)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("字典数据不存在")
+    return found
+
+
+def data_item(row: DictData) -> dict[str, Any]:
+    return {"id": row.id, "dict_type": row.dict_type, "label": row.label, "value": row.value, "sort": row.sort,
+            "css_class": row.css_class or "", "is_default": bool(row.is_default), "status": row.status,
+            "remark": row.remark, "gmt_created_date": row.gmt_created_date, "gmt_created_name": row.gmt_created_name,
+            "gmt_modified_date": row.gmt_modified_date, "gmt_modified_name": row.gmt_modified_name}
+
+
+def page_data(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    stmt = DictData.live()
+    if (code := (filters.get("dict_type") or "").strip()):
+        stmt = stmt.where(DictData.dict_type == code)
+    if (text := (filters.get("label") or "").strip()):
+        stmt = stmt.where(DictData.label.contains(text, autoescape=True))
+    if filters.get("status") is not None:
+        stmt = stmt.where(DictData.status == filters["status"])
+    result = paginate(stmt.order_by(DictData.dict_type, DictData.sort, DictData.id), page, page_size)
+    result.items = [data_item(d) for d in result.items]
+    return result
+
+
+def _clean_type_of_item(code: Any) -> str:
+    code = _text(code, "dictType", "字典类型", limit_of(DictData.dict_type)) or ""
+    if type_by_code(code) is None:
+        raise Invalid("字典类型不存在", field="dictType")
+    return code
+
+
+def _clean_value(code: str, value: Any, exclude_id: int | None = None) -> str:
+    value = _text(value, "value", "字典键值", limit_of(DictData.value)) or ""
+    stmt = select(DictData.id).where(DictData.dict_type == code, DictData.value == value,
+                                     DictData.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(DictData.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        raise Conflict(DUPLICATE_VALUE, errors={"value": [DUPLICATE_VALUE]})
+    return value
+
+
+def _clean_css_class(value: Any) -> str | None:
+    value = (value or "").strip()
+    if value and value not in BADGE_COLOURS:
+        raise Invalid(f"标签颜色须为以下之一：{'、'.join(BADGE_COLOURS)}", field="cssClass")
+    return value or None
+
+
+def _only_default(row: DictData) -> None:
+    """One default per type: marking an item default unmarks the others."""
+    if row.is_default:
+        stmt = update(DictData).where(DictData.dict_type == row.dict_type, DictData.deleted_at.is_(None),
+                                      DictData.is_default.is_(True))
+        if row.id:
+            stmt = stmt.where(DictData.id != row.id)
+        db.session.execute(stmt.values(is_default=False))
+
+
+def create_data(data: dict[str, Any]) -> DictData:
+    code = _clean_type_of_item(data.get("dict_type"))
+    row = DictData(dict_type=code, label=_text(data.get("label"), "label", "字典标签", limit_of(DictData.label)),
+                   value=_clean_value(code, data.get("value")), sort=int(data.get("sort") or 0),
+                   css_class=_clean_css_class(data.get("css_class")), is_default=bool(data.get("is_default")),
+                   status=_clean_status(data.get("status") if data.get("status") is not None else 0),
+                   remark=_text(data.get("remark"), "remark", "备注", limit_of(DictData.remark), required=False))
+    _only_default(row)
+    db.session.add(row)
+    _commit(DUPLICATE_VALUE, "value")
+    return row
+
+
+def modify_data(data: dict[str, Any]) -> DictData:
+    row = get_data(data["id"])
+    if data.get("dict_type") is not None:
+        row.dict_type = _clean_type_of_item(data["dict_type"])
+    if data.get("label") is not None:
+        row.label = _text(data["label"], "label", "字典标签", limit_of(DictData.label))
+    if data.get("value") is not None or data.get("dict_type") is not None:
+        row.value = _clean_value(row.dict_type, data.get("value", row.value), exclude_id=row.id)
+    if data.get("sort") is not None:
+        row.sort = int(data["sort"])
+    if "css_class" in data:
+        row.css_class = _clean_css_class(data.get("css_class"))
+    if data.get("is_default") is not None:
+        row.is_default = bool(data["is_default"])
+    if data.get("status") is not None:
+        row.status = _clean_status(data["status"])
+    if "remark" in data:
+        row.remark = _text(data.get("remark"), "remark", "备注", limit_of(DictData.remark), required=False)
+    with db.session.no_autoflush:
+        _only_default(row)
+    _commit(DUPLICATE_VALUE, "value")
+    return row
+
+
+def delete_data(data_id: int) -> DictData:
+    row = get_data(data_id)
+    row.soft_delete()
+    db.session.commit()
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Setup
+
+
+def ensure_builtin_dicts() -> list[str]:
+    """Create the built-in types and their items where missing (`pcloud init`/`sync`); an administrator's
+    edits are kept. Also the version row the caches read. Returns the type codes created."""
+    from pcloud.params.models import SettingVersion
+
+    if db.session.get(SettingVersion, 1) is None:
+        db.session.add(SettingVersion(id=1, version=0))
+        db.session.flush()
+    created = []
+    for code, (name, remark, items) in BUILTIN_DICTS.items():
+        if type_by_code(code) is not None:
+            continue
+        db.session.add(DictType(name=name, dict_type=code, status=0, builtin=True, remark=remark))
+        for sort, (value, label_, colour) in enumerate(items, start=1):
+            db.session.add(DictData(dict_type=code, label=label_, value=value, sort=sort, css_class=colour,
+                                    is_default=sort == 1, status=0))
+        created.append(code)
+    db.session.commit()
+    return created

@@ -1,0 +1,1 @@
+"""参数设置: run-time settings, typed and validated, the environment as default."""

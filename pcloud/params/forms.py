@@ -1,0 +1,32 @@
+"""参数设置 forms (pages): one value, its input by the parameter's type."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from pcloud.params.service import Definition
+
+VALUE_MAX = 1000
+
+
+class ParamForm(FlaskForm):
+    value = StringField("参数值", validators=[DataRequired("请输入参数值"),
+                                           Length(max=VALUE_MAX, message="参数值不能超过 %(max)d 个字符")])
+
+
+class ParamChoiceForm(FlaskForm):
+    value = SelectField("参数值", choices=[], validate_choice=False)
+
+
+def form_for(d: Definition) -> FlaskForm:
+    """A select for a choice or a yes/no, a text input otherwise (numbers: digits only on phones)."""
+    if d.type in ("choice", "bool"):
+        form = ParamChoiceForm()
+        form.value.choices = list(d.choices) if d.type == "choice" else [("true", "是"), ("false", "否")]
+        return form
+    form = ParamForm()
+    if d.type == "int":
+        form.value.render_kw = {"inputmode": "numeric"}
+    return form

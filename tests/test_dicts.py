@@ -1,0 +1,203 @@
+"""字典管理 (issue 22 item 4): types and items through the API and the pages, the built-in types setup creates
+and the console's own lists read, the public read route, and a change seen by every process on its next
+request without a query per page."""
+
+from __future__ import annotations
+
+import urllib.request
+from html import unescape
+from typing import Any
+
+from sqlalchemy import select
+
+from pcloud.dicts.models import DictData
+from pcloud.extensions import db
+from tests.conftest import ApiClient, PageClient, api_error, csrf_from, logged_actions, statements_run
+from tests.factories import make_user, next_phone
+
+DICT = "/api/admin/dict"
+BUILTIN = ("sys_user_state", "sys_yes_no", "job_trigger_status", "job_handle_code", "login_result", "notice_type")
+
+
+def _item_id(app: Any, dict_type: str, value: str) -> int:
+    with app.app_context():
+        found = db.session.execute(select(DictData.id).where(
+            DictData.dict_type == dict_type, DictData.value == value, DictData.deleted_at.is_(None))).scalar_one()
+        db.session.remove()
+    return found
+
+
+def test_setup_creates_the_built_in_types(api: ApiClient) -> None:
+    body = api.post(f"{DICT}/type/page", {"pageSize": 50}).get_json()
+    codes = {t["dictType"]: t for t in body["data"]}
+    assert set(BUILTIN) <= set(codes)
+    assert all(codes[c]["builtin"] and codes[c]["itemCount"] >= 2 for c in BUILTIN)
+    assert [(i["value"], i["label"], i["cssClass"]) for i in api.data("GET", f"{DICT}/sys_user_state")] == [
+        ("0", "正常", "success"), ("1", "禁用", "secondary")]
+    assert [i["label"] for i in api.data("GET", f"{DICT}/notice_type")] == ["通知", "公告"]
+
+
+def test_types_and_items_through_the_api(api: ApiClient, app: Any) -> None:
+    type_id = api.data("POST", f"{DICT}/type/create", {"name": "客户等级", "dictType": "customer_level",
+                                                        "remark": "销售用"})
+    assert api_error(api.post(f"{DICT}/type/create", {"name": "x", "dictType": "customer_level"}), 409)["errors"]
+    bad = api_error(api.post(f"{DICT}/type/create", {"name": "x", "dictType": "Customer-Level"}), 422)
+    assert "dictType" in bad["errors"]
+    gold = api.data("POST", f"{DICT}/data/create", {"dictType": "customer_level", "label": "金牌", "value": "gold",
+                                                     "sort": 2, "cssClass": "warning", "isDefault": True})
+    api.data("POST", f"{DICT}/data/create", {"dictType": "customer_level", "label": "银牌", "value": "silver",
+                                             "sort": 1, "isDefault": True})
+    assert api_error(api.post(f"{DICT}/data/create", {"dictType": "customer_level", "label": "重复",
+                                                       "value": "gold"}), 409)["errors"] == {
+        "value": ["该字典类型下已有此键值"]}
+    assert "cssClass" in api_error(api.post(f"{DICT}/data/create", {
+        "dictType": "customer_level", "label": "红", "value": "red", "cssClass": "pink"}), 422)["errors"]
+    assert api_error(api.post(f"{DICT}/data/create", {"dictType": "no_such_type", "label": "x", "value": "x"}),
+                     422)["errors"] == {"dictType": ["字典类型不存在"]}
+    # in sort order; one default per type (the later one wins)
+    items = api.data("GET", f"{DICT}/customer_level")
+    assert [(i["value"], i["isDefault"]) for i in items] == [("silver", True), ("gold", False)]
+    page = api.post(f"{DICT}/data/page", {"dictType": "customer_level"}).get_json()
+    assert page["total"] == 2 and set(page["data"][0]) >= {"id", "dictType", "label", "value", "sort", "cssClass",
+                                                          "isDefault", "status", "remark", "gmtModifiedDate"}
+    # a disabled item leaves the public list; a renamed type takes its items along
+    api.data("PUT", f"{DICT}/data/modify", {"id": gold, "status": 1})
+    assert [i["value"] for i in api.data("GET", f"{DICT}/customer_level")] == ["silver"]
+    api.data("PUT", f"{DICT}/type/modify", {"id": type_id, "dictType": "client_level"})
+    assert [i["value"] for i in api.data("GET", f"{DICT}/client_level")] == ["silver"]
+    assert api.data("GET", f"{DICT}/customer_level") == []
+    # delete: refused while it has items, unless cascade
+    refused = api_error(api.delete(f"{DICT}/type/{type_id}/delete"), 409)
+    assert "2 个字典数据" in refused["msg"]
+    api.data("DELETE", f"{DICT}/type/{type_id}/delete?cascade=1")
+    assert api.post(f"{DICT}/data/page", {"dictType": "client_level"}).get_json()["total"] == 0
+    assert ("字典类型删除", "fail") in logged_actions(app, "字典")
+    assert ("字典数据新增", "success") in logged_actions(app, "字典")
+
+
+def test_built_in_types_keep_their_code_and_stay(api: ApiClient) -> None:
+    state = next(t for t in api.post(f"{DICT}/type/page", {"dictType": "sys_user_state"}).get_json()["data"])
+    api_error(api.delete(f"{DICT}/type/{state['id']}/delete?cascade=1"), 409)
+    api_error(api.put(f"{DICT}/type/modify", {"id": state["id"], "dictType": "user_state"}), 409)
+    assert api.data("PUT", f"{DICT}/type/modify", {"id": state["id"], "name": "账号状态"}) == state["id"]
+
+
+def test_any_signed_in_caller_reads_the_public_route(app: Any, anon: ApiClient) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")  # no role, no grant
+    caller = ApiClient(app.test_client())
+    caller.token = caller.sign_in(phone, "Passw0rd1")
+    assert [i["label"] for i in caller.data("GET", f"{DICT}/login_result")] == ["成功", "失败"]
+    assert caller.post(f"{DICT}/type/page", {}).status_code == 403
+    assert anon.get(f"{DICT}/login_result").status_code == 401
+    api_error(caller.get(f"{DICT}/Not-A-Type"), 404)
+
+
+def test_a_label_edit_shows_on_the_user_list_and_costs_no_query_per_page(app: Any, api: ApiClient,
+                                                                          pages: PageClient) -> None:
+    assert '<span class="badge text-bg-success">正常</span>' in pages.get("/system/user/").get_data(as_text=True)
+    item = _item_id(app, "sys_user_state", "0")
+    api.data("PUT", f"{DICT}/data/modify", {"id": item, "label": "在职", "cssClass": "info"})
+    assert '<span class="badge text-bg-info">在职</span>' in pages.get("/system/user/").get_data(as_text=True)
+
+    seen: list[str] = []
+
+    def watch() -> None:
+        from sqlalchemy import event
+
+        with app.app_context():
+            engine = db.engine
+
+        def note(*args: Any) -> None:
+            seen.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert pages.get("/system/user/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+
+    watch()
+    assert not [s for s in seen if "sys_dict" in s], "the dictionaries were read again though nothing changed"
+    assert statements_run(app, lambda: pages.get("/system/user/")) == statements_run(
+        app, lambda: pages.get("/system/user/"))
+
+
+def test_another_process_sees_a_change_on_its_next_request(app: Any, api: ApiClient, live_server: Any) -> None:
+    """gunicorn workers (other processes) keep the dictionaries too; an edit here shows there at once."""
+    import json
+
+    def labels_there() -> list[str]:
+        req = urllib.request.Request(f"{live_server.url}{DICT}/login_result",
+                                     headers={"Authorization": f"Bearer {api.token}"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return [i["label"] for i in json.loads(resp.read())["data"]]
+
+    for _ in range(4):  # every worker has read (and keeps) them
+        assert labels_there() == ["成功", "失败"]
+    api.data("PUT", f"{DICT}/data/modify", {"id": _item_id(app, "login_result", "1"), "label": "未通过"})
+    for _ in range(4):
+        assert labels_there() == ["成功", "未通过"]
+
+
+def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
+    resp = pages.submit("/system/dict/new", data={"name": "客户等级", "dict_type": "customer_level", "status": "0",
+                                                  "remark": ""})
+    assert resp.status_code == 302
+    listing = unescape(pages.get("/system/dict/?dict_type=customer").get_data(as_text=True))
+    assert "customer_level" in listing and "sys_user_state" not in listing
+    resp = pages.submit("/system/dict/data/new?dict_type=customer_level", "/system/dict/data/new",
+                        data={"dict_type": "customer_level", "label": "金牌", "value": "gold", "sort": "1",
+                              "css_class": "warning", "status": "0", "remark": ""})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/system/dict/data?dict_type=customer_level")
+    html = unescape(pages.get(resp.headers["Location"]).get_data(as_text=True))
+    assert "已创建" in html and '<span class="badge text-bg-warning" data-testid="badge">金牌</span>' in html
+    # refused: the same value again, shown on the form with what was typed (409)
+    again = pages.submit("/system/dict/data/new", data={"dict_type": "customer_level", "label": "又一个",
+                                                        "value": "gold", "sort": "2", "css_class": "",
+                                                        "status": "0", "remark": ""})
+    assert again.status_code == 409 and "该字典类型下已有此键值" in again.get_data(as_text=True)
+    item = _item_id(app, "customer_level", "gold")
+    edit = pages.submit(f"/system/dict/data/{item}/edit", data={
+        "dict_type": "customer_level", "label": "金卡", "value": "gold", "sort": "1", "css_class": "danger",
+        "status": "0", "remark": ""})
+    assert edit.status_code == 302
+    page = pages.get("/system/dict/").get_data(as_text=True)
+    token = csrf_from(page)
+    type_id = _type_id(app, "customer_level")
+    deleted = pages.client.post(f"/system/dict/{type_id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 302
+    assert "customer_level" not in pages.get("/system/dict/").get_data(as_text=True)
+    assert ("字典类型删除", "success") in logged_actions(app, "字典")
+
+
+def _type_id(app: Any, code: str) -> int:
+    from pcloud.dicts.models import DictType
+
+    with app.app_context():
+        found = db.session.execute(select(DictType.id).where(DictType.dict_type == code,
+                                                              DictType.deleted_at.is_(None))).scalar_one()
+        db.session.remove()
+    return found
+
+
+def test_the_menus_are_under_system_administration(pages: PageClient) -> None:
+    html = pages.get("/").get_data(as_text=True)
+    assert 'href="/system/dict"' in html and 'href="/system/config"' in html
+
+
+def test_the_login_log_and_the_job_list_read_their_built_in_types(app: Any, api: ApiClient,
+                                                                   pages: PageClient) -> None:
+    from tests.factories import make_executor, make_job
+
+    anon = ApiClient(app.test_client())
+    anon.post("/api/oauth/token", json={"phone": next_phone(), "password": "wrong-1", "grantType": "ADMIN"})
+    api.data("PUT", f"{DICT}/data/modify", {"id": _item_id(app, "login_result", "1"), "label": "未通过",
+                                            "cssClass": "warning"})
+    html = unescape(pages.get("/monitor/loginlog/").get_data(as_text=True))
+    assert '<span class="badge text-bg-warning">未通过</span>' in html
+    assert '<option value="1" >未通过</option>' in html  # the filter's choices too
+    make_job(app, make_executor(app, "dict-app"), "字典任务")
+    api.data("PUT", f"{DICT}/data/modify", {"id": _item_id(app, "job_trigger_status", "0"), "label": "已暂停"})
+    html = unescape(pages.get("/job/info/").get_data(as_text=True))
+    assert 'data-testid="status">已暂停</span>' in html

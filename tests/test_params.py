@@ -1,0 +1,183 @@
+"""参数设置 (issue 22 item 5): typed and validated run-time settings, the environment as default and read-only
+where it sets them, effective in every process on the next request, every change logged with old and new
+value; the sign-in lock, password policy, lifetimes, SMS limits, export cap, retentions and company name
+obey them."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from html import unescape
+from typing import Any
+
+import pytest
+
+from pcloud.params.service import CATALOGUE
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, last_action
+from tests.factories import make_user, next_phone
+
+CONFIG = "/api/admin/config"
+REQUIRED = ("sys.login.maxFailures", "sys.login.windowMinutes", "sys.login.lockMinutes", "sys.login.maxIpFailures",
+            "sys.password.minLength", "sys.password.classes", "sys.session.webTtl", "sys.session.tokenTtl",
+            "sys.sms.cooldownSeconds", "sys.sms.maxAttempts", "sys.export.maxRows", "sys.log.actionRetentionDays",
+            "sys.log.loginRetentionDays", "sys.log.jobRetentionDays", "sys.company.name",
+            "sys.password.changeAtFirstSignIn")
+
+
+def test_the_page_lists_the_contract_settings_with_their_defaults(api: ApiClient, app: Any) -> None:
+    body = api.post(f"{CONFIG}/page", {"pageSize": 100}).get_json()
+    found = {p["key"]: p for p in body["data"]}
+    assert set(REQUIRED) <= set(found) and body["total"] == len(CATALOGUE)
+    lock = found["sys.login.maxFailures"]
+    assert lock["value"] == lock["default"] == app.config["PCLOUD_LOGIN_MAX_FAILURES"]
+    assert (lock["type"], lock["source"], lock["env"]) == ("int", "database", "PCLOUD_LOGIN_MAX_FAILURES")
+    assert found["sys.password.changeAtFirstSignIn"]["value"] is False
+    assert [c["value"] for c in found["sys.password.classes"]["choices"]][0] == "letter,digit"
+    assert [p["key"] for p in api.post(f"{CONFIG}/page", {"key": "sms"}).get_json()["data"]] == [
+        "sys.sms.ttlSeconds", "sys.sms.cooldownSeconds", "sys.sms.maxAttempts"]
+
+
+def test_modify_validates_by_type_and_range_and_logs_old_and_new(api: ApiClient, app: Any) -> None:
+    assert api.data("PUT", f"{CONFIG}/modify", {"key": "sys.login.maxFailures", "value": 3})["value"] == 3
+    lock = "参数「登录失败锁定次数」（sys.login.maxFailures）"
+    assert last_action(app) == ("参数修改", "success", f"{lock}由「5」改为「3」")
+    assert api.data("GET", f"{CONFIG}/sys.login.maxFailures")["value"] == 3
+    for key, value in (("sys.login.maxFailures", 0), ("sys.login.maxFailures", "three"),
+                       ("sys.login.maxFailures", True), ("sys.password.classes", "letters"),
+                       ("sys.password.changeAtFirstSignIn", "maybe"), ("sys.company.name", "x" * 65),
+                       ("sys.company.name", "  ")):
+        refused = api_error(api.put(f"{CONFIG}/modify", {"key": key, "value": value}), 422)
+        assert "value" in refused["errors"], (key, value)
+    api_error(api.put(f"{CONFIG}/modify", {"key": "sys.no.such", "value": 1}), 404)
+    api_error(api.put(f"{CONFIG}/modify", {"key": "sys.company.name"}), 422)
+    assert api.data("PUT", f"{CONFIG}/modify", {"key": "sys.password.changeAtFirstSignIn", "value": "true"})[
+        "value"] is True
+    # reset: back to the default, logged too
+    assert api.data("POST", f"{CONFIG}/sys.login.maxFailures/reset")["value"] == 5
+    assert last_action(app) == ("参数重置", "success", f"{lock}由「3」改为「5」")
+
+
+def test_a_setting_the_environment_sets_is_read_only(api: ApiClient, app: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "PCLOUD_SET_BY_ENVIRONMENT", frozenset({"PCLOUD_EXPORT_MAX_ROWS"}))
+    item = api.data("GET", f"{CONFIG}/sys.export.maxRows")
+    assert item["source"] == "environment"
+    refused = api_error(api.put(f"{CONFIG}/modify", {"key": "sys.export.maxRows", "value": 10}), 409)
+    assert "PCLOUD_EXPORT_MAX_ROWS" in refused["msg"]
+    api_error(api.post(f"{CONFIG}/sys.export.maxRows/reset"), 409)
+    assert last_action(app)[:2] == ("参数重置", "fail")
+
+
+def test_the_sign_in_lock_obeys_the_parameter(api: ApiClient, app: Any) -> None:
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.login.maxFailures", "value": 2})
+    anon = ApiClient(app.test_client())
+    statuses = [anon.post("/api/oauth/token", json={"phone": phone, "password": "wrong-1", "grantType": "ADMIN"})
+                .status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_the_password_policy_obeys_the_parameters(api: ApiClient) -> None:
+    user = {"phone": next_phone(), "name": "策略", "password": "abc12345"}
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.password.minLength", "value": 10})
+    refused = api_error(api.post("/api/admin/system/user/create", user), 422)
+    assert refused["msg"] == "密码至少 10 位，且须同时包含字母和数字"
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.password.classes", "value": "upper,lower,digit,symbol"})
+    refused = api_error(api.post("/api/admin/system/user/create", {**user, "password": "abcdefgh1234"}), 422)
+    assert refused["msg"] == "密码至少 10 位，且须同时包含大写字母、小写字母、数字和符号"
+    assert api.data("POST", "/api/admin/system/user/create", {**user, "password": "Abcdefg12#x"})
+
+
+def test_lifetimes_export_cap_and_company_name_obey_the_parameters(api: ApiClient, app: Any) -> None:
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.session.tokenTtl", "value": 600})
+    anon = ApiClient(app.test_client())
+    signed = anon.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "Admin12345",
+                                                 "grantType": "ADMIN"}).get_json()["data"]
+    assert signed["expiresIn"] == 600
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.export.maxRows", "value": 1})
+    make_user(app)
+    make_user(app)
+    refused = api_error(api.post("/api/admin/system/user/download", {}), 422)
+    assert "上限" in refused["msg"]
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.company.name", "value": "示例集团"})
+    with app.app_context():
+        from pcloud.actionlog.service import retention_days
+        from pcloud.depts.service import single_root
+        from pcloud.loginlog.service import retention_days as login_days
+
+        assert single_root([{"id": 1}, {"id": 2}])["name"] == "示例集团"
+        assert retention_days() == app.config["PCLOUD_ACTION_LOG_RETENTION_DAYS"]
+        assert login_days() == app.config["PCLOUD_LOGIN_LOG_RETENTION_DAYS"]
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.log.loginRetentionDays", "value": 30})
+    with app.app_context():
+        assert login_days() == 30
+
+
+def test_another_process_obeys_a_change_on_its_next_request(api: ApiClient, live_server: Any) -> None:
+    def value_there() -> Any:
+        req = urllib.request.Request(f"{live_server.url}{CONFIG}/sys.company.name",
+                                     headers={"Authorization": f"Bearer {api.token}"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())["data"]["value"]
+
+    for _ in range(4):
+        assert value_there() == "公司"
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.company.name", "value": "另一家公司"})
+    for _ in range(4):
+        assert value_there() == "另一家公司"
+
+
+def test_pages_edit_and_reset(pages: PageClient, app: Any, monkeypatch: Any) -> None:
+    listing = unescape(pages.get("/system/config/").get_data(as_text=True))
+    assert "登录失败锁定次数" in listing and "/system/config/sys.login.maxFailures/edit" in listing
+    refused = pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "1000"})
+    assert refused.status_code == 422 and "须在 1 到 100 之间" in unescape(refused.get_data(as_text=True))
+    saved = pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "7"})
+    assert saved.status_code == 302
+    listing = unescape(pages.get("/system/config/").get_data(as_text=True))
+    assert "由「5」改为「7」" in listing and "恢复默认" in listing
+    choice = pages.get("/system/config/sys.password.changeAtFirstSignIn/edit").get_data(as_text=True)
+    assert '<option selected value="false">否</option>' in choice
+    token = pages.get("/system/config/").get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    reset = pages.client.post("/system/config/sys.login.maxFailures/reset", data={"csrf_token": csrf_from(token)})
+    assert reset.status_code == 302
+    assert "由「7」改为「5」" in unescape(pages.get("/system/config/").get_data(as_text=True))
+    monkeypatch.setitem(app.config, "PCLOUD_SET_BY_ENVIRONMENT", frozenset({"PCLOUD_LOGIN_MAX_FAILURES"}))
+    listing = unescape(pages.get("/system/config/").get_data(as_text=True))
+    assert "/system/config/sys.login.maxFailures/edit" not in listing and "环境变量" in listing
+    assert pages.submit("/system/config/sys.login.maxFailures/edit", "/system/config/sys.login.maxFailures/edit",
+                        data={"value": "4"}).status_code == 409
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_every_default_is_valid_by_its_own_rule(app: Any, key: str) -> None:
+    from pcloud.params.service import default, parse
+
+    with app.app_context():
+        d = CATALOGUE[key]
+        assert parse(d, default(d)) == default(d)
+
+
+def test_two_change_signals_on_one_engine_each_count_this_process_s_own_commit(app: Any) -> None:
+    """The caller cache's signal and the settings' listen on one engine: a commit of this process moves both
+    at once (each keeps its own flag on the connection; before, the first listener took the other's)."""
+    from sqlalchemy import update
+
+    from pcloud.core.database import PostgresNotifications
+    from pcloud.extensions import db
+    from pcloud.params.models import SettingVersion
+    from tests.conftest import is_postgres
+
+    if not is_postgres():
+        pytest.skip("own-commit counting is the PostgreSQL signal's; SQLite's data version moves by itself")
+    with app.app_context():
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        first = PostgresNotifications(url, "pcloud_test_a", db.engine)
+        second = PostgresNotifications(url, "pcloud_test_b", db.engine)
+        before = (first.current(), second.current())
+        with db.engine.begin() as conn:  # an ORM-made statement, as the services write
+            conn.execute(update(SettingVersion).where(SettingVersion.id == 1).values(version=SettingVersion.version))
+        after = (first.current(), second.current())
+        assert after[0] != before[0] and after[1] != before[1]
