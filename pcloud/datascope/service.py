@@ -100,13 +100,14 @@ class DataScope:
                 DeptClosure.ancestor_id.in_(sorted(self.subtree_ids)))))
         return or_(*parts) if parts else false()
 
-    def user_clause(self, users: Any = None) -> ColumnElement[bool]:
-        """An SQL condition on sys_user (the table, an alias, or the User entity): the user is reached."""
+    def user_clause(self, users: Any = None, dept_column: Any = None) -> ColumnElement[bool]:
+        """An SQL condition on sys_user (the table, an alias, or the User entity): the user is reached.
+        `dept_column`: the department column as the caller's plan wants it written (an unindexed form)."""
         users = User.__table__ if users is None else users
         columns = getattr(users, "c", users)
         if self.all:
             return true()
-        clause = self.dept_clause(columns.dept_id)
+        clause = self.dept_clause(columns.dept_id if dept_column is None else dept_column)
         if self.user_id is not None:
             clause = or_(clause, columns.id == self.user_id) if (self.dept_ids or self.subtree_ids) \
                 else columns.id == self.user_id
@@ -250,3 +251,18 @@ def scope_refusal(kind: int, dept_ids: Iterable[int] = (), principal: Principal 
     if scope.allows_setting(kind, list(dept_ids)):
         return None
     return f"不能设置超出自己数据权限的数据范围（{SCOPE_NAMES.get(kind, kind)}）"
+
+
+def roles_refusal(role_ids: Iterable[int], principal: Principal | None = None) -> str | None:
+    """Why the caller may not hand out these roles for their data scope (None when they may): a role
+    whose scope is wider than the caller's own is refused, as a grant beyond one's reach is."""
+    scope = scope_of(principal) if principal is not None else current_scope()
+    if scope.all:
+        return None
+    version = principal.perm_version if principal is not None else None
+    scopes = role_scopes(version)
+    for role_id in role_ids:
+        kind, depts = scopes.get(role_id, (ALL, frozenset()))
+        if not scope.allows_setting(kind, depts):
+            return f"不能分配数据权限超出自己范围的角色（{SCOPE_NAMES.get(kind, kind)}）"
+    return None
