@@ -53,6 +53,29 @@ class GrantArgs(BaseSchema):
     resources = IdList(20000, load_default=list)
 
 
+class RoleUsersArgs(PageArgs):
+    keyword = fields.String(validate=validate.Length(max=64), allow_none=True,
+                            metadata={"description": "name or phone contains"})
+    assigned = fields.Boolean(load_default=True, metadata={"description": "true: users holding the role"})
+
+
+class RoleAssignArgs(BaseSchema):
+    user_ids = IdList(1000, required=True)
+    assigned = fields.Boolean(load_default=True, metadata={"description": "true: add the role, false: remove it"})
+
+
+class RoleUserOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    state = fields.Integer()
+    dept_name = fields.String(allow_none=True)
+
+
+class RoleAssignOut(BaseSchema):
+    changed = fields.Integer()
+
+
 class RoleOut(AuditOut):
     id = fields.Integer()
     name = fields.String()

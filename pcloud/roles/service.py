@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
@@ -15,7 +15,7 @@ from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
-from pcloud.core.security import SUPER_ADMIN, current_actor
+from pcloud.core.security import SUPER_ADMIN, Principal, current_actor
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope import service as datascope
@@ -25,7 +25,7 @@ from pcloud.menus import service as menu_service
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resource_service
 from pcloud.roles.models import Role, role_dept
-from pcloud.users.models import UserTally
+from pcloud.users.models import User, UserTally, user_role
 
 ADMIN = "ROLE_ADMIN"
 BUILT_IN_ROLES = ((SUPER_ADMIN, "超级管理员"), (ADMIN, "管理员"))
@@ -309,3 +309,72 @@ def refresh() -> int:
     db.session.commit()
     permissions.invalidate()
     return permissions.current_version()
+
+
+# ---------------------------------------------------------------------------------------------
+# The users of a role (分配用户): who holds it, within the caller's data scope; add or remove it for
+# chosen users. Roles sit below users in the package order, so this reads and writes the users' tables
+# through their models; the kept counts (users.tally) follow sys_user_role by their triggers.
+
+
+def role_users(role_id: int, filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Live users that hold (`assigned`, the default) or do not hold the role, reached by the caller's data
+    scope, newest first; `keyword`: name or phone contains. Items: id, name, phone, state, dept_name."""
+    role = get_role(role_id)
+    holds = exists().where(user_role.c.user_id == User.id, user_role.c.role_id == role.id)
+    stmt = (select(User.id, User.name, User.phone, User.state, Dept.name.label("dept_name"))
+            .outerjoin(Dept, Dept.id == User.dept_id)
+            .where(User.deleted_at.is_(None), holds if filters.get("assigned", True) else ~holds,
+                   datascope.current_scope().user_clause(User)))
+    if (keyword := (filters.get("keyword") or "").strip()):
+        stmt = stmt.where(or_(User.name.contains(keyword, autoescape=True),
+                              User.phone.contains(keyword, autoescape=True)))
+    result = paginate(stmt.order_by(User.gmt_created_date.desc(), User.id.desc()), page, page_size, scalars=False)
+    result.items = [dict(row._mapping) for row in result.items]
+    return result
+
+
+def assign_users(role_id: int, user_ids: list[int], assigned: bool, actor: Principal | None) -> tuple[Role, int]:
+    """Give the role to (or take it from) these users; returns (role, how many changed). The reach rule: the
+    role must lie within the caller's grants and data scope, every user within the caller's data scope (else
+    404, as if absent) and none reaching further than the caller (403). The super administrator role is
+    managed on the user page, where the last holder is kept."""
+    role = get_role(role_id)
+    if is_super_admin_role(role):
+        raise Conflict("超级管理员角色的用户请在用户管理中调整")
+    ids = sorted(set(user_ids or []))
+    if not ids:
+        raise Invalid("请选择用户", field="userIds")
+    scope = datascope.scope_of(actor) if actor is not None else datascope.current_scope()
+    found = dict(db.session.execute(select(User.id, User.name).where(
+        User.id.in_(ids), User.deleted_at.is_(None), scope.user_clause(User))).tuples().all())
+    if missing := [i for i in ids if i not in found]:
+        raise NotFound(f"用户不存在：{', '.join(map(str, missing[:20]))}")
+    if actor is not None and not actor.is_super_admin:
+        permissions.require_within_reach(actor, roles=[role])
+        refusal = datascope.roles_refusal([role.id], actor)
+        if refusal:
+            raise Forbidden(refusal)
+        held: dict[int, list[Role]] = {}
+        for user_id, held_role in db.session.execute(
+                select(user_role.c.user_id, Role).join(Role, Role.id == user_role.c.role_id)
+                .where(user_role.c.user_id.in_(ids), Role.deleted_at.is_(None))).tuples():
+            held.setdefault(user_id, []).append(held_role)
+        for user_id, roles in held.items():
+            if actor.kind == "user" and user_id == actor.id:
+                continue
+            if any(is_super_admin_role(r) for r in roles) or permissions.reach_refusal(actor, roles=roles):
+                raise Forbidden(f"用户「{found[user_id]}」的角色超出了您的权限范围，不能修改")
+    having = set(db.session.execute(select(user_role.c.user_id).where(
+        user_role.c.role_id == role.id, user_role.c.user_id.in_(ids))).scalars())
+    if assigned:
+        todo = [i for i in ids if i not in having]
+        if todo:
+            db.session.execute(insert(user_role), [{"user_id": i, "role_id": role.id} for i in todo])
+    else:
+        todo = [i for i in ids if i in having]
+        if todo:
+            db.session.execute(delete(user_role).where(user_role.c.role_id == role.id,
+                                                       user_role.c.user_id.in_(todo)))
+    db.session.commit()
+    return role, len(todo)
