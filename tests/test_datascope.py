@@ -367,3 +367,108 @@ def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiCl
             leaks.append(f"{method} {rule} ({path}) -> {resp.status_code}")
     assert called > 100
     assert not leaks, leaks
+
+
+# ---------------------------------------------------------------------------------------------
+# 分配用户: a role's users within the scope, added and removed under the reach rule
+
+
+def holders_of(app: Any, role_id: int) -> set[int]:
+    from sqlalchemy import select
+
+    from pcloud.users.models import user_role
+
+    with app.app_context():
+        found = set(db.session.execute(select(user_role.c.user_id).where(user_role.c.role_id == role_id)).scalars())
+        db.session.remove()
+    return found
+
+
+def test_role_users_list_add_and_remove_within_the_scope(app: Any, api: ApiClient) -> None:
+    from tests.conftest import api_error
+
+    world = scoped_world(app, api, 4)  # 研发中心 and below
+    members, head_api = world["members"], world["api"]
+    clerk = make_scoped_role(api, "ROLE_CLERK", 5)
+    inside, outside = members["后端组"], members["销售部"]
+
+    def listed(assigned: bool, **extra: Any) -> set[int]:
+        body = head_api.post(f"/api/admin/role/{clerk}/users", json={"assigned": assigned, **extra}).get_json()
+        return {u["id"] for u in body["data"]}
+
+    assert listed(True) == set()
+    assert listed(False) == {members["研发中心"], members["后端组"], members["前端组"], world["head"]}
+    assert head_api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [inside]}) == {"changed": 1}
+    assert holders_of(app, clerk) == {inside} and listed(True) == {inside}
+    assert listed(True, keyword="后端") == {inside} and listed(True, keyword="前端") == set()
+    # a user beyond the scope: 404 as if absent, nothing changed
+    api_error(head_api.post(f"/api/admin/role/{clerk}/assign", json={"userIds": [inside, outside]}), 404)
+    api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [outside]})  # the super administrator may
+    assert listed(True) == {inside}  # the outsider holds it too, but is not listed
+    assert head_api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [inside], "assigned": False}) \
+        == {"changed": 1}
+    assert holders_of(app, clerk) == {outside}
+    # the reach rule: a role granting more than the caller holds, or a wider scope, is not handed out
+    wide = make_scoped_role(api, "ROLE_WIDE", 1)
+    api_error(head_api.post(f"/api/admin/role/{wide}/assign", json={"userIds": [inside]}), 403)
+    from tests.factories import role_id_of_code
+
+    api_error(head_api.post(f"/api/admin/role/{role_id_of_code(app, 'ROLE_SUPER_ADMIN')}/assign",
+                            json={"userIds": [inside]}), 409)
+    api_error(head_api.post("/api/admin/role/99999/users", json={}), 404)
+    assert holders_of(app, wide) == set()
+
+
+def test_role_users_beyond_the_callers_grants_are_refused(app: Any, api: ApiClient) -> None:
+    """A caller granted only the role-user routes may not hand out a role that grants more than they hold."""
+    from tests.conftest import api_error
+    from tests.factories import grant_role, route_code
+
+    org = make_dept_tree(app, ORG)
+    mine = make_scoped_role(api, "ROLE_MINE", 1)
+    grant_role(app, mine, resource_codes=(route_code("roles_api.role_users", "POST"),
+                                          route_code("roles_api.assign", "POST")))
+    richer = make_scoped_role(api, "ROLE_RICHER", 1)
+    grant_role(app, richer, resource_codes=(route_code("users_api.delete", "DELETE"),))
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[mine])
+    target = make_user(app, dept_id=org["研发中心"])
+    caller = ApiClient(app.test_client())
+    caller.token = caller.sign_in(phone, "Passw0rd1")
+    api_error(caller.post(f"/api/admin/role/{richer}/assign", json={"userIds": [target]}), 403)
+    assert holders_of(app, richer) == set()
+    # nor change a user whose roles reach further than the caller's
+    api.data("POST", f"/api/admin/role/{richer}/assign", {"userIds": [target]})
+    plain = make_scoped_role(api, "ROLE_PLAIN", 1)
+    api_error(caller.post(f"/api/admin/role/{plain}/assign", json={"userIds": [target]}), 403)
+
+
+def test_role_users_page(app: Any, api: ApiClient, pages: Any) -> None:
+    from tests.conftest import csrf_from, logged_actions
+
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_PAGE", 3)
+    user = make_user(app, name="页面用户", dept_id=org["销售部"])
+    html = pages.get(f"/system/role/{role}/users").get_data(as_text=True)
+    assert "没有持有该角色的用户" in html and "页面用户" not in html
+    html = pages.get(f"/system/role/{role}/users?assigned=false&keyword=页面").get_data(as_text=True)
+    assert "页面用户" in html and "添加角色" in html
+    token = csrf_from(html)
+    back = f"/system/role/{role}/users?assigned=false"
+    resp = pages.client.post(f"/system/role/{role}/users/assign",
+                             data={"csrf_token": token, "user_ids": [str(user)], "assigned": "1", "back": back})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(back)
+    assert holders_of(app, role) == {user}
+    assert "页面用户" in pages.get(f"/system/role/{role}/users").get_data(as_text=True)
+    assert ("角色分配用户", "success") in [(t, s) for t, s in logged_actions(app, "角色分配用户")]
+    resp = pages.client.post(f"/system/role/{role}/users/assign", data={"csrf_token": token, "assigned": "0"})
+    assert resp.status_code == 422 and "请先勾选用户" in resp.get_data(as_text=True)
+    assert holders_of(app, role) == {user}
+    # the role form carries the data scope
+    form = pages.get(f"/system/role/{role}/edit").get_data(as_text=True)
+    assert "数据范围" in form and "本部门" in form
+    resp = pages.submit(f"/system/role/{role}/edit", data={"name": "改名角色", "role_code": "ROLE_PAGE",
+                                                          "data_scope": "2", "dept_ids": [str(org["销售部"])]})
+    assert resp.status_code == 302
+    item = next(r for r in api.post("/api/admin/role/page", json={"roleCode": "ROLE_PAGE"}).get_json()["data"])
+    assert item["dataScope"] == 2 and item["deptIds"] == [org["销售部"]]
