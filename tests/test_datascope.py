@@ -472,3 +472,15 @@ def test_role_users_page(app: Any, api: ApiClient, pages: Any) -> None:
     assert resp.status_code == 302
     item = next(r for r in api.post("/api/admin/role/page", json={"roleCode": "ROLE_PAGE"}).get_json()["data"])
     assert item["dataScope"] == 2 and item["deptIds"] == [org["销售部"]]
+
+
+def test_the_user_form_offers_only_departments_within_the_scope(app: Any, api: ApiClient) -> None:
+    world = scoped_world(app, api, 4)
+    html = world["pages"].get("/system/user/new").get_data(as_text=True)
+    picker = html[html.index('name="dept_id"'):]
+    picker = picker[:picker.index("</select>")]
+    assert "后端组" in picker and "前端组" in picker and "销售部" not in picker and "（无）" not in picker
+    typed = {"phone": next_phone(), "name": "越界", "password": "Passw0rd1", "state": "0",
+             "dept_id": str(world["org"]["销售部"])}
+    resp = world["pages"].submit("/system/user/new", data=typed)
+    assert resp.status_code == 403 and "数据权限" in resp.get_data(as_text=True)

@@ -167,6 +167,13 @@ def _require_placeable(dept_id: int | None, user_id: int | None = None) -> None:
         raise Forbidden("不能把用户放到您的数据权限范围之外的部门", errors={"deptId": ["超出您的数据权限范围"]})
 
 
+def placeable_dept_choices(choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The department picker's options a caller may put a user in (their data scope); every one under "all"."""
+    scope = datascope.current_scope()
+    return choices if scope.all else [(dept_id, label) for dept_id, label in choices if scope.covers_dept(dept_id)]
+    # (0, "（无）"), no department, is reached only under "all": covers_dept(0) is False
+
+
 def scoped_filters(filters: dict[str, Any]) -> dict[str, Any] | None:
     """The list's filters with the caller's data scope in them; None when nobody can match. A lone "own
     department and below" is the department filter itself (its kept count and plans, issue 21), else the
