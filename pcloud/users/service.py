@@ -170,8 +170,8 @@ def _require_placeable(dept_id: int | None, user_id: int | None = None) -> None:
 def placeable_dept_choices(choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """The department picker's options a caller may put a user in (their data scope); every one under "all"."""
     scope = datascope.current_scope()
-    return choices if scope.all else [(dept_id, label) for dept_id, label in choices if scope.covers_dept(dept_id)]
     # (0, "（无）"), no department, is reached only under "all": covers_dept(0) is False
+    return choices if scope.all else [(dept_id, label) for dept_id, label in choices if scope.covers_dept(dept_id)]
 
 
 def scoped_filters(filters: dict[str, Any]) -> dict[str, Any] | None:
@@ -495,6 +495,8 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     if "avatar" in data:
         errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, actor, user.id)
     errors.raise_if_any()
+    if "dept_id" in refs and refs["dept_id"] != user.dept_id:  # before anything changes
+        _require_placeable(refs["dept_id"], user.id)
     if phone is not None:
         user.phone = phone
     if name:
@@ -505,8 +507,6 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     if "avatar" in data:
         user.avatar = data["avatar"] or None
         uploads.replace_avatar(old_avatar, user.avatar, user.id)  # in this transaction: a refusal keeps both
-    if "dept_id" in refs and refs["dept_id"] != user.dept_id:
-        _require_placeable(refs["dept_id"], user.id)
     for key, value in refs.items():
         setattr(user, key, value)
     was_super = _is_super_admin(user)
