@@ -39,8 +39,13 @@ SCOPE_NAMES = {ALL: "全部数据", CUSTOM: "自定义部门", OWN_DEPT: "本部
                ONLY_SELF: "仅本人"}
 # Which kinds a caller holding a kind may hand out (the reach rule for scopes): a scope relative to its
 # holder is no wider than another when it reaches a subset for every holder (5 within 3 within 4 within 1).
-_NARROWER = {ALL: {ALL, CUSTOM, OWN_DEPT, OWN_DEPT_AND_BELOW, ONLY_SELF}, OWN_DEPT_AND_BELOW: {OWN_DEPT_AND_BELOW,
-             OWN_DEPT, ONLY_SELF}, OWN_DEPT: {OWN_DEPT, ONLY_SELF}, ONLY_SELF: {ONLY_SELF}, CUSTOM: {ONLY_SELF}}
+_NARROWER = {
+    ALL: {ALL, CUSTOM, OWN_DEPT, OWN_DEPT_AND_BELOW, ONLY_SELF},
+    OWN_DEPT_AND_BELOW: {OWN_DEPT_AND_BELOW, OWN_DEPT, ONLY_SELF},
+    OWN_DEPT: {OWN_DEPT, ONLY_SELF},
+    ONLY_SELF: {ONLY_SELF},
+    CUSTOM: {ONLY_SELF},  # and 2 itself, with departments the caller reaches (allows_setting)
+}
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ def compute_scope(principal: Principal) -> DataScope:
         custom |= depts if kind == CUSTOM else set()
     if ALL in kinds:
         return DataScope(all=True, kinds=frozenset(kinds))
-    own = _own_dept(principal) if principal.kind == "user" and kinds - {CUSTOM} else None
+    own = _own_dept(principal) if principal.kind == "user" and kinds & {OWN_DEPT, OWN_DEPT_AND_BELOW} else None
     scope = DataScope(dept_ids=frozenset(custom | ({own} if own and OWN_DEPT in kinds else set())),
                       subtree_ids=frozenset({own} if own and OWN_DEPT_AND_BELOW in kinds else set()),
                       user_id=principal.id if principal.kind == "user" and ONLY_SELF in kinds else None,
