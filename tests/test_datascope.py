@@ -344,6 +344,16 @@ def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiCl
         action_id = action.id
         login_id = db.session.execute(db.select(LoginLog.id).where(LoginLog.user_id == outsider)).scalars().first()
         db.session.remove()
+    # mail to the outsider, and from the outsider to someone the caller reaches (站内信)
+    from pcloud.mail import service as mail_service
+
+    colleague_phone = next_phone()
+    make_user(app, phone=colleague_phone, dept_id=org["研发中心"])
+    with app.app_context():
+        mail_ids = [mail_service.send_mail({"phone": outsider_phone, "name": "给外人", "description": "内容"}, 1).id,
+                    mail_service.send_mail({"phone": colleague_phone, "name": "外人来信", "description": "内容"},
+                                           outsider).id]
+        db.session.remove()
     role = make_scoped_role(api, "ROLE_RD_HEAD", 3)
     grant_everything(app, role)
     phone = next_phone()
@@ -354,7 +364,8 @@ def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiCl
     # the outsider is there: the super administrator sees them on the user page, the logs, online
     assert OUTSIDER_NAME in answer_text(api.post("/api/admin/system/user/page", json={}))
     leaks, called = [], 0
-    for method, rule, path in _audit_calls(app, [outsider, org["销售部"], outsider_role, action_id, login_id]):
+    for method, rule, path in _audit_calls(app, [outsider, org["销售部"], outsider_role, action_id, login_id,
+                                                        *mail_ids]):
         if path.startswith("/api/"):
             resp = head_api.call(method, path, json={} if method == "POST" else None)
         elif method == "POST":
