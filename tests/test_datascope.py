@@ -495,3 +495,18 @@ def test_the_user_form_offers_only_departments_within_the_scope(app: Any, api: A
              "dept_id": str(world["org"]["销售部"])}
     resp = world["pages"].submit("/system/user/new", data=typed)
     assert resp.status_code == 403 and "数据权限" in resp.get_data(as_text=True)
+
+
+def test_the_home_page_counts_the_users_within_the_scope(app: Any, api: ApiClient) -> None:
+    world = scoped_world(app, api, 4)
+    from pcloud.users import service as users_service
+
+    with app.test_request_context():
+        from flask_login import login_user
+
+        login_user(principal_of(app, world["head"]))
+        assert users_service.live_count() == 4  # 研发中心, 后端组, 前端组 and the head
+        db.session.remove()
+    with app.app_context():
+        assert users_service.live_count() == 8  # everyone, the super administrator included
+        db.session.remove()

@@ -654,5 +654,7 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
 
 
 def live_count() -> int:
-    """Users not deleted (the home page's figure), from the kept counts (users.tally)."""
-    return tally.kept_count({}) or 0
+    """Users not deleted that the caller's data scope reaches (the home page's figure): the kept counts
+    (users.tally) under "all" or one subtree, else the user page's capped count."""
+    scoped = scoped_filters({})
+    return 0 if scoped is None else _total(scoped)[0]
