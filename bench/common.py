@@ -84,7 +84,8 @@ class Server:
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
                 ) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        # generous: on a loaded machine a fresh worker may take long over its first answer (bcrypt, imports)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         payload = json.dumps(body).encode() if body is not None else None
         conn.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
         resp = conn.getresponse()

@@ -88,7 +88,7 @@ SKIP_PREFIXES = ("/static/", "/bootstrap/", "/api/docs", "/api/openapi.json", "/
 # so does a notice's /read; /mine and /readers are a notice's lists)
 READ_ONLY_API_POSTS = ("/page", "/statistics", "/adminInfo", "/list", "/tree", "/pageList", "/findAll",
                        "/chartInfo", "/nextTriggerTime", "/logDetailCat", "/resource/permission", "/detail",
-                       "/objects", "/mine", "/readers", "/read", "/versions")
+                       "/objects", "/mine", "/readers", "/read", "/versions", "/users")  # /users: a role's users
 SIGN_IN_OUT = ("/api/oauth/", "/login", "/logout")
 # (an empty profile form keeps the stored name: saving it is a valid no-op)
 PAGE_POSTS_WITHOUT_INPUT = {"/logout", "/system/role/refresh", "/system/user/export", "/profile",

@@ -1,7 +1,7 @@
 """dictionaries (sys_dict_type, sys_dict_data), parameters (sys_config) and their version (sys_setting_version)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-05 00:40:00
 
 Every process keeps the dictionaries and parameters in memory (issue 22, items 4 and 5). A trigger on each
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -16,6 +16,7 @@ from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.mail.models import Mail
 from pcloud.users.models import User
@@ -64,6 +65,12 @@ def _items_stmt() -> Any:
             .where(Mail.deleted_at.is_(None)))
 
 
+def _within_scope() -> Any:
+    """Mail a manager sees: its recipient, and its sender if any, within the caller's data scope."""
+    scope = datascope.current_scope()
+    return scope.user_clause(_recipient) & (_sender.id.is_(None) | scope.user_clause(_sender))
+
+
 def _item(row: Any) -> dict[str, Any]:
     mail = row[0]
     return {"id": mail.id, "name": mail.name, "description": mail.description, "state": mail.read_at is not None,
@@ -78,8 +85,8 @@ def page_mail(filters: dict[str, Any], page: int = 1, page_size: int = 10, *,
     """Newest first, one statement for the page (recipient and sender joined). `recipient_id`: only
     the mail sent to that user (a caller without the 站内信 page, or one's own inbox)."""
     stmt = _items_stmt()
-    if recipient_id is not None:
-        stmt = stmt.where(Mail.recipient_id == recipient_id)
+    # one's own inbox whoever sent it; a manager's list within the data scope
+    stmt = stmt.where(Mail.recipient_id == recipient_id if recipient_id is not None else _within_scope())
     if (name := (filters.get("name") or "").strip()):
         stmt = stmt.where(Mail.name.contains(name, autoescape=True))
     if (phone := (filters.get("phone") or "").strip()):
@@ -106,8 +113,13 @@ def unread_count(user_id: int) -> int:
 def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, Any]:
     """One mail; the recipient's reading marks it read. Another user's mail is 404 unless `manages`."""
     row = db.session.execute(_items_stmt().where(Mail.id == mail_id)).one_or_none()
-    if row is None or (not manages and row[0].recipient_id != principal.id):
+    own = row is not None and row[0].recipient_id == principal.id
+    if row is None or (not own and not manages):
         raise NotFound("站内信不存在")
+    if not own and db.session.execute(select(Mail.id).where(Mail.id == mail_id).join(
+            _recipient, _recipient.id == Mail.recipient_id).outerjoin(_sender, _sender.id == Mail.sender_id)
+            .where(_within_scope())).first() is None:
+        raise NotFound("站内信不存在")  # another's mail beyond the manager's data scope: as if absent
     mail = row[0]
     if mail.recipient_id == principal.id and mail.read_at is None:
         mail.read_at = utcnow()

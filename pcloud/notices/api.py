@@ -87,4 +87,4 @@ def read(id: int) -> dict[str, Any]:  # noqa: A002 - the route's name
 @operation(blp, "/<int:id>/readers", "NoticeReaders", ReaderOut, paged=True, args=ReadersArgs)
 def readers(args: dict[str, Any], id: int) -> Any:  # noqa: A002 - the route's name
     """已读回执：可见范围内的用户及是否已读、何时已读（read 过滤已读/未读，name 姓名包含），在调用者的数据范围内"""
-    return service.page_readers(id, args, args["page"], args["page_size"], users_within=None)
+    return service.page_readers(id, args, args["page"], args["page_size"])

@@ -25,6 +25,7 @@ from pcloud.core.markdown import render_markdown
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope.service import current_scope
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.dicts.service import label as dict_label
 from pcloud.extensions import db
@@ -352,9 +353,8 @@ def _receipts_stmt(notice: Notice, users_within: ColumnElement[bool] | None) -> 
             .outerjoin(NoticeRead, and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == User.id))
             .outerjoin(Dept, Dept.id == User.dept_id)
             .where(User.deleted_at.is_(None), audience_users(notice)))
-    if users_within is not None:
-        stmt = stmt.where(users_within)  # the caller's data scope: one added condition
-    return stmt
+    # the caller's data scope (issue 21) unless the caller names another condition: one added condition
+    return stmt.where(current_scope().user_clause() if users_within is None else users_within)
 
 
 def page_readers(notice_id: int, filters: Mapping[str, Any], page: int = 1, page_size: int = 10, *,

@@ -101,10 +101,10 @@ def readers(notice_id: int) -> Any:
     notice = service.notice_item(notice_id)
     page, page_size = list_args()
     filters = page_filters(ReadersArgs, READER_FILTERS)
-    result = service.page_readers(notice_id, filters, page, page_size, users_within=None)
+    result = service.page_readers(notice_id, filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    counts = service.receipt_counts(notice_id, users_within=None)
+    counts = service.receipt_counts(notice_id)
     return render_template("notices/readers.html", notice=notice, page=result, rows=result.items, filters=filters,
                            counts=counts, page_url=page_url)
 

@@ -14,7 +14,8 @@ LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/"
               "/system/menu/", "/system/resource/", "/system/log/", "/personalized/mail/", "/personalized/sms/",
               "/personalized/upload/", "/mail/", "/monitor/online/", "/monitor/loginlog/",
               "/system/notice/", "/notices/", "/personalized/upload/storages/",
-              "/system/dict/", "/system/dict/data?dict_type=job_handle_code", "/system/config/"]
+              "/system/dict/", "/system/dict/data?dict_type=job_handle_code", "/system/config/",
+              "/system/role/2/users?assigned=false"]  # 分配用户 (ROLE_ADMIN's, every user unassigned)
 
 # A cell "narrower than its text" wraps its text over several lines; report any such cell.
 WRAPPED_CELLS = """() => {
