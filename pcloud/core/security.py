@@ -71,6 +71,14 @@ def public(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def reads_own_upload(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that reads its multipart body itself, under a size limit of its own (a file import larger
+    than the site's MAX_CONTENT_LENGTH): the guard's input check leaves that body unparsed, so it is read only
+    after the caller is known and allowed, and the view checks every field it reads."""
+    fn._reads_own_upload = True  # type: ignore[attr-defined]
+    return fn
+
+
 def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a view any signed-in caller may use (own profile, sign-out, adminInfo)."""
     fn._signed_in_only = True  # type: ignore[attr-defined]
@@ -141,7 +149,8 @@ def malformed_input() -> str | None:
             and "HTTP_TRANSFER_ENCODING" not in environ:
         return None  # nothing sent but the path (most GETs, the ID service's): nothing to parse
     values = [*request.args.values()]
-    if request.mimetype in FORM_MIMETYPES:  # the only bodies werkzeug parses into `form`: skip the parser
+    if request.mimetype in FORM_MIMETYPES and not _view_flag("_reads_own_upload"):
+        # the only bodies werkzeug parses into `form` (otherwise the parser is skipped)
         values += request.form.values()
     if any("\x00" in v or _has_lone_surrogate(v) for v in values):
         return "请求包含非法字符"

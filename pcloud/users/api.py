@@ -10,10 +10,18 @@ from marshmallow import fields
 
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal
+from pcloud.core.security import current_principal, reads_own_upload
 from pcloud.core.xlsx import write_xlsx, xlsx_response
-from pcloud.users import service
-from pcloud.users.schemas import UserCreateArgs, UserDownloadArgs, UserModifyArgs, UserOut, UserPageArgs
+from pcloud.users import imports, service
+from pcloud.users.schemas import (
+    UserCreateArgs,
+    UserDownloadArgs,
+    UserImportOut,
+    UserModifyArgs,
+    UserOut,
+    UserPageArgs,
+    import_upload,
+)
 
 blp = Blueprint("users_api", __name__, url_prefix="/api/admin/system/user", description="用户管理")
 
@@ -60,3 +68,20 @@ def delete(id: int) -> None:  # noqa: A002
     """删除用户（软删除）"""
     service.delete_user(id, current_principal())
     return None
+
+
+@blp.route("/import/template", methods=["GET"])
+@blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              description="用户导入模板 .xlsx")
+def import_template() -> Response:
+    """下载用户导入模板（.xlsx）"""
+    return xlsx_response(imports.template_path(), "用户导入模板.xlsx", default="用户导入模板.xlsx")
+
+
+@operation(blp, "/import", "UserImport", UserImportOut, title="用户导入")
+@reads_own_upload  # up to PCLOUD_IMPORT_MAX_BYTES, read after the guard (users.schemas.import_upload)
+def import_users() -> dict[str, Any]:
+    """导入用户（multipart：file 为 .xlsx；dryRun 为 true 时只检查不写入；updateExisting 为 true 时
+    按手机号更新已有用户）；有任何错误则不写入任何数据"""
+    stream, options = import_upload()
+    return imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
 
+import marshmallow as ma
+from flask import current_app, request
+from marshmallow import fields, validate
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from pcloud.core.errors import Invalid
 from pcloud.core.schemas import AuditOut, BaseSchema, FlagInt, Id, IdList, PageArgs, limit_of
 from pcloud.users.models import User
 
@@ -82,3 +88,55 @@ class UserOut(AuditOut):
 
 # Rows echoed back by clients of the original PCloud (API.md): what the output carries is ignored.
 UserCreateArgs.echo_of = UserModifyArgs.echo_of = UserOut
+
+
+class UserImportArgs(BaseSchema):
+    """The import's form fields (multipart, beside `file`)."""
+
+    dry_run = fields.Boolean(load_default=True, metadata={"description": "true: check only, write nothing"})
+    update_existing = fields.Boolean(load_default=False,
+                                     metadata={"description": "true: a known phone updates that user; false: an error"})
+
+
+class ImportErrorOut(BaseSchema):
+    row = fields.Integer()
+    column = fields.String()
+    message = fields.String()
+
+
+class ImportPasswordOut(BaseSchema):
+    row = fields.Integer()
+    phone = fields.String()
+    name = fields.String()
+    password = fields.String(metadata={"description": "generated initial password, listed once, stored only as a hash"})
+
+
+class UserImportOut(BaseSchema):
+    total = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    skipped = fields.Integer()
+    error_count = fields.Integer(metadata={"description": "all errors; `errors` lists the first 1000"})
+    errors = fields.List(fields.Nested(ImportErrorOut))
+    passwords = fields.List(fields.Nested(ImportPasswordOut))
+    dry_run = fields.Boolean()
+
+
+def import_upload() -> tuple[Any, dict[str, Any]]:
+    """(the uploaded file's stream, the form's options) of an import request, read under the import's own size
+    limit (PCLOUD_IMPORT_MAX_BYTES instead of the site's MAX_CONTENT_LENGTH); a file too large, missing or
+    wrong options: 422, never a 413 or a 500. Called before anything else reads the form."""
+    limit = int(current_app.config.get("PCLOUD_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+    request.max_content_length = limit
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge as exc:
+        raise Invalid(f"文件过大：导入文件不能超过 {limit // (1024 * 1024)} MB", field="file") from exc
+    upload = files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("请选择要导入的 Excel 文件", field="file")
+    try:
+        options = UserImportArgs().load({k: v for k, v in form.items() if k != "csrf_token"})
+    except ma.ValidationError as exc:
+        raise Invalid("参数校验失败", errors=exc.normalized_messages()) from exc  # type: ignore[arg-type]
+    return upload.stream, options

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+import marshmallow as ma
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
 
-from pcloud.core.errors import PCloudError
+from pcloud.core import recorder
+from pcloud.core.envelope import envelope
+from pcloud.core.errors import Forbidden, PCloudError
 from pcloud.core.forms import ConfirmForm, refusal_page
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
-from pcloud.core.security import current_principal, mirrors
+from pcloud.core.security import current_principal, mirrors, reads_own_upload
 from pcloud.core.views import RecordPages
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.depts import service as depts
+from pcloud.extensions import csrf
 from pcloud.grades import service as grades
 from pcloud.posts import service as posts
 from pcloud.uploads import service as uploads
-from pcloud.users import service
+from pcloud.users import imports, service
 from pcloud.users.forms import UserForm
-from pcloud.users.schemas import SORTABLE, UserPageArgs
+from pcloud.users.schemas import SORTABLE, ImportPasswordOut, UserImportOut, UserPageArgs, import_upload
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
 pages = RecordPages(bp, "用户", "users/form.html")
@@ -153,3 +160,59 @@ def export() -> Any:
         return refusal_page(exc, url_for("users.index"))
     path = write_xlsx(service.EXPORT_HEADERS, rows, "用户信息")
     return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")
+
+
+# ---------------------------------------------------------------------------------------------
+# 用户导入: the list's import dialog (static/js/user-import.js) posts here and shows the JSON answer
+
+
+@bp.route("/import/template")
+@mirrors("users_api.import_template", methods=("GET",))
+def import_template() -> Any:
+    return xlsx_response(imports.template_path(), "用户导入模板.xlsx", default="用户导入模板.xlsx")
+
+
+def _checked_upload() -> tuple[Any, dict[str, Any]]:
+    """The upload under the import's size limit, then its CSRF token (the site-wide check is left out for these
+    routes because it would read the form under the site's 2 MB limit first)."""
+    stream, options = import_upload()
+    try:
+        validate_csrf(request.form.get("csrf_token") or request.headers.get("X-CSRFToken"))
+    except ValidationError as exc:
+        raise Forbidden("页面已过期，请刷新页面后重试") from exc
+    return stream, options
+
+
+@bp.route("/import", methods=["POST"])
+@csrf.exempt
+@action("用户导入")
+@mirrors("users_api.import_users")
+@reads_own_upload
+def import_users() -> Any:
+    try:
+        stream, options = _checked_upload()
+        result = imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])
+    except PCloudError as exc:
+        recorder.refused(exc)
+        return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+    return jsonify(envelope(UserImportOut().dump(result)))
+
+
+@bp.route("/import/passwords", methods=["POST"])
+@csrf.exempt
+@action("下载导入初始密码")  # what is logged: who downloaded; the passwords are in the file part, never logged
+@mirrors("users_api.import_users")
+@reads_own_upload
+def import_passwords() -> Any:
+    """The generated passwords the dialog shows, sent back as a JSON file and answered as an .xlsx: nothing
+    is kept on the server, so the list exists only in the administrator's browser and this download."""
+    try:
+        stream, _ = _checked_upload()
+        rows = ImportPasswordOut(many=True).load(json.loads(stream.read().decode("utf-8")))
+    except PCloudError as exc:
+        return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+    except (ValueError, ma.ValidationError):
+        return jsonify(envelope(None, code=422, msg="密码清单格式不正确")), 422
+    path = write_xlsx(["行号", "手机号码", "用户名", "初始密码"],
+                      ([r["row"], r["phone"], r["name"], r["password"]] for r in rows), "初始密码")
+    return xlsx_response(path, "用户导入初始密码.xlsx", default="用户导入初始密码.xlsx")
