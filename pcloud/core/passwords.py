@@ -62,9 +62,14 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def generate_password() -> str:
-    """A random password with letters and digits (so it meets the users' password rule)."""
+    """A random password of letters and digits (so it meets the users' password rule): 95 random bits written
+    in base 62, GENERATED_LENGTH characters."""
     while True:
-        password = "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_LENGTH))
+        number, chars = secrets.randbits(95), []
+        for _ in range(GENERATED_LENGTH):
+            number, digit = divmod(number, len(_ALPHABET))
+            chars.append(_ALPHABET[digit])
+        password = "".join(chars)
         if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
             return password
 
