@@ -614,7 +614,7 @@ def test_import_dry_run_writes_nothing_then_the_import_writes_every_row(app: Any
     assert _phones_present(app, [a, b]) == []
     data = post_import(api, import_file(rows), dry_run=False).get_json()["data"]
     assert (data["created"], data["errorCount"]) == (2, 0)
-    assert [(p["row"], p["phone"]) for p in data["passwords"]] == [(3, b)]
+    assert [(p["row"], p["phone"], p["name"]) for p in data["passwords"]] == [(3, b, "李四")]
     generated = data["passwords"][0]["password"]
     users = query(app, lambda: {u.phone: (u.name, u.dept_id, u.post_id, u.grade_id, u.state,
                                           [r.id for r in u.roles], u.password_hash, u.gmt_created_name)

@@ -61,17 +61,26 @@ GENERATED_LENGTH = 16
 _ALPHABET = string.ascii_letters + string.digits
 
 
-def generate_password() -> str:
-    """A random password of letters and digits (so it meets the users' password rule): 95 random bits written
-    in base 62, GENERATED_LENGTH characters."""
+def generate_password(key: bytes | None = None, seed: str = "") -> str:
+    """A random password of letters and digits (so it meets the users' password rule): 95 bits written in base 62,
+    GENERATED_LENGTH characters. With `key` (random, kept only in memory), the bits are HMAC-SHA256(key, seed): the
+    same password can be derived again while the answer that lists it is written, so a long list of generated
+    passwords need not be held in memory (users.imports)."""
+    counter = 0
     while True:
-        number, chars = secrets.randbits(95), []
+        if key is None:
+            number = secrets.randbits(95)
+        else:
+            mac = hmac.new(key, f"{seed}\0{counter}".encode(), hashlib.sha256).digest()
+            number = int.from_bytes(mac[:12], "big") >> 1
+        chars = []
         for _ in range(GENERATED_LENGTH):
             number, digit = divmod(number, len(_ALPHABET))
             chars.append(_ALPHABET[digit])
         password = "".join(chars)
         if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
             return password
+        counter += 1
 
 
 def hash_generated_password(password: str) -> str:

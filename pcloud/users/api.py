@@ -8,6 +8,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.envelope import streamed_envelope
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, reads_own_upload
@@ -79,9 +80,17 @@ def import_template() -> Response:
 
 
 @operation(blp, "/import", "UserImport", UserImportOut, title="用户导入")
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the filled-in template (.xlsx)"},
+        "dryRun": {"type": "boolean", "default": True, "description": "true: check only, write nothing"},
+        "updateExisting": {"type": "boolean", "default": False,
+                           "description": "true: a known phone updates that user; false: it is an error"}}}}}})
 @reads_own_upload  # up to PCLOUD_IMPORT_MAX_BYTES, read after the guard (users.schemas.import_upload)
-def import_users() -> dict[str, Any]:
+def import_users() -> Response:
     """导入用户（multipart：file 为 .xlsx；dryRun 为 true 时只检查不写入；updateExisting 为 true 时
     按手机号更新已有用户）；有任何错误则不写入任何数据"""
     stream, options = import_upload()
-    return imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])
+    result = imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])
+    return streamed_envelope(UserImportOut(exclude=("passwords",)).dump(result.as_dict()), "passwords",
+                             result.passwords())

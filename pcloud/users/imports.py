@@ -9,8 +9,10 @@ neither the file nor its phones are held in memory (issue 21: 100,000 rows in bo
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -65,8 +67,13 @@ class ImportResult:
     skipped: int = 0
     error_count: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
-    passwords: list[dict[str, Any]] = field(default_factory=list)
     dry_run: bool = True
+    # The generated passwords are derived from this key and the phone (core.passwords.generate_password), and only
+    # the new users' ids and rows are kept (8 + 4 bytes each), so the list is written from the database after the
+    # commit (passwords()) instead of being held in memory; the key dies with the request.
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    generated_ids: array = field(default_factory=lambda: array("q"), repr=False)
+    generated_rows: array = field(default_factory=lambda: array("l"), repr=False)
 
     def error(self, row: int, column: int | None, message: str) -> None:
         self.error_count += 1
@@ -83,10 +90,23 @@ class ImportResult:
             recorder.outcome_message(f"检查导入文件：{self.total} 行，无错误")
 
     def as_dict(self) -> dict[str, Any]:
-        """Keyed as users.schemas.UserImportOut reads it."""
+        """Keyed as users.schemas.UserImportOut reads it, the passwords left out (see passwords())."""
         return {"total": self.total, "created": self.created, "updated": self.updated, "skipped": self.skipped,
-                "error_count": self.error_count, "errors": self.errors, "passwords": self.passwords,
-                "dry_run": self.dry_run}
+                "error_count": self.error_count, "errors": self.errors, "dry_run": self.dry_run}
+
+    def passwords(self, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """{row, phone, name, password} of each generated password, in the file's order, read back in batches
+        from the committed users (empty after a dry run or an error)."""
+        for start in range(0, len(self.generated_ids), batch):
+            ids = list(self.generated_ids[start:start + batch])
+            found = {r.id: r for r in db.session.execute(select(User.id, User.phone, User.name).where(
+                User.id.in_(ids))).all()}
+            for user_id, number in zip(ids, self.generated_rows[start:start + batch], strict=True):
+                user = found.get(user_id)
+                if user is not None:
+                    yield {"row": number, "phone": user.phone, "name": user.name,
+                           "password": generate_password(self.key, user.phone)}
+            db.session.rollback()  # a read per batch: no transaction held while the answer is sent
 
 
 @dataclass
@@ -273,7 +293,7 @@ def import_users(stream: IO[bytes], actor: Principal | None, dry_run: bool = Tru
             raise Invalid("文件中没有可导入的数据行")
         if dry_run or result.error_count:
             db.session.rollback()
-            result.passwords = []
+            del result.generated_ids[:], result.generated_rows[:]
         else:
             db.session.commit()
     except BaseException:
@@ -306,11 +326,11 @@ def import_file(stream: IO[bytes], actor: Principal | None, dry_run: bool, updat
         raise Conflict("导入时有手机号刚被其他用户占用，未导入任何数据，请重新检查后再导入") from exc
 
 
-def run_import(stream: IO[bytes], actor: Principal | None, dry_run: bool, update_existing: bool) -> dict[str, Any]:
-    """Both doors' import: the answer's data, with the operation log's outcome noted."""
+def run_import(stream: IO[bytes], actor: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
+    """Both doors' import, with the operation log's outcome noted."""
     result = import_file(stream, actor, dry_run, update_existing)
     result.note_outcome()
-    return result.as_dict()
+    return result
 
 
 class _SeenPhones:
@@ -411,7 +431,7 @@ class _Writer:
     def _create(self, rows: list[_Row]) -> None:
         if not rows:
             return
-        generated = {row.number: generate_password() for row in rows if not row.password}
+        generated = {row.number: generate_password(self.result.key, row.phone) for row in rows if not row.password}
         chosen = [row for row in rows if row.password]
         hashes = dict(zip((r.number for r in chosen), hash_passwords([r.password for r in chosen]), strict=True))
         now = utcnow()
@@ -426,8 +446,10 @@ class _Writer:
         if links:
             db.session.execute(insert(user_role), links)
         self.result.created += len(rows)
-        self.result.passwords.extend({"row": row.number, "phone": row.phone, "name": row.name,
-                                      "password": generated[row.number]} for row in rows if row.number in generated)
+        for row in rows:
+            if row.number in generated:
+                self.result.generated_ids.append(ids[row.phone])
+                self.result.generated_rows.append(row.number)
 
     def _update(self, pairs: list[tuple[_Row, User]]) -> None:
         if not pairs:

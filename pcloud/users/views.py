@@ -11,7 +11,7 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from pcloud.core import recorder
-from pcloud.core.envelope import envelope
+from pcloud.core.envelope import envelope, streamed_envelope
 from pcloud.core.errors import Forbidden, PCloudError
 from pcloud.core.forms import ConfirmForm, refusal_page
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
@@ -195,7 +195,8 @@ def import_users() -> Any:
     except PCloudError as exc:
         recorder.refused(exc)
         return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
-    return jsonify(envelope(UserImportOut().dump(result)))
+    return streamed_envelope(UserImportOut(exclude=("passwords",)).dump(result.as_dict()), "passwords",
+                             result.passwords())
 
 
 @bp.route("/import/passwords", methods=["POST"])
