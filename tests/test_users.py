@@ -801,3 +801,22 @@ def test_parallel_import_and_create_of_one_phone_one_wins_nothing_half_written(a
             assert imported == len(others) and statuses[1] == 409
         else:  # the create won: the import either saw the phone (an error row, 200) or lost the race (409)
             assert imported == 0, imported
+
+
+def test_import_lists_each_generated_password_once_in_file_order(app: Any, api: ApiClient) -> None:
+    from pcloud.core.passwords import verify_password
+
+    phones = [f"134{i:08d}" for i in range(1203)]  # more than two batches of the writer and of the listing
+    rows = [[f"批量{i}", p, "", "", "", "", "", "Passw0rd1" if i % 400 == 7 else ""] for i, p in enumerate(phones)]
+    data = post_import(api, import_file(rows), dry_run=False).get_json()["data"]
+    assert data["created"] == len(phones) and data["errorCount"] == 0
+    listed = data["passwords"]
+    chosen = {i for i in range(len(phones)) if i % 400 == 7}
+    assert [p["row"] for p in listed] == [i + 2 for i in range(len(phones)) if i not in chosen]
+    assert [p["phone"] for p in listed] == [p for i, p in enumerate(phones) if i not in chosen]
+    assert len({p["password"] for p in listed}) == len(listed)
+    sample = listed[-1]
+    stored = query(app, lambda: db.session.execute(select(User.password_hash).where(
+        User.phone == sample["phone"])).scalar_one())
+    with app.app_context():
+        assert verify_password(sample["password"], stored) and not verify_password("Passw0rd1", stored)
