@@ -10,11 +10,16 @@ holding the most users, interleaved round by round, then the constant-JSON ceili
 answering a body of the same size under the same gunicorn settings. Prints requests/s per size, the
 ratio 1,000,000 / 10,000 (goal >= 0.9) and each route against the ceiling, plus the filtered plan.
 A PostgreSQL database named in --database-url is dropped and recreated first.
+
+Issue 21: a third case, "scope: department and below", is the same unfiltered page asked by a user whose
+only role has data scope 4 (own department and below), sitting in that same department: the data scope
+must cost what the department filter costs (goal: 1,000,000 / 10,000 >= 0.9).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -26,12 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     Server,
     add_load_options,
-    page_against_ceiling,
+    ceiling_server,
+    measure,
     prepare_database,
     run_list_bench,
+    sign_in,
 )
 
 PAGE = "/api/admin/system/user/page"
+SCOPE_CASE = "scope: department and below"
+SCOPED_PHONE, SCOPED_PASSWORD = "13700000000", "Passw0rd1"
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -109,6 +118,35 @@ def seed(database_url: str, depts: int, users: int, depth: int, rng_seed: int) -
     return {**best, "levels": len(levels), "build_seconds": built}
 
 
+def make_scoped_caller(database_url: str, dept_id: int) -> None:
+    """A user in `dept_id` whose only role (data scope 4: own department and below) is granted the user page."""
+    from sqlalchemy import select
+
+    from pcloud import create_app
+    from pcloud.datascope.service import OWN_DEPT_AND_BELOW
+    from pcloud.extensions import db
+    from pcloud.resources.models import Resource
+    from pcloud.roles import service as roles
+    from pcloud.users import service as users
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        role = roles.create_role({"name": "部门主管", "role_code": "ROLE_BENCH_HEAD",
+                                  "data_scope": OWN_DEPT_AND_BELOW})
+        page = db.session.execute(select(Resource.id).where(Resource.code == "api:users_api.page:POST")).scalar_one()
+        roles.grant(role.id, [], [page])
+        users.create_user({"phone": SCOPED_PHONE, "name": "部门主管", "password": SCOPED_PASSWORD,
+                           "role_ids": [role.id], "dept_id": dept_id})
+        db.engine.dispose()
+
+
+def scoped_sign_in(server: Server) -> str:
+    status, data = server.request("POST", "/api/oauth/token", {"phone": SCOPED_PHONE, "password": SCOPED_PASSWORD,
+                                                               "grantType": "ADMIN"})
+    assert status == 200, data
+    return json.loads(data)["data"]["token"]
+
+
 def explain(database_url: str, dept_id: int) -> str:
     """The database's plans for the statements the filtered page really runs (count and page)."""
     from pcloud import create_app
@@ -139,10 +177,33 @@ def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], flo
           f"{facts['subtree']} departments, {facts['members']} users")
     print("plan of the filtered page query:")
     print(explain(database_url, facts["dept_id"]))
-    cases = {"unfiltered": {"page": 1, "pageSize": 10},
-             "department filter": {"page": 1, "pageSize": 10, "deptId": facts["dept_id"]}}
+    make_scoped_caller(database_url, facts["dept_id"])
+    body = {"page": 1, "pageSize": 10}
+    cases = {"unfiltered": ("admin", body), "department filter": ("admin", {**body, "deptId": facts["dept_id"]}),
+             SCOPE_CASE: ("scoped", body)}
     server = Server("wsgi:app", database_url, instance_dir, workers=args.workers)
-    return page_against_ceiling(server, PAGE, cases, "department filter", database_url, instance_dir, args)
+    ceiling = None
+    try:
+        callers = {"admin": (server, {"Authorization": f"Bearer {sign_in(server)}"}),
+                   "scoped": (server, {"Authorization": f"Bearer {scoped_sign_in(server)}"})}
+        answers = {}
+        for name, (who, sent) in cases.items():
+            status, data = server.request("POST", PAGE, sent, callers[who][1])
+            assert status == 200, data
+            answers[name] = json.loads(data)
+            print(f"  {name}: total {answers[name]['total']}")
+        # the scope is the department filter: the same users, the same total
+        assert answers[SCOPE_CASE]["total"] == answers["department filter"]["total"]
+        assert [u["id"] for u in answers[SCOPE_CASE]["data"]] == [u["id"] for u in answers["department filter"]["data"]]
+        _, constant = server.request("POST", PAGE, cases["department filter"][1], callers["admin"][1])
+        ceiling = ceiling_server(constant, database_url, instance_dir, args.workers)
+        rps = measure({**callers, "ceiling": (ceiling, {})}, {**cases, "ceiling": ("ceiling", {})}, PAGE,
+                      args.requests, args.rounds, args.concurrency)
+    finally:
+        server.stop()
+        if ceiling is not None:
+            ceiling.stop()
+    return rps, rps.pop("ceiling")
 
 
 def main() -> None:
@@ -152,7 +213,8 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=12, help="levels of the department tree")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    run_list_bench("user page by department", run_size, args, {"unfiltered": 0.9, "department filter": 0.9})
+    run_list_bench("user page by department", run_size, args, {"unfiltered": 0.9, "department filter": 0.9,
+                                                               SCOPE_CASE: 0.9})
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
 
     core          shared mechanisms, no module (with config.py and extensions.py)
     models        every module's models.py, and models.py gathering them for the mappers and Alembic
+    datascope     数据权限: whose users a caller reaches (from the caller's roles, through the models)
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
     loginlog      the login log (written by auth and users, in its own transaction)
@@ -55,7 +56,8 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "models", "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
+PACKAGE_ORDER = ("core", "models", "datascope",  # datascope: issue 21, just above the models
+                 "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
                  "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
                  "segments", "jobs", "mail", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")

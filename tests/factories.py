@@ -226,3 +226,10 @@ def _added(row: Any) -> Any:
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def role_id_of_code(app: Any, code: str) -> int:
+    """The live role with that code (a built-in one, or one a test made)."""
+    from pcloud.roles.models import Role
+
+    return query(app, lambda: db.session.execute(Role.live().where(Role.role_code == code)).scalar_one().id)

@@ -87,7 +87,7 @@ SKIP_PREFIXES = ("/static/", "/bootstrap/", "/api/docs", "/api/openapi.json", "/
 # (a mail's /detail marks the recipient's own mail read: a read, as opening it on the page is, not an action)
 READ_ONLY_API_POSTS = ("/page", "/statistics", "/adminInfo", "/list", "/tree", "/pageList", "/findAll",
                        "/chartInfo", "/nextTriggerTime", "/logDetailCat", "/resource/permission", "/detail",
-                       "/objects")
+                       "/objects", "/users")  # /users: a role's users (issue 21)
 SIGN_IN_OUT = ("/api/oauth/", "/login", "/logout")
 # (an empty profile form keeps the stored name: saving it is a valid no-op)
 PAGE_POSTS_WITHOUT_INPUT = {"/logout", "/system/role/refresh", "/system/user/export", "/profile",

@@ -314,7 +314,7 @@ def _filled(value: Any, ctx: dict[str, Any]) -> Any:
 
 
 def post(path: str, body: dict[str, Any] | None = None) -> Call:
-    return lambda pages, api, ctx: api.post(path, {k: _filled(v, ctx) for k, v in
+    return lambda pages, api, ctx: api.post(path.format(**ctx), {k: _filled(v, ctx) for k, v in
                                                    {"page": 1, "pageSize": SIZE, **(body or {})}.items()})
 
 
@@ -346,6 +346,9 @@ CASES = [
     Case("api user/page (keyword)", _users, post("/api/admin/system/user/page", {"keyword": "成员"})),
     Case("page /system/dept/managers", _users, lambda pages, api, ctx: pages.get("/system/dept/managers?q=成员"),
          shown=1),
+    Case("page /system/role/<id>/users (分配用户)", _users_with_role, page("/system/role/{role}/users"), _a_role,
+         shown=1),
+    Case("api role/<id>/users", _users_with_role, post("/api/admin/role/{role}/users"), _a_role, shown=1),
     Case("page /system/role/", _roles, page("/system/role/")),
     Case("api role/page", _roles, post("/api/admin/role/page")),
     Case("api role/list", _roles, post_bare("/api/admin/role/list")),

@@ -14,7 +14,9 @@ from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
+from pcloud.users.models import User
 
 DEFAULT_RETENTION_DAYS = 180
 CLEAN_BATCH = 5000
@@ -29,6 +31,9 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     matches); otherwise plain per-row LIKE checks for a scan in time order (many matches)."""
     dialect = db.engine.dialect.name
     stmt = select(ActionLog)
+    scope = datascope.current_scope()
+    if not scope.all:  # rows of operators the caller's data scope reaches (by the operator's department)
+        stmt = stmt.where(ActionLog.user_id.in_(select(User.id).where(scope.user_clause(User))))
     words = [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
              if (kw := _kw(filters, key))]
     if driving:
@@ -63,7 +68,7 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     # a keyword of three characters or more starts from the trigram index; a shorter one is checked per row
     keyword = any(len(_kw(filters, k)) >= search.MIN_TRIGRAM for k in ("name", "path"))
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
-                                                   "end_time"))
+                                                   "end_time")) and datascope.current_scope().all
     return newest_first_page(
         ActionLog, ActionLog.gmt_created_date, filtered_select(filters).with_only_columns(ActionLog.id),
         lambda: filtered_select(filters, driving=False).with_only_columns(ActionLog.id), keyword=keyword,
@@ -81,9 +86,18 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
                            "sys_action_log")
 
 
+def _reached(user_id: int | None) -> bool:
+    """Is the row's operator within the caller's data scope (a row without one: only under "all")?"""
+    scope = datascope.current_scope()
+    if scope.all:
+        return True
+    return user_id is not None and db.session.execute(
+        select(User.id).where(User.id == user_id, scope.user_clause(User))).first() is not None
+
+
 def get_log(log_id: int) -> ActionLog:
     row = db.session.get(ActionLog, log_id)
-    if row is None:
+    if row is None or not _reached(row.user_id):
         raise NotFound("日志不存在")
     return row
 

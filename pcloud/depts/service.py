@@ -19,6 +19,7 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import access_rules, current_principal
 from pcloud.core.tree import build_tree, walk
+from pcloud.datascope import service as datascope
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.extensions import db
 from pcloud.users.models import User, UserTally
@@ -106,7 +107,7 @@ def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(User.id, User.name, User.phone, User.state, Dept.name)
         .outerjoin(Dept, and_(Dept.id == User.dept_id, Dept.deleted_at.is_(None)))
-        .where(User.deleted_at.is_(None), match)
+        .where(User.deleted_at.is_(None), match, datascope.current_scope().user_clause(User))
         .order_by(User.name, User.id).limit(limit))
     return [{"id": uid, "name": name, "phone": phone if phones else None, "disabled": state == 1,
              "deptName": dept_name} for uid, name, phone, state, dept_name in rows]
@@ -117,7 +118,7 @@ def user_brief(user_id: int | None) -> dict[str, Any] | None:
     if not user_id:
         return None
     row = db.session.execute(select(User.id, User.name, User.phone).where(
-        User.id == user_id, User.deleted_at.is_(None))).first()
+        User.id == user_id, User.deleted_at.is_(None), datascope.current_scope().user_clause(User))).first()
     return {"id": row[0], "name": row[1], "phone": row[2] if may_see_phones() else None} if row else None
 
 
@@ -194,9 +195,27 @@ def annotate(nodes: list[dict[str, Any]], counts: dict[int, int]) -> None:
         visit(root)
 
 
+def scoped_member_counts() -> dict[int, int]:
+    """Live users per department that the caller's data scope reaches: the kept counts of the departments
+    it reaches (all of a department's members or none), plus oneself under "only oneself"."""
+    scope = datascope.current_scope()
+    counts = member_counts()
+    if scope.all:
+        return counts
+    reached = scope.reached_dept_ids() or frozenset()
+    counts = {dept_id: n for dept_id, n in counts.items() if dept_id in reached}
+    if scope.user_id is not None:
+        own = db.session.execute(select(User.dept_id).where(User.id == scope.user_id,
+                                                            User.deleted_at.is_(None))).scalar()
+        if own and own not in reached:
+            counts[own] = counts.get(own, 0) + 1
+    return counts
+
+
 def tree_with_members(root_id: int | None = None) -> list[dict[str, Any]]:
+    """The org chart: departments with the members the caller's data scope reaches."""
     nodes = org_tree(root_id)
-    annotate(nodes, member_counts())
+    annotate(nodes, scoped_member_counts())
     return nodes
 
 

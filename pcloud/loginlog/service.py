@@ -22,8 +22,10 @@ from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.loginlog.models import LoginLog
+from pcloud.users.models import User
 
 log = logging.getLogger(__name__)
 EVENTS = ("login", "logout", "offline", "expired")
@@ -86,6 +88,9 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     """Rows matching the filters. `driving`: the phone keyword as the trigram index's matches (few of them);
     otherwise a plain per-row LIKE for a scan in time order (many), as the operation log does."""
     stmt = select(LoginLog)
+    scope = datascope.current_scope()
+    if not scope.all:  # rows of operators the caller's data scope reaches (by the operator's department)
+        stmt = stmt.where(LoginLog.user_id.in_(select(User.id).where(scope.user_clause(User))))
     if (phone := _phone(filters)):
         words = [(LoginLog.phone, phone)]
         if driving:
@@ -122,7 +127,7 @@ def page_logins(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> 
     ids read in time order, or (a phone keyword with few matches) the matches sorted, written so that no
     statistics can change the plan (core.paging.unindexed)."""
     keyword = len(_phone(filters)) >= search.MIN_TRIGRAM
-    unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS)
+    unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS) and datascope.current_scope().all
     return newest_first_page(
         LoginLog, LoginLog.signed_in_at, filtered_select(filters).with_only_columns(LoginLog.id),
         lambda: filtered_select(filters, driving=False).with_only_columns(LoginLog.id), keyword=keyword,
@@ -139,9 +144,18 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
     return sample_estimate(base, lambda sub: sub.c.phone.contains(phone, autoescape=True), "sys_login_log")
 
 
+def _reached(user_id: int | None) -> bool:
+    """Is the row's operator within the caller's data scope (a row without one: only under "all")?"""
+    scope = datascope.current_scope()
+    if scope.all:
+        return True
+    return user_id is not None and db.session.execute(
+        select(User.id).where(User.id == user_id, scope.user_clause(User))).first() is not None
+
+
 def get_login(log_id: int) -> LoginLog:
     row = db.session.get(LoginLog, log_id)
-    if row is None:
+    if row is None or not _reached(row.user_id):
         raise NotFound("登录日志不存在")
     return row
 

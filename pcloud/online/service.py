@@ -15,6 +15,7 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.core.useragent import parse_user_agent
+from pcloud.datascope import service as datascope
 from pcloud.depts.models import Dept
 from pcloud.extensions import db
 from pcloud.loginlog import service as login_log
@@ -41,6 +42,9 @@ def _select(filters: dict[str, Any]) -> Any:
             .outerjoin(Dept, Dept.id == User.dept_id)
             .outerjoin(OpenAccount, OpenAccount.id == UserSession.open_account_id)
             .where(UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
+    scope = datascope.current_scope()
+    if not scope.all:  # the sessions of users the caller's data scope reaches (no open account's)
+        stmt = stmt.where(scope.user_clause(User))
     if (phone := (filters.get("phone") or "").strip()):
         stmt = stmt.where(_phone.contains(phone, autoescape=True))
     if (name := (filters.get("name") or "").strip()):
@@ -69,13 +73,17 @@ def kick(public_id: str, actor: Principal | None) -> dict[str, Any]:
     page's offline: only a super administrator ends a super administrator's session; nobody ends the session
     they are calling with (that is 退出登录)."""
     sess = sessions.live_session_by_public_id(public_id)
-    if sess is None:
+    scope = datascope.current_scope()
+    if sess is None or (not scope.all and sess.user_id is None):
         raise NotFound("会话不存在或已结束")
     if actor is not None and actor.session_id == sess.id:
         raise Conflict("不能结束自己当前的会话，请使用退出登录")
     phone, name = None, None
     if sess.user_id is not None:
-        user = user_service.guard_sign_out(sess.user_id, actor)
+        try:
+            user = user_service.guard_sign_out(sess.user_id, actor)
+        except NotFound:  # beyond the caller's data scope: as if the session were absent
+            raise NotFound("会话不存在或已结束") from None
         phone, name = user.phone, user.name
     elif sess.open_account_id is not None:
         account = db.session.get(OpenAccount, sess.open_account_id)

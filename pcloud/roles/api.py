@@ -8,9 +8,12 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.operations import operation
+from pcloud.core.security import current_principal
 from pcloud.roles import service
 from pcloud.roles.schemas import (
     GrantArgs,
+    RoleAssignArgs,
+    RoleAssignOut,
     RoleBriefOut,
     RoleCreateArgs,
     RoleListArgs,
@@ -18,6 +21,8 @@ from pcloud.roles.schemas import (
     RoleModifyArgs,
     RoleOut,
     RolePageArgs,
+    RoleUserOut,
+    RoleUsersArgs,
 )
 
 blp = Blueprint("roles_api", __name__, url_prefix="/api/admin", description="角色管理")
@@ -72,3 +77,17 @@ def grant(args: dict[str, Any]) -> None:
     """角色授权（替换该角色的菜单与资源）"""
     service.grant(args["role_id"], args.get("routers") or [], args.get("resources") or [])
     return None
+
+
+@operation(blp, "/role/<int:id>/users", "RoleUsers", RoleUserOut, paged=True, args=RoleUsersArgs)
+def role_users(args: dict[str, Any], id: int) -> Any:  # noqa: A002 - the documented path parameter
+    """角色的用户（已分配 / 未分配，数据权限内）"""
+    result = service.role_users(id, args, args["page"], args["page_size"])
+    return result.items, result
+
+
+@operation(blp, "/role/<int:id>/assign", "RoleAssign", RoleAssignOut, title="角色分配用户", args=RoleAssignArgs)
+def assign(args: dict[str, Any], id: int) -> dict[str, int]:  # noqa: A002 - the documented path parameter
+    """为选中的用户添加或移除该角色"""
+    _, changed = service.assign_users(id, args["user_ids"], args["assigned"], current_principal())
+    return {"changed": changed}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from pcloud.core.schemas import limit_of
 from pcloud.roles.models import Role
@@ -14,8 +15,25 @@ NAME_MAX = limit_of(Role.name)
 CODE_MAX = limit_of(Role.role_code)
 
 
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class RoleForm(FlaskForm):
     name = StringField("角色名称", validators=[DataRequired("请输入角色名称"), Length(max=NAME_MAX)])
     role_code = StringField("角色编码", validators=[DataRequired("请输入角色编码"), Length(max=CODE_MAX)],
                             render_kw={"placeholder": "ROLE_XXX", "autocomplete": "off",
                                        "pattern": "ROLE_[A-Z0-9_]{1,59}"})
+    # 数据权限 (pcloud.datascope): choices filled by the view (the scope names, the departments)
+    data_scope = SelectField("数据范围", coerce=int, default=1)
+    dept_ids = MultiCheckboxField("自定义部门", coerce=int, validate_choice=False)
+
+
+class RoleAssignForm(FlaskForm):
+    """分配用户: the users ticked on the role's user list, and whether the role is added (1) or removed (0)."""
+
+    user_ids = SelectMultipleField("用户", coerce=int, validate_choice=False,
+                                   validators=[DataRequired("请先勾选用户")])
+    assigned = RadioField("操作", choices=[("1", "添加角色"), ("0", "移除角色")], default="1",
+                          validators=[DataRequired("请选择操作")])

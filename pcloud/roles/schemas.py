@@ -18,16 +18,29 @@ class RolePageArgs(PageArgs):
                               metadata={"description": "equals"})
 
 
+DATA_SCOPE_HELP = "数据权限: 1 all, 2 custom departments (deptIds), 3 own department, 4 own department and below, " \
+    "5 only oneself"
+
+
+def _data_scope() -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(1, 5), allow_none=True,
+                          metadata={"description": DATA_SCOPE_HELP})
+
+
 class RoleCreateArgs(BaseSchema):
     name = Text(NAME_MAX, required=True)
     role_code = Text(CODE_MAX, required=True,
                               metadata={"description": "^ROLE_[A-Z0-9_]{1,59}$, unique"})
+    data_scope = _data_scope()
+    dept_ids = IdList(5000, allow_none=True)
 
 
 class RoleModifyArgs(BaseSchema):
     id = Id(required=True)
     name = Text(NAME_MAX)
     role_code = Text(CODE_MAX)
+    data_scope = _data_scope()
+    dept_ids = IdList(5000, allow_none=True)
 
 
 class RoleListArgs(BaseSchema):
@@ -40,11 +53,36 @@ class GrantArgs(BaseSchema):
     resources = IdList(20000, load_default=list)
 
 
+class RoleUsersArgs(PageArgs):
+    keyword = fields.String(validate=validate.Length(max=64), allow_none=True,
+                            metadata={"description": "name or phone contains"})
+    assigned = fields.Boolean(load_default=True, metadata={"description": "true: users holding the role"})
+
+
+class RoleAssignArgs(BaseSchema):
+    user_ids = IdList(1000, required=True)
+    assigned = fields.Boolean(load_default=True, metadata={"description": "true: add the role, false: remove it"})
+
+
+class RoleUserOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    state = fields.Integer()
+    dept_name = fields.String(allow_none=True)
+
+
+class RoleAssignOut(BaseSchema):
+    changed = fields.Integer()
+
+
 class RoleOut(AuditOut):
     id = fields.Integer()
     name = fields.String()
     role_code = fields.String()
     user_count = fields.Integer()
+    data_scope = fields.Integer()
+    dept_ids = fields.List(fields.Integer())
 
 
 class RoleBriefOut(BaseSchema):

@@ -5,25 +5,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
-from pcloud.core.security import SUPER_ADMIN, current_actor
+from pcloud.core.security import SUPER_ADMIN, Principal, current_actor
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope import service as datascope
+from pcloud.depts.models import Dept
 from pcloud.extensions import db
 from pcloud.menus import service as menu_service
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resource_service
-from pcloud.roles.models import Role
-from pcloud.users.models import UserTally
+from pcloud.roles.models import Role, role_dept
+from pcloud.users.models import User, UserTally, user_role
 
 ADMIN = "ROLE_ADMIN"
 BUILT_IN_ROLES = ((SUPER_ADMIN, "超级管理员"), (ADMIN, "管理员"))
@@ -104,16 +106,32 @@ def account_holder_counts(role_ids: list[int]) -> dict[int, int]:
         .group_by(open_account_role.c.role_id)).tuples().all())
 
 
+def scope_depts(role_ids: list[int]) -> dict[int, list[int]]:
+    """The custom departments (data scope 2) of each role of a page, in one query: {role id: [dept ids]}."""
+    if not role_ids:
+        return {}
+    found: dict[int, list[int]] = {}
+    for role_id, dept_id in db.session.execute(
+            select(role_dept.c.role_id, role_dept.c.dept_id).join(Dept, Dept.id == role_dept.c.dept_id)
+            .where(role_dept.c.role_id.in_(role_ids), Dept.deleted_at.is_(None))
+            .order_by(role_dept.c.role_id, role_dept.c.dept_id)):
+        found.setdefault(role_id, []).append(dept_id)
+    return found
+
+
 def to_items(roles: list[Role]) -> list[dict[str, Any]]:
-    counts = holder_counts([r.id for r in roles])
-    return [to_item(r, counts.get(r.id, 0)) for r in roles]
+    ids = [r.id for r in roles]
+    counts, depts = holder_counts(ids), scope_depts(ids)
+    return [to_item(r, counts.get(r.id, 0), depts.get(r.id, [])) for r in roles]
 
 
-def to_item(role: Role, user_count: int | None = None) -> dict[str, Any]:
+def to_item(role: Role, user_count: int | None = None, dept_ids: list[int] | None = None) -> dict[str, Any]:
     if user_count is None:
         user_count = holder_counts([role.id]).get(role.id, 0)
+    if dept_ids is None:
+        dept_ids = scope_depts([role.id]).get(role.id, [])
     return {"id": role.id, "name": role.name, "role_code": role.role_code, "user_count": user_count,
-            "built_in": role.built_in,
+            "built_in": role.built_in, "data_scope": role.data_scope, "dept_ids": dept_ids,
             "gmt_created_date": role.gmt_created_date, "gmt_created_name": role.gmt_created_name,
             "gmt_modified_date": role.gmt_modified_date, "gmt_modified_name": role.gmt_modified_name}
 
@@ -156,6 +174,45 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
+def _clean_scope(data: dict[str, Any], role: Role | None = None) -> tuple[int, list[int]] | None:
+    """(data scope, custom departments) as sent, checked; None when the request leaves the scope as it is.
+    2 needs departments that exist (422); a scope wider than the caller's own is 403 (the reach rule)."""
+    kind = data.get("data_scope")
+    dept_ids = sorted(set(data.get("dept_ids") or []))
+    if kind is None and data.get("dept_ids") is None:
+        return None
+    if kind is None:
+        kind = role.data_scope if role is not None else datascope.ALL
+    if kind not in datascope.SCOPE_NAMES:
+        raise Invalid("数据范围须为 1 到 5", field="dataScope")
+    if kind != datascope.CUSTOM:
+        dept_ids = []
+    elif not dept_ids:
+        raise Invalid("自定义数据范围须至少选择一个部门", field="deptIds")
+    else:
+        live = set(db.session.execute(select(Dept.id).where(Dept.id.in_(dept_ids), Dept.deleted_at.is_(None)))
+                   .scalars())
+        if missing := [d for d in dept_ids if d not in live]:
+            raise Invalid(f"部门不存在：{', '.join(map(str, missing[:20]))}", field="deptIds")
+    unchanged = role is not None and role.data_scope == kind and \
+        set(scope_depts([role.id]).get(role.id, [])) >= set(dept_ids)
+    if not unchanged:
+        refusal = datascope.scope_refusal(kind, dept_ids)
+        if refusal:
+            raise Forbidden(refusal)
+    return kind, dept_ids
+
+
+def _save_scope(role: Role, scope: tuple[int, list[int]] | None) -> None:
+    if scope is None:
+        return
+    role.data_scope, dept_ids = scope
+    db.session.flush()  # a new role's id
+    db.session.execute(delete(role_dept).where(role_dept.c.role_id == role.id))
+    if dept_ids:
+        db.session.execute(insert(role_dept), [{"role_id": role.id, "dept_id": d} for d in dept_ids])
+
+
 def _code_taken(code: str, exclude_id: int | None = None) -> bool:
     stmt = Role.live().where(Role.role_code == code)
     if exclude_id:
@@ -181,8 +238,10 @@ def create_role(data: dict[str, Any]) -> Role:
     code = _clean_code(data.get("role_code"))
     if _code_taken(code):
         raise _duplicate(code)
+    scope = _clean_scope(data) or _clean_scope({"data_scope": datascope.ALL})
     role = Role(name=name, role_code=code, built_in=False)
     db.session.add(role)
+    _save_scope(role, scope)
     permissions.bump_version()
     _commit_role(code)
     return role
@@ -199,7 +258,9 @@ def modify_role(data: dict[str, Any]) -> Role:
             raise Conflict("内置角色的编码不能修改", errors={"roleCode": ["内置角色的编码不能修改"]})
         if _code_taken(code, exclude_id=role.id):
             raise _duplicate(code)
+    scope = _clean_scope(data, role)
     role.name, role.role_code = name, code
+    _save_scope(role, scope)
     permissions.bump_version()
     _commit_role(code)
     return role
@@ -248,3 +309,72 @@ def refresh() -> int:
     db.session.commit()
     permissions.invalidate()
     return permissions.current_version()
+
+
+# ---------------------------------------------------------------------------------------------
+# The users of a role (分配用户): who holds it, within the caller's data scope; add or remove it for
+# chosen users. Roles sit below users in the package order, so this reads and writes the users' tables
+# through their models; the kept counts (users.tally) follow sys_user_role by their triggers.
+
+
+def role_users(role_id: int, filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Live users that hold (`assigned`, the default) or do not hold the role, reached by the caller's data
+    scope, newest first; `keyword`: name or phone contains. Items: id, name, phone, state, dept_name."""
+    role = get_role(role_id)
+    holds = exists().where(user_role.c.user_id == User.id, user_role.c.role_id == role.id)
+    stmt = (select(User.id, User.name, User.phone, User.state, Dept.name.label("dept_name"))
+            .outerjoin(Dept, Dept.id == User.dept_id)
+            .where(User.deleted_at.is_(None), holds if filters.get("assigned", True) else ~holds,
+                   datascope.current_scope().user_clause(User)))
+    if (keyword := (filters.get("keyword") or "").strip()):
+        stmt = stmt.where(or_(User.name.contains(keyword, autoescape=True),
+                              User.phone.contains(keyword, autoescape=True)))
+    result = paginate(stmt.order_by(User.gmt_created_date.desc(), User.id.desc()), page, page_size, scalars=False)
+    result.items = [dict(row._mapping) for row in result.items]
+    return result
+
+
+def assign_users(role_id: int, user_ids: list[int], assigned: bool, actor: Principal | None) -> tuple[Role, int]:
+    """Give the role to (or take it from) these users; returns (role, how many changed). The reach rule: the
+    role must lie within the caller's grants and data scope, every user within the caller's data scope (else
+    404, as if absent) and none reaching further than the caller (403). The super administrator role is
+    managed on the user page, where the last holder is kept."""
+    role = get_role(role_id)
+    if is_super_admin_role(role):
+        raise Conflict("超级管理员角色的用户请在用户管理中调整")
+    ids = sorted(set(user_ids or []))
+    if not ids:
+        raise Invalid("请选择用户", field="userIds")
+    scope = datascope.scope_of(actor) if actor is not None else datascope.current_scope()
+    found = dict(db.session.execute(select(User.id, User.name).where(
+        User.id.in_(ids), User.deleted_at.is_(None), scope.user_clause(User))).tuples().all())
+    if missing := [i for i in ids if i not in found]:
+        raise NotFound(f"用户不存在：{', '.join(map(str, missing[:20]))}")
+    if actor is not None and not actor.is_super_admin:
+        permissions.require_within_reach(actor, roles=[role])
+        refusal = datascope.roles_refusal([role.id], actor)
+        if refusal:
+            raise Forbidden(refusal)
+        held: dict[int, list[Role]] = {}
+        for user_id, held_role in db.session.execute(
+                select(user_role.c.user_id, Role).join(Role, Role.id == user_role.c.role_id)
+                .where(user_role.c.user_id.in_(ids), Role.deleted_at.is_(None))).tuples():
+            held.setdefault(user_id, []).append(held_role)
+        for user_id, roles in held.items():
+            if actor.kind == "user" and user_id == actor.id:
+                continue
+            if any(is_super_admin_role(r) for r in roles) or permissions.reach_refusal(actor, roles=roles):
+                raise Forbidden(f"用户「{found[user_id]}」的角色超出了您的权限范围，不能修改")
+    having = set(db.session.execute(select(user_role.c.user_id).where(
+        user_role.c.role_id == role.id, user_role.c.user_id.in_(ids))).scalars())
+    if assigned:
+        todo = [i for i in ids if i not in having]
+        if todo:
+            db.session.execute(insert(user_role), [{"user_id": i, "role_id": role.id} for i in todo])
+    else:
+        todo = [i for i in ids if i in having]
+        if todo:
+            db.session.execute(delete(user_role).where(user_role.c.role_id == role.id,
+                                                       user_role.c.user_id.in_(todo)))
+    db.session.commit()
+    return role, len(todo)

@@ -7,14 +7,16 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from pcloud.core.forms import ConfirmForm, is_gone
-from pcloud.core.pages import Filter, list_args, page_filters, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
-from pcloud.core.security import mirrors
+from pcloud.core.security import current_principal, mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
+from pcloud.datascope import service as datascope
+from pcloud.depts import service as depts
 from pcloud.roles import service
-from pcloud.roles.forms import RoleForm
-from pcloud.roles.schemas import RolePageArgs
+from pcloud.roles.forms import RoleAssignForm, RoleForm
+from pcloud.roles.schemas import RolePageArgs, RoleUsersArgs
 
 bp = Blueprint("roles", __name__, url_prefix="/system/role")
 pages = RecordPages(bp, "角色", "roles/form.html")
@@ -39,14 +41,21 @@ def index() -> Any:
 
 
 def _data(form: RoleForm) -> dict[str, Any]:
-    return {"name": form.name.data, "role_code": form.role_code.data}
+    return {"name": form.name.data, "role_code": form.role_code.data, "data_scope": form.data_scope.data,
+            "dept_ids": form.dept_ids.data or []}
+
+
+def _scope_choices(form: RoleForm) -> RoleForm:
+    form.data_scope.choices = list(datascope.SCOPE_NAMES.items())
+    form.dept_ids.choices = depts.choices()
+    return form
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @action("角色新增")
 @mirrors("roles_api.create")
 def create() -> Any:
-    form = RoleForm()
+    form = _scope_choices(RoleForm())
     return pages.form(form, lambda: f"角色「{service.create_role(_data(form)).name}」已创建，可以为它授权了",
                       role=None, read_only=False)
 
@@ -56,7 +65,9 @@ def create() -> Any:
 @mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
-    form = pages.edit_form(RoleForm, role)
+    form = _scope_choices(pages.edit_form(RoleForm, role))
+    if request.method == "GET" and not is_gone(role):
+        form.dept_ids.data = service.scope_depts([role.id]).get(role.id, [])
     return pages.form(form, lambda: f"角色「{service.modify_role({'id': role.id, **_data(form)}).name}」已保存",
                       role=role, read_only=_read_only(role))
 
@@ -103,3 +114,37 @@ def refresh() -> Any:
         return "已通知所有服务进程重新加载权限"
 
     return pages.confirm(run)
+
+
+USER_FILTERS = {"keyword": Filter("keyword", "用户名/手机号"), "assigned": Filter("assigned", "分配状态")}
+
+
+@bp.route("/<int:role_id>/users")
+def users(role_id: int) -> Any:
+    """分配用户: the users holding the role (or, with ?assigned=false, not holding it), within the caller's
+    data scope, with checkboxes to remove (or add) the role."""
+    role = service.get_role(role_id)
+    page, page_size = list_args()
+    filters = page_filters(RoleUsersArgs, USER_FILTERS)
+    assigned = filters.get("assigned", True) is not False
+    result = service.role_users(role.id, {**filters, "assigned": assigned}, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
+    return render_template("roles/users.html", role=role, page=result, items=result.items, assigned=assigned,
+                           args=request.args, page_url=page_url, form=RoleAssignForm(),
+                           scope_name=datascope.SCOPE_NAMES.get(role.data_scope, ""))
+
+
+@bp.route("/<int:role_id>/users/assign", methods=["POST"])
+@action("角色分配用户")
+@mirrors("roles_api.assign")
+def assign(role_id: int) -> Any:
+    form = RoleAssignForm()
+
+    def run() -> str:
+        adding = form.assigned.data == "1"
+        role, changed = service.assign_users(role_id, form.user_ids.data or [], adding, current_principal())
+        verb = "添加" if adding else "移除"
+        return f"已为 {changed} 个用户{verb}角色「{role.name}」"
+
+    return pages.confirm(run, "不能分配：", fallback=url_for("roles.users", role_id=role_id), form=form)

@@ -23,10 +23,11 @@ from pcloud.core.paging import (
     unindexed,
 )
 from pcloud.core.passwords import hash_password, verify_password
-from pcloud.core.security import SUPER_ADMIN, Principal
+from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
 from pcloud.core.timefmt import display_local, utcnow
+from pcloud.datascope import service as datascope
 from pcloud.depts.models import Dept
-from pcloud.depts.service import subtree_ids_select
+from pcloud.depts.service import is_within, subtree_ids_select
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.loginlog import service as login_log
@@ -133,6 +134,9 @@ def _guard_super_admin(actor: Principal | None, target: User | None = None, role
                 raise Forbidden("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
     if roles:
         permissions.require_within_reach(actor, roles=roles)
+        refusal = datascope.roles_refusal([r.id for r in roles], actor)  # nor a wider data scope
+        if refusal:
+            raise Forbidden(refusal)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,10 +144,54 @@ def _guard_super_admin(actor: Principal | None, target: User | None = None, role
 
 
 def get_user(user_id: int) -> User:
+    """A live user within the caller's data scope (one's own account always): outside it, 404 exactly as
+    if absent (datascope)."""
     user = db.session.execute(User.live().where(User.id == user_id)).scalar_one_or_none()
-    if user is None:
+    if user is None or not (datascope.current_scope().covers_user(user.id, user.dept_id) or _is_caller(user.id)):
         raise NotFound("用户不存在")
     return user
+
+
+def _is_caller(user_id: int) -> bool:
+    try:
+        principal = current_principal()
+    except Exception:  # noqa: BLE001 - outside a request
+        return False
+    return principal is not None and principal.kind == "user" and principal.id == user_id
+
+
+def _require_placeable(dept_id: int | None, user_id: int | None = None) -> None:
+    """A write may not put a user where the caller's data scope does not reach (403)."""
+    scope = datascope.current_scope()
+    if not (scope.covers_dept(dept_id) or (user_id is not None and scope.covers_user(user_id, dept_id))):
+        raise Forbidden("不能把用户放到您的数据权限范围之外的部门", errors={"deptId": ["超出您的数据权限范围"]})
+
+
+def placeable_dept_choices(choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The department picker's options a caller may put a user in (their data scope); every one under "all"."""
+    scope = datascope.current_scope()
+    # (0, "（无）"), no department, is reached only under "all": covers_dept(0) is False
+    return choices if scope.all else [(dept_id, label) for dept_id, label in choices if scope.covers_dept(dept_id)]
+
+
+def scoped_filters(filters: dict[str, Any]) -> dict[str, Any] | None:
+    """The list's filters with the caller's data scope in them; None when nobody can match. A lone "own
+    department and below" is the department filter itself (its kept count and plans, issue 21), else the
+    scope rides along as a condition (`scope`)."""
+    scope = datascope.current_scope()
+    if scope.all:
+        return filters
+    if scope.is_empty:
+        return None
+    root = scope.single_subtree()
+    if root is None:
+        return {**filters, "scope": scope}
+    wanted = filters.get("dept_id")
+    if wanted and wanted != root and not is_within(wanted, root):
+        if not is_within(root, wanted):
+            return None
+        wanted = root
+    return {**filters, "dept_id": wanted or root}
 
 
 def _keyword(filters: dict[str, Any], key: str) -> str:
@@ -180,12 +228,16 @@ def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: boo
     if filters.get("dept_id"):
         dept = unindexed(_users.c.dept_id, dialect) if in_order else _users.c.dept_id
         stmt = stmt.where(dept.in_(subtree_ids_select(filters["dept_id"])))
+    if filters.get("scope") is not None:  # the caller's data scope (scoped_filters)
+        scope = filters["scope"]
+        stmt = stmt.where(scope.user_clause(_users, dept_column=unindexed(_users.c.dept_id, dialect)
+                                            if in_order else None))
     return stmt
 
 
 def _keyword_only(filters: dict[str, Any]) -> bool:
     return bool(_words(filters)) and not (filters.get("role_ids") or filters.get("dept_id")
-                                          or filters.get("state") is not None)
+                                          or filters.get("state") is not None or filters.get("scope") is not None)
 
 
 def _keyword_estimate(filters: dict[str, Any]) -> int | None:
@@ -230,7 +282,7 @@ def _selective(filters: dict[str, Any]) -> bool:
     """Whether a filter's own index gives the matches (a trigram keyword, roles, a department subtree);
     otherwise (none, or the state) the page is read in order from the live users' indexes."""
     trigram = any(len(_keyword(filters, k)) >= search.MIN_TRIGRAM for k in ("keyword", "phone"))
-    return bool(trigram or filters.get("role_ids") or filters.get("dept_id"))
+    return bool(trigram or filters.get("role_ids") or filters.get("dept_id") or filters.get("scope") is not None)
 
 
 def _total(filters: dict[str, Any]) -> tuple[int, bool]:
@@ -250,11 +302,20 @@ def _total(filters: dict[str, Any]) -> tuple[int, bool]:
     counted = filtered_select(filters, driving=selective).with_only_columns(_users.c.id)
     if not selective:  # counted in page order, through the live users' index (a short keyword checked per row)
         counted = counted.order_by(desc(_users.c.gmt_created_date), desc(_users.c.id))
-    unfiltered = None if selective or filters.get("state") is not None else "sys_user"
+    unfiltered = None if selective or filters.get("state") is not None or filters.get("scope") is not None \
+        else "sys_user"
     return count_total(counted, unfiltered_table=unfiltered, in_order=not selective)
 
 
 def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """The page's ids within the caller's data scope (see `_page_ids`)."""
+    scoped = scoped_filters(filters)
+    if scoped is None:
+        return Page([], 0, page, page_size, True)
+    return _page_ids(scoped, page, page_size)
+
+
+def _page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """The ids of one page of live users matching `filters`, and its total.
 
     The plan does not depend on statistics (issue 12): the newest-first page either starts from the
@@ -404,6 +465,7 @@ def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
     avatar = data.get("avatar") or None
     errors.run(uploads.check_avatar, None, avatar, actor, None)
     errors.raise_if_any()
+    _require_placeable(dept_id)
     user = User(
         phone=phone, name=name, password_hash=hash_password(data["password"]),
         state=data.get("state") or 0, avatar=avatar,
@@ -447,6 +509,8 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     if "avatar" in data:
         errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, actor, user.id)
     errors.raise_if_any()
+    if "dept_id" in refs and refs["dept_id"] != user.dept_id:  # before anything changes
+        _require_placeable(refs["dept_id"], user.id)
     if phone is not None:
         user.phone = phone
     if name:
@@ -539,19 +603,23 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
 def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
     """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
     any file is written, so one click cannot make the server write millions of rows."""
+    scoped = scoped_filters(filters)  # the caller's data scope: whether ids are listed or "export all"
+    if scoped is None:
+        return iter(())
     if not ids:
         cap = int(current_app.config.get("PCLOUD_EXPORT_MAX_ROWS", 200_000))
-        count = db.session.execute(filtered_select(filters, driving=False).with_only_columns(func.count(User.id))
+        count = db.session.execute(filtered_select(scoped, driving=False).with_only_columns(func.count(User.id))
                                    .order_by(None)).scalar_one()
         if count > cap:
             raise Invalid(f"符合条件的用户有 {count} 个，超过单次导出上限 {cap}，请缩小筛选范围后再导出")
-    return _export_rows(ids, filters, batch)
+    return _export_rows(ids, scoped, batch)
 
 
 def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
     """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
     base = (filtered_select(filters, driving=False) if not ids
-            else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids)))
+            else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids),
+                                           datascope.current_scope().user_clause(_users)))
     last_id = 0
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,

@@ -228,7 +228,8 @@ def recount(conn: Any) -> dict[tuple[str, int], int]:
 def count_key(filters: dict[str, Any]) -> tuple[str, int] | None:
     """The kept count (kind, ref_id) that is the exact number of live users matching `filters`, or None
     when the filters combine in a way the counts do not answer (a keyword, several roles, two filters)."""
-    if (filters.get("keyword") or "").strip() or (filters.get("phone") or "").strip():
+    if (filters.get("keyword") or "").strip() or (filters.get("phone") or "").strip() \
+            or filters.get("scope") is not None:  # a data scope other than one subtree (users.service)
         return None
     roles = filters.get("role_ids") or []
     given = [name for name, on in (("role", roles), ("state", filters.get("state") is not None),

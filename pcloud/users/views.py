@@ -53,7 +53,7 @@ def _fill_choices(form: UserForm) -> None:
     # Only the roles the signed-in user may assign: a checkbox that is always refused is not offered.
     roles = service.assignable_roles(current_principal())
     form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in roles]
-    form.dept_id.choices = [(0, "（无）")] + depts.choices()
+    form.dept_id.choices = service.placeable_dept_choices([(0, "（无）")] + depts.choices())
     form.post_id.choices = [(0, "（无）")] + posts.choices()
     form.grade_id.choices = [(0, "（无）")] + grades.choices()
 

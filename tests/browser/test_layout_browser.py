@@ -12,7 +12,8 @@ from tests.factories import make_dept, make_user
 
 LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
               "/system/menu/", "/system/resource/", "/system/log/", "/personalized/mail/", "/personalized/sms/",
-              "/personalized/upload/", "/mail/", "/monitor/online/", "/monitor/loginlog/"]
+              "/personalized/upload/", "/mail/", "/monitor/online/", "/monitor/loginlog/",
+              "/system/role/2/users?assigned=false"]  # 分配用户 (ROLE_ADMIN's, every user unassigned)
 
 # A cell "narrower than its text" wraps its text over several lines; report any such cell.
 WRAPPED_CELLS = """() => {

@@ -1,0 +1,486 @@
+"""数据权限: the scope API (`pcloud.datascope.service`) and what a caller of each scope sees and cannot touch,
+through the page, the API, the export and the pickers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pcloud.core.security import Principal
+from pcloud.datascope import service as datascope
+from pcloud.extensions import db
+from tests.conftest import ApiClient
+from tests.factories import make_dept_tree, make_user, next_phone
+
+# 总部 > 研发中心 > (后端组, 前端组); 总部 > 销售部
+ORG = {"总部": {"研发中心": {"后端组": {}, "前端组": {}}, "销售部": {}}}
+
+
+def make_scoped_role(api: ApiClient, code: str, scope: int, dept_ids: list[int] | None = None) -> int:
+    body = {"name": code, "roleCode": code, "dataScope": scope}
+    if dept_ids is not None:
+        body["deptIds"] = dept_ids
+    return api.data("POST", "/api/admin/role/create", body)
+
+
+def principal_of(app: Any, user_id: int) -> Principal:
+    from pcloud.access import permissions
+    from pcloud.users.service import get_user
+
+    with app.app_context():
+        user = get_user(user_id)
+        principal = Principal(kind="user", id=user.id, name=user.name, phone=user.phone, avatar=None,
+                              role_ids=frozenset(r.id for r in user.live_roles),
+                              role_codes=frozenset(r.role_code for r in user.live_roles), session_id=0, token="",
+                              perm_version=permissions.current_version())
+        db.session.remove()
+    return principal
+
+
+def scope_for(app: Any, user_id: int) -> tuple[datascope.DataScope, dict[str, Any]]:
+    principal = principal_of(app, user_id)
+    with app.app_context():
+        scope = datascope.scope_of(principal)
+        reached = scope.reached_dept_ids()
+        from sqlalchemy import select
+
+        from pcloud.users.models import User
+
+        visible = set(db.session.execute(select(User.id).where(User.deleted_at.is_(None), scope.user_clause()))
+                      .scalars())
+        db.session.remove()
+    return scope, {"reached": reached, "visible": visible}
+
+
+def test_scope_of_each_kind_and_the_union(app: Any, api: ApiClient) -> None:
+    org = make_dept_tree(app, ORG)
+    members = {name: make_user(app, dept_id=dept_id) for name, dept_id in org.items()}
+    nobody = make_user(app)  # no department: reached only under "all"
+    roles = {kind: make_scoped_role(api, f"ROLE_S{kind}", kind,
+                                    [org["销售部"], org["后端组"]] if kind == 2 else None) for kind in range(1, 6)}
+    me = {kind: make_user(app, dept_id=org["研发中心"], role_ids=[roles[kind]]) for kind in range(1, 6)}
+    everyone = set(members.values()) | {nobody} | set(me.values()) | {1}
+
+    scope, seen = scope_for(app, me[1])
+    assert scope.all and seen["reached"] is None and seen["visible"] >= everyone
+    scope, seen = scope_for(app, me[2])
+    assert seen["reached"] == {org["销售部"], org["后端组"]}
+    assert seen["visible"] == {members["销售部"], members["后端组"]}
+    assert scope.covers_dept(org["销售部"]) and not scope.covers_dept(org["总部"]) and not scope.covers_dept(None)
+    scope, seen = scope_for(app, me[3])
+    assert seen["visible"] == {members["研发中心"]} | set(me.values())  # every me sits in 研发中心
+    scope, seen = scope_for(app, me[4])
+    assert seen["reached"] == {org["研发中心"], org["后端组"], org["前端组"]}
+    assert seen["visible"] == {members["研发中心"], members["后端组"], members["前端组"]} | set(me.values())
+    assert scope.single_subtree() == org["研发中心"]
+    scope, seen = scope_for(app, me[5])
+    assert seen["visible"] == {me[5]} and scope.covers_user(me[5], None) and not scope.covers_dept(org["研发中心"])
+
+    both = make_user(app, dept_id=org["研发中心"], role_ids=[roles[3], roles[2]])
+    _, seen = scope_for(app, both)
+    assert seen["visible"] == {members["研发中心"], members["销售部"], members["后端组"]} | set(me.values()) | {both}
+
+    super_scope, _ = scope_for(app, 1)
+    assert super_scope.all
+    with app.app_context():
+        assert datascope.current_scope().all  # no request: the trusted command line
+
+
+def test_a_role_change_counts_at_once(app: Any, api: ApiClient) -> None:
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_HEAD", 3)
+    head = make_user(app, dept_id=org["研发中心"], role_ids=[role])
+    sales = make_user(app, dept_id=org["销售部"])
+    assert sales not in scope_for(app, head)[1]["visible"]
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "dataScope": 2, "deptIds": [org["销售部"]]})
+    assert sales in scope_for(app, head)[1]["visible"]
+
+
+def test_role_data_scope_on_the_api(app: Any, api: ApiClient) -> None:
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_CUSTOM", 2, [org["销售部"]])
+    item = next(r for r in api.post("/api/admin/role/page", json={"roleCode": "ROLE_CUSTOM"}).get_json()["data"])
+    assert item["id"] == role and item["dataScope"] == 2 and item["deptIds"] == [org["销售部"]]
+    plain = make_scoped_role(api, "ROLE_PLAIN", 1)
+    default = api.data("POST", "/api/admin/role/create", {"name": "默认", "roleCode": "ROLE_DEFAULT"})
+    rows = {r["id"]: r for r in api.post("/api/admin/role/page", json={"pageSize": 50}).get_json()["data"]}
+    assert rows[plain]["dataScope"] == 1 and rows[default]["dataScope"] == 1 and rows[default]["deptIds"] == []
+    from tests.conftest import api_error
+
+    api_error(api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_X", "dataScope": 2}), 422)
+    api_error(api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_X", "dataScope": 6}), 422)
+    api_error(api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_X", "dataScope": 2,
+                                                       "deptIds": [99999]}), 422)
+
+
+def test_nobody_sets_a_scope_wider_than_their_own(app: Any, api: ApiClient) -> None:
+    from tests.conftest import api_error
+    from tests.factories import grant_role, route_code
+
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_role(app, role, resource_codes=(route_code("roles_api.create", "POST"),
+                                          route_code("roles_api.modify", "PUT")))
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[role])
+    head = ApiClient(api.client)
+    head.token = head.sign_in(phone, "Passw0rd1")
+    for body in ({"dataScope": 1}, {}, {"dataScope": 2, "deptIds": [org["销售部"]]}):
+        api_error(head.post("/api/admin/role/create", json={"name": "宽", "roleCode": "ROLE_WIDE", **body}), 403)
+    for scope in (4, 3, 5):
+        head.data("POST", "/api/admin/role/create", {"name": f"窄{scope}", "roleCode": f"ROLE_N{scope}",
+                                                      "dataScope": scope})
+    head.data("POST", "/api/admin/role/create", {"name": "后端", "roleCode": "ROLE_BACK", "dataScope": 2,
+                                                  "deptIds": [org["后端组"]]})
+    api_error(head.put("/api/admin/role/modify", json={"id": role, "dataScope": 1}), 403)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a caller of each scope sees and cannot touch: page, API, export, pickers, writes
+
+OUTSIDER_NAME = "外人甲乙"
+
+
+def grant_everything(app: Any, role_id: int) -> None:
+    """Every menu and resource (the super administrator grants): only the data scope limits the caller."""
+    from pcloud.menus import service as menus
+    from pcloud.resources import service as resources
+    from pcloud.roles import service as roles
+
+    with app.app_context():
+        roles.grant(role_id, menus.all_live_ids(), resources.all_live_ids())
+        db.session.remove()
+
+
+def signed_in_as(app: Any, phone: str) -> tuple[ApiClient, Any]:
+    """An API client and a page client, both signed in as `phone`."""
+    from tests.conftest import PageClient
+
+    client = ApiClient(app.test_client())
+    client.token = client.sign_in(phone, "Passw0rd1")
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    return client, pages
+
+
+def xlsx_text(data: bytes) -> str:
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+    return "\n".join("|".join("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True))
+
+
+def scoped_world(app: Any, api: ApiClient, scope: int) -> dict[str, Any]:
+    """研发中心's head holding one role of `scope` (custom: 后端组 and 销售部) with every grant, and one user in
+    each department, one without any (`nobody`)."""
+    org = make_dept_tree(app, ORG)
+    members = {name: make_user(app, name=f"成员{name}", dept_id=dept_id) for name, dept_id in org.items()}
+    members["无部门"] = make_user(app, name="成员无部门")
+    role = make_scoped_role(api, f"ROLE_SCOPE{scope}", scope,
+                            [org["后端组"], org["销售部"]] if scope == 2 else None)
+    grant_everything(app, role)
+    phone = next_phone()
+    head = make_user(app, phone=phone, name="研发负责人", dept_id=org["研发中心"], role_ids=[role])
+    client, pages = signed_in_as(app, phone)
+    return {"org": org, "members": members, "role": role, "head": head, "phone": phone, "api": client,
+            "pages": pages}
+
+
+# Which members each scope reaches (the head sits in 研发中心; custom = 后端组 + 销售部).
+REACHES = {1: {"总部", "研发中心", "后端组", "前端组", "销售部", "无部门"}, 2: {"后端组", "销售部"}, 3: {"研发中心"},
+           4: {"研发中心", "后端组", "前端组"}, 5: set()}
+
+
+@pytest.mark.parametrize("scope", [1, 2, 3, 4, 5])
+def test_what_each_scope_sees_and_cannot_touch(app: Any, api: ApiClient, scope: int) -> None:
+    world = scoped_world(app, api, scope)
+    members, org, head_api, head_pages = world["members"], world["org"], world["api"], world["pages"]
+    reached = {members[name] for name in REACHES[scope]}
+    outside = set(members.values()) - reached
+    sees_self = scope in (1, 3, 4, 5)
+
+    # the API page, and its department filter within the scope
+    body = head_api.post("/api/admin/system/user/page", json={"pageSize": 200}).get_json()
+    listed = {u["id"] for u in body["data"]} - {1}  # the super administrator (no department) under "all"
+    assert listed == reached | ({world["head"]} if sees_self else set())
+    assert body["total"] == len(listed) + (1 if scope == 1 else 0)
+    below = head_api.post("/api/admin/system/user/page", json={"pageSize": 200, "deptId": org["研发中心"]}).get_json()
+    assert {u["id"] for u in below["data"]} == (reached | {world["head"]} if sees_self else reached) \
+        & {members["研发中心"], members["后端组"], members["前端组"], world["head"]}
+
+    # the page shows the same people
+    html = head_pages.get("/system/user/?size=100").get_data(as_text=True)
+    for name, user_id in members.items():
+        assert (f"成员{name}" in html) == (user_id in reached), name
+
+    # export: "export all" and listed ids alike
+    everyone = head_api.post("/api/admin/system/user/download", json={})
+    assert everyone.status_code == 200
+    text = xlsx_text(everyone.get_data())
+    for name, user_id in members.items():
+        assert (f"成员{name}" in text) == (user_id in reached), name
+    picked = xlsx_text(head_api.post("/api/admin/system/user/download",
+                                     json={"ids": sorted(members.values())}).get_data())
+    assert {name for name in members if f"成员{name}" in picked} == REACHES[scope]
+
+    # the manager picker of the department form
+    found = head_pages.get("/system/dept/managers?q=成员").get_json()["items"]
+    assert {u["id"] for u in found} == reached
+
+    # the org chart's member counts
+    assert head_pages.get("/system/dept/org").status_code == 200
+    from pcloud.depts import service as depts_service
+
+    with app.test_request_context():
+        from flask_login import login_user
+
+        login_user(principal_of(app, world["head"]))
+        counts = depts_service.scoped_member_counts()
+        db.session.remove()
+    expected_counts: dict[int, int] = {}
+    for name in REACHES[scope] - {"无部门"}:
+        expected_counts[org[name]] = expected_counts.get(org[name], 0) + 1
+    if sees_self:
+        expected_counts[org["研发中心"]] = expected_counts.get(org["研发中心"], 0) + 1
+    counts.pop(0, None)  # (no department: not on the chart)
+    assert counts == expected_counts
+
+    # nobody outside is touched: 404 as if absent, through the API and the pages
+    from tests.conftest import api_error
+
+    for user_id in outside:
+        api_error(head_api.put("/api/admin/system/user/modify", json={"id": user_id, "name": "改名"}), 404)
+        api_error(head_api.delete(f"/api/admin/system/user/{user_id}/delete"), 404)
+        api_error(head_api.get(f"/api/admin/system/user/{user_id}/offline"), 404)
+        assert head_pages.get(f"/system/user/{user_id}/edit").status_code == 404
+    for user_id in reached - {members["无部门"]}:
+        # a write that would move a reached user out of the scope: 403 (under "all" nothing is outside)
+        resp = head_api.put("/api/admin/system/user/modify", json={"id": user_id, "deptId": org["总部"]})
+        if scope == 1:
+            assert resp.status_code == 200
+        else:
+            api_error(resp, 403)
+    if reached:
+        victim = sorted(reached)[0]
+        head_api.data("PUT", "/api/admin/system/user/modify", {"id": victim, "name": "改过的名"})
+    # creating a user outside the scope: 403; inside: fine
+    new = {"phone": next_phone(), "name": "新人", "password": "Passw0rd1", "deptId": org["销售部"]}
+    resp = head_api.post("/api/admin/system/user/create", json=new)
+    assert resp.status_code == (200 if scope in (1, 2) else 403), resp.get_json()
+
+
+# ---------------------------------------------------------------------------------------------
+# The route audit: no route shows a user beyond the caller's data scope (a new route cannot forget)
+
+# Routes that are not reads of other users' data, with why (everything else is called and checked).
+AUDIT_SKIPPED = {
+    "/api/oauth/": "sign-in and sign-out",
+    "/login": "sign-in",
+    "/logout": "sign-out",
+    "/api/open/": "the open platform's own account calls",
+}
+# Readers of JSON bodies that only read (POST by the API's convention) - every other POST, PUT, DELETE writes
+# and is checked on the user's id only (a 404, never the user's data).
+READ_POSTS = ("/page", "/list", "/tree", "/pageList", "/findAll", "/download", "/users", "/statistics",
+              "/adminInfo", "/chartInfo", "/detail", "/objects")
+
+
+def answer_text(resp: Any) -> str:
+    """What an answer shows, as text: JSON with its characters unescaped, a workbook's cells, a page."""
+    import json
+
+    if resp.mimetype.endswith("spreadsheetml.sheet"):
+        return xlsx_text(resp.get_data())
+    if resp.is_json:
+        return json.dumps(resp.get_json(), ensure_ascii=False)
+    return resp.get_data(as_text=True)
+
+
+def _audit_calls(app: Any, values: list[int]) -> list[tuple[str, str, str]]:
+    """(method, rule, path) of every route to call: GETs and read POSTs, each path argument filled with each
+    of `values` (the outsider's id, their department's, their role's, their log rows')."""
+    from pcloud.core.routing import ROUTE_ARG
+
+    calls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("static", "bootstrap.static") or rule.endpoint.startswith(("api-docs.", "docs.")):
+            continue
+        if rule.rule.startswith(tuple(AUDIT_SKIPPED)):
+            continue
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        for method in sorted(methods):
+            if method == "GET" or (method == "POST" and rule.rule.endswith(READ_POSTS)) \
+                    or (method == "POST" and rule.rule.endswith("/export") and not rule.rule.startswith("/api/")):
+                fills = values if rule.arguments else [0]
+                for value in fills:
+                    calls.append((method, rule.rule, ROUTE_ARG.sub(str(value), rule.rule)))
+    return calls
+
+
+def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiClient) -> None:
+    """A caller holding every grant but data scope 3 (研发中心) calls every GET and read route, with every id
+    argument set to the outsider's, their department's, their role's and their log rows': neither the
+    outsider's name nor phone appears in any answer (JSON, page or .xlsx)."""
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.timefmt import utcnow
+    from pcloud.loginlog.models import LoginLog
+    from tests.conftest import csrf_from
+
+    org = make_dept_tree(app, ORG)
+    outsider_role = make_scoped_role(api, "ROLE_OUTSIDE", 1)
+    outsider_phone = next_phone()
+    outsider = make_user(app, phone=outsider_phone, name=OUTSIDER_NAME, dept_id=org["销售部"],
+                         role_ids=[outsider_role])
+    ApiClient(app.test_client()).sign_in(outsider_phone, "Passw0rd1")  # online, and in the login log
+    with app.app_context():
+        action = ActionLog(user_id=outsider, name=OUTSIDER_NAME, phone=outsider_phone, title="用户修改",
+                           method="PUT", path="/api/admin/system/user/modify", status="success", cost_ms=1,
+                           gmt_created_date=utcnow())
+        db.session.add(action)
+        db.session.commit()
+        action_id = action.id
+        login_id = db.session.execute(db.select(LoginLog.id).where(LoginLog.user_id == outsider)).scalars().first()
+        db.session.remove()
+    role = make_scoped_role(api, "ROLE_RD_HEAD", 3)
+    grant_everything(app, role)
+    phone = next_phone()
+    make_user(app, phone=phone, name="研发负责人", dept_id=org["研发中心"], role_ids=[role])
+    head_api, head_pages = signed_in_as(app, phone)
+    token = csrf_from(head_pages.get("/profile").get_data(as_text=True))
+
+    # the outsider is there: the super administrator sees them on the user page, the logs, online
+    assert OUTSIDER_NAME in answer_text(api.post("/api/admin/system/user/page", json={}))
+    leaks, called = [], 0
+    for method, rule, path in _audit_calls(app, [outsider, org["销售部"], outsider_role, action_id, login_id]):
+        if path.startswith("/api/"):
+            resp = head_api.call(method, path, json={} if method == "POST" else None)
+        elif method == "POST":
+            resp = head_pages.client.post(path, data={"csrf_token": token})
+        else:
+            resp = head_pages.get(path)
+        called += 1
+        text = answer_text(resp)
+        if OUTSIDER_NAME in text or outsider_phone in text:
+            leaks.append(f"{method} {rule} ({path}) -> {resp.status_code}")
+    assert called > 100
+    assert not leaks, leaks
+
+
+# ---------------------------------------------------------------------------------------------
+# 分配用户: a role's users within the scope, added and removed under the reach rule
+
+
+def holders_of(app: Any, role_id: int) -> set[int]:
+    from sqlalchemy import select
+
+    from pcloud.users.models import user_role
+
+    with app.app_context():
+        found = set(db.session.execute(select(user_role.c.user_id).where(user_role.c.role_id == role_id)).scalars())
+        db.session.remove()
+    return found
+
+
+def test_role_users_list_add_and_remove_within_the_scope(app: Any, api: ApiClient) -> None:
+    from tests.conftest import api_error
+
+    world = scoped_world(app, api, 4)  # 研发中心 and below
+    members, head_api = world["members"], world["api"]
+    clerk = make_scoped_role(api, "ROLE_CLERK", 5)
+    inside, outside = members["后端组"], members["销售部"]
+
+    def listed(assigned: bool, **extra: Any) -> set[int]:
+        body = head_api.post(f"/api/admin/role/{clerk}/users", json={"assigned": assigned, **extra}).get_json()
+        return {u["id"] for u in body["data"]}
+
+    assert listed(True) == set()
+    assert listed(False) == {members["研发中心"], members["后端组"], members["前端组"], world["head"]}
+    assert head_api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [inside]}) == {"changed": 1}
+    assert holders_of(app, clerk) == {inside} and listed(True) == {inside}
+    assert listed(True, keyword="后端") == {inside} and listed(True, keyword="前端") == set()
+    # a user beyond the scope: 404 as if absent, nothing changed
+    api_error(head_api.post(f"/api/admin/role/{clerk}/assign", json={"userIds": [inside, outside]}), 404)
+    api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [outside]})  # the super administrator may
+    assert listed(True) == {inside}  # the outsider holds it too, but is not listed
+    assert head_api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [inside], "assigned": False}) \
+        == {"changed": 1}
+    assert holders_of(app, clerk) == {outside}
+    # the reach rule: a role granting more than the caller holds, or a wider scope, is not handed out
+    wide = make_scoped_role(api, "ROLE_WIDE", 1)
+    api_error(head_api.post(f"/api/admin/role/{wide}/assign", json={"userIds": [inside]}), 403)
+    from tests.factories import role_id_of_code
+
+    api_error(head_api.post(f"/api/admin/role/{role_id_of_code(app, 'ROLE_SUPER_ADMIN')}/assign",
+                            json={"userIds": [inside]}), 409)
+    api_error(head_api.post("/api/admin/role/99999/users", json={}), 404)
+    assert holders_of(app, wide) == set()
+
+
+def test_role_users_beyond_the_callers_grants_are_refused(app: Any, api: ApiClient) -> None:
+    """A caller granted only the role-user routes may not hand out a role that grants more than they hold."""
+    from tests.conftest import api_error
+    from tests.factories import grant_role, route_code
+
+    org = make_dept_tree(app, ORG)
+    mine = make_scoped_role(api, "ROLE_MINE", 1)
+    grant_role(app, mine, resource_codes=(route_code("roles_api.role_users", "POST"),
+                                          route_code("roles_api.assign", "POST")))
+    richer = make_scoped_role(api, "ROLE_RICHER", 1)
+    grant_role(app, richer, resource_codes=(route_code("users_api.delete", "DELETE"),))
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[mine])
+    target = make_user(app, dept_id=org["研发中心"])
+    caller = ApiClient(app.test_client())
+    caller.token = caller.sign_in(phone, "Passw0rd1")
+    api_error(caller.post(f"/api/admin/role/{richer}/assign", json={"userIds": [target]}), 403)
+    assert holders_of(app, richer) == set()
+    # nor change a user whose roles reach further than the caller's
+    api.data("POST", f"/api/admin/role/{richer}/assign", {"userIds": [target]})
+    plain = make_scoped_role(api, "ROLE_PLAIN", 1)
+    api_error(caller.post(f"/api/admin/role/{plain}/assign", json={"userIds": [target]}), 403)
+
+
+def test_role_users_page(app: Any, api: ApiClient, pages: Any) -> None:
+    from tests.conftest import csrf_from, logged_actions
+
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_PAGE", 3)
+    user = make_user(app, name="页面用户", dept_id=org["销售部"])
+    html = pages.get(f"/system/role/{role}/users").get_data(as_text=True)
+    assert "没有持有该角色的用户" in html and "页面用户" not in html
+    html = pages.get(f"/system/role/{role}/users?assigned=false&keyword=页面").get_data(as_text=True)
+    assert "页面用户" in html and "添加角色" in html
+    token = csrf_from(html)
+    back = f"/system/role/{role}/users?assigned=false"
+    resp = pages.client.post(f"/system/role/{role}/users/assign",
+                             data={"csrf_token": token, "user_ids": [str(user)], "assigned": "1", "back": back})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(back)
+    assert holders_of(app, role) == {user}
+    assert "页面用户" in pages.get(f"/system/role/{role}/users").get_data(as_text=True)
+    assert ("角色分配用户", "success") in [(t, s) for t, s in logged_actions(app, "角色分配用户")]
+    resp = pages.client.post(f"/system/role/{role}/users/assign", data={"csrf_token": token, "assigned": "0"})
+    assert resp.status_code == 422 and "请先勾选用户" in resp.get_data(as_text=True)
+    assert holders_of(app, role) == {user}
+    # the role form carries the data scope
+    form = pages.get(f"/system/role/{role}/edit").get_data(as_text=True)
+    assert "数据范围" in form and "本部门" in form
+    resp = pages.submit(f"/system/role/{role}/edit", data={"name": "改名角色", "role_code": "ROLE_PAGE",
+                                                          "data_scope": "2", "dept_ids": [str(org["销售部"])]})
+    assert resp.status_code == 302
+    item = next(r for r in api.post("/api/admin/role/page", json={"roleCode": "ROLE_PAGE"}).get_json()["data"])
+    assert item["dataScope"] == 2 and item["deptIds"] == [org["销售部"]]
+
+
+def test_the_user_form_offers_only_departments_within_the_scope(app: Any, api: ApiClient) -> None:
+    world = scoped_world(app, api, 4)
+    html = world["pages"].get("/system/user/new").get_data(as_text=True)
+    picker = html[html.index('name="dept_id"'):]
+    picker = picker[:picker.index("</select>")]
+    assert "后端组" in picker and "前端组" in picker and "销售部" not in picker and "（无）" not in picker
+    typed = {"phone": next_phone(), "name": "越界", "password": "Passw0rd1", "state": "0",
+             "dept_id": str(world["org"]["销售部"])}
+    resp = world["pages"].submit("/system/user/new", data=typed)
+    assert resp.status_code == 403 and "数据权限" in resp.get_data(as_text=True)
