@@ -69,20 +69,32 @@ def _seed_places(app) -> dict[str, int]:  # noqa: ANN001
         return {"hq": hq, "rd": rd, "post": post.id, "grade": grade.id, "role": role.id}
 
 
-def child_import(url: str, instance: str, path: str) -> dict[str, float]:
+def child_import(url: str, instance: str, path: str, traced: bool = False) -> dict[str, float]:
+    """The dry run, then the import, then the answer's list of generated passwords read through, as the API
+    writes it. `traced`: Python's own peak allocation (tracemalloc, which slows Python several times) instead
+    of the times."""
+    import tracemalloc
+
     app = _app(url, instance)
     _seed_places(app)
     from pcloud.users import imports
 
     times = {}
+    if traced:
+        tracemalloc.start()
     with app.test_request_context():
         for label, dry_run in (("dry_run", True), ("commit", False)):
             started, cpu = time.perf_counter(), time.process_time()
             with open(path, "rb") as fh:
                 result = imports.import_users(fh, None, dry_run=dry_run)
+                listed = sum(1 for _ in result.passwords())
             times[label] = time.perf_counter() - started
             times[f"{label}_cpu"] = time.process_time() - cpu
+            times[f"{label}_maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             assert result.error_count == 0 and result.created == result.total, result.errors[:5]
+            assert listed == (0 if dry_run else result.total)
+    if traced:
+        times["python_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
     times["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return times
 
@@ -126,15 +138,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--traced", action="store_true", help="also Python's peak allocation (tracemalloc, slow)")
     parser.add_argument("--child", default=None)
     parser.add_argument("--url")
     parser.add_argument("--instance")
     parser.add_argument("--path")
     args = parser.parse_args()
     if args.child:
-        fn = child_import if args.child == "import" else None
-        result = (fn(args.url, args.instance, args.path) if fn
-                  else child_ceiling(args.url, args.instance, args.rows[0]))
+        result = (child_ceiling(args.url, args.instance, args.rows[0]) if args.child == "ceiling"
+                  else child_import(args.url, args.instance, args.path, traced=args.child == "traced"))
         print(json.dumps(result))
         return
     database = "PostgreSQL" if args.database_url else "SQLite"
@@ -146,6 +158,7 @@ def main() -> None:
         size = os.path.getsize(path) / 2**20
         got = run_child("import", args.database_url, rows, path)
         ceiling = run_child("ceiling", args.database_url, rows, path)
+        traced = run_child("traced", args.database_url, rows, path) if args.traced else None
         os.unlink(path)
         total = got["dry_run"] + got["commit"]
         floor = ceiling["ceiling"]
@@ -153,7 +166,11 @@ def main() -> None:
               f"{got['commit']:5.1f} s = {total:5.1f} s ({'within' if total < LIMIT_SECONDS else 'OVER'} "
               f"{LIMIT_SECONDS} s); ceiling (bulk INSERT) {floor:5.1f} s; import/ceiling {got['commit'] / floor:4.1f}x,"
               f" (dry run + import)/ceiling {total / floor:4.1f}x; peak RSS {got['maxrss_mib']:6.1f} MiB"
-              f" (ceiling process {ceiling['maxrss_mib']:6.1f} MiB)")
+              f" (after the dry run {got['dry_run_maxrss_mib']:6.1f} MiB; "
+              f"ceiling process {ceiling['maxrss_mib']:6.1f} MiB)")
+        if traced:
+            print(f"  {'':>7} Python's peak allocation (tracemalloc) over dry run + import: "
+                  f"{traced['python_peak_mib']:6.1f} MiB")
         cpu_floor = ceiling["ceiling_cpu"]
         print(f"  {'':>7} CPU time of the process: dry run {got['dry_run_cpu']:5.1f} s + import "
               f"{got['commit_cpu']:5.1f} s, ceiling {cpu_floor:5.1f} s; "
