@@ -820,3 +820,35 @@ def test_import_lists_each_generated_password_once_in_file_order(app: Any, api: 
         User.phone == sample["phone"])).scalar_one())
     with app.app_context():
         assert verify_password(sample["password"], stored) and not verify_password("Passw0rd1", stored)
+
+
+def test_import_holds_the_data_scope(app: Any, api: ApiClient) -> None:
+    """A caller whose scope is 本部门及以下 (研发中心) imports only into departments it reaches, updates only users
+    it reaches, and hands out no role of a wider scope."""
+    from tests.factories import grant_role, make_dept_tree, route_code
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {}}})
+    grants = tuple(route_code(f"users_api.{n}", m) for n, m in (("page", "POST"), ("import_users", "POST")))
+    create = "/api/admin/role/create"
+    scoped = api.data("POST", create, {"name": "研发主管", "roleCode": "ROLE_RD_LEAD", "dataScope": 4})
+    wide = api.data("POST", create, {"name": "全员", "roleCode": "ROLE_ALL_DATA", "dataScope": 1})
+    for role in (scoped, wide):
+        grant_role(app, role, menu_paths=("/system/user",), resource_codes=grants)
+    make_user(app, phone="13900000501", password="Passw0rd1", dept_id=org["研发中心"], role_ids=[scoped])
+    seller = make_user(app, name="销售员", dept_id=org["销售部"])
+    seller_phone = query(app, lambda: db.session.get(User, seller).phone)
+    lead = ApiClient(app.test_client())
+    lead.token = lead.sign_in("13900000501", "Passw0rd1")
+    inside = next_phone_for_import()
+    rows = [["组员", inside, "总部/研发中心/后端组", "", "", "ROLE_RD_LEAD", "", ""],
+            ["越界", next_phone_for_import(), "总部/销售部", "", "", "", "", ""],
+            ["无部门", next_phone_for_import(), "", "", "", "", "", ""],
+            ["改销售", seller_phone, "总部/研发中心", "", "", "", "", ""],
+            ["宽角色", next_phone_for_import(), "总部/研发中心", "", "", "ROLE_ALL_DATA", "", ""]]
+    data = post_import(lead, import_file(rows), dry_run=False, update=True).get_json()["data"]
+    wrong = {(e["row"], e["column"]) for e in data["errors"]}
+    assert wrong == {(3, "部门"), (4, "部门"), (5, "手机号码"), (6, "角色")}, data["errors"]
+    assert _phones_present(app, [inside]) == []
+    assert query(app, lambda: db.session.get(User, seller).name) == "销售员"
+    data = post_import(lead, import_file(rows[:1]), dry_run=False).get_json()["data"]
+    assert data["created"] == 1 and _phones_present(app, [inside]) == [inside]

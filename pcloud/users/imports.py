@@ -27,6 +27,7 @@ from pcloud.core.schemas import limit_of
 from pcloud.core.security import SUPER_ADMIN, Principal, current_actor
 from pcloud.core.timefmt import utcnow
 from pcloud.core.xlsx import BadWorkbook, read_rows
+from pcloud.datascope import service as datascope
 from pcloud.depts.models import Dept
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
@@ -173,15 +174,19 @@ class _Lookups:
         self.roles = _unique_map([(r.role_code, r.id) for r in roles])
         self.roles.update({k: v for k, v in _unique_map([(r.name, r.id) for r in roles]).items()
                            if k not in self.roles})
-        self.assignable = {r.id for r in service.assignable_roles(actor)}
+        # within reach, and no wider a data scope than the actor's own (the rules users.service applies to one user)
+        self.assignable = {r.id for r in service.assignable_roles(actor)
+                           if actor is None or datascope.roles_refusal([r.id], actor) is None}
         self.super_admin_ids = {r.id for r in roles if r.role_code == SUPER_ADMIN}
         self.in_scope = _scope_check(actor)
 
 
 def _scope_check(actor: Principal | None) -> Callable[[int | None], bool]:
-    """Whether a department lies within the actor's data scope: one call per row, so that data scope (issue 21,
-    item 1, branch scope) plugs in here. Until it exists every department is within scope."""
-    return lambda dept_id: True
+    """Whether the members of a department lie within the actor's data scope (datascope: its departments read
+    once, then one set lookup per row). No actor (the command line) reaches everyone."""
+    if actor is None:
+        return lambda dept_id: True
+    return datascope.scope_of(actor).covers_dept
 
 
 def _lookup(table: dict[str, int | None], key: str) -> tuple[bool, int | None]:
@@ -391,6 +396,9 @@ class _Writer:
     def __init__(self, actor: Principal | None, result: ImportResult, update_existing: bool) -> None:
         self.actor, self.result, self.update_existing = actor, result, update_existing
         self.actor_id, self.actor_name = current_actor()
+        scope = datascope.scope_of(actor) if actor is not None else None
+        self.in_scope: Callable[[int, int | None], bool] = (
+            scope.covers_user if scope is not None else (lambda user_id, dept_id: True))
 
     def rows(self, rows: list[_Row], write: bool) -> None:
         if not rows:
@@ -401,7 +409,10 @@ class _Writer:
         for row in rows:
             user = known.get(row.phone)
             if user is None:
-                creates.append(row)
+                if row.dept_id is None and not self.in_scope(0, None):
+                    self.result.error(row.number, DEPT, "请填写部门：您的数据权限不包括没有部门的用户")
+                else:
+                    creates.append(row)
             elif not self.update_existing:
                 self.result.error(row.number, PHONE, f"手机号 {row.phone} 已被用户「{user.name}」使用")
             elif self._may_update(row, user):
@@ -418,7 +429,7 @@ class _Writer:
         """The reach and scope rules of users.service for a user the row would change."""
         roles = None if row.role_ids is None else [r for r in service.role_choices() if r.id in row.role_ids]
         refusal = service.import_refusal(self.actor, user, roles)
-        if refusal is None and not _scope_check(self.actor)(user.dept_id):
+        if refusal is None and not self.in_scope(user.id, user.dept_id):
             refusal = "该用户不在您的数据权限范围内"
         if refusal is None and row.state == 1 and user.state != 1 and any(
                 r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles):
