@@ -95,6 +95,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # its errors the answer lists (all are counted)
         "PCLOUD_IMPORT_MAX_BYTES": _int("PCLOUD_IMPORT_MAX_BYTES", 20 * 1024 * 1024),
         "PCLOUD_IMPORT_ERROR_LIST_MAX": _int("PCLOUD_IMPORT_ERROR_LIST_MAX", 1000),
+        # typed 初始密码 per file: each is hashed at PCLOUD_BCRYPT_ROUNDS (~0.25 s at 12, spread over the cores)
+        "PCLOUD_IMPORT_MAX_TYPED_PASSWORDS": _int("PCLOUD_IMPORT_MAX_TYPED_PASSWORDS", 500),
         # OpenAPI (flask-smorest); Swagger UI assets come from the swagger-ui-bundle package
         "API_TITLE": "PCloud API",
         "API_VERSION": "1.0",

@@ -672,6 +672,14 @@ def test_import_reports_every_error_by_row_and_column_and_writes_nothing(app: An
     assert logged_actions(app, "用户导入")[-1] == ("用户导入", "fail")
 
 
+def test_typed_passwords_beyond_the_limit_are_errors(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "PCLOUD_IMPORT_MAX_TYPED_PASSWORDS", 2)
+    rows = [[f"密{i}", next_phone_for_import(), "", "", "", "", "", "Passw0rd1"] for i in range(3)]
+    data = post_import(api, import_file(rows)).get_json()["data"]
+    assert [(e["row"], e["column"]) for e in data["errors"]] == [(4, "初始密码")]
+    assert "最多填写 2 个初始密码" in data["errors"][0]["message"]
+
+
 def test_import_updates_known_phones_only_when_asked(app: Any, api: ApiClient) -> None:
     known = next_phone_for_import()
     user = make_user(app, phone=known, name="旧名")
