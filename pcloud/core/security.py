@@ -71,12 +71,25 @@ def public(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def reads_own_upload(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a view that reads its multipart body itself, under a size limit of its own (a file import larger
-    than the site's MAX_CONTENT_LENGTH): the guard's input check leaves that body unparsed, so it is read only
-    after the caller is known and allowed, and the view checks every field it reads."""
-    fn._reads_own_upload = True  # type: ignore[attr-defined]
-    return fn
+def reads_own_upload(limit_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a view that reads its body itself, up to `app.config[limit_key]` bytes instead of the site's
+    MAX_CONTENT_LENGTH (a file import). The limit is set before any other hook reaches for the body
+    (`apply_body_limit`, installed first by the factory), and the guard's input check leaves a form body
+    unparsed, so it is read only after the caller is known and allowed; the view checks every field it reads."""
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn._reads_own_upload = limit_key  # type: ignore[attr-defined]
+        return fn
+
+    return decorator
+
+
+def apply_body_limit() -> None:
+    """before_request, ahead of the CSRF check (which touches the body's stream): the size limit of a view
+    marked with reads_own_upload. Nothing is read here."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    key = getattr(view, "_reads_own_upload", None)
+    if key:
+        request.max_content_length = int(current_app.config[key])
 
 
 def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:

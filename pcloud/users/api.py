@@ -86,7 +86,7 @@ def import_template() -> Response:
         "dryRun": {"type": "boolean", "default": True, "description": "true: check only, write nothing"},
         "updateExisting": {"type": "boolean", "default": False,
                            "description": "true: a known phone updates that user; false: it is an error"}}}}}})
-@reads_own_upload  # up to PCLOUD_IMPORT_MAX_BYTES, read after the guard (users.schemas.import_upload)
+@reads_own_upload("PCLOUD_IMPORT_MAX_BYTES")  # read after the guard (users.schemas.import_upload)
 def import_users() -> Response:
     """导入用户（multipart：file 为 .xlsx；dryRun 为 true 时只检查不写入；updateExisting 为 true 时
     按手机号更新已有用户）；有任何错误则不写入任何数据"""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import shutil
+import tempfile
+from typing import IO, Any
 
 import marshmallow as ma
 from flask import current_app, request
@@ -122,16 +124,48 @@ class UserImportOut(BaseSchema):
     dry_run = fields.Boolean()
 
 
+def _import_limit() -> int:
+    limit = int(current_app.config.get("PCLOUD_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+    request.max_content_length = limit
+    return limit
+
+
+def _too_large(limit: int) -> Invalid:
+    return Invalid(f"文件过大：导入文件不能超过 {limit // (1024 * 1024)} MB", field="file")
+
+
+def import_body(options: bool = True) -> tuple[IO[bytes], dict[str, Any]]:
+    """(the request's raw body as a file, the options from the query) for the page's import: the body read under
+    PCLOUD_IMPORT_MAX_BYTES into a temporary file (in memory up to 1 MB); too large or empty: 422."""
+    limit = _import_limit()
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - returned open
+    try:
+        shutil.copyfileobj(request.stream, spool, 1 << 16)
+    except RequestEntityTooLarge as exc:
+        spool.close()
+        raise _too_large(limit) from exc
+    if spool.tell() == 0:
+        spool.close()
+        raise Invalid("请选择要导入的 Excel 文件", field="file")
+    spool.seek(0)
+    if not options:
+        return spool, {}
+    try:
+        return spool, UserImportArgs().load(request.args.to_dict())
+    except ma.ValidationError as exc:
+        spool.close()
+        raise Invalid("参数校验失败", errors=exc.normalized_messages()) from exc  # type: ignore[arg-type]
+
+
 def import_upload() -> tuple[Any, dict[str, Any]]:
     """(the uploaded file's stream, the form's options) of an import request, read under the import's own size
     limit (PCLOUD_IMPORT_MAX_BYTES instead of the site's MAX_CONTENT_LENGTH); a file too large, missing or
     wrong options: 422, never a 413 or a 500. Called before anything else reads the form."""
-    limit = int(current_app.config.get("PCLOUD_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
-    request.max_content_length = limit
+    limit = _import_limit()
     try:
         form, files = request.form, request.files
     except RequestEntityTooLarge as exc:
-        raise Invalid(f"文件过大：导入文件不能超过 {limit // (1024 * 1024)} MB", field="file") from exc
+        raise _too_large(limit) from exc
     upload = files.get("file")
     if upload is None or not upload.filename:
         raise Invalid("请选择要导入的 Excel 文件", field="file")
