@@ -97,6 +97,9 @@ def register_extensions(app: Flask) -> None:
 
     # include_object: the hand-made FTS tables and trigram indexes are not in the models.
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_object=include_object)
+    from pcloud.core.security import apply_body_limit
+
+    app.before_request(apply_body_limit)  # before the CSRF check's hook: it reaches for the body
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)

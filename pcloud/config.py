@@ -91,6 +91,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "PCLOUD_EXPORT_MAX_ROWS": _int("PCLOUD_EXPORT_MAX_ROWS", 200_000),  # "export all" refuses beyond this
+        # user import (users.imports): the largest file accepted (a 100,000-row file is ~4 MB), and how many of
+        # its errors the answer lists (all are counted)
+        "PCLOUD_IMPORT_MAX_BYTES": _int("PCLOUD_IMPORT_MAX_BYTES", 20 * 1024 * 1024),
+        "PCLOUD_IMPORT_ERROR_LIST_MAX": _int("PCLOUD_IMPORT_ERROR_LIST_MAX", 1000),
+        # typed 初始密码 per file: each is hashed at PCLOUD_BCRYPT_ROUNDS (~0.25 s at 12, spread over the cores)
+        "PCLOUD_IMPORT_MAX_TYPED_PASSWORDS": _int("PCLOUD_IMPORT_MAX_TYPED_PASSWORDS", 500),
         # OpenAPI (flask-smorest); Swagger UI assets come from the swagger-ui-bundle package
         "API_TITLE": "PCloud API",
         "API_VERSION": "1.0",

@@ -146,6 +146,8 @@ def test_page_filters_never_answer_5xx(app: Any, pages: Any) -> None:
         first = pages.get(route)
         if first.status_code >= 500:
             failures.append(f"{route}: {first.status_code}")
+        if first.mimetype != "text/html":  # a file (the user import's template): no filter bar to fuzz
+            continue
         parser = _FilterInputs()
         parser.feed(first.get_data(as_text=True))
         params = sorted(parser.names | {"page", "size", "sort", "dir"})

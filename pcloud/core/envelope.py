@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request, stream_with_context
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -192,6 +193,24 @@ class ErrorEnvelopeSchema(_EnvelopeBase):
 PCloudApi.ERROR_SCHEMA = ErrorEnvelopeSchema
 
 _envelope_cache: dict[str, type[ma.Schema]] = {}
+
+
+def streamed_envelope(data: dict[str, Any], key: str, items: Iterable[Any]) -> Response:
+    """A success envelope whose `data[key]`, a long list, is written while it is read (`items`, in the request's
+    context), so the list is never held whole in memory: the rest of `data` as `envelope` writes it, then the
+    items one by one."""
+    text = json.dumps(envelope({**data, key: []}), ensure_ascii=False)
+    marker = f'"{key}": []'
+    assert text.count(marker) == 1 and text.endswith("}}")
+    head, tail = text.split(marker)
+
+    def chunks() -> Iterator[str]:
+        yield head + f'"{key}": ['
+        for i, item in enumerate(items):
+            yield ("," if i else "") + json.dumps(item, ensure_ascii=False)
+        yield "]" + tail
+
+    return Response(stream_with_context(chunks()), mimetype="application/json")
 
 
 def envelope_schema(name: str, data: ma.fields.Field | type[ma.Schema] | ma.Schema | None = None,

@@ -112,7 +112,7 @@ def _title() -> str | None:
 def _response_outcome(response: Response) -> tuple[str, str]:
     ok = response.status_code < 400
     msg = ""
-    if response.is_json:
+    if response.is_json and not response.is_streamed:  # a streamed answer is read once, by its client
         try:
             body = response.get_json(silent=True) or {}
             msg = str(body.get("msg", "")) if isinstance(body, dict) else ""

@@ -71,6 +71,27 @@ def public(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def reads_own_upload(limit_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a view that reads its body itself, up to `app.config[limit_key]` bytes instead of the site's
+    MAX_CONTENT_LENGTH (a file import). The limit is set before any other hook reaches for the body
+    (`apply_body_limit`, installed first by the factory), and the guard's input check leaves a form body
+    unparsed, so it is read only after the caller is known and allowed; the view checks every field it reads."""
+    def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn._reads_own_upload = limit_key  # type: ignore[attr-defined]
+        return fn
+
+    return decorator
+
+
+def apply_body_limit() -> None:
+    """before_request, ahead of the CSRF check (which touches the body's stream): the size limit of a view
+    marked with reads_own_upload. Nothing is read here."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    key = getattr(view, "_reads_own_upload", None)
+    if key:
+        request.max_content_length = int(current_app.config[key])
+
+
 def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a view any signed-in caller may use (own profile, sign-out, adminInfo)."""
     fn._signed_in_only = True  # type: ignore[attr-defined]
@@ -141,7 +162,8 @@ def malformed_input() -> str | None:
             and "HTTP_TRANSFER_ENCODING" not in environ:
         return None  # nothing sent but the path (most GETs, the ID service's): nothing to parse
     values = [*request.args.values()]
-    if request.mimetype in FORM_MIMETYPES:  # the only bodies werkzeug parses into `form`: skip the parser
+    if request.mimetype in FORM_MIMETYPES and not _view_flag("_reads_own_upload"):
+        # the only bodies werkzeug parses into `form` (otherwise the parser is skipped)
         values += request.form.values()
     if any("\x00" in v or _has_lone_surrogate(v) for v in values):
         return "请求包含非法字符"

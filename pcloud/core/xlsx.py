@@ -1,14 +1,17 @@
-"""Streaming .xlsx exports: xlsxwriter in constant-memory mode, rows fetched in batches."""
+"""Streaming .xlsx exports (xlsxwriter in constant-memory mode, rows fetched in batches), and the streamed,
+checked reading of an uploaded .xlsx (openpyxl read-only)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
-from typing import Any
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 from urllib.parse import quote
 
+import openpyxl
 import xlsxwriter
 from flask import Response, send_file
 
@@ -70,3 +73,100 @@ def xlsx_response(path: str, file_name: str, default: str = "export.xlsx") -> Re
     resp.headers["Content-Disposition"] = (
         f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(file_name)}')
     return resp
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading an uploaded .xlsx: streamed (openpyxl read-only), with the checks that keep a hostile file a 422
+
+
+class BadWorkbook(ValueError):
+    """The upload is not a workbook we read: the message says why, in Chinese, for the 422."""
+
+
+MAX_UNZIPPED = 512 * 1024 * 1024  # all parts of the workbook together, unpacked
+MAX_RATIO = 200  # unpacked / packed size of any part: a spreadsheet's XML packs ~10-30x, a zip bomb ~1000x
+
+
+def check_workbook(stream: IO[bytes]) -> None:
+    """Refuse what is not an .xlsx, or would unpack to far more than it weighs (a zip bomb), before openpyxl
+    reads it. The sizes checked are the ones the zip declares; Python's zipfile never unpacks more than a
+    part declares (and then fails its CRC check), so a lie is caught while reading."""
+    stream.seek(0)
+    if stream.read(4) != b"PK\x03\x04":
+        raise BadWorkbook("文件不是 Excel（.xlsx）文件，请下载模板填写后上传")
+    stream.seek(0)
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            parts = archive.infolist()
+            names = {part.filename for part in parts}
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadWorkbook("文件已损坏或不是 Excel（.xlsx）文件") from exc
+    if "xl/workbook.xml" not in names:
+        raise BadWorkbook("文件不是 Excel（.xlsx）文件，请下载模板填写后上传")
+    if sum(part.file_size for part in parts) > MAX_UNZIPPED or any(
+            part.file_size > MAX_RATIO * max(part.compress_size, 1024) for part in parts):
+        raise BadWorkbook("文件解压后过大（疑似压缩炸弹），已拒绝")
+    stream.seek(0)
+
+
+def read_rows(stream: IO[bytes], width: int) -> Iterator[tuple[int, list[str]]]:
+    """(row number, the first `width` cells as stripped text) of the first sheet, one row at a time, in bounded
+    memory; wholly blank rows are skipped. A formula cell is refused (BadWorkbook): the file shows its cached
+    result, which openpyxl cannot give in this mode, and a formula is never what an import means. Raises
+    BadWorkbook for a file that breaks while being read."""
+    check_workbook(stream)
+    try:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the file is what is wrong
+        raise BadWorkbook("文件已损坏或不是 Excel（.xlsx）文件") from exc
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise BadWorkbook("文件中没有工作表")
+        for number, row in enumerate(sheet.iter_rows(max_col=width), start=1):
+            values = []
+            for cell in row:
+                if getattr(cell, "data_type", None) == "f":
+                    column = getattr(cell, "column_letter", "")
+                    raise BadWorkbook(f"第 {number} 行 {column} 列是公式，请将公式粘贴为数值后再导入")
+                values.append(_cell_text(cell.value))
+            if any(values):
+                yield number, values + [""] * (width - len(values))
+    except BadWorkbook:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken part, a CRC error, XML openpyxl refuses
+        raise BadWorkbook("文件已损坏，读取时出错，请重新保存后再上传") from exc
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the text a person typed: 13800000000 (a number cell) without `.0`, dates as yyyy-mm-dd."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value).strip()
+
+
+def write_template(headers: Sequence[str], notes: Sequence[str | None], sheet: str, path: str | None = None) -> str:
+    """An empty import template: the header row bold and frozen, each column with its rule as a comment."""
+    if path is None:
+        fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="pcloud-template-")
+        os.close(fd)
+    workbook = xlsxwriter.Workbook(path)
+    try:
+        ws = workbook.add_worksheet(sheet)
+        bold = workbook.add_format({"bold": True})
+        text = workbook.add_format({"num_format": "@"})  # typed phones stay text, not 1.38E+10
+        for col, title in enumerate(headers):
+            ws.write_string(0, col, title, bold)
+            ws.set_column(col, col, min(max(display_width(title) + 6, 14), MAX_WIDTH), text)
+            if notes[col]:
+                ws.write_comment(0, col, notes[col], {"x_scale": 2, "y_scale": 1.5})
+        ws.freeze_panes(1, 0)
+    finally:
+        workbook.close()
+    return path

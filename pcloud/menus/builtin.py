@@ -74,7 +74,6 @@ CLIENT_VIEWS: dict[str, str] = {
     "system.user": "system/user/index", "system.role": "system/role/index", "system.dept": "system/dept/index",
     "system.post": "system/post/index", "system.grade": "system/grade/index", "system.menu": "system/menu/index",
     "system.resource": "system/resource/index", "system.log": "system/log/index",
-    "system.dict": "system/dict/index", "system.config": "system/config/index",
     "open.account": "open/application/index", "open.resource": "open/interface/index",
     "integration.segment": "segment/center/index",
     "job.report": "job/statistics/index", "job.info": "job/task/index", "job.log": "job/log/index",

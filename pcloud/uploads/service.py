@@ -234,7 +234,8 @@ def delete_file(name: str) -> str:
 STORAGE_TYPES = {"DATABASE": "数据库存储（所有主机共用）"}
 STORAGE_BUCKETS = {"DATABASE": ("sys_upload",)}
 STORAGE_NAME_MAX = 64
-TYPE_REFUSED = "存储类型只能是 DATABASE：上传的文件保存在数据库中，暂不支持 ALIYUN、TENCENT、QINIU 等云存储"
+TYPE_REFUSED = ("只支持数据库存储：存储类型只能是 DATABASE，上传的文件保存在数据库中，"
+                "暂不支持 ALIYUN、TENCENT、QINIU 等云存储")
 
 
 def _clean_storage_name(value: object) -> str:

@@ -8,12 +8,21 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.envelope import streamed_envelope
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal
+from pcloud.core.security import current_principal, reads_own_upload
 from pcloud.core.xlsx import write_xlsx, xlsx_response
-from pcloud.users import service
-from pcloud.users.schemas import UserCreateArgs, UserDownloadArgs, UserModifyArgs, UserOut, UserPageArgs
+from pcloud.users import imports, service
+from pcloud.users.schemas import (
+    UserCreateArgs,
+    UserDownloadArgs,
+    UserImportOut,
+    UserModifyArgs,
+    UserOut,
+    UserPageArgs,
+    import_upload,
+)
 
 blp = Blueprint("users_api", __name__, url_prefix="/api/admin/system/user", description="用户管理")
 
@@ -60,3 +69,28 @@ def delete(id: int) -> None:  # noqa: A002
     """删除用户（软删除）"""
     service.delete_user(id, current_principal())
     return None
+
+
+@blp.route("/import/template", methods=["GET"])
+@blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              description="用户导入模板 .xlsx")
+def import_template() -> Response:
+    """下载用户导入模板（.xlsx）"""
+    return xlsx_response(imports.template_path(), "用户导入模板.xlsx", default="用户导入模板.xlsx")
+
+
+@operation(blp, "/import", "UserImport", UserImportOut, title="用户导入")
+@blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "the filled-in template (.xlsx)"},
+        "dryRun": {"type": "boolean", "default": True, "description": "true: check only, write nothing"},
+        "updateExisting": {"type": "boolean", "default": False,
+                           "description": "true: a known phone updates that user; false: it is an error"}}}}}})
+@reads_own_upload("PCLOUD_IMPORT_MAX_BYTES")  # read after the guard (users.schemas.import_upload)
+def import_users() -> Response:
+    """导入用户（multipart：file 为 .xlsx；dryRun 为 true 时只检查不写入；updateExisting 为 true 时
+    按手机号更新已有用户）；有任何错误则不写入任何数据"""
+    stream, options = import_upload()
+    result = imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])
+    return streamed_envelope(UserImportOut(exclude=("passwords",)).dump(result.as_dict()), "passwords",
+                             result.passwords())

@@ -413,6 +413,20 @@ def _refuse_on_self(actor: Principal | None, user: User, action: str) -> None:
         raise Conflict(SELF_REFUSALS[action])
 
 
+def import_refusal(actor: Principal | None, user: User, roles: list[Role] | None) -> str | None:
+    """Why an import may not change this existing user (users.imports), else None: modify_user's rules (reach,
+    oneself) plus what an import does not do, disable a super administrator or take that role away."""
+    try:
+        _guard_super_admin(actor, target=user)
+    except Forbidden as exc:
+        return exc.msg
+    if _is_self(actor, user):
+        return "不能通过导入修改自己的账号"
+    if _is_super_admin(user) and roles is not None and not any(r.role_code == SUPER_ADMIN for r in roles):
+        return "不能通过导入移除超级管理员角色"
+    return None
+
+
 def refusals(actor: Principal | None, user: Any, online: bool) -> dict[str, str]:
     """The row actions the service would always refuse this actor on this user (a User or an item of
     page_users), with the reason (the list hides them: no 删除 on yourself, no 强制下线 for someone not

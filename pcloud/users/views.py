@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+import marshmallow as ma
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from pcloud.core import recorder
+from pcloud.core.envelope import envelope, error_page, streamed_envelope
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, refusal_page
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
-from pcloud.core.security import current_principal, mirrors
+from pcloud.core.security import current_principal, mirrors, reads_own_upload
 from pcloud.core.views import RecordPages
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.depts import service as depts
 from pcloud.grades import service as grades
 from pcloud.posts import service as posts
 from pcloud.uploads import service as uploads
-from pcloud.users import service
+from pcloud.users import imports, service
 from pcloud.users.forms import UserForm
-from pcloud.users.schemas import SORTABLE, UserPageArgs
+from pcloud.users.schemas import SORTABLE, ImportPasswordOut, UserImportOut, UserPageArgs, import_body
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
 pages = RecordPages(bp, "用户", "users/form.html")
@@ -153,3 +158,62 @@ def export() -> Any:
         return refusal_page(exc, url_for("users.index"))
     path = write_xlsx(service.EXPORT_HEADERS, rows, "用户信息")
     return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")
+
+
+# ---------------------------------------------------------------------------------------------
+# 用户导入: the list's import dialog (static/js/user-import.js) posts here and shows the JSON answer
+
+
+@bp.route("/import/template")
+@mirrors("users_api.import_template", methods=("GET",))
+def import_template() -> Any:
+    return xlsx_response(imports.template_path(), "用户导入模板.xlsx", default="用户导入模板.xlsx")
+
+
+IMPORT_ENDPOINTS = ("users.import_users", "users.import_passwords")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Any:
+    """A body over the import's limit, refused by the CSRF check's first touch of it: the import's 422."""
+    if request.endpoint in IMPORT_ENDPOINTS:
+        limit = int(current_app.config["PCLOUD_IMPORT_MAX_BYTES"]) // (1024 * 1024)
+        return jsonify(envelope(None, code=422, msg=f"文件过大：导入文件不能超过 {limit} MB")), 422
+    return error_page(413)
+
+
+# The dialog sends the file as the raw body (the options in the query, the CSRF token in X-CSRFToken), so the
+# site's CSRF check reads the token from the header without parsing the body under the site's 2 MB limit; the
+# view then reads the body under the import's own limit.
+@bp.route("/import", methods=["POST"])
+@action("用户导入")
+@mirrors("users_api.import_users")
+@reads_own_upload("PCLOUD_IMPORT_MAX_BYTES")
+def import_users() -> Any:
+    try:
+        stream, options = import_body()
+        result = imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])
+    except PCloudError as exc:
+        recorder.refused(exc)
+        return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+    return streamed_envelope(UserImportOut(exclude=("passwords",)).dump(result.as_dict()), "passwords",
+                             result.passwords())
+
+
+@bp.route("/import/passwords", methods=["POST"])
+@action("下载导入初始密码")  # what is logged: who downloaded; the passwords are the raw body, never logged
+@mirrors("users_api.import_users")
+@reads_own_upload("PCLOUD_IMPORT_MAX_BYTES")
+def import_passwords() -> Any:
+    """The generated passwords the dialog shows, sent back as the raw body (JSON text) and answered as an .xlsx:
+    nothing is kept on the server, so the list exists only in the administrator's browser and this download."""
+    try:
+        stream, _ = import_body(options=False)
+        rows = ImportPasswordOut(many=True).load(json.loads(stream.read().decode("utf-8")))
+    except PCloudError as exc:
+        return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+    except (ValueError, ma.ValidationError):
+        return jsonify(envelope(None, code=422, msg="密码清单格式不正确")), 422
+    path = write_xlsx(["行号", "手机号码", "用户名", "初始密码"],
+                      ([r["row"], r["phone"], r["name"], r["password"]] for r in rows), "初始密码")
+    return xlsx_response(path, "用户导入初始密码.xlsx", default="用户导入初始密码.xlsx")

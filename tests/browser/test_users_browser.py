@@ -86,3 +86,42 @@ def test_delete_user_after_confirming(page: Any, live_server: Any, app: Any) -> 
     page.get_by_text("用户「待删除用户」已删除").wait_for()
     page.goto("/system/user/?keyword=待删除")
     page.get_by_text("没有符合条件的用户").wait_for()
+
+
+def test_import_users_in_the_dialog(page: Any, live_server: Any, app: Any, tmp_path: Path) -> None:
+    """The import dialog: template link, a dry run with its error table, then the import, its generated
+    passwords shown once and downloaded, and the list showing the new users."""
+    sign_in(page)
+    page.goto("/system/user/")
+    page.locator("#import-btn").click()
+    dialog = page.locator("#importModal")
+    dialog.get_by_role("link", name="下载导入模板").wait_for()
+    bad, good = tmp_path / "bad.xlsx", tmp_path / "good.xlsx"
+    header = ["用户名*", "手机号码*", "部门", "岗位", "职级", "角色", "状态", "初始密码"]
+    for path, rows in ((bad, [["坏号", "123", "", "", "", "", "", ""]]),
+                       (good, [["导入甲", "13711112222", "", "", "", "", "", ""],
+                               ["导入乙", "13711113333", "", "", "", "", "", "Passw0rd9"]])):
+        workbook = openpyxl.Workbook()
+        workbook.active.append(header)
+        for row in rows:
+            workbook.active.append(row)
+        workbook.save(path)
+    dialog.locator("#import-file").set_input_files(str(bad))
+    dialog.get_by_role("button", name="检查文件").click()
+    dialog.get_by_text("发现 1 处错误").wait_for()
+    assert "手机号格式不正确" in dialog.locator("#import-errors").inner_text()
+    dialog.locator("#import-file").set_input_files(str(good))
+    dialog.get_by_role("button", name="检查文件").click()
+    dialog.get_by_text("检查通过").wait_for()
+    dialog.get_by_role("button", name="开始导入").click()
+    dialog.get_by_text("导入完成").wait_for()
+    shown = dialog.locator("#import-passwords tbody tr")
+    assert shown.count() == 1 and "13711112222" in shown.first.inner_text()
+    with page.expect_download() as download_info:
+        dialog.get_by_role("button", name="下载初始密码（Excel）").click()
+    sheet = openpyxl.load_workbook(io.BytesIO(download_info.value.path().read_bytes())).active
+    password = shown.first.locator("td").nth(3).inner_text()
+    assert sheet.cell(2, 2).value == "13711112222" and sheet.cell(2, 4).value == password
+    dialog.get_by_role("button", name="取消").click()
+    page.wait_for_load_state("load")
+    page.locator("#user-table").get_by_text("13711113333").wait_for()
