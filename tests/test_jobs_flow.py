@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Job, JobDependency, JobLog
+from pcloud.jobs.models import Job, JobLog
 from tests import test_jobs_worker as worker_tests
 from tests.conftest import api_error
 from tests.factories import query
@@ -31,6 +31,8 @@ worker_in_process = worker_tests.worker_in_process
 
 
 def _parents(app: Any, job_id: int) -> list[int]:
+    from pcloud.jobs.models import JobDependency
+
     return query(app, lambda: sorted(db.session.execute(select(JobDependency.parent_job_id).where(
         JobDependency.job_id == job_id)).scalars()))
 
@@ -80,6 +82,7 @@ def test_parallel_dependency_edits_never_make_a_loop(api: Any, app: Any, live_se
 
     import requests
 
+    from pcloud.jobs.models import JobDependency
     from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
 
     token = requests.post(f"{live_server.url}/api/oauth/token", json={
@@ -204,6 +207,7 @@ def test_a_dependent_runs_once_when_every_parent_has_succeeded(worker_in_process
 def test_a_dependency_chain_stops_at_the_depth_bound(worker_in_process: Any, jobs: Jobs) -> None:
     """A loop of dependencies written past the console (straight into the table) ends at MAX_CHAIN_DEPTH."""
     from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobDependency
 
     a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
     with jobs.app.app_context(), db.engine.begin() as conn:
