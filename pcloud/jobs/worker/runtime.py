@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schedule
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -80,9 +80,6 @@ MSG_LIMIT = 4000
 MAX_CHAIN_DEPTH = 16  # child jobs triggered at most this many links below the first run (a loop stops there)
 # pg_advisory_xact_lock(DEPENDENTS_LOCK, job id): one dependency check of a job at a time ("jobd" in ASCII)
 DEPENDENTS_LOCK = 0x6A6F6264
-# a parent's success counts for a dependent only if that parent run started at most this long before the
-# dependent's last run (bounds the index range read; a parent run lasting longer does not count)
-PARENT_RUN_WINDOW = timedelta(days=7)
 # pg_advisory_xact_lock(BLOCK_LOCK, job id): one node at a time decides whether a job is busy ("jobb")
 BLOCK_LOCK = 0x6A6F6262
 COVER_MSG = "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖"
@@ -539,8 +536,8 @@ class Worker:
         if self.pg:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k, j) FROM (SELECT unnest(CAST(:ids AS integer[])) AS j "
                               "ORDER BY 1) AS jobs"), {"k": BLOCK_LOCK, "ids": job_ids})
-        # read before the lock: keep only what is still PENDING as read (another node may have routed, taken or
-        # discarded a run since), so a run is routed once and its route counted once
+        # `rows` were read before this transaction: keep what is still PENDING as read (another node may have
+        # routed, taken or discarded a run since), so a run is routed once and its route counted once
         still = set(conn.execute(select(LOG_T.c.id, LOG_T.c.executor_address).where(
             LOG_T.c.id.in_([row.id for row in rows]), LOG_T.c.status == RUN_PENDING)).tuples())
         rows = [row for row in rows if (row.id, row.executor_address) in still]
@@ -640,22 +637,25 @@ class Worker:
                 jobs = {j.id: j for j in conn.execute(select(JOB_T).where(JOB_T.c.id.in_(job_ids)))} if job_ids else {}
                 succeeded = {run.job_id for o in outcomes if o.code == HANDLE_SUCCESS
                              and (run := self.local.get(o.task_id)) is not None}
-                parents = self._lock_dependents(conn, succeeded)
+                dependents = self._lock_dependents(conn, succeeded)
+                waiting: list[tuple[int, dict[str, Any]]] = []  # (dependent, the parent run that just succeeded)
                 plain = []  # successes without child jobs or dependents: one batched statement, nothing follows
                 for outcome in outcomes:
                     run = self.local.get(outcome.task_id)
                     job = jobs.get(run.job_id) if run is not None else None
                     if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id \
-                            and job.id not in parents:
+                            and job.id not in dependents:
                         plain.append({"rid": outcome.task_id, "msg": (outcome.msg or "")[:MSG_LIMIT] or None})
                         continue
-                    row = self._finish(conn, outcome, now, jobs)
+                    row = self._finish(conn, outcome, now, jobs, dependents, waiting)
                     if row is not None:
                         ended.append((row, outcome))
                 if plain:
                     conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_RUNNING)
                                  .values(status=RUN_DONE, handle_code=HANDLE_SUCCESS, handle_msg=bindparam("msg"),
                                          handle_time=now, alarm_status=ALARM_NOT_NEEDED), plain)
+                if waiting:  # after every run of the batch has ended: each dependent checked once
+                    self._trigger_dependents(conn, waiting, now)
         except Exception:
             self.outcomes = outcomes + self.outcomes  # try again next tick
             raise
@@ -674,8 +674,8 @@ class Worker:
             if outcome.code in ALARM_CODES:
                 self._raise_alarm(row, None)
 
-    def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any]
-                ) -> dict[str, Any] | None:
+    def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any],
+                dependents: dict[int, list[int]], waiting: list[tuple[int, dict[str, Any]]]) -> dict[str, Any] | None:
         msg = (outcome.msg or "")[:MSG_LIMIT] or None
         code = outcome.code
         row = conn.execute(update(LOG_T).where(LOG_T.c.id == outcome.task_id, LOG_T.c.status == RUN_RUNNING)
@@ -684,10 +684,12 @@ class Worker:
                            .returning(*LOG_T.c)).mappings().first()
         if row is None:  # already ended elsewhere (executor lost while we were slow): theirs stands
             return None
-        self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]))
+        self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]), dependents.get(row["job_id"], []), waiting)
         return dict(row)
 
-    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime, job: Any = None) -> None:
+    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime, job: Any = None,
+                   dependents: list[int] | None = None, waiting: list[tuple[int, dict[str, Any]]] | None = None
+                   ) -> None:
         """After a run ended: a retry within its budget, or child jobs after a success."""
         code = run["handle_code"]
         if job is None:
@@ -704,8 +706,9 @@ class Worker:
                 r["shard_index"], r["shard_total"] = run["shard_index"], run["shard_total"]
             self._insert_follow_ups(conn, runs[:1])
         elif code == HANDLE_SUCCESS:
-            dependents = list(conn.execute(select(DEP_T.c.job_id).where(DEP_T.c.parent_job_id == job.id)
-                                           .order_by(DEP_T.c.job_id)).scalars())
+            if dependents is None:
+                dependents = list(conn.execute(select(DEP_T.c.job_id).where(DEP_T.c.parent_job_id == job.id)
+                                               .order_by(DEP_T.c.job_id)).scalars())
             if not job.child_job_id and not dependents:
                 return
             depth = self._chain_depth(conn, run)
@@ -724,50 +727,66 @@ class Worker:
                 for child in children:
                     runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
             self._insert_follow_ups(conn, runs)
-            for dependent in dependents:
-                self._trigger_when_parents_done(conn, dependent, run, now)
+            pairs = [(dependent, run) for dependent in dependents]
+            if waiting is None:
+                self._trigger_dependents(conn, pairs, now)
+            else:  # the caller checks them once the whole batch has ended
+                waiting.extend(pairs)
 
-    def _lock_dependents(self, conn: Connection, parent_ids: set[int]) -> set[int]:
-        """Of `parent_ids`, those some job depends on; on PostgreSQL their dependents are locked here, in id
-        order (so two workers never wait on each other), until this transaction commits: the check of a
-        dependent then reads every parent success committed before it, and only one worker writes its run.
-        SQLite: the transaction already holds the write lock."""
+    def _lock_dependents(self, conn: Connection, parent_ids: set[int]) -> dict[int, list[int]]:
+        """The jobs that depend on each of `parent_ids` (those with none left out). On PostgreSQL those dependents
+        are locked here, in id order (so two workers never wait on each other), until this transaction commits:
+        the check of a dependent then reads every parent success committed before it, and only one worker
+        writes its run. SQLite: the transaction already holds the write lock."""
         if not parent_ids:
-            return set()
+            return {}
         rows = conn.execute(select(DEP_T.c.parent_job_id, DEP_T.c.job_id)
-                            .where(DEP_T.c.parent_job_id.in_(parent_ids))).all()
+                            .where(DEP_T.c.parent_job_id.in_(parent_ids)).order_by(DEP_T.c.job_id)).all()
         if self.pg and rows:
-            for dependent in sorted({r.job_id for r in rows}):
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k, :j)"), {"k": DEPENDENTS_LOCK, "j": dependent})
-        return {r.parent_job_id for r in rows}
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, j) FROM (SELECT unnest(CAST(:ids AS integer[])) AS j "
+                              "ORDER BY 1) AS jobs"), {"k": DEPENDENTS_LOCK, "ids": sorted({r.job_id for r in rows})})
+        out: dict[int, list[int]] = {}
+        for parent, dependent in rows:
+            out.setdefault(parent, []).append(dependent)
+        return out
 
-    def _trigger_when_parents_done(self, conn: Connection, job_id: int, run: dict[str, Any], now: datetime) -> None:
-        """Run `job_id` once (PARENT) if every live parent has succeeded since its last run. The run's
-        schedule_time is the newest of those successes, so the unique fire key keeps it to one run per set of
-        successes whoever checks."""
-        job = conn.execute(select(JOB_T).where(JOB_T.c.id == job_id, JOB_T.c.deleted_at.is_(None))).first()
-        if job is None:
+    def _trigger_dependents(self, conn: Connection, pairs: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
+        """Run each dependent of `pairs` once (PARENT) if every live parent has succeeded since its last run (its
+        newest run's trigger time; never run: its creation). A parent's success is its newest successful run
+        (by trigger time) ending after that. The run's schedule_time is the newest of those ends, so the unique
+        fire key keeps it to one run per set of successes whoever checks. Three statements for the batch, each
+        lookup one index probe, then the runs."""
+        latest = {dependent: run for dependent, run in pairs}  # the parent run named as the cause: the last one
+        last_run = (select(LOG_T.c.trigger_time).where(LOG_T.c.job_id == JOB_T.c.id)
+                    .order_by(LOG_T.c.trigger_time.desc()).limit(1).scalar_subquery())
+        jobs = conn.execute(select(JOB_T, last_run.label("last_run_at")).where(
+            JOB_T.c.id.in_(list(latest)), JOB_T.c.deleted_at.is_(None)).order_by(JOB_T.c.id)).all()
+        if not jobs:
             return
-        last = conn.execute(select(LOG_T.c.trigger_time).where(LOG_T.c.job_id == job_id)
-                            .order_by(LOG_T.c.trigger_time.desc()).limit(1)).scalar()
-        since = max(t for t in (last, job.gmt_created_date) if t is not None) if (last or job.gmt_created_date) \
-            else datetime.min
-        parents = list(conn.execute(select(DEP_T.c.parent_job_id).select_from(
-            DEP_T.join(JOB_T, JOB_T.c.id == DEP_T.c.parent_job_id)).where(
-            DEP_T.c.job_id == job_id, JOB_T.c.deleted_at.is_(None))).scalars())
-        newest: list[datetime] = []
-        for parent in parents:
-            done = conn.execute(select(func.max(LOG_T.c.handle_time)).where(
-                LOG_T.c.job_id == parent, LOG_T.c.handle_code == HANDLE_SUCCESS,
-                LOG_T.c.trigger_time >= since - PARENT_RUN_WINDOW, LOG_T.c.handle_time > since)).scalar()
-            if done is None:
-                return  # this parent has not succeeded since: wait for it
-            newest.append(done)
-        if not newest:
-            return
-        runs = self._routed_runs(conn, job, max(newest), "PARENT", now, parent_log_id=run["id"])
-        for r in runs:
-            r["trigger_msg"] = f"{r['trigger_msg'] or ''}；父任务 {','.join(map(str, parents))} 均已成功"[:MSG_LIMIT]
+        parents_of: dict[int, list[int]] = {}
+        for dependent, parent in conn.execute(select(DEP_T.c.job_id, DEP_T.c.parent_job_id).select_from(
+                DEP_T.join(JOB_T, JOB_T.c.id == DEP_T.c.parent_job_id)).where(
+                DEP_T.c.job_id.in_([j.id for j in jobs]), JOB_T.c.deleted_at.is_(None))):
+            parents_of.setdefault(dependent, []).append(parent)
+        newest_success = (select(LOG_T.c.handle_time).where(LOG_T.c.job_id == JOB_T.c.id,
+                                                            LOG_T.c.handle_code == HANDLE_SUCCESS)
+                          .order_by(LOG_T.c.trigger_time.desc()).limit(1).scalar_subquery())
+        wanted = sorted({p for ps in parents_of.values() for p in ps})
+        ended = dict(conn.execute(select(JOB_T.c.id, newest_success).where(JOB_T.c.id.in_(wanted))).tuples().all()) \
+            if wanted else {}
+        runs: list[dict[str, Any]] = []
+        for job in jobs:
+            parents = sorted(parents_of.get(job.id, []))
+            since = max((t for t in (job.last_run_at, job.gmt_created_date) if t is not None), default=datetime.min)
+            ends = [ended.get(p) for p in parents]
+            if not parents or any(end is None or end <= since for end in ends):
+                continue  # a parent has not succeeded since: wait for it
+            routed = self._routed_runs(conn, job, max(e for e in ends if e is not None), "PARENT", now,
+                                       parent_log_id=latest[job.id]["id"])
+            why = f"父任务 {','.join(map(str, parents))} 均已成功"
+            for r in routed:
+                r["trigger_msg"] = f"{r['trigger_msg'] or ''}；{why}"[:MSG_LIMIT]
+            runs += routed
         self._insert_follow_ups(conn, runs, skip_fired=True)
 
     @staticmethod
