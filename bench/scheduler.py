@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--chained", type=float, default=0.0, help="share of the minute jobs in dependency chains")
     parser.add_argument("--chain-length", type=int, default=4)
     parser.add_argument("--scripts", type=float, default=0.0, help="share of script (GLUE) jobs")
+    parser.add_argument("--analyze", action="store_true", help="refresh the planner statistics after loading the jobs")
     args = parser.parse_args()
     from pcloud.jobs.models import Job as JobModel
 
@@ -149,6 +150,11 @@ def main() -> None:
                 links += [{"job_id": b, "parent_job_id": a} for a, b in zip(chain, chain[1:], strict=False)]
                 chains += 1
             db.session.execute(insert(JobDependency), links)
+            db.session.commit()
+        if args.analyze:  # what the daily dbStatsHandler does: the planner sees 10k jobs, not init's four
+            from sqlalchemy import text
+
+            db.session.execute(text("ANALYZE"))
             db.session.commit()
     print(f"{url.split('@')[-1]}: {args.minute_jobs} minute jobs + {args.second_jobs} second jobs, "
           f"{chains * args.chain_length} in {chains} dependency chains, "

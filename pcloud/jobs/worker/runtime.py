@@ -639,13 +639,17 @@ class Worker:
                              and (run := self.local.get(o.task_id)) is not None}
                 dependents = self._lock_dependents(conn, succeeded)
                 waiting: list[tuple[int, dict[str, Any]]] = []  # (dependent, the parent run that just succeeded)
-                plain = []  # successes without child jobs or dependents: one batched statement, nothing follows
+                plain = []  # successes without child jobs: one batched statement
                 for outcome in outcomes:
                     run = self.local.get(outcome.task_id)
                     job = jobs.get(run.job_id) if run is not None else None
+                    # a success with dependents goes the same way unless it is itself down a chain (then its depth
+                    # is checked first); whether its dependents run is read from the database after the batch
+                    chained = run is not None and run.context.get("trigger_type") in ("PARENT", "RETRY")
                     if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id \
-                            and job.id not in dependents:
+                            and not (chained and job.id in dependents):
                         plain.append({"rid": outcome.task_id, "msg": (outcome.msg or "")[:MSG_LIMIT] or None})
+                        waiting += [(d, {"id": outcome.task_id}) for d in dependents.get(job.id, ())]
                         continue
                     row = self._finish(conn, outcome, now, jobs, dependents, waiting)
                     if row is not None:
