@@ -225,6 +225,50 @@ def test_a_dependency_chain_stops_at_the_depth_bound(worker_in_process: Any, job
     assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
 
 
+# ---------------------------------------------------------------- console side of a kill, the run detail page
+# Before any worker process of this module starts (they would take runs of the executor that gets id 1 again
+# after the per-test wipe on PostgreSQL), and with the default executor made first for the same reason.
+
+
+def test_a_run_killed_before_it_started_is_retried_too(api: Any, app: Any) -> None:
+    Jobs(app).executor()
+    group = make_executor(api, "nobody-runs-this")
+    job = make_job(api, group, executorFailRetryCount=2)
+    (run_id,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
+    api.data("POST", f"/api/job/joblog/{run_id}/logKill")
+    runs = query(app, lambda: [(r.trigger_type, r.status, r.handle_code, r.executor_fail_retry_count, r.parent_log_id)
+                               for r in db.session.query(JobLog).filter_by(job_id=job).order_by(JobLog.id)])
+    assert runs == [("MANUAL", "DONE", 503, 2, None), ("RETRY", "PENDING", 0, 1, run_id)]
+
+
+def test_the_detail_tail_reports_node_end_and_kill_state(api: Any, app: Any, pages: Any) -> None:
+    from pcloud.core.timefmt import utcnow
+
+    Jobs(app).executor()
+    group = make_executor(api, "detail-app")
+    job = make_job(api, group)
+    (run_id,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
+    html = pages.get(f"/job/log/{run_id}").get_data(as_text=True)
+    assert 'id="run-node"' in html and 'id="kill-action"' in html and 'id="run-end"' in html
+    tail = pages.get(f"/job/log/{run_id}/cat?from=1").get_json()
+    assert (tail["node"], tail["ended"], tail["state"]) == (None, False, "pending")
+
+    def set_run(**values: Any) -> None:
+        with app.app_context():
+            db.session.execute(update(JobLog).where(JobLog.id == run_id).values(**values))
+            db.session.commit()
+            db.session.remove()
+
+    set_run(status="RUNNING", executor_address="node-x", claimed_at=utcnow())
+    tail = pages.get(f"/job/log/{run_id}/cat?from=1").get_json()
+    assert (tail["node"], tail["ended"], tail["state"], tail["label"]) == ("node-x", False, "running", "运行中")
+    api.data("POST", f"/api/job/joblog/{run_id}/logKill")
+    assert pages.get(f"/job/log/{run_id}/cat?from=1").get_json()["killRequested"] is True
+    set_run(status="DONE", handle_code=503, handle_msg="人工终止", handle_time=utcnow())
+    tail = pages.get(f"/job/log/{run_id}/cat?from=1").get_json()
+    assert tail["ended"] and tail["handleTime"] and tail["result"] == "已终止 人工终止", tail
+
+
 # ---------------------------------------------------------------- routing state shared by every worker
 
 
@@ -324,43 +368,3 @@ def test_a_killed_run_is_retried_within_its_budget(pair: Pair, jobs: Jobs, api: 
     jobs.done(retry["id"], 15, pair.workers)
     time.sleep(1)
     assert not jobs.runs(JobLog.parent_log_id == retry["id"])  # the budget is spent
-
-
-def test_a_run_killed_before_it_started_is_retried_too(api: Any, app: Any) -> None:
-    group = make_executor(api, "nobody-runs-this")
-    job = make_job(api, group, executorFailRetryCount=2)
-    (run_id,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
-    api.data("POST", f"/api/job/joblog/{run_id}/logKill")
-    runs = query(app, lambda: [(r.trigger_type, r.status, r.handle_code, r.executor_fail_retry_count, r.parent_log_id)
-                               for r in db.session.query(JobLog).filter_by(job_id=job).order_by(JobLog.id)])
-    assert runs == [("MANUAL", "DONE", 503, 2, None), ("RETRY", "PENDING", 0, 1, run_id)]
-
-
-# ---------------------------------------------------------------- the run detail page, live
-
-
-def test_the_detail_tail_reports_node_end_and_kill_state(api: Any, app: Any, pages: Any) -> None:
-    from pcloud.core.timefmt import utcnow
-
-    group = make_executor(api, "detail-app")
-    job = make_job(api, group)
-    (run_id,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
-    html = pages.get(f"/job/log/{run_id}").get_data(as_text=True)
-    assert 'id="run-node"' in html and 'id="kill-action"' in html and 'id="run-end"' in html
-    tail = pages.get(f"/job/log/{run_id}/cat?from=1").get_json()
-    assert (tail["node"], tail["ended"], tail["state"]) == (None, False, "pending")
-
-    def set_run(**values: Any) -> None:
-        with app.app_context():
-            db.session.execute(update(JobLog).where(JobLog.id == run_id).values(**values))
-            db.session.commit()
-            db.session.remove()
-
-    set_run(status="RUNNING", executor_address="node-x", claimed_at=utcnow())
-    tail = pages.get(f"/job/log/{run_id}/cat?from=1").get_json()
-    assert (tail["node"], tail["ended"], tail["state"], tail["label"]) == ("node-x", False, "running", "运行中")
-    api.data("POST", f"/api/job/joblog/{run_id}/logKill")
-    assert pages.get(f"/job/log/{run_id}/cat?from=1").get_json()["killRequested"] is True
-    set_run(status="DONE", handle_code=503, handle_msg="人工终止", handle_time=utcnow())
-    tail = pages.get(f"/job/log/{run_id}/cat?from=1").get_json()
-    assert tail["ended"] and tail["handleTime"] and tail["result"] == "已终止 人工终止", tail
