@@ -528,14 +528,20 @@ class Worker:
 
         Block strategies apply per job over every node (issue 23, 5): a job is busy when a run of it is
         RUNNING here or on another node (a SHARDING_BROADCAST job's shards run side by side, so there only
-        this node's runs count). On PostgreSQL the jobs are locked first, in id order, until this transaction
-        commits, so two nodes never both see a job idle; SQLite's write lock does the same.
+        this node's runs count). On PostgreSQL each job is try-locked first until this transaction commits, so
+        two nodes never both see a job idle (a job locked by another node is left for the next tick); SQLite's
+        write lock does the same.
         """
         me = self.settings.name
         job_ids = sorted({row.job_id for row in rows})
         if self.pg:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k, j) FROM (SELECT unnest(CAST(:ids AS integer[])) AS j "
-                              "ORDER BY 1) AS jobs"), {"k": BLOCK_LOCK, "ids": job_ids})
+            # try-locks: a job another node is deciding about right now waits here for the next tick, and no
+            # node's loop ever waits on another's transaction
+            got = set(conn.execute(text("SELECT j FROM unnest(CAST(:ids AS integer[])) AS j "
+                                        "WHERE pg_try_advisory_xact_lock(:k, j)"),
+                                   {"k": BLOCK_LOCK, "ids": job_ids}).scalars())
+            rows = [row for row in rows if row.job_id in got]
+            job_ids = sorted(got)
         # `rows` were read before this transaction: keep what is still PENDING as read (another node may have
         # routed, taken or discarded a run since), so a run is routed once and its route counted once
         still = set(conn.execute(select(LOG_T.c.id, LOG_T.c.executor_address).where(
