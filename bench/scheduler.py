@@ -14,6 +14,13 @@ Prints the fire lag (handler start minus planned time) p50 / p99 / max, runs per
 fires (a planned fire inside the window without a run) and duplicates (a fire with two runs), and
 the CPU time and peak memory of each worker (its own process, and the whole tree with the fork
 server and the children). Goals: 0 missed, 0 duplicates, p99 under 1 s, peak memory under 300 MB.
+
+--chained 0.2 (issue 23) puts that share of the minute jobs into dependency chains of --chain-length
+jobs (each one's parent the one before it, every one still on its own CRON second): each success of a
+chain member triggers the next one (PARENT) once it has succeeded since the next one's last run. Prints
+the PARENT runs, their duplicates (two PARENT runs of one job from one parent run) and their lag (handler
+start minus the parent's end). --scripts 0.1 would make that share script jobs (GLUE, branch glue): the
+switch is here, and refuses while this build has no script jobs.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -91,7 +99,15 @@ def main() -> None:
     parser.add_argument("--second-jobs", type=int, default=50)
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--warm-children", default="8", help="PCLOUD_WORKER_MIN_CHILDREN of the workers")
+    parser.add_argument("--chained", type=float, default=0.0, help="share of the minute jobs in dependency chains")
+    parser.add_argument("--chain-length", type=int, default=4)
+    parser.add_argument("--scripts", type=float, default=0.0, help="share of script (GLUE) jobs")
+    parser.add_argument("--analyze", action="store_true", help="refresh the planner statistics after loading the jobs")
     args = parser.parse_args()
+    from pcloud.jobs.models import Job as JobModel
+
+    if args.scripts and not hasattr(JobModel, "glue_type"):
+        parser.error("--scripts needs script jobs (GLUE, issue 23 item 2), which this build does not have")
 
     url, instance = prepare_database(args.database_url)
     env = bench_env(url, instance, PCLOUD_JOB_HANDLER_MODULES="bench.scheduler", PYTHONPATH=str(ROOT),
@@ -114,9 +130,34 @@ def main() -> None:
         rows = [{**base, "job_desc": f"minute {i}", "schedule_conf": f"{i % 60} * * * * ?"}
                 for i in range(args.minute_jobs)]
         rows += [{**base, "job_desc": f"second {i}", "schedule_conf": "* * * * * ?"} for i in range(args.second_jobs)]
+        if args.scripts:  # the GLUE columns of branch glue: a shell script that prints what benchNoop returns
+            for i, row in enumerate(rows):
+                if i % round(1 / args.scripts) == 0:
+                    row.update(glue_type="GLUE_SHELL", glue_source="date +%s.%N", executor_handler="")
         db.session.execute(insert(Job), rows)
         db.session.commit()
+        chains = 0
+        if args.chained:
+            from pcloud.jobs.models import JobDependency
+
+            minute_ids = list(db.session.execute(select(Job.id).where(Job.job_desc.like("minute %"))
+                                                 .order_by(Job.id)).scalars())
+            step = round(1 / args.chained)
+            members = minute_ids[::step]  # spread over the seconds of the minute
+            links = []
+            for at in range(0, len(members) - args.chain_length + 1, args.chain_length):
+                chain = members[at:at + args.chain_length]
+                links += [{"job_id": b, "parent_job_id": a} for a, b in zip(chain, chain[1:], strict=False)]
+                chains += 1
+            db.session.execute(insert(JobDependency), links)
+            db.session.commit()
+        if args.analyze:  # what the daily dbStatsHandler does: the planner sees 10k jobs, not init's four
+            from sqlalchemy import text
+
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
     print(f"{url.split('@')[-1]}: {args.minute_jobs} minute jobs + {args.second_jobs} second jobs, "
+          f"{chains * args.chain_length} in {chains} dependency chains, "
           f"{args.workers} worker(s) with {args.warm_children}+ warm children, {args.duration} s")
 
     workers = []
@@ -177,7 +218,12 @@ def main() -> None:
             w.wait(60)
         runs = db.session.execute(select(JobLog.job_id, JobLog.schedule_time, JobLog.handle_code, JobLog.handle_msg,
                                          JobLog.trigger_type, JobLog.trigger_time, JobLog.claimed_at)
-                                  .where(JobLog.executor_handler == "benchNoop")).all()
+                                  .where(JobLog.executor_handler == "benchNoop",
+                                         JobLog.trigger_type != "PARENT")).all()
+        parent_end = db.session.query(JobLog.id, JobLog.handle_time).subquery()
+        parent_runs = db.session.execute(
+            select(JobLog.job_id, JobLog.parent_log_id, JobLog.handle_code, JobLog.handle_msg, parent_end.c.handle_time)
+            .join(parent_end, parent_end.c.id == JobLog.parent_log_id).where(JobLog.trigger_type == "PARENT")).all()
         conf = dict(db.session.execute(select(Job.id, Job.schedule_conf).where(Job.author == "bench")).all())
 
     start_n, end_n = start.replace(tzinfo=None), end.replace(tzinfo=None)
@@ -218,6 +264,18 @@ def main() -> None:
         f"{name} {sorted(v)[len(v) // 2] * 1000:.0f} / {sorted(v)[int(len(v) * .99)] * 1000:.0f}"
         for name, v in parts.items() if v))
     print(f"runs per second: {len(in_window) / args.duration:.1f}; missed {missed}; duplicates {dups}")
+    if args.chained:
+        per_parent = Counter((job_id, parent) for job_id, parent, *_ in parent_runs)
+        parent_lags = sorted(float(msg) - ended.replace(tzinfo=UTC).timestamp()
+                             for _j, _p, code, msg, ended in parent_runs if code == 200 and msg and ended)
+
+        def ppct(p: float) -> float:
+            return parent_lags[min(len(parent_lags) - 1, int(len(parent_lags) * p))] * 1000 if parent_lags else 0
+
+        print(f"PARENT runs (dependency chains): {len(parent_runs)}, failed "
+              f"{sum(1 for r in parent_runs if r[2] != 200)}, duplicates {sum(n - 1 for n in per_parent.values())}; "
+              f"lag after the parent's end ms: p50 {ppct(.5):.0f}  p99 {ppct(.99):.0f}  "
+              f"max {parent_lags[-1] * 1000 if parent_lags else 0:.0f}")
     for i, w in enumerate(workers):
         print(f"worker bench-{i}: CPU {cpu_main[w.pid]:.1f} s own + tree {cpu[w.pid]:.1f} s "
               f"({cpu[w.pid] / args.duration * 100:.0f}% of one core); peak memory own {peak_main[w.pid]:.0f} MB, "

@@ -504,3 +504,16 @@ def test_the_role_form_offers_a_limited_admin_only_their_executors(teams: Teams,
                                                                "job_group_ids": [str(teams.b)]})
     assert resp.status_code == 403
     assert api.data("POST", "/api/admin/role/page", {"roleCode": "ROLE_TEAM_A"})[0]["jobGroupIds"] == [teams.a]
+
+
+def test_a_team_neither_links_nor_sees_another_teams_job_in_a_graph(teams: Teams, api: ApiClient, app: Any) -> None:
+    """Dependencies (issue 23, 3) under executor permissions: B's job is no parent A may name, and a graph of
+    A's job linked to it by an administrator shows A's jobs only."""
+    resp = teams.api.put("/api/job/jobinfo/update", {"id": teams.job_a, "parentJobIds": [teams.job_b]})
+    assert "parentJobIds" in api_error(resp, 422)["errors"]
+    api.data("PUT", "/api/job/jobinfo/update", {"id": teams.job_a, "parentJobIds": [teams.job_b]})
+    assert {n["id"] for n in api.data("GET", f"/api/job/jobinfo/{teams.job_a}/graph")["nodes"]} == {
+        teams.job_a, teams.job_b}
+    graph = teams.api.data("GET", f"/api/job/jobinfo/{teams.job_a}/graph")
+    assert [n["id"] for n in graph["nodes"]] == [teams.job_a] and graph["edges"] == []
+    assert "乙组任务" not in teams.pages.get(f"/job/info/{teams.job_a}/graph").get_data(as_text=True)

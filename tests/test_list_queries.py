@@ -223,6 +223,26 @@ def _nodes(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"lq-node-{i}"]
 
 
+def _a_dependent_job(app: Any, ctx: dict[str, Any]) -> None:
+    ctx["group"] = make_executor(app, "lq-graph")
+    ctx["job"] = make_job(app, ctx["group"], "汇总任务")
+
+
+def _parents(app: Any, ctx: dict[str, Any]) -> None:
+    """A parent of ctx["job"] with a run, and a child of that parent (issue 23: the dependency graph)."""
+    from pcloud.jobs.models import JobDependency
+
+    i = next(_n)
+    child = make_job(app, ctx["group"], f"子任务{i}")
+    parent = make_job(app, ctx["group"], f"父任务{i}", child_job_id=str(child))
+    make_run(app, ctx["group"], parent)
+    with app.app_context():
+        db.session.add(JobDependency(job_id=ctx["job"], parent_job_id=parent))
+        db.session.commit()
+        db.session.remove()
+    ctx["shows"] = [f"父任务{i}", f"子任务{i}"]
+
+
 def _an_executor(app: Any, ctx: dict[str, Any]) -> None:
     ctx["group"] = make_executor(app, "lq-one", ("lq-one-a",))
 
@@ -518,6 +538,9 @@ CASES = [
     Case("api jobinfo/pageList", _jobs, post("/api/job/jobinfo/pageList")),
     Case("api jobinfo/export", _jobs, post_bare("/api/job/jobinfo/export")),
     Case("page /job/info/<id>/nodes", _nodes, page("/job/info/{job}/nodes"), _job_with_executor),
+    Case("page /job/info/<id>/graph", _parents, page("/job/info/{job}/graph"), _a_dependent_job),
+    Case("api jobinfo/<id>/graph", _parents, lambda pages, api, ctx: api.get(f"/api/job/jobinfo/{ctx['job']}/graph"),
+         _a_dependent_job),
     Case("page /job/info/ (one executor)", _jobs_of_one, page("/job/info/?jobGroup={group}"), _an_executor),
     Case("api jobinfo/pageList (one executor)", _jobs_of_one,
          post("/api/job/jobinfo/pageList", {"jobGroup": ("group",)}), _an_executor),

@@ -34,6 +34,7 @@ from pcloud.jobs.schemas import (
     JobArgs,
     JobBriefOut,
     JobExportArgs,
+    JobGraphOut,
     JobImportFile,
     JobImportOptions,
     JobImportOut,
@@ -155,6 +156,12 @@ def job_trigger(args: dict[str, Any]) -> list[int]:
 def job_nodes(id: int) -> list[dict[str, Any]]:  # noqa: A002
     """任务所属执行器的在线节点"""
     return service.job_nodes(id)
+
+
+@operation(blp, "/jobinfo/<int:id>/graph", "JobGraph", JobGraphOut, method="GET")
+def job_graph(id: int) -> dict[str, Any]:  # noqa: A002
+    """任务依赖图：与该任务相连的任务（子任务与父任务两种连线）及各自最近一次运行的状态"""
+    return service.job_graph(id)
 
 
 @operation(blp, "/jobinfo/nextTriggerTime", "JobNextTime", fields.List(fields.String()), args=NextTimeArgs)

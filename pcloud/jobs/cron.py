@@ -13,11 +13,13 @@ code only speaks Quartz:
 - ``L-n`` (n days before the last day) and ``LW`` (last weekday of the month) are not croniter
   syntax: the day-of-month goes to croniter as ``*`` and the day is filtered here, jumping to the
   next day when it does not match so that a seconds-level expression costs one step per day.
-- DST, in the job's IANA zone: a fire in the hour skipped in spring happens at the end of the gap
-  (croniter's behaviour: ``0 30 2 * * ?`` fires at 03:00 on that day); in the hour repeated in
-  autumn, an expression that fires every hour fires in both copies of the hour (they are different
-  instants), while an expression bound to particular hours fires only in the first copy, so a
-  daily 02:30 job still runs once a day.
+- DST, in the job's IANA zone, as Quartz's ``CronExpression.getTimeAfter`` answers (its own answers
+  are the test cases of tests/test_jobs_cron.py): the expression is matched against local wall
+  times; a wall time the spring change skips does not exist, so its fire is skipped (``0 30 2 * * ?``
+  does not fire on that day, it is not moved to 03:00); a wall time the autumn change repeats fires
+  once, in its second copy (standard time), whatever the expression (Java's calendar reads an
+  ambiguous wall time as the later instant). croniter is walked over naive wall times and each match
+  is placed in the zone here, because croniter itself moves a skipped fire to the end of the gap.
 
 ``next_fire_times`` returns aware UTC datetimes; ``validate_schedule`` returns a Chinese message
 naming what is wrong, or None.
@@ -60,7 +62,6 @@ class CronError(ValueError):
 class _Compiled:
     expr: str  # for croniter, seconds first
     day_filter: Callable[[date], bool] | None
-    all_hours: bool
 
 
 def _value(text: str, idx: int) -> int:
@@ -182,15 +183,16 @@ def _compile(conf: str) -> _Compiled:
     if len(fields) == 7:
         years = _expand_set(fields[6], 6)
         parts.append("*" if len(years) == 130 else _join(years))
-    return _Compiled(" ".join(parts), day_filter, len(hours) == 24)
+    return _Compiled(" ".join(parts), day_filter)
 
 
-def _is_second_copy(moment: datetime, zone: ZoneInfo) -> bool:
-    """True for a wall time of the repeated autumn hour, in its second occurrence."""
-    naive = moment.replace(tzinfo=None)
-    first = naive.replace(tzinfo=zone, fold=0).utcoffset()
-    second = naive.replace(tzinfo=zone, fold=1).utcoffset()
-    return first != second and moment.utcoffset() == second
+def _place_in_zone(wall: datetime, zone: ZoneInfo) -> datetime | None:
+    """The instant of a local wall time as Quartz places it: None when the spring change skips it, the
+    second (standard time) instant when the autumn change repeats it."""
+    later = wall.replace(tzinfo=zone, fold=1)
+    if later.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        return None  # in the gap: this wall time never shows on a clock of the zone
+    return later
 
 
 # One budget for every schedule computation (page preview, API, job save/start, worker): the steps taken
@@ -212,7 +214,7 @@ def _too_expensive() -> ScheduleTooExpensive:
 def _cron_times(conf: str, zone: ZoneInfo, after: datetime, n: int) -> list[datetime]:
     compiled = _compile(conf)
     out: list[datetime] = []
-    start = after.astimezone(zone)
+    start = after.astimezone(zone).replace(tzinfo=None)  # wall time
     horizon = start + timedelta(days=366 * 130)
     it = croniter(compiled.expr, start, second_at_beginning=True, max_years_between_matches=130)
     steps = 0
@@ -221,23 +223,24 @@ def _cron_times(conf: str, zone: ZoneInfo, after: datetime, n: int) -> list[date
         if steps > SCHEDULE_STEP_BUDGET:
             raise _too_expensive()
         try:
-            moment: datetime = it.get_next(datetime)
+            wall: datetime = it.get_next(datetime)
         except CroniterError:
             break
-        if moment > horizon:
+        if wall > horizon:
             break
-        if compiled.day_filter and not compiled.day_filter(moment.date()):
+        if compiled.day_filter and not compiled.day_filter(wall.date()):
             # skip the whole local day in one step
-            nxt = datetime(moment.year, moment.month, moment.day, tzinfo=zone) + timedelta(days=1)
-            it.set_current(nxt - timedelta(seconds=1))
+            it.set_current(datetime(wall.year, wall.month, wall.day) + timedelta(days=1) - timedelta(seconds=1))
             continue
-        if not compiled.all_hours and _is_second_copy(moment, zone):
-            # skip the rest of the repeated hour in one step (aware arithmetic is wall time: go through UTC)
-            left = 3600 - moment.minute * 60 - moment.second
-            it.set_current((moment.astimezone(UTC) + timedelta(seconds=left - 1)).astimezone(zone))
+        moment = _place_in_zone(wall, zone)
+        if moment is None:
+            # skipped by the spring change: go on from the next half hour (gaps start and end on one), so a
+            # seconds-level expression costs two steps per hour of gap, not one per second
+            half = wall.replace(minute=0 if wall.minute < 30 else 30, second=0, microsecond=0)
+            it.set_current(half + timedelta(minutes=30) - timedelta(seconds=1))
             continue
         utc = moment.astimezone(UTC)
-        if out and utc <= out[-1]:
+        if utc <= after or (out and utc <= out[-1]):
             continue
         out.append(utc)
     return out

@@ -80,6 +80,7 @@ class JobForm(FlaskForm):
     executor_fail_retry_count = NumberField("失败重试次数", default=0, validators=[
         InputRequired("请输入重试次数"), NumberRange(min=0, max=100, message="须为 0 到 100 之间的整数")])
     child_job_id = StringField("子任务 ID", validators=[Optional(), Length(max=CHILD_MAX, message="子任务 ID 过长")])
+    parent_job_ids = StringField("父任务 ID", validators=[Optional(), Length(max=CHILD_MAX, message="父任务 ID 过长")])
 
 
 class TriggerForm(FlaskForm):

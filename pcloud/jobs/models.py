@@ -62,6 +62,18 @@ Worker nodes (``job_registry``)
 One row per (appname, node name); the node upserts ``heartbeat_at`` every 10 s. A node is live while
 ``heartbeat_at`` is newer than 30 s (``NODE_DEAD_SECONDS``).
 
+Dependencies (``job_dependency``)
+--------------------------------
+One row per (job, parent): the job runs once (trigger type PARENT) when every parent has succeeded since the
+job's last run (``trigger_time`` of its newest run, or its creation). The PARENT run's ``schedule_time`` is
+the newest of those successes' ``handle_time``, so the unique fire key makes one run of one set of successes.
+
+Route state (``job_route_state``)
+---------------------------------
+ROUND, LEAST_FREQUENTLY_USED and LEAST_RECENTLY_USED decide over every scheduler's fires: per (job, node)
+``use_count`` (LFU, counted since ``counted_since``, reset after a day) and ``used_seq`` (LRU); the row with
+node ``''`` holds the job's ROUND counter in ``use_count``. Read and written under a per-job lock.
+
 Report (``job_report``)
 -----------------------
 Counts per local calendar day (configured zone) of runs by state, refreshed from ``job_log`` by
@@ -129,6 +141,7 @@ ALARM_NONE, ALARM_NOT_NEEDED, ALARM_SENT, ALARM_FAILED = 0, 1, 2, 3
 ADDRESS_LIST_MAX = 4000
 EXECUTOR_PARAM_MAX = 10000
 GLUE_SOURCE_MAX = 65536
+PARENTS_MAX = 64  # parents of one job
 
 
 class Executor(AuditMixin, SoftDeleteMixin, Base):
@@ -295,3 +308,36 @@ role_job_group = Table(
     Column("role_id", Integer, ForeignKey("sys_role.id", ondelete="CASCADE"), primary_key=True),
     Column("job_group_id", Integer, ForeignKey("job_group.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+class JobDependency(Base):
+    """A job waits for its parent: it runs once every parent has succeeded since its last run."""
+
+    __tablename__ = "job_dependency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job_info.id"))
+    parent_job_id: Mapped[int] = mapped_column(ForeignKey("job_info.id"))
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "parent_job_id", name="uq_job_dependency"),
+        Index("ix_job_dependency_parent", "parent_job_id"),
+    )
+
+
+ROUND_ROW = ""  # the node of the row holding a job's ROUND counter
+
+
+class JobRouteState(Base):
+    """Cluster-wide memory of the ROUND, LFU and LRU route strategies, per (job, node)."""
+
+    __tablename__ = "job_route_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(Integer)
+    node: Mapped[str] = mapped_column(String(128))
+    use_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    used_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    counted_since: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("job_id", "node", name="uq_job_route_state"),)

@@ -28,6 +28,7 @@ from pcloud.jobs.models import (
     GLUE_SOURCE_MAX,
     GLUE_TYPES,
     MISFIRE_STRATEGIES,
+    PARENTS_MAX,
     ROUTE_STRATEGIES,
     SCHEDULE_TYPES,
     Executor,
@@ -164,6 +165,8 @@ class JobArgs(_Echo):
     executor_timeout = BlankInt(validate=validate.Range(min=0, max=604800))
     executor_fail_retry_count = BlankInt(validate=validate.Range(min=0, max=100))
     child_job_id = fields.String(validate=validate.Length(max=limit_of(Job.child_job_id)), allow_none=True)
+    parent_job_ids = IdList(PARENTS_MAX, allow_none=True,
+                            metadata={"description": "runs once every one of these has succeeded since its last run"})
     trigger_status = fields.Integer(strict=True, validate=validate.OneOf([0, 1]), allow_none=True)
     # 运行模式 (issue 23): a script job needs the script grant (jobs.service.require_script_grant)
     glue_type = fields.String(allow_none=True, validate=validate.OneOf(GLUE_TYPES))
@@ -203,9 +206,32 @@ class JobOut(AuditOut):
     executor_timeout = fields.Integer()
     executor_fail_retry_count = fields.Integer()
     child_job_id = fields.String(allow_none=True)
+    parent_job_ids = fields.List(fields.Integer())
     trigger_status = fields.Integer()
     trigger_last_time = LocalDateTime(allow_none=True)
     trigger_next_time = LocalDateTime(allow_none=True)
+
+
+class GraphNodeOut(BaseSchema):
+    id = fields.Integer()
+    job_desc = fields.String()
+    job_group = fields.Integer()
+    trigger_status = fields.Integer()
+    last_state = fields.String(allow_none=True,
+                               metadata={"description": "success, fail, running, pending; null: never ran"})
+    last_log_id = fields.Integer(allow_none=True)
+    last_time = LocalDateTime(allow_none=True)
+
+
+class GraphEdgeOut(BaseSchema):
+    source = fields.Integer()
+    target = fields.Integer()
+    type = fields.String(metadata={"description": "CHILD: source's childJobId; PARENT: among target's parentJobIds"})
+
+
+class JobGraphOut(BaseSchema):
+    nodes = fields.List(fields.Nested(GraphNodeOut))
+    edges = fields.List(fields.Nested(GraphEdgeOut))
 
 
 class JobBriefOut(BaseSchema):

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context
-from sqlalchemy import ColumnElement, case, delete, false, func, select, text, update
+from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -40,12 +40,14 @@ from pcloud.jobs.models import (
     HANDLE_SUCCESS,
     MISFIRE_STRATEGIES,
     NODE_DEAD_SECONDS,
+    PARENTS_MAX,
     ROUTE_STRATEGIES,
     RUN_DONE,
     RUN_PENDING,
     RUN_RUNNING,
     Executor,
     Job,
+    JobDependency,
     JobGlueVersion,
     JobLog,
     JobLogLine,
@@ -319,7 +321,21 @@ def _ms_to_dt(ms: int | None) -> datetime | None:
     return cron.from_epoch_ms(ms).replace(tzinfo=None) if ms else None
 
 
-def job_item(job: Job, executor_titles: dict[int, str] | None = None) -> dict[str, Any]:
+def parents_of(job_ids: list[int]) -> dict[int, list[int]]:
+    """The parents of each job (one query for a page of jobs)."""
+    out: dict[int, list[int]] = {}
+    if job_ids:
+        for job_id, parent in db.session.execute(
+                select(JobDependency.job_id, JobDependency.parent_job_id)
+                .where(JobDependency.job_id.in_(job_ids)).order_by(JobDependency.parent_job_id)):
+            out.setdefault(job_id, []).append(parent)
+    return out
+
+
+def job_item(job: Job, executor_titles: dict[int, str] | None = None,
+             parents: dict[int, list[int]] | None = None) -> dict[str, Any]:
+    if parents is None:
+        parents = parents_of([job.id])
     return {
         "id": job.id, "job_group": job.job_group,
         "job_group_title": (executor_titles or {}).get(job.job_group),
@@ -331,7 +347,8 @@ def job_item(job: Job, executor_titles: dict[int, str] | None = None) -> dict[st
         "executor_route_strategy": job.executor_route_strategy, "executor_handler": job.executor_handler,
         "executor_param": job.executor_param, "executor_block_strategy": job.executor_block_strategy,
         "executor_timeout": job.executor_timeout, "executor_fail_retry_count": job.executor_fail_retry_count,
-        "child_job_id": job.child_job_id, "trigger_status": job.trigger_status,
+        "child_job_id": job.child_job_id, "parent_job_ids": parents.get(job.id, []),
+        "trigger_status": job.trigger_status,
         "trigger_last_time": _ms_to_dt(job.trigger_last_time), "trigger_next_time": _ms_to_dt(job.trigger_next_time),
         "gmt_created_date": job.gmt_created_date, "gmt_created_name": job.gmt_created_name,
         "gmt_modified_date": job.gmt_modified_date, "gmt_modified_name": job.gmt_modified_name,
@@ -360,7 +377,8 @@ def job_filtered_select(filters: dict[str, Any]) -> Any:
 def page_jobs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     result = paginate(job_filtered_select(filters).order_by(Job.id.desc()), page, page_size)
     titles = _titles()
-    result.items = [job_item(j, titles) for j in result.items]
+    parents = parents_of([j.id for j in result.items])
+    result.items = [job_item(j, titles, parents) for j in result.items]
     return result
 
 
@@ -370,16 +388,22 @@ def jobs_of_group(job_group: int) -> list[dict[str, Any]]:
     return [{"id": j.id, "job_desc": j.job_desc, "executor_handler": j.executor_handler} for j in jobs]
 
 
-def _child_ids(text: str | None) -> list[int]:
+def parse_job_ids(text: str | None, field: str = "childJobId") -> list[int]:
+    """Comma-separated job ids (a full-width comma too), each once, in order."""
     ids: list[int] = []
     for part in (text or "").replace("，", ",").split(","):
         part = part.strip()
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= 2_147_483_647:
-            raise Invalid(f"子任务 ID 格式不正确：{part}", field="childJobId")
+            label = "父任务" if field == "parentJobIds" else "子任务"
+            raise Invalid(f"{label} ID 格式不正确：{part}", field=field)
         ids.append(int(part))
     return list(dict.fromkeys(ids))
+
+
+def _child_ids(text: str | None) -> list[int]:
+    return parse_job_ids(text, "childJobId")
 
 
 # pg_advisory_xact_lock key of the child-job links: any constant no other code uses ("jobc" in ASCII)
@@ -409,23 +433,57 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
         raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
     require_maintenance_grant(*live.values())  # a child runs too: linking a cleaner is running it
     require_script_grant(*(row.glue_type for row in rows))  # and linking a script job is running it
-    if job_id is None:
-        return  # a new job has no parents yet: no loop can come back to it
     if job_id in children:
         raise Invalid("子任务不能是任务自己", field="childJobId")
+
+
+def _check_parents(job_id: int | None, parents: list[int]) -> None:
+    if len(parents) > PARENTS_MAX:
+        raise Invalid(f"父任务最多 {PARENTS_MAX} 个", field="parentJobIds")
+    if job_id in parents:
+        raise Invalid("父任务不能是任务自己", field="parentJobIds")
+    live = set(db.session.execute(select(Job.id).where(Job.id.in_(parents), Job.deleted_at.is_(None),
+                                                       *executor_scope(Job.job_group))).scalars())
+    missing = [p for p in parents if p not in live]
+    if missing:
+        raise Invalid(f"父任务 ID {missing[0]} 不存在", field="parentJobIds")
+
+
+def _check_no_cycle(job_id: int | None, children: list[int] | None, parents: list[int] | None) -> None:
+    """Refuse links that would let a job trigger itself again, through child links (job -> child) and
+    dependencies (parent -> job) alike. Every cycle a save can make passes through the saved job, so a walk
+    from what it triggers must not come back to it. Serialised with every other link change until commit."""
+    if not children and not parents:
+        return
     _serialise_child_links()
-    graph = {jid: _child_ids(text) for jid, text in db.session.execute(
-        select(Job.id, Job.child_job_id).where(Job.deleted_at.is_(None), Job.child_job_id.is_not(None)))}
-    graph[job_id] = children
-    stack, seen = list(children), set()
+    graph: dict[int, set[int]] = {}
+    for jid, text_ids in db.session.execute(
+            select(Job.id, Job.child_job_id).where(Job.deleted_at.is_(None), Job.child_job_id.is_not(None))):
+        if jid != job_id or children is None:
+            graph.setdefault(jid, set()).update(_child_ids(text_ids))
+    for jid, parent in db.session.execute(select(JobDependency.job_id, JobDependency.parent_job_id).join(
+            Job, Job.id == JobDependency.job_id).where(Job.deleted_at.is_(None))):
+        if jid != job_id or parents is None:
+            graph.setdefault(parent, set()).add(jid)
+    me = -1 if job_id is None else job_id  # a new job: no id yet, nothing links to it but what it is saved with
+    graph.setdefault(me, set()).update(children or ())
+    for parent in parents or ():
+        graph.setdefault(parent, set()).add(me)
+    stack, seen = list(graph.get(me, ())), set()
     while stack:
         current = stack.pop()
-        if current == job_id:
-            raise Invalid("子任务链形成了循环（最终又触发回本任务）", field="childJobId")
+        if current == me:
+            field = "parentJobIds" if parents else "childJobId"
+            raise Invalid("任务依赖形成了循环（最终又触发回本任务）", field=field)
         if current in seen:
             continue
         seen.add(current)
-        stack.extend(graph.get(current, []))
+        stack.extend(graph.get(current, ()))
+
+
+def _set_parents(job: Job, parents: list[int]) -> None:
+    db.session.execute(delete(JobDependency).where(JobDependency.job_id == job.id))
+    db.session.add_all(JobDependency(job_id=job.id, parent_job_id=p) for p in parents)
 
 
 # Maintenance handlers delete what another grant guards (issue 19, finding 5): creating, changing, copying or
@@ -699,15 +757,24 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
             if errors.check(isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= hi, field,
                             f"须为 0 到 {hi} 之间的整数"):
                 out[key] = value
+    job_id = current.id if current else None
+    children: list[int] | None = None
     if "child_job_id" in merged:
         def children_of() -> list[int]:
-            children = _child_ids(merged.get("child_job_id"))
-            _check_children(current.id if current else None, children)
-            return children
+            found = _child_ids(merged.get("child_job_id"))
+            _check_children(job_id, found)
+            return found
 
         children = errors.run(children_of)
         if children is not None:
             out["child_job_id"] = ",".join(str(c) for c in children) or None
+    parents: list[int] | None = None
+    if data.get("parent_job_ids") is not None:
+        parents = list(dict.fromkeys(data["parent_job_ids"]))
+        errors.run(_check_parents, job_id, parents)
+        out["parent_job_ids"] = parents
+    if not errors:  # the links are each valid: may they make a loop together?
+        errors.run(_check_no_cycle, job_id, children, parents)
     errors.raise_if_any()
     return out
 
@@ -721,10 +788,14 @@ def _next_ms(job: Job, after: datetime | None = None) -> int:
 def create_job(data: dict[str, Any]) -> Job:
     require_maintenance_grant(data.get("executor_handler"))
     glue = _clean_glue(data, None)
-    job = Job(**_clean_job(data, None))
+    clean = _clean_job(data, None)
+    parents = clean.pop("parent_job_ids", None)
+    job = Job(**clean)
     db.session.add(job)
     db.session.flush()
     _apply_glue(job, glue)
+    if parents:
+        _set_parents(job, parents)
     if data.get("trigger_status") == 1:
         _start(job)
     db.session.commit()
@@ -736,9 +807,13 @@ def modify_job(data: dict[str, Any]) -> Job:
     require_maintenance_grant(job.executor_handler, data.get("executor_handler"))
     glue = _clean_glue(data, job)
     before = (job.schedule_type, job.schedule_conf, job.timezone)
-    for key, value in _clean_job(data, job).items():
+    clean = _clean_job(data, job)
+    parents = clean.pop("parent_job_ids", None)
+    for key, value in clean.items():
         setattr(job, key, value)
     _apply_glue(job, glue)
+    if parents is not None:
+        _set_parents(job, parents)
     if job.trigger_status == 1 and before != (job.schedule_type, job.schedule_conf, job.timezone):
         _start(job)
     db.session.commit()
@@ -850,6 +925,58 @@ def handler_choices() -> list[tuple[str, str]]:
     return [(name, spec.description) for name, spec in registered_handlers().items()]
 
 
+GRAPH_MAX_NODES = 200  # the jobs one graph shows at most (a console view, not an export)
+
+
+def job_graph(job_id: int) -> dict[str, Any]:
+    """The job's connected jobs (through child links and dependencies, either way) as {nodes, edges}, each
+    node with its newest run's state. Edges: CHILD (source runs target after each success) and PARENT
+    (target waits for source among its parents). One query per hop, then two for the last runs."""
+    get_job(job_id)
+    edges: set[tuple[int, int, str]] = set()
+    found, frontier = {job_id}, {job_id}
+    while frontier and len(found) < GRAPH_MAX_NODES:
+        ids = list(frontier)
+        linked: set[int] = set()
+        rows = db.session.execute(select(Job.id, Job.child_job_id).where(Job.deleted_at.is_(None), or_(
+            Job.id.in_(ids), *(Job.child_job_id.contains(str(i)) for i in ids)))).all()
+        for source, text_ids in rows:
+            for target in _safe_child_ids(text_ids):
+                if source in frontier or target in frontier:
+                    edges.add((source, target, "CHILD"))
+                    linked.update((source, target))
+        for child, parent in db.session.execute(select(JobDependency.job_id, JobDependency.parent_job_id).where(
+                or_(JobDependency.job_id.in_(ids), JobDependency.parent_job_id.in_(ids)))):
+            edges.add((parent, child, "PARENT"))
+            linked.update((parent, child))
+        frontier = linked - found
+        found |= frontier
+    # another team's jobs are not drawn (issue 23, 1): their edges go with them
+    jobs = {j.id: j for j in db.session.execute(Job.live().where(
+        Job.id.in_(found), *executor_scope(Job.job_group))).scalars()}
+    if len(jobs) > GRAPH_MAX_NODES:  # keep the job and its nearest ids; the rest is left out
+        keep = sorted(jobs, key=lambda i: (i != job_id, abs(i - job_id)))[:GRAPH_MAX_NODES]
+        jobs = {i: jobs[i] for i in keep}
+    newest = select(JobLog.id).where(JobLog.job_id == Job.id).order_by(JobLog.trigger_time.desc(), JobLog.id.desc())
+    last_ids = [i for i in db.session.execute(
+        select(newest.limit(1).scalar_subquery()).where(Job.id.in_(list(jobs)))).scalars() if i]
+    last = {r.job_id: r for r in db.session.execute(select(JobLog).where(JobLog.id.in_(last_ids))).scalars()}
+    nodes = [{"id": j.id, "job_desc": j.job_desc, "job_group": j.job_group, "trigger_status": j.trigger_status,
+              "last_state": run_state(last[j.id]) if j.id in last else None,
+              "last_log_id": last[j.id].id if j.id in last else None,
+              "last_time": last[j.id].trigger_time if j.id in last else None} for j in sorted(jobs.values(),
+                                                                                             key=lambda j: j.id)]
+    return {"nodes": nodes, "edges": [{"source": a, "target": b, "type": t} for a, b, t in sorted(edges)
+                                      if a in jobs and b in jobs]}
+
+
+def _safe_child_ids(text_ids: str | None) -> list[int]:
+    try:
+        return _child_ids(text_ids)
+    except Invalid:  # a value written before the check existed: no link
+        return []
+
+
 # ---------------------------------------------------------------- runs (调度日志)
 
 
@@ -952,6 +1079,20 @@ def log_detail_cat(log_id: int, from_line: int) -> dict[str, Any]:
             "log_content": "\n".join(content for _, content in rows), "is_end": is_end}
 
 
+def _retry_killed(run: JobLog) -> None:
+    """A killed run with retries left runs again (RETRY), as XXL-JOB retries every failed run, a killed one
+    included; the worker does the same for a run killed while running (runtime._follow_up)."""
+    if run.executor_fail_retry_count <= 0:
+        return
+    now = utcnow()
+    db.session.add(JobLog(
+        job_group=run.job_group, job_id=run.job_id, trigger_type="RETRY", schedule_time=now,
+        shard_index=run.shard_index, shard_total=run.shard_total, executor_address=None,
+        executor_handler=run.executor_handler, executor_param=run.executor_param,
+        executor_fail_retry_count=run.executor_fail_retry_count - 1, trigger_time=now, trigger_code=0,
+        trigger_msg="失败重试（上次运行被终止）", handle_code=HANDLE_RUNNING, status=RUN_PENDING, parent_log_id=run.id))
+
+
 def kill_run(log_id: int) -> JobLog:
     run = get_run(log_id)
     if run.status == RUN_DONE:
@@ -961,6 +1102,7 @@ def kill_run(log_id: int) -> JobLog:
         done = db.session.execute(update(JobLog).where(JobLog.id == run.id, JobLog.status == RUN_PENDING).values(
             status=RUN_DONE, handle_code=HANDLE_KILLED, handle_time=utcnow(), handle_msg="人工终止（尚未开始执行）"))
         if done.rowcount:
+            _retry_killed(run)
             db.session.commit()
             db.session.refresh(run)
             return run

@@ -17,7 +17,7 @@ from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page
 from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, refuse_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
-from pcloud.core.timefmt import local_today
+from pcloud.core.timefmt import display_local, local_today
 from pcloud.core.views import RecordPages
 from pcloud.jobs import cron, service
 from pcloud.jobs.forms import (
@@ -138,6 +138,8 @@ def _job_form(job: Any = None) -> JobForm:
     if kept and kept not in dict(handlers):
         form.executor_handler.choices.append((kept, f"{kept}（未注册）"))
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
+    if request.method != "POST" and job is not None:
+        form.parent_job_ids.data = ",".join(str(p) for p in service.parents_of([job.id]).get(job.id, []))
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
         group = int_arg("jobGroup")
@@ -148,7 +150,10 @@ def _job_form(job: Any = None) -> JobForm:
 
 def _job_data(form: JobForm) -> dict[str, Any]:
     # the script itself is edited on its own page (job_code), with a remark per save
-    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    # the API's list, from the comma-separated field (the service names a wrong id as it does a child's)
+    data["parent_job_ids"] = service.parse_job_ids(data.get("parent_job_ids"), "parentJobIds")
+    return data
 
 
 @bp.route("/info/new", methods=["GET", "POST"])
@@ -301,6 +306,41 @@ def job_code_rollback(job_id: int) -> Any:
     return code_pages.confirm(run, "不能回滚：", form=form, fallback=url_for("jobs.job_code", job_id=job_id))
 
 
+GRAPH_COLUMN, GRAPH_ROW, GRAPH_BOX = (220, 72, (170, 48))  # layout of the dependency graph, in SVG units
+
+
+def _graph_layout(graph: dict[str, Any]) -> dict[str, Any]:
+    """Columns by the longest link path from a job nothing triggers (a loop left by old data stops at the
+    number of jobs), rows in id order within a column; edges as lines from box edge to box edge."""
+    ids = [n["id"] for n in graph["nodes"]]
+    column = dict.fromkeys(ids, 0)
+    for _ in range(len(ids)):
+        moved = False
+        for e in graph["edges"]:
+            if column[e["target"]] < column[e["source"]] + 1 <= len(ids):
+                column[e["target"]], moved = column[e["source"]] + 1, True
+        if not moved:
+            break
+    rows: dict[int, int] = {}
+    at: dict[int, tuple[int, int]] = {}
+    for i in ids:
+        rows[column[i]] = rows.get(column[i], -1) + 1
+        at[i] = (20 + column[i] * GRAPH_COLUMN, 20 + rows[column[i]] * GRAPH_ROW)
+    width, height = GRAPH_BOX
+    lines = [{**e, "x1": at[e["source"]][0] + width, "y1": at[e["source"]][1] + height // 2,
+              "x2": at[e["target"]][0], "y2": at[e["target"]][1] + height // 2} for e in graph["edges"]]
+    return {"boxes": [{**n, "x": at[n["id"]][0], "y": at[n["id"]][1]} for n in graph["nodes"]], "lines": lines,
+            "width": 40 + (max(column.values(), default=0) + 1) * GRAPH_COLUMN,
+            "height": 40 + (max(rows.values(), default=0) + 1) * GRAPH_ROW, "box_w": width, "box_h": height}
+
+
+@bp.route("/info/<int:job_id>/graph")
+def job_graph(job_id: int) -> Any:
+    job = service.get_job(job_id)
+    graph = service.job_graph(job_id)
+    return render_template("jobs/job_graph.html", job=job, graph=graph, layout=_graph_layout(graph))
+
+
 # ---------------------------------------------------------------- 调度日志
 
 
@@ -341,9 +381,14 @@ def log_cat(log_id: int) -> Any:
     detail = service.log_detail_cat(log_id, max(1, int_arg("from", 1) or 1))
     run = service.get_run(log_id)
     state = service.run_state(run)
+    ended = run.status == "DONE"
+    result = f"{HANDLE_LABELS.get(run.handle_code, run.handle_code)} {run.handle_msg or ''}".strip() if ended else ""
     return jsonify({"fromLineNum": detail["from_line_num"], "toLineNum": detail["to_line_num"],
                     "logContent": detail["log_content"], "isEnd": detail["is_end"], "state": state,
-                    "label": STATUS_LABELS[state][0], "handleMsg": run.handle_msg or ""})
+                    "label": STATUS_LABELS[state][0], "handleMsg": run.handle_msg or "",
+                    # the detail page keeps these live: the node once one claims the run, the end
+                    "node": run.executor_address, "ended": ended, "killRequested": bool(run.kill_requested),
+                    "handleTime": display_local(run.handle_time), "result": result})
 
 
 @bp.route("/log/<int:log_id>/kill", methods=["POST"])

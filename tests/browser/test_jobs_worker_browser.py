@@ -46,6 +46,8 @@ def test_run_once_shows_live_output_and_a_long_run_is_killed(page: Any, app: Any
         settle(page, f"**/job/log/{run_id}")
         page.locator("#log-output").get_by_text("sleeping 4.0").wait_for(timeout=60_000)
         assert "woke up" not in page.locator("#log-output").inner_text()  # still running: output arrived live
+        # the node that took it shows without a reload (issue 23: it said 待分配 while output streamed)
+        page.locator("#run-node").get_by_text("browser-node").wait_for(timeout=10_000)
         page.locator("#log-output").get_by_text("woke up").wait_for(timeout=30_000)
         page.locator("#tail-status").get_by_text("输出已完整").wait_for()
         assert page.locator("#run-state").inner_text() == "成功"
@@ -61,6 +63,10 @@ def test_run_once_shows_live_output_and_a_long_run_is_killed(page: Any, app: Any
         confirm_modal(page)
         run = jobs.done(run_id, 30, [worker])
         assert (run["handle_code"], run["handle_msg"]) == (503, "人工终止")
+        # without a reload: the end time shows and the kill button goes (issue 23)
+        page.locator("#kill-action").wait_for(state="detached", timeout=15_000)
+        assert page.locator("#run-end").inner_text().strip()
+        assert page.locator("#run-state").inner_text() == "失败"
         page.goto(f"/job/log/{run_id}")
         page.locator("#tail-status").get_by_text("输出已完整").wait_for()
         assert "已终止" in page.locator("#handle-msg").inner_text() or \

@@ -31,6 +31,7 @@ import contextlib
 import functools
 import logging
 import os
+import random
 import signal
 import socket
 import time
@@ -40,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schedule
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -60,6 +61,7 @@ from pcloud.jobs.models import (
     RUN_RUNNING,
     Executor,
     Job,
+    JobDependency,
     JobLog,
     JobLogLine,
     JobRegistry,
@@ -77,12 +79,19 @@ RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 MSG_LIMIT = 4000
 MAX_CHAIN_DEPTH = 16  # child jobs triggered at most this many links below the first run (a loop stops there)
+# pg_advisory_xact_lock(DEPENDENTS_LOCK, job id): one dependency check of a job at a time ("jobd" in ASCII)
+DEPENDENTS_LOCK = 0x6A6F6264
+# pg_advisory_xact_lock(BLOCK_LOCK, job id): one node at a time decides whether a job is busy ("jobb")
+BLOCK_LOCK = 0x6A6F6262
+COVER_MSG = "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖"
+KILLED_MSG = "人工终止"
 
 JOB_T = Job.__table__
 LOG_T = JobLog.__table__
 LINE_T = JobLogLine.__table__
 REG_T = JobRegistry.__table__
 GROUP_T = Executor.__table__
+DEP_T = JobDependency.__table__
 
 
 def _env_float(name: str, default: float) -> float:
@@ -167,7 +176,7 @@ class Worker:
                               spare=1,
                               on_line=self._on_line, on_done=self._on_done,
                               preload=["pcloud.jobs.worker.child", *child_module.handler_modules()])
-        self.route_state = routing.RouteState()
+        self.rng = random.Random()
         self.local: dict[int, LocalRun] = {}
         self.by_job: dict[int, set[int]] = {}
         self.outcomes: list[Outcome] = []
@@ -414,7 +423,8 @@ class Worker:
                 LOG_T.c.job_id == job.id, LOG_T.c.executor_address == name,
                 LOG_T.c.status.in_((RUN_PENDING, RUN_RUNNING))).limit(1)).first() is not None
 
-        assignments = routing.route(job.executor_route_strategy, job.id, nodes, self.route_state, is_busy=busy)
+        assignments = routing.route(job.executor_route_strategy, job.id, nodes,
+                                    routing.SharedRouteState(conn, self.rng), is_busy=busy)
         base = {"job_group": job.job_group, "job_id": job.id, "trigger_type": trigger_type, "schedule_time": when,
                 "executor_handler": job.executor_handler,
                 "executor_param": job.executor_param if param is None else param,
@@ -479,37 +489,12 @@ class Worker:
                 .where(LOG_T.c.status == RUN_PENDING, mine).order_by(LOG_T.c.id).limit(max(room * 4, 50))).all()
         if not rows:
             return
-        start: list[Any] = []
-        discard: list[int] = []
-        handover: list[dict[str, Any]] = []
-        starting_jobs: set[int] = set()
-        for row in rows:
-            if len(start) >= room:
-                break
-            if row.executor_address is None and row.shard_total == 1 and row.executor_route_strategy \
-                    and row.executor_route_strategy != "SHARDING_BROADCAST":
-                # a run for any node (the console's run once): route it by the job's strategy
-                chosen = routing.route(row.executor_route_strategy, row.job_id, self.nodes_for(row.job_group),
-                                       self.route_state)
-                if chosen and chosen[0].node != me:
-                    handover.append({"rid": row.id, "node": chosen[0].node,
-                                     "msg": f"路由策略：{row.executor_route_strategy}"})
-                    continue
-            running = self.by_job.get(row.job_id)
-            busy = bool(running) or row.job_id in starting_jobs
-            strategy = row.executor_block_strategy or "SERIAL_EXECUTION"
-            if busy and strategy == "SERIAL_EXECUTION":
-                continue
-            if busy and strategy == "DISCARD_LATER":
-                discard.append(row.id)
-                continue
-            if busy and strategy == "COVER_EARLY":
-                for run_id in list(running or ()):
-                    self._kill_local(run_id, "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
-            start.append(row)
-            starting_jobs.add(row.job_id)
         now = utcnow()
         with self.tx() as conn:
+            start, discard, handover, cover = self._choose_runs(conn, rows, room)
+            if cover:  # COVER_EARLY over nodes: the other node's run of the job is told to stop, and why
+                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(cover), LOG_T.c.status == RUN_RUNNING)
+                             .values(kill_requested=True, handle_msg=COVER_MSG))
             if handover:
                 conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_PENDING,
                                                  LOG_T.c.executor_address.is_(None))
@@ -537,6 +522,71 @@ class Worker:
             self.local[run.id] = run
             self.by_job.setdefault(run.job_id, set()).add(run.id)
         self._submit_waiting()
+
+    def _choose_runs(self, conn: Connection, rows: list[Any], room: int
+                     ) -> tuple[list[Any], list[int], list[dict[str, Any]], list[int]]:
+        """Which PENDING runs this node starts, discards (DISCARD_LATER), hands to another node (a run for any
+        node, routed by its job's strategy) and which other node's runs it tells to stop (COVER_EARLY).
+
+        Block strategies apply per job over every node (issue 23, 5): a job is busy when a run of it is
+        RUNNING here or on another node (a SHARDING_BROADCAST job's shards run side by side, so there only
+        this node's runs count). On PostgreSQL each job is try-locked first until this transaction commits, so
+        two nodes never both see a job idle (a job locked by another node is left for the next tick); SQLite's
+        write lock does the same.
+        """
+        me = self.settings.name
+        job_ids = sorted({row.job_id for row in rows})
+        if self.pg:
+            # try-locks: a job another node is deciding about right now waits here for the next tick, and no
+            # node's loop ever waits on another's transaction
+            got = set(conn.execute(text("SELECT j FROM unnest(CAST(:ids AS integer[])) AS j "
+                                        "WHERE pg_try_advisory_xact_lock(:k, j)"),
+                                   {"k": BLOCK_LOCK, "ids": job_ids}).scalars())
+            rows = [row for row in rows if row.job_id in got]
+            job_ids = sorted(got)
+        # `rows` were read before this transaction: keep what is still PENDING as read (another node may have
+        # routed, taken or discarded a run since), so a run is routed once and its route counted once
+        still = set(conn.execute(select(LOG_T.c.id, LOG_T.c.executor_address).where(
+            LOG_T.c.id.in_([row.id for row in rows]), LOG_T.c.status == RUN_PENDING)).tuples())
+        rows = [row for row in rows if (row.id, row.executor_address) in still]
+        elsewhere: dict[int, list[int]] = {}
+        for run_id, job_id in conn.execute(select(LOG_T.c.id, LOG_T.c.job_id).where(
+                LOG_T.c.job_id.in_(job_ids), LOG_T.c.status == RUN_RUNNING,
+                or_(LOG_T.c.executor_address != me, LOG_T.c.executor_address.is_(None)))):
+            elsewhere.setdefault(job_id, []).append(run_id)
+        memory = routing.SharedRouteState(conn, self.rng)
+        start: list[Any] = []
+        discard: list[int] = []
+        handover: list[dict[str, Any]] = []
+        cover: list[int] = []
+        starting_jobs: set[int] = set()
+        for row in rows:
+            if len(start) >= room:
+                break
+            if row.executor_address is None and row.shard_total == 1 and row.executor_route_strategy \
+                    and row.executor_route_strategy != "SHARDING_BROADCAST":
+                # a run for any node (the console's run once): route it by the job's strategy
+                chosen = routing.route(row.executor_route_strategy, row.job_id, self.nodes_for(row.job_group), memory)
+                if chosen and chosen[0].node != me:
+                    handover.append({"rid": row.id, "node": chosen[0].node,
+                                     "msg": f"路由策略：{row.executor_route_strategy}"})
+                    continue
+            running = self.by_job.get(row.job_id)
+            remote = [] if row.executor_route_strategy == "SHARDING_BROADCAST" else elsewhere.get(row.job_id, [])
+            busy = bool(running) or bool(remote) or row.job_id in starting_jobs
+            strategy = row.executor_block_strategy or "SERIAL_EXECUTION"
+            if busy and strategy == "SERIAL_EXECUTION":
+                continue
+            if busy and strategy == "DISCARD_LATER":
+                discard.append(row.id)
+                continue
+            if busy and strategy == "COVER_EARLY":
+                for run_id in list(running or ()):
+                    self._kill_local(run_id, COVER_MSG)
+                cover += remote
+            start.append(row)
+            starting_jobs.add(row.job_id)
+        return start, discard, handover, cover
 
     def _kill_local(self, run_id: int, msg: str) -> None:
         run = self.local.get(run_id)
@@ -593,20 +643,31 @@ class Worker:
                         line_count=bindparam("n")), [{"rid": k, "n": v} for k, v in counts.items()])
                 job_ids = {run.job_id for o in outcomes if (run := self.local.get(o.task_id)) is not None}
                 jobs = {j.id: j for j in conn.execute(select(JOB_T).where(JOB_T.c.id.in_(job_ids)))} if job_ids else {}
-                plain = []  # successes without child jobs: one batched statement, nothing follows them
+                succeeded = {run.job_id for o in outcomes if o.code == HANDLE_SUCCESS
+                             and (run := self.local.get(o.task_id)) is not None}
+                dependents = self._lock_dependents(conn, succeeded)
+                waiting: list[tuple[int, dict[str, Any]]] = []  # (dependent, the parent run that just succeeded)
+                plain = []  # successes without child jobs: one batched statement
                 for outcome in outcomes:
                     run = self.local.get(outcome.task_id)
                     job = jobs.get(run.job_id) if run is not None else None
-                    if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id:
+                    # a success with dependents goes the same way unless it is itself down a chain (then its depth
+                    # is checked first); whether its dependents run is read from the database after the batch
+                    chained = run is not None and run.context.get("trigger_type") in ("PARENT", "RETRY")
+                    if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id \
+                            and not (chained and job.id in dependents):
                         plain.append({"rid": outcome.task_id, "msg": (outcome.msg or "")[:MSG_LIMIT] or None})
+                        waiting += [(d, {"id": outcome.task_id}) for d in dependents.get(job.id, ())]
                         continue
-                    row = self._finish(conn, outcome, now, jobs)
+                    row = self._finish(conn, outcome, now, jobs, dependents, waiting)
                     if row is not None:
                         ended.append((row, outcome))
                 if plain:
                     conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_RUNNING)
                                  .values(status=RUN_DONE, handle_code=HANDLE_SUCCESS, handle_msg=bindparam("msg"),
                                          handle_time=now, alarm_status=ALARM_NOT_NEEDED), plain)
+                if waiting:  # after every run of the batch has ended: each dependent checked once
+                    self._trigger_dependents(conn, waiting, now)
         except Exception:
             self.outcomes = outcomes + self.outcomes  # try again next tick
             raise
@@ -625,8 +686,8 @@ class Worker:
             if outcome.code in ALARM_CODES:
                 self._raise_alarm(row, None)
 
-    def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any]
-                ) -> dict[str, Any] | None:
+    def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any],
+                dependents: dict[int, list[int]], waiting: list[tuple[int, dict[str, Any]]]) -> dict[str, Any] | None:
         msg = (outcome.msg or "")[:MSG_LIMIT] or None
         code = outcome.code
         row = conn.execute(update(LOG_T).where(LOG_T.c.id == outcome.task_id, LOG_T.c.status == RUN_RUNNING)
@@ -635,38 +696,110 @@ class Worker:
                            .returning(*LOG_T.c)).mappings().first()
         if row is None:  # already ended elsewhere (executor lost while we were slow): theirs stands
             return None
-        self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]))
+        self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]), dependents.get(row["job_id"], []), waiting)
         return dict(row)
 
-    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime, job: Any = None) -> None:
+    def _follow_up(self, conn: Connection, run: dict[str, Any], now: datetime, job: Any = None,
+                   dependents: list[int] | None = None, waiting: list[tuple[int, dict[str, Any]]] | None = None
+                   ) -> None:
         """After a run ended: a retry within its budget, or child jobs after a success."""
         code = run["handle_code"]
         if job is None:
             job = conn.execute(select(JOB_T).where(JOB_T.c.id == run["job_id"])).first()
         if job is None:
             return
-        if code in RETRY_CODES and (run["executor_fail_retry_count"] or 0) > 0:
+        # A killed run is retried within its budget, as XXL-JOB does (logKill ends the run as a failure and its
+        # fail monitor retries every failed run with retries left); one covered by a later fire is not.
+        retried = code in RETRY_CODES or (code == HANDLE_KILLED and run["handle_msg"] != COVER_MSG)
+        if retried and (run["executor_fail_retry_count"] or 0) > 0:
             runs = self._routed_runs(conn, job, self._unique_now(), "RETRY", now, parent_log_id=run["id"],
                                      retry_count=run["executor_fail_retry_count"] - 1, param=run["executor_param"])
             for r in runs:
                 r["shard_index"], r["shard_total"] = run["shard_index"], run["shard_total"]
             self._insert_follow_ups(conn, runs[:1])
-        elif code == HANDLE_SUCCESS and job.child_job_id:
+        elif code == HANDLE_SUCCESS:
+            if dependents is None:
+                dependents = list(conn.execute(select(DEP_T.c.job_id).where(DEP_T.c.parent_job_id == job.id)
+                                               .order_by(DEP_T.c.job_id)).scalars())
+            if not job.child_job_id and not dependents:
+                return
             depth = self._chain_depth(conn, run)
             if depth >= MAX_CHAIN_DEPTH:
                 # a loop of child jobs (made before the console refused them) or a chain too long: stop here
                 why = f"子任务未触发：任务链已达 {MAX_CHAIN_DEPTH} 层（可能形成了循环）"
-                log.warning("run %s of job %s: children %s not triggered, chain depth %s", run["id"], job.id,
-                            job.child_job_id, depth)
+                log.warning("run %s of job %s: children %s / dependents %s not triggered, chain depth %s", run["id"],
+                            job.id, job.child_job_id, dependents, depth)
                 conn.execute(update(LOG_T).where(LOG_T.c.id == run["id"]).values(
                     handle_msg=(f"{run['handle_msg'] or ''}；{why}" if run["handle_msg"] else why)[:MSG_LIMIT]))
                 return
-            ids = [int(x) for x in job.child_job_id.split(",") if x.strip().isdigit()]
-            children = conn.execute(select(JOB_T).where(JOB_T.c.id.in_(ids), JOB_T.c.deleted_at.is_(None))).all()
             runs = []
-            for child in children:
-                runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
+            if job.child_job_id:
+                ids = [int(x) for x in job.child_job_id.split(",") if x.strip().isdigit()]
+                children = conn.execute(select(JOB_T).where(JOB_T.c.id.in_(ids), JOB_T.c.deleted_at.is_(None))).all()
+                for child in children:
+                    runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
             self._insert_follow_ups(conn, runs)
+            pairs = [(dependent, run) for dependent in dependents]
+            if waiting is None:
+                self._trigger_dependents(conn, pairs, now)
+            else:  # the caller checks them once the whole batch has ended
+                waiting.extend(pairs)
+
+    def _lock_dependents(self, conn: Connection, parent_ids: set[int]) -> dict[int, list[int]]:
+        """The jobs that depend on each of `parent_ids` (those with none left out). On PostgreSQL those dependents
+        are locked here, in id order (so two workers never wait on each other), until this transaction commits:
+        the check of a dependent then reads every parent success committed before it, and only one worker
+        writes its run. SQLite: the transaction already holds the write lock."""
+        if not parent_ids:
+            return {}
+        rows = conn.execute(select(DEP_T.c.parent_job_id, DEP_T.c.job_id)
+                            .where(DEP_T.c.parent_job_id.in_(parent_ids)).order_by(DEP_T.c.job_id)).all()
+        if self.pg and rows:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, j) FROM (SELECT unnest(CAST(:ids AS integer[])) AS j "
+                              "ORDER BY 1) AS jobs"), {"k": DEPENDENTS_LOCK, "ids": sorted({r.job_id for r in rows})})
+        out: dict[int, list[int]] = {}
+        for parent, dependent in rows:
+            out.setdefault(parent, []).append(dependent)
+        return out
+
+    def _trigger_dependents(self, conn: Connection, pairs: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
+        """Run each dependent of `pairs` once (PARENT) if every live parent has succeeded since its last run (its
+        newest run's trigger time; never run: its creation). A parent's success is its newest successful run
+        (by trigger time) ending after that. The run's schedule_time is the newest of those ends, so the unique
+        fire key keeps it to one run per set of successes whoever checks. Three statements for the batch, each
+        lookup one index probe, then the runs."""
+        latest = {dependent: run for dependent, run in pairs}  # the parent run named as the cause: the last one
+        last_run = (select(LOG_T.c.trigger_time).where(LOG_T.c.job_id == JOB_T.c.id)
+                    .order_by(LOG_T.c.trigger_time.desc()).limit(1).scalar_subquery())
+        jobs = conn.execute(select(JOB_T, last_run.label("last_run_at")).where(
+            JOB_T.c.id.in_(list(latest)), JOB_T.c.deleted_at.is_(None)).order_by(JOB_T.c.id)).all()
+        if not jobs:
+            return
+        parents_of: dict[int, list[int]] = {}
+        for dependent, parent in conn.execute(select(DEP_T.c.job_id, DEP_T.c.parent_job_id).select_from(
+                DEP_T.join(JOB_T, JOB_T.c.id == DEP_T.c.parent_job_id)).where(
+                DEP_T.c.job_id.in_([j.id for j in jobs]), JOB_T.c.deleted_at.is_(None))):
+            parents_of.setdefault(dependent, []).append(parent)
+        newest_success = (select(LOG_T.c.handle_time).where(LOG_T.c.job_id == JOB_T.c.id,
+                                                            LOG_T.c.handle_code == HANDLE_SUCCESS)
+                          .order_by(LOG_T.c.trigger_time.desc()).limit(1).scalar_subquery())
+        wanted = sorted({p for ps in parents_of.values() for p in ps})
+        ended = dict(conn.execute(select(JOB_T.c.id, newest_success).where(JOB_T.c.id.in_(wanted))).tuples().all()) \
+            if wanted else {}
+        runs: list[dict[str, Any]] = []
+        for job in jobs:
+            parents = sorted(parents_of.get(job.id, []))
+            since = max((t for t in (job.last_run_at, job.gmt_created_date) if t is not None), default=datetime.min)
+            ends = [ended.get(p) for p in parents]
+            if not parents or any(end is None or end <= since for end in ends):
+                continue  # a parent has not succeeded since: wait for it
+            routed = self._routed_runs(conn, job, max(e for e in ends if e is not None), "PARENT", now,
+                                       parent_log_id=latest[job.id]["id"])
+            why = f"父任务 {','.join(map(str, parents))} 均已成功"
+            for r in routed:
+                r["trigger_msg"] = f"{r['trigger_msg'] or ''}；{why}"[:MSG_LIMIT]
+            runs += routed
+        self._insert_follow_ups(conn, runs, skip_fired=True)
 
     @staticmethod
     def _chain_depth(conn: Connection, run: dict[str, Any]) -> int:
@@ -692,13 +825,14 @@ class Worker:
         self._last_now = now
         return now
 
-    def _insert_follow_ups(self, conn: Connection, runs: list[dict[str, Any]]) -> None:
+    def _insert_follow_ups(self, conn: Connection, runs: list[dict[str, Any]], skip_fired: bool = False) -> None:
+        """Insert follow-up runs; `skip_fired`: a run whose fire key exists already is not written again."""
         for r in runs:
             if r["status"] == RUN_DONE:  # nowhere to run it: leave it to the next worker that can route it
                 r.update(status=RUN_PENDING, executor_address=None, trigger_code=0, handle_code=0,
                          handle_time=None, handle_msg=None, trigger_msg="等待在线节点")
         if runs:
-            conn.execute(insert(LOG_T), runs)
+            conn.execute(self._insert(LOG_T).on_conflict_do_nothing() if skip_fired else insert(LOG_T), runs)
 
     # ------------------------------------------------------------------------------- kills, lost nodes, alarms
     def watch_kills(self) -> None:
@@ -706,9 +840,10 @@ class Worker:
         if not ids:
             return
         with self.engine.connect() as conn:
-            killed = conn.execute(select(LOG_T.c.id).where(LOG_T.c.id.in_(ids), LOG_T.c.kill_requested)).scalars()
-            for run_id in killed:
-                self._kill_local(run_id, "人工终止")
+            killed = conn.execute(select(LOG_T.c.id, LOG_T.c.handle_msg).where(LOG_T.c.id.in_(ids),
+                                                                                 LOG_T.c.kill_requested)).all()
+            for run_id, why in killed:  # a reason written with the request (COVER_EARLY of another node), else a user's
+                self._kill_local(run_id, why or KILLED_MSG)
 
     def sweep_lost(self) -> None:
         """End the runs of nodes that stopped beating (504, retried within budget); re-address PENDING runs

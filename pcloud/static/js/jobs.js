@@ -84,10 +84,22 @@
           if (body.toLineNum >= next) next = body.toLineNum + 1;
           state.textContent = body.label;
           state.className = 'badge text-bg-' + (colors[body.state] || 'secondary');
+          // node, end time and the kill button follow the run, not the moment the page was drawn
+          const node = document.getElementById('run-node');
+          if (node && body.node !== undefined) node.textContent = body.node || '待分配';
+          const requested = document.getElementById('kill-requested');
+          if (requested) requested.hidden = !(body.killRequested && !body.ended);
+          if (body.ended) {
+            const end = document.getElementById('run-end');
+            if (end) end.textContent = body.handleTime || '';
+            const kill = document.getElementById('kill-action');
+            if (kill) kill.remove();
+            if (body.result) msg.textContent = body.result;
+          }
           if (body.isEnd) {
             status.textContent = '输出已完整';
             out.dataset.ended = '1';
-            if (body.handleMsg) msg.textContent = body.handleMsg;
+            if (body.result) msg.textContent = body.result;
           } else {
             setTimeout(poll, body.logContent ? 300 : 1000);
           }
