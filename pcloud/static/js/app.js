@@ -8,11 +8,22 @@
       const form = ev.target;
       if (!form.dataset || !form.dataset.confirm || form.dataset.confirmed === '1') return;
       ev.preventDefault();
-      pending = form;
+      // A refusal known in advance (data-refusal): the dialog says why and offers no confirm.
+      const refused = form.dataset.refusal === '1';
+      const button = form.querySelector('button[type="submit"]');
+      const ok = document.getElementById('confirmOk');
+      ok.hidden = refused;
+      // red only for what destroys: a start or a copy confirms in the primary colour
+      ok.className = 'btn ' + (button && /danger/.test(button.className) ? 'btn-danger' : 'btn-primary');
+      document.getElementById('confirmOk-cancel').textContent = refused ? '知道了' : '取消';
+      pending = refused ? null : form;
       document.getElementById('confirmBody').textContent = form.dataset.confirm;
       modal.show();
     }, true);
-    modalEl.addEventListener('shown.bs.modal', () => document.getElementById('confirmOk').focus());
+    modalEl.addEventListener('shown.bs.modal', function () {
+      const ok = document.getElementById('confirmOk');
+      (ok.hidden ? document.getElementById('confirmOk-cancel') : ok).focus();
+    });
     document.getElementById('confirmOk').addEventListener('click', function () {
       if (!pending) return;
       pending.dataset.confirmed = '1';
