@@ -272,3 +272,42 @@ def test_a_delete_known_to_be_refused_says_why_and_offers_no_confirm(app: Any, p
     # the reason is the service's: the delete itself is refused with the same words
     resp = pages.submit(path, row)
     assert resp.status_code == 409 and reason in resp.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 24.4: page forms speak the API's Chinese, every field's error at once
+
+
+def test_every_page_form_speaks_the_api_messages(app: Any) -> None:
+    """Every form class of the pages derives from the one base that sets WTForms' messages in Chinese."""
+    from flask_wtf import FlaskForm
+
+    from pcloud.core.forms import PageForm
+
+    def all_subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *all_subclasses(sub))]
+
+    strays = [c.__module__ + "." + c.__name__ for c in all_subclasses(FlaskForm)
+              if c.__module__.startswith("pcloud.") and not issubclass(c, PageForm)]
+    assert not strays
+
+
+def test_a_user_form_shows_every_error_at_once_in_chinese(pages: PageClient) -> None:
+    """The finding: a name over 64 characters said "Field cannot be longer than 64 characters." and hid the
+    phone and password errors until it was fixed."""
+    resp = pages.submit("/system/user/new", data={"phone": "abc", "name": "名" * 70, "password": "weak",
+                                                  "state": "0", "dept_id": "0", "post_id": "0", "grade_id": "0"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Field cannot" not in html and "This field" not in html
+    assert "长度不能超过 64" in html
+    assert "手机号格式不正确" in html and "密码至少 8 位" in html
+    assert 'maxlength="64"' not in html  # the browser would count UTF-16 units, not characters
+
+
+def test_the_executor_form_speaks_chinese(pages: PageClient) -> None:
+    resp = pages.submit("/job/group/new", data={"appname": "a" * 80, "title": "", "address_type": "0",
+                                                "address_list": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert not re.search(r"Field (cannot|must)|This field|Not a valid", html)

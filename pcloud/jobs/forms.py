@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from pcloud.core.forms import NumberField
+from pcloud.core.forms import NumberField, PageForm
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.jobs.models import (
@@ -38,7 +37,7 @@ MISFIRE_LABELS = {"DO_NOTHING": "忽略", "FIRE_ONCE_NOW": "立即执行一次"}
 SCHEDULE_LABELS = {"CRON": "CRON", "FIX_RATE": "固定速度（秒）", "NONE": "无（仅手动执行）"}
 
 
-class ExecutorForm(FlaskForm):
+class ExecutorForm(PageForm):
     appname = StringField("AppName", validators=[DataRequired("请输入 AppName"),
                                                  Length(max=APPNAME_MAX, message="AppName 不能超过 %(max)d 个字符")])
     title = StringField("名称", validators=[DataRequired("请输入名称"),
@@ -48,7 +47,7 @@ class ExecutorForm(FlaskForm):
         Optional(), Length(max=ADDRESS_LIST_MAX, message="机器地址不能超过 %(max)d 个字符")])
 
 
-class JobForm(FlaskForm):
+class JobForm(PageForm):
     job_group = SelectField("执行器", coerce=int, validators=[InputRequired("请选择执行器")])
     job_desc = StringField("任务描述", validators=[DataRequired("请输入任务描述"),
                                                  Length(max=DESC_MAX, message="任务描述不能超过 %(max)d 个字符")])
@@ -74,7 +73,7 @@ class JobForm(FlaskForm):
     child_job_id = StringField("子任务 ID", validators=[Optional(), Length(max=CHILD_MAX, message="子任务 ID 过长")])
 
 
-class TriggerForm(FlaskForm):
+class TriggerForm(PageForm):
     executor_param = TextAreaField("任务参数", validators=[
         Optional(), Length(max=EXECUTOR_PARAM_MAX, message="任务参数过长")])
     address_list = StringField("机器地址", validators=[
@@ -92,14 +91,14 @@ class ClearTypeField(SelectField):
         except ValueError as exc:
             raise ValueError(self.CHOOSE) from exc
 
-    def pre_validate(self, form: FlaskForm) -> None:
+    def pre_validate(self, form: PageForm) -> None:
         try:
             super().pre_validate(form)
         except ValidationError as exc:
             raise ValidationError(self.CHOOSE) from exc
 
 
-class ClearLogForm(FlaskForm):
+class ClearLogForm(PageForm):
     # ids of the columns' range (a 20-digit number would overflow in the database)
     job_group = NumberField("执行器", default=0, validators=[Optional(), NumberRange(
         0, MAX_ID, message="执行器必须大于或等于 %(min)s 且小于或等于 %(max)s")])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
 from pcloud.roles.models import Role
 
@@ -14,7 +14,7 @@ NAME_MAX = limit_of(Role.name)
 CODE_MAX = limit_of(Role.role_code)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PageForm):
     name = StringField("角色名称", validators=[DataRequired("请输入角色名称"), Length(max=NAME_MAX)])
     role_code = StringField("角色编码", validators=[DataRequired("请输入角色编码"), Length(max=CODE_MAX)],
                             render_kw={"placeholder": "ROLE_XXX", "autocomplete": "off",

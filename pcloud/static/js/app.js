@@ -58,31 +58,18 @@
     group.addEventListener('hidden.bs.collapse', function (ev) { if (ev.target === group) localStorage.setItem(key, '1'); });
     group.addEventListener('shown.bs.collapse', function (ev) { if (ev.target === group) localStorage.removeItem(key); });
   });
-  // Fields with a length limit (data-counter, maxlength set by the form) show "n/64" under them, live;
-  // at the limit the counter turns red and says that further characters (typed or pasted) are not taken.
+  // Fields with a length limit (data-counter, data-max set by macros.field) show "n/64" under them, live,
+  // counting characters as the server does (code points: an emoji is one, not two UTF-16 units). There is
+  // no maxlength (it counts UTF-16 units): past the limit the counter turns red and says by how much.
   document.querySelectorAll('[data-counter]').forEach(function (input) {
     const out = document.getElementById(input.dataset.counter);
-    const max = parseInt(input.getAttribute('maxlength'), 10);
+    const max = parseInt(input.dataset.max, 10);
     if (!out || !max) return;
-    let cut = false;
     const show = function () {
-      const n = input.value.length;  // as maxlength counts
-      const full = n >= max;
-      out.textContent = n + '/' + max + (full ? (cut ? '（已达上限，超出的部分未输入）' : '（已达上限）') : '');
-      out.classList.toggle('text-danger', full);
+      const n = Array.from(input.value).length;
+      out.textContent = n + '/' + max + (n > max ? '（超出 ' + (n - max) + ' 个字符，请删减）' : (n === max ? '（已达上限）' : ''));
+      out.classList.toggle('text-danger', n > max);
     };
-    input.addEventListener('paste', function (ev) {
-      const text = (ev.clipboardData || window.clipboardData).getData('text') || '';
-      const room = max - input.value.length + (input.selectionEnd - input.selectionStart);
-      cut = text.length > room;
-      setTimeout(show, 0);
-    });
-    input.addEventListener('beforeinput', function (ev) {
-      if (ev.inputType === 'insertFromPaste') return;
-      cut = input.value.length >= max && ev.inputType.startsWith('insert') &&
-        input.selectionStart === input.selectionEnd;
-      if (cut) setTimeout(show, 0);  // the browser drops the character: no input event follows
-    });
     input.addEventListener('input', show);
     show();
   });
