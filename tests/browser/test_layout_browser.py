@@ -91,3 +91,40 @@ def test_pager_changes_size_and_jumps(page: Any, app: Any) -> None:
     page.goto("/system/user/?keyword=翻页&size=10&page=99")
     page.wait_for_load_state("load")
     assert "page=3" in page.url and "第 3 / 3 页" in page.content()
+
+
+# Each row's action buttons: their boxes inside the viewport and inside the table's card (issue 24.1).
+ACTIONS_OUT_OF_SIGHT = """() => {
+  const bad = [];
+  const card = document.querySelector('.table-responsive').getBoundingClientRect();
+  const right = Math.min(card.right, window.innerWidth);
+  for (const row of document.querySelectorAll('.table-responsive > table > tbody > tr')) {
+    const cell = row.cells[row.cells.length - 1];
+    for (const btn of cell.querySelectorAll('.btn, a')) {
+      const box = btn.getBoundingClientRect();
+      if (box.width === 0) continue;  // a dropdown's item, hidden until opened
+      if (box.left < card.left - 1 || box.right > right + 1) {
+        bad.push(btn.innerText.trim() + '@' + Math.round(box.right));
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_action_log, make_executor, make_job
+
+    make_user(app, name="很长的名字" * 6)
+    make_job(app, make_executor(app, "layout-app"))
+    make_action_log(app, 1, "很长的操作标题" * 4)
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    for path in ("/system/user/", "/system/role/", "/job/info/", "/system/log/"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.locator(".table-responsive > table > tbody > tr > td:last-child :is(.btn, a)").count() > 0, path
+        assert page.evaluate(ACTIONS_OUT_OF_SIGHT) == [], (width, path)
+    assert errors == []

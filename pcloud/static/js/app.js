@@ -73,6 +73,22 @@
     input.addEventListener('input', show);
     show();
   });
+  // Row actions stay in sight (issue 24.1): in a table that scrolls sideways inside its card, the last
+  // column, when its rows hold buttons (编辑, 删除, 更多, 详情...), sticks to the card's right edge.
+  document.querySelectorAll('.table-responsive > table').forEach(function (table) {
+    const rows = Array.from(table.rows);
+    const head = table.tHead && table.tHead.rows[0];
+    const title = head && head.cells.length ? head.cells[head.cells.length - 1].textContent.trim() : '';
+    const holdsActions = title === '操作' || title === '详情' || rows.some(function (row) {
+      const cell = row.cells[row.cells.length - 1];
+      return cell && cell.tagName === 'TD' && cell.querySelector('.btn, button');
+    });
+    if (!holdsActions) return;
+    rows.forEach(function (row) {
+      const cell = row.cells[row.cells.length - 1];
+      if (cell && cell.colSpan === 1) cell.classList.add('col-actions');
+    });
+  });
   // "Select all" checkbox for list tables.
   document.querySelectorAll('[data-check-all]').forEach(function (box) {
     box.addEventListener('change', function () {
