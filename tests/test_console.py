@@ -240,6 +240,7 @@ def test_the_grant_page_is_read_only_for_a_reader(app: Any) -> None:
     assert reader.sign_in("13900001398", "Passw0rd1").status_code == 302
     html = reader.get(f"/system/role/{role}/grant").get_data(as_text=True)
     assert 'id="save-grant"' not in html and "disabled" in html
+    assert "没有修改授权的权限" in html and "超级管理员拥有全部" not in html
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) ->
     expect(counter).to_contain_text("70/64")
     page.get_by_role("button", name="保存").click()
     settle(page, "**/system/dept/new")
-    assert "长度不能超过 64" in page.locator("main").inner_text()
+    assert "不能超过 64 个字符" in page.locator("main").inner_text()  # in Chinese, in code points
     expect(page.locator("#name-count")).to_contain_text("70/64")
     assert errors == []
 

@@ -128,3 +128,41 @@ def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, widt
         assert page.locator(".table-responsive > table > tbody > tr > td:last-child :is(.btn, a)").count() > 0, path
         assert page.evaluate(ACTIONS_OUT_OF_SIGHT) == [], (width, path)
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_filters_fold_behind_a_button_on_a_phone(page: Any, app: Any, width: int) -> None:
+    """Issue 24.7: on a phone the first screen shows data, the filter bar opens from 筛选."""
+    make_user(app, name="筛选可见")
+    page.set_viewport_size({"width": width, "height": 800})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/")
+    page.wait_for_load_state("load")
+    bar = page.locator("form[role=search]").first
+    toggle = page.locator(".filter-toggle").first
+    if width < 768:
+        assert not bar.is_visible() and toggle.is_visible()
+        first_row = page.locator(".table-responsive tbody tr").first.bounding_box()
+        assert first_row is not None and first_row["y"] < 800
+        toggle.click()
+        bar.wait_for(state="visible")
+    else:
+        assert bar.is_visible() and not toggle.is_visible()
+    page.goto("/system/user/?name=筛选可见")
+    page.wait_for_load_state("load")
+    assert page.locator("form[role=search]").first.is_visible()  # an applied filter shows its bar
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_api_docs_lead_back_and_tags_do_not_wrap(page: Any, app: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto("/api/docs")
+    page.locator(".swagger-ui .opblock-tag").first.wait_for()
+    heights = page.evaluate("""() => Array.from(document.querySelectorAll('.swagger-ui .opblock-tag > a.nostyle'))
+        .map(a => a.getBoundingClientRect().height)""")
+    assert heights and max(heights) < 60, heights  # one line each, not a character per line
+    page.get_by_test_id("docs-back").click()
+    page.wait_for_url("**/")
