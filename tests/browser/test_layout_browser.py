@@ -166,3 +166,16 @@ def test_api_docs_lead_back_and_tags_do_not_wrap(page: Any, app: Any, width: int
     assert heights and max(heights) < 60, heights  # one line each, not a character per line
     page.get_by_test_id("docs-back").click()
     page.wait_for_url("**/")
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_the_open_account_grant_page_fits_the_width(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_open_account, make_open_entry
+
+    entry = make_open_entry(app, "SegmentAllocationInterface" * 2, "/api/integration/segment/get/{bizTag}")
+    account = make_open_account(app, "订单系统", (entry,))
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto(f"/open/account/{account}/grant")
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
