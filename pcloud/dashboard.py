@@ -49,7 +49,7 @@ def index() -> Any:
     if may("/system/user"):
         figures += [{"key": "users", "label": "用户总数", "value": users_service.live_count(), "href": "/system/user/"},
                     {"key": "online", "label": "当前在线", "value": sessions.online_count(),
-                     "href": "/system/user/"}]
+                     "href": "/monitor/online/"}]
     everyone = may("/system/log")
     activity = actionlog_service.daily_activity(7, None if everyone else principal.id)
     if everyone:
@@ -64,6 +64,9 @@ def index() -> Any:
     if may("/integration/segment"):
         figures.append({"key": "segments", "label": "号段业务", "value": segments_service.count_segments(),
                         "href": "/integration/segment/"})
+    for figure in figures:  # a card links only to a page its reader may open (no dead end)
+        if not may(figure["href"]):
+            figure["href"] = None
     chart = bar_svg(activity["days"], {"登录": activity["sign_ins"], "操作": activity["operations"]})
     notices = notices_service.latest_for(principal)
     return render_template("dashboard.html", figures=figures, activity=activity, chart=chart, everyone=everyone,

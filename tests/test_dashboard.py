@@ -83,3 +83,18 @@ def test_dashboard_api_keeps_to_what_the_caller_may_see(app: Any, anon: ApiClien
     refused = nobody.post(f"{DASHBOARD}/cycle/statistics", json={"type": "users"})
     assert refused.status_code == 403 and "新增用户" in refused.get_json()["msg"]
     assert anon.post(f"{DASHBOARD}/statistics", json={}).status_code == 401
+
+
+def test_the_online_card_links_to_the_online_list_and_no_card_leads_to_a_403(app: Any, pages: PageClient) -> None:
+    """Issue 24.9: 当前在线 opens the online list; a card whose page the reader may not open is not a link."""
+    html = pages.get("/").get_data(as_text=True)
+    assert re.search(r'<a [^>]*href="/monitor/online/"[^>]*>\s*<div class="card-body">\s*<div[^>]*>当前在线', html)
+    role = make_role(app, "ROLE_USERS_ONLY", "只看用户")
+    grant_role(app, role, menu_paths=("/system", "/system/user"))
+    make_user(app, phone="13900002401", password="Passw0rd1", role_ids=[role])
+    reader = PageClient(app.test_client())
+    assert reader.sign_in("13900002401", "Passw0rd1").status_code == 302
+    home = reader.get("/").get_data(as_text=True)
+    assert "当前在线" in home and 'href="/monitor/online/"' not in home
+    for href in re.findall(r'<a class="card[^"]*" href="([^"]+)"', home):
+        assert reader.get(href).status_code == 200, href

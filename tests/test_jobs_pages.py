@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -302,3 +303,19 @@ def test_clearing_the_log_of_a_job_beyond_any_id_is_refused_not_a_server_error(p
         resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": kind})
         assert resp.status_code == 422 and "请选择清理方式后再提交" in unescape(resp.get_data(as_text=True)), kind
     assert query(app, lambda: db.session.query(JobLog).count()) == 1
+
+
+def test_a_new_job_says_it_is_stopped_and_start_is_not_red(pages: Any, app: Any) -> None:
+    """Issue 24.6: the flash after 新增 says the job is stopped and how to start it; 启动 is not a danger button."""
+    group = _executor(app)
+    form = {"job_group": group, "job_desc": "停止的新任务", "author": "赵六", "schedule_type": "CRON",
+            "schedule_conf": "0 0 12 * * ?", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
+            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
+            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
+            "child_job_id": ""}
+    resp = pages.submit("/job/info/new", data=form)
+    assert resp.status_code == 302
+    html = pages.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "任务「停止的新任务」已创建，当前为停止状态" in html and "「启动」" in html
+    start = re.search(r'<button type="submit" class="([^"]*)"[^>]*>启动</button>', html)
+    assert start is not None and "danger" not in start.group(1)

@@ -502,3 +502,27 @@ def test_list_pages_read_their_filters_through_the_api_schemas(api: ApiClient, p
     html = pages.get("/open/account/?status=7").get_data(as_text=True)
     assert "订单系统" in html  # the list, unfiltered by what was refused
     assert pages.get("/open/account/?status=0&name=订单").status_code == 200
+
+
+def test_an_account_name_is_unique_among_live_accounts(api: ApiClient, pages: PageClient, app: Any) -> None:
+    """Issue 24.5: a duplicate account name is a 409 (API) or a field error (page)."""
+    first = api.data("POST", f"{OPEN}/account/create", {"name": "订单系统"})["id"]
+    dup = api_error(api.post(f"{OPEN}/account/create", {"name": "订单系统"}), 409)
+    assert "name" in dup["errors"]
+    other = api.data("POST", f"{OPEN}/account/create", {"name": "库存系统"})["id"]
+    api_error(api.put(f"{OPEN}/account/modify", {"id": other, "name": "订单系统"}), 409)
+    resp = pages.submit("/open/account/new", data={"name": "订单系统", "remark": ""})
+    assert resp.status_code == 409 and "已有同名的开放平台账号" in resp.get_data(as_text=True)
+    api.data("DELETE", f"{OPEN}/account/{first}/delete")
+    api.data("POST", f"{OPEN}/account/create", {"name": "订单系统"})  # free again once deleted
+
+
+def test_parallel_creates_of_one_account_name_keep_one(app: Any, live_server: Any) -> None:
+    from tests.test_posts import parallel_creates
+
+    statuses = parallel_creates(live_server.url, f"{OPEN}/account/create",
+                                [{"name": f"并发账号{n}"} for n in range(15)])
+    assert all(sorted(pair) == [200, 409] for pair in statuses), statuses
+    names = query(app, lambda: [a.name for a in db.session.execute(select(OpenAccount)
+                                                                   .where(OpenAccount.deleted_at.is_(None))).scalars()])
+    assert len(names) == len(set(names)) == 15

@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from pcloud.access import permissions
 from pcloud.access.permissions import compile_pattern, normalise_pattern, pattern_matches
-from pcloud.core.security import PUBLIC_ENDPOINTS, Principal
+from pcloud.core.security import PUBLIC_ENDPOINTS, Principal, mirrored_endpoints
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
@@ -243,11 +243,10 @@ def test_page_route_audit(app: Any, pages: PageClient) -> None:
 
 def mirrored_codes(app: Any, endpoint: str, method: str) -> tuple[str, ...]:
     """The resource codes of the API operations a page action performs (its `@mirrors`)."""
-    mirrored = getattr(app.view_functions.get(endpoint), "_mirrors", None)
-    if not mirrored or method not in mirrored[1]:
-        return ()
+    rule_methods = set().union(*(r.methods for r in app.url_map.iter_rules(endpoint)))
+    mirrored = mirrored_endpoints(app.view_functions.get(endpoint), method, rule_methods)
     with app.test_request_context():
-        return tuple(route_code(e.partition(":")[0], permissions.endpoint_route(e)[0]) for e in mirrored[0])
+        return tuple(route_code(e.partition(":")[0], permissions.endpoint_route(e)[0]) for e in mirrored)
 
 
 def test_every_page_action_names_the_api_operation_it_performs(app: Any) -> None:

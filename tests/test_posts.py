@@ -182,3 +182,51 @@ def test_a_refused_delete_is_logged_as_failed_on_the_page_and_the_api(app: Any, 
     refusal = "不能删除岗位「架构师」：仍有 1 名用户担任该岗位。请先为这些用户更换岗位。"
     assert_refused(app, pages.submit("/system/post/", f"/system/post/{post}/delete"), "岗位删除", 409, refusal)
     assert_refused(app, api.delete(f"{POST}/{post}/delete"), "岗位删除", 409, refusal)
+
+
+def test_a_name_is_unique_among_the_live_posts_of_one_parent(api: ApiClient, pages: PageClient) -> None:
+    """Issue 24.5: as departments, grades and roles do, a duplicate name is a 409 (API) or a field error (page)."""
+    parent = create(api, name="研发序列")
+    first = create(api, name="工程师", parentId=parent)
+    dup = api_error(api.post(f"{POST}/create", {"name": "工程师", "parentId": parent}), 409)
+    assert "name" in dup["errors"]
+    create(api, name="工程师")  # another parent (the root): allowed
+    other = create(api, name="测试", parentId=parent)
+    api_error(api.put(f"{POST}/modify", {"id": other, "name": "工程师"}), 409)
+    resp = pages.submit("/system/post/new", data={"name": "工程师", "parent_id": str(parent), "sequence": "0"})
+    assert resp.status_code == 409 and "同一上级岗位下已有同名岗位" in resp.get_data(as_text=True)
+    api.data("DELETE", f"{POST}/{first}/delete")
+    create(api, name="工程师", parentId=parent)  # free again once deleted
+
+
+def test_parallel_creates_of_one_post_name_keep_one(api: ApiClient, app: Any, live_server: Any) -> None:
+    """Two creates of the same name at once, to gunicorn's 2 workers, many rounds: one 200 and one 409 each."""
+    statuses = parallel_creates(live_server.url, f"{POST}/create", [{"name": f"并发岗位{n}"} for n in range(15)])
+    assert all(sorted(pair) == [200, 409] for pair in statuses), statuses
+    names = query(app, lambda: [p.name for p in db.session.execute(Post.live()).scalars()])
+    assert len(names) == len(set(names)) == 15
+
+
+def parallel_creates(url: str, path: str, bodies: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Each body POSTed twice at once (a barrier), one round per body; the two statuses of each round."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+
+    token = requests.post(f"{url}/api/oauth/token", json={
+        "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}, timeout=30).json()["data"]["token"]
+    statuses = []
+    with requests.Session() as http, ThreadPoolExecutor(2) as pool:
+        http.headers["Authorization"] = f"Bearer {token}"
+        for body in bodies:
+            barrier = threading.Barrier(2)
+
+            def send(_: int, body: dict[str, Any] = body, barrier: threading.Barrier = barrier) -> int:
+                barrier.wait()
+                return http.post(f"{url}{path}", json=body, timeout=60).status_code
+
+            statuses.append(tuple(pool.map(send, range(2))))
+    return statuses

@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
 from pcloud.users.models import User
 
 
-class PasswordLoginForm(FlaskForm):
+class PasswordLoginForm(PageForm):
     phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))],
                         render_kw={"autofocus": True, "autocomplete": "username", "inputmode": "numeric"})
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
     next = HiddenField()
 
 
-class SmsLoginForm(FlaskForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))])
+class SmsLoginForm(PageForm):
+    # a phone number, like the password tab's: no length counter (macros.field skips numeric inputs)
+    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))],
+                        render_kw={"autocomplete": "username", "inputmode": "numeric"})
     verify_code = StringField("验证码", validators=[DataRequired("请输入验证码"),
                                                     Regexp(r"^\d{6}$", message="验证码为 6 位数字")])
     next = HiddenField()
 
 
-class SmsSendForm(FlaskForm):
+class SmsSendForm(PageForm):
     phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PageForm):
     name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=limit_of(User.name))])
     avatar = StringField("头像地址", validators=[Length(max=limit_of(User.avatar))])
     avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
                                                    "data-avatar-input": ""})
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码")])
     new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(min=8, max=72,
                                                       message="密码长度 8 到 72 位")])
@@ -44,7 +46,7 @@ class ChangePasswordForm(FlaskForm):
         DataRequired("请再次输入新密码"), EqualTo("new_password", message="两次输入的密码不一致")])
 
 
-class UnlockForm(FlaskForm):
+class UnlockForm(PageForm):
     """The login log's 解锁 button: the phone (or secureId) or the address of the row, one of them."""
 
     phone = HiddenField(validators=[Length(max=128)])

@@ -14,6 +14,81 @@ from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.recorder import refused
 from pcloud.core.schemas import camelcase
 
+# WTForms' own messages, said as the API says them (core.messages sets marshmallow's): a page's form and the
+# API refuse the same input in the same words. Keyed by WTForms' English text (its gettext ids).
+_WTFORMS_MESSAGES = {
+    "This field is required.": "必填项不能为空",
+    "Field must be at least %(min)d character long.": "长度不能少于 %(min)d",
+    "Field must be at least %(min)d characters long.": "长度不能少于 %(min)d",
+    "Field cannot be longer than %(max)d character.": "长度不能超过 %(max)d",
+    "Field cannot be longer than %(max)d characters.": "长度不能超过 %(max)d",
+    "Field must be exactly %(max)d character long.": "长度必须是 %(max)d",
+    "Field must be exactly %(max)d characters long.": "长度必须是 %(max)d",
+    "Field must be between %(min)d and %(max)d characters long.": "长度须在 %(min)d 到 %(max)d 之间",
+    "Number must be at least %(min)s.": "必须大于或等于 %(min)s",
+    "Number must be at most %(max)s.": "必须小于或等于 %(max)s",
+    "Number must be between %(min)s and %(max)s.": "必须大于或等于 %(min)s 且小于或等于 %(max)s",
+    "Date must be at least %(min)s.": "日期不能早于 %(min)s",
+    "Date must be at most %(max)s.": "日期不能晚于 %(max)s",
+    "Date must be between %(min)s and %(max)s.": "日期须在 %(min)s 到 %(max)s 之间",
+    "Field must be equal to %(other_name)s.": "必须与 %(other_name)s 一致",
+    "Invalid input.": "格式不正确",
+    "Invalid email address.": "邮箱地址格式不正确",
+    "Invalid URL.": "网址格式不正确",
+    "Invalid IP address.": "IP 地址格式不正确",
+    "Invalid UUID.": "UUID 格式不正确",
+    "Invalid Mac address.": "MAC 地址格式不正确",
+    "Invalid value, must be one of: %(values)s.": "取值必须是其中之一：%(values)s",
+    "Invalid value, can't be any of: %(values)s.": "取值不允许：%(values)s",
+    "Not a valid choice.": "取值必须是可选项之一",
+    "Invalid Choice: could not coerce.": "取值必须是可选项之一",
+    "Choices cannot be None.": "没有可选项",
+    "'%(value)s' is not a valid choice for this field.": "「%(value)s」不是可选项",
+    "'%(value)s' are not valid choices for this field.": "「%(value)s」不是可选项",
+    "Not a valid integer value.": "必须是整数",
+    "Not a valid decimal value.": "必须是数字",
+    "Not a valid float value.": "必须是数字",
+    "Not a valid datetime value.": "时间格式不正确",
+    "Not a valid date value.": "日期格式不正确，应为 2021-02-15",
+    "Not a valid time value.": "时间格式不正确",
+    "Not a valid week value.": "日期格式不正确",
+    "This field cannot be edited.": "该项不能修改",
+    "This field is disabled and cannot have a value.": "该项不可填写",
+    "File does not have an approved extension.": "不支持该文件类型",
+    "The CSRF token is missing.": "页面已过期，请刷新后重试",
+    "The CSRF token has expired.": "页面已过期，请刷新后重试",
+    "The CSRF token is invalid.": "页面已过期，请刷新后重试",
+    "The CSRF tokens do not match.": "页面已过期，请刷新后重试",
+    "The referrer header is missing.": "请求来源缺失，请刷新后重试",
+    "The referrer does not match the host.": "请求来源不匹配，请刷新后重试",
+    "CSRF failed.": "页面已过期，请刷新后重试",
+    "CSRF token missing.": "页面已过期，请刷新后重试",
+    "CSRF token expired.": "页面已过期，请刷新后重试",
+    "Invalid CSRF Token.": "页面已过期，请刷新后重试",
+}
+
+
+class ChineseMessages:
+    """The translations object WTForms asks (`Meta.get_translations`): its messages in the API's Chinese.
+    A message without a Chinese entry never reaches a page in English: it says the input is not right."""
+
+    def gettext(self, string: str) -> str:
+        return _WTFORMS_MESSAGES.get(string, "取值不正确" if string.isascii() else string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+CHINESE_MESSAGES = ChineseMessages()
+
+
+class PageForm(FlaskForm):
+    """The base of every page form: Flask-WTF's form (CSRF) speaking the API's Chinese messages."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> ChineseMessages:
+            return CHINESE_MESSAGES
+
 
 class NumberField(IntegerField):
     """An integer input whose format error speaks Chinese."""
@@ -34,7 +109,7 @@ def parent_id_or_invalid(value: str | int | None) -> int:
         return -1
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PageForm):
     """An empty form: only the CSRF token, for delete / force-offline / export buttons."""
 
 

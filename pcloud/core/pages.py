@@ -11,7 +11,7 @@ import marshmallow as ma
 from flask import Flask, Response, after_this_request, flash, redirect, request, url_for
 from marshmallow import fields as ma_fields
 
-from pcloud.core.security import Principal, access_rules, current_principal
+from pcloud.core.security import Principal, access_rules, current_principal, mirrored_endpoints
 from pcloud.core.timefmt import display_local
 
 _ICON_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -188,16 +188,15 @@ def may(target: str, method: str = "POST", **values: Any) -> bool:
         target = url_for(target, **values)
     path = target.split("?")[0]
     try:
-        endpoint, view_args = current_app.url_map.bind("localhost").match(path, method=method.upper())
+        rule, view_args = current_app.url_map.bind("localhost").match(path, method=method.upper(),
+                                                                      return_rule=True)
     except HTTPException:
         return False
     if not permissions.may_open_page(principal, path):
         return False
-    view = current_app.view_functions.get(endpoint)
-    mirrored = getattr(view, "_mirrors", None)
-    if mirrored and method.upper() in mirrored[1]:
-        return all(permissions.may_call_endpoint(principal, e, view_args) for e in mirrored[0])
-    return True
+    view = current_app.view_functions.get(rule.endpoint)
+    return all(permissions.may_call_endpoint(principal, e, view_args)
+               for e in mirrored_endpoints(view, method, rule.methods))
 
 
 def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],

@@ -101,20 +101,41 @@ def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def mirrors(*endpoints: str, methods: tuple[str, ...] = ("POST",)) -> Decorator:
+def mirrors(*endpoints: str, methods: tuple[str, ...] = ("POST",), read_only_view: bool = False) -> Decorator:
     """A page action that performs the same operation as an API route requires that route's grant too.
 
     One permission per operation: `@mirrors("users_api.delete")` on the page that deletes a user
     means its POST needs the resource of `DELETE /api/admin/system/user/{id}/delete` on top of the
     menu that opens the page. An endpoint may name its method (`"users_api.offline:GET"`); without
     one, the API route's only method is meant. Listed for `methods` of the page (POST by default:
-    showing a form is governed by the menu, submitting it by the resource).
+    submitting a form is governed by the resource). A form page (GET and POST) asks on GET what its save
+    asks (`mirrored_endpoints`), unless its GET shows a read-only view to whoever may not save
+    (`read_only_view=True`: the role grant page's 查看权限, a resource's 查看).
     """
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn._mirrors = (tuple(endpoints), frozenset(m.upper() for m in methods))  # type: ignore[attr-defined]
+        fn._read_only_view = read_only_view  # type: ignore[attr-defined]
         return fn
 
     return decorator
+
+
+def mirrored_endpoints(view: Any, method: str, route_methods: set[str] | frozenset[str] | None) -> tuple[str, ...]:
+    """The API endpoints whose grants a page request needs on top of its menu (its `@mirrors` for `method`).
+
+    A form page (GET shows it, POST saves it) asks on GET what its save asks: a form one may not save is
+    never shown, so nobody types into a page that can only answer 403 (issue 24.2)."""
+    mirrored = getattr(view, "_mirrors", None)
+    if not mirrored:
+        return ()
+    endpoints, methods = mirrored
+    method = method.upper()
+    if method in methods:
+        return endpoints
+    if method in ("GET", "HEAD") and "POST" in methods and route_methods and "POST" in route_methods \
+            and not getattr(view, "_read_only_view", False):
+        return endpoints
+    return ()
 
 
 def _view_flag(name: str) -> bool:
@@ -256,8 +277,8 @@ def enforce_access() -> Any:
         return error_page(403)
     else:
         view = current_app.view_functions.get(request.endpoint or "")
-        mirrored = getattr(view, "_mirrors", None)
-        if mirrored and request.method in mirrored[1] and not all(
-                permissions.may_call_endpoint(principal, e, request.view_args) for e in mirrored[0]):
+        route_methods = request.url_rule.methods if request.url_rule else None
+        if not all(permissions.may_call_endpoint(principal, e, request.view_args)
+                   for e in mirrored_endpoints(view, request.method, route_methods)):
             return error_page(403)
     return None

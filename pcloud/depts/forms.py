@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from pcloud.core.forms import NumberField, parent_id_or_invalid
+from pcloud.core.forms import NumberField, PageForm, parent_id_or_invalid
 from pcloud.core.schemas import SEQUENCE_MAX
 from pcloud.core.timefmt import OutOfRange, day_in_range
 from pcloud.depts.schemas import NAME_MAX
@@ -28,7 +27,7 @@ class LocalDateField(DateField):
                 raise ValueError(str(exc)) from exc
 
 
-class DeptForm(FlaskForm):
+class DeptForm(PageForm):
     parent_id = SelectField("上级部门", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
                             render_kw={"data-tree-select": ""})
     name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),

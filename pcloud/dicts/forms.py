@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from pcloud.core.forms import NumberField
+from pcloud.core.forms import NumberField, PageForm
 from pcloud.dicts.schemas import CODE_MAX, LABEL_MAX, NAME_MAX, REMARK_MAX, VALUE_MAX
 from pcloud.dicts.service import BADGE_COLOURS
 
@@ -15,7 +14,7 @@ REMARK_RULES = [Optional(), Length(max=REMARK_MAX, message="备注不能超过 %
 COLOUR_CHOICES = [("", "（无）")] + [(c, c) for c in BADGE_COLOURS]
 
 
-class DictTypeForm(FlaskForm):
+class DictTypeForm(PageForm):
     name = StringField("字典名称", validators=[DataRequired("请输入字典名称"),
                                              Length(max=NAME_MAX, message="字典名称不能超过 %(max)d 个字符")])
     dict_type = StringField("字典类型", validators=[DataRequired("请输入字典类型"),
@@ -24,7 +23,7 @@ class DictTypeForm(FlaskForm):
     remark = TextAreaField("备注", validators=REMARK_RULES)
 
 
-class DictDataForm(FlaskForm):
+class DictDataForm(PageForm):
     dict_type = SelectField("字典类型", choices=[], validate_choice=False)
     label = StringField("字典标签", validators=[DataRequired("请输入字典标签"),
                                               Length(max=LABEL_MAX, message="字典标签不能超过 %(max)d 个字符")])

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from pcloud.core.forms import NumberField
+from pcloud.core.forms import NumberField, PageForm
 from pcloud.grades.schemas import NAME_MAX, REMARK_MAX
 
 
-class GradeForm(FlaskForm):
+class GradeForm(PageForm):
     name = StringField("职级名称", validators=[DataRequired("请输入职级名称"),
                                             Length(max=NAME_MAX, message="职级名称不能超过 %(max)d 个字符")])
     level = NumberField("等级", default=0, validators=[

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from pcloud.core.forms import NumberField
+from pcloud.core.forms import NumberField, PageForm
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.jobs.models import (
@@ -44,7 +43,7 @@ GLUE_REMARK_MAX = limit_of(Job.glue_remark)
 SCHEDULE_LABELS = {"CRON": "CRON", "FIX_RATE": "固定速度（秒）", "NONE": "无（仅手动执行）"}
 
 
-class ExecutorForm(FlaskForm):
+class ExecutorForm(PageForm):
     appname = StringField("AppName", validators=[DataRequired("请输入 AppName"),
                                                  Length(max=APPNAME_MAX, message="AppName 不能超过 %(max)d 个字符")])
     title = StringField("名称", validators=[DataRequired("请输入名称"),
@@ -54,7 +53,7 @@ class ExecutorForm(FlaskForm):
         Optional(), Length(max=ADDRESS_LIST_MAX, message="机器地址不能超过 %(max)d 个字符")])
 
 
-class JobForm(FlaskForm):
+class JobForm(PageForm):
     job_group = SelectField("执行器", coerce=int, validators=[InputRequired("请选择执行器")])
     job_desc = StringField("任务描述", validators=[DataRequired("请输入任务描述"),
                                                  Length(max=DESC_MAX, message="任务描述不能超过 %(max)d 个字符")])
@@ -83,7 +82,7 @@ class JobForm(FlaskForm):
     parent_job_ids = StringField("父任务 ID", validators=[Optional(), Length(max=CHILD_MAX, message="父任务 ID 过长")])
 
 
-class TriggerForm(FlaskForm):
+class TriggerForm(PageForm):
     executor_param = TextAreaField("任务参数", validators=[
         Optional(), Length(max=EXECUTOR_PARAM_MAX, message="任务参数过长")])
     address_list = StringField("机器地址", validators=[
@@ -101,14 +100,14 @@ class ClearTypeField(SelectField):
         except ValueError as exc:
             raise ValueError(self.CHOOSE) from exc
 
-    def pre_validate(self, form: FlaskForm) -> None:
+    def pre_validate(self, form: PageForm) -> None:
         try:
             super().pre_validate(form)
         except ValidationError as exc:
             raise ValidationError(self.CHOOSE) from exc
 
 
-class ClearLogForm(FlaskForm):
+class ClearLogForm(PageForm):
     # ids of the columns' range (a 20-digit number would overflow in the database)
     job_group = NumberField("执行器", default=0, validators=[Optional(), NumberRange(
         0, MAX_ID, message="执行器必须大于或等于 %(min)s 且小于或等于 %(max)s")])
@@ -118,7 +117,7 @@ class ClearLogForm(FlaskForm):
     type = ClearTypeField("清理方式", coerce=int, validators=[InputRequired(message=ClearTypeField.CHOOSE)])
 
 
-class JobExportForm(FlaskForm):
+class JobExportForm(PageForm):
     """The job list's export buttons: the ticked jobs (`ids`), else every job of the executor shown."""
 
     job_group = NumberField("执行器", validators=[Optional(), NumberRange(min=0, max=MAX_ID)])
@@ -126,14 +125,14 @@ class JobExportForm(FlaskForm):
                         validators=[InputRequired("请选择导出范围")])
 
 
-class JobImportForm(FlaskForm):
+class JobImportForm(PageForm):
     file = FileField("导出文件（.json）", validators=[FileRequired("请选择导出的 JSON 文件")])
     dry_run = BooleanField("仅检查（不写入）", default=True)
     on_conflict = SelectField("已存在时", choices=[("fail", "整体失败，不写入"), ("skip", "跳过已存在的"),
                                                  ("overwrite", "覆盖已存在的")], default="fail")
 
 
-class GlueForm(FlaskForm):
+class GlueForm(PageForm):
     """The script editor: the source and the required remark of this save."""
 
     glue_source = TextAreaField("脚本", validators=[Length(max=GLUE_SOURCE_MAX, message="脚本不能超过 %(max)d 个字符")],
@@ -142,6 +141,6 @@ class GlueForm(FlaskForm):
                                                 Length(max=GLUE_REMARK_MAX, message="备注不能超过 %(max)d 个字符")])
 
 
-class GlueRollbackForm(FlaskForm):
+class GlueRollbackForm(PageForm):
     version_id = NumberField("版本", validators=[InputRequired("请选择版本"),
                                                NumberRange(1, MAX_ID, message="版本不存在")])

@@ -161,8 +161,15 @@ def _job_data(form: JobForm) -> dict[str, Any]:
 @mirrors("jobs_api.job_add")
 def job_create() -> Any:
     form = _job_form()
-    return job_pages.form(form, lambda: f"任务「{service.create_job(_job_data(form)).job_desc}」已创建",
-                          done=lambda: job_pages.back(jobGroup=form.job_group.data), job=None)
+
+    def save() -> str:
+        job = service.create_job(_job_data(form))
+        if job.trigger_status == 1:
+            return f"任务「{job.job_desc}」已创建并已启动"
+        # a new job does not run until started: say so, and where (issue 24.6)
+        return f"任务「{job.job_desc}」已创建，当前为停止状态：在任务列表中点该任务的「启动」开始调度"
+
+    return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=form.job_group.data), job=None)
 
 
 @bp.route("/info/<int:job_id>/edit", methods=["GET", "POST"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from pcloud.core.forms import PageForm
 from pcloud.mail.schemas import DESCRIPTION_MAX, NAME_MAX, PHONE_MAX
 
 
-class MailForm(FlaskForm):
+class MailForm(PageForm):
     phone = StringField("收信人手机号", validators=[DataRequired("请输入收信人手机号"),
                                                 Length(max=PHONE_MAX, message="手机号不能超过 %(max)d 个字符")])
     name = StringField("标题", validators=[DataRequired("请输入标题"),

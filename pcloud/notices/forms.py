@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pcloud.core.forms import PageForm
 from pcloud.notices.models import CONTENT_MAX
 from pcloud.notices.service import TITLE_MAX, TYPES
 
@@ -16,7 +16,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(PageForm):
     title = StringField("标题", validators=[DataRequired("请输入标题"),
                                           Length(max=TITLE_MAX, message="标题不能超过 %(max)d 个字符")])
     notice_type = SelectField("类型", coerce=int, choices=sorted(TYPES.items()), default=1)

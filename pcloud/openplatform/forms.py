@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
 from pcloud.openplatform.models import OpenAccount
 from pcloud.resources.models import Resource
@@ -23,14 +23,14 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PageForm):
     name = StringField("账号名称", validators=[DataRequired("请输入账号名称"),
                                             Length(max=NAME_MAX, message="账号名称不能超过 %(max)d 个字符")])
     remark = TextAreaField("备注", validators=[
         Optional(), Length(max=REMARK_MAX, message="备注不能超过 %(max)d 个字符")])
 
 
-class EntryForm(FlaskForm):
+class EntryForm(PageForm):
     name = StringField("接口名称", validators=[DataRequired("请输入接口名称"),
                                             Length(max=ENTRY_NAME_MAX, message="接口名称不能超过 %(max)d 个字符")])
     resource_url = StringField("接口路径", validators=[DataRequired("请输入接口路径"),
@@ -39,5 +39,5 @@ class EntryForm(FlaskForm):
                                           ("DELETE", "DELETE"), ("*", "全部 (*)")], default="GET")
 
 
-class GrantForm(FlaskForm):
+class GrantForm(PageForm):
     entry_ids = MultiCheckboxField("可调用的接口", coerce=int, choices=[])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pcloud.core.models import AuditMixin, Base, SoftDeleteMixin
+from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
 
 open_account_role = Table(
     "sys_open_account_role",
@@ -27,4 +27,6 @@ class OpenAccount(AuditMixin, SoftDeleteMixin, Base):
 
     roles = relationship("Role", secondary=open_account_role, lazy="selectin", order_by="Role.id")
 
-    __table_args__ = (Index("ix_sys_open_account_name", "name"),)
+    __table_args__ = (Index("ix_sys_open_account_name", "name"),
+                      # one live account of a name (the service's 409 holds under races)
+                      Index("uq_sys_open_account_name_live", "name", unique=True, **LIVE_ONLY))

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
@@ -120,6 +121,27 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
+DUPLICATE_ACCOUNT_NAME = "已有同名的开放平台账号，请换一个名称"
+
+
+def _check_account_name_free(name: str, exclude_id: int | None = None) -> None:
+    stmt = select(OpenAccount.id).where(OpenAccount.name == name, OpenAccount.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(OpenAccount.id != exclude_id)
+    with db.session.no_autoflush:  # asked before a changed name is written (the index would refuse it)
+        taken = db.session.execute(stmt.limit(1)).first() is not None
+    if taken:
+        raise Conflict(DUPLICATE_ACCOUNT_NAME, errors={"name": [DUPLICATE_ACCOUNT_NAME]})
+
+
+def _commit_account() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent request took the same name first (the live-name index)
+        db.session.rollback()
+        raise Conflict(DUPLICATE_ACCOUNT_NAME, errors={"name": [DUPLICATE_ACCOUNT_NAME]}) from exc
+
+
 def _clean_remark(remark: str | None) -> str | None:
     remark = (remark or "").strip()
     if len(remark) > 500:
@@ -134,16 +156,22 @@ def _new_key() -> str:
 def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
     """A new account with a fresh secureId and secureKey; the key is returned here and never again."""
     key = _new_key()
-    account = OpenAccount(name=_clean_name(data.get("name")), remark=_clean_remark(data.get("remark")),
+    name = _clean_name(data.get("name"))
+    _check_account_name_free(name)
+    account = OpenAccount(name=name, remark=_clean_remark(data.get("remark")),
                           secure_id="op_" + secrets.token_hex(12), secure_key_hash=hash_password(key), state=0)
-    db.session.add(account)
-    db.session.flush()
+    try:
+        db.session.add(account)
+        db.session.flush()  # the live-name index refuses a name a concurrent create took first
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(DUPLICATE_ACCOUNT_NAME, errors={"name": [DUPLICATE_ACCOUNT_NAME]}) from exc
     role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
     db.session.add(role)
     db.session.flush()
     db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
     permissions.bump_version()
-    db.session.commit()
+    _commit_account()
     return account, key
 
 
@@ -151,10 +179,11 @@ def modify_account(data: dict[str, Any]) -> OpenAccount:
     account = get_account(data["id"])
     if data.get("name") is not None:
         account.name = _clean_name(data["name"])
+        _check_account_name_free(account.name, account.id)
     if "remark" in data:
         account.remark = _clean_remark(data["remark"])
     permissions.bump_version()  # the cached principal carries the name
-    db.session.commit()
+    _commit_account()
     return account
 
 

@@ -6,17 +6,18 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from pcloud.core.forms import PageForm
 from pcloud.params.service import Definition
 
 VALUE_MAX = 1000
 
 
-class ParamForm(FlaskForm):
+class ParamForm(PageForm):
     value = StringField("参数值", validators=[DataRequired("请输入参数值"),
                                            Length(max=VALUE_MAX, message="参数值不能超过 %(max)d 个字符")])
 
 
-class ParamChoiceForm(FlaskForm):
+class ParamChoiceForm(PageForm):
     value = SelectField("参数值", choices=[], validate_choice=False)
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from pcloud.core.forms import NumberField, parent_id_or_invalid
+from pcloud.core.forms import NumberField, PageForm, parent_id_or_invalid
 from pcloud.core.schemas import SEQUENCE_MAX
 from pcloud.posts.schemas import CODE_MAX, NAME_MAX, REMARK_MAX
 
 
-class PostForm(FlaskForm):
+class PostForm(PageForm):
     parent_id = SelectField("上级岗位", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
                             render_kw={"data-tree-select": ""})
     name = StringField("岗位名称", validators=[DataRequired("请输入岗位名称"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pcloud.core.models import AuditMixin, Base, SoftDeleteMixin
+from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
 
 
 class Post(AuditMixin, SoftDeleteMixin, Base):
@@ -23,4 +23,6 @@ class Post(AuditMixin, SoftDeleteMixin, Base):
         Index("uq_sys_post_code_live", "code", unique=True,
               sqlite_where=text("deleted_at IS NULL AND code IS NOT NULL"),
               postgresql_where=text("deleted_at IS NULL AND code IS NOT NULL")),
+        # one live post of a name under one parent, as departments (the service's 409 holds under races)
+        Index("uq_sys_post_parent_name_live", "parent_id", "name", unique=True, **LIVE_ONLY),
     )

@@ -18,6 +18,7 @@ from pcloud.posts.models import Post
 from pcloud.users.models import User
 
 DUPLICATE_CODE = "岗位编码已被其他岗位使用"
+DUPLICATE_NAME = "同一上级岗位下已有同名岗位"
 
 
 def subtree_ids_select(post_id: int) -> Any:
@@ -163,11 +164,26 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
     return code
 
 
-def _commit() -> None:
+def _name_taken(parent_id: int, name: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Post.id).where(Post.parent_id == parent_id, Post.name == name, Post.deleted_at.is_(None))
+    if exclude_id:
+        stmt = stmt.where(Post.id != exclude_id)
+    with db.session.no_autoflush:  # asked before a changed name is written (the index would refuse it)
+        return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def _check_name_free(parent_id: int, name: str, exclude_id: int | None = None) -> None:
+    if _name_taken(parent_id, name, exclude_id):
+        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]})
+
+
+def _commit(parent_id: int, name: str, post_id: int | None = None) -> None:
     try:
         db.session.commit()
-    except IntegrityError as exc:  # a concurrent request took the same code first
+    except IntegrityError as exc:  # a concurrent request took the same name or code first: say which
         db.session.rollback()
+        if _name_taken(parent_id, name, post_id):
+            raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]}) from exc
         raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]}) from exc
 
 
@@ -175,26 +191,30 @@ def create_post(data: dict[str, Any]) -> Post:
     name = _clean_name(data.get("name"))
     parent_id = check_parent(Post, data.get("parent_id"), "岗位")
     code = _clean_code(data.get("code"))
+    _check_name_free(parent_id, name)
     post = Post(name=name, code=code, parent_id=parent_id, sequence=data.get("sequence") or 0,
                 remark=(data.get("remark") or "").strip() or None)
     db.session.add(post)
-    _commit()
+    _commit(parent_id, name)
     return post
 
 
 def modify_post(data: dict[str, Any]) -> Post:
     post = get_post(data["id"])
+    parent_id, name = post.parent_id, post.name
     if data.get("parent_id") is not None and data["parent_id"] != post.parent_id:
-        post.parent_id = check_parent(Post, data["parent_id"], "岗位", self_id=post.id)
+        parent_id = check_parent(Post, data["parent_id"], "岗位", self_id=post.id)
     if data.get("name") is not None:
-        post.name = _clean_name(data["name"])
+        name = _clean_name(data["name"])
+    _check_name_free(parent_id, name, post.id)  # before anything is written: the index would refuse it
+    post.parent_id, post.name = parent_id, name
     if "code" in data:
         post.code = _clean_code(data["code"], exclude_id=post.id)
     if data.get("sequence") is not None:
         post.sequence = data["sequence"]
     if "remark" in data:
         post.remark = (data["remark"] or "").strip() or None
-    _commit()
+    _commit(parent_id, name, post.id)
     return post
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
 from pcloud.resources.models import Resource
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(PageForm):
     parent_id = SelectField("上级资源", coerce=int, choices=[], validate_choice=False)
     name = StringField("资源名称", validators=[DataRequired("请输入资源名称"), Length(max=limit_of(Resource.name))])
     resource_url = StringField("资源路径", validators=[DataRequired("请输入资源路径"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
 from pcloud.roles.models import Role
 
@@ -20,7 +20,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PageForm):
     name = StringField("角色名称", validators=[DataRequired("请输入角色名称"), Length(max=NAME_MAX)])
     role_code = StringField("角色编码", validators=[DataRequired("请输入角色编码"), Length(max=CODE_MAX)],
                             render_kw={"placeholder": "ROLE_XXX", "autocomplete": "off",
@@ -32,7 +32,7 @@ class RoleForm(FlaskForm):
     dept_ids = MultiCheckboxField("自定义部门", coerce=int, validate_choice=False)
 
 
-class RoleAssignForm(FlaskForm):
+class RoleAssignForm(PageForm):
     """分配用户: the users ticked on the role's user list, and whether the role is added (1) or removed (0)."""
 
     user_ids = SelectMultipleField("用户", coerce=int, validate_choice=False,

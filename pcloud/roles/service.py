@@ -127,6 +127,16 @@ def to_items(roles: list[Role]) -> list[dict[str, Any]]:
              "job_group_ids": executors.get(r.id, [])} for r in roles]
 
 
+def list_rows(roles: list[Role]) -> list[dict[str, Any]]:
+    """The roles page's rows: the API's items plus why 删除 would be refused (`refusal`, or None)."""
+    ids = [r.id for r in roles]
+    accounts = account_holder_counts(ids)
+    rows = to_items(roles)
+    for row in rows:
+        row["refusal"] = delete_refusal(row["name"], row["built_in"], row["user_count"], accounts.get(row["id"], 0))
+    return rows
+
+
 def job_group_ids_of(role_ids: list[int]) -> dict[int, list[int]]:
     """The executors each role lists (`jobGroupIds`, issue 23): {role id: [ids]}, roles listing none left out."""
     found: dict[int, list[int]] = {}
@@ -326,15 +336,23 @@ def holders(role_id: int) -> tuple[int, int]:
     return holder_counts([role_id]).get(role_id, 0), account_holder_counts([role_id]).get(role_id, 0)
 
 
+def delete_refusal(name: str, built_in: bool, users: int, accounts: int) -> str | None:
+    """Why a role cannot be deleted (None when it can): the delete's refusal, and the list's 删除 says it
+    before anyone clicks (issue 24.3)."""
+    if built_in:
+        return f"内置角色「{name}」不能删除"
+    if users:
+        return f"角色「{name}」仍有 {users} 个用户在使用，请先为这些用户移除该角色"
+    if accounts:
+        return f"角色「{name}」仍有 {accounts} 个开放平台账号在使用，请先移除"
+    return None
+
+
 def delete_role(role_id: int) -> Role:
     role = get_role(role_id)
-    if role.built_in:
-        raise Conflict(f"内置角色「{role.name}」不能删除")
-    users, accounts = holders(role.id)
-    if users:
-        raise Conflict(f"角色「{role.name}」仍有 {users} 个用户在使用，请先为这些用户移除该角色")
-    if accounts:
-        raise Conflict(f"角色「{role.name}」仍有 {accounts} 个开放平台账号在使用，请先移除")
+    refusal = delete_refusal(role.name, role.built_in, *holders(role.id))
+    if refusal:
+        raise Conflict(refusal)
     role.soft_delete()
     access_service.forget_role(role.id)
     db.session.execute(delete(role_job_group).where(role_job_group.c.role_id == role.id))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from pcloud.core.forms import ConfirmForm, is_gone
-from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, may, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors
 from pcloud.core.sorting import sort_args
@@ -36,7 +36,7 @@ def index() -> Any:
     result = service.page_roles({**_filters(), **sort_args(service.ROLE_SORTS)}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    return render_template("roles/list.html", page=result, items=service.to_items(result.items),
+    return render_template("roles/list.html", page=result, items=service.list_rows(result.items),
                            args=request.args, confirm=ConfirmForm())
 
 
@@ -93,7 +93,7 @@ def delete(role_id: int) -> Any:
 
 @bp.route("/<int:role_id>/grant", methods=["GET", "POST"])
 @action("角色授权")
-@mirrors("roles_api.grant")
+@mirrors("roles_api.grant", read_only_view=True)
 def grant(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
     menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
@@ -108,7 +108,8 @@ def grant(role_id: int) -> Any:
     else:
         view = service.role_menu_view(role.id)
     return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id),
-                      template="roles/grant.html", role=role, read_only=_read_only(role),
+                      template="roles/grant.html", role=role,
+                      read_only=_read_only(role) or not may("roles.grant", role_id=role_id),
                       menus=view["routers"], resources=view["resources"], menu_ids=set(view["has_routers"]),
                       resource_ids=set(view["has_resources"]))
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from pcloud.core.forms import NumberField
+from pcloud.core.forms import NumberField, PageForm
 from pcloud.core.schemas import limit_of
 from pcloud.segments.models import BAD_NEW_TAG, BAD_TAG, MAX_STEP, NEW_TAG, TAG, Segment
 
@@ -15,7 +14,7 @@ DESCRIPTION_MAX = limit_of(Segment.description)
 AUTHOR_MAX = limit_of(Segment.author)
 
 
-class SegmentForm(FlaskForm):
+class SegmentForm(PageForm):
     biz_tag = StringField("业务标识 bizTag", validators=[
         DataRequired("请输入业务标识"),
         Regexp(TAG.pattern, message=BAD_TAG)])

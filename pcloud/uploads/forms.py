@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from pcloud.core.forms import PageForm
 from pcloud.uploads.service import STORAGE_BUCKETS, STORAGE_NAME_MAX, STORAGE_TYPES
 
 
-class StorageForm(FlaskForm):
+class StorageForm(PageForm):
     name = StringField("存储名称", validators=[DataRequired("请输入存储名称"),
                                              Length(max=STORAGE_NAME_MAX, message="存储名称不能超过 %(max)d 个字符")])
     type = SelectField("存储类型", choices=list(STORAGE_TYPES.items()))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from typing import Any
+
 from flask_wtf.file import FileField
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
+from pcloud.users import service
 from pcloud.users.models import User
 
 # Text limits, from the model columns (the one place each is defined)
@@ -26,7 +29,7 @@ def _int_or_none(value: str | int | None) -> int | None:
     return int(value) if value not in (None, "", "0", 0) else None
 
 
-class UserForm(FlaskForm):
+class UserForm(PageForm):
     phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), Length(max=PHONE_MAX)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
     name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=NAME_MAX)])
@@ -43,3 +46,26 @@ class UserForm(FlaskForm):
     avatar = StringField("头像地址", validators=[Optional(), Length(max=AVATAR_MAX)])
     avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
                                                    "data-avatar-input": ""})
+
+    # The service's own checks of the phone and the password, run with the form's, so every field's error
+    # shows at once rather than after the form's own errors are fixed (issue 24.4); same words as the API.
+    record_id: int | None = None  # the user an edit form saves (their own phone is not "taken")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The form's checks; when they fail, a phone already taken is said with them (when they pass, the
+        service refuses it with the API's 409)."""
+        valid = super().validate(extra_validators)
+        if not valid and self.phone.data and not self.phone.errors \
+                and service.phone_taken(self.phone.data, self.record_id):
+            self.phone.errors = [*self.phone.errors, service.PHONE_TAKEN]
+        return valid
+
+    def validate_phone(self, field: StringField) -> None:
+        problem = service.phone_problem(field.data) if field.data else None
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = service.password_problem(field.data) if field.data else None
+        if problem:
+            raise ValidationError(problem)

@@ -56,15 +56,28 @@ def password_problem(password: str) -> str | None:
     return params.password_problem(password)
 
 
-def _check_phone(phone: str, exclude_id: int | None = None) -> str:
-    phone = phone.strip()
-    if not phone_is_valid(phone):
-        raise Invalid("手机号格式不正确", field="phone")
-    stmt = User.live().where(User.phone == phone)
+def phone_problem(phone: str) -> str | None:
+    """What is wrong with a phone number (None: nothing); the API's and the page form's one message."""
+    return None if phone_is_valid(phone.strip()) else "手机号格式不正确"
+
+
+PHONE_TAKEN = "手机号已被其他用户使用"
+
+
+def phone_taken(phone: str, exclude_id: int | None = None) -> bool:
+    stmt = User.live().where(User.phone == phone.strip())
     if exclude_id:
         stmt = stmt.where(User.id != exclude_id)
-    if db.session.execute(stmt.limit(1)).first():
-        raise Conflict("手机号已被其他用户使用", errors={"phone": ["手机号已被其他用户使用"]})
+    return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def _check_phone(phone: str, exclude_id: int | None = None) -> str:
+    phone = phone.strip()
+    problem = phone_problem(phone)
+    if problem:
+        raise Invalid(problem, field="phone")
+    if phone_taken(phone, exclude_id):
+        raise Conflict(PHONE_TAKEN, errors={"phone": [PHONE_TAKEN]})
     return phone
 
 

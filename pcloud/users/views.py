@@ -113,6 +113,7 @@ def create() -> Any:
 def edit(user_id: int) -> Any:
     user = pages.record(service.get_user, user_id)
     form = pages.edit_form(UserForm, user)
+    form.record_id = user.id
     _fill_choices(form)
     if request.method == "GET":
         form.state.data = str(user.state)

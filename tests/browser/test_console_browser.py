@@ -73,10 +73,19 @@ def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) ->
     assert counter.inner_text().startswith("64/64")
     name.press("End")
     name.press_sequentially("多出")
-    assert name.input_value() == "研" * 64
-    # the counter updates just after the refused keystroke: wait for it rather than read it at once
-    expect(counter).to_contain_text("超出的部分未输入")
+    # no maxlength: the browser does not stop early; the counter says by how much the text is over
+    assert name.input_value() == "研" * 64 + "多出"
+    expect(counter).to_contain_text("66/64（超出 2 个字符")
     expect(counter).to_have_class(re.compile(r"\btext-danger\b"))
+    # the counter counts characters as the server does: an emoji is one (issue 24.4)
+    name.fill("😀" * 40)
+    expect(counter).to_have_text("40/64")
+    name.fill("😀" * 70)
+    expect(counter).to_contain_text("70/64")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/dept/new")
+    assert "不能超过 64 个字符" in page.locator("main").inner_text()  # in Chinese, in code points
+    expect(page.locator("#name-count")).to_contain_text("70/64")
     assert errors == []
 
 

@@ -93,3 +93,91 @@ def test_pager_changes_size_and_jumps(page: Any, app: Any) -> None:
     page.goto("/system/user/?keyword=翻页&size=10&page=99")
     page.wait_for_load_state("load")
     assert "page=3" in page.url and "第 3 / 3 页" in page.content()
+
+
+# Each row's action buttons: their boxes inside the viewport and inside the table's card (issue 24.1).
+ACTIONS_OUT_OF_SIGHT = """() => {
+  const bad = [];
+  const card = document.querySelector('.table-responsive').getBoundingClientRect();
+  const right = Math.min(card.right, window.innerWidth);
+  for (const row of document.querySelectorAll('.table-responsive > table > tbody > tr')) {
+    const cell = row.cells[row.cells.length - 1];
+    for (const btn of cell.querySelectorAll('.btn, a')) {
+      const box = btn.getBoundingClientRect();
+      if (box.width === 0) continue;  // a dropdown's item, hidden until opened
+      if (box.left < card.left - 1 || box.right > right + 1) {
+        bad.push(btn.innerText.trim() + '@' + Math.round(box.right));
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_action_log, make_executor, make_job
+
+    make_user(app, name="很长的名字" * 6)
+    make_job(app, make_executor(app, "layout-app"))
+    make_action_log(app, 1, "很长的操作标题" * 4)
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    for path in ("/system/user/", "/system/role/", "/job/info/", "/system/log/"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.locator(".table-responsive > table > tbody > tr > td:last-child :is(.btn, a)").count() > 0, path
+        assert page.evaluate(ACTIONS_OUT_OF_SIGHT) == [], (width, path)
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_filters_fold_behind_a_button_on_a_phone(page: Any, app: Any, width: int) -> None:
+    """Issue 24.7: on a phone the first screen shows data, the filter bar opens from 筛选."""
+    make_user(app, name="筛选可见")
+    page.set_viewport_size({"width": width, "height": 800})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/")
+    page.wait_for_load_state("load")
+    bar = page.locator("form[role=search]").first
+    toggle = page.locator(".filter-toggle").first
+    if width < 768:
+        assert not bar.is_visible() and toggle.is_visible()
+        first_row = page.locator(".table-responsive tbody tr").first.bounding_box()
+        assert first_row is not None and first_row["y"] < 800
+        toggle.click()
+        bar.wait_for(state="visible")
+    else:
+        assert bar.is_visible() and not toggle.is_visible()
+    page.goto("/system/user/?name=筛选可见")
+    page.wait_for_load_state("load")
+    assert page.locator("form[role=search]").first.is_visible()  # an applied filter shows its bar
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_api_docs_lead_back_and_tags_do_not_wrap(page: Any, app: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto("/api/docs")
+    page.locator(".swagger-ui .opblock-tag").first.wait_for()
+    heights = page.evaluate("""() => Array.from(document.querySelectorAll('.swagger-ui .opblock-tag > a.nostyle'))
+        .map(a => a.getBoundingClientRect().height)""")
+    assert heights and max(heights) < 60, heights  # one line each, not a character per line
+    page.get_by_test_id("docs-back").click()
+    page.wait_for_url("**/")
+
+
+@pytest.mark.parametrize("width", [1280, 1024, 390])
+def test_the_open_account_grant_page_fits_the_width(page: Any, app: Any, width: int) -> None:
+    from tests.factories import make_open_account, make_open_entry
+
+    entry = make_open_entry(app, "SegmentAllocationInterface" * 2, "/api/integration/segment/get/{bizTag}")
+    account = make_open_account(app, "订单系统", (entry,))
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto(f"/open/account/{account}/grant")
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
-from tests.browser.conftest import confirm_modal, sign_in
+from tests.browser.conftest import sign_in
 from tests.factories import query
 
 PHONE, PASSWORD = "13955556666", "Grant1234"
@@ -69,8 +69,11 @@ def test_grant_a_role_and_use_it(page: Any, app: Any) -> None:
     page.get_by_text("用户「运营同学」已创建").wait_for()
     page.goto("/system/role/")
     page.locator('tr[data-role-code="ROLE_OPS"]').get_by_role("button", name="删除").click()
-    confirm_modal(page)
-    page.get_by_text("不能删除：角色「运营」仍有 1 个用户在使用").wait_for()
+    page.locator("#confirmModal").wait_for(state="visible")
+    assert "角色「运营」仍有 1 个用户在使用" in page.locator("#confirmBody").inner_text()
+    assert not page.locator("#confirmOk").is_visible()  # no confirm that leads to a 409
+    page.locator("#confirmOk-cancel").click()
+    page.locator("#confirmModal").wait_for(state="hidden")
 
     # sign in as the new user
     page.get_by_role("button", name="退出登录").click()

@@ -8,11 +8,22 @@
       const form = ev.target;
       if (!form.dataset || !form.dataset.confirm || form.dataset.confirmed === '1') return;
       ev.preventDefault();
-      pending = form;
+      // A refusal known in advance (data-refusal): the dialog says why and offers no confirm.
+      const refused = form.dataset.refusal === '1';
+      const button = form.querySelector('button[type="submit"]');
+      const ok = document.getElementById('confirmOk');
+      ok.hidden = refused;
+      // red only for what destroys: a start or a copy confirms in the primary colour
+      ok.className = 'btn ' + (button && /danger/.test(button.className) ? 'btn-danger' : 'btn-primary');
+      document.getElementById('confirmOk-cancel').textContent = refused ? '知道了' : '取消';
+      pending = refused ? null : form;
       document.getElementById('confirmBody').textContent = form.dataset.confirm;
       modal.show();
     }, true);
-    modalEl.addEventListener('shown.bs.modal', () => document.getElementById('confirmOk').focus());
+    modalEl.addEventListener('shown.bs.modal', function () {
+      const ok = document.getElementById('confirmOk');
+      (ok.hidden ? document.getElementById('confirmOk-cancel') : ok).focus();
+    });
     document.getElementById('confirmOk').addEventListener('click', function () {
       if (!pending) return;
       pending.dataset.confirmed = '1';
@@ -47,33 +58,36 @@
     group.addEventListener('hidden.bs.collapse', function (ev) { if (ev.target === group) localStorage.setItem(key, '1'); });
     group.addEventListener('shown.bs.collapse', function (ev) { if (ev.target === group) localStorage.removeItem(key); });
   });
-  // Fields with a length limit (data-counter, maxlength set by the form) show "n/64" under them, live;
-  // at the limit the counter turns red and says that further characters (typed or pasted) are not taken.
+  // Fields with a length limit (data-counter, data-max set by macros.field) show "n/64" under them, live,
+  // counting characters as the server does (code points: an emoji is one, not two UTF-16 units). There is
+  // no maxlength (it counts UTF-16 units): past the limit the counter turns red and says by how much.
   document.querySelectorAll('[data-counter]').forEach(function (input) {
     const out = document.getElementById(input.dataset.counter);
-    const max = parseInt(input.getAttribute('maxlength'), 10);
+    const max = parseInt(input.dataset.max, 10);
     if (!out || !max) return;
-    let cut = false;
     const show = function () {
-      const n = input.value.length;  // as maxlength counts
-      const full = n >= max;
-      out.textContent = n + '/' + max + (full ? (cut ? '（已达上限，超出的部分未输入）' : '（已达上限）') : '');
-      out.classList.toggle('text-danger', full);
+      const n = Array.from(input.value).length;
+      out.textContent = n + '/' + max + (n > max ? '（超出 ' + (n - max) + ' 个字符，请删减）' : (n === max ? '（已达上限）' : ''));
+      out.classList.toggle('text-danger', n > max);
     };
-    input.addEventListener('paste', function (ev) {
-      const text = (ev.clipboardData || window.clipboardData).getData('text') || '';
-      const room = max - input.value.length + (input.selectionEnd - input.selectionStart);
-      cut = text.length > room;
-      setTimeout(show, 0);
-    });
-    input.addEventListener('beforeinput', function (ev) {
-      if (ev.inputType === 'insertFromPaste') return;
-      cut = input.value.length >= max && ev.inputType.startsWith('insert') &&
-        input.selectionStart === input.selectionEnd;
-      if (cut) setTimeout(show, 0);  // the browser drops the character: no input event follows
-    });
     input.addEventListener('input', show);
     show();
+  });
+  // Row actions stay in sight (issue 24.1): in a table that scrolls sideways inside its card, the last
+  // column, when its rows hold buttons (编辑, 删除, 更多, 详情...), sticks to the card's right edge.
+  document.querySelectorAll('.table-responsive > table').forEach(function (table) {
+    const rows = Array.from(table.rows);
+    const head = table.tHead && table.tHead.rows[0];
+    const title = head && head.cells.length ? head.cells[head.cells.length - 1].textContent.trim() : '';
+    const holdsActions = title === '操作' || title === '详情' || rows.some(function (row) {
+      const cell = row.cells[row.cells.length - 1];
+      return cell && cell.tagName === 'TD' && cell.querySelector('.btn, button');
+    });
+    if (!holdsActions) return;
+    rows.forEach(function (row) {
+      const cell = row.cells[row.cells.length - 1];
+      if (cell && cell.colSpan === 1) cell.classList.add('col-actions');
+    });
   });
   // "Select all" checkbox for list tables.
   document.querySelectorAll('[data-check-all]').forEach(function (box) {
