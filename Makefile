@@ -8,6 +8,9 @@ PORT ?= 5000
 PCLOUD_BIND ?= 127.0.0.1
 export PORT PCLOUD_BIND
 PYTEST_WORKERS ?= 2
+# Whole files per worker: a file's module-scoped servers and worker pairs start once, not once per worker
+# that gets some of its tests; xdist hands out the files with the most tests first.
+PYTEST_DIST ?= loadfile
 
 .PHONY: run test test-sqlite test-postgres lint bench install
 
@@ -62,11 +65,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider
 
 test-postgres: $(STAMP)
 	@if [ -n "$$PCLOUD_TEST_PG_URL" ]; then \
-	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not browser"; \
+	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider -m "not browser"; \
 	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
 
 ## make bench: every benchmark, each against its baseline in the same run (several minutes; loopback only)
