@@ -58,7 +58,8 @@ endef
 export SIGN_IN_LINES
 
 ## make test: lint, the whole suite on SQLite (with the browser tests), then again on PostgreSQL
-## when PCLOUD_TEST_PG_URL names a server (CI always gives one).
+## when PCLOUD_TEST_PG_URL names a server (CI always gives one): the tests that touch a database
+## (the `no_database` ones, such as building a wheel, check the same thing on both passes).
 test: $(STAMP) lint test-sqlite test-postgres
 
 lint: $(STAMP)
@@ -69,7 +70,7 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	@if [ -n "$$PCLOUD_TEST_PG_URL" ]; then \
-	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider -m "not browser"; \
+	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider -m "not browser and not no_database"; \
 	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
 
 ## make bench: every benchmark, each against its baseline in the same run (several minutes; loopback only)
