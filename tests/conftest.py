@@ -418,10 +418,8 @@ def stop_server(server: LiveServer) -> None:
         server.proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(app: Any, database_url: str, instance_dir: Path) -> Iterator[LiveServer]:
-    """One server per xdist worker, shared by every module that uses it: it already outlives each test's reset
-    (which bumps the grants' version, so the server reloads them), and booting gunicorn costs seconds."""
     server = start_server(database_url, instance_dir)
     yield server
     stop_server(server)
