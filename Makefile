@@ -8,6 +8,9 @@ PORT ?= 5000
 PCLOUD_BIND ?= 127.0.0.1
 export PORT PCLOUD_BIND
 PYTEST_WORKERS ?= 2
+# Whole files per worker: a file's module-scoped servers and worker pairs start once, not once per worker
+# that gets some of its tests; xdist hands out the files with the most tests first.
+PYTEST_DIST ?= loadfile
 
 .PHONY: run test test-sqlite test-postgres lint bench install vendor-codemirror
 
@@ -55,18 +58,19 @@ endef
 export SIGN_IN_LINES
 
 ## make test: lint, the whole suite on SQLite (with the browser tests), then again on PostgreSQL
-## when PCLOUD_TEST_PG_URL names a server (CI always gives one).
+## when PCLOUD_TEST_PG_URL names a server (CI always gives one): the tests that touch a database
+## (the `no_database` ones, such as building a wheel, check the same thing on both passes).
 test: $(STAMP) lint test-sqlite test-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider
 
 test-postgres: $(STAMP)
 	@if [ -n "$$PCLOUD_TEST_PG_URL" ]; then \
-	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not browser"; \
+	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider -m "not browser and not no_database"; \
 	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
 
 ## make bench: every benchmark, each against its baseline in the same run (several minutes; loopback only)

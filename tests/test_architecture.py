@@ -17,7 +17,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from pcloud import PACKAGE_ORDER
+
+pytestmark = pytest.mark.no_database
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pcloud"
 CORE_MAY_IMPORT = {"core", "config", "extensions"}

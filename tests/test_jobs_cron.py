@@ -14,6 +14,8 @@ import pytest
 
 from pcloud.jobs.cron import CronError, next_fire_times, validate_cron, validate_schedule
 
+pytestmark = pytest.mark.no_database
+
 SH = "Asia/Shanghai"
 BER = "Europe/Berlin"
 NY = "America/New_York"

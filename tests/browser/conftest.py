@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer, start_server, stop_server
 
 CHROMIUM = os.environ.get("PCLOUD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,6 +40,17 @@ def browser() -> Iterator[Any]:
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Any, database_url: str, instance_dir: Path) -> Iterator[LiveServer]:
+    """One server per test worker for every browser module (a module may still bring its own): it already
+    outlives each test's reset (which bumps the grants' version, so the server reloads them), and booting
+    gunicorn costs seconds. Only here: browser tests run on SQLite, while a PostgreSQL test that cuts this
+    process's LISTEN connection must not find another server's listening there."""
+    server = start_server(database_url, instance_dir)
+    yield server
+    stop_server(server)
 
 
 @pytest.fixture
