@@ -106,7 +106,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
+    from pcloud.core.docs import ApiDocLabels
+
     api.init_app(app, spec_kwargs={
+        "extra_plugins": [ApiDocLabels(app)],  # the sections and locks of /api/docs
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
@@ -162,7 +165,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(docs_bp)
     from pcloud.core.docs import label_api_doc
 
-    label_api_doc(app, api)
+    label_api_doc(app, api.spec)
 
 
 def register_request_hooks(app: Flask) -> None:
