@@ -118,7 +118,7 @@ def seed(database_url: str, depts: int, users: int, depth: int, rng_seed: int) -
     return {**best, "levels": len(levels), "build_seconds": built}
 
 
-def make_scoped_caller(database_url: str, dept_id: int) -> None:
+def make_scoped_principal(database_url: str, dept_id: int) -> None:
     """A user in `dept_id` whose only role (data scope 4: own department and below) is granted the user page."""
     from sqlalchemy import select
 
@@ -177,27 +177,27 @@ def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], flo
           f"{facts['subtree']} departments, {facts['members']} users")
     print("plan of the filtered page query:")
     print(explain(database_url, facts["dept_id"]))
-    make_scoped_caller(database_url, facts["dept_id"])
+    make_scoped_principal(database_url, facts["dept_id"])
     body = {"page": 1, "pageSize": 10}
     cases = {"unfiltered": ("admin", body), "department filter": ("admin", {**body, "deptId": facts["dept_id"]}),
              SCOPE_CASE: ("scoped", body)}
     server = Server("wsgi:app", database_url, instance_dir, workers=args.workers)
     ceiling = None
     try:
-        callers = {"admin": (server, {"Authorization": f"Bearer {sign_in(server)}"}),
+        principals = {"admin": (server, {"Authorization": f"Bearer {sign_in(server)}"}),
                    "scoped": (server, {"Authorization": f"Bearer {scoped_sign_in(server)}"})}
         answers = {}
         for name, (who, sent) in cases.items():
-            status, data = server.request("POST", PAGE, sent, callers[who][1])
+            status, data = server.request("POST", PAGE, sent, principals[who][1])
             assert status == 200, data
             answers[name] = json.loads(data)
             print(f"  {name}: total {answers[name]['total']}")
         # the scope is the department filter: the same users, the same total
         assert answers[SCOPE_CASE]["total"] == answers["department filter"]["total"]
         assert [u["id"] for u in answers[SCOPE_CASE]["data"]] == [u["id"] for u in answers["department filter"]["data"]]
-        _, constant = server.request("POST", PAGE, cases["department filter"][1], callers["admin"][1])
+        _, constant = server.request("POST", PAGE, cases["department filter"][1], principals["admin"][1])
         ceiling = ceiling_server(constant, database_url, instance_dir, args.workers)
-        rps = measure({**callers, "ceiling": (ceiling, {})}, {**cases, "ceiling": ("ceiling", {})}, PAGE,
+        rps = measure({**principals, "ceiling": (ceiling, {})}, {**cases, "ceiling": ("ceiling", {})}, PAGE,
                       args.requests, args.rounds, args.concurrency)
     finally:
         server.stop()

@@ -6,7 +6,7 @@ sizes is measured under the same load (on a shared machine, sizes measured minut
 SMALL_URL and LARGE_URL: databases a list bench left behind (bench/user_page.py or bench/dept_filter.py;
 SQLite URLs serve from their file's directory as the instance). Prints per route the median requests/s
 of each size and the ratio large / small. `--scoped` (databases of bench/dept_filter.py) adds the case of
-its data-scope caller ("department and below", issue 21): the unfiltered page as that user asks it.
+its data-scope principal ("department and below", issue 21): the unfiltered page as that user asks it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--dept-id", type=int)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--burst", type=int, default=100, help="requests per case, size and round")
-    parser.add_argument("--scoped", action="store_true", help="add bench/dept_filter.py's data-scope caller")
+    parser.add_argument("--scoped", action="store_true", help="add bench/dept_filter.py's data-scope principal")
     args = parser.parse_args()
     servers = {"small": Server("wsgi:app", args.small_url, _instance(args.small_url)),
                "large": Server("wsgi:app", args.large_url, _instance(args.large_url))}
@@ -51,19 +51,19 @@ def main() -> None:
                                  "keyword filter": {"keyword": "王员工1"}}
         if args.dept_id:
             cases["department filter"] = {"deptId": args.dept_id}
-        callers = {case: headers for case in cases}
+        principals = {case: headers for case in cases}
         if args.scoped:
             from bench.dept_filter import SCOPE_CASE, scoped_sign_in
 
             cases[SCOPE_CASE] = {}
-            callers[SCOPE_CASE] = {k: {"Authorization": f"Bearer {scoped_sign_in(s)}"} for k, s in servers.items()}
+            principals[SCOPE_CASE] = {k: {"Authorization": f"Bearer {scoped_sign_in(s)}"} for k, s in servers.items()}
         runs: dict[tuple[str, str], list[float]] = {(k, c): [] for k in servers for c in cases}
         for _ in range(args.rounds):
             for case, filters in cases.items():
                 for k, server in servers.items():
                     body = {"page": 1, "pageSize": 10, **(filters if filters is not None else {"roleIds": [role[k]]})}
                     runs[(k, case)].append(throughput(
-                        server, lambda _i, b=body, h=callers[case][k]: ("POST", PAGE, b, h), args.burst, 4)["rps"])
+                        server, lambda _i, b=body, h=principals[case][k]: ("POST", PAGE, b, h), args.burst, 4)["rps"])
         for case in cases:
             small, large = statistics.median(runs[("small", case)]), statistics.median(runs[("large", case)])
             print(f"  {case:28s} small {small:7.1f}  large {large:7.1f}  ratio {large / small:.2f}")

@@ -34,19 +34,19 @@ def seed(database_url: str, runs: int) -> list[int]:
     """An executor, JOBS jobs and `runs` finished/running runs evenly over the last DAYS days."""
     import pcloud.models  # noqa: F401 - every mapper
     from pcloud.core.timefmt import utcnow
-    from pcloud.jobs.models import Executor, Job, JobLog
+    from pcloud.jobs.models import Executor, Job, JobRun
 
     engine = create_engine(normalise_database_url(database_url))
     rng = random.Random(11)
     started = time.perf_counter()
     now = utcnow()
     with engine.begin() as conn:
-        group = conn.execute(select(Executor.id).limit(1)).scalar()
-        if group is None:
-            group = conn.execute(insert(Executor.__table__).values(
+        executor = conn.execute(select(Executor.id).limit(1)).scalar()
+        if executor is None:
+            executor = conn.execute(insert(Executor.__table__).values(
                 appname="bench-app", title="bench", address_type=0, gmt_created_date=now,
                 gmt_modified_date=now)).inserted_primary_key[0]
-        job_rows = [{"job_group": group, "job_desc": f"bench job {i}", "author": "bench", "schedule_type": "CRON",
+        job_rows = [{"job_group": executor, "job_desc": f"bench job {i}", "author": "bench", "schedule_type": "CRON",
                      "schedule_conf": "0 * * * * ?", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
                      "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler",
                      "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": 0,
@@ -65,14 +65,14 @@ def seed(database_url: str, runs: int) -> list[int]:
                     roll = rng.random()
                     recent = (now - at) < timedelta(minutes=10)
                     code = 0 if recent else 200 if roll < 0.9 else 500 if roll < 0.98 else 502
-                    rows.append({"job_group": group, "job_id": job_ids[i % JOBS], "trigger_type": "CRON",
+                    rows.append({"job_group": executor, "job_id": job_ids[i % JOBS], "trigger_type": "CRON",
                                  "schedule_time": at, "shard_index": 0, "shard_total": 1, "executor_address": "n1",
                                  "executor_handler": "demoJobHandler", "executor_fail_retry_count": 0,
                                  "trigger_time": at, "trigger_code": 200, "handle_time": None if recent else at,
                                  "handle_code": code, "handle_msg": None, "alarm_status": 0,
                                  "status": "RUNNING" if recent else "DONE", "kill_requested": False,
                                  "line_count": 0})
-                conn.execute(insert(JobLog.__table__), rows)
+                conn.execute(insert(JobRun.__table__), rows)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")

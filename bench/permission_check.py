@@ -4,12 +4,12 @@ same run (gunicorn, several workers each), and print both and their ratio (goal 
 
     .venv/bin/python bench/permission_check.py [--requests 2000] [--workers 3] [--database-url URL]
 
-The caller is an ordinary user (not a super administrator, whose check short-circuits) holding five of
+The principal is an ordinary user (not a super administrator, whose check short-circuits) holding five of
 the 200 roles; the endpoint (POST /api/admin/menu/page) is granted only by the fifth, so the check
 walks the exact keys and the wildcard patterns of the other four first. The bypassed server is the
 very same application with `permissions.may_call` replaced by `lambda *a: True` in its own process
 (`bench.permission_check:bypassed_app`): same code, same token, same SQL, minus the check. The session
-query that carries the permission version runs in both, since the caller has to be authenticated anyway.
+query that carries the permission version runs in both, since the principal has to be authenticated anyway.
 
 Loopback only; a fixed number of requests per run.
 """

@@ -117,13 +117,13 @@ def main() -> None:
 
     from pcloud import create_app
     from pcloud.extensions import db
-    from pcloud.jobs.models import Executor, Job, JobLog
+    from pcloud.jobs.models import Executor, Job, JobRun
     from pcloud.jobs.worker.runtime import _ms
 
     app = create_app()
     with app.app_context():
-        group = db.session.execute(select(Executor.id)).scalars().first()
-        base = {"job_group": group, "author": "bench", "schedule_type": "CRON", "timezone": "Asia/Shanghai",
+        executor = db.session.execute(select(Executor.id)).scalars().first()
+        base = {"job_group": executor, "author": "bench", "schedule_type": "CRON", "timezone": "Asia/Shanghai",
                 "executor_handler": "benchNoop", "executor_block_strategy": "SERIAL_EXECUTION",
                 "executor_route_strategy": "ROUND", "trigger_status": 0,
                 "trigger_next_time": 0}
@@ -207,7 +207,7 @@ def main() -> None:
         cpu_main = {w.pid: cpu_seconds(w.pid) - cpu_main0[w.pid] for w in workers}
         peak_main = {w.pid: rss_mb(w.pid, "VmHWM") for w in workers}
         deadline = time.monotonic() + 60
-        while db.session.execute(select(func.count()).select_from(JobLog).where(JobLog.status != "DONE")).scalar():
+        while db.session.execute(select(func.count()).select_from(JobRun).where(JobRun.status != "DONE")).scalar():
             if time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -216,14 +216,14 @@ def main() -> None:
             w.send_signal(signal.SIGTERM)
         for w in workers:
             w.wait(60)
-        runs = db.session.execute(select(JobLog.job_id, JobLog.schedule_time, JobLog.handle_code, JobLog.handle_msg,
-                                         JobLog.trigger_type, JobLog.trigger_time, JobLog.claimed_at)
-                                  .where(JobLog.executor_handler == "benchNoop",
-                                         JobLog.trigger_type != "PARENT")).all()
-        parent_end = db.session.query(JobLog.id, JobLog.handle_time).subquery()
+        runs = db.session.execute(select(JobRun.job_id, JobRun.schedule_time, JobRun.handle_code, JobRun.handle_msg,
+                                         JobRun.trigger_type, JobRun.trigger_time, JobRun.claimed_at)
+                                  .where(JobRun.executor_handler == "benchNoop",
+                                         JobRun.trigger_type != "PARENT")).all()
+        parent_end = db.session.query(JobRun.id, JobRun.handle_time).subquery()
         parent_runs = db.session.execute(
-            select(JobLog.job_id, JobLog.parent_log_id, JobLog.handle_code, JobLog.handle_msg, parent_end.c.handle_time)
-            .join(parent_end, parent_end.c.id == JobLog.parent_log_id).where(JobLog.trigger_type == "PARENT")).all()
+            select(JobRun.job_id, JobRun.parent_log_id, JobRun.handle_code, JobRun.handle_msg, parent_end.c.handle_time)
+            .join(parent_end, parent_end.c.id == JobRun.parent_log_id).where(JobRun.trigger_type == "PARENT")).all()
         conf = dict(db.session.execute(select(Job.id, Job.schedule_conf).where(Job.author == "bench")).all())
 
     start_n, end_n = start.replace(tzinfo=None), end.replace(tzinfo=None)

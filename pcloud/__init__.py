@@ -10,13 +10,13 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
     models        every module's models.py, and models.py gathering them for the mappers and Alembic
     params        参数设置: run-time settings every service below may read (sign-in lock, password policy...)
     dicts         字典管理: dictionary types and items, the labels and badges of the console's coded values
-    datascope     数据权限: whose users a caller reaches (from the caller's roles, through the models)
+    datascope     数据权限: whose users a principal reaches (from the principal's roles, through the models)
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
     loginlog      the login log (written by auth and users, in its own transaction)
     depts, posts, grades   the organisation
     resources, menus       what can be granted (they reach access through `core.security.access_rules()`)
-    access        grant tables, the permission check and its cache, grants, the caller's menu tree
+    access        grant tables, the permission check and its cache, grants, the principal's menu tree
     roles         named sets of grants
     sessions      the session store: tokens, browser sessions, online, revoke (below users and auth)
     users         people, their roles and places in the organisation; composes the pickers
@@ -125,9 +125,9 @@ def register_extensions(app: Flask) -> None:
 
             keep_sqlite_statistics(db.engine)  # after the pragmas above: PRAGMA optimize at open/close
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders
-    from pcloud.auth.service import install_caller_cache
+    from pcloud.auth.service import install_principal_cache
 
-    install_caller_cache(app)
+    install_principal_cache(app)
     from pcloud.core.settingscache import install_settings_signal
 
     install_settings_signal(app)  # dictionaries and parameters kept per process (params, dicts)

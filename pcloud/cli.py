@@ -225,14 +225,15 @@ def sync_command() -> None:
 
 
 @pcloud_group.command("worker")
-@click.option("--group", default=None, help="executor appname whose runs this node takes (default pcloud-executor)")
+@click.option("--group", "executor", default=None,
+              help="executor appname whose runs this node takes (default pcloud-executor)")
 @click.option("--name", default=None, help="node name, unique per executor (default host:pid)")
 @with_appcontext
-def worker_command(group: str | None, name: str | None) -> None:
+def worker_command(executor: str | None, name: str | None) -> None:
     """Run the job worker: node (runs its runs in child processes) and scheduler. Stops on SIGTERM."""
     from pcloud.jobs.worker.runtime import run_worker
 
-    run_worker(group, name)
+    run_worker(executor, name)
 
 
 @pcloud_group.command("create-admin")

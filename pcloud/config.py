@@ -50,7 +50,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
         # hide_parameters: a failed statement's values (password and token hashes) never reach the log.
         # No pool_pre_ping (a round trip on every request): core.database pings only a connection that sat
-        # idle longer than PCLOUD_DB_PING_IDLE_SECONDS, and the caller lookup retries a dropped one.
+        # idle longer than PCLOUD_DB_PING_IDLE_SECONDS, and the principal lookup retries a dropped one.
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "PCLOUD_DB_PING_IDLE_SECONDS": _int("PCLOUD_DB_PING_IDLE_SECONDS", 10),
         "PCLOUD_TIMEZONE": os.environ.get("PCLOUD_TIMEZONE", "Asia/Shanghai"),

@@ -6,8 +6,8 @@ organisation figures with 用户管理, everyone's activity with 操作日志 (e
 Queries live in the modules' services.
 
 The same figures answer the original front end's home page (API.md, 个性化服务: `POST /api/admin/dashboard/
-statistics` and `.../cycle/statistics` `{type}`), open to every signed-in caller and bounded by the same
-rules: a figure the caller may not see is `null`, a series they may not see is a 403.
+statistics` and `.../cycle/statistics` `{type}`), open to every signed-in principal and bounded by the same
+rules: a figure the principal may not see is `null`, a series they may not see is a 403.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pcloud.core.operations import operation
 from pcloud.core.schemas import BaseSchema
 from pcloud.core.security import Principal, current_principal, public, signed_in_only
 from pcloud.jobs import service as jobs_service
-from pcloud.models import JobLog, User
+from pcloud.models import JobRun, User
 from pcloud.notices import service as notices_service
 from pcloud.segments import service as segments_service
 from pcloud.sessions import service as sessions
@@ -93,13 +93,13 @@ ORIGINAL_TYPES = {"newVisitis": "signIns", "messages": "operations", "purchases"
 
 
 def _reach(principal: Principal) -> dict[str, bool]:
-    """Which series the caller may see: the pages they summarise (the home page's rule)."""
+    """Which series the principal may see: the pages they summarise (the home page's rule)."""
     return {"users": may_open_page(principal, "/system/user"), "jobRuns": may_open_page(principal, "/job/info"),
             "everyone": may_open_page(principal, "/system/log")}
 
 
 def series(kind: str, principal: Principal) -> list[int]:
-    """The last SERIES_DAYS local days of one kind, for what the caller may see (403 otherwise)."""
+    """The last SERIES_DAYS local days of one kind, for what the principal may see (403 otherwise)."""
     reach = _reach(principal)
     if kind in ("signIns", "operations"):  # one's own without 操作日志, as on the home page
         activity = actionlog_service.daily_activity(SERIES_DAYS, None if reach["everyone"] else principal.id)
@@ -108,7 +108,7 @@ def series(kind: str, principal: Principal) -> list[int]:
         raise Forbidden(f"没有权限查看「{SERIES[kind]}」的统计")
     if kind == "users":
         return daily_counts(User.gmt_created_date, SERIES_DAYS, User.deleted_at.is_(None))
-    return daily_counts(JobLog.trigger_time, SERIES_DAYS, *jobs_service.visible_runs_where())
+    return daily_counts(JobRun.trigger_time, SERIES_DAYS, *jobs_service.visible_runs_where())
 
 
 class DashboardStatisticsOut(BaseSchema):
@@ -143,7 +143,7 @@ def api_statistics() -> dict[str, Any]:
     return {"userCount": users_service.live_count() if reach["users"] else None,
             "onlineCount": sessions.online_count() if reach["users"] else None,
             "signInCount": activity["sign_ins"][-1], "operationCount": activity["operations"][-1],
-            "jobRunCount": daily_counts(JobLog.trigger_time, 1, *jobs_service.visible_runs_where())[-1]
+            "jobRunCount": daily_counts(JobRun.trigger_time, 1, *jobs_service.visible_runs_where())[-1]
             if reach["jobRuns"] else None}
 
 

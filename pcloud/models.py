@@ -6,7 +6,7 @@ from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.dicts.models import DictData, DictType
 from pcloud.grades.models import Grade
-from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
+from pcloud.jobs.models import Executor, Job, JobRegistry, JobReport, JobRun, JobRunLine
 from pcloud.loginlog.models import LoginLog
 from pcloud.mail.models import Mail
 from pcloud.menus.models import Menu
@@ -22,7 +22,7 @@ from pcloud.smstemplates.models import SmsTemplate
 from pcloud.uploads.models import Storage, Upload
 from pcloud.users.models import User, UserTally, user_role
 
-__all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobLog", "JobLogLine", "JobRegistry",
+__all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobRun", "JobRunLine", "JobRegistry",
            "JobReport", "LoginLock", "LoginLog", "Mail", "Menu", "OpenAccount", "PermissionVersion", "Post",
            "Resource", "Role", "Segment", "SmsCode", "SmsTemplate", "Upload", "User", "UserSession", "UserTally",
            "open_account_role", "Notice", "NoticeRead", "notice_dept", "notice_role", "Storage",

@@ -470,8 +470,8 @@ def sidebar_links(html: str) -> list[tuple[str, str, int]]:
 def statements_run(app: Any, call: Callable[[], Any]) -> int:
     """How many SQL statements the app's engine runs during `call()` (a list page's N+1 check).
 
-    The signed-in caller's lookup (the one statement that reads `sys_perm_version`) is left out: it runs once
-    per request, never per row, and whether this process still keeps the caller depends on when PostgreSQL's
+    The signed-in principal's lookup (the one statement that reads `sys_perm_version`) is left out: it runs once
+    per request, never per row, and whether this process still keeps the principal depends on when PostgreSQL's
     change notification of the test's own seeding arrives, which is asynchronous."""
     from sqlalchemy import event
 

@@ -195,21 +195,21 @@ def make_executor(app: Any, appname: str, nodes: tuple[str, ...] = ()) -> int:
     return executor_id
 
 
-def make_job(app: Any, group: int, job_desc: str = "测试任务", **kw: Any) -> int:
+def make_job(app: Any, executor: int, job_desc: str = "测试任务", **kw: Any) -> int:
     from pcloud.jobs.models import Job
 
     return _made(app, lambda: _added(Job(
-        job_group=group, job_desc=job_desc, author="王五", schedule_type=kw.pop("schedule_type", "CRON"),
+        job_group=executor, job_desc=job_desc, author="王五", schedule_type=kw.pop("schedule_type", "CRON"),
         schedule_conf=kw.pop("schedule_conf", "0 0 12 * * ?"), timezone="Asia/Shanghai",
         executor_handler="demoJobHandler", **kw)))
 
 
-def make_run(app: Any, group: int, job_id: int, **kw: Any) -> int:
+def make_run(app: Any, executor: int, job_id: int, **kw: Any) -> int:
     """One run of a job (a job-log row), triggered by hand now."""
     from pcloud.core.timefmt import utcnow
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
-    return _made(app, lambda: _added(JobLog(job_group=group, job_id=job_id, trigger_type="MANUAL",
+    return _made(app, lambda: _added(JobRun(job_group=executor, job_id=job_id, trigger_type="MANUAL",
                                             schedule_time=utcnow(), **kw)))
 
 

@@ -153,10 +153,10 @@ def test_every_mutating_route_writes_exactly_one_row_and_reads_none(app: Any) ->
             expect_row = bool(title) and (is_api or method != "GET")
             url = _url(rule)
             if is_api:
-                caller = ApiClient(app.test_client())
-                caller.token = caller.sign_in()
+                principal = ApiClient(app.test_client())
+                principal.token = principal.sign_in()
                 before = _last_id(app)
-                resp = caller.call(method, url, json={} if method in ("POST", "PUT") else None)
+                resp = principal.call(method, url, json={} if method in ("POST", "PUT") else None)
             else:
                 browser = PageClient(app.test_client())
                 browser.sign_in()

@@ -276,7 +276,7 @@ def test_profile_shows_post_and_grade_and_calls_the_name_用户名(app: Any) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-# The caller lookup (auth.service.load_principal) reads the database on every request: a change made
+# The principal lookup (auth.service.load_principal) reads the database on every request: a change made
 # anywhere (another host, psql, a job handler) counts from the very next request.
 
 
@@ -293,7 +293,7 @@ def _write(app: Any, sql: str, **params: Any) -> None:
 
 
 def _signal(app: Any) -> object:
-    cache = app.extensions.get("pcloud.caller_cache")
+    cache = app.extensions.get("pcloud.principal_cache")
     return cache.signal.current() if cache else None
 
 
@@ -353,14 +353,14 @@ def test_the_database_signals_a_change_of_every_table_the_lookup_reads() -> None
     from sqlalchemy.sql.util import find_tables
 
     from pcloud import MIGRATIONS_DIR
-    from pcloud.auth.service import _CALLER, CALLER_CHANNEL
+    from pcloud.auth.service import _PRINCIPAL, PRINCIPAL_CHANNEL
 
     spec = importlib.util.spec_from_file_location("m0013", f"{MIGRATIONS_DIR}/versions/0013_caller_change_notify.py")
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    assert set(migration.TABLES) == {t.name for t in find_tables(_CALLER, check_columns=True)}
-    assert migration.CHANNEL == CALLER_CHANNEL
+    assert set(migration.TABLES) == {t.name for t in find_tables(_PRINCIPAL, check_columns=True)}
+    assert migration.CHANNEL == PRINCIPAL_CHANNEL
 
 
 def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, api: ApiClient,
@@ -369,9 +369,9 @@ def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, a
     another engine (PostgreSQL: no NOTIFY; SQLite: any commit counts) does not serve a stale answer."""
     from sqlalchemy import event
 
-    from pcloud.auth.service import CallerCache
+    from pcloud.auth.service import PrincipalCache
 
-    assert isinstance(app.extensions.get("pcloud.caller_cache"), CallerCache)
+    assert isinstance(app.extensions.get("pcloud.principal_cache"), PrincipalCache)
     assert api.post(ADMIN_INFO).status_code == 200
     seen: list[str] = []
 
@@ -417,7 +417,7 @@ def test_nothing_kept_is_trusted_once_the_listening_connection_is_lost(app: Any,
     import time
 
     assert api.post(ADMIN_INFO).status_code == 200
-    cache = app.extensions["pcloud.caller_cache"]
+    cache = app.extensions["pcloud.principal_cache"]
     before = cache.signal.current()
     _write_around_the_app(app, database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = current_database() AND query LIKE 'LISTEN%'", signalled=False)
@@ -445,13 +445,13 @@ def test_a_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monke
     assert api.post(ADMIN_INFO).status_code == 401
 
 
-def test_the_caller_lookup_is_one_statement(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+def test_the_principal_lookup_is_one_statement(app: Any, api: ApiClient, monkeypatch: Any) -> None:
     """Session, user, roles and permission version in one statement (no BEGIN/ROLLBACK around it on
     PostgreSQL): what a request costs the database when nothing is kept."""
     from sqlalchemy import event
 
     assert api.post(ADMIN_INFO).status_code == 200
-    monkeypatch.delitem(app.extensions, "pcloud.caller_cache", raising=False)
+    monkeypatch.delitem(app.extensions, "pcloud.principal_cache", raising=False)
     seen: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -801,7 +801,7 @@ def test_an_sms_sign_in_is_refused_once_the_phone_moved_to_another_user(app: Any
 
 def test_a_disable_right_after_the_page_sign_in_stored_its_session_is_a_refusal_not_a_500(
         app: Any, monkeypatch: Any) -> None:
-    """The page loads the caller from the session it just stored: disabled in between, the page says so."""
+    """The page loads the principal from the session it just stored: disabled in between, the page says so."""
     from pcloud.auth import service
     from tests.conftest import PageClient
 
@@ -831,7 +831,7 @@ def test_this_processs_own_write_counts_the_moment_it_commits(app: Any, api: Api
     from pcloud.users.models import User
 
     assert api.post(ADMIN_INFO).status_code == 200
-    cache = app.extensions["pcloud.caller_cache"]
+    cache = app.extensions["pcloud.principal_cache"]
     before = cache.signal.current()
     assert api.post(ADMIN_INFO).status_code == 200
     assert cache.signal.current()[2] == before[2]  # type: ignore[index]  # a read commits no write

@@ -749,24 +749,25 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
     from tests.test_jobs import add_node, add_runs
 
     mode = vue.mode  # type: ignore[attr-defined]
-    group = vue.call("POST", "/job/jobgroup/save", {"appname": "orders-app", "title": "订单", "addressType": 0,
+    executor = vue.call("POST", "/job/jobgroup/save", {"appname": "orders-app", "title": "订单", "addressType": 0,
                                                     "addressList": ""}).data
     add_node(app, "orders-app", "node-1")
     # task/index.vue created: postJobList(listQuery) and postJobgroupFindAll() (GET), reading id + appname
     task_query = {"page": 1, "pageSize": 10, "jobGroup": 0, "triggerStatus": -1}
     assert vue.call("POST", "/job/jobinfo/pageList", task_query).kind == "ok"
     executors = vue.call("GET", "/job/jobgroup/findAll").data
-    assert any(e["id"] == group and e["appname"] == "orders-app" for e in executors)
+    assert any(e["id"] == executor and e["appname"] == "orders-app" for e in executors)
 
     # task/form.vue handleCreateData: formData = {} + the fields typed; timeout and retries are plain
     # text inputs (strings), glueType BEAN, the cron from vue-cron in jobCron
-    form = {"jobGroup": group, "jobDesc": "同步订单", "executorRouteStrategy": "FIRST", "jobCron": CRON,
+    form = {"jobGroup": executor, "jobDesc": "同步订单", "executorRouteStrategy": "FIRST", "jobCron": CRON,
             "glueType": "BEAN", "executorHandler": "demoJobHandler", "executorParam": "",
             "executorBlockStrategy": "SERIAL_EXECUTION", "childJobId": "", "executorTimeout": "30",
             "executorFailRetryCount": "1", "author": "张三", "alarmEmail": ""}
     assert vue.call("POST", "/job/jobinfo/add", form).kind == "ok"
     # the filters: 任务描述 (name), JobHandler (jobDesc), 负责人 (author), a cleared status select ("")
-    page = vue.call("POST", "/job/jobinfo/pageList", {**task_query, "name": "同步", "author": "张", "jobGroup": group})
+    page = vue.call("POST", "/job/jobinfo/pageList",
+                    {**task_query, "name": "同步", "author": "张", "jobGroup": executor})
     (row,) = page.data
     assert page.body["total"] == 1
     assert vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": "", "name": "",
@@ -788,8 +789,8 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
     refused(vue.call("GET", "/job/jobinfo/nextTriggerTime?" + urlencode({"cron": "x"})), mode, 422)
     # register: postJobgroupLoadById({id}) reads response.content.registryList (the executor's nodes).
     # (The view passes the row's own id, a job id; the route loads the executor with that id.)
-    loaded = vue.call("GET", f"/job/jobgroup/{group}/loadById")
-    assert loaded.body["content"]["registryList"] == ["node-1"] and loaded.data["id"] == group
+    loaded = vue.call("GET", f"/job/jobgroup/{executor}/loadById")
+    assert loaded.body["content"]["registryList"] == ["node-1"] and loaded.data["id"] == executor
     as_sent = vue.call("GET", f"/job/jobgroup/{job}/loadById")  # exactly what the view sends
     if job in {e["id"] for e in vue.call("GET", "/job/jobgroup/findAll").data}:
         assert "registryList" in as_sent.body["content"]
@@ -811,7 +812,7 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
 
     # log/index.vue: default listQuery, then opened from a task's 查看日志 (query strings, today's range
     # as Date objects, which JSON.stringify writes in UTC with a Z)
-    add_runs(app, job, group, [200, 500, 0])
+    add_runs(app, job, executor, [200, 500, 0])
     logs = vue.call("POST", "/job/joblog/pageList", {"page": 1, "pageSize": 10, "jobGroup": 0, "jobId": 0,
                                                      "logStatus": -1})
     assert logs.body["total"] == 4  # + the manual run
@@ -820,18 +821,18 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
     now = datetime.now(UTC)
     day = [(now - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
            (now + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M:%S.000Z")]
-    from_task = {"page": 1, "pageSize": 10, "jobGroup": str(group), "jobId": str(job), "logStatus": -1,
+    from_task = {"page": 1, "pageSize": 10, "jobGroup": str(executor), "jobId": str(job), "logStatus": -1,
                  "filterTime": day}
     assert vue.call("POST", "/job/joblog/pageList", from_task).body["total"] == 4
     assert vue.call("POST", "/job/joblog/pageList", {**from_task, "logStatus": 1}).body["total"] == 1
     assert vue.call("POST", "/job/joblog/pageList", {**from_task, "logStatus": ""}).body["total"] == 4
     assert vue.call("POST", "/job/joblog/pageList", {**from_task, "filterTime": None}).body["total"] == 4
     # changeJobGroup: getJobsByGroup (the "全部" option too), reading id + jobDesc
-    jobs = vue.call("GET", f"/job/joblog/{group}/getJobsByGroup").data
+    jobs = vue.call("GET", f"/job/joblog/{executor}/getJobsByGroup").data
     assert {j["jobDesc"] for j in jobs} == {"同步订单"} and len(jobs) == 2
     assert vue.call("GET", "/job/joblog/0/getJobsByGroup").data == []
     # log/form.vue handleSubmit: {jobGroup, jobId, type}
-    assert vue.call("POST", "/job/joblog/clearLog", {"jobGroup": group, "jobId": job, "type": 9}).kind == "ok"
+    assert vue.call("POST", "/job/joblog/clearLog", {"jobGroup": executor, "jobId": job, "type": 9}).kind == "ok"
     assert vue.call("POST", "/job/joblog/pageList", from_task).body["total"] == 2  # unfinished runs stay
 
     # refusals: a GLUE mode PCloud does not run, a timeout that is no number, an unknown handler,
@@ -842,7 +843,7 @@ def test_job_task_and_log_pages_replay(vue: OriginalClient, app: Any) -> None:
     refused(vue.call("POST", "/job/jobinfo/add", {**form, "sysName": ""}), mode, 422, "sysName")
     refused(vue.call("POST", "/job/jobinfo/pageList", {**task_query, "triggerStatus": 7}), mode, 422,
             "triggerStatus")
-    refused(vue.call("DELETE", f"/job/jobgroup/{group}/remove"), mode, 409)
+    refused(vue.call("DELETE", f"/job/jobgroup/{executor}/remove"), mode, 409)
     # handleClick delete
     assert vue.call("DELETE", f"/job/jobinfo/{job}/remove").kind == "ok"
     assert vue.call("POST", "/job/jobinfo/pageList", task_query).body["total"] == 1

@@ -154,15 +154,15 @@ def test_a_form_one_may_not_save_is_refused_on_get_too(app: Any) -> None:
     and the submit lost the typing. Every form page now asks on GET what its save asks."""
     from pcloud.access import permissions
     from tests.factories import menu_id as menu_of
-    from tests.test_permissions import Caller, mirrored_codes, sample_path
+    from tests.test_permissions import PrincipalClients, mirrored_codes, sample_path
 
     victim = make_user(app, name="被编辑者")
-    caller = Caller(app, "ROLE_NARROW")
-    caller.grant(menu_paths=("/system", "/system/user"), resource_codes=(route_code("users_api.page", "POST"),))
-    assert caller.pages.get("/system/user/").status_code == 200
-    assert caller.pages.get("/system/user/new").status_code == 403
-    assert caller.pages.get(f"/system/user/{victim}/edit").status_code == 403
-    list_html = caller.pages.get("/system/user/").get_data(as_text=True)
+    principal = PrincipalClients(app, "ROLE_NARROW")
+    principal.grant(menu_paths=("/system", "/system/user"), resource_codes=(route_code("users_api.page", "POST"),))
+    assert principal.pages.get("/system/user/").status_code == 200
+    assert principal.pages.get("/system/user/new").status_code == 403
+    assert principal.pages.get(f"/system/user/{victim}/edit").status_code == 403
+    list_html = principal.pages.get("/system/user/").get_data(as_text=True)
     assert "/system/user/new" not in list_html and f"/system/user/{victim}/edit" not in list_html
 
     forms = _form_pages(app)
@@ -173,11 +173,11 @@ def test_a_form_one_may_not_save_is_refused_on_get_too(app: Any) -> None:
         with app.app_context():
             owner = permissions.page_owner(path)
         assert owner is not None, path
-        caller.grant(menu_ids=(menu_of(app, owner),))
-        if caller.pages.get(path).status_code != 403:
+        principal.grant(menu_ids=(menu_of(app, owner),))
+        if principal.pages.get(path).status_code != 403:
             failures.append(("menu only", path))
-        caller.grant(menu_ids=(menu_of(app, owner),), resource_codes=mirrored_codes(app, endpoint, "POST"))
-        if caller.pages.get(path).status_code == 403:
+        principal.grant(menu_ids=(menu_of(app, owner),), resource_codes=mirrored_codes(app, endpoint, "POST"))
+        if principal.pages.get(path).status_code == 403:
             failures.append(("menu and save", path))
     assert not failures
 

@@ -53,8 +53,8 @@ DASHBOARD = "/api/admin/dashboard"
 
 def test_statistics_answers_the_figures_of_the_home_page(api: ApiClient, app: Any) -> None:
     make_user(app, name="员工乙")
-    group = make_executor(app, "demo-app")
-    make_run(app, group, make_job(app, group))
+    executor = make_executor(app, "demo-app")
+    make_run(app, executor, make_job(app, executor))
     stats = api.data("POST", f"{DASHBOARD}/statistics", {})
     assert stats["userCount"] == 2 and stats["onlineCount"] >= 1
     assert stats["signInCount"] >= 1 and stats["jobRunCount"] == 1 and stats["operationCount"] >= 0
@@ -73,7 +73,7 @@ def test_cycle_statistics_answers_seven_days_per_type(api: ApiClient, app: Any) 
     assert bad.status_code == 422 and "type" in bad.get_json()["errors"]
 
 
-def test_dashboard_api_keeps_to_what_the_caller_may_see(app: Any, anon: ApiClient) -> None:
+def test_dashboard_api_keeps_to_what_the_principal_may_see(app: Any, anon: ApiClient) -> None:
     make_user(app, phone="13900001603", password="Passw0rd1")
     nobody = ApiClient(app.test_client())
     nobody.token = nobody.sign_in("13900001603", "Passw0rd1")

@@ -1,4 +1,4 @@
-"""数据权限: the scope API (`pcloud.datascope.service`) and what a caller of each scope sees and cannot touch,
+"""数据权限: the scope API (`pcloud.datascope.service`) and what a principal of each scope sees and cannot touch,
 through the page, the API, the export and the pickers."""
 
 from __future__ import annotations
@@ -137,13 +137,13 @@ def test_nobody_sets_a_scope_wider_than_their_own(app: Any, api: ApiClient) -> N
 
 
 # ---------------------------------------------------------------------------------------------
-# What a caller of each scope sees and cannot touch: page, API, export, pickers, writes
+# What a principal of each scope sees and cannot touch: page, API, export, pickers, writes
 
 OUTSIDER_NAME = "外人甲乙"
 
 
 def grant_everything(app: Any, role_id: int) -> None:
-    """Every menu and resource (the super administrator grants): only the data scope limits the caller."""
+    """Every menu and resource (the super administrator grants): only the data scope limits the principal."""
     from pcloud.menus import service as menus
     from pcloud.resources import service as resources
     from pcloud.roles import service as roles
@@ -273,7 +273,7 @@ def test_what_each_scope_sees_and_cannot_touch(app: Any, api: ApiClient, scope: 
 
 
 # ---------------------------------------------------------------------------------------------
-# The route audit: no route shows a user beyond the caller's data scope (a new route cannot forget)
+# The route audit: no route shows a user beyond the principal's data scope (a new route cannot forget)
 
 # Routes that are not reads of other users' data, with why (everything else is called and checked).
 AUDIT_SKIPPED = {
@@ -321,7 +321,7 @@ def _audit_calls(app: Any, values: list[int]) -> list[tuple[str, str, str]]:
 
 
 def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiClient) -> None:
-    """A caller holding every grant but data scope 3 (研发中心) calls every GET and read route, with every id
+    """A principal holding every grant but data scope 3 (研发中心) calls every GET and read route, with every id
     argument set to the outsider's, their department's, their role's and their log rows': neither the
     outsider's name nor phone appears in any answer (JSON, page or .xlsx)."""
     from pcloud.actionlog.models import ActionLog
@@ -344,7 +344,7 @@ def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiCl
         action_id = action.id
         login_id = db.session.execute(db.select(LoginLog.id).where(LoginLog.user_id == outsider)).scalars().first()
         db.session.remove()
-    # mail to the outsider, and from the outsider to someone the caller reaches (站内信)
+    # mail to the outsider, and from the outsider to someone the principal reaches (站内信)
     from pcloud.mail import service as mail_service
 
     colleague_phone = next_phone()
@@ -419,7 +419,7 @@ def test_role_users_list_add_and_remove_within_the_scope(app: Any, api: ApiClien
     assert head_api.data("POST", f"/api/admin/role/{clerk}/assign", {"userIds": [inside], "assigned": False}) \
         == {"changed": 1}
     assert holders_of(app, clerk) == {outside}
-    # the reach rule: a role granting more than the caller holds, or a wider scope, is not handed out
+    # the reach rule: a role granting more than the principal holds, or a wider scope, is not handed out
     wide = make_scoped_role(api, "ROLE_WIDE", 1)
     api_error(head_api.post(f"/api/admin/role/{wide}/assign", json={"userIds": [inside]}), 403)
     from tests.factories import role_id_of_code
@@ -430,8 +430,8 @@ def test_role_users_list_add_and_remove_within_the_scope(app: Any, api: ApiClien
     assert holders_of(app, wide) == set()
 
 
-def test_role_users_beyond_the_callers_grants_are_refused(app: Any, api: ApiClient) -> None:
-    """A caller granted only the role-user routes may not hand out a role that grants more than they hold."""
+def test_role_users_beyond_the_principals_grants_are_refused(app: Any, api: ApiClient) -> None:
+    """A principal granted only the role-user routes may not hand out a role that grants more than they hold."""
     from tests.conftest import api_error
     from tests.factories import grant_role, route_code
 
@@ -444,14 +444,14 @@ def test_role_users_beyond_the_callers_grants_are_refused(app: Any, api: ApiClie
     phone = next_phone()
     make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[mine])
     target = make_user(app, dept_id=org["研发中心"])
-    caller = ApiClient(app.test_client())
-    caller.token = caller.sign_in(phone, "Passw0rd1")
-    api_error(caller.post(f"/api/admin/role/{richer}/assign", json={"userIds": [target]}), 403)
+    principal = ApiClient(app.test_client())
+    principal.token = principal.sign_in(phone, "Passw0rd1")
+    api_error(principal.post(f"/api/admin/role/{richer}/assign", json={"userIds": [target]}), 403)
     assert holders_of(app, richer) == set()
-    # nor change a user whose roles reach further than the caller's
+    # nor change a user whose roles reach further than the principal's
     api.data("POST", f"/api/admin/role/{richer}/assign", {"userIds": [target]})
     plain = make_scoped_role(api, "ROLE_PLAIN", 1)
-    api_error(caller.post(f"/api/admin/role/{plain}/assign", json={"userIds": [target]}), 403)
+    api_error(principal.post(f"/api/admin/role/{plain}/assign", json={"userIds": [target]}), 403)
 
 
 def test_role_users_page(app: Any, api: ApiClient, pages: Any) -> None:

@@ -82,15 +82,15 @@ def test_built_in_types_keep_their_code_and_stay(api: ApiClient) -> None:
     assert api.data("PUT", f"{DICT}/type/modify", {"id": state["id"], "name": "账号状态"}) == state["id"]
 
 
-def test_any_signed_in_caller_reads_the_public_route(app: Any, anon: ApiClient) -> None:
+def test_any_signed_in_principal_reads_the_public_route(app: Any, anon: ApiClient) -> None:
     phone = next_phone()
     make_user(app, phone=phone, password="Passw0rd1")  # no role, no grant
-    caller = ApiClient(app.test_client())
-    caller.token = caller.sign_in(phone, "Passw0rd1")
-    assert [i["label"] for i in caller.data("GET", f"{DICT}/login_result")] == ["成功", "失败"]
-    assert caller.post(f"{DICT}/type/page", {}).status_code == 403
+    principal = ApiClient(app.test_client())
+    principal.token = principal.sign_in(phone, "Passw0rd1")
+    assert [i["label"] for i in principal.data("GET", f"{DICT}/login_result")] == ["成功", "失败"]
+    assert principal.post(f"{DICT}/type/page", {}).status_code == 403
     assert anon.get(f"{DICT}/login_result").status_code == 401
-    api_error(caller.get(f"{DICT}/Not-A-Type"), 404)
+    api_error(principal.get(f"{DICT}/Not-A-Type"), 404)
 
 
 def test_a_label_edit_shows_on_the_user_list_and_costs_no_query_per_page(app: Any, api: ApiClient,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine, JobRegistry, JobReport
+from pcloud.jobs.models import Executor, Job, JobRegistry, JobReport, JobRun, JobRunLine
 from tests.conftest import api_error
 from tests.factories import query
 
@@ -20,13 +20,13 @@ def make_executor(api: Any, appname: str = "orders-app", **kw: Any) -> int:
     return api.data("POST", "/api/job/jobgroup/save", {"appname": appname, "title": kw.pop("title", "订单"), **kw})
 
 
-def job_body(group: int, **kw: Any) -> dict[str, Any]:
-    return {"jobGroup": group, "jobDesc": "同步订单", "author": "张三", "scheduleType": "CRON",
+def job_body(executor: int, **kw: Any) -> dict[str, Any]:
+    return {"jobGroup": executor, "jobDesc": "同步订单", "author": "张三", "scheduleType": "CRON",
             "scheduleConf": CRON, "executorHandler": "demoJobHandler", **kw}
 
 
-def make_job(api: Any, group: int, **kw: Any) -> int:
-    return api.data("POST", "/api/job/jobinfo/add", job_body(group, **kw))
+def make_job(api: Any, executor: int, **kw: Any) -> int:
+    return api.data("POST", "/api/job/jobinfo/add", job_body(executor, **kw))
 
 
 def add_node(app: Any, appname: str, name: str, age_seconds: int = 0) -> None:
@@ -38,13 +38,14 @@ def add_node(app: Any, appname: str, name: str, age_seconds: int = 0) -> None:
         db.session.commit()
 
 
-def add_runs(app: Any, job_id: int, group: int, codes: list[int], days_ago: int = 0, **kw: Any) -> list[int]:
+def add_runs(app: Any, job_id: int, executor: int, codes: list[int], days_ago: int = 0, **kw: Any) -> list[int]:
     from pcloud.core.timefmt import utcnow
 
     with app.app_context():
         base = utcnow() - timedelta(days=days_ago)
-        runs = [JobLog(job_group=group, job_id=job_id, trigger_type="CRON", schedule_time=base - timedelta(seconds=i),
-                       trigger_time=base - timedelta(seconds=i), handle_code=code, trigger_code=200,
+        runs = [JobRun(job_group=executor, job_id=job_id, trigger_type="CRON",
+                       schedule_time=base - timedelta(seconds=i), trigger_time=base - timedelta(seconds=i),
+                       handle_code=code, trigger_code=200,
                        status="DONE" if code else "RUNNING", **kw) for i, code in enumerate(codes)]
         db.session.add_all(runs)
         db.session.commit()
@@ -55,7 +56,7 @@ def add_runs(app: Any, job_id: int, group: int, codes: list[int], days_ago: int 
 
 
 def test_executor_crud_and_listing(api: Any, app: Any) -> None:
-    group = make_executor(api, "orders-app", title="订单执行器")
+    executor = make_executor(api, "orders-app", title="订单执行器")
     add_node(app, "orders-app", "node-1")
     add_node(app, "orders-app", "node-dead", age_seconds=120)
     body = api.post("/api/job/jobgroup/pageList", {"appname": "orders"}).get_json()
@@ -63,13 +64,13 @@ def test_executor_crud_and_listing(api: Any, app: Any) -> None:
     item = body["data"][0]
     assert item["appname"] == "orders-app" and item["title"] == "订单执行器" and item["registryList"] == ["node-1"]
     assert item["gmtCreatedName"]
-    api.data("PUT", "/api/job/jobgroup/update", {"id": group, "title": "订单2", "addressType": 1,
+    api.data("PUT", "/api/job/jobgroup/update", {"id": executor, "title": "订单2", "addressType": 1,
                                                  "addressList": "a1,a2"})
-    loaded = api.data("GET", f"/api/job/jobgroup/{group}/loadById")
+    loaded = api.data("GET", f"/api/job/jobgroup/{executor}/loadById")
     assert loaded["title"] == "订单2" and loaded["registryList"] == ["a1", "a2"]
     # POST is accepted for update too, and an echoed item is fine
     api.data("POST", "/api/job/jobgroup/update", {**loaded, "title": "订单3"})
-    assert api.data("GET", f"/api/job/jobgroup/{group}/loadById")["title"] == "订单3"
+    assert api.data("GET", f"/api/job/jobgroup/{executor}/loadById")["title"] == "订单3"
     for method in ("POST", "GET"):
         assert {e["appname"] for e in api.data(method, "/api/job/jobgroup/findAll")} == {"orders-app"}
 
@@ -120,9 +121,9 @@ def test_init_creates_a_default_executor(app: Any) -> None:
 
 
 def test_job_add_list_update_and_item_shape(api: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group, alarmEmail="ops@example.com", childJobId="")
-    body = api.post("/api/job/jobinfo/pageList", {"jobGroup": group, "triggerStatus": -1, "jobDesc": "订单",
+    executor = make_executor(api)
+    job = make_job(api, executor, alarmEmail="ops@example.com", childJobId="")
+    body = api.post("/api/job/jobinfo/pageList", {"jobGroup": executor, "triggerStatus": -1, "jobDesc": "订单",
                                                   "executorHandler": "demo", "author": "张"}).get_json()
     assert body["total"] == 1
     item = body["data"][0]
@@ -153,8 +154,8 @@ def test_job_add_list_update_and_item_shape(api: Any) -> None:
     ({"jobDesc": ""}, "jobDesc", ""),
 ])
 def test_job_validation_names_the_field(api: Any, override: dict[str, Any], field: str, text: str) -> None:
-    group = make_executor(api)
-    body = {k: v for k, v in job_body(group, **override).items() if v is not None}
+    executor = make_executor(api)
+    body = {k: v for k, v in job_body(executor, **override).items() if v is not None}
     resp = api.post("/api/job/jobinfo/add", body)
     payload = resp.get_json()
     assert resp.status_code == 422, payload
@@ -162,8 +163,8 @@ def test_job_validation_names_the_field(api: Any, override: dict[str, Any], fiel
 
 
 def test_job_validation_reports_every_wrong_field_at_once(api: Any) -> None:
-    group = make_executor(api)
-    resp = api.post("/api/job/jobinfo/add", job_body(group, scheduleConf="not a cron",
+    executor = make_executor(api)
+    resp = api.post("/api/job/jobinfo/add", job_body(executor, scheduleConf="not a cron",
                                                      executorHandler="nobody", alarmEmail="x@"))
     assert resp.status_code == 422
     assert set(resp.get_json()["errors"]) >= {"scheduleConf", "executorHandler", "alarmEmail"}
@@ -176,10 +177,10 @@ def test_unknown_executor_is_refused(api: Any) -> None:
 
 
 def test_child_chain_that_loops_back_is_refused(api: Any) -> None:
-    group = make_executor(api)
-    a = make_job(api, group)
-    b = make_job(api, group, childJobId=str(a))
-    c = make_job(api, group, childJobId=str(b))
+    executor = make_executor(api)
+    a = make_job(api, executor)
+    b = make_job(api, executor, childJobId=str(a))
+    c = make_job(api, executor, childJobId=str(b))
     resp = api.put("/api/job/jobinfo/update", {"id": a, "childJobId": str(c)})
     assert resp.status_code == 422 and "循环" in resp.get_json()["errors"]["childJobId"][0]
     resp = api.put("/api/job/jobinfo/update", {"id": a, "childJobId": str(a)})
@@ -190,8 +191,8 @@ def test_child_chain_that_loops_back_is_refused(api: Any) -> None:
 def test_start_computes_the_next_fire_time_and_stop_clears_it(api: Any, app: Any) -> None:
     from pcloud.jobs import cron
 
-    group = make_executor(api)
-    job = make_job(api, group, scheduleConf="0/5 * * * * ?")
+    executor = make_executor(api)
+    job = make_job(api, executor, scheduleConf="0/5 * * * * ?")
     for method in ("POST", "GET"):
         api.data(method, f"/api/job/jobinfo/{job}/start")
         row = query(app, lambda: db.session.get(Job, job))
@@ -204,27 +205,27 @@ def test_start_computes_the_next_fire_time_and_stop_clears_it(api: Any, app: Any
 
 
 def test_a_manual_only_job_cannot_be_started(api: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group, scheduleType="NONE", scheduleConf="")
+    executor = make_executor(api)
+    job = make_job(api, executor, scheduleType="NONE", scheduleConf="")
     resp = api.post(f"/api/job/jobinfo/{job}/start")
     assert resp.status_code == 409 and "NONE" in resp.get_json()["msg"]
 
 
 def test_add_with_trigger_status_1_starts_the_job(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group, triggerStatus=1, scheduleType="FIX_RATE", scheduleConf="60")
+    executor = make_executor(api)
+    job = make_job(api, executor, triggerStatus=1, scheduleType="FIX_RATE", scheduleConf="60")
     item = api.post("/api/job/jobinfo/pageList", {}).get_json()["data"][0]
     assert item["id"] == job and item["triggerStatus"] == 1 and item["triggerNextTime"]
 
 
 def test_copy_is_a_stopped_copy_and_remove_keeps_the_logs(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group)
+    executor = make_executor(api)
+    job = make_job(api, executor)
     api.data("POST", f"/api/job/jobinfo/{job}/start")
     copy = api.data("POST", f"/api/job/jobinfo/{job}/copy")
     row = query(app, lambda: db.session.get(Job, copy))
     assert row.job_desc == "同步订单 (副本)" and row.trigger_status == 0 and row.schedule_conf == CRON
-    add_runs(app, job, group, [200])
+    add_runs(app, job, executor, [200])
     api.data("DELETE", f"/api/job/jobinfo/{job}/remove")
     assert api.post("/api/job/jobinfo/pageList", {}).get_json()["total"] == 1
     assert api.post("/api/job/joblog/pageList", {"jobId": job}).get_json()["total"] == 1
@@ -232,24 +233,24 @@ def test_copy_is_a_stopped_copy_and_remove_keeps_the_logs(api: Any, app: Any) ->
 
 
 def test_trigger_writes_a_pending_manual_run(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group, executorParam="default")
+    executor = make_executor(api)
+    job = make_job(api, executor, executorParam="default")
     ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job, "executorParam": "once", "addressList": ""})
-    run = query(app, lambda: db.session.get(JobLog, ids[0]))
+    run = query(app, lambda: db.session.get(JobRun, ids[0]))
     assert (run.trigger_type, run.status, run.handle_code, run.executor_param) == ("MANUAL", "PENDING", 0, "once")
     assert run.executor_address is None and run.executor_handler == "demoJobHandler"
     ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job, "addressList": "node-7"})
-    run = query(app, lambda: db.session.get(JobLog, ids[0]))
+    run = query(app, lambda: db.session.get(JobRun, ids[0]))
     assert run.executor_address == "node-7" and run.executor_param == "default"
     items = api.post("/api/job/joblog/pageList", {"jobId": job, "logStatus": 3}).get_json()["data"]
     assert len(items) == 2 and items[0]["triggerType"] == "MANUAL" and items[0]["jobDesc"] == "同步订单"
 
 
 def test_trigger_of_a_broadcast_job_writes_one_run_per_node(api: Any, app: Any) -> None:
-    group = make_executor(api, "bcast-app")
+    executor = make_executor(api, "bcast-app")
     add_node(app, "bcast-app", "n1")
     add_node(app, "bcast-app", "n2")
-    job = make_job(api, group, executorRouteStrategy="SHARDING_BROADCAST")
+    job = make_job(api, executor, executorRouteStrategy="SHARDING_BROADCAST")
     ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
     items = api.post("/api/job/joblog/pageList", {"jobId": job}).get_json()["data"]
     assert len(ids) == 2
@@ -257,10 +258,10 @@ def test_trigger_of_a_broadcast_job_writes_one_run_per_node(api: Any, app: Any) 
 
 
 def test_nodes_lists_live_nodes_of_the_jobs_executor(api: Any, app: Any) -> None:
-    group = make_executor(api, "nodes-app")
+    executor = make_executor(api, "nodes-app")
     add_node(app, "nodes-app", "alive")
     add_node(app, "nodes-app", "dead", age_seconds=31)
-    job = make_job(api, group)
+    job = make_job(api, executor)
     nodes = api.data("GET", f"/api/job/jobinfo/{job}/nodes")
     assert [n["address"] for n in nodes] == ["http://alive"] and nodes[0]["registryTime"]
 
@@ -282,16 +283,16 @@ def test_next_trigger_time_post_and_get(api: Any) -> None:
 
 
 def test_run_page_filters(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    other_group = make_executor(api, "other-app")
-    job = make_job(api, group)
-    other = make_job(api, other_group)
-    add_runs(app, job, group, [200, 200, 500, 502, 0])
-    add_runs(app, other, other_group, [200], days_ago=10)
+    executor = make_executor(api)
+    other_executor = make_executor(api, "other-app")
+    job = make_job(api, executor)
+    other = make_job(api, other_executor)
+    add_runs(app, job, executor, [200, 200, 500, 502, 0])
+    add_runs(app, other, other_executor, [200], days_ago=10)
     total = lambda body: api.post("/api/job/joblog/pageList", body).get_json()["total"]  # noqa: E731
     assert total({}) == 6
-    assert total({"jobGroup": group}) == 5
-    assert total({"jobGroup": group, "jobId": job, "logStatus": 1}) == 2
+    assert total({"jobGroup": executor}) == 5
+    assert total({"jobGroup": executor, "jobId": job, "logStatus": 1}) == 2
     assert total({"jobId": job, "logStatus": 2}) == 2
     assert total({"jobId": job, "logStatus": 3}) == 1
     from pcloud.core.timefmt import format_local, utcnow
@@ -308,24 +309,24 @@ def test_run_page_filters(api: Any, app: Any) -> None:
 
 
 def test_jobs_by_group(api: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group)
-    assert [j["id"] for j in api.data("GET", f"/api/job/joblog/{group}/getJobsByGroup")] == [job]
+    executor = make_executor(api)
+    job = make_job(api, executor)
+    assert [j["id"] for j in api.data("GET", f"/api/job/joblog/{executor}/getJobsByGroup")] == [job]
 
 
 def test_log_detail_cat_reads_from_a_line_and_says_when_the_output_is_complete(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group)
-    [run] = add_runs(app, job, group, [0])
+    executor = make_executor(api)
+    job = make_job(api, executor)
+    [run] = add_runs(app, job, executor, [0])
     with app.app_context():
-        db.session.add_all([JobLogLine(log_id=run, line_no=i, content=f"line {i}") for i in (1, 2, 3)])
-        db.session.execute(db.update(JobLog).where(JobLog.id == run).values(line_count=3))
+        db.session.add_all([JobRunLine(log_id=run, line_no=i, content=f"line {i}") for i in (1, 2, 3)])
+        db.session.execute(db.update(JobRun).where(JobRun.id == run).values(line_count=3))
         db.session.commit()
     first = api.data("POST", "/api/job/joblog/logDetailCat", {"logId": run, "fromLineNum": 1})
     assert first == {"fromLineNum": 1, "toLineNum": 3, "logContent": "line 1\nline 2\nline 3", "isEnd": False}
     with app.app_context():
-        db.session.add(JobLogLine(log_id=run, line_no=4, content="done"))
-        db.session.execute(db.update(JobLog).where(JobLog.id == run).values(line_count=4, status="DONE",
+        db.session.add(JobRunLine(log_id=run, line_no=4, content="done"))
+        db.session.execute(db.update(JobRun).where(JobRun.id == run).values(line_count=4, status="DONE",
                                                                              handle_code=200))
         db.session.commit()
     nxt = api.data("POST", "/api/job/joblog/logDetailCat", {"logId": run, "fromLineNum": 4})
@@ -334,17 +335,17 @@ def test_log_detail_cat_reads_from_a_line_and_says_when_the_output_is_complete(a
 
 
 def test_log_kill(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group)
+    executor = make_executor(api)
+    job = make_job(api, executor)
     [pending] = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
     api.data("POST", f"/api/job/joblog/{pending}/logKill")
-    row = query(app, lambda: db.session.get(JobLog, pending))
+    row = query(app, lambda: db.session.get(JobRun, pending))
     assert (row.status, row.handle_code) == ("DONE", 503)
-    [running] = add_runs(app, job, group, [0])
+    [running] = add_runs(app, job, executor, [0])
     api.data("POST", f"/api/job/joblog/{running}/logKill")
-    row = query(app, lambda: db.session.get(JobLog, running))
+    row = query(app, lambda: db.session.get(JobRun, running))
     assert row.kill_requested and row.status == "RUNNING"
-    [done] = add_runs(app, job, group, [200], days_ago=1)
+    [done] = add_runs(app, job, executor, [200], days_ago=1)
     resp = api.post(f"/api/job/joblog/{done}/logKill")
     assert resp.status_code == 409 and "已结束" in resp.get_json()["msg"]
 
@@ -358,27 +359,27 @@ def test_log_kill(api: Any, app: Any) -> None:
     (9, {"running_old"}),
 ])
 def test_clear_log_each_type(api: Any, app: Any, clear_type: int, expected_left: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group)
-    other = make_job(api, group)
+    executor = make_executor(api)
+    job = make_job(api, executor)
+    other = make_job(api, executor)
     names: dict[int, str] = {}
     for name, days in (("d0", 0), ("d20", 20), ("d45", 45), ("d100", 100), ("d200", 200), ("d400", 400)):
-        names[add_runs(app, job, group, [200], days_ago=days)[0]] = name
-    names[add_runs(app, job, group, [0], days_ago=500)[0]] = "running_old"
-    [other_run] = add_runs(app, other, group, [200], days_ago=500)
+        names[add_runs(app, job, executor, [200], days_ago=days)[0]] = name
+    names[add_runs(app, job, executor, [0], days_ago=500)[0]] = "running_old"
+    [other_run] = add_runs(app, other, executor, [200], days_ago=500)
     with app.app_context():
-        db.session.add_all([JobLogLine(log_id=i, line_no=1, content="x") for i in names])
+        db.session.add_all([JobRunLine(log_id=i, line_no=1, content="x") for i in names])
         db.session.commit()
     if expected_left == "keep":
         # keep the newest N: with N >= 1000 and 7 runs, nothing is deleted
-        removed = api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": group, "jobId": job, "type": clear_type})
+        removed = api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": executor, "jobId": job, "type": clear_type})
         assert removed == 0
         return
-    removed = api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": group, "jobId": job, "type": clear_type})
-    left = query(app, lambda: {names[r.id] for r in db.session.query(JobLog) if r.id in names})
+    removed = api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": executor, "jobId": job, "type": clear_type})
+    left = query(app, lambda: {names[r.id] for r in db.session.query(JobRun) if r.id in names})
     assert left == expected_left and removed == len(names) - len(left)
-    assert query(app, lambda: db.session.get(JobLog, other_run)) is not None  # another job's runs stay
-    lines = query(app, lambda: {r.log_id for r in db.session.query(JobLogLine)})
+    assert query(app, lambda: db.session.get(JobRun, other_run)) is not None  # another job's runs stay
+    lines = query(app, lambda: {r.log_id for r in db.session.query(JobRunLine)})
     assert lines == {i for i, n in names.items() if n in left}
 
 
@@ -386,11 +387,11 @@ def test_clear_log_keep_newest(api: Any, app: Any, monkeypatch: pytest.MonkeyPat
     from pcloud.jobs import service
 
     monkeypatch.setitem(service._CLEAR_KEEP, 5, 3)
-    group = make_executor(api)
-    job = make_job(api, group)
-    ids = add_runs(app, job, group, [200] * 5)
+    executor = make_executor(api)
+    job = make_job(api, executor)
+    ids = add_runs(app, job, executor, [200] * 5)
     assert api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": 0, "jobId": 0, "type": 5}) == 2
-    assert query(app, lambda: sorted(r.id for r in db.session.query(JobLog))) == sorted(ids)[2:]
+    assert query(app, lambda: sorted(r.id for r in db.session.query(JobRun))) == sorted(ids)[2:]
     assert api.post("/api/job/joblog/clearLog", {"type": 10}).status_code == 422
 
 
@@ -398,11 +399,11 @@ def test_clear_log_keep_newest(api: Any, app: Any, monkeypatch: pytest.MonkeyPat
 
 
 def test_statistics_and_chart_info(api: Any, app: Any) -> None:
-    group = make_executor(api, "stat-app")
+    executor = make_executor(api, "stat-app")
     add_node(app, "stat-app", "n1")
-    job = make_job(api, group)
-    add_runs(app, job, group, [200, 200, 500, 0])
-    add_runs(app, job, group, [200], days_ago=2)
+    job = make_job(api, executor)
+    add_runs(app, job, executor, [200, 200, 500, 0])
+    add_runs(app, job, executor, [200], days_ago=2)
     body = api.post("/api/job/statistics").get_json()
     assert body["data"] == body["content"] == {"jobInfoCount": 1, "jobLogCount": 5, "jobLogSuccessCount": 3,
                                                "executorCount": 1}
@@ -429,13 +430,13 @@ def test_statistics_and_chart_info(api: Any, app: Any) -> None:
 def test_run_ids_are_never_reused_after_clear_log(api: Any, app: Any) -> None:
     """Issue 19, finding 13: clearLog deleted runs 6 and 7 and the next runs got 6 and 7 again (SQLite), so an
     alarm mail quoting a run id could later point at another run."""
-    group = make_executor(api)
-    job, other = make_job(api, group), make_job(api, group)
-    kept = add_runs(app, job, group, [200] * 5)
-    newest = add_runs(app, other, group, [200, 500])
+    executor = make_executor(api)
+    job, other = make_job(api, executor), make_job(api, executor)
+    kept = add_runs(app, job, executor, [200] * 5)
+    newest = add_runs(app, other, executor, [200, 500])
     assert api.data("POST", "/api/job/joblog/clearLog", {"jobId": other, "type": 9}) == 2
-    assert query(app, lambda: db.session.query(JobLog).count()) == len(kept)
-    again = add_runs(app, other, group, [200, 200])
+    assert query(app, lambda: db.session.query(JobRun).count()) == len(kept)
+    again = add_runs(app, other, executor, [200, 200])
     assert min(again) > max(newest), (newest, again)
     # the page's trigger writes its run the same way
     assert api.data("POST", "/api/job/joblog/clearLog", {"jobId": other, "type": 9}) == 2
@@ -449,10 +450,10 @@ EXPENSIVE_CRON = "* * * L-30 2,4,6,9,11 ?"  # never fires: every day of 130 year
 
 
 def test_an_expensive_schedule_is_refused_with_422_quickly(api: Any, app: Any) -> None:
-    group = make_executor(api)
+    executor = make_executor(api)
     calls = [("/api/job/jobinfo/nextTriggerTime",
               {"scheduleType": "CRON", "scheduleConf": EXPENSIVE_CRON, "timezone": "America/Santiago"}),
-             ("/api/job/jobinfo/add", job_body(group, scheduleConf=EXPENSIVE_CRON, timezone="America/Santiago"))]
+             ("/api/job/jobinfo/add", job_body(executor, scheduleConf=EXPENSIVE_CRON, timezone="America/Santiago"))]
     for url, body in calls:
         started = time.thread_time()  # CPU time of this thread: the budget bounds work, whatever the machine's load
         resp = api.post(url, body)
@@ -500,7 +501,7 @@ def test_a_job_only_role_cannot_wipe_the_operation_log(api: Any, app: Any, clien
     from pcloud.jobs.worker.maintenance import ensure_maintenance_jobs
     from tests.factories import make_action_log
 
-    group = make_executor(api, "pcloud-executor", title="默认执行器")
+    executor = make_executor(api, "pcloud-executor", title="默认执行器")
     with app.app_context():
         ensure_maintenance_jobs()
         builtin = db.session.query(Job).filter_by(executor_handler="actionLogCleanHandler").one().id
@@ -514,14 +515,14 @@ def test_a_job_only_role_cannot_wipe_the_operation_log(api: Any, app: Any, clien
     api_error(jobs_user.post("/api/job/jobinfo/trigger", {"id": builtin}), 403)
     api_error(jobs_user.put("/api/job/jobinfo/update", {"id": builtin, "executorParam": "1"}), 403)
     api_error(jobs_user.post(f"/api/job/jobinfo/{builtin}/copy"), 403)
-    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(group, executorHandler="actionLogCleanHandler",
+    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(executor, executorHandler="actionLogCleanHandler",
                                                               executorParam="1")), 403)
-    mine = jobs_user.data("POST", "/api/job/jobinfo/add", job_body(group))
+    mine = jobs_user.data("POST", "/api/job/jobinfo/add", job_body(executor))
     api_error(jobs_user.put("/api/job/jobinfo/update", {"id": mine, "childJobId": str(builtin)}), 403)
-    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(group, childJobId=str(builtin))), 403)
+    api_error(jobs_user.post("/api/job/jobinfo/add", job_body(executor, childJobId=str(builtin))), 403)
     api_error(jobs_user.put("/api/job/jobinfo/update", {"id": mine, "executorHandler": "actionLogCleanHandler",
                                                         "executorParam": "1"}), 403)
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=builtin).count()) == 0
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=builtin).count()) == 0
     assert query(app, lambda: db.session.query(Job).filter_by(executor_handler="actionLogCleanHandler").count()) == 1
     assert query(app, lambda: db.session.query(ActionLog).count()) >= rows
     # even the super administrator cannot go below the configured retention (180 days)
@@ -533,15 +534,15 @@ def test_a_job_only_role_cannot_wipe_the_operation_log(api: Any, app: Any, clien
 
 def test_the_run_log_cleaner_needs_the_run_log_clean_grant_and_keeps_the_retention(
         api: Any, app: Any, client: Any) -> None:
-    group = make_executor(api)
-    cleaner = make_job(api, group, executorHandler="jobLogCleanHandler", executorParam="30")
+    executor = make_executor(api)
+    cleaner = make_job(api, executor, executorHandler="jobLogCleanHandler", executorParam="30")
     without = job_only_client(app, client)
     api_error(without.post("/api/job/jobinfo/trigger", {"id": cleaner}), 403)
-    api_error(without.post("/api/job/jobinfo/add", job_body(group, executorHandler="jobLogCleanHandler")), 403)
+    api_error(without.post("/api/job/jobinfo/add", job_body(executor, executorHandler="jobLogCleanHandler")), 403)
     granted = job_only_client(app, app.test_client(), clean_runs=True)
     body = api_error(granted.post("/api/job/jobinfo/trigger", {"id": cleaner, "executorParam": "1"}), 422)
     assert "30" in body["msg"]
-    api_error(granted.post("/api/job/jobinfo/add", job_body(group, executorHandler="jobLogCleanHandler",
+    api_error(granted.post("/api/job/jobinfo/add", job_body(executor, executorHandler="jobLogCleanHandler",
                                                             executorParam="1")), 422)
     assert len(granted.data("POST", "/api/job/jobinfo/trigger", {"id": cleaner, "executorParam": "45"})) == 1
 
@@ -550,8 +551,8 @@ def test_a_job_only_role_cannot_run_the_operation_log_cleaner_from_the_page(api:
     from tests.conftest import PageClient
     from tests.factories import grant_role, make_role, make_user, next_phone
 
-    group = make_executor(api)
-    cleaner = make_job(api, group, jobDesc="操作日志保留", executorHandler="actionLogCleanHandler",
+    executor = make_executor(api)
+    cleaner = make_job(api, executor, jobDesc="操作日志保留", executorHandler="actionLogCleanHandler",
                        executorParam="180")
     role = make_role(app, "JOBPAGES")
     grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True))
@@ -561,7 +562,7 @@ def test_a_job_only_role_cannot_run_the_operation_log_cleaner_from_the_page(api:
     assert pages.sign_in(phone, "Passw0rd1").status_code == 302
     resp = pages.submit("/job/info/", f"/job/info/{cleaner}/trigger", {"executor_param": "1", "address_list": ""})
     assert resp.status_code == 403, resp.get_data(as_text=True)[:300]
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=cleaner).count()) == 0
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=cleaner).count()) == 0
 
 
 # ---------------------------------------------------------------- issue 19, finding 7: child-job loops under a race
@@ -578,8 +579,8 @@ def test_parallel_updates_never_link_two_jobs_both_ways(api: Any, app: Any, live
 
     token = requests.post(f"{live_server.url}/api/oauth/token", json={
         "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}, timeout=30).json()["data"]["token"]
-    group = make_executor(api)
-    a, b = make_job(api, group), make_job(api, group)
+    executor = make_executor(api)
+    a, b = make_job(api, executor), make_job(api, executor)
     rounds, both, statuses = 25, 0, []
     with requests.Session() as http, ThreadPoolExecutor(2) as pool:
         http.headers["Authorization"] = f"Bearer {token}"

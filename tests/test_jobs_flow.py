@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Job, JobLog
+from pcloud.jobs.models import Job, JobRun
 from tests import test_jobs_worker as worker_tests
 from tests.conftest import api_error
 from tests.factories import query
@@ -38,11 +38,11 @@ def _parents(app: Any, job_id: int) -> list[int]:
 
 
 def test_parent_job_ids_are_saved_listed_and_validated(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    a, b = make_job(api, group), make_job(api, group)
-    c = make_job(api, group, parentJobIds=[a, b])
+    executor = make_executor(api)
+    a, b = make_job(api, executor), make_job(api, executor)
+    c = make_job(api, executor, parentJobIds=[a, b])
     assert _parents(app, c) == [a, b]
-    items = api.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": group})
+    items = api.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": executor})
     assert {i["id"]: i["parentJobIds"] for i in items} == {a: [], b: [], c: [a, b]}
     api.data("PUT", "/api/job/jobinfo/update", {"id": c, "parentJobIds": [b]})
     assert _parents(app, c) == [b]
@@ -58,18 +58,18 @@ def test_parent_job_ids_are_saved_listed_and_validated(api: Any, app: Any) -> No
 
 
 def test_a_loop_through_dependencies_and_child_links_is_refused(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    a = make_job(api, group)
-    b = make_job(api, group)
+    executor = make_executor(api)
+    a = make_job(api, executor)
+    b = make_job(api, executor)
     api.data("PUT", "/api/job/jobinfo/update", {"id": a, "childJobId": str(b)})  # a -> b
-    c = make_job(api, group, parentJobIds=[b])  # b -> c
+    c = make_job(api, executor, parentJobIds=[b])  # b -> c
     body = api_error(api.put("/api/job/jobinfo/update", {"id": a, "parentJobIds": [c]}), 422)  # c -> a: a loop
     assert "循环" in body["errors"]["parentJobIds"][0]
     body = api_error(api.put("/api/job/jobinfo/update", {"id": c, "childJobId": str(a)}), 422)
     assert "循环" in body["errors"]["childJobId"][0]
     # a new job can close a loop too: it waits for c and runs a
     body = api_error(api.post("/api/job/jobinfo/add", {
-        "jobGroup": group, "jobDesc": "closer", "author": "t", "scheduleType": "NONE",
+        "jobGroup": executor, "jobDesc": "closer", "author": "t", "scheduleType": "NONE",
         "executorHandler": "demoJobHandler", "parentJobIds": [c], "childJobId": str(a)}), 422)
     assert "循环" in str(body["errors"])
     assert _parents(app, a) == [] and query(app, lambda: db.session.get(Job, c).child_job_id) is None
@@ -87,8 +87,8 @@ def test_parallel_dependency_edits_never_make_a_loop(api: Any, app: Any, live_se
 
     token = requests.post(f"{live_server.url}/api/oauth/token", json={
         "phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"}, timeout=30).json()["data"]["token"]
-    group = make_executor(api)
-    a, b = make_job(api, group), make_job(api, group)
+    executor = make_executor(api)
+    a, b = make_job(api, executor), make_job(api, executor)
     statuses = []
     with requests.Session() as http, ThreadPoolExecutor(2) as pool:
         http.headers["Authorization"] = f"Bearer {token}"
@@ -114,14 +114,14 @@ def test_parallel_dependency_edits_never_make_a_loop(api: Any, app: Any, live_se
 
 
 def test_the_graph_lists_connected_jobs_with_their_last_state(api: Any, app: Any, pages: Any) -> None:
-    group = make_executor(api)
-    a, b, lone = make_job(api, group), make_job(api, group), make_job(api, group)
-    c = make_job(api, group, parentJobIds=[a, b])
-    d = make_job(api, group)
+    executor = make_executor(api)
+    a, b, lone = make_job(api, executor), make_job(api, executor), make_job(api, executor)
+    c = make_job(api, executor, parentJobIds=[a, b])
+    d = make_job(api, executor)
     api.data("PUT", "/api/job/jobinfo/update", {"id": c, "childJobId": str(d)})
     (run_a,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": a})
     with app.app_context():
-        db.session.execute(update(JobLog).where(JobLog.id == run_a).values(status="DONE", handle_code=200))
+        db.session.execute(update(JobRun).where(JobRun.id == run_a).values(status="DONE", handle_code=200))
         db.session.commit()
         db.session.remove()
     graph = api.data("GET", f"/api/job/jobinfo/{d}/graph")
@@ -137,16 +137,16 @@ def test_the_graph_lists_connected_jobs_with_their_last_state(api: Any, app: Any
     assert '<svg' in html and f'data-node="{a}"' in html and f'data-edge="{a}-{c}-PARENT"' in html
     assert f'data-node="{a}" data-state="success"' in html
     assert 'data-testid="empty-graph"' in pages.get(f"/job/info/{lone}/graph").get_data(as_text=True)
-    assert f"/job/info/{c}/graph" in pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    assert f"/job/info/{c}/graph" in pages.get(f"/job/info/?jobGroup={executor}").get_data(as_text=True)
 
 
 def test_the_job_form_saves_parent_ids(api: Any, app: Any, pages: Any) -> None:
-    group = make_executor(api)
-    a, c = make_job(api, group), make_job(api, group)
+    executor = make_executor(api)
+    a, c = make_job(api, executor), make_job(api, executor)
     html = pages.get(f"/job/info/{c}/edit").get_data(as_text=True)
     assert 'name="parent_job_ids"' in html
     job = query(app, lambda: db.session.get(Job, c))
-    form = {"job_group": group, "job_desc": job.job_desc, "author": job.author, "schedule_type": "NONE",
+    form = {"job_group": executor, "job_desc": job.job_desc, "author": job.author, "schedule_type": "NONE",
             "schedule_conf": "", "timezone": job.timezone, "misfire_strategy": "DO_NOTHING",
             "executor_route_strategy": "FIRST", "executor_handler": job.executor_handler, "executor_param": "",
             "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": 0, "executor_fail_retry_count": 0,
@@ -164,7 +164,7 @@ def test_the_job_form_saves_parent_ids(api: Any, app: Any, pages: Any) -> None:
 
 def _succeed(jobs: Jobs, run_id: int, at: Any) -> dict[str, Any]:
     with jobs.app.app_context(), db.engine.begin() as conn:
-        conn.execute(update(JobLog.__table__).where(JobLog.__table__.c.id == run_id).values(
+        conn.execute(update(JobRun.__table__).where(JobRun.__table__.c.id == run_id).values(
             status="DONE", handle_code=200, handle_msg="ok", handle_time=at))
     return dict(jobs.run(run_id))
 
@@ -181,7 +181,7 @@ def test_a_dependent_runs_once_when_every_parent_has_succeeded(worker_in_process
             w._follow_up(conn, run, utcnow())
 
     def c_runs() -> list[Any]:
-        return jobs.runs(JobLog.job_id == c)
+        return jobs.runs(JobRun.job_id == c)
 
     follow(_succeed(jobs, jobs.trigger(a)[0], utcnow()))
     assert c_runs() == []  # b has not succeeded yet
@@ -217,11 +217,11 @@ def test_a_dependency_chain_stops_at_the_depth_bound(worker_in_process: Any, job
     for i in range(16 * 3):
         with worker_in_process.tx() as conn:
             worker_in_process._follow_up(conn, run, utcnow())
-        (child,) = jobs.runs(JobLog.parent_log_id == run["id"]) or [None]
+        (child,) = jobs.runs(JobRun.parent_log_id == run["id"]) or [None]
         if child is None:
             break
         run = _succeed(jobs, child["id"], utcnow() + timedelta(milliseconds=10 * (i + 1)))
-    assert len(jobs.runs(JobLog.job_id.in_((a, b)))) == 1 + 16
+    assert len(jobs.runs(JobRun.job_id.in_((a, b)))) == 1 + 16
     assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
 
 
@@ -232,12 +232,12 @@ def test_a_dependency_chain_stops_at_the_depth_bound(worker_in_process: Any, job
 
 def test_a_run_killed_before_it_started_is_retried_too(api: Any, app: Any) -> None:
     Jobs(app).executor()
-    group = make_executor(api, "nobody-runs-this")
-    job = make_job(api, group, executorFailRetryCount=2)
+    executor = make_executor(api, "nobody-runs-this")
+    job = make_job(api, executor, executorFailRetryCount=2)
     (run_id,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
     api.data("POST", f"/api/job/joblog/{run_id}/logKill")
     runs = query(app, lambda: [(r.trigger_type, r.status, r.handle_code, r.executor_fail_retry_count, r.parent_log_id)
-                               for r in db.session.query(JobLog).filter_by(job_id=job).order_by(JobLog.id)])
+                               for r in db.session.query(JobRun).filter_by(job_id=job).order_by(JobRun.id)])
     assert runs == [("MANUAL", "DONE", 503, 2, None), ("RETRY", "PENDING", 0, 1, run_id)]
 
 
@@ -245,8 +245,8 @@ def test_the_detail_tail_reports_node_end_and_kill_state(api: Any, app: Any, pag
     from pcloud.core.timefmt import utcnow
 
     Jobs(app).executor()
-    group = make_executor(api, "detail-app")
-    job = make_job(api, group)
+    executor = make_executor(api, "detail-app")
+    job = make_job(api, executor)
     (run_id,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job})
     html = pages.get(f"/job/log/{run_id}").get_data(as_text=True)
     assert 'id="run-node"' in html and 'id="kill-action"' in html and 'id="run-end"' in html
@@ -255,7 +255,7 @@ def test_the_detail_tail_reports_node_end_and_kill_state(api: Any, app: Any, pag
 
     def set_run(**values: Any) -> None:
         with app.app_context():
-            db.session.execute(update(JobLog).where(JobLog.id == run_id).values(**values))
+            db.session.execute(update(JobRun).where(JobRun.id == run_id).values(**values))
             db.session.commit()
             db.session.remove()
 
@@ -328,7 +328,7 @@ def test_block_strategies_hold_over_nodes(pair: Pair, jobs: Jobs) -> None:
     a, b = jobs.done(first, 20, pair.workers), jobs.done(second, 20, pair.workers)
     assert a["handle_code"] == 503 and "COVER_EARLY" in a["handle_msg"], a
     assert (b["handle_code"], b["executor_address"]) == (200, "node-b")
-    assert not jobs.runs(JobLog.parent_log_id == first)  # covered, not killed by a user: no retry
+    assert not jobs.runs(JobRun.parent_log_id == first)  # covered, not killed by a user: no retry
 
 
 # ---------------------------------------------------------------- dependencies with two workers
@@ -344,9 +344,9 @@ def test_two_parents_ending_on_two_workers_trigger_the_dependent_once(pair: Pair
         (rb,) = jobs.trigger(b, nodes="node-b")
         jobs.done(ra, workers=pair.workers)
         jobs.done(rb, workers=pair.workers)
-        wait_until(lambda c=c: jobs.runs(JobLog.job_id == c), 30, "the dependent's run", pair.workers)
+        wait_until(lambda c=c: jobs.runs(JobRun.job_id == c), 30, "the dependent's run", pair.workers)
         time.sleep(0.5)  # a second, wrong run would be written in the other worker's flush, well within this
-        runs = jobs.runs(JobLog.job_id == c)
+        runs = jobs.runs(JobRun.job_id == c)
         assert [r["trigger_type"] for r in runs] == ["PARENT"], runs
         assert runs[0]["parent_log_id"] in (ra, rb)
 
@@ -361,10 +361,10 @@ def test_a_killed_run_is_retried_within_its_budget(pair: Pair, jobs: Jobs, api: 
     wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING", 30, "running", pair.workers)
     assert api.post(f"/api/job/joblog/{run_id}/logKill").status_code == 200
     assert jobs.done(run_id, 15, pair.workers)["handle_code"] == 503
-    (retry,) = wait_until(lambda: jobs.runs(JobLog.parent_log_id == run_id), 15, "the retry", pair.workers)
+    (retry,) = wait_until(lambda: jobs.runs(JobRun.parent_log_id == run_id), 15, "the retry", pair.workers)
     assert (retry["trigger_type"], retry["executor_fail_retry_count"]) == ("RETRY", 0)
     wait_until(lambda: jobs.run(retry["id"])["status"] == "RUNNING", 30, "the retry running", pair.workers)
     assert api.post(f"/api/job/joblog/{retry['id']}/logKill").status_code == 200
     jobs.done(retry["id"], 15, pair.workers)
     time.sleep(1)
-    assert not jobs.runs(JobLog.parent_log_id == retry["id"])  # the budget is spent
+    assert not jobs.runs(JobRun.parent_log_id == retry["id"])  # the budget is spent

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Job, JobGlueVersion, JobLog
+from pcloud.jobs.models import Job, JobGlueVersion, JobRun
 from tests.conftest import ApiClient, PageClient, api_error
 from tests.factories import grant_role, make_role, make_user, next_phone, query, route_code
 from tests.test_jobs import JOB_MENUS, job_body, make_executor, make_job
@@ -18,8 +18,8 @@ from tests.test_jobs import JOB_MENUS, job_body, make_executor, make_job
 PY_SOURCE = "import sys\nprint('hello', sys.argv[1])\n"
 
 
-def script_body(group: int, glue_type: str = "GLUE_PYTHON", **kw: Any) -> dict[str, Any]:
-    body = job_body(group, glueType=glue_type, scheduleType="NONE", **kw)
+def script_body(executor: int, glue_type: str = "GLUE_PYTHON", **kw: Any) -> dict[str, Any]:
+    body = job_body(executor, glueType=glue_type, scheduleType="NONE", **kw)
     body.pop("scheduleConf")
     body.pop("executorHandler")
     return body
@@ -70,10 +70,10 @@ def versions(app: Any, job_id: int) -> list[tuple[str, str]]:
 def test_a_script_job_keeps_every_save_as_a_version_with_remark_author_and_diff(api: Any, app: Any) -> None:
     from pcloud.actionlog.models import ActionLog
 
-    group = make_executor(api)
-    job = make_job(api, group, **{k: v for k, v in script_body(group).items() if k != "jobGroup"},
+    executor = make_executor(api)
+    job = make_job(api, executor, **{k: v for k, v in script_body(executor).items() if k != "jobGroup"},
                    glueSource=PY_SOURCE, glueRemark="第一版")
-    item = api.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": group, "triggerStatus": -1})[0]
+    item = api.data("POST", "/api/job/jobinfo/pageList", {"jobGroup": executor, "triggerStatus": -1})[0]
     assert (item["glueType"], item["glueRemark"], item["executorHandler"]) == ("GLUE_PYTHON", "第一版", "GLUE_PYTHON")
     assert "glueSource" not in item  # the source only through the script routes
     body = api_error(api.post("/api/job/jobcode/save", {"jobId": job, "glueSource": "print(2)\n", "glueRemark": " "}),
@@ -103,15 +103,15 @@ def test_a_script_job_keeps_every_save_as_a_version_with_remark_author_and_diff(
     listed = api.data("POST", f"/api/job/jobcode/{job}/versions")
     assert len(listed) == 30 and listed[0]["glueRemark"] == "v30"
     # a version of another job cannot be rolled back onto this one; a BEAN job has no script
-    bean = make_job(api, group)
+    bean = make_job(api, executor)
     api_error(api.post(f"/api/job/jobcode/{bean}/rollback", {"versionId": first}), 404)
     api_error(api.post("/api/job/jobcode/save", {"jobId": bean, "glueSource": "x", "glueRemark": "x"}), 409)
     api_error(api.put("/api/job/jobinfo/update", {"id": bean, "glueSource": "print(1)"}), 422)
 
 
 def test_switching_a_job_to_a_script_and_copying_it(api: Any, app: Any) -> None:
-    group = make_executor(api)
-    job = make_job(api, group)
+    executor = make_executor(api)
+    job = make_job(api, executor)
     api.data("PUT", "/api/job/jobinfo/update", {"id": job, "glueType": "GLUE_SHELL"})
     (remark, source), = versions(app, job)
     assert remark == "GLUE代码初始化" and source.startswith("#!/bin/sh")
@@ -132,14 +132,14 @@ def test_switching_a_job_to_a_script_and_copying_it(api: Any, app: Any) -> None:
 
 def test_a_narrow_job_role_cannot_create_edit_switch_copy_or_run_a_script_job_through_the_api(
         api: Any, app: Any, narrow_api: ApiClient) -> None:
-    group = make_executor(api)
-    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": PY_SOURCE,
+    executor = make_executor(api)
+    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(executor), "glueSource": PY_SOURCE,
                                                         "glueRemark": "管理员写的"})
-    mine = narrow_api.data("POST", "/api/job/jobinfo/add", job_body(group))  # BEAN jobs: allowed
+    mine = narrow_api.data("POST", "/api/job/jobinfo/add", job_body(executor))  # BEAN jobs: allowed
     before = versions(app, script)
     attacks = [
-        ("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": "import os"}),
-        ("POST", "/api/job/jobinfo/add", script_body(group, "GLUE_SHELL")),
+        ("POST", "/api/job/jobinfo/add", {**script_body(executor), "glueSource": "import os"}),
+        ("POST", "/api/job/jobinfo/add", script_body(executor, "GLUE_SHELL")),
         ("PUT", "/api/job/jobinfo/update", {"id": mine, "glueType": "GLUE_PYTHON"}),
         ("PUT", "/api/job/jobinfo/update", {"id": mine, "glueType": "GLUE_SHELL", "glueSource": "id",
                                             "glueRemark": "x"}),
@@ -149,7 +149,7 @@ def test_a_narrow_job_role_cannot_create_edit_switch_copy_or_run_a_script_job_th
         ("POST", "/api/job/jobinfo/trigger", {"id": script}),
         ("POST", f"/api/job/jobinfo/{script}/start", None),
         ("PUT", "/api/job/jobinfo/update", {"id": mine, "childJobId": str(script)}),
-        ("POST", "/api/job/jobinfo/add", job_body(group, childJobId=str(script))),
+        ("POST", "/api/job/jobinfo/add", job_body(executor, childJobId=str(script))),
         ("POST", "/api/job/jobcode/save", {"jobId": script, "glueSource": "import os", "glueRemark": "x"}),
         ("POST", f"/api/job/jobcode/{script}/rollback", {"versionId": 1}),
         ("POST", f"/api/job/jobcode/{script}/versions", None),
@@ -160,22 +160,22 @@ def test_a_narrow_job_role_cannot_create_edit_switch_copy_or_run_a_script_job_th
         assert resp.status_code == 403, (method, path, body, resp.get_data(as_text=True)[:300])
     assert versions(app, script) == before
     assert query(app, lambda: db.session.query(Job).filter(Job.glue_type != "BEAN").count()) == 1
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=script).count()) == 0
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=script).count()) == 0
     assert query(app, lambda: db.session.get(Job, mine).glue_type) == "BEAN"
     assert query(app, lambda: db.session.get(Job, script).trigger_status) == 0
 
 
 def test_a_narrow_job_role_cannot_do_it_through_the_pages_either(api: Any, app: Any, narrow_pages: PageClient) -> None:
-    group = make_executor(api)
-    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": PY_SOURCE,
+    executor = make_executor(api)
+    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(executor), "glueSource": PY_SOURCE,
                                                         "glueRemark": "管理员写的"})
-    mine = make_job(api, group, jobDesc="我的任务")
+    mine = make_job(api, executor, jobDesc="我的任务")
     before = versions(app, script)
-    listing = narrow_pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    listing = narrow_pages.get(f"/job/info/?jobGroup={executor}").get_data(as_text=True)
     assert f"/job/info/{mine}/trigger" in listing and f"/job/info/{mine}/edit" in listing
     for action in ("trigger", "edit", "copy", "start", "code"):  # no button for what would be refused
         assert f"/job/info/{script}/{action}" not in listing, action
-    form = {"job_group": str(group), "job_desc": "脚本", "author": "x", "schedule_type": "NONE", "schedule_conf": "",
+    form = {"job_group": str(executor), "job_desc": "脚本", "author": "x", "schedule_type": "NONE", "schedule_conf": "",
             "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING", "executor_route_strategy": "FIRST",
             "executor_handler": "", "executor_param": "", "executor_block_strategy": "SERIAL_EXECUTION",
             "executor_timeout": "0", "executor_fail_retry_count": "0", "child_job_id": "", "glue_type": "GLUE_PYTHON"}
@@ -194,7 +194,7 @@ def test_a_narrow_job_role_cannot_do_it_through_the_pages_either(api: Any, app: 
     assert resp.status_code == 403
     assert versions(app, script) == before
     assert query(app, lambda: db.session.query(Job).filter(Job.glue_type != "BEAN").count()) == 1
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=script).count()) == 0
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=script).count()) == 0
 
 
 def test_a_fresh_role_admin_does_not_hold_the_script_routes(app: Any) -> None:
@@ -220,8 +220,8 @@ def test_a_fresh_role_admin_does_not_hold_the_script_routes(app: Any) -> None:
 
 
 def test_the_script_page_saves_lists_diffs_and_rolls_back(api: Any, app: Any, pages: PageClient) -> None:
-    group = make_executor(api)
-    job = api.data("POST", "/api/job/jobinfo/add", {**script_body(group), "glueSource": PY_SOURCE,
+    executor = make_executor(api)
+    job = api.data("POST", "/api/job/jobinfo/add", {**script_body(executor), "glueSource": PY_SOURCE,
                                                      "glueRemark": "第一版"})
     html = pages.get(f"/job/info/{job}/code").get_data(as_text=True)
     assert "vendor/codemirror/lib/codemirror.js" in html and "第一版" in html
@@ -269,7 +269,7 @@ for level in range(3):  # the worker's child, its fork server, the worker
 def glue_worker(app: Any, database_url: str, instance_dir: Path, tmp_path: Path) -> Any:
     from tests.test_jobs_worker import start_worker
 
-    worker = start_worker(database_url, instance_dir, tmp_path, "glue-node", group="glue-app",
+    worker = start_worker(database_url, instance_dir, tmp_path, "glue-node", executor="glue-app",
                           env={"PCLOUD_GLUE_PROBE": SECRET_MARKER})
     yield worker
     worker.stop()
@@ -279,8 +279,8 @@ def _script_job(app: Any, glue_type: str, source: str, **fields: Any) -> int:
     from tests.test_jobs_worker import Jobs
 
     jobs = Jobs(app)
-    group = jobs.executor("glue-app")
-    job = jobs.job("", None, job_group=group, glue_type=glue_type, glue_source=source, glue_remark="t", **fields)
+    executor = jobs.executor("glue-app")
+    job = jobs.job("", None, job_group=executor, glue_type=glue_type, glue_source=source, glue_remark="t", **fields)
     return job
 
 
@@ -350,18 +350,18 @@ def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_expo
         api: Any, app: Any, narrow_api: ApiClient) -> None:
     from tests.test_jobs_perm import _export, _import, _moved
 
-    group = make_executor(api, "glue-move", title="脚本搬家")
-    job = make_job(api, group, **{k: v for k, v in script_body(group).items() if k != "jobGroup"},
+    executor = make_executor(api, "glue-move", title="脚本搬家")
+    job = make_job(api, executor, **{k: v for k, v in script_body(executor).items() if k != "jobGroup"},
                    glueSource=PY_SOURCE, glueRemark="第一版")
     assert api.post("/api/job/jobcode/save", {"jobId": job, "glueSource": "print(2)\n",
                                               "glueRemark": "第二版"}).status_code == 200
-    doc = _export(api, {"jobGroup": group})
+    doc = _export(api, {"jobGroup": executor})
     entry = doc["jobs"][0]
     assert entry["glueType"] == "GLUE_PYTHON" and entry["glueSource"] == "print(2)\n"
     assert [v["glueRemark"] for v in entry["glueVersions"]] == ["第一版", "第二版"]
 
     # the narrow role holds export and import but not the script routes: the source is not theirs to read or write
-    api_error(narrow_api.post("/api/job/jobinfo/export", {"jobGroup": group}), 403)
+    api_error(narrow_api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 403)
     moved = _moved(doc, "glue-moved")
     refused = _import(narrow_api, moved)
     assert refused.status_code in (403, 422), refused.get_json()

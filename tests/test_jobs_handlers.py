@@ -177,24 +177,24 @@ def test_egress_rule_entries_and_addresses() -> None:
 def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> None:
     from pcloud.core.timefmt import utcnow
     from pcloud.extensions import db
-    from pcloud.jobs.models import JobLog, JobLogLine
+    from pcloud.jobs.models import JobRun, JobRunLine
 
     with app.app_context():
         now = utcnow()
-        old = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=40),
+        old = JobRun(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=40),
                      trigger_time=now - timedelta(days=40), status="DONE", handle_code=200)
-        still_running = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=41),
+        still_running = JobRun(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=41),
                                trigger_time=now - timedelta(days=41), status="RUNNING")
-        new = JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now, trigger_time=now,
+        new = JobRun(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now, trigger_time=now,
                      status="DONE", handle_code=200)
         db.session.add_all([old, still_running, new])
         db.session.flush()
-        db.session.add_all([JobLogLine(log_id=old.id, line_no=1, content="a"),
-                            JobLogLine(log_id=new.id, line_no=1, content="b")])
+        db.session.add_all([JobRunLine(log_id=old.id, line_no=1, content="a"),
+                            JobRunLine(log_id=new.id, line_no=1, content="b")])
         db.session.commit()
         assert "删除 1 条" in maintenance.job_log_clean_handler(JobContext(param="30"))
-        assert sorted(r.id for r in db.session.query(JobLog)) == sorted([new.id, still_running.id])
-        assert [r.content for r in db.session.query(JobLogLine)] == ["b"]
+        assert sorted(r.id for r in db.session.query(JobRun)) == sorted([new.id, still_running.id])
+        assert [r.content for r in db.session.query(JobRunLine)] == ["b"]
         with pytest.raises(JobFailed):
             maintenance.job_log_clean_handler(JobContext(param="abc"))
 
@@ -203,21 +203,21 @@ def test_retention_handlers_never_go_below_the_configured_retention(app: Any) ->
     from pcloud.actionlog.models import ActionLog
     from pcloud.core.timefmt import utcnow
     from pcloud.extensions import db
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     with app.app_context():
         now = utcnow()
         db.session.add_all([ActionLog(user_id=1, name="n", phone="13800000000", title=f"t{days}", method="POST",
                                       path="/api/x", status="success", cost_ms=1,
                                       gmt_created_date=now - timedelta(days=days)) for days in (2, 200)])
-        db.session.add_all([JobLog(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=d),
+        db.session.add_all([JobRun(job_group=1, job_id=1, trigger_type="CRON", schedule_time=now - timedelta(days=d),
                                    trigger_time=now - timedelta(days=d), status="DONE", handle_code=200)
                             for d in (2, 40)])
         db.session.commit()
         assert "删除 1 条" in maintenance.action_log_clean_handler(JobContext(param="1"))  # kept 180 days
         assert [r.title for r in db.session.query(ActionLog).filter(ActionLog.title.in_(("t2", "t200")))] == ["t2"]
         assert "删除 1 条" in maintenance.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
-        assert db.session.query(JobLog).count() == 1
+        assert db.session.query(JobRun).count() == 1
 
 
 def test_the_connection_goes_to_the_checked_address_without_a_second_lookup(outbound: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
-from pcloud.jobs.models import Executor, Job, JobLog, JobLogLine
+from pcloud.jobs.models import Executor, Job, JobRun, JobRunLine
 from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed, statements_run
 from tests.factories import query
 
@@ -21,9 +21,9 @@ def _executor(app: Any, appname: str = "page-app") -> int:
         return e.id
 
 
-def _job(app: Any, group: int, **kw: Any) -> int:
+def _job(app: Any, executor: int, **kw: Any) -> int:
     with app.app_context():
-        j = Job(job_group=group, job_desc=kw.pop("job_desc", "页面任务"), author="王五",
+        j = Job(job_group=executor, job_desc=kw.pop("job_desc", "页面任务"), author="王五",
                 schedule_type=kw.pop("schedule_type", "CRON"), schedule_conf=kw.pop("schedule_conf", "0 0 12 * * ?"),
                 timezone="Asia/Shanghai", executor_handler="demoJobHandler", **kw)
         db.session.add(j)
@@ -32,10 +32,10 @@ def _job(app: Any, group: int, **kw: Any) -> int:
 
 
 def test_every_page_renders(pages: Any, app: Any) -> None:
-    group = _executor(app)
-    job = _job(app, group)
+    executor = _executor(app)
+    job = _job(app, executor)
     with app.app_context():
-        run = JobLog(job_group=group, job_id=job, trigger_type="MANUAL", schedule_time=utcnow(),
+        run = JobRun(job_group=executor, job_id=job, trigger_type="MANUAL", schedule_time=utcnow(),
                      executor_param="p")
         db.session.add(run)
         db.session.commit()
@@ -44,9 +44,9 @@ def test_every_page_renders(pages: Any, app: Any) -> None:
                        ("/job/info/", "页面任务"), ("/job/info/new", "接下来 5 次触发时间"),
                        (f"/job/info/{job}/edit", "编辑任务"), (f"/job/info/{job}/next", "12:00:00"),
                        (f"/job/info/{job}/nodes", "暂无节点注册"), ("/job/log/", "等待执行"),
-                       (f"/job/log/?jobGroup={group}&jobId={job}", "页面任务"), (f"/job/log/{run_id}", "运行输出"),
+                       (f"/job/log/?jobGroup={executor}&jobId={job}", "页面任务"), (f"/job/log/{run_id}", "运行输出"),
                        ("/job/group/", "page-app"), ("/job/group/new", "AppName"),
-                       (f"/job/group/{group}/edit", "编辑执行器")):
+                       (f"/job/group/{executor}/edit", "编辑执行器")):
         resp = pages.get(path)
         assert resp.status_code == 200, path
         assert text in resp.get_data(as_text=True), path
@@ -59,8 +59,8 @@ def test_report_page_refuses_an_inverted_range(pages: Any) -> None:
 
 
 def test_create_job_from_the_page_and_see_field_errors(pages: Any, app: Any) -> None:
-    group = _executor(app)
-    form = {"job_group": group, "job_desc": "页面新增", "author": "赵六", "schedule_type": "CRON",
+    executor = _executor(app)
+    form = {"job_group": executor, "job_desc": "页面新增", "author": "赵六", "schedule_type": "CRON",
             "schedule_conf": "0 0 12 * * *", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
             "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
             "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
@@ -89,12 +89,12 @@ def test_next_times_helper_refuses_an_expensive_schedule_quickly(pages: Any) -> 
 
 
 def test_job_row_actions(pages: Any, app: Any) -> None:
-    group = _executor(app)
-    job = _job(app, group)
+    executor = _executor(app)
+    job = _job(app, executor)
     pages.submit("/job/info/", f"/job/info/{job}/start")
     assert query(app, lambda: db.session.get(Job, job).trigger_status) == 1
     pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "x", "address_list": ""})
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_id=job, trigger_type="MANUAL").count()) == 1
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=job, trigger_type="MANUAL").count()) == 1
     pages.submit("/job/info/", f"/job/info/{job}/stop")
     assert query(app, lambda: db.session.get(Job, job).trigger_status) == 0
     pages.submit("/job/info/", f"/job/info/{job}/copy")
@@ -104,28 +104,28 @@ def test_job_row_actions(pages: Any, app: Any) -> None:
 
 
 def test_log_tail_kill_and_clear(pages: Any, app: Any) -> None:
-    group = _executor(app)
-    job = _job(app, group)
+    executor = _executor(app)
+    job = _job(app, executor)
     with app.app_context():
-        run = JobLog(job_group=group, job_id=job, trigger_type="CRON", schedule_time=utcnow(), status="RUNNING",
+        run = JobRun(job_group=executor, job_id=job, trigger_type="CRON", schedule_time=utcnow(), status="RUNNING",
                      line_count=2)
         db.session.add(run)
         db.session.flush()
-        db.session.add_all([JobLogLine(log_id=run.id, line_no=1, content="a"),
-                            JobLogLine(log_id=run.id, line_no=2, content="b")])
+        db.session.add_all([JobRunLine(log_id=run.id, line_no=1, content="a"),
+                            JobRunLine(log_id=run.id, line_no=2, content="b")])
         db.session.commit()
         run_id = run.id
     body = pages.get(f"/job/log/{run_id}/cat?from=2").get_json()
     assert body["logContent"] == "b" and body["toLineNum"] == 2 and body["isEnd"] is False
     assert body["label"] == "运行中"
     pages.submit(f"/job/log/{run_id}", f"/job/log/{run_id}/kill")
-    assert query(app, lambda: db.session.get(JobLog, run_id).kill_requested)
+    assert query(app, lambda: db.session.get(JobRun, run_id).kill_requested)
     with app.app_context():
-        db.session.execute(db.update(JobLog).values(status="DONE", handle_code=503))
+        db.session.execute(db.update(JobRun).values(status="DONE", handle_code=503))
         db.session.commit()
     resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": "9"})
     assert resp.status_code == 302
-    assert query(app, lambda: db.session.query(JobLog).count()) == 0
+    assert query(app, lambda: db.session.query(JobRun).count()) == 0
 
 
 def test_executor_pages(pages: Any, app: Any) -> None:
@@ -180,8 +180,8 @@ def test_report_chart_carries_no_inline_script(pages: Any) -> None:
 
 def test_a_refused_start_is_logged_as_failed_on_the_page_and_the_api(pages: Any, api: Any, app: Any) -> None:
     """A manual-only job: the page and the API both answer 409 with the reason, and log it as failed."""
-    group = _executor(app)
-    job = _job(app, group, schedule_type="NONE", schedule_conf="")
+    executor = _executor(app)
+    job = _job(app, executor, schedule_type="NONE", schedule_conf="")
     refusal = "调度类型为 NONE 的任务只能手动执行，不能启动"
     assert_refused(app, pages.submit("/job/info/", f"/job/info/{job}/start"), "任务启动", 409, refusal)
     assert_refused(app, api.post(f"/api/job/jobinfo/{job}/start"), "任务启动", 409, refusal)
@@ -190,11 +190,11 @@ def test_a_refused_start_is_logged_as_failed_on_the_page_and_the_api(pages: Any,
 def test_a_refused_executor_delete_is_logged_as_failed_on_the_page_and_the_api(pages: Any, api: Any,
                                                                                 app: Any) -> None:
     """An executor that still has a job: the page and the API both answer 409 with the reason, and log it."""
-    group = _executor(app)
-    _job(app, group)
+    executor = _executor(app)
+    _job(app, executor)
     refusal = "执行器「页面执行器」仍有 1 个任务，请先删除或迁移这些任务"
-    assert_refused(app, pages.submit("/job/group/", f"/job/group/{group}/delete"), "执行器删除", 409, refusal)
-    assert_refused(app, api.delete(f"/api/job/jobgroup/{group}/remove"), "执行器删除", 409, refusal)
+    assert_refused(app, pages.submit("/job/group/", f"/job/group/{executor}/delete"), "执行器删除", 409, refusal)
+    assert_refused(app, api.delete(f"/api/job/jobgroup/{executor}/remove"), "执行器删除", 409, refusal)
 
 
 def test_report_page_at_the_edges_of_the_calendar_says_why(pages: PageClient) -> None:
@@ -208,10 +208,10 @@ def test_report_page_at_the_edges_of_the_calendar_says_why(pages: PageClient) ->
 def test_saving_an_executor_deleted_meanwhile_keeps_the_typed_values(app: Any, pages: PageClient,
                                                                      api: ApiClient) -> None:
     _executor(app, "kept-app")  # the last executor cannot be deleted
-    group = _executor(app, "doomed-app")
+    executor = _executor(app, "doomed-app")
     assert_save_after_delete_keeps_typed(
-        pages, f"/job/group/{group}/edit",
-        lambda: api.data("DELETE", f"/api/job/jobgroup/{group}/remove"),
+        pages, f"/job/group/{executor}/edit",
+        lambda: api.data("DELETE", f"/api/job/jobgroup/{executor}/remove"),
         {"appname": "doomed-app", "title": "我刚改的名称", "address_type": "0"}, "我刚改的名称", "执行器")
 
 
@@ -239,8 +239,8 @@ HUGE = "9" * 20
 def test_job_and_run_filters_out_of_range_answer_422_with_a_message(pages: Any, app: Any) -> None:
     from html import unescape
 
-    group = _executor(app)
-    _job(app, group, job_desc="看得见的任务")
+    executor = _executor(app)
+    _job(app, executor, job_desc="看得见的任务")
     cases = {f"/job/info/?jobGroup={HUGE}": "执行器", f"/job/info/?triggerStatus={HUGE}": "状态",
              f"/job/info/?jobGroup=-{HUGE}": "执行器", f"/job/log/?jobId={HUGE}": "任务",
              f"/job/log/?jobGroup={HUGE}": "执行器", f"/job/log/?logStatus={HUGE}": "状态",
@@ -263,13 +263,13 @@ def test_job_and_run_filters_out_of_range_answer_422_with_a_message(pages: Any, 
         resp = pages.get(f"/job/log/?jobId={odd}")
         assert resp.status_code == 422 and "筛选条件「任务」必须是整数" in unescape(resp.get_data(as_text=True)), odd
     # good filters still answer 200
-    assert pages.get(f"/job/info/?jobGroup={group}&triggerStatus=-1").status_code == 200
-    assert pages.get(f"/job/log/?jobGroup={group}&start=2020-01-01 00:00:00").status_code == 200
+    assert pages.get(f"/job/info/?jobGroup={executor}&triggerStatus=-1").status_code == 200
+    assert pages.get(f"/job/log/?jobGroup={executor}&start=2020-01-01 00:00:00").status_code == 200
 
 
 def test_a_confirm_button_with_cr_lf_in_back_still_goes_back_to_the_list(pages: Any, app: Any) -> None:
-    group = _executor(app)
-    job = _job(app, group)
+    executor = _executor(app)
+    job = _job(app, executor)
     for back in ("/job/info/\r\nSet-Cookie: a=b", "/job/info/\nx", "/job/info/\n", "/job/info/?a=1\r\n", "https://evil.example/job/info/",
                  "//evil.example/job/info/", "/job/info/\\evil", "javascript:alert(1)"):
         resp = pages.submit("/job/info/", f"/job/info/{job}/stop", data={"back": back})
@@ -282,18 +282,18 @@ def test_a_confirm_button_with_cr_lf_in_back_still_goes_back_to_the_list(pages: 
 
     assert logged_actions(app, "任务删除") == [("任务删除", "success")]
     # a proper back (the filtered list the button was on) is kept
-    other = _job(app, group)
-    resp = pages.submit("/job/info/", f"/job/info/{other}/copy", data={"back": f"/job/info/?jobGroup={group}"})
-    assert resp.status_code == 302 and resp.headers["Location"] == f"/job/info/?jobGroup={group}"
+    other = _job(app, executor)
+    resp = pages.submit("/job/info/", f"/job/info/{other}/copy", data={"back": f"/job/info/?jobGroup={executor}"})
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/job/info/?jobGroup={executor}"
 
 
 def test_clearing_the_log_of_a_job_beyond_any_id_is_refused_not_a_server_error(pages: Any, app: Any) -> None:
     from html import unescape
 
-    group = _executor(app)
-    job = _job(app, group)
+    executor = _executor(app)
+    job = _job(app, executor)
     with app.app_context():
-        db.session.add(JobLog(job_group=group, job_id=job, trigger_type="MANUAL", schedule_time=utcnow()))
+        db.session.add(JobRun(job_group=executor, job_id=job, trigger_type="MANUAL", schedule_time=utcnow()))
         db.session.commit()
     for field in ("job_group", "job_id"):
         resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", field: HUGE, "type": "9"})
@@ -302,13 +302,13 @@ def test_clearing_the_log_of_a_job_beyond_any_id_is_refused_not_a_server_error(p
     for kind in ("", "abc", "77"):  # no kind, or one that is not offered: the one sentence, nothing cleared
         resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": kind})
         assert resp.status_code == 422 and "请选择清理方式后再提交" in unescape(resp.get_data(as_text=True)), kind
-    assert query(app, lambda: db.session.query(JobLog).count()) == 1
+    assert query(app, lambda: db.session.query(JobRun).count()) == 1
 
 
 def test_a_new_job_says_it_is_stopped_and_start_is_not_red(pages: Any, app: Any) -> None:
     """Issue 24.6: the flash after 新增 says the job is stopped and how to start it; 启动 is not a danger button."""
-    group = _executor(app)
-    form = {"job_group": group, "job_desc": "停止的新任务", "author": "赵六", "schedule_type": "CRON",
+    executor = _executor(app)
+    form = {"job_group": executor, "job_desc": "停止的新任务", "author": "赵六", "schedule_type": "CRON",
             "schedule_conf": "0 0 12 * * ?", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
             "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
             "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",

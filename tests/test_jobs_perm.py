@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Job, JobLog, role_job_group
+from pcloud.jobs.models import Job, JobRun, role_job_group
 from tests.conftest import ApiClient, PageClient, api_error, csrf_from
 from tests.factories import grant_role, make_role, make_user, next_phone, query
 from tests.test_jobs import JOB_MENUS, job_codes, make_executor, make_job
@@ -34,12 +34,12 @@ class Teams:
     pages: PageClient  # the same member, signed in to the pages
 
 
-def _run(app: Any, group: int, job_id: int, code: int = 200) -> int:
+def _run(app: Any, executor: int, job_id: int, code: int = 200) -> int:
     from pcloud.core.timefmt import utcnow
 
     def add() -> int:
         now = utcnow()
-        run = JobLog(job_group=group, job_id=job_id, trigger_type="MANUAL", schedule_time=now, trigger_time=now,
+        run = JobRun(job_group=executor, job_id=job_id, trigger_type="MANUAL", schedule_time=now, trigger_time=now,
                      handle_code=code, status="DONE" if code else "PENDING", handle_time=now)
         db.session.add(run)
         db.session.commit()
@@ -246,7 +246,7 @@ def test_every_job_route_answers_404_for_another_executors_record(teams: Teams, 
     assert not leaks, leaks
     # nothing of B's changed: its job still there and stopped, its runs kept
     assert query(app, lambda: db.session.get(Job, teams.job_b).deleted_at) is None
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_group=teams.b).count()) == 2
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_group=teams.b).count()) == 2
     assert api.data("GET", f"/api/job/jobgroup/{teams.b}/loadById")["id"] == teams.b
 
 
@@ -260,7 +260,7 @@ def test_the_team_still_works_on_its_own_records(teams: Teams, app: Any) -> None
     assert teams.pages.get(f"/job/log/{teams.run_a}").status_code == 200
     # cleaning every log (no executor named) cleans the team's runs only
     assert t.data("POST", "/api/job/joblog/clearLog", {"type": 9}) == 1
-    assert query(app, lambda: db.session.query(JobLog).filter_by(job_group=teams.b).count()) == 2
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_group=teams.b).count()) == 2
 
 
 # ---------------------------------------------------------------- reach: nobody hands out executors beyond their own
@@ -364,10 +364,10 @@ def _jobs_of(app: Any, appname: str) -> list[Job]:
 
 
 def test_export_then_import_elsewhere_round_trips_stopped(api: ApiClient, app: Any) -> None:
-    group = make_executor(api, "orders-app", title="订单")
-    child = make_job(api, group, jobDesc="对账", executorParam="p=1")
-    parent = make_job(api, group, jobDesc="同步", childJobId=str(child), triggerStatus=1)
-    doc = _export(api, {"jobGroup": group})
+    executor = make_executor(api, "orders-app", title="订单")
+    child = make_job(api, executor, jobDesc="对账", executorParam="p=1")
+    parent = make_job(api, executor, jobDesc="同步", childJobId=str(child), triggerStatus=1)
+    doc = _export(api, {"jobGroup": executor})
     assert doc["format"] == "pcloud-jobs" and [e["appname"] for e in doc["executors"]] == ["orders-app"]
     by_desc = {j["jobDesc"]: j for j in doc["jobs"]}
     assert set(by_desc) == {"对账", "同步"} and "id" not in by_desc["同步"] and "jobGroup" not in by_desc["同步"]
@@ -391,9 +391,9 @@ def test_export_then_import_elsewhere_round_trips_stopped(api: ApiClient, app: A
 
 
 def test_import_conflicts_skip_overwrite_or_fail_all_or_nothing(api: ApiClient, app: Any) -> None:
-    group = make_executor(api, "orders-app", title="订单")
-    make_job(api, group, jobDesc="同步", triggerStatus=1)
-    doc = _export(api, {"jobGroup": group})
+    executor = make_executor(api, "orders-app", title="订单")
+    make_job(api, executor, jobDesc="同步", triggerStatus=1)
+    doc = _export(api, {"jobGroup": executor})
     doc["jobs"][0]["author"] = "新负责人"
     doc["jobs"].append({**doc["jobs"][0], "jobDesc": "新任务"})
     before = _jobs_of(app, "orders-app")
@@ -412,9 +412,9 @@ def test_import_conflicts_skip_overwrite_or_fail_all_or_nothing(api: ApiClient, 
 
 
 def test_import_validates_the_file(api: ApiClient, app: Any) -> None:
-    group = make_executor(api, "orders-app", title="订单")
-    make_job(api, group, jobDesc="同步")
-    doc = _moved(_export(api, {"jobGroup": group}), "orders-copy")
+    executor = make_executor(api, "orders-app", title="订单")
+    make_job(api, executor, jobDesc="同步")
+    doc = _moved(_export(api, {"jobGroup": executor}), "orders-copy")
     assert "file" in api_error(_import(api, b"{not json"), 422)["errors"]
     assert "file" in api_error(_import(api, {**doc, "format": "other"}), 422)["errors"]
     assert "file" in api_error(_import(api, {**doc, "jobs": [{**doc["jobs"][0], "id": 5}]}), 422)["errors"]
@@ -454,15 +454,15 @@ def test_the_job_list_exports_and_imports(api: ApiClient, app: Any, pages: PageC
     import io
     import json
 
-    group = make_executor(api, "orders-app", title="订单")
-    first = make_job(api, group, jobDesc="同步")
-    make_job(api, group, jobDesc="对账")
-    html = pages.get(f"/job/info/?jobGroup={group}").get_data(as_text=True)
+    executor = make_executor(api, "orders-app", title="订单")
+    first = make_job(api, executor, jobDesc="同步")
+    make_job(api, executor, jobDesc="对账")
+    html = pages.get(f"/job/info/?jobGroup={executor}").get_data(as_text=True)
     assert "导出选中" in html and "导出本执行器全部" in html and 'id="importModal"' in html
     assert f'name="ids" value="{first}" form="export-form"' in html
     assert re.search(r'<form[^>]*id="import-form"[^>]*enctype="multipart/form-data"', html)  # it uploads a file
-    resp = pages.submit(f"/job/info/?jobGroup={group}", "/job/info/export",
-                        {"job_group": str(group), "scope": "selected", "ids": [str(first)]})
+    resp = pages.submit(f"/job/info/?jobGroup={executor}", "/job/info/export",
+                        {"job_group": str(executor), "scope": "selected", "ids": [str(first)]})
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     doc = json.loads(resp.get_data(as_text=True))
     assert [j["jobDesc"] for j in doc["jobs"]] == ["同步"]

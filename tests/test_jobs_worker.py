@@ -369,7 +369,7 @@ def worker_in_process(app: Any) -> Iterator[Any]:
 
 
 def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_process: Any, jobs: Jobs) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     job = jobs.job("testEcho", None)
     jobs.set_job(job, schedule_type="CRON", schedule_conf="* * * L-30 2,4,6,9,11 ?", timezone="America/Santiago",
@@ -382,7 +382,7 @@ def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_proces
     with jobs.app.app_context():
         stopped = service.get_job(job)
         assert (stopped.trigger_status, stopped.trigger_next_time) == (0, 0)
-    (run,) = jobs.runs(JobLog.job_id == job)
+    (run,) = jobs.runs(JobRun.job_id == job)
     assert (run["status"], run["handle_code"]) == ("DONE", 500)
     assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]
 
@@ -390,7 +390,7 @@ def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_proces
 def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs: Jobs) -> None:
     """A loop made before the console refused it (A->B->A) ends after MAX_CHAIN_DEPTH child runs, saying why."""
     from pcloud.core.timefmt import utcnow
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     depth = 16  # runtime.MAX_CHAIN_DEPTH, written out so the replay runs on the code before it too
     a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
@@ -401,12 +401,12 @@ def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs:
     for _ in range(depth * 3):
         with worker_in_process.tx() as conn:
             worker_in_process._follow_up(conn, run, utcnow())
-        (child,) = jobs.runs(JobLog.parent_log_id == run["id"]) or [None]
+        (child,) = jobs.runs(JobRun.parent_log_id == run["id"]) or [None]
         if child is None:
             break
         assert child["trigger_type"] == "PARENT"
         run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
-    assert len(jobs.runs(JobLog.job_id.in_((a, b)))) == 1 + depth
+    assert len(jobs.runs(JobRun.job_id.in_((a, b)))) == 1 + depth
     assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
 
 
@@ -447,7 +447,7 @@ class WorkerProc:
             return self.proc.wait(10)
 
 
-def start_worker(database_url: str, instance_dir: Path, tmp: Path, name: str, group: str | None = None,
+def start_worker(database_url: str, instance_dir: Path, tmp: Path, name: str, executor: str | None = None,
                  env: dict[str, str] | None = None) -> WorkerProc:
     log_path = tmp / f"worker-{name}.log"
     full_env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_INSTANCE_DIR": str(instance_dir),
@@ -456,7 +456,7 @@ def start_worker(database_url: str, instance_dir: Path, tmp: Path, name: str, gr
                 "PCLOUD_WORKER_HEARTBEAT_SECONDS": "1", "PCLOUD_WORKER_SHUTDOWN_GRACE": "2",
                 "PCLOUD_WORKER_CHILDREN": "6", **(env or {})}
     node = (env or {}).get("PCLOUD_WORKER_NAME", name)
-    args = [PCLOUD, "worker", "--name", node] + (["--group", group] if group else [])
+    args = [PCLOUD, "worker", "--name", node] + (["--group", executor] if executor else [])
     with open(log_path, "wb") as fh:
         proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=fh, stderr=subprocess.STDOUT)
     return WorkerProc(name, proc, log_path)
@@ -519,25 +519,25 @@ class Jobs:
             return ids
 
     def runs(self, *where: Any) -> list[Any]:
-        from pcloud.jobs.models import JobLog
+        from pcloud.jobs.models import JobRun
 
         with self.app.app_context():
             db = self._db()
             with db.engine.connect() as conn:
-                return conn.execute(select(JobLog.__table__).where(*where).order_by(JobLog.id)).mappings().all()
+                return conn.execute(select(JobRun.__table__).where(*where).order_by(JobRun.id)).mappings().all()
 
     def run(self, run_id: int) -> Any:
-        from pcloud.jobs.models import JobLog
+        from pcloud.jobs.models import JobRun
 
-        (row,) = self.runs(JobLog.id == run_id)
+        (row,) = self.runs(JobRun.id == run_id)
         return row
 
     def lines(self, run_id: int) -> list[str]:
-        from pcloud.jobs.models import JobLogLine
+        from pcloud.jobs.models import JobRunLine
 
         with self.app.app_context(), self._db().engine.connect() as conn:
-            return list(conn.execute(select(JobLogLine.content).where(JobLogLine.log_id == run_id)
-                                     .order_by(JobLogLine.line_no)).scalars())
+            return list(conn.execute(select(JobRunLine.content).where(JobRunLine.log_id == run_id)
+                                     .order_by(JobRunLine.line_no)).scalars())
 
     def done(self, run_id: int, timeout: float = 60, workers: list[WorkerProc] = ()) -> Any:
         return wait_until(lambda: (r := self.run(run_id))["status"] == "DONE" and r, timeout, f"run {run_id}",
@@ -585,25 +585,25 @@ def _ms_now() -> int:
 @pytest.mark.slow
 def test_misfire_phase_and_clean_shutdown_across_a_restart(jobs: Jobs, database_url: str, instance_dir: Path,
                                                            tmp_path: Path) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
-    group = jobs.executor("restart-group")
+    executor = jobs.executor("restart-group")
     # The worker "was down for a minute": both jobs were due 60 s ago (10 s FIX_RATE grid).
     due = _ms_now() - 60_000
-    quiet = jobs.job("testEcho", "quiet", job_group=group, schedule_type="FIX_RATE", schedule_conf="10",
+    quiet = jobs.job("testEcho", "quiet", job_group=executor, schedule_type="FIX_RATE", schedule_conf="10",
                      misfire_strategy="DO_NOTHING", trigger_status=1)
-    once = jobs.job("testEcho", "once", job_group=group, schedule_type="FIX_RATE", schedule_conf="10",
+    once = jobs.job("testEcho", "once", job_group=executor, schedule_type="FIX_RATE", schedule_conf="10",
                     misfire_strategy="FIRE_ONCE_NOW", trigger_status=1)
     for job_id in (quiet, once):
         jobs.set_job(job_id, trigger_next_time=due)
-    rate = jobs.job("testEcho", "rate", job_group=group, schedule_type="FIX_RATE", schedule_conf="2",
+    rate = jobs.job("testEcho", "rate", job_group=executor, schedule_type="FIX_RATE", schedule_conf="2",
                     trigger_status=1)
-    long_job = jobs.job("testSleep", "60", job_group=group)
-    w1 = start_worker(database_url, instance_dir, tmp_path, "restart-1", group="restart-group")
+    long_job = jobs.job("testSleep", "60", job_group=executor)
+    w1 = start_worker(database_url, instance_dir, tmp_path, "restart-1", executor="restart-group")
     try:
-        wait_until(lambda: len(jobs.runs(JobLog.job_id == rate, JobLog.status == "DONE")) >= 2, 90,
+        wait_until(lambda: len(jobs.runs(JobRun.job_id == rate, JobRun.status == "DONE")) >= 2, 90,
                    "two FIX_RATE runs", [w1])
-        misfire_runs = jobs.runs(JobLog.job_id.in_([quiet, once]), JobLog.trigger_type == "MISFIRE")
+        misfire_runs = jobs.runs(JobRun.job_id.in_([quiet, once]), JobRun.trigger_type == "MISFIRE")
         assert [(r["job_id"], r["schedule_time"]) for r in misfire_runs] == [
             (once, datetime.utcfromtimestamp(due / 1000))]
         for job_id in (quiet, once):  # the schedule resumed on its own 10 s grid, after now
@@ -618,18 +618,18 @@ def test_misfire_phase_and_clean_shutdown_across_a_restart(jobs: Jobs, database_
         run = jobs.run(long_run)
         assert (run["status"], run["handle_code"]) == ("DONE", 503) and "停止" in run["handle_msg"]
         assert "restart-1" not in jobs.nodes()
-        assert not jobs.runs(JobLog.status == "RUNNING")
-        before = len(jobs.runs(JobLog.job_id == rate))
+        assert not jobs.runs(JobRun.status == "RUNNING")
+        before = len(jobs.runs(JobRun.job_id == rate))
         time.sleep(3)
     finally:
         w1.stop(signal.SIGKILL)
-    w2 = start_worker(database_url, instance_dir, tmp_path, "restart-2", group="restart-group")
+    w2 = start_worker(database_url, instance_dir, tmp_path, "restart-2", executor="restart-group")
     try:
-        wait_until(lambda: len(jobs.runs(JobLog.job_id == rate, JobLog.status == "DONE")) >= before + 2, 90,
+        wait_until(lambda: len(jobs.runs(JobRun.job_id == rate, JobRun.status == "DONE")) >= before + 2, 90,
                    "FIX_RATE runs after the restart", [w2])
     finally:
         assert w2.stop() == 0
-    runs = jobs.runs(JobLog.job_id == rate, JobLog.trigger_type == "FIX_RATE")
+    runs = jobs.runs(JobRun.job_id == rate, JobRun.trigger_type == "FIX_RATE")
     times = [r["schedule_time"] for r in runs]
     assert len(times) == len(set(times))
     first = times[0]
@@ -640,22 +640,22 @@ def test_misfire_phase_and_clean_shutdown_across_a_restart(jobs: Jobs, database_
 @pytest.mark.slow
 def test_a_node_restarted_under_its_name_ends_its_old_runs(jobs: Jobs, database_url: str, instance_dir: Path,
                                                           tmp_path: Path) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
-    group = jobs.executor("same-name-group")
-    job = jobs.job("testSleepFirst", "120", job_group=group, executor_fail_retry_count=1)
-    first = start_worker(database_url, instance_dir, tmp_path, "fixed", group="same-name-group")
+    executor = jobs.executor("same-name-group")
+    job = jobs.job("testSleepFirst", "120", job_group=executor, executor_fail_retry_count=1)
+    first = start_worker(database_url, instance_dir, tmp_path, "fixed", executor="same-name-group")
     try:
         (run_id,) = jobs.trigger(job)
         wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 90, "running", [first])
     finally:
         first.stop(signal.SIGKILL)
-    second = start_worker(database_url, instance_dir, tmp_path, "fixed-again", group="same-name-group",
+    second = start_worker(database_url, instance_dir, tmp_path, "fixed-again", executor="same-name-group",
                           env={"PCLOUD_WORKER_NAME": "fixed"})
     try:
         run = jobs.done(run_id, 90, [second])
         assert (run["handle_code"], run["handle_msg"]) == (504, "执行器节点重启，任务中断")
-        retry = wait_until(lambda: [r for r in jobs.runs(JobLog.parent_log_id == run_id) if r["status"] == "DONE"],
+        retry = wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
                            60, "the retry", [second])[0]
         assert (retry["trigger_type"], retry["handle_code"], retry["executor_address"]) == ("RETRY", 200, "fixed")
     finally:
@@ -707,7 +707,7 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
 def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
     """Both workers registered again after the per-test wipe, with the default executor present; at the
     end every run is over, so that the next test's wipe never cuts a run in the middle."""
-    from pcloud.jobs.models import ALARM_NONE, JobLog
+    from pcloud.jobs.models import ALARM_NONE, JobRun
 
     jobs.executor()
     pair_processes.smtp.messages.clear()
@@ -726,7 +726,7 @@ def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
     yield pair_processes
     # Every run over, which includes its output: a worker writes a run's last lines in the transaction that
     # ends it (runtime.flush); and every alarm settled, so none reaches the next test's sinks.
-    wait_until(lambda: not jobs.runs(or_(JobLog.status != "DONE", JobLog.alarm_status == ALARM_NONE)), 60,
+    wait_until(lambda: not jobs.runs(or_(JobRun.status != "DONE", JobRun.alarm_status == ALARM_NONE)), 60,
                "every run over and its alarm settled", pair_processes.workers)
 
 
@@ -735,7 +735,7 @@ def test_exactly_once_with_two_workers(pair: Pair, jobs: Jobs) -> None:
     """50 jobs firing every second for 15 s in the suite; the issue's 60 s with
     PCLOUD_TEST_EXACTLY_ONCE_SECONDS=60 (run so before a release; the note of issue 11 has the figures)."""
     from pcloud.jobs import service
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     ids = [jobs.job("testNoop", None, schedule_type="CRON", schedule_conf="* * * * * ?",
                     executor_route_strategy="ROUND", trigger_status=1) for _ in range(50)]
@@ -746,8 +746,8 @@ def test_exactly_once_with_two_workers(pair: Pair, jobs: Jobs) -> None:
             service.stop_job(job_id)
     stopped = datetime.utcnow()
     pair.alive()
-    wait_until(lambda: not jobs.runs(JobLog.status != "DONE"), 60, "every run done", pair.workers)
-    runs = jobs.runs(JobLog.job_id.in_(ids))
+    wait_until(lambda: not jobs.runs(JobRun.status != "DONE"), 60, "every run done", pair.workers)
+    runs = jobs.runs(JobRun.job_id.in_(ids))
     assert runs and all(r["trigger_type"] == "CRON" and r["handle_code"] == 200 for r in runs), \
         Counter((r["trigger_type"], r["handle_code"], r["handle_msg"]) for r in runs)
     by_job: dict[int, list[datetime]] = {}
@@ -829,13 +829,13 @@ def test_block_strategies(pair: Pair, jobs: Jobs) -> None:
 
 @pytest.mark.slow
 def test_a_raising_handler_is_retried_and_alarmed(pair: Pair, jobs: Jobs) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     job = jobs.job("testBoom", "x", executor_fail_retry_count=2, alarm_email="ops@example.com")
     (first,) = jobs.trigger(job)
-    wait_until(lambda: len([r for r in jobs.runs(JobLog.job_id == job) if r["alarm_status"] in (2, 3)]) == 3,
+    wait_until(lambda: len([r for r in jobs.runs(JobRun.job_id == job) if r["alarm_status"] in (2, 3)]) == 3,
                60, "three alarmed runs", pair.workers)
-    runs = jobs.runs(JobLog.job_id == job)
+    runs = jobs.runs(JobRun.job_id == job)
     assert [(r["trigger_type"], r["handle_code"], r["executor_fail_retry_count"]) for r in runs] == [
         ("MANUAL", 500, 2), ("RETRY", 500, 1), ("RETRY", 500, 0)]
     assert [r["parent_log_id"] for r in runs] == [None, runs[0]["id"], runs[1]["id"]]
@@ -849,23 +849,23 @@ def test_a_raising_handler_is_retried_and_alarmed(pair: Pair, jobs: Jobs) -> Non
 
 @pytest.mark.slow
 def test_success_triggers_the_child_chain(pair: Pair, jobs: Jobs) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     grandchild = jobs.job("testEcho", "c")
     child = jobs.job("testEcho", "b", child_job_id=str(grandchild))
     parent = jobs.job("testEcho", "a", child_job_id=str(child))
     (first,) = jobs.trigger(parent)
-    wait_until(lambda: [r for r in jobs.runs(JobLog.job_id == grandchild) if r["status"] == "DONE"], 60,
+    wait_until(lambda: [r for r in jobs.runs(JobRun.job_id == grandchild) if r["status"] == "DONE"], 60,
                "the grandchild's run", pair.workers)
-    (b,) = jobs.runs(JobLog.job_id == child)
-    (c,) = jobs.runs(JobLog.job_id == grandchild)
+    (b,) = jobs.runs(JobRun.job_id == child)
+    (c,) = jobs.runs(JobRun.job_id == grandchild)
     assert (b["trigger_type"], b["parent_log_id"], b["handle_code"]) == ("PARENT", first, 200)
     assert (c["trigger_type"], c["parent_log_id"], c["handle_msg"]) == ("PARENT", b["id"], "ok c")
     # a failure does not trigger children
     failing = jobs.job("testBoom", None, child_job_id=str(grandchild))
     jobs.done(jobs.trigger(failing)[0], workers=pair.workers)
     # A run's child runs are written in the transaction that ends it (runtime._follow_up): none now, none later.
-    assert len(jobs.runs(JobLog.job_id == grandchild)) == 1
+    assert len(jobs.runs(JobRun.job_id == grandchild)) == 1
 
 
 @pytest.mark.slow
@@ -891,12 +891,12 @@ def test_sharding_broadcast_runs_once_per_node(pair: Pair, jobs: Jobs) -> None:
 
 @pytest.mark.slow
 def test_a_job_of_an_executor_without_nodes_fails_to_route(pair: Pair, jobs: Jobs) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     job = jobs.job("testEcho", None, job_group=jobs.executor("nobody-home"), schedule_type="FIX_RATE",
                    schedule_conf="1", trigger_status=1)
-    wait_until(lambda: jobs.runs(JobLog.job_id == job), 30, "a run", pair.workers)
-    run = jobs.runs(JobLog.job_id == job)[0]
+    wait_until(lambda: jobs.runs(JobRun.job_id == job), 30, "a run", pair.workers)
+    run = jobs.runs(JobRun.job_id == job)[0]
     assert (run["status"], run["trigger_code"], run["handle_code"]) == ("DONE", 500, 500)
     assert "没有在线节点" in run["trigger_msg"]
 
@@ -904,7 +904,7 @@ def test_a_job_of_an_executor_without_nodes_fails_to_route(pair: Pair, jobs: Job
 @pytest.mark.slow
 def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(pair: Pair, jobs: Jobs, database_url: str,
                                                                       instance_dir: Path, tmp_path: Path) -> None:
-    from pcloud.jobs.models import JobLog
+    from pcloud.jobs.models import JobRun
 
     victim = start_worker(database_url, instance_dir, tmp_path, "victim")
     try:
@@ -919,7 +919,7 @@ def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(pair: Pair
         run = jobs.done(run_id, DEAD_AFTER + 20, pair.workers)
         assert time.monotonic() - killed_at < DEAD_AFTER + 10
         assert (run["handle_code"], run["executor_address"]) == (504, "victim")
-        retry = wait_until(lambda: [r for r in jobs.runs(JobLog.parent_log_id == run_id) if r["status"] == "DONE"],
+        retry = wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
                            30, "the retry", pair.workers)[0]
         assert (retry["trigger_type"], retry["handle_code"], retry["handle_msg"]) == ("RETRY", 200, "retried")
         assert retry["executor_address"] in ("node-a", "node-b")

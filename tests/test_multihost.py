@@ -171,7 +171,7 @@ def _user(cluster: Cluster, phone: str) -> tuple[int, str]:
                        {"phone": phone, "name": f"u{phone[-4:]}", "password": USER_PASSWORD,
                         "roleIds": [_super_admin_role(cluster)]})
     token = cluster.sign_in(a, phone, USER_PASSWORD)
-    for host in (a, b):  # both workers of both hosts have served (and may keep) the caller
+    for host in (a, b):  # both workers of both hosts have served (and may keep) the principal
         assert set(cluster.statuses(host, "POST", "/api/admin/system/user/page", token, 8)) == {200}
     return uid, token
 

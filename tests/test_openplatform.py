@@ -383,14 +383,14 @@ def test_granting_an_account_deleted_meanwhile_keeps_the_ticks(pages: PageClient
 def _open_platform_only(app: Any) -> Any:
     """A user whose one role holds exactly the open platform's menus and API routes."""
     from tests.factories import route_code
-    from tests.test_permissions import Caller
+    from tests.test_permissions import PrincipalClients
 
-    caller = Caller(app, "ROLE_OPEN_ONLY")
+    principal = PrincipalClients(app, "ROLE_OPEN_ONLY")
     codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
                   if rule.endpoint.startswith("openplatform_api.")
                   for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
-    caller.grant(menu_paths=("/open", "/open/account", "/open/resource"), resource_codes=codes)
-    return caller
+    principal.grant(menu_paths=("/open", "/open/account", "/open/resource"), resource_codes=codes)
+    return principal
 
 
 def _entry_urls(app: Any) -> list[str]:
@@ -401,33 +401,33 @@ def _entry_urls(app: Any) -> list[str]:
 
 def test_a_role_holding_only_the_open_platform_cannot_reach_the_whole_api(app: Any, anon: ApiClient,
                                                                          api: ApiClient) -> None:
-    """The attack of the issue, step by step through the API: every step beyond the caller's reach is 403."""
-    caller = _open_platform_only(app)
+    """The attack of the issue, step by step through the API: every step beyond the principal's reach is 403."""
+    principal = _open_platform_only(app)
     before = _entry_urls(app)
     for url, method in (("/api/**", "*"), ("/api/admin/**", "POST"), ("/api/admin/system/user/page", "POST"),
                         ("/api/open/admin/account/page", "*")):
-        resp = caller.api.post(f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": url, "method": method})
+        resp = principal.api.post(f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": url, "method": method})
         assert resp.status_code == 403, (url, method, resp.get_json())
     assert _entry_urls(app) == before
     # an entry matching no route at all: 422, whoever asks
-    for who in (caller.api, api):
+    for who in (principal.api, api):
         body = api_error(who.post(f"{OPEN}/resource/create", {"name": "空", "resourceUrl": "/api/nothing/here",
                                                               "method": "GET"}), 422)
         assert "resourceUrl" in body["errors"]
     # within reach: fine
-    own = caller.api.post(f"{OPEN}/resource/create", {"name": "账号列表", "resourceUrl": "/api/open/admin/account/page",
-                                                      "method": "POST"}).get_json()["data"]
-    acct = caller.api.post(f"{OPEN}/account/create", {"name": "跳板"}).get_json()["data"]
+    own = principal.api.post(f"{OPEN}/resource/create", {
+        "name": "账号列表", "resourceUrl": "/api/open/admin/account/page", "method": "POST"}).get_json()["data"]
+    acct = principal.api.post(f"{OPEN}/account/create", {"name": "跳板"}).get_json()["data"]
     # widening one's own entry beyond reach: 403, the entry unchanged
-    resp = caller.api.put(f"{OPEN}/resource/modify", {"id": own, "resourceUrl": "/api/**", "method": "*"})
+    resp = principal.api.put(f"{OPEN}/resource/modify", {"id": own, "resourceUrl": "/api/**", "method": "*"})
     assert resp.status_code == 403, resp.get_json()
-    # an entry someone else made, beyond the caller's reach, cannot be granted by them
+    # an entry someone else made, beyond the principal's reach, cannot be granted by them
     wide = api.data("POST", f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": "/api/**", "method": "*"})
     ids = catalogue(api)
     for entries in ([wide], [own, wide], [ids["/api/integration/segment/get/{bizTag}"]]):
-        resp = caller.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": entries})
+        resp = principal.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": entries})
         assert resp.status_code == 403, (entries, resp.get_json())
-    assert caller.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [own]}).status_code \
+    assert principal.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [own]}).status_code \
         == 200
     # the attack's end: the account's token reads nothing beyond what was granted
     token = signed_in(anon, {"secureId": acct["secureId"], "secureKey": acct["secureKey"]})
@@ -461,23 +461,23 @@ def test_a_granted_entry_cannot_be_widened(app: Any, anon: ApiClient, api: ApiCl
 def test_the_pages_keep_the_same_reach_rule(app: Any, pages: PageClient, api: ApiClient) -> None:
     """The catalogue and grant pages go through the same service: 403 beyond reach, 422 for no route, 409 to
     widen a granted entry, each logged as failed."""
-    caller = _open_platform_only(app)
+    principal = _open_platform_only(app)
     before = _entry_urls(app)
-    resp = caller.pages.submit("/open/resource/new", data={"name": "全部", "resource_url": "/api/**", "method": "*"})
+    resp = principal.pages.submit("/open/resource/new", data={"name": "全部", "resource_url": "/api/**", "method": "*"})
     assert resp.status_code == 403 and "权限范围" in resp.get_data(as_text=True)
     assert last_action(app)[:2] == ("开放接口新增", "fail")
-    resp = caller.pages.submit("/open/resource/new", data={"name": "空", "resource_url": "/api/nothing/here",
+    resp = principal.pages.submit("/open/resource/new", data={"name": "空", "resource_url": "/api/nothing/here",
                                                            "method": "GET"})
     assert resp.status_code == 422
     assert _entry_urls(app) == before
-    own = caller.api.post(f"{OPEN}/resource/create", {"name": "账号列表", "resourceUrl": "/api/open/admin/account/page",
-                                                      "method": "POST"}).get_json()["data"]
-    resp = caller.pages.submit(f"/open/resource/{own}/edit", data={"name": "账号列表", "resource_url": "/api/**",
+    own = principal.api.post(f"{OPEN}/resource/create", {
+        "name": "账号列表", "resourceUrl": "/api/open/admin/account/page", "method": "POST"}).get_json()["data"]
+    resp = principal.pages.submit(f"/open/resource/{own}/edit", data={"name": "账号列表", "resource_url": "/api/**",
                                                                    "method": "*"})
     assert resp.status_code == 403
     acct = make_account(api, "跳板")
     wide = api.data("POST", f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": "/api/**", "method": "*"})
-    resp = caller.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(wide)]})
+    resp = principal.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(wide)]})
     assert resp.status_code == 403
     assert last_action(app)[:2] == ("开放接口授权", "fail")
     api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [own]})

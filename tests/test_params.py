@@ -161,7 +161,7 @@ def test_every_default_is_valid_by_its_own_rule(app: Any, key: str) -> None:
 
 
 def test_two_change_signals_on_one_engine_each_count_this_process_s_own_commit(app: Any) -> None:
-    """The caller cache's signal and the settings' listen on one engine: a commit of this process moves both
+    """The principal cache's signal and the settings' listen on one engine: a commit of this process moves both
     at once (each keeps its own flag on the connection; before, the first listener took the other's)."""
     from sqlalchemy import update
 

@@ -88,7 +88,7 @@ def test_page_no_menu_owns_is_denied_to_all_but_super_admin(app: Any) -> None:
 # Helpers: a user whose single role we re-grant between calls
 
 
-class Caller:
+class PrincipalClients:
     def __init__(self, app: Any, code: str = "ROLE_AUDIT") -> None:
         self.app = app
         self.role_id = make_role(app, code)
@@ -167,15 +167,15 @@ def test_api_route_audit(app: Any, api: ApiClient) -> None:
     phone = next_phone()
     make_user(app, phone=phone, password=PASSWORD)
     nobody.token = nobody.sign_in(phone, PASSWORD)
-    caller = Caller(app)
+    principal = PrincipalClients(app)
     failures = []
     for endpoint, method, rule in api_routes(app):
         path = sample_path(rule)
         denied = call_api(nobody, method, path)
         if denied.status_code != 403 or denied.get_json()["code"] != 403:
             failures.append(("no roles", method, path, denied.status_code))
-        caller.grant(resource_codes=(route_code(endpoint, method),))
-        granted = call_api(caller.api, method, path)
+        principal.grant(resource_codes=(route_code(endpoint, method),))
+        granted = call_api(principal.api, method, path)
         if granted.status_code in (401, 403):
             failures.append(("granted", method, path, granted.status_code, granted.get_json()))
         boss = call_api(api, method, path)
@@ -185,12 +185,12 @@ def test_api_route_audit(app: Any, api: ApiClient) -> None:
 
 
 def test_a_resource_opens_only_its_own_route(app: Any) -> None:
-    caller = Caller(app)
-    caller.grant(resource_codes=(route_code("roles_api.page", "POST"),))
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 200
-    assert caller.api.post("/api/admin/menu/page", json={}).status_code == 403
-    assert caller.api.post("/api/admin/role/create", json={}).status_code == 403
-    assert caller.api.delete("/api/admin/role/999999/delete").status_code == 403
+    principal = PrincipalClients(app)
+    principal.grant(resource_codes=(route_code("roles_api.page", "POST"),))
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 200
+    assert principal.api.post("/api/admin/menu/page", json={}).status_code == 403
+    assert principal.api.post("/api/admin/role/create", json={}).status_code == 403
+    assert principal.api.delete("/api/admin/role/999999/delete").status_code == 403
 
 
 def _menu_for(app: Any, path: str) -> int | None:
@@ -217,8 +217,8 @@ def test_page_route_audit(app: Any, pages: PageClient) -> None:
     make_user(app, phone=phone, password=PASSWORD)
     nobody = PageClient(app.test_client())
     assert nobody.sign_in(phone, PASSWORD).status_code == 302
-    caller = Caller(app)
-    tokens = {id(c): csrf_from(c.get("/profile").get_data(as_text=True)) for c in (nobody, caller.pages, pages)}
+    principal = PrincipalClients(app)
+    tokens = {id(c): csrf_from(c.get("/profile").get_data(as_text=True)) for c in (nobody, principal.pages, pages)}
     routes = page_routes(app)
     assert any(r[2].startswith("/system/role") for r in routes) and len(routes) > 10
     failures = []
@@ -231,8 +231,8 @@ def test_page_route_audit(app: Any, pages: PageClient) -> None:
         denied = _call_page(nobody, method, path, tokens[id(nobody)])
         if denied.status_code != 403 or 'data-testid="error-page"' not in denied.get_data(as_text=True):
             failures.append(("no roles", method, path, denied.status_code))
-        caller.grant(menu_ids=(menu_id,), resource_codes=mirrored_codes(app, endpoint, method))
-        granted = _call_page(caller.pages, method, path, tokens[id(caller.pages)])
+        principal.grant(menu_ids=(menu_id,), resource_codes=mirrored_codes(app, endpoint, method))
+        granted = _call_page(principal.pages, method, path, tokens[id(principal.pages)])
         if granted.status_code in (401, 403) or "/login" in granted.headers.get("Location", ""):
             failures.append(("granted", method, path, granted.status_code))
         boss = _call_page(pages, method, path, tokens[id(pages)])
@@ -259,8 +259,8 @@ def test_every_page_action_names_the_api_operation_it_performs(app: Any) -> None
 def test_page_action_audit(app: Any, pages: PageClient) -> None:
     """Every page POST: the menu alone gets the 403 page; the menu plus the resource of the API operation it
     performs passes the check (whatever the action then answers); the super administrator passes."""
-    caller = Caller(app)
-    token = csrf_from(caller.pages.get("/profile").get_data(as_text=True))
+    principal = PrincipalClients(app)
+    token = csrf_from(principal.pages.get("/profile").get_data(as_text=True))
     boss_token = csrf_from(pages.get("/profile").get_data(as_text=True))
     failures = []
     posts = [(e, m, r) for e, m, r in page_routes(app) if m == "POST"]
@@ -269,12 +269,12 @@ def test_page_action_audit(app: Any, pages: PageClient) -> None:
         path = sample_path(rule)
         menu_id = _menu_for(app, path)
         assert menu_id is not None, path
-        caller.grant(menu_ids=(menu_id,))
-        menu_only = _call_page(caller.pages, method, path, token)
+        principal.grant(menu_ids=(menu_id,))
+        menu_only = _call_page(principal.pages, method, path, token)
         if menu_only.status_code != 403:
             failures.append(("menu only", path, menu_only.status_code))
-        caller.grant(menu_ids=(menu_id,), resource_codes=mirrored_codes(app, endpoint, method))
-        granted = _call_page(caller.pages, method, path, token)
+        principal.grant(menu_ids=(menu_id,), resource_codes=mirrored_codes(app, endpoint, method))
+        granted = _call_page(principal.pages, method, path, token)
         if granted.status_code in (401, 403):
             failures.append(("menu and resource", path, granted.status_code))
         boss = _call_page(pages, method, path, boss_token)
@@ -287,31 +287,31 @@ def test_the_user_page_grant_alone_reaches_no_page_action(app: Any, pages: PageC
     """The finding: 用户管理 menu + the user-list API only: the pages refuse what the API refuses."""
     victim_phone = next_phone()
     victim = make_user(app, phone=victim_phone, password=PASSWORD)
-    caller = Caller(app)
-    caller.grant(menu_paths=("/system", "/system/user"), resource_codes=(route_code("users_api.page", "POST"),))
-    assert caller.pages.get("/system/user/").status_code == 200
-    assert caller.api.put("/api/admin/system/user/modify", json={"id": victim, "password": "Reset1234"}
+    principal = PrincipalClients(app)
+    principal.grant(menu_paths=("/system", "/system/user"), resource_codes=(route_code("users_api.page", "POST"),))
+    assert principal.pages.get("/system/user/").status_code == 200
+    assert principal.api.put("/api/admin/system/user/modify", json={"id": victim, "password": "Reset1234"}
                           ).status_code == 403
-    edit = caller.pages.submit(f"/system/user/{victim}/edit", data={
+    edit = principal.pages.submit(f"/system/user/{victim}/edit", data={
         "phone": victim_phone, "name": "被改", "password": "Reset1234", "state": "0", "dept_id": "0",
         "post_id": "0", "grade_id": "0"})
     assert edit.status_code == 403
     for action in ("delete", "offline"):
-        assert caller.pages.submit("/system/user/", f"/system/user/{victim}/{action}").status_code == 403
-    assert caller.pages.submit("/system/user/", "/system/user/export").status_code == 403
+        assert principal.pages.submit("/system/user/", f"/system/user/{victim}/{action}").status_code == 403
+    assert principal.pages.submit("/system/user/", "/system/user/export").status_code == 403
     assert ApiClient(app.test_client()).sign_in(victim_phone, PASSWORD)  # password unchanged, still there
 
 
 def test_manager_picker_shows_phones_only_with_the_user_list_grant(app: Any) -> None:
     phone = next_phone()
     make_user(app, phone=phone, name="经理甲")
-    caller = Caller(app)
-    caller.grant(menu_paths=("/system", "/system/dept"))
-    items = caller.pages.get("/system/dept/managers?q=经理").get_json()["items"]
+    principal = PrincipalClients(app)
+    principal.grant(menu_paths=("/system", "/system/dept"))
+    items = principal.pages.get("/system/dept/managers?q=经理").get_json()["items"]
     assert [i["name"] for i in items] == ["经理甲"] and items[0]["phone"] is None
-    assert caller.pages.get(f"/system/dept/managers?q={phone[-6:]}").get_json()["items"] == []  # no phone search
-    caller.grant(menu_paths=("/system", "/system/dept"), resource_codes=(route_code("users_api.page", "POST"),))
-    items = caller.pages.get("/system/dept/managers?q=经理").get_json()["items"]
+    assert principal.pages.get(f"/system/dept/managers?q={phone[-6:]}").get_json()["items"] == []  # no phone search
+    principal.grant(menu_paths=("/system", "/system/dept"), resource_codes=(route_code("users_api.page", "POST"),))
+    items = principal.pages.get("/system/dept/managers?q=经理").get_json()["items"]
     assert items[0]["phone"] == phone
 
 
@@ -320,38 +320,38 @@ def test_manager_picker_shows_phones_only_with_the_user_list_grant(app: Any) -> 
 
 
 def test_wildcard_resources_end_to_end(app: Any, api: ApiClient) -> None:
-    caller = Caller(app)
+    principal = PrincipalClients(app)
     one_segment = api.data("POST", "/api/admin/resource/create", {
         "name": "角色接口（一段）", "resourceUrl": "/api/admin/role/*", "method": "POST"})
-    caller.grant(resource_ids=(one_segment,))
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 200
-    assert caller.api.post("/api/admin/role/create", json={}).status_code == 422  # passed the check
-    assert caller.api.get("/api/admin/role/1/menu").status_code == 403  # two segments
-    assert caller.api.get("/api/admin/role/refresh").status_code == 403  # POST only
+    principal.grant(resource_ids=(one_segment,))
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 200
+    assert principal.api.post("/api/admin/role/create", json={}).status_code == 422  # passed the check
+    assert principal.api.get("/api/admin/role/1/menu").status_code == 403  # two segments
+    assert principal.api.get("/api/admin/role/refresh").status_code == 403  # POST only
 
     any_rest = api.data("POST", "/api/admin/resource/create", {
         "name": "角色接口（全部，只读）", "resourceUrl": "/api/admin/role/**", "method": "GET"})
-    caller.grant(resource_ids=(any_rest,))
-    assert caller.api.get("/api/admin/role/1/menu").status_code == 200
-    assert caller.api.get("/api/admin/role/refresh").status_code == 200
-    assert caller.api.delete("/api/admin/role/999999/delete").status_code == 403  # GET does not open DELETE
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 403
+    principal.grant(resource_ids=(any_rest,))
+    assert principal.api.get("/api/admin/role/1/menu").status_code == 200
+    assert principal.api.get("/api/admin/role/refresh").status_code == 200
+    assert principal.api.delete("/api/admin/role/999999/delete").status_code == 403  # GET does not open DELETE
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 403
 
     every_method = api.data("POST", "/api/admin/resource/create", {
         "name": "角色删除（任意方法）", "resourceUrl": "/api/admin/role/{id}/delete", "method": "*"})
-    caller.grant(resource_ids=(every_method,))
-    assert caller.api.delete("/api/admin/role/999999/delete").status_code == 404  # passed, no such role
-    assert caller.api.post("/api/admin/menu/page", json={}).status_code == 403
+    principal.grant(resource_ids=(every_method,))
+    assert principal.api.delete("/api/admin/role/999999/delete").status_code == 404  # passed, no such role
+    assert principal.api.post("/api/admin/menu/page", json={}).status_code == 403
 
 
 def test_a_deleted_resource_stops_granting(app: Any, api: ApiClient) -> None:
-    caller = Caller(app)
+    principal = PrincipalClients(app)
     res_id = api.data("POST", "/api/admin/resource/create", {
         "name": "菜单列表", "resourceUrl": "/api/admin/menu/page", "method": "POST"})
-    caller.grant(resource_ids=(res_id,))
-    assert caller.api.post("/api/admin/menu/page", json={}).status_code == 200
+    principal.grant(resource_ids=(res_id,))
+    assert principal.api.post("/api/admin/menu/page", json={}).status_code == 200
     api.data("DELETE", f"/api/admin/resource/{res_id}/delete")
-    assert caller.api.post("/api/admin/menu/page", json={}).status_code == 403
+    assert principal.api.post("/api/admin/menu/page", json={}).status_code == 403
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,24 +359,24 @@ def test_a_deleted_resource_stops_granting(app: Any, api: ApiClient) -> None:
 
 
 def test_sidebar_shows_only_granted_menus_in_sequence_order(app: Any, pages: PageClient) -> None:
-    caller = Caller(app)
-    caller.grant(menu_paths=("/system", "/system/user", "/system/menu", "/system/role"))
-    links = sidebar_links(caller.pages.get("/").get_data(as_text=True))
+    principal = PrincipalClients(app)
+    principal.grant(menu_paths=("/system", "/system/user", "/system/menu", "/system/role"))
+    links = sidebar_links(principal.pages.get("/").get_data(as_text=True))
     names = [text for href, text, _ in links if href.startswith("/system/")]
     assert names == ["用户管理", "角色管理", "菜单管理"]
     # moving 菜单管理 first changes the order the sidebar shows
     menu_id = query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == "/system/menu")).scalar())
     pages.submit(f"/system/menu/{menu_id}/move", data={"parent_id": _menu_for(app, "/system"), "sequence": 0})
-    links = sidebar_links(caller.pages.get("/").get_data(as_text=True))
+    links = sidebar_links(principal.pages.get("/").get_data(as_text=True))
     assert [text for href, text, _ in links if href.startswith("/system/")][0] == "菜单管理"
-    assert caller.pages.get("/system/dept/").status_code == 403
+    assert principal.pages.get("/system/dept/").status_code == 403
 
 
 def test_admin_info_lists_what_the_roles_grant(app: Any) -> None:
-    caller = Caller(app)
-    caller.grant(menu_paths=("/system", "/system/role"),
+    principal = PrincipalClients(app)
+    principal.grant(menu_paths=("/system", "/system/role"),
                  resource_codes=(route_code("roles_api.page", "POST"), route_code("roles_api.grant", "POST")))
-    data = caller.api.data("POST", "/api/admin/system/adminInfo")
+    data = principal.api.data("POST", "/api/admin/system/adminInfo")
     assert data["permissions"] == ["ROLE_AUDIT"]
     assert [n["name"] for n in data["routers"]] == ["系统管理"]
     assert [c["name"] for c in data["routers"][0]["children"]] == ["角色管理"]
@@ -404,27 +404,27 @@ class StatementLog:
 
 
 def test_no_permission_query_once_the_cache_is_warm(app: Any, api: ApiClient) -> None:
-    caller = Caller(app)
-    caller.grant(resource_codes=(route_code("roles_api.page", "POST"),), menu_paths=("/system/role",))
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 200  # warms the cache
+    principal = PrincipalClients(app)
+    principal.grant(resource_codes=(route_code("roles_api.page", "POST"),), menu_paths=("/system/role",))
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 200  # warms the cache
     assert api.post("/api/admin/role/page", json={}).status_code == 200
     loads = permissions.cache_loads()
     with app.app_context():
         engine = db.engine
     with StatementLog(engine) as user_log:
-        assert caller.api.post("/api/admin/role/page", json={}).status_code == 200
+        assert principal.api.post("/api/admin/role/page", json={}).status_code == 200
     with StatementLog(engine) as admin_log:
         assert api.post("/api/admin/role/page", json={}).status_code == 200
     with StatementLog(engine) as page_log:
-        assert caller.pages.get("/system/role/").status_code == 200
+        assert principal.pages.get("/system/role/").status_code == 200
     assert permissions.cache_loads() == loads
     grant_tables = ("sys_role_resource", "sys_role_menu", "sys_resource")
     for statement in user_log.statements + page_log.statements:
         assert not any(t in statement for t in grant_tables), statement
         assert "sys_perm_version" not in statement or "auth_session" in statement, statement
     # the check itself adds nothing: a granted user costs the same queries as the super administrator. The
-    # caller's own lookup (the statement reading sys_perm_version) is left out: on PostgreSQL whether this process
-    # still keeps a caller depends on when the NOTIFY of the test's own seeding arrives, which is asynchronous.
+    # principal's own lookup (the statement reading sys_perm_version) is left out: on PostgreSQL whether this process
+    # still keeps a principal depends on when the NOTIFY of the test's own seeding arrives, which is asynchronous.
 
     def without_lookup(statements: list[str]) -> list[str]:
         return [s for s in statements if "sys_perm_version" not in s]
@@ -433,14 +433,14 @@ def test_no_permission_query_once_the_cache_is_warm(app: Any, api: ApiClient) ->
 
 
 def test_a_version_change_reloads_on_the_next_request(app: Any, api: ApiClient) -> None:
-    caller = Caller(app)
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 403
+    principal = PrincipalClients(app)
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 403
     loads = permissions.cache_loads()
-    caller.grant(resource_codes=(route_code("roles_api.page", "POST"),))
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 200
+    principal.grant(resource_codes=(route_code("roles_api.page", "POST"),))
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 200
     assert permissions.cache_loads() == loads + 1
     api.data("GET", "/api/admin/role/refresh")
-    assert caller.api.post("/api/admin/role/page", json={}).status_code == 200
+    assert principal.api.post("/api/admin/role/page", json={}).status_code == 200
     assert permissions.cache_loads() == loads + 2
 
 

@@ -176,7 +176,7 @@ def test_role_menu_view_and_grant_replace_the_grants(app: Any, api: ApiClient) -
 
 def test_a_granted_menu_brings_its_parent_menus_through_api_and_page(app: Any, api: ApiClient,
                                                                      pages: PageClient) -> None:
-    """The parent-menu rule is the service's: a child granted alone (an API caller, or a page whose script did
+    """The parent-menu rule is the service's: a child granted alone (an API principal, or a page whose script did
     not run) brings the menus above it, so the sidebar keeps the group the child sits in."""
     rid = make_role(app, "ROLE_AUDITOR")
     system, role_menu_id = menu_id(app, "/system"), menu_id(app, "/system/role")

@@ -13,7 +13,7 @@ from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from tests.conftest import ApiClient, PageClient
 from tests.factories import make_role, make_user, next_phone, query
-from tests.test_permissions import Caller
+from tests.test_permissions import PrincipalClients
 
 PASSWORD = "Passw0rd1"
 
@@ -61,12 +61,12 @@ def test_a_stored_bad_path_is_never_rendered_as_a_link(app: Any, api: ApiClient)
         db.session.add(Menu(name="旧链接", path="javascript:alert(document.cookie)", parent_id=0, sequence=99))
         db.session.commit()
         db.session.remove()
-    caller = Caller(app)
+    principal = PrincipalClients(app)
     menu_id = query(app, lambda: db.session.execute(select(Menu.id).where(Menu.name == "旧链接")).scalar())
-    caller.grant(menu_ids=(menu_id,))
-    html = caller.pages.get("/").get_data(as_text=True)
+    principal.grant(menu_ids=(menu_id,))
+    html = principal.pages.get("/").get_data(as_text=True)
     assert "旧链接" in html and "javascript:" not in html
-    info = caller.api.data("POST", "/api/admin/system/adminInfo")
+    info = principal.api.data("POST", "/api/admin/system/adminInfo")
     assert [n["path"] for n in info["routers"]] == [""]
     boss = api.data("POST", "/api/admin/system/adminInfo")
     assert "javascript:" not in str(boss["routers"])
@@ -244,33 +244,33 @@ def test_user_admin_cannot_assign_a_role_beyond_their_own_grants(app: Any, api: 
     admin_role = query(app, lambda: db.session.execute(text(
         "SELECT id FROM sys_role WHERE role_code = 'ROLE_ADMIN'")).scalar())
     grant_role(app, admin_role, menu_paths=("/system", "/system/resource"))
-    caller = Caller(app)
-    caller.grant(menu_paths=("/system", "/system/user"), resource_codes=tuple(
+    principal = PrincipalClients(app)
+    principal.grant(menu_paths=("/system", "/system/user"), resource_codes=tuple(
         route_code("users_api." + e, m) for e, m in (("create", "POST"), ("modify", "PUT"), ("page", "POST"))))
     for role in (big, admin_role):
         phone = next_phone()
-        resp = caller.api.post("/api/admin/system/user/create", json={
+        resp = principal.api.post("/api/admin/system/user/create", json={
             "phone": phone, "name": "冒名", "password": PASSWORD, "roleIds": [role]})
         assert resp.status_code == 403, resp.get_json()
-        assert caller.api.post("/api/oauth/token", json={"phone": phone, "password": PASSWORD,
+        assert principal.api.post("/api/oauth/token", json={"phone": phone, "password": PASSWORD,
                                                         "grantType": "ADMIN"}).status_code == 401
     # ... nor to themselves, on the API or the page
     me = query(app, lambda: db.session.execute(text("SELECT id FROM sys_user WHERE phone = :p"),
-                                               {"p": caller.phone}).scalar())
-    resp = caller.api.put("/api/admin/system/user/modify", json={"id": me, "roleIds": [caller.role_id, big]})
+                                               {"p": principal.phone}).scalar())
+    resp = principal.api.put("/api/admin/system/user/modify", json={"id": me, "roleIds": [principal.role_id, big]})
     assert resp.status_code == 403
-    caller.pages.submit(f"/system/user/{me}/edit", data={
-        "phone": caller.phone, "name": "我", "state": "0", "role_ids": [str(caller.role_id), str(admin_role)],
+    principal.pages.submit(f"/system/user/{me}/edit", data={
+        "phone": principal.phone, "name": "我", "state": "0", "role_ids": [str(principal.role_id), str(admin_role)],
         "dept_id": "0", "post_id": "0", "grade_id": "0"})
-    assert _role_codes_of(app, caller.phone) == {"ROLE_AUDIT"}
+    assert _role_codes_of(app, principal.phone) == {"ROLE_AUDIT"}
     # a role within their own grants is fine
-    ok = caller.api.post("/api/admin/system/user/create", json={
+    ok = principal.api.post("/api/admin/system/user/create", json={
         "phone": next_phone(), "name": "下属", "password": PASSWORD, "roleIds": [small]})
     assert ok.status_code == 200, ok.get_json()
     # and a user whose roles reach further cannot be taken over (password reset)
     boss_phone = next_phone()
     boss = make_user(app, phone=boss_phone, role_ids=[big])
-    resp = caller.api.put("/api/admin/system/user/modify", json={"id": boss, "password": "Takeover123"})
+    resp = principal.api.put("/api/admin/system/user/modify", json={"id": boss, "password": "Takeover123"})
     assert resp.status_code == 403
 
 
@@ -278,44 +278,44 @@ def test_a_grant_hands_out_only_what_the_granter_holds(app: Any) -> None:
     from tests.factories import route_code
 
     target = make_role(app, "ROLE_TARGET")
-    caller = Caller(app)
+    principal = PrincipalClients(app)
     grant_res = _res_id(app, "roles_api.grant", "POST")
-    caller.grant(resource_ids=(grant_res,))
+    principal.grant(resource_ids=(grant_res,))
     beyond = _res_id(app, "users_api.create", "POST")
-    resp = caller.api.post("/api/admin/permission/grant", json={"roleId": target, "routers": [],
+    resp = principal.api.post("/api/admin/permission/grant", json={"roleId": target, "routers": [],
                                                                 "resources": [beyond]})
     assert resp.status_code == 403
     # to their own role: the same refusal (self-escalation)
-    resp = caller.api.post("/api/admin/permission/grant", json={"roleId": caller.role_id, "routers": [],
+    resp = principal.api.post("/api/admin/permission/grant", json={"roleId": principal.role_id, "routers": [],
                                                                 "resources": [grant_res, beyond]})
     assert resp.status_code == 403
     menu = query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == "/system/role")).scalar())
-    resp = caller.api.post("/api/admin/permission/grant", json={"roleId": target, "routers": [menu],
+    resp = principal.api.post("/api/admin/permission/grant", json={"roleId": target, "routers": [menu],
                                                                 "resources": []})
     assert resp.status_code == 403
-    assert caller.api.post("/api/admin/permission/grant", json={
+    assert principal.api.post("/api/admin/permission/grant", json={
         "roleId": target, "routers": [], "resources": [grant_res]}).status_code == 200
     assert route_code  # (imported for symmetry with the other tests)
 
 
 def test_editing_a_held_resource_or_menu_cannot_widen_ones_reach(app: Any, api: ApiClient) -> None:
-    caller = Caller(app)
+    principal = PrincipalClients(app)
     own = api.data("POST", "/api/admin/resource/create", {"name": "角色列表", "resourceUrl": "/api/admin/role/page",
                                                           "method": "POST"})
     report = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
-    caller.grant(resource_ids=(own, _res_id(app, "resources_api.modify", "PUT"),
+    principal.grant(resource_ids=(own, _res_id(app, "resources_api.modify", "PUT"),
                                _res_id(app, "menus_api.modify", "PUT")), menu_ids=(report,))
     for url, method in (("/**", "POST"), ("/api/admin/**", "*"), ("/api/admin/role/page", "*")):
-        resp = caller.api.put("/api/admin/resource/modify", json={"id": own, "resourceUrl": url, "method": method})
+        resp = principal.api.put("/api/admin/resource/modify", json={"id": own, "resourceUrl": url, "method": method})
         assert resp.status_code == 403, (url, method)
-    assert caller.api.post("/api/admin/user/page", json={}).status_code in (403, 404)
+    assert principal.api.post("/api/admin/user/page", json={}).status_code in (403, 404)
     role_id = query(app, lambda: db.session.execute(text("SELECT min(id) FROM sys_role")).scalar())
-    resp = caller.api.put("/api/admin/menu/modify", json={"id": report, "path": f"/system/role/{role_id}"})
+    resp = principal.api.put("/api/admin/menu/modify", json={"id": report, "path": f"/system/role/{role_id}"})
     assert resp.status_code == 403
-    assert caller.pages.get(f"/system/role/{role_id}/grant").status_code == 403
+    assert principal.pages.get(f"/system/role/{role_id}/grant").status_code == 403
     # within one's reach is fine: a narrower pattern, a sub-path of a page one opens
-    assert caller.api.put("/api/admin/resource/modify", json={"id": own, "name": "改名"}).status_code == 200
-    assert caller.api.put("/api/admin/menu/modify", json={"id": report, "path": "/report/daily"}).status_code == 200
+    assert principal.api.put("/api/admin/resource/modify", json={"id": own, "name": "改名"}).status_code == 200
+    assert principal.api.put("/api/admin/menu/modify", json={"id": report, "path": "/report/daily"}).status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,7 +410,7 @@ def test_a_unique_violation_in_an_autoflush_is_409_not_500(app: Any, api: ApiCli
     make_user(app, phone=taken)
     other = make_user(app)
     # as if a concurrent request took the phone between the service's check and its write
-    monkeypatch.setattr(service, "_check_phone", lambda phone, exclude_id=None: phone.strip())
+    monkeypatch.setattr(service, "_clean_phone", lambda phone, exclude_id=None: phone.strip())
     from tests.factories import make_dept
 
     dept = make_dept(app, "研发")  # checking it runs a query: the autoflush that used to be a 500
@@ -735,9 +735,9 @@ def test_two_super_admins_disabling_each_other_leave_one(app: Any, server: Any) 
         _set_user_state(app, b_phone, 0)
         tokens = {a: live_token(server, a_phone, PASSWORD), b: live_token(server, b_phone, PASSWORD)}
 
-        def disable(actor: int, target: int, tokens: dict[int, str] = tokens) -> Any:
+        def disable(principal: int, target: int, tokens: dict[int, str] = tokens) -> Any:
             return lambda: requests.put(f"{server.url}/api/admin/system/user/modify", timeout=30, json={
-                "id": target, "state": 1}, headers={"Authorization": f"Bearer {tokens[actor]}"}).status_code
+                "id": target, "state": 1}, headers={"Authorization": f"Bearer {tokens[principal]}"}).status_code
 
         statuses = parallel([disable(a, b), disable(b, a)])
         assert set(statuses) <= {200, 401, 409}, statuses

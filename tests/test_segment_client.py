@@ -37,7 +37,7 @@ def test_client_ids_token_cache_and_renewal(api: ApiClient, live_server: LiveSer
     api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 0})
     assert client.next_id("cli") not in first
     assert client.sign_ins == 2
-    # a reset key: renewal fails and the caller hears 401
+    # a reset key: renewal fails and the client hears 401
     api.data("POST", f"{OPEN}/account/{acct['id']}/resetKey")
     with pytest.raises(SegmentClientError) as info:
         client.next_id("cli")

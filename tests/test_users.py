@@ -851,7 +851,7 @@ def test_import_lists_each_generated_password_once_in_file_order(app: Any, api: 
 
 
 def test_import_holds_the_data_scope(app: Any, api: ApiClient) -> None:
-    """A caller whose scope is 本部门及以下 (研发中心) imports only into departments it reaches, updates only users
+    """A principal whose scope is 本部门及以下 (研发中心) imports only into departments it reaches, updates only users
     it reaches, and hands out no role of a wider scope."""
     from tests.factories import grant_role, make_dept_tree, route_code
 

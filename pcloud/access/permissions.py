@@ -2,18 +2,18 @@
 
 Rules (API.md, Permissions):
 
-- An API call passes when the caller holds ROLE_SUPER_ADMIN, or a role granting a resource whose
+- An API call passes when the principal holds ROLE_SUPER_ADMIN, or a role granting a resource whose
   method and pattern match it. `resourceUrl` is a route pattern: `{name}` and `*` match exactly one
   path segment, `**` any rest (including nothing); method `*` matches every method. A route that no
   granted resource matches (including a route that has no resource at all) is denied: 403.
 - A page is owned by the menu with the longest path that is a prefix of it (`/system/user` owns
   `/system/user/` and `/system/user/5/edit`); it opens for a role granting that menu. A page no menu
   owns is denied to everyone but ROLE_SUPER_ADMIN, exactly like an API route with no resource.
-  Pages open to every signed-in caller say so with `@signed_in_only` (security.py).
+  Pages open to every signed-in principal say so with `@signed_in_only` (security.py).
 
 The cache is keyed by a version number kept in the database (sys_perm_version) and bumped in the
 same transaction as any grant, role, menu or resource change. The version rides along in the query
-that loads the caller's session (auth.service.load_principal), so a warm cache costs no query and
+that loads the principal's session (auth.service.load_principal), so a warm cache costs no query and
 every process sees a change on its next request. A cache is always at least as new as its label:
 the version is read before the grants, so a reload can only ever be one too many, never stale.
 """
@@ -195,7 +195,7 @@ def grants_of(principal: Principal) -> list[RoleGrants]:
 
 
 def may_call(principal: Principal, method: str, rule: str, path: str) -> bool:
-    """May the caller call this API route? `rule` is the matched URL rule, `path` the request path."""
+    """May the principal call this API route? `rule` is the matched URL rule, `path` the request path."""
     if principal.is_super_admin:
         return True
     method = _effective_method(method)
@@ -226,7 +226,7 @@ def endpoint_route(endpoint: str) -> tuple[str, str]:
 
 
 def may_call_endpoint(principal: Principal, endpoint: str, values: dict[str, object] | None = None) -> bool:
-    """Would the caller be allowed to call this API endpoint (with the page's own ids, if any)?"""
+    """Would the principal be allowed to call this API endpoint (with the page's own ids, if any)?"""
     if principal.is_super_admin:
         return True
     method, rule = endpoint_route(endpoint)
@@ -369,7 +369,7 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
                   resource_ids: tuple[int, ...] | list[int] | set[int] = (),
                   roles: Iterable[Any] = ()) -> str | None:
     """Why the principal may not hand out these menus, resources or roles (None: they may). `roles` are role
-    rows (anything with `id`, `role_code` and `name`): the caller, above roles, has them at hand."""
+    rows (anything with `id`, `role_code` and `name`): the principal, above roles, has them at hand."""
     principal = _acting(principal)
     if principal is None or principal.is_super_admin:
         return None
@@ -513,10 +513,10 @@ def forget_grants(*, menu_id: int | None = None, resource_id: int | None = None)
 
 
 # ---------------------------------------------------------------------------------------------
-# Executor permissions (issue 23, 1): which executors (job groups) a caller's jobs, runs and report reach.
+# Executor permissions (issue 23, 1): which executors (job groups) a principal's jobs, runs and report reach.
 # A role lists its executors (`sys_role_job_group`); a role listing none reaches every executor when it opens
 # the job console at all (a job page or a job API route), and nothing otherwise, so a role that has nothing to
-# do with jobs never widens the union of a caller's roles.
+# do with jobs never widens the union of a principal's roles.
 
 JOB_PAGES, JOB_API = "/job", "/api/job/"
 
@@ -543,7 +543,7 @@ def _role_executors(grants: RoleGrants) -> frozenset[int] | None:
 
 
 def executor_ids_of(principal: Principal) -> frozenset[int] | None:
-    """The executors the caller's roles reach together (the union); None: every executor (the super
+    """The executors the principal's roles reach together (the union); None: every executor (the super
     administrator, or a role opening the job console without a list)."""
     if principal.is_super_admin:
         return None
@@ -584,7 +584,7 @@ def job_group_refusal(role_id: int | None, *, job_group_ids: Iterable[int] | Non
                       menu_ids: Iterable[int] | None = None, resource_ids: Iterable[int] | None = None,
                       principal: Principal | None = None, editing: bool = False) -> str | None:
     """Why the principal may not leave this role reaching the executors it would reach (None: they may): a
-    caller limited to some executors gives a role only those, and never "every executor" (no list on a role
+    principal limited to some executors gives a role only those, and never "every executor" (no list on a role
     opening the job console). Unchanged parts are read from the role as stored: `job_group_ids` when its list
     changes, `menu_ids` / `resource_ids` when its grants are replaced. `editing`: the executors the role
     already lists may stay (keeping is no escalation), as with grants."""

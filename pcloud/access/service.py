@@ -1,4 +1,4 @@
-"""Grants (授权) and what a caller sees: a role's menus and resources, the caller's menu tree (the sidebar,
+"""Grants (授权) and what a principal sees: a role's menus and resources, the principal's menu tree (the sidebar,
 adminInfo). The grant tables are access's; roles, above it, resolve the role and call in here."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def with_parent_menus(menu_ids: set[int]) -> set[int]:
 
 
 def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> None:
-    """Replace the role's grants (the caller commits). Unknown (or deleted) ids: 422 and nothing changes."""
+    """Replace the role's grants (the calling code commits). Unknown (or deleted) ids: 422 and nothing changes."""
     menus = sorted(set(menu_ids or []))
     resources = sorted(set(resource_ids or []))
     errors: dict[str, list[str]] = {}
@@ -86,11 +86,11 @@ def forget_role(role_id: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# What a caller sees
+# What a principal sees
 
 
 def menu_node(menu: Menu) -> dict[str, Any]:
-    """A node of the caller's menu tree. A path that is not a site path (a row from before paths were
+    """A node of the principal's menu tree. A path that is not a site path (a row from before paths were
     validated) is given as "" so neither the sidebar nor an API client ever follows it."""
     is_site_path = menu_service.is_site_path
     return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name,
@@ -129,7 +129,7 @@ def admin_info(principal: Principal) -> dict[str, Any]:
 
 
 def _snake(nodes: list[dict[str, Any]], top: bool = True) -> list[dict[str, Any]]:
-    """adminInfo routers: the caller's menu tree nodes, in the
+    """adminInfo routers: the principal's menu tree nodes, in the
     shape of a vue-router route as the original PCloud front end builds its routes from them (API.md):
     `component` ("Layout" for a top menu that names none), `meta: {title, icon}` (its svg icon names)."""
     routers = []

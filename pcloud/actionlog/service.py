@@ -33,7 +33,7 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     dialect = db.engine.dialect.name
     stmt = select(ActionLog)
     scope = datascope.current_scope()
-    if not scope.all:  # rows of operators the caller's data scope reaches (by the operator's department)
+    if not scope.all:  # rows of operators the principal's data scope reaches (by the operator's department)
         stmt = stmt.where(ActionLog.user_id.in_(select(User.id).where(scope.user_clause(User))))
     words = [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
              if (kw := _kw(filters, key))]
@@ -88,7 +88,7 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
 
 
 def _reached(user_id: int | None) -> bool:
-    """Is the row's operator within the caller's data scope (a row without one: only under "all")?"""
+    """Is the row's operator within the principal's data scope (a row without one: only under "all")?"""
     scope = datascope.current_scope()
     if scope.all:
         return True

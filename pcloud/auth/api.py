@@ -31,9 +31,9 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
     """登录（获取令牌）"""
     grant = (args.get("grant_type") or "").upper()
     if grant == "OPEN":
-        recorder.as_actor(None, f"开放平台 {args.get('secure_id') or ''}".strip(), None)
+        recorder.as_principal(None, f"开放平台 {args.get('secure_id') or ''}".strip(), None)
     else:
-        recorder.as_actor(*service.user_for_phone_hint(args.get("phone") or ""))
+        recorder.as_principal(*service.user_for_phone_hint(args.get("phone") or ""))
     try:
         tok, ttl, profile = service.sign_in(args.get("grant_type"), args, client_ip(),
                                             request.user_agent.string)
@@ -62,7 +62,7 @@ def logout() -> None:
     """退出登录（吊销当前令牌）"""
     principal = current_principal()
     assert principal is not None
-    recorder.as_actor(principal.id, principal.name, principal.phone)
+    recorder.as_principal(principal.id, principal.name, principal.phone)
     service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     return None
 

@@ -1,4 +1,4 @@
-"""Sign-in rules: password, SMS and OPEN grants, loading the caller from a session, the login lock.
+"""Sign-in rules: password, SMS and OPEN grants, loading the principal from a session, the login lock.
 
 The sessions themselves (open, revoke, online) are `pcloud.sessions`, below this module and `users`.
 """
@@ -47,7 +47,7 @@ LAST_SEEN_EVERY = timedelta(seconds=60)
 # Built once (statement construction costs more than the query on a warm cache). One statement, one
 # round trip: the live session of a token hash, the permission version, and for a user's session the
 # user (not deleted, enabled) with one row per live role (no row of roles: a user with no role).
-_CALLER = (
+_PRINCIPAL = (
     select(UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
            UserSession.last_seen_at, UserSession.expires_at,
            select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
@@ -63,13 +63,13 @@ _CALLER = (
 
 
 # What the database NOTIFYs when a table the lookup reads changes (migration 0012's triggers).
-CALLER_CHANNEL = "pcloud_caller"
+PRINCIPAL_CHANNEL = "pcloud_caller"
 CACHE_SIZE = 10_000
-_CACHE = "pcloud.caller_cache"
+_CACHE = "pcloud.principal_cache"
 
 
-class CallerCache:
-    """This process's copy of recent caller lookups (the rows of `_CALLER`), per (token hash, kind).
+class PrincipalCache:
+    """This process's copy of recent principal lookups (the rows of `_PRINCIPAL`), per (token hash, kind).
 
     An entry is trusted only while the database's change signal (core.database) holds the value taken
     before the entry was read. The database moves it itself: on PostgreSQL a trigger on each table the
@@ -92,31 +92,31 @@ class CallerCache:
         if entry is not None and entry[0] == mark:
             return entry[1]
         rows = read()
-        if rows and len(self.entries) < CACHE_SIZE:  # bounded: beyond it a caller is just read each time
+        if rows and len(self.entries) < CACHE_SIZE:  # bounded: beyond it a principal is just read each time
             self.entries[key] = (mark, rows)
         return rows
 
 
-def install_caller_cache(app: Flask) -> None:
-    """Keep a `CallerCache` for this app, on its database's change signal (none: every lookup reads)."""
+def install_principal_cache(app: Flask) -> None:
+    """Keep a `PrincipalCache` for this app, on its database's change signal (none: every lookup reads)."""
     with app.app_context():
-        signal = change_signal(db.engine, CALLER_CHANNEL)
+        signal = change_signal(db.engine, PRINCIPAL_CHANNEL)
     if signal is not None:
-        app.extensions[_CACHE] = CallerCache(signal)
+        app.extensions[_CACHE] = PrincipalCache(signal)
 
 
-def _caller_rows(token_hash: str, kind: str, now: datetime) -> Sequence[Any]:
+def _principal_rows(token_hash: str, kind: str, now: datetime) -> Sequence[Any]:
     def read() -> Sequence[Any]:
-        return read_outside_transaction(_CALLER, {"token_hash": token_hash, "kind": kind, "now": now})
+        return read_outside_transaction(_PRINCIPAL, {"token_hash": token_hash, "kind": kind, "now": now})
 
-    cache: CallerCache | None = current_app.extensions.get(_CACHE)
+    cache: PrincipalCache | None = current_app.extensions.get(_CACHE)
     return read() if cache is None else cache.rows((token_hash, kind), read)
 
 
 def load_principal(token: str, kind: str) -> Principal | None:
     """The live session behind a raw token, with its user and roles; None if unknown or ended.
 
-    Read in one statement outside any transaction (core.database), or from this process's `CallerCache`
+    Read in one statement outside any transaction (core.database), or from this process's `PrincipalCache`
     while the database's change signal says nothing it read has changed: a revoked session, a disabled or
     deleted user and a removed role count from the next request on every host. The permission version
     rides along, so the permission cache costs no query.
@@ -124,7 +124,7 @@ def load_principal(token: str, kind: str) -> Principal | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     now = utcnow()
-    rows = _caller_rows(hash_token(token), kind, now)
+    rows = _principal_rows(hash_token(token), kind, now)
     if not rows or rows[0].expires_at <= now:  # a kept session may have expired since it was read
         return None
     sess = rows[0]
@@ -148,7 +148,7 @@ def load_principal(token: str, kind: str) -> Principal | None:
 
 def sign_out(token: str, who: Principal | None = None, ip: str | None = None,
              user_agent: str | None = None) -> None:
-    """End the caller's own session (API logout and the page's 退出登录); the login log records it."""
+    """End the principal's own session (API logout and the page's 退出登录); the login log records it."""
     sessions.revoke_token(token, "logout")
     db.session.commit()
     if who is not None:
@@ -519,7 +519,7 @@ def _camel(name: str) -> str:
 
 
 def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]:
-    """Who a sign-in attempt was for, for the action log (never says whether it exists to the caller)."""
+    """Who a sign-in attempt was for, for the action log (never says whether it exists to the client)."""
     user = _live_user_by_phone((phone or "").strip()) if phone else None
     return (user.id, user.name, user.phone) if user else (None, None, (phone or "")[:32] or None)
 

@@ -50,9 +50,9 @@ def login() -> Any:
     form: PasswordLoginForm | SmsLoginForm = sms_form if tab == "sms" else pw_form
     if not form.validate_on_submit():
         recorder.refused()
-        recorder.as_actor(*service.user_for_phone_hint(form.phone.data or ""))
+        recorder.as_principal(*service.user_for_phone_hint(form.phone.data or ""))
         return _render_login(pw_form, sms_form, tab, 422)
-    recorder.as_actor(*service.user_for_phone_hint(form.phone.data or ""))
+    recorder.as_principal(*service.user_for_phone_hint(form.phone.data or ""))
     data = {"phone": form.phone.data}
     if tab == "sms":
         data["verify_code"] = sms_form.verify_code.data
@@ -107,7 +107,7 @@ def send_sms_code() -> Any:
 def logout() -> Any:
     principal = current_principal()
     if principal is not None:
-        recorder.as_actor(principal.id, principal.name, principal.phone)
+        recorder.as_principal(principal.id, principal.name, principal.phone)
         service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     logout_user()
     flash("您已安全退出", "info")

@@ -10,7 +10,7 @@ Why not `pool_pre_ping`: it costs a round trip on every checkout, that is on eve
   trip);
 - when a statement finds its connection dropped anyway (the database restarted under load), SQLAlchemy
   invalidates that connection and every older one in the pool, so that request fails alone (503) and
-  the next ones connect afresh; `read_outside_transaction`, used for the per-request caller lookup,
+  the next ones connect afresh; `read_outside_transaction`, used for the per-request principal lookup,
   retries once on a fresh connection, so the request that met the dead connection is served too.
 """
 
@@ -73,7 +73,7 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 
 def autocommit_engine() -> Engine:
     """The app's engine and pool, with statements run outside a transaction (no BEGIN/ROLLBACK): for reads
-    that need no snapshot across statements (the caller lookup, the user page's two reads);
+    that need no snapshot across statements (the principal lookup, the user page's two reads);
     each statement sees the committed rows, as in the session's READ COMMITTED."""
     from flask import current_app
 
@@ -145,7 +145,7 @@ class PostgresNotifications(ChangeSignal):
         self._seen = 0
         self._own_commits = 0
         self._retry_at = 0.0
-        # Each signal keeps its own flag on the connection: two signals on one engine (the caller's, the
+        # Each signal keeps its own flag on the connection: two signals on one engine (the principal's, the
         # settings') each see every write, rather than the first listener taking the flag from the other.
         self._wrote = ("pcloud_wrote", id(self))
         if engine is not None:

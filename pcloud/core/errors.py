@@ -70,11 +70,11 @@ class Unavailable(PCloudError):
 
 
 class FieldErrors:
-    """Collect the field errors of several checks and raise them once, so a form or an API caller
+    """Collect the field errors of several checks and raise them once, so a form or an API principal
     sees every wrong field together (a bad phone no longer hides a weak password).
 
         errors = FieldErrors()
-        phone = errors.run(_check_phone, data["phone"])
+        phone = errors.run(_clean_phone, data["phone"])
         errors.run(_check_password, data["password"])
         errors.raise_if_any()
 

@@ -73,18 +73,18 @@ class SoftDeleteMixin:
 
 @event.listens_for(Session, "before_flush")
 def _fill_audit_columns(session: Session, _ctx: Any, _instances: Any) -> None:
-    from pcloud.core.security import current_actor
+    from pcloud.core.security import current_principal_id_name
 
-    actor_id, actor_name = current_actor()
+    principal_id, principal_name = current_principal_id_name()
     now = utcnow()
     for obj in session.new:
         if isinstance(obj, AuditMixin):
             obj.gmt_created_date = obj.gmt_created_date or now
             obj.gmt_modified_date = now
             if obj.gmt_created_name is None:
-                obj.gmt_created_id, obj.gmt_created_name = actor_id, actor_name
-            obj.gmt_modified_name = actor_name
+                obj.gmt_created_id, obj.gmt_created_name = principal_id, principal_name
+            obj.gmt_modified_name = principal_name
     for obj in session.dirty:
         if isinstance(obj, AuditMixin) and session.is_modified(obj, include_collections=False):
             obj.gmt_modified_date = now
-            obj.gmt_modified_name = actor_name
+            obj.gmt_modified_name = principal_name

@@ -201,7 +201,7 @@ def may(target: str, method: str = "POST", **values: Any) -> bool:
 
 def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
              is_link: Callable[[str], bool]) -> None:
-    """Template helpers. The factory hands in what core cannot know: the caller's menu tree (the
+    """Template helpers. The factory hands in what core cannot know: the principal's menu tree (the
     sidebar) and the test a menu path must pass to be rendered as a link."""
     app.jinja_env.filters["dt"] = display_local
     app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url, may=may)

@@ -71,7 +71,7 @@ def _table_rows(table: str, conn: Any = None) -> int:
 def estimate_count(stmt: Select[Any], table: str | None = None) -> int:
     """A cheap estimate of the rows `stmt` matches: the planner's on PostgreSQL; on SQLite (which has no
     row estimates) the table's row count from its statistics when the list is unfiltered (`table` given),
-    else 0 (the caller then answers its lower bound)."""
+    else 0 (the calling code then answers its lower bound)."""
     if db.engine.dialect.name == "postgresql":
         sql = stmt.order_by(None).compile(db.engine, compile_kwargs={"literal_binds": True})
         plan = db.session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()

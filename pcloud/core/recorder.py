@@ -38,13 +38,13 @@ def is_secret_key(key: object) -> bool:
 
 
 # The outcome a view tells the recorder, for one request. Views call these instead of setting `g`.
-_ACTOR, _REFUSED, _MESSAGE = "pcloud_action_actor", "pcloud_action_refused", "pcloud_action_message"
+_PRINCIPAL, _REFUSED, _MESSAGE = "pcloud_action_principal", "pcloud_action_refused", "pcloud_action_message"
 _DETAIL = "pcloud_action_detail"
 
 
-def as_actor(user_id: int | None, name: str | None, phone: str | None) -> None:
-    """Who acted, where the signed-in caller is not it (sign-in: the phone typed; sign-out: who left)."""
-    setattr(g, _ACTOR, (user_id, name, phone))
+def as_principal(user_id: int | None, name: str | None, phone: str | None) -> None:
+    """Who acted, where the signed-in principal is not it (sign-in: the phone typed; sign-out: who left)."""
+    setattr(g, _PRINCIPAL, (user_id, name, phone))
 
 
 def refused(reason: Any = None) -> None:
@@ -142,16 +142,16 @@ def _record(response: Response) -> None:
     status, msg = _response_outcome(response)
     if g.get(_REFUSED):
         status = "fail"
-    actor = g.get(_ACTOR)  # set by sign-in / sign-out (as_actor), where current_user is not the actor
-    if actor is None:
+    who = g.get(_PRINCIPAL)  # (id, name, phone): set by sign-in / sign-out (as_principal), where current_user is not it
+    if who is None:
         principal = current_principal()
-        actor = (principal.id, principal.name, principal.phone) if principal else (None, None, None)
+        who = (principal.id, principal.name, principal.phone) if principal else (None, None, None)
     started = g.get("request_started")
     cost = int((time.perf_counter() - started) * 1000) if started else 0
     ua = request.user_agent.string or ""
     os_name, browser = _parse_agent(ua)
     row = {
-        "user_id": actor[0], "name": actor[1], "phone": actor[2],
+        "user_id": who[0], "name": who[1], "phone": who[2],
         "title": title, "method": request.method, "path": request.path[:255],
         "params": _detail_params() if g.get(_DETAIL) is not None else masked_params(), "status": status, "msg": msg,
         "client_ip": client_ip(), "os": os_name, "browser": browser,

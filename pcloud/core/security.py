@@ -24,7 +24,7 @@ PUBLIC_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets", 
 
 @dataclass
 class Principal:
-    """The signed-in caller: a user, or an open-platform account (kind 'open')."""
+    """The signed-in principal: a user, or an open-platform account (kind 'open')."""
 
     kind: str
     id: int
@@ -54,8 +54,8 @@ def current_principal() -> Principal | None:
     return user if isinstance(user, Principal) else None
 
 
-def current_actor() -> tuple[int | None, str | None]:
-    """(id, name) of the signed-in caller for audit columns; (None, None) outside a request (CLI, worker)."""
+def current_principal_id_name() -> tuple[int | None, str | None]:
+    """(id, name) of the signed-in principal for audit columns; (None, None) outside a request (CLI, worker)."""
     try:
         principal = current_principal()
     except Exception:  # noqa: BLE001 - no request context, e.g. CLI with an app context
@@ -66,7 +66,7 @@ def current_actor() -> tuple[int | None, str | None]:
 
 
 def public(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a view as open to callers who are not signed in."""
+    """Mark a view as open to visitors who are not signed in."""
     fn._public = True  # type: ignore[attr-defined]
     return fn
 
@@ -75,7 +75,7 @@ def reads_own_upload(limit_key: str) -> Callable[[Callable[..., Any]], Callable[
     """Mark a view that reads its body itself, up to `app.config[limit_key]` bytes instead of the site's
     MAX_CONTENT_LENGTH (a file import). The limit is set before any other hook reaches for the body
     (`apply_body_limit`, installed first by the factory), and the guard's input check leaves a form body
-    unparsed, so it is read only after the caller is known and allowed; the view checks every field it reads."""
+    unparsed, so it is read only after the principal is known and allowed; the view checks every field it reads."""
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn._reads_own_upload = limit_key  # type: ignore[attr-defined]
         return fn
@@ -93,7 +93,7 @@ def apply_body_limit() -> None:
 
 
 def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a view any signed-in caller may use (own profile, sign-out, adminInfo)."""
+    """Mark a view any signed-in principal may use (own profile, sign-out, adminInfo)."""
     fn._signed_in_only = True  # type: ignore[attr-defined]
     return fn
 
@@ -251,7 +251,7 @@ def access_rules() -> AccessRules:
 
 def enforce_access() -> Any:
     """before_request: 400 for input nothing can process, 401 without a live session, 403 outside the
-    caller's grants."""
+    principal's grants."""
     problem = malformed_input()
     if problem:
         return error_response(400, problem) if is_api_request() else error_page(400, problem)

@@ -67,7 +67,7 @@ def ancestor_ids_select(model: Any, node_id: int) -> Any:
     return select(base.union(parent).c.id)
 
 
-def check_parent(model: Any, parent_id: int | None, label: str, self_id: int | None = None) -> int:
+def clean_parent(model: Any, parent_id: int | None, label: str, self_id: int | None = None) -> int:
     """The parent a node may hang under: 0 (a root), or a live node that is not the node itself nor below it.
 
     `label` names the entity in the message (菜单, 资源, 岗位); a bad parent is a 422 on `parentId`.

@@ -1,1 +1,1 @@
-"""数据权限 (data scope): whose users a caller reaches, from the caller's roles (`service.scope_of`)."""
+"""数据权限 (data scope): whose users a principal reaches, from the principal's roles (`service.scope_of`)."""

@@ -1,8 +1,8 @@
-"""数据权限: whose users a caller reaches, computed once from the caller's roles.
+"""数据权限: whose users a principal reaches, computed once from the principal's roles.
 
 A role's `data_scope` is 1 all, 2 the departments listed in sys_role_dept (each alone), 3 the holder's own
-department, 4 the holder's own department and everything below it, 5 only the holder. A caller with several
-roles reaches the union; ROLE_SUPER_ADMIN, and no caller at all (the command line, the worker), reach
+department, 4 the holder's own department and everything below it, 5 only the holder. A principal with several
+roles reaches the union; ROLE_SUPER_ADMIN, and no principal at all (the command line, the worker), reach
 everyone. A user without a department is reached only under 1 (or as oneself under 5).
 
 Every reader of users asks here (the user page, export, writes, pickers, the org chart, the role's users,
@@ -13,7 +13,7 @@ import it.
 
 Cost: the roles' scopes are kept per process under the permission version, as the grants are
 (access.permissions): every role change bumps it in its transaction and the version rides along in the
-caller's lookup, so a change counts on the next request of every host. The caller's own department is read
+principal's lookup, so a change counts on the next request of every host. The principal's own department is read
 once per request (a user moved to another department reaches differently at once).
 """
 
@@ -37,21 +37,21 @@ from pcloud.users.models import User
 ALL, CUSTOM, OWN_DEPT, OWN_DEPT_AND_BELOW, ONLY_SELF = 1, 2, 3, 4, 5
 SCOPE_NAMES = {ALL: "全部数据", CUSTOM: "自定义部门", OWN_DEPT: "本部门", OWN_DEPT_AND_BELOW: "本部门及以下",
                ONLY_SELF: "仅本人"}
-# Which kinds a caller holding a kind may hand out (the reach rule for scopes): a scope relative to its
+# Which kinds a principal holding a kind may hand out (the reach rule for scopes): a scope relative to its
 # holder is no wider than another when it reaches a subset for every holder (5 within 3 within 4 within 1).
 _NARROWER = {
     ALL: {ALL, CUSTOM, OWN_DEPT, OWN_DEPT_AND_BELOW, ONLY_SELF},
     OWN_DEPT_AND_BELOW: {OWN_DEPT_AND_BELOW, OWN_DEPT, ONLY_SELF},
     OWN_DEPT: {OWN_DEPT, ONLY_SELF},
     ONLY_SELF: {ONLY_SELF},
-    CUSTOM: {ONLY_SELF},  # and 2 itself, with departments the caller reaches (allows_setting)
+    CUSTOM: {ONLY_SELF},  # and 2 itself, with departments the principal reaches (allows_setting)
 }
 
 
 @dataclass(frozen=True)
 class DataScope:
-    """What one caller reaches: everyone, or the users of `dept_ids` (each alone), of the subtrees under
-    `subtree_ids`, and `user_id` (oneself). `kinds`: the scope kinds of the caller's roles (for the reach
+    """What one principal reaches: everyone, or the users of `dept_ids` (each alone), of the subtrees under
+    `subtree_ids`, and `user_id` (oneself). `kinds`: the scope kinds of the principal's roles (for the reach
     rule)."""
 
     all: bool = False
@@ -107,7 +107,7 @@ class DataScope:
 
     def user_clause(self, users: Any = None, dept_column: Any = None) -> ColumnElement[bool]:
         """An SQL condition on sys_user (the table, an alias, or the User entity): the user is reached.
-        `dept_column`: the department column as the caller's plan wants it written (an unindexed form)."""
+        `dept_column`: the department column as the principal's plan wants it written (an unindexed form)."""
         users = User.__table__ if users is None else users
         columns = getattr(users, "c", users)
         if self.all:
@@ -128,7 +128,7 @@ class DataScope:
         return root if self.user_id is None or self.own_dept_id == root else None
 
     def allows_setting(self, kind: int, dept_ids: Iterable[int] = ()) -> bool:
-        """The reach rule for scopes: may a caller with this scope give a role scope `kind` (with `dept_ids`
+        """The reach rule for scopes: may a principal with this scope give a role scope `kind` (with `dept_ids`
         for 2)? Nobody sets a scope wider than their own."""
         if self.all:
             return True
@@ -196,7 +196,7 @@ def invalidate() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# A caller's scope
+# A principal's scope
 
 
 def _own_dept(principal: Principal) -> int | None:
@@ -213,7 +213,7 @@ def compute_scope(principal: Principal) -> DataScope:
     for role_id in principal.role_ids:
         kind, depts = scopes.get(role_id, (None, frozenset()))
         if kind is None:
-            continue  # deleted since the caller was loaded
+            continue  # deleted since the principal was loaded
         kinds.add(kind)
         custom |= depts if kind == CUSTOM else set()
     if ALL in kinds:
@@ -227,7 +227,7 @@ def compute_scope(principal: Principal) -> DataScope:
 
 
 def scope_of(principal: Principal | None) -> DataScope:
-    """What this caller reaches (None: the trusted command line or worker, everyone). Kept for the request
+    """What this principal reaches (None: the trusted command line or worker, everyone). Kept for the request
     at most, so a role or department change counts from the next request on."""
     if principal is None:
         return EVERYONE
@@ -241,7 +241,7 @@ def scope_of(principal: Principal | None) -> DataScope:
 
 
 def current_scope() -> DataScope:
-    """The signed-in caller's scope; everyone outside a request."""
+    """The signed-in principal's scope; everyone outside a request."""
     try:
         principal = current_principal()
     except Exception:  # noqa: BLE001 - no request context (CLI, worker): trusted
@@ -250,7 +250,7 @@ def current_scope() -> DataScope:
 
 
 def scope_refusal(kind: int, dept_ids: Iterable[int] = (), principal: Principal | None = None) -> str | None:
-    """Why the caller may not give a role this scope (None when they may): nobody sets a scope wider than
+    """Why the principal may not give a role this scope (None when they may): nobody sets a scope wider than
     their own."""
     scope = scope_of(principal) if principal is not None else current_scope()
     if scope.allows_setting(kind, list(dept_ids)):
@@ -259,8 +259,8 @@ def scope_refusal(kind: int, dept_ids: Iterable[int] = (), principal: Principal 
 
 
 def roles_refusal(role_ids: Iterable[int], principal: Principal | None = None) -> str | None:
-    """Why the caller may not hand out these roles for their data scope (None when they may): a role
-    whose scope is wider than the caller's own is refused, as a grant beyond one's reach is."""
+    """Why the principal may not hand out these roles for their data scope (None when they may): a role
+    whose scope is wider than the principal's own is refused, as a grant beyond one's reach is."""
     scope = scope_of(principal) if principal is not None else current_scope()
     if scope.all:
         return None

@@ -90,7 +90,7 @@ def user_names(user_ids: list[int]) -> dict[int, str]:
 
 
 def may_see_phones() -> bool:
-    """Phones are the user list's data: shown (and searchable) only to callers granted the user list API."""
+    """Phones are the user list's data: shown (and searchable) only to principals granted the user list API."""
     principal = current_principal()
     return principal is None or access_rules().may_call_endpoint(principal, "users_api.page")
 
@@ -196,7 +196,7 @@ def annotate(nodes: list[dict[str, Any]], counts: dict[int, int]) -> None:
 
 
 def scoped_member_counts() -> dict[int, int]:
-    """Live users per department that the caller's data scope reaches: the kept counts of the departments
+    """Live users per department that the principal's data scope reaches: the kept counts of the departments
     it reaches (all of a department's members or none), plus oneself under "only oneself"."""
     scope = datascope.current_scope()
     counts = member_counts()
@@ -213,7 +213,7 @@ def scoped_member_counts() -> dict[int, int]:
 
 
 def tree_with_members(root_id: int | None = None) -> list[dict[str, Any]]:
-    """The org chart: departments with the members the caller's data scope reaches."""
+    """The org chart: departments with the members the principal's data scope reaches."""
     nodes = org_tree(root_id)
     annotate(nodes, scoped_member_counts())
     return nodes
@@ -278,7 +278,7 @@ def _lock(*dept_ids: int) -> int:
     return locked
 
 
-def _check_parent(parent_id: int | None) -> int:
+def _clean_parent(parent_id: int | None) -> int:
     """The parent exists and stays so until we commit (locked: a concurrent delete waits or wins cleanly)."""
     if not parent_id:
         return 0
@@ -287,7 +287,7 @@ def _check_parent(parent_id: int | None) -> int:
     return parent_id
 
 
-def _check_manager(manager_id: int | None) -> int | None:
+def _clean_manager(manager_id: int | None) -> int | None:
     if not manager_id:
         return None
     if not user_names([manager_id]):
@@ -313,8 +313,8 @@ def _commit() -> None:
 
 def create_dept(data: dict[str, Any]) -> Dept:
     name = _clean_name(data.get("name"))
-    parent_id = _check_parent(data.get("parent_id"))
-    manager_id = _check_manager(data.get("manager_id"))
+    parent_id = _clean_parent(data.get("parent_id"))
+    manager_id = _clean_manager(data.get("manager_id"))
     _check_unique_name(parent_id, name)
     dept = Dept(parent_id=parent_id, name=name, manager_id=manager_id,
                 established_time=data.get("established_time"), sequence=data.get("sequence") or 0)
@@ -331,13 +331,13 @@ def modify_dept(data: dict[str, Any]) -> Dept:
         _lock(dept.id, parent_id)  # then the closure read below is the committed one
         if parent_id and is_within(parent_id, dept.id):
             raise Invalid("不能把部门移动到它自己或它的下级部门之下", field="parentId")
-        parent_id = _check_parent(parent_id)
+        parent_id = _clean_parent(parent_id)
     name = _clean_name(data["name"]) if data.get("name") is not None else dept.name
     if parent_id != dept.parent_id or name != dept.name:
         _check_unique_name(parent_id, name, exclude_id=dept.id)
     dept.parent_id, dept.name = parent_id, name
     if "manager_id" in data:
-        dept.manager_id = _check_manager(data["manager_id"])
+        dept.manager_id = _clean_manager(data["manager_id"])
     if "established_time" in data:
         dept.established_time = data["established_time"]
     if data.get("sequence") is not None:

@@ -77,7 +77,7 @@ def _clean_name(name: str | None, exclude_id: int | None = None) -> str:
     return name
 
 
-def _check_level(level: Any) -> int:
+def _clean_level(level: Any) -> int:
     if not isinstance(level, int) or isinstance(level, bool) or level < 0:
         raise Invalid("职级等级须为不小于 0 的整数", field="level")
     return level
@@ -92,7 +92,7 @@ def _commit() -> None:
 
 
 def create_grade(data: dict[str, Any]) -> Grade:
-    grade = Grade(name=_clean_name(data.get("name")), level=_check_level(data.get("level") or 0),
+    grade = Grade(name=_clean_name(data.get("name")), level=_clean_level(data.get("level") or 0),
                   remark=(data.get("remark") or "").strip() or None)
     db.session.add(grade)
     _commit()
@@ -104,7 +104,7 @@ def modify_grade(data: dict[str, Any]) -> Grade:
     if data.get("name") is not None:
         grade.name = _clean_name(data["name"], exclude_id=grade.id)
     if data.get("level") is not None:
-        grade.level = _check_level(data["level"])
+        grade.level = _clean_level(data["level"])
     if "remark" in data:
         grade.remark = (data["remark"] or "").strip() or None
     _commit()

@@ -192,13 +192,13 @@ def run_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
 @operation(blp, "/joblog/<int:jobGroup>/getJobsByGroup", "JobsByGroup", JobBriefOut, many=True, method="GET")
 def jobs_by_group(jobGroup: int) -> list[dict[str, Any]]:  # noqa: N803 - the documented path parameter
     """执行器下的任务（日志筛选用）"""
-    return service.jobs_of_group(jobGroup)
+    return service.jobs_of_executor(jobGroup)
 
 
 @operation(blp, "/joblog/logDetailCat", "RunDetailCat", LogDetailOut, args=LogDetailArgs)
 def log_detail_cat(args: dict[str, Any]) -> dict[str, Any]:
     """从 fromLineNum 行起读取运行输出；isEnd 为真时输出已完整"""
-    return service.log_detail_cat(args["log_id"], args["from_line_num"])
+    return service.run_output(args["log_id"], args["from_line_num"])
 
 
 @operation(blp, "/joblog/<int:id>/logKill", "RunKill", title="终止任务")
@@ -210,7 +210,7 @@ def log_kill(id: int) -> None:  # noqa: A002
 @operation(blp, "/joblog/clearLog", "RunClear", fields.Integer(), title="清理调度日志", args=ClearLogArgs)
 def clear_log(args: dict[str, Any]) -> int:
     """清理调度日志（九种类型，进行中的不删）；data 为删除条数"""
-    return service.clear_log(args.get("job_group"), args.get("job_id"), args["type"])
+    return service.clear_runs(args.get("job_group"), args.get("job_id"), args["type"])
 
 
 # ---------------------------------------------------------------- 执行器管理

@@ -107,7 +107,7 @@ class ClearTypeField(SelectField):
             raise ValidationError(self.CHOOSE) from exc
 
 
-class ClearLogForm(PageForm):
+class ClearRunsForm(PageForm):
     # ids of the columns' range (a 20-digit number would overflow in the database)
     job_group = NumberField("执行器", default=0, validators=[Optional(), NumberRange(
         0, MAX_ID, message="执行器必须大于或等于 %(min)s 且小于或等于 %(max)s")])

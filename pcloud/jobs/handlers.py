@@ -28,7 +28,7 @@ The worker calls ``handler(ctx)`` in a child process, inside a Flask application
 - ``shard_index`` / ``shard_total``: 0 / 1 unless SHARDING_BROADCAST;
 - ``log``: a ``logging.Logger``; its records, and anything printed to stdout/stderr, become the run's
   output lines (``job_log_line``), readable while the run executes;
-- ``job_id``, ``log_id``, ``trigger_type``, ``config`` (the app's config mapping).
+- ``job_id``, ``run_id``, ``trigger_type``, ``config`` (the app's config mapping).
 
 Outcome: returning normally is success (handle_code 200) and the returned value, if any, is the run's
 ``handle_msg`` (``str()``-ed, truncated by the worker); raising is failure (500) with the exception as
@@ -64,7 +64,7 @@ class JobContext:
     shard_total: int = 1
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("pcloud.jobs.run"))
     job_id: int | None = None
-    log_id: int | None = None
+    run_id: int | None = None
     trigger_type: str = "MANUAL"
     config: Mapping[str, Any] = field(default_factory=dict)
 

@@ -53,7 +53,7 @@ insert and treat an IntegrityError as "another scheduler already fired it".
 Run output (``job_log_line``)
 -----------------------------
 The worker appends lines while the run executes: rows ``(log_id, line_no, content)`` with ``line_no``
-counting from 1, inserted in batches, and keeps ``JobLog.line_count`` = the last line number written.
+counting from 1, inserted in batches, and keeps ``JobRun.line_count`` = the last line number written.
 ``logDetailCat(fromLineNum)`` reads ``line_no >= fromLineNum`` by primary key, and ``isEnd`` is
 ``status == 'DONE'`` and nothing beyond ``line_count``.
 
@@ -213,7 +213,7 @@ class JobGlueVersion(Base):
     __table_args__ = (Index("ix_job_glue_version_job", "job_id", "id"),)
 
 
-class JobLog(Base):
+class JobRun(Base):
     """One run (XXL-JOB job_log). See the module docstring for the states."""
 
     __tablename__ = "job_log"
@@ -258,7 +258,7 @@ class JobLog(Base):
         return f"{self.shard_index}/{self.shard_total}" if self.shard_total > 1 else None
 
 
-class JobLogLine(Base):
+class JobRunLine(Base):
     """Output of a run, one row per line, appended by the worker while the run executes."""
 
     __tablename__ = "job_log_line"

@@ -22,7 +22,7 @@ from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFou
 from pcloud.core.paging import Page, paginate
 from pcloud.core.recorder import record_detail
 from pcloud.core.schemas import camelcase, limit_of
-from pcloud.core.security import current_actor, current_principal
+from pcloud.core.security import current_principal, current_principal_id_name
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, local_zone, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
@@ -49,10 +49,10 @@ from pcloud.jobs.models import (
     Job,
     JobDependency,
     JobGlueVersion,
-    JobLog,
-    JobLogLine,
     JobRegistry,
     JobReport,
+    JobRun,
+    JobRunLine,
 )
 
 DEFAULT_EXECUTOR_APPNAME = "pcloud-executor"
@@ -84,20 +84,20 @@ def _commit(conflict_msg: str, field: str | None = None) -> None:
 
 
 # ---------------------------------------------------------------- executor permissions (issue 23, 1)
-# One rule for every reader and writer of executors, jobs, runs and the report, page and API alike: the caller
+# One rule for every reader and writer of executors, jobs, runs and the report, page and API alike: the principal
 # reaches the executors their roles list (`access.permissions.executor_ids_of`); a record on another executor
 # answers 404, as if absent. Outside a request (worker, command line) everything is reached.
 
 
 def visible_executor_ids() -> frozenset[int] | None:
-    """The executors the caller may see and work on; None: every executor."""
+    """The executors the principal may see and work on; None: every executor."""
     principal = current_principal()
     return None if principal is None else executor_ids_of(principal)
 
 
 def executor_scope(column: Any) -> list[ColumnElement[bool]]:
-    """WHERE terms limiting `column` (an executor id: Executor.id, Job.job_group, JobLog.job_group) to the
-    caller's executors: none when every executor is reached."""
+    """WHERE terms limiting `column` (an executor id: Executor.id, Job.job_group, JobRun.job_group) to the
+    principal's executors: none when every executor is reached."""
     ids = visible_executor_ids()
     if ids is None:
         return []
@@ -142,7 +142,7 @@ def all_nodes(appname: str) -> list[dict[str, Any]]:
 
 def executor_addresses(executor: Executor, registered: list[JobRegistry] | None = None) -> list[str]:
     """The node names runs of this executor may go to: live registered nodes, or the manual list
-    (`registered`: the appname's nodes when the caller loaded them already)."""
+    (`registered`: the appname's nodes when the calling code loaded them already)."""
     if executor.address_type == ADDRESS_MANUAL:
         return [a for a in (executor.address_list or "").split(",") if a]
     if registered is None:
@@ -382,8 +382,8 @@ def page_jobs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     return result
 
 
-def jobs_of_group(job_group: int) -> list[dict[str, Any]]:
-    jobs = db.session.execute(Job.live().where(Job.job_group == job_group, *executor_scope(Job.job_group))
+def jobs_of_executor(executor_id: int) -> list[dict[str, Any]]:
+    jobs = db.session.execute(Job.live().where(Job.job_group == executor_id, *executor_scope(Job.job_group))
                               .order_by(Job.id)).scalars()
     return [{"id": j.id, "job_desc": j.job_desc, "executor_handler": j.executor_handler} for j in jobs]
 
@@ -497,7 +497,7 @@ MAINTENANCE_GRANTS: dict[str, str | None] = {
 
 
 def require_maintenance_grant(*handlers: str | None) -> None:
-    """403 unless the caller holds what each maintenance handler among `handlers` deletes.
+    """403 unless the principal holds what each maintenance handler among `handlers` deletes.
     Outside a request (command line, worker, `pcloud init`) nothing is checked."""
     principal = current_principal()
     if principal is None or principal.is_super_admin:
@@ -538,13 +538,13 @@ def is_script(glue_type: str | None) -> bool:
 
 
 def may_edit_scripts() -> bool:
-    """Does the caller hold the script grant (what the console shows); True outside a request."""
+    """Does the principal hold the script grant (what the console shows); True outside a request."""
     principal = current_principal()
     return principal is None or may_call_endpoint(principal, SCRIPT_GRANT_ENDPOINT)
 
 
 def require_script_grant(*glue_types: str | None, always: bool = False) -> None:
-    """403 unless the caller holds the script grant, when any of `glue_types` is a script (or `always`).
+    """403 unless the principal holds the script grant, when any of `glue_types` is a script (or `always`).
     Outside a request (command line, worker, `pcloud init`) nothing is checked."""
     if (always or any(is_script(t) for t in glue_types)) and not may_edit_scripts():
         raise Forbidden("脚本任务（GLUE）会在执行器上运行任意代码，"
@@ -559,7 +559,7 @@ def script_resource_ids() -> list[int]:
         Resource.resource_url.startswith(SCRIPT_RESOURCE_PREFIX))).scalars())
 
 
-def _check_glue_remark(remark: str | None) -> str:
+def _clean_glue_remark(remark: str | None) -> str:
     remark = (remark or "").strip()
     if not remark:
         raise Invalid("请填写本次修改的备注", field="glueRemark")
@@ -568,7 +568,7 @@ def _check_glue_remark(remark: str | None) -> str:
     return remark
 
 
-def _check_glue_source(source: str | None) -> str:
+def _clean_glue_source(source: str | None) -> str:
     source = (source or "").replace("\r\n", "\n")
     if len(source) > GLUE_SOURCE_MAX:
         raise Invalid(f"脚本不能超过 {GLUE_SOURCE_MAX} 个字符", field="glueSource")
@@ -587,11 +587,11 @@ def _add_glue_version(job: Job, source: str, remark: str) -> JobGlueVersion:
     """Make `source` the job's current script and keep it as a new version; the diff from the previous
     source goes into the operation log of this request."""
     before = job.glue_source or ""
-    actor_id, actor_name = current_actor()
+    principal_id, principal_name = current_principal_id_name()
     now = utcnow()
     job.glue_source, job.glue_remark, job.glue_updated_at = source, remark, now
     version = JobGlueVersion(job_id=job.id, glue_type=job.glue_type, glue_source=source, glue_remark=remark,
-                             updated_by=actor_name, updated_by_id=actor_id, updated_at=now)
+                             updated_by=principal_name, updated_by_id=principal_id, updated_at=now)
     db.session.add(version)
     if has_request_context():
         record_detail({"jobId": job.id, "glueType": job.glue_type, "glueRemark": remark,
@@ -606,8 +606,8 @@ def save_glue(job_id: int, source: str | None, remark: str | None) -> JobGlueVer
     if not is_script(job.glue_type):
         raise Conflict("该任务的运行模式是 BEAN，没有脚本可以编辑；请先把运行模式改为 GLUE 脚本")
     errors = FieldErrors()
-    source = errors.run(_check_glue_source, source)
-    remark = errors.run(_check_glue_remark, remark)
+    source = errors.run(_clean_glue_source, source)
+    remark = errors.run(_clean_glue_remark, remark)
     errors.raise_if_any()
     version = _add_glue_version(job, source or "", remark or "")
     db.session.commit()
@@ -670,13 +670,13 @@ def _clean_glue(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
             raise Invalid("运行模式为 BEAN 的任务没有脚本", field="glueSource")
         return out
     had = current.glue_source if current is not None else None
-    source = _check_glue_source(given) if given is not None else had if had is not None else GLUE_TEMPLATES[glue_type]
+    source = _clean_glue_source(given) if given is not None else had if had is not None else GLUE_TEMPLATES[glue_type]
     if had is None:  # the script's first source: the template unless one is given
         out["glue_source"] = source
         out["glue_remark"] = (data.get("glue_remark") or "").strip()[:GLUE_REMARK_MAX] or GLUE_INIT_REMARK
     elif source != had:
         out["glue_source"] = source
-        out["glue_remark"] = _check_glue_remark(data.get("glue_remark"))
+        out["glue_remark"] = _clean_glue_remark(data.get("glue_remark"))
     return out
 
 
@@ -870,7 +870,7 @@ def copy_job(job_id: int) -> Job:
     return copy
 
 
-def trigger_job(job_id: int, executor_param: str | None = None, address_list: str | None = None) -> list[JobLog]:
+def trigger_job(job_id: int, executor_param: str | None = None, address_list: str | None = None) -> list[JobRun]:
     """Run once now: PENDING MANUAL run rows for the worker (one per node for SHARDING_BROADCAST).
 
     `address_list` (comma-separated node names) chooses the nodes; other strategies run on the first one.
@@ -893,7 +893,7 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
         targets = [nodes[0] if nodes else None]
     now = utcnow()
     param = job.executor_param if executor_param is None else executor_param
-    runs = [JobLog(job_group=job.job_group, job_id=job.id, trigger_type="MANUAL", schedule_time=now,
+    runs = [JobRun(job_group=job.job_group, job_id=job.id, trigger_type="MANUAL", schedule_time=now,
                    shard_index=i, shard_total=len(targets) if len(targets) > 1 else 1,
                    executor_address=node, executor_handler=job.executor_handler, executor_param=param or None,
                    executor_fail_retry_count=job.executor_fail_retry_count, trigger_time=now,
@@ -957,10 +957,10 @@ def job_graph(job_id: int) -> dict[str, Any]:
     if len(jobs) > GRAPH_MAX_NODES:  # keep the job and its nearest ids; the rest is left out
         keep = sorted(jobs, key=lambda i: (i != job_id, abs(i - job_id)))[:GRAPH_MAX_NODES]
         jobs = {i: jobs[i] for i in keep}
-    newest = select(JobLog.id).where(JobLog.job_id == Job.id).order_by(JobLog.trigger_time.desc(), JobLog.id.desc())
+    newest = select(JobRun.id).where(JobRun.job_id == Job.id).order_by(JobRun.trigger_time.desc(), JobRun.id.desc())
     last_ids = [i for i in db.session.execute(
         select(newest.limit(1).scalar_subquery()).where(Job.id.in_(list(jobs)))).scalars() if i]
-    last = {r.job_id: r for r in db.session.execute(select(JobLog).where(JobLog.id.in_(last_ids))).scalars()}
+    last = {r.job_id: r for r in db.session.execute(select(JobRun).where(JobRun.id.in_(last_ids))).scalars()}
     nodes = [{"id": j.id, "job_desc": j.job_desc, "job_group": j.job_group, "trigger_status": j.trigger_status,
               "last_state": run_state(last[j.id]) if j.id in last else None,
               "last_log_id": last[j.id].id if j.id in last else None,
@@ -980,14 +980,14 @@ def _safe_child_ids(text_ids: str | None) -> list[int]:
 # ---------------------------------------------------------------- runs (调度日志)
 
 
-def get_run(log_id: int) -> JobLog:
-    run = db.session.get(JobLog, log_id)
+def get_run(run_id: int) -> JobRun:
+    run = db.session.get(JobRun, run_id)
     if run is None or not may_reach_executor(run.job_group):
         raise NotFound("调度日志不存在")
     return run
 
 
-def run_state(run: JobLog) -> str:
+def run_state(run: JobRun) -> str:
     if run.handle_code == HANDLE_SUCCESS:
         return "success"
     if run.handle_code == HANDLE_RUNNING:
@@ -995,7 +995,7 @@ def run_state(run: JobLog) -> str:
     return "fail"
 
 
-def run_item(run: JobLog, descs: dict[int, str] | None = None) -> dict[str, Any]:
+def run_item(run: JobRun, descs: dict[int, str] | None = None) -> dict[str, Any]:
     return {
         "id": run.id, "job_group": run.job_group, "job_id": run.job_id, "job_desc": (descs or {}).get(run.job_id),
         "trigger_type": run.trigger_type, "schedule_time": run.schedule_time,
@@ -1035,28 +1035,28 @@ def _parse_filter_time(value: Any) -> tuple[datetime | None, datetime | None]:
 
 
 def run_filtered_select(filters: dict[str, Any]) -> Any:
-    stmt = select(JobLog).where(*executor_scope(JobLog.job_group))
+    stmt = select(JobRun).where(*executor_scope(JobRun.job_group))
     if filters.get("job_id"):
-        stmt = stmt.where(JobLog.job_id == filters["job_id"])
+        stmt = stmt.where(JobRun.job_id == filters["job_id"])
     elif filters.get("job_group"):
-        stmt = stmt.where(JobLog.job_group == filters["job_group"])
+        stmt = stmt.where(JobRun.job_group == filters["job_group"])
     status = filters.get("log_status")
     if status == 1:
-        stmt = stmt.where(JobLog.handle_code == HANDLE_SUCCESS)
+        stmt = stmt.where(JobRun.handle_code == HANDLE_SUCCESS)
     elif status == 2:
-        stmt = stmt.where(JobLog.handle_code >= 500)
+        stmt = stmt.where(JobRun.handle_code >= 500)
     elif status == 3:
-        stmt = stmt.where(JobLog.handle_code == HANDLE_RUNNING)
+        stmt = stmt.where(JobRun.handle_code == HANDLE_RUNNING)
     start, end = _parse_filter_time(filters.get("filter_time"))
     if start:
-        stmt = stmt.where(JobLog.trigger_time >= start)
+        stmt = stmt.where(JobRun.trigger_time >= start)
     if end:
-        stmt = stmt.where(JobLog.trigger_time <= end)
+        stmt = stmt.where(JobRun.trigger_time <= end)
     return stmt
 
 
 def page_runs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    result = paginate(run_filtered_select(filters).order_by(JobLog.trigger_time.desc(), JobLog.id.desc()),
+    result = paginate(run_filtered_select(filters).order_by(JobRun.trigger_time.desc(), JobRun.id.desc()),
                       page, page_size)
     job_ids = {r.job_id for r in result.items}
     descs = dict(db.session.execute(select(Job.id, Job.job_desc).where(Job.id.in_(job_ids))).all()) if job_ids else {}
@@ -1064,28 +1064,28 @@ def page_runs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     return result
 
 
-def log_detail_cat(log_id: int, from_line: int) -> dict[str, Any]:
-    """Output lines from `from_line` (1-based) on, at most DETAIL_MAX_LINES; the caller asks again from
+def run_output(run_id: int, from_line: int) -> dict[str, Any]:
+    """Output lines from `from_line` (1-based) on, at most DETAIL_MAX_LINES; the client asks again from
     `toLineNum + 1` until `isEnd`."""
-    run = get_run(log_id)
+    run = get_run(run_id)
     from_line = max(1, from_line)
     rows = db.session.execute(
-        select(JobLogLine.line_no, JobLogLine.content)
-        .where(JobLogLine.log_id == log_id, JobLogLine.line_no >= from_line)
-        .order_by(JobLogLine.line_no).limit(DETAIL_MAX_LINES)).all()
+        select(JobRunLine.line_no, JobRunLine.content)
+        .where(JobRunLine.log_id == run_id, JobRunLine.line_no >= from_line)
+        .order_by(JobRunLine.line_no).limit(DETAIL_MAX_LINES)).all()
     to_line = rows[-1][0] if rows else from_line - 1
     is_end = run.status == RUN_DONE and to_line >= run.line_count
     return {"from_line_num": from_line, "to_line_num": to_line,
             "log_content": "\n".join(content for _, content in rows), "is_end": is_end}
 
 
-def _retry_killed(run: JobLog) -> None:
+def _retry_killed(run: JobRun) -> None:
     """A killed run with retries left runs again (RETRY), as XXL-JOB retries every failed run, a killed one
     included; the worker does the same for a run killed while running (runtime._follow_up)."""
     if run.executor_fail_retry_count <= 0:
         return
     now = utcnow()
-    db.session.add(JobLog(
+    db.session.add(JobRun(
         job_group=run.job_group, job_id=run.job_id, trigger_type="RETRY", schedule_time=now,
         shard_index=run.shard_index, shard_total=run.shard_total, executor_address=None,
         executor_handler=run.executor_handler, executor_param=run.executor_param,
@@ -1093,13 +1093,13 @@ def _retry_killed(run: JobLog) -> None:
         trigger_msg="失败重试（上次运行被终止）", handle_code=HANDLE_RUNNING, status=RUN_PENDING, parent_log_id=run.id))
 
 
-def kill_run(log_id: int) -> JobLog:
-    run = get_run(log_id)
+def kill_run(run_id: int) -> JobRun:
+    run = get_run(run_id)
     if run.status == RUN_DONE:
         raise Conflict("该任务已结束，无需终止")
     if run.status == RUN_PENDING:
         # not picked up yet: finish it here, unless a node claims it at this very moment
-        done = db.session.execute(update(JobLog).where(JobLog.id == run.id, JobLog.status == RUN_PENDING).values(
+        done = db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.status == RUN_PENDING).values(
             status=RUN_DONE, handle_code=HANDLE_KILLED, handle_time=utcnow(), handle_msg="人工终止（尚未开始执行）"))
         if done.rowcount:
             _retry_killed(run)
@@ -1122,7 +1122,7 @@ def _months_ago(months: int) -> datetime:
     return now.replace(year=year, month=month + 1, day=day)
 
 
-def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int:
+def clear_runs(executor_id: int | None, job_id: int | None, clear_type: int) -> int:
     """Delete finished runs (and their output) by one of the nine clean types; running runs stay."""
     if clear_type not in CLEAR_TYPES:
         raise Invalid("清理类型必须是 1 到 9", field="type")
@@ -1130,28 +1130,28 @@ def clear_log(job_group: int | None, job_id: int | None, clear_type: int) -> int
         job = find_job(job_id)
         if job is None or not may_reach_executor(job.job_group):
             raise NotFound("任务不存在")
-    elif job_group and not may_reach_executor(job_group):
+    elif executor_id and not may_reach_executor(executor_id):
         raise NotFound("执行器不存在")
-    scope = [JobLog.status == RUN_DONE, *executor_scope(JobLog.job_group)]
+    scope = [JobRun.status == RUN_DONE, *executor_scope(JobRun.job_group)]
     if job_id:
-        scope.append(JobLog.job_id == job_id)
-    elif job_group:
-        scope.append(JobLog.job_group == job_group)
+        scope.append(JobRun.job_id == job_id)
+    elif executor_id:
+        scope.append(JobRun.job_group == executor_id)
     if clear_type in _CLEAR_MONTHS:
-        scope.append(JobLog.trigger_time < _months_ago(_CLEAR_MONTHS[clear_type]))
+        scope.append(JobRun.trigger_time < _months_ago(_CLEAR_MONTHS[clear_type]))
     elif clear_type in _CLEAR_KEEP:
         # the newest N of the scope count whatever their state; only finished ones older than them go
-        boundary = db.session.execute(select(JobLog.id).where(*scope[1:]).order_by(JobLog.id.desc())
+        boundary = db.session.execute(select(JobRun.id).where(*scope[1:]).order_by(JobRun.id.desc())
                                       .offset(_CLEAR_KEEP[clear_type] - 1).limit(1)).scalar_one_or_none()
         if boundary is None:
             return 0
-        scope.append(JobLog.id < boundary)
+        scope.append(JobRun.id < boundary)
     return _delete_runs(*scope)
 
 
 def delete_runs_before(cutoff: datetime, batch: int = 5000) -> int:
     """Delete finished runs triggered before `cutoff` (naive UTC) with their output; returns the count."""
-    return _delete_runs(JobLog.trigger_time < cutoff, JobLog.status == RUN_DONE, batch=batch)
+    return _delete_runs(JobRun.trigger_time < cutoff, JobRun.status == RUN_DONE, batch=batch)
 
 
 def _delete_runs(*conditions: Any, batch: int = 5000) -> int:
@@ -1159,12 +1159,12 @@ def _delete_runs(*conditions: Any, batch: int = 5000) -> int:
     holds one long transaction); the report is rebuilt from what is left. Returns the count."""
     removed = 0
     while True:
-        ids = list(db.session.execute(select(JobLog.id).where(*conditions).order_by(JobLog.id).limit(batch))
+        ids = list(db.session.execute(select(JobRun.id).where(*conditions).order_by(JobRun.id).limit(batch))
                    .scalars())
         if not ids:
             break
-        db.session.execute(delete(JobLogLine).where(JobLogLine.log_id.in_(ids)))
-        db.session.execute(delete(JobLog).where(JobLog.id.in_(ids)))
+        db.session.execute(delete(JobRunLine).where(JobRunLine.log_id.in_(ids)))
+        db.session.execute(delete(JobRun).where(JobRun.id.in_(ids)))
         removed += len(ids)
         db.session.commit()
     if removed:
@@ -1179,10 +1179,10 @@ def _delete_runs(*conditions: Any, batch: int = 5000) -> int:
 def _count_day(day: date) -> tuple[int, int, int]:
     start, end = local_day_bounds_utc(day)
     running, success, failed = db.session.execute(select(
-        func.coalesce(func.sum(case((JobLog.handle_code == HANDLE_RUNNING, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((JobLog.handle_code >= 500, 1), else_=0)), 0),
-    ).where(JobLog.trigger_time >= start, JobLog.trigger_time < end)).one()
+        func.coalesce(func.sum(case((JobRun.handle_code == HANDLE_RUNNING, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((JobRun.handle_code == HANDLE_SUCCESS, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((JobRun.handle_code >= 500, 1), else_=0)), 0),
+    ).where(JobRun.trigger_time >= start, JobRun.trigger_time < end)).one()
     return int(running), int(success), int(failed)
 
 
@@ -1264,7 +1264,7 @@ def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
 
 
 def _visible_report(start: date, end: date, executor_ids: frozenset[int]) -> dict[date, JobReport]:
-    """The report's rows for [start, end] counted over the runs of these executors only (a caller limited to
+    """The report's rows for [start, end] counted over the runs of these executors only (a principal limited to
     some executors: the kept report counts everyone's). One statement: each run's local day is the index of
     the first day end it lies before."""
     days = []
@@ -1276,13 +1276,13 @@ def _visible_report(start: date, end: date, executor_ids: frozenset[int]) -> dic
         return {}
     ends = [local_day_bounds_utc(d)[1] for d in days]
     first = local_day_bounds_utc(days[0])[0]
-    index = case(*[(JobLog.trigger_time < bound, i) for i, bound in enumerate(ends)], else_=-1)
+    index = case(*[(JobRun.trigger_time < bound, i) for i, bound in enumerate(ends)], else_=-1)
     rows = db.session.execute(select(
         index,
-        func.sum(case((JobLog.handle_code == HANDLE_RUNNING, 1), else_=0)),
-        func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)),
-        func.sum(case((JobLog.handle_code >= 500, 1), else_=0)),
-    ).where(JobLog.job_group.in_(sorted(executor_ids)), JobLog.trigger_time >= first, JobLog.trigger_time < ends[-1])
+        func.sum(case((JobRun.handle_code == HANDLE_RUNNING, 1), else_=0)),
+        func.sum(case((JobRun.handle_code == HANDLE_SUCCESS, 1), else_=0)),
+        func.sum(case((JobRun.handle_code >= 500, 1), else_=0)),
+    ).where(JobRun.job_group.in_(sorted(executor_ids)), JobRun.trigger_time >= first, JobRun.trigger_time < ends[-1])
         .group_by(index)).all()
     return {days[i]: JobReport(trigger_day=days[i], running_count=int(r), suc_count=int(ok), fail_count=int(bad))
             for i, r, ok, bad in rows if i >= 0}
@@ -1290,12 +1290,12 @@ def _visible_report(start: date, end: date, executor_ids: frozenset[int]) -> dic
 
 def statistics() -> dict[str, int]:
     """jobInfoCount (live jobs), jobLogCount / jobLogSuccessCount (all runs kept, from the report),
-    executorCount (live worker nodes, as XXL-JOB counts executor machines). A caller limited to some executors
+    executorCount (live worker nodes, as XXL-JOB counts executor machines). A principal limited to some executors
     counts their jobs, runs and nodes only."""
     visible = visible_executor_ids()
     if visible is not None:
         return _visible_statistics(visible)
-    first = db.session.execute(select(func.min(JobLog.trigger_time))).scalar()
+    first = db.session.execute(select(func.min(JobRun.trigger_time))).scalar()
     if first is not None:
         first_day = first.replace(tzinfo=UTC).astimezone(local_zone()).date()
         _ensure_report(first_day, local_today())
@@ -1320,8 +1320,8 @@ def _visible_statistics(executor_ids: frozenset[int]) -> dict[str, int]:
     ids = sorted(executor_ids)
     since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
     runs, succeeded = db.session.execute(select(
-        func.count(), func.coalesce(func.sum(case((JobLog.handle_code == HANDLE_SUCCESS, 1), else_=0)), 0))
-        .where(JobLog.job_group.in_(ids))).one()
+        func.count(), func.coalesce(func.sum(case((JobRun.handle_code == HANDLE_SUCCESS, 1), else_=0)), 0))
+        .where(JobRun.job_group.in_(ids))).one()
     appnames = select(Executor.appname).where(Executor.id.in_(ids), Executor.deleted_at.is_(None))
     return {
         "job_info_count": db.session.execute(select(func.count()).select_from(Job).where(
@@ -1333,8 +1333,8 @@ def _visible_statistics(executor_ids: frozenset[int]) -> dict[str, int]:
 
 
 def visible_runs_where() -> list[ColumnElement[bool]]:
-    """WHERE terms for a count of runs the caller may see (the home page's and the dashboard API's job runs)."""
-    return executor_scope(JobLog.job_group)
+    """WHERE terms for a count of runs the principal may see (the home page's and the dashboard API's job runs)."""
+    return executor_scope(JobRun.job_group)
 
 
 # ---------------------------------------------------------------- export / import (issue 23, 4)
@@ -1384,13 +1384,13 @@ def _wire(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-def export_jobs(job_group: int | None = None, ids: list[int] | None = None) -> dict[str, Any]:
+def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) -> dict[str, Any]:
     """The transfer file of the chosen jobs (ids; else every job of `job_group`; else every job one may see)
     and their executors. An id one may not see is 404, as everywhere."""
     stmt = Job.live().where(*executor_scope(Job.job_group))
-    if job_group:
-        get_executor(job_group)
-        stmt = stmt.where(Job.job_group == job_group)
+    if executor_id:
+        get_executor(executor_id)
+        stmt = stmt.where(Job.job_group == executor_id)
     if ids:
         wanted = sorted(set(ids))
         stmt = stmt.where(Job.id.in_(wanted))
@@ -1400,7 +1400,7 @@ def export_jobs(job_group: int | None = None, ids: list[int] | None = None) -> d
         if missing:
             raise NotFound(f"任务不存在：{missing[0]}")
     require_script_grant(*(j.glue_type for j in jobs))  # the file carries a script's source: the script grant's
-    group_ids = sorted({j.job_group for j in jobs} | ({job_group} if job_group else set()))
+    group_ids = sorted({j.job_group for j in jobs} | ({executor_id} if executor_id else set()))
     executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
     child_ids = {c for j in jobs for c in _child_ids(j.child_job_id)}
     children = {row.id: {"appname": row.appname, "jobDesc": row.job_desc} for row in db.session.execute(
@@ -1494,7 +1494,7 @@ def _problem(kind: str, appname: str, job_desc: str | None, exc: PCloudError) ->
 def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str = "fail") -> dict[str, Any]:
     """Write the file's executors and jobs, all or nothing (any error: nothing written; a dry run: nothing
     either), every imported job stopped. Returns {executors, jobs: {created, updated, skipped}, conflicts,
-    errors, imported}. A caller limited to some executors imports into those only."""
+    errors, imported}. A principal limited to some executors imports into those only."""
     if on_conflict not in ON_CONFLICT:
         raise Invalid("onConflict 只能是 skip、overwrite 或 fail", field="onConflict")
     report: dict[str, Any] = {"executors": {"created": 0, "updated": 0, "skipped": 0},

@@ -26,7 +26,7 @@ from pcloud.jobs.forms import (
     MISFIRE_LABELS,
     ROUTE_LABELS,
     SCHEDULE_LABELS,
-    ClearLogForm,
+    ClearRunsForm,
     ExecutorForm,
     GlueForm,
     GlueRollbackForm,
@@ -142,9 +142,9 @@ def _job_form(job: Any = None) -> JobForm:
         form.parent_job_ids.data = ",".join(str(p) for p in service.parents_of([job.id]).get(job.id, []))
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
-        group = int_arg("jobGroup")
-        if group:
-            form.job_group.data = group
+        executor = int_arg("jobGroup")
+        if executor:
+            form.job_group.data = executor
     return form
 
 
@@ -355,9 +355,9 @@ def job_graph(job_id: int) -> Any:
 def logs() -> Any:
     page, page_size = list_args()
     loaded = page_filters(RunPageFilters, RUN_FILTERS)
-    job_group, job_id = loaded.get("job_group") or 0, loaded.get("job_id") or 0
+    executor_id, job_id = loaded.get("job_group") or 0, loaded.get("job_id") or 0
     times = (loaded.get("start"), loaded.get("end"))
-    filters = {"job_group": job_group, "job_id": job_id, "log_status": loaded.get("log_status") or 0,
+    filters = {"job_group": executor_id, "job_id": job_id, "log_status": loaded.get("log_status") or 0,
                "filter_time": times if any(times) else None}
     # the inputs show what was typed (a refused time included), as every filter bar does
     start, end = request.args.get("start", "")[:32], request.args.get("end", "")[:32]
@@ -367,26 +367,26 @@ def logs() -> Any:
         refuse_filters(exc.msg)
         filters["filter_time"] = None
         result = service.page_runs(filters, page, page_size)
-    clear_form = ClearLogForm(job_group=job_group, job_id=job_id)
+    clear_form = ClearRunsForm(job_group=executor_id, job_id=job_id)
     clear_form.type.choices = list(service.CLEAR_TYPES.items())
     return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
                            executors=service.all_executors(),
-                           group_jobs=service.jobs_of_group(job_group) if job_group else [],
+                           executor_jobs=service.jobs_of_executor(executor_id) if executor_id else [],
                            confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url)
 
 
-@bp.route("/log/<int:log_id>")
-def log_detail(log_id: int) -> Any:
-    run = service.get_run(log_id)
+@bp.route("/log/<int:run_id>")
+def log_detail(run_id: int) -> Any:
+    run = service.get_run(run_id)
     job = service.find_job(run.job_id)
     return render_template("jobs/log_detail.html", run=service.run_item(run), job=job, confirm=ConfirmForm())
 
 
-@bp.route("/log/<int:log_id>/cat")
-def log_cat(log_id: int) -> Any:
+@bp.route("/log/<int:run_id>/cat")
+def log_cat(run_id: int) -> Any:
     """Output lines from ?from=N: the detail page polls this while the run is going."""
-    detail = service.log_detail_cat(log_id, max(1, int_arg("from", 1) or 1))
-    run = service.get_run(log_id)
+    detail = service.run_output(run_id, max(1, int_arg("from", 1) or 1))
+    run = service.get_run(run_id)
     state = service.run_state(run)
     ended = run.status == "DONE"
     result = f"{HANDLE_LABELS.get(run.handle_code, run.handle_code)} {run.handle_msg or ''}".strip() if ended else ""
@@ -398,26 +398,26 @@ def log_cat(log_id: int) -> Any:
                     "handleTime": display_local(run.handle_time), "result": result})
 
 
-@bp.route("/log/<int:log_id>/kill", methods=["POST"])
+@bp.route("/log/<int:run_id>/kill", methods=["POST"])
 @action("终止任务")
 @mirrors("jobs_api.log_kill")
-def log_kill(log_id: int) -> Any:
+def log_kill(run_id: int) -> Any:
     def run() -> str:
-        killed = service.kill_run(log_id)
+        killed = service.kill_run(run_id)
         return "已终止（尚未开始执行）" if killed.status == "DONE" else "已请求终止，执行器将停止该任务"
 
-    return log_pages.confirm(run, fallback=url_for("jobs.log_detail", log_id=log_id))
+    return log_pages.confirm(run, fallback=url_for("jobs.log_detail", run_id=run_id))
 
 
 @bp.route("/log/clear", methods=["POST"])
 @action("清理调度日志")
 @mirrors("jobs_api.clear_log")
 def log_clear() -> Any:
-    form = ClearLogForm()
+    form = ClearRunsForm()
     form.type.choices = list(service.CLEAR_TYPES.items())
 
     def run() -> str:
-        removed = service.clear_log(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
+        removed = service.clear_runs(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
         return f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志"
 
     return log_pages.confirm(run, form=form)

@@ -91,7 +91,7 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     otherwise a plain per-row LIKE for a scan in time order (many), as the operation log does."""
     stmt = select(LoginLog)
     scope = datascope.current_scope()
-    if not scope.all:  # rows of operators the caller's data scope reaches (by the operator's department)
+    if not scope.all:  # rows of operators the principal's data scope reaches (by the operator's department)
         stmt = stmt.where(LoginLog.user_id.in_(select(User.id).where(scope.user_clause(User))))
     if (phone := _phone(filters)):
         words = [(LoginLog.phone, phone)]
@@ -147,7 +147,7 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
 
 
 def _reached(user_id: int | None) -> bool:
-    """Is the row's operator within the caller's data scope (a row without one: only under "all")?"""
+    """Is the row's operator within the principal's data scope (a row without one: only under "all")?"""
     scope = datascope.current_scope()
     if scope.all:
         return True

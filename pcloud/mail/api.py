@@ -16,8 +16,8 @@ from pcloud.mail.schemas import MailCreateArgs, MailDetailArgs, MailOut, MailPag
 blp = Blueprint("mail_api", __name__, url_prefix="/api", description="站内信")
 
 
-def _caller() -> tuple[Principal, bool]:
-    """The caller, and whether they manage every mail (the 站内信 page's grant)."""
+def _principal() -> tuple[Principal, bool]:
+    """The principal, and whether they manage every mail (the 站内信 page's grant)."""
     principal = current_principal()
     assert principal is not None
     return principal, may_open_page(principal, service.MAIL_PAGE)
@@ -31,7 +31,7 @@ def _own_id(principal: Principal) -> int:
 @signed_in_only
 def page(args: dict[str, Any]) -> Any:
     """站内信分页列表（标题包含、收信人手机号、发信人手机号、已读状态）；无站内信页面权限者只见发给自己的"""
-    principal, manages = _caller()
+    principal, manages = _principal()
     result = service.page_mail(args, args["page"], args["page_size"],
                                recipient_id=None if manages else _own_id(principal))
     return result.items, result
@@ -41,7 +41,7 @@ def page(args: dict[str, Any]) -> Any:
 @signed_in_only
 def quantity() -> int:
     """当前用户的未读站内信数量（顶栏的铃铛）"""
-    principal, _ = _caller()
+    principal, _ = _principal()
     return service.unread_count(_own_id(principal))
 
 
@@ -49,7 +49,7 @@ def quantity() -> int:
            args=MailCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """发送站内信给手机号为 phone 的用户；data 为新站内信 id"""
-    principal, _ = _caller()
+    principal, _ = _principal()
     return service.send_mail(args, principal.id if principal.kind == "user" else None).id
 
 
@@ -57,7 +57,7 @@ def create(args: dict[str, Any]) -> int:
 @signed_in_only
 def detail(args: dict[str, Any], id: int) -> dict[str, Any]:  # noqa: A002 - the route's name
     """站内信详情；收信人本人查看时标记为已读"""
-    principal, manages = _caller()
+    principal, manages = _principal()
     return service.read_mail(id, principal, manages)
 
 

@@ -1,8 +1,8 @@
 """站内信 rules, shared by the pages and the JSON API.
 
-Who sees what: a caller who may open the 站内信 page (its menu, /personalized/mail) manages every mail;
+Who sees what: a principal who may open the 站内信 page (its menu, /personalized/mail) manages every mail;
 anyone else lists and reads only the mail sent to them. Reading one's own mail marks it read; nobody
-else's reading does. The unread count is the caller's own, asked by the top bar on every page.
+else's reading does. The unread count is the principal's own, asked by the top bar on every page.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _items_stmt() -> Any:
 
 
 def _within_scope() -> Any:
-    """Mail a manager sees: its recipient, and its sender if any, within the caller's data scope."""
+    """Mail a manager sees: its recipient, and its sender if any, within the principal's data scope."""
     scope = datascope.current_scope()
     return scope.user_clause(_recipient) & (_sender.id.is_(None) | scope.user_clause(_sender))
 
@@ -83,7 +83,7 @@ def _item(row: Any) -> dict[str, Any]:
 def page_mail(filters: dict[str, Any], page: int = 1, page_size: int = 10, *,
               recipient_id: int | None = None) -> Page:
     """Newest first, one statement for the page (recipient and sender joined). `recipient_id`: only
-    the mail sent to that user (a caller without the 站内信 page, or one's own inbox)."""
+    the mail sent to that user (a principal without the 站内信 page, or one's own inbox)."""
     stmt = _items_stmt()
     # one's own inbox whoever sent it; a manager's list within the data scope
     stmt = stmt.where(Mail.recipient_id == recipient_id if recipient_id is not None else _within_scope())

@@ -13,7 +13,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import access_rules
-from pcloud.core.tree import build_tree, check_parent, walk
+from pcloud.core.tree import build_tree, clean_parent, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
@@ -191,7 +191,7 @@ def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 def create_menu(data: dict[str, Any]) -> Menu:
     values = _clean_values(data, partial=False)
     _check_unique_path(values["path"])
-    menu = Menu(parent_id=check_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
+    menu = Menu(parent_id=clean_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
     db.session.add(menu)
     access_rules().bump_version()
     _commit(values["path"])
@@ -208,7 +208,7 @@ def modify_menu(data: dict[str, Any]) -> Menu:
         _check_unique_path(values["path"], exclude_id=menu.id)
         access_rules().require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
     if data.get("parent_id") is not None:
-        values["parent_id"] = check_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
+        values["parent_id"] = clean_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
     for key, value in values.items():
         setattr(menu, key, value)
     access_rules().bump_version()

@@ -61,10 +61,10 @@ def withdraw(id: int) -> None:  # noqa: A002 - the route's name
     service.withdraw_notice(id)
 
 
-# `/mine`'s envelope carries the caller's unread count beside the page (API.md): the envelope of a page plus
+# `/mine`'s envelope carries the principal's unread count beside the page (API.md): the envelope of a page plus
 # `unread`, documented as such.
 MineEnvelope = type("NoticeMineEnvelope", (envelope_schema("NoticeMinePage", NoticeOut, many=True),),
-                    {"unread": fields.Integer(required=True, metadata={"description": "the caller's unread"})})
+                    {"unread": fields.Integer(required=True, metadata={"description": "the principal's unread"})})
 
 
 @blp.route("/mine", methods=["POST"])

@@ -58,7 +58,7 @@ class NoticeOut(AuditOut):
     status_name = fields.String()
     audience = fields.Nested(AudienceOut)
     published_at = LocalDateTime(allow_none=True)
-    read = fields.Boolean(metadata={"description": "in /mine: whether the caller read it"})
+    read = fields.Boolean(metadata={"description": "in /mine: whether the principal read it"})
 
 
 class NoticeCreateArgs(BaseSchema):

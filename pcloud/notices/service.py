@@ -6,8 +6,8 @@ or a withdrawn notice is edited. Its audience is everyone, or the users holding 
 belonging to one of its departments or any department below them (the closure table answers the subtree).
 The Markdown text is rendered by `core.markdown` whenever it is shown; no HTML is stored or passes.
 
-Read receipts list the audience's users with whether and when each read it. Which of those users a caller
-may see is one condition on `sys_user` passed in as `users_within` (the data scope of the caller's roles;
+Read receipts list the audience's users with whether and when each read it. Which of those users a principal
+may see is one condition on `sys_user` passed in as `users_within` (the data scope of the principal's roles;
 None: every user), so the scope is added in one place, not in this query's shape.
 """
 
@@ -290,7 +290,7 @@ def unread_count(principal: Principal | None) -> int:
 
 
 def bell_counts(principal: Principal | None) -> dict[str, int]:
-    """The top bar's one bell: unread mail and unread notices of the caller, in one statement."""
+    """The top bar's one bell: unread mail and unread notices of the principal, in one statement."""
     if principal is None or principal.kind != "user":
         return {"mail": 0, "notices": 0, "total": 0}
     mail, notices = db.session.execute(select(unread_count_select(principal.id).scalar_subquery(),
@@ -299,7 +299,7 @@ def bell_counts(principal: Principal | None) -> dict[str, int]:
 
 
 def mine(principal: Principal | None, page: int = 1, page_size: int = 10) -> tuple[Page, int]:
-    """The published notices for the caller, newest first, each with `read`; and the caller's unread count."""
+    """The published notices for the principal, newest first, each with `read`; and the principal's unread count."""
     if principal is None or principal.kind != "user":
         return Page([], 0, page, page_size), 0
     read_at = (select(NoticeRead.read_at).where(NoticeRead.notice_id == Notice.id,
@@ -313,7 +313,7 @@ def mine(principal: Principal | None, page: int = 1, page_size: int = 10) -> tup
 
 
 def read_notice(notice_id: int, principal: Principal | None) -> dict[str, Any]:
-    """One published notice of the caller's audience, marked read by them (once: the first time is kept)."""
+    """One published notice of the principal's audience, marked read by them (once: the first time is kept)."""
     if principal is None or principal.kind != "user":
         raise NotFound("通知公告不存在")
     notice = db.session.execute(_published_for(principal.id).where(Notice.id == notice_id)).scalar_one_or_none()
@@ -353,7 +353,7 @@ def _receipts_stmt(notice: Notice, users_within: ColumnElement[bool] | None) -> 
             .outerjoin(NoticeRead, and_(NoticeRead.notice_id == notice.id, NoticeRead.user_id == User.id))
             .outerjoin(Dept, Dept.id == User.dept_id)
             .where(User.deleted_at.is_(None), audience_users(notice)))
-    # the caller's data scope (issue 21) unless the caller names another condition: one added condition
+    # the principal's data scope (issue 21) unless the principal names another condition: one added condition
     return stmt.where(current_scope().user_clause() if users_within is None else users_within)
 
 
@@ -384,7 +384,7 @@ def receipt_counts(notice_id: int, *, users_within: ColumnElement[bool] | None =
 
 
 def latest_for(principal: Principal | None, limit: int = 5) -> list[dict[str, Any]]:
-    """The home page's list: the newest published notices for the caller, with `read`."""
+    """The home page's list: the newest published notices for the principal, with `read`."""
     result, _ = mine(principal, 1, limit)
     return result.items
 

@@ -97,7 +97,7 @@ def delete(notice_id: int) -> Any:
 @bp.route("/system/notice/<int:notice_id>/readers")
 @mirrors("notices_api.readers", methods=("GET",))
 def readers(notice_id: int) -> Any:
-    """Read receipts: who of the audience read it and who not (within the caller's data scope)."""
+    """Read receipts: who of the audience read it and who not (within the principal's data scope)."""
     notice = service.notice_item(notice_id)
     page, page_size = list_args()
     filters = page_filters(ReadersArgs, READER_FILTERS)

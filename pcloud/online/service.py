@@ -43,7 +43,7 @@ def _select(filters: dict[str, Any]) -> Any:
             .outerjoin(OpenAccount, OpenAccount.id == UserSession.open_account_id)
             .where(UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
     scope = datascope.current_scope()
-    if not scope.all:  # the sessions of users the caller's data scope reaches (no open account's)
+    if not scope.all:  # the sessions of users the principal's data scope reaches (no open account's)
         stmt = stmt.where(scope.user_clause(User))
     if (phone := (filters.get("phone") or "").strip()):
         stmt = stmt.where(_phone.contains(phone, autoescape=True))
@@ -68,7 +68,7 @@ def page_sessions(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
     return result
 
 
-def kick(public_id: str, actor: Principal | None) -> dict[str, Any]:
+def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
     """End one session now (the user's others stay): 404 if it is already gone. The same rules as the user
     page's offline: only a super administrator ends a super administrator's session; nobody ends the session
     they are calling with (that is 退出登录)."""
@@ -76,19 +76,19 @@ def kick(public_id: str, actor: Principal | None) -> dict[str, Any]:
     scope = datascope.current_scope()
     if sess is None or (not scope.all and sess.user_id is None):
         raise NotFound("会话不存在或已结束")
-    if actor is not None and actor.session_id == sess.id:
+    if principal is not None and principal.session_id == sess.id:
         raise Conflict("不能结束自己当前的会话，请使用退出登录")
     phone, name = None, None
     if sess.user_id is not None:
         try:
-            user = user_service.guard_sign_out(sess.user_id, actor)
-        except NotFound:  # beyond the caller's data scope: as if the session were absent
+            user = user_service.guard_sign_out(sess.user_id, principal)
+        except NotFound:  # beyond the principal's data scope: as if the session were absent
             raise NotFound("会话不存在或已结束") from None
         phone, name = user.phone, user.name
     elif sess.open_account_id is not None:
         account = db.session.get(OpenAccount, sess.open_account_id)
         phone, name = (account.secure_id, account.name) if account is not None else (None, None)
-    row = user_service.offline_row(sess, phone, actor)
+    row = user_service.offline_row(sess, phone, principal)
     if not sessions.revoke_session(sess.id, "forced"):
         db.session.rollback()
         raise NotFound("会话不存在或已结束")
@@ -98,5 +98,5 @@ def kick(public_id: str, actor: Principal | None) -> dict[str, Any]:
 
 
 def public_id_of(session_id: int) -> str | None:
-    """The public id of a session (the page marks the caller's own, which has no 强退 button)."""
+    """The public id of a session (the page marks the principal's own, which has no 强退 button)."""
     return db.session.execute(select(UserSession.public_id).where(UserSession.id == session_id)).scalar()

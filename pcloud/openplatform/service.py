@@ -36,7 +36,7 @@ def state_refusal(state: int) -> str:
     return f"开放平台账号已{STATE_NAMES.get(state, '停用')}"
 
 
-# Built once: the caller's live account with its live roles (the hidden one included), one query per request.
+# Built once: the principal's live account with its live roles (the hidden one included), one query per request.
 _PRINCIPAL = (
     select(OpenAccount.id, OpenAccount.name, Role.id, Role.role_code)
     .select_from(OpenAccount)
@@ -329,7 +329,7 @@ WIDENING = ("接口「{name}」已授权给账号，不能扩大其范围（否�
 
 
 def _require_route_and_reach(method: str, url: str) -> None:
-    """An entry names at least one real route (422), and only routes the caller may call (403): the reach
+    """An entry names at least one real route (422), and only routes the principal may call (403): the reach
     rule of roles, in access.permissions, so the catalogue is never a way around one's own grants."""
     if not permissions.matches_a_route(method, url):
         raise Invalid(NO_ROUTE, field="resourceUrl")

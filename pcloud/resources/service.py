@@ -12,9 +12,9 @@ from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import GRANT_METHODS, MAX_ID, render_rule
-from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_actor
+from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_principal_id_name
 from pcloud.core.timefmt import utcnow
-from pcloud.core.tree import build_tree, check_parent, walk
+from pcloud.core.tree import build_tree, clean_parent, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 
@@ -232,7 +232,7 @@ def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 
 def create_resource(data: dict[str, Any]) -> Resource:
     values = _clean_values(data, partial=False)
-    parent_id = check_parent(Resource, data.get("parent_id"), "资源")
+    parent_id = clean_parent(Resource, data.get("parent_id"), "资源")
     if parent_id:
         _require_editable_below(get_resource(parent_id))
     res = Resource(parent_id=parent_id, built_in=False, **values)
@@ -247,7 +247,7 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     _require_editable(res)
     values = _clean_values(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
-        values["parent_id"] = check_parent(Resource, data["parent_id"], "资源", self_id=res.id)
+        values["parent_id"] = clean_parent(Resource, data["parent_id"], "资源", self_id=res.id)
         if values["parent_id"]:
             _require_editable_below(get_resource(values["parent_id"]))
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
@@ -305,7 +305,7 @@ def wanted_builtins() -> dict[str, dict[str, Any]]:
             continue
         view = app.view_functions.get(rule.endpoint)
         if view is None or getattr(view, "_public", False) or getattr(view, "_signed_in_only", False):
-            continue  # open to everyone / every signed-in caller: nothing to grant
+            continue  # open to everyone / every signed-in principal: nothing to grant
         blueprint_name = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else "app"
         group_code = f"{GROUP_PREFIX}{blueprint_name}"
         if group_code not in wanted:
@@ -325,9 +325,9 @@ def insert_builtin(model: Any, code: str, values: dict[str, Any]) -> int:
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
-    now, (actor_id, actor_name) = utcnow(), current_actor()
-    row = {**values, "code": code, "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": actor_id,
-           "gmt_created_name": actor_name, "gmt_modified_name": actor_name}
+    now, (principal_id, principal_name) = utcnow(), current_principal_id_name()
+    row = {**values, "code": code, "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": principal_id,
+           "gmt_created_name": principal_name, "gmt_modified_name": principal_name}
     stmt = dialect.insert(model).values(**row).on_conflict_do_nothing(index_elements=["code"]).returning(model.id)
     return 1 if db.session.execute(stmt).first() is not None else 0
 

@@ -1,4 +1,4 @@
-"""角色管理 rules: built-in roles, role CRUD, grants, and what a caller may see (adminInfo, sidebar)."""
+"""角色管理 rules: built-in roles, role CRUD, grants, and what a principal may see (adminInfo, sidebar)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
-from pcloud.core.security import SUPER_ADMIN, Principal, current_actor, current_principal
+from pcloud.core.security import SUPER_ADMIN, Principal, current_principal, current_principal_id_name
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope import service as datascope
@@ -149,7 +149,7 @@ def job_group_ids_of(role_ids: list[int]) -> dict[int, list[int]]:
 
 
 def executor_choices(role_id: int | None = None) -> list[tuple[int, str]]:
-    """The role form's executor list as (id, "title（appname）"): the live executors the caller reaches (all
+    """The role form's executor list as (id, "title（appname）"): the live executors the principal reaches (all
     of them for one reaching every executor), and those the role lists already (keeping them is allowed)."""
     stmt = select(Executor).where(Executor.deleted_at.is_(None)).order_by(Executor.appname, Executor.id)
     principal = current_principal()
@@ -174,7 +174,7 @@ def _clean_job_group_ids(ids: Any) -> list[int] | None:
 
 
 def _set_job_group_ids(role: Role, ids: list[int] | None) -> None:
-    """Replace the role's executors (the caller checked them and commits; the version bump reloads caches)."""
+    """Replace the role's executors (the principal checked them and commits; the version bump reloads caches)."""
     if ids is None:
         return
     permissions.require_job_group_reach(role.id, job_group_ids=ids, editing=True)
@@ -236,7 +236,7 @@ def _clean_name(name: str | None) -> str:
 
 def _clean_scope(data: dict[str, Any], role: Role | None = None) -> tuple[int, list[int]] | None:
     """(data scope, custom departments) as sent, checked; None when the request leaves the scope as it is.
-    2 needs departments that exist (422); a scope wider than the caller's own is 403 (the reach rule)."""
+    2 needs departments that exist (422); a scope wider than the principal's own is 403 (the reach rule)."""
     kind = data.get("data_scope")
     dept_ids = sorted(set(data.get("dept_ids") or []))
     if kind is None and data.get("dept_ids") is None:
@@ -374,7 +374,7 @@ def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
 
 def _touch(role: Role) -> None:
     role.gmt_modified_date = utcnow()
-    role.gmt_modified_name = current_actor()[1]
+    role.gmt_modified_name = current_principal_id_name()[1]
 
 
 def refresh() -> int:
@@ -386,13 +386,13 @@ def refresh() -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# The users of a role (分配用户): who holds it, within the caller's data scope; add or remove it for
+# The users of a role (分配用户): who holds it, within the principal's data scope; add or remove it for
 # chosen users. Roles sit below users in the package order, so this reads and writes the users' tables
 # through their models; the kept counts (users.tally) follow sys_user_role by their triggers.
 
 
 def role_users(role_id: int, filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Live users that hold (`assigned`, the default) or do not hold the role, reached by the caller's data
+    """Live users that hold (`assigned`, the default) or do not hold the role, reached by the principal's data
     scope, newest first; `keyword`: name or phone contains. Items: id, name, phone, state, dept_name."""
     role = get_role(role_id)
     holds = exists().where(user_role.c.user_id == User.id, user_role.c.role_id == role.id)
@@ -408,10 +408,10 @@ def role_users(role_id: int, filters: dict[str, Any], page: int = 1, page_size: 
     return result
 
 
-def assign_users(role_id: int, user_ids: list[int], assigned: bool, actor: Principal | None) -> tuple[Role, int]:
+def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: Principal | None) -> tuple[Role, int]:
     """Give the role to (or take it from) these users; returns (role, how many changed). The reach rule: the
-    role must lie within the caller's grants and data scope, every user within the caller's data scope (else
-    404, as if absent) and none reaching further than the caller (403). The super administrator role is
+    role must lie within the principal's grants and data scope, every user within the principal's data scope (else
+    404, as if absent) and none reaching further than the principal (403). The super administrator role is
     managed on the user page, where the last holder is kept."""
     role = get_role(role_id)
     if is_super_admin_role(role):
@@ -419,14 +419,14 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, actor: Princ
     ids = sorted(set(user_ids or []))
     if not ids:
         raise Invalid("请选择用户", field="userIds")
-    scope = datascope.scope_of(actor) if actor is not None else datascope.current_scope()
+    scope = datascope.scope_of(principal) if principal is not None else datascope.current_scope()
     found = dict(db.session.execute(select(User.id, User.name).where(
         User.id.in_(ids), User.deleted_at.is_(None), scope.user_clause(User))).tuples().all())
     if missing := [i for i in ids if i not in found]:
         raise NotFound(f"用户不存在：{', '.join(map(str, missing[:20]))}")
-    if actor is not None and not actor.is_super_admin:
-        permissions.require_within_reach(actor, roles=[role])
-        refusal = datascope.roles_refusal([role.id], actor)
+    if principal is not None and not principal.is_super_admin:
+        permissions.require_within_reach(principal, roles=[role])
+        refusal = datascope.roles_refusal([role.id], principal)
         if refusal:
             raise Forbidden(refusal)
         held: dict[int, list[Role]] = {}
@@ -435,9 +435,9 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, actor: Princ
                 .where(user_role.c.user_id.in_(ids), Role.deleted_at.is_(None))).tuples():
             held.setdefault(user_id, []).append(held_role)
         for user_id, roles in held.items():
-            if actor.kind == "user" and user_id == actor.id:
+            if principal.kind == "user" and user_id == principal.id:
                 continue
-            if any(is_super_admin_role(r) for r in roles) or permissions.reach_refusal(actor, roles=roles):
+            if any(is_super_admin_role(r) for r in roles) or permissions.reach_refusal(principal, roles=roles):
                 raise Forbidden(f"用户「{found[user_id]}」的角色超出了您的权限范围，不能修改")
     having = set(db.session.execute(select(user_role.c.user_id).where(
         user_role.c.role_id == role.id, user_role.c.user_id.in_(ids))).scalars())

@@ -130,7 +130,7 @@ USER_FILTERS = {"keyword": Filter("keyword", "用户名/手机号"), "assigned":
 
 @bp.route("/<int:role_id>/users")
 def users(role_id: int) -> Any:
-    """分配用户: the users holding the role (or, with ?assigned=false, not holding it), within the caller's
+    """分配用户: the users holding the role (or, with ?assigned=false, not holding it), within the principal's
     data scope, with checkboxes to remove (or add) the role."""
     role = service.get_role(role_id)
     page, page_size = list_args()

@@ -49,7 +49,7 @@ def get_allocator(app: Flask | None = None) -> Allocator:
     return allocator
 
 
-def check_tag(tag: str | None, field: str = "bizTag", new: bool = False) -> str:
+def clean_tag(tag: str | None, field: str = "bizTag", new: bool = False) -> str:
     tag = (tag or "").strip()
     if not (NEW_TAG if new else TAG).fullmatch(tag):
         raise Invalid(BAD_NEW_TAG if new else BAD_TAG, field=field)
@@ -57,7 +57,7 @@ def check_tag(tag: str | None, field: str = "bizTag", new: bool = False) -> str:
 
 
 def next_id(tag: str) -> str:
-    return str(get_allocator().next_id(check_tag(tag)))
+    return str(get_allocator().next_id(clean_tag(tag)))
 
 
 def parse_count(raw: str | int) -> int:
@@ -69,7 +69,7 @@ def parse_count(raw: str | int) -> int:
 
 def batch_ids(tag: str, count: str | int) -> list[str]:
     n = parse_count(count)
-    return [str(i) for i in get_allocator().take(check_tag(tag), n)]
+    return [str(i) for i in get_allocator().take(clean_tag(tag), n)]
 
 
 def cache_states() -> list[dict[str, Any]]:
@@ -110,7 +110,7 @@ def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
     return result
 
 
-def _check_max_id(value: Any) -> int:
+def _clean_max_id(value: Any) -> int:
     number = whole_number(value)
     if number is None:
         raise Invalid("最大 ID 须为整数", field="maxId")
@@ -119,7 +119,7 @@ def _check_max_id(value: Any) -> int:
     return number
 
 
-def _check_step(value: Any) -> int:
+def _clean_step(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP:
         raise Invalid(f"步长须为 1 到 {MAX_STEP} 之间的整数", field="step")
     return value
@@ -133,9 +133,9 @@ def _text(value: Any, limit: int, label: str, field: str) -> str | None:
 
 
 def create_segment(data: dict[str, Any]) -> Segment:
-    tag = check_tag(data.get("biz_tag"), new=True)
-    seg = Segment(biz_tag=tag, max_id=_check_max_id(data.get("max_id") or 1),
-                  step=_check_step(data.get("step") if data.get("step") is not None else 1000),
+    tag = clean_tag(data.get("biz_tag"), new=True)
+    seg = Segment(biz_tag=tag, max_id=_clean_max_id(data.get("max_id") or 1),
+                  step=_clean_step(data.get("step") if data.get("step") is not None else 1000),
                   description=_text(data.get("description"), 256, "描述", "description"),
                   author=_text(data.get("author"), 64, "负责人", "author"), update_time=utcnow())
     if db.session.execute(select(Segment.id).where(Segment.biz_tag == tag)).first() is not None:
@@ -150,15 +150,15 @@ def create_segment(data: dict[str, Any]) -> Segment:
 
 
 def modify_segment(data: dict[str, Any]) -> Segment:
-    seg = get_segment(check_tag(data.get("biz_tag")))
+    seg = get_segment(clean_tag(data.get("biz_tag")))
     values: dict[str, Any] = {}
     if data.get("step") is not None:
-        values["step"] = _check_step(data["step"])
+        values["step"] = _clean_step(data["step"])
     for key, limit, label in (("description", 256, "描述"), ("author", 64, "负责人")):
         if key in data:
             values[key] = _text(data[key], limit, label, key)
     if data.get("max_id") is not None:
-        new_max = _check_max_id(data["max_id"])
+        new_max = _clean_max_id(data["max_id"])
         # Atomic against concurrent range grabs: the row only moves if max_id is not above the new value.
         moved = db.session.execute(update(Segment).where(Segment.id == seg.id, Segment.max_id <= new_max)
                                    .values(max_id=new_max, update_time=utcnow())

@@ -44,7 +44,7 @@ def find_session(token: str, kind: str) -> UserSession | None:
 
 
 def touch(session_id: int, now: datetime) -> None:
-    """Record that the session was seen (the caller throttles: not a write per request) and commit."""
+    """Record that the session was seen (the calling code throttles: not a write per request) and commit."""
     db.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
     db.session.commit()
 
@@ -56,7 +56,7 @@ def revoke_token(token: str, reason: str = "logout") -> None:
 
 
 def revoke_user_sessions(user_id: int, reason: str, keep_session_id: int | None = None) -> int:
-    """End every live session of the user, but `keep_session_id` (the caller's own, on a password change)."""
+    """End every live session of the user, but `keep_session_id` (the principal's own, on a password change)."""
     stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
     if keep_session_id is not None:
         stmt = stmt.where(UserSession.id != keep_session_id)

@@ -119,20 +119,20 @@ def _name_of(url: str | None) -> str | None:
     return url[len(FILE_URL):] if url and url.startswith(FILE_URL) else None
 
 
-def check_avatar(old_url: str | None, new_url: str | None, actor: Principal | None, user_id: int | None) -> None:
-    """A new avatar that is one of our URLs must be an upload `actor` made that is free or already the
+def check_avatar(old_url: str | None, new_url: str | None, principal: Principal | None, user_id: int | None) -> None:
+    """A new avatar that is one of our URLs must be an upload `principal` made that is free or already the
     avatar of `user_id` (None: a user being created); anything else under FILE_URL is refused (422)."""
     name = _name_of(new_url)
     if name is None or new_url == old_url:
         return
     row = db.session.get(Upload, name) if _NAME.match(name) else None
-    mine = actor is None or (row is not None and (row.owner_kind, row.owner_id) == (actor.kind, actor.id))
+    mine = principal is None or (row is not None and (row.owner_kind, row.owner_id) == (principal.kind, principal.id))
     if row is None or not mine or row.user_id not in (None, user_id):
         raise Invalid(OTHERS_UPLOAD, field="avatar")
 
 
 def replace_avatar(old_url: str | None, new_url: str | None, user_id: int) -> None:
-    """In the caller's transaction: the new avatar's upload becomes `user_id`'s, the old one is removed if it
+    """In the calling code's transaction: the new avatar's upload becomes `user_id`'s, the old one is removed if it
     was theirs (never another's file). Call check_avatar first; this only closes a race between two saves."""
     if old_url == new_url:
         return

@@ -24,7 +24,7 @@ from pcloud.core import recorder
 from pcloud.core.errors import Conflict, Invalid
 from pcloud.core.passwords import generate_password, hash_generated_password, hash_passwords
 from pcloud.core.schemas import limit_of
-from pcloud.core.security import SUPER_ADMIN, Principal, current_actor
+from pcloud.core.security import SUPER_ADMIN, Principal, current_principal_id_name
 from pcloud.core.timefmt import utcnow
 from pcloud.core.xlsx import BadWorkbook, read_rows
 from pcloud.datascope import service as datascope
@@ -162,7 +162,7 @@ def _dept_paths() -> dict[str, int | None]:
 
 
 class _Lookups:
-    def __init__(self, actor: Principal | None) -> None:
+    def __init__(self, principal: Principal | None) -> None:
         self.depts = _dept_paths()
         posts = db.session.execute(select(Post.id, Post.code, Post.name).where(Post.deleted_at.is_(None))).all()
         self.posts = _unique_map([(p.code, p.id) for p in posts])
@@ -174,21 +174,21 @@ class _Lookups:
         self.roles = _unique_map([(r.role_code, r.id) for r in roles])
         self.roles.update({k: v for k, v in _unique_map([(r.name, r.id) for r in roles]).items()
                            if k not in self.roles})
-        # within reach, and no wider a data scope than the actor's own (the rules users.service applies to one user)
-        self.assignable = {r.id for r in service.assignable_roles(actor)
-                           if actor is None or datascope.roles_refusal([r.id], actor) is None}
+        # within reach, and no wider a data scope than the principal's own (the rules users.service applies to one user)
+        self.assignable = {r.id for r in service.assignable_roles(principal)
+                           if principal is None or datascope.roles_refusal([r.id], principal) is None}
         self.super_admin_ids = {r.id for r in roles if r.role_code == SUPER_ADMIN}
-        self.in_scope = _scope_check(actor)
+        self.in_scope = _scope_check(principal)
         self.typed_passwords = 0
         self.max_typed_passwords = int(current_app.config.get("PCLOUD_IMPORT_MAX_TYPED_PASSWORDS", 500))
 
 
-def _scope_check(actor: Principal | None) -> Callable[[int | None], bool]:
-    """Whether the members of a department lie within the actor's data scope (datascope: its departments read
-    once, then one set lookup per row). No actor (the command line) reaches everyone."""
-    if actor is None:
+def _scope_check(principal: Principal | None) -> Callable[[int | None], bool]:
+    """Whether the members of a department lie within the principal's data scope (datascope: its departments read
+    once, then one set lookup per row). No principal (the command line) reaches everyone."""
+    if principal is None:
         return lambda dept_id: True
-    return datascope.scope_of(actor).covers_dept
+    return datascope.scope_of(principal).covers_dept
 
 
 def _lookup(table: dict[str, int | None], key: str) -> tuple[bool, int | None]:
@@ -277,11 +277,11 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
 # The file
 
 
-def import_users(stream: IO[bytes], actor: Principal | None, dry_run: bool = True,
+def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool = True,
                  update_existing: bool = False) -> ImportResult:
     """Read the whole file, report every wrong cell, and unless `dry_run` or any error, write every row in one
     transaction. A phone taken meanwhile by someone else (a parallel create) fails the write as a whole: the
-    unique index refuses it, the transaction is rolled back, and the caller answers 409."""
+    unique index refuses it, the transaction is rolled back, and the principal answers 409."""
     result = ImportResult(dry_run=dry_run)
     if not dry_run:
         _take_write_lock()
@@ -290,9 +290,9 @@ def import_users(stream: IO[bytes], actor: Principal | None, dry_run: bool = Tru
     if header is None or [c.replace("*", "").strip() for c in header[1]] != TITLES:
         raise Invalid("文件第一行不是导入模板的表头，请下载模板后按模板填写："
                       + "、".join(TITLES))
-    look = _Lookups(actor)
+    look = _Lookups(principal)
     seen = _SeenPhones()
-    writer = _Writer(actor, result, update_existing)
+    writer = _Writer(principal, result, update_existing)
     try:
         batch: list[tuple[int, list[str]]] = []
         for item in rows:
@@ -329,19 +329,19 @@ def _take_write_lock() -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def import_file(stream: IO[bytes], actor: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
+def import_file(stream: IO[bytes], principal: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
     """import_users with a bad file (not an .xlsx, a zip bomb, a formula, broken XML) as a 422."""
     try:
-        return import_users(stream, actor, dry_run, update_existing)
+        return import_users(stream, principal, dry_run, update_existing)
     except BadWorkbook as exc:
         raise Invalid(str(exc), field="file") from exc
     except IntegrityError as exc:  # a phone taken by a parallel create between the check and the write
         raise Conflict("导入时有手机号刚被其他用户占用，未导入任何数据，请重新检查后再导入") from exc
 
 
-def run_import(stream: IO[bytes], actor: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
+def run_import(stream: IO[bytes], principal: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
     """Both doors' import, with the operation log's outcome noted."""
-    result = import_file(stream, actor, dry_run, update_existing)
+    result = import_file(stream, principal, dry_run, update_existing)
     result.note_outcome()
     return result
 
@@ -401,10 +401,10 @@ class _Writer:
     """Creates and updates rows, a batch at a time, with Core statements (no ORM unit of work for 100,000 rows);
     the audit columns and the kept counts as every writer keeps them (users.tally's triggers run on these)."""
 
-    def __init__(self, actor: Principal | None, result: ImportResult, update_existing: bool) -> None:
-        self.actor, self.result, self.update_existing = actor, result, update_existing
-        self.actor_id, self.actor_name = current_actor()
-        scope = datascope.scope_of(actor) if actor is not None else None
+    def __init__(self, principal: Principal | None, result: ImportResult, update_existing: bool) -> None:
+        self.principal, self.result, self.update_existing = principal, result, update_existing
+        self.principal_id, self.principal_name = current_principal_id_name()
+        scope = datascope.scope_of(principal) if principal is not None else None
         self.in_scope: Callable[[int, int | None], bool] = (
             scope.covers_user if scope is not None else (lambda user_id, dept_id: True))
 
@@ -436,7 +436,7 @@ class _Writer:
     def _may_update(self, row: _Row, user: User) -> bool:
         """The reach and scope rules of users.service for a user the row would change."""
         roles = None if row.role_ids is None else [r for r in service.role_choices() if r.id in row.role_ids]
-        refusal = service.import_refusal(self.actor, user, roles)
+        refusal = service.import_refusal(self.principal, user, roles)
         if refusal is None and not self.in_scope(user.id, user.dept_id):
             refusal = "该用户不在您的数据权限范围内"
         if refusal is None and row.state == 1 and user.state != 1 and any(
@@ -457,8 +457,8 @@ class _Writer:
         values = [{"phone": row.phone, "name": row.name, "state": row.state or 0, "dept_id": row.dept_id,
                    "post_id": row.post_id, "grade_id": row.grade_id,
                    "password_hash": hashes.get(row.number) or hash_generated_password(generated[row.number]),
-                   "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": self.actor_id,
-                   "gmt_created_name": self.actor_name, "gmt_modified_name": self.actor_name} for row in rows]
+                   "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": self.principal_id,
+                   "gmt_created_name": self.principal_name, "gmt_modified_name": self.principal_name} for row in rows]
         ids = dict(db.session.execute(insert(User.__table__).returning(User.__table__.c.phone, User.__table__.c.id),
                                       values).all())
         links = [{"user_id": ids[row.phone], "role_id": role_id} for row in rows for role_id in row.role_ids or []]
@@ -488,7 +488,7 @@ class _Writer:
                     getattr(user, k) == v for k, v in values.items()):
                 self.result.skipped += 1
                 continue
-            values.update(gmt_modified_date=now, gmt_modified_name=self.actor_name)
+            values.update(gmt_modified_date=now, gmt_modified_name=self.principal_name)
             db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(**values))
             if changes_roles:
                 db.session.execute(delete(user_role).where(user_role.c.user_id == user.id))

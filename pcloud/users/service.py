@@ -71,7 +71,7 @@ def phone_taken(phone: str, exclude_id: int | None = None) -> bool:
     return db.session.execute(stmt.limit(1)).first() is not None
 
 
-def _check_phone(phone: str, exclude_id: int | None = None) -> str:
+def _clean_phone(phone: str, exclude_id: int | None = None) -> str:
     phone = phone.strip()
     problem = phone_problem(phone)
     if problem:
@@ -98,7 +98,7 @@ def _live_roles(role_ids: list[int]) -> list[Role]:
     return roles
 
 
-def _check_ref(model: Any, ref_id: int | None, field: str, label: str) -> int | None:
+def _clean_ref(model: Any, ref_id: int | None, field: str, label: str) -> int | None:
     if ref_id in (None, 0):
         return None
     if db.session.execute(model.live().where(model.id == ref_id)).first() is None:
@@ -126,27 +126,27 @@ def _is_super_admin(user: User) -> bool:
     return any(r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles)
 
 
-def _guard_super_admin(actor: Principal | None, target: User | None = None, roles: list[Role] | None = None
+def _guard_super_admin(principal: Principal | None, target: User | None = None, roles: list[Role] | None = None
                        ) -> None:
     """Nobody hands out, or takes over, more than they hold (issue 7, finding 3).
 
-    `roles`: the roles being given; each must lie within the actor's own grants (the one rule in
+    `roles`: the roles being given; each must lie within the principal's own grants (the one rule in
     access.permissions.require_within_reach). `target`: a user whose roles reach further than the
-    actor's may not be changed, deleted or signed out by them (else: reset its password, sign in as it).
-    Only a super administrator touches a super administrator. `actor` None is the trusted command line.
+    principal's may not be changed, deleted or signed out by them (else: reset its password, sign in as it).
+    Only a super administrator touches a super administrator. `principal` None is the trusted command line.
     """
-    if actor is None or actor.is_super_admin:
+    if principal is None or principal.is_super_admin:
         return
     if target is not None:
         if _is_super_admin(target):
             raise Forbidden("只有超级管理员可以修改超级管理员账号")
-        if not (actor.kind == "user" and actor.id == target.id):
-            refusal = permissions.reach_refusal(actor, roles=[r for r in target.roles if r.deleted_at is None])
+        if not (principal.kind == "user" and principal.id == target.id):
+            refusal = permissions.reach_refusal(principal, roles=[r for r in target.roles if r.deleted_at is None])
             if refusal:
                 raise Forbidden("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
     if roles:
-        permissions.require_within_reach(actor, roles=roles)
-        refusal = datascope.roles_refusal([r.id for r in roles], actor)  # nor a wider data scope
+        permissions.require_within_reach(principal, roles=roles)
+        refusal = datascope.roles_refusal([r.id for r in roles], principal)  # nor a wider data scope
         if refusal:
             raise Forbidden(refusal)
 
@@ -156,15 +156,15 @@ def _guard_super_admin(actor: Principal | None, target: User | None = None, role
 
 
 def get_user(user_id: int) -> User:
-    """A live user within the caller's data scope (one's own account always): outside it, 404 exactly as
+    """A live user within the principal's data scope (one's own account always): outside it, 404 exactly as
     if absent (datascope)."""
     user = db.session.execute(User.live().where(User.id == user_id)).scalar_one_or_none()
-    if user is None or not (datascope.current_scope().covers_user(user.id, user.dept_id) or _is_caller(user.id)):
+    if user is None or not (datascope.current_scope().covers_user(user.id, user.dept_id) or _is_principal(user.id)):
         raise NotFound("用户不存在")
     return user
 
 
-def _is_caller(user_id: int) -> bool:
+def _is_principal(user_id: int) -> bool:
     try:
         principal = current_principal()
     except Exception:  # noqa: BLE001 - outside a request
@@ -173,21 +173,21 @@ def _is_caller(user_id: int) -> bool:
 
 
 def _require_placeable(dept_id: int | None, user_id: int | None = None) -> None:
-    """A write may not put a user where the caller's data scope does not reach (403)."""
+    """A write may not put a user where the principal's data scope does not reach (403)."""
     scope = datascope.current_scope()
     if not (scope.covers_dept(dept_id) or (user_id is not None and scope.covers_user(user_id, dept_id))):
         raise Forbidden("不能把用户放到您的数据权限范围之外的部门", errors={"deptId": ["超出您的数据权限范围"]})
 
 
 def placeable_dept_choices(choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """The department picker's options a caller may put a user in (their data scope); every one under "all"."""
+    """The department picker's options a principal may put a user in (their data scope); every one under "all"."""
     scope = datascope.current_scope()
     # (0, "（无）"), no department, is reached only under "all": covers_dept(0) is False
     return choices if scope.all else [(dept_id, label) for dept_id, label in choices if scope.covers_dept(dept_id)]
 
 
 def scoped_filters(filters: dict[str, Any]) -> dict[str, Any] | None:
-    """The list's filters with the caller's data scope in them; None when nobody can match. A lone "own
+    """The list's filters with the principal's data scope in them; None when nobody can match. A lone "own
     department and below" is the department filter itself (its kept count and plans, issue 21), else the
     scope rides along as a condition (`scope`)."""
     scope = datascope.current_scope()
@@ -240,7 +240,7 @@ def filtered_select(filters: dict[str, Any], driving: bool = True, in_order: boo
     if filters.get("dept_id"):
         dept = unindexed(_users.c.dept_id, dialect) if in_order else _users.c.dept_id
         stmt = stmt.where(dept.in_(subtree_ids_select(filters["dept_id"])))
-    if filters.get("scope") is not None:  # the caller's data scope (scoped_filters)
+    if filters.get("scope") is not None:  # the principal's data scope (scoped_filters)
         scope = filters["scope"]
         stmt = stmt.where(scope.user_clause(_users, dept_column=unindexed(_users.c.dept_id, dialect)
                                             if in_order else None))
@@ -320,7 +320,7 @@ def _total(filters: dict[str, Any]) -> tuple[int, bool]:
 
 
 def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """The page's ids within the caller's data scope (see `_page_ids`)."""
+    """The page's ids within the principal's data scope (see `_page_ids`)."""
     scoped = scoped_filters(filters)
     if scoped is None:
         return Page([], 0, page, page_size, True)
@@ -417,41 +417,41 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 SELF_REFUSALS = {"delete": "不能删除自己", "offline": "不能强制自己下线"}
 
 
-def _is_self(actor: Principal | None, user: Any) -> bool:
-    return actor is not None and actor.kind == "user" and actor.id == user.id
+def _is_self(principal: Principal | None, user: Any) -> bool:
+    return principal is not None and principal.kind == "user" and principal.id == user.id
 
 
-def _refuse_on_self(actor: Principal | None, user: User, action: str) -> None:
-    if _is_self(actor, user):
+def _refuse_on_self(principal: Principal | None, user: User, action: str) -> None:
+    if _is_self(principal, user):
         raise Conflict(SELF_REFUSALS[action])
 
 
-def import_refusal(actor: Principal | None, user: User, roles: list[Role] | None) -> str | None:
+def import_refusal(principal: Principal | None, user: User, roles: list[Role] | None) -> str | None:
     """Why an import may not change this existing user (users.imports), else None: modify_user's rules (reach,
     oneself) plus what an import does not do, disable a super administrator or take that role away."""
     try:
-        _guard_super_admin(actor, target=user)
+        _guard_super_admin(principal, target=user)
     except Forbidden as exc:
         return exc.msg
-    if _is_self(actor, user):
+    if _is_self(principal, user):
         return "不能通过导入修改自己的账号"
     if _is_super_admin(user) and roles is not None and not any(r.role_code == SUPER_ADMIN for r in roles):
         return "不能通过导入移除超级管理员角色"
     return None
 
 
-def refusals(actor: Principal | None, user: Any, online: bool) -> dict[str, str]:
-    """The row actions the service would always refuse this actor on this user (a User or an item of
+def refusals(principal: Principal | None, user: Any, online: bool) -> dict[str, str]:
+    """The row actions the service would always refuse this principal on this user (a User or an item of
     page_users), with the reason (the list hides them: no 删除 on yourself, no 强制下线 for someone not
     online)."""
     out: dict[str, str] = {}
-    if actor is None:
+    if principal is None:
         return out
     try:
-        _guard_super_admin(actor, target=user)
+        _guard_super_admin(principal, target=user)
     except Forbidden as exc:
         out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg)
-    if _is_self(actor, user):
+    if _is_self(principal, user):
         out.update(SELF_REFUSALS)
     if not online:
         out.setdefault("offline", "该用户当前不在线")
@@ -462,20 +462,20 @@ def refusals(actor: Principal | None, user: Any, online: bool) -> dict[str, str]
 # Writes
 
 
-def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
+def create_user(data: dict[str, Any], principal: Principal | None = None) -> User:
     errors = FieldErrors()  # every wrong field reported at once
     roles = errors.run(_live_roles, data.get("role_ids") or []) or []
-    _guard_super_admin(actor, roles=roles)
-    phone = errors.run(_check_phone, data["phone"])
+    _guard_super_admin(principal, roles=roles)
+    phone = errors.run(_clean_phone, data["phone"])
     name = data["name"].strip()
     errors.check(bool(name), "name", "用户名不能为空")
     if errors.check(bool(data["password"]), "password", "请设置初始密码"):
         errors.run(_check_password, data["password"])
-    dept_id = errors.run(_check_ref, Dept, data.get("dept_id"), "deptId", "部门")
-    post_id = errors.run(_check_ref, Post, data.get("post_id"), "postId", "岗位")
-    grade_id = errors.run(_check_ref, Grade, data.get("grade_id"), "gradeId", "职级")
+    dept_id = errors.run(_clean_ref, Dept, data.get("dept_id"), "deptId", "部门")
+    post_id = errors.run(_clean_ref, Post, data.get("post_id"), "postId", "岗位")
+    grade_id = errors.run(_clean_ref, Grade, data.get("grade_id"), "gradeId", "职级")
     avatar = data.get("avatar") or None
-    errors.run(uploads.check_avatar, None, avatar, actor, None)
+    errors.run(uploads.check_avatar, None, avatar, principal, None)
     errors.raise_if_any()
     _require_placeable(dept_id)
     user = User(
@@ -492,19 +492,19 @@ def create_user(data: dict[str, Any], actor: Principal | None = None) -> User:
     return user
 
 
-def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
+def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
     user = get_user(data["id"])
-    is_own_profile = _is_self(actor, user) and set(data) <= {
+    is_own_profile = _is_self(principal, user) and set(data) <= {
         "id", "name", "avatar"}
     if not is_own_profile:
-        _guard_super_admin(actor, target=user)
-    is_self = _is_self(actor, user)
+        _guard_super_admin(principal, target=user)
+    is_self = _is_self(principal, user)
     revoke = False
     old_avatar = user.avatar
     errors = FieldErrors()  # every wrong field reported at once; nothing is changed before all pass
     phone = name = None
     if "phone" in data and data["phone"] is not None:
-        phone = errors.run(_check_phone, data["phone"], exclude_id=user.id)
+        phone = errors.run(_clean_phone, data["phone"], exclude_id=user.id)
     if "name" in data and data["name"] is not None:
         name = data["name"].strip()
         errors.check(bool(name), "name", "用户名不能为空")
@@ -514,12 +514,12 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     for key, model, field, label in (("dept_id", Dept, "deptId", "部门"), ("post_id", Post, "postId", "岗位"),
                                      ("grade_id", Grade, "gradeId", "职级")):
         if key in data:
-            refs[key] = errors.run(_check_ref, model, data[key], field, label)
+            refs[key] = errors.run(_clean_ref, model, data[key], field, label)
     roles = None
     if "role_ids" in data and data["role_ids"] is not None:
         roles = errors.run(_live_roles, data["role_ids"])
     if "avatar" in data:
-        errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, actor, user.id)
+        errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, principal, user.id)
     errors.raise_if_any()
     if "dept_id" in refs and refs["dept_id"] != user.dept_id:  # before anything changes
         _require_placeable(refs["dept_id"], user.id)
@@ -540,7 +540,7 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
         _lock_super_admin_rule()
     if roles is not None:
         held = {r.id for r in user.roles if r.deleted_at is None}
-        _guard_super_admin(actor, roles=[r for r in roles if r.id not in held])  # only what is added
+        _guard_super_admin(principal, roles=[r for r in roles if r.id not in held])  # only what is added
         if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
             raise Conflict("不能移除最后一位超级管理员的超级管理员角色")
         user.roles = roles
@@ -558,10 +558,10 @@ def modify_user(data: dict[str, Any], actor: Principal | None) -> User:
     return user
 
 
-def delete_user(user_id: int, actor: Principal | None) -> None:
+def delete_user(user_id: int, principal: Principal | None) -> None:
     user = get_user(user_id)
-    _guard_super_admin(actor, target=user)
-    _refuse_on_self(actor, user, "delete")
+    _guard_super_admin(principal, target=user)
+    _refuse_on_self(principal, user, "delete")
     if _is_super_admin(user):
         _lock_super_admin_rule()
         if _super_admin_holders() <= 1:
@@ -571,28 +571,28 @@ def delete_user(user_id: int, actor: Principal | None) -> None:
     db.session.commit()
 
 
-def force_offline(user_id: int, actor: Principal | None) -> int:
+def force_offline(user_id: int, principal: Principal | None) -> int:
     user = get_user(user_id)
-    _guard_super_admin(actor, target=user)
-    _refuse_on_self(actor, user, "offline")
-    ended = [offline_row(s, user.phone, actor) for s in sessions.live_sessions_of(user.id)]
+    _guard_super_admin(principal, target=user)
+    _refuse_on_self(principal, user, "offline")
+    ended = [offline_row(s, user.phone, principal) for s in sessions.live_sessions_of(user.id)]
     count = sessions.revoke_user_sessions(user.id, "forced")
     db.session.commit()
     login_log.write_rows(ended)  # after the commit, in a transaction of its own
     return count
 
 
-def offline_row(session: Any, phone: str | None, actor: Principal | None) -> dict[str, Any]:
+def offline_row(session: Any, phone: str | None, principal: Principal | None) -> dict[str, Any]:
     """The login log's row of a session an administrator ended (强制下线), from the session's own address."""
-    by = f"被{actor.name}强制下线" if actor is not None else "被强制下线"
+    by = f"被{principal.name}强制下线" if principal is not None else "被强制下线"
     return login_log.login_row("offline", reason=by, phone=phone, user_id=session.user_id, ip=session.ip,
                                user_agent=session.user_agent)
 
 
-def guard_sign_out(user_id: int, actor: Principal | None) -> User:
-    """The user whose session `actor` may end (the online list's kick): the offline button's rule."""
+def guard_sign_out(user_id: int, principal: Principal | None) -> User:
+    """The user whose session `principal` may end (the online list's kick): the offline button's rule."""
     user = get_user(user_id)
-    _guard_super_admin(actor, target=user)
+    _guard_super_admin(principal, target=user)
     return user
 
 
@@ -615,7 +615,7 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
 def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
     """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
     any file is written, so one click cannot make the server write millions of rows."""
-    scoped = scoped_filters(filters)  # the caller's data scope: whether ids are listed or "export all"
+    scoped = scoped_filters(filters)  # the principal's data scope: whether ids are listed or "export all"
     if scoped is None:
         return iter(())
     if not ids:
@@ -660,12 +660,12 @@ def role_choices() -> list[Role]:
     return list(db.session.execute(Role.live().order_by(Role.id)).scalars())
 
 
-def assignable_roles(actor: Principal | None) -> list[Role]:
-    """The roles this actor may hand out (the reach rule of core.permissions): the form's checkboxes."""
+def assignable_roles(principal: Principal | None) -> list[Role]:
+    """The roles this principal may hand out (the reach rule of core.permissions): the form's checkboxes."""
     roles = role_choices()
-    if actor is None or actor.is_super_admin:
+    if principal is None or principal.is_super_admin:
         return roles
-    return [r for r in roles if permissions.reach_refusal(actor, roles=[r]) is None]
+    return [r for r in roles if permissions.reach_refusal(principal, roles=[r]) is None]
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:
@@ -681,7 +681,7 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
 
 
 def live_count() -> int:
-    """Users not deleted that the caller's data scope reaches (the home page's figure): the kept counts
+    """Users not deleted that the principal's data scope reaches (the home page's figure): the kept counts
     (users.tally) under "all" or one subtree, else the user page's capped count."""
     scoped = scoped_filters({})
     return 0 if scoped is None else _total(scoped)[0]

@@ -63,8 +63,8 @@ def index() -> Any:
     result = service.page_users(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    actor = current_principal()
-    refusals = {user.id: service.refusals(actor, user, user.online) for user in result.items}
+    principal = current_principal()
+    refusals = {user.id: service.refusals(principal, user, user.online) for user in result.items}
     return render_template("users/list.html", page=result, items=result.items, refusals=refusals,
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
                            page_url=page_url, args=request.args,

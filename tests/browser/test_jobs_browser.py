@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Job, JobLog
+from pcloud.jobs.models import Job, JobRun
 from tests.browser.conftest import confirm_modal, settle, sign_in
 from tests.factories import query
 
@@ -89,7 +89,7 @@ def test_executor_job_run_once_and_copy(page: Any, app: Any) -> None:
     run_row = page.locator("#log-table tbody tr").first
     assert run_row.get_by_test_id("run-state").inner_text() == "等待执行"
     assert "MANUAL" in run_row.inner_text() and "浏览器任务" in run_row.inner_text()
-    run = query(app, lambda: db.session.execute(select(JobLog).where(JobLog.job_id == job)).scalar_one())
+    run = query(app, lambda: db.session.execute(select(JobRun).where(JobRun.job_id == job)).scalar_one())
     assert (run.status, run.executor_param) == ("PENDING", "hello from the browser")
 
     # stop it, copy it, delete the copy

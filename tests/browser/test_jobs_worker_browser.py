@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pcloud.extensions import db
-from pcloud.jobs.models import JobLog
+from pcloud.jobs.models import JobRun
 from tests.browser.conftest import confirm_modal, settle, sign_in
 from tests.factories import query
 from tests.test_jobs_worker import Jobs, start_worker, wait_until
@@ -17,7 +17,7 @@ from tests.test_jobs_worker import Jobs, start_worker, wait_until
 
 def _latest_run(app: Any, job_id: int) -> int:
     return query(app, lambda: db.session.execute(
-        select(JobLog.id).where(JobLog.job_id == job_id).order_by(JobLog.id.desc()).limit(1)).scalar_one())
+        select(JobRun.id).where(JobRun.job_id == job_id).order_by(JobRun.id.desc()).limit(1)).scalar_one())
 
 
 def _run_once(page: Any, job_id: int, param: str) -> None:

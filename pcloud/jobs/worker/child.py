@@ -75,7 +75,7 @@ def invoke(task: dict[str, Any]) -> Any:
     context = task.get("context") or {}
     ctx = JobContext(param=task.get("param") or "", shard_index=int(context.get("shard_index", 0)),
                      shard_total=int(context.get("shard_total", 1)), log=logging.getLogger("pcloud.jobs.run"),
-                     job_id=context.get("job_id"), log_id=task["id"],
+                     job_id=context.get("job_id"), run_id=task["id"],
                      trigger_type=context.get("trigger_type", "MANUAL"), config=_app.config if _app else {})
     if _app is None:
         return _call(spec.func, ctx)
@@ -112,6 +112,6 @@ def _run_glue(task: dict[str, Any], context: dict[str, Any]) -> str:
         return run_script(context["glue_type"], source, param=task.get("param") or "",
                           shard_index=int(context.get("shard_index", 0)),
                           shard_total=int(context.get("shard_total", 1)),
-                          timeout=int(context.get("timeout", 0)), job_id=job_id, log_id=task["id"])
+                          timeout=int(context.get("timeout", 0)), job_id=job_id, run_id=task["id"])
     except ScriptFailed as exc:
         raise QuietFailure(str(exc)) from None

@@ -250,7 +250,7 @@ class ChildPool:
 
     def submit(self, task_id: int, handler: str, param: str | None = None, context: dict[str, Any] | None = None,
                timeout: float = 0) -> bool:
-        """Hand a task to a ready idle child. False when none is ready (the caller keeps it for later)."""
+        """Hand a task to a ready idle child. False when none is ready (the calling code keeps it for later)."""
         if self.closing or task_id in self.by_task:
             return False
         child = next((c for c in self.children if c.ready and c.task is None and c.kill_outcome is None), None)

@@ -4,7 +4,7 @@ A scheduler routes each fire to one node (or, for SHARDING_BROADCAST, one run pe
 list is the executor's live nodes sorted by name, so that FIRST and LAST mean the same in every
 scheduler. ROUND, LEAST_FREQUENTLY_USED and LEAST_RECENTLY_USED decide from a memory: the worker
 passes ``SharedRouteState``, their counters in the database (``job_route_state``) read and written in
-the caller's transaction, so every scheduler continues the same count (issue 23, 5); ``RouteState``
+the principal's transaction, so every scheduler continues the same count (issue 23, 5); ``RouteState``
 is the same memory in one process (unit tests, a single scheduler).
 """
 
@@ -103,7 +103,7 @@ class SharedRouteState:
 
     ROUND is one atomic upsert (count up and read back in one statement). LFU and LRU read the job's rows,
     choose, and write the choice under a per-job lock held to the end of the transaction: a transaction-scoped
-    advisory lock on PostgreSQL; on SQLite the caller's transaction holds the write lock (BEGIN IMMEDIATE).
+    advisory lock on PostgreSQL; on SQLite the calling transaction holds the write lock (BEGIN IMMEDIATE).
     """
 
     def __init__(self, conn: Any, rng: random.Random | None = None):

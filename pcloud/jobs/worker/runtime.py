@@ -62,9 +62,9 @@ from pcloud.jobs.models import (
     Executor,
     Job,
     JobDependency,
-    JobLog,
-    JobLogLine,
     JobRegistry,
+    JobRun,
+    JobRunLine,
 )
 from pcloud.jobs.worker import child as child_module
 from pcloud.jobs.worker import misfire, routing
@@ -74,7 +74,7 @@ from pcloud.jobs.worker.script import make_undumpable
 
 log = logging.getLogger("pcloud.worker")
 
-DEFAULT_GROUP = "pcloud-executor"
+DEFAULT_EXECUTOR = "pcloud-executor"
 RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 MSG_LIMIT = 4000
@@ -87,8 +87,8 @@ COVER_MSG = "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖"
 KILLED_MSG = "人工终止"
 
 JOB_T = Job.__table__
-LOG_T = JobLog.__table__
-LINE_T = JobLogLine.__table__
+RUN_T = JobRun.__table__
+LINE_T = JobRunLine.__table__
 REG_T = JobRegistry.__table__
 GROUP_T = Executor.__table__
 DEP_T = JobDependency.__table__
@@ -100,7 +100,7 @@ def _env_float(name: str, default: float) -> float:
 
 @dataclass
 class WorkerSettings:
-    group: str = DEFAULT_GROUP
+    executor: str = DEFAULT_EXECUTOR
     name: str = ""
     tick: float = 0.05
     heartbeat: float = 10.0
@@ -113,9 +113,9 @@ class WorkerSettings:
     claim_batch: int = 500
 
     @classmethod
-    def from_env(cls, group: str | None = None, name: str | None = None) -> WorkerSettings:
+    def from_env(cls, executor: str | None = None, name: str | None = None) -> WorkerSettings:
         return cls(
-            group=group or os.environ.get("PCLOUD_WORKER_GROUP") or DEFAULT_GROUP,
+            executor=executor or os.environ.get("PCLOUD_WORKER_GROUP") or DEFAULT_EXECUTOR,
             name=name or os.environ.get("PCLOUD_WORKER_NAME") or f"{socket.gethostname()}:{os.getpid()}",
             tick=_env_float("PCLOUD_WORKER_TICK", 0.05),
             heartbeat=_env_float("PCLOUD_WORKER_HEARTBEAT_SECONDS", 10),
@@ -182,7 +182,7 @@ class Worker:
         self.outcomes: list[Outcome] = []
         self.stopping = False
         self.executors: dict[int, Any] = {}
-        self.my_groups: list[int] = []
+        self.my_executors: list[int] = []
         self.live: dict[str, float] = {}  # node name -> seconds since heartbeat
         self.live_by_app: dict[str, list[routing.Node]] = {}
         self.live_read_at = 0.0
@@ -228,7 +228,7 @@ class Worker:
         self.scheduler.every(min(2.0, s.dead_after / 3)).seconds.do(self._guard(self.sweep_lost))
         self.scheduler.every(0.5).seconds.do(self._guard(self.collect_alarms))
         self.scheduler.every(_env_float("PCLOUD_WORKER_REPORT_SECONDS", 60)).seconds.do(self._guard(self.report))
-        log.info("worker %s started (group %s, %s database, up to %s runs at once)", s.name, s.group,
+        log.info("worker %s started (executor %s, %s database, up to %s runs at once)", s.name, s.executor,
                  self.engine.dialect.name, s.children)
 
     def run_forever(self) -> None:
@@ -264,12 +264,12 @@ class Worker:
         leftover = [run.id for run in self.local.values()]
         if leftover:  # claimed but never started: back to PENDING, for any node of the executor
             with self.tx() as conn:
-                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(leftover), LOG_T.c.status == RUN_RUNNING).values(
+                conn.execute(update(RUN_T).where(RUN_T.c.id.in_(leftover), RUN_T.c.status == RUN_RUNNING).values(
                     status=RUN_PENDING, executor_address=None, claimed_at=None,
                     trigger_msg="原节点停止前未开始执行，改由执行器的任一在线节点执行"))
         self.local.clear()
         with contextlib.suppress(Exception), self.tx() as conn:
-            conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.group,
+            conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.executor,
                                              REG_T.c.name == self.settings.name))
         self.alarms.close(timeout=5)
         self._guard(self.collect_alarms)()
@@ -282,10 +282,10 @@ class Worker:
         for attempt in range(2):
             try:
                 with self.tx() as conn:
-                    done = conn.execute(update(REG_T).where(REG_T.c.appname == s.group, REG_T.c.name == s.name)
+                    done = conn.execute(update(REG_T).where(REG_T.c.appname == s.executor, REG_T.c.name == s.name)
                                         .values(heartbeat_at=now)).rowcount
                     if not done:
-                        conn.execute(insert(REG_T).values(appname=s.group, name=s.name, address=s.name,
+                        conn.execute(insert(REG_T).values(appname=s.executor, name=s.name, address=s.name,
                                                           registered_at=now, heartbeat_at=now))
                 break
             except IntegrityError:  # registered by a twin at the same moment: update next time round
@@ -299,7 +299,7 @@ class Worker:
             rows = conn.execute(select(GROUP_T.c.id, GROUP_T.c.appname, GROUP_T.c.address_type,
                                        GROUP_T.c.address_list).where(GROUP_T.c.deleted_at.is_(None))).all()
         self.executors = {r.id: r for r in rows}
-        self.my_groups = [r.id for r in rows if r.appname == self.settings.group]
+        self.my_executors = [r.id for r in rows if r.appname == self.settings.executor]
 
     def _read_live(self, force: bool = False) -> None:
         if not force and time.monotonic() - self.live_read_at < 1.0:
@@ -419,9 +419,9 @@ class Worker:
         nodes = self.nodes_for(job.job_group)
 
         def busy(name: str) -> bool:
-            return conn.execute(select(LOG_T.c.id).where(
-                LOG_T.c.job_id == job.id, LOG_T.c.executor_address == name,
-                LOG_T.c.status.in_((RUN_PENDING, RUN_RUNNING))).limit(1)).first() is not None
+            return conn.execute(select(RUN_T.c.id).where(
+                RUN_T.c.job_id == job.id, RUN_T.c.executor_address == name,
+                RUN_T.c.status.in_((RUN_PENDING, RUN_RUNNING))).limit(1)).first() is not None
 
         assignments = routing.route(job.executor_route_strategy, job.id, nodes,
                                     routing.SharedRouteState(conn, self.rng), is_busy=busy)
@@ -460,7 +460,7 @@ class Worker:
 
     def _insert_runs(self, conn: Connection, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert runs, skipping fires that already have their run. Returns the runs that failed to route."""
-        stmt = self._insert(LOG_T).on_conflict_do_nothing().returning(*LOG_T.c)
+        stmt = self._insert(RUN_T).on_conflict_do_nothing().returning(*RUN_T.c)
         if len(runs) > 1:
             inserted = conn.execute(stmt, runs).mappings().all()
         else:
@@ -476,42 +476,42 @@ class Worker:
         if room <= 0 or self.stopping:
             return
         me = self.settings.name
-        mine = LOG_T.c.executor_address == me
-        if self.my_groups:
-            mine = or_(mine, and_(LOG_T.c.executor_address.is_(None), LOG_T.c.job_group.in_(self.my_groups)))
+        mine = RUN_T.c.executor_address == me
+        if self.my_executors:
+            mine = or_(mine, and_(RUN_T.c.executor_address.is_(None), RUN_T.c.job_group.in_(self.my_executors)))
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(LOG_T.c.id, LOG_T.c.job_id, LOG_T.c.trigger_type, LOG_T.c.executor_handler,
-                       LOG_T.c.executor_param, LOG_T.c.shard_index, LOG_T.c.shard_total, LOG_T.c.job_group,
-                       LOG_T.c.executor_address, JOB_T.c.executor_block_strategy, JOB_T.c.executor_timeout,
+                select(RUN_T.c.id, RUN_T.c.job_id, RUN_T.c.trigger_type, RUN_T.c.executor_handler,
+                       RUN_T.c.executor_param, RUN_T.c.shard_index, RUN_T.c.shard_total, RUN_T.c.job_group,
+                       RUN_T.c.executor_address, JOB_T.c.executor_block_strategy, JOB_T.c.executor_timeout,
                        JOB_T.c.executor_route_strategy, JOB_T.c.glue_type)
-                .select_from(LOG_T.outerjoin(JOB_T, JOB_T.c.id == LOG_T.c.job_id))
-                .where(LOG_T.c.status == RUN_PENDING, mine).order_by(LOG_T.c.id).limit(max(room * 4, 50))).all()
+                .select_from(RUN_T.outerjoin(JOB_T, JOB_T.c.id == RUN_T.c.job_id))
+                .where(RUN_T.c.status == RUN_PENDING, mine).order_by(RUN_T.c.id).limit(max(room * 4, 50))).all()
         if not rows:
             return
         now = utcnow()
         with self.tx() as conn:
             start, discard, handover, cover = self._choose_runs(conn, rows, room)
             if cover:  # COVER_EARLY over nodes: the other node's run of the job is told to stop, and why
-                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(cover), LOG_T.c.status == RUN_RUNNING)
+                conn.execute(update(RUN_T).where(RUN_T.c.id.in_(cover), RUN_T.c.status == RUN_RUNNING)
                              .values(kill_requested=True, handle_msg=COVER_MSG))
             if handover:
-                conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_PENDING,
-                                                 LOG_T.c.executor_address.is_(None))
+                conn.execute(update(RUN_T).where(RUN_T.c.id == bindparam("rid"), RUN_T.c.status == RUN_PENDING,
+                                                 RUN_T.c.executor_address.is_(None))
                              .values(executor_address=bindparam("node"), trigger_code=200,
                                      trigger_msg=bindparam("msg")),
                              handover)
             if discard:
-                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(discard), LOG_T.c.status == RUN_PENDING).values(
+                conn.execute(update(RUN_T).where(RUN_T.c.id.in_(discard), RUN_T.c.status == RUN_PENDING).values(
                     status=RUN_DONE, executor_address=me, trigger_code=200, handle_code=HANDLE_FAILED,
                     handle_time=now, handle_msg="阻塞处理策略生效：DISCARD_LATER，丢弃本次调度",
                     alarm_status=ALARM_NOT_NEEDED))
             claimed: set[int] = set()
             if start:
-                claimed = set(conn.execute(update(LOG_T).where(
-                    LOG_T.c.id.in_([r.id for r in start]), LOG_T.c.status == RUN_PENDING).values(
+                claimed = set(conn.execute(update(RUN_T).where(
+                    RUN_T.c.id.in_([r.id for r in start]), RUN_T.c.status == RUN_PENDING).values(
                     status=RUN_RUNNING, claimed_at=now, executor_address=me, trigger_code=200)
-                    .returning(LOG_T.c.id)).scalars())
+                    .returning(RUN_T.c.id)).scalars())
         for row in start:
             if row.id not in claimed:
                 continue  # another node took it first
@@ -546,13 +546,13 @@ class Worker:
             job_ids = sorted(got)
         # `rows` were read before this transaction: keep what is still PENDING as read (another node may have
         # routed, taken or discarded a run since), so a run is routed once and its route counted once
-        still = set(conn.execute(select(LOG_T.c.id, LOG_T.c.executor_address).where(
-            LOG_T.c.id.in_([row.id for row in rows]), LOG_T.c.status == RUN_PENDING)).tuples())
+        still = set(conn.execute(select(RUN_T.c.id, RUN_T.c.executor_address).where(
+            RUN_T.c.id.in_([row.id for row in rows]), RUN_T.c.status == RUN_PENDING)).tuples())
         rows = [row for row in rows if (row.id, row.executor_address) in still]
         elsewhere: dict[int, list[int]] = {}
-        for run_id, job_id in conn.execute(select(LOG_T.c.id, LOG_T.c.job_id).where(
-                LOG_T.c.job_id.in_(job_ids), LOG_T.c.status == RUN_RUNNING,
-                or_(LOG_T.c.executor_address != me, LOG_T.c.executor_address.is_(None)))):
+        for run_id, job_id in conn.execute(select(RUN_T.c.id, RUN_T.c.job_id).where(
+                RUN_T.c.job_id.in_(job_ids), RUN_T.c.status == RUN_RUNNING,
+                or_(RUN_T.c.executor_address != me, RUN_T.c.executor_address.is_(None)))):
             elsewhere.setdefault(job_id, []).append(run_id)
         memory = routing.SharedRouteState(conn, self.rng)
         start: list[Any] = []
@@ -639,7 +639,7 @@ class Worker:
                     conn.execute(self._insert(LINE_T).on_conflict_do_nothing(),
                                  [{"log_id": i, "line_no": n, "content": t} for i, n, t in lines])
                     counts = {run.id: run.line_no for run in self.local.values() if run.lines}
-                    conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid")).values(
+                    conn.execute(update(RUN_T).where(RUN_T.c.id == bindparam("rid")).values(
                         line_count=bindparam("n")), [{"rid": k, "n": v} for k, v in counts.items()])
                 job_ids = {run.job_id for o in outcomes if (run := self.local.get(o.task_id)) is not None}
                 jobs = {j.id: j for j in conn.execute(select(JOB_T).where(JOB_T.c.id.in_(job_ids)))} if job_ids else {}
@@ -663,7 +663,7 @@ class Worker:
                     if row is not None:
                         ended.append((row, outcome))
                 if plain:
-                    conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid"), LOG_T.c.status == RUN_RUNNING)
+                    conn.execute(update(RUN_T).where(RUN_T.c.id == bindparam("rid"), RUN_T.c.status == RUN_RUNNING)
                                  .values(status=RUN_DONE, handle_code=HANDLE_SUCCESS, handle_msg=bindparam("msg"),
                                          handle_time=now, alarm_status=ALARM_NOT_NEEDED), plain)
                 if waiting:  # after every run of the batch has ended: each dependent checked once
@@ -690,10 +690,10 @@ class Worker:
                 dependents: dict[int, list[int]], waiting: list[tuple[int, dict[str, Any]]]) -> dict[str, Any] | None:
         msg = (outcome.msg or "")[:MSG_LIMIT] or None
         code = outcome.code
-        row = conn.execute(update(LOG_T).where(LOG_T.c.id == outcome.task_id, LOG_T.c.status == RUN_RUNNING)
+        row = conn.execute(update(RUN_T).where(RUN_T.c.id == outcome.task_id, RUN_T.c.status == RUN_RUNNING)
                            .values(status=RUN_DONE, handle_code=code, handle_msg=msg, handle_time=now,
                                    alarm_status=0 if code in ALARM_CODES else ALARM_NOT_NEEDED)
-                           .returning(*LOG_T.c)).mappings().first()
+                           .returning(*RUN_T.c)).mappings().first()
         if row is None:  # already ended elsewhere (executor lost while we were slow): theirs stands
             return None
         self._follow_up(conn, dict(row), now, jobs.get(row["job_id"]), dependents.get(row["job_id"], []), waiting)
@@ -729,7 +729,7 @@ class Worker:
                 why = f"子任务未触发：任务链已达 {MAX_CHAIN_DEPTH} 层（可能形成了循环）"
                 log.warning("run %s of job %s: children %s / dependents %s not triggered, chain depth %s", run["id"],
                             job.id, job.child_job_id, dependents, depth)
-                conn.execute(update(LOG_T).where(LOG_T.c.id == run["id"]).values(
+                conn.execute(update(RUN_T).where(RUN_T.c.id == run["id"]).values(
                     handle_msg=(f"{run['handle_msg'] or ''}；{why}" if run["handle_msg"] else why)[:MSG_LIMIT]))
                 return
             runs = []
@@ -742,7 +742,7 @@ class Worker:
             pairs = [(dependent, run) for dependent in dependents]
             if waiting is None:
                 self._trigger_dependents(conn, pairs, now)
-            else:  # the caller checks them once the whole batch has ended
+            else:  # the principal checks them once the whole batch has ended
                 waiting.extend(pairs)
 
     def _lock_dependents(self, conn: Connection, parent_ids: set[int]) -> dict[int, list[int]]:
@@ -769,8 +769,8 @@ class Worker:
         fire key keeps it to one run per set of successes whoever checks. Three statements for the batch, each
         lookup one index probe, then the runs."""
         latest = {dependent: run for dependent, run in pairs}  # the parent run named as the cause: the last one
-        last_run = (select(LOG_T.c.trigger_time).where(LOG_T.c.job_id == JOB_T.c.id)
-                    .order_by(LOG_T.c.trigger_time.desc()).limit(1).scalar_subquery())
+        last_run = (select(RUN_T.c.trigger_time).where(RUN_T.c.job_id == JOB_T.c.id)
+                    .order_by(RUN_T.c.trigger_time.desc()).limit(1).scalar_subquery())
         jobs = conn.execute(select(JOB_T, last_run.label("last_run_at")).where(
             JOB_T.c.id.in_(list(latest)), JOB_T.c.deleted_at.is_(None)).order_by(JOB_T.c.id)).all()
         if not jobs:
@@ -780,9 +780,9 @@ class Worker:
                 DEP_T.join(JOB_T, JOB_T.c.id == DEP_T.c.parent_job_id)).where(
                 DEP_T.c.job_id.in_([j.id for j in jobs]), JOB_T.c.deleted_at.is_(None))):
             parents_of.setdefault(dependent, []).append(parent)
-        newest_success = (select(LOG_T.c.handle_time).where(LOG_T.c.job_id == JOB_T.c.id,
-                                                            LOG_T.c.handle_code == HANDLE_SUCCESS)
-                          .order_by(LOG_T.c.trigger_time.desc()).limit(1).scalar_subquery())
+        newest_success = (select(RUN_T.c.handle_time).where(RUN_T.c.job_id == JOB_T.c.id,
+                                                            RUN_T.c.handle_code == HANDLE_SUCCESS)
+                          .order_by(RUN_T.c.trigger_time.desc()).limit(1).scalar_subquery())
         wanted = sorted({p for ps in parents_of.values() for p in ps})
         ended = dict(conn.execute(select(JOB_T.c.id, newest_success).where(JOB_T.c.id.in_(wanted))).tuples().all()) \
             if wanted else {}
@@ -811,7 +811,7 @@ class Worker:
                 break
             if trigger_type == "PARENT":
                 depth += 1
-            row = conn.execute(select(LOG_T.c.trigger_type, LOG_T.c.parent_log_id).where(LOG_T.c.id == parent)).first()
+            row = conn.execute(select(RUN_T.c.trigger_type, RUN_T.c.parent_log_id).where(RUN_T.c.id == parent)).first()
             if row is None:
                 break
             trigger_type, parent = row
@@ -832,7 +832,7 @@ class Worker:
                 r.update(status=RUN_PENDING, executor_address=None, trigger_code=0, handle_code=0,
                          handle_time=None, handle_msg=None, trigger_msg="等待在线节点")
         if runs:
-            conn.execute(self._insert(LOG_T).on_conflict_do_nothing() if skip_fired else insert(LOG_T), runs)
+            conn.execute(self._insert(RUN_T).on_conflict_do_nothing() if skip_fired else insert(RUN_T), runs)
 
     # ------------------------------------------------------------------------------- kills, lost nodes, alarms
     def watch_kills(self) -> None:
@@ -840,8 +840,8 @@ class Worker:
         if not ids:
             return
         with self.engine.connect() as conn:
-            killed = conn.execute(select(LOG_T.c.id, LOG_T.c.handle_msg).where(LOG_T.c.id.in_(ids),
-                                                                                 LOG_T.c.kill_requested)).all()
+            killed = conn.execute(select(RUN_T.c.id, RUN_T.c.handle_msg).where(RUN_T.c.id.in_(ids),
+                                                                                 RUN_T.c.kill_requested)).all()
             for run_id, why in killed:  # a reason written with the request (COVER_EARLY of another node), else a user's
                 self._kill_local(run_id, why or KILLED_MSG)
 
@@ -852,15 +852,15 @@ class Worker:
         live = list(self.live)
         now = utcnow()
         with self.engine.connect() as conn:
-            lost = list(conn.execute(select(LOG_T.c.id).where(
-                LOG_T.c.status == RUN_RUNNING, LOG_T.c.executor_address.not_in(live))).scalars())
-            stale = list(conn.execute(select(LOG_T.c.id).where(
-                LOG_T.c.status == RUN_PENDING, LOG_T.c.executor_address.is_not(None),
-                LOG_T.c.executor_address.not_in(live),
-                LOG_T.c.trigger_time < now - timedelta(seconds=self.settings.dead_after))).scalars())
+            lost = list(conn.execute(select(RUN_T.c.id).where(
+                RUN_T.c.status == RUN_RUNNING, RUN_T.c.executor_address.not_in(live))).scalars())
+            stale = list(conn.execute(select(RUN_T.c.id).where(
+                RUN_T.c.status == RUN_PENDING, RUN_T.c.executor_address.is_not(None),
+                RUN_T.c.executor_address.not_in(live),
+                RUN_T.c.trigger_time < now - timedelta(seconds=self.settings.dead_after))).scalars())
         if stale:
             with self.tx() as conn:
-                conn.execute(update(LOG_T).where(LOG_T.c.id.in_(stale), LOG_T.c.status == RUN_PENDING).values(
+                conn.execute(update(RUN_T).where(RUN_T.c.id.in_(stale), RUN_T.c.status == RUN_PENDING).values(
                     executor_address=None, trigger_msg="原节点已失联，改由执行器的任一在线节点执行"))
         if lost:
             self._end_lost(lost, "执行器节点失联（心跳超时）")
@@ -869,8 +869,8 @@ class Worker:
         """At start: runs this node name left RUNNING belong to a previous process of the same name, which
         is gone (a restart under a fixed --name is faster than the dead timeout). End them as lost."""
         with self.engine.connect() as conn:
-            ids = list(conn.execute(select(LOG_T.c.id).where(
-                LOG_T.c.status == RUN_RUNNING, LOG_T.c.executor_address == self.settings.name)).scalars())
+            ids = list(conn.execute(select(RUN_T.c.id).where(
+                RUN_T.c.status == RUN_RUNNING, RUN_T.c.executor_address == self.settings.name)).scalars())
         if ids:
             self._end_lost(ids, "执行器节点重启，任务中断")
 
@@ -878,10 +878,10 @@ class Worker:
         now = utcnow()
         ended: list[dict[str, Any]] = []
         with self.tx() as conn:
-            rows = conn.execute(update(LOG_T).where(LOG_T.c.id.in_(ids), LOG_T.c.status == RUN_RUNNING)
+            rows = conn.execute(update(RUN_T).where(RUN_T.c.id.in_(ids), RUN_T.c.status == RUN_RUNNING)
                                 .values(status=RUN_DONE, handle_code=HANDLE_LOST, handle_time=now,
                                         handle_msg=msg, alarm_status=0)
-                                .returning(*LOG_T.c)).mappings().all()
+                                .returning(*RUN_T.c)).mappings().all()
             for row in rows:
                 ended.append(dict(row))
                 self._follow_up(conn, dict(row), now)
@@ -896,7 +896,7 @@ class Worker:
         settings = self.alarms.settings
         if not ((emails.strip() and settings.smtp_host) or settings.webhook):
             with self.tx() as conn:
-                conn.execute(update(LOG_T).where(LOG_T.c.id == run["id"]).values(alarm_status=ALARM_NOT_NEEDED))
+                conn.execute(update(RUN_T).where(RUN_T.c.id == run["id"]).values(alarm_status=ALARM_NOT_NEEDED))
             return
         ex = self.executors.get(run["job_group"])
         self.alarms.submit({
@@ -912,14 +912,14 @@ class Worker:
         if not results:
             return
         with self.tx() as conn:
-            conn.execute(update(LOG_T).where(LOG_T.c.id == bindparam("rid")).values(alarm_status=bindparam("st")),
+            conn.execute(update(RUN_T).where(RUN_T.c.id == bindparam("rid")).values(alarm_status=bindparam("st")),
                          [{"rid": rid, "st": status or ALARM_NOT_NEEDED} for rid, status in results])
 
 
-def run_worker(group: str | None = None, name: str | None = None) -> None:
+def run_worker(executor: str | None = None, name: str | None = None) -> None:
     """The `pcloud worker` command (inside an app context)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     child_module.import_handler_modules()
     make_undumpable()  # a script job (a grandchild) must not read this process's environment (worker/script.py)
-    worker = Worker(WorkerSettings.from_env(group, name))
+    worker = Worker(WorkerSettings.from_env(executor, name))
     worker.run_forever()

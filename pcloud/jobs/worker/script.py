@@ -83,7 +83,7 @@ def _kill_leftovers() -> int:
     """What the script left running in this child's process group (`sleep 600 &` and exit): killed when
     the script ends, so it neither runs on unattended nor writes into the next run's log through the
     inherited output pipe. Returns how many were killed."""
-    me, group, killed = os.getpid(), os.getpgrp(), 0
+    me, executor, killed = os.getpid(), os.getpgrp(), 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
@@ -92,7 +92,7 @@ def _kill_leftovers() -> int:
                 after_name = fh.read().rsplit(b")", 1)[1].split()  # state, ppid, pgrp, ...
         except (OSError, IndexError):
             continue
-        if len(after_name) > 2 and int(after_name[2]) == group:
+        if len(after_name) > 2 and int(after_name[2]) == executor:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(int(entry), signal.SIGKILL)
                 killed += 1
@@ -100,13 +100,13 @@ def _kill_leftovers() -> int:
 
 
 def script_environment(workdir: str, param: str, shard_index: int, shard_total: int, timeout: int,
-                       job_id: int | None, log_id: int) -> dict[str, str]:
+                       job_id: int | None, run_id: int) -> dict[str, str]:
     """Everything the script's environment holds: built from nothing, never from os.environ."""
     return {
         "PATH": SAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
         "PYTHONUNBUFFERED": "1", "JOB_PARAM": param, "JOB_SHARD_INDEX": str(shard_index),
         "JOB_SHARD_TOTAL": str(shard_total), "JOB_TIMEOUT": str(timeout), "JOB_ID": str(job_id or ""),
-        "JOB_LOG_ID": str(log_id),
+        "JOB_LOG_ID": str(run_id),
     }
 
 
@@ -120,7 +120,7 @@ def command(glue_type: str, path: str) -> list[str]:
 
 
 def run_script(glue_type: str, source: str, *, param: str, shard_index: int, shard_total: int, timeout: int,
-               job_id: int | None, log_id: int) -> str:
+               job_id: int | None, run_id: int) -> str:
     """Run `source` to its end; its output goes to this process's fds 1 and 2 (the run log). Returns the
     run's message; raises ScriptFailed on a non-zero exit."""
     if glue_type not in SCRIPT_FILES:
@@ -136,7 +136,7 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
         if os.geteuid() == 0:  # the script runs as nobody: its directory and file are nobody's
             for owned in (workdir, path):
                 os.chown(owned, NOBODY, NOBODY)
-        env = script_environment(workdir, param, shard_index, shard_total, timeout, job_id, log_id)
+        env = script_environment(workdir, param, shard_index, shard_total, timeout, job_id, run_id)
         args: list[Any] = [*command(glue_type, path), param, str(shard_index), str(shard_total)]
         try:
             # same process group as this child (no new session): the pool's killpg reaches the script

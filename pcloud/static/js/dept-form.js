@@ -8,7 +8,7 @@
   const current = document.getElementById('manager-current');
   let timer = null, seq = 0;
   function close() { list.classList.add('d-none'); list.innerHTML = ''; input.setAttribute('aria-expanded', 'false'); }
-  // Phones come only to callers who may read the user list.
+  // Phones come only to principals who may read the user list.
   function label(user) { return user.name + (user.phone ? '（' + user.phone + '）' : ''); }
   function pick(user) {
     hidden.value = user.id;

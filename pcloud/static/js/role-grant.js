@@ -61,5 +61,5 @@
     });
   });
   // A menu whose children are partly granted is granted too: the grant service adds it (access.service),
-  // for this page and API callers alike.
+  // for this page and the API alike.
 })();
