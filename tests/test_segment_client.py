@@ -14,7 +14,7 @@ OPEN = "/api/open/admin"
 
 
 def open_account(api: ApiClient, grant: bool = True) -> dict[str, Any]:
-    acct = api.data("POST", f"{OPEN}/account/create", {"name": "客户端"})
+    acct = api.data("POST", f"{OPEN}/account/create", {"name": f"客户端{'' if grant else '（未授权）'}"})
     if grant:
         entries = [e["id"] for e in api.data("POST", f"{OPEN}/resource/list", {})
                    if e["resourceUrl"].startswith("/api/integration/segment/")]

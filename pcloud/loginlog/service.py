@@ -10,6 +10,8 @@ append rows side by side (PostgreSQL) or take the write lock for one short state
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +36,7 @@ EVENTS = ("login", "logout", "offline", "expired")
 EVENT_NAMES = {"login": "登录", "logout": "退出", "offline": "强制下线", "expired": "会话过期"}
 RESULT_NAMES = {0: "成功", 1: "失败"}
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
-WRITE_TRIES = 3
+WRITE_TRIES = 6
 CLEAN_BATCH = 5000
 EXPORT_CAP = 100_000
 EXPORT_HEADERS = ("时间", "事件", "登录方式", "结果", "原因", "手机号/secureId", "用户ID", "IP", "浏览器", "操作系统",
@@ -68,6 +70,8 @@ def write_rows(rows: list[dict[str, Any]], engine: Engine | None = None) -> None
         except OperationalError:
             if attempt == WRITE_TRIES:
                 log.exception("could not write %d login log rows", len(rows))
+            else:  # SQLite may answer "locked" at once (a write lock it will not wait for): back off, then again
+                time.sleep(random.uniform(0.01, 0.05) * 2 ** attempt)
         except Exception:  # noqa: BLE001 - never break the sign-in or sign-out it records
             log.exception("could not write %d login log rows", len(rows))
             return

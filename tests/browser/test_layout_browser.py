@@ -98,7 +98,9 @@ def test_pager_changes_size_and_jumps(page: Any, app: Any) -> None:
 # Each row's action buttons: their boxes inside the viewport and inside the table's card (issue 24.1).
 ACTIONS_OUT_OF_SIGHT = """() => {
   const bad = [];
-  const card = document.querySelector('.table-responsive').getBoundingClientRect();
+  // the list's card: the first one shown (a dialog's table, such as the user import's errors, is hidden)
+  const card = [...document.querySelectorAll('.table-responsive')]
+    .find(function (el) { return el.getBoundingClientRect().width > 0; }).getBoundingClientRect();
   const right = Math.min(card.right, window.innerWidth);
   for (const row of document.querySelectorAll('.table-responsive > table > tbody > tr')) {
     const cell = row.cells[row.cells.length - 1];
