@@ -925,12 +925,14 @@ def test_parameter_on_the_console_sends_the_user_to_the_password_page(app: Any, 
     assert home.status_code == 302 and home.headers["Location"].endswith("/profile")
     page = user.get("/profile")
     assert page.status_code == 200 and CHANGE_FIRST in page.get_data(as_text=True)  # the flash says why
+    assert 'data-testid="password-change-required"' in user.get("/profile").get_data(as_text=True)  # and stays
     assert user.get("/system/user/").headers["Location"].endswith("/profile")
     assert user.get("/static/css/app.css").status_code in (200, 404)  # static files are never redirected
     resp = user.submit("/profile", data={"which": "password", "pw-old_password": "Passw0rd1",
                                          "pw-new_password": "Changed123", "pw-confirm_password": "Changed123"})
     assert resp.status_code == 302 and not _must_change(app, user_id)
     assert user.get("/").status_code == 200
+    assert 'data-testid="password-change-required"' not in user.get("/profile").get_data(as_text=True)
     assert user.submit("/profile", action="/logout").status_code == 302
 
 

@@ -157,7 +157,7 @@ def profile() -> Any:
                     flash(exc.msg, "danger")
                 mark_failed(exc)
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
-                           item=user), form_status()
+                           item=user, must_change=principal.password_change_required), form_status()
 
 
 # Unlock buttons: on the user page (a user's phone) and on the login log (a row's phone or address).
