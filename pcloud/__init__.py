@@ -171,12 +171,13 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from pcloud.access import permissions
     from pcloud.actionlog.service import write_action
+    from pcloud.auth.service import must_change_password
     from pcloud.core.envelope import envelope, is_api_request
     from pcloud.core.recorder import init_recorder
     from pcloud.core.security import install_access_guard
 
     init_recorder(app, sink=write_action)
-    install_access_guard(app, permissions)
+    install_access_guard(app, permissions, must_change_password)
 
     @app.after_request
     def _security_headers(response: Any) -> Any:

@@ -11,7 +11,7 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, assert_refused, is_postgres
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, api_error, assert_refused, is_postgres
 from tests.factories import make_user, query, route_code
 
 
@@ -204,7 +204,7 @@ def test_profile_change_password(pages: Any, anon: ApiClient) -> None:
 
 def test_a_refused_password_change_is_logged_as_failed(app: Any, pages: Any, anon: ApiClient) -> None:
     """A wrong old password: shown next to the field, answered 422 and logged as failed with the reason (it
-    was answered 200 and logged with no reason). There is no API for changing one's own password."""
+    was answered 200 and logged with no reason)."""
     resp = pages.submit("/profile", data={"which": "password", "pw-old_password": "nope12345",
                                           "pw-new_password": "NewPass123", "pw-confirm_password": "NewPass123"})
     assert_refused(app, resp, "修改个人信息", 422, "原密码不正确")
@@ -839,3 +839,186 @@ def test_this_processs_own_write_counts_the_moment_it_commits(app: Any, api: Api
         db.session.execute(update(User).where(User.phone == "13800000000").values(name="改名的管理员"))
         db.session.commit()
     assert cache.signal.current()[2] == before[2] + 1  # type: ignore[index]
+
+
+# ---------------------------------------------------------------------------------------------
+# A password someone else set must be changed first (sys.password.changeAtFirstSignIn; every generated one)
+
+FORCE = "sys.password.changeAtFirstSignIn"
+CHANGE_FIRST = "首次登录请先修改密码"
+# The only views a user who must change the password may use (besides public ones and static files).
+ALLOWED_BEFORE_CHANGE = {"auth_api.change_password", "auth_api.logout", "auth_api.admin_info", "auth.profile"}
+
+
+def _set_force(api: ApiClient, on: bool) -> None:
+    api.data("PUT", "/api/admin/config/modify", {"key": FORCE, "value": on})
+
+
+def _must_change(app: Any, user_id: int) -> bool:
+    from pcloud.users.models import User
+
+    return query(app, lambda: db.session.get(User, user_id).password_change_required)
+
+
+def _create_user_by_api(api: ApiClient, password: str = "Passw0rd1") -> tuple[int, str]:
+    from tests.factories import next_phone
+
+    phone = next_phone()
+    user_id = api.data("POST", "/api/admin/system/user/create", {"phone": phone, "name": f"新人{phone[-4:]}",
+                                                                 "password": password})
+    return user_id, phone
+
+
+def test_parameter_off_a_new_user_signs_in_and_works_unhindered(app: Any, api: ApiClient) -> None:
+    user_id, phone = _create_user_by_api(api)
+    assert not _must_change(app, user_id)
+    body = token_call(ApiClient(app.test_client()), phone=phone, password="Passw0rd1", grantType="ADMIN").get_json()
+    assert body["data"]["passwordChangeRequired"] is False
+    signed = ApiClient(app.test_client(), body["data"]["token"])
+    assert signed.post("/api/admin/system/user/page").status_code == 403  # no grant: the ordinary refusal
+    assert CHANGE_FIRST not in signed.post("/api/admin/system/user/page").get_json()["msg"]
+
+
+def test_parameter_on_api_user_is_held_to_the_password_change_then_freed(app: Any, api: ApiClient) -> None:
+    _set_force(api, True)
+    user_id, phone = _create_user_by_api(api)
+    assert _must_change(app, user_id)
+    anon = ApiClient(app.test_client())
+    resp = token_call(anon, phone=phone, password="Passw0rd1", grantType="ADMIN")
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["data"]["passwordChangeRequired"] is True and body["data"]["token"]
+    user = ApiClient(app.test_client(), body["data"]["token"])
+    refused = api_error(user.post("/api/admin/system/user/page"), 403)
+    assert refused["msg"].startswith(CHANGE_FIRST)
+    assert api_error(user.post("/api/admin/log/login/page"), 403)["msg"].startswith(CHANGE_FIRST)
+    assert user.data("POST", "/api/admin/system/adminInfo")["id"] == user_id  # the profile read stays open
+    same = user.post("/api/oauth/password", {"oldPassword": "Passw0rd1", "newPassword": "Passw0rd1"})
+    assert api_error(same, 422)["msg"] == "新密码不能与原密码相同"
+    assert user.data("POST", "/api/oauth/password", {"oldPassword": "Passw0rd1", "newPassword": "Changed123"}) is None
+    assert not _must_change(app, user_id)
+    assert user.post("/api/admin/log/login/page").get_json()["msg"] != refused["msg"]  # the ordinary rules again
+    again = token_call(anon, phone=phone, password="Changed123", grantType="ADMIN").get_json()["data"]
+    assert again["passwordChangeRequired"] is False
+    assert ApiClient(app.test_client(), body["data"]["token"]).post("/api/oauth/logout").status_code == 200
+
+
+def test_an_administrators_reset_requires_a_change_only_while_the_parameter_is_on(app: Any, api: ApiClient) -> None:
+    user_id, phone = _create_user_by_api(api)
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "password": "Reset1234"})
+    assert not _must_change(app, user_id)
+    _set_force(api, True)
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "password": "Reset5678"})
+    assert _must_change(app, user_id)
+    _set_force(api, False)  # the flag of a password already set stays until its user changes it
+    assert token_call(ApiClient(app.test_client()), phone=phone, password="Reset5678",
+                      grantType="ADMIN").get_json()["data"]["passwordChangeRequired"] is True
+
+
+def test_parameter_on_the_console_sends_the_user_to_the_password_page(app: Any, api: ApiClient) -> None:
+    from tests.conftest import PageClient
+
+    _set_force(api, True)
+    user_id, phone = _create_user_by_api(api)
+    user = PageClient(app.test_client())
+    assert user.sign_in(phone, "Passw0rd1").status_code == 302
+    home = user.get("/")
+    assert home.status_code == 302 and home.headers["Location"].endswith("/profile")
+    page = user.get("/profile")
+    assert page.status_code == 200 and CHANGE_FIRST in page.get_data(as_text=True)  # the flash says why
+    assert 'data-testid="password-change-required"' in user.get("/profile").get_data(as_text=True)  # and stays
+    assert user.get("/system/user/").headers["Location"].endswith("/profile")
+    assert user.get("/static/css/app.css").status_code in (200, 404)  # static files are never redirected
+    resp = user.submit("/profile", data={"which": "password", "pw-old_password": "Passw0rd1",
+                                         "pw-new_password": "Changed123", "pw-confirm_password": "Changed123"})
+    assert resp.status_code == 302 and not _must_change(app, user_id)
+    assert user.get("/").status_code == 200
+    assert 'data-testid="password-change-required"' not in user.get("/profile").get_data(as_text=True)
+    assert user.submit("/profile", action="/logout").status_code == 302
+
+
+def test_an_imported_user_with_a_generated_password_must_change_it_even_with_the_parameter_off(
+        app: Any, api: ApiClient) -> None:
+    from pcloud.core.passwords import GENERATED_PREFIX
+    from pcloud.users.models import User
+    from tests.test_users import import_file, next_phone_for_import, post_import
+
+    chosen, generated = next_phone_for_import(), next_phone_for_import()
+    rows = [["张三", chosen, "", "", "", "", "正常", "Chosen123"], ["李四", generated, "", "", "", "", "正常", ""]]
+    data = post_import(api, import_file(rows), dry_run=False).get_json()["data"]
+    password = data["passwords"][0]["password"]
+    flags = query(app, lambda: {u.phone: u.password_change_required for u in db.session.execute(
+        select(User).where(User.phone.in_([chosen, generated]))).scalars()})
+    assert flags == {chosen: False, generated: True}
+    body = token_call(ApiClient(app.test_client()), phone=generated, password=password,
+                      grantType="ADMIN").get_json()["data"]
+    assert body["passwordChangeRequired"] is True
+    user = ApiClient(app.test_client(), body["token"])
+    assert api_error(user.post("/api/admin/system/user/page"), 403)["msg"].startswith(CHANGE_FIRST)
+    assert user.data("POST", "/api/oauth/password", {"oldPassword": password, "newPassword": "Mine12345"}) is None
+    stored = query(app, lambda: db.session.execute(select(User).where(User.phone == generated)).scalar_one())
+    assert not stored.password_change_required
+    assert stored.password_hash.startswith("$2") and not stored.password_hash.startswith(GENERATED_PREFIX)
+
+
+def test_an_import_with_the_parameter_on_flags_typed_passwords_too(app: Any, api: ApiClient) -> None:
+    from pcloud.users.models import User
+    from tests.test_users import import_file, next_phone_for_import, post_import
+
+    _set_force(api, True)
+    phone = next_phone_for_import()
+    post_import(api, import_file([["王五", phone, "", "", "", "", "正常", "Chosen123"]]), dry_run=False)
+    assert query(app, lambda: db.session.execute(select(User.password_change_required).where(
+        User.phone == phone)).scalar_one()) is True
+
+
+def test_open_accounts_are_never_held(app: Any) -> None:
+    from pcloud.auth.service import must_change_password
+    from pcloud.core.security import Principal
+
+    account = Principal(kind="open", id=1, name="x", phone=None, avatar=None, role_ids=frozenset(),
+                        role_codes=frozenset(), session_id=1, token="t", password_change_required=True)
+    assert must_change_password(account) is False
+
+
+def test_route_audit_every_route_but_the_allowed_ones_refuses_while_a_change_is_required(
+        app: Any, api: ApiClient) -> None:
+    """Enumerates the app's routes, so a route added later cannot forget the rule."""
+    import re
+
+    from pcloud.core.security import PUBLIC_ENDPOINTS
+    from tests.conftest import PageClient, csrf_from
+
+    _set_force(api, True)
+    user_id, phone = _create_user_by_api(api)
+    token = token_call(ApiClient(app.test_client()), phone=phone, password="Passw0rd1",
+                       grantType="ADMIN").get_json()["data"]["token"]
+    user_api = ApiClient(app.test_client(), token)
+    user_pages = PageClient(app.test_client())
+    assert user_pages.sign_in(phone, "Passw0rd1").status_code == 302
+    csrf = csrf_from(user_pages.get("/profile").get_data(as_text=True))
+
+    def flag(endpoint: str, name: str) -> bool:
+        return bool(getattr(app.view_functions.get(endpoint), name, False))
+
+    allowed, checked, wrong = set(), 0, []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS or flag(rule.endpoint, "_public"):
+            continue
+        if flag(rule.endpoint, "_before_password_change"):
+            allowed.add(rule.endpoint)
+            continue
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            checked += 1
+            if rule.rule.startswith("/api/"):
+                resp = user_api.call(method, path, {} if method in ("POST", "PUT") else None)
+                body = resp.get_json(silent=True) or {}
+                if resp.status_code != 403 or not str(body.get("msg", "")).startswith(CHANGE_FIRST):
+                    wrong.append((method, rule.rule, resp.status_code))
+            else:
+                resp = user_pages.client.open(path, method=method, headers={"X-CSRFToken": csrf})
+                if resp.status_code != 302 or not resp.headers["Location"].endswith("/profile"):
+                    wrong.append((method, rule.rule, resp.status_code))
+    assert allowed == ALLOWED_BEFORE_CHANGE
+    assert checked > 100 and wrong == []
+    assert _must_change(app, user_id)  # nothing on the way changed it

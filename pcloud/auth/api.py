@@ -1,4 +1,4 @@
-"""基础服务 JSON API: /api/oauth/token, /sms/code, /logout and /api/admin/system/adminInfo."""
+"""基础服务 JSON API: /api/oauth/token, /sms/code, /password, /logout and /api/admin/system/adminInfo."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ from marshmallow import fields
 
 from pcloud.access import service as access_service
 from pcloud.auth import service
-from pcloud.auth.schemas import AdminInfoOut, SmsCodeArgs, TokenArgs, TokenOut, UnlockArgs
+from pcloud.auth.schemas import AdminInfoOut, PasswordChangeArgs, SmsCodeArgs, TokenArgs, TokenOut, UnlockArgs
 from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import respond
-from pcloud.core.errors import PCloudError
+from pcloud.core.errors import Forbidden, PCloudError
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal, public, signed_in_only
+from pcloud.core.security import allowed_before_password_change, current_principal, public, signed_in_only
+from pcloud.users import service as user_service
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api", description="基础服务：登录、短信验证码、退出、当前用户信息")
 
@@ -35,12 +36,13 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
     else:
         recorder.as_principal(*service.user_for_phone_hint(args.get("phone") or ""))
     try:
-        tok, ttl, profile = service.sign_in(args.get("grant_type"), args, client_ip(),
-                                            request.user_agent.string)
+        tok, ttl, profile, must_change = service.sign_in(args.get("grant_type"), args, client_ip(),
+                                                         request.user_agent.string)
     except PCloudError as exc:
         recorder.outcome_message(exc.msg)
         raise
-    return {"token": tok, "token_head": "Bearer ", "expires_in": ttl, "profile": profile}
+    return {"token": tok, "token_head": "Bearer ", "expires_in": ttl, "profile": profile,
+            "password_change_required": must_change}
 
 
 @blp.route("/oauth/sms/code", methods=["POST"])
@@ -54,8 +56,26 @@ def sms_code(args: dict[str, Any]) -> None:
     return None
 
 
+@blp.route("/oauth/password", methods=["POST"])
+@signed_in_only
+@allowed_before_password_change
+@action("修改密码")
+@respond(blp, "PasswordChange")
+@blp.arguments(PasswordChangeArgs)
+def change_password(args: dict[str, Any]) -> None:
+    """修改本人密码（原密码 + 新密码）；本人的其他会话与令牌随之失效，当前令牌保留"""
+    principal = current_principal()
+    assert principal is not None
+    if principal.kind != "user":
+        raise Forbidden("开放平台账号没有密码")
+    user_service.change_own_password(principal.id, args["old_password"], args["new_password"],
+                                     keep_session_id=principal.session_id)
+    return None
+
+
 @blp.route("/oauth/logout", methods=["POST"])
 @signed_in_only
+@allowed_before_password_change
 @action("退出登录")
 @respond(blp, "Logout")
 def logout() -> None:
@@ -69,6 +89,7 @@ def logout() -> None:
 
 @blp.route("/admin/system/adminInfo", methods=["POST"])
 @signed_in_only
+@allowed_before_password_change
 @respond(blp, "AdminInfo", AdminInfoOut)
 def admin_info() -> dict[str, Any]:
     """当前登录用户信息（菜单树、角色编码、资源编码）"""

@@ -42,6 +42,14 @@ class TokenOut(BaseSchema):
     token_head = fields.String()
     expires_in = fields.Integer()
     profile = fields.Nested(ProfileOut)
+    password_change_required = fields.Boolean(metadata={
+        "description": "true: every call but /api/oauth/password, /api/oauth/logout and adminInfo answers 403 "
+                       "until the password is changed"})
+
+
+class PasswordChangeArgs(BaseSchema):
+    old_password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
 class RouteMetaOut(BaseSchema):

@@ -51,7 +51,7 @@ _PRINCIPAL = (
     select(UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
            UserSession.last_seen_at, UserSession.expires_at,
            select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
-           User.id.label("live_user_id"), User.name, User.phone, User.avatar,
+           User.id.label("live_user_id"), User.name, User.phone, User.avatar, User.password_change_required,
            Role.id.label("role_id"), Role.role_code)
     .select_from(UserSession)
     .outerjoin(User, (User.id == UserSession.user_id) & User.deleted_at.is_(None) & (User.state == 0))
@@ -138,12 +138,18 @@ def load_principal(token: str, kind: str) -> Principal | None:
         principal = Principal(kind="user", id=sess.live_user_id, name=sess.name, phone=sess.phone,
                               avatar=sess.avatar, role_ids=frozenset(r[0] for r in roles),
                               role_codes=frozenset(r[1] for r in roles), session_id=sess.id, token=token,
-                              perm_version=version)
+                              perm_version=version, password_change_required=bool(sess.password_change_required))
     if principal is None:
         return None
     if now - sess.last_seen_at > LAST_SEEN_EVERY:  # throttled: not a write per request
         sessions.touch(sess.id, now)
     return principal
+
+
+def must_change_password(principal: Principal) -> bool:
+    """The guard's hook (core.security): a user whose password someone else set, or generated, may do nothing but
+    change it (and read their profile, sign out) until they have. An open-platform account never."""
+    return principal.kind == "user" and principal.password_change_required
 
 
 def sign_out(token: str, who: Principal | None = None, ip: str | None = None,
@@ -367,7 +373,8 @@ def authenticate_open(secure_id: str, secure_key: str, ip: str | None = None) ->
 
 
 # Read again, locked, in the session's transaction: the secret, the state and what the profile shows.
-_USER_NOW = (select(User.password_hash.label("secret"), User.state, User.phone, User.name, User.avatar)
+_USER_NOW = (select(User.password_hash.label("secret"), User.state, User.phone, User.name, User.avatar,
+                    User.password_change_required)
              .where(User.id == bindparam("row_id"), User.deleted_at.is_(None)).with_for_update())
 _OPEN_NOW = (select(OpenAccount.secure_key_hash.label("secret"), OpenAccount.state, OpenAccount.secure_id,
                     OpenAccount.name)
@@ -375,10 +382,11 @@ _OPEN_NOW = (select(OpenAccount.secure_key_hash.label("secret"), OpenAccount.sta
 
 
 def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agent: str | None
-                          ) -> tuple[str, int, dict[str, Any]]:
+                          ) -> tuple[str, int, dict[str, Any], bool]:
     """Store the session in one write transaction that first confirms the check still holds: the row read
     again under the write lock (SELECT ... FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite) must still
-    be live, enabled, with the hash (or, for SMS, the phone) that was checked. (token, ttl, profile)."""
+    be live, enabled, with the hash (or, for SMS, the phone) that was checked. (token, ttl, profile, whether
+    the user must change the password before anything else)."""
     db.session.commit()  # the check's reads end here
     conn = db.session.connection()
     if conn.dialect.name == "sqlite":
@@ -407,7 +415,7 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
     except BaseException:
         db.session.rollback()
         raise
-    return token, ttl, profile_
+    return token, ttl, profile_, not open_ and bool(row.password_change_required)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -476,15 +484,16 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
 
 
 def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_agent: str | None,
-            kind: str = "api") -> tuple[str, int, dict[str, Any]]:
-    """Check the grant and open a session: (token, lifetime seconds, profile). Every attempt, whatever its
+            kind: str = "api") -> tuple[str, int, dict[str, Any], bool]:
+    """Check the grant and open a session: (token, lifetime seconds, profile, whether the password must be
+    changed first: the session opens all the same, for that change). Every attempt, whatever its
     outcome, is one row of the login log, written after the attempt's own transaction has ended."""
     grant = (grant_type or "").strip().upper()
     who = (data.get("secure_id") if grant == "OPEN" else data.get("phone")) or ""
     entry = {"grant_type": grant[:8] or None, "phone": who if isinstance(who, str) else None,
              "ip": ip, "user_agent": user_agent}
     try:
-        token, ttl, profile_ = _sign_in(grant, data, ip, user_agent, kind)
+        token, ttl, profile_, must_change = _sign_in(grant, data, ip, user_agent, kind)
     except Exception as exc:  # a refusal, or the database failing under it: the attempt is logged either way
         db.session.rollback()  # nothing of the attempt stays open while its row is written
         login_log.record("login", result=1, reason=exc.msg if isinstance(exc, PCloudError) else "系统异常",
@@ -492,11 +501,11 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
         raise
     login_log.record("login", result=0, reason="登录成功", user_id=None if grant == "OPEN" else profile_["id"],
                      **entry)
-    return token, ttl, profile_
+    return token, ttl, profile_, must_change
 
 
 def _sign_in(grant: str, data: dict[str, Any], ip: str | None, user_agent: str | None,
-             kind: str) -> tuple[str, int, dict[str, Any]]:
+             kind: str) -> tuple[str, int, dict[str, Any], bool]:
     if grant not in GRANT_TYPES:
         raise Invalid("grantType 必须是 ADMIN、SMS 或 OPEN", field="grantType")
     if grant == "OPEN":

@@ -15,7 +15,7 @@ from pcloud.core.clientip import client_ip
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import confirmed_action, form_status, mark_failed
 from pcloud.core.recorder import action
-from pcloud.core.security import current_principal, mirrors, public, signed_in_only
+from pcloud.core.security import allowed_before_password_change, current_principal, mirrors, public, signed_in_only
 from pcloud.uploads import service as uploads
 from pcloud.users import service as user_service
 
@@ -59,8 +59,8 @@ def login() -> Any:
     else:
         data["password"] = pw_form.password.data
     try:
-        token, _ttl, _profile = service.sign_in("SMS" if tab == "sms" else "ADMIN", data, client_ip(),
-                                                request.user_agent.string, kind="web")
+        token, _ttl, _profile, _must_change = service.sign_in("SMS" if tab == "sms" else "ADMIN", data,
+                                                              client_ip(), request.user_agent.string, kind="web")
     except PCloudError as exc:
         recorder.refused(exc.msg)
         flash(exc.msg, "danger")
@@ -116,6 +116,7 @@ def logout() -> Any:
 
 @bp.route("/profile", methods=["GET", "POST"])
 @signed_in_only
+@allowed_before_password_change
 @action("修改个人信息")
 def profile() -> Any:
     principal = current_principal()
@@ -156,7 +157,7 @@ def profile() -> Any:
                     flash(exc.msg, "danger")
                 mark_failed(exc)
     return render_template("auth/profile.html", form=form, pw_form=pw_form, user=user,
-                           item=user), form_status()
+                           item=user, must_change=principal.password_change_required), form_status()
 
 
 # Unlock buttons: on the user page (a user's phone) and on the login log (a row's phone or address).

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flask import Flask, Request, Response, current_app, redirect, request, url_for
+from flask import Flask, Request, Response, current_app, flash, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import current_user
 
@@ -36,6 +36,7 @@ class Principal:
     session_id: int
     token: str = field(repr=False)
     perm_version: int = 0
+    password_change_required: bool = False
 
     is_authenticated = True
     is_active = True
@@ -97,6 +98,17 @@ def signed_in_only(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn._signed_in_only = True  # type: ignore[attr-defined]
     return fn
 
+
+def allowed_before_password_change(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view a user who must change the password may still use: the change itself, sign-out, and the
+    profile read a client needs after sign-in. Every other view refuses that user (`enforce_access`)."""
+    fn._before_password_change = True  # type: ignore[attr-defined]
+    return fn
+
+
+# Where the guard sends a page request of a user who must change the password first (the own-profile page).
+PASSWORD_CHANGE_PAGE = "auth.profile"
+PASSWORD_CHANGE_FIRST = "首次登录请先修改密码：管理员设置的密码须由本人修改后才能使用其他功能"
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -239,9 +251,12 @@ class AccessRules(Protocol):
                                principal: Principal | None = None) -> None: ...
 
 
-def install_access_guard(app: Flask, rules: AccessRules) -> None:
-    """The application factory hands the permission check in; core only knows its shape."""
+def install_access_guard(app: Flask, rules: AccessRules,
+                         must_change_password: Callable[[Principal], bool]) -> None:
+    """The application factory hands the permission check in, and the rule saying whether a principal must change
+    the password before anything else (auth's); core only knows their shapes."""
     app.extensions["pcloud.access_rules"] = rules
+    app.extensions["pcloud.must_change_password"] = must_change_password
     app.before_request(enforce_access)
 
 
@@ -250,8 +265,8 @@ def access_rules() -> AccessRules:
 
 
 def enforce_access() -> Any:
-    """before_request: 400 for input nothing can process, 401 without a live session, 403 outside the
-    principal's grants."""
+    """before_request: 400 for input nothing can process, 401 without a live session, 403 (a page: the
+    change-password page) while the password must be changed first, 403 outside the principal's grants."""
     problem = malformed_input()
     if problem:
         return error_response(400, problem) if is_api_request() else error_page(400, problem)
@@ -266,6 +281,11 @@ def enforce_access() -> Any:
         if is_api_request():
             return error_response(401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
+        if is_api_request():
+            return error_response(403, PASSWORD_CHANGE_FIRST)
+        flash(PASSWORD_CHANGE_FIRST, "warning")
+        return redirect(url_for(PASSWORD_CHANGE_PAGE))
     if _view_flag("_signed_in_only"):
         return None
     permissions = access_rules()

@@ -61,7 +61,7 @@ CATALOGUE: dict[str, Definition] = {d.key: d for d in (
                    ("upper,lower,digit", "大写字母、小写字母和数字"),
                    ("upper,lower,digit,symbol", "大写字母、小写字母、数字和符号"))),
     Definition("sys.password.changeAtFirstSignIn", "PCLOUD_FORCE_PASSWORD_CHANGE", "新用户首次登录须修改密码", "bool",
-               "开启后，新建用户首次登录须先修改初始密码"),
+               "开启后，管理员新建或重置密码的用户下次登录须先修改密码（导入时生成的密码总须修改）"),
     Definition("sys.session.webTtl", "PCLOUD_WEB_SESSION_TTL", "网页会话有效期（秒）", "int",
                "页面登录后多久过期（新登录生效）", 300, DAYS_MAX),
     Definition("sys.session.tokenTtl", "PCLOUD_TOKEN_TTL", "接口令牌有效期（秒）", "int",

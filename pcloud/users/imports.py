@@ -454,9 +454,12 @@ class _Writer:
         chosen = [row for row in rows if row.password]
         hashes = dict(zip((r.number for r in chosen), hash_passwords([r.password for r in chosen]), strict=True))
         now = utcnow()
+        forced = service.must_change_admin_set_password()
+        # A generated password is known to whoever opens the list: always changed at first sign-in (to bcrypt).
         values = [{"phone": row.phone, "name": row.name, "state": row.state or 0, "dept_id": row.dept_id,
                    "post_id": row.post_id, "grade_id": row.grade_id,
                    "password_hash": hashes.get(row.number) or hash_generated_password(generated[row.number]),
+                   "password_change_required": forced or row.number in generated,
                    "gmt_created_date": now, "gmt_modified_date": now, "gmt_created_id": self.principal_id,
                    "gmt_created_name": self.principal_name, "gmt_modified_name": self.principal_name} for row in rows]
         ids = dict(db.session.execute(insert(User.__table__).returning(User.__table__.c.phone, User.__table__.c.id),
@@ -474,6 +477,7 @@ class _Writer:
         if not pairs:
             return
         hashes = hash_passwords([row.password for row, _ in pairs if row.password])
+        forced = service.must_change_admin_set_password()
         now = utcnow()
         for row, user in pairs:
             values: dict[str, Any] = {"name": row.name}
@@ -482,6 +486,8 @@ class _Writer:
                     values[key] = getattr(row, key)
             if row.password:
                 values["password_hash"] = hashes.pop(0)
+                if forced:
+                    values["password_change_required"] = True
             held = sorted(r.id for r in user.roles if r.deleted_at is None)
             changes_roles = row.role_ids is not None and sorted(set(row.role_ids)) != held
             if not changes_roles and "password_hash" not in values and all(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Select, String, Table, func, select, text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, Select, String, Table, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
@@ -54,6 +54,9 @@ class User(AuditMixin, SoftDeleteMixin, Base):
     dept_id: Mapped[int | None] = mapped_column(ForeignKey("sys_dept.id"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("sys_post.id"))
     grade_id: Mapped[int | None] = mapped_column(ForeignKey("sys_grade.id"))
+    # Set by an administrator's create or reset (parameter sys.password.changeAtFirstSignIn) and by an import's
+    # generated password; cleared by the user's own change. While set, the guard allows only that change.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     roles = relationship("Role", secondary=user_role, lazy="selectin", order_by="Role.id")
     dept = relationship("Dept", foreign_keys=[dept_id], lazy="joined")

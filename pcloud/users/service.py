@@ -462,6 +462,12 @@ def refusals(principal: Principal | None, user: Any, online: bool) -> dict[str, 
 # Writes
 
 
+def must_change_admin_set_password() -> bool:
+    """Whether a password someone else set (an administrator's create, reset or import) must be changed by its
+    user at the next sign-in: the parameter sys.password.changeAtFirstSignIn."""
+    return bool(params.value("sys.password.changeAtFirstSignIn"))
+
+
 def create_user(data: dict[str, Any], principal: Principal | None = None) -> User:
     errors = FieldErrors()  # every wrong field reported at once
     roles = errors.run(_live_roles, data.get("role_ids") or []) or []
@@ -482,6 +488,7 @@ def create_user(data: dict[str, Any], principal: Principal | None = None) -> Use
         phone=phone, name=name, password_hash=hash_password(data["password"]),
         state=data.get("state") or 0, avatar=avatar,
         dept_id=dept_id, post_id=post_id, grade_id=grade_id,
+        password_change_required=must_change_admin_set_password(),
     )
     user.roles = roles
     db.session.add(user)
@@ -529,6 +536,8 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
         user.name = name
     if data.get("password"):
         user.password_hash = hash_password(data["password"])
+        if not is_self:  # an administrator's reset; one's own new password is one's own choice
+            user.password_change_required = must_change_admin_set_password()
         revoke = True
     if "avatar" in data:
         user.avatar = data["avatar"] or None
@@ -602,8 +611,11 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
     user = get_user(user_id)
     if not verify_password(old_password, user.password_hash):
         raise Invalid("原密码不正确", field="oldPassword")
+    if user.password_change_required and new_password == old_password:
+        raise Invalid("新密码不能与原密码相同", field="newPassword")
     _check_password(new_password)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = hash_password(new_password)  # bcrypt, whatever the old one was (a generated one's SHA-256)
+    user.password_change_required = False
     sessions.revoke_user_sessions(user.id, "password", keep_session_id=keep_session_id)
     db.session.commit()
 
@@ -675,6 +687,7 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
         raise NotFound(f"没有手机号为 {phone} 的用户")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
+    user.password_change_required = must_change_admin_set_password()
     sessions.revoke_user_sessions(user.id, "password reset")
     db.session.commit()
     return user
