@@ -128,7 +128,7 @@ def child_ceiling(url: str, instance: str, rows: int) -> dict[str, float]:
                        "password_hash": "x" * 89, "gmt_created_date": now, "gmt_modified_date": now}
                       for i in range(start, min(start + batch, rows))]
             made = db.session.execute(insert(User.__table__).returning(User.__table__.c.id), values).scalars().all()
-            db.session.execute(insert(user_role), [{"user_id": uid, "role_id": ids["role"]} for uid in made])
+            db.session.execute(insert(user_role).values([{"user_id": uid, "role_id": ids["role"]} for uid in made]))
         db.session.commit()
         elapsed = time.perf_counter() - started
     return {"ceiling": elapsed, "ceiling_cpu": time.process_time() - cpu,

@@ -444,7 +444,8 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: P
     if assigned:
         todo = [i for i in ids if i not in having]
         if todo:
-            db.session.execute(insert(user_role), [{"user_id": i, "role_id": role.id} for i in todo])
+            # one multi-row statement (the kept counts' trigger runs once, not once per user)
+            db.session.execute(insert(user_role).values([{"user_id": i, "role_id": role.id} for i in todo]))
     else:
         todo = [i for i in ids if i in having]
         if todo:

@@ -285,6 +285,7 @@ def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool =
     result = ImportResult(dry_run=dry_run)
     if not dry_run:
         _take_write_lock()
+        _plan_each_lookup()
     rows = read_rows(stream, len(COLUMNS))
     header = next(rows, None)
     if header is None or [c.replace("*", "").strip() for c in header[1]] != TITLES:
@@ -327,6 +328,14 @@ def _take_write_lock() -> None:
     conn = db.session.connection()
     if not conn.connection.driver_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _plan_each_lookup() -> None:
+    """PostgreSQL: the users table grows by up to the whole file inside this one transaction, so the lookups
+    repeated per batch get a plan made for each call (`plan_cache_mode`, this transaction only). A generic plan
+    cached while the table was small scans it whole on every later batch: 100,000 rows took 142 s, not 20."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def import_file(stream: IO[bytes], principal: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
@@ -466,7 +475,8 @@ class _Writer:
                                       values).all())
         links = [{"user_id": ids[row.phone], "role_id": role_id} for row in rows for role_id in row.role_ids or []]
         if links:
-            db.session.execute(insert(user_role), links)
+            # one multi-row statement: the kept counts' statement-level trigger runs once per batch, not per row
+            db.session.execute(insert(user_role).values(links))
         self.result.created += len(rows)
         for row in rows:
             if row.number in generated:
@@ -499,7 +509,8 @@ class _Writer:
             if changes_roles:
                 db.session.execute(delete(user_role).where(user_role.c.user_id == user.id))
                 if row.role_ids:
-                    db.session.execute(insert(user_role), [{"user_id": user.id, "role_id": r} for r in row.role_ids])
+                    db.session.execute(insert(user_role).values([{"user_id": user.id, "role_id": r}
+                                                                 for r in row.role_ids]))
             if row.password or (values.get("state") == 1 and user.state != 1):
                 sessions.revoke_user_sessions(user.id, "password" if row.password else "disabled")
             self.result.updated += 1
