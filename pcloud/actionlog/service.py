@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Engine, and_, delete, desc, func, select
+from sqlalchemy import Engine, and_, desc, func, select
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
+from pcloud.core.retention import delete_older_than
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.datascope import service as datascope
 from pcloud.extensions import db
@@ -146,15 +147,7 @@ def clean_action_log(engine: Engine | None = None, days: int | None = None, batc
     days = retention_days() if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     table = ActionLog.__table__
-    deleted = 0
-    while True:
-        with engine.begin() as conn:
-            ids = select(table.c.id).where(table.c.gmt_created_date < cutoff).order_by(
-                table.c.gmt_created_date, table.c.id).limit(batch)
-            count = conn.execute(delete(table).where(table.c.id.in_(ids.scalar_subquery()))).rowcount
-        deleted += max(count or 0, 0)
-        if not count or count < batch:
-            return deleted
+    return delete_older_than(engine, table, table.c.gmt_created_date, cutoff, batch)
 
 
 def write_action(row: dict[str, Any]) -> None:

@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, desc, select
+from sqlalchemy import Engine, desc, select
 from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
+from pcloud.core.retention import delete_older_than
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.datascope import service as datascope
@@ -193,12 +194,4 @@ def clean_login_log(engine: Engine | None = None, days: int | None = None, batch
     days = retention_days() if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     table = LoginLog.__table__
-    deleted = 0
-    while True:
-        with engine.begin() as conn:
-            ids = select(table.c.id).where(table.c.signed_in_at < cutoff).order_by(
-                table.c.signed_in_at, table.c.id).limit(batch)
-            count = conn.execute(delete(table).where(table.c.id.in_(ids.scalar_subquery()))).rowcount
-        deleted += max(count or 0, 0)
-        if not count or count < batch:
-            return deleted
+    return delete_older_than(engine, table, table.c.signed_in_at, cutoff, batch)
