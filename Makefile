@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 # that gets some of its tests; xdist hands out the files with the most tests first.
 PYTEST_DIST ?= loadfile
 
-.PHONY: run test test-sqlite test-postgres lint bench install vendor-codemirror
+.PHONY: run test test-sqlite test-postgres lint bench install vendor-codemirror catalogue
 
 install: $(STAMP)
 
@@ -72,6 +72,19 @@ test-postgres: $(STAMP)
 	@if [ -n "$$PCLOUD_TEST_PG_URL" ]; then \
 	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider -m "not browser and not no_database"; \
 	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
+
+## make catalogue: collect the marked strings of pcloud/, templates/ and the scripts, update the English
+## catalogues in pcloud/translations (new strings come untranslated: fill their msgstr) and compile them
+## (tests/test_i18n.py fails on a missing or stale translation)
+BABEL_UPDATE := --no-fuzzy-matching --ignore-obsolete --omit-header --no-wrap --init-missing
+catalogue: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --no-location --sort-output --no-wrap -o .messages.pot .
+	$(BIN)/pybabel -q extract -F babel-js.cfg --no-location --sort-output --no-wrap -o .js.pot .
+	$(BIN)/pybabel -q update -i .messages.pot -d pcloud/translations -l en -D messages $(BABEL_UPDATE)
+	$(BIN)/pybabel -q update -i .js.pot -d pcloud/translations -l en -D js $(BABEL_UPDATE)
+	rm -f .messages.pot .js.pot
+	$(BIN)/pybabel -q compile --use-fuzzy -d pcloud/translations -l en -D messages
+	$(BIN)/pybabel -q compile --use-fuzzy -d pcloud/translations -l en -D js
 
 ## make bench: every benchmark, each against its baseline in the same run (several minutes; loopback only)
 bench: $(STAMP)

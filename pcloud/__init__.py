@@ -102,9 +102,13 @@ def register_extensions(app: Flask) -> None:
     app.before_request(apply_body_limit)  # before the CSRF check's hook: it reaches for the body
     csrf.init_app(app)
     bootstrap.init_app(app)
+    from pcloud.core import i18n
+    from pcloud.core.i18n import lazy_gettext
+
+    i18n.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录"
+    login_manager.login_message = lazy_gettext("请先登录")
     login_manager.login_message_category = "warning"
     from pcloud.core.docs import ApiDocLabels
 

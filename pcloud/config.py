@@ -54,6 +54,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "PCLOUD_DB_PING_IDLE_SECONDS": _int("PCLOUD_DB_PING_IDLE_SECONDS", 10),
         "PCLOUD_TIMEZONE": os.environ.get("PCLOUD_TIMEZONE", "Asia/Shanghai"),
+        # the language of a request with no `lang` cookie and no English in Accept-Language, and of what the
+        # worker and the CLI write: zh (简体中文) or en
+        "PCLOUD_DEFAULT_LANGUAGE": os.environ.get("PCLOUD_DEFAULT_LANGUAGE", "zh"),
         # sign-in
         "PCLOUD_TOKEN_TTL": _int("PCLOUD_TOKEN_TTL", 12 * 3600),
         "PCLOUD_WEB_SESSION_TTL": _int("PCLOUD_WEB_SESSION_TTL", 12 * 3600),
@@ -130,4 +133,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
     if cfg["PCLOUD_API_ERRORS"] not in ("http", "body"):
         raise ValueError(f"PCLOUD_API_ERRORS must be http or body, not {cfg['PCLOUD_API_ERRORS']!r}")
+    if cfg["PCLOUD_DEFAULT_LANGUAGE"] not in ("zh", "en"):
+        raise ValueError(f"PCLOUD_DEFAULT_LANGUAGE must be zh or en, not {cfg['PCLOUD_DEFAULT_LANGUAGE']!r}")
     return cfg

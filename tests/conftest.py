@@ -263,8 +263,10 @@ class ApiClient:
         tok = token if token is not None else self.token
         return {"Authorization": f"Bearer {tok}"} if tok else {}
 
-    def call(self, method: str, path: str, json: Any = None, token: str | None = None, **kw: Any) -> Any:
-        return self.client.open(path, method=method, json=json, headers=self._headers(token), **kw)
+    def call(self, method: str, path: str, json: Any = None, token: str | None = None,
+             headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.open(path, method=method, json=json, headers={**self._headers(token), **(headers or {})},
+                                **kw)
 
     def post(self, path: str, json: Any = None, **kw: Any) -> Any:
         return self.call("POST", path, json if json is not None else {}, **kw)
@@ -355,6 +357,47 @@ def pages(app: Any) -> PageClient:
 @pytest.fixture
 def anon_pages(app: Any) -> PageClient:
     return PageClient(app.test_client())
+
+
+# ---------------------------------------------------------------------------------------------
+# English pages (docs/API.md, "Languages"): any Chinese left on a page rendered in English is a miss.
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# Said in Chinese on purpose: an element marked lang="zh" (the language menu's 简体中文), and the source strings
+# that key the scripts' English (base.html's js-texts).
+_MEANT_CHINESE = re.compile(r'<(\w+)\b[^>]*\blang="zh[^"]*"[^>]*>.*?</\1>'
+                            r'|<script id="js-texts"[^>]*>.*?</script>', re.S)
+
+
+def chinese_on_page(html: str) -> list[str]:
+    """Each place (with a little context) where a page shows a Chinese character it was not meant to."""
+    rest = _MEANT_CHINESE.sub("", html)
+    return [rest[max(0, m.start() - 40):m.end() + 40].replace("\n", " ") for m in _CJK.finditer(rest)]
+
+
+def set_language(client: Any, code: str) -> None:
+    """What the language menu does: the `lang` cookie."""
+    client.set_cookie("lang", code)
+
+
+@pytest.fixture
+def english_pages(app: Any, pages: PageClient) -> PageClient:
+    """The super administrator's page client in English. What `pcloud init` wrote in the deployment's language
+    (the administrator's name, the built-in roles' names) is renamed first, as an administrator may, so that
+    any Chinese left on a page is the console's own and not data."""
+    from pcloud.extensions import db
+    from pcloud.roles.models import Role
+    from pcloud.users.models import User
+
+    with app.app_context():
+        for user in db.session.scalars(db.select(User)):
+            user.name = f"User {user.id}"
+        for role in db.session.scalars(db.select(Role)):
+            role.name = role.role_code.removeprefix("ROLE_").replace("_", " ").title()
+        db.session.commit()
+        db.session.remove()
+    set_language(pages.client, "en")
+    return pages
 
 
 def free_port() -> int:

@@ -27,6 +27,8 @@ client = app.test_client()
 page = client.get("/login")
 assert page.status_code == 200, page.status_code
 assert "登录" in page.get_data(as_text=True)
+english = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+assert "PCloud Console" in english, "the English catalogue is not in the wheel"
 assert client.get("/static/js/app.js").status_code == 200
 print("served from", pcloud.__file__)
 """
@@ -101,7 +103,8 @@ def test_every_folder_of_templates_and_static_files_is_a_listed_package() -> Non
     listed, data = set(setuptools["packages"]), set(setuptools["package-data"])
     folders = {"pcloud.templates." + p.name for p in (ROOT / "templates").iterdir() if p.is_dir()}
     folders |= {"pcloud." + ".".join(p.relative_to(ROOT / "pcloud").parts)
-                for p in (ROOT / "pcloud" / "static").rglob("*") if p.is_dir()} | {"pcloud.static"}
+                for folder in ("static", "translations")
+                for p in (ROOT / "pcloud" / folder).rglob("*") if p.is_dir()} | {"pcloud.static", "pcloud.translations"}
     assert sorted(folders - listed) == [] and sorted(folders - data) == []
 
 

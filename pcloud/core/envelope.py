@@ -11,6 +11,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app, jsonify, render_template, request, stream_with_context
+from flask_babel import gettext, lazy_gettext
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -19,25 +20,25 @@ from pcloud.core.errors import PCloudError
 log = logging.getLogger(__name__)
 
 # Messages shown for HTTP errors that carry no message of their own.
-HTTP_MESSAGES = {
-    400: "请求格式错误",
-    401: "未登录或登录已失效",
-    403: "没有权限",
-    404: "资源不存在",
-    405: "不支持的请求方法",
-    409: "操作与现有数据冲突",
-    413: "请求内容过大",
-    415: "不支持的内容类型",
-    422: "参数校验失败",
-    429: "尝试次数过多，请稍后再试",
-    500: "系统异常",
-    503: "服务暂不可用，请稍后再试",
+HTTP_MESSAGES: dict[int, Any] = {
+    400: lazy_gettext("请求格式错误"),
+    401: lazy_gettext("未登录或登录已失效"),
+    403: lazy_gettext("没有权限"),
+    404: lazy_gettext("资源不存在"),
+    405: lazy_gettext("不支持的请求方法"),
+    409: lazy_gettext("操作与现有数据冲突"),
+    413: lazy_gettext("请求内容过大"),
+    415: lazy_gettext("不支持的内容类型"),
+    422: lazy_gettext("参数校验失败"),
+    429: lazy_gettext("尝试次数过多，请稍后再试"),
+    500: lazy_gettext("系统异常"),
+    503: lazy_gettext("服务暂不可用，请稍后再试"),
 }
 
 # What webargs itself says (marshmallow's own messages are Chinese at their source: core/messages.py).
-WEBARGS_MESSAGES = {
-    "Invalid JSON body.": "JSON 格式错误",
-    "Invalid value.": "取值不正确",
+WEBARGS_MESSAGES: dict[str, Any] = {
+    "Invalid JSON body.": lazy_gettext("JSON 格式错误"),
+    "Invalid value.": lazy_gettext("取值不正确"),
 }
 
 
@@ -60,13 +61,15 @@ def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "succ
 
 
 def _localise(value: Any) -> Any:
-    """Stringify keys (list indexes come as ints) and translate what webargs says in English."""
+    """Stringify keys (list indexes come as ints), say lazy messages now and translate what webargs says."""
     if isinstance(value, dict):
         return {str(k): _localise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_localise(v) for v in value]
     if isinstance(value, str):
-        return WEBARGS_MESSAGES.get(value, value)
+        return str(WEBARGS_MESSAGES.get(value, value))
+    if hasattr(value, "__html__"):  # a lazy message (core.messages, flask_babel.lazy_gettext)
+        return str(value)
     return value
 
 
@@ -74,7 +77,7 @@ def error_response(code: int, msg: str | None = None, errors: dict[str, Any] | N
                    headers: dict[str, str] | None = None, body_as: int | None = None) -> Response:
     """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once.
     `body_as`: the body mode's code when the usual mapping does not fit (a sign-in's wrong password)."""
-    msg = msg or HTTP_MESSAGES.get(code, "请求失败")
+    msg = str(msg or HTTP_MESSAGES.get(code) or gettext("请求失败"))
     errors = _localise(errors) if errors else None
     status = code
     if current_app.config.get("PCLOUD_API_ERRORS") == "body":
@@ -107,16 +110,17 @@ def body_code(status: int) -> int:
 
 def body_msg(status: int, msg: str, errors: dict[str, Any] | None) -> str:
     """Such clients show only `msg`: a generic one gets the fields and reasons appended."""
-    if not errors or msg not in (HTTP_MESSAGES.get(status), "参数校验失败"):
+    if not errors or msg not in (str(HTTP_MESSAGES.get(status)), gettext("参数校验失败")):
         return msg
-    parts = [f"{field} {'、'.join(str(m) for m in _flatten(reasons))}" for field, reasons in errors.items()]
-    detail = "；".join(parts)
-    return f"{msg}：{detail[:300]}"
+    comma = gettext("、")
+    parts = [f"{field} {comma.join(str(m) for m in _flatten(reasons))}" for field, reasons in errors.items()]
+    detail = gettext("；").join(parts)
+    return gettext("%(msg)s：%(detail)s", msg=msg, detail=detail[:300])
 
 
 def error_page(code: int, msg: str | None = None) -> tuple[str, int]:
     return render_template("errors/error.html", code=code,
-                           msg=msg or HTTP_MESSAGES.get(code, "请求失败")), code
+                           msg=msg or HTTP_MESSAGES.get(code) or gettext("请求失败")), code
 
 
 def _validation_errors(data: dict[str, Any]) -> dict[str, Any]:
@@ -152,9 +156,10 @@ class PCloudApi(Api):
         if code == 422:
             errors = _validation_errors(data)
         elif code == 400 and data.get("messages"):
-            msg = msg or "请求格式错误：" + "；".join(str(_localise(m)) for m in _flatten(data["messages"]))
+            detail = gettext("；").join(str(_localise(m)) for m in _flatten(data["messages"]))
+            msg = msg or gettext("请求格式错误：%(detail)s", detail=detail)
         if code >= 500:
-            msg = HTTP_MESSAGES.get(code, "系统异常")
+            msg = str(HTTP_MESSAGES.get(code) or gettext("系统异常"))
         return error_response(code, msg, errors, {**extra, **(data.get("headers") or {})})
 
 

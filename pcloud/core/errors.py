@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask_babel import gettext, lazy_gettext
+
 T = TypeVar("T")
 
 
 class PCloudError(Exception):
     code = 500
-    default_msg = "系统异常"
+    default_msg: Any = lazy_gettext("系统异常")
     # The `code` in PCLOUD_API_ERRORS=body when it is not the usual mapping of `code` (core.envelope.body_code).
     body_code: int | None = None
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None):
-        super().__init__(msg or self.default_msg)
-        self.msg = msg or self.default_msg
+        # said now, in the request's language (a lazy default is translated here, once)
+        self.msg = str(msg or self.default_msg)
+        super().__init__(self.msg)
         self.errors = errors
 
 
@@ -24,7 +27,7 @@ class Invalid(PCloudError):
     """A field is wrong (422). `errors` maps field names (camelCase, as on the wire) to messages."""
 
     code = 422
-    default_msg = "参数校验失败"
+    default_msg: Any = lazy_gettext("参数校验失败")
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None, field: str | None = None):
         if field and errors is None:
@@ -34,7 +37,7 @@ class Invalid(PCloudError):
 
 class Unauthorized(PCloudError):
     code = 401
-    default_msg = "未登录或登录已失效"
+    default_msg: Any = lazy_gettext("未登录或登录已失效")
 
 
 class BadCredentials(Unauthorized):
@@ -46,27 +49,27 @@ class BadCredentials(Unauthorized):
 
 class Forbidden(PCloudError):
     code = 403
-    default_msg = "没有权限"
+    default_msg: Any = lazy_gettext("没有权限")
 
 
 class NotFound(PCloudError):
     code = 404
-    default_msg = "数据不存在"
+    default_msg: Any = lazy_gettext("数据不存在")
 
 
 class Conflict(PCloudError):
     code = 409
-    default_msg = "操作与现有数据冲突"
+    default_msg: Any = lazy_gettext("操作与现有数据冲突")
 
 
 class TooManyRequests(PCloudError):
     code = 429
-    default_msg = "尝试次数过多，请稍后再试"
+    default_msg: Any = lazy_gettext("尝试次数过多，请稍后再试")
 
 
 class Unavailable(PCloudError):
     code = 503
-    default_msg = "服务暂不可用，请稍后再试"
+    default_msg: Any = lazy_gettext("服务暂不可用，请稍后再试")
 
 
 class FieldErrors:
@@ -115,5 +118,5 @@ class FieldErrors:
         if len(self.caught) == 1:
             raise self.caught[0]
         if self.caught:
-            msg = "；".join(dict.fromkeys(exc.msg for exc in self.caught))
+            msg = gettext("；").join(dict.fromkeys(exc.msg for exc in self.caught))
             raise Invalid(msg, errors=self.errors)

@@ -7,97 +7,100 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
 from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.messages import N_
 from pcloud.core.recorder import refused
 from pcloud.core.schemas import camelcase
 
 # WTForms' own messages, said as the API says them (core.messages sets marshmallow's): a page's form and the
-# API refuse the same input in the same words. Keyed by WTForms' English text (its gettext ids).
+# API refuse the same input in the same words, in the request's language. Keyed by WTForms' English text
+# (its gettext ids); the values are the console's source strings, translated by the console's catalogue.
 _WTFORMS_MESSAGES = {
-    "This field is required.": "必填项不能为空",
-    "Field must be at least %(min)d character long.": "长度不能少于 %(min)d",
-    "Field must be at least %(min)d characters long.": "长度不能少于 %(min)d",
-    "Field cannot be longer than %(max)d character.": "长度不能超过 %(max)d",
-    "Field cannot be longer than %(max)d characters.": "长度不能超过 %(max)d",
-    "Field must be exactly %(max)d character long.": "长度必须是 %(max)d",
-    "Field must be exactly %(max)d characters long.": "长度必须是 %(max)d",
-    "Field must be between %(min)d and %(max)d characters long.": "长度须在 %(min)d 到 %(max)d 之间",
-    "Number must be at least %(min)s.": "必须大于或等于 %(min)s",
-    "Number must be at most %(max)s.": "必须小于或等于 %(max)s",
-    "Number must be between %(min)s and %(max)s.": "必须大于或等于 %(min)s 且小于或等于 %(max)s",
-    "Date must be at least %(min)s.": "日期不能早于 %(min)s",
-    "Date must be at most %(max)s.": "日期不能晚于 %(max)s",
-    "Date must be between %(min)s and %(max)s.": "日期须在 %(min)s 到 %(max)s 之间",
-    "Field must be equal to %(other_name)s.": "必须与 %(other_name)s 一致",
-    "Invalid input.": "格式不正确",
-    "Invalid email address.": "邮箱地址格式不正确",
-    "Invalid URL.": "网址格式不正确",
-    "Invalid IP address.": "IP 地址格式不正确",
-    "Invalid UUID.": "UUID 格式不正确",
-    "Invalid Mac address.": "MAC 地址格式不正确",
-    "Invalid value, must be one of: %(values)s.": "取值必须是其中之一：%(values)s",
-    "Invalid value, can't be any of: %(values)s.": "取值不允许：%(values)s",
-    "Not a valid choice.": "取值必须是可选项之一",
-    "Invalid Choice: could not coerce.": "取值必须是可选项之一",
-    "Choices cannot be None.": "没有可选项",
-    "'%(value)s' is not a valid choice for this field.": "「%(value)s」不是可选项",
-    "'%(value)s' are not valid choices for this field.": "「%(value)s」不是可选项",
-    "Not a valid integer value.": "必须是整数",
-    "Not a valid decimal value.": "必须是数字",
-    "Not a valid float value.": "必须是数字",
-    "Not a valid datetime value.": "时间格式不正确",
-    "Not a valid date value.": "日期格式不正确，应为 2021-02-15",
-    "Not a valid time value.": "时间格式不正确",
-    "Not a valid week value.": "日期格式不正确",
-    "This field cannot be edited.": "该项不能修改",
-    "This field is disabled and cannot have a value.": "该项不可填写",
-    "File does not have an approved extension.": "不支持该文件类型",
-    "The CSRF token is missing.": "页面已过期，请刷新后重试",
-    "The CSRF token has expired.": "页面已过期，请刷新后重试",
-    "The CSRF token is invalid.": "页面已过期，请刷新后重试",
-    "The CSRF tokens do not match.": "页面已过期，请刷新后重试",
-    "The referrer header is missing.": "请求来源缺失，请刷新后重试",
-    "The referrer does not match the host.": "请求来源不匹配，请刷新后重试",
-    "CSRF failed.": "页面已过期，请刷新后重试",
-    "CSRF token missing.": "页面已过期，请刷新后重试",
-    "CSRF token expired.": "页面已过期，请刷新后重试",
-    "Invalid CSRF Token.": "页面已过期，请刷新后重试",
+    "This field is required.": N_("必填项不能为空"),
+    "Field must be at least %(min)d character long.": N_("长度不能少于 %(min)d"),
+    "Field must be at least %(min)d characters long.": N_("长度不能少于 %(min)d"),
+    "Field cannot be longer than %(max)d character.": N_("长度不能超过 %(max)d"),
+    "Field cannot be longer than %(max)d characters.": N_("长度不能超过 %(max)d"),
+    "Field must be exactly %(max)d character long.": N_("长度必须是 %(max)d"),
+    "Field must be exactly %(max)d characters long.": N_("长度必须是 %(max)d"),
+    "Field must be between %(min)d and %(max)d characters long.": N_("长度须在 %(min)d 到 %(max)d 之间"),
+    "Number must be at least %(min)s.": N_("必须大于或等于 %(min)s"),
+    "Number must be at most %(max)s.": N_("必须小于或等于 %(max)s"),
+    "Number must be between %(min)s and %(max)s.": N_("必须大于或等于 %(min)s 且小于或等于 %(max)s"),
+    "Date must be at least %(min)s.": N_("日期不能早于 %(min)s"),
+    "Date must be at most %(max)s.": N_("日期不能晚于 %(max)s"),
+    "Date must be between %(min)s and %(max)s.": N_("日期须在 %(min)s 到 %(max)s 之间"),
+    "Field must be equal to %(other_name)s.": N_("必须与 %(other_name)s 一致"),
+    "Invalid input.": N_("格式不正确"),
+    "Invalid email address.": N_("邮箱地址格式不正确"),
+    "Invalid URL.": N_("网址格式不正确"),
+    "Invalid IP address.": N_("IP 地址格式不正确"),
+    "Invalid UUID.": N_("UUID 格式不正确"),
+    "Invalid Mac address.": N_("MAC 地址格式不正确"),
+    "Invalid value, must be one of: %(values)s.": N_("取值必须是其中之一：%(values)s"),
+    "Invalid value, can't be any of: %(values)s.": N_("取值不允许：%(values)s"),
+    "Not a valid choice.": N_("取值必须是可选项之一"),
+    "Invalid Choice: could not coerce.": N_("取值必须是可选项之一"),
+    "Choices cannot be None.": N_("没有可选项"),
+    "'%(value)s' is not a valid choice for this field.": N_("「%(value)s」不是可选项"),
+    "'%(value)s' are not valid choices for this field.": N_("「%(value)s」不是可选项"),
+    "Not a valid integer value.": N_("必须是整数"),
+    "Not a valid decimal value.": N_("必须是数字"),
+    "Not a valid float value.": N_("必须是数字"),
+    "Not a valid datetime value.": N_("时间格式不正确"),
+    "Not a valid date value.": N_("日期格式不正确，应为 2021-02-15"),
+    "Not a valid time value.": N_("时间格式不正确"),
+    "Not a valid week value.": N_("日期格式不正确"),
+    "This field cannot be edited.": N_("该项不能修改"),
+    "This field is disabled and cannot have a value.": N_("该项不可填写"),
+    "File does not have an approved extension.": N_("不支持该文件类型"),
+    "The CSRF token is missing.": N_("页面已过期，请刷新后重试"),
+    "The CSRF token has expired.": N_("页面已过期，请刷新后重试"),
+    "The CSRF token is invalid.": N_("页面已过期，请刷新后重试"),
+    "The CSRF tokens do not match.": N_("页面已过期，请刷新后重试"),
+    "The referrer header is missing.": N_("请求来源缺失，请刷新后重试"),
+    "The referrer does not match the host.": N_("请求来源不匹配，请刷新后重试"),
+    "CSRF failed.": N_("页面已过期，请刷新后重试"),
+    "CSRF token missing.": N_("页面已过期，请刷新后重试"),
+    "CSRF token expired.": N_("页面已过期，请刷新后重试"),
+    "Invalid CSRF Token.": N_("页面已过期，请刷新后重试"),
 }
 
 
-class ChineseMessages:
-    """The translations object WTForms asks (`Meta.get_translations`): its messages in the API's Chinese.
-    A message without a Chinese entry never reaches a page in English: it says the input is not right."""
+class ConsoleMessages:
+    """The translations object WTForms asks (`Meta.get_translations`): its messages in the API's words.
+    A message without an entry here says the input is not right (never WTForms' own English mid-Chinese)."""
 
     def gettext(self, string: str) -> str:
-        return _WTFORMS_MESSAGES.get(string, "取值不正确" if string.isascii() else string)
+        return gettext(_WTFORMS_MESSAGES.get(string, N_("取值不正确") if string.isascii() else string))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.gettext(singular if n == 1 else plural)
 
 
-CHINESE_MESSAGES = ChineseMessages()
+CONSOLE_MESSAGES = ConsoleMessages()
 
 
 class PageForm(FlaskForm):
-    """The base of every page form: Flask-WTF's form (CSRF) speaking the API's Chinese messages."""
+    """The base of every page form: Flask-WTF's form (CSRF) speaking the API's messages."""
 
     class Meta:
-        def get_translations(self, form: Any) -> ChineseMessages:
-            return CHINESE_MESSAGES
+        def get_translations(self, form: Any) -> ConsoleMessages:
+            return CONSOLE_MESSAGES
 
 
 class NumberField(IntegerField):
-    """An integer input whose format error speaks Chinese."""
+    """An integer input whose format error speaks the console's language."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("请输入整数") from exc
+            raise ValueError(gettext("请输入整数")) from exc
 
 
 def parent_id_or_invalid(value: str | int | None) -> int:
@@ -155,13 +158,13 @@ def record_or_gone(fetch: Callable[[Any], Any], record_id: Any, label: str, key:
     except NotFound:
         if request.method != "POST":
             raise
-        gone = NotFound(f"该{label}已被删除（可能是其他人刚刚删除），无法保存；"
-                        "您填写的内容仍保留在下方，可复制后另行新增")
+        gone = NotFound(gettext("该%(label)s已被删除（可能是其他人刚刚删除），无法保存；"
+                                "您填写的内容仍保留在下方，可复制后另行新增", label=label))
         flash(gone.msg, "danger")
         mark_failed(gone)
         typed = (request.form.get(named_by) or "").strip()
         # A form with no name field (a grant, a move) still names what it was about in its heading.
-        name = typed or f"已删除的{label}（{record_id}）"
+        name = typed or gettext("已删除的%(label)s（%(id)s）", label=label, id=record_id)
         return Gone(record_id, name, {named_by: typed or name, key: record_id})
 
 
@@ -219,8 +222,8 @@ def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, re
     back = safe_back(back_prefix, fallback)
     try:
         if form is not None and not form.validate_on_submit():
-            errors = "；".join(e for errs in form.errors.values() for e in errs)
-            raise Invalid(invalid or errors or "请求无效，请刷新页面后重试")
+            errors = gettext("；").join(e for errs in form.errors.values() for e in errs)
+            raise Invalid(invalid or errors or gettext("请求无效，请刷新页面后重试"))
         flash(run(), "success")
     except PCloudError as exc:
         return refusal_page(exc, back, refused)
@@ -260,4 +263,4 @@ def refusal_page(exc: PCloudError, back: str, prefix: str = "") -> tuple[str, in
     refusal, on a page that leads back to where the button was."""
     flash(prefix + exc.msg, "danger")
     mark_failed(exc)
-    return render_template("errors/error.html", code=exc.code, msg="操作未完成", back=back), exc.code
+    return render_template("errors/error.html", code=exc.code, msg=gettext("操作未完成"), back=back), exc.code

@@ -4,62 +4,108 @@ The interface's language is Chinese (API.md: `msg` and `errors` fit to show an a
 Setting the libraries' default messages once, here, means every schema of every module speaks
 Chinese without each validator repeating its message, and no code parses English text back.
 A validator that passes its own `error=` keeps it. Imported by `core.schemas`.
+
+Each message is a lazy string (`lazy_gettext`), said in the request's language when it is formatted or sent
+(core.i18n): the validators format theirs when they fail, inside the request.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext, lazy_gettext
 from marshmallow import Schema, fields, validate
 
-_FIELD_MESSAGES: dict[type[fields.Field], dict[str, str]] = {
-    fields.Field: {"required": "必填项不能为空", "null": "不能为 null", "validator_failed": "取值不正确"},
-    fields.String: {"invalid": "必须是字符串", "invalid_utf8": "不是有效的 UTF-8 字符串"},
-    fields.Number: {"invalid": "必须是数字", "too_large": "数值过大"},
-    fields.Integer: {"invalid": "必须是整数"},
-    fields.Float: {"special": "不允许 NaN 或无穷大"},
-    fields.Decimal: {"special": "不允许 NaN 或无穷大"},
-    fields.Boolean: {"invalid": "必须是布尔值"},
-    fields.List: {"invalid": "必须是数组"},
-    fields.Tuple: {"invalid": "必须是数组"},
-    fields.Mapping: {"invalid": "必须是对象"},
-    fields.Nested: {"type": "类型不正确"},
-    fields.DateTime: {"invalid": "时间格式不正确", "invalid_awareness": "时间格式不正确",
-                      "format": "时间无法格式化"},
-    fields.Date: {"invalid": "日期格式不正确，应为 2021-02-15", "invalid_awareness": "日期格式不正确",
-                  "format": "日期无法格式化"},
-    fields.Time: {"invalid": "时间格式不正确", "invalid_awareness": "时间格式不正确", "format": "时间无法格式化"},
-    fields.TimeDelta: {"invalid": "时长格式不正确", "format": "时长无法格式化"},
-    fields.Email: {"invalid": "邮箱地址格式不正确"},
-    fields.URL: {"invalid": "网址格式不正确"},
-    fields.UUID: {"invalid_uuid": "UUID 格式不正确"},
-    fields.IP: {"invalid_ip": "IP 地址格式不正确"},
-    fields.Enum: {"unknown": "取值必须是其中之一：{choices}"},
-}
+
+class _Template:
+    """A validator's message template, translated only when the error is finally formatted (in the request).
+
+    marshmallow formats some templates in two stages: Range fills `{min_op}` when the validator is built, at
+    import, and `{min}` when it fails. A lazy string would be fixed in the import's language by the first
+    stage, so this keeps the stages and applies them to the translation at the last one."""
+
+    _STAGE_KEYS = frozenset({"min_op", "max_op"})
+
+    def __init__(self, template: str, stages: tuple[dict[str, Any], ...] = ()):
+        self.template = template
+        self.stages = stages
+
+    def format(self, **values: Any) -> Any:
+        if values and set(values) <= self._STAGE_KEYS:
+            return _Template(self.template, (*self.stages, values))
+        text = gettext(self.template)
+        for stage in self.stages:
+            text = text.format(**{key: str(value) for key, value in stage.items()})
+        return text.format(**values)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's convention: mark for the catalogue, translate later
+    """Mark a source string for the catalogue without translating it here: a constant said later (by
+    `gettext(value)` in the request) or data written by setup (a menu's name, translated when shown)."""
+    return text
+
+
+_FIELD_MESSAGES: dict[type[fields.Field], dict[str, Any]] = {
+    fields.Field: {
+        "required": lazy_gettext("必填项不能为空"),
+        "null": lazy_gettext("不能为 null"),
+        "validator_failed": lazy_gettext("取值不正确"),
+    },
+    fields.String: {"invalid": lazy_gettext("必须是字符串"), "invalid_utf8": lazy_gettext("不是有效的 UTF-8 字符串")},
+    fields.Number: {"invalid": lazy_gettext("必须是数字"), "too_large": lazy_gettext("数值过大")},
+    fields.Integer: {"invalid": lazy_gettext("必须是整数")},
+    fields.Float: {"special": lazy_gettext("不允许 NaN 或无穷大")},
+    fields.Decimal: {"special": lazy_gettext("不允许 NaN 或无穷大")},
+    fields.Boolean: {"invalid": lazy_gettext("必须是布尔值")},
+    fields.List: {"invalid": lazy_gettext("必须是数组")},
+    fields.Tuple: {"invalid": lazy_gettext("必须是数组")},
+    fields.Mapping: {"invalid": lazy_gettext("必须是对象")},
+    fields.Nested: {"type": lazy_gettext("类型不正确")},
+    fields.DateTime: {"invalid": lazy_gettext("时间格式不正确"), "invalid_awareness": lazy_gettext("时间格式不正确"),
+                      "format": lazy_gettext("时间无法格式化")},
+    fields.Date: {"invalid": lazy_gettext("日期格式不正确，应为 2021-02-15"),
+                  "invalid_awareness": lazy_gettext("日期格式不正确"), "format": lazy_gettext("日期无法格式化")},
+    fields.Time: {
+        "invalid": lazy_gettext("时间格式不正确"),
+        "invalid_awareness": lazy_gettext("时间格式不正确"),
+        "format": lazy_gettext("时间无法格式化"),
+    },
+    fields.TimeDelta: {"invalid": lazy_gettext("时长格式不正确"), "format": lazy_gettext("时长无法格式化")},
+    fields.Email: {"invalid": lazy_gettext("邮箱地址格式不正确")},
+    fields.URL: {"invalid": lazy_gettext("网址格式不正确")},
+    fields.UUID: {"invalid_uuid": lazy_gettext("UUID 格式不正确")},
+    fields.IP: {"invalid_ip": lazy_gettext("IP 地址格式不正确")},
+    }
 
 
 def speak_chinese() -> None:
     """Replace the stock English messages (idempotent)."""
     for field_class, messages in _FIELD_MESSAGES.items():
         field_class.default_error_messages = {**field_class.default_error_messages, **messages}
-    Schema._default_error_messages = {"type": "类型不正确，应为 JSON 对象", "unknown": "未知字段"}
+    Schema._default_error_messages = {"type": lazy_gettext("类型不正确，应为 JSON 对象"),
+                                      "unknown": lazy_gettext("未知字段")}
 
-    validate.Length.message_min = "长度不能少于 {min}"
-    validate.Length.message_max = "长度不能超过 {max}"
-    validate.Length.message_all = "长度须在 {min} 到 {max} 之间"
-    validate.Length.message_equal = "长度必须是 {equal}"
-    validate.Range.message_gte = "大于或等于"
-    validate.Range.message_gt = "大于"
-    validate.Range.message_lte = "小于或等于"
-    validate.Range.message_lt = "小于"
-    validate.Range.message_min = "必须{min_op} {{min}}"
-    validate.Range.message_max = "必须{max_op} {{max}}"
-    validate.Range.message_all = "必须{min_op} {{min}} 且{max_op} {{max}}"
-    validate.OneOf.default_message = "取值必须是其中之一：{choices}"
-    validate.Regexp.default_message = "格式不正确"
-    validate.Equal.default_message = "必须等于 {other}"
-    validate.ContainsOnly.default_message = "包含不允许的取值，允许的取值：{choices}"
-    validate.NoneOf.default_message = "取值不允许"
-    validate.Email.default_message = "邮箱地址格式不正确"
-    validate.URL.default_message = "网址格式不正确"
+    validate.Length.message_min = _Template(N_("长度不能少于 {min}"))
+    validate.Length.message_max = _Template(N_("长度不能超过 {max}"))
+    validate.Length.message_all = _Template(N_("长度须在 {min} 到 {max} 之间"))
+    validate.Length.message_equal = _Template(N_("长度必须是 {equal}"))
+    validate.Range.message_gte = lazy_gettext("大于或等于")
+    validate.Range.message_gt = lazy_gettext("大于")
+    validate.Range.message_lte = lazy_gettext("小于或等于")
+    validate.Range.message_lt = lazy_gettext("小于")
+    validate.Range.message_min = _Template(N_("必须{min_op} {{min}}"))
+    validate.Range.message_max = _Template(N_("必须{max_op} {{max}}"))
+    validate.Range.message_all = _Template(N_("必须{min_op} {{min}} 且{max_op} {{max}}"))
+    validate.OneOf.default_message = _Template(N_("取值必须是其中之一：{choices}"))
+    validate.Regexp.default_message = lazy_gettext("格式不正确")
+    validate.Equal.default_message = _Template(N_("必须等于 {other}"))
+    validate.ContainsOnly.default_message = _Template(N_("包含不允许的取值，允许的取值：{choices}"))
+    validate.NoneOf.default_message = lazy_gettext("取值不允许")
+    validate.Email.default_message = lazy_gettext("邮箱地址格式不正确")
+    validate.URL.default_message = lazy_gettext("网址格式不正确")
 
 
 speak_chinese()

@@ -1,3 +1,15 @@
+// The scripts' strings in the page's language: gettext('源文') looks the source string up in the English that
+// base.html hands over (#js-texts, the `js` catalogue, on an English page only), and fills %(name)s from `values`.
+window.gettext = (function () {
+  const el = document.getElementById('js-texts');
+  const texts = el ? JSON.parse(el.textContent) : {};
+  return function (source, values) {
+    let text = texts[source] || source;
+    if (values) text = text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? values[name] : all; });
+    return text;
+  };
+})();
+
 // Confirm-before-submit for forms marked data-confirm, with a Bootstrap modal (keyboard friendly).
 (function () {
   const modalEl = document.getElementById('confirmModal');
@@ -15,7 +27,7 @@
       ok.hidden = refused;
       // red only for what destroys: a start or a copy confirms in the primary colour
       ok.className = 'btn ' + (button && /danger/.test(button.className) ? 'btn-danger' : 'btn-primary');
-      document.getElementById('confirmOk-cancel').textContent = refused ? '知道了' : '取消';
+      document.getElementById('confirmOk-cancel').textContent = refused ? gettext('知道了') : gettext('取消');
       pending = refused ? null : form;
       document.getElementById('confirmBody').textContent = form.dataset.confirm;
       modal.show();

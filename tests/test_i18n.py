@@ -1,0 +1,125 @@
+"""The console in two languages (issue 24, docs/API.md "Languages"): how a request's language is chosen, the
+English catalogues kept complete and current, and English API messages. Each module's test file renders its
+own pages in English (`english_pages`, `chinese_on_page`); test_console.py walks every page."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from pcloud import create_app
+from tests.conftest import ApiClient, PageClient, set_language
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = ROOT / "pcloud" / "translations" / "en" / "LC_MESSAGES"
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|\{\w*\}")
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# the Makefile's `catalogue` target extracts the same way
+EXTRACT = {"messages": ["-F", "babel.cfg", "-k", "lazy_gettext"], "js": ["-F", "babel-js.cfg"]}
+
+
+def _extracted(domain: str, tmp_path: Path) -> set[str]:
+    pot = tmp_path / f"{domain}.pot"
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(pybabel), "-q", "extract", *EXTRACT[domain], "--no-location", "-o", str(pot), "."],
+                   cwd=ROOT, check=True)
+    with pot.open("rb") as fh:
+        return {m.id for m in read_po(fh) if m.id}
+
+
+@pytest.mark.no_database
+@pytest.mark.parametrize("domain", ["messages", "js"])
+def test_the_english_catalogue_is_complete_and_current(domain: str, tmp_path: Path) -> None:
+    """Every marked string has an English translation with the same placeholders and no Chinese left, nothing
+    stale stays, and the compiled catalogue is the one the .po says (run `make catalogue` after a change)."""
+    with (CATALOGUES / f"{domain}.po").open("rb") as fh:
+        catalogue = read_po(fh)
+    translations = {m.id: m.string for m in catalogue if m.id}
+    wanted = _extracted(domain, tmp_path)
+    assert not sorted(wanted - set(translations)), "marked but not in the catalogue: run `make catalogue`"
+    assert not sorted(set(translations) - wanted), "in the catalogue but no longer marked: run `make catalogue`"
+    assert not sorted(i for i, s in translations.items() if not s), "untranslated: fill their msgstr"
+    assert not sorted(m.id for m in catalogue if m.id and m.fuzzy), "fuzzy: check and unmark them"
+    wrong = {i: s for i, s in translations.items()
+             if sorted(PLACEHOLDER.findall(i)) != sorted(PLACEHOLDER.findall(s)) or CJK.search(s)}
+    assert not wrong, "a translation's placeholders differ from its source, or it keeps Chinese"
+    with (CATALOGUES / f"{domain}.mo").open("rb") as fh:
+        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+    assert compiled == translations, "the .mo is older than the .po: run `make catalogue`"
+
+
+def _lang(resp: Any) -> str:
+    match = re.search(r'<html lang="([^"]+)"', resp.get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def test_chinese_by_default_english_by_accept_language_and_the_cookie_wins(app: Any) -> None:
+    client = app.test_client()
+    assert _lang(client.get("/login")) == "zh-CN"
+    assert _lang(client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})) == "en"
+    assert _lang(client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})) == "zh-CN"
+    assert _lang(client.get("/login", headers={"Accept-Language": "fr, de"})) == "zh-CN"
+    set_language(client, "en")
+    assert _lang(client.get("/login", headers={"Accept-Language": "zh-CN"})) == "en"
+    set_language(client, "zh")
+    assert _lang(client.get("/login", headers={"Accept-Language": "en"})) == "zh-CN"
+    set_language(client, "xx")  # not a language of the console: as if there were no cookie
+    assert _lang(client.get("/login")) == "zh-CN"
+
+
+def test_the_deployment_default_language(app: Any) -> None:
+    english = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                          "PCLOUD_DEFAULT_LANGUAGE": "en", "TESTING": True})
+    client = english.test_client()
+    assert _lang(client.get("/login")) == "en"
+    assert _lang(client.get("/login", headers={"Accept-Language": "zh-CN"})) == "zh-CN"
+    with pytest.raises(ValueError, match="PCLOUD_DEFAULT_LANGUAGE"):
+        create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                    "PCLOUD_DEFAULT_LANGUAGE": "fr"})
+
+
+@pytest.mark.parametrize(("target", "lands"), [
+    ("/system/user/?name=a", "/system/user/?name=a"),
+    ("//evil.example/x", "/"),
+    ("https://evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_the_language_menu_sets_the_cookie_and_goes_back_to_this_site_only(app: Any, target: str,
+                                                                            lands: str) -> None:
+    client = app.test_client()
+    resp = client.get("/language/en", query_string={"next": target})
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == lands
+    cookie = resp.headers["Set-Cookie"]
+    assert cookie.startswith("lang=en;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Set-Cookie" not in client.get("/language/xx").headers  # no such language: nothing remembered
+
+
+def test_the_language_menu_is_on_every_page_signed_in_or_not(anon_pages: PageClient, pages: PageClient) -> None:
+    for client, path in ((anon_pages, "/login"), (pages, "/")):
+        html = client.get(path).get_data(as_text=True)
+        assert 'data-testid="language-en"' in html and 'data-testid="language-zh"' in html
+
+
+def test_api_messages_and_field_errors_follow_the_language(api: ApiClient) -> None:
+    """The envelope keeps its shape; `msg` and `errors` are English on request (the schema's own messages,
+    the validators' formatted ones and the domain's)."""
+    headers = {"Accept-Language": "en"}
+    body = api.call("POST", "/api/admin/post/create", {"code": "x" * 65}, headers=headers).get_json()
+    assert body["code"] == 422 and not CJK.search(str(body)), body
+    assert body["errors"]["name"] in ("This field is required.", ["This field is required."])
+    assert body["errors"]["code"] == ["Length must be between 0 and 64"]
+    chinese = api.call("POST", "/api/admin/post/create", {"code": "x" * 65}).get_json()
+    assert chinese["errors"]["code"] == ["长度须在 0 到 64 之间"]
+    anonymous = api.client.post("/api/admin/system/user/page", json={}, headers=headers).get_json()
+    assert anonymous["code"] == 401 and anonymous["msg"] == "Not signed in, or the sign-in has expired"
+
