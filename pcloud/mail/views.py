@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 
 from pcloud.access.permissions import may_open_page
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors, signed_in_only
@@ -43,7 +44,7 @@ def index() -> Any:
 
 
 @bp.route("/personalized/mail/new", methods=["GET", "POST"])
-@action("站内信发送")
+@action(N_("站内信发送"))
 @mirrors("mail_api.create")
 def create() -> Any:
     form = MailForm()
@@ -59,7 +60,7 @@ def create() -> Any:
 
 
 @bp.route("/personalized/mail/<int:mail_id>/delete", methods=["POST"])
-@action("站内信删除")
+@action(N_("站内信删除"))
 @mirrors("mail_api.delete")
 def delete(mail_id: int) -> Any:
     return pages.confirm(lambda: f"站内信「{service.delete_mail(mail_id).name}」已删除")

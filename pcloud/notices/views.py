@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors, signed_in_only
@@ -42,7 +43,7 @@ def index() -> Any:
 
 
 @bp.route("/system/notice/new", methods=["GET", "POST"])
-@action("通知公告新增")
+@action(N_("通知公告新增"))
 @mirrors("notices_api.create")
 def create() -> Any:
     form = NoticeForm()
@@ -55,7 +56,7 @@ def create() -> Any:
 
 
 @bp.route("/system/notice/<int:notice_id>/edit", methods=["GET", "POST"])
-@action("通知公告修改")
+@action(N_("通知公告修改"))
 @mirrors("notices_api.modify:PUT")
 def edit(notice_id: int) -> Any:
     notice = pages.record(service.get_notice, notice_id, named_by="title")
@@ -74,21 +75,21 @@ def edit(notice_id: int) -> Any:
 
 
 @bp.route("/system/notice/<int:notice_id>/publish", methods=["POST"])
-@action("通知公告发布")
+@action(N_("通知公告发布"))
 @mirrors("notices_api.publish")
 def publish(notice_id: int) -> Any:
     return pages.confirm(lambda: f"通知公告「{service.publish_notice(notice_id).title}」已发布", refused="不能发布：")
 
 
 @bp.route("/system/notice/<int:notice_id>/withdraw", methods=["POST"])
-@action("通知公告撤回")
+@action(N_("通知公告撤回"))
 @mirrors("notices_api.withdraw")
 def withdraw(notice_id: int) -> Any:
     return pages.confirm(lambda: f"通知公告「{service.withdraw_notice(notice_id).title}」已撤回", refused="不能撤回：")
 
 
 @bp.route("/system/notice/<int:notice_id>/delete", methods=["POST"])
-@action("通知公告删除")
+@action(N_("通知公告删除"))
 @mirrors("notices_api.delete")
 def delete(notice_id: int) -> Any:
     return pages.confirm(lambda: f"通知公告「{service.delete_notice(notice_id).title}」已删除", refused="不能删除：")

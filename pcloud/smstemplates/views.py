@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -34,7 +35,7 @@ def _data(form: SmsTemplateForm) -> dict[str, Any]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("短信模板新增")
+@action(N_("短信模板新增"))
 @mirrors("smstemplates_api.create")
 def create() -> Any:
     form = SmsTemplateForm()
@@ -42,7 +43,7 @@ def create() -> Any:
 
 
 @bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
-@action("短信模板修改")
+@action(N_("短信模板修改"))
 @mirrors("smstemplates_api.modify")
 def edit(template_id: int) -> Any:
     record = pages.record(service.get_template, template_id)
@@ -53,7 +54,7 @@ def edit(template_id: int) -> Any:
 
 
 @bp.route("/<int:template_id>/delete", methods=["POST"])
-@action("短信模板删除")
+@action(N_("短信模板删除"))
 @mirrors("smstemplates_api.delete")
 def delete(template_id: int) -> Any:
     return pages.confirm(lambda: f"短信模板「{service.delete_template(template_id).name}」已删除")

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -36,7 +37,7 @@ def index() -> Any:
 
 
 @bp.route("/<name>/delete", methods=["POST"])
-@action("文件删除")
+@action(N_("文件删除"))
 @mirrors("uploads_api.file_delete")
 def delete(name: str) -> Any:
     return pages.confirm(lambda: f"文件「{service.delete_file(name)}」已删除")
@@ -61,7 +62,7 @@ def _storage_values(form: StorageForm) -> dict[str, Any]:
 
 
 @bp.route("/storages/new", methods=["GET", "POST"])
-@action("存储设置新增")
+@action(N_("存储设置新增"))
 @mirrors("uploads_api.storage_create")
 def storage_create() -> Any:
     form = StorageForm()
@@ -70,7 +71,7 @@ def storage_create() -> Any:
 
 
 @bp.route("/storages/<int:storage_id>/edit", methods=["GET", "POST"])
-@action("存储设置修改")
+@action(N_("存储设置修改"))
 @mirrors("uploads_api.storage_modify:PUT")
 def storage_edit(storage_id: int) -> Any:
     storage = storage_pages.record(service.get_storage, storage_id)
@@ -83,7 +84,7 @@ def storage_edit(storage_id: int) -> Any:
 
 
 @bp.route("/storages/<int:storage_id>/delete", methods=["POST"])
-@action("存储设置删除")
+@action(N_("存储设置删除"))
 @mirrors("uploads_api.storage_delete")
 def storage_delete(storage_id: int) -> Any:
     return storage_pages.confirm(lambda: f"存储「{service.delete_storage(storage_id).name}」已删除",
