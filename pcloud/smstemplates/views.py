@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
 from pcloud.core.messages import N_
@@ -16,7 +17,7 @@ from pcloud.smstemplates import service
 from pcloud.smstemplates.forms import SmsTemplateForm
 
 bp = Blueprint("smstemplates", __name__, url_prefix="/personalized/sms")
-pages = RecordPages(bp, "短信模板", "smstemplates/form.html")
+pages = RecordPages(bp, lazy_gettext("短信模板"), "smstemplates/form.html")
 
 
 @bp.route("/")
@@ -39,7 +40,9 @@ def _data(form: SmsTemplateForm) -> dict[str, Any]:
 @mirrors("smstemplates_api.create")
 def create() -> Any:
     form = SmsTemplateForm()
-    return pages.form(form, lambda: f"短信模板「{service.create_template(_data(form)).name}」已创建", template_=None)
+    return pages.form(
+        form, lambda: gettext("短信模板「%(name)s」已创建", name=service.create_template(_data(form)).name),
+        template_=None)
 
 
 @bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
@@ -49,7 +52,8 @@ def edit(template_id: int) -> Any:
     record = pages.record(service.get_template, template_id)
     form = pages.edit_form(SmsTemplateForm, record)
     return pages.form(
-        form, lambda: f"短信模板「{service.modify_template({'id': record.id, **_data(form)}).name}」已保存",
+        form, lambda: gettext("短信模板「%(name)s」已保存",
+                              name=service.modify_template({"id": record.id, **_data(form)}).name),
         template_=record)
 
 
@@ -57,4 +61,4 @@ def edit(template_id: int) -> Any:
 @action(N_("短信模板删除"))
 @mirrors("smstemplates_api.delete")
 def delete(template_id: int) -> Any:
-    return pages.confirm(lambda: f"短信模板「{service.delete_template(template_id).name}」已删除")
+    return pages.confirm(lambda: gettext("短信模板「%(name)s」已删除", name=service.delete_template(template_id).name))

@@ -152,7 +152,8 @@ def storage_list(_: dict[str, Any]) -> list[dict[str, Any]]:
     return service.list_storages()
 
 
-@operation(blp, "/admin/upload/create", "StorageCreate", fields.Integer(), title=N_("存储设置新增"), args=StorageCreateArgs)
+@operation(blp, "/admin/upload/create", "StorageCreate", fields.Integer(), title=N_("存储设置新增"),
+           args=StorageCreateArgs)
 def storage_create(args: dict[str, Any]) -> int:
     """新增存储设置：name、type（只能是 DATABASE）、bucketName（只能是 sys_upload，默认即是）；不接受主机、地址或路径"""
     return service.create_storage(args).id
