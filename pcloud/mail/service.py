@@ -52,7 +52,7 @@ def send_mail(values: dict[str, Any], sender_id: int | None) -> Mail:
 
     mail = Mail(recipient_id=_clean_phone(values.get("phone")), sender_id=sender_id,
                 name=_clean_text(values.get("name"), "name", gettext("标题"), NAME_MAX),
-                description=_clean_text(values.get("description"), "description", "内容", DESCRIPTION_MAX))
+                description=_clean_text(values.get("description"), "description", gettext("内容"), DESCRIPTION_MAX))
     db.session.add(mail)
     db.session.commit()
     return mail
