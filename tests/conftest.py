@@ -7,6 +7,7 @@ and every test starts from empty tables plus the built-ins `pcloud init` creates
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -661,3 +662,34 @@ def outbound() -> Iterator[OutboundServers]:
     servers = OutboundServers()
     yield servers
     servers.close()
+
+
+# While the console's modules are translated on parallel branches (issue 24 item 10), a page of one branch still
+# carries the Chinese of modules another branch translates (the sidebar's menu names, the layouts' pager and
+# buttons, the dialogs' close button). `chinese_left_on_page` is `chinese_on_page` less the sidebar and less any
+# Chinese written only in files outside `own`, the module's package and templates: what a module's own pages
+# leave in Chinese of its own is caught, the rest is the other modules' tests' (and `chinese_on_page`'s).
+_SIDEBAR = re.compile(r'<aside\b[^>]*\bid="sidebar"[^>]*>.*?</aside>', re.S)
+_JINJA_TAG = re.compile(r"\{%.*?%\}", re.S)
+_CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+
+
+@functools.cache
+def _written_elsewhere(own: tuple[str, ...]) -> frozenset[str]:
+    root = Path(__file__).resolve().parent.parent
+    written: set[str] = set()
+    for path in [*root.joinpath("pcloud").rglob("*.py"), *root.joinpath("templates").rglob("*.html")]:
+        if not path.relative_to(root).as_posix().startswith(own):
+            source = path.read_text(encoding="utf-8")
+            written.update(_CJK_RUN.findall(source))
+            written.update(_CJK_RUN.findall(_JINJA_TAG.sub("", source)))  # text that runs across a tag
+    return frozenset(written)
+
+
+def chinese_left_on_page(html: str, own: tuple[str, ...]) -> list[str]:
+    """The places where a page rendered in English shows Chinese that only the modules under `own` (path
+    prefixes such as "pcloud/dicts/", "templates/dicts/") write."""
+    elsewhere = _written_elsewhere(own)
+    html = _SIDEBAR.sub("", html)  # the menus' names: tests/test_menus.py's English sidebar
+    return [place for place in chinese_on_page(html)
+            if not all(run in elsewhere for run in _CJK_RUN.findall(place))]

@@ -4,6 +4,7 @@ request without a query per page."""
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from html import unescape
 from typing import Any
@@ -12,7 +13,16 @@ from sqlalchemy import select
 
 from pcloud.dicts.models import DictData
 from pcloud.extensions import db
-from tests.conftest import ApiClient, PageClient, api_error, csrf_from, logged_actions, statements_run
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    api_error,
+    chinese_left_on_page,
+    csrf_from,
+    logged_actions,
+    set_language,
+    statements_run,
+)
 from tests.factories import make_user, next_phone
 
 DICT = "/api/admin/dict"
@@ -201,3 +211,116 @@ def test_the_login_log_and_the_job_list_read_their_built_in_types(app: Any, api:
     api.data("PUT", f"{DICT}/data/modify", {"id": _item_id(app, "job_trigger_status", "0"), "label": "已暂停"})
     html = unescape(pages.get("/job/info/").get_data(as_text=True))
     assert 'data-testid="status">已暂停</span>' in html
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10): the pages, an item's English label, the built-in items' English
+
+OWN = ("pcloud/dicts/", "templates/dicts/")
+EN = {"Accept-Language": "en"}
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    resp = client.get(url)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def test_every_dictionary_page_in_english(english_pages: PageClient, api: ApiClient, app: Any) -> None:
+    english_pages.get("/")  # the sign-in's welcome, which names the administrator as named then, is shown
+    type_id = api.data("POST", f"{DICT}/type/create", {"name": "Customer level", "dictType": "customer_level"})
+    item_id = api.data("POST", f"{DICT}/data/create", {"dictType": "customer_level", "label": "Gold", "value": "g",
+                                                       "labelEn": "Gold EN", "cssClass": "warning"})
+    types = english_page(english_pages, "/system/dict/")
+    assert "Dictionaries" in types and "User state" in types and "Built-in" in types  # a built-in type's name
+    english_page(english_pages, "/system/dict/?name=nothing-like-this")  # the empty state
+    items = english_page(english_pages, "/system/dict/data?dict_type=customer_level")
+    assert "Gold EN" in items and "English label" in items
+    english_page(english_pages, "/system/dict/data?dict_type=sys_user_state")  # setup's labels, said as Chinese
+    english_page(english_pages, "/system/dict/data?label=nothing-like-this")
+    # (a built-in type's edit form holds its stored Chinese name in the input: what would be saved)
+    for url in ("/system/dict/new", f"/system/dict/{type_id}/edit", "/system/dict/data/new",
+                f"/system/dict/data/{item_id}/edit"):
+        english_page(english_pages, url)
+    # a form shown again with its errors, and a save's flash
+    refused = english_pages.submit("/system/dict/data/new", data={"dict_type": "customer_level", "label": "",
+                                                                  "value": "g", "status": "0"})
+    assert refused.status_code == 422
+    html = unescape(refused.get_data(as_text=True))
+    assert "Enter the label" in html and not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    saved = english_pages.submit("/system/dict/data/new", data={"dict_type": "customer_level", "label": "Silver",
+                                                                "label_en": "Silver EN", "value": "s", "sort": "2",
+                                                                "status": "0"})
+    assert saved.status_code == 302
+    assert 'Dictionary item "Silver" created' in english_page(english_pages, saved.headers["Location"])
+    assert _label_en(app, "customer_level", "s") == "Silver EN"
+
+
+def _label_en(app: Any, dict_type: str, value: str) -> str | None:
+    with app.app_context():
+        found = db.session.execute(select(DictData.label_en).where(
+            DictData.dict_type == dict_type, DictData.value == value, DictData.deleted_at.is_(None))).scalar_one()
+        db.session.remove()
+    return found
+
+
+def test_an_items_english_label_through_the_api(api: ApiClient, app: Any) -> None:
+    api.data("POST", f"{DICT}/type/create", {"name": "Size", "dictType": "shirt_size"})
+    item_id = api.data("POST", f"{DICT}/data/create", {"dictType": "shirt_size", "label": "大号", "value": "L",
+                                                       "labelEn": " Large "})
+    page = api.data("POST", f"{DICT}/data/page", {"dictType": "shirt_size"})
+    assert [(i["label"], i["labelEn"]) for i in page] == [("大号", "Large")]
+    assert [(i["label"], i["labelEn"]) for i in api.data("GET", f"{DICT}/shirt_size")] == [("大号", "Large")]
+    api.data("PUT", f"{DICT}/data/modify", {"id": item_id, "labelEn": "Big"})
+    assert _label_en(app, "shirt_size", "L") == "Big"
+    api.data("PUT", f"{DICT}/data/modify", {"id": item_id, "labelEn": ""})  # cleared: the label shows again
+    assert _label_en(app, "shirt_size", "L") is None
+    api.data("PUT", f"{DICT}/data/modify", {"id": item_id, "label": "特大"})  # not sent: kept as it was
+    assert _label_en(app, "shirt_size", "L") is None
+    too_long = api_error(api.post(f"{DICT}/data/create", {"dictType": "shirt_size", "label": "小号", "value": "S",
+                                                          "labelEn": "x" * 65}), 422)
+    assert "labelEn" in too_long["errors"]
+    # a refusal in the caller's language
+    again = api_error(api.post(f"{DICT}/data/create", {"dictType": "shirt_size", "label": "又一个", "value": "L"},
+                               headers=EN), 409)
+    assert again["msg"] == "This dictionary type already has this value"
+    assert api_error(api.post(f"{DICT}/data/create", {"dictType": "shirt_size", "label": "又一个", "value": "L"}),
+                     409)["msg"] == "该字典类型下已有此键值"
+
+
+def test_built_in_badges_speak_english_on_an_english_page(english_pages: PageClient, api: ApiClient,
+                                                          app: Any) -> None:
+    assert [(i["label"], i["labelEn"]) for i in api.data("GET", f"{DICT}/sys_user_state")] == [
+        ("正常", "Active"), ("禁用", "Disabled")]
+    make_user(app, name="Badge Person", phone=next_phone())
+    html = unescape(english_pages.get("/system/user/").get_data(as_text=True))
+    assert re.search(r'<span class="badge[^"]*"[^>]*>\s*Active\s*</span>', html), html[-3000:]
+    set_language(english_pages.client, "zh")
+    assert "正常" in unescape(english_pages.get("/system/user/").get_data(as_text=True))  # the default stays
+    set_language(english_pages.client, "en")
+    # an item without an English label shows its label on an English page too
+    item = _item_id(app, "sys_user_state", "0")
+    api.data("PUT", f"{DICT}/data/modify", {"id": item, "labelEn": ""})
+    html = unescape(english_pages.get("/system/user/").get_data(as_text=True))
+    assert re.search(r'<span class="badge[^"]*"[^>]*>\s*正常\s*</span>', html)
+
+
+def test_setup_fills_the_english_of_built_in_items_where_it_is_empty(app: Any) -> None:
+    from sqlalchemy import update
+
+    from pcloud.dicts.service import ensure_builtin_dicts
+
+    with app.app_context():  # a database made before English labels, and an administrator's own wording
+        db.session.execute(update(DictData).where(DictData.dict_type == "sys_user_state").values(label_en=None))
+        db.session.execute(update(DictData).where(DictData.dict_type == "login_result", DictData.value == "0")
+                           .values(label_en=None, label="通过"))
+        db.session.execute(update(DictData).where(DictData.dict_type == "notice_type", DictData.value == "1")
+                           .values(label_en="Memo"))
+        db.session.commit()
+        ensure_builtin_dicts()
+        db.session.remove()
+    assert _label_en(app, "sys_user_state", "0") == "Active" and _label_en(app, "sys_user_state", "1") == "Disabled"
+    assert _label_en(app, "login_result", "0") is None  # relabelled by an administrator: no guess
+    assert _label_en(app, "notice_type", "1") == "Memo"  # set by an administrator: kept

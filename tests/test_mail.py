@@ -4,13 +4,14 @@ the unread count of the top bar's bell, reading marks read (the recipient's only
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.mail.models import Mail
-from tests.conftest import ApiClient, PageClient, api_error, logged_actions
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_left_on_page, logged_actions
 from tests.factories import grant_role, make_role, make_user, next_phone, query
 
 MAIL = "/api/integration/admin/mail"
@@ -129,3 +130,55 @@ def test_the_bell_counts_unread_mail_on_every_page_and_the_inbox_reads_it(api: A
     _, other_phone, _ = signed_in_user(app)
     other_mail = send(api, other_phone, "别人的信")
     assert user.get(f"/mail/{other_mail}").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+OWN = ("pcloud/mail/", "templates/mail/")
+EN = {"Accept-Language": "en"}
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    resp = client.get(url)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def english_form(response: Any, status: int) -> str:
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def test_every_mail_page_in_english(english_pages: PageClient, api: ApiClient, app: Any) -> None:
+    english_pages.get("/")  # the sign-in's welcome, which names the administrator as named then, is shown
+    english_page(english_pages, "/personalized/mail/")  # the empty states
+    english_page(english_pages, "/mail/")
+    phone = next_phone()
+    make_user(app, phone=phone, name="Reader One")
+    send(api, phone, "Meeting", "At three")
+    listing = english_page(english_pages, "/personalized/mail/")
+    assert "Meeting" in listing and "Reader One" in listing and "Unread" in listing
+    english_page(english_pages, "/personalized/mail/?name=nothing-like-this")
+    english_page(english_pages, "/personalized/mail/new")
+    english_form(english_pages.submit("/personalized/mail/new", data={"phone": "13000000000", "name": "x",
+                                                                      "description": "y"}), 422)
+    sent = english_pages.submit("/personalized/mail/new", data={"phone": ADMIN_PHONE, "name": "To myself",
+                                                                "description": "Hello"})
+    assert sent.status_code == 302
+    assert 'Mail "To myself" sent' in english_page(english_pages, sent.headers["Location"])
+    inbox = english_page(english_pages, "/mail/")
+    assert "To myself" in inbox
+    mine = query(app, lambda: db.session.execute(select(Mail.id).where(Mail.name == "To myself")).scalar_one())
+    detail = english_page(english_pages, f"/mail/{mine}")
+    assert "Hello" in detail and "From: " in detail
+
+
+def test_a_mail_refusal_in_english(api: ApiClient) -> None:
+    body = api_error(api.post(f"{MAIL}/create", {"phone": "13000000000", "name": "x", "description": "y"},
+                              headers=EN), 422)
+    assert body["msg"] == "No user has the phone 13000000000" or "No user has the phone 13000000000" in str(body)

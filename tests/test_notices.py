@@ -5,6 +5,7 @@ notices; API and pages."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.notices.models import Notice, NoticeRead
-from tests.conftest import ApiClient, PageClient, api_error, logged_actions, statements_run
+from tests.conftest import ApiClient, PageClient, api_error, chinese_left_on_page, logged_actions, statements_run
 from tests.factories import grant_role, make_dept_tree, make_role, make_user, next_phone, query, route_code
 
 NOTICE = "/api/admin/notice"
@@ -328,3 +329,68 @@ def test_the_list_shows_only_the_buttons_the_grant_allows(app: Any, api: ApiClie
     assert edit.status_code == 403
     assert publisher.submit("/system/notice/", f"/system/notice/{notice_id}/publish").status_code == 302
     assert query(app, lambda: db.session.get(Notice, notice_id).status) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+OWN = ("pcloud/notices/", "templates/notices/")
+EN = {"Accept-Language": "en"}
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    resp = client.get(url)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def english_form(response: Any, status: int) -> str:
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def test_every_notice_page_in_english(english_pages: PageClient, api: ApiClient, app: Any) -> None:
+    english_pages.get("/")  # the sign-in's welcome, which names the administrator as named then, is shown
+    english_page(english_pages, "/system/notice/")  # the empty state
+    english_page(english_pages, "/notices/")
+    depts = make_dept_tree(app, {"Sales": {}})
+    notice_id = create(api, "Holiday", "**Seven** days off", audience={"all": False, "roleIds": [],
+                                                                       "deptIds": [depts["Sales"]]})
+    draft = create(api, "Draft one", "text")
+    listing = english_page(english_pages, "/system/notice/")
+    assert "Holiday" in listing and "Draft" in listing and "Sales" in listing
+    for url in ("/system/notice/new", f"/system/notice/{draft}/edit", "/system/notice/?title=nothing-like-this"):
+        english_page(english_pages, url)
+    api.data("POST", f"/api/admin/notice/{notice_id}/publish")
+    listing = english_page(english_pages, "/system/notice/?status=1")
+    assert "Published" in listing and "Notice" in listing  # the built-in type's English label
+    english_page(english_pages, f"/system/notice/{notice_id}/readers")
+    english_page(english_pages, f"/system/notice/{notice_id}/readers?name=nothing-like-this")
+    create(api, "For everyone", "hello", status=1)
+    mine_page = english_page(english_pages, "/notices/")
+    assert "For everyone" in mine_page and "1 unread" in mine_page
+    everyone = query(app, lambda: db.session.execute(select(Notice.id).where(Notice.title == "For everyone"))
+                     .scalar_one())
+    assert "Published" in english_page(english_pages, f"/notices/{everyone}")
+    # a form shown again with its errors, a save's flash, a refusal flashed
+    english_form(english_pages.submit("/system/notice/new", data={"title": "", "content": "", "audience": "some"}),
+                 422)
+    saved = english_pages.submit("/system/notice/new", data={"title": "Page notice", "notice_type": "1",
+                                                             "content": "c", "audience": "all"})
+    assert saved.status_code == 302
+    assert 'Notice "Page notice" saved (draft)' in english_page(english_pages, saved.headers["Location"])
+    refused = english_form(english_pages.submit("/system/notice/", f"/system/notice/{notice_id}/publish"), 409)
+    assert 'Cannot publish: Notice "Holiday" is already published' in refused
+
+
+def test_a_notice_refusal_in_english(api: ApiClient) -> None:
+    notice_id = create(api, "Twice", "c", status=1)
+    body = api_error(api.post(f"/api/admin/notice/{notice_id}/publish", headers=EN), 409)
+    assert body["msg"] == 'Notice "Twice" is already published'
+    body = api_error(api.post("/api/admin/notice/create", {"title": "t", "content": "c",
+                                                            "audience": {"all": False}}, headers=EN), 422)
+    assert body["msg"].startswith("Choose the audience") or "Choose the audience" in str(body["errors"]), body

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pcloud.params.service import CATALOGUE
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, last_action
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_left_on_page, last_action
 from tests.factories import make_user, next_phone
 
 CONFIG = "/api/admin/config"
@@ -181,3 +181,57 @@ def test_two_change_signals_on_one_engine_each_count_this_process_s_own_commit(a
             conn.execute(update(SettingVersion).where(SettingVersion.id == 1).values(version=SettingVersion.version))
         after = (first.current(), second.current())
         assert after[0] != before[0] and after[1] != before[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10): the settings' names, remarks and choices; the operation log as it was
+
+OWN = ("pcloud/params/", "templates/params/")
+EN = {"Accept-Language": "en"}
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    resp = client.get(url)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def test_every_parameter_page_in_english(english_pages: PageClient, app: Any, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "PCLOUD_COMPANY_NAME", "ACME")  # the deployment's default: data
+    english_pages.get("/")  # the sign-in's welcome, which names the administrator as named then, is shown
+    listing = english_page(english_pages, "/system/config/")
+    assert "Failed sign-ins before lock" in listing and "Letters and digits" in listing
+    english_page(english_pages, "/system/config/?name=nothing-like-this")  # the empty state
+    assert "Failed sign-ins" in english_page(english_pages, "/system/config/?name=failed")  # by its English name
+    for key in CATALOGUE:
+        english_page(english_pages, f"/system/config/{key}/edit")
+    choice = english_page(english_pages, "/system/config/sys.password.changeAtFirstSignIn/edit")
+    assert '<option selected value="false">No</option>' in choice
+    refused = english_pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "1000"})
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and '"Failed sign-ins before lock" must be between 1 and 100' in html
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    saved = english_pages.submit("/system/config/sys.password.classes/edit", data={"value": "letter,digit,symbol"})
+    assert saved.status_code == 302
+    listing = english_page(english_pages, saved.headers["Location"])
+    assert ('Parameter "Characters a password must include" (sys.password.classes) changed from '
+            '"Letters and digits" to "Letters, digits and symbols"') in listing
+    # the operation log keeps the entry as it always wrote it
+    assert last_action(app) == ("参数修改", "success",
+                                "参数「密码须包含的字符」（sys.password.classes）由「字母和数字」改为「字母、数字和符号」")
+
+
+def test_parameters_and_their_refusals_in_english_through_the_api(api: ApiClient, app: Any) -> None:
+    item = api.call("GET", f"{CONFIG}/sys.password.classes", headers=EN).get_json()["data"]
+    assert item["name"] == "Characters a password must include"
+    assert item["remark"] == "The kinds of characters a new password must all include"
+    assert {"value": "letter,digit", "label": "Letters and digits"} in item["choices"]
+    assert api.data("GET", f"{CONFIG}/sys.password.classes")["name"] == "密码须包含的字符"  # the default language
+    body = api_error(api.put(f"{CONFIG}/modify", {"key": "sys.login.maxFailures", "value": 0}, headers=EN), 422)
+    assert body["msg"] == '"Failed sign-ins before lock" must be between 1 and 100'
+    api.data("PUT", f"{CONFIG}/modify", {"key": "sys.password.minLength", "value": 10})
+    refused = api_error(api.post("/api/admin/system/user/create", {
+        "phone": next_phone(), "name": "Short", "password": "abc1"}, headers=EN), 422)
+    assert "The password must have at least 10 characters and include letters and digits" in str(refused)

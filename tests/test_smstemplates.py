@@ -3,10 +3,12 @@ the LOGIN template, so an administrator changes the message without a deploy. AP
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 from pcloud.auth.sms import MemorySmsSender
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, logged_actions
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_left_on_page, logged_actions
 
 SMS = "/api/integration/admin/sms"
 
@@ -80,3 +82,48 @@ def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
     resp = pages.submit("/personalized/sms/", f"/personalized/sms/{template_id}/delete")
     assert resp.status_code == 302
     assert f'data-template-id="{template_id}"' not in pages.get("/personalized/sms/").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+OWN = ("pcloud/smstemplates/", "templates/smstemplates/")
+EN = {"Accept-Language": "en"}
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    resp = client.get(url)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def english_form(response: Any, status: int) -> str:
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def test_every_sms_template_page_in_english(english_pages: PageClient, api: ApiClient) -> None:
+    english_pages.get("/")  # the sign-in's welcome, which names the administrator as named then, is shown
+    english_page(english_pages, "/personalized/sms/?name=nothing-like-this")  # the empty state
+    saved = english_pages.submit("/personalized/sms/new", data={"code": "HELLO", "name": "Greeting",
+                                                                "description": "Code {code}"})
+    assert saved.status_code == 302
+    listing = english_page(english_pages, saved.headers["Location"])
+    assert 'SMS template "Greeting" created' in listing and "Code {code}" in listing
+    template_id = int(re.search(r'data-template-id="(\d+)"', listing).group(1))
+    english_page(english_pages, "/personalized/sms/new")
+    english_page(english_pages, f"/personalized/sms/{template_id}/edit")
+    refused = english_form(english_pages.submit("/personalized/sms/new", data={
+        "code": "X", "name": "x", "description": "no placeholder"}), 422)
+    assert "The SMS text must contain the code placeholder {code}" in refused
+
+
+def test_an_sms_template_refusal_in_english(api: ApiClient) -> None:
+    api.data("POST", f"{SMS}/create", {"code": "DUP", "name": "d", "description": "{code}"})
+    body = api_error(api.post(f"{SMS}/create", {"code": "DUP", "name": "d",
+                                                                 "description": "{code}"}, headers=EN), 409)
+    assert body["msg"] == "SMS code already exists"

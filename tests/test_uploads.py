@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import os
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused
+from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused, chinese_left_on_page
 from tests.factories import make_user, query
 
 NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
@@ -555,3 +556,50 @@ def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
     resp = pages.submit("/personalized/upload/storages/", f"/personalized/upload/storages/{storage_id}/delete")
     assert resp.status_code == 302
     assert f'data-storage-id="{storage_id}"' not in pages.get("/personalized/upload/storages/").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+OWN = ("pcloud/uploads/", "templates/uploads/")
+EN = {"Accept-Language": "en"}
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    resp = client.get(url)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == status, html[:300]
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    return html
+
+
+def test_every_upload_page_in_english(english_pages: PageClient, api: ApiClient) -> None:
+    english_pages.get("/")  # the sign-in's welcome, which names the administrator as named then, is shown
+    english_page(english_pages, "/personalized/upload/")  # the empty state
+    assert upload(api, image_bytes()).status_code == 200
+    files = english_page(english_pages, "/personalized/upload/")
+    assert "Database storage (DATABASE, table sys_upload)" in files and "Unused" in files  # setup's storage
+    english_page(english_pages, "/personalized/upload/?name=nothing-like-this")
+    storages = english_page(english_pages, "/personalized/upload/storages/")
+    assert "Database storage" in storages
+    english_page(english_pages, "/personalized/upload/storages/?name=nothing-like-this")
+    english_page(english_pages, "/personalized/upload/storages/new")
+    refused = english_pages.submit("/personalized/upload/storages/new",
+                                   data={"name": "", "type": "DATABASE", "bucket_name": "sys_upload"})
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "Enter the storage name" in html
+    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    saved = english_pages.submit("/personalized/upload/storages/new",
+                                 data={"name": "Second", "type": "DATABASE", "bucket_name": "sys_upload"})
+    assert saved.status_code == 302
+    listing = english_page(english_pages, saved.headers["Location"])
+    assert 'Storage "Second" saved' in listing
+    storage_id = int(re.findall(r'data-storage-id="(\d+)"', listing)[-1])
+    english_page(english_pages, f"/personalized/upload/storages/{storage_id}/edit")
+
+
+def test_an_upload_refusal_in_english(api: ApiClient) -> None:
+    garbage = api.client.post("/api/admin/upload", data={"file": (io.BytesIO(b"not an image"), "a.png")},
+                              headers={**api._headers(None), **EN}, content_type="multipart/form-data")
+    assert api_error(garbage, 422)["msg"] == "Not a valid image file; only PNG, JPEG, GIF and WebP are supported"
+    assert api_error(upload(api, b"not an image"), 422)["msg"] == NOT_AN_IMAGE  # Chinese stays the default

@@ -27,6 +27,7 @@ class DictData(AuditMixin, SoftDeleteMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dict_type: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str | None] = mapped_column(String(64))  # shown on an English page when set
     value: Mapped[str] = mapped_column(String(100))
     sort: Mapped[int] = mapped_column(Integer, default=0)
     css_class: Mapped[str | None] = mapped_column(String(32))

@@ -8,7 +8,7 @@ from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, Text, limit_
 from pcloud.dicts.models import DictData, DictType
 
 NAME_MAX, CODE_MAX, REMARK_MAX = limit_of(DictType.name), limit_of(DictType.dict_type), limit_of(DictType.remark)
-LABEL_MAX, VALUE_MAX = limit_of(DictData.label), limit_of(DictData.value)
+LABEL_MAX, LABEL_EN_MAX, VALUE_MAX = limit_of(DictData.label), limit_of(DictData.label_en), limit_of(DictData.value)
 SORT_RANGE = validate.Range(min=0, max=1_000_000)
 _STATUS = {"description": "0 正常, 1 停用"}
 
@@ -63,6 +63,8 @@ class DictDataPageArgs(PageArgs):
 class DictDataCreateArgs(BaseSchema):
     dict_type = Text(CODE_MAX, required=True)
     label = Text(LABEL_MAX, required=True)
+    label_en = Text(LABEL_EN_MAX, blank=True, allow_none=True,
+                    metadata={"description": "the English label, shown on an English page when set"})
     value = Text(VALUE_MAX, required=True, metadata={"description": "unique within the type"})
     sort = fields.Integer(strict=True, validate=SORT_RANGE)
     css_class = fields.String(validate=validate.Length(max=32), allow_none=True,
@@ -84,6 +86,7 @@ class DictDataOut(AuditOut):
     id = fields.Integer()
     dict_type = fields.String()
     label = fields.String()
+    label_en = fields.String(allow_none=True)
     value = fields.String()
     sort = fields.Integer()
     css_class = fields.String()
@@ -94,6 +97,7 @@ class DictDataOut(AuditOut):
 
 class DictItemOut(BaseSchema):
     label = fields.String()
+    label_en = fields.String(allow_none=True)
     value = fields.String()
     sort = fields.Integer()
     css_class = fields.String()

@@ -13,10 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import language, translated
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.core.settingscache import VersionedCache
@@ -27,20 +30,26 @@ from pcloud.extensions import db
 TYPE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,99}$")
 # The console's badge colours (Bootstrap's text-bg-*): an item's cssClass is one of them or empty.
 BADGE_COLOURS = ("primary", "secondary", "success", "danger", "warning", "info", "light", "dark")
-STATUS_NAMES = {0: "正常", 1: "停用"}
-DUPLICATE_TYPE = "字典类型已存在"
-DUPLICATE_VALUE = "该字典类型下已有此键值"
+DUPLICATE_TYPE = N_("字典类型已存在")  # said with gettext() where raised
+DUPLICATE_VALUE = N_("该字典类型下已有此键值")
 
-# type code -> (name, remark, [(value, label, colour)]): created by setup, never overwritten there.
-BUILTIN_DICTS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
-    "sys_user_state": ("用户状态", "用户列表与表单的状态", [("0", "正常", "success"), ("1", "禁用", "secondary")]),
-    "sys_yes_no": ("系统是否", "是 / 否", [("Y", "是", "primary"), ("N", "否", "secondary")]),
-    "job_trigger_status": ("任务状态", "任务的调度状态", [("0", "停止", "secondary"), ("1", "运行", "success")]),
-    "job_handle_code": ("调度结果", "调度日志的执行结果", [
-        ("0", "运行中", "info"), ("200", "成功", "success"), ("500", "失败", "danger"), ("502", "超时", "warning"),
-        ("503", "已终止", "secondary"), ("504", "执行器丢失", "danger")]),
-    "login_result": ("登录结果", "登录日志的结果", [("0", "成功", "success"), ("1", "失败", "danger")]),
-    "notice_type": ("通知类型", "通知公告的类型", [("1", "通知", "info"), ("2", "公告", "warning")]),
+# type code -> (name, remark, [(value, label, colour, English label)]): created by setup, never overwritten
+# there (the English label is filled where it is empty). The name and remark are stored in Chinese and shown
+# through the `translated` filter.
+BUILTIN_DICTS: dict[str, tuple[str, str, list[tuple[str, str, str, str]]]] = {
+    "sys_user_state": (N_("用户状态"), N_("用户列表与表单的状态"), [
+        ("0", "正常", "success", "Active"), ("1", "禁用", "secondary", "Disabled")]),
+    "sys_yes_no": (N_("系统是否"), N_("是 / 否"), [("Y", "是", "primary", "Yes"), ("N", "否", "secondary", "No")]),
+    "job_trigger_status": (N_("任务状态"), N_("任务的调度状态"), [
+        ("0", "停止", "secondary", "Stopped"), ("1", "运行", "success", "Running")]),
+    "job_handle_code": (N_("调度结果"), N_("调度日志的执行结果"), [
+        ("0", "运行中", "info", "Running"), ("200", "成功", "success", "Success"),
+        ("500", "失败", "danger", "Failed"), ("502", "超时", "warning", "Timed out"),
+        ("503", "已终止", "secondary", "Killed"), ("504", "执行器丢失", "danger", "Executor lost")]),
+    "login_result": (N_("登录结果"), N_("登录日志的结果"), [
+        ("0", "成功", "success", "Success"), ("1", "失败", "danger", "Failed")]),
+    "notice_type": (N_("通知类型"), N_("通知公告的类型"), [
+        ("1", "通知", "info", "Notice"), ("2", "公告", "warning", "Announcement")]),
 }
 
 
@@ -57,8 +66,9 @@ def _enabled_items() -> dict[str, list[dict[str, Any]]]:
         DictData.deleted_at.is_(None), DictData.status == 0, DictData.dict_type.in_(types))
         .order_by(DictData.dict_type, DictData.sort, DictData.id)).scalars() if types else []
     for row in rows:
-        found[row.dict_type].append({"label": row.label, "value": row.value, "sort": row.sort,
-                                     "css_class": row.css_class or "", "is_default": bool(row.is_default)})
+        found[row.dict_type].append({"label": row.label, "label_en": row.label_en, "value": row.value,
+                                     "sort": row.sort, "css_class": row.css_class or "",
+                                     "is_default": bool(row.is_default)})
     return found
 
 
@@ -72,8 +82,13 @@ def items_of(dict_type: str) -> list[dict[str, Any]]:
 
 def public_items(dict_type: str) -> list[dict[str, Any]]:
     if not TYPE_CODE.match(dict_type or ""):
-        raise NotFound("字典类型不存在")
+        raise NotFound(gettext("字典类型不存在"))
     return items_of(dict_type)
+
+
+def _shown(item: dict[str, Any], english: bool) -> str:
+    """An item's label in the request's language: its English label on an English page when it has one."""
+    return (item["label_en"] or item["label"]) if english else item["label"]
 
 
 def badge(dict_type: str, value: Any, fallback: str | None = None) -> tuple[str, str]:
@@ -81,7 +96,7 @@ def badge(dict_type: str, value: Any, fallback: str | None = None) -> tuple[str,
     text = "" if value is None else str(value)
     for item in _CACHE.get().get(dict_type, ()):
         if item["value"] == text:
-            return item["label"], item["css_class"] or "secondary"
+            return _shown(item, language() == "en"), item["css_class"] or "secondary"
     return (fallback if fallback is not None else text), "secondary"
 
 
@@ -91,7 +106,8 @@ def label(dict_type: str, value: Any, fallback: str | None = None) -> str:
 
 def options(dict_type: str) -> list[tuple[str, str]]:
     """(value, label) of the enabled items: a filter's or a form's choices."""
-    return [(item["value"], item["label"]) for item in items_of(dict_type)]
+    english = language() == "en"
+    return [(item["value"], _shown(item, english)) for item in items_of(dict_type)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,7 +117,7 @@ def options(dict_type: str) -> list[tuple[str, str]]:
 def get_type(type_id: int) -> DictType:
     found = db.session.execute(DictType.live().where(DictType.id == type_id)).scalar_one_or_none()
     if found is None:
-        raise NotFound("字典类型不存在")
+        raise NotFound(gettext("字典类型不存在"))
     return found
 
 
@@ -140,51 +156,56 @@ def all_type_choices() -> list[tuple[str, str]]:
     """(code, "name (code)") of every live type: the item filter's and form's picker."""
     rows = db.session.execute(select(DictType.dict_type, DictType.name).where(DictType.deleted_at.is_(None))
                               .order_by(DictType.id)).all()
-    return [(r.dict_type, f"{r.name}（{r.dict_type}）") for r in rows]
+    return [(r.dict_type, gettext("%(name)s（%(code)s）", name=translated(r.name), code=r.dict_type))
+            for r in rows]
 
 
 def _text(value: Any, field: str, label_: str, limit: int, required: bool = True) -> str | None:
+    """`label_` is a marked source string (N_), said here in the request's language."""
     text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
     if not text:
         if required:
-            raise Invalid(f"请输入{label_}", field=field)
+            raise Invalid(gettext("请输入%(label)s", label=gettext(label_)), field=field)
         return None
     if len(text) > limit:
-        raise Invalid(f"{label_}不能超过 {limit} 个字符", field=field)
+        raise Invalid(gettext("%(label)s不能超过 %(limit)s 个字符", label=gettext(label_), limit=limit), field=field)
     return text
 
 
 def _clean_code(code: Any, exclude_id: int | None = None) -> str:
-    code = _text(code, "dictType", "字典类型", limit_of(DictType.dict_type)) or ""
+    code = _text(code, "dictType", N_("字典类型"), limit_of(DictType.dict_type)) or ""
     if not TYPE_CODE.match(code):
-        raise Invalid("字典类型须以小写字母开头，只含小写字母、数字和下划线，2 到 100 个字符", field="dictType")
+        raise Invalid(gettext("字典类型须以小写字母开头，只含小写字母、数字和下划线，2 到 100 个字符"),
+                      field="dictType")
     stmt = select(DictType.id).where(DictType.dict_type == code, DictType.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(DictType.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise Conflict(DUPLICATE_TYPE, errors={"dictType": [DUPLICATE_TYPE]})
+        raise Conflict(gettext(DUPLICATE_TYPE), errors={"dictType": [gettext(DUPLICATE_TYPE)]})
     return code
 
 
 def _clean_status(status: Any) -> int:
     if status not in (0, 1):
-        raise Invalid("状态须为 0（正常）或 1（停用）", field="status")
+        raise Invalid(gettext("状态须为 0（正常）或 1（停用）"), field="status")
     return int(status)
 
 
 def _commit(message: str, field: str) -> None:
+    """`message`: a marked source string (N_), said in the request's language if the commit is refused."""
     try:
         db.session.commit()
     except IntegrityError as exc:  # a concurrent request took the same code or value first
         db.session.rollback()
-        raise Conflict(message, errors={field: [message]}) from exc
+        said = gettext(message)
+        raise Conflict(said, errors={field: [said]}) from exc
 
 
 def create_type(data: dict[str, Any]) -> DictType:
-    row = DictType(name=_text(data.get("name"), "name", "字典名称", limit_of(DictType.name)),
+    row = DictType(name=_text(data.get("name"), "name", N_("字典名称"), limit_of(DictType.name)),
                    dict_type=_clean_code(data.get("dict_type")),
                    status=_clean_status(data.get("status", 0) if data.get("status") is not None else 0),
-                   remark=_text(data.get("remark"), "remark", "备注", limit_of(DictType.remark), required=False),
+                   remark=_text(data.get("remark"), "remark", N_("备注"), limit_of(DictType.remark), required=False),
                    builtin=False)
     db.session.add(row)
     _commit(DUPLICATE_TYPE, "dictType")
@@ -194,10 +215,10 @@ def create_type(data: dict[str, Any]) -> DictType:
 def modify_type(data: dict[str, Any]) -> DictType:
     row = get_type(data["id"])
     if data.get("name") is not None:
-        row.name = _text(data["name"], "name", "字典名称", limit_of(DictType.name))
+        row.name = _text(data["name"], "name", N_("字典名称"), limit_of(DictType.name))
     if data.get("dict_type") is not None and data["dict_type"].strip() != row.dict_type:
         if row.builtin:
-            raise Conflict(f"内置字典类型「{row.dict_type}」由系统使用，不能修改其编码")
+            raise Conflict(gettext("内置字典类型「%(code)s」由系统使用，不能修改其编码", code=row.dict_type))
         code = _clean_code(data["dict_type"], exclude_id=row.id)
         # the items follow their type's code
         db.session.execute(update(DictData).where(DictData.dict_type == row.dict_type,
@@ -206,7 +227,7 @@ def modify_type(data: dict[str, Any]) -> DictType:
     if data.get("status") is not None:
         row.status = _clean_status(data["status"])
     if "remark" in data:
-        row.remark = _text(data.get("remark"), "remark", "备注", limit_of(DictType.remark), required=False)
+        row.remark = _text(data.get("remark"), "remark", N_("备注"), limit_of(DictType.remark), required=False)
     _commit(DUPLICATE_TYPE, "dictType")
     return row
 
@@ -214,10 +235,11 @@ def modify_type(data: dict[str, Any]) -> DictType:
 def delete_type(type_id: int, cascade: bool = False) -> DictType:
     row = get_type(type_id)
     if row.builtin:
-        raise Conflict(f"内置字典类型「{row.name}」由系统使用，不能删除")
+        raise Conflict(gettext("内置字典类型「%(name)s」由系统使用，不能删除", name=translated(row.name)))
     count = _item_counts([row.dict_type]).get(row.dict_type, 0)
     if count and not cascade:
-        raise Conflict(f"不能删除字典类型「{row.name}」：仍有 {count} 个字典数据，请先删除这些数据或选择一并删除")
+        raise Conflict(gettext("不能删除字典类型「%(name)s」：仍有 %(n)s 个字典数据，请先删除这些数据或选择一并删除",
+                               name=translated(row.name), n=count))
     now = utcnow()
     if count:
         db.session.execute(update(DictData).where(DictData.dict_type == row.dict_type,
@@ -234,12 +256,13 @@ def delete_type(type_id: int, cascade: bool = False) -> DictType:
 def get_data(data_id: int) -> DictData:
     found = db.session.execute(DictData.live().where(DictData.id == data_id)).scalar_one_or_none()
     if found is None:
-        raise NotFound("字典数据不存在")
+        raise NotFound(gettext("字典数据不存在"))
     return found
 
 
 def data_item(row: DictData) -> dict[str, Any]:
-    return {"id": row.id, "dict_type": row.dict_type, "label": row.label, "value": row.value, "sort": row.sort,
+    return {"id": row.id, "dict_type": row.dict_type, "label": row.label, "label_en": row.label_en,
+            "value": row.value, "sort": row.sort,
             "css_class": row.css_class or "", "is_default": bool(row.is_default), "status": row.status,
             "remark": row.remark, "gmt_created_date": row.gmt_created_date, "gmt_created_name": row.gmt_created_name,
             "gmt_modified_date": row.gmt_modified_date, "gmt_modified_name": row.gmt_modified_name}
@@ -259,28 +282,32 @@ def page_data(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
 
 
 def _clean_type_of_item(code: Any) -> str:
-    code = _text(code, "dictType", "字典类型", limit_of(DictData.dict_type)) or ""
+    code = _text(code, "dictType", N_("字典类型"), limit_of(DictData.dict_type)) or ""
     if type_by_code(code) is None:
-        raise Invalid("字典类型不存在", field="dictType")
+        raise Invalid(gettext("字典类型不存在"), field="dictType")
     return code
 
 
 def _clean_value(code: str, value: Any, exclude_id: int | None = None) -> str:
-    value = _text(value, "value", "字典键值", limit_of(DictData.value)) or ""
+    value = _text(value, "value", N_("字典键值"), limit_of(DictData.value)) or ""
     stmt = select(DictData.id).where(DictData.dict_type == code, DictData.value == value,
                                      DictData.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(DictData.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise Conflict(DUPLICATE_VALUE, errors={"value": [DUPLICATE_VALUE]})
+        raise Conflict(gettext(DUPLICATE_VALUE), errors={"value": [gettext(DUPLICATE_VALUE)]})
     return value
 
 
 def _clean_css_class(value: Any) -> str | None:
     value = (value or "").strip()
     if value and value not in BADGE_COLOURS:
-        raise Invalid(f"标签颜色须为以下之一：{'、'.join(BADGE_COLOURS)}", field="cssClass")
+        raise Invalid(gettext("标签颜色须为以下之一：%(colours)s", colours=", ".join(BADGE_COLOURS)), field="cssClass")
     return value or None
+
+
+def _label_en(value: Any) -> str | None:
+    return _text(value, "labelEn", N_("英文标签"), limit_of(DictData.label_en), required=False)
 
 
 def _only_default(row: DictData) -> None:
@@ -295,11 +322,12 @@ def _only_default(row: DictData) -> None:
 
 def create_data(data: dict[str, Any]) -> DictData:
     code = _clean_type_of_item(data.get("dict_type"))
-    row = DictData(dict_type=code, label=_text(data.get("label"), "label", "字典标签", limit_of(DictData.label)),
+    row = DictData(dict_type=code, label=_text(data.get("label"), "label", N_("字典标签"), limit_of(DictData.label)),
+                   label_en=_label_en(data.get("label_en")),
                    value=_clean_value(code, data.get("value")), sort=int(data.get("sort") or 0),
                    css_class=_clean_css_class(data.get("css_class")), is_default=bool(data.get("is_default")),
                    status=_clean_status(data.get("status") if data.get("status") is not None else 0),
-                   remark=_text(data.get("remark"), "remark", "备注", limit_of(DictData.remark), required=False))
+                   remark=_text(data.get("remark"), "remark", N_("备注"), limit_of(DictData.remark), required=False))
     _only_default(row)
     db.session.add(row)
     _commit(DUPLICATE_VALUE, "value")
@@ -311,7 +339,9 @@ def modify_data(data: dict[str, Any]) -> DictData:
     if data.get("dict_type") is not None:
         row.dict_type = _clean_type_of_item(data["dict_type"])
     if data.get("label") is not None:
-        row.label = _text(data["label"], "label", "字典标签", limit_of(DictData.label))
+        row.label = _text(data["label"], "label", N_("字典标签"), limit_of(DictData.label))
+    if "label_en" in data:
+        row.label_en = _label_en(data.get("label_en"))
     if data.get("value") is not None or data.get("dict_type") is not None:
         row.value = _clean_value(row.dict_type, data.get("value", row.value), exclude_id=row.id)
     if data.get("sort") is not None:
@@ -323,7 +353,7 @@ def modify_data(data: dict[str, Any]) -> DictData:
     if data.get("status") is not None:
         row.status = _clean_status(data["status"])
     if "remark" in data:
-        row.remark = _text(data.get("remark"), "remark", "备注", limit_of(DictData.remark), required=False)
+        row.remark = _text(data.get("remark"), "remark", N_("备注"), limit_of(DictData.remark), required=False)
     with db.session.no_autoflush:
         _only_default(row)
     _commit(DUPLICATE_VALUE, "value")
@@ -343,7 +373,9 @@ def delete_data(data_id: int) -> DictData:
 
 def ensure_builtin_dicts() -> list[str]:
     """Create the built-in types and their items where missing (`pcloud init`/`sync`); an administrator's
-    edits are kept. Also the version row the caches read. Returns the type codes created."""
+    edits are kept. A built-in item still labelled as built gets its English label where it has none (a
+    database made before there were English labels). Also the version row the caches read. Returns the type
+    codes created."""
     from pcloud.params.models import SettingVersion
 
     if db.session.get(SettingVersion, 1) is None:
@@ -352,11 +384,16 @@ def ensure_builtin_dicts() -> list[str]:
     created = []
     for code, (name, remark, items) in BUILTIN_DICTS.items():
         if type_by_code(code) is not None:
+            for value, label_, _colour, english in items:
+                db.session.execute(update(DictData).where(
+                    DictData.dict_type == code, DictData.value == value, DictData.label == label_,
+                    DictData.deleted_at.is_(None), func.coalesce(DictData.label_en, "") == "")
+                    .values(label_en=english))
             continue
         db.session.add(DictType(name=name, dict_type=code, status=0, builtin=True, remark=remark))
-        for sort, (value, label_, colour) in enumerate(items, start=1):
-            db.session.add(DictData(dict_type=code, label=label_, value=value, sort=sort, css_class=colour,
-                                    is_default=sort == 1, status=0))
+        for sort, (value, label_, colour, english) in enumerate(items, start=1):
+            db.session.add(DictData(dict_type=code, label=label_, label_en=english, value=value, sort=sort,
+                                    css_class=colour, is_default=sort == 1, status=0))
         created.append(code)
     db.session.commit()
     return created

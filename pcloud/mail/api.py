@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.access.permissions import may_open_page
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.security import Principal, current_principal, signed_in_only
 from pcloud.mail import service
@@ -45,7 +46,7 @@ def quantity() -> int:
     return service.unread_count(_own_id(principal))
 
 
-@operation(blp, "/integration/admin/mail/create", "MailCreate", fields.Integer(), title="站内信发送",
+@operation(blp, "/integration/admin/mail/create", "MailCreate", fields.Integer(), title=N_("站内信发送"),
            args=MailCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """发送站内信给手机号为 phone 的用户；data 为新站内信 id"""
@@ -61,7 +62,7 @@ def detail(args: dict[str, Any], id: int) -> dict[str, Any]:  # noqa: A002 - the
     return service.read_mail(id, principal, manages)
 
 
-@operation(blp, "/integration/admin/mail/<int:id>/delete", "MailDelete", method="DELETE", title="站内信删除")
+@operation(blp, "/integration/admin/mail/<int:id>/delete", "MailDelete", method="DELETE", title=N_("站内信删除"))
 def delete(id: int) -> None:  # noqa: A002 - the route's name
     """删除站内信（软删除）"""
     service.delete_mail(id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -29,19 +30,19 @@ def _clean_phone(phone: str | None) -> int:
     """The live user with that phone (the recipient), by id."""
     phone = (phone or "").strip()
     if not phone:
-        raise Invalid("请输入收信人手机号", field="phone")
+        raise Invalid(gettext("请输入收信人手机号"), field="phone")
     user_id = db.session.execute(select(User.id).where(User.phone == phone, User.deleted_at.is_(None))).scalar()
     if user_id is None:
-        raise Invalid(f"没有手机号为 {phone} 的用户", field="phone")
+        raise Invalid(gettext("没有手机号为 %(phone)s 的用户", phone=phone), field="phone")
     return user_id
 
 
 def _clean_text(value: str | None, field: str, label: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise Invalid(f"请输入{label}", field=field)
+        raise Invalid(gettext("请输入%(label)s", label=label), field=field)
     if len(value) > limit:
-        raise Invalid(f"{label}不能超过 {limit} 个字符", field=field)
+        raise Invalid(gettext("%(label)s不能超过 %(limit)s 个字符", label=label, limit=limit), field=field)
     return value
 
 
@@ -50,8 +51,8 @@ def send_mail(values: dict[str, Any], sender_id: int | None) -> Mail:
     from pcloud.mail.schemas import DESCRIPTION_MAX, NAME_MAX
 
     mail = Mail(recipient_id=_clean_phone(values.get("phone")), sender_id=sender_id,
-                name=_clean_text(values.get("name"), "name", "标题", NAME_MAX),
-                description=_clean_text(values.get("description"), "description", "内容", DESCRIPTION_MAX))
+                name=_clean_text(values.get("name"), "name", gettext("标题"), NAME_MAX),
+                description=_clean_text(values.get("description"), "description", gettext("内容"), DESCRIPTION_MAX))
     db.session.add(mail)
     db.session.commit()
     return mail
@@ -115,11 +116,11 @@ def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, An
     row = db.session.execute(_items_stmt().where(Mail.id == mail_id)).one_or_none()
     own = row is not None and row[0].recipient_id == principal.id
     if row is None or (not own and not manages):
-        raise NotFound("站内信不存在")
+        raise NotFound(gettext("站内信不存在"))
     if not own and db.session.execute(select(Mail.id).where(Mail.id == mail_id).join(
             _recipient, _recipient.id == Mail.recipient_id).outerjoin(_sender, _sender.id == Mail.sender_id)
             .where(_within_scope())).first() is None:
-        raise NotFound("站内信不存在")  # another's mail beyond the manager's data scope: as if absent
+        raise NotFound(gettext("站内信不存在"))  # another's mail beyond the manager's data scope: as if absent
     mail = row[0]
     if mail.recipient_id == principal.id and mail.read_at is None:
         mail.read_at = utcnow()
@@ -130,7 +131,7 @@ def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, An
 def delete_mail(mail_id: int) -> Mail:
     mail = db.session.execute(Mail.live().where(Mail.id == mail_id)).scalar_one_or_none()
     if mail is None:
-        raise NotFound("站内信不存在")
+        raise NotFound(gettext("站内信不存在"))
     mail.soft_delete()
     db.session.commit()
     return mail

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.access.permissions import may_open_page
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors, signed_in_only
@@ -17,8 +19,8 @@ from pcloud.mail import service
 from pcloud.mail.forms import MailForm
 
 bp = Blueprint("mail", __name__)
-pages = RecordPages(bp, "站内信", "mail/form.html")
-STATES = [("0", "未读"), ("1", "已读")]
+pages = RecordPages(bp, lazy_gettext("站内信"), "mail/form.html")
+STATES = [("0", lazy_gettext("未读")), ("1", lazy_gettext("已读"))]
 
 
 def _filters() -> dict[str, Any]:
@@ -43,7 +45,7 @@ def index() -> Any:
 
 
 @bp.route("/personalized/mail/new", methods=["GET", "POST"])
-@action("站内信发送")
+@action(N_("站内信发送"))
 @mirrors("mail_api.create")
 def create() -> Any:
     form = MailForm()
@@ -53,16 +55,16 @@ def create() -> Any:
     def save() -> str:
         mail = service.send_mail({"phone": form.phone.data, "name": form.name.data,
                                   "description": form.description.data}, principal.id)
-        return f"站内信「{mail.name}」已发送"
+        return gettext("站内信「%(name)s」已发送", name=mail.name)
 
     return pages.form(form, save, mail=None)
 
 
 @bp.route("/personalized/mail/<int:mail_id>/delete", methods=["POST"])
-@action("站内信删除")
+@action(N_("站内信删除"))
 @mirrors("mail_api.delete")
 def delete(mail_id: int) -> Any:
-    return pages.confirm(lambda: f"站内信「{service.delete_mail(mail_id).name}」已删除")
+    return pages.confirm(lambda: gettext("站内信「%(name)s」已删除", name=service.delete_mail(mail_id).name))
 
 
 @bp.route("/mail/")

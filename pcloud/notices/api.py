@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope, envelope_schema
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.security import current_principal, signed_in_only
 from pcloud.notices import service
@@ -30,32 +31,32 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_notices(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/create", "NoticeCreate", fields.Integer(), title="通知公告新增", args=NoticeCreateArgs)
+@operation(blp, "/create", "NoticeCreate", fields.Integer(), title=N_("通知公告新增"), args=NoticeCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增通知公告（默认草稿；status 1 立即发布）；data 为新 id"""
     return service.create_notice(args).id
 
 
-@operation(blp, "/modify", "NoticeModify", fields.Integer(), method="PUT", title="通知公告修改",
+@operation(blp, "/modify", "NoticeModify", fields.Integer(), method="PUT", title=N_("通知公告修改"),
            args=NoticeModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改草稿或已撤回的通知公告（已发布的须先撤回，409）"""
     return service.modify_notice(args["id"], args).id
 
 
-@operation(blp, "/<int:id>/delete", "NoticeDelete", method="DELETE", title="通知公告删除")
+@operation(blp, "/<int:id>/delete", "NoticeDelete", method="DELETE", title=N_("通知公告删除"))
 def delete(id: int) -> None:  # noqa: A002 - the route's name
     """删除通知公告（软删除）"""
     service.delete_notice(id)
 
 
-@operation(blp, "/<int:id>/publish", "NoticePublish", title="通知公告发布")
+@operation(blp, "/<int:id>/publish", "NoticePublish", title=N_("通知公告发布"))
 def publish(id: int) -> None:  # noqa: A002 - the route's name
     """发布（草稿或已撤回的）通知公告"""
     service.publish_notice(id)
 
 
-@operation(blp, "/<int:id>/withdraw", "NoticeWithdraw", title="通知公告撤回")
+@operation(blp, "/<int:id>/withdraw", "NoticeWithdraw", title=N_("通知公告撤回"))
 def withdraw(id: int) -> None:  # noqa: A002 - the route's name
     """撤回已发布的通知公告（已读记录保留）"""
     service.withdraw_notice(id)

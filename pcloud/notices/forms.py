@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -17,16 +18,19 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class NoticeForm(PageForm):
-    title = StringField("标题", validators=[DataRequired("请输入标题"),
-                                          Length(max=TITLE_MAX, message="标题不能超过 %(max)d 个字符")])
-    notice_type = SelectField("类型", coerce=int, choices=sorted(TYPES.items()), default=1)
-    content = TextAreaField("内容", validators=[DataRequired("请输入内容"),
-                                              Length(max=CONTENT_MAX, message="内容不能超过 %(max)d 个字符")],
+    title = StringField(lazy_gettext("标题"), validators=[
+        DataRequired(lazy_gettext("请输入标题")),
+        Length(max=TITLE_MAX, message=lazy_gettext("标题不能超过 %(max)d 个字符"))])
+    notice_type = SelectField(lazy_gettext("类型"), coerce=int, choices=sorted(TYPES.items()), default=1)
+    content = TextAreaField(lazy_gettext("内容"), validators=[
+        DataRequired(lazy_gettext("请输入内容")),
+        Length(max=CONTENT_MAX, message=lazy_gettext("内容不能超过 %(max)d 个字符"))],
                             render_kw={"rows": 10})
-    audience = RadioField("可见范围", choices=[("all", "全员"), ("some", "指定角色或部门")], default="all")
-    role_ids = MultiCheckboxField("角色", coerce=int, choices=[])
+    audience = RadioField(lazy_gettext("可见范围"), choices=[
+        ("all", lazy_gettext("全员")), ("some", lazy_gettext("指定角色或部门"))], default="all")
+    role_ids = MultiCheckboxField(lazy_gettext("角色"), coerce=int, choices=[])
     # a tree-select picker over the indented options (static/js/app.js), several departments at once
-    dept_ids = SelectMultipleField("部门（含下级部门）", coerce=int, choices=[], render_kw={"size": 6})
+    dept_ids = SelectMultipleField(lazy_gettext("部门（含下级部门）"), coerce=int, choices=[], render_kw={"size": 6})
 
     def values(self) -> dict[str, object]:
         """What the service takes, as the API's schema gives it."""

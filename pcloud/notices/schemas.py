@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import lazy_gettext
 from marshmallow import fields, validate
 
 from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, LocalDateTime, PageArgs, Text
 from pcloud.notices.models import CONTENT_MAX, DRAFT, PUBLISHED, WITHDRAWN
 from pcloud.notices.service import AUDIENCE_IDS_MAX, TITLE_MAX, TYPES
 
-NOTICE_TYPES = validate.OneOf(sorted(TYPES), error="类型只能是 1（通知）或 2（公告）")
+NOTICE_TYPES = validate.OneOf(sorted(TYPES), error=lazy_gettext("类型只能是 1（通知）或 2（公告）"))
 
 
 def _blank_is_none(data: Any, keys: tuple[str, ...]) -> Any:

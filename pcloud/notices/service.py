@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -46,8 +47,8 @@ from pcloud.roles.models import Role
 from pcloud.users.models import User, user_role
 
 TITLE_MAX = 100
-TYPES = {NOTICE: "通知", ANNOUNCEMENT: "公告"}
-STATUSES = {DRAFT: "草稿", PUBLISHED: "已发布", WITHDRAWN: "已撤回"}
+TYPES = {NOTICE: lazy_gettext("通知"), ANNOUNCEMENT: lazy_gettext("公告")}
+STATUSES = {DRAFT: lazy_gettext("草稿"), PUBLISHED: lazy_gettext("已发布"), WITHDRAWN: lazy_gettext("已撤回")}
 AUDIENCE_IDS_MAX = 200
 
 
@@ -58,24 +59,24 @@ AUDIENCE_IDS_MAX = 200
 def _clean_title(value: Any) -> str:
     title = (value or "").strip() if isinstance(value, str) else ""
     if not title:
-        raise Invalid("请输入标题", field="title")
+        raise Invalid(gettext("请输入标题"), field="title")
     if len(title) > TITLE_MAX:
-        raise Invalid(f"标题不能超过 {TITLE_MAX} 个字符", field="title")
+        raise Invalid(gettext("标题不能超过 %(max)s 个字符", max=TITLE_MAX), field="title")
     return title
 
 
 def _clean_content(value: Any) -> str:
     content = (value or "").strip() if isinstance(value, str) else ""
     if not content:
-        raise Invalid("请输入内容", field="content")
+        raise Invalid(gettext("请输入内容"), field="content")
     if len(content) > CONTENT_MAX:
-        raise Invalid(f"内容不能超过 {CONTENT_MAX} 个字符", field="content")
+        raise Invalid(gettext("内容不能超过 %(max)s 个字符", max=CONTENT_MAX), field="content")
     return content
 
 
 def _clean_notice_type(value: Any) -> int:
     if value not in TYPES:
-        raise Invalid("类型只能是 1（通知）或 2（公告）", field="noticeType")
+        raise Invalid(gettext("类型只能是 1（通知）或 2（公告）"), field="noticeType")
     return int(value)
 
 
@@ -93,19 +94,20 @@ def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
     dept_ids = sorted(set(value.get("dept_ids") or []))
     if value.get("all"):
         if role_ids or dept_ids:
-            raise Invalid("全员可见时不能再指定角色或部门", field="audience")
+            raise Invalid(gettext("全员可见时不能再指定角色或部门"), field="audience")
         return True, [], []
     if not role_ids and not dept_ids:
-        raise Invalid("请选择可见范围：全员，或至少一个角色或部门", field="audience")
+        raise Invalid(gettext("请选择可见范围：全员，或至少一个角色或部门"), field="audience")
     if len(role_ids) + len(dept_ids) > AUDIENCE_IDS_MAX:
-        raise Invalid(f"可见范围最多 {AUDIENCE_IDS_MAX} 个角色和部门", field="audience")
+        raise Invalid(gettext("可见范围最多 %(max)s 个角色和部门", max=AUDIENCE_IDS_MAX),
+                      field="audience")
     live_roles = set(db.session.execute(select(Role.id).where(
         Role.id.in_(role_ids), Role.deleted_at.is_(None), Role.hidden.is_(False))).scalars()) if role_ids else set()
     if (missing := [i for i in role_ids if i not in live_roles]):
-        raise Invalid(f"角色不存在：{', '.join(map(str, missing))}", field="audience")
+        raise Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
     live_depts = _live_ids(Dept, dept_ids)
     if (missing := [i for i in dept_ids if i not in live_depts]):
-        raise Invalid(f"部门不存在：{', '.join(map(str, missing))}", field="audience")
+        raise Invalid(gettext("部门不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
     return False, role_ids, dept_ids
 
 
@@ -140,7 +142,7 @@ def _set_audience(notice: Notice, audience: tuple[bool, list[int], list[int]]) -
 def get_notice(notice_id: int) -> Notice:
     notice = db.session.execute(Notice.live().where(Notice.id == notice_id)).scalar_one_or_none()
     if notice is None:
-        raise NotFound("通知公告不存在")
+        raise NotFound(gettext("通知公告不存在"))
     return notice
 
 
@@ -151,7 +153,7 @@ def create_notice(values: Mapping[str, Any]) -> Notice:
     if values.get("status") == PUBLISHED:
         notice.status, notice.published_at = PUBLISHED, utcnow()
     elif values.get("status") not in (None, DRAFT):
-        raise Invalid("新建的通知公告只能是草稿（0）或直接发布（1）", field="status")
+        raise Invalid(gettext("新建的通知公告只能是草稿（0）或直接发布（1）"), field="status")
     db.session.add(notice)
     _set_audience(notice, clean["audience"])
     db.session.commit()
@@ -161,7 +163,7 @@ def create_notice(values: Mapping[str, Any]) -> Notice:
 def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
     notice = get_notice(notice_id)
     if notice.status == PUBLISHED:
-        raise Conflict(f"通知公告「{notice.title}」已发布，不能修改；请先撤回")
+        raise Conflict(gettext("通知公告「%(title)s」已发布，不能修改；请先撤回", title=notice.title))
     clean = _clean_values(values, notice)
     for key in ("title", "content", "notice_type"):
         if key in clean:
@@ -175,7 +177,7 @@ def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
 def publish_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
     if notice.status == PUBLISHED:
-        raise Conflict(f"通知公告「{notice.title}」已经发布")
+        raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
     notice.status, notice.published_at = PUBLISHED, utcnow()
     db.session.commit()
     return notice
@@ -184,7 +186,7 @@ def publish_notice(notice_id: int) -> Notice:
 def withdraw_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
     if notice.status != PUBLISHED:
-        raise Conflict(f"通知公告「{notice.title}」未发布，无需撤回")
+        raise Conflict(gettext("通知公告「%(title)s」未发布，无需撤回", title=notice.title))
     notice.status = WITHDRAWN
     db.session.commit()
     return notice
@@ -315,10 +317,10 @@ def mine(principal: Principal | None, page: int = 1, page_size: int = 10) -> tup
 def read_notice(notice_id: int, principal: Principal | None) -> dict[str, Any]:
     """One published notice of the principal's audience, marked read by them (once: the first time is kept)."""
     if principal is None or principal.kind != "user":
-        raise NotFound("通知公告不存在")
+        raise NotFound(gettext("通知公告不存在"))
     notice = db.session.execute(_published_for(principal.id).where(Notice.id == notice_id)).scalar_one_or_none()
     if notice is None:
-        raise NotFound("通知公告不存在")
+        raise NotFound(gettext("通知公告不存在"))
     _insert_read(notice.id, principal.id)
     db.session.commit()
     return _item(notice, read=True)

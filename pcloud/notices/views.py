@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors, signed_in_only
@@ -19,9 +21,10 @@ from pcloud.notices.schemas import NoticePageArgs, ReadersArgs
 from pcloud.roles import service as roles
 
 bp = Blueprint("notices", __name__)
-pages = RecordPages(bp, "通知公告", "notices/form.html")
-FILTERS = {"title": Filter("title", "标题"), "type": Filter("noticeType", "类型"), "status": Filter("status", "状态")}
-READER_FILTERS = {"name": Filter("name", "姓名"), "read": Filter("read", "是否已读")}
+pages = RecordPages(bp, lazy_gettext("通知公告"), "notices/form.html")
+FILTERS = {"title": Filter("title", lazy_gettext("标题")), "type": Filter("noticeType", lazy_gettext("类型")),
+           "status": Filter("status", lazy_gettext("状态"))}
+READER_FILTERS = {"name": Filter("name", lazy_gettext("姓名")), "read": Filter("read", lazy_gettext("是否已读"))}
 
 
 def _fill_choices(form: NoticeForm) -> None:
@@ -42,20 +45,20 @@ def index() -> Any:
 
 
 @bp.route("/system/notice/new", methods=["GET", "POST"])
-@action("通知公告新增")
+@action(N_("通知公告新增"))
 @mirrors("notices_api.create")
 def create() -> Any:
     form = NoticeForm()
     _fill_choices(form)
 
     def save() -> str:
-        return f"已保存通知公告「{service.create_notice(form.values()).title}」（草稿）"
+        return gettext("已保存通知公告「%(title)s」（草稿）", title=service.create_notice(form.values()).title)
 
     return pages.form(form, save, notice=None)
 
 
 @bp.route("/system/notice/<int:notice_id>/edit", methods=["GET", "POST"])
-@action("通知公告修改")
+@action(N_("通知公告修改"))
 @mirrors("notices_api.modify:PUT")
 def edit(notice_id: int) -> Any:
     notice = pages.record(service.get_notice, notice_id, named_by="title")
@@ -68,30 +71,33 @@ def edit(notice_id: int) -> Any:
     _fill_choices(form)
 
     def save() -> str:
-        return f"已保存通知公告「{service.modify_notice(notice_id, form.values()).title}」"
+        return gettext("已保存通知公告「%(title)s」", title=service.modify_notice(notice_id, form.values()).title)
 
     return pages.form(form, save, notice=notice)
 
 
 @bp.route("/system/notice/<int:notice_id>/publish", methods=["POST"])
-@action("通知公告发布")
+@action(N_("通知公告发布"))
 @mirrors("notices_api.publish")
 def publish(notice_id: int) -> Any:
-    return pages.confirm(lambda: f"通知公告「{service.publish_notice(notice_id).title}」已发布", refused="不能发布：")
+    return pages.confirm(lambda: gettext("通知公告「%(title)s」已发布", title=service.publish_notice(notice_id).title),
+                         refused=gettext("不能发布："))
 
 
 @bp.route("/system/notice/<int:notice_id>/withdraw", methods=["POST"])
-@action("通知公告撤回")
+@action(N_("通知公告撤回"))
 @mirrors("notices_api.withdraw")
 def withdraw(notice_id: int) -> Any:
-    return pages.confirm(lambda: f"通知公告「{service.withdraw_notice(notice_id).title}」已撤回", refused="不能撤回：")
+    return pages.confirm(lambda: gettext("通知公告「%(title)s」已撤回", title=service.withdraw_notice(notice_id).title),
+                         refused=gettext("不能撤回："))
 
 
 @bp.route("/system/notice/<int:notice_id>/delete", methods=["POST"])
-@action("通知公告删除")
+@action(N_("通知公告删除"))
 @mirrors("notices_api.delete")
 def delete(notice_id: int) -> Any:
-    return pages.confirm(lambda: f"通知公告「{service.delete_notice(notice_id).title}」已删除", refused="不能删除：")
+    return pages.confirm(lambda: gettext("通知公告「%(title)s」已删除", title=service.delete_notice(notice_id).title),
+                         refused=gettext("不能删除："))
 
 
 @bp.route("/system/notice/<int:notice_id>/readers")

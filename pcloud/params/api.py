@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.recorder import outcome_message
 from pcloud.params import service
@@ -20,7 +21,7 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_params(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/modify", "ParamModify", ParamOut, method="PUT", title="参数修改", args=ParamModifyArgs)
+@operation(blp, "/modify", "ParamModify", ParamOut, method="PUT", title=N_("参数修改"), args=ParamModifyArgs)
 def modify(args: dict[str, Any]) -> dict[str, Any]:
     """修改参数值（按类型与范围校验，各进程下一次请求即生效）；环境变量设置的参数只读（409）"""
     d, old, new = service.modify(args["key"], args["value"])
@@ -34,7 +35,7 @@ def detail(key: str) -> dict[str, Any]:
     return service.get_param(key)
 
 
-@operation(blp, "/<string:key>/reset", "ParamReset", ParamOut, title="参数重置")
+@operation(blp, "/<string:key>/reset", "ParamReset", ParamOut, title=N_("参数重置"))
 def reset(key: str) -> dict[str, Any]:
     """恢复默认值（环境变量或代码的默认）"""
     d, old, new = service.reset(key)

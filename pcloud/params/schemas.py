@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from marshmallow import ValidationError, fields, validate
 
 from pcloud.core.schemas import BaseSchema, PageArgs
@@ -15,7 +16,7 @@ class ParamValue(fields.Field):
     def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> object:
         if isinstance(value, bool | int | str) and not (isinstance(value, str) and len(value) > 1000):
             return value
-        raise ValidationError("须为整数、布尔值或文本")
+        raise ValidationError(gettext("须为整数、布尔值或文本"))
 
 
 class ParamPageArgs(PageArgs):

@@ -17,21 +17,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page
 from pcloud.core.settingscache import VersionedCache
 from pcloud.extensions import db
 from pcloud.params.models import Parameter
 
 TYPES = ("int", "bool", "text", "choice")
-PASSWORD_CLASSES = {"letter": ("字母", r"[A-Za-z]"), "upper": ("大写字母", r"[A-Z]"), "lower": ("小写字母", r"[a-z]"),
-                    "digit": ("数字", r"\d"), "symbol": ("符号", r"[^A-Za-z0-9]")}
+PASSWORD_CLASSES = {"letter": (N_("字母"), r"[A-Za-z]"), "upper": (N_("大写字母"), r"[A-Z]"),
+                    "lower": (N_("小写字母"), r"[a-z]"), "digit": (N_("数字"), r"\d"),
+                    "symbol": (N_("符号"), r"[^A-Za-z0-9]")}
 
 
 @dataclass(frozen=True)
 class Definition:
+    """A parameter. Its name, remark and choices' labels are marked source strings (N_): the operation log
+    stores them as they are, pages and the API say them in the request's language (`to_item`, `said`)."""
+
     key: str
     env: str  # the environment variable (and app.config key) holding the default
     name: str
@@ -45,42 +51,43 @@ class Definition:
 
 DAY, DAYS_MAX = 86_400, 30 * 86_400
 CATALOGUE: dict[str, Definition] = {d.key: d for d in (
-    Definition("sys.login.maxFailures", "PCLOUD_LOGIN_MAX_FAILURES", "登录失败锁定次数", "int",
-               "同一手机号或 secureId 在统计窗口内失败达到该次数即锁定", 1, 100),
-    Definition("sys.login.windowMinutes", "PCLOUD_LOGIN_WINDOW_MINUTES", "登录失败统计窗口（分钟）", "int",
-               "统计登录失败次数的时间窗口", 1, 1440),
-    Definition("sys.login.lockMinutes", "PCLOUD_LOGIN_LOCK_MINUTES", "登录锁定时长（分钟）", "int",
-               "锁定后多久自动解锁", 1, 10080),
-    Definition("sys.login.maxIpFailures", "PCLOUD_LOGIN_MAX_IP_FAILURES", "同一地址登录失败锁定次数", "int",
-               "同一客户端地址（任意账号）在统计窗口内失败达到该次数即锁定该地址", 1, 100_000),
-    Definition("sys.password.minLength", "PCLOUD_PASSWORD_MIN_LENGTH", "密码最小长度", "int",
-               "新密码至少多少个字符（至多 72）", 6, 72),
-    Definition("sys.password.classes", "PCLOUD_PASSWORD_CLASSES", "密码须包含的字符", "choice",
-               "新密码必须同时包含的字符种类", choices=(
-                   ("letter,digit", "字母和数字"), ("letter,digit,symbol", "字母、数字和符号"),
-                   ("upper,lower,digit", "大写字母、小写字母和数字"),
-                   ("upper,lower,digit,symbol", "大写字母、小写字母、数字和符号"))),
-    Definition("sys.password.changeAtFirstSignIn", "PCLOUD_FORCE_PASSWORD_CHANGE", "新用户首次登录须修改密码", "bool",
-               "开启后，管理员新建或重置密码的用户下次登录须先修改密码（导入时生成的密码总须修改）"),
-    Definition("sys.session.webTtl", "PCLOUD_WEB_SESSION_TTL", "网页会话有效期（秒）", "int",
-               "页面登录后多久过期（新登录生效）", 300, DAYS_MAX),
-    Definition("sys.session.tokenTtl", "PCLOUD_TOKEN_TTL", "接口令牌有效期（秒）", "int",
-               "API 令牌签发后多久过期（新签发生效）", 300, DAYS_MAX),
-    Definition("sys.sms.ttlSeconds", "PCLOUD_SMS_TTL_SECONDS", "短信验证码有效期（秒）", "int", "", 60, 3600),
-    Definition("sys.sms.cooldownSeconds", "PCLOUD_SMS_COOLDOWN_SECONDS", "短信发送间隔（秒）", "int",
-               "同一手机号两次发送验证码的最短间隔", 0, 3600),
-    Definition("sys.sms.maxAttempts", "PCLOUD_SMS_MAX_ATTEMPTS", "短信验证码尝试次数", "int",
-               "一条验证码最多可校验的次数", 1, 20),
-    Definition("sys.export.maxRows", "PCLOUD_EXPORT_MAX_ROWS", "导出行数上限", "int",
-               "「导出全部」超过该行数时拒绝，请先筛选", 1, 1_000_000),
-    Definition("sys.log.actionRetentionDays", "PCLOUD_ACTION_LOG_RETENTION_DAYS", "操作日志保留天数", "int",
-               "维护任务删除更早的操作日志", 1, 3650),
-    Definition("sys.log.loginRetentionDays", "PCLOUD_LOGIN_LOG_RETENTION_DAYS", "登录日志保留天数", "int",
-               "维护任务删除更早的登录日志", 1, 3650),
-    Definition("sys.log.jobRetentionDays", "PCLOUD_JOB_LOG_RETENTION_DAYS", "调度日志保留天数", "int",
-               "调度日志清理任务至少保留的天数", 1, 3650),
-    Definition("sys.company.name", "PCLOUD_COMPANY_NAME", "公司名称", "text",
-               "组织架构图的根节点名称", limit=64),
+    Definition("sys.login.maxFailures", "PCLOUD_LOGIN_MAX_FAILURES", N_("登录失败锁定次数"), "int",
+               N_("同一手机号或 secureId 在统计窗口内失败达到该次数即锁定"), 1, 100),
+    Definition("sys.login.windowMinutes", "PCLOUD_LOGIN_WINDOW_MINUTES", N_("登录失败统计窗口（分钟）"), "int",
+               N_("统计登录失败次数的时间窗口"), 1, 1440),
+    Definition("sys.login.lockMinutes", "PCLOUD_LOGIN_LOCK_MINUTES", N_("登录锁定时长（分钟）"), "int",
+               N_("锁定后多久自动解锁"), 1, 10080),
+    Definition("sys.login.maxIpFailures", "PCLOUD_LOGIN_MAX_IP_FAILURES", N_("同一地址登录失败锁定次数"), "int",
+               N_("同一客户端地址（任意账号）在统计窗口内失败达到该次数即锁定该地址"), 1, 100_000),
+    Definition("sys.password.minLength", "PCLOUD_PASSWORD_MIN_LENGTH", N_("密码最小长度"), "int",
+               N_("新密码至少多少个字符（至多 72）"), 6, 72),
+    Definition("sys.password.classes", "PCLOUD_PASSWORD_CLASSES", N_("密码须包含的字符"), "choice",
+               N_("新密码必须同时包含的字符种类"), choices=(
+                   ("letter,digit", N_("字母和数字")), ("letter,digit,symbol", N_("字母、数字和符号")),
+                   ("upper,lower,digit", N_("大写字母、小写字母和数字")),
+                   ("upper,lower,digit,symbol", N_("大写字母、小写字母、数字和符号")))),
+    Definition("sys.password.changeAtFirstSignIn", "PCLOUD_FORCE_PASSWORD_CHANGE", N_("新用户首次登录须修改密码"),
+               "bool",
+               N_("开启后，管理员新建或重置密码的用户下次登录须先修改密码（导入时生成的密码总须修改）")),
+    Definition("sys.session.webTtl", "PCLOUD_WEB_SESSION_TTL", N_("网页会话有效期（秒）"), "int",
+               N_("页面登录后多久过期（新登录生效）"), 300, DAYS_MAX),
+    Definition("sys.session.tokenTtl", "PCLOUD_TOKEN_TTL", N_("接口令牌有效期（秒）"), "int",
+               N_("API 令牌签发后多久过期（新签发生效）"), 300, DAYS_MAX),
+    Definition("sys.sms.ttlSeconds", "PCLOUD_SMS_TTL_SECONDS", N_("短信验证码有效期（秒）"), "int", "", 60, 3600),
+    Definition("sys.sms.cooldownSeconds", "PCLOUD_SMS_COOLDOWN_SECONDS", N_("短信发送间隔（秒）"), "int",
+               N_("同一手机号两次发送验证码的最短间隔"), 0, 3600),
+    Definition("sys.sms.maxAttempts", "PCLOUD_SMS_MAX_ATTEMPTS", N_("短信验证码尝试次数"), "int",
+               N_("一条验证码最多可校验的次数"), 1, 20),
+    Definition("sys.export.maxRows", "PCLOUD_EXPORT_MAX_ROWS", N_("导出行数上限"), "int",
+               N_("「导出全部」超过该行数时拒绝，请先筛选"), 1, 1_000_000),
+    Definition("sys.log.actionRetentionDays", "PCLOUD_ACTION_LOG_RETENTION_DAYS", N_("操作日志保留天数"), "int",
+               N_("维护任务删除更早的操作日志"), 1, 3650),
+    Definition("sys.log.loginRetentionDays", "PCLOUD_LOGIN_LOG_RETENTION_DAYS", N_("登录日志保留天数"), "int",
+               N_("维护任务删除更早的登录日志"), 1, 3650),
+    Definition("sys.log.jobRetentionDays", "PCLOUD_JOB_LOG_RETENTION_DAYS", N_("调度日志保留天数"), "int",
+               N_("调度日志清理任务至少保留的天数"), 1, 3650),
+    Definition("sys.company.name", "PCLOUD_COMPANY_NAME", N_("公司名称"), "text",
+               N_("组织架构图的根节点名称"), limit=64),
 )}
 KEY_MAX = 100
 
@@ -95,7 +102,7 @@ _CACHE: VersionedCache[dict[str, str]] = VersionedCache("params", _stored)
 def definition(key: str) -> Definition:
     found = CATALOGUE.get(key)
     if found is None:
-        raise NotFound("参数不存在")
+        raise NotFound(gettext("参数不存在"))
     return found
 
 
@@ -105,18 +112,20 @@ def from_environment(d: Definition) -> bool:
 
 def parse(d: Definition, raw: Any) -> Any:
     """The typed value of `raw` (a JSON value, a form's text or a stored text) for `d`, or Invalid."""
+    name = gettext(d.name)
     if d.type == "int":
         if isinstance(raw, bool):
-            raise Invalid(f"「{d.name}」须为整数", field="value")
+            raise Invalid(gettext("「%(name)s」须为整数", name=name), field="value")
         if isinstance(raw, str):
             text = raw.strip()
             if not text.lstrip("-").isdigit() or len(text) > 12:
-                raise Invalid(f"「{d.name}」须为整数", field="value")
+                raise Invalid(gettext("「%(name)s」须为整数", name=name), field="value")
             raw = int(text)
         if not isinstance(raw, int):
-            raise Invalid(f"「{d.name}」须为整数", field="value")
+            raise Invalid(gettext("「%(name)s」须为整数", name=name), field="value")
         if (d.low is not None and raw < d.low) or (d.high is not None and raw > d.high):
-            raise Invalid(f"「{d.name}」须在 {d.low} 到 {d.high} 之间", field="value")
+            raise Invalid(gettext("「%(name)s」须在 %(low)s 到 %(high)s 之间", name=name, low=d.low, high=d.high),
+                          field="value")
         return raw
     if d.type == "bool":
         if isinstance(raw, bool):
@@ -126,20 +135,21 @@ def parse(d: Definition, raw: Any) -> Any:
             return True
         if text in ("false", "0", "no", "n"):
             return False
-        raise Invalid(f"「{d.name}」须为 true 或 false", field="value")
+        raise Invalid(gettext("「%(name)s」须为 true 或 false", name=name), field="value")
     if not isinstance(raw, str):
-        raise Invalid(f"「{d.name}」须为文本", field="value")
+        raise Invalid(gettext("「%(name)s」须为文本", name=name), field="value")
     text = raw.strip()
     if d.type == "choice":
         if text not in dict(d.choices):
-            raise Invalid(f"「{d.name}」须为以下之一：{'、'.join(c for c, _ in d.choices)}", field="value")
+            raise Invalid(gettext("「%(name)s」须为以下之一：%(values)s", name=name,
+                                  values=", ".join(c for c, _ in d.choices)), field="value")
         return text
     if not text:
-        raise Invalid(f"请输入「{d.name}」", field="value")
+        raise Invalid(gettext("请输入「%(name)s」", name=name), field="value")
     if len(text) > d.limit:
-        raise Invalid(f"「{d.name}」不能超过 {d.limit} 个字符", field="value")
+        raise Invalid(gettext("「%(name)s」不能超过 %(limit)s 个字符", name=name, limit=d.limit), field="value")
     if "\x00" in text:
-        raise Invalid(f"「{d.name}」含有不可用的字符", field="value")
+        raise Invalid(gettext("「%(name)s」含有不可用的字符", name=name), field="value")
     return text
 
 
@@ -175,18 +185,20 @@ def _encode(d: Definition, typed: Any) -> str:
 def to_item(d: Definition, stored: dict[str, str] | None = None) -> dict[str, Any]:
     env = from_environment(d)
     stored = _CACHE.get() if stored is None else stored
-    return {"key": d.key, "name": d.name, "value": value(d.key), "type": d.type,
-            "choices": [{"value": v, "label": label} for v, label in d.choices], "default": default(d),
+    return {"key": d.key, "name": gettext(d.name), "value": value(d.key), "type": d.type,
+            "choices": [{"value": v, "label": gettext(label)} for v, label in d.choices], "default": default(d),
             "source": "environment" if env else "database", "env": d.env, "customised": d.key in stored and not env,
-            "remark": d.remark, "low": d.low, "high": d.high}
+            "remark": gettext(d.remark) if d.remark else "", "low": d.low, "high": d.high}
 
 
 def page_params(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Every parameter of the catalogue, in its order, filtered by key or name (contains)."""
+    """Every parameter of the catalogue, in its order, filtered by key or name (contains; the name as the
+    reader sees it, or its Chinese source)."""
     key = (filters.get("key") or "").strip().lower()
-    name = (filters.get("name") or "").strip()
+    name = (filters.get("name") or "").strip().lower()
     stored = _CACHE.get()
-    found = [d for d in CATALOGUE.values() if key in d.key.lower() and name in d.name]
+    found = [d for d in CATALOGUE.values()
+             if key in d.key.lower() and (name in d.name or name in gettext(d.name).lower())]
     chosen = found[(page - 1) * page_size: page * page_size]
     return Page([to_item(d, stored) for d in chosen], len(found), page, page_size)
 
@@ -197,7 +209,8 @@ def get_param(key: str) -> dict[str, Any]:
 
 def _writable(d: Definition) -> None:
     if from_environment(d):
-        raise Conflict(f"参数「{d.name}」由环境变量 {d.env} 设置，不能在此修改")
+        raise Conflict(gettext("参数「%(name)s」由环境变量 %(env)s 设置，不能在此修改", name=gettext(d.name),
+                               env=d.env))
 
 
 def modify(key: str, raw: Any) -> tuple[Definition, Any, Any]:
@@ -205,7 +218,7 @@ def modify(key: str, raw: Any) -> tuple[Definition, Any, Any]:
     d = definition(key)
     _writable(d)
     if raw is None:
-        raise Invalid(f"请输入「{d.name}」", field="value")
+        raise Invalid(gettext("请输入「%(name)s」", name=gettext(d.name)), field="value")
     new = parse(d, raw)
     old = value(key)
     row = db.session.execute(select(Parameter).where(Parameter.config_key == key)).scalar_one_or_none()
@@ -228,11 +241,21 @@ def reset(key: str) -> tuple[Definition, Any, Any]:
 
 
 def shown(d: Definition, typed: Any) -> str:
-    """A value as the log and the page say it."""
+    """A value as the operation log stores it (in the console's source language)."""
     if d.type == "bool":
         return "是" if typed else "否"
     if d.type == "choice":
         return dict(d.choices).get(typed, str(typed))
+    return str(typed)
+
+
+def said(d: Definition, typed: Any) -> str:
+    """A value as the page says it, in the request's language."""
+    if d.type == "bool":
+        return gettext("是") if typed else gettext("否")
+    if d.type == "choice":
+        label = dict(d.choices).get(typed)
+        return gettext(label) if label else str(typed)
     return str(typed)
 
 
@@ -242,7 +265,14 @@ def shown_raw(d: Definition, typed: Any) -> str:
 
 
 def change_message(d: Definition, old: Any, new: Any) -> str:
+    """The change as the operation log stores it: in the source language, as it always was."""
     return f"参数「{d.name}」（{d.key}）由「{shown(d, old)}」改为「{shown(d, new)}」"
+
+
+def change_said(d: Definition, old: Any, new: Any) -> str:
+    """The same change said to the reader (the page's flash), in the request's language."""
+    return gettext("参数「%(name)s」（%(key)s）由「%(old)s」改为「%(new)s」", name=gettext(d.name), key=d.key,
+                   old=said(d, old), new=said(d, new))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +287,10 @@ def password_problem(password: str) -> str | None:
     classes = [c for c in str(value("sys.password.classes")).split(",") if c in PASSWORD_CLASSES]
     missing = [c for c in classes if not re.search(PASSWORD_CLASSES[c][1], password)]
     if len(password) < length or missing:
-        names = [PASSWORD_CLASSES[c][0] for c in classes]
-        need = "、".join(names[:-1]) + "和" + names[-1] if len(names) > 1 else "".join(names)
-        return f"密码至少 {length} 位，且须同时包含{need}" if need else f"密码至少 {length} 位"
+        names = [gettext(PASSWORD_CLASSES[c][0]) for c in classes]
+        need = (gettext("%(items)s和%(last)s", items=gettext("、").join(names[:-1]), last=names[-1])
+                if len(names) > 1 else "".join(names))
+        if need:
+            return gettext("密码至少 %(n)s 位，且须同时包含%(need)s", n=length, need=need)
+        return gettext("密码至少 %(n)s 位", n=length)
     return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,13 +20,13 @@ from pcloud.extensions import db
 from pcloud.smstemplates.models import SmsTemplate
 
 CODE_PLACEHOLDER, MINUTES_PLACEHOLDER = "{code}", "{minutes}"
-DUPLICATE_CODE = "短信编码已存在"
+DUPLICATE_CODE = lazy_gettext("短信编码已存在")
 
 
 def get_template(template_id: int) -> SmsTemplate:
     template = db.session.execute(SmsTemplate.live().where(SmsTemplate.id == template_id)).scalar_one_or_none()
     if template is None:
-        raise NotFound("短信模板不存在")
+        raise NotFound(gettext("短信模板不存在"))
     return template
 
 
@@ -48,14 +49,14 @@ def page_templates(filters: dict[str, Any], page: int = 1, page_size: int = 10) 
 def _clean(value: str | None, field: str, label: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise Invalid(f"请输入{label}", field=field)
+        raise Invalid(gettext("请输入%(label)s", label=label), field=field)
     if len(value) > limit:
-        raise Invalid(f"{label}不能超过 {limit} 个字符", field=field)
+        raise Invalid(gettext("%(label)s不能超过 %(limit)s 个字符", label=label, limit=limit), field=field)
     return value
 
 
 def _clean_code(code: str | None, exclude_id: int | None = None) -> str:
-    code = _clean(code, "code", "短信编码", limit_of(SmsTemplate.code))
+    code = _clean(code, "code", gettext("短信编码"), limit_of(SmsTemplate.code))
     stmt = select(SmsTemplate.id).where(SmsTemplate.code == code, SmsTemplate.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(SmsTemplate.id != exclude_id)
@@ -65,9 +66,10 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str:
 
 
 def _clean_description(text: str | None) -> str:
-    text = _clean(text, "description", "短信内容", limit_of(SmsTemplate.description))
+    text = _clean(text, "description", gettext("短信内容"), limit_of(SmsTemplate.description))
     if CODE_PLACEHOLDER not in text:
-        raise Invalid(f"短信内容须包含验证码的占位符 {CODE_PLACEHOLDER}", field="description")
+        raise Invalid(gettext("短信内容须包含验证码的占位符 %(placeholder)s",
+                              placeholder=CODE_PLACEHOLDER), field="description")
     return text
 
 
@@ -80,8 +82,8 @@ def _commit() -> None:
 
 
 def create_template(data: dict[str, Any]) -> SmsTemplate:
-    template = SmsTemplate(code=_clean_code(data.get("code")), name=_clean(data.get("name"), "name", "短信名称",
-                                                                           limit_of(SmsTemplate.name)),
+    template = SmsTemplate(code=_clean_code(data.get("code")),
+                           name=_clean(data.get("name"), "name", gettext("短信名称"), limit_of(SmsTemplate.name)),
                            description=_clean_description(data.get("description")))
     db.session.add(template)
     _commit()
@@ -93,7 +95,7 @@ def modify_template(data: dict[str, Any]) -> SmsTemplate:
     if data.get("code") is not None:
         template.code = _clean_code(data["code"], exclude_id=template.id)
     if data.get("name") is not None:
-        template.name = _clean(data["name"], "name", "短信名称", limit_of(SmsTemplate.name))
+        template.name = _clean(data["name"], "name", gettext("短信名称"), limit_of(SmsTemplate.name))
     if data.get("description") is not None:
         template.description = _clean_description(data["description"])
     _commit()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -15,7 +17,7 @@ from pcloud.smstemplates import service
 from pcloud.smstemplates.forms import SmsTemplateForm
 
 bp = Blueprint("smstemplates", __name__, url_prefix="/personalized/sms")
-pages = RecordPages(bp, "短信模板", "smstemplates/form.html")
+pages = RecordPages(bp, lazy_gettext("短信模板"), "smstemplates/form.html")
 
 
 @bp.route("/")
@@ -34,26 +36,29 @@ def _data(form: SmsTemplateForm) -> dict[str, Any]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("短信模板新增")
+@action(N_("短信模板新增"))
 @mirrors("smstemplates_api.create")
 def create() -> Any:
     form = SmsTemplateForm()
-    return pages.form(form, lambda: f"短信模板「{service.create_template(_data(form)).name}」已创建", template_=None)
+    return pages.form(
+        form, lambda: gettext("短信模板「%(name)s」已创建", name=service.create_template(_data(form)).name),
+        template_=None)
 
 
 @bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
-@action("短信模板修改")
+@action(N_("短信模板修改"))
 @mirrors("smstemplates_api.modify")
 def edit(template_id: int) -> Any:
     record = pages.record(service.get_template, template_id)
     form = pages.edit_form(SmsTemplateForm, record)
     return pages.form(
-        form, lambda: f"短信模板「{service.modify_template({'id': record.id, **_data(form)}).name}」已保存",
+        form, lambda: gettext("短信模板「%(name)s」已保存",
+                              name=service.modify_template({"id": record.id, **_data(form)}).name),
         template_=record)
 
 
 @bp.route("/<int:template_id>/delete", methods=["POST"])
-@action("短信模板删除")
+@action(N_("短信模板删除"))
 @mirrors("smstemplates_api.delete")
 def delete(template_id: int) -> Any:
-    return pages.confirm(lambda: f"短信模板「{service.delete_template(template_id).name}」已删除")
+    return pages.confirm(lambda: gettext("短信模板「%(name)s」已删除", name=service.delete_template(template_id).name))

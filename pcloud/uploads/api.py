@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.schemas import AuditOut, BaseSchema, Id, LocalDateTime, PageArgs, Text
 from pcloud.core.security import current_principal, public
@@ -30,13 +31,13 @@ def _store(args: dict[str, Any]) -> dict[str, str]:
     return {"url": service.store_image(args["file"].stream, current_principal())}
 
 
-@operation(blp, "/admin/upload", "Upload", UploadOut, title="上传图片", args=UploadArgs, location="files")
+@operation(blp, "/admin/upload", "Upload", UploadOut, title=N_("上传图片"), args=UploadArgs, location="files")
 def upload(args: dict[str, Any]) -> dict[str, str]:
     """上传图片（multipart 字段 file；按内容识别类型，最大 2 MiB、4096×4096 像素，重新编码）；data.url 为访问地址"""
     return _store(args)
 
 
-@operation(blp, "/oss/upload", "OssUpload", UploadOut, title="上传图片", args=UploadArgs, location="files")
+@operation(blp, "/oss/upload", "OssUpload", UploadOut, title=N_("上传图片"), args=UploadArgs, location="files")
 def oss_upload(args: dict[str, Any]) -> dict[str, str]:
     """上传图片（原版前端的地址，同 /api/admin/upload）"""
     return _store(args)
@@ -151,20 +152,21 @@ def storage_list(_: dict[str, Any]) -> list[dict[str, Any]]:
     return service.list_storages()
 
 
-@operation(blp, "/admin/upload/create", "StorageCreate", fields.Integer(), title="存储设置新增", args=StorageCreateArgs)
+@operation(blp, "/admin/upload/create", "StorageCreate", fields.Integer(), title=N_("存储设置新增"),
+           args=StorageCreateArgs)
 def storage_create(args: dict[str, Any]) -> int:
     """新增存储设置：name、type（只能是 DATABASE）、bucketName（只能是 sys_upload，默认即是）；不接受主机、地址或路径"""
     return service.create_storage(args).id
 
 
-@operation(blp, "/admin/upload/modify", "StorageModify", fields.Integer(), method="PUT", title="存储设置修改",
+@operation(blp, "/admin/upload/modify", "StorageModify", fields.Integer(), method="PUT", title=N_("存储设置修改"),
            args=StorageModifyArgs)
 def storage_modify(args: dict[str, Any]) -> int:
     """修改存储设置（同新增的取值范围）"""
     return service.modify_storage(args["id"], args).id
 
 
-@operation(blp, "/admin/upload/<int:id>/delete", "StorageDelete", method="DELETE", title="存储设置删除")
+@operation(blp, "/admin/upload/<int:id>/delete", "StorageDelete", method="DELETE", title=N_("存储设置删除"))
 def storage_delete(id: int) -> None:  # noqa: A002 - the route's name
     """删除存储设置（软删除；最后一个存储不能删除，409）"""
     service.delete_storage(id)
@@ -177,7 +179,7 @@ def file_page(args: dict[str, Any]) -> Any:
     return result.items, result
 
 
-@operation(blp, "/admin/upload/files/<name>/delete", "FileDelete", method="DELETE", title="文件删除")
+@operation(blp, "/admin/upload/files/<name>/delete", "FileDelete", method="DELETE", title=N_("文件删除"))
 def file_delete(name: str) -> None:
     """删除存储中的文件（仍是用户头像的文件 409）"""
     service.delete_file(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -10,7 +11,9 @@ from pcloud.uploads.service import STORAGE_BUCKETS, STORAGE_NAME_MAX, STORAGE_TY
 
 
 class StorageForm(PageForm):
-    name = StringField("存储名称", validators=[DataRequired("请输入存储名称"),
-                                             Length(max=STORAGE_NAME_MAX, message="存储名称不能超过 %(max)d 个字符")])
-    type = SelectField("存储类型", choices=list(STORAGE_TYPES.items()))
-    bucket_name = SelectField("存储桶", choices=[(b, b) for buckets in STORAGE_BUCKETS.values() for b in buckets])
+    name = StringField(lazy_gettext("存储名称"), validators=[
+        DataRequired(lazy_gettext("请输入存储名称")),
+        Length(max=STORAGE_NAME_MAX, message=lazy_gettext("存储名称不能超过 %(max)d 个字符"))])
+    type = SelectField(lazy_gettext("存储类型"), choices=list(STORAGE_TYPES.items()))
+    bucket_name = SelectField(lazy_gettext("存储桶"),
+                              choices=[(b, b) for buckets in STORAGE_BUCKETS.values() for b in buckets])

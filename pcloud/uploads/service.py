@@ -21,10 +21,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from flask_babel import gettext, lazy_gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, or_, select, update
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
@@ -38,9 +40,9 @@ FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "GIF": ("
            "WEBP": ("webp", "image/webp")}
 MIMETYPES = dict(FORMATS.values())
 FILE_URL = "/api/oss/files/"
-NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
-TOO_LARGE = f"图片尺寸不能超过 {MAX_SIDE}×{MAX_SIDE} 像素"
-OTHERS_UPLOAD = "头像只能使用自己上传、且未用作他人头像的图片"
+NOT_AN_IMAGE = lazy_gettext("不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP")
+TOO_LARGE = lazy_gettext("图片尺寸不能超过 %(side)s×%(side)s 像素", side=MAX_SIDE)
+OTHERS_UPLOAD = lazy_gettext("头像只能使用自己上传、且未用作他人头像的图片")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
 # What a re-encoded image keeps of what its file said: how to show the pixels, nothing else.
 _KEPT_INFO = ("transparency", "icc_profile", "background", "dpi")
@@ -50,15 +52,15 @@ _EXIF_ORIENTATION = 0x0112
 def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
     """The image re-encoded, and its Pillow format; else Invalid naming `field`."""
     if not data:
-        raise Invalid("请选择要上传的图片", field=field)
+        raise Invalid(gettext("请选择要上传的图片"), field=field)
     if len(data) > MAX_BYTES:
-        raise Invalid("图片不能超过 2 MiB", field=field)
+        raise Invalid(gettext("图片不能超过 2 MiB"), field=field)
     try:
         with Image.open(io.BytesIO(data)) as img:
             # from the header: nothing decoded yet (a camera's multi-picture JPEG is kept as its first JPEG)
             fmt, (width, height) = "JPEG" if img.format == "MPO" else img.format, img.size
             if fmt not in FORMATS:
-                raise Invalid("只支持 PNG、JPEG、GIF、WebP 图片", field=field)
+                raise Invalid(gettext("只支持 PNG、JPEG、GIF、WebP 图片"), field=field)
             if width > MAX_SIDE or height > MAX_SIDE:
                 raise Invalid(TOO_LARGE, field=field)
             img.load()  # the first frame, whole: a truncated or corrupt file fails here
@@ -178,7 +180,7 @@ def import_folder(folder: Path, avatar_users: Mapping[str, int]) -> tuple[int, l
 # ---------------------------------------------------------------------------------------------
 # 云上传 (cloud storage): the storage that holds uploads, and a file browser over it
 
-AVATAR_IN_USE = "该文件是用户的头像，不能删除；请先为该用户更换头像"
+AVATAR_IN_USE = lazy_gettext("该文件是用户的头像，不能删除；请先为该用户更换头像")
 
 
 def _file_item(row: Upload) -> dict[str, object]:
@@ -212,7 +214,7 @@ def delete_file(name: str) -> str:
     """Remove a stored file that is nobody's avatar (an avatar's file goes when its user changes it)."""
     row = db.session.get(Upload, name) if _NAME.match(name or "") else None
     if row is None:
-        raise NotFound("文件不存在")
+        raise NotFound(gettext("文件不存在"))
     if row.user_id is not None:
         raise Conflict(AVATAR_IN_USE)
     removed = db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id.is_(None)))
@@ -231,19 +233,20 @@ def delete_file(name: str) -> str:
 # or a path, so no setting can make the server reach another machine or a file of its own disk; the
 # original's cloud types (ALIYUN, TENCENT, QINIU) are refused with the reason.
 
-STORAGE_TYPES = {"DATABASE": "数据库存储（所有主机共用）"}
+STORAGE_TYPES = {"DATABASE": lazy_gettext("数据库存储（所有主机共用）")}
 STORAGE_BUCKETS = {"DATABASE": ("sys_upload",)}
 STORAGE_NAME_MAX = 64
-TYPE_REFUSED = ("只支持数据库存储：存储类型只能是 DATABASE，上传的文件保存在数据库中，"
-                "暂不支持 ALIYUN、TENCENT、QINIU 等云存储")
+TYPE_REFUSED = lazy_gettext("只支持数据库存储：存储类型只能是 DATABASE，上传的文件保存在数据库中，"
+                            "暂不支持 ALIYUN、TENCENT、QINIU 等云存储")
 
 
 def _clean_storage_name(value: object) -> str:
     name = value.strip() if isinstance(value, str) else ""
     if not name:
-        raise Invalid("请输入存储名称", field="name")
+        raise Invalid(gettext("请输入存储名称"), field="name")
     if len(name) > STORAGE_NAME_MAX or any(ord(c) < 32 for c in name):
-        raise Invalid(f"存储名称不能超过 {STORAGE_NAME_MAX} 个字符，且不能包含控制字符", field="name")
+        raise Invalid(gettext("存储名称不能超过 %(max)s 个字符，且不能包含控制字符", max=STORAGE_NAME_MAX),
+                      field="name")
     return name
 
 
@@ -258,7 +261,7 @@ def _clean_bucket(storage_type: str, value: object) -> str:
     if value in (None, ""):
         return allowed[0]
     if value not in allowed:
-        raise Invalid(f"存储桶只能是 {'、'.join(allowed)}", field="bucketName")
+        raise Invalid(gettext("存储桶只能是 %(buckets)s", buckets=", ".join(allowed)), field="bucketName")
     return str(value)
 
 
@@ -279,7 +282,7 @@ def storage_item(row: Storage) -> dict[str, object]:
 def get_storage(storage_id: int) -> Storage:
     row = db.session.execute(Storage.live().where(Storage.id == storage_id)).scalar_one_or_none()
     if row is None:
-        raise NotFound("存储不存在")
+        raise NotFound(gettext("存储不存在"))
     return row
 
 
@@ -304,7 +307,7 @@ def create_storage(values: Mapping[str, object]) -> Storage:
     storage_type = _clean_storage_type(values.get("type"))
     bucket = _clean_bucket(storage_type, values.get("bucket_name"))
     if _storage_name_taken(name):
-        raise Conflict(f"存储名称「{name}」已存在")
+        raise Conflict(gettext("存储名称「%(name)s」已存在", name=name))
     row = Storage(name=name, type=storage_type, bucket_name=bucket)
     db.session.add(row)
     db.session.commit()
@@ -317,7 +320,7 @@ def modify_storage(storage_id: int, values: Mapping[str, object]) -> Storage:
     storage_type = _clean_storage_type(values["type"]) if "type" in values else row.type
     bucket = _clean_bucket(storage_type, values.get("bucket_name", row.bucket_name))
     if _storage_name_taken(name, exclude_id=row.id):
-        raise Conflict(f"存储名称「{name}」已存在")
+        raise Conflict(gettext("存储名称「%(name)s」已存在", name=name))
     row.name, row.type, row.bucket_name = name, storage_type, bucket
     db.session.commit()
     return row
@@ -330,9 +333,9 @@ def delete_storage(storage_id: int) -> Storage:
     # other's storage as the one that stays
     live = set(db.session.execute(select(Storage.id).where(Storage.deleted_at.is_(None)).with_for_update()).scalars())
     if row.id not in live:
-        raise NotFound("存储不存在")
+        raise NotFound(gettext("存储不存在"))
     if not live - {row.id}:
-        raise Conflict(f"「{row.name}」是最后一个存储，不能删除：上传的文件总要有保存的地方")
+        raise Conflict(gettext("「%(name)s」是最后一个存储，不能删除：上传的文件总要有保存的地方", name=row.name))
     row.soft_delete()
     db.session.commit()
     return row
@@ -342,6 +345,6 @@ def ensure_default_storage() -> bool:
     """Setup: the database storage, once (a table that never had a storage gets it; a renamed one is kept)."""
     if db.session.execute(select(Storage.id).limit(1)).first() is not None:
         return False
-    db.session.add(Storage(name="数据库存储", type="DATABASE", bucket_name=STORAGE_BUCKETS["DATABASE"][0]))
+    db.session.add(Storage(name=N_("数据库存储"), type="DATABASE", bucket_name=STORAGE_BUCKETS["DATABASE"][0]))
     db.session.commit()
     return True

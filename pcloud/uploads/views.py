@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -16,9 +18,9 @@ from pcloud.uploads.api import StoragePageArgs
 from pcloud.uploads.forms import StorageForm
 
 bp = Blueprint("uploads", __name__, url_prefix="/personalized/upload")
-pages = RecordPages(bp, "文件", "uploads/files.html")
-storage_pages = RecordPages(bp, "存储", "uploads/storage_form.html", index="storages")
-STORAGE_FILTERS = {"name": Filter("name", "存储名称")}
+pages = RecordPages(bp, lazy_gettext("文件"), "uploads/files.html")
+storage_pages = RecordPages(bp, lazy_gettext("存储"), "uploads/storage_form.html", index="storages")
+STORAGE_FILTERS = {"name": Filter("name", lazy_gettext("存储名称"))}
 TYPES = sorted(service.MIMETYPES.values())
 
 
@@ -36,10 +38,10 @@ def index() -> Any:
 
 
 @bp.route("/<name>/delete", methods=["POST"])
-@action("文件删除")
+@action(N_("文件删除"))
 @mirrors("uploads_api.file_delete")
 def delete(name: str) -> Any:
-    return pages.confirm(lambda: f"文件「{service.delete_file(name)}」已删除")
+    return pages.confirm(lambda: gettext("文件「%(name)s」已删除", name=service.delete_file(name)))
 
 
 # Storage settings: name, type and bucket from allow-lists (uploads.service.STORAGE_TYPES)
@@ -61,30 +63,32 @@ def _storage_values(form: StorageForm) -> dict[str, Any]:
 
 
 @bp.route("/storages/new", methods=["GET", "POST"])
-@action("存储设置新增")
+@action(N_("存储设置新增"))
 @mirrors("uploads_api.storage_create")
 def storage_create() -> Any:
     form = StorageForm()
-    return storage_pages.form(form, lambda: f"已保存存储「{service.create_storage(_storage_values(form)).name}」",
+    return storage_pages.form(form, lambda: gettext("已保存存储「%(name)s」",
+                                                    name=service.create_storage(_storage_values(form)).name),
                               storage=None)
 
 
 @bp.route("/storages/<int:storage_id>/edit", methods=["GET", "POST"])
-@action("存储设置修改")
+@action(N_("存储设置修改"))
 @mirrors("uploads_api.storage_modify:PUT")
 def storage_edit(storage_id: int) -> Any:
     storage = storage_pages.record(service.get_storage, storage_id)
     form = storage_pages.edit_form(StorageForm, storage)
 
     def save() -> str:
-        return f"已保存存储「{service.modify_storage(storage_id, _storage_values(form)).name}」"
+        return gettext("已保存存储「%(name)s」", name=service.modify_storage(storage_id, _storage_values(form)).name)
 
     return storage_pages.form(form, save, storage=storage)
 
 
 @bp.route("/storages/<int:storage_id>/delete", methods=["POST"])
-@action("存储设置删除")
+@action(N_("存储设置删除"))
 @mirrors("uploads_api.storage_delete")
 def storage_delete(storage_id: int) -> Any:
-    return storage_pages.confirm(lambda: f"存储「{service.delete_storage(storage_id).name}」已删除",
-                                 refused="不能删除：")
+    return storage_pages.confirm(
+        lambda: gettext("存储「%(name)s」已删除", name=service.delete_storage(storage_id).name),
+        refused=gettext("不能删除："))
