@@ -86,7 +86,7 @@ window.gettext = (function () {
     show();
   });
   // Row actions stay in sight (issue 24.1): in a table that scrolls sideways inside its card, the last
-  // column, when its rows hold buttons (编辑, 删除, 更多, 详情...) or its header is marked `col-actions`
+  // column, when its rows hold buttons or links (编辑, 删除, 更多, 详情...) or its header is marked `col-actions`
   // (never by its text, which is in the page's language), sticks to the card's right edge.
   document.querySelectorAll('.table-responsive > table').forEach(function (table) {
     const rows = Array.from(table.rows);
@@ -94,7 +94,7 @@ window.gettext = (function () {
     const lastHead = head && head.cells.length ? head.cells[head.cells.length - 1] : null;
     const holdsActions = (lastHead && lastHead.classList.contains('col-actions')) || rows.some(function (row) {
       const cell = row.cells[row.cells.length - 1];
-      return cell && cell.tagName === 'TD' && cell.querySelector('.btn, button');
+      return cell && cell.tagName === 'TD' && cell.querySelector('.btn, button, a[href]');
     });
     if (!holdsActions) return;
     rows.forEach(function (row) {
