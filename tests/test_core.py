@@ -516,3 +516,24 @@ def test_a_refused_filter_and_the_pager_in_english(app: Any, english_pages: Page
     listed = unescape(english_pages.get("/system/user/").get_data(as_text=True))
     assert "1 in total, page 1 of 1" in listed and "Previous" in listed and "/ page" in listed
     assert ">Search</button>" in listed and ">Reset</a>" in listed
+
+
+def test_cores_refusals_in_english(app: Any) -> None:
+    """core's own messages (a workbook refused, a time out of range) follow the request's language."""
+    import io
+
+    from pcloud.core.timefmt import OutOfRange, parse_to_utc
+    from pcloud.core.xlsx import BadWorkbook, check_workbook
+
+    for lang, workbook, time in (
+            ("en", "The file is not an Excel (.xlsx) file: download the template, fill it in and upload it",
+             "Time out of range: it must be between 1900-01-01 and 9999-12-30"),
+            ("zh", "文件不是 Excel（.xlsx）文件，请下载模板填写后上传",
+             "时间超出范围，应在 1900-01-01 至 9999-12-30 之间")):
+        with app.test_request_context("/", headers={"Accept-Language": lang}):
+            with pytest.raises(BadWorkbook) as refused:
+                check_workbook(io.BytesIO(b"not a zip"))
+            assert str(refused.value) == workbook
+            with pytest.raises(OutOfRange) as out_of_range:
+                parse_to_utc("0001-01-01T00:00:00")
+            assert str(out_of_range.value) == time
