@@ -1118,3 +1118,18 @@ def test_the_profile_and_password_pages_in_english(app: Any, english_pages: Any)
     html = home.get_data(as_text=True)
     assert "Change your password first" in html and 'data-testid="password-change-required"' in html
     _english(html)
+
+
+def test_the_reason_a_session_ended_is_said_in_english(app: Any, api: ApiClient) -> None:
+    from tests.conftest import set_language
+
+    client = _signed_in_page_client(app, "13900001502")
+    set_language(client.client, "en")
+    user_id = query(app, lambda: db.session.execute(
+        select(UserSession.user_id).where(UserSession.kind == "web").order_by(UserSession.id.desc())).scalar())
+    assert api.get(f"/api/admin/system/user/{user_id}/offline").status_code == 200
+    resp = client.get("/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "An administrator signed you out, please sign in again" in html
+    _english(html)
