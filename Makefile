@@ -78,7 +78,7 @@ test-postgres: $(STAMP)
 ## (tests/test_i18n.py fails on a missing or stale translation)
 BABEL_UPDATE := --no-fuzzy-matching --ignore-obsolete --omit-header --no-wrap --init-missing
 catalogue: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --no-location --sort-output --no-wrap -o .messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output --no-wrap -o .messages.pot .
 	$(BIN)/pybabel -q extract -F babel-js.cfg --no-location --sort-output --no-wrap -o .js.pot .
 	$(BIN)/pybabel -q update -i .messages.pot -d pcloud/translations -l en -D messages $(BABEL_UPDATE)
 	$(BIN)/pybabel -q update -i .js.pot -d pcloud/translations -l en -D js $(BABEL_UPDATE)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from pcloud.config import load_config
@@ -214,7 +215,7 @@ def register_errorhandlers(app: Flask) -> None:
         an autoflush before the service's own check: 409, never 500. Parameters are hidden by the engine."""
         db.session.rollback()
         log.info("integrity error on %s %s: %s", request.method, request.path, type(error.orig).__name__)
-        msg = "数据已被其他请求修改或已存在，请刷新后重试"
+        msg = gettext("数据已被其他请求修改或已存在，请刷新后重试")
         return error_response(409, msg) if is_api_request() else error_page(409, msg)
 
     @app.errorhandler(OperationalError)
@@ -240,7 +241,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
-        msg = "表单已过期或缺少安全令牌，请刷新页面后重试"
+        msg = gettext("表单已过期或缺少安全令牌，请刷新页面后重试")
         return error_response(400, msg) if is_api_request() else error_page(400, msg)
 
     app.register_error_handler(Exception, json_error_for_unexpected)

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -116,8 +117,10 @@ def _sync_open_catalogue() -> None:
     ensure_catalogue()
 
 
-def ensure_first_admin(phone: str, password: str | None, name: str = "超级管理员") -> tuple[bool, str | None]:
-    """Create the first super administrator unless one exists. Returns (created, generated password)."""
+def ensure_first_admin(phone: str, password: str | None, name: str | None = None) -> tuple[bool, str | None]:
+    """Create the first super administrator unless one exists. Returns (created, generated password).
+    The default name is said in the deployment's language (PCLOUD_DEFAULT_LANGUAGE: no request here)."""
+    name = name or gettext("超级管理员")
     from pcloud.roles.service import role_by_code
     from pcloud.users import service as user_service
 
@@ -204,7 +207,7 @@ def init_command() -> None:
     for line in changes:
         click.echo(f"pcloud init: {line}")
     if generated:
-        click.echo(f"Sign in with phone {phone} and password {generated} (shown once; change it on 我的资料).")
+        click.echo(f"Sign in with phone {phone} and password {generated} (shown once; change it on the profile page).")
     elif created:
         click.echo(f"Sign in with phone {phone} and the password from PCLOUD_ADMIN_PASSWORD.")
 
@@ -238,12 +241,13 @@ def worker_command(executor: str | None, name: str | None) -> None:
 
 @pcloud_group.command("create-admin")
 @click.option("--phone", required=True, help="11-digit mobile number used to sign in")
-@click.option("--name", default="管理员", show_default=True)
+@click.option("--name", default=None, help="default: 管理员 (Administrator), in PCLOUD_DEFAULT_LANGUAGE")
 @click.option("--password", default=None, help="omit to be prompted; empty generates one")
 @click.option("--role", type=click.Choice(["super", "admin"]), default="super", show_default=True)
 @with_appcontext
-def create_admin_command(phone: str, name: str, password: str | None, role: str) -> None:
+def create_admin_command(phone: str, name: str | None, password: str | None, role: str) -> None:
     """Add an administrator (ROLE_SUPER_ADMIN by default)."""
+    name = name or gettext("管理员")
     from pcloud.core.errors import PCloudError
     from pcloud.roles.service import role_by_code
     from pcloud.users import service as user_service

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, send_from_directory
+from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import fields, validate
 
@@ -47,27 +48,31 @@ def index() -> Any:
 
     figures: list[dict[str, Any]] = []
     if may("/system/user"):
-        figures += [{"key": "users", "label": "用户总数", "value": users_service.live_count(), "href": "/system/user/"},
-                    {"key": "online", "label": "当前在线", "value": sessions.online_count(),
+        figures += [{"key": "users", "label": gettext("用户总数"), "value": users_service.live_count(),
+                     "href": "/system/user/"},
+                    {"key": "online", "label": gettext("当前在线"), "value": sessions.online_count(),
                      "href": "/monitor/online/"}]
     everyone = may("/system/log")
     activity = actionlog_service.daily_activity(7, None if everyone else principal.id)
     if everyone:
-        figures.append({"key": "actions-today", "label": "今日操作", "value": activity["operations"][-1],
+        figures.append({"key": "actions-today", "label": gettext("今日操作"), "value": activity["operations"][-1],
                         "href": "/system/log/"})
     if may("/job/info"):
         stats = jobs_service.statistics()
-        figures += [{"key": "jobs", "label": "定时任务", "value": stats["job_info_count"], "href": "/job/info/"},
-                    {"key": "job-runs", "label": "调度次数", "value": stats["job_log_count"], "href": "/job/log/"},
-                    {"key": "executors", "label": "在线执行器节点", "value": stats["executor_count"],
+        figures += [{"key": "jobs", "label": gettext("定时任务"), "value": stats["job_info_count"],
+                     "href": "/job/info/"},
+                    {"key": "job-runs", "label": gettext("调度次数"), "value": stats["job_log_count"],
+                     "href": "/job/log/"},
+                    {"key": "executors", "label": gettext("在线执行器节点"), "value": stats["executor_count"],
                      "href": "/job/group/"}]
     if may("/integration/segment"):
-        figures.append({"key": "segments", "label": "号段业务", "value": segments_service.count_segments(),
+        figures.append({"key": "segments", "label": gettext("号段业务"), "value": segments_service.count_segments(),
                         "href": "/integration/segment/"})
     for figure in figures:  # a card links only to a page its reader may open (no dead end)
         if not may(figure["href"]):
             figure["href"] = None
-    chart = bar_svg(activity["days"], {"登录": activity["sign_ins"], "操作": activity["operations"]})
+    chart = bar_svg(activity["days"], {gettext("登录"): activity["sign_ins"],
+                                        gettext("操作"): activity["operations"]})
     notices = notices_service.latest_for(principal)
     return render_template("dashboard.html", figures=figures, activity=activity, chart=chart, everyone=everyone,
                            notices=notices)
@@ -88,7 +93,9 @@ api_blp = ApiBlueprint("dashboard_api", __name__, url_prefix="/api/admin/dashboa
 
 SERIES_DAYS = 7
 # Our series and the original home page's panel names for them (PanelGroup.vue: handleSetLineChartData).
-SERIES = {"users": "新增用户", "signIns": "登录次数", "operations": "操作次数", "jobRuns": "调度次数"}
+# "chart": 新增用户 is also the user list's button (Add user); here it counts the users added (New users).
+SERIES = {"users": lazy_pgettext("chart", "新增用户"), "signIns": lazy_gettext("登录次数"),
+          "operations": lazy_gettext("操作次数"), "jobRuns": lazy_gettext("调度次数")}
 ORIGINAL_TYPES = {"newVisitis": "signIns", "messages": "operations", "purchases": "users", "shoppings": "jobRuns"}
 
 
@@ -105,7 +112,7 @@ def series(kind: str, principal: Principal) -> list[int]:
         activity = actionlog_service.daily_activity(SERIES_DAYS, None if reach["everyone"] else principal.id)
         return activity["sign_ins" if kind == "signIns" else "operations"]
     if not reach[kind]:
-        raise Forbidden(f"没有权限查看「{SERIES[kind]}」的统计")
+        raise Forbidden(gettext("没有权限查看「%(series)s」的统计", series=SERIES[kind]))
     if kind == "users":
         return daily_counts(User.gmt_created_date, SERIES_DAYS, User.deleted_at.is_(None))
     return daily_counts(JobRun.trigger_time, SERIES_DAYS, *jobs_service.visible_runs_where())
@@ -154,5 +161,5 @@ def api_cycle_statistics(args: dict[str, Any]) -> dict[str, Any]:
     principal = current_principal()
     assert principal is not None
     kind = ORIGINAL_TYPES.get(args["type"], args["type"])
-    return {"type": kind, "name": SERIES[kind], "dates": [d.isoformat() for d in last_days(SERIES_DAYS)],
+    return {"type": kind, "name": str(SERIES[kind]), "dates": [d.isoformat() for d in last_days(SERIES_DAYS)],
             "values": series(kind, principal)}

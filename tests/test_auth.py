@@ -1022,3 +1022,114 @@ def test_route_audit_every_route_but_the_allowed_ones_refuses_while_a_change_is_
     assert allowed == ALLOWED_BEFORE_CHANGE
     assert checked > 100 and wrong == []
     assert _must_change(app, user_id)  # nothing on the way changed it
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10): the sign-in and profile pages, auth's refusals and flashes; the login log keeps
+# storing the Chinese source of a reason (shown in its reader's language by the login-log pages).
+
+
+def _english(html: str) -> None:
+    from tests.conftest import chinese_in_content
+
+    left = chinese_in_content(html)
+    assert not left, left
+
+
+def test_the_sign_in_page_in_english_with_each_tab_and_a_refusal(app: Any, anon_pages: Any) -> None:
+    from pcloud.loginlog.models import LoginLog
+    from tests.conftest import csrf_from, set_language
+
+    set_language(anon_pages.client, "en")
+    page = anon_pages.get("/login").get_data(as_text=True)
+    _english(page)
+    assert "Sign in" in page and "SMS code" in page and "Get a code" in page
+    _english(anon_pages.get("/login?tab=sms").get_data(as_text=True))
+    token = csrf_from(page)
+    empty = anon_pages.client.post("/login?tab=password", data={"pw-csrf_token": token})
+    assert empty.status_code == 422
+    _english(empty.get_data(as_text=True))
+    assert "Please enter the phone number" in empty.get_data(as_text=True)
+    wrong = anon_pages.client.post("/login?tab=password", data={"pw-csrf_token": token, "pw-phone": ADMIN_PHONE,
+                                                                "pw-password": "not-the-password"})
+    assert wrong.status_code == 401
+    _english(wrong.get_data(as_text=True))
+    assert "Wrong phone or password" in wrong.get_data(as_text=True)
+    bad_code = anon_pages.client.post("/login?tab=sms", data={"sms-csrf_token": token, "sms-phone": ADMIN_PHONE,
+                                                              "sms-verify_code": "12"})
+    assert bad_code.status_code == 422 and "The code is 6 digits" in bad_code.get_data(as_text=True)
+    _english(bad_code.get_data(as_text=True))
+    sent = anon_pages.client.post("/login/sms-code", data={"csrf_token": token, "phone": ADMIN_PHONE},
+                                  headers={"Accept": "application/json"})
+    assert sent.get_json() == {"ok": True, "msg": "The code was sent, check your SMS"}
+    again = anon_pages.client.post("/login/sms-code", data={"csrf_token": token, "phone": ADMIN_PHONE},
+                                   headers={"Accept": "application/json"})
+    assert again.status_code == 429 and again.get_json()["msg"].startswith("Codes are sent too often")
+    # what the login log stores stays the source text, whatever language the attempt was made in
+    reasons = query(app, lambda: [r.reason for r in db.session.scalars(
+        select(LoginLog).where(LoginLog.result == 1).order_by(LoginLog.id))])
+    assert reasons == ["手机号或密码错误"]
+
+
+def test_a_wrong_password_through_the_api_is_refused_in_english(app: Any, anon: ApiClient) -> None:
+    from pcloud.loginlog.models import LoginLog
+
+    english = {"Accept-Language": "en"}
+    wrong = anon.call("POST", "/api/oauth/token", {"phone": ADMIN_PHONE, "password": "nope", "grantType": "ADMIN"},
+                      headers=english)
+    assert wrong.status_code == 401 and wrong.get_json()["msg"] == "Wrong phone or password"
+    missing = anon.call("POST", "/api/oauth/token", {"phone": ADMIN_PHONE, "grantType": "ADMIN"}, headers=english)
+    body = missing.get_json()
+    assert missing.status_code == 422 and body["msg"] == "Validation failed"
+    assert body["errors"] == {"password": ["This field is required."]}
+    grant = anon.call("POST", "/api/oauth/token", {"phone": ADMIN_PHONE, "password": "x", "grantType": "XX"},
+                      headers=english).get_json()
+    assert grant["msg"] == "grantType must be ADMIN, SMS or OPEN"
+    chinese = anon.call("POST", "/api/oauth/token", {"phone": ADMIN_PHONE, "password": "nope", "grantType": "ADMIN"})
+    assert chinese.get_json()["msg"] == "手机号或密码错误"
+    reasons = query(app, lambda: [r.reason for r in db.session.scalars(
+        select(LoginLog).where(LoginLog.result == 1).order_by(LoginLog.id))])
+    assert reasons == ["手机号或密码错误", "参数校验失败", "grantType 必须是 ADMIN、SMS 或 OPEN", "手机号或密码错误"]
+
+
+def test_the_profile_and_password_pages_in_english(app: Any, english_pages: Any) -> None:
+    from pcloud.users.models import User
+
+    english_pages.get("/")  # the welcome of the sign-in before the language was chosen is shown there, once
+    page = english_pages.get("/profile")
+    assert page.status_code == 200
+    _english(page.get_data(as_text=True))
+    assert "My profile" in page.get_data(as_text=True)
+    saved = english_pages.submit("/profile", data={"which": "profile", "profile-name": "Alice Admin"},
+                                 follow_redirects=True)
+    assert saved.status_code == 200 and "Profile saved" in saved.get_data(as_text=True)
+    _english(saved.get_data(as_text=True))
+    refused = english_pages.submit("/profile", data={"which": "password", "pw-old_password": "x",
+                                                     "pw-new_password": "short", "pw-confirm_password": "other"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "The password must be 8 to 72 characters long" in html and "The two passwords do not match" in html
+    assert 'data-testid="retype-note"' in html
+    _english(html)
+    # a password an administrator set: the guard's warning and the profile's notice, in English
+    query(app, lambda: (db.session.execute(update(User).where(User.phone == ADMIN_PHONE)
+                                           .values(password_change_required=True)), db.session.commit()))
+    home = english_pages.get("/", follow_redirects=True)
+    html = home.get_data(as_text=True)
+    assert "Change your password first" in html and 'data-testid="password-change-required"' in html
+    _english(html)
+
+
+def test_the_reason_a_session_ended_is_said_in_english(app: Any, api: ApiClient) -> None:
+    from tests.conftest import set_language
+
+    client = _signed_in_page_client(app, "13900001502")
+    set_language(client.client, "en")
+    user_id = query(app, lambda: db.session.execute(
+        select(UserSession.user_id).where(UserSession.kind == "web").order_by(UserSession.id.desc())).scalar())
+    assert api.get(f"/api/admin/system/user/{user_id}/offline").status_code == 200
+    resp = client.get("/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "An administrator signed you out, please sign in again" in html
+    _english(html)

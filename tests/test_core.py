@@ -465,3 +465,75 @@ def test_a_buttons_back_is_a_path_of_this_site_under_its_list() -> None:
                 "https://evil.example/job/info", "javascript:alert(1)", "/job/info/../../x", "/job/info\\x",
                 "/job/infox", "/system/user/", "/job/info/ x", "/job/info/?a=\x00", "", "/job/info/" + "a" * 3000):
         assert not is_back_path(bad, "/job/info"), bad
+
+
+# --------------------------------------------------------------------------------------- English (issue 24.10)
+
+
+def _english(html: str) -> None:
+    from tests.conftest import chinese_in_content
+
+    left = chinese_in_content(html)
+    assert not left, left
+
+
+def test_the_error_pages_in_english(app: Any, database_url: str, english_pages: PageClient) -> None:
+    from tests.conftest import set_language
+
+    english_pages.get("/")  # the sign-in's welcome, said before the language was chosen, is shown once
+    missing = english_pages.get("/no/such/page")
+    assert missing.status_code == 404
+    _english(missing.get_data(as_text=True))
+    assert "Back to the home page" in missing.get_data(as_text=True)
+    make_user(app, phone="13900000131", name="Nobody", password="Passw0rd1")
+    nobody = PageClient(app.test_client())
+    assert nobody.sign_in("13900000131", "Passw0rd1").status_code == 302
+    set_language(nobody.client, "en")
+    nobody.get("/")
+    forbidden = nobody.get("/system/user/")
+    assert forbidden.status_code == 403
+    _english(forbidden.get_data(as_text=True))
+    no_token = english_pages.client.post("/profile", data={"which": "profile", "profile-name": "x"})
+    assert no_token.status_code == 400
+    assert "The form has expired or lacks its security token" in no_token.get_data(as_text=True)
+    _english(no_token.get_data(as_text=True))
+    failing = _failing_app(database_url).test_client()
+    set_language(failing, "en")
+    page = failing.get("/test/boom")
+    assert page.status_code == 500 and "SELECT" not in page.get_data(as_text=True)
+    _english(page.get_data(as_text=True))
+    body = failing.post("/api/test/boom", json={}).get_json()
+    assert body["code"] == 500 and body["msg"] == "Internal error"
+
+
+def test_a_refused_filter_and_the_pager_in_english(app: Any, english_pages: PageClient) -> None:
+    from html import unescape
+
+    english_pages.get("/")
+    refused = english_pages.get("/open/account/?status=7")
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "; the filter was ignored" in html and "Filter '" in html
+    listed = unescape(english_pages.get("/system/user/").get_data(as_text=True))
+    assert "1 in total, page 1 of 1" in listed and "Previous" in listed and "/ page" in listed
+    assert ">Search</button>" in listed and ">Reset</a>" in listed
+
+
+def test_cores_refusals_in_english(app: Any) -> None:
+    """core's own messages (a workbook refused, a time out of range) follow the request's language."""
+    import io
+
+    from pcloud.core.timefmt import OutOfRange, parse_to_utc
+    from pcloud.core.xlsx import BadWorkbook, check_workbook
+
+    for lang, workbook, time in (
+            ("en", "The file is not an Excel (.xlsx) file: download the template, fill it in and upload it",
+             "Time out of range: it must be between 1900-01-01 and 9999-12-30"),
+            ("zh", "文件不是 Excel（.xlsx）文件，请下载模板填写后上传",
+             "时间超出范围，应在 1900-01-01 至 9999-12-30 之间")):
+        with app.test_request_context("/", headers={"Accept-Language": lang}):
+            with pytest.raises(BadWorkbook) as refused:
+                check_workbook(io.BytesIO(b"not a zip"))
+            assert str(refused.value) == workbook
+            with pytest.raises(OutOfRange) as out_of_range:
+                parse_to_utc("0001-01-01T00:00:00")
+            assert str(out_of_range.value) == time

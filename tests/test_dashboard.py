@@ -98,3 +98,38 @@ def test_the_online_card_links_to_the_online_list_and_no_card_leads_to_a_403(app
     assert "当前在线" in home and 'href="/monitor/online/"' not in home
     for href in re.findall(r'<a class="card[^"]*" href="([^"]+)"', home):
         assert reader.get(href).status_code == 200, href
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+
+def test_the_home_page_in_english_with_its_cards_and_chart(app: Any, english_pages: PageClient) -> None:
+    from tests.conftest import chinese_in_content
+
+    make_user(app, name="Bob")
+    executor = make_executor(app, "demo-app")
+    make_run(app, executor, make_job(app, executor, job_desc="nightly"))
+    english_pages.get("/")  # the sign-in's welcome, said before the language was chosen, is shown once
+    html = english_pages.get("/").get_data(as_text=True)
+    left = chinese_in_content(html)
+    assert not left, left
+    for key in ("users", "online", "actions-today", "jobs", "job-runs", "executors", "segments"):
+        assert f'data-testid="fig-{key}"' in html, key
+    assert "Users" in html and "Online now" in html and "Job runs" in html
+    assert "Sign-ins and operations in the last 7 days" in html and "No notices for you yet" in html
+    chart = html.split('data-testid="activity-chart"')[1].split("</svg>")[0]
+    assert "Sign in" in chart and "Actions" in chart
+
+
+def test_the_home_page_api_in_english(app: Any, api: ApiClient) -> None:
+    english = {"Accept-Language": "en"}
+    body = api.call("POST", f"{DASHBOARD}/cycle/statistics", {"type": "purchases"}, headers=english).get_json()
+    assert body["data"]["name"] == "New users"
+    assert api.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": "purchases"})["name"] == "新增用户"
+    make_user(app, phone="13900001604", password="Passw0rd1")
+    nobody = ApiClient(app.test_client())
+    nobody.token = nobody.sign_in("13900001604", "Passw0rd1")
+    refused = nobody.call("POST", f"{DASHBOARD}/cycle/statistics", {"type": "users"}, headers=english)
+    assert refused.status_code == 403
+    assert refused.get_json()["msg"] == "You may not see the statistics of 'New users'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import fields
 
@@ -15,6 +16,7 @@ from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import respond
 from pcloud.core.errors import Forbidden, PCloudError
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import allowed_before_password_change, current_principal, public, signed_in_only
@@ -25,7 +27,7 @@ blp = Blueprint("auth_api", __name__, url_prefix="/api", description="基础服�
 
 @blp.route("/oauth/token", methods=["POST"])
 @public
-@action("登录")
+@action(N_("登录"))
 @respond(blp, "Token", TokenOut)
 @blp.arguments(TokenArgs)
 def token(args: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/oauth/sms/code", methods=["POST"])
 @public
-@action("发送短信验证码")
+@action(N_("发送短信验证码"))
 @respond(blp, "SmsCode")
 @blp.arguments(SmsCodeArgs)
 def sms_code(args: dict[str, Any]) -> None:
@@ -59,7 +61,7 @@ def sms_code(args: dict[str, Any]) -> None:
 @blp.route("/oauth/password", methods=["POST"])
 @signed_in_only
 @allowed_before_password_change
-@action("修改密码")
+@action(N_("修改密码"))
 @respond(blp, "PasswordChange")
 @blp.arguments(PasswordChangeArgs)
 def change_password(args: dict[str, Any]) -> None:
@@ -67,7 +69,7 @@ def change_password(args: dict[str, Any]) -> None:
     principal = current_principal()
     assert principal is not None
     if principal.kind != "user":
-        raise Forbidden("开放平台账号没有密码")
+        raise Forbidden(gettext("开放平台账号没有密码"))
     user_service.change_own_password(principal.id, args["old_password"], args["new_password"],
                                      keep_session_id=principal.session_id)
     return None
@@ -76,7 +78,7 @@ def change_password(args: dict[str, Any]) -> None:
 @blp.route("/oauth/logout", methods=["POST"])
 @signed_in_only
 @allowed_before_password_change
-@action("退出登录")
+@action(N_("退出登录"))
 @respond(blp, "Logout")
 def logout() -> None:
     """退出登录（吊销当前令牌）"""
@@ -101,13 +103,13 @@ def admin_info() -> dict[str, Any]:
 # Unlock (登录日志 and 用户管理): lift a sign-in lock at once. Here, beside the lock they lift.
 
 
-@operation(blp, "/admin/system/user/<int:id>/unlock", "UserUnlock", fields.Boolean(), title="用户解锁")
+@operation(blp, "/admin/system/user/<int:id>/unlock", "UserUnlock", fields.Boolean(), title=N_("用户解锁"))
 def unlock_user(id: int) -> bool:  # noqa: A002 - the documented path parameter
     """解除用户手机号的登录锁定；data 为是否存在锁定或失败计数"""
     return service.unlock_user(id)[1]
 
 
-@operation(blp, "/admin/log/login/unlock", "LoginUnlock", fields.Boolean(), title="登录解锁", args=UnlockArgs)
+@operation(blp, "/admin/log/login/unlock", "LoginUnlock", fields.Boolean(), title=N_("登录解锁"), args=UnlockArgs)
 def unlock(args: dict[str, Any]) -> bool:
     """按手机号（或 secureId）或 IP 地址解除登录锁定；data 为是否存在锁定或失败计数"""
     return service.unlock(phone=args.get("phone"), client_ip=args.get("client_ip"))

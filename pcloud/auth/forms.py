@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
@@ -12,38 +13,44 @@ from pcloud.users.models import User
 
 
 class PasswordLoginForm(PageForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))],
+    phone = StringField(lazy_gettext("手机号"),
+                        validators=[DataRequired(lazy_gettext("请输入手机号")), Length(max=limit_of(User.phone))],
                         render_kw={"autofocus": True, "autocomplete": "username", "inputmode": "numeric"})
-    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
+    password = PasswordField(lazy_gettext("密码"), validators=[DataRequired(lazy_gettext("请输入密码")),
+                                                              Length(max=128)])
     next = HiddenField()
 
 
 class SmsLoginForm(PageForm):
     # a phone number, like the password tab's: no length counter (macros.field skips numeric inputs)
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))],
+    phone = StringField(lazy_gettext("手机号"),
+                        validators=[DataRequired(lazy_gettext("请输入手机号")), Length(max=limit_of(User.phone))],
                         render_kw={"autocomplete": "username", "inputmode": "numeric"})
-    verify_code = StringField("验证码", validators=[DataRequired("请输入验证码"),
-                                                    Regexp(r"^\d{6}$", message="验证码为 6 位数字")])
+    verify_code = StringField(lazy_gettext("验证码"), validators=[
+        DataRequired(lazy_gettext("请输入验证码")), Regexp(r"^\d{6}$", message=lazy_gettext("验证码为 6 位数字"))])
     next = HiddenField()
 
 
 class SmsSendForm(PageForm):
-    phone = StringField("手机号", validators=[DataRequired("请输入手机号"), Length(max=limit_of(User.phone))])
+    phone = StringField(lazy_gettext("手机号"),
+                        validators=[DataRequired(lazy_gettext("请输入手机号")), Length(max=limit_of(User.phone))])
 
 
 class ProfileForm(PageForm):
-    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=limit_of(User.name))])
-    avatar = StringField("头像地址", validators=[Length(max=limit_of(User.avatar))])
-    avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
-                                                   "data-avatar-input": ""})
+    name = StringField(lazy_gettext("用户名"),
+                       validators=[DataRequired(lazy_gettext("请输入用户名")), Length(max=limit_of(User.name))])
+    avatar = StringField(lazy_gettext("头像地址"), validators=[Length(max=limit_of(User.avatar))])
+    avatar_file = FileField(lazy_gettext("上传头像"),
+                            render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp", "data-avatar-input": ""})
 
 
 class ChangePasswordForm(PageForm):
-    old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码")])
-    new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(min=8, max=72,
-                                                      message="密码长度 8 到 72 位")])
-    confirm_password = PasswordField("确认新密码", validators=[
-        DataRequired("请再次输入新密码"), EqualTo("new_password", message="两次输入的密码不一致")])
+    old_password = PasswordField(lazy_gettext("原密码"), validators=[DataRequired(lazy_gettext("请输入原密码"))])
+    new_password = PasswordField(lazy_gettext("新密码"), validators=[
+        DataRequired(lazy_gettext("请输入新密码")), Length(min=8, max=72, message=lazy_gettext("密码长度 8 到 72 位"))])
+    confirm_password = PasswordField(lazy_gettext("确认新密码"), validators=[
+        DataRequired(lazy_gettext("请再次输入新密码")),
+        EqualTo("new_password", message=lazy_gettext("两次输入的密码不一致"))])
 
 
 class UnlockForm(PageForm):
@@ -57,6 +64,6 @@ class UnlockForm(PageForm):
         if not super().validate(extra_validators):  # type: ignore[arg-type]
             return False
         if not (self.phone.data or "").strip() and not (self.client_ip.data or "").strip():
-            self.phone.errors = ["请填写手机号或 IP 地址"]
+            self.phone.errors = [gettext("请填写手机号或 IP 地址")]
             return False
         return True

@@ -19,7 +19,7 @@ def load_from_cookie(token: str) -> Principal | None:
         # A cookie whose session has ended: say why once on the sign-in page the guard sends the user
         # to, and forget the cookie's session so the next request does not ask again.
         session.pop("_user_id", None)
-        flash(service.session_end_message(token, "web") or service.END_DEFAULT, "warning")
+        flash(service.session_end_message(token, "web") or str(service.END_DEFAULT), "warning")
     return principal
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
 
 from pcloud.core.schemas import BaseSchema, limit_of
@@ -99,4 +100,4 @@ class UnlockArgs(BaseSchema):
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_: Any) -> None:
         if not (data.get("phone") or "").strip() and not (data.get("client_ip") or "").strip():
-            raise ValidationError("请填写手机号或 IP 地址", field_name="phone")
+            raise ValidationError(gettext("请填写手机号或 IP 地址"), field_name="phone")

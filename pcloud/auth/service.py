@@ -12,9 +12,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import bindparam, select, update
 
 from pcloud.access.models import PermissionVersion
@@ -22,6 +23,7 @@ from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import send_sign_in_code
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, PCloudError, TooManyRequests
+from pcloud.core.messages import N_
 from pcloud.core.passwords import verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
@@ -39,8 +41,9 @@ from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
 log = logging.getLogger(__name__)
+E = TypeVar("E", bound=PCloudError)
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
-BAD_CREDENTIALS = "手机号或密码错误"
+BAD_CREDENTIALS = N_("手机号或密码错误")
 LAST_SEEN_EVERY = timedelta(seconds=60)
 
 
@@ -158,7 +161,7 @@ def sign_out(token: str, who: Principal | None = None, ip: str | None = None,
     sessions.revoke_token(token, "logout")
     db.session.commit()
     if who is not None:
-        login_log.record("logout", reason="退出登录", user_id=who.id if who.kind == "user" else None,
+        login_log.record("logout", reason=N_("退出登录"), user_id=who.id if who.kind == "user" else None,
                          phone=who.phone if who.kind == "user" else who.name, ip=ip, user_agent=user_agent,
                          grant_type="OPEN" if who.kind == "open" else None)
 
@@ -173,14 +176,14 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
 
 # Why a session ended, as the sign-in page tells it (UX.md: the user lands there with the reason).
 END_MESSAGES = {
-    "expired": "会话已过期，请重新登录",
-    "forced": "您已被管理员强制下线，请重新登录",
-    "password": "密码已修改，请使用新密码重新登录",
-    "disabled": "账号已被禁用，如有疑问请联系管理员",
-    "deleted": "账号已被删除，如有疑问请联系管理员",
-    "logout": "您已在其他页面退出登录，请重新登录",
+    "expired": lazy_gettext("会话已过期，请重新登录"),
+    "forced": lazy_gettext("您已被管理员强制下线，请重新登录"),
+    "password": lazy_gettext("密码已修改，请使用新密码重新登录"),
+    "disabled": lazy_gettext("账号已被禁用，如有疑问请联系管理员"),
+    "deleted": lazy_gettext("账号已被删除，如有疑问请联系管理员"),
+    "logout": lazy_gettext("您已在其他页面退出登录，请重新登录"),
 }
-END_DEFAULT = "登录已失效，请重新登录"
+END_DEFAULT = lazy_gettext("登录已失效，请重新登录")
 
 
 def session_end_message(token: str, kind: str) -> str | None:
@@ -189,16 +192,16 @@ def session_end_message(token: str, kind: str) -> str | None:
     if sess is None:
         return None
     if sess.revoked_at is not None:
-        return END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT)
+        return str(END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT))
     if sess.expires_at <= utcnow():
-        return END_MESSAGES["expired"]
+        return str(END_MESSAGES["expired"])
     if sess.subject != "open":
         state = db.session.execute(select(User.state, User.deleted_at).where(User.id == sess.user_id)).first()
         if state is None or state.deleted_at is not None:
-            return END_MESSAGES["deleted"]
+            return str(END_MESSAGES["deleted"])
         if state.state != 0:
-            return END_MESSAGES["disabled"]
-    return END_DEFAULT
+            return str(END_MESSAGES["disabled"])
+    return str(END_DEFAULT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,11 +229,18 @@ def _open_key(secure_id: str) -> str:
     return _hashed_key("open:", secure_id)
 
 
-def _lock_message(row_until: Any, now: Any, by_address: bool = False) -> str:
+def _refusal(error: type[E], source: str, **values: Any) -> E:
+    """A sign-in refusal said in the request's language; the login log stores its source text (`source_msg`)."""
+    exc = error(gettext(source, **values))
+    exc.source_msg = source % values if values else source
+    return exc
+
+
+def _lock_refusal(row_until: Any, now: Any, by_address: bool = False) -> TooManyRequests:
     minutes = max(1, int((row_until - now).total_seconds() // 60) + 1)
     if by_address:
-        return f"该地址登录失败次数过多，请 {minutes} 分钟后再试"
-    return f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"
+        return _refusal(TooManyRequests, N_("该地址登录失败次数过多，请 %(minutes)s 分钟后再试"), minutes=minutes)
+    return _refusal(TooManyRequests, N_("登录失败次数过多，账号已锁定，请 %(minutes)s 分钟后再试"), minutes=minutes)
 
 
 def _count(key: str) -> tuple[int, Any]:
@@ -268,7 +278,7 @@ def check_address(ip: str | None) -> None:
     row = db.session.get(LoginLock, _ip_key(ip))
     now = utcnow()
     if row is not None and row.locked_until and row.locked_until > now:
-        raise TooManyRequests(_lock_message(row.locked_until, now, by_address=True))
+        raise _lock_refusal(row.locked_until, now, by_address=True)
 
 
 def reserve_attempt(key: str, ip: str | None) -> int:
@@ -278,10 +288,10 @@ def reserve_attempt(key: str, ip: str | None) -> int:
     count, locked_until = _count(key)
     now = utcnow()
     if locked_until is not None and locked_until > now:
-        raise TooManyRequests(_lock_message(locked_until, now))
+        raise _lock_refusal(locked_until, now)
     if count > param("sys.login.maxFailures"):
         # more parallel attempts than the limit: the rest are refused without being checked
-        raise TooManyRequests("登录失败次数过多，账号已锁定，请稍后再试")
+        raise _refusal(TooManyRequests, N_("登录失败次数过多，账号已锁定，请稍后再试"))
     return count
 
 
@@ -298,7 +308,7 @@ def check_not_locked(phone: str) -> None:
     row = db.session.get(LoginLock, phone)
     now = utcnow()
     if row and row.locked_until and row.locked_until > now:
-        raise TooManyRequests(_lock_message(row.locked_until, now))
+        raise _lock_refusal(row.locked_until, now)
 
 
 def clear_failures(phone: str) -> None:
@@ -336,8 +346,10 @@ class Checked:
     sms_code_id: int | None = None  # SMS: the code, used once
 
 
-def _state_refusal(subject: str, state: int) -> str:
-    return open_service.state_refusal(state) if subject == "open" else "账号已被禁用，请联系管理员"
+def _state_refusal(subject: str, state: int) -> Forbidden:
+    if subject == "open":
+        return Forbidden(open_service.state_refusal(state))
+    return _refusal(Forbidden, N_("账号已被禁用，请联系管理员"))
 
 
 def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int, ip: str | None,
@@ -346,9 +358,9 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int
     secret_hash = row.secret if row is not None else None
     if not verify_password(secret or "", secret_hash):  # no hash: a dummy of the same cost, still compared
         record_failure(lock_key, ip, count)
-        raise BadCredentials(refusal)
+        raise _refusal(BadCredentials, refusal)
     if row.state != 0:
-        raise Forbidden(_state_refusal(subject, row.state))
+        raise _state_refusal(subject, row.state)
     return Checked(subject, row.id, secret_hash, lock_key, refusal)
 
 
@@ -396,14 +408,14 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
         row = db.session.execute(_OPEN_NOW if open_ else _USER_NOW, {"row_id": checked.row_id}).one_or_none()
         if row is None or (checked.secret_hash is not None and row.secret != checked.secret_hash) or (
                 checked.phone is not None and row.phone != checked.phone):
-            raise BadCredentials(checked.refusal)
+            raise _refusal(BadCredentials, checked.refusal)
         if row.state != 0:
-            raise Forbidden(_state_refusal(checked.subject, row.state))
+            raise _state_refusal(checked.subject, row.state)
         if checked.sms_code_id is not None:  # used once: two parallel sign-ins with one code, one session
             used = db.session.execute(update(SmsCode).where(SmsCode.id == checked.sms_code_id,
                                                             SmsCode.used_at.is_(None)).values(used_at=utcnow()))
             if not used.rowcount:
-                raise BadCredentials(checked.refusal)
+                raise _refusal(BadCredentials, checked.refusal)
         if open_:
             token, ttl = sessions.open_session(kind, open_account_id=checked.row_id, ip=ip, user_agent=user_agent)
             profile_ = {"id": checked.row_id, "secure_id": row.secure_id, "name": row.name}
@@ -431,14 +443,14 @@ def send_sms_code(phone: str) -> None:
     """One send per phone per cooldown. Same answer whether or not the phone belongs to a user."""
     phone = (phone or "").strip()
     if not phone_is_valid(phone):
-        raise Invalid("手机号格式不正确", field="phone")
+        raise Invalid(gettext("手机号格式不正确"), field="phone")
     now = utcnow()
     last = db.session.execute(
         select(SmsCode.created_at).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
     ).scalar()
     if last and last > now - timedelta(seconds=param("sys.sms.cooldownSeconds")):
         wait = param("sys.sms.cooldownSeconds") - int((now - last).total_seconds())
-        raise TooManyRequests(f"验证码发送过于频繁，请 {max(wait, 1)} 秒后再试")
+        raise TooManyRequests(gettext("验证码发送过于频繁，请 %(seconds)s 秒后再试", seconds=max(wait, 1)))
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = param("sys.sms.ttlSeconds")
     if _live_user_by_phone(phone) is not None:
@@ -460,7 +472,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     phone = (phone or "").strip()
     count = reserve_attempt(phone, ip)
     now = utcnow()
-    wrong = "验证码错误或已过期，请重新获取"
+    wrong = N_("验证码错误或已过期，请重新获取")
     row_id = db.session.execute(
         select(SmsCode.id).where(SmsCode.phone == phone, SmsCode.used_at.is_(None), SmsCode.expires_at > now)
         .order_by(SmsCode.created_at.desc()).limit(1)).scalar()
@@ -473,13 +485,13 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     row = db.session.get(SmsCode, row_id) if taken else None
     if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
         record_failure(phone, ip, count)
-        raise BadCredentials(wrong)
+        raise _refusal(BadCredentials, wrong)
     user = db.session.execute(select(User.id, User.state).where(User.phone == phone, User.deleted_at.is_(None))
                               ).one_or_none()
     if user is None:
-        raise BadCredentials(wrong)
+        raise _refusal(BadCredentials, wrong)
     if user.state != 0:
-        raise Forbidden(_state_refusal("user", user.state))
+        raise _state_refusal("user", user.state)
     return Checked("user", user.id, None, phone, wrong, phone=phone, sms_code_id=row.id)
 
 
@@ -496,10 +508,10 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
         token, ttl, profile_, must_change = _sign_in(grant, data, ip, user_agent, kind)
     except Exception as exc:  # a refusal, or the database failing under it: the attempt is logged either way
         db.session.rollback()  # nothing of the attempt stays open while its row is written
-        login_log.record("login", result=1, reason=exc.msg if isinstance(exc, PCloudError) else "系统异常",
-                         **entry)
+        reason = (exc.source_msg or exc.msg) if isinstance(exc, PCloudError) else N_("系统异常")
+        login_log.record("login", result=1, reason=reason, **entry)
         raise
-    login_log.record("login", result=0, reason="登录成功", user_id=None if grant == "OPEN" else profile_["id"],
+    login_log.record("login", result=0, reason=N_("登录成功"), user_id=None if grant == "OPEN" else profile_["id"],
                      **entry)
     return token, ttl, profile_, must_change
 
@@ -507,14 +519,18 @@ def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_a
 def _sign_in(grant: str, data: dict[str, Any], ip: str | None, user_agent: str | None,
              kind: str) -> tuple[str, int, dict[str, Any], bool]:
     if grant not in GRANT_TYPES:
-        raise Invalid("grantType 必须是 ADMIN、SMS 或 OPEN", field="grantType")
+        refused = _refusal(Invalid, N_("grantType 必须是 ADMIN、SMS 或 OPEN"))
+        refused.errors = {"grantType": [refused.msg]}
+        raise refused
     if grant == "OPEN":
         checked = authenticate_open(data.get("secure_id") or "", data.get("secure_key") or "", ip)
         return _open_checked_session(checked, kind, ip, user_agent)
     required = ("phone", "password") if grant == "ADMIN" else ("phone", "verify_code")
-    missing = {k: ["必填项不能为空"] for k in required if not data.get(k)}
+    missing = {k: [gettext("必填项不能为空")] for k in required if not data.get(k)}
     if missing:
-        raise Invalid("参数校验失败", errors={_camel(k): v for k, v in missing.items()})
+        refused = _refusal(Invalid, N_("参数校验失败"))
+        refused.errors = {_camel(k): v for k, v in missing.items()}
+        raise refused
     if grant == "ADMIN":
         checked = authenticate_password(data["phone"], data["password"], ip)
     else:
@@ -546,7 +562,7 @@ def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
     if client_ip:
         keys.append(_ip_key(client_ip.strip()))
     if not keys:
-        raise Invalid("请填写手机号或 IP 地址", field="phone")
+        raise Invalid(gettext("请填写手机号或 IP 地址"), field="phone")
     from sqlalchemy import delete
 
     removed = db.session.execute(delete(LoginLock).where(LoginLock.phone.in_(keys))).rowcount or 0

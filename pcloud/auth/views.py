@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import login_user, logout_user
 
 from pcloud.auth import service
@@ -14,6 +15,7 @@ from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import confirmed_action, form_status, mark_failed
+from pcloud.core.messages import N_
 from pcloud.core.recorder import action
 from pcloud.core.security import allowed_before_password_change, current_principal, mirrors, public, signed_in_only
 from pcloud.uploads import service as uploads
@@ -37,7 +39,7 @@ def _render_login(pw: PasswordLoginForm, sms: SmsLoginForm, tab: str, status: in
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@action("登录")
+@action(N_("登录"))
 def login() -> Any:
     tab = request.values.get("tab", "password")
     pw_form = PasswordLoginForm(prefix="pw")
@@ -67,27 +69,27 @@ def login() -> Any:
         return _render_login(pw_form, sms_form, tab, exc.code)
     principal = service.load_principal(token, "web")
     if principal is None:  # disabled, deleted or forced offline in the instant since its session was stored
-        msg = service.session_end_message(token, "web") or service.END_DEFAULT
+        msg = service.session_end_message(token, "web") or str(service.END_DEFAULT)
         recorder.refused(msg)
         flash(msg, "danger")
         return _render_login(pw_form, sms_form, tab, 401)
     session.clear()  # nothing from before sign-in survives into the signed-in session
     login_user(principal)
-    recorder.outcome_message("登录成功")
-    flash(f"欢迎回来，{principal.name}", "success")
+    recorder.outcome_message(N_("登录成功"))
+    flash(gettext("欢迎回来，%(name)s", name=principal.name), "success")
     return redirect(_safe_next(form.next.data))
 
 
 @bp.route("/login/sms-code", methods=["POST"])
 @public
-@action("发送短信验证码")
+@action(N_("发送短信验证码"))
 def send_sms_code() -> Any:
     """Ask for a code from the SMS tab; answers JSON for the page's script (countdown) or redirects."""
     form = SmsSendForm()
     wants_json = request.accept_mimetypes.best == "application/json"
-    message, ok, status = "验证码已发送，请查收短信", True, 200
+    message, ok, status = gettext("验证码已发送，请查收短信"), True, 200
     if not form.validate_on_submit():
-        message, ok, status = "请输入手机号", False, 422
+        message, ok, status = gettext("请输入手机号"), False, 422
     else:
         try:
             service.send_sms_code(form.phone.data)
@@ -103,21 +105,21 @@ def send_sms_code() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 @public
-@action("退出登录")
+@action(N_("退出登录"))
 def logout() -> Any:
     principal = current_principal()
     if principal is not None:
         recorder.as_principal(principal.id, principal.name, principal.phone)
         service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     logout_user()
-    flash("您已安全退出", "info")
+    flash(gettext("您已安全退出"), "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 @signed_in_only
 @allowed_before_password_change
-@action("修改个人信息")
+@action(N_("修改个人信息"))
 def profile() -> Any:
     principal = current_principal()
     assert principal is not None
@@ -133,7 +135,7 @@ def profile() -> Any:
                 try:
                     user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data,
                                                      keep_session_id=principal.session_id)
-                    flash("密码已修改", "success")
+                    flash(gettext("密码已修改"), "success")
                     return redirect(url_for("auth.profile"))
                 except Invalid as exc:
                     target = pw_form.old_password if "oldPassword" in (exc.errors or {}) else pw_form.new_password
@@ -145,7 +147,7 @@ def profile() -> Any:
                 if form.avatar_file.data:  # saved with the profile in one transaction: a refusal keeps neither
                     avatar = uploads.add_image(form.avatar_file.data.stream, principal, field="avatarFile")
                 user_service.modify_user({"id": user.id, "name": form.name.data, "avatar": avatar}, principal)
-                flash("个人信息已保存", "success")
+                flash(gettext("个人信息已保存"), "success")
                 return redirect(url_for("auth.profile"))
             except PCloudError as exc:
                 errors = exc.errors or {}
@@ -164,18 +166,20 @@ def profile() -> Any:
 
 
 @bp.route("/system/user/<int:user_id>/unlock", methods=["POST"])
-@action("用户解锁")
+@action(N_("用户解锁"))
 @mirrors("auth_api.unlock_user")
 def unlock_user(user_id: int) -> Any:
     def run() -> str:
         name, had = service.unlock_user(user_id)
-        return f"已解除「{name}」的登录锁定" if had else f"「{name}」没有登录锁定或失败记录"
+        if had:
+            return gettext("已解除「%(name)s」的登录锁定", name=name)
+        return gettext("「%(name)s」没有登录锁定或失败记录", name=name)
 
     return confirmed_action(run, "/system/user", url_for("users.index"))
 
 
 @bp.route("/monitor/loginlog/unlock", methods=["POST"])
-@action("登录解锁")
+@action(N_("登录解锁"))
 @mirrors("auth_api.unlock")
 def unlock() -> Any:
     form = UnlockForm()
@@ -183,8 +187,13 @@ def unlock() -> Any:
     def run() -> str:
         phone, ip = (form.phone.data or "").strip(), (form.client_ip.data or "").strip()
         had = service.unlock(phone=phone or None, client_ip=ip or None)
-        what = f"手机号「{phone}」" if phone else f"地址「{ip}」"
-        return f"已解除{what}的登录锁定" if had else f"{what}没有登录锁定或失败记录"
+        if phone:
+            if had:
+                return gettext("已解除手机号「%(phone)s」的登录锁定", phone=phone)
+            return gettext("手机号「%(phone)s」没有登录锁定或失败记录", phone=phone)
+        if had:
+            return gettext("已解除地址「%(ip)s」的登录锁定", ip=ip)
+        return gettext("地址「%(ip)s」没有登录锁定或失败记录", ip=ip)
 
     return confirmed_action(run, "/monitor/loginlog", url_for("loginlog.index"), form=form)
 

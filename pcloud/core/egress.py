@@ -27,6 +27,8 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -114,13 +116,13 @@ def check_url(url: str, allowed: str | None) -> Destination:
         parts = urllib.parse.urlsplit(url.strip())
         port_given = parts.port
     except ValueError:
-        raise EgressRefused(f"URL 格式不正确：{url}") from None
+        raise EgressRefused(gettext("URL 格式不正确：%(url)s", url=url)) from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if scheme not in DEFAULT_PORTS:
-        raise EgressRefused(f"只允许 http 或 https 地址：{url}")
+        raise EgressRefused(gettext("只允许 http 或 https 地址：%(url)s", url=url))
     if not host:
-        raise EgressRefused(f"URL 缺少主机：{url}")
+        raise EgressRefused(gettext("URL 缺少主机：%(url)s", url=url))
     port = port_given or DEFAULT_PORTS[scheme]
     entries = parse_allowed(allowed)
     try:
@@ -131,21 +133,23 @@ def check_url(url: str, allowed: str | None) -> Destination:
         (e.host is not None and (e.host == "*" or (literal is None and _name_matches(e.host, host))))
         or (literal is not None and e.network is not None and _listed(literal, [e])))]
     if not listed:
-        raise EgressRefused(f"目标主机或端口不在允许列表中（PCLOUD_JOB_HTTP_ALLOWED_HOSTS）：{host}:{port}")
+        raise EgressRefused(gettext("目标主机或端口不在允许列表中（PCLOUD_JOB_HTTP_ALLOWED_HOSTS）：%(host)s:%(port)s",
+                                     host=host, port=port))
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        raise EgressRefused(f"无法解析主机 {host}：{exc}") from None
+        raise EgressRefused(gettext("无法解析主机 %(host)s：%(error)s", host=host, error=exc)) from None
     addresses: list[str] = []
     for info in infos:
         address = _plain(ipaddress.ip_address(info[4][0].split("%", 1)[0]))
         internal = not address.is_global or address.is_multicast
         if internal and not _listed(address, entries):
-            raise EgressRefused(f"{host} 解析到内部地址 {address}，该地址未在允许列表中明确列出")
+            raise EgressRefused(gettext("%(host)s 解析到内部地址 %(address)s，该地址未在允许列表中明确列出",
+                                         host=host, address=address))
         if str(address) not in addresses:
             addresses.append(str(address))
     if not addresses:
-        raise EgressRefused(f"无法解析主机 {host}")
+        raise EgressRefused(gettext("无法解析主机 %(host)s", host=host))
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     return Destination(scheme, host, port, target, tuple(addresses))
 
@@ -184,6 +188,6 @@ def http_request(url: str, allowed: str | None, *, method: str = "GET", body: by
         answer = conn.getresponse()
         return Response(answer.status, dict(answer.getheaders()), answer.read(max_bytes))
     except http.client.HTTPException as exc:  # a malformed answer: a network failure for the caller
-        raise OSError(f"HTTP 应答无法解析：{exc!r}") from None
+        raise OSError(gettext("HTTP 应答无法解析：%(error)s", error=repr(exc))) from None
     finally:
         conn.close()

@@ -63,7 +63,8 @@ def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "succ
 def _localise(value: Any) -> Any:
     """Stringify keys (list indexes come as ints), say lazy messages now and translate what webargs says."""
     if isinstance(value, dict):
-        return {str(k): _localise(v) for k, v in value.items()}
+        # a field's messages are a list: marshmallow makes one of a plain message, not of a lazy one
+        return {str(k): [str(v)] if hasattr(v, "__html__") else _localise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_localise(v) for v in value]
     if isinstance(value, str):

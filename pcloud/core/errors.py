@@ -15,6 +15,9 @@ class PCloudError(Exception):
     default_msg: Any = lazy_gettext("系统异常")
     # The `code` in PCLOUD_API_ERRORS=body when it is not the usual mapping of `code` (core.envelope.body_code).
     body_code: int | None = None
+    # The message in the source language where a log stores it (a login-log reason, shown later in its
+    # reader's language by the `translated` filter); None: the message as said.
+    source_msg: str | None = None
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None):
         # said now, in the request's language (a lazy default is translated here, once)

@@ -9,6 +9,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, after_this_request, flash, redirect, request, url_for
+from flask_babel import gettext
 from marshmallow import fields as ma_fields
 
 from pcloud.core.security import Principal, access_rules, current_principal, mirrored_endpoints
@@ -95,7 +96,7 @@ def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict
         else:
             value = _query_value(field, values[-1])
         if _NOT_AN_INTEGER in (value if isinstance(value, list) else [value]):
-            refused[spec.field] = ["必须是整数"]
+            refused[spec.field] = [gettext("必须是整数")]
         else:
             data[spec.field] = value
     loaded: dict[str, Any] = {}
@@ -110,8 +111,11 @@ def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict
                 refused.setdefault(key, []).extend(_flat(messages.get(key) or messages.get("_schema") or []))
                 data.pop(key, None)
     if refused:
-        refuse_filters("；".join(f"筛选条件「{labels.get(key, key)}」{'、'.join(dict.fromkeys(msgs))}"
-                                 for key, msgs in refused.items()) + "，已忽略该条件")
+        conditions = gettext("；").join(
+            gettext("筛选条件「%(label)s」%(reasons)s", label=str(labels.get(key, key)),
+                    reasons=gettext("、").join(dict.fromkeys(str(m) for m in msgs)))
+            for key, msgs in refused.items())
+        refuse_filters(gettext("%(conditions)s，已忽略该条件", conditions=conditions))
     return loaded
 
 

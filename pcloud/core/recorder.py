@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, g, request
 
 from pcloud.core.clientip import client_ip
 from pcloud.core.envelope import HTTP_MESSAGES, is_api_request
+from pcloud.core.messages import N_
 from pcloud.core.timefmt import utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.extensions import db
@@ -120,7 +121,8 @@ def _response_outcome(response: Response) -> tuple[str, str]:
             msg = ""
     msg = g.get(_MESSAGE) or msg
     if not msg or msg == "success" or msg.isdigit():  # every outcome is logged with a Chinese sentence
-        msg = "操作成功" if ok else HTTP_MESSAGES.get(response.status_code, f"操作失败（{response.status_code}）")
+        msg = N_("操作成功") if ok else str(HTTP_MESSAGES.get(response.status_code)
+                                            or N_("操作失败（%(status)s）") % {"status": response.status_code})
     return ("success" if ok else "fail"), msg[:500]
 
 

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any, ClassVar
 
 import marshmallow as ma
+from flask_babel import gettext, lazy_gettext
 from marshmallow import fields, validate
 
 from pcloud.core.routing import MAX_ID
@@ -56,7 +57,7 @@ class BaseSchema(ma.Schema):
     def _refuse_nul(self, data: Any, **_: Any) -> Any:
         """No database stores a NUL character (PostgreSQL refuses it): say so instead of failing later."""
         if isinstance(data, dict):
-            bad = {k: ["不能包含空字符 (\\u0000)"] for k, v in data.items() if _has_nul(v)}
+            bad = {k: [gettext("不能包含空字符 (\\u0000)")] for k, v in data.items() if _has_nul(v)}
             if bad:
                 raise ma.ValidationError(bad)
         return data
@@ -92,7 +93,8 @@ def _has_nul(value: Any) -> bool:
 class LocalDateTime(fields.Field):
     """Naive UTC in the database, `2021-02-15T18:49:43` local on the wire; input may carry an offset."""
 
-    default_error_messages = {"invalid": "时间格式不正确，应为 2021-02-15T18:49:43", "range": TIME_RANGE_MSG}
+    default_error_messages = {"invalid": lazy_gettext("时间格式不正确，应为 2021-02-15T18:49:43"),
+                              "range": TIME_RANGE_MSG}
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return format_local(value)

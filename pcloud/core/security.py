@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, flash, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
@@ -108,7 +109,7 @@ def allowed_before_password_change(fn: Callable[..., Any]) -> Callable[..., Any]
 
 # Where the guard sends a page request of a user who must change the password first (the own-profile page).
 PASSWORD_CHANGE_PAGE = "auth.profile"
-PASSWORD_CHANGE_FIRST = "首次登录请先修改密码：管理员设置的密码须由本人修改后才能使用其他功能"
+PASSWORD_CHANGE_FIRST = lazy_gettext("首次登录请先修改密码：管理员设置的密码须由本人修改后才能使用其他功能")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -199,14 +200,14 @@ def malformed_input() -> str | None:
         # the only bodies werkzeug parses into `form` (otherwise the parser is skipped)
         values += request.form.values()
     if any("\x00" in v or _has_lone_surrogate(v) for v in values):
-        return "请求包含非法字符"
+        return gettext("请求包含非法字符")
     if request.is_json and request.content_length != 0:
         try:
             body = request.get_json(silent=True)
         except RecursionError:
-            return "JSON 嵌套过深"
+            return gettext("JSON 嵌套过深")
         if body is not None and _bad_json(body):
-            return "JSON 嵌套过深或包含无法识别的字符"
+            return gettext("JSON 嵌套过深或包含无法识别的字符")
     return None
 
 
@@ -283,8 +284,8 @@ def enforce_access() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
         if is_api_request():
-            return error_response(403, PASSWORD_CHANGE_FIRST)
-        flash(PASSWORD_CHANGE_FIRST, "warning")
+            return error_response(403, str(PASSWORD_CHANGE_FIRST))
+        flash(str(PASSWORD_CHANGE_FIRST), "warning")
         return redirect(url_for(PASSWORD_CHANGE_PAGE))
     if _view_flag("_signed_in_only"):
         return None

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext
 
 
 def utcnow() -> datetime:
@@ -44,8 +45,10 @@ def display_local(dt: datetime | None) -> str:
 # drivers) can hold: year 0001 in Asia/Shanghai underflows, 9999-12-31 with -12:00 overflows.
 EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(9999, 12, 30)
-TIME_RANGE_MSG = f"时间超出范围，应在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间"
-DATE_RANGE_MSG = f"日期超出范围，应在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间"
+TIME_RANGE_MSG = lazy_gettext("时间超出范围，应在 %(earliest)s 至 %(latest)s 之间", earliest=EARLIEST_DAY,
+                              latest=LATEST_DAY)
+DATE_RANGE_MSG = lazy_gettext("日期超出范围，应在 %(earliest)s 至 %(latest)s 之间", earliest=EARLIEST_DAY,
+                              latest=LATEST_DAY)
 
 
 class OutOfRange(ValueError):
@@ -55,7 +58,7 @@ class OutOfRange(ValueError):
 def day_in_range(day: date) -> date:
     """`day`, or OutOfRange when it lies outside the range every time column and conversion can hold."""
     if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise OutOfRange(DATE_RANGE_MSG)
+        raise OutOfRange(str(DATE_RANGE_MSG))
     return day
 
 
@@ -65,7 +68,7 @@ def parse_to_utc(value: str | datetime) -> datetime:
     OutOfRange, a ValueError too (the day's slack at each end keeps the conversion in range)."""
     dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     if not EARLIEST_DAY <= dt.date() <= LATEST_DAY:
-        raise OutOfRange(TIME_RANGE_MSG)
+        raise OutOfRange(str(TIME_RANGE_MSG))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=local_zone())
     return dt.astimezone(UTC).replace(tzinfo=None)

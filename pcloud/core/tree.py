@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from pcloud.core.errors import Invalid
@@ -79,11 +80,11 @@ def clean_parent(model: Any, parent_id: int | None, label: str, self_id: int | N
         return 0
     if not 0 < parent_id <= MAX_ID or db.session.execute(
             select(model.id).where(model.id == parent_id, model.deleted_at.is_(None))).first() is None:
-        raise Invalid(f"上级{label}不存在", field="parentId")
+        raise Invalid(gettext("上级%(label)s不存在", label=label), field="parentId")
     if self_id is not None:
         chain = ancestor_ids_select(model, parent_id).subquery()
         if db.session.execute(select(chain.c.id).where(chain.c.id == self_id).limit(1)).first() is not None:
-            raise Invalid(f"不能把{label}移动到它自己或它的下级{label}之下", field="parentId")
+            raise Invalid(gettext("不能把%(label)s移动到它自己或它的下级%(label)s之下", label=label), field="parentId")
     return parent_id
 
 

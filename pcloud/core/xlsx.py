@@ -14,6 +14,7 @@ from urllib.parse import quote
 import openpyxl
 import xlsxwriter
 from flask import Response, send_file
+from flask_babel import gettext
 
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
@@ -93,19 +94,19 @@ def check_workbook(stream: IO[bytes]) -> None:
     part declares (and then fails its CRC check), so a lie is caught while reading."""
     stream.seek(0)
     if stream.read(4) != b"PK\x03\x04":
-        raise BadWorkbook("文件不是 Excel（.xlsx）文件，请下载模板填写后上传")
+        raise BadWorkbook(gettext("文件不是 Excel（.xlsx）文件，请下载模板填写后上传"))
     stream.seek(0)
     try:
         with zipfile.ZipFile(stream) as archive:
             parts = archive.infolist()
             names = {part.filename for part in parts}
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise BadWorkbook("文件已损坏或不是 Excel（.xlsx）文件") from exc
+        raise BadWorkbook(gettext("文件已损坏或不是 Excel（.xlsx）文件")) from exc
     if "xl/workbook.xml" not in names:
-        raise BadWorkbook("文件不是 Excel（.xlsx）文件，请下载模板填写后上传")
+        raise BadWorkbook(gettext("文件不是 Excel（.xlsx）文件，请下载模板填写后上传"))
     if sum(part.file_size for part in parts) > MAX_UNZIPPED or any(
             part.file_size > MAX_RATIO * max(part.compress_size, 1024) for part in parts):
-        raise BadWorkbook("文件解压后过大（疑似压缩炸弹），已拒绝")
+        raise BadWorkbook(gettext("文件解压后过大（疑似压缩炸弹），已拒绝"))
     stream.seek(0)
 
 
@@ -118,24 +119,25 @@ def read_rows(stream: IO[bytes], width: int) -> Iterator[tuple[int, list[str]]]:
     try:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # noqa: BLE001 - whatever openpyxl trips on, the file is what is wrong
-        raise BadWorkbook("文件已损坏或不是 Excel（.xlsx）文件") from exc
+        raise BadWorkbook(gettext("文件已损坏或不是 Excel（.xlsx）文件")) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise BadWorkbook("文件中没有工作表")
+            raise BadWorkbook(gettext("文件中没有工作表"))
         for number, row in enumerate(sheet.iter_rows(max_col=width), start=1):
             values = []
             for cell in row:
                 if getattr(cell, "data_type", None) == "f":
                     column = getattr(cell, "column_letter", "")
-                    raise BadWorkbook(f"第 {number} 行 {column} 列是公式，请将公式粘贴为数值后再导入")
+                    raise BadWorkbook(gettext("第 %(row)s 行 %(column)s 列是公式，请将公式粘贴为数值后再导入",
+                                              row=number, column=column))
                 values.append(_cell_text(cell.value))
             if any(values):
                 yield number, values + [""] * (width - len(values))
     except BadWorkbook:
         raise
     except Exception as exc:  # noqa: BLE001 - a broken part, a CRC error, XML openpyxl refuses
-        raise BadWorkbook("文件已损坏，读取时出错，请重新保存后再上传") from exc
+        raise BadWorkbook(gettext("文件已损坏，读取时出错，请重新保存后再上传")) from exc
     finally:
         workbook.close()
 

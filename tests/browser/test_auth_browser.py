@@ -30,3 +30,20 @@ def test_sms_code_sign_in(page: Any) -> None:
     page.locator("#login-sms").click()
     page.wait_for_url("**/")
     assert page.get_by_test_id("current-user").is_visible()
+
+
+def test_the_sign_in_page_in_english_says_the_scripts_messages_in_english(page: Any) -> None:
+    """Issue 24.10: login.js's texts come from the `js` catalogue on an English page."""
+    page.goto("/language/en?next=/login")
+    page.wait_for_url("**/login")
+    page.get_by_role("tab", name="SMS code").click()
+    page.locator("#send-code").click()
+    page.get_by_text("Enter the phone number first").wait_for()
+    page.locator("#sms-phone").fill(ADMIN_PHONE)
+    page.locator("#send-code").click()
+    page.get_by_text("The code was sent, check your SMS").wait_for()
+    page.wait_for_function("() => /^Resend in \\d+ s$/.test(document.getElementById('send-code').textContent)")
+    page.locator("#sms-verify_code").fill(last_code(ADMIN_PHONE) or "")
+    page.locator("#login-sms").click()
+    page.wait_for_url("**/")
+    assert page.locator("html").get_attribute("lang") == "en"

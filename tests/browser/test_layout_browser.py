@@ -183,3 +183,40 @@ def test_the_open_account_grant_page_fits_the_width(page: Any, app: Any, width: 
     page.goto(f"/open/account/{account}/grant")
     page.wait_for_load_state("load")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+# Buttons and the pager's pieces that wrap (English is longer than Chinese): each must stay on one line.
+WRAPPED_CONTROLS = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('main .btn, .pager .text-nowrap, .pager .page-link, .pager label')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0) continue;
+    const lh = parseFloat(getComputedStyle(el).lineHeight) || 20;
+    const pad = parseFloat(getComputedStyle(el).paddingTop) + parseFloat(getComputedStyle(el).paddingBottom);
+    if (box.height - pad > 1.6 * lh) bad.push(el.innerText.trim().slice(0, 40));
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_shared_pieces_fit_in_english(page: Any, app: Any, width: int) -> None:
+    """Issue 24.10: the filter bar, the pager, the row actions and the form buttons in English, at a laptop's
+    and a phone's width: nothing wraps a word per line, the actions stay in sight."""
+    make_user(app, name="A rather long user name for the layout")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/language/en?next=/system/user/")
+    settle(page, "**/system/user/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    if width < 768:
+        page.locator(".filter-toggle").first.click()
+        page.locator("form[role=search]").first.wait_for(state="visible")
+    assert page.evaluate(WRAPPED_CONTROLS) == [], width
+    assert page.evaluate(ACTIONS_OUT_OF_SIGHT) == [], width
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.goto("/profile")
+    page.wait_for_load_state("load")
+    assert page.evaluate(WRAPPED_CONTROLS) == [], width
+    assert errors == []

@@ -50,7 +50,7 @@ window.gettext = (function () {
     const btn = ev.submitter;
     if (btn && btn.dataset.busy !== undefined) {
       btn.dataset.label = btn.innerHTML;
-      btn.innerHTML = '<span class="spinner-border spinner-border-sm" role="status"></span> ' + (btn.dataset.busy || '处理中…');
+      btn.innerHTML = '<span class="spinner-border spinner-border-sm" role="status"></span> ' + (btn.dataset.busy || gettext('处理中…'));
       setTimeout(() => { btn.innerHTML = btn.dataset.label; }, 4000);
     }
   });
@@ -79,21 +79,22 @@ window.gettext = (function () {
     if (!out || !max) return;
     const show = function () {
       const n = Array.from(input.value).length;
-      out.textContent = n + '/' + max + (n > max ? '（超出 ' + (n - max) + ' 个字符，请删减）' : (n === max ? '（已达上限）' : ''));
+      out.textContent = n + '/' + max + (n > max ? gettext('（超出 %(n)s 个字符，请删减）', {n: n - max}) : (n === max ? gettext('（已达上限）') : ''));
       out.classList.toggle('text-danger', n > max);
     };
     input.addEventListener('input', show);
     show();
   });
   // Row actions stay in sight (issue 24.1): in a table that scrolls sideways inside its card, the last
-  // column, when its rows hold buttons (编辑, 删除, 更多, 详情...), sticks to the card's right edge.
+  // column, when its rows hold buttons or links (编辑, 删除, 更多, 详情...) or its header is marked `col-actions`
+  // (never by its text, which is in the page's language), sticks to the card's right edge.
   document.querySelectorAll('.table-responsive > table').forEach(function (table) {
     const rows = Array.from(table.rows);
     const head = table.tHead && table.tHead.rows[0];
-    const title = head && head.cells.length ? head.cells[head.cells.length - 1].textContent.trim() : '';
-    const holdsActions = title === '操作' || title === '详情' || rows.some(function (row) {
+    const lastHead = head && head.cells.length ? head.cells[head.cells.length - 1] : null;
+    const holdsActions = (lastHead && lastHead.classList.contains('col-actions')) || rows.some(function (row) {
       const cell = row.cells[row.cells.length - 1];
-      return cell && cell.tagName === 'TD' && cell.querySelector('.btn, button');
+      return cell && cell.tagName === 'TD' && cell.querySelector('.btn, button, a[href]');
     });
     if (!holdsActions) return;
     rows.forEach(function (row) {
@@ -140,8 +141,8 @@ window.gettext = (function () {
     const search = document.createElement('input');
     search.type = 'search';
     search.className = 'form-control form-control-sm mb-2';
-    search.placeholder = '输入名称筛选';
-    search.setAttribute('aria-label', '筛选' + (label ? label.textContent : ''));
+    search.placeholder = gettext('输入名称筛选');
+    search.setAttribute('aria-label', gettext('筛选：%(field)s', {field: label ? label.textContent : ''}));
     const list = document.createElement('ul');
     list.className = 'list-unstyled mb-0 tree-select-list';
     list.setAttribute('role', 'tree');
@@ -163,7 +164,7 @@ window.gettext = (function () {
       caret.className = 'btn btn-sm btn-link p-0 me-1 tree-caret';
       caret.textContent = node.hasChildren ? '▾' : '';
       caret.tabIndex = -1;
-      caret.setAttribute('aria-label', '折叠/展开');
+      caret.setAttribute('aria-label', gettext('折叠/展开'));
       if (!node.hasChildren) caret.disabled = true;
       const pick = document.createElement('button');
       pick.type = 'button';
@@ -200,7 +201,7 @@ window.gettext = (function () {
     }
     function sync() {
       const current = nodes.find(function (node) { return node.value === select.value; });
-      button.textContent = current ? current.label : '请选择';
+      button.textContent = current ? current.label : gettext('请选择');
     }
     function open() {
       panel.hidden = false;

@@ -8,10 +8,10 @@
     btn.addEventListener('click', function () {
       const input = document.querySelector(btn.dataset.copy);
       if (!input) return;
-      const done = function () { say('已复制到剪贴板'); btn.classList.add('active'); };
+      const done = function () { say(gettext('已复制到剪贴板')); btn.classList.add('active'); };
       const fallback = function () {
         input.select();
-        try { document.execCommand('copy') ? done() : say('复制失败，请手动选中复制'); } catch (e) { say('复制失败，请手动选中复制'); }
+        try { document.execCommand('copy') ? done() : say(gettext('复制失败，请手动选中复制')); } catch (e) { say(gettext('复制失败，请手动选中复制')); }
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(done, fallback);
