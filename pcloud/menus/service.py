@@ -19,7 +19,7 @@ from pcloud.core.tree import build_tree, clean_parent, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
-from pcloud.resources.service import insert_builtin
+from pcloud.resources.service import INDENT, insert_builtin
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -122,7 +122,7 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
     menus = live_menus()
     excluded = ({exclude_id} | descendant_ids(exclude_id, menus)) if exclude_id else set()
     tree = build_tree([m for m in menus if m.id not in excluded], node)
-    return [(item["id"], "\u3000" * depth + shown_name(item)) for depth, item in walk(tree)]
+    return [(item["id"], INDENT * depth + shown_name(item)) for depth, item in walk(tree)]
 
 
 # ---------------------------------------------------------------------------------------------

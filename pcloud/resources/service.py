@@ -22,6 +22,7 @@ from pcloud.core.tree import build_tree, clean_parent, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 
+INDENT = "\u00a0\u00a0"  # a level of a tree in a <select>: kept by the browser, and no Chinese on English pages
 BIZ_TYPES = {0: lazy_gettext("接口"), 1: lazy_gettext("按钮")}
 GROUP_PREFIX = "group:"
 ROUTE_PREFIX = "api:"
@@ -187,7 +188,7 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
         if item["id"] in excluded:
             continue
         if item["children"] or not item["resource_url"] or depth == 0:
-            choices.append((item["id"], "　" * depth + item["name"]))
+            choices.append((item["id"], INDENT * depth + translated(item["name"])))
     return choices
 
 
