@@ -435,3 +435,33 @@ def test_resource_pages_in_english(app: Any, api: ApiClient, english_pages: Page
                      headers={"Accept-Language": "en"})
     assert locked.status_code == 409
     assert locked.get_json()["msg"] == "Built-in resources are kept by the system from the API and cannot be edited"
+
+
+@pytest.mark.no_database
+def test_the_babel_method_yields_the_names_sync_stores_and_pythons_own_strings() -> None:
+    import io
+
+    from pcloud.core.apinames import extract_api, group_name, route_name
+
+    source = '''
+from flask_babel import gettext
+from pcloud.core.messages import N_
+blp = Blueprint("x_api", __name__, url_prefix="/api/x", description="示例管理：说明（其余）")
+
+@operation(blp, "/create", "XCreate", title=N_("示例新增"))
+def create(args):
+    """新增示例；data 为 id
+    第二行不算
+    """
+    return gettext("示例「%(name)s」已创建", name="a")
+
+def helper():
+    """不是接口"""
+'''.encode()
+    found = {message[0] if isinstance(message, tuple) else message for _line, _func, message, _comments in
+             extract_api(io.BytesIO(source), {"gettext": None, "N_": None}, [], {})}  # Babel keeps arg 1
+    assert found == {"示例管理", "新增示例；data 为 id", "示例新增", "示例「%(name)s」已创建"}
+    # the same rule as sync's
+    assert route_name('\n    新增示例；data 为 id\n    第二行不算\n    ', "x_api.create") == "新增示例；data 为 id"
+    assert route_name(None, "x_api.create") == "x_api.create"
+    assert group_name("示例管理：说明（其余）", "x_api") == "示例管理" and group_name("", "x_api") == "x_api"
