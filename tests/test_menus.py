@@ -16,6 +16,7 @@ from tests.conftest import (
     assert_refused,
     assert_save_after_delete_keeps_typed,
     logged_actions,
+    set_language,
     sidebar_links,
 )
 from tests.factories import grant_role, make_role, menu_id, perm_version, query
@@ -260,3 +261,95 @@ def test_moving_a_menu_deleted_meanwhile_keeps_the_typed_values(pages: PageClien
         {"parent_id": "0", "sequence": "37"}, "37", "菜单")
     html = pages.submit(f"/system/menu/{menu}/move", data={"parent_id": "0", "sequence": "37"}).get_data(as_text=True)
     assert f"已删除的菜单（{menu}）" in html  # no name field: the heading still says which menu it was
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10): the English label of a menu (nameEn), the pages in English
+
+
+def html_text(resp: Any) -> str:
+    import html
+
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def _english(pages: PageClient) -> PageClient:
+    pages.get("/system/menu/")  # the sign-in's welcome flash names the user as signed in: shown once, gone
+    return pages
+
+
+def test_a_menu_has_an_optional_english_label_in_the_api(app: Any, api: ApiClient) -> None:
+    created = api.post("/api/admin/menu/create", json={"name": "报表", "nameEn": "Reports", "path": "/reports"})
+    assert created.status_code == 200, created.get_json()
+    mid = created.get_json()["data"]
+    node = find(tree(api)[0], "报表")
+    assert node is not None and node["nameEn"] == "Reports" and node["label"] == "报表"
+    assert find(tree(api, name="repo")[0], "报表") is not None  # the filter matches the English label too
+    assert api.put("/api/admin/menu/modify", json={"id": mid, "nameEn": "Monthly reports"}).status_code == 200
+    assert find(tree(api)[0], "报表")["nameEn"] == "Monthly reports"
+    assert api.put("/api/admin/menu/modify", json={"id": mid, "nameEn": ""}).status_code == 200
+    assert find(tree(api)[0], "报表")["nameEn"] is None
+    too_long = api.put("/api/admin/menu/modify", json={"id": mid, "nameEn": "x" * 65})
+    assert too_long.status_code == 422 and "nameEn" in too_long.get_json()["errors"]
+    # the grant screens' tree carries it too
+    role = make_role(app, "ROLE_I18N", "i18n")
+    routers = api.get(f"/api/admin/role/{role}/menu").get_json()["data"]["routers"]
+    assert find(routers, "用户管理")["nameEn"] == "Users"
+
+
+def test_sync_fills_the_built_ins_english_label_where_it_is_empty(app: Any) -> None:
+    from pcloud.menus.service import sync_builtin_menus
+
+    def blank_and_sync() -> dict[str, str | None]:
+        db.session.execute(Menu.__table__.update().where(Menu.code == "system.user").values(name_en=None))
+        db.session.execute(Menu.__table__.update().where(Menu.code == "system.role").values(name_en="Role admin"))
+        db.session.commit()
+        sync_builtin_menus()
+        return dict(db.session.execute(select(Menu.code, Menu.name_en).where(Menu.code.is_not(None))).tuples().all())
+
+    labels = query(app, blank_and_sync)
+    assert labels["system.user"] == "Users"  # an existing database gets the built-in's English
+    assert labels["system.role"] == "Role admin"  # what an administrator set stays
+    assert all(labels[str(e["code"])] for e in BUILTIN_MENUS)
+
+
+def test_the_sidebar_shows_a_menus_english_label_else_its_name(app: Any, api: ApiClient,
+                                                                 english_pages: PageClient) -> None:
+    assert api.post("/api/admin/menu/create", json={"name": "Plain", "path": "/plain"}).status_code == 200
+    assert api.post("/api/admin/menu/create", json={"name": "报表", "nameEn": "Reports",
+                                                    "path": "/reports"}).status_code == 200
+    html = _english(english_pages).get("/system/menu/").get_data(as_text=True)
+    texts = {href: text for href, text, _depth in sidebar_links(html)}
+    assert texts["/system/user"] == "Users" and texts["/system/menu"] == "Menus"
+    assert texts["/reports"] == "Reports" and texts["/plain"] == "Plain"
+    set_language(english_pages.client, "zh")
+    zh = {href: text for href, text, _d in sidebar_links(english_pages.get("/system/menu/").get_data(as_text=True))}
+    assert zh["/system/user"] == "用户管理" and zh["/reports"] == "报表"
+
+
+def test_menu_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
+    from tests.i18n_pending import english_leftovers
+
+    pages = _english(english_pages)
+    mid = api.post("/api/admin/menu/create", json={"name": "Plain", "path": "/plain"}).get_json()["data"]
+    for url in ("/system/menu/", "/system/menu/?name=nothing-matches", "/system/menu/new",
+                f"/system/menu/{mid}/edit", f"/system/menu/{mid}/move",
+                f"/system/menu/{menu_id(app, '/system/user')}/edit"):
+        resp = pages.get(url)
+        html = resp.get_data(as_text=True).replace('value="用户管理"', "")  # a built-in's stored name, edited as is
+        assert resp.status_code == 200 and not english_leftovers(html), (url, english_leftovers(html))
+    listing = pages.get("/system/menu/").get_data(as_text=True)
+    assert ">Menu name</th>" in listing and "Users" in listing and "Add child" in listing
+    refused = pages.submit("/system/menu/new", data={"name": "", "path": "/x y"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and not english_leftovers(html), english_leftovers(html)
+    saved = pages.submit(f"/system/menu/{mid}/edit", data={"name": "Plain", "name_en": "Plain EN", "path": "/plain",
+                                                           "sequence": "0"}, follow_redirects=True)
+    assert 'Menu "Plain" saved' in html_text(saved)
+    assert query(app, lambda: db.session.get(Menu, mid).name_en) == "Plain EN"
+    # a refusal of the service, through the API, in English
+    resp = api.post("/api/admin/menu/create", json={"name": "X", "path": "javascript:alert(1)"},
+                    headers={"Accept-Language": "en"})
+    assert resp.status_code == 422 and resp.get_json()["msg"].startswith("Route is invalid: a route must be a path")
+    gone = api.delete(f"/api/admin/menu/{menu_id(app, '/system/user')}/delete", headers={"Accept-Language": "en"})
+    assert gone.status_code == 409 and gone.get_json()["msg"] == "A built-in menu cannot be deleted"

@@ -484,3 +484,23 @@ def test_a_grant_through_one_process_is_enforced_by_another(app: Any, database_u
     finally:
         stop_server(first)
         stop_server(second)
+
+
+def test_a_grant_beyond_ones_reach_is_refused_in_the_callers_language(app: Any, client: Any) -> None:
+    """Issue 24 item 10: the reach refusal (access.permissions) says what is out of reach, in English on request."""
+    granter = make_role(app, "ROLE_GRANTER", "Granters")
+    grant_role(app, granter, resource_codes=(route_code("roles_api.grant", "POST"),))
+    target = make_role(app, "ROLE_TARGET", "Targets")
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", role_ids=[granter])
+    api = ApiClient(client)
+    api.token = api.sign_in(phone, "Passw0rd1")
+    beyond = query(app, lambda: db.session.execute(select(Resource.id).where(
+        Resource.code == route_code("menus_api.create", "POST"))).scalar_one())
+    body = {"roleId": target, "routers": [], "resources": [beyond]}
+    english = api.post("/api/admin/permission/grant", json=body, headers={"Accept-Language": "en"})
+    assert english.status_code == 403
+    assert english.get_json()["msg"] == ("You cannot grant permissions beyond your own (resource POST "
+                                         "/api/admin/menu/create is not within your permissions)")
+    chinese = api.post("/api/admin/permission/grant", json=body)
+    assert chinese.status_code == 403 and "不在您的权限内" in chinese.get_json()["msg"]

@@ -369,3 +369,99 @@ def test_saving_a_resource_deleted_meanwhile_keeps_the_typed_values(pages: PageC
         pages, f"/system/resource/{rid}/edit", lambda: api.data("DELETE", f"/api/admin/resource/{rid}/delete"),
         {"parent_id": "0", "name": "我刚改的资源", "resource_url": "/api/doomed/**", "method": "GET", "biz_type": "0"},
         "我刚改的资源", "资源")
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10): built-in names from the catalogue, the pages in English
+
+
+def _html(resp: Any) -> str:
+    import html
+
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def test_every_built_in_resource_name_is_a_catalogue_entry(app: Any) -> None:
+    """The names sync stores (docstrings' first lines, blueprints' descriptions) are what the Babel method
+    `pcloud.core.apinames.extract_api` puts in the catalogue, so each one has its English."""
+    from pcloud.core.i18n import translated
+
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        names = set(db.session.execute(select(Resource.name).where(Resource.built_in.is_(True),
+                                                                   Resource.deleted_at.is_(None))).scalars())
+        untranslated = sorted(n for n in names if cjk.search(n) and translated(n) == n)
+        english = {n: translated(n) for n in names}
+        db.session.remove()
+    assert len(names) > 100 and not untranslated
+    assert english["角色管理"] == "Roles" and english["新增角色"] == "Add role"
+
+
+def test_resource_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
+    from tests.i18n_pending import english_leftovers
+
+    pages = english_pages
+    pages.get("/system/resource/")  # the sign-in's welcome flash names the user as signed in: shown once, gone
+    group = query(app, lambda: db.session.execute(select(Resource.id).where(
+        Resource.code == "group:roles_api")).scalar_one())
+    built_in = query(app, lambda: db.session.execute(select(Resource.id).where(
+        Resource.code == route_code("roles_api.create", "POST"))).scalar_one())
+    custom = api.post("/api/admin/resource/create", json={"name": "Reports API", "resourceUrl": "/api/reports/**",
+                                                          "parentId": group}).get_json()["data"]
+    for url in ("/system/resource/", f"/system/resource/?parent_id={group}", "/system/resource/?name=Reports",
+                "/system/resource/?name=nothing-matches", f"/system/resource/{group}/children?depth=1",
+                "/system/resource/new", f"/system/resource/{custom}/edit", f"/system/resource/{built_in}/edit"):
+        resp = pages.get(url)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not english_leftovers(html), (url, english_leftovers(html))
+    level = _html(pages.get(f"/system/resource/?parent_id={group}"))
+    assert "Access resources: Roles" in level and ">Resource name</th>" in level
+    assert re.search(rf'data-id="{built_in}"[^>]*>\s*<td[^>]*>[\s\S]*?Add role', level)
+    view = _html(pages.get(f"/system/resource/{built_in}/edit"))
+    assert "View resource" in view and "<dd class=\"col-9\">Add role</dd>" in view
+    assert "Built-in resources are kept by" in view
+    refused = pages.submit("/system/resource/new", data={"name": "Bad", "resource_url": "no-slash", "method": "*",
+                                                         "biz_type": "0"})
+    assert refused.status_code == 422 and "A resource path starts with /" in _html(refused)
+    assert not english_leftovers(refused.get_data(as_text=True))
+    saved = pages.submit(f"/system/resource/{custom}/edit", data={
+        "parent_id": str(group), "name": "Reports API v2", "resource_url": "/api/reports/**", "method": "GET",
+        "biz_type": "1"}, follow_redirects=True)
+    assert 'Resource "Reports API v2" saved' in _html(saved)
+    # a refusal of the service through the API, in English
+    resp = api.delete(f"/api/admin/resource/{built_in}/delete", headers={"Accept-Language": "en"})
+    assert resp.status_code == 409 and resp.get_json()["msg"] == "A built-in resource cannot be deleted"
+    locked = api.put("/api/admin/resource/modify", json={"id": built_in, "name": "x"},
+                     headers={"Accept-Language": "en"})
+    assert locked.status_code == 409
+    assert locked.get_json()["msg"] == "Built-in resources are kept by the system from the API and cannot be edited"
+
+
+@pytest.mark.no_database
+def test_the_babel_method_yields_the_names_sync_stores_and_pythons_own_strings() -> None:
+    import io
+
+    from pcloud.core.apinames import extract_api, group_name, route_name
+
+    source = '''
+from flask_babel import gettext
+from pcloud.core.messages import N_
+blp = Blueprint("x_api", __name__, url_prefix="/api/x", description="示例管理：说明（其余）")
+
+@operation(blp, "/create", "XCreate", title=N_("示例新增"))
+def create(args):
+    """新增示例；data 为 id
+    第二行不算
+    """
+    return gettext("示例「%(name)s」已创建", name="a")
+
+def helper():
+    """不是接口"""
+'''.encode()
+    found = {message[0] if isinstance(message, tuple) else message for _line, _func, message, _comments in
+             extract_api(io.BytesIO(source), {"gettext": None, "N_": None}, [], {})}  # Babel keeps arg 1
+    assert found == {"示例管理", "新增示例；data 为 id", "示例新增", "示例「%(name)s」已创建"}
+    # the same rule as sync's
+    assert route_name('\n    新增示例；data 为 id\n    第二行不算\n    ', "x_api.create") == "新增示例；data 为 id"
+    assert route_name(None, "x_api.create") == "x_api.create"
+    assert group_name("示例管理：说明（其余）", "x_api") == "示例管理" and group_name("", "x_api") == "x_api"

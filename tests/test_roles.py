@@ -446,3 +446,115 @@ def test_granting_a_role_deleted_meanwhile_keeps_the_ticks(app: Any, pages: Page
     assert f'id="menu-{ticked}" checked' in html
     assert html.count("checked") == 1 and "None" not in html  # only what was ticked; no empty role code
     assert f"角色授权：已删除的角色（{rid}）" in html  # the heading still says which role it was
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10) and the grant page a person can read (item 8)
+
+
+def _html(resp: Any) -> str:
+    import html
+
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def _english(pages: PageClient) -> PageClient:
+    pages.get("/system/role/")  # the sign-in's welcome flash names the user as signed in: shown once, gone
+    return pages
+
+
+def test_role_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
+    from tests.i18n_pending import english_leftovers
+
+    pages = _english(english_pages)
+    rid = make_role(app, "ROLE_AUDITOR", "Auditors")
+    make_user(app, name="Ann Example", role_ids=[rid])
+    make_user(app, name="Bob Example")
+    sid = role_id_of(app, "ROLE_SUPER_ADMIN")
+    for url in ("/system/role/", "/system/role/?name=nothing-matches", "/system/role/new",
+                f"/system/role/{rid}/edit", f"/system/role/{sid}/edit", f"/system/role/{rid}/grant",
+                f"/system/role/{sid}/grant", f"/system/role/{rid}/users", f"/system/role/{rid}/users?assigned=false",
+                f"/system/role/{rid}/users?keyword=nobody"):
+        resp = pages.get(url)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not english_leftovers(html), (url, english_leftovers(html))
+    listing = _html(pages.get("/system/role/"))
+    assert ">Role code</th>" in listing and "Refresh permissions" in listing and "Assign users" in listing
+    empty = pages.submit("/system/role/new", data={"name": "", "role_code": ""})
+    assert empty.status_code == 422 and "Enter a role name" in _html(empty)
+    assert not english_leftovers(empty.get_data(as_text=True)), english_leftovers(empty.get_data(as_text=True))
+    refused = pages.submit("/system/role/new", data={"name": "x", "role_code": "auditor", "data_scope": "1"})
+    assert refused.status_code == 422 and not english_leftovers(refused.get_data(as_text=True))
+    assert "A role code is ROLE_ followed by" in _html(refused)
+    created = pages.submit("/system/role/new", data={"name": "Clerks", "role_code": "ROLE_CLERK", "data_scope": "1"},
+                           follow_redirects=True)
+    assert 'Role "Clerks" created; you can now grant it permissions' in _html(created)
+    saved = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(menu_id(app, "/system/role"))]},
+                         follow_redirects=True)
+    assert 'Grants of role "Auditors" saved (menus: 1, resources: 0)' in _html(saved)
+    # the operation log keeps the Chinese source of the title (shown later in the reader's language)
+    assert ("角色授权", "success") in logged_actions(app)
+    # a refusal of the service through the API, in English; Chinese stays the default
+    dup = api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_AUDITOR"},
+                   headers={"Accept-Language": "en"})
+    assert dup.status_code == 409 and dup.get_json()["msg"] == "Role code ROLE_AUDITOR already exists"
+    busy = api.delete(f"/api/admin/role/{rid}/delete", headers={"Accept-Language": "en"})
+    assert busy.status_code == 409
+    assert busy.get_json()["msg"] == 'Role "Auditors" is still held by users (1); remove it from them first'
+    assert api.post("/api/admin/role/create", json={"name": "x", "roleCode": "ROLE_AUDITOR"}).get_json()["msg"] \
+        == "角色编码 ROLE_AUDITOR 已存在"
+
+
+def test_the_built_in_roles_are_named_in_the_deployments_language(app: Any) -> None:
+    from pcloud import create_app
+    from pcloud.roles import service
+
+    english = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                          "PCLOUD_DEFAULT_LANGUAGE": "en", "TESTING": True})
+    with english.app_context():
+        admin = db.session.execute(Role.live().where(Role.role_code == service.ADMIN)).scalar_one()
+        admin.soft_delete()
+        db.session.commit()
+        assert service.ensure_builtin_roles() == [service.ADMIN]
+        assert service.role_by_code(service.ADMIN).name == "Administrator"
+        db.session.remove()
+    assert query(app, lambda: service.role_by_code("ROLE_SUPER_ADMIN").name) == "超级管理员"  # made in Chinese
+
+
+def test_the_grant_page_groups_resources_by_module_and_puts_buttons_beside_their_page(
+        app: Any, english_pages: PageClient) -> None:
+    from pcloud.resources import service as resources
+
+    pages = _english(english_pages)
+    rid = make_role(app, "ROLE_AUDITOR", "Auditors")
+    user_menu = menu_id(app, "/system/user")
+
+    def button(name: str, url: str) -> int:
+        def create() -> int:
+            return resources.create_resource({"name": name, "resource_url": url, "biz_type": 1}).id
+        return query(app, create)
+
+    export = button("Export users button", "/api/admin/system/user/export-button")
+    stray = button("Stray button", "/nowhere/button")
+    html = _html(pages.get(f"/system/role/{rid}/grant"))
+    # the button sits beside its page, in the menu card, a resource checkbox outside the page's branch
+    menus_card, resources_card = html.split('data-tree="resource"', 1)
+    beside = menus_card.split(f'id="menu-{user_menu}"', 1)[1].split("</li>", 1)[0]
+    assert f'data-buttons-of="{user_menu}"' in beside and f'id="button-{export}"' in beside
+    assert "Export users button" in beside and "POST" not in beside.split(f'id="button-{export}"')[0][-200:]
+    assert f'name="resource_ids" value="{export}"' in beside
+    assert f'id="resource-{export}"' not in resources_card  # not twice
+    assert f'id="resource-{stray}"' in resources_card  # a button of no page stays in its place
+    # resources by name, grouped by module, the route as secondary text
+    group = resource_id(app, "group:roles_api")
+    role_create = resource_id(app, route_code("roles_api.create", "POST"))
+    group_item = resources_card.split(f'id="resource-{group}"', 1)[1]
+    assert "<strong>Roles</strong>" in group_item.split("</label>", 1)[0]
+    route = group_item.split(f'id="resource-{role_create}"', 1)[1].split("</label>", 1)[0]
+    assert "Add role" in route and '<code>POST /api/admin/role/create</code>' in route
+    # ticking the button grants it
+    resp = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(user_menu)],
+                                                           "resource_ids": [str(export)]})
+    assert resp.status_code == 302 and export in grants_of(app, rid)[1]
+    box = _html(pages.get(f"/system/role/{rid}/grant")).split(f'id="button-{export}"', 1)[1].split(">", 1)[0]
+    assert "checked" in box

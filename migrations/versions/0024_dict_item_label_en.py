@@ -1,7 +1,7 @@
 """a dictionary item's optional English label
 
 Revision ID: 0024_dict_item_label_en
-Revises: 0022
+Revises: 0023_menu_name_en
 Create Date: 2026-12-05 03:45:00
 
 Issue 24 item 10 (docs/API.md, Languages): sys_dict_data.label_en, shown instead of the label on an English
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0024_dict_item_label_en'
-down_revision = '0022'
+down_revision = '0023_menu_name_en'
 branch_labels = None
 depends_on = None
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import delete, select, update
 
 from pcloud.access.models import PermissionVersion, role_menu, role_resource
@@ -377,7 +378,7 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
     roles = [(r.id, r.role_code, r.name) for r in roles]
     if roles:
         if any(code == SUPER_ADMIN for _id, code, _name in roles):
-            return "只有超级管理员可以授予超级管理员角色"
+            return gettext("只有超级管理员可以授予超级管理员角色")
         ids = [r[0] for r in roles]
         menu_ids |= set(db.session.execute(select(role_menu.c.menu_id).where(role_menu.c.role_id.in_(ids)))
                         .scalars())
@@ -390,24 +391,24 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
         for menu_id, path in db.session.execute(select(Menu.id, Menu.path).where(
                 Menu.id.in_(menu_ids), Menu.deleted_at.is_(None))):
             if not _covers_menu(principal, menu_id, path):
-                return _refusal(names, f"菜单 {path}")
+                return _refusal(names, gettext("菜单 %(path)s", path=path))
     if resource_ids:
         for _rid, method, url in db.session.execute(select(Resource.id, Resource.method, Resource.resource_url)
                                                     .where(Resource.id.in_(resource_ids),
                                                            Resource.deleted_at.is_(None))):
             if not _covers_resource(principal, method, url):
-                return _refusal(names, f"资源 {method} {url}")
+                return _refusal(names, gettext("资源 %(method)s %(url)s", method=method, url=url))
     for role_id, _code, _name in roles:  # the executors of the job console (issue 23, 1)
         refusal = job_group_refusal(role_id, principal=principal)
         if refusal:
-            return f"不能分配超出自己权限范围的角色（{refusal}）"
+            return gettext("不能分配超出自己权限范围的角色（%(why)s）", why=refusal)
     return None
 
 
 def _refusal(role_names: dict[int, str], what: str) -> str:
     if role_names:
-        return f"不能分配超出自己权限范围的角色（{what} 不在您的权限内）"
-    return f"不能授予超出自己权限范围的权限（{what} 不在您的权限内）"
+        return gettext("不能分配超出自己权限范围的角色（%(what)s 不在您的权限内）", what=what)
+    return gettext("不能授予超出自己权限范围的权限（%(what)s 不在您的权限内）", what=what)
 
 
 def require_within_reach(principal: Principal | None = None, **kwargs: Any) -> None:
@@ -438,7 +439,7 @@ def require_page_reach(menu_id: int, new_path: str, principal: Principal | None 
         return
     assert principal is not None
     if not may_open_page(principal, new_path):
-        raise Forbidden("不能把自己已拥有的菜单改到自己无权打开的页面上")
+        raise Forbidden(gettext("不能把自己已拥有的菜单改到自己无权打开的页面上"))
 
 
 def require_resource_reach(resource_id: int, method: str | None, url: str | None,
@@ -449,7 +450,7 @@ def require_resource_reach(resource_id: int, method: str | None, url: str | None
         return
     assert principal is not None
     if not _covers_resource(principal, method, url):
-        raise Forbidden("不能把自己已拥有的资源扩大到自己权限之外")
+        raise Forbidden(gettext("不能把自己已拥有的资源扩大到自己权限之外"))
 
 
 def require_pattern_reach(method: str | None, url: str | None, principal: Principal | None = None) -> None:
@@ -459,7 +460,7 @@ def require_pattern_reach(method: str | None, url: str | None, principal: Princi
     if principal is None or principal.is_super_admin:
         return
     if not _covers_resource(principal, method, url):
-        raise Forbidden(_refusal({}, f"接口 {(method or '*').upper()} {url}"))
+        raise Forbidden(_refusal({}, gettext("接口 %(method)s %(url)s", method=(method or "*").upper(), url=url)))
 
 
 def pattern_widens(old_method: str | None, old_url: str | None, new_method: str | None,
@@ -608,10 +609,10 @@ def job_group_refusal(role_id: int | None, *, job_group_ids: Iterable[int] | Non
     grants.job_routes = _opens_jobs(grants, job_route_samples())
     theirs = _role_executors(grants)
     if theirs is None:
-        return "您只能管理部分执行器，不能让角色管理全部执行器（请为角色选择执行器）"
+        return gettext("您只能管理部分执行器，不能让角色管理全部执行器（请为角色选择执行器）")
     beyond = sorted(theirs - mine - held)
     if beyond:
-        return f"不能授予自己管理范围之外的执行器（ID {beyond[0]}）"
+        return gettext("不能授予自己管理范围之外的执行器（ID %(id)s）", id=beyond[0])
     return None
 
 

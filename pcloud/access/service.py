@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import delete, insert, select
 
 from pcloud.access import permissions
 from pcloud.access.models import role_menu, role_resource
 from pcloud.core.errors import Invalid
 from pcloud.core.security import SUPER_ADMIN, Principal
-from pcloud.core.tree import build_tree
+from pcloud.core.tree import build_tree, walk
 from pcloud.extensions import db
 from pcloud.menus import icons as menu_icons
 from pcloud.menus import service as menu_service
@@ -58,12 +59,12 @@ def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> N
     errors: dict[str, list[str]] = {}
     missing_menus = sorted(set(menus) - menu_service.live_ids(menus))
     if missing_menus:
-        errors["routers"] = [f"菜单不存在：{', '.join(map(str, missing_menus[:20]))}"]
+        errors["routers"] = [gettext("菜单不存在：%(ids)s", ids=", ".join(map(str, missing_menus[:20])))]
     missing_resources = sorted(set(resources) - resource_service.live_ids(resources))
     if missing_resources:
-        errors["resources"] = [f"资源不存在：{', '.join(map(str, missing_resources[:20]))}"]
+        errors["resources"] = [gettext("资源不存在：%(ids)s", ids=", ".join(map(str, missing_resources[:20])))]
     if errors:
-        raise Invalid("授权中包含不存在的菜单或资源，未做任何修改", errors=errors)
+        raise Invalid(gettext("授权中包含不存在的菜单或资源，未做任何修改"), errors=errors)
     menus = sorted(with_parent_menus(set(menus)))
     held_menus, held_resources = granted_ids(role)
     # Only what is added must lie within the granter's reach: keeping what the role had is no escalation.
@@ -77,6 +78,50 @@ def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> N
     if resources:
         db.session.execute(insert(role_resource), [{"role_id": role.id, "resource_id": r} for r in resources])
     permissions.bump_version()
+
+
+# The grant page (issue 24 item 8): a button-level permission (a resource of bizType 1) is shown beside the page
+# it belongs to: the menu whose path is the longest prefix, at a segment boundary, of the button's URL, read as
+# is or without the API's leading /api/admin or /api (/api/admin/system/user/export -> /system/user).
+_API_PREFIXES = ("/api/admin", "/api")
+
+
+def _page_of(url: str, menu_paths: dict[str, int]) -> int | None:
+    candidates = [url] + [url[len(prefix):] for prefix in _API_PREFIXES if url.startswith(prefix + "/")]
+    best: tuple[int, int] | None = None
+    for candidate in candidates:
+        for path, menu_id in menu_paths.items():
+            matches = path and (candidate == path or candidate.startswith(path + "/"))
+            if matches and (best is None or len(path) > best[0]):
+                best = (len(path), menu_id)
+    return best[1] if best else None
+
+
+def grant_page_trees(menus: list[dict[str, Any]], resources: list[dict[str, Any]]) -> tuple[
+        list[dict[str, Any]], list[dict[str, Any]]]:
+    """The grant page's two trees: each menu node gets `buttons` (the leaf bizType-1 resources whose page it
+    is), and those buttons leave the resource tree, which stays grouped by module (its built-in groups)."""
+    menu_paths = {n["path"].rstrip("/"): n["id"] for _d, n in walk(menus) if n.get("path")}
+    by_menu: dict[int, list[dict[str, Any]]] = {}
+
+    def keep(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = []
+        for node in nodes:
+            node = {**node, "children": keep(node.get("children", []))}
+            page = (_page_of(node["resource_url"], menu_paths)
+                    if node.get("biz_type") == 1 and node.get("resource_url") and not node["children"] else None)
+            if page is None:
+                kept.append(node)
+            else:
+                by_menu.setdefault(page, []).append(node)
+        return kept
+
+    kept = keep(resources)
+
+    def attach(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**n, "children": attach(n.get("children", [])), "buttons": by_menu.get(n["id"], [])} for n in nodes]
+
+    return attach(menus), kept
 
 
 def forget_role(role_id: int) -> None:
@@ -93,8 +138,8 @@ def menu_node(menu: Menu) -> dict[str, Any]:
     """A node of the principal's menu tree. A path that is not a site path (a row from before paths were
     validated) is given as "" so neither the sidebar nor an API client ever follows it."""
     is_site_path = menu_service.is_site_path
-    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name,
-            "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
+    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "name_en": menu.name_en,
+            "label": menu.name, "path": menu.path if is_site_path(menu.path) else "", "component": menu.component,
             "redirect": menu.redirect if is_site_path(menu.redirect) else None, "icon": menu.icon,
             "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence}
 

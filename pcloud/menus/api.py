@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.menus import service
 from pcloud.menus.schemas import MenuCreateArgs, MenuModifyArgs, MenuOut, MenuPageArgs
@@ -20,19 +21,19 @@ def page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return service.menu_tree(args.get("name"))
 
 
-@operation(blp, "/create", "MenuCreate", fields.Integer(), title="菜单新增", args=MenuCreateArgs)
+@operation(blp, "/create", "MenuCreate", fields.Integer(), title=N_("菜单新增"), args=MenuCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增菜单"""
     return service.create_menu(args).id
 
 
-@operation(blp, "/modify", "MenuModify", fields.Integer(), method="PUT", title="菜单修改", args=MenuModifyArgs)
+@operation(blp, "/modify", "MenuModify", fields.Integer(), method="PUT", title=N_("菜单修改"), args=MenuModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改菜单（含移动：上级菜单与排序）"""
     return service.modify_menu(args).id
 
 
-@operation(blp, "/<int:id>/delete", "MenuDelete", method="DELETE", title="菜单删除")
+@operation(blp, "/<int:id>/delete", "MenuDelete", method="DELETE", title=N_("菜单删除"))
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除菜单（软删除，并从所有角色移除）"""
     service.delete_menu(id)

@@ -14,6 +14,8 @@ class Menu(AuditMixin, SoftDeleteMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     name: Mapped[str] = mapped_column(String(64))
+    # The English label (docs/API.md, Languages): an English page shows it when set, else `name`.
+    name_en: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(255))
     component: Mapped[str | None] = mapped_column(String(255))
     redirect: Mapped[str | None] = mapped_column(String(255))

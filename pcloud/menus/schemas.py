@@ -8,6 +8,7 @@ from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Se
 from pcloud.menus.models import Menu
 
 NAME_MAX, PATH_MAX, ICON_MAX = limit_of(Menu.name), limit_of(Menu.path), limit_of(Menu.icon)
+NAME_EN_MAX = limit_of(Menu.name_en)
 COMPONENT_MAX, REDIRECT_MAX = limit_of(Menu.component), limit_of(Menu.redirect)
 
 
@@ -21,6 +22,8 @@ class MenuPageArgs(PageArgs):
 class MenuCreateArgs(BaseSchema):
     parent_id = ParentId(load_default=0, metadata={"description": "0 = root"})
     name = Text(NAME_MAX, required=True)
+    name_en = fields.String(validate=validate.Length(max=NAME_EN_MAX), allow_none=True,
+                            metadata={"description": "English label, shown on English pages (else name)"})
     path = Text(PATH_MAX, required=True)
     component = fields.String(validate=validate.Length(max=COMPONENT_MAX), allow_none=True)
     redirect = fields.String(validate=validate.Length(max=REDIRECT_MAX), allow_none=True)
@@ -36,6 +39,7 @@ class MenuModifyArgs(BaseSchema):
     id = Id(required=True)
     parent_id = ParentId()
     name = Text(NAME_MAX)
+    name_en = fields.String(validate=validate.Length(max=NAME_EN_MAX), allow_none=True)
     path = Text(PATH_MAX)
     component = fields.String(validate=validate.Length(max=COMPONENT_MAX), allow_none=True)
     redirect = fields.String(validate=validate.Length(max=REDIRECT_MAX), allow_none=True)
@@ -49,6 +53,7 @@ class MenuOut(AuditOut):
     id = fields.Integer()
     parent_id = fields.Integer()
     name = fields.String()
+    name_en = fields.String(allow_none=True)
     label = fields.String()
     path = fields.String()
     component = fields.String(allow_none=True)
@@ -67,6 +72,7 @@ class GrantMenuNodeOut(BaseSchema):
     id = fields.Integer()
     parent_id = fields.Integer()
     name = fields.String()
+    name_en = fields.String(allow_none=True)
     label = fields.String()
     path = fields.String()
     icon = fields.String(allow_none=True)

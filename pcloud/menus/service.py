@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import String, func, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import LANGUAGES, language
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import access_rules
@@ -17,7 +19,7 @@ from pcloud.core.tree import build_tree, clean_parent, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
-from pcloud.resources.service import insert_builtin
+from pcloud.resources.service import INDENT, insert_builtin
 
 # ---------------------------------------------------------------------------------------------
 # Reads
@@ -25,11 +27,20 @@ from pcloud.resources.service import insert_builtin
 
 def get_menu(menu_id: int) -> Menu:
     if not 0 < menu_id <= MAX_ID:
-        raise NotFound("菜单不存在")
+        raise NotFound(gettext("菜单不存在"))
     menu = db.session.execute(Menu.live().where(Menu.id == menu_id)).scalar_one_or_none()
     if menu is None:
-        raise NotFound("菜单不存在")
+        raise NotFound(gettext("菜单不存在"))
     return menu
+
+
+def shown_name(menu: Any) -> str:
+    """The name a page shows for a menu (a Menu or a node dict): its English label on an English page when it
+    has one, else its name (docs/API.md, Languages)."""
+    name, name_en = (menu.get("name"), menu.get("name_en")) if isinstance(menu, dict) else (menu.name, menu.name_en)
+    if name_en and language() != LANGUAGES[0]:
+        return name_en
+    return name or ""
 
 
 def live_menus() -> list[Menu]:
@@ -38,8 +49,9 @@ def live_menus() -> list[Menu]:
 
 def to_item(menu: Menu) -> dict[str, Any]:
     """API item (snake_case attributes; the schema puts them on the wire in camelCase)."""
-    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name,
-            "path": menu.path, "component": menu.component, "redirect": menu.redirect, "icon": menu.icon,
+    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "name_en": menu.name_en,
+            "label": menu.name, "path": menu.path, "component": menu.component, "redirect": menu.redirect,
+            "icon": menu.icon,
             "router": menu.router, "hidden": menu.hidden, "sequence": menu.sequence, "built_in": menu.built_in,
             "gmt_created_date": menu.gmt_created_date, "gmt_created_name": menu.gmt_created_name,
             "gmt_modified_date": menu.gmt_modified_date, "gmt_modified_name": menu.gmt_modified_name}
@@ -50,14 +62,15 @@ def _tree(menus: list[Menu]) -> list[dict[str, Any]]:
 
 
 def menu_tree(name: str | None = None) -> tuple[list[dict[str, Any]], int]:
-    """The whole tree, or the menus whose name contains `name` with their ancestors; (roots, node count)."""
+    """The whole tree, or the menus whose name (or English label, any case) contains `name` with their
+    ancestors; (roots, node count)."""
     menus = live_menus()
     name = (name or "").strip()
     if name:
         by_id = {m.id: m for m in menus}
         keep: set[int] = set()
         for menu in menus:
-            if name in menu.name:
+            if name in menu.name or name.casefold() in (menu.name_en or "").casefold():
                 current: Menu | None = menu
                 while current is not None and current.id not in keep:
                     keep.add(current.id)
@@ -68,8 +81,8 @@ def menu_tree(name: str | None = None) -> tuple[list[dict[str, Any]], int]:
 
 def node(menu: Menu) -> dict[str, Any]:
     """A plain tree node for grant screens: {id, parent_id, name, label, path, ...}."""
-    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "label": menu.name, "path": menu.path,
-            "icon": menu.icon, "hidden": menu.hidden, "sequence": menu.sequence}
+    return {"id": menu.id, "parent_id": menu.parent_id, "name": menu.name, "name_en": menu.name_en,
+            "label": menu.name, "path": menu.path, "icon": menu.icon, "hidden": menu.hidden, "sequence": menu.sequence}
 
 
 def node_tree() -> list[dict[str, Any]]:
@@ -109,7 +122,7 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
     menus = live_menus()
     excluded = ({exclude_id} | descendant_ids(exclude_id, menus)) if exclude_id else set()
     tree = build_tree([m for m in menus if m.id not in excluded], node)
-    return [(item["id"], "　" * depth + item["name"]) for depth, item in walk(tree)]
+    return [(item["id"], INDENT * depth + shown_name(item)) for depth, item in walk(tree)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +134,8 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
 # `//host` and `https://host` must never get in (and are not rendered if an old row holds one).
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"
 _SITE_PATH = re.compile(rf"^/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?$")
-PATH_HINT = "路由地址须是本站路径：以 / 开头，由字母、数字及 - _ . ~ 组成的各段，不能含协议、//、\\ 或空白"
+PATH_HINT = lazy_gettext(
+    "路由地址须是本站路径：以 / 开头，由字母、数字及 - _ . ~ 组成的各段，不能含协议、//、\\ 或空白")  # noqa: E501
 
 
 def is_site_path(path: object) -> bool:
@@ -133,11 +147,11 @@ def is_site_path(path: object) -> bool:
 
 def _check_site_path(key: str, label: str, value: str | None) -> None:
     if value and not is_site_path(value):
-        raise Invalid(f"{label}无效：{PATH_HINT}", field=key)
+        raise Invalid(gettext("%(label)s无效：%(hint)s", label=label, hint=PATH_HINT), field=key)
 
 
 def _path_taken(path: str) -> Conflict:
-    msg = f"路由地址 {path} 已被其他菜单使用"
+    msg = gettext("路由地址 %(path)s 已被其他菜单使用", path=path)
     return Conflict(msg, errors={"path": [msg]})
 
 
@@ -159,9 +173,12 @@ def _commit(path: str) -> None:
         raise _path_taken(path) from exc
 
 
-_TEXT_FIELDS = {"name": ("菜单名称", limit_of(Menu.name), True), "path": ("路由地址", limit_of(Menu.path), True),
-                "component": ("组件", limit_of(Menu.component), False),
-                "redirect": ("重定向", limit_of(Menu.redirect), False), "icon": ("图标", limit_of(Menu.icon), False)}
+_TEXT_FIELDS = {"name": (lazy_gettext("菜单名称"), limit_of(Menu.name), True),
+                "name_en": (lazy_gettext("英文名称"), limit_of(Menu.name_en), False),
+                "path": (lazy_gettext("路由地址"), limit_of(Menu.path), True),
+                "component": (lazy_gettext("组件"), limit_of(Menu.component), False),
+                "redirect": (lazy_gettext("重定向"), limit_of(Menu.redirect), False),
+                "icon": (lazy_gettext("图标"), limit_of(Menu.icon), False)}
 
 
 def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
@@ -171,9 +188,9 @@ def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
             continue
         value = (data.get(key) or "").strip()
         if required and not value:
-            raise Invalid(f"{label}不能为空", field=key)
+            raise Invalid(gettext("%(label)s不能为空", label=label), field=key)
         if len(value) > max_len:
-            raise Invalid(f"{label}长度不能超过 {max_len}", field=key)
+            raise Invalid(gettext("%(label)s长度不能超过 %(n)s", label=label, n=max_len), field=key)
         if key == "path" and len(value) > 1:
             value = value.rstrip("/") or "/"  # `/report/` and `/report` are one page owner
         values[key] = value if (value or required) else None
@@ -191,7 +208,7 @@ def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
 def create_menu(data: dict[str, Any]) -> Menu:
     values = _clean_values(data, partial=False)
     _check_unique_path(values["path"])
-    menu = Menu(parent_id=clean_parent(Menu, data.get("parent_id"), "菜单"), built_in=False, **values)
+    menu = Menu(parent_id=clean_parent(Menu, data.get("parent_id"), gettext("菜单")), built_in=False, **values)
     db.session.add(menu)
     access_rules().bump_version()
     _commit(values["path"])
@@ -203,12 +220,13 @@ def modify_menu(data: dict[str, Any]) -> Menu:
     menu = get_menu(data["id"])
     values = _clean_values(data, partial=True)
     if menu.built_in and "path" in values and values["path"] != menu.path:
-        raise Conflict("内置菜单的路由地址由系统维护，不能修改", errors={"path": ["内置菜单的路由地址不能修改"]})
+        raise Conflict(gettext("内置菜单的路由地址由系统维护，不能修改"),
+                       errors={"path": [gettext("内置菜单的路由地址不能修改")]})
     if "path" in values and values["path"] != menu.path:
         _check_unique_path(values["path"], exclude_id=menu.id)
         access_rules().require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
     if data.get("parent_id") is not None:
-        values["parent_id"] = clean_parent(Menu, data["parent_id"], "菜单", self_id=menu.id)
+        values["parent_id"] = clean_parent(Menu, data["parent_id"], gettext("菜单"), self_id=menu.id)
     for key, value in values.items():
         setattr(menu, key, value)
     access_rules().bump_version()
@@ -231,9 +249,9 @@ def child_counts(ids: list[int]) -> dict[int, int]:
 def delete_menu(menu_id: int) -> Menu:
     menu = get_menu(menu_id)
     if menu.built_in:
-        raise Conflict("内置菜单不能删除")
+        raise Conflict(gettext("内置菜单不能删除"))
     if child_counts([menu.id]).get(menu.id):
-        raise Conflict("该菜单下还有子菜单，请先删除或移走子菜单")
+        raise Conflict(gettext("该菜单下还有子菜单，请先删除或移走子菜单"))
     menu.soft_delete()
     access_rules().forget_grants(menu_id=menu.id)
     access_rules().bump_version()
@@ -267,7 +285,8 @@ def sync_builtin_menus() -> dict[str, int]:
     """Create the built-in menus by code; keep their path (what the page guard uses) as the code says.
 
     Name, icon, parent and sequence are set when a built-in is created; after that they belong to the
-    administrator, who may rename, hide or move it on the 菜单管理 page, and a later sync keeps that.
+    administrator, who may rename, hide or move it on the 菜单管理 page, and a later sync keeps that. The English
+    label is filled where it is empty (so a database from before it existed gets the built-ins'), never replaced.
     A built-in menu no longer listed is retired with its grants; one deleted by hand is revived.
     Missing rows are inserted with ON CONFLICT (code) DO NOTHING, so concurrent syncs neither duplicate
     nor fail.
@@ -282,7 +301,8 @@ def sync_builtin_menus() -> dict[str, int]:
         _free_path(str(entry["path"]), code)
         if menu is None:
             created += insert_builtin(Menu, code, {
-                "built_in": True, "router": True, "hidden": False, "name": entry["name"], "path": entry["path"],
+                "built_in": True, "router": True, "hidden": False, "name": entry["name"],
+                "name_en": entry.get("name_en"), "path": entry["path"],
                 "icon": entry["icon"], "sequence": entry["sequence"], "parent_id": parent.id if parent else 0,
                 "component": builtin_component(entry)})
             menu = db.session.execute(select(Menu).where(Menu.code == code)).scalar_one()
@@ -290,9 +310,11 @@ def sync_builtin_menus() -> dict[str, int]:
             fixed = {"path": entry["path"], "built_in": True, "deleted_at": None}
             if not menu.component and builtin_component(entry):  # filled once; an administrator may change it
                 fixed["component"] = builtin_component(entry)
+            if not menu.name_en and entry.get("name_en"):  # filled once, like component
+                fixed["name_en"] = entry["name_en"]
             if menu.deleted_at is not None:  # revived: back where the code puts it
-                fixed.update(parent_id=parent.id if parent else 0, name=entry["name"], icon=entry["icon"],
-                             sequence=entry["sequence"])
+                fixed.update(parent_id=parent.id if parent else 0, name=entry["name"], name_en=entry.get("name_en"),
+                             icon=entry["icon"], sequence=entry["sequence"])
             if any(getattr(menu, k) != v for k, v in fixed.items()):
                 for key, value in fixed.items():
                     setattr(menu, key, value)

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.resources import service
 from pcloud.resources.schemas import (
@@ -41,19 +42,20 @@ def resource_tree(args: dict[str, Any]) -> list[dict[str, Any]]:
     return service.resource_tree()
 
 
-@operation(blp, "/create", "ResourceCreate", fields.Integer(), title="资源新增", args=ResourceCreateArgs)
+@operation(blp, "/create", "ResourceCreate", fields.Integer(), title=N_("资源新增"), args=ResourceCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增访问资源"""
     return service.create_resource(args).id
 
 
-@operation(blp, "/modify", "ResourceModify", fields.Integer(), method="PUT", title="资源修改", args=ResourceModifyArgs)
+@operation(blp, "/modify", "ResourceModify", fields.Integer(), method="PUT", title=N_("资源修改"),
+           args=ResourceModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改访问资源"""
     return service.modify_resource(args).id
 
 
-@operation(blp, "/<int:id>/delete", "ResourceDelete", method="DELETE", title="资源删除")
+@operation(blp, "/<int:id>/delete", "ResourceDelete", method="DELETE", title=N_("资源删除"))
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除访问资源（软删除）"""
     service.delete_resource(id)

@@ -6,10 +6,14 @@ import re
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from pcloud.core import tree
+from pcloud.core.apinames import group_name, route_name
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import GRANT_METHODS, MAX_ID, render_rule
 from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_principal_id_name
@@ -18,11 +22,12 @@ from pcloud.core.tree import build_tree, clean_parent, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 
-BIZ_TYPES = {0: "接口", 1: "按钮"}
+INDENT = "\u00a0\u00a0"  # a level of a tree in a <select>: kept by the browser, and no Chinese on English pages
+BIZ_TYPES = {0: lazy_gettext("接口"), 1: lazy_gettext("按钮")}
 GROUP_PREFIX = "group:"
 ROUTE_PREFIX = "api:"
 _URL_OK = re.compile(r"^/[^\s?#]*$")
-BUILT_IN_LOCKED = "内置资源由系统根据接口自动维护，不能修改"
+BUILT_IN_LOCKED = N_("内置资源由系统根据接口自动维护，不能修改")  # a reason: said through translated()
 # Subtrees another module maintains (root code -> why they are locked here): the open platform's
 # interface catalogue. Edited through 访问资源 they would bypass that module's own rules (its URL
 # allow-list, its grants to accounts), so only that module changes them.
@@ -40,10 +45,10 @@ def reserve_subtree(root_code: str, reason: str) -> None:
 
 def get_resource(resource_id: int) -> Resource:
     if not 0 < resource_id <= MAX_ID:
-        raise NotFound("资源不存在")
+        raise NotFound(gettext("资源不存在"))
     res = db.session.execute(Resource.live().where(Resource.id == resource_id)).scalar_one_or_none()
     if res is None:
-        raise NotFound("资源不存在")
+        raise NotFound(gettext("资源不存在"))
     return res
 
 
@@ -76,7 +81,7 @@ def locked_reason(res: Resource) -> str | None:
 def _require_editable(res: Resource, deleting: bool = False) -> None:
     reason = locked_reason(res)
     if reason:
-        raise Conflict("内置资源不能删除" if deleting and res.built_in else reason)
+        raise Conflict(gettext("内置资源不能删除") if deleting and res.built_in else translated(reason))
 
 
 def _require_editable_below(parent: Resource) -> None:
@@ -110,7 +115,7 @@ def to_item(res: Resource, has_children: bool | None = None, locked: str | None 
     if has_children is None:
         has_children = child_counts([res.id]).get(res.id, 0) > 0
         locked = locked_reason(res)
-    return {"locked": locked,
+    return {"locked": translated(locked),
         "id": res.id, "parent_id": res.parent_id, "name": res.name, "label": res.name,
         "resource_url": res.resource_url, "method": res.method, "biz_type": res.biz_type,
         "biz_type_name": BIZ_TYPES.get(res.biz_type, str(res.biz_type)), "built_in": res.built_in,
@@ -183,7 +188,7 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
         if item["id"] in excluded:
             continue
         if item["children"] or not item["resource_url"] or depth == 0:
-            choices.append((item["id"], "　" * depth + item["name"]))
+            choices.append((item["id"], INDENT * depth + translated(item["name"])))
     return choices
 
 
@@ -207,32 +212,32 @@ def _clean_values(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     if _given(data, "name", partial):
         name = (data.get("name") or "").strip()
         if not name:
-            raise Invalid("资源名称不能为空", field="name")
+            raise Invalid(gettext("资源名称不能为空"), field="name")
         values["name"] = name
     if _given(data, "resource_url", partial):
         url = (data.get("resource_url") or "").strip()
         if not url:
-            raise Invalid("资源路径不能为空", field="resourceUrl")
+            raise Invalid(gettext("资源路径不能为空"), field="resourceUrl")
         if not _URL_OK.match(url):
-            raise Invalid("资源路径须以 / 开头，不含空格、? 或 #，如 /api/admin/role/{id}/delete",
+            raise Invalid(gettext("资源路径须以 / 开头，不含空格、? 或 #，如 /api/admin/role/{id}/delete"),
                           field="resourceUrl")
         values["resource_url"] = url
     if _given(data, "method", partial):
         method = (data.get("method") or "*").strip().upper()
         if method not in GRANT_METHODS:
-            raise Invalid("请求方式必须是 GET、POST、PUT、DELETE 或 *", field="method")
+            raise Invalid(gettext("请求方式必须是 GET、POST、PUT、DELETE 或 *"), field="method")
         values["method"] = method
     if _given(data, "biz_type", partial):
         biz_type = data.get("biz_type") or 0
         if biz_type not in BIZ_TYPES:
-            raise Invalid("资源类型必须是 0（接口）或 1（按钮）", field="bizType")
+            raise Invalid(gettext("资源类型必须是 0（接口）或 1（按钮）"), field="bizType")
         values["biz_type"] = biz_type
     return values
 
 
 def create_resource(data: dict[str, Any]) -> Resource:
     values = _clean_values(data, partial=False)
-    parent_id = clean_parent(Resource, data.get("parent_id"), "资源")
+    parent_id = clean_parent(Resource, data.get("parent_id"), gettext("资源"))
     if parent_id:
         _require_editable_below(get_resource(parent_id))
     res = Resource(parent_id=parent_id, built_in=False, **values)
@@ -247,7 +252,7 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     _require_editable(res)
     values = _clean_values(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
-        values["parent_id"] = clean_parent(Resource, data["parent_id"], "资源", self_id=res.id)
+        values["parent_id"] = clean_parent(Resource, data["parent_id"], gettext("资源"), self_id=res.id)
         if values["parent_id"]:
             _require_editable_below(get_resource(values["parent_id"]))
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
@@ -265,7 +270,7 @@ def delete_resource(resource_id: int) -> Resource:
     res = get_resource(resource_id)
     _require_editable(res, deleting=True)
     if child_counts([res.id]).get(res.id):
-        raise Conflict("该资源下还有子资源，请先删除子资源")
+        raise Conflict(gettext("该资源下还有子资源，请先删除子资源"))
     res.soft_delete()
     access_rules().forget_grants(resource_id=res.id)
     access_rules().bump_version()
@@ -275,18 +280,6 @@ def delete_resource(resource_id: int) -> Resource:
 
 # ---------------------------------------------------------------------------------------------
 # Built-in resources: one per API route of this application
-
-
-def _summary(view: Any) -> str:
-    doc = (getattr(view, "__doc__", None) or "").strip()
-    return doc.splitlines()[0].strip() if doc else ""
-
-
-def _group_name(blueprint: Any, name: str) -> str:
-    description = (getattr(blueprint, "description", None) or "").strip()
-    if not description:
-        return name
-    return re.split(r"[：:，,（(]", description, maxsplit=1)[0].strip() or name
 
 
 def wanted_builtins() -> dict[str, dict[str, Any]]:
@@ -309,11 +302,13 @@ def wanted_builtins() -> dict[str, dict[str, Any]]:
         blueprint_name = rule.endpoint.rsplit(".", 1)[0] if "." in rule.endpoint else "app"
         group_code = f"{GROUP_PREFIX}{blueprint_name}"
         if group_code not in wanted:
-            wanted[group_code] = {"name": _group_name(app.blueprints.get(blueprint_name), blueprint_name)[:128],
+            description = getattr(app.blueprints.get(blueprint_name), "description", None)
+            wanted[group_code] = {"name": group_name(description, blueprint_name),
                                   "resource_url": "", "method": "*", "group": None}
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             wanted[f"{ROUTE_PREFIX}{rule.endpoint}:{method}"] = {
-                "name": (_summary(view) or rule.endpoint)[:128], "resource_url": render_rule(rule.rule)[:255],
+                "name": route_name(getattr(view, "__doc__", None), rule.endpoint),
+                "resource_url": render_rule(rule.rule)[:255],
                 "method": method, "group": group_code}
     return wanted
 

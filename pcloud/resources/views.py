@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm, is_gone
+from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, int_arg, list_args, page_filters, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -16,17 +19,17 @@ from pcloud.resources.forms import ResourceForm
 from pcloud.resources.schemas import ResourcePageArgs
 
 bp = Blueprint("resources", __name__, url_prefix="/system/resource")
-ROOT = (0, "（顶级资源）")
+ROOT = (0, lazy_gettext("（顶级资源）"))
 CHILDREN_PAGE = 100
-pages = RecordPages(bp, "资源", "resources/form.html")
+pages = RecordPages(bp, lazy_gettext("资源"), "resources/form.html")
 
 
 @bp.route("/")
 def index() -> Any:
     """Roots (or one level, `parent_id`), or with a name: matches from every level. Children load lazily."""
     page, page_size = list_args()
-    loaded = page_filters(ResourcePageArgs, {"name": Filter("name", "资源名称"),
-                                                "parent_id": Filter("parentId", "上级")})
+    loaded = page_filters(ResourcePageArgs, {"name": Filter("name", lazy_gettext("资源名称")),
+                                             "parent_id": Filter("parentId", lazy_gettext("上级"))})
     name, parent_id = (loaded.get("name") or "").strip(), loaded.get("parent_id")
     filters: dict[str, Any] = {"name": name, "parent_id": parent_id}
     result = service.page_resources(filters, page, page_size)
@@ -57,7 +60,7 @@ def _back(parent_id: int | None) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("资源新增")
+@action(N_("资源新增"))
 @mirrors("resources_api.create")
 def create() -> Any:
     form = ResourceForm()
@@ -65,14 +68,14 @@ def create() -> Any:
     if request.method == "GET":
         wanted = int_arg("parent_id", 0)
         if wanted and wanted not in {c[0] for c in form.parent_id.choices}:
-            form.parent_id.choices.append((wanted, service.get_resource(wanted).name))
+            form.parent_id.choices.append((wanted, translated(service.get_resource(wanted).name)))
         form.parent_id.data = wanted
-    return pages.form(form, lambda: f"资源「{service.create_resource(_data(form)).name}」已创建",
+    return pages.form(form, lambda: gettext("资源「%(name)s」已创建", name=service.create_resource(_data(form)).name),
                       done=lambda: _back(form.parent_id.data), res=None, locked=None)
 
 
 @bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
-@action("资源修改")
+@action(N_("资源修改"))
 @mirrors("resources_api.modify")
 def edit(resource_id: int) -> Any:
     res = pages.record(service.get_resource, resource_id)
@@ -83,13 +86,16 @@ def edit(resource_id: int) -> Any:
     form = pages.edit_form(ResourceForm, res)
     form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=res.id)
     if res.parent_id and res.parent_id not in {c[0] for c in form.parent_id.choices}:
-        form.parent_id.choices.append((res.parent_id, f"（当前）#{res.parent_id}"))
-    return pages.form(form, lambda: f"资源「{service.modify_resource({'id': res.id, **_data(form)}).name}」已保存",
+        form.parent_id.choices.append((res.parent_id, gettext("（当前）#%(id)s", id=res.parent_id)))
+    return pages.form(form, lambda: gettext("资源「%(name)s」已保存",
+                                            name=service.modify_resource({"id": res.id, **_data(form)}).name),
                       done=lambda: _back(form.parent_id.data), res=res, locked=None)
 
 
 @bp.route("/<int:resource_id>/delete", methods=["POST"])
-@action("资源删除")
+@action(N_("资源删除"))
 @mirrors("resources_api.delete")
 def delete(resource_id: int) -> Any:
-    return pages.confirm(lambda: f"资源「{service.delete_resource(resource_id).name}」已删除", "不能删除：")
+    return pages.confirm(lambda: gettext("资源「%(name)s」已删除",
+                                         name=translated(service.delete_resource(resource_id).name)),
+                         gettext("不能删除："))

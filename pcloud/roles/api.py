@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.security import current_principal
 from pcloud.roles import service
@@ -41,26 +42,26 @@ def role_list(args: dict[str, Any]) -> list[dict[str, Any]]:
     return service.list_roles(args.get("name"))
 
 
-@operation(blp, "/role/refresh", "RoleRefresh", method="GET", title="刷新权限")
+@operation(blp, "/role/refresh", "RoleRefresh", method="GET", title=N_("刷新权限"))
 def refresh() -> None:
     """刷新所有服务进程的权限缓存"""
     service.refresh()
     return None
 
 
-@operation(blp, "/role/create", "RoleCreate", fields.Integer(), title="角色新增", args=RoleCreateArgs)
+@operation(blp, "/role/create", "RoleCreate", fields.Integer(), title=N_("角色新增"), args=RoleCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增角色"""
     return service.create_role(args).id
 
 
-@operation(blp, "/role/modify", "RoleModify", fields.Integer(), method="PUT", title="角色修改", args=RoleModifyArgs)
+@operation(blp, "/role/modify", "RoleModify", fields.Integer(), method="PUT", title=N_("角色修改"), args=RoleModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改角色"""
     return service.modify_role(args).id
 
 
-@operation(blp, "/role/<int:id>/delete", "RoleDelete", method="DELETE", title="角色删除")
+@operation(blp, "/role/<int:id>/delete", "RoleDelete", method="DELETE", title=N_("角色删除"))
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除角色（软删除；仍有用户时拒绝）"""
     service.delete_role(id)
@@ -72,7 +73,7 @@ def role_menu(roleId: int) -> dict[str, Any]:  # noqa: N803 - the documented pat
     return service.role_menu_view(roleId)
 
 
-@operation(blp, "/permission/grant", "PermissionGrant", title="角色授权", args=GrantArgs)
+@operation(blp, "/permission/grant", "PermissionGrant", title=N_("角色授权"), args=GrantArgs)
 def grant(args: dict[str, Any]) -> None:
     """角色授权（替换该角色的菜单与资源）"""
     service.grant(args["role_id"], args.get("routers") or [], args.get("resources") or [])
@@ -86,7 +87,7 @@ def role_users(args: dict[str, Any], id: int) -> Any:  # noqa: A002 - the docume
     return result.items, result
 
 
-@operation(blp, "/role/<int:id>/assign", "RoleAssign", RoleAssignOut, title="角色分配用户", args=RoleAssignArgs)
+@operation(blp, "/role/<int:id>/assign", "RoleAssign", RoleAssignOut, title=N_("角色分配用户"), args=RoleAssignArgs)
 def assign(args: dict[str, Any], id: int) -> dict[str, int]:  # noqa: A002 - the documented path parameter
     """为选中的用户添加或移除该角色"""
     _, changed = service.assign_users(id, args["user_ids"], args["assigned"], current_principal())

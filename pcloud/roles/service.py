@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +13,7 @@ from pcloud.access import permissions
 from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
@@ -29,9 +31,10 @@ from pcloud.roles.models import Role, role_dept
 from pcloud.users.models import User, UserTally, user_role
 
 ADMIN = "ROLE_ADMIN"
-BUILT_IN_ROLES = ((SUPER_ADMIN, "超级管理员"), (ADMIN, "管理员"))
+# Named in the deployment's language when setup creates them (docs/API.md, Languages); an administrator may rename.
+BUILT_IN_ROLES = ((SUPER_ADMIN, N_("超级管理员")), (ADMIN, N_("管理员")))
 ROLE_CODE = re.compile(r"^ROLE_[A-Z0-9_]{1,59}$")
-ROLE_CODE_HINT = "角色编码须以 ROLE_ 开头，后跟 1 到 59 位大写字母、数字或下划线"
+ROLE_CODE_HINT = N_("角色编码须以 ROLE_ 开头，后跟 1 到 59 位大写字母、数字或下划线")
 
 
 def ensure_builtin_roles() -> list[str]:
@@ -42,7 +45,7 @@ def ensure_builtin_roles() -> list[str]:
     for code, name in BUILT_IN_ROLES:
         exists = db.session.execute(Role.live().where(Role.role_code == code)).scalar_one_or_none()
         if exists is None:
-            db.session.add(Role(role_code=code, name=name, built_in=True))
+            db.session.add(Role(role_code=code, name=gettext(name), built_in=True))
             created.append(code)
     if created:
         permissions.bump_version()
@@ -60,10 +63,10 @@ def role_by_code(code: str) -> Role | None:
 
 def get_role(role_id: int) -> Role:
     if not 0 < role_id <= MAX_ID:
-        raise NotFound("角色不存在")
+        raise NotFound(gettext("角色不存在"))
     role = db.session.execute(Role.live().where(Role.id == role_id)).scalar_one_or_none()
     if role is None:
-        raise NotFound("角色不存在")
+        raise NotFound(gettext("角色不存在"))
     return role
 
 
@@ -169,7 +172,7 @@ def _clean_job_group_ids(ids: Any) -> list[int] | None:
                .scalars()) if ids else set()
     missing = [i for i in ids if i not in live]
     if missing:
-        raise Invalid(f"执行器不存在：{', '.join(map(str, missing[:20]))}", field="jobGroupIds")
+        raise Invalid(gettext("执行器不存在：%(ids)s", ids=", ".join(map(str, missing[:20]))), field="jobGroupIds")
     return ids
 
 
@@ -212,6 +215,11 @@ def grant_trees() -> dict[str, Any]:
     return {"routers": menu_service.node_tree(), "resources": resource_service.resource_tree()}
 
 
+def grant_page_trees(view: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The grant page's (menus, resources) from a grant view: buttons beside their pages (issue 24 item 8)."""
+    return access_service.grant_page_trees(view["routers"], view["resources"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Writes
 
@@ -219,18 +227,18 @@ def grant_trees() -> dict[str, Any]:
 def _clean_code(code: str | None) -> str:
     code = (code or "").strip()
     if not code:
-        raise Invalid("角色编码不能为空", field="roleCode")
+        raise Invalid(gettext("角色编码不能为空"), field="roleCode")
     if not ROLE_CODE.match(code):
-        raise Invalid(ROLE_CODE_HINT, field="roleCode")
+        raise Invalid(gettext(ROLE_CODE_HINT), field="roleCode")
     return code
 
 
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Invalid("角色名称不能为空", field="name")
+        raise Invalid(gettext("角色名称不能为空"), field="name")
     if len(name) > (limit := limit_of(Role.name)):
-        raise Invalid(f"角色名称长度不能超过 {limit}", field="name")
+        raise Invalid(gettext("角色名称长度不能超过 %(n)s", n=limit), field="name")
     return name
 
 
@@ -244,16 +252,16 @@ def _clean_scope(data: dict[str, Any], role: Role | None = None) -> tuple[int, l
     if kind is None:
         kind = role.data_scope if role is not None else datascope.ALL
     if kind not in datascope.SCOPE_NAMES:
-        raise Invalid("数据范围须为 1 到 5", field="dataScope")
+        raise Invalid(gettext("数据范围须为 1 到 5"), field="dataScope")
     if kind != datascope.CUSTOM:
         dept_ids = []
     elif not dept_ids:
-        raise Invalid("自定义数据范围须至少选择一个部门", field="deptIds")
+        raise Invalid(gettext("自定义数据范围须至少选择一个部门"), field="deptIds")
     else:
         live = set(db.session.execute(select(Dept.id).where(Dept.id.in_(dept_ids), Dept.deleted_at.is_(None)))
                    .scalars())
         if missing := [d for d in dept_ids if d not in live]:
-            raise Invalid(f"部门不存在：{', '.join(map(str, missing[:20]))}", field="deptIds")
+            raise Invalid(gettext("部门不存在：%(ids)s", ids=", ".join(map(str, missing[:20]))), field="deptIds")
     unchanged = role is not None and role.data_scope == kind and \
         set(scope_depts([role.id]).get(role.id, [])) >= set(dept_ids)
     if not unchanged:
@@ -281,7 +289,8 @@ def _code_taken(code: str, exclude_id: int | None = None) -> bool:
 
 
 def _duplicate(code: str) -> Conflict:
-    return Conflict(f"角色编码 {code} 已存在", errors={"roleCode": [f"角色编码 {code} 已存在"]})
+    msg = gettext("角色编码 %(code)s 已存在", code=code)
+    return Conflict(msg, errors={"roleCode": [msg]})
 
 
 def _commit_role(code: str) -> None:
@@ -313,12 +322,12 @@ def create_role(data: dict[str, Any]) -> Role:
 def modify_role(data: dict[str, Any]) -> Role:
     role = get_role(data["id"])
     if is_super_admin_role(role):
-        raise Conflict("超级管理员角色不能修改")
+        raise Conflict(gettext("超级管理员角色不能修改"))
     name = _clean_name(data["name"]) if data.get("name") is not None else role.name
     code = _clean_code(data["role_code"]) if data.get("role_code") is not None else role.role_code
     if code != role.role_code:
         if role.built_in:
-            raise Conflict("内置角色的编码不能修改", errors={"roleCode": ["内置角色的编码不能修改"]})
+            raise Conflict(gettext("内置角色的编码不能修改"), errors={"roleCode": [gettext("内置角色的编码不能修改")]})
         if _code_taken(code, exclude_id=role.id):
             raise _duplicate(code)
     scope = _clean_scope(data, role)
@@ -340,11 +349,11 @@ def delete_refusal(name: str, built_in: bool, users: int, accounts: int) -> str 
     """Why a role cannot be deleted (None when it can): the delete's refusal, and the list's 删除 says it
     before anyone clicks (issue 24.3)."""
     if built_in:
-        return f"内置角色「{name}」不能删除"
+        return gettext("内置角色「%(name)s」不能删除", name=name)
     if users:
-        return f"角色「{name}」仍有 {users} 个用户在使用，请先为这些用户移除该角色"
+        return gettext("角色「%(name)s」仍有 %(n)s 个用户在使用，请先为这些用户移除该角色", name=name, n=users)
     if accounts:
-        return f"角色「{name}」仍有 {accounts} 个开放平台账号在使用，请先移除"
+        return gettext("角色「%(name)s」仍有 %(n)s 个开放平台账号在使用，请先移除", name=name, n=accounts)
     return None
 
 
@@ -365,7 +374,7 @@ def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
     """Replace the role's grants (the rules are access's: `access.service.replace_grants`)."""
     role = get_role(role_id)
     if is_super_admin_role(role):
-        raise Conflict("超级管理员拥有全部权限，不能修改其授权")
+        raise Conflict(gettext("超级管理员拥有全部权限，不能修改其授权"))
     access_service.replace_grants(role, menu_ids, resource_ids)
     _touch(role)  # grants are not columns of the role: record who changed them
     db.session.commit()
@@ -415,15 +424,15 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: P
     managed on the user page, where the last holder is kept."""
     role = get_role(role_id)
     if is_super_admin_role(role):
-        raise Conflict("超级管理员角色的用户请在用户管理中调整")
+        raise Conflict(gettext("超级管理员角色的用户请在用户管理中调整"))
     ids = sorted(set(user_ids or []))
     if not ids:
-        raise Invalid("请选择用户", field="userIds")
+        raise Invalid(gettext("请选择用户"), field="userIds")
     scope = datascope.scope_of(principal) if principal is not None else datascope.current_scope()
     found = dict(db.session.execute(select(User.id, User.name).where(
         User.id.in_(ids), User.deleted_at.is_(None), scope.user_clause(User))).tuples().all())
     if missing := [i for i in ids if i not in found]:
-        raise NotFound(f"用户不存在：{', '.join(map(str, missing[:20]))}")
+        raise NotFound(gettext("用户不存在：%(ids)s", ids=", ".join(map(str, missing[:20]))))
     if principal is not None and not principal.is_super_admin:
         permissions.require_within_reach(principal, roles=[role])
         refusal = datascope.roles_refusal([role.id], principal)
@@ -438,7 +447,7 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: P
             if principal.kind == "user" and user_id == principal.id:
                 continue
             if any(is_super_admin_role(r) for r in roles) or permissions.reach_refusal(principal, roles=roles):
-                raise Forbidden(f"用户「{found[user_id]}」的角色超出了您的权限范围，不能修改")
+                raise Forbidden(gettext("用户「%(name)s」的角色超出了您的权限范围，不能修改", name=found[user_id]))
     having = set(db.session.execute(select(user_role.c.user_id).where(
         user_role.c.role_id == role.id, user_role.c.user_id.in_(ids))).scalars())
     if assigned:

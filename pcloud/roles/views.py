@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm, is_gone
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, may, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors
@@ -19,11 +21,11 @@ from pcloud.roles.forms import RoleAssignForm, RoleForm
 from pcloud.roles.schemas import RolePageArgs, RoleUsersArgs
 
 bp = Blueprint("roles", __name__, url_prefix="/system/role")
-pages = RecordPages(bp, "角色", "roles/form.html")
+pages = RecordPages(bp, lazy_gettext("角色"), "roles/form.html")
 
 
 # The filter bar's inputs, read through the API's page schema.
-FILTERS = {"name": Filter("name", "角色名称"), "role_code": Filter("roleCode", "角色编码")}
+FILTERS = {"name": Filter("name", lazy_gettext("角色名称")), "role_code": Filter("roleCode", lazy_gettext("角色编码"))}
 
 
 def _filters() -> dict[str, Any]:
@@ -60,23 +62,25 @@ def _scope_choices(form: RoleForm) -> RoleForm:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("角色新增")
+@action(N_("角色新增"))
 @mirrors("roles_api.create")
 def create() -> Any:
     form = _with_executors(_scope_choices(RoleForm()))
-    return pages.form(form, lambda: f"角色「{service.create_role(_data(form)).name}」已创建，可以为它授权了",
+    return pages.form(form, lambda: gettext("角色「%(name)s」已创建，可以为它授权了",
+                                            name=service.create_role(_data(form)).name),
                       role=None, read_only=False)
 
 
 @bp.route("/<int:role_id>/edit", methods=["GET", "POST"])
-@action("角色修改")
+@action(N_("角色修改"))
 @mirrors("roles_api.modify")
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
     form = _with_executors(_scope_choices(pages.edit_form(RoleForm, role)), role)
     if request.method == "GET" and not is_gone(role):
         form.dept_ids.data = service.scope_depts([role.id]).get(role.id, [])
-    return pages.form(form, lambda: f"角色「{service.modify_role({'id': role.id, **_data(form)}).name}」已保存",
+    return pages.form(form, lambda: gettext("角色「%(name)s」已保存",
+                                            name=service.modify_role({"id": role.id, **_data(form)}).name),
                       role=role, read_only=_read_only(role))
 
 
@@ -85,14 +89,15 @@ def _read_only(role: Any) -> bool:
 
 
 @bp.route("/<int:role_id>/delete", methods=["POST"])
-@action("角色删除")
+@action(N_("角色删除"))
 @mirrors("roles_api.delete")
 def delete(role_id: int) -> Any:
-    return pages.confirm(lambda: f"角色「{service.delete_role(role_id).name}」已删除", "不能删除：")
+    return pages.confirm(lambda: gettext("角色「%(name)s」已删除", name=service.delete_role(role_id).name),
+                         gettext("不能删除："))
 
 
 @bp.route("/<int:role_id>/grant", methods=["GET", "POST"])
-@action("角色授权")
+@action(N_("角色授权"))
 @mirrors("roles_api.grant", read_only_view=True)
 def grant(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
@@ -101,31 +106,34 @@ def grant(role_id: int) -> Any:
 
     def save() -> str:
         service.grant(role.id, menu_ids, resource_ids)
-        return f"已保存角色「{role.name}」的授权：{len(set(menu_ids))} 个菜单，{len(set(resource_ids))} 个资源"
+        return gettext("已保存角色「%(name)s」的授权：%(menus)s 个菜单，%(resources)s 个资源", name=role.name,
+                       menus=len(set(menu_ids)), resources=len(set(resource_ids)))
 
     if is_gone(role):  # deleted meanwhile: the trees with what was ticked, rather than a bare 404
         view = {**service.grant_trees(), "has_routers": menu_ids, "has_resources": resource_ids}
     else:
         view = service.role_menu_view(role.id)
+    menus, resources = service.grant_page_trees(view)
     return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id),
                       template="roles/grant.html", role=role,
                       read_only=_read_only(role) or not may("roles.grant", role_id=role_id),
-                      menus=view["routers"], resources=view["resources"], menu_ids=set(view["has_routers"]),
+                      menus=menus, resources=resources, menu_ids=set(view["has_routers"]),
                       resource_ids=set(view["has_resources"]))
 
 
 @bp.route("/refresh", methods=["POST"])
-@action("刷新权限")
+@action(N_("刷新权限"))
 @mirrors("roles_api.refresh")
 def refresh() -> Any:
     def run() -> str:
         service.refresh()
-        return "已通知所有服务进程重新加载权限"
+        return gettext("已通知所有服务进程重新加载权限")
 
     return pages.confirm(run)
 
 
-USER_FILTERS = {"keyword": Filter("keyword", "用户名/手机号"), "assigned": Filter("assigned", "分配状态")}
+USER_FILTERS = {"keyword": Filter("keyword", lazy_gettext("用户名/手机号")),
+                "assigned": Filter("assigned", lazy_gettext("分配状态"))}
 
 
 @bp.route("/<int:role_id>/users")
@@ -145,7 +153,7 @@ def users(role_id: int) -> Any:
 
 
 @bp.route("/<int:role_id>/users/assign", methods=["POST"])
-@action("角色分配用户")
+@action(N_("角色分配用户"))
 @mirrors("roles_api.assign")
 def assign(role_id: int) -> Any:
     form = RoleAssignForm()
@@ -153,7 +161,8 @@ def assign(role_id: int) -> Any:
     def run() -> str:
         adding = form.assigned.data == "1"
         role, changed = service.assign_users(role_id, form.user_ids.data or [], adding, current_principal())
-        verb = "添加" if adding else "移除"
-        return f"已为 {changed} 个用户{verb}角色「{role.name}」"
+        if adding:
+            return gettext("已为 %(n)s 个用户添加角色「%(name)s」", n=changed, name=role.name)
+        return gettext("已为 %(n)s 个用户移除角色「%(name)s」", n=changed, name=role.name)
 
-    return pages.confirm(run, "不能分配：", fallback=url_for("roles.users", role_id=role_id), form=form)
+    return pages.confirm(run, gettext("不能分配："), fallback=url_for("roles.users", role_id=role_id), form=form)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
-from tests.browser.conftest import sign_in
-from tests.factories import query
+from tests.browser.conftest import sign_in, watch_console
+from tests.factories import make_role, query
 
 PHONE, PASSWORD = "13955556666", "Grant1234"
 
@@ -97,3 +98,38 @@ def test_grant_a_role_and_use_it(page: Any, app: Any) -> None:
     outside = page.request.post("/api/admin/menu/page", data={}, headers=headers)
     assert outside.status == 403 and outside.json()["code"] == 403
     assert page.request.post("/api/admin/resource/page", data={}, headers=headers).status == 403
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_grant_page_in_english_with_buttons_beside_their_page(page: Any, app: Any, width: int) -> None:
+    """Issue 24 items 8 and 10: resources by name in their module's group, the route as secondary text, a page's
+    buttons beside it (ticked on their own, counted as resources), nothing wider than the window."""
+    from pcloud.resources import service as resources
+
+    role = make_role(app, "ROLE_READER", "Readers")
+    button = query(app, lambda: resources.create_resource({
+        "name": "Export users button", "resource_url": "/api/admin/system/user/export-button", "biz_type": 1}).id)
+    user_menu = _menu(app, "/system/user")
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": page.url}])
+    page.goto(f"/system/role/{role}/grant")
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text().startswith("Role grants: Readers")
+    beside = page.locator(f'[data-buttons-of="{user_menu}"]')
+    assert beside.is_visible() and "Export users button" in beside.inner_text()
+    resource_count = page.locator('[data-tree="resource"] [data-count]')
+    assert resource_count.inner_text() == "0"
+    page.locator(f"#button-{button}").check()
+    assert resource_count.inner_text() == "1"  # a button is a resource
+    assert not page.locator(f"#menu-{user_menu}").is_checked()  # and ticking it does not tick its page
+    group = _resource(app, "group:roles_api")
+    assert page.locator(f'label[for="resource-{group}"]').inner_text().startswith("Roles")
+    create = _resource(app, "api:roles_api.create:POST")
+    assert "POST /api/admin/role/create" in page.locator(f'label[for="resource-{create}"]').inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.locator("#save-grant").click()
+    page.get_by_text('Grants of role "Readers" saved').wait_for()
+    assert page.locator(f"#button-{button}").is_checked()
+    assert errors == []

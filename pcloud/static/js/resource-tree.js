@@ -9,7 +9,7 @@
   }
   async function load(url, after, parentPath) {
     const resp = await fetch(url, {headers: {'X-Requested-With': 'fetch'}, credentials: 'same-origin'});
-    if (!resp.ok) { alert('加载失败（' + resp.status + '）'); return; }
+    if (!resp.ok) { alert(gettext('加载失败（%(status)s）', {status: resp.status})); return; }
     const tmp = document.createElement('tbody');
     tmp.innerHTML = await resp.text();
     let anchor = after;

@@ -1,6 +1,8 @@
 // Moved out of templates/roles/grant.html so the Content-Security-Policy can say script-src 'self'.
 // Grant trees: a branch checkbox selects its whole branch; a branch shows checked / partly checked
 // (indeterminate) from what lies below it; the search box keeps matching nodes and their ancestors.
+// A page's buttons (bizType-1 resources, .grant-button) sit beside it in the menu card, outside its branch:
+// they are resources, so the resource card's count includes them.
 (function () {
   const boxesBelow = li => Array.from(li.querySelectorAll(':scope > div > ul .tree-check'));
   const parentLi = li => li.parentElement.closest('li.tree-node');
@@ -17,9 +19,11 @@
     for (let p = parentLi(li); p; p = parentLi(p)) refreshBranch(p);
   }
   function count(card) {
-    card.querySelector('[data-count]').textContent =
-      card.querySelectorAll('.tree-check:checked').length;
+    let n = card.querySelectorAll('.tree-check:checked').length;
+    if (card.dataset.tree === 'resource') n += document.querySelectorAll('.grant-button:checked').length;
+    card.querySelector('[data-count]').textContent = n;
   }
+  const countAll = () => document.querySelectorAll('[data-tree]').forEach(count);
 
   document.querySelectorAll('[data-tree]').forEach(function (card) {
     // Initial branch states, deepest first.
@@ -27,6 +31,7 @@
     count(card);
     card.addEventListener('change', function (ev) {
       const box = ev.target;
+      if (box.classList.contains('grant-button')) { countAll(); return; }
       if (!box.classList.contains('tree-check')) return;
       const li = box.closest('li.tree-node');
       boxesBelow(li).forEach(b => { b.checked = box.checked; b.indeterminate = false; });
@@ -41,9 +46,10 @@
           if (li.classList.contains('d-none')) return;  // only what the search shows
           const b = li.querySelector(':scope > .form-check .tree-check');
           b.checked = on; b.indeterminate = false;
+          li.querySelectorAll(':scope > .grant-buttons .grant-button').forEach(g => { g.checked = on; });
         });
         Array.from(card.querySelectorAll('li.tree-node')).reverse().forEach(refreshBranch);
-        count(card);
+        countAll();
       });
     });
     const search = card.querySelector('.tree-search');
