@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -61,7 +61,7 @@ class UserForm(PageForm):
         valid = super().validate(extra_validators)
         if not valid and self.phone.data and not self.phone.errors \
                 and service.phone_taken(self.phone.data, self.record_id):
-            self.phone.errors = [*self.phone.errors, service.PHONE_TAKEN]
+            self.phone.errors = [*self.phone.errors, gettext(service.PHONE_TAKEN)]
         return valid
 
     def validate_phone(self, field: StringField) -> None:
