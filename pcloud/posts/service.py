@@ -191,7 +191,7 @@ def _commit(parent_id: int, name: str, post_id: int | None = None) -> None:
 
 def create_post(data: dict[str, Any]) -> Post:
     name = _clean_name(data.get("name"))
-    parent_id = clean_parent(Post, data.get("parent_id"), "岗位")
+    parent_id = clean_parent(Post, data.get("parent_id"), gettext("岗位"))
     code = _clean_code(data.get("code"))
     _check_name_free(parent_id, name)
     post = Post(name=name, code=code, parent_id=parent_id, sequence=data.get("sequence") or 0,
@@ -205,7 +205,7 @@ def modify_post(data: dict[str, Any]) -> Post:
     post = get_post(data["id"])
     parent_id, name = post.parent_id, post.name
     if data.get("parent_id") is not None and data["parent_id"] != post.parent_id:
-        parent_id = clean_parent(Post, data["parent_id"], "岗位", self_id=post.id)
+        parent_id = clean_parent(Post, data["parent_id"], gettext("岗位"), self_id=post.id)
     if data.get("name") is not None:
         name = _clean_name(data["name"])
     _check_name_free(parent_id, name, post.id)  # before anything is written: the index would refuse it
