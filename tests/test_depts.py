@@ -648,12 +648,12 @@ def test_the_department_pages_speak_english(app: Any, english_pages: PageClient)
         html = resp.get_data(as_text=True)
         assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
     listing = english_pages.get("/system/dept/").get_data(as_text=True)
-    assert "3 departments in total" in listing
-    assert "Cannot delete the department &#39;RnD&#39;: it still has 1 child departments and 1 members" in listing
+    assert "3 department(s) in total" in listing
+    assert "Cannot delete the department &#39;RnD&#39;: it still has 1 child department(s) and 1 member(s)" in listing
     form = english_pages.get(f"/system/dept/{hq}/edit").get_data(as_text=True)
     assert "Selected: Alice (13900001111)" in form
     folded = english_pages.get("/system/dept/org?depth=1").get_data(as_text=True)
-    assert "Show 2 child departments ›" in folded and "Only the first 1 levels are shown" in folded
+    assert "Show child departments (2) ›" in folded and "Only the first 1 level(s) are shown" in folded
 
     invalid = english_pages.submit("/system/dept/new", data={"name": "", "parent_id": "0",
                                                             "established_time": "not-a-date"})
@@ -674,7 +674,7 @@ def test_a_department_refusal_through_the_api_speaks_english(app: Any, api: ApiC
     hq = make_dept(app, "HQ")
     make_user(app, name="Bob", dept_id=hq)
     resp = api.call("DELETE", f"{DEPT}/{hq}/delete", headers={"Accept-Language": "en"})
-    assert api_error(resp, 409)["msg"] == ("Cannot delete the department 'HQ': it still has 1 members. "
+    assert api_error(resp, 409)["msg"] == ("Cannot delete the department 'HQ': it still has 1 member(s). "
                                            "Move them to other departments first.")
     resp = api.call("POST", f"{DEPT}/create", {"name": "X", "parentId": 999999}, headers={"Accept-Language": "en"})
     body = api_error(resp, 422)

@@ -160,7 +160,7 @@ def test_the_grade_pages_speak_english(app: Any, english_pages: PageClient) -> N
         html = resp.get_data(as_text=True)
         assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
     listing = english_pages.get("/system/grade/").get_data(as_text=True)
-    assert "Cannot delete the grade &#39;Senior&#39;: 1 users still have it" in listing
+    assert "Cannot delete the grade &#39;Senior&#39;: 1 user(s) still have it" in listing
 
     invalid = english_pages.submit("/system/grade/new", data={"name": "", "level": "-1"})
     html = invalid.get_data(as_text=True)

@@ -256,8 +256,8 @@ def test_the_post_pages_speak_english(app: Any, english_pages: PageClient) -> No
         html = resp.get_data(as_text=True)
         assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
     listing = english_pages.get("/system/post/").get_data(as_text=True)
-    assert "Cannot delete the post &#39;Engineering&#39;: it still has 1 child posts" in listing
-    assert "Cannot delete the post &#39;Backend&#39;: 1 users still hold it" in listing
+    assert "Cannot delete the post &#39;Engineering&#39;: it still has 1 child post(s)" in listing
+    assert "Cannot delete the post &#39;Backend&#39;: 1 user(s) still hold it" in listing
 
     saved = english_pages.submit("/system/post/new", data={"name": "Ops", "parent_id": "0", "sequence": "1"},
                                  follow_redirects=True)
@@ -273,7 +273,7 @@ def test_a_post_refusal_through_the_api_speaks_english(app: Any, api: ApiClient)
     post = make_post(app, "Held")
     make_user(app, name="Bob", post_id=post)
     resp = api.call("DELETE", f"{POST}/{post}/delete", headers={"Accept-Language": "en"})
-    assert api_error(resp, 409)["msg"] == ("Cannot delete the post 'Held': 1 users still hold it. "
+    assert api_error(resp, 409)["msg"] == ("Cannot delete the post 'Held': 1 user(s) still hold it. "
                                            "Give these users another post first.")
     create(api, name="Dup", code="D1")
     resp = api.call("POST", f"{POST}/create", {"name": "Other", "code": "D1"}, headers={"Accept-Language": "en"})
