@@ -280,3 +280,14 @@ def test_a_post_refusal_through_the_api_speaks_english(app: Any, api: ApiClient)
     body = api_error(resp, 409)
     assert body["msg"] == "This post code is already used by another post"
     assert body["errors"] == {"code": ["This post code is already used by another post"]}
+
+
+def test_an_operation_title_is_stored_in_chinese_and_read_in_english(app: Any, api: ApiClient) -> None:
+    from pcloud.core.i18n import translated
+
+    resp = api.call("POST", f"{POST}/create", {"name": "Stored"}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 200
+    assert logged_actions(app, "岗位新增") == [("岗位新增", "success")]  # the source string, whoever asked
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert [translated(title) for title in ("岗位新增", "岗位修改", "岗位删除")] == [
+            "Add post", "Edit post", "Delete post"]
