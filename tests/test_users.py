@@ -966,3 +966,16 @@ def test_a_user_refusal_through_the_api_speaks_english(app: Any, api: ApiClient)
     resp = api.call("POST", "/api/admin/system/user/create", {"phone": "13900003021", "name": "Frank",
                                                               "password": "Passw0rd1", "deptId": 999999}, headers=EN)
     assert api_error(resp, 422)["errors"] == {"deptId": ["The department does not exist"]}
+
+
+def test_the_import_s_password_file_follows_the_language(english_pages: PageClient) -> None:
+    token = csrf_from(english_pages.get("/system/user/").get_data(as_text=True))
+    rows = [{"row": 2, "phone": "13900003031", "name": "Gina", "password": "Generated-1"}]
+    resp = english_pages.client.post("/system/user/import/passwords", data=json.dumps(rows),
+                                      headers={"X-CSRFToken": token}, content_type="application/octet-stream")
+    assert resp.status_code == 200 and "imported-user-passwords.xlsx" in resp.headers["Content-Disposition"]
+    assert read_xlsx(resp.data) == [["Row", "Phone", "Name", "Initial password"],
+                                    ["2", "13900003031", "Gina", "Generated-1"]]
+    bad = english_pages.client.post("/system/user/import/passwords", data=b"not json",
+                                    headers={"X-CSRFToken": token}, content_type="application/octet-stream")
+    assert api_error(bad, 422)["msg"] == "The password list is malformed"
