@@ -363,7 +363,8 @@ def anon_pages(app: Any) -> PageClient:
 # ---------------------------------------------------------------------------------------------
 # English pages (docs/API.md, "Languages"): any Chinese left on a page rendered in English is a miss.
 
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# U+3000 (the ideographic space) is left out: it is the tree pickers' indentation (app.js), not Chinese text.
+_CJK = re.compile(r"[\u3001-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Said in Chinese on purpose: an element marked lang="zh" (the language menu's 简体中文), and the source strings
 # that key the scripts' English (base.html's js-texts).
 _MEANT_CHINESE = re.compile(r'<(\w+)\b[^>]*\blang="zh[^"]*"[^>]*>.*?</\1>'

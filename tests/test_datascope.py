@@ -510,3 +510,31 @@ def test_the_home_page_counts_the_users_within_the_scope(app: Any, api: ApiClien
     with app.app_context():
         assert users_service.live_count() == 8  # everyone, the super administrator included
         db.session.remove()
+
+
+# ---------------------------------------------------------------------------------------------
+# English
+
+
+def test_a_scope_refusal_speaks_english(app: Any, api: ApiClient) -> None:
+    from tests.conftest import api_error
+    from tests.factories import grant_role, route_code
+
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_role(app, role, resource_codes=(route_code("roles_api.create", "POST"),
+                                          route_code("users_api.create", "POST")))
+    wide = make_scoped_role(api, "ROLE_ALL_DATA", 1)
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[role])
+    head = ApiClient(api.client)
+    head.token = head.sign_in(phone, "Passw0rd1")
+    english = {"Accept-Language": "en"}
+    resp = head.call("POST", "/api/admin/role/create", {"name": "Wide", "roleCode": "ROLE_WIDE", "dataScope": 1},
+                     headers=english)
+    assert api_error(resp, 403)["msg"] == "You cannot set a data scope wider than your own (All data)"
+    resp = head.call("POST", "/api/admin/system/user/create", {
+        "phone": next_phone(), "name": "Carol", "password": "Passw0rd1", "deptId": org["后端组"],
+        "roleIds": [wide]}, headers=english)
+    assert api_error(resp, 403)["msg"] == "You cannot assign a role whose data scope exceeds your own (All data)"
+

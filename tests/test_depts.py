@@ -15,6 +15,7 @@ from tests.conftest import (
     api_error,
     assert_refused,
     assert_save_after_delete_keeps_typed,
+    chinese_on_page,
     logged_actions,
     statements_run,
 )
@@ -624,3 +625,57 @@ def test_an_establishment_date_out_of_range_is_a_field_error_not_a_server_error(
     from pcloud.depts.models import Dept
 
     assert query(app, lambda: db.session.execute(select(Dept.id).where(Dept.name.like("部门%"))).first()) is None
+
+
+# --------------------------------------------------------------------------------------------- English
+
+
+def test_the_department_pages_speak_english(app: Any, english_pages: PageClient) -> None:
+    english_pages.get("/")  # the sign-in's welcome flash, said before the language was chosen
+    for path in ("/system/dept/", "/system/dept/org"):
+        empty = english_pages.get(path).get_data(as_text=True)
+        assert "No departments yet" in empty and not chinese_on_page(empty), (path, chinese_on_page(empty))
+    hq = make_dept(app, "HQ")
+    rnd = make_dept(app, "RnD", parent_id=hq)
+    make_dept(app, "Platform", parent_id=rnd)
+    alice = make_user(app, name="Alice", phone="13900001111", dept_id=rnd)
+    english_pages.submit(f"/system/dept/{hq}/edit", data={"name": "HQ", "parent_id": "0", "manager_id": str(alice),
+                                                          "sequence": "0"})
+    for path in ("/system/dept/", "/system/dept/?name=RnD", "/system/dept/?name=nothing-matches", "/system/dept/new",
+                 f"/system/dept/{hq}/edit", f"/system/dept/new?parent_id={rnd}", "/system/dept/org",
+                 f"/system/dept/org?root={rnd}", "/system/dept/org?depth=1"):
+        resp = english_pages.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
+    listing = english_pages.get("/system/dept/").get_data(as_text=True)
+    assert "3 department(s) in total" in listing
+    assert "Cannot delete the department &#39;RnD&#39;: it still has 1 child department(s) and 1 member(s)" in listing
+    form = english_pages.get(f"/system/dept/{hq}/edit").get_data(as_text=True)
+    assert "Selected: Alice (13900001111)" in form
+    folded = english_pages.get("/system/dept/org?depth=1").get_data(as_text=True)
+    assert "Show child departments (2) ›" in folded and "Only the first 1 level(s) are shown" in folded
+
+    invalid = english_pages.submit("/system/dept/new", data={"name": "", "parent_id": "0",
+                                                            "established_time": "not-a-date"})
+    html = invalid.get_data(as_text=True)
+    assert invalid.status_code == 422 and "Enter the department name" in html
+    assert not chinese_on_page(html), chinese_on_page(html)
+    saved = english_pages.submit("/system/dept/new", data={"name": "Sales", "parent_id": str(hq), "sequence": "1"},
+                                 follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "Department &#39;Sales&#39; created" in html and not chinese_on_page(html), chinese_on_page(html)
+    taken = english_pages.submit("/system/dept/new", data={"name": "Sales", "parent_id": str(hq)})
+    html = taken.get_data(as_text=True)
+    assert taken.status_code == 409 and "A department with this name already exists under the same parent" in html
+    assert not chinese_on_page(html), chinese_on_page(html)
+
+
+def test_a_department_refusal_through_the_api_speaks_english(app: Any, api: ApiClient) -> None:
+    hq = make_dept(app, "HQ")
+    make_user(app, name="Bob", dept_id=hq)
+    resp = api.call("DELETE", f"{DEPT}/{hq}/delete", headers={"Accept-Language": "en"})
+    assert api_error(resp, 409)["msg"] == ("Cannot delete the department 'HQ': it still has 1 member(s). "
+                                           "Move them to other departments first.")
+    resp = api.call("POST", f"{DEPT}/create", {"name": "X", "parentId": 999999}, headers={"Accept-Language": "en"})
+    body = api_error(resp, 422)
+    assert body["errors"] == {"parentId": ["The parent department does not exist"]}

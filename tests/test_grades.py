@@ -15,6 +15,7 @@ from tests.conftest import (
     api_error,
     assert_refused,
     assert_save_after_delete_keeps_typed,
+    chinese_on_page,
     logged_actions,
 )
 from tests.factories import make_grade, make_user, query
@@ -142,3 +143,40 @@ def test_saving_a_grade_deleted_meanwhile_keeps_the_typed_values(app: Any, pages
     assert_save_after_delete_keeps_typed(
         pages, f"/system/grade/{grade}/edit", lambda: api.data("DELETE", f"{GRADE}/{grade}/delete"),
         {"name": "我刚改的职级", "level": "3", "remark": ""}, "我刚改的职级", "职级")
+
+
+# --------------------------------------------------------------------------------------------- English
+
+
+def test_the_grade_pages_speak_english(app: Any, english_pages: PageClient) -> None:
+    english_pages.get("/")  # the sign-in's welcome flash, said before the language was chosen
+    empty = english_pages.get("/system/grade/").get_data(as_text=True)
+    assert "No grades yet" in empty and not chinese_on_page(empty), chinese_on_page(empty)
+    senior = make_grade(app, "Senior", level=3)
+    make_user(app, name="Alice", grade_id=senior)
+    for path in ("/system/grade/", "/system/grade/?name=nothing-matches", "/system/grade/new",
+                 f"/system/grade/{senior}/edit"):
+        resp = english_pages.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
+    listing = english_pages.get("/system/grade/").get_data(as_text=True)
+    assert "Cannot delete the grade &#39;Senior&#39;: 1 user(s) still have it" in listing
+
+    invalid = english_pages.submit("/system/grade/new", data={"name": "", "level": "-1"})
+    html = invalid.get_data(as_text=True)
+    assert invalid.status_code == 422 and "Enter the grade name" in html
+    assert "The level must be a whole number from 0 to 1000000" in html
+    assert not chinese_on_page(html), chinese_on_page(html)
+    saved = english_pages.submit("/system/grade/new", data={"name": "Junior", "level": "1"}, follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "Grade &#39;Junior&#39; created" in html and not chinese_on_page(html), chinese_on_page(html)
+
+
+def test_a_grade_refusal_through_the_api_speaks_english(app: Any, api: ApiClient) -> None:
+    create(api, name="Lead", level=5)
+    resp = api.call("POST", f"{GRADE}/create", {"name": "Lead", "level": 6}, headers={"Accept-Language": "en"})
+    body = api_error(resp, 409)
+    assert body["msg"] == "A grade with this name already exists"
+    assert body["errors"] == {"name": ["A grade with this name already exists"]}
+    resp = api.call("DELETE", f"{GRADE}/999999/delete", headers={"Accept-Language": "en"})
+    assert api_error(resp, 404)["msg"] == "The grade does not exist"

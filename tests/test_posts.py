@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.posts.models import Post
-from tests.conftest import ApiClient, PageClient, api_error, assert_refused, logged_actions
+from tests.conftest import ApiClient, PageClient, api_error, assert_refused, chinese_on_page, logged_actions
 from tests.factories import make_post, make_user, query
 
 POST = "/api/admin/post"
@@ -230,3 +230,64 @@ def parallel_creates(url: str, path: str, bodies: list[dict[str, Any]]) -> list[
 
             statuses.append(tuple(pool.map(send, range(2))))
     return statuses
+
+
+# --------------------------------------------------------------------------------------------- English
+
+
+def test_a_page_form_s_messages_follow_the_language(english_pages: PageClient) -> None:
+    resp = english_pages.submit("/system/post/new", data={"code": "x" * 65, "name": ""})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "Enter the post name" in html and "The post code must not exceed 64 characters" in html
+    assert not chinese_on_page(html), chinese_on_page(html)
+
+
+def test_the_post_pages_speak_english(app: Any, english_pages: PageClient) -> None:
+    english_pages.get("/")  # the sign-in's welcome flash, said before the language was chosen
+    empty = english_pages.get("/system/post/").get_data(as_text=True)
+    assert "No posts yet" in empty and not chinese_on_page(empty), chinese_on_page(empty)
+    top = make_post(app, "Engineering", code="ENG")
+    child = make_post(app, "Backend", parent_id=top)
+    make_user(app, name="Alice", post_id=child)
+    for path in ("/system/post/", "/system/post/?name=nothing-matches", "/system/post/new",
+                 f"/system/post/{top}/edit", f"/system/post/new?parent_id={top}"):
+        resp = english_pages.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
+    listing = english_pages.get("/system/post/").get_data(as_text=True)
+    assert "Cannot delete the post &#39;Engineering&#39;: it still has 1 child post(s)" in listing
+    assert "Cannot delete the post &#39;Backend&#39;: 1 user(s) still hold it" in listing
+
+    saved = english_pages.submit("/system/post/new", data={"name": "Ops", "parent_id": "0", "sequence": "1"},
+                                 follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "Post &#39;Ops&#39; created" in html and not chinese_on_page(html), chinese_on_page(html)
+    taken = english_pages.submit("/system/post/new", data={"name": "Ops", "parent_id": "0", "code": "ENG"})
+    html = taken.get_data(as_text=True)
+    assert taken.status_code == 409 and "This post code is already used by another post" in html
+    assert not chinese_on_page(html), chinese_on_page(html)
+
+
+def test_a_post_refusal_through_the_api_speaks_english(app: Any, api: ApiClient) -> None:
+    post = make_post(app, "Held")
+    make_user(app, name="Bob", post_id=post)
+    resp = api.call("DELETE", f"{POST}/{post}/delete", headers={"Accept-Language": "en"})
+    assert api_error(resp, 409)["msg"] == ("Cannot delete the post 'Held': 1 user(s) still hold it. "
+                                           "Give these users another post first.")
+    create(api, name="Dup", code="D1")
+    resp = api.call("POST", f"{POST}/create", {"name": "Other", "code": "D1"}, headers={"Accept-Language": "en"})
+    body = api_error(resp, 409)
+    assert body["msg"] == "This post code is already used by another post"
+    assert body["errors"] == {"code": ["This post code is already used by another post"]}
+
+
+def test_an_operation_title_is_stored_in_chinese_and_read_in_english(app: Any, api: ApiClient) -> None:
+    from pcloud.core.i18n import translated
+
+    resp = api.call("POST", f"{POST}/create", {"name": "Stored"}, headers={"Accept-Language": "en"})
+    assert resp.status_code == 200
+    assert logged_actions(app, "岗位新增") == [("岗位新增", "success")]  # the source string, whoever asked
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert [translated(title) for title in ("岗位新增", "岗位修改", "岗位删除")] == [
+            "Add post", "Edit post", "Delete post"]

@@ -22,10 +22,11 @@ from tests.conftest import (
     api_error,
     assert_refused,
     assert_save_after_delete_keeps_typed,
+    chinese_on_page,
     csrf_from,
     logged_actions,
 )
-from tests.factories import make_dept, make_role, make_user, query
+from tests.factories import make_dept, make_grade, make_post, make_role, make_user, query
 
 PAGE = "/api/admin/system/user/page"
 CREATE = "/api/admin/system/user/create"
@@ -880,3 +881,101 @@ def test_import_holds_the_data_scope(app: Any, api: ApiClient) -> None:
     assert query(app, lambda: db.session.get(User, seller).name) == "销售员"
     data = post_import(lead, import_file(rows[:1]), dry_run=False).get_json()["data"]
     assert data["created"] == 1 and _phones_present(app, [inside]) == [inside]
+
+
+# --------------------------------------------------------------------------------------- English (issue 24 item 10)
+
+EN = {"Accept-Language": "en"}
+
+
+def test_the_user_pages_speak_english(app: Any, english_pages: PageClient) -> None:
+    english_pages.get("/")  # the sign-in's welcome flash, said before the language was chosen
+    hq = make_dept(app, "HQ")
+    rnd = make_dept(app, "RnD", parent_id=hq)
+    clerk = make_role(app, "ROLE_CLERK", "Clerk")
+    alice = make_user(app, phone="13900003001", name="Alice", dept_id=rnd, post_id=make_post(app, "Engineer"),
+                      grade_id=make_grade(app, "Senior", 3), role_ids=[clerk])
+    make_user(app, phone="13900003002", name="Bob", state=1)
+    for path in ("/system/user/", "/system/user/?keyword=nothing-matches", "/system/user/?state=1",
+                 f"/system/user/?dept_id={hq}", "/system/user/new", f"/system/user/{alice}/edit"):
+        resp = english_pages.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not chinese_on_page(html), (path, chinese_on_page(html))
+    listing = english_pages.get("/system/user/").get_data(as_text=True)
+    assert "Import users" in listing and "Delete the user 'Alice'?" in listing and "Disabled" in listing
+    assert "No matching users" in english_pages.get("/system/user/?keyword=nothing-matches").get_data(as_text=True)
+
+    invalid = english_pages.submit("/system/user/new", data={"phone": "123", "name": "", "state": "0"})
+    html = invalid.get_data(as_text=True)
+    assert invalid.status_code == 422 and "Enter the name" in html and "Not a valid phone number" in html
+    assert not chinese_on_page(html), chinese_on_page(html)
+    taken = english_pages.submit("/system/user/new", data={"phone": "13900003001", "name": "", "state": "0"})
+    assert "This phone number is already used by another user" in taken.get_data(as_text=True)
+    saved = english_pages.submit("/system/user/new", data={"phone": "13900003003", "name": "Carol", "state": "0",
+                                                           "password": "Passw0rd1"}, follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "User &#39;Carol&#39; created" in html and not chinese_on_page(html), chinese_on_page(html)
+
+
+def test_the_user_export_s_header_follows_the_language(app: Any, api: ApiClient, english_pages: PageClient) -> None:
+    make_user(app, phone="13900003011", name="Dave")
+    resp = api.call("POST", "/api/admin/system/user/download", {}, headers=EN)
+    assert resp.status_code == 200 and 'filename="users.xlsx"' in resp.headers["Content-Disposition"]
+    rows = read_xlsx(resp.data)
+    assert rows[0] == ["Name", "Phone", "Role", "Department", "Post", "Grade", "Status", "Created at"]
+    assert ["Dave", "13900003011"] in [row[:2] for row in rows] and "Active" in [row[6] for row in rows]
+    page = english_pages.submit("/system/user/", "/system/user/export")  # the page's button too
+    assert read_xlsx(page.data)[0][:2] == ["Name", "Phone"]
+    chinese = api.post("/api/admin/system/user/download", {})
+    assert read_xlsx(chinese.data)[0][:2] == ["用户名", "手机号码"]  # Chinese stays the default
+
+
+def test_the_import_speaks_english_and_reads_either_language_s_header(app: Any, api: ApiClient) -> None:
+    template = api.call("GET", TEMPLATE, headers=EN)
+    sheet = openpyxl.load_workbook(io.BytesIO(template.data)).active
+    english_header = [c.value for c in sheet[1]]
+    assert english_header == ["Name*", "Phone*", "Department", "Post", "Grade", "Role", "Status", "Initial password"]
+    assert not chinese_on_page(" ".join(c.comment.text for c in sheet[1] if c.comment is not None))
+
+    rows = [["", "12345", "Nowhere/Else", "", "", "", "Maybe", ""]]
+    for header in (english_header, IMPORT_HEADER):  # either language's template is read in either language
+        resp = api.client.post(IMPORT, data={"file": (import_file(rows, header), "users.xlsx"), "dryRun": "true"},
+                               headers={**api._headers(None), **EN}, content_type="multipart/form-data")
+        errors = resp.get_json()["data"]["errors"]
+        assert [(e["column"], e["message"]) for e in errors] == [
+            ("Name", "The name must not be empty"),
+            ("Phone", "Not a valid phone number: 12345"),
+            ("Department", "No such department: Nowhere/Else (give the full path, e.g. HQ/R&D)"),
+            ("Status", "The status must be Active or Disabled: Maybe")]
+    phone = next_phone_for_import()
+    resp = post_import(api, import_file([["Erin", phone, "", "", "", "", "Disabled", ""]], english_header),
+                       dry_run=False)
+    assert resp.get_json()["data"]["created"] == 1
+    assert query(app, lambda: db.session.execute(select(User.state).where(User.phone == phone)).scalar_one()) == 1
+    resp = api.client.post(IMPORT, data={"file": (import_file([], ["Who", "What"]), "users.xlsx")},
+                           headers={**api._headers(None), **EN}, content_type="multipart/form-data")
+    assert api_error(resp, 422)["msg"].startswith("The file's first row is not the import template's header")
+
+
+def test_a_user_refusal_through_the_api_speaks_english(app: Any, api: ApiClient) -> None:
+    resp = api.call("DELETE", "/api/admin/system/user/999999/delete", headers=EN)
+    assert api_error(resp, 404)["msg"] == "The user does not exist"
+    admin_id = query(app, lambda: db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one())
+    resp = api.call("DELETE", f"/api/admin/system/user/{admin_id}/delete", headers=EN)
+    assert api_error(resp, 409)["msg"] == "You cannot delete yourself"
+    resp = api.call("POST", "/api/admin/system/user/create", {"phone": "13900003021", "name": "Frank",
+                                                              "password": "Passw0rd1", "deptId": 999999}, headers=EN)
+    assert api_error(resp, 422)["errors"] == {"deptId": ["The department does not exist"]}
+
+
+def test_the_import_s_password_file_follows_the_language(english_pages: PageClient) -> None:
+    token = csrf_from(english_pages.get("/system/user/").get_data(as_text=True))
+    rows = [{"row": 2, "phone": "13900003031", "name": "Gina", "password": "Generated-1"}]
+    resp = english_pages.client.post("/system/user/import/passwords", data=json.dumps(rows),
+                                      headers={"X-CSRFToken": token}, content_type="application/octet-stream")
+    assert resp.status_code == 200 and "imported-user-passwords.xlsx" in resp.headers["Content-Disposition"]
+    assert read_xlsx(resp.data) == [["Row", "Phone", "Name", "Initial password"],
+                                    ["2", "13900003031", "Gina", "Generated-1"]]
+    bad = english_pages.client.post("/system/user/import/passwords", data=b"not json",
+                                    headers={"X-CSRFToken": token}, content_type="application/octet-stream")
+    assert api_error(bad, 422)["msg"] == "The password list is malformed"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g, has_request_context
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from pcloud.access.models import PermissionVersion
@@ -35,8 +36,8 @@ from pcloud.roles.models import Role, role_dept
 from pcloud.users.models import User
 
 ALL, CUSTOM, OWN_DEPT, OWN_DEPT_AND_BELOW, ONLY_SELF = 1, 2, 3, 4, 5
-SCOPE_NAMES = {ALL: "全部数据", CUSTOM: "自定义部门", OWN_DEPT: "本部门", OWN_DEPT_AND_BELOW: "本部门及以下",
-               ONLY_SELF: "仅本人"}
+SCOPE_NAMES = {ALL: lazy_gettext("全部数据"), CUSTOM: lazy_gettext("自定义部门"), OWN_DEPT: lazy_gettext("本部门"),
+               OWN_DEPT_AND_BELOW: lazy_gettext("本部门及以下"), ONLY_SELF: lazy_gettext("仅本人")}
 # Which kinds a principal holding a kind may hand out (the reach rule for scopes): a scope relative to its
 # holder is no wider than another when it reaches a subset for every holder (5 within 3 within 4 within 1).
 _NARROWER = {
@@ -255,7 +256,7 @@ def scope_refusal(kind: int, dept_ids: Iterable[int] = (), principal: Principal 
     scope = scope_of(principal) if principal is not None else current_scope()
     if scope.allows_setting(kind, list(dept_ids)):
         return None
-    return f"不能设置超出自己数据权限的数据范围（{SCOPE_NAMES.get(kind, kind)}）"
+    return gettext("不能设置超出自己数据权限的数据范围（%(scope)s）", scope=SCOPE_NAMES.get(kind, kind))
 
 
 def roles_refusal(role_ids: Iterable[int], principal: Principal | None = None) -> str | None:
@@ -269,5 +270,5 @@ def roles_refusal(role_ids: Iterable[int], principal: Principal | None = None) -
     for role_id in role_ids:
         kind, depts = scopes.get(role_id, (ALL, frozenset()))
         if not scope.allows_setting(kind, depts):
-            return f"不能分配数据权限超出自己范围的角色（{SCOPE_NAMES.get(kind, kind)}）"
+            return gettext("不能分配数据权限超出自己范围的角色（%(scope)s）", scope=SCOPE_NAMES.get(kind, kind))
     return None

@@ -8,6 +8,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.depts import service
 from pcloud.depts.schemas import (
@@ -29,19 +30,19 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_depts(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/create", "DeptCreate", fields.Integer(), title="部门新增", args=DeptCreateArgs)
+@operation(blp, "/create", "DeptCreate", fields.Integer(), title=N_("部门新增"), args=DeptCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增部门；data 为新部门 id"""
     return service.create_dept(args).id
 
 
-@operation(blp, "/modify", "DeptModify", fields.Integer(), method="PUT", title="部门修改", args=DeptModifyArgs)
+@operation(blp, "/modify", "DeptModify", fields.Integer(), method="PUT", title=N_("部门修改"), args=DeptModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改部门（可移动到其他上级部门之下，但不能移到自身或下级之下）"""
     return service.modify_dept(args).id
 
 
-@operation(blp, "/<int:id>/delete", "DeptDelete", method="DELETE", title="部门删除")
+@operation(blp, "/<int:id>/delete", "DeptDelete", method="DELETE", title=N_("部门删除"))
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除部门（软删除；仍有下级部门或成员时 409）"""
     service.delete_dept(id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -18,7 +19,7 @@ class LocalDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("日期格式不正确，应为 2021-02-15") from exc
+            raise ValueError(gettext("日期格式不正确，应为 2021-02-15")) from exc
         if self.data is not None:
             try:
                 day_in_range(self.data)
@@ -28,12 +29,13 @@ class LocalDateField(DateField):
 
 
 class DeptForm(PageForm):
-    parent_id = SelectField("上级部门", coerce=parent_id_or_invalid, choices=[], validate_choice=False,
+    parent_id = SelectField(lazy_gettext("上级部门"), coerce=parent_id_or_invalid, choices=[], validate_choice=False,
                             render_kw={"data-tree-select": ""})
-    name = StringField("部门名称", validators=[DataRequired("请输入部门名称"),
-                                            Length(max=NAME_MAX, message="部门名称不能超过 %(max)d 个字符")])
-    manager_id = HiddenField("负责人")
-    established_time = LocalDateField("成立日期", validators=[Optional()])
-    sequence = NumberField("排序", default=0, validators=[
-        Optional(), NumberRange(min=0, max=SEQUENCE_MAX, message="排序须在 %(min)s 到 %(max)s 之间")],
+    name = StringField(lazy_gettext("部门名称"), validators=[DataRequired(lazy_gettext("请输入部门名称")),
+                                            Length(max=NAME_MAX,
+                                                   message=lazy_gettext("部门名称不能超过 %(max)d 个字符"))])
+    manager_id = HiddenField(lazy_gettext("负责人"))
+    established_time = LocalDateField(lazy_gettext("成立日期"), validators=[Optional()])
+    sequence = NumberField(lazy_gettext("排序"), default=0, validators=[
+        Optional(), NumberRange(min=0, max=SEQUENCE_MAX, message=lazy_gettext("排序须在 %(min)s 到 %(max)s 之间"))],
         render_kw={"inputmode": "numeric"})

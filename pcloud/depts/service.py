@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import access_rules, current_principal
@@ -24,7 +26,7 @@ from pcloud.extensions import db
 from pcloud.params import service as params
 from pcloud.users.models import User, UserTally
 
-DUPLICATE_NAME = "同一上级部门下已有同名部门"
+DUPLICATE_NAME = N_("同一上级部门下已有同名部门")  # said with gettext() where it is raised
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +72,7 @@ def path_of(dept_id: int) -> list[Dept]:
 def get_dept(dept_id: int) -> Dept:
     dept = db.session.execute(Dept.live().where(Dept.id == dept_id)).scalar_one_or_none()
     if dept is None:
-        raise NotFound("部门不存在")
+        raise NotFound(gettext("部门不存在"))
     return dept
 
 
@@ -172,7 +174,7 @@ def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
     one synthetic node (id 0) named after the company (PCLOUD_COMPANY_NAME)."""
     if len(nodes) == 1:
         return nodes[0]
-    name = params.value("sys.company.name") or "公司"
+    name = params.value("sys.company.name") or gettext("公司")
     return {"id": 0, "parent_id": 0, "parent_name": None, "name": name, "label": name, "manager_id": None,
             "manager_name": None, "established_time": None, "sequence": 0, "children": nodes}
 
@@ -228,15 +230,14 @@ def delete_refusal(name: str, children: int, members: int) -> str | None:
     """Why a department cannot be deleted (None when it can), in words an administrator can act on."""
     if not children and not members:
         return None
-    held = []
-    todo = []
+    if children and members:
+        return gettext("不能删除部门「%(name)s」：其下还有 %(children)s 个下级部门和 %(members)s 名成员。"
+                       "请先删除或移走下级部门，并把成员调到其他部门。", name=name, children=children, members=members)
     if children:
-        held.append(f"{children} 个下级部门")
-        todo.append("删除或移走下级部门")
-    if members:
-        held.append(f"{members} 名成员")
-        todo.append("把成员调到其他部门")
-    return f"不能删除部门「{name}」：其下还有 {'和 '.join(held)}。请先{'，并'.join(todo)}。"
+        return gettext("不能删除部门「%(name)s」：其下还有 %(children)s 个下级部门。请先删除或移走下级部门。",
+                       name=name, children=children)
+    return gettext("不能删除部门「%(name)s」：其下还有 %(members)s 名成员。请先把成员调到其他部门。",
+                   name=name, members=members)
 
 
 def choices() -> list[tuple[int, str]]:
@@ -260,9 +261,10 @@ def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Invalid("部门名称不能为空", field="name")
+        raise Invalid(gettext("部门名称不能为空"), field="name")
     if len(name) > (limit := limit_of(Dept.name)):
-        raise Invalid(f"部门名称不能超过 {limit} 个字符", field="name")
+        raise Invalid(gettext("部门名称不能超过 %(max)d 个字符", max=limit), field="name")
+
     return name
 
 
@@ -283,7 +285,7 @@ def _clean_parent(parent_id: int | None) -> int:
     if not parent_id:
         return 0
     if not _lock(parent_id):
-        raise Invalid("上级部门不存在", field="parentId")
+        raise Invalid(gettext("上级部门不存在"), field="parentId")
     return parent_id
 
 
@@ -291,7 +293,7 @@ def _clean_manager(manager_id: int | None) -> int | None:
     if not manager_id:
         return None
     if not user_names([manager_id]):
-        raise Invalid("负责人不存在", field="managerId")
+        raise Invalid(gettext("负责人不存在"), field="managerId")
     return manager_id
 
 
@@ -300,7 +302,7 @@ def _check_unique_name(parent_id: int, name: str, exclude_id: int | None = None)
     if exclude_id:
         stmt = stmt.where(Dept.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]})
+        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]})
 
 
 def _commit() -> None:
@@ -308,7 +310,7 @@ def _commit() -> None:
         db.session.commit()
     except IntegrityError as exc:  # a concurrent request created the same sibling name first
         db.session.rollback()
-        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]}) from exc
+        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]}) from exc
 
 
 def create_dept(data: dict[str, Any]) -> Dept:
@@ -330,7 +332,7 @@ def modify_dept(data: dict[str, Any]) -> Dept:
         parent_id = data["parent_id"]
         _lock(dept.id, parent_id)  # then the closure read below is the committed one
         if parent_id and is_within(parent_id, dept.id):
-            raise Invalid("不能把部门移动到它自己或它的下级部门之下", field="parentId")
+            raise Invalid(gettext("不能把部门移动到它自己或它的下级部门之下"), field="parentId")
         parent_id = _clean_parent(parent_id)
     name = _clean_name(data["name"]) if data.get("name") is not None else dept.name
     if parent_id != dept.parent_id or name != dept.name:
@@ -349,7 +351,7 @@ def modify_dept(data: dict[str, Any]) -> Dept:
 def delete_dept(dept_id: int) -> Dept:
     dept = get_dept(dept_id)
     if not _lock(dept.id):
-        raise NotFound("部门不存在")
+        raise NotFound(gettext("部门不存在"))
     refusal = delete_refusal(dept.name, child_counts([dept.id]).get(dept.id, 0),
                              member_counts([dept.id]).get(dept.id, 0))
     if refusal:

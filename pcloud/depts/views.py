@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.errors import Invalid
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -24,8 +26,8 @@ bp = Blueprint("depts", __name__, url_prefix="/system/dept")
 # Above this many departments the org chart starts folded to a few levels (each box can be opened).
 ORG_FOLD_AT = 150
 ORG_FOLD_DEPTH = 3
-pages = RecordPages(bp, "部门", "depts/form.html")
-ROOT = (0, "（无，作为顶级部门）")
+pages = RecordPages(bp, lazy_gettext("部门"), "depts/form.html")
+ROOT = (0, lazy_gettext("（无，作为顶级部门）"))
 
 
 @bp.app_template_global("dept_options")
@@ -48,7 +50,7 @@ def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @bp.route("/")
 def index() -> Any:
-    needle = (page_filters(DeptPageArgs, {"name": Filter("name", "部门名称")}).get("name") or "").strip()
+    needle = (page_filters(DeptPageArgs, {"name": Filter("name", lazy_gettext("部门名称"))}).get("name") or "").strip()
     nodes = service.tree_with_members()
     if needle:
         nodes = prune(nodes, needle)
@@ -66,7 +68,7 @@ def _manager_id(form: DeptForm) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
-        raise Invalid("负责人不存在", field="managerId")
+        raise Invalid(gettext("负责人不存在"), field="managerId")
     return int(raw)
 
 
@@ -88,18 +90,19 @@ def _data(form: DeptForm) -> dict[str, Any]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("部门新增")
+@action(N_("部门新增"))
 @mirrors("depts_api.create")
 def create() -> Any:
     form = _form()
     if request.method == "GET":
         form.parent_id.data = int_arg("parent_id", 0)
-    return pages.form(form, lambda: f"部门「{service.create_dept(_data(form)).name}」已创建", dept=None,
+    return pages.form(form, lambda: gettext("部门「%(name)s」已创建", name=service.create_dept(_data(form)).name),
+                      dept=None,
                       manager=_manager_from_form(form))
 
 
 @bp.route("/<int:dept_id>/edit", methods=["GET", "POST"])
-@action("部门修改")
+@action(N_("部门修改"))
 @mirrors("depts_api.modify")
 def edit(dept_id: int) -> Any:
     dept = pages.record(service.get_dept, dept_id)
@@ -110,15 +113,16 @@ def edit(dept_id: int) -> Any:
         form.manager_id.data = str(dept.manager_id or "")
         form.established_time.data = _local_date(dept.established_time)
         form.sequence.data = dept.sequence
-    return pages.form(form, lambda: f"部门「{service.modify_dept({'id': dept.id, **_data(form)}).name}」已保存",
+    return pages.form(form, lambda: gettext("部门「%(name)s」已保存", name=service.modify_dept({"id": dept.id,
+                                                                                         **_data(form)}).name),
                       dept=dept, manager=_manager_from_form(form))
 
 
 @bp.route("/<int:dept_id>/delete", methods=["POST"])
-@action("部门删除")
+@action(N_("部门删除"))
 @mirrors("depts_api.delete")
 def delete(dept_id: int) -> Any:
-    return pages.confirm(lambda: f"部门「{service.delete_dept(dept_id).name}」已删除")
+    return pages.confirm(lambda: gettext("部门「%(name)s」已删除", name=service.delete_dept(dept_id).name))
 
 
 @bp.route("/org")

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.grades import service
 from pcloud.grades.schemas import GradeCreateArgs, GradeModifyArgs, GradeOut, GradePageArgs
@@ -20,19 +21,19 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_grades(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/create", "GradeCreate", fields.Integer(), title="职级新增", args=GradeCreateArgs)
+@operation(blp, "/create", "GradeCreate", fields.Integer(), title=N_("职级新增"), args=GradeCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增职级；data 为新职级 id"""
     return service.create_grade(args).id
 
 
-@operation(blp, "/modify", "GradeModify", fields.Integer(), method="PUT", title="职级修改", args=GradeModifyArgs)
+@operation(blp, "/modify", "GradeModify", fields.Integer(), method="PUT", title=N_("职级修改"), args=GradeModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改职级"""
     return service.modify_grade(args).id
 
 
-@operation(blp, "/<int:id>/delete", "GradeDelete", method="DELETE", title="职级删除")
+@operation(blp, "/<int:id>/delete", "GradeDelete", method="DELETE", title=N_("职级删除"))
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除职级（软删除；仍有用户是该职级时 409）"""
     service.delete_grade(id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.core.sorting import ordered
@@ -15,13 +17,13 @@ from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.users.models import User
 
-DUPLICATE_NAME = "职级名称已存在"
+DUPLICATE_NAME = N_("职级名称已存在")  # said with gettext() where it is raised
 
 
 def get_grade(grade_id: int) -> Grade:
     grade = db.session.execute(Grade.live().where(Grade.id == grade_id)).scalar_one_or_none()
     if grade is None:
-        raise NotFound("职级不存在")
+        raise NotFound(gettext("职级不存在"))
     return grade
 
 
@@ -60,26 +62,28 @@ def choices() -> list[tuple[int, str]]:
 def delete_refusal(name: str, holders: int) -> str | None:
     if not holders:
         return None
-    return f"不能删除职级「{name}」：仍有 {holders} 名用户是该职级。请先为这些用户更换职级。"
+    return gettext("不能删除职级「%(name)s」：仍有 %(holders)s 名用户是该职级。请先为这些用户更换职级。",
+                   name=name, holders=holders)
 
 
 def _clean_name(name: str | None, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Invalid("职级名称不能为空", field="name")
+        raise Invalid(gettext("职级名称不能为空"), field="name")
     if len(name) > (limit := limit_of(Grade.name)):
-        raise Invalid(f"职级名称不能超过 {limit} 个字符", field="name")
+        raise Invalid(gettext("职级名称不能超过 %(max)d 个字符", max=limit), field="name")
+
     stmt = select(Grade.id).where(Grade.name == name, Grade.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Grade.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]})
+        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]})
     return name
 
 
 def _clean_level(level: Any) -> int:
     if not isinstance(level, int) or isinstance(level, bool) or level < 0:
-        raise Invalid("职级等级须为不小于 0 的整数", field="level")
+        raise Invalid(gettext("职级等级须为不小于 0 的整数"), field="level")
     return level
 
 
@@ -88,7 +92,7 @@ def _commit() -> None:
         db.session.commit()
     except IntegrityError as exc:  # a concurrent request took the same name first
         db.session.rollback()
-        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]}) from exc
+        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]}) from exc
 
 
 def create_grade(data: dict[str, Any]) -> Grade:

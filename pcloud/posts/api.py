@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.posts import service
 from pcloud.posts.schemas import PostCreateArgs, PostListArgs, PostListItem, PostModifyArgs, PostOut, PostPageArgs
@@ -26,19 +27,19 @@ def post_list(args: dict[str, Any]) -> list[dict[str, Any]]:
     return service.post_level(args.get("parent_id"))
 
 
-@operation(blp, "/create", "PostCreate", fields.Integer(), title="岗位新增", args=PostCreateArgs)
+@operation(blp, "/create", "PostCreate", fields.Integer(), title=N_("岗位新增"), args=PostCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增岗位；data 为新岗位 id"""
     return service.create_post(args).id
 
 
-@operation(blp, "/modify", "PostModify", fields.Integer(), method="PUT", title="岗位修改", args=PostModifyArgs)
+@operation(blp, "/modify", "PostModify", fields.Integer(), method="PUT", title=N_("岗位修改"), args=PostModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改岗位"""
     return service.modify_post(args).id
 
 
-@operation(blp, "/<int:id>/delete", "PostDelete", method="DELETE", title="岗位删除")
+@operation(blp, "/<int:id>/delete", "PostDelete", method="DELETE", title=N_("岗位删除"))
 def delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除岗位（软删除；仍有用户担任或有下级岗位时 409）"""
     service.delete_post(id)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.core.tree import build_tree, clean_parent, walk
@@ -17,8 +19,8 @@ from pcloud.extensions import db
 from pcloud.posts.models import Post
 from pcloud.users.models import User
 
-DUPLICATE_CODE = "岗位编码已被其他岗位使用"
-DUPLICATE_NAME = "同一上级岗位下已有同名岗位"
+DUPLICATE_CODE = N_("岗位编码已被其他岗位使用")  # said with gettext() where it is raised
+DUPLICATE_NAME = N_("同一上级岗位下已有同名岗位")  # said with gettext() where it is raised
 
 
 def subtree_ids_select(post_id: int) -> Any:
@@ -35,7 +37,7 @@ def subtree_ids_select(post_id: int) -> Any:
 def get_post(post_id: int) -> Post:
     post = db.session.execute(Post.live().where(Post.id == post_id)).scalar_one_or_none()
     if post is None:
-        raise NotFound("岗位不存在")
+        raise NotFound(gettext("岗位不存在"))
     return post
 
 
@@ -127,14 +129,14 @@ def delete_refusal(name: str, children: int, holders: int) -> str | None:
     """Why a post cannot be deleted (None when it can)."""
     if not children and not holders:
         return None
-    held, todo = [], []
+    if children and holders:
+        return gettext("不能删除岗位「%(name)s」：其下还有 %(children)s 个下级岗位，仍有 %(holders)s 名用户担任该岗位。"
+                       "请先删除或移走下级岗位，并为这些用户更换岗位。", name=name, children=children, holders=holders)
     if children:
-        held.append(f"其下还有 {children} 个下级岗位")
-        todo.append("删除或移走下级岗位")
-    if holders:
-        held.append(f"仍有 {holders} 名用户担任该岗位")
-        todo.append("为这些用户更换岗位")
-    return f"不能删除岗位「{name}」：{'，'.join(held)}。请先{'，并'.join(todo)}。"
+        return gettext("不能删除岗位「%(name)s」：其下还有 %(children)s 个下级岗位。请先删除或移走下级岗位。",
+                       name=name, children=children)
+    return gettext("不能删除岗位「%(name)s」：仍有 %(holders)s 名用户担任该岗位。请先为这些用户更换岗位。",
+                   name=name, holders=holders)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,9 +146,9 @@ def delete_refusal(name: str, children: int, holders: int) -> str | None:
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Invalid("岗位名称不能为空", field="name")
+        raise Invalid(gettext("岗位名称不能为空"), field="name")
     if len(name) > (limit := limit_of(Post.name)):
-        raise Invalid(f"岗位名称不能超过 {limit} 个字符", field="name")
+        raise Invalid(gettext("岗位名称不能超过 %(max)d 个字符", max=limit), field="name")
     return name
 
 
@@ -155,12 +157,12 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str | None:
     if code is None:
         return None
     if len(code) > (limit := limit_of(Post.code)):
-        raise Invalid(f"岗位编码不能超过 {limit} 个字符", field="code")
+        raise Invalid(gettext("岗位编码不能超过 %(max)d 个字符", max=limit), field="code")
     stmt = select(Post.id).where(Post.code == code, Post.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(Post.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]})
+        raise Conflict(gettext(DUPLICATE_CODE), errors={"code": [gettext(DUPLICATE_CODE)]})
     return code
 
 
@@ -174,7 +176,7 @@ def _name_taken(parent_id: int, name: str, exclude_id: int | None = None) -> boo
 
 def _check_name_free(parent_id: int, name: str, exclude_id: int | None = None) -> None:
     if _name_taken(parent_id, name, exclude_id):
-        raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]})
+        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]})
 
 
 def _commit(parent_id: int, name: str, post_id: int | None = None) -> None:
@@ -183,13 +185,13 @@ def _commit(parent_id: int, name: str, post_id: int | None = None) -> None:
     except IntegrityError as exc:  # a concurrent request took the same name or code first: say which
         db.session.rollback()
         if _name_taken(parent_id, name, post_id):
-            raise Conflict(DUPLICATE_NAME, errors={"name": [DUPLICATE_NAME]}) from exc
-        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]}) from exc
+            raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]}) from exc
+        raise Conflict(gettext(DUPLICATE_CODE), errors={"code": [gettext(DUPLICATE_CODE)]}) from exc
 
 
 def create_post(data: dict[str, Any]) -> Post:
     name = _clean_name(data.get("name"))
-    parent_id = clean_parent(Post, data.get("parent_id"), "岗位")
+    parent_id = clean_parent(Post, data.get("parent_id"), gettext("岗位"))
     code = _clean_code(data.get("code"))
     _check_name_free(parent_id, name)
     post = Post(name=name, code=code, parent_id=parent_id, sequence=data.get("sequence") or 0,
@@ -203,7 +205,7 @@ def modify_post(data: dict[str, Any]) -> Post:
     post = get_post(data["id"])
     parent_id, name = post.parent_id, post.name
     if data.get("parent_id") is not None and data["parent_id"] != post.parent_id:
-        parent_id = clean_parent(Post, data["parent_id"], "岗位", self_id=post.id)
+        parent_id = clean_parent(Post, data["parent_id"], gettext("岗位"), self_id=post.id)
     if data.get("name") is not None:
         name = _clean_name(data["name"])
     _check_name_free(parent_id, name, post.id)  # before anything is written: the index would refuse it

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -17,13 +19,13 @@ from pcloud.posts.forms import PostForm
 from pcloud.posts.schemas import PostPageArgs
 
 bp = Blueprint("posts", __name__, url_prefix="/system/post")
-pages = RecordPages(bp, "岗位", "posts/form.html")
-ROOT = (0, "（无，作为顶级岗位）")
+pages = RecordPages(bp, lazy_gettext("岗位"), "posts/form.html")
+ROOT = (0, lazy_gettext("（无，作为顶级岗位）"))
 
 
 @bp.route("/")
 def index() -> Any:
-    needle = (page_filters(PostPageArgs, {"name": Filter("name", "岗位名称")}).get("name") or "").strip()
+    needle = (page_filters(PostPageArgs, {"name": Filter("name", lazy_gettext("岗位名称"))}).get("name") or "").strip()
     nodes = service.post_tree()
     if needle:
         nodes = prune(nodes, needle)
@@ -45,27 +47,29 @@ def _form(post: Any = None) -> PostForm:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("岗位新增")
+@action(N_("岗位新增"))
 @mirrors("posts_api.create")
 def create() -> Any:
     form = _form()
     if request.method == "GET":
         form.parent_id.data = int_arg("parent_id", 0)
-    return pages.form(form, lambda: f"岗位「{service.create_post(_data(form)).name}」已创建", post=None)
+    return pages.form(form, lambda: gettext("岗位「%(name)s」已创建", name=service.create_post(_data(form)).name),
+                      post=None)
 
 
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
-@action("岗位修改")
+@action(N_("岗位修改"))
 @mirrors("posts_api.modify")
 def edit(post_id: int) -> Any:
     post = pages.record(service.get_post, post_id)
     form = _form(post)
-    return pages.form(form, lambda: f"岗位「{service.modify_post({'id': post.id, **_data(form)}).name}」已保存",
+    return pages.form(form, lambda: gettext("岗位「%(name)s」已保存", name=service.modify_post({"id": post.id,
+                                                                                         **_data(form)}).name),
                       post=post)
 
 
 @bp.route("/<int:post_id>/delete", methods=["POST"])
-@action("岗位删除")
+@action(N_("岗位删除"))
 @mirrors("posts_api.delete")
 def delete(post_id: int) -> Any:
-    return pages.confirm(lambda: f"岗位「{service.delete_post(post_id).name}」已删除")
+    return pages.confirm(lambda: gettext("岗位「%(name)s」已删除", name=service.delete_post(post_id).name))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import streamed_envelope
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, reads_own_upload
@@ -34,19 +36,19 @@ def page(args: dict[str, Any]) -> tuple[list[Any], Any]:
     return result.items, result
 
 
-@operation(blp, "/create", "UserCreate", fields.Integer(), title="用户新增", args=UserCreateArgs)
+@operation(blp, "/create", "UserCreate", fields.Integer(), title=N_("用户新增"), args=UserCreateArgs)
 def create(args: dict[str, Any]) -> int:
     """新增用户"""
     return service.create_user(args, current_principal()).id
 
 
-@operation(blp, "/modify", "UserModify", fields.Integer(), method="PUT", title="用户修改", args=UserModifyArgs)
+@operation(blp, "/modify", "UserModify", fields.Integer(), method="PUT", title=N_("用户修改"), args=UserModifyArgs)
 def modify(args: dict[str, Any]) -> int:
     """修改用户"""
     return service.modify_user(args, current_principal()).id
 
 
-@operation(blp, "/<int:id>/offline", "UserOffline", method="GET", title="强踢下线")
+@operation(blp, "/<int:id>/offline", "UserOffline", method="GET", title=N_("强踢下线"))
 def offline(id: int) -> None:  # noqa: A002 - the documented path parameter
     """强制用户下线"""
     service.force_offline(id, current_principal())
@@ -54,17 +56,17 @@ def offline(id: int) -> None:  # noqa: A002 - the documented path parameter
 
 
 @blp.route("/download", methods=["POST"])
-@action("用户导出")
+@action(N_("用户导出"))
 @blp.arguments(UserDownloadArgs)
 @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               description="用户信息 .xlsx 文件")
 def download(args: dict[str, Any]) -> Response:
     """导出用户（.xlsx）"""
-    path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(args.get("ids") or [], args), "用户信息")
-    return xlsx_response(path, args.get("file_name") or "", default="用户信息.xlsx")
+    path = write_xlsx(service.export_headers(), service.export_rows(args.get("ids") or [], args), gettext("用户信息"))
+    return xlsx_response(path, args.get("file_name") or "", default=gettext("用户信息.xlsx"))
 
 
-@operation(blp, "/<int:id>/delete", "UserDelete", method="DELETE", title="用户删除")
+@operation(blp, "/<int:id>/delete", "UserDelete", method="DELETE", title=N_("用户删除"))
 def delete(id: int) -> None:  # noqa: A002
     """删除用户（软删除）"""
     service.delete_user(id, current_principal())
@@ -76,10 +78,11 @@ def delete(id: int) -> None:  # noqa: A002
               description="用户导入模板 .xlsx")
 def import_template() -> Response:
     """下载用户导入模板（.xlsx）"""
-    return xlsx_response(imports.template_path(), "用户导入模板.xlsx", default="用户导入模板.xlsx")
+    return xlsx_response(imports.template_path(), gettext("用户导入模板.xlsx"), default=gettext("用户导入模板.xlsx"))
 
 
-@operation(blp, "/import", "UserImport", UserImportOut, title="用户导入")
+@operation(blp, "/import", "UserImport", UserImportOut, title=N_("用户导入")
+)
 @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "the filled-in template (.xlsx)"},

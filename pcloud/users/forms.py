@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -30,21 +31,24 @@ def _int_or_none(value: str | int | None) -> int | None:
 
 
 class UserForm(PageForm):
-    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), Length(max=PHONE_MAX)],
+    phone = StringField(lazy_gettext("手机号码"), validators=[DataRequired(lazy_gettext("请输入手机号码")),
+                                                          Length(max=PHONE_MAX)],
                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    name = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=NAME_MAX)])
-    password = PasswordField("密码", validators=[Optional(), Length(max=72)],
+    name = StringField(lazy_gettext("用户名"), validators=[DataRequired(lazy_gettext("请输入用户名")),
+                                                        Length(max=NAME_MAX)])
+    password = PasswordField(lazy_gettext("密码"), validators=[Optional(), Length(max=72)],
                              render_kw={"autocomplete": "new-password"})
-    state = RadioField("状态", choices=[("0", "正常"), ("1", "禁用")], default="0")
-    role_ids = MultiCheckboxField("角色", coerce=int, choices=[])
+    state = RadioField(lazy_gettext("状态"), choices=[("0", lazy_gettext("正常")), ("1", lazy_gettext("禁用"))],
+                       default="0")
+    role_ids = MultiCheckboxField(lazy_gettext("角色"), coerce=int, choices=[])
     # tree-select pickers (static/js/app.js) over the indented options
-    dept_id = SelectField("部门", coerce=_int_or_none, choices=[], validate_choice=False,
+    dept_id = SelectField(lazy_gettext("部门"), coerce=_int_or_none, choices=[], validate_choice=False,
                           render_kw={"data-tree-select": ""})
-    post_id = SelectField("岗位", coerce=_int_or_none, choices=[], validate_choice=False,
+    post_id = SelectField(lazy_gettext("岗位"), coerce=_int_or_none, choices=[], validate_choice=False,
                           render_kw={"data-tree-select": ""})
-    grade_id = SelectField("职级", coerce=_int_or_none, choices=[], validate_choice=False)
-    avatar = StringField("头像地址", validators=[Optional(), Length(max=AVATAR_MAX)])
-    avatar_file = FileField("上传头像", render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
+    grade_id = SelectField(lazy_gettext("职级"), coerce=_int_or_none, choices=[], validate_choice=False)
+    avatar = StringField(lazy_gettext("头像地址"), validators=[Optional(), Length(max=AVATAR_MAX)])
+    avatar_file = FileField(lazy_gettext("上传头像"), render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
                                                    "data-avatar-input": ""})
 
     # The service's own checks of the phone and the password, run with the form's, so every field's error
@@ -57,7 +61,7 @@ class UserForm(PageForm):
         valid = super().validate(extra_validators)
         if not valid and self.phone.data and not self.phone.errors \
                 and service.phone_taken(self.phone.data, self.record_id):
-            self.phone.errors = [*self.phone.errors, service.PHONE_TAKEN]
+            self.phone.errors = [*self.phone.errors, gettext(service.PHONE_TAKEN)]
         return valid
 
     def validate_phone(self, field: StringField) -> None:

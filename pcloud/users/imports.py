@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core import recorder
 from pcloud.core.errors import Conflict, Invalid
+from pcloud.core.i18n import LANGUAGES
+from pcloud.core.messages import N_
 from pcloud.core.passwords import generate_password, hash_generated_password, hash_passwords
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal_id_name
@@ -37,21 +40,25 @@ from pcloud.users import service
 from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
-# The template's columns, in order (API.md, Users: Import), and the rule each one's comment states.
+# The template's columns, in order (API.md, Users: Import), and the rule each one's comment states. The
+# titles are source strings: the template is written in the request's language, and a file's header is
+# accepted in either language (a template downloaded in one language may be filled in by someone in the other).
 COLUMNS = ["用户名*", "手机号码*", "部门", "岗位", "职级", "角色", "状态", "初始密码"]
+TITLES = [N_("用户名"), N_("手机号码"), N_("部门"), N_("岗位"), N_("职级"), N_("角色"), N_("状态"), N_("初始密码")]
 NOTES = [
-    f"必填，不超过 {limit_of(User.__table__.c.name)} 个字符",
-    "必填，11 位手机号码（请按文本填写），在文件内和系统中都不能重复",
-    "部门的完整路径，用 / 分隔上下级，例如：总部/研发中心；可不填",
-    "岗位编码或岗位名称；可不填",
-    "职级名称；可不填",
-    "角色编码或角色名称，多个用 、 分隔，例如：ROLE_ADMIN、财务；只能分配您有权分配的角色；可不填",
-    "正常 或 停用；不填为正常",
+    N_("必填，不超过 %(max)s 个字符"),
+    N_("必填，11 位手机号码（请按文本填写），在文件内和系统中都不能重复"),
+    N_("部门的完整路径，用 / 分隔上下级，例如：总部/研发中心；可不填"),
+    N_("岗位编码或岗位名称；可不填"),
+    N_("职级名称；可不填"),
+    N_("角色编码或角色名称，多个用 、 分隔，例如：ROLE_ADMIN、财务；只能分配您有权分配的角色；可不填"),
+    N_("正常 或 停用；不填为正常"),
     None,  # the password's column has no comment: what is typed there is read by whoever opens the file
 ]
 NAME, PHONE, DEPT, POST, GRADE, ROLES, STATE, PASSWORD = range(len(COLUMNS))
-TITLES = [c.rstrip("*") for c in COLUMNS]
-STATES = {"正常": 0, "启用": 0, "0": 0, "停用": 1, "禁用": 1, "1": 1}
+REQUIRED = (NAME, PHONE)
+# A state cell in either language (the English compared without regard to case).
+STATES = {"正常": 0, "启用": 0, "0": 0, "停用": 1, "禁用": 1, "1": 1, "active": 0, "enabled": 0, "disabled": 1}
 ROLE_SEPARATORS = ("、", ",", "，", ";", "；")
 BATCH = 500
 _NAME_MAX, _PHONE_MAX = limit_of(User.__table__.c.name), limit_of(User.__table__.c.phone)
@@ -79,7 +86,8 @@ class ImportResult:
     def error(self, row: int, column: int | None, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < int(current_app.config.get("PCLOUD_IMPORT_ERROR_LIST_MAX", 1000)):
-            self.errors.append({"row": row, "column": TITLES[column] if column is not None else "", "message": message})
+            self.errors.append({"row": row, "column": gettext(TITLES[column]) if column is not None else "",
+                                "message": message})
 
     def note_outcome(self) -> None:
         """The operation log's sentence: an import with errors wrote nothing and is logged `fail`."""
@@ -123,10 +131,27 @@ class _Row:
     password: str
 
 
+def template_headers() -> list[str]:
+    """The template's header row in the request's language (a required column's title ends in *)."""
+    return [gettext(title) + ("*" if column in REQUIRED else "") for column, title in enumerate(TITLES)]
+
+
+def header_titles() -> list[list[str]]:
+    """The header rows a file may start with (the * of required columns dropped): one per language, the
+    English in lower case (compared without regard to case)."""
+    accepted = [list(TITLES)]
+    for code in LANGUAGES[1:]:
+        with force_locale(code):
+            accepted.append([gettext(title).lower() for title in TITLES])
+    return accepted
+
+
 def template_path() -> str:
     from pcloud.core.xlsx import write_template
 
-    return write_template(COLUMNS, NOTES, "用户导入")
+    notes = [None if note is None else gettext(note, max=_NAME_MAX) if "%(max)s" in note else gettext(note)
+             for note in NOTES]
+    return write_template(template_headers(), notes, gettext("用户导入"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,35 +232,35 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
     before = result.error_count
     name, phone = cells[NAME], cells[PHONE]
     if not name:
-        result.error(number, NAME, "用户名不能为空")
+        result.error(number, NAME, gettext("用户名不能为空"))
     elif len(name) > _NAME_MAX:
-        result.error(number, NAME, f"用户名不能超过 {_NAME_MAX} 个字符")
+        result.error(number, NAME, gettext("用户名不能超过 %(max)s 个字符", max=_NAME_MAX))
     if not phone:
-        result.error(number, PHONE, "手机号码不能为空")
+        result.error(number, PHONE, gettext("手机号码不能为空"))
     elif len(phone) > _PHONE_MAX or not phone_is_valid(phone):
-        result.error(number, PHONE, f"手机号格式不正确：{phone[:_PHONE_MAX]}")
+        result.error(number, PHONE, gettext("手机号格式不正确：%(phone)s", phone=phone[:_PHONE_MAX]))
     dept_id = post_id = grade_id = None
     if cells[DEPT]:
         path = "/".join(part.strip() for part in cells[DEPT].split("/"))
         found, dept_id = _lookup(look.depts, path)
         if not found:
-            result.error(number, DEPT, f"部门不存在：{path}（请填写完整路径，如 总部/研发中心）")
+            result.error(number, DEPT, gettext("部门不存在：%(path)s（请填写完整路径，如 总部/研发中心）", path=path))
         elif dept_id is None:
-            result.error(number, DEPT, f"部门路径「{path}」对应多个部门，请先修改重名部门")
+            result.error(number, DEPT, gettext("部门路径「%(path)s」对应多个部门，请先修改重名部门", path=path))
         elif not look.in_scope(dept_id):
-            result.error(number, DEPT, f"部门「{path}」不在您的数据权限范围内")
+            result.error(number, DEPT, gettext("部门「%(path)s」不在您的数据权限范围内", path=path))
     if cells[POST]:
         found, post_id = _lookup(look.posts, cells[POST])
         if not found:
-            result.error(number, POST, f"岗位不存在：{cells[POST]}")
+            result.error(number, POST, gettext("岗位不存在：%(post)s", post=cells[POST]))
         elif post_id is None:
-            result.error(number, POST, f"岗位名称「{cells[POST]}」对应多个岗位，请填写岗位编码")
+            result.error(number, POST, gettext("岗位名称「%(post)s」对应多个岗位，请填写岗位编码", post=cells[POST]))
     if cells[GRADE]:
         found, grade_id = _lookup(look.grades, cells[GRADE])
         if not found:
-            result.error(number, GRADE, f"职级不存在：{cells[GRADE]}")
+            result.error(number, GRADE, gettext("职级不存在：%(grade)s", grade=cells[GRADE]))
         elif grade_id is None:
-            result.error(number, GRADE, f"职级名称「{cells[GRADE]}」对应多个职级")
+            result.error(number, GRADE, gettext("职级名称「%(grade)s」对应多个职级", grade=cells[GRADE]))
     role_ids = None
     if cells[ROLES]:
         text_ = cells[ROLES]
@@ -245,29 +270,31 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
         for key in dict.fromkeys(k.strip() for k in text_.split(ROLE_SEPARATORS[0]) if k.strip()):
             found, role_id = _lookup(look.roles, key)
             if not found:
-                result.error(number, ROLES, f"角色不存在：{key}")
+                result.error(number, ROLES, gettext("角色不存在：%(role)s", role=key))
             elif role_id is None:
-                result.error(number, ROLES, f"角色名称「{key}」对应多个角色，请填写角色编码")
+                result.error(number, ROLES, gettext("角色名称「%(role)s」对应多个角色，请填写角色编码", role=key))
             elif role_id not in look.assignable:
-                result.error(number, ROLES, f"角色「{key}」超出了您的权限范围，不能分配")
+                result.error(number, ROLES, gettext("角色「%(role)s」超出了您的权限范围，不能分配", role=key))
             else:
                 role_ids.append(role_id)
     state = None
     if cells[STATE]:
-        state = STATES.get(cells[STATE])
+        state = STATES.get(cells[STATE], STATES.get(cells[STATE].lower()))
         if state is None:
-            result.error(number, STATE, f"状态只能填写 正常 或 停用：{cells[STATE]}")
+            result.error(number, STATE, gettext("状态只能填写 正常 或 停用：%(state)s", state=cells[STATE]))
     password = cells[PASSWORD]
     if password:
-        problem = service.password_problem(password) or (len(password.encode()) > 72 and "密码不能超过 72 个字节")
+        problem = service.password_problem(password) or (len(password.encode()) > 72
+                                                         and gettext("密码不能超过 72 个字节"))
         look.typed_passwords += 1
         if problem:
             result.error(number, PASSWORD, problem)
         elif look.typed_passwords > look.max_typed_passwords:
             # each typed password is hashed at the configured bcrypt cost (~0.25 s): a file full of them would
             # hold the request for hours; generated ones cost microseconds (core.passwords)
-            result.error(number, PASSWORD, f"一次导入最多填写 {look.max_typed_passwords} 个初始密码（每个都要按安全强度"
-                                           "加密，耗时较长），其余请留空，由系统生成随机密码")
+            result.error(number, PASSWORD,
+                         gettext("一次导入最多填写 %(max)s 个初始密码（每个都要按安全强度加密，耗时较长），"
+                                                   "其余请留空，由系统生成随机密码", max=look.max_typed_passwords))
     if result.error_count > before:
         return None
     return _Row(number, name, phone, dept_id, post_id, grade_id, role_ids, state, password)
@@ -288,9 +315,9 @@ def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool =
         _plan_each_lookup()
     rows = read_rows(stream, len(COLUMNS))
     header = next(rows, None)
-    if header is None or [c.replace("*", "").strip() for c in header[1]] != TITLES:
-        raise Invalid("文件第一行不是导入模板的表头，请下载模板后按模板填写："
-                      + "、".join(TITLES))
+    if header is None or not _is_template_header(header[1]):
+        raise Invalid(gettext("文件第一行不是导入模板的表头，请下载模板后按模板填写：%(titles)s",
+                              titles=gettext("、").join(gettext(title) for title in TITLES)))
     look = _Lookups(principal)
     seen = _SeenPhones()
     writer = _Writer(principal, result, update_existing)
@@ -304,7 +331,7 @@ def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool =
         if batch:
             _handle(batch, look, seen, writer, result, dry_run)
         if result.total == 0:
-            raise Invalid("文件中没有可导入的数据行")
+            raise Invalid(gettext("文件中没有可导入的数据行"))
         if dry_run or result.error_count:
             db.session.rollback()
             del result.generated_ids[:], result.generated_rows[:]
@@ -318,7 +345,14 @@ def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool =
     return result
 
 
+def _is_template_header(cells: list[str]) -> bool:
+    titles = [cell.replace("*", "").strip() for cell in cells]
+    accepted = header_titles()
+    return titles == accepted[0] or any([title.lower() for title in titles] == other for other in accepted[1:])
+
+
 def _take_write_lock() -> None:
+
     """SQLite: the write lock before the first read (BEGIN IMMEDIATE), so that a create committed while the file
     is read makes the import wait for it and then see its phone, instead of failing to upgrade its read snapshot
     ("database is locked"). PostgreSQL needs nothing: the phone's unique index decides between the two."""
@@ -352,7 +386,7 @@ def import_file(stream: IO[bytes], principal: Principal | None, dry_run: bool, u
     except BadWorkbook as exc:
         raise Invalid(str(exc), field="file") from exc
     except IntegrityError as exc:  # a phone taken by a parallel create between the check and the write
-        raise Conflict("导入时有手机号刚被其他用户占用，未导入任何数据，请重新检查后再导入") from exc
+        raise Conflict(gettext("导入时有手机号刚被其他用户占用，未导入任何数据，请重新检查后再导入")) from exc
 
 
 def run_import(stream: IO[bytes], principal: Principal | None, dry_run: bool, update_existing: bool) -> ImportResult:
@@ -403,7 +437,7 @@ def _handle(batch: list[tuple[int, list[str]]], look: _Lookups, seen: _SeenPhone
             continue
         first = earlier.get(phone) or in_batch.get(phone)
         if first is not None:
-            result.error(number, PHONE, f"手机号 {phone} 与文件第 {first} 行重复")
+            result.error(number, PHONE, gettext("手机号 %(phone)s 与文件第 %(row)s 行重复", phone=phone, row=first))
         else:
             in_batch[phone] = number
             fresh.append({"phone": phone, "line_no": number})
@@ -434,11 +468,12 @@ class _Writer:
             user = known.get(row.phone)
             if user is None:
                 if row.dept_id is None and not self.in_scope(0, None):
-                    self.result.error(row.number, DEPT, "请填写部门：您的数据权限不包括没有部门的用户")
+                    self.result.error(row.number, DEPT, gettext("请填写部门：您的数据权限不包括没有部门的用户"))
                 else:
                     creates.append(row)
             elif not self.update_existing:
-                self.result.error(row.number, PHONE, f"手机号 {row.phone} 已被用户「{user.name}」使用")
+                self.result.error(row.number, PHONE, gettext("手机号 %(phone)s 已被用户「%(name)s」使用",
+                                                             phone=row.phone, name=user.name))
             elif self._may_update(row, user):
                 updates.append((row, user))
         if write and self.result.error_count == 0:
@@ -454,12 +489,13 @@ class _Writer:
         roles = None if row.role_ids is None else [r for r in service.role_choices() if r.id in row.role_ids]
         refusal = service.import_refusal(self.principal, user, roles)
         if refusal is None and not self.in_scope(user.id, user.dept_id):
-            refusal = "该用户不在您的数据权限范围内"
+            refusal = gettext("该用户不在您的数据权限范围内")
         if refusal is None and row.state == 1 and user.state != 1 and any(
                 r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles):
-            refusal = "不能通过导入停用超级管理员"
+            refusal = gettext("不能通过导入停用超级管理员")
         if refusal:
-            self.result.error(row.number, PHONE, f"手机号 {row.phone}：{refusal}")
+            self.result.error(row.number, PHONE, gettext("手机号 %(phone)s：%(refusal)s", phone=row.phone,
+                                                         refusal=refusal))
             return False
         return True
 

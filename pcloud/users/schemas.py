@@ -8,6 +8,7 @@ from typing import IO, Any
 
 import marshmallow as ma
 from flask import current_app, request
+from flask_babel import gettext
 from marshmallow import fields, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -131,7 +132,7 @@ def _import_limit() -> int:
 
 
 def _too_large(limit: int) -> Invalid:
-    return Invalid(f"文件过大：导入文件不能超过 {limit // (1024 * 1024)} MB", field="file")
+    return Invalid(gettext("文件过大：导入文件不能超过 %(limit)s MB", limit=limit // (1024 * 1024)), field="file")
 
 
 def import_body(options: bool = True) -> tuple[IO[bytes], dict[str, Any]]:
@@ -146,7 +147,7 @@ def import_body(options: bool = True) -> tuple[IO[bytes], dict[str, Any]]:
         raise _too_large(limit) from exc
     if spool.tell() == 0:
         spool.close()
-        raise Invalid("请选择要导入的 Excel 文件", field="file")
+        raise Invalid(gettext("请选择要导入的 Excel 文件"), field="file")
     spool.seek(0)
     if not options:
         return spool, {}
@@ -154,7 +155,7 @@ def import_body(options: bool = True) -> tuple[IO[bytes], dict[str, Any]]:
         return spool, UserImportArgs().load(request.args.to_dict())
     except ma.ValidationError as exc:
         spool.close()
-        raise Invalid("参数校验失败", errors=exc.normalized_messages()) from exc  # type: ignore[arg-type]
+        raise Invalid(gettext("参数校验失败"), errors=exc.normalized_messages()) from exc  # type: ignore[arg-type]
 
 
 def import_upload() -> tuple[Any, dict[str, Any]]:
@@ -168,9 +169,9 @@ def import_upload() -> tuple[Any, dict[str, Any]]:
         raise _too_large(limit) from exc
     upload = files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid("请选择要导入的 Excel 文件", field="file")
+        raise Invalid(gettext("请选择要导入的 Excel 文件"), field="file")
     try:
         options = UserImportArgs().load({k: v for k, v in form.items() if k != "csrf_token"})
     except ma.ValidationError as exc:
-        raise Invalid("参数校验失败", errors=exc.normalized_messages()) from exc  # type: ignore[arg-type]
+        raise Invalid(gettext("参数校验失败"), errors=exc.normalized_messages()) from exc  # type: ignore[arg-type]
     return upload.stream, options

@@ -6,11 +6,14 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 
 from pcloud.access import permissions
 from pcloud.core import search
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
+from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.paging import (
     TOTAL_EXACT_LIMIT,
     Page,
@@ -39,8 +42,16 @@ from pcloud.users import tally
 from pcloud.users.lookups import phone_is_valid
 from pcloud.users.models import User, user_role
 
-STATE_NAMES = {0: "正常", 1: "禁用"}
-EXPORT_HEADERS = ["用户名", "手机号码", "角色", "部门", "岗位", "职级", "状态", "创建时间"]
+STATE_NAMES = {0: lazy_gettext("正常"), 1: lazy_gettext("禁用")}
+EXPORT_HEADERS = [lazy_gettext("用户名"), lazy_gettext("手机号码"), lazy_gettext("角色"), lazy_gettext("部门"),
+                  lazy_gettext("岗位"), lazy_gettext("职级"), lazy_gettext("状态"), lazy_gettext("创建时间")]
+
+
+def export_headers() -> list[str]:
+    """The export's header row in the request's language."""
+    return [str(header) for header in EXPORT_HEADERS]
+
+
 # The list reads its ids with Core columns of the tables: no ORM execution step for a list of ids (issue 20).
 _users, _roles = User.__table__, Role.__table__
 _SORT_COLUMNS = {"id": _users.c.id, "name": _users.c.name, "phone": _users.c.phone, "state": _users.c.state,
@@ -58,10 +69,10 @@ def password_problem(password: str) -> str | None:
 
 def phone_problem(phone: str) -> str | None:
     """What is wrong with a phone number (None: nothing); the API's and the page form's one message."""
-    return None if phone_is_valid(phone.strip()) else "手机号格式不正确"
+    return None if phone_is_valid(phone.strip()) else gettext("手机号格式不正确")
 
 
-PHONE_TAKEN = "手机号已被其他用户使用"
+PHONE_TAKEN = N_("手机号已被其他用户使用")  # said with gettext() where it is raised
 
 
 def phone_taken(phone: str, exclude_id: int | None = None) -> bool:
@@ -77,7 +88,7 @@ def _clean_phone(phone: str, exclude_id: int | None = None) -> str:
     if problem:
         raise Invalid(problem, field="phone")
     if phone_taken(phone, exclude_id):
-        raise Conflict(PHONE_TAKEN, errors={"phone": [PHONE_TAKEN]})
+        raise Conflict(gettext(PHONE_TAKEN), errors={"phone": [gettext(PHONE_TAKEN)]})
     return phone
 
 
@@ -94,15 +105,16 @@ def _live_roles(role_ids: list[int]) -> list[Role]:
     roles = list(db.session.execute(Role.live().where(Role.id.in_(ids))).scalars())
     missing = sorted(set(ids) - {r.id for r in roles})
     if missing:
-        raise Invalid(f"角色不存在：{', '.join(map(str, missing))}", field="roleIds")
+        raise Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, missing))), field="roleIds")
     return roles
 
 
-def _clean_ref(model: Any, ref_id: int | None, field: str, label: str) -> int | None:
+def _clean_ref(model: Any, ref_id: int | None, field: str, missing: str) -> int | None:
+    """`missing`: the refusal's source string (N_), said here in the request's language."""
     if ref_id in (None, 0):
         return None
     if db.session.execute(model.live().where(model.id == ref_id)).first() is None:
-        raise Invalid(f"{label}不存在", field=field)
+        raise Invalid(gettext(missing), field=field)
     return ref_id
 
 
@@ -139,11 +151,11 @@ def _guard_super_admin(principal: Principal | None, target: User | None = None, 
         return
     if target is not None:
         if _is_super_admin(target):
-            raise Forbidden("只有超级管理员可以修改超级管理员账号")
+            raise Forbidden(gettext("只有超级管理员可以修改超级管理员账号"))
         if not (principal.kind == "user" and principal.id == target.id):
             refusal = permissions.reach_refusal(principal, roles=[r for r in target.roles if r.deleted_at is None])
             if refusal:
-                raise Forbidden("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
+                raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线"))
     if roles:
         permissions.require_within_reach(principal, roles=roles)
         refusal = datascope.roles_refusal([r.id for r in roles], principal)  # nor a wider data scope
@@ -160,7 +172,7 @@ def get_user(user_id: int) -> User:
     if absent (datascope)."""
     user = db.session.execute(User.live().where(User.id == user_id)).scalar_one_or_none()
     if user is None or not (datascope.current_scope().covers_user(user.id, user.dept_id) or _is_principal(user.id)):
-        raise NotFound("用户不存在")
+        raise NotFound(gettext("用户不存在"))
     return user
 
 
@@ -176,7 +188,8 @@ def _require_placeable(dept_id: int | None, user_id: int | None = None) -> None:
     """A write may not put a user where the principal's data scope does not reach (403)."""
     scope = datascope.current_scope()
     if not (scope.covers_dept(dept_id) or (user_id is not None and scope.covers_user(user_id, dept_id))):
-        raise Forbidden("不能把用户放到您的数据权限范围之外的部门", errors={"deptId": ["超出您的数据权限范围"]})
+        raise Forbidden(gettext("不能把用户放到您的数据权限范围之外的部门"),
+                        errors={"deptId": [gettext("超出您的数据权限范围")]})
 
 
 def placeable_dept_choices(choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -414,7 +427,7 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 
 
 # What nobody may do to their own account, whichever door asks; the list hides these actions on one's own row.
-SELF_REFUSALS = {"delete": "不能删除自己", "offline": "不能强制自己下线"}
+SELF_REFUSALS = {"delete": lazy_gettext("不能删除自己"), "offline": lazy_gettext("不能强制自己下线")}
 
 
 def _is_self(principal: Principal | None, user: Any) -> bool:
@@ -423,7 +436,7 @@ def _is_self(principal: Principal | None, user: Any) -> bool:
 
 def _refuse_on_self(principal: Principal | None, user: User, action: str) -> None:
     if _is_self(principal, user):
-        raise Conflict(SELF_REFUSALS[action])
+        raise Conflict(str(SELF_REFUSALS[action]))
 
 
 def import_refusal(principal: Principal | None, user: User, roles: list[Role] | None) -> str | None:
@@ -434,9 +447,9 @@ def import_refusal(principal: Principal | None, user: User, roles: list[Role] | 
     except Forbidden as exc:
         return exc.msg
     if _is_self(principal, user):
-        return "不能通过导入修改自己的账号"
+        return gettext("不能通过导入修改自己的账号")
     if _is_super_admin(user) and roles is not None and not any(r.role_code == SUPER_ADMIN for r in roles):
-        return "不能通过导入移除超级管理员角色"
+        return gettext("不能通过导入移除超级管理员角色")
     return None
 
 
@@ -452,9 +465,9 @@ def refusals(principal: Principal | None, user: Any, online: bool) -> dict[str, 
     except Forbidden as exc:
         out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg)
     if _is_self(principal, user):
-        out.update(SELF_REFUSALS)
+        out.update({action: str(refusal) for action, refusal in SELF_REFUSALS.items()})
     if not online:
-        out.setdefault("offline", "该用户当前不在线")
+        out.setdefault("offline", gettext("该用户当前不在线"))
     return out
 
 
@@ -474,12 +487,12 @@ def create_user(data: dict[str, Any], principal: Principal | None = None) -> Use
     _guard_super_admin(principal, roles=roles)
     phone = errors.run(_clean_phone, data["phone"])
     name = data["name"].strip()
-    errors.check(bool(name), "name", "用户名不能为空")
-    if errors.check(bool(data["password"]), "password", "请设置初始密码"):
+    errors.check(bool(name), "name", gettext("用户名不能为空"))
+    if errors.check(bool(data["password"]), "password", gettext("请设置初始密码")):
         errors.run(_check_password, data["password"])
-    dept_id = errors.run(_clean_ref, Dept, data.get("dept_id"), "deptId", "部门")
-    post_id = errors.run(_clean_ref, Post, data.get("post_id"), "postId", "岗位")
-    grade_id = errors.run(_clean_ref, Grade, data.get("grade_id"), "gradeId", "职级")
+    dept_id = errors.run(_clean_ref, Dept, data.get("dept_id"), "deptId", N_("部门不存在"))
+    post_id = errors.run(_clean_ref, Post, data.get("post_id"), "postId", N_("岗位不存在"))
+    grade_id = errors.run(_clean_ref, Grade, data.get("grade_id"), "gradeId", N_("职级不存在"))
     avatar = data.get("avatar") or None
     errors.run(uploads.check_avatar, None, avatar, principal, None)
     errors.raise_if_any()
@@ -514,14 +527,16 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
         phone = errors.run(_clean_phone, data["phone"], exclude_id=user.id)
     if "name" in data and data["name"] is not None:
         name = data["name"].strip()
-        errors.check(bool(name), "name", "用户名不能为空")
+        errors.check(bool(name), "name", gettext("用户名不能为空"))
     if data.get("password"):
         errors.run(_check_password, data["password"])
     refs = {}
-    for key, model, field, label in (("dept_id", Dept, "deptId", "部门"), ("post_id", Post, "postId", "岗位"),
-                                     ("grade_id", Grade, "gradeId", "职级")):
+    for key, model, field, missing in (("dept_id", Dept, "deptId", N_("部门不存在")),
+                                       ("post_id", Post, "postId", N_("岗位不存在")),
+                                       ("grade_id", Grade, "gradeId", N_("职级不存在"))):
         if key in data:
-            refs[key] = errors.run(_clean_ref, model, data[key], field, label)
+            refs[key] = errors.run(_clean_ref, model, data[key], field, missing)
+
     roles = None
     if "role_ids" in data and data["role_ids"] is not None:
         roles = errors.run(_live_roles, data["role_ids"])
@@ -551,14 +566,14 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
         held = {r.id for r in user.roles if r.deleted_at is None}
         _guard_super_admin(principal, roles=[r for r in roles if r.id not in held])  # only what is added
         if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
-            raise Conflict("不能移除最后一位超级管理员的超级管理员角色")
+            raise Conflict(gettext("不能移除最后一位超级管理员的超级管理员角色"))
         user.roles = roles
     if "state" in data and data["state"] is not None and data["state"] != user.state:
         if data["state"] == 1:
             if is_self:
-                raise Conflict("不能禁用自己")
+                raise Conflict(gettext("不能禁用自己"))
             if was_super and _super_admin_holders() <= 1:
-                raise Conflict("不能禁用最后一位超级管理员")
+                raise Conflict(gettext("不能禁用最后一位超级管理员"))
             revoke = True
         user.state = data["state"]
     if revoke:
@@ -574,7 +589,8 @@ def delete_user(user_id: int, principal: Principal | None) -> None:
     if _is_super_admin(user):
         _lock_super_admin_rule()
         if _super_admin_holders() <= 1:
-            raise Conflict("不能删除最后一位超级管理员")
+            raise Conflict(gettext("不能删除最后一位超级管理员"))
+
     user.soft_delete()
     sessions.revoke_user_sessions(user.id, "deleted")
     db.session.commit()
@@ -610,9 +626,9 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
     """Change one's own password; every other session and token of the user ends (a thief's too)."""
     user = get_user(user_id)
     if not verify_password(old_password, user.password_hash):
-        raise Invalid("原密码不正确", field="oldPassword")
+        raise Invalid(gettext("原密码不正确"), field="oldPassword")
     if user.password_change_required and new_password == old_password:
-        raise Invalid("新密码不能与原密码相同", field="newPassword")
+        raise Invalid(gettext("新密码不能与原密码相同"), field="newPassword")
     _check_password(new_password)
     user.password_hash = hash_password(new_password)  # bcrypt, whatever the old one was (a generated one's SHA-256)
     user.password_change_required = False
@@ -635,7 +651,8 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
         count = db.session.execute(filtered_select(scoped, driving=False).with_only_columns(func.count(User.id))
                                    .order_by(None)).scalar_one()
         if count > cap:
-            raise Invalid(f"符合条件的用户有 {count} 个，超过单次导出上限 {cap}，请缩小筛选范围后再导出")
+            raise Invalid(gettext("符合条件的用户有 %(count)s 个，超过单次导出上限 %(cap)s，请缩小筛选范围后再导出",
+                                  count=count, cap=cap))
     return _export_rows(ids, scoped, batch)
 
 
@@ -645,7 +662,9 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
             else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids),
                                            datascope.current_scope().user_clause(_users)))
     last_id = 0
-    states = {**{str(k): v for k, v in STATE_NAMES.items()}, **dict(dicts.options("sys_user_state"))}  # 字典管理
+    # 字典管理's labels, built-in data said in the request's language
+    states = {**{str(k): str(v) for k, v in STATE_NAMES.items()},
+              **{value: translated(label) for value, label in dicts.options("sys_user_state")}}
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,
                                        Dept.name, Post.name, Grade.name)
@@ -662,7 +681,7 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
                 .order_by(user_role.c.user_id, Role.id)):
             role_names.setdefault(uid, []).append(rname)
         for uid, name, phone, state, created, dept, post, grade in rows:
-            yield [name, phone, "、".join(role_names.get(uid, [])), dept or "", post or "", grade or "",
+            yield [name, phone, gettext("、").join(role_names.get(uid, [])), dept or "", post or "", grade or "",
                    states.get(str(state), str(state)), display_local(created)]
         last_id = rows[-1][0]
         db.session.expire_all()
@@ -684,7 +703,8 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
     """An operator's reset: new password, every session revoked (auth.service lifts the login lock too)."""
     user = db.session.execute(User.live().where(User.phone == phone.strip())).scalar_one_or_none()
     if user is None:
-        raise NotFound(f"没有手机号为 {phone} 的用户")
+        raise NotFound(gettext("没有手机号为 %(phone)s 的用户", phone=phone))
+
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
     user.password_change_required = must_change_admin_set_password()

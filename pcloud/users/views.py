@@ -7,12 +7,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pcloud.core import recorder
 from pcloud.core.envelope import envelope, error_page, streamed_envelope
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, refusal_page
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -28,13 +30,14 @@ from pcloud.users.forms import UserForm
 from pcloud.users.schemas import SORTABLE, ImportPasswordOut, UserImportOut, UserPageArgs, import_body
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
-pages = RecordPages(bp, "用户", "users/form.html")
+pages = RecordPages(bp, lazy_gettext("用户"), "users/form.html")
 
 
 # The filter bar's inputs, read through the API's page schema (core.pages.page_filters); the export form
 # posts to a URL carrying the same query, so it exports what the list shows.
-FILTERS = {"phone": Filter("phone", "手机号"), "keyword": Filter("keyword", "用户名"),
-           "role_id": Filter("roleIds", "角色"), "state": Filter("state", "状态"), "dept_id": Filter("deptId", "部门")}
+FILTERS = {"phone": Filter("phone", lazy_gettext("手机号")), "keyword": Filter("keyword", lazy_gettext("用户名")),
+           "role_id": Filter("roleIds", lazy_gettext("角色")), "state": Filter("state", lazy_gettext("状态")),
+           "dept_id": Filter("deptId", lazy_gettext("部门"))}
 
 
 def _filters() -> dict[str, Any]:
@@ -50,10 +53,11 @@ def _filters() -> dict[str, Any]:
 def _fill_choices(form: UserForm) -> None:
     # Only the roles the signed-in user may assign: a checkbox that is always refused is not offered.
     roles = service.assignable_roles(current_principal())
-    form.role_ids.choices = [(r.id, f"{r.name}（{r.role_code}）") for r in roles]
-    form.dept_id.choices = service.placeable_dept_choices([(0, "（无）")] + depts.choices())
-    form.post_id.choices = [(0, "（无）")] + posts.choices()
-    form.grade_id.choices = [(0, "（无）")] + grades.choices()
+    form.role_ids.choices = [(r.id, gettext("%(name)s（%(code)s）", name=r.name, code=r.role_code)) for r in roles]
+    none = (0, gettext("（无）"))
+    form.dept_id.choices = service.placeable_dept_choices([none] + depts.choices())
+    form.post_id.choices = [none] + posts.choices()
+    form.grade_id.choices = [none] + grades.choices()
 
 
 @bp.route("/")
@@ -93,13 +97,13 @@ def _save(form: UserForm, record_id: int | None = None) -> str:
             data.pop("password")  # left empty: the password stays
     _with_uploaded_avatar(form, data)
     if record_id is None:
-        return f"用户「{service.create_user(data, current_principal()).name}」已创建"
+        return gettext("用户「%(name)s」已创建", name=service.create_user(data, current_principal()).name)
     service.modify_user(data, current_principal())
-    return f"用户「{data['name']}」已保存"
+    return gettext("用户「%(name)s」已保存", name=data["name"])
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("用户新增")
+@action(N_("用户新增"))
 @mirrors("users_api.create")
 def create() -> Any:
     form = UserForm()
@@ -108,7 +112,7 @@ def create() -> Any:
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
-@action("用户修改")
+@action(N_("用户修改"))
 @mirrors("users_api.modify")
 def edit(user_id: int) -> Any:
     user = pages.record(service.get_user, user_id)
@@ -123,31 +127,31 @@ def edit(user_id: int) -> Any:
 
 
 @bp.route("/<int:user_id>/delete", methods=["POST"])
-@action("用户删除")
+@action(N_("用户删除"))
 @mirrors("users_api.delete")
 def delete(user_id: int) -> Any:
     def run() -> str:
         name = service.get_user(user_id).name
         service.delete_user(user_id, current_principal())
-        return f"用户「{name}」已删除"
+        return gettext("用户「%(name)s」已删除", name=name)
 
     return pages.confirm(run)
 
 
 @bp.route("/<int:user_id>/offline", methods=["POST"])
-@action("强踢下线")
+@action(N_("强踢下线"))
 @mirrors("users_api.offline")
 def offline(user_id: int) -> Any:
     def run() -> str:
         name = service.get_user(user_id).name
         count = service.force_offline(user_id, current_principal())
-        return f"已强制「{name}」下线（结束 {count} 个会话）"
+        return gettext("已强制「%(name)s」下线（结束 %(count)s 个会话）", name=name, count=count)
 
     return pages.confirm(run)
 
 
 @bp.route("/export", methods=["POST"])
-@action("用户导出")
+@action(N_("用户导出"))
 @mirrors("users_api.download")
 def export() -> Any:
     if not ConfirmForm().validate_on_submit():
@@ -157,8 +161,8 @@ def export() -> Any:
         rows = service.export_rows(ids, _filters())
     except PCloudError as exc:
         return refusal_page(exc, url_for("users.index"))
-    path = write_xlsx(service.EXPORT_HEADERS, rows, "用户信息")
-    return xlsx_response(path, "用户信息.xlsx", default="用户信息.xlsx")
+    path = write_xlsx(service.export_headers(), rows, gettext("用户信息"))
+    return xlsx_response(path, gettext("用户信息.xlsx"), default=gettext("用户信息.xlsx"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +172,7 @@ def export() -> Any:
 @bp.route("/import/template")
 @mirrors("users_api.import_template", methods=("GET",))
 def import_template() -> Any:
-    return xlsx_response(imports.template_path(), "用户导入模板.xlsx", default="用户导入模板.xlsx")
+    return xlsx_response(imports.template_path(), gettext("用户导入模板.xlsx"), default=gettext("用户导入模板.xlsx"))
 
 
 IMPORT_ENDPOINTS = ("users.import_users", "users.import_passwords")
@@ -179,7 +183,8 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
     """A body over the import's limit, refused by the CSRF check's first touch of it: the import's 422."""
     if request.endpoint in IMPORT_ENDPOINTS:
         limit = int(current_app.config["PCLOUD_IMPORT_MAX_BYTES"]) // (1024 * 1024)
-        return jsonify(envelope(None, code=422, msg=f"文件过大：导入文件不能超过 {limit} MB")), 422
+        return jsonify(envelope(None, code=422, msg=gettext("文件过大：导入文件不能超过 %(limit)s MB",
+                                                            limit=limit))), 422
     return error_page(413)
 
 
@@ -187,7 +192,7 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
 # site's CSRF check reads the token from the header without parsing the body under the site's 2 MB limit; the
 # view then reads the body under the import's own limit.
 @bp.route("/import", methods=["POST"])
-@action("用户导入")
+@action(N_("用户导入"))
 @mirrors("users_api.import_users")
 @reads_own_upload("PCLOUD_IMPORT_MAX_BYTES")
 def import_users() -> Any:
@@ -202,7 +207,7 @@ def import_users() -> Any:
 
 
 @bp.route("/import/passwords", methods=["POST"])
-@action("下载导入初始密码")  # what is logged: who downloaded; the passwords are the raw body, never logged
+@action(N_("下载导入初始密码"))  # what is logged: who downloaded; the passwords are the raw body, never logged
 @mirrors("users_api.import_users")
 @reads_own_upload("PCLOUD_IMPORT_MAX_BYTES")
 def import_passwords() -> Any:
@@ -214,7 +219,8 @@ def import_passwords() -> Any:
     except PCloudError as exc:
         return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
     except (ValueError, ma.ValidationError):
-        return jsonify(envelope(None, code=422, msg="密码清单格式不正确")), 422
-    path = write_xlsx(["行号", "手机号码", "用户名", "初始密码"],
-                      ([r["row"], r["phone"], r["name"], r["password"]] for r in rows), "初始密码")
-    return xlsx_response(path, "用户导入初始密码.xlsx", default="用户导入初始密码.xlsx")
+        return jsonify(envelope(None, code=422, msg=gettext("密码清单格式不正确"))), 422
+    path = write_xlsx([gettext("行号"), gettext("手机号码"), gettext("用户名"), gettext("初始密码")],
+                      ([r["row"], r["phone"], r["name"], r["password"]] for r in rows), gettext("初始密码"))
+    return xlsx_response(path, gettext("用户导入初始密码.xlsx"), default=gettext("用户导入初始密码.xlsx"))
+

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.browser.conftest import settle, sign_in
-from tests.factories import make_user
+from tests.factories import make_dept, make_user
 
 
 def dept_row(page: Any, name: str) -> Any:
@@ -107,3 +109,34 @@ def test_organisation_in_the_browser(page: Any, app: Any) -> None:
     page.locator("#confirmOk-cancel").click()  # 知道了
     page.locator("#confirmModal").wait_for(state="hidden")
     assert dept_row(page, "平台组").is_visible()  # still there
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_org_chart_scrolls_to_every_root_and_its_subtree(page: Any, app: Any, width: int) -> None:
+    """Several roots, each with a wide subtree, are wider than the screen: scrolling the chart reaches the
+    first and the last root and the last root's last child (issue 24 item 7)."""
+    roots = [make_dept(app, f"根部门{r}") for r in range(5)]
+    leaves = [make_dept(app, f"{r}号下级部门{c}", parent_id=root) for r, root in enumerate(roots) for c in range(4)]
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto("/system/dept/org")
+    chart = page.locator("#org-chart")
+
+    def reachable(dept_id: int) -> bool:
+        """Scrolled to, is the department's box wholly inside the chart's frame and the window?"""
+        node = page.locator(f'#org-chart [data-dept-id="{dept_id}"]')
+        node.evaluate("el => el.scrollIntoView({block: 'nearest', inline: 'center'})")
+        box, frame = node.bounding_box(), chart.bounding_box()
+        return (frame["x"] - 1 <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
+                and box["x"] >= 0 and box["x"] + box["width"] <= width)
+
+    assert chart.evaluate("el => el.scrollWidth > el.clientWidth")  # wider than the screen: it scrolls
+    # nothing lies left of the scrollable area (a centred row wider than its box overflows on both sides, and
+    # what overflows on the left cannot be scrolled to)
+    assert chart.evaluate("""el => { el.scrollLeft = 0; const left = el.getBoundingClientRect().left;
+        return Math.min(...[...el.querySelectorAll('[data-testid="org-node"]')].map(
+            n => n.getBoundingClientRect().left - left)); }""") >= 0
+    for dept_id in (roots[0], leaves[0], roots[-1], leaves[-1]):
+        assert reachable(dept_id), dept_id
+    # and the page itself does not scroll sideways: the chart's own scroll bar is the way across
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -9,11 +9,13 @@
   let timer = null, seq = 0;
   function close() { list.classList.add('d-none'); list.innerHTML = ''; input.setAttribute('aria-expanded', 'false'); }
   // Phones come only to principals who may read the user list.
-  function label(user) { return user.name + (user.phone ? '（' + user.phone + '）' : ''); }
+  function label(user) {
+    return user.phone ? gettext('%(name)s（%(phone)s）', {name: user.name, phone: user.phone}) : user.name;
+  }
   function pick(user) {
     hidden.value = user.id;
     input.value = label(user);
-    current.textContent = '已选：' + label(user);
+    current.textContent = gettext('已选：%(name)s', {name: label(user)});
     close();
   }
   function render(items) {
@@ -21,7 +23,7 @@
     if (!items.length) {
       const none = document.createElement('div');
       none.className = 'list-group-item text-muted small';
-      none.textContent = '没有匹配的用户';
+      none.textContent = gettext('没有匹配的用户');
       list.appendChild(none);
     }
     items.forEach(function (u) {
@@ -30,7 +32,7 @@
       btn.className = 'list-group-item list-group-item-action';
       btn.setAttribute('role', 'option');
       btn.dataset.userId = u.id;
-      btn.textContent = label(u) + (u.deptName ? ' · ' + u.deptName : '') + (u.disabled ? ' · 已禁用' : '');
+      btn.textContent = label(u) + (u.deptName ? ' · ' + u.deptName : '') + (u.disabled ? ' · ' + gettext('已禁用') : '');
       btn.addEventListener('click', () => pick(u));
       list.appendChild(btn);
     });
@@ -63,7 +65,8 @@
     if (ev.key === 'Escape') { close(); input.focus(); }
   });
   document.getElementById('manager-clear').addEventListener('click', function () {
-    hidden.value = ''; input.value = ''; current.textContent = '未设置负责人'; close(); input.focus();
+    hidden.value = ''; input.value = ''; current.textContent = gettext('未设置负责人');
+ close(); input.focus();
   });
   document.addEventListener('click', function (ev) { if (!box.contains(ev.target)) close(); });
 })();

@@ -48,27 +48,29 @@
     fill(passwordsBox, passwords, ["row", "phone", "name", "password"]);
     if (data.errorCount) {
       const listed = (data.errors || []).length;
-      setStatus("共 " + data.total + " 行，发现 " + data.errorCount + " 处错误" +
-        (listed < data.errorCount ? "（仅列出前 " + listed + " 处）" : "") + "，未导入任何数据。请修改文件后重新上传。",
+      const values = {total: data.total, errors: data.errorCount, listed: listed};
+      setStatus(listed < data.errorCount
+        ? gettext("共 %(total)s 行，发现 %(errors)s 处错误（仅列出前 %(listed)s 处），未导入任何数据。请修改文件后重新上传。", values)
+        : gettext("共 %(total)s 行，发现 %(errors)s 处错误，未导入任何数据。请修改文件后重新上传。", values),
         "text-danger");
     } else if (data.dryRun) {
-      setStatus("检查通过：共 " + data.total + " 行，将新增 " + data.created + " 个、更新 " + data.updated +
-        " 个用户。点「开始导入」写入。", "text-success");
+      setStatus(gettext("检查通过：共 %(total)s 行，将新增 %(created)s 个、更新 %(updated)s 个用户。点「开始导入」写入。",
+        {total: data.total, created: data.created, updated: data.updated}), "text-success");
     } else {
       committed = true;
-      setStatus("导入完成：新增 " + data.created + " 个、更新 " + data.updated + " 个、未变化 " + data.skipped +
-        " 个用户。", "text-success");
+      setStatus(gettext("导入完成：新增 %(created)s 个、更新 %(updated)s 个、未变化 %(skipped)s 个用户。",
+        {created: data.created, updated: data.updated, skipped: data.skipped}), "text-success");
     }
   }
 
   function send(dryRun) {
     if (!fileInput.files.length) {
-      setStatus("请先选择要导入的 Excel 文件", "text-danger");
+      setStatus(gettext("请先选择要导入的 Excel 文件"), "text-danger");
       return;
     }
     const maxBytes = Number(body.dataset.maxBytes || 0);
     if (maxBytes && fileInput.files[0].size > maxBytes) {
-      setStatus("文件过大：导入文件不能超过 " + Math.floor(maxBytes / 1048576) + " MB", "text-danger");
+      setStatus(gettext("文件过大：导入文件不能超过 %(limit)s MB", {limit: Math.floor(maxBytes / 1048576)}), "text-danger");
       return;
     }
     // The file is the raw body, the options go in the query and the CSRF token in its header: the site's CSRF
@@ -85,13 +87,13 @@
     progress.classList.remove("d-none");
     bar.style.width = "0%";
     buttons.forEach(function (b) { b.disabled = true; });
-    setStatus(dryRun ? "正在上传并检查…" : "正在上传并导入…");
+    setStatus(dryRun ? gettext("正在上传并检查…") : gettext("正在上传并导入…"));
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) bar.style.width = Math.round((e.loaded / e.total) * 100) + "%";
     };
     xhr.upload.onload = function () {
       bar.style.width = "100%";
-      setStatus(dryRun ? "上传完成，正在逐行检查…" : "上传完成，正在导入…");
+      setStatus(dryRun ? gettext("上传完成，正在逐行检查…") : gettext("上传完成，正在导入…"));
     };
     xhr.onloadend = function () {
       progress.classList.add("d-none");
@@ -102,7 +104,8 @@
         showResult(answer.data);
       } else {
         fill(errorsBox, [], []);
-        setStatus((answer && answer.msg) || ("导入失败（" + (xhr.status || "网络错误") + "）"), "text-danger");
+        setStatus((answer && answer.msg) || gettext("导入失败（%(reason)s）", {reason: xhr.status || gettext("网络错误")}),
+          "text-danger");
       }
     };
     xhr.send(fileInput.files[0]);
@@ -125,12 +128,12 @@
       .then(function (blob) {
         const a = document.createElement("a");
         a.href = URL.createObjectURL(blob);
-        a.download = "用户导入初始密码.xlsx";
+        a.download = gettext("用户导入初始密码.xlsx");
         document.body.appendChild(a);
         a.click();
         setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
       })
-      .catch(function () { setStatus("下载失败，请重试", "text-danger"); });
+      .catch(function () { setStatus(gettext("下载失败，请重试"), "text-danger"); });
   });
 
   document.getElementById("importModal").addEventListener("hidden.bs.modal", function () {
