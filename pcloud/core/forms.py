@@ -222,7 +222,7 @@ def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, re
     back = safe_back(back_prefix, fallback)
     try:
         if form is not None and not form.validate_on_submit():
-            errors = gettext("；").join(e for errs in form.errors.values() for e in errs)
+            errors = gettext("；").join(str(e) for errs in form.errors.values() for e in errs)  # lazy messages too
             raise Invalid(invalid or errors or gettext("请求无效，请刷新页面后重试"))
         flash(run(), "success")
     except PCloudError as exc:
