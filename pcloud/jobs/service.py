@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
+from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.recorder import record_detail
@@ -673,7 +674,9 @@ def glue_version_item(version: JobGlueVersion, with_source: bool = False) -> dic
 def diff_glue_versions(job_id: int, from_id: int, to_id: int) -> dict[str, Any]:
     """Two versions of one job and the unified diff between them, line by line for the page."""
     old, new = get_glue_version(from_id, job_id), get_glue_version(to_id, job_id)
-    text = glue_diff(old.glue_source, new.glue_source, f"#{old.id} {old.glue_remark}", f"#{new.id} {new.glue_remark}")
+    # a remark the console wrote (GLUE_INIT_REMARK) in the reader's language; an administrator's as typed
+    text = glue_diff(old.glue_source, new.glue_source, f"#{old.id} {translated(old.glue_remark)}",
+                     f"#{new.id} {translated(new.glue_remark)}")
     return {"from": old, "to": new, "diff": text, "lines": text.splitlines()}
 
 

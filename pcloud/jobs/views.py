@@ -130,15 +130,23 @@ def jobs() -> Any:
     page, page_size = list_args()
     filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
-    return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
+    executors = service.all_executors()
+    return render_template("jobs/jobs.html", page=result, filters=filters, executors=executors,
+                           executor_options=_executor_options(executors),
                            confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
                            export_form=JobExportForm(job_group=filters["job_group"] or None),
                            import_form=JobImportForm(), may_scripts=service.may_edit_scripts())
 
 
+def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
+    """The filter bars' executor choices: (id, title), a built-in title in the reader's language."""
+    return [(e.id, translated(e.title)) for e in executors]
+
+
 def _job_form(job: Any = None) -> JobForm:
     form = job_pages.edit_form(JobForm, job)
-    form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
+    form.job_group.choices = [(e.id, gettext("%(title)s（%(appname)s）", title=translated(e.title), appname=e.appname))
+                              for e in service.all_executors()]
     handlers = service.handler_choices()
     # a built-in handler's description is a marked source string (N_), said in the reader's language
     form.executor_handler.choices = [("", gettext("请选择"))] + [
@@ -383,7 +391,7 @@ def logs() -> Any:
     clear_form = ClearRunsForm(job_group=executor_id, job_id=job_id)
     clear_form.type.choices = service.clear_type_choices()
     return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
-                           executors=service.all_executors(),
+                           executor_options=_executor_options(service.all_executors()),
                            executor_jobs=service.jobs_of_executor(executor_id) if executor_id else [],
                            confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url)
 
