@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobRun, JobRunLine
-from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed, statements_run
+from tests import conftest
+from tests.conftest import (
+    _MEANT_CHINESE,
+    ApiClient,
+    PageClient,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    chinese_on_page,
+    statements_run,
+)
 from tests.factories import query
 
 
@@ -319,3 +331,206 @@ def test_a_new_job_says_it_is_stopped_and_start_is_not_red(pages: Any, app: Any)
     assert "任务「停止的新任务」已创建，当前为停止状态" in html and "「启动」" in html
     start = re.search(r'<button type="submit" class="([^"]*)"[^>]*>启动</button>', html)
     assert start is not None and "danger" not in start.group(1)
+
+
+# ---------------------------------------------------------------- English (issue 24 item 10)
+
+
+# What the shared parts of a job page say in Chinese until their own branches of issue 24 item 10 are merged (the
+# layouts' and macros' pager, filter bar, dialog and form buttons, the form heading's colon, dictionary labels, the
+# error page's link, the sign-in flash; the sidebar's menu names lie outside <main>): whole runs of Chinese,
+# tolerated only where tests/conftest.py has no `chinese_left_on_page` yet (the house's helper for the same thing,
+# which a merged checkout uses instead).
+_SHARED_NOT_YET_ENGLISH = frozenset({
+    "页", "条", "共", "条，第", "页码", "每页条数", "跳至", "跳转", "上一页", "下一页", "分页", "筛选", "筛选（", "）",
+    "查询", "重置", "取消", "关闭", "保存中", "保存", "编辑", "：", "停止", "运行", "返回列表", "欢迎回来，超级管理员"})
+_CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_JOBS_OWN = ("pcloud/jobs/", "templates/jobs/", "pcloud/static/js/jobs.js")
+
+
+def _jobs_chinese_left(html: str) -> list[str]:
+    """The Chinese the jobs' own code left on a page rendered in English."""
+    shared_helper = getattr(conftest, "chinese_left_on_page", None)
+    if shared_helper is not None:
+        return shared_helper(html, _JOBS_OWN)
+    main = re.search(r"<main\b.*?</main>", html, re.S)
+    own = _MEANT_CHINESE.sub("", main.group(0) if main else html)
+    return [run for run in _CJK_RUN.findall(own) if run not in _SHARED_NOT_YET_ENGLISH]
+
+
+def _in_english(resp: Any, status: int = 200) -> str:
+    """The page's HTML, asserting its status and that no Chinese of the jobs' own is left on it."""
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == status, (resp.status_code, html[:300])
+    left = _jobs_chinese_left(html)
+    assert not left, left
+    return html
+
+
+@pytest.fixture
+def en_pages(english_pages: PageClient) -> PageClient:
+    """`english_pages` once the sign-in's welcome (flashed in Chinese, before the language was chosen) is read."""
+    english_pages.get("/")
+    return english_pages
+
+
+def _english_jobs(app: Any, api: ApiClient) -> dict[str, int]:
+    """Executors, jobs (cron, fixed rate, linked) and runs with ASCII names, as an administrator would type them;
+    the texts the console stores itself (a run's message, the default executor's name) stay as written."""
+    from pcloud.core.messages import N_
+    from pcloud.jobs import service
+
+    with app.app_context():
+        auto = Executor(appname="english-app", title="English executor")
+        manual = Executor(appname="manual-app", title="Manual executor", address_type=1, address_list="node-a,node-b")
+        db.session.add_all([auto, manual])
+        db.session.flush()
+        db.session.add(Executor(appname="builtin-app", title=service.DEFAULT_EXECUTOR_TITLE))
+        cron = Job(job_group=auto.id, job_desc="Nightly sync", author="Alice", schedule_type="CRON",
+                   schedule_conf="0 0 12 * * ?", timezone="Asia/Shanghai", executor_handler="demoJobHandler")
+        rate = Job(job_group=manual.id, job_desc="Every minute", author="Bob", schedule_type="FIX_RATE",
+                   schedule_conf="60", timezone="UTC", executor_handler="httpJobHandler", trigger_status=1)
+        db.session.add_all([cron, rate])
+        db.session.flush()
+        cron.child_job_id = str(rate.id)
+        now = utcnow()
+        pending = JobRun(job_group=auto.id, job_id=cron.id, trigger_type="MANUAL", schedule_time=now,
+                         executor_param="p", trigger_time=now, trigger_msg=N_("手动触发"))
+        done = JobRun(job_group=manual.id, job_id=rate.id, trigger_type="CRON", schedule_time=now, trigger_time=now,
+                      executor_address="node-a", shard_index=0, shard_total=2, status="DONE", handle_code=200,
+                      handle_time=now, handle_msg="ok")
+        killed = JobRun(job_group=auto.id, job_id=cron.id, trigger_type="MANUAL", trigger_time=now,
+                        schedule_time=now - timedelta(seconds=1), status="DONE", handle_code=503, handle_time=now,
+                        handle_msg=N_("人工终止（尚未开始执行）"))
+        db.session.add_all([pending, done, killed])
+        db.session.flush()
+        db.session.add(JobRunLine(log_id=done.id, line_no=1, content="hello"))
+        db.session.commit()
+        return {"auto": auto.id, "manual": manual.id, "cron": cron.id, "rate": rate.id, "pending": pending.id,
+                "done": done.id, "killed": killed.id}
+
+
+def test_every_job_page_in_english(en_pages: PageClient, app: Any, api: ApiClient) -> None:
+    ids = _english_jobs(app, api)
+    cron, rate, executor = ids["cron"], ids["rate"], ids["auto"]
+    for path in ("/job/report", "/job/report?start=2027-01-01&end=2027-03-01",
+                 "/job/info/", f"/job/info/?jobGroup={executor}", "/job/info/new", f"/job/info/new?jobGroup={executor}",
+                 f"/job/info/{cron}/edit", f"/job/info/{rate}/edit",
+                 f"/job/info/{cron}/next", f"/job/info/{rate}/next",
+                 f"/job/info/{cron}/nodes", f"/job/info/{rate}/nodes",
+                 f"/job/info/{cron}/graph", f"/job/info/{rate}/graph",
+                 "/job/log/", f"/job/log/?jobGroup={executor}&jobId={cron}", "/job/log/?logStatus=2",
+                 f"/job/log/{ids['pending']}", f"/job/log/{ids['done']}", f"/job/log/{ids['killed']}",
+                 "/job/group/", "/job/group/new", f"/job/group/{executor}/edit", f"/job/group/{ids['manual']}/edit",
+                 "/job/info/?jobDesc=nothing-like-this", "/job/group/?appname=nothing-like-this"):
+        html = _in_english(en_pages.get(path))
+        assert 'lang="en"' in html, path
+    jobs = _in_english(en_pages.get("/job/info/"))
+    assert "Nightly sync" in jobs and "Run once" in jobs and "Import jobs" in jobs  # the dialogs are on the page
+    logs = _in_english(en_pages.get("/job/log/"))
+    assert "Killed by hand (before it started)" in logs and "Clear run log" in logs  # a stored message, translated
+    executors = _in_english(en_pages.get("/job/group/"))
+    assert "Default executor" in executors and "node-a" in executors
+    assert "Success" in _in_english(en_pages.get("/job/report"))  # the chart's legend
+    assert "Job dependency graph: Nightly sync" in _in_english(en_pages.get(f"/job/info/{cron}/graph"))
+    tail = en_pages.get(f"/job/log/{ids['done']}/cat?from=1").get_json()
+    assert (tail["label"], tail["result"], tail["logContent"]) == ("Success", "Success ok", "hello")
+    helper = en_pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12&timezone=UTC")
+    assert helper.status_code == 422 and helper.get_json()["error"].startswith("A cron expression has 6 or 7 fields")
+
+
+def test_job_forms_flashes_and_refusals_in_english(en_pages: PageClient, app: Any, api: ApiClient) -> None:
+    ids = _english_jobs(app, api)
+    form = {"job_group": ids["auto"], "job_desc": "From the page", "author": "Carol", "schedule_type": "CRON",
+            "schedule_conf": "0 0 12 * * *", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
+            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
+            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
+            "child_job_id": ""}
+    html = _in_english(en_pages.submit("/job/info/new", data=form), 422)  # re-shown with its errors
+    assert "Exactly one of the day-of-month and day-of-week fields must be ?" in html
+    html = _in_english(en_pages.submit("/job/info/new", data={**form, "job_desc": "", "executor_timeout": "-1"}),
+                       422)
+    assert "Enter the job description" in html
+    assert en_pages.submit("/job/info/new", data={**form, "schedule_conf": "0 0 12 * * ?"}).status_code == 302
+    html = _in_english(en_pages.get("/job/info/"))
+    assert "Job &#34;From the page&#34; created, stopped for now" in html  # the flash after the save
+    resp = en_pages.submit("/job/info/", f"/job/info/{ids['rate']}/start")  # already running: fine, flashed
+    assert resp.status_code == 302
+    resp = en_pages.submit("/job/group/", f"/job/group/{ids['auto']}/delete", {"back": "/job/group/"})
+    html = _in_english(resp, 409)  # the refusal flashed on the page that leads back
+    assert "Cannot delete: Executor &#34;English executor&#34; still has 2 jobs" in html
+    form = {"appname": "1bad", "title": "", "address_type": "1", "address_list": ""}
+    html = _in_english(en_pages.submit("/job/group/new", data=form), 422)
+    assert "Enter the name" in html
+    # the clear dialog's choices and its flash
+    resp = en_pages.submit("/job/log/", "/job/log/clear", {"job_group": "0", "job_id": "0", "type": "9",
+                                                                "back": "/job/log/"})
+    assert resp.status_code == 302
+    assert "Clear all entries: 2 run log entries deleted" in _in_english(en_pages.get("/job/log/"))
+
+
+def test_script_job_pages_in_english(en_pages: PageClient, app: Any) -> None:
+    with app.app_context():
+        executor = Executor(appname="script-app", title="Scripts")
+        db.session.add(executor)
+        db.session.commit()
+        executor_id = executor.id
+    form = {"job_group": executor_id, "job_desc": "Python script", "author": "Dan", "schedule_type": "NONE",
+            "schedule_conf": "", "timezone": "UTC", "misfire_strategy": "DO_NOTHING", "glue_type": "GLUE_PYTHON",
+            "executor_route_strategy": "FIRST", "executor_handler": "", "executor_param": "",
+            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
+            "child_job_id": ""}
+    assert en_pages.submit("/job/info/new", data=form).status_code == 302
+    job = query(app, lambda: db.session.query(Job).filter_by(job_desc="Python script").one().id)
+    html = _in_english(en_pages.get(f"/job/info/{job}/code"))
+    assert "GLUE code initialised" in html  # the first version's remark, stored as the console wrote it
+    assert "Script job (Python)" in html  # the new script's comment, in the language of whoever created it
+    html = _in_english(en_pages.get(f"/job/info/{job}/code/diff"))  # one version: nothing to compare yet
+    resp = en_pages.submit(f"/job/info/{job}/code", data={"glue_source": "print(1)\n", "glue_remark": ""})
+    assert "Enter a remark for this change" in _in_english(resp, 422)
+    resp = en_pages.submit(f"/job/info/{job}/code", data={"glue_source": "print(1)\n", "glue_remark": "second"})
+    assert resp.status_code == 302
+    html = _in_english(en_pages.get(f"/job/info/{job}/code"))
+    assert "Script saved as version #" in html and "Roll back" in html and "Compare with current" in html
+    html = _in_english(en_pages.get(f"/job/info/{job}/code/diff"))
+    assert "glue-diff" in html and "Old version" in html
+    _in_english(en_pages.get(f"/job/info/{job}/edit"))
+    _in_english(en_pages.get("/job/info/"))
+
+
+def test_job_import_dialog_and_its_report_in_english(en_pages: PageClient, app: Any, api: ApiClient) -> None:
+    import io
+    import json
+
+    ids = _english_jobs(app, api)
+    resp = en_pages.submit("/job/info/", "/job/info/export", {"job_group": str(ids["auto"]), "scope": "all"})
+    doc = json.loads(resp.get_data(as_text=True))
+
+    def upload(document: Any, **options: str) -> Any:
+        raw = json.dumps(document).encode()
+        return en_pages.submit("/job/info/", "/job/info/import",
+                                    {"file": (io.BytesIO(raw), "jobs.json"), **options},
+                                    content_type="multipart/form-data")
+
+    html = _in_english(upload(doc, dry_run="y", on_conflict="skip"))
+    assert "Import check" in html and "Conflicts (already there)" in html and "Skip" in html
+    html = _in_english(upload(doc, on_conflict="fail"), 422)
+    assert "Import not done" in html and "Already exists (onConflict is fail)" in html
+    resp = en_pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(b"{"), "jobs.json")},
+                                content_type="multipart/form-data")
+    assert "Cannot import: The file is not valid JSON" in _in_english(resp, 422)
+
+
+def test_job_api_refusals_in_english(api: ApiClient, app: Any) -> None:
+    english = {"Accept-Language": "en"}
+    executor = api.data("POST", "/api/job/jobgroup/save", {"appname": "api-english", "title": "API"})
+    body = api.call("POST", "/api/job/jobinfo/add", {"jobGroup": executor, "jobDesc": "x", "author": "y",
+                                                     "scheduleType": "CRON", "scheduleConf": "0 0 12 * * *",
+                                                     "executorHandler": "nope"}, headers=english).get_json()
+    assert body["code"] == 422 and not chinese_on_page(str(body)), body
+    assert body["errors"]["executorHandler"] == ['JobHandler "nope" is not registered']
+    assert body["errors"]["scheduleConf"][0].startswith("Invalid cron expression: Exactly one of")
+    body = api.call("DELETE", "/api/job/jobgroup/999999/remove", headers=english).get_json()
+    assert (body["code"], body["msg"]) == (404, "Executor not found")
+    body = api.call("DELETE", "/api/job/jobgroup/999999/remove").get_json()  # Chinese by default
+    assert (body["code"], body["msg"]) == (404, "执行器不存在")

@@ -11,11 +11,13 @@ from functools import wraps
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope, envelope_schema
 from pcloud.core.errors import Invalid
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.jobs import service
@@ -108,44 +110,45 @@ def executor_find_all() -> list[dict[str, Any]]:
     return service.all_executor_items()
 
 
-@operation(blp, "/jobinfo/add", "JobAdd", fields.Integer(), title="任务新增", args=JobArgs)
+@operation(blp, "/jobinfo/add", "JobAdd", fields.Integer(), title=N_("任务新增"), args=JobArgs)
 def job_add(args: dict[str, Any]) -> int:
     """新增任务；data 为新任务 id"""
     return service.create_job(args).id
 
 
-@operation(blp, "/jobinfo/update", "JobUpdate", fields.Integer(), methods=("PUT", "POST"), title="任务修改",
+@operation(blp, "/jobinfo/update", "JobUpdate", fields.Integer(), methods=("PUT", "POST"), title=N_("任务修改"),
            args=JobModifyArgs)
 def job_update(args: dict[str, Any]) -> int:
     """修改任务（PUT 或 POST）"""
     return service.modify_job(args).id
 
 
-@operation(blp, "/jobinfo/<int:id>/remove", "JobRemove", method="DELETE", title="任务删除")
+@operation(blp, "/jobinfo/<int:id>/remove", "JobRemove", method="DELETE", title=N_("任务删除"))
 def job_remove(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除任务（调度日志保留）"""
     service.remove_job(id)
 
 
-@operation(blp, "/jobinfo/<int:id>/stop", "JobStop", methods=("POST", "GET"), title="任务停止")
+@operation(blp, "/jobinfo/<int:id>/stop", "JobStop", methods=("POST", "GET"), title=N_("任务停止"))
 def job_stop(id: int) -> None:  # noqa: A002
     """停止任务（POST 或 GET）"""
     service.stop_job(id)
 
 
-@operation(blp, "/jobinfo/<int:id>/start", "JobStart", methods=("POST", "GET"), title="任务启动")
+@operation(blp, "/jobinfo/<int:id>/start", "JobStart", methods=("POST", "GET"), title=N_("任务启动"))
 def job_start(id: int) -> None:  # noqa: A002
     """启动任务，下次触发时间从现在算起（POST 或 GET）"""
     service.start_job(id)
 
 
-@operation(blp, "/jobinfo/<int:id>/copy", "JobCopy", fields.Integer(), title="任务复制")
+@operation(blp, "/jobinfo/<int:id>/copy", "JobCopy", fields.Integer(), title=N_("任务复制"))
 def job_copy(id: int) -> int:  # noqa: A002
     """复制任务（停止状态，描述加「 (副本)」）；data 为新任务 id"""
     return service.copy_job(id).id
 
 
-@operation(blp, "/jobinfo/trigger", "JobTrigger", fields.List(fields.Integer()), title="任务执行一次", args=TriggerArgs)
+@operation(blp, "/jobinfo/trigger", "JobTrigger", fields.List(fields.Integer()), title=N_("任务执行一次"),
+           args=TriggerArgs)
 def job_trigger(args: dict[str, Any]) -> list[int]:
     """立即执行一次（触发类型 MANUAL）；data 为新调度日志的 id"""
     runs = service.trigger_job(args["id"], args.get("executor_param"), args.get("address_list"))
@@ -201,13 +204,13 @@ def log_detail_cat(args: dict[str, Any]) -> dict[str, Any]:
     return service.run_output(args["log_id"], args["from_line_num"])
 
 
-@operation(blp, "/joblog/<int:id>/logKill", "RunKill", title="终止任务")
+@operation(blp, "/joblog/<int:id>/logKill", "RunKill", title=N_("终止任务"))
 def log_kill(id: int) -> None:  # noqa: A002
     """终止运行中的任务（未开始的直接标记为终止）"""
     service.kill_run(id)
 
 
-@operation(blp, "/joblog/clearLog", "RunClear", fields.Integer(), title="清理调度日志", args=ClearLogArgs)
+@operation(blp, "/joblog/clearLog", "RunClear", fields.Integer(), title=N_("清理调度日志"), args=ClearLogArgs)
 def clear_log(args: dict[str, Any]) -> int:
     """清理调度日志（九种类型，进行中的不删）；data 为删除条数"""
     return service.clear_runs(args.get("job_group"), args.get("job_id"), args["type"])
@@ -223,20 +226,20 @@ def executor_page(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return result.items, result.total
 
 
-@operation(blp, "/jobgroup/save", "ExecutorSave", fields.Integer(), title="执行器新增", args=ExecutorArgs)
+@operation(blp, "/jobgroup/save", "ExecutorSave", fields.Integer(), title=N_("执行器新增"), args=ExecutorArgs)
 def executor_save(args: dict[str, Any]) -> int:
     """新增执行器；data 为新执行器 id"""
     return service.create_executor(args).id
 
 
-@operation(blp, "/jobgroup/update", "ExecutorUpdate", fields.Integer(), methods=("PUT", "POST"), title="执行器修改",
+@operation(blp, "/jobgroup/update", "ExecutorUpdate", fields.Integer(), methods=("PUT", "POST"), title=N_("执行器修改"),
            args=ExecutorModifyArgs)
 def executor_update(args: dict[str, Any]) -> int:
     """修改执行器（PUT 或 POST）"""
     return service.modify_executor(args).id
 
 
-@operation(blp, "/jobgroup/<int:id>/remove", "ExecutorRemove", method="DELETE", title="执行器删除")
+@operation(blp, "/jobgroup/<int:id>/remove", "ExecutorRemove", method="DELETE", title=N_("执行器删除"))
 def executor_remove(id: int) -> None:  # noqa: A002
     """删除执行器（仍有任务或是最后一个时 409）"""
     service.delete_executor(id)
@@ -253,7 +256,7 @@ def executor_load(id: int) -> dict[str, Any]:  # noqa: A002
 
 
 @blp.route("/jobinfo/export", methods=["POST"])
-@action("任务导出")
+@action(N_("任务导出"))
 @blp.arguments(JobExportArgs)
 @blp.response(200, content_type="application/json",
               description="执行器与任务的 JSON 文件（以 appname + jobDesc 相互引用）")
@@ -262,7 +265,8 @@ def job_export(args: dict[str, Any]) -> Response:
     return service.transfer_file_response(service.export_jobs(args.get("job_group") or None, args.get("ids") or []))
 
 
-@operation(blp, "/jobinfo/import", "JobImport", JobImportOut, title="任务导入", args=JobImportFile, location="files")
+@operation(blp, "/jobinfo/import", "JobImport", JobImportOut, title=N_("任务导入"), args=JobImportFile,
+           location="files")
 @blp.arguments(JobImportOptions, location="form")
 def job_import(files: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
     """导入导出文件（multipart 字段 file；dryRun 只检查；onConflict skip | overwrite | fail）；
@@ -271,15 +275,15 @@ def job_import(files: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]
     report = service.import_jobs(doc, dry_run=options["dry_run"], on_conflict=options["on_conflict"])
     if not options["dry_run"] and not report["imported"]:
         first = report["errors"][0]
-        raise Invalid(f"导入未执行（共 {len(report['errors'])} 个问题）：{first['appname']} "
-                      f"{first['job_desc'] or ''} {first['message']}".replace("  ", " "),
+        first_error = f"{first['appname']} {first['job_desc'] or ''} {first['message']}".replace("  ", " ")
+        raise Invalid(gettext("导入未执行（共 %(n)s 个问题）：%(first)s", n=len(report["errors"]), first=first_error),
                       errors={"file": [f"{e['appname']} {e['job_desc'] or ''}: {e['message']}"
                                        for e in report["errors"][:50]]})
     return report
 # ---------------------------------------------------------------- 脚本任务 (GLUE): the super administrator's by default
 
 
-@operation(blp, "/jobcode/save", "GlueSave", fields.Integer(), title="脚本任务保存", args=GlueSaveArgs)
+@operation(blp, "/jobcode/save", "GlueSave", fields.Integer(), title=N_("脚本任务保存"), args=GlueSaveArgs)
 def jobcode_save(args: dict[str, Any]) -> int:
     """保存脚本任务的新版本（glueRemark 必填）；data 为新版本 id"""
     return service.save_glue(args["job_id"], args["glue_source"], args["glue_remark"]).id
@@ -297,7 +301,7 @@ def jobcode_version(id: int) -> dict[str, Any]:  # noqa: A002
     return service.glue_version_item(service.get_glue_version(id), with_source=True)
 
 
-@operation(blp, "/jobcode/<int:jobId>/rollback", "GlueRollback", fields.Integer(), title="脚本任务回滚",
+@operation(blp, "/jobcode/<int:jobId>/rollback", "GlueRollback", fields.Integer(), title=N_("脚本任务回滚"),
            args=GlueRollbackArgs)
 def jobcode_rollback(args: dict[str, Any], jobId: int) -> int:  # noqa: N803
     """回滚到一个旧版本（生成新版本）；data 为新版本 id"""

@@ -40,6 +40,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import croniter
 from croniter.croniter import CroniterError
+from flask_babel import gettext
+
+from pcloud.core.messages import N_
 
 SCHEDULE_TYPES = ("CRON", "FIX_RATE", "NONE")
 MAX_FIX_RATE_SECONDS = 10 * 365 * 24 * 3600
@@ -49,7 +52,8 @@ MONTHS = {name: i for i, name in enumerate(
 # Quartz numbering: 1 = Sunday
 WEEKDAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
 
-FIELD_NAMES = ["秒", "分", "时", "日", "月", "周", "年"]
+# Messages are said with gettext: in the request's language, or the deployment's outside one (worker).
+FIELD_NAMES = [N_("秒"), N_("分"), N_("时"), N_("日"), N_("月"), N_("周"), N_("年")]
 FIELD_RANGES = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2099)]
 _TOKEN = re.compile(r"^(\*|[0-9A-Z]+)(?:-([0-9A-Z]+))?(?:/(\d+))?$")
 
@@ -69,11 +73,12 @@ def _value(text: str, idx: int) -> int:
     if text in names:
         return names[text]
     if not text.isdigit():
-        raise CronError(f"{FIELD_NAMES[idx]}字段的值“{text}”无法识别")
+        raise CronError(gettext("%(field)s字段的值“%(value)s”无法识别", field=gettext(FIELD_NAMES[idx]), value=text))
     value = int(text)
     low, high = FIELD_RANGES[idx]
     if not low <= value <= high:
-        raise CronError(f"{FIELD_NAMES[idx]}字段的值 {value} 超出范围 {low}-{high}")
+        raise CronError(gettext("%(field)s字段的值 %(value)s 超出范围 %(low)s-%(high)s",
+                                field=gettext(FIELD_NAMES[idx]), value=value, low=low, high=high))
     return value
 
 
@@ -84,16 +89,18 @@ def _expand_set(field: str, idx: int) -> set[int]:
     for part in field.split(","):
         m = _TOKEN.match(part)
         if not part or not m:
-            raise CronError(f"{FIELD_NAMES[idx]}字段的“{part}”格式不正确")
+            raise CronError(gettext("%(field)s字段的“%(value)s”格式不正确", field=gettext(FIELD_NAMES[idx]),
+                                    value=part))
         start_s, end_s, step_s = m.groups()
         step = int(step_s) if step_s else 1
         if step_s is not None and step == 0:
-            raise CronError(f"{FIELD_NAMES[idx]}字段的步长不能为 0")
+            raise CronError(gettext("%(field)s字段的步长不能为 0", field=gettext(FIELD_NAMES[idx])))
         if step > high - low + 1:
-            raise CronError(f"{FIELD_NAMES[idx]}字段的步长 {step} 过大")
+            raise CronError(gettext("%(field)s字段的步长 %(step)s 过大", field=gettext(FIELD_NAMES[idx]), step=step))
         if start_s == "*":
             if end_s:
-                raise CronError(f"{FIELD_NAMES[idx]}字段的“{part}”格式不正确")
+                raise CronError(gettext("%(field)s字段的“%(value)s”格式不正确", field=gettext(FIELD_NAMES[idx]),
+                                    value=part))
             start, end = low, high
         else:
             start = _value(start_s, idx)
@@ -127,16 +134,16 @@ def _day_of_month(field: str) -> tuple[str, Callable[[date], bool] | None]:
     if m:
         back = int(m.group(1))
         if back > 30:
-            raise CronError("日字段 L-n 中的 n 不能大于 30")
+            raise CronError(gettext("日字段 L-n 中的 n 不能大于 30"))
         return "*", lambda d: d.day == calendar.monthrange(d.year, d.month)[1] - back
     m = re.fullmatch(r"(\d+)W", field)
     if m:
         day = int(m.group(1))
         if not 1 <= day <= 31:
-            raise CronError(f"日字段的值 {day} 超出范围 1-31")
+            raise CronError(gettext("日字段的值 %(value)s 超出范围 1-31", value=day))
         return f"{day}W", None
     if "L" in field or "W" in field:
-        raise CronError("日字段中 L 和 W 只能单独使用（L、L-3、LW、15W），不能出现在列表或范围中")
+        raise CronError(gettext("日字段中 L 和 W 只能单独使用（L、L-3、LW、15W），不能出现在列表或范围中"))
     return _join(_expand_set(field, 3)), None
 
 
@@ -147,35 +154,35 @@ def _day_of_week(field: str) -> str:
         return "6"
     if "#" in field or "L" in field:
         if "," in field or "-" in field or "/" in field:
-            raise CronError("周字段中 # 和 L 只能单独使用（如 6#3、6L），不能与列表或范围组合")
+            raise CronError(gettext("周字段中 # 和 L 只能单独使用（如 6#3、6L），不能与列表或范围组合"))
         m = re.fullmatch(r"([0-9A-Z]+)#(\d+)", field)
         if m:
             nth = int(m.group(2))
             if not 1 <= nth <= 5:
-                raise CronError("周字段 # 后的序号必须在 1-5 之间")
+                raise CronError(gettext("周字段 # 后的序号必须在 1-5 之间"))
             return f"{_value(m.group(1), 5) - 1}#{nth}"
         m = re.fullmatch(r"([0-9A-Z]+)L", field)
         if m:
             return f"L{_value(m.group(1), 5) - 1}"
-        raise CronError(f"周字段的“{field}”格式不正确")
+        raise CronError(gettext("周字段的“%(value)s”格式不正确", value=field))
     return _join({v - 1 for v in _expand_set(field, 5)})
 
 
 def _compile(conf: str) -> _Compiled:
     fields = (conf or "").strip().upper().split()
     if len(fields) not in (6, 7):
-        raise CronError("Cron 表达式应有 6 或 7 个字段：秒 分 时 日 月 周 [年]")
+        raise CronError(gettext("Cron 表达式应有 6 或 7 个字段：秒 分 时 日 月 周 [年]"))
     for idx, field in enumerate(fields):
         if "?" in field and (idx not in (3, 5) or field != "?"):
-            raise CronError(f"? 只能单独用于日或周字段，不能用于{FIELD_NAMES[idx]}字段")
+            raise CronError(gettext("? 只能单独用于日或周字段，不能用于%(field)s字段", field=gettext(FIELD_NAMES[idx])))
     dom, dow = fields[3], fields[5]
     if (dom == "?") == (dow == "?"):
-        raise CronError("日和周字段必须有且只有一个为 ?（Quartz 不支持同时指定日和周）")
+        raise CronError(gettext("日和周字段必须有且只有一个为 ?（Quartz 不支持同时指定日和周）"))
     for idx in (0, 1, 2, 4):
         # month names (JUL, AUG) contain the letters; _expand_set rejects anything else
         special = any(ch in fields[idx] for ch in "LW#")
         if special and not (idx == 4 and any(name in fields[idx] for name in MONTHS)):
-            raise CronError(f"{FIELD_NAMES[idx]}字段不支持 L、W 或 #")
+            raise CronError(gettext("%(field)s字段不支持 L、W 或 #", field=gettext(FIELD_NAMES[idx])))
     hours = _expand_set(fields[2], 2)
     parts = [_join(_expand_set(fields[0], 0)), _join(_expand_set(fields[1], 1)), _join(hours)]
     dom_expr, day_filter = _day_of_month(dom)
@@ -208,7 +215,7 @@ class ScheduleTooExpensive(CronError):
 
 def _too_expensive() -> ScheduleTooExpensive:
     return ScheduleTooExpensive(
-        f"该调度的触发时间计算量过大（超过 {SCHEDULE_STEP_BUDGET} 步仍未算出），请简化 Cron 表达式")
+        gettext("该调度的触发时间计算量过大（超过 %(n)s 步仍未算出），请简化 Cron 表达式", n=SCHEDULE_STEP_BUDGET))
 
 
 def _cron_times(conf: str, zone: ZoneInfo, after: datetime, n: int) -> list[datetime]:
@@ -252,7 +259,7 @@ def zone_or_error(tz: str | None) -> ZoneInfo:
             raise ZoneInfoNotFoundError(tz)
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CronError(f"时区“{tz}”不存在") from None
+        raise CronError(gettext("时区“%(zone)s”不存在", zone=tz)) from None
 
 
 _ZONES: set[str] | None = None
@@ -287,7 +294,7 @@ def next_fire_times(schedule_type: str, conf: str | None, tz: str, after: dateti
         return [(after + timedelta(seconds=rate * i)).astimezone(UTC) for i in range(1, n + 1)]
     if schedule_type == "NONE":
         return []
-    raise CronError("调度类型必须是 CRON、FIX_RATE 或 NONE")
+    raise CronError(gettext("调度类型必须是 CRON、FIX_RATE 或 NONE"))
 
 
 def next_fire_time(schedule_type: str, conf: str | None, tz: str, after: datetime) -> datetime | None:
@@ -298,13 +305,13 @@ def next_fire_time(schedule_type: str, conf: str | None, tz: str, after: datetim
 def _fix_rate(conf: str | None) -> int:
     text = (conf or "").strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_FIX_RATE_SECONDS:
-        raise CronError("固定速度必须是 1 以上的整数秒数")
+        raise CronError(gettext("固定速度必须是 1 以上的整数秒数"))
     return int(text)
 
 
 def schedule_type_error(schedule_type: str | None) -> str | None:
     """None for a known schedule type, else the message naming the known ones."""
-    return None if schedule_type in SCHEDULE_TYPES else "调度类型必须是 CRON、FIX_RATE 或 NONE"
+    return None if schedule_type in SCHEDULE_TYPES else gettext("调度类型必须是 CRON、FIX_RATE 或 NONE")
 
 
 def validate_schedule(schedule_type: str, conf: str | None, tz: str | None) -> str | None:
@@ -315,7 +322,7 @@ def validate_schedule(schedule_type: str, conf: str | None, tz: str | None) -> s
             return type_error
         if schedule_type == "CRON":
             if not _cron_times(conf or "", zone_or_error(tz), datetime.now(UTC), 1):
-                return "该 Cron 表达式以后不会再触发"
+                return gettext("该 Cron 表达式以后不会再触发")
         elif schedule_type == "FIX_RATE":
             _fix_rate(conf)
     except CronError as exc:

@@ -46,8 +46,11 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from flask_babel import gettext
+
 from pcloud.actionlog.service import retention_days
 from pcloud.core import egress
+from pcloud.core.messages import N_
 from pcloud.params import service as params
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
@@ -121,7 +124,7 @@ def get_handler(name: str) -> HandlerSpec | None:
 # ---------------------------------------------------------------- built-ins
 
 
-@job_handler("demoJobHandler", description="示例任务：输出参数；参数为整数 N 时运行 N 秒，每秒输出一行")
+@job_handler("demoJobHandler", description=N_("示例任务：输出参数；参数为整数 N 时运行 N 秒，每秒输出一行"))
 def demo_job_handler(ctx: JobContext) -> str:
     print(f"PCloud demo job, param={ctx.param!r}, shard {ctx.shard_index}/{ctx.shard_total}", flush=True)
     seconds = int(ctx.param) if ctx.param.strip().isdigit() else 0
@@ -136,14 +139,14 @@ def parse_http_param(param: str) -> dict[str, Any]:
     `data: ...` (the rest of the text after `data:` is the body)."""
     text = (param or "").strip()
     if not text:
-        raise JobFailed("参数为空：需要 url")
+        raise JobFailed(gettext("参数为空：需要 url"))
     if text.startswith("{"):
         try:
             spec = json.loads(text)
         except ValueError as exc:
-            raise JobFailed(f"参数不是合法的 JSON：{exc}") from None
+            raise JobFailed(gettext("参数不是合法的 JSON：%(why)s", why=exc)) from None
         if not isinstance(spec, dict):
-            raise JobFailed("参数必须是 JSON 对象")
+            raise JobFailed(gettext("参数必须是 JSON 对象"))
     else:
         spec = {}
         lines = text.splitlines()
@@ -159,16 +162,16 @@ def parse_http_param(param: str) -> dict[str, Any]:
                 name, _, hval = value.partition("=")
                 spec.setdefault("headers", {})[name.strip()] = hval.strip()
     if not spec.get("url"):
-        raise JobFailed("参数缺少 url")
+        raise JobFailed(gettext("参数缺少 url"))
     spec["method"] = str(spec.get("method") or "GET").upper()
     if spec["method"] not in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"):
-        raise JobFailed(f"不支持的请求方法 {spec['method']}")
+        raise JobFailed(gettext("不支持的请求方法 %(method)s", method=spec["method"]))
     spec.setdefault("headers", {})
     return spec
 
 
 @job_handler("httpJobHandler",
-             description="HTTP 调用：参数给出 url、method、headers、body（JSON 或 url:/method:/data: 行）")
+             description=N_("HTTP 调用：参数给出 url、method、headers、body（JSON 或 url:/method:/data: 行）"))
 def http_job_handler(ctx: JobContext) -> str:
     """The call obeys the server's one egress rule (``pcloud.core.egress``): allowed hosts and ports only,
     internal addresses only when listed, no redirect followed (a 3xx fails the run, naming where it led)."""
@@ -186,7 +189,7 @@ def http_job_handler(ctx: JobContext) -> str:
     try:
         timeout = float(spec.get("timeout") or 30)
     except (TypeError, ValueError):
-        raise JobFailed("timeout 必须是秒数") from None
+        raise JobFailed(gettext("timeout 必须是秒数")) from None
     ctx.log.info("%s %s", spec["method"], spec["url"])
     try:
         response = egress.http_request(str(spec["url"]), allowed, method=spec["method"], body=data,
@@ -194,11 +197,12 @@ def http_job_handler(ctx: JobContext) -> str:
     except egress.EgressRefused as exc:
         raise JobFailed(str(exc)) from None
     except OSError as exc:
-        raise JobFailed(f"请求失败：{exc}") from None
+        raise JobFailed(gettext("请求失败：%(why)s", why=exc)) from None
     text = response.body.decode("utf-8", "replace")
     if 300 <= response.status < 400:
         location = response.headers.get("Location") or response.headers.get("location") or ""
-        raise JobFailed(f"HTTP {response.status}：重定向不会被跟随（出站规则），目标 {location[:300]}")
+        raise JobFailed(gettext("HTTP %(status)s：重定向不会被跟随（出站规则），目标 %(location)s",
+                                status=response.status, location=location[:300]))
     if response.status >= 400:
         raise JobFailed(f"HTTP {response.status}：{text[:2000]}")
     ctx.log.info("HTTP %s", response.status)
@@ -227,8 +231,8 @@ def retention_refusal(handler: str, param: str | None) -> str | None:
         return None
     text = (param or "").strip()
     if text and not text.isdigit():
-        return "参数必须是保留的天数（正整数）"
+        return gettext("参数必须是保留的天数（正整数）")
     if text and int(text) < floor():
-        return f"保留天数不能少于系统配置的 {floor()} 天"
+        return gettext("保留天数不能少于系统配置的 %(n)s 天", n=floor())
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_babel import lazy_gettext
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
@@ -69,7 +70,7 @@ class TimeRange(fields.Field):
     time read as every time field reads it (`LocalDateTime`: format, offset, the range a time may take),
     loaded as a (start, end) pair of naive UTC datetimes (or None)."""
 
-    default_error_messages = {"invalid": "应为 [开始, 结束]"}
+    default_error_messages = {"invalid": lazy_gettext("应为 [开始, 结束]")}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is None or value == "":

@@ -13,12 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
+from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.recorder import record_detail
 from pcloud.core.schemas import camelcase, limit_of
@@ -56,15 +59,15 @@ from pcloud.jobs.models import (
 )
 
 DEFAULT_EXECUTOR_APPNAME = "pcloud-executor"
-DEFAULT_EXECUTOR_TITLE = "默认执行器"
+DEFAULT_EXECUTOR_TITLE = N_("默认执行器")  # stored as written; pages show it translated
 APPNAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{3,63}$")
 NODE_NAME_RE = re.compile(r"^[\w.:@/-]{1,128}$")
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 LOG_STATUS = {1: "success", 2: "fail", 3: "running"}
 CLEAR_TYPES = {
-    1: "清理一个月之前的日志", 2: "清理三个月之前的日志", 3: "清理六个月之前的日志", 4: "清理一年之前的日志",
-    5: "只保留最近一千条日志", 6: "只保留最近一万条日志", 7: "只保留最近三万条日志", 8: "只保留最近十万条日志",
-    9: "清理所有日志",
+    1: N_("清理一个月之前的日志"), 2: N_("清理三个月之前的日志"), 3: N_("清理六个月之前的日志"),
+    4: N_("清理一年之前的日志"), 5: N_("只保留最近一千条日志"), 6: N_("只保留最近一万条日志"),
+    7: N_("只保留最近三万条日志"), 8: N_("只保留最近十万条日志"), 9: N_("清理所有日志"),
 }
 _CLEAR_MONTHS = {1: 1, 2: 3, 3: 6, 4: 12}
 _CLEAR_KEEP = {5: 1000, 6: 10000, 7: 30000, 8: 100000}
@@ -72,7 +75,7 @@ DETAIL_MAX_LINES = 1000
 REPORT_RECENT_DAYS = 3
 REPORT_REFRESH_SECONDS = 60
 CHART_MAX_DAYS = 366
-COPY_SUFFIX = " (副本)"
+COPY_SUFFIX = N_(" (副本)")  # said in the copier's language: the copy's name is data from then on
 
 
 def _commit(conflict_msg: str, field: str | None = None) -> None:
@@ -154,7 +157,7 @@ def get_executor(executor_id: int) -> Executor:
     executor = db.session.execute(Executor.live().where(Executor.id == executor_id,
                                                         *executor_scope(Executor.id))).scalar_one_or_none()
     if executor is None:
-        raise NotFound("执行器不存在")
+        raise NotFound(gettext("执行器不存在"))
     return executor
 
 
@@ -209,32 +212,32 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
     if current is None or data.get("appname") is not None:
         appname = (data.get("appname") or "").strip()
         if not APPNAME_RE.match(appname):
-            raise Invalid("AppName 须以字母开头，4-64 位字母、数字、下划线或连字符", field="appname")
+            raise Invalid(gettext("AppName 须以字母开头，4-64 位字母、数字、下划线或连字符"), field="appname")
         stmt = select(Executor.id).where(Executor.appname == appname, Executor.deleted_at.is_(None))
         if current is not None:
             stmt = stmt.where(Executor.id != current.id)
         if db.session.execute(stmt.limit(1)).first():
-            raise Conflict("AppName 已存在", errors={"appname": ["AppName 已存在"]})
+            raise Conflict(gettext("AppName 已存在"), errors={"appname": [gettext("AppName 已存在")]})
         out["appname"] = appname
     if current is None or data.get("title") is not None:
         title = (data.get("title") or "").strip()
         if not title or len(title) > 64:
-            raise Invalid("请输入名称（不超过 64 个字符）", field="title")
+            raise Invalid(gettext("请输入名称（不超过 64 个字符）"), field="title")
         out["title"] = title
     address_type = data.get("address_type")
     if address_type is None:
         address_type = current.address_type if current else ADDRESS_AUTO
     if address_type not in (ADDRESS_AUTO, ADDRESS_MANUAL):
-        raise Invalid("注册方式只能是 0（自动注册）或 1（手动录入）", field="addressType")
+        raise Invalid(gettext("注册方式只能是 0（自动注册）或 1（手动录入）"), field="addressType")
     out["address_type"] = address_type
     raw = data.get("address_list") if "address_list" in data else (current.address_list if current else None)
     nodes = [a.strip() for a in (raw or "").replace("\n", ",").split(",") if a.strip()]
     if address_type == ADDRESS_MANUAL:
         if not nodes:
-            raise Invalid("手动录入时请填写机器地址（节点名，逗号分隔）", field="addressList")
+            raise Invalid(gettext("手动录入时请填写机器地址（节点名，逗号分隔）"), field="addressList")
         bad = [a for a in nodes if not NODE_NAME_RE.match(a)]
         if bad:
-            raise Invalid(f"节点名格式不正确：{bad[0]}", field="addressList")
+            raise Invalid(gettext("节点名格式不正确：%(name)s", name=bad[0]), field="addressList")
         out["address_list"] = ",".join(dict.fromkeys(nodes))
     else:
         out["address_list"] = None
@@ -243,10 +246,10 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
 
 def create_executor(data: dict[str, Any]) -> Executor:
     if visible_executor_ids() is not None:  # a new executor would lie outside one's own list at once
-        raise Forbidden("您只能管理部分执行器，不能新建执行器（请联系能管理全部执行器的管理员）")
+        raise Forbidden(gettext("您只能管理部分执行器，不能新建执行器（请联系能管理全部执行器的管理员）"))
     executor = Executor(**_clean_executor(data, None))
     db.session.add(executor)
-    _commit("AppName 已存在", "appname")
+    _commit(gettext("AppName 已存在"), "appname")
     return executor
 
 
@@ -254,7 +257,7 @@ def modify_executor(data: dict[str, Any]) -> Executor:
     executor = get_executor(data["id"])
     for key, value in _clean_executor(data, executor).items():
         setattr(executor, key, value)
-    _commit("AppName 已存在", "appname")
+    _commit(gettext("AppName 已存在"), "appname")
     return executor
 
 
@@ -263,11 +266,16 @@ def _live_executor_count() -> int:
                               ).scalar_one()
 
 
+def clear_type_choices() -> list[tuple[int, str]]:
+    """The clear dialog's choices in the reader's language."""
+    return [(key, gettext(label)) for key, label in CLEAR_TYPES.items()]
+
+
 def _delete_refusal(executor: Executor, jobs: int, others: int) -> str | None:
     if jobs:
-        return f"执行器「{executor.title}」仍有 {jobs} 个任务，请先删除或迁移这些任务"
+        return gettext("执行器「%(name)s」仍有 %(n)s 个任务，请先删除或迁移这些任务", name=executor.title, n=jobs)
     if not others:
-        return "不能删除最后一个执行器"
+        return gettext("不能删除最后一个执行器")
     return None
 
 
@@ -308,7 +316,7 @@ def get_job(job_id: int) -> Job:
     job = db.session.execute(Job.live().where(Job.id == job_id, *executor_scope(Job.job_group))
                              ).scalar_one_or_none()
     if job is None:
-        raise NotFound("任务不存在")
+        raise NotFound(gettext("任务不存在"))
     return job
 
 
@@ -396,8 +404,9 @@ def parse_job_ids(text: str | None, field: str = "childJobId") -> list[int]:
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= 2_147_483_647:
-            label = "父任务" if field == "parentJobIds" else "子任务"
-            raise Invalid(f"{label} ID 格式不正确：{part}", field=field)
+            if field == "parentJobIds":
+                raise Invalid(gettext("父任务 ID 格式不正确：%(value)s", value=part), field=field)
+            raise Invalid(gettext("子任务 ID 格式不正确：%(value)s", value=part), field=field)
         ids.append(int(part))
     return list(dict.fromkeys(ids))
 
@@ -430,23 +439,23 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
     live = {row.id: row.executor_handler for row in rows}
     missing = [c for c in children if c not in live]
     if missing:
-        raise Invalid(f"子任务 ID {missing[0]} 不存在", field="childJobId")
+        raise Invalid(gettext("子任务 ID %(id)s 不存在", id=missing[0]), field="childJobId")
     require_maintenance_grant(*live.values())  # a child runs too: linking a cleaner is running it
     require_script_grant(*(row.glue_type for row in rows))  # and linking a script job is running it
     if job_id in children:
-        raise Invalid("子任务不能是任务自己", field="childJobId")
+        raise Invalid(gettext("子任务不能是任务自己"), field="childJobId")
 
 
 def _check_parents(job_id: int | None, parents: list[int]) -> None:
     if len(parents) > PARENTS_MAX:
-        raise Invalid(f"父任务最多 {PARENTS_MAX} 个", field="parentJobIds")
+        raise Invalid(gettext("父任务最多 %(n)s 个", n=PARENTS_MAX), field="parentJobIds")
     if job_id in parents:
-        raise Invalid("父任务不能是任务自己", field="parentJobIds")
+        raise Invalid(gettext("父任务不能是任务自己"), field="parentJobIds")
     live = set(db.session.execute(select(Job.id).where(Job.id.in_(parents), Job.deleted_at.is_(None),
                                                        *executor_scope(Job.job_group))).scalars())
     missing = [p for p in parents if p not in live]
     if missing:
-        raise Invalid(f"父任务 ID {missing[0]} 不存在", field="parentJobIds")
+        raise Invalid(gettext("父任务 ID %(id)s 不存在", id=missing[0]), field="parentJobIds")
 
 
 def _check_no_cycle(job_id: int | None, children: list[int] | None, parents: list[int] | None) -> None:
@@ -474,7 +483,7 @@ def _check_no_cycle(job_id: int | None, children: list[int] | None, parents: lis
         current = stack.pop()
         if current == me:
             field = "parentJobIds" if parents else "childJobId"
-            raise Invalid("任务依赖形成了循环（最终又触发回本任务）", field=field)
+            raise Invalid(gettext("任务依赖形成了循环（最终又触发回本任务）"), field=field)
         if current in seen:
             continue
         seen.add(current)
@@ -505,8 +514,11 @@ def require_maintenance_grant(*handlers: str | None) -> None:
     for handler in dict.fromkeys(h for h in handlers if h in MAINTENANCE_GRANTS):
         endpoint = MAINTENANCE_GRANTS[handler]
         if endpoint is None or not may_call_endpoint(principal, endpoint):
-            needed = "超级管理员" if endpoint is None else "拥有「清理调度日志」权限的用户"
-            raise Forbidden(f"JobHandler「{handler}」会删除审计数据，只有{needed}可以新增、修改或执行此类任务")
+            if endpoint is None:
+                raise Forbidden(gettext("JobHandler「%(name)s」会删除审计数据，只有超级管理员可以新增、"
+                                        "修改或执行此类任务", name=handler))
+            raise Forbidden(gettext("JobHandler「%(name)s」会删除审计数据，只有拥有「清理调度日志」权限的用户可以新增、"
+                                    "修改或执行此类任务", name=handler))
 
 
 # ---------------------------------------------------------------- script jobs (GLUE)
@@ -519,18 +531,27 @@ SCRIPT_GRANT_ENDPOINT = "jobs_api.jobcode_save"
 SCRIPT_RESOURCE_PREFIX = "/api/job/jobcode/"
 GLUE_VERSIONS_LISTED = 30
 GLUE_REMARK_MAX = 128
-GLUE_INIT_REMARK = "GLUE代码初始化"
+GLUE_INIT_REMARK = N_("GLUE代码初始化")  # stored as written; pages show it translated
+# A new script's first source; its comment in the language of whoever creates the job (then it is the script's).
 GLUE_TEMPLATES = {
     "GLUE_PYTHON": (
-        "# 脚本任务（Python）：参数、分片序号、分片总数依次为 sys.argv[1..3]，\n"
-        "# 也在环境变量 JOB_PARAM、JOB_SHARD_INDEX、JOB_SHARD_TOTAL 中；输出写入调度日志，退出码非 0 即失败。\n"
-        "import sys\n\nprint(\"param:\", sys.argv[1])\n"),
+        "# %(comment)s\n"
+        "import sys\n\nprint(\"param:\", sys.argv[1])\n",
+        N_("脚本任务（Python）：参数、分片序号、分片总数依次为 sys.argv[1..3]，也在环境变量 JOB_PARAM、"
+           "JOB_SHARD_INDEX、JOB_SHARD_TOTAL 中；输出写入调度日志，退出码非 0 即失败。")),
     "GLUE_SHELL": (
         "#!/bin/sh\n"
-        "# 脚本任务（Shell）：参数、分片序号、分片总数依次为 $1 $2 $3，\n"
-        "# 也在环境变量 JOB_PARAM、JOB_SHARD_INDEX、JOB_SHARD_TOTAL 中；输出写入调度日志，退出码非 0 即失败。\n"
-        "echo \"param: $1\"\n"),
+        "# %(comment)s\n"
+        "echo \"param: $1\"\n",
+        N_("脚本任务（Shell）：参数、分片序号、分片总数依次为 $1 $2 $3，也在环境变量 JOB_PARAM、"
+           "JOB_SHARD_INDEX、JOB_SHARD_TOTAL 中；输出写入调度日志，退出码非 0 即失败。")),
 }
+
+
+def glue_template(glue_type: str) -> str:
+    """The first source of a new script job of `glue_type`."""
+    source, comment = GLUE_TEMPLATES[glue_type]
+    return source % {"comment": gettext(comment)}
 
 
 def is_script(glue_type: str | None) -> bool:
@@ -547,8 +568,8 @@ def require_script_grant(*glue_types: str | None, always: bool = False) -> None:
     """403 unless the principal holds the script grant, when any of `glue_types` is a script (or `always`).
     Outside a request (command line, worker, `pcloud init`) nothing is checked."""
     if (always or any(is_script(t) for t in glue_types)) and not may_edit_scripts():
-        raise Forbidden("脚本任务（GLUE）会在执行器上运行任意代码，"
-                        "只有拥有「脚本任务」权限的用户可以新增、修改、复制或执行")
+        raise Forbidden(gettext("脚本任务（GLUE）会在执行器上运行任意代码，"
+                                "只有拥有「脚本任务」权限的用户可以新增、修改、复制或执行"))
 
 
 def script_resource_ids() -> list[int]:
@@ -562,18 +583,18 @@ def script_resource_ids() -> list[int]:
 def _clean_glue_remark(remark: str | None) -> str:
     remark = (remark or "").strip()
     if not remark:
-        raise Invalid("请填写本次修改的备注", field="glueRemark")
+        raise Invalid(gettext("请填写本次修改的备注"), field="glueRemark")
     if len(remark) > GLUE_REMARK_MAX:
-        raise Invalid(f"备注不能超过 {GLUE_REMARK_MAX} 个字符", field="glueRemark")
+        raise Invalid(gettext("备注不能超过 %(n)s 个字符", n=GLUE_REMARK_MAX), field="glueRemark")
     return remark
 
 
 def _clean_glue_source(source: str | None) -> str:
     source = (source or "").replace("\r\n", "\n")
     if len(source) > GLUE_SOURCE_MAX:
-        raise Invalid(f"脚本不能超过 {GLUE_SOURCE_MAX} 个字符", field="glueSource")
+        raise Invalid(gettext("脚本不能超过 %(n)s 个字符", n=GLUE_SOURCE_MAX), field="glueSource")
     if "\x00" in source:
-        raise Invalid("脚本不能含有 NUL 字符", field="glueSource")
+        raise Invalid(gettext("脚本不能含有 NUL 字符"), field="glueSource")
     return source
 
 
@@ -595,7 +616,7 @@ def _add_glue_version(job: Job, source: str, remark: str) -> JobGlueVersion:
     db.session.add(version)
     if has_request_context():
         record_detail({"jobId": job.id, "glueType": job.glue_type, "glueRemark": remark,
-                       "diff": glue_diff(before, source, "上一版本", "本次保存")})
+                       "diff": glue_diff(before, source, gettext("上一版本"), gettext("本次保存"))})
     return version
 
 
@@ -604,7 +625,7 @@ def save_glue(job_id: int, source: str | None, remark: str | None) -> JobGlueVer
     job = get_job(job_id)
     require_script_grant(always=True)  # editing code needs the grant, whatever the job's mode
     if not is_script(job.glue_type):
-        raise Conflict("该任务的运行模式是 BEAN，没有脚本可以编辑；请先把运行模式改为 GLUE 脚本")
+        raise Conflict(gettext("该任务的运行模式是 BEAN，没有脚本可以编辑；请先把运行模式改为 GLUE 脚本"))
     errors = FieldErrors()
     source = errors.run(_clean_glue_source, source)
     remark = errors.run(_clean_glue_remark, remark)
@@ -625,7 +646,7 @@ def get_glue_version(version_id: int, job_id: int | None = None) -> JobGlueVersi
     version = db.session.get(JobGlueVersion, version_id)
     job = None if version is None else find_job(version.job_id)
     if version is None or job is None or job.deleted_at is not None or job_id not in (None, version.job_id):
-        raise NotFound("脚本版本不存在")
+        raise NotFound(gettext("脚本版本不存在"))
     return version
 
 
@@ -635,8 +656,9 @@ def rollback_glue(job_id: int, version_id: int) -> JobGlueVersion:
     require_script_grant(always=True)
     old = get_glue_version(version_id, job_id)
     if not is_script(job.glue_type):
-        raise Conflict("该任务的运行模式是 BEAN，不能回滚脚本")
-    version = _add_glue_version(job, old.glue_source, f"回滚到版本 #{old.id}（{old.glue_remark}）"[:GLUE_REMARK_MAX])
+        raise Conflict(gettext("该任务的运行模式是 BEAN，不能回滚脚本"))
+    remark = gettext("回滚到版本 #%(id)s（%(remark)s）", id=old.id, remark=old.glue_remark)
+    version = _add_glue_version(job, old.glue_source, remark[:GLUE_REMARK_MAX])
     db.session.commit()
     return version
 
@@ -652,7 +674,9 @@ def glue_version_item(version: JobGlueVersion, with_source: bool = False) -> dic
 def diff_glue_versions(job_id: int, from_id: int, to_id: int) -> dict[str, Any]:
     """Two versions of one job and the unified diff between them, line by line for the page."""
     old, new = get_glue_version(from_id, job_id), get_glue_version(to_id, job_id)
-    text = glue_diff(old.glue_source, new.glue_source, f"#{old.id} {old.glue_remark}", f"#{new.id} {new.glue_remark}")
+    # a remark the console wrote (GLUE_INIT_REMARK) in the reader's language; an administrator's as typed
+    text = glue_diff(old.glue_source, new.glue_source, f"#{old.id} {translated(old.glue_remark)}",
+                     f"#{new.id} {translated(new.glue_remark)}")
     return {"from": old, "to": new, "diff": text, "lines": text.splitlines()}
 
 
@@ -661,16 +685,16 @@ def _clean_glue(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     script's first source or differs from the current one. Refused without the script grant."""
     glue_type = data.get("glue_type") or (current.glue_type if current else GLUE_BEAN)
     if glue_type not in GLUE_TYPES:
-        raise Invalid("运行模式只能是 " + "、".join(GLUE_TYPES), field="glueType")
+        raise Invalid(gettext("运行模式只能是 %(values)s", values=gettext("、").join(GLUE_TYPES)), field="glueType")
     require_script_grant(glue_type, current.glue_type if current else None)
     given = data.get("glue_source")
     out: dict[str, Any] = {"glue_type": glue_type}
     if not is_script(glue_type):
         if given is not None:
-            raise Invalid("运行模式为 BEAN 的任务没有脚本", field="glueSource")
+            raise Invalid(gettext("运行模式为 BEAN 的任务没有脚本"), field="glueSource")
         return out
     had = current.glue_source if current is not None else None
-    source = _clean_glue_source(given) if given is not None else had if had is not None else GLUE_TEMPLATES[glue_type]
+    source = _clean_glue_source(given) if given is not None else had if had is not None else glue_template(glue_type)
     if had is None:  # the script's first source: the template unless one is given
         out["glue_source"] = source
         out["glue_remark"] = (data.get("glue_remark") or "").strip()[:GLUE_REMARK_MAX] or GLUE_INIT_REMARK
@@ -703,21 +727,24 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     errors = FieldErrors()  # every wrong field reported at once
     glue_type = data.get("glue_type") or (current.glue_type if current else GLUE_BEAN)
-    if errors.check(merged.get("job_group") is not None, "jobGroup", "请选择执行器") and errors.check(
+    if errors.check(merged.get("job_group") is not None, "jobGroup", gettext("请选择执行器")) and errors.check(
             db.session.execute(Executor.live().where(Executor.id == merged["job_group"],
                                                      *executor_scope(Executor.id))).first() is not None,
-            "jobGroup", "执行器不存在"):
+            "jobGroup", gettext("执行器不存在")):
         out["job_group"] = merged["job_group"]
-    for key, label, limit in (("job_desc", "任务描述", 255), ("author", "负责人", 64)):
+    for key, required, too_long, limit in (
+            ("job_desc", N_("请输入任务描述"), N_("任务描述不能超过 %(max)d 个字符"), 255),
+            ("author", N_("请输入负责人"), N_("负责人不能超过 %(max)d 个字符"), 64)):
         value = (merged.get(key) or "").strip()
         name = "jobDesc" if key == "job_desc" else key
-        if errors.check(bool(value), name, f"请输入{label}") and errors.check(
-                len(value) <= limit, name, f"{label}不能超过 {limit} 个字符"):
+        if errors.check(bool(value), name, gettext(required)) and errors.check(
+                len(value) <= limit, name, gettext(too_long, max=limit)):
             out[key] = value
     if "alarm_email" in merged:
         emails = [e.strip() for e in (merged.get("alarm_email") or "").replace("，", ",").split(",") if e.strip()]
         bad = [e for e in emails if not EMAIL_RE.match(e)]
-        if errors.check(not bad, "alarmEmail", f"报警邮件地址格式不正确：{bad[0] if bad else ''}"):
+        if errors.check(not bad, "alarmEmail",
+                        gettext("报警邮件地址格式不正确：%(value)s", value=bad[0] if bad else "")):
             out["alarm_email"] = ",".join(emails) or None
     tz = merged.get("timezone") or current_app.config["PCLOUD_TIMEZONE"]
     stype = merged.get("schedule_type") or "CRON"
@@ -732,19 +759,22 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     if type_ok and zone_ok and stype != "NONE":
         error = cron.validate_schedule(stype, conf, tz)
         field = "jobCron" if data.get("job_cron") is not None else "scheduleConf"
-        errors.check(not error, field, ("Cron 表达式不正确：" if stype == "CRON" else "") + (error or ""))
+        if stype == "CRON":
+            errors.check(not error, field, gettext("Cron 表达式不正确：%(why)s", why=error or ""))
+        else:
+            errors.check(not error, field, error or "")
     out.update(schedule_type=stype, schedule_conf=conf or None, timezone=tz)
     for key, allowed, field in (("misfire_strategy", MISFIRE_STRATEGIES, "misfireStrategy"),
                                 ("executor_route_strategy", ROUTE_STRATEGIES, "executorRouteStrategy"),
                                 ("executor_block_strategy", BLOCK_STRATEGIES, "executorBlockStrategy")):
-        if merged.get(key) is not None and errors.check(merged[key] in allowed, field,
-                                                        "取值必须是其中之一：" + ", ".join(allowed)):
+        if merged.get(key) is not None and errors.check(
+                merged[key] in allowed, field, gettext("取值必须是其中之一：%(values)s", values=", ".join(allowed))):
             out[key] = merged[key]
     handler = (merged.get("executor_handler") or "").strip()
     if is_script(glue_type):
         out["executor_handler"] = glue_type  # no registered handler: the worker runs the job's script
-    elif errors.check(bool(handler), "executorHandler", "请选择 JobHandler") and errors.check(
-            get_handler(handler) is not None, "executorHandler", f"JobHandler「{handler}」未注册"):
+    elif errors.check(bool(handler), "executorHandler", gettext("请选择 JobHandler")) and errors.check(
+            get_handler(handler) is not None, "executorHandler", gettext("JobHandler「%(name)s」未注册", name=handler)):
         out["executor_handler"] = handler
     if "executor_param" in merged:
         refusal = retention_refusal(out.get("executor_handler", ""), merged.get("executor_param"))
@@ -755,7 +785,7 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
         if merged.get(key) is not None:
             value = merged[key]
             if errors.check(isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= hi, field,
-                            f"须为 0 到 {hi} 之间的整数"):
+                            gettext("须为 0 到 %(max)s 之间的整数", max=hi)):
                 out[key] = value
     job_id = current.id if current else None
     children: list[int] | None = None
@@ -830,10 +860,10 @@ def remove_job(job_id: int) -> Job:
 
 def _start(job: Job) -> None:
     if job.schedule_type == "NONE":
-        raise Conflict("调度类型为 NONE 的任务只能手动执行，不能启动")
+        raise Conflict(gettext("调度类型为 NONE 的任务只能手动执行，不能启动"))
     next_ms = _next_ms(job)
     if not next_ms:
-        raise Conflict("该任务的调度以后不会再触发，不能启动")
+        raise Conflict(gettext("该任务的调度以后不会再触发，不能启动"))
     job.trigger_status, job.trigger_next_time = 1, next_ms
 
 
@@ -860,12 +890,13 @@ def copy_job(job_id: int) -> Job:
                "misfire_strategy", "executor_route_strategy", "executor_handler", "executor_param",
                "executor_block_strategy", "executor_timeout", "executor_fail_retry_count", "child_job_id",
                "glue_type")
-    copy = Job(**{c: getattr(job, c) for c in columns}, job_desc=(job.job_desc[:255 - len(COPY_SUFFIX)] + COPY_SUFFIX),
+    suffix = gettext(COPY_SUFFIX)
+    copy = Job(**{c: getattr(job, c) for c in columns}, job_desc=(job.job_desc[:255 - len(suffix)] + suffix),
                trigger_status=0, trigger_next_time=0, trigger_last_time=0)
     db.session.add(copy)
     if is_script(job.glue_type):
         db.session.flush()
-        _add_glue_version(copy, job.glue_source or "", f"复制自任务 #{job.id}"[:GLUE_REMARK_MAX])
+        _add_glue_version(copy, job.glue_source or "", gettext("复制自任务 #%(id)s", id=job.id)[:GLUE_REMARK_MAX])
     db.session.commit()
     return copy
 
@@ -886,7 +917,7 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     nodes = [a.strip() for a in (address_list or "").split(",") if a.strip()]
     for node in nodes:
         if not NODE_NAME_RE.match(node):
-            raise Invalid(f"节点名格式不正确：{node}", field="addressList")
+            raise Invalid(gettext("节点名格式不正确：%(name)s", name=node), field="addressList")
     if job.executor_route_strategy == "SHARDING_BROADCAST":
         targets: list[str | None] = list(nodes or executor_addresses(executor)) or [None]
     else:
@@ -897,10 +928,10 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
                    shard_index=i, shard_total=len(targets) if len(targets) > 1 else 1,
                    executor_address=node, executor_handler=job.executor_handler, executor_param=param or None,
                    executor_fail_retry_count=job.executor_fail_retry_count, trigger_time=now,
-                   trigger_code=0, trigger_msg="手动触发", handle_code=HANDLE_RUNNING, status=RUN_PENDING)
+                   trigger_code=0, trigger_msg=N_("手动触发"), handle_code=HANDLE_RUNNING, status=RUN_PENDING)
             for i, node in enumerate(targets)]
     db.session.add_all(runs)
-    _commit("同一时刻已触发过该任务，请稍后再试")
+    _commit(gettext("同一时刻已触发过该任务，请稍后再试"))
     return runs
 
 
@@ -983,7 +1014,7 @@ def _safe_child_ids(text_ids: str | None) -> list[int]:
 def get_run(run_id: int) -> JobRun:
     run = db.session.get(JobRun, run_id)
     if run is None or not may_reach_executor(run.job_group):
-        raise NotFound("调度日志不存在")
+        raise NotFound(gettext("调度日志不存在"))
     return run
 
 
@@ -1018,19 +1049,19 @@ def _parse_filter_time(value: Any) -> tuple[datetime | None, datetime | None]:
     if isinstance(value, tuple) and all(p is None or isinstance(p, datetime) for p in value):
         start, end = value
         if start and end and start > end:
-            raise Invalid("开始时间不能晚于结束时间", field="filterTime")
+            raise Invalid(gettext("开始时间不能晚于结束时间"), field="filterTime")
         return start, end
     parts = value if isinstance(value, list | tuple) else str(value).split(" - ")
     if len(parts) != 2:
-        raise Invalid("时间范围应为 [开始, 结束]", field="filterTime")
+        raise Invalid(gettext("时间范围应为 [开始, 结束]"), field="filterTime")
     try:
         start, end = (parse_to_utc(str(p).strip().replace(" ", "T", 1)) if p else None for p in parts)
     except OutOfRange as exc:
         raise Invalid(str(exc), field="filterTime") from None
     except ValueError:
-        raise Invalid("时间格式不正确，应为 2021-02-15T18:49:43", field="filterTime") from None
+        raise Invalid(gettext("时间格式不正确，应为 2021-02-15T18:49:43"), field="filterTime") from None
     if start and end and start > end:
-        raise Invalid("开始时间不能晚于结束时间", field="filterTime")
+        raise Invalid(gettext("开始时间不能晚于结束时间"), field="filterTime")
     return start, end
 
 
@@ -1090,17 +1121,19 @@ def _retry_killed(run: JobRun) -> None:
         shard_index=run.shard_index, shard_total=run.shard_total, executor_address=None,
         executor_handler=run.executor_handler, executor_param=run.executor_param,
         executor_fail_retry_count=run.executor_fail_retry_count - 1, trigger_time=now, trigger_code=0,
-        trigger_msg="失败重试（上次运行被终止）", handle_code=HANDLE_RUNNING, status=RUN_PENDING, parent_log_id=run.id))
+        trigger_msg=N_("失败重试（上次运行被终止）"), handle_code=HANDLE_RUNNING, status=RUN_PENDING,
+        parent_log_id=run.id))
 
 
 def kill_run(run_id: int) -> JobRun:
     run = get_run(run_id)
     if run.status == RUN_DONE:
-        raise Conflict("该任务已结束，无需终止")
+        raise Conflict(gettext("该任务已结束，无需终止"))
     if run.status == RUN_PENDING:
         # not picked up yet: finish it here, unless a node claims it at this very moment
         done = db.session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.status == RUN_PENDING).values(
-            status=RUN_DONE, handle_code=HANDLE_KILLED, handle_time=utcnow(), handle_msg="人工终止（尚未开始执行）"))
+            status=RUN_DONE, handle_code=HANDLE_KILLED, handle_time=utcnow(),
+            handle_msg=N_("人工终止（尚未开始执行）")))
         if done.rowcount:
             _retry_killed(run)
             db.session.commit()
@@ -1125,13 +1158,13 @@ def _months_ago(months: int) -> datetime:
 def clear_runs(executor_id: int | None, job_id: int | None, clear_type: int) -> int:
     """Delete finished runs (and their output) by one of the nine clean types; running runs stay."""
     if clear_type not in CLEAR_TYPES:
-        raise Invalid("清理类型必须是 1 到 9", field="type")
+        raise Invalid(gettext("清理类型必须是 1 到 9"), field="type")
     if job_id:
         job = find_job(job_id)
         if job is None or not may_reach_executor(job.job_group):
-            raise NotFound("任务不存在")
+            raise NotFound(gettext("任务不存在"))
     elif executor_id and not may_reach_executor(executor_id):
-        raise NotFound("执行器不存在")
+        raise NotFound(gettext("执行器不存在"))
     scope = [JobRun.status == RUN_DONE, *executor_scope(JobRun.job_group)]
     if job_id:
         scope.append(JobRun.job_id == job_id)
@@ -1239,13 +1272,14 @@ def chart_info(start: date | None, end: date | None) -> dict[str, Any]:
     for name, value in (("startDate", start), ("endDate", end)):
         # the report's days are stepped through one by one: keep them far from date.min / date.max
         if value is not None and not CHART_FIRST_DAY <= value <= CHART_LAST_DAY:
-            raise Invalid(f"日期须在 {CHART_FIRST_DAY} 至 {CHART_LAST_DAY} 之间", field=name)
+            raise Invalid(gettext("日期须在 %(first)s 至 %(last)s 之间", first=CHART_FIRST_DAY, last=CHART_LAST_DAY),
+                          field=name)
     end = end or today
     start = start or end - timedelta(days=6)
     if start > end:
-        raise Invalid("开始日期不能晚于结束日期", field="startDate")
+        raise Invalid(gettext("开始日期不能晚于结束日期"), field="startDate")
     if (end - start).days >= CHART_MAX_DAYS:
-        raise Invalid(f"日期范围不能超过 {CHART_MAX_DAYS} 天", field="endDate")
+        raise Invalid(gettext("日期范围不能超过 %(n)s 天", n=CHART_MAX_DAYS), field="endDate")
     visible = visible_executor_ids()
     rows = _ensure_report(start, end) if visible is None else _visible_report(start, min(end, today), visible)
     days, running, success, failed = [], [], [], []
@@ -1398,7 +1432,7 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
     if ids:
         missing = sorted(set(ids) - {j.id for j in jobs})
         if missing:
-            raise NotFound(f"任务不存在：{missing[0]}")
+            raise NotFound(gettext("任务不存在：%(id)s", id=missing[0]))
     require_script_grant(*(j.glue_type for j in jobs))  # the file carries a script's source: the script grant's
     group_ids = sorted({j.job_group for j in jobs} | ({executor_id} if executor_id else set()))
     executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
@@ -1443,45 +1477,47 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
     import json
 
     if len(raw) > TRANSFER_MAX_BYTES:
-        raise Invalid(f"文件不能超过 {TRANSFER_MAX_BYTES // 1024} KiB", field="file")
+        raise Invalid(gettext("文件不能超过 %(n)s KiB", n=TRANSFER_MAX_BYTES // 1024), field="file")
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
-        raise Invalid("文件不是有效的 JSON", field="file") from None
+        raise Invalid(gettext("文件不是有效的 JSON"), field="file") from None
     if not isinstance(doc, dict) or doc.get("format") != TRANSFER_FORMAT:
-        raise Invalid(f"不是任务导出文件（format 应为 {TRANSFER_FORMAT}）", field="file")
+        raise Invalid(gettext("不是任务导出文件（format 应为 %(format)s）", format=TRANSFER_FORMAT), field="file")
     if doc.get("version") != TRANSFER_VERSION:
-        raise Invalid(f"不支持的文件版本：{doc.get('version')!r}", field="file")
+        raise Invalid(gettext("不支持的文件版本：%(version)s", version=repr(doc.get("version"))), field="file")
     executors, jobs = doc.get("executors", []), doc.get("jobs", [])
     if not isinstance(executors, list) or not all(isinstance(e, dict) for e in executors):
-        raise Invalid("executors 应为对象列表", field="file")
+        raise Invalid(gettext("executors 应为对象列表"), field="file")
     if not isinstance(jobs, list) or not all(isinstance(j, dict) for j in jobs):
-        raise Invalid("jobs 应为对象列表", field="file")
+        raise Invalid(gettext("jobs 应为对象列表"), field="file")
     if len(executors) > TRANSFER_MAX_EXECUTORS or len(jobs) > TRANSFER_MAX_JOBS:
-        raise Invalid(f"一个文件最多 {TRANSFER_MAX_EXECUTORS} 个执行器、{TRANSFER_MAX_JOBS} 个任务", field="file")
+        raise Invalid(gettext("一个文件最多 %(executors)s 个执行器、%(jobs)s 个任务", executors=TRANSFER_MAX_EXECUTORS,
+                              jobs=TRANSFER_MAX_JOBS), field="file")
     for e in executors:
         unknown = sorted(set(e) - set(_EXECUTOR_FIELDS))
         if unknown or not isinstance(e.get("appname"), str):
-            raise Invalid(f"执行器条目不正确：{unknown[0] if unknown else 'appname'}", field="file")
+            raise Invalid(gettext("执行器条目不正确：%(key)s", key=unknown[0] if unknown else "appname"), field="file")
         if not all(e.get(k) is None or isinstance(e[k], str) for k in ("title", "addressList")) or not (
                 e.get("addressType") is None or type(e["addressType"]) is int):
-            raise Invalid(f"执行器 {e['appname']} 的字段类型不正确", field="file")
+            raise Invalid(gettext("执行器 %(appname)s 的字段类型不正确", appname=e["appname"]), field="file")
     columns = _job_columns()
     allowed = set(columns) | {"appname", "childJobs"} | set(TRANSFER_EXTRAS)
     for j in jobs:
         unknown = sorted(set(j) - allowed)
         if unknown:
-            raise Invalid(f"任务条目含未知字段：{unknown[0]}", field="file")
+            raise Invalid(gettext("任务条目含未知字段：%(key)s", key=unknown[0]), field="file")
         for key, column in columns.items():
             value, wanted = j.get(key), _wire_type(column)
             if value is not None and (not isinstance(value, wanted) or (wanted is int and isinstance(value, bool))):
-                raise Invalid(f"任务「{j.get('jobDesc')}」的 {key} 类型不正确", field="file")
+                raise Invalid(gettext("任务「%(name)s」的 %(key)s 类型不正确", name=j.get("jobDesc"), key=key),
+                              field="file")
         if not isinstance(j.get("appname"), str) or not isinstance(j.get("jobDesc"), str):
-            raise Invalid("每个任务都要有 appname 和 jobDesc", field="file")
+            raise Invalid(gettext("每个任务都要有 appname 和 jobDesc"), field="file")
         refs = j.get("childJobs", [])
         if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("appname"), str)
                                                  and isinstance(r.get("jobDesc"), str) for r in refs):
-            raise Invalid("childJobs 应为 {appname, jobDesc} 列表", field="file")
+            raise Invalid(gettext("childJobs 应为 {appname, jobDesc} 列表"), field="file")
     return {"executors": executors, "jobs": jobs}
 
 
@@ -1496,7 +1532,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     either), every imported job stopped. Returns {executors, jobs: {created, updated, skipped}, conflicts,
     errors, imported}. A principal limited to some executors imports into those only."""
     if on_conflict not in ON_CONFLICT:
-        raise Invalid("onConflict 只能是 skip、overwrite 或 fail", field="onConflict")
+        raise Invalid(gettext("onConflict 只能是 skip、overwrite 或 fail"), field="onConflict")
     report: dict[str, Any] = {"executors": {"created": 0, "updated": 0, "skipped": 0},
                               "jobs": {"created": 0, "updated": 0, "skipped": 0}, "conflicts": [], "errors": []}
     errors, conflicts = report["errors"], report["conflicts"]
@@ -1509,12 +1545,12 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
         current = existing.get(appname)
         try:
             if current is not None and visible is not None and current.id not in visible:
-                raise NotFound("执行器已存在，但不在您的管理范围内")
+                raise NotFound(gettext("执行器已存在，但不在您的管理范围内"))
             if current is None:
                 if visible is not None:
-                    raise Forbidden("您只能管理部分执行器，不能新建执行器")
+                    raise Forbidden(gettext("您只能管理部分执行器，不能新建执行器"))
                 if appname in targets:
-                    raise Invalid("文件中重复的执行器", field="appname")
+                    raise Invalid(gettext("文件中重复的执行器"), field="appname")
                 executor = Executor(**_clean_executor(data, None))
                 db.session.add(executor)
                 targets[appname] = executor
@@ -1539,9 +1575,9 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
         try:
             executor = targets.get(appname) or existing.get(appname)
             if executor is None or (visible is not None and executor.id not in visible):
-                raise Invalid(f"执行器 {appname} 不存在", field="appname")
+                raise Invalid(gettext("执行器 %(appname)s 不存在", appname=appname), field="appname")
             if (appname, job_desc) in jobs_by_key:
-                raise Invalid("文件中重复的任务（同一执行器下任务描述相同）", field="jobDesc")
+                raise Invalid(gettext("文件中重复的任务（同一执行器下任务描述相同）"), field="jobDesc")
             data = {column: entry[key] for key, column in columns.items() if key in entry}
             data.update(job_group=executor.id, job_desc=job_desc, child_job_id=None)
             data.pop("glue_updated_at", None)  # set when the script is written here
@@ -1579,7 +1615,8 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
             for ref in refs:
                 child = jobs_by_key.get(ref) or _find_visible_job(*ref)
                 if child is None:
-                    raise Invalid(f"子任务 {ref[0]} / {ref[1]} 不存在", field="childJobs")
+                    raise Invalid(gettext("子任务 %(appname)s / %(name)s 不存在", appname=ref[0], name=ref[1]),
+                                  field="childJobs")
                 children.append(child.id)
             if children:
                 _check_children(job.id, children)
@@ -1592,7 +1629,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
             errors.extend(_problem("job", appname, job_desc, exc))
     if on_conflict == "fail" and conflicts:
         errors.extend({"kind": c["kind"], "appname": c["appname"], "job_desc": c["job_desc"], "field": None,
-                       "message": "已存在（onConflict 为 fail）"} for c in conflicts)
+                       "message": gettext("已存在（onConflict 为 fail）")} for c in conflicts)
     report["imported"] = not dry_run and not errors
     if report["imported"]:
         db.session.commit()
@@ -1630,10 +1667,11 @@ def _load_glue_versions(job: Job, value: Any) -> None:
     if not isinstance(value, list) or len(value) > GLUE_VERSIONS_LISTED or not all(
             isinstance(v, dict) and isinstance(v.get("glueSource"), str) and len(v["glueSource"]) <= GLUE_SOURCE_MAX
             and v.get("glueType") in GLUE_TYPES and is_script(v["glueType"]) for v in value):
-        raise Invalid(f"glueVersions 应为至多 {GLUE_VERSIONS_LISTED} 个脚本版本（glueType、glueSource）",
+        raise Invalid(gettext("glueVersions 应为至多 %(n)s 个脚本版本（glueType、glueSource）", n=GLUE_VERSIONS_LISTED),
                       field="glueVersions")
     for v in value:
-        remark = f"导入：{str(v.get('glueRemark') or '')}"[:limit_of(JobGlueVersion.glue_remark)]
+        remark = gettext("导入：%(remark)s", remark=str(v.get("glueRemark") or ""))
+        remark = remark[:limit_of(JobGlueVersion.glue_remark)]
         by = v.get("updatedBy")
         db.session.add(JobGlueVersion(job_id=job.id, glue_type=v["glueType"], glue_source=v["glueSource"],
                                       glue_remark=remark, updated_by=str(by)[:64] if by else None))

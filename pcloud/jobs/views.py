@@ -10,10 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page
+from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, refuse_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -38,13 +41,14 @@ from pcloud.jobs.forms import (
 from pcloud.jobs.schemas import ChartArgs, ExecutorPageArgs, JobPageArgs, RunPageFilters
 
 bp = Blueprint("jobs", __name__, url_prefix="/job")
-job_pages = RecordPages(bp, "任务", "jobs/job_form.html", index="jobs")
-log_pages = RecordPages(bp, "调度日志", "jobs/log_detail.html", index="logs")
-executor_pages = RecordPages(bp, "执行器", "jobs/executor_form.html", index="executors")
+job_pages = RecordPages(bp, lazy_gettext("任务"), "jobs/job_form.html", index="jobs")
+log_pages = RecordPages(bp, lazy_gettext("调度日志"), "jobs/log_detail.html", index="logs")
+executor_pages = RecordPages(bp, lazy_gettext("执行器"), "jobs/executor_form.html", index="executors")
 
-STATUS_LABELS = {"success": ("成功", "success"), "fail": ("失败", "danger"), "running": ("运行中", "primary"),
-                 "pending": ("等待执行", "secondary")}
-HANDLE_LABELS = {0: "运行中", 200: "成功", 500: "失败", 502: "超时", 503: "已终止", 504: "执行器丢失"}
+STATUS_LABELS = {"success": (lazy_gettext("成功"), "success"), "fail": (lazy_gettext("失败"), "danger"),
+                 "running": (lazy_gettext("运行中"), "primary"), "pending": (lazy_gettext("等待执行"), "secondary")}
+HANDLE_LABELS = {0: lazy_gettext("运行中"), 200: lazy_gettext("成功"), 500: lazy_gettext("失败"),
+                 502: lazy_gettext("超时"), 503: lazy_gettext("已终止"), 504: lazy_gettext("执行器丢失")}
 
 
 @bp.app_context_processor
@@ -76,9 +80,10 @@ def _chart_svg(chart: dict[str, Any]) -> Markup:
     bar.x_labels = [d[5:] for d in chart["trigger_day_list"]]
     if len(bar.x_labels) > 31:
         bar.x_labels_major = bar.x_labels[::7]
-    bar.add("成功", chart["trigger_day_count_suc_list"])
-    bar.add("失败", chart["trigger_day_count_fail_list"])
-    bar.add("运行中", chart["trigger_day_count_running_list"])
+    # the legend in the reader's language
+    bar.add(gettext("成功"), chart["trigger_day_count_suc_list"])
+    bar.add(gettext("失败"), chart["trigger_day_count_fail_list"])
+    bar.add(gettext("运行中"), chart["trigger_day_count_running_list"])
     from pcloud.core.charts import svg_markup
 
     return svg_markup(bar.render(is_unicode=True))
@@ -87,7 +92,8 @@ def _chart_svg(chart: dict[str, Any]) -> Markup:
 @bp.route("/report")
 def report() -> Any:
     today = local_today()
-    days = page_filters(ChartArgs, {"start": Filter("startDate", "开始日期"), "end": Filter("endDate", "结束日期")})
+    days = page_filters(ChartArgs, {"start": Filter("startDate", lazy_gettext("开始日期")),
+                                        "end": Filter("endDate", lazy_gettext("结束日期"))})
     end = days.get("end_date") or today
     start = days.get("start_date") or end - timedelta(days=6)
     try:
@@ -107,13 +113,16 @@ def report() -> Any:
 
 
 # The filter bars' inputs, read through the API's page schemas (core.pages.page_filters).
-JOB_FILTERS = {"jobGroup": Filter("jobGroup", "执行器"), "triggerStatus": Filter("triggerStatus", "状态"),
-               "jobDesc": Filter("jobDesc", "任务描述"), "executorHandler": Filter("executorHandler", "JobHandler"),
-               "author": Filter("author", "负责人")}
-RUN_FILTERS = {"jobGroup": Filter("jobGroup", "执行器"), "jobId": Filter("jobId", "任务"),
-               "logStatus": Filter("logStatus", "状态"), "start": Filter("start", "调度开始时间"),
-               "end": Filter("end", "调度结束时间")}
-EXECUTOR_FILTERS = {"appname": Filter("appname", "AppName"), "title": Filter("title", "名称")}
+JOB_FILTERS = {"jobGroup": Filter("jobGroup", lazy_gettext("执行器")),
+               "triggerStatus": Filter("triggerStatus", lazy_gettext("状态")),
+               "jobDesc": Filter("jobDesc", lazy_gettext("任务描述")),
+               "executorHandler": Filter("executorHandler", "JobHandler"),
+               "author": Filter("author", lazy_gettext("负责人"))}
+RUN_FILTERS = {"jobGroup": Filter("jobGroup", lazy_gettext("执行器")), "jobId": Filter("jobId", lazy_gettext("任务")),
+               "logStatus": Filter("logStatus", lazy_gettext("状态")),
+               "start": Filter("start", lazy_gettext("调度开始时间")),
+               "end": Filter("end", lazy_gettext("调度结束时间"))}
+EXECUTOR_FILTERS = {"appname": Filter("appname", "AppName"), "title": Filter("title", lazy_gettext("名称"))}
 
 
 @bp.route("/info/")
@@ -121,22 +130,32 @@ def jobs() -> Any:
     page, page_size = list_args()
     filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
-    return render_template("jobs/jobs.html", page=result, filters=filters, executors=service.all_executors(),
+    executors = service.all_executors()
+    return render_template("jobs/jobs.html", page=result, filters=filters, executors=executors,
+                           executor_options=_executor_options(executors),
                            confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
                            export_form=JobExportForm(job_group=filters["job_group"] or None),
                            import_form=JobImportForm(), may_scripts=service.may_edit_scripts())
 
 
+def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
+    """The filter bars' executor choices: (id, title), a built-in title in the reader's language."""
+    return [(e.id, translated(e.title)) for e in executors]
+
+
 def _job_form(job: Any = None) -> JobForm:
     form = job_pages.edit_form(JobForm, job)
-    form.job_group.choices = [(e.id, f"{e.title}（{e.appname}）") for e in service.all_executors()]
+    form.job_group.choices = [(e.id, gettext("%(title)s（%(appname)s）", title=translated(e.title), appname=e.appname))
+                              for e in service.all_executors()]
     handlers = service.handler_choices()
-    form.executor_handler.choices = [("", "请选择")] + [(n, f"{n} — {d}" if d else n) for n, d in handlers]
+    # a built-in handler's description is a marked source string (N_), said in the reader's language
+    form.executor_handler.choices = [("", gettext("请选择"))] + [
+        (n, f"{n} — {translated(d)}" if d else n) for n, d in handlers]
     # a handler whose plug-in is gone: keep it selectable so the form shows what the job uses (what was
     # typed, for a job deleted while its form was open)
     kept = None if job is None else form.executor_handler.data if is_gone(job) else job.executor_handler
     if kept and kept not in dict(handlers):
-        form.executor_handler.choices.append((kept, f"{kept}（未注册）"))
+        form.executor_handler.choices.append((kept, gettext("%(name)s（未注册）", name=kept)))
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
     if request.method != "POST" and job is not None:
         form.parent_job_ids.data = ",".join(str(p) for p in service.parents_of([job.id]).get(job.id, []))
@@ -157,7 +176,7 @@ def _job_data(form: JobForm) -> dict[str, Any]:
 
 
 @bp.route("/info/new", methods=["GET", "POST"])
-@action("任务新增")
+@action(N_("任务新增"))
 @mirrors("jobs_api.job_add")
 def job_create() -> Any:
     form = _job_form()
@@ -165,22 +184,23 @@ def job_create() -> Any:
     def save() -> str:
         job = service.create_job(_job_data(form))
         if job.trigger_status == 1:
-            return f"任务「{job.job_desc}」已创建并已启动"
+            return gettext("任务「%(name)s」已创建并已启动", name=job.job_desc)
         # a new job does not run until started: say so, and where (issue 24.6)
-        return f"任务「{job.job_desc}」已创建，当前为停止状态：在任务列表中点该任务的「启动」开始调度"
+        return gettext("任务「%(name)s」已创建，当前为停止状态：在任务列表中点该任务的「启动」开始调度",
+                       name=job.job_desc)
 
     return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=form.job_group.data), job=None)
 
 
 @bp.route("/info/<int:job_id>/edit", methods=["GET", "POST"])
-@action("任务修改")
+@action(N_("任务修改"))
 @mirrors("jobs_api.job_update:PUT")
 def job_edit(job_id: int) -> Any:
     job = job_pages.record(service.get_job, job_id, named_by="job_desc")
     form = _job_form(job)
 
     def save() -> str:
-        return f"任务「{service.modify_job({'id': job.id, **_job_data(form)}).job_desc}」已保存"
+        return gettext("任务「%(name)s」已保存", name=service.modify_job({"id": job.id, **_job_data(form)}).job_desc)
 
     return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=job.job_group), job=job)
 
@@ -198,44 +218,45 @@ def job_next_times() -> Any:
 
 
 @bp.route("/info/<int:job_id>/start", methods=["POST"])
-@action("任务启动")
+@action(N_("任务启动"))
 @mirrors("jobs_api.job_start:POST")
 def job_start(job_id: int) -> Any:
-    return job_pages.confirm(lambda: f"任务「{service.start_job(job_id).job_desc}」已启动", "不能启动：")
+    return job_pages.confirm(lambda: gettext("任务「%(name)s」已启动", name=service.start_job(job_id).job_desc),
+                             gettext("不能启动："))
 
 
 @bp.route("/info/<int:job_id>/stop", methods=["POST"])
-@action("任务停止")
+@action(N_("任务停止"))
 @mirrors("jobs_api.job_stop:POST")
 def job_stop(job_id: int) -> Any:
-    return job_pages.confirm(lambda: f"任务「{service.stop_job(job_id).job_desc}」已停止")
+    return job_pages.confirm(lambda: gettext("任务「%(name)s」已停止", name=service.stop_job(job_id).job_desc))
 
 
 @bp.route("/info/<int:job_id>/copy", methods=["POST"])
-@action("任务复制")
+@action(N_("任务复制"))
 @mirrors("jobs_api.job_copy")
 def job_copy(job_id: int) -> Any:
-    return job_pages.confirm(lambda: f"已复制为「{service.copy_job(job_id).job_desc}」（已停止）")
+    return job_pages.confirm(lambda: gettext("已复制为「%(name)s」（已停止）", name=service.copy_job(job_id).job_desc))
 
 
 @bp.route("/info/<int:job_id>/delete", methods=["POST"])
-@action("任务删除")
+@action(N_("任务删除"))
 @mirrors("jobs_api.job_remove")
 def job_delete(job_id: int) -> Any:
-    return job_pages.confirm(lambda: f"任务「{service.remove_job(job_id).job_desc}」已删除")
+    return job_pages.confirm(lambda: gettext("任务「%(name)s」已删除", name=service.remove_job(job_id).job_desc))
 
 
 @bp.route("/info/<int:job_id>/trigger", methods=["POST"])
-@action("任务执行一次")
+@action(N_("任务执行一次"))
 @mirrors("jobs_api.job_trigger")
 def job_trigger(job_id: int) -> Any:
     form = TriggerForm()
 
     def run() -> str:
         runs = service.trigger_job(job_id, form.executor_param.data or None, form.address_list.data or None)
-        return f"已提交执行（调度日志 #{', #'.join(str(r.id) for r in runs)}），等待执行器运行"
+        return gettext("已提交执行（调度日志 %(ids)s），等待执行器运行", ids=", ".join(f"#{r.id}" for r in runs))
 
-    return job_pages.confirm(run, "不能执行：", form=form)
+    return job_pages.confirm(run, gettext("不能执行："), form=form)
 
 
 @bp.route("/info/<int:job_id>/next")
@@ -260,7 +281,7 @@ def job_nodes(job_id: int) -> Any:
 # ---------------------------------------------------------------- 脚本任务 (GLUE): the editor, versions, diff, rollback
 
 
-code_pages = RecordPages(bp, "脚本", "jobs/job_code.html", index="jobs")
+code_pages = RecordPages(bp, lazy_gettext("脚本"), "jobs/job_code.html", index="jobs")
 
 
 def _script_job(job_id: int) -> Any:
@@ -271,7 +292,7 @@ def _script_job(job_id: int) -> Any:
 
 
 @bp.route("/info/<int:job_id>/code", methods=["GET", "POST"])
-@action("脚本任务保存")
+@action(N_("脚本任务保存"))
 @mirrors("jobs_api.jobcode_save", methods=("GET", "POST"))  # the source itself is the script grant's
 def job_code(job_id: int) -> Any:
     job = _script_job(job_id)
@@ -281,7 +302,7 @@ def job_code(job_id: int) -> Any:
 
     def save() -> str:
         version = service.save_glue(job.id, form.glue_source.data, form.glue_remark.data)
-        return f"脚本已保存为版本 #{version.id}"
+        return gettext("脚本已保存为版本 #%(id)s", id=version.id)
 
     return code_pages.form(form, save, done=lambda: url_for("jobs.job_code", job_id=job.id), job=job,
                            versions=[] if is_gone(job) else service.glue_versions(job.id),
@@ -301,16 +322,16 @@ def job_code_diff(job_id: int) -> Any:
 
 
 @bp.route("/info/<int:job_id>/code/rollback", methods=["POST"])
-@action("脚本任务回滚")
+@action(N_("脚本任务回滚"))
 @mirrors("jobs_api.jobcode_rollback")
 def job_code_rollback(job_id: int) -> Any:
     form = GlueRollbackForm()
 
     def run() -> str:
         version = service.rollback_glue(job_id, form.version_id.data)
-        return f"已回滚，当前脚本为新版本 #{version.id}"
+        return gettext("已回滚，当前脚本为新版本 #%(id)s", id=version.id)
 
-    return code_pages.confirm(run, "不能回滚：", form=form, fallback=url_for("jobs.job_code", job_id=job_id))
+    return code_pages.confirm(run, gettext("不能回滚："), form=form, fallback=url_for("jobs.job_code", job_id=job_id))
 
 
 GRAPH_COLUMN, GRAPH_ROW, GRAPH_BOX = (220, 72, (170, 48))  # layout of the dependency graph, in SVG units
@@ -368,9 +389,9 @@ def logs() -> Any:
         filters["filter_time"] = None
         result = service.page_runs(filters, page, page_size)
     clear_form = ClearRunsForm(job_group=executor_id, job_id=job_id)
-    clear_form.type.choices = list(service.CLEAR_TYPES.items())
+    clear_form.type.choices = service.clear_type_choices()
     return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
-                           executors=service.all_executors(),
+                           executor_options=_executor_options(service.all_executors()),
                            executor_jobs=service.jobs_of_executor(executor_id) if executor_id else [],
                            confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url)
 
@@ -389,36 +410,40 @@ def log_cat(run_id: int) -> Any:
     run = service.get_run(run_id)
     state = service.run_state(run)
     ended = run.status == "DONE"
-    result = f"{HANDLE_LABELS.get(run.handle_code, run.handle_code)} {run.handle_msg or ''}".strip() if ended else ""
+    result = f"{HANDLE_LABELS.get(run.handle_code, run.handle_code)} {translated(run.handle_msg) or ''}".strip() \
+        if ended else ""
     return jsonify({"fromLineNum": detail["from_line_num"], "toLineNum": detail["to_line_num"],
                     "logContent": detail["log_content"], "isEnd": detail["is_end"], "state": state,
-                    "label": STATUS_LABELS[state][0], "handleMsg": run.handle_msg or "",
+                    "label": str(STATUS_LABELS[state][0]), "handleMsg": run.handle_msg or "",
                     # the detail page keeps these live: the node once one claims the run, the end
                     "node": run.executor_address, "ended": ended, "killRequested": bool(run.kill_requested),
                     "handleTime": display_local(run.handle_time), "result": result})
 
 
 @bp.route("/log/<int:run_id>/kill", methods=["POST"])
-@action("终止任务")
+@action(N_("终止任务"))
 @mirrors("jobs_api.log_kill")
 def log_kill(run_id: int) -> Any:
     def run() -> str:
         killed = service.kill_run(run_id)
-        return "已终止（尚未开始执行）" if killed.status == "DONE" else "已请求终止，执行器将停止该任务"
+        if killed.status == "DONE":
+            return gettext("已终止（尚未开始执行）")
+        return gettext("已请求终止，执行器将停止该任务")
 
     return log_pages.confirm(run, fallback=url_for("jobs.log_detail", run_id=run_id))
 
 
 @bp.route("/log/clear", methods=["POST"])
-@action("清理调度日志")
+@action(N_("清理调度日志"))
 @mirrors("jobs_api.clear_log")
 def log_clear() -> Any:
     form = ClearRunsForm()
-    form.type.choices = list(service.CLEAR_TYPES.items())
+    form.type.choices = service.clear_type_choices()
 
     def run() -> str:
         removed = service.clear_runs(form.job_group.data or 0, form.job_id.data or 0, form.type.data)
-        return f"{service.CLEAR_TYPES[form.type.data]}：已删除 {removed} 条调度日志"
+        return gettext("%(kind)s：已删除 %(n)s 条调度日志", kind=gettext(service.CLEAR_TYPES[form.type.data]),
+                       n=removed)
 
     return log_pages.confirm(run, form=form)
 
@@ -442,16 +467,17 @@ def _executor_data(form: ExecutorForm) -> dict[str, Any]:
 
 
 @bp.route("/group/new", methods=["GET", "POST"])
-@action("执行器新增")
+@action(N_("执行器新增"))
 @mirrors("jobs_api.executor_save")
 def executor_create() -> Any:
     form = ExecutorForm()
-    return executor_pages.form(form, lambda: f"执行器「{service.create_executor(_executor_data(form)).title}」已创建",
-                               executor=None)
+    return executor_pages.form(
+        form, lambda: gettext("执行器「%(name)s」已创建", name=service.create_executor(_executor_data(form)).title),
+        executor=None)
 
 
 @bp.route("/group/<int:executor_id>/edit", methods=["GET", "POST"])
-@action("执行器修改")
+@action(N_("执行器修改"))
 @mirrors("jobs_api.executor_update:PUT")
 def executor_edit(executor_id: int) -> Any:
     executor = executor_pages.record(service.get_executor, executor_id)
@@ -460,23 +486,26 @@ def executor_edit(executor_id: int) -> Any:
         form.address_type.data = str(executor.address_type)
 
     def save() -> str:
-        return f"执行器「{service.modify_executor({'id': executor.id, **_executor_data(form)}).title}」已保存"
+        saved = service.modify_executor({"id": executor.id, **_executor_data(form)})
+        return gettext("执行器「%(name)s」已保存", name=saved.title)
 
     return executor_pages.form(form, save, executor=executor)
 
 
 @bp.route("/group/<int:executor_id>/delete", methods=["POST"])
-@action("执行器删除")
+@action(N_("执行器删除"))
 @mirrors("jobs_api.executor_remove")
 def executor_delete(executor_id: int) -> Any:
-    return executor_pages.confirm(lambda: f"执行器「{service.delete_executor(executor_id).title}」已删除", "不能删除：")
+    return executor_pages.confirm(
+        lambda: gettext("执行器「%(name)s」已删除", name=service.delete_executor(executor_id).title),
+        gettext("不能删除："))
 
 
 # ---------------------------------------------------------------- 导出 / 导入 (issue 23, 4)
 
 
 @bp.route("/info/export", methods=["POST"])
-@action("任务导出")
+@action(N_("任务导出"))
 @mirrors("jobs_api.job_export")
 def job_export() -> Any:
     """The list's 导出选中 / 导出全部: the same file as the API's export."""
@@ -484,17 +513,17 @@ def job_export() -> Any:
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
     try:
         if not form.validate():
-            raise Invalid("导出参数不正确")
+            raise Invalid(gettext("导出参数不正确"))
         if form.scope.data == "selected" and not ids:
-            raise Invalid("请先勾选要导出的任务", field="ids")
+            raise Invalid(gettext("请先勾选要导出的任务"), field="ids")
         doc = service.export_jobs(form.job_group.data or None, ids if form.scope.data == "selected" else [])
     except PCloudError as exc:
-        return refusal_page(exc, url_for("jobs.jobs"), "不能导出：")
+        return refusal_page(exc, url_for("jobs.jobs"), gettext("不能导出："))
     return service.transfer_file_response(doc)
 
 
 @bp.route("/info/import", methods=["POST"])
-@action("任务导入")
+@action(N_("任务导入"))
 @mirrors("jobs_api.job_import")
 def job_import() -> Any:
     """The list's import dialog: a dry run shows what would happen (conflicts, errors); an import writes all or
@@ -503,20 +532,23 @@ def job_import() -> Any:
     dry_run, on_conflict = bool(form.dry_run.data), form.on_conflict.data
     try:
         if not form.validate():
-            raise Invalid("；".join(e for errors in form.errors.values() for e in errors) or "请选择导入文件",
+            raise Invalid(gettext("；").join(str(e) for errors in form.errors.values() for e in errors)
+                          or gettext("请选择导入文件"),
                           field="file")
         doc = service.parse_transfer(form.file.data.read(service.TRANSFER_MAX_BYTES + 1))
         report = service.import_jobs(doc, dry_run=dry_run, on_conflict=on_conflict)
     except PCloudError as exc:
-        return refusal_page(exc, url_for("jobs.jobs"), "不能导入：")
+        return refusal_page(exc, url_for("jobs.jobs"), gettext("不能导入："))
     if report["imported"]:
-        flash(f"已导入：执行器新增 {report['executors']['created']}、更新 {report['executors']['updated']}；"
-              f"任务新增 {report['jobs']['created']}、更新 {report['jobs']['updated']}、"
-              f"跳过 {report['jobs']['skipped']}（导入的任务均为停止状态）", "success")
+        flash(gettext("已导入：执行器新增 %(e_created)s、更新 %(e_updated)s；任务新增 %(created)s、更新 %(updated)s、"
+                      "跳过 %(skipped)s（导入的任务均为停止状态）",
+                      e_created=report["executors"]["created"], e_updated=report["executors"]["updated"],
+                      created=report["jobs"]["created"], updated=report["jobs"]["updated"],
+                      skipped=report["jobs"]["skipped"]), "success")
         return redirect(url_for("jobs.jobs"))
     status = 200
     if not dry_run:  # refused as a whole: the API's 422, the same report to read
         status = 422
-        mark_failed(Invalid(f"导入未执行（共 {len(report['errors'])} 个问题）"))
+        mark_failed(Invalid(gettext("导入未执行（共 %(n)s 个问题）", n=len(report["errors"]))))
     return render_template("jobs/job_import.html", report=report, dry_run=dry_run, on_conflict=on_conflict,
                            import_form=JobImportForm(formdata=None, dry_run=False, on_conflict=on_conflict)), status

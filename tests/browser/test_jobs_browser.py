@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.jobs.models import Job, JobRun
-from tests.browser.conftest import confirm_modal, settle, sign_in
+from tests.browser.conftest import confirm_modal, settle, sign_in, watch_console
 from tests.factories import query
 
 
@@ -216,3 +216,29 @@ def test_a_script_job_is_edited_with_line_numbers_diffed_and_rolled_back(page: A
     page.locator(".CodeMirror").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert external == [] and errors == []
+
+
+def test_the_job_scripts_speak_english(page: Any, app: Any) -> None:
+    """jobs.js in English (issue 24 item 10): the cron helper's note and the run-once dialog's title come from the
+    `js` catalogue the page hands over."""
+    from pcloud.jobs.models import Executor
+
+    errors = watch_console(page)
+    with app.app_context():
+        executor = Executor(appname="english-browser", title="English browser")
+        db.session.add(executor)
+        db.session.flush()
+        job = Job(job_group=executor.id, job_desc="English browser job", author="Eve", schedule_type="CRON",
+                  schedule_conf="0 0 12 * * ?", timezone="UTC", executor_handler="demoJobHandler")
+        db.session.add(job)
+        db.session.commit()
+        executor_id, job_id = executor.id, job.id
+    sign_in(page)
+    page.goto("/language/en?next=/job/info/new")
+    settle(page, "**/job/info/new")
+    page.locator("#schedule_type").select_option("NONE")
+    page.locator("#next-times-error").get_by_text("Manual runs only: no scheduled fire times").wait_for()
+    page.goto(f"/job/info/?jobGroup={executor_id}")
+    page.locator(f'tr[data-job-id="{job_id}"]').get_by_role("button", name="Run once", exact=True).click()
+    page.locator("#trigger-desc").get_by_text(f'Job "English browser job" (#{job_id})').wait_for()
+    assert not errors, errors

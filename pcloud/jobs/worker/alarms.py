@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from flask_babel import gettext
+
 from pcloud.core import egress
 
 log = logging.getLogger("pcloud.worker.alarms")
@@ -65,17 +67,18 @@ class AlarmSettings:
 
 def alarm_text(alarm: Mapping[str, Any]) -> tuple[str, str]:
     """Subject and body of the e-mail for a failed run (`alarm` is the webhook's JSON payload)."""
-    subject = f"【PCloud 任务告警】{alarm.get('jobDesc') or alarm.get('jobId')} 执行失败"
+    # sent by the worker, outside any request: in the deployment's language (PCLOUD_DEFAULT_LANGUAGE)
+    subject = gettext("【PCloud 任务告警】%(name)s 执行失败", name=alarm.get("jobDesc") or alarm.get("jobId"))
     body = "\n".join([
-        "定时任务执行失败：",
-        f"执行器: {alarm.get('appname') or alarm.get('jobGroup')}",
-        f"任务ID: {alarm.get('jobId')}",
-        f"任务描述: {alarm.get('jobDesc')}",
-        f"调度日志ID: {alarm.get('logId')}",
-        f"触发类型: {alarm.get('triggerType')}",
-        f"调度时间: {alarm.get('scheduleTime')}",
-        f"执行节点: {alarm.get('executorAddress')}",
-        f"结果: {alarm.get('handleCode')} {alarm.get('handleMsg') or ''}",
+        gettext("定时任务执行失败："),
+        gettext("执行器: %(v)s", v=alarm.get("appname") or alarm.get("jobGroup")),
+        gettext("任务ID: %(v)s", v=alarm.get("jobId")),
+        gettext("任务描述: %(v)s", v=alarm.get("jobDesc")),
+        gettext("调度日志ID: %(v)s", v=alarm.get("logId")),
+        gettext("触发类型: %(v)s", v=alarm.get("triggerType")),
+        gettext("调度时间: %(v)s", v=alarm.get("scheduleTime")),
+        gettext("执行节点: %(v)s", v=alarm.get("executorAddress")),
+        gettext("结果: %(code)s %(msg)s", code=alarm.get("handleCode"), msg=alarm.get("handleMsg") or ""),
     ])
     return subject, body
 

@@ -13,10 +13,12 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext
 
 import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
 from pcloud.config import load_config
 from pcloud.core.dbstats import attach_sqlite_pragmas
+from pcloud.core.messages import N_
 from pcloud.extensions import db
 from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
@@ -71,7 +73,7 @@ def invoke(task: dict[str, Any]) -> Any:
     name = task["handler"]
     spec = get_handler(name)
     if spec is None:
-        raise QuietFailure(f"任务处理器未注册：{name}")
+        raise QuietFailure(gettext("任务处理器未注册：%(name)s", name=name))
     context = task.get("context") or {}
     ctx = JobContext(param=task.get("param") or "", shard_index=int(context.get("shard_index", 0)),
                      shard_total=int(context.get("shard_total", 1)), log=logging.getLogger("pcloud.jobs.run"),
@@ -107,7 +109,7 @@ def _run_glue(task: dict[str, Any], context: dict[str, Any]) -> str:
             finally:
                 db.session.remove()
     if source is None:
-        raise QuietFailure("脚本任务的脚本不存在（任务已删除或运行模式已改变）")
+        raise QuietFailure(N_("脚本任务的脚本不存在（任务已删除或运行模式已改变）"))
     try:
         return run_script(context["glue_type"], source, param=task.get("param") or "",
                           shard_index=int(context.get("shard_index", 0)),

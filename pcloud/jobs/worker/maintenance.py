@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import delete, func, or_, select, update
 
 from pcloud.actionlog.service import clean_action_log
+from pcloud.core.messages import N_
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs import service
@@ -21,12 +23,14 @@ from pcloud.loginlog.service import clean_login_log
 
 SYSTEM_AUTHOR = "system"
 
-# (handler, description, cron, param, started)
+# (handler, description, cron, param, started); the description is stored as the job's, shown translated.
+# What the handlers return or raise is a run's stored message, written by the worker outside any request:
+# gettext() says it in the deployment's language (PCLOUD_DEFAULT_LANGUAGE).
 MAINTENANCE_JOBS = (
-    ("jobLogCleanHandler", "调度日志保留（删除 30 天前的运行记录）", "0 30 3 * * ?", "30", 1),
-    ("actionLogCleanHandler", "操作日志与登录日志保留（删除 180 天前的日志）", "0 40 3 * * ?", "180", 1),
-    ("sessionCleanHandler", "过期会话清理（删除过期或注销超过 7 天的会话）", "0 5 * * * ?", "7", 1),
-    ("dbStatsHandler", "数据库统计信息刷新（SQLite PRAGMA optimize / ANALYZE）", "0 50 3 * * ?", "", 1),
+    ("jobLogCleanHandler", N_("调度日志保留（删除 30 天前的运行记录）"), "0 30 3 * * ?", "30", 1),
+    ("actionLogCleanHandler", N_("操作日志与登录日志保留（删除 180 天前的日志）"), "0 40 3 * * ?", "180", 1),
+    ("sessionCleanHandler", N_("过期会话清理（删除过期或注销超过 7 天的会话）"), "0 5 * * * ?", "7", 1),
+    ("dbStatsHandler", N_("数据库统计信息刷新（SQLite PRAGMA optimize / ANALYZE）"), "0 50 3 * * ?", "", 1),
 )
 
 
@@ -36,7 +40,7 @@ def _days_param(ctx: JobContext, handler: str) -> int:
     if not text:
         return floor
     if not text.isdigit() or int(text) < 1:
-        raise JobFailed("参数必须是保留的天数（正整数）")
+        raise JobFailed(gettext("参数必须是保留的天数（正整数）"))
     if int(text) < floor:
         ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
         return floor
@@ -44,33 +48,33 @@ def _days_param(ctx: JobContext, handler: str) -> int:
 
 
 @job_handler("jobLogCleanHandler",
-             description="调度日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_JOB_LOG_RETENTION_DAYS）的运行记录")
+             description=N_("调度日志保留：删除早于 N 天（参数，默认且至少 PCLOUD_JOB_LOG_RETENTION_DAYS）的运行记录"))
 def job_log_clean_handler(ctx: JobContext) -> str:
     days = _days_param(ctx, "jobLogCleanHandler")
     removed = service.delete_runs_before(utcnow() - timedelta(days=days))
     ctx.log.info("deleted %s runs older than %s days", removed, days)
-    return f"删除 {removed} 条调度日志"
+    return gettext("删除 %(n)s 条调度日志", n=removed)
 
 
 @job_handler("actionLogCleanHandler",
-             description="操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 "
-                         "PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志")
+             description=N_("操作日志与登录日志保留：删除早于 N 天（参数，默认且至少 "
+                            "PCLOUD_ACTION_LOG_RETENTION_DAYS）的日志"))
 def action_log_clean_handler(ctx: JobContext) -> str:
     days = _days_param(ctx, "actionLogCleanHandler")
     removed = clean_action_log(days=days)  # in batches, so sign-ins are never held up for long
     # The login log: the same job, its own retention parameter (参数设置 sys.log.loginRetentionDays).
     logins = clean_login_log()
     ctx.log.info("deleted %s action-log and %s login-log rows older than %s days", removed, logins, days)
-    return f"删除 {removed} 条操作日志、{logins} 条登录日志"
+    return gettext("删除 %(n)s 条操作日志、%(logins)s 条登录日志", n=removed, logins=logins)
 
 
-@job_handler("sessionCleanHandler", description="过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话")
+@job_handler("sessionCleanHandler", description=N_("过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话"))
 def session_clean_handler(ctx: JobContext) -> str:
     from pcloud.sessions.models import UserSession
 
     text_param = ctx.param.strip()
     if text_param and (not text_param.isdigit() or int(text_param) < 0):
-        raise JobFailed("参数必须是天数（非负整数）")
+        raise JobFailed(gettext("参数必须是天数（非负整数）"))
     days = int(text_param or 7)
     expired = record_expired_sessions()
     cutoff = utcnow() - timedelta(days=days)
@@ -78,7 +82,7 @@ def session_clean_handler(ctx: JobContext) -> str:
         UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))).rowcount
     db.session.commit()
     ctx.log.info("deleted %s sessions expired or revoked before %s", removed, cutoff)
-    return f"删除 {removed} 个过期会话，登记 {expired} 个会话过期"
+    return gettext("删除 %(n)s 个过期会话，登记 %(expired)s 个会话过期", n=removed, expired=expired)
 
 
 EXPIRED_BATCH = 1000
@@ -113,7 +117,7 @@ def record_expired_sessions(now: datetime | None = None) -> int:
         db.session.commit()
         mine = set(ended)  # another worker may have ended some meanwhile: it writes theirs
         login_log.write_rows([login_log.login_row(
-            "expired", reason="会话过期", phone=r.phone, user_id=r.user_id, ip=r.ip, user_agent=r.user_agent,
+            "expired", reason=N_("会话过期"), phone=r.phone, user_id=r.user_id, ip=r.ip, user_agent=r.user_agent,
             grant_type="OPEN" if r.subject == "open" else None, at=r.expires_at) for r in found if r.id in mine])
         written += len(mine)
         if len(found) < EXPIRED_BATCH:
@@ -121,14 +125,14 @@ def record_expired_sessions(now: datetime | None = None) -> int:
 
 
 @job_handler("dbStatsHandler",
-             description="数据库统计信息刷新：SQLite 执行 PRAGMA optimize 与 ANALYZE，PostgreSQL 执行 ANALYZE")
+             description=N_("数据库统计信息刷新：SQLite 执行 PRAGMA optimize 与 ANALYZE，PostgreSQL 执行 ANALYZE"))
 def db_stats_handler(ctx: JobContext) -> str:
     from pcloud.core.dbstats import refresh_statistics
 
     dialect = db.engine.dialect.name
     refresh_statistics(db.engine)  # the same step `pcloud init` runs; open SQLite connections reload it
     ctx.log.info("statistics refreshed on %s", dialect)
-    return f"{dialect} 统计信息已刷新"
+    return gettext("%(dialect)s 统计信息已刷新", dialect=dialect)
 
 
 def ensure_maintenance_jobs() -> list[str]:

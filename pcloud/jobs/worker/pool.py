@@ -40,6 +40,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from flask_babel import gettext
+
+from pcloud.core.messages import N_
+
 log = logging.getLogger("pcloud.worker.pool")
 
 CODE_SUCCESS = 200
@@ -208,7 +212,7 @@ class ChildPool:
         self.selector.register(out_r, selectors.EVENT_READ, child)
         return child
 
-    def shutdown(self, grace: float = 0.0, msg: str = "执行器停止，任务被终止") -> None:
+    def shutdown(self, grace: float = 0.0, msg: str = N_("执行器停止，任务被终止")) -> None:
         """Stop taking tasks, let running ones finish up to `grace` seconds, kill the rest (503)."""
         self.closing = True
         deadline = time.monotonic() + max(0.0, grace)
@@ -270,7 +274,7 @@ class ChildPool:
         self._grow()
         return True
 
-    def kill(self, task_id: int, code: int = CODE_KILLED, msg: str = "任务被终止") -> bool:
+    def kill(self, task_id: int, code: int = CODE_KILLED, msg: str = N_("任务被终止")) -> bool:
         child = self.by_task.get(task_id)
         if child is None:
             return False
@@ -304,7 +308,7 @@ class ChildPool:
         for child in list(self.children):
             if child.task is not None and child.deadline is not None and now >= child.deadline \
                     and child.kill_outcome is None:
-                self._kill_child(child, CODE_TIMEOUT, "任务执行超时，已终止")
+                self._kill_child(child, CODE_TIMEOUT, N_("任务执行超时，已终止"))
             if child.eof or (child.kill_outcome is not None and now - child.kill_sent_at > 2
                              and child.proc.exitcode is not None):
                 self._finish_dead(child)
@@ -413,7 +417,7 @@ class ChildPool:
                 code, msg = child.kill_outcome
             else:
                 exitcode = child.proc.exitcode
-                code, msg = CODE_FAILED, f"执行进程异常退出 (exit code {exitcode})"
+                code, msg = CODE_FAILED, gettext("执行进程异常退出 (exit code %(code)s)", code=exitcode)
             self._complete(child, Outcome(child.task["id"], code, msg))
         if not self.closing:
             self.replaced += 1

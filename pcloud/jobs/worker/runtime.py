@@ -41,10 +41,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schedule
+from flask_babel import gettext
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.messages import N_
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
@@ -83,8 +85,10 @@ MAX_CHAIN_DEPTH = 16  # child jobs triggered at most this many links below the f
 DEPENDENTS_LOCK = 0x6A6F6264
 # pg_advisory_xact_lock(BLOCK_LOCK, job id): one node at a time decides whether a job is busy ("jobb")
 BLOCK_LOCK = 0x6A6F6262
-COVER_MSG = "阻塞处理策略生效：COVER_EARLY，被后续调度覆盖"
-KILLED_MSG = "人工终止"
+# Run messages the worker stores: fixed ones marked N_ (pages show them translated); the others are said
+# with gettext() outside any request, so in the deployment's language (PCLOUD_DEFAULT_LANGUAGE).
+COVER_MSG = N_("阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
+KILLED_MSG = N_("人工终止")
 
 JOB_T = Job.__table__
 RUN_T = JobRun.__table__
@@ -259,14 +263,14 @@ class Worker:
             if time.monotonic() - last_flush > 0.5:
                 self._guard(self.flush)()
                 last_flush = time.monotonic()
-        self.pool.shutdown(0, msg="执行器停止，任务被终止")
+        self.pool.shutdown(0, msg=N_("执行器停止，任务被终止"))
         self._guard(self.flush)()
         leftover = [run.id for run in self.local.values()]
         if leftover:  # claimed but never started: back to PENDING, for any node of the executor
             with self.tx() as conn:
                 conn.execute(update(RUN_T).where(RUN_T.c.id.in_(leftover), RUN_T.c.status == RUN_RUNNING).values(
                     status=RUN_PENDING, executor_address=None, claimed_at=None,
-                    trigger_msg="原节点停止前未开始执行，改由执行器的任一在线节点执行"))
+                    trigger_msg=N_("原节点停止前未开始执行，改由执行器的任一在线节点执行")))
         self.local.clear()
         with contextlib.suppress(Exception), self.tx() as conn:
             conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.executor,
@@ -393,7 +397,7 @@ class Worker:
                     # an expression that no longer parses or is past the computation budget: stop the job,
                     # with the reason in a failed run of its log (and the usual alarm), never loop on it
                     log.warning("job %s stopped: its schedule is invalid (%s)", job.id, exc)
-                    runs.append(self._failed_run(job, planned, now, f"调度失败，任务已停止：{exc}"))
+                    runs.append(self._failed_run(job, planned, now, gettext("调度失败，任务已停止：%(why)s", why=exc)))
                     updates.append({"jid": job.id, "last": job.trigger_last_time, "next": 0, "status": 0})
                     continue
                 if plan.misfired:
@@ -432,8 +436,8 @@ class Worker:
                 "trigger_time": now, "parent_log_id": parent_log_id, "alarm_status": 0, "claimed_at": None,
                 "handle_time": None, "handle_msg": None}
         if not assignments:
-            return [{**base, **self._failure("调度失败：执行器没有在线节点", now)}]
-        msg = f"路由策略：{job.executor_route_strategy}"
+            return [{**base, **self._failure(N_("调度失败：执行器没有在线节点"), now)}]
+        msg = gettext("路由策略：%(strategy)s", strategy=job.executor_route_strategy)
         return [{**base, "shard_index": a.shard_index, "shard_total": a.shard_total, "executor_address": a.node,
                  "trigger_code": 200, "trigger_msg": msg, "handle_code": 0, "status": RUN_PENDING}
                 for a in assignments]
@@ -504,7 +508,7 @@ class Worker:
             if discard:
                 conn.execute(update(RUN_T).where(RUN_T.c.id.in_(discard), RUN_T.c.status == RUN_PENDING).values(
                     status=RUN_DONE, executor_address=me, trigger_code=200, handle_code=HANDLE_FAILED,
-                    handle_time=now, handle_msg="阻塞处理策略生效：DISCARD_LATER，丢弃本次调度",
+                    handle_time=now, handle_msg=N_("阻塞处理策略生效：DISCARD_LATER，丢弃本次调度"),
                     alarm_status=ALARM_NOT_NEEDED))
             claimed: set[int] = set()
             if start:
@@ -569,7 +573,7 @@ class Worker:
                 chosen = routing.route(row.executor_route_strategy, row.job_id, self.nodes_for(row.job_group), memory)
                 if chosen and chosen[0].node != me:
                     handover.append({"rid": row.id, "node": chosen[0].node,
-                                     "msg": f"路由策略：{row.executor_route_strategy}"})
+                                     "msg": gettext("路由策略：%(strategy)s", strategy=row.executor_route_strategy)})
                     continue
             running = self.by_job.get(row.job_id)
             remote = [] if row.executor_route_strategy == "SHARDING_BROADCAST" else elsewhere.get(row.job_id, [])
@@ -616,7 +620,8 @@ class Worker:
             if not run.truncated:
                 run.truncated = True
                 run.line_no += 1
-                run.lines.append((run.line_no, f"…… 输出超过 {self.settings.max_log_lines} 行，其余部分不再记录"))
+                run.lines.append((run.line_no, gettext("…… 输出超过 %(n)s 行，其余部分不再记录",
+                                                       n=self.settings.max_log_lines)))
             return
         run.line_no += 1
         run.lines.append((run.line_no, text))
@@ -726,7 +731,7 @@ class Worker:
             depth = self._chain_depth(conn, run)
             if depth >= MAX_CHAIN_DEPTH:
                 # a loop of child jobs (made before the console refused them) or a chain too long: stop here
-                why = f"子任务未触发：任务链已达 {MAX_CHAIN_DEPTH} 层（可能形成了循环）"
+                why = gettext("子任务未触发：任务链已达 %(n)s 层（可能形成了循环）", n=MAX_CHAIN_DEPTH)
                 log.warning("run %s of job %s: children %s / dependents %s not triggered, chain depth %s", run["id"],
                             job.id, job.child_job_id, dependents, depth)
                 conn.execute(update(RUN_T).where(RUN_T.c.id == run["id"]).values(
@@ -795,7 +800,7 @@ class Worker:
                 continue  # a parent has not succeeded since: wait for it
             routed = self._routed_runs(conn, job, max(e for e in ends if e is not None), "PARENT", now,
                                        parent_log_id=latest[job.id]["id"])
-            why = f"父任务 {','.join(map(str, parents))} 均已成功"
+            why = gettext("父任务 %(ids)s 均已成功", ids=",".join(map(str, parents)))
             for r in routed:
                 r["trigger_msg"] = f"{r['trigger_msg'] or ''}；{why}"[:MSG_LIMIT]
             runs += routed
@@ -830,7 +835,7 @@ class Worker:
         for r in runs:
             if r["status"] == RUN_DONE:  # nowhere to run it: leave it to the next worker that can route it
                 r.update(status=RUN_PENDING, executor_address=None, trigger_code=0, handle_code=0,
-                         handle_time=None, handle_msg=None, trigger_msg="等待在线节点")
+                         handle_time=None, handle_msg=None, trigger_msg=N_("等待在线节点"))
         if runs:
             conn.execute(self._insert(RUN_T).on_conflict_do_nothing() if skip_fired else insert(RUN_T), runs)
 
@@ -861,9 +866,9 @@ class Worker:
         if stale:
             with self.tx() as conn:
                 conn.execute(update(RUN_T).where(RUN_T.c.id.in_(stale), RUN_T.c.status == RUN_PENDING).values(
-                    executor_address=None, trigger_msg="原节点已失联，改由执行器的任一在线节点执行"))
+                    executor_address=None, trigger_msg=N_("原节点已失联，改由执行器的任一在线节点执行")))
         if lost:
-            self._end_lost(lost, "执行器节点失联（心跳超时）")
+            self._end_lost(lost, N_("执行器节点失联（心跳超时）"))
 
     def recover_own_runs(self) -> None:
         """At start: runs this node name left RUNNING belong to a previous process of the same name, which
@@ -872,7 +877,7 @@ class Worker:
             ids = list(conn.execute(select(RUN_T.c.id).where(
                 RUN_T.c.status == RUN_RUNNING, RUN_T.c.executor_address == self.settings.name)).scalars())
         if ids:
-            self._end_lost(ids, "执行器节点重启，任务中断")
+            self._end_lost(ids, N_("执行器节点重启，任务中断"))
 
     def _end_lost(self, ids: list[int], msg: str) -> None:
         now = utcnow()

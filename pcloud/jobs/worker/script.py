@@ -41,6 +41,10 @@ import sys
 import tempfile
 from typing import Any
 
+from flask_babel import gettext
+
+from pcloud.core.messages import N_
+
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 CAP_SYS_PTRACE = 19
@@ -124,7 +128,7 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
     """Run `source` to its end; its output goes to this process's fds 1 and 2 (the run log). Returns the
     run's message; raises ScriptFailed on a non-zero exit."""
     if glue_type not in SCRIPT_FILES:
-        raise ScriptFailed(f"不支持的运行模式：{glue_type}")
+        raise ScriptFailed(gettext("不支持的运行模式：%(type)s", type=glue_type))
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -143,9 +147,9 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
             proc = subprocess.Popen(args, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=1, stderr=2,
                                     close_fds=True, preexec_fn=_drop_privileges)  # noqa: PLW1509
         except OSError as exc:
-            raise ScriptFailed(f"脚本无法启动：{exc}") from None
+            raise ScriptFailed(gettext("脚本无法启动：%(why)s", why=exc)) from None
         code = proc.wait()
         _kill_leftovers()
     if code != 0:
-        raise ScriptFailed(f"脚本退出码 {code}")
-    return "脚本执行成功（退出码 0）"
+        raise ScriptFailed(gettext("脚本退出码 %(code)s", code=code))
+    return N_("脚本执行成功（退出码 0）")

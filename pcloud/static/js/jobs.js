@@ -15,7 +15,7 @@
       const mine = ++seq;
       list.replaceChildren();
       error.textContent = '';
-      if (type.value === 'NONE') { error.textContent = '仅手动执行，没有计划的触发时间'; card.dataset.ready = '1'; return; }
+      if (type.value === 'NONE') { error.textContent = gettext('仅手动执行，没有计划的触发时间'); card.dataset.ready = '1'; return; }
       if (!conf.value.trim()) { card.dataset.ready = '1'; return; }
       const params = new URLSearchParams({scheduleType: type.value, scheduleConf: conf.value, timezone: zone.value});
       card.dataset.ready = '0';
@@ -29,7 +29,7 @@
           error.textContent = body.error || '';
           card.dataset.ready = '1';
         })
-        .catch(function () { if (mine === seq) { error.textContent = '无法计算触发时间，请稍后再试'; card.dataset.ready = '1'; } });
+        .catch(function () { if (mine === seq) { error.textContent = gettext('无法计算触发时间，请稍后再试'); card.dataset.ready = '1'; } });
     };
     const later = function () { clearTimeout(timer); timer = setTimeout(refresh, 250); };
     conf.addEventListener('input', later);
@@ -46,7 +46,8 @@
       btn.addEventListener('click', function () {
         const form = document.getElementById('trigger-form');
         form.action = btn.dataset.triggerAction;
-        document.getElementById('trigger-desc').textContent = '任务「' + btn.dataset.triggerDesc + '」（#' + btn.dataset.triggerJob + '）';
+        document.getElementById('trigger-desc').textContent =
+          gettext('任务「%(name)s」（#%(id)s）', {name: btn.dataset.triggerDesc, id: btn.dataset.triggerJob});
         form.querySelector('[name=executor_param]').value = btn.dataset.triggerParam || '';
         form.querySelector('[name=address_list]').value = '';
         modal.show();
@@ -86,7 +87,7 @@
           state.className = 'badge text-bg-' + (colors[body.state] || 'secondary');
           // node, end time and the kill button follow the run, not the moment the page was drawn
           const node = document.getElementById('run-node');
-          if (node && body.node !== undefined) node.textContent = body.node || '待分配';
+          if (node && body.node !== undefined) node.textContent = body.node || gettext('待分配');
           const requested = document.getElementById('kill-requested');
           if (requested) requested.hidden = !(body.killRequested && !body.ended);
           if (body.ended) {
@@ -97,14 +98,14 @@
             if (body.result) msg.textContent = body.result;
           }
           if (body.isEnd) {
-            status.textContent = '输出已完整';
+            status.textContent = gettext('输出已完整');
             out.dataset.ended = '1';
             if (body.result) msg.textContent = body.result;
           } else {
             setTimeout(poll, body.logContent ? 300 : 1000);
           }
         })
-        .catch(function () { status.textContent = '连接中断，稍后重试…'; setTimeout(poll, 3000); });
+        .catch(function () { status.textContent = gettext('连接中断，稍后重试…'); setTimeout(poll, 3000); });
     };
     poll();
   }
