@@ -6,7 +6,7 @@ import re
 import secrets
 from typing import Any
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, pgettext
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,7 +27,12 @@ from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
 from pcloud.sessions.service import revoke_open_sessions
 
-STATE_NAMES = {0: lazy_gettext("正常"), 1: lazy_gettext("禁用"), 2: lazy_gettext("冻结")}
+
+def state_names() -> dict[int, str]:
+    """The states as the reader says them: the context keeps them apart from the buttons' verbs (禁用 Disabled,
+    not Disable)."""
+    return {0: pgettext("account state", "正常"), 1: pgettext("account state", "禁用"),
+            2: pgettext("account state", "冻结")}
 
 
 # Sign-in refusals are also login-log reasons, stored as the source text and shown translated: auth says them
@@ -98,7 +103,7 @@ def get_account(account_id: int) -> OpenAccount:
 
 def account_item(account: OpenAccount) -> dict[str, Any]:
     return {"id": account.id, "name": account.name, "secure_id": account.secure_id, "status": account.state,
-            "status_name": STATE_NAMES.get(account.state, str(account.state)), "remark": account.remark,
+            "status_name": state_names().get(account.state, str(account.state)), "remark": account.remark,
             "gmt_created_date": account.gmt_created_date, "gmt_created_name": account.gmt_created_name,
             "gmt_modified_date": account.gmt_modified_date, "gmt_modified_name": account.gmt_modified_name}
 

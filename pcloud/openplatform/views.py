@@ -38,7 +38,7 @@ def accounts() -> Any:
     result = service.page_accounts({"name": name, "status": status, **sort_args(service.ACCOUNT_SORTS)}, page,
                                    page_size)
     return render_template("openplatform/accounts.html", page=result, name=name, status=status,
-                           states=service.STATE_NAMES, page_url=page_url)
+                           states=service.state_names(), page_url=page_url)
 
 
 def _key_page(account: Any, key: str, created: bool) -> Any:
