@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, lazy_pgettext
 
 from pcloud.actionlog import service
 from pcloud.actionlog.schemas import ActionLogPageArgs
@@ -18,8 +18,9 @@ bp = Blueprint("actionlog", __name__, url_prefix="/system/log")
 # The filter bar's inputs, read through the API's page schema.
 FILTERS = {"name": Filter("name", lazy_gettext("操作人")), "path": Filter("path", lazy_gettext("请求路径")),
            "user_id": Filter("userId", lazy_gettext("操作人")), "status": Filter("status", lazy_gettext("结果")),
-           "title": Filter("title", lazy_gettext("操作")), "start": Filter("startTime", lazy_gettext("开始时间")),
-           "end": Filter("endTime", lazy_gettext("结束时间"))}
+           # 操作 here is the operation (a title), not a row's actions: its context's entry comes from the template
+           "title": Filter("title", lazy_pgettext("operation log", "操作")),
+           "start": Filter("startTime", lazy_gettext("开始时间")), "end": Filter("endTime", lazy_gettext("结束时间"))}
 
 
 def title_choices() -> list[tuple[str, str]]:
