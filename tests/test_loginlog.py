@@ -284,3 +284,53 @@ def test_parallel_attempts_each_leave_a_row(app: Any, api: ApiClient) -> None:
         db.session.remove()
     assert failed == threads * each, sorted(set(statuses))  # a row per attempt, whatever it answered
     assert statuses.count(401) == threads * each, {s: statuses.count(s) for s in set(statuses)}
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+
+def test_login_log_pages_and_export_in_english(api: ApiClient, anon: ApiClient, english_pages: PageClient) -> None:
+    """The list (with a failed row and its unlock buttons), the detail, the empty state and the export in
+    English; a stored reason that is a source string reads in the reader's language."""
+    from html import unescape
+
+    from openpyxl import load_workbook
+
+    from tests.conftest import set_language
+    from tests.english_pending import english_leftovers
+
+    dictionary = (">成功<", ">失败<")  # login_result's labels: the dictionaries' own translation
+    token_call(anon, secureId="nobody", secureKey="nothing", grantType="OPEN")
+    failed = rows(api, result=1)[0]
+    html = english_pages.get("/monitor/loginlog/").get_data(as_text=True)
+    assert not english_leftovers(html, dictionary), english_leftovers(html, dictionary)
+    assert "Wrong secureId or secureKey" in html and "Unlock account" in html and "Unlock IP" in html
+    assert unescape('data-confirm="Unlock sign-in for &#34;nobody&#34;?"') in unescape(html)
+    html = english_pages.get(f"/monitor/loginlog/{failed['id']}").get_data(as_text=True)
+    assert "Sign in · nobody" in html and "Wrong secureId or secureKey" in html
+    assert not english_leftovers(html, dictionary), english_leftovers(html, dictionary)
+    html = english_pages.get("/monitor/loginlog/?phone=nothing-like-it").get_data(as_text=True)
+    assert "No sign-ins match" in html and not english_leftovers(html, dictionary), english_leftovers(html)
+
+    token = csrf_from(html)
+    export = english_pages.client.post("/monitor/loginlog/export?result=1", data={"csrf_token": token})
+    assert export.status_code == 200 and "Login%20log.xlsx" in export.headers["Content-Disposition"]
+    values = list(load_workbook(io.BytesIO(export.data)).active.values)
+    assert values[0][:5] == ("Time", "Event", "Sign-in method", "Result", "Reason"), values[0]
+    assert values[1][1] == "Sign in" and values[1][4] == "Wrong secureId or secureKey", values[1]
+    download = api.post("/api/admin/log/login/download", {"result": 1}, headers={"Accept-Language": "en"})
+    assert list(load_workbook(io.BytesIO(download.data)).active.values)[1][4] == "Wrong secureId or secureKey"
+
+    set_language(english_pages.client, "zh")  # the same stored reason in Chinese
+    html = english_pages.get(f"/monitor/loginlog/{failed['id']}").get_data(as_text=True)
+    assert "登录 · nobody" in html and "secureId 或 secureKey 错误" in html
+
+
+def test_login_log_refusals_in_english(api: ApiClient) -> None:
+    en = {"Accept-Language": "en"}
+    body = api_error(api.post(PAGE, {"startTime": "2030-01-02T00:00:00", "endTime": "2030-01-01T00:00:00"},
+                              headers=en), 422)
+    assert body["msg"] == "The start time cannot be after the end time", body
+    assert api_error(api.get("/api/admin/log/login/999999", headers=en), 404)["msg"] == (
+        "The login log entry does not exist")

@@ -110,3 +110,40 @@ def test_without_a_grant_the_list_and_kick_are_refused(app: Any, api: ApiClient)
     browser = PageClient(app.test_client())
     browser.sign_in("13900002401", "Passw0rd1")
     assert browser.get("/monitor/online/").status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+
+def test_online_page_in_english_and_kick_flash(app: Any, api: ApiClient, english_pages: PageClient) -> None:
+    from html import unescape
+
+    from tests.english_pending import english_leftovers
+    from tests.factories import make_user
+
+    make_user(app, phone="13900002101", name="Bob", password="Passw0rd1")
+    ApiClient(app.test_client()).sign_in("13900002101", "Passw0rd1")
+    acct = api.data("POST", "/api/open/admin/account/create", {"name": "Orders"})
+    assert app.test_client().post("/api/oauth/token", json={"secureId": acct["secureId"], "secureKey":
+                                                             acct["secureKey"], "grantType": "OPEN"}).status_code == 200
+    html = english_pages.get("/monitor/online/").get_data(as_text=True)
+    assert "Current session" in html and "Force offline" in html and "Open platform" in html and "Web" in html
+    assert not english_leftovers(html), english_leftovers(html)
+    html = english_pages.get("/monitor/online/?name=nobody-here").get_data(as_text=True)
+    assert "No online sessions match" in html and not english_leftovers(html), english_leftovers(html)
+
+    bob = api.data("POST", PAGE, {"name": "Bob"})[0]
+    resp = english_pages.submit("/monitor/online/", f"/monitor/online/{bob['sessionId']}/kick",
+                                data={"back": "/monitor/online/"}, follow_redirects=True)
+    html = unescape(resp.get_data(as_text=True))
+    assert 'Ended one session of "Bob"' in html and not english_leftovers(html), english_leftovers(html)
+
+
+def test_online_refusals_in_english(api: ApiClient) -> None:
+    en = {"Accept-Language": "en"}
+    body = api_error(api.delete("/api/admin/online/no-such-session/kick", headers=en), 404)
+    assert body["msg"] == "The session does not exist or has already ended", body
+    own = next(i for i in api.data("POST", PAGE, {"pageSize": 50}) if i["kind"] == "api")
+    body = api_error(api.delete(f"/api/admin/online/{own['sessionId']}/kick", headers=en), 409)
+    assert body["msg"] == "You cannot end your own current session; sign out instead", body

@@ -526,3 +526,89 @@ def test_parallel_creates_of_one_account_name_keep_one(app: Any, live_server: An
     names = query(app, lambda: [a.name for a in db.session.execute(select(OpenAccount)
                                                                    .where(OpenAccount.deleted_at.is_(None))).scalars()])
     assert len(names) == len(set(names)) == 15
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+
+def test_account_pages_in_english(app: Any, english_pages: PageClient, api: ApiClient) -> None:
+    """Accounts: the empty list, the form (new, refused, edit), the key page, the list with an active and a
+    frozen account, the grant page with the built-in entries by their English names, and the flashes."""
+    from html import unescape
+
+    from tests.english_pending import english_leftovers
+
+    def clean(path: str, resp: Any = None) -> str:
+        resp = resp or english_pages.get(path)
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code in (200, 422) and not english_leftovers(html), (path, english_leftovers(html))
+        return html
+
+    assert "No open accounts yet" in clean("/open/account/")
+    clean("/open/account/new")
+    html = clean("/open/account/new", english_pages.submit("/open/account/new", data={"name": ""}))
+    assert "Enter an account name" in html
+    html = clean("/open/account/new", english_pages.submit("/open/account/new", data={"name": "Reports"}))
+    assert 'Open account "Reports" created' in html and "shown this once only" in html
+    account_id = query(app, lambda: db.session.execute(select(OpenAccount.id)).scalar())
+    clean(f"/open/account/{account_id}/edit")
+    resp = english_pages.submit(f"/open/account/{account_id}/edit", data={"name": "Reports", "remark": "nightly"},
+                                follow_redirects=True)
+    assert 'Open account "Reports" saved' in clean("/open/account/", resp)
+    html = clean(f"/open/account/{account_id}/grant")
+    assert "Segment: take one ID" in html and "Segment: take a batch of IDs" in html
+    resp = english_pages.submit(f"/open/account/{account_id}/grant", data={"entry_ids": []}, follow_redirects=True)
+    assert 'Interface grants of open account "Reports" saved' in clean("/open/account/", resp)
+    make_account(api, "Orders")
+    resp = english_pages.submit("/open/account/", f"/open/account/{account_id}/freeze", follow_redirects=True)
+    html = clean("/open/account/", resp)
+    assert 'Open account "Reports" frozen' in html and ">Freeze<" in html
+    assert 'data-testid="status">Frozen<' in html and 'data-testid="status">Active<' in html
+    resp = english_pages.submit("/open/account/", f"/open/account/{account_id}/reset-key")
+    assert "The old key and all of the account" in clean("/open/account/", resp)
+    assert "No accounts match" in clean("/open/account/?name=nothing-like-it")
+
+
+def test_catalogue_pages_in_english(english_pages: PageClient, api: ApiClient) -> None:
+    from html import unescape
+
+    from tests.english_pending import english_leftovers
+
+    html = english_pages.get("/open/resource/").get_data(as_text=True)
+    assert "Segment: take one ID" in html and "<code>{Parameter}</code>" in html
+    assert not english_leftovers(html), english_leftovers(html)
+    for path in ("/open/resource/new", "/open/resource/?name=nothing-like-it"):
+        html = english_pages.get(path).get_data(as_text=True)
+        assert not english_leftovers(html), (path, english_leftovers(html))
+    resp = english_pages.submit("/open/resource/new", data={"name": "Bad", "resource_url": "grade", "method": "GET"})
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 422 and "must be a route pattern under /api/" in html
+    assert not english_leftovers(html), english_leftovers(html)
+    resp = english_pages.submit("/open/resource/new", data={"name": "Grade page", "resource_url":
+                                                            "/api/admin/grade/page", "method": "POST"},
+                                follow_redirects=True)
+    html = unescape(resp.get_data(as_text=True))
+    assert 'Interface "Grade page" added to the catalogue' in html and not english_leftovers(html)
+    entry = catalogue(api)["/api/admin/grade/page"]
+    html = english_pages.get(f"/open/resource/{entry}/edit").get_data(as_text=True)
+    assert not english_leftovers(html), english_leftovers(html)
+    acct = make_account(api, "Orders")
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry]})
+    resp = english_pages.submit("/open/resource/", f"/open/resource/{entry}/delete", follow_redirects=True)
+    html = unescape(resp.get_data(as_text=True))
+    assert ('The interface "Grade page" is still granted to 1 account(s) (Orders); withdraw those grants first'
+            in html), html
+
+
+def test_open_platform_refusals_in_english(api: ApiClient, anon: ApiClient) -> None:
+    en = {"Accept-Language": "en"}
+    make_account(api, "Orders")
+    body = api_error(api.post(f"{OPEN}/account/create", {"name": "Orders"}, headers=en), 409)
+    assert body["msg"] == "An open account with this name already exists; choose another name", body
+    assert api_error(api.get(f"{OPEN}/account/999999/view", headers=en), 404)["msg"] == (
+        "The open account does not exist")
+    body = api_error(api.post(f"{OPEN}/resource/create", {"name": "x", "resourceUrl": "/api/nothing/here",
+                                                           "method": "GET"}, headers=en), 422)
+    assert body["msg"] == "The interface path and method match no API route", body
+    assert api_error(api.get(f"{OPEN}/account/999999/view"), 404)["msg"] == "开放平台账号不存在"

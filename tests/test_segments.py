@@ -292,3 +292,60 @@ def test_list_page_reads_its_filters_through_the_api_schema(api: ApiClient, page
         assert resp.status_code == 422, (url, resp.status_code)
         assert "筛选条件" in html and "order" in html, url
     assert "order" in pages.get("/integration/segment/?bizTag=ord").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# English (issue 24 item 10)
+
+
+def test_segment_pages_in_english(app: Any, english_pages: PageClient, api: ApiClient) -> None:
+    """Every segment page, with rows, the empty states, a refused form and a save's flash: no Chinese left."""
+    from html import unescape
+
+    from tests.english_pending import english_leftovers
+
+    pages = english_pages
+    html = pages.get("/integration/segment/").get_data(as_text=True)
+    assert "No segments yet" in html and not english_leftovers(html), english_leftovers(html)
+    resp = pages.submit("/integration/segment/new", data={"biz_tag": "order", "max_id": "1", "step": "10",
+                                                          "description": "orders", "author": "Wang"},
+                        follow_redirects=True)
+    html = unescape(resp.get_data(as_text=True))
+    assert 'Segment "order" created; IDs can be taken from it now' in html, html[:3000]
+    assert not english_leftovers(html), english_leftovers(html)
+    html = pages.get("/integration/segment/?bizTag=nothing").get_data(as_text=True)
+    assert "No segments match" in html and not english_leftovers(html), english_leftovers(html)
+    api.data("GET", f"{IDS}/get/order")  # this process now buffers the tag: the list's badge, the monitor's cards
+    for path in ("/integration/segment/", "/integration/segment/new", "/integration/segment/order/edit",
+                 "/integration/segment/order/cache"):
+        resp = pages.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and not english_leftovers(html), (path, english_leftovers(html))
+    assert "Cache monitor: <code>order</code>" in html and "Current range" in html
+    reset_allocator(app)
+    html = pages.get("/integration/segment/order/cache").get_data(as_text=True)
+    assert 'data-testid="cache-empty"' in html and not english_leftovers(html), english_leftovers(html)
+
+    resp = pages.submit("/integration/segment/order/edit", data={"biz_tag": "order", "max_id": "abc", "step": "0"})
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 422 and "The max ID must be a positive whole number" in html
+    assert "The step must be a whole number from 1 to 1000000" in html
+    assert not english_leftovers(html), english_leftovers(html)
+    resp = pages.submit("/integration/segment/new", data={"biz_tag": "-bad", "step": "10"})
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 422 and "must start with a letter or digit" in html
+    assert not english_leftovers(html), english_leftovers(html)
+
+
+def test_segment_refusals_in_english_and_chinese(api: ApiClient) -> None:
+    """The services' refusals follow the caller's language; Chinese stays the default."""
+    en = {"Accept-Language": "en"}
+    create(api, bizTag="order", maxId="100", step=10)
+    body = api_error(api.put(f"{ADMIN}/modify", {"bizTag": "order", "maxId": "5"}, headers=en), 422)
+    assert body["msg"].startswith("The max ID cannot be lowered: it is 100 now"), body
+    assert api_error(api.post(f"{ADMIN}/create", {"bizTag": "order"}, headers=en), 409)["msg"] == (
+        "The business tag already exists")
+    assert api_error(api.get(f"{IDS}/get/nope", headers=en), 404)["msg"] == 'The segment "nope" does not exist'
+    assert api_error(api.get(f"{IDS}/batch/order/0", headers=en), 422)["msg"] == (
+        "count must be a whole number from 1 to 1000")
+    assert api_error(api.get(f"{IDS}/get/nope"), 404)["msg"] == "号段「nope」不存在"

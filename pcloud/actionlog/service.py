@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Engine, and_, desc, func, select
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.retention import delete_older_than
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
@@ -52,7 +54,7 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     start: datetime | None = filters.get("start_time")
     end: datetime | None = filters.get("end_time")
     if start and end and start > end:
-        raise Invalid("开始时间不能晚于结束时间", field="startTime")
+        raise Invalid(gettext("开始时间不能晚于结束时间"), field="startTime")
     if filters.get("visit_date"):
         day_start, day_end = local_day_bounds_utc(filters["visit_date"])
         stmt = stmt.where(ActionLog.gmt_created_date >= day_start, ActionLog.gmt_created_date < day_end)
@@ -100,7 +102,7 @@ def _reached(user_id: int | None) -> bool:
 def get_log(log_id: int) -> ActionLog:
     row = db.session.get(ActionLog, log_id)
     if row is None or not _reached(row.user_id):
-        raise NotFound("日志不存在")
+        raise NotFound(gettext("日志不存在"))
     return row
 
 
@@ -157,8 +159,8 @@ def write_action(row: dict[str, Any]) -> None:
         conn.execute(ActionLog.__table__.insert().values(**row))
 
 
-SIGN_IN_TITLE = "登录"
-SIGN_OUT_TITLE = "退出登录"
+SIGN_IN_TITLE = N_("登录")
+SIGN_OUT_TITLE = N_("退出登录")
 
 
 def daily_activity(days: int = 7, user_id: int | None = None) -> dict[str, list[Any]]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext
 from flask_smorest import Blueprint
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.xlsx import write_xlsx, xlsx_response
@@ -24,14 +26,15 @@ def page(args: dict[str, Any]) -> tuple[list[Any], int]:
 
 
 @blp.route("/download", methods=["POST"])
-@action("登录日志导出")
+@action(N_("登录日志导出"))
 @blp.arguments(LoginLogDownloadArgs)
 @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               description="登录日志 .xlsx 文件")
 def download(args: dict[str, Any]) -> Response:
     """导出登录日志（.xlsx，与分页相同的筛选）"""
-    path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(args), "登录日志")
-    return xlsx_response(path, args.get("file_name") or "", default="登录日志.xlsx")
+    path = write_xlsx([str(header) for header in service.EXPORT_HEADERS], service.export_rows(args),
+                      gettext("登录日志"))
+    return xlsx_response(path, args.get("file_name") or "", default=gettext("登录日志.xlsx"))
 
 
 @operation(blp, "/<int:id>", "LoginLogDetail", LoginLogOut, method="GET")

@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import Engine, desc, select
 from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
+from pcloud.core.i18n import translated
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.retention import delete_older_than
 from pcloud.core.timefmt import format_local, utcnow
@@ -34,14 +36,17 @@ from pcloud.users.models import User
 
 log = logging.getLogger(__name__)
 EVENTS = ("login", "logout", "offline", "expired")
-EVENT_NAMES = {"login": "登录", "logout": "退出", "offline": "强制下线", "expired": "会话过期"}
-RESULT_NAMES = {0: "成功", 1: "失败"}
+EVENT_NAMES = {"login": lazy_gettext("登录"), "logout": lazy_gettext("退出"), "offline": lazy_gettext("强制下线"),
+               "expired": lazy_gettext("会话过期")}
+RESULT_NAMES = {0: lazy_gettext("成功"), 1: lazy_gettext("失败")}
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
 WRITE_TRIES = 6
 CLEAN_BATCH = 5000
 EXPORT_CAP = 100_000
-EXPORT_HEADERS = ("时间", "事件", "登录方式", "结果", "原因", "手机号/secureId", "用户ID", "IP", "浏览器", "操作系统",
-                  "User-Agent")
+# lazy: each export says them in its reader's language (str() them for the sheet)
+EXPORT_HEADERS = (lazy_gettext("时间"), lazy_gettext("事件"), lazy_gettext("登录方式"), lazy_gettext("结果"),
+                  lazy_gettext("原因"), lazy_gettext("手机号/secureId"), lazy_gettext("用户ID"), "IP",
+                  lazy_gettext("浏览器"), lazy_gettext("操作系统"), "User-Agent")
 
 
 def login_row(event: str, *, result: int = 0, reason: str | None = None, grant_type: str | None = None,
@@ -117,7 +122,7 @@ def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     start: datetime | None = filters.get("start_time")
     end: datetime | None = filters.get("end_time")
     if start and end and start > end:
-        raise Invalid("开始时间不能晚于结束时间", field="startTime")
+        raise Invalid(gettext("开始时间不能晚于结束时间"), field="startTime")
     if start:
         stmt = stmt.where(LoginLog.signed_in_at >= start)
     if end:
@@ -163,7 +168,7 @@ def _reached(user_id: int | None) -> bool:
 def get_login(log_id: int) -> LoginLog:
     row = db.session.get(LoginLog, log_id)
     if row is None or not _reached(row.user_id):
-        raise NotFound("登录日志不存在")
+        raise NotFound(gettext("登录日志不存在"))
     return row
 
 
@@ -173,7 +178,7 @@ def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
     results = {**{str(k): v for k, v in RESULT_NAMES.items()}, **dict(dicts.options("login_result"))}  # 字典管理
     for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
         yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
-               results.get(str(row.result), ""), row.reason or "", row.phone or "", row.user_id or "",
+               results.get(str(row.result), ""), translated(row.reason) or "", row.phone or "", row.user_id or "",
                row.client_ip or "", row.browser or "", row.os or "", row.user_agent or ""]
 
 

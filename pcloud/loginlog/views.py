@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, render_template, request
+from flask_babel import gettext
 
 from pcloud.core.errors import Invalid
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.schemas import limit_of
@@ -27,7 +29,7 @@ def _time_arg(name: str) -> Any:
     try:
         return parse_to_utc(value)
     except ValueError:
-        flash("时间格式不正确", "warning")
+        flash(gettext("时间格式不正确"), "warning")
         return None
 
 
@@ -67,7 +69,7 @@ def detail(log_id: int) -> Any:
 
 
 @bp.route("/export", methods=["POST"])
-@action("登录日志导出")
+@action(N_("登录日志导出"))
 @mirrors("loginlog_api.download")
 def export() -> Any:
     """The filters of the list it was pressed on (its query string), as the API's download takes them."""
@@ -76,5 +78,6 @@ def export() -> Any:
     filters = _filters()
     if filters["start_time"] and filters["end_time"] and filters["start_time"] > filters["end_time"]:
         filters["start_time"] = filters["end_time"] = None
-    path = write_xlsx(service.EXPORT_HEADERS, service.export_rows(filters), "登录日志")
-    return xlsx_response(path, "登录日志.xlsx", default="登录日志.xlsx")
+    path = write_xlsx([str(header) for header in service.EXPORT_HEADERS], service.export_rows(filters),
+                      gettext("登录日志"))
+    return xlsx_response(path, gettext("登录日志.xlsx"), default=gettext("登录日志.xlsx"))

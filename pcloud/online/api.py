@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.security import current_principal
 from pcloud.online import service
@@ -21,7 +22,7 @@ def page(args: dict[str, Any]) -> tuple[list[Any], int]:
     return result.items, result
 
 
-@operation(blp, "/<session_id>/kick", "OnlineKick", method="DELETE", title="强退会话")
+@operation(blp, "/<session_id>/kick", "OnlineKick", method="DELETE", title=N_("强退会话"))
 def kick(session_id: str) -> None:
     """结束一个会话（该用户的其他会话不受影响）；已结束时 404"""
     service.kick(session_id, current_principal())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import case, desc, func, literal, select
 
 from pcloud.core.errors import Conflict, NotFound
@@ -75,15 +76,15 @@ def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
     sess = sessions.live_session_by_public_id(public_id)
     scope = datascope.current_scope()
     if sess is None or (not scope.all and sess.user_id is None):
-        raise NotFound("会话不存在或已结束")
+        raise NotFound(gettext("会话不存在或已结束"))
     if principal is not None and principal.session_id == sess.id:
-        raise Conflict("不能结束自己当前的会话，请使用退出登录")
+        raise Conflict(gettext("不能结束自己当前的会话，请使用退出登录"))
     phone, name = None, None
     if sess.user_id is not None:
         try:
             user = user_service.guard_sign_out(sess.user_id, principal)
         except NotFound:  # beyond the principal's data scope: as if the session were absent
-            raise NotFound("会话不存在或已结束") from None
+            raise NotFound(gettext("会话不存在或已结束")) from None
         phone, name = user.phone, user.name
     elif sess.open_account_id is not None:
         account = db.session.get(OpenAccount, sess.open_account_id)
@@ -91,7 +92,7 @@ def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
     row = user_service.offline_row(sess, phone, principal)
     if not sessions.revoke_session(sess.id, "forced"):
         db.session.rollback()
-        raise NotFound("会话不存在或已结束")
+        raise NotFound(gettext("会话不存在或已结束"))
     db.session.commit()
     login_log.write_rows([row])  # after the commit, in a transaction of its own
     return {"name": name or "", "session_id": public_id}

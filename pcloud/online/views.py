@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import confirmed_action
+from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors
 from pcloud.online import service
 
 bp = Blueprint("online", __name__, url_prefix="/monitor/online")
-KIND_NAMES = {"web": "网页", "api": "API", "open": "开放平台"}
+KIND_NAMES = {"web": lazy_gettext("网页"), "api": "API", "open": lazy_gettext("开放平台")}
 
 
 @bp.route("/")
@@ -33,11 +35,11 @@ def index() -> Any:
 
 
 @bp.route("/<session_id>/kick", methods=["POST"])
-@action("强退会话")
+@action(N_("强退会话"))
 @mirrors("online_api.kick", methods=("POST",))
 def kick(session_id: str) -> Any:
     def run() -> str:
         ended = service.kick(session_id, current_principal())
-        return f"已结束「{ended['name']}」的一个会话"
+        return gettext("已结束「%(name)s」的一个会话", name=ended["name"])
 
     return confirmed_action(run, "/monitor/online", url_for("online.index"))

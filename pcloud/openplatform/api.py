@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.openplatform import service
 from pcloud.openplatform.schemas import (
@@ -36,21 +38,22 @@ def account_page(args: dict[str, Any]) -> Any:
     return service.page_accounts(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/account/create", "OpenAccountCreate", AccountCreatedOut, title="开放账号新增", args=AccountCreateArgs)
+@operation(blp, "/account/create", "OpenAccountCreate", AccountCreatedOut, title=N_("开放账号新增"),
+           args=AccountCreateArgs)
 def account_create(args: dict[str, Any]) -> dict[str, Any]:
     """新增开放账号；data 含 secureKey，仅此一次显示"""
     account, key = service.create_account(args)
     return {"id": account.id, "secure_id": account.secure_id, "secure_key": key}
 
 
-@operation(blp, "/account/modify", "OpenAccountModify", fields.Integer(), method="PUT", title="开放账号修改",
+@operation(blp, "/account/modify", "OpenAccountModify", fields.Integer(), method="PUT", title=N_("开放账号修改"),
            args=AccountModifyArgs)
 def account_modify(args: dict[str, Any]) -> int:
     """修改开放账号名称、备注"""
     return service.modify_account(args).id
 
 
-@operation(blp, "/account/status", "OpenAccountStatus", fields.Integer(), method="PUT", title="开放账号状态",
+@operation(blp, "/account/status", "OpenAccountStatus", fields.Integer(), method="PUT", title=N_("开放账号状态"),
            args=AccountStatusArgs)
 def account_status(args: dict[str, Any]) -> int:
     """设置状态：0 正常，1 禁用，2 冻结；离开正常状态即吊销其全部令牌"""
@@ -61,16 +64,16 @@ def account_status(args: dict[str, Any]) -> int:
 def account_view(id: int) -> Any:  # noqa: A002 - the documented path parameter
     """查看开放账号；密钥不再显示，如遗失请重置"""
     item = AccountOut().dump(service.account_item(service.get_account(id)))
-    return jsonify(envelope(item, msg=service.KEY_ONCE))
+    return jsonify(envelope(item, msg=gettext(service.KEY_ONCE)))
 
 
-@operation(blp, "/account/<int:id>/resetKey", "OpenAccountResetKey", fields.String(), title="开放账号重置密钥")
+@operation(blp, "/account/<int:id>/resetKey", "OpenAccountResetKey", fields.String(), title=N_("开放账号重置密钥"))
 def account_reset_key(id: int) -> str:  # noqa: A002
     """重置密钥；data 为新 secureKey（仅此一次显示），该账号全部令牌立即失效"""
     return service.reset_key(id)
 
 
-@operation(blp, "/account/<int:id>/delete", "OpenAccountDelete", method="DELETE", title="开放账号删除")
+@operation(blp, "/account/<int:id>/delete", "OpenAccountDelete", method="DELETE", title=N_("开放账号删除"))
 def account_delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除开放账号（软删除），令牌立即失效"""
     service.delete_account(id)
@@ -88,20 +91,21 @@ def resource_list(args: dict[str, Any]) -> list[dict[str, Any]]:
     return [service.entry_item(r) for r in service.list_entries(args.get("name"))]
 
 
-@operation(blp, "/resource/create", "OpenResourceCreate", fields.Integer(), title="开放接口新增", args=EntryCreateArgs)
+@operation(blp, "/resource/create", "OpenResourceCreate", fields.Integer(), title=N_("开放接口新增"),
+           args=EntryCreateArgs)
 def resource_create(args: dict[str, Any]) -> int:
     """把一个 API 路由模式加入接口目录；data 为 id"""
     return service.create_entry(args).id
 
 
-@operation(blp, "/resource/modify", "OpenResourceModify", fields.Integer(), method="PUT", title="开放接口修改",
+@operation(blp, "/resource/modify", "OpenResourceModify", fields.Integer(), method="PUT", title=N_("开放接口修改"),
            args=EntryModifyArgs)
 def resource_modify(args: dict[str, Any]) -> int:
     """修改接口目录条目"""
     return service.modify_entry(args).id
 
 
-@operation(blp, "/resource/<int:id>/delete", "OpenResourceDelete", method="DELETE", title="开放接口删除")
+@operation(blp, "/resource/<int:id>/delete", "OpenResourceDelete", method="DELETE", title=N_("开放接口删除"))
 def resource_delete(id: int) -> None:  # noqa: A002 - the documented path parameter
     """删除接口目录条目；仍授权给账号时 409"""
     service.delete_entry(id)
@@ -115,13 +119,13 @@ def resource_permission(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int
     return result.items, result.total
 
 
-@operation(blp, "/resource/grant", "OpenResourceGrant", fields.Integer(), title="开放接口授权", args=OpenGrantArgs)
+@operation(blp, "/resource/grant", "OpenResourceGrant", fields.Integer(), title=N_("开放接口授权"), args=OpenGrantArgs)
 def resource_grant(args: dict[str, Any]) -> int:
     """授权：该账号从此恰好拥有这些接口；下一次请求即生效"""
     return service.grant(args["account_id"], args["resource_ids"]).id
 
 
-@operation(blp, "/resource/<int:account_id>/refresh", "OpenResourceRefresh", method="GET", title="开放接口刷新")
+@operation(blp, "/resource/<int:account_id>/refresh", "OpenResourceRefresh", method="GET", title=N_("开放接口刷新"))
 def resource_refresh(account_id: int) -> None:
     """让所有进程重新加载该账号的授权（授权本已在下一次请求生效）"""
     service.refresh(account_id)

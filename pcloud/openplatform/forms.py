@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -24,20 +25,24 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AccountForm(PageForm):
-    name = StringField("账号名称", validators=[DataRequired("请输入账号名称"),
-                                            Length(max=NAME_MAX, message="账号名称不能超过 %(max)d 个字符")])
-    remark = TextAreaField("备注", validators=[
-        Optional(), Length(max=REMARK_MAX, message="备注不能超过 %(max)d 个字符")])
+    name = StringField(lazy_gettext("账号名称"), validators=[
+        DataRequired(lazy_gettext("请输入账号名称")),
+        Length(max=NAME_MAX, message=lazy_gettext("账号名称不能超过 %(max)d 个字符"))])
+    remark = TextAreaField(lazy_gettext("备注"), validators=[
+        Optional(), Length(max=REMARK_MAX, message=lazy_gettext("备注不能超过 %(max)d 个字符"))])
 
 
 class EntryForm(PageForm):
-    name = StringField("接口名称", validators=[DataRequired("请输入接口名称"),
-                                            Length(max=ENTRY_NAME_MAX, message="接口名称不能超过 %(max)d 个字符")])
-    resource_url = StringField("接口路径", validators=[DataRequired("请输入接口路径"),
-                                                   Length(max=URL_MAX, message="接口路径不能超过 %(max)d 个字符")])
-    method = SelectField("请求方式", choices=[("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"),
-                                          ("DELETE", "DELETE"), ("*", "全部 (*)")], default="GET")
+    name = StringField(lazy_gettext("接口名称"), validators=[
+        DataRequired(lazy_gettext("请输入接口名称")),
+        Length(max=ENTRY_NAME_MAX, message=lazy_gettext("接口名称不能超过 %(max)d 个字符"))])
+    resource_url = StringField(lazy_gettext("接口路径"), validators=[
+        DataRequired(lazy_gettext("请输入接口路径")),
+        Length(max=URL_MAX, message=lazy_gettext("接口路径不能超过 %(max)d 个字符"))])
+    method = SelectField(lazy_gettext("请求方式"), choices=[("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"),
+                                                        ("DELETE", "DELETE"), ("*", lazy_gettext("全部 (*)"))],
+                         default="GET")
 
 
 class GrantForm(PageForm):
-    entry_ids = MultiCheckboxField("可调用的接口", coerce=int, choices=[])
+    entry_ids = MultiCheckboxField(lazy_gettext("可调用的接口"), coerce=int, choices=[])

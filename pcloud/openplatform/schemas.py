@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from marshmallow import fields, validate
 
 from pcloud.core.routing import GRANT_METHODS, HTTP_METHODS
@@ -12,9 +13,9 @@ from pcloud.resources.models import Resource
 NAME_MAX, REMARK_MAX = limit_of(OpenAccount.name), limit_of(OpenAccount.remark)
 # A catalogue entry is a resource row: its limits are the resource columns'.
 ENTRY_NAME_MAX, URL_MAX = limit_of(Resource.name), limit_of(Resource.resource_url)
-_status = validate.OneOf([0, 1, 2], error="状态必须是 0（正常）、1（禁用）或 2（冻结）")
+_status = validate.OneOf([0, 1, 2], error=lazy_gettext("状态必须是 0（正常）、1（禁用）或 2（冻结）"))
 _method = validate.OneOf([*GRANT_METHODS, *(m.lower() for m in HTTP_METHODS)],
-                         error="请求方式必须是 GET、POST、PUT、DELETE 或 *")
+                         error=lazy_gettext("请求方式必须是 GET、POST、PUT、DELETE 或 *"))
 
 
 class AccountPageArgs(PageArgs):
@@ -62,7 +63,7 @@ class EntryPageArgs(PageArgs):
     # The original front end's interface page asks for the roots (`parentId: 0`): the catalogue is flat,
     # every entry is a root, so 0 is the one meaningful value.
     parent_id = fields.Integer(strict=True, allow_none=True,
-                               validate=validate.Equal(0, error="接口目录没有层级：parentId 只能为 0"))
+                               validate=validate.Equal(0, error=lazy_gettext("接口目录没有层级：parentId 只能为 0")))
 
 
 class EntryListArgs(BaseSchema):

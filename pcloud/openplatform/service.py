@@ -6,12 +6,14 @@ import re
 import secrets
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext, pgettext
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.passwords import hash_password
 from pcloud.core.routing import GRANT_METHODS
@@ -25,15 +27,24 @@ from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
 from pcloud.sessions.service import revoke_open_sessions
 
-STATE_NAMES = {0: "正常", 1: "禁用", 2: "冻结"}
+
+def state_names() -> dict[int, str]:
+    """The states as the reader says them: the context keeps them apart from the buttons' verbs (禁用 Disabled,
+    not Disable)."""
+    return {0: pgettext("account state", "正常"), 1: pgettext("account state", "禁用"),
+            2: pgettext("account state", "冻结")}
 
 
-KEY_REFUSED = "secureId 或 secureKey 错误"
+# Sign-in refusals are also login-log reasons, stored as the source text and shown translated: auth says them
+# with gettext() when it refuses.
+KEY_REFUSED = N_("secureId 或 secureKey 错误")
+_STATE_REFUSALS = {1: N_("开放平台账号已禁用"), 2: N_("开放平台账号已冻结")}
 
 
 def state_refusal(state: int) -> str:
-    """Why an account that is not normal cannot sign in (the OPEN grant's 403; the check is auth.service's)."""
-    return f"开放平台账号已{STATE_NAMES.get(state, '停用')}"
+    """Why an account that is not normal cannot sign in (the OPEN grant's 403; the check is auth.service's):
+    the source text, as KEY_REFUSED."""
+    return _STATE_REFUSALS.get(state, N_("开放平台账号已停用"))
 
 
 # Built once: the principal's live account with its live roles (the hidden one included), one query per request.
@@ -76,7 +87,7 @@ def principal_for_session(sess: Any, token: str, version: int) -> Principal | No
 # permission check of access.permissions decides its calls exactly as it does a user's.
 
 STATUSES = (0, 1, 2)
-KEY_ONCE = "密钥只在创建或重置时显示一次，系统不保存明文；如遗失请重置密钥"
+KEY_ONCE = N_("密钥只在创建或重置时显示一次，系统不保存明文；如遗失请重置密钥")
 
 
 def _hidden_role(account: OpenAccount) -> Role | None:
@@ -86,13 +97,13 @@ def _hidden_role(account: OpenAccount) -> Role | None:
 def get_account(account_id: int) -> OpenAccount:
     account = db.session.execute(OpenAccount.live().where(OpenAccount.id == account_id)).scalar_one_or_none()
     if account is None:
-        raise NotFound("开放平台账号不存在")
+        raise NotFound(gettext("开放平台账号不存在"))
     return account
 
 
 def account_item(account: OpenAccount) -> dict[str, Any]:
     return {"id": account.id, "name": account.name, "secure_id": account.secure_id, "status": account.state,
-            "status_name": STATE_NAMES.get(account.state, str(account.state)), "remark": account.remark,
+            "status_name": state_names().get(account.state, str(account.state)), "remark": account.remark,
             "gmt_created_date": account.gmt_created_date, "gmt_created_name": account.gmt_created_name,
             "gmt_modified_date": account.gmt_modified_date, "gmt_modified_name": account.gmt_modified_name}
 
@@ -115,13 +126,13 @@ def page_accounts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
-        raise Invalid("账号名称不能为空", field="name")
+        raise Invalid(gettext("账号名称不能为空"), field="name")
     if len(name) > 64:
-        raise Invalid("账号名称不能超过 64 个字符", field="name")
+        raise Invalid(gettext("账号名称不能超过 %(max)d 个字符", max=64), field="name")
     return name
 
 
-DUPLICATE_ACCOUNT_NAME = "已有同名的开放平台账号，请换一个名称"
+DUPLICATE_ACCOUNT_NAME = N_("已有同名的开放平台账号，请换一个名称")
 
 
 def _check_account_name_free(name: str, exclude_id: int | None = None) -> None:
@@ -131,7 +142,7 @@ def _check_account_name_free(name: str, exclude_id: int | None = None) -> None:
     with db.session.no_autoflush:  # asked before a changed name is written (the index would refuse it)
         taken = db.session.execute(stmt.limit(1)).first() is not None
     if taken:
-        raise Conflict(DUPLICATE_ACCOUNT_NAME, errors={"name": [DUPLICATE_ACCOUNT_NAME]})
+        raise Conflict(gettext(DUPLICATE_ACCOUNT_NAME), errors={"name": [gettext(DUPLICATE_ACCOUNT_NAME)]})
 
 
 def _commit_account() -> None:
@@ -139,13 +150,13 @@ def _commit_account() -> None:
         db.session.commit()
     except IntegrityError as exc:  # a concurrent request took the same name first (the live-name index)
         db.session.rollback()
-        raise Conflict(DUPLICATE_ACCOUNT_NAME, errors={"name": [DUPLICATE_ACCOUNT_NAME]}) from exc
+        raise Conflict(gettext(DUPLICATE_ACCOUNT_NAME), errors={"name": [gettext(DUPLICATE_ACCOUNT_NAME)]}) from exc
 
 
 def _clean_remark(remark: str | None) -> str | None:
     remark = (remark or "").strip()
     if len(remark) > 500:
-        raise Invalid("备注不能超过 500 个字符", field="remark")
+        raise Invalid(gettext("备注不能超过 %(max)d 个字符", max=500), field="remark")
     return remark or None
 
 
@@ -165,7 +176,7 @@ def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
         db.session.flush()  # the live-name index refuses a name a concurrent create took first
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(DUPLICATE_ACCOUNT_NAME, errors={"name": [DUPLICATE_ACCOUNT_NAME]}) from exc
+        raise Conflict(gettext(DUPLICATE_ACCOUNT_NAME), errors={"name": [gettext(DUPLICATE_ACCOUNT_NAME)]}) from exc
     role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
     db.session.add(role)
     db.session.flush()
@@ -189,7 +200,7 @@ def modify_account(data: dict[str, Any]) -> OpenAccount:
 
 def set_status(account_id: int, status: int) -> OpenAccount:
     if status not in STATUSES:
-        raise Invalid("状态必须是 0（正常）、1（禁用）或 2（冻结）", field="status")
+        raise Invalid(gettext("状态必须是 0（正常）、1（禁用）或 2（冻结）"), field="status")
     account = get_account(account_id)
     account.state = status
     if status != 0:
@@ -226,16 +237,17 @@ def delete_account(account_id: int) -> OpenAccount:
 # The interface catalogue (接口目录): access resources under one group resource, granted per account
 
 CATALOGUE_CODE = "open.catalogue"
-CATALOGUE_NAME = "开放平台接口目录"
+# Names written by `pcloud init` (stored in Chinese, shown through the `translated` filter)
+CATALOGUE_NAME = N_("开放平台接口目录")
 # Put in the catalogue by `pcloud init` (code -> entry): the ID service.
 BUILTIN_ENTRIES = {
-    "open.segment.get": {"name": "号段取号（单个）", "resource_url": "/api/integration/segment/get/{bizTag}",
+    "open.segment.get": {"name": N_("号段取号（单个）"), "resource_url": "/api/integration/segment/get/{bizTag}",
                          "method": "GET"},
-    "open.segment.batch": {"name": "号段取号（批量）",
+    "open.segment.batch": {"name": N_("号段取号（批量）"),
                            "resource_url": "/api/integration/segment/batch/{bizTag}/{count}", "method": "GET"},
 }
 resources_service.reserve_subtree(
-    CATALOGUE_CODE, "开放平台接口目录由「开放平台 › 接口目录」维护，不能在访问资源中修改、删除或新增下级")
+    CATALOGUE_CODE, lazy_gettext("开放平台接口目录由「开放平台 › 接口目录」维护，不能在访问资源中修改、删除或新增下级"))
 _URL_OK = re.compile(r"^/api/[^\s?#]*$")
 
 
@@ -298,7 +310,7 @@ def list_entries(name: str | None = None) -> list[Resource]:
 def get_entry(entry_id: int) -> Resource:
     res = db.session.execute(_catalogue_select().where(Resource.id == entry_id)).scalar_one_or_none()
     if res is None:
-        raise NotFound("接口目录中没有该接口")
+        raise NotFound(gettext("接口目录中没有该接口"))
     return res
 
 
@@ -307,32 +319,32 @@ def _clean_entry(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     if not partial or data.get("name") is not None:
         name = (data.get("name") or "").strip()
         if not name or len(name) > 128:
-            raise Invalid("接口名称不能为空，且不超过 128 个字符", field="name")
+            raise Invalid(gettext("接口名称不能为空，且不超过 %(max)d 个字符", max=128), field="name")
         values["name"] = name
     if not partial or data.get("resource_url") is not None:
         url = (data.get("resource_url") or "").strip()
         if not _URL_OK.match(url) or len(url) > 255:
-            raise Invalid("接口路径须是 /api/ 下的路由模式，如 /api/integration/segment/get/{bizTag}",
+            raise Invalid(gettext("接口路径须是 /api/ 下的路由模式，如 /api/integration/segment/get/{bizTag}"),
                           field="resourceUrl")
         values["resource_url"] = url
     if not partial or data.get("method") is not None:
         method = (data.get("method") or "*").strip().upper()
         if method not in GRANT_METHODS:
-            raise Invalid("请求方式必须是 GET、POST、PUT、DELETE 或 *", field="method")
+            raise Invalid(gettext("请求方式必须是 GET、POST、PUT、DELETE 或 *"), field="method")
         values["method"] = method
     return values
 
 
-NO_ROUTE = "接口路径与请求方式没有匹配到任何 API 路由"
-WIDENING = ("接口「{name}」已授权给账号，不能扩大其范围（否则这些账号的权限会一起扩大）；"
-            "请新建一个接口并授权给需要的账号")
+NO_ROUTE = N_("接口路径与请求方式没有匹配到任何 API 路由")
+WIDENING = N_(
+    "接口「%(name)s」已授权给账号，不能扩大其范围（否则这些账号的权限会一起扩大）；请新建一个接口并授权给需要的账号")
 
 
 def _require_route_and_reach(method: str, url: str) -> None:
     """An entry names at least one real route (422), and only routes the principal may call (403): the reach
     rule of roles, in access.permissions, so the catalogue is never a way around one's own grants."""
     if not permissions.matches_a_route(method, url):
-        raise Invalid(NO_ROUTE, field="resourceUrl")
+        raise Invalid(gettext(NO_ROUTE), field="resourceUrl")
     permissions.require_pattern_reach(method, url)
 
 
@@ -362,7 +374,7 @@ def modify_entry(data: dict[str, Any]) -> Resource:
     if (method, url) != (res.method, res.resource_url):
         _require_route_and_reach(method, url)
         if permissions.pattern_widens(res.method, res.resource_url, method, url) and _granted_anywhere(res.id):
-            raise Conflict(WIDENING.format(name=res.name))
+            raise Conflict(gettext(WIDENING, name=res.name))
     for key, value in values.items():
         setattr(res, key, value)
     permissions.bump_version()
@@ -383,8 +395,8 @@ def delete_entry(entry_id: int) -> Resource:
     res = get_entry(entry_id)
     holders = grantees(res.id)
     if holders:
-        raise Conflict(f"接口「{res.name}」仍授权给 {len(holders)} 个账号（{'、'.join(holders[:5])}），"
-                       f"请先取消这些账号的授权")
+        raise Conflict(gettext("接口「%(name)s」仍授权给 %(n)s 个账号（%(accounts)s），请先取消这些账号的授权",
+                               name=res.name, n=len(holders), accounts=gettext("、").join(holders[:5])))
     res.soft_delete()
     permissions.bump_version()
     db.session.commit()
@@ -426,8 +438,9 @@ def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
     known = {r.id for r in list_entries()}
     unknown = [i for i in wanted if i not in known]
     if unknown:
-        raise Invalid("授权中包含接口目录里没有的接口，未做任何修改",
-                      errors={"resourceIds": [f"不在接口目录中：{', '.join(map(str, unknown[:20]))}"]})
+        raise Invalid(gettext("授权中包含接口目录里没有的接口，未做任何修改"),
+                      errors={"resourceIds": [gettext("不在接口目录中：%(ids)s",
+                                                      ids=", ".join(map(str, unknown[:20])))]})
     # Only what is added must lie within the granter's reach, as for a role: keeping a grant is no escalation.
     permissions.require_within_reach(resource_ids=set(wanted) - granted_entry_ids(account))
     role = _hidden_role(account)

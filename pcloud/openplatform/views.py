@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
+from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -18,13 +21,13 @@ from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
 from pcloud.openplatform.schemas import AccountPageArgs, EntryPageArgs
 
 bp = Blueprint("openplatform", __name__, url_prefix="/open")
-account_pages = RecordPages(bp, "开放账号", "openplatform/account_form.html", index="accounts")
-entry_pages = RecordPages(bp, "接口", "openplatform/entry_form.html", index="entries")
+account_pages = RecordPages(bp, lazy_gettext("开放账号"), "openplatform/account_form.html", index="accounts")
+entry_pages = RecordPages(bp, lazy_gettext("接口"), "openplatform/entry_form.html", index="entries")
 
 
 # The filter bars' inputs, read through the API's page schemas (core.pages.page_filters).
-ACCOUNT_FILTERS = {"name": Filter("name", "账号名称"), "status": Filter("status", "状态")}
-ENTRY_FILTERS = {"name": Filter("name", "接口名称")}
+ACCOUNT_FILTERS = {"name": Filter("name", lazy_gettext("账号名称")), "status": Filter("status", lazy_gettext("状态"))}
+ENTRY_FILTERS = {"name": Filter("name", lazy_gettext("接口名称"))}
 
 
 @bp.route("/account/")
@@ -35,7 +38,7 @@ def accounts() -> Any:
     result = service.page_accounts({"name": name, "status": status, **sort_args(service.ACCOUNT_SORTS)}, page,
                                    page_size)
     return render_template("openplatform/accounts.html", page=result, name=name, status=status,
-                           states=service.STATE_NAMES, page_url=page_url)
+                           states=service.state_names(), page_url=page_url)
 
 
 def _key_page(account: Any, key: str, created: bool) -> Any:
@@ -44,7 +47,7 @@ def _key_page(account: Any, key: str, created: bool) -> Any:
 
 
 @bp.route("/account/new", methods=["GET", "POST"])
-@action("开放账号新增")
+@action(N_("开放账号新增"))
 @mirrors("openplatform_api.account_create")
 def create_account() -> Any:
     form = AccountForm()
@@ -57,7 +60,7 @@ def create_account() -> Any:
 
 
 @bp.route("/account/<int:account_id>/edit", methods=["GET", "POST"])
-@action("开放账号修改")
+@action(N_("开放账号修改"))
 @mirrors("openplatform_api.account_modify")
 def edit_account(account_id: int) -> Any:
     account = account_pages.record(service.get_account, account_id)
@@ -65,44 +68,45 @@ def edit_account(account_id: int) -> Any:
 
     def save() -> str:
         data = {"id": account.id, "name": form.name.data, "remark": form.remark.data}
-        return f"开放账号「{service.modify_account(data).name}」已保存"
+        return gettext("开放账号「%(name)s」已保存", name=service.modify_account(data).name)
 
     return account_pages.form(form, save, account=account)
 
 
-_STATUS_WORDS = {"enable": (0, "已启用"), "disable": (1, "已禁用，其令牌已全部失效"),
-                 "freeze": (2, "已冻结，其令牌已全部失效")}
+_STATUS_WORDS = {"enable": (0, N_("开放账号「%(name)s」已启用")),
+                 "disable": (1, N_("开放账号「%(name)s」已禁用，其令牌已全部失效")),
+                 "freeze": (2, N_("开放账号「%(name)s」已冻结，其令牌已全部失效"))}
 
 
 def _change_status(account_id: int, change: str) -> Any:
-    status, words = _STATUS_WORDS[change]
-    return account_pages.confirm(lambda: f"开放账号「{service.set_status(account_id, status).name}」{words}")
+    status, done = _STATUS_WORDS[change]
+    return account_pages.confirm(lambda: gettext(done, name=service.set_status(account_id, status).name))
 
 
 # One operation (the account's status), three buttons: each its own URL so each is logged and audited alone.
 @bp.route("/account/<int:account_id>/enable", methods=["POST"])
-@action("开放账号状态")
+@action(N_("开放账号状态"))
 @mirrors("openplatform_api.account_status")
 def enable(account_id: int) -> Any:
     return _change_status(account_id, "enable")
 
 
 @bp.route("/account/<int:account_id>/disable", methods=["POST"])
-@action("开放账号状态")
+@action(N_("开放账号状态"))
 @mirrors("openplatform_api.account_status")
 def disable(account_id: int) -> Any:
     return _change_status(account_id, "disable")
 
 
 @bp.route("/account/<int:account_id>/freeze", methods=["POST"])
-@action("开放账号状态")
+@action(N_("开放账号状态"))
 @mirrors("openplatform_api.account_status")
 def freeze(account_id: int) -> Any:
     return _change_status(account_id, "freeze")
 
 
 @bp.route("/account/<int:account_id>/reset-key", methods=["POST"])
-@action("开放账号重置密钥")
+@action(N_("开放账号重置密钥"))
 @mirrors("openplatform_api.account_reset_key")
 def reset_key(account_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
@@ -113,27 +117,27 @@ def reset_key(account_id: int) -> Any:
 
 
 @bp.route("/account/<int:account_id>/delete", methods=["POST"])
-@action("开放账号删除")
+@action(N_("开放账号删除"))
 @mirrors("openplatform_api.account_delete")
 def delete_account(account_id: int) -> Any:
     return account_pages.confirm(
-        lambda: f"开放账号「{service.delete_account(account_id).name}」已删除，其令牌已全部失效")
+        lambda: gettext("开放账号「%(name)s」已删除，其令牌已全部失效", name=service.delete_account(account_id).name))
 
 
 @bp.route("/account/<int:account_id>/grant", methods=["GET", "POST"])
-@action("开放接口授权")
+@action(N_("开放接口授权"))
 @mirrors("openplatform_api.resource_grant")
 def grant(account_id: int) -> Any:
     account = account_pages.record(service.get_account, account_id)
     entries = service.list_entries()
     form = GrantForm()
-    form.entry_ids.choices = [(e.id, e.name) for e in entries]
+    form.entry_ids.choices = [(e.id, translated(e.name)) for e in entries]
     if request.method == "GET":
         form.entry_ids.data = sorted(service.granted_entry_ids(account))
 
     def save() -> str:
         service.grant(account.id, form.entry_ids.data or [])
-        return f"开放账号「{account.name}」的接口授权已保存，下一次请求即生效"
+        return gettext("开放账号「%(name)s」的接口授权已保存，下一次请求即生效", name=account.name)
 
     return account_pages.form(form, save, template="openplatform/grant.html", account=account,
                               entries={e.id: e for e in entries})
@@ -156,29 +160,31 @@ def _entry_data(form: EntryForm) -> dict[str, Any]:
 
 
 @bp.route("/resource/new", methods=["GET", "POST"])
-@action("开放接口新增")
+@action(N_("开放接口新增"))
 @mirrors("openplatform_api.resource_create")
 def create_entry() -> Any:
     form = EntryForm()
-    return entry_pages.form(form, lambda: f"接口「{service.create_entry(_entry_data(form)).name}」已加入接口目录",
-                            entry=None)
+    return entry_pages.form(form, lambda: gettext("接口「%(name)s」已加入接口目录",
+                                                  name=service.create_entry(_entry_data(form)).name), entry=None)
 
 
 @bp.route("/resource/<int:entry_id>/edit", methods=["GET", "POST"])
-@action("开放接口修改")
+@action(N_("开放接口修改"))
 @mirrors("openplatform_api.resource_modify")
 def edit_entry(entry_id: int) -> Any:
     entry = entry_pages.record(service.get_entry, entry_id)
     form = entry_pages.edit_form(EntryForm, entry)
 
     def save() -> str:
-        return f"接口「{service.modify_entry({'id': entry.id, **_entry_data(form)}).name}」已保存"
+        return gettext("接口「%(name)s」已保存", name=service.modify_entry({"id": entry.id, **_entry_data(form)}).name)
 
     return entry_pages.form(form, save, entry=entry)
 
 
 @bp.route("/resource/<int:entry_id>/delete", methods=["POST"])
-@action("开放接口删除")
+@action(N_("开放接口删除"))
 @mirrors("openplatform_api.resource_delete")
 def delete_entry(entry_id: int) -> Any:
-    return entry_pages.confirm(lambda: f"接口「{service.delete_entry(entry_id).name}」已从接口目录删除", "不能删除：")
+    return entry_pages.confirm(lambda: gettext("接口「%(name)s」已从接口目录删除",
+                                               name=translated(service.delete_entry(entry_id).name)),
+                               gettext("不能删除："))

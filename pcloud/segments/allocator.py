@@ -33,11 +33,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from pcloud.core.errors import Conflict, NotFound, Unavailable
+from pcloud.core.messages import N_
 from pcloud.core.timefmt import utcnow
 from pcloud.segments.models import MAX_ID_LIMIT, MAX_STEP
 
@@ -47,9 +49,11 @@ PRELOAD_AT = 0.10  # share of the current range used before the next one is fetc
 PRELOAD_RETRY_SECONDS = 0.5
 FAST_SECONDS = 15 * 60
 SLOW_SECONDS = 30 * 60
-EXHAUSTED = "号段「{tag}」的 ID 已用尽（已达 2^63-1），无法再分配"
-UNKNOWN = "号段「{tag}」不存在"
-DOWN = "ID 服务暂不可用：数据库无法访问，且本进程已无缓存的号段，请稍后重试"
+# Said in the caller's language ({tag} filled after translation); a preload thread, outside a request, says
+# them in the deployment's default language.
+EXHAUSTED = N_("号段「{tag}」的 ID 已用尽（已达 2^63-1），无法再分配")
+UNKNOWN = N_("号段「{tag}」不存在")
+DOWN = N_("ID 服务暂不可用：数据库无法访问，且本进程已无缓存的号段，请稍后重试")
 
 _GRAB = text("UPDATE sys_segment SET max_id = max_id + :step WHERE biz_tag = :tag AND max_id <= :ceiling "
              "RETURNING max_id, step")
@@ -184,16 +188,16 @@ class Allocator:
                 current = conn.execute(_READ, {"tag": tag}).first()
                 if current is None:
                     conn.rollback()
-                    raise NotFound(UNKNOWN.format(tag=tag))
+                    raise NotFound(gettext(UNKNOWN).format(tag=tag))
                 rest = MAX_ID_LIMIT - int(current[0])
                 if rest < 1:
                     conn.rollback()
-                    raise Conflict(EXHAUSTED.format(tag=tag))
+                    raise Conflict(gettext(EXHAUSTED).format(tag=tag))
                 # Less than a step is left below 2^63-1: hand out exactly what remains.
                 row = conn.execute(_GRAB, {"tag": tag, "step": rest, "ceiling": MAX_ID_LIMIT - rest}).first()
                 conn.commit()
                 if row is None:  # another process took it meanwhile
-                    raise Conflict(EXHAUSTED.format(tag=tag))
+                    raise Conflict(gettext(EXHAUSTED).format(tag=tag))
                 return int(row[0]), rest, int(row[1])
             except BaseException:
                 conn.rollback()
@@ -311,13 +315,13 @@ class Allocator:
                 if st.loading:  # someone is fetching a range: wait for it, bounded
                     round_seen = st.load_round
                     if left <= 0 or not st.cond.wait_for(lambda r=round_seen: st.load_round != r, timeout=left):
-                        raise Unavailable(DOWN)
+                        raise Unavailable(gettext(DOWN))
                     empty = st.next is None and (st.current is None or st.current.remaining == 0)
                     if empty and st.last_error_kind == "down":
-                        raise Unavailable(DOWN)
+                        raise Unavailable(gettext(DOWN))
                     continue
                 if left <= 0:
-                    raise Unavailable(DOWN)
+                    raise Unavailable(gettext(DOWN))
                 self._load_now(st)
         return out
 
@@ -343,7 +347,7 @@ class Allocator:
             self._drop_if_unused(st)
         if isinstance(error, DBAPIError):
             log.warning("segment %s: database unavailable: %s", st.tag, _describe(error))
-            raise Unavailable(DOWN) from error
+            raise Unavailable(gettext(DOWN)) from error
         if error is not None:
             raise error
 
@@ -390,7 +394,7 @@ def _note_outcome(st: TagState, error: BaseException | None) -> None:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, DBAPIError):
-        return f"数据库不可用：{type(exc.orig).__name__ if exc.orig else type(exc).__name__}"
+        return gettext("数据库不可用：%(error)s", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
     return getattr(exc, "msg", None) or str(exc) or type(exc).__name__
 
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from pcloud.core.envelope import envelope
+from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.segments import service
 from pcloud.segments.schemas import CacheOut, SegmentCreateArgs, SegmentModifyArgs, SegmentOut, SegmentPageArgs
@@ -22,13 +23,13 @@ def page(args: dict[str, Any]) -> Any:
     return service.page_segments(args, args["page"], args["page_size"])
 
 
-@operation(blp, "/admin/segment/create", "SegmentCreate", fields.String(), title="号段新增", args=SegmentCreateArgs)
+@operation(blp, "/admin/segment/create", "SegmentCreate", fields.String(), title=N_("号段新增"), args=SegmentCreateArgs)
 def create(args: dict[str, Any]) -> str:
     """新增号段；data 为 bizTag，下一次调用即可取号"""
     return service.create_segment(args).biz_tag
 
 
-@operation(blp, "/admin/segment/modify", "SegmentModify", fields.String(), method="PUT", title="号段修改",
+@operation(blp, "/admin/segment/modify", "SegmentModify", fields.String(), method="PUT", title=N_("号段修改"),
            args=SegmentModifyArgs)
 def modify(args: dict[str, Any]) -> str:
     """修改号段（maxId 只能调大）；data 为 bizTag"""

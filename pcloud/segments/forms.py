@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -15,23 +16,25 @@ AUTHOR_MAX = limit_of(Segment.author)
 
 
 class SegmentForm(PageForm):
-    biz_tag = StringField("业务标识 bizTag", validators=[
-        DataRequired("请输入业务标识"),
+    biz_tag = StringField(lazy_gettext("业务标识 bizTag"), validators=[
+        DataRequired(lazy_gettext("请输入业务标识")),
         Regexp(TAG.pattern, message=BAD_TAG)])
-    max_id = StringField("最大 ID（下一个待分配的 ID）", default="1", validators=[
-        DataRequired("请输入最大 ID"), Regexp(r"^[0-9]{1,19}\Z", message="最大 ID 须为正整数")],
+    max_id = StringField(lazy_gettext("最大 ID（下一个待分配的 ID）"), default="1", validators=[
+        DataRequired(lazy_gettext("请输入最大 ID")),
+        Regexp(r"^[0-9]{1,19}\Z", message=lazy_gettext("最大 ID 须为正整数"))],
         render_kw={"inputmode": "numeric"})
-    step = NumberField("步长", default=1000, validators=[
-        InputRequired("请输入步长"), NumberRange(min=1, max=MAX_STEP, message=f"步长须为 1 到 {MAX_STEP} 之间的整数")],
+    step = NumberField(lazy_gettext("步长"), default=1000, validators=[
+        InputRequired(lazy_gettext("请输入步长")),
+        NumberRange(min=1, max=MAX_STEP, message=lazy_gettext("步长须为 %(min)s 到 %(max)s 之间的整数"))],
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_STEP})
-    description = StringField("描述", validators=[
-        Optional(), Length(max=DESCRIPTION_MAX, message="描述不能超过 %(max)d 个字符")])
-    author = StringField("负责人", validators=[
-        Optional(), Length(max=AUTHOR_MAX, message="负责人不能超过 %(max)d 个字符")])
+    description = StringField(lazy_gettext("描述"), validators=[
+        Optional(), Length(max=DESCRIPTION_MAX, message=lazy_gettext("描述不能超过 %(max)d 个字符"))])
+    author = StringField(lazy_gettext("负责人"), validators=[
+        Optional(), Length(max=AUTHOR_MAX, message=lazy_gettext("负责人不能超过 %(max)d 个字符"))])
 
 
 class NewSegmentForm(SegmentForm):
     """A new tag also starts with a letter or digit (an existing one is edited under the looser rule)."""
 
-    biz_tag = StringField("业务标识 bizTag", validators=[
-        DataRequired("请输入业务标识"), Regexp(NEW_TAG.pattern, message=BAD_NEW_TAG)])
+    biz_tag = StringField(lazy_gettext("业务标识 bizTag"), validators=[
+        DataRequired(lazy_gettext("请输入业务标识")), Regexp(NEW_TAG.pattern, message=BAD_NEW_TAG)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,8 +20,8 @@ MAX_STEP = 1_000_000
 # underscore or other script's digits, all of which int() would take.
 TAG = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 NEW_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
-BAD_TAG = "业务标识只能包含字母、数字和 _ . : -，长度 1 到 128"
-BAD_NEW_TAG = "业务标识须以字母或数字开头，只能包含字母、数字和 _ . : -，长度 1 到 128"
+BAD_TAG = lazy_gettext("业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")
+BAD_NEW_TAG = lazy_gettext("业务标识须以字母或数字开头，只能包含字母、数字和 _ . : -，长度 1 到 128")
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 

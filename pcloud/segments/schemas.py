@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from marshmallow import ValidationError, fields, validate
 
 from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs, TrimmedString, limit_of
@@ -28,10 +29,10 @@ class BigId(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValidationError("必须是整数或数字字符串")
+            raise ValidationError(gettext("必须是整数或数字字符串"))
         number = whole_number(value)
         if number is None or not 1 <= number <= MAX_ID_LIMIT:
-            raise ValidationError(f"取值范围 1 到 {MAX_ID_LIMIT}")
+            raise ValidationError(gettext("取值范围 1 到 %(max)s", max=MAX_ID_LIMIT))
         return number
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

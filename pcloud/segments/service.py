@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
@@ -26,10 +28,11 @@ from pcloud.segments.models import (
 )
 
 MAX_BATCH = 1000
-DUPLICATE_TAG = "业务标识已存在"
-LOWERING = ("最大 ID 不能调小：当前为 {current}，小于它的 ID 可能已经发放，调小会导致重复发号。"
-            "只能保持不变或调大。")
+DUPLICATE_TAG = N_("业务标识已存在")
+# {current}-formatted after translation (as core.messages' templates are): said with the current value
+LOWERING = N_("最大 ID 不能调小：当前为 {current}，小于它的 ID 可能已经发放，调小会导致重复发号。只能保持不变或调大。")
 _EXT = "pcloud.segments.allocator"
+TOO_LONG = {"description": N_("描述不能超过 %(max)d 个字符"), "author": N_("负责人不能超过 %(max)d 个字符")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,7 +66,7 @@ def next_id(tag: str) -> str:
 def parse_count(raw: str | int) -> int:
     count = whole_number(raw)
     if count is None or not 1 <= count <= MAX_BATCH:
-        raise Invalid(f"count 须为 1 到 {MAX_BATCH} 之间的整数", field="count")
+        raise Invalid(gettext("count 须为 1 到 %(max)s 之间的整数", max=MAX_BATCH), field="count")
     return count
 
 
@@ -87,7 +90,7 @@ def cache_state(tag: str) -> dict[str, Any] | None:
 def get_segment(tag: str) -> Segment:
     seg = db.session.execute(select(Segment).where(Segment.biz_tag == tag)).scalar_one_or_none()
     if seg is None:
-        raise NotFound(f"号段「{tag}」不存在")
+        raise NotFound(gettext("号段「%(tag)s」不存在", tag=tag))
     return seg
 
 
@@ -113,22 +116,23 @@ def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
 def _clean_max_id(value: Any) -> int:
     number = whole_number(value)
     if number is None:
-        raise Invalid("最大 ID 须为整数", field="maxId")
+        raise Invalid(gettext("最大 ID 须为整数"), field="maxId")
     if not 1 <= number <= MAX_ID_LIMIT:
-        raise Invalid(f"最大 ID 须在 1 到 {MAX_ID_LIMIT} 之间", field="maxId")
+        raise Invalid(gettext("最大 ID 须在 1 到 %(max)s 之间", max=MAX_ID_LIMIT), field="maxId")
     return number
 
 
 def _clean_step(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP:
-        raise Invalid(f"步长须为 1 到 {MAX_STEP} 之间的整数", field="step")
+        raise Invalid(gettext("步长须为 %(min)s 到 %(max)s 之间的整数", min=1, max=MAX_STEP), field="step")
     return value
 
 
-def _text(value: Any, limit: int, label: str, field: str) -> str | None:
+def _text(value: Any, limit: int, too_long: str, field: str) -> str | None:
+    """`too_long`: the refusal's source string, with %(max)d for the limit."""
     value = (value or "").strip()
     if len(value) > limit:
-        raise Invalid(f"{label}不能超过 {limit} 个字符", field=field)
+        raise Invalid(gettext(too_long, max=limit), field=field)
     return value or None
 
 
@@ -136,16 +140,16 @@ def create_segment(data: dict[str, Any]) -> Segment:
     tag = clean_tag(data.get("biz_tag"), new=True)
     seg = Segment(biz_tag=tag, max_id=_clean_max_id(data.get("max_id") or 1),
                   step=_clean_step(data.get("step") if data.get("step") is not None else 1000),
-                  description=_text(data.get("description"), 256, "描述", "description"),
-                  author=_text(data.get("author"), 64, "负责人", "author"), update_time=utcnow())
+                  description=_text(data.get("description"), 256, TOO_LONG["description"], "description"),
+                  author=_text(data.get("author"), 64, TOO_LONG["author"], "author"), update_time=utcnow())
     if db.session.execute(select(Segment.id).where(Segment.biz_tag == tag)).first() is not None:
-        raise Conflict(DUPLICATE_TAG, errors={"bizTag": [DUPLICATE_TAG]})
+        raise Conflict(gettext(DUPLICATE_TAG), errors={"bizTag": [gettext(DUPLICATE_TAG)]})
     db.session.add(seg)
     try:
         db.session.commit()
     except IntegrityError as exc:  # created by a concurrent request first
         db.session.rollback()
-        raise Conflict(DUPLICATE_TAG, errors={"bizTag": [DUPLICATE_TAG]}) from exc
+        raise Conflict(gettext(DUPLICATE_TAG), errors={"bizTag": [gettext(DUPLICATE_TAG)]}) from exc
     return seg
 
 
@@ -154,9 +158,9 @@ def modify_segment(data: dict[str, Any]) -> Segment:
     values: dict[str, Any] = {}
     if data.get("step") is not None:
         values["step"] = _clean_step(data["step"])
-    for key, limit, label in (("description", 256, "描述"), ("author", 64, "负责人")):
+    for key, limit in (("description", 256), ("author", 64)):
         if key in data:
-            values[key] = _text(data[key], limit, label, key)
+            values[key] = _text(data[key], limit, TOO_LONG[key], key)
     if data.get("max_id") is not None:
         new_max = _clean_max_id(data["max_id"])
         # Atomic against concurrent range grabs: the row only moves if max_id is not above the new value.
@@ -166,7 +170,7 @@ def modify_segment(data: dict[str, Any]) -> Segment:
         if moved.rowcount == 0:
             db.session.rollback()
             current = db.session.execute(select(Segment.max_id).where(Segment.id == seg.id)).scalar_one()
-            raise Invalid(LOWERING.format(current=current), field="maxId")
+            raise Invalid(gettext(LOWERING).format(current=current), field="maxId")
     if values:
         db.session.execute(update(Segment).where(Segment.id == seg.id).values(**values, update_time=utcnow())
                            .execution_options(synchronize_session=False))

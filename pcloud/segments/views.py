@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext, lazy_gettext
 
+from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -16,11 +18,12 @@ from pcloud.segments.forms import NewSegmentForm, SegmentForm
 from pcloud.segments.schemas import SegmentPageArgs
 
 bp = Blueprint("segments", __name__, url_prefix="/integration/segment")
-pages = RecordPages(bp, "号段", "segments/form.html")
+pages = RecordPages(bp, lazy_gettext("号段"), "segments/form.html")
 
 
 # The filter bar's inputs, read through the API's page schema (core.pages.page_filters).
-FILTERS = {"bizTag": Filter("bizTag", "业务标识"), "description": Filter("description", "描述")}
+FILTERS = {"bizTag": Filter("bizTag", lazy_gettext("业务标识")),
+           "description": Filter("description", lazy_gettext("描述"))}
 
 
 @bp.route("/")
@@ -39,16 +42,16 @@ def _data(form: SegmentForm) -> dict[str, Any]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@action("号段新增")
+@action(N_("号段新增"))
 @mirrors("segments_api.create")
 def create() -> Any:
     form = NewSegmentForm()
-    return pages.form(form, lambda: f"号段「{service.create_segment(_data(form)).biz_tag}」已创建，现在即可取号",
-                      seg=None)
+    return pages.form(form, lambda: gettext("号段「%(tag)s」已创建，现在即可取号",
+                                            tag=service.create_segment(_data(form)).biz_tag), seg=None)
 
 
 @bp.route("/<biz_tag>/edit", methods=["GET", "POST"])
-@action("号段修改")
+@action(N_("号段修改"))
 @mirrors("segments_api.modify")
 def edit(biz_tag: str) -> Any:
     seg = pages.record(service.get_segment, biz_tag, key="biz_tag")
@@ -56,7 +59,8 @@ def edit(biz_tag: str) -> Any:
         "biz_tag": seg.biz_tag, "max_id": str(seg.max_id), "step": seg.step, "description": seg.description,
         "author": seg.author})
     form.biz_tag.data = seg.biz_tag  # the tag names the row; it never changes
-    return pages.form(form, lambda: f"号段「{service.modify_segment(_data(form)).biz_tag}」已保存", seg=seg)
+    return pages.form(form, lambda: gettext("号段「%(tag)s」已保存", tag=service.modify_segment(_data(form)).biz_tag),
+                      seg=seg)
 
 
 @bp.route("/<biz_tag>/cache")

@@ -96,3 +96,25 @@ def test_open_account_key_segment_ids_and_cache_monitor(page: Any, live_server: 
     assert page.get_by_test_id("current").get_by_test_id("position").inner_text() == "1061"
     assert page.get_by_test_id("next-ready").inner_text() == "已加载"
     assert page.get_by_test_id("next").get_by_test_id("range").inner_text().startswith("1100 – ")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_lists_of_segments_logs_and_open_platform_fit_in_english(page: Any, app: Any, width: int) -> None:
+    """English is longer than Chinese: the lists still scroll rather than wrap, and each row's buttons stay in
+    sight (the open accounts' rarer actions sit behind 更多)."""
+    from tests.browser.test_layout_browser import ACTIONS_OUT_OF_SIGHT, WRAPPED_CELLS
+    from tests.factories import make_open_account, make_open_entry, make_segment
+
+    make_segment(app, "order")
+    make_open_account(app, "Orders")
+    make_open_entry(app, "Grade delete", "/api/admin/grade/1/delete")
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto("/language/en?next=/")
+    for path in ("/integration/segment/", "/system/log/", "/monitor/loginlog/", "/monitor/online/",
+                 "/open/account/", "/open/resource/"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.evaluate(WRAPPED_CELLS) == [], (width, path)
+        assert page.evaluate(ACTIONS_OUT_OF_SIGHT) == [], (width, path)
