@@ -180,13 +180,13 @@ def make_open_entry(app: Any, name: str, resource_url: str) -> int:
     return _made(app, lambda: service.create_entry({"name": name, "resource_url": resource_url}))
 
 
-def make_executor(app: Any, appname: str, nodes: tuple[str, ...] = ()) -> int:
+def make_executor(app: Any, appname: str, nodes: tuple[str, ...] = (), title: str | None = None) -> int:
     """An automatic executor with the given live nodes registered."""
     from pcloud.core.timefmt import utcnow
     from pcloud.jobs.models import Executor, JobRegistry
 
     with app.app_context():
-        executor = Executor(appname=appname, title=f"{appname} 执行器")
+        executor = Executor(appname=appname, title=title or f"{appname} 执行器")
         db.session.add(executor)
         db.session.add_all([JobRegistry(appname=appname, name=node, heartbeat_at=utcnow()) for node in nodes])
         db.session.commit()
@@ -199,7 +199,8 @@ def make_job(app: Any, executor: int, job_desc: str = "测试任务", **kw: Any)
     from pcloud.jobs.models import Job
 
     return _made(app, lambda: _added(Job(
-        job_group=executor, job_desc=job_desc, author="王五", schedule_type=kw.pop("schedule_type", "CRON"),
+        job_group=executor, job_desc=job_desc, author=kw.pop("author", "王五"),
+        schedule_type=kw.pop("schedule_type", "CRON"),
         schedule_conf=kw.pop("schedule_conf", "0 0 12 * * ?"), timezone="Asia/Shanghai",
         executor_handler="demoJobHandler", **kw)))
 
@@ -213,12 +214,12 @@ def make_run(app: Any, executor: int, job_id: int, **kw: Any) -> int:
                                             schedule_time=utcnow(), **kw)))
 
 
-def make_action_log(app: Any, user_id: int, title: str = "测试操作") -> int:
+def make_action_log(app: Any, user_id: int, title: str = "测试操作", name: str = "管理员") -> int:
     from pcloud.actionlog.models import ActionLog
     from pcloud.core.timefmt import utcnow
 
     return _made(app, lambda: _added(ActionLog(
-        user_id=user_id, name="管理员", phone="13800000000", title=title, method="POST", path="/api/test",
+        user_id=user_id, name=name, phone="13800000000", title=title, method="POST", path="/api/test",
         status="success", cost_ms=1, gmt_created_date=utcnow())))
 
 

@@ -339,8 +339,8 @@ def test_log_pages_in_english_show_stored_titles_in_the_readers_language(app: An
                                                                        api: ApiClient) -> None:
     import re
 
+    from tests.conftest import chinese_on_page as english_leftovers
     from tests.conftest import set_language
-    from tests.english_pending import english_leftovers
 
     api.data("POST", "/api/integration/admin/segment/create", {"bizTag": "order", "step": 10})
     _ascii_operators(app)

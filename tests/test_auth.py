@@ -11,7 +11,15 @@ from pcloud.actionlog.models import ActionLog
 from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, api_error, assert_refused, is_postgres
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    ADMIN_PHONE,
+    ApiClient,
+    api_error,
+    assert_refused,
+    chinese_on_page,
+    is_postgres,
+)
 from tests.factories import make_user, query, route_code
 
 
@@ -1030,9 +1038,8 @@ def test_route_audit_every_route_but_the_allowed_ones_refuses_while_a_change_is_
 
 
 def _english(html: str) -> None:
-    from tests.conftest import chinese_in_content
 
-    left = chinese_in_content(html)
+    left = chinese_on_page(html)
     assert not left, left
 
 

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job
-from tests.conftest import ApiClient, PageClient
-from tests.factories import grant_role, make_dept, make_grade, make_post, make_role, make_user, route_code
+from tests.conftest import ApiClient, PageClient, chinese_on_page, name_setup_data_in_english, set_language
+from tests.factories import (
+    grant_role,
+    make_action_log,
+    make_dept,
+    make_executor,
+    make_grade,
+    make_job,
+    make_post,
+    make_role,
+    make_run,
+    make_user,
+    route_code,
+)
 
 LIST_PAGES = ("/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
               "/system/menu/", "/system/resource/", "/open/account/", "/open/resource/", "/integration/segment/",
@@ -186,9 +199,10 @@ _HREF = re.compile(r'<a\b[^>]*\bhref="(/[^"#]*)"')
 _SKIP = ("/logout", "/static/", "/api/")
 
 
-def _walk(viewer: PageClient, start: str = "/", limit: int = 250) -> list[tuple[str, str, int]]:
+def _walk(viewer: PageClient, start: str = "/", limit: int = 250,
+          on_page: Callable[[str, str], None] | None = None) -> list[tuple[str, str, int]]:
     """Open every link of this site a page shows (breadth first from `start`); (page, link, status) of
-    each that does not open."""
+    each that does not open. `on_page(path, html)` sees every page that opened."""
     import html as html_lib
 
     seen = {start}
@@ -202,7 +216,10 @@ def _walk(viewer: PageClient, start: str = "/", limit: int = 250) -> list[tuple[
             continue
         if "text/html" not in resp.content_type:
             continue
-        for href in _HREF.findall(resp.get_data(as_text=True)):
+        html = resp.get_data(as_text=True)
+        if on_page is not None:
+            on_page(path, html)
+        for href in _HREF.findall(html):
             href = html_lib.unescape(href)
             if href.startswith(_SKIP) or "export" in href:
                 continue
@@ -313,3 +330,62 @@ def test_the_executor_form_speaks_chinese(pages: PageClient) -> None:
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert not re.search(r"Field (cannot|must)|This field|Not a valid", html)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 24.10: every page in English
+
+
+def _seed_in_english(app: Any, api: ApiClient) -> None:
+    """One row of every list, named in ASCII, so that any Chinese left on an English page is the console's own."""
+    dept = make_dept(app, "Research")
+    make_post(app, "Engineer")
+    make_grade(app, "P5")
+    role = make_role(app, "ROLE_WALK_EN", "Walker")
+    make_user(app, phone="13900002001", name="Alice", role_ids=[role], dept_id=dept)
+    api.data("POST", "/api/open/admin/account/create", {"name": "Orders"})
+    api.data("POST", "/api/integration/admin/segment/create", {"bizTag": "order"})
+    api.data("POST", "/api/admin/resource/create", {"name": "Report API", "resourceUrl": "/api/report/**"})
+    executor = make_executor(app, "walk-app", title="Walk executor")
+    job = make_job(app, executor, "Nightly job", author="Bob")
+    make_run(app, executor, job)
+    make_action_log(app, 1, "Test action", name="Admin")
+
+
+def _pages_with_chinese(viewer: PageClient) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+
+    def check(path: str, html: str) -> None:
+        left = chinese_on_page(html)
+        if left:
+            found[path] = left[:3]
+
+    dead = _walk(viewer, on_page=check)
+    assert not dead
+    return found
+
+
+def _report(found: dict[str, list[str]]) -> str:
+    return "\n".join(f"{path}: {places[0]!r}" for path, places in sorted(found.items()))
+
+
+def test_every_page_in_english(app: Any, english_pages: PageClient, api: ApiClient) -> None:
+    """The super administrator opens every page the console links to, in English: no Chinese outside data
+    (`english_pages` before `api`: the operation log keeps the name the administrator had when acting)."""
+    _seed_in_english(app, api)
+    found = _pages_with_chinese(english_pages)
+    assert not found, _report(found)
+
+
+def test_a_narrow_role_walks_in_english_too(app: Any, api: ApiClient) -> None:
+    _seed_in_english(app, api)
+    name_setup_data_in_english(app)
+    role = make_role(app, "ROLE_WALK_NARROW", "Narrow")
+    grant_role(app, role, menu_paths=("/system/user", "/job/info"))
+    make_user(app, phone="13900002002", name="Narrow", password="Passw0rd1", role_ids=[role])
+    viewer = PageClient(app.test_client())
+    set_language(viewer.client, "en")
+    assert viewer.sign_in("13900002002", "Passw0rd1").status_code == 302
+    viewer.get("/")  # the welcome flash
+    found = _pages_with_chinese(viewer)
+    assert not found, _report(found)

@@ -12,7 +12,7 @@ from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
-from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient
+from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient, chinese_on_page
 from tests.factories import make_user, query
 
 PUBLIC_API = {"/api/oauth/token", "/api/oauth/sms/code", "/api/openapi.json", "/api/docs",
@@ -471,9 +471,8 @@ def test_a_buttons_back_is_a_path_of_this_site_under_its_list() -> None:
 
 
 def _english(html: str) -> None:
-    from tests.conftest import chinese_in_content
 
-    left = chinese_in_content(html)
+    left = chinese_on_page(html)
     assert not left, left
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.conftest import ApiClient, PageClient
+from tests.conftest import ApiClient, PageClient, chinese_on_page
 from tests.factories import grant_role, make_executor, make_job, make_role, make_run, make_user
 
 
@@ -105,14 +105,13 @@ def test_the_online_card_links_to_the_online_list_and_no_card_leads_to_a_403(app
 
 
 def test_the_home_page_in_english_with_its_cards_and_chart(app: Any, english_pages: PageClient) -> None:
-    from tests.conftest import chinese_in_content
 
     make_user(app, name="Bob")
     executor = make_executor(app, "demo-app")
     make_run(app, executor, make_job(app, executor, job_desc="nightly"))
     english_pages.get("/")  # the sign-in's welcome, said before the language was chosen, is shown once
     html = english_pages.get("/").get_data(as_text=True)
-    left = chinese_in_content(html)
+    left = chinese_on_page(html)
     assert not left, left
     for key in ("users", "online", "actions-today", "jobs", "job-runs", "executors", "segments"):
         assert f'data-testid="fig-{key}"' in html, key

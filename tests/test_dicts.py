@@ -17,7 +17,7 @@ from tests.conftest import (
     ApiClient,
     PageClient,
     api_error,
-    chinese_left_on_page,
+    chinese_on_page,
     csrf_from,
     logged_actions,
     set_language,
@@ -216,7 +216,6 @@ def test_the_login_log_and_the_job_list_read_their_built_in_types(app: Any, api:
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10): the pages, an item's English label, the built-in items' English
 
-OWN = ("pcloud/dicts/", "templates/dicts/")
 EN = {"Accept-Language": "en"}
 
 
@@ -224,7 +223,7 @@ def english_page(client: PageClient, url: str, status: int = 200) -> str:
     resp = client.get(url)
     html = unescape(resp.get_data(as_text=True))
     assert resp.status_code == status, html[:300]
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     return html
 
 
@@ -249,7 +248,7 @@ def test_every_dictionary_page_in_english(english_pages: PageClient, api: ApiCli
                                                                   "value": "g", "status": "0"})
     assert refused.status_code == 422
     html = unescape(refused.get_data(as_text=True))
-    assert "Enter the label" in html and not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert "Enter the label" in html and not chinese_on_page(html), chinese_on_page(html)
     saved = english_pages.submit("/system/dict/data/new", data={"dict_type": "customer_level", "label": "Silver",
                                                                 "label_en": "Silver EN", "value": "s", "sort": "2",
                                                                 "status": "0"})

@@ -26,13 +26,17 @@ EXTRACT = {"messages": ["-F", "babel.cfg", "-k", "lazy_gettext", "-k", "lazy_pge
            "js": ["-F", "babel-js.cfg"]}
 
 
-def _extracted(domain: str, tmp_path: Path) -> set[str]:
+def _key(message: Any) -> Any:
+    return (message.context, message.id) if message.context else message.id
+
+
+def _extracted(domain: str, tmp_path: Path) -> set[Any]:
     pot = tmp_path / f"{domain}.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
     subprocess.run([str(pybabel), "-q", "extract", *EXTRACT[domain], "--no-location", "-o", str(pot), "."],
                    cwd=ROOT, check=True)
     with pot.open("rb") as fh:
-        return {m.id for m in read_po(fh) if m.id}
+        return {_key(m) for m in read_po(fh) if m.id}
 
 
 @pytest.mark.no_database
@@ -42,17 +46,21 @@ def test_the_english_catalogue_is_complete_and_current(domain: str, tmp_path: Pa
     stale stays, and the compiled catalogue is the one the .po says (run `make catalogue` after a change)."""
     with (CATALOGUES / f"{domain}.po").open("rb") as fh:
         catalogue = read_po(fh)
-    translations = {m.id: m.string for m in catalogue if m.id}
+    translations = {_key(m): m.string for m in catalogue if m.id}
     wanted = _extracted(domain, tmp_path)
     assert not sorted(wanted - set(translations)), "marked but not in the catalogue: run `make catalogue`"
     assert not sorted(set(translations) - wanted), "in the catalogue but no longer marked: run `make catalogue`"
     assert not sorted(i for i, s in translations.items() if not s), "untranslated: fill their msgstr"
     assert not sorted(m.id for m in catalogue if m.id and m.fuzzy), "fuzzy: check and unmark them"
+
+    def text(key: Any) -> str:
+        return key[1] if isinstance(key, tuple) else key
+
     wrong = {i: s for i, s in translations.items()
-             if sorted(PLACEHOLDER.findall(i)) != sorted(PLACEHOLDER.findall(s)) or CJK.search(s)}
+             if sorted(PLACEHOLDER.findall(text(i))) != sorted(PLACEHOLDER.findall(str(s))) or CJK.search(str(s))}
     assert not wrong, "a translation's placeholders differ from its source, or it keeps Chinese"
     with (CATALOGUES / f"{domain}.mo").open("rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+        compiled = {_key(m): m.string for m in read_mo(fh) if m.id}
     assert compiled == translations, "the .mo is older than the .po: run `make catalogue`"
 
 

@@ -12,9 +12,7 @@ import pytest
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job, JobRun, JobRunLine
-from tests import conftest
 from tests.conftest import (
-    _MEANT_CHINESE,
     ApiClient,
     PageClient,
     assert_refused,
@@ -336,33 +334,11 @@ def test_a_new_job_says_it_is_stopped_and_start_is_not_red(pages: Any, app: Any)
 # ---------------------------------------------------------------- English (issue 24 item 10)
 
 
-# What the shared parts of a job page say in Chinese until their own branches of issue 24 item 10 are merged (the
-# layouts' and macros' pager, filter bar, dialog and form buttons, the form heading's colon, dictionary labels, the
-# error page's link, the sign-in flash; the sidebar's menu names lie outside <main>): whole runs of Chinese,
-# tolerated only where tests/conftest.py has no `chinese_left_on_page` yet (the house's helper for the same thing,
-# which a merged checkout uses instead).
-_SHARED_NOT_YET_ENGLISH = frozenset({
-    "页", "条", "共", "条，第", "页码", "每页条数", "跳至", "跳转", "上一页", "下一页", "分页", "筛选", "筛选（", "）",
-    "查询", "重置", "取消", "关闭", "保存中", "保存", "编辑", "：", "停止", "运行", "返回列表", "欢迎回来，超级管理员"})
-_CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
-_JOBS_OWN = ("pcloud/jobs/", "templates/jobs/", "pcloud/static/js/jobs.js")
-
-
-def _jobs_chinese_left(html: str) -> list[str]:
-    """The Chinese the jobs' own code left on a page rendered in English."""
-    shared_helper = getattr(conftest, "chinese_left_on_page", None)
-    if shared_helper is not None:
-        return shared_helper(html, _JOBS_OWN)
-    main = re.search(r"<main\b.*?</main>", html, re.S)
-    own = _MEANT_CHINESE.sub("", main.group(0) if main else html)
-    return [run for run in _CJK_RUN.findall(own) if run not in _SHARED_NOT_YET_ENGLISH]
-
-
 def _in_english(resp: Any, status: int = 200) -> str:
     """The page's HTML, asserting its status and that no Chinese of the jobs' own is left on it."""
     html = resp.get_data(as_text=True)
     assert resp.status_code == status, (resp.status_code, html[:300])
-    left = _jobs_chinese_left(html)
+    left = chinese_on_page(html)
     assert not left, left
     return html
 

@@ -297,21 +297,20 @@ def test_login_log_pages_and_export_in_english(api: ApiClient, anon: ApiClient, 
 
     from openpyxl import load_workbook
 
+    from tests.conftest import chinese_on_page as english_leftovers
     from tests.conftest import set_language
-    from tests.english_pending import english_leftovers
 
-    dictionary = (">成功<", ">失败<")  # login_result's labels: the dictionaries' own translation
     token_call(anon, secureId="nobody", secureKey="nothing", grantType="OPEN")
     failed = rows(api, result=1)[0]
     html = english_pages.get("/monitor/loginlog/").get_data(as_text=True)
-    assert not english_leftovers(html, dictionary), english_leftovers(html, dictionary)
+    assert not english_leftovers(html), english_leftovers(html)
     assert "Wrong secureId or secureKey" in html and "Unlock account" in html and "Unlock IP" in html
     assert unescape('data-confirm="Unlock sign-in for &#34;nobody&#34;?"') in unescape(html)
     html = english_pages.get(f"/monitor/loginlog/{failed['id']}").get_data(as_text=True)
     assert "Sign in · nobody" in html and "Wrong secureId or secureKey" in html
-    assert not english_leftovers(html, dictionary), english_leftovers(html, dictionary)
+    assert not english_leftovers(html), english_leftovers(html)
     html = english_pages.get("/monitor/loginlog/?phone=nothing-like-it").get_data(as_text=True)
-    assert "No sign-ins match" in html and not english_leftovers(html, dictionary), english_leftovers(html)
+    assert "No sign-ins match" in html and not english_leftovers(html), english_leftovers(html)
 
     token = csrf_from(html)
     export = english_pages.client.post("/monitor/loginlog/export?result=1", data={"csrf_token": token})

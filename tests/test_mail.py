@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.mail.models import Mail
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_left_on_page, logged_actions
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_on_page, logged_actions
 from tests.factories import grant_role, make_role, make_user, next_phone, query
 
 MAIL = "/api/integration/admin/mail"
@@ -135,7 +135,6 @@ def test_the_bell_counts_unread_mail_on_every_page_and_the_inbox_reads_it(api: A
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10)
 
-OWN = ("pcloud/mail/", "templates/mail/")
 EN = {"Accept-Language": "en"}
 
 
@@ -143,14 +142,14 @@ def english_page(client: PageClient, url: str, status: int = 200) -> str:
     resp = client.get(url)
     html = unescape(resp.get_data(as_text=True))
     assert resp.status_code == status, html[:300]
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     return html
 
 
 def english_form(response: Any, status: int) -> str:
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == status, html[:300]
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     return html
 
 

@@ -328,7 +328,7 @@ def test_the_sidebar_shows_a_menus_english_label_else_its_name(app: Any, api: Ap
 
 
 def test_menu_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
-    from tests.i18n_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
 
     pages = _english(english_pages)
     mid = api.post("/api/admin/menu/create", json={"name": "Plain", "path": "/plain"}).get_json()["data"]

@@ -119,7 +119,7 @@ def test_without_a_grant_the_list_and_kick_are_refused(app: Any, api: ApiClient)
 def test_online_page_in_english_and_kick_flash(app: Any, api: ApiClient, english_pages: PageClient) -> None:
     from html import unescape
 
-    from tests.english_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
     from tests.factories import make_user
 
     make_user(app, phone="13900002101", name="Bob", password="Passw0rd1")

@@ -537,7 +537,7 @@ def test_account_pages_in_english(app: Any, english_pages: PageClient, api: ApiC
     frozen account, the grant page with the built-in entries by their English names, and the flashes."""
     from html import unescape
 
-    from tests.english_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
 
     def clean(path: str, resp: Any = None) -> str:
         resp = resp or english_pages.get(path)
@@ -573,7 +573,7 @@ def test_account_pages_in_english(app: Any, english_pages: PageClient, api: ApiC
 def test_catalogue_pages_in_english(english_pages: PageClient, api: ApiClient) -> None:
     from html import unescape
 
-    from tests.english_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
 
     html = english_pages.get("/open/resource/").get_data(as_text=True)
     assert "Segment: take one ID" in html and "<code>{Parameter}</code>" in html

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pcloud.params.service import CATALOGUE
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_left_on_page, last_action
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_on_page, last_action
 from tests.factories import make_user, next_phone
 
 CONFIG = "/api/admin/config"
@@ -186,7 +186,6 @@ def test_two_change_signals_on_one_engine_each_count_this_process_s_own_commit(a
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10): the settings' names, remarks and choices; the operation log as it was
 
-OWN = ("pcloud/params/", "templates/params/")
 EN = {"Accept-Language": "en"}
 
 
@@ -194,7 +193,7 @@ def english_page(client: PageClient, url: str, status: int = 200) -> str:
     resp = client.get(url)
     html = unescape(resp.get_data(as_text=True))
     assert resp.status_code == status, html[:300]
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     return html
 
 
@@ -212,7 +211,7 @@ def test_every_parameter_page_in_english(english_pages: PageClient, app: Any, mo
     refused = english_pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "1000"})
     html = unescape(refused.get_data(as_text=True))
     assert refused.status_code == 422 and '"Failed sign-ins before lock" must be between 1 and 100' in html
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     saved = english_pages.submit("/system/config/sys.password.classes/edit", data={"value": "letter,digit,symbol"})
     assert saved.status_code == 302
     listing = english_page(english_pages, saved.headers["Location"])

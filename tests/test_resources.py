@@ -398,7 +398,7 @@ def test_every_built_in_resource_name_is_a_catalogue_entry(app: Any) -> None:
 
 
 def test_resource_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
-    from tests.i18n_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
 
     pages = english_pages
     pages.get("/system/resource/")  # the sign-in's welcome flash names the user as signed in: shown once, gone

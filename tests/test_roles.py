@@ -464,7 +464,7 @@ def _english(pages: PageClient) -> PageClient:
 
 
 def test_role_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
-    from tests.i18n_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
 
     pages = _english(english_pages)
     rid = make_role(app, "ROLE_AUDITOR", "Auditors")

@@ -302,7 +302,7 @@ def test_segment_pages_in_english(app: Any, english_pages: PageClient, api: ApiC
     """Every segment page, with rows, the empty states, a refused form and a save's flash: no Chinese left."""
     from html import unescape
 
-    from tests.english_pending import english_leftovers
+    from tests.conftest import chinese_on_page as english_leftovers
 
     pages = english_pages
     html = pages.get("/integration/segment/").get_data(as_text=True)

@@ -9,7 +9,7 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused, chinese_left_on_page
+from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused, chinese_on_page
 from tests.factories import make_user, query
 
 NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
@@ -561,7 +561,6 @@ def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10)
 
-OWN = ("pcloud/uploads/", "templates/uploads/")
 EN = {"Accept-Language": "en"}
 
 
@@ -569,7 +568,7 @@ def english_page(client: PageClient, url: str, status: int = 200) -> str:
     resp = client.get(url)
     html = unescape(resp.get_data(as_text=True))
     assert resp.status_code == status, html[:300]
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     return html
 
 
@@ -588,7 +587,7 @@ def test_every_upload_page_in_english(english_pages: PageClient, api: ApiClient)
                                    data={"name": "", "type": "DATABASE", "bucket_name": "sys_upload"})
     html = unescape(refused.get_data(as_text=True))
     assert refused.status_code == 422 and "Enter the storage name" in html
-    assert not chinese_left_on_page(html, OWN), chinese_left_on_page(html, OWN)
+    assert not chinese_on_page(html), chinese_on_page(html)
     saved = english_pages.submit("/personalized/upload/storages/new",
                                  data={"name": "Second", "type": "DATABASE", "bucket_name": "sys_upload"})
     assert saved.status_code == 302

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
@@ -174,7 +175,7 @@ def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
     one synthetic node (id 0) named after the company (PCLOUD_COMPANY_NAME)."""
     if len(nodes) == 1:
         return nodes[0]
-    name = params.value("sys.company.name") or gettext("公司")
+    name = translated(params.value("sys.company.name")) or gettext("公司")  # the built-in default in the reader's words
     return {"id": 0, "parent_id": 0, "parent_name": None, "name": name, "label": name, "manager_id": None,
             "manager_name": None, "established_time": None, "sequence": 0, "children": nodes}
 

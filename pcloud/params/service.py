@@ -21,6 +21,7 @@ from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page
 from pcloud.core.settingscache import VersionedCache
@@ -256,7 +257,7 @@ def said(d: Definition, typed: Any) -> str:
     if d.type == "choice":
         label = dict(d.choices).get(typed)
         return gettext(label) if label else str(typed)
-    return str(typed)
+    return translated(str(typed))  # the built-in default company name 公司 reads Company on an English page
 
 
 def shown_raw(d: Definition, typed: Any) -> str:
