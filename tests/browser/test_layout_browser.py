@@ -31,18 +31,19 @@ WRAPPED_CELLS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", [1280, 390])
-def test_every_list_page_fits_its_width(page: Any, app: Any, width: int) -> None:
+@pytest.mark.parametrize(("width", "lang"), [(1280, "zh"), (390, "zh"), (1280, "en"), (390, "en")])
+def test_every_list_page_fits_its_width(page: Any, app: Any, width: int, lang: str) -> None:
     make_dept(app, "研" * 64)
     make_user(app, name="很长的名字" * 6)
     page.set_viewport_size({"width": width, "height": 900})
     errors = watch_console(page)
     sign_in(page)
+    page.goto(f"/language/{lang}?next=/")  # the language menu's link
     for path in LIST_PAGES:
         page.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate(WRAPPED_CELLS) == [], (width, path)
-        page.screenshot(path=f"/tmp/layout-{width}-{path.strip('/').replace('/', '-')}.png")
+        page.screenshot(path=f"/tmp/layout-{width}-{lang}-{path.strip('/').replace('/', '-')}.png")
     assert errors == []
 
 
@@ -116,8 +117,9 @@ ACTIONS_OUT_OF_SIGHT = """() => {
 }"""
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("width", [1280, 1024, 390])
-def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, width: int) -> None:
+def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, width: int, lang: str) -> None:
     from tests.factories import make_action_log, make_executor, make_job
 
     make_user(app, name="很长的名字" * 6)
@@ -126,6 +128,7 @@ def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, widt
     page.set_viewport_size({"width": width, "height": 900})
     errors = watch_console(page)
     sign_in(page)
+    page.goto(f"/language/{lang}?next=/")
     for path in ("/system/user/", "/system/role/", "/job/info/", "/system/log/"):
         page.goto(path)
         page.wait_for_load_state("load")
@@ -219,4 +222,30 @@ def test_the_shared_pieces_fit_in_english(page: Any, app: Any, width: int) -> No
     page.goto("/profile")
     page.wait_for_load_state("load")
     assert page.evaluate(WRAPPED_CONTROLS) == [], width
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_language_menu_switches_the_console_and_remembers_it(page: Any, width: int) -> None:
+    """Issue 24.10: the language menu on the sign-in page and in the top bar; the choice holds across pages."""
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    page.goto("/login")
+    page.get_by_test_id("language-menu").click()
+    page.get_by_test_id("language-en").click()
+    page.wait_for_url("**/login")
+    assert page.locator("html").get_attribute("lang") == "en"
+    sign_in(page)
+    assert page.locator("html").get_attribute("lang") == "en"
+    if width < 992:  # the sidebar is behind the menu button on a phone
+        page.get_by_test_id("menu-toggle").click()
+    sidebar = page.locator("#sidebar")
+    assert sidebar.get_by_role("link", name="Users").first.is_visible()
+    page.get_by_role("link", name="Users").first.click()
+    page.wait_for_url("**/system/user/**")
+    assert "Add user" in page.content()
+    page.get_by_test_id("language-menu").click()
+    page.get_by_test_id("language-zh").click()
+    page.wait_for_url("**/system/user/**")
+    assert page.locator("html").get_attribute("lang") == "zh-CN" and "新增用户" in page.content()
     assert errors == []

@@ -69,7 +69,9 @@ def test_grant_a_role_and_use_it(page: Any, app: Any) -> None:
     page.get_by_role("button", name="保存").click()
     page.get_by_text("用户「运营同学」已创建").wait_for()
     page.goto("/system/role/")
-    page.locator('tr[data-role-code="ROLE_OPS"]').get_by_role("button", name="删除").click()
+    row = page.locator('tr[data-role-code="ROLE_OPS"]')
+    row.get_by_role("button", name="更多").click()  # 分配用户 and 删除 are behind 更多
+    row.get_by_role("button", name="删除").click()
     page.locator("#confirmModal").wait_for(state="visible")
     assert "角色「运营」仍有 1 个用户在使用" in page.locator("#confirmBody").inner_text()
     assert not page.locator("#confirmOk").is_visible()  # no confirm that leads to a 409
