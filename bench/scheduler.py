@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--second-jobs", type=int, default=50)
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--warm-children", default="8", help="PCLOUD_WORKER_MIN_CHILDREN of the workers")
+    parser.add_argument("--children", default="8", help="PCLOUD_WORKER_CHILDREN of the workers (most runs at once)")
     parser.add_argument("--chained", type=float, default=0.0, help="share of the minute jobs in dependency chains")
     parser.add_argument("--chain-length", type=int, default=4)
     parser.add_argument("--scripts", type=float, default=0.0, help="share of script (GLUE) jobs")
@@ -154,7 +155,8 @@ def main() -> None:
 
     url, instance = prepare_database(args.database_url)
     env = bench_env(url, instance, PCLOUD_JOB_HANDLER_MODULES="bench.scheduler", PYTHONPATH=str(ROOT),
-                    PCLOUD_WORKER_REPORT_SECONDS="5", PCLOUD_WORKER_MIN_CHILDREN=args.warm_children)
+                    PCLOUD_WORKER_REPORT_SECONDS="5", PCLOUD_WORKER_MIN_CHILDREN=args.warm_children,
+                    PCLOUD_WORKER_CHILDREN=args.children)
     os.environ.update({"DATABASE_URL": url, "PCLOUD_INSTANCE_DIR": instance, "PCLOUD_SECRET_KEY": "bench"})
     from sqlalchemy import func, insert, select, update
 
@@ -203,7 +205,8 @@ def main() -> None:
             db.session.commit()
     print(f"{url.split('@')[-1]}: {args.minute_jobs} minute jobs + {args.second_jobs} second jobs, "
           f"{chains * args.chain_length} in {chains} dependency chains, "
-          f"{args.workers} worker(s) with {args.warm_children}+ warm children, {args.duration} s")
+          f"{sum(1 for r in rows if r.get('glue_type'))} script jobs, {args.workers} worker(s) with "
+          f"{args.warm_children}+ warm children (at most {args.children}), {args.duration} s")
 
     workers = []
     for i in range(args.workers):
