@@ -696,7 +696,7 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
            "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": hook.split("/")[2],
            # no test of the pair is about misfires; under load a scheduler may be more than the default 5 s
            # late, and the misfire it then (rightly) declares would read as a missed fire
-           "PCLOUD_MISFIRE_GRACE_SECONDS": "30"}
+           "PCLOUD_MISFIRE_GRACE_SECONDS": "45"}
     workers = [start_worker(database_url, instance_dir, tmp, name, env=env) for name in ("node-a", "node-b")]
     yield Pair(workers, sink, hook)
     for w in workers:
