@@ -101,7 +101,7 @@ def report_runs(label: str, runs: list, expected: set[tuple[int, datetime]], sta
     seen: dict[tuple[int, datetime], int] = {}
     lags = []
     parts: dict[str, list[float]] = {"claim": [], "pick-up": [], "start": []}
-    failed = 0
+    failed = unfinished = 0
     for job_id, when, code, msg, _ttype, fired, claimed in runs:
         key = (job_id, when)
         seen[key] = seen.get(key, 0) + 1
@@ -110,6 +110,8 @@ def report_runs(label: str, runs: list, expected: set[tuple[int, datetime]], sta
             parts["claim"].append((fired - when).total_seconds())
             parts["pick-up"].append((claimed - fired).total_seconds())
             parts["start"].append(float(msg) - claimed.replace(tzinfo=UTC).timestamp())
+        elif code == 0:  # still waiting (or running) when the bench stopped waiting for the last runs
+            unfinished += 1
         elif code != 200:
             failed += 1
     in_window = [k for k in seen if start_n <= k[1] < end_n]
@@ -122,7 +124,7 @@ def report_runs(label: str, runs: list, expected: set[tuple[int, datetime]], sta
 
     prefix = f"[{label}] " if label else ""
     print(f"{prefix}planned fires in the window: {len(expected)}; runs: {len(runs)} ({len(in_window)} in the "
-          f"window), failed {failed}")
+          f"window), failed {failed}, unfinished {unfinished}")
     print(f"{prefix}fire lag ms: p50 {pct(.5):.0f}  p99 {pct(.99):.0f}  max {lags[-1] * 1000 if lags else 0:.0f}")
     print(f"{prefix}  of which (p50 / p99 ms): " + ", ".join(
         f"{name} {sorted(v)[len(v) // 2] * 1000:.0f} / {sorted(v)[int(len(v) * .99)] * 1000:.0f}"
@@ -306,7 +308,8 @@ def main() -> None:
             return parent_lags[min(len(parent_lags) - 1, int(len(parent_lags) * p))] * 1000 if parent_lags else 0
 
         print(f"PARENT runs (dependency chains): {len(parent_runs)}, failed "
-              f"{sum(1 for r in parent_runs if r[2] != 200)}, duplicates {sum(n - 1 for n in per_parent.values())}; "
+              f"{sum(1 for r in parent_runs if r[2] not in (0, 200))}, unfinished "
+              f"{sum(1 for r in parent_runs if r[2] == 0)}, duplicates {sum(n - 1 for n in per_parent.values())}; "
               f"lag after the parent's end ms: p50 {ppct(.5):.0f}  p99 {ppct(.99):.0f}  "
               f"max {parent_lags[-1] * 1000 if parent_lags else 0:.0f}")
     for i, w in enumerate(workers):
