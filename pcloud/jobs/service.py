@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -1491,7 +1492,8 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
             refs = j.get(links, [])
             if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("appname"), str)
                                                      and isinstance(r.get("jobDesc"), str) for r in refs):
-                raise Invalid(f"{links} 应为 {{appname, jobDesc}} 列表", field="file")
+                raise Invalid(gettext("parentJobs 应为 {appname, jobDesc} 列表") if links == "parentJobs"
+                              else "childJobs 应为 {appname, jobDesc} 列表", field="file")
     return {"executors": executors, "jobs": jobs}
 
 
@@ -1584,8 +1586,8 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     for job, entry, glue in written:  # links, extras and scripts once every job of the file has its id
         appname, job_desc = entry["appname"].strip(), entry["jobDesc"].strip()
         try:
-            children = _resolve_refs(entry, "childJobs", jobs_by_key, "子任务")
-            parents = _resolve_refs(entry, "parentJobs", jobs_by_key, "父任务")
+            children = _resolve_refs(entry, "childJobs", jobs_by_key)
+            parents = _resolve_refs(entry, "parentJobs", jobs_by_key)
             if children:
                 _check_children(job.id, children)
                 job.child_job_id = ",".join(str(c) for c in dict.fromkeys(children))
@@ -1612,7 +1614,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     return report
 
 
-def _resolve_refs(entry: dict[str, Any], key: str, in_file: dict[tuple[str, str], Job], label: str) -> list[int]:
+def _resolve_refs(entry: dict[str, Any], key: str, in_file: dict[tuple[str, str], Job]) -> list[int]:
     """The ids of a job's links in the file ({appname, jobDesc}): a job of the same file, else one the importer
     may see in this database; a reference found in neither is an error on `key`."""
     ids: list[int] = []
@@ -1620,7 +1622,9 @@ def _resolve_refs(entry: dict[str, Any], key: str, in_file: dict[tuple[str, str]
         appname, job_desc = ref["appname"].strip(), ref["jobDesc"].strip()
         job = in_file.get((appname, job_desc)) or _find_visible_job(appname, job_desc)
         if job is None:
-            raise Invalid(f"{label} {appname} / {job_desc} 不存在", field=key)
+            if key == "parentJobs":
+                raise Invalid(gettext("父任务 %(appname)s / %(job)s 不存在", appname=appname, job=job_desc), field=key)
+            raise Invalid(f"子任务 {appname} / {job_desc} 不存在", field=key)
         ids.append(job.id)
     return list(dict.fromkeys(ids))
 
