@@ -19,8 +19,11 @@ server and the children). Goals: 0 missed, 0 duplicates, p99 under 1 s, peak mem
 jobs (each one's parent the one before it, every one still on its own CRON second): each success of a
 chain member triggers the next one (PARENT) once it has succeeded since the next one's last run. Prints
 the PARENT runs, their duplicates (two PARENT runs of one job from one parent run) and their lag (handler
-start minus the parent's end). --scripts 0.1 would make that share script jobs (GLUE, branch glue): the
-switch is here, and refuses while this build has no script jobs.
+start minus the parent's end). --scripts 0.1 makes that share of all jobs (minute and second) script jobs,
+alternately GLUE_SHELL and GLUE_PYTHON, each printing the time it started as its one line of output; they
+are chosen apart from the chain members (chains stay handler jobs), and their runs are reported on a line
+of their own: planned, run, failed, missed, duplicates and lag (the printed start minus the planned time,
+so it includes starting the interpreter).
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pcloud.jobs.handlers import JobContext, job_handler  # noqa: E402
+
+SCRIPTS = [{"glue_type": "GLUE_SHELL", "glue_source": "date +%s.%N\n"},
+           {"glue_type": "GLUE_PYTHON", "glue_source": "import time\nprint(f'{time.time():.6f}')\n"}]
 
 
 @job_handler("benchNoop")
@@ -89,6 +95,43 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
     return 0.0
 
 
+def report_runs(label: str, runs: list, expected: set[tuple[int, datetime]], start_n: datetime, end_n: datetime,
+                duration: int) -> None:
+    """Planned fires, runs, failures, lag, missed and duplicates of one kind of job (handler or script)."""
+    seen: dict[tuple[int, datetime], int] = {}
+    lags = []
+    parts: dict[str, list[float]] = {"claim": [], "pick-up": [], "start": []}
+    failed = unfinished = 0
+    for job_id, when, code, msg, _ttype, fired, claimed in runs:
+        key = (job_id, when)
+        seen[key] = seen.get(key, 0) + 1
+        if code == 200 and msg:
+            lags.append(float(msg) - when.replace(tzinfo=UTC).timestamp())
+            parts["claim"].append((fired - when).total_seconds())
+            parts["pick-up"].append((claimed - fired).total_seconds())
+            parts["start"].append(float(msg) - claimed.replace(tzinfo=UTC).timestamp())
+        elif code == 0:  # still waiting (or running) when the bench stopped waiting for the last runs
+            unfinished += 1
+        elif code != 200:
+            failed += 1
+    in_window = [k for k in seen if start_n <= k[1] < end_n]
+    missed = len(expected - set(seen))
+    dups = sum(n - 1 for n in seen.values() if n > 1)
+    lags.sort()
+
+    def pct(p: float) -> float:
+        return lags[min(len(lags) - 1, int(len(lags) * p))] * 1000 if lags else float("nan")
+
+    prefix = f"[{label}] " if label else ""
+    print(f"{prefix}planned fires in the window: {len(expected)}; runs: {len(runs)} ({len(in_window)} in the "
+          f"window), failed {failed}, unfinished {unfinished}")
+    print(f"{prefix}fire lag ms: p50 {pct(.5):.0f}  p99 {pct(.99):.0f}  max {lags[-1] * 1000 if lags else 0:.0f}")
+    print(f"{prefix}  of which (p50 / p99 ms): " + ", ".join(
+        f"{name} {sorted(v)[len(v) // 2] * 1000:.0f} / {sorted(v)[int(len(v) * .99)] * 1000:.0f}"
+        for name, v in parts.items() if v))
+    print(f"{prefix}runs per second: {len(in_window) / duration:.1f}; missed {missed}; duplicates {dups}")
+
+
 def main() -> None:
     from bench.common import bench_env, prepare_database
 
@@ -99,6 +142,7 @@ def main() -> None:
     parser.add_argument("--second-jobs", type=int, default=50)
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--warm-children", default="8", help="PCLOUD_WORKER_MIN_CHILDREN of the workers")
+    parser.add_argument("--children", default="8", help="PCLOUD_WORKER_CHILDREN of the workers (most runs at once)")
     parser.add_argument("--chained", type=float, default=0.0, help="share of the minute jobs in dependency chains")
     parser.add_argument("--chain-length", type=int, default=4)
     parser.add_argument("--scripts", type=float, default=0.0, help="share of script (GLUE) jobs")
@@ -108,16 +152,19 @@ def main() -> None:
 
     if args.scripts and not hasattr(JobModel, "glue_type"):
         parser.error("--scripts needs script jobs (GLUE, issue 23 item 2), which this build does not have")
+    if args.scripts and not 0 < args.scripts <= 0.5:
+        parser.error("--scripts is a share between 0 and 0.5")
 
     url, instance = prepare_database(args.database_url)
     env = bench_env(url, instance, PCLOUD_JOB_HANDLER_MODULES="bench.scheduler", PYTHONPATH=str(ROOT),
-                    PCLOUD_WORKER_REPORT_SECONDS="5", PCLOUD_WORKER_MIN_CHILDREN=args.warm_children)
+                    PCLOUD_WORKER_REPORT_SECONDS="5", PCLOUD_WORKER_MIN_CHILDREN=args.warm_children,
+                    PCLOUD_WORKER_CHILDREN=args.children)
     os.environ.update({"DATABASE_URL": url, "PCLOUD_INSTANCE_DIR": instance, "PCLOUD_SECRET_KEY": "bench"})
     from sqlalchemy import func, insert, select, update
 
     from pcloud import create_app
     from pcloud.extensions import db
-    from pcloud.jobs.models import Executor, Job, JobRun
+    from pcloud.jobs.models import Executor, Job, JobRun, JobRunLine
     from pcloud.jobs.worker.runtime import _ms
 
     app = create_app()
@@ -130,10 +177,12 @@ def main() -> None:
         rows = [{**base, "job_desc": f"minute {i}", "schedule_conf": f"{i % 60} * * * * ?"}
                 for i in range(args.minute_jobs)]
         rows += [{**base, "job_desc": f"second {i}", "schedule_conf": "* * * * * ?"} for i in range(args.second_jobs)]
-        if args.scripts:  # the GLUE columns of branch glue: a shell script that prints what benchNoop returns
-            for i, row in enumerate(rows):
-                if i % round(1 / args.scripts) == 0:
-                    row.update(glue_type="GLUE_SHELL", glue_source="date +%s.%N", executor_handler="")
+        if args.scripts:  # script jobs print what benchNoop returns: the time they started
+            every = round(1 / args.scripts)
+            # offset 1: never a chain member (those are every round(1/chained)-th minute job from 0, a step >= 2)
+            for n, row in enumerate(rows[1::every]):
+                row.update(executor_handler="", glue_updated_at=datetime.now(UTC).replace(tzinfo=None),
+                           glue_remark="bench", **SCRIPTS[n % 2])
         db.session.execute(insert(Job), rows)
         db.session.commit()
         chains = 0
@@ -158,7 +207,8 @@ def main() -> None:
             db.session.commit()
     print(f"{url.split('@')[-1]}: {args.minute_jobs} minute jobs + {args.second_jobs} second jobs, "
           f"{chains * args.chain_length} in {chains} dependency chains, "
-          f"{args.workers} worker(s) with {args.warm_children}+ warm children, {args.duration} s")
+          f"{sum(1 for r in rows if r.get('glue_type'))} script jobs, {args.workers} worker(s) with "
+          f"{args.warm_children}+ warm children (at most {args.children}), {args.duration} s")
 
     workers = []
     for i in range(args.workers):
@@ -216,10 +266,20 @@ def main() -> None:
             w.send_signal(signal.SIGTERM)
         for w in workers:
             w.wait(60)
-        runs = db.session.execute(select(JobRun.job_id, JobRun.schedule_time, JobRun.handle_code, JobRun.handle_msg,
-                                         JobRun.trigger_type, JobRun.trigger_time, JobRun.claimed_at)
-                                  .where(JobRun.executor_handler == "benchNoop",
-                                         JobRun.trigger_type != "PARENT")).all()
+        # a script's start is its first output line (its message is the exit code)
+        first_line = (select(JobRunLine.log_id, func.min(JobRunLine.line_no).label("n"))
+                      .group_by(JobRunLine.log_id).subquery())
+        started = (select(JobRunLine.log_id, JobRunLine.content)
+                   .join(first_line, (first_line.c.log_id == JobRunLine.log_id)
+                         & (first_line.c.n == JobRunLine.line_no)).subquery())
+        all_runs = db.session.execute(
+            select(JobRun.job_id, JobRun.schedule_time, JobRun.handle_code,
+                   func.coalesce(started.c.content, JobRun.handle_msg), JobRun.trigger_type, JobRun.trigger_time,
+                   JobRun.claimed_at)
+            .outerjoin(started, started.c.log_id == JobRun.id)
+            .where(JobRun.trigger_type != "PARENT")).all()
+        script_jobs = set(db.session.execute(select(Job.id).where(Job.author == "bench",
+                                                                  Job.glue_type != "BEAN")).scalars())
         parent_end = db.session.query(JobRun.id, JobRun.handle_time).subquery()
         parent_runs = db.session.execute(
             select(JobRun.job_id, JobRun.parent_log_id, JobRun.handle_code, JobRun.handle_msg, parent_end.c.handle_time)
@@ -227,43 +287,18 @@ def main() -> None:
         conf = dict(db.session.execute(select(Job.id, Job.schedule_conf).where(Job.author == "bench")).all())
 
     start_n, end_n = start.replace(tzinfo=None), end.replace(tzinfo=None)
-    expected: set[tuple[int, datetime]] = set()
+    expected: dict[bool, set[tuple[int, datetime]]] = {False: set(), True: set()}  # by "is a script job"
     for job_id, c in conf.items():
         second = c.split()[0]
         t = start_n
         while t < end_n:
             if second == "*" or t.second == int(second):
-                expected.add((job_id, t))
+                expected[job_id in script_jobs].add((job_id, t))
             t += timedelta(seconds=1)
-    seen: dict[tuple[int, datetime], int] = {}
-    lags = []
-    parts: dict[str, list[float]] = {"claim": [], "pick-up": [], "start": []}
-    failed = 0
-    for job_id, when, code, msg, _ttype, fired, claimed in runs:
-        key = (job_id, when)
-        seen[key] = seen.get(key, 0) + 1
-        if code == 200 and msg:
-            lags.append(float(msg) - when.replace(tzinfo=UTC).timestamp())
-            parts["claim"].append((fired - when).total_seconds())
-            parts["pick-up"].append((claimed - fired).total_seconds())
-            parts["start"].append(float(msg) - claimed.replace(tzinfo=UTC).timestamp())
-        elif code != 200:
-            failed += 1
-    in_window = [k for k in seen if start_n <= k[1] < end_n]
-    missed = len(expected - set(seen))
-    dups = sum(n - 1 for n in seen.values() if n > 1)
-    lags.sort()
-
-    def pct(p: float) -> float:
-        return lags[min(len(lags) - 1, int(len(lags) * p))] * 1000 if lags else float("nan")
-
-    print(f"planned fires in the window: {len(expected)}; runs: {len(runs)} ({len(in_window)} in the window), "
-          f"failed {failed}")
-    print(f"fire lag ms: p50 {pct(.5):.0f}  p99 {pct(.99):.0f}  max {lags[-1] * 1000 if lags else 0:.0f}")
-    print("  of which (p50 / p99 ms): " + ", ".join(
-        f"{name} {sorted(v)[len(v) // 2] * 1000:.0f} / {sorted(v)[int(len(v) * .99)] * 1000:.0f}"
-        for name, v in parts.items() if v))
-    print(f"runs per second: {len(in_window) / args.duration:.1f}; missed {missed}; duplicates {dups}")
+    kinds = [(False, "handler jobs" if script_jobs else "")] + ([(True, "script jobs")] if script_jobs else [])
+    for is_script, label in kinds:
+        runs = [r for r in all_runs if r[0] in conf and (r[0] in script_jobs) == is_script]
+        report_runs(label, runs, expected[is_script], start_n, end_n, args.duration)
     if args.chained:
         per_parent = Counter((job_id, parent) for job_id, parent, *_ in parent_runs)
         parent_lags = sorted(float(msg) - ended.replace(tzinfo=UTC).timestamp()
@@ -273,7 +308,8 @@ def main() -> None:
             return parent_lags[min(len(parent_lags) - 1, int(len(parent_lags) * p))] * 1000 if parent_lags else 0
 
         print(f"PARENT runs (dependency chains): {len(parent_runs)}, failed "
-              f"{sum(1 for r in parent_runs if r[2] != 200)}, duplicates {sum(n - 1 for n in per_parent.values())}; "
+              f"{sum(1 for r in parent_runs if r[2] not in (0, 200))}, unfinished "
+              f"{sum(1 for r in parent_runs if r[2] == 0)}, duplicates {sum(n - 1 for n in per_parent.values())}; "
               f"lag after the parent's end ms: p50 {ppct(.5):.0f}  p99 {ppct(.99):.0f}  "
               f"max {parent_lags[-1] * 1000 if parent_lags else 0:.0f}")
     for i, w in enumerate(workers):

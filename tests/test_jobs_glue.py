@@ -3,7 +3,9 @@ every door (page and API), and the scripts run by real worker processes with a s
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -341,6 +343,72 @@ def test_a_script_is_killed_with_its_whole_process_group_on_timeout_and_on_kill(
         (line,) = jobs.lines(run_id)
         pid = int(line.removeprefix("pid "))
         wait_until(lambda pid=pid: gone(pid), 10, f"the sleep of run {run_id} to end")
+
+
+ESCAPING_SHELL = 'setsid sleep 300 &\necho "escaped $!"\n'  # a new session: out of the child's process group
+ESCAPING_PYTHON = """import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:  # the double fork: orphaned in a session of its own
+        print("escaped", os.getpid(), flush=True)
+        time.sleep(300)
+    os._exit(0)
+os.wait()
+"""
+
+
+def _processes_of_run(run_id: int) -> list[int]:
+    """Live processes whose environment is the one of this run's script (a zombie is gone)."""
+    mark = f"JOB_LOG_ID={run_id}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                env = fh.read().split(b"\0")
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                zombie = fh.read().rsplit(b") ", 1)[1].startswith(b"Z")
+        except OSError:
+            continue
+        if mark in env and not zombie:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.slow
+def test_a_script_that_leaves_its_session_is_killed_all_the_same(app: Any, glue_worker: Any) -> None:
+    """`setsid cmd &` or a double fork escapes killpg; after a kill, a timeout or the script's end, no process
+    the script started remains."""
+    import signal
+
+    from tests.test_jobs_worker import Jobs, wait_until
+
+    jobs = Jobs(app)
+    runs: dict[str, int] = {}
+    try:
+        for glue_type, source in (("GLUE_SHELL", ESCAPING_SHELL), ("GLUE_PYTHON", ESCAPING_PYTHON)):
+            # killed (logKill) while the script still runs, timed out, and ended on its own
+            running = source + ("sleep 300\n" if glue_type == "GLUE_SHELL" else "time.sleep(300)\n")
+            (runs[f"{glue_type} killed"],) = jobs.trigger(_script_job(app, glue_type, running))
+            (runs[f"{glue_type} timed out"],) = jobs.trigger(_script_job(app, glue_type, running, executor_timeout=3))
+            (runs[f"{glue_type} ended"],) = jobs.trigger(_script_job(app, glue_type, source))
+        for what, run_id in runs.items():
+            if what.endswith("killed"):
+                wait_until(lambda run_id=run_id: jobs.lines(run_id), 60, f"{what}: the script's output", [glue_worker])
+                assert _processes_of_run(run_id), what  # the escaped process runs (the replay is real)
+                jobs.kill(run_id)
+        codes = {what: jobs.done(run_id, 90, [glue_worker])["handle_code"] for what, run_id in runs.items()}
+        assert codes == {what: 503 if what.endswith("killed") else 502 if what.endswith("timed out") else 200
+                         for what in runs}, codes
+        for what, run_id in runs.items():
+            assert jobs.lines(run_id)[0].startswith("escaped "), (what, jobs.lines(run_id))
+            wait_until(lambda run_id=run_id: not _processes_of_run(run_id), 15, f"{what}: no process left")
+    finally:  # on a failure, leave nothing running on the machine
+        for run_id in runs.values():
+            for pid in _processes_of_run(run_id):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- scripts in the transfer file (export / import)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from pcloud.extensions import db
 from pcloud.jobs.models import Job, JobRun, role_job_group
@@ -347,7 +348,7 @@ def _moved(doc: dict[str, Any], appname: str) -> dict[str, Any]:
     doc["executors"][0]["appname"] = appname
     for job in doc["jobs"]:
         job["appname"] = appname if job["appname"] == old else job["appname"]
-        for ref in job["childJobs"]:
+        for ref in job["childJobs"] + job.get("parentJobs", []):
             ref["appname"] = appname if ref["appname"] == old else ref["appname"]
     return doc
 
@@ -388,6 +389,74 @@ def test_export_then_import_elsewhere_round_trips_stopped(api: ApiClient, app: A
     rows = {desc: (jid, child_ids, status, param) for jid, desc, _a, child_ids, status, param in
             _jobs_of(app, "orders-copy")}
     assert rows["同步"][1] == str(rows["对账"][0]) and rows["同步"][2] == 0 and rows["对账"][3] == "p=1"
+
+
+def _parents_of(app: Any, appname: str) -> dict[str, set[tuple[str, str]]]:
+    """Each job of the executor (by jobDesc) -> its parents as (appname, jobDesc), read from the database."""
+    from pcloud.jobs.models import Executor, JobDependency
+
+    def read() -> dict[str, set[tuple[str, str]]]:
+        parent, parent_ex = aliased(Job), aliased(Executor)
+        out: dict[str, set[tuple[str, str]]] = {}
+        for desc, parent_app, parent_desc in db.session.execute(
+                select(Job.job_desc, parent_ex.appname, parent.job_desc)
+                .join(Executor, Executor.id == Job.job_group)
+                .join(JobDependency, JobDependency.job_id == Job.id)
+                .join(parent, parent.id == JobDependency.parent_job_id)
+                .join(parent_ex, parent_ex.id == parent.job_group)
+                .where(Executor.appname == appname, Job.deleted_at.is_(None))):
+            out.setdefault(desc, set()).add((parent_app, parent_desc))
+        return out
+
+    return query(app, read)
+
+
+def test_dependencies_move_with_the_jobs_and_are_relinked_by_name(api: ApiClient, app: Any) -> None:
+    """parentJobs travel as {appname, jobDesc} (like childJobs): relinked to the file's jobs or to jobs of the
+    target; a parent found in neither is listed by a dry run and refuses the import; so does a cycle."""
+    flow = make_executor(api, "flow-app", title="流程")
+    other = make_executor(api, "other-app", title="其他")
+    outside = make_job(api, other, jobDesc="外部")
+    extract = make_job(api, flow, jobDesc="抽取")
+    transform = make_job(api, flow, jobDesc="转换", parentJobIds=[extract])
+    make_job(api, flow, jobDesc="加载", parentJobIds=[extract, transform, outside])
+    doc = _export(api, {"jobGroup": flow})
+    by_desc = {j["jobDesc"]: j for j in doc["jobs"]}
+    assert by_desc["抽取"]["parentJobs"] == []
+    assert by_desc["转换"]["parentJobs"] == [{"appname": "flow-app", "jobDesc": "抽取"}]
+    assert sorted(map(tuple, (r.values() for r in by_desc["加载"]["parentJobs"]))) == [
+        ("flow-app", "抽取"), ("flow-app", "转换"), ("other-app", "外部")]
+    assert all(set(job) >= {"parentJobs"} and "parentJobIds" not in job for job in doc["jobs"])
+
+    moved = _moved(doc, "flow-copy")  # "外部" is not in the file: found in the target by its name
+    report = _import(api, moved).get_json()["data"]
+    assert report["imported"] and report["errors"] == [], report
+    assert _parents_of(app, "flow-copy") == {
+        "转换": {("flow-copy", "抽取")}, "加载": {("flow-copy", "抽取"), ("flow-copy", "转换"), ("other-app", "外部")}}
+
+    # a parent neither in the file nor in the target: listed by the dry run, and the import writes nothing
+    lost = _moved(doc, "flow-lost")
+    lost["jobs"][1]["parentJobs"].append({"appname": "nowhere-app", "jobDesc": "不存在"})
+    dry = _import(api, lost, dryRun=True).get_json()["data"]
+    assert [(e["jobDesc"], e["field"]) for e in dry["errors"]] == [(lost["jobs"][1]["jobDesc"], "parentJobs")]
+    assert "nowhere-app" in dry["errors"][0]["message"] and not dry["imported"]
+    api_error(_import(api, lost), 422)
+    assert _jobs_of(app, "flow-lost") == []
+
+    # a cycle through the file's own jobs (抽取 waiting for 加载, which waits for 抽取): refused, nothing written
+    looped = _moved(doc, "flow-loop")
+    looped["jobs"][0]["parentJobs"] = [{"appname": "flow-loop", "jobDesc": "加载"}]
+    dry = _import(api, looped, dryRun=True).get_json()["data"]
+    assert dry["errors"] and all("循环" in e["message"] for e in dry["errors"]), dry["errors"]
+    api_error(_import(api, looped), 422)
+    assert _jobs_of(app, "flow-loop") == []
+
+    # overwrite replaces a job's parents with the file's
+    again = _moved(doc, "flow-copy")
+    next(j for j in again["jobs"] if j["jobDesc"] == "加载")["parentJobs"] = [
+        {"appname": "flow-copy", "jobDesc": "转换"}]
+    assert _import(api, again, onConflict="overwrite").get_json()["data"]["imported"]
+    assert _parents_of(app, "flow-copy")["加载"] == {("flow-copy", "转换")}
 
 
 def test_import_conflicts_skip_overwrite_or_fail_all_or_nothing(api: ApiClient, app: Any) -> None:

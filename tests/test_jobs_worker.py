@@ -419,13 +419,16 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from sqlalchemy import or_, select, update  # noqa: E402
+from sqlalchemy import func, or_, select, update  # noqa: E402
 
 import tests.job_handlers  # noqa: E402, F401 - registers the test handlers in this process too (the console side)
 from tests.conftest import ROOT, TEST_CONFIG  # noqa: E402
 
 PCLOUD = str(Path(sys.executable).parent / "pcloud")
 DEAD_AFTER = 8  # PCLOUD_NODE_DEAD_SECONDS for these workers (30 in production), to keep the suite short
+# the pair's: 50 runs a second on a loaded machine (load 18 on 2 cores) left a worker's loop without a heartbeat
+# for more than 8 s, and the other node ended its running runs as lost (504) in the exactly-once test
+PAIR_DEAD_AFTER = 20
 
 
 class WorkerProc:
@@ -693,7 +696,10 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
     tmp = tmp_path_factory.mktemp("workers")
     env = {"PCLOUD_SMTP_HOST": "127.0.0.1", "PCLOUD_SMTP_PORT": str(controller.port),
            "PCLOUD_SMTP_FROM": "jobs@example.com", "PCLOUD_ALARM_WEBHOOK": hook,
-           "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": hook.split("/")[2]}
+           "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": hook.split("/")[2],
+           # no test of the pair is about misfires; under load a scheduler may be more than the default 5 s
+           # late, and the misfire it then (rightly) declares would read as a missed fire
+           "PCLOUD_MISFIRE_GRACE_SECONDS": "45", "PCLOUD_NODE_DEAD_SECONDS": str(PAIR_DEAD_AFTER)}
     workers = [start_worker(database_url, instance_dir, tmp, name, env=env) for name in ("node-a", "node-b")]
     yield Pair(workers, sink, hook)
     for w in workers:
@@ -733,18 +739,38 @@ def pair(pair_processes: Pair, jobs: Jobs) -> Iterator[Pair]:
 @pytest.mark.slow
 def test_exactly_once_with_two_workers(pair: Pair, jobs: Jobs) -> None:
     """50 jobs firing every second for 15 s in the suite; the issue's 60 s with
-    PCLOUD_TEST_EXACTLY_ONCE_SECONDS=60 (run so before a release; the note of issue 11 has the figures)."""
+    PCLOUD_TEST_EXACTLY_ONCE_SECONDS=60 (run so before a release; the note of issue 11 has the figures).
+
+    Every fire from each job's first planned time up to the end of the window has exactly one run, and no
+    fire is planned after the job was stopped. No wall-clock bound: the window's end is awaited. Under load
+    (others' suites on the same 2 cores) the former bounds failed without any fire missed: stopping 50 jobs
+    one by one (each stop waiting for the scheduler's row lock on PostgreSQL) can take more than the 3 s
+    the last fire had to be within, and a scheduler late by more than the 5 s misfire grace skipped fires."""
     from pcloud.jobs import service
-    from pcloud.jobs.models import JobRun
+    from pcloud.jobs.models import Job, JobRun
 
     ids = [jobs.job("testNoop", None, schedule_type="CRON", schedule_conf="* * * * * ?",
-                    executor_route_strategy="ROUND", trigger_status=1) for _ in range(50)]
-    started = datetime.utcnow()
-    time.sleep(float(os.environ.get("PCLOUD_TEST_EXACTLY_ONCE_SECONDS", "15")))
+                    executor_route_strategy="ROUND") for _ in range(50)]
+    # all started at once (creating 50 jobs under load takes seconds): each one's first fire is this second
+    first = datetime.utcnow().replace(microsecond=0) + timedelta(seconds=2)
+    with jobs.app.app_context(), jobs._db().engine.begin() as conn:
+        conn.execute(update(Job.__table__).where(Job.__table__.c.id.in_(ids)).values(
+            trigger_status=1, trigger_next_time=int(first.replace(tzinfo=UTC).timestamp() * 1000)))
+    window_end = first + timedelta(seconds=float(os.environ.get("PCLOUD_TEST_EXACTLY_ONCE_SECONDS", "15")))
+
+    def fired_to_the_end() -> bool:
+        with jobs.app.app_context(), jobs._db().engine.connect() as conn:
+            reached = conn.execute(select(func.count(func.distinct(JobRun.job_id))).where(
+                JobRun.job_id.in_(ids), JobRun.schedule_time >= window_end)).scalar()
+        return reached == len(ids)
+
+    # every job has fired the window's last second, however late the schedulers are under load
+    wait_until(fired_to_the_end, 120, "every job fired to the end of the window", pair.workers)
+    stop_done: dict[int, datetime] = {}
     with jobs.app.app_context():
         for job_id in ids:
             service.stop_job(job_id)
-    stopped = datetime.utcnow()
+            stop_done[job_id] = datetime.utcnow()
     pair.alive()
     wait_until(lambda: not jobs.runs(JobRun.status != "DONE"), 60, "every run done", pair.workers)
     runs = jobs.runs(JobRun.job_id.in_(ids))
@@ -759,7 +785,8 @@ def test_exactly_once_with_two_workers(pair: Pair, jobs: Jobs) -> None:
         times.sort()
         gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
         assert all(g == 1.0 for g in gaps), f"job {job_id} missed fires: {gaps}"
-        assert (times[0] - started).total_seconds() < 3 and (stopped - times[-1]).total_seconds() < 3
+        assert times[0] == first, f"job {job_id} missed its first fire"
+        assert window_end <= times[-1] <= stop_done[job_id], f"job {job_id}: last fire {times[-1]}"
     assert {r["executor_address"] for r in runs} == {"node-a", "node-b"}
     lags = sorted(float(r["handle_msg"]) - r["schedule_time"].replace(tzinfo=UTC).timestamp() for r in runs)
     print(f"\n{len(runs)} runs; fire lag p50 {lags[len(lags) // 2]:.3f}s p99 {lags[int(len(lags) * .99)]:.3f}s "
@@ -916,8 +943,8 @@ def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(pair: Pair
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(10)
         killed_at = time.monotonic()
-        run = jobs.done(run_id, DEAD_AFTER + 20, pair.workers)
-        assert time.monotonic() - killed_at < DEAD_AFTER + 10
+        run = jobs.done(run_id, PAIR_DEAD_AFTER + 20, pair.workers)  # the pair's sweep finds the victim dead
+        assert time.monotonic() - killed_at < PAIR_DEAD_AFTER + 10
         assert (run["handle_code"], run["executor_address"]) == (504, "victim")
         retry = wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
                            30, "the retry", pair.workers)[0]

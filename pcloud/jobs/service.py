@@ -1441,13 +1441,22 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
         select(Job.id, Job.job_desc, Executor.appname).join(Executor, Executor.id == Job.job_group)
         .where(Job.id.in_(child_ids), Job.deleted_at.is_(None), *executor_scope(Job.job_group)))} \
         if child_ids else {}
+    parents = parents_of([j.id for j in jobs])
+    parent_ids = {p for ps in parents.values() for p in ps}
+    # a parent travels as {appname, jobDesc} like a child job, so it re-links in another database; one the
+    # exporter may not see is left out, as a child is (its name is not theirs to read)
+    parent_refs = {row.id: {"appname": row.appname, "jobDesc": row.job_desc} for row in db.session.execute(
+        select(Job.id, Job.job_desc, Executor.appname).join(Executor, Executor.id == Job.job_group)
+        .where(Job.id.in_(parent_ids), Job.deleted_at.is_(None), *executor_scope(Job.job_group)))} \
+        if parent_ids else {}
     extras = {key: extra.dump(jobs) for key, extra in TRANSFER_EXTRAS.items()}
     columns = _job_columns()
     items = []
     for job in jobs:
         item = {"appname": executors[job.job_group].appname,
                 **{key: _wire(getattr(job, column)) for key, column in columns.items()},
-                "childJobs": [children[c] for c in _child_ids(job.child_job_id) if c in children]}
+                "childJobs": [children[c] for c in _child_ids(job.child_job_id) if c in children],
+                "parentJobs": [parent_refs[p] for p in parents.get(job.id, []) if p in parent_refs]}
         for key, values in extras.items():
             if job.id in values:
                 item[key] = values[job.id]
@@ -1502,7 +1511,7 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
                 e.get("addressType") is None or type(e["addressType"]) is int):
             raise Invalid(gettext("执行器 %(appname)s 的字段类型不正确", appname=e["appname"]), field="file")
     columns = _job_columns()
-    allowed = set(columns) | {"appname", "childJobs"} | set(TRANSFER_EXTRAS)
+    allowed = set(columns) | {"appname", "childJobs", "parentJobs"} | set(TRANSFER_EXTRAS)
     for j in jobs:
         unknown = sorted(set(j) - allowed)
         if unknown:
@@ -1514,10 +1523,11 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
                               field="file")
         if not isinstance(j.get("appname"), str) or not isinstance(j.get("jobDesc"), str):
             raise Invalid(gettext("每个任务都要有 appname 和 jobDesc"), field="file")
-        refs = j.get("childJobs", [])
-        if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("appname"), str)
-                                                 and isinstance(r.get("jobDesc"), str) for r in refs):
-            raise Invalid(gettext("childJobs 应为 {appname, jobDesc} 列表"), field="file")
+        for links in ("childJobs", "parentJobs"):
+            refs = j.get(links, [])
+            if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("appname"), str)
+                                                     and isinstance(r.get("jobDesc"), str) for r in refs):
+                raise Invalid(gettext("%(links)s 应为 {appname, jobDesc} 列表", links=links), field="file")
     return {"executors": executors, "jobs": jobs}
 
 
@@ -1610,17 +1620,17 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     for job, entry, glue in written:  # links, extras and scripts once every job of the file has its id
         appname, job_desc = entry["appname"].strip(), entry["jobDesc"].strip()
         try:
-            refs = [(r["appname"].strip(), r["jobDesc"].strip()) for r in entry.get("childJobs", [])]
-            children = []
-            for ref in refs:
-                child = jobs_by_key.get(ref) or _find_visible_job(*ref)
-                if child is None:
-                    raise Invalid(gettext("子任务 %(appname)s / %(name)s 不存在", appname=ref[0], name=ref[1]),
-                                  field="childJobs")
-                children.append(child.id)
+            children = _resolve_refs(entry, "childJobs", jobs_by_key)
+            parents = _resolve_refs(entry, "parentJobs", jobs_by_key)
             if children:
                 _check_children(job.id, children)
                 job.child_job_id = ",".join(str(c) for c in dict.fromkeys(children))
+            if parents:
+                _check_parents(job.id, parents)
+            # the file's links replace the job's; checked against the links written so far (the database's and
+            # those of the file's jobs before this one), so the job closing a cycle is the one refused
+            _check_no_cycle(job.id, children, parents)
+            _set_parents(job, parents)
             for key, extra in TRANSFER_EXTRAS.items():
                 if key in entry:
                     extra.load(job, entry[key])
@@ -1636,6 +1646,22 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     else:
         db.session.rollback()
     return report
+
+
+def _resolve_refs(entry: dict[str, Any], key: str, in_file: dict[tuple[str, str], Job]) -> list[int]:
+    """The ids of a job's links in the file ({appname, jobDesc}): a job of the same file, else one the importer
+    may see in this database; a reference found in neither is an error on `key`."""
+    ids: list[int] = []
+    for ref in entry.get(key, []):
+        appname, job_desc = ref["appname"].strip(), ref["jobDesc"].strip()
+        job = in_file.get((appname, job_desc)) or _find_visible_job(appname, job_desc)
+        if job is None:
+            if key == "parentJobs":
+                raise Invalid(gettext("父任务 %(appname)s / %(name)s 不存在", appname=appname, name=job_desc),
+                              field=key)
+            raise Invalid(gettext("子任务 %(appname)s / %(name)s 不存在", appname=appname, name=job_desc), field=key)
+        ids.append(job.id)
+    return list(dict.fromkeys(ids))
 
 
 def _without_glue(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,9 @@ the worker down, and a kill (logKill, COVER_EARLY, a timeout) must stop it at on
 short runs a second must not each pay for a new interpreter and a new Flask app.
 
 Children come from a ``forkserver`` (a clean process forked before the worker opened database
-connections or started threads), each in its own process group so that a kill also reaches whatever
-the handler started, and each dies with the fork server when the worker dies (``PR_SET_PDEATHSIG``).
+connections or started threads), each in its own process group and a subreaper of whatever it starts, so
+that a kill also reaches whatever the handler started (even in a new session: ``kill_tree``), and each dies
+with the fork server when the worker dies (``PR_SET_PDEATHSIG``).
 
 Per child:
 
@@ -93,6 +94,65 @@ def _import(path: str | None) -> Callable[..., Any] | None:
     return getattr(importlib.import_module(module), name)
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> None:
+    """Linux: what a handler or script starts and orphans (``setsid cmd &``, a double fork) is re-parented to
+    this child instead of init, so it stays among the child's descendants, where ``kill_tree`` finds it. A
+    new session or process group escapes ``killpg``; the parent chain cannot be escaped."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def descendants(root: int) -> set[int]:
+    """Every process below `root` in the parent chain (from /proc; empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])  # after the name: state, ppid
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for pid in children.get(todo.pop(), ()):
+            if pid not in found:
+                found.add(pid)
+                todo.append(pid)
+    return found
+
+
+def kill_tree(root: int, *, include_root: bool = True) -> int:
+    """SIGKILL every descendant of `root` (and `root` itself unless told not to), whatever session or group they
+    made for themselves. They are stopped first (SIGSTOP) until a walk finds no new one, so that none forks a
+    process the walk has not seen while the others die. Returns how many processes were killed."""
+    frozen: set[int] = set()
+    if include_root:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(root, signal.SIGSTOP)
+    for _ in range(1000):  # bounded: each round stops at least one new process, a fork bomb is not endless
+        new = descendants(root) - frozen
+        if not new:
+            break
+        for pid in new:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+        frozen |= new
+    killed = 0
+    for pid in sorted(frozen) + ([root] if include_root else []):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+    return killed
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel kills this child when its parent (the fork server) exits."""
     with contextlib.suppress(Exception):
@@ -105,6 +165,7 @@ def _child_main(task_conn: Connection, out_conn: Connection, marker: bytes, setu
     """The child: route fds 1/2 into the output pipe, set up once, then run tasks until told to stop."""
     os.setpgrp()
     _die_with_parent()
+    _become_subreaper()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     fd = out_conn.fileno()
@@ -400,6 +461,8 @@ class ChildPool:
         pid = child.proc.pid
         if pid is None:
             return
+        if sig == signal.SIGKILL:  # also what left the child's group or session (a subreaper keeps them below it)
+            kill_tree(pid)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, sig)  # the child leads its own group: its subprocesses go too
         with contextlib.suppress(ProcessLookupError, PermissionError):

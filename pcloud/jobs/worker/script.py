@@ -2,9 +2,10 @@
 
 The child (``child.invoke``) reads the job's current source and calls ``run_script``: the source is written
 into a fresh temporary directory, which is also the script's working directory and HOME, and run as a
-subprocess of the child, in the child's process group. The pool kills a run (timeout, logKill,
-COVER_EARLY) with ``killpg`` of that group, so the script and whatever it started go with it; what a script that ended
-left running in the group is killed then (``_kill_leftovers``). Its standard
+subprocess of the child, in the child's process group. The child is a subreaper, so whatever the script
+starts stays below it even in a new session (``setsid``, a double fork); the pool kills a run (timeout,
+logKill, COVER_EARLY) with all of the child's descendants (``pool.kill_tree``) and its group, and what a
+script that ended left running is killed then (``_kill_leftovers``). Its standard
 output and error are the child's, i.e. the run log, line by line as it writes them.
 
 What the script gets (the XXL-JOB convention, plus environment variables):
@@ -35,15 +36,16 @@ import contextlib
 import ctypes
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any
 
 from flask_babel import gettext
 
 from pcloud.core.messages import N_
+from pcloud.jobs.worker.pool import kill_tree
 
 PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
@@ -84,22 +86,19 @@ def _drop_privileges() -> None:
 
 
 def _kill_leftovers() -> int:
-    """What the script left running in this child's process group (`sleep 600 &` and exit): killed when
+    """What the script left running (`sleep 600 &`, `setsid sleep 600 &`, a double fork) and exit: killed when
     the script ends, so it neither runs on unattended nor writes into the next run's log through the
-    inherited output pipe. Returns how many were killed."""
-    me, executor, killed = os.getpid(), os.getpgrp(), 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
+    inherited output pipe. This child is a subreaper (pool._become_subreaper), so all of it is still below
+    it, whatever session it made. The killed are reaped here. Returns how many were killed."""
+    killed = kill_tree(os.getpid(), include_root=False)
+    deadline = time.monotonic() + 5
+    while killed and time.monotonic() < deadline:  # the orphans re-parented to this child are its to reap
         try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                after_name = fh.read().rsplit(b")", 1)[1].split()  # state, ppid, pgrp, ...
-        except (OSError, IndexError):
-            continue
-        if len(after_name) > 2 and int(after_name[2]) == executor:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry), signal.SIGKILL)
-                killed += 1
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.005)  # a SIGKILLed process takes a moment to become a zombie
     return killed
 
 
