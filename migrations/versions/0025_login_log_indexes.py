@@ -1,6 +1,6 @@
 """the login log's phone keyword through its distinct phones, and an index for one outcome over a time range
 
-Revision ID: 0025
+Revision ID: 0025_login_log_indexes
 Revises: 0022
 Create Date: 2026-12-05 04:00:00
 
@@ -16,7 +16,7 @@ Issue 22 item 8 (the login log's lists hold at a million rows as the operation l
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0025'
+revision = '0025_login_log_indexes'
 down_revision = '0022'
 branch_labels = None
 depends_on = None
