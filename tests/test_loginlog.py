@@ -333,3 +333,86 @@ def test_login_log_refusals_in_english(api: ApiClient) -> None:
     assert body["msg"] == "The start time cannot be after the end time", body
     assert api_error(api.get("/api/admin/log/login/999999", headers=en), 404)["msg"] == (
         "The login log entry does not exist")
+
+
+def test_the_phone_keyword_matches_anywhere_in_a_phone_and_keeps_the_distinct_phones(app: Any, api: ApiClient
+                                                                                     ) -> None:
+    """Issue 22 item 8: the keyword is looked up among the log's distinct phones (kept by triggers), then read
+    through the phone index; what it matches is still "contains": the start, the middle, the end, one
+    character, a secureId, wildcards taken literally; a phone changed by an UPDATE is found by its new value."""
+    from sqlalchemy import select, update
+
+    from pcloud.extensions import db
+    from pcloud.loginlog import service
+    from pcloud.loginlog.models import LoginLog, LoginLogPhone
+
+    phones = ["13911112222"] * 3 + ["13800005678"] * 2 + ["ab_c%9f00a1"]
+    with app.app_context():
+        service.write_rows([service.login_row("login", result=1, phone=p) for p in phones] +
+                           [service.login_row("logout")])  # no phone: no distinct phone
+        kept = set(db.session.execute(select(LoginLogPhone.phone)).scalars())
+        db.session.remove()
+    assert {"13911112222", "13800005678", "ab_c%9f00a1"} <= kept and None not in kept
+
+    def found(keyword: str) -> list[str]:
+        body = api.post(PAGE, {"pageSize": 50, "phone": keyword}).get_json()
+        assert body["total"] == len(body["data"])
+        return sorted(r["phone"] for r in body["data"])
+
+    assert found("1111") == ["13911112222"] * 3  # the middle
+    assert found("139111") == ["13911112222"] * 3 and found("5678") == ["13800005678"] * 2
+    assert found("67") == ["13800005678"] * 2  # shorter than a trigram
+    assert found("c%9") == ["ab_c%9f00a1"] and found("%") == ["ab_c%9f00a1"]  # LIKE's wildcards, literally
+    assert found("b_c") == ["ab_c%9f00a1"] and found("1_1") == []
+    assert found("13911112223") == [] and found("139111122221") == []
+    assert [r["phone"] for r in rows(api, phone="1111", result=1, pageSize=2)] == ["13911112222"] * 2
+
+    with app.app_context():
+        db.session.execute(update(LoginLog).where(LoginLog.phone == "13800005678").values(phone="13700009999"))
+        db.session.commit()
+        db.session.remove()
+    assert found("0000999") == ["13700009999"] * 2 and found("5678") == []
+
+
+def test_retention_forgets_the_phones_no_row_holds(app: Any, api: ApiClient) -> None:
+    from sqlalchemy import select
+
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from pcloud.loginlog import service
+    from pcloud.loginlog.models import LoginLogPhone
+
+    with app.app_context():
+        old = utcnow() - timedelta(days=200)
+        service.write_rows([service.login_row("login", phone=f"1370000{n:04d}", at=old) for n in range(5)] +
+                           [service.login_row("login", phone="13700000001"), service.login_row("login", phone="x")])
+        assert service.clean_login_log(days=180, batch=2) == 5
+        kept = set(db.session.execute(select(LoginLogPhone.phone).where(LoginLogPhone.phone.like("137%")))
+                   .scalars())
+        db.session.remove()
+    assert kept == {"13700000001"}
+    assert [r["phone"] for r in rows(api, phone="1370000")] == ["13700000001"]
+
+
+def test_the_phone_keyword_and_a_days_failures_read_their_own_index(app: Any, api: ApiClient) -> None:
+    """The plans behind the bench's figures: a phone keyword reads the log through its phone index (the
+    distinct phones first), a day's failures through (result, signed_in_at), not every row of the day."""
+    from datetime import datetime
+
+    from pcloud.core.dbstats import captured_selects, plan
+    from pcloud.extensions import db
+    from pcloud.loginlog import service
+
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    with app.app_context():
+        for filters, index in (({"phone": "0000123"}, "ix_sys_login_log_phone_at"),
+                               ({"result": 1, "start_time": datetime(2026, 1, 1),
+                                 "end_time": datetime(2026, 1, 2)}, "ix_sys_login_log_result_at")):
+            with captured_selects(db.engine) as seen:
+                service.page_logins(filters, 1, 10)
+            counted = [(sql, params) for sql, params in seen if "count(" in sql and "sys_login_log" in sql]
+            assert counted, seen
+            lines = "\n".join(line for sql, params in counted
+                              for line in plan(db.engine, sql, params, avoid_scans=postgres))
+            assert index in lines, lines
+        db.session.remove()

@@ -147,6 +147,40 @@ def test_upgrade_backfills_the_department_closure_of_existing_departments(empty_
         db.engine.dispose()
 
 
+def test_upgrade_fills_the_login_logs_distinct_phones_and_keeps_them(empty_database_url: str) -> None:
+    """0025 fills sys_login_log_phone from the rows already there; its triggers keep it for every writer (raw
+    SQL included, one and many rows); downgrade gives the trigram search back."""
+    from flask_migrate import downgrade, upgrade
+
+    def insert(conn: Any, *phones: str | None) -> None:
+        conn.execute(text("INSERT INTO sys_login_log (event, result, phone, signed_in_at) VALUES "
+                          + ", ".join(f"('login', 1, :p{n}, '2026-01-01 00:00:00')" for n in range(len(phones)))),
+                     {f"p{n}": p for n, p in enumerate(phones)})
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0022")
+        with db.engine.begin() as conn:
+            insert(conn, "13900000001", "13900000001", "13900000002", None)
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.begin() as conn:
+            insert(conn, "13900000003")
+            insert(conn, "13900000003", "13900000004", "13900000001", None)
+            conn.execute(text("UPDATE sys_login_log SET phone = '13900000005' WHERE phone = '13900000002'"))
+        with db.engine.connect() as conn:
+            kept = set(conn.execute(text("SELECT phone FROM sys_login_log_phone")).scalars())
+        assert kept == {"13900000001", "13900000002", "13900000003", "13900000004", "13900000005"}
+        downgrade(directory=MIGRATIONS_DIR, revision="0022")
+        with db.engine.connect() as conn:
+            assert "sys_login_log_phone" not in inspect(conn).get_table_names()
+            if conn.dialect.name == "sqlite":
+                assert conn.execute(text("SELECT count(*) FROM sys_login_log_fts WHERE sys_login_log_fts MATCH "
+                                         "'phone : \"900000001\"'")).scalar() == 3
+            else:
+                assert "ix_sys_login_log_phone_trgm" in {i["name"] for i in inspect(conn).get_indexes("sys_login_log")}
+        db.engine.dispose()
+
+
 def test_upgrade_gives_live_menus_with_one_path_distinct_paths(empty_database_url: str) -> None:
     """0006 makes menu paths unique among live menus; duplicates from before keep the oldest on the path."""
     from flask_migrate import upgrade

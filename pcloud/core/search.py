@@ -22,7 +22,6 @@ MIN_TRIGRAM = 3
 SEARCHED: dict[str, tuple[str, ...]] = {
     "sys_user": ("name", "phone"),
     "sys_action_log": ("name", "path"),
-    "sys_login_log": ("phone",),  # migration 0013
 }
 
 

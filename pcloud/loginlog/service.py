@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import Engine, desc, select
+from sqlalchemy import Engine, delete, desc, exists, select, text
 from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
@@ -30,7 +30,7 @@ from pcloud.core.useragent import parse_user_agent
 from pcloud.datascope import service as datascope
 from pcloud.dicts import service as dicts
 from pcloud.extensions import db
-from pcloud.loginlog.models import LoginLog
+from pcloud.loginlog.models import LoginLog, LoginLogPhone
 from pcloud.params import service as params
 from pcloud.users.models import User
 
@@ -96,17 +96,23 @@ def _phone(filters: dict[str, Any]) -> str:
     return (filters.get("phone") or "").strip()
 
 
+def phones_containing(keyword: str) -> Any:
+    """The distinct phones of the log that contain `keyword` (LIKE's rules): a scan of sys_login_log_phone,
+    whose size is the number of distinct phones, not of rows."""
+    return select(LoginLogPhone.phone).where(LoginLogPhone.phone.contains(keyword, autoescape=True))
+
+
 def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
-    """Rows matching the filters. `driving`: the phone keyword as the trigram index's matches (few of them);
-    otherwise a plain per-row LIKE for a scan in time order (many), as the operation log does."""
+    """Rows matching the filters. `driving`: the phone keyword as its matching distinct phones, read through
+    the log's phone index (few rows); otherwise a plain per-row LIKE for a scan in time order (many), as the
+    operation log does."""
     stmt = select(LoginLog)
     scope = datascope.current_scope()
     if not scope.all:  # rows of operators the principal's data scope reaches (by the operator's department)
         stmt = stmt.where(LoginLog.user_id.in_(select(User.id).where(scope.user_clause(User))))
     if (phone := _phone(filters)):
-        words = [(LoginLog.phone, phone)]
         if driving:
-            stmt = search.join_matches(stmt, words, db.engine.dialect.name)
+            stmt = stmt.where(LoginLog.phone.in_(phones_containing(phone)))
         else:
             stmt = stmt.where(search.contains_per_row(LoginLog.phone, phone))
     if filters.get("result") is not None:
@@ -138,7 +144,7 @@ def page_logins(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> 
     """Newest first, as the operation log's page (actionlog.service.page_logs): a capped count, then the page's
     ids read in time order, or (a phone keyword with few matches) the matches sorted, written so that no
     statistics can change the plan (core.paging.unindexed)."""
-    keyword = len(_phone(filters)) >= search.MIN_TRIGRAM
+    keyword = bool(_phone(filters))
     unfiltered = all(filters.get(k) in (None, "") for k in FILTER_KEYS) and datascope.current_scope().all
     return newest_first_page(
         LoginLog, LoginLog.signed_in_at, filtered_select(filters).with_only_columns(LoginLog.id),
@@ -199,4 +205,27 @@ def clean_login_log(engine: Engine | None = None, days: int | None = None, batch
     days = retention_days() if days is None else days
     cutoff = (now or utcnow()) - timedelta(days=days)
     table = LoginLog.__table__
-    return delete_older_than(engine, table, table.c.signed_in_at, cutoff, batch)
+    deleted = delete_older_than(engine, table, table.c.signed_in_at, cutoff, batch)
+    if deleted:
+        forget_phones(engine, batch)
+    return deleted
+
+
+def forget_phones(engine: Engine | None = None, batch: int = CLEAN_BATCH) -> int:
+    """Drop the distinct phones no row holds any more, `batch` per transaction, so the phone keyword's lookup
+    stays as small as the log's distinct phones. PostgreSQL: each batch first locks out the triggers' inserts
+    (SHARE ROW EXCLUSIVE conflicts with an INSERT's ROW EXCLUSIVE), so a sign-in writing one of these phones
+    either committed before the check sees its row, or adds the phone again after the delete."""
+    engine = engine or db.engine
+    forgotten, after = 0, ""
+    while True:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE sys_login_log_phone IN SHARE ROW EXCLUSIVE MODE"))
+            keys = list(conn.execute(select(LoginLogPhone.phone).where(LoginLogPhone.phone > after)
+                                     .order_by(LoginLogPhone.phone).limit(batch)).scalars())
+            if not keys:
+                return forgotten
+            forgotten += conn.execute(delete(LoginLogPhone).where(
+                LoginLogPhone.phone.in_(keys), ~exists().where(LoginLog.phone == LoginLogPhone.phone))).rowcount
+        after = keys[-1]
