@@ -378,6 +378,21 @@ def chinese_on_page(html: str) -> list[str]:
     return [rest[max(0, m.start() - 40):m.end() + 40].replace("\n", " ") for m in _CJK.finditer(rest)]
 
 
+def english_form(response: Any, status: int = 200) -> str:
+    """A page's HTML (entities decoded), asserting its status and that it shows no Chinese it was not meant to."""
+    from html import unescape
+
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == status, html[:300]
+    assert not chinese_on_page(html), chinese_on_page(html)
+    return html
+
+
+def english_page(client: PageClient, url: str, status: int = 200) -> str:
+    """`english_form` of the page at `url`."""
+    return english_form(client.get(url), status)
+
+
 def set_language(client: Any, code: str) -> None:
     """What the language menu does: the `lang` cookie."""
     client.set_cookie("lang", code)

@@ -19,6 +19,7 @@ from tests.conftest import (
     api_error,
     chinese_on_page,
     csrf_from,
+    english_page,
     logged_actions,
     set_language,
     statements_run,
@@ -217,14 +218,6 @@ def test_the_login_log_and_the_job_list_read_their_built_in_types(app: Any, api:
 # English (issue 24 item 10): the pages, an item's English label, the built-in items' English
 
 EN = {"Accept-Language": "en"}
-
-
-def english_page(client: PageClient, url: str, status: int = 200) -> str:
-    resp = client.get(url)
-    html = unescape(resp.get_data(as_text=True))
-    assert resp.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
 
 
 def test_every_dictionary_page_in_english(english_pages: PageClient, api: ApiClient, app: Any) -> None:

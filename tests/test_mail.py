@@ -4,14 +4,21 @@ the unread count of the top bar's bell, reading marks read (the recipient's only
 from __future__ import annotations
 
 import re
-from html import unescape
 from typing import Any
 
 from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.mail.models import Mail
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_on_page, logged_actions
+from tests.conftest import (
+    ADMIN_PHONE,
+    ApiClient,
+    PageClient,
+    api_error,
+    english_form,
+    english_page,
+    logged_actions,
+)
 from tests.factories import grant_role, make_role, make_user, next_phone, query
 
 MAIL = "/api/integration/admin/mail"
@@ -136,21 +143,6 @@ def test_the_bell_counts_unread_mail_on_every_page_and_the_inbox_reads_it(api: A
 # English (issue 24 item 10)
 
 EN = {"Accept-Language": "en"}
-
-
-def english_page(client: PageClient, url: str, status: int = 200) -> str:
-    resp = client.get(url)
-    html = unescape(resp.get_data(as_text=True))
-    assert resp.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
-
-
-def english_form(response: Any, status: int) -> str:
-    html = unescape(response.get_data(as_text=True))
-    assert response.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
 
 
 def test_every_mail_page_in_english(english_pages: PageClient, api: ApiClient, app: Any) -> None:

@@ -5,7 +5,6 @@ notices; API and pages."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from typing import Any
 
 import pytest
@@ -13,7 +12,15 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.notices.models import Notice, NoticeRead
-from tests.conftest import ApiClient, PageClient, api_error, chinese_on_page, logged_actions, statements_run
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    api_error,
+    english_form,
+    english_page,
+    logged_actions,
+    statements_run,
+)
 from tests.factories import grant_role, make_dept_tree, make_role, make_user, next_phone, query, route_code
 
 NOTICE = "/api/admin/notice"
@@ -335,21 +342,6 @@ def test_the_list_shows_only_the_buttons_the_grant_allows(app: Any, api: ApiClie
 # English (issue 24 item 10)
 
 EN = {"Accept-Language": "en"}
-
-
-def english_page(client: PageClient, url: str, status: int = 200) -> str:
-    resp = client.get(url)
-    html = unescape(resp.get_data(as_text=True))
-    assert resp.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
-
-
-def english_form(response: Any, status: int) -> str:
-    html = unescape(response.get_data(as_text=True))
-    assert response.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
 
 
 def test_every_notice_page_in_english(english_pages: PageClient, api: ApiClient, app: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pcloud.params.service import CATALOGUE
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_on_page, last_action
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_on_page, english_page, last_action
 from tests.factories import make_user, next_phone
 
 CONFIG = "/api/admin/config"
@@ -187,14 +187,6 @@ def test_two_change_signals_on_one_engine_each_count_this_process_s_own_commit(a
 # English (issue 24 item 10): the settings' names, remarks and choices; the operation log as it was
 
 EN = {"Accept-Language": "en"}
-
-
-def english_page(client: PageClient, url: str, status: int = 200) -> str:
-    resp = client.get(url)
-    html = unescape(resp.get_data(as_text=True))
-    assert resp.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
 
 
 def test_every_parameter_page_in_english(english_pages: PageClient, app: Any, monkeypatch: Any) -> None:

@@ -4,11 +4,18 @@ the LOGIN template, so an administrator changes the message without a deploy. AP
 from __future__ import annotations
 
 import re
-from html import unescape
 from typing import Any
 
 from pcloud.auth.sms import MemorySmsSender
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, api_error, chinese_on_page, logged_actions
+from tests.conftest import (
+    ADMIN_PHONE,
+    ApiClient,
+    PageClient,
+    api_error,
+    english_form,
+    english_page,
+    logged_actions,
+)
 
 SMS = "/api/integration/admin/sms"
 
@@ -88,21 +95,6 @@ def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
 # English (issue 24 item 10)
 
 EN = {"Accept-Language": "en"}
-
-
-def english_page(client: PageClient, url: str, status: int = 200) -> str:
-    resp = client.get(url)
-    html = unescape(resp.get_data(as_text=True))
-    assert resp.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
-
-
-def english_form(response: Any, status: int) -> str:
-    html = unescape(response.get_data(as_text=True))
-    assert response.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
 
 
 def test_every_sms_template_page_in_english(english_pages: PageClient, api: ApiClient) -> None:

@@ -9,7 +9,7 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused, chinese_on_page
+from tests.conftest import CSRF_RE, ApiClient, PageClient, api_error, assert_refused, chinese_on_page, english_page
 from tests.factories import make_user, query
 
 NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
@@ -562,14 +562,6 @@ def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
 # English (issue 24 item 10)
 
 EN = {"Accept-Language": "en"}
-
-
-def english_page(client: PageClient, url: str, status: int = 200) -> str:
-    resp = client.get(url)
-    html = unescape(resp.get_data(as_text=True))
-    assert resp.status_code == status, html[:300]
-    assert not chinese_on_page(html), chinese_on_page(html)
-    return html
 
 
 def test_every_upload_page_in_english(english_pages: PageClient, api: ApiClient) -> None:
