@@ -354,7 +354,12 @@ def _page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     total, exact = _total(filters)
     if order != "gmtCreatedDate":
         plan = "filtered"
-    elif _selective(filters) and scan_is_cheaper(total, exact, page * page_size, "sys_user"):
+    elif _selective(filters) and scan_is_cheaper(total, exact, page * page_size, "sys_user") \
+            and not (exact and _words(filters) and db.engine.dialect.name == "postgresql"):
+        # PostgreSQL cannot estimate the scan's per-row keyword check (search.contains_per_row hides it from the
+        # statistics on purpose), so with few matches it takes the scan for one that finds almost nothing and
+        # reads the whole table instead of walking the newest users (13 ms at 100,000 users, 1,111 matches).
+        # Matches counted exactly are at most TOTAL_EXACT_LIMIT: sorting them from the trigram index is bounded.
         plan = "scan"
     else:
         plan = "counted"
