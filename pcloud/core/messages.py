@@ -1,8 +1,8 @@
-"""marshmallow's stock validation messages, said in Simplified Chinese at their source.
+"""marshmallow's stock validation messages, replaced by the console's own (Chinese source strings, English on
+request: docs/API.md, Languages).
 
-The interface's language is Chinese (API.md: `msg` and `errors` fit to show an administrator as is).
-Setting the libraries' default messages once, here, means every schema of every module speaks
-Chinese without each validator repeating its message, and no code parses English text back.
+Setting the libraries' default messages once, here, means every schema of every module speaks the console's
+words without each validator repeating its message, and no code parses English text back.
 A validator that passes its own `error=` keeps it. Imported by `core.schemas`.
 
 Each message is a lazy string (`lazy_gettext`), said in the request's language when it is formatted or sent
@@ -81,8 +81,8 @@ _FIELD_MESSAGES: dict[type[fields.Field], dict[str, Any]] = {
     }
 
 
-def speak_chinese() -> None:
-    """Replace the stock English messages (idempotent)."""
+def use_console_messages() -> None:
+    """Replace the stock messages by the console's (idempotent)."""
     for field_class, messages in _FIELD_MESSAGES.items():
         field_class.default_error_messages = {**field_class.default_error_messages, **messages}
     Schema._default_error_messages = {"type": lazy_gettext("类型不正确，应为 JSON 对象"),
@@ -108,4 +108,4 @@ def speak_chinese() -> None:
     validate.URL.default_message = lazy_gettext("网址格式不正确")
 
 
-speak_chinese()
+use_console_messages()
