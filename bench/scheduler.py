@@ -21,9 +21,10 @@ chain member triggers the next one (PARENT) once it has succeeded since the next
 the PARENT runs, their duplicates (two PARENT runs of one job from one parent run) and their lag (handler
 start minus the parent's end). --scripts 0.1 makes that share of all jobs (minute and second) script jobs,
 alternately GLUE_SHELL and GLUE_PYTHON, each printing the time it started as its one line of output; they
-are chosen apart from the chain members (chains stay handler jobs), and their runs are reported on a line
-of their own: planned, run, failed, missed, duplicates and lag (the printed start minus the planned time,
-so it includes starting the interpreter).
+are chosen apart from the chain members (chains stay handler jobs) and spread over the seconds of the
+minute like the other jobs (--script-seconds 6 puts them on six seconds: a burst of ~170 scripts on each), and
+their runs are reported on a line of their own: planned, run, failed, missed, duplicates and lag (the printed
+start minus the planned time, so it includes starting the interpreter).
 """
 
 from __future__ import annotations
@@ -146,6 +147,8 @@ def main() -> None:
     parser.add_argument("--chained", type=float, default=0.0, help="share of the minute jobs in dependency chains")
     parser.add_argument("--chain-length", type=int, default=4)
     parser.add_argument("--scripts", type=float, default=0.0, help="share of script (GLUE) jobs")
+    parser.add_argument("--script-seconds", type=int, default=60,
+                        help="the minute script jobs fire on this many seconds of the minute (6: bursts of ~170)")
     parser.add_argument("--analyze", action="store_true", help="refresh the planner statistics after loading the jobs")
     args = parser.parse_args()
     from pcloud.jobs.models import Job as JobModel
@@ -179,10 +182,19 @@ def main() -> None:
         rows += [{**base, "job_desc": f"second {i}", "schedule_conf": "* * * * * ?"} for i in range(args.second_jobs)]
         if args.scripts:  # script jobs print what benchNoop returns: the time they started
             every = round(1 / args.scripts)
-            # offset 1: never a chain member (those are every round(1/chained)-th minute job from 0, a step >= 2)
-            for n, row in enumerate(rows[1::every]):
-                row.update(executor_handler="", glue_updated_at=datetime.now(UTC).replace(tzinfo=None),
-                           glue_remark="bench", **SCRIPTS[n % 2])
+            chain_step = round(1 / args.chained) if args.chained else 0
+            # Never a chain member (those are the minute jobs n % chain_step == 0), and spread over the seconds of
+            # the minute like the other jobs: ordered by second before taking every `every`-th. (Every tenth job
+            # in creation order would put all of them on six seconds of the minute: n % 60 in 1, 11, ..., 51.)
+            minute = [n for n in range(args.minute_jobs) if not chain_step or n % chain_step]
+            seconds = sorted({n % 60 for n in minute})
+            seconds = set(seconds[::max(1, len(seconds) // args.script_seconds)][:args.script_seconds])
+            minute = sorted((n for n in minute if n % 60 in seconds), key=lambda n: (n % 60, n))
+            chosen = minute[::max(1, round(len(minute) / (args.scripts * args.minute_jobs)))]
+            chosen += list(range(args.minute_jobs, len(rows)))[::every]
+            for n, at in enumerate(chosen):
+                rows[at].update(executor_handler="", glue_updated_at=datetime.now(UTC).replace(tzinfo=None),
+                                glue_remark="bench", **SCRIPTS[n % 2])
         db.session.execute(insert(Job), rows)
         db.session.commit()
         chains = 0

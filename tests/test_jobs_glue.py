@@ -411,6 +411,31 @@ def test_a_script_that_leaves_its_session_is_killed_all_the_same(app: Any, glue_
                     os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
+def test_script_runs_hold_at_most_half_the_children_and_handler_runs_go_past_them(app: Any, glue_worker: Any) -> None:
+    """The worker has 6 children, so 3 script runs at once (PCLOUD_WORKER_SCRIPT_CHILDREN's default): a fourth
+    script waits for one of them to end, while a handler run queued behind it starts and ends."""
+    from tests.test_jobs_worker import Jobs, wait_until
+
+    jobs = Jobs(app)
+    waiting = 'echo started\nsleep 300\n'
+    scripts = [jobs.trigger(_script_job(app, "GLUE_SHELL", waiting))[0] for _ in range(4)]
+    (handler_run,) = jobs.trigger(jobs.job("testEcho", "past the scripts", job_group=jobs.executor("glue-app")))
+    try:
+        started = wait_until(lambda: len(s := [r for r in scripts if jobs.lines(r)]) >= 3 and s, 60,
+                             "three scripts to start", [glue_worker])
+        assert jobs.done(handler_run, 60, [glue_worker])["handle_code"] == 200
+        (held,) = set(scripts) - set(started)
+        assert jobs.lines(held) == [] and len(started) == 3  # ended handler: the held script was passed, not lost
+        jobs.kill(started[0])
+        wait_until(lambda: jobs.lines(held) == ["started"], 60, "the fourth script to start", [glue_worker])
+    finally:
+        for run_id in scripts:
+            if jobs.run(run_id)["status"] != "DONE":
+                jobs.kill(run_id)
+    assert [jobs.done(r, 60, [glue_worker])["handle_code"] for r in scripts] == [503] * 4
+
+
 # ---------------------------------------------------------------- scripts in the transfer file (export / import)
 
 

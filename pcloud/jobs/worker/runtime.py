@@ -21,7 +21,8 @@ lost; retried within the budget) and hands PENDING runs addressed to a dead node
 
 Settings (environment): PCLOUD_WORKER_TICK (0.05 s), PCLOUD_WORKER_HEARTBEAT_SECONDS (10),
 PCLOUD_NODE_DEAD_SECONDS (30), PCLOUD_MISFIRE_GRACE_SECONDS (5), PCLOUD_WORKER_CHILDREN (8, the most
-runs at once), PCLOUD_WORKER_MIN_CHILDREN (2, kept warm even when idle), PCLOUD_WORKER_SHUTDOWN_GRACE
+runs at once), PCLOUD_WORKER_SCRIPT_CHILDREN (half of them: the most script runs at once),
+PCLOUD_WORKER_MIN_CHILDREN (2, kept warm even when idle), PCLOUD_WORKER_SHUTDOWN_GRACE
 (10 s), PCLOUD_WORKER_MAX_LOG_LINES (100000 per run), PCLOUD_JOB_HANDLER_MODULES, and the alarm settings of ``alarms``.
 """
 
@@ -53,6 +54,7 @@ from pcloud.jobs import cron
 from pcloud.jobs.models import (
     ADDRESS_MANUAL,
     ALARM_NOT_NEEDED,
+    GLUE_SCRIPT_TYPES,
     HANDLE_FAILED,
     HANDLE_KILLED,
     HANDLE_LOST,
@@ -111,6 +113,7 @@ class WorkerSettings:
     dead_after: float = 30.0
     misfire_grace: float = 5.0
     children: int = 8
+    script_children: int = 4
     min_children: int = 2
     shutdown_grace: float = 10.0
     max_log_lines: int = 100_000
@@ -125,7 +128,8 @@ class WorkerSettings:
             heartbeat=_env_float("PCLOUD_WORKER_HEARTBEAT_SECONDS", 10),
             dead_after=_env_float("PCLOUD_NODE_DEAD_SECONDS", 30),
             misfire_grace=_env_float("PCLOUD_MISFIRE_GRACE_SECONDS", 5),
-            children=int(_env_float("PCLOUD_WORKER_CHILDREN", 8)),
+            children=(children := int(_env_float("PCLOUD_WORKER_CHILDREN", 8))),
+            script_children=int(_env_float("PCLOUD_WORKER_SCRIPT_CHILDREN", max(1, children // 2))),
             min_children=int(_env_float("PCLOUD_WORKER_MIN_CHILDREN", 2)),
             shutdown_grace=_env_float("PCLOUD_WORKER_SHUTDOWN_GRACE", 10),
             max_log_lines=int(_env_float("PCLOUD_WORKER_MAX_LOG_LINES", 100_000)),
@@ -146,6 +150,10 @@ class LocalRun:
     line_no: int = 0
     truncated: bool = False
     submitted: bool = False
+
+    @property
+    def is_script(self) -> bool:
+        return self.context.get("glue_type") in GLUE_SCRIPT_TYPES
 
 
 def _naive(moment: datetime | None) -> datetime | None:
@@ -603,13 +611,26 @@ class Worker:
             self.outcomes.append(Outcome(run_id, HANDLE_KILLED, msg))
 
     def _submit_waiting(self) -> None:
+        """Hand the claimed runs to idle children, oldest first. Script runs hold at most `script_children`
+        children at once: each starts an interpreter (tens of milliseconds of CPU), and a burst of them
+        (a hundred script jobs on one CRON second) must not take every child while handler runs wait; the
+        handler runs queued behind held-back scripts start meanwhile."""
+        scripts = None
         for run in self.local.values():
-            if not run.submitted:
-                if not self.pool.submit(run.id, run.handler, run.param, run.context, run.timeout):
-                    self.pool.grow_for(sum(1 for r in self.local.values() if not r.submitted))
-                    return
-                run.submitted = True
-                self.stats["started"] += 1
+            if run.submitted:
+                continue
+            if run.is_script:
+                if scripts is None:
+                    scripts = sum(1 for rid in self.pool.running() if (r := self.local.get(rid)) and r.is_script)
+                if scripts >= self.settings.script_children:
+                    continue
+            if not self.pool.submit(run.id, run.handler, run.param, run.context, run.timeout):
+                self.pool.grow_for(sum(1 for r in self.local.values() if not r.submitted))
+                return
+            run.submitted = True
+            self.stats["started"] += 1
+            if run.is_script and scripts is not None:
+                scripts += 1
 
     # ------------------------------------------------------------------------------- output and outcomes
     def _on_line(self, run_id: int, text: str) -> None:
