@@ -167,6 +167,45 @@ def test_totals_above_the_limit_are_estimates_and_say_so(api: ApiClient, pages: 
     assert exact["total"] == 7 and "totalExact" not in exact
 
 
+def test_a_keyword_beyond_the_exact_limit_lists_its_matches_once(api: ApiClient, app: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """More matches than the exact limit: the trigram index lists them once (to the limit), and that count is
+    the answer's lower bound; they are not counted a second time (at a million users, with a keyword matching
+    1% of them, listing the matches is most of the request)."""
+    from sqlalchemy import event
+
+    from pcloud.core import paging
+    from pcloud.users import service as users_service
+    from tests.factories import make_user
+
+    for i in range(8):
+        make_user(app, name=f"计数员{i}")
+    make_user(app, name="别人")
+    monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 5)
+    monkeypatch.setattr(users_service, "TOTAL_EXACT_LIMIT", 5)
+    with app.app_context():
+        engine = db.engine
+    listed: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if " MATCH " in sql and "EXISTS (SELECT 1 FROM" not in sql:  # not a probe of one row by its rowid
+            listed.append(sql)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        body = api.post(USER_PAGE, {"keyword": "计数员", "pageSize": 3}).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert body["totalExact"] is False and body["total"] >= 6 and len(body["data"]) == 3
+    assert all("计数员" in row["name"] for row in body["data"])
+    if not is_postgres():  # PostgreSQL's trigram index serves the LIKE itself: no MATCH statement
+        assert len(listed) == 1, listed
+    monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 10_000)
+    monkeypatch.setattr(users_service, "TOTAL_EXACT_LIMIT", 10_000)
+    exact = api.post(USER_PAGE, {"keyword": "计数员"}).get_json()
+    assert exact["total"] == 8 and "totalExact" not in exact
+
+
 def test_statistics_are_refreshed_by_the_application(app: Any) -> None:
     from pcloud.core.dbstats import refresh_statistics
     from tests.factories import make_user

@@ -285,7 +285,8 @@ def _keyword_count(filters: dict[str, Any]) -> int | None:
     """A keyword-only search on SQLite counted from the trigram index alone: its matches, minus the deleted
     users among them (read from the index of deleted users), so no user row is visited (issue 12: the
     count read every matching row). Exact, as the index then agrees with LIKE (core.search.matching_rowids);
-    None where it does not, or beyond TOTAL_EXACT_LIMIT matches."""
+    None where it does not. More than TOTAL_EXACT_LIMIT live matches: TOTAL_EXACT_LIMIT + 1, so that they are
+    not counted a second time (at a million users, counting a keyword's matches is most of the request)."""
     if not _keyword_only(filters):
         return None
     words = _words(filters)
@@ -293,14 +294,17 @@ def _keyword_count(filters: dict[str, Any]) -> int | None:
     if matched is None:
         return None
     every = capped_count(matched)
-    if every > TOTAL_EXACT_LIMIT:
-        return None
     dead = select(User.id).where(User.deleted_at.is_not(None))
     few = capped_count(dead, DEAD_PROBE_LIMIT) <= DEAD_PROBE_LIMIT
+    if every > TOTAL_EXACT_LIMIT and not few:
+        return None  # how many of the (capped) matches are deleted is not known cheaply: counted live instead
     # Few deleted users (the usual case): each is looked up in the index by rowid. Many: the matches are
     # listed once.
     among = search.row_matches(words, db.engine.dialect.name) if few else User.id.in_(matched)
-    return every - capped_count(dead.where(among), TOTAL_EXACT_LIMIT)
+    dead_matches = capped_count(dead.where(among), TOTAL_EXACT_LIMIT)
+    if every > TOTAL_EXACT_LIMIT:
+        return TOTAL_EXACT_LIMIT + 1 if dead_matches == 0 else None
+    return every - dead_matches
 
 
 def _selective(filters: dict[str, Any]) -> bool:
@@ -318,11 +322,13 @@ def _total(filters: dict[str, Any]) -> tuple[int, bool]:
     if kept is not None:
         return kept, True
     from_index = _keyword_count(filters)
-    if from_index is not None:
+    if from_index is not None and from_index <= TOTAL_EXACT_LIMIT:
         return from_index, True
     estimate = _keyword_estimate(filters)
     if estimate is not None:
         return estimate, False
+    if from_index is not None:  # more than the limit, as capped_count below would find again
+        return from_index, False
     selective = _selective(filters)
     counted = filtered_select(filters, driving=selective).with_only_columns(_users.c.id)
     if not selective:  # counted in page order, through the live users' index (a short keyword checked per row)
