@@ -19,5 +19,4 @@ class MailForm(PageForm):
         Length(max=NAME_MAX, message=lazy_gettext("标题不能超过 %(max)d 个字符"))])
     description = TextAreaField(lazy_gettext("内容"), validators=[
         DataRequired(lazy_gettext("请输入内容")),
-        Length(max=DESCRIPTION_MAX,
-                                                         message=lazy_gettext("内容不能超过 %(max)d 个字符"))])
+        Length(max=DESCRIPTION_MAX, message=lazy_gettext("内容不能超过 %(max)d 个字符"))])

@@ -625,7 +625,9 @@ class Worker:
                 if scripts >= self.settings.script_children:
                     continue
             if not self.pool.submit(run.id, run.handler, run.param, run.context, run.timeout):
-                self.pool.grow_for(sum(1 for r in self.local.values() if not r.submitted))
+                held = scripts is not None and scripts >= self.settings.script_children  # they need no child now
+                self.pool.grow_for(sum(1 for r in self.local.values()
+                                       if not r.submitted and not (held and r.is_script)))
                 return
             run.submitted = True
             self.stats["started"] += 1
