@@ -9,7 +9,7 @@ PCLOUD_BIND ?= 127.0.0.1
 export PORT PCLOUD_BIND
 PYTEST_WORKERS ?= 2
 # Whole files per worker: a file's module-scoped servers and worker pairs start once, not once per worker
-# that gets some of its tests; xdist hands out the files with the most tests first.
+# that gets some of its tests; in the order tests/conftest.py sorts them (the slow files first).
 PYTEST_DIST ?= loadfile
 
 .PHONY: run test test-sqlite test-postgres lint bench install vendor-codemirror catalogue
@@ -66,11 +66,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder -p no:cacheprovider
 
 test-postgres: $(STAMP)
 	@if [ -n "$$PCLOUD_TEST_PG_URL" ]; then \
-	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) -p no:cacheprovider -m "not browser and not no_database"; \
+	  PCLOUD_TEST_DATABASE_URL="$$PCLOUD_TEST_PG_URL" $(BIN)/pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --no-loadscope-reorder -p no:cacheprovider -m "not browser and not no_database"; \
 	else echo "PCLOUD_TEST_PG_URL not set: PostgreSQL pass skipped (CI runs it)"; fi
 
 ## make catalogue: collect the marked strings of pcloud/, templates/ and the scripts, update the English
