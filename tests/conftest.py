@@ -554,6 +554,11 @@ def sidebar_links(html: str) -> list[tuple[str, str, int]]:
     return links
 
 
+def is_version_read(statement: str) -> bool:
+    """A read of one of the two version rows a request may read once, never per row (see statements_run)."""
+    return "sys_perm_version" in statement or "sys_setting_version" in statement
+
+
 def statements_run(app: Any, call: Callable[[], Any]) -> int:
     """How many SQL statements the app's engine runs during `call()` (a list page's N+1 check).
 
@@ -570,7 +575,7 @@ def statements_run(app: Any, call: Callable[[], Any]) -> int:
     seen: list[str] = []
 
     def count(*args: Any) -> None:
-        if "sys_perm_version" not in args[2] and "sys_setting_version" not in args[2]:
+        if not is_version_read(args[2]):
             seen.append(args[2])
 
     event.listen(engine, "before_cursor_execute", count)

@@ -390,7 +390,18 @@ def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, a
         engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        assert api.post(ADMIN_INFO).status_code == 200
+        # The NOTIFY of the sign-in's write may still be on its way (asynchronous), and moves the signal when it
+        # comes: counted is a call made while the signal held since the call before it began.
+        for _ in range(20):
+            kept_from = _signal(app)
+            assert api.post(ADMIN_INFO).status_code == 200
+            held = _signal(app)
+            seen.clear()
+            assert api.post(ADMIN_INFO).status_code == 200
+            if kept_from == held == _signal(app):
+                break
+        else:
+            raise AssertionError("the database kept signalling changes though nothing was written")
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert not [s for s in seen if "auth_session" in s]
