@@ -559,13 +559,8 @@ def is_version_read(statement: str) -> bool:
     return "sys_perm_version" in statement or "sys_setting_version" in statement
 
 
-def statements_run(app: Any, call: Callable[[], Any]) -> int:
-    """How many SQL statements the app's engine runs during `call()` (a list page's N+1 check).
-
-    The reads of the two version rows (`sys_perm_version`: the signed-in principal's lookup; `sys_setting_version`:
-    whether the kept dictionaries and parameters still hold) are left out: each runs at most once per request, never
-    per row, and whether it runs depends on when PostgreSQL's change notification of the test's own seeding arrives,
-    which is asynchronous (before the warm-up call or between it and the counted one)."""
+def statements_seen(app: Any, call: Callable[[], Any]) -> list[str]:
+    """The SQL statements the app's engine runs during `call()`, in order."""
     from sqlalchemy import event
 
     from pcloud.extensions import db
@@ -574,16 +569,25 @@ def statements_run(app: Any, call: Callable[[], Any]) -> int:
         engine = db.engine
     seen: list[str] = []
 
-    def count(*args: Any) -> None:
-        if not is_version_read(args[2]):
-            seen.append(args[2])
+    def note(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", note)
     try:
         call()
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def statements_run(app: Any, call: Callable[[], Any]) -> int:
+    """How many SQL statements the app's engine runs during `call()` (a list page's N+1 check).
+
+    The reads of the two version rows (`sys_perm_version`: the signed-in principal's lookup; `sys_setting_version`:
+    whether the kept dictionaries and parameters still hold) are left out: each runs at most once per request, never
+    per row, and whether it runs depends on when PostgreSQL's change notification of the test's own seeding arrives,
+    which is asynchronous (before the warm-up call or between it and the counted one)."""
+    return len([s for s in statements_seen(app, call) if not is_version_read(s)])
 
 
 def logged_actions(app: Any, prefix: str = "") -> list[tuple[str, str]]:

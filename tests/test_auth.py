@@ -19,6 +19,7 @@ from tests.conftest import (
     assert_refused,
     chinese_on_page,
     is_postgres,
+    statements_seen,
 )
 from tests.factories import make_user, query, route_code
 
@@ -375,35 +376,25 @@ def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, a
                                                                        database_url: str) -> None:
     """While nothing changes, a repeated call costs no statement; a write to an unrelated table through
     another engine (PostgreSQL: no NOTIFY; SQLite: any commit counts) does not serve a stale answer."""
-    from sqlalchemy import event
-
     from pcloud.auth.service import PrincipalCache
 
     assert isinstance(app.extensions.get("pcloud.principal_cache"), PrincipalCache)
     assert api.post(ADMIN_INFO).status_code == 200
-    seen: list[str] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
+    def info() -> None:
+        assert api.post(ADMIN_INFO).status_code == 200
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        # The NOTIFY of the sign-in's write may still be on its way (asynchronous), and moves the signal when it
-        # comes: counted is a call made while the signal held since the call before it began.
-        for _ in range(20):
-            kept_from = _signal(app)
-            assert api.post(ADMIN_INFO).status_code == 200
-            held = _signal(app)
-            seen.clear()
-            assert api.post(ADMIN_INFO).status_code == 200
-            if kept_from == held == _signal(app):
-                break
-        else:
-            raise AssertionError("the database kept signalling changes though nothing was written")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    # The NOTIFY of the sign-in's write may still be on its way (asynchronous), and moves the signal when it
+    # comes: counted is a call made while the signal held since the call before it began.
+    for _ in range(20):
+        kept_from = _signal(app)
+        info()
+        held = _signal(app)
+        seen = statements_seen(app, info)
+        if kept_from == held == _signal(app):
+            break
+    else:
+        raise AssertionError("the database kept signalling changes though nothing was written")
     assert not [s for s in seen if "auth_session" in s]
     _write_around_the_app(app, database_url, "UPDATE sys_dept SET name = name", signalled=False)
     assert api.post(ADMIN_INFO).status_code == 200
@@ -467,25 +458,16 @@ def test_a_session_that_expired_meanwhile_is_401(app: Any, api: ApiClient, monke
 def test_the_principal_lookup_is_one_statement(app: Any, api: ApiClient, monkeypatch: Any) -> None:
     """Session, user, roles and permission version in one statement (no BEGIN/ROLLBACK around it on
     PostgreSQL): what a request costs the database when nothing is kept."""
-    from sqlalchemy import event
+    from pcloud.auth.service import load_principal
 
     assert api.post(ADMIN_INFO).status_code == 200
     monkeypatch.delitem(app.extensions, "pcloud.principal_cache", raising=False)
-    seen: list[str] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    def lookup() -> None:
         with app.test_request_context(ADMIN_INFO, headers={"Authorization": f"Bearer {api.token}"}):
-            from pcloud.auth.service import load_principal
-
             assert load_principal(api.token, "api") is not None
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+
+    seen = statements_seen(app, lookup)
     assert len(seen) == 1 and "auth_session" in seen[0]
 
 

@@ -23,6 +23,7 @@ from tests.conftest import (
     logged_actions,
     set_language,
     statements_run,
+    statements_seen,
 )
 from tests.factories import make_user, next_phone
 
@@ -111,27 +112,12 @@ def test_a_label_edit_shows_on_the_user_list_and_costs_no_query_per_page(app: An
     api.data("PUT", f"{DICT}/data/modify", {"id": item, "label": "在职", "cssClass": "info"})
     assert '<span class="badge text-bg-info">在职</span>' in pages.get("/system/user/").get_data(as_text=True)
 
-    seen: list[str] = []
+    def show() -> None:
+        assert pages.get("/system/user/").status_code == 200
 
-    def watch() -> None:
-        from sqlalchemy import event
-
-        with app.app_context():
-            engine = db.engine
-
-        def note(*args: Any) -> None:
-            seen.append(args[2])
-
-        event.listen(engine, "before_cursor_execute", note)
-        try:
-            assert pages.get("/system/user/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", note)
-
-    watch()
+    seen = statements_seen(app, show)
     assert not [s for s in seen if "sys_dict" in s], "the dictionaries were read again though nothing changed"
-    assert statements_run(app, lambda: pages.get("/system/user/")) == statements_run(
-        app, lambda: pages.get("/system/user/"))
+    assert statements_run(app, show) == statements_run(app, show)
 
 
 def test_another_process_sees_a_change_on_its_next_request(app: Any, api: ApiClient, live_server: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import desc, insert, select, text
 
 from pcloud.extensions import db
-from tests.conftest import ApiClient, PageClient, is_postgres
+from tests.conftest import ApiClient, PageClient, is_postgres, statements_seen
 
 USER_PAGE = "/api/admin/system/user/page"
 LOG_PAGE = "/api/admin/log/action/page"
@@ -172,8 +172,6 @@ def test_a_keyword_beyond_the_exact_limit_lists_its_matches_once(api: ApiClient,
     """More matches than the exact limit: the trigram index lists them once (to the limit), and that count is
     the answer's lower bound; they are not counted a second time (at a million users, with a keyword matching
     1% of them, listing the matches is most of the request)."""
-    from sqlalchemy import event
-
     from pcloud.core import paging
     from pcloud.users import service as users_service
     from tests.factories import make_user
@@ -183,19 +181,11 @@ def test_a_keyword_beyond_the_exact_limit_lists_its_matches_once(api: ApiClient,
     make_user(app, name="别人")
     monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 5)
     monkeypatch.setattr(users_service, "TOTAL_EXACT_LIMIT", 5)
-    with app.app_context():
-        engine = db.engine
-    listed: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        if " MATCH " in sql and "EXISTS (SELECT 1 FROM" not in sql:  # not a probe of one row by its rowid
-            listed.append(sql)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        body = api.post(USER_PAGE, {"keyword": "计数员", "pageSize": 3}).get_json()
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    answers: list[Any] = []
+    seen = statements_seen(app, lambda: answers.append(api.post(USER_PAGE, {"keyword": "计数员", "pageSize": 3})))
+    body = answers[0].get_json()
+    # the statements listing the matches (not a probe of one row by its rowid)
+    listed = [sql for sql in seen if " MATCH " in sql and "EXISTS (SELECT 1 FROM" not in sql]
     assert body["totalExact"] is False and body["total"] >= 6 and len(body["data"]) == 3
     assert all("计数员" in row["name"] for row in body["data"])
     if not is_postgres():  # PostgreSQL's trigram index serves the LIKE itself: no MATCH statement

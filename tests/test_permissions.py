@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from pcloud.access import permissions
 from pcloud.access.permissions import compile_pattern, normalise_pattern, pattern_matches
@@ -26,6 +26,7 @@ from tests.conftest import (
     is_version_read,
     sidebar_links,
     start_server,
+    statements_seen,
     stop_server,
 )
 from tests.factories import grant_role, make_role, make_user, next_phone, query, route_code
@@ -388,39 +389,26 @@ def test_admin_info_lists_what_the_roles_grant(app: Any) -> None:
 # The cache: reloads on a version change, costs no query once warm
 
 
-class StatementLog:
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.statements: list[str] = []
-
-    def _on(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.statements.append(statement)
-
-    def __enter__(self) -> StatementLog:
-        event.listen(self.engine, "before_cursor_execute", self._on)
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._on)
-
-
 def test_no_permission_query_once_the_cache_is_warm(app: Any, api: ApiClient) -> None:
     principal = PrincipalClients(app)
     principal.grant(resource_codes=(route_code("roles_api.page", "POST"),), menu_paths=("/system/role",))
     assert principal.api.post("/api/admin/role/page", json={}).status_code == 200  # warms the cache
     assert api.post("/api/admin/role/page", json={}).status_code == 200
     loads = permissions.cache_loads()
-    with app.app_context():
-        engine = db.engine
-    with StatementLog(engine) as user_log:
+
+    def user_api() -> None:
         assert principal.api.post("/api/admin/role/page", json={}).status_code == 200
-    with StatementLog(engine) as admin_log:
+
+    def admin_api() -> None:
         assert api.post("/api/admin/role/page", json={}).status_code == 200
-    with StatementLog(engine) as page_log:
+
+    def user_page() -> None:
         assert principal.pages.get("/system/role/").status_code == 200
+
+    user_log, admin_log, page_log = (statements_seen(app, call) for call in (user_api, admin_api, user_page))
     assert permissions.cache_loads() == loads
     grant_tables = ("sys_role_resource", "sys_role_menu", "sys_resource")
-    for statement in user_log.statements + page_log.statements:
+    for statement in user_log + page_log:
         assert not any(t in statement for t in grant_tables), statement
         assert "sys_perm_version" not in statement or "auth_session" in statement, statement
     # the check itself adds nothing: a granted user costs the same queries as the super administrator. The reads of
@@ -430,7 +418,7 @@ def test_no_permission_query_once_the_cache_is_warm(app: Any, api: ApiClient) ->
     def without_lookup(statements: list[str]) -> list[str]:
         return [s for s in statements if not is_version_read(s)]
 
-    assert len(without_lookup(user_log.statements)) == len(without_lookup(admin_log.statements))
+    assert len(without_lookup(user_log)) == len(without_lookup(admin_log))
 
 
 def test_a_version_change_reloads_on_the_next_request(app: Any, api: ApiClient) -> None:

@@ -11,7 +11,14 @@ from pcloud.extensions import db
 from pcloud.menus.models import Menu
 from pcloud.resources.models import Resource
 from pcloud.roles.models import Role
-from tests.conftest import ApiClient, PageClient, assert_refused, assert_save_after_delete_keeps_typed, logged_actions
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    assert_refused,
+    assert_save_after_delete_keeps_typed,
+    logged_actions,
+    statements_run,
+)
 from tests.factories import grant_role, make_role, make_user, menu_id, perm_version, query, route_code
 
 
@@ -366,14 +373,10 @@ def test_user_form_and_list_offer_every_role(app: Any, pages: PageClient) -> Non
 
 
 def test_list_pages_do_not_query_per_row(app: Any, api: ApiClient, pages: PageClient) -> None:
-    from tests.test_permissions import StatementLog
-
     def statements(fn: Any) -> int:
-        with app.app_context():
-            engine = db.engine
-        with StatementLog(engine) as log:
+        def call() -> None:
             assert fn().status_code == 200
-        return len(log.statements)
+        return statements_run(app, call)
 
     def role_list() -> Any:
         return pages.get("/system/role/?size=50")
