@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -450,6 +451,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_in_background(server: Any) -> Any:
+    """Serve an http.server in a daemon thread. `shutdown()` waits for the serving loop's next poll, half a
+    second by default: polled every 50 ms, a test's teardown does not wait for it."""
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -653,7 +661,6 @@ class OutboundServers:
     with that redirect status to `<url>`, and 200 "front" otherwise."""
 
     def __init__(self) -> None:
-        import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import unquote
 
@@ -693,7 +700,7 @@ class OutboundServers:
 
         self.servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for handler in (Internal, Front)]
         for server in self.servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            serve_in_background(server)
         self.internal_port = self.servers[0].server_address[1]
         self.front_port = self.servers[1].server_address[1]
         self.internal = f"http://127.0.0.1:{self.internal_port}"

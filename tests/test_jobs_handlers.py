@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ import pytest
 from pcloud.jobs import handlers
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler, job_handler, registered_handlers
 from pcloud.jobs.worker import maintenance
+from tests.conftest import serve_in_background
 
 
 def test_builtins_are_registered() -> None:
@@ -73,8 +73,7 @@ class _Recorder(BaseHTTPRequestHandler):
 @pytest.fixture
 def http_server() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_background(server)
     _Recorder.seen = []
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

@@ -60,8 +60,9 @@ def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
 def test_make_run_announces_the_address_it_really_serves(tmp_path: Path) -> None:
     """`PORT=5001 make run` used to print :5000; the sign-in lines name the PORT the Procfile serves, and are
     printed once a server answers there (so they come after the servers' start-up output)."""
-    import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from tests.conftest import serve_in_background
 
     env = {**os.environ, "PORT": "5001"}
     dry = subprocess.run(["make", "-n", "-C", str(ROOT), "run"], capture_output=True, text=True, env=env, timeout=60)
@@ -82,7 +83,7 @@ def test_make_run_announces_the_address_it_really_serves(tmp_path: Path) -> None
                              "print-sign-in: ; @printf '%s' \"$$SIGN_IN_LINES\"", "print-sign-in"],
                             capture_output=True, text=True, timeout=60).stdout
     server = HTTPServer(("127.0.0.1", 0), Login)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     port = server.server_address[1]
     try:
         shown = subprocess.run([sys.executable, "-c", helper], capture_output=True, text=True, timeout=60,
