@@ -1133,3 +1133,45 @@ def test_the_reason_a_session_ended_is_said_in_english(app: Any, api: ApiClient)
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "An administrator signed you out, please sign in again" in html
     _english(html)
+
+
+def test_a_sign_in_stores_the_password_again_at_the_configured_cost(app: Any, anon: ApiClient, anon_pages: Any,
+                                                                    monkeypatch: Any) -> None:
+    """A hash of another cost (the original system's $2a$10$, or a cost changed since) is replaced at the next
+    successful sign-in by one of the configured cost, through either door, without ending a session; a refused
+    sign-in and an open account's key (random, long) keep theirs."""
+    from pcloud.core.passwords import verify_password
+    from pcloud.openplatform.models import OpenAccount
+    from pcloud.users.models import User
+    from tests.factories import next_phone
+
+    phone = next_phone()
+    user_id = make_user(app, phone=phone, password="Passw0rd1")  # at the test config's cost, 4
+    _account_id, secure_id, key = _open_account(app)
+
+    def stored(model: Any = User, column: str = "password_hash", row_id: int = user_id) -> str:
+        return query(app, lambda: db.session.execute(select(getattr(model, column)).where(
+            model.id == row_id)).scalar_one())
+
+    def sign_in(password: str = "Passw0rd1") -> Any:
+        return token_call(anon, phone=phone, password=password, grantType="ADMIN")
+
+    first = sign_in().get_json()["data"]["token"]
+    at_four = stored()
+    assert at_four.startswith("$2b$04$")  # the configured cost already: left as it is
+    assert sign_in().status_code == 200 and stored() == at_four
+
+    monkeypatch.setitem(app.config, "PCLOUD_BCRYPT_ROUNDS", 5)
+    assert sign_in("Wrong1234").status_code == 401 and stored() == at_four
+    key_hash = stored(OpenAccount, "secure_key_hash", _account_id)
+    assert token_call(anon, secureId=secure_id, secureKey=key, grantType="OPEN").status_code == 200
+    assert stored(OpenAccount, "secure_key_hash", _account_id) == key_hash
+    assert sign_in().status_code == 200
+    at_five = stored()
+    with app.app_context():
+        assert at_five.startswith("$2b$05$") and verify_password("Passw0rd1", at_five)
+    assert anon.post(ADMIN_INFO, token=first).status_code == 200  # the earlier session goes on
+
+    monkeypatch.setitem(app.config, "PCLOUD_BCRYPT_ROUNDS", 4)  # the page's sign-in form: the same check
+    assert anon_pages.sign_in(phone, "Passw0rd1").status_code == 302
+    assert stored().startswith("$2b$04$") and stored() != at_four

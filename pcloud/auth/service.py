@@ -24,7 +24,7 @@ from pcloud.auth.sms import send_sign_in_code
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, PCloudError, TooManyRequests
 from pcloud.core.messages import N_
-from pcloud.core.passwords import verify_password
+from pcloud.core.passwords import hash_password, needs_rehash, verify_password
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -344,6 +344,7 @@ class Checked:
     refusal: str  # the message if the credential changed meanwhile (the grant's own 401)
     phone: str | None = None  # SMS: the phone the code was sent to, still the user's
     sms_code_id: int | None = None  # SMS: the code, used once
+    new_hash: str | None = None  # the password hashed again at the configured cost (core.passwords.needs_rehash)
 
 
 def _state_refusal(subject: str, state: int) -> Forbidden:
@@ -361,7 +362,9 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int
         raise _refusal(BadCredentials, refusal)
     if row.state != 0:
         raise _state_refusal(subject, row.state)
-    return Checked(subject, row.id, secret_hash, lock_key, refusal)
+    # A person's password only: an open account's key is random and long, which no bcrypt cost adds to.
+    new_hash = hash_password(secret) if subject == "user" and needs_rehash(secret_hash) else None
+    return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash)
 
 
 def authenticate_password(phone: str, password: str, ip: str | None = None) -> Checked:
@@ -420,6 +423,9 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
             token, ttl = sessions.open_session(kind, open_account_id=checked.row_id, ip=ip, user_agent=user_agent)
             profile_ = {"id": checked.row_id, "secure_id": row.secure_id, "name": row.name}
         else:
+            if checked.new_hash is not None:  # the same password at the configured cost: no session is ended
+                db.session.execute(update(User).where(User.id == checked.row_id).values(
+                    password_hash=checked.new_hash))
             token, ttl = sessions.open_session(kind, user_id=checked.row_id, ip=ip, user_agent=user_agent)
             profile_ = {"id": checked.row_id, "phone": row.phone, "name": row.name, "avatar": row.avatar}
         clear_failures(checked.lock_key)

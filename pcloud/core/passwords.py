@@ -52,6 +52,14 @@ def _cost(hashed: str) -> int | None:
     return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() and 4 <= int(parts[2]) <= 31 else None
 
 
+def needs_rehash(hashed: str | None) -> bool:
+    """Whether a bcrypt hash was made at another cost than the configured one (the original system's cost 10, or
+    a cost changed since): the password, known at a successful sign-in, is then hashed again at the configured
+    cost, so stored hashes follow the setting and a sign-in stops paying for the padding (or the higher cost)."""
+    cost = _cost(hashed) if hashed and not hashed.startswith(GENERATED_PREFIX) else None
+    return cost is not None and cost != int(current_app.config.get("PCLOUD_BCRYPT_ROUNDS", 12))
+
+
 # A generated password (the user import's blank 初始密码) is stored as a salted SHA-256 under this prefix, not as a
 # bcrypt hash: bcrypt's cost guards passwords people choose; one of GENERATED_LENGTH random letters and digits
 # (about 95 bits) is out of reach of any guessing however cheap each guess, as the session tokens stored as
