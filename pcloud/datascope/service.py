@@ -93,6 +93,14 @@ class DataScope:
         """Is this user (with that department) reached?"""
         return self.all or (self.user_id is not None and user_id == self.user_id) or self.covers_dept(dept_id)
 
+    def reaches_user_id(self, user_id: int | None) -> bool:
+        """Is the user of this id reached? What a log row's operator is checked with: a row without one (an
+        anonymous sign-in attempt), only under "all"."""
+        if self.all:
+            return True
+        return user_id is not None and db.session.execute(
+            select(User.id).where(User.id == user_id, self.user_clause(User))).first() is not None
+
     def dept_clause(self, dept_column: Any) -> ColumnElement[bool]:
         """An SQL condition on a department id column: its department's members are reached (oneself aside)."""
         if self.all:

@@ -162,18 +162,9 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
     return sample_estimate(base, lambda sub: sub.c.phone.contains(phone, autoescape=True), "sys_login_log")
 
 
-def _reached(user_id: int | None) -> bool:
-    """Is the row's operator within the principal's data scope (a row without one: only under "all")?"""
-    scope = datascope.current_scope()
-    if scope.all:
-        return True
-    return user_id is not None and db.session.execute(
-        select(User.id).where(User.id == user_id, scope.user_clause(User))).first() is not None
-
-
 def get_login(log_id: int) -> LoginLog:
     row = db.session.get(LoginLog, log_id)
-    if row is None or not _reached(row.user_id):
+    if row is None or not datascope.current_scope().reaches_user_id(row.user_id):
         raise NotFound(gettext("登录日志不存在"))
     return row
 
