@@ -79,6 +79,44 @@ def _seed_places(app) -> dict[str, int]:  # noqa: ANN001
         return {"hq": hq, "rd": rd, "post": post.id, "grade": grade.id, "role": role.id}
 
 
+class WriteProbe:
+    """SQLite: another connection writes every 20 ms without a busy timeout while the import runs, and keeps the
+    longest stretch in which the database refused it: how long a user's save waits behind the import (over the
+    busy timeout, 10 s, it is a 503)."""
+
+    def __init__(self, database_file: str) -> None:
+        import sqlite3
+        import threading
+
+        self.conn = sqlite3.connect(database_file, timeout=0, isolation_level=None, check_same_thread=False)
+        self.conn.execute("CREATE TABLE bench_write_probe (x INTEGER)")
+        self.longest = 0.0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import sqlite3
+
+        refused_since = None
+        while not self.stop.is_set():
+            try:
+                self.conn.execute("INSERT INTO bench_write_probe VALUES (1)")
+                if refused_since is not None:
+                    self.longest = max(self.longest, time.monotonic() - refused_since)
+                    refused_since = None
+            except sqlite3.OperationalError:
+                refused_since = refused_since or time.monotonic()
+            time.sleep(0.02)
+
+    def finish(self) -> float:
+        time.sleep(0.1)  # one more try after the import's commit
+        self.stop.set()
+        self.thread.join()
+        self.conn.close()
+        return self.longest
+
+
 def child_import(url: str, instance: str, path: str, traced: bool = False) -> dict[str, float]:
     """The dry run, then the import, then the answer's list of generated passwords read through, as the API
     writes it. `traced`: Python's own peak allocation (tracemalloc, which slows Python several times) instead
@@ -94,11 +132,13 @@ def child_import(url: str, instance: str, path: str, traced: bool = False) -> di
         tracemalloc.start()
     with app.test_request_context():
         for label, dry_run in (("dry_run", True), ("commit", False)):
+            probe = WriteProbe(url.removeprefix("sqlite:///")) if url.startswith("sqlite") and not dry_run else None
             started, cpu = time.perf_counter(), time.process_time()
             with open(path, "rb") as fh:
                 result = imports.import_users(fh, None, dry_run=dry_run)
                 listed = sum(1 for _ in result.passwords())
             times[label] = time.perf_counter() - started
+            times["write_waited"] = probe.finish() if probe is not None else float("nan")
             times[f"{label}_cpu"] = time.process_time() - cpu
             times[f"{label}_maxrss_mib"] = peak_rss_mib()
             assert result.error_count == 0 and result.created == result.total, result.errors[:5]
@@ -180,6 +220,9 @@ def main() -> None:
               f" (dry run + import)/ceiling {total / floor:4.1f}x; peak RSS {got['maxrss_mib']:6.1f} MiB"
               f" (after the dry run {got['dry_run_maxrss_mib']:6.1f} MiB; "
               f"ceiling process {ceiling['maxrss_mib']:6.1f} MiB)")
+        if args.database_url is None:
+            print(f"  {'':>7} a parallel write waited at most {got['write_waited']:5.1f} s during the import's "
+                  f"{got['commit']:5.1f} s (SQLite's write lock; a save waits up to the busy timeout, 10 s, then 503)")
         if traced:
             print(f"  {'':>7} Python's peak allocation (tracemalloc) over dry run + import: "
                   f"{traced['python_peak_mib']:6.1f} MiB")

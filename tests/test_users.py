@@ -833,6 +833,56 @@ def test_parallel_import_and_create_of_one_phone_one_wins_nothing_half_written(a
             assert imported == 0, imported
 
 
+def test_a_write_goes_through_while_an_import_reads_its_file(app: Any, monkeypatch: Any) -> None:
+    """The import reads (and on SQLite stores aside) its whole file before it takes the database's write lock, so
+    a create committed meanwhile neither waits for the file nor is missed: the import, checking under the lock,
+    finds the phone taken and writes nothing."""
+    import threading
+    import time
+
+    from pcloud.users import imports
+
+    reading, go_on = threading.Event(), threading.Event()
+    real_read_rows = imports.read_rows
+
+    def slow_read_rows(stream: Any, width: int) -> Any:
+        for number, cells in real_read_rows(stream, width):
+            yield number, cells
+            if number == 2:  # the header and one row read: the rest of a large file still to come
+                reading.set()
+                go_on.wait(15)
+
+    monkeypatch.setattr(imports, "read_rows", slow_read_rows)
+    taken = "13611110001"
+    payload = import_file([["先读", "13611110000", "", "", "", "", "", ""], ["后到", taken, "", "", "", "", "", ""]])
+    outcome: dict[str, Any] = {}
+
+    def run_import() -> None:
+        with app.app_context():
+            try:
+                outcome["result"] = imports.import_users(payload, None, dry_run=False)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcome["error"] = exc
+            finally:
+                db.session.remove()
+
+    worker = threading.Thread(target=run_import)
+    worker.start()
+    try:
+        assert reading.wait(15), "the import never started reading"
+        started = time.monotonic()
+        make_user(app, phone=taken, name="并发新增")
+        waited = time.monotonic() - started
+    finally:
+        go_on.set()
+        worker.join(30)
+    assert waited < 2, f"the create waited {waited:.1f} s for an import still reading its file"
+    result = outcome.get("result")
+    assert result is not None, outcome
+    assert result.error_count == 1 and taken in result.errors[0]["message"], result.errors
+    assert _phones_present(app, ["13611110000", taken]) == [taken]  # an import with an error writes nothing
+
+
 def test_import_lists_each_generated_password_once_in_file_order(app: Any, api: ApiClient) -> None:
     from pcloud.core.passwords import verify_password
 

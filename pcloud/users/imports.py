@@ -9,10 +9,13 @@ neither the file nor its phones are held in memory (issue 21: 100,000 rows in bo
 
 from __future__ import annotations
 
+import json
 import secrets
+import tempfile
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -310,14 +313,24 @@ def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool =
     transaction. A phone taken meanwhile by someone else (a parallel create) fails the write as a whole: the
     unique index refuses it, the transaction is rolled back, and the principal answers 409."""
     result = ImportResult(dry_run=dry_run)
-    if not dry_run:
-        _take_write_lock()
-        _plan_each_lookup()
     rows = read_rows(stream, len(COLUMNS))
     header = next(rows, None)
     if header is None or not _is_template_header(header[1]):
         raise Invalid(gettext("文件第一行不是导入模板的表头，请下载模板后按模板填写：%(titles)s",
                               titles=gettext("、").join(gettext(title) for title in TITLES)))
+    spooling = not dry_run and db.engine.dialect.name == "sqlite"
+    with tempfile.TemporaryFile("w+", encoding="utf-8") if spooling else nullcontext() as spool:
+        if spool is not None:
+            rows = _spool(rows, spool)
+        if not dry_run:
+            _take_write_lock()
+            _plan_each_lookup()
+        _check_and_write(rows, principal, result, dry_run, update_existing)
+    return result
+
+
+def _check_and_write(rows: Iterator[tuple[int, list[str]]], principal: Principal | None, result: ImportResult,
+                     dry_run: bool, update_existing: bool) -> None:
     look = _Lookups(principal)
     seen = _SeenPhones()
     writer = _Writer(principal, result, update_existing)
@@ -342,7 +355,6 @@ def import_users(stream: IO[bytes], principal: Principal | None, dry_run: bool =
         raise
     finally:
         seen.drop()
-    return result
 
 
 def _is_template_header(cells: list[str]) -> bool:
@@ -353,9 +365,10 @@ def _is_template_header(cells: list[str]) -> bool:
 
 def _take_write_lock() -> None:
 
-    """SQLite: the write lock before the first read (BEGIN IMMEDIATE), so that a create committed while the file
-    is read makes the import wait for it and then see its phone, instead of failing to upgrade its read snapshot
-    ("database is locked"). PostgreSQL needs nothing: the phone's unique index decides between the two."""
+    """SQLite: the write lock before the first read of the database (BEGIN IMMEDIATE; the file is already read,
+    `_spool`), so that a create committed before makes the import see its phone, and one after waits for the
+    import, instead of the import failing to upgrade its read snapshot ("database is locked"). PostgreSQL needs
+    nothing: the phone's unique index decides between the two."""
     if db.engine.dialect.name != "sqlite":
         return
     db.session.rollback()  # nothing is written before the import: end any read transaction this request opened
@@ -394,6 +407,17 @@ def run_import(stream: IO[bytes], principal: Principal | None, dry_run: bool, up
     result = import_file(stream, principal, dry_run, update_existing)
     result.note_outcome()
     return result
+
+
+def _spool(rows: Iterator[tuple[int, list[str]]], spool: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """SQLite: the file's rows read whole into a temporary file (a JSON line each) now, before the import takes the
+    write lock, so that other writers wait for the checks and the writes only, not for the workbook's parsing
+    (about a third of a large import); memory stays flat. Returns the rows read back in order. PostgreSQL takes no
+    lock for an import, and reads the workbook as it goes."""
+    for number, cells in rows:
+        spool.write(json.dumps([number, cells], ensure_ascii=False) + "\n")
+    spool.seek(0)
+    return ((number, cells) for number, cells in map(json.loads, spool))
 
 
 class _SeenPhones:
