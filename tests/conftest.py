@@ -105,7 +105,7 @@ def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "PCLOUD_BCRYPT_ROUNDS": 4,
-    "PCLOUD_SMS_SENDER": "pcloud.auth.sms:MemorySmsSender",
+    "PCLOUD_SMS_SENDER": "tests.sms_file:MemorySmsSender",
 }
 
 
@@ -236,8 +236,8 @@ def reset_database(app: Any) -> None:
     """Put the database back to what `pcloud init` leaves (see PreparedDatabase), and drop this process's
     caches of it."""
     from pcloud.access import permissions
-    from pcloud.auth.sms import MemorySmsSender
     from pcloud.extensions import db
+    from tests.sms_file import MemorySmsSender
 
     if id(app) not in _prepared:
         _prepared[id(app)] = PreparedDatabase.prepare(app)

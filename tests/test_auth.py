@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from pcloud.actionlog.models import ActionLog
-from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from tests.conftest import (
@@ -22,6 +21,7 @@ from tests.conftest import (
     statements_seen,
 )
 from tests.factories import make_user, query, route_code
+from tests.sms_file import MemorySmsSender
 
 
 def token_call(anon: ApiClient, **body: Any) -> Any:

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from pcloud.auth.sms import MemorySmsSender
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
 from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient, chinese_on_page
 from tests.factories import make_user, query
+from tests.sms_file import MemorySmsSender
 
 PUBLIC_API = {"/api/oauth/token", "/api/oauth/sms/code", "/api/openapi.json", "/api/docs",
               "/api/docs/assets/<path:filename>",

@@ -151,7 +151,7 @@ def test_every_form_of_every_page_leaves_no_secret_in_the_log(app: Any, pages: P
             data[name] = value or "1"
         pages.client.post(form["action"], data=data)
     # and the sign-in page, both tabs, by someone else: a real SMS code is the secret that matters
-    from pcloud.auth.sms import MemorySmsSender
+    from tests.sms_file import MemorySmsSender
 
     phone = next_phone()
     make_user(app, phone=phone, password=PASSWORD)
@@ -507,7 +507,7 @@ def test_parallel_sms_guesses_each_count(app: Any, server: Any) -> None:
 
 
 def test_the_password_lock_stops_sms_sign_in_too(app: Any, anon: ApiClient) -> None:
-    from pcloud.auth.sms import MemorySmsSender
+    from tests.sms_file import MemorySmsSender
 
     phone = next_phone()
     make_user(app, phone=phone, password=PASSWORD)
@@ -646,9 +646,9 @@ def test_a_failing_sms_sender_saves_no_code_and_answers_alike(app: Any, anon: Ap
     codes = query(app, lambda: db.session.execute(select(SmsCode.phone)).scalars().all())
     assert known not in codes
     # no cooldown left behind: once the gateway is back, the user gets a code at once
-    monkeypatch.setitem(app.config, "PCLOUD_SMS_SENDER", "pcloud.auth.sms:MemorySmsSender")
+    monkeypatch.setitem(app.config, "PCLOUD_SMS_SENDER", "tests.sms_file:MemorySmsSender")
     assert anon.post("/api/oauth/sms/code", json={"phone": known}).status_code == 200
-    from pcloud.auth.sms import MemorySmsSender
+    from tests.sms_file import MemorySmsSender
 
     assert known in MemorySmsSender.sent
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pcloud.auth.sms import MemorySmsSender
 from tests.conftest import (
     ADMIN_PHONE,
     ApiClient,
@@ -16,6 +15,7 @@ from tests.conftest import (
     english_page,
     logged_actions,
 )
+from tests.sms_file import MemorySmsSender
 
 SMS = "/api/integration/admin/sms"
 

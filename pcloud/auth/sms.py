@@ -35,21 +35,6 @@ class LogSmsSender:
         log.warning("SMS for %s: %s", phone, text)
 
 
-class MemorySmsSender:
-    """Keeps the last code per phone in memory; used by tests and demos."""
-
-    sent: dict[str, str] = {}
-    texts: dict[str, str] = {}  # the last text per phone, as worded by a template
-
-    def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
-        MemorySmsSender.sent[phone] = code
-
-    def send_text(self, phone: str, text: str, code: str | None = None) -> None:
-        MemorySmsSender.texts[phone] = text
-        if code is not None:
-            MemorySmsSender.sent[phone] = code
-
-
 def get_sender() -> SmsSender:
     spec = current_app.config["PCLOUD_SMS_SENDER"]
     if not isinstance(spec, str):
@@ -64,7 +49,5 @@ def send_sign_in_code(phone: str, code: str, ttl_seconds: int) -> None:
     text = smstemplates.render(SIGN_IN_TEMPLATE, code, ttl_seconds) if hasattr(sender, "send_text") else None
     if text is None:
         sender.send_code(phone, code, ttl_seconds)
-    elif isinstance(sender, MemorySmsSender):  # tests read the code as well as the text
-        sender.send_text(phone, text, code)
     else:
         sender.send_text(phone, text)  # type: ignore[attr-defined]
