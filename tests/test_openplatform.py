@@ -487,6 +487,29 @@ def test_the_pages_keep_the_same_reach_rule(app: Any, pages: PageClient, api: Ap
     assert _entry_urls(app)[-2:] == ["/api/open/admin/account/page", "/api/**"]
 
 
+def test_the_grant_page_does_not_let_a_granter_tick_an_entry_beyond_their_reach(app: Any, api: ApiClient) -> None:
+    """What the open-platform-only administrator may not call is shown disabled and said so; what the account
+    already has stays tickable."""
+    principal = _open_platform_only(app)
+    acct = make_account(api, "订单系统")
+    wide = api.data("POST", f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": "/api/**", "method": "*"})
+    held = api.data("POST", f"{OPEN}/resource/create", {"name": "用户", "resourceUrl": "/api/admin/system/user/page",
+                                                         "method": "POST"})
+    own = principal.api.post(f"{OPEN}/resource/create", {
+        "name": "账号列表", "resourceUrl": "/api/open/admin/account/page", "method": "POST"}).get_json()["data"]
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [held]})
+
+    html = principal.pages.get(f"/open/account/{acct['id']}/grant").get_data(as_text=True)
+
+    def box(entry: int) -> str:
+        return re.search(rf'<input[^>]*\bvalue="{entry}"[^>]*>', html).group()
+
+    assert "disabled" in box(wide) and "超出您的权限" in html.split(f'value="{wide}"', 1)[1].split("</label>", 1)[0]
+    assert "disabled" not in box(own) and "disabled" not in box(held) and "checked" in box(held)
+    resp = principal.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(own)]})
+    assert resp.status_code == 302  # the held entry beyond reach taken away, the own one added
+
+
 def test_list_pages_read_their_filters_through_the_api_schemas(api: ApiClient, pages: PageClient) -> None:
     """Issue 19, finding 9: every page filter goes through the API's schema: a value the API refuses is a
     red message on the still-listed page (422), never a 500 nor a silent cut."""

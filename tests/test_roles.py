@@ -338,6 +338,39 @@ def test_grant_page_shows_trees_and_saving_replaces_grants(app: Any, pages: Page
     assert grants_of(app, rid)[1] == {role_page}
 
 
+def test_the_grant_page_does_not_let_a_granter_tick_what_they_do_not_hold(app: Any, pages: Any) -> None:
+    """A delegated administrator sees what they may not hand out disabled and said so (saving it would be 403);
+    what they hold, and what the role already has, stay tickable (kept or taken away)."""
+    from tests.test_permissions import PrincipalClients
+
+    granter = PrincipalClients(app, "ROLE_GRANTER")
+    granter.grant(menu_paths=("/system", "/system/role", "/system/user"),
+                  resource_codes=(route_code("roles_api.grant", "POST"), route_code("roles_api.page", "POST")))
+    target = make_role(app, "ROLE_TARGET", "目标")
+    grant_role(app, target, menu_paths=("/system/dept",))  # held by the role, not by the granter
+
+    def box(html: str, kind: str, item_id: int) -> str:
+        return html.split(f'id="{kind}-{item_id}"', 1)[1].split(">", 1)[0]
+
+    html = granter.pages.get(f"/system/role/{target}/grant").get_data(as_text=True)
+    assert "disabled" not in box(html, "menu", menu_id(app, "/system/user"))  # the granter holds it
+    menu_tail = html.split(f'id="menu-{menu_id(app, "/system/menu")}"', 1)[1].split("</label>", 1)[0]
+    assert "disabled" in box(html, "menu", menu_id(app, "/system/menu")) and "超出您的权限" in menu_tail
+    dept = box(html, "menu", menu_id(app, "/system/dept"))
+    assert "checked" in dept and "disabled" not in dept  # the role's own: may be kept or taken away
+    assert "disabled" not in box(html, "resource", resource_id(app, route_code("roles_api.page", "POST")))
+    assert "disabled" in box(html, "resource", resource_id(app, route_code("menus_api.create", "POST")))
+    assert "标有「超出您的权限」的项" in html
+    # what the page lets them do is saved; taking away the role's own beyond-reach menu is allowed
+    resp = granter.pages.submit(f"/system/role/{target}/grant", data={
+        "menu_ids": [str(menu_id(app, "/system/user"))]})
+    assert resp.status_code == 302
+    assert grants_of(app, target)[0] == {menu_id(app, "/system"), menu_id(app, "/system/user")}
+    # the super administrator holds everything: nothing is disabled, no hint
+    html = pages.get(f"/system/role/{target}/grant").get_data(as_text=True)
+    assert 'data-testid="beyond-reach"' not in html and "标有「超出您的权限」的项" not in html
+
+
 def test_super_admin_grant_page_is_read_only(app: Any, pages: PageClient) -> None:
     sid = role_id_of(app, "ROLE_SUPER_ADMIN")
     html = pages.get(f"/system/role/{sid}/grant").get_data(as_text=True)

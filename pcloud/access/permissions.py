@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -387,22 +387,44 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
         names = {r[0]: r[2] for r in roles}
     else:
         names = {}
-    if menu_ids:
-        for menu_id, path in db.session.execute(select(Menu.id, Menu.path).where(
-                Menu.id.in_(menu_ids), Menu.deleted_at.is_(None))):
-            if not _covers_menu(principal, menu_id, path):
-                return _refusal(names, gettext("菜单 %(path)s", path=path))
-    if resource_ids:
-        for _rid, method, url in db.session.execute(select(Resource.id, Resource.method, Resource.resource_url)
-                                                    .where(Resource.id.in_(resource_ids),
-                                                           Resource.deleted_at.is_(None))):
-            if not _covers_resource(principal, method, url):
-                return _refusal(names, gettext("资源 %(method)s %(url)s", method=method, url=url))
+    for _kind, _id, what in _unreached(principal, menu_ids, resource_ids):
+        return _refusal(names, what)
     for role_id, _code, _name in roles:  # the executors of the job console (issue 23, 1)
         refusal = job_group_refusal(role_id, principal=principal)
         if refusal:
             return gettext("不能分配超出自己权限范围的角色（%(why)s）", why=refusal)
     return None
+
+
+def _unreached(principal: Principal, menu_ids: Iterable[int], resource_ids: Iterable[int]
+               ) -> Iterator[tuple[str, int, str]]:
+    """("menu" or "resource", id, what it is) of each of these the principal does not hold (live rows only)."""
+    menu_ids, resource_ids = sorted(set(menu_ids)), sorted(set(resource_ids))
+    if menu_ids:
+        for menu_id, path in db.session.execute(select(Menu.id, Menu.path).where(
+                Menu.id.in_(menu_ids), Menu.deleted_at.is_(None))):
+            if not _covers_menu(principal, menu_id, path):
+                yield "menu", menu_id, gettext("菜单 %(path)s", path=path)
+    if resource_ids:
+        for resource_id, method, url in db.session.execute(
+                select(Resource.id, Resource.method, Resource.resource_url)
+                .where(Resource.id.in_(resource_ids), Resource.deleted_at.is_(None))):
+            if not _covers_resource(principal, method, url):
+                yield "resource", resource_id, gettext("资源 %(method)s %(url)s", method=method, url=url)
+
+
+def beyond_reach(menu_ids: Iterable[int] = (), resource_ids: Iterable[int] = (),
+                 principal: Principal | None = None) -> tuple[set[int], set[int]]:
+    """(menu ids, resource ids) among these that the principal may not hand out (reach_refusal's rule): what a
+    grant page shows but does not let them tick."""
+    principal = _acting(principal)
+    menus: set[int] = set()
+    resources: set[int] = set()
+    if principal is None or principal.is_super_admin:
+        return menus, resources
+    for kind, item_id, _what in _unreached(principal, menu_ids, resource_ids):
+        (menus if kind == "menu" else resources).add(item_id)
+    return menus, resources
 
 
 def _refusal(role_names: dict[int, str], what: str) -> str:

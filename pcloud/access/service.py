@@ -3,6 +3,7 @@ adminInfo). The grant tables are access's; roles, above it, resolve the role and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext
@@ -97,17 +98,23 @@ def _page_of(url: str, menu_paths: dict[str, int]) -> int | None:
     return best[1] if best else None
 
 
-def grant_page_trees(menus: list[dict[str, Any]], resources: list[dict[str, Any]]) -> tuple[
+def grant_page_trees(menus: list[dict[str, Any]], resources: list[dict[str, Any]],
+                     held: tuple[Iterable[int], Iterable[int]] = ((), ())) -> tuple[
         list[dict[str, Any]], list[dict[str, Any]]]:
     """The grant page's two trees: each menu node gets `buttons` (the leaf bizType-1 resources whose page it
-    is), and those buttons leave the resource tree, which stays grouped by module (its built-in groups)."""
+    is), and those buttons leave the resource tree, which stays grouped by module (its built-in groups). Every
+    node gets `locked`: beyond the signed-in caller's reach (permissions.beyond_reach) and not among `held`
+    (menu ids, resource ids the role holds now, which the caller may keep or take away), so not to be ticked."""
+    beyond_menus, beyond_resources = permissions.beyond_reach(
+        [n["id"] for _d, n in walk(menus)], [n["id"] for _d, n in walk(resources)])
+    locked_menus, locked_resources = beyond_menus - set(held[0]), beyond_resources - set(held[1])
     menu_paths = {n["path"].rstrip("/"): n["id"] for _d, n in walk(menus) if n.get("path")}
     by_menu: dict[int, list[dict[str, Any]]] = {}
 
     def keep(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kept = []
         for node in nodes:
-            node = {**node, "children": keep(node.get("children", []))}
+            node = {**node, "children": keep(node.get("children", [])), "locked": node["id"] in locked_resources}
             page = (_page_of(node["resource_url"], menu_paths)
                     if node.get("biz_type") == 1 and node.get("resource_url") and not node["children"] else None)
             if page is None:
@@ -119,7 +126,8 @@ def grant_page_trees(menus: list[dict[str, Any]], resources: list[dict[str, Any]
     kept = keep(resources)
 
     def attach(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**n, "children": attach(n.get("children", [])), "buttons": by_menu.get(n["id"], [])} for n in nodes]
+        return [{**n, "children": attach(n.get("children", [])), "buttons": by_menu.get(n["id"], []),
+                 "locked": n["id"] in locked_menus} for n in nodes]
 
     return attach(menus), kept
 

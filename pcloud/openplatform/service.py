@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext, pgettext
@@ -409,6 +410,12 @@ def granted_entry_ids(account: OpenAccount) -> set[int]:
         return set()
     return {r[0] for r in db.session.execute(
         select(role_resource.c.resource_id).where(role_resource.c.role_id == role.id))}
+
+
+def locked_entry_ids(account: OpenAccount, entry_ids: Iterable[int]) -> set[int]:
+    """The entries the grant page shows but does not let the caller tick: beyond their own reach (the rule
+    `grant` applies) and not granted to the account now (what it holds may be kept or taken away)."""
+    return permissions.beyond_reach(resource_ids=entry_ids)[1] - granted_entry_ids(account)
 
 
 def account_permissions(account_id: int, name: str | None = None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext, lazy_gettext
 
-from pcloud.core.forms import ConfirmForm
+from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url
@@ -140,7 +140,9 @@ def grant(account_id: int) -> Any:
         return gettext("开放账号「%(name)s」的接口授权已保存，下一次请求即生效", name=account.name)
 
     return account_pages.form(form, save, template="openplatform/grant.html", account=account,
-                              entries={e.id: e for e in entries})
+                              entries={e.id: e for e in entries},
+                              locked=set() if is_gone(account) else service.locked_entry_ids(
+                                  account, [e.id for e in entries]))
 
 
 # ---------------------------------------------------------------------------------------------

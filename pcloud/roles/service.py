@@ -20,6 +20,7 @@ from pcloud.core.schemas import limit_of
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal, current_principal_id_name
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
+from pcloud.core.tree import walk
 from pcloud.datascope import service as datascope
 from pcloud.depts.models import Dept
 from pcloud.extensions import db
@@ -217,7 +218,14 @@ def grant_trees() -> dict[str, Any]:
 
 def grant_page_trees(view: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The grant page's (menus, resources) from a grant view: buttons beside their pages (issue 24 item 8)."""
-    return access_service.grant_page_trees(view["routers"], view["resources"])
+    return access_service.grant_page_trees(view["routers"], view["resources"],
+                                           held=(view["has_routers"], view["has_resources"]))
+
+
+def locked_count(menus: list[dict[str, Any]], resources: list[dict[str, Any]]) -> int:
+    """How many entries of the grant page's trees (buttons included) the caller may not tick."""
+    nodes = [n for tree in (menus, resources) for _d, n in walk(tree)]
+    return sum(n.get("locked", False) + sum(b.get("locked", False) for b in n.get("buttons", ())) for n in nodes)
 
 
 # ---------------------------------------------------------------------------------------------

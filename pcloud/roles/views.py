@@ -117,7 +117,8 @@ def grant(role_id: int) -> Any:
     return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id),
                       template="roles/grant.html", role=role,
                       read_only=_read_only(role) or not may("roles.grant", role_id=role_id),
-                      menus=menus, resources=resources, menu_ids=set(view["has_routers"]),
+                      menus=menus, resources=resources, locked_count=service.locked_count(menus, resources),
+                      menu_ids=set(view["has_routers"]),
                       resource_ids=set(view["has_resources"]))
 
 

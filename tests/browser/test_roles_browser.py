@@ -102,6 +102,34 @@ def test_grant_a_role_and_use_it(page: Any, app: Any) -> None:
     assert page.request.post("/api/admin/resource/page", data={}, headers=headers).status == 403
 
 
+def test_a_granter_can_tick_only_what_they_hold(page: Any, app: Any) -> None:
+    """A delegated administrator: "全选" and a branch tick leave what they do not hold unticked and disabled, so
+    the save goes through instead of being refused."""
+    from tests.factories import grant_role, make_user, route_code
+
+    granter = make_role(app, "ROLE_GRANTER", "授权员")
+    grant_role(app, granter, menu_paths=("/system", "/system/role", "/system/user"),
+               resource_codes=(route_code("roles_api.page", "POST"), route_code("roles_api.grant", "POST")))
+    make_user(app, phone=PHONE, password=PASSWORD, role_ids=[granter])
+    target = make_role(app, "ROLE_TARGET", "目标")
+    sign_in(page, PHONE, PASSWORD)
+    errors = watch_console(page)
+    page.goto(f"/system/role/{target}/grant")
+    system_menu, user_menu, menu_menu = (_menu(app, p) for p in ("/system", "/system/user", "/system/menu"))
+    assert page.locator(f"#menu-{menu_menu}").is_disabled()
+    assert page.locator(f'li:has(> .form-check #menu-{menu_menu}) [data-testid="beyond-reach"]').is_visible()
+    page.locator(f"#menu-{system_menu}").check()  # the branch: what the granter holds below it
+    assert page.locator(f"#menu-{user_menu}").is_checked() and not page.locator(f"#menu-{menu_menu}").is_checked()
+    page.locator('[data-tree="resource"] [data-select="all"]').click()
+    grant = _resource(app, route_code("roles_api.grant", "POST"))
+    create_menu = _resource(app, route_code("menus_api.create", "POST"))
+    assert page.locator(f"#resource-{grant}").is_checked()
+    assert not page.locator(f"#resource-{create_menu}").is_checked()
+    page.locator("#save-grant").click()
+    page.get_by_text("已保存角色「目标」的授权").wait_for()
+    assert not errors
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_grant_page_in_english_with_buttons_beside_their_page(page: Any, app: Any, width: int) -> None:
     """Issue 24 items 8 and 10: resources by name in their module's group, the route as secondary text, a page's

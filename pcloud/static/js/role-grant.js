@@ -2,7 +2,8 @@
 // Grant trees: a branch checkbox selects its whole branch; a branch shows checked / partly checked
 // (indeterminate) from what lies below it; the search box keeps matching nodes and their ancestors.
 // A page's buttons (bizType-1 resources, .grant-button) sit beside it in the menu card, outside its branch:
-// they are resources, so the resource card's count includes them.
+// they are resources, so the resource card's count includes them. What the caller may not hand out is disabled
+// (roles/grant.html, "超出您的权限"): a branch or "全选" leaves it as it is.
 (function () {
   const boxesBelow = li => Array.from(li.querySelectorAll(':scope > div > ul .tree-check'));
   const parentLi = li => li.parentElement.closest('li.tree-node');
@@ -34,7 +35,7 @@
       if (box.classList.contains('grant-button')) { countAll(); return; }
       if (!box.classList.contains('tree-check')) return;
       const li = box.closest('li.tree-node');
-      boxesBelow(li).forEach(b => { b.checked = box.checked; b.indeterminate = false; });
+      boxesBelow(li).filter(b => !b.disabled).forEach(b => { b.checked = box.checked; b.indeterminate = false; });
       box.indeterminate = false;
       refreshAncestors(li);
       count(card);
@@ -45,8 +46,8 @@
         card.querySelectorAll('li.tree-node').forEach(function (li) {
           if (li.classList.contains('d-none')) return;  // only what the search shows
           const b = li.querySelector(':scope > .form-check .tree-check');
-          b.checked = on; b.indeterminate = false;
-          li.querySelectorAll(':scope > .grant-buttons .grant-button').forEach(g => { g.checked = on; });
+          if (!b.disabled) { b.checked = on; b.indeterminate = false; }
+          li.querySelectorAll(':scope > .grant-buttons .grant-button').forEach(g => { if (!g.disabled) g.checked = on; });
         });
         Array.from(card.querySelectorAll('li.tree-node')).reverse().forEach(refreshBranch);
         countAll();
