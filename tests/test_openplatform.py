@@ -509,6 +509,13 @@ def test_the_grant_page_does_not_let_a_granter_tick_an_entry_beyond_their_reach(
     resp = principal.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(own)]})
     assert resp.status_code == 302  # the held entry beyond reach taken away, the own one added
 
+    def granted() -> set[int]:
+        from pcloud.openplatform import service
+
+        return service.granted_entry_ids(service.get_account(acct["id"]))
+
+    assert query(app, granted) == {own}
+
 
 def test_list_pages_read_their_filters_through_the_api_schemas(api: ApiClient, pages: PageClient) -> None:
     """Issue 19, finding 9: every page filter goes through the API's schema: a value the API refuses is a

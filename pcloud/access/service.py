@@ -99,7 +99,7 @@ def _page_of(url: str, menu_paths: dict[str, int]) -> int | None:
 
 
 def grant_page_trees(menus: list[dict[str, Any]], resources: list[dict[str, Any]],
-                     held: tuple[Iterable[int], Iterable[int]] = ((), ())) -> tuple[
+                     held: tuple[Iterable[int], Iterable[int]]) -> tuple[
         list[dict[str, Any]], list[dict[str, Any]]]:
     """The grant page's two trees: each menu node gets `buttons` (the leaf bizType-1 resources whose page it
     is), and those buttons leave the resource tree, which stays grouped by module (its built-in groups). Every
