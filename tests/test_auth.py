@@ -429,7 +429,8 @@ def test_nothing_kept_is_trusted_once_the_listening_connection_is_lost(app: Any,
     assert api.post(ADMIN_INFO).status_code == 200
     cache = app.extensions["pcloud.principal_cache"]
     before = cache.signal.current()
-    _write_around_the_app(app, database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    # with a timeout, pg_terminate_backend returns once the listening session has ended, not when it was asked to
+    _write_around_the_app(app, database_url, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
                           "WHERE datname = current_database() AND query LIKE 'LISTEN%'", signalled=False)
     _write_around_the_app(app, database_url, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP",
                           signalled=False)

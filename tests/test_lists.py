@@ -500,3 +500,51 @@ def test_kept_counts_stay_exact_under_parallel_writes(app: Any, database_url: st
     finally:
         stop_server(server)
     _tally_matches_rows(app)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="SQLite serialises writers: one waits for the other's commit")
+def test_two_transactions_adding_one_phone_never_deadlock_on_the_counts(app: Any, database_url: str) -> None:
+    """An import holds the counts' lock from its first batch on; a create of a phone the import has yet to
+    reach must wait for that lock before its row claims the phone, or the import's later batch waits for the
+    create while the create waits for the import: PostgreSQL then kills one of them (a 503 to its user). With
+    the lock taken first, the import goes through and the create finds the phone taken (a 409)."""
+    import threading
+    import time
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import IntegrityError
+
+    insert_user = text("INSERT INTO sys_user (phone, name, password_hash, state, password_change_required, "
+                       "gmt_created_date, gmt_modified_date) VALUES (:phone, 'x', 'x', 0, false, now(), now())")
+    engine = create_engine(database_url, pool_size=3)
+    outcome: dict[str, Any] = {}
+    try:
+        with engine.connect() as importer:
+            importer.execute(insert_user, {"phone": "13700000001"})  # the import's first batch
+
+            def create() -> None:
+                try:
+                    with engine.begin() as creator:
+                        creator.execute(text("SET LOCAL application_name = 'pcloud_test_creator'"))
+                        creator.execute(insert_user, {"phone": "13700000002"})
+                    outcome["create"] = "committed"
+                except Exception as error:  # noqa: BLE001 - the kind of failure is what is checked
+                    outcome["create"] = error
+
+            thread = threading.Thread(target=create)
+            thread.start()
+            with engine.connect() as watcher:  # the create is waiting for a lock (whichever it is)
+                deadline = time.monotonic() + 10
+                while not watcher.execute(text(
+                        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'pcloud_test_creator' "
+                        "AND wait_event_type = 'Lock'")).first():
+                    watcher.rollback()  # the activity view is read once per transaction
+                    assert time.monotonic() < deadline, "the create never waited"
+                    time.sleep(0.02)
+            importer.execute(insert_user, {"phone": "13700000002"})  # the import's later batch reaches it
+            importer.commit()
+            thread.join(30)
+    finally:
+        engine.dispose()
+    assert isinstance(outcome["create"], IntegrityError), outcome["create"]  # the phone is taken: not a deadlock
+    _tally_matches_rows(app)
