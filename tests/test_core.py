@@ -13,7 +13,7 @@ from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
 from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient, chinese_on_page
 from tests.factories import make_user, query
-from tests.sms_file import MemorySmsSender
+from tests.sms_file import received_code
 
 PUBLIC_API = {"/api/oauth/token", "/api/oauth/sms/code", "/api/openapi.json", "/api/docs",
               "/api/docs/assets/<path:filename>",
@@ -180,7 +180,7 @@ def test_no_response_contains_a_password_hash_sms_code_or_token_hash(app: Any, a
     """Call every route (API and pages) as super admin and scan what comes back."""
     make_user(app, phone="13900000102", password="Passw0rd1")
     assert api.post("/api/oauth/sms/code", json={"phone": "13900000102"}).status_code == 200
-    code = MemorySmsSender.sent["13900000102"]
+    code = received_code("13900000102")
     secrets_ = query(app, lambda: (
         [u.password_hash for u in db.session.execute(select(User)).scalars()]
         + [s.token_hash for s in db.session.execute(select(UserSession)).scalars()]))

@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
-from pcloud.auth.sms import send_sign_in_code
+from pcloud.auth.sms import sign_in_code_delivery
+from pcloud.core.background import run_after_answer
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, PCloudError, TooManyRequests
 from pcloud.core.messages import N_
@@ -459,16 +460,28 @@ def send_sms_code(phone: str) -> None:
         raise TooManyRequests(gettext("验证码发送过于频繁，请 %(seconds)s 秒后再试", seconds=max(wait, 1)))
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = param("sys.sms.ttlSeconds")
-    if _live_user_by_phone(phone) is not None:
-        try:
-            send_sign_in_code(phone, code, ttl)
-        except Exception:  # noqa: BLE001 - any sender failure: no code, no cooldown, the same answer
-            log.exception("the SMS sender failed; no code was saved")
-            return
-    # Saved only once sent (and for unknown phones too, so the cooldown answers alike).
-    db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
-                           expires_at=now + timedelta(seconds=ttl), attempts=0))
+    delivery = sign_in_code_delivery(phone, code, ttl) if _live_user_by_phone(phone) is not None else None
+    # Saved for unknown phones too, so the cooldown answers alike.
+    saved = SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
+                    expires_at=now + timedelta(seconds=ttl), attempts=0)
+    db.session.add(saved)
+    db.session.flush()
+    code_id = saved.id
     db.session.commit()
+    if delivery is not None:
+        # Sent beside the answer, not before it: a gateway's round trip in the answer's time would tell which
+        # phones are registered.
+        run_after_answer(lambda: _deliver_or_forget(delivery, code_id))
+
+
+def _deliver_or_forget(delivery: Callable[[], None], code_id: int) -> None:
+    """Send the code; if the gateway fails, forget it, so that no cooldown stops the user asking again."""
+    try:
+        delivery()
+    except Exception:  # noqa: BLE001 - any sender failure: the code was never received
+        log.exception("the SMS sender failed; the code is forgotten")
+        db.session.execute(delete(SmsCode).where(SmsCode.id == code_id))
+        db.session.commit()
 
 
 def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from flask import current_app
@@ -43,11 +44,11 @@ def get_sender() -> SmsSender:
     return getattr(importlib.import_module(module), name)()
 
 
-def send_sign_in_code(phone: str, code: str, ttl_seconds: int) -> None:
-    """Send a sign-in code, worded by the LOGIN template when there is one and the sender takes texts."""
+def sign_in_code_delivery(phone: str, code: str, ttl_seconds: int) -> Callable[[], None]:
+    """The send of a sign-in code, worded now (by the LOGIN template when there is one and the sender takes
+    texts), to be run by the caller when it chooses."""
     sender = get_sender()
     text = smstemplates.render(SIGN_IN_TEMPLATE, code, ttl_seconds) if hasattr(sender, "send_text") else None
     if text is None:
-        sender.send_code(phone, code, ttl_seconds)
-    else:
-        sender.send_text(phone, text)  # type: ignore[attr-defined]
+        return lambda: sender.send_code(phone, code, ttl_seconds)
+    return lambda: sender.send_text(phone, text)  # type: ignore[attr-defined]
