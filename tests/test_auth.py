@@ -1180,3 +1180,32 @@ def test_a_sign_in_stores_the_password_again_at_the_configured_cost(app: Any, an
     monkeypatch.setitem(app.config, "PCLOUD_BCRYPT_ROUNDS", 4)  # the page's sign-in form: the same check
     assert anon_pages.sign_in(phone, "Passw0rd1").status_code == 302
     assert stored().startswith("$2b$04$") and stored() != at_four
+
+
+@pytest.mark.parametrize("meanwhile, status", [("Passw0rd1", 200), ("Changed99", 401)])
+def test_a_sign_in_whose_hash_moved_meanwhile_is_checked_again(app: Any, anon: ApiClient, monkeypatch: Any,
+                                                              meanwhile: str, status: int) -> None:
+    """Between the check and the session's write, a parallel sign-in stores the same password again at the
+    configured cost (or the owner changes it): the sign-in is checked once more against what is stored now, so
+    the same password goes through, and a changed one is refused."""
+    from pcloud.auth import service
+    from pcloud.core.passwords import hash_password
+    from tests.factories import next_phone
+
+    phone = next_phone()
+    user_id = make_user(app, phone=phone, password="Passw0rd1")
+    check = service.authenticate_password
+    checks: list[int] = []
+
+    def check_then_hash_moves(*args: Any, **kwargs: Any) -> Any:
+        checked = check(*args, **kwargs)
+        checks.append(1)
+        if len(checks) == 1:
+            with app.app_context():  # hashed at the configured cost, in the request's app
+                moved = hash_password(meanwhile)
+            _write(app, "UPDATE sys_user SET password_hash = :h WHERE id = :uid", h=moved, uid=user_id)
+        return checked
+
+    monkeypatch.setattr(service, "authenticate_password", check_then_hash_moves)
+    assert token_call(anon, phone=phone, password="Passw0rd1", grantType="ADMIN").status_code == status
+    assert len(checks) == (2 if status == 200 else 1)

@@ -348,6 +348,11 @@ class Checked:
     new_hash: str | None = None  # the password hashed again at the configured cost (core.passwords.needs_rehash)
 
 
+class _HashMoved(Exception):
+    """A person's stored password hash changed between the check and the session's write: a parallel sign-in
+    stored the same password again at the configured cost, or the password was changed. Checked once more."""
+
+
 def _state_refusal(subject: str, state: int) -> Forbidden:
     if subject == "open":
         return Forbidden(open_service.state_refusal(state))
@@ -410,6 +415,8 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
     try:
         open_ = checked.subject == "open"
         row = db.session.execute(_OPEN_NOW if open_ else _USER_NOW, {"row_id": checked.row_id}).one_or_none()
+        if row is not None and not open_ and checked.secret_hash is not None and row.secret != checked.secret_hash:
+            raise _HashMoved()
         if row is None or (checked.secret_hash is not None and row.secret != checked.secret_hash) or (
                 checked.phone is not None and row.phone != checked.phone):
             raise _refusal(BadCredentials, checked.refusal)
@@ -550,11 +557,19 @@ def _sign_in(grant: str, data: dict[str, Any], ip: str | None, user_agent: str |
         refused = _refusal(Invalid, N_("参数校验失败"))
         refused.errors = {_camel(k): v for k, v in missing.items()}
         raise refused
-    if grant == "ADMIN":
+    if grant == "SMS":
+        return _open_checked_session(authenticate_sms(data["phone"], data["verify_code"], ip), kind, ip, user_agent)
+    checked = authenticate_password(data["phone"], data["password"], ip)
+    try:
+        return _open_checked_session(checked, kind, ip, user_agent)
+    except _HashMoved:
+        # Checked again against the hash stored now: the same password passes (a parallel sign-in hashed it again
+        # at the configured cost), a changed one is refused as any wrong password is.
         checked = authenticate_password(data["phone"], data["password"], ip)
-    else:
-        checked = authenticate_sms(data["phone"], data["verify_code"], ip)
-    return _open_checked_session(checked, kind, ip, user_agent)
+        try:
+            return _open_checked_session(checked, kind, ip, user_agent)
+        except _HashMoved:
+            raise _refusal(BadCredentials, checked.refusal) from None
 
 
 def _camel(name: str) -> str:
