@@ -65,7 +65,7 @@ class FileSmsSender:
 class SlowFileSmsSender(FileSmsSender):
     """A gateway that takes SLOW_SECONDS to answer, as a real one may."""
 
-    SLOW_SECONDS = 1.5
+    SLOW_SECONDS = 3.0
 
     def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
         time.sleep(self.SLOW_SECONDS)

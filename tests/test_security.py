@@ -485,7 +485,7 @@ def test_parallel_wrong_passwords_check_at_most_the_limit(app: Any, server: Any)
 
 def test_an_sms_code_answer_does_not_wait_for_the_gateway(app: Any, database_url: str, tmp_path: Any) -> None:
     """A code goes to registered phones only: if the answer waited for the gateway, its time would tell which
-    phones are registered. With a gateway that takes 1.5 s and one web worker, codes for three registered
+    phones are registered. With a gateway that takes 3 s and one web worker, codes for three registered
     phones and three unknown ones are each answered well within that, back to back (the worker is not held by
     the gateway either), and the three codes arrive."""
     import time
