@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, delete, select, update
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import sign_in_code_delivery
-from pcloud.core.background import run_after_answer
+from pcloud.core.background import run_in_background
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, PCloudError, TooManyRequests
 from pcloud.core.messages import N_
@@ -478,7 +478,7 @@ def send_sms_code(phone: str) -> None:
     if delivery is not None:
         # Sent beside the answer, not before it: a gateway's round trip in the answer's time would tell which
         # phones are registered.
-        run_after_answer(lambda: _deliver_or_forget(delivery, code_id))
+        run_in_background(lambda: _deliver_or_forget(delivery, code_id))
 
 
 def _deliver_or_forget(delivery: Callable[[], None], code_id: int) -> None:

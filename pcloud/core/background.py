@@ -35,7 +35,7 @@ def _pool() -> ThreadPoolExecutor:
         return pool
 
 
-def run_after_answer(work: Callable[[], None]) -> None:
+def run_in_background(work: Callable[[], None]) -> None:
     """Run `work` beside the request, in its context; any exception is logged, never raised to the caller."""
     def logged() -> None:
         try:
