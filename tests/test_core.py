@@ -536,3 +536,45 @@ def test_cores_refusals_in_english(app: Any) -> None:
             with pytest.raises(OutOfRange) as out_of_range:
                 parse_to_utc("0001-01-01T00:00:00")
             assert str(out_of_range.value) == time
+
+
+def test_background_work_runs_beside_the_request_in_its_context(app: Any, caplog: Any) -> None:
+    """core.background: inside a request the work runs on another thread, after the caller went on, with the
+    request's app and database; a failure is logged, not raised to anyone; outside a request it runs at once."""
+    import threading
+
+    from flask import current_app, request
+    from sqlalchemy import func
+
+    from pcloud.core.background import run_in_background
+
+    release, done = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    def work() -> None:
+        release.wait(10)  # the caller has gone on before this can finish
+        seen["thread"] = threading.current_thread().name
+        seen["path"] = request.path
+        seen["secret"] = current_app.config["SECRET_KEY"]
+        seen["users"] = db.session.execute(select(func.count()).select_from(User)).scalar()
+        done.set()
+
+    def failing() -> None:
+        raise RuntimeError("gateway down")
+
+    with app.test_request_context("/some/page"):
+        run_in_background(work)
+        run_in_background(failing)
+    release.set()
+    assert done.wait(10)
+    assert seen["thread"].startswith("pcloud-background") and seen["path"] == "/some/page"
+    assert seen["secret"] == TEST_CONFIG["SECRET_KEY"] and seen["users"] >= 1
+    for _ in range(200):
+        if "background work failed" in caplog.text:
+            break
+        threading.Event().wait(0.01)
+    assert "background work failed" in caplog.text and "gateway down" in caplog.text
+
+    ran: list[str] = []
+    run_in_background(lambda: ran.append(threading.current_thread().name))  # a CLI command: no request
+    assert ran == [threading.current_thread().name]
