@@ -467,18 +467,23 @@ def send_sms_code(phone: str) -> None:
         raise TooManyRequests(gettext("验证码发送过于频繁，请 %(seconds)s 秒后再试", seconds=max(wait, 1)))
     code = f"{secrets.randbelow(10**6):06d}"
     ttl = param("sys.sms.ttlSeconds")
-    delivery = sign_in_code_delivery(phone, code, ttl) if _live_user_by_phone(phone) is not None else None
-    # Saved for unknown phones too, so the cooldown answers alike.
+    known = _live_user_by_phone(phone) is not None
+    # The same work for every phone up to the answer (the message worded, a code saved so the cooldown answers
+    # alike, a task handed to the background), and the gateway called beside the answer, not before it: the
+    # answer's time must not tell which phones are registered.
+    delivery = sign_in_code_delivery(phone, code, ttl)
     saved = SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
                     expires_at=now + timedelta(seconds=ttl), attempts=0)
     db.session.add(saved)
     db.session.flush()
     code_id = saved.id
     db.session.commit()
-    if delivery is not None:
-        # Sent beside the answer, not before it: a gateway's round trip in the answer's time would tell which
-        # phones are registered.
-        run_in_background(lambda: _deliver_or_forget(delivery, code_id))
+
+    def deliver_if_known() -> None:
+        if known:
+            _deliver_or_forget(delivery, code_id)
+
+    run_in_background(deliver_if_known)
 
 
 def _deliver_or_forget(delivery: Callable[[], None], code_id: int) -> None:
