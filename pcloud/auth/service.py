@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
@@ -472,28 +472,21 @@ def send_sms_code(phone: str) -> None:
     # alike, a task handed to the background), and the gateway called beside the answer, not before it: the
     # answer's time must not tell which phones are registered.
     delivery = sign_in_code_delivery(phone, code, ttl)
-    saved = SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
-                    expires_at=now + timedelta(seconds=ttl), attempts=0)
-    db.session.add(saved)
-    db.session.flush()
-    code_id = saved.id
+    db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
+                           expires_at=now + timedelta(seconds=ttl), attempts=0))
     db.session.commit()
 
     def deliver_if_known() -> None:
-        if known:
-            _deliver_or_forget(delivery, code_id)
+        # A failed send keeps its code, and so its cooldown, as an unknown phone's does: forgetting it would let a
+        # second request tell the two apart while the gateway fails (200 against 429).
+        if not known:
+            return
+        try:
+            delivery()
+        except Exception:  # noqa: BLE001 - any gateway failure: for the operator, the user may ask again later
+            log.exception("the SMS gateway failed to send a sign-in code; the phone may ask again after the cooldown")
 
     run_in_background(deliver_if_known)
-
-
-def _deliver_or_forget(delivery: Callable[[], None], code_id: int) -> None:
-    """Send the code; if the gateway fails, forget it, so that no cooldown stops the user asking again."""
-    try:
-        delivery()
-    except Exception:  # noqa: BLE001 - any sender failure: the code was never received
-        log.exception("the SMS sender failed; the code is forgotten")
-        db.session.execute(delete(SmsCode).where(SmsCode.id == code_id))
-        db.session.commit()
 
 
 def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
