@@ -469,24 +469,24 @@ def send_sms_code(phone: str) -> None:
     ttl = param("sys.sms.ttlSeconds")
     known = _live_user_by_phone(phone) is not None
     # The same work for every phone up to the answer (the message worded, a code saved so the cooldown answers
-    # alike, a task handed to the background), and the gateway called beside the answer, not before it: the
-    # answer's time must not tell which phones are registered.
+    # alike), and the gateway called beside the answer, not before it: the answer's time must not tell which
+    # phones are registered. Only a registered phone's send is queued, so the queue is bounded by the registered
+    # phones (one per cooldown each), whatever a caller sends.
     delivery = sign_in_code_delivery(phone, code, ttl)
     db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
                            expires_at=now + timedelta(seconds=ttl), attempts=0))
     db.session.commit()
+    if known:
+        run_in_background(lambda: _deliver(delivery))
 
-    def deliver_if_known() -> None:
-        # A failed send keeps its code, and so its cooldown, as an unknown phone's does: forgetting it would let a
-        # second request tell the two apart while the gateway fails (200 against 429).
-        if not known:
-            return
-        try:
-            delivery()
-        except Exception:  # noqa: BLE001 - any gateway failure: for the operator, the user may ask again later
-            log.exception("the SMS gateway failed to send a sign-in code; the phone may ask again after the cooldown")
 
-    run_in_background(deliver_if_known)
+def _deliver(delivery: Callable[[], None]) -> None:
+    """A failed send keeps its code, and so its cooldown, as an unknown phone's does: forgetting it would let a
+    second request tell the two apart while the gateway fails (200 against 429)."""
+    try:
+        delivery()
+    except Exception:  # noqa: BLE001 - any gateway failure: for the operator, the user may ask again later
+        log.exception("the SMS gateway failed to send a sign-in code; the phone may ask again after the cooldown")
 
 
 def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
