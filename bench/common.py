@@ -66,7 +66,7 @@ class Server:
     def __init__(self, app: str, database_url: str, instance_dir: str, workers: int = 2, **env: str):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "--preload", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
              "--log-level", "warning", app],
             cwd=ROOT, env=bench_env(database_url, instance_dir, **env))
         deadline = time.monotonic() + 60

@@ -482,7 +482,7 @@ def start_server(database_url: str, instance_dir: Path, workers: int = 2, extra_
            "PCLOUD_BCRYPT_ROUNDS": "4", "PCLOUD_SMS_SENDER": "tests.sms_file:FileSmsSender",
            "PCLOUD_INSTANCE_DIR": str(instance_dir), **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
+        [sys.executable, "-m", "gunicorn", "--preload", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
          "warning", "wsgi:app"], cwd=ROOT, env=env,
         stderr=log_path.open("ab") if log_path else None)
     try:

@@ -152,6 +152,19 @@ def test_unexpected_error_is_500_without_trace(database_url: str, app: Any) -> N
     assert "系统异常" in page.get_data(as_text=True)
 
 
+def test_building_the_app_opens_no_database_connection(database_url: str, app: Any) -> None:
+    """gunicorn runs with --preload (Procfile, README): the app is built once in its master and the workers are
+    forked from it. A connection opened while building would be one socket shared by every worker; none is."""
+    from pcloud import create_app
+
+    create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody:nothing@127.0.0.1:9/none"})
+    built = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with built.app_context():
+        pool = db.engine.pool
+        assert (pool.checkedin(), pool.checkedout()) == (0, 0)  # type: ignore[attr-defined]
+        db.engine.dispose()
+
+
 def test_database_down_is_503(app: Any) -> None:
     down = _failing_app("postgresql+psycopg://nobody:nothing@127.0.0.1:9/none").test_client()
     resp = down.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "x", "grantType": "ADMIN"})
