@@ -408,6 +408,32 @@ def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs:
     assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
 
 
+def test_the_heartbeat_does_not_wait_for_the_loop_but_stops_with_it(app: Any, jobs: Jobs) -> None:
+    """A node beats from a thread of its own: nothing runs the scheduling loop here (it used to beat), and the
+    beats come. A loop that has not come round for the dead-after time gets none, so that a stuck node looks
+    dead to the others, and beats again once its loop comes round."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+
+    with app.app_context():
+        worker = Worker(WorkerSettings(name="beating", heartbeat=0.1, dead_after=1.5),
+                        alarms=AlarmSender(AlarmSettings()))
+        worker.heartbeat()
+        first = jobs.heartbeats()["beating"]
+        worker.start_heartbeat()
+        try:
+            wait_until(lambda: jobs.heartbeats()["beating"] > first, 10, "a beat the loop did not run")
+            # the loop never comes round here: after the dead-after time the beats stop
+            wait_until(lambda: worker.beats_withheld >= 1, 10, "a beat withheld")
+            last = jobs.heartbeats()["beating"]
+            wait_until(lambda: worker.beats_withheld >= 4, 10, "more beats withheld")
+            assert jobs.heartbeats()["beating"] == last
+            worker.loop_at = time.monotonic()  # the loop comes round
+            wait_until(lambda: jobs.heartbeats()["beating"] > last, 10, "a beat once the loop is back")
+        finally:
+            worker.stop_heartbeat()
+
+
 # ==========================================================================================
 # The worker with real processes: `pcloud worker` subprocesses on the test database.
 # ==========================================================================================

@@ -35,6 +35,7 @@ import os
 import random
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -199,6 +200,10 @@ class Worker:
         self.live_by_app: dict[str, list[routing.Node]] = {}
         self.live_read_at = 0.0
         self.scheduler = schedule.Scheduler()
+        self.loop_at = time.monotonic()  # when the scheduling loop last came round: the heartbeat's watchdog
+        self.beats_withheld = 0
+        self._beats_stop = threading.Event()
+        self._beats: threading.Thread | None = None
         self.stats = {"fired": 0, "started": 0, "finished": 0}
         self._last_now = datetime.min
         self.tick_stats = dict.fromkeys(("n", "claim", "pick", "flush", "claim_max", "pick_max", "flush_max"), 0.0)
@@ -233,9 +238,9 @@ class Worker:
         self.pool.start()
         self.recover_own_runs()
         self.heartbeat()
+        self.start_heartbeat()
         s = self.settings
         self.scheduler.every(s.tick).seconds.do(self._guard(self.tick))
-        self.scheduler.every(s.heartbeat).seconds.do(self._guard(self.heartbeat))
         self.scheduler.every(0.5).seconds.do(self._guard(self.watch_kills))
         self.scheduler.every(min(2.0, s.dead_after / 3)).seconds.do(self._guard(self.sweep_lost))
         self.scheduler.every(0.5).seconds.do(self._guard(self.collect_alarms))
@@ -253,6 +258,7 @@ class Worker:
         signal.signal(signal.SIGINT, stop)
         self.start()
         while not self.stopping:
+            self.loop_at = time.monotonic()
             self.scheduler.run_pending()
             idle = self.scheduler.idle_seconds
             self.pool.poll(max(0.0, min(idle if idle is not None else self.settings.tick, self.settings.tick)))
@@ -267,6 +273,7 @@ class Worker:
         deadline = time.monotonic() + self.settings.shutdown_grace
         last_flush = time.monotonic()
         while self.pool.busy_count() and time.monotonic() < deadline:
+            self.loop_at = time.monotonic()
             self.pool.poll(0.1)
             if time.monotonic() - last_flush > 0.5:
                 self._guard(self.flush)()
@@ -280,6 +287,7 @@ class Worker:
                     status=RUN_PENDING, executor_address=None, claimed_at=None,
                     trigger_msg=N_("原节点停止前未开始执行，改由执行器的任一在线节点执行")))
         self.local.clear()
+        self.stop_heartbeat()  # before the row goes: a beat after would register the node again
         with contextlib.suppress(Exception), self.tx() as conn:
             conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.executor,
                                              REG_T.c.name == self.settings.name))
@@ -288,7 +296,37 @@ class Worker:
         log.info("worker %s stopped", self.settings.name)
 
     # ------------------------------------------------------------------------------- node
+    def start_heartbeat(self) -> None:
+        """Beat from a thread of its own. Other nodes end the runs of a node that stopped beating and run them
+        again elsewhere, so a beat must not wait behind a long tick or a slow write of the loop (under load, it
+        did). It beats only while the loop comes round, though: a loop stuck for the dead-after time gets no
+        beat, so that a node that does no work looks dead, as before."""
+
+        def beat_forever() -> None:
+            withholding = False
+            while not self._beats_stop.wait(self.settings.heartbeat):
+                stuck_for = time.monotonic() - self.loop_at
+                if stuck_for > self.settings.dead_after:
+                    if not withholding:
+                        log.warning("worker %s: the scheduling loop has not come round for %.0f s; no heartbeat "
+                                    "until it does", self.settings.name, stuck_for)
+                    withholding = True
+                    self.beats_withheld += 1
+                    continue
+                withholding = False
+                self._guard(self.heartbeat)()
+
+        self._beats = threading.Thread(target=beat_forever, name="heartbeat", daemon=True)
+        self._beats.start()
+
+    def stop_heartbeat(self) -> None:
+        self._beats_stop.set()
+        if self._beats is not None:
+            self._beats.join(timeout=30)
+
     def heartbeat(self) -> None:
+        """Write this node's beat, then read the executors and the live nodes (from the heartbeat's thread and
+        from the loop: each read replaces what the loop reads, never changes it in place)."""
         now = utcnow()
         s = self.settings
         for attempt in range(2):
@@ -321,12 +359,13 @@ class Worker:
         with self.engine.connect() as conn:
             rows = conn.execute(select(REG_T.c.appname, REG_T.c.name, REG_T.c.heartbeat_at)
                                 .where(REG_T.c.heartbeat_at >= since)).all()
-        self.live = {}
-        self.live_by_app = {}
+        live: dict[str, float] = {}
+        live_by_app: dict[str, list[routing.Node]] = {}
         for r in rows:
             age = (now - r.heartbeat_at).total_seconds()
-            self.live[r.name] = min(age, self.live.get(r.name, age))
-            self.live_by_app.setdefault(r.appname, []).append(routing.Node(r.name, age))
+            live[r.name] = min(age, live.get(r.name, age))
+            live_by_app.setdefault(r.appname, []).append(routing.Node(r.name, age))
+        self.live, self.live_by_app = live, live_by_app
         self.live_read_at = time.monotonic()
 
     def nodes_for(self, executor_id: int) -> list[routing.Node]:
