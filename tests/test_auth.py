@@ -1190,6 +1190,7 @@ def test_a_sign_in_whose_hash_moved_meanwhile_is_checked_again(app: Any, anon: A
     configured cost (or the owner changes it): the sign-in is checked once more against what is stored now, so
     the same password goes through, and a changed one is refused."""
     from pcloud.auth import service
+    from pcloud.auth.models import LoginLock
     from pcloud.core.passwords import hash_password
     from tests.factories import next_phone
 
@@ -1210,3 +1211,6 @@ def test_a_sign_in_whose_hash_moved_meanwhile_is_checked_again(app: Any, anon: A
     monkeypatch.setattr(service, "authenticate_password", check_then_hash_moves)
     assert token_call(anon, phone=phone, password="Passw0rd1", grantType="ADMIN").status_code == status
     assert len(checks) == (2 if status == 200 else 1)
+    with app.app_context():  # checked twice, counted once: a refusal is one failure, a success clears the count
+        counted = db.session.get(LoginLock, phone)
+        assert (counted.failures if counted else 0) == (0 if status == 200 else 1)

@@ -346,6 +346,7 @@ class Checked:
     phone: str | None = None  # SMS: the phone the code was sent to, still the user's
     sms_code_id: int | None = None  # SMS: the code, used once
     new_hash: str | None = None  # the password hashed again at the configured cost (core.passwords.needs_rehash)
+    attempt: int = 0  # this sign-in's count on the lock's counter (reserve_attempt): a check again reuses it
 
 
 class _HashMoved(Exception):
@@ -370,13 +371,15 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int
         raise _state_refusal(subject, row.state)
     # A person's password only: an open account's key is random and long, which no bcrypt cost adds to.
     new_hash = hash_password(secret) if subject == "user" and needs_rehash(secret_hash) else None
-    return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash)
+    return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash, attempt=count)
 
 
-def authenticate_password(phone: str, password: str, ip: str | None = None) -> Checked:
-    """The user with that phone and password; 401 (one message), 403 disabled, 429 locked."""
+def authenticate_password(phone: str, password: str, ip: str | None = None, attempt: int | None = None
+                          ) -> Checked:
+    """The user with that phone and password; 401 (one message), 403 disabled, 429 locked. `attempt`: the
+    count this sign-in already took (checked again, it is the same attempt), else one is counted."""
     phone = (phone or "").strip()
-    count = reserve_attempt(phone, ip)
+    count = reserve_attempt(phone, ip) if attempt is None else attempt
     row = db.session.execute(select(User.id, User.password_hash.label("secret"), User.state).where(
         User.phone == phone, User.deleted_at.is_(None))).one_or_none()
     return _check_secret("user", row, password, phone, count, ip, BAD_CREDENTIALS)
@@ -562,8 +565,8 @@ def _sign_in(grant: str, data: dict[str, Any], ip: str | None, user_agent: str |
         return _open_checked_session(checked, kind, ip, user_agent)
     except _HashMoved:
         # Checked again against the hash stored now: the same password passes (a parallel sign-in hashed it again
-        # at the configured cost), a changed one is refused as any wrong password is.
-        checked = authenticate_password(data["phone"], data["password"], ip)
+        # at the configured cost), a changed one is refused as any wrong password is: as one attempt, not two.
+        checked = authenticate_password(data["phone"], data["password"], ip, attempt=checked.attempt)
         try:
             return _open_checked_session(checked, kind, ip, user_agent)
         except _HashMoved:
