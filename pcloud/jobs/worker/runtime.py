@@ -325,8 +325,8 @@ class Worker:
             self._beats.join(timeout=30)
 
     def heartbeat(self) -> None:
-        """Write this node's beat, then read the executors and the live nodes (from the heartbeat's thread and
-        from the loop: each read replaces what the loop reads, never changes it in place)."""
+        """Write this node's beat, then read the executors and the live nodes. It runs in the heartbeat's thread
+        while the loop reads them too: each read builds them anew and replaces them, never changes them in place."""
         now = utcnow()
         s = self.settings
         for attempt in range(2):
