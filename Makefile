@@ -16,15 +16,16 @@ PYTEST_DIST ?= loadfile
 
 install: $(STAMP)
 
-# Running needs only the runtime dependencies; the tests add the [dev] extra.
+# Running needs only the runtime dependencies; the tests add the [dev] extra. pip's errors only (-qq): setuptools
+# prints a banner on every editable install, which would push `make run`'s first password up the screen.
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq -e .
 	touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install -qq -e '.[dev]'
 	touch $(STAMP)
 
 ## make run: PCloud on SQLite in instance/: web on http://127.0.0.1:5000 and the job worker (Ctrl-C stops both)
