@@ -201,7 +201,7 @@ class Worker:
         self.live_read_at = 0.0
         self.scheduler = schedule.Scheduler()
         self.loop_at = time.monotonic()  # when the scheduling loop last came round: the heartbeat's watchdog
-        self.beats_withheld = 0
+        self.beats_withheld = 0  # beats skipped for a stuck loop, in the periodic report
         self._beats_stop = threading.Event()
         self._beats: threading.Thread | None = None
         self.stats = {"fired": 0, "started": 0, "finished": 0}
@@ -402,10 +402,11 @@ class Worker:
         st = self.tick_stats
         if st["n"]:
             log.info("%s ticks; ms avg/max claim %.1f/%.0f pick-up %.1f/%.0f flush %.1f/%.0f; fired %s started %s "
-                     "finished %s; %s local, %s children", st["n"], st["claim"] / st["n"] * 1000,
-                     st["claim_max"] * 1000, st["pick"] / st["n"] * 1000, st["pick_max"] * 1000,
-                     st["flush"] / st["n"] * 1000, st["flush_max"] * 1000, self.stats["fired"],
-                     self.stats["started"], self.stats["finished"], len(self.local), len(self.pool.children))
+                     "finished %s; %s local, %s children; %s heartbeats withheld since start", st["n"],
+                     st["claim"] / st["n"] * 1000, st["claim_max"] * 1000, st["pick"] / st["n"] * 1000,
+                     st["pick_max"] * 1000, st["flush"] / st["n"] * 1000, st["flush_max"] * 1000,
+                     self.stats["fired"], self.stats["started"], self.stats["finished"], len(self.local),
+                     len(self.pool.children), self.beats_withheld)
         self.tick_stats = dict.fromkeys(st, 0.0)
 
     def claim_due(self) -> None:
