@@ -9,6 +9,8 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient, api_error, csrf_from
 
 PAGE = "/api/admin/log/login/page"
@@ -416,3 +418,19 @@ def test_the_phone_keyword_and_a_days_failures_read_their_own_index(app: Any, ap
                               for line in plan(db.engine, sql, params, avoid_scans=postgres))
             assert index in lines, lines
         db.session.remove()
+
+
+@pytest.mark.no_database
+@pytest.mark.parametrize(("agent", "expected"), [
+    (CHROME, ("Windows 10", "Chrome 120.0.0")),
+    (IPHONE, ("iOS 17.1", "Mobile Safari 17.1")),
+    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+     "Safari/537.36 Edg/120.0.2210.91", ("Mac OS X 10.15.7", "Edge 120.0.2210")),
+    ("curl/8.4.0", ("Other", "curl 8.4.0")),
+    ("not a browser", ("Other", "Other")),
+    ("", ("", "")),
+])
+def test_an_agent_is_shown_as_system_and_browser_with_their_versions(agent: str, expected: tuple[str, str]) -> None:
+    from pcloud.core.useragent import parse_user_agent
+
+    assert parse_user_agent(agent) == expected

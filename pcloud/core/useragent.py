@@ -1,13 +1,26 @@
-"""A User-Agent header as (operating system, browser), by the maintained `user-agents` parser (ua-parser's
-regexes), never by patterns of our own. Cached: a sign-in under attack sends the same few agents again."""
+"""A User-Agent header as (operating system, browser), by the maintained ua-parser (its 1.x API, never
+patterns of our own). Its matchers compile on first use, so a process that parses no agent (the job worker, a
+CLI command) does not compile its hundreds of expressions. Cached: a sign-in under attack sends the same few
+agents again."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from user_agents import parse
+from ua_parser import OS, Parser, UserAgent, load_lazy_builtins
 
 MAX_AGENT = 512  # what is parsed of a header; longer is no browser's
+UNKNOWN = "Other"  # ua-parser's name for what it does not recognise
+
+_parser = Parser.from_matchers(load_lazy_builtins())
+
+
+def _named(found: UserAgent | OS | None) -> str:
+    """ "Family major.minor.patch", what is known of it."""
+    if found is None:
+        return UNKNOWN
+    version = ".".join(part for part in (found.major, found.minor, found.patch) if part)
+    return " ".join(part for part in (found.family, version) if part)[:64]
 
 
 @lru_cache(maxsize=1024)
@@ -15,10 +28,8 @@ def parse_user_agent(ua: str) -> tuple[str, str]:
     """(os, browser), each "Family version" cut to 64 characters; ("", "") for no header."""
     if not ua:
         return "", ""
+    agent = ua[:MAX_AGENT]
     try:
-        agent = parse(ua[:MAX_AGENT])
-        os_name = " ".join(x for x in (agent.os.family, agent.os.version_string) if x)
-        browser = " ".join(x for x in (agent.browser.family, agent.browser.version_string) if x)
-        return os_name[:64], browser[:64]
+        return _named(_parser.parse_os(agent)), _named(_parser.parse_user_agent(agent))
     except Exception:  # noqa: BLE001 - an agent the parser chokes on is shown as sent
         return "", ua[:64]
