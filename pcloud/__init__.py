@@ -177,12 +177,14 @@ def register_request_hooks(app: Flask) -> None:
     from pcloud.access import permissions
     from pcloud.actionlog.service import write_action
     from pcloud.auth.service import must_change_password
+    from pcloud.core import assets
     from pcloud.core.envelope import envelope, is_api_request
     from pcloud.core.recorder import init_recorder
     from pcloud.core.security import install_access_guard
 
     init_recorder(app, sink=write_action)
     install_access_guard(app, permissions, must_change_password)
+    assets.init_app(app)
 
     @app.after_request
     def _security_headers(response: Any) -> Any:

@@ -268,6 +268,32 @@ def test_favicon_is_served_to_anyone(anon_pages: PageClient) -> None:
     assert 'rel="icon"' in login and "favicon.svg" in login
 
 
+def test_a_page_s_styles_scripts_and_icons_are_kept_by_the_browser_until_they_change(
+        app: Any, anon_pages: PageClient, pages: PageClient) -> None:
+    """Every static file a page names carries the fingerprint of its content; at that URL the browser may keep
+    it a year, at any other (no fingerprint, an older release's) it asks again, so a release is never hidden."""
+    import hashlib
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    folders = {"/static/": Path(app.static_folder),
+               "/bootstrap/static/": Path(app.blueprints["bootstrap"].static_folder)}
+    html = anon_pages.get("/login").get_data(as_text=True) + pages.get("/").get_data(as_text=True)
+    named = set(re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"#]+)', html))
+    assert {"/bootstrap/static/css/bootstrap.min.css", "/static/css/app.css", "/static/js/app.js",
+            "/bootstrap/static/icons/bootstrap-icons.svg"} <= {urlsplit(url).path for url in named}
+    for url in named:
+        path, _, query = url.partition("?")
+        prefix = "/bootstrap/static/" if path.startswith("/bootstrap/") else "/static/"
+        content = (folders[prefix] / path.removeprefix(prefix)).read_bytes()
+        assert query == "v=" + hashlib.sha256(content).hexdigest()[:12], url
+        kept = anon_pages.get(url)
+        assert kept.status_code == 200 and kept.data == content
+        assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
+        for other in (path, f"{path}?v=000000000000"):
+            assert anon_pages.get(other).headers["Cache-Control"] == "no-cache", other
+
+
 def _schema_classes() -> list[type]:
     import marshmallow as ma
 

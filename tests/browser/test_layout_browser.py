@@ -249,3 +249,26 @@ def test_the_language_menu_switches_the_console_and_remembers_it(page: Any, widt
     page.wait_for_url("**/system/user/**")
     assert page.locator("html").get_attribute("lang") == "zh-CN" and "新增用户" in page.content()
     assert errors == []
+
+
+def test_the_next_page_takes_styles_scripts_and_icons_from_the_browser_s_cache(page: Any) -> None:
+    """Only the page itself goes to the server on the next page: its stylesheets, scripts and icons are the
+    ones the browser keeps (fingerprinted URLs), not asked for again, so nothing holds up its first paint.
+    Chromium's own account of each request (DevTools protocol) says which were answered from its cache."""
+    sign_in(page)
+    page.goto("/system/user/")
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    sent: dict[str, str] = {}
+    cached: set[str] = set()
+    devtools.on("Network.requestWillBeSent", lambda event: sent.setdefault(event["requestId"], event["request"]["url"]))
+    devtools.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
+    devtools.on("Network.responseReceived",
+                lambda event: cached.add(event["requestId"]) if event["response"].get("fromDiskCache") else None)
+    page.goto("/system/role/")
+    page.wait_for_load_state("load")
+    assert page.locator("link[rel=stylesheet]").count() >= 2 and page.locator("svg.bi use").count() > 5
+    to_server = [url for request_id, url in sent.items() if request_id not in cached]
+    assert [url for url in to_server if "/static/" in url] == []
+    assert [url for url in sent.values() if "/static/" in url], "the page names no static file"
+    assert any(url.endswith("/system/role/") for url in to_server)
