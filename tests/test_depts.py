@@ -390,6 +390,8 @@ def test_create_page_shows_errors_next_to_the_fields(pages: PageClient, app: Any
     bad_manager = pages.submit("/system/dept/new", data={"parent_id": root, "name": "新部门",
                                                          "manager_id": "99999"})
     assert bad_manager.status_code == 422 and "负责人不存在" in bad_manager.get_data(as_text=True)
+    superscript = pages.submit("/system/dept/new", data={"parent_id": root, "name": "新部门", "manager_id": "³"})
+    assert superscript.status_code == 422 and "负责人不存在" in superscript.get_data(as_text=True)
     blank = pages.submit("/system/dept/new", data={"parent_id": root, "name": ""})
     assert blank.status_code == 422 and "请输入部门名称" in blank.get_data(as_text=True)
 

@@ -145,6 +145,11 @@ def test_job_add_list_update_and_item_shape(api: Any) -> None:
     ({"scheduleConf": "0 0 25 * * ?"}, "scheduleConf", "时字段"),
     ({"jobCron": "bad", "scheduleType": None, "scheduleConf": None}, "jobCron", "6 或 7 个字段"),
     ({"scheduleType": "FIX_RATE", "scheduleConf": "0"}, "scheduleConf", "整数秒"),
+    # digits that str.isdigit() takes and int() refuses (a 500 found by the schema fuzzer)
+    ({"scheduleType": "FIX_RATE", "scheduleConf": "³"}, "scheduleConf", "整数秒"),
+    ({"scheduleConf": "0 0 ² * * ?"}, "scheduleConf", "时字段"),
+    ({"childJobId": "①"}, "childJobId", "格式"),
+    ({"executorHandler": "actionLogCleanHandler", "executorParam": "³"}, "executorParam", "天数"),
     ({"timezone": "Mars/Olympus"}, "timezone", "时区"),
     ({"executorHandler": "noSuchHandler"}, "executorHandler", "未注册"),
     ({"childJobId": "999999"}, "childJobId", "不存在"),
@@ -277,6 +282,8 @@ def test_next_trigger_time_post_and_get(api: Any) -> None:
     resp = api.post("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "CRON", "scheduleConf": "0 0 12 * *"})
     assert resp.status_code == 422 and "6 或 7 个字段" in resp.get_json()["msg"]
     assert api.get("/api/job/jobinfo/nextTriggerTime?cron=x").status_code == 422
+    resp = api.post("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "FIX_RATE", "scheduleConf": "³"})
+    assert resp.status_code == 422 and "整数秒" in resp.get_json()["msg"]
 
 
 # ---------------------------------------------------------------- runs

@@ -164,6 +164,8 @@ def test_egress_rule_entries_and_addresses() -> None:
     assert refusal("https://[::1]:8443/", "[::1]:8443") is None
     assert refusal("http://10.1.2.3:8080/", "10.0.0.0/8:8080") is None
     assert "允许列表" in (refusal("http://10.1.2.3:8081/", "10.0.0.0/8:8080") or "")
+    # "³" is no port: an entry that allows nothing, not an error
+    assert "允许列表" in (refusal("http://10.1.2.3:8080/", "10.0.0.0/8:³") or "")
     for internal in ("127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.1.1", "224.0.0.1", "0.0.0.0",
                      "[::1]", "[::ffff:127.0.0.1]", "[fe80::1]", "100.64.0.1"):
         assert "内部地址" in (refusal(f"http://{internal}/", "*") or ""), internal

@@ -531,7 +531,7 @@ def test_the_job_list_exports_and_imports(api: ApiClient, app: Any, pages: PageC
     assert f'name="ids" value="{first}" form="export-form"' in html
     assert re.search(r'<form[^>]*id="import-form"[^>]*enctype="multipart/form-data"', html)  # it uploads a file
     resp = pages.submit(f"/job/info/?jobGroup={executor}", "/job/info/export",
-                        {"job_group": str(executor), "scope": "selected", "ids": [str(first)]})
+                        {"job_group": str(executor), "scope": "selected", "ids": [str(first), "³"]})  # "³": no id
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     doc = json.loads(resp.get_data(as_text=True))
     assert [j["jobDesc"] for j in doc["jobs"]] == ["同步"]

@@ -51,7 +51,8 @@ def test_modify_validates_by_type_and_range_and_logs_old_and_new(api: ApiClient,
     assert last_action(app) == ("参数修改", "success", f"{lock}由「5」改为「3」")
     assert api.data("GET", f"{CONFIG}/sys.login.maxFailures")["value"] == 3
     for key, value in (("sys.login.maxFailures", 0), ("sys.login.maxFailures", "three"),
-                       ("sys.login.maxFailures", True), ("sys.password.classes", "letters"),
+                       ("sys.login.maxFailures", True), ("sys.login.maxFailures", "-³"),
+                       ("sys.password.classes", "letters"),
                        ("sys.password.changeAtFirstSignIn", "maybe"), ("sys.company.name", "x" * 65),
                        ("sys.company.name", "  ")):
         refused = api_error(api.put(f"{CONFIG}/modify", {"key": key, "value": value}), 422)

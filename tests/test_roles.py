@@ -192,7 +192,9 @@ def test_a_granted_menu_brings_its_parent_menus_through_api_and_page(app: Any, a
     assert sorted(api.data("GET", f"/api/admin/role/{rid}/menu")["hasRouters"]) == sorted([system, role_menu_id])
     api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [], "resources": []})
     user_menu = menu_id(app, "/system/user")
-    resp = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(user_menu)]})
+    # "²" is no id (str.isdigit() took it, int() did not: a 500)
+    resp = pages.submit(f"/system/role/{rid}/grant", data={"menu_ids": [str(user_menu), "²"],
+                                                           "resource_ids": ["①"]})
     assert resp.status_code == 302
     assert grants_of(app, rid) == ({system, user_menu}, set())
 

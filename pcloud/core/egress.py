@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 
+from pcloud.core.numbers import digits_only
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -69,10 +71,10 @@ class Response:
 def _split_port(text: str) -> tuple[str, int | None]:
     if text.startswith("["):  # [v6]:port
         inside, _, rest = text[1:].partition("]")
-        return inside, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+        return inside, int(rest[1:]) if rest.startswith(":") and digits_only(rest[1:]) else None
     if text.count(":") == 1:
         host, _, port = text.partition(":")
-        if port.isdigit():
+        if digits_only(port):
             return host, int(port)
     return text, None
 

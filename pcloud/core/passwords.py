@@ -13,6 +13,8 @@ from functools import lru_cache
 import bcrypt
 from flask import current_app
 
+from pcloud.core.numbers import digits_only
+
 
 @lru_cache(maxsize=32)
 def _dummy(rounds: int) -> str:
@@ -49,7 +51,7 @@ def hash_passwords(passwords: list[str]) -> list[str]:
 def _cost(hashed: str) -> int | None:
     """The cost of a `$2a$10$...` hash; None if it is not one."""
     parts = hashed.split("$")
-    return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() and 4 <= int(parts[2]) <= 31 else None
+    return int(parts[2]) if len(parts) > 3 and digits_only(parts[2]) and 4 <= int(parts[2]) <= 31 else None
 
 
 def needs_rehash(hashed: str | None) -> bool:

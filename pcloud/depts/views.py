@@ -10,6 +10,7 @@ from flask_babel import gettext, lazy_gettext
 from pcloud.core.errors import Invalid
 from pcloud.core.forms import ConfirmForm
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -67,14 +68,14 @@ def _manager_id(form: DeptForm) -> int | None:
     raw = (form.manager_id.data or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
+    if not digits_only(raw) or len(raw) > 10 or int(raw) > MAX_ID:
         raise Invalid(gettext("负责人不存在"), field="managerId")
     return int(raw)
 
 
 def _manager_from_form(form: DeptForm) -> dict[str, Any] | None:
     raw = (form.manager_id.data or "").strip()
-    return service.user_brief(int(raw)) if raw.isdigit() and len(raw) <= 10 and int(raw) <= MAX_ID else None
+    return service.user_brief(int(raw)) if digits_only(raw) and len(raw) <= 10 and int(raw) <= MAX_ID else None
 
 
 def _form(dept: Any = None) -> DeptForm:

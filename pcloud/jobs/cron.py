@@ -43,6 +43,7 @@ from croniter.croniter import CroniterError
 from flask_babel import gettext
 
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 
 SCHEDULE_TYPES = ("CRON", "FIX_RATE", "NONE")
 MAX_FIX_RATE_SECONDS = 10 * 365 * 24 * 3600
@@ -72,7 +73,7 @@ def _value(text: str, idx: int) -> int:
     names = MONTHS if idx == 4 else WEEKDAYS if idx == 5 else {}
     if text in names:
         return names[text]
-    if not text.isdigit():
+    if not digits_only(text):
         raise CronError(gettext("%(field)s字段的值“%(value)s”无法识别", field=gettext(FIELD_NAMES[idx]), value=text))
     value = int(text)
     low, high = FIELD_RANGES[idx]
@@ -304,7 +305,7 @@ def next_fire_time(schedule_type: str, conf: str | None, tz: str, after: datetim
 
 def _fix_rate(conf: str | None) -> int:
     text = (conf or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_FIX_RATE_SECONDS:
+    if not digits_only(text) or not 1 <= int(text) <= MAX_FIX_RATE_SECONDS:
         raise CronError(gettext("固定速度必须是 1 以上的整数秒数"))
     return int(text)
 

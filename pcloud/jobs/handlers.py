@@ -51,6 +51,7 @@ from flask_babel import gettext
 from pcloud.actionlog.service import retention_days
 from pcloud.core import egress
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.params import service as params
 
 ENTRY_POINT_GROUP = "pcloud.job_handlers"
@@ -127,7 +128,7 @@ def get_handler(name: str) -> HandlerSpec | None:
 @job_handler("demoJobHandler", description=N_("示例任务：输出参数；参数为整数 N 时运行 N 秒，每秒输出一行"))
 def demo_job_handler(ctx: JobContext) -> str:
     print(f"PCloud demo job, param={ctx.param!r}, shard {ctx.shard_index}/{ctx.shard_total}", flush=True)
-    seconds = int(ctx.param) if ctx.param.strip().isdigit() else 0
+    seconds = int(ctx.param) if digits_only(ctx.param.strip()) else 0
     for i in range(seconds):
         print(f"beat {i + 1}/{seconds}", flush=True)
         time.sleep(1)
@@ -230,7 +231,7 @@ def retention_refusal(handler: str, param: str | None) -> str | None:
     if floor is None:
         return None
     text = (param or "").strip()
-    if text and not text.isdigit():
+    if text and not digits_only(text):
         return gettext("参数必须是保留的天数（正整数）")
     if text and int(text) < floor():
         return gettext("保留天数不能少于系统配置的 %(n)s 天", n=floor())

@@ -22,6 +22,7 @@ from pcloud.access.permissions import executor_ids_of, may_call_endpoint
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.paging import Page, paginate
 from pcloud.core.recorder import record_detail
 from pcloud.core.schemas import camelcase, limit_of
@@ -403,7 +404,7 @@ def parse_job_ids(text: str | None, field: str = "childJobId") -> list[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or not 1 <= int(part) <= 2_147_483_647:
+        if not digits_only(part) or not 1 <= int(part) <= 2_147_483_647:
             if field == "parentJobIds":
                 raise Invalid(gettext("父任务 ID 格式不正确：%(value)s", value=part), field=field)
             raise Invalid(gettext("子任务 ID 格式不正确：%(value)s", value=part), field=field)

@@ -17,6 +17,7 @@ from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, refuse_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
@@ -510,7 +511,7 @@ def executor_delete(executor_id: int) -> Any:
 def job_export() -> Any:
     """The list's 导出选中 / 导出全部: the same file as the API's export."""
     form = JobExportForm()
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("ids") if digits_only(v)]
     try:
         if not form.validate():
             raise Invalid(gettext("导出参数不正确"))

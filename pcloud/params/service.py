@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.paging import Page
 from pcloud.core.settingscache import VersionedCache
 from pcloud.extensions import db
@@ -119,7 +120,7 @@ def parse(d: Definition, raw: Any) -> Any:
             raise Invalid(gettext("「%(name)s」须为整数", name=name), field="value")
         if isinstance(raw, str):
             text = raw.strip()
-            if not text.lstrip("-").isdigit() or len(text) > 12:
+            if not digits_only(text.removeprefix("-")) or len(text) > 12:
                 raise Invalid(gettext("「%(name)s」须为整数", name=name), field="value")
             raw = int(text)
         if not isinstance(raw, int):

@@ -9,6 +9,7 @@ from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.pages import Filter, list_args, may, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors
@@ -101,8 +102,8 @@ def delete(role_id: int) -> Any:
 @mirrors("roles_api.grant", read_only_view=True)
 def grant(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
-    menu_ids = [int(v) for v in request.form.getlist("menu_ids") if v.isdigit()]
-    resource_ids = [int(v) for v in request.form.getlist("resource_ids") if v.isdigit()]
+    menu_ids = [int(v) for v in request.form.getlist("menu_ids") if digits_only(v)]
+    resource_ids = [int(v) for v in request.form.getlist("resource_ids") if digits_only(v)]
 
     def save() -> str:
         service.grant(role.id, menu_ids, resource_ids)

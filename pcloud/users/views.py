@@ -15,6 +15,7 @@ from pcloud.core.envelope import envelope, error_page, streamed_envelope
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import ConfirmForm, refusal_page
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
@@ -156,7 +157,7 @@ def offline(user_id: int) -> Any:
 def export() -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) <= 10 and int(v) <= MAX_ID]
+    ids = [int(v) for v in request.form.getlist("ids") if digits_only(v) and len(v) <= 10 and int(v) <= MAX_ID]
     try:
         rows = service.export_rows(ids, _filters())
     except PCloudError as exc:

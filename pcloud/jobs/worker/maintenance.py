@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from pcloud.actionlog.service import clean_action_log
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
 from pcloud.jobs import service
@@ -39,7 +40,7 @@ def _days_param(ctx: JobContext, handler: str) -> int:
     text = ctx.param.strip()
     if not text:
         return floor
-    if not text.isdigit() or int(text) < 1:
+    if not digits_only(text) or int(text) < 1:
         raise JobFailed(gettext("参数必须是保留的天数（正整数）"))
     if int(text) < floor:
         ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
@@ -73,7 +74,7 @@ def session_clean_handler(ctx: JobContext) -> str:
     from pcloud.sessions.models import UserSession
 
     text_param = ctx.param.strip()
-    if text_param and (not text_param.isdigit() or int(text_param) < 0):
+    if text_param and (not digits_only(text_param) or int(text_param) < 0):
         raise JobFailed(gettext("参数必须是天数（非负整数）"))
     days = int(text_param or 7)
     expired = record_expired_sessions()

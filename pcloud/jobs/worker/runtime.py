@@ -49,6 +49,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.messages import N_
+from pcloud.core.numbers import digits_only
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
@@ -802,7 +803,7 @@ class Worker:
                 return
             runs = []
             if job.child_job_id:
-                ids = [int(x) for x in job.child_job_id.split(",") if x.strip().isdigit()]
+                ids = [int(x) for x in job.child_job_id.split(",") if digits_only(x.strip())]
                 children = conn.execute(select(JOB_T).where(JOB_T.c.id.in_(ids), JOB_T.c.deleted_at.is_(None))).all()
                 for child in children:
                     runs += self._routed_runs(conn, child, self._unique_now(), "PARENT", now, parent_log_id=run["id"])
