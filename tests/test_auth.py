@@ -98,8 +98,9 @@ def test_sms_cooldown_is_429_and_unknown_phone_answers_the_same(anon: ApiClient)
 
 
 def test_sms_code_rejects_bad_phone(anon: ApiClient) -> None:
-    resp = anon.post("/api/oauth/sms/code", json={"phone": "12345"})
-    assert resp.status_code == 422 and "phone" in resp.get_json()["errors"]
+    for phone in ("12345", "1380000000\U0001d7ce"):  # the second ends in a mathematical bold zero
+        resp = anon.post("/api/oauth/sms/code", json={"phone": phone})
+        assert resp.status_code == 422 and "phone" in resp.get_json()["errors"], phone
 
 
 def test_sms_code_gives_up_after_five_wrong_attempts(anon: ApiClient) -> None:

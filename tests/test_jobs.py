@@ -148,6 +148,7 @@ def test_job_add_list_update_and_item_shape(api: Any) -> None:
     # digits that str.isdigit() takes and int() refuses (a 500 found by the schema fuzzer)
     ({"scheduleType": "FIX_RATE", "scheduleConf": "³"}, "scheduleConf", "整数秒"),
     ({"scheduleConf": "0 0 ² * * ?"}, "scheduleConf", "时字段"),
+    ({"scheduleConf": "0/\u0665 * * * * ?"}, "scheduleConf", "秒字段"),  # an Arabic-Indic 5 as the step
     ({"childJobId": "①"}, "childJobId", "格式"),
     ({"executorHandler": "actionLogCleanHandler", "executorParam": "³"}, "executorParam", "天数"),
     ({"timezone": "Mars/Olympus"}, "timezone", "时区"),

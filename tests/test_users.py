@@ -66,6 +66,9 @@ def test_create_user_duplicate_phone_is_409(api: ApiClient) -> None:
 def test_create_user_validation_errors_are_422_per_field(api: ApiClient, app: Any) -> None:
     cases = [
         ({"phone": "123", "name": "x", "password": "abc12345"}, "phone"),
+        # other scripts' digits (a mathematical bold zero looks like the admin's phone in a list)
+        ({"phone": "1380000000\U0001d7ce", "name": "x", "password": "abc12345"}, "phone"),
+        ({"phone": "139000000\u0660\u0662", "name": "x", "password": "abc12345"}, "phone"),
         ({"phone": "13900000002", "name": "x", "password": "short1"}, "password"),
         ({"phone": "13900000002", "name": "x", "password": "onlyletters"}, "password"),
         ({"phone": "13900000002", "name": "x", "password": "12345678"}, "password"),

@@ -27,7 +27,7 @@ class SmsLoginForm(PageForm):
                         validators=[DataRequired(lazy_gettext("请输入手机号")), Length(max=limit_of(User.phone))],
                         render_kw={"autocomplete": "username", "inputmode": "numeric"})
     verify_code = StringField(lazy_gettext("验证码"), validators=[
-        DataRequired(lazy_gettext("请输入验证码")), Regexp(r"^\d{6}$", message=lazy_gettext("验证码为 6 位数字"))])
+        DataRequired(lazy_gettext("请输入验证码")), Regexp(r"^[0-9]{6}$", message=lazy_gettext("验证码为 6 位数字"))])
     next = HiddenField()
 
 

@@ -56,7 +56,7 @@ WEEKDAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU",
 # Messages are said with gettext: in the request's language, or the deployment's outside one (worker).
 FIELD_NAMES = [N_("秒"), N_("分"), N_("时"), N_("日"), N_("月"), N_("周"), N_("年")]
 FIELD_RANGES = [(0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (1, 7), (1970, 2099)]
-_TOKEN = re.compile(r"^(\*|[0-9A-Z]+)(?:-([0-9A-Z]+))?(?:/(\d+))?$")
+_TOKEN = re.compile(r"^(\*|[0-9A-Z]+)(?:-([0-9A-Z]+))?(?:/([0-9]+))?$")
 
 
 class CronError(ValueError):
@@ -131,13 +131,13 @@ def _day_of_month(field: str) -> tuple[str, Callable[[date], bool] | None]:
         return "L", None
     if field == "LW":
         return "*", _last_weekday
-    m = re.fullmatch(r"L-(\d+)", field)
+    m = re.fullmatch(r"L-([0-9]+)", field)
     if m:
         back = int(m.group(1))
         if back > 30:
             raise CronError(gettext("日字段 L-n 中的 n 不能大于 30"))
         return "*", lambda d: d.day == calendar.monthrange(d.year, d.month)[1] - back
-    m = re.fullmatch(r"(\d+)W", field)
+    m = re.fullmatch(r"([0-9]+)W", field)
     if m:
         day = int(m.group(1))
         if not 1 <= day <= 31:

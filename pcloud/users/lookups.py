@@ -8,4 +8,6 @@ from flask import current_app
 
 
 def phone_is_valid(phone: str) -> bool:
-    return bool(re.fullmatch(current_app.config["PCLOUD_PHONE_PATTERN"], phone or ""))
+    # re.ASCII: `\d` is 0-9, as a person types a phone; else it also takes every script's digits, such as the
+    # mathematical bold "𝟎", a phone that looks like another's in a list
+    return bool(re.fullmatch(current_app.config["PCLOUD_PHONE_PATTERN"], phone or "", re.ASCII))
