@@ -37,8 +37,8 @@ def main(revision: str) -> None:
         if not now.exists():
             continue
         then = set(test_names(git("show", f"{revision}:{path}")))
-        # in the file's order: the tests of a file may rely on it (test_jobs_worker's in-process tests come before
-        # its module-scoped worker pair, whose nodes would claim their runs)
+        # in the file's order: a file's tests are written to run in it (module-scoped servers and worker pairs
+        # start with the first test that asks); a test moved to another file since is left out
         ids += [f"{path}::{name}" for name in dict.fromkeys(test_names(now.read_text())) if name in then]
     print("\n".join(ids))
     print(f"{len(ids)} test functions of {revision} are in today's suite", file=sys.stderr)

@@ -17,14 +17,15 @@ from sqlalchemy import select, update
 from pcloud.extensions import db
 from pcloud.jobs.models import Job, JobRun
 from tests import test_jobs_worker as worker_tests
+from tests import test_jobs_worker_limits as worker_limits
 from tests.conftest import api_error
 from tests.factories import query
 from tests.test_jobs import make_executor, make_job
 from tests.test_jobs_worker import Jobs, Pair, wait_until
 
-# test_jobs_worker's fixtures, used here by name
+# test_jobs_worker's fixtures (and test_jobs_worker_limits' in-process worker), used here by name
 jobs, pair, pair_processes = worker_tests.jobs, worker_tests.pair, worker_tests.pair_processes
-worker_in_process = worker_tests.worker_in_process
+worker_in_process = worker_limits.worker_in_process
 
 # ---------------------------------------------------------------- parentJobIds on the API
 

@@ -1,0 +1,96 @@
+"""The job worker's own limits and its heartbeat (issue 19), on a Worker object in this process: no worker
+process runs while these tests do. In a file of their own because `claim_due` fires due jobs of any executor: the
+worker pair of test_jobs_worker.py, alive until the end of that file, could fire these tests' jobs first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.test_jobs_worker import Jobs, wait_until
+
+
+@pytest.fixture
+def jobs(app: Any) -> Jobs:
+    return Jobs(app)
+
+
+@pytest.fixture
+def worker_in_process(app: Any) -> Iterator[Any]:
+    """A Worker object on the test database, its pool never started: claim_due and _follow_up called directly."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+
+    with app.app_context():
+        yield Worker(WorkerSettings(name="in-process"), alarms=AlarmSender(AlarmSettings()))
+
+
+def test_the_worker_stops_a_job_whose_schedule_is_too_expensive(worker_in_process: Any, jobs: Jobs) -> None:
+    from pcloud.jobs.models import JobRun
+
+    job = jobs.job("testEcho", None)
+    jobs.set_job(job, schedule_type="CRON", schedule_conf="* * * L-30 2,4,6,9,11 ?", timezone="America/Santiago",
+                 trigger_status=1, trigger_next_time=int(time.time() * 1000) - 1000)
+    started = time.monotonic()
+    worker_in_process.claim_due()
+    assert time.monotonic() - started < 2
+    from pcloud.jobs import service
+
+    with jobs.app.app_context():
+        stopped = service.get_job(job)
+        assert (stopped.trigger_status, stopped.trigger_next_time) == (0, 0)
+    (run,) = jobs.runs(JobRun.job_id == job)
+    assert (run["status"], run["handle_code"]) == ("DONE", 500)
+    assert "计算量过大" in run["trigger_msg"] and "任务已停止" in run["trigger_msg"]
+
+
+def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs: Jobs) -> None:
+    """A loop made before the console refused it (A->B->A) ends after MAX_CHAIN_DEPTH child runs, saying why."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobRun
+
+    depth = 16  # runtime.MAX_CHAIN_DEPTH, written out so the replay runs on the code before it too
+    a, b = jobs.job("testEcho", "a"), jobs.job("testEcho", "b")
+    jobs.set_job(a, child_job_id=str(b))
+    jobs.set_job(b, child_job_id=str(a))
+    (first,) = jobs.trigger(a)
+    run = {**jobs.run(first), "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    for _ in range(depth * 3):
+        with worker_in_process.tx() as conn:
+            worker_in_process._follow_up(conn, run, utcnow())
+        (child,) = jobs.runs(JobRun.parent_log_id == run["id"]) or [None]
+        if child is None:
+            break
+        assert child["trigger_type"] == "PARENT"
+        run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
+    assert len(jobs.runs(JobRun.job_id.in_((a, b)))) == 1 + depth
+    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
+
+
+def test_the_heartbeat_does_not_wait_for_the_loop_but_stops_with_it(app: Any, jobs: Jobs) -> None:
+    """A node beats from a thread of its own: nothing runs the scheduling loop here (it used to beat), and the
+    beats come. A loop that has not come round for the dead-after time gets none, so that a stuck node looks
+    dead to the others, and beats again once its loop comes round."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+
+    with app.app_context():
+        worker = Worker(WorkerSettings(name="beating", heartbeat=0.1, dead_after=1.5),
+                        alarms=AlarmSender(AlarmSettings()))
+        worker.heartbeat()
+        first = jobs.heartbeats()["beating"]
+        worker.start_heartbeat()
+        try:
+            wait_until(lambda: jobs.heartbeats()["beating"] > first, 10, "a beat the loop did not run")
+            # the loop never comes round here: after the dead-after time the beats stop
+            wait_until(lambda: worker.beats_withheld >= 1, 10, "a beat withheld")
+            last = jobs.heartbeats()["beating"]
+            wait_until(lambda: worker.beats_withheld >= 4, 10, "more beats withheld")
+            assert jobs.heartbeats()["beating"] == last
+            worker.loop_at = time.monotonic()  # the loop comes round
+            wait_until(lambda: jobs.heartbeats()["beating"] > last, 10, "a beat once the loop is back")
+        finally:
+            worker.stop_heartbeat()
