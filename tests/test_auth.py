@@ -184,6 +184,24 @@ def test_sign_in_page_sms_tab(anon_pages: Any) -> None:
     assert anon_pages.get("/").status_code == 200
 
 
+def test_the_sms_tab_takes_a_code_of_six_ascii_digits_only(anon_pages: Any) -> None:
+    """Python's \\d takes every script's digits: a code typed in Arabic-Indic digits is refused by the form as
+    not a code, before the check that counts wrong attempts."""
+    from tests.conftest import csrf_from
+
+    token = csrf_from(anon_pages.get("/login").get_data(as_text=True))
+    anon_pages.client.post("/login/sms-code", data={"csrf_token": token, "phone": ADMIN_PHONE},
+                           headers={"Accept": "application/json"})
+    code = received_code(ADMIN_PHONE)
+    foreign = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    resp = anon_pages.client.post("/login?tab=sms", data={"sms-csrf_token": token, "sms-phone": ADMIN_PHONE,
+                                                          "sms-verify_code": foreign})
+    assert resp.status_code != 302 and "验证码为 6 位数字" in resp.get_data(as_text=True)
+    resp = anon_pages.client.post("/login?tab=sms", data={"sms-csrf_token": token, "sms-phone": ADMIN_PHONE,
+                                                          "sms-verify_code": code})
+    assert resp.status_code == 302
+
+
 def test_pages_redirect_to_sign_in_and_back(anon_pages: Any) -> None:
     resp = anon_pages.get("/system/user/")
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/system/user/")
