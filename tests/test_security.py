@@ -318,6 +318,45 @@ def test_editing_a_held_resource_or_menu_cannot_widen_ones_reach(app: Any, api: 
     assert principal.api.put("/api/admin/menu/modify", json={"id": report, "path": "/report/daily"}).status_code == 200
 
 
+def test_editing_a_resource_or_menu_one_does_not_hold_cannot_widen_the_roles_holding_it(app: Any,
+                                                                                       api: ApiClient) -> None:
+    """A pattern or a path is shared by every role holding it: an editor who may change resources but does not
+    hold this one must not widen it beyond their own reach (an outside review's way to /api/** for an
+    accomplice, and from there to script jobs)."""
+    from tests.factories import grant_role
+
+    user_page = api.data("POST", "/api/admin/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    report = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
+    accomplice_role = make_role(app, "ROLE_ACCOMPLICE")
+    grant_role(app, accomplice_role, resource_ids=(user_page,), menu_ids=(report,))
+    accomplice_phone = next_phone()
+    make_user(app, phone=accomplice_phone, password=PASSWORD, role_ids=[accomplice_role])
+    accomplice = ApiClient(app.test_client())
+    accomplice.token = accomplice.sign_in(accomplice_phone, PASSWORD)
+
+    editor = PrincipalClients(app)
+    own_page = api.data("POST", "/api/admin/menu/create", {"name": "日报", "path": "/daily"})
+    editor.grant(resource_ids=(_res_id(app, "resources_api.modify", "PUT"), _res_id(app, "menus_api.modify", "PUT")),
+                 menu_ids=(own_page,))
+    for url, method in (("/api/**", "*"), ("/api/admin/**", "POST"), ("/api/admin/config/page", "POST")):
+        resp = editor.api.put("/api/admin/resource/modify",
+                              json={"id": user_page, "resourceUrl": url, "method": method})
+        assert resp.status_code == 403, (url, method)
+    assert accomplice.post("/api/admin/config/page", json={}).status_code == 403
+    resp = editor.api.put("/api/admin/menu/modify", json={"id": report, "path": "/system/config/new"})
+    assert resp.status_code == 403
+    resp = editor.pages.submit(f"/system/menu/{report}/edit", data={"name": "报表", "path": "/system/config/new",
+                                                                   "menu_type": "1", "sequence": "0"})
+    assert resp.status_code == 403
+    with app.app_context():
+        assert db.session.get(Menu, report).path == "/report"
+        db.session.remove()
+    # what stays within the editor's reach is fine: a narrower pattern, a page the editor opens
+    assert editor.api.put("/api/admin/resource/modify", json={"id": user_page, "name": "改名"}).status_code == 200
+    assert editor.api.put("/api/admin/menu/modify", json={"id": report, "path": "/daily/x"}).status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # Live servers for the races (gunicorn, 4 workers, real parallel requests)
 

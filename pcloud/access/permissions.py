@@ -440,39 +440,25 @@ def require_within_reach(principal: Principal | None = None, **kwargs: Any) -> N
         raise Forbidden(refusal)
 
 
-def holds_menu(principal: Principal | None, menu_id: int) -> bool:
+def require_page_reach(new_path: str, principal: Principal | None = None) -> None:
+    """Moving a menu onto another page: every role holding the menu opens that page from then on, so the
+    editor must be able to open it already, whoever holds the menu."""
+    principal = _acting(principal)
+    if principal is None or may_open_page(principal, new_path):
+        return
+    raise Forbidden(gettext("不能把菜单改到自己无权打开的页面上：持有该菜单的角色都会因此能打开它"))
+
+
+def require_resource_reach(old_method: str | None, old_url: str | None, new_method: str | None,
+                           new_url: str | None, principal: Principal | None = None) -> None:
+    """Changing a resource's pattern: every role holding it is changed with it, so a pattern that allows more
+    than before must allow only what the editor may call already, whoever holds the resource."""
     principal = _acting(principal)
     if principal is None or principal.is_super_admin:
-        return False
-    return any(menu_id in g.menu_ids for g in grants_of(principal))
-
-
-def holds_resource(principal: Principal | None, resource_id: int) -> bool:
-    principal = _acting(principal)
-    if principal is None or principal.is_super_admin:
-        return False
-    return any(resource_id in g.resource_ids for g in grants_of(principal))
-
-
-def require_page_reach(menu_id: int, new_path: str, principal: Principal | None = None) -> None:
-    """Editing a menu one's own roles hold: its new path may own only pages one can already open."""
-    principal = _acting(principal)
-    if not holds_menu(principal, menu_id):
         return
-    assert principal is not None
-    if not may_open_page(principal, new_path):
-        raise Forbidden(gettext("不能把自己已拥有的菜单改到自己无权打开的页面上"))
-
-
-def require_resource_reach(resource_id: int, method: str | None, url: str | None,
-                           principal: Principal | None = None) -> None:
-    """Editing a resource one's own roles hold: the new pattern may allow only what one already may call."""
-    principal = _acting(principal)
-    if not holds_resource(principal, resource_id):
-        return
-    assert principal is not None
-    if not _covers_resource(principal, method, url):
-        raise Forbidden(gettext("不能把自己已拥有的资源扩大到自己权限之外"))
+    if pattern_widens(old_method, old_url, new_method, new_url) and not _covers_resource(principal, new_method,
+                                                                                         new_url):
+        raise Forbidden(gettext("不能把资源扩大到自己权限之外：持有该资源的角色都会因此扩大"))
 
 
 def require_pattern_reach(method: str | None, url: str | None, principal: Principal | None = None) -> None:

@@ -224,7 +224,7 @@ def modify_menu(data: dict[str, Any]) -> Menu:
                        errors={"path": [gettext("内置菜单的路由地址不能修改")]})
     if "path" in values and values["path"] != menu.path:
         _check_unique_path(values["path"], exclude_id=menu.id)
-        access_rules().require_page_reach(menu.id, values["path"])  # a held menu moved onto another page
+        access_rules().require_page_reach(values["path"])  # its holders open the new page
     if data.get("parent_id") is not None:
         values["parent_id"] = clean_parent(Menu, data["parent_id"], gettext("菜单"), self_id=menu.id)
     for key, value in values.items():

@@ -257,8 +257,8 @@ def modify_resource(data: dict[str, Any]) -> Resource:
             _require_editable_below(get_resource(values["parent_id"]))
     new_method, new_url = values.get("method", res.method), values.get("resource_url", res.resource_url)
     if (new_method, new_url) != (res.method, res.resource_url):
-        # a held resource widened (to `/**`, say) would widen its editor's own reach
-        access_rules().require_resource_reach(res.id, new_method, new_url)
+        # widened (to `/**`, say), it widens every role holding it
+        access_rules().require_resource_reach(res.method, res.resource_url, new_method, new_url)
     for key, value in values.items():
         setattr(res, key, value)
     access_rules().bump_version()
