@@ -642,3 +642,47 @@ def test_open_platform_refusals_in_english(api: ApiClient, anon: ApiClient) -> N
                                                            "method": "GET"}, headers=en), 422)
     assert body["msg"] == "The interface path and method match no API route", body
     assert api_error(api.get(f"{OPEN}/account/999999/view"), 404)["msg"] == "开放平台账号不存在"
+
+
+def test_an_account_is_granted_only_by_someone_reaching_all_data_and_every_executor_it_would(
+        app: Any, anon: ApiClient, api: ApiClient) -> None:
+    """An account belongs to no department and lists no executor: a granter whose data scope is one department
+    (or who manages some executors) cannot hand it routes that then read every user (or run every executor's
+    jobs), which an outside review did with a user list entry and a password reset."""
+    from pcloud.users.models import User
+    from tests.factories import make_dept, make_executor, make_job, route_code
+    from tests.test_permissions import PrincipalClients
+
+    dept = make_dept(app, "甲部门")
+    other = make_dept(app, "乙部门")
+    victim = make_user(app, dept_id=other)
+    principal = PrincipalClients(app, "ROLE_SCOPED_OPEN")
+    user_id = query(app, lambda: db.session.execute(select(User.id).where(User.phone == principal.phone)).scalar())
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "deptId": dept})
+    codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith("openplatform_api.")
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+    principal.grant(menu_paths=("/open", "/open/account", "/open/resource"),
+                    resource_codes=codes + (route_code("users_api.page", "POST"),
+                                            route_code("jobs_api.job_trigger", "POST")))
+    api.data("PUT", "/api/admin/role/modify", {"id": principal.role_id, "dataScope": 4})
+    # within the principal's reach as a route: the entry may be made, but not given to an account
+    users = principal.api.post(f"{OPEN}/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"}).get_json()["data"]
+    acct = principal.api.post(f"{OPEN}/account/create", {"name": "跳板"}).get_json()["data"]
+    resp = principal.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [users]})
+    assert resp.status_code == 403 and "全部数据" in resp.get_json()["msg"]
+    token = signed_in(anon, {"secureId": acct["secureId"], "secureKey": acct["secureKey"]})
+    api_error(anon.post("/api/admin/system/user/page", {}, token=token), 403)
+    # the data scope "all", but only some executors: no job route for an account (it would reach every one)
+    executor = make_executor(app, "team-a")
+    make_job(app, executor)
+    api.data("PUT", "/api/admin/role/modify", {"id": principal.role_id, "dataScope": 1, "jobGroupIds": [executor]})
+    trigger = principal.api.post(f"{OPEN}/resource/create", {
+        "name": "执行一次", "resourceUrl": "/api/job/jobinfo/trigger", "method": "POST"}).get_json()["data"]
+    resp = principal.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [trigger]})
+    assert resp.status_code == 403 and "执行器" in resp.get_json()["msg"]
+    # reaching everything it would: fine (the user list, now that the scope is all)
+    assert principal.api.post(f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [users]}) \
+        .status_code == 200
+    assert victim in [u["id"] for u in anon.post("/api/admin/system/user/page", {}, token=token).get_json()["data"]]

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.passwords import hash_password
@@ -21,6 +21,7 @@ from pcloud.core.routing import GRANT_METHODS
 from pcloud.core.security import Principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount, open_account_role
 from pcloud.resources import service as resources_service
@@ -438,6 +439,16 @@ def page_account_permissions(account_id: int, name: str | None, page: int, page_
     return result
 
 
+def _require_account_within_reach(role: Role, entry_ids: list[int]) -> None:
+    """An account belongs to no department and lists no executor: its hidden role's data scope is everyone's
+    and, once an entry opens the job console, it reaches every executor. So only a granter who reaches that
+    much may add entries to it, as for a role they hand out (403)."""
+    if datascope.roles_refusal([role.id]):
+        raise Forbidden(gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权"))
+    if permissions.job_group_refusal(role.id, resource_ids=entry_ids):
+        raise Forbidden(gettext("开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口"))
+
+
 def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
     """Exactly these catalogue entries from now on; an id outside the catalogue: 422, nothing changed."""
     account = get_account(account_id)
@@ -449,13 +460,16 @@ def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
                       errors={"resourceIds": [gettext("不在接口目录中：%(ids)s",
                                                       ids=", ".join(map(str, unknown[:20])))]})
     # Only what is added must lie within the granter's reach, as for a role: keeping a grant is no escalation.
-    permissions.require_within_reach(resource_ids=set(wanted) - granted_entry_ids(account))
+    added = set(wanted) - granted_entry_ids(account)
+    permissions.require_within_reach(resource_ids=added)
     role = _hidden_role(account)
     if role is None:  # an account made before hidden roles existed
         role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
         db.session.add(role)
         db.session.flush()
         db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
+    if added:
+        _require_account_within_reach(role, wanted)
     db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
     if wanted:
         db.session.execute(insert(role_resource), [{"role_id": role.id, "resource_id": i} for i in wanted])
