@@ -136,6 +136,37 @@ def test_nobody_sets_a_scope_wider_than_their_own(app: Any, api: ApiClient) -> N
     api_error(head.put("/api/admin/role/modify", json={"id": role, "dataScope": 1}), 403)
 
 
+def test_a_scoped_user_admin_cannot_move_themselves_out_of_their_scope(app: Any, api: ApiClient) -> None:
+    """An outside review's way out: a head of 研发中心 ("own department and below") adds an "only self" role to
+    themselves (narrower, so allowed), which reaches oneself in any department, moves themselves to 总部 and
+    then reaches everyone below it. Moving oneself is held to the scope like moving anyone, on page and API."""
+    from tests.conftest import PageClient, api_error
+
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, role)
+    phone = next_phone()
+    head = make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[role])
+    seller = make_user(app, name="销售甲", dept_id=org["销售部"])
+    client = ApiClient(app.test_client())
+    client.token = client.sign_in(phone, "Passw0rd1")
+    only_self = client.data("POST", "/api/admin/role/create", {"name": "仅本人", "roleCode": "ROLE_SELF",
+                                                               "dataScope": 5})
+    client.data("PUT", "/api/admin/system/user/modify", {"id": head, "roleIds": [role, only_self]})
+    api_error(client.put("/api/admin/system/user/modify", json={"id": head, "deptId": org["总部"]}), 403)
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    resp = pages.submit(f"/system/user/{head}/edit", data={"phone": phone, "name": "研发负责人",
+                                                          "dept_id": str(org["总部"]), "state": "0",
+                                                          "role_ids": [str(role), str(only_self)]})
+    assert resp.status_code in (403, 422)
+    _, seen = scope_for(app, head)
+    assert seller not in seen["visible"]
+    api_error(client.put("/api/admin/system/user/modify", json={"id": seller, "password": "Takeover123"}), 404)
+    # within the scope, moving oneself is fine
+    client.data("PUT", "/api/admin/system/user/modify", {"id": head, "deptId": org["后端组"]})
+
+
 # ---------------------------------------------------------------------------------------------
 # What a principal of each scope sees and cannot touch: page, API, export, pickers, writes
 

@@ -184,10 +184,12 @@ def _is_principal(user_id: int) -> bool:
     return principal is not None and principal.kind == "user" and principal.id == user_id
 
 
-def _require_placeable(dept_id: int | None, user_id: int | None = None) -> None:
-    """A write may not put a user where the principal's data scope does not reach (403)."""
+def _require_placeable(dept_id: int | None) -> None:
+    """A write may not put a user where the principal's data scope does not reach (403). Oneself included: an
+    "only self" role reaches oneself in any department, but moving oneself would carry an "own department
+    (and below)" role along to the new department."""
     scope = datascope.current_scope()
-    if not (scope.covers_dept(dept_id) or (user_id is not None and scope.covers_user(user_id, dept_id))):
+    if not scope.covers_dept(dept_id):
         raise Forbidden(gettext("不能把用户放到您的数据权限范围之外的部门"),
                         errors={"deptId": [gettext("超出您的数据权限范围")]})
 
@@ -555,7 +557,7 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
         errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, principal, user.id)
     errors.raise_if_any()
     if "dept_id" in refs and refs["dept_id"] != user.dept_id:  # before anything changes
-        _require_placeable(refs["dept_id"], user.id)
+        _require_placeable(refs["dept_id"])
     if phone is not None:
         user.phone = phone
     if name:
