@@ -14,6 +14,7 @@ from pcloud.roles.models import Role
 from tests.conftest import (
     ApiClient,
     PageClient,
+    api_error,
     assert_refused,
     assert_save_after_delete_keeps_typed,
     logged_actions,
@@ -342,14 +343,15 @@ def test_grant_page_shows_trees_and_saving_replaces_grants(app: Any, pages: Page
 
 def test_the_grant_page_does_not_let_a_granter_tick_what_they_do_not_hold(app: Any, pages: Any) -> None:
     """A delegated administrator sees what they may not hand out disabled and said so (saving it would be 403);
-    what they hold, and what the role already has, stay tickable (kept or taken away)."""
+    what they hold, and what the role already has, stay tickable. A role that already holds something beyond
+    them is not theirs to change: its page is read-only and says why."""
     from tests.test_permissions import PrincipalClients
 
     granter = PrincipalClients(app, "ROLE_GRANTER")
-    granter.grant(menu_paths=("/system", "/system/role", "/system/user"),
+    granter.grant(menu_paths=("/system", "/system/role", "/system/user", "/system/post"),
                   resource_codes=(route_code("roles_api.grant", "POST"), route_code("roles_api.page", "POST")))
     target = make_role(app, "ROLE_TARGET", "目标")
-    grant_role(app, target, menu_paths=("/system/dept",))  # held by the role, not by the granter
+    grant_role(app, target, menu_paths=("/system/post",))  # the role's own, within the granter's reach
 
     def box(html: str, kind: str, item_id: int) -> str:
         return html.split(f'id="{kind}-{item_id}"', 1)[1].split(">", 1)[0]
@@ -358,16 +360,23 @@ def test_the_grant_page_does_not_let_a_granter_tick_what_they_do_not_hold(app: A
     assert "disabled" not in box(html, "menu", menu_id(app, "/system/user"))  # the granter holds it
     menu_tail = html.split(f'id="menu-{menu_id(app, "/system/menu")}"', 1)[1].split("</label>", 1)[0]
     assert "disabled" in box(html, "menu", menu_id(app, "/system/menu")) and "超出您的权限" in menu_tail
-    dept = box(html, "menu", menu_id(app, "/system/dept"))
-    assert "checked" in dept and "disabled" not in dept  # the role's own: may be kept or taken away
+    post = box(html, "menu", menu_id(app, "/system/post"))
+    assert "checked" in post and "disabled" not in post  # the role's own: may be kept or taken away
     assert "disabled" not in box(html, "resource", resource_id(app, route_code("roles_api.page", "POST")))
     assert "disabled" in box(html, "resource", resource_id(app, route_code("menus_api.create", "POST")))
     assert "标有「超出您的权限」的项" in html
-    # what the page lets them do is saved; taking away the role's own beyond-reach menu is allowed
     resp = granter.pages.submit(f"/system/role/{target}/grant", data={
         "menu_ids": [str(menu_id(app, "/system/user"))]})
     assert resp.status_code == 302
     assert grants_of(app, target)[0] == {menu_id(app, "/system"), menu_id(app, "/system/user")}
+    # a role holding a menu beyond the granter: read-only, with the reason, and a save is refused
+    beyond = make_role(app, "ROLE_BEYOND", "超出")
+    grant_role(app, beyond, menu_paths=("/system/dept",))
+    html = granter.pages.get(f"/system/role/{beyond}/grant").get_data(as_text=True)
+    assert 'data-testid="read-only"' in html and "超出了您的权限范围" in html and 'id="save-grant"' not in html
+    resp = granter.pages.submit(f"/system/role/{beyond}/grant", data={"menu_ids": []})
+    assert resp.status_code == 403
+    assert grants_of(app, beyond)[0] == {menu_id(app, "/system"), menu_id(app, "/system/dept")}
     # the super administrator holds everything: nothing is disabled, no hint
     html = pages.get(f"/system/role/{target}/grant").get_data(as_text=True)
     assert 'data-testid="beyond-reach"' not in html and "标有「超出您的权限」的项" not in html
@@ -596,3 +605,39 @@ def test_the_grant_page_groups_resources_by_module_and_puts_buttons_beside_their
     assert resp.status_code == 302 and export in grants_of(app, rid)[1]
     box = _html(pages.get(f"/system/role/{rid}/grant")).split(f'id="button-{export}"', 1)[1].split(">", 1)[0]
     assert "checked" in box
+
+
+def test_a_role_reaching_beyond_the_editor_cannot_be_changed_stripped_or_deleted(app: Any, api: ApiClient) -> None:
+    """Only what a change adds was checked: a user admin scoped to one department could rename the
+    administrator role, strip another admin role of its grants, or narrow and recode it (an outside review). A
+    role reaching beyond the editor is left alone (403), through the API and the pages."""
+    from tests.test_permissions import PrincipalClients
+
+    wide = api.data("POST", "/api/admin/role/create", {"name": "日志管理员", "roleCode": "ROLE_LOGS", "dataScope": 1})
+    grant_role(app, wide, resource_codes=(route_code("actionlog_api.page", "POST"),))
+    editor = PrincipalClients(app, "ROLE_EDITOR")
+    editor.grant(menu_paths=("/system", "/system/role"), resource_codes=tuple(
+        route_code(f"roles_api.{name}", method) for name, method in (
+            ("create", "POST"), ("modify", "PUT"), ("grant", "POST"), ("delete", "DELETE"), ("page", "POST"))))
+    api.data("PUT", "/api/admin/role/modify", {"id": editor.role_id, "dataScope": 4})
+    admin_role = query(app, lambda: db.session.execute(select(Role.id).where(Role.role_code == "ROLE_ADMIN")).scalar())
+    for role in (admin_role, wide):
+        api_error(editor.api.put("/api/admin/role/modify", {"id": role, "name": "改名"}), 403)
+        api_error(editor.api.post("/api/admin/permission/grant", {"roleId": role, "routers": [], "resources": []}),
+                  403)
+    api_error(editor.api.put("/api/admin/role/modify", {"id": wide, "dataScope": 5, "roleCode": "ROLE_YX"}), 403)
+    api_error(editor.api.delete(f"/api/admin/role/{wide}/delete"), 403)
+    resp = editor.pages.submit(f"/system/role/{wide}/edit", data={"name": "改名", "role_code": "ROLE_LOGS",
+                                                                 "data_scope": "1"})
+    assert resp.status_code == 403
+    with app.app_context():
+        role = db.session.get(Role, wide)
+        assert (role.name, role.role_code, role.data_scope, role.deleted_at) == ("日志管理员", "ROLE_LOGS", 1, None)
+        assert db.session.execute(select(func.count()).select_from(role_resource).where(
+            role_resource.c.role_id == wide)).scalar() == 1
+        db.session.remove()
+    # a role within the editor's reach: theirs to change and delete
+    mine = editor.api.post("/api/admin/role/create", {"name": "本部门", "roleCode": "ROLE_MINE",
+                                                     "dataScope": 3}).get_json()["data"]
+    assert editor.api.put("/api/admin/role/modify", {"id": mine, "name": "本部门2"}).status_code == 200
+    assert editor.api.delete(f"/api/admin/role/{mine}/delete").status_code == 200

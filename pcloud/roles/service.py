@@ -327,10 +327,26 @@ def create_role(data: dict[str, Any]) -> Role:
     return role
 
 
+def beyond_reach(role: Role) -> str | None:
+    """Why the signed-in principal may not change, strip or delete this role (None: they may). Such a change
+    changes what its holders may do, so only someone who could hand the role out (its grants, executors and
+    data scope within their own) makes it, as for users whose roles reach further."""
+    if permissions.reach_refusal(roles=[role]) or datascope.roles_refusal([role.id]):
+        return gettext("角色「%(name)s」超出了您的权限范围，不能修改或删除", name=role.name)
+    return None
+
+
+def _require_role_within_reach(role: Role) -> None:
+    refusal = beyond_reach(role)
+    if refusal:
+        raise Forbidden(refusal)
+
+
 def modify_role(data: dict[str, Any]) -> Role:
     role = get_role(data["id"])
     if is_super_admin_role(role):
         raise Conflict(gettext("超级管理员角色不能修改"))
+    _require_role_within_reach(role)
     name = _clean_name(data["name"]) if data.get("name") is not None else role.name
     code = _clean_code(data["role_code"]) if data.get("role_code") is not None else role.role_code
     if code != role.role_code:
@@ -370,6 +386,7 @@ def delete_role(role_id: int) -> Role:
     refusal = delete_refusal(role.name, role.built_in, *holders(role.id))
     if refusal:
         raise Conflict(refusal)
+    _require_role_within_reach(role)
     role.soft_delete()
     access_service.forget_role(role.id)
     db.session.execute(delete(role_job_group).where(role_job_group.c.role_id == role.id))
@@ -383,6 +400,7 @@ def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
     role = get_role(role_id)
     if is_super_admin_role(role):
         raise Conflict(gettext("超级管理员拥有全部权限，不能修改其授权"))
+    _require_role_within_reach(role)
     access_service.replace_grants(role, menu_ids, resource_ids)
     _touch(role)  # grants are not columns of the role: record who changed them
     db.session.commit()

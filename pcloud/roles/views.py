@@ -82,11 +82,18 @@ def edit(role_id: int) -> Any:
         form.dept_ids.data = service.scope_depts([role.id]).get(role.id, [])
     return pages.form(form, lambda: gettext("角色「%(name)s」已保存",
                                             name=service.modify_role({"id": role.id, **_data(form)}).name),
-                      role=role, read_only=_read_only(role))
+                      role=role, **_read_only(role))
 
 
-def _read_only(role: Any) -> bool:
-    return not is_gone(role) and service.is_super_admin_role(role)
+def _read_only(role: Any) -> dict[str, Any]:
+    """The super administrator's role, and a role reaching beyond this principal (`beyond_reach`: why), are
+    shown read-only."""
+    if is_gone(role):
+        return {"read_only": False, "beyond_reach": None}
+    if service.is_super_admin_role(role):
+        return {"read_only": True, "beyond_reach": None}
+    why = service.beyond_reach(role)
+    return {"read_only": why is not None, "beyond_reach": why}
 
 
 @bp.route("/<int:role_id>/delete", methods=["POST"])
@@ -115,9 +122,10 @@ def grant(role_id: int) -> Any:
     else:
         view = service.role_menu_view(role.id)
     menus, resources = service.grant_page_trees(view)
+    shown = _read_only(role)
     return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id),
-                      template="roles/grant.html", role=role,
-                      read_only=_read_only(role) or not may("roles.grant", role_id=role_id),
+                      template="roles/grant.html", role=role, beyond_reach=shown["beyond_reach"],
+                      read_only=shown["read_only"] or not may("roles.grant", role_id=role_id),
                       menus=menus, resources=resources, locked_count=service.locked_count(menus, resources),
                       menu_ids=set(view["has_routers"]),
                       resource_ids=set(view["has_resources"]))
