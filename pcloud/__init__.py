@@ -44,6 +44,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from pcloud.config import load_config
 from pcloud.core.routing import IdConverter, id_param_schema
@@ -211,20 +212,30 @@ def register_errorhandlers(app: Flask) -> None:
 
     log = logging.getLogger("pcloud")
 
-    @app.errorhandler(IntegrityError)
-    def _unique_violation(error: IntegrityError) -> Any:
-        """A constraint a concurrent request won (same phone, same code...), wherever it surfaced, even in
-        an autoflush before the service's own check: 409, never 500. Parameters are hidden by the engine."""
+    def _conflict(error: Exception) -> Any:
         db.session.rollback()
-        log.info("integrity error on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        log.info("concurrent change on %s %s: %s", request.method, request.path,
+                 type(getattr(error, "orig", None) or error).__name__)
         msg = gettext("数据已被其他请求修改或已存在，请刷新后重试")
         return error_response(409, msg) if is_api_request() else error_page(409, msg)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def _concurrent_change(error: Exception) -> Any:
+        """A constraint a concurrent request won (same phone, same code...), wherever it surfaced, even in
+        an autoflush before the service's own check, or rows a concurrent request changed under the ORM's
+        feet: 409, never 500. Parameters are hidden by the engine."""
+        return _conflict(error)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def _database_down(error: Exception) -> Any:
         from flask import g
 
+        # PostgreSQL ended this transaction to let a concurrent one through (a deadlock, a serialization
+        # failure): the database is up, the request lost a race, as with a unique key
+        if getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001"):
+            return _conflict(error)
         log.exception("database error on %s %s", request.method, request.path)
         try:
             db.session.rollback()

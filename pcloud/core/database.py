@@ -107,6 +107,15 @@ def read_outside_transaction(statement: Executable, params: dict[str, Any]) -> S
 # Telling a process that rows it keeps in memory have changed, by the database itself
 
 
+def write_lock_first() -> None:
+    """Before the reads that decide a write, on SQLite: the write lock (BEGIN IMMEDIATE; a transaction already
+    writing holds it), so those reads see every committed change and no other writer comes between them and the
+    write. PostgreSQL needs nothing here: its callers lock the rows they read (SELECT ... FOR UPDATE/SHARE)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class ChangeSignal:
     """A value that moves whenever the database tells this process that a watched table has changed,
     whoever changed it (another process, another host, psql). None: the process cannot tell right now, so

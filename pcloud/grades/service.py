@@ -8,6 +8,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -20,8 +21,14 @@ from pcloud.users.models import User
 DUPLICATE_NAME = N_("职级名称已存在")  # said with gettext() where it is raised
 
 
-def get_grade(grade_id: int) -> Grade:
-    grade = db.session.execute(Grade.live().where(Grade.id == grade_id)).scalar_one_or_none()
+def get_grade(grade_id: int, *, for_update: bool = False) -> Grade:
+    """`for_update`: locked until the commit, so a user being given it meanwhile waits (see users'
+    `_clean_ref`) and is counted, or finds it gone."""
+    stmt = Grade.live().where(Grade.id == grade_id)
+    if for_update:
+        write_lock_first()
+        stmt = stmt.with_for_update()
+    grade = db.session.execute(stmt).scalar_one_or_none()
     if grade is None:
         raise NotFound(gettext("职级不存在"))
     return grade
@@ -116,7 +123,7 @@ def modify_grade(data: dict[str, Any]) -> Grade:
 
 
 def delete_grade(grade_id: int) -> Grade:
-    grade = get_grade(grade_id)
+    grade = get_grade(grade_id, for_update=True)
     holders = holder_counts([grade.id]).get(grade.id, 0)
     refusal = delete_refusal(grade.name, holders)
     if refusal:

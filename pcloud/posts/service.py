@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
+from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -34,8 +35,14 @@ def subtree_ids_select(post_id: int) -> Any:
 # Reads
 
 
-def get_post(post_id: int) -> Post:
-    post = db.session.execute(Post.live().where(Post.id == post_id)).scalar_one_or_none()
+def get_post(post_id: int, *, for_update: bool = False) -> Post:
+    """`for_update`: locked until the commit, so a user being put in it meanwhile waits (see users'
+    `_clean_ref`) and is counted, or finds it gone."""
+    stmt = Post.live().where(Post.id == post_id)
+    if for_update:
+        write_lock_first()
+        stmt = stmt.with_for_update()
+    post = db.session.execute(stmt).scalar_one_or_none()
     if post is None:
         raise NotFound(gettext("岗位不存在"))
     return post
@@ -221,7 +228,7 @@ def modify_post(data: dict[str, Any]) -> Post:
 
 
 def delete_post(post_id: int) -> Post:
-    post = get_post(post_id)
+    post = get_post(post_id, for_update=True)
     children = child_counts([post.id]).get(post.id, 0)
     holders = holder_counts([post.id]).get(post.id, 0)
     refusal = delete_refusal(post.name, children, holders)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from pcloud.access import permissions
 from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
+from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -62,10 +63,17 @@ def role_by_code(code: str) -> Role | None:
 # Reads
 
 
-def get_role(role_id: int) -> Role:
+def get_role(role_id: int, *, for_update: bool = False) -> Role:
+    """`for_update`: a change of the role takes its row first, before the permission version, in every
+    write (modify, grant, delete, assign), so two of them queue instead of deadlocking; a user being given
+    it meanwhile waits (see users' `_live_roles`) and is counted, or finds it gone."""
     if not 0 < role_id <= MAX_ID:
         raise NotFound(gettext("角色不存在"))
-    role = db.session.execute(Role.live().where(Role.id == role_id)).scalar_one_or_none()
+    stmt = Role.live().where(Role.id == role_id)
+    if for_update:
+        write_lock_first()
+        stmt = stmt.with_for_update()
+    role = db.session.execute(stmt).scalar_one_or_none()
     if role is None:
         raise NotFound(gettext("角色不存在"))
     return role
@@ -343,7 +351,7 @@ def _require_role_within_reach(role: Role) -> None:
 
 
 def modify_role(data: dict[str, Any]) -> Role:
-    role = get_role(data["id"])
+    role = get_role(data["id"], for_update=True)
     if is_super_admin_role(role):
         raise Conflict(gettext("超级管理员角色不能修改"))
     _require_role_within_reach(role)
@@ -382,7 +390,7 @@ def delete_refusal(name: str, built_in: bool, users: int, accounts: int) -> str 
 
 
 def delete_role(role_id: int) -> Role:
-    role = get_role(role_id)
+    role = get_role(role_id, for_update=True)
     refusal = delete_refusal(role.name, role.built_in, *holders(role.id))
     if refusal:
         raise Conflict(refusal)
@@ -397,7 +405,7 @@ def delete_role(role_id: int) -> Role:
 
 def grant(role_id: int, menu_ids: list[int], resource_ids: list[int]) -> Role:
     """Replace the role's grants (the rules are access's: `access.service.replace_grants`)."""
-    role = get_role(role_id)
+    role = get_role(role_id, for_update=True)
     if is_super_admin_role(role):
         raise Conflict(gettext("超级管理员拥有全部权限，不能修改其授权"))
     _require_role_within_reach(role)
@@ -454,9 +462,16 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: P
     ids = sorted(set(user_ids or []))
     if not ids:
         raise Invalid(gettext("请选择用户"), field="userIds")
+    # The role shared (a delete waits, or has happened: 404), then the users locked in id order, as a user's
+    # own modify locks its row before its roles: two changes of one user's roles queue, never deadlock.
+    write_lock_first()
+    if db.session.execute(select(Role.id).where(Role.id == role.id, Role.deleted_at.is_(None))
+                          .with_for_update(read=True)).first() is None:
+        raise NotFound(gettext("角色不存在"))
     scope = datascope.scope_of(principal) if principal is not None else datascope.current_scope()
     found = dict(db.session.execute(select(User.id, User.name).where(
-        User.id.in_(ids), User.deleted_at.is_(None), scope.user_clause(User))).tuples().all())
+        User.id.in_(ids), User.deleted_at.is_(None), scope.user_clause(User))
+        .order_by(User.id).with_for_update(of=User)).tuples().all())
     if missing := [i for i in ids if i not in found]:
         raise NotFound(gettext("用户不存在：%(ids)s", ids=", ".join(map(str, missing[:20]))))
     if principal is not None and not principal.is_super_admin:

@@ -11,6 +11,7 @@ from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 
 from pcloud.access import permissions
 from pcloud.core import search
+from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -102,7 +103,9 @@ def _live_roles(role_ids: list[int]) -> list[Role]:
     ids = sorted(set(role_ids or []))
     if not ids:
         return []
-    roles = list(db.session.execute(Role.live().where(Role.id.in_(ids))).scalars())
+    # shared until the commit: a delete of one of them waits, and then counts this user (or ran first: 422)
+    write_lock_first()
+    roles = list(db.session.execute(Role.live().where(Role.id.in_(ids)).with_for_update(read=True)).scalars())
     missing = sorted(set(ids) - {r.id for r in roles})
     if missing:
         raise Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, missing))), field="roleIds")
@@ -113,7 +116,10 @@ def _clean_ref(model: Any, ref_id: int | None, field: str, missing: str) -> int 
     """`missing`: the refusal's source string (N_), said here in the request's language."""
     if ref_id in (None, 0):
         return None
-    if db.session.execute(model.live().where(model.id == ref_id)).first() is None:
+    # shared until the commit: a delete of the department, post or grade waits, and then counts this user (or
+    # ran first: 422), so no user is left in a deleted one
+    write_lock_first()
+    if db.session.execute(model.live().where(model.id == ref_id).with_for_update(read=True)).first() is None:
         raise Invalid(gettext(missing), field=field)
     return ref_id
 
@@ -167,10 +173,14 @@ def _guard_super_admin(principal: Principal | None, target: User | None = None, 
 # Reads
 
 
-def get_user(user_id: int) -> User:
+def get_user(user_id: int, *, for_update: bool = False) -> User:
     """A live user within the principal's data scope (one's own account always): outside it, 404 exactly as
-    if absent (datascope)."""
-    user = db.session.execute(User.live().where(User.id == user_id)).scalar_one_or_none()
+    if absent (datascope). `for_update`: locked until the commit, so two changes of one user queue."""
+    stmt = User.live().where(User.id == user_id)
+    if for_update:
+        write_lock_first()
+        stmt = stmt.with_for_update(of=User)
+    user = db.session.execute(stmt).scalar_one_or_none()
     if user is None or not (datascope.current_scope().covers_user(user.id, user.dept_id) or _is_principal(user.id)):
         raise NotFound(gettext("用户不存在"))
     return user
@@ -526,7 +536,7 @@ def create_user(data: dict[str, Any], principal: Principal | None = None) -> Use
 
 
 def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
-    user = get_user(data["id"])
+    user = get_user(data["id"], for_update=True)
     is_own_profile = _is_self(principal, user) and set(data) <= {
         "id", "name", "avatar"}
     if not is_own_profile:
