@@ -677,3 +677,28 @@ def test_a_department_refusal_through_the_api_speaks_english(app: Any, api: ApiC
     resp = api.call("POST", f"{DEPT}/create", {"name": "X", "parentId": 999999}, headers={"Accept-Language": "en"})
     body = api_error(resp, 422)
     assert body["errors"] == {"parentId": ["The parent department does not exist"]}
+
+
+def test_a_department_tree_is_at_most_twenty_levels_deep(app: Any, api: ApiClient, pages: Any) -> None:
+    """Unbounded nesting made the org chart answer 500 at 180 levels and the user page at 1,000 (an outside
+    review): a create or move that would go past MAX_DEPTH levels is 422 on parentId; the deepest tree allowed
+    still renders everywhere."""
+    from pcloud.core.tree import MAX_DEPTH
+    from pcloud.depts.models import Dept
+
+    parent = 0
+    for level in range(MAX_DEPTH):
+        parent = make_dept(app, f"第{level + 1}层", parent)
+    body = api_error(api.post("/api/admin/dept/create", {"parentId": parent, "name": "太深"}), 422)
+    assert "parentId" in body["errors"] and str(MAX_DEPTH) in body["msg"]
+    top = make_dept(app, "另一棵")
+    make_dept(app, "另一棵的下级", top)
+    second_last = query(app, lambda: db.session.execute(select(Dept.parent_id).where(Dept.id == parent)).scalar())
+    # moving a department with one level below it under the 19th level: 21 levels
+    api_error(api.put("/api/admin/dept/modify", {"id": top, "parentId": second_last}), 422)
+    assert api.put("/api/admin/dept/modify", {"id": top, "parentId": query(app, lambda: db.session.execute(
+        select(Dept.parent_id).where(Dept.id == second_last)).scalar())}).status_code == 200
+    for url in ("/system/dept/", "/system/dept/org", "/system/user/"):
+        assert pages.get(url).status_code == 200, url
+    assert api.get("/api/admin/dept/org").status_code == 200
+    assert api.post("/api/admin/dept/tree", {}).status_code == 200

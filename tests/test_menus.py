@@ -353,3 +353,27 @@ def test_menu_pages_in_english(app: Any, api: ApiClient, english_pages: PageClie
     assert resp.status_code == 422 and resp.get_json()["msg"].startswith("Route is invalid: a route must be a path")
     gone = api.delete(f"/api/admin/menu/{menu_id(app, '/system/user')}/delete", headers={"Accept-Language": "en"})
     assert gone.status_code == 409 and gone.get_json()["msg"] == "A built-in menu cannot be deleted"
+
+
+def test_a_menu_tree_is_at_most_twenty_levels_deep(app: Any, api: ApiClient, pages: PageClient) -> None:
+    """At 250 nested menus every console page of the super administrator answered 500, the error page too (an
+    outside review): past MAX_DEPTH levels a create or move is 422 on parentId; the deepest tree allowed still
+    renders in the sidebar and the API."""
+    from pcloud.core.tree import MAX_DEPTH
+    from tests.conftest import api_error
+    from tests.factories import make_menu
+
+    chain = [0]
+    for level in range(MAX_DEPTH):
+        chain.append(make_menu(app, f"第{level + 1}层", f"/deep/{level + 1}", chain[-1]))
+    body = api_error(api.post("/api/admin/menu/create", {"parentId": chain[-1], "name": "太深", "path": "/deep/x"}),
+                     422)
+    assert "parentId" in body["errors"] and str(MAX_DEPTH) in body["msg"]
+    branch = make_menu(app, "分支", "/branch")
+    make_menu(app, "分支下级", "/branch/leaf", branch)
+    api_error(api.put("/api/admin/menu/modify", {"id": branch, "parentId": chain[-2]}), 422)
+    assert api.put("/api/admin/menu/modify", {"id": branch, "parentId": chain[-3]}).status_code == 200
+    assert 'href="/deep/20"' in pages.get("/").get_data(as_text=True)
+    assert api.post("/api/admin/menu/page", {}).status_code == 200
+    assert api.post("/api/admin/system/adminInfo", {}).status_code == 200
+    assert pages.get("/system/menu/").status_code == 200

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 
 from pcloud.core.errors import Invalid
 from pcloud.core.routing import MAX_ID
@@ -68,6 +68,30 @@ def ancestor_ids_select(model: Any, node_id: int) -> Any:
     return select(base.union(parent).c.id)
 
 
+# Levels a tree may have, a root being the first: more than any menu or organisation has, and far below what
+# the recursive rendering of a tree (pages, API schemas) can take. Checked when a node is placed.
+MAX_DEPTH = 20
+
+
+def require_depth(levels: int, label: str) -> None:
+    """422 on `parentId` when a placement would make `levels` levels (the parent's depth, the node, and the
+    levels below the node)."""
+    if levels > MAX_DEPTH:
+        raise Invalid(gettext("%(label)s最多 %(n)s 层，这样放会有 %(levels)s 层", label=label, n=MAX_DEPTH,
+                              levels=levels), field="parentId")
+
+
+def _levels_below(model: Any, node_id: int) -> int:
+    """How many levels of live nodes hang under this one (0 for a leaf); a loop left in the data ends."""
+    from pcloud.extensions import db
+
+    down = (select(model.id, literal(0).label("level")).where(model.id == node_id)
+            .cte(f"{model.__tablename__}_down", recursive=True))
+    down = down.union(select(model.id, (down.c.level + 1).label("level")).join(down, model.parent_id == down.c.id)
+                      .where(model.deleted_at.is_(None), down.c.level < MAX_DEPTH))
+    return db.session.execute(select(func.max(down.c.level))).scalar() or 0
+
+
 def clean_parent(model: Any, parent_id: int | None, label: str, self_id: int | None = None) -> int:
     """The parent a node may hang under: 0 (a root), or a live node that is not the node itself nor below it.
 
@@ -85,6 +109,9 @@ def clean_parent(model: Any, parent_id: int | None, label: str, self_id: int | N
         chain = ancestor_ids_select(model, parent_id).subquery()
         if db.session.execute(select(chain.c.id).where(chain.c.id == self_id).limit(1)).first() is not None:
             raise Invalid(gettext("不能把%(label)s移动到它自己或它的下级%(label)s之下", label=label), field="parentId")
+    parent_depth = db.session.execute(select(func.count()).select_from(
+        ancestor_ids_select(model, parent_id).subquery())).scalar_one()
+    require_depth(parent_depth + 1 + (_levels_below(model, self_id) if self_id is not None else 0), label)
     return parent_id
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -281,12 +281,20 @@ def _lock(*dept_ids: int) -> int:
     return locked
 
 
-def _clean_parent(parent_id: int | None) -> int:
-    """The parent exists and stays so until we commit (locked: a concurrent delete waits or wins cleanly)."""
+def _clean_parent(parent_id: int | None, dept_id: int | None = None) -> int:
+    """The parent exists and stays so until we commit (locked: a concurrent delete waits or wins cleanly), and
+    the department (with the levels below it, when moved) stays within tree.MAX_DEPTH levels."""
     if not parent_id:
         return 0
     if not _lock(parent_id):
         raise Invalid(gettext("上级部门不存在"), field="parentId")
+    parent_depth = db.session.execute(select(func.count()).select_from(ancestor_ids_select(parent_id)
+                                                                        .subquery())).scalar_one()
+    below = 0
+    if dept_id:  # a move: the levels below the department move with it
+        below = db.session.execute(select(func.max(DeptClosure.depth)).where(
+            DeptClosure.ancestor_id == dept_id)).scalar() or 0
+    tree.require_depth(parent_depth + 1 + below, gettext("部门"))
     return parent_id
 
 
@@ -334,7 +342,7 @@ def modify_dept(data: dict[str, Any]) -> Dept:
         _lock(dept.id, parent_id)  # then the closure read below is the committed one
         if parent_id and is_within(parent_id, dept.id):
             raise Invalid(gettext("不能把部门移动到它自己或它的下级部门之下"), field="parentId")
-        parent_id = _clean_parent(parent_id)
+        parent_id = _clean_parent(parent_id, dept.id)
     name = _clean_name(data["name"]) if data.get("name") is not None else dept.name
     if parent_id != dept.parent_id or name != dept.name:
         _check_unique_name(parent_id, name, exclude_id=dept.id)
