@@ -44,6 +44,24 @@ def test_statistics_count_today(api: ApiClient, app: Any) -> None:
     assert data == {"dailyVisits": 1, "dailyInterfaceVisits": 2}
 
 
+def test_statistics_count_only_the_operators_within_the_data_scope(api: ApiClient, app: Any) -> None:
+    """The list was scoped, today's figures were not (an outside review): a viewer whose data scope is their
+    own department counts the operators of that department only, as their list shows."""
+    from tests.factories import grant_role, make_dept, make_user, route_code
+
+    dept = make_dept(app, "甲部门")
+    role = api.data("POST", "/api/admin/role/create", {"name": "日志", "roleCode": "ROLE_LOG_VIEW", "dataScope": 3})
+    grant_role(app, role, resource_codes=(route_code("actionlog_api.statistics", "POST"),
+                                          route_code("actionlog_api.page", "POST")))
+    make_user(app, phone="13900000305", password="Passw0rd1", dept_id=dept, role_ids=[role])
+    viewer = ApiClient(api.client.application.test_client())
+    viewer.token = viewer.sign_in("13900000305", "Passw0rd1")
+    listed = viewer.post(PAGE, {"pageSize": 100}).get_json()
+    assert {row["phone"] for row in listed["data"]} == {"13900000305"}  # the administrator's actions: outside
+    data = viewer.data("POST", "/api/admin/log/action/statistics")
+    assert data == {"dailyVisits": 1, "dailyInterfaceVisits": listed["total"]}
+
+
 def test_log_page_shows_entries_and_filters(pages: PageClient) -> None:
     pages.submit("/system/user/new", data={"phone": "13900000304", "name": "丁", "password": "abc12345",
                                            "state": "0"})

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import Engine, and_, desc, func, select
+from sqlalchemy import Engine, and_, desc, func, select, true
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.core import search
@@ -30,14 +30,17 @@ def _kw(filters: dict[str, Any], key: str) -> str:
     return (filters.get(key) or "").strip()
 
 
+def _within_scope() -> Any:
+    """Rows of operators the principal's data scope reaches (by the operator's department)."""
+    scope = datascope.current_scope()
+    return true() if scope.all else ActionLog.user_id.in_(select(User.id).where(scope.user_clause(User)))
+
+
 def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     """Log rows matching the filters. `driving`: keyword conditions as trigram-index id sets (few
     matches); otherwise plain per-row LIKE checks for a scan in time order (many matches)."""
     dialect = db.engine.dialect.name
-    stmt = select(ActionLog)
-    scope = datascope.current_scope()
-    if not scope.all:  # rows of operators the principal's data scope reaches (by the operator's department)
-        stmt = stmt.where(ActionLog.user_id.in_(select(User.id).where(scope.user_clause(User))))
+    stmt = select(ActionLog).where(_within_scope())
     words = [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
              if (kw := _kw(filters, key))]
     if driving:
@@ -108,11 +111,13 @@ def pretty_params(params: str | None) -> str:
 
 
 def statistics() -> dict[str, int]:
-    """Today (local calendar day): distinct signed-in users with a logged action, and logged calls."""
+    """Today (local calendar day): distinct signed-in users with a logged action, and logged calls, of the
+    operators within the principal's data scope (as the list)."""
     start, end = local_day_bounds_utc(local_today())
     today = (ActionLog.gmt_created_date >= start) & (ActionLog.gmt_created_date < end)
     users, calls = db.session.execute(
-        select(func.count(func.distinct(ActionLog.user_id)), func.count(ActionLog.id)).where(today)).one()
+        select(func.count(func.distinct(ActionLog.user_id)), func.count(ActionLog.id)).where(
+            today, _within_scope())).one()
     return {"daily_visits": int(users or 0), "daily_interface_visits": int(calls or 0)}
 
 
