@@ -652,6 +652,29 @@ def test_open_failures_count_against_the_client_address(app: Any, monkeypatch: A
                                                     "grantType": "OPEN"}).status_code == 200
 
 
+def test_only_wrong_secrets_use_up_an_addresss_limit(app: Any, monkeypatch: Any) -> None:
+    """An attempt takes its address's slot before the check; a sign-in gives it back, and so does an attempt the
+    phone's own lock refused unchecked: an office behind one address is not locked out by its people."""
+    from tests.factories import next_phone
+
+    phone, locked = next_phone(), next_phone()
+    make_user(app, phone=phone)
+    make_user(app, phone=locked)
+    for i in range(app.config["PCLOUD_LOGIN_MAX_FAILURES"]):
+        assert token_call(ApiClient(app.test_client()), phone=locked, password=f"Wrong{i}pass",
+                          grantType="ADMIN").status_code == 401
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 3)
+    office = ApiClient(app.test_client())
+    office.client.environ_base["REMOTE_ADDR"] = "10.0.0.77"
+    for _ in range(3):
+        assert token_call(office, phone=phone, password="Passw0rd1", grantType="ADMIN").status_code == 200
+        assert token_call(office, phone=locked, password="Passw0rd1", grantType="ADMIN").status_code == 429
+    for i in range(3):
+        assert token_call(office, phone=phone, password=f"Wrong{i}pass", grantType="ADMIN").status_code == 401
+    refused = token_call(office, phone=phone, password="Passw0rd1", grantType="ADMIN")
+    assert refused.status_code == 429 and "该地址登录失败次数过多" in refused.get_json()["msg"]
+
+
 def test_a_secure_id_cannot_lock_a_phone_of_the_same_spelling(app: Any, anon: ApiClient) -> None:
     for i in range(app.config["PCLOUD_LOGIN_MAX_FAILURES"] + 1):
         token_call(anon, secureId=ADMIN_PHONE, secureKey=f"wrong-{i}", grantType="OPEN")
@@ -797,6 +820,54 @@ def test_an_open_token_works_until_its_key_is_reset(app: Any, slow_hash_server: 
                          {"secureId": secure_id, "secureKey": key, "grantType": "OPEN"})
     assert status == 200
     assert _still_working(slow_hash_server, [body["data"]["token"]])
+
+
+def test_parallel_requests_for_a_code_send_one_per_phone_per_cooldown(app: Any, slow_hash_server: Any,
+                                                                      instance_dir: Any) -> None:
+    """Ten requests at once for one phone, over several processes: one code, nine 429s; an unknown phone's
+    requests at the same time answer alike."""
+    from pcloud.auth.models import SmsCode
+    from tests.factories import next_phone
+    from tests.sms_file import last_code
+    from tests.test_security import parallel
+
+    known, unknown = next_phone(), next_phone()
+    make_user(app, phone=known)
+
+    def ask(phone: str) -> Any:
+        return lambda: _http(slow_hash_server, "POST", "/api/oauth/sms/code", {"phone": phone})[0]
+
+    statuses = parallel([ask(known)] * 10 + [ask(unknown)] * 10)
+    assert sorted(statuses[:10]) == sorted(statuses[10:]) == [200] + [429] * 9, statuses
+    assert len(last_code(known, instance_dir)) == 6  # the one code arrives
+    stored = query(app, lambda: dict(db.session.execute(select(SmsCode.phone, func.count()).where(
+        SmsCode.phone.in_([known, unknown])).group_by(SmsCode.phone)).all()))
+    assert stored == {known: 1, unknown: 1}
+
+
+def test_parallel_wrong_passwords_from_one_address_check_at_most_its_limit(app: Any, slow_hash_server: Any) -> None:
+    """Guesses spread over many phones from one address, at once: no more are checked than the address has left
+    (here 4: it failed all the others of its limit earlier in the window), the rest are refused unchecked, and
+    the address is locked afterwards."""
+    from pcloud.auth.service import _ip_key
+    from pcloud.core.timefmt import utcnow
+    from tests.factories import next_phone
+    from tests.test_security import parallel
+
+    left = 4
+    _write(app, "INSERT INTO auth_login_lock (phone, failures, window_start) VALUES (:key, :failures, :now)",
+           key=_ip_key("127.0.0.1"), failures=int(SLOW_HASH_ENV["PCLOUD_LOGIN_MAX_IP_FAILURES"]) - left,
+           now=utcnow())
+
+    def guess(phone: str) -> Any:
+        return lambda: _http(slow_hash_server, "POST", "/api/oauth/token",
+                             {"phone": phone, "password": "Wrong1234", "grantType": "ADMIN"})[0]
+
+    statuses = parallel([guess(next_phone()) for _ in range(16)])
+    assert sorted(statuses) == [401] * left + [429] * (16 - left), statuses
+    status, body = _http(slow_hash_server, "POST", "/api/oauth/token",
+                         {"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD, "grantType": "ADMIN"})
+    assert status == 429 and "该地址登录失败次数过多" in body["msg"]
 
 
 def test_one_sms_code_sent_by_parallel_sign_ins_opens_one_session(app: Any, anon: ApiClient) -> None:

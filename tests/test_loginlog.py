@@ -174,6 +174,67 @@ def test_unlock_by_user_phone_and_address(app: Any, api: ApiClient, anon: ApiCli
     assert ("登录解锁", "success") in logged_actions(app) and ("用户解锁", "success") in logged_actions(app)
 
 
+def test_unlock_lifts_only_the_locks_of_users_within_the_callers_data_scope(app: Any, api: ApiClient,
+                                                                           monkeypatch: Any) -> None:
+    """A log viewer of 本部门 sees no sign-in of another department, and lifts none of its locks either: not
+    another department's user (404 as elsewhere), nor a phone of nobody (404 alike), nor an address (403);
+    nor a super administrator's, whom only a super administrator unlocks (403). Each stays locked; the caller's
+    own department's user is unlocked."""
+    from tests.factories import make_user, next_phone
+    from tests.test_datascope import scoped_world
+
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 5)
+    world = scoped_world(app, api, 3)  # the head of 研发中心, whose role's data scope is 本部门
+    head, head_pages, org = world["api"], world["pages"], world["org"]
+    inside, outside, super_inside, nobody = (next_phone() for _ in range(4))
+    make_user(app, phone=inside, dept_id=org["研发中心"])
+    outside_id = make_user(app, phone=outside, dept_id=org["销售部"])
+    super_id = make_user(app, phone=super_inside, dept_id=org["研发中心"], role_codes=("ROLE_SUPER_ADMIN",))
+    addresses = iter(f"10.0.9.{n}" for n in range(1, 100))
+
+    def from_address(address: str) -> ApiClient:
+        client = ApiClient(app.test_client())
+        client.client.environ_base["REMOTE_ADDR"] = address
+        return client
+
+    def sign_in(phone: str, address: str | None = None) -> int:
+        password = ADMIN_PASSWORD if phone == ADMIN_PHONE else "Passw0rd1"
+        return token_call(from_address(address or next(addresses)), phone=phone, password=password,
+                          grantType="ADMIN").status_code
+
+    attacker = next(addresses)
+    for phone in (inside, outside, super_inside, nobody, ADMIN_PHONE):
+        client = from_address(next(addresses))
+        for i in range(5):
+            token_call(client, phone=phone, password=f"wrong-{i}x", grantType="ADMIN")
+        assert sign_in(phone) == 429
+    for i in range(5):  # the attacker's address is locked too
+        token_call(from_address(attacker), phone=next_phone(), password=f"wrong-{i}x", grantType="ADMIN")
+    assert sign_in(inside, attacker) == 429
+
+    assert [r for r in rows(head) if r["phone"] == outside] == []  # the log shows the head none of them
+    unlock = "/api/admin/log/login/unlock"
+    for phone in (outside, nobody, ADMIN_PHONE):
+        api_error(head.post(unlock, {"phone": phone}), 404)
+    api_error(head.post(unlock, {"phone": super_inside}), 403)
+    api_error(head.post(f"/api/admin/system/user/{super_id}/unlock"), 403)
+    api_error(head.post(f"/api/admin/system/user/{outside_id}/unlock"), 404)
+    api_error(head.post(unlock, {"clientIp": attacker}), 403)
+    page = head_pages.client.post("/monitor/loginlog/unlock", data={
+        "csrf_token": csrf_from(head_pages.get("/monitor/loginlog/").get_data(as_text=True)), "phone": outside})
+    assert page.status_code == 404
+    for phone in (outside, nobody, ADMIN_PHONE, super_inside):
+        assert sign_in(phone) == 429, phone
+    assert sign_in(inside, attacker) == 429
+
+    assert head.data("POST", unlock, {"phone": inside}) is True
+    assert sign_in(inside) == 200
+    for body in ({"phone": outside}, {"phone": nobody}, {"phone": ADMIN_PHONE}, {"phone": super_inside},
+                 {"clientIp": attacker}):  # a super administrator lifts each
+        assert api.data("POST", unlock, body) is True, body
+    assert sign_in(super_inside, attacker) == 200
+
+
 def test_the_page_lists_filters_shows_detail_exports_and_unlocks(app: Any, pages: PageClient,
                                                                   anon: ApiClient) -> None:
     for _ in range(5):

@@ -16,18 +16,19 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import sign_in_code_delivery
 from pcloud.core.background import run_in_background
-from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction
-from pcloud.core.errors import BadCredentials, Forbidden, Invalid, PCloudError, TooManyRequests
+from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction, write_lock_first
+from pcloud.core.errors import BadCredentials, Forbidden, Invalid, NotFound, PCloudError, TooManyRequests
 from pcloud.core.messages import N_
 from pcloud.core.passwords import hash_password, needs_rehash, verify_password
-from pcloud.core.security import Principal
+from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.loginlog import service as login_log
 from pcloud.openplatform import service as open_service
@@ -212,8 +213,11 @@ def session_end_message(token: str, kind: str) -> str | None:
 # The lock is one counter per phone for both grants (a password guess and an SMS-code guess count
 # alike, and a locked phone signs in neither way), plus one per client address, so locking someone
 # out locks the attacker's own address too. Counting is atomic in the database: an attempt reserves
-# its slot (INSERT ... ON CONFLICT DO UPDATE SET failures = failures + 1 RETURNING) before the secret
-# is checked, so N parallel guesses count N and at most sys.login.maxFailures (参数设置) are ever checked.
+# its slot on both counters (INSERT ... ON CONFLICT DO UPDATE SET failures = failures + 1 RETURNING),
+# the address's first, before the secret is checked, so N parallel guesses count N and at most
+# sys.login.maxFailures per phone and sys.login.maxIpFailures per address (参数设置) are ever checked.
+# A sign-in clears the phone's counter and gives its address slot back; so does an attempt the phone's
+# lock refused unchecked, for the address (what the address counts is secrets checked and refused).
 
 
 def _hashed_key(prefix: str, value: str) -> str:
@@ -275,33 +279,55 @@ def _lock(key: str, minutes: int) -> None:
     db.session.commit()
 
 
-def check_address(ip: str | None) -> None:
-    row = db.session.get(LoginLock, _ip_key(ip))
-    now = utcnow()
-    if row is not None and row.locked_until and row.locked_until > now:
-        raise _lock_refusal(row.locked_until, now, by_address=True)
-
-
-def reserve_attempt(key: str, ip: str | None) -> int:
-    """Before a secret is checked: 429 if the address or the key (a phone, an open account's secureId) is
-    locked, else count this attempt."""
-    check_address(ip)
-    count, locked_until = _count(key)
+def _reserve_address(ip: str | None) -> int:
+    """The address's slot for this attempt: 429 if the address is locked, or if attempts in parallel took every
+    slot it had left (refused unchecked); else its count."""
+    count, locked_until = _count(_ip_key(ip))
     now = utcnow()
     if locked_until is not None and locked_until > now:
-        raise _lock_refusal(locked_until, now)
-    if count > param("sys.login.maxFailures"):
-        # more parallel attempts than the limit: the rest are refused without being checked
-        raise _refusal(TooManyRequests, N_("登录失败次数过多，账号已锁定，请稍后再试"))
+        raise _lock_refusal(locked_until, now, by_address=True)
+    if count > param("sys.login.maxIpFailures"):
+        raise _refusal(TooManyRequests, N_("该地址登录失败次数过多，请稍后再试"))
     return count
 
 
-def record_failure(key: str, ip: str | None, count: int) -> None:
-    """After a wrong secret: lock the key at the limit, count the failure against the address."""
+def _give_back_address(ip: str | None) -> None:
+    """Free the slot an attempt took on its address's counter (in the caller's transaction); a counter left at
+    nothing, and no lock, is deleted, as a phone's is once its user signs in."""
+    from sqlalchemy import delete
+
+    key = _ip_key(ip)
+    db.session.execute(update(LoginLock).where(LoginLock.phone == key, LoginLock.failures > 0)
+                       .values(failures=LoginLock.failures - 1))
+    db.session.execute(delete(LoginLock).where(LoginLock.phone == key, LoginLock.failures <= 0,
+                                               LoginLock.locked_until.is_(None)))
+
+
+def reserve_attempt(key: str, ip: str | None) -> tuple[int, int]:
+    """Before a secret is checked: 429 if the address or the key (a phone, an open account's secureId) is
+    locked, else count this attempt against both. (The key's count, the address's.)"""
+    address = _reserve_address(ip)
+    count, locked_until = _count(key)
+    now = utcnow()
+    refusal = None
+    if locked_until is not None and locked_until > now:
+        refusal = _lock_refusal(locked_until, now)
+    elif count > param("sys.login.maxFailures"):
+        # more parallel attempts than the limit: the rest are refused without being checked
+        refusal = _refusal(TooManyRequests, N_("登录失败次数过多，账号已锁定，请稍后再试"))
+    if refusal is not None:
+        _give_back_address(ip)  # nothing was checked: the slot is the address's again
+        db.session.commit()
+        raise refusal
+    return count, address
+
+
+def record_failure(key: str, ip: str | None, counts: tuple[int, int]) -> None:
+    """After a wrong secret (its slots kept): lock the key, and the address, at their limits."""
+    count, address = counts
     if count >= param("sys.login.maxFailures"):
         _lock(key, param("sys.login.lockMinutes"))
-    ip_count, _until = _count(_ip_key(ip))
-    if ip_count >= param("sys.login.maxIpFailures"):
+    if address >= param("sys.login.maxIpFailures"):
         _lock(_ip_key(ip), param("sys.login.lockMinutes"))
 
 
@@ -346,7 +372,7 @@ class Checked:
     phone: str | None = None  # SMS: the phone the code was sent to, still the user's
     sms_code_id: int | None = None  # SMS: the code, used once
     new_hash: str | None = None  # the password hashed again at the configured cost (core.passwords.needs_rehash)
-    attempt: int = 0  # this sign-in's count on the lock's counter (reserve_attempt): a check again reuses it
+    attempt: tuple[int, int] = (0, 0)  # this sign-in's counts (reserve_attempt): a check again reuses them
 
 
 class _HashMoved(Exception):
@@ -360,7 +386,7 @@ def _state_refusal(subject: str, state: int) -> Forbidden:
     return _refusal(Forbidden, N_("账号已被禁用，请联系管理员"))
 
 
-def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int, ip: str | None,
+def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: tuple[int, int], ip: str | None,
                   refusal: str) -> Checked:
     """`row` (id, secret, state) or None. One bcrypt comparison whatever it is, then the state."""
     secret_hash = row.secret if row is not None else None
@@ -374,10 +400,10 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: int
     return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash, attempt=count)
 
 
-def authenticate_password(phone: str, password: str, ip: str | None = None, attempt: int | None = None
-                          ) -> Checked:
+def authenticate_password(phone: str, password: str, ip: str | None = None,
+                          attempt: tuple[int, int] | None = None) -> Checked:
     """The user with that phone and password; 401 (one message), 403 disabled, 429 locked. `attempt`: the
-    count this sign-in already took (checked again, it is the same attempt), else one is counted."""
+    counts this sign-in already took (checked again, it is the same attempt), else one is counted."""
     phone = (phone or "").strip()
     count = reserve_attempt(phone, ip) if attempt is None else attempt
     row = db.session.execute(select(User.id, User.password_hash.label("secret"), User.state).where(
@@ -412,9 +438,7 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
     be live, enabled, with the hash (or, for SMS, the phone) that was checked. (token, ttl, profile, whether
     the user must change the password before anything else)."""
     db.session.commit()  # the check's reads end here
-    conn = db.session.connection()
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock before the read, as FOR UPDATE takes the row's
+    write_lock_first()  # SQLite: the write lock before the read, as FOR UPDATE takes the row's
     try:
         open_ = checked.subject == "open"
         row = db.session.execute(_OPEN_NOW if open_ else _USER_NOW, {"row_id": checked.row_id}).one_or_none()
@@ -440,6 +464,7 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
             token, ttl = sessions.open_session(kind, user_id=checked.row_id, ip=ip, user_agent=user_agent)
             profile_ = {"id": checked.row_id, "phone": row.phone, "name": row.name, "avatar": row.avatar}
         clear_failures(checked.lock_key)
+        _give_back_address(ip)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -456,16 +481,37 @@ def _hash_code(phone: str, code: str) -> str:
     return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+# pg_advisory_xact_lock(SMS_SEND_LOCK, hashtext(phone)): one send of a phone at a time ("smsc" in ASCII)
+SMS_SEND_LOCK = 0x736D7363
+
+
+def _serialise_sends(phone: str) -> None:
+    """One send of a phone at a time, held until its code is stored: the cooldown read after it sees the code of
+    a send that went first, on whatever host. PostgreSQL: a transaction-scoped advisory lock of the phone (READ
+    COMMITTED: the read after it sees the other's commit); SQLite: the write lock, taken up front with BEGIN
+    IMMEDIATE (a transaction already writing holds it)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:phone))"),
+                     {"key": SMS_SEND_LOCK, "phone": phone})
+    else:
+        write_lock_first()
+
+
 def send_sms_code(phone: str) -> None:
-    """One send per phone per cooldown. Same answer whether or not the phone belongs to a user."""
+    """One send per phone per cooldown, however many requests ask at once on however many hosts (the check and
+    the code's row in one transaction, serialised per phone). Same answer whether or not the phone belongs to a
+    user."""
     phone = (phone or "").strip()
     if not phone_is_valid(phone):
         raise Invalid(gettext("手机号格式不正确"), field="phone")
+    _serialise_sends(phone)
     now = utcnow()
     last = db.session.execute(
         select(SmsCode.created_at).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
     ).scalar()
     if last and last > now - timedelta(seconds=param("sys.sms.cooldownSeconds")):
+        db.session.rollback()  # the lock goes with the transaction
         wait = param("sys.sms.cooldownSeconds") - int((now - last).total_seconds())
         raise TooManyRequests(gettext("验证码发送过于频繁，请 %(seconds)s 秒后再试", seconds=max(wait, 1)))
     code = f"{secrets.randbelow(10**6):06d}"
@@ -588,16 +634,47 @@ def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]
 # Unlock (issue 22.3): an administrator lifts a sign-in lock at once, by phone (or secureId) or by address.
 
 
+def _caller() -> Principal | None:
+    try:
+        return current_principal()
+    except Exception:  # noqa: BLE001 - outside a request (the command line): trusted
+        return None
+
+
+def _require_unlockable(user: User, scope: datascope.DataScope) -> None:
+    """A user's lock is lifted by whoever's data scope covers the user (one's own always; else 404 exactly as
+    if absent, as users.service.get_user answers), a super administrator's only by a super administrator."""
+    caller = _caller()
+    itself = caller is not None and caller.kind == "user" and caller.id == user.id
+    if not (itself or scope.covers_user(user.id, user.dept_id)):
+        raise NotFound(gettext("用户不存在"))
+    if caller is not None and not caller.is_super_admin and any(r.role_code == SUPER_ADMIN for r in user.live_roles):
+        raise Forbidden(gettext("只有超级管理员可以解除超级管理员的登录锁定"))
+
+
 def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
     """Forget the failures counted against a phone (or an open account's secureId), or against a client
-    address, and the lock they led to. Whether there was anything to lift."""
+    address, and the lock they led to. Whether there was anything to lift.
+
+    Within the caller's data scope, as the login log shows: a live user's phone when the scope covers the user
+    (`_require_unlockable`); a phone of nobody, a secureId or an address only under the scope of all data (a
+    phone of nobody: 404 alike, so the answer does not tell whether it is a user's outside the scope)."""
+    phone, client_ip = (phone or "").strip() or None, (client_ip or "").strip() or None
+    if not phone and not client_ip:
+        raise Invalid(gettext("请填写手机号或 IP 地址"), field="phone")
+    scope = datascope.current_scope()
     keys: list[str] = []
     if phone:
-        keys += [phone.strip(), _open_key(phone.strip())]
+        user = _live_user_by_phone(phone)
+        if user is not None:
+            _require_unlockable(user, scope)
+        elif not scope.all:
+            raise NotFound(gettext("用户不存在"))
+        keys += [phone, _open_key(phone)] if scope.all else [phone]
     if client_ip:
-        keys.append(_ip_key(client_ip.strip()))
-    if not keys:
-        raise Invalid(gettext("请填写手机号或 IP 地址"), field="phone")
+        if not scope.all:
+            raise Forbidden(gettext("只有数据权限为全部数据的用户可以解除 IP 地址的登录锁定"))
+        keys.append(_ip_key(client_ip))
     from sqlalchemy import delete
 
     removed = db.session.execute(delete(LoginLock).where(LoginLock.phone.in_(keys))).rowcount or 0
