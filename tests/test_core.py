@@ -617,3 +617,210 @@ def test_background_work_runs_beside_the_request_in_its_context(app: Any, caplog
     ran: list[str] = []
     run_in_background(lambda: ran.append(threading.current_thread().name))  # a CLI command: no request
     assert ran == [threading.current_thread().name]
+
+
+# --------------------------------------------------------------------------------------------- core.xlsx budgets
+# An uploaded workbook's cost is bounded before openpyxl opens it (core.xlsx.check_workbook): openpyxl reads the
+# shared-strings table whole when the workbook opens, at ~6.5 µs per string whatever its length, so a 200 KB file of
+# 2,000,000 one-letter strings held a worker for ~13 s and ~150 MB; the caps below are measured, not just declared.
+
+XLSX_IMPORT = "/api/admin/system/user/import"
+
+
+def _workbook(rows: int = 0) -> bytes:
+    """A small workbook as Excel saves one: every text in the shared-strings table."""
+    import io
+
+    import xlsxwriter
+
+    from pcloud.users.imports import COLUMNS
+
+    buf = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = workbook.add_worksheet("用户导入")
+    sheet.write_row(0, 0, COLUMNS)
+    for i in range(rows):
+        sheet.write_row(i + 1, 0, [f"导入用户{i}", f"15{i:09d}", "", "", "", "", "正常", ""])
+    workbook.close()
+    return buf.getvalue()
+
+
+def _rewritten(data: bytes, change: Any) -> bytes:
+    """The workbook with each part replaced by change(name, bytes) (None leaves it out), packed again."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            part = change(item.filename, src.read(item.filename))
+            if part is not None:
+                dst.writestr(item.filename, part)
+    return out.getvalue()
+
+
+def _padded_strings(data: bytes, entries: int, part: str = "xl/sharedStrings.xml") -> bytes:
+    """The outside tester's file: `entries` one-letter strings appended to the shared-strings table, one random
+    letter every 40 to keep the packing below the zip-bomb ratio."""
+    import random
+
+    rnd = random.Random(7)
+    extra = "".join(f"<si><t>{chr(rnd.randint(65, 90)) if i % 40 == 0 else 'a'}</t></si>"
+                    for i in range(entries)).encode()
+    return _rewritten(data, lambda name, body: body.replace(b"</sst>", extra + b"</sst>") if name == part else body)
+
+
+def _cpu_of(fn: Any) -> tuple[float, Any]:
+    """(CPU seconds of this process while fn ran, what it returned or the exception it raised)."""
+    import time
+
+    start = time.process_time()
+    try:
+        outcome = fn()
+    except Exception as exc:  # noqa: BLE001 - the caller looks at it
+        outcome = exc
+    return time.process_time() - start, outcome
+
+
+def _read_all(data: bytes) -> Any:
+    import io
+
+    from pcloud.core.xlsx import read_rows
+
+    return list(read_rows(io.BytesIO(data), 8))
+
+
+def test_a_workbook_of_a_million_tiny_strings_is_refused_before_openpyxl_reads_it(app: Any) -> None:
+    """300,000 strings (~35 KB packed, 5 MB unpacked, ratio ~150: under the zip-bomb ratio) cost the old check ~2 s
+    of CPU in openpyxl; now the file is refused from its zip directory and one scan, in milliseconds."""
+    from pcloud.core.xlsx import BadWorkbook
+
+    crafted = _padded_strings(_workbook(), 300_000)
+    assert len(crafted) < 64 * 1024
+    with app.test_request_context("/"):
+        cpu, outcome = _cpu_of(lambda: _read_all(crafted))
+    assert isinstance(outcome, BadWorkbook), outcome
+    assert "文字内容过多" in str(outcome) or "压缩炸弹" in str(outcome)
+    assert cpu < 0.25, f"{cpu:.2f} s of CPU to refuse a {len(crafted)}-byte workbook"
+
+
+def test_the_shared_strings_caps_hold_wherever_the_table_is_named(app: Any, monkeypatch: Any) -> None:
+    """The absolute caps of the table (strings and unpacked size), for a file large enough to pass the
+    per-byte budget, and for a table the content types place under another name (openpyxl follows them)."""
+    from pcloud.core import xlsx
+    from pcloud.core.xlsx import BadWorkbook, check_workbook
+
+    base = _workbook(200)
+    monkeypatch.setattr(xlsx, "MAX_SHARED_STRING_TAGS", 1000)  # the real cap (2,000,000) would take MBs to show
+    with app.test_request_context("/"):
+        import io
+
+        with pytest.raises(BadWorkbook, match="文字内容过多"):
+            check_workbook(io.BytesIO(base))
+        monkeypatch.setattr(xlsx, "MAX_SHARED_STRING_TAGS", 10_000)
+        check_workbook(io.BytesIO(base))  # 200 rows: ~1,700 tags
+        monkeypatch.setattr(xlsx, "MAX_SHARED_STRINGS_BYTES", 4096)
+        with pytest.raises(BadWorkbook, match="文字内容过多"):
+            check_workbook(io.BytesIO(base))
+        monkeypatch.setattr(xlsx, "MAX_SHARED_STRINGS_BYTES", 32 << 20)
+
+        def moved(name: str, body: bytes) -> bytes:
+            return body.replace(b"/xl/sharedStrings.xml", b"/xl/media/strings.png") if name == "[Content_Types].xml" \
+                else body
+
+        relocated = _rewritten(_padded_strings(base, 20_000), moved)
+        relocated = _rewritten(relocated, lambda name, body: None if name == "xl/sharedStrings.xml" else body)
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(_padded_strings(base, 20_000))) as src:
+            table = src.read("xl/sharedStrings.xml")
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(relocated)) as src, zipfile.ZipFile(out, "a") as dst:
+            for item in src.infolist():
+                dst.writestr(item, src.read(item.filename))
+            dst.writestr("xl/media/strings.png", table, zipfile.ZIP_DEFLATED)
+        with pytest.raises(BadWorkbook, match="文字内容过多"):
+            check_workbook(io.BytesIO(out.getvalue()))
+
+
+def test_a_workbook_that_costs_more_than_it_weighs_is_refused(app: Any) -> None:
+    """Any part, not only the strings: a 60 KB sheet of 300,000 one-digit rows (~29 tags per packed byte; a real
+    import file has under 1.5) is refused from one scan; the old check had openpyxl walk every row (~3 s of CPU)."""
+    from pcloud.core.xlsx import BadWorkbook
+
+    rows = "".join(f'<row><c><v>{n % 10}</v></c></row>' if n % 20 else f'<row r="{n}"/>'
+                   for n in range(2, 300_002)).encode()
+    crafted = _rewritten(_workbook(), lambda name, body: body.replace(b"</sheetData>", rows + b"</sheetData>")
+                         .replace(b'ref="A1:H1"', b'ref="A1:H999999"') if name == "xl/worksheets/sheet1.xml" else body)
+    assert len(crafted) < 64 * 1024
+    with app.test_request_context("/"):
+        cpu, outcome = _cpu_of(lambda: _read_all(crafted))
+    assert isinstance(outcome, BadWorkbook) and "压缩炸弹" in str(outcome), outcome
+    assert cpu < 0.25, f"{cpu:.2f} s of CPU to refuse a {len(crafted)}-byte workbook"
+
+
+def test_a_workbook_declaring_entities_is_refused(app: Any) -> None:
+    """No part of a real workbook has a DOCTYPE; its entities would multiply the strings past every byte cap."""
+    from pcloud.core.xlsx import BadWorkbook, check_workbook
+
+    def with_entities(name: str, body: bytes) -> bytes:
+        if name != "xl/sharedStrings.xml":
+            return body
+        body = body.replace(b"?>", b'?><!DOCTYPE sst [<!ENTITY e "<si><t>a</t></si>">]>', 1)
+        return body.replace(b"</sst>", b"&e;" * 1000 + b"</sst>")
+
+    import io
+
+    with app.test_request_context("/"), pytest.raises(BadWorkbook, match="DOCTYPE"):
+        check_workbook(io.BytesIO(_rewritten(_workbook(), with_entities)))
+
+
+def test_real_workbooks_pass_the_budgets(app: Any) -> None:
+    """What people upload reads as before: Excel-style shared strings, openpyxl's inline strings, long texts."""
+    import io
+
+    import openpyxl
+
+    from pcloud.users.imports import COLUMNS
+
+    inline = openpyxl.Workbook()
+    inline.active.append(COLUMNS)
+    for i in range(2000):
+        inline.active.append([f"{'长' * 50}{i}", f"15{i:09d}", "总部/研发中心", "ENG", "P5", "ROLE_STAFF", "正常", ""])
+    buf = io.BytesIO()
+    inline.save(buf)
+    with app.test_request_context("/"):
+        for data, rows in ((_workbook(), 1), (_workbook(3000), 3001), (buf.getvalue(), 2001)):
+            assert len(_read_all(data)) == rows
+
+
+def test_the_user_import_refuses_the_crafted_file_fast_and_takes_the_template(api: ApiClient) -> None:
+    """Through the API, as the outside tester sent it: the import template with one-letter strings appended to its
+    table (300,000 here; the tester's 2,000,000 took 13.5 s of CPU and ~150 MB): a 422 on `file` in milliseconds.
+    The template filled in as people do still imports."""
+    import io
+
+    template = api.get(f"{XLSX_IMPORT}/template")
+    assert template.status_code == 200
+    crafted = _padded_strings(template.data, 300_000)
+
+    def post(data: bytes) -> Any:
+        return api.client.post(XLSX_IMPORT, data={"file": (io.BytesIO(data), "用户.xlsx"), "dryRun": "true"},
+                               headers=api._headers(None), content_type="multipart/form-data")
+
+    cpu, resp = _cpu_of(lambda: post(crafted))
+    body = resp.get_json()
+    assert resp.status_code == 422 and "file" in body["errors"], body
+    assert "文字内容过多" in body["msg"] or "压缩炸弹" in body["msg"], body
+    assert cpu < 0.5, f"{cpu:.2f} s of CPU for the request"
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(template.data))
+    workbook.active.append(["模板导入", "13700001234", "", "", "", "", "正常", ""])
+    filled = io.BytesIO()
+    workbook.save(filled)
+    resp = post(filled.getvalue())
+    assert resp.status_code == 200, resp.get_json()
+    data = resp.get_json()["data"]
+    assert (data["total"], data["errorCount"]) == (1, 0), data

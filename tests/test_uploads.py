@@ -599,3 +599,97 @@ def test_an_upload_refusal_in_english(api: ApiClient) -> None:
                               headers={**api._headers(None), **EN}, content_type="multipart/form-data")
     assert api_error(garbage, 422)["msg"] == "Not a valid image file; only PNG, JPEG, GIF and WebP are supported"
     assert api_error(upload(api, b"not an image"), 422)["msg"] == NOT_AN_IMAGE  # Chinese stays the default
+
+
+# --- the decoding budget: pixels bounded from the header, before anything is decoded (outside tester, HIGH) ---
+# A 706-byte lossless WebP of 4096×4096 RGBA cost the worker ~1.4 s of CPU and ~420 MB of memory: the 4096 side
+# check read the header, then load() decoded 64 MB of pixels and the re-encode made several copies. These tests
+# measure what a request costs (CPU of this process; its peak memory, where Linux lets a process reset its peak).
+
+TOO_MANY_PIXELS = "图片像素过多：PNG、GIF、WebP 图片的宽×高不能超过 4194304 像素（如 2048×2048），请缩小后再上传"
+
+
+def rgba_bomb(fmt: str = "WEBP", side: int = 4096) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (side, side), (10, 20, 30, 40)).save(buf, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    return buf.getvalue()
+
+
+def _peak_tracker() -> Any:
+    """A function giving the MiB this process's peak memory rose by since this was called (None where /proc does not
+    let the peak be reset)."""
+    def status(key: str) -> int:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith(key)) // 1024
+
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current resident size
+        before = status("VmRSS:")
+    except OSError:
+        return lambda: None
+    return lambda: status("VmHWM:") - before
+
+
+def measured(call: Any) -> tuple[Any, float, int | None]:
+    """(what call() returned, its CPU seconds, the MiB the peak memory rose by or None)."""
+    import gc
+    import time
+
+    gc.collect()
+    peak = _peak_tracker()
+    start = time.process_time()
+    result = call()
+    return result, time.process_time() - start, peak()
+
+
+def test_a_decompression_bomb_avatar_is_refused_from_its_header(app: Any, api: Any, pages: Any) -> None:
+    bomb = rgba_bomb()
+    assert len(bomb) < 1024  # the file is tiny: the pixels are the problem
+    for data in (bomb, rgba_bomb("PNG"), rgba_bomb("WEBP", 2049), one_colour_png(4096, 1025)):
+        resp, cpu, peak = measured(lambda d=data: upload(api, d))
+        body = api_error(resp, 422)
+        assert body["msg"] == TOO_MANY_PIXELS and "file" in body["errors"], body
+        assert cpu < 0.1, f"{cpu:.2f} s of CPU to refuse a {len(data)}-byte image"
+        assert peak is None or peak < 16, f"{peak} MiB to refuse a {len(data)}-byte image"
+    # the profile page (个人中心): the same refusal as the form's error, with its status
+    token = CSRF_RE.search(pages.client.get("/profile").get_data(as_text=True)).group(1)
+    page, cpu, _ = measured(lambda: pages.client.post("/profile", data={
+        "profile-csrf_token": token, "which": "profile", "profile-name": "超级管理员", "profile-avatar": "",
+        "profile-avatar_file": (io.BytesIO(bomb), "me.webp")}, content_type="multipart/form-data"))
+    assert_refused(app, page, "修改个人信息", 422, TOO_MANY_PIXELS)
+    assert cpu < 0.2, f"{cpu:.2f} s of CPU for the profile page"
+
+
+def test_the_largest_accepted_images_stay_within_the_decoding_budget(app: Any, api: Any, anon: Any) -> None:
+    """The worst an accepted image may cost: 2048×2048 RGBA (the most PNG, GIF or WebP pixels decoded; Pillow's WebP
+    decoder holds four copies), and a 4096×4096 JPEG (decoded at half size by its DCT scaling), each stored at 1024.
+    Measured on a 2-core machine: WebP 0.11 s and +71 MiB (before: 0.23 s, +105 MiB, stored at 2048), PNG 0.08 s and
+    +39 MiB, the JPEG 0.03 s and +24 MiB (before: 0.08 s, +65 MiB). The bounds leave room for a loaded machine."""
+    from PIL import Image
+
+    photo = io.BytesIO()  # smooth, so that 4096×4096 fits in 2 MiB
+    Image.linear_gradient("L").resize((4096, 4096)).convert("RGB").save(photo, "JPEG", quality=85)
+    upload(api, image_bytes())  # the first request warms what every request shares
+    for data, fmt, max_cpu, max_mib in ((rgba_bomb("WEBP", 2048), "WEBP", 0.2, 96),
+                                        (rgba_bomb("PNG", 2048), "PNG", 0.15, 64),
+                                        (photo.getvalue(), "JPEG", 0.1, 40)):
+        resp, cpu, peak = measured(lambda d=data: upload(api, d))
+        assert resp.status_code == 200, resp.get_json()
+        assert cpu < max_cpu, f"{fmt}: {cpu:.2f} s of CPU"
+        assert peak is None or peak < max_mib, f"{fmt}: {peak} MiB"
+        with Image.open(io.BytesIO(anon.get(resp.get_json()["data"]["url"]).data)) as img:
+            assert img.format == fmt and img.size == (1024, 1024)  # what an avatar needs (shown at 96 px)
+
+
+def test_a_large_avatar_is_stored_reduced_and_a_small_one_as_it_is(app: Any, api: Any, anon: Any) -> None:
+    from PIL import Image
+
+    for data, size in ((one_colour_png(2000, 1000), (1024, 512)), (one_colour_png(600, 4096), (150, 1024)),
+                       (image_bytes("JPEG", (1024, 700)), (1024, 700)), (image_bytes("GIF", (30, 20)), (30, 20))):
+        resp = upload(api, data)
+        assert resp.status_code == 200, resp.get_json()
+        with Image.open(io.BytesIO(anon.get(resp.get_json()["data"]["url"]).data)) as img:
+            assert img.size == size

@@ -7,9 +7,11 @@ import os
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import openpyxl
 import xlsxwriter
@@ -84,30 +86,126 @@ class BadWorkbook(ValueError):
     """The upload is not a workbook we read: the message says why, in Chinese, for the 422."""
 
 
-MAX_UNZIPPED = 512 * 1024 * 1024  # all parts of the workbook together, unpacked
+# What an uploaded workbook may cost, checked before openpyxl opens it (check_workbook). The import is sized for
+# 100,000 rows (API.md, bench/user_import.py): such a file weighs ~3 MB, unpacks to ~33 MB, holds ~4 million XML
+# tags, and its shared-strings table (every distinct text: 200,000 names and phones) is ~6 MB and 800,000 tags.
+# openpyxl reads that table whole when the workbook opens, at ~6.5 µs and ~80 bytes of memory per string whatever
+# its length, and streams the first sheet at a similar cost per tag; so the budgets count tags (a `<`: every XML
+# element starts with one, and entities, which could make elements without one, are refused), not only bytes.
 MAX_RATIO = 200  # unpacked / packed size of any part: a spreadsheet's XML packs ~10-30x, a zip bomb ~1000x
+MAX_UNZIPPED = 256 * 1024 * 1024  # all parts together, unpacked: ~8x the 100,000-row file, ~13x the 20 MB import limit
+MAX_TAGS_PER_BYTE = 4  # XML tags of all parts per byte of the file (real workbooks: 0.1-1.4): it costs what it weighs
+MIN_TAGS = 100_000  # ... but a small file may always hold this many (~0.1 s)
+MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024  # the table read whole: 5x the 100,000-row file (fits 64-char names)
+MAX_SHARED_STRING_TAGS = 2_000_000  # its tags: 2.5x the 100,000-row file's; ~500,000 strings, ~3 s and ~50 MB at most
+MAX_WHOLE_PART = 4 * 1024 * 1024  # any other part openpyxl reads whole (workbook, styles, relationships, properties)
+_CONTENT_TYPES = "[Content_Types].xml"
+_CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+# read whole by openpyxl whatever the content types say
+_READ_BY_NAME = {_CONTENT_TYPES, "xl/workbook.xml", "xl/styles.xml", "xl/sharedStrings.xml", "xl/theme/theme1.xml",
+                 "docProps/core.xml", "docProps/custom.xml"}
+_DTD = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def _bomb() -> BadWorkbook:
+    return BadWorkbook(gettext("文件解压后过大（疑似压缩炸弹），已拒绝"))
+
+
+def _too_many_strings() -> BadWorkbook:
+    return BadWorkbook(gettext("文件中的文字内容过多，超出一次导入能处理的范围，请删除多余的内容或分成几个文件导入"))
 
 
 def check_workbook(stream: IO[bytes]) -> None:
-    """Refuse what is not an .xlsx, or would unpack to far more than it weighs (a zip bomb), before openpyxl
-    reads it. The sizes checked are the ones the zip declares; Python's zipfile never unpacks more than a
-    part declares (and then fails its CRC check), so a lie is caught while reading."""
+    """Refuse what is not an .xlsx, or would cost far more to read than it weighs (a zip bomb, a table of millions of
+    tiny strings, entities), before openpyxl reads it. The sizes come from the zip's directory, then one pass unpacks
+    every part to count its tags (~50 ms for the 100,000-row file), stopping at the first budget broken; Python's
+    zipfile never unpacks more than a part declares (and then fails its CRC check), so a lie is caught there."""
     stream.seek(0)
     if stream.read(4) != b"PK\x03\x04":
         raise BadWorkbook(gettext("文件不是 Excel（.xlsx）文件，请下载模板填写后上传"))
+    weight = stream.seek(0, os.SEEK_END)
     stream.seek(0)
     try:
         with zipfile.ZipFile(stream) as archive:
             parts = archive.infolist()
             names = {part.filename for part in parts}
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            if "xl/workbook.xml" not in names:
+                raise BadWorkbook(gettext("文件不是 Excel（.xlsx）文件，请下载模板填写后上传"))
+            if sum(part.file_size for part in parts) > MAX_UNZIPPED or any(
+                    part.file_size > MAX_RATIO * max(part.compress_size, 1024) for part in parts):
+                raise _bomb()
+            strings, streamed = _roles(archive, names)
+            for part in parts:
+                if part.filename in strings and part.file_size > MAX_SHARED_STRINGS_BYTES:
+                    raise _too_many_strings()
+                if part.filename not in strings | streamed and part.file_size > MAX_WHOLE_PART:
+                    raise BadWorkbook(gettext("文件中的 %(part)s 解压后超过 %(max)s MB，不像是按模板填写的 Excel 文件，"
+                                              "已拒绝", part=part.filename, max=MAX_WHOLE_PART >> 20))
+            _count_tags(archive, parts, strings, max(MIN_TAGS, MAX_TAGS_PER_BYTE * weight))
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: an encrypted part; NotImplementedError: a compression zipfile does not know
+        if isinstance(exc, BadWorkbook):
+            raise
         raise BadWorkbook(gettext("文件已损坏或不是 Excel（.xlsx）文件")) from exc
-    if "xl/workbook.xml" not in names:
-        raise BadWorkbook(gettext("文件不是 Excel（.xlsx）文件，请下载模板填写后上传"))
-    if sum(part.file_size for part in parts) > MAX_UNZIPPED or any(
-            part.file_size > MAX_RATIO * max(part.compress_size, 1024) for part in parts):
-        raise BadWorkbook(gettext("文件解压后过大（疑似压缩炸弹），已拒绝"))
     stream.seek(0)
+
+
+def _roles(archive: zipfile.ZipFile, names: set[str]) -> tuple[set[str], set[str]]:
+    """(the parts openpyxl takes for the shared-strings table, the parts it may stream: worksheets, and what it never
+    parses: pictures, printer settings), by the content types, as openpyxl finds them; everything else is read whole."""
+    if _CONTENT_TYPES not in names:
+        raise BadWorkbook(gettext("文件已损坏或不是 Excel（.xlsx）文件"))
+    info = archive.getinfo(_CONTENT_TYPES)
+    if info.file_size > MAX_WHOLE_PART:
+        raise _bomb()
+    source = archive.read(info)
+    _refuse_dtd(source)
+    try:
+        root = ElementTree.fromstring(source)
+    except ElementTree.ParseError as exc:
+        raise BadWorkbook(gettext("文件已损坏或不是 Excel（.xlsx）文件")) from exc
+    defaults = {node.get("Extension", "").lower(): node.get("ContentType", "")
+                for node in root.iter(f"{_CT_NS}Default")}
+    declared: dict[str, set[str]] = {}
+    for node in root.iter(f"{_CT_NS}Override"):
+        declared.setdefault(node.get("PartName", "").lstrip("/"), set()).add(node.get("ContentType", ""))
+    strings = {"xl/sharedStrings.xml"} | {name for name, kinds in declared.items() if _SHARED_STRINGS_TYPE in kinds}
+    streamed = set()
+    for name in names - strings - _READ_BY_NAME:
+        kinds = declared.get(name) or {defaults.get(name.rpartition(".")[2].lower(), "")}
+        if not name.endswith(".rels") and all(kind == _WORKSHEET_TYPE or (kind and not _is_xml(kind))
+                                              for kind in kinds):
+            streamed.add(name)
+    return strings, streamed
+
+
+def _is_xml(content_type: str) -> bool:
+    return content_type.endswith("+xml") or content_type in ("application/xml", "text/xml")
+
+
+def _refuse_dtd(chunk: bytes) -> None:
+    if any(mark in chunk for mark in _DTD):
+        raise BadWorkbook(gettext("文件中含有 Excel 文件不会有的 XML 文档类型声明（DOCTYPE），已拒绝"))
+
+
+def _count_tags(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], strings: set[str], budget: int) -> None:
+    """Unpack every part once, in 1 MB pieces: no DOCTYPE or ENTITY anywhere, the shared strings within their tags,
+    all parts together within `budget`."""
+    total = 0
+    for part in parts:
+        tags, tail = 0, b""
+        with archive.open(part) as fh:
+            while chunk := fh.read(1 << 20):
+                _refuse_dtd(tail + chunk)
+                tail = chunk[-(len(_DTD[0]) - 1):]
+                tags += chunk.count(b"<")
+                if part.filename in strings and tags > MAX_SHARED_STRING_TAGS:
+                    raise _too_many_strings()
+                if total + tags > budget:
+                    raise _bomb()
+        total += tags
 
 
 def read_rows(stream: IO[bytes], width: int) -> Iterator[tuple[int, list[str]]]:

@@ -1,9 +1,11 @@
 """Image uploads: checked by content, bounded, re-encoded, stored in the database, served at FILE_URL.
 
 An image is accepted by what Pillow reads from its bytes, never by its name or declared type, so an
-HTML or SVG file cannot be passed off as an avatar; its pixels are bounded (MAX_SIDE) before they are
-decoded, and it is re-encoded, so what is stored is a clean image of the type it is served as (no bytes
-after its end, no text chunks, comments or EXIF; an animation keeps its first frame).
+HTML or SVG file cannot be passed off as an avatar; its pixels are bounded from its header before any is
+decoded (MAX_SIDE a side, MAX_PIXELS decoded: a JPEG is decoded at 1/2, 1/4 or 1/8 of its size to fit, the
+others are refused beyond it), it is reduced to STORED_SIDE (an avatar is shown at 96 px) and re-encoded, so
+what is stored is a small clean image of the type it is served as (no bytes after its end, no text chunks,
+comments or EXIF; an animation keeps its first frame).
 
 Uploads live in the database (`sys_upload`), so every host serving one database serves every upload.
 Each records who uploaded it and, once it is an avatar, whose avatar it is: an avatar may point only
@@ -15,6 +17,7 @@ only the file that was that user's. Files get random names (their URLs are serve
 from __future__ import annotations
 
 import io
+import math
 import re
 import secrets
 from collections.abc import Mapping
@@ -34,7 +37,11 @@ from pcloud.extensions import db
 from pcloud.uploads.models import Storage, Upload
 
 MAX_BYTES = 2 * 1024 * 1024
-MAX_SIDE = 4096
+MAX_SIDE = 4096  # either side, from the header (API.md)
+# Pixels decoded at most (2048×2048: 16 MiB as RGBA, ~40 ms): a 706-byte WebP of 4096×4096 decoded whole cost ~1.4 s
+# of CPU and ~420 MB. A JPEG beyond it is decoded smaller by its own DCT scaling (draft), which costs nothing extra.
+MAX_PIXELS = 2048 * 2048
+STORED_SIDE = 1024  # what is kept, at most, on the longer side: an avatar is shown at 96 px, the preview too
 # Pillow format -> (extension, mimetype)
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "GIF": ("gif", "image/gif"),
            "WEBP": ("webp", "image/webp")}
@@ -42,6 +49,9 @@ MIMETYPES = dict(FORMATS.values())
 FILE_URL = "/api/oss/files/"
 NOT_AN_IMAGE = lazy_gettext("不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP")
 TOO_LARGE = lazy_gettext("图片尺寸不能超过 %(side)s×%(side)s 像素", side=MAX_SIDE)
+TOO_MANY_PIXELS = lazy_gettext("图片像素过多：PNG、GIF、WebP 图片的宽×高不能超过 %(pixels)s 像素"
+                               "（如 %(side)s×%(side)s），请缩小后再上传",
+                               pixels=MAX_PIXELS, side=math.isqrt(MAX_PIXELS))
 OTHERS_UPLOAD = lazy_gettext("头像只能使用自己上传、且未用作他人头像的图片")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
 # What a re-encoded image keeps of what its file said: how to show the pixels, nothing else.
@@ -63,6 +73,11 @@ def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
                 raise Invalid(gettext("只支持 PNG、JPEG、GIF、WebP 图片"), field=field)
             if width > MAX_SIDE or height > MAX_SIDE:
                 raise Invalid(TOO_LARGE, field=field)
+            if fmt == "JPEG" and width * height > MAX_PIXELS:
+                scale = next(sc for sc in (2, 4, 8) if (width // sc) * (height // sc) <= MAX_PIXELS)
+                img.draft(img.mode, (width // scale, height // scale))  # decoded at 1/scale: still the header only
+            if img.width * img.height > MAX_PIXELS:
+                raise Invalid(TOO_MANY_PIXELS, field=field)
             img.load()  # the first frame, whole: a truncated or corrupt file fails here
             return _reencoded(img, fmt), fmt
     except Image.DecompressionBombError as exc:
@@ -72,13 +87,19 @@ def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
 
 
 def _reencoded(img: Image.Image, fmt: str) -> bytes:
+    """The decoded first frame reduced to STORED_SIDE (in place: no copy at the decoded size) and encoded again."""
+    turned = fmt == "JPEG" and img.getexif().get(_EXIF_ORIENTATION, 1) != 1
+    reduced = max(img.size) > STORED_SIDE
+    if reduced:
+        # halved by averaging first where it can be (cheap), then resampled; a palette image (GIF) keeps its palette
+        img.thumbnail((STORED_SIDE, STORED_SIDE), reducing_gap=1.0)
     img.info = {key: img.info[key] for key in _KEPT_INFO if key in img.info}
     out = io.BytesIO()
     if fmt == "JPEG":
-        if img.getexif().get(_EXIF_ORIENTATION, 1) != 1:
-            # the EXIF is dropped, so a phone photo's orientation goes into the pixels
+        if turned:
+            # the EXIF is dropped, so a phone photo's orientation goes into the pixels (at the reduced size)
             ImageOps.exif_transpose(img).save(out, format=fmt, quality=90)
-        elif img.format == "JPEG":
+        elif img.format == "JPEG" and not reduced:
             img.save(out, format=fmt, quality="keep", subsampling="keep")  # no second loss of quality
         else:
             img.save(out, format=fmt, quality=90)
