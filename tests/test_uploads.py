@@ -119,6 +119,26 @@ def test_replacing_an_avatar_removes_the_old_file(app: Any, api: Any) -> None:
     assert not stored(app, second)
 
 
+def test_an_avatar_address_is_a_path_here_or_an_http_url(app: Any, api: Any, pages: Any) -> None:
+    """An allow-list of addresses (an outside review saved javascript:, data: and //host avatars): a path on
+    this site or an http(s) URL; anything else is 422 on avatar, through the API, the user form and the
+    profile."""
+    from tests.conftest import api_error
+
+    user_id = api.data("POST", "/api/admin/system/user/create", {"phone": "13922224444", "name": "地址",
+                                                                  "password": "Passw0rd1"})
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
+                "data:image/svg+xml,<svg onload=alert(1)>", "//attacker.example/x.png", "vbscript:x",
+                "file:///etc/passwd", "http://", "/\\attacker.example/x.png", "x.png"):
+        body = api_error(api.put("/api/admin/system/user/modify", {"id": user_id, "avatar": bad}), 422)
+        assert "avatar" in body["errors"], bad
+    resp = pages.submit(f"/system/user/{user_id}/edit", data={"phone": "13922224444", "name": "地址", "state": "0",
+                                                             "avatar": "javascript:alert(1)"})
+    assert resp.status_code == 422 and "头像地址只能是" in resp.get_data(as_text=True)
+    for good in ("https://cdn.example.com/a.png", "http://example.com/a.png", "/uploads/a.png", ""):
+        assert api.put("/api/admin/system/user/modify", {"id": user_id, "avatar": good}).status_code == 200, good
+
+
 def test_user_form_uploads_an_avatar_with_a_preview(app: Any, pages: Any) -> None:
     html = pages.get("/system/user/new").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'id="avatar_file-preview"' in html and "avatar.js" in html

@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 from flask_babel import gettext, lazy_gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -53,6 +54,7 @@ TOO_MANY_PIXELS = lazy_gettext("图片像素过多：PNG、GIF、WebP 图片的�
                                "（如 %(side)s×%(side)s），请缩小后再上传",
                                pixels=MAX_PIXELS, side=math.isqrt(MAX_PIXELS))
 OTHERS_UPLOAD = lazy_gettext("头像只能使用自己上传、且未用作他人头像的图片")
+NOT_AN_ADDRESS = lazy_gettext("头像地址只能是本站的路径或 http(s) 图片地址")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
 # What a re-encoded image keeps of what its file said: how to show the pixels, nothing else.
 _KEPT_INFO = ("transparency", "icc_profile", "background", "dpi")
@@ -142,11 +144,25 @@ def _name_of(url: str | None) -> str | None:
     return url[len(FILE_URL):] if url and url.startswith(FILE_URL) else None
 
 
+def _is_image_address(url: str) -> bool:
+    """The addresses an avatar may have (an allow-list): a path on this site, or an http(s) URL with a host.
+    Not `javascript:`, `data:` or any other scheme, nor a scheme-relative `//host`."""
+    if url.startswith("/"):
+        return not url.startswith("//") and "\\" not in url
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def check_avatar(old_url: str | None, new_url: str | None, principal: Principal | None, user_id: int | None) -> None:
-    """A new avatar that is one of our URLs must be an upload `principal` made that is free or already the
-    avatar of `user_id` (None: a user being created); anything else under FILE_URL is refused (422)."""
+    """A new avatar is a path on this site or an http(s) URL (422 otherwise); one of our URLs must be an upload
+    `principal` made that is free or already the avatar of `user_id` (None: a user being created); anything
+    else under FILE_URL is refused (422)."""
+    if not new_url or new_url == old_url:
+        return
+    if not _is_image_address(new_url):
+        raise Invalid(NOT_AN_ADDRESS, field="avatar")
     name = _name_of(new_url)
-    if name is None or new_url == old_url:
+    if name is None:
         return
     row = db.session.get(Upload, name) if _NAME.match(name) else None
     mine = principal is None or (row is not None and (row.owner_kind, row.owner_id) == (principal.kind, principal.id))
