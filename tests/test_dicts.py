@@ -137,6 +137,38 @@ def test_another_process_sees_a_change_on_its_next_request(app: Any, api: ApiCli
         assert labels_there() == ["成功", "未通过"]
 
 
+def test_parallel_defaults_leave_one_per_type(app: Any, api: ApiClient, live_server: Any) -> None:
+    """Eight items marked default at once (created, then modified) on one type: one default stays."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    api.data("POST", f"{DICT}/type/create", {"name": "并发默认", "dictType": "race_default"})
+
+    def at_once(method: str, path: str, bodies: list[dict[str, Any]]) -> list[int]:
+        barrier = threading.Barrier(len(bodies))
+
+        def send(body: dict[str, Any]) -> int:
+            barrier.wait()
+            return requests.request(method, f"{live_server.url}{DICT}{path}", json=body, timeout=60,
+                                    headers={"Authorization": f"Bearer {api.token}"}).status_code
+
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            return list(pool.map(send, bodies))
+
+    def defaults() -> list[str]:
+        return [i["value"] for i in api.data("GET", f"{DICT}/race_default") if i["isDefault"]]
+
+    created = at_once("POST", "/data/create", [{"dictType": "race_default", "label": f"项{n}", "value": f"v{n}",
+                                                "isDefault": True} for n in range(8)])
+    assert created == [200] * 8 and len(defaults()) == 1, defaults()
+    ids = [_item_id(app, "race_default", f"v{n}") for n in range(8)]
+    for _ in range(3):
+        modified = at_once("PUT", "/data/modify", [{"id": item, "isDefault": True} for item in ids])
+        assert modified == [200] * 8 and len(defaults()) == 1, defaults()
+
+
 def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
     resp = pages.submit("/system/dict/new", data={"name": "客户等级", "dict_type": "customer_level", "status": "0",
                                                   "remark": ""})

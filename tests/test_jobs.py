@@ -245,11 +245,36 @@ def test_trigger_writes_a_pending_manual_run(api: Any, app: Any) -> None:
     run = query(app, lambda: db.session.get(JobRun, ids[0]))
     assert (run.trigger_type, run.status, run.handle_code, run.executor_param) == ("MANUAL", "PENDING", 0, "once")
     assert run.executor_address is None and run.executor_handler == "demoJobHandler"
+    add_node(app, "orders-app", "node-7")
     ids = api.data("POST", "/api/job/jobinfo/trigger", {"id": job, "addressList": "node-7"})
     run = query(app, lambda: db.session.get(JobRun, ids[0]))
     assert run.executor_address == "node-7" and run.executor_param == "default"
     items = api.post("/api/job/joblog/pageList", {"jobId": job, "logStatus": 3}).get_json()["data"]
     assert len(items) == 2 and items[0]["triggerType"] == "MANUAL" and items[0]["jobDesc"] == "同步订单"
+
+
+def test_run_once_goes_only_to_a_node_of_the_jobs_executor(api: Any, app: Any, pages: Any) -> None:
+    """addressList names nodes of the job's own executor only: its live registered nodes (automatic) or its
+    listed ones (manual); a node of another executor, a dead one or an unknown one is 422 on addressList, on the
+    API and the page alike, and no run is written."""
+    executor = make_executor(api, "orders-app")
+    make_executor(api, "other-app")
+    manual = make_executor(api, "manual-app", addressType=1, addressList="m1,m2")
+    add_node(app, "orders-app", "own-node")
+    add_node(app, "orders-app", "dead-node", age_seconds=31)
+    add_node(app, "other-app", "e2node")
+    job, manual_job = make_job(api, executor), make_job(api, manual, jobDesc="手动执行器的任务")
+    for job_id, nodes in ((job, "e2node"), (job, "dead-node"), (job, "own-node,e2node"), (job, "m1"),
+                          (job, "nobody"), (manual_job, "own-node"), (manual_job, "m1,e2node")):
+        body = api_error(api.post("/api/job/jobinfo/trigger", {"id": job_id, "addressList": nodes}), 422)
+        assert "addressList" in body["errors"], (nodes, body)
+    resp = pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "", "address_list": "e2node"})
+    assert resp.status_code == 422 and "e2node" in resp.get_data(as_text=True)
+    assert query(app, lambda: db.session.query(JobRun).count()) == 0
+    (own,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": job, "addressList": "own-node"})
+    (listed,) = api.data("POST", "/api/job/jobinfo/trigger", {"id": manual_job, "addressList": "m2"})
+    assert query(app, lambda: [db.session.get(JobRun, i).executor_address for i in (own, listed)]) == [
+        "own-node", "m2"]
 
 
 def test_trigger_of_a_broadcast_job_writes_one_run_per_node(api: Any, app: Any) -> None:
@@ -611,6 +636,93 @@ def test_parallel_updates_never_link_two_jobs_both_ways(api: Any, app: Any, live
             assert not (children[a] == str(b) and children[b] == str(a)), (answers, children)
     assert both == 0, statuses
     assert all(sorted(s) in ([200, 422], [200, 503]) for s in statuses), statuses
+
+
+# ---------------------------------------------------------------- removals and last executors under a race
+
+
+def test_parallel_deletes_of_the_last_two_executors_leave_one(api: Any, app: Any, live_server: Any) -> None:
+    """Two live executors without jobs, each deleted at once by gunicorn (2 workers), many rounds: one
+    delete is refused as the last executor's (409), one executor stays."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    rounds, statuses = 10, []
+    with requests.Session() as http, ThreadPoolExecutor(2) as pool:
+        http.headers["Authorization"] = f"Bearer {api.token}"
+        for n in range(rounds):
+            with app.app_context():  # exactly these two live: the round before left one
+                db.session.execute(Executor.__table__.update().where(Executor.deleted_at.is_(None))
+                                   .values(deleted_at=datetime.now(UTC).replace(tzinfo=None)))
+                db.session.commit()
+                db.session.remove()
+            pair = [make_executor(api, f"left-{n}"), make_executor(api, f"right-{n}")]
+            barrier = threading.Barrier(2)
+
+            def remove(executor: int, barrier: threading.Barrier = barrier) -> int:
+                barrier.wait()
+                return http.delete(f"{live_server.url}/api/job/jobgroup/{executor}/remove", timeout=60).status_code
+
+            answers = list(pool.map(remove, pair))
+            statuses.append(tuple(answers))
+            live = query(app, lambda: db.session.query(Executor).filter(Executor.deleted_at.is_(None)).count())
+            assert live == 1 and sorted(answers) == [200, 409], (answers, live)
+
+
+def while_removing(app: Any, job_id: int, call: Any) -> Any:
+    """`call()` (a request, run in a thread of its own) while another transaction is removing the job: it has
+    marked the job deleted and holds its lock (the row's on PostgreSQL, the write lock on SQLite), and commits
+    as soon as the request writes or takes a lock (or ends). The request's answer."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    writing = threading.Event()
+    here = threading.get_ident()
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        text_ = statement.lstrip().upper()
+        if threading.get_ident() != here and (text_.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))
+                                              or "FOR UPDATE" in text_):
+            writing.set()
+
+    with engine.connect() as holder:
+        if engine.dialect.name == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        holder.execute(Job.__table__.update().where(Job.__table__.c.id == job_id).values(
+            deleted_at=datetime.now(UTC).replace(tzinfo=None), trigger_status=0, trigger_next_time=0))
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                answer = pool.submit(call)
+                while not writing.wait(0.05) and not answer.done():
+                    pass
+                holder.commit()
+                return answer.result(timeout=60)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_start_run_once_and_copy_racing_a_removal_act_on_nothing(api: Any, app: Any) -> None:
+    """A start, a run once or a copy that comes while the job is being removed waits for the removal and then
+    finds no job (404): the removed job stays stopped, without a next fire time, runs or a copy."""
+    executor = make_executor(api)
+    outcomes = {}
+    for path in ("start", "trigger", "copy", "stop"):
+        job = make_job(api, executor, jobDesc=f"将被删除 {path}")
+        url, body = (("/api/job/jobinfo/trigger", {"id": job}) if path == "trigger"
+                     else (f"/api/job/jobinfo/{job}/{path}", {}))
+        status = while_removing(app, job, lambda url=url, body=body: api.post(url, body).status_code)
+        row = query(app, lambda job=job: db.session.get(Job, job))
+        outcomes[path] = (status, row.deleted_at is not None, row.trigger_status, row.trigger_next_time,
+                          query(app, lambda job=job: db.session.query(JobRun).filter_by(job_id=job).count()),
+                          query(app, lambda: db.session.query(Job).filter(Job.job_desc.like("%副本%")).count()))
+    assert outcomes == dict.fromkeys(("start", "trigger", "copy", "stop"), (404, True, 0, 0, 0, 0)), outcomes
 
 
 # Issue 19, finding 9: years 0001/9999 in the run log's filterTime answered 500; 20-digit ids must be 422.

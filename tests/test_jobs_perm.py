@@ -586,3 +586,47 @@ def test_a_team_neither_links_nor_sees_another_teams_job_in_a_graph(teams: Teams
     graph = teams.api.data("GET", f"/api/job/jobinfo/{teams.job_a}/graph")
     assert [n["id"] for n in graph["nodes"]] == [teams.job_a] and graph["edges"] == []
     assert "乙组任务" not in teams.pages.get(f"/job/info/{teams.job_a}/graph").get_data(as_text=True)
+
+
+def test_import_changes_executors_only_with_the_executor_grants(api: ApiClient, app: Any) -> None:
+    """A user holding the import route but not the executors' save and update: a file that would create an
+    executor or change one (title, address type, nodes) is refused (403, nothing written; a dry run lists it),
+    through the API and the page; a file that leaves the executors as they are imports."""
+    import io
+    import json
+
+    from pcloud.jobs.models import Executor
+    from tests.factories import route_code
+
+    executor = make_executor(api, "orders-app", title="订单")
+    make_job(api, executor, jobDesc="同步")
+    doc = _export(api, {"jobGroup": executor})
+    role = make_role(app, "ROLE_JOB_IMPORT")
+    grant_role(app, role, menu_paths=("/job", "/job/info"),
+               resource_codes=(route_code("jobs_api.job_page", "POST"), route_code("jobs_api.job_import", "POST")))
+    importer, importer_pages = member(app, [role])
+    api_error(importer.put("/api/job/jobgroup/update", {"id": executor, "title": "被改"}), 403)
+
+    def executors() -> list[tuple[str, str, int, str | None]]:
+        return query(app, lambda: [(e.appname, e.title, e.address_type, e.address_list) for e in db.session.execute(
+            select(Executor).where(Executor.deleted_at.is_(None)).order_by(Executor.id)).scalars()])
+
+    before = executors()
+    changed = {**doc, "executors": [{**doc["executors"][0], "title": "被改", "addressType": 1,
+                                     "addressList": "e2node"}]}
+    report = _import(importer, changed, dryRun=True, onConflict="overwrite").get_json()["data"]
+    assert not report["imported"] and [e["kind"] for e in report["errors"]] == ["executor"], report
+    body = api_error(_import(importer, changed, onConflict="overwrite"), 403)
+    assert "orders-app" in body["msg"], body
+    api_error(_import(importer, _moved(doc, "orders-copy")), 403)  # a new executor
+    raw = json.dumps(changed, ensure_ascii=False).encode()
+    resp = importer_pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(raw), "jobs.json"),
+                                                                    "on_conflict": "overwrite"},
+                                 content_type="multipart/form-data")
+    assert resp.status_code == 403 and "orders-app" in resp.get_data(as_text=True)
+    assert executors() == before
+    # the executors as they are: nothing of theirs changes, the jobs import
+    report = _import(importer, doc, onConflict="overwrite").get_json()["data"]
+    assert report["imported"] and report["jobs"]["updated"] == 1 and executors() == before
+    assert _import(api, changed, onConflict="overwrite").get_json()["data"]["imported"]  # who holds the grants
+    assert executors()[0] == ("orders-app", "被改", 1, "e2node")

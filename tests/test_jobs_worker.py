@@ -497,6 +497,13 @@ class Jobs:
         with self.app.app_context(), self._db().engine.begin() as conn:
             conn.execute(update(Job.__table__).where(Job.__table__.c.id == job_id).values(**values))
 
+    def set_run_done(self, run_id: int) -> None:
+        from pcloud.jobs.models import ALARM_NOT_NEEDED, JobRun
+
+        with self.app.app_context(), self._db().engine.begin() as conn:
+            conn.execute(update(JobRun.__table__).where(JobRun.__table__.c.id == run_id).values(
+                status="DONE", handle_code=500, alarm_status=ALARM_NOT_NEEDED))
+
     def kill(self, run_id: int) -> None:
         from pcloud.jobs import service
 
@@ -963,3 +970,35 @@ def test_run_once_is_routed_by_the_jobs_strategy(pair: Pair, jobs: Jobs) -> None
     last = jobs.job("testEcho", "l", executor_route_strategy="LAST")
     assert jobs.done(jobs.trigger(last)[0], workers=pair.workers)["executor_address"] == "node-b"
 
+
+@pytest.mark.slow
+def test_a_node_runs_no_run_of_another_executor_addressed_to_it(pair: Pair, jobs: Jobs) -> None:
+    """A run of an executor the node does not serve, addressed to the node by name (written before run once
+    checked the node, or by hand): the node leaves it, while it runs its own executor's run written after."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.jobs.models import JobRun
+
+    foreign_job = jobs.job("testEcho", "foreign", job_group=jobs.executor("foreign-app"))
+
+    def foreign_run() -> int:
+        from pcloud.extensions import db
+
+        now = utcnow()
+        run = JobRun(job_group=jobs.executor("foreign-app"), job_id=foreign_job, trigger_type="MANUAL",
+                     schedule_time=now, trigger_time=now, executor_address="node-a", executor_handler="testEcho",
+                     executor_param="foreign", trigger_code=0, handle_code=0, status="PENDING")
+        db.session.add(run)
+        db.session.commit()
+        return run.id
+
+    with jobs.app.app_context():
+        foreign = foreign_run()
+    try:
+        (own,) = jobs.trigger(jobs.job("testEcho", "own"), nodes="node-a")
+        assert jobs.done(own, workers=pair.workers)["executor_address"] == "node-a"
+        run = jobs.run(foreign)
+        assert (run["status"], run["handle_code"]) == ("PENDING", 0), dict(run)
+        assert jobs.lines(foreign) == []
+    finally:
+        jobs.set_run_done(foreign)
+    pair.alive()

@@ -173,3 +173,36 @@ def test_a_mail_refusal_in_english(api: ApiClient) -> None:
     body = api_error(api.post(f"{MAIL}/create", {"phone": "13000000000", "name": "x", "description": "y"},
                               headers=EN), 422)
     assert body["msg"] == "No user has the phone 13000000000" or "No user has the phone 13000000000" in str(body)
+
+
+def test_delete_keeps_to_the_data_scope(app: Any, api: ApiClient) -> None:
+    """A manager limited to their own department deletes neither the mail of another department's user
+    (404, as the detail answers) nor leaves it changed; a mail within the scope goes."""
+    from tests.factories import make_dept, route_code
+
+    home, away = make_dept(app, "邮件本部"), make_dept(app, "邮件外部")
+    role = api.data("POST", "/api/admin/role/create", {"name": "本部门信件", "roleCode": "ROLE_MAIL_DEPT",
+                                                       "dataScope": 3})
+    grant_role(app, role, menu_paths=("/personalized/mail",),
+               resource_codes=(route_code("mail_api.delete", "DELETE"),))
+    manager_phone = next_phone()
+    make_user(app, phone=manager_phone, dept_id=home, role_ids=[role])
+    manager = ApiClient(app.test_client())
+    manager.token = manager.sign_in(manager_phone, "Passw0rd1")
+    inside_phone, outside_phone = next_phone(), next_phone()
+    make_user(app, phone=inside_phone, dept_id=home)
+    make_user(app, phone=outside_phone, dept_id=away)
+    outside = send(api, outside_phone, "外部门的")
+
+    def system_mail() -> int:  # from the system (no sender), to a user within the scope
+        from pcloud.mail import service
+
+        return service.send_mail({"phone": inside_phone, "name": "本部门的", "description": "内容"}, None).id
+
+    inside = query(app, system_mail)
+    assert manager.data("POST", f"/api/admin/mail/{inside}/detail", {})["name"] == "本部门的"
+    api_error(manager.post(f"/api/admin/mail/{outside}/detail", {}), 404)
+    api_error(manager.delete(f"{MAIL}/{outside}/delete"), 404)
+    assert query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == outside)).scalar()) is None
+    manager.data("DELETE", f"{MAIL}/{inside}/delete")
+    assert query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == inside)).scalar())

@@ -167,6 +167,40 @@ def test_links_get_noopener_and_markdown_still_works(api: ApiClient, pages: Page
     assert "<script>alert" not in body and 'href="javascript' not in body and "&lt;script&gt;" in body
 
 
+def at_once(app: Any, token: str, calls: list[tuple[str, str, Any]]) -> list[int]:
+    """The calls (method, path, JSON) sent at once, each from its own client and thread (released together by
+    a barrier); their statuses in order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(calls))
+
+    def send(call: tuple[str, str, Any]) -> int:
+        client = ApiClient(app.test_client(), token)
+        barrier.wait()
+        return client.call(*call).status_code
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(send, calls))
+
+
+def test_parallel_publishes_withdraws_and_edits_one_wins(api: ApiClient, app: Any) -> None:
+    """Publishing one draft eight times at once: one 200, the others 409, its publishedAt the winner's; then
+    eight withdrawals at once, the same; an edit racing a publish is either refused or lands before it."""
+    for _ in range(3):
+        notice_id = create(api, "并发发布", "x")
+        statuses = at_once(app, api.token, [("POST", f"{NOTICE}/{notice_id}/publish", {})] * 8)
+        assert sorted(statuses) == [200] + [409] * 7, statuses
+        published_at = query(app, lambda notice_id=notice_id: db.session.get(Notice, notice_id).published_at)
+        statuses = at_once(app, api.token, [("POST", f"{NOTICE}/{notice_id}/withdraw", {})] * 8)
+        assert sorted(statuses) == [200] + [409] * 7, statuses
+        assert query(app, lambda notice_id=notice_id: db.session.get(Notice, notice_id).published_at) == published_at
+        statuses = at_once(app, api.token, [("POST", f"{NOTICE}/{notice_id}/publish", {}),
+                                            ("PUT", f"{NOTICE}/modify", {"id": notice_id, "title": "改过"})])
+        title = query(app, lambda notice_id=notice_id: db.session.get(Notice, notice_id).title)
+        assert statuses[0] == 200 and (statuses[1], title) in ((200, "改过"), (409, "并发发布")), (statuses, title)
+
+
 # ---------------------------------------------------------------------------------------------
 # Audiences
 
@@ -336,6 +370,47 @@ def test_the_list_shows_only_the_buttons_the_grant_allows(app: Any, api: ApiClie
     assert edit.status_code == 403
     assert publisher.submit("/system/notice/", f"/system/notice/{notice_id}/publish").status_code == 302
     assert query(app, lambda: db.session.get(Notice, notice_id).status) == 1
+
+
+def test_the_audience_stays_within_the_authors_reach(api: ApiClient, app: Any) -> None:
+    """An author whose data scope is their own department addresses neither everyone, nor another department,
+    nor a role beyond their reach (the super administrator's, one of a wider data scope): 403 on `audience`,
+    nothing written; their department and a role within their reach they may. Through the API and the page."""
+    from pcloud.roles.models import Role
+
+    depts = make_dept_tree(app, {"公告本部": {}, "公告外部": {}})
+    home, away = depts["公告本部"], depts["公告外部"]
+    author_role = api.data("POST", "/api/admin/role/create", {"name": "本部门公告", "roleCode": "ROLE_NOTICE_DEPT",
+                                                              "dataScope": 3})
+    grant_role(app, author_role, menu_paths=("/system/notice",),
+               resource_codes=(route_code("notices_api.create", "POST"), route_code("notices_api.modify", "PUT")))
+    narrow = api.data("POST", "/api/admin/role/create", {"name": "仅本人", "roleCode": "ROLE_ONLY_SELF",
+                                                         "dataScope": 5})
+    wide = api.data("POST", "/api/admin/role/create", {"name": "全部数据", "roleCode": "ROLE_ALL_DATA",
+                                                       "dataScope": 1})
+    super_admin = query(app, lambda: db.session.execute(select(Role.id).where(
+        Role.role_code == "ROLE_SUPER_ADMIN")).scalar_one())
+    _, author = signed_in(app, dept_id=home, role_ids=[author_role])
+    for audience in (None, {"all": True}, {"deptIds": [away]}, {"deptIds": [home, away]}, {"roleIds": [super_admin]},
+                     {"roleIds": [wide]}, {"roleIds": [narrow, wide], "deptIds": [home]}):
+        body = {"title": "越权", "content": "x", "status": 1, **({"audience": audience} if audience else {})}
+        refused = api_error(author.post(f"{NOTICE}/create", body), 403)
+        assert "audience" in refused["errors"], (audience, refused)
+    assert api.post(f"{NOTICE}/page", {}).get_json()["total"] == 0
+    notice_id = create(author, "本部门", "x", audience={"deptIds": [home], "roleIds": [narrow]})
+    api_error(author.put(f"{NOTICE}/modify", {"id": notice_id, "audience": {"all": True}}), 403)
+    api_error(author.put(f"{NOTICE}/modify", {"id": notice_id, "audience": {"deptIds": [away]}}), 403)
+    row = api.post(f"{NOTICE}/page", {}).get_json()["data"][0]
+    assert row["audience"]["all"] is False and row["audience"]["deptIds"] == [home]
+    # the page: the same rule, shown on the form
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=home, role_ids=[author_role])
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    refused_page = pages.submit("/system/notice/new", data={"title": "页面越权", "notice_type": "1", "content": "c",
+                                                            "audience": "all"})
+    assert refused_page.status_code == 403 and "全员" in refused_page.get_data(as_text=True)
+    assert api.post(f"{NOTICE}/page", {"title": "页面越权"}).get_json()["total"] == 0
 
 
 # ---------------------------------------------------------------------------------------------

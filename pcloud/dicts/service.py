@@ -310,9 +310,20 @@ def _label_en(value: Any) -> str | None:
     return _text(value, "labelEn", N_("英文标签"), limit_of(DictData.label_en), required=False)
 
 
+def _lock_types(*codes: str | None) -> None:
+    """The types' rows locked until the commit (FOR UPDATE on PostgreSQL; on SQLite the write lock the first
+    write takes serialises the writers anyway): items of one type marked default at once wait for each other."""
+    wanted = sorted({c for c in codes if c})
+    if wanted:
+        db.session.execute(select(DictType.id).where(DictType.dict_type.in_(wanted), DictType.deleted_at.is_(None))
+                           .order_by(DictType.id).with_for_update())
+
+
 def _only_default(row: DictData) -> None:
-    """One default per type: marking an item default unmarks the others."""
+    """One default per type: marking an item default unmarks the others, under the type's lock, so the later
+    of two items marked at once sees the earlier one committed and unmarks it."""
     if row.is_default:
+        _lock_types(row.dict_type)
         stmt = update(DictData).where(DictData.dict_type == row.dict_type, DictData.deleted_at.is_(None),
                                       DictData.is_default.is_(True))
         if row.id:
@@ -336,6 +347,8 @@ def create_data(data: dict[str, Any]) -> DictData:
 
 def modify_data(data: dict[str, Any]) -> DictData:
     row = get_data(data["id"])
+    if data.get("is_default"):  # the lock before this save writes anything (its checks may flush the row)
+        _lock_types(row.dict_type, data.get("dict_type"))
     if data.get("dict_type") is not None:
         row.dict_type = _clean_type_of_item(data["dict_type"])
     if data.get("label") is not None:

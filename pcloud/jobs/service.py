@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
+from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -280,15 +281,23 @@ def _delete_refusal(executor: Executor, jobs: int, others: int) -> str | None:
     return None
 
 
-def executor_delete_refusal(executor: Executor) -> str | None:
+def executor_delete_refusal(executor: Executor, live: int | None = None) -> str | None:
+    """Why the executor may not be deleted (None: it may); `live`: the live executors, counted by the caller."""
     jobs = db.session.execute(select(func.count()).select_from(Job).where(
         Job.job_group == executor.id, Job.deleted_at.is_(None))).scalar_one()
-    return _delete_refusal(executor, jobs, _live_executor_count() - 1)
+    return _delete_refusal(executor, jobs, (_live_executor_count() if live is None else live) - 1)
 
 
 def delete_executor(executor_id: int) -> Executor:
+    # every live executor locked before they are counted (FOR UPDATE; SQLite's write lock, taken first): two
+    # deletes at once cannot both see the other's executor as the one that stays
+    write_lock_first()
+    live = set(db.session.execute(select(Executor.id).where(Executor.deleted_at.is_(None)).order_by(Executor.id)
+                                  .with_for_update()).scalars())
     executor = get_executor(executor_id)
-    refusal = executor_delete_refusal(executor)
+    if executor.id not in live:
+        raise NotFound(gettext("执行器不存在"))
+    refusal = executor_delete_refusal(executor, len(live))
     if refusal:
         raise Conflict(refusal)
     executor.soft_delete()
@@ -316,6 +325,18 @@ def ensure_default_executor() -> bool:
 def get_job(job_id: int) -> Job:
     job = db.session.execute(Job.live().where(Job.id == job_id, *executor_scope(Job.job_group))
                              ).scalar_one_or_none()
+    if job is None:
+        raise NotFound(gettext("任务不存在"))
+    return job
+
+
+def _locked_job(job_id: int) -> Job:
+    """The live job, locked until the commit (SELECT ... FOR UPDATE; SQLite's write lock): a start, stop, run
+    once, copy or removal that comes while the job is being removed waits for the removal, then finds no job
+    (404), and a removal waits for them."""
+    write_lock_first()
+    job = db.session.execute(Job.live().where(Job.id == job_id, *executor_scope(Job.job_group)).with_for_update()
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
     if job is None:
         raise NotFound(gettext("任务不存在"))
     return job
@@ -428,8 +449,8 @@ def _serialise_child_links() -> None:
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHILD_LINKS_LOCK})
-    elif not conn.connection.driver_connection.in_transaction:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        write_lock_first()
 
 
 def _check_children(job_id: int | None, children: list[int]) -> None:
@@ -852,7 +873,7 @@ def modify_job(data: dict[str, Any]) -> Job:
 
 
 def remove_job(job_id: int) -> Job:
-    job = get_job(job_id)
+    job = _locked_job(job_id)
     job.trigger_status, job.trigger_next_time = 0, 0
     job.soft_delete()
     db.session.commit()
@@ -869,7 +890,7 @@ def _start(job: Job) -> None:
 
 
 def start_job(job_id: int) -> Job:
-    job = get_job(job_id)
+    job = _locked_job(job_id)
     require_script_grant(job.glue_type)  # a started script job runs on its schedule
     _start(job)
     db.session.commit()
@@ -877,14 +898,14 @@ def start_job(job_id: int) -> Job:
 
 
 def stop_job(job_id: int) -> Job:
-    job = get_job(job_id)
+    job = _locked_job(job_id)
     job.trigger_status, job.trigger_next_time = 0, 0
     db.session.commit()
     return job
 
 
 def copy_job(job_id: int) -> Job:
-    job = get_job(job_id)
+    job = _locked_job(job_id)
     require_maintenance_grant(job.executor_handler)
     require_script_grant(job.glue_type)
     columns = ("job_group", "author", "alarm_email", "schedule_type", "schedule_conf", "timezone",
@@ -908,7 +929,7 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     `address_list` (comma-separated node names) chooses the nodes; other strategies run on the first one.
     Without it the worker routes the run (SHARDING_BROADCAST: one run per live node now).
     """
-    job = get_job(job_id)
+    job = _locked_job(job_id)
     require_maintenance_grant(job.executor_handler)
     require_script_grant(job.glue_type)
     refusal = retention_refusal(job.executor_handler, executor_param)
@@ -919,8 +940,14 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     for node in nodes:
         if not NODE_NAME_RE.match(node):
             raise Invalid(gettext("节点名格式不正确：%(name)s", name=node), field="addressList")
+    addresses = executor_addresses(executor)
+    for node in nodes:  # a node of the job's own executor only: another executor's node would run it
+        if node not in addresses:
+            raise Invalid(gettext("节点 %(name)s 不是执行器「%(title)s」的节点（可选：%(nodes)s）", name=node,
+                                  title=translated(executor.title), nodes=", ".join(addresses) or gettext("无")),
+                          field="addressList")
     if job.executor_route_strategy == "SHARDING_BROADCAST":
-        targets: list[str | None] = list(nodes or executor_addresses(executor)) or [None]
+        targets: list[str | None] = list(nodes or addresses) or [None]
     else:
         targets = [nodes[0] if nodes else None]
     now = utcnow()
@@ -1532,6 +1559,16 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
     return {"executors": executors, "jobs": jobs}
 
 
+EXECUTOR_SAVE_ENDPOINT = "jobs_api.executor_save"
+EXECUTOR_UPDATE_ENDPOINT = "jobs_api.executor_update"  # PUT, or POST as the original front end calls it
+
+
+def _may_call(endpoint: str) -> bool:
+    """May the principal call this API operation? True outside a request (command line, `pcloud init`)."""
+    principal = current_principal()
+    return principal is None or may_call_endpoint(principal, endpoint)
+
+
 def _problem(kind: str, appname: str, job_desc: str | None, exc: PCloudError) -> list[dict[str, Any]]:
     fields_ = exc.errors or {None: [exc.msg]}
     return [{"kind": kind, "appname": appname, "job_desc": job_desc, "field": field, "message": msg}
@@ -1548,6 +1585,10 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                               "jobs": {"created": 0, "updated": 0, "skipped": 0}, "conflicts": [], "errors": []}
     errors, conflicts = report["errors"], report["conflicts"]
     visible = visible_executor_ids()
+    # creating or changing an executor needs the executors' own grants (a save or update), as in a direct call
+    may_create = _may_call(EXECUTOR_SAVE_ENDPOINT)
+    may_update = any(_may_call(f"{EXECUTOR_UPDATE_ENDPOINT}:{method}") for method in ("PUT", "POST"))
+    ungranted: list[str] = []
     existing = {e.appname: e for e in db.session.execute(Executor.live()).scalars()}
     targets: dict[str, Executor] = {}
     for entry in doc["executors"]:
@@ -1562,6 +1603,9 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                     raise Forbidden(gettext("您只能管理部分执行器，不能新建执行器"))
                 if appname in targets:
                     raise Invalid(gettext("文件中重复的执行器"), field="appname")
+                if not may_create:
+                    ungranted.append(gettext("导入会新增执行器 %(appname)s，需要「执行器新增」权限", appname=appname))
+                    raise Forbidden(ungranted[-1])
                 executor = Executor(**_clean_executor(data, None))
                 db.session.add(executor)
                 targets[appname] = executor
@@ -1570,7 +1614,13 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
             targets[appname] = current
             conflicts.append({"kind": "executor", "appname": appname, "job_desc": None, "action": on_conflict})
             if on_conflict == "overwrite":
-                for key, value in _clean_executor({k: v for k, v in data.items() if k != "appname"}, current).items():
+                changes = {key: value for key, value in _clean_executor(
+                    {k: v for k, v in data.items() if k != "appname"}, current).items()
+                    if getattr(current, key) != value}
+                if changes and not may_update:
+                    ungranted.append(gettext("导入会修改执行器 %(appname)s，需要「执行器修改」权限", appname=appname))
+                    raise Forbidden(ungranted[-1])
+                for key, value in changes.items():
                     setattr(current, key, value)
                 report["executors"]["updated"] += 1
             else:
@@ -1646,6 +1696,8 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
         db.session.commit()
     else:
         db.session.rollback()
+    if ungranted and not dry_run:  # refused for a missing grant: 403, as the direct call is (a dry run lists it)
+        raise Forbidden(ungranted[0], errors={"file": ungranted[:50]})
     return report
 
 

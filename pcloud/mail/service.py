@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import aliased
 
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.paging import Page, paginate
-from pcloud.core.security import Principal
+from pcloud.core.security import Principal, current_principal
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope import service as datascope
 from pcloud.extensions import db
@@ -129,7 +129,13 @@ def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, An
 
 
 def delete_mail(mail_id: int) -> Mail:
-    mail = db.session.execute(Mail.live().where(Mail.id == mail_id)).scalar_one_or_none()
+    """Soft delete: one's own mail, or another's within the principal's data scope (beyond it: 404, as
+    `read_mail` answers)."""
+    principal = current_principal()
+    own = Mail.recipient_id == principal.id if principal is not None and principal.kind == "user" else false()
+    mail = db.session.execute(
+        Mail.live().where(Mail.id == mail_id).join(_recipient, _recipient.id == Mail.recipient_id)
+        .outerjoin(_sender, _sender.id == Mail.sender_id).where(own | _within_scope())).scalar_one_or_none()
     if mail is None:
         raise NotFound(gettext("站内信不存在"))
     mail.soft_delete()

@@ -18,15 +18,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, true
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from pcloud.core.errors import Conflict, FieldErrors, Invalid, NotFound
+from pcloud.access import permissions
+from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.markdown import render_markdown
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
-from pcloud.datascope.service import current_scope
+from pcloud.datascope.service import current_scope, roles_refusal
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.dicts.service import label as dict_label
 from pcloud.extensions import db
@@ -87,27 +88,41 @@ def _live_ids(model: Any, ids: Iterable[int]) -> set[int]:
     return set(db.session.execute(select(model.id).where(model.id.in_(wanted), model.deleted_at.is_(None))).scalars())
 
 
+def _beyond_reach(msg: str) -> Forbidden:
+    return Forbidden(msg, errors={"audience": [msg]})
+
+
 def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
-    """(everyone, role ids, department ids): everyone, or at least one live role or department."""
+    """(everyone, role ids, department ids): everyone, or at least one live role or department; all of it
+    within the author's reach: everyone only for a data scope of all, departments the scope covers, roles the
+    author may hand out (the reach rule and the data scope's, as for assigning them) - else 403."""
     value = value or {"all": True}
     role_ids = sorted(set(value.get("role_ids") or []))
     dept_ids = sorted(set(value.get("dept_ids") or []))
+    scope = current_scope()
     if value.get("all"):
         if role_ids or dept_ids:
             raise Invalid(gettext("全员可见时不能再指定角色或部门"), field="audience")
+        if not scope.all:
+            raise _beyond_reach(gettext("您的数据权限不是全部，不能发给全员；请选择您数据权限内的部门或角色"))
         return True, [], []
     if not role_ids and not dept_ids:
         raise Invalid(gettext("请选择可见范围：全员，或至少一个角色或部门"), field="audience")
     if len(role_ids) + len(dept_ids) > AUDIENCE_IDS_MAX:
         raise Invalid(gettext("可见范围最多 %(max)s 个角色和部门", max=AUDIENCE_IDS_MAX),
                       field="audience")
-    live_roles = set(db.session.execute(select(Role.id).where(
-        Role.id.in_(role_ids), Role.deleted_at.is_(None), Role.hidden.is_(False))).scalars()) if role_ids else set()
+    live_roles = {role.id: role for role in db.session.execute(select(Role).where(
+        Role.id.in_(role_ids), Role.deleted_at.is_(None), Role.hidden.is_(False))).scalars()} if role_ids else {}
     if (missing := [i for i in role_ids if i not in live_roles]):
         raise Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
     live_depts = _live_ids(Dept, dept_ids)
     if (missing := [i for i in dept_ids if i not in live_depts]):
         raise Invalid(gettext("部门不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
+    if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
+        raise _beyond_reach(gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside))))
+    if role_ids and (refusal := permissions.reach_refusal(roles=list(live_roles.values()))
+                     or roles_refusal(role_ids)):
+        raise _beyond_reach(gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal))
     return False, role_ids, dept_ids
 
 
@@ -160,11 +175,27 @@ def create_notice(values: Mapping[str, Any]) -> Notice:
     return notice
 
 
+def _still(notice: Notice, condition: ColumnElement[bool]) -> bool:
+    """Take the notice's row for this change only if `condition` still holds, in one conditional UPDATE: it
+    waits for a change in flight (the row's lock on PostgreSQL, the write lock on SQLite) and tests the
+    condition on what that left, so two publishes at once cannot both pass the status check. False: it no
+    longer holds (the caller refuses, 409); a notice deleted meanwhile is 404."""
+    changed = db.session.execute(
+        update(Notice).where(Notice.id == notice.id, Notice.deleted_at.is_(None), condition)
+        .values(status=Notice.status).execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        db.session.rollback()
+        get_notice(notice.id)
+    return bool(changed)
+
+
 def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
     notice = get_notice(notice_id)
     if notice.status == PUBLISHED:
         raise Conflict(gettext("通知公告「%(title)s」已发布，不能修改；请先撤回", title=notice.title))
     clean = _clean_values(values, notice)
+    if not _still(notice, Notice.status != PUBLISHED):
+        raise Conflict(gettext("通知公告「%(title)s」已发布，不能修改；请先撤回", title=notice.title))
     for key in ("title", "content", "notice_type"):
         if key in clean:
             setattr(notice, key, clean[key])
@@ -176,7 +207,7 @@ def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
 
 def publish_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
-    if notice.status == PUBLISHED:
+    if notice.status == PUBLISHED or not _still(notice, Notice.status != PUBLISHED):
         raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
     notice.status, notice.published_at = PUBLISHED, utcnow()
     db.session.commit()
@@ -185,7 +216,7 @@ def publish_notice(notice_id: int) -> Notice:
 
 def withdraw_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
-    if notice.status != PUBLISHED:
+    if notice.status != PUBLISHED or not _still(notice, Notice.status == PUBLISHED):
         raise Conflict(gettext("通知公告「%(title)s」未发布，无需撤回", title=notice.title))
     notice.status = WITHDRAWN
     db.session.commit()

@@ -197,6 +197,7 @@ class Worker:
         self.stopping = False
         self.executors: dict[int, Any] = {}
         self.my_executors: list[int] = []
+        self.addressed_executors: list[int] = []
         self.live: dict[str, float] = {}  # node name -> seconds since heartbeat
         self.live_by_app: dict[str, list[routing.Node]] = {}
         self.live_read_at = 0.0
@@ -351,6 +352,11 @@ class Worker:
                                        GROUP_T.c.address_list).where(GROUP_T.c.deleted_at.is_(None))).all()
         self.executors = {r.id: r for r in rows}
         self.my_executors = [r.id for r in rows if r.appname == self.settings.executor]
+        # the executors whose runs may name this node: its own appname's, and a manual list naming it (the nodes
+        # `nodes_for` routes to); a run of another executor addressed to it is not this node's to run
+        self.addressed_executors = self.my_executors + [
+            r.id for r in rows if r.appname != self.settings.executor and r.address_type == ADDRESS_MANUAL
+            and self.settings.name in (a.strip() for a in (r.address_list or "").split(","))]
 
     def _read_live(self, force: bool = False) -> None:
         if not force and time.monotonic() - self.live_read_at < 1.0:
@@ -423,7 +429,7 @@ class Worker:
         failed_routes: list[dict[str, Any]] = []
         with self.engine.connect() as conn:  # a cheap read first: most ticks have nothing due
             if conn.execute(select(JOB_T.c.id).where(
-                    JOB_T.c.trigger_status == 1, JOB_T.c.trigger_next_time > 0,
+                    JOB_T.c.trigger_status == 1, JOB_T.c.deleted_at.is_(None), JOB_T.c.trigger_next_time > 0,
                     JOB_T.c.trigger_next_time <= now_ms).limit(1)).first() is None:
                 return
         with self.tx() as conn:
@@ -529,7 +535,7 @@ class Worker:
         if room <= 0 or self.stopping:
             return
         me = self.settings.name
-        mine = RUN_T.c.executor_address == me
+        mine = and_(RUN_T.c.executor_address == me, RUN_T.c.job_group.in_(self.addressed_executors))
         if self.my_executors:
             mine = or_(mine, and_(RUN_T.c.executor_address.is_(None), RUN_T.c.job_group.in_(self.my_executors)))
         with self.engine.connect() as conn:
