@@ -8,7 +8,6 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -22,13 +21,7 @@ DUPLICATE_NAME = N_("职级名称已存在")  # said with gettext() where it is 
 
 
 def get_grade(grade_id: int, *, for_update: bool = False) -> Grade:
-    """`for_update`: locked until the commit, so a user being given it meanwhile waits (see users'
-    `_clean_ref`) and is counted, or finds it gone."""
-    stmt = Grade.live().where(Grade.id == grade_id)
-    if for_update:
-        write_lock_first()
-        stmt = stmt.with_for_update()
-    grade = db.session.execute(stmt).scalar_one_or_none()
+    grade = Grade.live_one(grade_id, for_update=for_update)
     if grade is None:
         raise NotFound(gettext("职级不存在"))
     return grade

@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
-from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -36,13 +35,7 @@ def subtree_ids_select(post_id: int) -> Any:
 
 
 def get_post(post_id: int, *, for_update: bool = False) -> Post:
-    """`for_update`: locked until the commit, so a user being put in it meanwhile waits (see users'
-    `_clean_ref`) and is counted, or finds it gone."""
-    stmt = Post.live().where(Post.id == post_id)
-    if for_update:
-        write_lock_first()
-        stmt = stmt.with_for_update()
-    post = db.session.execute(stmt).scalar_one_or_none()
+    post = Post.live_one(post_id, for_update=for_update)
     if post is None:
         raise NotFound(gettext("岗位不存在"))
     return post

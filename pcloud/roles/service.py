@@ -69,11 +69,7 @@ def get_role(role_id: int, *, for_update: bool = False) -> Role:
     it meanwhile waits (see users' `_live_roles`) and is counted, or finds it gone."""
     if not 0 < role_id <= MAX_ID:
         raise NotFound(gettext("角色不存在"))
-    stmt = Role.live().where(Role.id == role_id)
-    if for_update:
-        write_lock_first()
-        stmt = stmt.with_for_update()
-    role = db.session.execute(stmt).scalar_one_or_none()
+    role = Role.live_one(role_id, for_update=for_update)
     if role is None:
         raise NotFound(gettext("角色不存在"))
     return role
