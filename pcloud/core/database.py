@@ -116,6 +116,17 @@ def write_lock_first() -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def live_row(model: Any, row_id: int, *, for_update: bool = False) -> Any:
+    """The live row (SoftDeleteMixin) of this id, or None. `for_update`: locked until the commit (SELECT ...
+    FOR UPDATE; on SQLite the write lock, taken first), so a write that decides on it (a delete counting the
+    row's users) and one that uses it (a user being put in it) run one after the other."""
+    stmt = model.live().where(model.id == row_id)
+    if for_update:
+        write_lock_first()
+        stmt = stmt.with_for_update()
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
 class ChangeSignal:
     """A value that moves whenever the database tells this process that a watched table has changed,
     whoever changed it (another process, another host, psql). None: the process cannot tell right now, so

@@ -67,20 +67,6 @@ class SoftDeleteMixin:
     def live(cls) -> Any:
         return select(cls).where(cls.deleted_at.is_(None))
 
-    @classmethod
-    def live_one(cls, row_id: int, *, for_update: bool = False) -> Any:
-        """The live row of this id, or None. `for_update`: locked until the commit (SELECT ... FOR UPDATE; on
-        SQLite the write lock, taken first), so a write that decides on it (a delete counting the row's users)
-        and one that uses it (a user being put in it) run one after the other."""
-        from pcloud.core.database import write_lock_first
-        from pcloud.extensions import db
-
-        stmt = cls.live().where(cls.id == row_id)  # type: ignore[attr-defined]
-        if for_update:
-            write_lock_first()
-            stmt = stmt.with_for_update()
-        return db.session.execute(stmt).scalar_one_or_none()
-
     def soft_delete(self) -> None:
         self.deleted_at = utcnow()
 

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.database import live_row
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -21,7 +22,7 @@ DUPLICATE_NAME = N_("职级名称已存在")  # said with gettext() where it is 
 
 
 def get_grade(grade_id: int, *, for_update: bool = False) -> Grade:
-    grade = Grade.live_one(grade_id, for_update=for_update)
+    grade = live_row(Grade, grade_id, for_update=for_update)
     if grade is None:
         raise NotFound(gettext("职级不存在"))
     return grade

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
+from pcloud.core.database import live_row
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -35,7 +36,7 @@ def subtree_ids_select(post_id: int) -> Any:
 
 
 def get_post(post_id: int, *, for_update: bool = False) -> Post:
-    post = Post.live_one(post_id, for_update=for_update)
+    post = live_row(Post, post_id, for_update=for_update)
     if post is None:
         raise NotFound(gettext("岗位不存在"))
     return post

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from pcloud.access import permissions
 from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
-from pcloud.core.database import write_lock_first
+from pcloud.core.database import live_row, write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -69,7 +69,7 @@ def get_role(role_id: int, *, for_update: bool = False) -> Role:
     it meanwhile waits (see users' `_live_roles`) and is counted, or finds it gone."""
     if not 0 < role_id <= MAX_ID:
         raise NotFound(gettext("角色不存在"))
-    role = Role.live_one(role_id, for_update=for_update)
+    role = live_row(Role, role_id, for_update=for_update)
     if role is None:
         raise NotFound(gettext("角色不存在"))
     return role
