@@ -824,3 +824,65 @@ def test_the_user_import_refuses_the_crafted_file_fast_and_takes_the_template(ap
     assert resp.status_code == 200, resp.get_json()
     data = resp.get_json()["data"]
     assert (data["total"], data["errorCount"]) == (1, 0), data
+
+
+# ---------------------------------------------------------------- Markdown: what rendering may cost (core.markdown)
+
+
+def _table(columns: int, rows: int, row: str = "x") -> str:
+    return "|".join(["h"] * columns) + "\n" + "|".join(["-"] * columns) + "\n" + (row + "\n") * rows
+
+
+@pytest.mark.no_database
+def test_markdown_tables_stay_within_their_bounds() -> None:
+    """A table is a table up to 50 columns and 5,000 cells for the whole text (empty cells markdown-it pads a
+    short row with included); a wider table stays text, the rows past the cells left stay text, and either is
+    named by `markdown_problem` for a save to refuse."""
+    from pcloud.core.markdown import TABLE_CELLS_MAX, TABLE_COLUMNS_MAX, markdown_problem, render_markdown
+
+    fine = "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n" + _table(TABLE_COLUMNS_MAX, 3)
+    html = render_markdown(fine)
+    assert html.count("<table>") == 2 and '<td style="text-align:right">2</td>' in html
+    assert html.count("<th>h</th>") == TABLE_COLUMNS_MAX and markdown_problem(fine) is None
+    wide = _table(TABLE_COLUMNS_MAX + 1, 3)
+    assert "<table>" not in render_markdown(wide) and "h|h|h" in render_markdown(wide)
+    assert "51" in markdown_problem(wide) and str(TABLE_COLUMNS_MAX) in markdown_problem(wide)
+    rows = TABLE_CELLS_MAX // 10  # a 10-column table of exactly the cells allowed (the header is one row)
+    assert markdown_problem(_table(10, rows - 1)) is None
+    html = render_markdown(_table(10, rows + 5, "y"))
+    assert html.count("<tr>") == rows and html.count("<td>") == (rows - 1) * 10 and "y\ny" in html
+    assert str(TABLE_CELLS_MAX) in markdown_problem(_table(10, rows))
+    two = _table(10, rows // 2 - 1) + "\n" + _table(10, rows // 2 - 1)  # the cells are counted for the whole text
+    assert markdown_problem(two) is None and markdown_problem(two + "\n" + _table(2, 1)) is not None
+
+
+@pytest.mark.no_database
+def test_markdown_that_grows_too_much_is_shown_as_typed() -> None:
+    """A short reference link used thousands of times made ~6 MB of HTML from 20 KB: past 256 KB the text is
+    shown escaped, as typed."""
+    from pcloud.core.markdown import HTML_MAX, markdown_problem, render_markdown
+
+    text = ("[a]: https://example.com/" + "y" * 1900 + "\n\n" + "[a]" * 6000)[:20000]
+    html = render_markdown(text)
+    assert html.startswith("<pre>[a]: https://example.com/") and "<a " not in html and len(html) < 21000
+    assert str(HTML_MAX) in markdown_problem(text)
+    assert render_markdown("<b>x</b> & [y](https://e.example)").count("&lt;b&gt;") == 1
+
+
+@pytest.mark.no_database
+def test_rendering_the_widest_notice_costs_a_bounded_cpu_time() -> None:
+    """The outside tester's 20 KB notice (a 1000-column header over short lines) cost 0.9 s of CPU per rendering
+    and made 680 KB of HTML; now about what 20 KB of plain text costs, and once per process (the cache)."""
+    import time
+
+    from pcloud.core.markdown import clear_cache, render_markdown
+
+    content = ("a" + "|a" * 999 + "\n" + "-|" * 999 + "-\n" + "x\n" * 20000)[:20000]
+    clear_cache()
+    start = time.process_time()
+    html = render_markdown(content)
+    first = time.process_time() - start
+    start = time.process_time()
+    assert render_markdown(content) == html
+    again = time.process_time() - start
+    assert first < 0.45 and again < 0.01 and len(html) < 32 * 1024, (first, again, len(html))

@@ -743,3 +743,125 @@ def test_run_and_job_filters_out_of_range_are_422(api: Any) -> None:
                          ({"triggerStatus": huge}, {"triggerStatus": ["取值必须是其中之一：-1, 0, 1"]}),
                          ({"triggerStatus": str(huge)}, {"triggerStatus": ["取值必须是其中之一：-1, 0, 1"]})):
         assert api_error(api.post("/api/job/jobinfo/pageList", body), 422)["errors"] == errors, body
+
+
+# ---------------------------------------------------------------- import: the file's budget and a save's rules
+
+
+def import_file(api: Any, doc: Any, **options: Any) -> Any:
+    import io
+    import json
+
+    raw = doc if isinstance(doc, bytes) else json.dumps(doc, ensure_ascii=False).encode()
+    form = {"file": (io.BytesIO(raw), "jobs.json"), **{k: str(v).lower() for k, v in options.items()}}
+    return api.client.post("/api/job/jobinfo/import", data=form, content_type="multipart/form-data",
+                           headers={"Authorization": f"Bearer {api.token}"})
+
+
+def transfer_doc(api: Any, executor: int) -> dict[str, Any]:
+    import json
+
+    resp = api.post("/api/job/jobinfo/export", {"jobGroup": executor})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return json.loads(resp.get_data(as_text=True))
+
+
+def cpu_of(call: Any) -> tuple[float, Any]:
+    start = time.process_time()
+    outcome = call()
+    return time.process_time() - start, outcome
+
+
+def test_an_import_s_job_links_are_capped_as_a_save_s_and_cost_one_query(api: Any, app: Any) -> None:
+    """One job whose childJobs and parentJobs each held 9,800 references to an existing job cost the old import
+    one query per reference (~14 s of CPU for 1 MiB, before the 64 parents were counted); now a list longer than a
+    save allows is refused at once, and duplicates count once."""
+    from sqlalchemy import select
+
+    executor = make_executor(api)
+    child, parent = make_job(api, executor, jobDesc="对账"), make_job(api, executor, jobDesc="清算")
+    doc = transfer_doc(api, executor)
+    ref, up = {"appname": "orders-app", "jobDesc": "对账"}, {"appname": "orders-app", "jobDesc": " 清算 "}
+    doc["jobs"] = [{**doc["jobs"][0], "jobDesc": "汇总", "childJobs": [ref] * 2500, "parentJobs": [up] * 2500}]
+    seconds, resp = cpu_of(lambda: import_file(api, doc, dryRun=True, onConflict="skip"))
+    body = api_error(resp, 422)
+    assert "parentJobs" in body["errors"]["file"][0] or "childJobs" in body["errors"]["file"][0]
+    assert seconds < 0.3, seconds  # was ~3.5 s
+    doc["jobs"][0]["childJobs"] = [ref] * 128  # as many ids as the child list holds, and 64 parents: within
+    doc["jobs"][0]["parentJobs"] = [up] * 64
+    seconds, resp = cpu_of(lambda: import_file(api, doc, onConflict="skip"))
+    assert resp.status_code == 200 and resp.get_json()["data"]["imported"], resp.get_json()
+    assert seconds < 0.3, seconds
+
+    def links() -> tuple[str | None, list[int]]:
+        from pcloud.jobs.models import JobDependency
+
+        job = db.session.execute(select(Job).where(Job.job_desc == "汇总")).scalar_one()
+        return job.child_job_id, list(db.session.execute(
+            select(JobDependency.parent_job_id).where(JobDependency.job_id == job.id)).scalars())
+
+    assert query(app, links) == (str(child), [parent])  # each linked once
+    doc["jobs"][0]["parentJobs"] = [up] * 65
+    assert "64" in api_error(import_file(api, doc, dryRun=True, onConflict="skip"), 422)["errors"]["file"][0]
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000,
+    b'{"format": "pcloud-jobs", "version": 1, "executors": [], "jobs": [{"appname": "orders-app", "jobDesc": "x",'
+    b' "executorParam": ' + b"[" * 5000 + b"]" * 5000 + b"}]}",
+    b'{"format": "pcloud-jobs", "version": 1, "executors": [], "jobs": [' + b"[" * 100 + b"]" * 100 + b"]}",
+    b'{"format": "pcloud-jobs", "version": 1, "executors": [], "jobs": [{"appname": "orders-app",'
+    b' "jobDesc": "\\ud800", "author": "x", "executorHandler": "demoJobHandler"}]}',
+], ids=["bare", "in-a-job", "deeper-than-64", "lone-surrogate"])
+def test_a_deeply_nested_import_file_is_refused_on_file(api: Any, raw: bytes) -> None:
+    """The old import answered 500 (RecursionError) to deeply nested JSON, and 500 to a lone UTF-16 surrogate no
+    database stores; the request bodies' rule (at most 64 levels, no lone surrogate: core.security) now holds for
+    the file too."""
+    make_executor(api)
+    for options in ({"dryRun": True}, {}):
+        body = api_error(import_file(api, raw, **options), 422)
+        assert "嵌套过深" in body["errors"]["file"][0]
+
+
+def test_the_import_page_refuses_a_deeply_nested_file(pages: Any) -> None:
+    import io
+
+    resp = pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(b"[" * 100_000), "jobs.json"),
+                                                           "dry_run": "y"}, content_type="multipart/form-data")
+    assert resp.status_code == 422 and "嵌套过深" in resp.get_data(as_text=True)
+
+
+def test_an_import_obeys_the_length_rules_of_a_save(api: Any, app: Any) -> None:
+    from sqlalchemy import func, select
+
+    """The old import stored what a save refuses (559 characters of alarm addresses in a 255 column, 900,000
+    characters of parameter, 2,000 manual nodes, a 170-character cron), which PostgreSQL refused with a 500 or kept.
+    Now each is an error of its job or executor, a dry run lists them and the import writes nothing."""
+    executor = make_executor(api)
+    make_job(api, executor, jobDesc="对账")
+    doc = transfer_doc(api, executor)
+    base = doc["jobs"][0]
+    long_cron = ",".join(str(s) for s in range(60)) + " 0 12 * * ?"
+    assert len(long_cron) > 128
+    doc["executors"].append({"appname": "big-app", "title": "大", "addressType": 1,
+                             "addressList": ",".join(f"node-{i}" for i in range(2000))})
+    doc["jobs"] = [{**base, "jobDesc": "邮件", "alarmEmail": ",".join(f"user{i}@example.com" for i in range(30))},
+                   {**base, "jobDesc": "参数", "executorParam": "p" * 900_000},
+                   {**base, "jobDesc": "时间", "scheduleConf": long_cron}]
+    report = import_file(api, doc, dryRun=True, onConflict="skip").get_json()["data"]
+    found = {(e["appname"], e["jobDesc"], e["field"]) for e in report["errors"]}
+    assert found == {("big-app", None, "addressList"), ("orders-app", "邮件", "alarmEmail"),
+                     ("orders-app", "参数", "executorParam"), ("orders-app", "时间", "scheduleConf")}, found
+    messages = " ".join(e["message"] for e in report["errors"])
+    assert "4000" in messages and "255" in messages and "10000" in messages and "128" in messages
+    api_error(import_file(api, doc, onConflict="skip"), 422)
+    assert query(app, lambda: db.session.execute(select(func.count()).select_from(Job)).scalar_one()) == 1
+    assert query(app, lambda: db.session.execute(select(Executor.id).where(Executor.appname == "big-app")).first()) \
+        is None
+    # the same rules hold on the other doors, answered on their fields
+    body = api_error(api.post("/api/job/jobgroup/save", {"appname": "big-app", "title": "大", "addressType": 1,
+                                                         "addressList": doc["executors"][0]["addressList"]}), 422)
+    assert "addressList" in body["errors"]
+    body = api_error(api.post("/api/job/jobinfo/add", job_body(executor, jobDesc="参数", executorParam="p" * 10_001)),
+                     422)
+    assert "executorParam" in body["errors"]

@@ -167,7 +167,7 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
-def _bad_json(value: Any) -> bool:
+def bad_json(value: Any) -> bool:
     """Too deep, or a string (key or value) no database can store (a lone UTF-16 surrogate)."""
     stack = [(value, 0)]
     while stack:
@@ -206,7 +206,7 @@ def malformed_input() -> str | None:
             body = request.get_json(silent=True)
         except RecursionError:
             return gettext("JSON 嵌套过深")
-        if body is not None and _bad_json(body):
+        if body is not None and bad_json(body):
             return gettext("JSON 嵌套过深或包含无法识别的字符")
     return None
 

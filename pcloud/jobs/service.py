@@ -27,15 +27,17 @@ from pcloud.core.numbers import digits_only
 from pcloud.core.paging import Page, paginate
 from pcloud.core.recorder import record_detail
 from pcloud.core.schemas import camelcase, limit_of
-from pcloud.core.security import current_principal, current_principal_id_name
+from pcloud.core.security import bad_json, current_principal, current_principal_id_name
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, local_zone, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
 from pcloud.jobs.handlers import get_handler, registered_handlers, retention_refusal
 from pcloud.jobs.models import (
     ADDRESS_AUTO,
+    ADDRESS_LIST_MAX,
     ADDRESS_MANUAL,
     BLOCK_STRATEGIES,
+    EXECUTOR_PARAM_MAX,
     GLUE_BEAN,
     GLUE_SCRIPT_TYPES,
     GLUE_SOURCE_MAX,
@@ -241,6 +243,8 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
         if bad:
             raise Invalid(gettext("节点名格式不正确：%(name)s", name=bad[0]), field="addressList")
         out["address_list"] = ",".join(dict.fromkeys(nodes))
+        if len(out["address_list"]) > ADDRESS_LIST_MAX:
+            raise Invalid(gettext("机器地址不能超过 %(max)d 个字符", max=ADDRESS_LIST_MAX), field="addressList")
     else:
         out["address_list"] = None
     return out
@@ -453,9 +457,16 @@ def _serialise_child_links() -> None:
         write_lock_first()
 
 
+# the most ids `child_job_id` can hold: one digit and a comma each (a file's childJobs list is capped at it)
+CHILD_JOBS_MAX = (limit_of(Job.child_job_id) + 1) // 2
+
+
 def _check_children(job_id: int | None, children: list[int]) -> None:
     if not children:
         return
+    if len(",".join(map(str, children))) > limit_of(Job.child_job_id):
+        raise Invalid(gettext("子任务 ID 合计不能超过 %(max)d 个字符（逗号分隔）", max=limit_of(Job.child_job_id)),
+                      field="childJobId")
     rows = db.session.execute(select(Job.id, Job.executor_handler, Job.glue_type).where(
         Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group))).all()
     live = {row.id: row.executor_handler for row in rows}
@@ -765,26 +776,30 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     if "alarm_email" in merged:
         emails = [e.strip() for e in (merged.get("alarm_email") or "").replace("，", ",").split(",") if e.strip()]
         bad = [e for e in emails if not EMAIL_RE.match(e)]
+        joined, most = ",".join(emails), limit_of(Job.alarm_email)
         if errors.check(not bad, "alarmEmail",
-                        gettext("报警邮件地址格式不正确：%(value)s", value=bad[0] if bad else "")):
-            out["alarm_email"] = ",".join(emails) or None
+                        gettext("报警邮件地址格式不正确：%(value)s", value=bad[0] if bad else "")) and errors.check(
+                len(joined) <= most, "alarmEmail", gettext("报警邮件不能超过 %(max)d 个字符", max=most)):
+            out["alarm_email"] = joined or None
     tz = merged.get("timezone") or current_app.config["PCLOUD_TIMEZONE"]
     stype = merged.get("schedule_type") or "CRON"
     type_error = cron.schedule_type_error(stype)
     type_ok = errors.check(not type_error, "scheduleType", type_error or "")
     conf = (merged.get("schedule_conf") or "").strip()
+    conf_field = "jobCron" if data.get("job_cron") is not None else "scheduleConf"
+    conf_ok = errors.check(len(conf) <= limit_of(Job.schedule_conf), conf_field,
+                           gettext("不能超过 %(max)d 个字符", max=limit_of(Job.schedule_conf)))
     try:
         cron.zone_or_error(tz)
         zone_ok = True
     except cron.CronError as exc:
         zone_ok = errors.check(False, "timezone", str(exc))
-    if type_ok and zone_ok and stype != "NONE":
+    if type_ok and zone_ok and conf_ok and stype != "NONE":
         error = cron.validate_schedule(stype, conf, tz)
-        field = "jobCron" if data.get("job_cron") is not None else "scheduleConf"
         if stype == "CRON":
-            errors.check(not error, field, gettext("Cron 表达式不正确：%(why)s", why=error or ""))
+            errors.check(not error, conf_field, gettext("Cron 表达式不正确：%(why)s", why=error or ""))
         else:
-            errors.check(not error, field, error or "")
+            errors.check(not error, conf_field, error or "")
     out.update(schedule_type=stype, schedule_conf=conf or None, timezone=tz)
     for key, allowed, field in (("misfire_strategy", MISFIRE_STRATEGIES, "misfireStrategy"),
                                 ("executor_route_strategy", ROUTE_STRATEGIES, "executorRouteStrategy"),
@@ -799,7 +814,8 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
             get_handler(handler) is not None, "executorHandler", gettext("JobHandler「%(name)s」未注册", name=handler)):
         out["executor_handler"] = handler
     if "executor_param" in merged:
-        refusal = retention_refusal(out.get("executor_handler", ""), merged.get("executor_param"))
+        refusal = _param_refusal(merged.get("executor_param")) or retention_refusal(
+            out.get("executor_handler", ""), merged.get("executor_param"))
         if errors.check(not refusal, "executorParam", refusal or ""):
             out["executor_param"] = merged.get("executor_param") or None
     for key, field, hi in (("executor_timeout", "executorTimeout", 86400 * 7),
@@ -829,6 +845,12 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
         errors.run(_check_no_cycle, job_id, children, parents)
     errors.raise_if_any()
     return out
+
+
+def _param_refusal(param: str | None) -> str | None:
+    if param is not None and len(param) > EXECUTOR_PARAM_MAX:
+        return gettext("任务参数不能超过 %(max)d 个字符", max=EXECUTOR_PARAM_MAX)
+    return None
 
 
 def _next_ms(job: Job, after: datetime | None = None) -> int:
@@ -932,7 +954,7 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     job = _locked_job(job_id)
     require_maintenance_grant(job.executor_handler)
     require_script_grant(job.glue_type)
-    refusal = retention_refusal(job.executor_handler, executor_param)
+    refusal = _param_refusal(executor_param) or retention_refusal(job.executor_handler, executor_param)
     if executor_param is not None and refusal:
         raise Invalid(refusal, field="executorParam")
     executor = get_executor(job.job_group)
@@ -1519,6 +1541,10 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         raise Invalid(gettext("文件不是有效的 JSON"), field="file") from None
+    except RecursionError:  # deeper than the parser's stack; the request bodies' depth rule says the same
+        raise Invalid(gettext("JSON 嵌套过深"), field="file") from None
+    if bad_json(doc):  # the rule every JSON request body obeys (core.security): at most 64 levels
+        raise Invalid(gettext("JSON 嵌套过深或包含无法识别的字符"), field="file")
     if not isinstance(doc, dict) or doc.get("format") != TRANSFER_FORMAT:
         raise Invalid(gettext("不是任务导出文件（format 应为 %(format)s）", format=TRANSFER_FORMAT), field="file")
     if doc.get("version") != TRANSFER_VERSION:
@@ -1551,11 +1577,16 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
                               field="file")
         if not isinstance(j.get("appname"), str) or not isinstance(j.get("jobDesc"), str):
             raise Invalid(gettext("每个任务都要有 appname 和 jobDesc"), field="file")
-        for links in ("childJobs", "parentJobs"):
+        for links, most in (("childJobs", CHILD_JOBS_MAX), ("parentJobs", PARENTS_MAX)):
             refs = j.get(links, [])
             if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("appname"), str)
                                                      and isinstance(r.get("jobDesc"), str) for r in refs):
                 raise Invalid(gettext("%(links)s 应为 {appname, jobDesc} 列表", links=links), field="file")
+            if len(refs) > most:  # as a save: at most 64 parents, and the child ids the column holds
+                raise Invalid(gettext("任务「%(name)s」的 %(links)s 最多 %(n)s 个", name=j["jobDesc"], links=links,
+                                      n=most), field="file")
+            j[links] = [{"appname": a, "jobDesc": d} for a, d in dict.fromkeys(
+                (r["appname"].strip(), r["jobDesc"].strip()) for r in refs)]
     return {"executors": executors, "jobs": jobs}
 
 
@@ -1671,8 +1702,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     for job, entry, glue in written:  # links, extras and scripts once every job of the file has its id
         appname, job_desc = entry["appname"].strip(), entry["jobDesc"].strip()
         try:
-            children = _resolve_refs(entry, "childJobs", jobs_by_key)
-            parents = _resolve_refs(entry, "parentJobs", jobs_by_key)
+            children, parents = _resolve_links(entry, jobs_by_key)
             if children:
                 _check_children(job.id, children)
                 job.child_job_id = ",".join(str(c) for c in dict.fromkeys(children))
@@ -1701,20 +1731,28 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
     return report
 
 
-def _resolve_refs(entry: dict[str, Any], key: str, in_file: dict[tuple[str, str], Job]) -> list[int]:
-    """The ids of a job's links in the file ({appname, jobDesc}): a job of the same file, else one the importer
-    may see in this database; a reference found in neither is an error on `key`."""
-    ids: list[int] = []
-    for ref in entry.get(key, []):
-        appname, job_desc = ref["appname"].strip(), ref["jobDesc"].strip()
-        job = in_file.get((appname, job_desc)) or _find_visible_job(appname, job_desc)
-        if job is None:
-            if key == "parentJobs":
-                raise Invalid(gettext("父任务 %(appname)s / %(name)s 不存在", appname=appname, name=job_desc),
+def _resolve_links(entry: dict[str, Any], in_file: dict[tuple[str, str], Job]) -> tuple[list[int], list[int]]:
+    """The ids of a job's child and parent links in the file ({appname, jobDesc}): a job of the same file, else
+    one the importer may see in this database (one query for both lists); a reference found in neither is an
+    error on its list's key."""
+    wanted = {(ref["appname"], ref["jobDesc"]) for key in ("childJobs", "parentJobs") for ref in entry.get(key, [])}
+    found = _find_visible_jobs(wanted - set(in_file))
+    resolved: dict[str, list[int]] = {}
+    for key in ("childJobs", "parentJobs"):
+        ids: list[int] = []
+        for ref in entry.get(key, []):
+            appname, job_desc = ref["appname"], ref["jobDesc"]
+            job_id = in_file[(appname, job_desc)].id if (appname, job_desc) in in_file else found.get(
+                (appname, job_desc))
+            if job_id is None:
+                if key == "parentJobs":
+                    raise Invalid(gettext("父任务 %(appname)s / %(name)s 不存在", appname=appname, name=job_desc),
+                                  field=key)
+                raise Invalid(gettext("子任务 %(appname)s / %(name)s 不存在", appname=appname, name=job_desc),
                               field=key)
-            raise Invalid(gettext("子任务 %(appname)s / %(name)s 不存在", appname=appname, name=job_desc), field=key)
-        ids.append(job.id)
-    return list(dict.fromkeys(ids))
+            ids.append(job_id)
+        resolved[key] = list(dict.fromkeys(ids))
+    return resolved["childJobs"], resolved["parentJobs"]
 
 
 def _without_glue(data: dict[str, Any]) -> dict[str, Any]:
@@ -1759,7 +1797,17 @@ def _load_glue_versions(job: Job, value: Any) -> None:
 TRANSFER_EXTRAS["glueVersions"] = TransferExtra("glueVersions", _dump_glue_versions, _load_glue_versions)
 
 
-def _find_visible_job(appname: str, job_desc: str) -> Job | None:
-    return db.session.execute(Job.live().join(Executor, Executor.id == Job.job_group).where(
-        Executor.appname == appname, Executor.deleted_at.is_(None), Job.job_desc == job_desc,
-        *executor_scope(Job.job_group)).order_by(Job.id).limit(1)).scalar_one_or_none()
+def _find_visible_jobs(refs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(appname, jobDesc) -> the id of the first live job by that name the principal may see, for all of `refs`
+    in one query."""
+    if not refs:
+        return {}
+    found: dict[tuple[str, str], int] = {}
+    for job_id, appname, job_desc in db.session.execute(
+            select(Job.id, Executor.appname, Job.job_desc).join(Executor, Executor.id == Job.job_group).where(
+                Executor.appname.in_({a for a, _ in refs}), Executor.deleted_at.is_(None),
+                Job.job_desc.in_({d for _, d in refs}), Job.deleted_at.is_(None),
+                *executor_scope(Job.job_group)).order_by(Job.id)):
+        if (appname, job_desc) in refs:
+            found.setdefault((appname, job_desc), job_id)
+    return found

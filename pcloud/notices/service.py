@@ -4,7 +4,9 @@ A notice is written as a draft, published (then its audience sees it, on the hom
 bar's bell) and may be withdrawn (hidden again; read receipts are kept) and published again. Only a draft
 or a withdrawn notice is edited. Its audience is everyone, or the users holding one of its roles or
 belonging to one of its departments or any department below them (the closure table answers the subtree).
-The Markdown text is rendered by `core.markdown` whenever it is shown; no HTML is stored or passes.
+The Markdown text is rendered by `core.markdown` whenever it is shown (an item's `content_html` renders when it is
+dumped or shown, so a list of titles renders nothing); no HTML is stored or passes. A text past the bounds of
+rendering (a table too wide or too large) is refused on save.
 
 Read receipts list the audience's users with whether and when each read it. Which of those users a principal
 may see is one condition on `sys_user` passed in as `users_within` (the data scope of the principal's roles;
@@ -23,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from pcloud.access import permissions
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
-from pcloud.core.markdown import render_markdown
+from pcloud.core.markdown import LazyMarkdown, markdown_problem
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
@@ -72,6 +74,8 @@ def _clean_content(value: Any) -> str:
         raise Invalid(gettext("请输入内容"), field="content")
     if len(content) > CONTENT_MAX:
         raise Invalid(gettext("内容不能超过 %(max)s 个字符", max=CONTENT_MAX), field="content")
+    if (problem := markdown_problem(content)) is not None:
+        raise Invalid(problem, field="content")
     return content
 
 
@@ -258,7 +262,7 @@ def _audiences(notice_ids: list[int]) -> dict[int, dict[str, list[Any]]]:
 def _item(notice: Notice, audience: Mapping[str, list[Any]] | None = None, read: bool | None = None) -> dict[str, Any]:
     audience = audience or {"role_ids": [], "role_names": [], "dept_ids": [], "dept_names": []}
     item = {"id": notice.id, "title": notice.title, "content": notice.content,
-            "content_html": render_markdown(notice.content), "notice_type": notice.notice_type,
+            "content_html": LazyMarkdown(notice.content), "notice_type": notice.notice_type,
             "type_name": dict_label("notice_type", notice.notice_type, TYPES.get(notice.notice_type, "")),
             "status": notice.status,
             "status_name": STATUSES.get(notice.status, ""), "published_at": notice.published_at,
