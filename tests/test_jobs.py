@@ -671,10 +671,11 @@ def test_parallel_deletes_of_the_last_two_executors_leave_one(api: Any, app: Any
             assert live == 1 and sorted(answers) == [200, 409], (answers, live)
 
 
-def while_removing(app: Any, job_id: int, call: Any) -> Any:
-    """`call()` (a request, run in a thread of its own) while another transaction is removing the job: it has
-    marked the job deleted and holds its lock (the row's on PostgreSQL, the write lock on SQLite), and commits
-    as soon as the request writes or takes a lock (or ends). The request's answer."""
+def while_removing(app: Any, job_id: int, call: Any, model: Any = Job) -> Any:
+    """`call()` (a request, run in a thread of its own) while another transaction is removing the job (or the
+    row of another `model`, an executor): it has marked it deleted and holds its lock (the row's on PostgreSQL,
+    the write lock on SQLite), and commits as soon as the request writes or takes a lock (or ends). The
+    request's answer."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -688,14 +689,16 @@ def while_removing(app: Any, job_id: int, call: Any) -> Any:
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         text_ = statement.lstrip().upper()
         if threading.get_ident() != here and (text_.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))
-                                              or "FOR UPDATE" in text_):
+                                              or "FOR UPDATE" in text_ or "FOR SHARE" in text_):
             writing.set()
 
     with engine.connect() as holder:
         if engine.dialect.name == "sqlite":
             holder.exec_driver_sql("BEGIN IMMEDIATE")
-        holder.execute(Job.__table__.update().where(Job.__table__.c.id == job_id).values(
-            deleted_at=datetime.now(UTC).replace(tzinfo=None), trigger_status=0, trigger_next_time=0))
+        gone = {"deleted_at": datetime.now(UTC).replace(tzinfo=None)}
+        if model is Job:
+            gone.update(trigger_status=0, trigger_next_time=0)
+        holder.execute(model.__table__.update().where(model.__table__.c.id == job_id).values(**gone))
         event.listen(engine, "before_cursor_execute", seen)
         try:
             with ThreadPoolExecutor(1) as pool:
@@ -713,16 +716,33 @@ def test_start_run_once_and_copy_racing_a_removal_act_on_nothing(api: Any, app: 
     finds no job (404): the removed job stays stopped, without a next fire time, runs or a copy."""
     executor = make_executor(api)
     outcomes = {}
-    for path in ("start", "trigger", "copy", "stop"):
+    for path in ("start", "trigger", "copy", "stop", "update"):
         job = make_job(api, executor, jobDesc=f"将被删除 {path}")
         url, body = (("/api/job/jobinfo/trigger", {"id": job}) if path == "trigger"
+                     else ("/api/job/jobinfo/update", {"id": job, "jobDesc": "改了"}) if path == "update"
                      else (f"/api/job/jobinfo/{job}/{path}", {}))
         status = while_removing(app, job, lambda url=url, body=body: api.post(url, body).status_code)
         row = query(app, lambda job=job: db.session.get(Job, job))
         outcomes[path] = (status, row.deleted_at is not None, row.trigger_status, row.trigger_next_time,
                           query(app, lambda job=job: db.session.query(JobRun).filter_by(job_id=job).count()),
                           query(app, lambda: db.session.query(Job).filter(Job.job_desc.like("%副本%")).count()))
-    assert outcomes == dict.fromkeys(("start", "trigger", "copy", "stop"), (404, True, 0, 0, 0, 0)), outcomes
+    assert outcomes == dict.fromkeys(("start", "trigger", "copy", "stop", "update"), (404, True, 0, 0, 0, 0)), \
+        outcomes
+
+
+def test_a_job_saved_onto_an_executor_being_removed_is_refused(api: Any, app: Any) -> None:
+    """A job created (or moved) onto an executor while it is being removed waits for the removal and is refused
+    (422 on jobGroup): no live job is left on a removed executor."""
+    keep = make_executor(api)
+    for round_, path in enumerate(("add", "update")):
+        going = make_executor(api, appname=f"going-{round_}")
+        job = make_job(api, keep, jobDesc=f"移动 {round_}")
+        body = job_body(going, jobDesc=f"新任务 {round_}") if path == "add" else {"id": job, "jobGroup": going}
+        resp = while_removing(app, going, lambda path=path, body=body: api.post(f"/api/job/jobinfo/{path}", body),
+                              model=Executor)
+        assert "jobGroup" in api_error(resp, 422)["errors"], path
+        assert query(app, lambda going=going: db.session.query(Job).filter(
+            Job.job_group == going, Job.deleted_at.is_(None)).count()) == 0
 
 
 # Issue 19, finding 9: years 0001/9999 in the run log's filterTime answered 500; 20-digit ids must be 422.

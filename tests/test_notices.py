@@ -411,6 +411,14 @@ def test_the_audience_stays_within_the_authors_reach(api: ApiClient, app: Any) -
                                                             "audience": "all"})
     assert refused_page.status_code == 403 and "全员" in refused_page.get_data(as_text=True)
     assert api.post(f"{NOTICE}/page", {"title": "页面越权"}).get_json()["total"] == 0
+    # publishing another author's draft sends it: its audience must lie within the publisher's reach too
+    grant_role(app, author_role, menu_paths=("/system/notice",), resource_codes=(
+        route_code("notices_api.create", "POST"), route_code("notices_api.modify", "PUT"),
+        route_code("notices_api.publish", "POST")))
+    draft = create(api, "全员草稿", "x", audience={"all": True})
+    api_error(author.post(f"{NOTICE}/{draft}/publish", {}), 403)
+    assert api.post(f"{NOTICE}/page", {"title": "全员草稿"}).get_json()["data"][0]["status"] == 0
+    assert author.post(f"{NOTICE}/{notice_id}/publish", {}).status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------

@@ -760,10 +760,12 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     errors = FieldErrors()  # every wrong field reported at once
     glue_type = data.get("glue_type") or (current.glue_type if current else GLUE_BEAN)
+    if merged.get("job_group") is not None:
+        write_lock_first()  # the executor shared until the commit: a removal waits for this job, or went first
     if errors.check(merged.get("job_group") is not None, "jobGroup", gettext("请选择执行器")) and errors.check(
             db.session.execute(Executor.live().where(Executor.id == merged["job_group"],
-                                                     *executor_scope(Executor.id))).first() is not None,
-            "jobGroup", gettext("执行器不存在")):
+                                                     *executor_scope(Executor.id)).with_for_update(read=True))
+            .first() is not None, "jobGroup", gettext("执行器不存在")):
         out["job_group"] = merged["job_group"]
     for key, required, too_long, limit in (
             ("job_desc", N_("请输入任务描述"), N_("任务描述不能超过 %(max)d 个字符"), 255),
@@ -877,7 +879,7 @@ def create_job(data: dict[str, Any]) -> Job:
 
 
 def modify_job(data: dict[str, Any]) -> Job:
-    job = get_job(data["id"])
+    job = _locked_job(data["id"])
     require_maintenance_grant(job.executor_handler, data.get("executor_handler"))
     glue = _clean_glue(data, job)
     before = (job.schedule_type, job.schedule_conf, job.timezone)

@@ -211,7 +211,12 @@ def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
 
 def publish_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
-    if notice.status == PUBLISHED or not _still(notice, Notice.status != PUBLISHED):
+    if notice.status == PUBLISHED:
+        raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
+    # who publishes sends it: the audience another author chose must lie within the publisher's reach too
+    audience = _audiences([notice.id])[notice.id]
+    _clean_audience({"all": notice.audience_all, "role_ids": audience["role_ids"], "dept_ids": audience["dept_ids"]})
+    if not _still(notice, Notice.status != PUBLISHED):
         raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
     notice.status, notice.published_at = PUBLISHED, utcnow()
     db.session.commit()
