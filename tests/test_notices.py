@@ -407,6 +407,8 @@ def test_the_audience_stays_within_the_authors_reach(api: ApiClient, app: Any) -
     make_user(app, phone=phone, dept_id=home, role_ids=[author_role])
     pages = PageClient(app.test_client())
     assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    form = pages.get("/system/notice/new").get_data(as_text=True)  # starts from their own department
+    assert re.search(r'<input checked[^>]*value="some"', form) and re.search(rf'<option selected value="{home}"', form)
     refused_page = pages.submit("/system/notice/new", data={"title": "页面越权", "notice_type": "1", "content": "c",
                                                             "audience": "all"})
     assert refused_page.status_code == 403 and "全员" in refused_page.get_data(as_text=True)

@@ -96,6 +96,16 @@ def _beyond_reach(msg: str) -> Forbidden:
     return Forbidden(msg, errors={"audience": [msg]})
 
 
+def default_audience() -> dict[str, Any]:
+    """What a new notice's form starts from: everyone for an author whose data scope is all data, else the
+    author's own department when the scope reaches it (everyone would be refused)."""
+    scope = current_scope()
+    if scope.all:
+        return {"all": True, "role_ids": [], "dept_ids": []}
+    own = scope.own_dept_id
+    return {"all": False, "role_ids": [], "dept_ids": [own] if own and scope.covers_dept(own) else []}
+
+
 def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
     """(everyone, role ids, department ids): everyone, or at least one live role or department; all of it
     within the author's reach: everyone only for a data scope of all, departments the scope covers, roles the

@@ -49,6 +49,10 @@ def index() -> Any:
 @mirrors("notices_api.create")
 def create() -> Any:
     form = NoticeForm()
+    if request.method != "POST":
+        start = service.default_audience()
+        form.audience.data = "all" if start["all"] else "some"
+        form.dept_ids.data = start["dept_ids"]
     _fill_choices(form)
 
     def save() -> str:
