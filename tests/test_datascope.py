@@ -167,6 +167,37 @@ def test_a_scoped_user_admin_cannot_move_themselves_out_of_their_scope(app: Any,
     client.data("PUT", "/api/admin/system/user/modify", {"id": head, "deptId": org["后端组"]})
 
 
+def test_a_scoped_admin_cannot_pull_another_department_into_their_scope(app: Any, api: ApiClient) -> None:
+    """A second review's way round: a head of 研发中心 ("own department and below") moved 销售部 under 研发中心,
+    and its users with it into reach, then reset one's password. Departments beyond the scope are not theirs
+    to move, rename, create under, delete or pick a manager from (403, or 422 for a manager as if absent)."""
+    from tests.conftest import api_error
+
+    org = make_dept_tree(app, ORG)
+    role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, role)
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[role])
+    seller = make_user(app, name="销售乙", dept_id=org["销售部"])
+    head, pages = signed_in_as(app, phone)
+    api_error(head.put("/api/admin/dept/modify", json={"id": org["销售部"], "parentId": org["研发中心"],
+                                                        "name": "销售部"}), 403)
+    resp = pages.submit(f"/system/dept/{org['销售部']}/edit", data={"name": "销售部", "parent_id": str(org["研发中心"]),
+                                                                   "sequence": "0"})
+    assert resp.status_code == 403
+    api_error(head.put("/api/admin/system/user/modify", json={"id": seller, "password": "Takeover123"}), 404)
+    api_error(head.put("/api/admin/dept/modify", json={"id": org["总部"], "name": "改名"}), 403)
+    api_error(head.post("/api/admin/dept/create", json={"parentId": org["销售部"], "name": "新组"}), 403)
+    api_error(head.post("/api/admin/dept/create", json={"parentId": 0, "name": "新公司"}), 403)
+    api_error(head.delete(f"/api/admin/dept/{org['销售部']}/delete"), 403)
+    api_error(head.put("/api/admin/dept/modify", json={"id": org["后端组"], "parentId": org["销售部"]}), 403)
+    body = api_error(head.put("/api/admin/dept/modify", json={"id": org["后端组"], "managerId": seller}), 422)
+    assert "managerId" in body["errors"]
+    # within the scope: theirs
+    head.data("POST", "/api/admin/dept/create", {"parentId": org["研发中心"], "name": "测试组"})
+    head.data("PUT", "/api/admin/dept/modify", {"id": org["前端组"], "parentId": org["后端组"]})
+
+
 # ---------------------------------------------------------------------------------------------
 # What a principal of each scope sees and cannot touch: page, API, export, pickers, writes
 

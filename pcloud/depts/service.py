@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -299,11 +299,25 @@ def _clean_parent(parent_id: int | None, dept_id: int | None = None) -> int:
 
 
 def _clean_manager(manager_id: int | None) -> int | None:
+    """A live user the principal's data scope reaches (one beyond it is as absent as on the user page)."""
     if not manager_id:
         return None
-    if not user_names([manager_id]):
+    manager = db.session.execute(select(User.id, User.dept_id).where(User.id == manager_id,
+                                                                     User.deleted_at.is_(None))).first()
+    if manager is None or not datascope.current_scope().covers_user(manager.id, manager.dept_id):
         raise Invalid(gettext("负责人不存在"), field="managerId")
     return manager_id
+
+
+def _require_within_scope(*dept_ids: int | None) -> None:
+    """A department's members are the data scope's unit: creating under, changing, moving or deleting a
+    department, and moving one under another, is for a principal whose scope reaches them (403); a root (0)
+    only under the scope of all data. Otherwise a move would carry another department's users into reach."""
+    scope = datascope.current_scope()
+    if scope.all:
+        return
+    if any(not dept_id or not scope.covers_dept(dept_id) for dept_id in dept_ids):
+        raise Forbidden(gettext("部门超出您的数据权限范围"))
 
 
 def _check_unique_name(parent_id: int, name: str, exclude_id: int | None = None) -> None:
@@ -324,6 +338,7 @@ def _commit() -> None:
 
 def create_dept(data: dict[str, Any]) -> Dept:
     name = _clean_name(data.get("name"))
+    _require_within_scope(data.get("parent_id"))
     parent_id = _clean_parent(data.get("parent_id"))
     manager_id = _clean_manager(data.get("manager_id"))
     _check_unique_name(parent_id, name)
@@ -336,9 +351,11 @@ def create_dept(data: dict[str, Any]) -> Dept:
 
 def modify_dept(data: dict[str, Any]) -> Dept:
     dept = get_dept(data["id"])
+    _require_within_scope(dept.id)
     parent_id = dept.parent_id
     if data.get("parent_id") is not None and data["parent_id"] != dept.parent_id:
         parent_id = data["parent_id"]
+        _require_within_scope(parent_id)
         _lock(dept.id, parent_id)  # then the closure read below is the committed one
         if parent_id and is_within(parent_id, dept.id):
             raise Invalid(gettext("不能把部门移动到它自己或它的下级部门之下"), field="parentId")
@@ -359,6 +376,7 @@ def modify_dept(data: dict[str, Any]) -> Dept:
 
 def delete_dept(dept_id: int) -> Dept:
     dept = get_dept(dept_id)
+    _require_within_scope(dept.id)
     if not _lock(dept.id):
         raise NotFound(gettext("部门不存在"))
     refusal = delete_refusal(dept.name, child_counts([dept.id]).get(dept.id, 0),
