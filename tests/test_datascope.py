@@ -198,6 +198,29 @@ def test_a_scoped_admin_cannot_pull_another_department_into_their_scope(app: Any
     head.data("PUT", "/api/admin/dept/modify", {"id": org["前端组"], "parentId": org["后端组"]})
 
 
+def test_a_role_held_beyond_the_scope_is_not_the_scoped_admins_to_change(app: Any, api: ApiClient) -> None:
+    """A second review: a role of kind "own department" held in 销售部 was granted the head of 研发中心's admin
+    grants, and its holder then reset passwords in 销售部. A role with a holder beyond one's scope is not one's
+    to modify or grant (403; a held role cannot be deleted anyway); one held only within it is."""
+    from tests.conftest import api_error
+
+    org = make_dept_tree(app, ORG)
+    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, head_role)
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[head_role])
+    staff = make_scoped_role(api, "ROLE_STAFF", 3)
+    make_user(app, name="销售丙", dept_id=org["销售部"], role_ids=[staff])
+    inside = make_scoped_role(api, "ROLE_INSIDE", 3)
+    make_user(app, name="后端丁", dept_id=org["后端组"], role_ids=[inside])
+    head, _pages = signed_in_as(app, phone)
+    grants = head.data("GET", f"/api/admin/role/{head_role}/menu")
+    body = {"routers": grants["hasRouters"], "resources": grants["hasResources"]}
+    api_error(head.post("/api/admin/permission/grant", json={"roleId": staff, **body}), 403)
+    api_error(head.put("/api/admin/role/modify", json={"id": staff, "name": "改名"}), 403)
+    head.data("POST", "/api/admin/permission/grant", {"roleId": inside, **body})
+
+
 # ---------------------------------------------------------------------------------------------
 # What a principal of each scope sees and cannot touch: page, API, export, pickers, writes
 

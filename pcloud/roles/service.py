@@ -337,6 +337,12 @@ def beyond_reach(role: Role) -> str | None:
     data scope within their own) makes it, as for users whose roles reach further."""
     if permissions.reach_refusal(roles=[role]) or datascope.roles_refusal([role.id]):
         return gettext("角色「%(name)s」超出了您的权限范围，不能修改或删除", name=role.name)
+    scope = datascope.current_scope()
+    if not scope.all and db.session.execute(
+            select(user_role.c.user_id).join(User, User.id == user_role.c.user_id).where(
+                user_role.c.role_id == role.id, User.deleted_at.is_(None), ~scope.user_clause(User)).limit(1)).first():
+        # its grants are also theirs: a change would hand holders beyond the scope what the principal holds
+        return gettext("角色「%(name)s」有您数据权限范围之外的用户，不能修改或删除", name=role.name)
     return None
 
 
