@@ -630,3 +630,31 @@ def test_import_changes_executors_only_with_the_executor_grants(api: ApiClient, 
     assert report["imported"] and report["jobs"]["updated"] == 1 and executors() == before
     assert _import(api, changed, onConflict="overwrite").get_json()["data"]["imported"]  # who holds the grants
     assert executors()[0] == ("orders-app", "被改", 1, "e2node")
+
+
+def test_a_limited_admin_cannot_repoint_a_resource_or_menu_to_open_every_executor(teams: Teams, api: ApiClient,
+                                                                                   app: Any) -> None:
+    """A second review's chain, each step allowed alone: a role of their own listing no executor, a harmless
+    resource granted to it, then the resource re-pointed to a job route (or a menu to a job page): the role then
+    opened the job console for every executor. The re-pointing is refused (403), nothing changed."""
+    from tests.factories import route_code
+
+    grant_role(app, teams.role, menu_paths=JOB_MENUS + ("/system", "/system/role", "/system/resource", "/system/menu"),
+               resource_codes=job_codes(app, clean_runs=True) + tuple(route_code(e, m) for e, m in (
+                   ("roles_api.create", "POST"), ("roles_api.grant", "POST"), ("roles_api.assign", "POST"),
+                   ("resources_api.create", "POST"), ("resources_api.modify", "PUT"), ("menus_api.create", "POST"),
+                   ("menus_api.modify", "PUT"), ("grades_api.page", "POST"))))
+    mine = teams.api.data("POST", "/api/admin/role/create", {"name": "空", "roleCode": "ROLE_EMPTY", "dataScope": 1,
+                                                             "jobGroupIds": []})
+    harmless = teams.api.data("POST", "/api/admin/resource/create", {
+        "name": "职级列表", "resourceUrl": "/api/admin/grade/page", "method": "POST"})
+    teams.api.data("POST", "/api/admin/permission/grant", {"roleId": mine, "routers": [], "resources": [harmless]})
+    api_error(teams.api.put("/api/admin/resource/modify", {"id": harmless, "resourceUrl": "/api/job/jobinfo/pageList",
+                                                           "method": "POST"}), 403)
+    from pcloud.resources.models import Resource
+
+    assert query(app, lambda: db.session.get(Resource, harmless).resource_url) == "/api/admin/grade/page"
+    # a pattern that opens no job route stays the editor's to change
+    assert teams.api.put("/api/admin/resource/modify", {"id": harmless, "resourceUrl": "/api/admin/grade/page",
+                                                        "method": "*"}).status_code == 403  # wider than theirs
+    teams.api.data("PUT", "/api/admin/resource/modify", {"id": harmless, "name": "职级"})

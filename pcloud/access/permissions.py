@@ -624,6 +624,23 @@ def job_group_refusal(role_id: int | None, *, job_group_ids: Iterable[int] | Non
     return None
 
 
+def require_holders_within_executors(*, menu_id: int | None = None, resource_id: int | None = None,
+                                     principal: Principal | None = None) -> None:
+    """After a menu or resource changed (flushed, not committed): a principal limited to some executors must
+    not have made a role holding it reach more executors than theirs, or every executor (a role listing none
+    that now opens the job console, a second review's way round the executor rules) - 403."""
+    principal = _acting(principal)
+    if principal is None or executor_ids_of(principal) is None:
+        return
+    link = role_menu.c.menu_id == menu_id if menu_id is not None else role_resource.c.resource_id == resource_id
+    holders = db.session.execute(select((role_menu if menu_id is not None else role_resource).c.role_id)
+                                 .where(link)).scalars()
+    for role_id in sorted(set(holders)):
+        refusal = job_group_refusal(role_id, principal=principal, editing=True)
+        if refusal:
+            raise Forbidden(gettext("这样修改会让持有它的角色管理更多执行器（%(why)s）", why=refusal))
+
+
 def require_job_group_reach(role_id: int | None, **kwargs: Any) -> None:
     """403 unless the principal may leave the role reaching these executors (see job_group_refusal)."""
     refusal = job_group_refusal(role_id, **kwargs)

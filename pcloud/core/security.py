@@ -251,6 +251,9 @@ class AccessRules(Protocol):
     def require_resource_reach(self, old_method: str | None, old_url: str | None, new_method: str | None,
                                new_url: str | None, principal: Principal | None = None) -> None: ...
 
+    def require_holders_within_executors(self, *, menu_id: int | None = None, resource_id: int | None = None,
+                                         principal: Principal | None = None) -> None: ...
+
 
 def install_access_guard(app: Flask, rules: AccessRules,
                          must_change_password: Callable[[Principal], bool]) -> None:

@@ -227,8 +227,12 @@ def modify_menu(data: dict[str, Any]) -> Menu:
         access_rules().require_page_reach(values["path"])  # its holders open the new page
     if data.get("parent_id") is not None:
         values["parent_id"] = clean_parent(Menu, data["parent_id"], gettext("菜单"), self_id=menu.id)
+    moved = "path" in values and values["path"] != menu.path
     for key, value in values.items():
         setattr(menu, key, value)
+    if moved:  # onto a job page: the roles holding it must not reach more executors than the editor
+        db.session.flush()
+        access_rules().require_holders_within_executors(menu_id=menu.id)
     access_rules().bump_version()
     _commit(menu.path)
     return menu

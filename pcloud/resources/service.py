@@ -259,8 +259,12 @@ def modify_resource(data: dict[str, Any]) -> Resource:
     if (new_method, new_url) != (res.method, res.resource_url):
         # widened (to `/**`, say), it widens every role holding it
         access_rules().require_resource_reach(res.method, res.resource_url, new_method, new_url)
+    repointed = (new_method, new_url) != (res.method, res.resource_url)
     for key, value in values.items():
         setattr(res, key, value)
+    if repointed:  # onto a job route: the roles holding it must not reach more executors than the editor
+        db.session.flush()
+        access_rules().require_holders_within_executors(resource_id=res.id)
     access_rules().bump_version()
     db.session.commit()
     return res
