@@ -107,7 +107,8 @@ def test_parallel_dependency_edits_never_make_a_loop(api: Any, app: Any, live_se
             answers = list(pool.map(link, [(a, b), (b, a)]))
             statuses.append(tuple(sorted(answers)))
             assert not (_parents(app, a) == [b] and _parents(app, b) == [a]), answers
-    assert all(s in ((200, 422), (200, 503)) for s in statuses), statuses
+    # one saved, the other refused as a loop; a lost race elsewhere answers 409 (never 503: the database is up)
+    assert all(s in ((200, 422), (200, 409)) for s in statuses), statuses
 
 
 # ---------------------------------------------------------------- the graph

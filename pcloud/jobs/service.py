@@ -879,6 +879,10 @@ def create_job(data: dict[str, Any]) -> Job:
 
 
 def modify_job(data: dict[str, Any]) -> Job:
+    if data.get("parent_job_ids") or data.get("child_job_id"):
+        # the links' lock before the job's row, the order every link edit takes them in: two edits linking
+        # two jobs both ways queue (one is refused as a loop) instead of deadlocking
+        _serialise_child_links()
     job = _locked_job(data["id"])
     require_maintenance_grant(job.executor_handler, data.get("executor_handler"))
     glue = _clean_glue(data, job)
