@@ -8,9 +8,9 @@ sink and sidebar are plugged in by the factory (`register_request_hooks`, `regis
 
     core          shared mechanisms, no module (with config.py and extensions.py)
     models        every module's models.py, and models.py gathering them for the mappers and Alembic
+    datascope     数据权限: whose users a principal reaches (from the principal's roles, through the models)
     params        参数设置: run-time settings every service below may read (sign-in lock, password policy...)
     dicts         字典管理: dictionary types and items, the labels and badges of the console's coded values
-    datascope     数据权限: whose users a principal reaches (from the principal's roles, through the models)
     uploads       stored images (avatars)
     actionlog     the operation log (the recorder's sink)
     loginlog      the login log (written by auth and users, in its own transaction)
@@ -61,7 +61,7 @@ def _shipped_dir(name: str) -> str:
 
 
 # config.py and extensions.py belong to the core's level.
-PACKAGE_ORDER = ("core", "models", "params", "dicts", "datascope",
+PACKAGE_ORDER = ("core", "models", "datascope", "params", "dicts",
                  "uploads", "actionlog", "loginlog", "depts", "posts", "grades", "resources",
                  "menus", "access", "roles", "sessions", "users", "openplatform", "smstemplates", "auth", "online",
                  "segments", "jobs", "mail", "notices", "dashboard", "jobs.worker", "cli", "factory")

@@ -635,7 +635,7 @@ def test_parallel_updates_never_link_two_jobs_both_ways(api: Any, app: Any, live
             children = query(app, lambda: {j.id: j.child_job_id for j in db.session.query(Job)})
             assert not (children[a] == str(b) and children[b] == str(a)), (answers, children)
     assert both == 0, statuses
-    assert all(sorted(s) in ([200, 422], [200, 503]) for s in statuses), statuses
+    assert all(sorted(s) in ([200, 422], [200, 409]) for s in statuses), statuses  # a lost race: 409, never 503
 
 
 # ---------------------------------------------------------------- removals and last executors under a race

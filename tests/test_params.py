@@ -66,6 +66,34 @@ def test_modify_validates_by_type_and_range_and_logs_old_and_new(api: ApiClient,
     assert last_action(app) == ("参数重置", "success", f"{lock}由「3」改为「5」")
 
 
+def test_only_an_admin_whose_data_scope_is_all_changes_a_setting(api: ApiClient, app: Any) -> None:
+    """A second review: an admin of one department lifted the sign-in lock (maxFailures 100) and cut the logs'
+    retention to a day. Settings apply to the whole company: 403 below the scope of all data, through the API
+    and the page, nothing stored; an admin whose scope is all data (ROLE_ADMIN's) may."""
+    from tests.factories import grant_role, make_dept, route_code
+
+    dept = make_dept(app, "甲部门")
+    role = api.data("POST", "/api/admin/role/create", {"name": "部门管理员", "roleCode": "ROLE_DEPT_ADMIN",
+                                                       "dataScope": 4})
+    grant_role(app, role, menu_paths=("/system", "/system/config"), resource_codes=(
+        route_code("params_api.modify", "PUT"), route_code("params_api.reset", "POST"),
+        route_code("params_api.page", "POST")))
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", dept_id=dept, role_ids=[role])
+    scoped = ApiClient(app.test_client())
+    scoped.token = scoped.sign_in(phone, "Passw0rd1")
+    for key, value in (("sys.login.maxFailures", 100), ("sys.log.actionRetentionDays", 1),
+                       ("sys.password.minLength", 6), ("sys.company.name", "别家")):
+        api_error(scoped.put(f"{CONFIG}/modify", {"key": key, "value": value}), 403)
+    api_error(scoped.post(f"{CONFIG}/sys.login.maxFailures/reset"), 403)
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    assert pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "100"}).status_code == 403
+    assert api.data("GET", f"{CONFIG}/sys.login.maxFailures")["value"] == 5
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "dataScope": 1})
+    assert scoped.data("PUT", f"{CONFIG}/modify", {"key": "sys.login.maxFailures", "value": 6})["value"] == 6
+
+
 def test_a_setting_the_environment_sets_is_read_only(api: ApiClient, app: Any, monkeypatch: Any) -> None:
     monkeypatch.setitem(app.config, "PCLOUD_SET_BY_ENVIRONMENT", frozenset({"PCLOUD_EXPORT_MAX_ROWS"}))
     item = api.data("GET", f"{CONFIG}/sys.export.maxRows")
