@@ -25,7 +25,7 @@ from tests.conftest import (
     statements_run,
     statements_seen,
 )
-from tests.factories import make_user, next_phone
+from tests.factories import make_user, next_phone, query
 
 DICT = "/api/admin/dict"
 BUILTIN = ("sys_user_state", "sys_yes_no", "job_trigger_status", "job_handle_code", "login_result", "notice_type")
@@ -332,3 +332,25 @@ def test_setup_fills_the_english_of_built_in_items_where_it_is_empty(app: Any) -
     assert _label_en(app, "sys_user_state", "0") == "Active" and _label_en(app, "sys_user_state", "1") == "Disabled"
     assert _label_en(app, "login_result", "0") is None  # relabelled by an administrator: no guess
     assert _label_en(app, "notice_type", "1") == "Memo"  # set by an administrator: kept
+
+
+def test_an_item_created_while_its_type_is_deleted_is_refused_and_a_second_delete_finds_nothing(
+        api: ApiClient, app: Any) -> None:
+    """A second review on two hosts: items created while their type was deleted stayed live under the deleted
+    type (and two deletes both answered 200). The create waits for the delete in flight and is refused (422); a
+    delete that waited for another finds the type gone (404)."""
+    from pcloud.dicts.models import DictType
+    from tests.test_jobs import while_removing
+
+    for round_, is_default in enumerate((False, True)):
+        code = f"going_{round_}"
+        type_id = api.data("POST", f"{DICT}/type/create", {"name": f"将删{round_}", "dictType": code})
+        resp = while_removing(app, type_id, lambda code=code, is_default=is_default: api.post(
+            f"{DICT}/data/create", {"dictType": code, "label": "甲", "value": "a", "isDefault": is_default}),
+            model=DictType)
+        assert "dictType" in api_error(resp, 422)["errors"]
+        assert query(app, lambda code=code: db.session.query(DictData).filter(
+            DictData.dict_type == code, DictData.deleted_at.is_(None)).count()) == 0
+    type_id = api.data("POST", f"{DICT}/type/create", {"name": "再删", "dictType": "twice"})
+    resp = while_removing(app, type_id, lambda: api.delete(f"{DICT}/type/{type_id}/delete"), model=DictType)
+    api_error(resp, 404)

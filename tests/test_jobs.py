@@ -671,11 +671,11 @@ def test_parallel_deletes_of_the_last_two_executors_leave_one(api: Any, app: Any
             assert live == 1 and sorted(answers) == [200, 409], (answers, live)
 
 
-def while_removing(app: Any, job_id: int, call: Any, model: Any = Job) -> Any:
+def while_removing(app: Any, job_id: int, call: Any, model: Any = Job, hold: Any = None) -> Any:
     """`call()` (a request, run in a thread of its own) while another transaction is removing the job (or the
     row of another `model`, an executor): it has marked it deleted and holds its lock (the row's on PostgreSQL,
     the write lock on SQLite), and commits as soon as the request writes or takes a lock (or ends). The
-    request's answer."""
+    request's answer. `hold(connection)`: another uncommitted change to hold instead (a row deleted outright)."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -695,10 +695,13 @@ def while_removing(app: Any, job_id: int, call: Any, model: Any = Job) -> Any:
     with engine.connect() as holder:
         if engine.dialect.name == "sqlite":
             holder.exec_driver_sql("BEGIN IMMEDIATE")
-        gone = {"deleted_at": datetime.now(UTC).replace(tzinfo=None)}
-        if model is Job:
-            gone.update(trigger_status=0, trigger_next_time=0)
-        holder.execute(model.__table__.update().where(model.__table__.c.id == job_id).values(**gone))
+        if hold is not None:
+            hold(holder)
+        else:
+            gone = {"deleted_at": datetime.now(UTC).replace(tzinfo=None)}
+            if model is Job:
+                gone.update(trigger_status=0, trigger_next_time=0)
+            holder.execute(model.__table__.update().where(model.__table__.c.id == job_id).values(**gone))
         event.listen(engine, "before_cursor_execute", seen)
         try:
             with ThreadPoolExecutor(1) as pool:

@@ -713,3 +713,16 @@ def test_a_large_avatar_is_stored_reduced_and_a_small_one_as_it_is(app: Any, api
         assert resp.status_code == 200, resp.get_json()
         with Image.open(io.BytesIO(anon.get(resp.get_json()["data"]["url"]).data)) as img:
             assert img.size == size
+
+
+def test_a_file_deleted_twice_at_once_is_not_called_an_avatar(app: Any, api: Any) -> None:
+    """Two deletes of one unused file at once: the one that waited said "it is a user's avatar" (a second
+    review); it now finds the file gone (404)."""
+    from pcloud.uploads.models import Upload
+    from tests.test_jobs import while_removing
+
+    name = upload(api, image_bytes()).get_json()["data"]["url"].rsplit("/", 1)[1]
+    table = Upload.__table__
+    resp = while_removing(app, 0, lambda: api.delete(f"/api/admin/upload/files/{name}/delete"),
+                          hold=lambda conn: conn.execute(table.delete().where(table.c.name == name)))
+    assert api_error(resp, 404)["msg"] == "文件不存在"

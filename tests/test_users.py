@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from pcloud.actionlog.models import ActionLog
@@ -1031,3 +1032,28 @@ def test_the_import_s_password_file_follows_the_language(english_pages: PageClie
     bad = english_pages.client.post("/system/user/import/passwords", data=b"not json",
                                     headers={"X-CSRFToken": token}, content_type="application/octet-stream")
     assert api_error(bad, 422)["msg"] == "The password list is malformed"
+
+
+@pytest.mark.parametrize("kind", ["dept", "post", "grade", "role"])
+def test_an_import_naming_a_department_post_grade_or_role_being_deleted_leaves_nobody_in_it(
+        api: ApiClient, app: Any, kind: str) -> None:
+    """A second review imported 300 users into a department (post, grade, role) deleted meanwhile on another host:
+    all 300 were left in the deleted one. The import waits for a delete in flight, then refuses the rows naming
+    what is gone (nothing written)."""
+    from pcloud.depts.models import Dept
+    from pcloud.grades.models import Grade
+    from pcloud.posts.models import Post
+    from pcloud.roles.models import Role
+    from tests.test_jobs import while_removing
+
+    model, made = {"dept": (Dept, lambda: make_dept(app, "将删部门")),
+                   "post": (Post, lambda: make_post(app, "将删岗位")),
+                   "grade": (Grade, lambda: make_grade(app, "将删职级")),
+                   "role": (Role, lambda: make_role(app, "ROLE_GOING", "将删角色"))}[kind]
+    target = made()
+    cells = {"dept": ["将删部门", "", "", ""], "post": ["", "将删岗位", "", ""], "grade": ["", "", "将删职级", ""],
+             "role": ["", "", "", "ROLE_GOING"]}[kind]
+    rows = [[f"导入{i}", f"1390001{i:04d}", *cells, "正常", ""] for i in range(3)]
+    resp = while_removing(app, target, lambda: post_import(api, import_file(rows), dry_run=False), model=model)
+    assert resp.status_code in (200, 422), resp.get_data(as_text=True)[:300]
+    assert _phones_present(app, [row[1] for row in rows]) == []

@@ -17,6 +17,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.database import live_row, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import language, translated
 from pcloud.core.messages import N_
@@ -233,7 +234,11 @@ def modify_type(data: dict[str, Any]) -> DictType:
 
 
 def delete_type(type_id: int, cascade: bool = False) -> DictType:
-    row = get_type(type_id)
+    # locked before its items are counted: an item created meanwhile waits and then finds the type gone (422),
+    # or was created first and is counted; a second delete waits and finds it gone (404)
+    row = live_row(DictType, type_id, for_update=True)
+    if row is None:
+        raise NotFound(gettext("字典类型不存在"))
     if row.builtin:
         raise Conflict(gettext("内置字典类型「%(name)s」由系统使用，不能删除", name=translated(row.name)))
     count = _item_counts([row.dict_type]).get(row.dict_type, 0)
@@ -281,9 +286,13 @@ def page_data(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     return result
 
 
-def _clean_type_of_item(code: Any) -> str:
+def _clean_type_of_item(code: Any, exclusive: bool = False) -> str:
+    """A live type, locked until the commit (shared; `exclusive` for an item marked default, which unmarks the
+    others under the same lock): a delete of the type waits for this item and counts it, or went first (422)."""
     code = _text(code, "dictType", N_("字典类型"), limit_of(DictData.dict_type)) or ""
-    if type_by_code(code) is None:
+    write_lock_first()
+    if db.session.execute(select(DictType.id).where(DictType.dict_type == code, DictType.deleted_at.is_(None))
+                          .with_for_update(read=not exclusive)).first() is None:
         raise Invalid(gettext("字典类型不存在"), field="dictType")
     return code
 
@@ -332,7 +341,7 @@ def _only_default(row: DictData) -> None:
 
 
 def create_data(data: dict[str, Any]) -> DictData:
-    code = _clean_type_of_item(data.get("dict_type"))
+    code = _clean_type_of_item(data.get("dict_type"), exclusive=bool(data.get("is_default")))
     row = DictData(dict_type=code, label=_text(data.get("label"), "label", N_("字典标签"), limit_of(DictData.label)),
                    label_en=_label_en(data.get("label_en")),
                    value=_clean_value(code, data.get("value")), sort=int(data.get("sort") or 0),
@@ -350,7 +359,7 @@ def modify_data(data: dict[str, Any]) -> DictData:
     if data.get("is_default"):  # the lock before this save writes anything (its checks may flush the row)
         _lock_types(row.dict_type, data.get("dict_type"))
     if data.get("dict_type") is not None:
-        row.dict_type = _clean_type_of_item(data["dict_type"])
+        row.dict_type = _clean_type_of_item(data["dict_type"], exclusive=bool(data.get("is_default")))
     if data.get("label") is not None:
         row.label = _text(data["label"], "label", N_("字典标签"), limit_of(DictData.label))
     if "label_en" in data:

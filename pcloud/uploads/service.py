@@ -255,8 +255,10 @@ def delete_file(name: str) -> str:
     if row.user_id is not None:
         raise Conflict(AVATAR_IN_USE)
     removed = db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id.is_(None)))
-    if removed.rowcount == 0:  # became an avatar meanwhile
+    if removed.rowcount == 0:  # became an avatar meanwhile, or a delete at the same time went first
         db.session.rollback()
+        if db.session.get(Upload, name) is None:
+            raise NotFound(gettext("文件不存在"))
         raise Conflict(AVATAR_IN_USE)
     db.session.commit()
     return name

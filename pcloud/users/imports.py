@@ -38,6 +38,7 @@ from pcloud.depts.models import Dept
 from pcloud.extensions import db
 from pcloud.grades.models import Grade
 from pcloud.posts.models import Post
+from pcloud.roles.models import Role
 from pcloud.sessions import service as sessions
 from pcloud.users import service
 from pcloud.users.lookups import phone_is_valid
@@ -364,12 +365,17 @@ def _is_template_header(cells: list[str]) -> bool:
 
 
 def _take_write_lock() -> None:
-
     """SQLite: the write lock before the first read of the database (BEGIN IMMEDIATE; the file is already read,
     `_spool`), so that a create committed before makes the import see its phone, and one after waits for the
-    import, instead of the import failing to upgrade its read snapshot ("database is locked"). PostgreSQL needs
-    nothing: the phone's unique index decides between the two."""
+    import, instead of the import failing to upgrade its read snapshot ("database is locked"); a delete of a
+    department, post, grade or role waits alike. PostgreSQL: the phone's unique index decides between an import
+    and a create; the departments, posts, grades and roles a row may name are shared (FOR SHARE, in id order)
+    until the commit, before the lookups read them, so a delete of one waits for the import and then counts its
+    new users (409), or went first and the rows naming it are refused: no user is left in a deleted one."""
     if db.engine.dialect.name != "sqlite":
+        for model in (Dept, Post, Grade, Role):
+            db.session.execute(select(model.id).where(model.deleted_at.is_(None)).order_by(model.id)
+                               .with_for_update(read=True))
         return
     db.session.rollback()  # nothing is written before the import: end any read transaction this request opened
     conn = db.session.connection()
