@@ -759,6 +759,35 @@ def test_a_workbook_that_costs_more_than_it_weighs_is_refused(app: Any) -> None:
     assert cpu < 0.25, f"{cpu:.2f} s of CPU to refuse a {len(crafted)}-byte workbook"
 
 
+def test_a_workbook_with_huge_styles_or_one_huge_cell_is_refused(app: Any) -> None:
+    """A second review: 590,000 <font/> in a styles.xml stored uncompressed (under every byte and ratio cap) cost
+    openpyxl 8 s and 300 MB; one cell of 200 MB of text cost 450 MB. A part read whole has at most
+    MAX_WHOLE_PART_TAGS tags and no text between two tags is longer than MAX_TEXT_RUN (smaller files here)."""
+    import io
+    import zipfile
+
+    from pcloud.core.xlsx import MAX_TEXT_RUN, MAX_WHOLE_PART_TAGS, BadWorkbook
+
+    def stored(data: bytes, name: str, change: Any) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:  # ZIP_STORED
+            for item in src.infolist():
+                body = src.read(item.filename)
+                dst.writestr(item.filename, change(body) if item.filename == name else body)
+        return out.getvalue()
+
+    fonts = stored(_workbook(), "xl/styles.xml", lambda body: body.replace(
+        b"</fonts>", b"<font/>" * (MAX_WHOLE_PART_TAGS + 10) + b"</fonts>"))
+    cell = stored(_workbook(), "xl/worksheets/sheet1.xml", lambda body: body.replace(
+        b"</sheetData>", b'<row r="2"><c r="A2" t="inlineStr"><is><t>' + b"x" * (2 * MAX_TEXT_RUN + 10)
+        + b"</t></is></c></row></sheetData>"))
+    with app.test_request_context("/"):
+        for crafted in (fonts, cell):
+            cpu, outcome = _cpu_of(lambda crafted=crafted: _read_all(crafted))
+            assert isinstance(outcome, BadWorkbook), outcome
+            assert cpu < 0.1, f"{cpu:.2f} s of CPU to refuse a {len(crafted)}-byte workbook"
+
+
 def test_a_workbook_declaring_entities_is_refused(app: Any) -> None:
     """No part of a real workbook has a DOCTYPE; its entities would multiply the strings past every byte cap."""
     from pcloud.core.xlsx import BadWorkbook, check_workbook

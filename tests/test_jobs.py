@@ -888,3 +888,20 @@ def test_an_import_obeys_the_length_rules_of_a_save(api: Any, app: Any) -> None:
     body = api_error(api.post("/api/job/jobinfo/add", job_body(executor, jobDesc="参数", executorParam="p" * 10_001)),
                      422)
     assert "executorParam" in body["errors"]
+
+
+def test_comparing_two_long_scripts_stays_within_a_budget(app: Any) -> None:
+    """Two 8,000-line scripts of a few distinct lines cost difflib 4 s on every save and on every view of the
+    versions page, and a worker was killed at 32,767 lines (a second review). Beyond DIFF_LINE_PAIRS_MAX the
+    sources are said to differ, with their sizes, in milliseconds; ordinary scripts still get a line diff."""
+    from pcloud.jobs.service import glue_diff
+
+    letters = [chr(0x4E00 + i) for i in range(110)]
+    old = "".join(letters[i % 110] + "\n" for i in range(8000))
+    new = "".join(letters[(i * 7) % 110] + "\n" for i in range(8000))
+    with app.test_request_context("/"):
+        start = time.process_time()
+        said = glue_diff(old, new, "a", "b")
+        assert time.process_time() - start < 0.1
+        assert "8000" in said and said.startswith("--- a\n+++ b\n")
+        assert glue_diff("echo 1\necho 2\n", "echo 1\necho 3\n") .endswith("-echo 2\n+echo 3\n")

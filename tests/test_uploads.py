@@ -726,3 +726,51 @@ def test_a_file_deleted_twice_at_once_is_not_called_an_avatar(app: Any, api: Any
     resp = while_removing(app, 0, lambda: api.delete(f"/api/admin/upload/files/{name}/delete"),
                           hold=lambda conn: conn.execute(table.delete().where(table.c.name == name)))
     assert api_error(resp, 404)["msg"] == "文件不存在"
+
+
+def _scan_bomb(side: int, scans: int) -> bytes:
+    """A second review's progressive JPEG: one grey component, a DC scan, then `scans` copies of one AC scan
+    whose single code says the next 32,767 blocks are empty (libjpeg still walks every block per scan)."""
+    import struct
+
+    def segment(marker: int, payload: bytes) -> bytes:
+        return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+    def bits(codes: list[tuple[int, int]]) -> bytes:
+        out, acc, n = bytearray(), 0, 0
+        for value, width in codes + [(1, (8 - sum(w for _, w in codes) % 8) % 8)]:
+            for i in range(width - 1, -1, -1):
+                acc, n = (acc << 1) | ((value >> i) & 1), n + 1
+                if n == 8:
+                    out += bytes([acc, 0]) if acc == 0xFF else bytes([acc])
+                    acc, n = 0, 0
+        return bytes(out)
+
+    blocks = (side // 8) ** 2
+    head = (b"\xff\xd8" + segment(0xDB, b"\x00" + bytes([1] * 64))
+            + segment(0xC2, struct.pack(">BHHB", 8, side, side, 1) + b"\x01\x11\x00")
+            + segment(0xC4, b"\x00" + bytes([1] + [0] * 15) + b"\x00")
+            + segment(0xC4, b"\x10" + bytes([1, 1] + [0] * 14) + b"\xe0\x00"))
+    dc = segment(0xDA, b"\x01\x01\x00\x00\x00\x00") + bits([(0, 1)] * blocks)
+    runs, left = [], blocks
+    while left > 0:
+        run = min(left, 32767)
+        runs += [(0, 1), (run - 16384, 14)]
+        left -= run
+    ac = segment(0xDA, b"\x01\x01\x00\x01\x3f\x00") + bits(runs)
+    return head + dc + ac * scans + b"\xff\xd9"
+
+
+def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_it_is_decoded(app: Any, api: Any) -> None:
+    """A small file of 5,000 empty scans cost any signed-in user's avatar upload 5.6 s of CPU (a second review):
+    libjpeg decodes every scan over every block, at any draft size. More than MAX_JPEG_SCANS scans: 422, in
+    milliseconds; a photo's handful of scans still uploads."""
+    import time
+
+    from pcloud.uploads.service import MAX_JPEG_SCANS
+
+    bomb = _scan_bomb(2048, 2000)
+    start = time.process_time()
+    resp = upload(api, bomb, "bomb.jpg")
+    assert time.process_time() - start < 0.1 and resp.status_code == 422
+    assert upload(api, _scan_bomb(64, MAX_JPEG_SCANS - 1), "few.jpg").status_code == 200

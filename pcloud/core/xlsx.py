@@ -99,6 +99,12 @@ MIN_TAGS = 100_000  # ... but a small file may always hold this many (~0.1 s)
 MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024  # the table read whole: 5x the 100,000-row file (fits 64-char names)
 MAX_SHARED_STRING_TAGS = 2_000_000  # its tags: 2.5x the 100,000-row file's; ~500,000 strings, ~3 s and ~50 MB at most
 MAX_WHOLE_PART = 4 * 1024 * 1024  # any other part openpyxl reads whole (workbook, styles, relationships, properties)
+# ...and its tags: openpyxl makes an object of each (590,000 <font/> in a stored styles.xml cost 8 s and 300 MB);
+# an Excel file's styles have a few thousand
+MAX_WHOLE_PART_TAGS = 50_000
+# text between two tags (one cell's): names and phones are short, a 200 MB cell cost 450 MB; checked across the
+# 1 MB pieces a part is read in, so a run is refused somewhere between this and twice it
+MAX_TEXT_RUN = 1024 * 1024
 _CONTENT_TYPES = "[Content_Types].xml"
 _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -143,7 +149,7 @@ def check_workbook(stream: IO[bytes]) -> None:
                 if part.filename not in strings | streamed and part.file_size > MAX_WHOLE_PART:
                     raise BadWorkbook(gettext("文件中的 %(part)s 解压后超过 %(max)s MB，不像是按模板填写的 Excel 文件，"
                                               "已拒绝", part=part.filename, max=MAX_WHOLE_PART >> 20))
-            _count_tags(archive, parts, strings, max(MIN_TAGS, MAX_TAGS_PER_BYTE * weight))
+            _count_tags(archive, parts, strings, streamed, max(MIN_TAGS, MAX_TAGS_PER_BYTE * weight))
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError, NotImplementedError) as exc:
         # RuntimeError: an encrypted part; NotImplementedError: a compression zipfile does not know
         if isinstance(exc, BadWorkbook):
@@ -190,19 +196,33 @@ def _refuse_dtd(chunk: bytes) -> None:
         raise BadWorkbook(gettext("文件中含有 Excel 文件不会有的 XML 文档类型声明（DOCTYPE），已拒绝"))
 
 
-def _count_tags(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], strings: set[str], budget: int) -> None:
+def _count_tags(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], strings: set[str], streamed: set[str],
+                budget: int) -> None:
     """Unpack every part once, in 1 MB pieces: no DOCTYPE or ENTITY anywhere, the shared strings within their tags,
-    all parts together within `budget`."""
+    a part read whole within MAX_WHOLE_PART_TAGS, no text run longer than MAX_TEXT_RUN, all parts together within
+    `budget`."""
     total = 0
     for part in parts:
-        tags, tail = 0, b""
+        tags, tail, run = 0, b"", 0
+        whole = part.filename not in strings | streamed
         with archive.open(part) as fh:
             while chunk := fh.read(1 << 20):
                 _refuse_dtd(tail + chunk)
                 tail = chunk[-(len(_DTD[0]) - 1):]
                 tags += chunk.count(b"<")
+                first = chunk.find(b"<")
+                if first == -1:
+                    run += len(chunk)
+                else:
+                    run, crossing = len(chunk) - chunk.rfind(b"<") - 1, run + first
+                    if crossing > MAX_TEXT_RUN:
+                        raise _too_many_strings()
+                if run > MAX_TEXT_RUN:
+                    raise _too_many_strings()
                 if part.filename in strings and tags > MAX_SHARED_STRING_TAGS:
                     raise _too_many_strings()
+                if whole and tags > MAX_WHOLE_PART_TAGS:
+                    raise _bomb()
                 if total + tags > budget:
                     raise _bomb()
         total += tags
