@@ -1054,6 +1054,13 @@ def test_an_import_naming_a_department_post_grade_or_role_being_deleted_leaves_n
     cells = {"dept": ["将删部门", "", "", ""], "post": ["", "将删岗位", "", ""], "grade": ["", "", "将删职级", ""],
              "role": ["", "", "", "ROLE_GOING"]}[kind]
     rows = [[f"导入{i}", f"1390001{i:04d}", *cells, "正常", ""] for i in range(3)]
-    resp = while_removing(app, target, lambda: post_import(api, import_file(rows), dry_run=False), model=model)
-    assert resp.status_code in (200, 422), resp.get_data(as_text=True)[:300]
+
+    def imported() -> tuple[int, str]:  # read whole in the request's thread: its stream needs its context
+        resp = post_import(api, import_file(rows), dry_run=False)
+        answer = (resp.status_code, resp.get_data(as_text=True))
+        resp.close()
+        return answer
+
+    status, body = while_removing(app, target, imported, model=model)
+    assert status in (200, 422), body[:300]
     assert _phones_present(app, [row[1] for row in rows]) == []
