@@ -281,12 +281,7 @@ def granted_resource_ids(principal: Principal) -> set[int] | None:
 
 
 def _acting(principal: Principal | None) -> Principal | None:
-    if principal is not None:
-        return principal
-    try:
-        return current_principal()
-    except Exception:  # noqa: BLE001 - outside a request (CLI, factories): trusted
-        return None
+    return principal if principal is not None else current_principal()
 
 
 def _covers_resource(principal: Principal, method: str | None, url: str | None) -> bool:

@@ -634,17 +634,10 @@ def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]
 # Unlock (issue 22.3): an administrator lifts a sign-in lock at once, by phone (or secureId) or by address.
 
 
-def _caller() -> Principal | None:
-    try:
-        return current_principal()
-    except Exception:  # noqa: BLE001 - outside a request (the command line): trusted
-        return None
-
-
 def _require_unlockable(user: User, scope: datascope.DataScope) -> None:
     """A user's lock is lifted by whoever's data scope covers the user (one's own always; else 404 exactly as
     if absent, as users.service.get_user answers), a super administrator's only by a super administrator."""
-    caller = _caller()
+    caller = current_principal()
     itself = caller is not None and caller.kind == "user" and caller.id == user.id
     if not (itself or scope.covers_user(user.id, user.dept_id)):
         raise NotFound(gettext("用户不存在"))

@@ -12,16 +12,13 @@ columns (a wider one stays text) and a text's tables at most `TABLE_CELLS_MAX` c
 padding included (the rows past them stay text); HTML longer than `HTML_MAX` (a short reference link used
 thousands of times) is shown as the escaped text instead. `markdown_problem` says which bound a text passes, for
 a save to refuse it. Rendering is a pure function of the text, the same on every host, so each process keeps
-the latest `CACHE_SIZE` results keyed by the text's SHA-256 (the text itself is not kept).
+the latest `CACHE_SIZE` results (functools.lru_cache, keyed by the text: at most 64 x 20,000 characters).
 """
 
 from __future__ import annotations
 
-import hashlib
 import html as html_lib
-import threading
-from collections import OrderedDict
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import nh3
@@ -110,11 +107,10 @@ def _clean(html: str) -> str:
 
 # (safe HTML, what the bounds refused: ("columns", n) / ("cells", None) / ("html", None) or None)
 _Rendered = tuple[str, tuple[str, int | None] | None]
-_cache: OrderedDict[bytes, _Rendered] = OrderedDict()
-_cache_lock = threading.Lock()
 
 
-def _render(text: str) -> _Rendered:
+@lru_cache(maxsize=CACHE_SIZE)
+def _rendered(text: str) -> _Rendered:
     env: dict[str, Any] = {}
     html = _renderer().render(text, env)
     if len(html) > HTML_MAX:
@@ -123,23 +119,8 @@ def _render(text: str) -> _Rendered:
     return _clean(html), problem
 
 
-def _rendered(text: str) -> _Rendered:
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-    with _cache_lock:
-        if (hit := _cache.get(key)) is not None:
-            _cache.move_to_end(key)
-            return hit
-    result = _render(text)
-    with _cache_lock:
-        _cache[key] = result
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return result
-
-
 def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _rendered.cache_clear()
 
 
 def render_markdown(text: str) -> str:

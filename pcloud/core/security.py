@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flask import Flask, Request, Response, current_app, flash, redirect, request, url_for
+from flask import Flask, Request, Response, current_app, flash, has_request_context, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
@@ -52,16 +52,17 @@ class Principal:
 
 
 def current_principal() -> Principal | None:
-    user = current_user._get_current_object()  # type: ignore[attr-defined] # None outside a request
+    """The signed-in principal; None when nobody is, and outside a request (the command line, the worker: trusted
+    callers, which every rule reading this treats as reaching everything)."""
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
     return user if isinstance(user, Principal) else None
 
 
 def current_principal_id_name() -> tuple[int | None, str | None]:
     """(id, name) of the signed-in principal for audit columns; (None, None) outside a request (CLI, worker)."""
-    try:
-        principal = current_principal()
-    except Exception:  # noqa: BLE001 - no request context, e.g. CLI with an app context
-        principal = None
+    principal = current_principal()
     if principal:
         return principal.id, principal.name
     return None, None

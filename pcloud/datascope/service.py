@@ -251,11 +251,7 @@ def scope_of(principal: Principal | None) -> DataScope:
 
 def current_scope() -> DataScope:
     """The signed-in principal's scope; everyone outside a request."""
-    try:
-        principal = current_principal()
-    except Exception:  # noqa: BLE001 - no request context (CLI, worker): trusted
-        principal = None
-    return scope_of(principal)
+    return scope_of(current_principal())
 
 
 def scope_refusal(kind: int, dept_ids: Iterable[int] = (), principal: Principal | None = None) -> str | None:

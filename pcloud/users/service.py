@@ -187,10 +187,7 @@ def get_user(user_id: int, *, for_update: bool = False) -> User:
 
 
 def _is_principal(user_id: int) -> bool:
-    try:
-        principal = current_principal()
-    except Exception:  # noqa: BLE001 - outside a request
-        return False
+    principal = current_principal()
     return principal is not None and principal.kind == "user" and principal.id == user_id
 
 
