@@ -591,10 +591,15 @@ def is_script(glue_type: str | None) -> bool:
     return glue_type in GLUE_SCRIPT_TYPES
 
 
+def _may_call(endpoint: str) -> bool:
+    """May the principal call this API operation? True outside a request (command line, `pcloud init`)."""
+    principal = current_principal()
+    return principal is None or may_call_endpoint(principal, endpoint)
+
+
 def may_edit_scripts() -> bool:
     """Does the principal hold the script grant (what the console shows); True outside a request."""
-    principal = current_principal()
-    return principal is None or may_call_endpoint(principal, SCRIPT_GRANT_ENDPOINT)
+    return _may_call(SCRIPT_GRANT_ENDPOINT)
 
 
 def require_script_grant(*glue_types: str | None, always: bool = False) -> None:
@@ -1607,12 +1612,6 @@ def parse_transfer(raw: bytes) -> dict[str, Any]:
 
 EXECUTOR_SAVE_ENDPOINT = "jobs_api.executor_save"
 EXECUTOR_UPDATE_ENDPOINT = "jobs_api.executor_update"  # PUT, or POST as the original front end calls it
-
-
-def _may_call(endpoint: str) -> bool:
-    """May the principal call this API operation? True outside a request (command line, `pcloud init`)."""
-    principal = current_principal()
-    return principal is None or may_call_endpoint(principal, endpoint)
 
 
 def _problem(kind: str, appname: str, job_desc: str | None, exc: PCloudError) -> list[dict[str, Any]]:
