@@ -27,14 +27,21 @@ from pcloud.core.errors import Forbidden
 from pcloud.core.operations import operation
 from pcloud.core.schemas import BaseSchema
 from pcloud.core.security import Principal, current_principal, public, signed_in_only
+from pcloud.datascope import service as datascope
 from pcloud.jobs import service as jobs_service
 from pcloud.models import JobRun, User
 from pcloud.notices import service as notices_service
+from pcloud.online import service as online_service
 from pcloud.segments import service as segments_service
-from pcloud.sessions import service as sessions
 from pcloud.users import service as users_service
 
 bp = Blueprint("dashboard", __name__)
+
+
+def _activity(principal: Principal, days: int, everyone: bool) -> dict[str, list[Any]]:
+    """Sign-ins and operations per day: with 操作日志, of every operator within the data scope (as the log's
+    list); else one's own (an open-platform account's actions carry no user id: none)."""
+    return actionlog_service.daily_activity(days, None if everyone else (principal.user_id or 0))
 
 
 @bp.route("/")
@@ -50,10 +57,10 @@ def index() -> Any:
     if may("/system/user"):
         figures += [{"key": "users", "label": gettext("用户总数"), "value": users_service.live_count(),
                      "href": "/system/user/"},
-                    {"key": "online", "label": gettext("当前在线"), "value": sessions.online_count(),
+                    {"key": "online", "label": gettext("当前在线"), "value": online_service.online_count(),
                      "href": "/monitor/online/"}]
     everyone = may("/system/log")
-    activity = actionlog_service.daily_activity(7, None if everyone else principal.id)
+    activity = _activity(principal, 7, everyone)
     if everyone:
         figures.append({"key": "actions-today", "label": gettext("今日操作"), "value": activity["operations"][-1],
                         "href": "/system/log/"})
@@ -109,12 +116,13 @@ def series(kind: str, principal: Principal) -> list[int]:
     """The last SERIES_DAYS local days of one kind, for what the principal may see (403 otherwise)."""
     reach = _reach(principal)
     if kind in ("signIns", "operations"):  # one's own without 操作日志, as on the home page
-        activity = actionlog_service.daily_activity(SERIES_DAYS, None if reach["everyone"] else principal.id)
+        activity = _activity(principal, SERIES_DAYS, reach["everyone"])
         return activity["sign_ins" if kind == "signIns" else "operations"]
     if not reach[kind]:
         raise Forbidden(gettext("没有权限查看「%(series)s」的统计", series=SERIES[kind]))
     if kind == "users":
-        return daily_counts(User.gmt_created_date, SERIES_DAYS, User.deleted_at.is_(None))
+        return daily_counts(User.gmt_created_date, SERIES_DAYS, User.deleted_at.is_(None),
+                            datascope.current_scope().user_clause(User))
     return daily_counts(JobRun.trigger_time, SERIES_DAYS, *jobs_service.visible_runs_where())
 
 
@@ -146,9 +154,9 @@ def api_statistics() -> dict[str, Any]:
     principal = current_principal()
     assert principal is not None
     reach = _reach(principal)
-    activity = actionlog_service.daily_activity(1, None if reach["everyone"] else principal.id)
+    activity = _activity(principal, 1, reach["everyone"])
     return {"userCount": users_service.live_count() if reach["users"] else None,
-            "onlineCount": sessions.online_count() if reach["users"] else None,
+            "onlineCount": online_service.online_count() if reach["users"] else None,
             "signInCount": activity["sign_ins"][-1], "operationCount": activity["operations"][-1],
             "jobRunCount": daily_counts(JobRun.trigger_time, 1, *jobs_service.visible_runs_where())[-1]
             if reach["jobRuns"] else None}

@@ -312,6 +312,42 @@ class ApiClient:
         return resp.get_json()["data"]["token"]
 
 
+def open_client(app: Any, name: str) -> tuple[int, ApiClient]:
+    """A new open-platform account (no grants), signed in with its secureId and secureKey: (its id, a client)."""
+    from pcloud.extensions import db
+    from pcloud.openplatform import service
+
+    with app.app_context():
+        account, key = service.create_account({"name": name})
+        db.session.commit()
+        account_id, secure_id = account.id, account.secure_id
+        db.session.remove()
+    client = ApiClient(app.test_client())
+    resp = client.client.post("/api/oauth/token", json={"secureId": secure_id, "secureKey": key, "grantType": "OPEN"})
+    assert resp.status_code == 200, resp.get_json()
+    client.token = resp.get_json()["data"]["token"]
+    return account_id, client
+
+
+def user_numbered(app: Any, wanted: int) -> int:
+    """The live user whose id is `wanted`, adding users until one has it (ids only grow): for tests of a rule that
+    must never take an open-platform account's id for a user's."""
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.users.models import User
+    from tests.factories import make_user
+
+    with app.app_context():
+        found = db.session.execute(select(User.id).where(User.id == wanted, User.deleted_at.is_(None))).scalar()
+        db.session.remove()
+    while found is None:
+        made = make_user(app)
+        assert made <= wanted, f"user ids passed {wanted}"
+        found = made if made == wanted else None
+    return found
+
+
 def api_error(resp: Any, code: int) -> dict[str, Any]:
     """An API refusal: the HTTP status and the envelope's code agree, it says why, and carries no data."""
     body = resp.get_json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import ADMIN_PHONE, ApiClient, PageClient
+from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, open_client, user_numbered
 
 PAGE = "/api/admin/log/action/page"
 
@@ -395,3 +395,17 @@ def test_log_refusals_in_english(api: ApiClient) -> None:
     assert api_error(api.get("/api/admin/log/action/999999", headers=en), 404)["msg"] == (
         "The log entry does not exist")
     assert api_error(api.get("/api/admin/log/action/999999"), 404)["msg"] == "日志不存在"
+
+
+def test_an_open_platform_accounts_operations_are_logged_under_its_name_not_a_users_id(api: ApiClient,
+                                                                                        app: Any) -> None:
+    """Review (session 15): the recorder wrote an account's id as the operator's user id, so account N's calls
+    showed as user N's, in the log's user filter and in user N's "only self" view. An account's rows carry its
+    name and no user id."""
+    account_id, account = open_client(app, "对账系统")
+    numbered = user_numbered(app, account_id)
+    assert account.post("/api/oauth/logout").status_code == 200
+    mine = api.post(PAGE, {"userId": numbered, "pageSize": 50}).get_json()["data"]
+    assert [row for row in mine if row["name"] == "对账系统"] == []
+    (row,) = [row for row in api.post(PAGE, {"name": "对账系统"}).get_json()["data"]]
+    assert row["title"] == "退出登录" and row["userId"] is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.conftest import ApiClient, PageClient, chinese_on_page
-from tests.factories import grant_role, make_executor, make_job, make_role, make_run, make_user
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, ApiClient, PageClient, chinese_on_page
+from tests.factories import grant_role, make_dept, make_executor, make_job, make_role, make_run, make_user
 
 
 def test_super_admin_sees_every_figure_and_the_week_of_activity(pages: PageClient, app: Any) -> None:
@@ -132,3 +132,46 @@ def test_the_home_page_api_in_english(app: Any, api: ApiClient) -> None:
     refused = nobody.call("POST", f"{DASHBOARD}/cycle/statistics", {"type": "users"}, headers=english)
     assert refused.status_code == 403
     assert refused.get_json()["msg"] == "You may not see the statistics of 'New users'"
+
+
+def test_a_scoped_admins_figures_count_only_the_users_their_data_scope_reaches(api: ApiClient, app: Any) -> None:
+    """Review (session 15): an administrator of one department (用户管理 and 操作日志) saw company-wide figures on
+    the home page: everyone online, every sign-in and operation of the day, every user added. Each figure now
+    counts what the same administrator's lists show."""
+    from tests.test_datascope import make_scoped_role
+
+    here, elsewhere = make_dept(app, "本部门"), make_dept(app, "别的部门")
+    role = make_scoped_role(api, "ROLE_DEPT_ADMIN", 3)  # own department
+    grant_role(app, role, menu_paths=("/system/user", "/system/log"))
+    make_user(app, phone="13900001611", password="Passw0rd1", dept_id=here, role_ids=[role])
+    make_user(app, phone="13900001612", password="Passw0rd1", dept_id=elsewhere)
+    ApiClient(app.test_client()).sign_in("13900001612", "Passw0rd1")  # online, signed in, elsewhere
+    scoped = ApiClient(app.test_client())
+    scoped.token = scoped.sign_in("13900001611", "Passw0rd1")
+    stats = scoped.data("POST", f"{DASHBOARD}/statistics", {})
+    assert (stats["userCount"], stats["onlineCount"], stats["signInCount"]) == (1, 1, 1), stats
+    assert scoped.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": "users"})["values"][-1] == 1
+    assert scoped.data("POST", f"{DASHBOARD}/cycle/statistics", {"type": "signIns"})["values"][-1] == 1
+    everyone = api.data("POST", f"{DASHBOARD}/statistics", {})
+    assert everyone["onlineCount"] == 3 and everyone["signInCount"] == 3 and everyone["userCount"] == 3
+    page = PageClient(app.test_client())
+    page.sign_in("13900001611", "Passw0rd1")
+    html = page.get("/").get_data(as_text=True)
+    assert re.search(r'data-testid="fig-online">\s*1<', html) and re.search(r'data-testid="fig-users">\s*1<', html)
+
+
+def test_an_open_platform_account_has_no_activity_of_its_own_on_the_home_page_api(api: ApiClient,
+                                                                                   app: Any) -> None:
+    """Its own activity is not that of the user numbered as it (account N is not user N)."""
+    from pcloud.extensions import db
+    from pcloud.users.models import User
+    from tests.conftest import open_client, user_numbered
+    from tests.factories import query
+
+    account_id, account = open_client(app, "统计探测")
+    numbered = user_numbered(app, account_id)
+    phone = query(app, lambda: db.session.get(User, numbered).phone)
+    # user N signs in (the administrator with the fixture's password; a user made above with the factory's)
+    ApiClient(app.test_client()).sign_in(phone, ADMIN_PASSWORD if phone == ADMIN_PHONE else "Passw0rd1")
+    stats = account.data("POST", f"{DASHBOARD}/statistics", {})
+    assert stats["signInCount"] == 0 and stats["operationCount"] == 0, stats

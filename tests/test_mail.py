@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.mail.models import Mail
+from pcloud.users.models import User
 from tests.conftest import (
     ADMIN_PHONE,
     ApiClient,
@@ -18,6 +19,8 @@ from tests.conftest import (
     english_form,
     english_page,
     logged_actions,
+    open_client,
+    user_numbered,
 )
 from tests.factories import grant_role, make_role, make_user, next_phone, query
 
@@ -206,3 +209,48 @@ def test_delete_keeps_to_the_data_scope(app: Any, api: ApiClient) -> None:
     assert query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == outside)).scalar()) is None
     manager.data("DELETE", f"{MAIL}/{inside}/delete")
     assert query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == inside)).scalar())
+
+
+def test_an_open_platform_account_reads_nobodys_mail_not_even_the_user_numbered_as_it(api: ApiClient, app: Any) -> None:
+    """Review (session 15): account N counted as user N, so any account, granted nothing, read and marked read
+    the mail of the user numbered as it (the super administrator's included). An account has no inbox."""
+    account_id, account = open_client(app, "外部系统")
+    user_id = user_numbered(app, account_id)
+    phone = query(app, lambda: db.session.get(User, user_id).phone)
+    mail = send(api, phone, "临时密码", "您的临时密码是 Temp#2024abc")
+    body = api_error(account.post(f"/api/admin/mail/{mail}/detail", {"id": mail}), 404)
+    assert "Temp#2024abc" not in str(body)
+    assert query(app, lambda: db.session.execute(select(Mail.read_at).where(Mail.id == mail)).scalar()) is None
+    assert account.data("GET", f"{MAIL}/quantity") == 0
+    assert account.post(f"{MAIL}/page", {}).get_json()["total"] == 0
+    api_error(account.delete(f"{MAIL}/{mail}/delete"), 403)
+
+
+def test_mail_goes_only_to_users_within_the_senders_data_scope(api: ApiClient, app: Any) -> None:
+    """Review (session 15): an admin of one department mailed anyone in the company, and the form told them which
+    phones belong to a user (422 for an unknown one) while the user list answers 404 beyond the scope. A recipient
+    beyond the scope is answered as an unknown phone, through the API and the page."""
+    from tests.factories import make_dept, route_code
+    from tests.test_datascope import make_scoped_role
+
+    here, elsewhere = make_dept(app, "本部门"), make_dept(app, "别的部门")
+    role = make_scoped_role(api, "ROLE_DEPT_MAIL", 3)  # own department
+    grant_role(app, role, menu_paths=("/personalized", "/personalized/mail"),
+               resource_codes=(route_code("mail_api.create", "POST"),))
+    sender_phone, near, far = next_phone(), next_phone(), next_phone()
+    make_user(app, phone=sender_phone, password="Passw0rd1", dept_id=here, role_ids=[role])
+    make_user(app, phone=near, dept_id=here)
+    make_user(app, phone=far, dept_id=elsewhere)
+    sender = ApiClient(app.test_client())
+    sender.token = sender.sign_in(sender_phone, "Passw0rd1")
+    assert send(sender, near) > 0
+    beyond, unknown = (api_error(sender.post(f"{MAIL}/create", {"phone": phone, "name": "x", "description": "y"}), 422)
+                       for phone in (far, ADMIN_PHONE))
+    assert beyond["errors"]["phone"] == [f"没有手机号为 {far} 的用户"]
+    assert unknown["errors"]["phone"] == [f"没有手机号为 {ADMIN_PHONE} 的用户"]
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(sender_phone, "Passw0rd1").status_code == 302
+    resp = pages.submit("/personalized/mail/new", data={"phone": far, "name": "x", "description": "y"})
+    assert resp.status_code == 422 and f"没有手机号为 {far} 的用户" in resp.get_data(as_text=True)
+    assert query(app, lambda: db.session.execute(select(Mail.id).join(User, User.id == Mail.recipient_id)
+                                                 .where(User.phone.in_((far, ADMIN_PHONE)))).first()) is None

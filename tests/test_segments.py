@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from pcloud.extensions import db
 from pcloud.segments.allocator import Allocator
-from pcloud.segments.models import MAX_ID_LIMIT, Segment
+from pcloud.segments.models import MAX_ID_LIMIT, MAX_SET_ID, Segment
 from tests.conftest import ApiClient, PageClient, api_error, assert_refused, assert_save_after_delete_keeps_typed
 from tests.factories import query
 
@@ -152,9 +152,35 @@ def test_cache_route_shows_both_buffers(api: ApiClient, app: Any) -> None:
     assert item["storedStep"] == 100
 
 
+def at_max_id(app: Any, tag: str, max_id: int) -> None:
+    """A tag's stored maxId set beyond what anyone may set (as after 4.6e18 ids handed out)."""
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE sys_segment SET max_id = :m WHERE biz_tag = :t"), {"m": max_id, "t": tag})
+
+
+def test_nobody_sets_a_max_id_that_would_exhaust_a_tag(api: ApiClient, app: Any) -> None:
+    """Review (session 15): anyone holding segment modify set a tag's maxId to 2^63-1 (through the API or the page),
+    and since maxId is never lowered, every get and batch of that tag answered 409 for good. A maxId set by hand
+    stays at most 2^62, leaving 4.6e18 ids to hand out; a large jump (past an older system's ids) is still fine."""
+    create(api, bizTag="invoice", maxId=100)
+    for too_high in (str(MAX_ID_LIMIT), str(MAX_SET_ID + 1)):
+        assert "maxId" in api_error(api.put(f"{ADMIN}/modify", {"bizTag": "invoice", "maxId": too_high}), 422)["errors"]
+        assert "maxId" in api_error(api.post(f"{ADMIN}/create", {"bizTag": "x", "maxId": too_high}), 422)["errors"]
+    pages = PageClient(app.test_client())
+    pages.sign_in()
+    resp = pages.submit("/integration/segment/invoice/edit", data={
+        "biz_tag": "invoice", "max_id": str(MAX_ID_LIMIT), "step": "1000"})
+    assert resp.status_code == 422
+    assert api.data("GET", f"{IDS}/get/invoice") == "100"
+    assert api.data("PUT", f"{ADMIN}/modify", {"bizTag": "invoice", "maxId": str(MAX_SET_ID)}) == "invoice"
+    reset_allocator(app)
+    assert api.data("GET", f"{IDS}/get/invoice") == str(MAX_SET_ID)
+
+
 def test_overflow_is_refused_with_409(api: ApiClient, app: Any) -> None:
     top = MAX_ID_LIMIT - 3
-    create(api, bizTag="edge", maxId=str(top), step=1000)
+    create(api, bizTag="edge", step=1000)
+    at_max_id(app, "edge", top)
     got = api.data("GET", f"{IDS}/batch/edge/3")
     assert got == [str(top), str(top + 1), str(top + 2)]  # what remained below 2^63-1 is still handed out
     body = api_error(api.get(f"{IDS}/get/edge"), 409)
@@ -166,7 +192,8 @@ def test_overflow_is_refused_with_409(api: ApiClient, app: Any) -> None:
 
 def test_database_refuses_an_overflowing_max_id(app: Any, api: ApiClient) -> None:
     """The CHECK keeps max_id an integer within BIGINT even on SQLite, whatever the code does."""
-    create(api, bizTag="raw", maxId=str(MAX_ID_LIMIT))
+    create(api, bizTag="raw")
+    at_max_id(app, "raw", MAX_ID_LIMIT)
     with app.app_context():
         # IntegrityError on SQLite, DataError on PostgreSQL
         with pytest.raises(Exception), db.engine.begin() as conn:  # noqa: B017

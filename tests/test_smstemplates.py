@@ -73,6 +73,41 @@ def test_a_user_without_the_grant_is_refused(app: Any) -> None:
     api_error(user.post(f"{SMS}/create", {"code": "A", "name": "a", "description": "{code}"}), 403)
 
 
+def test_only_an_admin_whose_data_scope_is_all_changes_a_template(api: ApiClient, app: Any) -> None:
+    """Review (session 15): an admin of one department reworded the LOGIN template, so that the next sign-in
+    code of every user, the super administrator's included, went out in a phishing text. The texts reach the
+    whole company, as the settings do: 403 below the scope of all data, through the API and the pages, nothing
+    changed; an admin whose scope is all data may."""
+    from tests.factories import grant_role, make_dept, make_user, next_phone, route_code
+
+    login = api.data("POST", f"{SMS}/create", {"code": "LOGIN", "name": "登录验证码", "description": "验证码 {code}"})
+    role = api.data("POST", "/api/admin/role/create", {"name": "部门管理员", "roleCode": "ROLE_DEPT_SMS",
+                                                       "dataScope": 4})
+    grant_role(app, role, menu_paths=("/personalized", "/personalized/sms"), resource_codes=tuple(
+        route_code(f"smstemplates_api.{name}", method) for name, method in (
+            ("page", "POST"), ("create", "POST"), ("modify", "PUT"), ("delete", "DELETE"))))
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", dept_id=make_dept(app, "甲部门"), role_ids=[role])
+    scoped = ApiClient(app.test_client())
+    scoped.token = scoped.sign_in(phone, "Passw0rd1")
+    assert scoped.post(f"{SMS}/page", {}).get_json()["total"] == 1  # reading stays open
+    phishing = "安全升级：请将验证码 {code} 回复至 10690000"
+    for refused in (scoped.put(f"{SMS}/modify", {"id": login, "description": phishing}),
+                    scoped.post(f"{SMS}/create", {"code": "LOGIN2", "name": "x", "description": phishing}),
+                    scoped.delete(f"{SMS}/{login}/delete")):
+        assert "全部数据" in api_error(refused, 403)["msg"]
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    assert pages.submit(f"/personalized/sms/{login}/edit", data={
+        "code": "LOGIN", "name": "登录验证码", "description": phishing}).status_code == 403
+    deleted = pages.submit("/personalized/sms/", action=f"/personalized/sms/{login}/delete", follow_redirects=True)
+    assert "全部数据" in deleted.get_data(as_text=True)  # flashed on the list, as every refused button
+    (kept,) = api.post(f"{SMS}/page", {}).get_json()["data"]
+    assert (kept["id"], kept["description"]) == (login, "验证码 {code}")
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "dataScope": 1})
+    assert scoped.data("PUT", f"{SMS}/modify", {"id": login, "name": "登录短信"}) == login
+
+
 def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
     resp = pages.submit("/personalized/sms/new", data={"code": "LOGIN", "name": "登录验证码",
                                                         "description": "验证码 {code}"})

@@ -132,10 +132,21 @@ def test_an_avatar_address_is_a_path_here_or_an_http_url(app: Any, api: Any, pag
                 "file:///etc/passwd", "http://", "/\\attacker.example/x.png", "x.png"):
         body = api_error(api.put("/api/admin/system/user/modify", {"id": user_id, "avatar": bad}), 422)
         assert "avatar" in body["errors"], bad
+    # Review (session 15): any path on this site passed, so an upload was reached past the check by escaping its
+    # path (the router decodes %66 to f), and a page acting on a GET (/mail/5 marks mail read) became an <img>
+    # every viewer's browser loads. A path here is an image file's, spelled plainly.
+    pending = upload(api, image_bytes()).get_json()["data"]["url"]
+    name = pending.rsplit("/", 1)[1]
+    for bad in (f"/api/oss/%66iles/{name}", f"/api/%6fss/files/{name}", f"/api//oss/files/{name}", "/mail/5",
+                "/system/user/", f"/static/../api/oss/files/{name}", "/uploads/a.png?x=1", "/uploads/a.png#x",
+                "/.hidden.png", "/uploads/a.png.html", "/"):
+        body = api_error(api.put("/api/admin/system/user/modify", {"id": user_id, "avatar": bad}), 422)
+        assert "avatar" in body["errors"], bad
     resp = pages.submit(f"/system/user/{user_id}/edit", data={"phone": "13922224444", "name": "地址", "state": "0",
                                                              "avatar": "javascript:alert(1)"})
     assert resp.status_code == 422 and "头像地址只能是" in resp.get_data(as_text=True)
-    for good in ("https://cdn.example.com/a.png", "http://example.com/a.png", "/uploads/a.png", ""):
+    for good in ("https://cdn.example.com/a.png", "http://example.com/a.png", "/uploads/a.png", "/static/img/A-1.JPG",
+                 ""):
         assert api.put("/api/admin/system/user/modify", {"id": user_id, "avatar": good}).status_code == 200, good
 
 
@@ -522,6 +533,32 @@ def test_file_browser_lists_and_deletes_files_but_not_an_avatar(app: Any, api: A
     api_error(api.delete(f"/api/admin/upload/files/{free}/delete"), 404)
     storages = api.post("/api/admin/upload/page", json={"page": 1, "pageSize": 10}).get_json()
     assert storages["total"] == 1 and storages["data"][0]["type"] == "DATABASE"
+
+
+def test_the_file_browser_keeps_to_the_data_scope(app: Any, api: Any) -> None:
+    """Review (session 15): an admin of one department listed every upload (with whose avatar it is) and
+    deleted the super administrator's upload before it was used. Files uploaded beyond the scope, or the avatar
+    of a user beyond it, are as if absent: not listed (page, objects), 404 on delete; the rest as before."""
+    from tests.factories import grant_role, make_dept, route_code
+    from tests.test_datascope import make_scoped_role
+
+    theirs = upload(api, image_bytes()).get_json()["data"]["url"].rsplit("/", 1)[1]  # the super admin's, pending
+    role = make_scoped_role(api, "ROLE_DEPT_FILES", 3)  # own department
+    grant_role(app, role, menu_paths=("/personalized", "/personalized/upload"), resource_codes=tuple(
+        route_code(f"uploads_api.{name}", method) for name, method in (
+            ("upload", "POST"), ("file_page", "POST"), ("file_delete", "DELETE"), ("oss_objects", "POST"))))
+    make_user(app, phone="13955557777", password="Passw0rd1", dept_id=make_dept(app, "本部门"), role_ids=[role])
+    scoped = ApiClient(app.test_client())
+    scoped.token = scoped.sign_in("13955557777", "Passw0rd1")
+    mine = upload_as(scoped.client, scoped.token, image_bytes()).rsplit("/", 1)[1]
+    listed = scoped.post("/api/admin/upload/files/page", {"pageSize": 50}).get_json()
+    assert [f["name"] for f in listed["data"]] == [mine] and listed["total"] == 1
+    objects = scoped.post("/api/oss/cloud/objects", {"ossType": "DATABASE", "bucketName": "sys_upload"}).get_json()
+    assert [o["key"] for o in objects["data"]] == [mine]
+    api_error(scoped.delete(f"/api/admin/upload/files/{theirs}/delete"), 404)
+    assert stored(app, f"/api/oss/files/{theirs}")
+    assert scoped.data("DELETE", f"/api/admin/upload/files/{mine}/delete") is None
+    assert api.post("/api/admin/upload/files/page", {}).get_json()["total"] == 1  # all data: every file
 
 
 def test_file_browser_page_shows_and_deletes(app: Any, api: Any, pages: Any) -> None:

@@ -161,7 +161,8 @@ SIGN_OUT_TITLE = N_("退出登录")
 
 def daily_activity(days: int = 7, user_id: int | None = None) -> dict[str, list[Any]]:
     """Successful sign-ins and logged operations per local calendar day, the last `days` days up to today,
-    for everyone or for one user. One query: a sum per day and kind."""
+    of one user, or (None) of every operator within the principal's data scope (as the list). One query: a
+    sum per day and kind."""
     from datetime import timedelta
 
     from sqlalchemy import case
@@ -178,8 +179,7 @@ def daily_activity(days: int = 7, user_id: int | None = None) -> dict[str, list[
         columns.append(func.coalesce(func.sum(case((in_day & sign_in, 1), else_=0)), 0))
         columns.append(func.coalesce(func.sum(case((in_day & operation, 1), else_=0)), 0))
     stmt = select(*columns).where(when >= bounds[0][0], when < bounds[-1][1])
-    if user_id is not None:
-        stmt = stmt.where(ActionLog.user_id == user_id)
+    stmt = stmt.where(_within_scope() if user_id is None else ActionLog.user_id == user_id)
     row = db.session.execute(stmt).one()
     return {"days": [d.strftime("%m-%d") for d in day_list],
             "sign_ins": [int(v) for v in row[0::2]], "operations": [int(v) for v in row[1::2]]}

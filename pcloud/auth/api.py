@@ -84,7 +84,7 @@ def logout() -> None:
     """退出登录（吊销当前令牌）"""
     principal = current_principal()
     assert principal is not None
-    recorder.as_principal(principal.id, principal.name, principal.phone)
+    recorder.as_principal(principal.user_id, principal.name, principal.phone)
     service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     return None
 

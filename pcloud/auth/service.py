@@ -163,7 +163,7 @@ def sign_out(token: str, who: Principal | None = None, ip: str | None = None,
     sessions.revoke_token(token, "logout")
     db.session.commit()
     if who is not None:
-        login_log.record("logout", reason=N_("退出登录"), user_id=who.id if who.kind == "user" else None,
+        login_log.record("logout", reason=N_("退出登录"), user_id=who.user_id,
                          phone=who.phone if who.kind == "user" else who.name, ip=ip, user_agent=user_agent,
                          grant_type="OPEN" if who.kind == "open" else None)
 
@@ -638,7 +638,7 @@ def _require_unlockable(user: User, scope: datascope.DataScope) -> None:
     """A user's lock is lifted by whoever's data scope covers the user (one's own always; else 404 exactly as
     if absent, as users.service.get_user answers), a super administrator's only by a super administrator."""
     caller = current_principal()
-    itself = caller is not None and caller.kind == "user" and caller.id == user.id
+    itself = caller is not None and caller.user_id == user.id
     if not (itself or scope.covers_user(user.id, user.dept_id)):
         raise NotFound(gettext("用户不存在"))
     if caller is not None and not caller.is_super_admin and any(r.role_code == SUPER_ADMIN for r in user.live_roles):

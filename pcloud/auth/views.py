@@ -109,7 +109,7 @@ def send_sms_code() -> Any:
 def logout() -> Any:
     principal = current_principal()
     if principal is not None:
-        recorder.as_principal(principal.id, principal.name, principal.phone)
+        recorder.as_principal(principal.user_id, principal.name, principal.phone)
         service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     logout_user()
     flash(gettext("您已安全退出"), "info")

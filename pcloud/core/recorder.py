@@ -147,7 +147,7 @@ def _record(response: Response) -> None:
     who = g.get(_PRINCIPAL)  # (id, name, phone): set by sign-in / sign-out (as_principal), where current_user is not it
     if who is None:
         principal = current_principal()
-        who = (principal.id, principal.name, principal.phone) if principal else (None, None, None)
+        who = (principal.user_id, principal.name, principal.phone) if principal else (None, None, None)
     started = g.get("request_started")
     cost = int((time.perf_counter() - started) * 1000) if started else 0
     ua = request.user_agent.string or ""

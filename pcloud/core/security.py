@@ -50,6 +50,12 @@ class Principal:
     def is_super_admin(self) -> bool:
         return SUPER_ADMIN in self.role_codes
 
+    @property
+    def user_id(self) -> int | None:
+        """The user's id; None for an open-platform account, whose `id` numbers accounts, not users (account 2
+        is not user 2: never compare its id with a user id, nor write it where a user id goes)."""
+        return self.id if self.kind == "user" else None
+
 
 def current_principal() -> Principal | None:
     """The signed-in principal; None when nobody is, and outside a request (the command line, the worker: trusted
@@ -61,10 +67,11 @@ def current_principal() -> Principal | None:
 
 
 def current_principal_id_name() -> tuple[int | None, str | None]:
-    """(id, name) of the signed-in principal for audit columns; (None, None) outside a request (CLI, worker)."""
+    """(user id, name) of the signed-in principal for audit columns: an open-platform account by its name alone
+    (no user id); (None, None) outside a request (CLI, worker)."""
     principal = current_principal()
     if principal:
-        return principal.id, principal.name
+        return principal.user_id, principal.name
     return None, None
 
 

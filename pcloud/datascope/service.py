@@ -29,6 +29,7 @@ from flask_babel import gettext, lazy_gettext
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from pcloud.access.models import PermissionVersion
+from pcloud.core.errors import Forbidden
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.extensions import db
@@ -209,7 +210,7 @@ def invalidate() -> None:
 
 
 def _own_dept(principal: Principal) -> int | None:
-    return db.session.execute(select(User.dept_id).where(User.id == principal.id)).scalar()
+    return db.session.execute(select(User.dept_id).where(User.id == principal.user_id)).scalar()
 
 
 def compute_scope(principal: Principal) -> DataScope:
@@ -230,7 +231,7 @@ def compute_scope(principal: Principal) -> DataScope:
     own = _own_dept(principal) if principal.kind == "user" and kinds & {OWN_DEPT, OWN_DEPT_AND_BELOW} else None
     scope = DataScope(dept_ids=frozenset(custom | ({own} if own and OWN_DEPT in kinds else set())),
                       subtree_ids=frozenset({own} if own and OWN_DEPT_AND_BELOW in kinds else set()),
-                      user_id=principal.id if principal.kind == "user" and ONLY_SELF in kinds else None,
+                      user_id=principal.user_id if ONLY_SELF in kinds else None,
                       kinds=frozenset(kinds), own_dept_id=own)
     return scope
 
@@ -252,6 +253,13 @@ def scope_of(principal: Principal | None) -> DataScope:
 def current_scope() -> DataScope:
     """The signed-in principal's scope; everyone outside a request."""
     return scope_of(current_principal())
+
+
+def require_all_data(refusal: str) -> None:
+    """A change that applies to the whole company (a run-time setting, the SMS text every user receives): only a
+    principal whose data scope is all data makes it (403 `refusal`); the command line and the worker may."""
+    if not current_scope().all:
+        raise Forbidden(refusal)
 
 
 def scope_refusal(kind: int, dept_ids: Iterable[int] = (), principal: Principal | None = None) -> str | None:

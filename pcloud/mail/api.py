@@ -25,7 +25,7 @@ def _principal() -> tuple[Principal, bool]:
 
 
 def _own_id(principal: Principal) -> int:
-    return principal.id if principal.kind == "user" else 0  # an open account has no inbox
+    return principal.user_id or 0  # an open account has no inbox
 
 
 @operation(blp, "/integration/admin/mail/page", "MailPage", MailOut, paged=True, args=MailPageArgs)
@@ -51,7 +51,7 @@ def quantity() -> int:
 def create(args: dict[str, Any]) -> int:
     """发送站内信给手机号为 phone 的用户；data 为新站内信 id"""
     principal, _ = _principal()
-    return service.send_mail(args, principal.id if principal.kind == "user" else None).id
+    return service.send_mail(args, principal.user_id).id
 
 
 @operation(blp, "/admin/mail/<int:id>/detail", "MailDetail", MailOut, args=MailDetailArgs)

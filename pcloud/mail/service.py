@@ -27,11 +27,13 @@ _recipient, _sender = aliased(User), aliased(User)
 
 
 def _clean_phone(phone: str | None) -> int:
-    """The live user with that phone (the recipient), by id."""
+    """The live user with that phone (the recipient), by id: one the sender's data scope reaches; any other is
+    answered as an unknown phone (the user list's 404), so that the form tells nobody which phones exist."""
     phone = (phone or "").strip()
     if not phone:
         raise Invalid(gettext("请输入收信人手机号"), field="phone")
-    user_id = db.session.execute(select(User.id).where(User.phone == phone, User.deleted_at.is_(None))).scalar()
+    user_id = db.session.execute(select(User.id).where(User.phone == phone, User.deleted_at.is_(None),
+                                                       datascope.current_scope().user_clause(User))).scalar()
     if user_id is None:
         raise Invalid(gettext("没有手机号为 %(phone)s 的用户", phone=phone), field="phone")
     return user_id
@@ -114,7 +116,7 @@ def unread_count(user_id: int) -> int:
 def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, Any]:
     """One mail; the recipient's reading marks it read. Another user's mail is 404 unless `manages`."""
     row = db.session.execute(_items_stmt().where(Mail.id == mail_id)).one_or_none()
-    own = row is not None and row[0].recipient_id == principal.id
+    own = row is not None and row[0].recipient_id == principal.user_id
     if row is None or (not own and not manages):
         raise NotFound(gettext("站内信不存在"))
     if not own and db.session.execute(select(Mail.id).where(Mail.id == mail_id).join(
@@ -122,7 +124,7 @@ def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, An
             .where(_within_scope())).first() is None:
         raise NotFound(gettext("站内信不存在"))  # another's mail beyond the manager's data scope: as if absent
     mail = row[0]
-    if mail.recipient_id == principal.id and mail.read_at is None:
+    if own and mail.read_at is None:
         mail.read_at = utcnow()
         db.session.commit()
     return _item(row)
@@ -132,7 +134,7 @@ def delete_mail(mail_id: int) -> Mail:
     """Soft delete: one's own mail, or another's within the principal's data scope (beyond it: 404, as
     `read_mail` answers)."""
     principal = current_principal()
-    own = Mail.recipient_id == principal.id if principal is not None and principal.kind == "user" else false()
+    own = Mail.recipient_id == principal.user_id if principal is not None and principal.user_id else false()
     mail = db.session.execute(
         Mail.live().where(Mail.id == mail_id).join(_recipient, _recipient.id == Mail.recipient_id)
         .outerjoin(_sender, _sender.id == Mail.sender_id).where(own | _within_scope())).scalar_one_or_none()

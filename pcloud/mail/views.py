@@ -54,7 +54,7 @@ def create() -> Any:
 
     def save() -> str:
         mail = service.send_mail({"phone": form.phone.data, "name": form.name.data,
-                                  "description": form.description.data}, principal.id)
+                                  "description": form.description.data}, principal.user_id)
         return gettext("站内信「%(name)s」已发送", name=mail.name)
 
     return pages.form(form, save, mail=None)
@@ -73,7 +73,7 @@ def inbox() -> Any:
     """My mail: what the bell opens, for every signed-in user."""
     principal = current_principal()
     assert principal is not None
-    return _list("mail/inbox.html", principal.id if principal.kind == "user" else 0)
+    return _list("mail/inbox.html", principal.user_id or 0)
 
 
 @bp.route("/mail/<int:mail_id>")

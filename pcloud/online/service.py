@@ -57,6 +57,13 @@ def _select(filters: dict[str, Any]) -> Any:
     return stmt.order_by(desc(UserSession.last_seen_at), desc(UserSession.id))
 
 
+def online_count() -> int:
+    """Distinct users with a live session whom the principal's data scope reaches (the home page's figure)."""
+    return int(db.session.execute(
+        select(func.count(func.distinct(UserSession.user_id))).join(User, User.id == UserSession.user_id)
+        .where(sessions.live_session_filter(), datascope.current_scope().user_clause(User))).scalar() or 0)
+
+
 def page_sessions(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """Live sessions, the most recently seen first; browser and OS parsed from each session's agent."""
     result = paginate(_select(filters), page, page_size, scalars=False)

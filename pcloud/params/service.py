@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import delete, select
 
-from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
+from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
@@ -214,8 +214,7 @@ def _writable(d: Definition) -> None:
     """A setting applies to the whole company (every user's sign-in, password, session, the logs kept): only a
     principal whose data scope is all data changes it (403; a second review lifted the sign-in lock and
     shortened the logs' retention as an admin of one department). One set in the environment: nobody."""
-    if not datascope.current_scope().all:
-        raise Forbidden(gettext("参数设置对全公司生效，只有数据权限为全部数据的管理员可以修改"))
+    datascope.require_all_data(gettext("参数设置对全公司生效，只有数据权限为全部数据的管理员可以修改"))
     if from_environment(d):
         raise Conflict(gettext("参数「%(name)s」由环境变量 %(env)s 设置，不能在此修改", name=gettext(d.name),
                                env=d.env))

@@ -487,7 +487,7 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: P
                 .where(user_role.c.user_id.in_(ids), Role.deleted_at.is_(None))).tuples():
             held.setdefault(user_id, []).append(held_role)
         for user_id, roles in held.items():
-            if principal.kind == "user" and user_id == principal.id:
+            if user_id == principal.user_id:
                 continue
             if any(is_super_admin_role(r) for r in roles) or permissions.reach_refusal(principal, roles=roles):
                 raise Forbidden(gettext("用户「%(name)s」的角色超出了您的权限范围，不能修改", name=found[user_id]))

@@ -13,6 +13,10 @@ from pcloud.core.models import Base
 from pcloud.core.timefmt import utcnow
 
 MAX_ID_LIMIT = 2**63 - 1  # BIGINT's top; ids handed out stay below it
+# The highest maxId anyone may set (create, modify): the 4.6e18 ids above it are left to hand out, so no edit can
+# exhaust a tag (a review set one to 2^63-1, which can never be lowered: an outage nobody could undo). A jump
+# past an older system's ids stays possible.
+MAX_SET_ID = 2**62
 MAX_STEP = 1_000_000
 # The rules of a segment's values, for the schemas, the forms and the service alike. Any existing tag is
 # looked up by TAG; a new one must also start with a letter or digit (NEW_TAG), so "." or ".." (which a

@@ -19,7 +19,7 @@ from pcloud.segments.allocator import Allocator
 from pcloud.segments.models import (
     BAD_NEW_TAG,
     BAD_TAG,
-    MAX_ID_LIMIT,
+    MAX_SET_ID,
     MAX_STEP,
     NEW_TAG,
     TAG,
@@ -117,8 +117,8 @@ def _clean_max_id(value: Any) -> int:
     number = whole_number(value)
     if number is None:
         raise Invalid(gettext("最大 ID 须为整数"), field="maxId")
-    if not 1 <= number <= MAX_ID_LIMIT:
-        raise Invalid(gettext("最大 ID 须在 1 到 %(max)s 之间", max=MAX_ID_LIMIT), field="maxId")
+    if not 1 <= number <= MAX_SET_ID:
+        raise Invalid(gettext("最大 ID 须在 1 到 %(max)s 之间", max=MAX_SET_ID), field="maxId")
     return number
 
 

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, select, update
 
 from pcloud.core.timefmt import utcnow
 from pcloud.extensions import db
@@ -95,12 +95,6 @@ def has_live_session(user_id: Any, now: Any) -> Any:
 def any_live_session(user_id: int) -> bool:
     return db.session.execute(select(UserSession.id).where(
         UserSession.user_id == user_id, live_session_filter()).limit(1)).first() is not None
-
-
-def online_count() -> int:
-    """Distinct users with a live session (the home page's figure)."""
-    return int(db.session.execute(select(func.count(func.distinct(UserSession.user_id))).where(
-        live_session_filter(), UserSession.user_id.is_not(None))).scalar() or 0)
 
 
 def live_sessions_of(user_id: int) -> list[UserSession]:

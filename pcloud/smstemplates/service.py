@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.smstemplates.models import SmsTemplate
 
@@ -73,6 +74,13 @@ def _clean_description(text: str | None) -> str:
     return text
 
 
+def _require_all_data() -> None:
+    """The texts are what every user receives (the sign-in code's among them): changed only by a principal whose
+    data scope is all data, as a setting (a review rewrote the sign-in SMS for the whole company as an admin of
+    one department, to phish the codes)."""
+    datascope.require_all_data(gettext("短信模板对全公司生效，只有数据权限为全部数据的管理员可以修改"))
+
+
 def _commit() -> None:
     try:
         db.session.commit()
@@ -82,6 +90,7 @@ def _commit() -> None:
 
 
 def create_template(data: dict[str, Any]) -> SmsTemplate:
+    _require_all_data()
     template = SmsTemplate(code=_clean_code(data.get("code")),
                            name=_clean(data.get("name"), "name", gettext("短信名称"), limit_of(SmsTemplate.name)),
                            description=_clean_description(data.get("description")))
@@ -91,6 +100,7 @@ def create_template(data: dict[str, Any]) -> SmsTemplate:
 
 
 def modify_template(data: dict[str, Any]) -> SmsTemplate:
+    _require_all_data()
     template = get_template(data["id"])
     if data.get("code") is not None:
         template.code = _clean_code(data["code"], exclude_id=template.id)
@@ -103,6 +113,7 @@ def modify_template(data: dict[str, Any]) -> SmsTemplate:
 
 
 def delete_template(template_id: int) -> SmsTemplate:
+    _require_all_data()
     template = get_template(template_id)
     template.soft_delete()
     db.session.commit()

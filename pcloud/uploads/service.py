@@ -27,15 +27,17 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext, lazy_gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, true, update
 
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.uploads.models import Storage, Upload
+from pcloud.users.models import User
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 4096  # either side, from the header (API.md)
@@ -58,8 +60,12 @@ TOO_MANY_PIXELS = lazy_gettext("图片像素过多：PNG、GIF、WebP 图片的�
                                "（如 %(side)s×%(side)s），请缩小后再上传",
                                pixels=MAX_PIXELS, side=math.isqrt(MAX_PIXELS))
 OTHERS_UPLOAD = lazy_gettext("头像只能使用自己上传、且未用作他人头像的图片")
-NOT_AN_ADDRESS = lazy_gettext("头像地址只能是本站的路径或 http(s) 图片地址")
+NOT_AN_ADDRESS = lazy_gettext("头像地址只能是本站图片文件的路径（如 /static/a.png）或 http(s) 图片地址")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
+# An image file's path on this site, spelled plainly: no %-escape (which the router decodes: /api/oss/%66iles/...
+# reached an upload past the check below), no dot segment, query or fragment; an image's extension, so that no
+# page that acts on a GET (/mail/5 marks mail read) becomes an <img> every viewer's browser loads.
+_SITE_IMAGE = re.compile(r"^(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+\.(png|jpe?g|gif|webp|svg)$", re.IGNORECASE)
 # What a re-encoded image keeps of what its file said: how to show the pixels, nothing else.
 _KEPT_INFO = ("transparency", "icc_profile", "background", "dpi")
 _EXIF_ORIENTATION = 0x0112
@@ -151,10 +157,10 @@ def _name_of(url: str | None) -> str | None:
 
 
 def _is_image_address(url: str) -> bool:
-    """The addresses an avatar may have (an allow-list): a path on this site, or an http(s) URL with a host.
-    Not `javascript:`, `data:` or any other scheme, nor a scheme-relative `//host`."""
+    """The addresses an avatar may have (an allow-list): an image file's path on this site, or an http(s) URL
+    with a host. Not `javascript:`, `data:` or any other scheme, nor a scheme-relative `//host`."""
     if url.startswith("/"):
-        return not url.startswith("//") and "\\" not in url
+        return bool(_SITE_IMAGE.match(url))
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
@@ -231,9 +237,21 @@ def _file_item(row: Upload) -> dict[str, object]:
             "url": FILE_URL + row.name, "avatar_user_id": row.user_id}
 
 
+def _within_scope() -> ColumnElement[bool]:
+    """Files the principal's data scope reaches: uploaded by a user it reaches, and nobody's avatar or the avatar
+    of one it reaches (a review listed, and deleted before it was used, the super administrator's upload as an
+    admin of one department). Beyond it a file is as if absent, as its users are."""
+    scope = datascope.current_scope()
+    if scope.all:
+        return true()
+    reached = select(User.id).where(scope.user_clause(User))
+    return ((Upload.owner_kind == "user") & Upload.owner_id.in_(reached)
+            & (Upload.user_id.is_(None) | Upload.user_id.in_(reached)))
+
+
 def page_files(filters: Mapping[str, object], page: int = 1, page_size: int = 10) -> Page:
-    """Stored files, newest first (name contains, type); their bytes are never read here."""
-    stmt = select(Upload)
+    """Stored files within the data scope, newest first (name contains, type); their bytes are never read here."""
+    stmt = select(Upload).where(_within_scope())
     if (name := str(filters.get("name") or "").strip()):
         stmt = stmt.where(Upload.name.contains(name, autoescape=True))
     if (content_type := str(filters.get("content_type") or "").strip()):
@@ -244,8 +262,8 @@ def page_files(filters: Mapping[str, object], page: int = 1, page_size: int = 10
 
 
 def list_files_after(marker: str | None, limit: int, prefix: str | None = None) -> list[dict[str, object]]:
-    """Files by name after `marker` (the original's object listing: maxKey, prefix, marker)."""
-    stmt = select(Upload).order_by(Upload.name).limit(limit)
+    """Files within the data scope by name after `marker` (the original's object listing: maxKey, prefix, marker)."""
+    stmt = select(Upload).where(_within_scope()).order_by(Upload.name).limit(limit)
     if marker:
         stmt = stmt.where(Upload.name > marker)
     if prefix:
@@ -254,8 +272,10 @@ def list_files_after(marker: str | None, limit: int, prefix: str | None = None) 
 
 
 def delete_file(name: str) -> str:
-    """Remove a stored file that is nobody's avatar (an avatar's file goes when its user changes it)."""
-    row = db.session.get(Upload, name) if _NAME.match(name or "") else None
+    """Remove a stored file within the data scope that is nobody's avatar (an avatar's file goes when its user
+    changes it)."""
+    row = db.session.execute(select(Upload).where(Upload.name == name, _within_scope())).scalar_one_or_none() \
+        if _NAME.match(name or "") else None
     if row is None:
         raise NotFound(gettext("文件不存在"))
     if row.user_id is not None:

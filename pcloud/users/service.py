@@ -158,7 +158,7 @@ def _guard_super_admin(principal: Principal | None, target: User | None = None, 
     if target is not None:
         if _is_super_admin(target):
             raise Forbidden(gettext("只有超级管理员可以修改超级管理员账号"))
-        if not (principal.kind == "user" and principal.id == target.id):
+        if principal.user_id != target.id:
             refusal = permissions.reach_refusal(principal, roles=[r for r in target.roles if r.deleted_at is None])
             if refusal:
                 raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线"))
@@ -188,7 +188,7 @@ def get_user(user_id: int, *, for_update: bool = False) -> User:
 
 def _is_principal(user_id: int) -> bool:
     principal = current_principal()
-    return principal is not None and principal.kind == "user" and principal.id == user_id
+    return principal is not None and principal.user_id == user_id
 
 
 def _require_placeable(dept_id: int | None) -> None:
@@ -451,7 +451,7 @@ SELF_REFUSALS = {"delete": lazy_gettext("不能删除自己"), "offline": lazy_g
 
 
 def _is_self(principal: Principal | None, user: Any) -> bool:
-    return principal is not None and principal.kind == "user" and principal.id == user.id
+    return principal is not None and principal.user_id == user.id
 
 
 def _refuse_on_self(principal: Principal | None, user: User, action: str) -> None:
