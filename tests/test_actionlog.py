@@ -409,3 +409,28 @@ def test_an_open_platform_accounts_operations_are_logged_under_its_name_not_a_us
     assert [row for row in mine if row["name"] == "对账系统"] == []
     (row,) = [row for row in api.post(PAGE, {"name": "对账系统"}).get_json()["data"]]
     assert row["title"] == "退出登录" and row["userId"] is None
+
+
+def test_an_open_sign_in_with_a_padded_grant_type_is_not_logged_as_the_phone_it_carries(app: Any) -> None:
+    """Review (session 15): "OPEN " (or a tab before it) with a user's phone signed the account in, while the
+    operation log read the grant unstripped and recorded a successful 登录 of that user, counted in their figures.
+    The grant is read one way for both."""
+    from pcloud.extensions import db
+    from pcloud.openplatform import service
+
+    with app.app_context():
+        account, key = service.create_account({"name": "填充"})
+        db.session.commit()
+        secure_id = account.secure_id
+        db.session.remove()
+    anon = ApiClient(app.test_client())
+    admin = ApiClient(app.test_client())
+    admin.token = admin.sign_in()
+    for grant in ("OPEN ", "\tOPEN", " open"):
+        resp = anon.client.post("/api/oauth/token", json={"grantType": grant, "secureId": secure_id,
+                                                          "secureKey": key, "phone": ADMIN_PHONE})
+        assert resp.status_code == 200 and resp.get_json()["data"]["profile"]["secureId"] == secure_id
+    rows = admin.post(PAGE, {"title": "登录", "pageSize": 50}).get_json()["data"]
+    opened = [row for row in rows if row["name"] == f"开放平台 {secure_id}"]
+    assert len(opened) == 3 and {row["userId"] for row in opened} == {None}
+    assert [row for row in rows if row["userId"] is not None] == [rows[-1]]  # the administrator's own, first

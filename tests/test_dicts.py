@@ -169,6 +169,44 @@ def test_parallel_defaults_leave_one_per_type(app: Any, api: ApiClient, live_ser
         assert modified == [200] * 8 and len(defaults()) == 1, defaults()
 
 
+def test_only_an_admin_whose_data_scope_is_all_changes_a_dictionary(api: ApiClient, app: Any) -> None:
+    """Review (session 15): an admin of one department relabelled 正常 as 停用 (sys_user_state), and every active
+    user showed as disabled to everyone, the super administrator included. Dictionaries label the console for the
+    whole company, as settings apply to it: 403 below the scope of all data, through the API and the pages,
+    nothing changed; reading stays open; an admin whose scope is all data may."""
+    from tests.factories import grant_role, make_dept, route_code
+
+    role = api.data("POST", "/api/admin/role/create", {"name": "部门管理员", "roleCode": "ROLE_DEPT_DICT",
+                                                       "dataScope": 4})
+    grant_role(app, role, menu_paths=("/system", "/system/dict"), resource_codes=tuple(
+        route_code(f"dicts_api.{name}", method) for name, method in (
+            ("type_page", "POST"), ("type_create", "POST"), ("type_modify", "PUT"), ("type_delete", "DELETE"),
+            ("data_page", "POST"), ("data_create", "POST"), ("data_modify", "PUT"), ("data_delete", "DELETE"))))
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", dept_id=make_dept(app, "甲部门"), role_ids=[role])
+    scoped = ApiClient(app.test_client())
+    scoped.token = scoped.sign_in(phone, "Passw0rd1")
+    normal = _item_id(app, "sys_user_state", "0")
+    type_id = _type_id(app, "sys_user_state")
+    assert scoped.post(f"{DICT}/data/page", {"dictType": "sys_user_state"}).get_json()["total"] >= 2
+    for refused in (scoped.put(f"{DICT}/data/modify", {"id": normal, "label": "停用", "cssClass": "danger"}),
+                    scoped.post(f"{DICT}/data/create", {"dictType": "sys_user_state", "label": "x", "value": "9"}),
+                    scoped.delete(f"{DICT}/data/{normal}/delete"),
+                    scoped.put(f"{DICT}/type/modify", {"id": type_id, "status": 1}),
+                    scoped.post(f"{DICT}/type/create", {"name": "新类型", "dictType": "new_type"}),
+                    scoped.delete(f"{DICT}/type/{type_id}/delete")):
+        assert "全部数据" in api_error(refused, 403)["msg"]
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    edited = pages.submit(f"/system/dict/data/{normal}/edit", data={
+        "dict_type": "sys_user_state", "label": "停用", "value": "0", "sort": "1", "css_class": "danger",
+        "status": "0", "remark": ""})
+    assert edited.status_code == 403 and "全部数据" in edited.get_data(as_text=True)
+    assert query(app, lambda: db.session.get(DictData, normal).label) == "正常"
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "dataScope": 1})
+    assert scoped.data("PUT", f"{DICT}/data/modify", {"id": normal, "remark": "全部数据的管理员"}) == normal
+
+
 def test_pages_create_edit_and_delete(pages: PageClient, app: Any) -> None:
     resp = pages.submit("/system/dict/new", data={"name": "客户等级", "dict_type": "customer_level", "status": "0",
                                                   "remark": ""})

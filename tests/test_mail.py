@@ -254,3 +254,22 @@ def test_mail_goes_only_to_users_within_the_senders_data_scope(api: ApiClient, a
     assert resp.status_code == 422 and f"没有手机号为 {far} 的用户" in resp.get_data(as_text=True)
     assert query(app, lambda: db.session.execute(select(Mail.id).join(User, User.id == Mail.recipient_id)
                                                  .where(User.phone.in_((far, ADMIN_PHONE)))).first()) is None
+
+
+def test_mail_an_open_platform_account_sends_names_the_account_not_the_system(api: ApiClient, app: Any) -> None:
+    """Review (session 15): mail sent through an account (granted the send route) showed as from 系统, so it read as
+    the platform's own. It names the account."""
+    from tests.factories import make_open_entry
+    from tests.test_openplatform import signed_in
+
+    entry = make_open_entry(app, "发站内信", "/api/integration/admin/mail/create")
+    account = api.data("POST", "/api/open/admin/account/create", {"name": "邮件机器人"})
+    api.data("POST", "/api/open/admin/resource/grant", {"accountId": account["id"], "resourceIds": [entry]})
+    bot = ApiClient(app.test_client(), signed_in(ApiClient(app.test_client()), account))
+    _, phone, user = signed_in_user(app)
+    mail = bot.data("POST", f"{MAIL}/create", {"phone": phone, "name": "【系统】密码即将过期", "description": "点此"})
+    item = user.data("POST", f"/api/admin/mail/{mail}/detail", {"id": mail})
+    assert item["sendUsername"] == "开放平台账号「邮件机器人」" and item["sendPhone"] is None
+    page = PageClient(app.test_client())
+    page.sign_in(phone, "Passw0rd1")
+    assert "开放平台账号「邮件机器人」" in page.get(f"/mail/{mail}").get_data(as_text=True)

@@ -423,6 +423,40 @@ def test_the_audience_stays_within_the_authors_reach(api: ApiClient, app: Any) -
     assert author.post(f"{NOTICE}/{notice_id}/publish", {}).status_code == 200
 
 
+def test_a_notice_addressed_beyond_the_admin_is_not_theirs_to_edit_withdraw_or_delete(api: ApiClient,
+                                                                                       app: Any) -> None:
+    """Review (session 15): an admin of one department could not address everyone, yet withdrew, rewrote (with a
+    link of their own) and deleted the super administrator's notice to everyone. Changing what an audience is told
+    needs the reach that telling them needs: 403 through the API and the pages, nothing changed; within reach,
+    as before."""
+    home = make_dept_tree(app, {"公告本部": {}})["公告本部"]
+    role = api.data("POST", "/api/admin/role/create", {"name": "本部门公告2", "roleCode": "ROLE_NOTICE_DEPT2",
+                                                       "dataScope": 3})
+    grant_role(app, role, menu_paths=("/system/notice",), resource_codes=tuple(
+        route_code(f"notices_api.{name}", method) for name, method in (
+            ("create", "POST"), ("modify", "PUT"), ("publish", "POST"), ("withdraw", "POST"), ("delete", "DELETE"))))
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=home, role_ids=[role])
+    author = ApiClient(app.test_client())
+    author.token = author.sign_in(phone, "Passw0rd1")
+    everyone = create(api, "全员通知：年会安排", "周五年会", audience={"all": True}, status=1)
+    draft = create(api, "全员草稿", "x", audience={"all": True})
+    for refused in (author.post(f"{NOTICE}/{everyone}/withdraw", {}),
+                    author.put(f"{NOTICE}/modify", {"id": draft, "content": "年会取消，详见 http://evil.example/"}),
+                    author.delete(f"{NOTICE}/{everyone}/delete"), author.delete(f"{NOTICE}/{draft}/delete")):
+        assert "audience" in api_error(refused, 403)["errors"]
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    for action in (f"/system/notice/{everyone}/withdraw", f"/system/notice/{everyone}/delete"):
+        shown = pages.submit("/system/notice/", action=action, follow_redirects=True).get_data(as_text=True)
+        assert "全员" in shown, action
+    rows = {row["id"]: row for row in api.post(f"{NOTICE}/page", {}).get_json()["data"]}
+    assert rows[everyone]["status"] == 1 and rows[draft]["content"] == "x"
+    mine = create(author, "本部门", "x", audience={"deptIds": [home]}, status=1)
+    assert author.post(f"{NOTICE}/{mine}/withdraw", {}).status_code == 200
+    assert author.delete(f"{NOTICE}/{mine}/delete").status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10)
 

@@ -175,6 +175,17 @@ def test_nobody_sets_a_max_id_that_would_exhaust_a_tag(api: ApiClient, app: Any)
     assert api.data("PUT", f"{ADMIN}/modify", {"bizTag": "invoice", "maxId": str(MAX_SET_ID)}) == "invoice"
     reset_allocator(app)
     assert api.data("GET", f"{IDS}/get/invoice") == str(MAX_SET_ID)
+    # a tag grown past the cap by handing out ids still saves with its maxId echoed back (the edit page does)
+    grown = MAX_SET_ID + 5_000
+    at_max_id(app, "invoice", grown)
+    assert api.data("PUT", f"{ADMIN}/modify", {"bizTag": "invoice", "maxId": str(grown), "step": 50}) == "invoice"
+    form = pages.get("/integration/segment/invoice/edit").get_data(as_text=True)
+    assert f'value="{grown}"' in form
+    saved = pages.submit("/integration/segment/invoice/edit", data={
+        "biz_tag": "invoice", "max_id": str(grown), "step": "60", "description": "已发很多"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    assert "maxId" in api_error(api.put(f"{ADMIN}/modify", {"bizTag": "invoice", "maxId": str(grown + 1)}),
+                                422)["errors"]
 
 
 def test_overflow_is_refused_with_409(api: ApiClient, app: Any) -> None:

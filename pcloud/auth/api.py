@@ -32,8 +32,7 @@ blp = Blueprint("auth_api", __name__, url_prefix="/api", description="基础服�
 @blp.arguments(TokenArgs)
 def token(args: dict[str, Any]) -> dict[str, Any]:
     """登录（获取令牌）"""
-    grant = (args.get("grant_type") or "").upper()
-    if grant == "OPEN":
+    if service.grant_of(args.get("grant_type")) == "OPEN":
         recorder.as_principal(None, f"开放平台 {args.get('secure_id') or ''}".strip(), None)
     else:
         recorder.as_principal(*service.user_for_phone_hint(args.get("phone") or ""))

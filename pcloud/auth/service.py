@@ -568,12 +568,18 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     return Checked("user", user.id, None, phone, wrong, phone=phone, sms_code_id=row.id)
 
 
+def grant_of(grant_type: str | None) -> str:
+    """The grant a sign-in asks for, as every reader of it must read it (the operation log's caller once read
+    "OPEN " as a phone sign-in while this signed the account in: a user's name on an account's sign-in)."""
+    return (grant_type or "").strip().upper()
+
+
 def sign_in(grant_type: str | None, data: dict[str, Any], ip: str | None, user_agent: str | None,
             kind: str = "api") -> tuple[str, int, dict[str, Any], bool]:
     """Check the grant and open a session: (token, lifetime seconds, profile, whether the password must be
     changed first: the session opens all the same, for that change). Every attempt, whatever its
     outcome, is one row of the login log, written after the attempt's own transaction has ended."""
-    grant = (grant_type or "").strip().upper()
+    grant = grant_of(grant_type)
     who = (data.get("secure_id") if grant == "OPEN" else data.get("phone")) or ""
     entry = {"grant_type": grant[:8] or None, "phone": who if isinstance(who, str) else None,
              "ip": ip, "user_agent": user_agent}

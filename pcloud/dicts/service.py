@@ -25,6 +25,7 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.core.settingscache import VersionedCache
 from pcloud.core.timefmt import utcnow
+from pcloud.datascope import service as datascope
 from pcloud.dicts.models import DictData, DictType
 from pcloud.extensions import db
 
@@ -192,6 +193,12 @@ def _clean_status(status: Any) -> int:
     return int(status)
 
 
+def _require_all_data() -> None:
+    """Dictionaries label and colour the console for every reader in the company (a review made every active user
+    show as 停用 as an admin of one department): changed only under the scope of all data, as settings are."""
+    datascope.require_all_data(gettext("字典对全公司生效，只有数据权限为全部数据的管理员可以修改"))
+
+
 def _commit(message: str, field: str) -> None:
     """`message`: a marked source string (N_), said in the request's language if the commit is refused."""
     try:
@@ -203,6 +210,7 @@ def _commit(message: str, field: str) -> None:
 
 
 def create_type(data: dict[str, Any]) -> DictType:
+    _require_all_data()
     row = DictType(name=_text(data.get("name"), "name", N_("字典名称"), limit_of(DictType.name)),
                    dict_type=_clean_code(data.get("dict_type")),
                    status=_clean_status(data.get("status", 0) if data.get("status") is not None else 0),
@@ -214,6 +222,7 @@ def create_type(data: dict[str, Any]) -> DictType:
 
 
 def modify_type(data: dict[str, Any]) -> DictType:
+    _require_all_data()
     row = get_type(data["id"])
     if data.get("name") is not None:
         row.name = _text(data["name"], "name", N_("字典名称"), limit_of(DictType.name))
@@ -234,6 +243,7 @@ def modify_type(data: dict[str, Any]) -> DictType:
 
 
 def delete_type(type_id: int, cascade: bool = False) -> DictType:
+    _require_all_data()
     # locked before its items are counted: an item created meanwhile waits and then finds the type gone (422),
     # or was created first and is counted; a second delete waits and finds it gone (404)
     row = live_row(DictType, type_id, for_update=True)
@@ -341,6 +351,7 @@ def _only_default(row: DictData) -> None:
 
 
 def create_data(data: dict[str, Any]) -> DictData:
+    _require_all_data()
     code = _clean_type_of_item(data.get("dict_type"), exclusive=bool(data.get("is_default")))
     row = DictData(dict_type=code, label=_text(data.get("label"), "label", N_("字典标签"), limit_of(DictData.label)),
                    label_en=_label_en(data.get("label_en")),
@@ -355,6 +366,7 @@ def create_data(data: dict[str, Any]) -> DictData:
 
 
 def modify_data(data: dict[str, Any]) -> DictData:
+    _require_all_data()
     row = get_data(data["id"])
     if data.get("is_default"):  # the lock before this save writes anything (its checks may flush the row)
         _lock_types(row.dict_type, data.get("dict_type"))
@@ -383,6 +395,7 @@ def modify_data(data: dict[str, Any]) -> DictData:
 
 
 def delete_data(data_id: int) -> DictData:
+    _require_all_data()
     row = get_data(data_id)
     row.soft_delete()
     db.session.commit()

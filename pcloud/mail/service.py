@@ -74,11 +74,20 @@ def _within_scope() -> Any:
     return scope.user_clause(_recipient) & (_sender.id.is_(None) | scope.user_clause(_sender))
 
 
+def _sender_name(mail: Mail, user_name: str | None) -> str | None:
+    """Who sent it: the sending user; else the open-platform account that did, named as one (a review's account
+    mail showed as from 系统); else nobody, the system."""
+    if mail.sender_id is not None or not mail.gmt_created_name:
+        return user_name
+    return gettext("开放平台账号「%(name)s」", name=mail.gmt_created_name)
+
+
 def _item(row: Any) -> dict[str, Any]:
     mail = row[0]
     return {"id": mail.id, "name": mail.name, "description": mail.description, "state": mail.read_at is not None,
             "read_date": mail.read_at, "recipient_id": mail.recipient_id, "phone": row[1], "username": row[2],
-            "avatar": row[3], "send_phone": row[4], "send_username": row[5], "send_avatar": row[6],
+            "avatar": row[3], "send_phone": row[4], "send_username": _sender_name(mail, row[5]),
+            "send_avatar": row[6],
             "gmt_created_date": mail.gmt_created_date, "gmt_created_name": mail.gmt_created_name,
             "gmt_modified_date": mail.gmt_modified_date, "gmt_modified_name": mail.gmt_modified_name}
 

@@ -203,8 +203,17 @@ def _still(notice: Notice, condition: ColumnElement[bool]) -> bool:
     return bool(changed)
 
 
+def _require_audience_reached(notice: Notice) -> None:
+    """The notice's audience as stored must lie within the principal's reach (403, `_clean_audience`'s rule): who
+    publishes sends it to them, and who edits, withdraws or deletes it changes what they are told (a review
+    withdrew, rewrote and deleted the super administrator's notice to everyone as an admin of one department)."""
+    audience = _audiences([notice.id])[notice.id]
+    _clean_audience({"all": notice.audience_all, "role_ids": audience["role_ids"], "dept_ids": audience["dept_ids"]})
+
+
 def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
     notice = get_notice(notice_id)
+    _require_audience_reached(notice)
     if notice.status == PUBLISHED:
         raise Conflict(gettext("通知公告「%(title)s」已发布，不能修改；请先撤回", title=notice.title))
     clean = _clean_values(values, notice)
@@ -223,9 +232,7 @@ def publish_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
     if notice.status == PUBLISHED:
         raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
-    # who publishes sends it: the audience another author chose must lie within the publisher's reach too
-    audience = _audiences([notice.id])[notice.id]
-    _clean_audience({"all": notice.audience_all, "role_ids": audience["role_ids"], "dept_ids": audience["dept_ids"]})
+    _require_audience_reached(notice)  # the audience another author chose, within the publisher's reach too
     if not _still(notice, Notice.status != PUBLISHED):
         raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
     notice.status, notice.published_at = PUBLISHED, utcnow()
@@ -235,6 +242,7 @@ def publish_notice(notice_id: int) -> Notice:
 
 def withdraw_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
+    _require_audience_reached(notice)
     if notice.status != PUBLISHED or not _still(notice, Notice.status == PUBLISHED):
         raise Conflict(gettext("通知公告「%(title)s」未发布，无需撤回", title=notice.title))
     notice.status = WITHDRAWN
@@ -244,6 +252,7 @@ def withdraw_notice(notice_id: int) -> Notice:
 
 def delete_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
+    _require_audience_reached(notice)
     notice.soft_delete()
     db.session.commit()
     return notice

@@ -188,8 +188,24 @@ def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
     return account, key
 
 
+def _require_account_reached(account: OpenAccount) -> None:
+    """An account is as strong as what it holds, and its key is that strength: whoever resets it (or enables,
+    renames or deletes the account) must reach all of it, as a granter must (403; a review reset the key of an
+    account holding the user routes as an admin of one department, signed in as it, and reset passwords in
+    every department). An account holding nothing is anyone's to manage."""
+    held = sorted(granted_entry_ids(account))
+    role = _hidden_role(account)
+    if role is None or not held:
+        return
+    # the entries themselves, then what they reach as this account: all data, every executor (grant's rule)
+    if permissions.beyond_reach(resource_ids=held)[1] or datascope.roles_refusal([role.id]) \
+            or permissions.job_group_refusal(role.id, resource_ids=held):
+        raise Forbidden(gettext("该开放平台账号的权限超出了您的权限范围，不能修改、重置密钥、改变状态或删除"))
+
+
 def modify_account(data: dict[str, Any]) -> OpenAccount:
     account = get_account(data["id"])
+    _require_account_reached(account)
     if data.get("name") is not None:
         account.name = _clean_name(data["name"])
         _check_account_name_free(account.name, account.id)
@@ -204,6 +220,7 @@ def set_status(account_id: int, status: int) -> OpenAccount:
     if status not in STATUSES:
         raise Invalid(gettext("状态必须是 0（正常）、1（禁用）或 2（冻结）"), field="status")
     account = get_account(account_id)
+    _require_account_reached(account)
     account.state = status
     if status != 0:
         revoke_open_sessions(account.id, "open-status")
@@ -214,6 +231,7 @@ def set_status(account_id: int, status: int) -> OpenAccount:
 
 def reset_key(account_id: int) -> str:
     account = get_account(account_id)
+    _require_account_reached(account)
     key = _new_key()
     account.secure_key_hash = hash_password(key)
     revoke_open_sessions(account.id, "open-reset-key")
@@ -224,6 +242,7 @@ def reset_key(account_id: int) -> str:
 
 def delete_account(account_id: int) -> OpenAccount:
     account = get_account(account_id)
+    _require_account_reached(account)
     account.soft_delete()
     role = _hidden_role(account)
     if role is not None:

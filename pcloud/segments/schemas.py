@@ -11,7 +11,7 @@ from pcloud.core.schemas import BaseSchema, LocalDateTime, PageArgs, TrimmedStri
 from pcloud.segments.models import (
     BAD_NEW_TAG,
     BAD_TAG,
-    MAX_SET_ID,
+    MAX_ID_LIMIT,
     MAX_STEP,
     NEW_TAG,
     TAG,
@@ -31,8 +31,8 @@ class BigId(fields.Field):
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError(gettext("必须是整数或数字字符串"))
         number = whole_number(value)
-        if number is None or not 1 <= number <= MAX_SET_ID:
-            raise ValidationError(gettext("取值范围 1 到 %(max)s", max=MAX_SET_ID))
+        if number is None or not 1 <= number <= MAX_ID_LIMIT:  # how far a tag goes: service.py says what is set
+            raise ValidationError(gettext("取值范围 1 到 %(max)s", max=MAX_ID_LIMIT))
         return number
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

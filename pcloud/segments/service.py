@@ -113,11 +113,13 @@ def page_segments(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
     return result
 
 
-def _clean_max_id(value: Any) -> int:
+def _clean_max_id(value: Any, current: int | None = None) -> int:
+    """A maxId to set: at most MAX_SET_ID, unless it is the tag's `current` one (grown past it by handing out
+    ids: a form or client echoing it back changes nothing)."""
     number = whole_number(value)
     if number is None:
         raise Invalid(gettext("最大 ID 须为整数"), field="maxId")
-    if not 1 <= number <= MAX_SET_ID:
+    if not 1 <= number <= MAX_SET_ID and number != current:
         raise Invalid(gettext("最大 ID 须在 1 到 %(max)s 之间", max=MAX_SET_ID), field="maxId")
     return number
 
@@ -162,7 +164,7 @@ def modify_segment(data: dict[str, Any]) -> Segment:
         if key in data:
             values[key] = _text(data[key], limit, TOO_LONG[key], key)
     if data.get("max_id") is not None:
-        new_max = _clean_max_id(data["max_id"])
+        new_max = _clean_max_id(data["max_id"], current=seg.max_id)
         # Atomic against concurrent range grabs: the row only moves if max_id is not above the new value.
         moved = db.session.execute(update(Segment).where(Segment.id == seg.id, Segment.max_id <= new_max)
                                    .values(max_id=new_max, update_time=utcnow())
