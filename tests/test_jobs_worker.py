@@ -85,6 +85,37 @@ def test_os_exit_fails_the_run_and_the_child_is_replaced(probe: PoolProbe) -> No
     assert probe.run(5, "echo", "again").code == 200
 
 
+CHILD_RUNS_HTTP_HANDLER = """
+from pcloud.jobs.worker import child
+child.setup()
+for param in ("method: GET", "url: http://10.0.0.1/x"):
+    try:
+        child.invoke({"id": 1, "handler": "httpJobHandler", "param": param, "context": {}})
+    except Exception as exc:
+        print(type(exc).__name__ + ": " + str(exc))
+"""
+
+
+def test_a_built_in_handlers_refusal_reaches_the_run_from_a_real_worker_child(app: Any, database_url: str,
+                                                                                 instance_dir: Any) -> None:
+    """Review (session 15): the app a worker child builds had no translations, so every refusal of
+    httpJobHandler (no url, the egress rule, an HTTP error) reached the run log as "KeyError: 'babel'". The
+    worker's own child, in its own process, says why."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, TEST_CONFIG
+
+    env = {**os.environ, "DATABASE_URL": database_url, "PCLOUD_INSTANCE_DIR": str(instance_dir),
+           "PCLOUD_SECRET_KEY": TEST_CONFIG["SECRET_KEY"], "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": ""}
+    done = subprocess.run([sys.executable, "-c", CHILD_RUNS_HTTP_HANDLER], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    missing_url, refused = done.stdout.strip().splitlines()
+    assert missing_url == "QuietFailure: 参数缺少 url", done.stdout
+    assert refused.startswith("QuietFailure: ") and "10.0.0.1" in refused and "babel" not in refused, refused
+
+
 def test_timeout_kills_the_child_with_502(probe: PoolProbe) -> None:
     started = time.monotonic()
     out = probe.run(6, "sleep", "30", timeout=0.5)

@@ -17,6 +17,7 @@ from flask_babel import gettext
 
 import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
 from pcloud.config import load_config
+from pcloud.core import i18n
 from pcloud.core.dbstats import attach_sqlite_pragmas
 from pcloud.core.messages import N_
 from pcloud.extensions import db
@@ -43,8 +44,9 @@ def import_handler_modules() -> None:
 
 
 def setup() -> None:
-    """Once per child: the handlers and a small app of its own (configuration and database; no pages or
-    routes, which handlers do not use), with its own database connections."""
+    """Once per child: the handlers and a small app of its own (configuration, database and translations; no
+    pages or routes, which handlers do not use), with its own database connections. Without translations
+    every handler's refusal (gettext) became "KeyError: 'babel'" in the run log (a review's finding)."""
     global _app
     make_undumpable()  # whatever the fork server was: a script this child runs must not read its environment
     import_handler_modules()
@@ -52,6 +54,7 @@ def setup() -> None:
     app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
     app.config.update(settings)
     db.init_app(app)
+    i18n.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             attach_sqlite_pragmas(app, db.engine)
