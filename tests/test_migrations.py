@@ -147,6 +147,32 @@ def test_upgrade_backfills_the_department_closure_of_existing_departments(empty_
         db.engine.dispose()
 
 
+def test_upgrade_renders_the_html_of_existing_notices(empty_database_url: str) -> None:
+    """0027 adds sys_notice.content_html and fills it with each notice's text rendered (and sanitised)."""
+    from flask_migrate import upgrade
+
+    from pcloud.core.markdown import render_markdown
+
+    app = _app(empty_database_url)
+    text_of = {1: "**粗体** 与 [链接](https://example.com)",
+               2: "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |"}
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0026_user_insert_lock_first")
+        with db.engine.begin() as conn:
+            for notice_id, content in text_of.items():
+                conn.execute(text(
+                    "INSERT INTO sys_notice (id, title, content, notice_type, status, audience_all, gmt_created_date, "
+                    "gmt_modified_date) VALUES (:id, '通知', :content, 1, 1, :yes, '2020-01-01', '2020-01-01')"),
+                    {"id": notice_id, "content": content, "yes": True})
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            stored = dict(conn.execute(text("SELECT id, content_html FROM sys_notice")).all())
+        assert stored == {i: render_markdown(content) for i, content in text_of.items()}
+        assert "<strong>粗体</strong>" in stored[1] and "<script>" not in stored[2] and "<table>" in stored[2]
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_upgrade_fills_the_login_logs_distinct_phones_and_keeps_them(empty_database_url: str) -> None:
     """0025 fills sys_login_log_phone from the rows already there; its triggers keep it for every writer (raw
     SQL included, one and many rows); downgrade gives the trigram search back."""

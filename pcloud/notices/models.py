@@ -16,13 +16,15 @@ NOTICE, ANNOUNCEMENT = 1, 2  # the dictionary's notice types (contract codes; th
 
 class Notice(AuditMixin, SoftDeleteMixin, Base):
     """A notice; `audience_all`, else the users holding one of its roles or in one of its departments'
-    subtrees. The Markdown `content` is rendered (and sanitised) when shown, never stored as HTML."""
+    subtrees. The Markdown `content` is rendered (and sanitised) when saved, into `content_html`, and shown as
+    stored: rendered when shown, a list of long notices cost seconds of CPU per read (migration 0027)."""
 
     __tablename__ = "sys_notice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(100))
     content: Mapped[str] = mapped_column(Text)
+    content_html: Mapped[str | None] = mapped_column(Text)  # None only for a row no save has rendered yet
     notice_type: Mapped[int] = mapped_column(Integer, default=NOTICE, server_default="1")
     status: Mapped[int] = mapped_column(Integer, default=DRAFT, server_default="0")
     audience_all: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
