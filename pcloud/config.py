@@ -68,6 +68,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # reverse proxies in front of the app whose X-Forwarded-For is trusted (0: use the socket's address)
         "PCLOUD_SMS_TTL_SECONDS": _int("PCLOUD_SMS_TTL_SECONDS", 300),
         "PCLOUD_SMS_COOLDOWN_SECONDS": _int("PCLOUD_SMS_COOLDOWN_SECONDS", 60),
+        "PCLOUD_SMS_MAX_PER_ADDRESS": _int("PCLOUD_SMS_MAX_PER_ADDRESS", 20),
         "PCLOUD_SMS_MAX_ATTEMPTS": _int("PCLOUD_SMS_MAX_ATTEMPTS", 5),
         "PCLOUD_SMS_SENDER": os.environ.get("PCLOUD_SMS_SENDER", "pcloud.auth.sms:LogSmsSender"),
         "PCLOUD_PHONE_PATTERN": os.environ.get("PCLOUD_PHONE_PATTERN", r"^1[3-9]\d{9}$"),

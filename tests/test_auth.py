@@ -845,6 +845,37 @@ def test_parallel_requests_for_a_code_send_one_per_phone_per_cooldown(app: Any, 
     assert stored == {known: 1, unknown: 1}
 
 
+def test_one_address_asks_for_at_most_its_codes_per_hour_even_all_at_once(app: Any, api: ApiClient,
+                                                                           slow_hash_server: Any) -> None:
+    """Review (session 15): one client, not signed in, asked for codes for 2,000 phones in ten seconds (one per
+    phone per cooldown was the only limit), which texts every employee whose phone it tries. An address gets
+    sys.sms.maxPerAddress codes an hour, whatever the phones, also when its requests come at once over several
+    processes; another address is not held up by it (the sign-in page calls the same service with its address)."""
+    from pcloud.auth.models import SmsCode
+    from tests.factories import next_phone
+    from tests.test_security import parallel
+
+    api.data("PUT", "/api/admin/config/modify", {"key": "sys.sms.maxPerAddress", "value": 3})
+    phones = [next_phone() for _ in range(12)]
+
+    def ask(phone: str) -> Any:
+        return lambda: _http(slow_hash_server, "POST", "/api/oauth/sms/code", {"phone": phone})
+
+    answers = parallel([ask(phone) for phone in phones])
+    assert sorted(status for status, _ in answers) == [200] * 3 + [429] * 9, answers
+    assert {body["msg"] for status, body in answers if status == 429} == {"此地址请求验证码过于频繁，请一小时后再试"}
+    stored = query(app, lambda: db.session.execute(select(SmsCode.ip, func.count()).where(
+        SmsCode.phone.in_(phones)).group_by(SmsCode.ip)).all())
+    assert [tuple(row) for row in stored] == [("127.0.0.1", 3)]
+    other = ApiClient(app.test_client())
+    other.client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    assert other.post("/api/oauth/sms/code", {"phone": next_phone()}).status_code == 200
+    for _ in range(3):
+        other.post("/api/oauth/sms/code", {"phone": next_phone()})
+    refused = other.post("/api/oauth/sms/code", {"phone": next_phone()})
+    assert refused.status_code == 429 and "此地址" in refused.get_json()["msg"]
+
+
 def test_parallel_wrong_passwords_from_one_address_check_at_most_its_limit(app: Any, slow_hash_server: Any) -> None:
     """Guesses spread over many phones from one address, at once: no more are checked than the address has left
     (here 4: it failed all the others of its limit earlier in the window), the rest are refused unchecked, and

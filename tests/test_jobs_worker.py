@@ -977,10 +977,19 @@ def test_session_cleanup_and_statistics_handlers(app: Any) -> None:
             db.session.add(UserSession(token_hash=f"{i:064d}", kind="api", user_id=1, created_at=now,
                                        last_seen_at=now, expires_at=expires, revoked_at=revoked))
         db.session.commit()
+        # SMS codes: nothing deleted them, so any visitor could grow the table without end (a review's finding)
+        from pcloud.auth.models import SmsCode
+
+        for hours in (30, 2):
+            asked = now - timedelta(hours=hours)
+            db.session.add(SmsCode(phone=f"139000000{hours:02d}", code_hash="x", created_at=asked,
+                                   expires_at=asked + timedelta(minutes=5), attempts=0))
+        db.session.commit()
         ctx = JobContext(param="7", config=app.config)
         # the two that ran out unended get the login log's `expired` row first; both old ones are deleted
         assert get_handler("sessionCleanHandler").func(ctx) == "删除 2 个过期会话，登记 2 个会话过期"
         assert db.session.query(UserSession).filter(UserSession.token_hash.like("000%")).count() == 2
+        assert [code.phone for code in db.session.query(SmsCode)] == ["13900000002"]  # the day-old one went
         with pytest.raises(JobFailed):
             get_handler("sessionCleanHandler").func(JobContext(param="x"))
         assert "统计信息已刷新" in get_handler("dbStatsHandler").func(ctx)

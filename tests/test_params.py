@@ -42,7 +42,7 @@ def test_the_page_lists_the_contract_settings_with_their_defaults(api: ApiClient
     assert found["sys.password.changeAtFirstSignIn"]["value"] is False
     assert [c["value"] for c in found["sys.password.classes"]["choices"]][0] == "letter,digit"
     assert [p["key"] for p in api.post(f"{CONFIG}/page", {"key": "sms"}).get_json()["data"]] == [
-        "sys.sms.ttlSeconds", "sys.sms.cooldownSeconds", "sys.sms.maxAttempts"]
+        "sys.sms.ttlSeconds", "sys.sms.cooldownSeconds", "sys.sms.maxPerAddress", "sys.sms.maxAttempts"]
 
 
 def test_modify_validates_by_type_and_range_and_logs_old_and_new(api: ApiClient, app: Any) -> None:

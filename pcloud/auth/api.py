@@ -53,7 +53,7 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(SmsCodeArgs)
 def sms_code(args: dict[str, Any]) -> None:
     """发送短信验证码"""
-    service.send_sms_code(args["phone"])
+    service.send_sms_code(args["phone"], client_ip())
     return None
 
 

@@ -31,5 +31,7 @@ class SmsCode(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))  # who asked: the sends of one address are counted
 
-    __table_args__ = (Index("ix_auth_sms_code_phone_created", "phone", "created_at"),)
+    __table_args__ = (Index("ix_auth_sms_code_phone_created", "phone", "created_at"),
+                      Index("ix_auth_sms_code_ip_created", "ip", "created_at"))

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
@@ -485,28 +485,36 @@ def _hash_code(phone: str, code: str) -> str:
 SMS_SEND_LOCK = 0x736D7363
 
 
-def _serialise_sends(phone: str) -> None:
-    """One send of a phone at a time, held until its code is stored: the cooldown read after it sees the code of
-    a send that went first, on whatever host. PostgreSQL: a transaction-scoped advisory lock of the phone (READ
-    COMMITTED: the read after it sees the other's commit); SQLite: the write lock, taken up front with BEGIN
-    IMMEDIATE (a transaction already writing holds it)."""
+def _serialise_sends(phone: str, ip: str | None) -> None:
+    """One send of an address, and of a phone, at a time, held until its code is stored: the counts read after
+    it see the code of a send that went first, on whatever host. PostgreSQL: transaction-scoped advisory locks
+    of the address, then of the phone (always in that order; READ COMMITTED: the reads after them see the
+    other's commit); SQLite: the write lock, taken up front with BEGIN IMMEDIATE (a transaction already writing
+    holds it)."""
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:phone))"),
-                     {"key": SMS_SEND_LOCK, "phone": phone})
+        for name in (f"ip:{ip or ''}", phone):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"),
+                         {"key": SMS_SEND_LOCK, "name": name})
     else:
         write_lock_first()
 
 
-def send_sms_code(phone: str) -> None:
-    """One send per phone per cooldown, however many requests ask at once on however many hosts (the check and
-    the code's row in one transaction, serialised per phone). Same answer whether or not the phone belongs to a
-    user."""
+def send_sms_code(phone: str, ip: str | None = None) -> None:
+    """One send per phone per cooldown, and at most sys.sms.maxPerAddress per client address per hour, whatever
+    the phones (one client texted 2,000 phones in ten seconds), however many requests ask at once on however many
+    hosts (the checks and the code's row in one transaction, serialised per address and phone). Same answer
+    whether or not the phone belongs to a user."""
     phone = (phone or "").strip()
     if not phone_is_valid(phone):
         raise Invalid(gettext("手机号格式不正确"), field="phone")
-    _serialise_sends(phone)
+    _serialise_sends(phone, ip)
     now = utcnow()
+    if ip is not None and db.session.execute(select(func.count()).select_from(SmsCode).where(
+            SmsCode.ip == ip, SmsCode.created_at > now - timedelta(hours=1))).scalar_one() \
+            >= param("sys.sms.maxPerAddress"):
+        db.session.rollback()
+        raise TooManyRequests(gettext("此地址请求验证码过于频繁，请一小时后再试"))
     last = db.session.execute(
         select(SmsCode.created_at).where(SmsCode.phone == phone).order_by(SmsCode.created_at.desc()).limit(1)
     ).scalar()
@@ -523,7 +531,7 @@ def send_sms_code(phone: str) -> None:
     # phones (one per cooldown each), whatever a caller sends.
     delivery = sign_in_code_delivery(phone, code, ttl)
     db.session.add(SmsCode(phone=phone, code_hash=_hash_code(phone, code), created_at=now,
-                           expires_at=now + timedelta(seconds=ttl), attempts=0))
+                           expires_at=now + timedelta(seconds=ttl), attempts=0, ip=ip))
     db.session.commit()
     if known:
         run_in_background(lambda: _deliver(delivery))

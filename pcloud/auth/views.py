@@ -92,7 +92,7 @@ def send_sms_code() -> Any:
         message, ok, status = gettext("请输入手机号"), False, 422
     else:
         try:
-            service.send_sms_code(form.phone.data)
+            service.send_sms_code(form.phone.data, client_ip())
         except PCloudError as exc:
             message, ok, status = exc.msg, False, exc.code  # the refusal's own status (429 when too frequent)
     if not ok:  # the operation log records the refusal, whatever the page answers

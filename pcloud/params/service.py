@@ -79,6 +79,8 @@ CATALOGUE: dict[str, Definition] = {d.key: d for d in (
     Definition("sys.sms.ttlSeconds", "PCLOUD_SMS_TTL_SECONDS", N_("短信验证码有效期（秒）"), "int", "", 60, 3600),
     Definition("sys.sms.cooldownSeconds", "PCLOUD_SMS_COOLDOWN_SECONDS", N_("短信发送间隔（秒）"), "int",
                N_("同一手机号两次发送验证码的最短间隔"), 0, 3600),
+    Definition("sys.sms.maxPerAddress", "PCLOUD_SMS_MAX_PER_ADDRESS", N_("同一地址每小时发送验证码条数"), "int",
+               N_("同一客户端地址一小时内最多可请求的验证码条数（不论手机号），超过则拒绝"), 1, 100_000),
     Definition("sys.sms.maxAttempts", "PCLOUD_SMS_MAX_ATTEMPTS", N_("短信验证码尝试次数"), "int",
                N_("一条验证码最多可校验的次数"), 1, 20),
     Definition("sys.export.maxRows", "PCLOUD_EXPORT_MAX_ROWS", N_("导出行数上限"), "int",
