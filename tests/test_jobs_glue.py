@@ -439,6 +439,30 @@ def test_script_runs_hold_at_most_half_the_children_and_handler_runs_go_past_the
 # ---------------------------------------------------------------- scripts in the transfer file (export / import)
 
 
+def test_an_export_is_at_most_what_an_import_takes(api: Any, app: Any) -> None:
+    """Review (session 15): 101 script jobs of 30 versions of 64 KB exported as a 204 MB file (917 MB at the
+    worker's peak), and one such job's 2 MB export was refused by the import's 1 MiB cap. An export stops, 422 on
+    `ids`, as soon as it would exceed what an import takes, so every exported file imports back."""
+    from pcloud.core.timefmt import utcnow
+    from tests.test_jobs_perm import _export, _import, _moved
+
+    executor = make_executor(api, "glue-big", title="大脚本")
+    job = make_job(api, executor, **{k: v for k, v in script_body(executor).items() if k != "jobGroup"},
+                   glueSource=PY_SOURCE, glueRemark="第一版")
+    fits = _export(api, {"jobGroup": executor})
+    assert _import(api, _moved(fits, "glue-big-copy")).status_code == 200
+
+    def many_versions() -> None:
+        for i in range(20):  # 20 x 60,000 characters: past 1 MiB
+            db.session.add(JobGlueVersion(job_id=job, glue_type="GLUE_PYTHON", glue_source=f"# {i}\n" + "x" * 60_000,
+                                          glue_remark=f"版本{i}", updated_by="测试", updated_at=utcnow()))
+        db.session.commit()
+
+    query(app, many_versions)
+    refused = api_error(api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 422)
+    assert "ids" in refused["errors"] and "1024 KiB" in refused["msg"]
+
+
 def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_export_nor_import_one(
         api: Any, app: Any, narrow_api: ApiClient) -> None:
     from tests.test_jobs_perm import _export, _import, _moved

@@ -1504,6 +1504,7 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
         if missing:
             raise NotFound(gettext("任务不存在：%(id)s", id=missing[0]))
     require_script_grant(*(j.glue_type for j in jobs))  # the file carries a script's source: the script grant's
+    _require_transferable(sum(len(j.glue_source or "") for j in jobs))
     group_ids = sorted({j.job_group for j in jobs} | ({executor_id} if executor_id else set()))
     executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
     child_ids = {c for j in jobs for c in _child_ids(j.child_job_id)}
@@ -1531,22 +1532,37 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
             if job.id in values:
                 item[key] = values[job.id]
         items.append(item)
-    return {"format": TRANSFER_FORMAT, "version": TRANSFER_VERSION,
-            "exportedAt": utcnow().replace(microsecond=0).isoformat() + "Z",
-            "executors": [{key: getattr(executors[g], column) for key, column in _EXECUTOR_FIELDS.items()}
-                          for g in group_ids if g in executors],
-            "jobs": items}
+    doc = {"format": TRANSFER_FORMAT, "version": TRANSFER_VERSION,
+           "exportedAt": utcnow().replace(microsecond=0).isoformat() + "Z",
+           "executors": [{key: getattr(executors[g], column) for key, column in _EXECUTOR_FIELDS.items()}
+                         for g in group_ids if g in executors],
+           "jobs": items}
+    _require_transferable(len(_transfer_text(doc).encode()))
+    return doc
+
+
+def _require_transferable(size: int) -> None:
+    """An export is at most what an import takes (TRANSFER_MAX_BYTES), so every file exported imports back, and
+    what an export builds stays bounded (a review exported 204 MB of script versions, 917 MB at its peak, and
+    the file's import refused it). Checked as the file grows: the scripts, their versions, then the whole."""
+    if size > TRANSFER_MAX_BYTES:
+        raise Invalid(gettext("导出文件会超过 %(n)s KiB（导入能接受的上限）：请少选一些任务，分几次导出",
+                              n=TRANSFER_MAX_BYTES // 1024), field="ids")
+
+
+def _transfer_text(doc: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
 def transfer_file_response(doc: dict[str, Any]) -> Any:
     """The export as a downloaded file, named after its executor when there is one."""
-    import json
-
     from flask import Response
 
     appnames = [e["appname"] for e in doc["executors"]]
     name = f"pcloud-jobs-{appnames[0] if len(appnames) == 1 else 'all'}-{local_today().isoformat()}.json"
-    resp = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype="application/json")
+    resp = Response(_transfer_text(doc), mimetype="application/json")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
 
@@ -1784,8 +1800,11 @@ def _dump_glue_versions(jobs: list[Job]) -> dict[int, list[dict[str, Any]]]:
         JobGlueVersion.job_id.in_(script_ids)).subquery()
     version = aliased(JobGlueVersion, ranked)
     out: dict[int, list[dict[str, Any]]] = {}
+    size = 0
     for row in db.session.execute(select(version).where(ranked.c.rank <= GLUE_VERSIONS_LISTED)
-                                  .order_by(version.job_id, version.id)).scalars():
+                                  .order_by(version.job_id, version.id).execution_options(yield_per=100)).scalars():
+        size += len(row.glue_source or "")
+        _require_transferable(size)
         out.setdefault(row.job_id, []).append({
             "glueType": row.glue_type, "glueSource": row.glue_source, "glueRemark": row.glue_remark,
             "updatedBy": row.updated_by, "updatedAt": _wire(row.updated_at)})
