@@ -47,7 +47,8 @@ insert and treat an IntegrityError as "another scheduler already fired it".
   A node picks up: ``status = 'PENDING' AND job_group = :group AND (executor_address = :node OR
   executor_address IS NULL)`` (index ``ix_job_log_pending``). It watches ``kill_requested`` of its RUNNING
   runs. The list filter "running" (logStatus 3) is ``handle_code = 0``; "fail" (2) is ``handle_code >= 500``.
-- ``alarm_status``: 0 none yet, 1 not needed, 2 sent, 3 sending failed (set after a DONE failure).
+- ``alarm_status``: 0 none yet, 1 not needed, 2 sent, 3 sending failed, 4 suppressed (another alarm of the
+  job went out less than PCLOUD_ALARM_MIN_INTERVAL_SECONDS before; set after a DONE failure).
 - ``parent_log_id``: the run a RETRY or PARENT run comes from.
 
 Run output (``job_log_line``)
@@ -134,7 +135,7 @@ HANDLE_TIMEOUT = 502
 HANDLE_KILLED = 503
 HANDLE_LOST = 504
 
-ALARM_NONE, ALARM_NOT_NEEDED, ALARM_SENT, ALARM_FAILED = 0, 1, 2, 3
+ALARM_NONE, ALARM_NOT_NEEDED, ALARM_SENT, ALARM_FAILED, ALARM_SUPPRESSED = 0, 1, 2, 3, 4
 
 
 # Limits of the unbounded text columns (what a form or an API call may store), defined once here.
@@ -169,6 +170,7 @@ class Job(AuditMixin, SoftDeleteMixin, Base):
     job_desc: Mapped[str] = mapped_column(String(255))
     author: Mapped[str] = mapped_column(String(64))
     alarm_email: Mapped[str | None] = mapped_column(String(255))
+    alarm_at: Mapped[datetime | None] = mapped_column(DateTime)  # the job's last alarm (workers' throttle)
     schedule_type: Mapped[str] = mapped_column(String(16), default="CRON", server_default="CRON")
     schedule_conf: Mapped[str | None] = mapped_column(String(128))
     timezone: Mapped[str] = mapped_column(String(64))

@@ -1456,8 +1456,8 @@ TRANSFER_MAX_JOBS = 1000
 ON_CONFLICT = ("skip", "overwrite", "fail")
 # what a job's row holds that the file never carries: ids, schedule state and audit (they belong to the place)
 _NOT_TRANSFERRED = {"id", "job_group", "child_job_id", "trigger_status", "trigger_last_time", "trigger_next_time",
-                    "deleted_at", "gmt_created_date", "gmt_created_id", "gmt_created_name", "gmt_modified_date",
-                    "gmt_modified_name"}
+                    "alarm_at", "deleted_at", "gmt_created_date", "gmt_created_id", "gmt_created_name",
+                    "gmt_modified_date", "gmt_modified_name"}
 _EXECUTOR_FIELDS = {"appname": "appname", "title": "title", "addressType": "address_type",
                     "addressList": "address_list"}
 

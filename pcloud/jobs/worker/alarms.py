@@ -7,10 +7,11 @@ to record it as the run's alarmStatus (2 sent, 3 sending failed). A full queue c
 Settings (environment, read when the worker starts):
 PCLOUD_SMTP_HOST (no host: no e-mail), PCLOUD_SMTP_PORT (25), PCLOUD_SMTP_USER, PCLOUD_SMTP_PASSWORD,
 PCLOUD_SMTP_FROM (default the user, else pcloud@localhost), PCLOUD_SMTP_SECURITY (none | starttls | ssl),
-PCLOUD_SMTP_TIMEOUT (10 s), PCLOUD_ALARM_WEBHOOK (a URL receiving a JSON POST; it obeys the one egress rule,
-``pcloud.core.egress``: its host and port must be in PCLOUD_JOB_HTTP_ALLOWED_HOSTS, an internal address listed,
-and a redirect is a failure). The SMTP server is set only in the environment by whoever runs the server,
-like the database, and is reached as configured.
+PCLOUD_SMTP_TIMEOUT (10 s), PCLOUD_ALARM_MIN_INTERVAL_SECONDS (300: at most one alarm per job within it, kept
+in the database for every worker; 0 alarms every failure), PCLOUD_ALARM_WEBHOOK (a URL receiving a JSON POST;
+it obeys the one egress rule, ``pcloud.core.egress``: its host and port must be in
+PCLOUD_JOB_HTTP_ALLOWED_HOSTS, an internal address listed, and a redirect is a failure). The SMTP server is set
+only in the environment by whoever runs the server, like the database, and is reached as configured.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class AlarmSettings:
     timeout: float = 10.0
     webhook: str | None = None
     allowed_hosts: str = ""  # PCLOUD_JOB_HTTP_ALLOWED_HOSTS: the webhook obeys the one egress rule too
+    min_interval: float = 300.0  # seconds between two alarms of one job
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AlarmSettings:
@@ -62,6 +64,7 @@ class AlarmSettings:
             timeout=float(env.get("PCLOUD_SMTP_TIMEOUT") or 10),
             webhook=env.get("PCLOUD_ALARM_WEBHOOK") or None,
             allowed_hosts=env.get("PCLOUD_JOB_HTTP_ALLOWED_HOSTS") or "",
+            min_interval=float(env.get("PCLOUD_ALARM_MIN_INTERVAL_SECONDS") or 300),
         )
 
 

@@ -56,6 +56,7 @@ from pcloud.jobs import cron
 from pcloud.jobs.models import (
     ADDRESS_MANUAL,
     ALARM_NOT_NEEDED,
+    ALARM_SUPPRESSED,
     GLUE_SCRIPT_TYPES,
     HANDLE_FAILED,
     HANDLE_KILLED,
@@ -973,6 +974,10 @@ class Worker:
             with self.tx() as conn:
                 conn.execute(update(RUN_T).where(RUN_T.c.id == run["id"]).values(alarm_status=ALARM_NOT_NEEDED))
             return
+        if job is not None and not self._alarm_slot(run["job_id"], settings.min_interval):
+            with self.tx() as conn:
+                conn.execute(update(RUN_T).where(RUN_T.c.id == run["id"]).values(alarm_status=ALARM_SUPPRESSED))
+            return
         ex = self.executors.get(run["job_group"])
         self.alarms.submit({
             "logId": run["id"], "jobId": run["job_id"], "jobGroup": run["job_group"],
@@ -981,6 +986,16 @@ class Worker:
             "executorAddress": run["executor_address"], "triggerCode": run["trigger_code"],
             "triggerMsg": run["trigger_msg"], "handleCode": run["handle_code"], "handleMsg": run["handle_msg"],
             "alarmEmail": emails})
+
+    def _alarm_slot(self, job_id: int, interval: float) -> bool:
+        """Take the job's alarm slot: one conditional UPDATE of its last alarm's time, so that of every worker on
+        every host only one alarms a job within `interval` seconds (a job failing each second mailed its
+        recipients each second)."""
+        now = utcnow()
+        with self.tx() as conn:
+            return conn.execute(update(JOB_T).where(
+                JOB_T.c.id == job_id, or_(JOB_T.c.alarm_at.is_(None), JOB_T.c.alarm_at <= now - timedelta(
+                    seconds=interval))).values(alarm_at=now)).rowcount == 1
 
     def collect_alarms(self) -> None:
         results = self.alarms.results()
