@@ -915,3 +915,28 @@ def test_rendering_the_widest_notice_costs_a_bounded_cpu_time() -> None:
     assert render_markdown(content) == html
     again = time.process_time() - start
     assert first < 0.45 and again < 0.01 and len(html) < 32 * 1024, (first, again, len(html))
+
+
+def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, pages: Any) -> None:
+    """Review (session 15): exports of 100,000 rows take a web worker for seconds each, and two at once kept a
+    one-line request of another user waiting 15 s; nothing limited how many ran. A host writes at most
+    PCLOUD_EXPORT_SLOTS (1) at once: while its slot is taken (held here as another web process would hold it), an
+    export is 429 with the reason, through the API and the page; the slot free again, it is written."""
+    import fcntl
+    import os
+
+    folder = os.path.join(app.instance_path, "export-slots")
+    os.makedirs(folder, exist_ok=True)
+    held = os.open(os.path.join(folder, "0.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = api.post("/api/admin/system/user/download", {})
+        assert busy.status_code == 429 and busy.get_json()["msg"] == "同时进行的导出已达上限，请稍后再试"
+        page = pages.submit("/system/user/", "/system/user/export", data={}, follow_redirects=True)
+        assert "同时进行的导出已达上限" in page.get_data(as_text=True)
+        assert api.post("/api/admin/log/login/download", {}).status_code == 429
+    finally:
+        os.close(held)
+    done = api.post("/api/admin/system/user/download", {})
+    assert done.status_code == 200 and done.data[:2] == b"PK"
+    assert api.post("/api/admin/system/user/download", {}).status_code == 200  # the slot is given back each time

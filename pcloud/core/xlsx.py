@@ -3,6 +3,8 @@ checked reading of an uploaded .xlsx (openpyxl read-only)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
 import unicodedata
@@ -15,8 +17,10 @@ from xml.etree import ElementTree
 
 import openpyxl
 import xlsxwriter
-from flask import Response, send_file
+from flask import Response, current_app, send_file
 from flask_babel import gettext
+
+from pcloud.core.errors import TooManyRequests
 
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
@@ -26,12 +30,42 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+@contextlib.contextmanager
+def export_slot() -> Iterator[None]:
+    """One of this host's PCLOUD_EXPORT_SLOTS (1) places to write an export, or 429: an export of 100,000 rows
+    takes its web worker for seconds, and two at once kept a one-line request of another user waiting 15 s (a
+    review's finding). The slots are lock files of the host's instance folder (flock: the web workers are
+    processes, and a lock dies with its process); what they guard is this host's workers, so they are the host's
+    own, not the database's."""
+    folder = os.path.join(current_app.instance_path, "export-slots")
+    os.makedirs(folder, exist_ok=True)
+    for slot in range(max(1, int(current_app.config.get("PCLOUD_EXPORT_SLOTS", 1)))):
+        fd = os.open(os.path.join(folder, f"{slot}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield
+        finally:
+            os.close(fd)  # closing it releases the lock
+        return
+    raise TooManyRequests(gettext("同时进行的导出已达上限，请稍后再试"))
+
+
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> str:
-    """Write rows to a temporary file and return its path; memory stays flat however many rows.
+    """Write rows to a temporary file and return its path, in one of the host's export slots (429 when all are
+    taken); memory stays flat however many rows.
 
     The header row is bold and frozen; each column is as wide as its widest value (within limits), so
     the file opens readable. Column widths may be set after the rows even in constant-memory mode:
     xlsxwriter writes them when the sheet is closed."""
+    with export_slot():
+        return _write_xlsx(headers, rows, sheet)
+
+
+def _write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> str:
     fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="pcloud-export-")
     os.close(fd)
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
