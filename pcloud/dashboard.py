@@ -1,9 +1,9 @@
 """The home page after sign-in: what the signed-in user may see, as figures and charts.
 
 Each block shows only when the user may open the page it summarises (the same rule as the sidebar):
-organisation figures with 用户管理, everyone's activity with 操作日志 (else one's own), jobs with
-任务管理, ids with 号段列表. A user with no role sees their own sign-ins and operations only.
-Queries live in the modules' services.
+organisation figures with 用户管理, the activity of everyone with 操作日志 (else one's own), jobs with
+任务管理, ids with 号段列表; each counts what the user's own lists show (their data scope and executors). A
+user with no role sees their own sign-ins and operations only. Queries live in the modules' services.
 
 The same figures answer the original front end's home page (API.md, 个性化服务: `POST /api/admin/dashboard/
 statistics` and `.../cycle/statistics` `{type}`), open to every signed-in principal and bounded by the same
