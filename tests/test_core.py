@@ -917,14 +917,17 @@ def test_rendering_the_widest_notice_costs_a_bounded_cpu_time() -> None:
     assert first < 0.45 and again < 0.01 and len(html) < 32 * 1024, (first, again, len(html))
 
 
-def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, pages: Any) -> None:
+def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, pages: Any, tmp_path: Any,
+                                                         monkeypatch: Any) -> None:
     """Review (session 15): exports of 100,000 rows take a web worker for seconds each, and two at once kept a
     one-line request of another user waiting 15 s; nothing limited how many ran. A host writes at most
     PCLOUD_EXPORT_SLOTS (1) at once: while its slot is taken (held here as another web process would hold it), an
     export is 429 with the reason, through the API and the page; the slot free again, it is written."""
     import fcntl
     import os
+    import tempfile
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where exports are written, to see none is left
     folder = os.path.join(app.instance_path, "export-slots")
     os.makedirs(folder, exist_ok=True)
     held = os.open(os.path.join(folder, "0.lock"), os.O_CREAT | os.O_RDWR, 0o600)
@@ -935,8 +938,23 @@ def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, page
         page = pages.submit("/system/user/", "/system/user/export", data={}, follow_redirects=True)
         assert "同时进行的导出已达上限" in page.get_data(as_text=True)
         assert api.post("/api/admin/log/login/download", {}).status_code == 429
+        assert list(tmp_path.iterdir()) == []  # a refused export leaves no file behind
     finally:
         os.close(held)
     done = api.post("/api/admin/system/user/download", {})
     assert done.status_code == 200 and done.data[:2] == b"PK"
     assert api.post("/api/admin/system/user/download", {}).status_code == 200  # the slot is given back each time
+
+    # rows that fail partway (a refusal met while they are read): neither the file nor the slot is kept
+    from pcloud.core.xlsx import write_xlsx
+
+    def failing_rows() -> Any:
+        yield ("a",)
+        raise RuntimeError("the rows failed")
+
+    with app.test_request_context():
+        for _ in range(2):
+            with pytest.raises(RuntimeError):
+                write_xlsx(["h"], failing_rows())
+        assert list(tmp_path.iterdir()) == []
+        os.remove(write_xlsx(["h"], [("a",)]))

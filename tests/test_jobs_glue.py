@@ -463,6 +463,28 @@ def test_an_export_is_at_most_what_an_import_takes(api: Any, app: Any) -> None:
     assert "ids" in refused["errors"] and "1024 KiB" in refused["msg"]
 
 
+def test_an_export_of_more_jobs_than_an_import_takes_is_refused_before_they_are_read(api: Any, app: Any,
+                                                                                      monkeypatch: Any) -> None:
+    """A review's second look: an export of 20,000 jobs (10,000-character parameters) built 1 GB before its size
+    was refused. More jobs than an import takes (TRANSFER_MAX_JOBS, here 3) are refused, 422 on `ids`, before any
+    is read; plain jobs whose parameters add up past 1024 KiB are refused as the file grows."""
+    from pcloud.jobs import service
+
+    monkeypatch.setattr(service, "TRANSFER_MAX_JOBS", 3)
+    executor = make_executor(api, "many-jobs", title="很多任务")
+    made = [make_job(api, executor, executorParam="p" * 9_000) for _ in range(4)]
+    refused = api_error(api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 422)
+    assert "ids" in refused["errors"] and "最多导出 3 个任务" in refused["msg"]
+    assert api.post("/api/job/jobinfo/export", {"ids": made[:3]}).status_code == 200
+    monkeypatch.setattr(service, "TRANSFER_MAX_JOBS", 1000)
+    query(app, lambda: (db.session.add_all([Job(job_group=executor, job_desc=f"大参数{i}", author="t",
+                                                schedule_type="NONE", executor_handler="demoJobHandler",
+                                                executor_param="q" * 10_000, timezone="Asia/Shanghai")
+                                            for i in range(120)]), db.session.commit()))
+    refused = api_error(api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 422)
+    assert "1024 KiB" in refused["msg"]
+
+
 def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_export_nor_import_one(
         api: Any, app: Any, narrow_api: ApiClient) -> None:
     from tests.test_jobs_perm import _export, _import, _moved

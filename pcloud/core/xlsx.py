@@ -61,13 +61,18 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str
     The header row is bold and frozen; each column is as wide as its widest value (within limits), so
     the file opens readable. Column widths may be set after the rows even in constant-memory mode:
     xlsxwriter writes them when the sheet is closed."""
-    with export_slot():
-        return _write_xlsx(headers, rows, sheet)
-
-
-def _write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> str:
     fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="pcloud-export-")
     os.close(fd)
+    try:
+        with export_slot():
+            _write_xlsx(path, headers, rows, sheet)
+    except BaseException:
+        os.remove(path)  # a refusal met while the rows are read (too many, 429...) leaves no file behind
+        raise
+    return path
+
+
+def _write_xlsx(path: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> None:
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
     try:
         ws = workbook.add_worksheet(sheet)
@@ -88,7 +93,6 @@ def _write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: st
             ws.set_column(col, col, min(max(width + 2, MIN_WIDTH), MAX_WIDTH))
     finally:
         workbook.close()
-    return path
 
 
 def safe_file_name(file_name: str, default: str) -> str:
