@@ -4,11 +4,10 @@ Revision ID: 0027_notice_content_html
 Revises: 0026_user_insert_lock_first
 Create Date: 2026-12-05 23:15:00
 
-Rendered when shown, a list of 200 notices of 20,000 characters each (every one within the rendering
-bounds, ~110 ms of markdown-it apiece) cost 20 s of CPU per read, and any signed-in user could ask for
-it (/api/admin/notice/mine). The HTML is now rendered once, when the notice is saved, and read as stored.
-The notices already there are rendered here, with the application's own renderer. A change of what the
-sanitiser keeps needs a migration like this one to render them again.
+Rendered when shown, a page of long notices (every one within the rendering bounds) cost seconds of CPU per
+read, and any signed-in user could ask for it (/api/admin/notice/mine). The HTML is now rendered once, when
+the notice is saved, and read as stored. The notices already there are rendered here, with the application's
+own renderer. A change of what the sanitiser keeps needs a migration like this one to render them again.
 """
 import sqlalchemy as sa
 from alembic import op

@@ -4,7 +4,7 @@ Revision ID: 0028_sms_code_address
 Revises: 0027_notice_content_html
 Create Date: 2026-12-05 23:20:00
 
-One client, without signing in, asked for codes for 2,000 phones in ten seconds (one per phone per cooldown
+One client, without signing in, asked for codes for thousands of phones at once (one per phone per cooldown
 was the only limit), which texts every employee whose phone it tries. The sends of one address within the
 last hour are now counted (参数设置 sys.sms.maxPerAddress): the address of each code is kept, with an index
 for that count. Rows from before have none and count for nobody.

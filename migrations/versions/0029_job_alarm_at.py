@@ -4,10 +4,10 @@ Revision ID: 0029_job_alarm_at
 Revises: 0028_sms_code_address
 Create Date: 2026-12-05 23:35:00
 
-A job failing every second with eleven outside addresses in alarmEmail sent a mail a second to each (about
-86,000 a day). A worker now takes the job's alarm slot with one conditional UPDATE of this column before it
-sends, so every worker on every host sees the same last alarm: within PCLOUD_ALARM_MIN_INTERVAL_SECONDS of it a
-failed run's alarm is suppressed (alarmStatus 4).
+A job failing every second with eleven outside addresses in alarmEmail sent a mail a second to each. A
+worker now takes the job's alarm slot with one conditional UPDATE of this column before it sends, so every
+worker on every host sees the same last alarm: within PCLOUD_ALARM_MIN_INTERVAL_SECONDS of it a failed run's
+alarm is suppressed (alarmStatus 4).
 """
 import sqlalchemy as sa
 from alembic import op

@@ -502,7 +502,7 @@ def _serialise_sends(phone: str, ip: str | None) -> None:
 
 def send_sms_code(phone: str, ip: str | None = None) -> None:
     """One send per phone per cooldown, and at most sys.sms.maxPerAddress per client address per hour, whatever
-    the phones (one client texted 2,000 phones in ten seconds), however many requests ask at once on however many
+    the phones (one client could text every phone it tried), however many requests ask at once on however many
     hosts (the checks and the code's row in one transaction, serialised per address and phone). Same answer
     whether or not the phone belongs to a user."""
     phone = (phone or "").strip()

@@ -32,11 +32,10 @@ def display_width(text: str) -> int:
 
 @contextlib.contextmanager
 def export_slot() -> Iterator[None]:
-    """One of this host's PCLOUD_EXPORT_SLOTS (1) places to write an export, or 429: an export of 100,000 rows
-    takes its web worker for seconds, and two at once kept a one-line request of another user waiting 15 s (a
-    review's finding). The slots are lock files of the host's instance folder (flock: the web workers are
-    processes, and a lock dies with its process); what they guard is this host's workers, so they are the host's
-    own, not the database's."""
+    """One of this host's PCLOUD_EXPORT_SLOTS (1) places to write an export, or 429: a large export takes its web
+    worker for seconds, and two at once left every other user's request waiting (a review's finding). The slots
+    are lock files of the host's instance folder (flock: the web workers are processes, and a lock dies with its
+    process); what they guard is this host's workers, so they are the host's own, not the database's."""
     folder = os.path.join(current_app.instance_path, "export-slots")
     os.makedirs(folder, exist_ok=True)
     for slot in range(max(1, int(current_app.config.get("PCLOUD_EXPORT_SLOTS", 1)))):
@@ -86,7 +85,7 @@ def _write_xlsx(path: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
                 text = "" if value is None else str(value)
                 ws.write_string(r, col, text)
                 # measured only when it could widen the column (a text takes len..2*len columns): measuring every
-                # cell was 15% of a 100,000-row export's CPU
+                # cell was a good part of an export's CPU
                 if col < len(widths) and widths[col] < MAX_WIDTH and 2 * len(text) > widths[col]:
                     widths[col] = max(widths[col], display_width(text))
         for col, width in enumerate(widths):

@@ -1498,8 +1498,8 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
     if ids:
         wanted = sorted(set(ids))
         stmt = stmt.where(Job.id.in_(wanted))
-    # counted before any is read: more jobs than an import takes never import back (a review's export of 20,000
-    # jobs built 1 GB before its size was refused)
+    # counted before any is read: more jobs than an import takes never import back (a review's large export
+    # built the whole file before its size was refused)
     if db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one() > TRANSFER_MAX_JOBS:
         raise Invalid(gettext("一次最多导出 %(n)s 个任务（导入能接受的上限）：请少选一些，分几次导出",
                               n=TRANSFER_MAX_JOBS), field="ids")
@@ -1551,8 +1551,8 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
 
 def _require_transferable(size: int) -> None:
     """An export is at most what an import takes (TRANSFER_MAX_BYTES), so every file exported imports back, and
-    what an export builds stays bounded (a review exported 204 MB of script versions, 917 MB at its peak, and
-    the file's import refused it). Checked as the file grows: the scripts, their versions, then the whole."""
+    what an export builds stays bounded (a review's export of script versions was far past it, and that file's
+    import refused it). Checked as the file grows: the scripts, their versions, then the whole."""
     if size > TRANSFER_MAX_BYTES:
         raise Invalid(gettext("导出文件会超过 %(n)s KiB（导入能接受的上限）：请少选一些任务，分几次导出",
                               n=TRANSFER_MAX_BYTES // 1024), field="ids")

@@ -5,7 +5,7 @@ bar's bell) and may be withdrawn (hidden again; read receipts are kept) and publ
 or a withdrawn notice is edited. Its audience is everyone, or the users holding one of its roles or
 belonging to one of its departments or any department below them (the closure table answers the subtree).
 The Markdown text is rendered by `core.markdown` when it is saved, and its sanitised HTML is shown as stored
-(`content_html`): rendered when shown, a list of 200 long notices cost 20 s of CPU per read. A text past the
+(`content_html`): rendered when shown, a page of long notices cost seconds of CPU per read. A text past the
 bounds of rendering (a table too wide or too large) is refused on save.
 
 Read receipts list the audience's users with whether and when each read it. Which of those users a principal
