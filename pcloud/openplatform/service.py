@@ -197,10 +197,10 @@ def _require_account_reached(account: OpenAccount) -> None:
     role = _hidden_role(account)
     if role is None or not held:
         return
-    # the entries themselves, then what they reach as this account: all data, every executor (grant's rule)
-    if permissions.beyond_reach(resource_ids=held)[1] or datascope.roles_refusal([role.id]) \
-            or permissions.job_group_refusal(role.id, resource_ids=held):
-        raise Forbidden(gettext("该开放平台账号的权限超出了您的权限范围，不能修改、重置密钥、改变状态或删除"))
+    refusal = gettext("该开放平台账号的权限超出了您的权限范围，不能修改、重置密钥、改变状态或删除")
+    if permissions.beyond_reach(resource_ids=held)[1]:  # the entries themselves
+        raise Forbidden(refusal)
+    _require_account_within_reach(role, held, refusal)  # what they reach as this account (grant's rule)
 
 
 def modify_account(data: dict[str, Any]) -> OpenAccount:
@@ -458,14 +458,16 @@ def page_account_permissions(account_id: int, name: str | None, page: int, page_
     return result
 
 
-def _require_account_within_reach(role: Role, entry_ids: list[int]) -> None:
+def _require_account_within_reach(role: Role, entry_ids: list[int], refusal: str | None = None) -> None:
     """An account belongs to no department and lists no executor: its hidden role's data scope is everyone's
     and, once an entry opens the job console, it reaches every executor. So only a granter who reaches that
-    much may add entries to it, as for a role they hand out (403)."""
+    much may add entries to it, as for a role they hand out, or manage an account holding them (403, with
+    `refusal` when given, else the granting's reason)."""
     if datascope.roles_refusal([role.id]):
-        raise Forbidden(gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权"))
+        raise Forbidden(refusal or gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权"))
     if permissions.job_group_refusal(role.id, resource_ids=entry_ids):
-        raise Forbidden(gettext("开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口"))
+        raise Forbidden(refusal or gettext(
+            "开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口"))
 
 
 def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
