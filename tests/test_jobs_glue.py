@@ -317,7 +317,7 @@ def test_a_script_is_killed_with_its_whole_process_group_on_timeout_and_on_kill(
     from tests.test_jobs_worker import Jobs, wait_until
 
     jobs = Jobs(app)
-    source = 'sleep 300 &\necho "pid $!"\nwait\n'
+    source = 'sleep 300 &\necho "pid $! $TMPDIR"\nwait\n'
     slow = _script_job(app, "GLUE_SHELL", source, executor_timeout=3)
     (timed_out,) = jobs.trigger(slow)
     run = jobs.done(timed_out, 60, [glue_worker])
@@ -337,12 +337,15 @@ def test_a_script_is_killed_with_its_whole_process_group_on_timeout_and_on_kill(
             return fh.read().split(") ")[1].startswith("Z")
 
     # a script that ends leaving a process behind: the process goes when the script ends
-    (left,) = jobs.trigger(_script_job(app, "GLUE_SHELL", 'sleep 300 &\necho "pid $!"\n'))
+    (left,) = jobs.trigger(_script_job(app, "GLUE_SHELL", 'sleep 300 &\necho "pid $! $TMPDIR"\n'))
     assert jobs.done(left, 60, [glue_worker])["handle_code"] == 200
     for run_id in (timed_out, killed, left):
         (line,) = jobs.lines(run_id)
-        pid = int(line.removeprefix("pid "))
-        wait_until(lambda pid=pid: gone(pid), 10, f"the sleep of run {run_id} to end")
+        pid, workdir = line.removeprefix("pid ").split()
+        wait_until(lambda pid=int(pid): gone(pid), 10, f"the sleep of run {run_id} to end")
+        # the script's directory (its source, which may carry credentials) goes with it, killed or not
+        assert "pcloud-glue-" in workdir
+        wait_until(lambda workdir=workdir: not os.path.exists(workdir), 10, f"run {run_id}'s directory to go")
 
 
 ESCAPING_SHELL = 'setsid sleep 300 &\necho "escaped $!"\n'  # a new session: out of the child's process group

@@ -78,11 +78,36 @@ def test_a_raising_handler_fails_with_its_traceback_in_the_log(probe: PoolProbe)
 
 def test_os_exit_fails_the_run_and_the_child_is_replaced(probe: PoolProbe) -> None:
     before = probe.pool.replaced
+    scratch = {child.scratch for child in probe.pool.children}
     out = probe.run(4, "hard_exit", "7")
     assert out.code == 500 and "exit code 7" in (out.msg or "")
     assert probe.lines[4] == ["exiting hard"]
     assert probe.pool.replaced == before + 1
+    # the dead child's temporary directory went with it, the others' stay
+    assert [os.path.isdir(path) for path in scratch].count(False) == 1
     assert probe.run(5, "echo", "again").code == 200
+
+
+def test_a_pool_starting_removes_the_directories_a_killed_worker_left(tmp_path: Any, monkeypatch: Any) -> None:
+    """A worker killed with -9 takes its children with it, and a running script's files stayed in its child's
+    directory; the next pool on the host removes them, and never a directory of a worker still running."""
+    import subprocess
+    import tempfile
+
+    from pcloud.jobs.worker.pool import SCRATCH_PREFIX
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"{SCRATCH_PREFIX}{gone.pid}-abc"
+    (dead / "pcloud-glue-x").mkdir(parents=True)
+    (dead / "pcloud-glue-x" / "script.sh").write_text("secret=1")
+    alive = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-def"
+    alive.mkdir()
+    pool = ChildPool("tests.job_handlers:invoke", min_size=0)
+    pool.start()
+    pool.shutdown()
+    assert not dead.exists() and alive.is_dir()
 
 
 CHILD_RUNS_HTTP_HANDLER = """

@@ -15,7 +15,10 @@ Per child:
 - the child's file descriptors 1 and 2 are one pipe child -> worker. Everything the handler prints,
   what its subprocesses print and what ``logging`` emits arrives there in order, and is read by the
   worker line by line without blocking. When a task ends the child writes a result line starting with
-  a marker private to that child, so output and result cannot overtake each other.
+  a marker private to that child, so output and result cannot overtake each other;
+- a temporary directory of its own (its ``TMPDIR``): whatever a handler or script writes there goes when the
+  worker forgets the child, even when the child was killed before it could clean up (a script's files, which
+  may carry credentials, would otherwise stay in /tmp after every kill or timeout).
 
 The pool is driven from the worker's loop: ``poll()`` reads output, finishes tasks, enforces timeouts
 and replaces dead children. It never blocks longer than the timeout it is given.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import glob
 import importlib
 import json
 import logging
@@ -32,8 +36,10 @@ import multiprocessing
 import os
 import secrets
 import selectors
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -77,6 +83,7 @@ class _Child:
     task_conn: Connection
     out_fd: int
     marker: bytes
+    scratch: str
     ready: bool = False
     task: dict[str, Any] | None = None
     started: float = 0.0
@@ -160,12 +167,32 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
+SCRATCH_PREFIX = "pcloud-job-"
+
+
+def _remove_orphaned_scratch() -> None:
+    """Remove the children's directories of pools whose worker died without forgetting them (kill -9: its
+    children die with it, a running script's files stay). A directory is named after its worker's pid, so one
+    of a worker still running (on this host's /tmp) is never touched."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{SCRATCH_PREFIX}*-*")):
+        owner = os.path.basename(path).removeprefix(SCRATCH_PREFIX).partition("-")[0]
+        if not owner.isdigit():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # alive, another user's
+            continue
+
+
 def _child_main(task_conn: Connection, out_conn: Connection, marker: bytes, setup_path: str | None,
-                invoke_path: str) -> None:
+                invoke_path: str, scratch: str) -> None:
     """The child: route fds 1/2 into the output pipe, set up once, then run tasks until told to stop."""
     os.setpgrp()
     _die_with_parent()
     _become_subreaper()
+    os.environ["TMPDIR"] = tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     fd = out_conn.fileno()
@@ -250,6 +277,7 @@ class ChildPool:
 
     # ----------------------------------------------------------------------------------- lifecycle
     def start(self) -> None:
+        _remove_orphaned_scratch()
         for _ in range(self.min_size):
             self._spawn()
 
@@ -260,15 +288,20 @@ class ChildPool:
         out_r, out_w = os.pipe()
         out_conn = Connection(out_w, readable=False, writable=True)
         marker = b"\x1e" + secrets.token_hex(8).encode() + b" "
-        proc = self.ctx.Process(target=_child_main, args=(task_r, out_conn, marker, self.setup, self.invoke),
-                                name="pcloud-job-child")
+        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        os.chmod(scratch, 0o711)  # a script run as nobody enters its own directory below, lists nothing here
+        proc = self.ctx.Process(target=_child_main, args=(task_r, out_conn, marker, self.setup, self.invoke,
+                                                          scratch), name="pcloud-job-child")
         try:
             proc.start()
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
         finally:
             task_r.close()
             out_conn.close()
         os.set_blocking(out_r, False)
-        child = _Child(proc=proc, task_conn=task_w, out_fd=out_r, marker=marker)
+        child = _Child(proc=proc, task_conn=task_w, out_fd=out_r, marker=marker, scratch=scratch)
         self.children.append(child)
         self.selector.register(out_r, selectors.EVENT_READ, child)
         return child
@@ -497,3 +530,4 @@ class ChildPool:
             child.task_conn.close()
         if child.task is not None:
             self.by_task.pop(child.task["id"], None)
+        shutil.rmtree(child.scratch, ignore_errors=True)
