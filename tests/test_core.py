@@ -958,3 +958,93 @@ def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, page
                 write_xlsx(["h"], failing_rows())
         assert list(tmp_path.iterdir()) == []
         os.remove(write_xlsx(["h"], [("a",)]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Edit forms and a save made meanwhile (core.views, the form's fingerprint of the record)
+
+SEEN_RE = re.compile(r'name="_seen" value="([0-9a-f]{64})"')
+
+
+def _seen(html: str) -> str:
+    match = SEEN_RE.search(html)
+    assert match, "no fingerprint on the edit form"
+    return match.group(1)
+
+
+def test_an_edit_form_opened_before_another_save_does_not_write_over_it_unseen(app: Any, pages: PageClient,
+                                                                               api: ApiClient) -> None:
+    from tests.factories import make_post
+
+    post_id = make_post(app, "前端", code="FE")
+    url = f"/system/post/{post_id}/edit"
+    seen = _seen(pages.get(url).get_data(as_text=True))
+    # another administrator renames the post while this form is open
+    api.data("PUT", "/api/admin/post/modify", {"id": post_id, "name": "前端开发", "code": "FE"})
+    typed = {"parent_id": 0, "name": "前端工程", "code": "FE", "sequence": 3, "remark": "我的说明", "_seen": seen}
+    refused = pages.submit(url, data=typed)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "已被超级管理员修改" in html and "再次保存将覆盖" in html
+    assert 'value="前端工程"' in html and "我的说明" in html  # what was typed is still there
+    assert _post_name(app, post_id) == "前端开发"  # and the other save stands
+    # the form now carries the record as it is: saving again is deliberate, and saves
+    saved = pages.submit(url, data={**typed, "_seen": _seen(html)})
+    assert saved.status_code == 302 and _post_name(app, post_id) == "前端工程"
+
+
+def test_a_form_saved_with_nothing_changed_meanwhile_saves_and_a_change_outside_it_is_no_conflict(
+        app: Any, pages: PageClient, api: ApiClient) -> None:
+    user_id = make_user(app, name="王五", phone="13900000301")
+    url = f"/system/user/{user_id}/edit"
+    first = pages.get(url).get_data(as_text=True)
+    seen = _seen(first)
+    assert _seen(pages.get(url).get_data(as_text=True)) == seen  # the same record, the same fingerprint
+    # a change of what the form does not edit (the password) is not a conflict
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "password": "Another123"})
+    assert _seen(pages.get(url).get_data(as_text=True)) == seen
+    saved = pages.submit(url, data={"phone": "13900000301", "name": "王五五", "state": "0", "_seen": seen})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    assert query(app, lambda: db.session.get(User, user_id).name) == "王五五"
+
+
+def _post_name(app: Any, post_id: int) -> str:
+    from pcloud.posts.models import Post
+
+    return query(app, lambda: db.session.get(Post, post_id).name)
+
+
+def test_every_edit_form_carries_the_fingerprint_of_its_record(app: Any, pages: PageClient, api: ApiClient) -> None:
+    """Each record kind's edit page, shown twice: the same fingerprint (so an unchanged record never reads as
+    changed), on every edit page but 参数设置's (a value, saved whole; its change message says what it was)."""
+    from pcloud.dicts.models import DictData, DictType
+    from pcloud.uploads.models import Storage
+    from tests import factories as f
+
+    def first(model: Any) -> int:
+        return query(app, lambda: db.session.execute(select(model.id).order_by(model.id)).scalars().first())
+
+    executor = f.make_executor(app, "seen-app")
+    notice = api.data("POST", "/api/admin/notice/create", {"title": "通知", "content": "正文"})
+    notice = notice if isinstance(notice, int) else notice["id"]
+    ids = {"segment": "seen-tag", "executor_id": executor, "job_id": f.make_job(app, executor),
+           "account_id": f.make_open_account(app, "看过"),
+           "entry_id": f.make_open_entry(app, "条目", "/api/admin/post/page"),
+           "template_id": api.data("POST", "/api/integration/admin/sms/create",
+                                   {"code": "SEEN", "name": "看过", "description": "验证码 {code}"}),
+           "storage_id": first(Storage), "dept_id": f.make_dept(app, "部门"),
+           "type_id": first(DictType), "data_id": first(DictData), "grade_id": f.make_grade(app, "职级"),
+           "menu_id": f.menu_id(app, "/system/log"), "notice_id": notice,
+           "post_id": f.make_post(app, "岗位"), "resource_id": f.make_resource(app, "资源", "/api/admin/grade/page"),
+           "role_id": f.make_role(app, "ROLE_SEEN"), "user_id": make_user(app)}
+    f.make_segment(app, "seen-tag")
+    edit_rules = sorted({rule.rule for rule in app.url_map.iter_rules()
+                         if rule.rule.endswith(("/edit", "/move")) and not rule.rule.startswith("/api")
+                         and rule.endpoint != "params.edit"})
+    assert len(edit_rules) >= 18, edit_rules
+    for rule in edit_rules:
+        url = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>",
+                     lambda m: str(ids["segment" if m.group(1) == "biz_tag" else m.group(1)]), rule)
+        shown = pages.get(url)
+        assert shown.status_code == 200, url
+        assert _seen(shown.get_data(as_text=True)) == _seen(pages.get(url).get_data(as_text=True)), url

@@ -12,19 +12,38 @@ and the sentence to flash. The skeleton is the same everywhere:
   action is logged `fail` with the refusal's message (`core.forms.apply_domain_error` ->
   `core.recorder.refused`; the status from `core.forms.form_status`);
 - a save for a record deleted meanwhile keeps what was typed and answers 404 (`core.forms.record_or_gone`);
+- a save of a form opened before someone else saved the same record (another administrator, another tab)
+  is not written over their change unseen: the edit form carries a fingerprint of the record's fields as it
+  was shown (`SEEN_FIELD`); when they differ at save, the form is shown again with what was typed and a
+  409 that says who saved last, now carrying the new fingerprint, so saving again overwrites deliberately.
+  Only the fields the form edits count: a record touched elsewhere (a sign-in, the scheduler) is no conflict;
 - a delete (or any other confirm-button action) goes through `core.forms.confirmed_action`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, time
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
-from pcloud.core.errors import PCloudError
+from pcloud.core.errors import Conflict, PCloudError
 from pcloud.core.forms import apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
+from pcloud.core.timefmt import display_local
+
+# The hidden input of an edit form carrying the fingerprint of the record as the form showed it.
+SEEN_FIELD = "_seen"
+_ABSENT = object()
+_SCALARS = (str, int, float, Decimal, date, time, Enum, type(None))  # bool is an int; datetime a date
+_NOT_COMPARED = ("CSRFTokenField", "PasswordField", "SubmitField", "FileField", "MultipleFileField")
 
 # What a save returns: the sentence to flash before going back to the list, or (for a page that shows
 # something once saved, such as a key displayed only once) the whole response.
@@ -50,8 +69,12 @@ class RecordPages:
 
     def record(self, fetch: Callable[[Any], Any], record_id: Any, key: str = "id", named_by: str = "name") -> Any:
         """The record an edit page works on; a Gone placeholder when a save arrives after its deletion
-        (`key`: the attribute `record_id` is; `named_by`: the field naming the record; see record_or_gone)."""
-        return record_or_gone(fetch, record_id, self.noun, key, named_by)
+        (`key`: the attribute `record_id` is; `named_by`: the field naming the record; see record_or_gone).
+        Kept as the request's edited record, whose fingerprint the form carries and `form` compares."""
+        record = record_or_gone(fetch, record_id, self.noun, key, named_by)
+        if not is_gone(record):
+            g.edited_record = record
+        return record
 
     def edit_form(self, form_class: type[FlaskForm], record: Any) -> Any:
         """The form of an edit page: filled from `record` when shown, from what was typed when saved
@@ -76,6 +99,7 @@ class RecordPages:
             return page(200)
         if form.validate_on_submit():
             try:
+                _require_unchanged_since_shown(form)
                 saved = save()
             except PCloudError as exc:
                 apply_domain_error(form, exc)
@@ -93,3 +117,51 @@ class RecordPages:
         back to the list page the button was on. A button carrying a small `form` has it validated first."""
         home = self.back()
         return confirmed_action(run, home.rstrip("/") or "/", fallback or home, refused, form, invalid)
+
+
+def fingerprint(form: FlaskForm, record: Any) -> str:
+    """A digest of the record's values of the fields `form` edits (named as the record's attributes, or its
+    keys for a dict; not the token, passwords or files)."""
+    values = []
+    for field in form:
+        if field.type in _NOT_COMPARED:
+            continue
+        value = record.get(field.name, _ABSENT) if isinstance(record, Mapping) else getattr(record, field.name,
+                                                                                            _ABSENT)
+        if value is not _ABSENT:
+            values.append((field.name, _comparable(value)))
+    return hashlib.sha256(json.dumps(values, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _comparable(data: Any) -> Any:
+    """The same value however and wherever it was read: a collection in sorted order (a set iterates in an
+    order that differs between web worker processes; a relationship's rows come in the database's order), a
+    record by its id (its default text names a memory address)."""
+    if isinstance(data, list | tuple | set | frozenset):
+        return sorted(str(_comparable(item)) for item in data)
+    return data if isinstance(data, _SCALARS) else getattr(data, "id", None)
+
+
+def seen_input(form: FlaskForm) -> Markup:
+    """The edit page's hidden `SEEN_FIELD` (layouts/form.html): the fingerprint the form was first shown
+    with, kept through refused saves; the record's current one when shown anew or after a conflict."""
+    record = g.get("edited_record")
+    if record is None:
+        return Markup("")
+    now = fingerprint(form, record)
+    posted = request.form.get(SEEN_FIELD) if request.method == "POST" else None
+    seen = now if not posted or getattr(form, "seen_conflict", False) else posted
+    return Markup('<input type="hidden" name="{}" value="{}">').format(SEEN_FIELD, seen)
+
+
+def _require_unchanged_since_shown(form: FlaskForm) -> None:
+    """Refuse (409) a save whose form was shown before the record's edited fields changed. A POST without
+    the fingerprint (a page of an earlier version) is saved as before."""
+    record, posted = g.get("edited_record"), request.form.get(SEEN_FIELD)
+    if record is None or not posted or posted == fingerprint(form, record):
+        return
+    form.seen_conflict = True
+    who = getattr(record, "gmt_modified_name", None) or gettext("他人")
+    raise Conflict(gettext("该记录在你打开此页后已被%(who)s修改（%(when)s）。你填写的内容保留在下方；"
+                           "核对后再次保存将覆盖对方的修改", who=who,
+                           when=display_local(getattr(record, "gmt_modified_date", None))))
