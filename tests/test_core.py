@@ -1039,9 +1039,9 @@ def test_every_edit_form_carries_the_fingerprint_of_its_record(app: Any, pages: 
            "role_id": f.make_role(app, "ROLE_SEEN"), "user_id": make_user(app)}
     f.make_segment(app, "seen-tag")
     edit_rules = sorted({rule.rule for rule in app.url_map.iter_rules()
-                         if rule.rule.endswith(("/edit", "/move")) and not rule.rule.startswith("/api")
+                         if rule.rule.endswith(("/edit", "/move", "/grant")) and not rule.rule.startswith("/api")
                          and rule.endpoint != "params.edit"})
-    assert len(edit_rules) >= 18, edit_rules
+    assert len(edit_rules) >= 20, edit_rules
     for rule in edit_rules:
         url = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>",
                      lambda m: str(ids["segment" if m.group(1) == "biz_tag" else m.group(1)]), rule)

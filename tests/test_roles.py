@@ -200,6 +200,31 @@ def test_a_granted_menu_brings_its_parent_menus_through_api_and_page(app: Any, a
     assert grants_of(app, rid) == ({system, user_menu}, set())
 
 
+def test_a_grant_page_opened_before_another_grant_does_not_undo_it_unseen(app: Any, api: ApiClient,
+                                                                          pages: PageClient) -> None:
+    """Two administrators granting one role: the second save, from a page shown before the first, would have put
+    back a menu the first had just taken away. It is refused (409) with the ticks kept; saving again is
+    deliberate."""
+    import re
+
+    rid = make_role(app, "ROLE_AUDITOR")
+    system, log_menu, user_menu = menu_id(app, "/system"), menu_id(app, "/system/log"), menu_id(app, "/system/user")
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [log_menu], "resources": []})
+    url = f"/system/role/{rid}/grant"
+    seen = re.search(r'name="_seen" value="(\w+)"', pages.get(url).get_data(as_text=True)).group(1)
+    # meanwhile another administrator takes the operation log away
+    api.data("POST", "/api/admin/permission/grant", {"roleId": rid, "routers": [], "resources": []})
+    ticked = {"menu_ids": [str(system), str(log_menu), str(user_menu)], "_seen": seen}
+    refused = pages.submit(url, data=ticked)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "已被超级管理员修改" in html
+    assert grants_of(app, rid) == (set(), set())
+    again = re.search(r'name="_seen" value="(\w+)"', html).group(1)
+    assert again != seen
+    assert pages.submit(url, data={**ticked, "_seen": again}).status_code == 302
+    assert grants_of(app, rid) == ({system, log_menu, user_menu}, set())
+
+
 def test_grant_with_unknown_ids_changes_nothing(app: Any, api: ApiClient) -> None:
     rid = make_role(app, "ROLE_AUDITOR")
     grant_role(app, rid, menu_paths=("/system/role",), resource_codes=(route_code("roles_api.page", "POST"),))

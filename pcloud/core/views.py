@@ -41,7 +41,6 @@ from pcloud.core.timefmt import display_local
 
 # The hidden input of an edit form carrying the fingerprint of the record as the form showed it.
 SEEN_FIELD = "_seen"
-_ABSENT = object()
 _SCALARS = (str, int, float, Decimal, date, time, Enum, type(None))  # bool is an int; datetime a date
 _NOT_COMPARED = ("CSRFTokenField", "PasswordField", "SubmitField", "FileField", "MultipleFileField")
 
@@ -82,13 +81,17 @@ class RecordPages:
         return form_class(obj=None if request.method == "POST" else record)
 
     def form(self, form: FlaskForm, save: Callable[[], Saved], *, done: str | Callable[[], str] | None = None,
-             template: str | None = None, **context: Any) -> Any:
+             template: str | None = None, shown: Mapping[str, Any] | None = None, **context: Any) -> Any:
         """Show `form`, or save it: `save()` calls the service and returns the sentence to flash (or a
         whole response); then to `done` (a URL, or a function read after the save; the list by default).
 
         A refusal shows the form again with the refusal's status (422 for the form's own checks). A record
-        of `context` that is gone answers 404.
+        of `context` that is gone answers 404. `shown`: what the page edits, as stored now, where that is not
+        the record's attributes named as the form's fields (a role's grants): the fingerprint is taken of it.
         """
+        if shown is not None:
+            g.edited_values = shown
+
         def page(status: int) -> Any:
             return render_template(template or self.template, form=form, **context), status
 
@@ -119,17 +122,18 @@ class RecordPages:
         return confirmed_action(run, home.rstrip("/") or "/", fallback or home, refused, form, invalid)
 
 
-def fingerprint(form: FlaskForm, record: Any) -> str:
-    """A digest of the record's values of the fields `form` edits (named as the record's attributes, or its
-    keys for a dict; not the token, passwords or files)."""
-    values = []
-    for field in form:
-        if field.type in _NOT_COMPARED:
-            continue
-        value = record.get(field.name, _ABSENT) if isinstance(record, Mapping) else getattr(record, field.name,
-                                                                                            _ABSENT)
-        if value is not _ABSENT:
-            values.append((field.name, _comparable(value)))
+def fingerprint(form: FlaskForm) -> str | None:
+    """A digest of what this request's edit page edits, as stored now: the `shown` values given to
+    RecordPages.form, else the edited record's values of the fields `form` edits (named as its attributes;
+    not the token, passwords or files). None on a page that edits no record."""
+    shown, record = g.get("edited_values"), g.get("edited_record")
+    if shown is not None:
+        values = sorted((name, _comparable(value)) for name, value in shown.items())
+    elif record is not None:
+        values = [(field.name, _comparable(getattr(record, field.name))) for field in form
+                  if field.type not in _NOT_COMPARED and hasattr(record, field.name)]
+    else:
+        return None
     return hashlib.sha256(json.dumps(values, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -145,10 +149,9 @@ def _comparable(data: Any) -> Any:
 def seen_input(form: FlaskForm) -> Markup:
     """The edit page's hidden `SEEN_FIELD` (layouts/form.html): the fingerprint the form was first shown
     with, kept through refused saves; the record's current one when shown anew or after a conflict."""
-    record = g.get("edited_record")
-    if record is None:
+    now = fingerprint(form)
+    if now is None:
         return Markup("")
-    now = fingerprint(form, record)
     posted = request.form.get(SEEN_FIELD) if request.method == "POST" else None
     seen = now if not posted or getattr(form, "seen_conflict", False) else posted
     return Markup('<input type="hidden" name="{}" value="{}">').format(SEEN_FIELD, seen)
@@ -157,10 +160,11 @@ def seen_input(form: FlaskForm) -> Markup:
 def _require_unchanged_since_shown(form: FlaskForm) -> None:
     """Refuse (409) a save whose form was shown before the record's edited fields changed. A POST without
     the fingerprint (a page of an earlier version) is saved as before."""
-    record, posted = g.get("edited_record"), request.form.get(SEEN_FIELD)
-    if record is None or not posted or posted == fingerprint(form, record):
+    posted = request.form.get(SEEN_FIELD)
+    if not posted or posted == (fingerprint(form) or posted):
         return
     form.seen_conflict = True
+    record = g.get("edited_record")
     who = getattr(record, "gmt_modified_name", None) or gettext("他人")
     raise Conflict(gettext("该记录在你打开此页后已被%(who)s修改（%(when)s）。你填写的内容保留在下方；"
                            "核对后再次保存将覆盖对方的修改", who=who,

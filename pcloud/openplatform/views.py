@@ -139,7 +139,8 @@ def grant(account_id: int) -> Any:
         service.grant(account.id, form.entry_ids.data or [])
         return gettext("开放账号「%(name)s」的接口授权已保存，下一次请求即生效", name=account.name)
 
-    return account_pages.form(form, save, template="openplatform/grant.html", account=account,
+    granted = None if is_gone(account) else {"entry_ids": service.granted_entry_ids(account)}
+    return account_pages.form(form, save, template="openplatform/grant.html", account=account, shown=granted,
                               entries={e.id: e for e in entries},
                               locked=set() if is_gone(account) else service.locked_entry_ids(
                                   account, [e.id for e in entries]))

@@ -123,7 +123,8 @@ def grant(role_id: int) -> Any:
         view = service.role_menu_view(role.id)
     menus, resources = service.grant_page_trees(view)
     shown = _read_only(role)
-    return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id),
+    granted = None if is_gone(role) else {"menu_ids": view["has_routers"], "resource_ids": view["has_resources"]}
+    return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id), shown=granted,
                       template="roles/grant.html", role=role, beyond_reach=shown["beyond_reach"],
                       read_only=shown["read_only"] or not may("roles.grant", role_id=role_id),
                       menus=menus, resources=resources, locked_count=service.locked_count(menus, resources),
