@@ -287,6 +287,31 @@ def test_pages_list_create_edit_and_cache_monitor(pages: PageClient, api: ApiCli
     assert pages.get("/integration/segment/nope/cache").status_code == 404
 
 
+def test_the_edit_form_of_a_tag_handing_out_ids_saves_with_its_max_id_left_as_shown(pages: PageClient,
+                                                                                    api: ApiClient) -> None:
+    """A review: the form posted back the maxId it was shown, which the ID service had raised meanwhile, so a
+    busy tag's form could never be saved ("cannot lower"), not even with the value the refusal named."""
+    import re
+
+    create(api, bizTag="busy", maxId=1, step=10)
+    url = "/integration/segment/busy/edit"
+    html = pages.get(url).get_data(as_text=True)
+    shown = {name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', html).group(1)
+             for name in ("max_id", "max_id_shown", "_seen")}
+    assert shown["max_id"] == shown["max_id_shown"] == "1"
+    api.data("GET", f"{IDS}/batch/busy/25")  # ids handed out: maxId moves past what the form shows
+    moved = api.post(f"{ADMIN}/page", {}).get_json()["data"][0]["maxId"]
+    assert int(moved) > 1
+    resp = pages.submit(url, data={"biz_tag": "busy", "step": "10", "description": "忙碌的号段", **shown})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-3000:]
+    item = api.post(f"{ADMIN}/page", {}).get_json()["data"][0]
+    assert int(item["maxId"]) >= int(moved) and item["description"] == "忙碌的号段"
+    # a maxId typed by hand is still saved, and still never lowered
+    seen = re.search(r'name="_seen"[^>]*value="([^"]*)"', pages.get(url).get_data(as_text=True)).group(1)
+    resp = pages.submit(url, data={"biz_tag": "busy", "step": "10", **shown, "_seen": seen, "max_id": "5"})
+    assert resp.status_code == 422 and "不能调小" in resp.get_data(as_text=True)
+
+
 def test_a_refused_edit_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: PageClient,
                                                                      api: ApiClient) -> None:
     """Lowering maxId: the page and the API both answer 422 with the reason, and log it as failed."""

@@ -127,6 +127,14 @@ def live_row(model: Any, row_id: int, *, for_update: bool = False) -> Any:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
+def lock_for_update(record: Any) -> None:
+    """Read `record` again as committed now and keep it so until this transaction ends (SELECT ... FOR UPDATE;
+    on SQLite the write lock first): another writer of the row waits, then reads what this one wrote."""
+    write_lock_first()
+    # OF its own table: a record loaded with its relationships joined cannot lock their outer-joined rows
+    db.session.refresh(record, with_for_update={"of": type(record)})
+
+
 class ChangeSignal:
     """A value that moves whenever the database tells this process that a watched table has changed,
     whoever changed it (another process, another host, psql). None: the process cannot tell right now, so

@@ -35,6 +35,7 @@ from flask_babel import gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 
+from pcloud.core.database import lock_for_update
 from pcloud.core.errors import Conflict, PCloudError
 from pcloud.core.forms import apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
 from pcloud.core.timefmt import display_local
@@ -69,9 +70,12 @@ class RecordPages:
     def record(self, fetch: Callable[[Any], Any], record_id: Any, key: str = "id", named_by: str = "name") -> Any:
         """The record an edit page works on; a Gone placeholder when a save arrives after its deletion
         (`key`: the attribute `record_id` is; `named_by`: the field naming the record; see record_or_gone).
-        Kept as the request's edited record, whose fingerprint the form carries and `form` compares."""
+        Kept as the request's edited record, whose fingerprint the form carries and `form` compares; on a
+        save, locked until it commits, so that two saves of one form shown once do not both pass the check."""
         record = record_or_gone(fetch, record_id, self.noun, key, named_by)
         if not is_gone(record):
+            if request.method == "POST":  # a save: the record as committed now, kept so until this one commits
+                lock_for_update(record)
             g.edited_record = record
         return record
 
@@ -81,16 +85,17 @@ class RecordPages:
         return form_class(obj=None if request.method == "POST" else record)
 
     def form(self, form: FlaskForm, save: Callable[[], Saved], *, done: str | Callable[[], str] | None = None,
-             template: str | None = None, shown: Mapping[str, Any] | None = None, **context: Any) -> Any:
+             template: str | None = None, stored: Mapping[str, Any] | None = None, **context: Any) -> Any:
         """Show `form`, or save it: `save()` calls the service and returns the sentence to flash (or a
         whole response); then to `done` (a URL, or a function read after the save; the list by default).
 
         A refusal shows the form again with the refusal's status (422 for the form's own checks). A record
-        of `context` that is gone answers 404. `shown`: what the page edits, as stored now, where that is not
-        the record's attributes named as the form's fields (a role's grants): the fingerprint is taken of it.
+        of `context` that is gone answers 404. `stored`: what the page edits, as stored now, where it is not
+        the record's attribute named as the field (a user's roles, a role's grants); the form's fingerprint
+        (see `fingerprint`) is taken of it and of the record's attributes.
         """
-        if shown is not None:
-            g.edited_values = shown
+        if stored is not None:
+            g.edited_values = stored
 
         def page(status: int) -> Any:
             return render_template(template or self.template, form=form, **context), status
@@ -123,18 +128,23 @@ class RecordPages:
 
 
 def fingerprint(form: FlaskForm) -> str | None:
-    """A digest of what this request's edit page edits, as stored now: the `shown` values given to
-    RecordPages.form, else the edited record's values of the fields `form` edits (named as its attributes;
-    not the token, passwords or files). None on a page that edits no record."""
-    shown, record = g.get("edited_values"), g.get("edited_record")
-    if shown is not None:
-        values = sorted((name, _comparable(value)) for name, value in shown.items())
-    elif record is not None:
-        values = [(field.name, _comparable(getattr(record, field.name))) for field in form
-                  if field.type not in _NOT_COMPARED and hasattr(record, field.name)]
-    else:
+    """A digest of everything this request's edit page edits, as stored now: each field of `form` (not the
+    token, passwords or files) read from the `stored` values given to RecordPages.form, else from the edited
+    record's attribute of its name; and whatever else `stored` names (a grant page's ticks). None on a page
+    that edits no record. A field found in neither is a page that would miss a change: an error, not a guess
+    (tests/test_core.py shows every edit page)."""
+    record, stored = g.get("edited_record"), g.get("edited_values") or {}
+    if record is None:  # a page creating a record, or saving one deleted meanwhile (said otherwise)
         return None
-    return hashlib.sha256(json.dumps(values, default=str, ensure_ascii=False).encode()).hexdigest()
+    values = dict(stored)
+    for field in form:
+        if field.type in _NOT_COMPARED or field.name in values:
+            continue
+        if not hasattr(record, field.name):
+            raise LookupError(f"{type(form).__name__}.{field.name} is neither the record's attribute nor stored")
+        values[field.name] = getattr(record, field.name)
+    digest = sorted((name, _comparable(value)) for name, value in values.items())
+    return hashlib.sha256(json.dumps(digest, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
 def _comparable(data: Any) -> Any:

@@ -159,13 +159,18 @@ def _job_form(job: Any = None) -> JobForm:
         form.executor_handler.choices.append((kept, gettext("%(name)s（未注册）", name=kept)))
     form.timezone.choices = [(z, z) for z in cron.time_zone_choices()]
     if request.method != "POST" and job is not None:
-        form.parent_job_ids.data = ",".join(str(p) for p in service.parents_of([job.id]).get(job.id, []))
+        form.parent_job_ids.data = _parent_job_ids(job)
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
         executor = int_arg("jobGroup")
         if executor:
             form.job_group.data = executor
     return form
+
+
+def _parent_job_ids(job: Any) -> str:
+    """The form's 父任务 field: the ids of the jobs this one runs after, as typed (1,2)."""
+    return ",".join(str(p) for p in service.parents_of([job.id]).get(job.id, []))
 
 
 def _job_data(form: JobForm) -> dict[str, Any]:
@@ -203,7 +208,8 @@ def job_edit(job_id: int) -> Any:
     def save() -> str:
         return gettext("任务「%(name)s」已保存", name=service.modify_job({"id": job.id, **_job_data(form)}).job_desc)
 
-    return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=job.job_group), job=job)
+    return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=job.job_group), job=job,
+                          stored=None if is_gone(job) else {"parent_job_ids": _parent_job_ids(job)})
 
 
 @bp.route("/info/next-times")

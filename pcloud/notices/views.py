@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_babel import gettext, lazy_gettext
 
-from pcloud.core.forms import ConfirmForm
+from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
@@ -67,17 +67,20 @@ def create() -> Any:
 def edit(notice_id: int) -> Any:
     notice = pages.record(service.get_notice, notice_id, named_by="title")
     form = NoticeForm()
-    if request.method != "POST":  # filled from the record when shown, from what was typed when saved
+    stored = None
+    if not is_gone(notice):
         item = service.notice_item(notice_id)
-        form.title.data, form.content.data, form.notice_type.data = item["title"], item["content"], item["notice_type"]
-        form.audience.data = "all" if item["audience"]["all"] else "some"
-        form.role_ids.data, form.dept_ids.data = item["audience"]["role_ids"], item["audience"]["dept_ids"]
+        stored = {"title": item["title"], "content": item["content"], "notice_type": item["notice_type"],
+                  "audience": "all" if item["audience"]["all"] else "some",
+                  "role_ids": item["audience"]["role_ids"], "dept_ids": item["audience"]["dept_ids"]}
+    if request.method != "POST" and stored is not None:  # from the record when shown, from what was typed when saved
+        form.process(data=stored)
     _fill_choices(form)
 
     def save() -> str:
         return gettext("已保存通知公告「%(title)s」", title=service.modify_notice(notice_id, form.values()).title)
 
-    return pages.form(form, save, notice=notice)
+    return pages.form(form, save, notice=notice, stored=stored)
 
 
 @bp.route("/system/notice/<int:notice_id>/publish", methods=["POST"])

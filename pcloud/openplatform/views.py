@@ -140,7 +140,7 @@ def grant(account_id: int) -> Any:
         return gettext("开放账号「%(name)s」的接口授权已保存，下一次请求即生效", name=account.name)
 
     granted = None if is_gone(account) else {"entry_ids": service.granted_entry_ids(account)}
-    return account_pages.form(form, save, template="openplatform/grant.html", account=account, shown=granted,
+    return account_pages.form(form, save, template="openplatform/grant.html", account=account, stored=granted,
                               entries={e.id: e for e in entries},
                               locked=set() if is_gone(account) else service.locked_entry_ids(
                                   account, [e.id for e in entries]))

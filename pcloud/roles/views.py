@@ -49,11 +49,15 @@ def _data(form: RoleForm) -> dict[str, Any]:
 
 
 def _with_executors(form: RoleForm, role: Any = None) -> RoleForm:
-    """The executor checkboxes (issue 23, 1): every live executor, ticked as the role lists them when shown."""
+    """The executor checkboxes (issue 23, 1): every live executor."""
     form.job_group_ids.choices = service.executor_choices(None if role is None or is_gone(role) else role.id)
-    if request.method != "POST" and role is not None and not is_gone(role):
-        form.job_group_ids.data = service.job_group_ids_of([role.id]).get(role.id, [])
     return form
+
+
+def _stored(role: Any) -> dict[str, Any]:
+    """What the edit form shows beyond the role's own columns: its custom data scope and its executors."""
+    return {"dept_ids": service.scope_depts([role.id]).get(role.id, []),
+            "job_group_ids": service.job_group_ids_of([role.id]).get(role.id, [])}
 
 
 def _scope_choices(form: RoleForm) -> RoleForm:
@@ -78,11 +82,12 @@ def create() -> Any:
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
     form = _with_executors(_scope_choices(pages.edit_form(RoleForm, role)), role)
-    if request.method == "GET" and not is_gone(role):
-        form.dept_ids.data = service.scope_depts([role.id]).get(role.id, [])
+    stored = None if is_gone(role) else _stored(role)
+    if request.method == "GET" and stored is not None:
+        form.dept_ids.data, form.job_group_ids.data = stored["dept_ids"], stored["job_group_ids"]
     return pages.form(form, lambda: gettext("角色「%(name)s」已保存",
                                             name=service.modify_role({"id": role.id, **_data(form)}).name),
-                      role=role, **_read_only(role))
+                      role=role, stored=stored, **_read_only(role))
 
 
 def _read_only(role: Any) -> dict[str, Any]:
@@ -124,7 +129,7 @@ def grant(role_id: int) -> Any:
     menus, resources = service.grant_page_trees(view)
     shown = _read_only(role)
     granted = None if is_gone(role) else {"menu_ids": view["has_routers"], "resource_ids": view["has_resources"]}
-    return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id), shown=granted,
+    return pages.form(ConfirmForm(), save, done=url_for("roles.grant", role_id=role.id), stored=granted,
                       template="roles/grant.html", role=role, beyond_reach=shown["beyond_reach"],
                       read_only=shown["read_only"] or not may("roles.grant", role_id=role_id),
                       menus=menus, resources=resources, locked_count=service.locked_count(menus, resources),

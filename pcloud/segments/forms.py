@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from pcloud.core.forms import NumberField, PageForm
@@ -31,10 +31,15 @@ class SegmentForm(PageForm):
         Optional(), Length(max=DESCRIPTION_MAX, message=lazy_gettext("描述不能超过 %(max)d 个字符"))])
     author = StringField(lazy_gettext("负责人"), validators=[
         Optional(), Length(max=AUTHOR_MAX, message=lazy_gettext("负责人不能超过 %(max)d 个字符"))])
+    # The maxId the edit form showed: left as shown, it is not saved (the ID service raises it meanwhile, and
+    # saving the shown value back would be lowering it)
+    max_id_shown = HiddenField()
 
 
 class NewSegmentForm(SegmentForm):
     """A new tag also starts with a letter or digit (an existing one is edited under the looser rule)."""
+
+    max_id_shown = None
 
     biz_tag = StringField(lazy_gettext("业务标识 bizTag"), validators=[
         DataRequired(lazy_gettext("请输入业务标识")), Regexp(NEW_TAG.pattern, message=BAD_NEW_TAG)])

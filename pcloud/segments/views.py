@@ -57,10 +57,17 @@ def edit(biz_tag: str) -> Any:
     seg = pages.record(service.get_segment, biz_tag, key="biz_tag")
     form = SegmentForm(data=None if request.method == "POST" else {
         "biz_tag": seg.biz_tag, "max_id": str(seg.max_id), "step": seg.step, "description": seg.description,
-        "author": seg.author})
+        "author": seg.author, "max_id_shown": str(seg.max_id)})
     form.biz_tag.data = seg.biz_tag  # the tag names the row; it never changes
-    return pages.form(form, lambda: gettext("号段「%(tag)s」已保存", tag=service.modify_segment(_data(form)).biz_tag),
-                      seg=seg)
+
+    def save() -> str:
+        data = _data(form)
+        if form.max_id.data == form.max_id_shown.data:  # left as shown: the ID service may have moved it since
+            del data["max_id"]
+        return gettext("号段「%(tag)s」已保存", tag=service.modify_segment(data).biz_tag)
+
+    # maxId moves by itself as ids are handed out: not another administrator's change
+    return pages.form(form, save, seg=seg, stored={"max_id": None, "max_id_shown": None})
 
 
 @bp.route("/<biz_tag>/cache")

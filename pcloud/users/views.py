@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from pcloud.core import recorder
 from pcloud.core.envelope import envelope, error_page, streamed_envelope
 from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, refusal_page
+from pcloud.core.forms import ConfirmForm, is_gone, refusal_page
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
@@ -120,11 +120,12 @@ def edit(user_id: int) -> Any:
     form = pages.edit_form(UserForm, user)
     form.record_id = user.id
     _fill_choices(form)
+    roles = None if is_gone(user) else {"role_ids": [r.id for r in user.roles if r.deleted_at is None]}
     if request.method == "GET":
         form.state.data = str(user.state)
-        form.role_ids.data = [r.id for r in user.roles if r.deleted_at is None]
+        form.role_ids.data = roles["role_ids"]
         form.password.data = ""
-    return pages.form(form, lambda: _save(form, user.id), user=user)
+    return pages.form(form, lambda: _save(form, user.id), user=user, stored=roles)
 
 
 @bp.route("/<int:user_id>/delete", methods=["POST"])
