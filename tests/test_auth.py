@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from pcloud.actionlog.models import ActionLog
 from pcloud.extensions import db
@@ -84,6 +84,19 @@ def test_sms_code_sign_in(anon: ApiClient) -> None:
     assert ok.status_code == 200
     again = token_call(anon, phone=ADMIN_PHONE, verifyCode=code, grantType="SMS")
     assert again.status_code == 401  # a code is used once
+
+
+def test_a_sign_in_with_the_newest_code_ends_the_older_ones_too(app: Any, anon: ApiClient,
+                                                                monkeypatch: Any) -> None:
+    """A review: only the newest unused code is checked, so once it was used an older one became the newest and
+    signed in (a code seen on a lock screen still worked after its owner had signed in)."""
+    monkeypatch.setitem(app.config, "PCLOUD_SMS_COOLDOWN_SECONDS", 0)
+    assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    older = received_code(ADMIN_PHONE)
+    assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    newer = received_code(ADMIN_PHONE)
+    assert token_call(anon, phone=ADMIN_PHONE, verifyCode=newer, grantType="SMS").status_code == 200
+    assert token_call(anon, phone=ADMIN_PHONE, verifyCode=older, grantType="SMS").status_code == 401
 
 
 def test_sms_cooldown_is_429_and_unknown_phone_answers_the_same(anon: ApiClient) -> None:
@@ -379,7 +392,7 @@ def test_a_role_removed_or_a_user_disabled_around_the_app_counts_at_the_next_req
 
 
 def test_the_database_signals_a_change_of_every_table_the_lookup_reads() -> None:
-    """Migration 0013's triggers (PostgreSQL's NOTIFY) cover exactly the tables of the lookup."""
+    """Migrations 0013's and 0030's triggers (PostgreSQL's NOTIFY) cover exactly the tables of the lookup."""
     import importlib.util
 
     from sqlalchemy.sql.util import find_tables
@@ -387,12 +400,30 @@ def test_the_database_signals_a_change_of_every_table_the_lookup_reads() -> None
     from pcloud import MIGRATIONS_DIR
     from pcloud.auth.service import _PRINCIPAL, PRINCIPAL_CHANNEL
 
-    spec = importlib.util.spec_from_file_location("m0013", f"{MIGRATIONS_DIR}/versions/0013_caller_change_notify.py")
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    assert set(migration.TABLES) == {t.name for t in find_tables(_PRINCIPAL, check_columns=True)}
-    assert migration.CHANNEL == PRINCIPAL_CHANNEL
+    signalled: set[str] = set()
+    for name in ("0013_caller_change_notify", "0030_open_account_notify"):
+        spec = importlib.util.spec_from_file_location(name, f"{MIGRATIONS_DIR}/versions/{name}.py")
+        assert spec is not None and spec.loader is not None
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        signalled |= set(migration.TABLES)
+        assert getattr(migration, "CHANNEL", PRINCIPAL_CHANNEL) == PRINCIPAL_CHANNEL
+    assert signalled == {t.name for t in find_tables(_PRINCIPAL, check_columns=True)}
+
+
+def test_an_open_account_disabled_or_deleted_around_the_app_is_refused_at_the_next_request(
+        app: Any, database_url: str) -> None:
+    """A review: an account disabled or deleted with psql kept answering 200 on every host (its tokens are
+    revoked only by the API's own disable), while a user so disabled was refused at once."""
+    from tests.conftest import open_client
+
+    for change in ("UPDATE sys_open_account SET state = 1 WHERE id = :aid",
+                   "UPDATE sys_open_account SET deleted_at = CURRENT_TIMESTAMP WHERE id = :aid"):
+        account_id, account = open_client(app, f"外部系统{len(change)}")
+        for _ in range(2):
+            assert account.post(ADMIN_INFO).status_code == 200
+        _write_around_the_app(app, database_url, change, aid=account_id)
+        assert account.post(ADMIN_INFO).status_code == 401
 
 
 def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, api: ApiClient,
@@ -679,6 +710,57 @@ def test_a_secure_id_cannot_lock_a_phone_of_the_same_spelling(app: Any, anon: Ap
     for i in range(app.config["PCLOUD_LOGIN_MAX_FAILURES"] + 1):
         token_call(anon, secureId=ADMIN_PHONE, secureKey=f"wrong-{i}", grantType="OPEN")
     assert token_call(anon, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN").status_code == 200
+
+
+def test_a_phone_typed_as_an_address_key_cannot_lock_that_address_out(app: Any) -> None:
+    """A review: the address counters' keys are "ip:" + a hash of the address, and a "phone" typed so counted
+    against that address: five failed sign-ins from anywhere locked every user at the victim's address."""
+    import hashlib
+
+    victim_address = "198.51.100.7"
+    spelled = "ip:" + hashlib.sha256(victim_address.encode()).hexdigest()[:29]
+    attacker = ApiClient(app.test_client())
+    attacker.client.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    for i in range(app.config["PCLOUD_LOGIN_MAX_IP_FAILURES"]):
+        assert token_call(attacker, phone=spelled, password=f"x{i}", grantType="ADMIN").status_code in (401, 429)
+        assert token_call(attacker, phone=spelled, verifyCode="123456", grantType="SMS").status_code in (401, 429)
+    victim = ApiClient(app.test_client())
+    victim.client.environ_base["REMOTE_ADDR"] = victim_address
+    assert token_call(victim, phone=ADMIN_PHONE, password=ADMIN_PASSWORD, grantType="ADMIN").status_code == 200
+
+
+def test_a_wrong_old_password_counts_against_the_sign_in_lock_on_both_doors(app: Any, pages: Any) -> None:
+    """A review: the password-change doors checked the old password with no limit, even while the phone was
+    locked: a stolen session guessed the real password at the server's speed (60 guesses in 0.6 s)."""
+    from tests.conftest import PageClient, csrf_from
+    from tests.factories import next_phone
+
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")
+    api = ApiClient(app.test_client())
+    api.token = api.sign_in(phone, "Passw0rd1")
+    browser = PageClient(app.test_client())
+    assert browser.sign_in(phone, "Passw0rd1").status_code == 302
+    limit = app.config["PCLOUD_LOGIN_MAX_FAILURES"]
+    for i in range(limit - 1):
+        wrong = api.post("/api/oauth/password", {"oldPassword": f"guess{i}X1", "newPassword": "NewPassw0rd9"})
+        assert wrong.status_code == 422
+    html = browser.get("/profile").get_data(as_text=True)
+    page = browser.client.post("/profile", data={"which": "password", "pw-csrf_token": csrf_from(html),
+                                                 "pw-old_password": "guessPageX1", "pw-new_password": "NewPassw0rd9",
+                                                 "pw-confirm_password": "NewPassw0rd9"})
+    assert page.status_code == 422 and "原密码不正确" in page.get_data(as_text=True)
+    # the phone is locked now: the right old password is refused unchecked, and so is a sign-in
+    right = api.post("/api/oauth/password", {"oldPassword": "Passw0rd1", "newPassword": "NewPassw0rd9"})
+    assert right.status_code == 429 and "账号已锁定" in right.get_json()["msg"]
+    assert token_call(ApiClient(app.test_client()), phone=phone, password="Passw0rd1",
+                      grantType="ADMIN").status_code == 429
+    # once the lock is lifted (its time over, or 解锁), the right old password changes it
+    from pcloud.auth.models import LoginLock
+
+    query(app, lambda: (db.session.execute(delete(LoginLock)), db.session.commit()))
+    assert api.post("/api/oauth/password", {"oldPassword": "Passw0rd1",
+                                            "newPassword": "NewPassw0rd9"}).status_code == 200
 
 
 # A sign-in in flight while its credential changes: real parallel requests against gunicorn (3 processes of

@@ -407,6 +407,40 @@ def test_delete_self_on_the_page_is_refused_with_a_message(pages: PageClient, ap
     assert "不能删除自己" in resp.get_data(as_text=True)
 
 
+def test_ones_own_password_is_not_set_through_the_administrators_doors(api: ApiClient, pages: PageClient,
+                                                                       app: Any) -> None:
+    """A review: an administrator set their own password through user modify, without the old one (and without
+    the sign-in lock the self-service door counts wrong old passwords against)."""
+    from pcloud.core.passwords import verify_password
+
+    me = query(app, lambda: db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one())
+    refused = api.put("/api/admin/system/user/modify", {"id": me, "password": "Taken999x"})
+    assert refused.status_code == 422 and "个人中心" in refused.get_json()["msg"]
+    page = pages.submit(f"/system/user/{me}/edit", data={"phone": ADMIN_PHONE, "name": "超级管理员", "state": "0",
+                                                          "password": "Taken999x"})
+    assert page.status_code == 422 and "个人中心" in page.get_data(as_text=True)
+    assert query(app, lambda: verify_password(ADMIN_PASSWORD, db.session.get(User, me).password_hash))
+    # the rest of one's own record still saves there
+    assert api.put("/api/admin/system/user/modify", {"id": me, "name": "管理员甲"}).status_code == 200
+
+
+def test_a_password_beyond_72_bytes_is_refused_on_every_door(api: ApiClient, app: Any) -> None:
+    """A review: bcrypt reads 72 bytes, so "密" x 24 + "a1" (74 bytes) passed the policy on its last two
+    characters and then signed in as "密" x 24 alone, no letter or digit; only the import refused it."""
+    long_one = "密" * 24 + "a1"
+    created = api.post("/api/admin/system/user/create", {"phone": "13900000081", "name": "长密码",
+                                                          "password": long_one})
+    assert created.status_code == 422 and "72 个字节" in created.get_json()["msg"]
+    user_id = make_user(app, phone="13900000082")
+    modified = api.put("/api/admin/system/user/modify", {"id": user_id, "password": "a" * 70 + "é1"})  # 73 bytes
+    assert modified.status_code == 422 and "72 个字节" in modified.get_json()["msg"]
+    mine = ApiClient(api.client)
+    mine.token = mine.sign_in("13900000082", "Passw0rd1")
+    own = mine.post("/api/oauth/password", {"oldPassword": "Passw0rd1", "newPassword": "a" * 72 + "1"})
+    assert own.status_code == 422 and "72 个字节" in own.get_json()["msg"]
+    assert api.put("/api/admin/system/user/modify", {"id": user_id, "password": "a" * 70 + "1"}).status_code == 200
+
+
 def test_export_page_selected_rows(pages: PageClient, app: Any) -> None:
     a = make_user(app, phone="13900000071", name="导出甲")
     make_user(app, phone="13900000072", name="导出乙")

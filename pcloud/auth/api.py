@@ -20,7 +20,6 @@ from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.core.recorder import action
 from pcloud.core.security import allowed_before_password_change, current_principal, public, signed_in_only
-from pcloud.users import service as user_service
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api", description="基础服务：登录、短信验证码、退出、当前用户信息")
 
@@ -69,8 +68,8 @@ def change_password(args: dict[str, Any]) -> None:
     assert principal is not None
     if principal.kind != "user":
         raise Forbidden(gettext("开放平台账号没有密码"))
-    user_service.change_own_password(principal.id, args["old_password"], args["new_password"],
-                                     keep_session_id=principal.session_id)
+    service.change_own_password(principal.id, args["old_password"], args["new_password"],
+                                keep_session_id=principal.session_id, ip=client_ip())
     return None
 
 

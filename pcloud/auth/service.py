@@ -51,15 +51,18 @@ LAST_SEEN_EVERY = timedelta(seconds=60)
 
 # Built once (statement construction costs more than the query on a warm cache). One statement, one
 # round trip: the live session of a token hash, the permission version, and for a user's session the
-# user (not deleted, enabled) with one row per live role (no row of roles: a user with no role).
+# user (not deleted, enabled) with one row per live role (no row of roles: a user with no role); for an
+# open account's, whether the account is still live and enabled.
 _PRINCIPAL = (
     select(UserSession.id, UserSession.subject, UserSession.user_id, UserSession.open_account_id,
            UserSession.last_seen_at, UserSession.expires_at,
            select(PermissionVersion.version).where(PermissionVersion.id == 1).scalar_subquery().label("version"),
            User.id.label("live_user_id"), User.name, User.phone, User.avatar, User.password_change_required,
-           Role.id.label("role_id"), Role.role_code)
+           Role.id.label("role_id"), Role.role_code, OpenAccount.id.label("live_open_id"))
     .select_from(UserSession)
     .outerjoin(User, (User.id == UserSession.user_id) & User.deleted_at.is_(None) & (User.state == 0))
+    .outerjoin(OpenAccount, (OpenAccount.id == UserSession.open_account_id) & OpenAccount.deleted_at.is_(None)
+               & (OpenAccount.state == 0))
     .outerjoin(user_role, user_role.c.user_id == User.id)
     .outerjoin(Role, (Role.id == user_role.c.role_id) & Role.deleted_at.is_(None))
     .where(UserSession.token_hash == bindparam("token_hash"), UserSession.kind == bindparam("kind"),
@@ -135,7 +138,9 @@ def load_principal(token: str, kind: str) -> Principal | None:
     sess = rows[0]
     version = sess.version or 0
     if sess.subject == "open":
-        principal = open_service.principal_for_session(sess, token, version)
+        # deleted or disabled since the session opened (its sessions are revoked then, unless it was done
+        # around the app)
+        principal = None if sess.live_open_id is None else open_service.principal_for_session(sess, token, version)
     elif sess.live_user_id is None:
         principal = None  # deleted or disabled since the session opened
     else:
@@ -166,6 +171,32 @@ def sign_out(token: str, who: Principal | None = None, ip: str | None = None,
         login_log.record("logout", reason=N_("退出登录"), user_id=who.user_id,
                          phone=who.phone if who.kind == "user" else who.name, ip=ip, user_agent=user_agent,
                          grant_type="OPEN" if who.kind == "open" else None)
+
+
+def change_own_password(user_id: int, old_password: str, new_password: str, *, keep_session_id: int | None,
+                        ip: str | None) -> None:
+    """The user's own change (API and profile page). The old password is checked as a sign-in checks one: a
+    wrong one counts against the phone's lock and the address's, and a locked phone or address is refused
+    (429) before it is checked, so a stolen session is no way to guess the password at the server's speed."""
+    user = user_service.get_user(user_id)
+    key = _phone_key(user.phone)
+    counts = reserve_attempt(key, ip)
+    try:
+        user_service.change_own_password(user_id, old_password, new_password, keep_session_id=keep_session_id)
+    except Invalid as exc:
+        db.session.rollback()
+        if "oldPassword" in (exc.errors or {}):
+            record_failure(key, ip, counts)
+            raise
+        _old_password_right(key, ip)
+        raise
+    _old_password_right(key, ip)
+
+
+def _old_password_right(key: str, ip: str | None) -> None:
+    clear_failures(key)
+    _give_back_address(ip)
+    db.session.commit()
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:
@@ -224,6 +255,13 @@ def _hashed_key(prefix: str, value: str) -> str:
     """A counter's key for what is not a phone, in its own namespace: a secureId or an address spelled like a
     phone cannot count against that phone. Fits the 32-character key column."""
     return prefix + hashlib.sha256(value.encode()).hexdigest()[:32 - len(prefix)]
+
+
+def _phone_key(phone: str) -> str:
+    """A phone's counter is the phone itself (what unlock and the login log name); typed text that no phone
+    spells (a colon, which every other namespace's key has, or longer than the column) is hashed into a
+    namespace of its own, so a "phone" typed as "ip:<hash>" cannot lock an address out."""
+    return phone if ":" not in phone and len(phone) <= 32 else _hashed_key("phone:", phone)
 
 
 def _ip_key(ip: str | None) -> str:
@@ -331,13 +369,6 @@ def record_failure(key: str, ip: str | None, counts: tuple[int, int]) -> None:
         _lock(_ip_key(ip), param("sys.login.lockMinutes"))
 
 
-def check_not_locked(phone: str) -> None:
-    row = db.session.get(LoginLock, phone)
-    now = utcnow()
-    if row and row.locked_until and row.locked_until > now:
-        raise _lock_refusal(row.locked_until, now)
-
-
 def clear_failures(phone: str) -> None:
     from sqlalchemy import delete
 
@@ -405,10 +436,11 @@ def authenticate_password(phone: str, password: str, ip: str | None = None,
     """The user with that phone and password; 401 (one message), 403 disabled, 429 locked. `attempt`: the
     counts this sign-in already took (checked again, it is the same attempt), else one is counted."""
     phone = (phone or "").strip()
-    count = reserve_attempt(phone, ip) if attempt is None else attempt
+    key = _phone_key(phone)
+    count = reserve_attempt(key, ip) if attempt is None else attempt
     row = db.session.execute(select(User.id, User.password_hash.label("secret"), User.state).where(
         User.phone == phone, User.deleted_at.is_(None))).one_or_none()
-    return _check_secret("user", row, password, phone, count, ip, BAD_CREDENTIALS)
+    return _check_secret("user", row, password, key, count, ip, BAD_CREDENTIALS)
 
 
 def authenticate_open(secure_id: str, secure_key: str, ip: str | None = None) -> Checked:
@@ -454,6 +486,10 @@ def _open_checked_session(checked: Checked, kind: str, ip: str | None, user_agen
                                                             SmsCode.used_at.is_(None)).values(used_at=utcnow()))
             if not used.rowcount:
                 raise _refusal(BadCredentials, checked.refusal)
+            # and the phone's earlier codes with it: only the newest is checked, so an older one (seen on a lock
+            # screen) would otherwise become the newest, and sign in, once this one is used
+            db.session.execute(update(SmsCode).where(SmsCode.phone == checked.phone, SmsCode.used_at.is_(None))
+                               .values(used_at=utcnow()))
         if open_:
             token, ttl = sessions.open_session(kind, open_account_id=checked.row_id, ip=ip, user_agent=user_agent)
             profile_ = {"id": checked.row_id, "secure_id": row.secure_id, "name": row.name}
@@ -551,7 +587,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     one of the code's attempts atomically (UPDATE ... SET attempts = attempts + 1 WHERE attempts < max)
     before it is compared, so parallel guesses cannot exceed the limit."""
     phone = (phone or "").strip()
-    count = reserve_attempt(phone, ip)
+    count = reserve_attempt(_phone_key(phone), ip)
     now = utcnow()
     wrong = N_("验证码错误或已过期，请重新获取")
     row_id = db.session.execute(
@@ -565,7 +601,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
         db.session.commit()
     row = db.session.get(SmsCode, row_id) if taken else None
     if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
-        record_failure(phone, ip, count)
+        record_failure(_phone_key(phone), ip, count)
         raise _refusal(BadCredentials, wrong)
     user = db.session.execute(select(User.id, User.state).where(User.phone == phone, User.deleted_at.is_(None))
                               ).one_or_none()
@@ -573,7 +609,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
         raise _refusal(BadCredentials, wrong)
     if user.state != 0:
         raise _state_refusal("user", user.state)
-    return Checked("user", user.id, None, phone, wrong, phone=phone, sms_code_id=row.id)
+    return Checked("user", user.id, None, _phone_key(phone), wrong, phone=phone, sms_code_id=row.id)
 
 
 def grant_of(grant_type: str | None) -> str:
@@ -677,7 +713,7 @@ def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
             _require_unlockable(user, scope)
         elif not scope.all:
             raise NotFound(gettext("用户不存在"))
-        keys += [phone, _open_key(phone)] if scope.all else [phone]
+        keys += [_phone_key(phone), _open_key(phone)] if scope.all else [_phone_key(phone)]
     if client_ip:
         if not scope.all:
             raise Forbidden(gettext("只有数据权限为全部数据的用户可以解除 IP 地址的登录锁定"))
@@ -693,12 +729,6 @@ def unlock_user(user_id: int) -> tuple[str, bool]:
     """Lift the lock of a user's phone: (the user's name, whether there was one)."""
     user = user_service.get_user(user_id)
     return user.name, unlock(phone=user.phone)
-
-
-def lock_state(phone: str) -> datetime | None:
-    """Until when the phone is locked (None: it is not)."""
-    row = db.session.get(LoginLock, phone)
-    return row.locked_until if row is not None and row.locked_until and row.locked_until > utcnow() else None
 
 
 def phones_with_failures(phones: list[str]) -> set[str]:

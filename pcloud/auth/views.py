@@ -13,7 +13,7 @@ from pcloud.auth import service
 from pcloud.auth.forms import ChangePasswordForm, PasswordLoginForm, ProfileForm, SmsLoginForm, SmsSendForm, UnlockForm
 from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
-from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.errors import PCloudError
 from pcloud.core.forms import confirmed_action, form_status, mark_failed
 from pcloud.core.messages import N_
 from pcloud.core.recorder import action
@@ -133,13 +133,13 @@ def profile() -> Any:
         if which == "password":
             if pw_form.validate_on_submit():
                 try:
-                    user_service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data,
-                                                     keep_session_id=principal.session_id)
+                    service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data,
+                                                keep_session_id=principal.session_id, ip=client_ip())
                     flash(gettext("密码已修改"), "success")
                     return redirect(url_for("auth.profile"))
-                except Invalid as exc:
-                    target = pw_form.old_password if "oldPassword" in (exc.errors or {}) else pw_form.new_password
-                    target.errors = [exc.msg]
+                except PCloudError as exc:  # a wrong old password, a weak new one, or the sign-in lock (429)
+                    new_one = "newPassword" in (exc.errors or {})
+                    (pw_form.new_password if new_one else pw_form.old_password).errors = [exc.msg]
                     mark_failed(exc)
         elif form.validate_on_submit():
             avatar = form.avatar.data

@@ -289,9 +289,13 @@ def change_said(d: Definition, old: Any, new: Any) -> str:
 
 
 def password_problem(password: str) -> str | None:
-    """The password policy (minimum length, classes required), or None when `password` meets it."""
+    """The password policy (minimum length, classes required), or None when `password` meets it. Beyond 72
+    bytes bcrypt reads nothing more: a longer password would sign in with its first 72 bytes alone (which the
+    classes were not checked on), so it is refused on every door."""
     import re
 
+    if len(password.encode("utf-8", "surrogatepass")) > 72:
+        return gettext("密码不能超过 72 个字节")
     length = value("sys.password.minLength")
     classes = [c for c in str(value("sys.password.classes")).split(",") if c in PASSWORD_CLASSES]
     missing = [c for c in classes if not re.search(PASSWORD_CLASSES[c][1], password)]

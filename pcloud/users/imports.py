@@ -288,8 +288,7 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
             result.error(number, STATE, gettext("状态只能填写 正常 或 停用：%(state)s", state=cells[STATE]))
     password = cells[PASSWORD]
     if password:
-        problem = service.password_problem(password) or (len(password.encode()) > 72
-                                                         and gettext("密码不能超过 72 个字节"))
+        problem = service.password_problem(password)
         look.typed_passwords += 1
         if problem:
             result.error(number, PASSWORD, problem)

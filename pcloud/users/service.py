@@ -549,6 +549,8 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
         name = data["name"].strip()
         errors.check(bool(name), "name", gettext("用户名不能为空"))
     if data.get("password"):
+        # one's own password changes only through the door that asks for the old one (and counts wrong ones)
+        errors.check(not is_self, "password", gettext("修改自己的密码请到个人中心，并输入原密码"))
         errors.run(_check_password, data["password"])
     refs = {}
     for key, model, field, missing in (("dept_id", Dept, "deptId", N_("部门不存在")),
@@ -570,9 +572,8 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
     if name:
         user.name = name
     if data.get("password"):
-        user.password_hash = hash_password(data["password"])
-        if not is_self:  # an administrator's reset; one's own new password is one's own choice
-            user.password_change_required = must_change_admin_set_password()
+        user.password_hash = hash_password(data["password"])  # an administrator's reset (never one's own)
+        user.password_change_required = must_change_admin_set_password()
         revoke = True
     if "avatar" in data:
         user.avatar = data["avatar"] or None
