@@ -137,6 +137,37 @@ def test_another_process_sees_a_change_on_its_next_request(app: Any, api: ApiCli
         assert labels_there() == ["成功", "未通过"]
 
 
+def test_a_type_renamed_while_items_are_added_takes_every_item_with_it(app: Any, api: ApiClient,
+                                                                        live_server: Any) -> None:
+    """A review (PostgreSQL): a type's new code and items created on the old one at once left items under a code
+    no type had any more, invisible, until a new type of the old code took them."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+    from sqlalchemy import text
+
+    def send(call: tuple[str, str, dict[str, Any]], barrier: threading.Barrier) -> int:
+        method, path, body = call
+        barrier.wait()
+        return requests.request(method, f"{live_server.url}{DICT}{path}", json=body, timeout=60,
+                                headers={"Authorization": f"Bearer {api.token}"}).status_code
+
+    for n in range(6):
+        type_id = api.data("POST", f"{DICT}/type/create", {"name": f"改名{n}", "dictType": f"renamed_{n}"})
+        calls = [("PUT", "/type/modify", {"id": type_id, "dictType": f"renamed_{n}_new"})] + [
+            ("POST", "/data/create", {"dictType": f"renamed_{n}", "label": f"项{i}", "value": f"v{i}"})
+            for i in range(5)]
+        barrier = threading.Barrier(len(calls))
+        with ThreadPoolExecutor(len(calls)) as pool:
+            codes = list(pool.map(lambda call, b=barrier: send(call, b), calls))
+        assert codes[0] == 200 and set(codes[1:]) <= {200, 422}, codes
+    stranded = query(app, lambda: db.session.execute(text(
+        "SELECT count(*) FROM sys_dict_data d WHERE d.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM "
+        "sys_dict_type t WHERE t.dict_type = d.dict_type AND t.deleted_at IS NULL)")).scalar())
+    assert stranded == 0
+
+
 def test_parallel_defaults_leave_one_per_type(app: Any, api: ApiClient, live_server: Any) -> None:
     """Eight items marked default at once (created, then modified) on one type: one default stays."""
     import threading

@@ -243,6 +243,28 @@ def test_the_script_page_saves_lists_diffs_and_rolls_back(api: Any, app: Any, pa
     assert pages.get("/static/vendor/codemirror/lib/codemirror.js").status_code == 200
 
 
+def test_a_script_saved_meanwhile_is_not_overwritten_unseen_from_an_older_editor(api: Any, app: Any,
+                                                                                 pages: PageClient) -> None:
+    """A review: the editor's last save won; a fix saved by someone else meanwhile survived only in the version
+    history, and nobody was told. A save from an editor shown before it is 409 with the typed script kept."""
+    import re
+
+    executor = make_executor(api)
+    job = api.data("POST", "/api/job/jobinfo/add", {**script_body(executor), "glueSource": PY_SOURCE,
+                                                     "glueRemark": "第一版"})
+    url = f"/job/info/{job}/code"
+    seen = re.search(r'name="_seen" value="(\w+)"', pages.get(url).get_data(as_text=True)).group(1)
+    api.data("POST", "/api/job/jobcode/save", {"jobId": job, "glueSource": "print('fix')\n", "glueRemark": "修复"})
+    mine = {"glue_source": "print('mine')\n", "glue_remark": "我的修改", "_seen": seen}
+    refused = pages.submit(url, data=mine)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "print(&#39;mine&#39;)" in html
+    assert query(app, lambda: db.session.get(Job, job).glue_source) == "print('fix')\n"
+    again = re.search(r'name="_seen" value="(\w+)"', html).group(1)
+    assert pages.submit(url, data={**mine, "_seen": again}).status_code == 302
+    assert query(app, lambda: db.session.get(Job, job).glue_source) == "print('mine')\n"
+
+
 # ---------------------------------------------------------------- real worker processes
 
 SECRET_MARKER = "glue-test-secret-value-6f1d"

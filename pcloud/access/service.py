@@ -13,7 +13,7 @@ from pcloud.access import permissions
 from pcloud.access.models import role_menu, role_resource
 from pcloud.core.errors import Invalid
 from pcloud.core.security import SUPER_ADMIN, Principal
-from pcloud.core.tree import build_tree, walk
+from pcloud.core.tree import build_tree, serialise_tree, walk
 from pcloud.extensions import db
 from pcloud.menus import icons as menu_icons
 from pcloud.menus import service as menu_service
@@ -54,7 +54,11 @@ def with_parent_menus(menu_ids: set[int]) -> set[int]:
 
 
 def replace_grants(role: Any, menu_ids: list[int], resource_ids: list[int]) -> None:
-    """Replace the role's grants (the calling code commits). Unknown (or deleted) ids: 422 and nothing changes."""
+    """Replace the role's grants (the calling code commits). Unknown (or deleted) ids: 422 and nothing changes.
+    The menus and resources read live stay so until the commit: their deletes wait (core.tree.serialise_tree;
+    a review's grant and delete at once both answered 200 and left the grant of a deleted resource)."""
+    serialise_tree(Menu)
+    serialise_tree(Resource)
     menus = sorted(set(menu_ids or []))
     resources = sorted(set(resource_ids or []))
     errors: dict[str, list[str]] = {}

@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, update
 
 from pcloud.access.models import PermissionVersion
 from pcloud.auth.models import LoginLock, SmsCode
 from pcloud.auth.sms import sign_in_code_delivery
 from pcloud.core.background import run_in_background
-from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction, write_lock_first
+from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction, serialise, write_lock_first
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, NotFound, PCloudError, TooManyRequests
 from pcloud.core.messages import N_
 from pcloud.core.passwords import hash_password, needs_rehash, verify_password
@@ -527,13 +527,7 @@ def _serialise_sends(phone: str, ip: str | None) -> None:
     of the address, then of the phone (always in that order; READ COMMITTED: the reads after them see the
     other's commit); SQLite: the write lock, taken up front with BEGIN IMMEDIATE (a transaction already writing
     holds it)."""
-    conn = db.session.connection()
-    if conn.dialect.name == "postgresql":
-        for name in (f"ip:{ip or ''}", phone):
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"),
-                         {"key": SMS_SEND_LOCK, "name": name})
-    else:
-        write_lock_first()
+    serialise(SMS_SEND_LOCK, f"ip:{ip or ''}", phone)
 
 
 def send_sms_code(phone: str, ip: str | None = None) -> None:

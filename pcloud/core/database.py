@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Row, event, exc
+from sqlalchemy import Engine, Executable, Row, event, exc, text
 
 from pcloud.extensions import db
 
@@ -125,6 +125,22 @@ def live_row(model: Any, row_id: int, *, for_update: bool = False) -> Any:
         write_lock_first()
         stmt = stmt.with_for_update()
     return db.session.execute(stmt).scalar_one_or_none()
+
+
+def serialise(key: int, *names: str) -> None:
+    """One transaction at a time per (key, name), held until it ends, on every host: PostgreSQL's
+    transaction-scoped advisory locks, taken in the order given (READ COMMITTED: what is read after them sees
+    the commit of whoever held them first); SQLite: the write lock, taken up front (BEGIN IMMEDIATE), which
+    serialises every writer. `key`: a constant of the caller's own (four ASCII letters), `names` what it is
+    per (a phone, a table); none: the key alone."""
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        write_lock_first()
+    elif not names:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        for name in names:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:name))"), {"key": key, "name": name})
 
 
 def lock_for_update(record: Any) -> None:

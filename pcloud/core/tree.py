@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import func, literal, select
 
+from pcloud.core.database import serialise
 from pcloud.core.errors import Invalid
 from pcloud.core.routing import MAX_ID
 
@@ -92,8 +93,22 @@ def _levels_below(model: Any, node_id: int) -> int:
     return db.session.execute(select(func.max(down.c.level))).scalar() or 0
 
 
+# pg_advisory_xact_lock(TREE_LOCK, hashtext(table)): one change of a tree's shape at a time ("tree" in ASCII)
+TREE_LOCK = 0x74726565
+
+
+def serialise_tree(model: Any) -> None:
+    """Before the reads that decide a change of the tree's shape (a node placed under a parent, a node deleted
+    when it has no children), held until it commits: the next such change of the same tree reads after it. A
+    review's three moves at once (X under Y, Y under Z, Z under X) each passed the loop check on what the
+    others had not yet committed, and left a loop that vanished from every page; a child was created under a
+    parent being deleted. (Departments lock their rows instead: depts.service._lock.)"""
+    serialise(TREE_LOCK, model.__tablename__)
+
+
 def clean_parent(model: Any, parent_id: int | None, label: str, self_id: int | None = None) -> int:
     """The parent a node may hang under: 0 (a root), or a live node that is not the node itself nor below it.
+    The tree stays so until the caller commits (`serialise_tree`).
 
     `label` names the entity in the message (菜单, 资源, 岗位); a bad parent is a 422 on `parentId`.
     """
@@ -102,6 +117,7 @@ def clean_parent(model: Any, parent_id: int | None, label: str, self_id: int | N
     parent_id = parent_id or 0
     if parent_id == 0:
         return 0
+    serialise_tree(model)
     if not 0 < parent_id <= MAX_ID or db.session.execute(
             select(model.id).where(model.id == parent_id, model.deleted_at.is_(None))).first() is None:
         raise Invalid(gettext("上级%(label)s不存在", label=label), field="parentId")

@@ -223,7 +223,12 @@ def create_type(data: dict[str, Any]) -> DictType:
 
 def modify_type(data: dict[str, Any]) -> DictType:
     _require_all_data()
-    row = get_type(data["id"])
+    # locked before its items follow a new code: an item created meanwhile (which shares the lock) commits first
+    # and moves with the others, or waits and finds its code gone (422); unlocked, a review's items kept the old
+    # code, which no type had any more
+    row = live_row(DictType, data["id"], for_update=True)
+    if row is None:
+        raise NotFound(gettext("字典类型不存在"))
     if data.get("name") is not None:
         row.name = _text(data["name"], "name", N_("字典名称"), limit_of(DictType.name))
     if data.get("dict_type") is not None and data["dict_type"].strip() != row.dict_type:

@@ -14,12 +14,12 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, text, update
+from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
-from pcloud.core.database import write_lock_first
+from pcloud.core.database import serialise, write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -450,11 +450,7 @@ def _serialise_child_links() -> None:
     B->A each read the links after the other committed, so they can no longer both pass. PostgreSQL: a
     transaction-scoped advisory lock (READ COMMITTED: the graph read after it sees the other's commit);
     SQLite: the write lock, taken up front with BEGIN IMMEDIATE (a transaction already writing holds it)."""
-    conn = db.session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHILD_LINKS_LOCK})
-    else:
-        write_lock_first()
+    serialise(CHILD_LINKS_LOCK)
 
 
 # the most ids `child_job_id` can hold: one digit and a comma each (a file's childJobs list is capped at it)

@@ -311,9 +311,10 @@ def job_code(job_id: int) -> Any:
         version = service.save_glue(job.id, form.glue_source.data, form.glue_remark.data)
         return gettext("脚本已保存为版本 #%(id)s", id=version.id)
 
+    # the remark is this save's own, not what the page shows of the job: only the source counts as changed
     return code_pages.form(form, save, done=lambda: url_for("jobs.job_code", job_id=job.id), job=job,
                            versions=[] if is_gone(job) else service.glue_versions(job.id),
-                           rollback=GlueRollbackForm())
+                           rollback=GlueRollbackForm(), stored=None if is_gone(job) else {"glue_remark": None})
 
 
 @bp.route("/info/<int:job_id>/code/diff")

@@ -15,7 +15,7 @@ from pcloud.core.i18n import LANGUAGES, language
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
 from pcloud.core.security import access_rules
-from pcloud.core.tree import build_tree, clean_parent, walk
+from pcloud.core.tree import build_tree, clean_parent, serialise_tree, walk
 from pcloud.extensions import db
 from pcloud.menus.builtin import BUILTIN_MENUS, CLIENT_VIEWS
 from pcloud.menus.models import Menu
@@ -251,6 +251,7 @@ def child_counts(ids: list[int]) -> dict[int, int]:
 
 
 def delete_menu(menu_id: int) -> Menu:
+    serialise_tree(Menu)  # no child placed under it meanwhile
     menu = get_menu(menu_id)
     if menu.built_in:
         raise Conflict(gettext("内置菜单不能删除"))

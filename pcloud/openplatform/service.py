@@ -21,6 +21,7 @@ from pcloud.core.routing import GRANT_METHODS
 from pcloud.core.security import Principal
 from pcloud.core.sorting import ordered
 from pcloud.core.timefmt import utcnow
+from pcloud.core.tree import serialise_tree
 from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.openplatform.models import OpenAccount, open_account_role
@@ -413,6 +414,7 @@ def grantees(entry_id: int) -> list[str]:
 
 
 def delete_entry(entry_id: int) -> Resource:
+    serialise_tree(Resource)  # no grant of it meanwhile (`grant` reads the catalogue under the same lock)
     res = get_entry(entry_id)
     holders = grantees(res.id)
     if holders:
@@ -471,7 +473,9 @@ def _require_account_within_reach(role: Role, entry_ids: list[int], refusal: str
 
 
 def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
-    """Exactly these catalogue entries from now on; an id outside the catalogue: 422, nothing changed."""
+    """Exactly these catalogue entries from now on; an id outside the catalogue: 422, nothing changed. The
+    catalogue read stays so until the commit (an entry's delete waits: core.tree.serialise_tree)."""
+    serialise_tree(Resource)
     account = get_account(account_id)
     wanted = sorted(set(entry_ids or []))
     known = {r.id for r in list_entries()}

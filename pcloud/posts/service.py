@@ -15,7 +15,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
-from pcloud.core.tree import build_tree, clean_parent, walk
+from pcloud.core.tree import build_tree, clean_parent, serialise_tree, walk
 from pcloud.extensions import db
 from pcloud.posts.models import Post
 from pcloud.users.models import User
@@ -222,6 +222,7 @@ def modify_post(data: dict[str, Any]) -> Post:
 
 
 def delete_post(post_id: int) -> Post:
+    serialise_tree(Post)  # no child placed under it meanwhile
     post = get_post(post_id, for_update=True)
     children = child_counts([post.id]).get(post.id, 0)
     holders = holder_counts([post.id]).get(post.id, 0)

@@ -18,7 +18,7 @@ from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import GRANT_METHODS, MAX_ID, render_rule
 from pcloud.core.security import PUBLIC_ENDPOINTS, access_rules, current_principal_id_name
 from pcloud.core.timefmt import utcnow
-from pcloud.core.tree import build_tree, clean_parent, walk
+from pcloud.core.tree import build_tree, clean_parent, serialise_tree, walk
 from pcloud.extensions import db
 from pcloud.resources.models import Resource
 
@@ -271,6 +271,7 @@ def modify_resource(data: dict[str, Any]) -> Resource:
 
 
 def delete_resource(resource_id: int) -> Resource:
+    serialise_tree(Resource)  # no child placed under it meanwhile
     res = get_resource(resource_id)
     _require_editable(res, deleting=True)
     if child_counts([res.id]).get(res.id):
