@@ -130,6 +130,33 @@ def test_a_deleted_name_can_be_used_again(api: ApiClient) -> None:
     assert again != first
 
 
+def test_a_deleted_manager_leaves_the_department_without_one_and_its_form_saves(api: ApiClient, app: Any,
+                                                                               pages: PageClient) -> None:
+    """A review: the department kept a deleted user's id as its manager (no name on the org chart) and its edit
+    form refused every save with 负责人不存在 until the manager was cleared by hand."""
+    manager = make_user(app, name="离职经理", phone="13900000303")
+    dept = create(api, name="研发部", managerId=manager)
+    api.data("DELETE", f"/api/admin/system/user/{manager}/delete")
+    item = next(d for d in api.data("POST", "/api/admin/dept/page", {}) if d["id"] == dept)
+    assert (item["managerId"], item["managerName"]) == (None, None)
+    html = pages.get(f"/system/dept/{dept}/edit").get_data(as_text=True)
+    data = {"parent_id": 0, "name": "研发中心", "manager_id": re.search(r'name="manager_id"[^>]*value="([^"]*)"',
+                                                                     html).group(1), "sequence": 0}
+    assert pages.submit(f"/system/dept/{dept}/edit", data=data).status_code == 302
+
+
+def test_a_department_in_a_roles_custom_data_scope_is_not_deleted_from_under_it(api: ApiClient, app: Any) -> None:
+    """A review: deleting it left the role's custom scope naming nothing, and the role's form refused every save."""
+    dept = create(api, name="财务部")
+    role = api.data("POST", "/api/admin/role/create", {"name": "财务主管", "roleCode": "ROLE_FIN", "dataScope": 2,
+                                                        "deptIds": [dept]})
+    refused = api.delete(f"/api/admin/dept/{dept}/delete")
+    assert refused.status_code == 409 and "财务主管" in refused.get_json()["msg"]
+    api.data("PUT", "/api/admin/role/modify", {"id": role, "name": "财务主管", "roleCode": "ROLE_FIN",
+                                               "dataScope": 1, "deptIds": []})
+    assert api.delete(f"/api/admin/dept/{dept}/delete").status_code == 200
+
+
 def test_unknown_parent_or_manager_and_bad_fields_are_422(api: ApiClient, app: Any) -> None:
     root = create(api, name="总公司")
     gone_user = make_user(app, phone="13900000303")

@@ -173,6 +173,31 @@ def test_upgrade_renders_the_html_of_existing_notices(empty_database_url: str) -
         db.engine.dispose()
 
 
+def test_upgrade_takes_deleted_users_off_the_departments_they_managed(empty_database_url: str) -> None:
+    """0031 clears a department's manager who was deleted before deletes did so themselves; a live one stays."""
+    from flask_migrate import upgrade
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0030_open_account_notify")
+        with db.engine.begin() as conn:
+            for user_id, deleted in ((1, None), (2, "2026-01-01")):
+                conn.execute(text(
+                    "INSERT INTO sys_user (id, phone, name, password_hash, state, deleted_at, gmt_created_date, "
+                    "gmt_modified_date) VALUES (:id, :phone, '经理', 'x', 0, :deleted, '2020-01-01', '2020-01-01')"),
+                    {"id": user_id, "phone": f"1390000000{user_id}", "deleted": deleted})
+            for dept_id, manager in ((1, 1), (2, 2)):
+                conn.execute(text(
+                    "INSERT INTO sys_dept (id, parent_id, name, manager_id, sequence, gmt_created_date, "
+                    "gmt_modified_date) VALUES (:id, 0, :name, :manager, 0, '2020-01-01', '2020-01-01')"),
+                    {"id": dept_id, "name": f"部门{dept_id}", "manager": manager})
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            assert dict(conn.execute(text("SELECT id, manager_id FROM sys_dept")).all()) == {1: 1, 2: None}
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_upgrade_fills_the_login_logs_distinct_phones_and_keeps_them(empty_database_url: str) -> None:
     """0025 fills sys_login_log_phone from the rows already there; its triggers keep it for every writer (raw
     SQL included, one and many rows); downgrade gives the trigram search back."""

@@ -604,7 +604,7 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
 
 
 def delete_user(user_id: int, principal: Principal | None) -> None:
-    user = get_user(user_id)
+    user = get_user(user_id, for_update=True)
     _guard_super_admin(principal, target=user)
     _refuse_on_self(principal, user, "delete")
     if _is_super_admin(user):
@@ -613,6 +613,9 @@ def delete_user(user_id: int, principal: Principal | None) -> None:
             raise Conflict(gettext("不能删除最后一位超级管理员"))
 
     user.soft_delete()
+    # the departments they managed have none now (a deleted manager stayed on the org chart as nobody, and the
+    # department's form refused every save: 负责人不存在); a manager being set meanwhile holds the user's row
+    db.session.execute(update(Dept).where(Dept.manager_id == user.id).values(manager_id=None))
     sessions.revoke_user_sessions(user.id, "deleted")
     db.session.commit()
 
