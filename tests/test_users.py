@@ -709,6 +709,9 @@ def test_import_reports_every_error_by_row_and_column_and_writes_nothing(app: An
         assert "已被用户「老用户」使用" in messages[(6, "手机号码")] and "不存在" in messages[(7, "部门")]
         assert data["errorCount"] == 10 and data["passwords"] == []
         assert _phones_present(app, [ok, dup]) == []  # all or nothing
+        assert [e["row"] for e in data["errors"]] == sorted(e["row"] for e in data["errors"])  # in the file's order
+        if not dry_run:  # and said so: nothing created (a review's answer counted rows it had not kept)
+            assert (data["created"], data["updated"]) == (0, 0)
     assert logged_actions(app, "用户导入")[-1] == ("用户导入", "fail")
 
 

@@ -345,9 +345,12 @@ def _check_and_write(rows: Iterator[tuple[int, list[str]]], principal: Principal
             _handle(batch, look, seen, writer, result, dry_run)
         if result.total == 0:
             raise Invalid(gettext("文件中没有可导入的数据行"))
+        result.errors.sort(key=lambda e: e["row"])  # a duplicate is found when its second row is read
         if dry_run or result.error_count:
             db.session.rollback()
             del result.generated_ids[:], result.generated_rows[:]
+            if not dry_run:  # nothing was written: say so (a dry run's counts are what it would write)
+                result.created = result.updated = 0
         else:
             db.session.commit()
     except BaseException:
