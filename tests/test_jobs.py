@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -852,6 +853,21 @@ def test_the_import_page_refuses_a_deeply_nested_file(pages: Any) -> None:
     resp = pages.submit("/job/info/", "/job/info/import", {"file": (io.BytesIO(b"[" * 100_000), "jobs.json"),
                                                            "dry_run": "y"}, content_type="multipart/form-data")
     assert resp.status_code == 422 and "嵌套过深" in resp.get_data(as_text=True)
+
+
+def test_jobs_named_alike_are_not_exported_into_a_file_that_would_not_import_back(api: Any, app: Any) -> None:
+    """A review: a job added twice (a double click) exported into a file its own import refused (文件中重复的任务),
+    and an overwrite into a database with two such jobs silently updated the lower id."""
+    executor = make_executor(api)
+    first = make_job(api, executor, jobDesc="对账")
+    make_job(api, executor, jobDesc="对账")
+    refused = api.post("/api/job/jobinfo/export", {"jobGroup": executor})
+    assert "多个名为「对账」的任务" in api_error(refused, 422)["msg"]
+    # exported alone, it imports back; over the two named alike, an overwrite does not guess
+    doc = json.loads(api.post("/api/job/jobinfo/export", {"ids": [first]}).get_data(as_text=True))
+    report = import_file(api, doc, onConflict="overwrite")
+    assert "无法确定覆盖哪一个" in str(report.get_json()), report.get_json()
+    assert report.status_code == 422
 
 
 def test_an_import_obeys_the_length_rules_of_a_save(api: Any, app: Any) -> None:

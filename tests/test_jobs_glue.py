@@ -497,7 +497,7 @@ def test_an_export_of_more_jobs_than_an_import_takes_is_refused_before_they_are_
 
     monkeypatch.setattr(service, "TRANSFER_MAX_JOBS", 3)
     executor = make_executor(api, "many-jobs", title="很多任务")
-    made = [make_job(api, executor, executorParam="p" * 9_000) for _ in range(4)]
+    made = [make_job(api, executor, jobDesc=f"任务{i}", executorParam="p" * 9_000) for i in range(4)]
     refused = api_error(api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 422)
     assert "ids" in refused["errors"] and "最多导出 3 个任务" in refused["msg"]
     assert api.post("/api/job/jobinfo/export", {"ids": made[:3]}).status_code == 200

@@ -1484,6 +1484,19 @@ def _wire(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
+def _require_named_once(jobs: list[Job], executors: dict[int, Executor]) -> None:
+    """A file names a job by its executor and description: two jobs so named alike would not import back (a
+    review's export of a double-clicked job was refused by its own import), so such an export is refused."""
+    seen: set[tuple[int, str]] = set()
+    for job in jobs:
+        key = (job.job_group, (job.job_desc or "").strip())
+        if key in seen:
+            raise Invalid(gettext("执行器 %(appname)s 下有多个名为「%(desc)s」的任务："
+                                  "导出文件按执行器和任务描述识别任务，请先改名再导出",
+                                  appname=executors[job.job_group].appname, desc=key[1]), field="ids")
+        seen.add(key)
+
+
 def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) -> dict[str, Any]:
     """The transfer file of the chosen jobs (ids; else every job of `job_group`; else every job one may see)
     and their executors. An id one may not see is 404, as everywhere."""
@@ -1508,6 +1521,7 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
     _require_transferable(sum(len(j.glue_source or "") for j in jobs))
     group_ids = sorted({j.job_group for j in jobs} | ({executor_id} if executor_id else set()))
     executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
+    _require_named_once(jobs, executors)
     child_ids = {c for j in jobs for c in _child_ids(j.child_job_id)}
     children = {row.id: {"appname": row.appname, "jobDesc": row.job_desc} for row in db.session.execute(
         select(Job.id, Job.job_desc, Executor.appname).join(Executor, Executor.id == Job.job_group)
@@ -1708,8 +1722,12 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
             data.update(job_group=executor.id, job_desc=job_desc, child_job_id=None)
             data.pop("glue_updated_at", None)  # set when the script is written here
             require_maintenance_grant(data.get("executor_handler"))
-            current = db.session.execute(Job.live().where(Job.job_group == executor.id, Job.job_desc == job_desc)
-                                         .order_by(Job.id).limit(1)).scalar_one_or_none() if executor.id else None
+            named = list(db.session.execute(Job.live().where(Job.job_group == executor.id, Job.job_desc == job_desc)
+                                            .order_by(Job.id).limit(2)).scalars()) if executor.id else []
+            if len(named) > 1 and on_conflict == "overwrite":  # which one is meant cannot be told
+                raise Invalid(gettext("执行器 %(appname)s 下已有多个名为「%(desc)s」的任务，"
+                                      "无法确定覆盖哪一个：请先改名", appname=appname, desc=job_desc), field="jobDesc")
+            current = named[0] if named else None
             if current is not None:
                 conflicts.append({"kind": "job", "appname": appname, "job_desc": job_desc, "action": on_conflict})
                 if on_conflict != "overwrite":
