@@ -46,6 +46,23 @@ def test_entry_point_group_registers_callables(monkeypatch: pytest.MonkeyPatch) 
     handlers._REGISTRY.pop("pluginHandler", None)
 
 
+@pytest.mark.no_database
+def test_the_handler_modules_setting_registers_handlers_in_every_process_not_only_the_worker() -> None:
+    """A review: PCLOUD_JOB_HANDLER_MODULES was read by the worker alone, so the console refused a job on one of
+    its handlers (JobHandler「testEcho」未注册). A fresh process, as a web worker starts, now finds them."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = "from pcloud.jobs import handlers; print(handlers.get_handler('testEcho') is not None)"
+    env = {**os.environ, "PCLOUD_JOB_HANDLER_MODULES": " tests.job_handlers , "}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+
+
 def test_demo_handler_prints_its_parameter(capsys: pytest.CaptureFixture[str]) -> None:
     assert handlers.demo_job_handler(JobContext(param="hello")) == "demo ok"
     assert "param='hello'" in capsys.readouterr().out

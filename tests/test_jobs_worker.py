@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pcloud.jobs.worker import alarms, misfire, routing
-from pcloud.jobs.worker.pool import ChildPool, Outcome
+from pcloud.jobs.worker.pool import ChildPool, Outcome, descendants
 
 # ------------------------------------------------------------------------------------------ child pool
 
@@ -1001,6 +1001,15 @@ def test_a_job_of_an_executor_without_nodes_fails_to_route(pair: Pair, jobs: Job
 
 
 @pytest.mark.slow
+def _alive(pid: int) -> bool:
+    """Running, or stopped: neither gone nor a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return not fh.read().rsplit(") ", 1)[1].startswith(("Z", "X"))
+    except OSError:
+        return False
+
+
 def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(jobs: Jobs, database_url: str,
                                                                       instance_dir: Path, tmp_path: Path) -> None:
     """A node of its own executor finds the killed one dead after its DEAD_AFTER (the pair's is longer, for the
@@ -1017,9 +1026,14 @@ def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(jobs: Jobs
         (run_id,) = jobs.trigger(job, nodes="victim")
         wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 60, "running on victim",
                    [victim])
+        family = descendants(victim.proc.pid)  # its fork server and children, the one running the handler too
+        assert len(family) >= 2
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(10)
         killed_at = time.monotonic()
+        # the handler dies with its worker (a review's ran on, quiet, for minutes while its run was retried)
+        wait_until(lambda: not any(_alive(pid) for pid in family), 10, "the victim's children to die with it",
+                   [rescuer])
         run = jobs.done(run_id, DEAD_AFTER + 20, [rescuer])  # the rescuer's sweep finds the victim dead
         assert time.monotonic() - killed_at < DEAD_AFTER + 10
         assert (run["handle_code"], run["executor_address"]) == (504, "victim")
@@ -1030,6 +1044,38 @@ def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(jobs: Jobs
     finally:
         victim.stop(signal.SIGKILL)
         assert rescuer.stop() == 0
+
+
+def test_a_node_that_stalled_past_the_dead_timeout_stops_the_runs_the_others_took_over(
+        jobs: Jobs, database_url: str, instance_dir: Path, tmp_path: Path) -> None:
+    """A review: a node stopped (SIGSTOP) longer than the dead timeout had its run ended as lost and retried on
+    another node; resumed, it let the run's handler go on beside the retry. It now stops what it no longer holds."""
+    from pcloud.jobs.models import JobRun
+
+    executor = jobs.executor("stall-group")
+    stalled, other = (start_worker(database_url, instance_dir, tmp_path, name, executor="stall-group")
+                      for name in ("stalled", "other"))
+    try:
+        wait_until(lambda: {"stalled", "other"} <= set(jobs.nodes()), 120, "both registered", [stalled, other])
+        job = jobs.job("testSleepFirst", "120", job_group=executor, executor_fail_retry_count=1,
+                       executor_route_strategy="FIRST")
+        (run_id,) = jobs.trigger(job, nodes="stalled")
+        wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 60, "running", [stalled])
+        family = descendants(stalled.proc.pid)
+        stalled.proc.send_signal(signal.SIGSTOP)
+        try:
+            assert jobs.done(run_id, DEAD_AFTER + 20, [other])["handle_code"] == 504
+            wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
+                       30, "the retry", [other])
+        finally:
+            stalled.proc.send_signal(signal.SIGCONT)
+        # the handler that was running there when it stalled is stopped (its child replaced by a fresh one)
+        wait_until(lambda: any(not _alive(pid) for pid in family), 15, "the stalled node's handler to stop",
+                   [stalled])
+        assert jobs.run(run_id)["handle_code"] == 504  # the others' verdict stands
+    finally:
+        assert stalled.stop() == 0
+        assert other.stop() == 0
 
 
 # ---------------------------------------------------------------- maintenance jobs

@@ -38,8 +38,10 @@ worker's business: a handler needs no cooperation for them.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -97,11 +99,28 @@ def job_handler(name: str, description: str = "") -> Callable[[Handler], Handler
     return decorate
 
 
+HANDLER_MODULES_ENV = "PCLOUD_JOB_HANDLER_MODULES"
+
+
+def handler_modules() -> list[str]:
+    """Extra modules whose @job_handler decorators register handlers (PCLOUD_JOB_HANDLER_MODULES,
+    comma-separated): for handlers that are neither built in nor published as entry points."""
+    return [m.strip() for m in os.environ.get(HANDLER_MODULES_ENV, "").split(",") if m.strip()]
+
+
 def load_entry_points() -> None:
+    """The plug-ins' handlers, once per process: the entry points, and PCLOUD_JOB_HANDLER_MODULES' modules, in
+    the web processes as in the worker (a review: the console refused a job on a handler only the worker had
+    loaded, 未注册)."""
     global _entry_points_loaded
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    for module in handler_modules():
+        try:
+            importlib.import_module(module)
+        except Exception:  # a broken plug-in must not stop the console or the worker
+            logging.getLogger(__name__).exception("job handler module %s failed to load", module)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             obj = ep.load()

@@ -7,9 +7,7 @@ context, with a ``JobContext``; ``JobFailed`` fails the run with its message and
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
-import os
 from typing import Any
 
 from flask import Flask
@@ -22,25 +20,12 @@ from pcloud.core.dbstats import attach_sqlite_pragmas
 from pcloud.core.messages import N_
 from pcloud.extensions import db
 from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
-from pcloud.jobs.handlers import JobContext, JobFailed, get_handler
+from pcloud.jobs.handlers import JobContext, JobFailed, get_handler, load_entry_points
 from pcloud.jobs.models import GLUE_SCRIPT_TYPES, Job
 from pcloud.jobs.worker.pool import QuietFailure
 from pcloud.jobs.worker.script import ScriptFailed, make_undumpable, run_script
 
-HANDLER_MODULES_ENV = "PCLOUD_JOB_HANDLER_MODULES"
-
 _app: Any = None
-
-
-def handler_modules() -> list[str]:
-    """Extra modules whose @job_handler decorators register handlers (PCLOUD_JOB_HANDLER_MODULES,
-    comma-separated): for handlers that are neither built in nor published as entry points."""
-    return [m.strip() for m in os.environ.get(HANDLER_MODULES_ENV, "").split(",") if m.strip()]
-
-
-def import_handler_modules() -> None:
-    for module in handler_modules():
-        importlib.import_module(module)
 
 
 def setup() -> None:
@@ -49,7 +34,7 @@ def setup() -> None:
     every handler's refusal (gettext) became "KeyError: 'babel'" in the run log (a review's finding)."""
     global _app
     make_undumpable()  # whatever the fork server was: a script this child runs must not read its environment
-    import_handler_modules()
+    load_entry_points()
     settings = load_config()
     app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
     app.config.update(settings)

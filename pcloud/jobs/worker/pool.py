@@ -6,8 +6,9 @@ short runs a second must not each pay for a new interpreter and a new Flask app.
 
 Children come from a ``forkserver`` (a clean process forked before the worker opened database
 connections or started threads), each in its own process group and a subreaper of whatever it starts, so
-that a kill also reaches whatever the handler started (even in a new session: ``kill_tree``), and each dies
-with the fork server when the worker dies (``PR_SET_PDEATHSIG``).
+that a kill also reaches whatever the handler started (even in a new session: ``kill_tree``), and each dies,
+with all it started, when the worker dies (a hang-up of its task pipe, ``_die_with_worker``; and with the fork
+server, ``PR_SET_PDEATHSIG``).
 
 Per child:
 
@@ -35,11 +36,13 @@ import logging
 import multiprocessing
 import os
 import secrets
+import select
 import selectors
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -186,12 +189,30 @@ def _remove_orphaned_scratch() -> None:
             continue
 
 
+def _die_with_worker(task_conn: Connection) -> None:
+    """Kill this child, and everything it started, as soon as the worker is gone, even in the middle of a run.
+    `_die_with_parent` alone does not: the parent is the fork server, which every child keeps alive through a
+    descriptor of its own, so a review's quiet handler ran on for minutes after `kill -9` of its worker, while
+    its run was retried on another node. The worker holds the only write end of the task pipe: the kernel
+    reports a hang-up on the read end when it dies, which a thread here waits for."""
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(task_conn.fileno(), 0)  # hang-ups and errors only, never a task waiting to be read
+        while True:
+            for _fd, _event in poller.poll():
+                kill_tree(os.getpid(), include_root=False)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-worker", daemon=True).start()
+
+
 def _child_main(task_conn: Connection, out_conn: Connection, marker: bytes, setup_path: str | None,
                 invoke_path: str, scratch: str) -> None:
     """The child: route fds 1/2 into the output pipe, set up once, then run tasks until told to stop."""
     os.setpgrp()
     _die_with_parent()
     _become_subreaper()
+    _die_with_worker(task_conn)
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker, which decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -53,6 +53,7 @@ from pcloud.core.numbers import digits_only
 from pcloud.core.timefmt import format_local, utcnow
 from pcloud.extensions import db
 from pcloud.jobs import cron
+from pcloud.jobs.handlers import handler_modules, load_entry_points
 from pcloud.jobs.models import (
     ADDRESS_MANUAL,
     ALARM_NOT_NEEDED,
@@ -73,7 +74,6 @@ from pcloud.jobs.models import (
     JobRun,
     JobRunLine,
 )
-from pcloud.jobs.worker import child as child_module
 from pcloud.jobs.worker import misfire, routing
 from pcloud.jobs.worker.alarms import AlarmSender
 from pcloud.jobs.worker.pool import ChildPool, Outcome
@@ -94,6 +94,8 @@ BLOCK_LOCK = 0x6A6F6262
 # with gettext() outside any request, so in the deployment's language (PCLOUD_DEFAULT_LANGUAGE).
 COVER_MSG = N_("阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
 KILLED_MSG = N_("人工终止")
+# a run this node still held after it stalled past the dead timeout, which the others ended and retried
+LOST_ELSEWHERE_MSG = N_("本节点失联期间该运行已被判定丢失并另行处理，本地执行已终止")
 
 JOB_T = Job.__table__
 RUN_T = JobRun.__table__
@@ -190,7 +192,7 @@ class Worker:
                               min_size=min(settings.min_children, settings.children), max_size=settings.children,
                               spare=1,
                               on_line=self._on_line, on_done=self._on_done,
-                              preload=["pcloud.jobs.worker.child", *child_module.handler_modules()])
+                              preload=["pcloud.jobs.worker.child", *handler_modules()])
         self.rng = random.Random()
         self.local: dict[int, LocalRun] = {}
         self.by_job: dict[int, set[int]] = {}
@@ -915,11 +917,19 @@ class Worker:
         ids = list(self.local)
         if not ids:
             return
+        me = self.settings.name
         with self.engine.connect() as conn:
             killed = conn.execute(select(RUN_T.c.id, RUN_T.c.handle_msg).where(RUN_T.c.id.in_(ids),
                                                                                  RUN_T.c.kill_requested)).all()
-            for run_id, why in killed:  # a reason written with the request (COVER_EARLY of another node), else a user's
-                self._kill_local(run_id, why or KILLED_MSG)
+            # ended or taken over meanwhile: this node stalled past the dead timeout (a paused VM, a stopped
+            # process) and the others ended its runs as lost and retried them; running on here would do the
+            # work twice (a review's resumed node ran on for 22 s beside the retry)
+            taken = conn.execute(select(RUN_T.c.id).where(
+                RUN_T.c.id.in_(ids), (RUN_T.c.status == RUN_DONE) | (RUN_T.c.executor_address != me))).scalars().all()
+        for run_id, why in killed:  # a reason written with the request (COVER_EARLY of another node), else a user's
+            self._kill_local(run_id, why or KILLED_MSG)
+        for run_id in taken:
+            self._kill_local(run_id, LOST_ELSEWHERE_MSG)
 
     def sweep_lost(self) -> None:
         """End the runs of nodes that stopped beating (504, retried within budget); re-address PENDING runs
@@ -1009,7 +1019,7 @@ class Worker:
 def run_worker(executor: str | None = None, name: str | None = None) -> None:
     """The `pcloud worker` command (inside an app context)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    child_module.import_handler_modules()
+    load_entry_points()
     make_undumpable()  # a script job (a grandchild) must not read this process's environment (worker/script.py)
     worker = Worker(WorkerSettings.from_env(executor, name))
     worker.run_forever()
