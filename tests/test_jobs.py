@@ -311,6 +311,10 @@ def test_next_trigger_time_post_and_get(api: Any) -> None:
     assert api.get("/api/job/jobinfo/nextTriggerTime?cron=x").status_code == 422
     resp = api.post("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "FIX_RATE", "scheduleConf": "³"})
     assert resp.status_code == 422 and "整数秒" in resp.get_json()["msg"]
+    # an unknown zone is said on its own field, as a save says it (a review found it under scheduleConf)
+    resp = api.post("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "CRON", "scheduleConf": "0 0 12 * * ?",
+                                                         "timezone": "Mars/Olympus"})
+    assert "timezone" in api_error(resp, 422)["errors"]
 
 
 # ---------------------------------------------------------------- runs

@@ -1010,10 +1010,13 @@ def job_nodes(job_id: int) -> list[dict[str, Any]]:
 def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: int = 5) -> list[str]:
     """The next fire times as local ISO times in the job's own zone (what the cron is written in)."""
     tz = tz or current_app.config["PCLOUD_TIMEZONE"]
+    try:
+        zone = cron.zone_or_error(tz)
+    except cron.CronError as exc:  # the zone's own field, as a save names it
+        raise Invalid(str(exc), field="timezone") from None
     error = cron.validate_schedule(schedule_type, conf, tz)
     if error:
         raise Invalid(error, field="scheduleConf")
-    zone = cron.zone_or_error(tz)
     times = cron.next_fire_times(schedule_type, conf, tz, datetime.now(UTC), n)
     return [t.astimezone(zone).replace(tzinfo=None).isoformat() for t in times]
 
