@@ -3,6 +3,7 @@
 from pcloud.access.models import PermissionVersion, role_menu, role_resource
 from pcloud.actionlog.models import ActionLog
 from pcloud.auth.models import LoginLock, SmsCode
+from pcloud.core.models import SubmittedForm
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.dicts.models import DictData, DictType
 from pcloud.grades.models import Grade
@@ -27,4 +28,4 @@ __all__ = ["ActionLog", "Dept", "DeptClosure", "Executor", "Grade", "Job", "JobR
            "Resource", "Role", "Segment", "SmsCode", "SmsTemplate", "Upload", "User", "UserSession", "UserTally",
            "open_account_role", "Notice", "NoticeRead", "notice_dept", "notice_role", "Storage",
            "role_menu", "role_resource", "user_role",
-           "DictData", "DictType", "Parameter", "SettingVersion"]
+           "DictData", "DictType", "Parameter", "SettingVersion", "SubmittedForm"]

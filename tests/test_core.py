@@ -1184,3 +1184,51 @@ def test_a_grant_and_a_delete_of_what_it_grants_at_once_leave_no_grant_of_a_dele
         "SELECT count(*) FROM sys_role_resource g JOIN sys_resource r ON r.id = g.resource_id "
         "WHERE r.deleted_at IS NOT NULL")).scalar())
     assert stale == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Create forms posted twice (core.views: the form's one-time token)
+
+ONCE_RE = re.compile(r'name="_once" value="([0-9a-f]{32})"')
+
+
+def test_a_create_form_posted_twice_at_once_creates_one_record(app: Any) -> None:
+    """A review posted one new-notice form twice at once and got two notices (a job made twice runs twice)."""
+    from sqlalchemy import func
+
+    from pcloud.grades.models import Grade
+
+    admins = [PageClient(app.test_client()) for _ in range(2)]
+    for admin in admins:
+        assert admin.sign_in().status_code == 302
+    for n in range(3):
+        shown = [admin.get("/system/grade/new").get_data(as_text=True) for admin in admins]
+        token = ONCE_RE.search(shown[0]).group(1)
+        name = f"双击{n}"
+        answers = _at_once([lambda a=admin, h=html, t=token, nm=name: a.client.post("/system/grade/new", data={
+            "csrf_token": csrf_from(h), "_once": t, "name": nm, "level": 1}) for admin, html in
+            zip(admins, shown, strict=True)])
+        assert sorted(a.status_code for a in answers) == [302, 409], [a.status_code for a in answers]
+        assert query(app, lambda name=name: db.session.execute(
+            select(func.count()).select_from(Grade).where(Grade.name == name, Grade.deleted_at.is_(None))
+        ).scalar()) == 1
+
+
+def test_a_create_form_posted_again_says_so_and_a_refused_one_is_saved_when_corrected(
+        app: Any, pages: PageClient) -> None:
+    from tests.factories import make_grade
+
+    make_grade(app, "已有")
+    html = pages.get("/system/grade/new").get_data(as_text=True)
+    token = ONCE_RE.search(html).group(1)
+    typed = {"csrf_token": csrf_from(html), "_once": token, "name": "已有", "level": 2}
+    refused = pages.client.post("/system/grade/new", data=typed)  # a duplicate name: refused, nothing stored
+    assert refused.status_code == 409 and ONCE_RE.search(refused.get_data(as_text=True)).group(1) == token
+    assert pages.client.post("/system/grade/new", data={**typed, "name": "新的"}).status_code == 302
+    again = pages.client.post("/system/grade/new", data={**typed, "name": "新的"})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "已经提交过" in html and 'value="新的"' in html
+    fresh = ONCE_RE.search(html).group(1)
+    assert fresh != token  # saving once more is a second record on purpose (refused here as a duplicate name)
+    assert "已存在" in pages.client.post("/system/grade/new", data={**typed, "_once": fresh, "name": "新的"}
+                                         ).get_data(as_text=True)

@@ -1119,12 +1119,17 @@ def test_session_cleanup_and_statistics_handlers(app: Any) -> None:
             asked = now - timedelta(hours=hours)
             db.session.add(SmsCode(phone=f"139000000{hours:02d}", code_hash="x", created_at=asked,
                                    expires_at=asked + timedelta(minutes=5), attempts=0))
+        from pcloud.core.models import SubmittedForm
+
+        db.session.add_all([SubmittedForm(token=f"{hours:032d}", submitted_at=now - timedelta(hours=hours))
+                            for hours in (30, 2)])
         db.session.commit()
         ctx = JobContext(param="7", config=app.config)
         # the two that ran out unended get the login log's `expired` row first; both old ones are deleted
         assert get_handler("sessionCleanHandler").func(ctx) == "删除 2 个过期会话，登记 2 个会话过期"
         assert db.session.query(UserSession).filter(UserSession.token_hash.like("000%")).count() == 2
         assert [code.phone for code in db.session.query(SmsCode)] == ["13900000002"]  # the day-old one went
+        assert [form.token for form in db.session.query(SubmittedForm)] == [f"{2:032d}"]  # and the form token
         with pytest.raises(JobFailed):
             get_handler("sessionCleanHandler").func(JobContext(param="x"))
         assert "统计信息已刷新" in get_handler("dbStatsHandler").func(ctx)

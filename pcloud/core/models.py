@@ -88,3 +88,14 @@ def _fill_audit_columns(session: Session, _ctx: Any, _instances: Any) -> None:
         if isinstance(obj, AuditMixin) and session.is_modified(obj, include_collections=False):
             obj.gmt_modified_date = now
             obj.gmt_modified_name = principal_name
+
+
+class SubmittedForm(Base):
+    """A create form's one-time token, kept once its save commits (core.views): the same form posted again (a
+    double click, a request retried) is recognised instead of creating a second record. Deleted after a day by
+    the maintenance job sessionCleanHandler."""
+
+    __tablename__ = "sys_form_submission"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, index=True)

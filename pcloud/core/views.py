@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import date, time
 from decimal import Decimal
@@ -34,14 +36,20 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.database import lock_for_update
 from pcloud.core.errors import Conflict, PCloudError
 from pcloud.core.forms import apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
-from pcloud.core.timefmt import display_local
+from pcloud.core.models import SubmittedForm
+from pcloud.core.timefmt import display_local, utcnow
+from pcloud.extensions import db
 
-# The hidden input of an edit form carrying the fingerprint of the record as the form showed it.
+# The hidden input of an edit form carrying the fingerprint of the record as the form showed it; of a create
+# form, its one-time token.
 SEEN_FIELD = "_seen"
+SUBMISSION_FIELD = "_once"
+_TOKEN = re.compile(r"[0-9a-f]{32}")
 _SCALARS = (str, int, float, Decimal, date, time, Enum, type(None))  # bool is an int; datetime a date
 _NOT_COMPARED = ("CSRFTokenField", "PasswordField", "SubmitField", "FileField", "MultipleFileField")
 
@@ -108,6 +116,7 @@ class RecordPages:
         if form.validate_on_submit():
             try:
                 _require_unchanged_since_shown(form)
+                _claim_submission(form)
                 saved = save()
             except PCloudError as exc:
                 apply_domain_error(form, exc)
@@ -157,14 +166,35 @@ def _comparable(data: Any) -> Any:
 
 
 def seen_input(form: FlaskForm) -> Markup:
-    """The edit page's hidden `SEEN_FIELD` (layouts/form.html): the fingerprint the form was first shown
-    with, kept through refused saves; the record's current one when shown anew or after a conflict."""
+    """The form page's hidden input (layouts/form.html). An edit page's `SEEN_FIELD`: the fingerprint the form
+    was first shown with, kept through refused saves; the record's current one when shown anew or after a
+    conflict. A create page's `SUBMISSION_FIELD`: its one-time token, kept through refused saves (which stored
+    nothing), a new one when shown anew or after the same form was found posted already."""
     now = fingerprint(form)
-    if now is None:
-        return Markup("")
-    posted = request.form.get(SEEN_FIELD) if request.method == "POST" else None
-    seen = now if not posted or getattr(form, "seen_conflict", False) else posted
-    return Markup('<input type="hidden" name="{}" value="{}">').format(SEEN_FIELD, seen)
+    posted = request.form.get(SEEN_FIELD if now is not None else SUBMISSION_FIELD) if request.method == "POST" else None
+    if now is not None:
+        seen = now if not posted or getattr(form, "seen_conflict", False) else posted
+        return Markup('<input type="hidden" name="{}" value="{}">').format(SEEN_FIELD, seen)
+    fresh = not posted or getattr(form, "submitted_before", False) or not _TOKEN.fullmatch(posted)
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        SUBMISSION_FIELD, secrets.token_hex(16) if fresh else posted)
+
+
+def _claim_submission(form: FlaskForm) -> None:
+    """A create form's token, stored in the save's own transaction (so a refused save stores none): the same
+    form posted again waits for the first and finds its token there. Then the form is shown again, what was
+    typed kept, saying so: saving once more creates a second record on purpose (a new token), and a save the
+    first post did not complete is never lost. A POST without a token (a page of an earlier version) saves."""
+    token = request.form.get(SUBMISSION_FIELD) or ""
+    if g.get("edited_record") is not None or not _TOKEN.fullmatch(token):
+        return
+    db.session.add(SubmittedForm(token=token, submitted_at=utcnow()))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        form.submitted_before = True
+        raise Conflict(gettext("这张表单刚刚已经提交过，没有再保存一次。若确实要再新增一条，请再次保存")) from None
 
 
 def _require_unchanged_since_shown(form: FlaskForm) -> None:

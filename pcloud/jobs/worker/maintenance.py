@@ -72,6 +72,7 @@ def action_log_clean_handler(ctx: JobContext) -> str:
 @job_handler("sessionCleanHandler", description=N_("过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话"))
 def session_clean_handler(ctx: JobContext) -> str:
     from pcloud.auth.models import SmsCode
+    from pcloud.core.models import SubmittedForm
     from pcloud.sessions.models import UserSession
 
     text_param = ctx.param.strip()
@@ -86,6 +87,8 @@ def session_clean_handler(ctx: JobContext) -> str:
     # address, a code's lifetime), and the login log keeps every attempt. Nothing deleted them before, so any
     # visitor could grow the table without end.
     codes = db.session.execute(delete(SmsCode).where(SmsCode.created_at < utcnow() - timedelta(days=1))).rowcount
+    # create forms' one-time tokens: a form is posted again within moments, not days (core.views)
+    db.session.execute(delete(SubmittedForm).where(SubmittedForm.submitted_at < utcnow() - timedelta(days=1)))
     db.session.commit()
     ctx.log.info("deleted %s sessions expired or revoked before %s, and %s SMS codes of more than a day ago",
                  removed, cutoff, codes)
