@@ -47,6 +47,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from pcloud.config import load_config
+from pcloud.core.database import lost_a_race
 from pcloud.core.routing import IdConverter, id_param_schema
 from pcloud.core.security import LazyCookieSessionInterface
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
@@ -232,9 +233,7 @@ def register_errorhandlers(app: Flask) -> None:
     def _database_down(error: Exception) -> Any:
         from flask import g
 
-        # PostgreSQL ended this transaction to let a concurrent one through (a deadlock, a serialization
-        # failure): the database is up, the request lost a race, as with a unique key
-        if getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001"):
+        if lost_a_race(error):
             return _conflict(error)
         log.exception("database error on %s %s", request.method, request.path)
         try:

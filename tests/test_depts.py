@@ -157,6 +157,55 @@ def test_a_department_in_a_roles_custom_data_scope_is_not_deleted_from_under_it(
     assert api.delete(f"/api/admin/dept/{dept}/delete").status_code == 200
 
 
+def test_a_department_deleted_while_a_role_is_scoped_to_it_leaves_no_role_naming_a_deleted_one(
+        api: ApiClient, app: Any) -> None:
+    """The last probe: a role created with a custom scope of a department, and that department's delete, at once,
+    both passed (20 of 25): the role then named a deleted department and its form refused every save."""
+    from sqlalchemy import text
+
+    from tests.test_core import _at_once
+
+    clients = [ApiClient(app.test_client(), api.token) for _ in range(2)]
+    for n in range(4):
+        dept = create(api, name=f"短命部门{n}")
+        answers = _at_once([
+            lambda d=dept, n=n: clients[0].post("/api/admin/role/create", {
+                "name": f"范围角色{n}", "roleCode": f"ROLE_SCOPE_{n}", "dataScope": 2, "deptIds": [d]}),
+            lambda d=dept: clients[1].delete(f"/api/admin/dept/{d}/delete")])
+        assert sorted(a.status_code for a in answers) in ([200, 409], [200, 422]), [a.get_json() for a in answers]
+    naming_deleted = query(app, lambda: db.session.execute(text(
+        "SELECT count(*) FROM sys_role_dept rd JOIN sys_role r ON r.id = rd.role_id JOIN sys_dept d "
+        "ON d.id = rd.dept_id WHERE r.deleted_at IS NULL AND d.deleted_at IS NOT NULL")).scalar())
+    assert naming_deleted == 0
+
+
+def test_two_department_pages_moving_each_under_the_other_at_once_keep_what_was_typed(app: Any) -> None:
+    """The last probe: an edit page locks its department before the service locks departments in id order, so
+    two such moves at once deadlocked on PostgreSQL, and the loser got a bare error page, what it typed lost. A
+    lost race is now said on the form, with the typed values, as any other refusal."""
+    from tests.conftest import csrf_from
+    from tests.test_core import _at_once
+
+    admins = [PageClient(app.test_client()) for _ in range(2)]
+    for admin in admins:
+        assert admin.sign_in().status_code == 302
+    for n in range(4):
+        x, y = make_dept(app, f"甲{n}"), make_dept(app, f"乙{n}")
+        moves = [(admins[0], x, y, f"甲{n}改"), (admins[1], y, x, f"乙{n}改")]
+        shown = [admin.get(f"/system/dept/{dept}/edit").get_data(as_text=True) for admin, dept, _, _ in moves]
+
+        def move(admin: PageClient, dept: int, under: int, name: str, html: str) -> Any:
+            seen = re.search(r'name="_seen" value="(\w+)"', html).group(1)
+            return admin.client.post(f"/system/dept/{dept}/edit", data={
+                "csrf_token": csrf_from(html), "_seen": seen, "parent_id": under, "name": name, "sequence": 0})
+
+        answers = _at_once([lambda m=m, h=h: move(*m, h) for m, h in zip(moves, shown, strict=True)])
+        codes = sorted(a.status_code for a in answers)
+        assert codes in ([302, 409], [302, 422]), codes
+        refused = next(a for a in answers if a.status_code != 302).get_data(as_text=True)
+        assert re.search(rf'value="[甲乙]{n}改"', refused), refused[-2000:]
+
+
 def test_unknown_parent_or_manager_and_bad_fields_are_422(api: ApiClient, app: Any) -> None:
     root = create(api, name="总公司")
     gone_user = make_user(app, phone="13900000303")

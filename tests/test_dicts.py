@@ -168,6 +168,26 @@ def test_a_type_renamed_while_items_are_added_takes_every_item_with_it(app: Any,
     assert stranded == 0
 
 
+def test_an_item_form_whose_type_was_renamed_keeps_the_old_code_selected(api: ApiClient, app: Any,
+                                                                         pages: PageClient) -> None:
+    """The last probe: after the type's code changed, the item form's 409 selected no type, so the browser sent
+    the first one and saving again moved the item into the built-in sys_user_state."""
+    type_id = api.data("POST", f"{DICT}/type/create", {"name": "改名前", "dictType": "tt_x"})
+    api.data("POST", f"{DICT}/data/create", {"dictType": "tt_x", "label": "项", "value": "v"})
+    item = _item_id(app, "tt_x", "v")
+    url = f"/system/dict/data/{item}/edit"
+    html = pages.get(url).get_data(as_text=True)
+    seen = re.search(r'name="_seen" value="(\w+)"', html).group(1)
+    api.data("PUT", f"{DICT}/type/modify", {"id": type_id, "dictType": "tt_x_new"})
+    typed = {"dict_type": "tt_x", "label": "项改", "value": "v", "sort": 0, "_seen": seen}
+    html = pages.submit(url, data=typed).get_data(as_text=True)
+    assert re.search(r'<option[^>]*value="tt_x"[^>]*selected', html) or \
+        re.search(r'<option selected[^>]*value="tt_x"', html), html[-3000:]
+    again = pages.submit(url, data={**typed, "_seen": re.search(r'name="_seen" value="(\w+)"', html).group(1)})
+    assert again.status_code == 422 and "字典类型不存在" in again.get_data(as_text=True)
+    assert query(app, lambda: db.session.get(DictData, item).dict_type) == "tt_x_new"
+
+
 def test_parallel_defaults_leave_one_per_type(app: Any, api: ApiClient, live_server: Any) -> None:
     """Eight items marked default at once (created, then modified) on one type: one default stays."""
     import threading

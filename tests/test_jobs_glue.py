@@ -382,9 +382,16 @@ os.wait()
 """
 
 
-def _processes_of_run(run_id: int) -> list[int]:
-    """Live processes whose environment is the one of this run's script (a zombie is gone)."""
+def _processes_of_run(run_id: int, worker: Any) -> list[int]:
+    """Live processes whose environment is the one of this run's script on this worker (a zombie is gone). The
+    worker counts: its children's directories, the scripts' HOME, are named after its pid; run ids alone are the
+    same in the other database's pass, which runs at once, and this test once killed that pass's scripts."""
+    import tempfile
+
+    from pcloud.jobs.worker.pool import SCRATCH_PREFIX
+
     mark = f"JOB_LOG_ID={run_id}".encode()
+    home = f"HOME={os.path.join(tempfile.gettempdir(), SCRATCH_PREFIX)}{worker.proc.pid}-".encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -396,7 +403,7 @@ def _processes_of_run(run_id: int) -> list[int]:
                 zombie = fh.read().rsplit(b") ", 1)[1].startswith(b"Z")
         except OSError:
             continue
-        if mark in env and not zombie:
+        if mark in env and any(e.startswith(home) for e in env) and not zombie:
             found.append(int(entry))
     return found
 
@@ -421,17 +428,17 @@ def test_a_script_that_leaves_its_session_is_killed_all_the_same(app: Any, glue_
         for what, run_id in runs.items():
             if what.endswith("killed"):
                 wait_until(lambda run_id=run_id: jobs.lines(run_id), 60, f"{what}: the script's output", [glue_worker])
-                assert _processes_of_run(run_id), what  # the escaped process runs (the replay is real)
+                assert _processes_of_run(run_id, glue_worker), what  # the escaped process runs (the replay is real)
                 jobs.kill(run_id)
         codes = {what: jobs.done(run_id, 90, [glue_worker])["handle_code"] for what, run_id in runs.items()}
         assert codes == {what: 503 if what.endswith("killed") else 502 if what.endswith("timed out") else 200
                          for what in runs}, codes
         for what, run_id in runs.items():
             assert jobs.lines(run_id)[0].startswith("escaped "), (what, jobs.lines(run_id))
-            wait_until(lambda run_id=run_id: not _processes_of_run(run_id), 15, f"{what}: no process left")
+            wait_until(lambda run_id=run_id: not _processes_of_run(run_id, glue_worker), 15, f"{what}: no process left")
     finally:  # on a failure, leave nothing running on the machine
         for run_id in runs.values():
-            for pid in _processes_of_run(run_id):
+            for pid in _processes_of_run(run_id, glue_worker):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
 

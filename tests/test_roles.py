@@ -218,6 +218,8 @@ def test_a_grant_page_opened_before_another_grant_does_not_undo_it_unseen(app: A
     refused = pages.submit(url, data=ticked)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "已被超级管理员修改" in html
+    # the ticks shown are the ones sent, not the stored ones (a review's second look)
+    assert re.search(rf'name="menu_ids" value="{user_menu}"\s+id="menu-{user_menu}" checked', html)
     assert grants_of(app, rid) == (set(), set())
     again = re.search(r'name="_seen" value="(\w+)"', html).group(1)
     assert again != seen

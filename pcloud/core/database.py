@@ -127,6 +127,12 @@ def live_row(model: Any, row_id: int, *, for_update: bool = False) -> Any:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
+def lost_a_race(error: BaseException) -> bool:
+    """PostgreSQL ended the transaction to let a concurrent one through (a deadlock, a serialization failure):
+    the database is up, the request lost a race, as with a unique key."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001")
+
+
 def serialise(key: int, *names: str) -> None:
     """One transaction at a time per (key, name), held until it ends, on every host: PostgreSQL's
     transaction-scoped advisory locks, taken in the order given (READ COMMITTED: what is read after them sees

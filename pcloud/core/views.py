@@ -36,9 +36,9 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from pcloud.core.database import lock_for_update
+from pcloud.core.database import lock_for_update, lost_a_race
 from pcloud.core.errors import Conflict, PCloudError
 from pcloud.core.forms import apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
 from pcloud.core.models import SubmittedForm
@@ -115,9 +115,17 @@ class RecordPages:
             return page(200)
         if form.validate_on_submit():
             try:
-                _require_unchanged_since_shown(form)
-                _claim_submission(form)
-                saved = save()
+                try:
+                    _require_unchanged_since_shown(form)
+                    _claim_submission(form)
+                    saved = save()
+                except DBAPIError as exc:
+                    # a concurrent save won a deadlock (its locks taken in another order): as any other lost
+                    # race, said on the form with what was typed, not on a bare error page
+                    if not lost_a_race(exc):
+                        raise
+                    db.session.rollback()
+                    raise Conflict(gettext("数据已被其他请求修改或已存在，请刷新后重试")) from None
             except PCloudError as exc:
                 apply_domain_error(form, exc)
             else:

@@ -91,6 +91,11 @@ def _data_form(record: Any = None) -> DictDataForm:
     form.dict_type.choices = service.all_type_choices()
     if request.method == "GET" and record is None:
         form.dict_type.data = request.args.get("dict_type", "")
+    typed = form.dict_type.data
+    if typed and typed not in dict(form.dict_type.choices):
+        # a type renamed or deleted since the form was shown: kept selected, so that saving again is refused
+        # (字典类型不存在) instead of the browser sending the first type and moving the item into it
+        form.dict_type.choices.append((typed, gettext("%(code)s（已不存在）", code=typed)))
     return form
 
 

@@ -133,8 +133,10 @@ def grant(role_id: int) -> Any:
                       template="roles/grant.html", role=role, beyond_reach=shown["beyond_reach"],
                       read_only=shown["read_only"] or not may("roles.grant", role_id=role_id),
                       menus=menus, resources=resources, locked_count=service.locked_count(menus, resources),
-                      menu_ids=set(view["has_routers"]),
-                      resource_ids=set(view["has_resources"]))
+                      # a refused save shows what was ticked (a review's 409 showed the stored grants instead,
+                      # and saving them again as shown lost the change), else what the role holds
+                      menu_ids=set(menu_ids if request.method == "POST" else view["has_routers"]),
+                      resource_ids=set(resource_ids if request.method == "POST" else view["has_resources"]))
 
 
 @bp.route("/refresh", methods=["POST"])
