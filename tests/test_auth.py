@@ -426,6 +426,38 @@ def test_an_open_account_disabled_or_deleted_around_the_app_is_refused_at_the_ne
         assert account.post(ADMIN_INFO).status_code == 401
 
 
+def test_a_lost_notification_connection_is_noticed_before_a_kept_lookup_is_trusted(
+        app: Any, api: ApiClient, database_url: str) -> None:
+    """The last probe: with the LISTEN connection of a process ended by the server (pg_terminate_backend), a user
+    disabled meanwhile was served once more from the kept lookup. A closed connection now counts as a change."""
+    if not is_postgres():
+        pytest.skip("PostgreSQL's NOTIFY connection; SQLite's data version has none to lose")
+    from sqlalchemy import create_engine, text
+
+    from tests.test_jobs_worker import wait_until
+
+    uid = make_user(app, phone="13900006611", role_codes=("ROLE_SUPER_ADMIN",))
+    user = ApiClient(app.test_client())
+    user.token = user.sign_in("13900006611", "Passw0rd1")
+    for _ in range(2):
+        assert user.post(ADMIN_INFO).status_code == 200
+    outsider = create_engine(database_url)
+    try:
+        listening = "FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()"
+        with outsider.begin() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) {listening}"))
+        with outsider.connect() as conn:  # until the server has ended them, so their end is on the socket
+            wait_until(lambda: not conn.execute(text(f"SELECT count(*) {listening}")).scalar(), 10,
+                       "the listening sessions to end")
+        with outsider.begin() as conn:
+            conn.execute(text("UPDATE sys_user SET state = 1 WHERE id = :uid"), {"uid": uid})
+    finally:
+        outsider.dispose()
+    assert user.post(ADMIN_INFO).status_code == 401
+    # and the process listens again (after PostgresNotifications.RETRY_SECONDS), keeping lookups once more
+    wait_until(lambda: _signal(app) is not None, 10, "listening again")
+
+
 def test_a_kept_lookup_is_reused_until_the_database_signals_a_change(app: Any, api: ApiClient,
                                                                        database_url: str) -> None:
     """While nothing changes, a repeated call costs no statement; a write to an unrelated table through

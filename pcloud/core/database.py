@@ -227,8 +227,13 @@ class PostgresNotifications(ChangeSignal):
                 if conn is None:
                     return None
                 # Nothing on the socket, nothing new (a `select` with no wait is cheaper than psycopg's
-                # own poll); a server that closed the connection makes it readable too.
-                if select.select([conn.fileno()], [], [], 0)[0]:
+                # own poll); a server that closed the connection makes it readable too. Read twice if it stays
+                # readable: a server ending the session (pg_terminate_backend, a restart) sends its goodbye,
+                # which the first read takes without a word, and only the next finds the end (the last probe's
+                # ended LISTEN served a disabled user once more in each process).
+                for _read in range(2):
+                    if not select.select([conn.fileno()], [], [], 0)[0]:
+                        break
                     for _ in conn.notifies(timeout=0):
                         self._seen += 1
             except psycopg.Error:
