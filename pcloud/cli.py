@@ -167,7 +167,13 @@ def init_command() -> None:
         upgrade()  # the directory the factory gave Flask-Migrate
         result = run_sync()
         phone = os.environ.get("PCLOUD_ADMIN_PHONE", DEFAULT_ADMIN_PHONE)
-        created, generated = ensure_first_admin(phone, os.environ.get("PCLOUD_ADMIN_PASSWORD"))
+        from pcloud.core.errors import PCloudError
+
+        try:
+            created, generated = ensure_first_admin(phone, os.environ.get("PCLOUD_ADMIN_PASSWORD"))
+        except PCloudError as exc:  # a weak or too long PCLOUD_ADMIN_PASSWORD, a malformed phone: one line
+            raise click.ClickException(f"PCLOUD_ADMIN_PHONE / PCLOUD_ADMIN_PASSWORD: {exc.msg} "
+                                       f"{exc.errors or ''}".strip()) from None
         from pcloud.jobs.service import ensure_default_executor
 
         executor_created = ensure_default_executor()

@@ -86,6 +86,19 @@ def test_init_twice_changes_nothing_the_second_time(empty_database_url: str) -> 
         db.engine.dispose()
 
 
+def test_init_with_a_weak_admin_password_says_so_in_one_line(empty_database_url: str) -> None:
+    """The last probe: a weak or over-long PCLOUD_ADMIN_PASSWORD was refused with a traceback."""
+    app = _app(empty_database_url)
+    runner = app.test_cli_runner()
+    for password in ("weak", "a1" * 37):
+        result = runner.invoke(args=["pcloud", "init"], env={"PCLOUD_ADMIN_PASSWORD": password})
+        assert result.exit_code == 1 and "PCLOUD_ADMIN_PASSWORD" in result.output, result.output
+        assert isinstance(result.exception, SystemExit), result.exception  # a ClickException, not an error
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_init_generates_and_prints_a_password_once(empty_database_url: str) -> None:
     app = _app(empty_database_url)
     runner = app.test_cli_runner()
