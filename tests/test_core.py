@@ -1031,6 +1031,23 @@ def test_what_a_form_shows_beyond_the_records_columns_counts_too(app: Any, pages
     assert query(app, lambda: [r.id for r in db.session.get(User, user_id).roles]) == []
 
 
+def test_the_profile_form_does_not_write_back_a_name_an_administrator_changed_meanwhile(app: Any,
+                                                                                        api: ApiClient) -> None:
+    """The last probe: a user's profile save (a new avatar only) put back the name an administrator had just set."""
+    user_id = make_user(app, name="原名", phone="13900000303")
+    mine = PageClient(app.test_client())
+    assert mine.sign_in("13900000303", "Passw0rd1").status_code == 302
+    html = mine.get("/profile").get_data(as_text=True)
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "name": "管理员改的名"})
+    typed = {"which": "profile", "profile-csrf_token": csrf_from(html), "_seen": _seen(html),
+             "profile-name": "原名", "profile-avatar": "/static/favicon.svg"}
+    refused = mine.client.post("/profile", data=typed)
+    assert refused.status_code == 409 and "再次保存将覆盖" in refused.get_data(as_text=True)
+    assert query(app, lambda: db.session.get(User, user_id).name) == "管理员改的名"
+    again = mine.client.post("/profile", data={**typed, "_seen": _seen(refused.get_data(as_text=True))})
+    assert again.status_code == 302 and query(app, lambda: db.session.get(User, user_id).name) == "原名"
+
+
 def test_every_edit_form_carries_the_fingerprint_of_its_record(app: Any, pages: PageClient, api: ApiClient) -> None:
     """Each record kind's edit page, shown twice: the same fingerprint (so an unchanged record never reads as
     changed), on every edit page but 参数设置's (a value, saved whole; its change message says what it was)."""

@@ -18,6 +18,7 @@ from pcloud.core.forms import confirmed_action, form_status, mark_failed
 from pcloud.core.messages import N_
 from pcloud.core.recorder import action
 from pcloud.core.security import allowed_before_password_change, current_principal, mirrors, public, signed_in_only
+from pcloud.core.views import require_unchanged_since_shown, watch_record
 from pcloud.uploads import service as uploads
 from pcloud.users import service as user_service
 
@@ -126,6 +127,7 @@ def profile() -> Any:
     if principal.kind != "user":
         return redirect(url_for("dashboard.index"))
     user = user_service.get_user(principal.id)
+    watch_record(user)  # the profile form carries its fingerprint: an administrator's change meanwhile is no loss
     form = ProfileForm(obj=user, prefix="profile")
     pw_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST":
@@ -144,6 +146,7 @@ def profile() -> Any:
         elif form.validate_on_submit():
             avatar = form.avatar.data
             try:
+                require_unchanged_since_shown(form)
                 if form.avatar_file.data:  # saved with the profile in one transaction: a refusal keeps neither
                     avatar = uploads.add_image(form.avatar_file.data.stream, principal, field="avatarFile")
                 user_service.modify_user({"id": user.id, "name": form.name.data, "avatar": avatar}, principal)

@@ -82,9 +82,7 @@ class RecordPages:
         save, locked until it commits, so that two saves of one form shown once do not both pass the check."""
         record = record_or_gone(fetch, record_id, self.noun, key, named_by)
         if not is_gone(record):
-            if request.method == "POST":  # a save: the record as committed now, kept so until this one commits
-                lock_for_update(record)
-            g.edited_record = record
+            watch_record(record)
         return record
 
     def edit_form(self, form_class: type[FlaskForm], record: Any) -> Any:
@@ -116,7 +114,7 @@ class RecordPages:
         if form.validate_on_submit():
             try:
                 try:
-                    _require_unchanged_since_shown(form)
+                    require_unchanged_since_shown(form)
                     _claim_submission(form)
                     saved = save()
                 except DBAPIError as exc:
@@ -144,6 +142,15 @@ class RecordPages:
         return confirmed_action(run, home.rstrip("/") or "/", fallback or home, refused, form, invalid)
 
 
+def watch_record(record: Any) -> None:
+    """The record this request's form edits (`fingerprint`; `require_unchanged_since_shown`). On a save it is read
+    as committed now and kept so until this request commits, so that two saves of one form shown alike do not
+    both pass the check."""
+    if request.method == "POST":
+        lock_for_update(record)
+    g.edited_record = record
+
+
 def fingerprint(form: FlaskForm) -> str | None:
     """A digest of everything this request's edit page edits, as stored now: each field of `form` (not the
     token, passwords or files) read from the `stored` values given to RecordPages.form, else from the edited
@@ -157,9 +164,9 @@ def fingerprint(form: FlaskForm) -> str | None:
     for field in form:
         if field.type in _NOT_COMPARED or field.name in values:
             continue
-        if not hasattr(record, field.name):
+        if not hasattr(record, field.short_name):  # a prefixed form's field (profile-name) is the record's name
             raise LookupError(f"{type(form).__name__}.{field.name} is neither the record's attribute nor stored")
-        values[field.name] = getattr(record, field.name)
+        values[field.name] = getattr(record, field.short_name)
     digest = sorted((name, _comparable(value)) for name, value in values.items())
     return hashlib.sha256(json.dumps(digest, default=str, ensure_ascii=False).encode()).hexdigest()
 
@@ -205,7 +212,7 @@ def _claim_submission(form: FlaskForm) -> None:
         raise Conflict(gettext("这张表单刚刚已经提交过，没有再保存一次。若确实要再新增一条，请再次保存")) from None
 
 
-def _require_unchanged_since_shown(form: FlaskForm) -> None:
+def require_unchanged_since_shown(form: FlaskForm) -> None:
     """Refuse (409) a save whose form was shown before the record's edited fields changed. A POST without
     the fingerprint (a page of an earlier version) is saved as before."""
     posted = request.form.get(SEEN_FIELD)
