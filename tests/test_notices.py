@@ -457,6 +457,36 @@ def test_a_notice_addressed_beyond_the_admin_is_not_theirs_to_edit_withdraw_or_d
     assert author.delete(f"{NOTICE}/{mine}/delete").status_code == 200
 
 
+def test_a_notice_naming_a_deleted_department_or_role_can_still_be_edited_withdrawn_and_deleted(
+        api: ApiClient, app: Any, pages: PageClient) -> None:
+    """A department or role deleted after a notice named it reaches nobody; it left every such notice stuck
+    (422 部门不存在 on edit, publish, withdraw and even delete). What is still there counts; a draft whose whole
+    audience is gone says so on publish; its edit page opens and saves."""
+    depts = make_dept_tree(app, {"即将撤销部": {}, "留下的部": {}})
+    gone_role = make_role(app, "ROLE_GONE_SOON", "即将删除的角色")
+    published = create(api, "发给两个部门", audience={"deptIds": [depts["即将撤销部"], depts["留下的部"]]}, status=1)
+    draft = create(api, "只发给要删的", audience={"deptIds": [depts["即将撤销部"]], "roleIds": [gone_role]})
+    assert api.delete(f"/api/admin/dept/{depts['即将撤销部']}/delete").status_code == 200
+    assert api.delete(f"/api/admin/role/{gone_role}/delete").status_code == 200
+
+    assert "已删除" in pages.get("/system/notice/").get_data(as_text=True)  # what it named, and that it is gone
+    assert api.post(f"{NOTICE}/{published}/withdraw", {}).status_code == 200
+    assert api.post(f"{NOTICE}/{published}/publish", {}).status_code == 200  # to 留下的部, still there
+    refused = api_error(api.post(f"{NOTICE}/{draft}/publish", {}), 422)
+    assert "audience" in refused["errors"] and "已删除" in refused["msg"]
+    assert api.put(f"{NOTICE}/modify", {"id": draft, "content": "改过"}).status_code == 200
+    shown = pages.get(f"/system/notice/{draft}/edit")
+    assert shown.status_code == 200
+    assert "只发给要删的" in shown.get_data(as_text=True)
+    saved = pages.submit(f"/system/notice/{draft}/edit", data={
+        "title": "只发给要删的", "notice_type": "1", "content": "改过", "audience": "some",
+        "dept_ids": [str(depts["留下的部"])]})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    assert api.post(f"{NOTICE}/{draft}/publish", {}).status_code == 200
+    assert api.delete(f"{NOTICE}/{draft}/delete").status_code == 200
+    assert api.delete(f"{NOTICE}/{published}/delete").status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10)
 

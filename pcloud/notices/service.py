@@ -205,12 +205,20 @@ def _still(notice: Notice, condition: ColumnElement[bool]) -> bool:
     return bool(changed)
 
 
-def _require_audience_reached(notice: Notice) -> None:
+def _require_audience_reached(notice: Notice, *, publishing: bool = False) -> None:
     """The notice's audience as stored must lie within the principal's reach (403, `_clean_audience`'s rule): who
     publishes sends it to them, and who edits, withdraws or deletes it changes what they are told (a review
-    withdrew, rewrote and deleted the super administrator's notice to everyone as an admin of one department)."""
+    withdrew, rewrote and deleted the super administrator's notice to everyone as an admin of one department).
+    A role or department deleted since reaches nobody and is left out: counted, it made every such notice
+    unchangeable, not even deletable (部门不存在). A draft whose whole audience is gone is not published."""
     audience = _audiences([notice.id])[notice.id]
-    _clean_audience({"all": notice.audience_all, "role_ids": audience["role_ids"], "dept_ids": audience["dept_ids"]})
+    role_ids = sorted(_live_ids(Role, audience["role_ids"]))
+    dept_ids = sorted(_live_ids(Dept, audience["dept_ids"]))
+    if not notice.audience_all and not role_ids and not dept_ids:
+        if publishing:
+            raise Invalid(gettext("可见范围中的角色和部门都已删除，请先修改可见范围"), field="audience")
+        return
+    _clean_audience({"all": notice.audience_all, "role_ids": role_ids, "dept_ids": dept_ids})
 
 
 def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
@@ -236,7 +244,8 @@ def publish_notice(notice_id: int) -> Notice:
     notice = get_notice(notice_id)
     if notice.status == PUBLISHED:
         raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
-    _require_audience_reached(notice)  # the audience another author chose, within the publisher's reach too
+    # the audience another author chose, within the publisher's reach too
+    _require_audience_reached(notice, publishing=True)
     if not _still(notice, Notice.status != PUBLISHED):
         raise Conflict(gettext("通知公告「%(title)s」已经发布", title=notice.title))
     notice.status, notice.published_at = PUBLISHED, utcnow()
@@ -277,13 +286,13 @@ def _audiences(notice_ids: list[int]) -> dict[int, dict[str, list[Any]]]:
             .outerjoin(Role, and_(Role.id == notice_role.c.role_id, Role.deleted_at.is_(None)))
             .where(notice_role.c.notice_id.in_(notice_ids)).order_by(notice_role.c.role_id)):
         out[notice_id]["role_ids"].append(role_id)
-        out[notice_id]["role_names"].append(name or f"#{role_id}")
+        out[notice_id]["role_names"].append(name or gettext("#%(id)s（已删除）", id=role_id))
     for notice_id, dept_id, name in db.session.execute(
             select(notice_dept.c.notice_id, notice_dept.c.dept_id, Dept.name)
             .outerjoin(Dept, and_(Dept.id == notice_dept.c.dept_id, Dept.deleted_at.is_(None)))
             .where(notice_dept.c.notice_id.in_(notice_ids)).order_by(notice_dept.c.dept_id)):
         out[notice_id]["dept_ids"].append(dept_id)
-        out[notice_id]["dept_names"].append(name or f"#{dept_id}")
+        out[notice_id]["dept_names"].append(name or gettext("#%(id)s（已删除）", id=dept_id))
     return out
 
 
