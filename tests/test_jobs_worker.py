@@ -3,6 +3,7 @@ itself with real processes on the test database (see the second half)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -1000,7 +1001,6 @@ def test_a_job_of_an_executor_without_nodes_fails_to_route(pair: Pair, jobs: Job
     assert "没有在线节点" in run["trigger_msg"]
 
 
-@pytest.mark.slow
 def _alive(pid: int) -> bool:
     """Running, or stopped: neither gone nor a zombie waiting to be reaped."""
     try:
@@ -1010,23 +1010,42 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _a_run_on_the_first_of_two(jobs: Jobs, database_url: str, instance_dir: Path, tmp_path: Path, executor_name: str,
+                               first: str, second: str) -> Iterator[tuple[WorkerProc, WorkerProc, int, list[int]]]:
+    """Two nodes of an executor of their own, and a long run (one retry allowed) running on `first`: yields both
+    workers, the run's id and `first`'s descendants (its fork server and children, the one running the handler
+    too). Both are stopped after; the test stops `first` its own way before, if it must."""
+    executor = jobs.executor(executor_name)
+    one, two = (start_worker(database_url, instance_dir, tmp_path, name, executor=executor_name)
+                for name in (first, second))
+    try:
+        wait_until(lambda: {first, second} <= set(jobs.nodes()), 120, "both registered", [one, two])
+        job = jobs.job("testSleepFirst", "120", job_group=executor, executor_fail_retry_count=1,
+                       executor_route_strategy="FIRST")
+        (run_id,) = jobs.trigger(job, nodes=first)
+        wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 60, f"running on {first}",
+                   [one])
+        yield one, two, run_id, descendants(one.proc.pid)
+    finally:
+        one.stop(signal.SIGKILL)
+        assert two.stop() == 0
+
+
+def _the_retry(jobs: Jobs, run_id: int, worker: WorkerProc) -> dict[str, Any]:
+    from pcloud.jobs.models import JobRun
+
+    return wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
+                      30, "the retry", [worker])[0]
+
+
+@pytest.mark.slow
 def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(jobs: Jobs, database_url: str,
                                                                       instance_dir: Path, tmp_path: Path) -> None:
     """A node of its own executor finds the killed one dead after its DEAD_AFTER (the pair's is longer, for the
     exactly-once test's load) and retries the run."""
-    from pcloud.jobs.models import JobRun
-
-    executor = jobs.executor("kill-group")
-    victim, rescuer = (start_worker(database_url, instance_dir, tmp_path, name, executor="kill-group")
-                       for name in ("victim", "rescuer"))
-    try:
-        wait_until(lambda: {"victim", "rescuer"} <= set(jobs.nodes()), 120, "both registered", [victim, rescuer])
-        job = jobs.job("testSleepFirst", "120", job_group=executor, executor_fail_retry_count=1,
-                       executor_route_strategy="FIRST")
-        (run_id,) = jobs.trigger(job, nodes="victim")
-        wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 60, "running on victim",
-                   [victim])
-        family = descendants(victim.proc.pid)  # its fork server and children, the one running the handler too
+    with _a_run_on_the_first_of_two(jobs, database_url, instance_dir, tmp_path, "kill-group", "victim",
+                                    "rescuer") as (victim, rescuer, run_id, family):
         assert len(family) >= 2
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait(10)
@@ -1037,45 +1056,29 @@ def test_kill_9_of_a_worker_loses_its_run_which_is_retried_on_another(jobs: Jobs
         run = jobs.done(run_id, DEAD_AFTER + 20, [rescuer])  # the rescuer's sweep finds the victim dead
         assert time.monotonic() - killed_at < DEAD_AFTER + 10
         assert (run["handle_code"], run["executor_address"]) == (504, "victim")
-        retry = wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
-                           30, "the retry", [rescuer])[0]
+        retry = _the_retry(jobs, run_id, rescuer)
         assert (retry["trigger_type"], retry["handle_code"], retry["handle_msg"], retry["executor_address"]) == (
             "RETRY", 200, "retried", "rescuer")
-    finally:
-        victim.stop(signal.SIGKILL)
-        assert rescuer.stop() == 0
 
 
+@pytest.mark.slow
 def test_a_node_that_stalled_past_the_dead_timeout_stops_the_runs_the_others_took_over(
         jobs: Jobs, database_url: str, instance_dir: Path, tmp_path: Path) -> None:
     """A review: a node stopped (SIGSTOP) longer than the dead timeout had its run ended as lost and retried on
     another node; resumed, it let the run's handler go on beside the retry. It now stops what it no longer holds."""
-    from pcloud.jobs.models import JobRun
-
-    executor = jobs.executor("stall-group")
-    stalled, other = (start_worker(database_url, instance_dir, tmp_path, name, executor="stall-group")
-                      for name in ("stalled", "other"))
-    try:
-        wait_until(lambda: {"stalled", "other"} <= set(jobs.nodes()), 120, "both registered", [stalled, other])
-        job = jobs.job("testSleepFirst", "120", job_group=executor, executor_fail_retry_count=1,
-                       executor_route_strategy="FIRST")
-        (run_id,) = jobs.trigger(job, nodes="stalled")
-        wait_until(lambda: jobs.run(run_id)["status"] == "RUNNING" and jobs.lines(run_id), 60, "running", [stalled])
-        family = descendants(stalled.proc.pid)
+    with _a_run_on_the_first_of_two(jobs, database_url, instance_dir, tmp_path, "stall-group", "stalled",
+                                    "other") as (stalled, other, run_id, family):
         stalled.proc.send_signal(signal.SIGSTOP)
         try:
             assert jobs.done(run_id, DEAD_AFTER + 20, [other])["handle_code"] == 504
-            wait_until(lambda: [r for r in jobs.runs(JobRun.parent_log_id == run_id) if r["status"] == "DONE"],
-                       30, "the retry", [other])
+            _the_retry(jobs, run_id, other)
         finally:
             stalled.proc.send_signal(signal.SIGCONT)
         # the handler that was running there when it stalled is stopped (its child replaced by a fresh one)
         wait_until(lambda: any(not _alive(pid) for pid in family), 15, "the stalled node's handler to stop",
                    [stalled])
         assert jobs.run(run_id)["handle_code"] == 504  # the others' verdict stands
-    finally:
         assert stalled.stop() == 0
-        assert other.stop() == 0
 
 
 # ---------------------------------------------------------------- maintenance jobs
