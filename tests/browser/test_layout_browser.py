@@ -271,3 +271,41 @@ def test_the_next_page_takes_styles_scripts_and_icons_from_the_browser_s_cache(p
     assert [url for url in to_server if "/static/" in url] == []
     assert [url for url in sent.values() if "/static/" in url], "the page names no static file"
     assert any(url.endswith("/system/role/") for url in to_server)
+
+
+# Every item of an open 更多 menu is what a click at its centre hits: not a later row's button painted over it,
+# nor cut off by the table's scrolling card (a review: 复制 on one job opened another job's run-once dialog).
+MENU_ITEMS_HIDDEN = """() => {
+  const menu = document.querySelector('.dropdown-menu.show');
+  if (!menu) return ['no open menu'];
+  const hidden = [];
+  for (const item of menu.querySelectorAll('a, button')) {
+    const box = item.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+    if (!hit || !(item === hit || item.contains(hit))) hidden.push(item.textContent.trim());
+  }
+  return hidden;
+}"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_rows_more_menu_lies_above_the_rows_below_it_and_inside_the_window(page: Any, app: Any,
+                                                                            width: int) -> None:
+    from tests.factories import make_executor, make_job, make_role
+
+    group = make_executor(app, "menu-app")
+    for n in range(4):
+        make_job(app, group, job_desc=f"菜单测试任务{n}")
+        make_role(app, f"ROLE_MENU_TEST_{n}", f"菜单测试角色{n}")
+    page.set_viewport_size({"width": width, "height": 768})
+    sign_in(page)
+    for path in ("/job/info/", "/system/role/"):
+        page.goto(path)
+        toggles = page.locator("table .dropdown-toggle")
+        assert toggles.count() >= 4, path
+        for index in (0, toggles.count() - 1):  # the first row's menu over later rows; the last row's
+            toggles.nth(index).scroll_into_view_if_needed()
+            toggles.nth(index).click()
+            page.locator(".dropdown-menu.show").wait_for()
+            assert page.evaluate(MENU_ITEMS_HIDDEN) == [], (path, index)
+            page.keyboard.press("Escape")
