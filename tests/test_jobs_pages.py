@@ -331,6 +331,23 @@ def test_a_new_job_says_it_is_stopped_and_start_is_not_red(pages: Any, app: Any)
     assert start is not None and "danger" not in start.group(1)
 
 
+def test_a_job_run_only_by_hand_offers_run_once_not_start(pages: Any, app: Any) -> None:
+    """The UX review: a job of schedule type NONE was told to press 启动, and 启动 was always refused (409). Its
+    flash says it runs by hand, and its row shows 执行一次, no 启动."""
+    executor = _executor(app)
+    form = {"job_group": executor, "job_desc": "只手动执行的任务", "author": "赵六", "schedule_type": "NONE",
+            "schedule_conf": "", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
+            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
+            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
+            "child_job_id": ""}
+    resp = pages.submit("/job/info/new", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    html = pages.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "任务「只手动执行的任务」已创建" in html and "「执行一次」" in html and "「启动」" not in html
+    job = query(app, lambda: db.session.query(Job).filter_by(job_desc="只手动执行的任务").one().id)
+    assert f"/job/info/{job}/start" not in html and f'data-trigger-job="{job}"' in html
+
+
 # ---------------------------------------------------------------- English (issue 24 item 10)
 
 

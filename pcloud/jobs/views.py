@@ -191,6 +191,9 @@ def job_create() -> Any:
         job = service.create_job(_job_data(form))
         if job.trigger_status == 1:
             return gettext("任务「%(name)s」已创建并已启动", name=job.job_desc)
+        if job.schedule_type == "NONE":  # never started: it runs when asked to
+            return gettext("任务「%(name)s」已创建：调度类型为“无”，在任务列表中点该任务的「执行一次」运行它",
+                           name=job.job_desc)
         # a new job does not run until started: say so, and where (issue 24.6)
         return gettext("任务「%(name)s」已创建，当前为停止状态：在任务列表中点该任务的「启动」开始调度",
                        name=job.job_desc)
