@@ -449,11 +449,15 @@ def test_a_lost_notification_connection_is_noticed_before_a_kept_lookup_is_trust
             assert ended, "no process of this test's database listens"
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
                          {"pids": ended})
+
+        def still_there() -> int:  # a transaction per look: pg_stat_activity holds still within one
+            with outsider.connect() as conn:
+                return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                    {"pids": ended}).scalar()
+
         # until the server has ended them, so their end is on the socket (another process's listener may come
         # and go meanwhile: only the ones ended are awaited)
-        with outsider.connect() as conn:
-            wait_until(lambda: not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
-                                                {"pids": ended}).scalar(), 10, "the listening sessions to end")
+        wait_until(lambda: not still_there(), 10, "the listening sessions to end")
         with outsider.begin() as conn:
             conn.execute(text("UPDATE sys_user SET state = 1 WHERE id = :uid"), {"uid": uid})
     finally:
