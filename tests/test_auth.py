@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from pcloud.actionlog.models import ActionLog
+from pcloud.core.database import LISTENER_NAME
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from tests.conftest import (
@@ -443,7 +444,8 @@ def test_a_lost_notification_connection_is_noticed_before_a_kept_lookup_is_trust
         assert user.post(ADMIN_INFO).status_code == 200
     outsider = create_engine(database_url)
     try:
-        listening = "FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND datname = current_database()"
+        listening = (f"FROM pg_stat_activity WHERE application_name LIKE '{LISTENER_NAME}%' "
+                     "AND datname = current_database()")
         with outsider.begin() as conn:
             ended = [pid for pid, in conn.execute(text(f"SELECT pid {listening}"))]
             assert ended, "no process of this test's database listens"
@@ -526,7 +528,8 @@ def test_nothing_kept_is_trusted_once_the_listening_connection_is_lost(app: Any,
     before = cache.signal.current()
     # with a timeout, pg_terminate_backend returns once the listening session has ended, not when it was asked to
     _write_around_the_app(app, database_url, "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
-                          "WHERE datname = current_database() AND query LIKE 'LISTEN%'", signalled=False)
+                          f"WHERE datname = current_database() AND application_name LIKE '{LISTENER_NAME}%'",
+                          signalled=False)
     _write_around_the_app(app, database_url, "UPDATE auth_session SET revoked_at = CURRENT_TIMESTAMP",
                           signalled=False)
     assert api.post(ADMIN_INFO).status_code == 401

@@ -1249,3 +1249,35 @@ def test_a_create_form_posted_again_says_so_and_a_refused_one_is_saved_when_corr
     assert fresh != token  # saving once more is a second record on purpose (refused here as a duplicate name)
     assert "已存在" in pages.client.post("/system/grade/new", data={**typed, "_once": fresh, "name": "新的"}
                                          ).get_data(as_text=True)
+
+
+def test_a_change_committed_elsewhere_moves_the_change_signal_at_the_next_look(app: Any, database_url: str) -> None:
+    """The multi-host review: a notification reaches a listening process some time after the writer's COMMIT has
+    returned (in 818 of 2,000 commits it was not yet on the listener's socket), so host B served a signed-out
+    token, a removed grant or an old dictionary label once more after host A had answered. A look at the signal
+    now asks the server, which sends every notification committed before it: 200 commits through another
+    engine (another host), each seen by the very next look."""
+    from sqlalchemy import create_engine, text
+
+    from pcloud.auth.service import PRINCIPAL_CHANNEL
+    from pcloud.core.database import change_signal
+    from tests.conftest import is_postgres
+
+    with app.app_context():
+        signal = change_signal(db.engine, PRINCIPAL_CHANNEL)
+    assert signal is not None
+    other_host = create_engine(database_url)
+    missed = []
+    try:
+        for n in range(200):
+            before = signal.current()
+            with other_host.begin() as conn:
+                if is_postgres():
+                    conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": PRINCIPAL_CHANNEL})
+                else:  # one host: any commit to the file counts
+                    conn.execute(text("UPDATE sys_user SET name = name"))
+            if signal.current() == before:
+                missed.append(n)
+    finally:
+        other_host.dispose()
+    assert missed == []

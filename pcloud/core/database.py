@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import Engine, Executable, Row, event, exc, text
 
 from pcloud.extensions import db
@@ -174,14 +175,21 @@ class _InheritedConnections:
     kept: list[Any] = []
 
 
+LISTENER_NAME = "pcloud listener"  # the application_name of the listening connections
+
+
 class PostgresNotifications(ChangeSignal):
     """LISTEN `channel` on a connection of this process's own. Triggers NOTIFY it when a watched table
-    changes; PostgreSQL signals every listening session (of every host) as the writing transaction commits,
-    before the writer hears its COMMIT answered, and each session sends the notification to its process at
-    once. Reading it costs no round trip: only what has arrived on the socket is taken. The value is
-    (connection number, notifications seen, this process's own committed writes); a lost connection gives
-    None (retried after `RETRY_SECONDS`) and a new connection number after, so nothing read before the loss
-    is trusted."""
+    changes; PostgreSQL queues the notification as the writing transaction commits and each listening session
+    sends it to its process some time after (a few milliseconds under load, often after the writer has heard
+    its COMMIT answered and told its client). So a look asks the server: a round trip on the listening
+    connection, whose answer comes after every notification committed before it was asked. Once per request:
+    later looks of the same request reuse what the first one heard, and a request sees the state as of its
+    start (its own writes count at once, below). Outside a request (a job worker, the CLI) every look asks.
+
+    The value is (connection number, notifications seen, this process's own committed writes); a lost
+    connection gives None (retried after `RETRY_SECONDS`) and a new connection number after, so nothing read
+    before the loss is trusted."""
 
     RETRY_SECONDS = 1.0
 
@@ -226,15 +234,11 @@ class PostgresNotifications(ChangeSignal):
                 conn = self._listening()
                 if conn is None:
                     return None
-                # Nothing on the socket, nothing new (a `select` with no wait is cheaper than psycopg's
-                # own poll); a server that closed the connection makes it readable too. Read twice if it stays
-                # readable: a server ending the session (pg_terminate_backend, a restart) sends its goodbye,
-                # which the first read takes without a word, and only the next finds the end (the last probe's
-                # ended LISTEN served a disabled user once more in each process).
-                for _read in range(2):
-                    if not select.select([conn.fileno()], [], [], 0)[0]:
-                        break
-                    for _ in conn.notifies(timeout=0):
+                if not self._asked_in_this_request():
+                    # the multi-host review: what was only on the socket missed a change another host had
+                    # already answered for; a connection the server ended fails here too
+                    conn.execute("SELECT 1")
+                    for _ in conn.notifies(timeout=0):  # the ones that came with the answer
                         self._seen += 1
             except psycopg.Error:
                 log.warning("not listening for %s; reading every time until it is back", self._channel,
@@ -242,6 +246,15 @@ class PostgresNotifications(ChangeSignal):
                 self._drop()
                 return None
             return (self._connections, self._seen, self._own_commits)
+
+    def _asked_in_this_request(self) -> bool:
+        if not has_request_context():
+            return False
+        asked = request.environ.setdefault("pcloud.change_signals_asked", set())
+        if id(self) in asked:
+            return True
+        asked.add(id(self))
+        return False
 
     def _listening(self) -> Any:
         import psycopg
@@ -254,7 +267,9 @@ class PostgresNotifications(ChangeSignal):
             if time.monotonic() < self._retry_at:
                 return None
             self._retry_at = time.monotonic() + self.RETRY_SECONDS  # a database down is not asked per request
-            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+            # named, so that an operator (and a test) tells it from the pool's in pg_stat_activity
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5,
+                                   application_name=f"{LISTENER_NAME} {self._channel}")
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
             for _ in conn.notifies(timeout=0):  # any that came with the answer: before anything is read
                 pass
