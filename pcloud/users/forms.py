@@ -73,3 +73,12 @@ class UserForm(PageForm):
         problem = service.password_problem(field.data) if field.data else None
         if problem:
             raise ValidationError(problem)
+
+
+class NewUserForm(UserForm):
+    """A new user needs a first password (the edit form's empty password keeps the stored one): marked
+    required, as the service requires it (the UX review: no mark, then 请设置初始密码 after a save)."""
+
+    password = PasswordField(lazy_gettext("密码"), validators=[DataRequired(lazy_gettext("请设置初始密码")),
+                                                             Length(max=72)],
+                             render_kw={"autocomplete": "new-password"})

@@ -27,7 +27,7 @@ from pcloud.grades import service as grades
 from pcloud.posts import service as posts
 from pcloud.uploads import service as uploads
 from pcloud.users import imports, service
-from pcloud.users.forms import UserForm
+from pcloud.users.forms import NewUserForm, UserForm
 from pcloud.users.schemas import SORTABLE, ImportPasswordOut, UserImportOut, UserPageArgs, import_body
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
@@ -107,7 +107,7 @@ def _save(form: UserForm, record_id: int | None = None) -> str:
 @action(N_("用户新增"))
 @mirrors("users_api.create")
 def create() -> Any:
-    form = UserForm()
+    form = NewUserForm()
     _fill_choices(form)
     return pages.form(form, lambda: _save(form), user=None)
 
