@@ -188,6 +188,21 @@ def test_report_chart_carries_no_inline_script(pages: Any) -> None:
     assert "<svg" in chart and "<script" not in chart
 
 
+def test_report_chart_counts_runs_in_whole_numbers(pages: Any, app: Any) -> None:
+    """The UX review: with two runs a day the y axis read 0, 0.2, 0.4 ... 2 (runs come whole)."""
+    from pcloud.core.timefmt import utcnow
+    from tests.factories import make_run
+
+    executor = _executor(app)
+    job = _job(app, executor, job_desc="报表任务")
+    for _ in range(2):
+        make_run(app, executor, job, trigger_time=utcnow(), trigger_code=200, handle_code=200, handle_time=utcnow())
+    chart = pages.get("/job/report").get_data(as_text=True).split('id="job-chart"')[1].split("</div>")[0]
+    y_axis = chart.split('class="axis y')[1].split('class="axis x')[0]
+    labels = re.findall(r">(-?[\d.]+)</text>", y_axis)
+    assert "2" in labels and not [label for label in labels if "." in label], labels
+
+
 def test_a_refused_start_is_logged_as_failed_on_the_page_and_the_api(pages: Any, api: Any, app: Any) -> None:
     """A manual-only job: the page and the API both answer 409 with the reason, and log it as failed."""
     executor = _executor(app)

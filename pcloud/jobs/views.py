@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 
+from pcloud.core.charts import bar_svg
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page
 from pcloud.core.i18n import translated
@@ -68,26 +69,12 @@ def home() -> Any:
 
 
 def _chart_svg(chart: dict[str, Any]) -> Markup:
-    # imported here: only the report page draws, and every worker boots faster without it
-    import pygal
-    from pygal.style import Style
-
-    style = Style(background="transparent", plot_background="transparent", colors=("#198754", "#dc3545", "#0d6efd"),
-                  font_family="sans-serif")
-    bar = pygal.StackedBar(height=320, width=900, style=style, js=[], legend_at_bottom=True,
-                           x_label_rotation=30 if len(chart["trigger_day_list"]) > 10 else 0,
-                           show_minor_x_labels=len(chart["trigger_day_list"]) <= 31, truncate_label=-1,
-                           print_values=False, title=None, explicit_size=False)
-    bar.x_labels = [d[5:] for d in chart["trigger_day_list"]]
-    if len(bar.x_labels) > 31:
-        bar.x_labels_major = bar.x_labels[::7]
     # the legend in the reader's language
-    bar.add(gettext("成功"), chart["trigger_day_count_suc_list"])
-    bar.add(gettext("失败"), chart["trigger_day_count_fail_list"])
-    bar.add(gettext("运行中"), chart["trigger_day_count_running_list"])
-    from pcloud.core.charts import svg_markup
-
-    return svg_markup(bar.render(is_unicode=True))
+    return bar_svg([d[5:] for d in chart["trigger_day_list"]],
+                   {gettext("成功"): chart["trigger_day_count_suc_list"],
+                    gettext("失败"): chart["trigger_day_count_fail_list"],
+                    gettext("运行中"): chart["trigger_day_count_running_list"]},
+                   height=320, width=900, colors=("#198754", "#dc3545", "#0d6efd"), stacked=True)
 
 
 @bp.route("/report")
