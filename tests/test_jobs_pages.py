@@ -125,6 +125,11 @@ def test_log_tail_kill_and_clear(pages: Any, app: Any) -> None:
                             JobRunLine(log_id=run.id, line_no=2, content="b")])
         db.session.commit()
         run_id = run.id
+    # how the run started, in words (the UX review: the raw code MANUAL on the Chinese pages); the kill dialog
+    # names the run it ends
+    assert "Cron 触发" in pages.get("/job/log/").get_data(as_text=True)
+    detail = pages.get(f"/job/log/{run_id}").get_data(as_text=True)
+    assert "Cron 触发" in detail and f"确定终止调度日志 #{run_id} 的任务吗？" in detail
     body = pages.get(f"/job/log/{run_id}/cat?from=2").get_json()
     assert body["logContent"] == "b" and body["toLineNum"] == 2 and body["isEnd"] is False
     assert body["label"] == "运行中"

@@ -44,6 +44,10 @@ MISFIRE_LABELS = {"DO_NOTHING": lazy_gettext("忽略"), "FIRE_ONCE_NOW": lazy_ge
 GLUE_LABELS = {"BEAN": lazy_gettext("BEAN（注册的 JobHandler）"), "GLUE_PYTHON": lazy_gettext("GLUE(Python) 脚本"),
                "GLUE_SHELL": lazy_gettext("GLUE(Shell) 脚本")}
 GLUE_REMARK_MAX = limit_of(Job.glue_remark)
+# how a run was started, as XXL-JOB's log list says it (the code stays in the API and the cell's title)
+TRIGGER_LABELS = {"CRON": lazy_gettext("Cron 触发"), "FIX_RATE": lazy_gettext("固定速度触发"),
+                  "MANUAL": lazy_gettext("手动触发"), "RETRY": lazy_gettext("失败重试触发"),
+                  "PARENT": lazy_gettext("父任务触发"), "MISFIRE": lazy_gettext("调度过期补偿")}
 SCHEDULE_LABELS = {"CRON": "CRON", "FIX_RATE": lazy_gettext("固定速度（秒）"), "NONE": lazy_gettext("无（仅手动执行）")}
 
 

@@ -31,6 +31,7 @@ from pcloud.jobs.forms import (
     MISFIRE_LABELS,
     ROUTE_LABELS,
     SCHEDULE_LABELS,
+    TRIGGER_LABELS,
     ClearRunsForm,
     ExecutorForm,
     GlueForm,
@@ -57,7 +58,7 @@ HANDLE_LABELS = {0: lazy_gettext("运行中"), 200: lazy_gettext("成功"), 500:
 def _labels() -> dict[str, Any]:
     return {"ROUTE_LABELS": ROUTE_LABELS, "BLOCK_LABELS": BLOCK_LABELS, "MISFIRE_LABELS": MISFIRE_LABELS,
             "SCHEDULE_LABELS": SCHEDULE_LABELS, "RUN_STATUS": STATUS_LABELS, "HANDLE_LABELS": HANDLE_LABELS,
-            "GLUE_LABELS": GLUE_LABELS}
+            "GLUE_LABELS": GLUE_LABELS, "TRIGGER_LABELS": TRIGGER_LABELS}
 
 
 @bp.route("/")
