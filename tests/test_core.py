@@ -1281,3 +1281,32 @@ def test_a_change_committed_elsewhere_moves_the_change_signal_at_the_next_look(a
     finally:
         other_host.dispose()
     assert missed == []
+
+
+def test_an_edit_page_goes_back_to_the_list_as_it_was_left(pages: PageClient, app: Any) -> None:
+    """The UX review: 保存 and 取消 went back to the bare list, losing its filter, sorting and page. The list's edit
+    link carries where it was (`back`), the form keeps it through a refused save, and both go back there; a
+    `back` outside the list (another site, another list) is ignored."""
+    from html import unescape
+    from urllib.parse import quote
+
+    user = make_user(app, phone="13900007001", name="Backtest")
+    listing = "/system/user/?keyword=Backtest&size=20"
+    resp = pages.get(listing)
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 200 and "Backtest" in html, (resp.status_code, html[-3000:])
+    edit = re.search(rf'href="(/system/user/{user}/edit\?[^"]*)"', html)
+    assert edit and "back=" in edit.group(1)
+    form = unescape(pages.get(edit.group(1)).get_data(as_text=True))
+    assert f'href="{listing}">取消' in form and f'name="back" value="{listing}"' in form
+    refused = pages.submit(edit.group(1), data={"phone": "13900007001", "name": "", "back": listing})
+    assert refused.status_code == 422 and f'name="back" value="{listing}"' in unescape(refused.get_data(as_text=True))
+    saved = pages.submit(edit.group(1), data={"phone": "13900007001", "name": "Backtest 2", "state": "0",
+                                              "back": listing})
+    assert saved.status_code == 302 and saved.headers["Location"] == listing
+    for elsewhere in ("https://evil.example/system/user/", "/system/role/?name=x", "//evil.example/system/user/"):
+        form = unescape(pages.get(f"/system/user/{user}/edit?back={quote(elsewhere)}").get_data(as_text=True))
+        assert 'href="/system/user/">取消' in form, elsewhere
+        saved = pages.submit(f"/system/user/{user}/edit", data={"phone": "13900007001", "name": "Backtest 2",
+                                                                 "state": "0", "back": elsewhere})
+        assert saved.headers["Location"] == "/system/user/", elsewhere

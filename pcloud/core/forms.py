@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request
 from flask_babel import gettext
@@ -255,6 +256,14 @@ def safe_back(back_prefix: str, fallback: str) -> str:
     tampered field can never fail an action that has already been committed."""
     target = request.form.get("back") or ""
     return target if is_back_path(target, back_prefix) else fallback
+
+
+def back_to(list_url: str) -> str:
+    """The list a form page goes back to (取消, and after a save): the page of it the form was opened from, with
+    its filters, sorting and paging (`back`: the list's link, then the form's hidden field), when that is a URL
+    of this site under the list's path; else `list_url`. A review: every save and 取消 lost the list's filter."""
+    target = request.values.get("back") or ""
+    return target if is_back_path(target, urlsplit(list_url).path) else list_url
 
 
 def refusal_page(exc: PCloudError, back: str, prefix: str = "") -> tuple[str, int]:

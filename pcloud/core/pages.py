@@ -12,6 +12,7 @@ from flask import Flask, Response, after_this_request, flash, redirect, request,
 from flask_babel import gettext
 from marshmallow import fields as ma_fields
 
+from pcloud.core.forms import back_to
 from pcloud.core.security import Principal, access_rules, current_principal, mirrored_endpoints
 from pcloud.core.timefmt import display_local
 from pcloud.core.views import seen_input
@@ -209,7 +210,7 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
     """Template helpers. The factory hands in what core cannot know: the principal's menu tree (the
     sidebar) and the test a menu path must pass to be rendered as a link."""
     app.jinja_env.filters["dt"] = display_local
-    app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url, may=may, seen_input=seen_input)
+    app.jinja_env.globals.update(page_url=page_url, sort_url=sort_url, may=may, seen_input=seen_input, back_to=back_to)
     app.jinja_env.tests["icon_name"] = is_icon_name
     app.jinja_env.tests["site_path"] = is_link  # links are rendered only from site paths
 

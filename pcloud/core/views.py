@@ -40,7 +40,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pcloud.core.database import lock_for_update, lost_a_race
 from pcloud.core.errors import Conflict, PCloudError
-from pcloud.core.forms import apply_domain_error, confirmed_action, form_status, is_gone, record_or_gone
+from pcloud.core.forms import (
+    apply_domain_error,
+    back_to,
+    confirmed_action,
+    form_status,
+    is_gone,
+    record_or_gone,
+)
 from pcloud.core.models import SubmittedForm
 from pcloud.core.timefmt import display_local, utcnow
 from pcloud.extensions import db
@@ -130,7 +137,8 @@ class RecordPages:
                 if not isinstance(saved, str):
                     return saved
                 flash(saved, "success")
-                return redirect(done() if callable(done) else done or self.back())
+                # the list as it was left (its filters and page) when the form came from it, else `done`
+                return redirect(back_to(done() if callable(done) else done or self.back()))
         return page(form_status())
 
     def confirm(self, run: Callable[[], str], refused: str = "", fallback: str | None = None,
