@@ -82,6 +82,24 @@ def test_create_job_from_the_page_and_see_field_errors(pages: Any, app: Any) -> 
     assert query(app, lambda: db.session.query(Job).filter_by(job_desc="页面新增").count()) == 1
 
 
+def test_a_job_form_says_every_wrong_field_at_once(pages: Any, app: Any) -> None:
+    """The UX review: the job form said the empty description, the long author and the out-of-range numbers,
+    and only after those were put right the bad e-mail, the Cron expression and the child and parent ids."""
+    executor = _executor(app)
+    form = {"job_group": executor, "job_desc": "", "author": "负" * 70, "alarm_email": "not-an-email",
+            "schedule_type": "CRON", "schedule_conf": "0 0 * * *", "timezone": "Asia/Shanghai",
+            "misfire_strategy": "DO_NOTHING", "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler",
+            "executor_param": "", "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "-5",
+            "executor_fail_retry_count": "1000", "child_job_id": "abc", "parent_job_ids": "999"}
+    resp = pages.submit("/job/info/new", data=form)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    for message in ("请输入任务描述", "负责人不能超过", "须为 0 到 604800", "须为 0 到 100", "报警邮件地址格式不正确：not-an-email",
+                    "Cron 表达式不正确", "子任务 ID 格式不正确", "父任务 ID 999 不存在"):
+        assert message in html, message
+    assert query(app, lambda: db.session.query(Job).count()) == 0
+
+
 def test_next_times_helper(pages: Any) -> None:
     body = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12+*+*+%3F&timezone=UTC").get_json()
     assert len(body["times"]) == 5 and body["error"] is None and body["times"][0].endswith("12:00:00")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,6 +92,23 @@ class PageForm(FlaskForm):
     class Meta:
         def get_translations(self, form: Any) -> ConsoleMessages:
             return CONSOLE_MESSAGES
+
+    def service_problems(self) -> Mapping[str, list[str]]:
+        """The service's checks of what this form's own validators do not check, by the API's field names: a
+        form whose save would find more wrong fields says which. Asked only when the validators refused (else
+        the save says them), so that every wrong field shows at once (docs/UX.md; the UX review found the job
+        form's Cron and e-mail errors only after the others were put right)."""
+        return {}
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not valid:
+            by_wire_name = {camelcase(name): field for name, field in self._fields.items()}
+            for key, messages in self.service_problems().items():
+                field = by_wire_name.get(key)
+                if field is not None and not field.errors:
+                    field.errors = [*field.errors, *messages]
+        return valid
 
 
 class NumberField(IntegerField):

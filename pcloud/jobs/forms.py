@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
@@ -10,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from pcloud.core.forms import NumberField, PageForm
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
+from pcloud.jobs import service
 from pcloud.jobs.models import (
     ADDRESS_LIST_MAX,
     BLOCK_STRATEGIES,
@@ -101,6 +104,11 @@ class JobForm(PageForm):
         Optional(), Length(max=CHILD_MAX, message=lazy_gettext("子任务 ID 过长"))])
     parent_job_ids = StringField(lazy_gettext("父任务 ID"), validators=[
         Optional(), Length(max=CHILD_MAX, message=lazy_gettext("父任务 ID 过长"))])
+
+    record_id: int | None = None  # the job an edit form saves: its own id is neither its child nor its parent
+
+    def service_problems(self) -> Mapping[str, list[str]]:
+        return service.form_problems(self.data, self.record_id)
 
 
 class TriggerForm(PageForm):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -756,6 +757,54 @@ def _apply_glue(job: Job, glue: dict[str, Any]) -> None:
             _add_glue_version(job, glue["glue_source"], glue["glue_remark"])
 
 
+def _clean_alarm_email(value: str | None) -> str:
+    """The alarm addresses, comma-separated (a Chinese comma too), each an address, as one text."""
+    emails = [e.strip() for e in (value or "").replace("，", ",").split(",") if e.strip()]
+    if (bad := [e for e in emails if not EMAIL_RE.match(e)]):
+        raise Invalid(gettext("报警邮件地址格式不正确：%(value)s", value=bad[0]), field="alarmEmail")
+    joined, most = ",".join(emails), limit_of(Job.alarm_email)
+    if len(joined) > most:
+        raise Invalid(gettext("报警邮件不能超过 %(max)d 个字符", max=most), field="alarmEmail")
+    return joined
+
+
+def _check_schedule(errors: FieldErrors, stype: str, conf: str, tz: str, conf_field: str) -> None:
+    """The schedule type, its configuration (a Cron expression, the seconds of a fixed rate) and the zone."""
+    type_error = cron.schedule_type_error(stype)
+    type_ok = errors.check(not type_error, "scheduleType", type_error or "")
+    conf_ok = errors.check(len(conf) <= limit_of(Job.schedule_conf), conf_field,
+                           gettext("不能超过 %(max)d 个字符", max=limit_of(Job.schedule_conf)))
+    try:
+        cron.zone_or_error(tz)
+        zone_ok = True
+    except cron.CronError as exc:
+        zone_ok = errors.check(False, "timezone", str(exc))
+    if type_ok and zone_ok and conf_ok and stype != "NONE":
+        error = cron.validate_schedule(stype, conf, tz)
+        if stype == "CRON":
+            errors.check(not error, conf_field, gettext("Cron 表达式不正确：%(why)s", why=error or ""))
+        else:
+            errors.check(not error, conf_field, error or "")
+
+
+def form_problems(values: Mapping[str, Any], job_id: int | None) -> dict[str, list[str]]:
+    """The service's checks a page form's own validators do not make (the alarm e-mails, the schedule, the child
+    and parent ids), for a form those validators refused: so the page says every wrong field at once, not
+    these only after the others are right (the UX review). Reads only: nothing is locked or written."""
+    errors = FieldErrors()
+    if values.get("alarm_email"):
+        errors.run(_clean_alarm_email, values.get("alarm_email"))
+    _check_schedule(errors, values.get("schedule_type") or "CRON", (values.get("schedule_conf") or "").strip(),
+                    values.get("timezone") or current_app.config["PCLOUD_TIMEZONE"], "scheduleConf")
+    children = errors.run(_child_ids, values.get("child_job_id"))
+    if children:
+        errors.run(_check_children, job_id, children)
+    parents = errors.run(parse_job_ids, values.get("parent_job_ids"), "parentJobIds")
+    if parents:
+        errors.run(_check_parents, job_id, parents)
+    return errors.errors
+
+
 def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
     """Validate the job fields present in `data` (all required ones when creating)."""
     merged = {} if current is None else {
@@ -786,32 +835,13 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
                 len(value) <= limit, name, gettext(too_long, max=limit)):
             out[key] = value
     if "alarm_email" in merged:
-        emails = [e.strip() for e in (merged.get("alarm_email") or "").replace("，", ",").split(",") if e.strip()]
-        bad = [e for e in emails if not EMAIL_RE.match(e)]
-        joined, most = ",".join(emails), limit_of(Job.alarm_email)
-        if errors.check(not bad, "alarmEmail",
-                        gettext("报警邮件地址格式不正确：%(value)s", value=bad[0] if bad else "")) and errors.check(
-                len(joined) <= most, "alarmEmail", gettext("报警邮件不能超过 %(max)d 个字符", max=most)):
-            out["alarm_email"] = joined or None
+        emails = errors.run(_clean_alarm_email, merged.get("alarm_email"))
+        if emails is not None:
+            out["alarm_email"] = emails or None
     tz = merged.get("timezone") or current_app.config["PCLOUD_TIMEZONE"]
     stype = merged.get("schedule_type") or "CRON"
-    type_error = cron.schedule_type_error(stype)
-    type_ok = errors.check(not type_error, "scheduleType", type_error or "")
     conf = (merged.get("schedule_conf") or "").strip()
-    conf_field = "jobCron" if data.get("job_cron") is not None else "scheduleConf"
-    conf_ok = errors.check(len(conf) <= limit_of(Job.schedule_conf), conf_field,
-                           gettext("不能超过 %(max)d 个字符", max=limit_of(Job.schedule_conf)))
-    try:
-        cron.zone_or_error(tz)
-        zone_ok = True
-    except cron.CronError as exc:
-        zone_ok = errors.check(False, "timezone", str(exc))
-    if type_ok and zone_ok and conf_ok and stype != "NONE":
-        error = cron.validate_schedule(stype, conf, tz)
-        if stype == "CRON":
-            errors.check(not error, conf_field, gettext("Cron 表达式不正确：%(why)s", why=error or ""))
-        else:
-            errors.check(not error, conf_field, error or "")
+    _check_schedule(errors, stype, conf, tz, "jobCron" if data.get("job_cron") is not None else "scheduleConf")
     out.update(schedule_type=stype, schedule_conf=conf or None, timezone=tz)
     for key, allowed, field in (("misfire_strategy", MISFIRE_STRATEGIES, "misfireStrategy"),
                                 ("executor_route_strategy", ROUTE_STRATEGIES, "executorRouteStrategy"),

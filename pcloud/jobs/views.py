@@ -134,6 +134,7 @@ def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
 
 def _job_form(job: Any = None) -> JobForm:
     form = job_pages.edit_form(JobForm, job)
+    form.record_id = None if job is None or is_gone(job) else job.id
     form.job_group.choices = [(e.id, gettext("%(title)s（%(appname)s）", title=translated(e.title), appname=e.appname))
                               for e in service.all_executors()]
     handlers = service.handler_choices()

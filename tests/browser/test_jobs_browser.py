@@ -88,7 +88,7 @@ def test_executor_job_run_once_and_copy(page: Any, app: Any) -> None:
     settle(page, "**/job/log/*")
     run_row = page.locator("#log-table tbody tr").first
     assert run_row.get_by_test_id("run-state").inner_text() == "等待执行"
-    assert "MANUAL" in run_row.inner_text() and "浏览器任务" in run_row.inner_text()
+    assert "手动触发" in run_row.inner_text() and "浏览器任务" in run_row.inner_text()
     run = query(app, lambda: db.session.execute(select(JobRun).where(JobRun.job_id == job)).scalar_one())
     assert (run.status, run.executor_param) == ("PENDING", "hello from the browser")
 
