@@ -376,6 +376,14 @@ def test_the_new_user_form_marks_the_password_required_and_the_edit_form_does_no
     assert "required" not in password_label(edit)
 
 
+def test_the_user_form_says_a_bad_avatar_with_the_other_wrong_fields(pages: PageClient, app: Any) -> None:
+    """The UX review: phone 123 and avatar foo said the phone only; the avatar's error came on the third save."""
+    refused = pages.submit("/system/user/new", data={"phone": "123", "name": "头像", "password": "abc12345",
+                                                     "state": "0", "avatar": "foo"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "手机号" in html and "头像地址只能是" in html
+
+
 def test_create_page_accepts_the_form_as_a_browser_posts_it(pages: PageClient, app: Any) -> None:
     """The pickers' "（无）" option posts 0, and roles come as repeated checkbox values."""
     dept = make_dept(app, "市场部")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -63,6 +64,9 @@ class UserForm(PageForm):
                 and service.phone_taken(self.phone.data, self.record_id):
             self.phone.errors = [*self.phone.errors, gettext(service.PHONE_TAKEN)]
         return valid
+
+    def service_problems(self) -> Mapping[str, list[str]]:
+        return service.avatar_problems(self.record_id, self.avatar.data)
 
     def validate_phone(self, field: StringField) -> None:
         problem = service.phone_problem(field.data) if field.data else None

@@ -501,6 +501,16 @@ def must_change_admin_set_password() -> bool:
     return bool(params.value("sys.password.changeAtFirstSignIn"))
 
 
+def avatar_problems(user_id: int | None, avatar: str | None) -> dict[str, list[str]]:
+    """What a save would say of `avatar` for the user `user_id` (None: a new user), by the API's field name: for a
+    page form refused on other fields, so that it says every wrong field at once. Reads only."""
+    errors = FieldErrors()
+    user = db.session.get(User, user_id) if user_id is not None else None
+    old = user.avatar if user is not None else None
+    errors.run(uploads.check_avatar, old, avatar or None, current_principal(), user_id)
+    return errors.errors
+
+
 def create_user(data: dict[str, Any], principal: Principal | None = None) -> User:
     errors = FieldErrors()  # every wrong field reported at once
     roles = errors.run(_live_roles, data.get("role_ids") or []) or []
