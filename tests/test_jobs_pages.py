@@ -41,6 +41,15 @@ def _job(app: Any, executor: int, **kw: Any) -> int:
         return j.id
 
 
+def _job_form_values(executor: int, **values: Any) -> dict[str, Any]:
+    """What the new-job page posts for a daily CRON job with a registered handler, with `values` changed."""
+    return {"job_group": executor, "job_desc": "页面任务", "author": "赵六", "schedule_type": "CRON",
+            "schedule_conf": "0 0 12 * * ?", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
+            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
+            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
+            "child_job_id": "", **values}
+
+
 def test_every_page_renders(pages: Any, app: Any) -> None:
     executor = _executor(app)
     job = _job(app, executor)
@@ -70,11 +79,7 @@ def test_report_page_refuses_an_inverted_range(pages: Any) -> None:
 
 def test_create_job_from_the_page_and_see_field_errors(pages: Any, app: Any) -> None:
     executor = _executor(app)
-    form = {"job_group": executor, "job_desc": "页面新增", "author": "赵六", "schedule_type": "CRON",
-            "schedule_conf": "0 0 12 * * *", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
-            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
-            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
-            "child_job_id": ""}
+    form = _job_form_values(executor, job_desc="页面新增", schedule_conf="0 0 12 * * *")
     resp = pages.submit("/job/info/new", data=form)
     assert resp.status_code == 422 and "有且只有一个为 ?" in resp.get_data(as_text=True)
     resp = pages.submit("/job/info/new", data={**form, "schedule_conf": "0 0 12 * * ?"})
@@ -86,16 +91,15 @@ def test_a_job_form_says_every_wrong_field_at_once(pages: Any, app: Any) -> None
     """The UX review: the job form said the empty description, the long author and the out-of-range numbers,
     and only after those were put right the bad e-mail, the Cron expression and the child and parent ids."""
     executor = _executor(app)
-    form = {"job_group": executor, "job_desc": "", "author": "负" * 70, "alarm_email": "not-an-email",
-            "schedule_type": "CRON", "schedule_conf": "0 0 * * *", "timezone": "Asia/Shanghai",
-            "misfire_strategy": "DO_NOTHING", "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler",
-            "executor_param": "", "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "-5",
-            "executor_fail_retry_count": "1000", "child_job_id": "abc", "parent_job_ids": "999"}
+    form = _job_form_values(executor, job_desc="", author="负" * 70, alarm_email="not-an-email",
+                            schedule_conf="0 0 * * *", executor_timeout="-5", executor_fail_retry_count="1000",
+                            child_job_id="abc", parent_job_ids="999")
     resp = pages.submit("/job/info/new", data=form)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    for message in ("请输入任务描述", "负责人不能超过", "须为 0 到 604800", "须为 0 到 100", "报警邮件地址格式不正确：not-an-email",
-                    "Cron 表达式不正确", "子任务 ID 格式不正确", "父任务 ID 999 不存在"):
+    for message in ("请输入任务描述", "负责人不能超过", "须为 0 到 604800", "须为 0 到 100",
+                    "报警邮件地址格式不正确：not-an-email", "Cron 表达式不正确", "子任务 ID 格式不正确",
+                    "父任务 ID 999 不存在"):
         assert message in html, message
     assert query(app, lambda: db.session.query(Job).count()) == 0
 
@@ -356,11 +360,7 @@ def test_clearing_the_log_of_a_job_beyond_any_id_is_refused_not_a_server_error(p
 def test_a_new_job_says_it_is_stopped_and_start_is_not_red(pages: Any, app: Any) -> None:
     """Issue 24.6: the flash after 新增 says the job is stopped and how to start it; 启动 is not a danger button."""
     executor = _executor(app)
-    form = {"job_group": executor, "job_desc": "停止的新任务", "author": "赵六", "schedule_type": "CRON",
-            "schedule_conf": "0 0 12 * * ?", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
-            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
-            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
-            "child_job_id": ""}
+    form = _job_form_values(executor, job_desc="停止的新任务")
     resp = pages.submit("/job/info/new", data=form)
     assert resp.status_code == 302
     html = pages.get(resp.headers["Location"]).get_data(as_text=True)
@@ -373,11 +373,7 @@ def test_a_job_run_only_by_hand_offers_run_once_not_start(pages: Any, app: Any) 
     """The UX review: a job of schedule type NONE was told to press 启动, and 启动 was always refused (409). Its
     flash says it runs by hand, and its row shows 执行一次, no 启动."""
     executor = _executor(app)
-    form = {"job_group": executor, "job_desc": "只手动执行的任务", "author": "赵六", "schedule_type": "NONE",
-            "schedule_conf": "", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
-            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
-            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
-            "child_job_id": ""}
+    form = _job_form_values(executor, job_desc="只手动执行的任务", schedule_type="NONE", schedule_conf="")
     resp = pages.submit("/job/info/new", data=form)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     html = pages.get(resp.headers["Location"]).get_data(as_text=True)
@@ -472,11 +468,7 @@ def test_every_job_page_in_english(en_pages: PageClient, app: Any, api: ApiClien
 
 def test_job_forms_flashes_and_refusals_in_english(en_pages: PageClient, app: Any, api: ApiClient) -> None:
     ids = _english_jobs(app, api)
-    form = {"job_group": ids["auto"], "job_desc": "From the page", "author": "Carol", "schedule_type": "CRON",
-            "schedule_conf": "0 0 12 * * *", "timezone": "Asia/Shanghai", "misfire_strategy": "DO_NOTHING",
-            "executor_route_strategy": "FIRST", "executor_handler": "demoJobHandler", "executor_param": "",
-            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
-            "child_job_id": ""}
+    form = _job_form_values(ids["auto"], job_desc="From the page", author="Carol", schedule_conf="0 0 12 * * *")
     html = _in_english(en_pages.submit("/job/info/new", data=form), 422)  # re-shown with its errors
     assert "Exactly one of the day-of-month and day-of-week fields must be ?" in html
     html = _in_english(en_pages.submit("/job/info/new", data={**form, "job_desc": "", "executor_timeout": "-1"}),
@@ -506,11 +498,8 @@ def test_script_job_pages_in_english(en_pages: PageClient, app: Any) -> None:
         db.session.add(executor)
         db.session.commit()
         executor_id = executor.id
-    form = {"job_group": executor_id, "job_desc": "Python script", "author": "Dan", "schedule_type": "NONE",
-            "schedule_conf": "", "timezone": "UTC", "misfire_strategy": "DO_NOTHING", "glue_type": "GLUE_PYTHON",
-            "executor_route_strategy": "FIRST", "executor_handler": "", "executor_param": "",
-            "executor_block_strategy": "SERIAL_EXECUTION", "executor_timeout": "0", "executor_fail_retry_count": "0",
-            "child_job_id": ""}
+    form = _job_form_values(executor_id, job_desc="Python script", author="Dan", schedule_type="NONE",
+                            schedule_conf="", timezone="UTC", glue_type="GLUE_PYTHON", executor_handler="")
     assert en_pages.submit("/job/info/new", data=form).status_code == 302
     job = query(app, lambda: db.session.query(Job).filter_by(job_desc="Python script").one().id)
     html = _in_english(en_pages.get(f"/job/info/{job}/code"))
