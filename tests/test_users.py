@@ -382,6 +382,7 @@ def test_the_user_form_says_a_bad_avatar_with_the_other_wrong_fields(pages: Page
                                                      "state": "0", "avatar": "foo"})
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "手机号" in html and "头像地址只能是" in html
+    assert 'src="foo"' not in html  # and no preview of it: the browser would fetch /system/user/foo (a 404)
 
 
 def test_create_page_accepts_the_form_as_a_browser_posts_it(pages: PageClient, app: Any) -> None:
