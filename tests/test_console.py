@@ -10,7 +10,14 @@ import pytest
 
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job
-from tests.conftest import ApiClient, PageClient, chinese_on_page, name_setup_data_in_english, set_language
+from tests.conftest import (
+    ApiClient,
+    PageClient,
+    chinese_on_page,
+    name_setup_data_in_english,
+    set_language,
+    sidebar_links,
+)
 from tests.factories import (
     grant_role,
     make_action_log,
@@ -389,3 +396,29 @@ def test_a_narrow_role_walks_in_english_too(app: Any, api: ApiClient) -> None:
     viewer.get("/")  # the welcome flash
     found = _pages_with_chinese(viewer)
     assert not found, _report(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_sidebar_page_is_headed_as_its_menu_names_it(pages: PageClient, english_pages: PageClient,
+                                                           lang: str) -> None:
+    """The UX review: three English pages were headed otherwise than their menu (Interface catalogue under API
+    catalogue, Uploads under Cloud upload). Each page the sidebar opens says the menu's name in its heading and
+    its last breadcrumb (the home page greets instead)."""
+    from html import unescape
+
+    client = english_pages if lang == "en" else pages
+
+    def text_of(pattern: str, html: str) -> str | None:
+        found = re.search(pattern, html, re.S)
+        return unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip() if found else None
+
+    links = [(href, label) for href, label, _depth in sidebar_links(client.get("/").get_data(as_text=True))
+             if href != "/"]
+    assert len(links) >= 20
+    headed_otherwise = []
+    for href, label in links:
+        html = client.get(href, follow_redirects=True).get_data(as_text=True)
+        shown = (text_of(r"<h1[^>]*>(.*?)</h1>", html), text_of(r'breadcrumb-item active[^>]*>(.*?)</li>', html))
+        if shown != (label, label):
+            headed_otherwise.append((href, label, shown))
+    assert headed_otherwise == []
