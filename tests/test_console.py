@@ -422,3 +422,27 @@ def test_every_sidebar_page_is_headed_as_its_menu_names_it(pages: PageClient, en
         if shown != (label, label):
             headed_otherwise.append((href, label, shown))
     assert headed_otherwise == []
+
+
+def test_breadcrumbs_name_the_menus_as_the_menu_tree_does(pages: PageClient, app: Any) -> None:
+    """The UX review: renamed, 用户管理 and 定时任务 changed in the sidebar and not in the breadcrumbs (written in
+    the templates). List and form pages read their crumbs from the menu tree."""
+    from html import unescape
+
+    from sqlalchemy import update
+
+    from pcloud.menus.models import Menu
+
+    with app.app_context():
+        db.session.execute(update(Menu).where(Menu.name == "用户管理").values(name="员工管理"))
+        db.session.execute(update(Menu).where(Menu.name == "系统管理").values(name="后台管理"))
+        db.session.commit()
+        db.session.remove()
+
+    def crumbs(path: str) -> list[str]:
+        html = pages.get(path).get_data(as_text=True)
+        trail = html.split('class="breadcrumb"')[1].split("</ol>")[0]
+        return [unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in re.findall(r"<li[^>]*>(.*?)</li>", trail)]
+
+    assert crumbs("/system/user/") == ["首页", "后台管理", "员工管理"]
+    assert crumbs("/system/user/new") == ["首页", "后台管理", "员工管理", "新增用户"]

@@ -218,10 +218,32 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
         principal = current_principal()
         return [n for n in menu_tree(principal) if not n["hidden"]] if principal else []
 
+    def menu_trail() -> list[dict[str, Any]]:
+        """The sidebar's menus leading to the page the request is on (the deepest menu whose path the request's
+        lies under, as the sidebar marks it current), root first: the breadcrumbs name them as the menu tree
+        does, so a menu renamed is renamed there too (docs/UX.md). Empty when no menu of the principal's leads
+        there (the page's own crumbs are used then)."""
+        here = request.path.rstrip("/")
+        best: list[dict[str, Any]] = []
+
+        def walk(nodes: list[dict[str, Any]], trail: list[dict[str, Any]]) -> None:
+            nonlocal best
+            for node in nodes:
+                if node.get("hidden"):
+                    continue
+                path = (node.get("path") or "").rstrip("/")
+                if path and is_link(node["path"]) and (here == path or here.startswith(path + "/")) \
+                        and len(trail) + 1 > len(best):
+                    best = [*trail, node]
+                walk(node.get("children") or [], [*trail, node])
+
+        walk(sidebar(), [])
+        return best
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         from flask import g
 
         if g.get("db_unavailable"):  # the 503 page: nothing that needs the database
-            return {"principal": None, "sidebar": lambda: []}
-        return {"principal": current_principal(), "sidebar": sidebar}
+            return {"principal": None, "sidebar": lambda: [], "menu_trail": lambda: []}
+        return {"principal": current_principal(), "sidebar": sidebar, "menu_trail": menu_trail}
