@@ -103,8 +103,12 @@ class PageForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if not valid:
+            try:
+                problems = self.service_problems()
+            except PCloudError:  # a refusal of the whole save (403...): said by the save once the fields are right
+                problems = {}
             by_wire_name = {camelcase(name): field for name, field in self._fields.items()}
-            for key, messages in self.service_problems().items():
+            for key, messages in problems.items():
                 field = by_wire_name.get(key)
                 if field is not None and not field.errors:
                     field.errors = [*field.errors, *messages]

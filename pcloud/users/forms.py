@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -56,17 +55,10 @@ class UserForm(PageForm):
     # shows at once rather than after the form's own errors are fixed (issue 24.4); same words as the API.
     record_id: int | None = None  # the user an edit form saves (their own phone is not "taken")
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """The form's checks; when they fail, a phone already taken is said with them (when they pass, the
-        service refuses it with the API's 409)."""
-        valid = super().validate(extra_validators)
-        if not valid and self.phone.data and not self.phone.errors \
-                and service.phone_taken(self.phone.data, self.record_id):
-            self.phone.errors = [*self.phone.errors, gettext(service.PHONE_TAKEN)]
-        return valid
-
     def service_problems(self) -> Mapping[str, list[str]]:
-        return service.avatar_problems(self.record_id, self.avatar.data)
+        """A phone taken, a refused avatar: said with the form's own errors (when those pass, the save says them,
+        the phone with the API's 409)."""
+        return service.form_problems(self.record_id, self.phone.data, self.avatar.data)
 
     def validate_phone(self, field: StringField) -> None:
         problem = service.phone_problem(field.data) if field.data else None

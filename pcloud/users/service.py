@@ -501,10 +501,12 @@ def must_change_admin_set_password() -> bool:
     return bool(params.value("sys.password.changeAtFirstSignIn"))
 
 
-def avatar_problems(user_id: int | None, avatar: str | None) -> dict[str, list[str]]:
-    """What a save would say of `avatar` for the user `user_id` (None: a new user), by the API's field name: for a
-    page form refused on other fields, so that it says every wrong field at once. Reads only."""
+def form_problems(user_id: int | None, phone: str | None, avatar: str | None) -> dict[str, list[str]]:
+    """What a save of the user `user_id` (None: a new user) would say that a page form's own validators do not: a
+    phone another user has, an avatar address refused; by the API's field names, for a form refused on other
+    fields, so that it says every wrong field at once. Reads only."""
     errors = FieldErrors()
+    errors.check(not (phone and phone_taken(phone, user_id)), "phone", gettext(PHONE_TAKEN))
     user = db.session.get(User, user_id) if user_id is not None else None
     old = user.avatar if user is not None else None
     errors.run(uploads.check_avatar, old, avatar or None, current_principal(), user_id)
