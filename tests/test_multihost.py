@@ -1,10 +1,10 @@
 """Several hosts on one PostgreSQL, with default settings (issue 20, item 8).
 
 Two "hosts": each a gunicorn (2 workers) and a `pcloud worker`, with an instance directory and an upload
-directory of its own, sharing nothing but the database. What one host answers, the other honours from its
-very next request: a revocation answered by A is refused by B with 0 requests passing after the answer;
-an avatar uploaded through A is served by B; ids are unique across both; each fire runs once; `pcloud
-init` runs on both at once.
+directory of its own, sharing nothing but the database; host B's clock is 45 s behind. What one host answers,
+the other honours from its very next request: a revocation answered by A is refused by B with 0 requests
+passing after the answer; an avatar uploaded through A is served by B; ids are unique across both; each fire
+runs once; `pcloud init` runs on both at once; both keep the database's time.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ PCLOUD = str(Path(sys.executable).parent / "pcloud")
 ADMIN_PHONE, ADMIN_PASSWORD = "13800000000", "Admin12345"
 USER_PASSWORD = "Passw0rd1"
 BURST = 24  # requests sent to the other host right after the answer, 4 at a time (both of its workers)
+# Host B's processes read their wall clock this far behind (tests/skewed_clock), so every test here also shows
+# that the cluster keeps one time: the database's.
+SKEW_SECONDS = 45
 
 
 @dataclass
@@ -104,7 +107,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     hosts = []
     for host_name in ("host-a", "host-b"):
         instance_dir = tmp_path_factory.mktemp(host_name)
-        hosts.append(Host(host_name, instance_dir, _host_env(database_url, instance_dir)))
+        env = _host_env(database_url, instance_dir)
+        if host_name == "host-b":
+            env.update(PYTHONPATH=f"{ROOT / 'tests' / 'skewed_clock'}{os.pathsep}{env['PYTHONPATH']}",
+                       PCLOUD_TEST_CLOCK_BEHIND=str(SKEW_SECONDS))
+        hosts.append(Host(host_name, instance_dir, env))
     try:
         # `pcloud init` on both hosts at once, on the empty database.
         inits = [subprocess.Popen([PCLOUD, "init"], cwd=ROOT, env=h.env, stdout=subprocess.PIPE,
@@ -297,6 +304,43 @@ def _executor(engine: Any) -> int | None:
     with engine.connect() as conn:
         return conn.execute(text("SELECT id FROM job_group WHERE appname = 'pcloud-executor' "
                                  "AND deleted_at IS NULL")).scalar()
+
+
+def test_a_host_whose_clock_is_behind_keeps_the_databases_time(ready: Cluster) -> None:
+    """Times are stamped and compared by the database server's clock: a host whose own clock is off does not
+    have its worker listed dead by the others, nor sessions that end early (the multi-host review)."""
+    a, b = ready.hosts
+    probe = subprocess.run([sys.executable, "-c", "import time; print(time.time())"], env=b.env,
+                           capture_output=True, text=True, check=True)
+    assert float(probe.stdout) < time.time() - SKEW_SECONDS + 5, "host B's clock is not behind"
+    engine = create_engine(ready.database_url)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # host B's worker has sent a heartbeat
+            with engine.connect() as conn:
+                age = conn.execute(text("SELECT extract(epoch FROM timezone('UTC', clock_timestamp()) - heartbeat_at)"
+                                        " FROM job_registry WHERE name = 'host-b'")).scalar()
+            if age is not None:
+                break
+            assert time.monotonic() < deadline, "host B's worker did not register"
+            time.sleep(0.2)
+        assert -2 < age < 10, f"host B's heartbeat is {age:.0f} s old by the database's clock"
+        from pcloud import create_app
+        from pcloud.extensions import db
+        from pcloud.jobs import service
+
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": ready.database_url})
+        with app.app_context():  # what the console's node lists read
+            assert "host-b" in {node.name for node in service.live_nodes("pcloud-executor")}
+            db.engine.dispose()
+        signed_in = {host.name: ready.sign_in(host, ADMIN_PHONE, ADMIN_PASSWORD) for host in (a, b)}
+        with engine.connect() as conn:  # the two sessions just opened: one on each host, as long as each other
+            lifetimes = conn.execute(text("SELECT extract(epoch FROM expires_at - timezone('UTC', clock_timestamp()))"
+                                          " FROM auth_session ORDER BY id DESC LIMIT 2")).scalars().all()
+        assert max(lifetimes) - min(lifetimes) < 10, lifetimes
+        assert set(ready.statuses(b, "POST", "/api/admin/system/user/page", signed_in["host-b"], 4)) == {200}
+    finally:
+        engine.dispose()
 
 
 def test_an_avatar_uploaded_through_one_host_is_served_by_the_other(ready: Cluster) -> None:

@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext
 
+from pcloud.core.clock import database_clock_offset
+
 
 def utcnow() -> datetime:
-    """Naive UTC, the form every timestamp column stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Naive UTC, the form every timestamp column stores, by the database server's clock: every host that
+    shares the database stamps and compares times alike, whatever its own clock says (`DatabaseClock`)."""
+    return (datetime.now(UTC) + database_clock_offset()).replace(tzinfo=None)
 
 
 def local_zone() -> ZoneInfo:
@@ -75,7 +78,7 @@ def parse_to_utc(value: str | datetime) -> datetime:
 
 
 def local_today() -> date:
-    return datetime.now(local_zone()).date()
+    return to_local(utcnow()).date()
 
 
 def local_day_bounds_utc(day: date) -> tuple[datetime, datetime]:

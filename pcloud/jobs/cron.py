@@ -44,6 +44,7 @@ from flask_babel import gettext
 
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
+from pcloud.core.timefmt import utcnow
 
 SCHEDULE_TYPES = ("CRON", "FIX_RATE", "NONE")
 MAX_FIX_RATE_SECONDS = 10 * 365 * 24 * 3600
@@ -322,7 +323,7 @@ def validate_schedule(schedule_type: str, conf: str | None, tz: str | None) -> s
         if type_error := schedule_type_error(schedule_type):
             return type_error
         if schedule_type == "CRON":
-            if not _cron_times(conf or "", zone_or_error(tz), datetime.now(UTC), 1):
+            if not _cron_times(conf or "", zone_or_error(tz), utcnow().replace(tzinfo=UTC), 1):
                 return gettext("该 Cron 表达式以后不会再触发")
         elif schedule_type == "FIX_RATE":
             _fix_rate(conf)

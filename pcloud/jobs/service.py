@@ -897,7 +897,7 @@ def _param_refusal(param: str | None) -> str | None:
 
 def _next_ms(job: Job, after: datetime | None = None) -> int:
     moment = cron.next_fire_time(job.schedule_type, job.schedule_conf, job.timezone,
-                                 after or datetime.now(UTC))
+                                 after or utcnow().replace(tzinfo=UTC))
     return cron.to_epoch_ms(moment) if moment else 0
 
 
@@ -1047,7 +1047,7 @@ def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: 
     error = cron.validate_schedule(schedule_type, conf, tz)
     if error:
         raise Invalid(error, field="scheduleConf")
-    times = cron.next_fire_times(schedule_type, conf, tz, datetime.now(UTC), n)
+    times = cron.next_fire_times(schedule_type, conf, tz, utcnow().replace(tzinfo=UTC), n)
     return [t.astimezone(zone).replace(tzinfo=None).isoformat() for t in times]
 
 
