@@ -222,7 +222,12 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
         """The sidebar's menus leading to the page the request is on (the deepest menu whose path the request's
         lies under, as the sidebar marks it current), root first: the breadcrumbs name them as the menu tree
         does, so a menu renamed is renamed there too (docs/UX.md). Empty when no menu of the principal's leads
-        there (the page's own crumbs are used then)."""
+        there (the page's own crumbs are used then), and on the 503 page. A global, not a context variable, so
+        that the `crumbs` macro of templates/macros.html, imported without the page's context, reads it."""
+        from flask import g
+
+        if g.get("db_unavailable"):  # the 503 page: nothing that needs the database
+            return []
         here = request.path.rstrip("/")
         best: list[dict[str, Any]] = []
 
@@ -240,10 +245,12 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
         walk(sidebar(), [])
         return best
 
+    app.jinja_env.globals["menu_trail"] = menu_trail
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         from flask import g
 
         if g.get("db_unavailable"):  # the 503 page: nothing that needs the database
-            return {"principal": None, "sidebar": lambda: [], "menu_trail": lambda: []}
-        return {"principal": current_principal(), "sidebar": sidebar, "menu_trail": menu_trail}
+            return {"principal": None, "sidebar": lambda: []}
+        return {"principal": current_principal(), "sidebar": sidebar}
