@@ -11,6 +11,7 @@ import pytest
 from pcloud.extensions import db
 from pcloud.jobs.models import Executor, Job
 from tests.conftest import (
+    ADMIN_PHONE,
     ApiClient,
     PageClient,
     chinese_on_page,
@@ -26,9 +27,11 @@ from tests.factories import (
     make_grade,
     make_job,
     make_post,
+    make_resource,
     make_role,
     make_run,
     make_user,
+    query,
     route_code,
 )
 
@@ -424,25 +427,112 @@ def test_every_sidebar_page_is_headed_as_its_menu_names_it(pages: PageClient, en
     assert headed_otherwise == []
 
 
-def test_breadcrumbs_name_the_menus_as_the_menu_tree_does(pages: PageClient, app: Any) -> None:
-    """The UX review: renamed, 用户管理 and 定时任务 changed in the sidebar and not in the breadcrumbs (written in
-    the templates). List and form pages read their crumbs from the menu tree."""
-    from html import unescape
-
+def _rename_menus(app: Any, names: dict[str, str]) -> None:
+    """What an administrator does on 菜单管理: each menu named as a key is named as its value."""
     from sqlalchemy import update
 
     from pcloud.menus.models import Menu
 
     with app.app_context():
-        db.session.execute(update(Menu).where(Menu.name == "用户管理").values(name="员工管理"))
-        db.session.execute(update(Menu).where(Menu.name == "系统管理").values(name="后台管理"))
+        for old, new in names.items():
+            db.session.execute(update(Menu).where(Menu.name == old).values(name=new))
         db.session.commit()
         db.session.remove()
 
+
+def _crumbs(pages: PageClient, path: str) -> list[tuple[str, str | None]]:
+    """The page's breadcrumbs: (text, link or None), 首页 first."""
+    resp = pages.get(path)
+    assert resp.status_code == 200, (path, resp.status_code)
+    return _crumbs_of(resp.get_data(as_text=True))
+
+
+def _crumbs_of(html: str) -> list[tuple[str, str | None]]:
+    from html import unescape
+
+    trail = html.split('class="breadcrumb"')[1].split("</ol>")[0]
+    return [(unescape(re.sub(r"<[^>]+>", "", item)).strip(),
+             unescape(link.group(1)) if (link := re.search(r'href="([^"]*)"', item)) else None)
+            for item in re.findall(r"<li[^>]*>(.*?)</li>", trail, re.S)]
+
+
+def test_breadcrumbs_name_the_menus_as_the_menu_tree_does(pages: PageClient, app: Any) -> None:
+    """The UX review: renamed, 用户管理 and 定时任务 changed in the sidebar and not in the breadcrumbs (written in
+    the templates). List and form pages read their crumbs from the menu tree."""
+    _rename_menus(app, {"用户管理": "员工管理", "系统管理": "后台管理"})
+
     def crumbs(path: str) -> list[str]:
-        html = pages.get(path).get_data(as_text=True)
-        trail = html.split('class="breadcrumb"')[1].split("</ol>")[0]
-        return [unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in re.findall(r"<li[^>]*>(.*?)</li>", trail)]
+        return [text for text, _link in _crumbs(pages, path)]
 
     assert crumbs("/system/user/") == ["首页", "后台管理", "员工管理"]
     assert crumbs("/system/user/new") == ["首页", "后台管理", "员工管理", "新增用户"]
+
+
+def test_detail_pages_name_the_menus_as_the_menu_tree_does(pages: PageClient, api: ApiClient, app: Any) -> None:
+    """The pages of one record or one view (a job's nodes, a run, a role's grants, a segment's cache, an
+    operation-log entry...) wrote their crumbs by hand and kept a renamed menu's old name: they read the menu tree
+    as the list and form pages do, the menu linking to its list and the page's own name last. A page a menu
+    opens itself (运行报表) is named as the menu; a page no menu leads to (a mail) keeps its own crumbs."""
+    from sqlalchemy import func, select
+
+    from pcloud.loginlog.models import LoginLog
+
+    executor = make_executor(app, "crumbs-app")
+    job = make_job(app, executor, glue_type="GLUE_SHELL", glue_source="echo 1")
+    run = make_run(app, executor, job)
+    entry = make_action_log(app, 1)
+    role = make_role(app, "ROLE_CRUMBS", "面包屑")
+    api.data("POST", "/api/integration/admin/segment/create", {"bizTag": "crumbs"})
+    group = make_resource(app, "报表服务", "/api/report/**")
+    reports = make_resource(app, "月报", "/api/report/month/**", parent_id=group)
+    sign_in = query(app, lambda: db.session.scalar(select(func.max(LoginLog.id))))
+    mail = api.data("POST", "/api/integration/admin/mail/create",
+                    {"phone": ADMIN_PHONE, "name": "开会通知", "description": "下午三点"})
+    _rename_menus(app, {"定时任务": "调度中心", "任务管理": "作业管理", "调度日志": "运行记录", "运行报表": "运行统计",
+                        "系统管理": "后台管理", "角色管理": "权限角色", "操作日志": "审计日志", "部门管理": "组织",
+                        "号段管理": "发号器", "号段列表": "号段清单", "登录日志": "登录记录", "系统监控": "监控",
+                        "访问资源": "接口权限", "开放平台": "开放接口", "开放账号": "接入方"})
+    job_list = ("作业管理", f"/job/info/?jobGroup={executor}")
+    assert _crumbs(pages, f"/job/info/{job}/nodes") == [
+        ("首页", "/"), ("调度中心", None), ("作业管理", "/job/info/"), ("注册节点", None)]
+    assert _crumbs(pages, f"/job/info/{job}/next")[1:] == [("调度中心", None), ("作业管理", "/job/info/"),
+                                                          ("下次执行时间", None)]
+    assert _crumbs(pages, f"/job/info/{job}/graph")[2:] == [("作业管理", "/job/info/"), ("任务依赖图", None)]
+    assert _crumbs(pages, f"/job/info/{job}/code")[1:] == [("调度中心", None), job_list, ("脚本编辑", None)]
+    assert _crumbs(pages, f"/job/info/{job}/code/diff")[1:] == [
+        ("调度中心", None), job_list, ("脚本编辑", f"/job/info/{job}/code"), ("版本对比", None)]
+    assert _crumbs(pages, f"/job/log/{run}") == [
+        ("首页", "/"), ("调度中心", None), ("运行记录", "/job/log/"), (f"执行日志 #{run}", None)]
+    assert _crumbs(pages, "/job/report") == [("首页", "/"), ("调度中心", None), ("运行统计", None)]
+    assert _crumbs(pages, f"/system/role/{role}/grant") == [
+        ("首页", "/"), ("后台管理", None), ("权限角色", "/system/role/"), ("角色授权", None)]
+    assert _crumbs(pages, f"/system/role/{role}/users")[1:] == [
+        ("后台管理", None), ("权限角色", "/system/role/"), ("分配用户", None)]
+    assert _crumbs(pages, "/integration/segment/crumbs/cache") == [
+        ("首页", "/"), ("发号器", None), ("号段清单", "/integration/segment/"), ("缓存监控", None)]
+    assert _crumbs(pages, f"/system/log/{entry}") == [
+        ("首页", "/"), ("后台管理", None), ("审计日志", "/system/log/"), ("日志详情", None)]
+    assert _crumbs(pages, f"/monitor/loginlog/{sign_in}")[1:] == [("监控", None), ("登录记录", "/monitor/loginlog/"),
+                                                        ("登录详情", None)]
+    assert _crumbs(pages, "/system/dept/org")[1:] == [("后台管理", None), ("组织", "/system/dept/"),
+                                                     ("组织架构图", None)]
+    assert _crumbs(pages, f"/system/resource/?parent_id={reports}")[1:] == [
+        ("后台管理", None), ("接口权限", "/system/resource/"), ("报表服务", f"/system/resource/?parent_id={group}"),
+        ("月报", None)]
+    assert _crumbs(pages, "/system/resource/")[1:] == [("后台管理", None), ("接口权限", None)]
+    key_page = pages.submit("/open/account/new", data={"name": "订单系统"})
+    assert _crumbs_of(key_page.get_data(as_text=True))[1:] == [
+        ("开放接口", None), ("接入方", "/open/account/"), ("账号已创建", None)]
+    assert _crumbs(pages, f"/mail/{mail}") == [("首页", "/"), ("我的站内信", "/mail/"), ("开会通知", None)]
+
+
+def test_no_page_writes_its_breadcrumbs_by_hand() -> None:
+    """Every page's crumbs come from macros.crumbs (the menu tree's names, else the page's own): a crumb written
+    in a page's template keeps a renamed menu's old name."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    by_hand = [str(path.relative_to(root)) for path in sorted(root.rglob("*.html"))
+               if "breadcrumb-item" in path.read_text(encoding="utf-8")
+               and path.relative_to(root).as_posix() not in ("macros.html", "base.html")]
+    assert by_hand == []
