@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pcloud.extensions import db
 from pcloud.sessions.models import UserSession
 from pcloud.users.models import User
-from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient, chinese_on_page, csrf_from
+from tests.conftest import ADMIN_PHONE, TEST_CONFIG, ApiClient, PageClient, chinese_on_page, csrf_from, is_postgres
 from tests.factories import make_user, query
 from tests.sms_file import received_code
 
@@ -170,6 +170,30 @@ def test_database_down_is_503(app: Any) -> None:
     resp = down.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "x", "grantType": "ADMIN"})
     body = assert_envelope(resp, 503)
     assert "127.0.0.1" not in resp.get_data(as_text=True) and body["data"] is None
+
+
+@pytest.mark.skipif(not is_postgres(), reason="a PostgreSQL session ended by the server")
+def test_a_connection_the_server_ends_fails_its_statement_not_its_close(app: Any) -> None:
+    """The statement on a connection the server ended raises the driver's error, marked invalidated (what
+    `read_outside_transaction` retries on), and closing the connection then raises nothing: the change signal's
+    rollback hook read the dead connection's info and the close raised PendingRollbackError instead."""
+    from sqlalchemy import exc, text
+
+    from pcloud.core.database import autocommit_engine
+
+    with app.app_context():
+        for engine in (db.engine, autocommit_engine()):
+            with engine.connect() as conn:
+                pid = conn.scalar(text("SELECT pg_backend_pid()"))
+                with engine.connect() as other:
+                    # with a timeout: returns once the session has ended
+                    assert other.scalar(text("SELECT pg_terminate_backend(:pid, 30000)"), {"pid": pid})
+                    other.commit()
+                with pytest.raises(exc.DBAPIError) as raised:
+                    conn.execute(text("SELECT 1"))
+                assert raised.value.connection_invalidated and conn.invalidated
+        assert db.session.scalar(text("SELECT 1")) == 1  # and the pool serves the next statement
+        db.session.rollback()
 
 
 def test_security_headers(api: ApiClient, pages: PageClient) -> None:

@@ -224,7 +224,10 @@ class PostgresNotifications(ChangeSignal):
                 self._own_commits += 1
 
     def _forget_write(self, conn: Any) -> None:
-        conn.info.pop(self._wrote, None)
+        # an invalidated connection (dropped by the server, or by its user) is rolled back as it is closed: its
+        # info goes with it, and reading it there raised, so the close failed instead of the statement
+        if not conn.invalidated:
+            conn.info.pop(self._wrote, None)
 
     def current(self) -> object | None:
         import psycopg
