@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -941,33 +945,65 @@ def test_rendering_the_widest_notice_costs_a_bounded_cpu_time() -> None:
     assert first < 0.45 and again < 0.01 and len(html) < 32 * 1024, (first, again, len(html))
 
 
-def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, pages: Any, tmp_path: Any,
-                                                         monkeypatch: Any) -> None:
+EXPORT = "/api/admin/system/user/download"
+BUSY = "同时进行的导出已达上限，请稍后再试"
+
+
+@contextlib.contextmanager
+def exports_in_flight(monkeypatch: Any, *clients: ApiClient) -> Iterator[list[Future[Any]]]:
+    """An export request through each client, each sent from a thread of its own once the one before is inside its
+    export slot, and held there while the block runs; then let go: each future's result is its answer. Another
+    export meanwhile is not held (its slot, if it gets one, is given back at once)."""
+    from pcloud.core import xlsx
+
+    write, entered, go, lock = xlsx._write_xlsx, threading.Semaphore(0), threading.Event(), threading.Lock()
+    to_hold = [len(clients)]
+
+    def held(*args: Any) -> None:
+        with lock:
+            hold, to_hold[0] = to_hold[0] > 0, to_hold[0] - 1
+        if hold:
+            entered.release()
+            go.wait(60)
+        write(*args)
+
+    monkeypatch.setattr(xlsx, "_write_xlsx", held)
+    pool = ThreadPoolExecutor(len(clients))
+    answers: list[Future[Any]] = []
+    try:
+        for client in clients:
+            answers.append(pool.submit(client.post, EXPORT, {}))
+            while not entered.acquire(timeout=0.05):
+                assert not answers[-1].done(), ("never held in a slot", answers[-1].result().status_code)
+        yield answers
+    finally:
+        go.set()
+        pool.shutdown()
+        monkeypatch.setattr(xlsx, "_write_xlsx", write)
+
+
+def test_a_deployment_writes_at_most_its_export_slots_at_once(app: Any, api: Any, pages: Any, tmp_path: Any,
+                                                              monkeypatch: Any) -> None:
     """Review (session 15): exports of 100,000 rows take a web worker for seconds each, and two at once kept a
-    one-line request of another user waiting 15 s; nothing limited how many ran. A host writes at most
-    PCLOUD_EXPORT_SLOTS (1) at once: while its slot is taken (held here as another web process would hold it), an
-    export is 429 with the reason, through the API and the page; the slot free again, it is written."""
-    import fcntl
+    one-line request of another user waiting 15 s; nothing limited how many ran. At most PCLOUD_EXPORT_SLOTS (1)
+    are written at once: while an export is being written, another is 429 with the reason, through the API and the
+    page; the slot free again, it is written."""
     import os
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where exports are written, to see none is left
-    folder = os.path.join(app.instance_path, "export-slots")
-    os.makedirs(folder, exist_ok=True)
-    held = os.open(os.path.join(folder, "0.lock"), os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        busy = api.post("/api/admin/system/user/download", {})
-        assert busy.status_code == 429 and busy.get_json()["msg"] == "同时进行的导出已达上限，请稍后再试"
+    with exports_in_flight(monkeypatch, ApiClient(app.test_client(), api.token)) as (held,):
+        busy = api.post(EXPORT, {})
+        assert busy.status_code == 429 and busy.get_json()["msg"] == BUSY
         page = pages.submit("/system/user/", "/system/user/export", data={}, follow_redirects=True)
         assert "同时进行的导出已达上限" in page.get_data(as_text=True)
         assert api.post("/api/admin/log/login/download", {}).status_code == 429
-        assert list(tmp_path.iterdir()) == []  # a refused export leaves no file behind
-    finally:
-        os.close(held)
-    done = api.post("/api/admin/system/user/download", {})
+        assert len(list(tmp_path.iterdir())) == 1  # the file of the export in flight: the refused left none
+    assert held.result().status_code == 200 and held.result().data[:2] == b"PK"
+    assert list(tmp_path.iterdir()) == []  # a refused export leaves no file behind, a sent one neither
+    done = api.post(EXPORT, {})
     assert done.status_code == 200 and done.data[:2] == b"PK"
-    assert api.post("/api/admin/system/user/download", {}).status_code == 200  # the slot is given back each time
+    assert api.post(EXPORT, {}).status_code == 200  # the slot is given back each time
 
     # rows that fail partway (a refusal met while they are read): neither the file nor the slot is kept
     from pcloud.core.xlsx import write_xlsx
@@ -982,6 +1018,104 @@ def test_a_host_writes_at_most_its_export_slots_at_once(app: Any, api: Any, page
                 write_xlsx(["h"], failing_rows())
         assert list(tmp_path.iterdir()) == []
         os.remove(write_xlsx(["h"], [("a",)]))
+
+
+@pytest.mark.skipif(not is_postgres(), reason="several hosts share one PostgreSQL; SQLite is one host")
+def test_the_hosts_of_one_database_share_its_export_slots(app: Any, api: ApiClient, database_url: str,
+                                                          tmp_path: Any, monkeypatch: Any) -> None:
+    """Two hosts (apps with instance folders of their own) on one PostgreSQL count the same slots: with the slot
+    taken by an export in flight on host A, host B's export is 429, and written once A's is done; with two slots,
+    an export in flight on each host leaves none for a third on either. The slots were lock files of each host's
+    instance folder, so each host wrote its own PCLOUD_EXPORT_SLOTS at once."""
+    from pcloud import create_app
+
+    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                        "PCLOUD_INSTANCE_DIR": str(tmp_path / "host-b")})
+    hosts = (app, other)
+
+    def client(host: Any) -> ApiClient:  # one per thread
+        return ApiClient(host.test_client(), api.token)
+
+    host_a, host_b = client(app), client(other)
+    try:
+        with exports_in_flight(monkeypatch, client(app)) as (held,):
+            busy = host_b.post(EXPORT, {})
+            assert busy.status_code == 429 and busy.get_json()["msg"] == BUSY
+        assert held.result().status_code == 200
+        assert host_b.post(EXPORT, {}).status_code == 200
+
+        for host in hosts:
+            monkeypatch.setitem(host.config, "PCLOUD_EXPORT_SLOTS", 2)
+        with exports_in_flight(monkeypatch, *map(client, hosts)) as answers:
+            assert host_a.post(EXPORT, {}).status_code == 429 and host_b.post(EXPORT, {}).status_code == 429
+        assert [answer.result().status_code for answer in answers] == [200, 200]
+        assert host_b.post(EXPORT, {}).status_code == 200
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+
+
+def test_an_export_slot_is_freed_when_its_process_dies(app: Any, api: ApiClient, database_url: str) -> None:
+    """A web worker killed while it writes an export (gunicorn's timeout, the OOM killer) leaves no slot taken for
+    ever: here a process holding the slot is killed, and the next export is written."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from pcloud import create_app\n"
+         "from pcloud.core.xlsx import export_slot\n"
+         "app = create_app({'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'SECRET_KEY': 'x'})\n"
+         "with app.test_request_context(), export_slot():\n"
+         "    print('held', flush=True)\n"
+         "    time.sleep(600)\n", database_url],
+        cwd=ROOT, env={**os.environ, "PCLOUD_INSTANCE_DIR": app.instance_path}, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        assert api.post(EXPORT, {}).status_code == 429
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+        holder.stdout.close()
+    deadline = time.monotonic() + 30
+    while (status := api.post(EXPORT, {}).status_code) == 429 and time.monotonic() < deadline:
+        time.sleep(0.05)  # PostgreSQL ends the session of the closed connection, and its locks, soon after
+    assert status == 200
+
+
+@pytest.mark.skipif(not is_postgres(), reason="PostgreSQL's advisory locks")
+def test_an_export_slot_is_freed_with_its_connection(app: Any, api: ApiClient, monkeypatch: Any) -> None:
+    """A slot lives as long as the connection that holds it: the server ending that session (an administrator's
+    pg_terminate_backend, a restart) frees it, and the export that held it is still answered (its release fails
+    quietly and the connection is dropped from the pool, not handed to another request)."""
+    import time
+
+    from sqlalchemy import text
+
+    from pcloud.core.xlsx import EXPORT_SLOT_LOCK
+
+    holders = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = :key AND database = " \
+              "(SELECT oid FROM pg_database WHERE datname = current_database())"
+    with exports_in_flight(monkeypatch, ApiClient(app.test_client(), api.token)) as (held,):
+        assert api.post(EXPORT, {}).status_code == 429
+        with app.app_context():
+            pids = db.session.scalars(text(holders), {"key": EXPORT_SLOT_LOCK}).all()
+            assert len(pids) == 1
+            db.session.execute(text("SELECT pg_terminate_backend(:pid, 30000)"), {"pid": pids[0]})
+            db.session.commit()
+        deadline = time.monotonic() + 30
+        while (status := api.post(EXPORT, {}).status_code) == 429 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert status == 200
+    assert held.result().status_code == 200
+    with app.app_context():
+        assert db.session.scalars(text(holders), {"key": EXPORT_SLOT_LOCK}).all() == []
+    assert api.post(EXPORT, {}).status_code == 200
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,8 +19,11 @@ import openpyxl
 import xlsxwriter
 from flask import Response, current_app, send_file
 from flask_babel import gettext
+from sqlalchemy import exc, text
 
+from pcloud.core.database import autocommit_engine
 from pcloud.core.errors import TooManyRequests
+from pcloud.extensions import db
 
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
@@ -30,15 +33,47 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+# pg_try_advisory_lock(EXPORT_SLOT_LOCK, slot number): the export slots of every host ("xprt" in ASCII)
+EXPORT_SLOT_LOCK = 0x78707274
+
+
 @contextlib.contextmanager
 def export_slot() -> Iterator[None]:
-    """One of this host's PCLOUD_EXPORT_SLOTS (1) places to write an export, or 429: a large export takes its web
-    worker for seconds, and two at once left every other user's request waiting (a review's finding). The slots
-    are lock files of the host's instance folder (flock: the web workers are processes, and a lock dies with its
-    process); what they guard is this host's workers, so they are the host's own, not the database's."""
+    """One of the deployment's PCLOUD_EXPORT_SLOTS (1) places to write an export, or 429: a large export takes its
+    web worker for seconds, and two at once left every other user's request waiting (a review's finding).
+
+    PostgreSQL (several hosts share it): a slot is a session-level advisory lock (EXPORT_SLOT_LOCK, its number), so
+    every host counts the same slots. The lock is held by a connection checked out of the engine's pool for the
+    export's length, in autocommit so that it waits outside a transaction: the whole deployment holds at most
+    PCLOUD_EXPORT_SLOTS connections so, each beside its request's own (the pool's default 5 + 10 has room), and a
+    refused export gives its connection back before answering. Released by pg_advisory_unlock; a connection that
+    cannot say it released is invalidated (closed: the server ends the session and its locks), and a process that
+    dies closes its connections likewise (a host cut off from the network: once the server's TCP keepalive gives
+    up on its connections).
+    SQLite (one host by definition): lock files of the instance folder (flock: the web workers are processes, and a
+    lock dies with its process). SQLite has no advisory locks, and a row held for the export would hold the
+    database's one write lock and stop every writer meanwhile."""
+    slots = range(max(1, int(current_app.config.get("PCLOUD_EXPORT_SLOTS", 1))))
+    if db.engine.dialect.name == "postgresql":
+        with autocommit_engine().connect() as conn:
+            lock = {"key": EXPORT_SLOT_LOCK}
+            taken = next((s for s in slots if conn.scalar(text("SELECT pg_try_advisory_lock(:key, :slot)"),
+                                                          {**lock, "slot": s})), None)
+            if taken is None:
+                raise TooManyRequests(gettext("同时进行的导出已达上限，请稍后再试"))
+            try:
+                yield
+            finally:
+                try:
+                    released = conn.scalar(text("SELECT pg_advisory_unlock(:key, :slot)"), {**lock, "slot": taken})
+                except exc.DBAPIError:
+                    released = False
+                if not released:
+                    conn.invalidate()
+        return
     folder = os.path.join(current_app.instance_path, "export-slots")
     os.makedirs(folder, exist_ok=True)
-    for slot in range(max(1, int(current_app.config.get("PCLOUD_EXPORT_SLOTS", 1)))):
+    for slot in slots:
         fd = os.open(os.path.join(folder, f"{slot}.lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -54,7 +89,7 @@ def export_slot() -> Iterator[None]:
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str = "Sheet1") -> str:
-    """Write rows to a temporary file and return its path, in one of the host's export slots (429 when all are
+    """Write rows to a temporary file and return its path, in one of the export slots (429 when all are
     taken); memory stays flat however many rows.
 
     The header row is bold and frozen; each column is as wide as its widest value (within limits), so
