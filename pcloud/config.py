@@ -95,7 +95,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "PCLOUD_EXPORT_MAX_ROWS": _int("PCLOUD_EXPORT_MAX_ROWS", 200_000),  # "export all" refuses beyond this
-        "PCLOUD_EXPORT_SLOTS": _int("PCLOUD_EXPORT_SLOTS", 1),  # exports written at once on one host
+        "PCLOUD_EXPORT_SLOTS": _int("PCLOUD_EXPORT_SLOTS", 1),  # exports written at once, all hosts together
         # user import (users.imports): the largest file accepted (a 100,000-row file is ~4 MB), and how many of
         # its errors the answer lists (all are counted)
         "PCLOUD_IMPORT_MAX_BYTES": _int("PCLOUD_IMPORT_MAX_BYTES", 20 * 1024 * 1024),
