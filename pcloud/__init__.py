@@ -72,6 +72,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets", "uploads_api.served"})
+HSTS_SECONDS = 365 * 24 * 3600  # Strict-Transport-Security: a year, what browsers' preload lists ask at least
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -193,6 +194,8 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:  # served over HTTPS (PCLOUD_SECURE_COOKIES): never over HTTP again
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         if response.mimetype == "text/html":
             # Every page, Swagger UI's included (templates/swagger_ui.html), runs only scripts from /static.
             response.headers.setdefault("Content-Security-Policy", CSP)

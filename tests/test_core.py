@@ -205,6 +205,17 @@ def test_security_headers(api: ApiClient, pages: PageClient) -> None:
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
         assert resp.headers["X-Frame-Options"] == "DENY"
     assert api.post("/api/admin/system/user/page").headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in pages.get("/login").headers  # HTTP: a browser would ignore it
+
+
+def test_a_site_served_over_https_tells_browsers_to_keep_to_it(tmp_path: Any) -> None:
+    from pcloud import create_app
+
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'hsts.db'}",
+                      "SESSION_COOKIE_SECURE": True})
+    for path in ("/login", "/api/oauth/token", "/static/css/app.css"):
+        resp = app.test_client().get(path, base_url="https://pcloud.example")
+        assert resp.headers["Strict-Transport-Security"] == "max-age=31536000", path
 
 
 def test_html_pages_get_html_errors(pages: PageClient) -> None:
