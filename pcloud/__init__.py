@@ -127,9 +127,10 @@ def register_extensions(app: Flask) -> None:
 
         ping_when_idle(db.engine, float(app.config.get("PCLOUD_DB_PING_IDLE_SECONDS", 10)))
         if db.engine.dialect.name == "sqlite":
-            from pcloud.core.dbstats import attach_sqlite_pragmas, keep_sqlite_statistics
+            from pcloud.core.dbstats import attach_sqlite_pragmas, create_private_file, keep_sqlite_statistics
 
             attach_sqlite_pragmas(app, db.engine)  # this app's engine only, once
+            create_private_file(db.engine.url.database)
 
             keep_sqlite_statistics(db.engine)  # after the pragmas above: PRAGMA optimize at open/close
     from pcloud.auth import loaders  # noqa: F401 - registers the Flask-Login loaders

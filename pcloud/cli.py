@@ -39,7 +39,7 @@ def setup_lock() -> Iterator[None]:
         return
     import fcntl
 
-    os.makedirs(current_app.instance_path, exist_ok=True)
+    os.makedirs(current_app.instance_path, mode=0o700, exist_ok=True)
     with open(os.path.join(current_app.instance_path, "setup.lock"), "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -21,7 +21,7 @@ def _secret_key(instance: Path) -> str:
     """PCLOUD_SECRET_KEY, else a key generated once and kept in instance/ so restarts keep sessions."""
     if os.environ.get("PCLOUD_SECRET_KEY"):
         return os.environ["PCLOUD_SECRET_KEY"]
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance / "secret_key"
     if not path.exists():
         # O_EXCL: two processes starting together agree on one key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -216,6 +217,37 @@ def test_a_site_served_over_https_tells_browsers_to_keep_to_it(tmp_path: Any) ->
     for path in ("/login", "/api/oauth/token", "/static/css/app.css"):
         resp = app.test_client().get(path, base_url="https://pcloud.example")
         assert resp.headers["Strict-Transport-Security"] == "max-age=31536000", path
+
+
+def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path: Any) -> None:
+    """It holds the password and key hashes and everyone's personal data (a review: 0644 under umask 022)."""
+    import stat
+
+    from sqlalchemy import text
+
+    from pcloud import create_app
+    from pcloud.extensions import db
+
+    def files_made_in(folder: Any) -> dict[str, int]:
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'pcloud.db'}"})
+        with app.app_context():
+            db.session.execute(text("CREATE TABLE probe (x INTEGER)"))
+            db.session.execute(text("INSERT INTO probe VALUES (1)"))
+            db.session.commit()
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+            db.engine.dispose()
+        return modes
+
+    old_umask = os.umask(0o022)
+    try:
+        (tmp_path / "given").mkdir()  # a folder the operator made
+        modes = files_made_in(tmp_path / "given")
+        assert {"pcloud.db", "pcloud.db-wal", "pcloud.db-shm"} <= set(modes)
+        assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
+        files_made_in(tmp_path / "made")  # a folder PCloud makes
+        assert stat.S_IMODE((tmp_path / "made").stat().st_mode) == 0o700
+    finally:
+        os.umask(old_umask)
 
 
 def test_html_pages_get_html_errors(pages: PageClient) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -124,6 +125,18 @@ def plan(engine: Engine, statement: str, parameters: Any, avoid_scans: bool = Fa
             lines = [row[0] for row in cur.fetchall()]
         dbapi.rollback()
         return lines
+
+
+def create_private_file(path: str | None) -> None:
+    """The SQLite database file, if it is not there yet, readable and writable by its owner only (0600), in a folder
+    made for it likewise (0700): it holds the password and key hashes, everyone's personal data and the jobs'
+    output, and the process's umask would leave it readable by every local user (a review's finding). SQLite
+    creates the -wal and -shm files with the database file's mode. A file that exists is left as its owner set it."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def attach_sqlite_pragmas(app: Flask, engine: Engine) -> None:
