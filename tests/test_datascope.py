@@ -201,7 +201,8 @@ def test_a_scoped_admin_cannot_pull_another_department_into_their_scope(app: Any
 def test_a_role_held_beyond_the_scope_is_not_the_scoped_admins_to_change(app: Any, api: ApiClient) -> None:
     """A second review: a role of kind "own department" held in 销售部 was granted the head of 研发中心's admin
     grants, and its holder then reset passwords in 销售部. A role with a holder beyond one's scope is not one's
-    to modify or grant (403; a held role cannot be deleted anyway); one held only within it is."""
+    to modify or grant (403; a held role cannot be deleted anyway); one held only within it is. A holder without a
+    department counts as beyond (session 18)."""
     from tests.conftest import api_error
 
     org = make_dept_tree(app, ORG)
@@ -219,6 +220,12 @@ def test_a_role_held_beyond_the_scope_is_not_the_scoped_admins_to_change(app: An
     api_error(head.post("/api/admin/permission/grant", json={"roleId": staff, **body}), 403)
     api_error(head.put("/api/admin/role/modify", json={"id": staff, "name": "改名"}), 403)
     head.data("POST", "/api/admin/permission/grant", {"roleId": inside, **body})
+    # a holder without a department is beyond every scope but all data (the scope's SQL condition is NULL for
+    # them: negated, it let such a role through)
+    loose = make_scoped_role(api, "ROLE_LOOSE", 3)
+    make_user(app, name="无部门戊", role_ids=[loose])
+    refused = api_error(head.put("/api/admin/role/modify", json={"id": loose, "name": "改名"}), 403)
+    assert "有您数据权限范围之外的用户" in refused["msg"], refused
 
 
 # ---------------------------------------------------------------------------------------------

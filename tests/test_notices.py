@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pcloud.extensions import db
 from pcloud.notices.models import Notice, NoticeRead
+from pcloud.users.models import User
 from tests.conftest import (
     ApiClient,
     PageClient,
@@ -455,6 +456,70 @@ def test_a_notice_addressed_beyond_the_admin_is_not_theirs_to_edit_withdraw_or_d
     mine = create(author, "本部门", "x", audience={"deptIds": [home]}, status=1)
     assert author.post(f"{NOTICE}/{mine}/withdraw", {}).status_code == 200
     assert author.delete(f"{NOTICE}/{mine}/delete").status_code == 200
+
+
+def test_a_role_whose_holders_lie_beyond_the_authors_scope_is_no_audience_of_theirs(api: ApiClient,
+                                                                                    app: Any) -> None:
+    """Review (session 18, finding A): an author whose data scope is their own department, refused mail to a user
+    of another department (422) and a notice to that department (403), published a phishing notice to a role held
+    there, and withdrew and deleted the super administrator's notice to it. A role is an audience within reach
+    only when its holders are, the rule role modify applies (roles.service.held_beyond_scope): 403 on `audience`
+    through the API and the pages, and the holder sees nothing; a holder without a department is beyond every
+    scope but all data. A role held within the scope still goes; all data is unaffected."""
+    from tests.test_datascope import grant_everything, make_scoped_role
+
+    depts = make_dept_tree(app, {"公告甲部": {}, "公告乙部": {}})
+    home, away = depts["公告甲部"], depts["公告乙部"]
+    read = make_scoped_role(api, "ROLE_READ", 3)  # nothing granted, a scope no wider than the author's
+    held_home = make_scoped_role(api, "ROLE_READ_HOME", 3)
+    held_nowhere = make_scoped_role(api, "ROLE_READ_NOWHERE", 3)
+    author_role = make_scoped_role(api, "ROLE_DEPT_ADMIN", 3)
+    grant_everything(app, author_role)
+    outsider_phone = next_phone()
+    make_user(app, phone=outsider_phone, name="乙部员工", dept_id=away, role_ids=[read])
+    _, outsider = signed_in(app, dept_id=away, role_ids=[read])
+    make_user(app, dept_id=home, role_ids=[held_home])
+    make_user(app, role_ids=[held_nowhere])  # no department
+    _, colleague = signed_in(app, dept_id=home, role_ids=[held_home])
+    author_id, author = signed_in(app, dept_id=home, role_ids=[author_role])
+
+    api_error(author.post("/api/integration/admin/mail/create", {"phone": outsider_phone, "name": "x",
+                                                                 "description": "y"}), 422)
+    api_error(author.post(f"{NOTICE}/create", {"title": "x", "content": "y", "audience": {"deptIds": [away]}}), 403)
+    phish = {"title": "phish", "content": "[重新登录](https://evil.example/login)", "status": 1}
+    for role in (read, held_nowhere):
+        refused = api_error(author.post(f"{NOTICE}/create", {**phish, "audience": {"roleIds": [role]}}), 403)
+        assert "有您数据权限范围之外的用户" in refused["msg"] and "audience" in refused["errors"], refused
+    assert "phish" not in {n["title"] for n in mine(outsider)["data"]} and mine(outsider)["unread"] == 0
+    assert api.post(f"{NOTICE}/page", {"title": "phish"}).get_json()["total"] == 0
+    draft = create(author, "甲部草稿", "x", audience={"deptIds": [home]})
+    refused = api_error(author.put(f"{NOTICE}/modify", {"id": draft, "audience": {"roleIds": [held_home, read]}}),
+                        403)
+    assert "ROLE_READ" in refused["msg"] and "ROLE_READ_HOME" not in refused["msg"], refused
+
+    # the super administrator's notice to that role: not the scoped author's to withdraw or delete
+    theirs = create(api, "乙部通知", "请查收", audience={"roleIds": [read]}, status=1)
+    api_error(author.post(f"{NOTICE}/{theirs}/withdraw", {}), 403)
+    api_error(author.delete(f"{NOTICE}/{theirs}/delete"), 403)
+    assert "乙部通知" in {n["title"] for n in mine(outsider)["data"]}
+
+    # the pages: the same service, the same refusals
+    phone = query(app, lambda: db.session.execute(select(User.phone).where(User.id == author_id)).scalar_one())
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    shown = pages.submit("/system/notice/new", data={"title": "phish", "notice_type": "1", "content": "c",
+                                                     "audience": "some", "role_ids": [str(read)]})
+    assert shown.status_code == 403 and "有您数据权限范围之外的用户" in shown.get_data(as_text=True)
+    for action in (f"/system/notice/{theirs}/withdraw", f"/system/notice/{theirs}/delete"):
+        assert pages.submit("/system/notice/", action=action).status_code == 403, action
+    row = api.post(f"{NOTICE}/page", {"title": "乙部通知"}).get_json()["data"][0]
+    assert row["status"] == 1 and "乙部通知" in {n["title"] for n in mine(outsider)["data"]}
+    assert api.post(f"{NOTICE}/page", {"title": "phish"}).get_json()["total"] == 0
+
+    # within the scope, as before
+    within = create(author, "甲部角色", "x", audience={"roleIds": [held_home]}, status=1)
+    assert "甲部角色" in {n["title"] for n in mine(colleague)["data"]}
+    assert author.post(f"{NOTICE}/{within}/withdraw", {}).status_code == 200
 
 
 def test_a_notice_naming_a_deleted_department_or_role_can_still_be_edited_withdrawn_and_deleted(

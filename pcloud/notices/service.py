@@ -47,6 +47,7 @@ from pcloud.notices.models import (
     notice_dept,
     notice_role,
 )
+from pcloud.roles import service as role_service
 from pcloud.roles.models import Role
 from pcloud.users.models import User, user_role
 
@@ -110,7 +111,8 @@ def default_audience() -> dict[str, Any]:
 def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
     """(everyone, role ids, department ids): everyone, or at least one live role or department; all of it
     within the author's reach: everyone only for a data scope of all, departments the scope covers, roles the
-    author may hand out (the reach rule and the data scope's, as for assigning them) - else 403."""
+    author may hand out (the reach rule and the data scope's, as for assigning them) and whose holders all lie
+    within the scope (the holder rule of role modify) - else 403."""
     value = value or {"all": True}
     role_ids = sorted(set(value.get("role_ids") or []))
     dept_ids = sorted(set(value.get("dept_ids") or []))
@@ -136,9 +138,20 @@ def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
     if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
         raise _beyond_reach(gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside))))
     if role_ids and (refusal := permissions.reach_refusal(roles=list(live_roles.values()))
-                     or roles_refusal(role_ids)):
+                     or roles_refusal(role_ids) or _holders_refusal(live_roles)):
         raise _beyond_reach(gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal))
     return False, role_ids, dept_ids
+
+
+def _holders_refusal(live_roles: Mapping[int, Role]) -> str | None:
+    """A role some of whose holders lie beyond the author's data scope reaches them: refused by the role rule
+    (roles.service.held_beyond_scope, what role modify refuses), else a role would carry a notice to users the
+    author could neither mail nor address by department."""
+    beyond = role_service.held_beyond_scope(live_roles)
+    if not beyond:
+        return None
+    return gettext("角色「%(names)s」有您数据权限范围之外的用户",
+                   names="、".join(live_roles[i].name for i in sorted(beyond)))
 
 
 def _clean_values(values: Mapping[str, Any], current: Notice | None = None) -> dict[str, Any]:

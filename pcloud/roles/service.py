@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import delete, exists, func, insert, or_, select
+from sqlalchemy import delete, exists, false, func, insert, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
@@ -341,13 +342,26 @@ def beyond_reach(role: Role) -> str | None:
     data scope within their own) makes it, as for users whose roles reach further."""
     if permissions.reach_refusal(roles=[role]) or datascope.roles_refusal([role.id]):
         return gettext("角色「%(name)s」超出了您的权限范围，不能修改或删除", name=role.name)
-    scope = datascope.current_scope()
-    if not scope.all and db.session.execute(
-            select(user_role.c.user_id).join(User, User.id == user_role.c.user_id).where(
-                user_role.c.role_id == role.id, User.deleted_at.is_(None), ~scope.user_clause(User)).limit(1)).first():
+    if held_beyond_scope([role.id]):
         # its grants are also theirs: a change would hand holders beyond the scope what the principal holds
         return gettext("角色「%(name)s」有您数据权限范围之外的用户，不能修改或删除", name=role.name)
     return None
+
+
+def held_beyond_scope(role_ids: Iterable[int]) -> set[int]:
+    """The roles among `role_ids` that a live user outside the signed-in principal's data scope holds (none for a
+    scope of all data): the holder rule. Whoever changes such a role (`beyond_reach`) or addresses its holders
+    (a notice's audience, notices.service) would reach those users. A user without a department is outside every
+    scope but all data (`DataScope.covers_dept`): the scope's condition is NULL for them, counted as not reached.
+    One EXISTS per role, each stopping at its first such holder."""
+    ids = sorted(set(role_ids))
+    scope = datascope.current_scope()
+    if scope.all or not ids:
+        return set()
+    reached = func.coalesce(scope.user_clause(User), false())
+    outside = select(user_role.c.user_id).join(User, User.id == user_role.c.user_id).where(
+        user_role.c.role_id == Role.id, User.deleted_at.is_(None), not_(reached))
+    return set(db.session.execute(select(Role.id).where(Role.id.in_(ids), exists(outside))).scalars())
 
 
 def _require_role_within_reach(role: Role) -> None:
