@@ -1002,6 +1002,44 @@ def test_import_holds_the_data_scope(app: Any, api: ApiClient) -> None:
     assert data["created"] == 1 and _phones_present(app, [inside]) == [inside]
 
 
+def test_an_import_names_the_owner_of_a_phone_only_within_the_scope(app: Any, api: ApiClient) -> None:
+    """Review (session 18, finding B): a dry run by a principal whose scope is their own department, listing phones
+    of users beyond it, answered "手机号 … 已被用户「uB」使用" for each: the names of people whom modify answers 404
+    and create only 手机号已被其他用户使用. Beyond the scope the import says what create says; within it, the
+    owner is still named. With updateExisting, a user beyond the scope is refused for the scope before anything is
+    said of their roles (a super administrator's phone said so). The page's import runs the same code."""
+    from tests.factories import make_dept_tree
+    from tests.test_datascope import grant_everything, make_scoped_role, signed_in_as
+
+    org = make_dept_tree(app, {"甲部": {}, "乙部": {}})
+    role = make_scoped_role(api, "ROLE_IMPORT_DEPT", 3)
+    grant_everything(app, role)
+    phone = next_phone_for_import()
+    make_user(app, phone=phone, dept_id=org["甲部"], role_ids=[role])
+    outsider_phone, colleague_phone = next_phone_for_import(), next_phone_for_import()
+    make_user(app, phone=outsider_phone, name="乙部的uB", dept_id=org["乙部"])
+    make_user(app, phone=colleague_phone, name="甲部同事", dept_id=org["甲部"])
+    scoped, scoped_pages = signed_in_as(app, phone)
+    rows = [["新名字", outsider_phone, "", "", "", "", "", ""], ["新名字", ADMIN_PHONE, "", "", "", "", "", ""],
+            ["新名字", colleague_phone, "", "", "", "", "", ""]]
+
+    answer = post_import(scoped, import_file(rows), dry_run=True, update=False).get_json()["data"]
+    said = {e["row"]: e["message"] for e in answer["errors"] if e["column"] == "手机号码"}
+    assert said[2] == "手机号已被其他用户使用" and said[3] == "手机号已被其他用户使用", said
+    assert "乙部的uB" not in json.dumps(answer, ensure_ascii=False) and "超级管理员" not in said[3]
+    assert "甲部同事" in said[4]  # within the scope: named, as the user list shows them
+    token = csrf_from(scoped_pages.get("/system/user/").get_data(as_text=True))
+    shown = scoped_pages.client.post("/system/user/import?dryRun=true&updateExisting=false",
+                                     data=import_file(rows).getvalue(), headers={"X-CSRFToken": token},
+                                     content_type="application/octet-stream").get_json()["data"]
+    assert shown["errors"] == answer["errors"]
+    updating = post_import(scoped, import_file(rows[1:2]), dry_run=True, update=True).get_json()["data"]
+    assert [e["message"] for e in updating["errors"]] == [f"手机号 {ADMIN_PHONE}：该用户不在您的数据权限范围内"]
+    # the super administrator (all data) is told who it is
+    admin_answer = post_import(api, import_file(rows[:1]), dry_run=True).get_json()["data"]
+    assert "乙部的uB" in admin_answer["errors"][0]["message"]
+
+
 # --------------------------------------------------------------------------------------- English (issue 24 item 10)
 
 EN = {"Accept-Language": "en"}

@@ -504,8 +504,7 @@ class _Writer:
                 else:
                     creates.append(row)
             elif not self.update_existing:
-                self.result.error(row.number, PHONE, gettext("手机号 %(phone)s 已被用户「%(name)s」使用",
-                                                             phone=row.phone, name=user.name))
+                self.result.error(row.number, PHONE, self._taken(row, user))
             elif self._may_update(row, user):
                 updates.append((row, user))
         if write and self.result.error_count == 0:
@@ -516,12 +515,21 @@ class _Writer:
             self.result.updated += len(updates)
         db.session.expunge_all()  # the batch's users are not kept: memory stays flat
 
+    def _taken(self, row: _Row, user: User) -> str:
+        """A known phone on a row that may not update: its owner named only within the importer's data scope;
+        beyond it, what users.service.create says (PHONE_TAKEN), so the file does not tell who has a phone
+        the importer cannot see (a user beyond the scope is 404 on modify)."""
+        if self.in_scope(user.id, user.dept_id):
+            return gettext("手机号 %(phone)s 已被用户「%(name)s」使用", phone=row.phone, name=user.name)
+        return gettext(service.PHONE_TAKEN)
+
     def _may_update(self, row: _Row, user: User) -> bool:
-        """The reach and scope rules of users.service for a user the row would change."""
-        roles = None if row.role_ids is None else [r for r in service.role_choices() if r.id in row.role_ids]
-        refusal = service.import_refusal(self.principal, user, roles)
-        if refusal is None and not self.in_scope(user.id, user.dept_id):
-            refusal = gettext("该用户不在您的数据权限范围内")
+        """The scope and reach rules of users.service for a user the row would change; the scope first, so that
+        nothing is said of a user beyond it (their roles, whether they are a super administrator)."""
+        refusal = None if self.in_scope(user.id, user.dept_id) else gettext("该用户不在您的数据权限范围内")
+        if refusal is None:
+            roles = None if row.role_ids is None else [r for r in service.role_choices() if r.id in row.role_ids]
+            refusal = service.import_refusal(self.principal, user, roles)
         if refusal is None and row.state == 1 and user.state != 1 and any(
                 r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles):
             refusal = gettext("不能通过导入停用超级管理员")
