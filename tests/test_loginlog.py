@@ -235,6 +235,59 @@ def test_unlock_lifts_only_the_locks_of_users_within_the_callers_data_scope(app:
     assert sign_in(super_inside, attacker) == 200
 
 
+def test_a_weaker_admin_lifts_no_lock_of_one_whose_roles_reach_further(app: Any, api: ApiClient, anon: ApiClient
+                                                                      ) -> None:
+    """Review (session 18, finding C): a user manager of all data whose roles are narrower than ROLE_ADMIN's was
+    refused the offline of a ROLE_ADMIN user (403) yet lifted that user's sign-in lock, by phone or by user, which
+    frees the account for whoever is guessing its password. Unlock now holds the rule of offline, modify and kick
+    (users.service.outreaches): 403 through the API and both pages' buttons, the lock still in force; the user
+    page shows no 解锁 for that user. A user within reach, and a phone of nobody (all data), unlock as before."""
+    from tests.factories import grant_role, make_role, make_user, next_phone, route_code
+
+    admin_phone, plain_phone, nobody = next_phone(), next_phone(), next_phone()
+    admin_id = make_user(app, phone=admin_phone, name="管理员甲", role_codes=("ROLE_ADMIN",))
+    plain_id = make_user(app, phone=plain_phone, name="普通乙")
+    desk = make_role(app, "ROLE_UNLOCK_DESK", "解锁台")  # all data, a few routes: narrower than ROLE_ADMIN
+    grant_role(app, desk, menu_paths=("/system/user", "/monitor/loginlog"), resource_codes=tuple(
+        route_code(endpoint, method) for endpoint, method in (
+            ("users_api.page", "POST"), ("users_api.offline", "GET"), ("loginlog_api.page", "POST"),
+            ("auth_api.unlock", "POST"), ("auth_api.unlock_user", "POST"))))
+    desk_phone = next_phone()
+    make_user(app, phone=desk_phone, role_ids=[desk])
+    weaker = ApiClient(app.test_client())
+    weaker.token = weaker.sign_in(desk_phone, "Passw0rd1")
+    weaker_pages = PageClient(app.test_client())
+    assert weaker_pages.sign_in(desk_phone, "Passw0rd1").status_code == 302
+
+    def sign_in(phone: str) -> int:
+        return token_call(anon, phone=phone, password="Passw0rd1", grantType="ADMIN").status_code
+
+    for phone in (admin_phone, plain_phone, nobody):
+        for _ in range(5):
+            token_call(anon, phone=phone, password="wrong-one1", grantType="ADMIN")
+    assert sign_in(admin_phone) == 429
+    assert "角色超出了您的权限范围" in api_error(weaker.get(f"/api/admin/system/user/{admin_id}/offline"), 403)["msg"]
+    for refused in (weaker.post("/api/admin/log/login/unlock", {"phone": admin_phone}),
+                    weaker.post(f"/api/admin/system/user/{admin_id}/unlock")):
+        assert api_error(refused, 403)["msg"] == "该用户的角色超出了您的权限范围，不能解除其登录锁定"
+    listing = weaker_pages.get("/system/user/?size=100").get_data(as_text=True)
+    assert f"/system/user/{plain_id}/unlock" in listing and f"/system/user/{admin_id}/unlock" not in listing
+    token = csrf_from(listing)
+    assert weaker_pages.client.post(f"/system/user/{admin_id}/unlock", data={"csrf_token": token}).status_code == 403
+    log_page = weaker_pages.get("/monitor/loginlog/").get_data(as_text=True)
+    assert admin_phone in log_page  # all data: the row and its button are shown; the service refuses
+    shown = weaker_pages.client.post("/monitor/loginlog/unlock", data={"csrf_token": csrf_from(log_page),
+                                                                       "phone": admin_phone})
+    assert shown.status_code == 403 and "不能解除其登录锁定" in shown.get_data(as_text=True)
+    assert sign_in(admin_phone) == 429  # still locked
+
+    assert weaker.data("POST", f"/api/admin/system/user/{plain_id}/unlock") is True
+    assert sign_in(plain_phone) == 200
+    assert weaker.data("POST", "/api/admin/log/login/unlock", {"phone": nobody}) is True  # nobody's: as before
+    assert api.data("POST", "/api/admin/log/login/unlock", {"phone": admin_phone}) is True
+    assert sign_in(admin_phone) == 200
+
+
 def test_the_page_lists_filters_shows_detail_exports_and_unlocks(app: Any, pages: PageClient,
                                                                   anon: ApiClient) -> None:
     for _ in range(5):

@@ -680,13 +680,18 @@ def user_for_phone_hint(phone: str) -> tuple[int | None, str | None, str | None]
 
 def _require_unlockable(user: User, scope: datascope.DataScope) -> None:
     """A user's lock is lifted by whoever's data scope covers the user (one's own always; else 404 exactly as
-    if absent, as users.service.get_user answers), a super administrator's only by a super administrator."""
+    if absent, as users.service.get_user answers), a super administrator's only by a super administrator, and
+    a user whose roles reach further than the caller's only by someone they do not outreach (403): the rule of
+    offline, modify and kick (users.service.outreaches), else a weaker administrator frees a stronger one's
+    account for whoever is guessing its password."""
     caller = current_principal()
     itself = caller is not None and caller.user_id == user.id
     if not (itself or scope.covers_user(user.id, user.dept_id)):
         raise NotFound(gettext("用户不存在"))
     if caller is not None and not caller.is_super_admin and any(r.role_code == SUPER_ADMIN for r in user.live_roles):
         raise Forbidden(gettext("只有超级管理员可以解除超级管理员的登录锁定"))
+    if user_service.outreaches(caller, user):
+        raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能解除其登录锁定"))
 
 
 def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:

@@ -144,6 +144,15 @@ def _is_super_admin(user: User) -> bool:
     return any(r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles)
 
 
+def outreaches(principal: Principal | None, user: User) -> bool:
+    """Whether `user`'s live roles reach further than `principal`'s own (access.permissions.reach_refusal): then
+    the principal may not change, delete, sign out (`_guard_super_admin`) or unlock (auth.service) the user, who
+    could be taken over by them. Never oneself; never for a super administrator or the command line (None)."""
+    if principal is None or principal.is_super_admin or principal.user_id == user.id:
+        return False
+    return permissions.reach_refusal(principal, roles=[r for r in user.roles if r.deleted_at is None]) is not None
+
+
 def _guard_super_admin(principal: Principal | None, target: User | None = None, roles: list[Role] | None = None
                        ) -> None:
     """Nobody hands out, or takes over, more than they hold (issue 7, finding 3).
@@ -158,10 +167,8 @@ def _guard_super_admin(principal: Principal | None, target: User | None = None, 
     if target is not None:
         if _is_super_admin(target):
             raise Forbidden(gettext("只有超级管理员可以修改超级管理员账号"))
-        if principal.user_id != target.id:
-            refusal = permissions.reach_refusal(principal, roles=[r for r in target.roles if r.deleted_at is None])
-            if refusal:
-                raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线"))
+        if outreaches(principal, target):
+            raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线"))
     if roles:
         permissions.require_within_reach(principal, roles=roles)
         refusal = datascope.roles_refusal([r.id for r in roles], principal)  # nor a wider data scope
@@ -482,8 +489,8 @@ def refusals(principal: Principal | None, user: Any, online: bool) -> dict[str, 
         return out
     try:
         _guard_super_admin(principal, target=user)
-    except Forbidden as exc:
-        out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg)
+    except Forbidden as exc:  # the same users are not theirs to unlock (auth.service._require_unlockable)
+        out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg, unlock=exc.msg)
     if _is_self(principal, user):
         out.update({action: str(refusal) for action, refusal in SELF_REFUSALS.items()})
     if not online:
