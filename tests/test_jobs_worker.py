@@ -631,7 +631,8 @@ class Jobs:
             self._db().session.remove()
 
     def heartbeats(self) -> dict[str, datetime]:
-        """Each registered node's last heartbeat (naive UTC, the worker's clock, which is this host's)."""
+        """Each registered node's last heartbeat (naive UTC by the database's clock, this host's here to a fraction of
+        a millisecond: one machine)."""
         from pcloud.jobs.models import JobRegistry
 
         with self.app.app_context(), self._db().engine.connect() as conn:
