@@ -2,7 +2,8 @@
 
 Two teams share one console: team A's role lists executor A, so another executor's jobs, runs and nodes answer
 404 through every page and API route (the route audit below enumerates them, so a new route cannot forget), the
-report counts A's runs only, and nobody hands a role executors beyond their own.
+report counts A's runs only, and nobody hands a role executors beyond their own. Nor runs beyond them through a
+link: triggering, starting or copying a job checks every job its success would start (the run chain).
 """
 
 from __future__ import annotations
@@ -658,3 +659,232 @@ def test_a_limited_admin_cannot_repoint_a_resource_or_menu_to_open_every_executo
     assert teams.api.put("/api/admin/resource/modify", {"id": harmless, "resourceUrl": "/api/admin/grade/page",
                                                         "method": "*"}).status_code == 403  # wider than theirs
     teams.api.data("PUT", "/api/admin/resource/modify", {"id": harmless, "name": "职级"})
+
+
+# ---------------------------------------------------------------- the run chain: nobody runs through a link what they
+# may not run by hand (the review's finding: an operator without the script grant, on executor A only, ran an
+# administrator's script job and executor B's job as the children of A's job they triggered, started or copied)
+
+
+@dataclass
+class Chain:
+    a: int  # executor ids: the operator's, another team's
+    b: int
+    s: int  # GLUE_SHELL on A
+    x: int  # a handler job on B
+    p: int  # a handler job on A, childJobId "S,X"
+    api: ApiClient  # the operator: job console on A, every job operation but the script grant
+    pages: PageClient
+
+
+def _operator(app: Any, executors: list[int], *, scripts: bool, code: str) -> tuple[ApiClient, PageClient]:
+    """A member of a role opening the job console on `executors`, with or without the script grant."""
+    from tests.test_jobs_glue import narrow_codes
+
+    role = make_role(app, code)
+    grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=job_codes(app, clean_runs=True) if scripts
+               else narrow_codes(app))
+    query(app, lambda: _set_role_executors(role, executors))
+    return member(app, [role])
+
+
+def _set_role_executors(role: int, executors: list[int]) -> None:
+    from sqlalchemy import insert
+
+    db.session.execute(insert(role_job_group), [{"role_id": role, "job_group_id": e} for e in executors])
+    db.session.commit()
+
+
+@pytest.fixture
+def chain(api: ApiClient, app: Any) -> Chain:
+    from tests.test_jobs_glue import script_body
+
+    a, b = make_executor(api, "team-a-app", title="甲组"), make_executor(api, "team-b-app", title="乙组")
+    s = api.data("POST", "/api/job/jobinfo/add", {**script_body(a, "GLUE_SHELL"), "jobDesc": "甲组脚本",
+                                                   "glueSource": "echo s\n", "glueRemark": "管理员写的"})
+    x = make_job(api, b, jobDesc="乙组任务", scheduleType="NONE")
+    p = make_job(api, a, jobDesc="甲组父任务", scheduleType="NONE", childJobId=f"{s},{x}")
+    operator, operator_pages = _operator(app, [a], scripts=False, code="ROLE_JOB_OPERATOR")
+    return Chain(a, b, s, x, p, operator, operator_pages)
+
+
+def _runs_of(app: Any, *job_ids: int) -> list[tuple[int, str]]:
+    return query(app, lambda: [(r.job_id, r.trigger_type) for r in db.session.execute(
+        select(JobRun).where(JobRun.job_id.in_(job_ids)).order_by(JobRun.id)).scalars()])
+
+
+def _jobs_count(app: Any) -> int:
+    return query(app, lambda: db.session.query(Job).filter(Job.deleted_at.is_(None)).count())
+
+
+def job_body_none(executor: int, desc: str, **kw: Any) -> dict[str, Any]:
+    from tests.test_jobs import job_body
+
+    return job_body(executor, jobDesc=desc, scheduleType="NONE", **kw)
+
+
+def test_an_operator_cannot_run_a_script_or_another_executors_job_as_a_child(chain: Chain, api: ApiClient,
+                                                                             app: Any) -> None:
+    """The review's scenario through the API: trigger, copy and start of P, which runs S and X after it, are each
+    refused, and nothing runs; the 403 names the script child, an out-of-reach child is 404 and not named."""
+    op = chain.api
+    api_error(op.post("/api/job/jobinfo/trigger", {"id": chain.s}), 403)  # each on its own: refused, as before
+    api_error(op.post("/api/job/jobinfo/trigger", {"id": chain.x}), 404)
+    api_error(op.put("/api/job/jobinfo/update", {"id": chain.p, "childJobId": str(chain.s)}), 403)
+    jobs = _jobs_count(app)
+    body = api_error(op.post("/api/job/jobinfo/trigger", {"id": chain.p}), 403)
+    assert f"#{chain.s}" in body["msg"] and "甲组脚本" in body["msg"] and "脚本任务" in body["msg"], body["msg"]
+    body = api_error(op.post(f"/api/job/jobinfo/{chain.p}/copy"), 403)
+    assert f"#{chain.s}" in body["msg"] and "甲组脚本" in body["msg"]
+    assert _jobs_count(app) == jobs  # no copy
+    # put on a schedule, it would run them on every fire: the schedule may change (it is stopped), not start
+    op.data("PUT", "/api/job/jobinfo/update", {"id": chain.p, "scheduleType": "CRON", "scheduleConf": "0/1 * * * * ?"})
+    body = api_error(op.post(f"/api/job/jobinfo/{chain.p}/start"), 403)
+    assert f"#{chain.s}" in body["msg"]
+    assert query(app, lambda: db.session.get(Job, chain.p).trigger_status) == 0
+    api.data("POST", f"/api/job/jobinfo/{chain.p}/start")  # started by an administrator: moving its fires is starting
+    api_error(op.put("/api/job/jobinfo/update", {"id": chain.p, "scheduleConf": "0/2 * * * * ?"}), 403)
+    assert query(app, lambda: db.session.get(Job, chain.p).schedule_conf) == "0/1 * * * * ?"
+    api.data("POST", f"/api/job/jobinfo/{chain.p}/stop")
+    # a copy an administrator made has the same children: triggering it is refused as well
+    copy = api.data("POST", f"/api/job/jobinfo/{chain.p}/copy")
+    assert api.data("POST", "/api/job/jobinfo/pageList", {"jobDesc": "副本", "triggerStatus": -1})[0]["childJobId"] \
+        == f"{chain.s},{chain.x}"
+    api_error(op.post("/api/job/jobinfo/trigger", {"id": copy}), 403)
+    api_error(op.post(f"/api/job/jobinfo/{copy}/start"), 403)
+    # with the script grant but still on A only: B's job is out of reach, 404, said as a save says it, unnamed
+    reaching, _ = _operator(app, [chain.a], scripts=True, code="ROLE_SCRIPT_OPERATOR")
+    for refused in (reaching.post("/api/job/jobinfo/trigger", {"id": chain.p}),
+                    reaching.post(f"/api/job/jobinfo/{chain.p}/copy"), reaching.post(f"/api/job/jobinfo/{copy}/start")):
+        body = api_error(refused, 404)
+        assert body["msg"] == f"子任务 ID {chain.x} 不存在" and "乙组" not in body["msg"]
+    assert _runs_of(app, chain.p, chain.s, chain.x, copy) == []  # nothing ran, so nothing followed
+    assert query(app, lambda: db.session.get(Job, copy).trigger_status) == 0
+
+
+def test_the_pages_refuse_the_same_run_once_start_and_copy(chain: Chain, api: ApiClient, app: Any) -> None:
+    jobs = _jobs_count(app)
+    listing = f"/job/info/?jobGroup={chain.a}"
+    resp = chain.pages.submit(listing, f"/job/info/{chain.p}/trigger", {"executor_param": "", "address_list": ""})
+    assert resp.status_code == 403, resp.get_data(as_text=True)[:300]
+    assert "甲组脚本" in resp.get_data(as_text=True)
+    resp = chain.pages.submit(listing, f"/job/info/{chain.p}/copy", {})
+    assert resp.status_code == 403 and "甲组脚本" in resp.get_data(as_text=True)
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.p, "scheduleType": "CRON", "scheduleConf": "0/1 * * * * ?"})
+    resp = chain.pages.submit(listing, f"/job/info/{chain.p}/start", {})
+    assert resp.status_code == 403 and "甲组脚本" in resp.get_data(as_text=True)
+    _, reaching = _operator(app, [chain.a], scripts=True, code="ROLE_SCRIPT_OPERATOR")
+    resp = reaching.submit(listing, f"/job/info/{chain.p}/trigger", {"executor_param": "", "address_list": ""})
+    assert resp.status_code == 404 and f"子任务 ID {chain.x} 不存在" in resp.get_data(as_text=True)
+    assert "乙组任务" not in resp.get_data(as_text=True)
+    assert _jobs_count(app) == jobs
+    assert query(app, lambda: db.session.get(Job, chain.p).trigger_status) == 0
+    assert _runs_of(app, chain.p, chain.s, chain.x) == []
+
+
+def test_the_whole_chain_is_checked_grandchildren_and_dependents_included(chain: Chain, api: ApiClient,
+                                                                        app: Any) -> None:
+    """A child's own children run when it succeeds, and a job depending on one runs after it: linking or running
+    the first runs them all, so each is checked, as deep as the worker goes."""
+    op = chain.api
+    middle = make_job(api, chain.a, jobDesc="中间任务", scheduleType="NONE", childJobId=str(chain.s))
+    top = make_job(api, chain.a, jobDesc="顶层任务", scheduleType="NONE", childJobId=str(middle))
+    body = api_error(op.post("/api/job/jobinfo/trigger", {"id": top}), 403)
+    assert f"#{chain.s}" in body["msg"] and "甲组脚本" in body["msg"]
+    mine = op.data("POST", "/api/job/jobinfo/add", job_body_none(chain.a, "我的任务"))
+    body = api_error(op.put("/api/job/jobinfo/update", {"id": mine, "childJobId": str(middle)}), 403)
+    assert "甲组脚本" in body["msg"]  # linking the middle job links the script below it
+    # a dependent: the script waits for `lead`; running lead runs it
+    lead = make_job(api, chain.a, jobDesc="前置任务", scheduleType="NONE")
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.s, "parentJobIds": [lead]})
+    body = api_error(op.post("/api/job/jobinfo/trigger", {"id": lead}), 403)
+    assert f"#{chain.s}" in body["msg"]
+    # ... and becoming the dependent of a job makes one run after it: naming a parent is linking too
+    api_error(op.put("/api/job/jobinfo/update", {"id": middle, "parentJobIds": [mine]}), 403)
+    # a dependent on B: out of reach, 404 naming neither it nor its id
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.s, "parentJobIds": []})
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.x, "parentJobIds": [lead]})
+    body = api_error(op.post("/api/job/jobinfo/trigger", {"id": lead}), 404)
+    assert "乙组任务" not in body["msg"] and str(chain.x) not in body["msg"] and f"#{lead}" in body["msg"]
+    assert _runs_of(app, top, middle, lead, mine, chain.s, chain.x) == []
+    # what the operator may run still runs, linked or alone
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.x, "parentJobIds": []})
+    api.data("PUT", "/api/job/jobinfo/update", {"id": middle, "childJobId": ""})
+    assert len(op.data("POST", "/api/job/jobinfo/trigger", {"id": top})) == 1
+    op.data("PUT", "/api/job/jobinfo/update", {"id": mine, "childJobId": str(middle), "parentJobIds": [lead]})
+    assert len(op.data("POST", "/api/job/jobinfo/trigger", {"id": lead})) == 1
+
+
+def test_the_chain_check_ends_on_a_loop_and_refuses_past_its_budget(chain: Chain, api: ApiClient, app: Any,
+                                                                    monkeypatch: Any) -> None:
+    from pcloud.jobs import service
+
+    op = chain.api
+    one = make_job(api, chain.a, jobDesc="环一", scheduleType="NONE")
+    two = make_job(api, chain.a, jobDesc="环二", scheduleType="NONE", childJobId=f"{one},{chain.s}")
+
+    def link(job_id: int, children: str) -> None:  # a loop written past the console (the worker ends it at 16 links)
+        db.session.get(Job, job_id).child_job_id = children
+        db.session.commit()
+
+    query(app, lambda: link(one, str(two)))
+    body = api_error(op.post("/api/job/jobinfo/trigger", {"id": one}), 403)  # round the loop, the script found
+    assert f"#{chain.s}" in body["msg"]
+    query(app, lambda: link(two, str(one)))
+    assert len(op.data("POST", "/api/job/jobinfo/trigger", {"id": one})) == 1  # the loop walked once
+    fan = make_job(api, chain.a, jobDesc="扇出", scheduleType="NONE", childJobId=f"{one},{two}")
+    monkeypatch.setattr(service, "RUN_CHAIN_MAX_JOBS", 1)
+    body = api_error(op.post("/api/job/jobinfo/trigger", {"id": fan}), 403)  # past the budget: refused unread
+    assert "1 个" in body["msg"]
+    assert _runs_of(app, fan, chain.s) == []
+
+
+def test_an_import_links_only_what_the_importer_may_run(chain: Chain, api: ApiClient, app: Any) -> None:
+    """An import's links are a save's: a child whose chain runs the script, or a new parent over a job the script
+    depends on, is an error of that job, and nothing is written."""
+    lead = make_job(api, chain.a, jobDesc="前置任务", scheduleType="NONE")
+    middle = make_job(api, chain.a, jobDesc="中间任务", scheduleType="NONE")
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.s, "parentJobIds": [middle]})  # S runs after middle
+    doc = _export(chain.api, {"ids": [lead, middle]})
+    for job in doc["jobs"]:
+        if job["jobDesc"] == "中间任务":
+            job["parentJobs"] = [{"appname": "team-a-app", "jobDesc": "前置任务"}]
+    doc["jobs"].append({**doc["jobs"][0], "jobDesc": "导入任务", "parentJobs": [],
+                        "childJobs": [{"appname": "team-a-app", "jobDesc": "甲组父任务"}]})
+    body = api_error(_import(chain.api, doc, onConflict="overwrite"), 422)
+    assert [e.split(":")[0] for e in body["errors"]["file"]] == ["team-a-app 中间任务", "team-a-app 导入任务"]
+    assert all(f"#{chain.s}「甲组脚本」" in e for e in body["errors"]["file"]), body
+    assert query(app, lambda: db.session.query(Job).filter_by(job_desc="导入任务").count()) == 0
+    assert query(app, lambda: service_parents(middle)) == []
+
+
+def service_parents(job_id: int) -> list[int]:
+    from pcloud.jobs.service import parents_of
+
+    return parents_of([job_id]).get(job_id, [])
+
+
+@pytest.mark.slow
+def test_an_operator_who_may_run_every_child_runs_the_chain_and_one_who_may_not_runs_none(
+        chain: Chain, api: ApiClient, app: Any, database_url: str, instance_dir: Any, tmp_path: Any) -> None:
+    """On a real worker: the refused operator's trigger leaves nothing for it to run; one holding the script grant
+    and both executors triggers P, and P, then S (the script) and X (on B) run, PARENT runs of P's run."""
+    from tests.test_jobs_worker import Jobs, start_worker, wait_until
+
+    worker = start_worker(database_url, instance_dir, tmp_path, "chain-node", executor="team-a-app")
+    try:
+        # B's runs go to the same node: B lists it by hand
+        api.data("PUT", "/api/job/jobgroup/update", {"id": chain.b, "addressType": 1, "addressList": "chain-node"})
+        api_error(chain.api.post("/api/job/jobinfo/trigger", {"id": chain.p}), 403)
+        trusted, _ = _operator(app, [chain.a, chain.b], scripts=True, code="ROLE_CHAIN_OPERATOR")
+        (first,) = trusted.data("POST", "/api/job/jobinfo/trigger", {"id": chain.p})
+        jobs = Jobs(app)
+        for job_id in (chain.s, chain.x):  # awaited: each child's run is found, then its end, in the database
+            (child,) = wait_until(lambda j=job_id: jobs.runs(JobRun.job_id == j), 90, f"a run of {job_id}", [worker])
+            run = jobs.done(child["id"], 90, [worker])
+            assert (run["trigger_type"], run["parent_log_id"], run["handle_code"]) == ("PARENT", first, 200), run
+        assert jobs.lines(jobs.runs(JobRun.job_id == chain.s)[0]["id"]) == ["s"]  # the script ran
+        assert [t for _, t in _runs_of(app, chain.p, chain.s, chain.x)] == ["MANUAL", "PARENT", "PARENT"]
+    finally:
+        worker.stop()
+

@@ -143,6 +143,9 @@ ADDRESS_LIST_MAX = 4000
 EXECUTOR_PARAM_MAX = 10000
 GLUE_SOURCE_MAX = 65536
 PARENTS_MAX = 64  # parents of one job
+# child jobs and dependents triggered at most this many links below the first run (a loop stops there): the worker
+# stops a chain there, and the console checks who may run a chain that deep (jobs.service.require_may_run_followers)
+MAX_CHAIN_DEPTH = 16
 
 
 class Executor(AuditMixin, SoftDeleteMixin, Base):

@@ -46,6 +46,7 @@ from pcloud.jobs.models import (
     HANDLE_KILLED,
     HANDLE_RUNNING,
     HANDLE_SUCCESS,
+    MAX_CHAIN_DEPTH,
     MISFIRE_STRATEGIES,
     NODE_DEAD_SECONDS,
     PARENTS_MAX,
@@ -464,16 +465,24 @@ def _check_children(job_id: int | None, children: list[int]) -> None:
     if len(",".join(map(str, children))) > limit_of(Job.child_job_id):
         raise Invalid(gettext("子任务 ID 合计不能超过 %(max)d 个字符（逗号分隔）", max=limit_of(Job.child_job_id)),
                       field="childJobId")
-    rows = db.session.execute(select(Job.id, Job.executor_handler, Job.glue_type).where(
-        Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group))).all()
-    live = {row.id: row.executor_handler for row in rows}
+    live = set(db.session.execute(select(Job.id).where(
+        Job.id.in_(children), Job.deleted_at.is_(None), *executor_scope(Job.job_group))).scalars())
     missing = [c for c in children if c not in live]
     if missing:
         raise Invalid(gettext("子任务 ID %(id)s 不存在", id=missing[0]), field="childJobId")
-    require_maintenance_grant(*live.values())  # a child runs too: linking a cleaner is running it
-    require_script_grant(*(row.glue_type for row in rows))  # and linking a script job is running it
     if job_id in children:
         raise Invalid(gettext("子任务不能是任务自己"), field="childJobId")
+    _require_may_link(children, None)
+
+
+def _require_may_link(children: list[int], job_id: int | None) -> None:
+    """Linking a job is running it, and what follows it (a cleaner, a script job, another team's job, however deep
+    down the chain): the rule of running, the link's field named. `job_id`: the job gains parents, so it and all
+    that follows it run when they succeed (its own run: the caller's save checks it)."""
+    try:
+        require_may_run_followers(children, job_id)
+    except NotFound as exc:  # out of reach: what a save says of a child it cannot see
+        raise Invalid(exc.msg, field="parentJobIds" if job_id is not None else "childJobId") from None
 
 
 def _check_parents(job_id: int | None, parents: list[int]) -> None:
@@ -525,8 +534,9 @@ def _set_parents(job: Job, parents: list[int]) -> None:
     db.session.add_all(JobDependency(job_id=job.id, parent_job_id=p) for p in parents)
 
 
-# Maintenance handlers delete what another grant guards (issue 19, finding 5): creating, changing, copying or
-# running once a job on one needs the grant of that deletion, on the page and the API alike (both call here).
+# Maintenance handlers delete what another grant guards (issue 19, finding 5): creating, changing, copying,
+# starting or running once a job on one (or one that runs it: require_may_run_followers) needs the grant of that
+# deletion, on the page and the API alike (both call here).
 # The run-log cleaner needs the run log's clean operation; nothing in the API deletes the operation log, so
 # no grant covers its cleaner: only a super administrator may set it up or run it by hand.
 MAINTENANCE_GRANTS: dict[str, str | None] = {
@@ -613,6 +623,97 @@ def script_resource_ids() -> list[int]:
 
     return list(db.session.execute(select(Resource.id).where(
         Resource.resource_url.startswith(SCRIPT_RESOURCE_PREFIX))).scalars())
+
+
+# ---------------------------------------------------------------- who may run a job (and what follows it)
+# Nobody runs anything beyond their own reach, by hand or through a link. One rule says whether the principal may
+# run a job, `require_may_run` (the maintenance grant of a log cleaner, the script grant of a script job; its
+# executor is within reach when the caller could fetch it). A run's success starts the job's children and
+# dependents, theirs in turn, as far as the worker goes (MAX_CHAIN_DEPTH links): so whoever sets a job going
+# (runs it once, starts its schedule, copies it with its links) or links one must pass that rule for every job of
+# that chain, `require_may_run_followers`, on the page and the API alike. The worker itself checks nothing: what
+# the system fires (an administrator's started job) runs its whole chain as set.
+
+# the jobs one check walks at most (the chain of one job, deduplicated): past it the chain is refused unread
+RUN_CHAIN_MAX_JOBS = 1000
+
+
+def require_may_run(job: Any) -> None:
+    """403 unless the principal may run `job` (a Job or a row with its `executor_handler` and `glue_type`) by hand:
+    the one per-job rule of running once, starting, copying and linking. Its executor's reach is the caller's
+    (the job fetched within it). Outside a request (command line, worker) nothing is checked."""
+    require_maintenance_grant(job.executor_handler)
+    require_script_grant(job.glue_type)
+
+
+def require_may_run_followers(children: list[int], after: int | None = None) -> None:
+    """Refuse unless the principal may run every job a run would start after it: `children` (the job's child ids)
+    and the dependents of job `after` (None: none, as for a copy, which no job depends on yet), then their children
+    and dependents, MAX_CHAIN_DEPTH links down (a cycle walked once, deleted jobs skipped: the worker skips them).
+    Each job passes `require_may_run` (403 naming it by id and description); a job on an executor out of reach
+    is 404 and is not named: a child by the id its parent's childJobId shows (as a save says it), a dependent
+    not at all. A chain of more than RUN_CHAIN_MAX_JOBS jobs: 403. Two queries per link down the chain; none for
+    the super administrator and outside a request (they may run every job)."""
+    principal = current_principal()
+    if principal is None or principal.is_super_admin:
+        return
+    reached = executor_ids_of(principal)
+    # the next jobs to check -> how they are reached: ("child" | "dependent", the job they follow)
+    level: dict[int, tuple[str, int | None]] = {c: ("child", None) for c in children}
+    if after is not None:
+        for dependent in _dependents_of([after]).get(after, []):
+            level.setdefault(dependent, ("dependent", after))
+    seen: set[int] = set()
+    for _ in range(MAX_CHAIN_DEPTH):
+        level = {j: how for j, how in level.items() if j not in seen}
+        if not level:
+            return
+        if len(seen) + len(level) > RUN_CHAIN_MAX_JOBS:
+            raise Forbidden(gettext("随之执行的任务超过 %(max)d 个，无法逐一确认您有权执行它们",
+                                    max=RUN_CHAIN_MAX_JOBS))
+        seen |= level.keys()
+        rows = {row.id: row for row in db.session.execute(
+            select(Job.id, Job.job_group, Job.job_desc, Job.executor_handler, Job.glue_type, Job.child_job_id)
+            .where(Job.id.in_(list(level)), Job.deleted_at.is_(None)))}
+        for job_id, (how, via) in level.items():  # in the order of childJobId, the order a save checks them
+            row = rows.get(job_id)
+            if row is None:
+                continue
+            if reached is not None and row.job_group not in reached:
+                if how == "child":
+                    raise NotFound(gettext("子任务 ID %(id)s 不存在", id=job_id))
+                raise NotFound(gettext("任务 #%(id)s 成功后会触发您的执行器范围以外的任务", id=via))
+            try:
+                require_may_run(row)
+            except Forbidden as exc:
+                raise Forbidden(gettext("任务 #%(id)s「%(name)s」会随之执行，而您无权执行它：%(reason)s",
+                                        id=row.id, name=row.job_desc, reason=exc.msg)) from None
+        following: dict[int, tuple[str, int | None]] = {}
+        for job_id, row in rows.items():
+            for child in _safe_child_ids(row.child_job_id):
+                following.setdefault(child, ("child", job_id))
+        for parent, dependents in _dependents_of(list(rows)).items():
+            for dependent in dependents:
+                following.setdefault(dependent, ("dependent", parent))
+        level = following
+
+
+def _dependents_of(job_ids: list[int]) -> dict[int, list[int]]:
+    """The jobs depending on each of `job_ids` (the worker checks each after a parent's success), in id order."""
+    out: dict[int, list[int]] = {}
+    if job_ids:
+        for parent, dependent in db.session.execute(
+                select(JobDependency.parent_job_id, JobDependency.job_id)
+                .where(JobDependency.parent_job_id.in_(job_ids)).order_by(JobDependency.job_id)):
+            out.setdefault(parent, []).append(dependent)
+    return out
+
+
+def require_may_set_going(job: Job, *, dependents: bool = True) -> None:
+    """The principal may run `job` and all that follows it (run once, start, copy: `dependents=False` for a copy,
+    which nothing depends on)."""
+    require_may_run(job)
+    require_may_run_followers(_safe_child_ids(job.child_job_id), job.id if dependents else None)
 
 
 def _clean_glue_remark(remark: str | None) -> str:
@@ -885,6 +986,9 @@ def _clean_job(data: dict[str, Any], current: Job | None) -> dict[str, Any]:
         out["parent_job_ids"] = parents
     if not errors:  # the links are each valid: may they make a loop together?
         errors.run(_check_no_cycle, job_id, children, parents)
+    if not errors and current is not None and set(parents or ()) - set(parents_of([current.id]).get(current.id, [])):
+        # a new parent runs this job, and all that follows it: its children (checked above when given) and dependents
+        errors.run(_require_may_link, [] if children is not None else _safe_child_ids(current.child_job_id), current.id)
     errors.raise_if_any()
     return out
 
@@ -949,6 +1053,8 @@ def remove_job(job_id: int) -> Job:
 
 
 def _start(job: Job) -> None:
+    """Put the job on its schedule: each fire runs it and all that follows it, so the caller must be allowed to."""
+    require_may_set_going(job)
     if job.schedule_type == "NONE":
         raise Conflict(gettext("调度类型为 NONE 的任务只能手动执行，不能启动"))
     next_ms = _next_ms(job)
@@ -959,7 +1065,6 @@ def _start(job: Job) -> None:
 
 def start_job(job_id: int) -> Job:
     job = _locked_job(job_id)
-    require_script_grant(job.glue_type)  # a started script job runs on its schedule
     _start(job)
     db.session.commit()
     return job
@@ -974,8 +1079,7 @@ def stop_job(job_id: int) -> Job:
 
 def copy_job(job_id: int) -> Job:
     job = _locked_job(job_id)
-    require_maintenance_grant(job.executor_handler)
-    require_script_grant(job.glue_type)
+    require_may_set_going(job, dependents=False)  # the copy runs what the job runs, children included
     columns = ("job_group", "author", "alarm_email", "schedule_type", "schedule_conf", "timezone",
                "misfire_strategy", "executor_route_strategy", "executor_handler", "executor_param",
                "executor_block_strategy", "executor_timeout", "executor_fail_retry_count", "child_job_id",
@@ -998,8 +1102,7 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
     Without it the worker routes the run (SHARDING_BROADCAST: one run per live node now).
     """
     job = _locked_job(job_id)
-    require_maintenance_grant(job.executor_handler)
-    require_script_grant(job.glue_type)
+    require_may_set_going(job)  # the job, then its children and dependents as far as its success starts them
     refusal = _param_refusal(executor_param) or retention_refusal(job.executor_handler, executor_param)
     if executor_param is not None and refusal:
         raise Invalid(refusal, field="executorParam")
@@ -1793,6 +1896,8 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                 job.child_job_id = ",".join(str(c) for c in dict.fromkeys(children))
             if parents:
                 _check_parents(job.id, parents)
+                if set(parents) - set(parents_of([job.id]).get(job.id, [])):
+                    _require_may_link([], job.id)  # its new parents run it and its dependents (its children: above)
             # the file's links replace the job's; checked against the links written so far (the database's and
             # those of the file's jobs before this one), so the job closing a cycle is the one refused
             _check_no_cycle(job.id, children, parents)

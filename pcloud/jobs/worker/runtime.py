@@ -64,6 +64,7 @@ from pcloud.jobs.models import (
     HANDLE_LOST,
     HANDLE_SUCCESS,
     HANDLE_TIMEOUT,
+    MAX_CHAIN_DEPTH,
     RUN_DONE,
     RUN_PENDING,
     RUN_RUNNING,
@@ -85,7 +86,6 @@ DEFAULT_EXECUTOR = "pcloud-executor"
 RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 MSG_LIMIT = 4000
-MAX_CHAIN_DEPTH = 16  # child jobs triggered at most this many links below the first run (a loop stops there)
 # pg_advisory_xact_lock(DEPENDENTS_LOCK, job id): one dependency check of a job at a time ("jobd" in ASCII)
 DEPENDENTS_LOCK = 0x6A6F6264
 # pg_advisory_xact_lock(BLOCK_LOCK, job id): one node at a time decides whether a job is busy ("jobb")
