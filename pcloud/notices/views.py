@@ -27,9 +27,10 @@ FILTERS = {"title": Filter("title", lazy_gettext("标题")), "type": Filter("not
 READER_FILTERS = {"name": Filter("name", lazy_gettext("姓名")), "read": Filter("read", lazy_gettext("是否已读"))}
 
 
-def _fill_choices(form: NoticeForm) -> None:
-    form.role_ids.choices = [(r["id"], r["name"]) for r in roles.list_roles()]
-    form.dept_ids.choices = depts.choices()
+def _fill_choices(form: NoticeForm, stored: dict[str, Any] | None = None) -> None:
+    # Only what the author may address (and what the notice names already): a checkbox a save refuses is not offered.
+    form.role_ids.choices, form.dept_ids.choices = service.audience_choices(
+        [(r["id"], r["name"]) for r in roles.list_roles()], depts.choices(), stored or {})
 
 
 @bp.route("/system/notice/")
@@ -75,7 +76,7 @@ def edit(notice_id: int) -> Any:
                   "role_ids": item["audience"]["role_ids"], "dept_ids": item["audience"]["dept_ids"]}
     if request.method != "POST" and stored is not None:  # from the record when shown, from what was typed when saved
         form.process(data=stored)
-    _fill_choices(form)
+    _fill_choices(form, stored)
 
     def save() -> str:
         return gettext("已保存通知公告「%(title)s」", title=service.modify_notice(notice_id, form.values()).title)
