@@ -358,13 +358,16 @@ def _ms_to_dt(ms: int | None) -> datetime | None:
 
 
 def parents_of(job_ids: list[int]) -> dict[int, list[int]]:
-    """The parents of each job (one query for a page of jobs)."""
+    """The parents of each job (one query for a page of jobs), in id order."""
+    return _dependencies(job_ids, JobDependency.job_id, JobDependency.parent_job_id)
+
+
+def _dependencies(job_ids: list[int], key: Any, linked: Any) -> dict[int, list[int]]:
+    """{job id: the jobs linked to it} along one direction of job_dependency (`key` -> `linked`), in id order."""
     out: dict[int, list[int]] = {}
     if job_ids:
-        for job_id, parent in db.session.execute(
-                select(JobDependency.job_id, JobDependency.parent_job_id)
-                .where(JobDependency.job_id.in_(job_ids)).order_by(JobDependency.parent_job_id)):
-            out.setdefault(job_id, []).append(parent)
+        for job_id, other in db.session.execute(select(key, linked).where(key.in_(job_ids)).order_by(linked)):
+            out.setdefault(job_id, []).append(other)
     return out
 
 
@@ -700,13 +703,7 @@ def require_may_run_followers(children: list[int], after: int | None = None) -> 
 
 def _dependents_of(job_ids: list[int]) -> dict[int, list[int]]:
     """The jobs depending on each of `job_ids` (the worker checks each after a parent's success), in id order."""
-    out: dict[int, list[int]] = {}
-    if job_ids:
-        for parent, dependent in db.session.execute(
-                select(JobDependency.parent_job_id, JobDependency.job_id)
-                .where(JobDependency.parent_job_id.in_(job_ids)).order_by(JobDependency.job_id)):
-            out.setdefault(parent, []).append(dependent)
-    return out
+    return _dependencies(job_ids, JobDependency.parent_job_id, JobDependency.job_id)
 
 
 def require_may_set_going(job: Job, *, dependents: bool = True) -> None:
