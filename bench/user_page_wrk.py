@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,11 @@ class Gunicorn:
         self.proc.wait(15)
 
 
-def wrk(port: int, token: str, body: dict[str, Any], connections: int, seconds: int, script: str) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "-s", script,
-                          f"http://127.0.0.1:{port}{PAGE}"], capture_output=True, text=True, check=True,
+def wrk(port: int, token: str, body: dict[str, Any], connections: int, seconds: int, script: str,
+        path: str = PAGE) -> dict[str, float]:
+    # --timeout: a slow answer is measured, not counted as an error (wrk's own default gives up early)
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s",
+                          "-s", script, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
                          env={**os.environ, "WRK_BODY": json.dumps(body), "WRK_TOKEN": token}).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     requests, duration_us, p50, p95, p99, errors = line.split()[1:]
@@ -115,22 +118,23 @@ def cases(server: Gunicorn, token: str, keyword: str) -> dict[str, dict[str, Any
             "keyword": {"page": 1, "pageSize": 10, "keyword": keyword}}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", action="append", default=[], help="URL=N: make a database of N users")
+def add_wrk_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a wrk bench over databases and checkouts (see the module's docstring)."""
     parser.add_argument("--db", action="append", default=[], help="NAME=URL")
     parser.add_argument("--code", action="append", default=[], help="NAME=DIR")
-    parser.add_argument("--keyword", default="员工12", help="matches about 1.1%% of the bench users (i from 12...)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", help="comma-separated cases to run")
-    args = parser.parse_args()
-    for spec in args.seed:
-        url, count = spec.rsplit("=", 1)
-        seed(url, int(count))
-    if not args.db:
-        return
+
+
+def run_rounds(args: argparse.Namespace, path: str,
+               make_cases: Callable[[Gunicorn, str], dict[str, dict[str, Any]]],
+               check: Callable[[str, dict[str, Any]], None] | None = None
+               ) -> dict[tuple[str, str, str], dict[str, float]]:
+    """Every (code, database, case) once per round, in alternating order, under wrk; prints each measure and then
+    per case the medians over the rounds (req/s, p50/p95/p99 ms) and the ratio of its requests/s to the first
+    database's. `check(case, answer)`: asserts the first answer of each case is the one meant. Returns the medians."""
     dbs = dict(spec.split("=", 1) for spec in args.db)
     codes = dict(spec.split("=", 1) for spec in args.code) or {"this": str(ROOT)}
     script = Path(tempfile.mkdtemp(prefix="pcloud-wrk-")) / "post.lua"
@@ -146,14 +150,15 @@ def main() -> None:
                 status, signed = server.post("/api/oauth/token", {"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD,
                                                                    "grantType": "ADMIN"})
                 token = signed["data"]["token"]
-                chosen = cases(server, token, args.keyword)
-                for name, body in chosen.items():
+                for name, body in make_cases(server, token).items():
                     if args.only and name not in args.only.split(","):
                         continue
-                    status, page = server.post(PAGE, body, token)
-                    assert status == 200 and page["data"], (name, status, page)
-                    server.post(PAGE, body, token)  # warm both workers a little
-                    got = wrk(server.port, token, body, args.connections, args.seconds, str(script))
+                    status, page = server.post(path, body, token)
+                    assert status == 200, (name, status, page)
+                    if check:
+                        check(name, page)
+                    server.post(path, body, token)  # warm both workers a little
+                    got = wrk(server.port, token, body, args.connections, args.seconds, str(script), path)
                     got["total"] = page["total"]
                     results.setdefault((code, db, name), []).append(got)
                     print(f"round {round_no + 1} {code:8} {db:8} {name:14} {got['rps']:7.0f} req/s  "
@@ -163,11 +168,32 @@ def main() -> None:
                 server.stop()
     print("\nmedians over the rounds (req/s, p50/p95/p99 ms), ratio to the first database")
     first_db = next(iter(dbs))
+    medians = {}
     for (code, db, name), runs in sorted(results.items()):
         med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p95", "p99")}
+        medians[(code, db, name)] = med
         base = statistics.median(r["rps"] for r in results[(code, first_db, name)])
         print(f"{code:8} {db:8} {name:14} {med['rps']:7.0f}  {med['p50']:.1f}/{med['p95']:.1f}/{med['p99']:.1f}  "
               f"ratio {med['rps'] / base:.2f}")
+    return medians
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", action="append", default=[], help="URL=N: make a database of N users")
+    add_wrk_options(parser)
+    parser.add_argument("--keyword", default="员工12", help="matches about 1.1%% of the bench users (i from 12...)")
+    args = parser.parse_args()
+    for spec in args.seed:
+        url, count = spec.rsplit("=", 1)
+        seed(url, int(count))
+    if not args.db:
+        return
+
+    def check(name: str, page: dict[str, Any]) -> None:
+        assert page["data"], (name, page)
+
+    run_rounds(args, PAGE, lambda server, token: cases(server, token, args.keyword), check)
 
 
 if __name__ == "__main__":
