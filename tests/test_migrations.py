@@ -245,6 +245,92 @@ def test_upgrade_fills_the_login_logs_distinct_phones_and_keeps_them(empty_datab
         db.engine.dispose()
 
 
+def test_upgrade_puts_the_titles_of_existing_mail_and_notices_in_the_trigram_search(empty_database_url: str) -> None:
+    """0033 adds the mail's and the notices' titles to the trigram search (core.search.SEARCHED): the rows already
+    there are found (SQLite: the FTS tables rebuilt from them; PostgreSQL: the GIN indexes built over them), every
+    later write follows (insert, title changed, delete), both lists get an index of their order (time, id);
+    downgrade takes it all back and leaves the tables writable. Its frozen SQL is what core.search builds."""
+    import importlib.util
+
+    from flask_migrate import downgrade, upgrade
+
+    from pcloud.core import search
+
+    path = Path(MIGRATIONS_DIR) / "versions" / "0033_mail_notice_trigram.py"
+    spec = importlib.util.spec_from_file_location("m0033", path)
+    frozen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(frozen)
+    tables = ("sys_mail", "sys_notice")
+    assert [sql for t in tables for sql in search.sqlite_create_sql(t)] == frozen.SQLITE_UP
+    assert [sql for t in tables for sql in search.sqlite_drop_sql(t)] == frozen.SQLITE_DOWN
+    assert [sql for t in tables for sql in search.postgres_create_sql(t)] == frozen.POSTGRES_UP
+    assert [sql for t in tables for sql in search.postgres_drop_sql(t)] == frozen.POSTGRES_DOWN
+
+    def write(conn: Any, sql: str, **params: Any) -> None:
+        conn.execute(text(sql), {"d": "2026-01-01 00:00:00", **params})
+
+    def add(conn: Any, mail: str, notice: str) -> None:
+        write(conn, "INSERT INTO sys_mail (recipient_id, name, description, gmt_created_date, gmt_modified_date) "
+                    "VALUES (1, :t, '正文', :d, :d)", t=mail)
+        write(conn, "INSERT INTO sys_notice (title, content, notice_type, status, audience_all, gmt_created_date, "
+                    "gmt_modified_date) VALUES (:t, '正文', 1, 0, :yes, :d, :d)", t=notice, yes=True)
+
+    def found(conn: Any, table: str, keyword: str) -> set[int]:
+        """The rows the trigram search finds (SQLite: the FTS table alone, so a missed write shows; PostgreSQL: the
+        LIKE its GIN index serves, kept by the server)."""
+        column = search.SEARCHED[table][0]
+        if conn.dialect.name == "sqlite":
+            return set(conn.execute(text(f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH :q"),
+                                    {"q": f'{column} : "{keyword}"'}).scalars())
+        return set(conn.execute(text(f"SELECT id FROM {table} WHERE {column} LIKE :q"),
+                                {"q": f"%{keyword}%"}).scalars())
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0032_form_submission")
+        with db.engine.begin() as conn:
+            write(conn, "INSERT INTO sys_user (id, phone, name, password_hash, state, gmt_created_date, "
+                        "gmt_modified_date) VALUES (1, '13900000001', '收信人', 'x', 0, :d, :d)")
+            add(conn, "周例会纪要", "周例会安排")
+            add(conn, "项目周报", "放假通知")
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.begin() as conn:
+            assert found(conn, "sys_mail", "周例会") == {1} and found(conn, "sys_notice", "周例会") == {1}
+            add(conn, "新的周例会", "新的周例会")
+            write(conn, "UPDATE sys_mail SET name = '项目月报' WHERE id = 2")
+            write(conn, "UPDATE sys_notice SET title = '放假安排' WHERE id = 2")
+            write(conn, "DELETE FROM sys_mail WHERE id = 1")
+            write(conn, "DELETE FROM sys_notice WHERE id = 1")
+        with db.engine.connect() as conn:
+            assert found(conn, "sys_mail", "周例会") == {3} and found(conn, "sys_notice", "周例会") == {3}
+            assert found(conn, "sys_mail", "项目月") == {2} and found(conn, "sys_mail", "项目周") == set()
+            assert found(conn, "sys_notice", "放假安") == {2} and found(conn, "sys_notice", "放假通") == set()
+            indexes = {t: {i["name"] for i in inspect(conn).get_indexes(t)} for t in tables}
+            assert "ix_sys_notice_created_id" in indexes["sys_notice"]
+            assert "ix_sys_mail_created_id" in indexes["sys_mail"] and "ix_sys_mail_created" not in indexes["sys_mail"]
+            if conn.dialect.name == "postgresql":
+                assert "ix_sys_mail_name_trgm" in indexes["sys_mail"]
+                assert "ix_sys_notice_title_trgm" in indexes["sys_notice"]
+        downgrade(directory=MIGRATIONS_DIR, revision="0032_form_submission")
+        with db.engine.begin() as conn:
+            names = set(inspect(conn).get_table_names())
+            assert not {"sys_mail_fts", "sys_notice_fts"} & names
+            if conn.dialect.name == "sqlite":  # the FTS tables, their shadow tables and their triggers
+                assert not [name for name in conn.execute(text("SELECT name FROM sqlite_master")).scalars()
+                            if name.startswith(("sys_mail_fts", "sys_notice_fts"))]
+            left = {i["name"] for t in tables for i in inspect(conn).get_indexes(t)}
+            assert not {"ix_sys_notice_created_id", "ix_sys_mail_created_id", "ix_sys_mail_name_trgm",
+                        "ix_sys_notice_title_trgm"} & left and "ix_sys_mail_created" in left
+            add(conn, "降级后", "降级后")  # no trigger left behind refers to a dropped table
+            write(conn, "UPDATE sys_mail SET name = '降级后改' WHERE id = 2")
+            write(conn, "DELETE FROM sys_notice WHERE id = 2")
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            assert found(conn, "sys_mail", "降级后") == {4, 2} and found(conn, "sys_notice", "降级后") == {4}
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_upgrade_gives_live_menus_with_one_path_distinct_paths(empty_database_url: str) -> None:
     """0006 makes menu paths unique among live menus; duplicates from before keep the oldest on the path."""
     from flask_migrate import upgrade

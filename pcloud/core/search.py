@@ -1,8 +1,9 @@
 """Keyword search through a trigram index, with exactly the results of `column LIKE '%kw%'`.
 
 SQLite: an FTS5 table with the `trigram` tokenizer per searched table (`<table>_fts`, external content,
-kept in step by triggers; both made by migration 0008). PostgreSQL: `pg_trgm` GIN indexes
-(`ix_<table>_<column>_trgm`) that serve `LIKE '%kw%'` directly.
+kept in step by triggers; both made by migration 0008 for the users and the operation log, 0033 for the mail's
+and the notices' titles). PostgreSQL: `pg_trgm` GIN indexes (`ix_<table>_<column>_trgm`) that serve
+`LIKE '%kw%'` directly.
 
 The LIKE condition is always kept: on SQLite the FTS match only narrows the candidates (its trigram
 match is a superset of LIKE's: both ignore ASCII case), so the answer is LIKE's by construction.
@@ -22,6 +23,8 @@ MIN_TRIGRAM = 3
 SEARCHED: dict[str, tuple[str, ...]] = {
     "sys_user": ("name", "phone"),
     "sys_action_log": ("name", "path"),
+    "sys_mail": ("name",),  # the title
+    "sys_notice": ("title",),
 }
 
 
@@ -122,7 +125,7 @@ def row_matches(words: list[tuple[Any, str]], dialect: str) -> Any | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# DDL, used by migration 0008 (frozen copies would be safer; these names never change meaning).
+# DDL, as migrations 0008 and 0033 write it (they hold frozen copies), and for the benches' bulk loads.
 
 
 def sqlite_create_sql(table: str) -> list[str]:
@@ -161,7 +164,7 @@ def postgres_drop_sql(table: str) -> list[str]:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic autogenerate: the FTS tables (and their shadow tables) and the trigram indexes are made
-    by hand in migration 0008, not from the models; leave them out of the comparison."""
+    by hand in migrations 0008 and 0033, not from the models; leave them out of the comparison."""
     if type_ == "table" and name and any(name.startswith(fts_table(t)) for t in SEARCHED):
         return False
     return not (type_ == "index" and name and name.endswith("_trgm"))

@@ -23,5 +23,6 @@ class Mail(AuditMixin, SoftDeleteMixin, Base):
     __table_args__ = (
         # the top bar's unread count on every page: the recipient's live unread rows, from the index alone
         Index("ix_sys_mail_recipient_read", "recipient_id", "read_at", "deleted_at"),
-        Index("ix_sys_mail_created", "gmt_created_date"),
+        # the list, newest first: the page's whole order (migration 0033; was the time alone)
+        Index("ix_sys_mail_created_id", "gmt_created_date", "id"),
     )

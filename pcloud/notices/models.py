@@ -33,6 +33,8 @@ class Notice(AuditMixin, SoftDeleteMixin, Base):
     __table_args__ = (
         # every page's bell and the home page: the published live notices, newest first
         Index("ix_sys_notice_status_published", "status", "published_at", "deleted_at"),
+        # the notices list, newest first: the page's whole order (migration 0033)
+        Index("ix_sys_notice_created_id", "gmt_created_date", "id"),
     )
 
 
