@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,12 +159,14 @@ def unindexed(column: Any, dialect: str) -> Any:
 
 
 def newest_first_page(model: Any, newest: Any, counted: Select[Any], scanned: Any, *, keyword: bool,
-                      estimate: int | None, unfiltered_table: str | None, page: int, page_size: int) -> Page:
-    """A log's page, newest first (the operation log, the login log): a capped count through the filter's
-    index (or a keyword's sampled estimate), then the page's ids read in time order, or (a keyword with few
-    matches) the trigram index's matches sorted, written so that no statistics can change the plan; then
-    those rows. `counted`: the filter's ids (`select(model.id)`); `scanned()`: the same ids checked row by
-    row in time order; `newest`: the time column."""
+                      estimate: int | None, unfiltered_table: str | None, page: int, page_size: int,
+                      rows_of: Callable[[list[int]], dict[int, Any]] | None = None) -> Page:
+    """A list's page, newest first (the operation log, the login log, the mail, the notices): a capped count
+    through the filter's index (or a keyword's sampled estimate), then the page's ids read in time order, or (a
+    keyword with few matches) the trigram index's matches sorted, written so that no statistics can change the
+    plan; then those rows. `counted`: the filter's ids (`select(model.id)`); `scanned()`: the same ids checked
+    row by row in time order; `newest`: the time column; `rows_of(ids)`: the page's items by id (default: the
+    model's rows)."""
     table = model.__table__.name
     if estimate is not None:
         total, exact = estimate, False
@@ -180,5 +183,8 @@ def newest_first_page(model: Any, newest: Any, counted: Select[Any], scanned: An
                                    .offset((page - 1) * page_size)).scalars())
     if not exact:
         total = max(total, (page - 1) * page_size + len(rows) + (1 if len(rows) == page_size else 0))
-    found = {r.id: r for r in db.session.execute(select(model).where(model.id.in_(rows))).scalars()} if rows else {}
+    if rows_of is None:
+        def rows_of(ids: list[int]) -> dict[int, Any]:
+            return {r.id: r for r in db.session.execute(select(model).where(model.id.in_(ids))).scalars()}
+    found = rows_of(rows) if rows else {}
     return Page([found[i] for i in rows if i in found], total, page, page_size, exact)
