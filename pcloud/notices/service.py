@@ -25,9 +25,10 @@ from sqlalchemy import and_, delete, exists, func, insert, or_, select, true, up
 from sqlalchemy.sql.elements import ColumnElement
 
 from pcloud.access import permissions
+from pcloud.core import search
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.markdown import LazyMarkdown, markdown_problem, render_markdown
-from pcloud.core.paging import Page, paginate
+from pcloud.core.paging import Page, newest_first_page, paginate, sample_estimate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope.service import current_scope, roles_refusal
@@ -355,16 +356,39 @@ def notice_item(notice_id: int) -> dict[str, Any]:
     return _item(notice, _audiences([notice.id])[notice.id])
 
 
-def page_notices(filters: Mapping[str, Any], page: int = 1, page_size: int = 10) -> Page:
-    """Newest first (title contains, type, status); audiences batched for the page."""
-    stmt = Notice.live()
-    if (title := str(filters.get("title") or "").strip()):
-        stmt = stmt.where(Notice.title.contains(title, autoescape=True))
+def _filtered_ids(filters: Mapping[str, Any], driving: bool = True) -> Any:
+    """The ids of the live notices matching the filters. `driving`: the title keyword through the trigram index
+    (few matches); otherwise a per-row LIKE that no index answers, for a scan in time order (many matches)."""
+    stmt = select(Notice.id).where(Notice.deleted_at.is_(None))
+    if (title := _title(filters)):  # a keyword without a trigram is checked per row, as the mail's (mail.service)
+        stmt = (search.join_matches(stmt, [(Notice.title, title)], db.engine.dialect.name)
+                if driving and len(title) >= search.MIN_TRIGRAM
+                else stmt.where(search.contains_per_row(Notice.title, title)))
     if filters.get("notice_type") is not None:
         stmt = stmt.where(Notice.notice_type == filters["notice_type"])
     if filters.get("status") is not None:
         stmt = stmt.where(Notice.status == filters["status"])
-    result = paginate(stmt.order_by(Notice.gmt_created_date.desc(), Notice.id.desc()), page, page_size)
+    return stmt
+
+
+def _title(filters: Mapping[str, Any]) -> str:
+    return str(filters.get("title") or "").strip()
+
+
+def page_notices(filters: Mapping[str, Any], page: int = 1, page_size: int = 10) -> Page:
+    """Newest first (title contains, type, status), as the operation log's page (actionlog.service.page_logs): a
+    capped count, then the page's ids read in time order, or (a title keyword with few matches) the trigram
+    index's matches sorted; audiences batched for the page."""
+    title = _title(filters)
+    keyword = len(title) >= search.MIN_TRIGRAM
+    estimate = None
+    if title and filters.get("notice_type") is None and filters.get("status") is None:
+        base = select(Notice.title).where(Notice.deleted_at.is_(None)).order_by(
+            Notice.gmt_created_date.desc(), Notice.id.desc())
+        estimate = sample_estimate(base, lambda sub: sub.c.title.contains(title, autoescape=True), "sys_notice")
+    result = newest_first_page(Notice, Notice.gmt_created_date, _filtered_ids(filters),
+                               lambda: _filtered_ids(filters, driving=False), keyword=keyword, estimate=estimate,
+                               unfiltered_table=None, page=page, page_size=page_size)
     audiences = _audiences([n.id for n in result.items])
     result.items = [_item(n, audiences[n.id]) for n in result.items]
     return result
