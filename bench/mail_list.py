@@ -23,9 +23,7 @@ route on the smaller table), per checkout.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402
     ROOT,
     analyse,
-    bench_env,
-    recreate_postgres,
+    prepare_database,
     seed_users_sql,
     without_trigram_indexes,
 )
@@ -86,11 +83,7 @@ def seed_mail(database_url: str, count: int) -> None:
 
 
 def seed(url: str, count: int) -> None:
-    instance = tempfile.mkdtemp(prefix="pcloud-mail-")
-    if url.startswith("postgres"):
-        recreate_postgres(url)
-    subprocess.run([str(Path(sys.executable).parent / "pcloud"), "init"], cwd=ROOT, env=bench_env(url, instance),
-                   check=True, stdout=subprocess.DEVNULL)
+    prepare_database(url)  # a fresh schema: the PostgreSQL database recreated, `pcloud init`
     started = time.perf_counter()
     seed_users_sql(url, USERS)
     seed_mail(url, count)

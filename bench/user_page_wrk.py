@@ -29,7 +29,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ADMIN_PASSWORD, ADMIN_PHONE, analyse, bench_env, free_port, seed_users_sql  # noqa: E402
+from bench.common import (  # noqa: E402
+    ADMIN_PASSWORD,
+    ADMIN_PHONE,
+    analyse,
+    bench_env,
+    free_port,
+    prepare_database,
+    seed_users_sql,
+)
 
 PAGE = "/api/admin/system/user/page"
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +57,7 @@ end
 
 
 def seed(url: str, count: int) -> None:
-    instance = tempfile.mkdtemp(prefix="pcloud-wrk-")
-    if url.startswith("postgres"):
-        from bench.common import recreate_postgres
-
-        recreate_postgres(url)
-    subprocess.run([str(Path(sys.executable).parent / "pcloud"), "init"], cwd=ROOT, env=bench_env(url, instance),
-                   check=True, stdout=subprocess.DEVNULL)
+    prepare_database(url)  # a fresh schema: the PostgreSQL database recreated, `pcloud init`
     started = time.perf_counter()
     role_ids = seed_users_sql(url, count)
     analyse(url)
