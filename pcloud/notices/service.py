@@ -159,8 +159,7 @@ def audience_choices(roles: list[tuple[int, str]], depts: list[tuple[int, str]],
     kept_roles, kept_depts = set(kept.get("role_ids") or ()), set(kept.get("dept_ids") or ())
     rows = {role.id: role for role in db.session.execute(select(Role).where(
         Role.id.in_([i for i, _ in roles]), Role.deleted_at.is_(None))).scalars()}
-    beyond = role_service.held_beyond_scope(rows)
-    allowed = {i for i, role in rows.items() if i not in beyond and _roles_refusal({i: role}) is None}
+    allowed = {i for i, role in rows.items() if _roles_refusal({i: role}) is None}
     return ([(i, name) for i, name in roles if i in allowed or i in kept_roles],
             [(i, name) for i, name in depts if scope.covers_dept(i) or i in kept_depts])
 
