@@ -22,9 +22,10 @@ class DatabaseClock:
     own clock is off does not see its peers' heartbeats as old, fire early or late, or end sessions early
     (the multi-host review: a worker 45 s behind was listed dead by every other host). Measured on a pooled
     connection at the first look and again after `CHECK_SECONDS` (a host's clock drifts or is stepped by
-    NTP), as the midpoint of the round trip."""
+    NTP), as the midpoint of the round trip; an offset under TOLERANCE_SECONDS is taken as none."""
 
     CHECK_SECONDS = 60.0
+    TOLERANCE_SECONDS = 1.0  # an offset below this is taken as none
     RETRY_SECONDS = 5.0  # after a failed measure (the database down): not asked on every call meanwhile
 
     def __init__(self, engine: Engine) -> None:
@@ -58,7 +59,10 @@ class DatabaseClock:
             log.warning("cannot read the database's clock; this host's clock is used meanwhile", exc_info=True)
             self._check_at = time.monotonic() + self.RETRY_SECONDS
             return
-        self.offset = server - (before + (after - before) / 2)
+        measured = server - (before + (after - before) / 2)
+        # Within the tolerance the host's own clock is kept: the measure is only as exact as half a round trip,
+        # and hosts that agree (one machine, NTP) must keep the order of what their processes stamp.
+        self.offset = measured if abs(measured.total_seconds()) >= self.TOLERANCE_SECONDS else timedelta(0)
         _last_offset[0] = self.offset
         self._check_at = time.monotonic() + self.CHECK_SECONDS
 
