@@ -782,6 +782,29 @@ def test_the_pages_refuse_the_same_run_once_start_and_copy(chain: Chain, api: Ap
     assert _runs_of(app, chain.p, chain.s, chain.x) == []
 
 
+def test_the_job_list_offers_run_start_and_copy_only_where_the_chain_may_run(chain: Chain, api: ApiClient,
+                                                                            pages: PageClient) -> None:
+    """No button whose click the checks above refuse: P (whose children are a script and another executor's job)
+    shows neither 执行一次, 启动 nor 复制 to the operator; a plain job beside it shows all three; a job that a
+    forbidden one depends on may be copied (a copy has no dependents) but not run; the administrator sees all."""
+    cron = {"scheduleType": "CRON", "scheduleConf": "0 0 3 * * ?"}
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.p, **cron})
+    plain = make_job(api, chain.a, jobDesc="甲组普通任务", **cron)
+    followed = make_job(api, chain.a, jobDesc="甲组被依赖任务", **cron)
+    api.data("PUT", "/api/job/jobinfo/update", {"id": chain.s, "parentJobIds": [followed]})
+
+    def offered(pages: PageClient) -> dict[int, set[str]]:
+        html = pages.get(f"/job/info/?jobGroup={chain.a}").get_data(as_text=True)
+        marks = {"run": 'data-trigger-job="{}"', "start": 'action="/job/info/{}/start',
+                 "copy": 'action="/job/info/{}/copy'}
+        return {job: {what for what, mark in marks.items() if mark.format(job) in html}
+                for job in (chain.p, plain, followed)}
+
+    assert offered(chain.pages) == {chain.p: set(), plain: {"run", "start", "copy"}, followed: {"copy"}}
+    everything = {"run", "start", "copy"}
+    assert offered(pages) == {chain.p: everything, plain: everything, followed: everything}
+
+
 def test_the_whole_chain_is_checked_grandchildren_and_dependents_included(chain: Chain, api: ApiClient,
                                                                         app: Any) -> None:
     """A child's own children run when it succeeds, and a job depending on one runs after it: linking or running

@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, has_request_context
@@ -706,11 +707,33 @@ def _dependents_of(job_ids: list[int]) -> dict[int, list[int]]:
     return _dependencies(job_ids, JobDependency.parent_job_id, JobDependency.job_id)
 
 
-def require_may_set_going(job: Job, *, dependents: bool = True) -> None:
-    """The principal may run `job` and all that follows it (run once, start, copy: `dependents=False` for a copy,
-    which nothing depends on)."""
+def require_may_set_going(job: Any, *, dependents: bool = True) -> None:
+    """The principal may run `job` (a Job or a row with its fields) and all that follows it (run once, start,
+    copy: `dependents=False` for a copy, which nothing depends on)."""
     require_may_run(job)
     require_may_run_followers(_safe_child_ids(job.child_job_id), job.id if dependents else None)
+
+
+def set_going_offers(items: list[dict[str, Any]]) -> dict[int, frozenset[str]]:
+    """What a job list offers on each of its jobs (`job_item`s): "run" (run once, start) and "copy" where
+    `require_may_set_going` lets them through, so that no button is shown whose click would be refused. The
+    super administrator is offered everything without a query; anyone else costs the chain walk per job."""
+    principal = current_principal()
+    everything = frozenset({"run", "copy"})
+    if principal is None or principal.is_super_admin:
+        return {item["id"]: everything for item in items}
+    offers: dict[int, frozenset[str]] = {}
+    for item in items:
+        job = SimpleNamespace(**item)  # the fields the checks read: id, executor_handler, glue_type, child_job_id
+        offers[item["id"]] = frozenset()
+        for offer, dependents in ((everything, True), (frozenset({"copy"}), False)):
+            try:
+                require_may_set_going(job, dependents=dependents)
+            except (Forbidden, NotFound):
+                continue
+            offers[item["id"]] = offer
+            break
+    return offers
 
 
 def _clean_glue_remark(remark: str | None) -> str:

@@ -124,7 +124,8 @@ def jobs() -> Any:
                            executor_options=_executor_options(executors),
                            confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
                            export_form=JobExportForm(job_group=filters["job_group"] or None),
-                           import_form=JobImportForm(), may_scripts=service.may_edit_scripts())
+                           import_form=JobImportForm(), may_scripts=service.may_edit_scripts(),
+                           offers=service.set_going_offers(result.items))
 
 
 def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
