@@ -275,7 +275,9 @@ def test_a_weaker_admin_lifts_no_lock_of_one_whose_roles_reach_further(app: Any,
     token = csrf_from(listing)
     assert weaker_pages.client.post(f"/system/user/{admin_id}/unlock", data={"csrf_token": token}).status_code == 403
     log_page = weaker_pages.get("/monitor/loginlog/").get_data(as_text=True)
-    assert admin_phone in log_page  # all data: the row and its button are shown; the service refuses
+    assert admin_phone in log_page  # all data: the row is shown, without 解锁账号; a forged post is refused
+    assert f'name="phone" value="{admin_phone}"' not in log_page
+    assert f'name="phone" value="{plain_phone}"' in log_page and f'name="phone" value="{nobody}"' in log_page
     shown = weaker_pages.client.post("/monitor/loginlog/unlock", data={"csrf_token": csrf_from(log_page),
                                                                        "phone": admin_phone})
     assert shown.status_code == 403 and "不能解除其登录锁定" in shown.get_data(as_text=True)

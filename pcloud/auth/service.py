@@ -694,6 +694,35 @@ def _require_unlockable(user: User, scope: datascope.DataScope) -> None:
         raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能解除其登录锁定"))
 
 
+def _require_may_unlock(scope: datascope.DataScope, *, phone: str | None = None, client_ip: str | None = None,
+                        user: User | None = None) -> None:
+    """The rule of `unlock` (`user`: the live user of `phone`, if any)."""
+    if phone:
+        if user is not None:
+            _require_unlockable(user, scope)
+        elif not scope.all:
+            raise NotFound(gettext("用户不存在"))
+    if client_ip and not scope.all:
+        raise Forbidden(gettext("只有数据权限为全部数据的用户可以解除 IP 地址的登录锁定"))
+
+
+def unlock_offers(phones: list[str], addresses: list[str]) -> set[tuple[str, str]]:
+    """The ("phone" | "client_ip", value) pairs among a list page's phones and client addresses that `unlock`
+    would lift for the caller: the rows offer 解锁 only there. One query for the phones' users."""
+    scope = datascope.current_scope()
+    phones, addresses = sorted(set(phones)), sorted(set(addresses))
+    users = {u.phone: u for u in db.session.execute(User.live().where(User.phone.in_(phones))).scalars()} \
+        if phones else {}
+    offers: set[tuple[str, str]] = set()
+    for field, value in [("phone", p) for p in phones] + [("client_ip", a) for a in addresses]:
+        try:
+            _require_may_unlock(scope, **{field: value}, user=users.get(value) if field == "phone" else None)
+        except (NotFound, Forbidden):
+            continue
+        offers.add((field, value))
+    return offers
+
+
 def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
     """Forget the failures counted against a phone (or an open account's secureId), or against a client
     address, and the lock they led to. Whether there was anything to lift.
@@ -705,17 +734,11 @@ def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
     if not phone and not client_ip:
         raise Invalid(gettext("请填写手机号或 IP 地址"), field="phone")
     scope = datascope.current_scope()
+    _require_may_unlock(scope, phone=phone, client_ip=client_ip, user=_live_user_by_phone(phone) if phone else None)
     keys: list[str] = []
     if phone:
-        user = _live_user_by_phone(phone)
-        if user is not None:
-            _require_unlockable(user, scope)
-        elif not scope.all:
-            raise NotFound(gettext("用户不存在"))
         keys += [_phone_key(phone), _open_key(phone)] if scope.all else [_phone_key(phone)]
     if client_ip:
-        if not scope.all:
-            raise Forbidden(gettext("只有数据权限为全部数据的用户可以解除 IP 地址的登录锁定"))
         keys.append(_ip_key(client_ip))
     from sqlalchemy import delete
 

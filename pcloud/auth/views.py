@@ -205,3 +205,10 @@ def unlock() -> Any:
 def locked_phones(phones: list[str]) -> set[str]:
     """Which of a list page's phones have failures counted or a lock (their rows show 解锁): one query."""
     return service.phones_with_failures(phones)
+
+
+@bp.app_template_global()
+def unlock_offers(rows: list[Any]) -> set[tuple[str, str]]:
+    """Which of a list page's rows' phones and client addresses the caller may unlock: ("phone" | "client_ip",
+    value) pairs, as auth.service.unlock decides."""
+    return service.unlock_offers([r.phone for r in rows if r.phone], [r.client_ip for r in rows if r.client_ip])
