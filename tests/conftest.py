@@ -634,6 +634,26 @@ def statements_run(app: Any, call: Callable[[], Any]) -> int:
     return len([s for s in statements_seen(app, call) if not is_version_read(s)])
 
 
+def user_keyword_plans(app: Any, call: Callable[[], Any]) -> list[list[str]]:
+    """SQLite: the plan (EXPLAIN QUERY PLAN, one detail a line) of every SELECT `call()` runs that reads `sys_user`
+    with a keyword (a LIKE): a list's count and its page."""
+    from pcloud.core.dbstats import captured_selects, plan
+    from pcloud.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with captured_selects(engine) as seen:
+        call()
+    return [plan(engine, sql, params) for sql, params in seen if re.search(r"FROM sys_user\b", sql) and " LIKE " in sql]
+
+
+def starts_from_the_users_trigram_index(steps: list[str]) -> bool:
+    """Whether a SQLite plan reads the users' FTS table and drives no scan of `sys_user` (the whole table, or one
+    of its indexes read in order): the keyword's matches are the candidates, not every user."""
+    return (any("sys_user_fts VIRTUAL TABLE" in step for step in steps)
+            and not any(re.match(r"SCAN sys_user( |$)", step) for step in steps))
+
+
 def logged_actions(app: Any, prefix: str = "") -> list[tuple[str, str]]:
     """(title, status) of every operation-log row whose title starts with `prefix`, oldest first; sign-ins
     (the fixtures') left out."""

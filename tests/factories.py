@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import random
+from datetime import timedelta
 from typing import Any
 
 from pcloud.extensions import db
@@ -234,3 +236,52 @@ def role_id_of_code(app: Any, code: str) -> int:
     from pcloud.roles.models import Role
 
     return query(app, lambda: db.session.execute(Role.live().where(Role.role_code == code)).scalar_one().id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Random text for the keyword filters' "exactly LIKE's rows" tests
+
+# Chinese, ASCII of both cases, digits and LIKE's own wildcards and FTS5 syntax characters.
+# Also letters whose case only the trigram index folds (not LIKE), where its count may not be LIKE's.
+ALPHABET = list("王李张员工部门财务研发测试中心一二三") + list("abcXYZ") + list("0123") + list('%_"* ') + list("Éé")
+
+
+def random_text(rng: random.Random, lo: int, hi: int) -> str:
+    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(lo, hi))).strip() or "王"
+
+
+def random_keywords(rng: random.Random, texts: list[str], count: int) -> list[str]:
+    """`count` keywords of one to five characters, most cut out of `texts`, the rest random; then a few fixed
+    ones (the wildcards alone, a quote, both cases of one word)."""
+    words = []
+    for _ in range(count):
+        if rng.random() < 0.7:
+            source = rng.choice(texts)
+            start = rng.randrange(len(source))
+            words.append(source[start:start + rng.randint(1, 5)])
+        else:
+            words.append(random_text(rng, 1, 4))
+    return [w for w in words if w.strip()] + ["%", "_", '"', "员工", "abc", "ABC", "王李张", "xyz"]
+
+
+def seed_random_users(app: Any, rng: random.Random, count: int) -> list[int]:
+    """`count` users with random names and phones in one statement (nobody signs in as them), created within a
+    minute of each other (ties included); then some renamed, some deleted and some soft-deleted, so the trigram
+    index has followed updates and deletes. Returns the ids left, the soft-deleted among them."""
+    from sqlalchemy import delete, func, insert, select, update
+
+    from pcloud.core.timefmt import utcnow
+    from pcloud.users.models import User
+
+    now = utcnow()
+    with app.app_context(), db.engine.begin() as conn:
+        first = conn.execute(select(func.coalesce(func.max(User.id), 0))).scalar_one() + 1
+        conn.execute(insert(User.__table__), [
+            {"phone": f"1{rng.randrange(10**10):010d}", "name": random_text(rng, 1, 12), "password_hash": "x" * 60,
+             "gmt_created_date": now - timedelta(seconds=rng.randint(0, 60)), "gmt_modified_date": now}
+            for _ in range(count)])
+        seeded = User.id >= first
+        conn.execute(update(User).where(seeded, User.id % 7 == 0).values(name=User.name + "Abc研发"))
+        conn.execute(delete(User).where(seeded, User.id % 11 == 5))
+        conn.execute(update(User).where(seeded, User.id % 5 == 2).values(deleted_at=now))
+        return list(conn.execute(select(User.id).where(seeded).order_by(User.id)).scalars())

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from pcloud.extensions import db
 from tests.conftest import (
@@ -17,10 +18,22 @@ from tests.conftest import (
     assert_save_after_delete_keeps_typed,
     chinese_on_page,
     english_form,
+    is_postgres,
     logged_actions,
+    starts_from_the_users_trigram_index,
     statements_run,
+    user_keyword_plans,
 )
-from tests.factories import make_dept, make_dept_tree, make_grade, make_post, make_user, query
+from tests.factories import (
+    make_dept,
+    make_dept_tree,
+    make_grade,
+    make_post,
+    make_user,
+    query,
+    random_keywords,
+    seed_random_users,
+)
 
 DEPT = "/api/admin/dept"
 ITEM_KEYS = {"id", "parentId", "parentName", "name", "label", "managerId", "managerName", "establishedTime",
@@ -586,6 +599,39 @@ def test_manager_search_finds_users_by_name_or_phone(pages: PageClient, app: Any
     assert [u["name"] for u in by_phone] == ["郑大明"] and set(by_phone[0]) >= {"id", "name", "phone"}
     assert pages.get("/system/dept/managers?q=").get_json()["items"] == []
     assert pages.get("/system/dept/managers?q=%25").get_json()["items"] == []  # LIKE wildcards are literal
+
+
+def test_the_manager_pickers_keyword_gives_exactly_the_rows_of_like(pages: PageClient, app: Any) -> None:
+    """The picker's keyword through the trigram index == `name LIKE '%q%' OR phone LIKE '%q%'` of the same database,
+    first by name, on random names and phones (Chinese, ASCII of both cases, letters whose case only the index folds,
+    `%`, `_` and `"`, keywords of one to five characters), deleted users left out."""
+    from pcloud.users.models import User
+
+    rng = random.Random(109)
+    seed_random_users(app, rng, 300)
+    with app.app_context():
+        names = list(db.session.execute(select(User.name)).scalars())
+        phones = list(db.session.execute(select(User.phone)).scalars())
+        for kw in random_keywords(rng, names, 30) + random_keywords(rng, phones, 15):
+            q = kw.strip()
+            expected = list(db.session.execute(select(User.id).where(
+                User.deleted_at.is_(None),
+                or_(User.name.contains(q, autoescape=True), User.phone.contains(q, autoescape=True)))
+                .order_by(User.name, User.id).limit(10)).scalars())
+            got = pages.get("/system/dept/managers", query_string={"q": kw}).get_json()["items"]
+            assert [u["id"] for u in got] == expected, kw
+        db.session.remove()
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's plan; PostgreSQL's GIN indexes serve the LIKE itself")
+def test_the_manager_pickers_keyword_starts_from_the_trigram_index(pages: PageClient, app: Any) -> None:
+    """A keyword of three characters or more is looked up in the users' FTS table, not checked against every user in
+    name order (at a million users, the whole table for a name nobody has)."""
+    make_user(app, name="郑小明", phone="13900000380")
+    make_user(app, name="郑大明", phone="13900000381")
+    for q in ("郑小明", "00380", "无此人"):
+        plans = user_keyword_plans(app, lambda q=q: pages.get("/system/dept/managers", query_string={"q": q}))
+        assert len(plans) == 1 and starts_from_the_users_trigram_index(plans[0]), plans
 
 
 def test_pages_need_sign_in(anon_pages: PageClient) -> None:

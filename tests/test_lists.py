@@ -12,19 +12,12 @@ from sqlalchemy import desc, insert, select, text
 
 from pcloud.extensions import db
 from tests.conftest import ApiClient, PageClient, is_postgres, statements_seen
+from tests.factories import random_keywords, random_text
 
 USER_PAGE = "/api/admin/system/user/page"
 LOG_PAGE = "/api/admin/log/action/page"
 MAIL_PAGE = "/api/integration/admin/mail/page"
 NOTICE_PAGE = "/api/admin/notice/page"
-
-# Chinese, ASCII of both cases, digits and LIKE's own wildcards and FTS5 syntax characters.
-# Also letters whose case only the trigram index folds (not LIKE), where its count may not be LIKE's.
-ALPHABET = list("王李张员工部门财务研发测试中心一二三") + list("abcXYZ") + list("0123") + list('%_"* ') + list("Éé")
-
-
-def _random_text(rng: random.Random, lo: int, hi: int) -> str:
-    return "".join(rng.choice(ALPHABET) for _ in range(rng.randint(lo, hi))).strip() or "王"
 
 
 def _seed_random_rows(app: Any, rng: random.Random, count: int) -> None:
@@ -36,24 +29,12 @@ def _seed_random_rows(app: Any, rng: random.Random, count: int) -> None:
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(insert(User.__table__), [
             {"phone": f"15{i:09d}"[:11] if i % 3 else f"1{rng.randint(0, 10**10):010d}",
-             "name": _random_text(rng, 1, 12), "password_hash": "x" * 60,  # never signs in "state": 0,
+             "name": random_text(rng, 1, 12), "password_hash": "x" * 60,  # never signs in "state": 0,
              "gmt_created_date": now, "gmt_modified_date": now} for i in range(count)])
         conn.execute(insert(ActionLog.__table__), [
-            {"user_id": 1, "name": _random_text(rng, 1, 8), "phone": "13800000000", "title": "测试", "method": "POST",
-             "path": "/api/" + _random_text(rng, 1, 20), "status": "success", "cost_ms": 1, "gmt_created_date": now}
+            {"user_id": 1, "name": random_text(rng, 1, 8), "phone": "13800000000", "title": "测试", "method": "POST",
+             "path": "/api/" + random_text(rng, 1, 20), "status": "success", "cost_ms": 1, "gmt_created_date": now}
             for _ in range(count)])
-
-
-def _keywords(rng: random.Random, texts: list[str], count: int) -> list[str]:
-    words = []
-    for _ in range(count):
-        if rng.random() < 0.7:
-            source = rng.choice(texts)
-            start = rng.randrange(len(source))
-            words.append(source[start:start + rng.randint(1, 5)])
-        else:
-            words.append(_random_text(rng, 1, 4))
-    return [w for w in words if w.strip()] + ["%", "_", '"', "员工", "abc", "ABC", "王李张", "xyz"]
 
 
 @pytest.mark.parametrize("dead_probe_limit", [100, 0], ids=["deleted-probed-by-rowid", "matches-listed"])
@@ -83,7 +64,7 @@ def test_keyword_search_gives_exactly_the_rows_of_like(app: Any, dead_probe_limi
         paths = list(db.session.execute(select(ActionLog.path)).scalars())
         checked = 0
         for field, column, texts in (("keyword", User.name, names), ("phone", User.phone, phones)):
-            for kw in _keywords(rng, texts, 40):
+            for kw in random_keywords(rng, texts, 40):
                 expected = set(db.session.execute(User.live().with_only_columns(User.id).where(
                     column.contains(kw.strip(), autoescape=True))).scalars())
                 got = user_service.page_users({field: kw}, 1, 200)
@@ -92,7 +73,7 @@ def test_keyword_search_gives_exactly_the_rows_of_like(app: Any, dead_probe_limi
                     assert {u.id for u in got.items} == expected, (field, kw)
                 checked += 1
         for field, column, texts in (("name", ActionLog.name, names), ("path", ActionLog.path, paths)):
-            for kw in _keywords(rng, texts, 40):
+            for kw in random_keywords(rng, texts, 40):
                 expected = set(db.session.execute(select(ActionLog.id).where(
                     column.contains(kw.strip(), autoescape=True))).scalars())
                 got = log_service.page_logs({field: kw}, 1, 200)
@@ -117,10 +98,10 @@ def _seed_titled_rows(app: Any, rng: random.Random, count: int) -> list[int]:
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(insert(Mail.__table__), [
             {"recipient_id": users[i % 3], "sender_id": None if i % 4 == 0 else users[(i + 1) % 3],
-             "name": _random_text(rng, 1, 12), "description": "正文",
+             "name": random_text(rng, 1, 12), "description": "正文",
              "gmt_created_date": now - timedelta(seconds=i % 97), "gmt_modified_date": now} for i in range(count)])
         conn.execute(insert(Notice.__table__), [
-            {"title": _random_text(rng, 1, 16), "content": "正文", "content_html": "<p>正文</p>",
+            {"title": random_text(rng, 1, 16), "content": "正文", "content_html": "<p>正文</p>",
              "gmt_created_date": now - timedelta(seconds=i % 89), "gmt_modified_date": now} for i in range(count)])
     return users
 
@@ -168,7 +149,7 @@ def test_mail_and_notice_title_keywords_give_exactly_the_rows_of_like(app: Any, 
         checked = 0
         for name, model, column, where, page in cases:
             titles = list(db.session.execute(select(column)).scalars())
-            for kw in _keywords(rng, titles, 30) + ["abc研", "ABC研", "研发"]:
+            for kw in random_keywords(rng, titles, 30) + ["abc研", "ABC研", "研发"]:
                 expected = like(model, column, kw.strip(), *where)
                 got = page(kw)
                 assert got.total_exact and got.total == len(expected), (name, kw)

@@ -4,11 +4,13 @@ notices; API and pages."""
 
 from __future__ import annotations
 
+import random
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import and_, insert, select, true
 
 from pcloud.extensions import db
 from pcloud.notices.models import Notice, NoticeRead
@@ -19,10 +21,23 @@ from tests.conftest import (
     api_error,
     english_form,
     english_page,
+    is_postgres,
     logged_actions,
+    starts_from_the_users_trigram_index,
     statements_run,
+    user_keyword_plans,
 )
-from tests.factories import grant_role, make_dept_tree, make_role, make_user, next_phone, query, route_code
+from tests.factories import (
+    grant_role,
+    make_dept_tree,
+    make_role,
+    make_user,
+    next_phone,
+    query,
+    random_keywords,
+    route_code,
+    seed_random_users,
+)
 
 NOTICE = "/api/admin/notice"
 
@@ -249,6 +264,67 @@ def test_read_receipts_list_who_read_and_who_not(api: ApiClient, app: Any) -> No
         ["未读者"]
     assert api.post(f"{NOTICE}/{notice_id}/readers", {"name": "已读"}).get_json()["total"] == 1
     api_error(api.post(f"{NOTICE}/99999/readers", {}), 404)
+
+
+def test_a_reader_name_keyword_gives_exactly_the_rows_of_like(api: ApiClient, pages: PageClient, app: Any) -> None:
+    """The read receipts' name filter through the trigram index == LIKE's rows of the same database, in the list's
+    order (who read, the latest first, then who did not), for a notice to everyone and one to a role, with and
+    without the read filter, on random names (Chinese, ASCII of both cases, letters whose case only the index folds,
+    `%`, `_` and `"`, keywords of one to five characters), deleted users left out; on the API and on the page."""
+    from pcloud.core.timefmt import utcnow
+    from pcloud.users.models import user_role
+
+    rng = random.Random(505)
+    role_id = make_role(app, "ROLE_READERS", "读者角色")
+    seeded = seed_random_users(app, rng, 300)
+    to_all = create(api, "全员", "x", status=1)
+    to_role = create(api, "角色", "x", status=1, audience={"all": False, "roleIds": [role_id]})
+    now = utcnow()
+    with app.app_context():
+        db.session.execute(insert(user_role), [{"user_id": i, "role_id": role_id} for i in seeded if i % 3])
+        db.session.execute(insert(NoticeRead), [
+            {"notice_id": n, "user_id": i, "read_at": now - timedelta(minutes=rng.randint(0, 3))}
+            for n in (to_all, to_role) for i in seeded if rng.random() < 0.4])
+        db.session.commit()
+        holders = select(user_role.c.user_id).where(user_role.c.role_id == role_id)
+        names = list(db.session.execute(select(User.name)).scalars())
+        checked = 0
+        for kw in random_keywords(rng, names, 30):
+            for notice_id, audience in ((to_all, true()), (to_role, User.id.in_(holders))):
+                read = (None, True, False)[checked % 3]
+                receipt = and_(NoticeRead.notice_id == notice_id, NoticeRead.user_id == User.id)
+                expected = list(db.session.execute(
+                    select(User.id).outerjoin(NoticeRead, receipt)
+                    .where(User.deleted_at.is_(None), audience, User.name.contains(kw.strip(), autoescape=True),
+                           true() if read is None else NoticeRead.read_at.is_not(None) == read)
+                    .order_by(NoticeRead.read_at.is_(None), NoticeRead.read_at.desc(), User.id)).scalars())
+                body = api.post(f"{NOTICE}/{notice_id}/readers", {"name": kw, "read": read, "pageSize": 200}).get_json()
+                assert body["total"] == len(expected), (kw, notice_id, read)
+                assert [r["userId"] for r in body["data"]] == expected[:200], (kw, notice_id, read)
+                if checked % 5 == 0:
+                    shown = "" if read is None else str(read).lower()
+                    html = pages.get(f"/system/notice/{notice_id}/readers", query_string={
+                        "name": kw, "read": shown, "size": 200}).get_data(as_text=True)
+                    assert [int(i) for i in re.findall(r'data-user-id="(\d+)"', html)] == expected[:200], (kw, read)
+                checked += 1
+        assert checked > 60
+        db.session.remove()
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's plan; PostgreSQL's GIN indexes serve the LIKE itself")
+def test_a_reader_name_keyword_starts_from_the_trigram_index(api: ApiClient, app: Any) -> None:
+    """A name of three characters or more is looked up in the users' FTS table, for the count and for the page,
+    not checked against every user of the audience (at a million users, the whole table for a name nobody has)."""
+    role_id = make_role(app, "ROLE_READERS", "读者角色")
+    make_user(app, name="郑小明", role_ids=[role_id])
+    make_user(app, name="郑大明")
+    to_all = create(api, "全员", "x", status=1)
+    to_role = create(api, "角色", "x", status=1, audience={"all": False, "roleIds": [role_id]})
+    for name in ("郑小明", "Abc", "无此人"):
+        for notice_id in (to_all, to_role):
+            plans = user_keyword_plans(app, lambda notice_id=notice_id, name=name: api.post(
+                f"{NOTICE}/{notice_id}/readers", {"name": name}))
+            assert len(plans) == 2 and all(starts_from_the_users_trigram_index(p) for p in plans), plans
 
 
 def test_read_receipts_take_the_scope_as_one_condition(api: ApiClient, app: Any) -> None:

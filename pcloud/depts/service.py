@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from pcloud.core import tree
+from pcloud.core import search, tree
 from pcloud.core.database import write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
@@ -101,14 +101,17 @@ def may_see_phones() -> bool:
 
 
 def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """The manager picker: live users whose name (or, for those who may see phones, phone) contains `q`."""
+    """The manager picker: live users whose name (or, for those who may see phones, phone) contains `q`, first
+    by name. The keyword goes through the trigram index (core.search), which narrows the users read to its
+    matches; LIKE stays, so they are exactly LIKE's."""
     q = (q or "").strip()[:64]
     if not q:
         return []
     phones = may_see_phones()
-    match = User.name.contains(q, autoescape=True)
+    dialect = db.engine.dialect.name
+    match = search.contains(User.name, q, dialect)
     if phones:
-        match = match | User.phone.contains(q, autoescape=True)
+        match = match | search.contains(User.phone, q, dialect)
     rows = db.session.execute(
         select(User.id, User.name, User.phone, User.state, Dept.name)
         .outerjoin(Dept, and_(Dept.id == User.dept_id, Dept.deleted_at.is_(None)))

@@ -502,7 +502,7 @@ def page_readers(notice_id: int, filters: Mapping[str, Any], page: int = 1, page
     if filters.get("read") is not None:
         stmt = stmt.where(NoticeRead.read_at.is_not(None) if filters["read"] else NoticeRead.read_at.is_(None))
     if (name := str(filters.get("name") or "").strip()):
-        stmt = stmt.where(User.name.contains(name, autoescape=True))
+        stmt = stmt.where(search.contains(User.name, name, db.engine.dialect.name))
     # who read first (false sorts before true on both databases), the latest reader first
     result = paginate(stmt.order_by(NoticeRead.read_at.is_(None), NoticeRead.read_at.desc(), User.id),
                       page, page_size, scalars=False)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from pcloud.access import permissions
 from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
+from pcloud.core import search
 from pcloud.core.database import live_row, write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.messages import N_
@@ -464,8 +465,9 @@ def role_users(role_id: int, filters: dict[str, Any], page: int = 1, page_size: 
             .where(User.deleted_at.is_(None), holds if filters.get("assigned", True) else ~holds,
                    datascope.current_scope().user_clause(User)))
     if (keyword := (filters.get("keyword") or "").strip()):
-        stmt = stmt.where(or_(User.name.contains(keyword, autoescape=True),
-                              User.phone.contains(keyword, autoescape=True)))
+        dialect = db.engine.dialect.name
+        stmt = stmt.where(or_(search.contains(User.name, keyword, dialect),
+                              search.contains(User.phone, keyword, dialect)))
     result = paginate(stmt.order_by(User.gmt_created_date.desc(), User.id.desc()), page, page_size, scalars=False)
     result.items = [dict(row._mapping) for row in result.items]
     return result
