@@ -601,11 +601,17 @@ def test_manager_search_finds_users_by_name_or_phone(pages: PageClient, app: Any
     assert pages.get("/system/dept/managers?q=%25").get_json()["items"] == []  # LIKE wildcards are literal
 
 
-def test_the_manager_pickers_keyword_gives_exactly_the_rows_of_like(pages: PageClient, app: Any) -> None:
-    """The picker's keyword through the trigram index == `name LIKE '%q%' OR phone LIKE '%q%'` of the same database,
-    first by name, on random names and phones (Chinese, ASCII of both cases, letters whose case only the index folds,
-    `%`, `_` and `"`, keywords of one to five characters), deleted users left out."""
+@pytest.mark.parametrize("many", [False, True], ids=["index-matches-sorted", "read-in-name-order"])
+def test_the_manager_pickers_keyword_gives_exactly_the_rows_of_like(pages: PageClient, app: Any, many: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The picker's keyword == `name LIKE '%q%' OR phone LIKE '%q%'` of the same database, first by name, on random
+    names and phones (Chinese, ASCII of both cases, letters whose case only the index folds, `%`, `_` and `"`,
+    keywords of one to five characters), deleted users left out; in both plans (the trigram index's matches sorted,
+    or the users read in name order and each checked, as when the sample finds the matches plainly many)."""
+    from pcloud.core import paging
     from pcloud.users.models import User
+
+    monkeypatch.setattr(paging, "sample_estimate", lambda *_args: 10**6 if many else None)
 
     rng = random.Random(109)
     seed_random_users(app, rng, 300)
@@ -632,6 +638,29 @@ def test_the_manager_pickers_keyword_starts_from_the_trigram_index(pages: PageCl
     for q in ("郑小明", "00380", "无此人"):
         plans = user_keyword_plans(app, lambda q=q: pages.get("/system/dept/managers", query_string={"q": q}))
         assert len(plans) == 1 and starts_from_the_users_trigram_index(plans[0]), plans
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's plan")
+def test_a_keyword_most_users_match_is_read_in_name_order(pages: PageClient, app: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matches plainly many in a sample of the first users by name: the picker reads users in name order and checks
+    each (ten found within a few rows), not every match from the trigram index, sorted (the whole table, for a phone
+    fragment every user has)."""
+    from pcloud.core import paging
+    from pcloud.core.dbstats import refresh_statistics
+    from pcloud.users.models import User
+
+    seeded = seed_random_users(app, random.Random(110), 150)
+    with app.app_context():
+        db.session.execute(User.__table__.update().where(User.id.in_(seeded)).values(name="批量用" + User.name))
+        db.session.commit()
+        refresh_statistics(db.engine)  # the sample extrapolates to the table's rows, which the statistics give
+        db.session.remove()
+    monkeypatch.setattr(paging, "SAMPLE_ROWS", 50)
+    monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 20)
+    plans = user_keyword_plans(app, lambda: pages.get("/system/dept/managers", query_string={"q": "批量用"}))
+    assert len(plans) == 1 and not any("VIRTUAL TABLE" in step for step in plans[0]), plans
+    assert any(step.startswith("SCAN sys_user USING INDEX ix_sys_user_name") for step in plans[0]), plans
 
 
 def test_pages_need_sign_in(anon_pages: PageClient) -> None:

@@ -482,12 +482,18 @@ def test_list_pages_do_not_query_per_row(app: Any, api: ApiClient, pages: PageCl
     assert [statements(f) for f in (role_list, role_api, resource_tree)] == few
 
 
-def test_a_roles_users_keyword_gives_exactly_the_rows_of_like(app: Any, api: ApiClient, pages: PageClient) -> None:
-    """分配用户's keyword (name or phone contains) through the trigram index == LIKE's rows of the same database, newest
-    first, among the role's holders and among the others, on random names and phones (Chinese, ASCII of both cases,
-    letters whose case only the index folds, `%`, `_` and `"`, keywords of one to five characters), deleted users
-    left out; on the API and on the page."""
+@pytest.mark.parametrize("many", [False, True], ids=["index-matches-sorted", "read-newest-first"])
+def test_a_roles_users_keyword_gives_exactly_the_rows_of_like(app: Any, api: ApiClient, pages: PageClient, many: bool,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """分配用户's keyword (name or phone contains) == LIKE's rows of the same database, newest first, among the role's
+    holders and among the others, on random names and phones (Chinese, ASCII of both cases, letters whose case only
+    the index folds, `%`, `_` and `"`, keywords of one to five characters), deleted users left out; on the API and on
+    the page; in both plans (the trigram index's matches sorted, or the users read newest first and each checked, as
+    when the sample finds the matches plainly many)."""
+    from pcloud.core import paging
     from pcloud.users.models import User, user_role
+
+    monkeypatch.setattr(paging, "sample_estimate", lambda *_args: 10**6 if many else None)
 
     rng = random.Random(467)
     role_id = make_role(app, "ROLE_KEYWORD", "关键字角色")
@@ -530,6 +536,31 @@ def test_a_roles_users_keyword_starts_from_the_trigram_index(app: Any, api: ApiC
             plans = user_keyword_plans(app, lambda keyword=keyword, assigned=assigned: api.post(
                 f"/api/admin/role/{role_id}/users", {"keyword": keyword, "assigned": assigned}))
             assert len(plans) == 2 and all(starts_from_the_users_trigram_index(p) for p in plans), plans
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's plan")
+def test_a_keyword_most_users_match_is_read_newest_first(app: Any, api: ApiClient,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matches plainly many in a sample of the newest users: a role's users are read newest first, each checked (a
+    page found within a few rows), not every match from the trigram index, sorted (the whole table, for a phone
+    fragment every user has)."""
+    from pcloud.core import paging
+    from pcloud.core.dbstats import refresh_statistics
+    from pcloud.users.models import User, user_role
+
+    role_id = make_role(app, "ROLE_KEYWORD", "关键字角色")
+    seeded = seed_random_users(app, random.Random(468), 150)
+    with app.app_context():
+        db.session.execute(User.__table__.update().where(User.id.in_(seeded)).values(name="批量用" + User.name))
+        db.session.execute(insert(user_role), [{"user_id": i, "role_id": role_id} for i in seeded])
+        db.session.commit()
+        refresh_statistics(db.engine)  # the sample extrapolates to the table's rows, which the statistics give
+        db.session.remove()
+    monkeypatch.setattr(paging, "SAMPLE_ROWS", 50)
+    monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 20)
+    plans = user_keyword_plans(app, lambda: api.post(f"/api/admin/role/{role_id}/users", {"keyword": "批量用"}))
+    assert len(plans) == 2 and not any("VIRTUAL TABLE" in step for p in plans for step in p), plans
+    assert any(step.startswith("SCAN sys_user USING INDEX ix_sys_user_live_created") for step in plans[1]), plans
 
 
 def test_ids_beyond_the_id_columns_are_refused_not_a_server_error(app: Any, api: ApiClient,

@@ -12,10 +12,13 @@ Keywords shorter than three characters have no trigram and fall back to LIKE alo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, literal_column, or_, select, table, text
 from sqlalchemy import column as sa_column
+
+from pcloud.core import paging
 
 MIN_TRIGRAM = 3
 
@@ -60,6 +63,21 @@ def contains_per_row(column: Any, keyword: str) -> ColumnElement[bool]:
     misjudges how many rows a LIKE matches and would otherwise start from the GIN index, fetch every match
     and sort them (issue 12's plan tests show the difference at a million users)."""
     return (column + "").contains(keyword, autoescape=True)
+
+
+def contains_any(columns: Sequence[Any], keyword: str, dialect: str, in_order: Select[Any]) -> ColumnElement[bool]:
+    """Any of `columns` (of one searched table) contains `keyword`, exactly LIKE's rows, for a list read in the order
+    of one of the table's indexes (a picker by name, a list newest first). `in_order` is that list over the table's
+    live rows, `columns` selected, no other filter; a sample of its first rows (core.paging.sample_estimate) decides:
+    where the matches are plainly many, each row is checked in the list's order (`contains_per_row`: a page fills
+    within a few rows, while every match read from the trigram index and sorted costs more the larger the table);
+    else the trigram index narrows the candidates (`contains`). A keyword shorter than three characters is LIKE."""
+    def matched(rows: Any) -> Any:
+        return or_(*(rows.c[c.name].contains(keyword, autoescape=True) for c in columns))
+
+    if len(keyword) >= MIN_TRIGRAM and paging.sample_estimate(in_order, matched, columns[0].table.name) is not None:
+        return or_(*(contains_per_row(c, keyword) for c in columns))
+    return or_(*(contains(c, keyword, dialect) for c in columns))
 
 
 def _match(column: Any, keyword: str) -> Any:

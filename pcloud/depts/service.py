@@ -102,21 +102,21 @@ def may_see_phones() -> bool:
 
 def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
     """The manager picker: live users whose name (or, for those who may see phones, phone) contains `q`, first
-    by name. The keyword goes through the trigram index (core.search), which narrows the users read to its
-    matches; LIKE stays, so they are exactly LIKE's."""
+    by name: read in name order when the matches are plainly many, else from the trigram index's matches
+    (core.search.contains_any); exactly LIKE's rows either way."""
     q = (q or "").strip()[:64]
     if not q:
         return []
     phones = may_see_phones()
-    dialect = db.engine.dialect.name
-    match = search.contains(User.name, q, dialect)
-    if phones:
-        match = match | search.contains(User.phone, q, dialect)
+    columns = (User.name, User.phone) if phones else (User.name,)
+    by_name = (User.name, User.id)
+    match = search.contains_any(columns, q, db.engine.dialect.name,
+                                select(*columns).where(User.deleted_at.is_(None)).order_by(*by_name))
     rows = db.session.execute(
         select(User.id, User.name, User.phone, User.state, Dept.name)
         .outerjoin(Dept, and_(Dept.id == User.dept_id, Dept.deleted_at.is_(None)))
         .where(User.deleted_at.is_(None), match, datascope.current_scope().user_clause(User))
-        .order_by(User.name, User.id).limit(limit))
+        .order_by(*by_name).limit(limit))
     return [{"id": uid, "name": name, "phone": phone if phones else None, "disabled": state == 1,
              "deptName": dept_name} for uid, name, phone, state, dept_name in rows]
 
