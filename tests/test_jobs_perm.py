@@ -805,6 +805,23 @@ def test_the_job_list_offers_run_start_and_copy_only_where_the_chain_may_run(cha
     assert offered(pages) == {chain.p: everything, plain: everything, followed: everything}
 
 
+def test_the_job_list_reads_each_linked_job_once_for_all_its_rows(chain: Chain, api: ApiClient, app: Any) -> None:
+    """Forty jobs each the child of the next, listed on one page to the operator: every row's chain is walked (16
+    links deep), yet the page's jobs, their dependents and the jobs beyond are read a few statements for the whole
+    page, not once per row and link (over a thousand statements before)."""
+    from pcloud.core.dbstats import captured_selects
+
+    previous = None
+    for i in range(40):
+        previous = make_job(api, chain.a, jobDesc=f"链{i}", scheduleType="NONE",
+                            **({"childJobId": str(previous)} if previous else {}))
+    with app.app_context(), captured_selects(db.engine) as seen:
+        html = chain.pages.get(f"/job/info/?jobGroup={chain.a}&size=50").get_data(as_text=True)
+    assert html.count("data-trigger-job=") == 40  # the chain's jobs, all runnable; not P
+    chain_reads = [sql for sql, _ in seen if "job_dependency" in sql or "job_info.child_job_id" in sql]
+    assert len(chain_reads) <= 10, len(chain_reads)
+
+
 def test_the_whole_chain_is_checked_grandchildren_and_dependents_included(chain: Chain, api: ApiClient,
                                                                         app: Any) -> None:
     """A child's own children run when it succeeds, and a job depending on one runs after it: linking or running

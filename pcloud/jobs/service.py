@@ -650,22 +650,48 @@ def require_may_run(job: Any) -> None:
     require_script_grant(job.glue_type)
 
 
-def require_may_run_followers(children: list[int], after: int | None = None) -> None:
+class JobLinks:
+    """The job rows and dependents a chain walk reads, each job's fetched once: a list page walks the chains of all
+    its jobs, which share most of their links."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, Any] = {}
+        self._dependents: dict[int, list[int]] = {}
+
+    def rows(self, job_ids: list[int]) -> dict[int, Any]:
+        """The live jobs among `job_ids` (deleted and unknown ones left out), in the order of `job_ids`."""
+        if missing := [j for j in job_ids if j not in self._rows]:
+            self._rows.update(dict.fromkeys(missing))
+            self._rows.update((row.id, row) for row in db.session.execute(
+                select(Job.id, Job.job_group, Job.job_desc, Job.executor_handler, Job.glue_type, Job.child_job_id)
+                .where(Job.id.in_(missing), Job.deleted_at.is_(None))))
+        return {j: self._rows[j] for j in job_ids if self._rows[j] is not None}
+
+    def dependents(self, job_ids: list[int]) -> dict[int, list[int]]:
+        if missing := [j for j in job_ids if j not in self._dependents]:
+            found = _dependents_of(missing)
+            self._dependents.update((j, found.get(j, [])) for j in missing)
+        return {j: self._dependents[j] for j in job_ids if self._dependents[j]}
+
+
+def require_may_run_followers(children: list[int], after: int | None = None, links: JobLinks | None = None) -> None:
     """Refuse unless the principal may run every job a run would start after it: `children` (the job's child ids)
     and the dependents of job `after` (None: none, as for a copy, which no job depends on yet), then their children
     and dependents, MAX_CHAIN_DEPTH links down (a cycle walked once, deleted jobs skipped: the worker skips them).
     Each job passes `require_may_run` (403 naming it by id and description); a job on an executor out of reach
     is 404 and is not named: a child by the id its parent's childJobId shows (as a save says it), a dependent
-    not at all. A chain of more than RUN_CHAIN_MAX_JOBS jobs: 403. Two queries per link down the chain; none for
-    the super administrator and outside a request (they may run every job)."""
+    not at all. A chain of more than RUN_CHAIN_MAX_JOBS jobs: 403. Two queries per link down the chain (fewer with
+    `links` that walked other chains); none for the super administrator and outside a request (they may run every
+    job)."""
     principal = current_principal()
     if principal is None or principal.is_super_admin:
         return
+    links = links or JobLinks()
     reached = executor_ids_of(principal)
     # the next jobs to check -> how they are reached: ("child" | "dependent", the job they follow)
     level: dict[int, tuple[str, int | None]] = {c: ("child", None) for c in children}
     if after is not None:
-        for dependent in _dependents_of([after]).get(after, []):
+        for dependent in links.dependents([after]).get(after, []):
             level.setdefault(dependent, ("dependent", after))
     seen: set[int] = set()
     for _ in range(MAX_CHAIN_DEPTH):
@@ -676,9 +702,7 @@ def require_may_run_followers(children: list[int], after: int | None = None) -> 
             raise Forbidden(gettext("随之执行的任务超过 %(max)d 个，无法逐一确认您有权执行它们",
                                     max=RUN_CHAIN_MAX_JOBS))
         seen |= level.keys()
-        rows = {row.id: row for row in db.session.execute(
-            select(Job.id, Job.job_group, Job.job_desc, Job.executor_handler, Job.glue_type, Job.child_job_id)
-            .where(Job.id.in_(list(level)), Job.deleted_at.is_(None)))}
+        rows = links.rows(list(level))
         for job_id, (how, via) in level.items():  # in the order of childJobId, the order a save checks them
             row = rows.get(job_id)
             if row is None:
@@ -696,7 +720,7 @@ def require_may_run_followers(children: list[int], after: int | None = None) -> 
         for job_id, row in rows.items():
             for child in _safe_child_ids(row.child_job_id):
                 following.setdefault(child, ("child", job_id))
-        for parent, dependents in _dependents_of(list(rows)).items():
+        for parent, dependents in links.dependents(list(rows)).items():
             for dependent in dependents:
                 following.setdefault(dependent, ("dependent", parent))
         level = following
@@ -707,28 +731,32 @@ def _dependents_of(job_ids: list[int]) -> dict[int, list[int]]:
     return _dependencies(job_ids, JobDependency.parent_job_id, JobDependency.job_id)
 
 
-def require_may_set_going(job: Any, *, dependents: bool = True) -> None:
+def require_may_set_going(job: Any, *, dependents: bool = True, links: JobLinks | None = None) -> None:
     """The principal may run `job` (a Job or a row with its fields) and all that follows it (run once, start,
     copy: `dependents=False` for a copy, which nothing depends on)."""
     require_may_run(job)
-    require_may_run_followers(_safe_child_ids(job.child_job_id), job.id if dependents else None)
+    require_may_run_followers(_safe_child_ids(job.child_job_id), job.id if dependents else None, links)
 
 
 def set_going_offers(items: list[dict[str, Any]]) -> dict[int, frozenset[str]]:
     """What a job list offers on each of its jobs (`job_item`s): "run" (run once, start) and "copy" where
     `require_may_set_going` lets them through, so that no button is shown whose click would be refused. The
-    super administrator is offered everything without a query; anyone else costs the chain walk per job."""
+    super administrator is offered everything without a query; anyone else, the chain walks, each job read once."""
     principal = current_principal()
     everything = frozenset({"run", "copy"})
     if principal is None or principal.is_super_admin:
         return {item["id"]: everything for item in items}
     offers: dict[int, frozenset[str]] = {}
+    links = JobLinks()
+    page_ids = [item["id"] for item in items]
+    links.rows(page_ids)  # a page's jobs are mostly each other's links: read them, and what depends on them, at once
+    links.dependents(page_ids)
     for item in items:
         job = SimpleNamespace(**item)  # the fields the checks read: id, executor_handler, glue_type, child_job_id
         offers[item["id"]] = frozenset()
         for offer, dependents in ((everything, True), (frozenset({"copy"}), False)):
             try:
-                require_may_set_going(job, dependents=dependents)
+                require_may_set_going(job, dependents=dependents, links=links)
             except (Forbidden, NotFound):
                 continue
             offers[item["id"]] = offer
