@@ -356,6 +356,55 @@ def api_error(resp: Any, code: int) -> dict[str, Any]:
     return body
 
 
+def race(app: Any, token: str, calls: list[tuple[str, str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """The API calls (method, path, JSON) sent at once, each from its own test client and thread, released
+    together by a barrier so their checks and writes overlap; (status, envelope) of each, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(calls))
+
+    def send(call: tuple[str, str, Any]) -> tuple[int, dict[str, Any]]:
+        client = ApiClient(app.test_client(), token)
+        barrier.wait()
+        resp = client.call(*call)
+        return resp.status_code, resp.get_json()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(send, calls))
+
+
+def assert_one_won(answers: list[tuple[int, dict[str, Any]]], msg: str, status: int = 409) -> None:
+    """One call of a race succeeded; each other one was refused with `status` and the service's own `msg` in
+    the envelope (the refusal the check before the write gives), never a 500 or the generic lost-race text."""
+    statuses = sorted(code for code, _ in answers)
+    assert statuses == [200] + [status] * (len(answers) - 1), answers
+    for code, body in answers:
+        if code != 200:
+            assert (body["code"], body["msg"], body["data"]) == (status, msg, None), body
+
+
+def assert_races_keep_one(app: Any, token: str, create: Callable[[int], tuple[str, str, Any]],
+                          modify: Callable[[int, int], tuple[str, str, Any]] | None, msg: Callable[[int], str],
+                          live_values: Callable[[], list[Any]], rounds: int = 3, racers: int = 3) -> None:
+    """The house rule for a unique value: `racers` creates of value n at once (`create(n)`: the call) leave one
+    row, one 200 and the rest 409 with `msg(n)`; then two records, each modified into value n at once
+    (`modify(record id, n)`), the same. `live_values()`: the unique values of the live rows, checked to hold
+    each value once."""
+    for n in range(rounds):
+        assert_one_won(race(app, token, [create(n)] * racers), msg(n))
+    if modify is not None:
+        records = []
+        for n in (900, 901):
+            resp = ApiClient(app.test_client(), token).call(*create(n))
+            assert resp.status_code == 200, resp.get_json()
+            data = resp.get_json()["data"]
+            records.append(data if isinstance(data, int) else data["id"])
+        for n in range(rounds, 2 * rounds):
+            assert_one_won(race(app, token, [modify(record, n) for record in records]), msg(n))
+    values = live_values()
+    assert len(values) == len(set(values)), sorted(values)
+
+
 @pytest.fixture
 def anon(client: Any) -> ApiClient:
     return ApiClient(client)

@@ -853,3 +853,18 @@ def test_a_department_tree_is_at_most_twenty_levels_deep(app: Any, api: ApiClien
         assert pages.get(url).status_code == 200, url
     assert api.get("/api/admin/dept/org").status_code == 200
     assert api.post("/api/admin/dept/tree", {}).status_code == 200
+
+
+def test_parallel_creates_and_renames_into_one_department_name_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a name among the
+    departments of one parent."""
+    from pcloud.depts.models import Dept
+    from tests.conftest import assert_races_keep_one
+
+    parent = make_dept(app, "并发上级")
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", f"{DEPT}/create", {"parentId": parent, "name": f"并发部门{n}"}),
+        lambda dept, n: ("PUT", f"{DEPT}/modify", {"id": dept, "name": f"并发部门{n}"}),
+        lambda n: "同一上级部门下已有同名部门",
+        lambda: query(app, lambda: list(db.session.execute(select(Dept.parent_id, Dept.name)
+                                                           .where(Dept.deleted_at.is_(None))).tuples())))

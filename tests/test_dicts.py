@@ -443,3 +443,25 @@ def test_an_item_created_while_its_type_is_deleted_is_refused_and_a_second_delet
     type_id = api.data("POST", f"{DICT}/type/create", {"name": "再删", "dictType": "twice"})
     resp = while_removing(app, type_id, lambda: api.delete(f"{DICT}/type/{type_id}/delete"), model=DictType)
     api_error(resp, 404)
+
+
+def test_parallel_creates_and_changes_into_one_dictionary_type_or_value_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a live type's code, and an
+    item's value within its type."""
+    from pcloud.dicts.models import DictType
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", f"{DICT}/type/create", {"name": f"并发{n}", "dictType": f"race_type_{n}"}),
+        lambda row, n: ("PUT", f"{DICT}/type/modify", {"id": row, "dictType": f"race_type_{n}"}),
+        lambda n: "字典类型已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(DictType.dict_type)
+                                                           .where(DictType.deleted_at.is_(None))).scalars())))
+    api.data("POST", f"{DICT}/type/create", {"name": "并发键值", "dictType": "race_values"})
+    assert_races_keep_one(
+        app, api.token,
+        lambda n: ("POST", f"{DICT}/data/create", {"dictType": "race_values", "label": f"项{n}", "value": f"v{n}"}),
+        lambda item, n: ("PUT", f"{DICT}/data/modify", {"id": item, "value": f"v{n}"}),
+        lambda n: "该字典类型下已有此键值",
+        lambda: query(app, lambda: list(db.session.execute(select(DictData.dict_type, DictData.value)
+                                                           .where(DictData.deleted_at.is_(None))).tuples())))

@@ -178,3 +178,15 @@ def test_a_grade_refusal_through_the_api_speaks_english(app: Any, api: ApiClient
     assert body["errors"] == {"name": ["A grade with this name already exists"]}
     resp = api.call("DELETE", f"{GRADE}/999999/delete", headers={"Accept-Language": "en"})
     assert api_error(resp, 404)["msg"] == "The grade does not exist"
+
+
+def test_parallel_creates_and_renames_into_one_grade_name_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`), on the grade's name."""
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", f"{GRADE}/create", {"name": f"并发职级{n}", "level": n}),
+        lambda grade, n: ("PUT", f"{GRADE}/modify", {"id": grade, "name": f"并发职级{n}"}),
+        lambda n: "职级名称已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(Grade.name).where(Grade.deleted_at.is_(None)))
+                                        .scalars())))

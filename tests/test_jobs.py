@@ -925,3 +925,19 @@ def test_comparing_two_long_scripts_stays_within_a_budget(app: Any) -> None:
         assert time.process_time() - start < 0.1
         assert "8000" in said and said.startswith("--- a\n+++ b\n")
         assert glue_diff("echo 1\necho 2\n", "echo 1\necho 3\n") .endswith("-echo 2\n+echo 3\n")
+
+
+def test_parallel_creates_and_renames_into_one_executor_appname_keep_one(api: Any, app: Any) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a live executor's AppName.
+    Jobs have no unique value of their own."""
+    from sqlalchemy import select
+
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", "/api/job/jobgroup/save", {"appname": f"race-app-{n}", "title": "并发"}),
+        lambda executor, n: ("PUT", "/api/job/jobgroup/update", {"id": executor, "appname": f"race-app-{n}",
+                                                                 "title": "并发"}),
+        lambda n: "AppName 已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(Executor.appname)
+                                                           .where(Executor.deleted_at.is_(None))).scalars())))

@@ -294,3 +294,28 @@ def test_an_operation_title_is_stored_in_chinese_and_read_in_english(app: Any, a
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert [translated(title) for title in ("岗位新增", "岗位修改", "岗位删除")] == [
             "Add post", "Edit post", "Delete post"]
+
+
+def test_parallel_renames_into_one_post_name_and_codes_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`) on both of a post's: the name
+    under one parent (the creates are raced on gunicorn above, the renames here) and the code."""
+    from tests.conftest import assert_one_won, assert_races_keep_one, race
+
+    def live() -> list[Any]:
+        return query(app, lambda: list(db.session.execute(select(Post.parent_id, Post.name)
+                                                          .where(Post.deleted_at.is_(None))).tuples()))
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", f"{POST}/create", {"name": f"并发岗位{n}"}),
+        lambda post, n: ("PUT", f"{POST}/modify", {"id": post, "name": f"并发岗位{n}"}),
+        lambda n: "同一上级岗位下已有同名岗位", live)
+    for n in range(3):  # one code, three names
+        assert_one_won(race(app, api.token, [("POST", f"{POST}/create", {"name": f"编码岗位{n}-{i}", "code": f"RC{n}"})
+                                             for i in range(3)]), "岗位编码已被其他岗位使用")
+    a, b = (api.data("POST", f"{POST}/create", {"name": f"改编码{i}", "code": f"RX{i}"}) for i in range(2))
+    for n in range(3):
+        assert_one_won(race(app, api.token, [("PUT", f"{POST}/modify", {"id": post, "code": f"RM{n}"})
+                                             for post in (a, b)]), "岗位编码已被其他岗位使用")
+    codes = query(app, lambda: [c for c in db.session.execute(select(Post.code).where(Post.deleted_at.is_(None)))
+                                .scalars() if c])
+    assert len(codes) == len(set(codes)), codes

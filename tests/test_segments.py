@@ -412,3 +412,14 @@ def test_segment_refusals_in_english_and_chinese(api: ApiClient) -> None:
     assert api_error(api.get(f"{IDS}/batch/order/0", headers=en), 422)["msg"] == (
         "count must be a whole number from 1 to 1000")
     assert api_error(api.get(f"{IDS}/get/nope"), 404)["msg"] == "号段「nope」不存在"
+
+
+def test_parallel_creates_of_one_biz_tag_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a segment's tag (never
+    changed once created: nothing to rename into)."""
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", f"{ADMIN}/create", {"bizTag": f"race-{n}"}), None,
+        lambda n: "业务标识已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(Segment.biz_tag)).scalars())))

@@ -154,3 +154,21 @@ def test_an_sms_template_refusal_in_english(api: ApiClient) -> None:
     body = api_error(api.post(f"{SMS}/create", {"code": "DUP", "name": "d",
                                                                  "description": "{code}"}, headers=EN), 409)
     assert body["msg"] == "SMS code already exists"
+
+
+def test_parallel_creates_and_recodes_into_one_template_code_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a live template's code."""
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.smstemplates.models import SmsTemplate
+    from tests.conftest import assert_races_keep_one
+    from tests.factories import query
+
+    assert_races_keep_one(
+        app, api.token,
+        lambda n: ("POST", f"{SMS}/create", {"code": f"RACE_{n}", "name": "并发", "description": "验证码 {code}"}),
+        lambda row, n: ("PUT", f"{SMS}/modify", {"id": row, "code": f"RACE_{n}"}),
+        lambda n: "短信编码已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(SmsTemplate.code)
+                                                           .where(SmsTemplate.deleted_at.is_(None))).scalars())))
