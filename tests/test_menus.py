@@ -377,3 +377,15 @@ def test_a_menu_tree_is_at_most_twenty_levels_deep(app: Any, api: ApiClient, pag
     assert api.post("/api/admin/menu/page", {}).status_code == 200
     assert api.post("/api/admin/system/adminInfo", {}).status_code == 200
     assert pages.get("/system/menu/").status_code == 200
+
+
+def test_parallel_creates_and_changes_into_one_menu_path_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a live menu's path."""
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", "/api/admin/menu/create", {"name": f"并发菜单{n}", "path": f"/race/{n}"}),
+        lambda menu, n: ("PUT", "/api/admin/menu/modify", {"id": menu, "path": f"/race/{n}"}),
+        lambda n: f"路由地址 /race/{n} 已被其他菜单使用",
+        lambda: query(app, lambda: list(db.session.execute(select(Menu.path).where(Menu.deleted_at.is_(None)))
+                                        .scalars())))

@@ -724,3 +724,16 @@ def test_an_account_holding_more_than_the_admin_reaches_is_not_theirs_to_reset_e
     api.data("PUT", f"{OPEN}/account/status", {"id": strong["id"], "status": 0})
     signed_in(anon, strong)  # the old key still signs in: nothing was reset
     assert principal.api.data("POST", f"{account}/{empty['id']}/resetKey")
+
+
+def test_parallel_renames_into_one_account_name_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): an account's name, with the
+    refusal's own message (the creates are also raced on gunicorn above)."""
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", f"{OPEN}/account/create", {"name": f"并发账号{n}"}),
+        lambda account, n: ("PUT", f"{OPEN}/account/modify", {"id": account, "name": f"并发账号{n}"}),
+        lambda n: "已有同名的开放平台账号，请换一个名称",
+        lambda: query(app, lambda: list(db.session.execute(select(OpenAccount.name)
+                                                           .where(OpenAccount.deleted_at.is_(None))).scalars())))

@@ -765,3 +765,17 @@ def test_a_role_reaching_beyond_the_editor_cannot_be_changed_stripped_or_deleted
                                                      "dataScope": 3}).get_json()["data"]
     assert editor.api.put("/api/admin/role/modify", {"id": mine, "name": "本部门2"}).status_code == 200
     assert editor.api.delete(f"/api/admin/role/{mine}/delete").status_code == 200
+
+
+def test_parallel_creates_and_recodes_into_one_role_code_keep_one(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a live role's code, with the
+    refusal's own message (tests/test_security.py races the creates on gunicorn, statuses only). A role's name is
+    not unique (docs/API.md)."""
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", "/api/admin/role/create", {"name": "并发", "roleCode": f"ROLE_RACE_{n}"}),
+        lambda role, n: ("PUT", "/api/admin/role/modify", {"id": role, "roleCode": f"ROLE_RACE_{n}"}),
+        lambda n: f"角色编码 ROLE_RACE_{n} 已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(Role.role_code).where(Role.deleted_at.is_(None)))
+                                        .scalars())))

@@ -1166,3 +1166,18 @@ def test_an_import_naming_a_department_post_grade_or_role_being_deleted_leaves_n
     status, body = while_removing(app, target, imported, model=model)
     assert status in (200, 422), body[:300]
     assert _phones_present(app, [row[1] for row in rows]) == []
+
+
+def test_parallel_creates_and_modifies_into_one_phone_keep_one_and_say_why(app: Any, api: ApiClient) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`): a live user's phone, with
+    the refusal's own message (tests/test_security.py races the same on gunicorn, statuses only)."""
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token,
+        lambda n: ("POST", "/api/admin/system/user/create", {"phone": f"1370000{n:04d}", "name": "并发",
+                                                             "password": "Passw0rd1"}),
+        lambda user, n: ("PUT", "/api/admin/system/user/modify", {"id": user, "phone": f"1370000{n:04d}"}),
+        lambda n: "手机号已被其他用户使用",
+        lambda: query(app, lambda: list(db.session.execute(select(User.phone).where(User.deleted_at.is_(None)))
+                                        .scalars())))

@@ -23,7 +23,7 @@ import select
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask import has_request_context, request
@@ -132,6 +132,21 @@ def lost_a_race(error: BaseException) -> bool:
     """PostgreSQL ended the transaction to let a concurrent one through (a deadlock, a serialization failure):
     the database is up, the request lost a race, as with a unique key."""
     return getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001")
+
+
+@contextlib.contextmanager
+def taken_meanwhile(check: Callable[[], object]) -> Iterator[None]:
+    """The writes after a uniqueness check (a name, a code, a phone). A concurrent request that took the value
+    between the check and the write trips the unique index wherever SQLAlchemy writes: an autoflush before a
+    later query, a flush for a new id, the commit. Then the same check, asked again after the rollback, raises
+    its own refusal (409 and its message, as for a value taken earlier); a violation it does not explain goes
+    on as it was (the generic lost race)."""
+    try:
+        yield
+    except exc.IntegrityError:
+        db.session.rollback()
+        check()
+        raise
 
 
 def serialise(key: int, *names: str) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import String, func, select
-from sqlalchemy.exc import IntegrityError
 
 from pcloud.core import tree
+from pcloud.core.database import taken_meanwhile
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import LANGUAGES, language
 from pcloud.core.routing import MAX_ID
@@ -165,14 +165,6 @@ def _check_unique_path(path: str, exclude_id: int | None = None) -> None:
         raise _path_taken(path)
 
 
-def _commit(path: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise _path_taken(path) from exc
-
-
 _TEXT_FIELDS = {"name": (lazy_gettext("菜单名称"), limit_of(Menu.name), True),
                 "name_en": (lazy_gettext("英文名称"), limit_of(Menu.name_en), False),
                 "path": (lazy_gettext("路由地址"), limit_of(Menu.path), True),
@@ -209,9 +201,11 @@ def create_menu(data: dict[str, Any]) -> Menu:
     values = _clean_values(data, partial=False)
     _check_unique_path(values["path"])
     menu = Menu(parent_id=clean_parent(Menu, data.get("parent_id"), gettext("菜单")), built_in=False, **values)
-    db.session.add(menu)
-    access_rules().bump_version()
-    _commit(values["path"])
+    # the permission version's update autoflushes the menu: a path a concurrent request took trips the index there
+    with taken_meanwhile(lambda: _check_unique_path(values["path"])):
+        db.session.add(menu)
+        access_rules().bump_version()
+        db.session.commit()
     return menu
 
 
@@ -228,13 +222,15 @@ def modify_menu(data: dict[str, Any]) -> Menu:
     if data.get("parent_id") is not None:
         values["parent_id"] = clean_parent(Menu, data["parent_id"], gettext("菜单"), self_id=menu.id)
     moved = "path" in values and values["path"] != menu.path
-    for key, value in values.items():
-        setattr(menu, key, value)
-    if moved:  # onto a job page: the roles holding it must not reach more executors than the editor
-        db.session.flush()
-        access_rules().require_holders_within_executors(menu_id=menu.id)
-    access_rules().bump_version()
-    _commit(menu.path)
+    menu_id, path = menu.id, values.get("path", menu.path)
+    with taken_meanwhile(lambda: _check_unique_path(path, exclude_id=menu_id)):
+        for key, value in values.items():
+            setattr(menu, key, value)
+        if moved:  # onto a job page: the roles holding it must not reach more executors than the editor
+            db.session.flush()
+            access_rules().require_holders_within_executors(menu_id=menu.id)
+        access_rules().bump_version()
+        db.session.commit()
     return menu
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
+from pcloud.core.database import taken_meanwhile
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -207,13 +208,16 @@ def _require_account_reached(account: OpenAccount) -> None:
 def modify_account(data: dict[str, Any]) -> OpenAccount:
     account = get_account(data["id"])
     _require_account_reached(account)
+    account_id, name = account.id, account.name
     if data.get("name") is not None:
-        account.name = _clean_name(data["name"])
-        _check_account_name_free(account.name, account.id)
-    if "remark" in data:
-        account.remark = _clean_remark(data["remark"])
-    permissions.bump_version()  # the cached principal carries the name
-    _commit_account()
+        name = _clean_name(data["name"])
+        _check_account_name_free(name, account_id)
+    remark = _clean_remark(data["remark"]) if "remark" in data else account.remark
+    # the permission version's update autoflushes the name: a concurrent rename into it trips the index there
+    with taken_meanwhile(lambda: _check_account_name_free(name, account_id)):
+        account.name, account.remark = name, remark
+        permissions.bump_version()  # the cached principal carries the name
+        db.session.commit()
     return account
 
 

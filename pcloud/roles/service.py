@@ -8,13 +8,12 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import delete, exists, false, func, insert, not_, select
-from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
 from pcloud.core import search
-from pcloud.core.database import live_row, write_lock_first
+from pcloud.core.database import live_row, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -311,13 +310,9 @@ def _duplicate(code: str) -> Conflict:
     return Conflict(msg, errors={"roleCode": [msg]})
 
 
-def _commit_role(code: str) -> None:
-    """Commit; a concurrent insert of the same code trips the unique index and answers 409."""
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise _duplicate(code) from exc
+def _require_code_free(code: str, exclude_id: int | None = None) -> None:
+    if _code_taken(code, exclude_id):
+        raise _duplicate(code)
 
 
 def create_role(data: dict[str, Any]) -> Role:
@@ -328,12 +323,14 @@ def create_role(data: dict[str, Any]) -> Role:
     scope = _clean_scope(data) or _clean_scope({"data_scope": datascope.ALL})
     job_group_ids = _clean_job_group_ids(data.get("job_group_ids"))
     role = Role(name=name, role_code=code, built_in=False)
-    db.session.add(role)
-    db.session.flush()
-    _save_scope(role, scope)
-    _set_job_group_ids(role, job_group_ids)
-    permissions.bump_version()
-    _commit_role(code)
+    # a concurrent create of the code trips the unique index at the flush for the id
+    with taken_meanwhile(lambda: _require_code_free(code)):
+        db.session.add(role)
+        db.session.flush()
+        _save_scope(role, scope)
+        _set_job_group_ids(role, job_group_ids)
+        permissions.bump_version()
+        db.session.commit()
     return role
 
 
@@ -385,11 +382,14 @@ def modify_role(data: dict[str, Any]) -> Role:
             raise _duplicate(code)
     scope = _clean_scope(data, role)
     job_group_ids = _clean_job_group_ids(data.get("job_group_ids"))
-    role.name, role.role_code = name, code
-    _save_scope(role, scope)
-    _set_job_group_ids(role, job_group_ids)
-    permissions.bump_version()
-    _commit_role(code)
+    role_id = role.id
+    # the new code is written by the first autoflush (the scope's statements), not only by the commit
+    with taken_meanwhile(lambda: _require_code_free(code, role_id)):
+        role.name, role.role_code = name, code
+        _save_scope(role, scope)
+        _set_job_group_ids(role, job_group_ids)
+        permissions.bump_version()
+        db.session.commit()
     return role
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
 
 from pcloud.access import permissions
 from pcloud.core import search
-from pcloud.core.database import write_lock_first
+from pcloud.core.database import taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -536,23 +536,30 @@ def create_user(data: dict[str, Any], principal: Principal | None = None) -> Use
     errors.run(uploads.check_avatar, None, avatar, principal, None)
     errors.raise_if_any()
     _require_placeable(dept_id)
+    password_hash = hash_password(data["password"])  # slow on purpose: before the write lock below
+    # SQLite: the write lock before the insert, which its triggers (the kept counts, the trigram index) make
+    # several writes: begun without it, a create racing another failed at once with "database is locked" (a
+    # 503) instead of waiting its turn and then answering the phone's 409
+    write_lock_first()
     user = User(
-        phone=phone, name=name, password_hash=hash_password(data["password"]),
+        phone=phone, name=name, password_hash=password_hash,
         state=data.get("state") or 0, avatar=avatar,
         dept_id=dept_id, post_id=post_id, grade_id=grade_id,
         password_change_required=must_change_admin_set_password(),
     )
     user.roles = roles
-    db.session.add(user)
-    if avatar:
-        db.session.flush()  # the new user's id, whose avatar the upload becomes
-        uploads.replace_avatar(None, avatar, user.id)
-    db.session.commit()
+    with taken_meanwhile(lambda: _clean_phone(phone)):
+        db.session.add(user)
+        if avatar:
+            db.session.flush()  # the new user's id, whose avatar the upload becomes
+            uploads.replace_avatar(None, avatar, user.id)
+        db.session.commit()
     return user
 
 
 def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
     user = get_user(data["id"], for_update=True)
+    user_id = user.id
     is_own_profile = _is_self(principal, user) and set(data) <= {
         "id", "name", "avatar"}
     if not is_own_profile:
@@ -586,39 +593,41 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
     errors.raise_if_any()
     if "dept_id" in refs and refs["dept_id"] != user.dept_id:  # before anything changes
         _require_placeable(refs["dept_id"])
-    if phone is not None:
-        user.phone = phone
-    if name:
-        user.name = name
-    if data.get("password"):
-        user.password_hash = hash_password(data["password"])  # an administrator's reset (never one's own)
-        user.password_change_required = must_change_admin_set_password()
-        revoke = True
-    if "avatar" in data:
-        user.avatar = data["avatar"] or None
-        uploads.replace_avatar(old_avatar, user.avatar, user.id)  # in this transaction: a refusal keeps both
-    for key, value in refs.items():
-        setattr(user, key, value)
-    was_super = _is_super_admin(user)
-    if was_super and (data.get("role_ids") is not None or data.get("state") == 1):
-        _lock_super_admin_rule()
-    if roles is not None:
-        held = {r.id for r in user.roles if r.deleted_at is None}
-        _guard_super_admin(principal, roles=[r for r in roles if r.id not in held])  # only what is added
-        if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
-            raise Conflict(gettext("不能移除最后一位超级管理员的超级管理员角色"))
-        user.roles = roles
-    if "state" in data and data["state"] is not None and data["state"] != user.state:
-        if data["state"] == 1:
-            if is_self:
-                raise Conflict(gettext("不能禁用自己"))
-            if was_super and _super_admin_holders() <= 1:
-                raise Conflict(gettext("不能禁用最后一位超级管理员"))
+    # from the first change on: an autoflush of any later query may write the phone
+    with taken_meanwhile(lambda: phone is None or _clean_phone(phone, exclude_id=user_id)):
+        if phone is not None:
+            user.phone = phone
+        if name:
+            user.name = name
+        if data.get("password"):
+            user.password_hash = hash_password(data["password"])  # an administrator's reset (never one's own)
+            user.password_change_required = must_change_admin_set_password()
             revoke = True
-        user.state = data["state"]
-    if revoke:
-        sessions.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
-    db.session.commit()
+        if "avatar" in data:
+            user.avatar = data["avatar"] or None
+            uploads.replace_avatar(old_avatar, user.avatar, user.id)  # in this transaction: a refusal keeps both
+        for key, value in refs.items():
+            setattr(user, key, value)
+        was_super = _is_super_admin(user)
+        if was_super and (data.get("role_ids") is not None or data.get("state") == 1):
+            _lock_super_admin_rule()
+        if roles is not None:
+            held = {r.id for r in user.roles if r.deleted_at is None}
+            _guard_super_admin(principal, roles=[r for r in roles if r.id not in held])  # only what is added
+            if was_super and not any(r.role_code == SUPER_ADMIN for r in roles) and _super_admin_holders() <= 1:
+                raise Conflict(gettext("不能移除最后一位超级管理员的超级管理员角色"))
+            user.roles = roles
+        if "state" in data and data["state"] is not None and data["state"] != user.state:
+            if data["state"] == 1:
+                if is_self:
+                    raise Conflict(gettext("不能禁用自己"))
+                if was_super and _super_admin_holders() <= 1:
+                    raise Conflict(gettext("不能禁用最后一位超级管理员"))
+                revoke = True
+            user.state = data["state"]
+        if revoke:
+            sessions.revoke_user_sessions(user.id, "password" if data.get("password") else "disabled")
+        db.session.commit()
     return user
 
 
