@@ -811,3 +811,45 @@ def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_it_is_decode
     resp = upload(api, bomb, "bomb.jpg")
     assert time.process_time() - start < 0.1 and resp.status_code == 422
     assert upload(api, _scan_bomb(64, MAX_JPEG_SCANS - 1), "few.jpg").status_code == 200
+
+
+def test_parallel_creates_and_renames_into_one_storage_name_keep_one(app: Any, api: Any) -> None:
+    """The house rule for a unique value (tests/conftest.py `assert_races_keep_one`), on a storage's name: the
+    loser is told which name is taken, as the check before the write says, not the generic lost race."""
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.uploads.models import Storage
+    from tests.conftest import assert_races_keep_one
+
+    assert_races_keep_one(
+        app, api.token, lambda n: ("POST", "/api/admin/upload/create", {"name": f"并发存储{n}", "type": "DATABASE"}),
+        lambda storage, n: ("PUT", "/api/admin/upload/modify", {"id": storage, "name": f"并发存储{n}"}),
+        lambda n: f"存储名称「并发存储{n}」已存在",
+        lambda: query(app, lambda: list(db.session.execute(select(Storage.name).where(Storage.deleted_at.is_(None)))
+                                        .scalars())))
+
+
+def test_parallel_deletes_of_the_last_two_storages_leave_one(app: Any, api: Any) -> None:
+    """The last storage stays: two storages, each deleted at once by its own request, leave one live storage,
+    one 200 and one 409 with the reason."""
+    from sqlalchemy import func, select
+
+    from pcloud.extensions import db
+    from pcloud.uploads.models import Storage
+    from tests.conftest import race
+
+    def live() -> list[int]:
+        return query(app, lambda: list(db.session.execute(select(Storage.id).where(Storage.deleted_at.is_(None)))
+                                       .scalars()))
+
+    for n in range(3):
+        others = live()
+        while len(others) < 2:
+            api.data("POST", "/api/admin/upload/create", {"name": f"备用{n}-{len(others)}", "type": "DATABASE"})
+            others = live()
+        answers = race(app, api.token, [("DELETE", f"/api/admin/upload/{storage}/delete", None) for storage in others])
+        assert sorted(code for code, _ in answers) == [200] + [409] * (len(others) - 1), answers
+        assert all("最后一个存储" in body["msg"] for code, body in answers if code == 409), answers
+        assert query(app, lambda: db.session.execute(select(func.count()).select_from(Storage)
+                                                     .where(Storage.deleted_at.is_(None))).scalar()) == 1

@@ -29,6 +29,7 @@ from flask_babel import gettext, lazy_gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import ColumnElement, delete, or_, select, true, update
 
+from pcloud.core.database import taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -371,11 +372,11 @@ def create_storage(values: Mapping[str, object]) -> Storage:
     name = _clean_storage_name(values.get("name"))
     storage_type = _clean_storage_type(values.get("type"))
     bucket = _clean_bucket(storage_type, values.get("bucket_name"))
-    if _storage_name_taken(name):
-        raise Conflict(gettext("存储名称「%(name)s」已存在", name=name))
+    _require_name_free(name)
     row = Storage(name=name, type=storage_type, bucket_name=bucket)
-    db.session.add(row)
-    db.session.commit()
+    with taken_meanwhile(lambda: _require_name_free(name)):
+        db.session.add(row)
+        db.session.commit()
     return row
 
 
@@ -384,18 +385,25 @@ def modify_storage(storage_id: int, values: Mapping[str, object]) -> Storage:
     name = _clean_storage_name(values["name"]) if "name" in values else row.name
     storage_type = _clean_storage_type(values["type"]) if "type" in values else row.type
     bucket = _clean_bucket(storage_type, values.get("bucket_name", row.bucket_name))
-    if _storage_name_taken(name, exclude_id=row.id):
-        raise Conflict(gettext("存储名称「%(name)s」已存在", name=name))
-    row.name, row.type, row.bucket_name = name, storage_type, bucket
-    db.session.commit()
+    row_id = row.id
+    _require_name_free(name, row_id)
+    with taken_meanwhile(lambda: _require_name_free(name, row_id)):
+        row.name, row.type, row.bucket_name = name, storage_type, bucket
+        db.session.commit()
     return row
+
+
+def _require_name_free(name: str, exclude_id: int | None = None) -> None:
+    if _storage_name_taken(name, exclude_id=exclude_id):
+        raise Conflict(gettext("存储名称「%(name)s」已存在", name=name))
 
 
 def delete_storage(storage_id: int) -> Storage:
     """Soft delete; the last storage stays (uploads always have somewhere to go)."""
     row = get_storage(storage_id)
-    # every live storage locked (PostgreSQL; SQLite has one writer): two deletes at once cannot both see the
-    # other's storage as the one that stays
+    # every live storage locked (PostgreSQL; on SQLite the write lock, taken before the read): two deletes at
+    # once cannot both see the other's storage as the one that stays
+    write_lock_first()
     live = set(db.session.execute(select(Storage.id).where(Storage.deleted_at.is_(None)).with_for_update()).scalars())
     if row.id not in live:
         raise NotFound(gettext("存储不存在"))
