@@ -261,3 +261,24 @@ def test_parameters_and_their_refusals_in_english_through_the_api(api: ApiClient
     refused = api_error(api.post("/api/admin/system/user/create", {
         "phone": next_phone(), "name": "Short", "password": "abc1"}, headers=EN), 422)
     assert "The password must have at least 10 characters and include letters and digits" in str(refused)
+
+
+def test_parallel_first_changes_of_one_parameter_keep_one_row(app: Any, api: ApiClient) -> None:
+    """A parameter never set before is stored by an insert: two administrators setting it at once both race to
+    insert the key (unique). Each save is as good as the other, as for a parameter set before: both 200, one
+    row, holding one of the two values."""
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.params.models import Parameter
+    from tests.conftest import race
+    from tests.factories import query
+
+    for n, key in enumerate(("sys.login.maxFailures", "sys.login.lockMinutes", "sys.company.name")):
+        values = [7, 8] if key != "sys.company.name" else ["甲", "乙"]
+        answers = race(app, api.token, [("PUT", f"{CONFIG}/modify", {"key": key, "value": v}) for v in values])
+        assert [code for code, _ in answers] == [200, 200], (n, answers)
+        stored = query(app, lambda key=key: list(db.session.execute(
+            select(Parameter.config_value).where(Parameter.config_key == key)).scalars()))
+        assert len(stored) == 1, stored
+        assert api.data("GET", f"{CONFIG}/{key}")["value"] in values

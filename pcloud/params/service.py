@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import delete, select
 
+from pcloud.core.database import serialise
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -222,6 +223,9 @@ def _writable(d: Definition) -> None:
                                env=d.env))
 
 
+PARAM_LOCK = 0x7061726D  # 'parm': one save of a key at a time (core.database.serialise)
+
+
 def modify(key: str, raw: Any) -> tuple[Definition, Any, Any]:
     """Store a new value; returns (definition, old value, new value) for the operation log."""
     d = definition(key)
@@ -230,6 +234,9 @@ def modify(key: str, raw: Any) -> tuple[Definition, Any, Any]:
         raise Invalid(gettext("请输入「%(name)s」", name=gettext(d.name)), field="value")
     new = parse(d, raw)
     old = value(key)
+    # a key never set is inserted (config_key is unique): two first saves at once take turns, and the second
+    # updates the row the first inserted, as any later save does, instead of losing on the unique key
+    serialise(PARAM_LOCK, key)
     row = db.session.execute(select(Parameter).where(Parameter.config_key == key)).scalar_one_or_none()
     if row is None:
         db.session.add(Parameter(config_key=key, config_value=_encode(d, new)))
