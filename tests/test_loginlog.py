@@ -444,6 +444,28 @@ def test_login_log_pages_and_export_in_english(api: ApiClient, anon: ApiClient, 
     assert "登录 · nobody" in html and "secureId 或 secureKey 错误" in html
 
 
+def test_a_typed_phone_stays_inside_the_english_unlock_dialog(api: ApiClient, anon: ApiClient,
+                                                              english_pages: PageClient) -> None:
+    """Anyone may type any text as a phone and lock it. The English confirm sentence quotes it ("…"): the
+    translation's quotation marks are escaped with the rest, so the text does not end the `data-confirm`
+    attribute and cannot add attributes (an event handler) to the unlock form of the administrator's page."""
+    from html.parser import HTMLParser
+
+    typed = "a onmouseover=alert(7) b"
+    for _ in range(6):
+        token_call(anon, phone=typed, password="wrong-one1", grantType="ADMIN")
+    forms: list[dict[str, str | None]] = []
+
+    class Forms(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "form" and dict(attrs).get("action", "").endswith("/unlock"):
+                forms.append(dict(attrs))
+
+    Forms().feed(english_pages.get("/monitor/loginlog/").get_data(as_text=True))
+    assert f'Unlock sign-in for "{typed}"?' in [f["data-confirm"] for f in forms], forms
+    assert all(set(f) <= {"method", "action", "class", "data-confirm"} for f in forms), forms
+
+
 def test_login_log_refusals_in_english(api: ApiClient) -> None:
     en = {"Accept-Language": "en"}
     body = api_error(api.post(PAGE, {"startTime": "2030-01-02T00:00:00", "endTime": "2030-01-01T00:00:00"},

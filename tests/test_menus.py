@@ -327,6 +327,26 @@ def test_the_sidebar_shows_a_menus_english_label_else_its_name(app: Any, api: Ap
     assert zh["/system/user"] == "用户管理" and zh["/reports"] == "报表"
 
 
+def test_a_menus_english_label_stays_inside_its_delete_dialog(api: ApiClient, english_pages: PageClient) -> None:
+    """The English confirm sentence quotes the label ("…"): its quotation marks are escaped with the rest, so a
+    label does not end the `data-confirm` attribute (confirm_button, every list's delete) and add attributes."""
+    from html.parser import HTMLParser
+
+    label = "x onmouseover=alert(1) y"
+    created = api.post("/api/admin/menu/create", json={"name": "报表", "nameEn": label, "path": "/reports"})
+    assert created.status_code == 200
+    forms: list[dict[str, str | None]] = []
+
+    class Forms(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "form" and dict(attrs).get("action") == f"/system/menu/{created.get_json()['data']}/delete":
+                forms.append(dict(attrs))
+
+    Forms().feed(english_pages.get("/system/menu/").get_data(as_text=True))
+    assert len(forms) == 1 and set(forms[0]) == {"method", "action", "class", "data-confirm"}, forms
+    assert forms[0]["data-confirm"] == f'Delete menu "{label}"? It will be removed from every role\'s grants.'
+
+
 def test_menu_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
     from tests.conftest import chinese_on_page as english_leftovers
 

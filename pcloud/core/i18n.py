@@ -21,6 +21,7 @@ from typing import Any
 from babel.messages.mofile import read_mo
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from pcloud.core.forms import is_back_path
@@ -53,6 +54,14 @@ def language() -> str:
     """The language of this request (or of the process, outside one): "zh" or "en"."""
     locale = get_locale()
     return locale.language if locale is not None else current_app.config.get("PCLOUD_DEFAULT_LANGUAGE", "zh")
+
+
+def as_text(text: Any) -> Any:
+    """A template's `_()` result as plain text, for an attribute (a confirm dialog's `data-confirm`). Jinja marks a
+    translation safe markup, trusting its author, so a quotation mark the English puts in (`Delete menu "%(name)s"?`)
+    would end the attribute, and the name after it (typed by anyone: a phone tried at sign-in) would be read as
+    attributes of the tag (`onmouseover=...`). Unescaped back to text, the autoescape escapes every character."""
+    return text.unescape() if isinstance(text, Markup) else text
 
 
 def translated(text: Any) -> Any:
@@ -99,4 +108,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(language=language, js_texts=js_texts, LANGUAGES=LANGUAGES,
                                  LANGUAGE_NAMES=LANGUAGE_NAMES)
     app.jinja_env.filters["translated"] = translated
+    app.jinja_env.filters["as_text"] = as_text
     app.register_blueprint(bp)
