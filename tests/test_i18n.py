@@ -64,6 +64,32 @@ def test_the_english_catalogue_is_complete_and_current(domain: str, tmp_path: Pa
     assert compiled == translations, "the .mo is older than the .po: run `make catalogue`"
 
 
+_ATTRIBUTE = re.compile(r'\s([\w:-]+)="((?:[^"{]|\{\{.*?\}\}|\{%.*?%\}|\{)*)"', re.S)
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+_MARKED = re.compile(r"""\b_\(\s*'([^']*)'|\b_\(\s*"([^"]*)"|\bgettext\(\s*'([^']*)'""")
+
+
+@pytest.mark.no_database
+def test_no_english_quotation_mark_reaches_an_attribute_as_markup() -> None:
+    """A template's `_()` is trusted markup, its values escaped but not its own text: an English translation with
+    a quotation mark (`Delete menu "%(name)s"?`) inside an attribute ended the attribute, and the name after it (a
+    phone typed at sign-in) became the tag's attributes (the XSS review). Every attribute built from such a
+    translation passes it through `as_text`, which lets the autoescape escape all of it."""
+    with (CATALOGUES / "messages.po").open("rb") as fh:
+        quoted = {m.id for m in read_po(fh) if m.id and isinstance(m.string, str) and '"' in m.string}
+    exposed, checked = [], 0
+    for template in sorted((ROOT / "templates").rglob("*.html")):
+        for attribute in _ATTRIBUTE.finditer(template.read_text(encoding="utf-8")):
+            for expression in _EXPRESSION.finditer(attribute.group(2)):
+                for marked in _MARKED.finditer(expression.group(1)):
+                    checked += 1
+                    msgid = next(g for g in marked.groups() if g is not None)
+                    if msgid in quoted and "as_text" not in expression.group(1):
+                        exposed.append(f"{template.relative_to(ROOT)}: {attribute.group(1)}={msgid}")
+    assert checked > 30  # the scan finds the attributes it checks
+    assert not exposed, exposed
+
+
 def _lang(resp: Any) -> str:
     match = re.search(r'<html lang="([^"]+)"', resp.get_data(as_text=True))
     assert match
