@@ -978,13 +978,16 @@ def test_rendering_the_widest_notice_costs_a_bounded_cpu_time() -> None:
     from pcloud.core.markdown import clear_cache, render_markdown
 
     content = ("a" + "|a" * 999 + "\n" + "-|" * 999 + "-\n" + "x\n" * 20000)[:20000]
-    clear_cache()
-    start = time.process_time()
-    html = render_markdown(content)
-    first = time.process_time() - start
-    start = time.process_time()
+    firsts = []
+    for _ in range(3):  # this thread's CPU, the least of three cold renderings: the suite's other work adds to one
+        clear_cache()
+        start = time.thread_time()
+        html = render_markdown(content)
+        firsts.append(time.thread_time() - start)
+    first = min(firsts)
+    start = time.thread_time()
     assert render_markdown(content) == html
-    again = time.process_time() - start
+    again = time.thread_time() - start
     assert first < 0.45 and again < 0.01 and len(html) < 32 * 1024, (first, again, len(html))
 
 
