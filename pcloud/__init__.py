@@ -49,7 +49,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pcloud.config import load_config
 from pcloud.core.database import lost_a_race
 from pcloud.core.routing import IdConverter, id_param_schema
-from pcloud.core.security import LazyCookieSessionInterface
+from pcloud.core.security import LazyCookieSessionInterface, style_sources
 from pcloud.extensions import api, bootstrap, csrf, db, login_manager, migrate
 
 
@@ -68,7 +68,8 @@ PACKAGE_ORDER = ("core", "models", "datascope", "params", "dicts",
                  "segments", "jobs", "mail", "notices", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+# style-src is filled per answer (core.security.style_sources): the site's stylesheets and this answer's nonce
+CSP = ("default-src 'self'; script-src 'self'; style-src {style}; img-src 'self' data: https:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets", "uploads_api.served"})
@@ -199,7 +200,7 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         if response.mimetype == "text/html":
             # Every page, Swagger UI's included (templates/swagger_ui.html), runs only scripts from /static.
-            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("Content-Security-Policy", CSP.format(style=style_sources()))
         if request.method == "OPTIONS" and is_api_request() and response.status_code == 200 \
                 and not response.get_data():
             allow = response.headers.get("Allow")

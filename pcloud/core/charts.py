@@ -9,7 +9,11 @@ import re
 
 from markupsafe import Markup
 
+from pcloud.core.security import style_nonce
+
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+_STYLE_ELEMENT = re.compile(r"<style\b")
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="[^"]*"')
 
 PALETTE = ("#0d6efd", "#198754", "#dc3545", "#fd7e14", "#6f42c1")
 
@@ -39,7 +43,11 @@ def bar_svg(labels: list[str], series: dict[str, list[int]], height: int = 260,
 
 
 def svg_markup(rendered: str) -> Markup:
-    """pygal's output ready to inline in a page: from `<svg`, without the `<script>` pygal adds even
-    with js=[] (an inline script a Content-Security-Policy would refuse, and a console error)."""
+    """pygal's output ready to inline in a page under its Content-Security-Policy: from `<svg`, without the
+    `<script>` pygal adds even with js=[] (inline scripts are refused) nor its tooltip's `style="opacity: 0"` (style
+    attributes are refused; with js=[] the tooltip stays empty, and app.css hides it); its <style> element carries
+    this answer's nonce (core.security.style_nonce)."""
     svg = _SCRIPT.sub("", rendered[rendered.index("<svg"):])
+    svg = _STYLE_ATTRIBUTE.sub("", svg)
+    svg = _STYLE_ELEMENT.sub(f'<style nonce="{style_nonce()}"', svg)
     return Markup(svg)  # noqa: S704 - pygal's own SVG; labels are our dates and words

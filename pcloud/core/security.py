@@ -6,11 +6,12 @@ cookie can never drive the CSRF-exempt API. Both kinds of session are rows of on
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flask import Flask, Request, Response, current_app, flash, has_request_context, redirect, request, url_for
+from flask import Flask, Request, Response, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
@@ -314,3 +315,18 @@ def enforce_access() -> Any:
                    for e in mirrored_endpoints(view, request.method, route_methods)):
             return error_page(403)
     return None
+
+
+def style_nonce() -> str:
+    """This answer's nonce for an inline <style> element the server writes (a chart's): the Content-Security-Policy
+    allows those elements and no others, and no style attribute, so markup that got into a page cannot restyle or
+    cover it."""
+    if "pcloud_style_nonce" not in g:
+        g.pcloud_style_nonce = secrets.token_urlsafe(16)
+    return g.pcloud_style_nonce
+
+
+def style_sources() -> str:
+    """The CSP's style-src: the site's stylesheets, and the <style> elements of this answer's `style_nonce`."""
+    nonce = g.get("pcloud_style_nonce") if has_request_context() else None
+    return "'self'" + (f" 'nonce-{nonce}'" if nonce else "")

@@ -40,6 +40,10 @@ def test_organisation_in_the_browser(page: Any, app: Any) -> None:
 
     ids = {name: int(dept_row(page, name).get_attribute("data-dept-id"))
            for name in ("星河集团", "研发中心", "市场中心", "平台组")}
+    # each level further right (the indent classes, now that the CSP refuses style attributes)
+    lefts = [dept_row(page, name).get_by_text(name, exact=True).bounding_box()["x"]
+             for name in ("星河集团", "研发中心", "平台组")]
+    assert lefts[0] + 15 < lefts[1] and lefts[1] + 15 < lefts[2], lefts
     make_user(app, name="韩研发", phone="13955500001", dept_id=ids["研发中心"])
     make_user(app, name="林平台", phone="13955500002", dept_id=ids["平台组"])
     make_user(app, name="高市场", phone="13955500003", dept_id=ids["市场中心"])

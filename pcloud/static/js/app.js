@@ -108,6 +108,11 @@ window.gettext = (function () {
       document.querySelectorAll(box.dataset.checkAll).forEach(cb => { cb.checked = box.checked; });
     });
   });
+  // A progress bar the server filled (aria-valuenow) is drawn here: the Content-Security-Policy refuses style
+  // attributes in the page, so injected markup cannot restyle it; a script's styles are allowed.
+  document.querySelectorAll('.progress[aria-valuenow] > .progress-bar').forEach(function (bar) {
+    bar.style.width = Math.max(0, Math.min(100, Number(bar.parentElement.getAttribute('aria-valuenow')) || 0)) + '%';
+  });
 })();
 
 // Tree-select: a <select data-tree-select> whose options are a tree indented with full-width spaces
