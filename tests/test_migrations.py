@@ -186,6 +186,40 @@ def test_upgrade_renders_the_html_of_existing_notices(empty_database_url: str) -
         db.engine.dispose()
 
 
+def test_upgrade_writes_the_alignment_of_stored_notice_tables_as_classes(empty_database_url: str) -> None:
+    """0034: a notice stored with markdown-it's style="text-align:..." cells is rendered again (the pages' CSP now
+    refuses style attributes); a notice without such cells is left as stored; downgrade writes the styles back."""
+    from flask_migrate import downgrade, upgrade
+
+    from pcloud.core.markdown import render_markdown
+
+    app = _app(empty_database_url)
+    aligned = "| a | b |\n|:--|--:|\n| 1 | 2 |"
+    old_html = ('<table>\n<thead>\n<tr>\n<th style="text-align:left">a</th>\n<th style="text-align:right">b</th>\n'
+                '</tr>\n</thead>\n<tbody>\n<tr>\n<td style="text-align:left">1</td>\n'
+                '<td style="text-align:right">2</td>\n</tr>\n</tbody>\n</table>\n')
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0033_mail_notice_trigram")
+        with db.engine.begin() as conn:
+            for notice_id, content, html in ((1, aligned, old_html), (2, "plain", "<p>kept as stored</p>\n")):
+                conn.execute(text(
+                    "INSERT INTO sys_notice (id, title, content, content_html, notice_type, status, audience_all, "
+                    "gmt_created_date, gmt_modified_date) VALUES (:id, '通知', :content, :html, 1, 1, :yes, "
+                    "'2020-01-01', '2020-01-01')"), {"id": notice_id, "content": content, "html": html, "yes": True})
+
+        def stored() -> dict[int, str]:
+            with db.engine.connect() as conn:
+                return dict(conn.execute(text("SELECT id, content_html FROM sys_notice")).all())
+
+        upgrade(directory=MIGRATIONS_DIR)
+        assert stored() == {1: render_markdown(aligned), 2: "<p>kept as stored</p>\n"}
+        assert '<td class="text-end">2</td>' in stored()[1] and "style=" not in stored()[1]
+        downgrade(directory=MIGRATIONS_DIR, revision="0033_mail_notice_trigram")
+        assert stored() == {1: old_html, 2: "<p>kept as stored</p>\n"}
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_upgrade_takes_deleted_users_off_the_departments_they_managed(empty_database_url: str) -> None:
     """0031 clears a department's manager who was deleted before deletes did so themselves; a live one stays."""
     from flask_migrate import upgrade

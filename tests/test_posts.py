@@ -131,8 +131,8 @@ def test_list_page_shows_the_tree_with_holders(pages: PageClient, app: Any) -> N
     assert html.index("技术序列") < html.index("后端工程师")
     rows = {post: re.search(rf'<tr data-post-id="{post}".*?</tr>', html, re.S).group(0) for post in (top, child)}
     assert 'data-testid="holders">2<' in rows[child] and "BE" in rows[child]
-    # the child sits under its parent: marked as a branch and indented further, whatever the markup's units
-    indent = {post: float(re.search(r"padding-left:\s*([\d.]+)", row).group(1)) for post, row in rows.items()}
+    # the child sits under its parent: marked as a branch and indented a level further (app.css's indent-N)
+    indent = {post: int(re.search(r"\bindent-(\d+)\b", row).group(1)) for post, row in rows.items()}
     assert "└" in rows[child] and "└" not in rows[top] and indent[child] > indent[top]
     filtered = pages.get("/system/post/?name=行政").get_data(as_text=True)
     assert "行政" in filtered and "后端工程师" not in filtered

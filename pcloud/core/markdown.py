@@ -33,7 +33,11 @@ ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
 })
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# A column's alignment as Bootstrap's class, not markdown-it's style attribute: the pages' Content-Security-Policy
+# refuses every style attribute (core.security.style_nonce)
+ALIGN_CLASSES = {"text-align:left": "text-start", "text-align:center": "text-center", "text-align:right": "text-end"}
+ALLOWED_CLASSES = {"th": set(ALIGN_CLASSES.values()), "td": set(ALIGN_CLASSES.values())}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
@@ -96,13 +100,23 @@ def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
         ["table", "strikethrough"])
     md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
+    md.add_render_rule("th_open", _aligned_cell)
+    md.add_render_rule("td_open", _aligned_cell)
     return md
+
+
+def _aligned_cell(self: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    style = token.attrs.pop("style", None)
+    if style in ALIGN_CLASSES:
+        token.attrSet("class", ALIGN_CLASSES[style])
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _clean(html: str) -> str:
     return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-                     url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, strip_comments=True,
-                     filter_style_properties={"text-align"})
+                     allowed_classes={k: set(v) for k, v in ALLOWED_CLASSES.items()},
+                     url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, strip_comments=True)
 
 
 # (safe HTML, what the bounds refused: ("columns", n) / ("cells", None) / ("html", None) or None)
