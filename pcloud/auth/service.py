@@ -713,14 +713,16 @@ def unlock_offers(phones: list[str], addresses: list[str]) -> set[tuple[str, str
     phones, addresses = sorted(set(phones)), sorted(set(addresses))
     users = {u.phone: u for u in db.session.execute(User.live().where(User.phone.in_(phones))).scalars()} \
         if phones else {}
-    offers: set[tuple[str, str]] = set()
-    for field, value in [("phone", p) for p in phones] + [("client_ip", a) for a in addresses]:
+
+    def allowed(**asked: Any) -> bool:
         try:
-            _require_may_unlock(scope, **{field: value}, user=users.get(value) if field == "phone" else None)
+            _require_may_unlock(scope, **asked)
         except (NotFound, Forbidden):
-            continue
-        offers.add((field, value))
-    return offers
+            return False
+        return True
+
+    return ({("phone", p) for p in phones if allowed(phone=p, user=users.get(p))}
+            | {("client_ip", a) for a in addresses if allowed(client_ip=a)})
 
 
 def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:

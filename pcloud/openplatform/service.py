@@ -9,7 +9,6 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext, pgettext
 from sqlalchemy import bindparam, delete, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from pcloud.access import permissions
 from pcloud.access.models import role_resource
@@ -149,14 +148,6 @@ def _check_account_name_free(name: str, exclude_id: int | None = None) -> None:
         raise Conflict(gettext(DUPLICATE_ACCOUNT_NAME), errors={"name": [gettext(DUPLICATE_ACCOUNT_NAME)]})
 
 
-def _commit_account() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent request took the same name first (the live-name index)
-        db.session.rollback()
-        raise Conflict(gettext(DUPLICATE_ACCOUNT_NAME), errors={"name": [gettext(DUPLICATE_ACCOUNT_NAME)]}) from exc
-
-
 def _clean_remark(remark: str | None) -> str | None:
     remark = (remark or "").strip()
     if len(remark) > 500:
@@ -175,18 +166,16 @@ def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
     _check_account_name_free(name)
     account = OpenAccount(name=name, remark=_clean_remark(data.get("remark")),
                           secure_id="op_" + secrets.token_hex(12), secure_key_hash=hash_password(key), state=0)
-    try:
+    # the live-name index refuses a name a concurrent create took first, at the flush for the id
+    with taken_meanwhile(lambda: _check_account_name_free(name)):
         db.session.add(account)
-        db.session.flush()  # the live-name index refuses a name a concurrent create took first
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise Conflict(gettext(DUPLICATE_ACCOUNT_NAME), errors={"name": [gettext(DUPLICATE_ACCOUNT_NAME)]}) from exc
-    role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
-    db.session.add(role)
-    db.session.flush()
-    db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
-    permissions.bump_version()
-    _commit_account()
+        db.session.flush()
+        role = Role(name=f"开放账号 {account.id}", role_code=f"OPEN_ACCOUNT_{account.id}", hidden=True)
+        db.session.add(role)
+        db.session.flush()
+        db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
+        permissions.bump_version()
+        db.session.commit()
     return account, key
 
 

@@ -318,8 +318,7 @@ def _require_code_free(code: str, exclude_id: int | None = None) -> None:
 def create_role(data: dict[str, Any]) -> Role:
     name = _clean_name(data.get("name"))
     code = _clean_code(data.get("role_code"))
-    if _code_taken(code):
-        raise _duplicate(code)
+    _require_code_free(code)
     scope = _clean_scope(data) or _clean_scope({"data_scope": datascope.ALL})
     job_group_ids = _clean_job_group_ids(data.get("job_group_ids"))
     role = Role(name=name, role_code=code, built_in=False)
@@ -378,8 +377,7 @@ def modify_role(data: dict[str, Any]) -> Role:
     if code != role.role_code:
         if role.built_in:
             raise Conflict(gettext("内置角色的编码不能修改"), errors={"roleCode": [gettext("内置角色的编码不能修改")]})
-        if _code_taken(code, exclude_id=role.id):
-            raise _duplicate(code)
+        _require_code_free(code, role.id)
     scope = _clean_scope(data, role)
     job_group_ids = _clean_job_group_ids(data.get("job_group_ids"))
     role_id = role.id
