@@ -465,3 +465,17 @@ def test_parallel_creates_and_changes_into_one_dictionary_type_or_value_keep_one
         lambda n: "该字典类型下已有此键值",
         lambda: query(app, lambda: list(db.session.execute(select(DictData.dict_type, DictData.value)
                                                            .where(DictData.deleted_at.is_(None))).tuples())))
+
+
+def test_an_item_moved_into_a_type_that_has_its_value_is_refused_by_name_and_left_as_it_was(
+        api: ApiClient, app: Any) -> None:
+    """Every field is checked before the item is touched: a move into a type whose items already have this value
+    answers the value's own 409 (not a lost race's generic one from a check's autoflush), and changes nothing."""
+    for code in ("move_from", "move_to"):
+        api.data("POST", f"{DICT}/type/create", {"name": code, "dictType": code})
+        api.data("POST", f"{DICT}/data/create", {"dictType": code, "label": f"{code} 项", "value": "same"})
+    item = _item_id(app, "move_from", "same")
+    resp = api.put(f"{DICT}/data/modify", {"id": item, "dictType": "move_to", "label": "改名"})
+    assert api_error(resp, 409)["msg"] == "该字典类型下已有此键值"
+    kept = api.data("GET", f"{DICT}/move_from")
+    assert [(i["label"], i["value"]) for i in kept] == [("move_from 项", "same")]

@@ -10,11 +10,10 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import search, tree
-from pcloud.core.database import write_lock_first
+from pcloud.core.database import taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -336,14 +335,6 @@ def _check_unique_name(parent_id: int, name: str, exclude_id: int | None = None)
         raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]})
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent request created the same sibling name first
-        db.session.rollback()
-        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]}) from exc
-
-
 def create_dept(data: dict[str, Any]) -> Dept:
     name = _clean_name(data.get("name"))
     _require_within_scope(data.get("parent_id"))
@@ -352,8 +343,9 @@ def create_dept(data: dict[str, Any]) -> Dept:
     _check_unique_name(parent_id, name)
     dept = Dept(parent_id=parent_id, name=name, manager_id=manager_id,
                 established_time=data.get("established_time"), sequence=data.get("sequence") or 0)
-    db.session.add(dept)
-    _commit()
+    with taken_meanwhile(lambda: _check_unique_name(parent_id, name)):
+        db.session.add(dept)
+        db.session.commit()
     return dept
 
 
@@ -371,14 +363,15 @@ def modify_dept(data: dict[str, Any]) -> Dept:
     name = _clean_name(data["name"]) if data.get("name") is not None else dept.name
     if parent_id != dept.parent_id or name != dept.name:
         _check_unique_name(parent_id, name, exclude_id=dept.id)
-    dept.parent_id, dept.name = parent_id, name
-    if "manager_id" in data:
-        dept.manager_id = _clean_manager(data["manager_id"])
-    if "established_time" in data:
-        dept.established_time = data["established_time"]
-    if data.get("sequence") is not None:
-        dept.sequence = data["sequence"]
-    _commit()
+    dept_id = dept.id
+    manager_id = _clean_manager(data["manager_id"]) if "manager_id" in data else dept.manager_id
+    with taken_meanwhile(lambda: _check_unique_name(parent_id, name, exclude_id=dept_id)):
+        dept.parent_id, dept.name, dept.manager_id = parent_id, name, manager_id
+        if "established_time" in data:
+            dept.established_time = data["established_time"]
+        if data.get("sequence") is not None:
+            dept.sequence = data["sequence"]
+        db.session.commit()
     return dept
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
-from pcloud.core.database import live_row, write_lock_first
+from pcloud.core.database import live_row, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import language, translated
 from pcloud.core.messages import N_
@@ -199,25 +198,17 @@ def _require_all_data() -> None:
     datascope.require_all_data(gettext("字典对全公司生效，只有数据权限为全部数据的管理员可以修改"))
 
 
-def _commit(message: str, field: str) -> None:
-    """`message`: a marked source string (N_), said in the request's language if the commit is refused."""
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent request took the same code or value first
-        db.session.rollback()
-        said = gettext(message)
-        raise Conflict(said, errors={field: [said]}) from exc
-
-
 def create_type(data: dict[str, Any]) -> DictType:
     _require_all_data()
-    row = DictType(name=_text(data.get("name"), "name", N_("字典名称"), limit_of(DictType.name)),
-                   dict_type=_clean_code(data.get("dict_type")),
+    name = _text(data.get("name"), "name", N_("字典名称"), limit_of(DictType.name))
+    code = _clean_code(data.get("dict_type"))
+    row = DictType(name=name, dict_type=code,
                    status=_clean_status(data.get("status", 0) if data.get("status") is not None else 0),
                    remark=_text(data.get("remark"), "remark", N_("备注"), limit_of(DictType.remark), required=False),
                    builtin=False)
-    db.session.add(row)
-    _commit(DUPLICATE_TYPE, "dictType")
+    with taken_meanwhile(lambda: _clean_code(code)):
+        db.session.add(row)
+        db.session.commit()
     return row
 
 
@@ -229,6 +220,7 @@ def modify_type(data: dict[str, Any]) -> DictType:
     row = live_row(DictType, data["id"], for_update=True)
     if row is None:
         raise NotFound(gettext("字典类型不存在"))
+    row_id, code = row.id, row.dict_type
     if data.get("name") is not None:
         row.name = _text(data["name"], "name", N_("字典名称"), limit_of(DictType.name))
     if data.get("dict_type") is not None and data["dict_type"].strip() != row.dict_type:
@@ -243,7 +235,8 @@ def modify_type(data: dict[str, Any]) -> DictType:
         row.status = _clean_status(data["status"])
     if "remark" in data:
         row.remark = _text(data.get("remark"), "remark", N_("备注"), limit_of(DictType.remark), required=False)
-    _commit(DUPLICATE_TYPE, "dictType")
+    with taken_meanwhile(lambda: _clean_code(code, exclude_id=row_id)):
+        db.session.commit()
     return row
 
 
@@ -358,44 +351,53 @@ def _only_default(row: DictData) -> None:
 def create_data(data: dict[str, Any]) -> DictData:
     _require_all_data()
     code = _clean_type_of_item(data.get("dict_type"), exclusive=bool(data.get("is_default")))
-    row = DictData(dict_type=code, label=_text(data.get("label"), "label", N_("字典标签"), limit_of(DictData.label)),
-                   label_en=_label_en(data.get("label_en")),
-                   value=_clean_value(code, data.get("value")), sort=int(data.get("sort") or 0),
+    label = _text(data.get("label"), "label", N_("字典标签"), limit_of(DictData.label))
+    label_en = _label_en(data.get("label_en"))
+    value = _clean_value(code, data.get("value"))
+    row = DictData(dict_type=code, label=label, label_en=label_en, value=value, sort=int(data.get("sort") or 0),
                    css_class=_clean_css_class(data.get("css_class")), is_default=bool(data.get("is_default")),
                    status=_clean_status(data.get("status") if data.get("status") is not None else 0),
                    remark=_text(data.get("remark"), "remark", N_("备注"), limit_of(DictData.remark), required=False))
-    _only_default(row)
-    db.session.add(row)
-    _commit(DUPLICATE_VALUE, "value")
+    with taken_meanwhile(lambda: _clean_value(code, value)):
+        _only_default(row)
+        db.session.add(row)
+        db.session.commit()
     return row
 
 
 def modify_data(data: dict[str, Any]) -> DictData:
     _require_all_data()
     row = get_data(data["id"])
-    if data.get("is_default"):  # the lock before this save writes anything (its checks may flush the row)
+    row_id = row.id
+    if data.get("is_default"):  # the lock before this save writes anything
         _lock_types(row.dict_type, data.get("dict_type"))
+    changes: dict[str, Any] = {}  # all checked before the row is touched: a check's query would flush it
+    code, value = row.dict_type, row.value
     if data.get("dict_type") is not None:
-        row.dict_type = _clean_type_of_item(data["dict_type"], exclusive=bool(data.get("is_default")))
+        code = changes["dict_type"] = _clean_type_of_item(data["dict_type"], exclusive=bool(data.get("is_default")))
     if data.get("label") is not None:
-        row.label = _text(data["label"], "label", N_("字典标签"), limit_of(DictData.label))
+        changes["label"] = _text(data["label"], "label", N_("字典标签"), limit_of(DictData.label))
     if "label_en" in data:
-        row.label_en = _label_en(data.get("label_en"))
+        changes["label_en"] = _label_en(data.get("label_en"))
     if data.get("value") is not None or data.get("dict_type") is not None:
-        row.value = _clean_value(row.dict_type, data.get("value", row.value), exclude_id=row.id)
+        value = changes["value"] = _clean_value(code, data.get("value", row.value), exclude_id=row_id)
     if data.get("sort") is not None:
-        row.sort = int(data["sort"])
+        changes["sort"] = int(data["sort"])
     if "css_class" in data:
-        row.css_class = _clean_css_class(data.get("css_class"))
+        changes["css_class"] = _clean_css_class(data.get("css_class"))
     if data.get("is_default") is not None:
-        row.is_default = bool(data["is_default"])
+        changes["is_default"] = bool(data["is_default"])
     if data.get("status") is not None:
-        row.status = _clean_status(data["status"])
+        changes["status"] = _clean_status(data["status"])
     if "remark" in data:
-        row.remark = _text(data.get("remark"), "remark", N_("备注"), limit_of(DictData.remark), required=False)
-    with db.session.no_autoflush:
-        _only_default(row)
-    _commit(DUPLICATE_VALUE, "value")
+        changes["remark"] = _text(data.get("remark"), "remark", N_("备注"), limit_of(DictData.remark),
+                                  required=False)
+    with taken_meanwhile(lambda: _clean_value(code, value, exclude_id=row_id)):
+        for key, new in changes.items():
+            setattr(row, key, new)
+        with db.session.no_autoflush:
+            _only_default(row)
+        db.session.commit()
     return row
 
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from pcloud.core.database import live_row
+from pcloud.core.database import live_row, taken_meanwhile
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -88,31 +87,28 @@ def _clean_level(level: Any) -> int:
     return level
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent request took the same name first
-        db.session.rollback()
-        raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]}) from exc
-
-
 def create_grade(data: dict[str, Any]) -> Grade:
-    grade = Grade(name=_clean_name(data.get("name")), level=_clean_level(data.get("level") or 0),
+    name = _clean_name(data.get("name"))
+    grade = Grade(name=name, level=_clean_level(data.get("level") or 0),
                   remark=(data.get("remark") or "").strip() or None)
-    db.session.add(grade)
-    _commit()
+    with taken_meanwhile(lambda: _clean_name(name)):
+        db.session.add(grade)
+        db.session.commit()
     return grade
 
 
 def modify_grade(data: dict[str, Any]) -> Grade:
     grade = get_grade(data["id"])
+    grade_id, name = grade.id, grade.name
     if data.get("name") is not None:
-        grade.name = _clean_name(data["name"], exclude_id=grade.id)
-    if data.get("level") is not None:
-        grade.level = _clean_level(data["level"])
-    if "remark" in data:
-        grade.remark = (data["remark"] or "").strip() or None
-    _commit()
+        name = _clean_name(data["name"], exclude_id=grade_id)
+    with taken_meanwhile(lambda: _clean_name(name, exclude_id=grade_id)):
+        grade.name = name
+        if data.get("level") is not None:
+            grade.level = _clean_level(data["level"])
+        if "remark" in data:
+            grade.remark = (data["remark"] or "").strip() or None
+        db.session.commit()
     return grade
 
 

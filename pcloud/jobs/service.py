@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
-from pcloud.core.database import serialise, write_lock_first
+from pcloud.core.database import serialise, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -83,14 +83,6 @@ REPORT_RECENT_DAYS = 3
 REPORT_REFRESH_SECONDS = 60
 CHART_MAX_DAYS = 366
 COPY_SUFFIX = N_(" (副本)")  # said in the copier's language: the copy's name is data from then on
-
-
-def _commit(conflict_msg: str, field: str | None = None) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise Conflict(conflict_msg, errors={field: [conflict_msg]} if field else None) from exc
 
 
 # ---------------------------------------------------------------- executor permissions (issue 23, 1)
@@ -214,17 +206,21 @@ def all_executor_items() -> list[dict[str, Any]]:
     return [executor_item(e, registered[e.appname]) for e in executors]
 
 
+def _require_appname_free(appname: str, exclude_id: int | None) -> None:
+    stmt = select(Executor.id).where(Executor.appname == appname, Executor.deleted_at.is_(None))
+    if exclude_id is not None:
+        stmt = stmt.where(Executor.id != exclude_id)
+    if db.session.execute(stmt.limit(1)).first():
+        raise Conflict(gettext("AppName 已存在"), errors={"appname": [gettext("AppName 已存在")]})
+
+
 def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if current is None or data.get("appname") is not None:
         appname = (data.get("appname") or "").strip()
         if not APPNAME_RE.match(appname):
             raise Invalid(gettext("AppName 须以字母开头，4-64 位字母、数字、下划线或连字符"), field="appname")
-        stmt = select(Executor.id).where(Executor.appname == appname, Executor.deleted_at.is_(None))
-        if current is not None:
-            stmt = stmt.where(Executor.id != current.id)
-        if db.session.execute(stmt.limit(1)).first():
-            raise Conflict(gettext("AppName 已存在"), errors={"appname": [gettext("AppName 已存在")]})
+        _require_appname_free(appname, current.id if current else None)
         out["appname"] = appname
     if current is None or data.get("title") is not None:
         title = (data.get("title") or "").strip()
@@ -256,17 +252,23 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
 def create_executor(data: dict[str, Any]) -> Executor:
     if visible_executor_ids() is not None:  # a new executor would lie outside one's own list at once
         raise Forbidden(gettext("您只能管理部分执行器，不能新建执行器（请联系能管理全部执行器的管理员）"))
-    executor = Executor(**_clean_executor(data, None))
-    db.session.add(executor)
-    _commit(gettext("AppName 已存在"), "appname")
+    values = _clean_executor(data, None)
+    executor = Executor(**values)
+    with taken_meanwhile(lambda: _require_appname_free(values["appname"], None)):
+        db.session.add(executor)
+        db.session.commit()
     return executor
 
 
 def modify_executor(data: dict[str, Any]) -> Executor:
     executor = get_executor(data["id"])
-    for key, value in _clean_executor(data, executor).items():
-        setattr(executor, key, value)
-    _commit(gettext("AppName 已存在"), "appname")
+    executor_id, appname = executor.id, executor.appname
+    changes = _clean_executor(data, executor)
+    appname = changes.get("appname", appname)
+    with taken_meanwhile(lambda: _require_appname_free(appname, executor_id)):
+        for key, value in changes.items():
+            setattr(executor, key, value)
+        db.session.commit()
     return executor
 
 
@@ -1178,7 +1180,11 @@ def trigger_job(job_id: int, executor_param: str | None = None, address_list: st
                    trigger_code=0, trigger_msg=N_("手动触发"), handle_code=HANDLE_RUNNING, status=RUN_PENDING)
             for i, node in enumerate(targets)]
     db.session.add_all(runs)
-    _commit(gettext("同一时刻已触发过该任务，请稍后再试"))
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same job triggered by hand at the same instant by someone else
+        db.session.rollback()
+        raise Conflict(gettext("同一时刻已触发过该任务，请稍后再试")) from exc
     return runs
 
 

@@ -6,11 +6,10 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from pcloud.core import tree
-from pcloud.core.database import live_row
+from pcloud.core.database import live_row, taken_meanwhile
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -180,14 +179,10 @@ def _check_name_free(parent_id: int, name: str, exclude_id: int | None = None) -
         raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]})
 
 
-def _commit(parent_id: int, name: str, post_id: int | None = None) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent request took the same name or code first: say which
-        db.session.rollback()
-        if _name_taken(parent_id, name, post_id):
-            raise Conflict(gettext(DUPLICATE_NAME), errors={"name": [gettext(DUPLICATE_NAME)]}) from exc
-        raise Conflict(gettext(DUPLICATE_CODE), errors={"code": [gettext(DUPLICATE_CODE)]}) from exc
+def _check_free(parent_id: int, name: str, code: str | None, exclude_id: int | None = None) -> None:
+    """Both unique values asked again after a lost race: the refusal names the one taken."""
+    _check_name_free(parent_id, name, exclude_id)
+    _clean_code(code, exclude_id)
 
 
 def create_post(data: dict[str, Any]) -> Post:
@@ -197,8 +192,9 @@ def create_post(data: dict[str, Any]) -> Post:
     _check_name_free(parent_id, name)
     post = Post(name=name, code=code, parent_id=parent_id, sequence=data.get("sequence") or 0,
                 remark=(data.get("remark") or "").strip() or None)
-    db.session.add(post)
-    _commit(parent_id, name)
+    with taken_meanwhile(lambda: _check_free(parent_id, name, code)):
+        db.session.add(post)
+        db.session.commit()
     return post
 
 
@@ -210,14 +206,16 @@ def modify_post(data: dict[str, Any]) -> Post:
     if data.get("name") is not None:
         name = _clean_name(data["name"])
     _check_name_free(parent_id, name, post.id)  # before anything is written: the index would refuse it
-    post.parent_id, post.name = parent_id, name
+    post_id, code = post.id, post.code
     if "code" in data:
-        post.code = _clean_code(data["code"], exclude_id=post.id)
-    if data.get("sequence") is not None:
-        post.sequence = data["sequence"]
-    if "remark" in data:
-        post.remark = (data["remark"] or "").strip() or None
-    _commit(parent_id, name, post.id)
+        code = _clean_code(data["code"], exclude_id=post_id)
+    with taken_meanwhile(lambda: _check_free(parent_id, name, code, post_id)):
+        post.parent_id, post.name, post.code = parent_id, name, code
+        if data.get("sequence") is not None:
+            post.sequence = data["sequence"]
+        if "remark" in data:
+            post.remark = (data["remark"] or "").strip() or None
+        db.session.commit()
     return post
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import gettext
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.database import taken_meanwhile
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -138,20 +138,21 @@ def _text(value: Any, limit: int, too_long: str, field: str) -> str | None:
     return value or None
 
 
+def _require_tag_free(tag: str) -> None:
+    if db.session.execute(select(Segment.id).where(Segment.biz_tag == tag)).first() is not None:
+        raise Conflict(gettext(DUPLICATE_TAG), errors={"bizTag": [gettext(DUPLICATE_TAG)]})
+
+
 def create_segment(data: dict[str, Any]) -> Segment:
     tag = clean_tag(data.get("biz_tag"), new=True)
     seg = Segment(biz_tag=tag, max_id=_clean_max_id(data.get("max_id") or 1),
                   step=_clean_step(data.get("step") if data.get("step") is not None else 1000),
                   description=_text(data.get("description"), 256, TOO_LONG["description"], "description"),
                   author=_text(data.get("author"), 64, TOO_LONG["author"], "author"), update_time=utcnow())
-    if db.session.execute(select(Segment.id).where(Segment.biz_tag == tag)).first() is not None:
-        raise Conflict(gettext(DUPLICATE_TAG), errors={"bizTag": [gettext(DUPLICATE_TAG)]})
-    db.session.add(seg)
-    try:
+    _require_tag_free(tag)
+    with taken_meanwhile(lambda: _require_tag_free(tag)):
+        db.session.add(seg)
         db.session.commit()
-    except IntegrityError as exc:  # created by a concurrent request first
-        db.session.rollback()
-        raise Conflict(gettext(DUPLICATE_TAG), errors={"bizTag": [gettext(DUPLICATE_TAG)]}) from exc
     return seg
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.database import taken_meanwhile
 from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
@@ -81,34 +81,31 @@ def _require_all_data() -> None:
     datascope.require_all_data(gettext("短信模板对全公司生效，只有数据权限为全部数据的管理员可以修改"))
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent request took the same code first
-        db.session.rollback()
-        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]}) from exc
-
-
 def create_template(data: dict[str, Any]) -> SmsTemplate:
     _require_all_data()
-    template = SmsTemplate(code=_clean_code(data.get("code")),
+    code = _clean_code(data.get("code"))
+    template = SmsTemplate(code=code,
                            name=_clean(data.get("name"), "name", gettext("短信名称"), limit_of(SmsTemplate.name)),
                            description=_clean_description(data.get("description")))
-    db.session.add(template)
-    _commit()
+    with taken_meanwhile(lambda: _clean_code(code)):
+        db.session.add(template)
+        db.session.commit()
     return template
 
 
 def modify_template(data: dict[str, Any]) -> SmsTemplate:
     _require_all_data()
     template = get_template(data["id"])
+    template_id, code = template.id, template.code
     if data.get("code") is not None:
-        template.code = _clean_code(data["code"], exclude_id=template.id)
-    if data.get("name") is not None:
-        template.name = _clean(data["name"], "name", gettext("短信名称"), limit_of(SmsTemplate.name))
-    if data.get("description") is not None:
-        template.description = _clean_description(data["description"])
-    _commit()
+        code = _clean_code(data["code"], exclude_id=template_id)
+    with taken_meanwhile(lambda: _clean_code(code, exclude_id=template_id)):
+        template.code = code
+        if data.get("name") is not None:
+            template.name = _clean(data["name"], "name", gettext("短信名称"), limit_of(SmsTemplate.name))
+        if data.get("description") is not None:
+            template.description = _clean_description(data["description"])
+        db.session.commit()
     return template
 
 
