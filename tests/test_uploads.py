@@ -622,6 +622,25 @@ def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
     assert f'data-storage-id="{storage_id}"' not in pages.get("/personalized/upload/storages/").get_data(as_text=True)
 
 
+def test_a_storage_name_another_storage_has_is_refused_on_the_name_field(api: Any, pages: Any) -> None:
+    """A create or a rename into a taken name answers 409 naming the field (`errors.name`, as every unique value
+    does), so the page shows it under the name with what was typed; the storage stays as it was."""
+    api.data("POST", "/api/admin/upload/create", {"name": "甲", "type": "DATABASE"})
+    other = api.data("POST", "/api/admin/upload/create", {"name": "乙", "type": "DATABASE"})
+    taken = "存储名称「甲」已存在"
+    for resp in (api.post("/api/admin/upload/create", json={"name": "甲", "type": "DATABASE"}),
+                 api.put("/api/admin/upload/modify", json={"id": other, "name": "甲", "type": "DATABASE",
+                                                           "bucketName": "sys_upload"})):
+        body = api_error(resp, 409)
+        assert (body["msg"], body["errors"]) == (taken, {"name": [taken]})
+    page = pages.submit(f"/personalized/upload/storages/{other}/edit",
+                        data={"name": "甲", "type": "DATABASE", "bucket_name": "sys_upload"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and f'<div class="invalid-feedback d-block">{taken}</div>' in html
+    assert 'value="甲"' in html
+    assert [s["name"] for s in api.data("POST", "/api/admin/upload/list", {})] == ["数据库存储", "甲", "乙"]
+
+
 # ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10)
 

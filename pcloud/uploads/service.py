@@ -395,7 +395,8 @@ def modify_storage(storage_id: int, values: Mapping[str, object]) -> Storage:
 
 def _require_name_free(name: str, exclude_id: int | None = None) -> None:
     if _storage_name_taken(name, exclude_id=exclude_id):
-        raise Conflict(gettext("存储名称「%(name)s」已存在", name=name))
+        msg = gettext("存储名称「%(name)s」已存在", name=name)
+        raise Conflict(msg, errors={"name": [msg]})  # named: the form shows it under the name, not as a flash
 
 
 def delete_storage(storage_id: int) -> Storage:
