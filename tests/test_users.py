@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import zipfile
+from html.parser import HTMLParser
 from typing import Any
 
 import openpyxl
@@ -1038,6 +1040,170 @@ def test_an_import_names_the_owner_of_a_phone_only_within_the_scope(app: Any, ap
     # the super administrator (all data) is told who it is
     admin_answer = post_import(api, import_file(rows[:1]), dry_run=True).get_json()["data"]
     assert "乙部的uB" in admin_answer["errors"][0]["message"]
+
+
+# --------------------------------------------------------------------------------------- import: hostile cells
+
+PAYLOADS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "' onmouseover='alert(1)",
+            "javascript:alert(1)", "{{7*7}}", "${7*7}", '=HYPERLINK("http://x","y")', "=1+1", "@SUM(1)", "+1", "-1",
+            "x\u202eslx.exe"]
+# Records whose names are payloads, which the file's rows name (a department's path cannot hold a /)
+NAMED = {"dept": '"><img src=x onerror=alert(1)>', "post": "<script>alert(1)</script>",
+         "grade": "' onmouseover='alert(1)", "role": "<b>{{7*7}}</b>"}
+
+
+def text_cells_book(rows: list[list[str]], header: list[str] | None = None) -> io.BytesIO:
+    """A workbook whose cells are all text cells as typed (xlsxwriter's write_string: "=1+1" stays text, not a formula),
+    on a sheet whose name is a payload."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buf, {"in_memory": True})
+    sheet = workbook.add_worksheet('"><img src=x onerror=a>')
+    for r, row in enumerate([header or IMPORT_HEADER, *rows]):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    workbook.close()
+    buf.seek(0)
+    return buf
+
+
+class _Markup(HTMLParser):
+    """The elements and attribute names of a page, and its attribute values and text as the browser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def assert_payloads_stay_text(html: str, baseline: str, payloads: list[str]) -> None:
+    """No element or attribute came from a payload: the page's attribute names are the ones the same page has without
+    them, no <img>, every script from a file; and each payload is whole in the page's text and in an attribute value."""
+    page, plain = _Markup(), _Markup()
+    page.feed(html)
+    plain.feed(baseline)
+    names = {(tag, name) for tag, attrs in page.tags for name in attrs}
+    assert names <= {(tag, name) for tag, attrs in plain.tags for name in attrs}, names - {
+        (tag, name) for tag, attrs in plain.tags for name in attrs}
+    assert "img" not in {tag for tag, _ in page.tags}
+    scripts = [attrs for tag, attrs in page.tags if tag == "script"]
+    assert all(attrs.get("src") or attrs.get("type") == "application/json" for attrs in scripts)  # data, not code
+    text = "".join(page.text)
+    values = {value for _, attrs in page.tags for value in attrs.values() if value}
+    for payload in payloads:
+        assert payload in text and any(payload in value for value in values), payload
+
+
+def assert_plain_json(value: Any) -> None:
+    """Objects, lists, texts, numbers and booleans only, and no text escaped for HTML (the page sets it as text)."""
+    if isinstance(value, dict | list):
+        for item in value.values() if isinstance(value, dict) else value:
+            assert_plain_json(item)
+    else:
+        assert value is None or isinstance(value, str | int | bool), value
+        assert not isinstance(value, str) or "&lt;" not in value and "&#" not in value, value
+
+
+def test_an_import_of_payload_cells_keeps_them_text_on_the_pages_in_the_answer_and_in_the_export(
+        app: Any, api: ApiClient, pages: PageClient) -> None:
+    """A security review fed the import cells of script, attribute, template and formula payloads, names matching a
+    department, post, grade and role whose own names are payloads, and a payload sheet name and header: the answer is
+    plain JSON data on both doors, the list showing the imported users escapes every one (in English too), nothing is
+    stored or exported as a formula, and a real formula cell is refused."""
+    from html import unescape
+
+    from tests.conftest import name_setup_data_in_english, set_language
+
+    name_setup_data_in_english(app)  # so that the English list shows no Chinese but the console's own
+    dept = api.data("POST", "/api/admin/dept/create", {"parentId": 0, "name": NAMED["dept"]})
+    api.data("POST", "/api/admin/post/create", {"name": NAMED["post"], "code": "=1+1"})
+    api.data("POST", "/api/admin/grade/create", {"name": NAMED["grade"], "level": 1})
+    api.data("POST", "/api/admin/role/create", {"name": NAMED["role"], "roleCode": "ROLE_PAYLOAD"})
+    phones = [next_phone_for_import() for _ in PAYLOADS]
+    good = [[payload, phone, NAMED["dept"], NAMED["post"], NAMED["grade"], NAMED["role"], "正常", ""]
+            for payload, phone in zip(PAYLOADS, phones, strict=True)]
+    bad = [["坏", next_phone_for_import(), payload, payload, payload, payload, payload, ""] for payload in PAYLOADS]
+    answer = post_import(api, text_cells_book(bad)).get_json()
+    assert_plain_json(answer)
+    said = {(e["row"], e["column"]): e["message"] for e in answer["data"]["errors"]}
+    assert said[(2, "部门")] == "部门不存在：<script>alert(1)</script>（请填写完整路径，如 总部/研发中心）"
+    assert said[(3, "岗位")] == '岗位不存在："><img src=x onerror=alert(1)>' and said[(7, "状态")].endswith("：${7*7}")
+    assert said[(4, "角色")] == "角色不存在：' onmouseover='alert(1)" and (2, "岗位") not in said  # a payload post
+    token = csrf_from(pages.get("/system/user/").get_data(as_text=True))
+    raw = {"headers": {"X-CSRFToken": token}, "content_type": "application/octet-stream"}
+    shown = pages.client.post("/system/user/import?dryRun=true", data=text_cells_book(bad).getvalue(), **raw)
+    assert shown.mimetype == "application/json" and shown.get_json()["data"] == answer["data"]
+    header = post_import(api, text_cells_book(good, [*IMPORT_HEADER[:-1], "<script>alert(1)</script>"]))
+    assert api_error(header, 422)["msg"].startswith("文件第一行不是导入模板的表头") and "alert" not in header.get_data(
+        as_text=True)
+
+    make_user(app, phone=next_phone_for_import(), name="Plain")
+    baseline = pages.get("/system/user/").get_data(as_text=True)  # a row of plain text, with its actions
+    set_language(pages.client, "en")
+    baseline_en = pages.get("/system/user/").get_data(as_text=True)
+    set_language(pages.client, "zh")
+    done = pages.client.post("/system/user/import?dryRun=false", data=text_cells_book(good).getvalue(), **raw)
+    assert done.get_json()["data"]["created"] == len(PAYLOADS)
+    assert_plain_json(done.get_json())
+    stored = query(app, lambda: dict(db.session.execute(select(User.phone, User.name).where(
+        User.phone.in_(phones))).all()))
+    assert [stored[phone] for phone in phones] == PAYLOADS
+    assert_payloads_stay_text(pages.get(f"/system/user/?dept_id={dept}").get_data(as_text=True), baseline,
+                              [*PAYLOADS, *NAMED.values()])
+    set_language(pages.client, "en")
+    english = pages.get(f"/system/user/?dept_id={dept}").get_data(as_text=True)
+    assert not chinese_on_page(unescape(english)), chinese_on_page(unescape(english))
+    assert_payloads_stay_text(english, baseline_en, [*PAYLOADS, *NAMED.values()])
+    in_english = pages.client.post("/system/user/import?dryRun=true", data=text_cells_book(bad).getvalue(), **raw)
+    assert_plain_json(in_english.get_json())
+    said = [e["message"] for e in in_english.get_json()["data"]["errors"]]
+    assert 'No such post: "><img src=x onerror=alert(1)>' in said
+    set_language(pages.client, "zh")
+
+    for export in (pages.submit("/system/user/", "/system/user/export"),
+                   api.post("/api/admin/system/user/download", {"ids": []})):
+        with zipfile.ZipFile(io.BytesIO(export.data)) as book:
+            sheet_xml = book.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet_xml and "<f " not in sheet_xml  # no formula anywhere
+        cells = {row[1].value: row for row in openpyxl.load_workbook(io.BytesIO(export.data)).active.iter_rows()}
+        for payload, phone in zip(PAYLOADS, phones, strict=True):
+            assert [cell.data_type for cell in cells[phone]] == ["s"] * len(cells[phone])
+            assert [cell.value for cell in cells[phone][:6]] == [payload, phone, NAMED["role"], NAMED["dept"],
+                                                                 NAMED["post"], NAMED["grade"]]
+
+    formula = openpyxl.Workbook()  # openpyxl writes "=1+1" as a formula: refused, whichever cell holds it
+    formula.active.append(IMPORT_HEADER)
+    formula.active.append(["公式", next_phone_for_import(), "", '=HYPERLINK("http://x","y")'])
+    buf = io.BytesIO()
+    formula.save(buf)
+    buf.seek(0)
+    assert api_error(post_import(api, buf), 422)["msg"] == "第 2 行 D 列是公式，请将公式粘贴为数值后再导入"
+
+
+def test_an_import_error_says_a_cell_back_cut_short_and_its_invisible_characters_by_name(api: ApiClient) -> None:
+    """The security review: each error said its cell back whole, so 1,000 errors of 32,767-character cells (Excel's
+    most; a file made by hand holds up to 1 MiB) answered a 38 KB file with 32 MB; and a right-to-left override in a
+    cell turned the rest of its message around. A cell is said back in at most 100 characters, … marking the cut,
+    and a control or format character as [U+XXXX]."""
+    long = "长" * 32_767
+    rows = [["长", next_phone_for_import(), long, long, long, long, long, ""] for _ in range(250)]
+    rows.append(["反", next_phone_for_import(), "x\u202e心中发研", "\u202eP5", "P\u200b5", "ROLE\u2066X", "正\t常", ""])
+    data = post_import(api, text_cells_book(rows)).get_json()["data"]
+    assert data["errorCount"] == 251 * 5 and len(data["errors"]) == 1000
+    first = {e["column"]: e["message"] for e in data["errors"] if e["row"] == 2}
+    assert first["岗位"] == "岗位不存在：" + "长" * 100 + "…" and first["状态"].endswith("长" * 100 + "…")
+    assert max(len(e["message"]) for e in data["errors"]) < 200
+    last = post_import(api, text_cells_book(rows[-1:])).get_json()["data"]["errors"]
+    assert [e["message"] for e in last] == [
+        "部门不存在：x[U+202E]心中发研（请填写完整路径，如 总部/研发中心）", "岗位不存在：[U+202E]P5",
+        "职级不存在：P[U+200B]5", "角色不存在：ROLE[U+2066]X", "状态只能填写 正常 或 停用：正[U+0009]常"]
 
 
 # --------------------------------------------------------------------------------------- English (issue 24 item 10)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
+import unicodedata
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -66,6 +67,10 @@ STATES = {"正常": 0, "启用": 0, "0": 0, "停用": 1, "禁用": 1, "1": 1, "a
 ROLE_SEPARATORS = ("、", ",", "，", ";", "；")
 BATCH = 500
 _NAME_MAX, _PHONE_MAX = limit_of(User.__table__.c.name), limit_of(User.__table__.c.phone)
+# A cell said back in an error message is cut to this many characters: 1,000 errors each echoing a 32,767-character
+# cell (Excel's most) made a 38 KB file answer 32 MB, and a file made by hand may hold 1 MiB in a cell (core.xlsx):
+# cells of 900,000 characters answered 72 MB for 20 rows of a 0.7 MB file.
+SHOWN_MAX = 100
 
 
 @dataclass
@@ -220,6 +225,15 @@ def _scope_check(principal: Principal | None) -> Callable[[int | None], bool]:
     return datascope.scope_of(principal).covers_dept
 
 
+def _shown(value: str, limit: int = SHOWN_MAX) -> str:
+    """A cell's value as an error message says it: cut to `limit` characters (… marks the cut), and every control or
+    format character written as [U+XXXX]. Invisible, such a character is often why a name did not match; and a
+    right-to-left override (U+202E) would otherwise turn the rest of the message around."""
+    cut = value[:limit]
+    shown = "".join(f"[U+{ord(ch):04X}]" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in cut)
+    return shown + ("…" if len(value) > limit else "")
+
+
 def _lookup(table: dict[str, int | None], key: str) -> tuple[bool, int | None]:
     """(found, id): found False for an unknown key; id None for an ambiguous one."""
     if key not in table:
@@ -242,29 +256,31 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
     if not phone:
         result.error(number, PHONE, gettext("手机号码不能为空"))
     elif len(phone) > _PHONE_MAX or not phone_is_valid(phone):
-        result.error(number, PHONE, gettext("手机号格式不正确：%(phone)s", phone=phone[:_PHONE_MAX]))
+        result.error(number, PHONE, gettext("手机号格式不正确：%(phone)s", phone=_shown(phone, _PHONE_MAX)))
     dept_id = post_id = grade_id = None
     if cells[DEPT]:
         path = "/".join(part.strip() for part in cells[DEPT].split("/"))
         found, dept_id = _lookup(look.depts, path)
         if not found:
-            result.error(number, DEPT, gettext("部门不存在：%(path)s（请填写完整路径，如 总部/研发中心）", path=path))
+            result.error(number, DEPT, gettext("部门不存在：%(path)s（请填写完整路径，如 总部/研发中心）",
+                                               path=_shown(path)))
         elif dept_id is None:
-            result.error(number, DEPT, gettext("部门路径「%(path)s」对应多个部门，请先修改重名部门", path=path))
+            result.error(number, DEPT, gettext("部门路径「%(path)s」对应多个部门，请先修改重名部门", path=_shown(path)))
         elif not look.in_scope(dept_id):
-            result.error(number, DEPT, gettext("部门「%(path)s」不在您的数据权限范围内", path=path))
+            result.error(number, DEPT, gettext("部门「%(path)s」不在您的数据权限范围内", path=_shown(path)))
     if cells[POST]:
         found, post_id = _lookup(look.posts, cells[POST])
         if not found:
-            result.error(number, POST, gettext("岗位不存在：%(post)s", post=cells[POST]))
+            result.error(number, POST, gettext("岗位不存在：%(post)s", post=_shown(cells[POST])))
         elif post_id is None:
-            result.error(number, POST, gettext("岗位名称「%(post)s」对应多个岗位，请填写岗位编码", post=cells[POST]))
+            result.error(number, POST, gettext("岗位名称「%(post)s」对应多个岗位，请填写岗位编码",
+                                               post=_shown(cells[POST])))
     if cells[GRADE]:
         found, grade_id = _lookup(look.grades, cells[GRADE])
         if not found:
-            result.error(number, GRADE, gettext("职级不存在：%(grade)s", grade=cells[GRADE]))
+            result.error(number, GRADE, gettext("职级不存在：%(grade)s", grade=_shown(cells[GRADE])))
         elif grade_id is None:
-            result.error(number, GRADE, gettext("职级名称「%(grade)s」对应多个职级", grade=cells[GRADE]))
+            result.error(number, GRADE, gettext("职级名称「%(grade)s」对应多个职级", grade=_shown(cells[GRADE])))
     role_ids = None
     if cells[ROLES]:
         text_ = cells[ROLES]
@@ -274,18 +290,20 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
         for key in dict.fromkeys(k.strip() for k in text_.split(ROLE_SEPARATORS[0]) if k.strip()):
             found, role_id = _lookup(look.roles, key)
             if not found:
-                result.error(number, ROLES, gettext("角色不存在：%(role)s", role=key))
+                result.error(number, ROLES, gettext("角色不存在：%(role)s", role=_shown(key)))
             elif role_id is None:
-                result.error(number, ROLES, gettext("角色名称「%(role)s」对应多个角色，请填写角色编码", role=key))
+                result.error(number, ROLES, gettext("角色名称「%(role)s」对应多个角色，请填写角色编码",
+                                                    role=_shown(key)))
             elif role_id not in look.assignable:
-                result.error(number, ROLES, gettext("角色「%(role)s」超出了您的权限范围，不能分配", role=key))
+                result.error(number, ROLES, gettext("角色「%(role)s」超出了您的权限范围，不能分配",
+                                                    role=_shown(key)))
             else:
                 role_ids.append(role_id)
     state = None
     if cells[STATE]:
         state = STATES.get(cells[STATE], STATES.get(cells[STATE].lower()))
         if state is None:
-            result.error(number, STATE, gettext("状态只能填写 正常 或 停用：%(state)s", state=cells[STATE]))
+            result.error(number, STATE, gettext("状态只能填写 正常 或 停用：%(state)s", state=_shown(cells[STATE])))
     password = cells[PASSWORD]
     if password:
         problem = service.password_problem(password)

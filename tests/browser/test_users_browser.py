@@ -8,7 +8,7 @@ from typing import Any
 
 import openpyxl
 
-from tests.browser.conftest import confirm_modal, settle, sign_in
+from tests.browser.conftest import confirm_modal, settle, sign_in, watch_console
 
 
 def test_user_lifecycle_in_the_browser(page: Any, browser: Any, live_server: Any, app: Any) -> None:
@@ -125,3 +125,61 @@ def test_import_users_in_the_dialog(page: Any, live_server: Any, app: Any, tmp_p
     dialog.get_by_role("button", name="取消").click()
     page.wait_for_load_state("load")
     page.locator("#user-table").get_by_text("13711113333").wait_for()
+
+
+# Kept by the page from its first script on: a CSP refusal of anything a payload put in the page
+CSP_WATCH = """window.__refused = [];
+document.addEventListener('securitypolicyviolation', function (e) { window.__refused.push(e.violatedDirective); });"""
+
+
+def test_an_import_of_payload_cells_shows_them_as_text(page: Any, live_server: Any, app: Any, tmp_path: Path) -> None:
+    """The security review in a real browser: a file whose cells are script, attribute and template payloads, naming a
+    department, post, grade and role whose names are payloads too, checked (its errors say the cells back), imported
+    (its passwords name the users), then the list showing them, in both languages: no dialog opens, the CSP refuses
+    nothing, and every payload is shown as the text it is."""
+    from tests.conftest import ApiClient
+    from tests.test_users import NAMED, PAYLOADS, next_phone_for_import, text_cells_book
+
+    api = ApiClient(app.test_client())
+    api.token = api.sign_in()
+    api.data("POST", "/api/admin/dept/create", {"parentId": 0, "name": NAMED["dept"]})
+    api.data("POST", "/api/admin/post/create", {"name": NAMED["post"]})
+    api.data("POST", "/api/admin/grade/create", {"name": NAMED["grade"], "level": 1})
+    api.data("POST", "/api/admin/role/create", {"name": NAMED["role"], "roleCode": "ROLE_PAYLOAD"})
+    bad, good = tmp_path / "bad.xlsx", tmp_path / "good.xlsx"
+    bad.write_bytes(text_cells_book([["坏", next_phone_for_import(), p, p, p, p, p, ""] for p in PAYLOADS]).getvalue())
+    good.write_bytes(text_cells_book([[p, next_phone_for_import(), *NAMED.values(), "正常", ""]
+                                      for p in PAYLOADS]).getvalue())
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.add_init_script(CSP_WATCH)
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/user/")
+    page.locator("#import-btn").click()
+    dialog = page.locator("#importModal")
+    dialog.locator("#import-file").set_input_files(str(bad))
+    dialog.get_by_role("button", name="检查文件").click()
+    dialog.get_by_text("处错误").wait_for()
+    said = dialog.locator("#import-errors tbody").inner_text()
+    assert '岗位不存在："><img src=x onerror=alert(1)>' in said and "角色不存在：' onmouseover='alert(1)" in said
+    assert "状态只能填写 正常 或 停用：x[U+202E]slx.exe" in said
+    dialog.locator("#import-file").set_input_files(str(good))
+    dialog.get_by_role("button", name="检查文件").click()
+    dialog.get_by_text("检查通过").wait_for()
+    dialog.get_by_role("button", name="开始导入").click()
+    dialog.get_by_text("导入完成").wait_for()
+    assert dialog.locator("#import-passwords tbody td:nth-child(3)").all_inner_texts() == PAYLOADS
+    dialog.locator("#import-passwords tbody td").first.hover()
+    assert page.evaluate("window.__refused") == []  # this document's (the list reloads when the dialog closes)
+    dialog.get_by_role("button", name="取消").click()
+    page.wait_for_load_state("load")
+    for lang in ("zh", "en"):
+        page.goto(f"/language/{lang}?next=/system/user/?page_size=50")
+        page.wait_for_load_state("load")
+        names = page.locator("#user-table tbody td:nth-child(2)")
+        for cell in names.all()[:len(PAYLOADS)]:
+            cell.hover()  # an injected onmouseover would fire here
+        assert (dialogs, page.evaluate("window.__refused"), errors) == ([], [], []), lang
+        assert page.locator("img, script:not([src]):not([type='application/json'])").count() == 0
+        assert set(PAYLOADS) <= set(names.all_inner_texts()), lang
