@@ -23,7 +23,7 @@ from tests.conftest import (
     ApiClient,
     PageClient,
     csrf_from,
-    is_version_read,
+    is_timed_read,
     sidebar_links,
     start_server,
     statements_seen,
@@ -416,7 +416,7 @@ def test_no_permission_query_once_the_cache_is_warm(app: Any, api: ApiClient) ->
     # depends on when the NOTIFY of the test's own seeding arrives, which is asynchronous.
 
     def without_lookup(statements: list[str]) -> list[str]:
-        return [s for s in statements if not is_version_read(s)]
+        return [s for s in statements if not is_timed_read(s)]
 
     assert len(without_lookup(user_log)) == len(without_lookup(admin_log))
 
