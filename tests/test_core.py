@@ -1514,3 +1514,29 @@ def test_an_edit_page_goes_back_to_the_list_as_it_was_left(pages: PageClient, ap
         saved = pages.submit(f"/system/user/{user}/edit", data={"phone": "13900007001", "name": "Backtest 2",
                                                                  "state": "0", "back": elsewhere})
         assert saved.headers["Location"] == "/system/user/", elsewhere
+
+
+# ---------------------------------------------------------------------------------------------
+# Characters no text holds (core.schemas.refused_character): every door refuses them, by field
+
+
+@pytest.mark.parametrize("bad", ["\u202e", "\u2066", "\x1b", "\x07", "\x85"])
+def test_a_control_or_direction_character_is_refused_by_field_through_the_api_and_the_page(
+        api: ApiClient, pages: PageClient, bad: str) -> None:
+    """A right-to-left override turns the text after it around wherever it is shown (a name in a confirm dialog
+    reads as another), an escape sequence rewrites a terminal printing a log: refused, naming the field and the
+    character, the page's form as the API; tab and line breaks stay allowed."""
+    from pcloud.grades.models import Grade
+
+    name = f"经理{bad}甲"
+    resp = api.post("/api/admin/grade/create", {"name": name, "level": 1})
+    body = resp.get_json()
+    assert resp.status_code == 422 and body["errors"] == {
+        "name": [f"不能包含控制字符或文字方向控制字符（U+{ord(bad):04X}）"]}, body
+    nested = api.post("/api/admin/system/user/page", {"keyword": ["x", {"a": bad}]})
+    assert nested.status_code == 422
+    page = pages.submit("/system/grade/new", data={"name": name, "level": "1"})
+    assert page.status_code == 422 and f"（U+{ord(bad):04X}）" in page.get_data(as_text=True)
+    assert api.data("POST", "/api/admin/grade/create", {"name": "经理\t乙", "level": 1, "remark": "第一行\r\n第二行"})
+    assert [g for g in query(pages.client.application, lambda: list(db.session.execute(
+        select(Grade.name)).scalars()))] == ["经理\t乙"]

@@ -1045,8 +1045,9 @@ def test_an_import_names_the_owner_of_a_phone_only_within_the_scope(app: Any, ap
 # --------------------------------------------------------------------------------------- import: hostile cells
 
 PAYLOADS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "' onmouseover='alert(1)",
-            "javascript:alert(1)", "{{7*7}}", "${7*7}", '=HYPERLINK("http://x","y")', "=1+1", "@SUM(1)", "+1", "-1",
-            "x\u202eslx.exe"]
+            "javascript:alert(1)", "{{7*7}}", "${7*7}", '=HYPERLINK("http://x","y")', "=1+1", "@SUM(1)", "+1", "-1"]
+# A cell an error says back (a name holding it is refused: core.schemas.refused_character)
+REVERSED = "x\u202eslx.exe"
 # Records whose names are payloads, which the file's rows name (a department's path cannot hold a /)
 NAMED = {"dept": '"><img src=x onerror=alert(1)>', "post": "<script>alert(1)</script>",
          "grade": "' onmouseover='alert(1)", "role": "<b>{{7*7}}</b>"}
@@ -1129,7 +1130,8 @@ def test_an_import_of_payload_cells_keeps_them_text_on_the_pages_in_the_answer_a
     phones = [next_phone_for_import() for _ in PAYLOADS]
     good = [[payload, phone, NAMED["dept"], NAMED["post"], NAMED["grade"], NAMED["role"], "正常", ""]
             for payload, phone in zip(PAYLOADS, phones, strict=True)]
-    bad = [["坏", next_phone_for_import(), payload, payload, payload, payload, payload, ""] for payload in PAYLOADS]
+    bad = [["坏", next_phone_for_import(), payload, payload, payload, payload, payload, ""]
+           for payload in [*PAYLOADS, REVERSED]]
     answer = post_import(api, text_cells_book(bad)).get_json()
     assert_plain_json(answer)
     said = {(e["row"], e["column"]): e["message"] for e in answer["data"]["errors"]}
@@ -1206,7 +1208,20 @@ def test_an_import_error_says_a_cell_back_cut_short_and_its_invisible_characters
         "职级不存在：P[U+200B]5", "角色不存在：ROLE[U+2066]X", "状态只能填写 正常 或 停用：正[U+0009]常"]
 
 
+def test_an_imported_name_with_a_direction_or_control_character_is_refused_as_the_form_refuses_it(
+        api: ApiClient) -> None:
+    """The rule every door applies (core.schemas.refused_character): a name cell holding a right-to-left override
+    or isolate is the row's error, said with the character's code (an XML cell holds no escape character)."""
+    rows = [["反\u202e名", next_phone_for_import(), "", "", "", "", "", ""],
+            ["隔\u2067离", next_phone_for_import(), "", "", "", "", "", ""],
+            ["正常\t名", next_phone_for_import(), "", "", "", "", "", ""]]
+    data = post_import(api, text_cells_book(rows)).get_json()["data"]
+    assert [(e["row"], e["column"], e["message"]) for e in data["errors"]] == [
+        (2, "用户名", "不能包含控制字符或文字方向控制字符（U+202E）"),
+        (3, "用户名", "不能包含控制字符或文字方向控制字符（U+2067）")]
+
 # --------------------------------------------------------------------------------------- English (issue 24 item 10)
+
 
 EN = {"Accept-Language": "en"}
 

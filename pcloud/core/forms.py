@@ -15,7 +15,7 @@ from wtforms import IntegerField
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.messages import N_
 from pcloud.core.recorder import refused
-from pcloud.core.schemas import camelcase
+from pcloud.core.schemas import camelcase, refused_character, refused_character_message
 
 # WTForms' own messages, said as the API says them (core.messages sets marshmallow's): a page's form and the
 # API refuse the same input in the same words, in the request's language. Keyed by WTForms' English text
@@ -102,6 +102,10 @@ class PageForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
+        for field in self._fields.values():  # the API's rule (core.schemas.refused_character), field by field
+            if isinstance(field.data, str) and (found := refused_character(field.data)) is not None:
+                field.errors = [*field.errors, refused_character_message(found)]
+                valid = False
         if not valid:
             try:
                 problems = self.service_problems()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
 from typing import Any, ClassVar
@@ -55,9 +56,15 @@ class BaseSchema(ma.Schema):
 
     @ma.pre_load
     def _refuse_nul(self, data: Any, **_: Any) -> Any:
-        """No database stores a NUL character (PostgreSQL refuses it): say so instead of failing later."""
+        """No database stores a NUL character (PostgreSQL refuses it): say so instead of failing later. Nor does
+        any text take the other characters `refused_character` names."""
         if isinstance(data, dict):
-            bad = {k: [gettext("不能包含空字符 (\\u0000)")] for k, v in data.items() if _has_nul(v)}
+            bad = {}
+            for key, value in data.items():
+                if _has_nul(value):
+                    bad[key] = [gettext("不能包含空字符 (\\u0000)")]
+                elif (found := _refused_within(value)) is not None:
+                    bad[key] = [refused_character_message(found)]
             if bad:
                 raise ma.ValidationError(bad)
         return data
@@ -78,6 +85,30 @@ def cleared_keys(schema_cls: type[BaseSchema]) -> frozenset[str]:
     """Wire names of the nullable integer fields (references such as `managerId`)."""
     return frozenset(f.data_key or name for name, f in schema_cls().load_fields.items()
                      if isinstance(f, fields.Integer) and f.allow_none)
+
+
+# Characters no text of the console holds: the control characters but tab and the line breaks (an escape sequence
+# in a name rewrites a terminal that prints it), and the bidirectional overrides and isolates U+202A-U+202E and
+# U+2066-U+2069, which turn the text after them around where it is shown (a name in a confirm dialog or a log line
+# reading as another: "Trojan Source"). NUL has its own message above.
+_REFUSED_CHARACTERS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def refused_character(text: str) -> str | None:
+    """The first character of `text` that no input may hold, as U+XXXX; None when there is none."""
+    found = _REFUSED_CHARACTERS.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+def refused_character_message(found: str) -> str:
+    return gettext("不能包含控制字符或文字方向控制字符（%(char)s）", char=found)
+
+
+def _refused_within(value: Any) -> str | None:
+    if isinstance(value, str):
+        return refused_character(value)
+    values = value if isinstance(value, list | tuple) else value.values() if isinstance(value, dict) else ()
+    return next((found for v in values if (found := _refused_within(v)) is not None), None)
 
 
 def _has_nul(value: Any) -> bool:

@@ -30,7 +30,7 @@ from pcloud.core.errors import Conflict, Invalid
 from pcloud.core.i18n import LANGUAGES
 from pcloud.core.messages import N_
 from pcloud.core.passwords import generate_password, hash_generated_password, hash_passwords
-from pcloud.core.schemas import limit_of
+from pcloud.core.schemas import limit_of, refused_character, refused_character_message
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal_id_name
 from pcloud.core.timefmt import utcnow
 from pcloud.core.xlsx import BadWorkbook, read_rows
@@ -253,6 +253,8 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
         result.error(number, NAME, gettext("用户名不能为空"))
     elif len(name) > _NAME_MAX:
         result.error(number, NAME, gettext("用户名不能超过 %(max)s 个字符", max=_NAME_MAX))
+    elif (found := refused_character(name)) is not None:  # the rule of every other door (core.schemas)
+        result.error(number, NAME, refused_character_message(found))
     if not phone:
         result.error(number, PHONE, gettext("手机号码不能为空"))
     elif len(phone) > _PHONE_MAX or not phone_is_valid(phone):

@@ -138,7 +138,7 @@ def test_an_import_of_payload_cells_shows_them_as_text(page: Any, live_server: A
     (its passwords name the users), then the list showing them, in both languages: no dialog opens, the CSP refuses
     nothing, and every payload is shown as the text it is."""
     from tests.conftest import ApiClient
-    from tests.test_users import NAMED, PAYLOADS, next_phone_for_import, text_cells_book
+    from tests.test_users import NAMED, PAYLOADS, REVERSED, next_phone_for_import, text_cells_book
 
     api = ApiClient(app.test_client())
     api.token = api.sign_in()
@@ -147,7 +147,8 @@ def test_an_import_of_payload_cells_shows_them_as_text(page: Any, live_server: A
     api.data("POST", "/api/admin/grade/create", {"name": NAMED["grade"], "level": 1})
     api.data("POST", "/api/admin/role/create", {"name": NAMED["role"], "roleCode": "ROLE_PAYLOAD"})
     bad, good = tmp_path / "bad.xlsx", tmp_path / "good.xlsx"
-    bad.write_bytes(text_cells_book([["坏", next_phone_for_import(), p, p, p, p, p, ""] for p in PAYLOADS]).getvalue())
+    bad.write_bytes(text_cells_book([["坏", next_phone_for_import(), p, p, p, p, p, ""]
+                                     for p in [*PAYLOADS, REVERSED]]).getvalue())
     good.write_bytes(text_cells_book([[p, next_phone_for_import(), *NAMED.values(), "正常", ""]
                                       for p in PAYLOADS]).getvalue())
     dialogs: list[str] = []
