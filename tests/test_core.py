@@ -1540,3 +1540,11 @@ def test_a_control_or_direction_character_is_refused_by_field_through_the_api_an
     assert api.data("POST", "/api/admin/grade/create", {"name": "经理\t乙", "level": 1, "remark": "第一行\r\n第二行"})
     assert [g for g in query(pages.client.application, lambda: list(db.session.execute(
         select(Grade.name)).scalars()))] == ["经理\t乙"]
+
+
+def test_a_page_reads_the_menu_tree_once_for_its_sidebar_and_its_breadcrumbs(app: Any, pages: PageClient) -> None:
+    from tests.conftest import statements_seen
+
+    pages.get("/system/user/")
+    seen = statements_seen(app, lambda: pages.get("/system/user/"))
+    assert len([s for s in seen if "FROM sys_menu" in s]) == 1, [s[:120] for s in seen if "sys_menu" in s]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, after_this_request, flash, redirect, request, url_for
+from flask import Flask, Response, after_this_request, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from marshmallow import fields as ma_fields
 
@@ -215,8 +215,11 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
     app.jinja_env.tests["site_path"] = is_link  # links are rendered only from site paths
 
     def sidebar() -> list[dict[str, Any]]:
-        principal = current_principal()
-        return [n for n in menu_tree(principal) if not n["hidden"]] if principal else []
+        """The principal's visible menu tree, read once per request: the sidebar and the breadcrumbs both walk it."""
+        if "sidebar_nodes" not in g:
+            principal = current_principal()
+            g.sidebar_nodes = [n for n in menu_tree(principal) if not n["hidden"]] if principal else []
+        return g.sidebar_nodes
 
     def menu_trail() -> list[dict[str, Any]]:
         """The sidebar's menus leading to the page the request is on (the deepest menu whose path the request's
@@ -224,8 +227,6 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
         does, so a menu renamed is renamed there too (docs/UX.md). Empty when no menu of the principal's leads
         there (the page's own crumbs are used then), and on the 503 page. A global, not a context variable, so
         that the `crumbs` macro of templates/macros.html, imported without the page's context, reads it."""
-        from flask import g
-
         if g.get("db_unavailable"):  # the 503 page: nothing that needs the database
             return []
         here = request.path.rstrip("/")
@@ -249,8 +250,6 @@ def init_app(app: Flask, menu_tree: Callable[[Principal], list[dict[str, Any]]],
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        from flask import g
-
         if g.get("db_unavailable"):  # the 503 page: nothing that needs the database
             return {"principal": None, "sidebar": lambda: []}
         return {"principal": current_principal(), "sidebar": sidebar}
