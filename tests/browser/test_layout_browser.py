@@ -352,3 +352,45 @@ def test_the_job_list_shows_every_column_beside_the_actions_at_a_laptops_width(p
     assert page.evaluate(UNDER_THE_ACTIONS) == []
     assert page.evaluate(WRAPPED_CELLS) == []
     assert errors == []
+
+
+# Text that spills out of its box inside a card (a label kept on one line, wider than its card); a box that scrolls
+# or clips on purpose (a wide table's, a truncated name's) is left out.
+OUT_OF_CARD = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('.card *')) {
+    if (getComputedStyle(el).overflowX !== 'visible' || el.closest('.table-responsive')) continue;
+    if (el.clientWidth && el.scrollWidth > el.clientWidth + 1) bad.push(el.innerText.slice(0, 40));
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(1200, "en"), (1280, "en"), (390, "en"), (1200, "zh")])
+def test_the_home_page_figures_keep_their_labels_inside_their_cards(page: Any, width: int, lang: str) -> None:
+    """The home page's six figures a row from 1200 px: an English label such as "Executor nodes online" ran past its
+    card's edge at a laptop's width; a label wraps instead."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/")
+    page.wait_for_load_state("load")
+    assert page.get_by_test_id("figures").is_visible()
+    assert page.evaluate(OUT_OF_CARD) == [], (width, lang)
+
+
+@pytest.mark.parametrize(("width", "lang"), [(992, "en"), (1280, "en"), (1280, "zh")])
+def test_the_sidebar_holds_its_longest_labels_within_its_column(page: Any, width: int, lang: str) -> None:
+    """English labels longer than a sixth of a laptop's window ("Access resources" below System) kept on one line
+    pushed every link past the column's edge; a label wraps beside its icon now, and a single word fits."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/system/resource/")
+    page.wait_for_load_state("load")
+    sizes = page.evaluate("() => [...document.querySelectorAll('#sidebar ul')].filter(u => u.clientWidth)"
+                          ".map(u => [u.scrollWidth, u.clientWidth])")
+    assert sizes and all(scroll <= client for scroll, client in sizes), sizes
+    main = page.locator("main").bounding_box()
+    assert main["y"] < 100 and main["x"] + main["width"] <= width + 0.5  # the page beside the menu, not below it
+    link = page.locator("#sidebar a[aria-current=page]")
+    icon, label = link.locator("svg").bounding_box(), link.locator("span").bounding_box()
+    assert label["x"] > icon["x"] + icon["width"]  # a wrapped label stays beside its icon
