@@ -394,3 +394,35 @@ def test_the_sidebar_holds_its_longest_labels_within_its_column(page: Any, width
     link = page.locator("#sidebar a[aria-current=page]")
     icon, label = link.locator("svg").bounding_box(), link.locator("span").bounding_box()
     assert label["x"] > icon["x"] + icon["width"]  # a wrapped label stays beside its icon
+
+
+# The page is no wider than the window: nothing pushes a phone's page sideways.
+PAGE_SCROLLS_SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "zh"), (390, "en"), (1280, "en")])
+def test_a_long_title_wraps_beside_its_buttons(page: Any, app: Any, width: int, lang: str) -> None:
+    """A visual audit with realistic data: at 390 px an unbroken bizTag in the head of a segment's edit and cache pages
+    pushed the page 150-220 px wider than the phone (刷新 beyond the window, wrapped a character a line), and a run's
+    long job description squeezed 返回日志列表 to a character a line; in English "Add dictionary item" beside its title
+    took two lines. The title wraps now (an unbroken word too) and the buttons keep their words on one line."""
+    from tests.factories import make_executor, make_job, make_run, make_segment
+
+    tag = "order_number_for_east_china_region_settlement"
+    make_segment(app, tag)
+    group = make_executor(app, "audit-app")
+    job = make_job(app, group, job_desc="Generate the quarterly enterprise customer success report and send it to "
+                                         "every account manager by email")
+    run = make_run(app, group, job, handle_code=200)
+    page.set_viewport_size({"width": width, "height": 844})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/")
+    for path in (f"/integration/segment/{tag}/cache", f"/integration/segment/{tag}/edit", f"/job/log/{run}",
+                 "/system/dict/data?dict_type=sys_user_state"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1, (width, path)
+        assert page.evaluate(WRAPPED_CONTROLS) == [], (width, path)
+    assert errors == []
+
