@@ -426,3 +426,17 @@ def test_a_long_title_wraps_beside_its_buttons(page: Any, app: Any, width: int, 
         assert page.evaluate(WRAPPED_CONTROLS) == [], (width, path)
     assert errors == []
 
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_parameter_s_default_fits_a_phone(page: Any, lang: str) -> None:
+    """The audit: a parameter's edit page named its environment variable (PCLOUD_ACTION_LOG_RETENTION_DAYS) in one
+    unbroken word beside its default, and at 390 px the page scrolled 50 px sideways; the value breaks in its column."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/system/config/")
+    for key in ("sys.log.actionRetentionDays", "sys.password.changeAtFirstSignIn"):
+        page.goto(f"/system/config/{key}/edit")
+        page.wait_for_load_state("load")
+        assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1, key
+        assert page.evaluate(OUT_OF_CARD.replace("'.card *'", "'main dd'")) == [], key
+
