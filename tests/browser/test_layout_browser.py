@@ -440,3 +440,28 @@ def test_a_parameter_s_default_fits_a_phone(page: Any, lang: str) -> None:
         assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1, key
         assert page.evaluate(OUT_OF_CARD.replace("'.card *'", "'main dd'")) == [], key
 
+
+def test_a_notice_s_markdown_table_scrolls_inside_its_card_on_a_phone(page: Any, app: Any) -> None:
+    """The audit: a notice with a Markdown table of four columns was wider than a phone: the table ran past its card's
+    edge and the whole page scrolled 100 px sideways. The table scrolls within the card now."""
+    from pcloud.extensions import db
+    from pcloud.notices import service
+
+    content = ("| 系统 | 负责人 | 时间窗口 | 影响范围 |\n|---|---|---|---|\n"
+               "| 订单中心 OrderCenterService | 欧阳晓明 | 2026-12-10 22:00-23:59 "
+               "| 华东区域全部门店的下单、支付与退款接口 |\n"
+               "| Billing | Alexandra Konstantinopoulou-Whitfield | 2026-12-11 | All enterprise accounts |\n")
+    with app.app_context():
+        notice = service.create_notice({"title": "发布计划", "content": content, "status": 1,
+                                        "audience": {"all": True}}).id
+        db.session.remove()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto(f"/notices/{notice}")
+    body = page.get_by_test_id("notice-body")
+    assert body.locator("table").count() == 1
+    assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1
+    card = body.bounding_box()
+    assert body.locator("table").bounding_box()["x"] + body.locator("table").bounding_box()["width"] <= \
+        card["x"] + card["width"] + 0.5
+
