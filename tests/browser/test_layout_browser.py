@@ -465,3 +465,21 @@ def test_a_notice_s_markdown_table_scrolls_inside_its_card_on_a_phone(page: Any,
     assert body.locator("table").bounding_box()["x"] + body.locator("table").bounding_box()["width"] <= \
         card["x"] + card["width"] + 0.5
 
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_role_with_a_long_code_reads_whole_in_the_user_form(page: Any, app: Any, lang: str) -> None:
+    """The audit: in the user form's role list a role named "Enterprise Customer Success Administrator" with its code
+    ROLE_ENTERPRISE_CUSTOMER_SUCCESS_ADMIN was cut at the list's right edge at 390 px; the label wraps in the list."""
+    from tests.factories import make_role
+
+    make_role(app, "ROLE_ENTERPRISE_CUSTOMER_SUCCESS_ADMIN", "Enterprise Customer Success Administrator")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/system/user/new")
+    page.wait_for_load_state("load")
+    box = page.locator(".checkbox-list").first
+    assert box.get_by_text("ROLE_ENTERPRISE_CUSTOMER_SUCCESS_ADMIN").count() == 1
+    spilled = box.evaluate("""list => [...list.querySelectorAll('.form-check, .form-check-label')]
+        .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.innerText)""")
+    assert spilled == [] and box.evaluate("list => list.scrollWidth <= list.clientWidth + 1")
+
