@@ -483,3 +483,25 @@ def test_a_role_with_a_long_code_reads_whole_in_the_user_form(page: Any, app: An
         .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.innerText)""")
     assert spilled == [] and box.evaluate("list => list.scrollWidth <= list.clientWidth + 1")
 
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_home_page_s_notices_show_their_titles_on_a_phone(page: Any, app: Any, lang: str) -> None:
+    """The audit: on the home page at 390 px the notice's kind and date kept their line and left the title a letter
+    and an ellipsis ("关…"), the 未读 (Unread) badge cut in half under an announcement's longer date; below 576 px the
+    kind and date go below the title."""
+    from pcloud.extensions import db
+    from pcloud.notices import service
+
+    with app.app_context():
+        for n in range(2):
+            service.create_notice({"title": "关于十二月份华东区域订单中心与结算系统升级维护窗口安排的通知",
+                                   "content": "x", "status": 1, "notice_type": 2 - n, "audience": {"all": True}})
+        db.session.remove()
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/")
+    page.wait_for_load_state("load")
+    for link in page.locator("[data-testid=home-notices] li a").all():
+        badge, box = link.locator(".badge").bounding_box(), link.bounding_box()
+        assert badge["x"] + badge["width"] <= box["x"] + box["width"]  # the badge whole
+        assert box["width"] - badge["width"] > 150  # and room for the title beside it
