@@ -944,3 +944,41 @@ def test_parallel_creates_and_renames_into_one_executor_appname_keep_one(api: An
         lambda n: "AppName 已存在",
         lambda: query(app, lambda: list(db.session.execute(select(Executor.appname)
                                                            .where(Executor.deleted_at.is_(None))).scalars())))
+
+
+def test_two_imports_creating_one_executor_at_once_keep_one_and_say_why(api: Any, app: Any) -> None:
+    """The uniqueness audit's note: two imports whose files bring the same new executor, at once. One writes it; the
+    other is refused with the AppName's own 409 (it lost the race between its check and its write), never the
+    generic lost-race answer or a 503, and writes nothing."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from pcloud.jobs.models import Executor
+    from tests.conftest import ApiClient
+
+    executor = make_executor(api)
+    make_job(api, executor, jobDesc="对账")
+    base = transfer_doc(api, executor)
+    for round_ in range(3):
+        appname = f"race-import-{round_}"
+        doc = {**base, "executors": [{**base["executors"][0], "appname": appname}],
+               "jobs": [{**base["jobs"][0], "appname": appname}]}
+        barrier = threading.Barrier(2)
+
+        def send(_: int, doc: dict[str, Any] = doc, barrier: threading.Barrier = barrier) -> Any:
+            client = ApiClient(app.test_client(), api.token)
+            barrier.wait()
+            resp = import_file(client, doc)
+            return resp.status_code, resp.get_json()
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = sorted(pool.map(send, range(2)), key=lambda a: a[0])
+        # lost between its check and its write: the AppName's 409; started after the other's commit: the file's
+        # conflict (422, onConflict fail)
+        (won, _), (lost, body) = answers
+        assert won == 200 and (lost, body["msg"]) in ((409, "AppName 已存在"), (422, (
+            f"导入未执行（共 2 个问题）：{appname} 已存在（onConflict 为 fail）"))), answers
+        assert query(app, lambda appname=appname: db.session.execute(select(func.count()).select_from(Executor).where(
+            Executor.appname == appname, Executor.deleted_at.is_(None))).scalar()) == 1

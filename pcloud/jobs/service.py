@@ -1896,7 +1896,10 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                 report["executors"]["skipped"] += 1
         except PCloudError as exc:
             errors.extend(_problem("executor", appname, None, exc))
-    db.session.flush()
+    created = [name for name, executor in targets.items() if executor.id is None]
+    # an executor of the file that another request created since `existing` was read: its AppName's own refusal
+    with taken_meanwhile(lambda: [_require_appname_free(name, None) for name in created]):
+        db.session.flush()
     jobs_by_key: dict[tuple[str, str], Job] = {}
     written: list[tuple[Job, dict[str, Any]]] = []
     columns = _job_columns()
