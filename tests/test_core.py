@@ -1535,6 +1535,8 @@ def test_a_control_or_direction_character_is_refused_by_field_through_the_api_an
         "name": [f"不能包含控制字符或文字方向控制字符（U+{ord(bad):04X}）"]}, body
     nested = api.post("/api/admin/system/user/page", {"keyword": ["x", {"a": bad}]})
     assert nested.status_code == 422
+    nul = api.post("/api/admin/grade/create", {"name": "经理\x00甲", "level": 1}).get_json()
+    assert nul["errors"] == {"name": ["不能包含空字符 (\\u0000)"]}, nul  # the same rule, NUL said as such
     page = pages.submit("/system/grade/new", data={"name": name, "level": "1"})
     assert page.status_code == 422 and f"（U+{ord(bad):04X}）" in page.get_data(as_text=True)
     assert api.data("POST", "/api/admin/grade/create", {"name": "经理\t乙", "level": 1, "remark": "第一行\r\n第二行"})

@@ -55,16 +55,11 @@ class BaseSchema(ma.Schema):
                 if k not in ignorable}
 
     @ma.pre_load
-    def _refuse_nul(self, data: Any, **_: Any) -> Any:
-        """No database stores a NUL character (PostgreSQL refuses it): say so instead of failing later. Nor does
-        any text take the other characters `refused_character` names."""
+    def _refuse_characters(self, data: Any, **_: Any) -> Any:
+        """A field whose text holds a character `refused_character` names is refused, saying which."""
         if isinstance(data, dict):
-            bad = {}
-            for key, value in data.items():
-                if _has_nul(value):
-                    bad[key] = [gettext("不能包含空字符 (\\u0000)")]
-                elif (found := _refused_within(value)) is not None:
-                    bad[key] = [refused_character_message(found)]
+            bad = {key: [refused_character_message(found)] for key, value in data.items()
+                   if (found := _refused_within(value)) is not None}
             if bad:
                 raise ma.ValidationError(bad)
         return data
@@ -87,11 +82,12 @@ def cleared_keys(schema_cls: type[BaseSchema]) -> frozenset[str]:
                      if isinstance(f, fields.Integer) and f.allow_none)
 
 
-# Characters no text of the console holds: the control characters but tab and the line breaks (an escape sequence
-# in a name rewrites a terminal that prints it), and the bidirectional overrides and isolates U+202A-U+202E and
-# U+2066-U+2069, which turn the text after them around where it is shown (a name in a confirm dialog or a log line
-# reading as another: "Trojan Source"). NUL has its own message above.
-_REFUSED_CHARACTERS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters no text of the console holds: NUL (no database stores it: PostgreSQL refuses it), the other control
+# characters but tab and the line breaks (an escape sequence in a name rewrites a terminal that prints it), and the
+# bidirectional overrides and isolates U+202A-U+202E and U+2066-U+2069, which turn the text after them around where
+# it is shown (a name in a confirm dialog or a log line reading as another: "Trojan Source").
+_REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+NUL = "U+0000"
 
 
 def refused_character(text: str) -> str | None:
@@ -101,24 +97,17 @@ def refused_character(text: str) -> str | None:
 
 
 def refused_character_message(found: str) -> str:
+    if found == NUL:
+        return gettext("不能包含空字符 (\\u0000)")
     return gettext("不能包含控制字符或文字方向控制字符（%(char)s）", char=found)
 
 
 def _refused_within(value: Any) -> str | None:
+    """The first refused character of a request value, however nested (texts, lists, objects)."""
     if isinstance(value, str):
         return refused_character(value)
     values = value if isinstance(value, list | tuple) else value.values() if isinstance(value, dict) else ()
     return next((found for v in values if (found := _refused_within(v)) is not None), None)
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    return False
 
 
 class LocalDateTime(fields.Field):
