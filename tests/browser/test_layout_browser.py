@@ -527,3 +527,51 @@ def test_a_busy_row_s_actions_leave_its_name_readable_on_a_phone(page: Any, app:
     assert actions["x"] - name["x"] >= 100, (name, actions)  # at least 100 px of the description in sight
     card = page.locator(".table-responsive").first.bounding_box()
     assert actions["x"] + actions["width"] <= card["x"] + card["width"] + 1  # and the actions still in sight
+
+
+# Each cell of a notice's Markdown table whose text takes more than one line, with the width its text has (px).
+NARROW_WRAPPED_CELLS = """body => {
+  const bad = [];
+  for (const cell of body.querySelectorAll('table td, table th')) {
+    const text = cell.innerText.trim();
+    if (!text) continue;
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const lines = Math.round(range.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight));
+    const style = getComputedStyle(cell);
+    const width = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (lines > 1 && width < 100) bad.push(text.slice(0, 20) + '@' + Math.round(width) + 'px');
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "zh"), (390, "en"), (1280, "zh"), (1280, "en")])
+def test_a_notice_s_markdown_table_keeps_its_cells_readable_on_a_phone(page: Any, app: Any, width: int,
+                                                                         lang: str) -> None:
+    """The visual audit: at 390 px a notice's Markdown table of four columns was squeezed into its card, each column a
+    few characters a line (华东区域 / 全部门店 / 的下单...); a cell keeps a readable width now (8em) and the table
+    scrolls sideways within the card, never out of it."""
+    from pcloud.extensions import db
+    from pcloud.notices import service
+
+    content = ("| 系统 | 负责人 | 时间窗口 | 影响范围 |\n|---|---|---|---|\n"
+               "| 订单中心 OrderCenterService | 欧阳晓明 | 2026-12-10 22:00-23:59 "
+               "| 华东区域全部门店的下单、支付与退款接口 |\n"
+               "| Billing | Alexandra Konstantinopoulou-Whitfield | 2026-12-11 | All enterprise accounts |\n")
+    with app.app_context():
+        notice = service.create_notice({"title": "发布计划", "content": content, "status": 1,
+                                        "audience": {"all": True}}).id
+        db.session.remove()
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/notices/{notice}")
+    settle(page, f"**/notices/{notice}")
+    body = page.get_by_test_id("notice-body")
+    assert body.evaluate(NARROW_WRAPPED_CELLS) == [], width
+    table, card = body.locator("table").bounding_box(), body.bounding_box()
+    assert table["x"] + table["width"] <= card["x"] + card["width"] + 0.5  # inside its card
+    assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1
+    if width < 576:  # wider than a phone's card: it scrolls within it
+        assert body.locator("table").evaluate("t => t.scrollWidth > t.clientWidth + 1")
+
