@@ -3,6 +3,7 @@ groups, tables that scroll instead of wrapping, long names clipped, a pager with
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -574,4 +575,43 @@ def test_a_notice_s_markdown_table_keeps_its_cells_readable_on_a_phone(page: Any
     assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1
     if width < 576:  # wider than a phone's card: it scrolls within it
         assert body.locator("table").evaluate("t => t.scrollWidth > t.clientWidth + 1")
+
+
+# The left edge (px) of each line of a checkbox label's name, its leading indentation left out.
+NAME_LINES = """label => {
+  const node = [...label.childNodes].find(function (n) { return n.nodeType === 3 && n.textContent.trim(); });
+  const start = node.textContent.length - node.textContent.replace(/^[\\s\\u3000]+/, '').length;
+  const range = document.createRange();
+  range.setStart(node, start);
+  range.setEnd(node, node.textContent.length);
+  const lefts = [];
+  let top = null;
+  for (const rect of range.getClientRects()) {
+    if (rect.width === 0 || rect.top === top) continue;
+    top = rect.top;
+    lefts.push(Math.round(rect.left));
+  }
+  return lefts;
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "zh"), (390, "en"), (1280, "zh")])
+def test_a_role_s_custom_department_keeps_its_indent_when_its_name_wraps(page: Any, app: Any, width: int,
+                                                                        lang: str) -> None:
+    """The visual audit: in the role form's 自定义部门 list a long department name three levels down wrapped back to
+    the list's left edge, under its parent, so the tree read wrong; every line of a name keeps its level's indent."""
+    top = make_dept(app, "华东区域")
+    middle = make_dept(app, "订单中心", top)
+    long_name = "订单中心与结算系统升级维护保障及应急响应工作小组" * 2 + "East China Settlement Working Group"
+    make_dept(app, long_name, middle)
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/system/role/new")
+    settle(page, "**/system/role/new")
+    items = page.locator(".checkbox-list", has=page.locator("input[name=dept_ids]"))
+    parent = items.locator("label", has_text=re.compile("^[\\s\u3000]*订单中心$")).evaluate(NAME_LINES)
+    lines = items.locator("label", has_text="East China").evaluate(NAME_LINES)
+    assert len(lines) > 1, lines  # the name wraps
+    assert max(lines) - min(lines) <= 1, lines  # every line at its first line's left edge
+    assert lines[0] > parent[0] + 10, (lines, parent)  # a level below its parent
 
