@@ -615,3 +615,30 @@ def test_a_role_s_custom_department_keeps_its_indent_when_its_name_wraps(page: A
     assert max(lines) - min(lines) <= 1, lines  # every line at its first line's left edge
     assert lines[0] > parent[0] + 10, (lines, parent)  # a level below its parent
 
+
+# The page head's title: how many lines it takes.
+TITLE_LINES = """() => {
+  const title = document.querySelector('.page-head > h1');
+  const range = document.createRange();
+  range.selectNodeContents(title);
+  return Math.round(range.getBoundingClientRect().height / parseFloat(getComputedStyle(title).lineHeight));
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "zh"), (390, "en"), (1280, "zh"), (1280, "en")])
+def test_a_list_s_title_is_not_squeezed_by_its_buttons(page: Any, app: Any, width: int, lang: str) -> None:
+    """The visual audit: at 390 px the job list's title 任务管理 stood a character or two a line beside its four
+    buttons (导出选中 导出全部 导入 新增任务), "Jobs" broken in the middle; the title keeps its line and the buttons go
+    below it."""
+    from tests.factories import make_executor, make_job
+
+    make_job(app, make_executor(app, "title-app"))
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/")
+    for path in ("/job/info/", "/job/group/", "/job/log/", "/system/user/", "/system/role/", "/system/dept/"):
+        page.goto(path)
+        page.wait_for_load_state("load")
+        assert page.evaluate(TITLE_LINES) == 1, (width, path)
+        assert page.evaluate(WRAPPED_CONTROLS) == [], (width, path)
+        assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1, (width, path)
