@@ -6,9 +6,9 @@ same gunicorn settings. Never against "the same SQL": such a baseline cannot see
 
 For each size: a fresh database made by `pcloud init`, users seeded in bulk (INSERT ... SELECT), the
 application's own statistics step (PostgreSQL: VACUUM ANALYZE as autovacuum would), then requests/s for
-the first page unfiltered, with the role filter, the state filter and a keyword filter. Prints each
-route's requests/s per size, the ratio largest/smallest size with the goals of issue 12, and each route
-against the ceiling. A PostgreSQL database named in --database-url is dropped and recreated per size.
+the first page unfiltered, with the role filter, the state filter, a keyword filter and a two-character
+name. Prints each route's requests/s per size, the ratio largest/smallest size with the goals of issue 12,
+and each route against the ceiling. A PostgreSQL database named in --database-url is dropped and recreated per size.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bench.common import (  # noqa: E402
 )
 
 PAGE = "/api/admin/system/user/page"
-GOALS = {"first page": 0.9, "role filter": 0.9, "state filter": 0.9, "keyword filter": 0.5}
+GOALS = {"first page": 0.9, "role filter": 0.9, "state filter": 0.9, "keyword filter": 0.5, "two-character name": 0.5}
 
 
 def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], float]:
@@ -43,7 +43,9 @@ def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], flo
     cases = {"first page": {"page": 1, "pageSize": 10},
              "role filter": {"page": 1, "pageSize": 10, "roleIds": [role_ids[1]]},
              "state filter": {"page": 1, "pageSize": 10, "state": 1},
-             "keyword filter": {"page": 1, "pageSize": 10, "keyword": "王员工1"}}
+             "keyword filter": {"page": 1, "pageSize": 10, "keyword": "王员工1"},
+             # too short for a trigram, and no seeded name holds it: before the name's grams, every user was read
+             "two-character name": {"page": 1, "pageSize": 10, "keyword": "张伟"}}
     ours = Server("wsgi:app", url, instance, args.workers)
     return page_against_ceiling(ours, PAGE, cases, "first page", url, instance, args)
 

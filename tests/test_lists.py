@@ -4,6 +4,7 @@ trigram keyword search with exactly LIKE's results, and every list query's plan 
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import desc, insert, select, text
 
 from pcloud.extensions import db
 from tests.conftest import ApiClient, PageClient, is_postgres, statements_seen
-from tests.factories import random_keywords, random_text
+from tests.factories import make_user, random_keywords, random_text
 
 USER_PAGE = "/api/admin/system/user/page"
 LOG_PAGE = "/api/admin/log/action/page"
@@ -207,6 +208,42 @@ def test_a_keyword_of_three_characters_uses_the_trigram_index(app: Any) -> None:
         plans = "\n".join(line for sql, params in seen if "sys_user" in sql and "sqlite_" not in sql
                            for line in plan(db.engine, sql, params))
         assert ("VIRTUAL TABLE" in plans) if not is_postgres() else ("sys_user" in plans)
+        db.session.remove()
+
+
+@pytest.mark.parametrize("keyword", ["张伟", "伟", "We"])
+def test_a_keyword_of_one_or_two_characters_starts_from_the_name_grams(app: Any, keyword: str) -> None:
+    """A keyword too short for a trigram (a two-character Chinese name) finds its users through the name's grams
+    (sys_user_name_gram's primary key), for the count and the page, instead of reading every user; and after a
+    rename, a delete and a case change of ASCII letters, the list still gives LIKE's rows."""
+    from pcloud.core.dbstats import captured_selects, plan
+    from pcloud.users import service as user_service
+    from pcloud.users.models import User
+    from tests.factories import seed_random_users
+
+    seed_random_users(app, random.Random(7), 300)
+    ids = [make_user(app, name=name) for name in ("张伟", "李伟明", "张伟", "We 王", "wEi")]
+    with app.app_context():
+        db.session.execute(text("UPDATE sys_user SET name = '赵六' WHERE id = :id"), {"id": ids[2]})
+        db.session.execute(text("DELETE FROM sys_user WHERE id = :id"), {"id": ids[4]})
+        db.session.execute(text("UPDATE sys_user SET name = 'WEi' WHERE id = :id"), {"id": ids[3]})
+        db.session.commit()
+        expected = set(db.session.execute(User.live().with_only_columns(User.id).where(
+            User.name.contains(keyword, autoescape=True))).scalars())
+        with captured_selects(db.engine) as seen:
+            got = user_service.page_users({"keyword": keyword}, 1, 50)
+        assert got.total_exact and got.total == len(expected) and {u.id for u in got.items} == expected
+        assert expected & set(ids) or keyword == "We", expected
+        plans = ["\n".join(plan(db.engine, sql, params, avoid_scans=True)) for sql, params in seen
+                 if re.search(r"FROM sys_user\b", sql) and " LIKE " in sql and "CASE WHEN" not in sql]
+        assert plans
+        for steps in plans:  # the count and the page: each starts from the gram's users
+            if is_postgres():  # the gram's rows first (an InitPlan), whatever the statistics say of the gram
+                assert "InitPlan" in steps and "pk_sys_user_name_gram" in steps, steps
+                assert "Seq Scan on sys_user " not in steps + " ", steps
+            else:
+                assert "SEARCH sys_user_name_gram USING PRIMARY KEY (gram=?)" in steps, steps
+                assert not re.search(r"SCAN sys_user( |$)", steps, re.M), steps
         db.session.remove()
 
 

@@ -245,6 +245,44 @@ def test_upgrade_takes_deleted_users_off_the_departments_they_managed(empty_data
         db.engine.dispose()
 
 
+def test_upgrade_keeps_the_grams_of_existing_users_names_and_downgrade_drops_them(empty_database_url: str) -> None:
+    """0035 fills sys_user_name_gram from the users already there (every character and adjacent pair, lower-cased);
+    its triggers follow an insert, a rename and a delete; downgrade leaves a sys_user that takes users as before."""
+    from flask_migrate import downgrade, upgrade
+
+    def add_user(conn: Any, user_id: int, name: str) -> None:
+        conn.execute(text(
+            "INSERT INTO sys_user (id, phone, name, password_hash, state, gmt_created_date, gmt_modified_date) "
+            "VALUES (:id, :phone, :name, 'x', 0, '2020-01-01', '2020-01-01')"),
+            {"id": user_id, "phone": f"1390000000{user_id}", "name": name})
+
+    def grams(conn: Any) -> set[tuple[str, int]]:
+        return {(g, i) for g, i in conn.execute(text("SELECT gram, row_id FROM sys_user_name_gram"))}
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0034_notice_cell_align")
+        with db.engine.begin() as conn:
+            add_user(conn, 1, "张伟")
+            add_user(conn, 2, "Ann")
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.begin() as conn:
+            assert grams(conn) == {("张", 1), ("伟", 1), ("张伟", 1), ("a", 2), ("n", 2), ("an", 2), ("nn", 2)}
+            add_user(conn, 3, "李四")
+            conn.execute(text("UPDATE sys_user SET name = '张三' WHERE id = 1"))
+            conn.execute(text("UPDATE sys_user SET state = 1 WHERE id = 2"))  # not the name: its grams stay
+            conn.execute(text("DELETE FROM sys_user WHERE id = 3"))
+            assert grams(conn) == {("张", 1), ("三", 1), ("张三", 1), ("a", 2), ("n", 2), ("an", 2), ("nn", 2)}
+        downgrade(directory=MIGRATIONS_DIR, revision="0034_notice_cell_align")
+        with db.engine.begin() as conn:
+            add_user(conn, 4, "王五")
+            conn.execute(text("UPDATE sys_user SET name = '王六' WHERE id = 4"))
+            conn.execute(text("DELETE FROM sys_user WHERE id = 4"))
+            assert "sys_user_name_gram" not in inspect(conn).get_table_names()
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_upgrade_fills_the_login_logs_distinct_phones_and_keeps_them(empty_database_url: str) -> None:
     """0025 fills sys_login_log_phone from the rows already there; its triggers keep it for every writer (raw
     SQL included, one and many rows); downgrade gives the trigram search back."""

@@ -7,7 +7,12 @@ and the notices' titles). PostgreSQL: `pg_trgm` GIN indexes (`ix_<table>_<column
 
 The LIKE condition is always kept: on SQLite the FTS match only narrows the candidates (its trigram
 match is a superset of LIKE's: both ignore ASCII case), so the answer is LIKE's by construction.
-Keywords shorter than three characters have no trigram and fall back to LIKE alone.
+
+Keywords shorter than three characters have no trigram. Where one is typed often and matches few rows (a
+two-character Chinese name: 张伟), the column's characters and character pairs are kept in a table of their
+own (`<table>_<column>_gram`: SHORT_SEARCHED, migration 0035), a lower-cased gram per row, kept in step by
+triggers on both databases, whose primary key (gram, row_id) gives the rows holding a gram. Elsewhere a short
+keyword is LIKE alone.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, any_, func, literal, literal_column, or_, select, table, text
 from sqlalchemy import column as sa_column
 
 from pcloud.core import paging
@@ -29,6 +34,21 @@ SEARCHED: dict[str, tuple[str, ...]] = {
     "sys_mail": ("name",),  # the title
     "sys_notice": ("title",),
 }
+
+
+# table -> its columns whose 1-2 character keywords are answered by a gram table
+SHORT_SEARCHED: dict[str, tuple[str, ...]] = {
+    "sys_user": ("name",),
+}
+GRAM_MAX = 2  # the longest gram kept: a longer keyword is the trigram index's
+
+
+def gram_table_name(table: str, column: str) -> str:
+    return f"{table}_{column}_gram"
+
+
+def uses_grams(column: Any, keyword: str) -> bool:
+    return 0 < len(keyword) <= GRAM_MAX and column.name in SHORT_SEARCHED.get(column.table.name, ())
 
 
 def fts_table(table: str) -> str:
@@ -93,7 +113,22 @@ def join_matches(stmt: Select[Any], words: list[tuple[Any, str]], dialect: str) 
     table is joined once."""
     indexed = [(c, kw) for c, kw in words if uses_fts(c, kw, dialect)]
     for column, keyword in words:
-        stmt = stmt.where(column.contains(keyword, autoescape=True))
+        if uses_grams(column, keyword):
+            # the rows holding the gram (lower-cased by the database, as kept), each checked; the LIKE written so that
+            # PostgreSQL does not read it through the GIN index, every entry of which a short keyword matches
+            grams = table(gram_table_name(column.table.name, column.name), sa_column("gram"), sa_column("row_id"))
+            holding = grams.c.gram == func.lower(literal(keyword))
+            if dialect == "postgresql":
+                # the gram's rows as an array made first (an InitPlan), then looked up by id, whatever the statistics
+                # say: a table of few distinct grams makes any gram's estimate thousands of rows, and reading every
+                # row (probing the gram's key for each) the cheaper plan
+                stmt = stmt.where(column.table.c.id == any_(func.array(select(grams.c.row_id).where(holding)
+                                                                       .scalar_subquery())))
+            else:
+                stmt = stmt.join(grams, grams.c.row_id == column.table.c.id).where(holding)
+            stmt = stmt.where(contains_per_row(column, keyword))
+        else:
+            stmt = stmt.where(column.contains(keyword, autoescape=True))
     if not indexed:
         return stmt
     table_name = indexed[0][0].table.name

@@ -324,10 +324,11 @@ def _keyword_count(filters: dict[str, Any]) -> int | None:
 
 
 def _selective(filters: dict[str, Any]) -> bool:
-    """Whether a filter's own index gives the matches (a trigram keyword, roles, a department subtree);
-    otherwise (none, or the state) the page is read in order from the live users' indexes."""
-    trigram = any(len(_keyword(filters, k)) >= search.MIN_TRIGRAM for k in ("keyword", "phone"))
-    return bool(trigram or filters.get("role_ids") or filters.get("dept_id") or filters.get("scope") is not None)
+    """Whether a filter's own index gives the matches (a keyword through the trigram index or the name's grams,
+    roles, a department subtree); otherwise (none, or the state) the page is read in order from the live users'
+    indexes."""
+    indexed = any(len(kw) >= search.MIN_TRIGRAM or search.uses_grams(column, kw) for column, kw in _words(filters))
+    return bool(indexed or filters.get("role_ids") or filters.get("dept_id") or filters.get("scope") is not None)
 
 
 def _total(filters: dict[str, Any]) -> tuple[int, bool]:
