@@ -48,7 +48,7 @@ def main() -> None:
             _, data = s.request("POST", "/api/admin/role/page", {"pageSize": 100}, headers[k])
             role[k] = sorted(r["id"] for r in json.loads(data)["data"] if r["name"].startswith("bench-"))[1]
         cases: dict[str, Any] = {"first page": {}, "role filter": None, "state filter": {"state": 1},
-                                 "keyword filter": {"keyword": "王员工1"}}
+                                 "keyword filter": {"keyword": "王员工1"}, "two-character name": {"keyword": "张伟"}}
         if args.dept_id:
             cases["department filter"] = {"deptId": args.dept_id}
         principals = {case: headers for case in cases}
