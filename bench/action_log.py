@@ -5,7 +5,7 @@ against the constant-JSON ceiling (bench/ceiling.py, a body of the same size, sa
 
 Rows are seeded in one INSERT ... SELECT (recursive CTE on SQLite, generate_series on PostgreSQL):
 20 operators, 30 paths, spread over the last 170 days. Routes: the first page unfiltered, operator +
-one day, and an operator-name keyword. A PostgreSQL database named in --database-url is dropped and
+one day, a path keyword and a two-character operator name. A PostgreSQL database named in --database-url is dropped and
 recreated per size.
 """
 
@@ -29,7 +29,7 @@ from bench.common import (  # noqa: E402
 )
 
 PAGE = "/api/admin/log/action/page"
-GOALS = {"first page": 0.9, "operator + one day": 0.9, "keyword (path)": 0.5}
+GOALS = {"first page": 0.9, "operator + one day": 0.9, "keyword (path)": 0.5, "two-character operator": 0.5}
 SPAN_SECONDS = 170 * 86400
 
 
@@ -80,7 +80,9 @@ def run_size(size: int, args: argparse.Namespace) -> tuple[dict[str, float], flo
     cases = {"first page": {"page": 1, "pageSize": 10},
              "operator + one day": {"page": 1, "pageSize": 10, "userId": 1007, "startTime": day_start,
                                     "endTime": day_end},
-             "keyword (path)": {"page": 1, "pageSize": 10, "path": "module7/"}}
+             "keyword (path)": {"page": 1, "pageSize": 10, "path": "module7/"},
+             # too short for a trigram, and no seeded operator is named so: before the name's grams, every row was read
+             "two-character operator": {"page": 1, "pageSize": 10, "name": "张伟"}}
     ours = Server("wsgi:app", url, instance, args.workers)
     return page_against_ceiling(ours, PAGE, cases, "first page", url, instance, args)
 

@@ -216,7 +216,7 @@ def test_a_keyword_of_one_or_two_characters_starts_from_the_name_grams(app: Any,
     """A keyword too short for a trigram (a two-character Chinese name) finds its users through the name's grams
     (sys_user_name_gram's primary key), for the count and the page, instead of reading every user; and after a
     rename, a delete and a case change of ASCII letters, the list still gives LIKE's rows."""
-    from pcloud.core.dbstats import captured_selects, plan
+    from pcloud.core.dbstats import captured_selects
     from pcloud.users import service as user_service
     from pcloud.users.models import User
     from tests.factories import seed_random_users
@@ -234,16 +234,49 @@ def test_a_keyword_of_one_or_two_characters_starts_from_the_name_grams(app: Any,
             got = user_service.page_users({"keyword": keyword}, 1, 50)
         assert got.total_exact and got.total == len(expected) and {u.id for u in got.items} == expected
         assert expected & set(ids) or keyword == "We", expected
-        plans = ["\n".join(plan(db.engine, sql, params, avoid_scans=True)) for sql, params in seen
-                 if re.search(r"FROM sys_user\b", sql) and " LIKE " in sql and "CASE WHEN" not in sql]
-        assert plans
-        for steps in plans:  # the count and the page: each starts from the gram's users
-            if is_postgres():  # the gram's rows first (an InitPlan), whatever the statistics say of the gram
-                assert "InitPlan" in steps and "pk_sys_user_name_gram" in steps, steps
-                assert "Seq Scan on sys_user " not in steps + " ", steps
-            else:
-                assert "SEARCH sys_user_name_gram USING PRIMARY KEY (gram=?)" in steps, steps
-                assert not re.search(r"SCAN sys_user( |$)", steps, re.M), steps
+        assert_starts_from_the_grams(app, "sys_user_name_gram", seen, "sys_user")
+        db.session.remove()
+
+
+def assert_starts_from_the_grams(app: Any, gram_table: str, seen: list[tuple[str, Any]], table: str) -> None:
+    """Each keyword statement of `seen` on `table` (the count and the page) starts from the gram's rows: on SQLite from
+    the gram table's key, no scan of the table; on PostgreSQL as an InitPlan, whatever the statistics say."""
+    from pcloud.core.dbstats import plan
+
+    plans = ["\n".join(plan(db.engine, sql, params, avoid_scans=True)) for sql, params in seen
+             if re.search(rf"FROM {table}\b", sql) and " LIKE " in sql and "CASE WHEN" not in sql]
+    assert plans
+    for steps in plans:
+        if is_postgres():
+            assert "InitPlan" in steps and f"pk_{gram_table}" in steps, steps
+            assert f"Seq Scan on {table} " not in steps + " ", steps
+        else:
+            assert f"SEARCH {gram_table} USING PRIMARY KEY (gram=?)" in steps, steps
+            assert not re.search(rf"SCAN {table}( |$)", steps, re.M), steps
+
+
+@pytest.mark.parametrize("keyword", ["张伟", "伟"])
+def test_an_operator_of_one_or_two_characters_starts_from_the_name_grams(app: Any, keyword: str) -> None:
+    """The operation log's 操作人 with a two-character name: its rows through the name's grams, LIKE's rows."""
+    from pcloud.actionlog import service as log_service
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.dbstats import captured_selects
+    from pcloud.core.timefmt import utcnow
+
+    _seed_random_rows(app, random.Random(8), 300)
+    with app.app_context():
+        db.session.execute(insert(ActionLog.__table__), [
+            {"user_id": 1, "name": name, "phone": "13800000000", "title": "测试", "method": "POST", "path": "/api/x",
+             "status": "success", "cost_ms": 1, "gmt_created_date": utcnow()}
+            for name in ("张伟", "李伟", "王五", "Zhang Wei")])
+        db.session.execute(text("UPDATE sys_action_log SET name = '赵伟' WHERE name = '王五'"))
+        db.session.commit()
+        expected = set(db.session.execute(select(ActionLog.id).where(
+            ActionLog.name.contains(keyword, autoescape=True))).scalars())
+        with captured_selects(db.engine) as seen:
+            got = log_service.page_logs({"name": keyword}, 1, 50)
+        assert got.total == len(expected) and {r.id for r in got.items} == expected and len(expected) >= 1
+        assert_starts_from_the_grams(app, "sys_action_log_name_gram", seen, "sys_action_log")
         db.session.remove()
 
 

@@ -245,9 +245,10 @@ def test_upgrade_takes_deleted_users_off_the_departments_they_managed(empty_data
         db.engine.dispose()
 
 
-def test_upgrade_keeps_the_grams_of_existing_users_names_and_downgrade_drops_them(empty_database_url: str) -> None:
-    """0035 fills sys_user_name_gram from the users already there (every character and adjacent pair, lower-cased);
-    its triggers follow an insert, a rename and a delete; downgrade leaves a sys_user that takes users as before."""
+def test_upgrade_keeps_the_grams_of_existing_names_and_downgrade_drops_them(empty_database_url: str) -> None:
+    """0035 fills sys_user_name_gram from the users already there (every character and adjacent pair, lower-cased)
+    and sys_action_log_name_gram from the operation log's operators; the triggers follow an insert, a rename and a
+    delete; downgrade leaves tables that take rows as before."""
     from flask_migrate import downgrade, upgrade
 
     def add_user(conn: Any, user_id: int, name: str) -> None:
@@ -256,8 +257,14 @@ def test_upgrade_keeps_the_grams_of_existing_users_names_and_downgrade_drops_the
             "VALUES (:id, :phone, :name, 'x', 0, '2020-01-01', '2020-01-01')"),
             {"id": user_id, "phone": f"1390000000{user_id}", "name": name})
 
-    def grams(conn: Any) -> set[tuple[str, int]]:
-        return {(g, i) for g, i in conn.execute(text("SELECT gram, row_id FROM sys_user_name_gram"))}
+    def add_log(conn: Any, log_id: int, name: str) -> None:
+        conn.execute(text(
+            "INSERT INTO sys_action_log (id, user_id, name, title, method, path, status, cost_ms, gmt_created_date) "
+            "VALUES (:id, 1, :name, '测试', 'POST', '/api/x', 'success', 1, '2020-01-01')"),
+            {"id": log_id, "name": name})
+
+    def grams(conn: Any, table: str = "sys_user") -> set[tuple[str, int]]:
+        return {(g, i) for g, i in conn.execute(text(f"SELECT gram, row_id FROM {table}_name_gram"))}
 
     app = _app(empty_database_url)
     with app.app_context():
@@ -265,9 +272,14 @@ def test_upgrade_keeps_the_grams_of_existing_users_names_and_downgrade_drops_the
         with db.engine.begin() as conn:
             add_user(conn, 1, "张伟")
             add_user(conn, 2, "Ann")
+            add_log(conn, 1, "张伟")
         upgrade(directory=MIGRATIONS_DIR)
         with db.engine.begin() as conn:
             assert grams(conn) == {("张", 1), ("伟", 1), ("张伟", 1), ("a", 2), ("n", 2), ("an", 2), ("nn", 2)}
+            assert grams(conn, "sys_action_log") == {("张", 1), ("伟", 1), ("张伟", 1)}
+            add_log(conn, 2, "Li")
+            conn.execute(text("DELETE FROM sys_action_log WHERE id = 1"))
+            assert grams(conn, "sys_action_log") == {("l", 2), ("i", 2), ("li", 2)}
             add_user(conn, 3, "李四")
             conn.execute(text("UPDATE sys_user SET name = '张三' WHERE id = 1"))
             conn.execute(text("UPDATE sys_user SET state = 1 WHERE id = 2"))  # not the name: its grams stay
@@ -278,7 +290,8 @@ def test_upgrade_keeps_the_grams_of_existing_users_names_and_downgrade_drops_the
             add_user(conn, 4, "王五")
             conn.execute(text("UPDATE sys_user SET name = '王六' WHERE id = 4"))
             conn.execute(text("DELETE FROM sys_user WHERE id = 4"))
-            assert "sys_user_name_gram" not in inspect(conn).get_table_names()
+            add_log(conn, 3, "王五")
+            assert not {"sys_user_name_gram", "sys_action_log_name_gram"} & set(inspect(conn).get_table_names())
         db.session.remove()
         db.engine.dispose()
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pcloud.core import search
 from pcloud.core.models import Base
 
 
@@ -34,3 +35,9 @@ class ActionLog(Base):
         Index("ix_sys_action_log_created_id", "gmt_created_date", "id"),
         Index("ix_sys_action_log_user_created_id", "user_id", "gmt_created_date", "id"),
     )
+
+
+# Every character and adjacent pair of characters of each row's operator name, lower-cased by the database: the 操作人
+# filter with a two-character name (张伟) finds its rows by the primary key instead of reading the whole log
+# (core.search.SHORT_SEARCHED). Kept by triggers (migration 0035), never written here.
+action_log_name_gram = search.gram_table(Base.metadata, "sys_action_log", "name")

@@ -36,13 +36,18 @@ def _within_scope() -> Any:
     return true() if scope.all else ActionLog.user_id.in_(select(User.id).where(scope.user_clause(User)))
 
 
+def _words(filters: dict[str, Any]) -> list[tuple[Any, str]]:
+    """The keyword filters as (column, keyword): the operator's name and the path."""
+    return [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
+            if (kw := _kw(filters, key))]
+
+
 def filtered_select(filters: dict[str, Any], driving: bool = True) -> Any:
     """Log rows matching the filters. `driving`: keyword conditions as trigram-index id sets (few
     matches); otherwise plain per-row LIKE checks for a scan in time order (many matches)."""
     dialect = db.engine.dialect.name
     stmt = select(ActionLog).where(_within_scope())
-    words = [(column, kw) for key, column in (("name", ActionLog.name), ("path", ActionLog.path))
-             if (kw := _kw(filters, key))]
+    words = _words(filters)
     if driving:
         stmt = search.join_matches(stmt, words, dialect)
     else:
@@ -72,8 +77,9 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     """Newest first. Like the user page (see users.service.page_ids): a capped count through the
     filter's index, then the page read in the order's index, or (a keyword with few matches) the
     matches sorted in memory, written so that no statistics can change the plan (core.paging.unindexed)."""
-    # a keyword of three characters or more starts from the trigram index; a shorter one is checked per row
-    keyword = any(len(_kw(filters, k)) >= search.MIN_TRIGRAM for k in ("name", "path"))
+    # a keyword of three characters or more starts from the trigram index, a name of one or two from its grams; a
+    # short path is checked per row
+    keyword = any(len(kw) >= search.MIN_TRIGRAM or search.uses_grams(column, kw) for column, kw in _words(filters))
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
                                                    "end_time")) and datascope.current_scope().all
     return newest_first_page(

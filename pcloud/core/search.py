@@ -20,7 +20,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, func, literal, literal_column, or_, select, table, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    any_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy import column as sa_column
 
 from pcloud.core import paging
@@ -36,15 +52,23 @@ SEARCHED: dict[str, tuple[str, ...]] = {
 }
 
 
-# table -> its columns whose 1-2 character keywords are answered by a gram table
+# table -> its columns whose 1-2 character keywords are answered by a gram table (a name: a two-character Chinese name)
 SHORT_SEARCHED: dict[str, tuple[str, ...]] = {
     "sys_user": ("name",),
+    "sys_action_log": ("name",),  # the operator's
 }
 GRAM_MAX = 2  # the longest gram kept: a longer keyword is the trigram index's
 
 
 def gram_table_name(table: str, column: str) -> str:
     return f"{table}_{column}_gram"
+
+
+def gram_table(metadata: MetaData, table: str, column: str) -> Table:
+    """The model of a column's gram table (SHORT_SEARCHED): (gram, row_id), kept by triggers (migration 0035), never
+    written by the application."""
+    return Table(gram_table_name(table, column), metadata, Column("gram", Text, primary_key=True),
+                 Column("row_id", Integer, primary_key=True), sqlite_with_rowid=False)
 
 
 def uses_grams(column: Any, keyword: str) -> bool:

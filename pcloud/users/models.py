@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, Select, String, Table, Text, func, select, text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, Select, String, Table, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pcloud.core import search
@@ -24,13 +24,7 @@ user_role = Table(
 # Every character and adjacent pair of characters of each user's name, lower-cased by the database: a keyword of
 # one or two characters (a Chinese given name, 张伟) finds its users by the primary key instead of reading them all
 # (core.search.SHORT_SEARCHED). Kept by triggers (migration 0035), never written here.
-user_name_gram = Table(
-    search.gram_table_name("sys_user", "name"),
-    Base.metadata,
-    Column("gram", Text, primary_key=True),
-    Column("row_id", Integer, primary_key=True),
-    sqlite_with_rowid=False,
-)
+user_name_gram = search.gram_table(Base.metadata, "sys_user", "name")
 
 
 class UserTally(Base):
