@@ -7,6 +7,7 @@ package. Without that, `pip install .` would give a PCloud that can neither migr
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,8 +38,14 @@ print("served from", pcloud.__file__)
 def test_wheel_installs_migrates_and_serves_a_page(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     site = tmp_path / "site"
+    # Built from a copy of the checkout without what a build leaves behind: setuptools keeps build/lib, so a file
+    # renamed since an earlier build (a migration) would ship twice, as two heads.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".hypothesis", ".pytest_cache", ".ruff_cache",
+        "instance", "node_modules"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                    "-w", str(wheels), str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+                    "-w", str(wheels), str(source)], check=True, capture_output=True, cwd=tmp_path)
     wheel = next(wheels.glob("pcloud-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, cwd=tmp_path)
