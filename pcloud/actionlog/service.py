@@ -79,7 +79,7 @@ def page_logs(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     matches sorted in memory, written so that no statistics can change the plan (core.paging.unindexed)."""
     # a keyword of three characters or more starts from the trigram index, a name of one or two from its grams; a
     # short path is checked per row
-    keyword = any(len(kw) >= search.MIN_TRIGRAM or search.uses_grams(column, kw) for column, kw in _words(filters))
+    keyword = any(search.starts_from_an_index(column, kw) for column, kw in _words(filters))
     unfiltered = not any(filters.get(k) for k in ("name", "path", "user_id", "status", "title", "start_time",
                                                    "end_time")) and datascope.current_scope().all
     return newest_first_page(

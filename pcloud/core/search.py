@@ -75,6 +75,12 @@ def uses_grams(column: Any, keyword: str) -> bool:
     return 0 < len(keyword) <= GRAM_MAX and column.name in SHORT_SEARCHED.get(column.table.name, ())
 
 
+def starts_from_an_index(column: Any, keyword: str) -> bool:
+    """Whether `join_matches` starts `keyword` in `column` from an index's matches (three characters or more: the
+    trigram index; one or two in a SHORT_SEARCHED column: its grams) rather than checking every row."""
+    return len(keyword) >= MIN_TRIGRAM or uses_grams(column, keyword)
+
+
 def fts_table(table: str) -> str:
     return f"{table}_fts"
 

@@ -327,7 +327,7 @@ def _selective(filters: dict[str, Any]) -> bool:
     """Whether a filter's own index gives the matches (a keyword through the trigram index or the name's grams,
     roles, a department subtree); otherwise (none, or the state) the page is read in order from the live users'
     indexes."""
-    indexed = any(len(kw) >= search.MIN_TRIGRAM or search.uses_grams(column, kw) for column, kw in _words(filters))
+    indexed = any(search.starts_from_an_index(column, kw) for column, kw in _words(filters))
     return bool(indexed or filters.get("role_ids") or filters.get("dept_id") or filters.get("scope") is not None)
 
 
