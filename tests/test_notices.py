@@ -19,6 +19,7 @@ from tests.conftest import (
     ApiClient,
     PageClient,
     api_error,
+    cpu_seconds,
     english_form,
     english_page,
     is_postgres,
@@ -692,14 +693,6 @@ def wide_table(tag: str = "") -> str:
     markdown-it padded to 1000 cells each (680 KB of HTML, 0.9 s of CPU per rendering)."""
     content = ("a" + "|a" * 999 + "\n" + "-|" * 999 + "-\n" + "x\n" * 20000)[:20000]
     return content[:-len(tag)] + tag if tag else content
-
-
-def cpu_seconds(call: Any) -> tuple[float, Any]:
-    import time
-
-    start = time.process_time()
-    outcome = call()
-    return time.process_time() - start, outcome
 
 
 def test_a_page_of_long_notices_is_read_without_rendering_them(api: ApiClient, app: Any) -> None:

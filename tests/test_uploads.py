@@ -16,6 +16,7 @@ from tests.conftest import (
     assert_refused,
     english_form,
     english_page,
+    least_cpu_seconds,
 )
 from tests.factories import make_user, query
 
@@ -840,14 +841,11 @@ def test_a_progressive_jpeg_of_thousands_of_scans_is_refused_before_it_is_decode
     """A small file of 5,000 empty scans cost any signed-in user's avatar upload 5.6 s of CPU (a second review):
     libjpeg decodes every scan over every block, at any draft size. More than MAX_JPEG_SCANS scans: 422, in
     milliseconds; a photo's handful of scans still uploads."""
-    import time
-
     from pcloud.uploads.service import MAX_JPEG_SCANS
 
     bomb = _scan_bomb(2048, 2000)
-    start = time.process_time()
-    resp = upload(api, bomb, "bomb.jpg")
-    assert time.process_time() - start < 0.1 and resp.status_code == 422
+    seconds, resp = least_cpu_seconds(lambda: upload(api, bomb, "bomb.jpg"))
+    assert seconds < 0.1 and resp.status_code == 422, seconds
     assert upload(api, _scan_bomb(64, MAX_JPEG_SCANS - 1), "few.jpg").status_code == 200
 
 
