@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import is_postgres
 from tests.test_jobs_worker import Jobs, wait_until
 
 
@@ -94,3 +95,77 @@ def test_the_heartbeat_does_not_wait_for_the_loop_but_stops_with_it(app: Any, jo
             wait_until(lambda: jobs.heartbeats()["beating"] > last, 10, "a beat once the loop is back")
         finally:
             worker.stop_heartbeat()
+
+
+def test_an_idle_worker_reads_the_tables_when_the_database_says_so_or_a_fire_is_due(app: Any, jobs: Jobs) -> None:
+    """A worker read the jobs and runs tables on every tick, twenty times a second all day. Now a tick with
+    nothing changed and nothing due runs no statement; a change anywhere (here: the test's own connection, as
+    the console's or another host's) is read at a following tick, and a fire at its time. The once-a-second
+    read whatever happens is set to a minute here, so only the change signal and the due time can explain a read."""
+    from pcloud.jobs.models import JobRun
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+    from tests.conftest import statements_seen
+
+    job = jobs.job("testEcho", None)
+    with app.app_context():
+        worker = Worker(WorkerSettings(name="quiet", quiet_max=60), alarms=AlarmSender(AlarmSettings()))
+
+        def reads() -> int:
+            return len(statements_seen(app, worker.tick))
+
+        def tick_until(predicate: Any, what: str) -> Any:
+            def ticked() -> Any:
+                return predicate(reads())
+
+            return wait_until(ticked, 10, what)
+
+        try:
+            assert reads() > 0  # the first tick reads
+            tick_until(lambda n: n == 0, "a tick with nothing to read")  # PostgreSQL: the setup's notices heard
+            assert [reads() for _ in range(20)] == [0] * 20
+            jobs.set_job(job, job_desc="改了描述")
+            tick_until(lambda n: n > 0, "the change read")
+            tick_until(lambda n: n == 0, "quiet again")
+            due = int(time.time() * 1000) + 1500
+            jobs.set_job(job, schedule_type="FIX_RATE", schedule_conf="3600", trigger_status=1, trigger_next_time=due)
+            tick_until(lambda n: n > 0, "the change read")
+            tick_until(lambda n: n == 0, "quiet until the fire")
+            quiet = 0
+            while time.time() * 1000 < due - 100:  # nothing changes, nothing is due: no statement
+                assert reads() == 0
+                quiet += 1
+                time.sleep(0.02)  # the pace of the worker's ticks
+            wait_until(lambda: worker.tick() or jobs.runs(JobRun.job_id == job), 10, "the fire")
+            assert quiet > 5 and time.time() * 1000 >= due
+        finally:
+            worker.changes.close()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="NOTIFY is PostgreSQL's; SQLite's data version moves with any commit")
+@pytest.mark.parametrize("sql", ["UPDATE job_group SET title = title", "UPDATE job_info SET author = author",
+                                 "UPDATE job_log SET alarm_status = alarm_status"])
+def test_a_write_around_the_app_to_a_table_a_tick_reads_is_heard_by_the_workers(app: Any, database_url: str,
+                                                                                 sql: str) -> None:
+    """Migration 0036's triggers: a write by another host or psql (an engine of its own, so this process's own
+    commits do not count) moves the workers' change signal, which they hear without asking the server."""
+    from sqlalchemy import create_engine, text
+
+    from pcloud.core.database import change_signal
+    from pcloud.extensions import db
+    from pcloud.jobs.worker.runtime import JOBS_CHANNEL
+
+    with app.app_context():
+        signal = change_signal(db.engine, JOBS_CHANNEL)
+    assert signal is not None
+    try:
+        before = signal.current()
+        outsider = create_engine(database_url)
+        try:
+            with outsider.begin() as conn:
+                conn.execute(text(sql))
+        finally:
+            outsider.dispose()
+        wait_until(lambda: signal.heard() != before, 10, f"the notice of {sql}")
+    finally:
+        signal.close()

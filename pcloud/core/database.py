@@ -182,6 +182,15 @@ class ChangeSignal:
     def current(self) -> object | None:
         raise NotImplementedError
 
+    def heard(self) -> object | None:
+        """`current` without asking the server where asking is a round trip: what this process has heard so
+        far, a change still on its way is heard at a later look. For a loop that looks many times a second and
+        asks (`current`) now and then."""
+        return self.current()
+
+    def close(self) -> None:
+        """Let go of the connection (and the engine events) the signal holds."""
+
 
 class _InheritedConnections:
     # Connections a forked child inherited from its parent: never used nor closed there (closing one
@@ -221,12 +230,16 @@ class PostgresNotifications(ChangeSignal):
         # Each signal keeps its own flag on the connection: two signals on one engine (the principal's, the
         # settings') each see every write, rather than the first listener taking the flag from the other.
         self._wrote = ("pcloud_wrote", id(self))
+        self._engine = engine
         if engine is not None:
             # This process's own writes count the moment they commit, not when their notification comes
             # back (it travels asynchronously, and the next request of this process may come first).
-            event.listen(engine, "after_cursor_execute", self._note_write)
-            event.listen(engine, "commit", self._note_commit)
-            event.listen(engine, "rollback", self._forget_write)
+            for name, handler in self._engine_events():
+                event.listen(engine, name, handler)
+
+    def _engine_events(self) -> list[tuple[str, Callable[..., None]]]:
+        return [("after_cursor_execute", self._note_write), ("commit", self._note_commit),
+                ("rollback", self._forget_write)]
 
     def _note_write(self, conn: Any, _cursor: Any, _statement: str, _parameters: Any, context: Any,
                     _executemany: bool) -> None:
@@ -264,6 +277,33 @@ class PostgresNotifications(ChangeSignal):
                 self._drop()
                 return None
             return (self._connections, self._seen, self._own_commits)
+
+    def heard(self) -> object | None:
+        import psycopg
+
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                try:
+                    for _ in self._conn.notifies(timeout=0):  # read from the socket, nothing asked
+                        self._seen += 1
+                except psycopg.Error:
+                    log.warning("not listening for %s; reading every time until it is back", self._channel,
+                                exc_info=True)
+                    self._drop()
+                    return None
+                return (self._connections, self._seen, self._own_commits)
+        return self.current()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid != os.getpid():
+                _InheritedConnections.kept.append(self._conn)
+                self._conn = None
+            self._drop()
+        if self._engine is not None:
+            for name, handler in self._engine_events():
+                if event.contains(self._engine, name, handler):
+                    event.remove(self._engine, name, handler)
 
     def _asked_in_this_request(self) -> bool:
         if not has_request_context():
@@ -328,6 +368,15 @@ class SqliteDataVersion(ChangeSignal):
                 if conn is not None:
                     conn.close()
                 return None
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                if self._pid == os.getpid():
+                    conn.close()
+                else:
+                    _InheritedConnections.kept.append(conn)
 
 
 def change_signal(engine: Engine, channel: str) -> ChangeSignal | None:

@@ -3,6 +3,11 @@
 
 The states and columns it writes are those of ``pcloud.jobs.models`` (read its docstring first).
 
+A tick reads the tables only when something may be new: the database said a job, run or executor changed
+(``JOBS_CHANNEL``: NOTIFY on PostgreSQL, the data version of an SQLite file), the earliest next fire time read last
+has come, or ``quiet_max`` (a second) has passed whatever happens. An idle worker costs a look at a socket or a
+pragma per tick, not two queries.
+
 Scheduler (every tick): in one write transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 ``BEGIN IMMEDIATE`` on SQLite) take the due jobs, plan their fires (``misfire.plan_fires``, from the
 planned time), route each fire (``routing.route`` over the executor's live nodes) and insert the runs
@@ -31,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import os
 import random
 import signal
@@ -48,6 +54,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, updat
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from pcloud.core.database import ChangeSignal, change_signal
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.core.timefmt import format_local, utcnow
@@ -86,6 +93,7 @@ DEFAULT_EXECUTOR = "pcloud-executor"
 RETRY_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 ALARM_CODES = (HANDLE_FAILED, HANDLE_TIMEOUT, HANDLE_LOST)
 MSG_LIMIT = 4000
+JOBS_CHANNEL = "pcloud_jobs"  # NOTIFYed by the triggers of migration 0036 when a job, run or executor changes
 # pg_advisory_xact_lock(DEPENDENTS_LOCK, job id): one dependency check of a job at a time ("jobd" in ASCII)
 DEPENDENTS_LOCK = 0x6A6F6264
 # pg_advisory_xact_lock(BLOCK_LOCK, job id): one node at a time decides whether a job is busy ("jobb")
@@ -123,6 +131,7 @@ class WorkerSettings:
     shutdown_grace: float = 10.0
     max_log_lines: int = 100_000
     claim_batch: int = 500
+    quiet_max: float = 1.0  # the longest a tick goes without reading the tables, whatever the change signal says
 
     @classmethod
     def from_env(cls, executor: str | None = None, name: str | None = None) -> WorkerSettings:
@@ -212,6 +221,11 @@ class Worker:
         self.stats = {"fired": 0, "started": 0, "finished": 0}
         self._last_now = datetime.min
         self.tick_stats = dict.fromkeys(("n", "claim", "pick", "flush", "claim_max", "pick_max", "flush_max"), 0.0)
+        self.changes: ChangeSignal | None = None  # made at the first tick (`_may_have_work`); None in memory
+        self.changes_made = False
+        self.change_seen: object | None = None
+        self.tables_read_at = -math.inf
+        self.first_due_ms: float = 0  # the earliest next fire of a started job, as the last read saw it
 
     # ------------------------------------------------------------------------------- plumbing
     @contextlib.contextmanager
@@ -297,6 +311,8 @@ class Worker:
             conn.execute(delete(REG_T).where(REG_T.c.appname == self.settings.executor,
                                              REG_T.c.name == self.settings.name))
         self.alarms.close(timeout=5)
+        if self.changes is not None:
+            self.changes.close()
         self._guard(self.collect_alarms)()
         log.info("worker %s stopped", self.settings.name)
 
@@ -393,7 +409,7 @@ class Worker:
     # ------------------------------------------------------------------------------- the tick
     def tick(self) -> None:
         t0 = time.monotonic()
-        if not self.stopping:
+        if not self.stopping and self._may_have_work():
             self.claim_due()
             t1 = time.monotonic()
             self.pick_up()
@@ -407,6 +423,19 @@ class Worker:
         for key, value in (("claim", t1 - t0), ("pick", t2 - t1), ("flush", t3 - t2)):
             st[key] += value
             st[key + "_max"] = max(st[key + "_max"], value)
+
+    def _may_have_work(self) -> bool:
+        """Whether the tables may hold something new for this tick: a due job, a run to take. The change
+        signal's value is taken before the tables are read, so a change made during the read counts next tick."""
+        if not self.changes_made:
+            self.changes, self.changes_made = change_signal(self.engine, JOBS_CHANNEL), True
+        now = time.monotonic()
+        asking = now - self.tables_read_at >= self.settings.quiet_max
+        seen = None if self.changes is None else self.changes.current() if asking else self.changes.heard()
+        if not asking and seen is not None and seen == self.change_seen and _ms(utcnow()) < self.first_due_ms:
+            return False
+        self.change_seen, self.tables_read_at = seen, now
+        return True
 
     def report(self) -> None:
         st = self.tick_stats
@@ -431,10 +460,12 @@ class Worker:
             query = query.with_for_update(skip_locked=True)
         failed_routes: list[dict[str, Any]] = []
         with self.engine.connect() as conn:  # a cheap read first: most ticks have nothing due
-            if conn.execute(select(JOB_T.c.id).where(
-                    JOB_T.c.trigger_status == 1, JOB_T.c.deleted_at.is_(None), JOB_T.c.trigger_next_time > 0,
-                    JOB_T.c.trigger_next_time <= now_ms).limit(1)).first() is None:
-                return
+            first_due = conn.execute(select(JOB_T.c.trigger_next_time).where(
+                JOB_T.c.trigger_status == 1, JOB_T.c.deleted_at.is_(None), JOB_T.c.trigger_next_time > 0)
+                .order_by(JOB_T.c.trigger_next_time).limit(1)).scalar()
+        self.first_due_ms = first_due if first_due is not None else math.inf
+        if first_due is None or first_due > now_ms:
+            return
         with self.tx() as conn:
             jobs = conn.execute(query).all()
             if not jobs:
