@@ -492,6 +492,37 @@ def test_job_forms_flashes_and_refusals_in_english(en_pages: PageClient, app: An
     assert "Clear all entries: 2 run log entries deleted" in _in_english(en_pages.get("/job/log/"))
 
 
+def test_built_in_job_and_executor_names_read_in_english_in_flashes_refusals_and_the_job_filter(
+        en_pages: PageClient, app: Any) -> None:
+    """What `pcloud init` stores in Chinese (the default executor's title, the maintenance jobs' descriptions) is
+    said in English wherever a page names it: a flash, a refusal, the run log's job filter, not only in the list."""
+    from html import unescape
+
+    from pcloud.jobs import service
+    from pcloud.jobs.worker.maintenance import MAINTENANCE_JOBS
+
+    with app.app_context():
+        builtin = Executor(appname="builtin-app", title=service.DEFAULT_EXECUTOR_TITLE)
+        db.session.add(builtin)
+        db.session.flush()
+        job = Job(job_group=builtin.id, job_desc=MAINTENANCE_JOBS[3][1], author="system", schedule_type="CRON",
+                  schedule_conf="0 50 3 * * ?", timezone="Asia/Shanghai", executor_handler="dbStatsHandler",
+                  trigger_status=1)
+        db.session.add(job)
+        db.session.commit()
+        executor_id, job_id = builtin.id, job.id
+    name = "Database statistics refresh (SQLite PRAGMA optimize / ANALYZE)"
+    refusal = 'Executor "Default executor" still has 1 jobs: delete or move them first'
+    assert refusal in unescape(_in_english(en_pages.get("/job/group/")))  # the delete button's dialog says why
+    resp = en_pages.submit("/job/group/", f"/job/group/{executor_id}/delete", {"back": "/job/group/"})
+    assert refusal in unescape(_in_english(resp, 409))
+    the_filter = en_pages.get(f"/job/log/?jobGroup={executor_id}&jobId={job_id}")
+    assert f">{name}</option>" in unescape(_in_english(the_filter))
+    for action, said in (("stop", "stopped"), ("start", "started")):
+        assert en_pages.submit("/job/info/", f"/job/info/{job_id}/{action}", {"back": "/job/info/"}).status_code == 302
+        assert f'Job "{name}" {said}' in unescape(_in_english(en_pages.get("/job/info/")))  # the flash
+
+
 def test_script_job_pages_in_english(en_pages: PageClient, app: Any) -> None:
     with app.app_context():
         executor = Executor(appname="script-app", title="Scripts")

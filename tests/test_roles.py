@@ -676,6 +676,23 @@ def test_role_pages_in_english(app: Any, api: ApiClient, english_pages: PageClie
         == "角色编码 ROLE_AUDITOR 已存在"
 
 
+def test_the_role_form_names_the_default_executor_in_english(app: Any, english_pages: PageClient) -> None:
+    from pcloud.jobs import service as jobs
+    from pcloud.jobs.models import Executor
+    from tests.conftest import chinese_on_page as english_leftovers
+
+    def add() -> None:
+        db.session.add(Executor(appname="pcloud-executor", title=jobs.DEFAULT_EXECUTOR_TITLE))
+        db.session.commit()
+
+    query(app, add)
+    pages = _english(english_pages)
+    for url in ("/system/role/new", f"/system/role/{role_id_of(app, 'ROLE_ADMIN')}/edit"):
+        html = pages.get(url).get_data(as_text=True)
+        assert not english_leftovers(html), (url, english_leftovers(html))
+        assert "Default executor (pcloud-executor)" in html, url
+
+
 def test_the_built_in_roles_are_named_in_the_deployments_language(app: Any) -> None:
     from pcloud import create_app
     from pcloud.roles import service

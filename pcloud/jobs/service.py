@@ -284,7 +284,8 @@ def clear_type_choices() -> list[tuple[int, str]]:
 
 def _delete_refusal(executor: Executor, jobs: int, others: int) -> str | None:
     if jobs:
-        return gettext("执行器「%(name)s」仍有 %(n)s 个任务，请先删除或迁移这些任务", name=executor.title, n=jobs)
+        return gettext("执行器「%(name)s」仍有 %(n)s 个任务，请先删除或迁移这些任务", name=translated(executor.title),
+                       n=jobs)
     if not others:
         return gettext("不能删除最后一个执行器")
     return None

@@ -199,7 +199,8 @@ def job_edit(job_id: int) -> Any:
     form = _job_form(job)
 
     def save() -> str:
-        return gettext("任务「%(name)s」已保存", name=service.modify_job({"id": job.id, **_job_data(form)}).job_desc)
+        return gettext("任务「%(name)s」已保存",
+                       name=translated(service.modify_job({"id": job.id, **_job_data(form)}).job_desc))
 
     return job_pages.form(form, save, done=lambda: job_pages.back(jobGroup=job.job_group), job=job,
                           stored=None if is_gone(job) else {"parent_job_ids": _parent_job_ids(job)})
@@ -221,7 +222,8 @@ def job_next_times() -> Any:
 @action(N_("任务启动"))
 @mirrors("jobs_api.job_start:POST")
 def job_start(job_id: int) -> Any:
-    return job_pages.confirm(lambda: gettext("任务「%(name)s」已启动", name=service.start_job(job_id).job_desc),
+    return job_pages.confirm(lambda: gettext("任务「%(name)s」已启动",
+                                             name=translated(service.start_job(job_id).job_desc)),
                              gettext("不能启动："))
 
 
@@ -229,21 +231,24 @@ def job_start(job_id: int) -> Any:
 @action(N_("任务停止"))
 @mirrors("jobs_api.job_stop:POST")
 def job_stop(job_id: int) -> Any:
-    return job_pages.confirm(lambda: gettext("任务「%(name)s」已停止", name=service.stop_job(job_id).job_desc))
+    return job_pages.confirm(lambda: gettext("任务「%(name)s」已停止",
+                                             name=translated(service.stop_job(job_id).job_desc)))
 
 
 @bp.route("/info/<int:job_id>/copy", methods=["POST"])
 @action(N_("任务复制"))
 @mirrors("jobs_api.job_copy")
 def job_copy(job_id: int) -> Any:
-    return job_pages.confirm(lambda: gettext("已复制为「%(name)s」（已停止）", name=service.copy_job(job_id).job_desc))
+    return job_pages.confirm(lambda: gettext("已复制为「%(name)s」（已停止）",
+                                             name=translated(service.copy_job(job_id).job_desc)))
 
 
 @bp.route("/info/<int:job_id>/delete", methods=["POST"])
 @action(N_("任务删除"))
 @mirrors("jobs_api.job_remove")
 def job_delete(job_id: int) -> Any:
-    return job_pages.confirm(lambda: gettext("任务「%(name)s」已删除", name=service.remove_job(job_id).job_desc))
+    return job_pages.confirm(lambda: gettext("任务「%(name)s」已删除",
+                                             name=translated(service.remove_job(job_id).job_desc)))
 
 
 @bp.route("/info/<int:job_id>/trigger", methods=["POST"])
@@ -393,8 +398,14 @@ def logs() -> Any:
     clear_form.type.choices = service.clear_type_choices()
     return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
                            executor_options=_executor_options(service.all_executors()),
-                           executor_jobs=service.jobs_of_executor(executor_id) if executor_id else [],
+                           executor_jobs=_jobs_named(executor_id),
                            confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url)
+
+
+def _jobs_named(executor_id: int | None) -> list[dict[str, Any]]:
+    """The job filter's choices: an executor's jobs, a built-in job's description in the reader's language."""
+    return [{**job, "job_desc": translated(job["job_desc"])}
+            for job in (service.jobs_of_executor(executor_id) if executor_id else [])]
 
 
 @bp.route("/log/<int:run_id>")
@@ -488,7 +499,7 @@ def executor_edit(executor_id: int) -> Any:
 
     def save() -> str:
         saved = service.modify_executor({"id": executor.id, **_executor_data(form)})
-        return gettext("执行器「%(name)s」已保存", name=saved.title)
+        return gettext("执行器「%(name)s」已保存", name=translated(saved.title))
 
     return executor_pages.form(form, save, executor=executor)
 
@@ -498,7 +509,7 @@ def executor_edit(executor_id: int) -> Any:
 @mirrors("jobs_api.executor_remove")
 def executor_delete(executor_id: int) -> Any:
     return executor_pages.confirm(
-        lambda: gettext("执行器「%(name)s」已删除", name=service.delete_executor(executor_id).title),
+        lambda: gettext("执行器「%(name)s」已删除", name=translated(service.delete_executor(executor_id).title)),
         gettext("不能删除："))
 
 

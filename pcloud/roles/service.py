@@ -15,6 +15,7 @@ from pcloud.access.models import PermissionVersion
 from pcloud.core import search
 from pcloud.core.database import live_row, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
+from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
@@ -166,7 +167,9 @@ def executor_choices(role_id: int | None = None) -> list[tuple[int, str]]:
     if reached is not None:
         held = job_group_ids_of([role_id]).get(role_id, []) if role_id else []
         stmt = stmt.where(Executor.id.in_(sorted(set(reached) | set(held))))
-    return [(e.id, f"{e.title}（{e.appname}）") for e in db.session.execute(stmt).scalars()]
+    # the default executor's stored title in the reader's language, as the jobs' pages show it
+    return [(e.id, gettext("%(title)s（%(appname)s）", title=translated(e.title), appname=e.appname))
+            for e in db.session.execute(stmt).scalars()]
 
 
 def _clean_job_group_ids(ids: Any) -> list[int] | None:
