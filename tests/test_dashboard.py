@@ -21,6 +21,15 @@ def test_super_admin_sees_every_figure_and_the_week_of_activity(pages: PageClien
     assert "<script" not in html.split('data-testid="activity-chart"')[1].split("</div>")[0]
 
 
+def test_the_charts_carry_no_pygal_title(pages: PageClient, english_pages: PageClient) -> None:
+    """pygal names an untitled chart "Pygal" in its SVG's <title>: the tooltip over the whole chart and its name
+    to a screen reader, in either language. The card's header names the chart; its table gives the numbers."""
+    for client in (pages, english_pages):
+        for path in ("/", "/job/report"):
+            html = client.get(path).get_data(as_text=True)
+            assert "<svg" in html and "<title>Pygal</title>" not in html, path
+
+
 def test_a_user_with_no_role_sees_only_their_own_activity(app: Any, pages: PageClient) -> None:
     make_user(app, phone="13900001601", password="Passw0rd1")
     nobody = PageClient(app.test_client())

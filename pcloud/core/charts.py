@@ -14,6 +14,8 @@ from pcloud.core.security import style_nonce
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _STYLE_ELEMENT = re.compile(r"<style\b")
 _STYLE_ATTRIBUTE = re.compile(r'\sstyle="[^"]*"')
+# pygal names an untitled chart "Pygal": the tooltip over the whole chart, and its name to a screen reader
+_UNTITLED = "<title>Pygal</title>"
 
 PALETTE = ("#0d6efd", "#198754", "#dc3545", "#fd7e14", "#6f42c1")
 
@@ -45,9 +47,11 @@ def bar_svg(labels: list[str], series: dict[str, list[int]], height: int = 260,
 def svg_markup(rendered: str) -> Markup:
     """pygal's output ready to inline in a page under its Content-Security-Policy: from `<svg`, without the
     `<script>` pygal adds even with js=[] (inline scripts are refused) nor its tooltip's `style="opacity: 0"` (style
-    attributes are refused; with js=[] the tooltip stays empty, and app.css hides it); its <style> element carries
-    this answer's nonce (core.security.style_nonce)."""
+    attributes are refused; with js=[] the tooltip stays empty, and app.css hides it), nor the <title> pygal gives an
+    untitled chart (the page's heading names it); its <style> element carries this answer's nonce
+    (core.security.style_nonce)."""
     svg = _SCRIPT.sub("", rendered[rendered.index("<svg"):])
     svg = _STYLE_ATTRIBUTE.sub("", svg)
+    svg = svg.replace(_UNTITLED, "", 1)
     svg = _STYLE_ELEMENT.sub(f'<style nonce="{style_nonce()}"', svg)
     return Markup(svg)  # noqa: S704 - pygal's own SVG; labels are our dates and words
