@@ -169,3 +169,17 @@ def test_a_write_around_the_app_to_a_table_a_tick_reads_is_heard_by_the_workers(
         wait_until(lambda: signal.heard() != before, 10, f"the notice of {sql}")
     finally:
         signal.close()
+
+
+def test_a_worker_told_its_notifications_cannot_come_reads_on_every_tick(app: Any, jobs: Jobs,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """PCLOUD_WORKER_QUIET_SECONDS=0 (PostgreSQL behind a pooler that passes no LISTEN): every tick reads."""
+    from pcloud.jobs.worker.alarms import AlarmSender, AlarmSettings
+    from pcloud.jobs.worker.runtime import Worker, WorkerSettings
+    from tests.conftest import statements_seen
+
+    monkeypatch.setenv("PCLOUD_WORKER_QUIET_SECONDS", "0")
+    with app.app_context():
+        worker = Worker(WorkerSettings.from_env(name="unquiet"), alarms=AlarmSender(AlarmSettings()))
+        assert all(statements_seen(app, worker.tick) for _ in range(5))
+        assert worker.changes is None  # nothing listens

@@ -28,7 +28,10 @@ Settings (environment): PCLOUD_WORKER_TICK (0.05 s), PCLOUD_WORKER_HEARTBEAT_SEC
 PCLOUD_NODE_DEAD_SECONDS (30), PCLOUD_MISFIRE_GRACE_SECONDS (5), PCLOUD_WORKER_CHILDREN (8, the most
 runs at once), PCLOUD_WORKER_SCRIPT_CHILDREN (half of them: the most script runs at once),
 PCLOUD_WORKER_MIN_CHILDREN (2, kept warm even when idle), PCLOUD_WORKER_SHUTDOWN_GRACE
-(10 s), PCLOUD_WORKER_MAX_LOG_LINES (100000 per run), PCLOUD_JOB_HANDLER_MODULES, and the alarm settings of ``alarms``.
+(10 s), PCLOUD_WORKER_MAX_LOG_LINES (100000 per run), PCLOUD_WORKER_QUIET_SECONDS (1 s: the longest a tick goes
+without reading the tables; 0: every tick reads, for a database whose notifications cannot come through, such as
+PostgreSQL behind PgBouncer in transaction mode, which has no LISTEN), PCLOUD_JOB_HANDLER_MODULES, and the alarm
+settings of ``alarms``.
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ class WorkerSettings:
             min_children=int(_env_float("PCLOUD_WORKER_MIN_CHILDREN", 2)),
             shutdown_grace=_env_float("PCLOUD_WORKER_SHUTDOWN_GRACE", 10),
             max_log_lines=int(_env_float("PCLOUD_WORKER_MAX_LOG_LINES", 100_000)),
+            quiet_max=_env_float("PCLOUD_WORKER_QUIET_SECONDS", 1.0),
         )
 
 
@@ -427,6 +431,8 @@ class Worker:
     def _may_have_work(self) -> bool:
         """Whether the tables may hold something new for this tick: a due job, a run to take. The change
         signal's value is taken before the tables are read, so a change made during the read counts next tick."""
+        if self.settings.quiet_max <= 0:  # every tick reads, no signal asked
+            return True
         if not self.changes_made:
             self.changes, self.changes_made = change_signal(self.engine, JOBS_CHANNEL), True
         now = time.monotonic()
