@@ -163,3 +163,63 @@ def test_the_grant_page_in_english_with_buttons_beside_their_page(page: Any, app
     page.get_by_text('Grants of role "Readers" saved').wait_for()
     assert page.locator(f"#button-{button}").is_checked()
     assert errors == []
+
+
+# Each label with a route (a resource's, a page's button's) whose right edge is past its card's: the label's own box
+# and its route's, each line's, against the card's inside edge (its border left out).
+ROUTES_PAST_THEIR_CARD = """() => {
+  const bad = [];
+  for (const route of document.querySelectorAll('.card .grant-route')) {
+    const label = route.closest('label');
+    const card = label.closest('.card');
+    const edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).borderRightWidth);
+    const right = Math.max(...[label, route, route.querySelector('code')]
+      .flatMap(function (el) { return [...el.getClientRects()].map(function (r) { return r.right; }); }));
+    if (right > edge + 0.5) bad.push(route.innerText.trim() + '@' + Math.round(right - edge) + 'px');
+  }
+  return bad;
+}"""
+
+# Each route whose path (after its method) takes more than one line.
+BROKEN_PATHS = """() => {
+  const bad = [];
+  for (const code of document.querySelectorAll('.card .grant-route code')) {
+    const text = code.firstChild;
+    const range = document.createRange();
+    range.setStart(text, text.textContent.indexOf(' ') + 1);
+    range.setEnd(text, text.textContent.length);
+    const tops = new Set([...range.getClientRects()].filter(function (r) { return r.width > 0; })
+      .map(function (r) { return Math.round(r.top); }));
+    if (tops.size > 1) bad.push(code.innerText);
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "zh"), (390, "en"), (1280, "zh"), (1280, "en")])
+def test_a_long_route_wraps_within_its_card(page: Any, app: Any, width: int, lang: str) -> None:
+    """The browser review: at 390 px the 访问资源 card's long routes (GET /api/open/admin/resource/{account_id}/refresh)
+    ran up to 60 px past the card's edge, their end hidden; a route breaks within its card now (a page's button's too),
+    and at a laptop's width no path is broken."""
+    from pcloud.resources import service as resources
+
+    role = make_role(app, "ROLE_ROUTES", "路由")
+    query(app, lambda: resources.create_resource({
+        "name": "导出按钮", "biz_type": 1,
+        "resource_url": "/api/admin/system/user/export/{department_id}/all-columns"}).id)
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/system/role/{role}/grant")
+    page.wait_for_load_state("load")
+    refresh = page.locator('[data-tree="resource"] label', has_text="/api/open/admin/resource/{account_id}/refresh")
+    assert refresh.count() == 1
+    assert page.locator('[data-tree="menu"] .grant-route', has_text="{department_id}/all-columns").count() == 1
+    assert page.locator(".card .grant-route").count() > 50
+    assert page.evaluate(ROUTES_PAST_THEIR_CARD) == [], (width, lang)
+    for tree in page.locator(".grant-tree-body").all():  # no card body scrolls sideways to hide a route's end
+        assert tree.evaluate("body => body.scrollWidth <= body.clientWidth + 1")
+    if width >= 1200:  # a laptop's card has room for every path: none is broken (a line may still end at its method)
+        assert page.evaluate(BROKEN_PATHS) == [], lang
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert errors == []
