@@ -333,6 +333,66 @@ def test_totals_above_the_limit_are_estimates_and_say_so(api: ApiClient, pages: 
     assert exact["total"] == 7 and "totalExact" not in exact
 
 
+def _pager_items(html: str) -> list[dict[str, Any]]:
+    """The pager's items (templates/macros.html, pagination), in order: each one's text, its li's classes, its link's
+    tag, href and aria-disabled."""
+    from html.parser import HTMLParser
+
+    items: list[dict[str, Any]] = []
+
+    class Pager(HTMLParser):
+        inside = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            classes = (values.get("class") or "").split()
+            if tag == "ul" and "pagination" in classes:
+                self.inside = True
+            elif self.inside and tag == "li":
+                items.append({"li": classes, "text": ""})
+            elif self.inside and "page-link" in classes:
+                items[-1].update(tag=tag, href=values.get("href"), disabled=values.get("aria-disabled"))
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "ul":
+                self.inside = False
+
+        def handle_data(self, data: str) -> None:
+            if self.inside and items:
+                items[-1]["text"] += data.strip()
+
+    Pager().feed(html)
+    return items
+
+
+def test_the_pager_s_previous_and_next_are_no_links_where_there_is_no_such_page(pages: PageClient, app: Any) -> None:
+    """The browser review: 上一页 on the first page and 下一页 on the last were links (to ?page=0 and to the page
+    after the last) only styled disabled, so a keyboard reached them and Enter followed them. There they are no link
+    now (a span marked aria-disabled, with the look Bootstrap gives a disabled item); every other item still links."""
+    for n in range(25):
+        make_user(app, name=f"翻页{n:02d}", phone=f"139000{n:05d}")
+    by_page = {}
+    for number in (1, 2, 3):
+        html = pages.get(f"/system/user/?keyword=翻页&size=10&page={number}").get_data(as_text=True)
+        assert f"第 {number} / 3 页" in html
+        by_page[number] = _pager_items(html)
+    for number, items in by_page.items():
+        previous, *numbers, following = items
+        assert (previous["text"], following["text"]) == ("上一页", "下一页")
+        assert [item["text"] for item in numbers] == ["1", "2", "3"]
+        for item in numbers:  # each number a link, the current one too
+            assert item["tag"] == "a" and f"page={item['text']}" in item["href"] and "keyword=" in item["href"]
+        for item, target, exists in ((previous, number - 1, number > 1), (following, number + 1, number < 3)):
+            if exists:
+                assert item["tag"] == "a" and f"page={target}" in item["href"] and "disabled" not in item["li"]
+                assert item["disabled"] is None
+            else:
+                assert item == {"li": ["page-item", "disabled"], "text": item["text"], "tag": "span", "href": None,
+                                "disabled": "true"}, number
+    only = _pager_items(pages.get("/system/user/?keyword=翻页00").get_data(as_text=True))  # one page: neither links
+    assert [(item["text"], item["href"] is None) for item in only] == [("上一页", True), ("1", False), ("下一页", True)]
+
+
 def test_a_keyword_beyond_the_exact_limit_lists_its_matches_once(api: ApiClient, app: Any,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """More matches than the exact limit: the trigram index lists them once (to the limit), and that count is
