@@ -258,6 +258,12 @@ class PostgresNotifications(ChangeSignal):
             conn.info.pop(self._wrote, None)
 
     def current(self) -> object | None:
+        return self._look(ask=True)
+
+    def heard(self) -> object | None:
+        return self._look(ask=False)
+
+    def _look(self, ask: bool) -> object | None:
         import psycopg
 
         with self._lock:
@@ -265,7 +271,10 @@ class PostgresNotifications(ChangeSignal):
                 conn = self._listening()
                 if conn is None:
                     return None
-                if not self._asked_in_this_request():
+                if not ask:
+                    for _ in conn.notifies(timeout=0):  # read from the socket, nothing asked
+                        self._seen += 1
+                elif not self._asked_in_this_request():
                     # the multi-host review: what was only on the socket missed a change another host had
                     # already answered for; a connection the server ended fails here too
                     conn.execute("SELECT 1")
@@ -277,22 +286,6 @@ class PostgresNotifications(ChangeSignal):
                 self._drop()
                 return None
             return (self._connections, self._seen, self._own_commits)
-
-    def heard(self) -> object | None:
-        import psycopg
-
-        with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                try:
-                    for _ in self._conn.notifies(timeout=0):  # read from the socket, nothing asked
-                        self._seen += 1
-                except psycopg.Error:
-                    log.warning("not listening for %s; reading every time until it is back", self._channel,
-                                exc_info=True)
-                    self._drop()
-                    return None
-                return (self._connections, self._seen, self._own_commits)
-        return self.current()
 
     def close(self) -> None:
         with self._lock:
