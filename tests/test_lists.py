@@ -255,6 +255,36 @@ def assert_starts_from_the_grams(app: Any, gram_table: str, seen: list[tuple[str
             assert not re.search(rf"SCAN {table}( |$)", steps, re.M), steps
 
 
+@pytest.mark.parametrize("keyword", ["张伟", "伟", "wE"])
+def test_a_picker_and_a_name_filter_of_one_or_two_characters_start_from_the_name_grams(app: Any, keyword: str) -> None:
+    """The pickers by name alone (the department manager picker for those who do not see phones: contains_any) and
+    the read receipts' name filter (contains) found a two-character name by reading every user; they start from the
+    name's grams too, and give LIKE's rows."""
+    from pcloud.core import search
+    from pcloud.core.dbstats import captured_selects
+    from pcloud.users.models import User
+    from tests.factories import seed_random_users
+
+    seed_random_users(app, random.Random(9), 300)
+    for name in ("张伟", "李伟明", "WEi", "we", "小wE"):
+        make_user(app, name=name)
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        by_name = select(User.name).where(User.deleted_at.is_(None)).order_by(User.name, User.id)
+        expected = list(db.session.execute(select(User.id).where(
+            User.deleted_at.is_(None), User.name.contains(keyword, autoescape=True)).order_by(User.name, User.id))
+            .scalars())
+        assert expected
+        for condition in (lambda: search.contains_any((User.name,), keyword, dialect, by_name),
+                          lambda: search.contains(User.name, keyword, dialect)):
+            with captured_selects(db.engine) as seen:
+                got = list(db.session.execute(select(User.id).where(User.deleted_at.is_(None), condition())
+                                              .order_by(User.name, User.id)).scalars())
+            assert got == expected, (got, expected)
+            assert_starts_from_the_grams(app, "sys_user_name_gram", seen, "sys_user")
+        db.session.remove()
+
+
 @pytest.mark.parametrize("keyword", ["张伟", "伟"])
 def test_an_operator_of_one_or_two_characters_starts_from_the_name_grams(app: Any, keyword: str) -> None:
     """The operation log's 操作人 with a two-character name: its rows through the name's grams, LIKE's rows."""

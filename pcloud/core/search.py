@@ -97,9 +97,25 @@ def uses_fts(column: Any, keyword: str, dialect: str) -> bool:
     return dialect == "sqlite" and len(keyword) >= MIN_TRIGRAM and column.name in SEARCHED.get(column.table.name, ())
 
 
+def holds_gram(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
+    """The row's `column` holds `keyword` (one or two characters, `uses_grams`) as a gram, lower-cased by the
+    database as kept: a superset of LIKE's rows, read from the gram table's key."""
+    grams = table(gram_table_name(column.table.name, column.name), sa_column("gram"), sa_column("row_id"))
+    rows = select(grams.c.row_id).where(grams.c.gram == func.lower(literal(keyword)))
+    if dialect == "postgresql":
+        # the gram's rows as an array made first (an InitPlan), then looked up by id, whatever the statistics say: a
+        # table of few distinct grams makes any gram's estimate thousands of rows, and reading every row (probing the
+        # gram's key for each) the cheaper plan
+        return column.table.c.id == any_(func.array(rows.scalar_subquery()))
+    return column.table.c.id.in_(rows)
+
+
 def contains(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
-    """`column LIKE '%keyword%'` (escaped), narrowed through the trigram index where one exists."""
+    """`column LIKE '%keyword%'` (escaped), narrowed through the trigram index where one exists, or for one or two
+    characters through the column's grams where it has some."""
     like = column.contains(keyword, autoescape=True)
+    if uses_grams(column, keyword):
+        return holds_gram(column, keyword, dialect) & contains_per_row(column, keyword)
     if not uses_fts(column, keyword, dialect):
         return like  # PostgreSQL: the GIN trigram index serves the LIKE itself
     fts = fts_table(column.table.name)
@@ -121,11 +137,14 @@ def contains_any(columns: Sequence[Any], keyword: str, dialect: str, in_order: S
     live rows, `columns` selected, no other filter; a sample of its first rows (core.paging.sample_estimate) decides:
     where the matches are plainly many, each row is checked in the list's order (`contains_per_row`: a page fills
     within a few rows, while every match read from the trigram index and sorted costs more the larger the table);
-    else the trigram index narrows the candidates (`contains`). A keyword shorter than three characters is LIKE."""
+    else the trigram index (or for one or two characters the grams) narrows the candidates (`contains`). A keyword
+    of one or two characters in a column without grams (a phone) is LIKE, checked on every row in the list's order."""
     def matched(rows: Any) -> Any:
         return or_(*(rows.c[c.name].contains(keyword, autoescape=True) for c in columns))
 
-    if len(keyword) >= MIN_TRIGRAM and paging.sample_estimate(in_order, matched, columns[0].table.name) is not None:
+    if not all(starts_from_an_index(c, keyword) for c in columns):
+        return or_(*(c.contains(keyword, autoescape=True) for c in columns))
+    if paging.sample_estimate(in_order, matched, columns[0].table.name) is not None:
         return or_(*(contains_per_row(c, keyword) for c in columns))
     return or_(*(contains(c, keyword, dialect) for c in columns))
 
@@ -144,18 +163,14 @@ def join_matches(stmt: Select[Any], words: list[tuple[Any, str]], dialect: str) 
     indexed = [(c, kw) for c, kw in words if uses_fts(c, kw, dialect)]
     for column, keyword in words:
         if uses_grams(column, keyword):
-            # the rows holding the gram (lower-cased by the database, as kept), each checked; the LIKE written so that
-            # PostgreSQL does not read it through the GIN index, every entry of which a short keyword matches
-            grams = table(gram_table_name(column.table.name, column.name), sa_column("gram"), sa_column("row_id"))
-            holding = grams.c.gram == func.lower(literal(keyword))
+            # the rows holding the gram, each checked; the LIKE written so that PostgreSQL does not read it through
+            # the GIN index, every entry of which a short keyword matches
             if dialect == "postgresql":
-                # the gram's rows as an array made first (an InitPlan), then looked up by id, whatever the statistics
-                # say: a table of few distinct grams makes any gram's estimate thousands of rows, and reading every
-                # row (probing the gram's key for each) the cheaper plan
-                stmt = stmt.where(column.table.c.id == any_(func.array(select(grams.c.row_id).where(holding)
-                                                                       .scalar_subquery())))
-            else:
-                stmt = stmt.join(grams, grams.c.row_id == column.table.c.id).where(holding)
+                stmt = stmt.where(holds_gram(column, keyword, dialect))
+            else:  # a join, so that a LIMIT stops reading the gram's rows early
+                grams = table(gram_table_name(column.table.name, column.name), sa_column("gram"), sa_column("row_id"))
+                stmt = stmt.join(grams, grams.c.row_id == column.table.c.id).where(
+                    grams.c.gram == func.lower(literal(keyword)))
             stmt = stmt.where(contains_per_row(column, keyword))
         else:
             stmt = stmt.where(column.contains(keyword, autoescape=True))
