@@ -285,6 +285,39 @@ def test_a_picker_and_a_name_filter_of_one_or_two_characters_start_from_the_name
         db.session.remove()
 
 
+def test_a_short_name_most_users_hold_is_checked_row_by_row_not_through_its_grams(app: Any,
+                                                                                  monkeypatch: Any) -> None:
+    """Every row holding a common gram costs more to read than the table: when a sample shows the matches plainly
+    many (the limits made small here, as 300 users stand for a million), a picker reads in its order and the read
+    receipts' filter checks each row, and both still give LIKE's rows."""
+    from pcloud.core import paging, search
+    from pcloud.core.dbstats import captured_selects
+    from pcloud.core.timefmt import utcnow
+    from pcloud.users.models import User
+
+    monkeypatch.setattr(paging, "SAMPLE_ROWS", 50)
+    monkeypatch.setattr(paging, "TOTAL_EXACT_LIMIT", 20)
+    with app.app_context():
+        db.session.execute(insert(User), [{"phone": f"1390000{i:04d}", "name": f"林某{i}", "password_hash": "x",
+                                           "state": 0, "gmt_created_date": utcnow()} for i in range(300)])
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))  # the table's size, from the planner's statistics
+        db.session.commit()
+        dialect = db.engine.dialect.name
+        by_name = select(User.name).where(User.deleted_at.is_(None)).order_by(User.name, User.id)
+        expected = list(db.session.execute(select(User.id).where(
+            User.deleted_at.is_(None), User.name.contains("林某", autoescape=True)).order_by(User.name, User.id))
+            .scalars())
+        for condition in (lambda: search.contains_any((User.name,), "林某", dialect, by_name),
+                          lambda: search.contains(User.name, "林某", dialect)):
+            with captured_selects(db.engine) as seen:
+                got = list(db.session.execute(select(User.id).where(User.deleted_at.is_(None), condition())
+                                              .order_by(User.name, User.id)).scalars())
+            assert got == expected and len(got) == 300
+            assert not any("sys_user_name_gram" in sql for sql, _ in seen), seen
+        db.session.remove()
+
+
 @pytest.mark.parametrize("keyword", ["张伟", "伟"])
 def test_an_operator_of_one_or_two_characters_starts_from_the_name_grams(app: Any, keyword: str) -> None:
     """The operation log's 操作人 with a two-character name: its rows through the name's grams, LIKE's rows."""

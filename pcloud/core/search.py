@@ -112,7 +112,16 @@ def holds_gram(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
 
 def contains(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
     """`column LIKE '%keyword%'` (escaped), narrowed through the trigram index where one exists, or for one or two
-    characters through the column's grams where it has some."""
+    characters through the column's grams where it has some, unless a sample of the table's rows shows the matches
+    plainly many (every row holding a common gram costs more to read than the table)."""
+    if uses_grams(column, keyword) and paging.sample_estimate(
+            select(column), lambda rows: rows.c[column.name].contains(keyword, autoescape=True),
+            column.table.name) is not None:
+        return column.contains(keyword, autoescape=True)
+    return _narrowed(column, keyword, dialect)
+
+
+def _narrowed(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
     like = column.contains(keyword, autoescape=True)
     if uses_grams(column, keyword):
         return holds_gram(column, keyword, dialect) & contains_per_row(column, keyword)
@@ -146,7 +155,7 @@ def contains_any(columns: Sequence[Any], keyword: str, dialect: str, in_order: S
         return or_(*(c.contains(keyword, autoescape=True) for c in columns))
     if paging.sample_estimate(in_order, matched, columns[0].table.name) is not None:
         return or_(*(contains_per_row(c, keyword) for c in columns))
-    return or_(*(contains(c, keyword, dialect) for c in columns))
+    return or_(*(_narrowed(c, keyword, dialect) for c in columns))
 
 
 def _match(column: Any, keyword: str) -> Any:
