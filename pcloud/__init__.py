@@ -68,8 +68,9 @@ PACKAGE_ORDER = ("core", "models", "datascope", "params", "dicts",
                  "segments", "jobs", "mail", "notices", "dashboard", "jobs.worker", "cli", "factory")
 MIGRATIONS_DIR = _shipped_dir("migrations")
 TEMPLATES_DIR = _shipped_dir("templates")
-# style-src is filled per answer (core.security.style_sources): the site's stylesheets and this answer's nonce
-CSP = ("default-src 'self'; script-src 'self'; style-src {style}; img-src 'self' data: https:; "
+# style-src is filled per answer (core.security.style_sources): the site's stylesheets and this answer's nonce;
+# img-src has blob: for the avatar fields' preview of the chosen file (static/js/avatar.js), made by our own script
+CSP = ("default-src 'self'; script-src 'self'; style-src {style}; img-src 'self' data: blob: https:; "
        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 CACHEABLE_ENDPOINTS = frozenset({"static", "bootstrap.static", "docs.docs_assets", "uploads_api.served"})

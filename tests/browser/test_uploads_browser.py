@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, watch_console
 from tests.test_uploads import image_bytes
 
 
 def test_profile_avatar_preview_and_save(page: Any, live_server: Any, tmp_path: Any) -> None:
     picture = tmp_path / "me.png"
     picture.write_bytes(image_bytes(size=(32, 32)))
+    errors = watch_console(page)
     sign_in(page)
     page.goto("/profile")
     preview = page.locator("#profile-avatar_file-preview")
@@ -18,6 +19,9 @@ def test_profile_avatar_preview_and_save(page: Any, live_server: Any, tmp_path: 
     page.locator("#profile-avatar_file").set_input_files(str(picture))
     preview.wait_for(state="visible")
     assert preview.get_attribute("src").startswith("blob:")  # shown before anything is uploaded
+    # and actually drawn: the page's CSP lets its own script's blob: URL load (it once refused it, a console error)
+    page.wait_for_function("""() => { const img = document.getElementById('profile-avatar_file-preview');
+                                      return img.complete && img.naturalWidth === 32; }""")
     page.locator("form:has(#profile-avatar_file)").get_by_role("button", name="保存").click()
     page.get_by_text("个人信息已保存").wait_for()
     src = page.locator("#profile-avatar_file-preview").get_attribute("src")
@@ -25,3 +29,4 @@ def test_profile_avatar_preview_and_save(page: Any, live_server: Any, tmp_path: 
     # the stored file is served back and decodes as the 32-pixel image
     page.wait_for_function("""() => { const img = document.getElementById('profile-avatar_file-preview');
                                       return img.complete && img.naturalWidth === 32; }""")
+    assert errors == []
