@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -308,7 +309,7 @@ def test_next_trigger_time_post_and_get(api: Any) -> None:
     times = api.data("GET", "/api/job/jobinfo/nextTriggerTime?cron=0+30+9+*+*+%3F")
     assert len(times) == 5 and all(t.endswith("T09:30:00") for t in times)
     fixed = api.data("POST", "/api/job/jobinfo/nextTriggerTime", {"scheduleType": "FIX_RATE", "scheduleConf": "10"})
-    assert len(fixed) == 5
+    assert len(fixed) == 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", t) for t in fixed)
     resp = api.post("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "CRON", "scheduleConf": "0 0 12 * *"})
     assert resp.status_code == 422 and "6 或 7 个字段" in resp.get_json()["msg"]
     assert api.get("/api/job/jobinfo/nextTriggerTime?cron=x").status_code == 422

@@ -109,6 +109,9 @@ def test_next_times_helper(pages: Any) -> None:
     assert len(body["times"]) == 5 and body["error"] is None and body["times"][0].endswith("12:00:00")
     body = pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12&timezone=UTC").get_json()
     assert body["times"] == [] and "6 或 7 个字段" in body["error"]
+    # a fixed rate counts from now: its times are shown to the second like a cron's (they once carried microseconds)
+    body = pages.get("/job/info/next-times?scheduleType=FIX_RATE&scheduleConf=30").get_json()
+    assert len(body["times"]) == 5 and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t) for t in body["times"])
 
 
 def test_next_times_helper_refuses_an_expensive_schedule_quickly(pages: Any) -> None:

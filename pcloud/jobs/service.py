@@ -1196,7 +1196,8 @@ def job_nodes(job_id: int) -> list[dict[str, Any]]:
 
 
 def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: int = 5) -> list[str]:
-    """The next fire times as local ISO times in the job's own zone (what the cron is written in)."""
+    """The next fire times as local ISO times to the second in the job's own zone (what the cron is written in): a
+    fixed rate counts from now, whose microseconds are no part of a time shown (docs/UX.md, yyyy-MM-dd HH:mm:ss)."""
     tz = tz or current_app.config["PCLOUD_TIMEZONE"]
     try:
         zone = cron.zone_or_error(tz)
@@ -1206,7 +1207,7 @@ def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: 
     if error:
         raise Invalid(error, field="scheduleConf")
     times = cron.next_fire_times(schedule_type, conf, tz, utcnow().replace(tzinfo=UTC), n)
-    return [t.astimezone(zone).replace(tzinfo=None).isoformat() for t in times]
+    return [t.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds") for t in times]
 
 
 def handler_choices() -> list[tuple[str, str]]:
