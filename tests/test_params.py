@@ -6,6 +6,7 @@ obey them."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from html import unescape
 from typing import Any
@@ -235,6 +236,10 @@ def test_every_parameter_page_in_english(english_pages: PageClient, app: Any, mo
     assert "Failed sign-ins" in english_page(english_pages, "/system/config/?name=failed")  # by its English name
     for key in CATALOGUE:
         english_page(english_pages, f"/system/config/{key}/edit")
+    hint = english_page(english_pages, "/system/config/sys.password.minLength/edit")
+    # a space between the range and the remark, which is no sentence of its own
+    assert re.search(r"From 6 to \d+\. The fewest characters a new password may have \(at most 72\) \(takes effect",
+                     hint), hint
     choice = english_page(english_pages, "/system/config/sys.password.changeAtFirstSignIn/edit")
     assert '<option selected value="false">No</option>' in choice
     refused = english_pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "1000"})
