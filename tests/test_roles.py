@@ -325,6 +325,22 @@ def test_the_roles_page_and_the_user_filter_count_a_role_alike_above_the_exact_l
     assert f'data-testid="user-count">{held}<' in row
 
 
+def test_the_role_form_says_every_wrong_field_at_once(app: Any, pages: PageClient) -> None:
+    """A browser review: with the name empty, the form said only 请输入角色名称, and a code of the wrong form or
+    another role's code was said after the name was put right, a second round trip (docs/UX.md: every error at
+    once, as the user and job forms do)."""
+    make_role(app, "ROLE_TAKEN", "已有角色")
+    bad = pages.submit("/system/role/new", data={"name": "", "role_code": "rv_role_E"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "请输入角色名称" in html and "ROLE_ 开头" in html, html
+    taken = pages.submit("/system/role/new", data={"name": "", "role_code": "ROLE_TAKEN"})
+    assert taken.status_code == 422 and "角色编码 ROLE_TAKEN 已存在" in taken.get_data(as_text=True)
+    rid = role_id_of(app, "ROLE_TAKEN")
+    own = pages.submit(f"/system/role/{rid}/edit", data={"name": "", "role_code": "ROLE_TAKEN"})
+    html = own.get_data(as_text=True)
+    assert own.status_code == 422 and "请输入角色名称" in html and "已存在" not in html  # its own code is not taken
+
+
 def test_create_and_edit_pages(app: Any, pages: PageClient) -> None:
     resp = pages.submit("/system/role/new", data={"name": "审计员", "role_code": "ROLE_AUDITOR"})
     assert resp.status_code == 302

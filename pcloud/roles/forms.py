@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
@@ -9,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
+from pcloud.roles import service
 from pcloud.roles.models import Role
 
 # Text limits, from the model columns (the one place each is defined)
@@ -34,6 +37,13 @@ class RoleForm(PageForm):
     # 数据权限 (pcloud.datascope): choices filled by the view (the scope names, the departments)
     data_scope = SelectField(lazy_gettext("数据范围"), coerce=int, default=1)
     dept_ids = MultiCheckboxField(lazy_gettext("自定义部门"), coerce=int, validate_choice=False)
+
+    record_id: int | None = None  # the role an edit form saves (its own code is not "taken")
+
+    def service_problems(self) -> Mapping[str, list[str]]:
+        """The code's format and another role holding it: said with the form's own errors (when those pass, the
+        save says them, the code taken with the API's 409)."""
+        return service.form_problems(self.record_id, self.role_code.data)
 
 
 class RoleAssignForm(PageForm):

@@ -14,7 +14,7 @@ from pcloud.access import service as access_service
 from pcloud.access.models import PermissionVersion
 from pcloud.core import search
 from pcloud.core.database import live_row, taken_meanwhile, write_lock_first
-from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
+from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -309,8 +309,22 @@ def _code_taken(code: str, exclude_id: int | None = None) -> bool:
 
 
 def _duplicate(code: str) -> Conflict:
-    msg = gettext("角色编码 %(code)s 已存在", code=code)
+    msg = _duplicate_message(code)
     return Conflict(msg, errors={"roleCode": [msg]})
+
+
+def _duplicate_message(code: str) -> str:
+    return gettext("角色编码 %(code)s 已存在", code=code)
+
+
+def form_problems(role_id: int | None, code: str | None) -> dict[str, list[str]]:
+    """What a save of the role `role_id` (None: a new role) would say of its code that the page form's own
+    validators do not: its format, another role holding it; by the API's field names, for a form refused on other
+    fields, so that it says every wrong field at once. An empty code is the form's own error. Reads only."""
+    errors = FieldErrors()
+    if (code or "").strip() and (clean := errors.run(_clean_code, code)) is not None:
+        errors.check(not _code_taken(clean, role_id), "roleCode", _duplicate_message(clean))
+    return errors.errors
 
 
 def _require_code_free(code: str, exclude_id: int | None = None) -> None:

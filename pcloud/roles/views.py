@@ -82,6 +82,7 @@ def create() -> Any:
 def edit(role_id: int) -> Any:
     role = pages.record(service.get_role, role_id)
     form = _with_executors(_scope_choices(pages.edit_form(RoleForm, role)), role)
+    form.record_id = None if is_gone(role) else role.id
     stored = None if is_gone(role) else _stored(role)
     if request.method == "GET" and stored is not None:
         form.dept_ids.data, form.job_group_ids.data = stored["dept_ids"], stored["job_group_ids"]
