@@ -588,3 +588,38 @@ def test_job_api_refusals_in_english(api: ApiClient, app: Any) -> None:
     assert (body["code"], body["msg"]) == (404, "Executor not found")
     body = api.call("DELETE", "/api/job/jobgroup/999999/remove").get_json()  # Chinese by default
     assert (body["code"], body["msg"]) == (404, "执行器不存在")
+
+
+def test_an_import_goes_back_to_the_list_as_it_was_left_and_says_how_to_pass_a_conflict(pages: Any,
+                                                                                        app: Any) -> None:
+    """A browser review: an import from a list filtered by its executor came back to the bare list, and a dry run
+    under 整体失败 of a file whose jobs exist said only 修正文件后再导入 (the file was fine: the choice under
+    已存在时 was the way on), while its counts said 跳过 1 beside a conflict table saying 失败."""
+    import io
+    import json
+
+    from tests.factories import make_executor, make_job
+
+    executor = make_executor(app, "import-back")
+    make_job(app, executor, "已有任务")
+    listed = f"/job/info/?jobGroup={executor}&page=1"
+    resp = pages.submit(listed, "/job/info/export", {"job_group": str(executor), "scope": "all"})
+    raw = resp.get_data()
+
+    dialog = pages.get(listed).get_data(as_text=True).split('id="import-form"', 1)[1].split("</form>", 1)[0]
+    assert f'name="back" value="{listed}"' in dialog.replace("&amp;", "&"), dialog  # sent as a browser sends it:
+
+    def upload(**options: str) -> Any:
+        return pages.submit(listed, "/job/info/import", {"file": (io.BytesIO(raw), "jobs.json"), "back": listed,
+                                                         **options}, content_type="multipart/form-data")
+
+    checked = upload(dry_run="y", on_conflict="fail")
+    html = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and "在「已存在时」选择跳过或覆盖" in html, html
+    counts = html.split('data-testid="import-counts"', 1)[1].split("</dl>", 1)[0]
+    assert "新增 0，更新 0，跳过 0" in counts, counts  # a conflict under fail is an error, not a skip
+    assert f'href="{listed}"' in html.replace("&amp;", "&")  # 返回任务管理: the list as it was left
+    assert f'name="back" value="{listed}"' in html.replace("&amp;", "&")  # the dialog's next import too
+    done = upload(on_conflict="skip")
+    assert done.status_code == 302 and done.headers["Location"].endswith(listed), done.headers.get("Location")
+    assert json.loads(raw)["jobs"]

@@ -1894,7 +1894,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                 for key, value in changes.items():
                     setattr(current, key, value)
                 report["executors"]["updated"] += 1
-            else:
+            elif on_conflict == "skip":  # under fail a conflict is an error, not a skip
                 report["executors"]["skipped"] += 1
         except PCloudError as exc:
             errors.extend(_problem("executor", appname, None, exc))
@@ -1927,7 +1927,7 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
                 conflicts.append({"kind": "job", "appname": appname, "job_desc": job_desc, "action": on_conflict})
                 if on_conflict != "overwrite":
                     jobs_by_key[(appname, job_desc)] = current
-                    report["jobs"]["skipped"] += 1
+                    report["jobs"]["skipped"] += on_conflict == "skip"
                     continue
                 require_maintenance_grant(current.executor_handler)
                 glue = _clean_glue(data, current)  # a script's mode and source: the script grant's, as in a save

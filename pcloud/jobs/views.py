@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from pcloud.core.charts import bar_svg
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page
+from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page, safe_back
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
@@ -542,6 +542,7 @@ def job_import() -> Any:
     nothing and goes back to the list."""
     form = JobImportForm()
     dry_run, on_conflict = bool(form.dry_run.data), form.on_conflict.data
+    back = safe_back(url_for("jobs.jobs").rstrip("/") or "/", url_for("jobs.jobs"))  # the list as it was left
     try:
         if not form.validate():
             raise Invalid(gettext("；").join(str(e) for errors in form.errors.values() for e in errors)
@@ -550,17 +551,17 @@ def job_import() -> Any:
         doc = service.parse_transfer(form.file.data.read(service.TRANSFER_MAX_BYTES + 1))
         report = service.import_jobs(doc, dry_run=dry_run, on_conflict=on_conflict)
     except PCloudError as exc:
-        return refusal_page(exc, url_for("jobs.jobs"), gettext("不能导入："))
+        return refusal_page(exc, back, gettext("不能导入："))
     if report["imported"]:
         flash(gettext("已导入：执行器新增 %(e_created)s、更新 %(e_updated)s；任务新增 %(created)s、更新 %(updated)s、"
                       "跳过 %(skipped)s（导入的任务均为停止状态）",
                       e_created=report["executors"]["created"], e_updated=report["executors"]["updated"],
                       created=report["jobs"]["created"], updated=report["jobs"]["updated"],
                       skipped=report["jobs"]["skipped"]), "success")
-        return redirect(url_for("jobs.jobs"))
+        return redirect(back)
     status = 200
     if not dry_run:  # refused as a whole: the API's 422, the same report to read
         status = 422
         mark_failed(Invalid(gettext("导入未执行（共 %(n)s 个问题）", n=len(report["errors"]))))
-    return render_template("jobs/job_import.html", report=report, dry_run=dry_run, on_conflict=on_conflict,
+    return render_template("jobs/job_import.html", report=report, dry_run=dry_run, on_conflict=on_conflict, back=back,
                            import_form=JobImportForm(formdata=None, dry_run=False, on_conflict=on_conflict)), status
