@@ -351,7 +351,13 @@ def test_every_dictionary_page_in_english(english_pages: PageClient, api: ApiCli
                                                                 "label_en": "Silver EN", "value": "s", "sort": "2",
                                                                 "status": "0"})
     assert saved.status_code == 302
-    assert 'Dictionary item "Silver" created' in english_page(english_pages, saved.headers["Location"])
+    # named as the English list names it (a browser review: the flash, the edit page's title and the delete's flash
+    # said the Chinese label while the list and the confirm said the English one)
+    assert 'Dictionary item "Silver EN" created' in english_page(english_pages, saved.headers["Location"])
+    edit = english_page(english_pages, f"/system/dict/data/{item_id}/edit")
+    assert "Gold EN" in edit.split("<h1", 1)[1].split("</h1>", 1)[0], edit
+    deleted = english_pages.submit("/system/dict/data?dict_type=customer_level", f"/system/dict/data/{item_id}/delete")
+    assert 'Dictionary item "Gold EN" deleted' in english_page(english_pages, deleted.headers["Location"])
     assert _label_en(app, "customer_level", "s") == "Silver EN"
 
 

@@ -365,8 +365,16 @@ def test_menu_pages_in_english(app: Any, api: ApiClient, english_pages: PageClie
     assert refused.status_code == 422 and not english_leftovers(html), english_leftovers(html)
     saved = pages.submit(f"/system/menu/{mid}/edit", data={"name": "Plain", "name_en": "Plain EN", "path": "/plain",
                                                            "sequence": "0"}, follow_redirects=True)
-    assert 'Menu "Plain" saved' in html_text(saved)
+    # the flash names the menu as the English page does (a browser review: it said the stored Chinese name)
+    assert 'Menu "Plain EN" saved' in html_text(saved)
     assert query(app, lambda: db.session.get(Menu, mid).name_en) == "Plain EN"
+    users_menu = menu_id(app, "/system/user")
+    moved = pages.submit(f"/system/menu/{users_menu}/move", data={
+        "parent_id": str(query(app, lambda: db.session.get(Menu, users_menu).parent_id)), "sequence": "1"},
+        follow_redirects=True)
+    assert 'Menu "Users" moved' in html_text(moved) and "用户管理" not in html_text(moved).split("<main", 1)[1]
+    deleted = pages.submit("/system/menu/", f"/system/menu/{mid}/delete", follow_redirects=True)
+    assert 'Menu "Plain EN" deleted' in html_text(deleted)
     # a refusal of the service, through the API, in English
     resp = api.post("/api/admin/menu/create", json={"name": "X", "path": "javascript:alert(1)"},
                     headers={"Accept-Language": "en"})

@@ -17,6 +17,7 @@ from pcloud.dicts.forms import DictDataForm, DictTypeForm
 from pcloud.dicts.schemas import DictDataPageArgs, DictTypePageArgs
 
 bp = Blueprint("dicts", __name__, url_prefix="/system/dict")
+bp.add_app_template_filter(service.shown_label, "dict_label")
 types = RecordPages(bp, lazy_gettext("字典类型"), "dicts/type_form.html")
 items = RecordPages(bp, lazy_gettext("字典数据"), "dicts/data_form.html", index="data")
 STATUS_OPTIONS = [("0", lazy_gettext("正常")), ("1", lazy_gettext("停用"))]
@@ -119,7 +120,7 @@ def data_create() -> Any:
 
     def save() -> str:
         saved["row"] = service.create_data(_item_data(form))
-        return gettext("字典数据「%(label)s」已创建", label=saved["row"].label)
+        return gettext("字典数据「%(label)s」已创建", label=service.shown_label(saved["row"]))
 
     return items.form(form, save, done=lambda: _back_to_type(saved["row"].dict_type), record=None)
 
@@ -134,7 +135,7 @@ def data_edit(data_id: int) -> Any:
 
     def save() -> str:
         saved["row"] = service.modify_data({"id": record.id, **_item_data(form)})
-        return gettext("字典数据「%(label)s」已保存", label=saved["row"].label)
+        return gettext("字典数据「%(label)s」已保存", label=service.shown_label(saved["row"]))
 
     return items.form(form, save, done=lambda: _back_to_type(saved["row"].dict_type), record=record)
 
@@ -143,6 +144,7 @@ def data_edit(data_id: int) -> Any:
 @action(N_("字典数据删除"))
 @mirrors("dicts_api.data_delete:DELETE")
 def data_delete(data_id: int) -> Any:
-    return items.confirm(lambda: gettext("字典数据「%(label)s」已删除", label=service.delete_data(data_id).label),
+    return items.confirm(lambda: gettext("字典数据「%(label)s」已删除",
+                                         label=service.shown_label(service.delete_data(data_id))),
                          refused=gettext("不能删除："))
 

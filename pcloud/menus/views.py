@@ -55,8 +55,8 @@ def create() -> Any:
     form = _parents(MenuForm())
     if request.method == "GET":
         form.parent_id.data = int_arg("parent_id", 0)
-    return pages.form(form, lambda: gettext("菜单「%(name)s」已创建", name=service.create_menu(_data(form)).name),
-                      menu=None)
+    return pages.form(form, lambda: gettext("菜单「%(name)s」已创建",
+                                            name=service.shown_name(service.create_menu(_data(form)))), menu=None)
 
 
 @bp.route("/<int:menu_id>/edit", methods=["GET", "POST"])
@@ -65,9 +65,12 @@ def create() -> Any:
 def edit(menu_id: int) -> Any:
     menu = pages.record(service.get_menu, menu_id)
     form = _parents(pages.edit_form(MenuForm, menu), menu)
-    return pages.form(form, lambda: gettext("菜单「%(name)s」已保存",
-                                            name=service.modify_menu({"id": menu.id, **_data(form)}).name),
-                      menu=menu)
+
+    def save() -> str:
+        return gettext("菜单「%(name)s」已保存",
+                       name=service.shown_name(service.modify_menu({"id": menu.id, **_data(form)})))
+
+    return pages.form(form, save, menu=menu)
 
 
 @bp.route("/<int:menu_id>/move", methods=["GET", "POST"])
@@ -79,7 +82,7 @@ def move(menu_id: int) -> Any:
 
     def save() -> str:
         service.move_menu(menu.id, form.parent_id.data or 0, form.sequence.data or 0)
-        return gettext("菜单「%(name)s」已移动", name=menu.name)
+        return gettext("菜单「%(name)s」已移动", name=service.shown_name(menu))
 
     return pages.form(form, save, template="menus/move.html", menu=menu)
 
@@ -89,5 +92,5 @@ def move(menu_id: int) -> Any:
 @mirrors("menus_api.delete")
 def delete(menu_id: int) -> Any:
     return pages.confirm(lambda: gettext("菜单「%(name)s」已删除，并已从所有角色中移除",
-                                         name=service.delete_menu(menu_id).name),
+                                         name=service.shown_name(service.delete_menu(menu_id))),
                          refused=gettext("不能删除："))
