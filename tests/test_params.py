@@ -182,6 +182,13 @@ def test_pages_edit_and_reset(pages: PageClient, app: Any, monkeypatch: Any) -> 
     reset = pages.client.post("/system/config/sys.login.maxFailures/reset", data={"csrf_token": csrf_from(token)})
     assert reset.status_code == 302
     assert "由「7」改为「5」" in unescape(pages.get("/system/config/").get_data(as_text=True))
+    # saved as it was: said so, not "changed from 5 to 5" (a browser review), in the flash and the operation log
+    same = pages.submit("/system/config/sys.login.maxFailures/edit", data={"value": "5"})
+    assert same.status_code == 302
+    listing = unescape(pages.get("/system/config/").get_data(as_text=True))
+    assert "（sys.login.maxFailures）未改变，仍为「5」" in listing and "由「5」改为「5」" not in listing
+    assert last_action(app) == ("参数修改", "success",
+                                "参数「登录失败锁定次数」（sys.login.maxFailures）未改变，仍为「5」")
     monkeypatch.setitem(app.config, "PCLOUD_SET_BY_ENVIRONMENT", frozenset({"PCLOUD_LOGIN_MAX_FAILURES"}))
     listing = unescape(pages.get("/system/config/").get_data(as_text=True))
     assert "/system/config/sys.login.maxFailures/edit" not in listing and "环境变量" in listing

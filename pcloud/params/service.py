@@ -281,12 +281,18 @@ def shown_raw(d: Definition, typed: Any) -> str:
 
 
 def change_message(d: Definition, old: Any, new: Any) -> str:
-    """The change as the operation log stores it: in the source language, as it always was."""
+    """The change as the operation log stores it: in the source language, as it always was. A save of the value
+    it had is said so, not "changed from 5 to 5" (a browser review)."""
+    if old == new:
+        return f"参数「{d.name}」（{d.key}）未改变，仍为「{shown(d, new)}」"
     return f"参数「{d.name}」（{d.key}）由「{shown(d, old)}」改为「{shown(d, new)}」"
 
 
 def change_said(d: Definition, old: Any, new: Any) -> str:
     """The same change said to the reader (the page's flash), in the request's language."""
+    if old == new:
+        return gettext("参数「%(name)s」（%(key)s）未改变，仍为「%(value)s」", name=gettext(d.name), key=d.key,
+                       value=said(d, new))
     return gettext("参数「%(name)s」（%(key)s）由「%(old)s」改为「%(new)s」", name=gettext(d.name), key=d.key,
                    old=said(d, old), new=said(d, new))
 
