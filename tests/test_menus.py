@@ -347,6 +347,19 @@ def test_a_menus_english_label_stays_inside_its_delete_dialog(api: ApiClient, en
     assert forms[0]["data-confirm"] == f'Delete menu "{label}"? It will be removed from every role\'s grants.'
 
 
+def test_the_menu_form_says_every_wrong_field_at_once(app: Any, pages: PageClient) -> None:
+    """A browser review: with the name empty and the route `no slash here`, the form said only 请输入菜单名称, and the
+    route's error (and a route another menu has) after the name was put right, a second round trip (docs/UX.md)."""
+    bad = pages.submit("/system/menu/new", data={"name": "", "path": "no slash here", "redirect": "javascript:x"})
+    html = html_text(bad)
+    assert bad.status_code == 422 and "请输入菜单名称" in html and "路由地址无效" in html and "重定向无效" in html, html
+    taken = pages.submit("/system/menu/new", data={"name": "", "path": "/system/user/"})
+    assert taken.status_code == 422 and "路由地址 /system/user 已被其他菜单使用" in html_text(taken)
+    own = menu_id(app, "/system/user")
+    kept = pages.submit(f"/system/menu/{own}/edit", data={"name": "", "path": "/system/user"})
+    assert kept.status_code == 422 and "已被其他菜单使用" not in html_text(kept)  # its own route is not taken
+
+
 def test_menu_pages_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
     from tests.conftest import chinese_on_page as english_leftovers
 

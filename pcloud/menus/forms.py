@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from pcloud.core.forms import PageForm
 from pcloud.core.schemas import SEQUENCE_MAX, limit_of
+from pcloud.menus import service
 from pcloud.menus.models import Menu
 
 
@@ -27,6 +30,13 @@ class MenuForm(PageForm):
     sequence = IntegerField(lazy_gettext("排序"), default=0, validators=[Optional(), NumberRange(0, SEQUENCE_MAX)])
     router = BooleanField(lazy_gettext("作为路由"), default=True)
     hidden = BooleanField(lazy_gettext("在侧边栏隐藏"), default=False)
+
+    record_id: int | None = None  # the menu an edit form saves (its own route is not "taken")
+
+    def service_problems(self) -> Mapping[str, list[str]]:
+        """The route and redirect a save would refuse: said with the form's own errors (when those pass, the save
+        says them, a route taken with the API's 409)."""
+        return service.form_problems(self.record_id, self.path.data, self.redirect.data)
 
 
 class MoveForm(PageForm):

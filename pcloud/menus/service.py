@@ -10,7 +10,7 @@ from sqlalchemy import String, func, select
 
 from pcloud.core import tree
 from pcloud.core.database import taken_meanwhile
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, FieldErrors, Invalid, NotFound
 from pcloud.core.i18n import LANGUAGES, language
 from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import limit_of
@@ -163,6 +163,22 @@ def _check_unique_path(path: str, exclude_id: int | None = None) -> None:
         stmt = stmt.where(Menu.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
         raise _path_taken(path)
+
+
+def form_problems(menu_id: int | None, path: str | None, redirect: str | None) -> dict[str, list[str]]:
+    """What a save of the menu `menu_id` (None: a new menu) would say of its route and redirect that the page form's
+    own validators do not: a path this site may not link to, a route another menu has; by the API's field names, for
+    a form refused on other fields, so that it says every wrong field at once. Reads only."""
+    errors = FieldErrors()
+    path, redirect = (path or "").strip(), (redirect or "").strip()
+    if path:
+        path = path.rstrip("/") or "/"  # as a save keeps it
+        errors.run(_check_site_path, "path", _TEXT_FIELDS["path"][0], path)
+        if "path" not in errors.errors:
+            errors.run(_check_unique_path, path, menu_id)
+    if redirect:
+        errors.run(_check_site_path, "redirect", _TEXT_FIELDS["redirect"][0], redirect)
+    return errors.errors
 
 
 _TEXT_FIELDS = {"name": (lazy_gettext("菜单名称"), limit_of(Menu.name), True),

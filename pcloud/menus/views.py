@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_babel import gettext, lazy_gettext
 
-from pcloud.core.forms import ConfirmForm
+from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, int_arg, page_filters
 from pcloud.core.recorder import action
@@ -65,6 +65,7 @@ def create() -> Any:
 def edit(menu_id: int) -> Any:
     menu = pages.record(service.get_menu, menu_id)
     form = _parents(pages.edit_form(MenuForm, menu), menu)
+    form.record_id = None if is_gone(menu) else menu.id
 
     def save() -> str:
         return gettext("菜单「%(name)s」已保存",
