@@ -122,9 +122,9 @@ def contains(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
 
 
 def _narrowed(column: Any, keyword: str, dialect: str) -> ColumnElement[bool]:
-    like = column.contains(keyword, autoescape=True)
     if uses_grams(column, keyword):
         return holds_gram(column, keyword, dialect) & contains_per_row(column, keyword)
+    like = column.contains(keyword, autoescape=True)
     if not uses_fts(column, keyword, dialect):
         return like  # PostgreSQL: the GIN trigram index serves the LIKE itself
     fts = fts_table(column.table.name)

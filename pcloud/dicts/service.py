@@ -95,8 +95,8 @@ def _shown(item: dict[str, Any], english: bool) -> str:
 def shown_label(row: Any) -> str:
     """The label a page shows for an item (a DictData or its dict): as `_shown`, for this request's language (the
     flashes, the edit page's title and the delete confirm name an item as its list does)."""
-    label_, label_en = (row.get("label"), row.get("label_en")) if isinstance(row, dict) else (row.label, row.label_en)
-    return _shown({"label": label_ or "", "label_en": label_en}, language() == "en")
+    item = row if isinstance(row, dict) else {"label": row.label, "label_en": row.label_en}
+    return _shown(item, language() == "en")
 
 
 def badge(dict_type: str, value: Any, fallback: str | None = None) -> tuple[str, str]:
