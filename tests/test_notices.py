@@ -250,6 +250,22 @@ def test_audience_by_role_and_by_department_subtree(api: ApiClient, app: Any) ->
                                "deptNames": ["研发中心"]}
 
 
+def test_mine_and_read_carry_the_notice_audience_as_page_does(api: ApiClient, app: Any) -> None:
+    """API.md: an item carries `audience: {all, roleIds, roleNames, deptIds, deptNames}`, in /mine and /read too.
+    They answered `{all: false}` with every list empty for a notice to roles or departments: an audience of
+    nobody, which no notice has (create refuses it)."""
+    depts = make_dept_tree(app, {"市场部": {}})
+    role = make_role(app, "ROLE_NOTICE_AUDIENCE", "公告受众")
+    _, reader = signed_in(app, dept_id=depts["市场部"], role_ids=[role])
+    to_role = create(api, "角色通知", "x", status=1, audience={"roleIds": [role]})
+    to_dept = create(api, "部门通知", "y", status=1, audience={"deptIds": [depts["市场部"]]})
+    shown = {n["id"]: n["audience"] for n in api.post(f"{NOTICE}/page", {}).get_json()["data"]}
+    assert shown[to_role] == {"all": False, "roleIds": [role], "roleNames": ["公告受众"], "deptIds": [],
+                              "deptNames": []}
+    assert {n["id"]: n["audience"] for n in mine(reader)["data"]} == shown
+    assert reader.data("POST", f"{NOTICE}/{to_dept}/read")["audience"] == shown[to_dept]
+
+
 def test_read_receipts_list_who_read_and_who_not(api: ApiClient, app: Any) -> None:
     depts = make_dept_tree(app, {"财务部": {"出纳组": {}}})
     reader_id, reader = signed_in(app, name="已读者", dept_id=depts["出纳组"])

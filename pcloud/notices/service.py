@@ -444,7 +444,8 @@ def mine(principal: Principal | None, page: int = 1, page_size: int = 10) -> tup
     stmt = (_published_for(principal.id).add_columns(read_at)
             .order_by(Notice.published_at.desc(), Notice.id.desc()))
     result = paginate(stmt, page, page_size, scalars=False)
-    result.items = [_item(row[0], read=row[1] is not None) for row in result.items]
+    audiences = _audiences([row[0].id for row in result.items])
+    result.items = [_item(row[0], audiences[row[0].id], read=row[1] is not None) for row in result.items]
     return result, unread_count(principal)
 
 
@@ -457,7 +458,7 @@ def read_notice(notice_id: int, principal: Principal | None) -> dict[str, Any]:
         raise NotFound(gettext("通知公告不存在"))
     _insert_read(notice.id, principal.id)
     db.session.commit()
-    return _item(notice, read=True)
+    return _item(notice, _audiences([notice.id])[notice.id], read=True)
 
 
 def _insert_read(notice_id: int, user_id: int) -> None:
