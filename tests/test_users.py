@@ -316,6 +316,16 @@ def test_download_without_ids_uses_the_filters_and_default_name(api: ApiClient, 
     assert len(everyone) == 1 + 5
 
 
+def test_download_ignores_type_whatever_its_value(api: ApiClient, app: Any) -> None:
+    """API.md: "The user export ignores `type`" (the original sends "excel"). A number, a long text or a list
+    was 422 (`type` 必须是字符串 / 长度), so a client sending its own export type got no file."""
+    make_user(app, phone="13900000051", name="丙")
+    for kind in ("excel", 1, "x" * 40, ["xlsx"], None):
+        resp = api.post("/api/admin/system/user/download", {"ids": [], "type": kind})
+        assert resp.status_code == 200, (kind, resp.get_json())
+        assert len(read_xlsx(resp.data)) == 1 + 2
+
+
 def test_changes_are_in_the_action_log_with_masked_password(api: ApiClient, app: Any) -> None:
     user_id = new_user(api)
     api.put(MODIFY, {"id": user_id, "password": "secret999"})

@@ -63,8 +63,8 @@ class UserModifyArgs(BaseSchema):
 class UserDownloadArgs(UserFilterArgs):
     ids = IdList(load_default=list)
     file_name = fields.String(validate=validate.Length(max=100), allow_none=True)
-    type = fields.String(load_only=True, validate=validate.Length(max=16), allow_none=True,
-                         metadata={"description": "ignored: the original front end sends 'excel'"})
+    type = fields.Raw(load_only=True, allow_none=True,  # ignored whatever it holds (API.md), so any JSON value
+                      metadata={"description": "ignored: the original front end sends 'excel'"})
 
 
 class RoleBrief(BaseSchema):
