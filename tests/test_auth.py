@@ -61,6 +61,20 @@ def test_missing_password_is_422_naming_the_field(anon: ApiClient) -> None:
     assert resp.status_code == 422 and "password" in resp.get_json()["errors"]
 
 
+def test_open_grant_missing_secure_id_or_key_is_422_naming_the_field(app: Any, anon: ApiClient) -> None:
+    """As ADMIN without `password` and SMS without `verifyCode`: a required field left out is 422 naming it
+    (API.md: 422 field validation failed). OPEN answered 401 `secureId 或 secureKey 错误`, as for a wrong key,
+    and counted it against the secureId and the address."""
+    _account_id, secure_id, key = _open_account(app)
+    for body, field in (({"secureId": secure_id}, "secureKey"), ({"secureKey": key}, "secureId"),
+                        ({"secureId": "", "secureKey": key}, "secureId")):
+        resp = token_call(anon, grantType="OPEN", **body)
+        assert resp.status_code == 422 and field in resp.get_json()["errors"], resp.get_json()
+    for _ in range(app.config["PCLOUD_LOGIN_MAX_FAILURES"]):
+        assert token_call(anon, secureId=secure_id, grantType="OPEN").status_code == 422
+    assert token_call(anon, secureId=secure_id, secureKey=key, grantType="OPEN").status_code == 200  # not locked
+
+
 def test_disabled_user_is_refused_with_403(anon: ApiClient, app: Any) -> None:
     make_user(app, phone="13900000011", password="Passw0rd1", state=1)
     resp = token_call(anon, phone="13900000011", password="Passw0rd1", grantType="ADMIN")

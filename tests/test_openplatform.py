@@ -100,7 +100,7 @@ def test_open_grant_right_and_wrong_key(api: ApiClient, anon: ApiClient) -> None
     body = api_error(open_token(anon, acct["secureId"], acct["secureKey"] + "x"), 401)
     assert "secureKey" in body["msg"]
     api_error(open_token(anon, "op_unknown", acct["secureKey"]), 401)
-    api_error(anon.client.post("/api/oauth/token", json={"secureId": acct["secureId"], "grantType": "OPEN"}), 401)
+    api_error(anon.client.post("/api/oauth/token", json={"secureId": acct["secureId"], "grantType": "OPEN"}), 422)
 
 
 def test_open_token_may_call_exactly_its_grants(api: ApiClient, anon: ApiClient) -> None:

@@ -639,15 +639,16 @@ def _sign_in(grant: str, data: dict[str, Any], ip: str | None, user_agent: str |
         refused = _refusal(Invalid, N_("grantType 必须是 ADMIN、SMS 或 OPEN"))
         refused.errors = {"grantType": [refused.msg]}
         raise refused
-    if grant == "OPEN":
-        checked = authenticate_open(data.get("secure_id") or "", data.get("secure_key") or "", ip)
-        return _open_checked_session(checked, kind, ip, user_agent)
-    required = ("phone", "password") if grant == "ADMIN" else ("phone", "verify_code")
+    required = {"ADMIN": ("phone", "password"), "SMS": ("phone", "verify_code"),
+                "OPEN": ("secure_id", "secure_key")}[grant]
     missing = {k: [gettext("必填项不能为空")] for k in required if not data.get(k)}
-    if missing:
+    if missing:  # a field left out is the request's fault, not a wrong secret: 422, counted against nobody
         refused = _refusal(Invalid, N_("参数校验失败"))
         refused.errors = {_camel(k): v for k, v in missing.items()}
         raise refused
+    if grant == "OPEN":
+        checked = authenticate_open(data["secure_id"], data["secure_key"], ip)
+        return _open_checked_session(checked, kind, ip, user_agent)
     if grant == "SMS":
         return _open_checked_session(authenticate_sms(data["phone"], data["verify_code"], ip), kind, ip, user_agent)
     checked = authenticate_password(data["phone"], data["password"], ip)
