@@ -181,6 +181,17 @@ def test_executor_pages(pages: Any, app: Any) -> None:
     assert resp.status_code == 409 and "不能删除最后一个执行器" in resp.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/job/info/", "/job/log/", "/job/group/"])
+def test_a_job_list_past_its_last_page_goes_to_the_last_page(pages: Any, app: Any, path: str) -> None:
+    """A browser review: /job/log/?page=999 said 共 83 条，第 999 / 9 页 over an empty table whose line said there were
+    no runs yet (the job list: 还没有任务，点击「新增任务」创建第一个); every other list goes to its last page."""
+    executor = _executor(app)
+    _job(app, executor)
+    resp = pages.get(f"{path}?page=999&size=10&jobGroup={executor}")
+    assert resp.status_code == 302, resp.status_code
+    assert "page=1" in resp.headers["Location"] and f"jobGroup={executor}" in resp.headers["Location"]
+
+
 def test_the_executor_list_costs_the_same_queries_for_2_or_10_executors(pages: Any, app: Any, api: ApiClient
                                                                        ) -> None:
     """Nodes, job counts and the delete refusal of a whole page are read at once (no query per row), on the

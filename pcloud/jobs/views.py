@@ -19,7 +19,7 @@ from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page, s
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
-from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, refuse_filters
+from pcloud.core.pages import Filter, int_arg, list_args, page_filters, page_url, past_the_end, refuse_filters
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.timefmt import display_local, local_today
@@ -119,6 +119,8 @@ def jobs() -> Any:
     page, page_size = list_args()
     filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     executors = service.all_executors()
     return render_template("jobs/jobs.html", page=result, filters=filters, executors=executors,
                            executor_options=_executor_options(executors),
@@ -394,6 +396,8 @@ def logs() -> Any:
         refuse_filters(exc.msg)
         filters["filter_time"] = None
         result = service.page_runs(filters, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     clear_form = ClearRunsForm(job_group=executor_id, job_id=job_id)
     clear_form.type.choices = service.clear_type_choices()
     return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
@@ -469,6 +473,8 @@ def executors() -> Any:
     loaded = page_filters(ExecutorPageArgs, EXECUTOR_FILTERS)
     appname, title = loaded.get("appname") or "", loaded.get("title") or ""
     result = service.page_executors({"appname": appname, "title": title}, page, page_size, for_page=True)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     return render_template("jobs/executors.html", page=result, rows=result.items,
                            filters={"appname": appname, "title": title}, confirm=ConfirmForm(), page_url=page_url)
 
