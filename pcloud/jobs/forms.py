@@ -66,6 +66,11 @@ class ExecutorForm(PageForm):
     address_list = TextAreaField(lazy_gettext("机器地址"), validators=[
         Optional(), Length(max=ADDRESS_LIST_MAX, message=lazy_gettext("机器地址不能超过 %(max)d 个字符"))])
 
+    record_id: int | None = None  # the executor an edit form saves: its own AppName is not "taken"
+
+    def service_problems(self) -> Mapping[str, list[str]]:
+        return service.executor_form_problems(self.data, self.record_id)
+
 
 class JobForm(PageForm):
     job_group = SelectField(lazy_gettext("执行器"), coerce=int,

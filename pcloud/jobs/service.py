@@ -214,39 +214,65 @@ def _require_appname_free(appname: str, exclude_id: int | None) -> None:
         raise Conflict(gettext("AppName 已存在"), errors={"appname": [gettext("AppName 已存在")]})
 
 
+def _clean_appname(value: str | None, exclude_id: int | None) -> str:
+    appname = (value or "").strip()
+    if not APPNAME_RE.match(appname):
+        raise Invalid(gettext("AppName 须以字母开头，4-64 位字母、数字、下划线或连字符"), field="appname")
+    _require_appname_free(appname, exclude_id)
+    return appname
+
+
+def _clean_address_list(value: str | None, address_type: int) -> str | None:
+    """A manual executor's node names, comma-separated (None for an automatic one)."""
+    if address_type != ADDRESS_MANUAL:
+        return None
+    nodes = [a.strip() for a in (value or "").replace("\n", ",").split(",") if a.strip()]
+    if not nodes:
+        raise Invalid(gettext("手动录入时请填写机器地址（节点名，逗号分隔）"), field="addressList")
+    bad = [a for a in nodes if not NODE_NAME_RE.match(a)]
+    if bad:
+        raise Invalid(gettext("节点名格式不正确：%(name)s", name=bad[0]), field="addressList")
+    address_list = ",".join(dict.fromkeys(nodes))
+    if len(address_list) > ADDRESS_LIST_MAX:
+        raise Invalid(gettext("机器地址不能超过 %(max)d 个字符", max=ADDRESS_LIST_MAX), field="addressList")
+    return address_list
+
+
 def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    errors = FieldErrors()  # every wrong field reported at once
     if current is None or data.get("appname") is not None:
-        appname = (data.get("appname") or "").strip()
-        if not APPNAME_RE.match(appname):
-            raise Invalid(gettext("AppName 须以字母开头，4-64 位字母、数字、下划线或连字符"), field="appname")
-        _require_appname_free(appname, current.id if current else None)
-        out["appname"] = appname
+        appname = errors.run(_clean_appname, data.get("appname"), current.id if current else None)
+        if appname is not None:
+            out["appname"] = appname
     if current is None or data.get("title") is not None:
         title = (data.get("title") or "").strip()
-        if not title or len(title) > 64:
-            raise Invalid(gettext("请输入名称（不超过 64 个字符）"), field="title")
-        out["title"] = title
+        if errors.check(bool(title) and len(title) <= 64, "title", gettext("请输入名称（不超过 64 个字符）")):
+            out["title"] = title
     address_type = data.get("address_type")
     if address_type is None:
         address_type = current.address_type if current else ADDRESS_AUTO
-    if address_type not in (ADDRESS_AUTO, ADDRESS_MANUAL):
-        raise Invalid(gettext("注册方式只能是 0（自动注册）或 1（手动录入）"), field="addressType")
-    out["address_type"] = address_type
-    raw = data.get("address_list") if "address_list" in data else (current.address_list if current else None)
-    nodes = [a.strip() for a in (raw or "").replace("\n", ",").split(",") if a.strip()]
-    if address_type == ADDRESS_MANUAL:
-        if not nodes:
-            raise Invalid(gettext("手动录入时请填写机器地址（节点名，逗号分隔）"), field="addressList")
-        bad = [a for a in nodes if not NODE_NAME_RE.match(a)]
-        if bad:
-            raise Invalid(gettext("节点名格式不正确：%(name)s", name=bad[0]), field="addressList")
-        out["address_list"] = ",".join(dict.fromkeys(nodes))
-        if len(out["address_list"]) > ADDRESS_LIST_MAX:
-            raise Invalid(gettext("机器地址不能超过 %(max)d 个字符", max=ADDRESS_LIST_MAX), field="addressList")
-    else:
-        out["address_list"] = None
+    if errors.check(address_type in (ADDRESS_AUTO, ADDRESS_MANUAL), "addressType",
+                    gettext("注册方式只能是 0（自动注册）或 1（手动录入）")):
+        out["address_type"] = address_type
+        raw = data.get("address_list") if "address_list" in data else (current.address_list if current else None)
+        address_list = errors.run(_clean_address_list, raw, address_type)
+        if "addressList" not in errors.errors:
+            out["address_list"] = address_list
+    errors.raise_if_any()
     return out
+
+
+def executor_form_problems(values: Mapping[str, Any], executor_id: int | None) -> dict[str, list[str]]:
+    """What a save of the executor `executor_id` (None: a new one) would say of its AppName and node list that the
+    page form's own validators do not (its pattern, an AppName another executor has, a manual executor without
+    or with malformed nodes), for a form those validators refused: so the page says every wrong field at once.
+    Reads only."""
+    errors = FieldErrors()
+    errors.run(_clean_appname, values.get("appname"), executor_id)
+    if str(values.get("address_type")) == str(ADDRESS_MANUAL):
+        errors.run(_clean_address_list, values.get("address_list"), ADDRESS_MANUAL)
+    return errors.errors
 
 
 def create_executor(data: dict[str, Any]) -> Executor:

@@ -500,6 +500,7 @@ def executor_create() -> Any:
 def executor_edit(executor_id: int) -> Any:
     executor = executor_pages.record(service.get_executor, executor_id)
     form = executor_pages.edit_form(ExecutorForm, executor)
+    form.record_id = None if is_gone(executor) else executor.id
     if request.method != "POST":
         form.address_type.data = str(executor.address_type)
 
