@@ -242,3 +242,45 @@ def test_the_job_scripts_speak_english(page: Any, app: Any) -> None:
     page.locator(f'tr[data-job-id="{job_id}"]').get_by_role("button", name="Run once", exact=True).click()
     page.locator("#trigger-desc").get_by_text(f'Job "English browser job" (#{job_id})').wait_for()
     assert not errors, errors
+
+
+def test_the_keyboard_can_leave_the_script_editor(page: Any, app: Any) -> None:
+    """A browser review: in the script editor Tab, Shift+Tab and Esc all stayed in it (Tab typed a tab into the
+    script), so a keyboard user could reach neither the remark nor 保存为新版本; and the editor's input had no name
+    for a screen reader. Tab still indents; Esc then Tab (or Shift+Tab) moves on, as the hint under it says."""
+    from pcloud.jobs import service
+
+    def script_job() -> int:
+        executor = service.create_executor({"appname": "glue-keyboard", "title": "键盘执行器", "address_type": 0})
+        return service.create_job({"job_group": executor.id, "job_desc": "键盘脚本", "author": "测试员",
+                                   "schedule_type": "NONE", "glue_type": "GLUE_SHELL",
+                                   "glue_source": "#!/bin/sh\necho hi\n"}).id
+
+    errors = watch_console(page)
+    job = query(app, script_job)
+    sign_in(page)
+    page.goto(f"/job/info/{job}/code")
+    page.locator(".CodeMirror-linenumber").first.wait_for()
+    field = page.locator(".CodeMirror textarea")
+    assert field.get_attribute("aria-label") == "脚本"
+    assert field.get_attribute("aria-describedby") == "glue-keys"
+    assert "Esc" in page.locator("#glue-keys").inner_text()
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Tab")  # indents, as in any code editor
+    assert page.evaluate("document.activeElement.closest('.CodeMirror') !== null")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "glue_remark"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.closest('.CodeMirror') !== null")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.closest('.CodeMirror') === null")
+    page.keyboard.type("x")  # what follows an Esc and a key other than Tab is typed in the editor again
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.CodeMirror') !== null")
+    assert not errors, errors
