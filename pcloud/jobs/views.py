@@ -93,8 +93,10 @@ def report() -> Any:
         chart = service.chart_info(start, end)
     rows = list(zip(chart["trigger_day_list"], chart["trigger_day_count_suc_list"],
                     chart["trigger_day_count_fail_list"], chart["trigger_day_count_running_list"], strict=True))
+    # the inputs show what was typed (a refused date included), as every filter bar does
+    typed = {name: request.args.get(name, "")[:10] or day.isoformat() for name, day in (("start", start), ("end", end))}
     return render_template("jobs/report.html", stats=service.statistics(), chart=chart, svg=_chart_svg(chart),
-                           rows=rows, start=start, end=end, today=today,
+                           rows=rows, start=start, end=end, today=today, typed=typed,
                            last30=today - timedelta(days=29))
 
 
