@@ -1186,3 +1186,24 @@ def test_a_node_runs_no_run_of_another_executor_addressed_to_it(pair: Pair, jobs
     finally:
         jobs.set_run_done(foreign)
     pair.alive()
+
+
+@pytest.mark.slow
+def test_run_once_on_a_manual_executor_runs_on_a_node_of_its_list(pair: Pair, jobs: Jobs) -> None:
+    """A browser review: 执行一次 without choosing a node, on a job of a 手动录入 executor whose list names a live
+    node (a worker serving another AppName), stayed 等待执行 / 待分配 for good, while the same run with the node chosen
+    ran at once: only the workers of the executor's AppName took a run for any node. A node the list names routes
+    it too, by the job's strategy, as the scheduler routes the job's fires."""
+    from pcloud.jobs import service
+
+    with jobs.app.app_context():
+        manual = service.create_executor({"appname": "manual-listed", "title": "手动执行器", "address_type": 1,
+                                          "address_list": "node-b"}).id
+        jobs._db().session.remove()
+    (run_id,) = jobs.trigger(jobs.job("testEcho", "any node", job_group=manual))
+    try:
+        run = jobs.done(run_id, timeout=30, workers=pair.workers)
+    finally:
+        if jobs.run(run_id)["status"] != "DONE":
+            jobs.set_run_done(run_id)
+    assert (run["executor_address"], run["handle_code"]) == ("node-b", 200), dict(run)

@@ -576,8 +576,11 @@ class Worker:
             return
         me = self.settings.name
         mine = and_(RUN_T.c.executor_address == me, RUN_T.c.job_group.in_(self.addressed_executors))
-        if self.my_executors:
-            mine = or_(mine, and_(RUN_T.c.executor_address.is_(None), RUN_T.c.job_group.in_(self.my_executors)))
+        if self.addressed_executors:
+            # a run for any node (run once, no node chosen): a node of its executor routes it, one of its AppName or
+            # one its manual list names (a worker of another AppName: the run would otherwise wait for good)
+            mine = or_(mine, and_(RUN_T.c.executor_address.is_(None),
+                                  RUN_T.c.job_group.in_(self.addressed_executors)))
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(RUN_T.c.id, RUN_T.c.job_id, RUN_T.c.trigger_type, RUN_T.c.executor_handler,
