@@ -316,7 +316,9 @@ def test_scripts_run_in_a_worker_with_parameter_shards_output_and_a_scrubbed_env
 
     jobs = Jobs(app)
     py = _script_job(app, "GLUE_PYTHON", ENV_PROBE)
-    sh = _script_job(app, "GLUE_SHELL", 'echo "sh $1 $2 $3 $JOB_PARAM"\nexit 3\n', executor_timeout=30)
+    # `date` in the console's zone (PCLOUD_TIMEZONE, Asia/Shanghai here), whatever the worker host's is
+    sh = _script_job(app, "GLUE_SHELL", 'echo "sh $1 $2 $3 $JOB_PARAM"\ndate +"zone %z"\nexit 3\n',
+                     executor_timeout=30)
     (py_run,) = jobs.trigger(py, "p-1")
     (sh_run,) = jobs.trigger(sh, "p 2")
     run = jobs.done(py_run, 90, [glue_worker])
@@ -329,7 +331,7 @@ def test_scripts_run_in_a_worker_with_parameter_shards_output_and_a_scrubbed_env
     assert out.count("refused PermissionError") == 3, out
     run = jobs.done(sh_run, 60, [glue_worker])
     assert (run["handle_code"], run["handle_msg"]) == (500, "脚本退出码 3")
-    assert jobs.lines(sh_run) == ["sh p 2 0 1 p 2"]
+    assert jobs.lines(sh_run) == ["sh p 2 0 1 p 2", "zone +0800"]
 
 
 @pytest.mark.slow

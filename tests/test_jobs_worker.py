@@ -771,7 +771,9 @@ def pair_processes(app: Any, database_url: str, instance_dir: Path, tmp_path_fac
            "PCLOUD_JOB_HTTP_ALLOWED_HOSTS": hook.split("/")[2],
            # no test of the pair is about misfires; under load a scheduler may be more than the default 5 s
            # late, and the misfire it then (rightly) declares would read as a missed fire
-           "PCLOUD_MISFIRE_GRACE_SECONDS": "45", "PCLOUD_NODE_DEAD_SECONDS": str(PAIR_DEAD_AFTER)}
+           "PCLOUD_MISFIRE_GRACE_SECONDS": "45", "PCLOUD_NODE_DEAD_SECONDS": str(PAIR_DEAD_AFTER),
+           # hosts in UTC, the console in Asia/Shanghai (the test configuration's PCLOUD_TIMEZONE)
+           "TZ": "UTC"}
     workers = [start_worker(database_url, instance_dir, tmp, name, env=env) for name in ("node-a", "node-b")]
     yield Pair(workers, sink, hook)
     for w in workers:
@@ -879,6 +881,21 @@ def test_output_is_readable_while_running_and_a_megabyte_is_kept(pair: Pair, job
     lines = jobs.lines(big)
     assert run["handle_code"] == 200 and run["line_count"] == len(lines)
     assert lines.count("x" * 1023) == 1024 and sum(map(len, lines)) == 1024 * 1023 + 100_000
+
+
+@pytest.mark.slow
+def test_a_handler_s_logging_is_stamped_in_the_console_s_zone(pair: Pair, jobs: Jobs, app: Any) -> None:
+    """The run log's times agree with the run's own (PCLOUD_TIMEZONE), not with the worker host's zone: a review
+    read 20:31:49 in a run triggered at 04:31:48."""
+    from pcloud.core.timefmt import to_local
+
+    (run_id,) = jobs.trigger(jobs.job("testEcho", "zone"))
+    run = jobs.done(run_id, workers=pair.workers)
+    (line,) = [text for text in jobs.lines(run_id) if text.endswith("logged zone")]
+    with app.app_context():
+        triggered = to_local(run["trigger_time"])
+    stamped = datetime.strptime(line[:19], "%Y-%m-%d %H:%M:%S")
+    assert abs(stamped - triggered) < timedelta(minutes=1), (line, triggered)
 
 
 @pytest.mark.slow

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import gc
 import logging
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import gettext
@@ -38,12 +40,21 @@ def setup() -> None:
     settings = load_config()
     app = Flask("pcloud", instance_path=settings["PCLOUD_INSTANCE_DIR"])
     app.config.update(settings)
+    _stamp_in_zone(ZoneInfo(settings["PCLOUD_TIMEZONE"]))
     db.init_app(app)
     i18n.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             attach_sqlite_pragmas(app, db.engine)
     _app = app
+
+
+def _stamp_in_zone(zone: ZoneInfo) -> None:
+    """The run log's logging times in the console's zone, as the run's own times are shown, not the worker host's
+    (a review read 20:31:49 in the output of a run triggered at 04:31:48)."""
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None:
+            handler.formatter.converter = lambda seconds: datetime.fromtimestamp(seconds, zone).timetuple()
 
 
 # Imported in the fork server before any child is forked: keep what is loaded by now out of the
@@ -102,6 +113,7 @@ def _run_glue(task: dict[str, Any], context: dict[str, Any]) -> str:
         return run_script(context["glue_type"], source, param=task.get("param") or "",
                           shard_index=int(context.get("shard_index", 0)),
                           shard_total=int(context.get("shard_total", 1)),
-                          timeout=int(context.get("timeout", 0)), job_id=job_id, run_id=task["id"])
+                          timeout=int(context.get("timeout", 0)), job_id=job_id, run_id=task["id"],
+                          zone=_app.config["PCLOUD_TIMEZONE"] if _app is not None else "UTC")
     except ScriptFailed as exc:
         raise QuietFailure(str(exc)) from None

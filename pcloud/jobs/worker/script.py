@@ -16,8 +16,8 @@ What the script gets (the XXL-JOB convention, plus environment variables):
   ``$3`` the shard total;
 - environment, and nothing else: ``JOB_PARAM``, ``JOB_SHARD_INDEX``, ``JOB_SHARD_TOTAL``,
   ``JOB_TIMEOUT`` (seconds, 0 = none), ``JOB_ID``, ``JOB_LOG_ID``, plus ``PATH``, ``HOME``, ``TMPDIR``,
-  ``LANG``. The worker's own environment (``PCLOUD_*``, ``DATABASE_URL``, the secret key, SMTP settings)
-  is never passed.
+  ``LANG``, ``TZ`` (the console's zone). The worker's own environment (``PCLOUD_*``, ``DATABASE_URL``, the secret
+  key, SMTP settings) is never passed.
 
 What it cannot read (tests/test_jobs_glue.py replays each): its own ``/proc/self/environ`` holds only the
 above; the worker, its fork server and the child are marked not dumpable (``PR_SET_DUMPABLE`` 0), so the
@@ -103,13 +103,14 @@ def _kill_leftovers() -> int:
 
 
 def script_environment(workdir: str, param: str, shard_index: int, shard_total: int, timeout: int,
-                       job_id: int | None, run_id: int) -> dict[str, str]:
+                       job_id: int | None, run_id: int, zone: str) -> dict[str, str]:
     """Everything the script's environment holds: built from nothing, never from os.environ."""
     return {
         "PATH": SAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
         "PYTHONUNBUFFERED": "1", "JOB_PARAM": param, "JOB_SHARD_INDEX": str(shard_index),
         "JOB_SHARD_TOTAL": str(shard_total), "JOB_TIMEOUT": str(timeout), "JOB_ID": str(job_id or ""),
         "JOB_LOG_ID": str(run_id),
+        "TZ": zone,  # `date` and the like in the console's zone (PCLOUD_TIMEZONE), as the run's own times are shown
     }
 
 
@@ -123,7 +124,7 @@ def command(glue_type: str, path: str) -> list[str]:
 
 
 def run_script(glue_type: str, source: str, *, param: str, shard_index: int, shard_total: int, timeout: int,
-               job_id: int | None, run_id: int) -> str:
+               job_id: int | None, run_id: int, zone: str) -> str:
     """Run `source` to its end; its output goes to this process's fds 1 and 2 (the run log). Returns the
     run's message; raises ScriptFailed on a non-zero exit."""
     if glue_type not in SCRIPT_FILES:
@@ -139,7 +140,7 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
         if os.geteuid() == 0:  # the script runs as nobody: its directory and file are nobody's
             for owned in (workdir, path):
                 os.chown(owned, NOBODY, NOBODY)
-        env = script_environment(workdir, param, shard_index, shard_total, timeout, job_id, run_id)
+        env = script_environment(workdir, param, shard_index, shard_total, timeout, job_id, run_id, zone)
         args: list[Any] = [*command(glue_type, path), param, str(shard_index), str(shard_total)]
         try:
             # same process group as this child (no new session): the pool's killpg reaches the script
