@@ -456,7 +456,7 @@ def test_range_and_length_messages_are_exact(api: ApiClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["/system/user/", "/system/role/", "/system/grade/", "/system/log/",
-                                  "/system/resource/"])
+                                  "/system/resource/", "/open/account/", "/open/resource/", "/integration/segment/"])
 def test_a_page_past_the_end_goes_to_the_last_page(pages: PageClient, path: str) -> None:
     resp = pages.get(f"{path}?page=999&size=200")
     assert resp.status_code == 302

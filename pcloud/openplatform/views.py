@@ -11,7 +11,7 @@ from flask_babel import gettext, lazy_gettext
 from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
-from pcloud.core.pages import Filter, list_args, page_filters, page_url
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
@@ -37,6 +37,8 @@ def accounts() -> Any:
     name, status = (loaded.get("name") or "").strip(), loaded.get("status")
     result = service.page_accounts({"name": name, "status": status, **sort_args(service.ACCOUNT_SORTS)}, page,
                                    page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     return render_template("openplatform/accounts.html", page=result, name=name, status=status,
                            states=service.state_names(), page_url=page_url)
 
@@ -155,6 +157,8 @@ def entries() -> Any:
     page, page_size = list_args()
     name = (page_filters(EntryPageArgs, ENTRY_FILTERS).get("name") or "").strip()
     result = service.page_entries({"name": name}, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     return render_template("openplatform/entries.html", page=result, name=name, page_url=page_url)
 
 

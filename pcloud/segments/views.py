@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.messages import N_
-from pcloud.core.pages import Filter, list_args, page_filters, page_url
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
@@ -32,6 +32,8 @@ def index() -> Any:
     loaded = page_filters(SegmentPageArgs, FILTERS)
     filters = {key: (loaded.get(key) or "").strip() for key in ("biz_tag", "description")}
     result = service.page_segments({**filters, **sort_args(service.SEGMENT_SORTS)}, page, page_size)
+    if (to_last := past_the_end(result)) is not None:
+        return to_last
     cached = {s["biz_tag"] for s in service.cache_states()}
     return render_template("segments/list.html", page=result, filters=filters, cached=cached, page_url=page_url)
 
