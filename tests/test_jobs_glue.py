@@ -554,3 +554,7 @@ def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_expo
     assert kept[0][0] == "导入：第一版"
     assert query(app, lambda: (db.session.get(Job, copy_id).glue_source, db.session.get(Job, copy_id).trigger_status)) \
         == ("print(2)\n", 0)
+    # the same file again with 覆盖 (a review): the versions the job keeps are not kept twice, the unchanged source
+    # adds none
+    assert _import(api, moved, onConflict="overwrite").get_json()["data"]["imported"]
+    assert versions(app, copy_id) == kept

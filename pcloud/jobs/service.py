@@ -2064,7 +2064,12 @@ def _load_glue_versions(job: Job, value: Any) -> None:
             and v.get("glueType") in GLUE_TYPES and is_script(v["glueType"]) for v in value):
         raise Invalid(gettext("glueVersions 应为至多 %(n)s 个脚本版本（glueType、glueSource）", n=GLUE_VERSIONS_LISTED),
                       field="glueVersions")
+    # imported again (覆盖): a version the job keeps already is not kept twice
+    kept = set(db.session.execute(select(JobGlueVersion.glue_type, JobGlueVersion.glue_source).where(
+        JobGlueVersion.job_id == job.id, JobGlueVersion.glue_source.in_({v["glueSource"] for v in value}))).tuples())
     for v in value:
+        if (v["glueType"], v["glueSource"]) in kept:
+            continue
         remark = gettext("导入：%(remark)s", remark=str(v.get("glueRemark") or ""))
         remark = remark[:limit_of(JobGlueVersion.glue_remark)]
         by = v.get("updatedBy")
