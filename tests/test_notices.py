@@ -778,3 +778,18 @@ def test_wide_tables_stored_before_cost_little_on_the_home_page_and_in_lists(api
     assert seconds < 1.2, seconds  # was ~3 s
     html = items[0]["contentHtml"]
     assert "<table>" not in html and len(html) < 64 * 1024 and "a|a|a" in html  # the too-wide table stays text
+
+
+def test_my_notices_page_says_the_unread_count_as_a_number(api: ApiClient, app: Any) -> None:
+    """A browser review: 我的通知公告 said 未读 {'mail': 0, 'notices': 1, 'total': 1} 条, the top bar's counts (a
+    variable of base.html of the same name) instead of the page's own count."""
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")
+    api.data("POST", "/api/integration/admin/mail/create", {"phone": phone, "name": "信", "description": "内容"})
+    create(api, "未读的通知", "x", status=1)
+    user = PageClient(app.test_client())
+    assert user.sign_in(phone, "Passw0rd1").status_code == 302
+    html = user.get("/notices/").get_data(as_text=True)
+    note = re.search(r'data-testid="notice-unread-note">([^<]*)<', html)
+    assert note and note.group(1) == "未读 1 条", note and note.group(1)
+    assert re.search(r'data-testid="bell-unread">2<', html)  # the bell still counts mail and notices
