@@ -793,3 +793,18 @@ def test_my_notices_page_says_the_unread_count_as_a_number(api: ApiClient, app: 
     note = re.search(r'data-testid="notice-unread-note">([^<]*)<', html)
     assert note and note.group(1) == "未读 1 条", note and note.group(1)
     assert re.search(r'data-testid="bell-unread">2<', html)  # the bell still counts mail and notices
+
+
+def test_the_page_form_refuses_roles_or_departments_ticked_beside_everyone(pages: PageClient, app: Any) -> None:
+    """A browser review: ticking a role and a department but leaving 可见范围 on 全员 saved a notice for everyone,
+    the ticks dropped unseen (a notice meant for one team would have gone to the whole company). The form now says
+    what the API says for {all: true} with ids, and keeps what was typed."""
+    depts = make_dept_tree(app, {"研发部": {}})
+    resp = pages.submit("/system/notice/new", data={"title": "只给研发", "notice_type": "1", "content": "c",
+                                                    "audience": "all", "dept_ids": [str(depts["研发部"])]})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "全员可见时不能再指定角色或部门" in html and "只给研发" in html
+    assert query(app, lambda: db.session.execute(select(Notice.id)).first()) is None
+    resp = pages.submit("/system/notice/new", data={"title": "只给研发", "notice_type": "1", "content": "c",
+                                                    "audience": "some", "dept_ids": [str(depts["研发部"])]})
+    assert resp.status_code == 302

@@ -33,8 +33,8 @@ class NoticeForm(PageForm):
     dept_ids = SelectMultipleField(lazy_gettext("部门（含下级部门）"), coerce=int, choices=[], render_kw={"size": 6})
 
     def values(self) -> dict[str, object]:
-        """What the service takes, as the API's schema gives it."""
-        everyone = self.audience.data == "all"
+        """What the service takes, as the API's schema gives it: the ticked roles and departments whatever the
+        radio says, so that 全员 beside a tick is refused as the API refuses it rather than sent to everyone."""
         return {"title": self.title.data, "content": self.content.data, "notice_type": self.notice_type.data,
-                "audience": {"all": everyone, "role_ids": [] if everyone else list(self.role_ids.data or []),
-                             "dept_ids": [] if everyone else list(self.dept_ids.data or [])}}
+                "audience": {"all": self.audience.data == "all", "role_ids": list(self.role_ids.data or []),
+                             "dept_ids": list(self.dept_ids.data or [])}}
