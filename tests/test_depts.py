@@ -868,3 +868,32 @@ def test_parallel_creates_and_renames_into_one_department_name_keep_one(app: Any
         lambda n: "同一上级部门下已有同名部门",
         lambda: query(app, lambda: list(db.session.execute(select(Dept.parent_id, Dept.name)
                                                            .where(Dept.deleted_at.is_(None))).tuples())))
+
+
+def test_the_tree_offers_a_scoped_administrator_no_action_on_departments_beyond_the_scope(
+        app: Any, api: ApiClient) -> None:
+    """A browser review: the head of 研发中心 (本部门及以下) was offered 新增下级, 编辑 and 删除 on 销售部 and its
+    subtree, and 删除 looked allowed on a department whose members lie beyond the scope (none counted for them);
+    each click was refused (部门超出您的数据权限范围) only after the form or the confirm. The list asks the rule the
+    click would meet, and an edit page typed in says why at once."""
+    from tests.test_datascope import grant_everything, make_scoped_role, signed_in_as
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东区": {}}}})
+    make_user(app, dept_id=org["华东区"])
+    role = make_scoped_role(api, "ROLE_RD_HEAD", 4)
+    grant_everything(app, role)
+    phone = "13900000399"
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[role])
+    _head_api, head = signed_in_as(app, phone)
+    html = head.get("/system/dept/").get_data(as_text=True)
+    rows = {int(m.group(1)): m.group(2) for m in re.finditer(r'<tr data-dept-id="(\d+)"(.*?)</tr>', html, re.S)}
+    for name in ("总部", "销售部", "华东区"):
+        row = rows[org[name]]
+        assert f"/system/dept/{org[name]}/edit" not in row and f"/system/dept/{org[name]}/delete" not in row, name
+        assert f"parent_id={org[name]}" not in row, name
+    for name in ("研发中心", "后端组"):
+        assert f"/system/dept/{org[name]}/edit" in rows[org[name]] and f"parent_id={org[name]}" in rows[org[name]]
+    assert f"/system/dept/{org['后端组']}/delete" in rows[org["后端组"]]
+    refused = head.get(f"/system/dept/{org['华东区']}/edit")
+    assert refused.status_code == 403 and "部门超出您的数据权限范围" in refused.get_data(as_text=True)
+    assert head.get(f"/system/dept/{org['后端组']}/edit").status_code == 200

@@ -316,15 +316,22 @@ def _clean_manager(manager_id: int | None) -> int | None:
     return manager_id
 
 
-def _require_within_scope(*dept_ids: int | None) -> None:
-    """A department's members are the data scope's unit: creating under, changing, moving or deleting a
-    department, and moving one under another, is for a principal whose scope reaches them (403); a root (0)
-    only under the scope of all data. Otherwise a move would carry another department's users into reach."""
+def scope_refusal(dept_id: int | None) -> str | None:
+    """Why the principal may not create under, change, move or delete this department (None: they may): a
+    department's members are the data scope's unit, so it is for a principal whose scope reaches them; a root (0)
+    only under the scope of all data. Otherwise a move would carry another department's users into reach. The tree
+    page asks it of each row, to offer only what a click would be allowed."""
     scope = datascope.current_scope()
-    if scope.all:
-        return
-    if any(not dept_id or not scope.covers_dept(dept_id) for dept_id in dept_ids):
-        raise Forbidden(gettext("部门超出您的数据权限范围"))
+    if scope.all or (dept_id and scope.covers_dept(dept_id)):
+        return None
+    return gettext("部门超出您的数据权限范围")
+
+
+def _require_within_scope(*dept_ids: int | None) -> None:
+    """`scope_refusal` of every department named, as a 403."""
+    for dept_id in dept_ids:
+        if (refusal := scope_refusal(dept_id)) is not None:
+            raise Forbidden(refusal)
 
 
 def _check_unique_name(parent_id: int, name: str, exclude_id: int | None = None) -> None:

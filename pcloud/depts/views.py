@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 
-from pcloud.core.errors import Invalid
+from pcloud.core.errors import Forbidden, Invalid
 from pcloud.core.forms import ConfirmForm
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
@@ -44,7 +44,8 @@ def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for depth, node in walk(nodes):
         del stack[depth:]
         refusal = service.delete_refusal(node["name"], node["child_count"], node["members"])
-        rows.append({"depth": depth, "node": node, "ancestors": " ".join(map(str, stack)), "refusal": refusal})
+        rows.append({"depth": depth, "node": node, "ancestors": " ".join(map(str, stack)), "refusal": refusal,
+                     "beyond_scope": service.scope_refusal(node["id"]) is not None})
         stack.append(node["id"])
     return rows
 
@@ -107,6 +108,8 @@ def create() -> Any:
 @mirrors("depts_api.modify")
 def edit(dept_id: int) -> Any:
     dept = pages.record(service.get_dept, dept_id)
+    if request.method == "GET" and (refusal := service.scope_refusal(dept.id)) is not None:
+        raise Forbidden(refusal)  # typed in: said at once, not after the form is filled (the list offers no 编辑)
     form = _form(dept)
     if request.method == "GET":
         form.parent_id.data = dept.parent_id
