@@ -572,3 +572,28 @@ def test_an_agent_is_shown_as_system_and_browser_with_their_versions(agent: str,
     from pcloud.core.useragent import parse_user_agent
 
     assert parse_user_agent(agent) == expected
+
+
+def test_a_forced_offline_reads_in_english(app: Any, api: ApiClient, english_pages: PageClient) -> None:
+    """A browser review: an English login log said 被超级管理员强制下线 on an offline row (the list, the detail and
+    the export): the reason names who ended the session, so it was no catalogue entry. It is stored as before and
+    shown in the reader's language, the name kept as named."""
+    from openpyxl import load_workbook
+
+    from tests.conftest import set_language
+    from tests.factories import make_user
+
+    uid = make_user(app, phone="13900000431", password="Passw0rd1")
+    ApiClient(app.test_client()).sign_in("13900000431", "Passw0rd1")
+    api.data("GET", f"/api/admin/system/user/{uid}/offline")
+    offline = rows(api, event="offline")[0]
+    admin = api.data("POST", "/api/admin/system/adminInfo")["name"]
+    assert offline["reason"] == f"被{admin}强制下线"  # stored (and answered) as it always was
+    html = english_pages.get("/monitor/loginlog/?event=offline").get_data(as_text=True)
+    assert f"Forced offline by {admin}" in html and "强制下线</" not in html
+    html = english_pages.get(f"/monitor/loginlog/{offline['id']}").get_data(as_text=True)
+    assert f"Forced offline by {admin}" in html
+    download = api.post("/api/admin/log/login/download", {"event": "offline"}, headers={"Accept-Language": "en"})
+    assert list(load_workbook(io.BytesIO(download.data)).active.values)[1][4] == f"Forced offline by {admin}"
+    set_language(english_pages.client, "zh")
+    assert f"被{admin}强制下线" in english_pages.get("/monitor/loginlog/?event=offline").get_data(as_text=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.i18n import translated
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.retention import delete_older_than
 from pcloud.core.timefmt import format_local, utcnow
@@ -40,6 +42,10 @@ EVENT_NAMES = {"login": lazy_gettext("登录"), "logout": lazy_gettext("退出")
                "expired": lazy_gettext("会话过期")}
 RESULT_NAMES = {0: lazy_gettext("成功"), 1: lazy_gettext("失败")}
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
+# An offline row's reason names who ended the session: stored in Chinese as every reason, read by `shown_reason`.
+FORCED_OFFLINE_BY = N_("被%(name)s强制下线")
+FORCED_OFFLINE = N_("被强制下线")
+_FORCED_OFFLINE_BY = re.compile(r"被(.+)强制下线", re.S)
 WRITE_TRIES = 6
 CLEAN_BATCH = 5000
 EXPORT_CAP = 100_000
@@ -162,6 +168,19 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
     return sample_estimate(base, lambda sub: sub.c.phone.contains(phone, autoescape=True), "sys_login_log")
 
 
+def forced_offline_reason(name: str | None) -> str:
+    """The stored reason of a session an administrator ended (强制下线), naming them when known."""
+    return FORCED_OFFLINE_BY % {"name": name} if name else FORCED_OFFLINE
+
+
+def shown_reason(reason: str | None) -> str | None:
+    """A stored reason in the reader's language (the list, the detail, the export): a known one by its catalogue
+    entry, an offline one with the name of who ended the session kept as named."""
+    if reason and reason != FORCED_OFFLINE and (match := _FORCED_OFFLINE_BY.fullmatch(reason)):
+        return gettext(FORCED_OFFLINE_BY, name=match.group(1))
+    return translated(reason)
+
+
 def get_login(log_id: int) -> LoginLog:
     row = db.session.get(LoginLog, log_id)
     if row is None or not datascope.current_scope().reaches_user_id(row.user_id):
@@ -175,7 +194,7 @@ def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
     results = {**{str(k): v for k, v in RESULT_NAMES.items()}, **dict(dicts.options("login_result"))}  # 字典管理
     for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
         yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
-               results.get(str(row.result), ""), translated(row.reason) or "", row.phone or "", row.user_id or "",
+               results.get(str(row.result), ""), shown_reason(row.reason) or "", row.phone or "", row.user_id or "",
                row.client_ip or "", row.browser or "", row.os or "", row.user_agent or ""]
 
 

@@ -22,6 +22,12 @@ from pcloud.loginlog.models import LoginLog
 bp = Blueprint("loginlog", __name__, url_prefix="/monitor/loginlog")
 
 
+@bp.app_template_filter("login_reason")
+def login_reason(reason: str | None) -> str | None:
+    """A row's stored reason in the reader's language (loginlog.service.shown_reason)."""
+    return service.shown_reason(reason)
+
+
 def _time_arg(name: str) -> Any:
     value = request.values.get(name, "").strip()
     if not value:

@@ -662,7 +662,7 @@ def force_offline(user_id: int, principal: Principal | None) -> int:
 
 def offline_row(session: Any, phone: str | None, principal: Principal | None) -> dict[str, Any]:
     """The login log's row of a session an administrator ended (强制下线), from the session's own address."""
-    by = f"被{principal.name}强制下线" if principal is not None else "被强制下线"
+    by = login_log.forced_offline_reason(principal.name if principal is not None else None)
     return login_log.login_row("offline", reason=by, phone=phone, user_id=session.user_id, ip=session.ip,
                                user_agent=session.user_agent)
 
