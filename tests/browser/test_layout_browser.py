@@ -619,3 +619,25 @@ def test_a_list_s_title_is_not_squeezed_by_its_buttons(page: Any, app: Any, widt
         assert page.evaluate(TITLE_LINES) == 1, (width, path)
         assert page.evaluate(WRAPPED_CONTROLS) == [], (width, path)
         assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1, (width, path)
+
+
+# A label broken inside a word ("Departmen" / "t"): its text takes more lines than its longest word allows.
+BROKEN_LABELS = """selector => [...document.querySelectorAll(selector)].filter(el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const lines = range.getClientRects().length;
+  const words = el.innerText.trim().split(/\\s+/).length;
+  return lines > words;
+}).map(el => el.innerText.trim())"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_profile_s_labels_keep_their_words_whole_on_a_phone(page: Any, lang: str) -> None:
+    """A browser review: at 390 px the English profile's 基本信息 read "Departmen" above "t", its label column a
+    third of the card; the labels keep their words whole."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/profile")
+    page.wait_for_load_state("load")
+    assert page.evaluate(BROKEN_LABELS, "main dl dt") == []
+    assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1
