@@ -808,3 +808,28 @@ def test_the_page_form_refuses_roles_or_departments_ticked_beside_everyone(pages
     resp = pages.submit("/system/notice/new", data={"title": "只给研发", "notice_type": "1", "content": "c",
                                                     "audience": "some", "dept_ids": [str(depts["研发部"])]})
     assert resp.status_code == 302
+
+
+def test_the_list_offers_no_change_of_a_notice_beyond_the_authors_reach(api: ApiClient, app: Any) -> None:
+    """A browser review: a 测试组长 (本部门) was offered 编辑 and 发布 on the super administrator's notice to everyone
+    and 撤回 and 删除 on one to another department; each click was refused (403) after the form or the confirm. The
+    list asks the rule those clicks meet (_require_audience_reached) and offers them only where they pass."""
+    from tests.test_datascope import grant_everything, make_scoped_role, signed_in_as
+
+    depts = make_dept_tree(app, {"测试组": {}, "销售部": {}})
+    role = make_scoped_role(api, "ROLE_QA_HEAD", 3)
+    grant_everything(app, role)
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=depts["测试组"], role_ids=[role])
+    everyone = create(api, "全员草稿", "x")
+    sales = create(api, "销售部通知", "x", status=1, audience={"all": False, "deptIds": [depts["销售部"]]})
+    ours = create(api, "测试组通知", "x", audience={"all": False, "deptIds": [depts["测试组"]]})
+    _head_api, head = signed_in_as(app, phone)
+    html = head.get("/system/notice/").get_data(as_text=True)
+    rows = {int(m.group(1)): m.group(2) for m in re.finditer(r'<tr data-notice-id="(\d+)"(.*?)</tr>', html, re.S)}
+    for beyond in (everyone, sales):
+        for action in ("edit", "publish", "withdraw", "delete"):
+            assert f"/system/notice/{beyond}/{action}" not in rows[beyond], (beyond, action)
+    for action in ("edit", "publish", "delete"):
+        assert f"/system/notice/{ours}/{action}" in rows[ours], action
+    assert head.submit("/system/notice/", f"/system/notice/{sales}/withdraw").status_code == 403  # the rule asked

@@ -305,6 +305,37 @@ def delete_notice(notice_id: int) -> Notice:
     return notice
 
 
+def beyond_reach_ids(items: list[dict[str, Any]]) -> set[int]:
+    """The notices among a page's items (page_notices) that `_require_audience_reached` refuses the principal: the
+    list offers no 编辑, 发布, 撤回 or 删除 there. Batched for the page: the live roles and departments in two
+    queries, each role's check once (as audience_choices asks it), none under the super administrator."""
+    scope = current_scope()
+    role_ids = sorted({i for item in items for i in item["audience"]["role_ids"]})
+    dept_ids = sorted({i for item in items for i in item["audience"]["dept_ids"]})
+    roles = {role.id: role for role in db.session.execute(select(Role).where(
+        Role.id.in_(role_ids), Role.deleted_at.is_(None))).scalars()} if role_ids else {}
+    live_depts = _live_ids(Dept, dept_ids)
+    refused_roles: dict[int, bool] = {}
+
+    def role_refused(role_id: int) -> bool:
+        if role_id not in refused_roles:
+            role = roles[role_id]
+            refused_roles[role_id] = role.hidden or _roles_refusal({role_id: role}) is not None
+        return refused_roles[role_id]
+
+    beyond = set()
+    for item in items:
+        audience = item["audience"]
+        if audience["all"]:
+            refused = not scope.all
+        else:
+            refused = (any(i in live_depts and not scope.covers_dept(i) for i in audience["dept_ids"])
+                       or any(role_refused(i) for i in audience["role_ids"] if i in roles))
+        if refused:
+            beyond.add(item["id"])
+    return beyond
+
+
 # ---------------------------------------------------------------------------------------------
 # The administrators' list
 
