@@ -833,3 +833,20 @@ def test_the_list_offers_no_change_of_a_notice_beyond_the_authors_reach(api: Api
     for action in ("edit", "publish", "delete"):
         assert f"/system/notice/{ours}/{action}" in rows[ours], action
     assert head.submit("/system/notice/", f"/system/notice/{sales}/withdraw").status_code == 403  # the rule asked
+
+
+def test_the_read_receipts_button_is_shown_to_whoever_may_open_them(api: ApiClient, app: Any) -> None:
+    """A browser review: the head of 研发中心, granted 已读回执, never saw the button on the notice list (only the super
+    administrator did), though the page opened when its URL was typed: the button asked whether a POST to that
+    page would pass, and the page takes GET only."""
+    from tests.test_datascope import grant_everything, make_scoped_role, signed_in_as
+
+    depts = make_dept_tree(app, {"研发中心": {}})
+    role = make_scoped_role(api, "ROLE_RD_HEAD", 4)
+    grant_everything(app, role)
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=depts["研发中心"], role_ids=[role])
+    notice_id = create(api, "评审", "x", status=1, audience={"all": False, "deptIds": [depts["研发中心"]]})
+    _head_api, head = signed_in_as(app, phone)
+    assert head.get(f"/system/notice/{notice_id}/readers").status_code == 200
+    assert f"/system/notice/{notice_id}/readers" in head.get("/system/notice/").get_data(as_text=True)
