@@ -889,3 +889,16 @@ def test_parallel_deletes_of_the_last_two_storages_leave_one(app: Any, api: Any)
         assert all("最后一个存储" in body["msg"] for code, body in answers if code == 409), answers
         assert query(app, lambda: db.session.execute(select(func.count()).select_from(Storage)
                                                      .where(Storage.deleted_at.is_(None))).scalar()) == 1
+
+
+def test_the_profile_shows_no_preview_of_an_address_its_save_refused(app: Any, pages: Any) -> None:
+    """A browser review: 我的资料 saved with the avatar address javascript:alert(1) was refused, and the form shown
+    again put that address in the preview's src (the Content-Security-Policy refused to load it: a console error; a
+    relative "foo" is fetched as /foo, a 404). The user form already shows no preview of a refused address."""
+    token = CSRF_RE.search(pages.client.get("/profile").get_data(as_text=True)).group(1)
+    for address in ("javascript:alert(1)", "foo"):
+        resp = pages.client.post("/profile", data={"profile-csrf_token": token, "which": "profile",
+                                                   "profile-name": "超级管理员", "profile-avatar": address})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and f'value="{address}"' in html  # what was typed is kept, in its field
+        assert f'src="{address}"' not in html, address
