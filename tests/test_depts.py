@@ -897,3 +897,28 @@ def test_the_tree_offers_a_scoped_administrator_no_action_on_departments_beyond_
     refused = head.get(f"/system/dept/{org['华东区']}/edit")
     assert refused.status_code == 403 and "部门超出您的数据权限范围" in refused.get_data(as_text=True)
     assert head.get(f"/system/dept/{org['后端组']}/edit").status_code == 200
+
+
+def test_the_form_offers_a_scoped_administrator_only_parents_within_the_scope(app: Any, api: ApiClient) -> None:
+    """A browser review: the head of 研发中心 (本部门及以下) was offered every department as 上级部门, and the top level
+    (新增部门 opened with it chosen), each refused on save (部门超出您的数据权限范围). The form offers what the save
+    allows (depts.service.scope_refusal), and a department's present parent, kept as it is."""
+    from tests.test_datascope import grant_everything, make_scoped_role, signed_in_as
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}, "前端组": {}}, "销售部": {}}})
+    role = make_scoped_role(api, "ROLE_RD_HEAD", 4)
+    grant_everything(app, role)
+    phone = "13900000398"
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[role])
+    _head_api, head = signed_in_as(app, phone)
+
+    def options(path: str) -> set[int]:
+        html = head.get(path).get_data(as_text=True)
+        picker = html[html.index('name="parent_id"'):]
+        return {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', picker[:picker.index("</select>")])}
+
+    assert options("/system/dept/new") == {org["研发中心"], org["后端组"], org["前端组"]}
+    assert options(f"/system/dept/{org['后端组']}/edit") == {org["研发中心"], org["前端组"]}
+    assert options(f"/system/dept/{org['研发中心']}/edit") == {org["总部"]}  # its parent, kept; nothing else
+    html = head.get("/system/dept/new").get_data(as_text=True)
+    assert "作为顶级部门" not in html

@@ -253,10 +253,13 @@ def choices() -> list[tuple[int, str]]:
     return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
 
 
-def parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
-    """(id, indented name) of every live department, without `exclude_id` and its subtree."""
+def parent_choices(exclude_id: int | None = None, keep: int | None = None) -> list[tuple[int, str]]:
+    """(id, indented name) of every live department a department may be put under: without `exclude_id` and its
+    subtree, and only those `scope_refusal` lets the principal move a department under (the save's rule), but for
+    `keep`, a department's present parent, shown as it is."""
     excluded = set(subtree_ids(exclude_id)) if exclude_id else set()
-    return [(dept_id, label) for dept_id, label in choices() if dept_id not in excluded]
+    return [(dept_id, label) for dept_id, label in choices()
+            if dept_id not in excluded and (dept_id == keep or scope_refusal(dept_id) is None)]
 
 
 # ---------------------------------------------------------------------------------------------

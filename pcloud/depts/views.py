@@ -81,7 +81,9 @@ def _manager_from_form(form: DeptForm) -> dict[str, Any] | None:
 
 def _form(dept: Any = None) -> DeptForm:
     form = DeptForm()
-    form.parent_id.choices = [ROOT] + service.parent_choices(exclude_id=dept.id if dept else None)
+    keep = dept.parent_id if dept else None
+    top = [ROOT] if keep == 0 or service.scope_refusal(0) is None else []  # the top level: all data only
+    form.parent_id.choices = top + service.parent_choices(exclude_id=dept.id if dept else None, keep=keep)
     return form
 
 
