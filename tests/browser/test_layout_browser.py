@@ -641,3 +641,18 @@ def test_the_profile_s_labels_keep_their_words_whole_on_a_phone(page: Any, lang:
     page.wait_for_load_state("load")
     assert page.evaluate(BROKEN_LABELS, "main dl dt") == []
     assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1
+
+
+@pytest.mark.parametrize(("width", "lang"), [(390, "en"), (390, "zh"), (1280, "en")])
+def test_the_bell_s_menu_opens_inside_the_window(page: Any, width: int, lang: str) -> None:
+    """A browser review: on a phone the bell sits at the left of the top bar's second line, and its menu, aligned to
+    the bell's right edge, opened 97 px past the window's left edge: 站内信 and 通知公告 were cut to their badges."""
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/")
+    page.wait_for_load_state("load")
+    page.get_by_test_id("bell").click()
+    menu = page.locator(".dropdown-menu.show")
+    menu.wait_for()
+    left, right = menu.evaluate("m => { const r = m.getBoundingClientRect(); return [r.left, r.right]; }")
+    assert left >= 0 and right <= width, (left, right)
