@@ -198,18 +198,14 @@ def test_the_executor_form_says_every_wrong_field_at_once(pages: Any, app: Any) 
     """A browser review: a new executor with the AppName 1ab, the name blank and 手动录入 without nodes said only
     请输入名称; the AppName's error came after the name was put right, and the missing nodes after that."""
     _executor(app, "taken-app")
-    resp = pages.submit("/job/group/new", data={"appname": "1ab", "title": " ", "address_type": "1",
-                                                "address_list": ""})
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 422
-    for message in ("请输入名称", "AppName 须以字母开头", "手动录入时请填写机器地址"):
-        assert message in html, message
-    bad_node = pages.submit("/job/group/new", data={"appname": "taken-app", "title": "", "address_type": "1",
-                                                    "address_list": "n1, bad name!"})
-    html = bad_node.get_data(as_text=True)
-    assert bad_node.status_code == 422
-    for message in ("请输入名称", "AppName 已存在", "节点名格式不正确：bad name!"):
-        assert message in html, message
+    for appname, nodes, messages in (("1ab", "", ("AppName 须以字母开头", "手动录入时请填写机器地址")),
+                                     ("taken-app", "n1, bad name!", ("AppName 已存在", "节点名格式不正确：bad name!"))):
+        resp = pages.submit("/job/group/new", data={"appname": appname, "title": " ", "address_type": "1",
+                                                    "address_list": nodes})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 422
+        for message in ("请输入名称", *messages):
+            assert message in html, message
     own = query(app, lambda: db.session.query(Executor).filter_by(appname="taken-app").one().id)
     kept = pages.submit(f"/job/group/{own}/edit", data={"appname": "taken-app", "title": "", "address_type": "0"})
     assert kept.status_code == 422 and "AppName 已存在" not in kept.get_data(as_text=True)  # its own AppName
