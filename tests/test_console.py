@@ -536,3 +536,9 @@ def test_no_page_writes_its_breadcrumbs_by_hand() -> None:
                if "breadcrumb-item" in path.read_text(encoding="utf-8")
                and path.relative_to(root).as_posix() not in ("macros.html", "base.html")]
     assert by_hand == []
+
+
+def test_the_segment_list_tab_is_titled_as_its_heading(pages: PageClient) -> None:
+    """A browser review: 号段列表's browser tab read 号段管理 (its menu group); its heading and menu say 号段列表."""
+    html = pages.get("/integration/segment/").get_data(as_text=True)
+    assert "<title>号段列表 · PCloud 管理后台</title>" in html
