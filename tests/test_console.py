@@ -538,6 +538,19 @@ def test_no_page_writes_its_breadcrumbs_by_hand() -> None:
     assert by_hand == []
 
 
+def test_the_api_docs_say_how_to_try_a_locked_operation(pages: PageClient, english_pages: PageClient) -> None:
+    """A browser review: signed in to the console, 「Try it out」 on /api/docs answered every locked operation
+    401 未登录或登录已失效, and nothing on the page said that it takes a token of POST /api/oauth/token given to
+    Authorize. The page says so, in the reader's language, and its tab is titled as every console page is."""
+    html = pages.get("/api/docs").get_data(as_text=True)
+    assert "/api/oauth/token" in html.split('id="swagger-ui-container"')[0]
+    assert "Authorize" in html.split('id="swagger-ui-container"')[0]
+    assert "<title>API 文档 · PCloud 管理后台</title>" in html
+    english = english_pages.get("/api/docs").get_data(as_text=True)
+    assert "<title>API documentation · PCloud Console</title>" in english
+    assert "take a token to try" in english
+
+
 def test_the_segment_list_tab_is_titled_as_its_heading(pages: PageClient) -> None:
     """A browser review: 号段列表's browser tab read 号段管理 (its menu group); its heading and menu say 号段列表."""
     html = pages.get("/integration/segment/").get_data(as_text=True)
