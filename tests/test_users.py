@@ -1215,7 +1215,7 @@ def test_an_import_error_says_a_cell_back_cut_short_and_its_invisible_characters
     last = post_import(api, text_cells_book(rows[-1:])).get_json()["data"]["errors"]
     assert [e["message"] for e in last] == [
         "部门不存在：x[U+202E]心中发研（请填写完整路径，如 总部/研发中心）", "岗位不存在：[U+202E]P5",
-        "职级不存在：P[U+200B]5", "角色不存在：ROLE[U+2066]X", "状态只能填写 正常 或 停用：正[U+0009]常"]
+        "职级不存在：P[U+200B]5", "角色不存在：ROLE[U+2066]X", "状态只能填写 正常 或 禁用：正[U+0009]常"]
 
 
 def test_an_imported_name_with_a_direction_or_control_character_is_refused_as_the_form_refuses_it(

@@ -57,7 +57,7 @@ NOTES = [
     N_("岗位编码或岗位名称；可不填"),
     N_("职级名称；可不填"),
     N_("角色编码或角色名称，多个用 、 分隔，例如：ROLE_ADMIN、财务；只能分配您有权分配的角色；可不填"),
-    N_("正常 或 停用；不填为正常"),
+    N_("正常 或 禁用；不填为正常"),
     None,  # the password's column has no comment: what is typed there is read by whoever opens the file
 ]
 NAME, PHONE, DEPT, POST, GRADE, ROLES, STATE, PASSWORD = range(len(COLUMNS))
@@ -305,7 +305,7 @@ def _check_row(number: int, cells: list[str], look: _Lookups, result: ImportResu
     if cells[STATE]:
         state = STATES.get(cells[STATE], STATES.get(cells[STATE].lower()))
         if state is None:
-            result.error(number, STATE, gettext("状态只能填写 正常 或 停用：%(state)s", state=_shown(cells[STATE])))
+            result.error(number, STATE, gettext("状态只能填写 正常 或 禁用：%(state)s", state=_shown(cells[STATE])))
     password = cells[PASSWORD]
     if password:
         problem = service.password_problem(password)
@@ -552,7 +552,7 @@ class _Writer:
             refusal = service.import_refusal(self.principal, user, roles)
         if refusal is None and row.state == 1 and user.state != 1 and any(
                 r.role_code == SUPER_ADMIN and r.deleted_at is None for r in user.roles):
-            refusal = gettext("不能通过导入停用超级管理员")
+            refusal = gettext("不能通过导入禁用超级管理员")
         if refusal:
             self.result.error(row.number, PHONE, gettext("手机号 %(phone)s：%(refusal)s", phone=row.phone,
                                                          refusal=refusal))

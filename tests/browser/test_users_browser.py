@@ -164,7 +164,7 @@ def test_an_import_of_payload_cells_shows_them_as_text(page: Any, live_server: A
     dialog.get_by_text("处错误").wait_for()
     said = dialog.locator("#import-errors tbody").inner_text()
     assert '岗位不存在："><img src=x onerror=alert(1)>' in said and "角色不存在：' onmouseover='alert(1)" in said
-    assert "状态只能填写 正常 或 停用：x[U+202E]slx.exe" in said
+    assert "状态只能填写 正常 或 禁用：x[U+202E]slx.exe" in said
     dialog.locator("#import-file").set_input_files(str(good))
     dialog.get_by_role("button", name="检查文件").click()
     dialog.get_by_text("检查通过").wait_for()
