@@ -306,6 +306,27 @@ def test_forced_offline_user_lands_on_sign_in_with_the_reason(app: Any, api: Api
     assert "您已被管理员强制下线" not in client.get("/login").get_data(as_text=True)  # said once
 
 
+def test_a_button_clicked_after_the_session_ended_comes_back_to_its_page(app: Any, api: ApiClient) -> None:
+    """A browser review: forced offline, then 删除 clicked on the user list: the sign-in page was given
+    next=/system/user/3/delete (a POST-only address), and signing in again landed on a 405 page. A refused POST
+    comes back to the page the button was on (its Referer, when it is this site), never to the POST's address."""
+    from tests.conftest import csrf_from
+
+    client = _signed_in_page_client(app, "13900001511")
+    token = csrf_from(client.get("/system/user/").get_data(as_text=True))
+    user_id = query(app, lambda: db.session.execute(
+        select(UserSession.user_id).where(UserSession.kind == "web").order_by(UserSession.id.desc())).scalar())
+    assert api.get(f"/api/admin/system/user/{user_id}/offline").status_code == 200
+    resp = client.client.post(f"/system/user/{user_id}/delete", data={"csrf_token": token},
+                              headers={"Referer": "http://localhost/system/user/?name=a"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login?next=/system/user/?name%3Da"
+    resp = client.client.post(f"/system/user/{user_id}/delete", data={"csrf_token": token},
+                              headers={"Referer": "https://example.com/system/user/"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
+    resp = client.client.post(f"/system/user/{user_id}/delete", data={"csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
+
+
 def test_expired_session_lands_on_sign_in_with_the_reason(app: Any) -> None:
     from datetime import timedelta
 

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
@@ -277,6 +278,18 @@ def access_rules() -> AccessRules:
     return current_app.extensions["pcloud.access_rules"]
 
 
+def return_address() -> str | None:
+    """Where the sign-in page sends a signed-out request back to: a page asked for (GET) is its own address; a
+    button or form posted after the session ended goes back to the page it was on (the Referer, when it is this
+    site), never to the POST's address, which a GET would answer 405."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    came_from = urlsplit(request.referrer or "")
+    if came_from.scheme in ("http", "https") and came_from.netloc == request.host and came_from.path.startswith("/"):
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return None
+
+
 def enforce_access() -> Any:
     """before_request: 400 for input nothing can process, 401 without a live session, 403 (a page: the
     change-password page) while the password must be changed first, 403 outside the principal's grants."""
@@ -293,7 +306,7 @@ def enforce_access() -> Any:
     if principal is None:
         if is_api_request():
             return error_response(401)
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=return_address()))
     if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
         if is_api_request():
             return error_response(403, str(PASSWORD_CHANGE_FIRST))
