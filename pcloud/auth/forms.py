@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
+from pcloud.users import service as user_service
 from pcloud.users.models import User
 
 
@@ -46,11 +47,17 @@ class ProfileForm(PageForm):
 
 class ChangePasswordForm(PageForm):
     old_password = PasswordField(lazy_gettext("原密码"), validators=[DataRequired(lazy_gettext("请输入原密码"))])
-    new_password = PasswordField(lazy_gettext("新密码"), validators=[
-        DataRequired(lazy_gettext("请输入新密码")), Length(min=8, max=72, message=lazy_gettext("密码长度 8 到 72 位"))])
+    new_password = PasswordField(lazy_gettext("新密码"), validators=[DataRequired(lazy_gettext("请输入新密码"))])
     confirm_password = PasswordField(lazy_gettext("确认新密码"), validators=[
         DataRequired(lazy_gettext("请再次输入新密码")),
         EqualTo("new_password", message=lazy_gettext("两次输入的密码不一致"))])
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        """参数设置's password policy (its minimum length, its classes, bcrypt's 72 bytes), as the save applies it:
+        no minimum of the form's own."""
+        problem = user_service.password_problem(field.data) if field.data else None
+        if problem:
+            raise ValidationError(problem)
 
 
 class UnlockForm(PageForm):
