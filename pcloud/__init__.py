@@ -41,7 +41,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -259,8 +259,20 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
+        from pcloud.auth.views import sign_in_page_expired
+        from pcloud.core.security import current_principal, return_address
+
         msg = gettext("表单已过期或缺少安全令牌，请刷新页面后重试")
-        return error_response(400, msg) if is_api_request() else error_page(400, msg)
+        if is_api_request():
+            return error_response(400, msg)
+        if request.accept_mimetypes.best == "application/json":  # a page's script (获取验证码): it shows msg
+            return {"ok": False, "msg": gettext("页面已过期，请刷新后重试")}, 400
+        if request.endpoint == "auth.login":
+            return sign_in_page_expired()
+        if current_principal() is None:  # its cookie gone: signed out, as the access guard would answer
+            flash(gettext("页面已过期，请重新登录"), "warning")
+            return redirect(url_for("auth.login", next=return_address()))
+        return error_page(400, msg)
 
     app.register_error_handler(Exception, json_error_for_unexpected)
 

@@ -235,6 +235,31 @@ def test_pages_redirect_to_sign_in_and_back(anon_pages: Any) -> None:
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=/system/user/")
 
 
+def test_a_sign_in_page_left_open_past_its_session_asks_again_and_keeps_what_was_typed(app: Any) -> None:
+    """A browser review: the sign-in page left open, its cookie gone (the browser restarted, cookies cleared),
+    then 登录: a bare 400 page (表单已过期…，请刷新页面后重试) with only 返回首页, the phone typed and the deep link
+    (next) lost; and 获取验证码 said 发送失败，请稍后再试, which no retry cures. The sign-in page comes back with
+    the phone and next kept, a fresh token and the reason; the code's button says the reason."""
+    from tests.conftest import PageClient, csrf_from
+
+    stale = csrf_from(PageClient(app.test_client()).get("/login").get_data(as_text=True))
+    client = app.test_client()  # another browser: no cookie, as after it was cleared
+    resp = client.post("/login?tab=password", data={"pw-csrf_token": stale, "pw-phone": ADMIN_PHONE,
+                                                    "pw-password": ADMIN_PASSWORD, "pw-next": "/system/role/"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "页面已过期" in html
+    assert f'value="{ADMIN_PHONE}"' in html and 'value="/system/role/"' in html
+    resp = client.post("/login?tab=password", data={"pw-csrf_token": csrf_from(html), "pw-phone": ADMIN_PHONE,
+                                                    "pw-password": ADMIN_PASSWORD, "pw-next": "/system/role/"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/system/role/"
+    resp = app.test_client().post("/login/sms-code", data={"csrf_token": stale, "phone": ADMIN_PHONE},
+                                  headers={"Accept": "application/json"})
+    assert resp.status_code == 400 and resp.get_json() == {"ok": False, "msg": "页面已过期，请刷新后重试"}
+    resp = app.test_client().post("/system/user/new", data={"csrf_token": stale, "name": "张三"},
+                                  headers={"Referer": "http://localhost/system/user/new"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login?next=/system/user/new"
+
+
 def test_open_redirect_is_refused(anon_pages: Any) -> None:
     from tests.conftest import csrf_from
 

@@ -81,6 +81,15 @@ def login() -> Any:
     return redirect(_safe_next(form.next.data))
 
 
+def sign_in_page_expired() -> Any:
+    """The CSRF check refused a sign-in (its page outlived its cookie: the browser restarted, cookies cleared):
+    the sign-in page again, the phone, the code and next kept, with a fresh token and the reason; never a bare
+    400 that loses them."""
+    flash(gettext("页面已过期，请重新登录"), "warning")
+    return _render_login(PasswordLoginForm(prefix="pw"), SmsLoginForm(prefix="sms"),
+                         request.values.get("tab", "password"), 400)
+
+
 @bp.route("/login/sms-code", methods=["POST"])
 @public
 @action(N_("发送短信验证码"))
