@@ -309,14 +309,28 @@ def password_problem(password: str) -> str | None:
 
     if len(password.encode("utf-8", "surrogatepass")) > 72:
         return gettext("密码不能超过 72 个字节")
-    length = value("sys.password.minLength")
-    classes = [c for c in str(value("sys.password.classes")).split(",") if c in PASSWORD_CLASSES]
+    length, classes, need = _password_policy()
     missing = [c for c in classes if not re.search(PASSWORD_CLASSES[c][1], password)]
     if len(password) < length or missing:
-        names = [gettext(PASSWORD_CLASSES[c][0]) for c in classes]
-        need = (gettext("%(items)s和%(last)s", items=gettext("、").join(names[:-1]), last=names[-1])
-                if len(names) > 1 else "".join(names))
         if need:
             return gettext("密码至少 %(n)s 位，且须同时包含%(need)s", n=length, need=need)
         return gettext("密码至少 %(n)s 位", n=length)
     return None
+
+
+def _password_policy() -> tuple[int, list[str], str]:
+    """The minimum length, the classes required, and those classes said (字母和数字; "" for none)."""
+    length = value("sys.password.minLength")
+    classes = [c for c in str(value("sys.password.classes")).split(",") if c in PASSWORD_CLASSES]
+    names = [gettext(PASSWORD_CLASSES[c][0]) for c in classes]
+    need = (gettext("%(items)s和%(last)s", items=gettext("、").join(names[:-1]), last=names[-1])
+            if len(names) > 1 else "".join(names))
+    return length, classes, need
+
+
+def password_hint() -> str:
+    """The policy as the hint under a new password field says it (至少 8 位，须同时包含字母和数字)."""
+    length, _classes, need = _password_policy()
+    if need:
+        return gettext("至少 %(n)s 位，须同时包含%(need)s", n=length, need=need)
+    return gettext("至少 %(n)s 位", n=length)

@@ -68,6 +68,11 @@ def password_problem(password: str) -> str | None:
     return params.password_problem(password)
 
 
+def password_hint() -> str:
+    """The password policy of 参数设置, as the hint under a new password field says it."""
+    return params.password_hint()
+
+
 def phone_problem(phone: str) -> str | None:
     """What is wrong with a phone number (None: nothing); the API's and the page form's one message."""
     return None if phone_is_valid(phone.strip()) else gettext("手机号格式不正确")

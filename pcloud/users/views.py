@@ -31,6 +31,14 @@ from pcloud.users.forms import NewUserForm, UserForm
 from pcloud.users.schemas import SORTABLE, ImportPasswordOut, UserImportOut, UserPageArgs, import_body
 
 bp = Blueprint("users", __name__, url_prefix="/system/user")
+
+
+@bp.app_template_global()
+def password_hint() -> str:
+    """The hint under a new password field (the user form, 个人中心): 参数设置's password policy."""
+    return service.password_hint()
+
+
 pages = RecordPages(bp, lazy_gettext("用户"), "users/form.html")
 
 
