@@ -41,7 +41,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, request, url_for
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -272,7 +272,10 @@ def register_errorhandlers(app: Flask) -> None:
         if current_principal() is None:  # its cookie gone: signed out, as the access guard would answer
             flash(gettext("页面已过期，请重新登录"), "warning")
             return redirect(url_for("auth.login", next=return_address()))
-        return error_page(400, msg)
+        # Signed in, with a token of another session (the form opened before a sign-in elsewhere): a reload would
+        # post the stale form again; lead back to the page it was on (its Referer, when it is this site).
+        return render_template("errors/error.html", code=400, back=return_address(), back_label=gettext("返回"),
+                               msg=gettext("页面已过期，未能提交：请返回该页面重新填写后提交")), 400
 
     app.register_error_handler(Exception, json_error_for_unexpected)
 
