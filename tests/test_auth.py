@@ -273,6 +273,12 @@ def test_a_form_left_open_across_a_new_sign_in_leads_back_to_its_page(pages: Any
     resp = pages.client.post("/system/post/new", data={"csrf_token": "stale", "name": "岗位"},
                              headers={"Referer": "https://example.com/system/post/new"})
     assert resp.status_code == 400 and 'href="https://example.com' not in resp.get_data(as_text=True)
+    # a Referer of this host whose path names another host (`//evil.example`) is no way back either: allow-listed
+    for path in ("//evil.example/x", "/\\evil.example/x", "/system/post/%0d%0aSet-Cookie:x"):
+        resp = pages.client.post("/system/post/new", data={"csrf_token": "stale", "name": "岗位"},
+                                 headers={"Referer": f"http://localhost{path}"})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 400 and "evil.example" not in html and "Set-Cookie" not in html, path
 
 
 def test_open_redirect_is_refused(anon_pages: Any) -> None:

@@ -578,7 +578,7 @@ def test_local_times_across_daylight_saving_changes() -> None:
 
 def test_a_buttons_back_is_a_path_of_this_site_under_its_list() -> None:
     """Issue 19, finding 9: `back` goes into the Location header after the action ran; allow-list only."""
-    from pcloud.core.forms import is_back_path
+    from pcloud.core.routing import is_back_path
 
     for good in ("/job/info", "/job/info/", "/job/info/?jobGroup=3&page=2", "/job/info/?name=%E5%BC%A0",
                  "/job/info/5/edit"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from wtforms import IntegerField
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.messages import N_
 from pcloud.core.recorder import refused
+from pcloud.core.routing import is_back_path
 from pcloud.core.schemas import camelcase, refused_character, refused_character_message
 
 # WTForms' own messages, said as the API says them (core.messages sets marshmallow's): a page's form and the
@@ -254,25 +254,6 @@ def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, re
     except PCloudError as exc:
         return refusal_page(exc, back, refused)
     return redirect(back)
-
-
-# `back` is the list page the button was on (`request.full_path`): a path of this site and its query, by
-# allow-list: `/`, segments of URL characters (never `.`/`..`, `//` or a backslash), then an optional
-# query of URL characters (percent-encoded as browsers send it). No scheme, no host, no space, CR, LF or
-# other control character: it goes into the Location header after the action has run.
-_BACK_SEGMENT = r"[A-Za-z0-9_~%-][A-Za-z0-9._~%-]*"
-_BACK = re.compile(rf"^(/(?:{_BACK_SEGMENT}(?:/{_BACK_SEGMENT})*/?)?)(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$")
-BACK_MAX = 2000
-
-
-def is_back_path(target: str, back_prefix: str) -> bool:
-    """Is `target` a URL of this site under `back_prefix` (`/job/info`: that page or below it)?"""
-    match = _BACK.fullmatch(target) if len(target) <= BACK_MAX else None
-    if match is None or any(seg in (".", "..") for seg in match.group(1).split("/")):
-        return False
-    path = match.group(1)
-    prefix = back_prefix.rstrip("/")
-    return not prefix or path == prefix or path.startswith(prefix + "/")
 
 
 def safe_back(back_prefix: str, fallback: str) -> str:

@@ -24,8 +24,8 @@ from flask_babel import Babel, get_locale, gettext, lazy_gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from pcloud.core.forms import is_back_path
 from pcloud.core.messages import N_
+from pcloud.core.routing import is_back_path
 from pcloud.core.security import public
 
 LANGUAGES = ("zh", "en")  # the first is the source language of every string

@@ -1,5 +1,5 @@
-"""What every blueprint shares about routes: the id converter, the HTTP methods a grant names, and how a
-Flask rule's arguments are written."""
+"""What every blueprint shares about routes: the id converter, the HTTP methods a grant names, how a
+Flask rule's arguments are written, and which addresses are a way back to a page of this site."""
 
 from __future__ import annotations
 
@@ -35,3 +35,22 @@ class IdConverter(IntegerConverter):
 
 def id_param_schema(_converter: Any) -> dict[str, Any]:
     return {"type": "integer", "format": "int32", "minimum": 0, "maximum": MAX_ID}
+
+
+# `back` is the list page the button was on (`request.full_path`): a path of this site and its query, by
+# allow-list: `/`, segments of URL characters (never `.`/`..`, `//` or a backslash), then an optional
+# query of URL characters (percent-encoded as browsers send it). No scheme, no host, no space, CR, LF or
+# other control character: it goes into the Location header after the action has run.
+_BACK_SEGMENT = r"[A-Za-z0-9_~%-][A-Za-z0-9._~%-]*"
+_BACK = re.compile(rf"^(/(?:{_BACK_SEGMENT}(?:/{_BACK_SEGMENT})*/?)?)(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$")
+BACK_MAX = 2000
+
+
+def is_back_path(target: str, back_prefix: str) -> bool:
+    """Is `target` a URL of this site under `back_prefix` (`/job/info`: that page or below it)?"""
+    match = _BACK.fullmatch(target) if len(target) <= BACK_MAX else None
+    if match is None or any(seg in (".", "..") for seg in match.group(1).split("/")):
+        return False
+    path = match.group(1)
+    prefix = back_prefix.rstrip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")

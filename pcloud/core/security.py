@@ -18,6 +18,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
+from pcloud.core.routing import is_back_path
 
 SUPER_ADMIN = "ROLE_SUPER_ADMIN"
 # Framework endpoints open to everyone: static files and the OpenAPI document with its UI.
@@ -281,12 +282,14 @@ def access_rules() -> AccessRules:
 def return_address() -> str | None:
     """Where the sign-in page sends a signed-out request back to: a page asked for (GET) is its own address; a
     button or form posted after the session ended goes back to the page it was on (the Referer, when it is this
-    site), never to the POST's address, which a GET would answer 405."""
+    site and its path passes the allow-list of a way back, core.routing.is_back_path: never `//host`), never to the
+    POST's address, which a GET would answer 405."""
     if request.method in ("GET", "HEAD"):
         return request.full_path.rstrip("?")
     came_from = urlsplit(request.referrer or "")
-    if came_from.scheme in ("http", "https") and came_from.netloc == request.host and came_from.path.startswith("/"):
-        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    back = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    if came_from.scheme in ("http", "https") and came_from.netloc == request.host and is_back_path(back, ""):
+        return back
     return None
 
 
