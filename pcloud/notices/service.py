@@ -111,36 +111,52 @@ def default_audience() -> dict[str, Any]:
 
 def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
     """(everyone, role ids, department ids): everyone, or at least one live role or department; all of it
-    within the author's reach: everyone only for a data scope of all, departments the scope covers, roles the
-    author may hand out (the reach rule and the data scope's, as for assigning them) and whose holders all lie
-    within the scope (the holder rule of role modify) - else 403."""
+    within the author's reach (`_reach_refusal`) - else 403."""
     value = value or {"all": True}
     role_ids = sorted(set(value.get("role_ids") or []))
     dept_ids = sorted(set(value.get("dept_ids") or []))
-    scope = current_scope()
     if value.get("all"):
         if role_ids or dept_ids:
             raise Invalid(gettext("全员可见时不能再指定角色或部门"), field="audience")
-        if not scope.all:
-            raise _beyond_reach(gettext("您的数据权限不是全部，不能发给全员；请选择您数据权限内的部门或角色"))
+        if (refusal := _reach_refusal(True, {}, [])):
+            raise _beyond_reach(refusal)
         return True, [], []
     if not role_ids and not dept_ids:
         raise Invalid(gettext("请选择可见范围：全员，或至少一个角色或部门"), field="audience")
     if len(role_ids) + len(dept_ids) > AUDIENCE_IDS_MAX:
         raise Invalid(gettext("可见范围最多 %(max)s 个角色和部门", max=AUDIENCE_IDS_MAX),
                       field="audience")
-    live_roles = {role.id: role for role in db.session.execute(select(Role).where(
-        Role.id.in_(role_ids), Role.deleted_at.is_(None), Role.hidden.is_(False))).scalars()} if role_ids else {}
+    live_roles = {i: role for i, role in _live_roles(role_ids).items() if not role.hidden}
     if (missing := [i for i in role_ids if i not in live_roles]):
         raise Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
     live_depts = _live_ids(Dept, dept_ids)
     if (missing := [i for i in dept_ids if i not in live_depts]):
         raise Invalid(gettext("部门不存在：%(ids)s", ids=", ".join(map(str, missing))), field="audience")
-    if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
-        raise _beyond_reach(gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside))))
-    if role_ids and (refusal := _roles_refusal(live_roles)):
-        raise _beyond_reach(gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal))
+    if (refusal := _reach_refusal(False, live_roles, dept_ids)):
+        raise _beyond_reach(refusal)
     return False, role_ids, dept_ids
+
+
+def _reach_refusal(everyone: bool, live_roles: Mapping[int, Role], dept_ids: Iterable[int]) -> str | None:
+    """Why the principal may not address this audience (None: they may): everyone only for a data scope of all,
+    departments the scope covers, roles the author may hand out (the reach rule and the data scope's, as for
+    assigning them) and whose holders all lie within the scope (the holder rule of role modify)."""
+    scope = current_scope()
+    if everyone:
+        return None if scope.all else gettext("您的数据权限不是全部，不能发给全员；请选择您数据权限内的部门或角色")
+    if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
+        return gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside)))
+    if live_roles and (refusal := _roles_refusal(live_roles)):
+        return gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal)
+    return None
+
+
+def _live_roles(role_ids: Iterable[int]) -> dict[int, Role]:
+    wanted = set(role_ids)
+    if not wanted:
+        return {}
+    return {role.id: role for role in db.session.execute(select(Role).where(
+        Role.id.in_(wanted), Role.deleted_at.is_(None))).scalars()}
 
 
 def _roles_refusal(live_roles: Mapping[int, Role]) -> str | None:
@@ -240,19 +256,31 @@ def _still(notice: Notice, condition: ColumnElement[bool]) -> bool:
 
 
 def _require_audience_reached(notice: Notice, *, publishing: bool = False) -> None:
-    """The notice's audience as stored must lie within the principal's reach (403, `_clean_audience`'s rule): who
-    publishes sends it to them, and who edits, withdraws or deletes it changes what they are told (a review
+    """The notice's audience as stored must lie within the principal's reach (403, `_stored_audience_refusal`):
+    who publishes sends it to them, and who edits, withdraws or deletes it changes what they are told (a review
     withdrew, rewrote and deleted the super administrator's notice to everyone as an admin of one department).
-    A role or department deleted since reaches nobody and is left out: counted, it made every such notice
-    unchangeable, not even deletable (部门不存在). A draft whose whole audience is gone is not published."""
+    A draft whose whole audience is gone is not published."""
     audience = _audiences([notice.id])[notice.id]
-    role_ids = sorted(_live_ids(Role, audience["role_ids"]))
-    dept_ids = sorted(_live_ids(Dept, audience["dept_ids"]))
-    if not notice.audience_all and not role_ids and not dept_ids:
-        if publishing:
-            raise Invalid(gettext("可见范围中的角色和部门都已删除，请先修改可见范围"), field="audience")
-        return
-    _clean_audience({"all": notice.audience_all, "role_ids": role_ids, "dept_ids": dept_ids})
+    live_roles, live_depts = _live_roles(audience["role_ids"]), _live_ids(Dept, audience["dept_ids"])
+    if publishing and not notice.audience_all and not live_roles and not live_depts:
+        raise Invalid(gettext("可见范围中的角色和部门都已删除，请先修改可见范围"), field="audience")
+    if (refusal := _stored_audience_refusal(notice.audience_all, audience, live_roles, live_depts)):
+        raise refusal
+
+
+def _stored_audience_refusal(everyone: bool, audience: Mapping[str, list[int]], live_roles: Mapping[int, Role],
+                             live_depts: set[int]) -> Forbidden | Invalid | None:
+    """Why the principal may not change a notice with this stored audience (None: they may): `_clean_audience`'s
+    rule on what is left of it. A role or department deleted since (absent from `live_roles` / `live_depts`)
+    reaches nobody and is left out: counted, it made every such notice unchangeable, not even deletable."""
+    if everyone:
+        refusal = _reach_refusal(True, {}, [])
+        return _beyond_reach(refusal) if refusal else None
+    roles = {i: live_roles[i] for i in audience["role_ids"] if i in live_roles}
+    if (hidden := [i for i, role in roles.items() if role.hidden]):
+        return Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, hidden))), field="audience")
+    refusal = _reach_refusal(False, roles, [i for i in audience["dept_ids"] if i in live_depts])
+    return _beyond_reach(refusal) if refusal else None
 
 
 def modify_notice(notice_id: int, values: Mapping[str, Any]) -> Notice:
@@ -306,34 +334,13 @@ def delete_notice(notice_id: int) -> Notice:
 
 
 def beyond_reach_ids(items: list[dict[str, Any]]) -> set[int]:
-    """The notices among a page's items (page_notices) that `_require_audience_reached` refuses the principal: the
-    list offers no 编辑, 发布, 撤回 or 删除 there. Batched for the page: the live roles and departments in two
-    queries, each role's check once (as audience_choices asks it), none under the super administrator."""
-    scope = current_scope()
-    role_ids = sorted({i for item in items for i in item["audience"]["role_ids"]})
-    dept_ids = sorted({i for item in items for i in item["audience"]["dept_ids"]})
-    roles = {role.id: role for role in db.session.execute(select(Role).where(
-        Role.id.in_(role_ids), Role.deleted_at.is_(None))).scalars()} if role_ids else {}
-    live_depts = _live_ids(Dept, dept_ids)
-    refused_roles: dict[int, bool] = {}
-
-    def role_refused(role_id: int) -> bool:
-        if role_id not in refused_roles:
-            role = roles[role_id]
-            refused_roles[role_id] = role.hidden or _roles_refusal({role_id: role}) is not None
-        return refused_roles[role_id]
-
-    beyond = set()
-    for item in items:
-        audience = item["audience"]
-        if audience["all"]:
-            refused = not scope.all
-        else:
-            refused = (any(i in live_depts and not scope.covers_dept(i) for i in audience["dept_ids"])
-                       or any(role_refused(i) for i in audience["role_ids"] if i in roles))
-        if refused:
-            beyond.add(item["id"])
-    return beyond
+    """The notices among a page's items (page_notices) whose 编辑, 发布, 撤回 and 删除 the write refuses
+    (`_stored_audience_refusal`, the one rule): the list does not offer them. The page's live roles and
+    departments in two queries."""
+    live_roles = _live_roles(i for item in items for i in item["audience"]["role_ids"])
+    live_depts = _live_ids(Dept, (i for item in items for i in item["audience"]["dept_ids"]))
+    return {item["id"] for item in items
+            if _stored_audience_refusal(item["audience"]["all"], item["audience"], live_roles, live_depts)}
 
 
 # ---------------------------------------------------------------------------------------------
