@@ -589,6 +589,55 @@ def test_the_user_form_offers_only_departments_within_the_scope(app: Any, api: A
     assert resp.status_code == 403 and "数据权限" in resp.get_data(as_text=True)
 
 
+def _dept_filter_options(html: str) -> dict[str, bool]:
+    """The user list's department filter: {department name (the indentation left out): selected}."""
+    import re
+
+    bar = html[html.index('<select class="form-select" name="dept_id"'):]
+    bar = bar[:bar.index("</select>")]
+    return {label.strip("\u3000 "): bool(selected) for value, selected, label in
+            re.findall(r'<option value="([^"]*)" ?(selected)?>([^<]*)</option>', bar) if value}
+
+
+@pytest.mark.parametrize("scope", [1, 2, 3, 4, 5])
+def test_the_user_lists_department_filter_offers_only_departments_within_the_scope(
+        app: Any, api: ApiClient, scope: int) -> None:
+    """The filter offered 总部 and 销售部 to the head of 研发中心 whose role reaches 研发中心 and below: choosing one
+    listed nobody. It offers the departments whose members the scope reaches (`covers_dept`, the list's rule)."""
+    world = scoped_world(app, api, scope)
+    org, members, head_api, head_pages = world["org"], world["members"], world["api"], world["pages"]
+    resp = head_pages.get("/system/user/")
+    assert resp.status_code == 200
+    offered = _dept_filter_options(resp.get_data(as_text=True))
+    assert set(offered) == REACHES[scope] - {"无部门"}
+    assert not any(offered.values())
+
+    # a department typed beyond the scope (a bookmark, a shared link): as the API answers, the users below it
+    # the scope reaches (here none); the filter bar shows it chosen, said to lie beyond the scope
+    typed = head_pages.get(f"/system/user/?dept_id={org['销售部']}")
+    html = typed.get_data(as_text=True)
+    if scope in (1, 2):
+        assert typed.status_code == 200 and "成员销售部" in html
+        return
+    assert typed.status_code == 200
+    assert not any(f"成员{name}" in html for name in members)
+    assert _dept_filter_options(html) == {**offered, "销售部（超出您的数据权限范围）": True}
+    body = head_api.post("/api/admin/system/user/page", json={"deptId": org["销售部"]}).get_json()
+    assert body["code"] == 200 and body["data"] == [] and body["total"] == 0
+
+
+def test_a_department_filter_above_a_custom_scope_lists_the_reached_users_below_it(app: Any, api: ApiClient) -> None:
+    """Custom 后端组 + 销售部: 研发中心 itself is beyond the scope (not offered), and typed it lists 后端组's members,
+    the users below it the scope reaches, on the page and through the API alike."""
+    world = scoped_world(app, api, 2)
+    org, members = world["org"], world["members"]
+    html = world["pages"].get(f"/system/user/?dept_id={org['研发中心']}").get_data(as_text=True)
+    assert {f"成员{name}" for name in members if f"成员{name}" in html} == {"成员后端组"}
+    assert _dept_filter_options(html)["研发中心（超出您的数据权限范围）"] is True
+    rows = world["api"].data("POST", "/api/admin/system/user/page", {"deptId": org["研发中心"]})
+    assert [u["id"] for u in rows] == [members["后端组"]]
+
+
 def test_the_home_page_counts_the_users_within_the_scope(app: Any, api: ApiClient) -> None:
     world = scoped_world(app, api, 4)
     from pcloud.users import service as users_service

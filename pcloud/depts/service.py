@@ -253,6 +253,17 @@ def choices() -> list[tuple[int, str]]:
     return [(node["id"], "　" * depth + node["name"]) for depth, node in walk(tree)]
 
 
+def filter_choices(keep: int | None = None) -> list[tuple[int, str]]:
+    """(id, indented name) of the departments a list of people is filtered by (the user list's 部门): those whose
+    members the principal's data scope reaches (`DataScope.covers_dept`, the rule the list applies), in tree
+    order, so that no option lists nobody for being beyond the scope. `keep`, a department the filter was given
+    beyond the scope (a bookmark, a link), stays in its place, said to be beyond it: the filter bar shows what the
+    list is filtered by (the users below it the scope reaches, often none)."""
+    scope = datascope.current_scope()
+    return [(dept_id, label if scope.covers_dept(dept_id) else gettext("%(name)s（超出您的数据权限范围）", name=label))
+            for dept_id, label in choices() if dept_id == keep or scope.covers_dept(dept_id)]
+
+
 def parent_choices(exclude_id: int | None = None, keep: int | None = None) -> list[tuple[int, str]]:
     """(id, indented name) of every live department a department may be put under: without `exclude_id` and its
     subtree, and only those `scope_refusal` lets the principal move a department under (the save's rule), but for

@@ -32,9 +32,10 @@ ROOT = (0, lazy_gettext("（无，作为顶级部门）"))
 
 
 @bp.app_template_global("dept_options")
-def dept_options() -> list[tuple[int, str]]:
-    """Every live department as (id, indented name): the department filter of other pages."""
-    return service.choices()
+def dept_options(keep: int | None = None) -> list[tuple[int, str]]:
+    """The department filter of other pages (the user list's): the departments within the principal's data scope,
+    and `keep` (the filter as given) even beyond it (`service.filter_choices`)."""
+    return service.filter_choices(keep)
 
 
 def _rows(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
