@@ -533,6 +533,94 @@ def test_ids_and_sequences_follow_one_rule_in_every_module(api: ApiClient, metho
     assert field in resp.get_json()["errors"]
 
 
+# Every list of the API (a page, a list, an export), for the rule that "" in a filter means the filter not given
+# (core.schemas.FilterArgs). A new list route is added here (test_every_list_route_is_checked_for_empty_filters).
+LIST_ROUTES = [
+    "/api/admin/config/page", "/api/admin/dept/page", "/api/admin/dict/data/page", "/api/admin/dict/type/page",
+    "/api/admin/grade/page", "/api/admin/log/action/page", "/api/admin/log/login/download",
+    "/api/admin/log/login/page", "/api/admin/menu/page", "/api/admin/notice/mine", "/api/admin/notice/page",
+    "/api/admin/notice/{id}/readers", "/api/admin/online/page", "/api/admin/post/list", "/api/admin/post/page",
+    "/api/admin/resource/list", "/api/admin/resource/page", "/api/admin/role/list", "/api/admin/role/page",
+    "/api/admin/role/{id}/users", "/api/admin/system/user/download", "/api/admin/system/user/page",
+    "/api/admin/upload/files/page", "/api/admin/upload/list", "/api/admin/upload/page",
+    "/api/integration/admin/mail/page", "/api/integration/admin/segment/page", "/api/integration/admin/sms/page",
+    "/api/job/jobgroup/pageList", "/api/job/jobinfo/export", "/api/job/jobinfo/pageList", "/api/job/joblog/pageList",
+    "/api/open/admin/account/page", "/api/open/admin/resource/list", "/api/open/admin/resource/page",
+    "/api/open/admin/resource/permission", "/api/oss/cloud/objects",
+]
+LIST_SUFFIXES = ("/page", "/list", "/pageList", "/download", "/export", "/users", "/readers", "/mine", "/permission",
+                 "/objects")
+
+
+def _body_fields(app: Any) -> dict[str, set[str]]:
+    """{path: the JSON fields of its POST body} of every documented POST operation."""
+    with app.test_request_context():
+        spec = app.test_client().get("/api/openapi.json").get_json()
+    found: dict[str, set[str]] = {}
+    for path, item in spec["paths"].items():
+        body = (item.get("post", {}).get("requestBody") or {}).get("content", {}).get("application/json", {}) \
+            .get("schema")
+        if body is not None:
+            if "$ref" in body:
+                body = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+            found[path] = set(body.get("properties") or {})
+    return found
+
+
+def test_every_list_route_is_checked_for_empty_filters(app: Any) -> None:
+    lists = {path for path in _body_fields(app) if path.endswith(LIST_SUFFIXES)}
+    assert lists == set(LIST_ROUTES)
+
+
+def _listed(resp: Any) -> Any:
+    """What a list answers, as comparable rows: a page's total and items (by id or name), a workbook's cells, an
+    export file's content but for its time."""
+    import io
+
+    import openpyxl
+
+    if resp.mimetype.endswith("spreadsheetml.sheet"):
+        return [list(row) for row in openpyxl.load_workbook(io.BytesIO(resp.get_data())).active.iter_rows(
+            values_only=True)]
+    body = resp.get_json()
+    if "code" not in body:
+        return {key: value for key, value in body.items() if key != "exportedAt"}
+    items = body["data"] if isinstance(body["data"], list) else [body["data"]]
+    return body["total"], [next((item[k] for k in ("id", "sessionId", "key", "name") if k in item), item)
+                           if isinstance(item, dict) else item for item in items]
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_an_empty_filter_is_no_filter_on_every_list(app: Any, api: ApiClient, path: str) -> None:
+    """A browser form's empty option and the original front end's cleared select or input send "" for "any". The
+    user list's state and the open accounts' status (and a department, a role, a time, a kind...) answered 422,
+    while notices, jobs and mail took it as no filter: every list now answers each filter sent as "" (or only
+    spaces) with the rows it answers without it."""
+    from tests.factories import make_executor, make_job, make_open_account, make_run, make_segment
+
+    executor = make_executor(app, "empty-filters")
+    make_run(app, executor, make_job(app, executor))
+    make_segment(app, "empty-filters")
+    account = make_open_account(app, "空筛选")
+    notice = api.data("POST", "/api/admin/notice/create", {"title": "空筛选", "content": "c", "status": 1})
+    api.data("POST", "/api/integration/admin/mail/create", {"name": "空筛选", "description": "d",
+                                                            "phone": "13800000000"})
+    role = next(r["id"] for r in api.data("POST", "/api/admin/role/list", {}) if r["roleCode"] == "ROLE_ADMIN")
+    url = path.replace("{id}", str(notice if "notice" in path else role))
+    given = {"accountId": account} if path.endswith("/permission") else {}
+    unfiltered = api.post(url, json=given)
+    assert unfiltered.status_code == 200, unfiltered.get_json()
+    failures = []
+    for name in sorted(_body_fields(app)[path] - set(given)):
+        for blank in ("", "  "):
+            resp = api.post(url, json={**given, name: blank})
+            if resp.status_code != 200:
+                failures.append(f"{name}={blank!r}: {resp.status_code} {resp.get_json()}")
+            elif _listed(resp) != _listed(unfiltered):
+                failures.append(f"{name}={blank!r}: other rows than without it")
+    assert not failures, failures
+
+
 def test_text_limits_come_from_the_model_columns(api: ApiClient) -> None:
     from pcloud.menus.models import Menu
     from pcloud.roles.models import Role

@@ -13,6 +13,7 @@ from flask_babel import gettext
 from marshmallow import fields as ma_fields
 
 from pcloud.core.forms import back_to
+from pcloud.core.schemas import is_blank
 from pcloud.core.security import Principal, access_rules, current_principal, mirrored_endpoints
 from pcloud.core.timefmt import display_local
 from pcloud.core.views import seen_input
@@ -90,7 +91,7 @@ def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict
     for param, spec in filters.items():
         field = fields_by_wire[spec.field]
         labels[spec.field] = spec.label
-        values = [v for v in request.args.getlist(param) if v.strip()]
+        values = [v for v in request.args.getlist(param) if not is_blank(v)]
         if not values:
             continue
         if isinstance(field, ma_fields.List):

@@ -154,7 +154,26 @@ class TrimmedString(fields.String):
         return result.strip()
 
 
-class PageArgs(BaseSchema):
+def is_blank(value: Any) -> bool:
+    """"" or only spaces (a refused character, even one Python counts as a space, is not blank: it is refused)."""
+    return isinstance(value, str) and not value.strip() and refused_character(value) is None
+
+
+class FilterArgs(BaseSchema):
+    """The arguments of a list (its page, list or export): a field sent as "" or only spaces is not given, whatever
+    its type (a status, a state, an id, a time, a kind, a text, the paging), so it filters nothing and its default
+    applies (API.md, Conventions). A browser form's empty option sends "", and so do the original front end's
+    cleared selects and inputs, for "any"; the pages read their filter bars the same way (`core.pages.page_filters`).
+    """
+
+    @ma.pre_load
+    def _blank_is_not_given(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and any(is_blank(value) for value in data.values()):
+            return {key: value for key, value in data.items() if not is_blank(value)}
+        return data
+
+
+class PageArgs(FilterArgs):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000_000))
     page_size = fields.Integer(load_default=10, validate=validate.Range(min=1, max=200))
 

@@ -13,6 +13,7 @@ from pcloud.core.routing import MAX_ID
 from pcloud.core.schemas import (
     AuditOut,
     BaseSchema,
+    FilterArgs,
     FilterId,
     Id,
     IdList,
@@ -356,7 +357,7 @@ class StatisticsOut(BaseSchema):
 # ---------------------------------------------------------------- export / import (issue 23, 4)
 
 
-class JobExportArgs(BaseSchema):
+class JobExportArgs(FilterArgs):
     job_group = FilterId(metadata={"description": "every job of this executor (when no ids)"})
     ids = IdList(1000, allow_none=True, metadata={"description": "the jobs to export; none: every job one may see "
                                                                  "(of jobGroup when given)"})

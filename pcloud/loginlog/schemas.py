@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import BaseSchema, Id, LocalDateTime, PageArgs, limit_of
+from pcloud.core.schemas import BaseSchema, FilterArgs, Id, LocalDateTime, PageArgs, limit_of
 from pcloud.loginlog.models import LoginLog
 from pcloud.loginlog.service import EVENTS, GRANT_TYPES
 
 
-class LoginLogFilterArgs(BaseSchema):
+class LoginLogFilterArgs(FilterArgs):
     phone = fields.String(validate=validate.Length(max=limit_of(LoginLog.phone)), allow_none=True,
                           metadata={"description": "phone (or secureId) contains"})
     result = fields.Integer(validate=validate.OneOf([0, 1]), allow_none=True,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import marshmallow as ma
 from marshmallow import fields, validate
 
 from pcloud.core.schemas import AuditOut, BaseSchema, LocalDateTime, PageArgs, Text, limit_of
@@ -23,13 +20,6 @@ class MailPageArgs(PageArgs):
                                metadata={"description": "the sender's phone"})
     state = fields.Boolean(allow_none=True, metadata={
         "description": "true read, false unread; absent, null or \"\" (a cleared select): both"})
-
-    @ma.pre_load
-    def _cleared_state(self, data: Any, **_: Any) -> Any:
-        """The original front end's clearable el-select sends "" once cleared: no filter, not a typo."""
-        if isinstance(data, dict) and isinstance(data.get("state"), str) and not data["state"].strip():
-            data = {**data, "state": None}
-        return data
 
 
 class MailCreateArgs(BaseSchema):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import marshmallow as ma
 from flask_babel import lazy_gettext
 from marshmallow import fields, validate
 
@@ -15,23 +12,12 @@ from pcloud.notices.service import AUDIENCE_IDS_MAX, TITLE_MAX, TYPES
 NOTICE_TYPES = validate.OneOf(sorted(TYPES), error=lazy_gettext("类型只能是 1（通知）或 2（公告）"))
 
 
-def _blank_is_none(data: Any, keys: tuple[str, ...]) -> Any:
-    """A cleared select sends "": no filter, not a typo."""
-    if isinstance(data, dict) and any(data.get(k) == "" for k in keys):
-        data = {k: (None if k in keys and v == "" else v) for k, v in data.items()}
-    return data
-
-
 class NoticePageArgs(PageArgs):
     title = fields.String(validate=validate.Length(max=TITLE_MAX), allow_none=True,
                           metadata={"description": "title contains"})
     notice_type = fields.Integer(strict=True, validate=NOTICE_TYPES, allow_none=True)
     status = fields.Integer(strict=True, validate=validate.OneOf([DRAFT, PUBLISHED, WITHDRAWN]), allow_none=True,
                             metadata={"description": "0 draft, 1 published, 2 withdrawn"})
-
-    @ma.pre_load
-    def _cleared(self, data: Any, **_: Any) -> Any:
-        return _blank_is_none(data, ("noticeType", "status"))
 
 
 class AudienceArgs(BaseSchema):
@@ -86,10 +72,6 @@ class MineArgs(PageArgs):
 class ReadersArgs(PageArgs):
     read = fields.Boolean(allow_none=True, metadata={"description": "true who read it, false who did not"})
     name = fields.String(validate=validate.Length(max=64), allow_none=True, metadata={"description": "name contains"})
-
-    @ma.pre_load
-    def _cleared(self, data: Any, **_: Any) -> Any:
-        return _blank_is_none(data, ("read",))
 
 
 class ReaderOut(BaseSchema):

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext
 from marshmallow import fields, validate
 
 from pcloud.core.routing import GRANT_METHODS, HTTP_METHODS
-from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterArgs, Id, IdList, PageArgs, Text, limit_of
 from pcloud.openplatform.models import OpenAccount
 from pcloud.resources.models import Resource
 
@@ -66,7 +66,7 @@ class EntryPageArgs(PageArgs):
                                validate=validate.Equal(0, error=lazy_gettext("接口目录没有层级：parentId 只能为 0")))
 
 
-class EntryListArgs(BaseSchema):
+class EntryListArgs(FilterArgs):
     name = fields.String(validate=validate.Length(max=ENTRY_NAME_MAX), allow_none=True)
 
 

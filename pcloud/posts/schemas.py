@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Sequence, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterArgs, Id, PageArgs, ParentId, Sequence, Text, limit_of
 from pcloud.posts.models import Post
 
 NAME_MAX, CODE_MAX, REMARK_MAX = limit_of(Post.name), limit_of(Post.code), limit_of(Post.remark)
@@ -15,7 +15,7 @@ class PostPageArgs(PageArgs):
                          metadata={"description": "name contains"})
 
 
-class PostListArgs(BaseSchema):
+class PostListArgs(FilterArgs):
     parent_id = ParentId(load_default=0, allow_none=True,
                          metadata={"description": "the level to list; 0 = top-level posts"})
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from pcloud.core.routing import GRANT_METHODS
-from pcloud.core.schemas import AuditOut, BaseSchema, Id, PageArgs, ParentId, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterArgs, Id, PageArgs, ParentId, Text, limit_of
 from pcloud.resources.models import Resource
 
 NAME_MAX, URL_MAX = limit_of(Resource.name), limit_of(Resource.resource_url)
@@ -29,7 +29,7 @@ class ResourcePageArgs(PageArgs):
                          metadata={"description": "the level to list; default 0 (the roots)"})
 
 
-class ResourceListArgs(BaseSchema):
+class ResourceListArgs(FilterArgs):
     parent_id = ParentId(load_default=0, allow_none=True,
                          metadata={"description": "the level to list; 0 = the roots"})
 

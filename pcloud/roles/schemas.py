@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pcloud.core.schemas import AuditOut, BaseSchema, Id, IdList, PageArgs, Text, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterArgs, Id, IdList, PageArgs, Text, limit_of
 from pcloud.menus.schemas import GrantMenuNodeOut
 from pcloud.resources.schemas import GrantResourceNodeOut
 from pcloud.roles.models import Role
@@ -47,7 +47,7 @@ class RoleModifyArgs(BaseSchema):
     dept_ids = IdList(5000, allow_none=True)
 
 
-class RoleListArgs(BaseSchema):
+class RoleListArgs(FilterArgs):
     name = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True, metadata={"description": "contains"})
 
 

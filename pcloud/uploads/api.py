@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 
 from pcloud.core.messages import N_
 from pcloud.core.operations import operation
-from pcloud.core.schemas import AuditOut, BaseSchema, Id, LocalDateTime, PageArgs, Text
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterArgs, Id, LocalDateTime, PageArgs, Text
 from pcloud.core.security import current_principal, public
 from pcloud.uploads import service
 
@@ -80,7 +80,7 @@ class StoragePageArgs(PageArgs):
     type = fields.String(validate=validate.Length(max=16), allow_none=True)
 
 
-class StorageListArgs(BaseSchema):
+class StorageListArgs(FilterArgs):
     """Any body: the list is never filtered (the original sends its list query)."""
 
     class Meta:
@@ -121,7 +121,7 @@ class FileOut(BaseSchema):
     avatar_user_id = fields.Integer(allow_none=True, metadata={"description": "the user whose avatar it is"})
 
 
-class ObjectsArgs(BaseSchema):
+class ObjectsArgs(FilterArgs):
     """src/views/personalized/upload/form.vue postObjects: maxKey, ossType, bucketName, prefix, marker."""
 
     max_key = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))

@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pcloud.core.errors import Invalid
-from pcloud.core.schemas import AuditOut, BaseSchema, FlagInt, Id, IdList, PageArgs, limit_of
+from pcloud.core.schemas import AuditOut, BaseSchema, FilterArgs, FlagInt, Id, IdList, PageArgs, limit_of
 from pcloud.users.models import User
 
 PHONE_MAX, NAME_MAX, AVATAR_MAX = limit_of(User.phone), limit_of(User.name), limit_of(User.avatar)
@@ -21,7 +21,7 @@ PASSWORD_MAX = 72  # bcrypt reads the first 72 bytes
 SORTABLE = ("id", "name", "phone", "state", "gmtCreatedDate")
 
 
-class UserFilterArgs(BaseSchema):
+class UserFilterArgs(FilterArgs):
     phone = fields.String(validate=validate.Length(max=PHONE_MAX), allow_none=True)
     keyword = fields.String(validate=validate.Length(max=NAME_MAX), allow_none=True)
     role_ids = IdList(allow_none=True)
