@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from pcloud.core.i18n import translated
 from pcloud.extensions import db
 from pcloud.jobs.models import Job, JobRun
 from tests import test_jobs_worker as worker_tests
@@ -223,7 +224,8 @@ def test_a_dependency_chain_stops_at_the_depth_bound(worker_in_process: Any, job
             break
         run = _succeed(jobs, child["id"], utcnow() + timedelta(milliseconds=10 * (i + 1)))
     assert len(jobs.runs(JobRun.job_id.in_((a, b)))) == 1 + 16
-    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
+    with jobs.app.app_context():  # stored as its source string and values (core.i18n.said), said as the page says it
+        assert "任务链已达 16 层" in translated(jobs.run(run["id"])["handle_msg"])
 
 
 # ---------------------------------------------------------------- console side of a kill, the run detail page

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pcloud.core.i18n import N_, said, translated
 from pcloud.extensions import db
 from pcloud.jobs.models import Job, JobGlueVersion, JobRun
 from tests.conftest import ApiClient, PageClient, api_error
@@ -98,7 +99,7 @@ def test_a_script_job_keeps_every_save_as_a_version_with_remark_author_and_diff(
     back = api.data("POST", f"/api/job/jobcode/{job}/rollback", {"versionId": first})
     assert back > second
     assert query(app, lambda: db.session.get(Job, job).glue_source) == PY_SOURCE
-    assert [r for r, _ in versions(app, job)][-1].startswith(f"回滚到版本 #{first}")
+    assert translated([r for r, _ in versions(app, job)][-1]).startswith(f"回滚到版本 #{first}")
     # only the last 30 are listed
     for i in range(31):
         api.data("POST", "/api/job/jobcode/save", {"jobId": job, "glueSource": f"print({i})\n", "glueRemark": f"v{i}"})
@@ -330,7 +331,7 @@ def test_scripts_run_in_a_worker_with_parameter_shards_output_and_a_scrubbed_env
         assert secret not in out, (secret, out)
     assert out.count("refused PermissionError") == 3, out
     run = jobs.done(sh_run, 60, [glue_worker])
-    assert (run["handle_code"], run["handle_msg"]) == (500, "脚本退出码 3")
+    assert (run["handle_code"], run["handle_msg"]) == (500, said(N_("脚本退出码 %(code)s"), code=3))
     assert jobs.lines(sh_run) == ["sh p 2 0 1 p 2", "zone +0800"]
 
 
@@ -551,7 +552,7 @@ def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_expo
                     .scalar())
     kept = versions(app, copy_id)
     assert [source for _remark, source in kept] == [PY_SOURCE, "print(2)\n", "print(2)\n"]
-    assert kept[0][0] == "导入：第一版"
+    assert kept[0][0] == said(N_("导入：%(remark)s"), remark="第一版")  # said in the reader's language
     assert query(app, lambda: (db.session.get(Job, copy_id).glue_source, db.session.get(Job, copy_id).trigger_status)) \
         == ("print(2)\n", 0)
     # the same file again with 覆盖 (a review): the versions the job keeps are not kept twice, the unchanged source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pcloud.core.i18n import translated
 from pcloud.jobs import handlers
 from pcloud.jobs.handlers import JobContext, JobFailed, get_handler, job_handler, registered_handlers
 from pcloud.jobs.worker import maintenance
@@ -137,15 +139,17 @@ def _http_job(url: str, allowed: str) -> str:
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_http_job_redirects_to_an_internal_service_are_not_followed(status: int, outbound: Any) -> None:
-    with pytest.raises(JobFailed, match=f"HTTP {status}.*重定向不会被跟随"):
+    with pytest.raises(JobFailed) as failed:
         _http_job(outbound.redirect(status, f"{outbound.internal}/admin/secret"),
                   f"127.0.0.1,127.0.0.1:{outbound.front_port}")
+    assert re.search(f"HTTP {status}.*重定向不会被跟随", translated(str(failed.value)))  # stored as said (core.i18n)
     assert outbound.hits == []
 
 
 def test_http_job_redirect_to_ftp_is_not_followed(outbound: Any) -> None:
-    with pytest.raises(JobFailed, match="重定向不会被跟随"):
+    with pytest.raises(JobFailed) as failed:
         _http_job(outbound.redirect(302, "ftp://127.0.0.1/etc/passwd"), f"127.0.0.1,127.0.0.1:{outbound.front_port}")
+    assert "重定向不会被跟随" in translated(str(failed.value))
 
 
 def test_http_job_reaches_only_the_listed_port(outbound: Any) -> None:
@@ -210,7 +214,7 @@ def test_job_log_clean_handler_deletes_old_runs_and_their_output(app: Any) -> No
         db.session.add_all([JobRunLine(log_id=old.id, line_no=1, content="a"),
                             JobRunLine(log_id=new.id, line_no=1, content="b")])
         db.session.commit()
-        assert "删除 1 条" in maintenance.job_log_clean_handler(JobContext(param="30"))
+        assert "删除 1 条" in translated(maintenance.job_log_clean_handler(JobContext(param="30")))
         assert sorted(r.id for r in db.session.query(JobRun)) == sorted([new.id, still_running.id])
         assert [r.content for r in db.session.query(JobRunLine)] == ["b"]
         with pytest.raises(JobFailed):
@@ -232,9 +236,9 @@ def test_retention_handlers_never_go_below_the_configured_retention(app: Any) ->
                                    trigger_time=now - timedelta(days=d), status="DONE", handle_code=200)
                             for d in (2, 40)])
         db.session.commit()
-        assert "删除 1 条" in maintenance.action_log_clean_handler(JobContext(param="1"))  # kept 180 days
+        assert "删除 1 条" in translated(maintenance.action_log_clean_handler(JobContext(param="1")))  # kept 180 days
         assert [r.title for r in db.session.query(ActionLog).filter(ActionLog.title.in_(("t2", "t200")))] == ["t2"]
-        assert "删除 1 条" in maintenance.job_log_clean_handler(JobContext(param="1"))  # kept 30 days
+        assert "删除 1 条" in translated(maintenance.job_log_clean_handler(JobContext(param="1")))  # kept 30 days
         assert db.session.query(JobRun).count() == 1
 
 

@@ -506,7 +506,7 @@ def test_every_job_page_in_english(en_pages: PageClient, app: Any, api: ApiClien
     assert "Success" in _in_english(en_pages.get("/job/report"))  # the chart's legend
     assert "Job dependency graph: Nightly sync" in _in_english(en_pages.get(f"/job/info/{cron}/graph"))
     tail = en_pages.get(f"/job/log/{ids['done']}/cat?from=1").get_json()
-    assert (tail["label"], tail["result"], tail["logContent"]) == ("Success", "Success ok", "hello")
+    assert (tail["label"], tail["result"], tail["logContent"]) == ("Success", "Success: ok", "hello")
     helper = en_pages.get("/job/info/next-times?scheduleType=CRON&scheduleConf=0+0+12&timezone=UTC")
     assert helper.status_code == 422 and helper.get_json()["error"].startswith("A cron expression has 6 or 7 fields")
 
@@ -665,3 +665,93 @@ def test_an_import_goes_back_to_the_list_as_it_was_left_and_says_how_to_pass_a_c
     done = upload(on_conflict="skip")
     assert done.status_code == 302 and done.headers["Location"].endswith(listed), done.headers.get("Location")
     assert json.loads(raw)["jobs"]
+
+
+# ---------------------------------------------------------------- what the worker stores, in the reader's language
+
+
+def _stored_runs(app: Any, monkeypatch: Any) -> dict[str, int]:
+    """A script run that exited with 3 and a run killed by hand, each with the result the worker stores for it (the
+    script's through the worker's own wording, run in the deployment's language: Chinese here)."""
+    from pcloud.jobs.worker import runtime, script
+
+    class Exited:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def wait(self) -> int:
+            return 3
+
+    monkeypatch.setattr(script.subprocess, "Popen", Exited)
+    monkeypatch.setattr(script, "_kill_leftovers", lambda: 0)
+    with app.app_context():
+        with pytest.raises(script.ScriptFailed) as failed:
+            script.run_script("GLUE_SHELL", "exit 3\n", param="", shard_index=0, shard_total=1, timeout=0, job_id=None,
+                              run_id=1, zone="UTC")
+        executor = Executor(appname="said-app", title="Said executor")
+        db.session.add(executor)
+        db.session.flush()
+        job = Job(job_group=executor.id, job_desc="Said job", author="Alice", schedule_type="NONE",
+                  timezone="UTC", executor_handler="GLUE_SHELL", glue_type="GLUE_SHELL")
+        db.session.add(job)
+        db.session.flush()
+        now = utcnow()
+        runs = {name: JobRun(job_group=executor.id, job_id=job.id, trigger_type="MANUAL", trigger_time=now,
+                             schedule_time=now - timedelta(seconds=i), status="DONE", handle_code=code, handle_time=now,
+                             executor_address="node-a", trigger_code=200, handle_msg=msg)
+                for i, (name, code, msg) in enumerate((("exited", 500, str(failed.value)),
+                                                       ("killed", 503, runtime.KILLED_MSG)))}
+        db.session.add_all(runs.values())
+        db.session.commit()
+        return {"executor": executor.id, **{name: run.id for name, run in runs.items()}}
+
+
+def test_a_run_result_the_worker_stored_reads_in_the_readers_language(
+        en_pages: PageClient, pages: PageClient, api: ApiClient, app: Any, monkeypatch: Any) -> None:
+    ids = _stored_runs(app, monkeypatch)
+    listed = _in_english(en_pages.get(f"/job/log/?jobGroup={ids['executor']}"))
+    assert "The script exited with code 3" in listed and "Killed by hand" in listed
+    exited = _in_english(en_pages.get(f"/job/log/{ids['exited']}"))
+    assert "The script exited with code 3" in exited
+    killed = _in_english(en_pages.get(f"/job/log/{ids['killed']}"))
+    # the state and the stored reason read as one phrase, not "Killed Killed by hand"
+    assert re.search(r'id="handle-msg">\s*Killed by hand\s*<', killed), killed
+    assert en_pages.get(f"/job/log/{ids['killed']}/cat?from=1").get_json()["result"] == "Killed by hand"
+    assert en_pages.get(f"/job/log/{ids['exited']}/cat?from=1").get_json()["result"] \
+        == "Failed: The script exited with code 3"
+    english = api.call("POST", "/api/job/joblog/pageList", {"jobGroup": ids["executor"]},
+                       headers={"Accept-Language": "en"}).get_json()["data"]
+    assert {r["id"]: r["handleMsg"] for r in english} == {ids["exited"]: "The script exited with code 3",
+                                                            ids["killed"]: "Killed by hand"}
+
+    # Chinese: as it always read
+    listed = pages.get(f"/job/log/?jobGroup={ids['executor']}").get_data(as_text=True)
+    assert "脚本退出码 3" in listed and "人工终止" in listed
+    assert re.search(r'id="handle-msg">\s*已终止 人工终止\s*<', pages.get(f"/job/log/{ids['killed']}").get_data(
+        as_text=True))
+    assert pages.get(f"/job/log/{ids['killed']}/cat?from=1").get_json()["result"] == "已终止 人工终止"
+    assert pages.get(f"/job/log/{ids['exited']}/cat?from=1").get_json()["result"] == "失败 脚本退出码 3"
+    chinese = api.data("POST", "/api/job/joblog/pageList", {"jobGroup": ids["executor"]})
+    assert {r["id"]: r["handleMsg"] for r in chinese} == {ids["exited"]: "脚本退出码 3", ids["killed"]: "人工终止"}
+
+
+def test_an_imported_script_version_reads_imported_in_the_readers_language(
+        en_pages: PageClient, api: ApiClient, app: Any) -> None:
+    from tests.test_jobs import make_executor as api_executor
+    from tests.test_jobs import make_job as api_job
+    from tests.test_jobs_glue import PY_SOURCE, script_body
+    from tests.test_jobs_perm import _export, _import, _moved
+
+    executor = api_executor(api, "said-move")
+    body = {k: v for k, v in script_body(executor).items() if k != "jobGroup"}
+    job = api_job(api, executor, **{**body, "jobDesc": "Said sync", "author": "Alice"}, glueSource=PY_SOURCE,
+                  glueRemark="first")
+    report = _import(api, _moved(_export(api, {"jobGroup": executor}), "said-moved")).get_json()["data"]
+    assert report["imported"], report
+    copy = query(app, lambda: db.session.query(Job.id).filter(Job.id != job, Job.job_desc == "Said sync").scalar())
+    code_page = _in_english(en_pages.get(f"/job/info/{copy}/code"))
+    assert "Imported: first" in code_page
+    english = api.call("POST", f"/api/job/jobcode/{copy}/versions", headers={"Accept-Language": "en"}).get_json()
+    assert [v["glueRemark"] for v in english["data"]][-1] == "Imported: first", english
+    chinese = api.data("POST", f"/api/job/jobcode/{copy}/versions")
+    assert [v["glueRemark"] for v in chinese][-1] == "导入：first"

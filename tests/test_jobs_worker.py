@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pcloud.core.i18n import translated
 from pcloud.jobs.worker import alarms, misfire, routing
 from pcloud.jobs.worker.pool import ChildPool, Outcome, descendants
 
@@ -81,7 +82,7 @@ def test_os_exit_fails_the_run_and_the_child_is_replaced(probe: PoolProbe) -> No
     before = probe.pool.replaced
     scratch = {child.scratch for child in probe.pool.children}
     out = probe.run(4, "hard_exit", "7")
-    assert out.code == 500 and "exit code 7" in (out.msg or "")
+    assert out.code == 500 and "exit code 7" in translated(out.msg or "")
     assert probe.lines[4] == ["exiting hard"]
     assert probe.pool.replaced == before + 1
     # the dead child's temporary directory went with it, the others' stay
@@ -990,7 +991,7 @@ def test_success_triggers_the_child_chain(pair: Pair, jobs: Jobs) -> None:
 def test_os_exit_fails_the_run_and_the_worker_goes_on(pair: Pair, jobs: Jobs) -> None:
     (run_id,) = jobs.trigger(jobs.job("testExit", "3"), nodes="node-a")
     run = jobs.done(run_id, workers=pair.workers)
-    assert run["handle_code"] == 500 and "exit code 3" in run["handle_msg"]
+    assert run["handle_code"] == 500 and "exit code 3" in translated(run["handle_msg"])
     assert jobs.lines(run_id) == ["exiting hard"]
     (after,) = jobs.trigger(jobs.job("testEcho", "after"), nodes="node-a")
     assert jobs.done(after, workers=pair.workers)["handle_code"] == 200
@@ -1147,13 +1148,13 @@ def test_session_cleanup_and_statistics_handlers(app: Any) -> None:
         db.session.commit()
         ctx = JobContext(param="7", config=app.config)
         # the two that ran out unended get the login log's `expired` row first; both old ones are deleted
-        assert get_handler("sessionCleanHandler").func(ctx) == "删除 2 个过期会话，登记 2 个会话过期"
+        assert translated(get_handler("sessionCleanHandler").func(ctx)) == "删除 2 个过期会话，登记 2 个会话过期"
         assert db.session.query(UserSession).filter(UserSession.token_hash.like("000%")).count() == 2
         assert [code.phone for code in db.session.query(SmsCode)] == ["13900000002"]  # the day-old one went
         assert [form.token for form in db.session.query(SubmittedForm)] == [f"{2:032d}"]  # and the form token
         with pytest.raises(JobFailed):
             get_handler("sessionCleanHandler").func(JobContext(param="x"))
-        assert "统计信息已刷新" in get_handler("dbStatsHandler").func(ctx)
+        assert "统计信息已刷新" in translated(get_handler("dbStatsHandler").func(ctx))
         db.session.remove()
 
 

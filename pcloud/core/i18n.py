@@ -14,6 +14,7 @@ or stale translation and on Chinese left on any page rendered in English.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}  # each in its own lang
 COOKIE = "lang"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
-__all__ = ["LANGUAGES", "N_", "gettext", "lazy_gettext", "language", "translated", "init_app", "bp"]
+__all__ = ["LANGUAGES", "N_", "gettext", "lazy_gettext", "language", "translated", "said", "joined", "clipped",
+           "init_app", "bp"]
 
 babel = Babel()
 bp = Blueprint("i18n", __name__)
@@ -64,11 +66,100 @@ def as_text(text: Any) -> Any:
     return text.unescape() if isinstance(text, Markup) else text
 
 
+# A sentence stored with its words to fill in (a run's "脚本退出码 N"): SAID, then the JSON list of its parts, each a
+# source string or [source string, {name: value}], said in the reader's language by `translated`. SAID is a control
+# character, which no form or API field accepts (docs/API.md), so no typed text starts with it.
+SAID = "\x1f"
+_PART_SEPARATOR = N_("；")  # between the parts of a joined sentence ("；" in Chinese, "; " in English)
+_SAID_PARAM_MAX = 1000  # a value filled in (an exception's text, a remark) is kept to this many characters
+
+
+def said(source: str, **params: Any) -> str:
+    """What to store for a sentence that a page shows later (a run's result, a version's remark): its source string
+    and the values it names, said in each reader's language by `translated` (the Chinese source as it was, English
+    on an English page), never the words of whoever happened to write it. Without values, the source string itself
+    (what `N_` stores). Values are kept as text or numbers, a long text cut (… marks the cut)."""
+    if not params:
+        return source
+    kept = {name: value if isinstance(value, int | float) and not isinstance(value, bool) else _cut(str(value))
+            for name, value in params.items()}
+    return SAID + json.dumps([[source, kept]], ensure_ascii=False, separators=(",", ":"))
+
+
+def joined(*texts: str | None) -> str | None:
+    """Stored sentences (from `said`, or plain text) as one, said part after part ("；" between them in Chinese)."""
+    parts = [part for text in texts if text for part in _parts(text)]
+    if not parts:
+        return None
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return parts[0]
+    return SAID + json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+
+
+def clipped(text: str | None, limit: int) -> str | None:
+    """A stored sentence cut to fit `limit` characters: plain text is cut; a sentence from `said` keeps its shape (a
+    cut would leave it unreadable), its values cut shorter, else it is said in the process's language and cut."""
+    if not text or len(text) <= limit:
+        return text or None
+    if text.startswith(SAID) and (parts := _decoded(text)) is not None:
+        for keep in (200, 50, 10):
+            shorter = SAID + json.dumps([p if isinstance(p, str) else [p[0], {k: _cut(v, keep)
+                                                                            for k, v in p[1].items()}]
+                                         for p in parts], ensure_ascii=False, separators=(",", ":"))
+            if len(shorter) <= limit:
+                return shorter
+        text = translated(text)
+    return text[:limit]
+
+
+def _cut(value: Any, keep: int = _SAID_PARAM_MAX) -> Any:
+    if not isinstance(value, str) or len(value) <= keep:
+        return value
+    if value.startswith(SAID):  # a stored sentence as a value (a remark quoted in a remark): said, then cut
+        value = translated(value)
+    return value if len(value) <= keep else value[:keep - 1] + "…"
+
+
+def _decoded(text: str) -> list[Any] | None:
+    """The parts of a sentence from `said`/`joined`, or None for anything else (then it is shown as stored)."""
+    try:
+        parts = json.loads(text[len(SAID):])
+    except ValueError:
+        return None
+    if not isinstance(parts, list) or not parts or not all(
+            isinstance(p, str) or (isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                                   and isinstance(p[1], dict)) for p in parts):
+        return None
+    return parts
+
+
+def _parts(text: str) -> list[Any]:
+    return (_decoded(text) or [text[len(SAID):]]) if text.startswith(SAID) else [text]
+
+
+def _say(part: Any) -> str:
+    if isinstance(part, str):
+        return gettext(part)
+    source, params = part
+    # a value that is itself a stored text (a remark quoted in a rollback's remark) is said in the same language
+    params = {name: translated(value) if isinstance(value, str) else value for name, value in params.items()}
+    try:
+        return gettext(source, **params)
+    except (KeyError, ValueError, TypeError):  # a catalogue entry naming other values: the source, filled in
+        try:
+            return source % params
+        except (KeyError, ValueError, TypeError):
+            return source
+
+
 def translated(text: Any) -> Any:
-    """A stored built-in text (a resource's or parameter's name written by setup) in the request's
-    language: its catalogue entry when it has one, else as stored. Anything else passes unchanged."""
+    """A stored text in the request's language: a sentence stored by `said` (a run's result) said with its values;
+    a built-in text (a resource's or parameter's name written by setup, a fixed message) by its catalogue entry
+    when it has one, else as stored. Anything else passes unchanged."""
     if not isinstance(text, str) or not text:
         return text
+    if text.startswith(SAID):
+        return gettext(_PART_SEPARATOR).join(_say(part) for part in _parts(text))
     return gettext(text)
 
 

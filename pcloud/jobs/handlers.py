@@ -52,6 +52,7 @@ from flask_babel import gettext
 
 from pcloud.actionlog.service import retention_days
 from pcloud.core import egress
+from pcloud.core.i18n import said
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.params import service as params
@@ -159,14 +160,14 @@ def parse_http_param(param: str) -> dict[str, Any]:
     `data: ...` (the rest of the text after `data:` is the body)."""
     text = (param or "").strip()
     if not text:
-        raise JobFailed(gettext("参数为空：需要 url"))
+        raise JobFailed(N_("参数为空：需要 url"))
     if text.startswith("{"):
         try:
             spec = json.loads(text)
         except ValueError as exc:
-            raise JobFailed(gettext("参数不是合法的 JSON：%(why)s", why=exc)) from None
+            raise JobFailed(said(N_("参数不是合法的 JSON：%(why)s"), why=exc)) from None
         if not isinstance(spec, dict):
-            raise JobFailed(gettext("参数必须是 JSON 对象"))
+            raise JobFailed(N_("参数必须是 JSON 对象"))
     else:
         spec = {}
         lines = text.splitlines()
@@ -182,10 +183,10 @@ def parse_http_param(param: str) -> dict[str, Any]:
                 name, _, hval = value.partition("=")
                 spec.setdefault("headers", {})[name.strip()] = hval.strip()
     if not spec.get("url"):
-        raise JobFailed(gettext("参数缺少 url"))
+        raise JobFailed(N_("参数缺少 url"))
     spec["method"] = str(spec.get("method") or "GET").upper()
     if spec["method"] not in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"):
-        raise JobFailed(gettext("不支持的请求方法 %(method)s", method=spec["method"]))
+        raise JobFailed(said(N_("不支持的请求方法 %(method)s"), method=spec["method"]))
     spec.setdefault("headers", {})
     return spec
 
@@ -209,7 +210,7 @@ def http_job_handler(ctx: JobContext) -> str:
     try:
         timeout = float(spec.get("timeout") or 30)
     except (TypeError, ValueError):
-        raise JobFailed(gettext("timeout 必须是秒数")) from None
+        raise JobFailed(N_("timeout 必须是秒数")) from None
     ctx.log.info("%s %s", spec["method"], spec["url"])
     try:
         response = egress.http_request(str(spec["url"]), allowed, method=spec["method"], body=data,
@@ -217,12 +218,12 @@ def http_job_handler(ctx: JobContext) -> str:
     except egress.EgressRefused as exc:
         raise JobFailed(str(exc)) from None
     except OSError as exc:
-        raise JobFailed(gettext("请求失败：%(why)s", why=exc)) from None
+        raise JobFailed(said(N_("请求失败：%(why)s"), why=exc)) from None
     text = response.body.decode("utf-8", "replace")
     if 300 <= response.status < 400:
         location = response.headers.get("Location") or response.headers.get("location") or ""
-        raise JobFailed(gettext("HTTP %(status)s：重定向不会被跟随（出站规则），目标 %(location)s",
-                                status=response.status, location=location[:300]))
+        raise JobFailed(said(N_("HTTP %(status)s：重定向不会被跟随（出站规则），目标 %(location)s"),
+                             status=response.status, location=location[:300]))
     if response.status >= 400:
         raise JobFailed(f"HTTP {response.status}：{text[:2000]}")
     ctx.log.info("HTTP %s", response.status)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from pcloud.access.permissions import executor_ids_of, may_call_endpoint
 from pcloud.core.database import serialise, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, PCloudError
-from pcloud.core.i18n import translated
+from pcloud.core.i18n import clipped, said, translated
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.core.paging import Page, paginate
@@ -411,7 +411,7 @@ def job_item(job: Job, executor_titles: dict[int, str] | None = None,
         "job_desc": job.job_desc, "author": job.author, "alarm_email": job.alarm_email,
         "schedule_type": job.schedule_type, "schedule_conf": job.schedule_conf,
         "job_cron": job.schedule_conf if job.schedule_type == "CRON" else None,
-        "glue_type": job.glue_type, "glue_remark": job.glue_remark, "glue_updatetime": job.glue_updated_at,
+        "glue_type": job.glue_type, "glue_remark": translated(job.glue_remark), "glue_updatetime": job.glue_updated_at,
         "timezone": job.timezone, "misfire_strategy": job.misfire_strategy,
         "executor_route_strategy": job.executor_route_strategy, "executor_handler": job.executor_handler,
         "executor_param": job.executor_param, "executor_block_strategy": job.executor_block_strategy,
@@ -837,7 +837,7 @@ def _add_glue_version(job: Job, source: str, remark: str) -> JobGlueVersion:
                              updated_by=principal_name, updated_by_id=principal_id, updated_at=now)
     db.session.add(version)
     if has_request_context():
-        record_detail({"jobId": job.id, "glueType": job.glue_type, "glueRemark": remark,
+        record_detail({"jobId": job.id, "glueType": job.glue_type, "glueRemark": translated(remark),
                        "diff": glue_diff(before, source, gettext("上一版本"), gettext("本次保存"))})
     return version
 
@@ -879,15 +879,17 @@ def rollback_glue(job_id: int, version_id: int) -> JobGlueVersion:
     old = get_glue_version(version_id, job_id)
     if not is_script(job.glue_type):
         raise Conflict(gettext("该任务的运行模式是 BEAN，不能回滚脚本"))
-    remark = gettext("回滚到版本 #%(id)s（%(remark)s）", id=old.id, remark=old.glue_remark)
-    version = _add_glue_version(job, old.glue_source, remark[:GLUE_REMARK_MAX])
+    # stored as said (core.i18n), so that each reader reads it in their language, the quoted remark too
+    remark = said(N_("回滚到版本 #%(id)s（%(remark)s）"), id=old.id, remark=old.glue_remark)
+    version = _add_glue_version(job, old.glue_source, clipped(remark, GLUE_REMARK_MAX) or "")
     db.session.commit()
     return version
 
 
 def glue_version_item(version: JobGlueVersion, with_source: bool = False) -> dict[str, Any]:
     item = {"id": version.id, "job_id": version.job_id, "glue_type": version.glue_type,
-            "glue_remark": version.glue_remark, "updated_by": version.updated_by, "updated_at": version.updated_at}
+            "glue_remark": translated(version.glue_remark), "updated_by": version.updated_by,
+            "updated_at": version.updated_at}
     if with_source:
         item["glue_source"] = version.glue_source
     return item
@@ -1317,8 +1319,9 @@ def run_item(run: JobRun, descs: dict[int, str] | None = None) -> dict[str, Any]
         "executor_address": run.executor_address, "executor_handler": run.executor_handler,
         "executor_param": run.executor_param, "executor_sharding_param": run.executor_sharding_param,
         "executor_fail_retry_count": run.executor_fail_retry_count, "trigger_time": run.trigger_time,
-        "trigger_code": run.trigger_code, "trigger_msg": run.trigger_msg, "handle_time": run.handle_time,
-        "handle_code": run.handle_code, "handle_msg": run.handle_msg, "alarm_status": run.alarm_status,
+        # what the worker stored (a source string and its values, core.i18n.said) in the reader's language
+        "trigger_code": run.trigger_code, "trigger_msg": translated(run.trigger_msg), "handle_time": run.handle_time,
+        "handle_code": run.handle_code, "handle_msg": translated(run.handle_msg), "alarm_status": run.alarm_status,
         "status": run.status, "state": run_state(run), "kill_requested": run.kill_requested,
     }
 
@@ -2051,7 +2054,7 @@ def _dump_glue_versions(jobs: list[Job]) -> dict[int, list[dict[str, Any]]]:
         size += len(row.glue_source or "")
         _require_transferable(size)
         out.setdefault(row.job_id, []).append({
-            "glueType": row.glue_type, "glueSource": row.glue_source, "glueRemark": row.glue_remark,
+            "glueType": row.glue_type, "glueSource": row.glue_source, "glueRemark": translated(row.glue_remark),
             "updatedBy": row.updated_by, "updatedAt": _wire(row.updated_at)})
     return out
 
@@ -2070,8 +2073,8 @@ def _load_glue_versions(job: Job, value: Any) -> None:
     for v in value:
         if (v["glueType"], v["glueSource"]) in kept:
             continue
-        remark = gettext("导入：%(remark)s", remark=str(v.get("glueRemark") or ""))
-        remark = remark[:limit_of(JobGlueVersion.glue_remark)]
+        remark = said(N_("导入：%(remark)s"), remark=str(v.get("glueRemark") or ""))  # said in the reader's language
+        remark = clipped(remark, limit_of(JobGlueVersion.glue_remark)) or ""
         by = v.get("updatedBy")
         db.session.add(JobGlueVersion(job_id=job.id, glue_type=v["glueType"], glue_source=v["glueSource"],
                                       glue_remark=remark, updated_by=str(by)[:64] if by else None))

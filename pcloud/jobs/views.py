@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from markupsafe import Markup
 
 from pcloud.core.charts import bar_svg
@@ -52,6 +52,30 @@ STATUS_LABELS = {"success": (lazy_gettext("成功"), "success"), "fail": (lazy_g
                  "running": (lazy_gettext("运行中"), "primary"), "pending": (lazy_gettext("等待执行"), "secondary")}
 HANDLE_LABELS = {0: lazy_gettext("运行中"), 200: lazy_gettext("成功"), 500: lazy_gettext("失败"),
                  502: lazy_gettext("超时"), 503: lazy_gettext("已终止"), 504: lazy_gettext("执行器丢失")}
+# A run's result is its state and the reason stored with it. Where the reason already names the state, the English
+# says them as one phrase ("Killed by hand", not "Killed Killed by hand"); the Chinese reads as it always did.
+RESULT_PHRASES = {
+    (503, N_("人工终止")): lazy_pgettext("run result", "已终止 人工终止"),
+    (503, N_("人工终止（尚未开始执行）")): lazy_pgettext("run result", "已终止 人工终止（尚未开始执行）"),
+    (503, N_("任务被终止")): lazy_pgettext("run result", "已终止 任务被终止"),
+    (503, N_("执行器停止，任务被终止")): lazy_pgettext("run result", "已终止 执行器停止，任务被终止"),
+    (502, N_("任务执行超时，已终止")): lazy_pgettext("run result", "超时 任务执行超时，已终止"),
+    (504, N_("执行器节点失联（心跳超时）")): lazy_pgettext("run result", "执行器丢失 执行器节点失联（心跳超时）"),
+    (504, N_("执行器节点重启，任务中断")): lazy_pgettext("run result", "执行器丢失 执行器节点重启，任务中断"),
+}
+
+
+def result_text(run: Any) -> str:
+    """The 执行结果 of a run (a JobRun): its state, unless still running, and the stored reason, in the reader's
+    language."""
+    phrase = RESULT_PHRASES.get((run.handle_code, run.handle_msg))
+    if phrase is not None:
+        return str(phrase)
+    reason = translated(run.handle_msg) or ""
+    if not run.handle_code:
+        return reason
+    state = HANDLE_LABELS.get(run.handle_code, run.handle_code)
+    return gettext("%(state)s %(reason)s", state=state, reason=reason) if reason else str(state)
 
 
 @bp.app_context_processor
@@ -418,7 +442,8 @@ def _jobs_named(executor_id: int | None) -> list[dict[str, Any]]:
 def log_detail(run_id: int) -> Any:
     run = service.get_run(run_id)
     job = service.find_job(run.job_id)
-    return render_template("jobs/log_detail.html", run=service.run_item(run), job=job, confirm=ConfirmForm())
+    return render_template("jobs/log_detail.html", run=service.run_item(run), result=result_text(run), job=job,
+                           confirm=ConfirmForm())
 
 
 @bp.route("/log/<int:run_id>/cat")
@@ -428,11 +453,10 @@ def log_cat(run_id: int) -> Any:
     run = service.get_run(run_id)
     state = service.run_state(run)
     ended = run.status == "DONE"
-    result = f"{HANDLE_LABELS.get(run.handle_code, run.handle_code)} {translated(run.handle_msg) or ''}".strip() \
-        if ended else ""
+    result = result_text(run) if ended else ""
     return jsonify({"fromLineNum": detail["from_line_num"], "toLineNum": detail["to_line_num"],
                     "logContent": detail["log_content"], "isEnd": detail["is_end"], "state": state,
-                    "label": str(STATUS_LABELS[state][0]), "handleMsg": run.handle_msg or "",
+                    "label": str(STATUS_LABELS[state][0]), "handleMsg": translated(run.handle_msg) or "",
                     # the detail page keeps these live: the node once one claims the run, the end
                     "node": run.executor_address, "ended": ended, "killRequested": bool(run.kill_requested),
                     "handleTime": display_local(run.handle_time), "result": result})

@@ -13,12 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import gettext
 
 import pcloud.models  # noqa: F401 - every model, imported once in the fork server and shared by the children
 from pcloud.config import load_config
 from pcloud.core import i18n
 from pcloud.core.dbstats import attach_sqlite_pragmas
+from pcloud.core.i18n import said
 from pcloud.core.messages import N_
 from pcloud.extensions import db
 from pcloud.jobs import service  # noqa: F401 - what the built-in handlers use, preloaded for the same reason
@@ -72,7 +72,7 @@ def invoke(task: dict[str, Any]) -> Any:
     name = task["handler"]
     spec = get_handler(name)
     if spec is None:
-        raise QuietFailure(gettext("任务处理器未注册：%(name)s", name=name))
+        raise QuietFailure(said(N_("任务处理器未注册：%(name)s"), name=name))
     context = task.get("context") or {}
     ctx = JobContext(param=task.get("param") or "", shard_index=int(context.get("shard_index", 0)),
                      shard_total=int(context.get("shard_total", 1)), log=logging.getLogger("pcloud.jobs.run"),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import gettext
 from sqlalchemy import delete, func, or_, select, update
 
 from pcloud.actionlog.service import clean_action_log
+from pcloud.core.i18n import said
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.core.timefmt import utcnow
@@ -25,8 +25,8 @@ from pcloud.loginlog.service import clean_login_log
 SYSTEM_AUTHOR = "system"
 
 # (handler, description, cron, param, started); the description is stored as the job's, shown translated.
-# What the handlers return or raise is a run's stored message, written by the worker outside any request:
-# gettext() says it in the deployment's language (PCLOUD_DEFAULT_LANGUAGE).
+# What the handlers return or raise is a run's stored message: its source string and values (N_, core.i18n.said),
+# said in the reader's language where it is shown.
 MAINTENANCE_JOBS = (
     ("jobLogCleanHandler", N_("调度日志保留（删除 30 天前的运行记录）"), "0 30 3 * * ?", "30", 1),
     ("actionLogCleanHandler", N_("操作日志与登录日志保留（删除 180 天前的日志）"), "0 40 3 * * ?", "180", 1),
@@ -41,7 +41,7 @@ def _days_param(ctx: JobContext, handler: str) -> int:
     if not text:
         return floor
     if not digits_only(text) or int(text) < 1:
-        raise JobFailed(gettext("参数必须是保留的天数（正整数）"))
+        raise JobFailed(N_("参数必须是保留的天数（正整数）"))
     if int(text) < floor:
         ctx.log.warning("parameter %s days is below the configured retention: kept %s days", text, floor)
         return floor
@@ -54,7 +54,7 @@ def job_log_clean_handler(ctx: JobContext) -> str:
     days = _days_param(ctx, "jobLogCleanHandler")
     removed = service.delete_runs_before(utcnow() - timedelta(days=days))
     ctx.log.info("deleted %s runs older than %s days", removed, days)
-    return gettext("删除 %(n)s 条调度日志", n=removed)
+    return said(N_("删除 %(n)s 条调度日志"), n=removed)
 
 
 @job_handler("actionLogCleanHandler",
@@ -66,7 +66,7 @@ def action_log_clean_handler(ctx: JobContext) -> str:
     # The login log: the same job, its own retention parameter (参数设置 sys.log.loginRetentionDays).
     logins = clean_login_log()
     ctx.log.info("deleted %s action-log and %s login-log rows older than %s days", removed, logins, days)
-    return gettext("删除 %(n)s 条操作日志、%(logins)s 条登录日志", n=removed, logins=logins)
+    return said(N_("删除 %(n)s 条操作日志、%(logins)s 条登录日志"), n=removed, logins=logins)
 
 
 @job_handler("sessionCleanHandler", description=N_("过期会话清理：删除过期或已注销超过 N 天（参数，默认 7）的会话"))
@@ -77,7 +77,7 @@ def session_clean_handler(ctx: JobContext) -> str:
 
     text_param = ctx.param.strip()
     if text_param and (not digits_only(text_param) or int(text_param) < 0):
-        raise JobFailed(gettext("参数必须是天数（非负整数）"))
+        raise JobFailed(N_("参数必须是天数（非负整数）"))
     days = int(text_param or 7)
     expired = record_expired_sessions()
     cutoff = utcnow() - timedelta(days=days)
@@ -92,7 +92,7 @@ def session_clean_handler(ctx: JobContext) -> str:
     db.session.commit()
     ctx.log.info("deleted %s sessions expired or revoked before %s, and %s SMS codes of more than a day ago",
                  removed, cutoff, codes)
-    return gettext("删除 %(n)s 个过期会话，登记 %(expired)s 个会话过期", n=removed, expired=expired)
+    return said(N_("删除 %(n)s 个过期会话，登记 %(expired)s 个会话过期"), n=removed, expired=expired)
 
 
 EXPIRED_BATCH = 1000
@@ -142,7 +142,7 @@ def db_stats_handler(ctx: JobContext) -> str:
     dialect = db.engine.dialect.name
     refresh_statistics(db.engine)  # the same step `pcloud init` runs; open SQLite connections reload it
     ctx.log.info("statistics refreshed on %s", dialect)
-    return gettext("%(dialect)s 统计信息已刷新", dialect=dialect)
+    return said(N_("%(dialect)s 统计信息已刷新"), dialect=dialect)
 
 
 def ensure_maintenance_jobs() -> list[str]:

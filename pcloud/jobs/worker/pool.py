@@ -50,8 +50,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from flask_babel import gettext
-
+from pcloud.core.i18n import clipped, said
 from pcloud.core.messages import N_
 
 log = logging.getLogger("pcloud.worker.pool")
@@ -267,7 +266,7 @@ def _child_main(task_conn: Connection, out_conn: Connection, marker: bytes, setu
             traceback.print_exc()
             ok = False
             msg = f"{type(exc).__name__}: {exc}"
-        emit({"id": task["id"], "ok": ok, "msg": (msg or "")[:2000] if msg is not None else None})
+        emit({"id": task["id"], "ok": ok, "msg": (clipped(msg, 2000) or "") if msg is not None else None})
 
 
 class ChildPool:
@@ -534,7 +533,7 @@ class ChildPool:
                 code, msg = child.kill_outcome
             else:
                 exitcode = child.proc.exitcode
-                code, msg = CODE_FAILED, gettext("执行进程异常退出 (exit code %(code)s)", code=exitcode)
+                code, msg = CODE_FAILED, said(N_("执行进程异常退出 (exit code %(code)s)"), code=exitcode)
             self._complete(child, Outcome(child.task["id"], code, msg))
         if not self.closing:
             self.replaced += 1

@@ -58,6 +58,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pcloud.core.database import ChangeSignal, change_signal
+from pcloud.core.i18n import clipped, joined, said, translated
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.core.timefmt import format_local, utcnow
@@ -101,8 +102,8 @@ JOBS_CHANNEL = "pcloud_jobs"  # NOTIFYed by the triggers of migration 0036 when 
 DEPENDENTS_LOCK = 0x6A6F6264
 # pg_advisory_xact_lock(BLOCK_LOCK, job id): one node at a time decides whether a job is busy ("jobb")
 BLOCK_LOCK = 0x6A6F6262
-# Run messages the worker stores: fixed ones marked N_ (pages show them translated); the others are said
-# with gettext() outside any request, so in the deployment's language (PCLOUD_DEFAULT_LANGUAGE).
+# Run messages the worker stores: fixed ones marked N_, the others with their values by core.i18n.said, so that a page
+# (and the API) says each in its reader's language; an alarm says them in the deployment's (PCLOUD_DEFAULT_LANGUAGE).
 COVER_MSG = N_("阻塞处理策略生效：COVER_EARLY，被后续调度覆盖")
 KILLED_MSG = N_("人工终止")
 # a run this node still held after it stalled past the dead timeout, which the others ended and retried
@@ -492,7 +493,7 @@ class Worker:
                     # an expression that no longer parses or is past the computation budget: stop the job,
                     # with the reason in a failed run of its log (and the usual alarm), never loop on it
                     log.warning("job %s stopped: its schedule is invalid (%s)", job.id, exc)
-                    runs.append(self._failed_run(job, planned, now, gettext("调度失败，任务已停止：%(why)s", why=exc)))
+                    runs.append(self._failed_run(job, planned, now, said(N_("调度失败，任务已停止：%(why)s"), why=exc)))
                     updates.append({"jid": job.id, "last": job.trigger_last_time, "next": 0, "status": 0})
                     continue
                 if plan.misfired:
@@ -532,7 +533,7 @@ class Worker:
                 "handle_time": None, "handle_msg": None}
         if not assignments:
             return [{**base, **self._failure(N_("调度失败：执行器没有在线节点"), now)}]
-        msg = gettext("路由策略：%(strategy)s", strategy=job.executor_route_strategy)
+        msg = said(N_("路由策略：%(strategy)s"), strategy=job.executor_route_strategy)
         return [{**base, "shard_index": a.shard_index, "shard_total": a.shard_total, "executor_address": a.node,
                  "trigger_code": 200, "trigger_msg": msg, "handle_code": 0, "status": RUN_PENDING}
                 for a in assignments]
@@ -548,7 +549,8 @@ class Worker:
         return {"job_group": job.job_group, "job_id": job.id, "trigger_type": "CRON", "schedule_time": when,
                 "executor_handler": job.executor_handler, "executor_param": job.executor_param,
                 "executor_fail_retry_count": job.executor_fail_retry_count, "trigger_time": now,
-                "parent_log_id": None, "alarm_status": 0, "claimed_at": None, **self._failure(msg[:MSG_LIMIT], now)}
+                "parent_log_id": None, "alarm_status": 0, "claimed_at": None,
+                **self._failure(clipped(msg, MSG_LIMIT) or "", now)}
 
     def _insert(self, table: Any) -> Any:
         if self.pg:
@@ -671,7 +673,7 @@ class Worker:
                 chosen = routing.route(row.executor_route_strategy, row.job_id, self.nodes_for(row.job_group), memory)
                 if chosen and chosen[0].node != me:
                     handover.append({"rid": row.id, "node": chosen[0].node,
-                                     "msg": gettext("路由策略：%(strategy)s", strategy=row.executor_route_strategy)})
+                                     "msg": said(N_("路由策略：%(strategy)s"), strategy=row.executor_route_strategy)})
                     continue
             running = self.by_job.get(row.job_id)
             remote = [] if row.executor_route_strategy == "SHARDING_BROADCAST" else elsewhere.get(row.job_id, [])
@@ -774,7 +776,7 @@ class Worker:
                     chained = run is not None and run.context.get("trigger_type") in ("PARENT", "RETRY")
                     if outcome.code == HANDLE_SUCCESS and job is not None and not job.child_job_id \
                             and not (chained and job.id in dependents):
-                        plain.append({"rid": outcome.task_id, "msg": (outcome.msg or "")[:MSG_LIMIT] or None})
+                        plain.append({"rid": outcome.task_id, "msg": clipped(outcome.msg, MSG_LIMIT)})
                         waiting += [(d, {"id": outcome.task_id}) for d in dependents.get(job.id, ())]
                         continue
                     row = self._finish(conn, outcome, now, jobs, dependents, waiting)
@@ -806,7 +808,7 @@ class Worker:
 
     def _finish(self, conn: Connection, outcome: Outcome, now: datetime, jobs: dict[int, Any],
                 dependents: dict[int, list[int]], waiting: list[tuple[int, dict[str, Any]]]) -> dict[str, Any] | None:
-        msg = (outcome.msg or "")[:MSG_LIMIT] or None
+        msg = clipped(outcome.msg, MSG_LIMIT)
         code = outcome.code
         row = conn.execute(update(RUN_T).where(RUN_T.c.id == outcome.task_id, RUN_T.c.status == RUN_RUNNING)
                            .values(status=RUN_DONE, handle_code=code, handle_msg=msg, handle_time=now,
@@ -844,11 +846,11 @@ class Worker:
             depth = self._chain_depth(conn, run)
             if depth >= MAX_CHAIN_DEPTH:
                 # a loop of child jobs (made before the console refused them) or a chain too long: stop here
-                why = gettext("子任务未触发：任务链已达 %(n)s 层（可能形成了循环）", n=MAX_CHAIN_DEPTH)
+                why = said(N_("子任务未触发：任务链已达 %(n)s 层（可能形成了循环）"), n=MAX_CHAIN_DEPTH)
                 log.warning("run %s of job %s: children %s / dependents %s not triggered, chain depth %s", run["id"],
                             job.id, job.child_job_id, dependents, depth)
                 conn.execute(update(RUN_T).where(RUN_T.c.id == run["id"]).values(
-                    handle_msg=(f"{run['handle_msg'] or ''}；{why}" if run["handle_msg"] else why)[:MSG_LIMIT]))
+                    handle_msg=clipped(joined(run["handle_msg"], why), MSG_LIMIT)))
                 return
             runs = []
             if job.child_job_id:
@@ -913,9 +915,9 @@ class Worker:
                 continue  # a parent has not succeeded since: wait for it
             routed = self._routed_runs(conn, job, max(e for e in ends if e is not None), "PARENT", now,
                                        parent_log_id=latest[job.id]["id"])
-            why = gettext("父任务 %(ids)s 均已成功", ids=",".join(map(str, parents)))
+            why = said(N_("父任务 %(ids)s 均已成功"), ids=",".join(map(str, parents)))
             for r in routed:
-                r["trigger_msg"] = f"{r['trigger_msg'] or ''}；{why}"[:MSG_LIMIT]
+                r["trigger_msg"] = clipped(joined(r["trigger_msg"], why), MSG_LIMIT)
             runs += routed
         self._insert_follow_ups(conn, runs, skip_fired=True)
 
@@ -1034,7 +1036,8 @@ class Worker:
             "appname": ex.appname if ex else None, "jobDesc": job.job_desc if job else None,
             "triggerType": run["trigger_type"], "scheduleTime": format_local(run["schedule_time"]),
             "executorAddress": run["executor_address"], "triggerCode": run["trigger_code"],
-            "triggerMsg": run["trigger_msg"], "handleCode": run["handle_code"], "handleMsg": run["handle_msg"],
+            "triggerMsg": translated(run["trigger_msg"]), "handleCode": run["handle_code"],
+            "handleMsg": translated(run["handle_msg"]),
             "alarmEmail": emails})
 
     def _alarm_slot(self, job_id: int, interval: float) -> bool:

@@ -42,8 +42,7 @@ import tempfile
 import time
 from typing import Any
 
-from flask_babel import gettext
-
+from pcloud.core.i18n import said
 from pcloud.core.messages import N_
 from pcloud.jobs.worker.pool import kill_tree
 
@@ -128,7 +127,7 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
     """Run `source` to its end; its output goes to this process's fds 1 and 2 (the run log). Returns the
     run's message; raises ScriptFailed on a non-zero exit."""
     if glue_type not in SCRIPT_FILES:
-        raise ScriptFailed(gettext("不支持的运行模式：%(type)s", type=glue_type))
+        raise ScriptFailed(said(N_("不支持的运行模式：%(type)s"), type=glue_type))
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -147,9 +146,9 @@ def run_script(glue_type: str, source: str, *, param: str, shard_index: int, sha
             proc = subprocess.Popen(args, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=1, stderr=2,
                                     close_fds=True, preexec_fn=_drop_privileges)  # noqa: PLW1509
         except OSError as exc:
-            raise ScriptFailed(gettext("脚本无法启动：%(why)s", why=exc)) from None
+            raise ScriptFailed(said(N_("脚本无法启动：%(why)s"), why=exc)) from None
         code = proc.wait()
         _kill_leftovers()
     if code != 0:
-        raise ScriptFailed(gettext("脚本退出码 %(code)s", code=code))
+        raise ScriptFailed(said(N_("脚本退出码 %(code)s"), code=code))
     return N_("脚本执行成功（退出码 0）")
