@@ -124,7 +124,7 @@ def test_switching_a_job_to_a_script_and_copying_it(api: Any, app: Any) -> None:
     copy = api.data("POST", f"/api/job/jobinfo/{job}/copy")
     copied = query(app, lambda: db.session.get(Job, copy))
     assert (copied.glue_type, copied.glue_source) == ("GLUE_SHELL", "echo hi\n")
-    assert versions(app, copy) == [(f"复制自任务 #{job}", "echo hi\n")]
+    assert versions(app, copy) == [(said(N_("复制自任务 #%(id)s"), id=job), "echo hi\n")]
     # back to BEAN: a registered handler is required again
     api_error(api.put("/api/job/jobinfo/update", {"id": job, "glueType": "BEAN"}), 422)
     api.data("PUT", "/api/job/jobinfo/update", {"id": job, "glueType": "BEAN", "executorHandler": "demoJobHandler"})

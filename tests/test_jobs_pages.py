@@ -755,3 +755,8 @@ def test_an_imported_script_version_reads_imported_in_the_readers_language(
     assert [v["glueRemark"] for v in english["data"]][-1] == "Imported: first", english
     chinese = api.data("POST", f"/api/job/jobcode/{copy}/versions")
     assert [v["glueRemark"] for v in chinese][-1] == "导入：first"
+    # so does a copy's first version
+    copied = api.data("POST", f"/api/job/jobinfo/{job}/copy")
+    copied_page = en_pages.get(f"/job/info/{copied}/code").get_data(as_text=True)  # its name says 副本 (data)
+    assert f"Copied from job #{job}" in copied_page and "复制自任务" not in copied_page
+    assert api.data("POST", f"/api/job/jobcode/{copied}/versions")[0]["glueRemark"] == f"复制自任务 #{job}"

@@ -1169,7 +1169,7 @@ def copy_job(job_id: int) -> Job:
     db.session.add(copy)
     if is_script(job.glue_type):
         db.session.flush()
-        _add_glue_version(copy, job.glue_source or "", gettext("复制自任务 #%(id)s", id=job.id)[:GLUE_REMARK_MAX])
+        _add_glue_version(copy, job.glue_source or "", said(N_("复制自任务 #%(id)s"), id=job.id))
     db.session.commit()
     return copy
 
