@@ -485,3 +485,32 @@ def test_an_item_moved_into_a_type_that_has_its_value_is_refused_by_name_and_lef
     assert api_error(resp, 409)["msg"] == "该字典类型下已有此键值"
     kept = api.data("GET", f"{DICT}/move_from")
     assert [(i["label"], i["value"]) for i in kept] == [("move_from 项", "same")]
+
+
+def test_built_in_types_take_only_the_values_the_console_reads(api: ApiClient, pages: PageClient, app: Any) -> None:
+    """A built-in type labels values the console's code uses: a user state 2 or a job status 7 was accepted as an
+    item, and then offered by 用户管理's and 任务管理's state filters, which refused it (422, 已忽略该条件), and
+    登录日志's result filter showed it selected over every row (a review). The value is refused where it is typed."""
+    refused = api_error(api.post(f"{DICT}/data/create", {"dictType": "sys_user_state", "label": "冻结", "value": "2"}),
+                        422)
+    assert refused["errors"] == {"value": [refused["msg"]]} and "0、1" in refused["msg"]
+    assert "用户状态" in refused["msg"]
+    assert "2" not in [i["value"] for i in api.data("GET", f"{DICT}/sys_user_state")]
+    # an item moved into a built-in type, or a built-in item's value changed, alike
+    api.data("POST", f"{DICT}/type/create", {"name": "客户等级", "dictType": "customer_level"})
+    gold = api.data("POST", f"{DICT}/data/create", {"dictType": "customer_level", "label": "金牌", "value": "gold"})
+    api_error(api.put(f"{DICT}/data/modify", {"id": gold, "dictType": "job_trigger_status"}), 422)
+    running = _item_id(app, "job_trigger_status", "1")
+    api_error(api.put(f"{DICT}/data/modify", {"id": running, "value": "7"}), 422)
+    # what the console reads stays editable: the label, the colour, and a deleted built-in value made again
+    assert api.data("PUT", f"{DICT}/data/modify", {"id": running, "label": "调度中", "cssClass": "info",
+                                                    "value": "1"}) == running
+    api.data("DELETE", f"{DICT}/data/{_item_id(app, 'login_result', '1')}/delete")
+    api.data("POST", f"{DICT}/data/create", {"dictType": "login_result", "label": "失败", "value": "1"})
+    # the page: the refusal under 字典键值, what was typed kept
+    resp = pages.submit("/system/dict/data/new?dict_type=login_result", "/system/dict/data/new",
+                        data={"dict_type": "login_result", "label": "锁定", "value": "x", "sort": "3",
+                              "css_class": "", "status": "0", "remark": ""})
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 422 and "0、1" in html and 'value="锁定"' in html
+    assert sorted(i["value"] for i in api.data("GET", f"{DICT}/login_result")) == ["0", "1"]

@@ -323,6 +323,15 @@ def _clean_value(code: str, value: Any, exclude_id: int | None = None) -> str:
     return value
 
 
+def _check_builtin_value(code: str, value: str) -> None:
+    """A built-in type labels the values the console's code reads (a user's state 0 or 1): an item of another value
+    would be offered by the lists' filters, which refuse it. Its labels, colours and order stay the administrator's."""
+    if code in BUILTIN_DICTS and value not in (allowed := [item[0] for item in BUILTIN_DICTS[code][2]]):
+        raise Invalid(gettext(
+            "「%(name)s」是内置字典类型，其键值由系统使用，只能是 %(values)s；可以修改标签、颜色和排序",
+            name=translated(BUILTIN_DICTS[code][0]), values=gettext("、").join(allowed)), field="value")
+
+
 def _clean_css_class(value: Any) -> str | None:
     value = (value or "").strip()
     if value and value not in BADGE_COLOURS:
@@ -361,6 +370,7 @@ def create_data(data: dict[str, Any]) -> DictData:
     label = _text(data.get("label"), "label", N_("字典标签"), limit_of(DictData.label))
     label_en = _label_en(data.get("label_en"))
     value = _clean_value(code, data.get("value"))
+    _check_builtin_value(code, value)
     row = DictData(dict_type=code, label=label, label_en=label_en, value=value, sort=int(data.get("sort") or 0),
                    css_class=_clean_css_class(data.get("css_class")), is_default=bool(data.get("is_default")),
                    status=_clean_status(data.get("status") if data.get("status") is not None else 0),
@@ -388,6 +398,8 @@ def modify_data(data: dict[str, Any]) -> DictData:
         changes["label_en"] = _label_en(data.get("label_en"))
     if data.get("value") is not None or data.get("dict_type") is not None:
         value = changes["value"] = _clean_value(code, data.get("value", row.value), exclude_id=row_id)
+        if (code, value) != (row.dict_type, row.value):
+            _check_builtin_value(code, value)
     if data.get("sort") is not None:
         changes["sort"] = int(data["sort"])
     if "css_class" in data:
