@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -140,6 +141,32 @@ def test_the_bell_counts_unread_mail_on_every_page_and_the_inbox_reads_it(api: A
     _, other_phone, _ = signed_in_user(app)
     other_mail = send(api, other_phone, "别人的信")
     assert user.get(f"/mail/{other_mail}").status_code == 404
+
+
+def test_a_mail_opened_from_a_list_leads_back_to_that_list(pages: PageClient, api: ApiClient, app: Any) -> None:
+    """查看 on 站内信 (the managers' list, filtered) opened another's mail whose 返回 and breadcrumbs led to 我的站内信,
+    one's own inbox, where that mail is not (a browser review): they lead back to the list as it was left."""
+    phone = next_phone()
+    make_user(app, phone=phone, name="收信人丙")
+    mail_id = send(api, phone, "季度会议")
+    listing = "/personalized/mail/?phone=" + phone + "&state=0"
+    html = pages.get(listing).get_data(as_text=True).replace("&amp;", "&")
+    link = re.search(rf'href="(/mail/{mail_id}\?[^"]*)"', html)
+    assert link, "查看 carries the list it was on"
+    detail = pages.get(link.group(1)).get_data(as_text=True).replace("&amp;", "&")
+    back = re.search(r'<a class="btn btn-outline-secondary mt-3" href="([^"]+)"', detail)
+    assert back and back.group(1) == listing
+    assert f'<a href="{listing}">站内信</a>' in detail and "我的站内信" not in detail
+    # one's own inbox, filtered, alike; a way back elsewhere than these lists is not followed
+    own = send(api, ADMIN_PHONE, "自己的信")
+    inbox = pages.get("/mail/?name=" + quote("自己")).get_data(as_text=True).replace("&amp;", "&")
+    link = re.search(rf'href="(/mail/{own}\?[^"]*)"', inbox)
+    assert link
+    detail = pages.get(link.group(1)).get_data(as_text=True).replace("&amp;", "&")
+    assert re.search(r'mt-3" href="/mail/\?name=', detail)
+    for elsewhere in ("//evil.example/x", "/system/user/", "https://evil.example/personalized/mail/"):
+        detail = pages.get(f"/mail/{mail_id}", query_string={"back": elsewhere}).get_data(as_text=True)
+        assert 'mt-3" href="/mail/"' in detail, elsewhere
 
 
 # ---------------------------------------------------------------------------------------------

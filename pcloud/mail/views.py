@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from pcloud.access.permissions import may_open_page
-from pcloud.core.forms import ConfirmForm
+from pcloud.core.forms import ConfirmForm, back_to
 from pcloud.core.messages import N_
 from pcloud.core.pages import list_args, page_url, past_the_end
 from pcloud.core.recorder import action
+from pcloud.core.routing import is_back_path
 from pcloud.core.security import current_principal, mirrors, signed_in_only
 from pcloud.core.views import RecordPages
 from pcloud.mail import service
@@ -82,5 +83,12 @@ def detail(mail_id: int) -> Any:
     """One mail; opened by its recipient, it is read. Others' mail only with the 站内信 page."""
     principal = current_principal()
     assert principal is not None
-    item = service.read_mail(mail_id, principal, may_open_page(principal, service.MAIL_PAGE))
-    return render_template("mail/detail.html", mail=item)
+    manages = may_open_page(principal, service.MAIL_PAGE)
+    item = service.read_mail(mail_id, principal, manages)
+    # back to the list it was opened from, as it was left: the managers' 站内信 or one's own inbox
+    target = request.args.get("back") or ""
+    if manages and is_back_path(target, url_for("mail.index")):
+        back = (target, gettext("个性化服务"), gettext("站内信"))
+    else:
+        back = (back_to(url_for("mail.inbox")), None, gettext("我的站内信"))
+    return render_template("mail/detail.html", mail=item, back=back)
