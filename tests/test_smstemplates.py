@@ -62,6 +62,25 @@ def test_the_sign_in_sms_is_worded_by_the_login_template(api: ApiClient, anon: A
     assert resp.status_code == 200, resp.get_json()
 
 
+def test_a_placeholder_the_sender_does_not_fill_is_refused(api: ApiClient, pages: PageClient) -> None:
+    """A typo'd placeholder ({minute}, {Code}) was saved and went out as typed in every sign-in SMS ("{minute} 分钟内
+    有效", a review): the text may hold only {code} and {minutes}; any other {name} is 422 on the text, naming it."""
+    for typo in ("{minute}", "{Code}", "{ code }", "{expire}"):
+        refused = api_error(api.post(f"{SMS}/create", {"code": "LOGIN", "name": "登录验证码",
+                                                       "description": f"验证码 {{code}}，{typo} 分钟内有效"}), 422)
+        assert typo in refused["msg"] and "{minutes}" in refused["msg"], typo
+        assert refused["errors"] == {"description": [refused["msg"]]}
+    login = api.data("POST", f"{SMS}/create", {"code": "LOGIN", "name": "登录验证码",
+                                               "description": "【PCloud】验证码 {code}，{minutes} 分钟内有效"})
+    api_error(api.put(f"{SMS}/modify", {"id": login, "description": "验证码 {code}，{minute} 分钟内有效"}), 422)
+    resp = pages.submit(f"/personalized/sms/{login}/edit", data={
+        "code": "LOGIN", "name": "登录验证码", "description": "验证码 {code}，{minute} 分钟内有效"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "{minute}" in html and "验证码 {code}，{minute} 分钟内有效</textarea>" in html
+    assert api.post(f"{SMS}/page", {"code": "LOGIN"}).get_json()["data"][0]["description"] == \
+        "【PCloud】验证码 {code}，{minutes} 分钟内有效"
+
+
 def test_a_user_without_the_grant_is_refused(app: Any) -> None:
     from tests.factories import make_user, next_phone
 

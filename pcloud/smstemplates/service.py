@@ -7,6 +7,7 @@ the sender words the message itself, as before templates existed.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -21,6 +22,9 @@ from pcloud.extensions import db
 from pcloud.smstemplates.models import SmsTemplate
 
 CODE_PLACEHOLDER, MINUTES_PLACEHOLDER = "{code}", "{minutes}"
+# what reads as a placeholder: a word in braces, spaces allowed ({minute}, {Code}, { code }); only the two above are
+# filled in, anything else would go out to every user as typed
+_PLACEHOLDER = re.compile(r"\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}")
 DUPLICATE_CODE = lazy_gettext("短信编码已存在")
 
 
@@ -71,6 +75,11 @@ def _clean_description(text: str | None) -> str:
     if CODE_PLACEHOLDER not in text:
         raise Invalid(gettext("短信内容须包含验证码的占位符 %(placeholder)s",
                               placeholder=CODE_PLACEHOLDER), field="description")
+    unknown = [p for p in dict.fromkeys(_PLACEHOLDER.findall(text)) if p not in (CODE_PLACEHOLDER, MINUTES_PLACEHOLDER)]
+    if unknown:
+        raise Invalid(gettext("短信内容中的 %(unknown)s 不会被替换，会原样发给用户：只能使用 %(code)s（验证码）和 "
+                              "%(minutes)s（有效分钟数）", unknown=gettext("、").join(unknown),
+                              code=CODE_PLACEHOLDER, minutes=MINUTES_PLACEHOLDER), field="description")
     return text
 
 
