@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -621,6 +622,19 @@ def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
     resp = pages.submit("/personalized/upload/storages/", f"/personalized/upload/storages/{storage_id}/delete")
     assert resp.status_code == 302
     assert f'data-storage-id="{storage_id}"' not in pages.get("/personalized/upload/storages/").get_data(as_text=True)
+
+
+def test_the_storage_delete_warns_of_the_last_storage_only_when_it_is(api: Any, pages: Any) -> None:
+    """The delete's dialog said 这是最后一个存储，服务器会拒绝删除 whenever the list showed one row: a list filtered to
+    one of two storages warned of a refusal that did not come (a browser review). It counts the live storages."""
+    api.data("POST", "/api/admin/upload/create", {"name": "备用存储", "type": "DATABASE"})
+    filtered = unescape(pages.get("/personalized/upload/storages/?name=备用").get_data(as_text=True))
+    assert len(re.findall(r'data-storage-id="', filtered)) == 1 and "备用存储" in filtered
+    assert "最后一个存储" not in filtered and "确定删除存储「备用存储」吗？" in filtered
+    spare = next(s["id"] for s in api.data("POST", "/api/admin/upload/list", {}) if s["name"] == "备用存储")
+    api.data("DELETE", f"/api/admin/upload/{spare}/delete")
+    alone = unescape(pages.get("/personalized/upload/storages/").get_data(as_text=True))
+    assert "这是最后一个存储，服务器会拒绝删除" in alone
 
 
 def test_a_storage_name_another_storage_has_is_refused_on_the_name_field(api: Any, pages: Any) -> None:

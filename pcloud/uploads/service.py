@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext, lazy_gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import ColumnElement, delete, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 
 from pcloud.core.database import taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
@@ -362,6 +362,12 @@ def page_storages(filters: Mapping[str, object], page: int = 1, page_size: int =
     result = paginate(stmt.order_by(Storage.id), page, page_size)
     result.items = [storage_item(row) for row in result.items]
     return result
+
+
+def live_storage_count() -> int:
+    """How many storages are live: at one, its delete is refused (`delete_storage`)."""
+    return db.session.execute(select(func.count()).select_from(Storage)
+                              .where(Storage.deleted_at.is_(None))).scalar_one()
 
 
 def list_storages() -> list[dict[str, object]]:

@@ -54,8 +54,9 @@ def storages() -> Any:
     result = service.page_storages(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
+    # the delete's dialog warns of the last storage by every live storage, not by the rows a filter left
     return render_template("uploads/storages.html", page=result, rows=result.items, filters=filters,
-                           confirm=ConfirmForm(), page_url=page_url)
+                           live_storages=service.live_storage_count(), confirm=ConfirmForm(), page_url=page_url)
 
 
 def _storage_values(form: StorageForm) -> dict[str, Any]:
