@@ -514,3 +514,23 @@ def test_built_in_types_take_only_the_values_the_console_reads(api: ApiClient, p
     html = unescape(resp.get_data(as_text=True))
     assert resp.status_code == 422 and "0、1" in html and 'value="锁定"' in html
     assert sorted(i["value"] for i in api.data("GET", f"{DICT}/login_result")) == ["0", "1"]
+
+
+def test_a_built_in_value_whose_item_is_disabled_or_deleted_keeps_its_name_in_the_lists(
+        api: ApiClient, pages: PageClient, app: Any) -> None:
+    """用户状态's item 正常 disabled (or deleted, or the whole type disabled): 用户管理 showed every active user's state
+    as a bare 0 in both languages (a browser review). A built-in value's badge falls back to its built-in name."""
+    normal = _item_id(app, "sys_user_state", "0")
+    api.data("PUT", f"{DICT}/data/modify", {"id": normal, "status": 1})
+
+    def states(client: PageClient) -> list[str]:
+        html = client.get("/system/user/").get_data(as_text=True)
+        return re.findall(r'<span class="badge text-bg-[a-z]+">([^<]*)</span>', html)
+
+    assert states(pages) and set(states(pages)) == {"正常"}
+    set_language(pages.client, "en")
+    assert set(states(pages)) == {"Active"}
+    set_language(pages.client, "zh")
+    api.data("DELETE", f"{DICT}/data/{normal}/delete")
+    api.data("PUT", f"{DICT}/type/modify", {"id": _type_id(app, "sys_user_state"), "status": 1})
+    assert set(states(pages)) == {"正常"}

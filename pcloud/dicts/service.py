@@ -100,12 +100,19 @@ def shown_label(row: Any) -> str:
 
 
 def badge(dict_type: str, value: Any, fallback: str | None = None) -> tuple[str, str]:
-    """(label, colour) of a value: its item's, else (`fallback` or the value, "secondary")."""
+    """(label, colour) of a value: its item's, else (`fallback`, a built-in value's built-in name, or the value,
+    "secondary"): an item of a built-in type disabled or deleted (or the type disabled) names its value as setup
+    did, never as a bare code (用户管理 showed every active user as 0)."""
     text = "" if value is None else str(value)
+    english = language() == "en"
     for item in _CACHE.get().get(dict_type, ()):
         if item["value"] == text:
-            return _shown(item, language() == "en"), item["css_class"] or "secondary"
-    return (fallback if fallback is not None else text), "secondary"
+            return _shown(item, english), item["css_class"] or "secondary"
+    if fallback is None:
+        built = {v: (english_label if english else label_)
+                 for v, label_, _colour, english_label in BUILTIN_DICTS.get(dict_type, ("", "", []))[2]}
+        fallback = built.get(text, text)
+    return fallback, "secondary"
 
 
 def label(dict_type: str, value: Any, fallback: str | None = None) -> str:
