@@ -23,6 +23,7 @@ from tests.conftest import (
     english_form,
     english_page,
     last_action,
+    set_language,
 )
 from tests.factories import make_user, next_phone
 
@@ -276,8 +277,8 @@ def test_every_parameter_page_in_english(english_pages: PageClient, app: Any, mo
     for key in CATALOGUE:
         english_page(english_pages, f"/system/config/{key}/edit")
     hint = english_page(english_pages, "/system/config/sys.password.minLength/edit")
-    # a space between the range and the remark, which is no sentence of its own
-    assert re.search(r"From 6 to \d+\. The fewest characters a new password may have \(at most 72\) \(takes effect",
+    # a space between the range, the remark and the last sentence, each a sentence of its own
+    assert re.search(r"From 6 to \d+\. The fewest characters a new password may have \(at most 72\)\. Takes effect",
                      hint), hint
     choice = english_page(english_pages, "/system/config/sys.password.changeAtFirstSignIn/edit")
     assert '<option selected value="false">No</option>' in choice
@@ -326,3 +327,22 @@ def test_parallel_first_changes_of_one_parameter_keep_one_row(app: Any, api: Api
             select(Parameter.config_value).where(Parameter.config_key == key)).scalars()))
         assert len(stored) == 1, stored
         assert api.data("GET", f"{CONFIG}/{key}")["value"] in values
+
+
+def test_the_edit_pages_hint_is_punctuated_sentences(pages: PageClient) -> None:
+    """The hint under 参数值 ran the parameter's remark into the next sentence (新密码必须同时包含的字符种类
+    保存后各进程…, and in English "From 60 to 3600. (takes effect …)", a browser review): each part is a sentence."""
+    def hint(key: str) -> str:
+        html = pages.get(f"/system/config/{key}/edit").get_data(as_text=True)
+        found = re.search(r'<div[^>]*form-text[^>]*>(.*?)</div>', html, re.S)
+        assert found, key
+        return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+    assert hint("sys.password.classes") == "新密码必须同时包含的字符种类。保存后各进程在下一次请求即生效。"
+    assert hint("sys.login.maxFailures") == ("取值 1 到 100。同一手机号或 secureId 在统计窗口内失败达到该次数即锁定。"
+                                             "保存后各进程在下一次请求即生效。")
+    assert hint("sys.sms.ttlSeconds") == "取值 60 到 3600。保存后各进程在下一次请求即生效。"
+    set_language(pages.client, "en")
+    assert hint("sys.sms.ttlSeconds") == "From 60 to 3600. Takes effect in every process from its next request."
+    assert hint("sys.password.classes").endswith("must all include. Takes effect in every process from its next "
+                                                 "request.")
