@@ -228,6 +228,40 @@ def test_a_role_held_beyond_the_scope_is_not_the_scoped_admins_to_change(app: An
     assert "有您数据权限范围之外的用户" in refused["msg"], refused
 
 
+def test_a_user_holding_a_wider_scope_is_not_the_scoped_admins_to_take_over(app: Any, api: ApiClient) -> None:
+    """An outside review (session 24): a super administrator gave 后端组's log reader a role of all data granting
+    only the operation log; the head of 研发中心 ("own department and below", every grant) reset that reader's
+    password, signed in as them and read the operation log of every department. A user whose roles reach a wider
+    data scope reaches further than the head, as one whose grants do: not theirs to modify, delete, sign out, strip
+    of a role or unlock (403), on the page and the API; the user form offers no role of a wider scope."""
+    from tests.conftest import api_error
+
+    world = scoped_world(app, api, 4)  # the head of 研发中心, every grant, own department and below
+    head_api, head_pages, members = world["api"], world["pages"], world["members"]
+    org = world["org"]
+    wide = make_scoped_role(api, "ROLE_LOGREADER", 1)  # all data, and no grant the head lacks
+    reader_phone = next_phone()
+    reader = make_user(app, phone=reader_phone, name="日志员", dept_id=org["后端组"], role_ids=[wide])
+    refused = api_error(head_api.put("/api/admin/system/user/modify", json={"id": reader, "password": "Takeover123"}),
+                        403)
+    assert "超出了您的权限范围" in refused["msg"], refused
+    assert ApiClient(app.test_client()).sign_in(reader_phone, "Passw0rd1")  # the password is the reader's still
+    api_error(head_api.put("/api/admin/system/user/modify", json={"id": reader, "state": 1}), 403)
+    api_error(head_api.get(f"/api/admin/system/user/{reader}/offline"), 403)
+    api_error(head_api.post(f"/api/admin/system/user/{reader}/unlock"), 403)
+    api_error(head_api.post(f"/api/admin/role/{world['role']}/assign", json={"userIds": [members["后端组"], reader]}),
+              403)
+    assert holders_of(app, world["role"]) == {world["head"]}  # nothing changed, the user within reach neither
+    resp = head_pages.submit(f"/system/user/{reader}/edit", data={"phone": reader_phone, "name": "日志员",
+                                                                   "password": "Takeover123",
+                                                                   "dept_id": str(org["后端组"]), "state": "0"})
+    assert resp.status_code == 403, resp.status_code
+    assert ApiClient(app.test_client()).sign_in(reader_phone, "Passw0rd1")
+    api_error(head_api.delete(f"/api/admin/system/user/{reader}/delete"), 403)
+    form = head_pages.get("/system/user/new").get_data(as_text=True)
+    assert "ROLE_LOGREADER" not in form and "ROLE_SCOPE4" in form  # a choice says its role's code
+
+
 # ---------------------------------------------------------------------------------------------
 # What a principal of each scope sees and cannot touch: page, API, export, pickers, writes
 

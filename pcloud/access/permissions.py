@@ -35,6 +35,7 @@ from pcloud.access.models import PermissionVersion, role_menu, role_resource
 from pcloud.core.errors import Forbidden
 from pcloud.core.routing import HTTP_METHODS, ROUTE_ARG
 from pcloud.core.security import PUBLIC_ENDPOINTS, SUPER_ADMIN, Principal, current_principal
+from pcloud.datascope import service as datascope
 from pcloud.extensions import db
 from pcloud.jobs.models import role_job_group
 from pcloud.menus.models import Menu
@@ -365,7 +366,10 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
                   resource_ids: tuple[int, ...] | list[int] | set[int] = (),
                   roles: Iterable[Any] = ()) -> str | None:
     """Why the principal may not hand out these menus, resources or roles (None: they may). `roles` are role
-    rows (anything with `id`, `role_code` and `name`): the principal, above roles, has them at hand."""
+    rows (anything with `id`, `role_code` and `name`): the principal, above roles, has them at hand. A role's reach
+    is its grants, its executors and its data scope (datascope.roles_refusal: none wider than the principal's), so
+    every rule asking whether roles reach further than the principal (handing them out, changing a role, taking
+    over a user who holds them) asks here."""
     principal = _acting(principal)
     if principal is None or principal.is_super_admin:
         return None
@@ -388,6 +392,8 @@ def reach_refusal(principal: Principal | None = None, *, menu_ids: tuple[int, ..
         refusal = job_group_refusal(role_id, principal=principal)
         if refusal:
             return gettext("不能分配超出自己权限范围的角色（%(why)s）", why=refusal)
+    if roles:
+        return datascope.roles_refusal([role_id for role_id, _code, _name in roles], principal)
     return None
 
 

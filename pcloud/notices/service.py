@@ -31,7 +31,7 @@ from pcloud.core.markdown import LazyMarkdown, markdown_problem, render_markdown
 from pcloud.core.paging import Page, newest_first_page, paginate, sample_estimate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
-from pcloud.datascope.service import current_scope, roles_refusal
+from pcloud.datascope.service import current_scope
 from pcloud.depts.models import Dept, DeptClosure
 from pcloud.dicts.service import label as dict_label
 from pcloud.extensions import db
@@ -162,8 +162,7 @@ def _live_roles(role_ids: Iterable[int]) -> dict[int, Role]:
 def _roles_refusal(live_roles: Mapping[int, Role]) -> str | None:
     """Why the principal may not address these roles (None: they may): the reach rule and the data scope's, as
     for assigning them, and the holder rule of role modify."""
-    return (permissions.reach_refusal(roles=list(live_roles.values())) or roles_refusal(list(live_roles))
-            or _holders_refusal(live_roles))
+    return permissions.reach_refusal(roles=list(live_roles.values())) or _holders_refusal(live_roles)
 
 
 def audience_choices(roles: list[tuple[int, str]], depts: list[tuple[int, str]], kept: Mapping[str, list[int]]

@@ -354,7 +354,7 @@ def beyond_reach(role: Role) -> str | None:
     """Why the signed-in principal may not change, strip or delete this role (None: they may). Such a change
     changes what its holders may do, so only someone who could hand the role out (its grants, executors and
     data scope within their own) makes it, as for users whose roles reach further."""
-    if permissions.reach_refusal(roles=[role]) or datascope.roles_refusal([role.id]):
+    if permissions.reach_refusal(roles=[role]):  # its grants, executors and data scope
         return gettext("角色「%(name)s」超出了您的权限范围，不能修改或删除", name=role.name)
     if held_beyond_scope([role.id]):
         # its grants are also theirs: a change would hand holders beyond the scope what the principal holds
@@ -516,9 +516,6 @@ def assign_users(role_id: int, user_ids: list[int], assigned: bool, principal: P
         raise NotFound(gettext("用户不存在：%(ids)s", ids=", ".join(map(str, missing[:20]))))
     if principal is not None and not principal.is_super_admin:
         permissions.require_within_reach(principal, roles=[role])
-        refusal = datascope.roles_refusal([role.id], principal)
-        if refusal:
-            raise Forbidden(refusal)
         held: dict[int, list[Role]] = {}
         for user_id, held_role in db.session.execute(
                 select(user_role.c.user_id, Role).join(Role, Role.id == user_role.c.role_id)

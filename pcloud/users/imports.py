@@ -208,9 +208,9 @@ class _Lookups:
         self.roles = _unique_map([(r.role_code, r.id) for r in roles])
         self.roles.update({k: v for k, v in _unique_map([(r.name, r.id) for r in roles]).items()
                            if k not in self.roles})
-        # within reach, and no wider a data scope than the principal's own (the rules users.service applies to one user)
-        self.assignable = {r.id for r in service.assignable_roles(principal)
-                           if principal is None or datascope.roles_refusal([r.id], principal) is None}
+        # within reach: grants, executors and a data scope no wider than the principal's own (the rule users.service
+        # applies to one user)
+        self.assignable = {r.id for r in service.assignable_roles(principal)}
         self.super_admin_ids = {r.id for r in roles if r.role_code == SUPER_ADMIN}
         self.in_scope = _scope_check(principal)
         self.typed_passwords = 0

@@ -175,10 +175,7 @@ def _guard_super_admin(principal: Principal | None, target: User | None = None, 
         if outreaches(principal, target):
             raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线"))
     if roles:
-        permissions.require_within_reach(principal, roles=roles)
-        refusal = datascope.roles_refusal([r.id for r in roles], principal)  # nor a wider data scope
-        if refusal:
-            raise Forbidden(refusal)
+        permissions.require_within_reach(principal, roles=roles)  # grants, executors and data scope
 
 
 # ---------------------------------------------------------------------------------------------
