@@ -488,8 +488,9 @@ def test_the_pages_keep_the_same_reach_rule(app: Any, pages: PageClient, api: Ap
 
 
 def test_the_grant_page_does_not_let_a_granter_tick_an_entry_beyond_their_reach(app: Any, api: ApiClient) -> None:
-    """What the open-platform-only administrator may not call is shown disabled and said so; what the account
-    already has stays tickable."""
+    """What the open-platform-only administrator may not call is shown disabled and said so. An account already
+    holding such an entry is beyond them as a whole (session 24: taking it away opened its delete): its grant page
+    says so, every box disabled and no 保存, and a save is 403."""
     principal = _open_platform_only(app)
     acct = make_account(api, "订单系统")
     wide = api.data("POST", f"{OPEN}/resource/create", {"name": "全部", "resourceUrl": "/api/**", "method": "*"})
@@ -497,17 +498,15 @@ def test_the_grant_page_does_not_let_a_granter_tick_an_entry_beyond_their_reach(
                                                          "method": "POST"})
     own = principal.api.post(f"{OPEN}/resource/create", {
         "name": "账号列表", "resourceUrl": "/api/open/admin/account/page", "method": "POST"}).get_json()["data"]
-    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [held]})
-
     html = principal.pages.get(f"/open/account/{acct['id']}/grant").get_data(as_text=True)
 
     def box(entry: int) -> str:
         return re.search(rf'<input[^>]*\bvalue="{entry}"[^>]*>', html).group()
 
     assert "disabled" in box(wide) and "超出您的权限" in html.split(f'value="{wide}"', 1)[1].split("</label>", 1)[0]
-    assert "disabled" not in box(own) and "disabled" not in box(held) and "checked" in box(held)
+    assert "disabled" not in box(own) and "disabled" in box(held) and 'data-testid="grant-refusal"' not in html
     resp = principal.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(own)]})
-    assert resp.status_code == 302  # the held entry beyond reach taken away, the own one added
+    assert resp.status_code == 302  # the own one added
 
     def granted() -> set[int]:
         from pcloud.openplatform import service
@@ -515,6 +514,13 @@ def test_the_grant_page_does_not_let_a_granter_tick_an_entry_beyond_their_reach(
         return service.granted_entry_ids(service.get_account(acct["id"]))
 
     assert query(app, granted) == {own}
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [own, held]})
+    html = principal.pages.get(f"/open/account/{acct['id']}/grant").get_data(as_text=True)
+    assert 'data-testid="grant-refusal"' in html and "超出了您的权限范围" in html
+    assert all("disabled" in box(entry) for entry in (wide, held, own)) and "保存授权" not in html
+    resp = principal.pages.submit(f"/open/account/{acct['id']}/grant", data={"entry_ids": [str(own)]})
+    assert resp.status_code == 403
+    assert query(app, granted) == {own, held}
 
 
 def test_list_pages_read_their_filters_through_the_api_schemas(api: ApiClient, pages: PageClient) -> None:
@@ -724,6 +730,47 @@ def test_an_account_holding_more_than_the_admin_reaches_is_not_theirs_to_reset_e
     api.data("PUT", f"{OPEN}/account/status", {"id": strong["id"], "status": 0})
     signed_in(anon, strong)  # the old key still signs in: nothing was reset
     assert principal.api.data("POST", f"{account}/{empty['id']}/resetKey")
+
+
+def test_an_account_beyond_the_admins_reach_is_not_theirs_to_strip_and_then_delete(
+        app: Any, anon: ApiClient, api: ApiClient) -> None:
+    """An outside review (session 24): an admin of one department, refused 删除 on an account the super administrator
+    had granted an entry they do not hold, took every entry away through 授权 (200), and then deleted it: the delete's
+    rule was a click away. A grant changes the account as a modify does: an account holding more than the granter
+    reaches is not theirs to grant at all (403, nothing changed), through the API and the page, as for a role; an
+    account holding nothing stays anyone's."""
+    from pcloud.users.models import User
+    from tests.factories import make_dept, route_code
+    from tests.test_permissions import PrincipalClients
+
+    users = api.data("POST", f"{OPEN}/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    strong = make_account(api, "强账号")
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": strong["id"], "resourceIds": [users]})
+    empty = make_account(api, "空账号")
+    principal = PrincipalClients(app, "ROLE_OPEN_ONLY")
+    codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith("openplatform_api.")
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+    principal.grant(menu_paths=("/open", "/open/account", "/open/resource"), resource_codes=codes)
+    api.data("PUT", "/api/admin/role/modify", {"id": principal.role_id, "dataScope": 3})
+    user_id = query(app, lambda: db.session.execute(select(User.id).where(User.phone == principal.phone)).scalar())
+    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "deptId": make_dept(app, "甲")})
+    refused = principal.api.post(f"{OPEN}/resource/grant", {"accountId": strong["id"], "resourceIds": []})
+    assert "超出了您的权限范围" in api_error(refused, 403)["msg"]
+    page = principal.pages.submit(f"/open/account/{strong['id']}/grant", data={})
+    assert page.status_code == 403 and "超出了您的权限范围" in page.get_data(as_text=True)
+
+    def granted() -> list[int]:
+        entries = api.data("POST", f"{OPEN}/resource/permission", {"accountId": strong["id"]})
+        return [e["id"] for e in entries if e["permission"]]
+
+    assert granted() == [users]
+    api_error(principal.api.delete(f"{OPEN}/account/{strong['id']}/delete"), 403)
+    token = signed_in(anon, strong)
+    assert anon.post("/api/admin/system/user/page", {}, token=token).status_code == 200
+    # an account holding nothing: theirs to grant what they may (nothing here: their scope is one department)
+    principal.api.data("POST", f"{OPEN}/resource/grant", {"accountId": empty["id"], "resourceIds": []})
 
 
 def test_parallel_renames_into_one_account_name_keep_one(app: Any, api: ApiClient) -> None:

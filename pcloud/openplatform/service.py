@@ -179,19 +179,27 @@ def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
     return account, key
 
 
-def _require_account_reached(account: OpenAccount) -> None:
-    """An account is as strong as what it holds, and its key is that strength: whoever resets it (or enables,
-    renames or deletes the account) must reach all of it, as a granter must (403; a review reset the key of an
-    account holding the user routes as an admin of one department, signed in as it, and reset passwords in
-    every department). An account holding nothing is anyone's to manage."""
+def account_refusal(account: OpenAccount) -> str | None:
+    """Why the signed-in principal may not manage this account (None: they may). An account is as strong as what
+    it holds, and its key is that strength: whoever resets it (or enables, renames, grants or deletes the account)
+    must reach all of it, as a granter must (a review reset the key of an account holding the user routes as an
+    admin of one department, signed in as it, and reset passwords in every department; another took every entry
+    away through 授权 and then deleted the account its delete had refused). An account holding nothing is anyone's
+    to manage."""
     held = sorted(granted_entry_ids(account))
     role = _hidden_role(account)
     if role is None or not held:
-        return
-    refusal = gettext("该开放平台账号的权限超出了您的权限范围，不能修改、重置密钥、改变状态或删除")
-    if permissions.beyond_reach(resource_ids=held)[1]:  # the entries themselves
+        return None
+    if permissions.beyond_reach(resource_ids=held)[1] or _reach_refusal(role, held):  # the entries, and the grant's
+        return gettext("该开放平台账号的权限超出了您的权限范围，不能修改、授权、重置密钥、改变状态或删除")
+    return None
+
+
+def _require_account_reached(account: OpenAccount) -> None:
+    """403 with `account_refusal`'s reason, before any change of the account."""
+    refusal = account_refusal(account)
+    if refusal:
         raise Forbidden(refusal)
-    _require_account_within_reach(role, held, refusal)  # what they reach as this account (grant's rule)
 
 
 def modify_account(data: dict[str, Any]) -> OpenAccount:
@@ -453,16 +461,16 @@ def page_account_permissions(account_id: int, name: str | None, page: int, page_
     return result
 
 
-def _require_account_within_reach(role: Role, entry_ids: list[int], refusal: str | None = None) -> None:
+def _reach_refusal(role: Role, entry_ids: list[int]) -> str | None:
     """An account belongs to no department and lists no executor: its hidden role's data scope is everyone's
     and, once an entry opens the job console, it reaches every executor. So only a granter who reaches that
-    much may add entries to it, as for a role they hand out, or manage an account holding them (403, with
-    `refusal` when given, else the granting's reason)."""
+    much may add entries to it, as for a role they hand out, or manage an account holding them (the reason, or
+    None)."""
     if datascope.roles_refusal([role.id]):
-        raise Forbidden(refusal or gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权"))
+        return gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权")
     if permissions.job_group_refusal(role.id, resource_ids=entry_ids):
-        raise Forbidden(refusal or gettext(
-            "开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口"))
+        return gettext("开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口")
+    return None
 
 
 def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
@@ -470,6 +478,7 @@ def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
     catalogue read stays so until the commit (an entry's delete waits: core.tree.serialise_tree)."""
     serialise_tree(Resource)
     account = get_account(account_id)
+    _require_account_reached(account)  # taking entries away changes it too: the account's rule, as for a role
     wanted = sorted(set(entry_ids or []))
     known = {r.id for r in list_entries()}
     unknown = [i for i in wanted if i not in known]
@@ -486,8 +495,8 @@ def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
         db.session.add(role)
         db.session.flush()
         db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
-    if added:
-        _require_account_within_reach(role, wanted)
+    if added and (refusal := _reach_refusal(role, wanted)):
+        raise Forbidden(refusal)
     db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
     if wanted:
         db.session.execute(insert(role_resource), [{"role_id": role.id, "resource_id": i} for i in wanted])

@@ -145,7 +145,8 @@ def grant(account_id: int) -> Any:
     return account_pages.form(form, save, template="openplatform/grant.html", account=account, stored=granted,
                               entries={e.id: e for e in entries},
                               locked=set() if is_gone(account) else service.locked_entry_ids(
-                                  account, [e.id for e in entries]))
+                                  account, [e.id for e in entries]),
+                              refusal=None if is_gone(account) else service.account_refusal(account))
 
 
 # ---------------------------------------------------------------------------------------------
