@@ -357,6 +357,39 @@ def test_editing_a_resource_or_menu_one_does_not_hold_cannot_widen_the_roles_hol
     assert editor.api.put("/api/admin/menu/modify", json={"id": report, "path": "/daily/x"}).status_code == 200
 
 
+def test_deleting_or_moving_away_the_menu_guarding_a_page_cannot_open_it_to_oneself(app: Any,
+                                                                                     api: ApiClient) -> None:
+    """An outside review (session 24): the super administrator guarded 组织架构图 with a menu of its own
+    (/system/dept/org, below 部门管理's /system/dept); a menu maintainer holding 部门管理 but not that menu deleted
+    it (200) and opened the chart, which now fell to /system/dept, as did every role holding 部门管理. A menu that
+    gives up its path (deleted, or moved to another) hands its pages to the menu above it: 403 unless the editor
+    may open them already; a menu with no menu above it hands them to nobody (fine)."""
+    from tests.conftest import api_error
+
+    dept = query(app, lambda: db.session.execute(select(Menu.id).where(Menu.path == "/system/dept")).scalar())
+    guard = api.data("POST", "/api/admin/menu/create", {"parentId": dept, "name": "组织架构图",
+                                                        "path": "/system/dept/org", "hidden": True})
+    lone = api.data("POST", "/api/admin/menu/create", {"name": "报表", "path": "/report"})
+    editor = PrincipalClients(app)
+    editor.grant(resource_ids=(_res_id(app, "menus_api.modify", "PUT"), _res_id(app, "menus_api.delete", "DELETE")),
+                 menu_paths=("/system", "/system/dept", "/system/menu"))
+    assert editor.pages.get("/system/dept/org").status_code == 403
+    assert "无权打开" in api_error(editor.api.delete(f"/api/admin/menu/{guard}/delete"), 403)["msg"]
+    api_error(editor.api.put("/api/admin/menu/modify", json={"id": guard, "path": "/system/dept/chart"}), 403)
+    resp = editor.pages.submit("/system/menu/", action=f"/system/menu/{guard}/delete")
+    assert resp.status_code == 403
+    assert editor.pages.get("/system/dept/org").status_code == 403
+    with app.app_context():
+        menu = db.session.get(Menu, guard)
+        assert menu.deleted_at is None and menu.path == "/system/dept/org"
+        db.session.remove()
+    # a menu nobody's page falls back from, or one whose pages the editor opens: theirs to move or delete
+    assert editor.api.delete(f"/api/admin/menu/{lone}/delete").status_code == 200
+    editor.grant(resource_ids=(_res_id(app, "menus_api.modify", "PUT"), _res_id(app, "menus_api.delete", "DELETE")),
+                 menu_paths=("/system", "/system/dept", "/system/menu"), menu_ids=(guard,))
+    assert editor.api.delete(f"/api/admin/menu/{guard}/delete").status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # Live servers for the races (gunicorn, 4 workers, real parallel requests)
 

@@ -450,6 +450,20 @@ def require_page_reach(new_path: str, principal: Principal | None = None) -> Non
     raise Forbidden(gettext("不能把菜单改到自己无权打开的页面上：持有该菜单的角色都会因此能打开它"))
 
 
+def require_page_release(old_path: str | None, principal: Principal | None = None) -> None:
+    """A menu giving up its path (deleted, or moved onto another): the pages under it fall to the menu with the
+    next longest path above them, and every role holding that one opens them from then on; so the editor must be
+    able to open them already. Pages no menu owns afterwards are the super administrator's alone (no one gains)."""
+    principal = _acting(principal)
+    if principal is None or not old_path or may_open_page(principal, old_path):
+        return
+    old = old_path.rstrip("/") or "/"
+    snap = snapshot(principal.perm_version)
+    if any(_under(old, prefix) for prefix in snap.page_prefixes if prefix != old):
+        raise Forbidden(gettext("不能删除或移走这个菜单：它的页面会归上级菜单所有，持有上级菜单的角色都会因此能打开，"
+                                "而您自己无权打开这些页面"))
+
+
 def require_resource_reach(old_method: str | None, old_url: str | None, new_method: str | None,
                            new_url: str | None, principal: Principal | None = None) -> None:
     """Changing a resource's pattern: every role holding it is changed with it, so a pattern that allows more

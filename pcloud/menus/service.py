@@ -235,6 +235,7 @@ def modify_menu(data: dict[str, Any]) -> Menu:
     if "path" in values and values["path"] != menu.path:
         _check_unique_path(values["path"], exclude_id=menu.id)
         access_rules().require_page_reach(values["path"])  # its holders open the new page
+        access_rules().require_page_release(menu.path)  # and the menu above the old one, the old pages
     if data.get("parent_id") is not None:
         values["parent_id"] = clean_parent(Menu, data["parent_id"], gettext("菜单"), self_id=menu.id)
     moved = "path" in values and values["path"] != menu.path
@@ -269,6 +270,7 @@ def delete_menu(menu_id: int) -> Menu:
         raise Conflict(gettext("内置菜单不能删除"))
     if child_counts([menu.id]).get(menu.id):
         raise Conflict(gettext("该菜单下还有子菜单，请先删除或移走子菜单"))
+    access_rules().require_page_release(menu.path)  # its pages fall to the menu above it
     menu.soft_delete()
     access_rules().forget_grants(menu_id=menu.id)
     access_rules().bump_version()
