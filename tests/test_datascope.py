@@ -262,6 +262,36 @@ def test_a_user_holding_a_wider_scope_is_not_the_scoped_admins_to_take_over(app:
     assert "ROLE_LOGREADER" not in form and "ROLE_SCOPE4" in form  # a choice says its role's code
 
 
+def test_own_department_and_below_is_not_handed_out_where_the_scope_lacks_the_subtree(app: Any,
+                                                                                      api: ApiClient) -> None:
+    """An outside review (session 24): the head of 研发中心 held "own department and below" and a custom scope of
+    销售部 alone (not its 华东); they gave 销售甲 a role of "own department and below" (allowed: no wider a kind than
+    their own), which reaches 华东 from 销售部, and reset 华东's staff's passwords as 销售甲. "Own department and
+    below" is relative to its holder, so it is within the principal's scope only when every department the scope
+    reaches comes with all below it: else 403, on create, modify and handing out, and a user holding it is not theirs
+    to take over; a scope of "own department and below" alone still hands it out."""
+    from tests.conftest import api_error
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东": {}}}})
+    custom = make_scoped_role(api, "ROLE_SALES_ONLY", 2, [org["销售部"]])
+    below = make_scoped_role(api, "ROLE_BELOW", 4)
+    for role in (custom, below):
+        grant_everything(app, role)
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[custom, below])
+    seller = make_user(app, name="销售甲", dept_id=org["销售部"])
+    held = make_user(app, name="销售乙", dept_id=org["销售部"], role_ids=[below])  # given by the super administrator
+    head, _pages = signed_in_as(app, phone)
+    api_error(head.put("/api/admin/system/user/modify", json={"id": seller, "roleIds": [below]}), 403)
+    api_error(head.post(f"/api/admin/role/{below}/assign", json={"userIds": [seller]}), 403)
+    api_error(head.put("/api/admin/system/user/modify", json={"id": held, "password": "Takeover123"}), 403)
+    api_error(head.post("/api/admin/role/create", json={"name": "下级", "roleCode": "ROLE_SUB", "dataScope": 4}), 403)
+    assert seller not in holders_of(app, below)
+    # "own department" stays theirs to hand out: it reaches the holder's department, which the scope holds
+    own = head.data("POST", "/api/admin/role/create", {"name": "本部门", "roleCode": "ROLE_OWN", "dataScope": 3})
+    head.data("PUT", "/api/admin/system/user/modify", {"id": seller, "roleIds": [own]})
+
+
 # ---------------------------------------------------------------------------------------------
 # What a principal of each scope sees and cannot touch: page, API, export, pickers, writes
 

@@ -139,12 +139,27 @@ class DataScope:
 
     def allows_setting(self, kind: int, dept_ids: Iterable[int] = ()) -> bool:
         """The reach rule for scopes: may a principal with this scope give a role scope `kind` (with `dept_ids`
-        for 2)? Nobody sets a scope wider than their own."""
+        for 2)? Nobody sets a scope wider than their own. "Own department and below" is relative to its holder,
+        who may sit in any department the scope reaches: so it is no wider only when each of those comes with
+        everything below it (a custom department listed alone does not)."""
         if self.all:
             return True
         if kind == CUSTOM:
             return all(self.covers_dept(d) for d in dept_ids)
-        return any(kind in _NARROWER.get(held, set()) for held in self.kinds)
+        if not any(kind in _NARROWER.get(held, set()) for held in self.kinds):
+            return False
+        return kind != OWN_DEPT_AND_BELOW or self._closed_below()
+
+    def _closed_below(self) -> bool:
+        """Does every department reached bring all its descendants (read once per scope object)?"""
+        if "closed" not in self._reached:
+            reached = self.reached_dept_ids() or frozenset()
+            below = set(db.session.execute(select(DeptClosure.descendant_id).join(
+                Dept, Dept.id == DeptClosure.descendant_id).where(
+                DeptClosure.ancestor_id.in_(sorted(self.dept_ids)), Dept.deleted_at.is_(None))).scalars()) \
+                if self.dept_ids else set()
+            self._reached["closed"] = frozenset({1}) if below <= reached else frozenset()
+        return bool(self._reached["closed"])
 
 
 EVERYONE = DataScope(all=True, kinds=frozenset({ALL}))
