@@ -139,6 +139,20 @@ def test_download_is_an_xlsx_of_the_filtered_rows(api: ApiClient, anon: ApiClien
     assert values[1][4] == "手机号或密码错误"
 
 
+def test_the_download_s_times_read_as_the_page_s(api: ApiClient, anon: ApiClient, pages: PageClient) -> None:
+    """A browser review: the export's 时间 column read 2026-12-07T07:16:28 (an ISO text with a T), while the list
+    and the user export say 2026-12-07 07:16:28. Every time cell of the download reads as the page shows it."""
+    import re
+
+    from openpyxl import load_workbook
+
+    token_call(anon, phone="13900000602", password="abcdefg1", grantType="ADMIN")
+    sheet = load_workbook(io.BytesIO(api.post("/api/admin/log/login/download", {"result": 1}).data)).active
+    shown = list(sheet.values)[1][0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shown), shown
+    assert shown in pages.get("/monitor/loginlog/?result=1").get_data(as_text=True)
+
+
 def test_unlock_by_user_phone_and_address(app: Any, api: ApiClient, anon: ApiClient) -> None:
     from tests.factories import make_user
 

@@ -27,7 +27,7 @@ from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.retention import delete_older_than
-from pcloud.core.timefmt import format_local, utcnow
+from pcloud.core.timefmt import display_local, utcnow
 from pcloud.core.useragent import parse_user_agent
 from pcloud.datascope import service as datascope
 from pcloud.dicts import service as dicts
@@ -193,7 +193,7 @@ def export_rows(filters: dict[str, Any]) -> Iterator[list[Any]]:
     stmt = filtered_select(filters, driving=False).order_by(*NEWEST).limit(EXPORT_CAP)
     results = {**{str(k): v for k, v in RESULT_NAMES.items()}, **dict(dicts.options("login_result"))}  # 字典管理
     for row in db.session.execute(stmt.execution_options(yield_per=1000)).scalars():
-        yield [format_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
+        yield [display_local(row.signed_in_at), EVENT_NAMES.get(row.event, row.event), row.grant_type or "",
                results.get(str(row.result), ""), shown_reason(row.reason) or "", row.phone or "", row.user_id or "",
                row.client_ip or "", row.browser or "", row.os or "", row.user_agent or ""]
 
