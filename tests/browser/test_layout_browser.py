@@ -317,8 +317,8 @@ def test_a_rows_more_menu_lies_above_the_rows_below_it_and_inside_the_window(pag
 
 # Where the columns before the sticky actions pass beneath them: each header cell whose box overlaps the actions
 # column's, at the table's first position (scrolled to its left edge), with the widest body cell of its column.
-UNDER_THE_ACTIONS = """() => {
-  const table = document.querySelector('#job-table');
+UNDER_THE_ACTIONS = """(selector) => {
+  const table = document.querySelector(selector || '#job-table');
   const head = table.tHead.rows[0];
   const actions = head.querySelector('.col-actions').getBoundingClientRect();
   const under = [];
@@ -689,3 +689,27 @@ def test_the_log_filters_say_which_filter_each_choice_is(page: Any, width: int, 
         assert page.evaluate(CLIPPED_SELECTS) == [], path
         name = "result" if path == "/monitor/loginlog/" else "status"
         assert page.locator(f"select[name={name}] option").first.inner_text() in ("全部结果", "All results")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_login_log_shows_every_column_beside_the_actions_at_a_laptops_width(page: Any, language: str) -> None:
+    """A browser review: at 1366 px (and 1280) the login log's 客户端 and 详情 lay beneath its sticky 操作 column,
+    in both languages: the rows' only way to their detail could not be seen without scrolling the table sideways,
+    and a failed row's 解锁账号 解锁 IP (Unlock account Unlock IP) side by side left the other columns less room.
+    详情 is the first of a row's actions, a time takes two lines where the table would not fit (its date and its
+    time whole), and a failed row's buttons stack."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    errors = watch_console(page, form_4xx_expected=True)
+    page.goto("/login")
+    page.locator("#pw-phone").fill("13900000000")
+    page.locator("#pw-password").fill("wrong-password1")
+    with page.expect_navigation():
+        page.locator("#login-password").click()
+    sign_in(page)
+    page.goto(f"/language/{language}?next=/monitor/loginlog/")
+    settle(page, "**/monitor/loginlog/")
+    assert page.locator("#login-log-table button").count() >= 2  # a failed row's 解锁账号 and 解锁 IP
+    assert page.evaluate(UNDER_THE_ACTIONS, "#login-log-table") == []
+    assert page.evaluate(WRAPPED_CELLS) == []
+    assert page.locator("#login-log-table td.col-actions a").first.is_visible()
+    assert errors == []
