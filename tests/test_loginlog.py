@@ -154,6 +154,24 @@ def test_the_download_s_times_read_as_the_page_s(api: ApiClient, anon: ApiClient
     assert all(f">{part}<" in html for part in shown.split(" "))  # the list's date and time, each kept whole
 
 
+def test_the_page_refuses_the_filters_the_api_refuses_and_says_which(api: ApiClient, pages: PageClient) -> None:
+    """A review: the page read its filters by hand, not through the API's schema (ARCHITECTURE.md, List filters): a
+    result of 7 or an unknown event was dropped without a word (200, every row), a phone or an address longer than
+    its column was cut and searched for, a mistyped time said only 时间格式不正确 (200). Each is refused as the API
+    refuses it: the list without that filter, a red flash naming it and saying why, 422."""
+    for query, field, label in (("result=7", "result", "结果"), ("event=nope", "event", "事件"),
+                                ("client_ip=" + "1" * 300, "clientIp", "IP 地址"),
+                                ("phone=" + "a" * 300, "phone", "手机号"),
+                                ("start=garbage", "startTime", "开始时间")):
+        value = query.split("=", 1)[1]
+        api_error(api.post(PAGE, {field: int(value) if value.isdigit() else value}), 422)  # the API's word
+        resp = pages.get(f"/monitor/loginlog/?{query}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 422, query
+        assert f"筛选条件「{label}" in html and "已忽略该条件" in html, query
+        assert ADMIN_PHONE in html, query  # the list, without the refused filter
+
+
 def test_unlock_by_user_phone_and_address(app: Any, api: ApiClient, anon: ApiClient) -> None:
     from tests.factories import make_user
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, render_template, request
-from flask_babel import gettext
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.errors import Invalid
 from pcloud.core.forms import ConfirmForm
 from pcloud.core.messages import N_
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end, refuse_filters
 from pcloud.core.recorder import action
-from pcloud.core.schemas import limit_of
 from pcloud.core.security import mirrors
-from pcloud.core.timefmt import parse_to_utc
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.loginlog import service
-from pcloud.loginlog.models import LoginLog
+from pcloud.loginlog.schemas import LoginLogPageArgs
 
 bp = Blueprint("loginlog", __name__, url_prefix="/monitor/loginlog")
 
@@ -28,29 +26,21 @@ def login_reason(reason: str | None) -> str | None:
     return service.shown_reason(reason)
 
 
-def _time_arg(name: str) -> Any:
-    value = request.values.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return parse_to_utc(value)
-    except ValueError:
-        flash(gettext("时间格式不正确"), "warning")
-        return None
+# The filter bar's inputs, read through the API's page schema (core.pages.page_filters): the same rules and
+# messages as the API; the export form posts to a URL carrying the same query, so it exports what the list shows.
+FILTERS = {"phone": Filter("phone", lazy_gettext("手机号/secureId")),
+           "client_ip": Filter("clientIp", lazy_gettext("IP 地址")),
+           "event": Filter("event", lazy_gettext("事件")), "grant_type": Filter("grantType", lazy_gettext("登录方式")),
+           "result": Filter("result", lazy_gettext("结果")), "start": Filter("startTime", lazy_gettext("开始时间")),
+           "end": Filter("endTime", lazy_gettext("结束时间"))}
 
 
 def _filters() -> dict[str, Any]:
-    """The list's filters from the query string, held to what the API's page schema accepts."""
-    args = request.values
-    result = args.get("result")
-    grant = (args.get("grant_type") or "").upper()
-    event = args.get("event")
-    return {"phone": args.get("phone", "")[:limit_of(LoginLog.phone)],
-            "result": int(result) if result in ("0", "1") else None,
-            "grant_type": grant if grant in service.GRANT_TYPES else None,
-            "event": event if event in service.EVENTS else None,
-            "client_ip": args.get("client_ip", "")[:limit_of(LoginLog.client_ip)],
-            "start_time": _time_arg("start"), "end_time": _time_arg("end")}
+    """The list's filters from the query string, as the API's page schema reads them (a refused one left out,
+    flashed, 422)."""
+    loaded = page_filters(LoginLogPageArgs, FILTERS)
+    return {key: loaded.get(key) for key in ("phone", "result", "grant_type", "event", "client_ip", "start_time",
+                                             "end_time")}
 
 
 @bp.route("/")
@@ -60,7 +50,7 @@ def index() -> Any:
     try:
         result = service.page_logins(filters, page, page_size)
     except Invalid as exc:
-        flash(exc.msg, "warning")
+        refuse_filters(exc.msg)
         filters["start_time"] = filters["end_time"] = None
         result = service.page_logins(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
