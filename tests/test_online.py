@@ -147,3 +147,20 @@ def test_online_refusals_in_english(api: ApiClient) -> None:
     own = next(i for i in api.data("POST", PAGE, {"pageSize": 50}) if i["kind"] == "api")
     body = api_error(api.delete(f"/api/admin/online/{own['sessionId']}/kick", headers=en), 409)
     assert body["msg"] == "You cannot end your own current session; sign out instead", body
+
+
+def test_the_page_refuses_the_filters_the_api_refuses_and_says_which(api: ApiClient, pages: PageClient) -> None:
+    """A review: the page read its filters by hand, not through the API's schema (ARCHITECTURE.md, List filters): a
+    type of zzz was dropped without a word (200, every session listed as if unfiltered) and an address or a phone
+    longer than 64 characters was cut and searched for, where the API answers 422 naming the field. The page
+    refuses each as the API does: the list without that filter, a red flash naming it and saying why, 422."""
+    from tests.conftest import ADMIN_PHONE
+
+    for query, field, label in (("kind=zzz", "kind", "类型"), ("client_ip=" + "1" * 65, "clientIp", "IP 地址"),
+                                ("phone=" + "1" * 65, "phone", "手机号"), ("name=" + "名" * 65, "name", "姓名")):
+        api_error(api.post(PAGE, {field: query.split("=", 1)[1]}), 422)  # the API's word
+        resp = pages.get(f"/monitor/online/?{query}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 422, query
+        assert f"筛选条件「{label}" in html and "已忽略该条件" in html, query
+        assert ADMIN_PHONE in html, query  # the list, without the refused filter

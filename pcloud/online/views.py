@@ -9,22 +9,25 @@ from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import confirmed_action
 from pcloud.core.messages import N_
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import current_principal, mirrors
 from pcloud.online import service
+from pcloud.online.schemas import OnlinePageArgs
 
 bp = Blueprint("online", __name__, url_prefix="/monitor/online")
 KIND_NAMES = {"web": lazy_gettext("网页"), "api": "API", "open": lazy_gettext("开放平台")}
+# The filter bar's inputs, read through the API's page schema (core.pages.page_filters).
+FILTERS = {"phone": Filter("phone", lazy_gettext("手机号/secureId")), "name": Filter("name", lazy_gettext("姓名")),
+           "kind": Filter("kind", lazy_gettext("类型")), "client_ip": Filter("clientIp", lazy_gettext("IP 地址"))}
 
 
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
     args = request.args
-    filters = {"phone": args.get("phone", "")[:64], "name": args.get("name", "")[:64],
-               "kind": args.get("kind") if args.get("kind") in service.KINDS else None,
-               "client_ip": args.get("client_ip", "")[:64]}
+    loaded = page_filters(OnlinePageArgs, FILTERS)
+    filters = {key: loaded.get(key) for key in ("phone", "name", "kind", "client_ip")}
     result = service.page_sessions(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
