@@ -713,3 +713,24 @@ def test_the_login_log_shows_every_column_beside_the_actions_at_a_laptops_width(
     assert page.evaluate(WRAPPED_CELLS) == []
     assert page.locator("#login-log-table td.col-actions a").first.is_visible()
     assert errors == []
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_online_list_shows_every_column_beside_the_actions_at_1280_px(page: Any, language: str) -> None:
+    """A browser review: at 1280 px the English 在线用户 list's Last active times lay beneath its sticky Actions
+    column (2026-12-07 07:1 and the rest hidden). A time takes two lines where the table would not fit (its date
+    and its time each whole), so every column is in sight beside the actions."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    errors = watch_console(page)
+    from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE
+
+    answer = page.request.post("/api/oauth/token", data={"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD,
+                                                         "grantType": "ADMIN"})
+    assert answer.ok  # a second session, of the API: a row with 强退
+    sign_in(page)
+    page.goto(f"/language/{language}?next=/monitor/online/")
+    settle(page, "**/monitor/online/")
+    assert page.locator("#online-table button").count() >= 1
+    assert page.evaluate(UNDER_THE_ACTIONS, "#online-table") == []
+    assert page.evaluate(WRAPPED_CELLS) == []
+    assert errors == []
