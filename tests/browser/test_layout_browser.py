@@ -16,7 +16,8 @@ LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/"
               "/personalized/upload/", "/mail/", "/monitor/online/", "/monitor/loginlog/",
               "/system/notice/", "/notices/", "/personalized/upload/storages/",
               "/system/dict/", "/system/dict/data?dict_type=job_handle_code", "/system/config/",
-              "/system/role/2/users?assigned=false"]  # 分配用户 (ROLE_ADMIN's, every user unassigned)
+              "/system/role/2/users?assigned=false",  # 分配用户 (ROLE_ADMIN's, every user unassigned)
+              "/job/info/", "/job/group/", "/job/log/", "/integration/segment/", "/open/account/", "/open/resource/"]
 
 # A cell "narrower than its text" wraps its text over several lines; report any such cell.
 WRAPPED_CELLS = """() => {
@@ -35,18 +36,85 @@ WRAPPED_CELLS = """() => {
 }"""
 
 
-@pytest.mark.parametrize(("width", "lang"), [(1280, "zh"), (390, "zh"), (1280, "en"), (390, "en")])
+# Text of a row that lies beneath the row's sticky actions cell, at the table's first position (scrolled to its left
+# edge): each text node's box, cut where a box of the cell clips it (an ellipsis), against the actions cell's left edge.
+UNDER_THE_ACTIONS = """() => {
+  const under = [];
+  for (const table of document.querySelectorAll('.table-responsive > table')) {
+    if (!table.getBoundingClientRect().width) continue;  // a dialog's table, hidden
+    for (const row of table.rows) {
+      const actions = row.querySelector(':scope > .col-actions');
+      if (!actions) continue;
+      const left = actions.getBoundingClientRect().left;
+      for (const cell of row.cells) {
+        if (cell === actions) continue;
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          if (!node.textContent.trim()) continue;
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          const box = range.getBoundingClientRect();
+          if (!box.width) continue;
+          let right = box.right;
+          for (let el = node.parentElement; el !== row; el = el.parentElement) {
+            if (getComputedStyle(el).overflowX !== 'visible') right = Math.min(right, el.getBoundingClientRect().right);
+          }
+          if (right > left + 0.5) {
+            under.push(table.id + ': ' + node.textContent.trim().slice(0, 30) + ' @' + Math.round(right - left));
+            break;
+          }
+        }
+      }
+    }
+  }
+  return under;
+}"""
+
+
+@pytest.mark.parametrize(("width", "lang"), [(1280, "zh"), (390, "zh"), (1280, "en"), (390, "en"), (1366, "zh"),
+                                             (1366, "en")])
 def test_every_list_page_fits_its_width(page: Any, app: Any, width: int, lang: str) -> None:
+    """At a laptop's width (1280 and 1366 px) every column of every list is in sight beside the sticky actions, in
+    either language, and the page never scrolls sideways (a review at 1280 px: 任务管理's 下次触发 lay beneath the
+    actions, and in English 菜单管理's Updated at); on a phone the table scrolls within its card instead."""
+    from pcloud.extensions import db
+    from pcloud.notices import service as notices
+    from tests.factories import (
+        make_action_log,
+        make_executor,
+        make_job,
+        make_open_account,
+        make_open_entry,
+        make_run,
+        make_segment,
+    )
+
     make_dept(app, "研" * 64)
     make_user(app, name="很长的名字" * 6)
+    group = make_executor(app, "layout-app", nodes=("10.0.0.1:9999",))
+    job = make_job(app, group, job_desc="Nightly settlement of the order ledger", trigger_status=1,
+                   trigger_next_time=1_900_000_000_000)
+    make_job(app, group, job_desc="Python clean-up", glue_type="GLUE_PYTHON", glue_source="print(1)",
+             trigger_status=1, trigger_next_time=1_900_000_000_000)
+    make_run(app, group, job, handle_code=200)
+    make_segment(app, "order_number_for_east_china")
+    entry = make_open_entry(app, "SegmentAllocationInterface", "/api/integration/segment/get/{bizTag}")
+    make_open_account(app, "订单系统", (entry,))
+    make_action_log(app, 1, "很长的操作标题" * 4)
+    with app.app_context():
+        notice = notices.create_notice({"title": "发布计划", "content": "x", "status": 1, "audience": {"all": True}}).id
+        db.session.remove()
     page.set_viewport_size({"width": width, "height": 900})
     errors = watch_console(page)
     sign_in(page)
     page.goto(f"/language/{lang}?next=/")  # the language menu's link
-    for path in LIST_PAGES:
+    for path in [*LIST_PAGES, f"/system/notice/{notice}/readers"]:
         page.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate(WRAPPED_CELLS) == [], (width, path)
+        if width >= 1280:
+            assert page.evaluate(UNDER_THE_ACTIONS) == [], (width, path)
+            assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1, (width, path)
     assert errors == []
 
 
@@ -315,23 +383,6 @@ def test_a_rows_more_menu_lies_above_the_rows_below_it_and_inside_the_window(pag
             page.keyboard.press("Escape")
 
 
-# Where the columns before the sticky actions pass beneath them: each header cell whose box overlaps the actions
-# column's, at the table's first position (scrolled to its left edge), with the widest body cell of its column.
-UNDER_THE_ACTIONS = """(selector) => {
-  const table = document.querySelector(selector || '#job-table');
-  const head = table.tHead.rows[0];
-  const actions = head.querySelector('.col-actions').getBoundingClientRect();
-  const under = [];
-  for (const cell of head.cells) {
-    if (cell.classList.contains('col-actions')) continue;
-    const column = [cell, ...[...table.tBodies[0].rows].map(function (row) { return row.cells[cell.cellIndex]; })];
-    const right = Math.max(...column.map(function (c) { return c.getBoundingClientRect().right; }));
-    if (right > actions.left + 0.5) under.push(cell.innerText.trim() + '@' + Math.round(right));
-  }
-  return under;
-}"""
-
-
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_the_job_list_shows_every_column_beside_the_actions_at_a_laptops_width(page: Any, app: Any,
                                                                               language: str) -> None:
@@ -353,7 +404,7 @@ def test_the_job_list_shows_every_column_beside_the_actions_at_a_laptops_width(p
     page.goto(f"/language/{language}?next=/job/info/")
     settle(page, "**/job/info/")
     assert page.locator("html").get_attribute("lang").startswith(language)
-    assert page.evaluate(UNDER_THE_ACTIONS) == []
+    assert page.evaluate(UNDER_THE_ACTIONS) == []  # the sweep's check (above), on this list's own rows
     assert page.evaluate(WRAPPED_CELLS) == []
     assert errors == []
 
@@ -709,7 +760,7 @@ def test_the_login_log_shows_every_column_beside_the_actions_at_a_laptops_width(
     page.goto(f"/language/{language}?next=/monitor/loginlog/")
     settle(page, "**/monitor/loginlog/")
     assert page.locator("#login-log-table button").count() >= 2  # a failed row's 解锁账号 and 解锁 IP
-    assert page.evaluate(UNDER_THE_ACTIONS, "#login-log-table") == []
+    assert page.evaluate(UNDER_THE_ACTIONS) == []
     assert page.evaluate(WRAPPED_CELLS) == []
     assert page.locator("#login-log-table td.col-actions a").first.is_visible()
     assert errors == []
@@ -731,6 +782,6 @@ def test_the_online_list_shows_every_column_beside_the_actions_at_1280_px(page: 
     page.goto(f"/language/{language}?next=/monitor/online/")
     settle(page, "**/monitor/online/")
     assert page.locator("#online-table button").count() >= 1
-    assert page.evaluate(UNDER_THE_ACTIONS, "#online-table") == []
+    assert page.evaluate(UNDER_THE_ACTIONS) == []
     assert page.evaluate(WRAPPED_CELLS) == []
     assert errors == []
