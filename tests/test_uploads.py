@@ -181,9 +181,18 @@ def test_user_form_uploads_an_avatar_with_a_preview(app: Any, pages: Any) -> Non
     assert query(app, avatar) == url
 
 
+def top_bar_user(html: str) -> str:
+    """The top bar's link to the profile (the signed-in user's name, and their avatar)."""
+    return re.search(r'<a [^>]*data-testid="current-user"[^>]*>.*?</a>', html, re.S).group(0)
+
+
 def test_profile_takes_an_image(app: Any, pages: Any) -> None:
+    """The avatar uploaded in 个人中心 shows in the top bar, small and round, on every page (a RuoYi habit); without
+    one the top bar shows the person icon and no image (no broken image)."""
     html = pages.get("/profile").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'id="profile-avatar_file-preview"' in html
+    bar = top_bar_user(pages.get("/system/user/").get_data(as_text=True))
+    assert "<img" not in bar and "person-circle" in bar
     page = pages.client.get("/profile").get_data(as_text=True)
     token = CSRF_RE.search(page).group(1)
     resp = pages.client.post("/profile", data={
@@ -192,6 +201,10 @@ def test_profile_takes_an_image(app: Any, pages: Any) -> None:
     assert resp.status_code == 302, resp.get_data(as_text=True)[:1000]
     html = pages.get("/profile").get_data(as_text=True)
     assert 'src="/api/oss/files/' in html and ".jpg" in html
+    url = re.search(r'src="(/api/oss/files/[^"]+\.jpg)"', html).group(1)
+    bar = top_bar_user(pages.get("/system/user/").get_data(as_text=True))
+    assert re.search(rf'<img [^>]*src="{re.escape(url)}"', bar) and "avatar" in bar and "person-circle" in bar
+    assert pages.client.get(url).status_code == 200 and pages.client.get(url).mimetype == "image/jpeg"
 
 
 def test_a_refused_avatar_is_logged_as_failed_on_the_page_and_the_api(app: Any, pages: Any, api: Any) -> None:

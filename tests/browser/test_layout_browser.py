@@ -785,3 +785,51 @@ def test_the_online_list_shows_every_column_beside_the_actions_at_1280_px(page: 
     assert page.evaluate(UNDER_THE_ACTIONS) == []
     assert page.evaluate(WRAPPED_CELLS) == []
     assert errors == []
+
+
+# The top bar's avatar: [shown, loaded (its natural width), its box, round] of its image; None without one.
+TOP_BAR_AVATAR = """() => {
+  const img = document.querySelector('[data-testid=current-user] img');
+  if (!img) return null;
+  const box = img.getBoundingClientRect();
+  return [!img.hidden && box.width > 0, img.naturalWidth > 0, Math.round(box.width), Math.round(box.height),
+          getComputedStyle(img).borderTopLeftRadius];
+}"""
+PERSON_ICON_SHOWN = "() => !!document.querySelector('[data-testid=current-user] svg')?.getBoundingClientRect().width"
+
+
+@pytest.mark.parametrize(("width", "lang"), [(1280, "zh"), (390, "en")])
+def test_the_top_bar_shows_the_user_s_avatar(page: Any, width: int, lang: str, tmp_path: Any) -> None:
+    """RuoYi's users look for their avatar at the top right: the one uploaded in 个人中心 shows there, small and round,
+    on every page; without one, the person icon and no image; an address that brings no image (no such host) shows
+    the person icon, not a broken image."""
+    from tests.test_uploads import image_bytes
+
+    picture = tmp_path / "me.png"
+    picture.write_bytes(image_bytes(size=(64, 48)))
+    page.set_viewport_size({"width": width, "height": 844})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto(f"/language/{lang}?next=/profile")
+    settle(page, "**/profile")
+    assert page.evaluate(TOP_BAR_AVATAR) is None and page.evaluate(PERSON_ICON_SHOWN)
+    page.locator("#profile-avatar_file").set_input_files(str(picture))
+    page.locator("form:has(#profile-avatar_file) button[type=submit]").click()
+    settle(page, "**/profile")
+    page.goto("/system/user/")
+    page.wait_for_load_state("load")
+    src = page.locator("[data-testid=current-user] img").get_attribute("src")
+    assert src.startswith("/api/oss/files/")
+    shown, loaded, box_width, box_height, radius = page.evaluate(TOP_BAR_AVATAR)
+    assert shown and loaded and box_width == box_height and 16 <= box_width <= 32, (box_width, box_height)
+    assert radius == "50%" and not page.evaluate(PERSON_ICON_SHOWN)
+    assert page.evaluate(PAGE_SCROLLS_SIDEWAYS) <= 1
+    page.goto("/profile")
+    page.locator("#profile-avatar").fill("https://avatar.invalid/me.png")
+    page.locator("form:has(#profile-avatar_file) button[type=submit]").click()
+    settle(page, "**/profile")
+    page.goto("/")
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => document.querySelector('[data-testid=current-user] img').hidden")
+    assert page.evaluate(PERSON_ICON_SHOWN)
+    assert [e for e in errors if "avatar.invalid" not in e and "ERR_NAME_NOT_RESOLVED" not in e] == []

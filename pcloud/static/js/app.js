@@ -102,6 +102,16 @@ window.gettext = (function () {
       if (cell && cell.colSpan === 1) cell.classList.add('col-actions');
     });
   });
+  // The top bar's avatar: an address that brings no image (a file removed, a host that does not answer, an address
+  // the Content-Security-Policy refuses) shows the person icon beside it instead of a broken image.
+  document.querySelectorAll('img[data-avatar-fallback]').forEach(function (img) {
+    const fallback = function () {
+      img.hidden = true;
+      if (img.nextElementSibling) img.nextElementSibling.hidden = false;
+    };
+    if (img.complete && img.naturalWidth === 0) fallback();
+    else img.addEventListener('error', fallback);
+  });
   // "Select all" checkbox for list tables.
   document.querySelectorAll('[data-check-all]').forEach(function (box) {
     box.addEventListener('change', function () {
