@@ -694,13 +694,9 @@ def test_an_account_is_granted_only_by_someone_reaching_all_data_and_every_execu
     assert victim in [u["id"] for u in anon.post("/api/admin/system/user/page", {}, token=token).get_json()["data"]]
 
 
-def test_an_account_holding_more_than_the_admin_reaches_is_not_theirs_to_reset_enable_or_delete(
-        app: Any, anon: ApiClient, api: ApiClient) -> None:
-    """Review (session 15): an admin of one department, holding only the open-platform routes, reset the key of an
-    account the super administrator had granted the user routes, signed in as it and reset passwords in every
-    department. Resetting a key hands over the account's reach, so reset, status, modify and delete need the
-    reach a grant needs (the entries, all data, every executor), through the API and the pages; an account
-    holding nothing stays anyone's to manage."""
+def _an_admin_of_one_department_beside_a_strong_account(app: Any, api: ApiClient) -> tuple[int, dict, dict, Any]:
+    """(the user-list entry, an account granted it, an account holding nothing, an admin of one department holding
+    the open-platform routes but not the user list)."""
     from pcloud.users.models import User
     from tests.factories import make_dept, route_code
     from tests.test_permissions import PrincipalClients
@@ -718,6 +714,17 @@ def test_an_account_holding_more_than_the_admin_reaches_is_not_theirs_to_reset_e
     api.data("PUT", "/api/admin/role/modify", {"id": principal.role_id, "dataScope": 3})
     user_id = query(app, lambda: db.session.execute(select(User.id).where(User.phone == principal.phone)).scalar())
     api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "deptId": make_dept(app, "甲")})
+    return users, strong, empty, principal
+
+
+def test_an_account_holding_more_than_the_admin_reaches_is_not_theirs_to_reset_enable_or_delete(
+        app: Any, anon: ApiClient, api: ApiClient) -> None:
+    """Review (session 15): an admin of one department, holding only the open-platform routes, reset the key of an
+    account the super administrator had granted the user routes, signed in as it and reset passwords in every
+    department. Resetting a key hands over the account's reach, so reset, status, modify and delete need the
+    reach a grant needs (the entries, all data, every executor), through the API and the pages; an account
+    holding nothing stays anyone's to manage."""
+    users, strong, empty, principal = _an_admin_of_one_department_beside_a_strong_account(app, api)
     api.data("PUT", f"{OPEN}/account/status", {"id": strong["id"], "status": 1})  # disabled by the super admin
     account = f"{OPEN}/account"
     for refused in (principal.api.post(f"{account}/{strong['id']}/resetKey"),
@@ -739,23 +746,7 @@ def test_an_account_beyond_the_admins_reach_is_not_theirs_to_strip_and_then_dele
     rule was a click away. A grant changes the account as a modify does: an account holding more than the granter
     reaches is not theirs to grant at all (403, nothing changed), through the API and the page, as for a role; an
     account holding nothing stays anyone's."""
-    from pcloud.users.models import User
-    from tests.factories import make_dept, route_code
-    from tests.test_permissions import PrincipalClients
-
-    users = api.data("POST", f"{OPEN}/resource/create", {
-        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
-    strong = make_account(api, "强账号")
-    api.data("POST", f"{OPEN}/resource/grant", {"accountId": strong["id"], "resourceIds": [users]})
-    empty = make_account(api, "空账号")
-    principal = PrincipalClients(app, "ROLE_OPEN_ONLY")
-    codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
-                  if rule.endpoint.startswith("openplatform_api.")
-                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
-    principal.grant(menu_paths=("/open", "/open/account", "/open/resource"), resource_codes=codes)
-    api.data("PUT", "/api/admin/role/modify", {"id": principal.role_id, "dataScope": 3})
-    user_id = query(app, lambda: db.session.execute(select(User.id).where(User.phone == principal.phone)).scalar())
-    api.data("PUT", "/api/admin/system/user/modify", {"id": user_id, "deptId": make_dept(app, "甲")})
+    users, strong, empty, principal = _an_admin_of_one_department_beside_a_strong_account(app, api)
     refused = principal.api.post(f"{OPEN}/resource/grant", {"accountId": strong["id"], "resourceIds": []})
     assert "超出了您的权限范围" in api_error(refused, 403)["msg"]
     page = principal.pages.submit(f"/open/account/{strong['id']}/grant", data={})
