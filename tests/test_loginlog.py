@@ -630,3 +630,55 @@ def test_a_forced_offline_reads_in_english(app: Any, api: ApiClient, english_pag
     assert list(load_workbook(io.BytesIO(download.data)).active.values)[1][4] == f"Forced offline by {admin}"
     set_language(english_pages.client, "zh")
     assert f"被{admin}强制下线" in english_pages.get("/monitor/loginlog/?event=offline").get_data(as_text=True)
+
+
+def test_a_lock_reason_reads_in_english_with_its_minutes(app: Any, api: ApiClient, anon: ApiClient,
+                                                         english_pages: PageClient) -> None:
+    """The login log stored a lock's reason as a finished Chinese sentence (登录失败次数过多，账号已锁定，请 30 分钟后
+    再试, the same per address), so an English page, its detail, its export and the API with Accept-Language: en
+    said it in Chinese. Stored as its source and minutes, it is said in each reader's language."""
+    import re
+
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+
+    from pcloud.auth.models import LoginLock
+    from pcloud.auth.service import _ip_key
+    from pcloud.core.timefmt import utcnow
+    from pcloud.extensions import db
+    from tests.conftest import set_language
+
+    for _ in range(5):
+        token_call(anon, phone="13900000441", password="wrong-one1", grantType="ADMIN")
+    assert token_call(anon, phone="13900000441", password="wrong-one2", grantType="ADMIN").status_code == 429
+    token_call(anon, phone="13900000442", password="wrong-one1", grantType="ADMIN")  # the address's counter
+    with app.app_context():  # the address locked for 20 minutes
+        db.session.execute(update(LoginLock).where(LoginLock.phone == _ip_key("127.0.0.1"))
+                           .values(locked_until=utcnow() + timedelta(minutes=19, seconds=30)))
+        db.session.commit()
+    assert token_call(anon, phone="13900000443", password="wrong-one1", grantType="ADMIN").status_code == 429
+    account = re.compile(r"Too many failed sign-ins: the account is locked, try again in \d+ minutes")
+    address = "Too many failed sign-ins from this address, try again in 20 minutes"
+
+    en = {"Accept-Language": "en"}
+    english_rows = api.post(PAGE, {"pageSize": 200, "result": 1}, headers=en).get_json()["data"]
+    by_phone = {r["phone"]: r["reason"] for r in reversed(english_rows)}  # each phone's newest
+    assert account.fullmatch(by_phone["13900000441"]) and by_phone["13900000443"] == address, by_phone
+    locked = [r for r in english_rows if r["phone"] == "13900000441"][0]
+    detail = api.get(f"/api/admin/log/login/{locked['id']}", headers=en).get_json()["data"]
+    assert detail["reason"] == by_phone["13900000441"]
+
+    html = english_pages.get("/monitor/loginlog/?result=1").get_data(as_text=True)
+    assert account.search(html) and address in html and "分钟" not in html
+    html = english_pages.get(f"/monitor/loginlog/{locked['id']}").get_data(as_text=True)
+    assert account.search(html) and "分钟" not in html
+    download = api.post("/api/admin/log/login/download", {"result": 1}, headers=en)
+    reasons = [row[4] for row in list(load_workbook(io.BytesIO(download.data)).active.values)[1:]]
+    assert address in reasons and any(account.fullmatch(r) for r in reasons), reasons
+
+    chinese = {r["phone"]: r["reason"] for r in reversed(rows(api, result=1))}  # Chinese as before
+    assert re.fullmatch(r"登录失败次数过多，账号已锁定，请 \d+ 分钟后再试", chinese["13900000441"]), chinese
+    assert chinese["13900000443"] == "该地址登录失败次数过多，请 20 分钟后再试"
+    set_language(english_pages.client, "zh")
+    html = english_pages.get(f"/monitor/loginlog/{locked['id']}").get_data(as_text=True)
+    assert re.search(r"登录失败次数过多，账号已锁定，请 \d+ 分钟后再试", html)

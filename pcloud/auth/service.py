@@ -24,6 +24,7 @@ from pcloud.auth.sms import sign_in_code_delivery
 from pcloud.core.background import run_in_background
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction, serialise, write_lock_first
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, NotFound, PCloudError, TooManyRequests
+from pcloud.core.i18n import said
 from pcloud.core.messages import N_
 from pcloud.core.passwords import hash_password, needs_rehash, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
@@ -273,9 +274,10 @@ def _open_key(secure_id: str) -> str:
 
 
 def _refusal(error: type[E], source: str, **values: Any) -> E:
-    """A sign-in refusal said in the request's language; the login log stores its source text (`source_msg`)."""
+    """A sign-in refusal said in the request's language; the login log stores its source text and values
+    (`source_msg`, core.i18n.said), said in each reader's language where it is shown."""
     exc = error(gettext(source, **values))
-    exc.source_msg = source % values if values else source
+    exc.source_msg = said(source, **values)
     return exc
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields, validate
 
 from pcloud.core.schemas import BaseSchema, FilterArgs, Id, LocalDateTime, PageArgs, limit_of
 from pcloud.loginlog.models import LoginLog
-from pcloud.loginlog.service import EVENTS, GRANT_TYPES
+from pcloud.loginlog.service import EVENTS, GRANT_TYPES, shown_reason
 
 
 class LoginLogFilterArgs(FilterArgs):
@@ -30,6 +32,13 @@ class LoginLogDownloadArgs(LoginLogFilterArgs):
     file_name = fields.String(validate=validate.Length(max=100), allow_none=True)
 
 
+class Reason(fields.String):
+    """A row's stored reason, answered in the request's language (loginlog.service.shown_reason)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return super()._serialize(shown_reason(value), attr, obj, **kwargs)
+
+
 class LoginLogOut(BaseSchema):
     id = fields.Integer()
     event = fields.String()
@@ -37,7 +46,7 @@ class LoginLogOut(BaseSchema):
     user_id = fields.Integer(allow_none=True)
     grant_type = fields.String(allow_none=True)
     result = fields.Integer()
-    reason = fields.String(allow_none=True)
+    reason = Reason(allow_none=True, metadata={"description": "in the request's language (docs/API.md, Languages)"})
     client_ip = fields.String(allow_none=True)
     user_agent = fields.String(allow_none=True)
     browser = fields.String(allow_none=True)

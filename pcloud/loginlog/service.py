@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.i18n import translated
+from pcloud.core.i18n import clipped, said, translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.retention import delete_older_than
@@ -42,7 +42,8 @@ EVENT_NAMES = {"login": lazy_gettext("登录"), "logout": lazy_gettext("退出")
                "expired": lazy_gettext("会话过期")}
 RESULT_NAMES = {0: lazy_gettext("成功"), 1: lazy_gettext("失败")}
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
-# An offline row's reason names who ended the session: stored in Chinese as every reason, read by `shown_reason`.
+# An offline row's reason names who ended the session: stored with the name as a value (core.i18n.said), as every
+# reason with a value; rows stored earlier as the finished Chinese sentence are read by `shown_reason`.
 FORCED_OFFLINE_BY = N_("被%(name)s强制下线")
 FORCED_OFFLINE = N_("被强制下线")
 _FORCED_OFFLINE_BY = re.compile(r"被(.+)强制下线", re.S)
@@ -58,10 +59,11 @@ EXPORT_HEADERS = (lazy_gettext("时间"), lazy_gettext("事件"), lazy_gettext("
 def login_row(event: str, *, result: int = 0, reason: str | None = None, grant_type: str | None = None,
               phone: str | None = None, user_id: int | None = None, ip: str | None = None,
               user_agent: str | None = None, at: datetime | None = None) -> dict[str, Any]:
-    """One row's values, the agent parsed (core.useragent) and every text cut to its column."""
+    """One row's values, the agent parsed (core.useragent) and every text cut to its column. `reason`: a source
+    string, or a sentence with values from core.i18n.said (never one said in the writer's language)."""
     os_name, browser = parse_user_agent(user_agent or "")
     return {"event": event, "grant_type": (grant_type or None) and grant_type[:8], "result": result,
-            "reason": (reason or None) and reason[:200], "phone": (phone or "").strip()[:64] or None,
+            "reason": clipped(reason, 200), "phone": (phone or "").strip()[:64] or None,
             "user_id": user_id, "client_ip": (ip or "")[:64] or None,
             "user_agent": (user_agent or "")[:255] or None, "browser": browser or None, "os": os_name or None,
             "signed_in_at": at or utcnow()}
@@ -170,12 +172,13 @@ def _keyword_estimate(filters: dict[str, Any]) -> int | None:
 
 def forced_offline_reason(name: str | None) -> str:
     """The stored reason of a session an administrator ended (强制下线), naming them when known."""
-    return FORCED_OFFLINE_BY % {"name": name} if name else FORCED_OFFLINE
+    return said(FORCED_OFFLINE_BY, name=name) if name else FORCED_OFFLINE
 
 
 def shown_reason(reason: str | None) -> str | None:
-    """A stored reason in the reader's language (the list, the detail, the export): a known one by its catalogue
-    entry, an offline one with the name of who ended the session kept as named."""
+    """A stored reason in the reader's language (the list, the detail, the export, the API): a source string by its
+    catalogue entry, a sentence with values (core.i18n.said: a lock's minutes, who forced a session offline) said
+    with them; an offline one stored earlier in Chinese with the name of who ended the session kept as named."""
     if reason and reason != FORCED_OFFLINE and (match := _FORCED_OFFLINE_BY.fullmatch(reason)):
         return gettext(FORCED_OFFLINE_BY, name=match.group(1))
     return translated(reason)
