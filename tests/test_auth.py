@@ -1542,3 +1542,20 @@ def test_a_sign_in_whose_hash_moved_meanwhile_is_checked_again(app: Any, anon: A
     with app.app_context():  # checked twice, counted once: a refusal is one failure, a success clears the count
         counted = db.session.get(LoginLock, phone)
         assert (counted.failures if counted else 0) == (0 if status == 200 else 1)
+
+
+def test_a_disabled_or_frozen_open_account_s_sign_in_is_refused_in_english(api: ApiClient, anon: ApiClient) -> None:
+    """An English client (Accept-Language: en) signing in with a disabled or frozen open account read the Chinese
+    开放平台账号已禁用 / 已冻结 in its 403; the login log stores the source text, said in each reader's language."""
+    acct = api.data("POST", "/api/open/admin/account/create", {"name": "订单系统"})
+    en = {"Accept-Language": "en"}
+    for status, english in ((1, "The open account is disabled"), (2, "The open account is frozen")):
+        api.data("PUT", "/api/open/admin/account/status", {"id": acct["id"], "status": status})
+        refused = anon.post("/api/oauth/token", {"grantType": "OPEN", "secureId": acct["secureId"],
+                                                 "secureKey": acct["secureKey"]}, headers=en)
+        assert api_error(refused, 403)["msg"] == english
+        logged = api.post("/api/admin/log/login/page", {"phone": acct["secureId"], "result": 1},
+                          headers=en).get_json()["data"]
+        assert logged[0]["reason"] == english, logged
+    chinese = api.data("POST", "/api/admin/log/login/page", {"phone": acct["secureId"], "result": 1})
+    assert [r["reason"] for r in chinese] == ["开放平台账号已冻结", "开放平台账号已禁用"]

@@ -414,8 +414,8 @@ class _HashMoved(Exception):
 
 
 def _state_refusal(subject: str, state: int) -> Forbidden:
-    if subject == "open":
-        return Forbidden(open_service.state_refusal(state))
+    if subject == "open":  # said in the request's language as every refusal, the source text for the login log
+        return _refusal(Forbidden, open_service.state_refusal(state))
     return _refusal(Forbidden, N_("账号已被禁用，请联系管理员"))
 
 
