@@ -11,38 +11,41 @@ from flask_babel import gettext, lazy_gettext
 from pcloud.access.permissions import may_open_page
 from pcloud.core.forms import ConfirmForm, back_to
 from pcloud.core.messages import N_
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.routing import is_back_path
 from pcloud.core.security import current_principal, mirrors, signed_in_only
 from pcloud.core.views import RecordPages
 from pcloud.mail import service
 from pcloud.mail.forms import MailForm
+from pcloud.mail.schemas import MailPageArgs
 
 bp = Blueprint("mail", __name__)
 pages = RecordPages(bp, lazy_gettext("站内信"), "mail/form.html")
 STATES = [("0", lazy_gettext("未读")), ("1", lazy_gettext("已读"))]
 
 
-def _filters() -> dict[str, Any]:
-    state = request.args.get("state", "")
-    return {"name": request.args.get("name", "").strip()[:64], "phone": request.args.get("phone", "").strip()[:32],
-            "state": {"0": False, "1": True}.get(state)}
+# The filter bars' inputs, read through the API's page schema (core.pages.page_filters): the managers' list and my
+# inbox, whose bar has no phone (its mail is all mine).
+FILTERS = {"name": Filter("name", lazy_gettext("标题")), "phone": Filter("phone", lazy_gettext("收信人手机号")),
+           "state": Filter("state", lazy_gettext("状态"))}
+INBOX_FILTERS = {key: FILTERS[key] for key in ("name", "state")}
 
 
-def _list(template: str, recipient_id: int | None) -> Any:
+def _list(template: str, recipient_id: int | None, filter_bar: dict[str, Filter]) -> Any:
     page, page_size = list_args()
-    filters = _filters()
+    loaded = page_filters(MailPageArgs, filter_bar)
+    filters = {key: loaded.get(key) for key in ("name", "phone", "send_phone", "state")}
     result = service.page_mail(filters, page, page_size, recipient_id=recipient_id)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template(template, page=result, rows=result.items, filters=filters, states=STATES,
-                           state=request.args.get("state", ""), confirm=ConfirmForm(), page_url=page_url)
+                           args=request.args, confirm=ConfirmForm(), page_url=page_url)
 
 
 @bp.route("/personalized/mail/")
 def index() -> Any:
-    return _list("mail/list.html", None)
+    return _list("mail/list.html", None, FILTERS)
 
 
 @bp.route("/personalized/mail/new", methods=["GET", "POST"])
@@ -74,7 +77,7 @@ def inbox() -> Any:
     """My mail: what the bell opens, for every signed-in user."""
     principal = current_principal()
     assert principal is not None
-    return _list("mail/inbox.html", principal.user_id or 0)
+    return _list("mail/inbox.html", principal.user_id or 0, INBOX_FILTERS)
 
 
 @bp.route("/mail/<int:mail_id>")

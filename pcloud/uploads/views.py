@@ -14,12 +14,14 @@ from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.views import RecordPages
 from pcloud.uploads import service
-from pcloud.uploads.api import StoragePageArgs
+from pcloud.uploads.api import FilePageArgs, StoragePageArgs
 from pcloud.uploads.forms import StorageForm
 
 bp = Blueprint("uploads", __name__, url_prefix="/personalized/upload")
 pages = RecordPages(bp, lazy_gettext("文件"), "uploads/files.html")
 storage_pages = RecordPages(bp, lazy_gettext("存储"), "uploads/storage_form.html", index="storages")
+# The filter bars' inputs, read through the API's page schemas (core.pages.page_filters).
+FILTERS = {"name": Filter("name", lazy_gettext("文件名")), "type": Filter("contentType", lazy_gettext("类型"))}
 STORAGE_FILTERS = {"name": Filter("name", lazy_gettext("存储名称"))}
 TYPES = sorted(service.MIMETYPES.values())
 
@@ -27,13 +29,11 @@ TYPES = sorted(service.MIMETYPES.values())
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    name = request.args.get("name", "").strip()[:32]
-    content_type = request.args.get("type", "")
-    result = service.page_files({"name": name, "content_type": content_type if content_type in TYPES else ""},
-                                page, page_size)
+    filters = page_filters(FilePageArgs, FILTERS)
+    result = service.page_files(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    return render_template("uploads/files.html", page=result, rows=result.items, name=name, content_type=content_type,
+    return render_template("uploads/files.html", page=result, rows=result.items, filters=filters, args=request.args,
                            types=TYPES, storages=service.list_storages(), confirm=ConfirmForm(), page_url=page_url)
 
 
