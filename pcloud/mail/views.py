@@ -26,8 +26,9 @@ STATES = [("0", lazy_gettext("未读")), ("1", lazy_gettext("已读"))]
 
 
 # The filter bars' inputs, read through the API's page schema (core.pages.page_filters): the managers' list and my
-# inbox, whose bar has no phone (its mail is all mine).
+# inbox, whose bar has no phones (its mail is all mine).
 FILTERS = {"name": Filter("name", lazy_gettext("标题")), "phone": Filter("phone", lazy_gettext("收信人手机号")),
+           "send_phone": Filter("sendPhone", lazy_gettext("发信人手机号")),
            "state": Filter("state", lazy_gettext("状态"))}
 INBOX_FILTERS = {key: FILTERS[key] for key in ("name", "state")}
 
