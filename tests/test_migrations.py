@@ -439,6 +439,32 @@ def test_upgrade_gives_live_menus_with_one_path_distinct_paths(empty_database_ur
         db.engine.dispose()
 
 
+def test_upgrade_puts_the_letters_of_live_sms_template_codes_in_capitals(empty_database_url: str) -> None:
+    """0037: a template saved as `login` (never used: the sign-in looks up LOGIN) becomes LOGIN; where a live code
+    already holds those capitals (`LOGIN` beside `login`), the one in use keeps them and the other gets a suffix
+    (an administrator sees it on 短信模板); among lower-case ones only, the oldest. A deleted template is left."""
+    from flask_migrate import upgrade
+
+    app = _app(empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0036_job_change_notify")
+        with db.engine.begin() as conn:
+            for template_id, code, deleted in ((1, "login", None), (2, "LOGIN", None), (3, "reset", None),
+                                               (4, "Reset", None), (5, "old", "2020-01-01"), (6, "OTHER", None),
+                                               (7, "短信b", None)):
+                conn.execute(text(
+                    "INSERT INTO sys_sms_template (id, code, name, description, gmt_created_date, gmt_modified_date, "
+                    "deleted_at) VALUES (:id, :code, 'x', '{code}', '2020-01-01', '2020-01-01', :deleted)"),
+                    {"id": template_id, "code": code, "deleted": deleted})
+        upgrade(directory=MIGRATIONS_DIR)
+        with db.engine.connect() as conn:
+            codes = dict(conn.execute(text("SELECT id, code FROM sys_sms_template")).all())
+        assert codes == {1: "LOGIN_DUP_1", 2: "LOGIN", 3: "RESET", 4: "RESET_DUP_4", 5: "old", 6: "OTHER",
+                         7: "短信B"}
+        db.session.remove()
+        db.engine.dispose()
+
+
 # ---------------------------------------------------------------------------------------------
 # Issue 19, finding 13: ids are never reused (SQLite AUTOINCREMENT on every table with a surrogate id)
 

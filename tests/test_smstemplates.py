@@ -191,3 +191,56 @@ def test_parallel_creates_and_recodes_into_one_template_code_keep_one(app: Any, 
         lambda n: "短信编码已存在",
         lambda: query(app, lambda: list(db.session.execute(select(SmsTemplate.code)
                                                            .where(SmsTemplate.deleted_at.is_(None))).scalars())))
+
+
+def test_a_code_is_saved_and_looked_up_in_capitals(api: ApiClient, anon: ApiClient, pages: PageClient) -> None:
+    """A review: a template saved as `login` was silently never used for the sign-in code, which the sender looks up
+    as LOGIN, and `login` could live beside `LOGIN`. A code's letters a-z are saved in capitals (docs/API.md): `login`
+    is LOGIN, it words the sign-in SMS, another `Login` (API or page, created or recoded) is the 409 of a taken code,
+    and the list's code filter finds it whatever the case typed."""
+    MemorySmsSender.texts.clear()
+    login = api.data("POST", f"{SMS}/create", {"code": " login ", "name": "登录验证码", "description": "验证码 {code}"})
+    other = api.data("POST", f"{SMS}/create", {"code": "reset_pwd", "name": "重置", "description": "重置 {code}"})
+    listed = api.post(f"{SMS}/page", {"code": "log"}).get_json()["data"]
+    assert [(t["id"], t["code"]) for t in listed] == [(login, "LOGIN")]
+    assert [t["code"] for t in api.post(f"{SMS}/page", {"code": "PWD"}).get_json()["data"]] == ["RESET_PWD"]
+    for call in (api.post(f"{SMS}/create", {"code": "Login", "name": "x", "description": "{code}"}),
+                 api.put(f"{SMS}/modify", {"id": other, "code": "LOGIN"})):
+        body = api_error(call, 409)
+        assert body["errors"] == {"code": ["短信编码已存在"]}, body
+    refused = pages.submit("/personalized/sms/new", data={"code": "loGIN", "name": "x", "description": "{code}"})
+    assert refused.status_code == 409 and "短信编码已存在" in refused.get_data(as_text=True)
+    assert api.post(f"{SMS}/page", {}).get_json()["total"] == 2
+    assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
+    code = received_code(ADMIN_PHONE)
+    assert MemorySmsSender.texts[ADMIN_PHONE] == f"验证码 {code}"  # the template saved as `login`
+    assert api.data("PUT", f"{SMS}/modify", {"id": other, "code": "Reset_Pwd2"}) == other
+    assert [t["code"] for t in api.post(f"{SMS}/page", {"code": "pwd2"}).get_json()["data"]] == ["RESET_PWD2"]
+
+
+def test_parallel_creates_and_recodes_of_one_code_in_other_cases_keep_one(app: Any, api: ApiClient) -> None:
+    """`race_1`, `RACE_1` and `Race_1` sent at once are one code: one template, the others the 409 of a taken code;
+    two templates recoded at once into `race_5` and `RACE_5`, the same (SQLite and PostgreSQL)."""
+    from sqlalchemy import select
+
+    from pcloud.extensions import db
+    from pcloud.smstemplates.models import SmsTemplate
+    from tests.conftest import assert_one_won, race
+    from tests.factories import query
+
+    def create(code: str) -> tuple[str, str, Any]:
+        return "POST", f"{SMS}/create", {"code": code, "name": "并发", "description": "验证码 {code}"}
+
+    for n in range(3):
+        assert_one_won(race(app, api.token, [create(f"race_{n}"), create(f"RACE_{n}"), create(f"Race_{n}")]),
+                       "短信编码已存在")
+    records = [api.data(*create(f"SEED_{n}")) for n in (1, 2)]
+    for n in range(3, 6):
+        assert_one_won(race(app, api.token, [("PUT", f"{SMS}/modify", {"id": records[0], "code": f"race_{n}"}),
+                                             ("PUT", f"{SMS}/modify", {"id": records[1], "code": f"RACE_{n}"})]),
+                       "短信编码已存在")
+    codes = query(app, lambda: list(db.session.execute(select(SmsTemplate.code)
+                                                       .where(SmsTemplate.deleted_at.is_(None))).scalars()))
+    assert len(codes) == len(set(codes)) == 5 and all(c == c.upper() for c in codes), codes
+    assert {"RACE_0", "RACE_1", "RACE_2", "RACE_5"} <= set(codes) <= {"RACE_0", "RACE_1", "RACE_2", "RACE_3", "RACE_4",
+                                                                      "RACE_5", "SEED_1", "SEED_2"}, codes

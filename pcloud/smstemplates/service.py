@@ -2,12 +2,15 @@
 
 A flow names a template by its code (the sign-in's SMS code: LOGIN); the text must hold {code}, the
 place of the verification code, and may hold {minutes}, its validity. Without a template of that code
-the sender words the message itself, as before templates existed.
+the sender words the message itself, as before templates existed. A code's letters a-z are saved, looked up and
+searched for in capitals (`normal_code`): `login` is LOGIN, the sign-in's, and one code whatever its case, so that
+the unique index of live codes keeps `login` from living beside `LOGIN`.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
@@ -26,6 +29,13 @@ CODE_PLACEHOLDER, MINUTES_PLACEHOLDER = "{code}", "{minutes}"
 # filled in, anything else would go out to every user as typed
 _PLACEHOLDER = re.compile(r"\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}")
 DUPLICATE_CODE = lazy_gettext("短信编码已存在")
+_CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def normal_code(code: str) -> str:
+    """A template code as it is saved and looked up: its letters a-z in capitals, anything else as it is (the same
+    length, and the same in Python, SQLite and PostgreSQL, whose upper() differ beyond ASCII)."""
+    return code.translate(_CAPITALS)
 
 
 def get_template(template_id: int) -> SmsTemplate:
@@ -43,9 +53,10 @@ def to_item(template: SmsTemplate) -> dict[str, Any]:
 
 def page_templates(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     stmt = SmsTemplate.live()
-    for key, column in (("name", SmsTemplate.name), ("code", SmsTemplate.code)):
-        if (value := (filters.get(key) or "").strip()):
-            stmt = stmt.where(column.contains(value, autoescape=True))
+    if (name := (filters.get("name") or "").strip()):
+        stmt = stmt.where(SmsTemplate.name.contains(name, autoescape=True))
+    if (code := (filters.get("code") or "").strip()):
+        stmt = stmt.where(SmsTemplate.code.contains(normal_code(code), autoescape=True))
     result = paginate(stmt.order_by(SmsTemplate.code, SmsTemplate.id), page, page_size)
     result.items = [to_item(t) for t in result.items]
     return result
@@ -61,7 +72,7 @@ def _clean(value: str | None, field: str, label: str, limit: int) -> str:
 
 
 def _clean_code(code: str | None, exclude_id: int | None = None) -> str:
-    code = _clean(code, "code", gettext("短信编码"), limit_of(SmsTemplate.code))
+    code = normal_code(_clean(code, "code", gettext("短信编码"), limit_of(SmsTemplate.code)))
     stmt = select(SmsTemplate.id).where(SmsTemplate.code == code, SmsTemplate.deleted_at.is_(None))
     if exclude_id:
         stmt = stmt.where(SmsTemplate.id != exclude_id)
@@ -127,9 +138,9 @@ def delete_template(template_id: int) -> SmsTemplate:
 
 
 def render(code_name: str, code: str, ttl_seconds: int) -> str | None:
-    """The text of the live template `code_name` with the code filled in, or None if there is none."""
+    """The text of the live template `code_name` (in any case) with the code filled in, or None if there is none."""
     text = db.session.execute(select(SmsTemplate.description).where(
-        SmsTemplate.code == code_name, SmsTemplate.deleted_at.is_(None))).scalar()
+        SmsTemplate.code == normal_code(code_name), SmsTemplate.deleted_at.is_(None))).scalar()
     if text is None:
         return None
     return text.replace(CODE_PLACEHOLDER, code).replace(MINUTES_PLACEHOLDER, str(max(1, ttl_seconds // 60)))
