@@ -483,6 +483,8 @@ CASES = [
     Case("api user/page (keyword)", _users, post("/api/admin/system/user/page", {"keyword": "成员"})),
     Case("page /system/dept/managers", _users, lambda pages, api, ctx: pages.get("/system/dept/managers?q=成员"),
          shown=1),
+    Case("page /personalized/mail/recipients", _users,
+         lambda pages, api, ctx: pages.get("/personalized/mail/recipients?q=成员"), shown=1),
     Case("page /system/role/<id>/users (分配用户)", _users_with_role, page("/system/role/{role}/users"), _a_role,
          shown=1),
     Case("api role/<id>/users", _users_with_role, post("/api/admin/role/{role}/users"), _a_role, shown=1),

@@ -361,3 +361,75 @@ def test_mail_an_open_platform_account_sends_names_the_account_not_the_system(ap
     page = PageClient(app.test_client())
     page.sign_in(phone, "Passw0rd1")
     assert "开放平台账号「邮件机器人」" in page.get(f"/mail/{mail}").get_data(as_text=True)
+
+
+NEW = "/personalized/mail/new"
+
+
+def test_the_send_form_picks_the_recipient_by_name_among_those_the_sender_may_mail(api: ApiClient,
+                                                                                    app: Any) -> None:
+    """A review: 发送站内信 took only a typed phone, where RuoYi users choose people by name. The form offers the
+    console's user picker (the department manager's), searching among the users the send itself accepts (the
+    sender's data scope), and sends to the one picked: a recipient beyond the scope is not offered, a forged one is
+    refused as unknown, a refused send keeps the pick, and a typed phone still sends."""
+    from tests.factories import make_dept, route_code
+    from tests.test_datascope import make_scoped_role
+
+    here, elsewhere = make_dept(app, "信件本部"), make_dept(app, "信件别部")
+    role = make_scoped_role(api, "ROLE_MAIL_PICK", 3)  # own department
+    grant_role(app, role, menu_paths=("/personalized", "/personalized/mail"),
+               resource_codes=(route_code("mail_api.create", "POST"),))
+    sender_phone, near_phone, far_phone = next_phone(), next_phone(), next_phone()
+    sender = make_user(app, phone=sender_phone, password="Passw0rd1", name="发信人丙", dept_id=here, role_ids=[role])
+    near = make_user(app, phone=near_phone, name="收件人近", dept_id=here)
+    far = make_user(app, phone=far_phone, name="收件人远", dept_id=elsewhere)
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(sender_phone, "Passw0rd1").status_code == 302
+
+    form = pages.get(NEW).get_data(as_text=True)
+    assert "data-user-picker" in form and 'data-search-url="/personalized/mail/recipients"' in form
+    assert 'name="recipient_id"' in form and "输入姓名或手机号搜索" in form
+    found = pages.get("/personalized/mail/recipients?q=收件人").get_json()["items"]
+    assert [u["id"] for u in found] == [near]  # the far one is beyond the sender's reach: not offered
+
+    # refused (no title): the pick is kept, named under the picker
+    refused = pages.submit(NEW, data={"recipient_id": str(near), "phone": "收件人近", "name": "",
+                                      "description": "内容"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and re.search(rf'<input[^>]*name="recipient_id"[^>]*value="{near}"', html)
+    assert "已选：收件人近" in html
+
+    def rows(title: str) -> list[tuple[int, int | None]]:
+        return query(app, lambda: db.session.execute(select(Mail.recipient_id, Mail.sender_id)
+                                                     .where(Mail.name == title)).tuples().all())
+
+    sent = pages.submit(NEW, data={"recipient_id": str(near), "phone": "收件人近", "name": "挑选的信",
+                                   "description": "内容"})
+    assert sent.status_code == 302 and rows("挑选的信") == [(near, sender)]
+
+    # a forged pick beyond the scope, or no user at all: refused as unknown, nothing written
+    for forged in (str(far), "0", "abc", "99999999999"):
+        resp = pages.submit(NEW, data={"recipient_id": forged, "phone": "", "name": "伪造的信", "description": "内容"})
+        assert resp.status_code == 422 and "收信人不存在" in resp.get_data(as_text=True), forged
+    assert rows("伪造的信") == []
+
+    # a typed phone, nothing picked, still sends (a keyboard user, or no script)
+    typed = pages.submit(NEW, data={"recipient_id": "", "phone": near_phone, "name": "手输的信", "description": "内容"})
+    assert typed.status_code == 302 and rows("手输的信") == [(near, sender)]
+
+    # the picker is the send's: a principal who may open 站内信 but not send may not search
+    viewer_role = make_role(app, "ROLE_MAIL_VIEW", "只看信件")
+    grant_role(app, viewer_role, menu_paths=("/personalized", "/personalized/mail"))
+    viewer_phone = next_phone()
+    make_user(app, phone=viewer_phone, password="Passw0rd1", role_ids=[viewer_role])
+    viewer = PageClient(app.test_client())
+    assert viewer.sign_in(viewer_phone, "Passw0rd1").status_code == 302
+    assert viewer.get("/personalized/mail/recipients?q=收件人").status_code == 403
+
+
+def test_the_recipient_picker_searches_phones_for_those_who_may_see_them(pages: PageClient, app: Any) -> None:
+    phone = next_phone()
+    user = make_user(app, phone=phone, name="号码可搜")
+    items = pages.get(f"/personalized/mail/recipients?q={phone[-6:]}").get_json()["items"]
+    assert [(i["id"], i["phone"]) for i in items] == [(user, phone)]
+    assert pages.get("/personalized/mail/recipients?q=").get_json()["items"] == []

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import aliased
 
 from pcloud.core import search, tree
@@ -99,13 +99,17 @@ def may_see_phones() -> bool:
     return principal is None or access_rules().may_call_endpoint(principal, "users_api.page")
 
 
-def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
-    """The manager picker: live users whose name (or, for those who may see phones, phone) contains `q`, first
-    by name: read in name order when the matches are plainly many, else from the trigram index's matches
-    (core.search.contains_any); exactly LIKE's rows either way."""
+def search_users(q: str, limit: int = 10, within: ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """The console's user picker (the manager's, and the mail's recipient through `mail.service`): live users whose
+    name (or, for those who may see phones, phone) contains `q`, first by name: read in name order when the matches
+    are plainly many, else from the trigram index's matches (core.search.contains_any); exactly LIKE's rows either
+    way. `within`: the rule of the form that offers them, a condition on `User` (the mail's recipients); by default
+    the principal's data scope (a manager)."""
     q = (q or "").strip()[:64]
     if not q:
         return []
+    if within is None:
+        within = datascope.current_scope().user_clause(User)
     phones = may_see_phones()
     columns = (User.name, User.phone) if phones else (User.name,)
     by_name = (User.name, User.id)
@@ -114,18 +118,20 @@ def search_users(q: str, limit: int = 10) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(User.id, User.name, User.phone, User.state, Dept.name)
         .outerjoin(Dept, and_(Dept.id == User.dept_id, Dept.deleted_at.is_(None)))
-        .where(User.deleted_at.is_(None), match, datascope.current_scope().user_clause(User))
+        .where(User.deleted_at.is_(None), match, within)
         .order_by(*by_name).limit(limit))
     return [{"id": uid, "name": name, "phone": phone if phones else None, "disabled": state == 1,
              "deptName": dept_name} for uid, name, phone, state, dept_name in rows]
 
 
-def user_brief(user_id: int | None) -> dict[str, Any] | None:
-    """The picked manager, as the picker shows them."""
+def user_brief(user_id: int | None, within: ColumnElement[bool] | None = None) -> dict[str, Any] | None:
+    """The picked user (a manager; `within`: as `search_users`), as the picker shows them."""
     if not user_id:
         return None
+    if within is None:
+        within = datascope.current_scope().user_clause(User)
     row = db.session.execute(select(User.id, User.name, User.phone).where(
-        User.id == user_id, User.deleted_at.is_(None), datascope.current_scope().user_clause(User))).first()
+        User.id == user_id, User.deleted_at.is_(None), within)).first()
     return {"id": row[0], "name": row[1], "phone": row[2] if may_see_phones() else None} if row else None
 
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import false, func, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import aliased
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
+from pcloud.core.numbers import digits_only
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
+from pcloud.core.routing import MAX_ID
 from pcloud.core.security import Principal, current_principal
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope import service as datascope
+from pcloud.depts import service as depts
 from pcloud.extensions import db
 from pcloud.mail.models import Mail
 from pcloud.users.models import User
@@ -27,17 +30,49 @@ MAIL_PAGE = "/personalized/mail"
 _recipient, _sender = aliased(User), aliased(User)
 
 
+def _mailable() -> ColumnElement[bool]:
+    """Whom the principal may mail: a live user within their data scope. The one rule of the send (by phone or by
+    the pick) and of its picker (`recipients`, `recipient_brief`): the picker offers only those the send takes."""
+    return User.deleted_at.is_(None) & datascope.current_scope().user_clause(User)
+
+
 def _clean_phone(phone: str | None) -> int:
     """The live user with that phone (the recipient), by id: one the sender's data scope reaches; any other is
     answered as an unknown phone (the user list's 404), so that the form tells nobody which phones exist."""
     phone = (phone or "").strip()
     if not phone:
         raise Invalid(gettext("请输入收信人手机号"), field="phone")
-    user_id = db.session.execute(select(User.id).where(User.phone == phone, User.deleted_at.is_(None),
-                                                       datascope.current_scope().user_clause(User))).scalar()
+    user_id = db.session.execute(select(User.id).where(User.phone == phone, _mailable())).scalar()
     if user_id is None:
         raise Invalid(gettext("没有手机号为 %(phone)s 的用户", phone=phone), field="phone")
     return user_id
+
+
+def _picked_id(value: int | str | None) -> int | None:
+    """A picked user's id as the page posts it (text), or None when it is not one."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if digits_only(text) and len(text) <= 10 and 0 < int(text) <= MAX_ID else None
+
+
+def _clean_recipient_id(value: int | str) -> int:
+    """The recipient picked on the page (the picker's user id), by the same rule as a phone: a user beyond the
+    sender's reach, or none, is refused alike, on the picker's field."""
+    user_id = _picked_id(value)
+    if user_id is None or db.session.execute(select(User.id).where(User.id == user_id, _mailable())).first() is None:
+        raise Invalid(gettext("收信人不存在"), field="phone")
+    return user_id
+
+
+def recipients(q: str) -> list[dict[str, Any]]:
+    """The send form's recipient picker: the console's user picker (depts.service.search_users), offering only
+    the users the send takes (`_mailable`)."""
+    return depts.search_users(q, within=_mailable())
+
+
+def recipient_brief(value: int | str | None) -> dict[str, Any] | None:
+    """The picked recipient as the picker names them (kept when a send is refused), if the send would take them."""
+    user_id = _picked_id(value)
+    return depts.user_brief(user_id, within=_mailable()) if user_id is not None else None
 
 
 def _clean_text(value: str | None, field: str, label: str, limit: int) -> str:
@@ -50,10 +85,13 @@ def _clean_text(value: str | None, field: str, label: str, limit: int) -> str:
 
 
 def send_mail(values: dict[str, Any], sender_id: int | None) -> Mail:
-    """Send `name`/`description` to the user whose phone is `phone`."""
+    """Send `name`/`description` to the user picked (`recipient_id`, the page's picker), else to the user whose
+    phone is `phone` (the API, a phone typed on the page)."""
     from pcloud.mail.schemas import DESCRIPTION_MAX, NAME_MAX
 
-    mail = Mail(recipient_id=_clean_phone(values.get("phone")), sender_id=sender_id,
+    picked = values.get("recipient_id")
+    recipient_id = _clean_recipient_id(picked) if str(picked or "").strip() else _clean_phone(values.get("phone"))
+    mail = Mail(recipient_id=recipient_id, sender_id=sender_id,
                 name=_clean_text(values.get("name"), "name", gettext("标题"), NAME_MAX),
                 description=_clean_text(values.get("description"), "description", gettext("内容"), DESCRIPTION_MAX))
     db.session.add(mail)

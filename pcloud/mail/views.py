@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from pcloud.access.permissions import may_open_page
@@ -58,11 +58,18 @@ def create() -> Any:
     assert principal is not None
 
     def save() -> str:
-        mail = service.send_mail({"phone": form.phone.data, "name": form.name.data,
-                                  "description": form.description.data}, principal.user_id)
+        mail = service.send_mail({"recipient_id": form.recipient_id.data, "phone": form.phone.data,
+                                  "name": form.name.data, "description": form.description.data}, principal.user_id)
         return gettext("站内信「%(name)s」已发送", name=mail.name)
 
-    return pages.form(form, save, mail=None)
+    return pages.form(form, save, mail=None, recipient=service.recipient_brief(form.recipient_id.data))
+
+
+@bp.route("/personalized/mail/recipients")
+@mirrors("mail_api.create", methods=("GET",))
+def recipients() -> Any:
+    """Users matching a name or phone fragment whom the principal may mail, for the send form's recipient picker."""
+    return jsonify({"items": service.recipients(request.args.get("q", ""))})
 
 
 @bp.route("/personalized/mail/<int:mail_id>/delete", methods=["POST"])
