@@ -1433,7 +1433,7 @@ def test_the_profile_and_password_pages_in_english(app: Any, english_pages: Any)
     page = english_pages.get("/profile")
     assert page.status_code == 200
     _english(page.get_data(as_text=True))
-    assert "My profile" in page.get_data(as_text=True)
+    assert "My account" in page.get_data(as_text=True)
     saved = english_pages.submit("/profile", data={"which": "profile", "profile-name": "Alice Admin"},
                                  follow_redirects=True)
     assert saved.status_code == 200 and "Profile saved" in saved.get_data(as_text=True)
@@ -1559,3 +1559,26 @@ def test_a_disabled_or_frozen_open_account_s_sign_in_is_refused_in_english(api: 
         assert logged[0]["reason"] == english, logged
     chinese = api.data("POST", "/api/admin/log/login/page", {"phone": acct["secureId"], "result": 1})
     assert [r["reason"] for r in chinese] == ["开放平台账号已冻结", "开放平台账号已禁用"]
+
+
+def test_the_profile_page_is_called_by_the_name_its_messages_and_the_inbox_give_it(api: Any, app: Any) -> None:
+    """A review: the profile page was titled 我的资料 (My profile) while the refusal that sends people there and the
+    inbox's breadcrumb said 个人中心 (My account), two names for one page. It is 个人中心 / My account everywhere."""
+    import re
+
+    from pcloud.users.models import User
+    from tests.conftest import PageClient, set_language
+
+    client = PageClient(app.test_client())
+    client.sign_in()
+    html = client.get("/profile").get_data(as_text=True)
+    assert "我的资料" not in html and re.search(r"<title>个人中心 ·", html) and ">个人中心</h1>" in html
+    assert "个人中心" in client.get("/mail/").get_data(as_text=True)
+    set_language(client.client, "en")
+    english = client.get("/profile").get_data(as_text=True)
+    assert "My profile" not in english and re.search(r"<title>My account ·", english) and ">My account</h1>" in english
+    assert "My account" in client.get("/mail/").get_data(as_text=True)
+    me = query(app, lambda: db.session.execute(select(User.id).where(User.phone == ADMIN_PHONE)).scalar_one())
+    refused = api.put("/api/admin/system/user/modify", {"id": me, "password": "Taken999x"},
+                      headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and "My account" in refused.get_json()["msg"]
