@@ -372,6 +372,108 @@ def test_saving_a_resource_deleted_meanwhile_keeps_the_typed_values(pages: PageC
 
 
 # ---------------------------------------------------------------------------------------------
+# Reach: a resource is as strong as what it allows; changing or deleting it changes every role holding it
+
+
+BEYOND = "该资源超出了您的权限范围（您自己不能调用它），不能修改或删除：持有它的角色都会随之改变"
+
+
+def _resource_admin(app: Any) -> Any:
+    """A user whose one role holds the 访问资源 page and its API routes, and nothing of the users'."""
+    from tests.test_permissions import PrincipalClients
+
+    principal = PrincipalClients(app, "ROLE_RESOURCES")
+    codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith("resources_api.")
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+    principal.grant(menu_paths=("/system", "/system/resource"), resource_codes=codes)
+    return principal
+
+
+def test_a_resource_beyond_the_editors_reach_is_not_theirs_to_modify_or_delete(app: Any, api: ApiClient) -> None:
+    """A review: an administrator holding only 访问资源 deleted the resource the super administrator had made for
+    the user list (200), and every role holding it lost it; a rename went through as well. A resource the editor
+    cannot call is theirs neither to modify nor to delete (403 with the reason, logged failed, nothing changed),
+    as a role or an open-platform account holding more than them is not; within reach it is, and the super
+    administrator reaches everything."""
+    principal = _resource_admin(app)
+    users = api.data("POST", "/api/admin/resource/create", {
+        "name": "用户分页", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    hr = make_role(app, "ROLE_HR")
+    grant_role(app, hr, resource_ids=(users,))
+    before = perm_version(app)
+    assert_refused(app, principal.api.put("/api/admin/resource/modify", {"id": users, "name": "改名"}),
+                   "资源修改", 403, BEYOND)
+    assert_refused(app, principal.api.put("/api/admin/resource/modify", {"id": users, "parentId": 0,
+                                                                         "method": "POST"}), "资源修改", 403, BEYOND)
+    assert_refused(app, principal.api.delete(f"/api/admin/resource/{users}/delete"), "资源删除", 403, BEYOND)
+    row = resource_by_id(app, users)
+    assert row.deleted_at is None and row.name == "用户分页" and perm_version(app) == before
+    assert query(app, lambda: set(db.session.execute(select(role_resource.c.resource_id).where(
+        role_resource.c.role_id == hr)).scalars())) == {users}
+    # within reach: theirs to change and delete
+    own = principal.api.data("POST", "/api/admin/resource/create", {
+        "name": "资源分页", "resourceUrl": "/api/admin/resource/page", "method": "POST"})
+    assert principal.api.data("PUT", "/api/admin/resource/modify", {"id": own, "name": "资源列表"}) == own
+    principal.api.data("DELETE", f"/api/admin/resource/{own}/delete")
+    assert resource_by_id(app, own).deleted_at is not None
+    # the super administrator reaches everything
+    api.data("PUT", "/api/admin/resource/modify", {"id": users, "name": "用户列表"})
+    api.data("DELETE", f"/api/admin/resource/{users}/delete")
+    assert resource_by_id(app, users).deleted_at is not None
+
+
+def test_the_tree_offers_no_edit_or_delete_the_service_would_refuse(app: Any, api: ApiClient,
+                                                                    pages: PageClient) -> None:
+    """The page asks the service's rule for its rows (all at once): a resource beyond the editor's reach shows 查看
+    only, its page is read-only with the reason, and a save or a delete sent anyway is the service's 403, logged
+    failed; a resource within reach keeps 编辑 and 删除 (and anything keeps 新增子资源: a child grants nothing
+    yet)."""
+    principal = _resource_admin(app)
+    wide = api.data("POST", "/api/admin/resource/create", {"name": "人事接口", "resourceUrl": "/api/admin/system/**"})
+    own = api.data("POST", "/api/admin/resource/create", {
+        "parentId": wide, "name": "资源分页", "resourceUrl": "/api/admin/resource/page", "method": "POST"})
+    html = _html(principal.pages.get("/system/resource/?name=人事接口"))
+    assert f"/system/resource/{wide}/edit" in html and f"/system/resource/{wide}/delete" not in html
+    row = html.split(f'data-id="{wide}"', 1)[1].split("</tr>", 1)[0]
+    assert ">查看</a>" in row and ">编辑</a>" not in row and "新增子资源" in row
+    for html in (_html(principal.pages.get(f"/system/resource/{wide}/children?depth=1")),
+                 _html(principal.pages.get(f"/system/resource/?parent_id={wide}"))):
+        row = html.split(f'data-id="{own}"', 1)[1].split("</tr>", 1)[0]
+        assert ">编辑</a>" in row and f"/system/resource/{own}/delete" in row
+    view = _html(principal.pages.get(f"/system/resource/{wide}/edit"))
+    assert "查看资源" in view and BEYOND in view and 'name="resource_url"' not in view
+    saved = principal.pages.submit(f"/system/resource/{wide}/edit", data={
+        "parent_id": "0", "name": "改名", "resource_url": "/api/admin/system/**", "method": "*", "biz_type": "0"})
+    assert_refused(app, saved, "资源修改", 403, BEYOND)
+    deleted = principal.pages.submit("/system/resource/", f"/system/resource/{wide}/delete")
+    assert_refused(app, deleted, "资源删除", 403, BEYOND)
+    assert resource_by_id(app, wide).name == "人事接口" and resource_by_id(app, wide).deleted_at is None
+    # the super administrator's page offers both
+    row = _html(pages.get("/system/resource/?name=人事接口")).split(f'data-id="{wide}"', 1)[1].split("</tr>", 1)[0]
+    assert ">编辑</a>" in row and f"/system/resource/{wide}/delete" in row
+
+
+def test_sync_restores_a_built_in_resource_an_older_version_deleted(app: Any) -> None:
+    """Built-in resources cannot be deleted now, but an older version's delete left the row soft-deleted with its
+    code: `pcloud sync` brings it back, as it was made, rather than skipping the code it finds."""
+    from pcloud.cli import run_sync
+
+    code = route_code("roles_api.page", "POST")
+    with app.app_context():
+        row = db.session.execute(select(Resource).where(Resource.code == code)).scalar_one()
+        row.soft_delete()
+        row.name = "旧版本删掉的"
+        db.session.commit()
+        db.session.remove()
+    with app.app_context():
+        assert run_sync()["resources"] == {"created": 0, "updated": 1, "retired": 0}
+        db.session.remove()
+    restored = resource(app, code)
+    assert restored.deleted_at is None and restored.name == "角色分页列表（含用户数）" and restored.built_in
+
+
+# ---------------------------------------------------------------------------------------------
 # English (issue 24 item 10): built-in names from the catalogue, the pages in English
 
 

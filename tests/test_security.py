@@ -352,8 +352,13 @@ def test_editing_a_resource_or_menu_one_does_not_hold_cannot_widen_the_roles_hol
     with app.app_context():
         assert db.session.get(Menu, report).path == "/report"
         db.session.remove()
-    # what stays within the editor's reach is fine: a narrower pattern, a page the editor opens
-    assert editor.api.put("/api/admin/resource/modify", json={"id": user_page, "name": "改名"}).status_code == 200
+    # nor is the resource theirs to change at all, a rename included: it is beyond their reach (API.md, Resources)
+    resp = editor.api.put("/api/admin/resource/modify", json={"id": user_page, "name": "改名"})
+    assert resp.status_code == 403 and "超出了您的权限范围" in resp.get_json()["msg"]
+    # what stays within the editor's reach is fine: a resource they may call, a page the editor opens
+    held = api.data("POST", "/api/admin/resource/create", {
+        "name": "改资源", "resourceUrl": "/api/admin/resource/modify", "method": "PUT"})
+    assert editor.api.put("/api/admin/resource/modify", json={"id": held, "name": "改名"}).status_code == 200
     assert editor.api.put("/api/admin/menu/modify", json={"id": report, "path": "/daily/x"}).status_code == 200
 
 

@@ -7,7 +7,7 @@ cookie can never drive the CSRF-exempt API. Both kinds of session are rows of on
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -263,6 +263,9 @@ class AccessRules(Protocol):
 
     def require_resource_reach(self, old_method: str | None, old_url: str | None, new_method: str | None,
                                new_url: str | None, principal: Principal | None = None) -> None: ...
+
+    def beyond_reach(self, menu_ids: Iterable[int] = (), resource_ids: Iterable[int] = (),
+                     principal: Principal | None = None) -> tuple[set[int], set[int]]: ...
 
     def require_holders_within_executors(self, *, menu_id: int | None = None, resource_id: int | None = None,
                                          principal: Principal | None = None) -> None: ...

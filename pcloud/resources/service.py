@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pcloud.core import tree
 from pcloud.core.apinames import group_name, route_name
-from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.errors import Conflict, Forbidden, Invalid, NotFound
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
@@ -84,6 +84,28 @@ def _require_editable(res: Resource, deleting: bool = False) -> None:
         raise Conflict(gettext("内置资源不能删除") if deleting and res.built_in else translated(reason))
 
 
+BEYOND_REACH = N_("该资源超出了您的权限范围（您自己不能调用它），不能修改或删除：持有它的角色都会随之改变")
+
+
+def beyond_reach_ids(rows: list[Resource]) -> set[int]:
+    """The ids of these rows the signed-in principal may neither modify nor delete, asked once for all of them:
+    what a resource allows is what every role holding it may call, so changing or deleting it changes those
+    roles, and only someone who may call all of it already does that (the reach rule of handing it out,
+    `access.permissions.beyond_reach`; the super administrator reaches everything, a group allows nothing)."""
+    return access_rules().beyond_reach(resource_ids=[r.id for r in rows])[1]
+
+
+def reach_refusal(res: Resource) -> str | None:
+    """Why the principal may not modify or delete this resource (`beyond_reach_ids`), as source text; None: they
+    may."""
+    return BEYOND_REACH if beyond_reach_ids([res]) else None
+
+
+def _require_reached(res: Resource) -> None:
+    if reach_refusal(res):
+        raise Forbidden(gettext(BEYOND_REACH))
+
+
 def _require_editable_below(parent: Resource) -> None:
     """Built-in groups take custom children; a reserved subtree takes none from here."""
     reason = locked_reason(parent)
@@ -108,14 +130,19 @@ def page_resources(filters: dict[str, Any], page: int = 1, page_size: int = 10) 
 def to_items(rows: list[Resource]) -> list[dict[str, Any]]:
     counts = child_counts([r.id for r in rows])
     locked = locked_reasons(rows)
-    return [to_item(r, counts.get(r.id, 0) > 0, locked.get(r.id)) for r in rows]
+    beyond = beyond_reach_ids(rows)
+    return [to_item(r, counts.get(r.id, 0) > 0, locked.get(r.id), r.id in beyond) for r in rows]
 
 
-def to_item(res: Resource, has_children: bool | None = None, locked: str | None = None) -> dict[str, Any]:
+def to_item(res: Resource, has_children: bool | None = None, locked: str | None = None,
+            beyond_reach: bool | None = None) -> dict[str, Any]:
     if has_children is None:
         has_children = child_counts([res.id]).get(res.id, 0) > 0
         locked = locked_reason(res)
-    return {"locked": translated(locked),
+    if beyond_reach is None:
+        beyond_reach = bool(beyond_reach_ids([res]))
+    # locked: why nobody edits it here; beyond_reach: the principal may not (the page offers neither 编辑 nor 删除)
+    return {"locked": translated(locked), "beyond_reach": beyond_reach,
         "id": res.id, "parent_id": res.parent_id, "name": res.name, "label": res.name,
         "resource_url": res.resource_url, "method": res.method, "biz_type": res.biz_type,
         "biz_type_name": BIZ_TYPES.get(res.biz_type, str(res.biz_type)), "built_in": res.built_in,
@@ -250,6 +277,7 @@ def create_resource(data: dict[str, Any]) -> Resource:
 def modify_resource(data: dict[str, Any]) -> Resource:
     res = get_resource(data["id"])
     _require_editable(res)
+    _require_reached(res)
     values = _clean_values(data, partial=True)
     if "parent_id" in data and data["parent_id"] is not None:
         values["parent_id"] = clean_parent(Resource, data["parent_id"], gettext("资源"), self_id=res.id)
@@ -274,6 +302,7 @@ def delete_resource(resource_id: int) -> Resource:
     serialise_tree(Resource)  # no child placed under it meanwhile
     res = get_resource(resource_id)
     _require_editable(res, deleting=True)
+    _require_reached(res)
     if child_counts([res.id]).get(res.id):
         raise Conflict(gettext("该资源下还有子资源，请先删除子资源"))
     res.soft_delete()

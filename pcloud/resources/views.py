@@ -79,8 +79,9 @@ def create() -> Any:
 @mirrors("resources_api.modify")
 def edit(resource_id: int) -> Any:
     res = pages.record(service.get_resource, resource_id)
-    locked = None if is_gone(res) else service.locked_reason(res)
-    if locked:  # built-in, or the open platform's: shown read-only; a save is the service's refusal (409)
+    locked = None if is_gone(res) else service.locked_reason(res) or service.reach_refusal(res)
+    if locked:  # built-in, the open platform's, or beyond the editor's reach: shown read-only; a save is the
+        # service's refusal (409, 403)
         return pages.form(ConfirmForm(), lambda: service.modify_resource({"id": res.id}).name, res=res,
                           locked=locked)
     form = pages.edit_form(ResourceForm, res)
