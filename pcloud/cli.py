@@ -67,7 +67,7 @@ def run_sync() -> dict[str, Any]:
             roles = ensure_builtin_roles()
             menus = sync_builtin_menus()
             resources = _sync_resources()
-            _sync_open_catalogue()
+            catalogue = _sync_open_catalogue()
             from pcloud.uploads.service import ensure_default_storage
 
             ensure_default_storage()
@@ -77,7 +77,7 @@ def run_sync() -> dict[str, Any]:
             ensure_builtin_dicts()
             if "ROLE_ADMIN" in roles:
                 _grant_everything_to_new_admin_role()
-            return {"roles": roles, "menus": menus, "resources": resources}
+            return {"roles": roles, "menus": menus, "resources": resources, "catalogue": catalogue}
         except IntegrityError:  # another process synced the same rows first: read them and go on
             db.session.rollback()
             if attempt == 2:
@@ -108,13 +108,13 @@ def _sync_resources() -> dict[str, int]:
     return sync_builtin_resources()
 
 
-def _sync_open_catalogue() -> None:
-    """The interface catalogue of the open platform starts with the ID service's two routes."""
+def _sync_open_catalogue() -> dict[str, int]:
+    """The interface catalogue of the open platform starts with the ID service's two routes (and keeps them)."""
     try:
         from pcloud.openplatform.service import ensure_catalogue
     except ImportError:
-        return
-    ensure_catalogue()
+        return {}
+    return ensure_catalogue()
 
 
 def ensure_first_admin(phone: str, password: str | None, name: str | None = None) -> tuple[bool, str | None]:
@@ -196,7 +196,7 @@ def init_command() -> None:
         changes.append("default job executor created")
     if maintenance_created:
         changes.append(f"maintenance jobs created: {', '.join(maintenance_created)}")
-    for what in ("menus", "resources"):
+    for what in ("menus", "resources", "catalogue"):
         counts = result.get(what) or {}
         if any(counts.values()):
             changes.append(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -523,6 +523,123 @@ def test_the_grant_page_does_not_let_a_granter_tick_an_entry_beyond_their_reach(
     assert query(app, granted) == {own, held}
 
 
+ENTRY_BEYOND = "该接口超出了您的权限范围（您自己不能调用它），不能修改或删除：授权了它的账号都会随之改变"
+BUILT_IN_ENTRY = "内置接口不能删除"
+SEG_GET, SEG_BATCH = "/api/integration/segment/get/{bizTag}", "/api/integration/segment/batch/{bizTag}/{count}"
+
+
+def test_a_catalogue_entry_beyond_the_editors_reach_is_not_theirs_to_modify_or_delete(app: Any,
+                                                                                       api: ApiClient) -> None:
+    """A review: an administrator holding only the open platform deleted the ID service's 号段取号 entry (200, and
+    `pcloud sync` never brought it back) and an entry the super administrator had made for the user list, neither of
+    which they may call. An entry beyond the editor's reach is theirs neither to modify nor to delete (403 with the
+    reason, logged failed, nothing changed), as an account holding more than them is not; the built-in entries
+    `pcloud init` writes are nobody's to delete (409, as built-in menus); within reach an entry is theirs, and the
+    super administrator reaches everything."""
+    principal = _open_platform_only(app)
+    ids = catalogue(api)
+    users = api.data("POST", f"{OPEN}/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    for target in (users, ids[SEG_GET]):
+        assert_refused(app, principal.api.put(f"{OPEN}/resource/modify", {"id": target, "name": "改名"}),
+                       "开放接口修改", 403, ENTRY_BEYOND)
+    assert_refused(app, principal.api.delete(f"{OPEN}/resource/{users}/delete"), "开放接口删除", 403, ENTRY_BEYOND)
+    for who in (principal.api, api):
+        for builtin in (SEG_GET, SEG_BATCH):
+            assert_refused(app, who.delete(f"{OPEN}/resource/{ids[builtin]}/delete"), "开放接口删除", 409,
+                           BUILT_IN_ENTRY)
+    assert _entry_urls(app) == [SEG_GET, SEG_BATCH, "/api/admin/system/user/page"]
+    assert {e["id"]: e["name"] for e in api.data("POST", f"{OPEN}/resource/list", {})}[users] == "用户列表"
+    page = api.data("POST", f"{OPEN}/resource/page", {})
+    assert {e["id"]: e["builtIn"] for e in page} == {ids[SEG_GET]: True, ids[SEG_BATCH]: True, users: False}
+    # within reach: theirs to change and delete
+    own = principal.api.data("POST", f"{OPEN}/resource/create", {
+        "name": "账号列表", "resourceUrl": "/api/open/admin/account/page", "method": "POST"})
+    assert principal.api.data("PUT", f"{OPEN}/resource/modify", {"id": own, "name": "账号分页"}) == own
+    principal.api.data("DELETE", f"{OPEN}/resource/{own}/delete")
+    # the super administrator reaches everything: renames a built-in entry, deletes the other
+    api.data("PUT", f"{OPEN}/resource/modify", {"id": ids[SEG_GET], "name": "号段取号"})
+    api.data("DELETE", f"{OPEN}/resource/{users}/delete")
+    assert _entry_urls(app) == [SEG_GET, SEG_BATCH]
+
+
+def test_the_catalogue_page_offers_no_edit_or_delete_the_service_would_refuse(app: Any, api: ApiClient,
+                                                                              pages: PageClient) -> None:
+    """The catalogue asks the service's rule for its page of entries at once: an entry beyond the editor's reach
+    offers neither 编辑 nor 删除 and says why, its page is read-only, a save or a delete sent anyway is the service's
+    403; a built-in entry offers no 删除 to anyone (409 if sent), 编辑 to whoever reaches it."""
+    from html import unescape
+
+    principal = _open_platform_only(app)
+    ids = catalogue(api)
+    users = api.data("POST", f"{OPEN}/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    own = principal.api.data("POST", f"{OPEN}/resource/create", {
+        "name": "账号列表", "resourceUrl": "/api/open/admin/account/page", "method": "POST"})
+
+    def row(html: str, entry: int) -> str:
+        return html.split(f'data-entry-id="{entry}"', 1)[1].split("</tr>", 1)[0]
+
+    html = unescape(principal.pages.get("/open/resource/").get_data(as_text=True))
+    for entry in (ids[SEG_GET], ids[SEG_BATCH], users):
+        assert f"/open/resource/{entry}/edit" not in row(html, entry), entry
+        assert f"/open/resource/{entry}/delete" not in row(html, entry), entry
+        assert 'data-testid="beyond-reach"' in row(html, entry)
+    assert f"/open/resource/{own}/edit" in row(html, own) and f"/open/resource/{own}/delete" in row(html, own)
+    html = unescape(pages.get("/open/resource/").get_data(as_text=True))
+    for entry in (ids[SEG_GET], ids[SEG_BATCH]):
+        assert f"/open/resource/{entry}/edit" in row(html, entry) and "内置" in row(html, entry)
+        assert f"/open/resource/{entry}/delete" not in row(html, entry)
+    assert f"/open/resource/{users}/edit" in row(html, users) and f"/open/resource/{users}/delete" in row(html, users)
+    assert 'data-testid="beyond-reach"' not in html
+    view = principal.pages.get(f"/open/resource/{users}/edit")
+    text = unescape(view.get_data(as_text=True))
+    assert view.status_code == 200 and ENTRY_BEYOND in text and 'name="resource_url"' not in text and "查看接口" in text
+    saved = principal.pages.submit(f"/open/resource/{users}/edit", data={
+        "name": "改名", "resource_url": "/api/admin/system/user/page", "method": "POST"})
+    assert_refused(app, saved, "开放接口修改", 403, ENTRY_BEYOND)
+    deleted = principal.pages.submit("/open/resource/", f"/open/resource/{users}/delete")
+    assert_refused(app, deleted, "开放接口删除", 403, ENTRY_BEYOND)
+    builtin = pages.submit("/open/resource/", f"/open/resource/{ids[SEG_GET]}/delete")
+    assert_refused(app, builtin, "开放接口删除", 409, BUILT_IN_ENTRY)
+    assert _entry_urls(app) == [SEG_GET, SEG_BATCH, "/api/admin/system/user/page", "/api/open/admin/account/page"]
+    assert query(app, lambda: __import__("pcloud.openplatform.service", fromlist=["x"]).get_entry(users).name) \
+        == "用户列表"
+
+
+def test_sync_brings_back_a_built_in_entry_an_older_version_deleted(app: Any, api: ApiClient) -> None:
+    """An older version let the ID service's entry (and the catalogue's group) be deleted: the soft-deleted row kept
+    its code, and `pcloud init` / `pcloud sync` (insert unless the code exists) skipped it for good, so no account
+    could be granted 号段取号 again. Sync brings the built-in rows back as `pcloud init` writes them, with their ids;
+    a custom entry deleted stays deleted."""
+    from pcloud.cli import run_sync
+    from pcloud.resources.models import Resource
+
+    ids = catalogue(api)
+    custom = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                          "method": "POST"})
+    api.data("DELETE", f"{OPEN}/resource/{custom}/delete")
+    with app.app_context():
+        entry = db.session.get(Resource, ids[SEG_GET])
+        entry.soft_delete()
+        entry.name = "旧版本改过的名字"
+        db.session.execute(select(Resource).where(Resource.code == "open.catalogue")).scalar_one().soft_delete()
+        db.session.commit()
+        db.session.remove()
+    assert catalogue(api) == {}
+    with app.app_context():
+        assert run_sync()["catalogue"] == {"created": 0, "restored": 2}
+        db.session.remove()
+    assert catalogue(api) == ids
+    names = {e["resourceUrl"]: e["name"] for e in api.data("POST", f"{OPEN}/resource/list", {})}
+    assert names[SEG_GET] == "号段取号（单个）"
+    acct = make_account(api)
+    grant_segments(api, acct["id"])
+    with app.app_context():
+        assert run_sync()["catalogue"] == {"created": 0, "restored": 0}
+        db.session.remove()
+
+
 def test_list_pages_read_their_filters_through_the_api_schemas(api: ApiClient, pages: PageClient) -> None:
     """Issue 19, finding 9: every page filter goes through the API's schema: a value the API refuses is a
     red message on the still-listed page (422), never a 500 nor a silent cut."""

@@ -75,6 +75,8 @@ class EntryOut(AuditOut):
     name = fields.String()
     resource_url = fields.String()
     method = fields.String()
+    built_in = fields.Boolean(metadata={"description": "written by pcloud init (the ID service's routes): "
+                                                       "never deleted"})
     permission = fields.Boolean()
 
 

@@ -285,20 +285,66 @@ def catalogue_group(create: bool = False) -> Resource | None:
     return group
 
 
-def ensure_catalogue() -> int:
-    """`pcloud init`: the catalogue group and the ID-service entries. Idempotent and safe from several
-    processes at once (INSERT ... ON CONFLICT (code) DO NOTHING); returns the entries created."""
+def ensure_catalogue() -> dict[str, int]:
+    """`pcloud init` / `pcloud sync`: the catalogue group and the ID-service entries. Idempotent and safe from several
+    processes at once (INSERT ... ON CONFLICT (code) DO NOTHING). A built-in row an older version let be deleted
+    keeps its code, which the insert skips: it is brought back as written here, with its id and held by nobody.
+    Their `built_in` stays false: the access resources' sync would retire a built-in whose code is no route of
+    its own; the code marks them (`is_builtin_entry`)."""
     group_values = {"parent_id": 0, "name": CATALOGUE_NAME, "resource_url": "", "method": "*", "biz_type": 0,
                     "built_in": False}
     created = resources_service.insert_builtin(Resource, CATALOGUE_CODE, group_values)
+    restored = _restore_builtin(CATALOGUE_CODE, group_values)
     group_id = db.session.execute(select(Resource.id).where(Resource.code == CATALOGUE_CODE)).scalar_one()
     for code, entry in BUILTIN_ENTRIES.items():
         values = {"parent_id": group_id, "biz_type": 0, "built_in": False, **entry}
         created += resources_service.insert_builtin(Resource, code, values)
-    if created:
+        restored += _restore_builtin(code, values)
+    if created or restored:
         permissions.bump_version()
     db.session.commit()
-    return created
+    return {"created": created, "restored": restored}
+
+
+def _restore_builtin(code: str, values: dict[str, Any]) -> int:
+    """The row of `code`, soft-deleted, live again as `values` say and granted to no one (a deleted row's grants
+    are no one's to regain); 1 if it was deleted."""
+    row = db.session.execute(select(Resource).where(Resource.code == code)).scalar_one()
+    if row.deleted_at is None:
+        return 0
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.deleted_at = None
+    permissions.forget_grants(resource_id=row.id)
+    return 1
+
+
+def is_builtin_entry(res: Resource) -> bool:
+    """Written by `pcloud init` / `pcloud sync` (the ID service's routes), known by its code: nobody deletes it."""
+    return res.code in BUILTIN_ENTRIES
+
+
+BUILT_IN_UNDELETABLE = N_("内置接口不能删除")
+BEYOND_REACH = N_("该接口超出了您的权限范围（您自己不能调用它），不能修改或删除：授权了它的账号都会随之改变")
+
+
+def beyond_reach_entry_ids(entry_ids: Iterable[int]) -> set[int]:
+    """The entries among these the signed-in principal may neither modify nor delete, asked once for all of them:
+    the ones they could not call themselves, which they may not grant either (the reach rule,
+    `access.permissions.beyond_reach`: every account holding an entry changes with it; the super administrator
+    reaches everything)."""
+    return permissions.beyond_reach(resource_ids=entry_ids)[1]
+
+
+def entry_refusal(res: Resource) -> str | None:
+    """Why the principal may not modify or delete this entry (`beyond_reach_entry_ids`); None: they may."""
+    return gettext(BEYOND_REACH) if beyond_reach_entry_ids([res.id]) else None
+
+
+def _require_entry_reached(res: Resource) -> None:
+    refusal = entry_refusal(res)
+    if refusal:
+        raise Forbidden(refusal)
 
 
 def _catalogue_select() -> Any:
@@ -308,6 +354,7 @@ def _catalogue_select() -> Any:
 
 def entry_item(res: Resource, granted: bool | None = None) -> dict[str, Any]:
     item = {"id": res.id, "name": res.name, "resource_url": res.resource_url, "method": res.method,
+            "built_in": is_builtin_entry(res),
             "gmt_created_date": res.gmt_created_date, "gmt_created_name": res.gmt_created_name,
             "gmt_modified_date": res.gmt_modified_date, "gmt_modified_name": res.gmt_modified_name}
     if granted is not None:
@@ -392,6 +439,7 @@ def _granted_anywhere(entry_id: int) -> bool:
 
 def modify_entry(data: dict[str, Any]) -> Resource:
     res = get_entry(data["id"])
+    _require_entry_reached(res)
     values = _clean_entry(data, partial=True)
     method, url = values.get("method", res.method), values.get("resource_url", res.resource_url)
     if (method, url) != (res.method, res.resource_url):
@@ -417,6 +465,9 @@ def grantees(entry_id: int) -> list[str]:
 def delete_entry(entry_id: int) -> Resource:
     serialise_tree(Resource)  # no grant of it meanwhile (`grant` reads the catalogue under the same lock)
     res = get_entry(entry_id)
+    if is_builtin_entry(res):
+        raise Conflict(gettext(BUILT_IN_UNDELETABLE))
+    _require_entry_reached(res)
     holders = grantees(res.id)
     if holders:
         raise Conflict(gettext("接口「%(name)s」仍授权给 %(n)s 个账号（%(accounts)s），请先取消这些账号的授权",

@@ -160,7 +160,8 @@ def entries() -> Any:
     result = service.page_entries({"name": name}, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    return render_template("openplatform/entries.html", page=result, name=name, page_url=page_url)
+    return render_template("openplatform/entries.html", page=result, name=name, page_url=page_url,
+                           beyond=service.beyond_reach_entry_ids([e["id"] for e in result.items]))
 
 
 def _entry_data(form: EntryForm) -> dict[str, Any]:
@@ -173,7 +174,8 @@ def _entry_data(form: EntryForm) -> dict[str, Any]:
 def create_entry() -> Any:
     form = EntryForm()
     return entry_pages.form(form, lambda: gettext("接口「%(name)s」已加入接口目录",
-                                                  name=service.create_entry(_entry_data(form)).name), entry=None)
+                                                  name=service.create_entry(_entry_data(form)).name), entry=None,
+                           refusal=None)
 
 
 @bp.route("/resource/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -181,12 +183,16 @@ def create_entry() -> Any:
 @mirrors("openplatform_api.resource_modify")
 def edit_entry(entry_id: int) -> Any:
     entry = entry_pages.record(service.get_entry, entry_id)
+    refusal = None if is_gone(entry) else service.entry_refusal(entry)
+    if refusal:  # beyond the editor's reach: shown read-only; a save is the service's refusal (403)
+        return entry_pages.form(ConfirmForm(), lambda: service.modify_entry({"id": entry.id}).name, entry=entry,
+                                refusal=refusal)
     form = entry_pages.edit_form(EntryForm, entry)
 
     def save() -> str:
         return gettext("接口「%(name)s」已保存", name=service.modify_entry({"id": entry.id, **_entry_data(form)}).name)
 
-    return entry_pages.form(form, save, entry=entry)
+    return entry_pages.form(form, save, entry=entry, refusal=None)
 
 
 @bp.route("/resource/<int:entry_id>/delete", methods=["POST"])
