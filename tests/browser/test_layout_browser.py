@@ -833,3 +833,38 @@ def test_the_top_bar_shows_the_user_s_avatar(page: Any, width: int, lang: str, t
     page.wait_for_function("() => document.querySelector('[data-testid=current-user] img').hidden")
     assert page.evaluate(PERSON_ICON_SHOWN)
     assert [e for e in errors if "avatar.invalid" not in e and "ERR_NAME_NOT_RESOLVED" not in e] == []
+
+
+BADGE_OUTSIDE_ITS_CELL = """() => [...document.querySelectorAll('[data-testid=beyond-reach]')].filter(function (badge) {
+  return badge.getBoundingClientRect().right > badge.closest('td').getBoundingClientRect().right + 0.5;
+}).length"""
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_catalogue_shows_every_column_beside_the_actions_at_1280_px(page: Any, app: Any, language: str) -> None:
+    """A browser review: at 1280 px the English 接口目录's Created at lay beneath its sticky Actions column, the more so
+    once the ID service's entries are marked 内置 and an entry beyond the administrator's reach says so in place of
+    its buttons (超出您的权限, which also ran past a phone's screen). A name and a time take two lines where the table
+    would not fit (a time's date and its time each whole), and the mark its words: every column is in sight beside
+    the actions, for the super administrator and for one who holds only the open platform."""
+    from tests.factories import grant_role, make_open_entry, make_role, route_code
+
+    role = make_role(app, "ROLE_OPEN_ONLY")
+    codes = tuple(route_code(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith("openplatform_api.")
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+    grant_role(app, role, menu_paths=("/open", "/open/account", "/open/resource"), resource_codes=codes)
+    make_user(app, phone="13900000077", password="Passw0rd1", role_ids=[role])
+    make_open_entry(app, "用户列表", "/api/admin/system/user/page")
+    errors = watch_console(page)
+    for who in ((), ("13900000077", "Passw0rd1")):  # the super administrator, then the open platform's
+        page.context.clear_cookies()
+        page.set_viewport_size({"width": 1280, "height": 800})
+        sign_in(page, *who)
+        page.goto(f"/language/{language}?next=/open/resource/")
+        settle(page, "**/open/resource/")
+        assert page.evaluate(UNDER_THE_ACTIONS) == [], who
+        page.set_viewport_size({"width": 390, "height": 800})
+        assert page.evaluate(BADGE_OUTSIDE_ITS_CELL) == 0, who
+    assert page.locator("[data-testid=beyond-reach]").count() == 3  # the two built-in entries and the user list's
+    assert errors == []
