@@ -68,7 +68,10 @@ def test_a_child_job_loop_stops_at_the_chain_depth(worker_in_process: Any, jobs:
         assert child["trigger_type"] == "PARENT"
         run = {**child, "status": "DONE", "handle_code": 200, "handle_msg": "ok"}
     assert len(jobs.runs(JobRun.job_id.in_((a, b)))) == 1 + depth
-    assert "任务链已达 16 层" in jobs.run(run["id"])["handle_msg"]
+    from pcloud.core.i18n import translated
+
+    with jobs.app.test_request_context():  # the stored sentence, as a page says it
+        assert "任务链已达 16 层" in translated(jobs.run(run["id"])["handle_msg"])
 
 
 def test_the_heartbeat_does_not_wait_for_the_loop_but_stops_with_it(app: Any, jobs: Jobs) -> None:
