@@ -892,3 +892,74 @@ def test_parallel_renames_into_one_account_name_keep_one(app: Any, api: ApiClien
         lambda n: "已有同名的开放平台账号，请换一个名称",
         lambda: query(app, lambda: list(db.session.execute(select(OpenAccount.name)
                                                            .where(OpenAccount.deleted_at.is_(None))).scalars())))
+
+
+# Session 25: who may reach what, in the catalogue and on the accounts list
+
+
+def test_deleting_a_catalogue_entry_takes_it_from_every_role_holding_it(app: Any, api: ApiClient) -> None:
+    """An entry is an access resource: a user role may be granted it on the role's grant page. Deleting an access
+    resource takes it from every role holding it; deleting a catalogue entry left those grants behind (rows of
+    sys_role_resource naming a deleted entry). It goes the same way now; while a live account holds it, the delete is
+    still 409 (withdraw it first), and then nothing holds it."""
+    from pcloud.access.models import role_resource
+    from tests.factories import grant_role, make_role
+
+    entry = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                         "method": "POST"})
+    role = make_role(app, "ROLE_GRADE_READER")
+    grant_role(app, role, resource_ids=(entry,))
+    acct = make_account(api)
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": [entry]})
+
+    def holders() -> set[int]:
+        return query(app, lambda: set(db.session.execute(select(role_resource.c.role_id).where(
+            role_resource.c.resource_id == entry)).scalars()))
+
+    assert role in holders() and len(holders()) == 2
+    assert "仍授权给 1 个账号" in api_error(api.delete(f"{OPEN}/resource/{entry}/delete"), 409)["msg"]
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": acct["id"], "resourceIds": []})
+    assert holders() == {role}
+    api.data("DELETE", f"{OPEN}/resource/{entry}/delete")
+    assert holders() == set()
+    assert entry not in catalogue(api).values()
+
+
+BUILT_IN_FIXED = "内置接口的路径和请求方式不能修改，只能修改名称"
+
+
+def test_a_built_in_entrys_path_and_method_are_fixed(app: Any, api: ApiClient, pages: PageClient) -> None:
+    """The ID service's entries are what `pcloud init` writes: whoever reached one could re-point it (another path
+    or method, 200) and every account granted 号段取号 then called something else, for good. A modify that changes
+    a built-in entry's path or method is 409 with the reason, logged failed, through the API and the page, whoever
+    asks; its name may change, and the original front end may send the path and method back unchanged. Its edit
+    page shows the path and method read-only."""
+    from html import unescape
+
+    ids = catalogue(api)
+    for change in ({"resourceUrl": "/api/integration/segment/get/{tag}"}, {"resourceUrl": SEG_BATCH}, {"method": "*"},
+                   {"resourceUrl": "/api/admin/grade/page", "method": "POST", "name": "改名"}):
+        assert_refused(app, api.put(f"{OPEN}/resource/modify", {"id": ids[SEG_GET], **change}), "开放接口修改", 409,
+                       BUILT_IN_FIXED)
+    assert api.data("PUT", f"{OPEN}/resource/modify", {"id": ids[SEG_GET], "name": "号段取号",
+                                                       "resourceUrl": SEG_GET, "method": "GET"}) == ids[SEG_GET]
+    assert api.data("PUT", f"{OPEN}/resource/modify", {"id": ids[SEG_BATCH], "name": "批量取号"}) == ids[SEG_BATCH]
+    entries = {e["id"]: e for e in api.data("POST", f"{OPEN}/resource/list", {})}
+    assert [(entries[i]["name"], entries[i]["resourceUrl"], entries[i]["method"]) for i in (ids[SEG_GET],
+            ids[SEG_BATCH])] == [("号段取号", SEG_GET, "GET"), ("批量取号", SEG_BATCH, "GET")]
+    # the page: the path and the method shown, not editable; the name saved; a post of another path changes nothing
+    html = unescape(pages.get(f"/open/resource/{ids[SEG_GET]}/edit").get_data(as_text=True))
+    assert 'name="name"' in html and 'name="resource_url"' not in html and 'name="method"' not in html
+    assert SEG_GET in html and 'data-testid="built-in-fixed"' in html
+    resp = pages.submit(f"/open/resource/{ids[SEG_GET]}/edit", data={"name": "单个取号",
+                                                                     "resource_url": "/api/admin/grade/page",
+                                                                     "method": "POST"})
+    assert resp.status_code == 302
+    entries = {e["id"]: e for e in api.data("POST", f"{OPEN}/resource/list", {})}
+    assert (entries[ids[SEG_GET]]["name"], entries[ids[SEG_GET]]["resourceUrl"],
+            entries[ids[SEG_GET]]["method"]) == ("单个取号", SEG_GET, "GET")
+    # a custom entry's page still edits them
+    own = api.data("POST", f"{OPEN}/resource/create", {"name": "职级列表", "resourceUrl": "/api/admin/grade/page",
+                                                       "method": "POST"})
+    html = pages.get(f"/open/resource/{own}/edit").get_data(as_text=True)
+    assert 'name="resource_url"' in html and 'name="method"' in html and 'data-testid="built-in-fixed"' not in html

@@ -32,10 +32,15 @@ class AccountForm(PageForm):
         Optional(), Length(max=REMARK_MAX, message=lazy_gettext("备注不能超过 %(max)d 个字符"))])
 
 
-class EntryForm(PageForm):
+class EntryNameForm(PageForm):
+    """A built-in entry's page: only its name changes (its path and method are shown, not sent)."""
+
     name = StringField(lazy_gettext("接口名称"), validators=[
         DataRequired(lazy_gettext("请输入接口名称")),
         Length(max=ENTRY_NAME_MAX, message=lazy_gettext("接口名称不能超过 %(max)d 个字符"))])
+
+
+class EntryForm(EntryNameForm):
     resource_url = StringField(lazy_gettext("接口路径"), validators=[
         DataRequired(lazy_gettext("请输入接口路径")),
         Length(max=URL_MAX, message=lazy_gettext("接口路径不能超过 %(max)d 个字符"))])

@@ -320,11 +320,13 @@ def _restore_builtin(code: str, values: dict[str, Any]) -> int:
 
 
 def is_builtin_entry(res: Resource) -> bool:
-    """Written by `pcloud init` / `pcloud sync` (the ID service's routes), known by its code: nobody deletes it."""
+    """Written by `pcloud init` / `pcloud sync` (the ID service's routes), known by its code: nobody deletes it nor
+    changes its path or method (its name may change)."""
     return res.code in BUILTIN_ENTRIES
 
 
 BUILT_IN_UNDELETABLE = N_("内置接口不能删除")
+BUILT_IN_FIXED = N_("内置接口的路径和请求方式不能修改，只能修改名称")
 BEYOND_REACH = N_("该接口超出了您的权限范围（您自己不能调用它），不能修改或删除：授权了它的账号都会随之改变")
 
 
@@ -443,6 +445,8 @@ def modify_entry(data: dict[str, Any]) -> Resource:
     values = _clean_entry(data, partial=True)
     method, url = values.get("method", res.method), values.get("resource_url", res.resource_url)
     if (method, url) != (res.method, res.resource_url):
+        if is_builtin_entry(res):  # what `pcloud init` wrote for the ID service: the accounts granted it call that
+            raise Conflict(gettext(BUILT_IN_FIXED))
         _require_route_and_reach(method, url)
         if permissions.pattern_widens(res.method, res.resource_url, method, url) and _granted_anywhere(res.id):
             raise Conflict(gettext(WIDENING, name=res.name))
@@ -472,7 +476,7 @@ def delete_entry(entry_id: int) -> Resource:
     if holders:
         raise Conflict(gettext("接口「%(name)s」仍授权给 %(n)s 个账号（%(accounts)s），请先取消这些账号的授权",
                                name=res.name, n=len(holders), accounts=gettext("、").join(holders[:5])))
-    res.soft_delete()
+    resources_service.discard(res)  # as an access resource's delete: no role holds it any more (a user's role too)
     permissions.bump_version()
     db.session.commit()
     return res

@@ -17,7 +17,7 @@ from pcloud.core.security import mirrors
 from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.openplatform import service
-from pcloud.openplatform.forms import AccountForm, EntryForm, GrantForm
+from pcloud.openplatform.forms import AccountForm, EntryForm, EntryNameForm, GrantForm
 from pcloud.openplatform.schemas import AccountPageArgs, EntryPageArgs
 
 bp = Blueprint("openplatform", __name__, url_prefix="/open")
@@ -175,7 +175,7 @@ def create_entry() -> Any:
     form = EntryForm()
     return entry_pages.form(form, lambda: gettext("接口「%(name)s」已加入接口目录",
                                                   name=service.create_entry(_entry_data(form)).name), entry=None,
-                           refusal=None)
+                           refusal=None, built_in=False)
 
 
 @bp.route("/resource/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -184,15 +184,17 @@ def create_entry() -> Any:
 def edit_entry(entry_id: int) -> Any:
     entry = entry_pages.record(service.get_entry, entry_id)
     refusal = None if is_gone(entry) else service.entry_refusal(entry)
+    built_in = service.is_builtin_entry(entry)  # its path and method are fixed: shown, not in the form
     if refusal:  # beyond the editor's reach: shown read-only; a save is the service's refusal (403)
         return entry_pages.form(ConfirmForm(), lambda: service.modify_entry({"id": entry.id}).name, entry=entry,
-                                refusal=refusal)
-    form = entry_pages.edit_form(EntryForm, entry)
+                                refusal=refusal, built_in=built_in)
+    form = entry_pages.edit_form(EntryNameForm if built_in else EntryForm, entry)
 
     def save() -> str:
-        return gettext("接口「%(name)s」已保存", name=service.modify_entry({"id": entry.id, **_entry_data(form)}).name)
+        data = {"name": form.name.data} if built_in else _entry_data(form)
+        return gettext("接口「%(name)s」已保存", name=service.modify_entry({"id": entry.id, **data}).name)
 
-    return entry_pages.form(form, save, entry=entry, refusal=None)
+    return entry_pages.form(form, save, entry=entry, refusal=None, built_in=built_in)
 
 
 @bp.route("/resource/<int:entry_id>/delete", methods=["POST"])

@@ -305,11 +305,18 @@ def delete_resource(resource_id: int) -> Resource:
     _require_reached(res)
     if child_counts([res.id]).get(res.id):
         raise Conflict(gettext("该资源下还有子资源，请先删除子资源"))
-    res.soft_delete()
-    access_rules().forget_grants(resource_id=res.id)
+    discard(res)
     access_rules().bump_version()
     db.session.commit()
     return res
+
+
+def discard(res: Resource) -> None:
+    """A resource is gone (deleted here, retired by the sync, or a catalogue entry deleted by the open platform):
+    soft-deleted, and no role holds it any more (a user's role or an account's alike). The caller bumps the
+    permission version and commits."""
+    res.soft_delete()
+    access_rules().forget_grants(resource_id=res.id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,8 +399,7 @@ def sync_builtin_resources() -> dict[str, int]:
         if code in wanted or not res.built_in or res.deleted_at is not None:
             continue
         # A stale built-in (its route is gone): retire it, its grants, and lift its custom children up.
-        res.soft_delete()
-        access_rules().forget_grants(resource_id=res.id)
+        discard(res)
         retired += 1
     if retired:
         retired_ids = [r.id for c, r in existing.items() if c not in wanted and r.built_in]
