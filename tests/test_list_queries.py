@@ -167,6 +167,23 @@ def _accounts(app: Any, ctx: dict[str, Any]) -> None:
     ctx["shows"] = [f"账号{i}"]
 
 
+def _open_platform_admin(app: Any, ctx: dict[str, Any]) -> None:
+    """An administrator holding only the open platform (a data scope of all, no executor): the accounts list asks
+    each account's reach of them (openplatform.service.account_refusals)."""
+    from tests.test_openplatform import _open_platform_only
+
+    ctx["admin"] = _open_platform_only(app)
+
+
+def _accounts_in_and_beyond_reach(app: Any, ctx: dict[str, Any]) -> None:
+    """An account granted an entry the open-platform administrator may call, and one granted one they may not."""
+    i = next(_n)
+    own = make_open_entry(app, f"账号列表{i}", "/api/open/admin/account/page")
+    make_open_account(app, f"能管的账号{i}", (own,))
+    make_open_account(app, f"管不了的账号{i}", (make_open_entry(app, f"接口{i}", f"/api/admin/grade/{i}/delete"),))
+    ctx["shows"] = [f"能管的账号{i}", f"管不了的账号{i}"]
+
+
 def _entries(app: Any, ctx: dict[str, Any]) -> None:
     """A catalogue entry granted to the account the routes look at (and to one other)."""
     from pcloud.openplatform import service
@@ -523,6 +540,8 @@ CASES = [
     # 开放平台
     Case("page /open/account/", _accounts, page("/open/account/")),
     Case("api open account/page", _accounts, post("/api/open/admin/account/page")),
+    Case("page /open/account/ (an open-platform administrator)", _accounts_in_and_beyond_reach,
+         lambda pages, api, ctx: ctx["admin"].pages.get(f"/open/account/?size={SIZE}"), _open_platform_admin),
     Case("page /open/resource/", _entries, page("/open/resource/")),
     Case("page /open/account/<id>/grant", _entries, page("/open/account/{account}/grant"), _account),
     Case("api open resource/page", _entries, post("/api/open/admin/resource/page")),

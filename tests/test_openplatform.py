@@ -963,3 +963,49 @@ def test_a_built_in_entrys_path_and_method_are_fixed(app: Any, api: ApiClient, p
                                                        "method": "POST"})
     html = pages.get(f"/open/resource/{own}/edit").get_data(as_text=True)
     assert 'name="resource_url"' in html and 'name="method"' in html and 'data-testid="built-in-fixed"' not in html
+
+
+ACCOUNT_BEYOND = "该开放平台账号的权限超出了您的权限范围，不能修改、授权、重置密钥、改变状态或删除"
+
+
+def test_the_accounts_list_offers_no_action_the_service_would_refuse(app: Any, api: ApiClient,
+                                                                     pages: PageClient) -> None:
+    """The accounts list offered 编辑, 授权, 禁用/冻结/启用, 重置密钥 and 删除 on an account holding more than the
+    signed-in administrator reaches, each refused (403) after the click. As the catalogue and the access-resource tree
+    do, the list asks the service's rule (account_refusal) for its page of accounts at once: such an account is marked
+    超出您的权限 and offers only 查看, its page read-only saying why (a save sent anyway: the service's 403); an
+    account within reach offers every button, and the super administrator sees them all."""
+    from html import unescape
+
+    users, strong, empty, principal = _an_admin_of_one_department_beside_a_strong_account(app, api)
+    frozen = make_account(api, "冻结的强账号")
+    api.data("POST", f"{OPEN}/resource/grant", {"accountId": frozen["id"], "resourceIds": [users]})
+    api.data("PUT", f"{OPEN}/account/status", {"id": frozen["id"], "status": 2})
+    actions = ("edit", "grant", "disable", "freeze", "enable", "reset-key", "delete")
+
+    def row(html: str, account: dict[str, Any]) -> str:
+        return html.split(f'data-account-id="{account["id"]}"', 1)[1].split("</tr>", 1)[0]
+
+    def offered(html: str, account: dict[str, Any]) -> set[str]:
+        return {a for a in actions if f'/open/account/{account["id"]}/{a}"' in row(html, account)
+                or f'/open/account/{account["id"]}/{a}?' in row(html, account)}
+
+    html = unescape(principal.pages.get("/open/account/").get_data(as_text=True))
+    for account in (strong, frozen):
+        assert 'data-testid="beyond-reach"' in row(html, account) and "超出您的权限" in row(html, account)
+        assert offered(html, account) == {"edit"} and "查看" in row(html, account), (account, row(html, account))
+    assert offered(html, empty) == {"edit", "grant", "disable", "freeze", "reset-key", "delete"}
+    assert 'data-testid="beyond-reach"' not in row(html, empty)
+    html = unescape(pages.get("/open/account/").get_data(as_text=True))
+    assert offered(html, strong) == offered(html, empty) and offered(html, frozen) == {
+        "edit", "grant", "enable", "reset-key", "delete"}
+    assert 'data-testid="beyond-reach"' not in html
+    # 查看: the account's page, read-only, saying why; a save sent anyway is the service's refusal
+    view = principal.pages.get(f"/open/account/{strong['id']}/edit")
+    text = unescape(view.get_data(as_text=True))
+    assert view.status_code == 200 and ACCOUNT_BEYOND in text and 'name="name"' not in text and "查看开放账号" in text
+    assert strong["secureId"] in text and f"/open/account/{strong['id']}/grant" in text
+    saved = principal.pages.submit(f"/open/account/{strong['id']}/edit", data={"name": "改名", "remark": ""})
+    assert_refused(app, saved, "开放账号修改", 403, ACCOUNT_BEYOND)
+    assert 'name="name"' in principal.pages.get(f"/open/account/{empty['id']}/edit").get_data(as_text=True)
+    assert {a["id"]: a["name"] for a in api.data("POST", f"{OPEN}/account/page", {})}[strong["id"]] == "强账号"

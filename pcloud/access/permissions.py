@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -629,7 +629,12 @@ def job_group_refusal(role_id: int | None, *, job_group_ids: Iterable[int] | Non
             _add_pattern(grants, method, url)
         grants.menu_paths = {(p.rstrip("/") or "/") for (p,) in db.session.execute(select(Menu.path).where(
             Menu.id.in_(list(menu_ids or [])), Menu.deleted_at.is_(None))) if p and p.startswith("/")}
-    grants.job_routes = _opens_jobs(grants, job_route_samples())
+    return _executors_refusal(grants, mine, held, job_route_samples())
+
+
+def _executors_refusal(grants: RoleGrants, mine: frozenset[int], held: set[int], samples: list[str]) -> str | None:
+    """job_group_refusal's verdict on what a role would hold (`grants`), for a principal reaching `mine`."""
+    grants.job_routes = _opens_jobs(grants, samples)
     theirs = _role_executors(grants)
     if theirs is None:
         return gettext("您只能管理部分执行器，不能让角色管理全部执行器（请为角色选择执行器）")
@@ -637,6 +642,37 @@ def job_group_refusal(role_id: int | None, *, job_group_ids: Iterable[int] | Non
     if beyond:
         return gettext("不能授予自己管理范围之外的执行器（ID %(id)s）", id=beyond[0])
     return None
+
+
+def job_group_refusals(role_resources: Mapping[int, Iterable[int]], principal: Principal | None = None
+                       ) -> dict[int, str]:
+    """`job_group_refusal(role_id, resource_ids=...)` for several roles at once, each holding exactly those
+    resources and no menu (an open-platform account's hidden role): role id -> why, for the roles refused. Two
+    queries however many roles (a page of accounts), none for a principal reaching every executor."""
+    principal = _acting(principal)
+    if principal is None or not role_resources:
+        return {}
+    mine = executor_ids_of(principal)
+    if mine is None:
+        return {}
+    listed: dict[int, set[int]] = {}
+    for role_id, job_group_id in db.session.execute(select(role_job_group.c.role_id, role_job_group.c.job_group_id)
+                                                    .where(role_job_group.c.role_id.in_(sorted(role_resources)))):
+        listed.setdefault(role_id, set()).add(job_group_id)
+    wanted = sorted({i for ids in role_resources.values() for i in ids})
+    patterns = {rid: (method, url) for rid, method, url in db.session.execute(
+        select(Resource.id, Resource.method, Resource.resource_url).where(
+            Resource.id.in_(wanted), Resource.deleted_at.is_(None)))} if wanted else {}
+    samples = job_route_samples()
+    refusals: dict[int, str] = {}
+    for role_id, resource_ids in role_resources.items():
+        grants = RoleGrants(job_group_ids=listed.get(role_id, set()))
+        for resource_id in resource_ids:
+            if resource_id in patterns:
+                _add_pattern(grants, *patterns[resource_id])
+        if refusal := _executors_refusal(grants, mine, set(), samples):
+            refusals[role_id] = refusal
+    return refusals
 
 
 def require_holders_within_executors(*, menu_id: int | None = None, resource_id: int | None = None,

@@ -179,20 +179,41 @@ def create_account(data: dict[str, Any]) -> tuple[OpenAccount, str]:
     return account, key
 
 
+ACCOUNT_BEYOND = N_("该开放平台账号的权限超出了您的权限范围，不能修改、授权、重置密钥、改变状态或删除")
+
+
+def account_refusals(account_ids: Iterable[int]) -> dict[int, str]:
+    """Why the signed-in principal may not manage each of these accounts (absent: they may), asked once for a page
+    of them in a few queries. An account is as strong as what it holds, and its key is that strength: whoever resets
+    it (or enables, renames, grants or deletes the account) must reach all of it, as a granter must (a review reset
+    the key of an account holding the user routes as an admin of one department, signed in as it, and reset
+    passwords in every department; another took every entry away through 授权 and then deleted the account its
+    delete had refused). An account holding nothing is anyone's to manage."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    held: dict[int, tuple[int, set[int]]] = {}  # account -> (its hidden role, the live entries it holds)
+    for account_id, role_id, entry_id in db.session.execute(
+            select(open_account_role.c.account_id, Role.id, role_resource.c.resource_id)
+            .join(Role, Role.id == open_account_role.c.role_id)
+            .join(role_resource, role_resource.c.role_id == Role.id)
+            .join(Resource, Resource.id == role_resource.c.resource_id)
+            .where(open_account_role.c.account_id.in_(ids), Role.hidden.is_(True), Role.deleted_at.is_(None),
+                   Resource.deleted_at.is_(None))
+            .order_by(open_account_role.c.account_id, Role.id)):
+        role, entries = held.setdefault(account_id, (role_id, set()))
+        if role == role_id:  # the first hidden role, as `_hidden_role`
+            entries.add(entry_id)
+    beyond = permissions.beyond_reach(resource_ids={e for _role, entries in held.values() for e in entries})[1]
+    within = {role: sorted(entries) for role, entries in held.values() if not entries & beyond}
+    grant_refusals = _reach_refusals(within)  # the grant's own rule: all data, every executor
+    return {account_id: gettext(ACCOUNT_BEYOND) for account_id, (role, entries) in held.items()
+            if entries & beyond or role in grant_refusals}
+
+
 def account_refusal(account: OpenAccount) -> str | None:
-    """Why the signed-in principal may not manage this account (None: they may). An account is as strong as what
-    it holds, and its key is that strength: whoever resets it (or enables, renames, grants or deletes the account)
-    must reach all of it, as a granter must (a review reset the key of an account holding the user routes as an
-    admin of one department, signed in as it, and reset passwords in every department; another took every entry
-    away through 授权 and then deleted the account its delete had refused). An account holding nothing is anyone's
-    to manage."""
-    held = sorted(granted_entry_ids(account))
-    role = _hidden_role(account)
-    if role is None or not held:
-        return None
-    if permissions.beyond_reach(resource_ids=held)[1] or _reach_refusal(role, held):  # the entries, and the grant's
-        return gettext("该开放平台账号的权限超出了您的权限范围，不能修改、授权、重置密钥、改变状态或删除")
-    return None
+    """Why the signed-in principal may not manage this account (None: they may): `account_refusals`."""
+    return account_refusals([account.id]).get(account.id)
 
 
 def _require_account_reached(account: OpenAccount) -> None:
@@ -516,16 +537,19 @@ def page_account_permissions(account_id: int, name: str | None, page: int, page_
     return result
 
 
-def _reach_refusal(role: Role, entry_ids: list[int]) -> str | None:
+def _reach_refusals(role_entries: dict[int, list[int]]) -> dict[int, str]:
     """An account belongs to no department and lists no executor: its hidden role's data scope is everyone's
     and, once an entry opens the job console, it reaches every executor. So only a granter who reaches that
-    much may add entries to it, as for a role they hand out, or manage an account holding them (the reason, or
-    None)."""
-    if datascope.roles_refusal([role.id]):
-        return gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权")
-    if permissions.job_group_refusal(role.id, resource_ids=entry_ids):
-        return gettext("开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口")
-    return None
+    much may add entries to it, as for a role they hand out, or manage an account holding them: hidden role id ->
+    the reason, for each of these roles (holding those entries) refused, asked at once for a page of accounts."""
+    executors = permissions.job_group_refusals(role_entries)
+    refusals: dict[int, str] = {}
+    for role_id in role_entries:
+        if datascope.roles_refusal([role_id]):
+            refusals[role_id] = gettext("开放平台账号的数据范围是全部数据，超出了您的数据权限，不能给它授权")
+        elif role_id in executors:
+            refusals[role_id] = gettext("开放平台账号不限执行器，超出了您能管理的执行器，不能给它授予任务调度的接口")
+    return refusals
 
 
 def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
@@ -550,7 +574,7 @@ def grant(account_id: int, entry_ids: list[int]) -> OpenAccount:
         db.session.add(role)
         db.session.flush()
         db.session.execute(insert(open_account_role).values(account_id=account.id, role_id=role.id))
-    if added and (refusal := _reach_refusal(role, wanted)):
+    if added and (refusal := _reach_refusals({role.id: wanted}).get(role.id)):
         raise Forbidden(refusal)
     db.session.execute(delete(role_resource).where(role_resource.c.role_id == role.id))
     if wanted:

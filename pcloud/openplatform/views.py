@@ -40,7 +40,8 @@ def accounts() -> Any:
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template("openplatform/accounts.html", page=result, name=name, status=status,
-                           states=service.state_names(), page_url=page_url)
+                           states=service.state_names(), page_url=page_url,
+                           beyond=service.account_refusals([a["id"] for a in result.items]))
 
 
 def _key_page(account: Any, key: str, created: bool) -> Any:
@@ -58,7 +59,7 @@ def create_account() -> Any:
         account, key = service.create_account({"name": form.name.data, "remark": form.remark.data})
         return _key_page(account, key, created=True)
 
-    return account_pages.form(form, save, account=None)
+    return account_pages.form(form, save, account=None, refusal=None)
 
 
 @bp.route("/account/<int:account_id>/edit", methods=["GET", "POST"])
@@ -66,13 +67,17 @@ def create_account() -> Any:
 @mirrors("openplatform_api.account_modify")
 def edit_account(account_id: int) -> Any:
     account = account_pages.record(service.get_account, account_id)
+    refusal = None if is_gone(account) else service.account_refusal(account)
+    if refusal:  # beyond the editor's reach: shown read-only; a save is the service's refusal (403)
+        return account_pages.form(ConfirmForm(), lambda: service.modify_account({"id": account.id}).name,
+                                  account=account, refusal=refusal, states=service.state_names())
     form = account_pages.edit_form(AccountForm, account)
 
     def save() -> str:
         data = {"id": account.id, "name": form.name.data, "remark": form.remark.data}
         return gettext("开放账号「%(name)s」已保存", name=service.modify_account(data).name)
 
-    return account_pages.form(form, save, account=account)
+    return account_pages.form(form, save, account=account, refusal=None)
 
 
 _STATUS_WORDS = {"enable": (0, N_("开放账号「%(name)s」已启用")),
