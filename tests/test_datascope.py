@@ -690,6 +690,38 @@ def test_the_user_lists_department_filter_offers_only_departments_within_the_sco
     assert body["code"] == 200 and body["data"] == [] and body["total"] == 0
 
 
+# The department trees, in the order the picker shows them: (name, [children]) per node
+PICKER_TREES = {1: [("总部", [("研发中心", [("后端组", []), ("前端组", [])]), ("销售部", [])])],
+                2: [("后端组", []), ("销售部", [])], 3: [("研发中心", [])],
+                4: [("研发中心", [("后端组", []), ("前端组", [])])], 5: []}
+
+
+def _shape(nodes: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+    return [(n["name"], _shape(n["children"])) for n in nodes]
+
+
+@pytest.mark.parametrize("scope", [1, 2, 3, 4, 5])
+def test_the_department_picker_tree_offers_the_departments_within_the_scope(app: Any, api: ApiClient,
+                                                                           scope: int) -> None:
+    """`POST /api/admin/dept/tree`, the original front end's department pickers, answered the whole organisation to
+    the head of 研发中心 whose role reaches 研发中心 and below. It offers what the console's pickers offer them (the
+    user list's 部门 filter, the user form's 部门: `DataScope.covers_dept`), as a tree: a department whose parent lies
+    beyond the scope is a root. The super administrator's answer is the whole organisation, as before."""
+    world = scoped_world(app, api, scope)
+    tree = world["api"].data("POST", "/api/admin/dept/tree", {})
+    assert _shape(tree) == PICKER_TREES[scope]
+    offered = _dept_filter_options(world["pages"].get("/system/user/").get_data(as_text=True))
+
+    def names(nodes: list[dict[str, Any]]) -> set[str]:
+        return {n["name"] for n in nodes} | {name for n in nodes for name in names(n["children"])}
+
+    assert names(tree) == set(offered)
+    whole = api.data("POST", "/api/admin/dept/tree", {})
+    assert _shape(whole) == PICKER_TREES[1] and whole == api.data("GET", "/api/admin/dept/org", {})
+    root = whole[0]
+    assert (root["parentId"], root["label"], root["children"][0]["parentName"]) == (0, "总部", "总部")
+
+
 def test_a_department_filter_above_a_custom_scope_lists_the_reached_users_below_it(app: Any, api: ApiClient) -> None:
     """Custom 后端组 + 销售部: 研发中心 itself is beyond the scope (not offered), and typed it lists 后端组's members,
     the users below it the scope reaches, on the page and through the API alike."""

@@ -67,4 +67,4 @@ def org(args: dict[str, Any]) -> Any:
 @operation(blp, "/tree", "DeptTree", DeptNode, many=True, args=DeptTreeArgs)
 def tree(args: dict[str, Any]) -> list[dict[str, Any]]:
     """部门树（选择器用，与 /org 相同的节点）"""
-    return service.org_tree()
+    return service.picker_tree()

@@ -5,6 +5,7 @@ Subtrees and ancestor chains are computed in the database with recursive CTEs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -172,12 +173,25 @@ def page_depts(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
     return result
 
 
-def org_tree(root_id: int | None = None) -> list[dict[str, Any]]:
-    """The live organisation as nested nodes (each with the item fields), or one department's subtree."""
+def org_tree(root_id: int | None = None, within: Callable[[int], bool] | None = None) -> list[dict[str, Any]]:
+    """The live organisation as nested nodes (each with the item fields), or one department's subtree; `within`:
+    only the departments it admits, one whose parent it leaves out being a root."""
     stmt = _item_select()
     if root_id:
         stmt = stmt.where(Dept.id.in_(subtree_ids_select(root_id)))
-    return build_tree(_with_managers(db.session.execute(stmt)), dict)
+    rows = db.session.execute(stmt)
+    if within is not None:
+        rows = [(dept, parent_name) for dept, parent_name in rows if within(dept.id)]
+    return build_tree(_with_managers(rows), dict)
+
+
+def picker_tree() -> list[dict[str, Any]]:
+    """The departments a picker offers the principal (`POST /api/admin/dept/tree`, the original front end's): those
+    whose members their data scope reaches (`DataScope.covers_dept`, the rule of the console's pickers:
+    `filter_choices`, the user form's `users.service.placeable_dept_choices`), as a tree; a department whose parent
+    lies beyond the scope is a root. Under all data, the whole organisation."""
+    scope = datascope.current_scope()
+    return org_tree() if scope.all else org_tree(within=scope.covers_dept)
 
 
 def single_root(nodes: list[dict[str, Any]]) -> dict[str, Any]:
