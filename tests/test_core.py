@@ -727,6 +727,30 @@ def test_a_refused_filter_and_the_pager_in_english(app: Any, english_pages: Page
     assert ">Search</button>" in listed and ">Reset</a>" in listed
 
 
+def test_refused_filters_are_each_named_and_counted_in_both_languages(app: Any, pages: PageClient) -> None:
+    """A list page refusing two filters said 筛选条件「状态」…；筛选条件「部门」…，已忽略该条件 ("this condition"; in
+    English "; the filter was ignored"), as if one had been left out. Each refused filter is named, and the closing
+    words count them: one condition (该条件, "the filter"), or these 2 (这 2 个条件, "these 2 filters")."""
+    from html import unescape
+
+    from tests.conftest import set_language
+
+    huge = "9" * 20
+    one = unescape(pages.get("/system/user/?state=9").get_data(as_text=True))
+    assert "筛选条件「状态」" in one and "，已忽略该条件" in one
+    two = pages.get(f"/system/user/?state=9&dept_id={huge}")
+    html = unescape(two.get_data(as_text=True))
+    assert two.status_code == 422
+    assert "筛选条件「状态」" in html and "筛选条件「部门」" in html, html
+    assert "，已忽略这 2 个条件" in html and "已忽略该条件" not in html
+    set_language(pages.client, "en")
+    one = unescape(pages.get("/system/user/?state=9").get_data(as_text=True))
+    assert "Filter 'Status'" in one and "; the filter was ignored" in one
+    html = unescape(pages.get(f"/system/user/?state=9&dept_id={huge}").get_data(as_text=True))
+    assert "Filter 'Status'" in html and "Filter 'Department'" in html
+    assert "; these 2 filters were ignored" in html and "the filter was ignored" not in html
+
+
 def test_cores_refusals_in_english(app: Any) -> None:
     """core's own messages (a workbook refused, a time out of range) follow the request's language."""
     import io

@@ -27,7 +27,8 @@ EXTRACT = {"messages": ["-F", "babel.cfg", "-k", "lazy_gettext", "-k", "lazy_pge
 
 
 def _key(message: Any) -> Any:
-    return (message.context, message.id) if message.context else message.id
+    msgid = tuple(message.id) if isinstance(message.id, list) else message.id  # a plural: (singular, plural)
+    return (message.context, msgid) if message.context else msgid
 
 
 def _extracted(domain: str, tmp_path: Path) -> set[Any]:
@@ -37,6 +38,10 @@ def _extracted(domain: str, tmp_path: Path) -> set[Any]:
                    cwd=ROOT, check=True)
     with pot.open("rb") as fh:
         return {_key(m) for m in read_po(fh) if m.id}
+
+
+def _forms(string: Any) -> tuple[str, ...]:
+    return tuple(string) if isinstance(string, tuple | list) else (string,)
 
 
 @pytest.mark.no_database
@@ -50,17 +55,22 @@ def test_the_english_catalogue_is_complete_and_current(domain: str, tmp_path: Pa
     wanted = _extracted(domain, tmp_path)
     assert not sorted(wanted - set(translations)), "marked but not in the catalogue: run `make catalogue`"
     assert not sorted(set(translations) - wanted), "in the catalogue but no longer marked: run `make catalogue`"
-    assert not sorted(i for i, s in translations.items() if not s), "untranslated: fill their msgstr"
+    # a plural (ngettext) has its forms: the English singular and plural against the source's
+    assert not sorted(i for i, s in translations.items() if not all(_forms(s))), "untranslated: fill their msgstr"
     assert not sorted(m.id for m in catalogue if m.id and m.fuzzy), "fuzzy: check and unmark them"
 
-    def text(key: Any) -> str:
-        return key[1] if isinstance(key, tuple) else key
+    def pairs(message: Any) -> list[tuple[str, str]]:
+        if message.pluralizable:
+            return list(zip(message.id, message.string, strict=True))
+        return [(message.id, message.string)]
 
-    wrong = {i: s for i, s in translations.items()
-             if sorted(PLACEHOLDER.findall(text(i))) != sorted(PLACEHOLDER.findall(str(s))) or CJK.search(str(s))}
+    wrong = {_key(m): m.string for m in catalogue if m.id
+             if any(sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(str(english)))
+                    or CJK.search(str(english)) for source, english in pairs(m))}
     assert not wrong, "a translation's placeholders differ from its source, or it keeps Chinese"
     with (CATALOGUES / f"{domain}.mo").open("rb") as fh:
-        compiled = {_key(m): m.string for m in read_mo(fh) if m.id}
+        compiled = {_key(m): _forms(m.string) if m.pluralizable else m.string for m in read_mo(fh) if m.id}
+    translations = {_key(m): _forms(m.string) if m.pluralizable else m.string for m in catalogue if m.id}
     assert compiled == translations, "the .mo is older than the .po: run `make catalogue`"
 
 

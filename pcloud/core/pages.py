@@ -10,7 +10,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, after_this_request, flash, g, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 from marshmallow import fields as ma_fields
 
@@ -120,7 +120,9 @@ def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict
             gettext("筛选条件「%(label)s」%(reasons)s", label=str(labels.get(key, key)),
                     reasons=gettext("、").join(dict.fromkeys(str(m) for m in msgs)))
             for key, msgs in refused.items())
-        refuse_filters(gettext("%(conditions)s，已忽略该条件", conditions=conditions))
+        # each refused filter named, then the closing words counting them: 该条件 / 这 2 个条件
+        refuse_filters(ngettext("%(conditions)s，已忽略该条件", "%(conditions)s，已忽略这 %(num)d 个条件",
+                                len(refused), conditions=conditions))
     return loaded
 
 
