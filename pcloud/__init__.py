@@ -272,8 +272,14 @@ def register_errorhandlers(app: Flask) -> None:
         if current_principal() is None:  # its cookie gone: signed out, as the access guard would answer
             flash(gettext("页面已过期，请重新登录"), "warning")
             return redirect(url_for("auth.login", next=return_address()))
-        # Signed in, with a token of another session (the form opened before a sign-in elsewhere): a reload would
-        # post the stale form again; lead back to the page it was on (its Referer, when it is this site).
+        # Signed in, with a token of another session (the form opened before a sign-in elsewhere): a form page shows
+        # its form again with what was typed, saying to submit again (core.views.reshow_expired_form); a button's
+        # action, where a reload would post the stale token again, leads back to the page it was on (its Referer,
+        # when it is this site).
+        from pcloud.core.views import reshow_expired_form
+
+        if (reshown := reshow_expired_form()) is not None:
+            return reshown
         return render_template("errors/error.html", code=400, back=return_address(), back_label=gettext("返回"),
                                msg=gettext("页面已过期，未能提交：请返回该页面重新填写后提交")), 400
 

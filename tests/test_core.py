@@ -327,6 +327,84 @@ def test_every_html_form_post_without_csrf_is_refused(app: Any, signed_in: bool)
     assert query(app, lambda: db.session.get(User, user_id).deleted_at) is None
 
 
+ONCE_RE = re.compile(r'name="_once" value="([0-9a-f]{32})"')
+
+
+def test_a_form_posted_with_a_stale_token_is_shown_again_with_what_was_typed(app: Any, pages: PageClient) -> None:
+    """A form open across a new session (signed out and in again in another tab: a new CSRF token), or posted
+    without its token, then saved: a 400 page saying 请返回该页面重新填写, everything typed lost. The same form comes
+    back (400) with what was typed, passwords excepted, saying the save did not happen and to save again; nothing
+    is written, and saving the form shown again (its fresh token) goes through. Checked on a create and an edit."""
+    from html import unescape
+
+    from pcloud.posts.models import Post
+    from tests.factories import make_post, make_role
+
+    role = make_role(app, "ROLE_STALE", "过期角色")
+    typed = {"phone": "13900000177", "name": "未提交的人", "password": "Secret12345", "state": "1",
+             "role_ids": str(role), "avatar": "https://example.com/a.png", "_once": "a" * 32}
+    for token in ({"csrf_token": "stale"}, {}):  # a token of another session; none at all
+        resp = pages.client.post("/system/user/new?back=/system/user/%3Fname%3Da", data={**typed, **token},
+                                 headers={"Referer": "http://localhost/system/user/new"})
+        html = unescape(resp.get_data(as_text=True))
+        assert resp.status_code == 400, resp.status_code
+        assert "页面已过期，未能提交" in html and "请核对后再次提交" in html
+        assert 'value="13900000177"' in html and 'value="未提交的人"' in html
+        assert 'value="https://example.com/a.png"' in html
+        assert re.search(rf'<input checked[^>]*name="role_ids" type="checkbox" value="{role}"', html)
+        assert re.search(r'<input checked[^>]*name="state" type="radio" value="1"', html)
+        assert "Secret12345" not in html and "密码没有保留" in html
+        assert ONCE_RE.findall(html) == ["a" * 32]  # the one-time token the form was shown with
+        assert 'value="/system/user/?name=a"' in html  # the way back to the list as it was left
+        assert query(app, lambda: db.session.scalar(select(User.id).where(User.phone == "13900000177"))) is None
+    saved = pages.client.post("/system/user/new", data={**typed, "csrf_token": csrf_from(html)})
+    assert saved.status_code == 302
+    assert query(app, lambda: db.session.scalar(select(User.name).where(User.phone == "13900000177"))) == "未提交的人"
+
+    post = make_post(app, "原岗位", code="OLD")
+    url = f"/system/post/{post}/edit"
+    seen = _seen(pages.get(url).get_data(as_text=True))
+    edit = {"parent_id": "0", "name": "改过的岗位", "code": "NEW", "sequence": "7", "remark": "没保存的备注",
+            "_seen": seen}
+    resp = pages.client.post(url, data={**edit, "csrf_token": "stale"})
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 400 and "页面已过期，未能提交" in html and "密码没有保留" not in html
+    assert 'value="改过的岗位"' in html and 'value="NEW"' in html and 'value="7"' in html and "没保存的备注" in html
+    assert _seen(html) == seen  # still what the form first showed: someone's change meanwhile is still caught
+    assert query(app, lambda: (db.session.get(Post, post).name, db.session.get(Post, post).code)) == ("原岗位", "OLD")
+    saved = pages.client.post(url, data={**edit, "csrf_token": csrf_from(html)})
+    assert saved.status_code == 302
+    assert query(app, lambda: db.session.get(Post, post).name) == "改过的岗位"
+    # a button (no form to show again) still says the page expired, and does nothing
+    resp = pages.client.post(f"/system/post/{post}/delete", data={"csrf_token": "stale"})
+    assert resp.status_code == 400 and query(app, lambda: db.session.get(Post, post).deleted_at) is None
+
+
+def test_a_form_view_that_writes_before_validating_writes_nothing_on_a_stale_token(database_url: str,
+                                                                                      app: Any) -> None:
+    """The form shown again runs its view as a refused save: a view that would write whatever its form says
+    (none does; a new one might) writes nothing, rolled back, and the page says it expired (400)."""
+    from pcloud import create_app
+    from pcloud.posts.models import Post
+    from pcloud.posts.service import create_post
+
+    careless = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+
+    @careless.route("/test/careless", methods=["GET", "POST"])
+    def careless_form() -> str:
+        create_post({"name": "不该写入", "parent_id": 0, "sequence": 0})
+        return "saved"
+
+    careless_form._signed_in_only = True  # type: ignore[attr-defined]
+    client = PageClient(careless.test_client())
+    assert client.sign_in().status_code == 302
+    resp = client.client.post("/test/careless", data={"csrf_token": "stale", "name": "x"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "页面已过期，未能提交：请返回该页面重新填写后提交" in html
+    assert "保留在下方" not in html
+    assert query(app, lambda: db.session.scalar(select(Post.id).where(Post.name == "不该写入"))) is None
+
+
 def test_confirm_buttons_never_redirect_off_site(app: Any, pages: PageClient) -> None:
     """`back` (the list the button was on) is followed only within the module's own pages."""
     user_id = make_user(app, phone="13900000105")

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
@@ -86,8 +86,22 @@ class ConsoleMessages:
 CONSOLE_MESSAGES = ConsoleMessages()
 
 
+# Set on the request while a form posted with a stale or missing CSRF token is shown again
+# (core.views.reshow_expired_form).
+EXPIRED_SUBMISSION = "pcloud_expired_submission"
+
+
+class ExpiredForm(PCloudError):
+    """A page form posted with a stale or missing CSRF token (the form opened before a new sign-in, in this tab or
+    another): not saved, shown again with what was typed, answered 400 as the CSRF check answers."""
+
+    code = 400
+    default_msg: Any = lazy_gettext("页面已过期，未能提交：您填写的内容保留在下方，请核对后再次提交")
+
+
 class PageForm(FlaskForm):
-    """The base of every page form: Flask-WTF's form (CSRF) speaking the API's messages."""
+    """The base of every page form: Flask-WTF's form (CSRF) speaking the API's messages. A form posted with a
+    token the CSRF check refused never validates, whatever its fields say (`EXPIRED_SUBMISSION`)."""
 
     class Meta:
         def get_translations(self, form: Any) -> ConsoleMessages:
@@ -102,6 +116,11 @@ class PageForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
+        token = self._fields.get("csrf_token")
+        if g.get(EXPIRED_SUBMISSION):  # refused by the CSRF check, even where this form's own check passed
+            valid = False
+            if token is not None and not token.errors:
+                token.errors = [str(ExpiredForm.default_msg)]
         for field in self._fields.values():  # the API's rule (core.schemas.refused_character), field by field
             if isinstance(field.data, str) and (found := refused_character(field.data)) is not None:
                 field.errors = [*field.errors, refused_character_message(found)]

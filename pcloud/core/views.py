@@ -32,20 +32,37 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from pcloud.core.database import lock_for_update, lost_a_race
 from pcloud.core.errors import Conflict, PCloudError
 from pcloud.core.forms import (
+    EXPIRED_SUBMISSION,
+    ExpiredForm,
     apply_domain_error,
     back_to,
     confirmed_action,
     form_status,
     is_gone,
+    mark_failed,
     record_or_gone,
 )
 from pcloud.core.models import SubmittedForm
@@ -232,3 +249,61 @@ def require_unchanged_since_shown(form: FlaskForm) -> None:
     raise Conflict(gettext("该记录在你打开此页后已被%(who)s修改（%(when)s）。你填写的内容保留在下方；"
                            "核对后再次保存将覆盖对方的修改", who=who,
                            when=display_local(getattr(record, "gmt_modified_date", None))))
+
+
+class _WriteRefused(RuntimeError):
+    """A write attempted while a form refused by the CSRF check was being shown again."""
+
+
+def reshow_expired_form() -> Response | None:
+    """A page form posted with a stale or missing CSRF token (the CSRF check refused it: opened before a new
+    sign-in, in this tab or another) by a signed-in principal: the same form shown again, answering 400, with what
+    was typed (not the passwords, which a password input never shows again, nor the files) and a red flash saying
+    it was not saved and to submit again; the action log records it `fail`. The view runs as for a refused save:
+    after the guard, its form never validates (`core.forms.EXPIRED_SUBMISSION`), and any write the view would
+    still attempt is refused, rolled back, and the request answered as an expired page (None: the caller's page).
+
+    None, too, for what is not such a form: a POST-only route (a button's action), a script's request."""
+    from pcloud.core.security import enforce_access
+
+    rule = request.url_rule
+    if request.method != "POST" or rule is None or "GET" not in (rule.methods or ()) or request.endpoint is None:
+        return None
+    refused = enforce_access()  # what the CSRF check's refusal came before: the same guard as any request
+    if refused is not None:
+        return current_app.make_response(refused)
+    expired = ExpiredForm()
+    flash(expired.msg, "danger")
+    mark_failed(expired)
+    view = current_app.view_functions[request.endpoint]
+    setattr(g, EXPIRED_SUBMISSION, True)
+    try:
+        answer = current_app.make_response(current_app.ensure_sync(view)(**(request.view_args or {})))
+    except _WriteRefused:
+        db.session.rollback()
+        session["_flashes"] = [f for f in session.get("_flashes", []) if f[1] != expired.msg]  # nothing was kept
+        return None
+    except Exception as exc:  # noqa: BLE001 - a refusal (a key that names nothing: 404) answered by its handler
+        answer = current_app.make_response(current_app.handle_user_exception(exc))
+    finally:
+        g.pop(EXPIRED_SUBMISSION, None)
+    if answer.status_code < 300 or 400 <= answer.status_code < 500:
+        # what refused the submission came first: its token (a record gone meanwhile is said on the form too)
+        answer.status_code = expired.code
+    return answer
+
+
+def _expired_submission() -> bool:
+    return has_request_context() and bool(g.get(EXPIRED_SUBMISSION))
+
+
+@event.listens_for(Session, "before_flush")
+def _no_flush_while_expired(db_session: Session, *_: Any) -> None:
+    if _expired_submission() and (db_session.new or db_session.dirty or db_session.deleted):
+        raise _WriteRefused("a write while an expired form is shown again")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_write_while_expired(state: ORMExecuteState) -> None:
+    if _expired_submission() and (state.is_insert or state.is_update or state.is_delete):
+        raise _WriteRefused("a write while an expired form is shown again")
