@@ -750,17 +750,20 @@ def logged_actions(app: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def last_action(app: Any) -> tuple[str, str, str] | None:
-    """(title, status, msg) of the newest operation-log row, or None when nothing was logged."""
+    """(title, status, msg) of the newest operation-log row, or None when nothing was logged; its msg as the Chinese
+    page says it (a sentence is stored as its source string and values, core.i18n.stored)."""
     from sqlalchemy import select
 
     from pcloud.actionlog.models import ActionLog
+    from pcloud.core.i18n import translated
     from pcloud.extensions import db
 
-    with app.app_context():
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
         row = db.session.execute(select(ActionLog.title, ActionLog.status, ActionLog.msg)
                                  .order_by(ActionLog.id.desc()).limit(1)).first()
+        msg = translated(row.msg) if row else None
         db.session.remove()
-    return (row.title, row.status, row.msg) if row else None
+    return (row.title, row.status, msg) if row else None
 
 
 def assert_refused(app: Any, resp: Any, title: str, status: int, msg: str) -> None:

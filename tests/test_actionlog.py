@@ -434,3 +434,74 @@ def test_an_open_sign_in_with_a_padded_grant_type_is_not_logged_as_the_phone_it_
     opened = [row for row in rows if row["name"] == f"开放平台 {secure_id}"]
     assert len(opened) == 3 and {row["userId"] for row in opened} == {None}
     assert [row for row in rows if row["userId"] is not None] == [rows[-1]]  # the administrator's own, first
+
+
+def test_a_refusal_is_logged_in_each_readers_language_not_the_requesters(app: Any, api: ApiClient,
+                                                                          english_pages: PageClient) -> None:
+    """The log stored a refusal as it was said to its requester: an English client's 403 (Permission denied) and
+    409 (naming the grade) read in English on the Chinese page, and a Chinese client's 409 read in Chinese on the
+    English page and in an English client's API. Stored as its source string and values, each reader reads it in
+    their own language: the list, the detail and the API."""
+    from html import unescape
+
+    from tests.conftest import api_error, set_language
+    from tests.factories import make_grade, make_user
+
+    en = {"Accept-Language": "en"}
+    grade = make_grade(app, "G1")
+    make_user(app, phone="13900000398", grade_id=grade)
+    make_user(app, phone="13900000399", password="Passw0rd1")  # no role: no grant
+    nobody = ApiClient(app.test_client())
+    nobody.token = nobody.sign_in("13900000399", "Passw0rd1")
+    assert api_error(nobody.post("/api/admin/grade/create", {"name": "G2"}, headers=en), 403)["msg"] == (
+        "Permission denied")
+    in_english = "Cannot delete the grade 'G1': 1 user(s) still have it. Give these users another grade first."
+    in_chinese = "不能删除职级「G1」：仍有 1 名用户是该职级。请先为这些用户更换职级。"
+    assert api_error(api.delete(f"/api/admin/grade/{grade}/delete", headers=en), 409)["msg"] == in_english
+    assert api_error(api.delete(f"/api/admin/grade/{grade}/delete"), 409)["msg"] == in_chinese
+
+    failed = api.post(PAGE, {"status": "fail", "pageSize": 50}).get_json()["data"]  # Chinese, the default
+    assert [row["msg"] for row in failed if row["title"] != "登录"] == [in_chinese, in_chinese, "没有权限"]
+    failed = api.post(PAGE, {"status": "fail", "pageSize": 50}, headers=en).get_json()["data"]
+    assert [row["msg"] for row in failed if row["title"] != "登录"] == [in_english, in_english, "Permission denied"]
+    assert api.get(f"/api/admin/log/action/{failed[1]['id']}", headers=en).get_json()["data"]["msg"] == in_english
+    assert api.get(f"/api/admin/log/action/{failed[1]['id']}").get_json()["data"]["msg"] == in_chinese
+
+    html = unescape(english_pages.get("/system/log/?status=fail").get_data(as_text=True))
+    assert html.count(in_english) >= 2 and "Permission denied" in html and "G1」" not in html, html
+    assert "没有权限" not in html
+    html = unescape(english_pages.get(f"/system/log/{failed[0]['id']}").get_data(as_text=True))
+    assert in_english in html and in_chinese not in html
+    set_language(english_pages.client, "zh")
+    html = unescape(english_pages.get("/system/log/?status=fail").get_data(as_text=True))
+    assert html.count(in_chinese) >= 2 and "没有权限" in html and "Permission denied" not in html
+    assert "Cannot delete" not in html
+    html = unescape(english_pages.get(f"/system/log/{failed[1]['id']}").get_data(as_text=True))
+    assert in_chinese in html and in_english not in html
+
+
+def test_a_sign_in_refused_in_english_is_logged_in_each_readers_language(app: Any, api: ApiClient) -> None:
+    """The sign-in's refusal (API and page) and a refused SMS code were logged in the words said to whoever tried,
+    so an English attempt read in English on the Chinese log. Each reader reads them in their own language."""
+    from tests.conftest import PageClient, csrf_from
+
+    en = {"Accept-Language": "en"}
+    anon = ApiClient(app.test_client())
+    refused = anon.post("/api/oauth/token", json={"phone": ADMIN_PHONE, "password": "bad12345",
+                                                  "grantType": "ADMIN"}, headers=en)
+    assert refused.status_code == 401 and refused.get_json()["msg"] == "Wrong phone or password"
+    page = PageClient(app.test_client())
+    page.client.set_cookie("lang", "en")
+    token = csrf_from(page.get("/login").get_data(as_text=True))
+    assert page.client.post("/login?tab=password", data={"pw-csrf_token": token, "pw-phone": ADMIN_PHONE,
+                                                         "pw-password": "bad12345"}).status_code == 401
+    sms = page.client.post("/login/sms-code", data={"csrf_token": token, "phone": ""},
+                           headers={"Accept": "application/json"})
+    assert sms.status_code == 422 and sms.get_json()["msg"] == "Please enter the phone number"
+
+    def messages(headers: dict[str, str]) -> list[str]:
+        rows = api.post(PAGE, {"status": "fail", "pageSize": 50}, headers=headers).get_json()["data"]
+        return [row["msg"] for row in rows]
+
+    assert messages({}) == ["请输入手机号", "手机号或密码错误", "手机号或密码错误"]
+    assert messages(en) == ["Please enter the phone number", "Wrong phone or password", "Wrong phone or password"]

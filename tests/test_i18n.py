@@ -168,3 +168,40 @@ def test_api_messages_and_field_errors_follow_the_language(api: ApiClient) -> No
     anonymous = api.client.post("/api/admin/system/user/page", json={}, headers=headers).get_json()
     assert anonymous["code"] == 401 and anonymous["msg"] == "Not signed in, or the sign-in has expired"
 
+
+def test_a_message_said_to_one_reader_is_stored_for_every_reader(app: Any) -> None:
+    """What `gettext` says (flask_babel's, as every module calls it) remembers its source string and values, so a
+    log stores a refusal said in English as its source (core.i18n.stored) and a Chinese reader reads it in Chinese;
+    a domain error's default and a lazy message alike. A sentence composed otherwise (a concatenation, an
+    f-string, a join) is stored as it was said, never a crash; a Said survives a copy and a pickle."""
+    import copy
+    import pickle
+
+    from flask_babel import gettext, lazy_gettext
+
+    from pcloud.core.errors import Conflict, Forbidden
+    from pcloud.core.i18n import stored, translated
+    from pcloud.loginlog.service import login_row
+
+    source = "不能删除职级「%(name)s」：仍有 %(holders)s 名用户是该职级。请先为这些用户更换职级。"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refusal = Conflict(gettext(source, name="G1", holders=2))
+        assert refusal.msg.startswith("Cannot delete the grade 'G1'")
+        kept = stored(refusal)
+        assert translated(kept) == refusal.msg
+        denied = stored(Forbidden())
+        assert (Forbidden().msg, denied) == ("Permission denied", "没有权限")
+        assert stored(lazy_gettext("没有权限")) == "没有权限"
+        nested = stored(gettext("%(msg)s：%(detail)s", msg=gettext("没有权限"), detail="name"))
+        assert translated(nested) == "Permission denied: name"
+        composed = [gettext("没有权限") + "!", f"{gettext('没有权限')}", gettext("；").join(["a", "b"]),
+                    gettext("没有权限")[:4], gettext(source, name="G1", holders=2).replace("G1", "G2")]
+        assert [stored(text) for text in composed] == [str(text) for text in composed]
+        assert stored(Conflict(gettext("没有权限") + "!")) == "Permission denied!"
+        assert login_row("login", result=1, reason=gettext("没有权限"))["reason"] == "没有权限"
+        again = pickle.loads(pickle.dumps(gettext(source, name="G1", holders=2)))
+        assert stored(again) == stored(copy.copy(again)) == kept
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert translated(kept) == "不能删除职级「G1」：仍有 2 名用户是该职级。请先为这些用户更换职级。"
+        assert (translated(denied), translated(nested)) == ("没有权限", "没有权限：name")
+        assert translated("Permission denied!") == "Permission denied!"  # a row stored as plain text: as stored

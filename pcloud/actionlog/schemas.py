@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields, validate
 
 from pcloud.actionlog.models import ActionLog
+from pcloud.core.i18n import translated
 from pcloud.core.schemas import BaseSchema, Id, LocalDate, LocalDateTime, PageArgs, limit_of
 
 
@@ -21,6 +24,14 @@ class ActionLogPageArgs(PageArgs):
     visit_date = LocalDate(allow_none=True, metadata={"description": "yyyy-MM-dd: that local day"})
 
 
+class Outcome(fields.String):
+    """A row's stored outcome sentence, answered in the request's language (core.i18n.translated): the recorder
+    stores its source string and values; a row stored earlier as plain text is answered as stored."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return super()._serialize(translated(value), attr, obj, **kwargs)
+
+
 class ActionLogOut(BaseSchema):
     id = fields.Integer()
     user_id = fields.Integer(allow_none=True)
@@ -31,7 +42,7 @@ class ActionLogOut(BaseSchema):
     path = fields.String()
     params = fields.String(allow_none=True)
     status = fields.String()
-    msg = fields.String(allow_none=True)
+    msg = Outcome(allow_none=True, metadata={"description": "in the request's language (docs/API.md, Languages)"})
     client_ip = fields.String(allow_none=True)
     os = fields.String(allow_none=True)
     browser = fields.String(allow_none=True)

@@ -39,7 +39,7 @@ def token(args: dict[str, Any]) -> dict[str, Any]:
         tok, ttl, profile, must_change = service.sign_in(args.get("grant_type"), args, client_ip(),
                                                          request.user_agent.string)
     except PCloudError as exc:
-        recorder.outcome_message(exc.msg)
+        recorder.outcome_message(exc)  # its source and values, read in each reader's language
         raise
     return {"token": tok, "token_head": "Bearer ", "expires_in": ttl, "profile": profile,
             "password_change_required": must_change}

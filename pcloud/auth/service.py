@@ -24,7 +24,7 @@ from pcloud.auth.sms import sign_in_code_delivery
 from pcloud.core.background import run_in_background
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction, serialise, write_lock_first
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, NotFound, PCloudError, TooManyRequests
-from pcloud.core.i18n import said
+from pcloud.core.i18n import said, said_now
 from pcloud.core.messages import N_
 from pcloud.core.passwords import hash_password, needs_rehash, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
@@ -221,21 +221,22 @@ END_DEFAULT = lazy_gettext("登录已失效，请重新登录")
 
 
 def session_end_message(token: str, kind: str) -> str | None:
-    """For a token that no longer signs anyone in: why, in one sentence (None: never a session here)."""
+    """For a token that no longer signs anyone in: why, in one sentence (None: never a session here), said as
+    `gettext` says it (the operation log stores its source, core.i18n.stored)."""
     sess = sessions.find_session(token, kind)
     if sess is None:
         return None
     if sess.revoked_at is not None:
-        return str(END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT))
+        return said_now(END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT))
     if sess.expires_at <= utcnow():
-        return str(END_MESSAGES["expired"])
+        return said_now(END_MESSAGES["expired"])
     if sess.subject != "open":
         state = db.session.execute(select(User.state, User.deleted_at).where(User.id == sess.user_id)).first()
         if state is None or state.deleted_at is not None:
-            return str(END_MESSAGES["deleted"])
+            return said_now(END_MESSAGES["deleted"])
         if state.state != 0:
-            return str(END_MESSAGES["disabled"])
-    return str(END_DEFAULT)
+            return said_now(END_MESSAGES["disabled"])
+    return said_now(END_DEFAULT)
 
 
 # ---------------------------------------------------------------------------------------------

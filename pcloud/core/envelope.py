@@ -10,12 +10,13 @@ from functools import wraps
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, jsonify, render_template, request, stream_with_context
+from flask import Response, current_app, g, has_app_context, jsonify, render_template, request, stream_with_context
 from flask_babel import gettext, lazy_gettext
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from pcloud.core.errors import PCloudError
+from pcloud.core.messages import said_now
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,19 @@ def is_api_request() -> bool:
     return path == "/api" or path.startswith("/api/")
 
 
+_ANSWERED = "pcloud_envelope_msg"
+
+
+def answered_msg() -> Any:
+    """The message this request's envelope said (other than "success"), as it was said: a core.messages.Said
+    remembers its source string and values, for the operation log to store (core.recorder). None: none said."""
+    return g.get(_ANSWERED)
+
+
 def envelope(data: Any = None, total: int = 0, code: int = 200, msg: str = "success",
              errors: dict[str, Any] | None = None, total_exact: bool = True) -> dict[str, Any]:
+    if msg != "success" and has_app_context():
+        setattr(g, _ANSWERED, msg)
     # The keys in the order the envelope schemas dump them (_EnvelopeBase, then data), so an answer built
     # here (an error, the ID service, the user page) reads like one the schema dumped.
     body: dict[str, Any] = {"code": code, "msg": msg, "timestamp": int(time.time() * 1000), "total": total}
@@ -74,11 +86,12 @@ def _localise(value: Any) -> Any:
     return value
 
 
-def error_response(code: int, msg: str | None = None, errors: dict[str, Any] | None = None,
+def error_response(code: int, msg: Any = None, errors: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None, body_as: int | None = None) -> Response:
     """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once.
-    `body_as`: the body mode's code when the usual mapping does not fit (a sign-in's wrong password)."""
-    msg = str(msg or HTTP_MESSAGES.get(code) or gettext("请求失败"))
+    `msg`: said now if lazy. `body_as`: the body mode's code when the usual mapping does not fit (a sign-in's wrong
+    password)."""
+    msg = said_now(msg or HTTP_MESSAGES.get(code) or gettext("请求失败"))
     errors = _localise(errors) if errors else None
     status = code
     if current_app.config.get("PCLOUD_API_ERRORS") == "body":

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext, lazy_gettext
 
+from pcloud.core.messages import said_now
+
 T = TypeVar("T")
 
 
@@ -15,13 +17,14 @@ class PCloudError(Exception):
     default_msg: Any = lazy_gettext("系统异常")
     # The `code` in PCLOUD_API_ERRORS=body when it is not the usual mapping of `code` (core.envelope.body_code).
     body_code: int | None = None
-    # The message in the source language where a log stores it (a login-log reason, shown later in its
-    # reader's language by the `translated` filter); None: the message as said.
+    # What a log stores of the message (core.i18n.stored: the operation log's `msg`, a login-log reason), read
+    # later in its reader's language by the `translated` filter: its source string and values (core.i18n.said);
+    # None: the message's own, as `gettext` said it (a core.messages.Said remembers them).
     source_msg: str | None = None
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None):
-        # said now, in the request's language (a lazy default is translated here, once)
-        self.msg = str(msg or self.default_msg)
+        # said now, in the request's language (a lazy default is said here, once, remembering its source)
+        self.msg = said_now(msg or self.default_msg)
         super().__init__(self.msg)
         self.errors = errors
 

@@ -8,6 +8,12 @@ The language of a request: the `lang` cookie (set by the language menu, `/langua
 best of `Accept-Language`, else PCLOUD_DEFAULT_LANGUAGE. Outside a request (worker, CLI) it is the
 default, so what those write (run log lines, setup's names) is in the deployment's language.
 
+What a request is told and a log keeps to be read later (the operation log's `msg`, a login-log reason) is
+stored as its source string and values (`said`), read in each reader's language (`translated`): `gettext` (in
+code, flask_babel's) returns a `Said`, the text said that remembers them, and `stored` turns it (or a domain error,
+or a lazy message) into what to store; a sentence composed otherwise (a concatenation, an f-string) is stored as
+it was said.
+
 `make catalogue` extracts the strings and updates the catalogue; tests/test_i18n.py fails on a missing
 or stale translation and on Chinese left on any page rendered in English.
 """
@@ -15,17 +21,19 @@ or stale translation and on Chinese left on any page rendered in English.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from babel.messages.mofile import read_mo
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
-from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from pcloud.core.messages import N_
+from pcloud.core.errors import PCloudError
+from pcloud.core.messages import N_, Said, said_as, said_now
 from pcloud.core.routing import is_back_path
 from pcloud.core.security import public
 
@@ -35,9 +43,25 @@ COOKIE = "lang"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 __all__ = ["LANGUAGES", "N_", "gettext", "lazy_gettext", "language", "translated", "said", "joined", "clipped",
-           "init_app", "bp"]
+           "stored", "Said", "said_now", "init_app", "bp"]
 
-babel = Babel()
+
+class _SayingDomain(Domain):
+    """The messages domain, whose `gettext` returns a `Said`: the text in the request's language that remembers
+    its source string and values (every `gettext(...)` in code, flask_babel's own, and what `lazy_gettext`
+    says). Templates' `_()` read the catalogue directly and are not concerned."""
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        return said_as(super().gettext(string, **variables), string, variables)
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return _SayingDomain(domain=self.domain)
+
+
+babel = _Babel()
 bp = Blueprint("i18n", __name__)
 
 
@@ -84,6 +108,23 @@ def said(source: str, **params: Any) -> str:
     kept = {name: value if isinstance(value, int | float) and not isinstance(value, bool) else _cut(str(value))
             for name, value in params.items()}
     return SAID + json.dumps([[source, kept]], ensure_ascii=False, separators=(",", ":"))
+
+
+def stored(message: Any) -> str | None:
+    """What a log stores of a message said to someone (the operation log's `msg`, a login-log reason), for each
+    reader to read it in their own language (`translated`): a domain error's `source_msg` where it has one, else its
+    message; a message `gettext` said (a `Said`, or a lazy one) as its source string and values (`said`), a value
+    said the same way kept so; any other text (composed by concatenation or an f-string, typed, a handler's) as
+    it was said."""
+    if message is None:
+        return None
+    if isinstance(message, PCloudError):
+        return message.source_msg or stored(message.msg)
+    message = said_now(message)
+    if not isinstance(message, Said):
+        return message
+    return said(message.source, **{name: stored(value) if isinstance(value, Said | LazyString) else value
+                                   for name, value in message.params.items()})
 
 
 def joined(*texts: str | None) -> str | None:

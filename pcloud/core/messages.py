@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from marshmallow import Schema, fields, validate
 
 
@@ -40,6 +41,33 @@ class _Template:
 
     def __str__(self) -> str:
         return self.format()
+
+
+class Said(str):
+    """A sentence `gettext` said in the request's language (core.i18n has it return one), remembering its source
+    string and the values filled in, so that a log keeping it to be read later (the operation log's `msg`, a
+    login-log reason) stores those (`core.i18n.stored`) and each reader reads it in their own language, not in the
+    words of whoever it was said to. Anything made from it (a concatenation, an f-string, `%`, a join, a slice) is
+    a plain str, stored as it was said."""
+
+    source: str
+    params: dict[str, Any]
+
+
+def said_as(text: str, source: str, params: dict[str, Any]) -> Said:
+    """`text`, the translation of `source` filled in with `params`, as a `Said`."""
+    sentence = Said(text)
+    sentence.source, sentence.params = source, params
+    return sentence
+
+
+def said_now(message: Any) -> str:
+    """A message said in the request's language as `gettext` says it: a `Said` as it is, a lazy one
+    (`lazy_gettext`: an error's default, a module's constant) said now the same way (flask_babel's LazyString
+    keeps its function and arguments), anything else as text."""
+    if isinstance(message, LazyString):
+        message = message._func(*message._args, **message._kwargs)  # what str() would say, not yet made plain
+    return message if isinstance(message, Said) else str(message)
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's convention: mark for the catalogue, translate later

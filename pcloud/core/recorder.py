@@ -16,7 +16,8 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 
 from pcloud.core.clientip import client_ip
-from pcloud.core.envelope import HTTP_MESSAGES, is_api_request
+from pcloud.core.envelope import HTTP_MESSAGES, answered_msg, is_api_request
+from pcloud.core.i18n import clipped, said, stored
 from pcloud.core.messages import N_
 from pcloud.core.timefmt import utcnow
 from pcloud.core.useragent import parse_user_agent
@@ -50,16 +51,18 @@ def as_principal(user_id: int | None, name: str | None, phone: str | None) -> No
 
 def refused(reason: Any = None) -> None:
     """The action was refused: logged `fail` with the reason (a domain error or a sentence), whatever
-    status the page answers with (a form shown again, a flash and a redirect)."""
+    status the page answers with (a form shown again, a flash and a redirect). Stored to be read in each
+    reader's language (core.i18n.stored), not in the words said to whoever was refused."""
     setattr(g, _REFUSED, True)
-    message = getattr(reason, "msg", reason)
+    message = stored(reason)
     if message:
-        setattr(g, _MESSAGE, str(message))
+        setattr(g, _MESSAGE, message)
 
 
-def outcome_message(message: str) -> None:
-    """The sentence the log records for this action (success or failure) instead of the response's."""
-    setattr(g, _MESSAGE, message)
+def outcome_message(message: Any) -> None:
+    """The sentence the log records for this action (success or failure) instead of the response's: a sentence
+    `gettext` said, a domain error, or one from core.i18n.said (stored as core.i18n.stored keeps it)."""
+    setattr(g, _MESSAGE, stored(message))
 
 
 def record_detail(detail: dict[str, Any]) -> None:
@@ -111,6 +114,8 @@ def _title() -> str | None:
 
 
 def _response_outcome(response: Response) -> tuple[str, str]:
+    """The outcome and its sentence, stored as its source string and values (core.i18n.stored) where it was said
+    by `gettext`, so that each reader reads it in their own language, not in the requester's."""
     ok = response.status_code < 400
     msg = ""
     if response.is_json and not response.is_streamed:  # a streamed answer is read once, by its client
@@ -119,11 +124,13 @@ def _response_outcome(response: Response) -> tuple[str, str]:
             msg = str(body.get("msg", "")) if isinstance(body, dict) else ""
         except Exception:  # noqa: BLE001
             msg = ""
+        if msg and msg == str(answered := answered_msg()):  # the envelope's message as it was said
+            msg = stored(answered) or msg
     msg = g.get(_MESSAGE) or msg
-    if not msg or msg == "success" or msg.isdigit():  # every outcome is logged with a Chinese sentence
-        msg = N_("操作成功") if ok else str(HTTP_MESSAGES.get(response.status_code)
-                                            or N_("操作失败（%(status)s）") % {"status": response.status_code})
-    return ("success" if ok else "fail"), msg[:500]
+    if not msg or msg == "success" or msg.isdigit():  # every outcome is logged with a sentence
+        msg = N_("操作成功") if ok else (stored(HTTP_MESSAGES.get(response.status_code))
+                                         or said(N_("操作失败（%(status)s）"), status=response.status_code))
+    return ("success" if ok else "fail"), clipped(msg, 500) or ""
 
 
 def _record(response: Response) -> None:

@@ -317,7 +317,7 @@ def enforce_access() -> Any:
         return redirect(url_for("auth.login", next=return_address()))
     if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
         if is_api_request():
-            return error_response(403, str(PASSWORD_CHANGE_FIRST))
+            return error_response(403, PASSWORD_CHANGE_FIRST)
         flash(str(PASSWORD_CHANGE_FIRST), "warning")
         return redirect(url_for(PASSWORD_CHANGE_PAGE))
     if _view_flag("_signed_in_only"):

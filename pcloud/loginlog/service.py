@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
-from pcloud.core.i18n import clipped, said, translated
+from pcloud.core.i18n import clipped, said, stored, translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
 from pcloud.core.retention import delete_older_than
@@ -60,10 +60,11 @@ def login_row(event: str, *, result: int = 0, reason: str | None = None, grant_t
               phone: str | None = None, user_id: int | None = None, ip: str | None = None,
               user_agent: str | None = None, at: datetime | None = None) -> dict[str, Any]:
     """One row's values, the agent parsed (core.useragent) and every text cut to its column. `reason`: a source
-    string, or a sentence with values from core.i18n.said (never one said in the writer's language)."""
+    string, a sentence with values from core.i18n.said, or one `gettext` said (stored as its source and values,
+    core.i18n.stored), never text said only in the writer's language."""
     os_name, browser = parse_user_agent(user_agent or "")
     return {"event": event, "grant_type": (grant_type or None) and grant_type[:8], "result": result,
-            "reason": clipped(reason, 200), "phone": (phone or "").strip()[:64] or None,
+            "reason": clipped(stored(reason), 200), "phone": (phone or "").strip()[:64] or None,
             "user_id": user_id, "client_ip": (ip or "")[:64] or None,
             "user_agent": (user_agent or "")[:255] or None, "browser": browser or None, "os": os_name or None,
             "signed_in_at": at or utcnow()}
