@@ -289,9 +289,13 @@ def test_every_parameter_page_in_english(english_pages: PageClient, app: Any, mo
     listing = english_page(english_pages, saved.headers["Location"])
     assert ('Parameter "Characters a password must include" (sys.password.classes) changed from '
             '"Letters and digits" to "Letters, digits and symbols"') in listing
-    # the operation log keeps the entry as it always wrote it
+    # the operation log keeps the change for each reader to read in their own language (an English page read it in
+    # Chinese): the name and the values too
     assert last_action(app) == ("参数修改", "success",
                                 "参数「密码须包含的字符」（sys.password.classes）由「字母和数字」改为「字母、数字和符号」")
+    log = english_page(english_pages, "/system/log/")
+    assert ('Parameter "Characters a password must include" (sys.password.classes) changed from '
+            '"Letters and digits" to "Letters, digits and symbols"') in log
 
 
 def test_parameters_and_their_refusals_in_english_through_the_api(api: ApiClient, app: Any) -> None:

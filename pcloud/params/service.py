@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 
 from pcloud.core.database import serialise
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import said as stored_said
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
@@ -281,11 +282,14 @@ def shown_raw(d: Definition, typed: Any) -> str:
 
 
 def change_message(d: Definition, old: Any, new: Any) -> str:
-    """The change as the operation log stores it: in the source language, as it always was. A save of the value
-    it had is said so, not "changed from 5 to 5" (a browser review)."""
+    """The change as the operation log stores it: the sentence of `change_said` as its source string and values
+    (core.i18n.said: the name and the values in the source language), read in each reader's language. A save of
+    the value it had is said so, not "changed from 5 to 5" (a browser review)."""
     if old == new:
-        return f"参数「{d.name}」（{d.key}）未改变，仍为「{shown(d, new)}」"
-    return f"参数「{d.name}」（{d.key}）由「{shown(d, old)}」改为「{shown(d, new)}」"
+        return stored_said(N_("参数「%(name)s」（%(key)s）未改变，仍为「%(value)s」"), name=d.name, key=d.key,
+                           value=shown(d, new))
+    return stored_said(N_("参数「%(name)s」（%(key)s）由「%(old)s」改为「%(new)s」"), name=d.name, key=d.key,
+                       old=shown(d, old), new=shown(d, new))
 
 
 def change_said(d: Definition, old: Any, new: Any) -> str:

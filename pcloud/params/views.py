@@ -44,7 +44,7 @@ def edit(key: str) -> Any:
 
     def save() -> str:
         changed, old, new = service.modify(key, form.value.data)
-        outcome_message(service.change_message(changed, old, new))  # the log keeps its source language
+        outcome_message(service.change_message(changed, old, new))  # read in each reader's language
         return service.change_said(changed, old, new)
 
     return pages.form(form, save, param=item, definition=d, shown=service.said)
@@ -56,7 +56,7 @@ def edit(key: str) -> Any:
 def reset(key: str) -> Any:
     def run() -> str:
         changed, old, new = service.reset(key)
-        outcome_message(service.change_message(changed, old, new))  # the log keeps its source language
+        outcome_message(service.change_message(changed, old, new))  # read in each reader's language
         return service.change_said(changed, old, new)
 
     return pages.confirm(run, refused=gettext("不能重置："))
