@@ -1302,6 +1302,15 @@ def test_the_import_speaks_english_and_reads_either_language_s_header(app: Any, 
     resp = api.client.post(IMPORT, data={"file": (import_file([], ["Who", "What"]), "users.xlsx")},
                            headers={**api._headers(None), **EN}, content_type="multipart/form-data")
     assert api_error(resp, 422)["msg"].startswith("The file's first row is not the import template's header")
+    # the operation log says each import's outcome in its reader's language (it kept Chinese, said in no language)
+    logged = [row["msg"] for row in api.call("POST", "/api/admin/log/action/page", {"title": "用户导入"},
+                                             headers=EN).get_json()["data"]]
+    assert logged[1:] == ["Imported users: 1 added, 0 updated", "4 error(s) found: nothing was imported",
+                          "4 error(s) found: nothing was imported"], logged
+    assert logged[0].startswith("The file's first row is not the import template's header"), logged
+    logged = [row["msg"] for row in api.post("/api/admin/log/action/page", {"title": "用户导入"}).get_json()["data"]]
+    assert logged[1:] == ["导入用户：新增 1 个，更新 0 个", "发现 4 处错误，未导入任何数据",
+                          "发现 4 处错误，未导入任何数据"], logged
 
 
 def test_a_user_refusal_through_the_api_speaks_english(app: Any, api: ApiClient) -> None:

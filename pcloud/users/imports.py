@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pcloud.core import recorder
 from pcloud.core.errors import Conflict, Invalid
-from pcloud.core.i18n import LANGUAGES
+from pcloud.core.i18n import LANGUAGES, said
 from pcloud.core.messages import N_
 from pcloud.core.passwords import generate_password, hash_generated_password, hash_passwords
 from pcloud.core.schemas import limit_of, refused_character, refused_character_message
@@ -99,13 +99,15 @@ class ImportResult:
                                 "message": message})
 
     def note_outcome(self) -> None:
-        """The operation log's sentence: an import with errors wrote nothing and is logged `fail`."""
+        """The operation log's sentence (its source string and values, read in each reader's language): an import
+        with errors wrote nothing and is logged `fail`."""
         if self.error_count:
-            recorder.refused(f"发现 {self.error_count} 处错误，未导入任何数据")
+            recorder.refused(said(N_("发现 %(errors)s 处错误，未导入任何数据"), errors=self.error_count))
         elif not self.dry_run:
-            recorder.outcome_message(f"导入用户：新增 {self.created} 个，更新 {self.updated} 个")
+            recorder.outcome_message(said(N_("导入用户：新增 %(created)s 个，更新 %(updated)s 个"),
+                                          created=self.created, updated=self.updated))
         else:
-            recorder.outcome_message(f"检查导入文件：{self.total} 行，无错误")
+            recorder.outcome_message(said(N_("检查导入文件：%(total)s 行，无错误"), total=self.total))
 
     def as_dict(self) -> dict[str, Any]:
         """Keyed as users.schemas.UserImportOut reads it, the passwords left out (see passwords())."""
