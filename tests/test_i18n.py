@@ -172,8 +172,8 @@ def test_api_messages_and_field_errors_follow_the_language(api: ApiClient) -> No
 def test_a_message_said_to_one_reader_is_stored_for_every_reader(app: Any) -> None:
     """What `gettext` says (flask_babel's, as every module calls it) remembers its source string and values, so a
     log stores a refusal said in English as its source (core.i18n.stored) and a Chinese reader reads it in Chinese;
-    a domain error's default and a lazy message alike. A sentence composed otherwise (a concatenation, an
-    f-string, a join) is stored as it was said, never a crash; a Said survives a copy and a pickle."""
+    a domain error's default too. A lazy message, or a sentence composed otherwise (a concatenation, an
+    f-string, a join), is stored as it was said, never a crash; a Said survives a copy and a pickle."""
     import copy
     import pickle
 
@@ -191,7 +191,7 @@ def test_a_message_said_to_one_reader_is_stored_for_every_reader(app: Any) -> No
         assert translated(kept) == refusal.msg
         denied = stored(Forbidden())
         assert (Forbidden().msg, denied) == ("Permission denied", "没有权限")
-        assert stored(lazy_gettext("没有权限")) == "没有权限"
+        assert stored(lazy_gettext("没有权限")) == "Permission denied"  # a lazy message: as it was said
         nested = stored(gettext("%(msg)s：%(detail)s", msg=gettext("没有权限"), detail="name"))
         assert translated(nested) == "Permission denied: name"
         composed = [gettext("没有权限") + "!", f"{gettext('没有权限')}", gettext("；").join(["a", "b"]),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from sqlalchemy import bindparam, func, select, update
 
 from pcloud.access.models import PermissionVersion
@@ -24,7 +24,7 @@ from pcloud.auth.sms import sign_in_code_delivery
 from pcloud.core.background import run_in_background
 from pcloud.core.database import ChangeSignal, change_signal, read_outside_transaction, serialise, write_lock_first
 from pcloud.core.errors import BadCredentials, Forbidden, Invalid, NotFound, PCloudError, TooManyRequests
-from pcloud.core.i18n import said, said_now
+from pcloud.core.i18n import said
 from pcloud.core.messages import N_
 from pcloud.core.passwords import hash_password, needs_rehash, verify_password
 from pcloud.core.security import SUPER_ADMIN, Principal, current_principal
@@ -210,14 +210,14 @@ def reset_password_by_phone(phone: str, new_password: str) -> User:
 
 # Why a session ended, as the sign-in page tells it (UX.md: the user lands there with the reason).
 END_MESSAGES = {
-    "expired": lazy_gettext("会话已过期，请重新登录"),
-    "forced": lazy_gettext("您已被管理员强制下线，请重新登录"),
-    "password": lazy_gettext("密码已修改，请使用新密码重新登录"),
-    "disabled": lazy_gettext("账号已被禁用，如有疑问请联系管理员"),
-    "deleted": lazy_gettext("账号已被删除，如有疑问请联系管理员"),
-    "logout": lazy_gettext("您已在其他页面退出登录，请重新登录"),
+    "expired": N_("会话已过期，请重新登录"),
+    "forced": N_("您已被管理员强制下线，请重新登录"),
+    "password": N_("密码已修改，请使用新密码重新登录"),
+    "disabled": N_("账号已被禁用，如有疑问请联系管理员"),
+    "deleted": N_("账号已被删除，如有疑问请联系管理员"),
+    "logout": N_("您已在其他页面退出登录，请重新登录"),
 }
-END_DEFAULT = lazy_gettext("登录已失效，请重新登录")
+END_DEFAULT = N_("登录已失效，请重新登录")
 
 
 def session_end_message(token: str, kind: str) -> str | None:
@@ -227,16 +227,16 @@ def session_end_message(token: str, kind: str) -> str | None:
     if sess is None:
         return None
     if sess.revoked_at is not None:
-        return said_now(END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT))
+        return gettext(END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT))
     if sess.expires_at <= utcnow():
-        return said_now(END_MESSAGES["expired"])
+        return gettext(END_MESSAGES["expired"])
     if sess.subject != "open":
         state = db.session.execute(select(User.state, User.deleted_at).where(User.id == sess.user_id)).first()
         if state is None or state.deleted_at is not None:
-            return said_now(END_MESSAGES["deleted"])
+            return gettext(END_MESSAGES["deleted"])
         if state.state != 0:
-            return said_now(END_MESSAGES["disabled"])
-    return said_now(END_DEFAULT)
+            return gettext(END_MESSAGES["disabled"])
+    return gettext(END_DEFAULT)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from pcloud.core import recorder
 from pcloud.core.clientip import client_ip
 from pcloud.core.errors import PCloudError
 from pcloud.core.forms import confirmed_action, form_status, mark_failed
-from pcloud.core.i18n import said_now
 from pcloud.core.messages import N_
 from pcloud.core.recorder import action
 from pcloud.core.security import allowed_before_password_change, current_principal, mirrors, public, signed_in_only
@@ -71,7 +70,7 @@ def login() -> Any:
         return _render_login(pw_form, sms_form, tab, exc.code)
     principal = service.load_principal(token, "web")
     if principal is None:  # disabled, deleted or forced offline in the instant since its session was stored
-        msg = service.session_end_message(token, "web") or said_now(service.END_DEFAULT)
+        msg = service.session_end_message(token, "web") or gettext(service.END_DEFAULT)
         recorder.refused(msg)
         flash(msg, "danger")
         return _render_login(pw_form, sms_form, tab, 401)

@@ -16,25 +16,31 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.messages import said_now
+from pcloud.core.messages import N_, said_now
 
 log = logging.getLogger(__name__)
 
 # Messages shown for HTTP errors that carry no message of their own.
-HTTP_MESSAGES: dict[int, Any] = {
-    400: lazy_gettext("请求格式错误"),
-    401: lazy_gettext("未登录或登录已失效"),
-    403: lazy_gettext("没有权限"),
-    404: lazy_gettext("资源不存在"),
-    405: lazy_gettext("不支持的请求方法"),
-    409: lazy_gettext("操作与现有数据冲突"),
-    413: lazy_gettext("请求内容过大"),
-    415: lazy_gettext("不支持的内容类型"),
-    422: lazy_gettext("参数校验失败"),
-    429: lazy_gettext("尝试次数过多，请稍后再试"),
-    500: lazy_gettext("系统异常"),
-    503: lazy_gettext("服务暂不可用，请稍后再试"),
+HTTP_MESSAGES: dict[int, str] = {
+    400: N_("请求格式错误"),
+    401: N_("未登录或登录已失效"),
+    403: N_("没有权限"),
+    404: N_("资源不存在"),
+    405: N_("不支持的请求方法"),
+    409: N_("操作与现有数据冲突"),
+    413: N_("请求内容过大"),
+    415: N_("不支持的内容类型"),
+    422: N_("参数校验失败"),
+    429: N_("尝试次数过多，请稍后再试"),
+    500: N_("系统异常"),
+    503: N_("服务暂不可用，请稍后再试"),
 }
+
+
+def http_message(code: int) -> str | None:
+    """The message of an HTTP status that carries none of its own, said in the request's language."""
+    return gettext(HTTP_MESSAGES[code]) if code in HTTP_MESSAGES else None
+
 
 # What webargs itself says (marshmallow's own messages are Chinese at their source: core/messages.py).
 WEBARGS_MESSAGES: dict[str, Any] = {
@@ -91,7 +97,7 @@ def error_response(code: int, msg: Any = None, errors: dict[str, Any] | None = N
     """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once.
     `msg`: said now if lazy. `body_as`: the body mode's code when the usual mapping does not fit (a sign-in's wrong
     password)."""
-    msg = said_now(msg or HTTP_MESSAGES.get(code) or gettext("请求失败"))
+    msg = said_now(msg or http_message(code) or gettext("请求失败"))
     errors = _localise(errors) if errors else None
     status = code
     if current_app.config.get("PCLOUD_API_ERRORS") == "body":
@@ -124,7 +130,7 @@ def body_code(status: int) -> int:
 
 def body_msg(status: int, msg: str, errors: dict[str, Any] | None) -> str:
     """Such clients show only `msg`: a generic one gets the fields and reasons appended."""
-    if not errors or msg not in (str(HTTP_MESSAGES.get(status)), gettext("参数校验失败")):
+    if not errors or msg not in (http_message(status), gettext("参数校验失败")):
         return msg
     comma = gettext("、")
     parts = [f"{field} {comma.join(str(m) for m in _flatten(reasons))}" for field, reasons in errors.items()]
@@ -134,7 +140,7 @@ def body_msg(status: int, msg: str, errors: dict[str, Any] | None) -> str:
 
 def error_page(code: int, msg: str | None = None) -> tuple[str, int]:
     return render_template("errors/error.html", code=code,
-                           msg=msg or HTTP_MESSAGES.get(code) or gettext("请求失败")), code
+                           msg=msg or http_message(code) or gettext("请求失败")), code
 
 
 def _validation_errors(data: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +179,7 @@ class PCloudApi(Api):
             detail = gettext("；").join(str(_localise(m)) for m in _flatten(data["messages"]))
             msg = msg or gettext("请求格式错误：%(detail)s", detail=detail)
         if code >= 500:
-            msg = str(HTTP_MESSAGES.get(code) or gettext("系统异常"))
+            msg = http_message(code) or gettext("系统异常")
         return error_response(code, msg, errors, {**extra, **(data.get("headers") or {})})
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 
-from pcloud.core.messages import said_now
+from pcloud.core.messages import N_, said_now
 
 T = TypeVar("T")
 
 
 class PCloudError(Exception):
     code = 500
-    default_msg: Any = lazy_gettext("系统异常")
+    default_msg: str = N_("系统异常")
     # The `code` in PCLOUD_API_ERRORS=body when it is not the usual mapping of `code` (core.envelope.body_code).
     body_code: int | None = None
     # What a log stores of the message (core.i18n.stored: the operation log's `msg`, a login-log reason), read
@@ -23,8 +23,8 @@ class PCloudError(Exception):
     source_msg: str | None = None
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None):
-        # said now, in the request's language (a lazy default is said here, once, remembering its source)
-        self.msg = said_now(msg or self.default_msg)
+        # said now, in the request's language (the class's default too, remembering its source)
+        self.msg = said_now(msg) if msg else gettext(self.default_msg)
         super().__init__(self.msg)
         self.errors = errors
 
@@ -33,17 +33,17 @@ class Invalid(PCloudError):
     """A field is wrong (422). `errors` maps field names (camelCase, as on the wire) to messages."""
 
     code = 422
-    default_msg: Any = lazy_gettext("参数校验失败")
+    default_msg: str = N_("参数校验失败")
 
     def __init__(self, msg: str | None = None, errors: dict[str, Any] | None = None, field: str | None = None):
         if field and errors is None:
-            errors = {field: [msg or self.default_msg]}
+            errors = {field: [msg or gettext(self.default_msg)]}
         super().__init__(msg, errors)
 
 
 class Unauthorized(PCloudError):
     code = 401
-    default_msg: Any = lazy_gettext("未登录或登录已失效")
+    default_msg: str = N_("未登录或登录已失效")
 
 
 class BadCredentials(Unauthorized):
@@ -55,27 +55,27 @@ class BadCredentials(Unauthorized):
 
 class Forbidden(PCloudError):
     code = 403
-    default_msg: Any = lazy_gettext("没有权限")
+    default_msg: str = N_("没有权限")
 
 
 class NotFound(PCloudError):
     code = 404
-    default_msg: Any = lazy_gettext("数据不存在")
+    default_msg: str = N_("数据不存在")
 
 
 class Conflict(PCloudError):
     code = 409
-    default_msg: Any = lazy_gettext("操作与现有数据冲突")
+    default_msg: str = N_("操作与现有数据冲突")
 
 
 class TooManyRequests(PCloudError):
     code = 429
-    default_msg: Any = lazy_gettext("尝试次数过多，请稍后再试")
+    default_msg: str = N_("尝试次数过多，请稍后再试")
 
 
 class Unavailable(PCloudError):
     code = 503
-    default_msg: Any = lazy_gettext("服务暂不可用，请稍后再试")
+    default_msg: str = N_("服务暂不可用，请稍后再试")
 
 
 class FieldErrors:

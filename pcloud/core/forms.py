@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
@@ -96,7 +96,7 @@ class ExpiredForm(PCloudError):
     another): not saved, shown again with what was typed, answered 400 as the CSRF check answers."""
 
     code = 400
-    default_msg: Any = lazy_gettext("页面已过期，未能提交：您填写的内容保留在下方，请核对后再次提交")
+    default_msg: str = N_("页面已过期，未能提交：您填写的内容保留在下方，请核对后再次提交")
 
 
 class PageForm(FlaskForm):
@@ -120,7 +120,7 @@ class PageForm(FlaskForm):
         if g.get(EXPIRED_SUBMISSION):  # refused by the CSRF check, even where this form's own check passed
             valid = False
             if token is not None and not token.errors:
-                token.errors = [str(ExpiredForm.default_msg)]
+                token.errors = [gettext(ExpiredForm.default_msg)]
         for field in self._fields.values():  # the API's rule (core.schemas.refused_character), field by field
             if isinstance(field.data, str) and (found := refused_character(field.data)) is not None:
                 field.errors = [*field.errors, refused_character_message(found)]

@@ -28,7 +28,6 @@ from typing import Any
 from babel.messages.mofile import read_mo
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext
-from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -113,7 +112,7 @@ def said(source: str, **params: Any) -> str:
 def stored(message: Any) -> str | None:
     """What a log stores of a message said to someone (the operation log's `msg`, a login-log reason), for each
     reader to read it in their own language (`translated`): a domain error's `source_msg` where it has one, else its
-    message; a message `gettext` said (a `Said`, or a lazy one) as its source string and values (`said`), a value
+    message; a message `gettext` said (a `Said`) as its source string and values (`said`), a value
     said the same way kept so; any other text (composed by concatenation or an f-string, typed, a handler's) as
     it was said."""
     if message is None:
@@ -123,7 +122,7 @@ def stored(message: Any) -> str | None:
     message = said_now(message)
     if not isinstance(message, Said):
         return message
-    return said(message.source, **{name: stored(value) if isinstance(value, Said | LazyString) else value
+    return said(message.source, **{name: stored(value) if isinstance(value, Said) else value
                                    for name, value in message.params.items()})
 
 

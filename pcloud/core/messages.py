@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from flask_babel.speaklater import LazyString
 from marshmallow import Schema, fields, validate
 
 
@@ -62,11 +61,9 @@ def said_as(text: str, source: str, params: dict[str, Any]) -> Said:
 
 
 def said_now(message: Any) -> str:
-    """A message said in the request's language as `gettext` says it: a `Said` as it is, a lazy one
-    (`lazy_gettext`: an error's default, a module's constant) said now the same way (flask_babel's LazyString
-    keeps its function and arguments), anything else as text."""
-    if isinstance(message, LazyString):
-        message = message._func(*message._args, **message._kwargs)  # what str() would say, not yet made plain
+    """A message as text in the request's language: a `Said` as it is (remembering its source), anything else
+    (a lazy message said now, a composed text) as plain text. What a log should read in each reader's language is
+    said by `gettext` where it is raised or answered (an error's default, an HTTP status's message)."""
     return message if isinstance(message, Said) else str(message)
 
 

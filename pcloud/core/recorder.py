@@ -122,13 +122,15 @@ def _response_outcome(response: Response) -> tuple[str, str]:
         try:
             body = response.get_json(silent=True) or {}
             msg = str(body.get("msg", "")) if isinstance(body, dict) else ""
+            if isinstance(body, dict) and isinstance(body.get("code"), int) and body["code"] >= 400:
+                ok = False  # a refusal answered 200 (PCLOUD_API_ERRORS=body: the status moved into `code`)
         except Exception:  # noqa: BLE001
             msg = ""
         if msg and msg == str(answered := answered_msg()):  # the envelope's message as it was said
             msg = stored(answered) or msg
     msg = g.get(_MESSAGE) or msg
     if not msg or msg == "success" or msg.isdigit():  # every outcome is logged with a sentence
-        msg = N_("操作成功") if ok else (stored(HTTP_MESSAGES.get(response.status_code))
+        msg = N_("操作成功") if ok else (HTTP_MESSAGES.get(response.status_code)
                                          or said(N_("操作失败（%(status)s）"), status=response.status_code))
     return ("success" if ok else "fail"), clipped(msg, 500) or ""
 

@@ -13,11 +13,12 @@ import re
 import string
 from typing import Any
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from sqlalchemy import select
 
 from pcloud.core.database import taken_meanwhile
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
 from pcloud.datascope import service as datascope
@@ -28,7 +29,7 @@ CODE_PLACEHOLDER, MINUTES_PLACEHOLDER = "{code}", "{minutes}"
 # what reads as a placeholder: a word in braces, spaces allowed ({minute}, {Code}, { code }); only the two above are
 # filled in, anything else would go out to every user as typed
 _PLACEHOLDER = re.compile(r"\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}")
-DUPLICATE_CODE = lazy_gettext("短信编码已存在")
+DUPLICATE_CODE = N_("短信编码已存在")
 _CAPITALS = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
@@ -77,7 +78,7 @@ def _clean_code(code: str | None, exclude_id: int | None = None) -> str:
     if exclude_id:
         stmt = stmt.where(SmsTemplate.id != exclude_id)
     if db.session.execute(stmt.limit(1)).first() is not None:
-        raise Conflict(DUPLICATE_CODE, errors={"code": [DUPLICATE_CODE]})
+        raise Conflict(gettext(DUPLICATE_CODE), errors={"code": [gettext(DUPLICATE_CODE)]})
     return code
 
 

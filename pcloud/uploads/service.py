@@ -55,13 +55,12 @@ FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "GIF": ("
            "WEBP": ("webp", "image/webp")}
 MIMETYPES = dict(FORMATS.values())
 FILE_URL = "/api/oss/files/"
-NOT_AN_IMAGE = lazy_gettext("不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP")
-TOO_LARGE = lazy_gettext("图片尺寸不能超过 %(side)s×%(side)s 像素", side=MAX_SIDE)
-TOO_MANY_PIXELS = lazy_gettext("图片像素过多：PNG、GIF、WebP 图片的宽×高不能超过 %(pixels)s 像素"
-                               "（如 %(side)s×%(side)s），请缩小后再上传",
-                               pixels=MAX_PIXELS, side=math.isqrt(MAX_PIXELS))
-OTHERS_UPLOAD = lazy_gettext("头像只能使用自己上传、且未用作他人头像的图片")
-NOT_AN_ADDRESS = lazy_gettext("头像地址只能是本站图片文件的路径（如 /static/a.png）或 http(s) 图片地址")
+NOT_AN_IMAGE = N_("不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP")
+TOO_LARGE = N_("图片尺寸不能超过 %(side)s×%(side)s 像素")
+TOO_MANY_PIXELS = N_("图片像素过多：PNG、GIF、WebP 图片的宽×高不能超过 %(pixels)s 像素"
+                     "（如 %(side)s×%(side)s），请缩小后再上传")
+OTHERS_UPLOAD = N_("头像只能使用自己上传、且未用作他人头像的图片")
+NOT_AN_ADDRESS = N_("头像地址只能是本站图片文件的路径（如 /static/a.png）或 http(s) 图片地址")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
 # An image file's path on this site, spelled plainly: no %-escape (which the router decodes: /api/oss/%66iles/...
 # reached an upload past the check below), no dot segment, query or fragment; an image's extension, so that no
@@ -85,20 +84,20 @@ def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
             if fmt not in FORMATS:
                 raise Invalid(gettext("只支持 PNG、JPEG、GIF、WebP 图片"), field=field)
             if width > MAX_SIDE or height > MAX_SIDE:
-                raise Invalid(TOO_LARGE, field=field)
+                raise Invalid(gettext(TOO_LARGE, side=MAX_SIDE), field=field)
             if fmt == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
-                raise Invalid(NOT_AN_IMAGE, field=field)
+                raise Invalid(gettext(NOT_AN_IMAGE), field=field)
             if fmt == "JPEG" and width * height > MAX_PIXELS:
                 scale = next(sc for sc in (2, 4, 8) if (width // sc) * (height // sc) <= MAX_PIXELS)
                 img.draft(img.mode, (width // scale, height // scale))  # decoded at 1/scale: still the header only
             if img.width * img.height > MAX_PIXELS:
-                raise Invalid(TOO_MANY_PIXELS, field=field)
+                raise Invalid(gettext(TOO_MANY_PIXELS, pixels=MAX_PIXELS, side=math.isqrt(MAX_PIXELS)), field=field)
             img.load()  # the first frame, whole: a truncated or corrupt file fails here
             return _reencoded(img, fmt), fmt
     except Image.DecompressionBombError as exc:
-        raise Invalid(TOO_LARGE, field=field) from exc
+        raise Invalid(gettext(TOO_LARGE, side=MAX_SIDE), field=field) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise Invalid(NOT_AN_IMAGE, field=field) from exc
+        raise Invalid(gettext(NOT_AN_IMAGE), field=field) from exc
 
 
 def _reencoded(img: Image.Image, fmt: str) -> bytes:
@@ -173,14 +172,14 @@ def check_avatar(old_url: str | None, new_url: str | None, principal: Principal 
     if not new_url or new_url == old_url:
         return
     if not _is_image_address(new_url):
-        raise Invalid(NOT_AN_ADDRESS, field="avatar")
+        raise Invalid(gettext(NOT_AN_ADDRESS), field="avatar")
     name = _name_of(new_url)
     if name is None:
         return
     row = db.session.get(Upload, name) if _NAME.match(name) else None
     mine = principal is None or (row is not None and (row.owner_kind, row.owner_id) == (principal.kind, principal.id))
     if row is None or not mine or row.user_id not in (None, user_id):
-        raise Invalid(OTHERS_UPLOAD, field="avatar")
+        raise Invalid(gettext(OTHERS_UPLOAD), field="avatar")
 
 
 def replace_avatar(old_url: str | None, new_url: str | None, user_id: int) -> None:
@@ -192,7 +191,7 @@ def replace_avatar(old_url: str | None, new_url: str | None, user_id: int) -> No
         taken = db.session.execute(update(Upload).where(
             Upload.name == name, or_(Upload.user_id.is_(None), Upload.user_id == user_id)).values(user_id=user_id))
         if taken.rowcount == 0:  # another save made it someone else's avatar meanwhile
-            raise Invalid(OTHERS_UPLOAD, field="avatar")
+            raise Invalid(gettext(OTHERS_UPLOAD), field="avatar")
     if (name := _name_of(old_url)) is not None:
         db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id == user_id))
 
@@ -230,7 +229,7 @@ def import_folder(folder: Path, avatar_users: Mapping[str, int]) -> tuple[int, l
 # ---------------------------------------------------------------------------------------------
 # 云上传 (cloud storage): the storage that holds uploads, and a file browser over it
 
-AVATAR_IN_USE = lazy_gettext("该文件是用户的头像，不能删除；请先为该用户更换头像")
+AVATAR_IN_USE = N_("该文件是用户的头像，不能删除；请先为该用户更换头像")
 
 
 def _file_item(row: Upload) -> dict[str, object]:
@@ -280,13 +279,13 @@ def delete_file(name: str) -> str:
     if row is None:
         raise NotFound(gettext("文件不存在"))
     if row.user_id is not None:
-        raise Conflict(AVATAR_IN_USE)
+        raise Conflict(gettext(AVATAR_IN_USE))
     removed = db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id.is_(None)))
     if removed.rowcount == 0:  # became an avatar meanwhile, or a delete at the same time went first
         db.session.rollback()
         if db.session.get(Upload, name) is None:
             raise NotFound(gettext("文件不存在"))
-        raise Conflict(AVATAR_IN_USE)
+        raise Conflict(gettext(AVATAR_IN_USE))
     db.session.commit()
     return name
 
@@ -302,8 +301,9 @@ def delete_file(name: str) -> str:
 STORAGE_TYPES = {"DATABASE": lazy_gettext("数据库存储（所有主机共用）")}
 STORAGE_BUCKETS = {"DATABASE": ("sys_upload",)}
 STORAGE_NAME_MAX = 64
-TYPE_REFUSED = lazy_gettext("只支持数据库存储：存储类型只能是 DATABASE，上传的文件保存在数据库中，"
-                            "暂不支持 ALIYUN、TENCENT、QINIU 等云存储")
+TYPE_REFUSED_TEXT = N_("只支持数据库存储：存储类型只能是 DATABASE，上传的文件保存在数据库中，"
+                        "暂不支持 ALIYUN、TENCENT、QINIU 等云存储")
+TYPE_REFUSED = lazy_gettext(TYPE_REFUSED_TEXT)  # the schemas' validators'; a raise says TYPE_REFUSED_TEXT
 
 
 def _clean_storage_name(value: object) -> str:
@@ -318,7 +318,7 @@ def _clean_storage_name(value: object) -> str:
 
 def _clean_storage_type(value: object) -> str:
     if value not in STORAGE_TYPES:
-        raise Invalid(TYPE_REFUSED, field="type")
+        raise Invalid(gettext(TYPE_REFUSED_TEXT), field="type")
     return str(value)
 
 
