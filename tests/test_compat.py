@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer, start_server, stop_server
+from tests.conftest import ADMIN_PASSWORD, ADMIN_PHONE, LiveServer, last_action, start_server, stop_server
 from tests.factories import make_role, make_user, next_phone, query
 
 # The client's views (src/views) a router's `component` may name, and its svg icon names (src/icons/svg).
@@ -880,6 +880,19 @@ def test_body_mode_maps_every_refusal(app: Any, api: Any, monkeypatch: pytest.Mo
     assert unexpected["code"] == 3000 and unexpected["msg"] == "系统异常" and "SELECT" not in json.dumps(unexpected)
     monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "http")
     assert api.client.get("/api/admin/nowhere", headers=api._headers(None)).status_code == 404
+
+
+def test_body_mode_refusals_are_logged_as_failures(app: Any, api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refusal answered HTTP 200 with its status in `code` is still a failure in the operation log (it was
+    logged as a success), with its message."""
+    monkeypatch.setitem(app.config, "PCLOUD_API_ERRORS", "body")
+    refused = api.delete("/api/admin/grade/987654/delete")
+    assert refused.status_code == 200 and refused.get_json()["code"] == 1000
+    title, status, msg = last_action(app)
+    assert (status, msg) == ("fail", refused.get_json()["msg"]), (title, status, msg)
+    created = api.post("/api/admin/grade/create", {"name": "G-body", "level": 3})
+    assert created.status_code == 200 and created.get_json()["code"] == 200
+    assert last_action(app)[1] == "success"
 
 
 # ---------------------------------------------------------------------------------------------
