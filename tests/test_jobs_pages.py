@@ -760,3 +760,53 @@ def test_an_imported_script_version_reads_imported_in_the_readers_language(
     copied_page = en_pages.get(f"/job/info/{copied}/code").get_data(as_text=True)  # its name says 副本 (data)
     assert f"Copied from job #{job}" in copied_page and "复制自任务" not in copied_page
     assert api.data("POST", f"/api/job/jobcode/{copied}/versions")[0]["glueRemark"] == f"复制自任务 #{job}"
+
+
+def test_run_once_on_an_executor_without_a_live_node_says_the_run_waits(pages: Any, app: Any) -> None:
+    """A browser review: 执行一次 on a job whose executor had no live node flashed 已提交执行 and the run sat 等待执行
+    (待分配, 实时刷新中…) with nothing saying why. The flash and the run's page say that no node of the executor is
+    online and that the run starts when one is; with a live node they say nothing of it."""
+    from pcloud.jobs.models import JobRegistry
+
+    executor = _executor(app)
+    job = _job(app, executor)
+    resp = pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "x", "address_list": ""},
+                        follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    waits = "执行器「页面执行器」当前没有在线节点：运行将等待，直到它的节点上线"
+    assert "已提交执行" in html and waits in html
+    run = query(app, lambda: db.session.query(JobRun.id).filter_by(job_id=job).scalar())
+    assert waits in pages.get(f"/job/log/{run}").get_data(as_text=True)
+    # a manual executor whose listed node is not running: the same
+    with app.app_context():
+        db.session.get(Executor, executor).address_type = 1
+        db.session.get(Executor, executor).address_list = "node-x"
+        db.session.commit()
+    html = pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "", "address_list": ""},
+                        follow_redirects=True).get_data(as_text=True)
+    assert waits in html
+    # once the listed node beats, nothing is said of it
+    with app.app_context():
+        db.session.add(JobRegistry(appname="other-app", name="node-x", address=None, heartbeat_at=utcnow()))
+        db.session.commit()
+    html = pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "", "address_list": ""},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "已提交执行" in html and "当前没有在线节点" not in html
+    assert "当前没有在线节点" not in pages.get(f"/job/log/{run}").get_data(as_text=True)
+
+
+def test_run_once_with_a_too_long_parameter_says_the_limit(pages: Any, app: Any) -> None:
+    """A browser review: a parameter past 10,000 characters in 执行一次's dialog answered 不能执行：任务参数过长, not
+    saying how long it may be, where the API says the limit; the dialog now stops the typing at the limit too."""
+    executor = _executor(app)
+    job = _job(app, executor)
+    resp = pages.submit("/job/info/", f"/job/info/{job}/trigger", {"executor_param": "x" * 10001, "address_list": ""})
+    assert resp.status_code == 422
+    assert "任务参数不能超过 10000 个字符" in resp.get_data(as_text=True)
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=job).count()) == 0
+    listing = pages.get("/job/info/").get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*id="executor_param"[^>]*maxlength="10000"', listing)
+    assert re.search(r'<input[^>]*id="address_list"[^>]*maxlength="\d+"', listing)
+    # the job form says the same
+    resp = pages.submit("/job/info/new", data=_job_form_values(executor, executor_param="x" * 10001))
+    assert resp.status_code == 422 and "任务参数不能超过 10000 个字符" in resp.get_data(as_text=True)

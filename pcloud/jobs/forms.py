@@ -96,7 +96,7 @@ class JobForm(PageForm):
     # required for BEAN only: the service says so (a script job has no handler)
     executor_handler = SelectField("JobHandler", validators=[Optional()])
     executor_param = TextAreaField(lazy_gettext("任务参数"), validators=[
-        Optional(), Length(max=EXECUTOR_PARAM_MAX, message=lazy_gettext("任务参数过长"))])
+        Optional(), Length(max=EXECUTOR_PARAM_MAX, message=lazy_gettext("任务参数不能超过 %(max)d 个字符"))])
     executor_block_strategy = SelectField(lazy_gettext("阻塞处理策略"),
                                           choices=[(k, BLOCK_LABELS[k]) for k in BLOCK_STRATEGIES])
     executor_timeout = NumberField(lazy_gettext("任务超时时间（秒）"), default=0, validators=[
@@ -118,9 +118,9 @@ class JobForm(PageForm):
 
 class TriggerForm(PageForm):
     executor_param = TextAreaField(lazy_gettext("任务参数"), validators=[
-        Optional(), Length(max=EXECUTOR_PARAM_MAX, message=lazy_gettext("任务参数过长"))])
+        Optional(), Length(max=EXECUTOR_PARAM_MAX, message=lazy_gettext("任务参数不能超过 %(max)d 个字符"))])
     address_list = StringField(lazy_gettext("机器地址"), validators=[
-        Optional(), Length(max=ADDRESS_LIST_MAX, message=lazy_gettext("机器地址过长"))])
+        Optional(), Length(max=ADDRESS_LIST_MAX, message=lazy_gettext("机器地址不能超过 %(max)d 个字符"))])
 
 
 class ClearTypeField(SelectField):

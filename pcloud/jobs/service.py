@@ -152,6 +152,26 @@ def executor_addresses(executor: Executor, registered: list[JobRegistry] | None 
     return [node["name"] for node in _node_states(registered) if node["alive"]]
 
 
+def without_a_live_node(executor: Executor) -> bool:
+    """Whether a run of this executor would wait: no live node may take it (the worker's rule: a live node of its
+    AppName, or of its manual list, whatever AppName that node registered under). The console writes a run anyway;
+    it starts when such a node beats."""
+    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
+    alive = select(JobRegistry.id).where(JobRegistry.heartbeat_at >= since)
+    if executor.address_type == ADDRESS_MANUAL:
+        names = [a.strip() for a in (executor.address_list or "").split(",") if a.strip()]
+        alive = alive.where(JobRegistry.name.in_(names))
+    else:
+        alive = alive.where(JobRegistry.appname == executor.appname)
+    return db.session.execute(alive.limit(1)).first() is None
+
+
+def waiting_note(executor: Executor) -> str:
+    """What the pages say of a run that waits for a node (`without_a_live_node`)."""
+    return gettext("执行器「%(title)s」当前没有在线节点：运行将等待，直到它的节点上线（可在「注册节点」查看）",
+                   title=translated(executor.title))
+
+
 def get_executor(executor_id: int) -> Executor:
     executor = db.session.execute(Executor.live().where(Executor.id == executor_id,
                                                         *executor_scope(Executor.id))).scalar_one_or_none()

@@ -287,6 +287,9 @@ def job_trigger(job_id: int) -> Any:
 
     def run() -> str:
         runs = service.trigger_job(job_id, form.executor_param.data or None, form.address_list.data or None)
+        executor = service.get_executor(runs[0].job_group)
+        if service.without_a_live_node(executor):
+            flash(service.waiting_note(executor), "warning")
         return gettext("已提交执行（调度日志 %(ids)s），等待执行器运行", ids=", ".join(f"#{r.id}" for r in runs))
 
     return job_pages.confirm(run, gettext("不能执行："), form=form)
@@ -442,8 +445,12 @@ def _jobs_named(executor_id: int | None) -> list[dict[str, Any]]:
 def log_detail(run_id: int) -> Any:
     run = service.get_run(run_id)
     job = service.find_job(run.job_id)
+    waiting = None
+    if run.status == service.RUN_PENDING:
+        executor = service.get_executor(run.job_group)
+        waiting = service.waiting_note(executor) if service.without_a_live_node(executor) else None
     return render_template("jobs/log_detail.html", run=service.run_item(run), result=result_text(run), job=job,
-                           confirm=ConfirmForm())
+                           confirm=ConfirmForm(), waiting=waiting)
 
 
 @bp.route("/log/<int:run_id>/cat")

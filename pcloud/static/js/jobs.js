@@ -88,6 +88,9 @@
           // node, end time and the kill button follow the run, not the moment the page was drawn
           const node = document.getElementById('run-node');
           if (node && body.node !== undefined) node.textContent = body.node || gettext('待分配');
+          // the note that no node is online goes once a node takes the run (or the run ends)
+          const waiting = document.getElementById('run-waiting');
+          if (waiting && body.state !== 'pending') waiting.hidden = true;
           const requested = document.getElementById('kill-requested');
           if (requested) requested.hidden = !(body.killRequested && !body.ended);
           if (body.ended) {
