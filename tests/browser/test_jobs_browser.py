@@ -284,3 +284,33 @@ def test_the_keyboard_can_leave_the_script_editor(page: Any, app: Any) -> None:
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('.CodeMirror') !== null")
     assert not errors, errors
+
+
+def test_an_empty_list_says_so_within_a_phones_screen(page: Any, app: Any) -> None:
+    """A browser review at 390 px: an empty run log's line (还没有调度日志：任务被调度或「执行一次」后在这里出现) and a
+    job's 注册节点 page without a node (…执行 pcloud worker --group …) were cut at the screen's edge, centred in a
+    table wider than the phone, so a phone showed half a sentence unless one scrolled the table sideways. The line
+    wraps within the screen, in either language."""
+    from pcloud.jobs.models import Executor
+
+    with app.app_context():
+        executor = Executor(appname="empty-phone", title="空执行器")
+        db.session.add(executor)
+        db.session.flush()
+        job = Job(job_group=executor.id, job_desc="空任务", author="Eve", schedule_type="NONE", timezone="UTC",
+                  executor_handler="demoJobHandler")
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    for lang in ("zh", "en"):
+        page.goto(f"/language/{lang}?next=/job/log/")
+        for path in ("/job/log/", f"/job/info/{job_id}/nodes"):
+            page.goto(path)
+            # where the line's words are drawn, whatever wraps them
+            left, right, text = page.locator("tbody td[colspan]").evaluate(
+                "cell => { const r = document.createRange(); r.selectNodeContents(cell);"
+                " const b = r.getBoundingClientRect(); return [b.left, b.right, cell.innerText]; }")
+            width = page.evaluate("document.documentElement.clientWidth")
+            assert text and left >= 0 and right <= width, (lang, path, text, left, right, width)
