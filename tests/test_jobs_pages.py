@@ -810,3 +810,36 @@ def test_run_once_with_a_too_long_parameter_says_the_limit(pages: Any, app: Any)
     # the job form says the same
     resp = pages.submit("/job/info/new", data=_job_form_values(executor, executor_param="x" * 10001))
     assert resp.status_code == 422 and "任务参数不能超过 10000 个字符" in resp.get_data(as_text=True)
+
+
+def test_a_started_fixed_rate_jobs_next_fire_times_are_the_ones_it_will_fire_at(pages: Any, app: Any) -> None:
+    """A browser review: a fixed-rate job started at 10:53:03 showed 下次触发 11:53:03 in the list, while its
+    下次执行时间 page, opened later, counted the rate from the moment it was opened (11:53:10, 12:53:10...): times the
+    job never fires at. A started job's page begins at its planned next fire, as the list says, and keeps its phase;
+    a stopped one still counts from now (from when it would start)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    executor = _executor(app)
+    planned = (utcnow() + timedelta(minutes=17, seconds=23)).replace(microsecond=0, tzinfo=UTC)
+    job = _job(app, executor, schedule_type="FIX_RATE", schedule_conf="3600", trigger_status=1,
+               trigger_next_time=int(planned.timestamp() * 1000))
+
+    def shown() -> list[str]:
+        return re.findall(r"<li>([0-9: -]+)</li>", pages.get(f"/job/info/{job}/next").get_data(as_text=True))
+
+    local = planned.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert shown() == [(local + timedelta(hours=i)).isoformat(sep=" ") for i in range(5)]
+    # planned a while ago (the worker was down): the next ones on the same phase, none in the past
+    late = planned - timedelta(hours=3)
+    with app.app_context():
+        db.session.get(Job, job).trigger_next_time = int(late.timestamp() * 1000)
+        db.session.commit()
+    assert shown() == [(local + timedelta(hours=i)).isoformat(sep=" ") for i in range(5)]
+    # stopped: from now
+    with app.app_context():
+        db.session.get(Job, job).trigger_status = 0
+        db.session.commit()
+    first = datetime.fromisoformat(shown()[0])
+    expected = (utcnow().replace(tzinfo=UTC) + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert abs((first - expected.replace(tzinfo=None)).total_seconds()) < 5

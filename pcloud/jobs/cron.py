@@ -304,6 +304,14 @@ def next_fire_time(schedule_type: str, conf: str | None, tz: str, after: datetim
     return times[0] if times else None
 
 
+def fix_rate_seconds(conf: str | None) -> int | None:
+    """The seconds of a fixed rate, None when `conf` is not one."""
+    try:
+        return _fix_rate(conf)
+    except CronError:
+        return None
+
+
 def _fix_rate(conf: str | None) -> int:
     text = (conf or "").strip()
     if not digits_only(text) or not 1 <= int(text) <= MAX_FIX_RATE_SECONDS:

@@ -1243,9 +1243,25 @@ def job_nodes(job_id: int) -> list[dict[str, Any]]:
             for n in live_nodes(executor.appname)]
 
 
-def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: int = 5) -> list[str]:
+def job_next_times(job: Job, n: int = 5) -> list[str]:
+    """A job's next fire times (its 下次执行时间 page): a started job's from its planned next fire, the list's 下次触发,
+    so that a fixed rate keeps the phase it fires on (a planned fire already past, the worker having been down: the
+    next ones of that phase from now); a stopped job's from now, as starting it would plan them."""
+    planned = job.trigger_next_time if job.trigger_status == 1 else 0
+    if not planned or job.schedule_type != "FIX_RATE":
+        return next_trigger_times(job.schedule_type, job.schedule_conf, job.timezone, n)
+    first = datetime.fromtimestamp(planned / 1000, UTC)
+    now = utcnow().replace(tzinfo=UTC)
+    if first < now and (rate := cron.fix_rate_seconds(job.schedule_conf)):
+        first += timedelta(seconds=rate * -(-(now - first).total_seconds() // rate))
+    return next_trigger_times(job.schedule_type, job.schedule_conf, job.timezone, n, first)
+
+
+def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: int = 5,
+                       first: datetime | None = None) -> list[str]:
     """The next fire times as local ISO times to the second in the job's own zone (what the cron is written in): a
-    fixed rate counts from now, whose microseconds are no part of a time shown (docs/UX.md, yyyy-MM-dd HH:mm:ss)."""
+    fixed rate counts from now, whose microseconds are no part of a time shown (docs/UX.md, yyyy-MM-dd HH:mm:ss), or
+    from `first` (aware), the first of them."""
     tz = tz or current_app.config["PCLOUD_TIMEZONE"]
     try:
         zone = cron.zone_or_error(tz)
@@ -1254,7 +1270,10 @@ def next_trigger_times(schedule_type: str, conf: str | None, tz: str | None, n: 
     error = cron.validate_schedule(schedule_type, conf, tz)
     if error:
         raise Invalid(error, field="scheduleConf")
-    times = cron.next_fire_times(schedule_type, conf, tz, utcnow().replace(tzinfo=UTC), n)
+    if first is None:
+        times = cron.next_fire_times(schedule_type, conf, tz, utcnow().replace(tzinfo=UTC), n)
+    else:
+        times = [first, *cron.next_fire_times(schedule_type, conf, tz, first, n - 1)]
     return [t.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds") for t in times]
 
 

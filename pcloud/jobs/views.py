@@ -299,7 +299,7 @@ def job_trigger(job_id: int) -> Any:
 def job_next(job_id: int) -> Any:
     job = service.get_job(job_id)
     try:
-        times = service.next_trigger_times(job.schedule_type, job.schedule_conf, job.timezone)
+        times = service.job_next_times(job)
         error = None
     except PCloudError as exc:
         times, error = [], exc.msg
