@@ -437,6 +437,22 @@ def test_clear_log_keep_newest(api: Any, app: Any, monkeypatch: pytest.MonkeyPat
     assert api.post("/api/job/joblog/clearLog", {"type": 10}).status_code == 422
 
 
+def test_clear_log_of_a_job_and_another_executor_clears_what_the_list_shows(api: Any, app: Any, pages: Any) -> None:
+    """A review: clearLog {jobGroup: B, jobId: a job of executor A} deleted every run of that job on A, where the run
+    log of the same filter (/job/log/?jobGroup=B&jobId=...) lists none and XXL-JOB's clearLog matches both. The
+    executor and the job narrow the scope together, as the list's filters do: nothing of A's goes."""
+    executor = make_executor(api)
+    other = make_executor(api, "other-app")
+    job = make_job(api, executor)
+    ids = add_runs(app, job, executor, [200] * 3)
+    assert api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": other, "jobId": job, "type": 9}) == 0
+    resp = pages.submit(f"/job/log/?jobGroup={other}&jobId={job}", "/job/log/clear",
+                        {"job_group": str(other), "job_id": str(job), "type": "9"})
+    assert resp.status_code == 302
+    assert query(app, lambda: sorted(r.id for r in db.session.query(JobRun))) == sorted(ids)
+    assert api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": executor, "jobId": job, "type": 9}) == 3
+
+
 # ---------------------------------------------------------------- report
 
 

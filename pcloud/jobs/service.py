@@ -1494,7 +1494,7 @@ def clear_runs(executor_id: int | None, job_id: int | None, clear_type: int) -> 
     scope = [JobRun.status == RUN_DONE, *executor_scope(JobRun.job_group)]
     if job_id:
         scope.append(JobRun.job_id == job_id)
-    elif executor_id:
+    if executor_id:  # with a job too: both, as the list's filters (another executor's job: nothing)
         scope.append(JobRun.job_group == executor_id)
     if clear_type in _CLEAR_MONTHS:
         scope.append(JobRun.trigger_time < _months_ago(_CLEAR_MONTHS[clear_type]))
