@@ -843,3 +843,22 @@ def test_a_started_fixed_rate_jobs_next_fire_times_are_the_ones_it_will_fire_at(
     first = datetime.fromisoformat(shown()[0])
     expected = (utcnow().replace(tzinfo=UTC) + timedelta(hours=1)).astimezone(ZoneInfo("Asia/Shanghai"))
     assert abs((first - expected.replace(tzinfo=None)).total_seconds()) < 5
+
+
+def test_a_manual_executors_listed_nodes_say_whether_they_are_online(pages: Any, app: Any) -> None:
+    """A browser review: 执行器管理's 在线机器 column showed a manual executor's list (node-a,node-b) as plain text, so
+    a node that was not running read as online, while every fire of its jobs failed 调度失败：执行器没有在线节点 and a
+    run once waited. Each listed node is shown 在线 or 离线 (live: it beats, under any AppName: the worker's rule)."""
+    from pcloud.jobs.models import JobRegistry
+
+    with app.app_context():
+        db.session.add(Executor(appname="manual-app", title="手动", address_type=1, address_list="node-a,node-b"))
+        db.session.add(JobRegistry(appname="other-app", name="node-a", address=None, heartbeat_at=utcnow()))
+        db.session.add(JobRegistry(appname="other-app", name="node-b", address=None,
+                                   heartbeat_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    html = pages.get("/job/group/").get_data(as_text=True)
+    row = re.search(r'<tr data-executor-id="\d+">\s*<td class="text-nowrap">manual-app</td>.*?</tr>', html, re.S)
+    assert row, html
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
+    assert "node-a · 在线" in cells and "node-b · 离线" in cells, cells

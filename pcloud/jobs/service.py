@@ -208,10 +208,26 @@ def page_executors(filters: dict[str, Any], page: int = 1, page_size: int = 10, 
             select(Job.job_group, func.count()).where(Job.job_group.in_([e.id for e in executors]),
                                                       Job.deleted_at.is_(None)).group_by(Job.job_group)).all())
         live = _live_executor_count()
+        listed = {e.id: [a.strip() for a in (e.address_list or "").split(",") if a.strip()]
+                  for e in executors if e.address_type == ADDRESS_MANUAL}
+        alive = _alive_names({name for names in listed.values() for name in names})
         for item, executor in zip(result.items, executors, strict=True):
-            item["nodes"] = _node_states(registered[executor.appname])
+            # a manual list's nodes, each online or not (the worker runs on a listed node that beats), then the
+            # other nodes registered under its AppName
+            names = listed.get(executor.id, [])
+            item["listed"] = [{"name": name, "alive": name in alive} for name in names]
+            item["nodes"] = [n for n in _node_states(registered[executor.appname]) if n["name"] not in names]
             item["refusal"] = _delete_refusal(executor, jobs.get(executor.id, 0), live - 1)
     return result
+
+
+def _alive_names(names: set[str]) -> set[str]:
+    """Which of these node names beat lately, under any AppName (one query; none for no name)."""
+    if not names:
+        return set()
+    since = utcnow() - timedelta(seconds=NODE_DEAD_SECONDS)
+    return set(db.session.execute(select(JobRegistry.name).where(
+        JobRegistry.name.in_(names), JobRegistry.heartbeat_at >= since)).scalars())
 
 
 def all_executors() -> list[Executor]:
