@@ -453,6 +453,20 @@ def test_clear_log_of_a_job_and_another_executor_clears_what_the_list_shows(api:
     assert api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": executor, "jobId": job, "type": 9}) == 3
 
 
+def test_a_cron_that_never_fires_is_not_called_wrong(api: Any) -> None:
+    """A browser review: 0 0 0 30 2 ? (30 February) is a well-formed expression that never fires; the schedule
+    helper said so (该 Cron 表达式以后不会再触发), but the save said Cron 表达式不正确：该 Cron 表达式以后不会再触发,
+    calling it wrong. The save says what the helper says; a malformed one is still 不正确."""
+    executor = make_executor(api)
+    for route, body in (("/api/job/jobinfo/add", job_body(executor, scheduleConf="0 0 0 30 2 ?")),
+                        ("/api/job/jobinfo/nextTriggerTime", {"scheduleType": "CRON", "scheduleConf": "0 0 0 30 2 ?"})):
+        resp = api.post(route, body)
+        assert resp.status_code == 422
+        assert resp.get_json()["errors"]["scheduleConf"] == ["该 Cron 表达式以后不会再触发"], route
+    resp = api.post("/api/job/jobinfo/add", job_body(executor, scheduleConf="61 * * * * ?"))
+    assert resp.get_json()["errors"]["scheduleConf"] == ["Cron 表达式不正确：秒字段的值 61 超出范围 0-59"]
+
+
 # ---------------------------------------------------------------- report
 
 

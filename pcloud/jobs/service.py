@@ -997,10 +997,9 @@ def _check_schedule(errors: FieldErrors, stype: str, conf: str, tz: str, conf_fi
         zone_ok = errors.check(False, "timezone", str(exc))
     if type_ok and zone_ok and conf_ok and stype != "NONE":
         error = cron.validate_schedule(stype, conf, tz)
-        if stype == "CRON":
-            errors.check(not error, conf_field, gettext("Cron 表达式不正确：%(why)s", why=error or ""))
-        else:
-            errors.check(not error, conf_field, error or "")
+        if error and stype == "CRON" and cron.validate_cron(conf):  # malformed; a well-formed one that never fires
+            error = gettext("Cron 表达式不正确：%(why)s", why=error)  # (30 February) is said as the helper says it
+        errors.check(not error, conf_field, error or "")
 
 
 def form_problems(values: Mapping[str, Any], job_id: int | None) -> dict[str, list[str]]:
