@@ -1751,3 +1751,20 @@ def test_a_page_reads_the_menu_tree_once_for_its_sidebar_and_its_breadcrumbs(app
     pages.get("/system/user/")
     seen = statements_seen(app, lambda: pages.get("/system/user/"))
     assert len([s for s in seen if "FROM sys_menu" in s]) == 1, [s[:120] for s in seen if "sys_menu" in s]
+
+
+def test_a_create_page_goes_back_to_the_list_as_it_was_left(pages: PageClient, app: Any) -> None:
+    """A browser review: 新增用户 on page 2 of a filtered user list, saved, landed on the bare list (its filter and
+    page lost), as did 取消; the list's edit links carried `back`, its 新增 button did not. Now the button of
+    every list (layouts/list.html) carries the list as it is, and the create form goes back there."""
+    from html import unescape
+
+    listing = "/system/user/?keyword=Backnew&page=1"
+    html = unescape(pages.get(listing).get_data(as_text=True))
+    create = re.search(r'href="(/system/user/new[^"]*)">新增用户', html)
+    assert create and "back=" in create.group(1), create and create.group(1)
+    form = unescape(pages.get(create.group(1)).get_data(as_text=True))
+    assert f'href="{listing}">取消' in form and f'name="back" value="{listing}"' in form
+    saved = pages.submit(create.group(1), data={"phone": "13900007101", "name": "Backnew", "password": "Passw0rd1",
+                                                "state": "0", "back": listing})
+    assert saved.status_code == 302 and saved.headers["Location"] == listing
