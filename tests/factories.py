@@ -216,13 +216,13 @@ def make_run(app: Any, executor: int, job_id: int, **kw: Any) -> int:
                                             schedule_time=utcnow(), **kw)))
 
 
-def make_action_log(app: Any, user_id: int, title: str = "测试操作", name: str = "管理员") -> int:
+def make_action_log(app: Any, user_id: int, title: str = "测试操作", name: str = "管理员", **extra: Any) -> int:
     from pcloud.actionlog.models import ActionLog
     from pcloud.core.timefmt import utcnow
 
+    fields = {"method": "POST", "path": "/api/test", "status": "success", "cost_ms": 1, **extra}
     return _made(app, lambda: _added(ActionLog(
-        user_id=user_id, name=name, phone="13800000000", title=title, method="POST", path="/api/test",
-        status="success", cost_ms=1, gmt_created_date=utcnow())))
+        user_id=user_id, name=name, phone="13800000000", title=title, gmt_created_date=utcnow(), **fields)))
 
 
 def _added(row: Any) -> Any:

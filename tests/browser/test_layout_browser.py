@@ -101,6 +101,11 @@ def test_every_list_page_fits_its_width(page: Any, app: Any, width: int, lang: s
     entry = make_open_entry(app, "SegmentAllocationInterface", "/api/integration/segment/get/{bizTag}")
     make_open_account(app, "订单系统", (entry,))
     make_action_log(app, 1, "很长的操作标题" * 4)
+    # a browser review: a refused save's row, its path, message, an IPv6 client and its browser, put 操作日志's
+    # 耗时 (and in English IP, Client) beneath 详情 at 1280 px
+    make_action_log(app, 1, "角色分配用户", path="/system/role/1234/users/assign", status="fail",
+                    msg="手机号已被其他用户使用", client_ip="2001:db8:85a3::8a2e:370:7334", os="Windows 10",
+                    browser="HeadlessChrome 120.0.6099.28", cost_ms=12345)
     with app.app_context():
         notice = notices.create_notice({"title": "发布计划", "content": "x", "status": 1, "audience": {"all": True}}).id
         db.session.remove()
@@ -196,6 +201,11 @@ def test_row_actions_are_in_sight_on_the_busiest_lists(page: Any, app: Any, widt
     make_user(app, name="很长的名字" * 6)
     make_job(app, make_executor(app, "layout-app"))
     make_action_log(app, 1, "很长的操作标题" * 4)
+    # a browser review: a refused save's row, its path, message, an IPv6 client and its browser, put 操作日志's
+    # 耗时 (and in English IP, Client) beneath 详情 at 1280 px
+    make_action_log(app, 1, "角色分配用户", path="/system/role/1234/users/assign", status="fail",
+                    msg="手机号已被其他用户使用", client_ip="2001:db8:85a3::8a2e:370:7334", os="Windows 10",
+                    browser="HeadlessChrome 120.0.6099.28", cost_ms=12345)
     page.set_viewport_size({"width": width, "height": 900})
     errors = watch_console(page)
     sign_in(page)
