@@ -223,3 +223,28 @@ def test_a_long_route_wraps_within_its_card(page: Any, app: Any, width: int, lan
         assert page.evaluate(BROKEN_PATHS) == [], lang
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert errors == []
+
+
+def test_assign_users_ticks_all_and_says_when_none_is_ticked(page: Any, app: Any) -> None:
+    """A browser review of 分配用户: there was no box to tick every user of the page (the user list has one), so
+    giving a role to a page of users took a click each; and 添加角色 with nothing ticked asked to confirm, then
+    led to an error page (422 请先勾选用户). The header's box ticks the page, and with nothing ticked the dialog
+    says so, without a confirm button, and nothing is sent."""
+    from tests.factories import make_user
+
+    role = make_role(app, "ROLE_BULK", "批量")
+    for n in range(3):
+        make_user(app, name=f"批量{n}")
+    sign_in(page)
+    page.goto(f"/system/role/{role}/users?assigned=false&keyword=批量")
+    page.wait_for_load_state("load")
+    page.get_by_role("button", name="添加角色").click()
+    page.locator("#confirmModal").get_by_text("请先勾选用户").wait_for()
+    assert not page.locator("#confirmOk").is_visible()
+    page.locator("#confirmOk-cancel").click()
+    page.locator("#confirmModal").wait_for(state="hidden")
+    page.get_by_role("checkbox", name="全选").check()
+    assert page.locator("input[name=user_ids]:checked").count() == 3
+    page.get_by_role("button", name="添加角色").click()
+    page.locator("#confirmOk").click()
+    page.get_by_text("已为 3 个用户添加角色「批量」").wait_for()

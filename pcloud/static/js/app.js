@@ -20,8 +20,11 @@ window.gettext = (function () {
       const form = ev.target;
       if (!form.dataset || !form.dataset.confirm || form.dataset.confirmed === '1') return;
       ev.preventDefault();
-      // A refusal known in advance (data-refusal): the dialog says why and offers no confirm.
-      const refused = form.dataset.refusal === '1';
+      // A refusal known in advance (data-refusal): the dialog says why and offers no confirm. So does a form
+      // that acts on the ticked rows (data-none-checked, what to say) when none is ticked.
+      const none = form.dataset.noneChecked;
+      const nothing = !!none && !Array.prototype.some.call(form.elements, e => e.type === 'checkbox' && e.checked);
+      const refused = form.dataset.refusal === '1' || nothing;
       const button = form.querySelector('button[type="submit"]');
       const ok = document.getElementById('confirmOk');
       ok.hidden = refused;
@@ -29,7 +32,7 @@ window.gettext = (function () {
       ok.className = 'btn ' + (button && /danger/.test(button.className) ? 'btn-danger' : 'btn-primary');
       document.getElementById('confirmOk-cancel').textContent = refused ? gettext('知道了') : gettext('取消');
       pending = refused ? null : form;
-      document.getElementById('confirmBody').textContent = form.dataset.confirm;
+      document.getElementById('confirmBody').textContent = nothing ? none : form.dataset.confirm;
       modal.show();
     }, true);
     modalEl.addEventListener('shown.bs.modal', function () {
