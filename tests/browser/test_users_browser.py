@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from tests.browser.conftest import confirm_modal, settle, sign_in, watch_console
 
@@ -184,3 +185,40 @@ def test_an_import_of_payload_cells_shows_them_as_text(page: Any, live_server: A
         assert (dialogs, page.evaluate("window.__refused"), errors) == ([], [], []), lang
         assert page.locator("img, script:not([src]):not([type='application/json'])").count() == 0
         assert set(PAYLOADS) <= set(names.all_inner_texts()), lang
+
+
+# Each error message of the import dialog: the part of its text that lies outside the dialog (or is cut by its
+# cell), in px; 0 when the whole sentence is in sight without scrolling.
+IMPORT_ERRORS_OUT_OF_SIGHT = """() => {
+  const dialog = document.querySelector('#importModal .modal-content').getBoundingClientRect();
+  return [...document.querySelectorAll('#import-errors tbody td:last-child')].map(cell => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    const text = range.getBoundingClientRect();
+    return Math.max(0, Math.round(text.right - Math.min(dialog.right, cell.closest('.table-responsive')
+      .getBoundingClientRect().right)), cell.scrollWidth - cell.clientWidth);
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_an_import_error_is_read_whole(page: Any, live_server: Any, app: Any, tmp_path: Path, width: int) -> None:
+    """A browser review: the import dialog's error table kept each message on one line in a narrow dialog, so a
+    row's reason (部门不存在：总部/不存在（请填写完整路径，如 总部/研发中心）) ran out of sight at 1280 px, and on a
+    phone most of every message did. The messages wrap in a wider dialog: each is read whole where it stands."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page)
+    page.goto("/system/user/")
+    page.locator("#import-btn").click()
+    dialog = page.locator("#importModal")
+    dialog.get_by_role("link", name="下载导入模板").wait_for()
+    bad = tmp_path / "bad.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["用户名*", "手机号码*", "部门", "岗位", "职级", "角色", "状态", "初始密码"])
+    workbook.active.append(["坏行", "13711114444", "总部/不存在的部门", "不存在的岗位", "", "ROLE_NOT_THERE", "也许",
+                            "abc"])
+    workbook.save(bad)
+    dialog.locator("#import-file").set_input_files(str(bad))
+    dialog.get_by_role("button", name="检查文件").click()
+    dialog.get_by_text("发现 5 处错误").wait_for()
+    assert page.evaluate(IMPORT_ERRORS_OUT_OF_SIGHT) == [0] * 5
