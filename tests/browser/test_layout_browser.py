@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import settle, sign_in, watch_console
-from tests.factories import make_dept, make_user
+from tests.factories import make_dept, make_role, make_user
 
 LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/", "/system/grade/",
               "/system/menu/", "/system/resource/", "/system/log/", "/personalized/mail/", "/personalized/sms/",
@@ -101,6 +101,17 @@ def test_every_list_page_fits_its_width(page: Any, app: Any, width: int, lang: s
     entry = make_open_entry(app, "SegmentAllocationInterface", "/api/integration/segment/get/{bizTag}")
     make_open_account(app, "订单系统", (entry,))
     make_action_log(app, 1, "很长的操作标题" * 4)
+    # a browser review: a role code of its full 64 characters, and a long name as the role's (and a dictionary's)
+    # last editor, put 角色管理's (字典管理's) times beneath the sticky actions
+    long_role = make_role(app, "ROLE_" + "X" * 59, "很长的角色名称" * 9)
+    with app.app_context():
+        from pcloud.dicts.models import DictType
+        from pcloud.roles.models import Role
+
+        db.session.get(Role, long_role).gmt_modified_name = "很长的名字" * 6
+        db.session.execute(db.update(DictType).values(gmt_modified_name="很长的名字" * 6))
+        db.session.commit()
+        db.session.remove()
     # a browser review: a refused save's row, its path, message, an IPv6 client and its browser, put 操作日志's
     # 耗时 (and in English IP, Client) beneath 详情 at 1280 px
     make_action_log(app, 1, "角色分配用户", path="/system/role/1234/users/assign", status="fail",
