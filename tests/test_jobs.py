@@ -453,6 +453,22 @@ def test_clear_log_of_a_job_and_another_executor_clears_what_the_list_shows(api:
     assert api.data("POST", "/api/job/joblog/clearLog", {"jobGroup": executor, "jobId": job, "type": 9}) == 3
 
 
+def test_clear_log_of_an_executor_that_does_not_exist_is_refused_404(api: Any, app: Any, pages: Any) -> None:
+    """A review: clearLog with an unknown jobGroup answered 200 with 0 deleted, where an unknown jobId answers 404
+    任务不存在: it answers 404 执行器不存在 too (the API and the page), and nothing is deleted."""
+    from tests.conftest import assert_refused
+
+    executor = make_executor(api)
+    job = make_job(api, executor)
+    ids = add_runs(app, job, executor, [200] * 2)
+    missing = executor + 1000
+    resp = api.post("/api/job/joblog/clearLog", {"jobGroup": missing, "type": 9})
+    assert_refused(app, resp, "清理调度日志", 404, "执行器不存在")
+    resp = pages.submit("/job/log/", "/job/log/clear", {"job_group": str(missing), "job_id": "0", "type": "9"})
+    assert_refused(app, resp, "清理调度日志", 404, "执行器不存在")
+    assert query(app, lambda: sorted(r.id for r in db.session.query(JobRun))) == sorted(ids)
+
+
 def test_a_cron_that_never_fires_is_not_called_wrong(api: Any) -> None:
     """A browser review: 0 0 0 30 2 ? (30 February) is a well-formed expression that never fires; the schedule
     helper said so (该 Cron 表达式以后不会再触发), but the save said Cron 表达式不正确：该 Cron 表达式以后不会再触发,

@@ -1504,7 +1504,8 @@ def clear_runs(executor_id: int | None, job_id: int | None, clear_type: int) -> 
         job = find_job(job_id)
         if job is None or not may_reach_executor(job.job_group):
             raise NotFound(gettext("任务不存在"))
-    elif executor_id and not may_reach_executor(executor_id):
+    if executor_id and (db.session.get(Executor, executor_id) is None or not may_reach_executor(executor_id)):
+        # one that never was, as an unknown job: 404, not "0 deleted" (a deleted one's runs may still be cleared)
         raise NotFound(gettext("执行器不存在"))
     scope = [JobRun.status == RUN_DONE, *executor_scope(JobRun.job_group)]
     if job_id:
