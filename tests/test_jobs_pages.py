@@ -862,3 +862,20 @@ def test_a_manual_executors_listed_nodes_say_whether_they_are_online(pages: Any,
     assert row, html
     cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
     assert "node-a · 在线" in cells and "node-b · 离线" in cells, cells
+
+
+def test_a_new_job_preselects_the_default_executor(pages: Any, app: Any) -> None:
+    """A review: 新增任务 without an executor filter selected the first executor by AppName (aaa-app), not the
+    default executor `pcloud init` creates (AppName pcloud-executor): it selects the default one."""
+    from pcloud.jobs import service
+
+    _executor(app, "aaa-app")
+    default = _executor(app, service.DEFAULT_EXECUTOR_APPNAME)
+    html = pages.get("/job/info/new").get_data(as_text=True)
+    selected = re.findall(r'<option selected value="(\d+)"', html.split('id="job_group"')[1].split("</select>")[0])
+    assert selected == [str(default)]
+    other = _executor(app, "zzz-app")  # a filter still chooses
+    html = pages.get(f"/job/info/new?jobGroup={other}").get_data(as_text=True)
+    selected = re.findall(r'<option selected value="(\d+)"', html.split('id="job_group"')[1].split("</select>")[0])
+    assert selected == [str(other)]
+

@@ -235,6 +235,15 @@ def all_executors() -> list[Executor]:
                                    .order_by(Executor.appname, Executor.id)).scalars())
 
 
+def preferred_executor(executors: list[Executor]) -> int | None:
+    """The executor a new job's form starts on, among `executors` (those the principal may use, all_executors):
+    the default one (`pcloud init`'s, AppName DEFAULT_EXECUTOR_APPNAME) when it is one of them, else the first."""
+    for executor in executors:
+        if executor.appname == DEFAULT_EXECUTOR_APPNAME:
+            return executor.id
+    return executors[0].id if executors else None
+
+
 def all_executor_items() -> list[dict[str, Any]]:
     """Every executor with its addresses (the API's findAll), the nodes of all of them read at once."""
     executors = all_executors()

@@ -164,8 +164,9 @@ def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
 def _job_form(job: Any = None) -> JobForm:
     form = job_pages.edit_form(JobForm, job)
     form.record_id = None if job is None or is_gone(job) else job.id
+    executors = service.all_executors()
     form.job_group.choices = [(e.id, gettext("%(title)s（%(appname)s）", title=translated(e.title), appname=e.appname))
-                              for e in service.all_executors()]
+                              for e in executors]
     handlers = service.handler_choices()
     # a built-in handler's description is a marked source string (N_), said in the reader's language
     form.executor_handler.choices = [("", gettext("请选择"))] + [
@@ -180,9 +181,8 @@ def _job_form(job: Any = None) -> JobForm:
         form.parent_job_ids.data = _parent_job_ids(job)
     if request.method != "POST" and job is None:
         form.timezone.data = form.timezone.data or service.default_timezone()
-        executor = int_arg("jobGroup")
-        if executor:
-            form.job_group.data = executor
+        # the list's executor filter, else the default executor (or the first one the user may use)
+        form.job_group.data = int_arg("jobGroup") or service.preferred_executor(executors)
     return form
 
 
