@@ -314,3 +314,51 @@ def test_an_empty_list_says_so_within_a_phones_screen(page: Any, app: Any) -> No
                 " const b = r.getBoundingClientRect(); return [b.left, b.right, cell.innerText]; }")
             width = page.evaluate("document.documentElement.clientWidth")
             assert text and left >= 0 and right <= width, (lang, path, text, left, right, width)
+
+
+def test_the_empty_nodes_page_keeps_the_commands_option_whole_on_a_phone(page: Any, app: Any) -> None:
+    """A browser review at 390 px: the empty 注册节点 page's command broke between "--" and "group" (and could within
+    the AppName at a hyphen), so a phone showed "--" at a line's end. The command is code, its option
+    (--group <AppName>) one unbroken piece, in either language."""
+    from pcloud.jobs.models import Executor
+
+    with app.app_context():
+        executor = Executor(appname="phone-nodes-executor", title="节点执行器")
+        db.session.add(executor)
+        db.session.flush()
+        job = Job(job_group=executor.id, job_desc="节点任务", author="Eve", schedule_type="NONE", timezone="UTC",
+                  executor_handler="demoJobHandler")
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    option = "--group phone-nodes-executor"
+    for lang in ("zh", "en"):
+        page.goto(f"/language/{lang}?next=/job/log/")
+        page.goto(f"/job/info/{job_id}/nodes")
+        cell = page.locator("tbody td[colspan]")
+        assert cell.locator("code").inner_text().startswith("pcloud worker"), lang
+        # the line each character of the option is drawn on: one line
+        tops = cell.evaluate(
+            """(cell, option) => {
+                 const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                 const chars = [];
+                 for (let n = walker.nextNode(); n; n = walker.nextNode())
+                   for (let i = 0; i < n.data.length; i++) chars.push([n, i]);
+                 const text = chars.map(([n, i]) => n.data[i]).join('');
+                 const at = text.indexOf(option);
+                 if (at < 0) return null;
+                 const tops = new Set();
+                 for (const [n, i] of chars.slice(at, at + option.length)) {
+                   if (n.data[i] === ' ') continue;
+                   const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+                   tops.add(Math.round(r.getBoundingClientRect().top));
+                 }
+                 return [...tops];
+               }""", option)
+        assert tops is not None and len(tops) == 1, (lang, tops, cell.inner_text())
+        width = page.evaluate("document.documentElement.clientWidth")
+        right = cell.evaluate("cell => { const r = document.createRange(); r.selectNodeContents(cell);"
+                              " return r.getBoundingClientRect().right; }")
+        assert right <= width, (lang, right, width)
