@@ -922,3 +922,22 @@ def test_the_form_offers_a_scoped_administrator_only_parents_within_the_scope(ap
     assert options(f"/system/dept/{org['研发中心']}/edit") == {org["总部"]}  # its parent, kept; nothing else
     html = head.get("/system/dept/new").get_data(as_text=True)
     assert "作为顶级部门" not in html
+
+
+def test_the_manager_picker_offers_a_phone_search_only_to_those_who_may_see_phones(pages: PageClient,
+                                                                                   app: Any) -> None:
+    """A review: the manager picker said 输入姓名或手机号搜索 to everyone, but phones are searched only for those who
+    may see them (depts.service.may_see_phones): for the others it says 输入姓名搜索."""
+    from tests.factories import grant_role, make_role, next_phone, route_code
+
+    assert 'placeholder="输入姓名或手机号搜索"' in pages.get("/system/dept/new").get_data(as_text=True)
+    role = make_role(app, "ROLE_DEPT_ONLY")
+    grant_role(app, role, menu_paths=("/system", "/system/dept"),
+               resource_codes=(route_code("depts_api.create", "POST"),))
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", role_ids=[role])
+    editor = PageClient(app.test_client())
+    assert editor.sign_in(phone, "Passw0rd1").status_code == 302
+    html = editor.get("/system/dept/new").get_data(as_text=True)
+    assert 'placeholder="输入姓名搜索"' in html and "输入姓名或手机号搜索" not in html
+    assert editor.get(f"/system/dept/managers?q={phone[-6:]}").get_json()["items"] == []

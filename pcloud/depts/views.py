@@ -103,7 +103,7 @@ def create() -> Any:
         form.parent_id.data = int_arg("parent_id", 0)
     return pages.form(form, lambda: gettext("部门「%(name)s」已创建", name=service.create_dept(_data(form)).name),
                       dept=None,
-                      manager=_manager_from_form(form))
+                      manager=_manager_from_form(form), phones_searchable=service.may_see_phones())
 
 
 @bp.route("/<int:dept_id>/edit", methods=["GET", "POST"])
@@ -122,7 +122,7 @@ def edit(dept_id: int) -> Any:
         form.sequence.data = dept.sequence
     return pages.form(form, lambda: gettext("部门「%(name)s」已保存", name=service.modify_dept({"id": dept.id,
                                                                                          **_data(form)}).name),
-                      dept=dept, manager=_manager_from_form(form))
+                      dept=dept, manager=_manager_from_form(form), phones_searchable=service.may_see_phones())
 
 
 @bp.route("/<int:dept_id>/delete", methods=["POST"])

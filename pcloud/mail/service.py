@@ -69,6 +69,12 @@ def recipients(q: str) -> list[dict[str, Any]]:
     return depts.search_users(q, within=_mailable())
 
 
+def recipients_by_phone() -> bool:
+    """Whether the recipient picker finds users by phone too: for those who may see phones (the user list's data,
+    depts.service.may_see_phones), as `recipients` searches; the form's placeholder says so."""
+    return depts.may_see_phones()
+
+
 def recipient_brief(value: int | str | None) -> dict[str, Any] | None:
     """The picked recipient as the picker names them (kept when a send is refused), if the send would take them."""
     user_id = _picked_id(value)

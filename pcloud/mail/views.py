@@ -62,7 +62,8 @@ def create() -> Any:
                                   "name": form.name.data, "description": form.description.data}, principal.user_id)
         return gettext("站内信「%(name)s」已发送", name=mail.name)
 
-    return pages.form(form, save, mail=None, recipient=service.recipient_brief(form.recipient_id.data))
+    return pages.form(form, save, mail=None, recipient=service.recipient_brief(form.recipient_id.data),
+                      phones_searchable=service.recipients_by_phone())
 
 
 @bp.route("/personalized/mail/recipients")
