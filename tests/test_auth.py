@@ -1278,6 +1278,29 @@ def test_parameter_on_the_console_sends_the_user_to_the_password_page(app: Any, 
     assert user.submit("/profile", action="/logout").status_code == 302
 
 
+def test_a_forced_change_goes_on_to_the_page_the_user_signed_in_for(app: Any, api: ApiClient) -> None:
+    """Signed in for a page (`next`, or a bookmark) while the password must be changed: held on 个人中心, and the
+    change goes on to that page, not left on 个人中心 with the page asked for lost."""
+    from tests.conftest import PageClient, csrf_from
+
+    _set_force(api, True)
+    _user_id, phone = _create_user_by_api(api)
+    user = PageClient(app.test_client())
+    token = csrf_from(user.client.get("/login?next=/notices/").get_data(as_text=True))
+    signed_in = user.client.post("/login?tab=password", data={"pw-csrf_token": token, "pw-phone": phone,
+                                                               "pw-password": "Passw0rd1", "pw-next": "/notices/"})
+    assert signed_in.headers["Location"].endswith("/notices/")
+    held = user.get("/notices/")
+    assert held.status_code == 302 and held.headers["Location"].endswith("/profile")
+    resp = user.submit("/profile", data={"which": "password", "pw-old_password": "Passw0rd1",
+                                         "pw-new_password": "Changed123", "pw-confirm_password": "Changed123"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/notices/")
+    assert "密码已修改" in user.get("/notices/").get_data(as_text=True)
+    again = user.submit("/profile", data={"which": "password", "pw-old_password": "Changed123",
+                                          "pw-new_password": "Changed456", "pw-confirm_password": "Changed456"})
+    assert again.headers["Location"].endswith("/profile")  # an ordinary change stays on 个人中心
+
+
 def test_an_imported_user_with_a_generated_password_must_change_it_even_with_the_parameter_off(
         app: Any, api: ApiClient) -> None:
     from pcloud.core.passwords import GENERATED_PREFIX

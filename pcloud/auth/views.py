@@ -17,7 +17,14 @@ from pcloud.core.errors import PCloudError
 from pcloud.core.forms import confirmed_action, form_status, mark_failed
 from pcloud.core.messages import N_
 from pcloud.core.recorder import action
-from pcloud.core.security import allowed_before_password_change, current_principal, mirrors, public, signed_in_only
+from pcloud.core.security import (
+    AFTER_PASSWORD_CHANGE,
+    allowed_before_password_change,
+    current_principal,
+    mirrors,
+    public,
+    signed_in_only,
+)
 from pcloud.core.views import require_unchanged_since_shown, watch_record
 from pcloud.uploads import service as uploads
 from pcloud.users import service as user_service
@@ -147,6 +154,9 @@ def profile() -> Any:
                     service.change_own_password(user.id, pw_form.old_password.data, pw_form.new_password.data,
                                                 keep_session_id=principal.session_id, ip=client_ip())
                     flash(gettext("密码已修改"), "success")
+                    wanted = session.pop(AFTER_PASSWORD_CHANGE, None)  # held here on the way to it: go on there
+                    if principal.password_change_required and wanted:
+                        return redirect(_safe_next(wanted))
                     return redirect(url_for("auth.profile"))
                 except PCloudError as exc:  # a wrong old password, a weak new one, or the sign-in lock (429)
                     new_one = "newPassword" in (exc.errors or {})

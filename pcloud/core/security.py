@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, current_app, flash, g, has_request_context, redirect, request, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
@@ -120,6 +132,8 @@ def allowed_before_password_change(fn: Callable[..., Any]) -> Callable[..., Any]
 
 # Where the guard sends a page request of a user who must change the password first (the own-profile page).
 PASSWORD_CHANGE_PAGE = "auth.profile"
+# The page a user asked for while held on PASSWORD_CHANGE_PAGE: their change of password goes on to it.
+AFTER_PASSWORD_CHANGE = "after_password_change"
 PASSWORD_CHANGE_FIRST = lazy_gettext("首次登录请先修改密码：管理员设置的密码须由本人修改后才能使用其他功能")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -319,6 +333,8 @@ def enforce_access() -> Any:
         if is_api_request():
             return error_response(403, PASSWORD_CHANGE_FIRST)
         flash(str(PASSWORD_CHANGE_FIRST), "warning")
+        if request.method in ("GET", "HEAD"):
+            session[AFTER_PASSWORD_CHANGE] = return_address()
         return redirect(url_for(PASSWORD_CHANGE_PAGE))
     if _view_flag("_signed_in_only"):
         return None
