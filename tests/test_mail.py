@@ -456,3 +456,26 @@ def test_the_mail_page_without_the_send_grant_does_not_point_at_a_send_button(ap
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "/personalized/mail/new" not in html
     assert "还没有站内信" in html and "发送站内信" not in html
+
+
+def test_a_manager_of_a_narrow_scope_finds_the_mail_sent_to_them_on_the_mail_page(app: Any, api: ApiClient) -> None:
+    """A user given the 站内信 page with a scope of only themselves: the administrator's mail to them, unread in
+    their inbox and openable (and deletable) from the page, is on the page's list too (API and page), not an empty
+    list beside a bell that counts it."""
+    role = api.data("POST", "/api/admin/role/create", {"name": "仅本人信件", "roleCode": "ROLE_MAIL_SELF",
+                                                       "dataScope": 5})
+    grant_role(app, role, menu_paths=("/personalized/mail",))
+    user_id, phone, manager = signed_in_user(app, [role])
+    mine = send(api, phone, "给您的信")
+    other = send(api, next_phone_of_user(app), "给别人的信")
+    listed = manager.post(f"{MAIL}/page", {}).get_json()
+    assert [m["id"] for m in listed["data"]] == [mine] and listed["total"] == 1 and other != mine
+    page = PageClient(app.test_client())
+    assert page.sign_in(phone, "Passw0rd1").status_code == 302
+    assert f'data-mail-id="{mine}"' in page.get("/personalized/mail/").get_data(as_text=True)
+
+
+def next_phone_of_user(app: Any) -> str:
+    phone = next_phone()
+    make_user(app, phone=phone)
+    return phone

@@ -151,11 +151,14 @@ def _filtered_ids(filters: dict[str, Any], recipient_id: int | None, driving: bo
         stmt = stmt.join(_recipient, _recipient.id == Mail.recipient_id)
     if scoped or send_phone:
         stmt = stmt.outerjoin(_sender, _sender.id == Mail.sender_id)
-    # one's own inbox whoever sent it; a manager's list within the data scope
+    # one's own inbox whoever sent it; a manager's list within the data scope, and their own mail (as detail and
+    # delete reach it) whoever sent it
     if recipient_id is not None:
         stmt = stmt.where(Mail.recipient_id == recipient_id)
     elif scoped:
-        stmt = stmt.where(_within_scope())
+        principal = current_principal()
+        own = Mail.recipient_id == principal.user_id if principal is not None and principal.user_id else false()
+        stmt = stmt.where(own | _within_scope())
     if (name := _title(filters)):
         stmt = (search.join_matches(stmt, [(Mail.name, name)], db.engine.dialect.name) if driving and _indexed(name)
                 else stmt.where(search.contains_per_row(Mail.name, name)))
