@@ -88,6 +88,15 @@ def test_a_reader_sees_no_button_they_may_not_use(app: Any, api: ApiClient, page
         assert label not in html, (path, label)
 
 
+def test_an_empty_list_does_not_point_a_reader_at_a_button_they_lack(app: Any) -> None:
+    """An empty list tells whoever may add to click 新增; a reader without that button reads only that it is empty
+    (a review: 还没有岗位，点击「新增岗位」创建第一个, with no such button on the page)."""
+    viewer = _viewer(app, "13900001302")
+    for path in LIST_PAGES:
+        html = viewer.get(path).get_data(as_text=True)
+        assert "点击「" not in html, (path, re.findall(r"[^<>]*点击「[^<]*", html))
+
+
 def test_user_rows_show_only_actions_that_would_pass(app: Any, pages: PageClient) -> None:
     other = make_user(app, phone="13900001311", name="在线者")
     idle = make_user(app, phone="13900001312", name="离线者")
