@@ -61,6 +61,9 @@ class UserModifyArgs(BaseSchema):
 
 
 class UserDownloadArgs(UserFilterArgs):
+    order_by = fields.String(validate=validate.OneOf(SORTABLE), allow_none=True,
+                             metadata={"description": "the rows' order, as the page's; default gmtCreatedDate"})
+    order_dir = fields.String(validate=validate.OneOf(["asc", "desc"]), allow_none=True)
     ids = IdList(load_default=list)
     file_name = fields.String(validate=validate.Length(max=100), allow_none=True)
     type = fields.Raw(load_only=True, allow_none=True,  # ignored whatever it holds (API.md), so any JSON value

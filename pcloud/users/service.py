@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import and_, asc, bindparam, desc, exists, func, select, update
+from sqlalchemy import and_, asc, bindparam, desc, exists, func, or_, select, update
 
 from pcloud.access import permissions
 from pcloud.core import search
@@ -365,6 +365,15 @@ def page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pag
     return _page_ids(scoped, page, page_size)
 
 
+def _sort(filters: dict[str, Any]) -> tuple[str, Any]:
+    """The list's order, which the export follows too: (key of _SORT_COLUMNS, asc or desc), newest first unless
+    `order_by` names another column; the id, in the same direction, breaks ties."""
+    order = filters.get("order_by") or "gmtCreatedDate"
+    if order not in _SORT_COLUMNS:
+        order = "gmtCreatedDate"
+    return order, desc if filters.get("order_dir") != "asc" else asc
+
+
 def _page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     """The ids of one page of live users matching `filters`, and its total.
 
@@ -372,10 +381,7 @@ def _page_ids(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Pa
     filter's matches and sorts them (at most TOTAL_EXACT_LIMIT of them) or, when more match, reads the
     live users in creation order and checks each until the page is full, whichever reads fewer rows
     (core.paging.scan_is_cheaper)."""
-    order = filters.get("order_by") or "gmtCreatedDate"
-    if order not in _SORT_COLUMNS:
-        order = "gmtCreatedDate"
-    direction = desc if filters.get("order_dir") != "asc" else asc
+    order, direction = _sort(filters)
     total, exact = _total(filters)
     if order != "gmtCreatedDate":
         plan = "filtered"
@@ -695,7 +701,11 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
 # Export
 
 
-def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> Iterator[list[str]]:
+# Users read per statement of the export (keyset batches: memory stays flat whatever the count).
+EXPORT_BATCH = 2000
+
+
+def export_rows(ids: list[int], filters: dict[str, Any], batch: int | None = None) -> Iterator[list[str]]:
     """Rows of the export. "Export all" (no ids) is capped at PCLOUD_EXPORT_MAX_ROWS: checked here, before
     any file is written, so one click cannot make the server write millions of rows."""
     scoped = scoped_filters(filters)  # the principal's data scope: whether ids are listed or "export all"
@@ -708,24 +718,31 @@ def export_rows(ids: list[int], filters: dict[str, Any], batch: int = 2000) -> I
         if count > cap:
             raise Invalid(gettext("符合条件的用户有 %(count)s 个，超过单次导出上限 %(cap)s，请缩小筛选范围后再导出",
                                   count=count, cap=cap))
-    return _export_rows(ids, scoped, batch)
+    return _export_rows(ids, scoped, batch or EXPORT_BATCH)
 
 
 def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterator[list[str]]:
-    """Fetched in id-keyset batches so memory stays flat for 100,000 users."""
+    """In the list's order (`_sort`), fetched in batches keyed on (sort column, id) so memory stays flat for
+    100,000 users: each batch starts after the last row of the one before, ties on the column broken by the id."""
     base = (filtered_select(filters, driving=False) if not ids
             else select(_users.c.id).where(_users.c.deleted_at.is_(None), _users.c.id.in_(ids),
                                            datascope.current_scope().user_clause(_users)))
-    last_id = 0
+    order, direction = _sort(filters)
+    column = _SORT_COLUMNS[order]
+    after: Any = None  # the last row's (sort value, id)
     # 字典管理's labels, built-in data said in the request's language
     states = {**{str(k): str(v) for k, v in STATE_NAMES.items()},
               **{value: translated(label) for value, label in dicts.options("sys_user_state")}}
     while True:
         stmt = (base.with_only_columns(User.id, User.name, User.phone, User.state, User.gmt_created_date,
-                                       Dept.name, Post.name, Grade.name)
+                                       Dept.name, Post.name, Grade.name, column)
                 .outerjoin(Dept, Dept.id == User.dept_id).outerjoin(Post, Post.id == User.post_id)
                 .outerjoin(Grade, Grade.id == User.grade_id)
-                .where(User.id > last_id).order_by(User.id).limit(batch))
+                .order_by(direction(column), direction(_users.c.id)).limit(batch))
+        if after is not None:
+            value, last_id = after
+            beyond = (lambda a, b: a < b) if direction is desc else (lambda a, b: a > b)
+            stmt = stmt.where(or_(beyond(column, value), and_(column == value, beyond(_users.c.id, last_id))))
         rows = db.session.execute(stmt).all()
         if not rows:
             return
@@ -735,10 +752,10 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
                 .where(user_role.c.user_id.in_([r[0] for r in rows]), Role.deleted_at.is_(None))
                 .order_by(user_role.c.user_id, Role.id)):
             role_names.setdefault(uid, []).append(rname)
-        for uid, name, phone, state, created, dept, post, grade in rows:
+        for uid, name, phone, state, created, dept, post, grade, _value in rows:
             yield [name, phone, gettext("、").join(role_names.get(uid, [])), dept or "", post or "", grade or "",
                    states.get(str(state), str(state)), display_local(created)]
-        last_id = rows[-1][0]
+        after = (rows[-1][-1], rows[-1][0])
         db.session.expire_all()
 
 

@@ -47,6 +47,7 @@ pages = RecordPages(bp, lazy_gettext("用户"), "users/form.html")
 FILTERS = {"phone": Filter("phone", lazy_gettext("手机号")), "keyword": Filter("keyword", lazy_gettext("用户名")),
            "role_id": Filter("roleIds", lazy_gettext("角色")), "state": Filter("state", lazy_gettext("状态")),
            "dept_id": Filter("deptId", lazy_gettext("部门"))}
+EXPORT_QUERY = {*FILTERS, "sort", "dir"}  # the list's filters and its sort: the file's rows as the list shows them
 
 
 def _filters() -> dict[str, Any]:
@@ -81,7 +82,7 @@ def index() -> Any:
     return render_template("users/list.html", page=result, items=result.items, refusals=refusals,
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
                            page_url=page_url, args=request.args,
-                           export_query={k: v for k, v in request.args.items() if k in FILTERS and v})
+                           export_query={k: v for k, v in request.args.items() if k in EXPORT_QUERY and v})
 
 
 def _with_uploaded_avatar(form: UserForm, data: dict[str, Any]) -> None:
