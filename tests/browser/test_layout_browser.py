@@ -120,6 +120,20 @@ def test_every_list_page_fits_its_width(page: Any, app: Any, width: int, lang: s
     with app.app_context():
         notice = notices.create_notice({"title": "发布计划", "content": "x", "status": 1, "audience": {"all": True}}).id
         db.session.remove()
+    # a review: a long name (a user's name of its allowed 64 characters) as the last editor of a storage, an SMS
+    # template or a notice put 存储设置's, 短信模板's and 通知公告's times beneath the sticky actions at 1280 px
+    with app.app_context():
+        from pcloud.notices.models import Notice
+        from pcloud.smstemplates.models import SmsTemplate
+        from pcloud.uploads.models import Storage
+
+        db.session.add_all([Storage(name="归档存储", type="DATABASE", bucket_name="sys_upload"),
+                            SmsTemplate(code="NOTICE", name="通知", description="验证码 {code}")])
+        db.session.commit()
+        for model in (Storage, SmsTemplate, Notice):
+            db.session.execute(db.update(model).values(gmt_modified_name="很长的名字" * 12 + "甲乙丙丁"))
+        db.session.commit()
+        db.session.remove()
     page.set_viewport_size({"width": width, "height": 900})
     errors = watch_console(page)
     sign_in(page)
