@@ -385,6 +385,19 @@ def test_admin_info_lists_what_the_roles_grant(app: Any) -> None:
     assert data["resources"] == sorted([route_code("roles_api.grant", "POST"), route_code("roles_api.page", "POST")])
 
 
+def test_admin_info_names_each_granted_resource_code_once(app: Any, api: ApiClient) -> None:
+    """Two 访问资源 made with the same method and pattern have one code: adminInfo listed it twice."""
+    same = {"name": "职级列表", "resourceUrl": "/api/admin/grade/page", "method": "POST"}
+    ids = [api.data("POST", "/api/admin/resource/create", {**same, "name": f"职级列表{n}"}) for n in (1, 2)]
+    principal = PrincipalClients(app)
+    principal.grant(resource_ids=tuple(ids))
+    data = principal.api.data("POST", "/api/admin/system/adminInfo")
+    assert data["resources"] == ["POST:/api/admin/grade/page"]
+    everything = api.data("POST", "/api/admin/system/adminInfo")["resources"]
+    assert everything.count("POST:/api/admin/grade/page") == 1
+    assert len(everything) == len(set(everything))
+
+
 # ---------------------------------------------------------------------------------------------
 # The cache: reloads on a version change, costs no query once warm
 

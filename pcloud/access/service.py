@@ -179,7 +179,8 @@ def admin_info(principal: Principal) -> dict[str, Any]:
     stmt = select(Resource).where(Resource.deleted_at.is_(None), Resource.resource_url != "")
     if ids is not None:
         stmt = stmt.where(Resource.id.in_(ids or [-1]))
-    resources = sorted(resource_code(r) for r in db.session.execute(stmt).scalars())
+    # A code names a permission once, however many resources share it (the same method and pattern made twice).
+    resources = sorted({resource_code(r) for r in db.session.execute(stmt).scalars()})
     return {"id": principal.id, "phone": principal.phone, "name": principal.name, "avatar": principal.avatar,
             "routers": _snake(menu_tree_for(principal)), "permissions": sorted(principal.role_codes),
             "resources": resources}
