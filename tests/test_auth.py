@@ -88,6 +88,35 @@ def test_five_failures_lock_the_phone_even_for_the_right_password(anon: ApiClien
     assert locked.status_code == 429 and "锁定" in locked.get_json()["msg"]
 
 
+def test_a_wrong_password_says_how_many_tries_are_left_alike_for_an_unknown_phone(app: Any, anon: ApiClient) -> None:
+    """Every wrong password said only 手机号或密码错误 and the fifth locked the phone without warning: once two
+    tries are left it says how many, and the one that locks says so, for a phone nobody has the same as for
+    a user's (the count is the typed phone's), in both languages and on the sign-in page."""
+    from tests.conftest import PageClient
+    from tests.factories import next_phone
+
+    known = next_phone()
+    make_user(app, phone=known, password="Passw0rd1")
+    expected = ["手机号或密码错误", "手机号或密码错误", "手机号或密码错误，再错 2 次将锁定 15 分钟",
+                "手机号或密码错误，再错 1 次将锁定 15 分钟", "手机号或密码错误，账号已锁定，请 15 分钟后再试"]
+    for phone in (known, next_phone()):
+        answers = [token_call(anon, phone=phone, password="wrong1234", grantType="ADMIN") for _ in range(5)]
+        assert [a.status_code for a in answers] == [401] * 5
+        assert [a.get_json()["msg"] for a in answers] == expected
+        locked = token_call(anon, phone=phone, password="Passw0rd1", grantType="ADMIN")
+        assert locked.status_code == 429
+    english = next_phone()
+    answers = [anon.post("/api/oauth/token", json={"phone": english, "password": "wrong1234", "grantType": "ADMIN"},
+                         headers={"Accept-Language": "en"}).get_json()["msg"] for _ in range(5)]
+    assert answers[2:] == ["Wrong phone or password (attempts left before a 15-minute lock: 2)",
+                           "Wrong phone or password (attempts left before a 15-minute lock: 1)",
+                           "Wrong phone or password: the account is locked, try again in 15 minutes"]
+    page_phone = next_phone()
+    for _ in range(3):
+        page = PageClient(app.test_client()).sign_in(page_phone, "wrong-pass-1")
+    assert page.status_code == 401 and "手机号或密码错误，再错 2 次将锁定 15 分钟" in page.get_data(as_text=True)
+
+
 def test_sms_code_sign_in(anon: ApiClient) -> None:
     assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
     code = received_code(ADMIN_PHONE)

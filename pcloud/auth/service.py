@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 E = TypeVar("E", bound=PCloudError)
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
 BAD_CREDENTIALS = N_("手机号或密码错误")
+# A wrong password once this few attempts (or fewer) are left before the phone's lock says how many (as RuoYi does)
+WARN_WHEN_LEFT = 2
 LAST_SEEN_EVERY = timedelta(seconds=60)
 
 
@@ -426,12 +428,26 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: tup
     secret_hash = row.secret if row is not None else None
     if not verify_password(secret or "", secret_hash):  # no hash: a dummy of the same cost, still compared
         record_failure(lock_key, ip, count)
-        raise _refusal(BadCredentials, refusal)
+        raise _wrong_secret(refusal, count[0])
     if row.state != 0:
         raise _state_refusal(subject, row.state)
     # A person's password only: an open account's key is random and long, which no bcrypt cost adds to.
     new_hash = hash_password(secret) if subject == "user" and needs_rehash(secret_hash) else None
     return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash, attempt=count)
+
+
+def _wrong_secret(refusal: str, count: int) -> BadCredentials:
+    """A wrong password: the one message, and once few attempts are left before the phone's lock, how many, or that
+    this one locked it. The count is the phone's typed, known or not, so it tells nothing of whether it exists."""
+    if refusal != BAD_CREDENTIALS:
+        return _refusal(BadCredentials, refusal)
+    left, minutes = param("sys.login.maxFailures") - count, param("sys.login.lockMinutes")
+    if left <= 0:
+        return _refusal(BadCredentials, N_("手机号或密码错误，账号已锁定，请 %(minutes)s 分钟后再试"), minutes=minutes)
+    if left <= WARN_WHEN_LEFT:
+        return _refusal(BadCredentials, N_("手机号或密码错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                        left=left, minutes=minutes)
+    return _refusal(BadCredentials, refusal)
 
 
 def authenticate_password(phone: str, password: str, ip: str | None = None,
