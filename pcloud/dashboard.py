@@ -19,7 +19,7 @@ from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from flask_smorest import Blueprint as ApiBlueprint
 from marshmallow import fields, validate
 
-from pcloud.access.permissions import may_open_page
+from pcloud.access.permissions import may_call_a_granted_route, may_open_page
 from pcloud.actionlog import service as actionlog_service
 from pcloud.core.charts import bar_svg
 from pcloud.core.daily import daily_counts, last_days
@@ -82,7 +82,7 @@ def index() -> Any:
                                         gettext("操作"): activity["operations"]})
     notices = notices_service.latest_for(principal)
     return render_template("dashboard.html", figures=figures, activity=activity, chart=chart, everyone=everyone,
-                           notices=notices)
+                           notices=notices, api_docs=may_call_a_granted_route(principal))
 
 
 @bp.route("/favicon.ico")

@@ -54,6 +54,29 @@ def test_figures_follow_the_granted_menus(app: Any) -> None:
     assert 'data-testid="fig-users"' not in html and 'data-testid="fig-segments"' not in html
 
 
+def test_the_home_page_links_the_api_docs_only_to_who_may_call_a_granted_route(app: Any, pages: PageClient) -> None:
+    """The home page linked /api/docs for everyone, while a user granted no API route got a document of routes
+    every one of which answers them 403. The link shows to a principal who may call at least one route that
+    needs a grant (a super administrator, a role granting an API resource); the document stays public
+    (API.md, Permissions), so a direct visit still reads it."""
+    from tests.factories import route_code
+
+    link = 'href="/api/docs"'
+    assert link in pages.get("/").get_data(as_text=True)
+    menus_only = make_role(app, "ROLE_MENUS_ONLY", "只有菜单")
+    grant_role(app, menus_only, menu_paths=("/job/info",))
+    callers = make_role(app, "ROLE_CALLER", "调用者")
+    grant_role(app, callers, resource_codes=(route_code("grades_api.page", "POST"),))
+    for phone, roles, shown in (("13900001611", [], False), ("13900001612", [menus_only], False),
+                                ("13900001613", [callers], True)):
+        make_user(app, phone=phone, password="Passw0rd1", role_ids=roles)
+        client = PageClient(app.test_client())
+        assert client.sign_in(phone, "Passw0rd1").status_code == 302
+        assert (link in client.get("/").get_data(as_text=True)) is shown, phone
+        assert client.get("/api/docs").status_code == 200
+    assert PageClient(app.test_client()).get("/api/docs").status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------
 # The home page's JSON API (issue 25 item 2: the original front end's src/api/dashboard.js)
 

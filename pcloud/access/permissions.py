@@ -212,6 +212,25 @@ def may_call(principal: Principal, method: str, rule: str, path: str) -> bool:
     return False
 
 
+def may_call_a_granted_route(principal: Principal) -> bool:
+    """May the principal call at least one API route that needs a grant (the home page links the API document,
+    /api/docs, only then)? A super administrator may; else a role granting a resource that matches a route."""
+    if principal.is_super_admin:
+        return True
+    if not any(g.exact or g.wild for g in grants_of(principal)):
+        return False
+    for rule in current_app.url_map.iter_rules():
+        view = current_app.view_functions.get(rule.endpoint)
+        if (not rule.rule.startswith("/api/") or rule.endpoint in PUBLIC_ENDPOINTS
+                or getattr(view, "_public", False)):
+            continue
+        path = ROUTE_ARG.sub("0", rule.rule)
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        if any(may_call(principal, method, rule.rule, path) for method in methods):
+            return True
+    return False
+
+
 def endpoint_route(endpoint: str) -> tuple[str, str]:
     """(method, rule) of an API endpoint named `blueprint.view` or `blueprint.view:METHOD`."""
     name, _, method = endpoint.partition(":")
