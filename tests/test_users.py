@@ -401,6 +401,27 @@ def test_list_page_sorts_and_pages(pages: PageClient, app: Any) -> None:
     assert html.index("排序24") < html.index("排序23") and "排序14" not in html
 
 
+def test_list_page_answers_an_unknown_sort_as_other_lists_do(pages: PageClient, app: Any) -> None:
+    """One rule for every list's `sort`/`dir` (core.sorting.sort_args): a hand-edited unknown column or direction
+    is no error, as on 角色管理; the list keeps its own order, newest first, and a column sorted without a
+    direction keeps the list's direction (descending)."""
+    for i in range(3):
+        make_user(app, phone=f"1390000017{i}", name=f"排列{i}")
+    for query_string in ("sort=password&dir=asc", "sort=Name&dir=sideways", "sort=gmtCreatedDate", ""):
+        role_list = pages.get(f"/system/role/?{query_string}")
+        resp = pages.get(f"/system/user/?keyword=排列&{query_string}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == role_list.status_code, query_string
+        assert "alert-danger" not in html and "已忽略" not in html
+        newest_first = [html.index(f"排列{i}") for i in (2, 1, 0)]
+        if query_string.endswith("dir=asc"):
+            assert newest_first == sorted(newest_first, reverse=True), query_string  # the default column, ascending
+        else:
+            assert newest_first == sorted(newest_first), query_string
+    html = pages.get("/system/user/?keyword=排列&sort=name").get_data(as_text=True)
+    assert html.index("排列2") < html.index("排列1") < html.index("排列0")
+
+
 def test_create_page_makes_a_user_and_flashes(pages: PageClient, app: Any) -> None:
     resp = pages.submit("/system/user/new", data={"phone": "13900000061", "name": "新人", "password": "abc12345",
                                                   "state": "0"}, follow_redirects=True)

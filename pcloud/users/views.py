@@ -20,6 +20,7 @@ from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_th
 from pcloud.core.recorder import action
 from pcloud.core.routing import MAX_ID
 from pcloud.core.security import current_principal, mirrors, reads_own_upload
+from pcloud.core.sorting import sort_args
 from pcloud.core.views import RecordPages
 from pcloud.core.xlsx import write_xlsx, xlsx_response
 from pcloud.depts import service as depts
@@ -54,9 +55,7 @@ def _filters() -> dict[str, Any]:
     loaded = page_filters(UserPageArgs, FILTERS)
     filters: dict[str, Any] = {key: (loaded.get(key) or "").strip() for key in ("phone", "keyword")}
     filters.update({key: loaded[key] for key in ("state", "dept_id", "role_ids") if loaded.get(key) is not None})
-    order_by = request.args.get("sort", "gmtCreatedDate")
-    filters["order_by"] = order_by if order_by in SORTABLE else "gmtCreatedDate"
-    filters["order_dir"] = "asc" if request.args.get("dir") == "asc" else "desc"
+    filters.update(sort_args(SORTABLE, default=("gmtCreatedDate", "desc")))  # newest first unless sorted
     return filters
 
 
