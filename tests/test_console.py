@@ -91,10 +91,18 @@ def test_a_reader_sees_no_button_they_may_not_use(app: Any, api: ApiClient, page
 def test_an_empty_list_does_not_point_a_reader_at_a_button_they_lack(app: Any) -> None:
     """An empty list tells whoever may add to click 新增; a reader without that button reads only that it is empty
     (a review: 还没有岗位，点击「新增岗位」创建第一个, with no such button on the page)."""
-    viewer = _viewer(app, "13900001302")
-    for path in LIST_PAGES:
-        html = viewer.get(path).get_data(as_text=True)
-        assert "点击「" not in html, (path, re.findall(r"[^<>]*点击「[^<]*", html))
+    role = make_role(app, "ROLE_EMPTY_READER", "只读")
+    grant_role(app, role, menu_paths=(*MENUS, "/personalized/mail", "/system/notice"))
+    make_user(app, phone="13900001302", password="Passw0rd1", role_ids=[role])
+    viewer = PageClient(app.test_client())
+    assert viewer.sign_in("13900001302", "Passw0rd1").status_code == 302
+    for path in (*LIST_PAGES, "/personalized/mail/", "/system/notice/"):
+        resp = viewer.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "点击「" not in html, (path, re.findall(r"[^<>]*点击「[^<]*", html))
+    mail, notices = (viewer.get(path).get_data(as_text=True) for path in ("/personalized/mail/", "/system/notice/"))
+    assert "还没有站内信" in mail and "发送站内信" not in mail
+    assert "还没有通知公告" in notices and "新增通知公告" not in notices
 
 
 def test_user_rows_show_only_actions_that_would_pass(app: Any, pages: PageClient) -> None:

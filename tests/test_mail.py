@@ -443,21 +443,6 @@ def test_the_recipient_picker_searches_phones_for_those_who_may_see_them(pages: 
     assert pages.get("/personalized/mail/recipients?q=").get_json()["items"] == []
 
 
-def test_the_mail_page_without_the_send_grant_does_not_point_at_a_send_button(app: Any) -> None:
-    """A user granted the 站内信 page but not sending meets no 「发送站内信」 button: its empty list does not tell
-    them to click one."""
-    role = make_role(app, "ROLE_MAIL_READER", "信件查看")
-    grant_role(app, role, menu_paths=("/personalized/mail",))
-    phone = next_phone()
-    make_user(app, phone=phone, password="Passw0rd1", role_ids=[role])
-    reader = PageClient(app.test_client())
-    assert reader.sign_in(phone, "Passw0rd1").status_code == 302
-    resp = reader.get("/personalized/mail/")
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "/personalized/mail/new" not in html
-    assert "还没有站内信" in html and "发送站内信" not in html
-
-
 def test_a_manager_of_a_narrow_scope_finds_the_mail_sent_to_them_on_the_mail_page(app: Any, api: ApiClient) -> None:
     """A user given the 站内信 page with a scope of only themselves: the administrator's mail to them, unread in
     their inbox and openable (and deletable) from the page, is on the page's list too (API and page), not an empty

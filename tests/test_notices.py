@@ -850,18 +850,3 @@ def test_the_read_receipts_button_is_shown_to_whoever_may_open_them(api: ApiClie
     _head_api, head = signed_in_as(app, phone)
     assert head.get(f"/system/notice/{notice_id}/readers").status_code == 200
     assert f"/system/notice/{notice_id}/readers" in head.get("/system/notice/").get_data(as_text=True)
-
-
-def test_the_notice_list_without_the_create_grant_does_not_point_at_a_create_button(app: Any) -> None:
-    """A user granted the 通知公告 list but not writing notices meets no 「新增通知公告」 button: its empty list does
-    not tell them to click one."""
-    role = make_role(app, "ROLE_NOTICE_READER", "公告查看")
-    grant_role(app, role, menu_paths=("/system/notice",))
-    phone = next_phone()
-    make_user(app, phone=phone, password="Passw0rd1", role_ids=[role])
-    reader = PageClient(app.test_client())
-    assert reader.sign_in(phone, "Passw0rd1").status_code == 302
-    resp = reader.get("/system/notice/")
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "/system/notice/new" not in html
-    assert "还没有通知公告" in html and "新增通知公告" not in html

@@ -286,22 +286,27 @@ def test_the_keyboard_can_leave_the_script_editor(page: Any, app: Any) -> None:
     assert not errors, errors
 
 
+def _job_without_nodes(app: Any, appname: str) -> int:
+    """A job of a new executor no worker serves (an empty 注册节点 page): its id."""
+    from pcloud.jobs.models import Executor
+
+    with app.app_context():
+        executor = Executor(appname=appname, title=appname)
+        db.session.add(executor)
+        db.session.flush()
+        job = Job(job_group=executor.id, job_desc=f"{appname} job", author="Eve", schedule_type="NONE",
+                  timezone="UTC", executor_handler="demoJobHandler")
+        db.session.add(job)
+        db.session.commit()
+        return job.id
+
+
 def test_an_empty_list_says_so_within_a_phones_screen(page: Any, app: Any) -> None:
     """A browser review at 390 px: an empty run log's line (还没有调度日志：任务被调度或「执行一次」后在这里出现) and a
     job's 注册节点 page without a node (…执行 pcloud worker --group …) were cut at the screen's edge, centred in a
     table wider than the phone, so a phone showed half a sentence unless one scrolled the table sideways. The line
     wraps within the screen, in either language."""
-    from pcloud.jobs.models import Executor
-
-    with app.app_context():
-        executor = Executor(appname="empty-phone", title="空执行器")
-        db.session.add(executor)
-        db.session.flush()
-        job = Job(job_group=executor.id, job_desc="空任务", author="Eve", schedule_type="NONE", timezone="UTC",
-                  executor_handler="demoJobHandler")
-        db.session.add(job)
-        db.session.commit()
-        job_id = job.id
+    job_id = _job_without_nodes(app, "empty-phone")
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page)
     for lang in ("zh", "en"):
@@ -320,17 +325,7 @@ def test_the_empty_nodes_page_keeps_the_commands_option_whole_on_a_phone(page: A
     """A browser review at 390 px: the empty 注册节点 page's command broke between "--" and "group" (and could within
     the AppName at a hyphen), so a phone showed "--" at a line's end. The command is code, its option
     (--group <AppName>) one unbroken piece, in either language."""
-    from pcloud.jobs.models import Executor
-
-    with app.app_context():
-        executor = Executor(appname="phone-nodes-executor", title="节点执行器")
-        db.session.add(executor)
-        db.session.flush()
-        job = Job(job_group=executor.id, job_desc="节点任务", author="Eve", schedule_type="NONE", timezone="UTC",
-                  executor_handler="demoJobHandler")
-        db.session.add(job)
-        db.session.commit()
-        job_id = job.id
+    job_id = _job_without_nodes(app, "phone-nodes-executor")
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page)
     option = "--group phone-nodes-executor"
