@@ -281,7 +281,9 @@ def reshow_expired_form() -> Response | None:
         answer = current_app.make_response(current_app.ensure_sync(view)(**(request.view_args or {})))
     except _WriteRefused:
         db.session.rollback()
-        session["_flashes"] = [f for f in session.get("_flashes", []) if f[1] != expired.msg]  # nothing was kept
+        # nothing was kept: take back the flash saying so (Flask has no public way to retract a flash:
+        # get_flashed_messages caches the request's flashes once read, so the expired page would still show it)
+        session["_flashes"] = [f for f in session.get("_flashes", []) if f[1] != expired.msg]
         return None
     except Exception as exc:  # noqa: BLE001 - a refusal (a key that names nothing: 404) answered by its handler
         answer = current_app.make_response(current_app.handle_user_exception(exc))
