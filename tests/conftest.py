@@ -659,7 +659,12 @@ def is_timed_read(statement: str) -> bool:
 
 
 def statements_seen(app: Any, call: Callable[[], Any]) -> list[str]:
-    """The SQL statements the app's engine runs during `call()`, in order."""
+    """The SQL statements the app's engine runs during `call()` in this thread, in order.
+
+    The app (and its engine) serves the whole pass, so a thread an earlier test left working on it (a segment's
+    preload, an alarm's send) may run a statement meanwhile: CI once counted one in an idle worker's tick."""
+    import threading
+
     from sqlalchemy import event
 
     from pcloud.extensions import db
@@ -667,9 +672,11 @@ def statements_seen(app: Any, call: Callable[[], Any]) -> list[str]:
     with app.app_context():
         engine = db.engine
     seen: list[str] = []
+    caller = threading.get_ident()
 
     def note(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
+        if threading.get_ident() == caller:
+            seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", note)
     try:
