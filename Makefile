@@ -66,7 +66,7 @@ export SIGN_IN_LINES
 ## PostgreSQL when PCLOUD_TEST_PG_URL names a server (CI always gives one): the tests that touch a database
 ## (the `no_database` ones, such as building a wheel, check the same thing on both passes). Each pass's
 ## output is printed when it ends. Run at once, the passes fill each other's waits (live servers booting,
-## worker processes, the browser): about 8 minutes on two cores instead of 10 one after the other.
+## worker processes, the browser); how long it takes is in docs/BENCHMARKS.md (over 20 minutes on two cores now).
 test: $(STAMP) lint
 	@echo "The SQLite and PostgreSQL passes run at once; each one's output follows when it ends."
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
