@@ -117,6 +117,117 @@ def test_a_wrong_password_says_how_many_tries_are_left_alike_for_an_unknown_phon
     assert page.status_code == 401 and "手机号或密码错误，再错 2 次将锁定 15 分钟" in page.get_data(as_text=True)
 
 
+def test_a_wrong_sms_code_says_how_many_tries_are_left_alike_for_an_unknown_phone(app: Any, anon: ApiClient,
+                                                                                  monkeypatch: Any) -> None:
+    """A wrong code said only 验证码错误或已过期，请重新获取 until the phone's lock (which it shares with the password)
+    fell without warning: it warns as a wrong password does, in its own words, for a phone nobody has the same as
+    for a user's, in both languages and on the sign-in page's SMS tab; the login log stores the sentence."""
+    from pcloud.core.i18n import said
+    from tests.conftest import PageClient, csrf_from
+    from tests.factories import next_phone
+
+    monkeypatch.setitem(app.config, "PCLOUD_SMS_COOLDOWN_SECONDS", 0)
+    known = next_phone()
+    make_user(app, phone=known)
+    expected = ["验证码错误或已过期，请重新获取", "验证码错误或已过期，请重新获取",
+                "验证码错误或已过期，再错 2 次将锁定 15 分钟", "验证码错误或已过期，再错 1 次将锁定 15 分钟",
+                "验证码错误或已过期，账号已锁定，请 15 分钟后再试"]
+    for phone in (known, next_phone()):
+        assert anon.post("/api/oauth/sms/code", json={"phone": phone}).status_code == 200
+        code = received_code(phone) if phone == known else "123456"
+        wrong = "000000" if code != "000000" else "111111"
+        answers = [token_call(anon, phone=phone, verifyCode=wrong, grantType="SMS") for _ in range(5)]
+        assert [a.status_code for a in answers] == [401] * 5
+        assert [a.get_json()["msg"] for a in answers] == expected
+        assert token_call(anon, phone=phone, verifyCode=code, grantType="SMS").status_code == 429
+    from pcloud.loginlog.models import LoginLog
+
+    reasons = query(app, lambda: list(db.session.execute(select(LoginLog.reason).where(LoginLog.phone == known)
+                                                         .order_by(LoginLog.id)).scalars()))
+    assert reasons[2:5] == [said("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟", left=2, minutes=15),
+                            said("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟", left=1, minutes=15),
+                            said("验证码错误或已过期，账号已锁定，请 %(minutes)s 分钟后再试", minutes=15)]
+    english = next_phone()
+    answers = [anon.post("/api/oauth/token", json={"phone": english, "verifyCode": "123456", "grantType": "SMS"},
+                         headers={"Accept-Language": "en"}).get_json()["msg"] for _ in range(5)]
+    assert answers[2:] == ["Wrong or expired code (attempts left before a 15-minute lock: 2)",
+                           "Wrong or expired code (attempts left before a 15-minute lock: 1)",
+                           "Wrong or expired code: the account is locked, try again in 15 minutes"]
+    browser, page_phone = PageClient(app.test_client()), next_phone()
+    token = csrf_from(browser.get("/login").get_data(as_text=True))
+    for _ in range(3):
+        page = browser.client.post("/login?tab=sms", data={"sms-csrf_token": token, "sms-phone": page_phone,
+                                                           "sms-verify_code": "123456"})
+    assert page.status_code == 401 and "验证码错误或已过期，再错 2 次将锁定 15 分钟" in page.get_data(as_text=True)
+
+
+def test_a_wrong_secure_key_says_how_many_tries_are_left_alike_for_an_unknown_secure_id(app: Any,
+                                                                                        anon: ApiClient) -> None:
+    """The OPEN grant's wrong key said only secureId 或 secureKey 错误 until the secureId's lock fell without warning:
+    it warns as a wrong password does, for a secureId no account has the same as for an account's (the count is
+    the typed secureId's), in both languages; the login log stores the sentence."""
+    from pcloud.core.i18n import said
+
+    _account_id, secure_id, key = _open_account(app)
+    expected = [OPEN_REFUSED, OPEN_REFUSED, "secureId 或 secureKey 错误，再错 2 次将锁定 15 分钟",
+                "secureId 或 secureKey 错误，再错 1 次将锁定 15 分钟",
+                "secureId 或 secureKey 错误，账号已锁定，请 15 分钟后再试"]
+    for sid in (secure_id, "op_000000000000000000000001"):
+        answers = [token_call(anon, secureId=sid, secureKey=f"wrong-{i}", grantType="OPEN") for i in range(5)]
+        assert [a.status_code for a in answers] == [401] * 5
+        assert [a.get_json()["msg"] for a in answers] == expected
+        assert token_call(anon, secureId=sid, secureKey=key, grantType="OPEN").status_code == 429
+    from pcloud.loginlog.models import LoginLog
+
+    reasons = query(app, lambda: list(db.session.execute(select(LoginLog.reason).where(LoginLog.phone == secure_id)
+                                                         .order_by(LoginLog.id)).scalars()))
+    assert reasons[2] == said("secureId 或 secureKey 错误，再错 %(left)s 次将锁定 %(minutes)s 分钟", left=2, minutes=15)
+    assert reasons[4] == said("secureId 或 secureKey 错误，账号已锁定，请 %(minutes)s 分钟后再试", minutes=15)
+    answers = [anon.post("/api/oauth/token", json={"secureId": "op_english", "secureKey": "k", "grantType": "OPEN"},
+                         headers={"Accept-Language": "en"}).get_json()["msg"] for _ in range(5)]
+    assert answers[2:] == ["Wrong secureId or secureKey (attempts left before a 15-minute lock: 2)",
+                           "Wrong secureId or secureKey (attempts left before a 15-minute lock: 1)",
+                           "Wrong secureId or secureKey: the account is locked, try again in 15 minutes"]
+
+
+def test_a_wrong_old_password_says_how_many_tries_are_left_on_both_doors(app: Any) -> None:
+    """The old password of a password change counts against the phone's lock, but a wrong one said only 原密码不正确
+    until the lock fell: it warns as a wrong password at sign-in does, on the API (msg and the field's error), on
+    the profile page, in English, and the operation log stores the sentence."""
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.i18n import said
+    from tests.conftest import PageClient, csrf_from, last_action
+    from tests.factories import next_phone
+
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")
+    api = ApiClient(app.test_client())
+    api.token = api.sign_in(phone, "Passw0rd1")
+    browser = PageClient(app.test_client())
+    assert browser.sign_in(phone, "Passw0rd1").status_code == 302
+
+    def change(i: int, **kw: Any) -> Any:
+        return api.post("/api/oauth/password", {"oldPassword": f"guess{i}X1", "newPassword": "NewPassw0rd9"}, **kw)
+
+    plain = [change(i) for i in range(2)]
+    assert [(r.status_code, r.get_json()["msg"]) for r in plain] == [(422, "原密码不正确")] * 2
+    warned = change(2).get_json()
+    assert warned["msg"] == "原密码不正确，再错 2 次将锁定 15 分钟"
+    assert warned["errors"]["oldPassword"] == [warned["msg"]]
+    html = browser.get("/profile").get_data(as_text=True)
+    page = browser.client.post("/profile", data={"which": "password", "pw-csrf_token": csrf_from(html),
+                                                 "pw-old_password": "guessPageX1", "pw-new_password": "NewPassw0rd9",
+                                                 "pw-confirm_password": "NewPassw0rd9"})
+    assert page.status_code == 422 and "原密码不正确，再错 1 次将锁定 15 分钟" in page.get_data(as_text=True)
+    assert last_action(app) == ("修改个人信息", "fail", "原密码不正确，再错 1 次将锁定 15 分钟")
+    locking = change(4, headers={"Accept-Language": "en"}).get_json()
+    assert locking["msg"] == "The current password is incorrect: the account is locked, try again in 15 minutes"
+    stored = query(app, lambda: db.session.execute(select(ActionLog.msg).order_by(ActionLog.id.desc()).limit(1)
+                                                   ).scalar())
+    assert stored == said("原密码不正确，账号已锁定，请 %(minutes)s 分钟后再试", minutes=15)
+    assert change(5).status_code == 429
+
+
 def test_sms_code_sign_in(anon: ApiClient) -> None:
     assert anon.post("/api/oauth/sms/code", json={"phone": ADMIN_PHONE}).status_code == 200
     code = received_code(ADMIN_PHONE)
@@ -807,7 +918,7 @@ def test_the_open_grant_locks_the_secure_id_after_the_failure_limit(app: Any, an
     limit = app.config["PCLOUD_LOGIN_MAX_FAILURES"]
     for i in range(limit):
         resp = token_call(anon, secureId=secure_id, secureKey=f"wrong-{i}", grantType="OPEN")
-        assert resp.status_code == 401 and resp.get_json()["msg"] == OPEN_REFUSED
+        assert resp.status_code == 401 and resp.get_json()["msg"].startswith(OPEN_REFUSED)  # warned near the end
     locked = token_call(anon, secureId=secure_id, secureKey=key, grantType="OPEN")
     assert locked.status_code == 429 and "登录失败次数过多" in locked.get_json()["msg"]
     assert "分钟后再试" in locked.get_json()["msg"]

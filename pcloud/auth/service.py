@@ -47,8 +47,22 @@ log = logging.getLogger(__name__)
 E = TypeVar("E", bound=PCloudError)
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
 BAD_CREDENTIALS = N_("手机号或密码错误")
-# A wrong password once this few attempts (or fewer) are left before the phone's lock says how many (as RuoYi does)
+SMS_CODE_WRONG = N_("验证码错误或已过期，请重新获取")
+# A wrong secret once this few attempts (or fewer) are left before its key's lock says how many (as RuoYi does)
 WARN_WHEN_LEFT = 2
+# Each wrong-secret refusal of a locked key, in its own first words: (a few tries left, the failure that locks).
+# One rule (`_wrong_secret`) for the password and the SMS code (the phone's lock), the OPEN grant's key (the
+# secureId's) and the old password of a password change (the phone's).
+LOCK_WARNINGS = {
+    BAD_CREDENTIALS: (N_("手机号或密码错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                      N_("手机号或密码错误，账号已锁定，请 %(minutes)s 分钟后再试")),
+    SMS_CODE_WRONG: (N_("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                     N_("验证码错误或已过期，账号已锁定，请 %(minutes)s 分钟后再试")),
+    open_service.KEY_REFUSED: (N_("secureId 或 secureKey 错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                               N_("secureId 或 secureKey 错误，账号已锁定，请 %(minutes)s 分钟后再试")),
+    user_service.OLD_PASSWORD_WRONG: (N_("原密码不正确，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                      N_("原密码不正确，账号已锁定，请 %(minutes)s 分钟后再试")),
+}
 LAST_SEEN_EVERY = timedelta(seconds=60)
 
 
@@ -190,7 +204,9 @@ def change_own_password(user_id: int, old_password: str, new_password: str, *, k
         db.session.rollback()
         if "oldPassword" in (exc.errors or {}):
             record_failure(key, ip, counts)
-            raise
+            refused = _wrong_secret(user_service.OLD_PASSWORD_WRONG, counts[0], Invalid)
+            refused.errors = {"oldPassword": [refused.msg]}
+            raise refused from None
         _old_password_right(key, ip)
         raise
     _old_password_right(key, ip)
@@ -436,18 +452,17 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: tup
     return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash, attempt=count)
 
 
-def _wrong_secret(refusal: str, count: int) -> BadCredentials:
-    """A wrong password: the one message, and once few attempts are left before the phone's lock, how many, or that
-    this one locked it. The count is the phone's typed, known or not, so it tells nothing of whether it exists."""
-    if refusal != BAD_CREDENTIALS:
-        return _refusal(BadCredentials, refusal)
+def _wrong_secret(refusal: str, count: int, error: type[PCloudError] = BadCredentials) -> PCloudError:
+    """A wrong secret (`refusal`, a key of LOCK_WARNINGS): its one message, and once few attempts are left before
+    its key's lock, how many, or that this one locked it, in the refusal's own first words. `count` is this
+    attempt's on the key typed (a phone, a secureId), known or not, so it tells nothing of whether it exists."""
     left, minutes = param("sys.login.maxFailures") - count, param("sys.login.lockMinutes")
+    warning, locked = LOCK_WARNINGS[refusal]
     if left <= 0:
-        return _refusal(BadCredentials, N_("手机号或密码错误，账号已锁定，请 %(minutes)s 分钟后再试"), minutes=minutes)
+        return _refusal(error, locked, minutes=minutes)
     if left <= WARN_WHEN_LEFT:
-        return _refusal(BadCredentials, N_("手机号或密码错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
-                        left=left, minutes=minutes)
-    return _refusal(BadCredentials, refusal)
+        return _refusal(error, warning, left=left, minutes=minutes)
+    return _refusal(error, refusal)
 
 
 def authenticate_password(phone: str, password: str, ip: str | None = None,
@@ -602,7 +617,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     phone = (phone or "").strip()
     count = reserve_attempt(_phone_key(phone), ip)
     now = utcnow()
-    wrong = N_("验证码错误或已过期，请重新获取")
+    wrong = SMS_CODE_WRONG
     row_id = db.session.execute(
         select(SmsCode.id).where(SmsCode.phone == phone, SmsCode.used_at.is_(None), SmsCode.expires_at > now)
         .order_by(SmsCode.created_at.desc()).limit(1)).scalar()
@@ -615,7 +630,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     row = db.session.get(SmsCode, row_id) if taken else None
     if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
         record_failure(_phone_key(phone), ip, count)
-        raise _refusal(BadCredentials, wrong)
+        raise _wrong_secret(wrong, count[0])
     user = db.session.execute(select(User.id, User.state).where(User.phone == phone, User.deleted_at.is_(None))
                               ).one_or_none()
     if user is None:

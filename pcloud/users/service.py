@@ -79,6 +79,7 @@ def phone_problem(phone: str) -> str | None:
 
 
 PHONE_TAKEN = N_("手机号已被其他用户使用")  # said with gettext() where it is raised
+OLD_PASSWORD_WRONG = N_("原密码不正确")  # said with gettext() where it is raised; auth's lock warning extends it
 
 
 def phone_taken(phone: str, exclude_id: int | None = None) -> bool:
@@ -687,7 +688,7 @@ def change_own_password(user_id: int, old_password: str, new_password: str,
     """Change one's own password; every other session and token of the user ends (a thief's too)."""
     user = get_user(user_id)
     if not verify_password(old_password, user.password_hash):
-        raise Invalid(gettext("原密码不正确"), field="oldPassword")
+        raise Invalid(gettext(OLD_PASSWORD_WRONG), field="oldPassword")
     if user.password_change_required and new_password == old_password:
         raise Invalid(gettext("新密码不能与原密码相同"), field="newPassword")
     _check_password(new_password)
