@@ -189,6 +189,59 @@ def test_disable_freeze_reset_and_delete_each_revoke(api: ApiClient, anon: ApiCl
     api_error(open_token(anon, acct["secureId"], new_key), 401)
 
 
+def test_a_token_the_admin_ended_says_why_on_the_api(api: ApiClient, anon: ApiClient) -> None:
+    """An integrator's review: after the administrator reset the key, disabled or deleted the account, or the token
+    ran out, every call answered 401 未登录或登录已失效, as for a token never issued, so the calling system could not
+    tell "sign in again" from "ask for the new key". The 401 now says why, in the caller's language; a header that
+    is not `Bearer <token>` says how to send one."""
+    api.data("POST", "/api/integration/admin/segment/create", {"bizTag": "why"})
+    acct = make_account(api)
+    grant_segments(api, acct["id"])
+    token = signed_in(anon, acct)
+    new_key = api.data("POST", f"{OPEN}/account/{acct['id']}/resetKey")
+    reset = api_error(anon.get(f"{SEG}/get/why", token=token), 401)
+    assert reset["msg"] == "开放平台账号的密钥已重置，请用新密钥重新登录"
+    english = anon.client.get(f"{SEG}/get/why", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    assert english.status_code == 401
+    assert english.get_json()["msg"] == "The open account's key was reset: sign in again with the new key"
+    token = signed_in(anon, {**acct, "secureKey": new_key})
+    api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 1})
+    assert api_error(anon.get(f"{SEG}/get/why", token=token), 401)["msg"] == "开放平台账号已被禁用或冻结，令牌已失效"
+    api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 0})
+    token = signed_in(anon, {**acct, "secureKey": new_key})
+    api.data("DELETE", f"{OPEN}/account/{acct['id']}/delete")
+    assert api_error(anon.get(f"{SEG}/get/why", token=token), 401)["msg"] == "开放平台账号已被删除"
+    bare = anon.client.get(f"{SEG}/get/why", headers={"Authorization": token})
+    assert bare.status_code == 401
+    assert bare.get_json()["msg"] == "Authorization 请求头须为 Bearer <token>"
+    for unknown in ({"Authorization": "Bearer nope"}, {}):  # never a session here, or none sent: as before
+        assert anon.client.get(f"{SEG}/get/why", headers=unknown).get_json()["msg"] == "未登录或登录已失效"
+
+
+def test_an_expired_token_says_it_expired(api: ApiClient, anon: ApiClient, app: Any) -> None:
+    """The token's lifetime (expiresIn) ran out: 401 says so, so the client signs in again."""
+    from pcloud.sessions.models import UserSession
+
+    api.data("POST", "/api/integration/admin/segment/create", {"bizTag": "late"})
+    acct = make_account(api)
+    grant_segments(api, acct["id"])
+    token = signed_in(anon, acct)
+
+    def expire() -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import update
+
+        from pcloud.core.timefmt import utcnow
+
+        db.session.execute(update(UserSession).where(UserSession.open_account_id == acct["id"])
+                           .values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+
+    query(app, expire)
+    assert api_error(anon.get(f"{SEG}/get/late", token=token), 401)["msg"] == "令牌已过期，请重新登录获取新令牌"
+
+
 def test_hidden_roles_stay_out_of_role_pages_and_api(api: ApiClient, app: Any, pages: PageClient) -> None:
     acct = make_account(api, name="隐藏角色账号")
     hidden = query(app, lambda: db.session.execute(select(Role.id, Role.role_code).where(Role.hidden)).all())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Request, flash, session
+from flask import Request, flash, g, session
+from flask_babel import gettext
 
 from pcloud.auth import service
 from pcloud.core.envelope import is_api_request
@@ -30,5 +31,12 @@ def load_from_bearer(request: Request) -> Principal | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        if header.strip():  # a header sent, but not as the guard reads one (a bare token, another scheme)
+            g.unauthorized_msg = gettext("Authorization 请求头须为 Bearer <token>")
         return None
-    return service.load_principal(token.strip(), "api")
+    principal = service.load_principal(token.strip(), "api")
+    if principal is None:
+        # A token that no longer signs anyone in: the guard's 401 says why (expired, the key reset, the account
+        # disabled...), so the calling system knows whether signing in again will do
+        g.unauthorized_msg = service.session_end_message(token.strip(), "api")
+    return principal

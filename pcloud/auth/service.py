@@ -236,6 +236,13 @@ END_MESSAGES = {
     "logout": N_("您已在其他页面退出登录，请重新登录"),
 }
 END_DEFAULT = N_("登录已失效，请重新登录")
+# The same for an API token, as its 401 says it (API.md, Authentication): what the calling system does next
+TOKEN_END_MESSAGES = {
+    "expired": N_("令牌已过期，请重新登录获取新令牌"),
+    "open-reset-key": N_("开放平台账号的密钥已重置，请用新密钥重新登录"),
+    "open-status": N_("开放平台账号已被禁用或冻结，令牌已失效"),
+    "open-deleted": N_("开放平台账号已被删除"),
+}
 
 
 def session_end_message(token: str, kind: str) -> str | None:
@@ -244,10 +251,11 @@ def session_end_message(token: str, kind: str) -> str | None:
     sess = sessions.find_session(token, kind)
     if sess is None:
         return None
+    said_for = {**END_MESSAGES, **TOKEN_END_MESSAGES} if kind == "api" else END_MESSAGES
     if sess.revoked_at is not None:
-        return gettext(END_MESSAGES.get(sess.revoke_reason or "", END_DEFAULT))
+        return gettext(said_for.get(sess.revoke_reason or "", END_DEFAULT))
     if sess.expires_at <= utcnow():
-        return gettext(END_MESSAGES["expired"])
+        return gettext(said_for["expired"])
     if sess.subject != "open":
         state = db.session.execute(select(User.state, User.deleted_at).where(User.id == sess.user_id)).first()
         if state is None or state.deleted_at is not None:

@@ -327,7 +327,7 @@ def enforce_access() -> Any:
     principal = current_principal()
     if principal is None:
         if is_api_request():
-            return error_response(401)
+            return error_response(401, g.get("unauthorized_msg"))  # the bearer loader's reason, if it had one
         return redirect(url_for("auth.login", next=return_address()))
     if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
         if is_api_request():
