@@ -423,3 +423,37 @@ def test_parallel_creates_of_one_biz_tag_keep_one(app: Any, api: ApiClient) -> N
         app, api.token, lambda n: ("POST", f"{ADMIN}/create", {"bizTag": f"race-{n}"}), None,
         lambda n: "业务标识已存在",
         lambda: query(app, lambda: list(db.session.execute(select(Segment.biz_tag)).scalars())))
+
+
+def test_the_openapi_document_describes_the_id_routes_as_api_md_does(api: ApiClient) -> None:
+    """An integrator's review, generating a client from /api/openapi.json: the ID routes' path parameters were
+    named biz_tag (API.md and the catalogue: {bizTag}; likewise {accountId} of the open platform's refresh), `count`
+    was any string where API.md says 1..1000, maxId had no type at all, updateTime none, and the bizTag patterns
+    ended in Python's \\Z, which a JavaScript (ECMA) validator reads as a literal Z, refusing every valid tag."""
+    import re
+
+    spec = api.get("/api/openapi.json").get_json()
+    paths = spec["paths"]
+    assert f"{IDS}/get/{{bizTag}}" in paths and f"{IDS}/batch/{{bizTag}}/{{count}}" in paths
+    assert "/api/open/admin/resource/{accountId}/refresh" in paths
+    assert not [p for p in paths if re.search(r"\{[a-z]+_[a-z_]+\}", p)]  # camelCase on the wire, as API.md
+
+    def params(path: str) -> dict[str, Any]:
+        item = paths[path]
+        found = {p["name"]: p for p in item.get("parameters", [])}
+        found.update({p["name"]: p for p in item["get"].get("parameters", [])})
+        return found
+
+    count = params(f"{IDS}/batch/{{bizTag}}/{{count}}")["count"]["schema"]
+    assert (count["type"], count["minimum"], count["maximum"]) == ("integer", 1, 1000)
+    tag = params(f"{IDS}/get/{{bizTag}}")["bizTag"]["schema"]
+    assert tag["pattern"] == "^[A-Za-z0-9_.:-]{1,128}$"
+
+    schemas = spec["components"]["schemas"]
+    assert schemas["SegmentCreateArgs"]["properties"]["bizTag"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+    assert schemas["SegmentModifyArgs"]["properties"]["bizTag"]["pattern"] == "^[A-Za-z0-9_.:-]{1,128}$"
+    for args in ("SegmentCreateArgs", "SegmentModifyArgs"):
+        max_id = schemas[args]["properties"]["maxId"]
+        assert {s["type"] for s in max_id["oneOf"]} == {"string", "integer"}, max_id
+    assert schemas["SegmentOut"]["properties"]["maxId"]["type"] == "string"
+    assert schemas["SegmentOut"]["properties"]["updateTime"]["type"] == "string"

@@ -3,12 +3,14 @@ that make /api/docs read like API.md."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import swagger_ui_bundle
 from apispec import APISpec, BasePlugin
 from flask import Blueprint, Flask, send_from_directory
 
+from pcloud.core.schemas import camelcase
 from pcloud.core.security import public
 
 bp = Blueprint("docs", __name__)
@@ -38,6 +40,17 @@ class ApiDocLabels(BasePlugin):
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+
+    def path_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                    parameters: list[Any] | None = None, **kwargs: Any) -> str | None:
+        """A path argument under its wire name, camelCase as API.md writes it ({bizTag}, {accountId}), whatever
+        the Python name of the view's argument."""
+        if path is None:
+            return None
+        for parameter in parameters or []:
+            if isinstance(parameter, dict) and parameter.get("in") == "path":
+                parameter["name"] = camelcase(parameter["name"])
+        return re.sub(r"\{(\w+)\}", lambda m: "{" + camelcase(m.group(1)) + "}", path)
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
                          **kwargs: Any) -> None:

@@ -12,7 +12,15 @@ from pcloud.core.envelope import envelope
 from pcloud.core.messages import N_
 from pcloud.core.operations import operation
 from pcloud.segments import service
-from pcloud.segments.schemas import CacheOut, SegmentCreateArgs, SegmentModifyArgs, SegmentOut, SegmentPageArgs
+from pcloud.segments.models import TAG
+from pcloud.segments.schemas import (
+    CacheOut,
+    SegmentCreateArgs,
+    SegmentModifyArgs,
+    SegmentOut,
+    SegmentPageArgs,
+    doc_pattern,
+)
 
 blp = Blueprint("segments_api", __name__, url_prefix="/api/integration", description="号段管理")
 
@@ -46,13 +54,24 @@ def cache() -> list[dict[str, Any]]:
 # dump keeps the hottest routes of the service cheap (the documented shape is the same).
 
 
+# The path arguments as the OpenAPI document describes them (the views take them as text, to refuse a bad one
+# with the documented 422 rather than the router's 404)
+_TAG_PARAMETER = {"in": "path", "name": "bizTag", "required": True,
+                  "schema": {"type": "string", "pattern": doc_pattern(TAG)}, "description": "业务标识，如 order"}
+_COUNT_PARAMETER = {"in": "path", "name": "count", "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": service.MAX_BATCH},
+                    "description": f"要取的 ID 个数，1 到 {service.MAX_BATCH}（ASCII 数字）"}
+
+
 @operation(blp, "/segment/get/<biz_tag>", "SegmentId", fields.String(), method="GET")
+@blp.doc(parameters=[_TAG_PARAMETER])
 def get_id(biz_tag: str) -> Response:
     """取一个新 ID（字符串）"""
     return jsonify(envelope(service.next_id(biz_tag)))
 
 
 @operation(blp, "/segment/batch/<biz_tag>/<count>", "SegmentBatch", fields.List(fields.String()), method="GET")
+@blp.doc(parameters=[_TAG_PARAMETER, _COUNT_PARAMETER])
 def batch(biz_tag: str, count: str) -> Response:
     """批量取 count（1..1000）个新 ID，字符串，升序"""
     return jsonify(envelope(service.batch_ids(biz_tag, count)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import gettext
@@ -22,6 +23,17 @@ from pcloud.segments.models import (
 _tag = validate.Regexp(TAG, error=BAD_TAG)
 _new_tag = validate.Regexp(NEW_TAG, error=BAD_NEW_TAG)
 _step = validate.Range(min=1, max=MAX_STEP)
+
+
+def doc_pattern(regex: re.Pattern[str]) -> str:
+    """A pattern as the OpenAPI document gives it: ECMA 262, which reads Python's end anchor \\Z as a letter Z."""
+    return regex.pattern.removesuffix(r"\Z") + "$"
+
+
+# In the OpenAPI document: a 64-bit id in a request is a string of digits or a JSON integer (BigId)
+BIG_ID_DOC = {"oneOf": [{"type": "string", "pattern": "^[0-9]{1,19}$"},
+                        {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID_LIMIT}],
+              "description": "64 位 ID：数字字符串（JavaScript 不能精确表示 2^53 以上的整数），也接受 JSON 整数"}
 
 
 class BigId(fields.Field):
@@ -45,8 +57,8 @@ class SegmentPageArgs(PageArgs):
 
 
 class SegmentCreateArgs(BaseSchema):
-    biz_tag = TrimmedString(required=True, validate=_new_tag)
-    max_id = BigId(load_default=1)
+    biz_tag = TrimmedString(required=True, validate=_new_tag, metadata={"pattern": doc_pattern(NEW_TAG)})
+    max_id = BigId(load_default=1, metadata=BIG_ID_DOC)
     step = fields.Integer(strict=True, validate=_step, load_default=1000)
     description = fields.String(validate=validate.Length(max=limit_of(Segment.description)), allow_none=True)
     author = fields.String(validate=validate.Length(max=limit_of(Segment.author)), allow_none=True)
@@ -54,8 +66,8 @@ class SegmentCreateArgs(BaseSchema):
 
 
 class SegmentModifyArgs(BaseSchema):
-    biz_tag = TrimmedString(required=True, validate=_tag)
-    max_id = BigId()
+    biz_tag = TrimmedString(required=True, validate=_tag, metadata={"pattern": doc_pattern(TAG)})
+    max_id = BigId(metadata=BIG_ID_DOC)
     step = fields.Integer(strict=True, validate=_step)
     description = fields.String(validate=validate.Length(max=limit_of(Segment.description)), allow_none=True)
     author = fields.String(validate=validate.Length(max=limit_of(Segment.author)), allow_none=True)
@@ -68,7 +80,7 @@ class SegmentOut(BaseSchema):
     step = fields.Integer()
     description = fields.String(allow_none=True)
     author = fields.String(allow_none=True)
-    update_time = LocalDateTime()
+    update_time = LocalDateTime(metadata={"type": "string", "example": "2021-02-15T18:49:43"})
 
 
 class BufferOut(BaseSchema):
