@@ -116,9 +116,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("请先登录")
     login_manager.login_message_category = "warning"
-    from pcloud.core.docs import ApiDocLabels
+    from pcloud.core.docs import API_DESCRIPTION, ApiDocLabels
 
     api.init_app(app, spec_kwargs={
+        "info": {"description": API_DESCRIPTION},
         "extra_plugins": [ApiDocLabels(app)],  # the sections and locks of /api/docs
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],

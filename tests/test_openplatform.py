@@ -242,6 +242,19 @@ def test_an_expired_token_says_it_expired(api: ApiClient, anon: ApiClient, app: 
     assert api_error(anon.get(f"{SEG}/get/late", token=token), 401)["msg"] == "令牌已过期，请重新登录获取新令牌"
 
 
+def test_the_openapi_document_tells_an_integrator_the_rules_of_every_call(anon: ApiClient) -> None:
+    """An integrator's review of /api/docs: the document described each operation and nothing else: not the
+    envelope and its codes, how long a token lasts (and that there is no refresh), the sign-in lock, English
+    messages, nor the ID service's limits. Its description now says them, as API.md does."""
+    spec = anon.client.get("/api/openapi.json").get_json()
+    said = spec["info"]["description"]
+    for needed in ("code", "msg", "timestamp", "data", "errors",  # the envelope
+                   "HTTP", "401", "403", "404", "409", "422", "429", "503",  # the statuses
+                   "POST /api/oauth/token", "grantType", "OPEN", "Authorization: Bearer", "expiresIn", "12",
+                   "Accept-Language: en", "1..1000", "bizTag", "docs/API.md"):
+        assert needed in said, needed
+
+
 def test_hidden_roles_stay_out_of_role_pages_and_api(api: ApiClient, app: Any, pages: PageClient) -> None:
     acct = make_account(api, name="隐藏角色账号")
     hidden = query(app, lambda: db.session.execute(select(Role.id, Role.role_code).where(Role.hidden)).all())

@@ -15,6 +15,33 @@ from pcloud.core.security import public
 
 bp = Blueprint("docs", __name__)
 
+# The document's description (info.description, shown at the top of /api/docs): what every call shares, which an
+# integrator needs before the first one; docs/API.md is the contract in full.
+API_DESCRIPTION = """PCloud 的 JSON API。完整约定见 docs/API.md；这里是每个调用都适用的规则。
+
+**应答信封**：每个应答（成功或失败）都是 `{"code", "msg", "timestamp", "total", "data"}`，字段有误时另有
+`errors`（`{"字段": ["原因"]}`）。HTTP 状态等于 `code`：200 成功；400 请求格式错误（JSON 不合法）；
+401 未登录、令牌无效、过期或被吊销（`msg` 说明原因）；403 没有权限或账号已禁用；404 没有该记录或路由；
+405 请求方法不对；409 业务规则不允许或与并发请求冲突；422 字段校验失败；429 尝试过于频繁；
+503 依赖不可用（如数据库）；500 意外错误（`msg` 为「系统异常」）。
+`timestamp` 是毫秒时间戳；`total` 只对分页接口有意义。请求体中的未知字段返回 422。
+
+**令牌**：`POST /api/oauth/token`，`grantType` 为 `ADMIN`（phone + password）、`SMS`（phone + verifyCode）或
+`OPEN`（开放平台账号的 secureId + secureKey）。之后每个调用带请求头 `Authorization: Bearer <token>`。令牌自登录起
+`expiresIn` 秒内有效（默认 12 小时，参数设置 `sys.session.tokenTtl`），不因使用而延长；没有刷新接口，到期前或收到 401
+后重新登录即可。账号被禁用、冻结、删除或重置密钥时，其令牌立即失效。
+
+**登录锁**：同一手机号或 secureId 15 分钟内失败 5 次锁定 15 分钟，同一地址失败 20 次锁定该地址（429）；次数可在参数设置
+中调整。
+
+**语言**：`msg` 和 `errors` 默认是简体中文；请求头 `Accept-Language: en` 得到英文。
+
+**号段取号**（开放平台账号需被授权「号段取号」接口）：`GET /api/integration/segment/get/{bizTag}` 取一个 ID，
+`GET /api/integration/segment/batch/{bizTag}/{count}` 取 `count` 个（1..1000），ID 为字符串（64 位整数超出 JavaScript
+的精确范围）。同一 bizTag 的 ID 全局唯一，同一进程内递增，一批内升序；服务有多个进程时，先后两次调用的 ID 不保证递增。
+未知 bizTag 为 404，bizTag 不合规或 count 越界为 422。
+"""
+
 
 @bp.route("/api/docs/assets/<path:filename>", endpoint="docs_assets")
 @public
