@@ -457,3 +457,22 @@ def test_the_openapi_document_describes_the_id_routes_as_api_md_does(api: ApiCli
         assert {s["type"] for s in max_id["oneOf"]} == {"string", "integer"}, max_id
     assert schemas["SegmentOut"]["properties"]["maxId"]["type"] == "string"
     assert schemas["SegmentOut"]["properties"]["updateTime"]["type"] == "string"
+
+
+def test_a_max_id_out_of_range_is_refused_with_the_one_range_it_may_take(api: ApiClient, pages: PageClient) -> None:
+    """An integrator's review: maxId 5000000000000000000 was refused 「最大 ID 须在 1 到 4611686018427387904 之间」, but
+    10000000000000000000 or 0 「取值范围 1 到 9223372036854775807」, a range the first answer contradicts, and "1e5"
+    the same range though it is no number at all; the page's form said 「最大 ID 须为正整数」 of a 20-digit number. Each
+    now says the range a maxId may be set to, and a text that is no whole number says that."""
+    create(api, bizTag="t1", maxId=100)
+    in_range = f"最大 ID 须在 1 到 {MAX_SET_ID} 之间"
+    for max_id in ("5000000000000000000", "10000000000000000000", "0", 0, -1, 2**63):
+        for resp in (api.post(f"{ADMIN}/create", {"bizTag": "t2", "maxId": max_id}),
+                     api.put(f"{ADMIN}/modify", {"bizTag": "t1", "maxId": max_id})):
+            assert api_error(resp, 422)["errors"]["maxId"] == [in_range], max_id
+    for max_id in ("1e5", "", "abc", 1.5, True):
+        body = api_error(api.post(f"{ADMIN}/create", {"bizTag": "t2", "maxId": max_id}), 422)
+        assert body["errors"]["maxId"] == ["最大 ID 须为整数（数字字符串或 JSON 整数）"], max_id
+    page = pages.submit("/integration/segment/new", data={"biz_tag": "t3", "max_id": "99999999999999999999",
+                                                          "step": "1000", "description": "", "author": ""})
+    assert page.status_code == 422 and in_range in page.get_data(as_text=True)

@@ -21,7 +21,7 @@ class SegmentForm(PageForm):
         Regexp(TAG.pattern, message=BAD_TAG)])
     max_id = StringField(lazy_gettext("最大 ID（下一个待分配的 ID）"), default="1", validators=[
         DataRequired(lazy_gettext("请输入最大 ID")),
-        Regexp(r"^[0-9]{1,19}\Z", message=lazy_gettext("最大 ID 须为正整数"))],
+        Regexp(r"^[0-9]+\Z", message=lazy_gettext("最大 ID 须为正整数"))],  # the service says the range
         render_kw={"inputmode": "numeric"})
     step = NumberField(lazy_gettext("步长"), default=1000, validators=[
         InputRequired(lazy_gettext("请输入步长")),

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pcloud.core.messages import N_
 from pcloud.core.models import Base
 from pcloud.core.timefmt import utcnow
 
@@ -25,8 +26,17 @@ MAX_STEP = 1_000_000
 TAG = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 NEW_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 BAD_TAG = lazy_gettext("业务标识只能包含字母、数字和 _ . : -，长度 1 到 128")
+# A maxId refused, by the API's schema and the service alike (source strings, said with gettext): one range, the
+# one a maxId may be set to
+MAX_ID_RANGE = N_("最大 ID 须在 1 到 %(max)s 之间")
+NOT_WHOLE_MAX_ID = N_("最大 ID 须为整数（数字字符串或 JSON 整数）")
 BAD_NEW_TAG = lazy_gettext("业务标识须以字母或数字开头，只能包含字母、数字和 _ . : -，长度 1 到 128")
 _DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def spelled_in_digits(value: object) -> bool:
+    """A string of ASCII digits however long: a whole number, if maybe too large to be an id."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
 
 
 def whole_number(value: object) -> int | None:

@@ -13,10 +13,14 @@ from pcloud.segments.models import (
     BAD_NEW_TAG,
     BAD_TAG,
     MAX_ID_LIMIT,
+    MAX_ID_RANGE,
+    MAX_SET_ID,
     MAX_STEP,
     NEW_TAG,
+    NOT_WHOLE_MAX_ID,
     TAG,
     Segment,
+    spelled_in_digits,
     whole_number,
 )
 
@@ -40,11 +44,11 @@ class BigId(fields.Field):
     """A 64-bit id: a JSON integer or a string of digits (JavaScript clients cannot hold 2^63-1 exactly)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValidationError(gettext("必须是整数或数字字符串"))
         number = whole_number(value)
+        if number is None and not spelled_in_digits(value):
+            raise ValidationError(gettext(NOT_WHOLE_MAX_ID))
         if number is None or not 1 <= number <= MAX_ID_LIMIT:  # how far a tag goes: service.py says what is set
-            raise ValidationError(gettext("取值范围 1 到 %(max)s", max=MAX_ID_LIMIT))
+            raise ValidationError(gettext(MAX_ID_RANGE, max=MAX_SET_ID))  # the range one may set, as there
         return number
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

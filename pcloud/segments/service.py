@@ -19,11 +19,14 @@ from pcloud.segments.allocator import Allocator
 from pcloud.segments.models import (
     BAD_NEW_TAG,
     BAD_TAG,
+    MAX_ID_RANGE,
     MAX_SET_ID,
     MAX_STEP,
     NEW_TAG,
+    NOT_WHOLE_MAX_ID,
     TAG,
     Segment,
+    spelled_in_digits,
     whole_number,
 )
 
@@ -117,10 +120,10 @@ def _clean_max_id(value: Any, current: int | None = None) -> int:
     """A maxId to set: at most MAX_SET_ID, unless it is the tag's `current` one (grown past it by handing out
     ids: a form or client echoing it back changes nothing)."""
     number = whole_number(value)
-    if number is None:
-        raise Invalid(gettext("最大 ID 须为整数"), field="maxId")
-    if not 1 <= number <= MAX_SET_ID and number != current:
-        raise Invalid(gettext("最大 ID 须在 1 到 %(max)s 之间", max=MAX_SET_ID), field="maxId")
+    if number is None and not spelled_in_digits(value):
+        raise Invalid(gettext(NOT_WHOLE_MAX_ID), field="maxId")
+    if number is None or not 1 <= number <= MAX_SET_ID and number != current:
+        raise Invalid(gettext(MAX_ID_RANGE, max=MAX_SET_ID), field="maxId")
     return number
 
 
