@@ -255,6 +255,24 @@ def test_the_openapi_document_tells_an_integrator_the_rules_of_every_call(anon: 
         assert needed in said, needed
 
 
+def test_a_system_retrying_while_its_account_is_disabled_signs_in_once_it_is_enabled(api: ApiClient,
+                                                                                     anon: ApiClient) -> None:
+    """An integrator's review: while the administrator had the account disabled, the system kept signing in with
+    its right key (403 开放平台账号已禁用 each time); the sixth such attempt answered 429
+    登录失败次数过多，账号已锁定，请稍后再试, and once the account was enabled again the right key was still refused
+    429 for up to the lock window, though no attempt had guessed anything. A right secret refused for its account's
+    state now counts against no lock."""
+    acct = make_account(api)
+    api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 1})
+    for _ in range(8):
+        assert api_error(open_token(anon, acct["secureId"], acct["secureKey"]), 403)["msg"] == "开放平台账号已禁用"
+    api.data("PUT", f"{OPEN}/account/status", {"id": acct["id"], "status": 0})
+    assert signed_in(anon, acct)
+    for _ in range(5):  # wrong keys still count, and lock at the limit
+        api_error(open_token(anon, acct["secureId"], "wrong"), 401)
+    api_error(open_token(anon, acct["secureId"], acct["secureKey"]), 429)
+
+
 def test_hidden_roles_stay_out_of_role_pages_and_api(api: ApiClient, app: Any, pages: PageClient) -> None:
     acct = make_account(api, name="隐藏角色账号")
     hidden = query(app, lambda: db.session.execute(select(Role.id, Role.role_code).where(Role.hidden)).all())

@@ -370,6 +370,14 @@ def _give_back_address(ip: str | None) -> None:
                                                LoginLock.locked_until.is_(None)))
 
 
+def _give_back_attempt(key: str, ip: str | None) -> None:
+    """Free both slots an attempt took, its key's (a phone's, a secureId's) and its address's (in the caller's
+    transaction)."""
+    db.session.execute(update(LoginLock).where(LoginLock.phone == key, LoginLock.failures > 0)
+                       .values(failures=LoginLock.failures - 1))
+    _give_back_address(ip)
+
+
 def reserve_attempt(key: str, ip: str | None) -> tuple[int, int]:
     """Before a secret is checked: 429 if the address or the key (a phone, an open account's secureId) is
     locked, else count this attempt against both. (The key's count, the address's.)"""
@@ -454,6 +462,10 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: tup
         record_failure(lock_key, ip, count)
         raise _wrong_secret(refusal, count[0])
     if row.state != 0:
+        # The secret was right: the attempt guessed nothing, so it gives back the slots it took, else a system retrying
+        # while its account is disabled would find the account locked once it is enabled again
+        _give_back_attempt(lock_key, ip)
+        db.session.commit()
         raise _state_refusal(subject, row.state)
     # A person's password only: an open account's key is random and long, which no bcrypt cost adds to.
     new_hash = hash_password(secret) if subject == "user" and needs_rehash(secret_hash) else None
