@@ -62,8 +62,16 @@ def clean_tag(tag: str | None, field: str = "bizTag", new: bool = False) -> str:
     return tag
 
 
+def _path_tag(tag: str) -> str:
+    """The tag of an ID route's path, as sent: untrimmed (a padded tag is the caller's bug, refused as a padded
+    count is)."""
+    if not TAG.fullmatch(tag):
+        raise Invalid(BAD_TAG, field="bizTag")
+    return tag
+
+
 def next_id(tag: str) -> str:
-    return str(get_allocator().next_id(clean_tag(tag)))
+    return str(get_allocator().next_id(_path_tag(tag)))
 
 
 def parse_count(raw: str | int) -> int:
@@ -75,7 +83,7 @@ def parse_count(raw: str | int) -> int:
 
 def batch_ids(tag: str, count: str | int) -> list[str]:
     n = parse_count(count)
-    return [str(i) for i in get_allocator().take(clean_tag(tag), n)]
+    return [str(i) for i in get_allocator().take(_path_tag(tag), n)]
 
 
 def cache_states() -> list[dict[str, Any]]:
