@@ -273,6 +273,18 @@ def test_a_system_retrying_while_its_account_is_disabled_signs_in_once_it_is_ena
     api_error(open_token(anon, acct["secureId"], acct["secureKey"]), 429)
 
 
+def test_the_openapi_error_envelope_looks_like_an_error(anon: ApiClient) -> None:
+    """An integrator's review: every refusal in /api/openapi.json (the 422 and default responses) showed the
+    example `{"code": 200, "msg": "success"}`, a success. The error envelope's example is now a refusal, with
+    `errors` as it comes."""
+    spec = anon.client.get("/api/openapi.json").get_json()
+    error = spec["components"]["schemas"]["ErrorEnvelope"]["properties"]
+    assert error["code"]["example"] == 422 and error["msg"]["example"] == "参数校验失败"
+    assert error["errors"]["example"] == {"phone": ["手机号格式不正确"]}
+    success = spec["components"]["schemas"]["SegmentIdEnvelope"]["properties"]
+    assert success["code"]["example"] == 200 and success["msg"]["example"] == "success"
+
+
 def test_hidden_roles_stay_out_of_role_pages_and_api(api: ApiClient, app: Any, pages: PageClient) -> None:
     acct = make_account(api, name="隐藏角色账号")
     hidden = query(app, lambda: db.session.execute(select(Role.id, Role.role_code).where(Role.hidden)).all())

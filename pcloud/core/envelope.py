@@ -211,8 +211,12 @@ class _EnvelopeBase(ma.Schema):
 
 
 class ErrorEnvelopeSchema(_EnvelopeBase):
+    # A refusal's example, not the success's the other envelopes show
+    code = ma.fields.Integer(required=True, metadata={"example": 422, "description": "= the HTTP status"})
+    msg = ma.fields.String(required=True, metadata={"example": "参数校验失败"})
     data = ma.fields.Raw(allow_none=True, load_default=None)
-    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), metadata={
+        "example": {"phone": ["手机号格式不正确"]}, "description": "the fields that were wrong, each with its reasons"})
 
 
 PCloudApi.ERROR_SCHEMA = ErrorEnvelopeSchema
