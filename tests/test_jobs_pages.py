@@ -812,6 +812,89 @@ def test_run_once_with_a_too_long_parameter_says_the_limit(pages: Any, app: Any)
     assert resp.status_code == 422 and "任务参数不能超过 10000 个字符" in resp.get_data(as_text=True)
 
 
+def _trigger_action(html: str, job: int) -> str:
+    """Where the list's 执行一次 dialog posts for a job's row (the script sets the dialog's action from it)."""
+    from html import unescape
+
+    match = re.search(rf'data-trigger-job="{job}"[^>]*data-trigger-action="([^"]*)"', html)
+    assert match, f"no 执行一次 on job {job}'s row"
+    return unescape(match.group(1))
+
+
+def _trigger_dialog(html: str) -> str:
+    """The 执行一次 dialog's markup (entities decoded), from its opening tag to the end of its form."""
+    from html import unescape
+
+    opening = re.search(r'<div class="([^"]*)" id="triggerModal"', html)
+    assert opening, "no 执行一次 dialog on the page"
+    return unescape(opening.group(0) + html[opening.end():].split("</form>")[0])
+
+
+def test_a_refused_run_once_comes_back_to_the_list_as_it_was_with_its_dialog_open(pages: Any, app: Any) -> None:
+    """A review: 执行一次 refused (a node not of the executor, a parameter past its limit, a job deleted meanwhile)
+    led to a page saying 操作未完成, and what was typed in the dialog was lost. The list comes back as it was (its
+    executor, its page), answering the refusal's status, with the dialog open on what was typed and the refusal at the
+    field it concerns, else at the dialog's top; logged fail, nothing run. A run that goes through still flashes."""
+    from html import unescape
+
+    executor = _executor(app)
+    job = _job(app, executor, job_desc="再执行一次")
+    for i in range(2):
+        _job(app, executor, job_desc=f"较新的任务 {i}")
+    listing = f"/job/info/?jobGroup={executor}&size=2&page=2"  # newest first: the job alone on the second page
+    action = _trigger_action(pages.get(listing).get_data(as_text=True), job)
+
+    resp = pages.submit(listing, action, {"executor_param": "参数 <原样>", "address_list": "no-such-node",
+                                          "back": listing})
+    refusal = "节点 no-such-node 不是执行器「页面执行器」的节点（可选：无）"
+    assert_refused(app, resp, "任务执行一次", 422, refusal)
+    html = unescape(resp.get_data(as_text=True))
+    assert "第 2 / 2 页" in html and f'data-job-id="{job}"' in html and "较新的任务" not in html  # the list as it was
+    dialog = _trigger_dialog(resp.get_data(as_text=True))
+    assert "show" in re.search(r'class="([^"]*)"', dialog).group(1).split()  # open, with or without its script
+    assert "任务「再执行一次」" in dialog
+    assert "参数 <原样></textarea>" in dialog and 'value="no-such-node"' in dialog
+    param, address = dialog.split('id="address_list"')
+    assert refusal in address and refusal not in param  # under the field it concerns
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=job).count()) == 0
+
+    # a parameter past its limit: said under the parameter, what was typed kept whole
+    resp = pages.submit(listing, action, {"executor_param": "x" * 10001, "address_list": "", "back": listing})
+    assert resp.status_code == 422
+    dialog = _trigger_dialog(resp.get_data(as_text=True))
+    param, address = dialog.split('id="address_list"')
+    assert "任务参数不能超过 10000 个字符" in param and "x" * 10001 + "</textarea>" in param
+
+    # the job deleted meanwhile: 404, said at the dialog's top (it concerns no field), what was typed kept; the list's
+    # second page is gone with it: its last page
+    assert pages.submit("/job/info/", f"/job/info/{job}/delete").status_code == 302
+    resp = pages.submit("/job/info/", action, {"executor_param": "再试一次", "address_list": "", "back": listing})
+    assert_refused(app, resp, "任务执行一次", 404, "任务不存在")
+    assert "第 1 / 1 页" in resp.get_data(as_text=True)
+    dialog = _trigger_dialog(resp.get_data(as_text=True))
+    top, fields = dialog.split('id="executor_param"')
+    assert "任务不存在" in top and "任务不存在" not in fields and "再试一次</textarea>" in fields
+
+    # posted with a stale token (the list opened before a new sign-in): the same, saying the page had expired
+    resp = pages.client.post(action, data={"csrf_token": "stale", "executor_param": "过期的页面", "address_list": "",
+                                           "back": listing})
+    assert resp.status_code == 400
+    dialog = _trigger_dialog(resp.get_data(as_text=True))
+    top, fields = dialog.split('id="executor_param"')
+    assert "页面已过期，未能提交" in top and "过期的页面</textarea>" in fields
+
+    # a link of the page shown again (its pager, its filter bar) leads to the list
+    assert pages.get(action).headers["Location"].endswith(listing)
+
+    # a run that goes through: back to the list as it was, flashed as before
+    other = _job(app, executor, job_desc="能执行的任务")
+    listing = f"/job/info/?jobGroup={executor}"
+    action = _trigger_action(pages.get(listing).get_data(as_text=True), other)
+    resp = pages.submit(listing, action, {"executor_param": "", "address_list": "", "back": listing})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(listing)
+    assert "已提交执行" in pages.get(listing).get_data(as_text=True)
+
+
 def test_a_started_fixed_rate_jobs_next_fire_times_are_the_ones_it_will_fire_at(pages: Any, app: Any) -> None:
     """A browser review: a fixed-rate job started at 10:53:03 showed 下次触发 11:53:03 in the list, while its
     下次执行时间 page, opened later, counted the rate from the moment it was opened (11:53:10, 12:53:10...): times the

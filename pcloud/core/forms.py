@@ -107,6 +107,10 @@ class PageForm(FlaskForm):
         def get_translations(self, form: Any) -> ConsoleMessages:
             return CONSOLE_MESSAGES
 
+    # A dialog's form (the job list's 执行一次): a refusal that names none of its fields is said at the top of the
+    # form (`form_errors`, which the dialog shows), not in a flash on the page the dialog covers.
+    refusals_on_form = False
+
     def service_problems(self) -> Mapping[str, list[str]]:
         """The service's checks of what this form's own validators do not check, by the API's field names: a
         form whose save would find more wrong fields says which. Asked only when the validators refused (else
@@ -121,6 +125,8 @@ class PageForm(FlaskForm):
             valid = False
             if token is not None and not token.errors:
                 token.errors = [gettext(ExpiredForm.default_msg)]
+            if self.refusals_on_form and gettext(ExpiredForm.default_msg) not in self.form_errors:
+                self.form_errors.append(gettext(ExpiredForm.default_msg))  # said in the dialog, over the page's flash
         for field in self._fields.values():  # the API's rule (core.schemas.refused_character), field by field
             if isinstance(field.data, str) and (found := refused_character(field.data)) is not None:
                 field.errors = [*field.errors, refused_character_message(found)]
@@ -238,7 +244,8 @@ def form_status() -> int:
 
 
 def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
-    """Show a service error next to the field it names (`roleCode` -> form.role_code), else as a flash."""
+    """Show a service error next to the field it names (`roleCode` -> form.role_code), else as a flash (at the
+    form's top for a dialog's form: `PageForm.refusals_on_form`)."""
     placed = False
     by_wire_name = {camelcase(name): field for name, field in form._fields.items()}
     for key, messages in (exc.errors or {}).items():
@@ -246,7 +253,9 @@ def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
         if field is not None:
             field.errors = list(field.errors or []) + list(messages)
             placed = True
-    if not placed:
+    if not placed and getattr(form, "refusals_on_form", False):
+        form.form_errors.append(exc.msg)
+    elif not placed:
         flash(exc.msg, "danger")
     mark_failed(exc)
 

@@ -115,19 +115,25 @@ class RecordPages:
         return form_class(obj=None if request.method == "POST" else record)
 
     def form(self, form: FlaskForm, save: Callable[[], Saved], *, done: str | Callable[[], str] | None = None,
-             template: str | None = None, stored: Mapping[str, Any] | None = None, **context: Any) -> Any:
+             template: str | None = None, stored: Mapping[str, Any] | None = None,
+             shown_on: Callable[[], Any] | None = None, **context: Any) -> Any:
         """Show `form`, or save it: `save()` calls the service and returns the sentence to flash (or a
         whole response); then to `done` (a URL, or a function read after the save; the list by default).
 
         A refusal shows the form again with the refusal's status (422 for the form's own checks). A record
         of `context` that is gone answers 404. `stored`: what the page edits, as stored now, where it is not
         the record's attribute named as the field (a user's roles, a role's grants); the form's fingerprint
-        (see `fingerprint`) is taken of it and of the record's attributes.
+        (see `fingerprint`) is taken of it and of the record's attributes. `shown_on`: for a form that is a
+        dialog of another page (the job list's 执行一次), that page drawn with the dialog open on `form`, called
+        only when the form is shown again (after the save was tried: nothing is read before the service's own
+        reads, which may need the write lock first).
         """
         if stored is not None:
             g.edited_values = stored
 
         def page(status: int) -> Any:
+            if shown_on is not None:
+                return shown_on(), status
             return render_template(template or self.template, form=form, **context), status
 
         if any(is_gone(value) for value in context.values()):

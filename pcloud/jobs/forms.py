@@ -117,6 +117,9 @@ class JobForm(PageForm):
 
 
 class TriggerForm(PageForm):
+    """The job list's 执行一次 dialog."""
+
+    refusals_on_form = True
     executor_param = TextAreaField(lazy_gettext("任务参数"), validators=[
         Optional(), Length(max=EXECUTOR_PARAM_MAX, message=lazy_gettext("任务参数不能超过 %(max)d 个字符"))])
     address_list = StringField(lazy_gettext("机器地址"), validators=[

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from markupsafe import Markup
 
 from pcloud.core.charts import bar_svg
-from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.errors import Invalid, NotFound, PCloudError
 from pcloud.core.forms import ConfirmForm, is_gone, mark_failed, refusal_page, safe_back
 from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
@@ -142,18 +143,46 @@ EXECUTOR_FILTERS = {"appname": Filter("appname", "AppName"), "title": Filter("ti
 
 @bp.route("/info/")
 def jobs() -> Any:
+    return _job_list()
+
+
+def _job_list(trigger_form: TriggerForm | None = None, reopen: int | None = None) -> Any:
+    """The job list as the query string describes it (its filters, page), with its 执行一次 dialog: blank, or open
+    on job `reopen` with the refused `trigger_form` (what was typed, the refusal at its field or at its top)."""
     page, page_size = list_args()
     filters = {"job_group": 0, **page_filters(JobPageArgs, JOB_FILTERS)}
     result = service.page_jobs(filters, page, page_size)
-    if (to_last := past_the_end(result)) is not None:
+    if reopen is not None:  # past the end (rows gone meanwhile): its last page, with the dialog
+        if result.page > max(result.pages, 1):
+            result = service.page_jobs(filters, max(result.pages, 1), page_size)
+    elif (to_last := past_the_end(result)) is not None:
         return to_last
     executors = service.all_executors()
+    reopened = None
+    if reopen is not None:  # the job named as its row names it; a job deleted meanwhile has no row
+        row = next((j for j in result.items if j["id"] == reopen), None)
+        reopened = {"action": url_for("jobs.job_trigger", job_id=reopen) + _list_query(),
+                    "desc": gettext("任务「%(name)s」（#%(id)s）", name=translated(row["job_desc"]), id=reopen) if row
+                    else gettext("任务 #%(id)s", id=reopen)}
     return render_template("jobs/jobs.html", page=result, filters=filters, executors=executors,
                            executor_options=_executor_options(executors),
-                           confirm=ConfirmForm(), trigger_form=TriggerForm(), page_url=page_url,
+                           confirm=ConfirmForm(), trigger_form=trigger_form or TriggerForm(), page_url=page_url,
                            export_form=JobExportForm(job_group=filters["job_group"] or None),
                            import_form=JobImportForm(), may_scripts=service.may_edit_scripts(),
-                           offers=service.set_going_offers(result.items))
+                           offers=service.set_going_offers(result.items), reopened=reopened,
+                           list_query=_list_query(), list_url=_list_url())
+
+
+def _list_query() -> str:
+    """This request's query string, as the job list's (its filters, page): "" or "?jobGroup=2&page=2". The list's
+    执行一次 dialog posts with it, so that a refused run shows the list as it was."""
+    query = urlencode(list(request.args.items(multi=True)))
+    return f"?{query}" if query else ""
+
+
+def _list_url() -> str:
+    """The job list as this request's query string describes it (the list's, or that of the dialog posted from it)."""
+    return url_for("jobs.jobs") + _list_query()
 
 
 def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
@@ -279,10 +308,19 @@ def job_delete(job_id: int) -> Any:
                                              name=translated(service.remove_job(job_id).job_desc)))
 
 
-@bp.route("/info/<int:job_id>/trigger", methods=["POST"])
+@bp.route("/info/<int:job_id>/trigger", methods=["GET", "POST"])
 @action(N_("任务执行一次"))
 @mirrors("jobs_api.job_trigger")
 def job_trigger(job_id: int) -> Any:
+    """执行一次, the job list's dialog, posted with the list's query string (its filters, page). A refusal shows the
+    list again as it was, answering the refusal's status, the dialog open on what was typed with the refusal at the
+    field it concerns or at its top (a form shown again: job_pages.form; a stale token too: reshow_expired_form);
+    a run goes back to the list, flashed. GET, a link of that page (its pager, its filter bar), is the list."""
+    if request.method != "POST":
+        job = service.find_job(job_id)  # one deleted since: the links of the page saying so still lead to the list
+        if job is None or not service.may_reach_executor(job.job_group):
+            raise NotFound(gettext("任务不存在"))
+        return redirect(_list_url())
     form = TriggerForm()
 
     def run() -> str:
@@ -292,7 +330,7 @@ def job_trigger(job_id: int) -> Any:
             flash(service.waiting_note(executor), "warning")
         return gettext("已提交执行（调度日志 %(ids)s），等待执行器运行", ids=", ".join(f"#{r.id}" for r in runs))
 
-    return job_pages.confirm(run, gettext("不能执行："), form=form)
+    return job_pages.form(form, run, done=_list_url, shown_on=lambda: _job_list(form, job_id))
 
 
 @bp.route("/info/<int:job_id>/next")

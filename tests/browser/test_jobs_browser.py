@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from pcloud.extensions import db
-from pcloud.jobs.models import Job, JobRun
+from pcloud.jobs.models import Executor, Job, JobRun
 from tests.browser.conftest import confirm_modal, settle, sign_in, watch_console
 from tests.factories import query
 
@@ -357,3 +358,60 @@ def test_the_empty_nodes_page_keeps_the_commands_option_whole_on_a_phone(page: A
         right = cell.evaluate("cell => { const r = document.createRange(); r.selectNodeContents(cell);"
                               " return r.getBoundingClientRect().right; }")
         assert right <= width, (lang, right, width)
+
+
+def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(page: Any, app: Any) -> None:
+    """A review: 执行一次 refused (here a node that is not the executor's) led to a page saying 操作未完成, and what was
+    typed in the dialog was gone. At a laptop's width the list comes back as it was (its executor, its second page),
+    the dialog open on what was typed, the refusal under the field it concerns and that field focused; 取消 leaves the
+    list as it was, whose pager still works; corrected, the run goes through and is flashed as before."""
+    with app.app_context():
+        executor = Executor(appname="reopen-app", title="重开执行器", address_type=1, address_list="node-a")
+        db.session.add(executor)
+        db.session.flush()
+        jobs = [Job(job_group=executor.id, job_desc=f"重开任务 {i}", author="测试员", schedule_type="CRON",
+                    schedule_conf="0 0 12 * * ?", timezone="UTC", executor_handler="demoJobHandler")
+                for i in range(3)]
+        db.session.add_all(jobs)
+        db.session.commit()
+        executor_id, first = executor.id, jobs[0].id
+    page.set_viewport_size({"width": 1280, "height": 900})
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page)
+    listing = f"/job/info/?jobGroup={executor_id}&size=2&page=2"
+    page.goto(listing)
+    settle(page, f"**{listing}")
+    page.locator(f'tr[data-job-id="{first}"]').get_by_role("button", name="执行一次", exact=True).click()
+    dialog = page.locator("#triggerModal")
+    dialog.wait_for(state="visible")
+    page.locator("#executor_param").fill("保留的参数")
+    page.locator("#address_list").fill("node-x")
+    page.locator("#trigger-ok").click()
+    page.wait_for_load_state("load")
+    dialog.wait_for(state="visible")
+    expect(dialog.locator("#address_list")).to_be_focused()
+    refusal = "节点 node-x 不是执行器「重开执行器」的节点（可选：node-a）"
+    assert dialog.locator("#address_list + .invalid-feedback").inner_text() == refusal
+    assert page.locator("#executor_param").input_value() == "保留的参数"
+    assert page.locator("#address_list").input_value() == "node-x"
+    assert dialog.locator("#trigger-desc").inner_text() == f"任务「重开任务 0」（#{first}）"
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=first).count()) == 0
+
+    # behind it, the list as it was: its executor, its second page
+    page.locator("#trigger-ok-cancel").click()
+    dialog.wait_for(state="hidden")
+    assert page.locator(f'tr[data-job-id="{first}"]').is_visible()
+    assert page.locator("select[name=jobGroup]").input_value() == str(executor_id)
+    assert "第 2 / 2 页" in page.locator(".pager").inner_text()
+    page.locator(".pagination").get_by_role("link", name="1", exact=True).click()
+    settle(page, f"**/job/info/?jobGroup={executor_id}&size=2&page=1")
+
+    # corrected, it runs, and says so on the list as it was
+    page.goto(listing)
+    page.locator(f'tr[data-job-id="{first}"]').get_by_role("button", name="执行一次", exact=True).click()
+    dialog.wait_for(state="visible")
+    page.locator("#address_list").fill("node-a")
+    page.locator("#trigger-ok").click()
+    page.get_by_text("已提交执行").wait_for()
+    assert page.url.endswith(listing)
+    assert not errors, errors

@@ -38,22 +38,35 @@
     refresh();
   }
 
-  // Run once: one dialog, filled from the row's button.
+  // Run once: one dialog, filled from the row's button. A refused run comes back with the dialog drawn open
+  // (data-reopen) on what was typed and the refusal: it is opened as it is, the field refused focused.
   const modalEl = document.getElementById('triggerModal');
   if (modalEl) {
     const modal = new bootstrap.Modal(modalEl);
+    const form = document.getElementById('trigger-form');
     document.querySelectorAll('[data-trigger-job]').forEach(function (btn) {
       btn.addEventListener('click', function () {
-        const form = document.getElementById('trigger-form');
         form.action = btn.dataset.triggerAction;
         document.getElementById('trigger-desc').textContent =
           gettext('任务「%(name)s」（#%(id)s）', {name: btn.dataset.triggerDesc, id: btn.dataset.triggerJob});
         form.querySelector('[name=executor_param]').value = btn.dataset.triggerParam || '';
         form.querySelector('[name=address_list]').value = '';
+        // another run: the last refusal is no longer said
+        document.getElementById('trigger-refusal').hidden = true;
+        form.querySelectorAll('.is-invalid').forEach(el => el.classList.remove('is-invalid'));
+        form.querySelectorAll('.invalid-feedback').forEach(el => el.remove());
         modal.show();
       });
     });
-    modalEl.addEventListener('shown.bs.modal', () => modalEl.querySelector('[name=executor_param]').focus());
+    modalEl.addEventListener('shown.bs.modal', function () {
+      (form.querySelector('.is-invalid') || form.querySelector('[name=executor_param]')).focus();
+    });
+    if (modalEl.hasAttribute('data-reopen')) {
+      // drawn open for a page without its script: shown as a dialog now (its backdrop, Esc, focus), not hidden first
+      modalEl.style.display = 'block';
+      modalEl.classList.remove('d-block');
+      modal.show();
+    }
   }
 
   // Log filter: choosing an executor reloads the job choices of that executor.
