@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -414,4 +415,45 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     page.locator("#trigger-ok").click()
     page.get_by_text("已提交执行").wait_for()
     assert page.url.endswith(listing)
+    assert not errors, errors
+
+
+# The run report's chart as a reader sees it: the one chart shown, the size its axis and legend labels are drawn at
+# (their font size times the drawing's scale), whether two level x labels run into each other, where it lies.
+_REPORT_CHART = """() => {
+  const shown = [...document.querySelectorAll('#job-chart svg')].filter(s => s.getBoundingClientRect().width > 0);
+  const svg = shown[0], box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('.axis text, .legends text')].filter(t => t.textContent.trim());
+  const scale = t => { const m = t.getScreenCTM(); return Math.hypot(m.a, m.b); };
+  const sizes = texts.map(t => parseFloat(getComputedStyle(t).fontSize) * scale(t));
+  const level = [...svg.querySelectorAll('.axis.x text')].filter(t => !t.hasAttribute('transform'))
+    .map(t => t.getBoundingClientRect());
+  return {charts: shown.length, smallest: Math.min(...sizes), left: box.left, right: box.right,
+          overlapping: level.some((r, i) => i > 0 && r.left < level[i - 1].right),
+          named: svg.querySelectorAll('.axis.x text').length, page: document.documentElement.scrollWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_run_report_chart_reads_at_a_laptops_and_a_phones_width(page: Any, width: int) -> None:
+    """A review: on a 390 px phone the run report's chart was its 900 px drawing shrunk to the screen, every label
+    about 4 px tall. At both widths, for the last week and the last 30 days, one chart is shown, its axis and legend
+    labels drawn at 10 px or more and none over another, within the page, which does not scroll sideways; the phone's
+    names at most 7 days (a week, each of them)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/job/report")
+    page.wait_for_load_state("load")
+    for days in (7, 30):
+        if days == 30:
+            page.get_by_role("link", name="最近 30 天").click()
+            settle(page, "**/job/report?start=*")
+        chart = page.evaluate(_REPORT_CHART)
+        assert chart["charts"] == 1, chart
+        assert chart["smallest"] >= 10, chart
+        assert not chart["overlapping"], chart
+        assert chart["left"] >= 0 and chart["right"] <= width and chart["page"] <= width, chart
+        if width < 768:
+            assert chart["named"] <= 7 and (days != 7 or chart["named"] == 7), chart
     assert not errors, errors
