@@ -198,6 +198,76 @@ def test_a_scoped_admin_cannot_pull_another_department_into_their_scope(app: Any
     head.data("PUT", "/api/admin/dept/modify", {"id": org["前端组"], "parentId": org["后端组"]})
 
 
+def test_a_head_with_a_department_listed_alone_cannot_carry_their_subtree_scope_there(app: Any,
+                                                                                     api: ApiClient) -> None:
+    """Session 26's review: the head of 研发中心 ("own department and below") also sees 销售部's own members (a custom
+    scope listing 销售部 alone, not 华东组 below it). Moving themselves to 销售部 was allowed (销售部 is within the
+    scope) and carried "and below" along: 华东组's users came into reach, one's password could be reset. Moving
+    oneself to a department is refused when an "and below" scope would then reach beyond the current scope (the
+    page's form cannot keep that role ticked for them: it offers only roles they may hand out); one whose whole
+    subtree is reached stays allowed."""
+    from tests.conftest import api_error
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
+    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, head_role)
+    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
+    phone = next_phone()
+    head = make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[head_role, sales_alone])
+    east = make_user(app, name="华东甲", dept_id=org["华东组"])
+    client = ApiClient(app.test_client())
+    client.token = client.sign_in(phone, "Passw0rd1")
+
+    body = api_error(client.put("/api/admin/system/user/modify", json={"id": head, "deptId": org["销售部"]}), 403)
+    assert "华东组" in body["msg"] and body["errors"] == {"deptId": [body["msg"]]}
+    _, seen = scope_for(app, head)
+    assert east not in seen["visible"]
+    with app.app_context():
+        from pcloud.users.models import User
+
+        assert db.session.get(User, head).dept_id == org["研发中心"]
+        db.session.remove()
+    api_error(client.put("/api/admin/system/user/modify", json={"id": east, "password": "Takeover123"}), 404)
+    # a department whose whole subtree the scope reaches: theirs to move to
+    client.data("PUT", "/api/admin/system/user/modify", {"id": head, "deptId": org["后端组"]})
+
+
+def test_a_scoped_admin_cannot_move_a_department_whose_subtree_is_beyond_their_scope(app: Any,
+                                                                                    api: ApiClient) -> None:
+    """Session 26's review: the head of 研发中心 ("own department and below", with the department grants) also sees
+    销售部's own members (销售部 listed alone). Moving 销售部 under 研发中心 was allowed (both within the scope) and
+    took 华东组, beyond the scope, along with it: its users came into reach. A department moves with everything
+    below it, so every department of that subtree must be within the scope (403 naming the one beyond), on the API
+    and the page; a subtree wholly within it moves as before."""
+    from tests.conftest import api_error
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
+    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, head_role)
+    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
+    phone = next_phone()
+    head = make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[head_role, sales_alone])
+    east = make_user(app, name="华东甲", dept_id=org["华东组"])
+    client, pages = signed_in_as(app, phone)
+
+    body = api_error(client.put("/api/admin/dept/modify", json={"id": org["销售部"], "parentId": org["研发中心"],
+                                                                "name": "销售部"}), 403)
+    assert "华东组" in body["msg"]
+    resp = pages.submit(f"/system/dept/{org['销售部']}/edit", data={"name": "销售部", "parent_id": str(org["研发中心"]),
+                                                                   "sequence": "0"})
+    assert resp.status_code == 403 and "华东组" in resp.get_data(as_text=True)
+    with app.app_context():
+        from pcloud.depts.models import Dept
+
+        assert db.session.get(Dept, org["销售部"]).parent_id == org["总部"]
+        db.session.remove()
+    _, seen = scope_for(app, head)
+    assert east not in seen["visible"]
+    # renaming it, which moves nothing, stays allowed; and so does moving a subtree wholly within the scope
+    client.data("PUT", "/api/admin/dept/modify", {"id": org["销售部"], "name": "销售一部"})
+    client.data("PUT", "/api/admin/dept/modify", {"id": org["后端组"], "parentId": org["销售部"], "name": "后端组"})
+
+
 def test_a_role_held_beyond_the_scope_is_not_the_scoped_admins_to_change(app: Any, api: ApiClient) -> None:
     """A second review: a role of kind "own department" held in 销售部 was granted the head of 研发中心's admin
     grants, and its holder then reset passwords in 销售部. A role with a holder beyond one's scope is not one's

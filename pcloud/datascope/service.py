@@ -94,6 +94,18 @@ class DataScope:
         """Is this user (with that department) reached?"""
         return self.all or (self.user_id is not None and user_id == self.user_id) or self.covers_dept(dept_id)
 
+    def first_beyond_below(self, dept_id: int) -> str | None:
+        """The name of a live department at or below `dept_id` whose members are not reached (the nearest first),
+        None when the whole subtree is: what a department carries along when it moves, and what an "own department
+        and below" scope would reach from there once its holder sits in it."""
+        if self.all:
+            return None
+        reached = sorted(self.reached_dept_ids() or frozenset())
+        return db.session.execute(
+            select(Dept.name).join(DeptClosure, DeptClosure.descendant_id == Dept.id)
+            .where(DeptClosure.ancestor_id == dept_id, Dept.deleted_at.is_(None), Dept.id.not_in(reached))
+            .order_by(DeptClosure.depth, Dept.id).limit(1)).scalar()
+
     def reaches_user_id(self, user_id: int | None) -> bool:
         """Is the user of this id reached? What a log row's operator is checked with: a row without one (an
         anonymous sign-in attempt), only under "all"."""

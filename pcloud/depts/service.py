@@ -400,6 +400,11 @@ def modify_dept(data: dict[str, Any]) -> Dept:
         _lock(dept.id, parent_id)  # then the closure read below is the committed one
         if parent_id and is_within(parent_id, dept.id):
             raise Invalid(gettext("不能把部门移动到它自己或它的下级部门之下"), field="parentId")
+        # everything below moves with it: a department beyond the scope would be carried, its users into reach
+        if (beyond := datascope.current_scope().first_beyond_below(dept.id)) is not None:
+            raise Forbidden(gettext(
+                "不能移动部门「%(name)s」：它的下级部门「%(below)s」超出您的数据权限范围，会随之移动",
+                name=dept.name, below=beyond))
         parent_id = _clean_parent(parent_id, dept.id)
     name = _clean_name(data["name"]) if data.get("name") is not None else dept.name
     if parent_id != dept.parent_id or name != dept.name:

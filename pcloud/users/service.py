@@ -201,14 +201,20 @@ def _is_principal(user_id: int) -> bool:
     return principal is not None and principal.user_id == user_id
 
 
-def _require_placeable(dept_id: int | None) -> None:
+def _require_placeable(dept_id: int | None, oneself: bool = False) -> None:
     """A write may not put a user where the principal's data scope does not reach (403). Oneself included: an
     "only self" role reaches oneself in any department, but moving oneself would carry an "own department
-    (and below)" role along to the new department."""
+    (and below)" role along to the new department; so, holding one, one moves only where the scope reaches the
+    whole subtree (a department listed alone in a custom scope does not bring what lies below it)."""
     scope = datascope.current_scope()
     if not scope.covers_dept(dept_id):
         raise Forbidden(gettext("不能把用户放到您的数据权限范围之外的部门"),
                         errors={"deptId": [gettext("超出您的数据权限范围")]})
+    if oneself and dept_id and datascope.OWN_DEPT_AND_BELOW in scope.kinds \
+            and (beyond := scope.first_beyond_below(dept_id)) is not None:
+        msg = gettext("不能把自己移到该部门：您「本部门及以下」的数据权限会因此扩大到范围之外的「%(name)s」",
+                      name=beyond)
+        raise Forbidden(msg, errors={"deptId": [msg]})
 
 
 def placeable_dept_choices(choices: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -602,7 +608,7 @@ def modify_user(data: dict[str, Any], principal: Principal | None) -> User:
         errors.run(uploads.check_avatar, old_avatar, data["avatar"] or None, principal, user.id)
     errors.raise_if_any()
     if "dept_id" in refs and refs["dept_id"] != user.dept_id:  # before anything changes
-        _require_placeable(refs["dept_id"])
+        _require_placeable(refs["dept_id"], oneself=_is_self(principal, user))
     # from the first change on: an autoflush of any later query may write the phone
     with taken_meanwhile(lambda: phone is None or _clean_phone(phone, exclude_id=user_id)):
         if phone is not None:
