@@ -534,8 +534,11 @@ def test_a_script_job_moves_with_its_versions_and_a_narrow_role_can_neither_expo
     assert entry["glueType"] == "GLUE_PYTHON" and entry["glueSource"] == "print(2)\n"
     assert [v["glueRemark"] for v in entry["glueVersions"]] == ["第一版", "第二版"]
 
-    # the narrow role holds export and import but not the script routes: the source is not theirs to read or write
-    api_error(narrow_api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 403)
+    # the narrow role holds export and import but not the script routes: the source is not theirs to read or write.
+    # The refusal says why an export is refused and which job (session 26: it said who may create, change, copy or
+    # run a script job, nothing of an export, and an 导出全部 of hundreds of jobs left one to guess the job)
+    refused = api_error(narrow_api.post("/api/job/jobinfo/export", {"jobGroup": executor}), 403)
+    assert "导出" in refused["msg"] and f"#{job}" in refused["msg"] and entry["jobDesc"] in refused["msg"], refused
     moved = _moved(doc, "glue-moved")
     refused = _import(narrow_api, moved)
     assert refused.status_code in (403, 422), refused.get_json()

@@ -1802,7 +1802,11 @@ def export_jobs(executor_id: int | None = None, ids: list[int] | None = None) ->
         missing = sorted(set(ids) - {j.id for j in jobs})
         if missing:
             raise NotFound(gettext("任务不存在：%(id)s", id=missing[0]))
-    require_script_grant(*(j.glue_type for j in jobs))  # the file carries a script's source: the script grant's
+    # the file carries a script's source: the script grant's. Said with the job, for an 导出全部 of many
+    if (script := next((j for j in jobs if is_script(j.glue_type)), None)) is not None and not may_edit_scripts():
+        raise Forbidden(gettext("任务 #%(id)s「%(desc)s」是脚本任务，导出文件会带上它的脚本，"
+                                "只有拥有「脚本任务」权限的用户可以导出；请只选择其他任务导出",
+                                id=script.id, desc=script.job_desc))
     _require_transferable(sum(len(j.glue_source or "") for j in jobs))
     group_ids = sorted({j.job_group for j in jobs} | ({executor_id} if executor_id else set()))
     executors = {e.id: e for e in db.session.execute(select(Executor).where(Executor.id.in_(group_ids))).scalars()}
