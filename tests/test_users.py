@@ -491,6 +491,35 @@ def test_edit_page_keeps_password_when_blank(pages: PageClient, app: Any, anon: 
     assert anon.sign_in("13900000064", "Passw0rd1")
 
 
+def test_ones_own_edit_page_keeps_a_held_role_one_may_not_hand_out(app: Any, api: ApiClient) -> None:
+    """Session 26: the head of 研发中心 ("own department and below", every grant) who also sees 销售部's own members
+    (销售部 listed alone, 华东组 below it not) may not hand the head role out (its scope would reach 华东组 from
+    销售部), so their own edit page offered no checkbox for it: saving their name took the role away without a word
+    (a page posting it: 422 「3」不是可选项, not saying why). The page offers the roles the user holds besides those
+    one may hand out (keeping one is no escalation; the service checks only what is added)."""
+    from tests.factories import make_dept_tree, next_phone
+    from tests.test_datascope import grant_everything, make_scoped_role
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {}, "销售部": {"华东组": {}}}})
+    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, head_role)
+    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
+    phone = next_phone()
+    head = make_user(app, phone=phone, name="研发负责人", dept_id=org["研发中心"], role_ids=[head_role, sales_alone])
+    own = PageClient(app.test_client())
+    assert own.sign_in(phone, "Passw0rd1").status_code == 302
+    page = own.client.get(f"/system/user/{head}/edit").get_data(as_text=True)
+    assert re.search(rf'name="role_ids"[^>]*value="{head_role}"', page), "the held role is offered"
+    resp = own.submit(f"/system/user/{head}/edit", data={
+        "phone": phone, "name": "研发总监", "state": "0", "dept_id": str(org["研发中心"]),
+        "role_ids": [str(head_role), str(sales_alone)]})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    user = user_row(app, head)
+    assert user.name == "研发总监"
+    assert query(app, lambda: sorted(r.id for r in db.session.get(User, head).live_roles)) == \
+        sorted([head_role, sales_alone])
+
+
 def test_delete_and_offline_buttons(pages: PageClient, app: Any) -> None:
     user_id = make_user(app, phone="13900000065", name="要删除")
     resp = pages.submit("/system/user/", f"/system/user/{user_id}/offline", follow_redirects=True)

@@ -770,12 +770,14 @@ def role_choices() -> list[Role]:
     return list(db.session.execute(Role.live().order_by(Role.id)).scalars())
 
 
-def assignable_roles(principal: Principal | None) -> list[Role]:
-    """The roles this principal may hand out (the reach rule of core.permissions): the form's checkboxes."""
+def assignable_roles(principal: Principal | None, keeping: User | None = None) -> list[Role]:
+    """The roles this principal may hand out (the reach rule of core.permissions): the form's checkboxes; with
+    `keeping`, also the live roles that user holds (keeping one is no escalation: modify_user checks what is added)."""
     roles = role_choices()
     if principal is None or principal.is_super_admin:
         return roles
-    return [r for r in roles if permissions.reach_refusal(principal, roles=[r]) is None]
+    held = {r.id for r in keeping.roles if r.deleted_at is None} if keeping is not None else set()
+    return [r for r in roles if r.id in held or permissions.reach_refusal(principal, roles=[r]) is None]
 
 
 def reset_password_by_phone(phone: str, new_password: str) -> User:

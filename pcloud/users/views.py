@@ -59,9 +59,11 @@ def _filters() -> dict[str, Any]:
     return filters
 
 
-def _fill_choices(form: UserForm) -> None:
-    # Only the roles the signed-in user may assign: a checkbox that is always refused is not offered.
-    roles = service.assignable_roles(current_principal())
+def _fill_choices(form: UserForm, user: Any = None) -> None:
+    # Only the roles the signed-in user may assign, and those the user holds (keeping one is no escalation: the
+    # service checks what is added): a checkbox that is always refused is not offered, and a held role one may
+    # not hand out (one's own) is not taken away unseen by a save.
+    roles = service.assignable_roles(current_principal(), keeping=user)
     form.role_ids.choices = [(r.id, gettext("%(name)s（%(code)s）", name=r.name, code=r.role_code)) for r in roles]
     none = (0, gettext("（无）"))
     form.dept_id.choices = service.placeable_dept_choices([none] + depts.choices())
@@ -127,7 +129,7 @@ def edit(user_id: int) -> Any:
     user = pages.record(service.get_user, user_id)
     form = pages.edit_form(UserForm, user)
     form.record_id = user.id
-    _fill_choices(form)
+    _fill_choices(form, None if is_gone(user) else user)
     roles = None if is_gone(user) else {"role_ids": [r.id for r in user.roles if r.deleted_at is None]}
     if request.method == "GET":
         form.state.data = str(user.state)
