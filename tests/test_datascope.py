@@ -549,7 +549,8 @@ def _audit_calls(app: Any, values: list[int]) -> list[tuple[str, str, str]]:
 def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiClient) -> None:
     """A principal holding every grant but data scope 3 (研发中心) calls every GET and read route, with every id
     argument set to the outsider's, their department's, their role's and their log rows': neither the
-    outsider's name nor phone appears in any answer (JSON, page or .xlsx)."""
+    outsider's name nor phone appears in any answer (JSON, page or .xlsx), also where the outsider manages a
+    department (its manager is said to be beyond the scope)."""
     from pcloud.actionlog.models import ActionLog
     from pcloud.core.timefmt import utcnow
     from pcloud.loginlog.models import LoginLog
@@ -562,6 +563,10 @@ def test_route_audit_no_route_shows_a_user_beyond_the_scope(app: Any, api: ApiCl
                          role_ids=[outsider_role])
     ApiClient(app.test_client()).sign_in(outsider_phone, "Passw0rd1")  # online, and in the login log
     with app.app_context():
+        from pcloud.depts.models import Dept
+
+        # the manager of their department (session 26: the department list and the org chart named them)
+        db.session.get(Dept, org["销售部"]).manager_id = outsider
         action = ActionLog(user_id=outsider, name=OUTSIDER_NAME, phone=outsider_phone, title="用户修改",
                            method="PUT", path="/api/admin/system/user/modify", status="success", cost_ms=1,
                            gmt_created_date=utcnow())

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.orm import aliased
 
 from pcloud.core import search, tree
@@ -86,12 +86,17 @@ def member_counts(dept_ids: list[int] | None = None) -> dict[int, int]:
 
 
 def user_names(user_ids: list[int]) -> dict[int, str]:
-    """{id: name} of the live users among `user_ids` (managers)."""
+    """{id: name} of the live users among `user_ids` (managers), as the principal may see them: a user beyond their
+    data scope is named by that alone, as the user page would not list them (the department and that it has a
+    manager are the organisation's, the person is not)."""
     ids = sorted({i for i in user_ids if i})
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.name).where(
-        User.id.in_(ids), User.deleted_at.is_(None))).tuples().all())
+    reached = datascope.current_scope().user_clause(User)
+    beyond = gettext("（超出您的数据权限范围）")
+    return {uid: name if seen else beyond for uid, name, seen in db.session.execute(
+        select(User.id, User.name, case((reached, True), else_=False)).where(
+            User.id.in_(ids), User.deleted_at.is_(None))).tuples()}
 
 
 def may_see_phones() -> bool:
