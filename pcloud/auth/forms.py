@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
+from pcloud.uploads.service import MAX_BYTES as AVATAR_FILE_MAX
 from pcloud.users import service as user_service
 from pcloud.users.models import User
 
@@ -41,8 +42,10 @@ class ProfileForm(PageForm):
     name = StringField(lazy_gettext("用户名"),
                        validators=[DataRequired(lazy_gettext("请输入用户名")), Length(max=limit_of(User.name))])
     avatar = StringField(lazy_gettext("头像地址"), validators=[Length(max=limit_of(User.avatar))])
+    # data-max-bytes: avatar.js refuses a bigger file when it is chosen, not a save answered 413 that loses the form
     avatar_file = FileField(lazy_gettext("上传头像"),
-                            render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp", "data-avatar-input": ""})
+                            render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp", "data-avatar-input": "",
+                                       "data-max-bytes": AVATAR_FILE_MAX})
 
 
 class ChangePasswordForm(PageForm):

@@ -12,6 +12,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from pcloud.core.forms import PageForm
 from pcloud.core.schemas import limit_of
+from pcloud.uploads.service import MAX_BYTES as AVATAR_FILE_MAX
 from pcloud.users import service
 from pcloud.users.models import User
 
@@ -49,7 +50,7 @@ class UserForm(PageForm):
     grade_id = SelectField(lazy_gettext("职级"), coerce=_int_or_none, choices=[], validate_choice=False)
     avatar = StringField(lazy_gettext("头像地址"), validators=[Optional(), Length(max=AVATAR_MAX)])
     avatar_file = FileField(lazy_gettext("上传头像"), render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp",
-                                                   "data-avatar-input": ""})
+                                                   "data-avatar-input": "", "data-max-bytes": AVATAR_FILE_MAX})
 
     # The service's own checks of the phone and the password, run with the form's, so every field's error
     # shows at once rather than after the form's own errors are fixed (issue 24.4); same words as the API.
