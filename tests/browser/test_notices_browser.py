@@ -79,3 +79,33 @@ def test_add_and_delete_a_storage_setting(page: Any, width: int) -> None:
     settle(page, "**/personalized/upload/storages/**")
     page.get_by_text("存储「归档存储」已删除").wait_for()
     assert errors == []
+
+
+def test_a_confirm_dialog_closed_by_the_keyboard_gives_the_focus_back(page: Any) -> None:
+    """A keyboard user opening 删除 and changing their mind (Esc, or 取消) was left at the top of the page, the focus
+    on nothing: the dialog, opened by script, did not give it back. It returns to the button that opened it."""
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/notice/new")
+    page.locator("#title").fill("键盘用户的公告")
+    page.locator("#content").fill("正文")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/notice/")
+    delete = page.locator("tr", has_text="键盘用户的公告").get_by_role("button", name="删除")
+    delete.focus()
+    page.keyboard.press("Enter")
+    page.locator("#confirmModal").wait_for(state="visible")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'confirmOk'")
+    page.keyboard.press("Escape")
+    page.locator("#confirmModal").wait_for(state="hidden")
+    page.wait_for_function("() => document.activeElement && document.activeElement.textContent.trim() === '删除'",
+                           timeout=3000)
+    page.keyboard.press("Enter")  # the same button, again: this time 取消, reached by the keyboard
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'confirmOk'")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.locator("#confirmModal").wait_for(state="hidden")
+    page.wait_for_function("() => document.activeElement && document.activeElement.textContent.trim() === '删除'",
+                           timeout=3000)
+    assert page.locator("tr", has_text="键盘用户的公告").count() == 1  # nothing was deleted
+    assert errors == []

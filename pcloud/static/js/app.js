@@ -16,6 +16,7 @@ window.gettext = (function () {
   if (modalEl) {
     const modal = new bootstrap.Modal(modalEl);
     let pending = null;
+    let opener = null;  // the button that opened the dialog: the focus goes back to it when the dialog closes
     document.addEventListener('submit', function (ev) {
       const form = ev.target;
       if (!form.dataset || !form.dataset.confirm || form.dataset.confirmed === '1') return;
@@ -26,6 +27,7 @@ window.gettext = (function () {
       const nothing = !!none && !Array.prototype.some.call(form.elements, e => e.type === 'checkbox' && e.checked);
       const refused = form.dataset.refusal === '1' || nothing;
       const button = form.querySelector('button[type="submit"]');
+      opener = ev.submitter || button;
       const ok = document.getElementById('confirmOk');
       ok.hidden = refused;
       // red only for what destroys: a start or a copy confirms in the primary colour
@@ -35,6 +37,12 @@ window.gettext = (function () {
       document.getElementById('confirmBody').textContent = nothing ? none : form.dataset.confirm;
       modal.show();
     }, true);
+    // Opened by script, Bootstrap's dialog leaves the focus on nothing when it closes (Esc, 取消): a keyboard user
+    // would start again from the top of the page. Confirmed, the page is leaving: nothing to give back.
+    modalEl.addEventListener('hidden.bs.modal', function () {
+      if (opener && document.contains(opener) && !(opener.form && opener.form.dataset.confirmed === '1')) opener.focus();
+      opener = null;
+    });
     modalEl.addEventListener('shown.bs.modal', function () {
       const ok = document.getElementById('confirmOk');
       (ok.hidden ? document.getElementById('confirmOk-cancel') : ok).focus();
