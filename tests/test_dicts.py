@@ -361,6 +361,22 @@ def test_every_dictionary_page_in_english(english_pages: PageClient, api: ApiCli
     assert _label_en(app, "customer_level", "s") == "Silver EN"
 
 
+def test_an_english_page_finds_a_built_in_type_by_the_name_it_shows(english_pages: PageClient, api: ApiClient,
+                                                                    pages: PageClient) -> None:
+    """A browser review: the English list names the built-in type 用户状态 "User state", and searching the name it
+    shows ("User") found nothing (the filter matched the stored Chinese only). It finds it, as a Chinese page finds
+    用户状态, and still finds a type an administrator named, in either language; the API's filter is unchanged."""
+    api.data("POST", f"{DICT}/type/create", {"name": "User rank", "dictType": "user_rank"})
+    found = english_page(english_pages, "/system/dict/?name=User")
+    assert "sys_user_state" in found and "user_rank" in found and "sys_yes_no" not in found
+    assert "sys_user_state" in english_page(english_pages, "/system/dict/?name=sTATE&dict_type=sys_")
+    assert "sys_user_state" in english_pages.get("/system/dict/?name=用户状态").get_data(as_text=True)
+    chinese = pages.get("/system/dict/?name=User").get_data(as_text=True)  # a Chinese page shows 用户状态
+    assert "user_rank" in chinese and "sys_user_state" not in chinese
+    assert [t["dictType"] for t in api.post(f"{DICT}/type/page", {"name": "User"}, headers=EN).get_json()["data"]] \
+        == ["user_rank"]
+
+
 def _label_en(app: Any, dict_type: str, value: str) -> str | None:
     with app.app_context():
         found = db.session.execute(select(DictData.label_en).where(

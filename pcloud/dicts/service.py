@@ -154,17 +154,31 @@ def _item_counts(codes: list[str]) -> dict[str, int]:
         DictData.deleted_at.is_(None), DictData.dict_type.in_(codes)).group_by(DictData.dict_type)).all())
 
 
-def page_types(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+def page_types(filters: dict[str, Any], page: int = 1, page_size: int = 10, *, as_shown: bool = False) -> Page:
+    """`as_shown` (the page): the name filter also finds a built-in type by the name the page shows for it, its
+    stored name in the reader's language (User state for 用户状态), in any case; the API's filter is the stored
+    name's."""
     stmt = DictType.live()
     for key, column in (("name", DictType.name), ("dict_type", DictType.dict_type)):
         if (value := (filters.get(key) or "").strip()):
-            stmt = stmt.where(column.contains(value, autoescape=True))
+            found = column.contains(value, autoescape=True)
+            if key == "name" and as_shown and (shown := _built_in_names_showing(value)):
+                found = found | (DictType.builtin.is_(True) & DictType.name.in_(shown))
+            stmt = stmt.where(found)
     if filters.get("status") is not None:
         stmt = stmt.where(DictType.status == filters["status"])
     result = paginate(stmt.order_by(DictType.id), page, page_size)
     counts = _item_counts([t.dict_type for t in result.items])
     result.items = [type_item(t, counts) for t in result.items]
     return result
+
+
+def _built_in_names_showing(text: str) -> list[str]:
+    """The stored names of the live built-in types whose shown name (`translated`) contains `text`, in any case."""
+    wanted = text.casefold()
+    names = db.session.execute(select(DictType.name).where(DictType.deleted_at.is_(None),
+                                                           DictType.builtin.is_(True))).scalars()
+    return [name for name in names if wanted in str(translated(name)).casefold()]
 
 
 def all_type_choices() -> list[tuple[str, str]]:

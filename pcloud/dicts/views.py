@@ -29,7 +29,7 @@ def index() -> Any:
     filters = page_filters(DictTypePageArgs, {"name": Filter("name", gettext("字典名称")),
                                               "dict_type": Filter("dictType", gettext("字典类型")),
                                               "status": Filter("status", gettext("状态"))})
-    result = service.page_types(filters, page, page_size)
+    result = service.page_types(filters, page, page_size, as_shown=True)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template("dicts/types.html", page=result, args=request.args, filtered=bool(filters),
