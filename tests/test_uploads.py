@@ -719,6 +719,17 @@ def test_every_upload_page_in_english(english_pages: PageClient, api: ApiClient)
     english_page(english_pages, f"/personalized/upload/storages/{storage_id}/edit")
 
 
+def test_an_english_page_finds_a_storage_by_the_name_it_shows(english_pages: PageClient, api: ApiClient) -> None:
+    """A browser review: the English list names setup's storage 数据库存储 "Database storage", and searching the name
+    it shows found nothing (the filter matched the stored Chinese only). It finds it, in any case, and a storage by
+    the name it was given; the API's filter is unchanged."""
+    api.data("POST", "/api/admin/upload/create", {"name": "Archive database", "type": "DATABASE"})
+    found = english_page(english_pages, "/personalized/upload/storages/?name=database")
+    assert len(re.findall(r'data-storage-id="(\d+)"', found)) == 2 and "2 in total" in found
+    assert [s["name"] for s in api.post("/api/admin/upload/page", {"name": "database"}, headers=EN)
+            .get_json()["data"]] == ["Archive database"]
+
+
 def test_an_upload_refusal_in_english(api: ApiClient) -> None:
     garbage = api.client.post("/api/admin/upload", data={"file": (io.BytesIO(b"not an image"), "a.png")},
                               headers={**api._headers(None), **EN}, content_type="multipart/form-data")

@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 
 from pcloud.core.database import taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
+from pcloud.core.i18n import translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
@@ -352,11 +353,19 @@ def get_storage(storage_id: int) -> Storage:
     return row
 
 
-def page_storages(filters: Mapping[str, object], page: int = 1, page_size: int = 10) -> Page:
-    """Storage settings by id (name contains, type)."""
+def page_storages(filters: Mapping[str, object], page: int = 1, page_size: int = 10, *,
+                  as_shown: bool = False) -> Page:
+    """Storage settings by id (name contains, type). `as_shown` (the page): the name filter also finds a storage by
+    the name the page shows for it (`translated`: setup's 数据库存储 reads Database storage), in any case."""
     stmt = Storage.live()
     if (name := str(filters.get("name") or "").strip()):
-        stmt = stmt.where(Storage.name.contains(name, autoescape=True))
+        found = Storage.name.contains(name, autoescape=True)
+        if as_shown:
+            wanted = name.casefold()
+            names = db.session.execute(select(Storage.name).where(Storage.deleted_at.is_(None))).scalars()
+            if shown := [n for n in names if wanted in str(translated(n)).casefold()]:
+                found = found | Storage.name.in_(shown)
+        stmt = stmt.where(found)
     if (storage_type := str(filters.get("type") or "").strip()):
         stmt = stmt.where(Storage.type == storage_type)
     result = paginate(stmt.order_by(Storage.id), page, page_size)

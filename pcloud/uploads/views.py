@@ -51,7 +51,7 @@ def delete(name: str) -> Any:
 def storages() -> Any:
     page, page_size = list_args()
     filters = page_filters(StoragePageArgs, STORAGE_FILTERS)
-    result = service.page_storages(filters, page, page_size)
+    result = service.page_storages(filters, page, page_size, as_shown=True)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     # the delete's dialog warns of the last storage by every live storage, not by the rows a filter left
