@@ -36,6 +36,7 @@ from tests.factories import (
     next_phone,
     query,
     random_keywords,
+    role_id_of_code,
     route_code,
     seed_random_users,
 )
@@ -850,3 +851,24 @@ def test_the_read_receipts_button_is_shown_to_whoever_may_open_them(api: ApiClie
     _head_api, head = signed_in_as(app, phone)
     assert head.get(f"/system/notice/{notice_id}/readers").status_code == 200
     assert f"/system/notice/{notice_id}/readers" in head.get("/system/notice/").get_data(as_text=True)
+
+
+def test_a_published_notice_s_title_on_the_list_opens_it_for_whoever_is_its_audience(api: ApiClient, app: Any) -> None:
+    """A browser review: a user granted only the reading of 通知公告 saw its list with nothing to click, every row's
+    操作 empty, and no way to read a notice there; an administrator could not open a published one either (编辑 is
+    a draft's). A published notice's title opens it (the reading page, /notices/<id>) for a reader in its audience;
+    a draft, a withdrawn one, or one addressed to others is not linked (that page would say it does not exist)."""
+    role = make_role(app, "ROLE_NOTICE_READER", "公告读者")
+    grant_role(app, role, menu_paths=("/system/notice",), resource_codes=(route_code("notices_api.page", "POST"),))
+    for_all = create(api, "全员大会", audience={"all": True})
+    api.data("POST", f"{NOTICE}/{for_all}/publish")
+    draft = create(api, "草稿一篇", audience={"all": True})
+    others = create(api, "管理员专属", audience={"roleIds": [role_id_of_code(app, "ROLE_ADMIN")]})
+    api.data("POST", f"{NOTICE}/{others}/publish")
+    _, reader = page_user(app, role_ids=[role])
+    listing = reader.get("/system/notice/").get_data(as_text=True)
+    assert f'href="/notices/{for_all}"' in listing
+    assert f'href="/notices/{draft}"' not in listing and f'href="/notices/{others}"' not in listing
+    assert "全员大会" in reader.get(f"/notices/{for_all}").get_data(as_text=True)
+    assert reader.get(f"/notices/{others}").status_code == 404
+

@@ -486,6 +486,15 @@ def mine(principal: Principal | None, page: int = 1, page_size: int = 10) -> tup
     return result, unread_count(principal)
 
 
+def readable_ids(principal: Principal | None, notice_ids: Iterable[int]) -> set[int]:
+    """Those of `notice_ids` the principal may open on the reading page (`read_notice`): published, to them."""
+    ids = list(notice_ids)
+    if principal is None or principal.kind != "user" or not ids:
+        return set()
+    return set(db.session.execute(_published_for(principal.id).with_only_columns(Notice.id)
+                                  .where(Notice.id.in_(ids))).scalars())
+
+
 def read_notice(notice_id: int, principal: Principal | None) -> dict[str, Any]:
     """One published notice of the principal's audience, marked read by them (once: the first time is kept)."""
     if principal is None or principal.kind != "user":

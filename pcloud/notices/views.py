@@ -42,7 +42,8 @@ def index() -> Any:
         return to_last
     return render_template("notices/list.html", page=result, rows=result.items, filters=filters,
                            types=sorted(service.TYPES.items()), statuses=sorted(service.STATUSES.items()),
-                           confirm=ConfirmForm(), page_url=page_url, beyond=service.beyond_reach_ids(result.items))
+                           confirm=ConfirmForm(), page_url=page_url, beyond=service.beyond_reach_ids(result.items),
+                           readable=service.readable_ids(current_principal(), [n["id"] for n in result.items]))
 
 
 @bp.route("/system/notice/new", methods=["GET", "POST"])
