@@ -109,3 +109,26 @@ def test_a_confirm_dialog_closed_by_the_keyboard_gives_the_focus_back(page: Any)
                            timeout=3000)
     assert page.locator("tr", has_text="键盘用户的公告").count() == 1  # nothing was deleted
     assert errors == []
+
+
+def test_a_notice_s_markdown_table_reads_as_a_table(page: Any) -> None:
+    """A browser review: a notice's Markdown table was drawn with no line at all, its header and rows told apart only
+    by the header's bold, its cells run together. Its cells are ruled, as a table in a document is; and the list's
+    title of the published notice opens it."""
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/notice/new")
+    page.locator("#title").fill("季度数据")
+    page.locator("#content").fill("| 部门 | 人数 |\n|---|---:|\n| 研发 | 25 |\n| 市场 | 8 |")
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/notice/")
+    page.locator("tr", has_text="季度数据").get_by_role("button", name="发布").click()
+    confirm_modal(page)
+    settle(page, "**/system/notice/**")
+    page.get_by_role("link", name="季度数据").click()
+    settle(page, "**/notices/*")
+    cell = page.get_by_test_id("notice-body").locator("td", has_text="研发")
+    borders = cell.evaluate("""td => { const s = getComputedStyle(td);
+                                       return [s.borderTopWidth, s.borderLeftWidth, s.borderTopStyle]; }""")
+    assert borders[0] != "0px" and borders[1] != "0px" and borders[2] == "solid", borders
+    assert errors == []
