@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -867,8 +868,29 @@ def test_a_published_notice_s_title_on_the_list_opens_it_for_whoever_is_its_audi
     api.data("POST", f"{NOTICE}/{others}/publish")
     _, reader = page_user(app, role_ids=[role])
     listing = reader.get("/system/notice/").get_data(as_text=True)
-    assert f'href="/notices/{for_all}"' in listing
-    assert f'href="/notices/{draft}"' not in listing and f'href="/notices/{others}"' not in listing
+    assert f'href="/notices/{for_all}?' in listing
+    assert f'href="/notices/{draft}' not in listing and f'href="/notices/{others}' not in listing
     assert "全员大会" in reader.get(f"/notices/{for_all}").get_data(as_text=True)
     assert reader.get(f"/notices/{others}").status_code == 404
 
+
+def test_a_notice_opened_from_the_list_goes_back_to_the_list_as_it_was_left(api: ApiClient, app: Any) -> None:
+    """The list's title opens the reading page; its 返回 and breadcrumb led to 我的通知公告 instead of the filtered
+    list it was opened from. They go back there (a list of 通知公告's own path only, for whoever may open it); opened
+    from the bell or the home page, to 我的通知公告 as before."""
+    role = make_role(app, "ROLE_NOTICE_READER", "公告读者")
+    grant_role(app, role, menu_paths=("/system/notice",), resource_codes=(route_code("notices_api.page", "POST"),))
+    notice_id = create(api, "全员大会", audience={"all": True})
+    api.data("POST", f"{NOTICE}/{notice_id}/publish")
+    _, reader = page_user(app, role_ids=[role])
+    listing = reader.get("/system/notice/?title=%E5%85%A8%E5%91%98").get_data(as_text=True)
+    link = re.search(rf'href="(/notices/{notice_id}[^"]*)"', listing).group(1)
+    page = reader.get(unescape(link)).get_data(as_text=True)
+    assert 'href="/system/notice/?title=%E5%85%A8%E5%91%98"' in page.split("data-testid=\"notice-title\"")[0]
+    assert re.search(r'<a class="btn[^"]*" href="/system/notice/\?title=%E5%85%A8%E5%91%98">返回</a>', page), page
+    for elsewhere in (f"/notices/{notice_id}", f"/notices/{notice_id}?back=https://evil.example/",
+                      f"/notices/{notice_id}?back=/system/user/"):
+        assert re.search(r'<a class="btn[^"]*" href="/notices/">返回</a>', reader.get(elsewhere).get_data(as_text=True))
+    _, plain = page_user(app)  # not granted the list: back to their own notices
+    page = plain.get(f"/notices/{notice_id}?back=/system/notice/").get_data(as_text=True)
+    assert re.search(r'<a class="btn[^"]*" href="/notices/">返回</a>', page) and "我的通知公告" in page

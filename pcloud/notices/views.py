@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
+from pcloud.access.permissions import may_open_page
 from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
+from pcloud.core.routing import is_back_path
 from pcloud.core.security import current_principal, mirrors, signed_in_only
 from pcloud.core.views import RecordPages
 from pcloud.depts import service as depts
@@ -21,6 +23,7 @@ from pcloud.notices.schemas import NoticePageArgs, ReadersArgs
 from pcloud.roles import service as roles
 
 bp = Blueprint("notices", __name__)
+NOTICE_PAGE = "/system/notice"  # the menu that owns 通知公告's list: who may open it is offered the way back to it
 pages = RecordPages(bp, lazy_gettext("通知公告"), "notices/form.html")
 FILTERS = {"title": Filter("title", lazy_gettext("标题")), "type": Filter("noticeType", lazy_gettext("类型")),
            "status": Filter("status", lazy_gettext("状态"))}
@@ -138,5 +141,14 @@ def mine() -> Any:
 @bp.route("/notices/<int:notice_id>")
 @signed_in_only
 def detail(notice_id: int) -> Any:
-    """One notice of my audience; opening it marks it read."""
-    return render_template("notices/detail.html", notice=service.read_notice(notice_id, current_principal()))
+    """One notice of my audience; opening it marks it read. Back to the list it was opened from, as it was left:
+    通知公告's (its title links here) for whoever may open that page, else my notices (the bell, the home page)."""
+    principal = current_principal()
+    notice = service.read_notice(notice_id, principal)
+    target = request.args.get("back") or ""
+    if principal is not None and is_back_path(target, url_for("notices.index")) \
+            and may_open_page(principal, NOTICE_PAGE):
+        back = (target, gettext("系统管理"), gettext("通知公告"))
+    else:
+        back = (url_for("notices.mine"), None, gettext("我的通知公告"))
+    return render_template("notices/detail.html", notice=notice, back=back)
