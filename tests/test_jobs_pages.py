@@ -971,3 +971,79 @@ def test_the_report_says_its_run_count_includes_manual_runs(pages: Any, en_pages
     html = en_pages.get("/job/report").get_data(as_text=True)
     assert "Runs triggered by the scheduler" not in html
     assert "All runs: scheduled, run by hand, retried, or run after a parent job" in html
+
+
+def _clear_dialog(html: str) -> str:
+    """The 日志清理 dialog's markup (entities decoded), from its opening tag to the end of its form."""
+    from html import unescape
+
+    opening = re.search(r'<div class="([^"]*)" id="clearModal"', html)
+    assert opening, "no 日志清理 dialog on the page"
+    return unescape(opening.group(0) + html[opening.end():].split("</form>")[0])
+
+
+def test_a_refused_log_clear_comes_back_to_the_run_log_as_it_was_with_its_dialog_open(pages: Any, app: Any) -> None:
+    """As 执行一次: 日志清理 refused (the job of the log's filter deleted meanwhile, a kind not offered, a stale page)
+    led to a page saying 操作未完成, the kind chosen lost. The run log comes back as it was (its filters, its page),
+    answering the refusal's status, with the dialog open on the kind chosen and the refusal at that field, else at
+    the dialog's top; logged fail, nothing cleared. A clear that goes through still goes back to the log, flashed."""
+    from html import unescape
+
+    executor = _executor(app)
+    job = _job(app, executor, job_desc="清理它的日志")
+    with app.app_context():
+        db.session.add_all([JobRun(job_group=executor, job_id=job, trigger_type="MANUAL", schedule_time=utcnow(),
+                                   status="DONE", handle_code=200) for _ in range(3)])
+        db.session.commit()
+    listing = f"/job/log/?jobGroup={executor}&jobId={job}&size=2&page=2"
+    html = pages.get(listing).get_data(as_text=True)
+    action = unescape(re.search(r'id="clear-form" action="([^"]*)"', html).group(1))
+    assert action == f"/job/log/clear?jobGroup={executor}&jobId={job}&size=2&page=2"  # posts with the log's query
+
+    def chosen(dialog: str) -> str | None:
+        """The kind the dialog's select shows chosen."""
+        found = re.findall(r'<option[^>]*\bselected\b[^>]*value="(\d+)"|<option[^>]*value="(\d+)"[^>]*\bselected\b',
+                           dialog)
+        return (found[0][0] or found[0][1]) if found else None
+
+    values = {"job_group": str(executor), "job_id": str(job), "back": listing}
+    # a kind that is not offered (a page older than the choices): said at the field, 422
+    resp = pages.submit(listing, action, {**values, "type": "77"})
+    assert resp.status_code == 422
+    page = unescape(resp.get_data(as_text=True))
+    assert "第 2 / 2 页" in page  # the log as it was
+    dialog = _clear_dialog(resp.get_data(as_text=True))
+    assert "show" in re.search(r'class="([^"]*)"', dialog).group(1).split()  # open, with or without its script
+    top, field = dialog.split('<select')
+    assert "请选择清理方式后再提交" in field and "请选择清理方式后再提交" not in top and "is-invalid" in field
+
+    # the log filtered by a job that is none (a link kept from elsewhere): 404, said at the dialog's top, the kind
+    # chosen kept, the log as it was
+    gone = f"/job/log/?jobGroup={executor}&jobId=999999"
+    resp = pages.submit(gone, f"/job/log/clear?jobGroup={executor}&jobId=999999",
+                        {"job_group": str(executor), "job_id": "999999", "type": "3", "back": gone})
+    assert_refused(app, resp, "清理调度日志", 404, "任务不存在")
+    dialog = _clear_dialog(resp.get_data(as_text=True))
+    top, field = dialog.split('<select')
+    assert "任务不存在" in top and "任务不存在" not in field and chosen(field) == "3"
+    assert "任务 #999999" in unescape(resp.get_data(as_text=True))  # the log's filter as it was
+    crumbs = resp.get_data(as_text=True).split('class="breadcrumb"')[1].split("</ol>")[0]
+    assert '<li class="breadcrumb-item active">调度日志</li>' in crumbs and "/job/log" not in crumbs  # the log's own
+    assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=job).count()) == 3
+
+    # posted with a stale token: the same, saying the page had expired, the kind chosen kept
+    resp = pages.client.post(action, data={"csrf_token": "stale", **values, "type": "5"})
+    assert resp.status_code == 400
+    dialog = _clear_dialog(resp.get_data(as_text=True))
+    top, field = dialog.split('<select')
+    assert "页面已过期，未能提交" in top and chosen(field) == "5"
+
+    # a link of the page shown again (its pager, its filter bar) leads to the log
+    assert pages.get(action).headers["Location"].endswith(listing)
+
+    # a clear that goes through: back to the log as it was, flashed as before
+    listing = f"/job/log/?jobGroup={executor}"
+    action = f"/job/log/clear?jobGroup={executor}"
+    resp = pages.submit(listing, action, {"job_group": str(executor), "job_id": "0", "type": "9", "back": listing})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(listing)
+    assert "已删除 3 条调度日志" in pages.get(listing).get_data(as_text=True)

@@ -145,6 +145,9 @@ class ClearTypeField(SelectField):
 
 
 class ClearRunsForm(PageForm):
+    """The run log's 日志清理 dialog."""
+
+    refusals_on_form = True
     # ids of the columns' range (a 20-digit number would overflow in the database)
     job_group = NumberField(lazy_gettext("执行器"), default=0, validators=[Optional(), NumberRange(
         0, MAX_ID, message=lazy_gettext("执行器必须大于或等于 %(min)s 且小于或等于 %(max)s"))])

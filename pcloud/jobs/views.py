@@ -184,9 +184,10 @@ def _list_query() -> str:
     return f"?{query}" if query else ""
 
 
-def _list_url() -> str:
-    """The job list as this request's query string describes it (the list's, or that of the dialog posted from it)."""
-    return url_for("jobs.jobs") + _list_query()
+def _list_url(endpoint: str = "jobs.jobs") -> str:
+    """The job list (or the list `endpoint`) as this request's query string describes it (the list's, or that of the
+    dialog posted from it)."""
+    return url_for(endpoint) + _list_query()
 
 
 def _executor_options(executors: list[Any]) -> list[tuple[int, str]]:
@@ -453,6 +454,12 @@ def job_graph(job_id: int) -> Any:
 
 @bp.route("/log/")
 def logs() -> Any:
+    return _log_list()
+
+
+def _log_list(clear_form: ClearRunsForm | None = None) -> Any:
+    """The run log as the query string describes it (its filters, page), with its 日志清理 dialog: blank, or open on
+    the refused `clear_form` (the kind chosen, the refusal at its field or at its top)."""
     page, page_size = list_args()
     loaded = page_filters(RunPageFilters, RUN_FILTERS)
     executor_id, job_id = loaded.get("job_group") or 0, loaded.get("job_id") or 0
@@ -467,14 +474,20 @@ def logs() -> Any:
         refuse_filters(exc.msg)
         filters["filter_time"] = None
         result = service.page_runs(filters, page, page_size)
-    if (to_last := past_the_end(result)) is not None:
+    if clear_form is not None:  # past the end (runs gone meanwhile): its last page, with the dialog
+        if result.page > max(result.pages, 1):
+            result = service.page_runs(filters, max(result.pages, 1), page_size)
+    elif (to_last := past_the_end(result)) is not None:
         return to_last
-    clear_form = ClearRunsForm(job_group=executor_id, job_id=job_id)
-    clear_form.type.choices = service.clear_type_choices()
+    reopened = clear_form is not None
+    if clear_form is None:
+        clear_form = ClearRunsForm(job_group=executor_id, job_id=job_id)
+        clear_form.type.choices = service.clear_type_choices()
     return render_template("jobs/logs.html", page=result, filters=filters, start=start, end=end,
                            executor_options=_executor_options(service.all_executors()),
                            executor_jobs=_jobs_named(executor_id),
-                           confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url)
+                           confirm=ConfirmForm(), clear_form=clear_form, page_url=page_url, reopened=reopened,
+                           list_query=_list_query(), list_url=_list_url("jobs.logs"))
 
 
 def _jobs_named(executor_id: int | None) -> list[dict[str, Any]]:
@@ -524,10 +537,15 @@ def log_kill(run_id: int) -> Any:
     return log_pages.confirm(run, fallback=url_for("jobs.log_detail", run_id=run_id))
 
 
-@bp.route("/log/clear", methods=["POST"])
+@bp.route("/log/clear", methods=["GET", "POST"])
 @action(N_("清理调度日志"))
 @mirrors("jobs_api.clear_log")
 def log_clear() -> Any:
+    """日志清理, the run log's dialog, posted with the log's query string (its filters, page), as 执行一次: a refusal
+    shows the log again as it was, answering the refusal's status, the dialog open on the kind chosen with the refusal
+    at that field or at its top; a clear goes back to the log, flashed. GET, a link of that page, is the log."""
+    if request.method != "POST":
+        return redirect(_list_url("jobs.logs"))
     form = ClearRunsForm()
     form.type.choices = service.clear_type_choices()
 
@@ -536,7 +554,7 @@ def log_clear() -> Any:
         return gettext("%(kind)s：已删除 %(n)s 条调度日志", kind=gettext(service.CLEAR_TYPES[form.type.data]),
                        n=removed)
 
-    return log_pages.confirm(run, form=form)
+    return log_pages.form(form, run, done=lambda: _list_url("jobs.logs"), shown_on=lambda: _log_list(form))
 
 
 # ---------------------------------------------------------------- 执行器管理

@@ -69,6 +69,25 @@
     }
   }
 
+  // 日志清理: a refused clear comes back with the dialog drawn open (data-reopen) on the kind chosen and the refusal,
+  // as 执行一次's; once closed, the refusal is no longer said when it is opened again.
+  const clearEl = document.getElementById('clearModal');
+  if (clearEl) {
+    const clear = bootstrap.Modal.getOrCreateInstance(clearEl);
+    clearEl.addEventListener('shown.bs.modal', function () {
+      (clearEl.querySelector('.is-invalid') || clearEl.querySelector('[name=type]')).focus();
+    });
+    clearEl.addEventListener('hidden.bs.modal', function () {
+      clearEl.querySelectorAll('#clear-refusal, .invalid-feedback').forEach(el => el.remove());
+      clearEl.querySelectorAll('.is-invalid').forEach(el => el.classList.remove('is-invalid'));
+    });
+    if (clearEl.hasAttribute('data-reopen')) {
+      clearEl.style.display = 'block';
+      clearEl.classList.remove('d-block');
+      clear.show();
+    }
+  }
+
   // Log filter: choosing an executor reloads the job choices of that executor.
   document.querySelectorAll('[data-submit-on-change]').forEach(function (el) {
     el.addEventListener('change', function () {
