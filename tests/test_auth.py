@@ -88,6 +88,13 @@ def test_five_failures_lock_the_phone_even_for_the_right_password(anon: ApiClien
     assert locked.status_code == 429 and "锁定" in locked.get_json()["msg"]
 
 
+def _last_three_in_english(anon: ApiClient, **body: Any) -> list[str]:
+    """The messages of the last three of five wrong sign-ins of `body` asked in English: the lock's warnings."""
+    answers = [anon.post("/api/oauth/token", json=body, headers={"Accept-Language": "en"}).get_json()["msg"]
+               for _ in range(5)]
+    return answers[2:]
+
+
 def test_a_wrong_password_says_how_many_tries_are_left_alike_for_an_unknown_phone(app: Any, anon: ApiClient) -> None:
     """Every wrong password said only 手机号或密码错误 and the fifth locked the phone without warning: once two
     tries are left it says how many, and the one that locks says so, for a phone nobody has the same as for
@@ -105,12 +112,10 @@ def test_a_wrong_password_says_how_many_tries_are_left_alike_for_an_unknown_phon
         assert [a.get_json()["msg"] for a in answers] == expected
         locked = token_call(anon, phone=phone, password="Passw0rd1", grantType="ADMIN")
         assert locked.status_code == 429
-    english = next_phone()
-    answers = [anon.post("/api/oauth/token", json={"phone": english, "password": "wrong1234", "grantType": "ADMIN"},
-                         headers={"Accept-Language": "en"}).get_json()["msg"] for _ in range(5)]
-    assert answers[2:] == ["Wrong phone or password (attempts left before a 15-minute lock: 2)",
-                           "Wrong phone or password (attempts left before a 15-minute lock: 1)",
-                           "Wrong phone or password: the account is locked, try again in 15 minutes"]
+    assert _last_three_in_english(anon, phone=next_phone(), password="wrong1234", grantType="ADMIN") == [
+        "Wrong phone or password (attempts left before a 15-minute lock: 2)",
+        "Wrong phone or password (attempts left before a 15-minute lock: 1)",
+        "Wrong phone or password: the account is locked, try again in 15 minutes"]
     page_phone = next_phone()
     for _ in range(3):
         page = PageClient(app.test_client()).sign_in(page_phone, "wrong-pass-1")
@@ -147,12 +152,10 @@ def test_a_wrong_sms_code_says_how_many_tries_are_left_alike_for_an_unknown_phon
     assert reasons[2:5] == [said("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟", left=2, minutes=15),
                             said("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟", left=1, minutes=15),
                             said("验证码错误或已过期，账号已锁定，请 %(minutes)s 分钟后再试", minutes=15)]
-    english = next_phone()
-    answers = [anon.post("/api/oauth/token", json={"phone": english, "verifyCode": "123456", "grantType": "SMS"},
-                         headers={"Accept-Language": "en"}).get_json()["msg"] for _ in range(5)]
-    assert answers[2:] == ["Wrong or expired code (attempts left before a 15-minute lock: 2)",
-                           "Wrong or expired code (attempts left before a 15-minute lock: 1)",
-                           "Wrong or expired code: the account is locked, try again in 15 minutes"]
+    assert _last_three_in_english(anon, phone=next_phone(), verifyCode="123456", grantType="SMS") == [
+        "Wrong or expired code (attempts left before a 15-minute lock: 2)",
+        "Wrong or expired code (attempts left before a 15-minute lock: 1)",
+        "Wrong or expired code: the account is locked, try again in 15 minutes"]
     browser, page_phone = PageClient(app.test_client()), next_phone()
     token = csrf_from(browser.get("/login").get_data(as_text=True))
     for _ in range(3):
@@ -183,11 +186,10 @@ def test_a_wrong_secure_key_says_how_many_tries_are_left_alike_for_an_unknown_se
                                                          .order_by(LoginLog.id)).scalars()))
     assert reasons[2] == said("secureId 或 secureKey 错误，再错 %(left)s 次将锁定 %(minutes)s 分钟", left=2, minutes=15)
     assert reasons[4] == said("secureId 或 secureKey 错误，账号已锁定，请 %(minutes)s 分钟后再试", minutes=15)
-    answers = [anon.post("/api/oauth/token", json={"secureId": "op_english", "secureKey": "k", "grantType": "OPEN"},
-                         headers={"Accept-Language": "en"}).get_json()["msg"] for _ in range(5)]
-    assert answers[2:] == ["Wrong secureId or secureKey (attempts left before a 15-minute lock: 2)",
-                           "Wrong secureId or secureKey (attempts left before a 15-minute lock: 1)",
-                           "Wrong secureId or secureKey: the account is locked, try again in 15 minutes"]
+    assert _last_three_in_english(anon, secureId="op_english", secureKey="k", grantType="OPEN") == [
+        "Wrong secureId or secureKey (attempts left before a 15-minute lock: 2)",
+        "Wrong secureId or secureKey (attempts left before a 15-minute lock: 1)",
+        "Wrong secureId or secureKey: the account is locked, try again in 15 minutes"]
 
 
 def test_a_wrong_old_password_says_how_many_tries_are_left_on_both_doors(app: Any) -> None:

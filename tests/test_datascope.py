@@ -198,6 +198,20 @@ def test_a_scoped_admin_cannot_pull_another_department_into_their_scope(app: Any
     head.data("PUT", "/api/admin/dept/modify", {"id": org["前端组"], "parentId": org["后端组"]})
 
 
+def _head_of_rd_seeing_sales_alone(app: Any, api: ApiClient) -> tuple[dict[str, int], str, int, int]:
+    """总部 > 研发中心 > 后端组 and 总部 > 销售部 > 华东组; the head of 研发中心 ("own department and below", every
+    grant) who also sees 销售部's own members (a custom scope listing 销售部 alone); 华东甲 in 华东组, beyond the
+    scope. (the departments, the head's phone, the head, 华东甲)"""
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
+    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
+    grant_everything(app, head_role)
+    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
+    phone = next_phone()
+    head = make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[head_role, sales_alone])
+    east = make_user(app, name="华东甲", dept_id=org["华东组"])
+    return org, phone, head, east
+
+
 def test_a_head_with_a_department_listed_alone_cannot_carry_their_subtree_scope_there(app: Any,
                                                                                      api: ApiClient) -> None:
     """Session 26's review: the head of 研发中心 ("own department and below") also sees 销售部's own members (a custom
@@ -208,13 +222,7 @@ def test_a_head_with_a_department_listed_alone_cannot_carry_their_subtree_scope_
     subtree is reached stays allowed."""
     from tests.conftest import api_error
 
-    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
-    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
-    grant_everything(app, head_role)
-    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
-    phone = next_phone()
-    head = make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[head_role, sales_alone])
-    east = make_user(app, name="华东甲", dept_id=org["华东组"])
+    org, phone, head, east = _head_of_rd_seeing_sales_alone(app, api)
     client = ApiClient(app.test_client())
     client.token = client.sign_in(phone, "Passw0rd1")
 
@@ -241,13 +249,7 @@ def test_a_scoped_admin_cannot_move_a_department_whose_subtree_is_beyond_their_s
     and the page; a subtree wholly within it moves as before."""
     from tests.conftest import api_error
 
-    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
-    head_role = make_scoped_role(api, "ROLE_HEAD", 4)
-    grant_everything(app, head_role)
-    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
-    phone = next_phone()
-    head = make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[head_role, sales_alone])
-    east = make_user(app, name="华东甲", dept_id=org["华东组"])
+    org, phone, head, east = _head_of_rd_seeing_sales_alone(app, api)
     client, pages = signed_in_as(app, phone)
 
     body = api_error(client.put("/api/admin/dept/modify", json={"id": org["销售部"], "parentId": org["研发中心"],
