@@ -266,8 +266,10 @@ def confirmed_action(run: Callable[[], str], back_prefix: str, fallback: str, re
     button was on (never to another site); a refusal goes through `refusal_page` (flashed after `refused`,
     e.g. "不能删除：", logged as failed, answered with its status).
 
-    A button that carries a small form (the executor parameter of 执行一次, the kind of log to clear)
-    passes it: when it does not validate, its errors (or `invalid`) are the refusal.
+    A button that carries a small form (the login log's 解除锁定, its phone or address hidden in the row) passes
+    it: when it does not validate, its errors (or `invalid`) are the refusal. A dialog in which something is typed
+    or chosen (执行一次, 日志清理) is a page form instead (`RecordPages.form`'s `shown_on`), so that a refusal
+    shows it again on what was typed.
     """
     if form is None:
         require_no_body()
