@@ -192,13 +192,10 @@ def test_a_wrong_secure_key_says_how_many_tries_are_left_alike_for_an_unknown_se
         "Wrong secureId or secureKey: the account is locked, try again in 15 minutes"]
 
 
-def test_a_wrong_old_password_says_how_many_tries_are_left_on_both_doors(app: Any) -> None:
-    """The old password of a password change counts against the phone's lock, but a wrong one said only 原密码不正确
-    until the lock fell: it warns as a wrong password at sign-in does, on the API (msg and the field's error), on
-    the profile page, in English, and the operation log stores the sentence."""
-    from pcloud.actionlog.models import ActionLog
-    from pcloud.core.i18n import said
-    from tests.conftest import PageClient, csrf_from, last_action
+def _signed_in_on_both_doors(app: Any) -> tuple[str, ApiClient, Any]:
+    """A new user (password Passw0rd1) signed in through the API and through the sign-in page: (phone, API,
+    browser)."""
+    from tests.conftest import PageClient
     from tests.factories import next_phone
 
     phone = next_phone()
@@ -207,6 +204,18 @@ def test_a_wrong_old_password_says_how_many_tries_are_left_on_both_doors(app: An
     api.token = api.sign_in(phone, "Passw0rd1")
     browser = PageClient(app.test_client())
     assert browser.sign_in(phone, "Passw0rd1").status_code == 302
+    return phone, api, browser
+
+
+def test_a_wrong_old_password_says_how_many_tries_are_left_on_both_doors(app: Any) -> None:
+    """The old password of a password change counts against the phone's lock, but a wrong one said only 原密码不正确
+    until the lock fell: it warns as a wrong password at sign-in does, on the API (msg and the field's error), on
+    the profile page, in English, and the operation log stores the sentence."""
+    from pcloud.actionlog.models import ActionLog
+    from pcloud.core.i18n import said
+    from tests.conftest import csrf_from, last_action
+
+    phone, api, browser = _signed_in_on_both_doors(app)
 
     def change(i: int, **kw: Any) -> Any:
         return api.post("/api/oauth/password", {"oldPassword": f"guess{i}X1", "newPassword": "NewPassw0rd9"}, **kw)
@@ -1007,15 +1016,9 @@ def test_a_phone_typed_as_an_address_key_cannot_lock_that_address_out(app: Any) 
 def test_a_wrong_old_password_counts_against_the_sign_in_lock_on_both_doors(app: Any, pages: Any) -> None:
     """A review: the password-change doors checked the old password with no limit, even while the phone was
     locked: a stolen session guessed the real password at the server's speed (60 guesses in 0.6 s)."""
-    from tests.conftest import PageClient, csrf_from
-    from tests.factories import next_phone
+    from tests.conftest import csrf_from
 
-    phone = next_phone()
-    make_user(app, phone=phone, password="Passw0rd1")
-    api = ApiClient(app.test_client())
-    api.token = api.sign_in(phone, "Passw0rd1")
-    browser = PageClient(app.test_client())
-    assert browser.sign_in(phone, "Passw0rd1").status_code == 302
+    phone, api, browser = _signed_in_on_both_doors(app)
     limit = app.config["PCLOUD_LOGIN_MAX_FAILURES"]
     for i in range(limit - 1):
         wrong = api.post("/api/oauth/password", {"oldPassword": f"guess{i}X1", "newPassword": "NewPassw0rd9"})
