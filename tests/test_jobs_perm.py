@@ -512,6 +512,11 @@ def test_a_team_exports_and_imports_only_within_its_executors(teams: Teams, api:
     assert report["errors"] and not report["imported"]
     api_error(_import(teams.api, theirs, onConflict="overwrite"), 422)
     api_error(_import(teams.api, _moved(theirs, "team-c-app")), 422)  # a new executor: beyond their reach
+    # an executor beyond their reach and one that does not exist are refused in the same words: the import does
+    # not tell a team which AppNames the other teams use
+    said = {appname: _import(teams.api, _moved(theirs, appname), dryRun=True).get_json()["data"]["errors"][0]
+            for appname in ("team-b-app", "team-c-app")}
+    assert said["team-b-app"]["message"] == said["team-c-app"]["message"].replace("team-c-app", "team-b-app"), said
     into_a = _moved(theirs, "team-a-app")
     del into_a["executors"][0]
     report = _import(teams.api, into_a).get_json()["data"]

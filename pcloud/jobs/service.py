@@ -1964,11 +1964,12 @@ def import_jobs(doc: dict[str, Any], *, dry_run: bool = False, on_conflict: str 
         data = {column: entry[key] for key, column in _EXECUTOR_FIELDS.items() if key in entry}
         current = existing.get(appname)
         try:
-            if current is not None and visible is not None and current.id not in visible:
-                raise NotFound(gettext("执行器已存在，但不在您的管理范围内"))
+            # one answer for an executor beyond reach and one that does not exist: an import tells nobody which
+            # AppNames the executors they may not see use
+            if visible is not None and (current is None or current.id not in visible):
+                raise Forbidden(gettext("执行器 %(appname)s 不在您可管理的执行器中，您也不能新建执行器",
+                                        appname=appname))
             if current is None:
-                if visible is not None:
-                    raise Forbidden(gettext("您只能管理部分执行器，不能新建执行器"))
                 if appname in targets:
                     raise Invalid(gettext("文件中重复的执行器"), field="appname")
                 if not may_create:
