@@ -244,3 +244,17 @@ def test_parallel_creates_and_recodes_of_one_code_in_other_cases_keep_one(app: A
     assert len(codes) == len(set(codes)) == 5 and all(c == c.upper() for c in codes), codes
     assert {"RACE_0", "RACE_1", "RACE_2", "RACE_5"} <= set(codes) <= {"RACE_0", "RACE_1", "RACE_2", "RACE_3", "RACE_4",
                                                                       "RACE_5", "SEED_1", "SEED_2"}, codes
+
+
+def test_a_code_is_letters_digits_and_a_few_marks(api: ApiClient, pages: PageClient) -> None:
+    """A code is the key a flow and a gateway name a template by: letters, digits, `_`, `-` and `.` (an allow-list,
+    as for other keys). A code with a space, a Chinese word, a brace or a line break (which no flow could name and a
+    gateway would refuse) is 422 on `code`, through the API and the page; the marks allowed are kept."""
+    for code in ("LOG IN", "登录", "{code}", "LOGIN\nX", "LOGIN;", "Ｌ"):
+        body = api_error(api.post(f"{SMS}/create", {"code": code, "name": "x", "description": "{code}"}), 422)
+        assert list(body["errors"]) == ["code"] and "字母" in body["msg"], (code, body)
+    kept = api.data("POST", f"{SMS}/create", {"code": "sms_1-2.3", "name": "x", "description": "{code}"})
+    api_error(api.put(f"{SMS}/modify", {"id": kept, "code": "坏 编码"}), 422)
+    refused = pages.submit("/personalized/sms/new", data={"code": "登录", "name": "x", "description": "{code}"})
+    assert refused.status_code == 422 and "字母" in refused.get_data(as_text=True)
+    assert [t["code"] for t in api.post(f"{SMS}/page", {}).get_json()["data"]] == ["SMS_1-2.3"]
