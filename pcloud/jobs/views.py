@@ -94,16 +94,26 @@ def home() -> Any:
 # ---------------------------------------------------------------- 运行报表
 
 
-def _chart_svg(chart: dict[str, Any], narrow: bool = False) -> Markup:
-    """The report's chart, drawn 900 wide; `narrow`: for a phone (the page shows it below 768 px), drawn 340 wide
-    so that shrunk to a 360 px screen its labels are still 10 px, naming at most 7 days (a week, each of them)."""
+# The report's chart is drawn once for each band of widths the page shows it at (app.css, .job-chart): its width and
+# height as drawn, and at most so many x labels (evenly spaced and level). Each drawing is scaled to the card's width;
+# drawn for the narrowest card of its band, its 12 px labels are still 10 px or more there. "narrow": a phone, below
+# 768 px (340 wide: 10.4 px on a 360 px screen, a week's days each named); "medium": from 768 px while the card is
+# narrower than 780 px (a tablet, a small laptop beside the sidebar: a 702 px card at 768 px, 710 px at 992 px);
+# "wide": a card of 780 px or more.
+_DRAWINGS: dict[str, tuple[int, int, int | None]] = {
+    "wide": (900, 320, None), "medium": (720, 320, 15), "narrow": (340, 300, 7)}
+
+
+def _chart_svg(chart: dict[str, Any], band: str) -> Markup:
+    """The report's chart as drawn for `band` (_DRAWINGS)."""
+    width, height, max_x_labels = _DRAWINGS[band]
     # the legend in the reader's language
     return bar_svg([d[5:] for d in chart["trigger_day_list"]],
                    {gettext("成功"): chart["trigger_day_count_suc_list"],
                     gettext("失败"): chart["trigger_day_count_fail_list"],
                     gettext("运行中"): chart["trigger_day_count_running_list"]},
-                   height=300 if narrow else 320, width=340 if narrow else 900,
-                   colors=("#198754", "#dc3545", "#0d6efd"), stacked=True, max_x_labels=7 if narrow else None)
+                   height=height, width=width,
+                   colors=("#198754", "#dc3545", "#0d6efd"), stacked=True, max_x_labels=max_x_labels)
 
 
 @bp.route("/report")
@@ -123,8 +133,8 @@ def report() -> Any:
                     chart["trigger_day_count_fail_list"], chart["trigger_day_count_running_list"], strict=True))
     # the inputs show what was typed (a refused date included), as every filter bar does
     typed = {name: request.args.get(name, "")[:10] or day.isoformat() for name, day in (("start", start), ("end", end))}
-    return render_template("jobs/report.html", stats=service.statistics(), chart=chart, svg=_chart_svg(chart),
-                           narrow_svg=_chart_svg(chart, narrow=True),
+    return render_template("jobs/report.html", stats=service.statistics(), chart=chart,
+                           svgs={band: _chart_svg(chart, band) for band in _DRAWINGS},
                            rows=rows, start=start, end=end, today=today, typed=typed,
                            last30=today - timedelta(days=29))
 

@@ -434,12 +434,14 @@ _REPORT_CHART = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("width", [1280, 1024, 992, 800, 768, 390])
 def test_the_run_report_chart_reads_at_a_laptops_and_a_phones_width(page: Any, width: int) -> None:
     """A review: on a 390 px phone the run report's chart was its 900 px drawing shrunk to the screen, every label
-    about 4 px tall. At both widths, for the last week and the last 30 days, one chart is shown, its axis and legend
-    labels drawn at 10 px or more and none over another, within the page, which does not scroll sideways; the phone's
-    names at most 7 days (a week, each of them)."""
+    about 4 px tall. A later review: from 768 px to about 1050 px (a tablet, a small laptop: the page's content
+    700-770 px wide, the sidebar shown from 992 px) it was that 900 px drawing shrunk to about 9 px. At each width,
+    for the last week and the last 30 days, one chart is shown, its axis and legend labels drawn at 10 px or more and
+    none over another, within the page, which does not scroll sideways; the phone's names at most 7 days (a week,
+    each of them)."""
     page.set_viewport_size({"width": width, "height": 900})
     errors = watch_console(page)
     sign_in(page)
