@@ -192,6 +192,119 @@ def test_a_wrong_secure_key_says_how_many_tries_are_left_alike_for_an_unknown_se
         "Wrong secureId or secureKey: the account is locked, try again in 15 minutes"]
 
 
+# The address's lock warns as the key's does: each grant's wrong secret, in its own first words (plain, near, locking).
+_ADDRESS_WORDS = {"ADMIN": ("手机号或密码错误", "手机号或密码错误", "Wrong phone or password"),
+                  "SMS": ("验证码错误或已过期，请重新获取", "验证码错误或已过期", "Wrong or expired code"),
+                  "OPEN": ("secureId 或 secureKey 错误", "secureId 或 secureKey 错误", "Wrong secureId or secureKey")}
+
+
+def _wrong_from(app: Any, address: str, grant: str, keys: list[str], language: str = "zh-CN") -> list[Any]:
+    """One wrong secret of each key typed (a phone, a secureId) through `grant`, all from `address`: the answers."""
+    caller = ApiClient(app.test_client())
+    caller.client.environ_base["REMOTE_ADDR"] = address
+    wrong = {"ADMIN": lambda i: {"password": f"Wrong{i}pass"}, "SMS": lambda i: {"verifyCode": "000000"},
+             "OPEN": lambda i: {"secureKey": f"wrong-{i}"}}[grant]
+    typed = "secureId" if grant == "OPEN" else "phone"
+    return [caller.post("/api/oauth/token", json={typed: key, "grantType": grant, **wrong(i)},
+                        headers={"Accept-Language": language}) for i, key in enumerate(keys)]
+
+
+@pytest.mark.parametrize("grant", ["ADMIN", "SMS", "OPEN"])
+def test_a_wrong_secret_near_the_addresss_lock_says_so_alike_for_known_and_unknown_keys(app: Any, monkeypatch: Any,
+                                                                                        grant: str) -> None:
+    """A review: the client address's lock (参数设置 sys.login.maxIpFailures) fell with no warning, each wrong secret
+    typed for another phone or secureId saying only its plain refusal, the next sign-in from there 429. Now a wrong
+    password, SMS code or secureKey warns of the address's lock as of the key's, in its own first words: two tries
+    left, one, and the failure that locks the address; then any sign-in from it is refused. Keys that exist (users,
+    accounts; the SMS codes sent) and keys nobody has answer alike, in both languages; the login log stores the
+    sentence."""
+    from pcloud.core.i18n import said
+    from pcloud.loginlog.models import LoginLog
+    from tests.factories import next_phone
+
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 6)
+    monkeypatch.setitem(app.config, "PCLOUD_SMS_COOLDOWN_SECONDS", 0)
+    plain, first, english = _ADDRESS_WORDS[grant]
+    if grant == "OPEN":
+        known = [_open_account(app, f"订单系统{i}")[1] for i in range(6)]
+        unknown = [f"op_00000000000000000000000{i}" for i in range(6)]
+    else:
+        known, unknown = [next_phone() for _ in range(6)], [next_phone() for _ in range(6)]
+        for phone in known:
+            make_user(app, phone=phone, password="Passw0rd1")
+    if grant == "SMS":  # a code sent to each (from elsewhere), none of them 000000
+        sender = ApiClient(app.test_client())
+        sender.client.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+        for phone in known + unknown:
+            assert sender.post("/api/oauth/sms/code", json={"phone": phone}).status_code == 200
+        assert all(received_code(phone) != "000000" for phone in known)
+    expected = [plain] * 3 + [f"{first}，该地址再错 2 次将锁定 15 分钟", f"{first}，该地址再错 1 次将锁定 15 分钟",
+                              f"{first}，该地址已锁定，请 15 分钟后再试"]
+    for address, keys in (("10.1.0.1", known), ("10.1.0.2", unknown)):
+        answers = _wrong_from(app, address, grant, keys)
+        assert [(a.status_code, a.get_json()["msg"]) for a in answers] == [(401, m) for m in expected], address
+        locked = _wrong_from(app, address, grant, [next_phone() if grant != "OPEN" else "op_next"])[0]
+        assert locked.status_code == 429 and "该地址登录失败次数过多" in locked.get_json()["msg"]
+    reasons = query(app, lambda: list(db.session.execute(select(LoginLog.reason).where(LoginLog.client_ip == "10.1.0.1")
+                                                         .order_by(LoginLog.id)).scalars()))
+    assert reasons[3:6] == [said(f"{first}，该地址再错 %(left)s 次将锁定 %(minutes)s 分钟", left=2, minutes=15),
+                            said(f"{first}，该地址再错 %(left)s 次将锁定 %(minutes)s 分钟", left=1, minutes=15),
+                            said(f"{first}，该地址已锁定，请 %(minutes)s 分钟后再试", minutes=15)]
+    keys = [f"op_english{i}" for i in range(6)] if grant == "OPEN" else [next_phone() for _ in range(6)]
+    assert [a.get_json()["msg"] for a in _wrong_from(app, "10.1.0.3", grant, keys, "en")][3:] == [
+        f"{english} (attempts left from this address before a 15-minute lock: 2)",
+        f"{english} (attempts left from this address before a 15-minute lock: 1)",
+        f"{english}: this address is locked, try again in 15 minutes"]
+
+
+def test_the_sign_in_page_warns_of_the_addresss_lock_on_both_tabs(app: Any, monkeypatch: Any) -> None:
+    """The sign-in page says the address's warning as the API does, on the password tab and the SMS tab."""
+    from tests.conftest import PageClient, csrf_from
+    from tests.factories import next_phone
+
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 4)
+    browser = PageClient(app.test_client())
+    browser.client.environ_base["REMOTE_ADDR"] = "10.2.0.1"
+    for _ in range(2):
+        page = browser.sign_in(next_phone(), "wrong-pass-1")
+    assert page.status_code == 401 and "手机号或密码错误，该地址再错 2 次将锁定 15 分钟" in page.get_data(as_text=True)
+    token = csrf_from(browser.get("/login").get_data(as_text=True))
+    for _ in range(2):
+        page = browser.client.post("/login?tab=sms", data={"sms-csrf_token": token, "sms-phone": next_phone(),
+                                                           "sms-verify_code": "123456"})
+    assert page.status_code == 401
+    assert "验证码错误或已过期，该地址已锁定，请 15 分钟后再试" in page.get_data(as_text=True)
+
+
+def test_when_both_locks_are_near_the_nearer_is_said(app: Any, monkeypatch: Any) -> None:
+    """A wrong secret near both its key's lock and its address's says the one that falls first (the key's when they
+    fall together), and a wrong old password of a password change, which counts against both, says it too."""
+    from tests.factories import next_phone
+
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 6)
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1")
+    # two other phones first: the address (6) is then nearer than the phone (5)
+    answers = [a.get_json()["msg"] for a in _wrong_from(app, "10.3.0.1", "ADMIN", [next_phone(), next_phone()]
+                                                        + [phone] * 4)]
+    assert answers[2:] == ["手机号或密码错误", "手机号或密码错误，该地址再错 2 次将锁定 15 分钟",
+                           "手机号或密码错误，该地址再错 1 次将锁定 15 分钟",
+                           "手机号或密码错误，该地址已锁定，请 15 分钟后再试"]
+    # one phone only: its lock (5) falls first, the address's (6) one try further; and with both at 5, together
+    phone_first = ["手机号或密码错误，再错 2 次将锁定 15 分钟", "手机号或密码错误，再错 1 次将锁定 15 分钟",
+                   "手机号或密码错误，账号已锁定，请 15 分钟后再试"]
+    for address, limit in (("10.3.0.2", 6), ("10.3.0.3", 5)):
+        monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", limit)
+        answers = [a.get_json()["msg"] for a in _wrong_from(app, address, "ADMIN", [next_phone()] * 5)]
+        assert answers[2:] == phone_first, limit
+    monkeypatch.setitem(app.config, "PCLOUD_LOGIN_MAX_IP_FAILURES", 3)
+    api = ApiClient(app.test_client())
+    api.token = api.sign_in()
+    changed = api.post("/api/oauth/password", {"oldPassword": "guess0X1", "newPassword": "NewPassw0rd9"}).get_json()
+    assert changed["msg"] == "原密码不正确，该地址再错 2 次将锁定 15 分钟"
+    assert changed["errors"]["oldPassword"] == [changed["msg"]]
+
+
 def _signed_in_on_both_doors(app: Any) -> tuple[str, ApiClient, Any]:
     """A new user (password Passw0rd1) signed in through the API and through the sign-in page: (phone, API,
     browser)."""

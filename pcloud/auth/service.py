@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import Flask, current_app
 from flask_babel import gettext
@@ -48,20 +48,42 @@ E = TypeVar("E", bound=PCloudError)
 GRANT_TYPES = ("ADMIN", "SMS", "OPEN")
 BAD_CREDENTIALS = N_("手机号或密码错误")
 SMS_CODE_WRONG = N_("验证码错误或已过期，请重新获取")
-# A wrong secret once this few attempts (or fewer) are left before its key's lock says how many (as RuoYi does)
+# A wrong secret once this few attempts (or fewer) are left before a lock (its key's or its address's) says how many
+# (as RuoYi does)
 WARN_WHEN_LEFT = 2
-# Each wrong-secret refusal of a locked key, in its own first words: (a few tries left, the failure that locks).
-# One rule (`_wrong_secret`) for the password and the SMS code (the phone's lock), the OPEN grant's key (the
-# secureId's) and the old password of a password change (the phone's).
+
+
+class LockWarnings(NamedTuple):
+    """A wrong secret's refusal in its own first words, near a lock and at the failure that locks it: its key's (a
+    phone's, a secureId's) and its client address's."""
+
+    warning: str
+    locked: str
+    address_warning: str
+    address_locked: str
+
+
+# Each wrong-secret refusal of a locked key. One rule (`_wrong_secret`) for the password and the SMS code (the phone's
+# lock), the OPEN grant's key (the secureId's) and the old password of a password change (the phone's); every one
+# counts against its address's lock too.
 LOCK_WARNINGS = {
-    BAD_CREDENTIALS: (N_("手机号或密码错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
-                      N_("手机号或密码错误，账号已锁定，请 %(minutes)s 分钟后再试")),
-    SMS_CODE_WRONG: (N_("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
-                     N_("验证码错误或已过期，账号已锁定，请 %(minutes)s 分钟后再试")),
-    open_service.KEY_REFUSED: (N_("secureId 或 secureKey 错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
-                               N_("secureId 或 secureKey 错误，账号已锁定，请 %(minutes)s 分钟后再试")),
-    user_service.OLD_PASSWORD_WRONG: (N_("原密码不正确，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
-                                      N_("原密码不正确，账号已锁定，请 %(minutes)s 分钟后再试")),
+    BAD_CREDENTIALS: LockWarnings(N_("手机号或密码错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                  N_("手机号或密码错误，账号已锁定，请 %(minutes)s 分钟后再试"),
+                                  N_("手机号或密码错误，该地址再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                  N_("手机号或密码错误，该地址已锁定，请 %(minutes)s 分钟后再试")),
+    SMS_CODE_WRONG: LockWarnings(N_("验证码错误或已过期，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                 N_("验证码错误或已过期，账号已锁定，请 %(minutes)s 分钟后再试"),
+                                 N_("验证码错误或已过期，该地址再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                 N_("验证码错误或已过期，该地址已锁定，请 %(minutes)s 分钟后再试")),
+    open_service.KEY_REFUSED: LockWarnings(
+        N_("secureId 或 secureKey 错误，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+        N_("secureId 或 secureKey 错误，账号已锁定，请 %(minutes)s 分钟后再试"),
+        N_("secureId 或 secureKey 错误，该地址再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+        N_("secureId 或 secureKey 错误，该地址已锁定，请 %(minutes)s 分钟后再试")),
+    user_service.OLD_PASSWORD_WRONG: LockWarnings(N_("原密码不正确，再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                                  N_("原密码不正确，账号已锁定，请 %(minutes)s 分钟后再试"),
+                                                  N_("原密码不正确，该地址再错 %(left)s 次将锁定 %(minutes)s 分钟"),
+                                                  N_("原密码不正确，该地址已锁定，请 %(minutes)s 分钟后再试")),
 }
 LAST_SEEN_EVERY = timedelta(seconds=60)
 
@@ -204,7 +226,7 @@ def change_own_password(user_id: int, old_password: str, new_password: str, *, k
         db.session.rollback()
         if "oldPassword" in (exc.errors or {}):
             record_failure(key, ip, counts)
-            refused = _wrong_secret(user_service.OLD_PASSWORD_WRONG, counts[0], Invalid)
+            refused = _wrong_secret(user_service.OLD_PASSWORD_WRONG, counts, Invalid)
             refused.errors = {"oldPassword": [refused.msg]}
             raise refused from None
         _old_password_right(key, ip)
@@ -460,7 +482,7 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: tup
     secret_hash = row.secret if row is not None else None
     if not verify_password(secret or "", secret_hash):  # no hash: a dummy of the same cost, still compared
         record_failure(lock_key, ip, count)
-        raise _wrong_secret(refusal, count[0])
+        raise _wrong_secret(refusal, count)
     if row.state != 0:
         # The secret was right: the attempt guessed nothing, so it gives back the slots it took, else a system retrying
         # while its account is disabled would find the account locked once it is enabled again
@@ -472,12 +494,17 @@ def _check_secret(subject: str, row: Any, secret: str, lock_key: str, count: tup
     return Checked(subject, row.id, secret_hash, lock_key, refusal, new_hash=new_hash, attempt=count)
 
 
-def _wrong_secret(refusal: str, count: int, error: type[PCloudError] = BadCredentials) -> PCloudError:
+def _wrong_secret(refusal: str, counts: tuple[int, int], error: type[PCloudError] = BadCredentials) -> PCloudError:
     """A wrong secret (`refusal`, a key of LOCK_WARNINGS): its one message, and once few attempts are left before
-    its key's lock, how many, or that this one locked it, in the refusal's own first words. `count` is this
-    attempt's on the key typed (a phone, a secureId), known or not, so it tells nothing of whether it exists."""
-    left, minutes = param("sys.login.maxFailures") - count, param("sys.login.lockMinutes")
-    warning, locked = LOCK_WARNINGS[refusal]
+    a lock, how many, or that this one locked it, in the refusal's own first words: the nearer lock of its key's and
+    its address's (the key's when they fall together). `counts` are this attempt's (reserve_attempt) on the key typed
+    (a phone, a secureId), known or not, and on the caller's address, so they tell nothing of whether it exists."""
+    minutes, said_as = param("sys.login.lockMinutes"), LOCK_WARNINGS[refusal]
+    left = param("sys.login.maxFailures") - counts[0]
+    warning, locked = said_as.warning, said_as.locked
+    address_left = param("sys.login.maxIpFailures") - counts[1]
+    if address_left < left:
+        left, warning, locked = address_left, said_as.address_warning, said_as.address_locked
     if left <= 0:
         return _refusal(error, locked, minutes=minutes)
     if left <= WARN_WHEN_LEFT:
@@ -650,7 +677,7 @@ def authenticate_sms(phone: str, code: str, ip: str | None = None) -> Checked:
     row = db.session.get(SmsCode, row_id) if taken else None
     if row is None or not hmac.compare_digest(row.code_hash, _hash_code(phone, (code or "").strip())):
         record_failure(_phone_key(phone), ip, count)
-        raise _wrong_secret(wrong, count[0])
+        raise _wrong_secret(wrong, count)
     user = db.session.execute(select(User.id, User.state).where(User.phone == phone, User.deleted_at.is_(None))
                               ).one_or_none()
     if user is None:
