@@ -176,3 +176,122 @@ def test_forced_offline_user_lands_on_sign_in_with_the_reason(page: Any, app: An
     settle(page, "**/login**")
     assert page.get_by_text("您已被管理员强制下线").is_visible()
     assert errors == []
+
+
+def _sign_in_again(tab: Any, phone: str, password: str = "Passw0rd1") -> None:
+    """On the sign-in page the ended session led to: sign in, and wait for the page `next` leads back to."""
+    tab.wait_for_url("**/login**")
+    tab.locator("#pw-phone").fill(phone)
+    tab.locator("#pw-password").fill(password)
+    tab.locator("#login-password").click()
+    tab.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+    tab.wait_for_load_state("load")
+
+
+def _type_into_user_form(tab: Any, user_id: int) -> None:
+    tab.goto(f"/system/user/{user_id}/edit?back=/system/user/%3Fname%3D%25E5%258E%259F")
+    tab.wait_for_load_state("load")
+    tab.locator("#name").fill("改后的名字")
+    tab.locator("#password").fill("Newpassw0rd1")
+    tab.locator("#state-1").check()
+    tab.get_by_label("保留员").check()
+    tab.locator("#dept_id-picker").click()
+    tab.locator(".tree-pick", has_text="研发部").click()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_form_sent_after_the_sign_in_ended_comes_back_as_typed(page: Any, app: Any, lang: str) -> None:
+    """Forced offline while typing into a user's form: the save leads to the sign-in page; signed in again, the form
+    is back with what was typed (not the password), saying so, unsaved until saved."""
+    from tests.factories import make_dept
+
+    make_dept(app, "研发部")
+    make_role(app, "ROLE_KEPT", "保留员")
+    editor = make_user(app, phone="13900002701", password="Passw0rd1", name="编辑甲", role_codes=("ROLE_SUPER_ADMIN",))
+    victim = make_user(app, phone="13900002703", name="原名")
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page, "13900002701", "Passw0rd1")
+    if lang == "en":
+        page.goto("/language/en?next=/")
+        page.wait_for_load_state("load")
+    _type_into_user_form(page, victim)
+    with app.app_context():
+        from pcloud.extensions import db
+        from pcloud.users import service
+
+        service.force_offline(editor, None)
+        db.session.remove()
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url("**/login?next=**")
+    expect(page.get_by_test_id("kept-input-waiting")).to_contain_text(
+        "重新登录后将回到该页面并恢复" if lang == "zh" else "sign in again to go back to that page")
+    kept = page.evaluate("JSON.stringify(sessionStorage)")
+    assert "改后的名字" in kept and "Newpassw0rd1" not in kept and "csrf_token" not in kept  # never the password
+    _sign_in_again(page, "13900002701")
+    assert f"/system/user/{victim}/edit?back=" in page.url
+    note = page.get_by_test_id("kept-input-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("登录已失效，未能提交" if lang == "zh" else "Your sign-in had ended")
+    expect(note).to_contain_text("密码" if lang == "zh" else "password")
+    assert page.locator("#name").input_value() == "改后的名字"
+    assert page.locator("#password").input_value() == ""
+    assert page.locator("#state-1").is_checked()
+    assert page.get_by_label("保留员").is_checked()
+    expect(page.locator("#dept_id-picker")).to_have_text("研发部")
+    with app.app_context():
+        from pcloud.extensions import db
+        from pcloud.users.models import User
+
+        assert db.session.get(User, victim).name == "原名"  # not sent on its own: the user checks it and saves
+        db.session.remove()
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url("**/system/user/?name=**")
+    with app.app_context():
+        user = db.session.get(User, victim)
+        assert (user.name, user.state, user.dept_name) == ("改后的名字", 1, "研发部")
+        db.session.remove()
+    page.goto(f"/system/user/{victim}/edit")  # kept once: the form opened again is the record's
+    page.wait_for_load_state("load")
+    assert page.get_by_test_id("kept-input-note").count() == 0
+    assert errors == []
+
+
+def test_what_was_typed_is_not_shown_to_the_next_user_who_signs_in(page: Any, app: Any) -> None:
+    """The session expired while typing; someone else signs in on that browser and opens the same form: they see
+    the record, not what was typed, and neither does the first user afterwards."""
+    from sqlalchemy import update
+
+    from tests.factories import make_dept
+
+    make_dept(app, "研发部")
+    make_role(app, "ROLE_KEPT", "保留员")
+    first = make_user(app, phone="13900002711", password="Passw0rd1", name="编辑甲", role_codes=("ROLE_SUPER_ADMIN",))
+    make_user(app, phone="13900002712", password="Passw0rd1", name="编辑乙", role_codes=("ROLE_SUPER_ADMIN",))
+    victim = make_user(app, phone="13900002713", name="原名")
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page, "13900002711", "Passw0rd1")
+    _type_into_user_form(page, victim)
+    with app.app_context():
+        from pcloud.core.timefmt import utcnow
+        from pcloud.extensions import db
+        from pcloud.sessions.models import UserSession
+
+        db.session.execute(update(UserSession).where(UserSession.user_id == first)
+                           .values(expires_at=utcnow().replace(year=2000)))
+        db.session.commit()
+        db.session.remove()
+    page.locator("form button[type=submit]").last.click()
+    _sign_in_again(page, "13900002712")
+    assert f"/system/user/{victim}/edit?back=" in page.url
+    assert page.get_by_test_id("kept-input-note").count() == 0
+    assert page.locator("#name").input_value() == "原名"
+    assert not page.locator("#state-1").is_checked()
+    assert page.evaluate("JSON.stringify(sessionStorage)").find("改后的名字") == -1
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/login")
+    sign_in(page, "13900002711", "Passw0rd1")
+    page.goto(f"/system/user/{victim}/edit")
+    page.wait_for_load_state("load")
+    assert page.get_by_test_id("kept-input-note").count() == 0
+    assert page.locator("#name").input_value() == "原名"
+    assert errors == []

@@ -10,6 +10,128 @@ window.gettext = (function () {
   };
 })();
 
+// A form sent after the sign-in ended (expired, forced offline, signed out in another tab) is not saved: the guard
+// sends the browser to the sign-in page, and `next` back to the form's page. What was typed is kept here, in this
+// tab's sessionStorage, from the moment the form is sent: the page that answers the POST throws it away (saved, or
+// shown again by the server with what was typed), except the sign-in page, where it waits. Back on the same page
+// after signing in as the same user (body's data-principal), the form is filled again, once, with a notice; never
+// sent by itself. Anyone else signing in, or any other page, throws it away. Passwords, files, the security token
+// and the one-time token (_once) are never kept; a disabled field (beyond the user's reach) is left as shown. It
+// runs before the scripts that build on the fields (tree-select, pickers, grant trees, the code editor), which
+// then start from the restored values.
+(function () {
+  const KEY = 'pcloud.keptForm';
+  const principal = document.body.dataset.principal || '';
+  const here = location.pathname + location.search;
+  const store = window.sessionStorage;
+  const never = /^(password|file|submit|button|reset|image)$/;
+  const keyOf = el => el.name || (el.hasAttribute('data-keep') && el.id ? '#' + el.id : '');
+  const keepable = el => /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) && !never.test(el.type) && !!keyOf(el) &&
+    !/(^|-)csrf_token$/.test(el.name) && el.name !== '_once' && el.autocomplete !== 'one-time-code';
+  // read from the attributes: a field named `id` or `action` would stand in for the form's own properties
+  const posts = form => (form.getAttribute('method') || '').toLowerCase() === 'post';
+  const where = form => ({id: form.getAttribute('id') || '',
+                          action: new URL(form.getAttribute('action') || '', location.href).pathname});
+  const sameForm = (form, at) => posts(form) && where(form).id === at.id && where(form).action === at.action;
+  function read() {
+    try { return JSON.parse(store.getItem(KEY) || 'null'); } catch (e) { return null; }
+  }
+  function forget() { try { store.removeItem(KEY); } catch (e) { /* storage refused: nothing kept */ } }
+
+  document.addEventListener('submit', function (ev) {
+    const form = ev.target;
+    if (ev.defaultPrevented || !principal || !(form instanceof HTMLFormElement) || !posts(form)) return;
+    const elements = Array.from(form.elements);
+    // only a form with a field of its own the user fills in: not a button's action, nor an export of ticked rows
+    if (!elements.some(el => form.contains(el) && keepable(el) && el.type !== 'hidden')) return;
+    const names = [], values = [];
+    elements.forEach(function (el) {
+      if (!keepable(el) || el.disabled) return;
+      const key = keyOf(el);
+      if (!names.includes(key)) names.push(key);
+      if (el.type === 'checkbox' || el.type === 'radio') { if (el.checked) values.push([key, el.value]); }
+      else if (el.tagName === 'SELECT') Array.from(el.selectedOptions).forEach(o => values.push([key, o.value]));
+      else values.push([key, el.value]);
+    });
+    const left = elements.some(el => (el.type === 'password' && el.value) ||
+                                     (el.type === 'file' && el.files && el.files.length));
+    const at = where(form);
+    at.nth = Array.from(document.forms).filter(f => sameForm(f, at)).indexOf(form);
+    try {
+      store.setItem(KEY, JSON.stringify({principal: principal, page: here, form: at, names: names, values: values,
+                                         left: left}));
+    } catch (e) { forget(); }  // storage full or refused: the form is sent as it always was
+  });
+
+  const kept = read();
+  if (kept && !principal) {
+    kept.waiting = true;  // the sign-in page (or any signed-out page) the refused form led to
+    try { store.setItem(KEY, JSON.stringify(kept)); } catch (e) { /* nothing to keep then */ }
+    // the sign-in page leading back to that form says so, rather than leave the user thinking it lost
+    const next = document.querySelector('form input[name$="next"]');
+    if (next && next.value === kept.page) {
+      notice(gettext('您刚才填写的内容已暂存在本标签页：重新登录后将回到该页面并恢复。'), 'kept-input-waiting');
+    }
+  } else if (kept) {
+    forget();
+    const form = kept.waiting && kept.principal === principal && kept.page === here &&
+      Array.from(document.forms).filter(f => sameForm(f, kept.form))[kept.form.nth || 0];
+    try { if (form) restore(form, kept); } catch (e) { /* a stored value of another shape: the page as served */ }
+  }
+
+  function restore(form, kept) {
+    const values = new Map(kept.names.map(name => [name, []]));
+    kept.values.forEach(function (pair) { if (values.has(pair[0])) values.get(pair[0]).push(pair[1]); });
+    const used = new Map();
+    let filled = 0;
+    Array.from(form.elements).forEach(function (el) {
+      const key = keyOf(el);
+      if (!keepable(el) || el.disabled || !values.has(key)) return;
+      const typed = values.get(key);
+      if (el.type === 'checkbox' || el.type === 'radio') el.checked = typed.includes(el.value);
+      else if (el.tagName === 'SELECT') {
+        const options = Array.from(el.options);
+        if (el.multiple) options.forEach(o => { if (!o.disabled) o.selected = typed.includes(o.value); });
+        else if (options.some(o => o.value === typed[0] && !o.disabled)) el.value = typed[0];
+      } else {
+        const n = used.get(key) || 0;
+        used.set(key, n + 1);
+        if (n < typed.length) el.value = typed[n];
+      }
+      if (el.type !== 'hidden') filled++;
+    });
+    if (!filled) return;  // nothing of it on this page to fill (the form changed since): nothing to say
+    form.dataset.kept = '1';
+    const dialog = form.closest('.modal');
+    notice(gettext('登录已失效，未能提交：您填写的内容保留在下方，请核对后再次提交。') +
+           (kept.left ? ' ' + gettext('为安全起见，已输入的密码和所选文件没有保留：请重新填写。') : ''),
+           'kept-input-note', dialog && form.querySelector('.modal-body'));
+    if (dialog) {  // opened once the page's own scripts have set the dialog up
+      document.addEventListener('DOMContentLoaded', () => bootstrap.Modal.getOrCreateInstance(dialog).show());
+    }
+  }
+
+  // A yellow notice where the server's flashes are (after them), or at the top of a dialog's body; it stays until closed.
+  function notice(text, testid, inside) {
+    const note = document.createElement('div');
+    note.className = 'alert alert-warning alert-dismissible fade show';
+    note.setAttribute('role', 'alert');
+    note.dataset.testid = testid;
+    note.textContent = text;
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'btn-close';
+    close.dataset.bsDismiss = 'alert';
+    close.setAttribute('aria-label', gettext('关闭'));
+    note.append(close);
+    const main = document.querySelector('main');
+    const above = main && Array.from(main.children).filter(el => el.matches('.alert, nav[aria-label="breadcrumb"]')).pop();
+    if (inside) inside.prepend(note);
+    else if (above) above.after(note);
+    else if (main) main.prepend(note);
+  }
+})();
+
 // Confirm-before-submit for forms marked data-confirm, with a Bootstrap modal (keyboard friendly).
 (function () {
   const modalEl = document.getElementById('confirmModal');

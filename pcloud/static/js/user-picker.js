@@ -58,8 +58,11 @@
       if (typedUnpicks && hidden.value) unpick();
       search();
     });
+    // Given back as typed when the sign-in had ended (app.js, data-kept): the pick and its name as they were sent.
     // Typed before this script ran (a slow page): search for it now rather than wait for more typing.
-    if (input.value !== input.defaultValue) {
+    if (box.closest('form').dataset.kept === '1') {
+      current.textContent = hidden.value ? gettext('已选：%(name)s', {name: input.value}) : box.dataset.unpicked;
+    } else if (input.value !== input.defaultValue) {
       if (typedUnpicks && hidden.value) unpick();
       search();
     }
