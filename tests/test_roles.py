@@ -812,3 +812,54 @@ def test_parallel_creates_and_recodes_into_one_role_code_keep_one(app: Any, api:
         lambda n: f"角色编码 ROLE_RACE_{n} 已存在",
         lambda: query(app, lambda: list(db.session.execute(select(Role.role_code).where(Role.deleted_at.is_(None)))
                                         .scalars())))
+
+
+def test_english_pages_show_the_built_in_roles_names_in_english_and_a_created_role_as_named(
+        app: Any, pages: PageClient) -> None:
+    """The roles setup creates are named in the deployment's language (Chinese here); an English page shows their
+    catalogue names, while a role an administrator created with the same Chinese name keeps it."""
+    from pcloud.users.models import User, user_role
+    from tests.conftest import set_language
+
+    created = make_role(app, "ROLE_TWIN", "超级管理员")
+    with app.app_context():
+        # Only role names may be Chinese here: not the administrator's name, nor who created or modified a role.
+        for user in db.session.scalars(select(User)):
+            user.name = f"User {user.id}"
+        for role in db.session.scalars(select(Role)):
+            role.gmt_created_name = role.gmt_modified_name = "setup"
+        super_id = db.session.execute(select(Role.id).where(Role.role_code == "ROLE_SUPER_ADMIN")).scalar_one()
+        admin_id = db.session.execute(select(Role.id).where(Role.role_code == "ROLE_ADMIN")).scalar_one()
+        user_id = db.session.execute(select(func.min(User.id))).scalar_one()
+        db.session.execute(insert(user_role).values(user_id=user_id, role_id=created))
+        db.session.commit()
+    set_language(pages.client, "en")
+    pages.get("/")  # the sign-in's welcome flash, which names the administrator as signed in
+
+    def shown(url: str) -> str:
+        resp = pages.get(url)
+        assert resp.status_code == 200, url
+        return resp.get_data(as_text=True)
+
+    def row(html: str, code: str) -> str:
+        return re.search(rf'data-role-code="{code}">(.*?)</tr>', html, re.S).group(1)
+
+    roles_page = shown("/system/role/")
+    assert "Super administrator" in row(roles_page, "ROLE_SUPER_ADMIN")
+    assert "超级管理员" not in row(roles_page, "ROLE_SUPER_ADMIN")
+    assert "Administrator" in row(roles_page, "ROLE_ADMIN") and "管理员" not in row(roles_page, "ROLE_ADMIN")
+    assert "超级管理员" in row(roles_page, "ROLE_TWIN") and "Super administrator" not in row(roles_page, "ROLE_TWIN")
+    users_page = shown("/system/user/")
+    assert "Super administrator" in users_page and "超级管理员" in users_page  # role column and role filter
+    user_form = shown("/system/user/new")
+    assert "Super administrator" in user_form and "Administrator" in user_form
+    for role_id, name in ((super_id, "Super administrator"), (admin_id, "Administrator")):
+        for url in (f"/system/role/{role_id}/edit", f"/system/role/{role_id}/users", f"/system/role/{role_id}/grant"):
+            assert re.search(rf"<h1[^>]*>[^<]*{name}", shown(url)), url
+    assert "超级管理员" in shown(f"/system/role/{created}/edit")
+    profile = shown("/profile")
+    assert "Super administrator" in profile and "超级管理员" in profile
+    notice_form = shown("/system/notice/new")
+    assert "Super administrator" in notice_form and "Administrator" in notice_form
+    filtered = shown("/system/role/?name=super")
+    assert "Super administrator" in filtered and "ROLE_TWIN" not in filtered

@@ -33,7 +33,7 @@ READER_FILTERS = {"name": Filter("name", lazy_gettext("姓名")), "read": Filter
 def _fill_choices(form: NoticeForm, stored: dict[str, Any] | None = None) -> None:
     # Only what the author may address (and what the notice names already): a checkbox a save refuses is not offered.
     form.role_ids.choices, form.dept_ids.choices = service.audience_choices(
-        [(r["id"], r["name"]) for r in roles.list_roles()], depts.choices(), stored or {})
+        roles.role_choices(), depts.choices(), stored or {})
 
 
 @bp.route("/system/notice/")

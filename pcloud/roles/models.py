@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pcloud.core.i18n import translated
 from pcloud.core.models import LIVE_ONLY, AuditMixin, Base, SoftDeleteMixin
 
 
@@ -22,6 +23,16 @@ class Role(AuditMixin, SoftDeleteMixin, Base):
     # 数据权限: whose users the role's holders reach (pcloud.datascope: 1 all .. 5 only oneself); 2 lists
     # its departments in sys_role_dept.
     data_scope: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @staticmethod
+    def shown(name: str, built_in: bool | None) -> str:
+        """The name a page shows: a built-in role's (named by setup) in the reader's language through `translated`,
+        as the built-in dictionary types' names; a role an administrator created as named. The API keeps `name`."""
+        return translated(name) if built_in else name
+
+    @property
+    def shown_name(self) -> str:
+        return self.shown(self.name, self.built_in)
 
     @classmethod
     def live(cls) -> Any:

@@ -83,10 +83,26 @@ ROLE_SORTS = {"name": Role.name, "gmtCreatedDate": Role.gmt_created_date}
 def page_roles(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
     stmt = Role.live()
     if (filters.get("name") or "").strip():
-        stmt = stmt.where(Role.name.contains(filters["name"].strip(), autoescape=True))
+        found = Role.name.contains(filters["name"].strip(), autoescape=True)
+        if shown := _built_in_names_showing(filters["name"].strip()):
+            found = found | (Role.built_in.is_(True) & Role.name.in_(shown))
+        stmt = stmt.where(found)
     if (filters.get("role_code") or "").strip():
         stmt = stmt.where(Role.role_code == filters["role_code"].strip())
     return paginate(ordered(stmt, ROLE_SORTS, filters, Role.id), page, page_size)
+
+
+def _built_in_names_showing(text: str) -> list[str]:
+    """The stored names of the live built-in roles whose shown name (`translated`) contains `text`, in any case
+    (as dicts' built-in types)."""
+    wanted = text.casefold()
+    names = db.session.execute(select(Role.name).where(Role.deleted_at.is_(None), Role.built_in.is_(True))).scalars()
+    return [name for name in names if wanted in str(translated(name)).casefold()]
+
+
+def role_choices() -> list[tuple[int, str]]:
+    """(id, shown name) of every live role: a page's role picker."""
+    return [(r.id, r.shown_name) for r in db.session.execute(Role.live().order_by(Role.id)).scalars()]
 
 
 def list_roles(name: str | None = None) -> list[dict[str, Any]]:
@@ -143,7 +159,8 @@ def list_rows(roles: list[Role]) -> list[dict[str, Any]]:
     accounts = account_holder_counts(ids)
     rows = to_items(roles)
     for row in rows:
-        row["refusal"] = delete_refusal(row["name"], row["built_in"], row["user_count"], accounts.get(row["id"], 0))
+        row["refusal"] = delete_refusal(Role.shown(row["name"], row["built_in"]), row["built_in"], row["user_count"],
+                                        accounts.get(row["id"], 0))
     return rows
 
 
@@ -427,7 +444,7 @@ def delete_refusal(name: str, built_in: bool, users: int, accounts: int) -> str 
 
 def delete_role(role_id: int) -> Role:
     role = get_role(role_id, for_update=True)
-    refusal = delete_refusal(role.name, role.built_in, *holders(role.id))
+    refusal = delete_refusal(role.shown_name, role.built_in, *holders(role.id))
     if refusal:
         raise Conflict(refusal)
     _require_role_within_reach(role)

@@ -87,7 +87,7 @@ def edit(role_id: int) -> Any:
     if request.method == "GET" and stored is not None:
         form.dept_ids.data, form.job_group_ids.data = stored["dept_ids"], stored["job_group_ids"]
     return pages.form(form, lambda: gettext("角色「%(name)s」已保存",
-                                            name=service.modify_role({"id": role.id, **_data(form)}).name),
+                                            name=service.modify_role({"id": role.id, **_data(form)}).shown_name),
                       role=role, stored=stored, **_read_only(role))
 
 
@@ -106,7 +106,7 @@ def _read_only(role: Any) -> dict[str, Any]:
 @action(N_("角色删除"))
 @mirrors("roles_api.delete")
 def delete(role_id: int) -> Any:
-    return pages.confirm(lambda: gettext("角色「%(name)s」已删除", name=service.delete_role(role_id).name),
+    return pages.confirm(lambda: gettext("角色「%(name)s」已删除", name=service.delete_role(role_id).shown_name),
                          gettext("不能删除："))
 
 
@@ -120,7 +120,7 @@ def grant(role_id: int) -> Any:
 
     def save() -> str:
         service.grant(role.id, menu_ids, resource_ids)
-        return gettext("已保存角色「%(name)s」的授权：%(menus)s 个菜单，%(resources)s 个资源", name=role.name,
+        return gettext("已保存角色「%(name)s」的授权：%(menus)s 个菜单，%(resources)s 个资源", name=role.shown_name,
                        menus=len(set(menu_ids)), resources=len(set(resource_ids)))
 
     if is_gone(role):  # deleted meanwhile: the trees with what was ticked, rather than a bare 404
@@ -181,7 +181,7 @@ def assign(role_id: int) -> Any:
         adding = form.assigned.data == "1"
         role, changed = service.assign_users(role_id, form.user_ids.data or [], adding, current_principal())
         if adding:
-            return gettext("已为 %(n)s 个用户添加角色「%(name)s」", n=changed, name=role.name)
-        return gettext("已为 %(n)s 个用户移除角色「%(name)s」", n=changed, name=role.name)
+            return gettext("已为 %(n)s 个用户添加角色「%(name)s」", n=changed, name=role.shown_name)
+        return gettext("已为 %(n)s 个用户移除角色「%(name)s」", n=changed, name=role.shown_name)
 
     return pages.confirm(run, gettext("不能分配："), fallback=url_for("roles.users", role_id=role_id), form=form)

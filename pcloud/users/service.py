@@ -442,7 +442,8 @@ _PAGE_ROWS = (
                  .outerjoin(Grade.__table__, Grade.__table__.c.id == _users.c.grade_id))
     .where(_users.c.id.in_(bindparam("ids", expanding=True))))
 # The live roles of the page's users, in one statement (what User.live_roles gives one user).
-_PAGE_ROLES = (select(user_role.c.user_id, _roles.c.id, _roles.c.name, _roles.c.role_code, _roles.c.deleted_at)
+_PAGE_ROLES = (select(user_role.c.user_id, _roles.c.id, _roles.c.name, _roles.c.role_code, _roles.c.deleted_at,
+                      _roles.c.built_in)
                .join(_roles, _roles.c.id == user_role.c.role_id)
                .where(user_role.c.user_id.in_(bindparam("ids", expanding=True)), _roles.c.deleted_at.is_(None))
                .order_by(user_role.c.user_id, _roles.c.id))
@@ -458,7 +459,7 @@ def page_users(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
         ids = result.items
         roles: dict[int, list[SimpleNamespace]] = {i: [] for i in ids}
         for row in db.session.execute(_PAGE_ROLES, {"ids": ids}).mappings():
-            roles[row["user_id"]].append(SimpleNamespace(**row))
+            roles[row["user_id"]].append(SimpleNamespace(**row, shown_name=Role.shown(row["name"], row["built_in"])))
         users = {}
         for row in db.session.execute(_PAGE_ROWS, {"ids": ids, "now": utcnow()}).mappings():
             user = SimpleNamespace(**row)

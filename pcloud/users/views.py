@@ -64,7 +64,8 @@ def _fill_choices(form: UserForm, user: Any = None) -> None:
     # service checks what is added): a checkbox that is always refused is not offered, and a held role one may
     # not hand out (one's own) is not taken away unseen by a save.
     roles = service.assignable_roles(current_principal(), keeping=user)
-    form.role_ids.choices = [(r.id, gettext("%(name)s（%(code)s）", name=r.name, code=r.role_code)) for r in roles]
+    form.role_ids.choices = [(r.id, gettext("%(name)s（%(code)s）", name=r.shown_name, code=r.role_code))
+                             for r in roles]
     none = (0, gettext("（无）"))
     form.dept_id.choices = service.placeable_dept_choices([none] + depts.choices())
     form.post_id.choices = [none] + posts.choices()
