@@ -894,3 +894,17 @@ def test_a_notice_opened_from_the_list_goes_back_to_the_list_as_it_was_left(api:
     _, plain = page_user(app)  # not granted the list: back to their own notices
     page = plain.get(f"/notices/{notice_id}?back=/system/notice/").get_data(as_text=True)
     assert re.search(r'<a class="btn[^"]*" href="/notices/">返回</a>', page) and "我的通知公告" in page
+
+
+def test_the_english_notice_list_shows_a_built_in_audience_role_in_english(api: ApiClient, pages: PageClient,
+                                                                          app: Any) -> None:
+    """The audience column names a role setup created (stored in Chinese) in English on an English page, and a
+    created role as named; the API keeps the stored names."""
+    admin = role_id_of_code(app, "ROLE_ADMIN")
+    twin = make_role(app, "ROLE_TWIN", "管理员")
+    notice = create(api, "English audience", "x", audience={"roleIds": [admin, twin]})
+    listed = api.post(f"{NOTICE}/page", {"title": "English audience"}).get_json()["data"]
+    assert [n["audience"]["roleNames"] for n in listed if n["id"] == notice] == [["管理员", "管理员"]]
+    pages.client.set_cookie("lang", "en")
+    row = re.search(r"English audience.*?</tr>", pages.get("/system/notice/").get_data(as_text=True), re.S).group(0)
+    assert "Administrator, 管理员" in unescape(row), row

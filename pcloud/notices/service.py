@@ -347,17 +347,19 @@ def beyond_reach_ids(items: list[dict[str, Any]]) -> set[int]:
 
 
 def _audiences(notice_ids: list[int]) -> dict[int, dict[str, list[Any]]]:
-    """Per notice: its role and department ids and names, one query each for the whole page."""
-    out: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"role_ids": [], "role_names": [], "dept_ids": [],
-                                                                "dept_names": []})
+    """Per notice: its role and department ids and names, one query each for the whole page (`role_shown`: the
+    role names a page shows, a built-in role's in the reader's language; the API keeps `role_names`)."""
+    out: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"role_ids": [], "role_names": [], "role_shown": [],
+                                                                "dept_ids": [], "dept_names": []})
     if not notice_ids:
         return out
-    for notice_id, role_id, name in db.session.execute(
-            select(notice_role.c.notice_id, notice_role.c.role_id, Role.name)
+    for notice_id, role_id, name, built_in in db.session.execute(
+            select(notice_role.c.notice_id, notice_role.c.role_id, Role.name, Role.built_in)
             .outerjoin(Role, and_(Role.id == notice_role.c.role_id, Role.deleted_at.is_(None)))
             .where(notice_role.c.notice_id.in_(notice_ids)).order_by(notice_role.c.role_id)):
         out[notice_id]["role_ids"].append(role_id)
         out[notice_id]["role_names"].append(name or gettext("#%(id)s（已删除）", id=role_id))
+        out[notice_id]["role_shown"].append(Role.shown(name, built_in) if name else out[notice_id]["role_names"][-1])
     for notice_id, dept_id, name in db.session.execute(
             select(notice_dept.c.notice_id, notice_dept.c.dept_id, Dept.name)
             .outerjoin(Dept, and_(Dept.id == notice_dept.c.dept_id, Dept.deleted_at.is_(None)))
@@ -373,7 +375,7 @@ def _html(notice: Notice) -> Markup | LazyMarkdown:
 
 
 def _item(notice: Notice, audience: Mapping[str, list[Any]] | None = None, read: bool | None = None) -> dict[str, Any]:
-    audience = audience or {"role_ids": [], "role_names": [], "dept_ids": [], "dept_names": []}
+    audience = audience or {"role_ids": [], "role_names": [], "role_shown": [], "dept_ids": [], "dept_names": []}
     item = {"id": notice.id, "title": notice.title, "content": notice.content,
             "content_html": _html(notice), "notice_type": notice.notice_type,
             "type_name": dict_label("notice_type", notice.notice_type, TYPES.get(notice.notice_type, "")),
