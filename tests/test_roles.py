@@ -815,7 +815,7 @@ def test_parallel_creates_and_recodes_into_one_role_code_keep_one(app: Any, api:
 
 
 def test_english_pages_show_the_built_in_roles_names_in_english_and_a_created_role_as_named(
-        app: Any, pages: PageClient) -> None:
+        app: Any, pages: PageClient, api: ApiClient) -> None:
     """The roles setup creates are named in the deployment's language (Chinese here); an English page shows their
     catalogue names, while a role an administrator created with the same Chinese name keeps it."""
     from pcloud.users.models import User, user_role
@@ -863,3 +863,6 @@ def test_english_pages_show_the_built_in_roles_names_in_english_and_a_created_ro
     assert "Super administrator" in notice_form and "Administrator" in notice_form
     filtered = shown("/system/role/?name=super")
     assert "Super administrator" in filtered and "ROLE_TWIN" not in filtered
+    # the API names roles as stored, and filters them so
+    assert api.post("/api/admin/role/page", json={"name": "super"}, headers={"Accept-Language": "en"}
+                    ).get_json()["total"] == 0

@@ -21,6 +21,7 @@ or stale translation and on Chinese left on any page rendered in English.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,13 @@ def translated(text: Any) -> Any:
     if text.startswith(SAID):
         return gettext(_PART_SEPARATOR).join(_say(part) for part in _parts(text))
     return gettext(text)
+
+
+def shown_containing(stored: Iterable[str], text: str) -> list[str]:
+    """The stored texts whose shown form (`translated`) contains `text`, in any case: a page's name filter finds a
+    built-in row (a dictionary type, a role, setup's storage) by the name the page shows for it."""
+    wanted = text.casefold()
+    return [name for name in stored if wanted in str(translated(name)).casefold()]
 
 
 @cache

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from pcloud.core.database import live_row, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
-from pcloud.core.i18n import language, translated
+from pcloud.core.i18n import language, shown_containing, translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.schemas import limit_of
@@ -174,11 +174,9 @@ def page_types(filters: dict[str, Any], page: int = 1, page_size: int = 10, *, a
 
 
 def _built_in_names_showing(text: str) -> list[str]:
-    """The stored names of the live built-in types whose shown name (`translated`) contains `text`, in any case."""
-    wanted = text.casefold()
-    names = db.session.execute(select(DictType.name).where(DictType.deleted_at.is_(None),
-                                                           DictType.builtin.is_(True))).scalars()
-    return [name for name in names if wanted in str(translated(name)).casefold()]
+    """The stored names of the live built-in types whose shown name contains `text`, in any case."""
+    return shown_containing(db.session.execute(select(DictType.name).where(
+        DictType.deleted_at.is_(None), DictType.builtin.is_(True))).scalars(), text)
 
 
 def all_type_choices() -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from pcloud.access.models import PermissionVersion
 from pcloud.core import search
 from pcloud.core.database import live_row, taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
-from pcloud.core.i18n import translated
+from pcloud.core.i18n import shown_containing, translated
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.routing import MAX_ID
@@ -80,11 +80,13 @@ def get_role(role_id: int, *, for_update: bool = False) -> Role:
 ROLE_SORTS = {"name": Role.name, "gmtCreatedDate": Role.gmt_created_date}
 
 
-def page_roles(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> Page:
+def page_roles(filters: dict[str, Any], page: int = 1, page_size: int = 10, *, as_shown: bool = False) -> Page:
+    """`as_shown` (the page): the name filter also finds a built-in role by the name the page shows for it
+    (`Role.shown`), in any case; the API's filter is the stored name's."""
     stmt = Role.live()
     if (filters.get("name") or "").strip():
         found = Role.name.contains(filters["name"].strip(), autoescape=True)
-        if shown := _built_in_names_showing(filters["name"].strip()):
+        if as_shown and (shown := _built_in_names_showing(filters["name"].strip())):
             found = found | (Role.built_in.is_(True) & Role.name.in_(shown))
         stmt = stmt.where(found)
     if (filters.get("role_code") or "").strip():
@@ -93,11 +95,9 @@ def page_roles(filters: dict[str, Any], page: int = 1, page_size: int = 10) -> P
 
 
 def _built_in_names_showing(text: str) -> list[str]:
-    """The stored names of the live built-in roles whose shown name (`translated`) contains `text`, in any case
-    (as dicts' built-in types)."""
-    wanted = text.casefold()
-    names = db.session.execute(select(Role.name).where(Role.deleted_at.is_(None), Role.built_in.is_(True))).scalars()
-    return [name for name in names if wanted in str(translated(name)).casefold()]
+    """The stored names of the live built-in roles whose shown name contains `text`, in any case."""
+    return shown_containing(db.session.execute(select(Role.name).where(
+        Role.deleted_at.is_(None), Role.built_in.is_(True))).scalars(), text)
 
 
 def role_choices() -> list[tuple[int, str]]:

@@ -36,7 +36,7 @@ def _filters() -> dict[str, Any]:
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    result = service.page_roles({**_filters(), **sort_args(service.ROLE_SORTS)}, page, page_size)
+    result = service.page_roles({**_filters(), **sort_args(service.ROLE_SORTS)}, page, page_size, as_shown=True)
     if (to_last := past_the_end(result)) is not None:
         return to_last
     return render_template("roles/list.html", page=result, items=service.list_rows(result.items),

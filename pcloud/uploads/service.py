@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 
 from pcloud.core.database import taken_meanwhile, write_lock_first
 from pcloud.core.errors import Conflict, Invalid, NotFound
-from pcloud.core.i18n import translated
+from pcloud.core.i18n import shown_containing
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
@@ -360,11 +360,9 @@ def page_storages(filters: Mapping[str, object], page: int = 1, page_size: int =
     stmt = Storage.live()
     if (name := str(filters.get("name") or "").strip()):
         found = Storage.name.contains(name, autoescape=True)
-        if as_shown:
-            wanted = name.casefold()
-            names = db.session.execute(select(Storage.name).where(Storage.deleted_at.is_(None))).scalars()
-            if shown := [n for n in names if wanted in str(translated(n)).casefold()]:
-                found = found | Storage.name.in_(shown)
+        if as_shown and (shown := shown_containing(db.session.execute(
+                select(Storage.name).where(Storage.deleted_at.is_(None))).scalars(), name)):
+            found = found | Storage.name.in_(shown)
         stmt = stmt.where(found)
     if (storage_type := str(filters.get("type") or "").strip()):
         stmt = stmt.where(Storage.type == storage_type)
