@@ -1366,6 +1366,24 @@ def test_the_user_export_s_header_follows_the_language(app: Any, api: ApiClient,
     assert read_xlsx(chinese.data)[0][:2] == ["用户名", "手机号码"]  # Chinese stays the default
 
 
+def test_the_english_export_names_built_in_roles_as_the_page_does_and_the_import_reads_them(
+        app: Any, api: ApiClient) -> None:
+    """The English list shows a built-in role by its English name (Super administrator); the export wrote the stored
+    Chinese one beside English headers and states. It writes the name the page shows, and an import reads a
+    built-in role by that name too (as by its code or stored name), so an English export imports again."""
+    rows = read_xlsx(api.call("POST", "/api/admin/system/user/download", {}, headers=EN).data)
+    assert [row[2] for row in rows if row[1] == ADMIN_PHONE] == ["Super administrator"], rows
+    chinese = read_xlsx(api.post("/api/admin/system/user/download", {}).data)
+    assert [row[2] for row in chinese if row[1] == ADMIN_PHONE] == ["超级管理员"]
+    english_header = [c.value for c in openpyxl.load_workbook(io.BytesIO(
+        api.call("GET", TEMPLATE, headers=EN).data)).active[1]]
+    new_user = [["Erin", "13900003012", "", "", "", "Administrator", "Active", ""]]
+    resp = api.client.post(IMPORT, data={"file": (import_file(new_user, english_header), "users.xlsx"),
+                                         "dryRun": "true"},
+                           headers={**api._headers(None), **EN}, content_type="multipart/form-data")
+    assert resp.get_json()["data"]["errors"] == [], resp.get_json()
+
+
 def test_the_import_speaks_english_and_reads_either_language_s_header(app: Any, api: ApiClient) -> None:
     template = api.call("GET", TEMPLATE, headers=EN)
     sheet = openpyxl.load_workbook(io.BytesIO(template.data)).active

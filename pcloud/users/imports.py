@@ -208,8 +208,9 @@ class _Lookups:
                                                      .where(Grade.deleted_at.is_(None))).all())
         roles = service.role_choices()
         self.roles = _unique_map([(r.role_code, r.id) for r in roles])
-        self.roles.update({k: v for k, v in _unique_map([(r.name, r.id) for r in roles]).items()
-                           if k not in self.roles})
+        # a role's name as stored, and a built-in one's as the pages and the export show it in this language
+        self.roles.update({k: v for k, v in _unique_map([(r.name, r.id) for r in roles] + [
+            (r.shown_name, r.id) for r in roles if r.shown_name != r.name]).items() if k not in self.roles})
         # within reach: grants, executors and a data scope no wider than the principal's own (the rule users.service
         # applies to one user)
         self.assignable = {r.id for r in service.assignable_roles(principal)}

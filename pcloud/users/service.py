@@ -755,11 +755,11 @@ def _export_rows(ids: list[int], filters: dict[str, Any], batch: int) -> Iterato
         if not rows:
             return
         role_names: dict[int, list[str]] = {}
-        for uid, rname in db.session.execute(
-                select(user_role.c.user_id, Role.name).join(Role, Role.id == user_role.c.role_id)
+        for uid, rname, built_in in db.session.execute(
+                select(user_role.c.user_id, Role.name, Role.built_in).join(Role, Role.id == user_role.c.role_id)
                 .where(user_role.c.user_id.in_([r[0] for r in rows]), Role.deleted_at.is_(None))
                 .order_by(user_role.c.user_id, Role.id)):
-            role_names.setdefault(uid, []).append(rname)
+            role_names.setdefault(uid, []).append(Role.shown(rname, built_in))  # as the list shows it
         for uid, name, phone, state, created, dept, post, grade, _value in rows:
             yield [name, phone, gettext("、").join(role_names.get(uid, [])), dept or "", post or "", grade or "",
                    states.get(str(state), str(state)), display_local(created)]
