@@ -125,6 +125,30 @@ def test_malformed_json_is_400_and_non_object_is_422(api: ApiClient) -> None:
     assert_envelope(resp, 422)  # a JSON array where an object is expected: a field-validation error
 
 
+def test_a_schema_refusal_names_its_first_field_and_reason_in_msg(api: ApiClient) -> None:
+    """A review: a body the schema refused (a missing field, a wrong type, a text too long) answered only 参数校验失败
+    in `msg`, the reason left to `errors`, where a service's 422 says it in `msg`. `msg` now names the first wrong
+    field and its reason, in the caller's language; `errors` is as it was."""
+    en = {"Accept-Language": "en"}
+    missing = assert_envelope(api.post("/api/admin/grade/create", {"level": 1}), 422)
+    assert missing["msg"] == "参数校验失败：name 必填项不能为空"
+    assert missing["errors"] == {"name": ["必填项不能为空"]}
+    missing = assert_envelope(api.post("/api/admin/grade/create", {"level": 1}, headers=en), 422)
+    assert missing["msg"] == "Validation failed: name: This field is required."
+    assert missing["errors"] == {"name": ["This field is required."]}
+    wrong_type = assert_envelope(api.post("/api/admin/grade/create", {"name": "G9", "level": "x"}), 422)
+    assert wrong_type["msg"] == "参数校验失败：level 必须是整数" and wrong_type["errors"] == {"level": ["必须是整数"]}
+    too_long = assert_envelope(api.post("/api/admin/grade/create", {"name": "G9", "remark": "r" * 5000}, headers=en),
+                               422)
+    assert too_long["msg"] == f"Validation failed: remark: {too_long['errors']['remark'][0]}"
+    listed = assert_envelope(api.post("/api/admin/system/user/page", {"roleIds": [1, "x"]}), 422)
+    assert listed["msg"] == "参数校验失败：roleIds[1] 必须是整数"
+    assert listed["errors"] == {"roleIds": {"1": ["必须是整数"]}}
+    not_an_object = assert_envelope(api.client.post("/api/admin/system/user/page", json=[1, 2],
+                                                    headers={"Authorization": f"Bearer {api.token}"}), 422)
+    assert not_an_object["msg"] == "参数校验失败：类型不正确，应为 JSON 对象"
+
+
 def test_huge_body_is_413_and_huge_strings_are_422(api: ApiClient) -> None:
     resp = api.client.post("/api/admin/system/user/page", data="x" * (3 * 1024 * 1024),
                            headers={"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"})

@@ -12,11 +12,12 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, g, has_app_context, jsonify, render_template, request, stream_with_context
 from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.messages import N_, said_now
+from pcloud.core.messages import N_, Said, said_now
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,13 @@ def error_response(code: int, msg: Any = None, errors: dict[str, Any] | None = N
     """Every API refusal goes through here, so the error transport (PCLOUD_API_ERRORS) is decided once.
     `msg`: said now if lazy. `body_as`: the body mode's code when the usual mapping does not fit (a sign-in's wrong
     password)."""
+    body_mode = current_app.config.get("PCLOUD_API_ERRORS") == "body"
+    if code == 422 and errors and not body_mode and (msg is None or str(msg) == str(http_message(422))):
+        msg = invalid_msg(errors)  # (the body mode appends every field to the generic sentence: body_msg)
     msg = said_now(msg or http_message(code) or gettext("请求失败"))
     errors = _localise(errors) if errors else None
     status = code
-    if current_app.config.get("PCLOUD_API_ERRORS") == "body":
+    if body_mode:
         code, msg = body_as or body_code(code), body_msg(code, msg, errors)
         status = 200
     resp = jsonify(envelope(None, 0, code, msg, errors))
@@ -108,6 +112,35 @@ def error_response(code: int, msg: Any = None, errors: dict[str, Any] | None = N
     if headers:
         resp.headers.update(headers)
     return resp
+
+
+def invalid_msg(errors: dict[str, Any]) -> str:
+    """The `msg` of a 422 whose message would be only the generic 参数校验失败 (a body or query the schema refused):
+    the first wrong field and its reason, as a service's refusal says its reason (参数校验失败：phone 必填项不能为空;
+    a nested one by its path, `roleIds[1]`; one of the whole body, the reason alone). `errors` says every field."""
+    path, reason = _first_error(errors)
+    if path is None:
+        return gettext("参数校验失败：%(reason)s", reason=reason)
+    return gettext("参数校验失败：%(field)s %(reason)s", field=path, reason=reason)
+
+
+def _first_error(value: Any, path: str | None = None) -> tuple[str | None, Any]:
+    """(the path of the first field of `errors`, its first message) as it will be said: a message said now in the
+    request's language, remembering its source string where it has one (for the operation log, core.i18n.stored)."""
+    if isinstance(value, dict) and value:
+        key, inner = next(iter(value.items()))
+        if key == "_schema":  # marshmallow's error of the whole object, not of a field
+            return _first_error(inner, path)
+        if isinstance(key, int) or str(key).isdigit():  # an item of a list: roleIds[1]
+            return _first_error(inner, f"{path or ''}[{key}]")
+        return _first_error(inner, str(key) if path is None else f"{path}.{key}")
+    if isinstance(value, list | tuple) and value:
+        return _first_error(value[0], path)
+    if isinstance(value, str) and not isinstance(value, Said):
+        value = WEBARGS_MESSAGES.get(value, value)
+    if isinstance(value, LazyString):  # said now, as a Said that remembers its source (str() would forget it)
+        value = value._func(*value._args, **value._kwargs)
+    return path, value if isinstance(value, Said) else str(value)
 
 
 # ---------------------------------------------------------------------------------------------
