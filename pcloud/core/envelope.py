@@ -12,12 +12,11 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, current_app, g, has_app_context, jsonify, render_template, request, stream_with_context
 from flask_babel import gettext, lazy_gettext
-from flask_babel.speaklater import LazyString
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.messages import N_, Said, said_now
+from pcloud.core.messages import N_, Said, said_keeping_source, said_now
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +137,7 @@ def _first_error(value: Any, path: str | None = None) -> tuple[str | None, Any]:
         return _first_error(value[0], path)
     if isinstance(value, str) and not isinstance(value, Said):
         value = WEBARGS_MESSAGES.get(value, value)
-    if isinstance(value, LazyString):  # said now, as a Said that remembers its source (str() would forget it)
-        value = value._func(*value._args, **value._kwargs)
-    return path, value if isinstance(value, Said) else str(value)
+    return path, said_keeping_source(value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.messages import N_
+from pcloud.core.i18n import joined, stored
+from pcloud.core.messages import N_, said_keeping_source
 from pcloud.core.recorder import refused
 from pcloud.core.routing import is_back_path
 from pcloud.core.schemas import camelcase, refused_character, refused_character_message
@@ -241,6 +242,31 @@ def form_status() -> int:
         return 200
     exc = g.get(_REFUSAL)
     return exc.code if exc is not None else 422
+
+
+def refuse_invalid_form(form: FlaskForm) -> None:
+    """A page form its own checks refused (its validators, not a service): the action log records it `fail` with
+    what the form said, every wrong field by its label with its first error (参数校验失败：任务参数 任务参数不能超过
+    10000 个字符；机器地址 …, as the API's 422 names its first field: core.envelope.invalid_msg), not 参数校验失败
+    alone. The frame and the labels are stored to be read in each reader's language (core.i18n.stored), a reason
+    as it was said. A refusal already marked (a stale token, a record gone) is kept."""
+    if g.get(_REFUSAL) is not None:
+        return
+    wrong: list[tuple[Any, Any]] = []  # (the field's label, None for the form's own; its first error)
+    for field in form:
+        reasons = [m for m in field.errors if isinstance(m, str)] if isinstance(field.errors, list | tuple) else []
+        if reasons:
+            wrong.append((said_keeping_source(field.label.text), reasons[0]))
+    wrong += [(None, message) for message in getattr(form, "form_errors", []) if isinstance(message, str)]
+    parts: list[Any] = []
+    for label, reason in wrong:
+        if not parts:
+            parts.append(gettext("参数校验失败：%(reason)s", reason=reason) if label is None
+                         else gettext("参数校验失败：%(field)s %(reason)s", field=label, reason=reason))
+        else:
+            parts.append(reason if label is None else gettext("%(field)s %(reason)s", field=label, reason=reason))
+    if parts:
+        refused(joined(*(stored(part) for part in parts)))
 
 
 def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:

@@ -64,6 +64,7 @@ from pcloud.core.forms import (
     is_gone,
     mark_failed,
     record_or_gone,
+    refuse_invalid_form,
 )
 from pcloud.core.models import SubmittedForm
 from pcloud.core.timefmt import display_local, utcnow
@@ -162,6 +163,8 @@ class RecordPages:
                 flash(saved, "success")
                 # the list as it was left (its filters and page) when the form came from it, else `done`
                 return redirect(back_to(done() if callable(done) else done or self.back()))
+        else:
+            refuse_invalid_form(form)  # logged with the fields it refused
         return page(form_status())
 
     def confirm(self, run: Callable[[], str], refused: str = "", fallback: str | None = None,
