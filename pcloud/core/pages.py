@@ -15,8 +15,8 @@ from markupsafe import Markup
 from marshmallow import fields as ma_fields
 
 from pcloud.core.forms import back_to
-from pcloud.core.schemas import is_blank
-from pcloud.core.security import Principal, access_rules, current_principal, mirrored_endpoints
+from pcloud.core.schemas import NUL, is_blank, refused_character_message
+from pcloud.core.security import Principal, access_rules, current_principal, mirrored_endpoints, query_set_aside
 from pcloud.core.timefmt import display_local
 from pcloud.core.views import seen_input
 
@@ -90,9 +90,13 @@ def page_filters(schema: type[ma.Schema], filters: Mapping[str, Filter]) -> dict
     data: dict[str, Any] = {}
     labels: dict[str, str] = {}
     refused: dict[str, list[str]] = {}
+    set_aside = query_set_aside()  # held a NUL: left out of the query by the guard, refused here as the API does
     for param, spec in filters.items():
         field = fields_by_wire[spec.field]
         labels[spec.field] = spec.label
+        if param in set_aside:
+            refused[spec.field] = [refused_character_message(NUL)]
+            continue
         values = [v for v in request.args.getlist(param) if not is_blank(v)]
         if not values:
             continue

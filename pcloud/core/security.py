@@ -28,9 +28,11 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
+from werkzeug.datastructures import ImmutableMultiDict
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
 from pcloud.core.routing import is_back_path
+from pcloud.core.schemas import NUL, refused_character_message
 
 SUPER_ADMIN = "ROLE_SUPER_ADMIN"
 # Framework endpoints open to everyone: static files and the OpenAPI document with its UI.
@@ -312,9 +314,41 @@ def return_address() -> str | None:
     return None
 
 
+_SET_ASIDE = "pcloud_query_set_aside"
+
+
+def set_aside_nul_query() -> Any:
+    """A NUL in the query string (`?phone=%00`), which no database stores: the API answers 422 naming the
+    parameter, as it answers a NUL in a body (docs/API.md); a page asked for (GET) is shown without those
+    parameters, which `query_set_aside` names, so that a list says which filter it left out and why
+    (core.pages.page_filters), as it does for any filter it refuses, instead of an error page. None: nothing to
+    answer here (a POST's query keeps the 400 of `malformed_input`)."""
+    if not request.environ.get("QUERY_STRING"):
+        return None
+    with_nul = [name for name, values in request.args.lists() if any("\x00" in v for v in values)]
+    if not with_nul:
+        return None
+    if is_api_request():
+        return error_response(422, errors={name: [refused_character_message(NUL)] for name in with_nul})
+    if request.method in ("GET", "HEAD"):
+        request.args = ImmutableMultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in with_nul])
+        request.__dict__.pop("values", None)  # args and form together, read again from the args kept
+        setattr(g, _SET_ASIDE, frozenset(with_nul))
+    return None
+
+
+def query_set_aside() -> frozenset[str]:
+    """The query parameters of this page request left out for holding a NUL (`set_aside_nul_query`)."""
+    return g.get(_SET_ASIDE, frozenset())
+
+
 def enforce_access() -> Any:
-    """before_request: 400 for input nothing can process, 401 without a live session, 403 (a page: the
-    change-password page) while the password must be changed first, 403 outside the principal's grants."""
+    """before_request: 400 for input nothing can process (a NUL in a page's query: left out, see
+    `set_aside_nul_query`), 401 without a live session, 403 (a page: the change-password page) while the password
+    must be changed first, 403 outside the principal's grants."""
+    refused = set_aside_nul_query()
+    if refused is not None:
+        return refused
     problem = malformed_input()
     if problem:
         return error_response(400, problem) if is_api_request() else error_page(400, problem)
