@@ -9,26 +9,32 @@ from flask_babel import gettext, lazy_gettext
 
 from pcloud.core.forms import ConfirmForm
 from pcloud.core.messages import N_
-from pcloud.core.pages import list_args, page_url, past_the_end
+from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
 from pcloud.core.security import mirrors
 from pcloud.core.views import RecordPages
 from pcloud.smstemplates import service
 from pcloud.smstemplates.forms import SmsTemplateForm
+from pcloud.smstemplates.schemas import SmsTemplatePageArgs
 
 bp = Blueprint("smstemplates", __name__, url_prefix="/personalized/sms")
 pages = RecordPages(bp, lazy_gettext("短信模板"), "smstemplates/form.html")
 
 
+# The filter bar's inputs, read through the API's page schema (core.pages.page_filters)
+FILTERS = {"name": Filter("name", lazy_gettext("短信名称")), "code": Filter("code", lazy_gettext("短信编码"))}
+
+
 @bp.route("/")
 def index() -> Any:
     page, page_size = list_args()
-    name = request.args.get("name", "").strip()[:64]
-    result = service.page_templates({"name": name}, page, page_size)
+    filters = page_filters(SmsTemplatePageArgs, FILTERS)
+    typed = {param: request.args.get(param, "") for param in FILTERS}  # the filter bar shows what was typed
+    result = service.page_templates(filters, page, page_size)
     if (to_last := past_the_end(result)) is not None:
         return to_last
-    return render_template("smstemplates/list.html", page=result, rows=result.items, name=name, confirm=ConfirmForm(),
-                           page_url=page_url)
+    return render_template("smstemplates/list.html", page=result, rows=result.items, typed=typed,
+                           confirm=ConfirmForm(), page_url=page_url)
 
 
 def _data(form: SmsTemplateForm) -> dict[str, Any]:
