@@ -8,6 +8,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import confirm_modal, settle, sign_in, watch_console
 
@@ -87,6 +88,42 @@ def test_delete_user_after_confirming(page: Any, live_server: Any, app: Any) -> 
     page.get_by_text("用户「待删除用户」已删除").wait_for()
     page.goto("/system/user/?keyword=待删除")
     page.get_by_text("没有符合条件的用户").wait_for()
+
+
+def test_the_user_list_by_keyboard(page: Any, live_server: Any, app: Any) -> None:
+    """A keyboard and screen-reader review of 用户管理's list: every page's first Tabs went through the top bar and the
+    sidebar's thirty-odd links before reaching the page's own content, with no way past them; a sorted column said its
+    order only by an arrow (read as a shape); and the pager's page size, reached by Tab, reloaded the page at the first
+    arrow key, the focus back at the top, so that only the next size was ever in reach. Now the first Tab shows
+    跳到主要内容, whose Enter takes the next Tab into the page; the sorted header says its order (aria-sort); an arrow
+    key changes the size, Enter loads it, and a choice with the mouse loads at once as before."""
+    sign_in(page)
+    page.goto("/system/user/?sort=name&dir=asc")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到主要内容")
+    expect(skip).to_be_focused()
+    box = skip.bounding_box()
+    assert box and box["y"] >= 0 and box["width"] > 20
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("main .breadcrumb a").first).to_be_focused()
+
+    sorted_header = page.locator("#user-table th[aria-sort]")
+    expect(sorted_header).to_have_count(1)
+    expect(sorted_header).to_have_attribute("aria-sort", "ascending")
+    expect(sorted_header.get_by_role("link")).to_have_accessible_name("用户名")
+
+    size = page.locator("select[name=size]")
+    size.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(size).to_have_value("100")
+    expect(size).to_be_focused()
+    page.keyboard.press("Enter")
+    settle(page, "**/system/user/?*size=100*")
+    assert "sort=name" in page.url and "dir=asc" in page.url  # the list's sorting kept
+    page.locator("select[name=size]").select_option("10")
+    settle(page, "**/system/user/?*size=10&*")
 
 
 def test_import_users_in_the_dialog(page: Any, live_server: Any, app: Any, tmp_path: Path) -> None:

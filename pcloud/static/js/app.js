@@ -191,6 +191,33 @@ window.gettext = (function () {
   document.querySelectorAll('[data-autosubmit]').forEach(function (el) {
     el.addEventListener('change', function () { el.form && el.form.submit(); });
   });
+  // A select that submits its form when changed (data-autosubmit, data-submit-on-change: the run log's executor)
+  // does so when chosen with the mouse. From the keyboard an arrow key changes a closed select's value at once:
+  // each key reloaded the page, the focus back at its top, and the next choice but one was out of reach. A change
+  // made by a key waits for Enter (or the form's own button).
+  const submitting = 'select[data-autosubmit], select[data-submit-on-change]';
+  let keyed = null;
+  document.addEventListener('pointerdown', function () { keyed = null; }, true);
+  document.addEventListener('keydown', function (ev) {
+    const el = ev.target;
+    if (!el.matches || !el.matches(submitting) || ev.key === 'Tab' || ev.key === 'Shift') return;
+    if (ev.key === 'Enter') {
+      if (keyed === el && el.dataset.held === '1') {
+        ev.preventDefault();
+        keyed = null;
+        delete el.dataset.held;
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+      }
+      return;
+    }
+    keyed = el;
+  }, true);
+  document.addEventListener('change', function (ev) {
+    if (keyed && ev.target === keyed) {
+      ev.stopImmediatePropagation();
+      keyed.dataset.held = '1';
+    }
+  }, true);
   // Sidebar groups remember being folded (per browser), and the current page's group stays open.
   document.querySelectorAll('.sidebar .collapse[id^="menu-group-"]').forEach(function (group) {
     const key = 'pcloud.folded.' + group.id;
