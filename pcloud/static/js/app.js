@@ -308,6 +308,10 @@ window.gettext = (function () {
     button.setAttribute('aria-haspopup', 'true');
     button.setAttribute('aria-expanded', 'false');
     button.id = (select.id || 'tree-select-' + n) + '-picker';
+    // its error and hint (macros.field's aria-describedby, aria-invalid) are the button's, the select being hidden
+    ['aria-describedby', 'aria-invalid'].forEach(function (name) {
+      if (select.hasAttribute(name)) button.setAttribute(name, select.getAttribute(name));
+    });
     const label = document.querySelector('label[for="' + select.id + '"]');
     if (label) { label.setAttribute('for', button.id); }
     const panel = document.createElement('div');
@@ -392,7 +396,32 @@ window.gettext = (function () {
     search.addEventListener('input', render);
     select.addEventListener('change', sync);
     wrap.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { close(); button.focus(); } });
+    // Tabbing on past the tree closes it, as a click elsewhere does, rather than leaving it over the next fields.
+    wrap.addEventListener('focusout', function (ev) {
+      if (!panel.hidden && ev.relatedTarget && !wrap.contains(ev.relatedTarget)) close();
+    });
+    // Up and down move between the shown names (down from the filter box to the first), as a tree's keys do.
+    panel.addEventListener('keydown', function (ev) {
+      if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp') return;
+      const picks = items.filter(function (li) { return !li.hidden; }).map(function (li) { return li.querySelector('.tree-pick'); });
+      const at = picks.indexOf(document.activeElement);
+      const next = ev.key === 'ArrowDown' ? Math.min(at + 1, picks.length - 1) : at - 1;
+      ev.preventDefault();
+      if (next < 0) search.focus(); else if (picks[next]) picks[next].focus();
+    });
     document.addEventListener('click', function (ev) { if (!wrap.contains(ev.target)) close(); });
     sync();
   });
+})();
+
+// A form shown again with its errors (a refused save): the first field refused takes the focus, so that a keyboard
+// or screen-reader user starts there, hearing its name and its error (macros.field's aria-describedby), rather than
+// at the top of the page. A dialog's form reopened focuses its own (jobs.js).
+(function () {
+  const refused = Array.prototype.find.call(document.querySelectorAll('main form [aria-invalid="true"]'), function (el) {
+    return !el.closest('.modal') && el.getAttribute('aria-hidden') !== 'true';
+  });
+  if (!refused) return;
+  const target = refused.matches('input, select, textarea, button') ? refused : refused.querySelector('input, select, textarea, button');
+  if (target) target.focus();
 })();
