@@ -365,7 +365,8 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     """A review: 执行一次 refused (here a node that is not the executor's) led to a page saying 操作未完成, and what was
     typed in the dialog was gone. At a laptop's width the list comes back as it was (its executor, its second page),
     the dialog open on what was typed, the refusal under the field it concerns and that field focused; 取消 leaves the
-    list as it was, whose pager still works; corrected, the run goes through and is flashed as before."""
+    list as it was, whose pager still works; corrected, the run goes through and is flashed as before. A keyboard
+    review: the dialog closed by Esc left the focus on nothing; it goes back to the row's 执行一次."""
     with app.app_context():
         executor = Executor(appname="reopen-app", title="重开执行器", address_type=1, address_list="node-a")
         db.session.add(executor)
@@ -407,9 +408,18 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     page.locator(".pagination").get_by_role("link", name="1", exact=True).click()
     settle(page, f"**/job/info/?jobGroup={executor_id}&size=2&page=1")
 
-    # corrected, it runs, and says so on the list as it was
+    # opened and closed by the keyboard, the dialog gives the focus back to its button (it was left on nothing)
     page.goto(listing)
-    page.locator(f'tr[data-job-id="{first}"]').get_by_role("button", name="执行一次", exact=True).click()
+    run_once = page.locator(f'tr[data-job-id="{first}"]').get_by_role("button", name="执行一次", exact=True)
+    run_once.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#executor_param")).to_be_focused()  # shown
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    expect(run_once).to_be_focused()
+
+    # corrected, it runs, and says so on the list as it was
+    run_once.click()
     dialog.wait_for(state="visible")
     page.locator("#address_list").fill("node-a")
     page.locator("#trigger-ok").click()

@@ -138,7 +138,6 @@ window.gettext = (function () {
   if (modalEl) {
     const modal = new bootstrap.Modal(modalEl);
     let pending = null;
-    let opener = null;  // the button that opened the dialog: the focus goes back to it when the dialog closes
     document.addEventListener('submit', function (ev) {
       const form = ev.target;
       if (!form.dataset || !form.dataset.confirm || form.dataset.confirmed === '1') return;
@@ -149,7 +148,6 @@ window.gettext = (function () {
       const nothing = !!none && !Array.prototype.some.call(form.elements, e => e.type === 'checkbox' && e.checked);
       const refused = form.dataset.refusal === '1' || nothing;
       const button = form.querySelector('button[type="submit"]');
-      opener = ev.submitter || button;
       const ok = document.getElementById('confirmOk');
       ok.hidden = refused;
       // red only for what destroys: a start or a copy confirms in the primary colour
@@ -159,12 +157,6 @@ window.gettext = (function () {
       document.getElementById('confirmBody').textContent = nothing ? none : form.dataset.confirm;
       modal.show();
     }, true);
-    // Opened by script, Bootstrap's dialog leaves the focus on nothing when it closes (Esc, 取消): a keyboard user
-    // would start again from the top of the page. Confirmed, the page is leaving: nothing to give back.
-    modalEl.addEventListener('hidden.bs.modal', function () {
-      if (opener && document.contains(opener) && !(opener.form && opener.form.dataset.confirmed === '1')) opener.focus();
-      opener = null;
-    });
     modalEl.addEventListener('shown.bs.modal', function () {
       const ok = document.getElementById('confirmOk');
       (ok.hidden ? document.getElementById('confirmOk-cancel') : ok).focus();
@@ -177,6 +169,20 @@ window.gettext = (function () {
       form.requestSubmit ? form.requestSubmit() : form.submit();
     });
   }
+  // Opened by script (a confirm, 执行一次), Bootstrap's dialog leaves the focus on nothing when it closes (Esc, 取消,
+  // ×): a keyboard user would start again from the top of the page. Every dialog gives it back to what had it when
+  // the dialog opened, the button that opened it. A confirm confirmed: the page is leaving, nothing to give back.
+  let opener = null;
+  document.addEventListener('show.bs.modal', function (ev) {
+    const had = document.activeElement;
+    opener = had && had !== document.body && !ev.target.contains(had) ? had : null;
+  });
+  document.addEventListener('hidden.bs.modal', function () {
+    const back = opener;
+    opener = null;
+    if (!back || !document.contains(back) || (back.form && back.form.dataset.confirmed === '1')) return;
+    if (!document.activeElement || document.activeElement === document.body) back.focus();
+  });
   // Buttons that submit a form show a spinner while the server works (exports, saves).
   document.addEventListener('submit', function (ev) {
     if (ev.defaultPrevented) return;
