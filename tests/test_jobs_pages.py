@@ -1041,6 +1041,8 @@ def test_a_refused_log_clear_comes_back_to_the_run_log_as_it_was_with_its_dialog
     assert "show" in re.search(r'class="([^"]*)"', dialog).group(1).split()  # open, with or without its script
     top, field = dialog.split('<select')
     assert "请选择清理方式后再提交" in field and "请选择清理方式后再提交" not in top and "is-invalid" in field
+    # and read with its field by a screen reader (a keyboard review: it was tied to nothing)
+    assert 'aria-describedby="clear-type-error"' in field and 'id="clear-type-error"' in field
 
     # the log filtered by a job that is none (a link kept from elsewhere): 404, said at the dialog's top, the kind
     # chosen kept, the log as it was

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import sign_in
+from playwright.sync_api import expect
+
+from tests.browser.conftest import settle, sign_in
 from tests.conftest import ADMIN_PHONE
 from tests.sms_file import last_code
 
@@ -47,3 +49,24 @@ def test_the_sign_in_page_in_english_says_the_scripts_messages_in_english(page: 
     page.locator("#login-sms").click()
     page.wait_for_url("**/")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_a_refused_sign_in_is_read_with_its_field(page: Any) -> None:
+    """A screen-reader review: a sign-in refused for an empty field showed the reason in red under it, tied to
+    nothing, so the field focused was heard without it. Each refused field is described by its reason (the SMS code's
+    too, with the line where the code's sending is reported) and the first one is focused."""
+    page.goto("/login")
+    page.keyboard.press("Enter")  # the phone field has the focus; nothing typed
+    settle(page, "**/login?tab=password")
+    phone = page.locator("#pw-phone")
+    expect(phone).to_be_focused()
+    expect(phone).to_have_accessible_description("请输入手机号")
+    expect(page.locator("#pw-password")).to_have_accessible_description("请输入密码")
+    page.get_by_role("tab", name="验证码登录").click()
+    page.locator("#sms-phone").fill(ADMIN_PHONE)
+    page.locator("#login-sms").click()
+    settle(page, "**/login?tab=sms")
+    code = page.locator("#sms-verify_code")
+    expect(code).to_be_focused()
+    expect(code).to_have_attribute("aria-invalid", "true")
+    expect(code).to_have_accessible_description("请输入验证码")

@@ -366,7 +366,8 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     typed in the dialog was gone. At a laptop's width the list comes back as it was (its executor, its second page),
     the dialog open on what was typed, the refusal under the field it concerns and that field focused; 取消 leaves the
     list as it was, whose pager still works; corrected, the run goes through and is flashed as before. A keyboard
-    review: the dialog closed by Esc left the focus on nothing; it goes back to the row's 执行一次."""
+    review: the dialog closed by Esc left the focus on nothing; it goes back to the row's 执行一次. And the refusal was
+    tied to nothing: a screen reader on the focused field heard neither it nor the field's hint."""
     with app.app_context():
         executor = Executor(appname="reopen-app", title="重开执行器", address_type=1, address_list="node-a")
         db.session.add(executor)
@@ -394,6 +395,9 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     expect(dialog.locator("#address_list")).to_be_focused()
     refusal = "节点 node-x 不是执行器「重开执行器」的节点（可选：node-a）"
     assert dialog.locator("#address_list + .invalid-feedback").inner_text() == refusal
+    # read with its field by a screen reader, with the field's hint (it was tied to nothing)
+    expect(dialog.locator("#address_list")).to_have_accessible_description(f"{refusal} 可选：节点名，逗号分隔")
+    expect(dialog.locator("#address_list")).to_have_attribute("aria-invalid", "true")
     assert page.locator("#executor_param").input_value() == "保留的参数"
     assert page.locator("#address_list").input_value() == "node-x"
     assert dialog.locator("#trigger-desc").inner_text() == f"任务「重开任务 0」（#{first}）"

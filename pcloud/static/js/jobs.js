@@ -54,6 +54,7 @@
         // another run: the last refusal is no longer said
         document.getElementById('trigger-refusal').hidden = true;
         form.querySelectorAll('.is-invalid').forEach(el => el.classList.remove('is-invalid'));
+        form.querySelectorAll('[aria-invalid]').forEach(el => el.removeAttribute('aria-invalid'));
         form.querySelectorAll('.invalid-feedback').forEach(el => el.remove());
         modal.show();
       });
@@ -80,6 +81,7 @@
     clearEl.addEventListener('hidden.bs.modal', function () {
       clearEl.querySelectorAll('#clear-refusal, .invalid-feedback').forEach(el => el.remove());
       clearEl.querySelectorAll('.is-invalid').forEach(el => el.classList.remove('is-invalid'));
+      clearEl.querySelectorAll('[aria-invalid]').forEach(el => el.removeAttribute('aria-invalid'));
     });
     if (clearEl.hasAttribute('data-reopen')) {
       clearEl.style.display = 'block';
