@@ -1055,7 +1055,8 @@ def test_a_refused_log_clear_comes_back_to_the_run_log_as_it_was_with_its_dialog
     assert "任务不存在" in top and "任务不存在" not in field and chosen(field) == "3"
     assert "任务 #999999" in unescape(resp.get_data(as_text=True))  # the log's filter as it was
     crumbs = resp.get_data(as_text=True).split('class="breadcrumb"')[1].split("</ol>")[0]
-    assert '<li class="breadcrumb-item active">调度日志</li>' in crumbs and "/job/log" not in crumbs  # the log's own
+    # the log's own
+    assert '<li class="breadcrumb-item active" aria-current="page">调度日志</li>' in crumbs and "/job/log" not in crumbs
     assert query(app, lambda: db.session.query(JobRun).filter_by(job_id=job).count()) == 3
 
     # posted with a stale token: the same, saying the page had expired, the kind chosen kept

@@ -95,9 +95,11 @@ def test_the_user_list_by_keyboard(page: Any, live_server: Any, app: Any) -> Non
     """A keyboard and screen-reader review of 用户管理's list: every page's first Tabs went through the top bar and the
     sidebar's thirty-odd links before reaching the page's own content, with no way past them; a sorted column said its
     order only by an arrow (read as a shape); and the pager's page size, reached by Tab, reloaded the page at the first
-    arrow key, the focus back at the top, so that only the next size was ever in reach. Now the first Tab shows
+    arrow key, the focus back at the top, so that only the next size was ever in reach; the breadcrumbs' last item was
+    not said to be the current page. Now the first Tab shows
     跳到主要内容, whose Enter takes the next Tab into the page; the sorted header says its order (aria-sort); an arrow
-    key changes the size, Enter loads it, and a choice with the mouse loads at once as before."""
+    key changes the size, Enter loads it, and a choice with the mouse loads at once as before; the last crumb is
+    aria-current."""
     sign_in(page)
     page.goto("/system/user/?sort=name&dir=asc")
     page.keyboard.press("Tab")
@@ -108,6 +110,7 @@ def test_the_user_list_by_keyboard(page: Any, live_server: Any, app: Any) -> Non
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     expect(page.locator("main .breadcrumb a").first).to_be_focused()
+    expect(page.locator('main .breadcrumb [aria-current="page"]')).to_have_text("用户管理")  # heard as the current page
 
     sorted_header = page.locator("#user-table th[aria-sort]")
     expect(sorted_header).to_have_count(1)
