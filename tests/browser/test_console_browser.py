@@ -67,16 +67,25 @@ def test_length_counter_says_when_the_limit_is_reached(page: Any, width: int) ->
     name = page.locator("#name")
     counter = page.locator("#name-count")
     assert counter.inner_text() == "0/64"
+    # a screen reader hears the limit, not every keystroke's count: the counter is no live region; one beside it
+    # speaks only when the limit is reached or passed (a keyboard review)
+    assert counter.get_attribute("aria-live") is None
+    spoken = page.locator("#name-count-spoken")
     name.fill("研" * 10)
-    assert counter.inner_text() == "10/64"
+    assert counter.inner_text() == "10/64" and spoken.text_content() == ""
     name.fill("研" * 64)
     assert counter.inner_text().startswith("64/64")
+    expect(spoken).to_have_text(re.compile("已达上限"))
+    assert spoken.get_attribute("aria-live") == "polite"
     name.press("End")
     name.press_sequentially("多出")
     # no maxlength: the browser does not stop early; the counter says by how much the text is over
     assert name.input_value() == "研" * 64 + "多出"
     expect(counter).to_contain_text("66/64（超出 2 个字符")
     expect(counter).to_have_class(re.compile(r"\btext-danger\b"))
+    expect(spoken).to_have_text(re.compile("超出"))  # said once on passing the limit, not again per character
+    name.fill("研")
+    expect(spoken).to_have_text("")
     # the counter counts characters as the server does: an emoji is one (issue 24.4)
     name.fill("😀" * 40)
     expect(counter).to_have_text("40/64")

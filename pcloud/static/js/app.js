@@ -241,12 +241,17 @@ window.gettext = (function () {
   // no maxlength (it counts UTF-16 units): past the limit the counter turns red and says by how much.
   document.querySelectorAll('[data-counter]').forEach(function (input) {
     const out = document.getElementById(input.dataset.counter);
+    const spoken = document.getElementById(input.dataset.counter + '-spoken');
     const max = parseInt(input.dataset.max, 10);
     if (!out || !max) return;
+    let said = '';  // the state last said to a screen reader: '', 'max' or 'over'
     const show = function () {
       const n = Array.from(input.value).length;
       out.textContent = n + '/' + max + (n > max ? gettext('（超出 %(n)s 个字符，请删减）', {n: n - max}) : (n === max ? gettext('（已达上限）') : ''));
       out.classList.toggle('text-danger', n > max);
+      const state = n > max ? 'over' : (n === max ? 'max' : '');
+      if (spoken && state !== said) spoken.textContent = state ? out.textContent : '';
+      said = state;
     };
     input.addEventListener('input', show);
     show();
