@@ -207,3 +207,14 @@ def test_an_open_platform_account_has_no_activity_of_its_own_on_the_home_page_ap
     ApiClient(app.test_client()).sign_in(phone, ADMIN_PASSWORD if phone == ADMIN_PHONE else "Passw0rd1")
     stats = account.data("POST", f"{DASHBOARD}/statistics", {})
     assert stats["signInCount"] == 0 and stats["operationCount"] == 0, stats
+
+
+def test_a_screen_reader_finds_the_home_page_s_cards_by_heading_and_reads_the_week_once(pages: PageClient) -> None:
+    """A keyboard review: the home page's cards (通知公告, 近 7 天登录与操作) were no headings, so a screen reader's
+    heading list held the greeting alone; and the week's chart was read as one image named by every axis label
+    before the table below said the same numbers. The cards' titles are headings under the greeting, and the
+    chart is hidden from screen readers (the table carries the figures)."""
+    html = pages.get("/").get_data(as_text=True)
+    for title in ("通知公告", "近 7 天登录与操作"):
+        assert re.search(rf"<h2[^>]*>{title}</h2>", html), title
+    assert re.search(r'<div class="dash-chart"[^>]*aria-hidden="true"[^>]*data-testid="activity-chart"', html)
