@@ -19,9 +19,25 @@ LIST_PAGES = ["/system/user/", "/system/role/", "/system/dept/", "/system/post/"
               "/system/role/2/users?assigned=false",  # 分配用户 (ROLE_ADMIN's, every user unassigned)
               "/job/info/", "/job/group/", "/job/log/", "/integration/segment/", "/open/account/", "/open/resource/"]
 
+# Both checks below read where each text node of a cell lies: its nodes holding more than white space, each with its
+# box on the screen (none when it is not laid out).
+TEXT_BOXES = """
+  const textBoxes = function (element) {
+    const found = [];
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const box = range.getBoundingClientRect();
+      if (box.width && box.height) found.push([node, box]);
+    }
+    return found;
+  };"""
+
 # A cell "narrower than its text" wraps its text over several lines; report any such cell. The lines counted are those
 # in sight: a box that clips its text (a name cut after two lines, app.css .wrap-words) hides the lines past its edge.
-WRAPPED_CELLS = """() => {
+WRAPPED_CELLS = """() => {""" + TEXT_BOXES + """
   const bad = [];
   for (const cell of document.querySelectorAll('table td, table th')) {
     const text = cell.innerText.trim();
@@ -30,13 +46,7 @@ WRAPPED_CELLS = """() => {
     const lh = parseFloat(getComputedStyle(cell).lineHeight) || 20;
     // the text's own height: a cell is as tall as its row, whose buttons may take two lines on a phone
     let top = Infinity, bottom = -Infinity;
-    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      if (!node.textContent.trim()) continue;
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      const box = range.getBoundingClientRect();
-      if (!box.height) continue;
+    for (const [node, box] of textBoxes(cell)) {
       let shownTop = box.top, shownBottom = box.bottom;
       for (let el = node.parentElement; el !== cell; el = el.parentElement) {
         if (getComputedStyle(el).overflowY === 'visible') continue;
@@ -54,7 +64,7 @@ WRAPPED_CELLS = """() => {
 
 # Text of a row that lies beneath the row's sticky actions cell, at the table's first position (scrolled to its left
 # edge): each text node's box, cut where a box of the cell clips it (an ellipsis), against the actions cell's left edge.
-UNDER_THE_ACTIONS = """() => {
+UNDER_THE_ACTIONS = """() => {""" + TEXT_BOXES + """
   const under = [];
   for (const table of document.querySelectorAll('.table-responsive > table')) {
     if (!table.getBoundingClientRect().width) continue;  // a dialog's table, hidden
@@ -64,13 +74,7 @@ UNDER_THE_ACTIONS = """() => {
       const left = actions.getBoundingClientRect().left;
       for (const cell of row.cells) {
         if (cell === actions) continue;
-        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-          if (!node.textContent.trim()) continue;
-          const range = document.createRange();
-          range.selectNodeContents(node);
-          const box = range.getBoundingClientRect();
-          if (!box.width) continue;
+        for (const [node, box] of textBoxes(cell)) {
           let right = box.right;
           for (let el = node.parentElement; el !== row; el = el.parentElement) {
             if (getComputedStyle(el).overflowX !== 'visible') right = Math.min(right, el.getBoundingClientRect().right);
