@@ -685,7 +685,10 @@ def test_a_storage_name_another_storage_has_is_refused_on_the_name_field(api: An
     page = pages.submit(f"/personalized/upload/storages/{other}/edit",
                         data={"name": "甲", "type": "DATABASE", "bucket_name": "sys_upload"})
     html = page.get_data(as_text=True)
-    assert page.status_code == 409 and f'<div class="invalid-feedback d-block">{taken}</div>' in html
+    # under the name field, tied to it (aria-describedby names the error's id)
+    assert page.status_code == 409 and f'<div class="invalid-feedback d-block" id="name-error1">{taken}</div>' in html
+    assert re.search(r'<input[^>]*aria-describedby="name-error1"[^>]*id="name"|<input[^>]*id="name"[^>]*'
+                     r'aria-describedby="name-error1"', html)
     assert 'value="甲"' in html
     assert [s["name"] for s in api.data("POST", "/api/admin/upload/list", {})] == ["数据库存储", "甲", "乙"]
 
