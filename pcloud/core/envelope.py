@@ -16,7 +16,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from pcloud.core.errors import PCloudError
-from pcloud.core.messages import N_, Said, said_keeping_source, said_now
+from pcloud.core.messages import N_, Said, said_now
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,8 @@ def invalid_msg(errors: dict[str, Any]) -> str:
 
 def _first_error(value: Any, path: str | None = None) -> tuple[str | None, Any]:
     """(the path of the first field of `errors`, its first message) as it will be said: a message said now in the
-    request's language, remembering its source string where it has one (for the operation log, core.i18n.stored)."""
+    request's language (a `Said` keeps its source string for the operation log, core.i18n.stored; a lazy message is
+    said as plain text)."""
     if isinstance(value, dict) and value:
         key, inner = next(iter(value.items()))
         if key == "_schema":  # marshmallow's error of the whole object, not of a field
@@ -137,7 +138,7 @@ def _first_error(value: Any, path: str | None = None) -> tuple[str | None, Any]:
         return _first_error(value[0], path)
     if isinstance(value, str) and not isinstance(value, Said):
         value = WEBARGS_MESSAGES.get(value, value)
-    return path, said_keeping_source(value)
+    return path, said_now(value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from wtforms import IntegerField
 
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.i18n import joined, stored
-from pcloud.core.messages import N_, said_keeping_source
+from pcloud.core.messages import N_, said_now
 from pcloud.core.recorder import refused
 from pcloud.core.routing import is_back_path
 from pcloud.core.schemas import camelcase, refused_character, refused_character_message
@@ -248,15 +248,16 @@ def refuse_invalid_form(form: FlaskForm) -> None:
     """A page form its own checks refused (its validators, not a service): the action log records it `fail` with
     what the form said, every wrong field by its label with its first error (参数校验失败：任务参数 任务参数不能超过
     10000 个字符；机器地址 …, as the API's 422 names its first field: core.envelope.invalid_msg), not 参数校验失败
-    alone. The frame and the labels are stored to be read in each reader's language (core.i18n.stored), a reason
-    as it was said. A refusal already marked (a stale token, a record gone) is kept."""
+    alone. The frame is stored to be read in each reader's language (core.i18n.stored); the labels and reasons
+    as they were said (a lazy label keeps no public source string). A refusal already marked (a stale token, a
+    record gone) is kept."""
     if g.get(_REFUSAL) is not None:
         return
     wrong: list[tuple[Any, Any]] = []  # (the field's label, None for the form's own; its first error)
     for field in form:
         reasons = [m for m in field.errors if isinstance(m, str)] if isinstance(field.errors, list | tuple) else []
         if reasons:
-            wrong.append((said_keeping_source(field.label.text), reasons[0]))
+            wrong.append((said_now(field.label.text), reasons[0]))
     wrong += [(None, message) for message in getattr(form, "form_errors", []) if isinstance(message, str)]
     parts: list[Any] = []
     for label, reason in wrong:

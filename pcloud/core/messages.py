@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from flask_babel.speaklater import LazyString
 from marshmallow import Schema, fields, validate
 
 
@@ -66,15 +65,6 @@ def said_now(message: Any) -> str:
     (a lazy message said now, a composed text) as plain text. What a log should read in each reader's language is
     said by `gettext` where it is raised or answered (an error's default, an HTTP status's message)."""
     return message if isinstance(message, Said) else str(message)
-
-
-def said_keeping_source(message: Any) -> str:
-    """A message as text in the request's language that still remembers its source string where it has one: a
-    `Said` as it is, a lazy message (`lazy_gettext`: a form label, a schema's message) said by its own gettext (a
-    `Said`; `str()` would forget the source), anything else as plain text."""
-    if isinstance(message, LazyString):
-        message = message._func(*message._args, **message._kwargs)
-    return said_now(message)
 
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's convention: mark for the catalogue, translate later

@@ -28,7 +28,7 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 
 from pcloud.core.envelope import error_page, error_response, is_api_request
 from pcloud.core.routing import is_back_path
@@ -332,7 +332,7 @@ def set_aside_nul_query() -> Any:
         return error_response(422, errors={name: [refused_character_message(NUL)] for name in with_nul})
     if request.method in ("GET", "HEAD"):
         request.args = ImmutableMultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in with_nul])
-        request.__dict__.pop("values", None)  # args and form together, read again from the args kept
+        request.values = CombinedMultiDict([request.args])  # a GET's values are its args (werkzeug), the ones kept
         setattr(g, _SET_ASIDE, frozenset(with_nul))
     return None
 
