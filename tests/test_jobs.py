@@ -1028,10 +1028,12 @@ def test_two_imports_creating_one_executor_at_once_keep_one_and_say_why(api: Any
 
         with ThreadPoolExecutor(2) as pool:
             answers = sorted(pool.map(send, range(2)), key=lambda a: a[0])
-        # lost between its check and its write: the AppName's 409; started after the other's commit: the file's
-        # conflict (422, onConflict fail)
+        # lost between its check and its write: the AppName's 409; read the executors before the other's commit and
+        # checked the AppName after it: that executor's problem, naming it; started after the other's commit: the
+        # file's conflict (422, onConflict fail)
         (won, _), (lost, body) = answers
         assert won == 200 and (lost, body["msg"]) in ((409, "AppName 已存在"), (422, (
+            f"导入未执行（共 2 个问题）：{appname} AppName 已存在")), (422, (
             f"导入未执行（共 2 个问题）：{appname} 已存在（onConflict 为 fail）"))), answers
         assert query(app, lambda appname=appname: db.session.execute(select(func.count()).select_from(Executor).where(
             Executor.appname == appname, Executor.deleted_at.is_(None))).scalar()) == 1
