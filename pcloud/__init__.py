@@ -112,7 +112,9 @@ def register_extensions(app: Flask) -> None:
     from pcloud.core.i18n import lazy_gettext
 
     i18n.init_app(app)
-    login_manager.init_app(app)
+    # no `current_user` in the templates (they read `principal`, core.pages): Flask-Login's context processor would
+    # load the user for every page rendered, the 503 page of a database that failed included
+    login_manager.init_app(app, add_context_processor=False)
     login_manager.login_view = "auth.login"
     login_manager.login_message = lazy_gettext("请先登录")
     login_manager.login_message_category = "warning"
@@ -251,8 +253,7 @@ def register_errorhandlers(app: Flask) -> None:
         if unavailable:
             # The answer must not touch the database again: no signed-in chrome on the page, and no
             # action-log write that would wait (a SQLite lock: busy_timeout) a second time.
-            g.db_unavailable = True
-            g._login_user = login_manager.anonymous_user()  # Flask-Login would load the user again
+            g.db_unavailable = True  # core.security.current_principal: nobody is signed in on this answer
         code = 503 if unavailable else 500
         return error_response(code) if is_api_request() else error_page(code)
 

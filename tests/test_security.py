@@ -851,6 +851,34 @@ def test_database_down_gives_a_503_page_to_a_signed_in_user(app: Any, pages: Pag
     assert pages.get("/system/user/").status_code == 200
 
 
+def test_database_lost_after_the_sign_in_was_read_gives_a_503_page_without_the_signed_in_chrome(
+        app: Any, pages: PageClient) -> None:
+    """The database goes away in the middle of a page, after the signed-in user was read: the 503 page still needs
+    nothing from it (no menus, no name in the top bar, no sign-out form), so it is not a 500."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def down_after_the_sign_in(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+        if "sys_user_tally" in statement or "FROM sys_dept" in statement:
+            raise OperationalError(statement, {}, Exception("could not connect to server"))
+
+    event.listen(engine, "before_cursor_execute", down_after_the_sign_in)
+    try:
+        page = pages.get("/system/user/")
+    finally:
+        event.remove(engine, "before_cursor_execute", down_after_the_sign_in)
+    html = page.get_data(as_text=True)
+    assert any("sys_user" in s and "sys_user_tally" not in s for s in seen)  # the signed-in user was read first
+    assert page.status_code == 503 and "服务暂不可用" in html
+    assert "/logout" not in html and 'id="sidebar"' not in html
+    assert pages.get("/system/user/").status_code == 200
+
+
 @pytest.mark.skipif(bool(__import__("os").environ.get("PCLOUD_TEST_DATABASE_URL")), reason="a SQLite lock")
 def test_a_write_during_a_sqlite_lock_waits_once(app: Any, api: ApiClient, monkeypatch: Any) -> None:
     import sqlite3

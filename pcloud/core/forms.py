@@ -274,7 +274,7 @@ def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:
     """Show a service error next to the field it names (`roleCode` -> form.role_code), else as a flash (at the
     form's top for a dialog's form: `PageForm.refusals_on_form`)."""
     placed = False
-    by_wire_name = {camelcase(name): field for name, field in form._fields.items()}
+    by_wire_name = {camelcase(field.short_name): field for field in form}
     for key, messages in (exc.errors or {}).items():
         field = by_wire_name.get(key)
         if field is not None:

@@ -110,8 +110,9 @@ def use_console_messages() -> None:
     """Replace the stock messages by the console's (idempotent)."""
     for field_class, messages in _FIELD_MESSAGES.items():
         field_class.default_error_messages = {**field_class.default_error_messages, **messages}
-    Schema._default_error_messages = {"type": lazy_gettext("类型不正确，应为 JSON 对象"),
-                                      "unknown": lazy_gettext("未知字段")}
+    # the schema-level messages every schema merges before its own `error_messages` (marshmallow's documented
+    # class attribute; a schema that names its own keeps them)
+    Schema.error_messages = {"type": lazy_gettext("类型不正确，应为 JSON 对象"), "unknown": lazy_gettext("未知字段")}
 
     validate.Length.message_min = _Template(N_("长度不能少于 {min}"))
     validate.Length.message_max = _Template(N_("长度不能超过 {max}"))

@@ -76,8 +76,9 @@ class Principal:
 
 def current_principal() -> Principal | None:
     """The signed-in principal; None when nobody is, and outside a request (the command line, the worker: trusted
-    callers, which every rule reading this treats as reaching everything)."""
-    if not has_request_context():
+    callers, which every rule reading this treats as reaching everything). None on the answer to a request the
+    database failed (`g.db_unavailable`: the 503 page), which must not read it again to load the principal."""
+    if not has_request_context() or g.get("db_unavailable"):
         return None
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return user if isinstance(user, Principal) else None

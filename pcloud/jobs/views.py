@@ -237,7 +237,7 @@ def _parent_job_ids(job: Any) -> str:
 
 def _job_data(form: JobForm) -> dict[str, Any]:
     # the script itself is edited on its own page (job_code), with a remark per save
-    data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+    data = {field.short_name: field.data for field in form if field.short_name != "csrf_token"}
     # the API's list, from the comma-separated field (the service names a wrong id as it does a child's)
     data["parent_job_ids"] = service.parse_job_ids(data.get("parent_job_ids"), "parentJobIds")
     return data
