@@ -151,13 +151,13 @@ def test_department_tree_select_folds_filters_and_picks(page: Any, app: Any, wid
     picker.click()
     panel = page.locator(".tree-select-panel").first
     panel.wait_for(state="visible")
-    assert panel.get_by_role("button", name="树平台组").is_visible()
+    assert panel.get_by_role("treeitem", name="树平台组").is_visible()
     panel.locator("li", has_text="树研发部").locator(".tree-caret").click()  # fold
-    assert not panel.get_by_role("button", name="树平台组").is_visible()
+    assert not panel.get_by_role("treeitem", name="树平台组").is_visible()
     panel.get_by_role("searchbox").fill("平台")  # a search shows matches even inside folded branches
-    assert panel.get_by_role("button", name="树平台组").is_visible()
-    assert not panel.get_by_role("button", name="树总部").is_visible()
-    panel.get_by_role("button", name="树平台组").click()
+    assert panel.get_by_role("treeitem", name="树平台组").is_visible()
+    assert not panel.get_by_role("treeitem", name="树总部").is_visible()
+    panel.get_by_role("treeitem", name="树平台组").click()
     assert picker.inner_text().strip() == "树平台组"
     assert page.locator("#dept_id").input_value() not in ("", "0")
     page.locator("#phone").fill("13900001801")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import settle, sign_in
 from tests.factories import make_dept, make_user
@@ -145,3 +146,31 @@ def test_the_org_chart_scrolls_to_every_root_and_its_subtree(page: Any, app: Any
         assert reachable(dept_id), dept_id
     # and the page itself does not scroll sideways: the chart's own scroll bar is the way across
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_the_department_list_folds_its_tree_beside_the_parent_picker(page: Any, app: Any) -> None:
+    """The department list's own tree (its rows' fold buttons, static/js/dept-list.js) is not the pickers' tree:
+    when the pickers became WAI-ARIA trees it kept folding a branch's rows and saying so, and the edit form's 上级部门
+    picker on the same section folds by its keys."""
+    from tests.factories import make_dept_tree
+
+    ids = make_dept_tree(app, {"折叠集团": {"折叠研发": {"折叠平台": {}}}})
+    sign_in(page)
+    page.goto("/system/dept/")
+    fold = dept_row(page, "折叠集团").get_by_role("button", name="折叠/展开「折叠集团」")
+    expect(fold).to_have_attribute("aria-expanded", "true")
+    fold.click()
+    expect(fold).to_have_attribute("aria-expanded", "false")
+    expect(dept_row(page, "折叠研发")).to_be_hidden()
+    expect(dept_row(page, "折叠平台")).to_be_hidden()
+    fold.click()
+    expect(dept_row(page, "折叠平台")).to_be_visible()
+
+    page.goto(f"/system/dept/{ids['折叠平台']}/edit")
+    page.locator("#parent_id-picker").click()
+    tree = page.get_by_role("tree")
+    top = tree.get_by_role("treeitem", name="折叠集团", exact=True)
+    top.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(top).to_have_attribute("aria-expanded", "false")
+    expect(tree.get_by_role("treeitem", name="折叠研发", exact=True)).to_be_hidden()

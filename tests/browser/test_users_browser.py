@@ -154,7 +154,7 @@ def test_the_user_form_by_keyboard(page: Any, live_server: Any, app: Any) -> Non
     expect(panel).to_be_visible()
     page.keyboard.press("ArrowDown")  # from the filter box to the first name, （无）
     page.keyboard.press("ArrowDown")
-    expect(panel.get_by_role("button", name="键盘部门", exact=True)).to_be_focused()
+    expect(panel.get_by_role("treeitem", name="键盘部门", exact=True)).to_be_focused()
     page.keyboard.press("Tab")  # past the last name: out of the picker, which closes
     expect(page.locator("#post_id-picker")).to_be_focused()
     expect(panel).to_be_hidden()
@@ -176,6 +176,83 @@ def test_the_user_form_by_keyboard(page: Any, live_server: Any, app: Any) -> Non
     expect(page.locator("#name")).to_have_accessible_description("请输入用户名")
     expect(page.locator("#password")).to_have_accessible_description(re.compile("^请设置初始密码 至少"))
     expect(page.locator("#dept_id-picker")).to_have_text("键盘部门")  # the pick kept
+
+
+def test_the_department_picker_folds_and_unfolds_by_keyboard(page: Any, live_server: Any, app: Any) -> None:
+    """A keyboard and screen-reader review of the department picker: its arrows moved up and down between the names,
+    but only a mouse could fold or unfold a branch, and a screen reader heard each name as a button, never whether a
+    branch was open nor at which level it lay. It is a tree as WAI-ARIA's tree view pattern has it: each name a tree
+    item (its level, open or folded, the picked one selected), one Tab stop; right opens a folded branch, then goes to
+    its first child; left folds an open one, else goes to the parent; Home and End go to the first and last name shown.
+    The mouse's fold button says the same."""
+    from tests.factories import make_dept_tree
+
+    make_dept_tree(app, {"键总部": {"键研发部": {"键平台组": {}}, "键市场部": {}}})
+    sign_in(page)
+    page.goto("/system/user/new")
+    page.locator("#dept_id-picker").focus()
+    page.keyboard.press("Enter")
+    tree = page.get_by_role("tree", name="部门")
+    expect(tree).to_be_visible()
+
+    def item(name: str) -> Any:
+        return tree.get_by_role("treeitem", name=name, exact=True)
+
+    top, rnd, platform, market = item("键总部"), item("键研发部"), item("键平台组"), item("键市场部")
+    expect(top).to_have_attribute("aria-level", "1")
+    expect(platform).to_have_attribute("aria-level", "3")
+    expect(item("（无）")).to_have_attribute("aria-selected", "true")  # what the field holds
+    expect(platform).not_to_have_attribute("aria-expanded", re.compile(".*"))  # a name without children
+    page.keyboard.press("Tab")  # from the filter box into the tree, at the name picked
+    expect(item("（无）")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(top).to_be_focused()
+    expect(top).to_have_attribute("aria-expanded", "true")
+
+    page.keyboard.press("ArrowLeft")  # an open branch folds
+    expect(top).to_have_attribute("aria-expanded", "false")
+    expect(rnd).to_be_hidden()
+    expect(top).to_be_focused()
+    page.keyboard.press("ArrowRight")  # a folded branch opens
+    expect(top).to_have_attribute("aria-expanded", "true")
+    expect(rnd).to_be_visible()
+    expect(top).to_be_focused()
+    page.keyboard.press("ArrowRight")  # an open branch: to its first child
+    expect(rnd).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(platform).to_be_focused()
+    page.keyboard.press("ArrowRight")  # a name without children: nothing to open
+    expect(platform).to_be_focused()
+    page.keyboard.press("ArrowLeft")  # a child: to its parent
+    expect(rnd).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    expect(rnd).to_have_attribute("aria-expanded", "false")
+    expect(platform).to_be_hidden()
+    page.keyboard.press("ArrowLeft")
+    expect(top).to_be_focused()
+    page.keyboard.press("End")
+    expect(market).to_be_focused()
+    page.keyboard.press("Home")
+    expect(item("（无）")).to_be_focused()
+
+    page.keyboard.press("End")
+    page.keyboard.press("Space")  # picks (as Enter does), closes, back on the field
+    expect(tree).to_be_hidden()
+    expect(page.locator("#dept_id-picker")).to_be_focused()
+    expect(page.locator("#dept_id-picker")).to_have_text("键市场部")
+    page.keyboard.press("Enter")
+    expect(item("键市场部")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Tab")
+    expect(item("键市场部")).to_be_focused()  # one Tab stop: the name picked
+    page.keyboard.press("Tab")  # and on out of the tree, which closes
+    expect(tree).to_be_hidden()
+
+    # the mouse's fold button folds the same branch the keys do, and the tree says so
+    page.locator("#dept_id-picker").click()
+    expect(rnd).to_have_attribute("aria-expanded", "false")  # still folded
+    tree.locator("li", has_text="键总部").first.locator(".tree-caret").click()
+    expect(top).to_have_attribute("aria-expanded", "false")
+    expect(market).to_be_hidden()
 
 
 def test_import_users_in_the_dialog(page: Any, live_server: Any, app: Any, tmp_path: Path) -> None:

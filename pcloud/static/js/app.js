@@ -299,6 +299,12 @@ window.gettext = (function () {
 // Tree-select: a <select data-tree-select> whose options are a tree indented with full-width spaces
 // (depth = number of leading "　") becomes a button opening a foldable, searchable tree. The select
 // stays in the form (hidden) and keeps the value, so the server sees exactly what it saw before.
+// The tree is WAI-ARIA's tree view, so that a keyboard does what a mouse does and a screen reader hears where it is:
+// each name a treeitem (its level, its place among the siblings shown, a branch open or folded, the picked one
+// selected), the tree one Tab stop (the name picked, else the first shown); up and down move between the names shown,
+// right opens a folded branch or goes to an open one's first child, left folds an open branch or goes to the parent,
+// Home and End go to the first and last name shown, Enter or Space picks. A typed filter shows the matches at any
+// depth, folded or not: the branches then say neither open nor folded, and right and left fold nothing.
 (function () {
   const INDENT = '\u3000';
   document.querySelectorAll('select[data-tree-select]').forEach(function (select, n) {
@@ -307,9 +313,13 @@ window.gettext = (function () {
       while (opt.text.charAt(depth) === INDENT) depth++;
       return { value: opt.value, label: opt.text.slice(depth), depth: depth };
     });
+    const ancestors = [];
     nodes.forEach(function (node, i) {
       const next = nodes[i + 1];
       node.hasChildren = !!next && next.depth > node.depth;
+      while (ancestors.length && nodes[ancestors[ancestors.length - 1]].depth >= node.depth) ancestors.pop();
+      node.parent = ancestors.length ? ancestors[ancestors.length - 1] : -1;
+      ancestors.push(i);
     });
     const wrap = document.createElement('div');
     wrap.className = 'tree-select dropdown';
@@ -336,6 +346,7 @@ window.gettext = (function () {
     const list = document.createElement('ul');
     list.className = 'list-unstyled mb-0 tree-select-list';
     list.setAttribute('role', 'tree');
+    if (label) list.setAttribute('aria-label', label.textContent.trim());
     panel.append(search, list);
     // visually hidden, not display:none: the select still takes part in the form and in scripts/tests
     select.classList.add('visually-hidden');
@@ -345,57 +356,91 @@ window.gettext = (function () {
     wrap.append(button, panel);
 
     const folded = new Set();
+    let current = -1;  // the name holding the tree's one Tab stop
     const items = nodes.map(function (node, i) {
       const li = document.createElement('li');
       li.setAttribute('role', 'treeitem');
+      li.setAttribute('aria-level', String(node.depth + 1));
+      li.tabIndex = -1;
       li.style.paddingLeft = (node.depth * 1.1) + 'rem';
-      const caret = document.createElement('button');
-      caret.type = 'button';
+      // the mouse's fold button; the keys fold with left and right, and a screen reader hears the item's aria-expanded
+      const caret = document.createElement('span');
       caret.className = 'btn btn-sm btn-link p-0 me-1 tree-caret';
-      caret.textContent = node.hasChildren ? '▾' : '';
-      caret.tabIndex = -1;
-      caret.setAttribute('aria-label', gettext('折叠/展开'));
-      if (!node.hasChildren) caret.disabled = true;
-      const pick = document.createElement('button');
-      pick.type = 'button';
+      caret.setAttribute('aria-hidden', 'true');
+      if (node.hasChildren) caret.title = gettext('折叠/展开');
+      const pick = document.createElement('span');
       pick.className = 'btn btn-sm btn-light text-start flex-grow-1 text-truncate tree-pick';
       pick.textContent = node.label;
       pick.title = node.label;
       pick.dataset.value = node.value;
       li.append(caret, pick);
       list.append(li);
-      caret.addEventListener('click', function () {
+      caret.addEventListener('click', function (ev) {
+        ev.stopPropagation();
+        if (!node.hasChildren) return;
         if (folded.has(i)) folded.delete(i); else folded.add(i);
-        caret.textContent = folded.has(i) ? '▸' : '▾';
         render();
       });
-      pick.addEventListener('click', function () {
-        select.value = node.value;
-        select.dispatchEvent(new Event('change', { bubbles: true }));
-        close();
-        button.focus();
-      });
+      li.addEventListener('click', function () { choose(i); });
       return li;
     });
 
+    function shown() {
+      return items.reduce(function (acc, li, i) { if (!li.hidden) acc.push(i); return acc; }, []);
+    }
+    function filtering() { return search.value.trim() !== ''; }
     function render() {
       const q = search.value.trim().toLowerCase();
       let hideBelow = null;
       nodes.forEach(function (node, i) {
         if (hideBelow !== null && node.depth <= hideBelow) hideBelow = null;
         const matches = !q || node.label.toLowerCase().includes(q);
-        items[i].hidden = q ? !matches : hideBelow !== null;
+        const li = items[i];
+        li.hidden = q ? !matches : hideBelow !== null;
         if (!q && hideBelow === null && folded.has(i)) hideBelow = node.depth;
-        items[i].querySelector('.tree-pick').classList.toggle('active', node.value === select.value);
+        const picked = node.value === select.value;
+        li.querySelector('.tree-pick').classList.toggle('active', picked);
+        if (picked) li.setAttribute('aria-selected', 'true'); else li.removeAttribute('aria-selected');
+        if (node.hasChildren && !q) li.setAttribute('aria-expanded', folded.has(i) ? 'false' : 'true');
+        else li.removeAttribute('aria-expanded');
+        li.querySelector('.tree-caret').textContent = node.hasChildren ? (folded.has(i) ? '▸' : '▾') : '';
       });
+      // the list is flat, so the browser cannot count a name's siblings: each is told its place among those shown
+      const siblings = new Map();
+      shown().forEach(function (i) {
+        const parent = nodes[i].parent;
+        if (!siblings.has(parent)) siblings.set(parent, []);
+        siblings.get(parent).push(i);
+      });
+      siblings.forEach(function (group) {
+        group.forEach(function (i, k) {
+          items[i].setAttribute('aria-posinset', String(k + 1));
+          items[i].setAttribute('aria-setsize', String(group.length));
+        });
+      });
+      if (current < 0 || items[current].hidden) {
+        const picked = nodes.findIndex(function (node) { return node.value === select.value; });
+        current = picked >= 0 && !items[picked].hidden ? picked : (shown().length ? shown()[0] : -1);
+      }
+      rove();
+    }
+    function rove() {
+      items.forEach(function (li, i) { li.tabIndex = i === current ? 0 : -1; });
     }
     function sync() {
-      const current = nodes.find(function (node) { return node.value === select.value; });
-      button.textContent = current ? current.label : gettext('请选择');
+      const picked = nodes.find(function (node) { return node.value === select.value; });
+      button.textContent = picked ? picked.label : gettext('请选择');
+    }
+    function choose(i) {
+      select.value = nodes[i].value;
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      close();
+      button.focus();
     }
     function open() {
       panel.hidden = false;
       button.setAttribute('aria-expanded', 'true');
+      current = -1;
       render();
       search.focus();
     }
@@ -406,19 +451,44 @@ window.gettext = (function () {
     button.addEventListener('click', function () { if (panel.hidden) open(); else close(); });
     search.addEventListener('input', render);
     select.addEventListener('change', sync);
+    list.addEventListener('focusin', function (ev) {
+      const i = items.indexOf(ev.target);
+      if (i >= 0) { current = i; rove(); }
+    });
     wrap.addEventListener('keydown', function (ev) { if (ev.key === 'Escape') { close(); button.focus(); } });
     // Tabbing on past the tree closes it, as a click elsewhere does, rather than leaving it over the next fields.
     wrap.addEventListener('focusout', function (ev) {
       if (!panel.hidden && ev.relatedTarget && !wrap.contains(ev.relatedTarget)) close();
     });
-    // Up and down move between the shown names (down from the filter box to the first), as a tree's keys do.
     panel.addEventListener('keydown', function (ev) {
-      if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp') return;
-      const picks = items.filter(function (li) { return !li.hidden; }).map(function (li) { return li.querySelector('.tree-pick'); });
-      const at = picks.indexOf(document.activeElement);
-      const next = ev.key === 'ArrowDown' ? Math.min(at + 1, picks.length - 1) : at - 1;
+      if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      const visible = shown();
+      if (ev.target === search) {  // down from the filter box to the first name; its other keys edit the filter
+        if (ev.key !== 'ArrowDown') return;
+        ev.preventDefault();
+        if (visible.length) items[visible[0]].focus();
+        return;
+      }
+      const at = items.indexOf(ev.target);
+      if (at < 0) return;
+      const node = nodes[at];
+      const place = visible.indexOf(at);
+      let to = null;
+      if (ev.key === 'ArrowDown') to = visible[Math.min(place + 1, visible.length - 1)];
+      else if (ev.key === 'ArrowUp') { if (place === 0) search.focus(); else to = visible[place - 1]; }
+      else if (ev.key === 'Home') to = visible[0];
+      else if (ev.key === 'End') to = visible[visible.length - 1];
+      else if (ev.key === 'ArrowRight') {
+        if (node.hasChildren && !filtering()) {
+          if (folded.has(at)) { folded.delete(at); render(); } else to = at + 1;
+        }
+      } else if (ev.key === 'ArrowLeft') {
+        if (node.hasChildren && !filtering() && !folded.has(at)) { folded.add(at); render(); }
+        else if (node.parent >= 0 && !items[node.parent].hidden) to = node.parent;
+      } else if (ev.key === 'Enter' || ev.key === ' ') choose(at);
+      else return;
       ev.preventDefault();
-      if (next < 0) search.focus(); else if (picks[next]) picks[next].focus();
+      if (to !== null && to !== undefined) items[to].focus();
     });
     document.addEventListener('click', function (ev) { if (!wrap.contains(ev.target)) close(); });
     sync();
