@@ -276,6 +276,53 @@ def test_report_chart_counts_runs_in_whole_numbers(pages: Any, app: Any) -> None
     assert "2" in labels and not [label for label in labels if "." in label], labels
 
 
+def _report_table(html: str) -> tuple[str, dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The run report's table: its caption, each day's row (成功, 失败, 运行中) by its header, and its totals."""
+    table = html.split('id="report-table"')[1].split("</table>")[0]
+    caption = re.sub(r"<[^>]+>", "", table.split("<caption")[1].split(">", 1)[1].split("</caption>")[0]).strip()
+    rows = {day: tuple(re.findall(r"<td[^>]*>([^<]*)</td>", cells)) for day, cells in re.findall(
+        r'<tr><th scope="row"[^>]*>(\d{4}-\d\d-\d\d)</th>(.*?)</tr>', table.split("<tbody>")[1].split("</tbody>")[0])}
+    totals = tuple(re.findall(r"<td[^>]*>([^<]*)</td>", table.split("<tfoot>")[1]))
+    return caption, rows, totals
+
+
+def test_the_report_table_gives_a_screen_reader_every_figure_of_the_chart(pages: Any, en_pages: PageClient,
+                                                                          app: Any) -> None:
+    """A keyboard and screen-reader review: the run report's chart was heard as one image named by its axis labels
+    (0 1 12-01 12-02 ... 成功 失败 运行中), none of its figures; its table, folded under 按日数据 after the card, had no
+    caption nor row headers. The table now carries every figure of the chart, each day's 成功, 失败 and 运行中 by the
+    day's header and the totals, under a caption naming the days, in both languages; the chart beside it is hidden
+    from screen readers, and the toggle that shows the table says it is the chart's figures as a table."""
+    from pcloud.core.timefmt import local_today
+    from pcloud.jobs.models import HANDLE_RUNNING
+    from tests.factories import make_run
+
+    executor = _executor(app)
+    job = _job(app, executor, job_desc="报表任务")
+    now = utcnow()
+    for days_ago, handle_code, times in ((1, 200, 3), (1, 500, 1), (3, 200, 2), (5, HANDLE_RUNNING, 1), (5, 500, 2)):
+        for _ in range(times):
+            make_run(app, executor, job, trigger_time=now - timedelta(days=days_ago), trigger_code=200,
+                     handle_code=handle_code, handle_time=now)
+    with app.app_context():
+        today = local_today()
+    day = {k: (today - timedelta(days=k)).isoformat() for k in range(7)}
+    html = pages.get("/job/report").get_data(as_text=True)
+    caption, rows, totals = _report_table(html)
+    assert caption == f"{day[6]} 至 {day[0]} 每日的运行次数（即图表的数据）"
+    assert rows == {day[0]: ("0", "0", "0"), day[1]: ("3", "1", "0"), day[2]: ("0", "0", "0"),
+                    day[3]: ("2", "0", "0"), day[4]: ("0", "0", "0"), day[5]: ("0", "2", "1"),
+                    day[6]: ("0", "0", "0")}
+    assert totals == ("5", "3", "1")
+    assert re.search(r'<div class="job-chart" id="job-chart" aria-hidden="true">', html)
+    assert "以表格查看图表的数据" in html
+    english = en_pages.get("/job/report").get_data(as_text=True)
+    caption, rows, totals = _report_table(english)
+    assert caption == f"Runs per day from {day[6]} to {day[0]} (the chart's figures)"
+    assert rows[day[1]] == ("3", "1", "0") and totals == ("5", "3", "1")
+    assert "Show the chart's figures as a table" in english
+
+
 def test_a_refused_start_is_logged_as_failed_on_the_page_and_the_api(pages: Any, api: Any, app: Any) -> None:
     """A manual-only job: the page and the API both answer 409 with the reason, and log it as failed."""
     executor = _executor(app)

@@ -3,6 +3,7 @@ fire times, start it, run it once, see the pending run in the log list, stop it,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -473,3 +474,19 @@ def test_the_run_report_chart_reads_at_a_laptops_and_a_phones_width(page: Any, w
         if width < 768:
             assert chart["named"] <= 7 and (days != 7 or chart["named"] == 7), chart
     assert not errors, errors
+
+
+def test_the_run_report_gives_a_screen_reader_its_figures(page: Any) -> None:
+    """A screen-reader review: the run report's chart was heard as one image named by its axis labels, its figures
+    nowhere but in a table folded under it without a caption. The chart is hidden from the accessibility tree; the
+    toggle under it shows its figures as a table named by its caption, each day a row header, then the totals."""
+    sign_in(page)
+    page.goto("/job/report")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("img")).to_have_count(0)
+    main.get_by_text("以表格查看图表的数据").click()
+    table = main.get_by_role("table", name=re.compile(r"^\d{4}-\d\d-\d\d 至 \d{4}-\d\d-\d\d 每日的运行次数"))
+    expect(table).to_be_visible()
+    expect(table.get_by_role("columnheader")).to_have_text(["日期", "成功", "失败", "运行中"])
+    expect(table.get_by_role("rowheader")).to_have_count(8)  # seven days and the totals
+    expect(table.get_by_role("rowheader").last).to_have_text("合计")
