@@ -662,6 +662,53 @@ def test_expired_session_lands_on_sign_in_with_the_reason(app: Any) -> None:
     assert "会话已过期" in html and "pw-phone" in html
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_page_asked_for_after_signing_out_in_another_tab_says_why(app: Any, lang: str) -> None:
+    """A browser review: signed out in one tab, a link clicked (or a form sent) in another landed on the sign-in page
+    saying nothing, the tabs' shared cookie naming no session any more. The cookie keeps the session its sign-out
+    ended, and the next page the browser asks for says why, once, in the user's language; the sign-out's own page
+    says only that it signed out, and signing in again forgets it."""
+    from datetime import timedelta
+
+    from pcloud.core.models import utcnow
+    from tests.conftest import PageClient, csrf_from, set_language
+
+    said = "您已退出登录，请重新登录" if lang == "zh" else "You have signed out, please sign in again"
+    phone = "13900001521" if lang == "zh" else "13900001522"
+    make_user(app, phone=phone, password="Passw0rd1", role_codes=("ROLE_SUPER_ADMIN",))
+    client = PageClient(app.test_client())
+    assert client.sign_in(phone, "Passw0rd1").status_code == 302
+    if lang == "en":
+        set_language(client.client, "en")
+    resp = client.submit("/", "/logout")  # tab A
+    assert resp.status_code == 302
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert ("您已安全退出" if lang == "zh" else "You have signed out") in html and said not in html
+    assert said not in client.get("/login").get_data(as_text=True)  # tab A's sign-in page, reloaded
+    resp = client.get("/system/user/?name=a")  # tab B: a link
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login?next=/system/user/?name%3Da"
+    assert said in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert said not in client.get("/login").get_data(as_text=True)  # said once
+    # a form sent from a page of before: the same, as long as nobody signed in again
+    assert client.sign_in(phone, "Passw0rd1").status_code == 302
+    token = csrf_from(client.get("/system/post/new").get_data(as_text=True))  # tab B's form, typed into
+    client.get(client.submit("/", "/logout").headers["Location"])  # tab A
+    resp = client.client.post("/system/post/new", data={"csrf_token": token, "name": "岗位"},
+                              headers={"Referer": "http://localhost/system/post/new"})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/login?next=/system/post/new"
+    assert said in client.get(resp.headers["Location"]).get_data(as_text=True)
+    # signed in again, the reason is gone with the sign-out; nor does a browser that never signed in hear it
+    assert client.sign_in(phone, "Passw0rd1").status_code == 302
+    client.get("/")
+    query(app, lambda: (db.session.execute(update(UserSession).where(UserSession.revoked_at.is_(None)).values(
+        expires_at=utcnow() - timedelta(minutes=1))), db.session.commit()))
+    html = client.get("/system/user/", follow_redirects=True).get_data(as_text=True)
+    assert ("会话已过期" if lang == "zh" else "expired") in html and said not in html
+    stranger = PageClient(app.test_client())
+    assert said not in stranger.get("/system/user/", follow_redirects=True).get_data(as_text=True)
+    assert said not in stranger.get("/login?next=/&reason=logout").get_data(as_text=True)
+
+
 def test_profile_shows_post_and_grade_and_calls_the_name_用户名(app: Any) -> None:
     from tests.conftest import PageClient
     from tests.factories import make_grade, make_post

@@ -20,8 +20,14 @@ def load_from_cookie(token: str) -> Principal | None:
         # A cookie whose session has ended: say why once on the sign-in page the guard sends the user
         # to, and forget the cookie's session so the next request does not ask again.
         session.pop("_user_id", None)
-        flash(service.session_end_message(token, "web") or str(service.END_DEFAULT), "warning")
+        say_why_ended(token)
     return principal
+
+
+def say_why_ended(token: str) -> None:
+    """The reason a browser session ended, flashed for the sign-in page: when its cookie names it (above), or when the
+    cookie keeps it after a sign-out in another tab (the guard, core.security.SIGNED_OUT_SESSION)."""
+    flash(service.session_end_message(token, "web") or str(service.END_DEFAULT), "warning")
 
 
 @login_manager.request_loader

@@ -255,7 +255,7 @@ END_MESSAGES = {
     "password": N_("密码已修改，请使用新密码重新登录"),
     "disabled": N_("账号已被禁用，如有疑问请联系管理员"),
     "deleted": N_("账号已被删除，如有疑问请联系管理员"),
-    "logout": N_("您已在其他页面退出登录，请重新登录"),
+    "logout": N_("您已退出登录，请重新登录"),
 }
 END_DEFAULT = N_("登录已失效，请重新登录")
 # The same for an API token, as its 401 says it (API.md, Authentication): what the calling system does next

@@ -19,6 +19,7 @@ from pcloud.core.messages import N_
 from pcloud.core.recorder import action
 from pcloud.core.security import (
     AFTER_PASSWORD_CHANGE,
+    SIGNED_OUT_SESSION,
     allowed_before_password_change,
     current_principal,
     mirrors,
@@ -129,6 +130,8 @@ def logout() -> Any:
         recorder.as_principal(principal.user_id, principal.name, principal.phone)
         service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     logout_user()
+    if principal is not None:  # the other tabs of this browser: their next page says why they are signed out
+        session[SIGNED_OUT_SESSION] = principal.token
     flash(gettext("您已安全退出"), "info")
     return redirect(url_for("auth.login"))
 

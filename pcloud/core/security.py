@@ -137,6 +137,10 @@ def allowed_before_password_change(fn: Callable[..., Any]) -> Callable[..., Any]
 PASSWORD_CHANGE_PAGE = "auth.profile"
 # The page a user asked for while held on PASSWORD_CHANGE_PAGE: their change of password goes on to it.
 AFTER_PASSWORD_CHANGE = "after_password_change"
+# The token of the session this browser's 退出登录 ended, kept in its cookie, which all its tabs share: the next page
+# another tab asks for lands on the sign-in page saying why, as for a session that expired (the cookie names no session
+# any more, so nothing else could say it). A sign-in clears it with the rest of the cookie.
+SIGNED_OUT_SESSION = "signed_out_session"
 PASSWORD_CHANGE_FIRST = lazy_gettext("首次登录请先修改密码：管理员设置的密码须由本人修改后才能使用其他功能")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -288,12 +292,14 @@ class AccessRules(Protocol):
                                          principal: Principal | None = None) -> None: ...
 
 
-def install_access_guard(app: Flask, rules: AccessRules,
-                         must_change_password: Callable[[Principal], bool]) -> None:
-    """The application factory hands the permission check in, and the rule saying whether a principal must change
-    the password before anything else (auth's); core only knows their shapes."""
+def install_access_guard(app: Flask, rules: AccessRules, must_change_password: Callable[[Principal], bool],
+                         say_why_ended: Callable[[str], None]) -> None:
+    """The application factory hands the permission check in, the rule saying whether a principal must change
+    the password before anything else, and what tells a signed-out browser why the session of a token ended (auth's,
+    the one its cookie loader says); core only knows their shapes."""
     app.extensions["pcloud.access_rules"] = rules
     app.extensions["pcloud.must_change_password"] = must_change_password
+    app.extensions["pcloud.say_why_ended"] = say_why_ended
     app.before_request(enforce_access)
 
 
@@ -363,6 +369,9 @@ def enforce_access() -> Any:
     if principal is None:
         if is_api_request():
             return error_response(401, g.get("unauthorized_msg"))  # the bearer loader's reason, if it had one
+        ended = session.pop(SIGNED_OUT_SESSION, None)
+        if isinstance(ended, str):
+            current_app.extensions["pcloud.say_why_ended"](ended)
         return redirect(url_for("auth.login", next=return_address()))
     if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
         if is_api_request():
