@@ -888,7 +888,7 @@ def _trigger_action(html: str, job: int) -> str:
     """Where the list's 执行一次 dialog posts for a job's row (the script sets the dialog's action from it)."""
     from html import unescape
 
-    match = re.search(rf'data-trigger-job="{job}"[^>]*data-trigger-action="([^"]*)"', html)
+    match = re.search(rf'data-trigger-job="{job}"[^>]*data-form-action="([^"]*)"', html)
     assert match, f"no 执行一次 on job {job}'s row"
     return unescape(match.group(1))
 

@@ -433,6 +433,168 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     assert not errors, errors
 
 
+def _jobs_to_run(app: Any, appname: str) -> tuple[int, list[int]]:
+    """An executor with node-a and three jobs to run once: its id and the jobs'."""
+    with app.app_context():
+        executor = Executor(appname=appname, title="保留执行器", address_type=1, address_list="node-a")
+        db.session.add(executor)
+        db.session.flush()
+        jobs = [Job(job_group=executor.id, job_desc=f"保留任务 {i}", author="测试员", schedule_type="CRON",
+                    schedule_conf="0 0 12 * * ?", timezone="UTC", executor_handler="demoJobHandler")
+                for i in range(3)]
+        db.session.add_all(jobs)
+        db.session.commit()
+        return executor.id, [j.id for j in jobs]
+
+
+def _type_a_run_once(page: Any, listing: str, job: int) -> Any:
+    page.goto(listing)
+    settle(page, f"**{listing}")
+    page.locator(f'[data-trigger-job="{job}"]').click()
+    dialog = page.locator("#triggerModal")
+    dialog.wait_for(state="visible")
+    page.locator("#executor_param").fill("留着的参数")
+    page.locator("#address_list").fill("node-a")
+    return dialog
+
+
+def _sign_in_again(page: Any, phone: str) -> None:
+    page.wait_for_url("**/login?next=**")
+    page.locator("#pw-phone").fill(phone)
+    page.locator("#pw-password").fill("Passw0rd1")
+    page.locator("#login-password").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+    page.wait_for_load_state("load")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_run_once_sent_after_the_sign_in_ended_comes_back_as_typed(page: Any, app: Any, lang: str) -> None:
+    """The 执行一次 dialog's parameter and nodes, sent after the sign-in ended: kept, but signed in again the user was
+    on the job list with the dialog closed and what was typed nowhere (the script sets the dialog's address per row,
+    so no form of the page matched the one kept). Signed in again as the same user, the list opens the dialog on the
+    same job with what was typed and the notice the other forms give, not sent until sent."""
+    from pcloud.users import service as users
+    from tests.factories import make_user
+
+    executor_id, jobs = _jobs_to_run(app, f"kept-run-{lang}")
+    editor = make_user(app, phone=f"139000027{31 if lang == 'zh' else 32}", password="Passw0rd1", name="执行甲",
+                       role_codes=("ROLE_SUPER_ADMIN",))
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page, f"139000027{31 if lang == 'zh' else 32}", "Passw0rd1")
+    if lang == "en":
+        page.goto("/language/en?next=/")
+        page.wait_for_load_state("load")
+    listing = f"/job/info/?jobGroup={executor_id}&size=20"
+    dialog = _type_a_run_once(page, listing, jobs[1])
+    with app.app_context():
+        users.force_offline(editor, None)
+        db.session.remove()
+    page.locator("#trigger-ok").click()
+    page.wait_for_url("**/login?next=**")
+    expect(page.get_by_test_id("kept-input-waiting")).to_be_visible()
+    _sign_in_again(page, f"139000027{31 if lang == 'zh' else 32}")
+    assert page.url.endswith(listing)
+    dialog.wait_for(state="visible")
+    desc = f"任务「保留任务 1」（#{jobs[1]}）" if lang == "zh" else f'Job "保留任务 1" (#{jobs[1]})'
+    expect(dialog.locator("#trigger-desc")).to_have_text(desc)
+    assert page.locator("#executor_param").input_value() == "留着的参数"
+    assert page.locator("#address_list").input_value() == "node-a"
+    note = dialog.get_by_test_id("kept-input-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("登录已失效，未能提交" if lang == "zh" else "Your sign-in had ended")
+    assert query(app, lambda: db.session.query(JobRun).filter(JobRun.job_id.in_(jobs)).count()) == 0  # not sent
+
+    with page.expect_navigation():
+        page.locator("#trigger-ok").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith(listing) and not dialog.is_visible()
+    runs = query(app, lambda: [(r.job_id, r.executor_param) for r in db.session.query(JobRun).filter(
+        JobRun.job_id.in_(jobs))])
+    assert runs == [(jobs[1], "留着的参数")]
+    page.goto(listing)  # given back once
+    page.wait_for_load_state("load")
+    assert not dialog.is_visible() and page.get_by_test_id("kept-input-note").count() == 0
+    assert not errors, errors
+
+
+def test_a_refused_run_once_sent_after_the_sign_in_ended_comes_back_on_its_list(page: Any, app: Any) -> None:
+    """A run once refused (a node of no executor) is shown again under its POST's address, whose GET is the list: sent
+    again, corrected, after the sign-in ended, the sign-in page led back there, the list, where nothing matched the
+    page it was kept for. It is given back on that list (the dialog's data-kept-on), for the same job."""
+    from pcloud.users import service as users
+    from tests.factories import make_user
+
+    executor_id, jobs = _jobs_to_run(app, "kept-run-refused")
+    editor = make_user(app, phone="13900002735", password="Passw0rd1", name="执行丁", role_codes=("ROLE_SUPER_ADMIN",))
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page, "13900002735", "Passw0rd1")
+    listing = f"/job/info/?jobGroup={executor_id}&size=20"
+    dialog = _type_a_run_once(page, listing, jobs[2])
+    page.locator("#address_list").fill("node-x")
+    page.locator("#trigger-ok").click()
+    page.wait_for_url(f"**/job/info/{jobs[2]}/trigger?**")
+    page.wait_for_load_state("load")
+    dialog.locator("#address_list + .invalid-feedback").wait_for()
+    page.locator("#address_list").fill("node-a")
+    with app.app_context():
+        users.force_offline(editor, None)
+        db.session.remove()
+    page.locator("#trigger-ok").click()
+    page.wait_for_url("**/login?next=**")
+    expect(page.get_by_test_id("kept-input-waiting")).to_be_visible()
+    _sign_in_again(page, "13900002735")
+    assert page.url.endswith(listing)
+    dialog.wait_for(state="visible")
+    expect(dialog.locator("#trigger-desc")).to_have_text(f"任务「保留任务 2」（#{jobs[2]}）")
+    assert page.locator("#executor_param").input_value() == "留着的参数"
+    assert page.locator("#address_list").input_value() == "node-a"
+    expect(dialog.get_by_test_id("kept-input-note")).to_be_visible()
+    with page.expect_navigation():
+        page.locator("#trigger-ok").click()
+    runs = query(app, lambda: [(r.job_id, r.executor_param) for r in db.session.query(JobRun).filter(
+        JobRun.job_id.in_(jobs))])
+    assert runs == [(jobs[2], "留着的参数")]
+    assert not errors, errors
+
+
+def test_a_run_once_kept_is_not_shown_to_the_next_user_who_signs_in(page: Any, app: Any) -> None:
+    """The session expired while typing into the 执行一次 dialog; someone else signs in on that browser: the list,
+    the dialog closed, what was typed gone, for them and for the first user afterwards."""
+    from sqlalchemy import update
+
+    from pcloud.core.timefmt import utcnow
+    from pcloud.sessions.models import UserSession
+    from tests.factories import make_user
+
+    executor_id, jobs = _jobs_to_run(app, "kept-run-other")
+    first = make_user(app, phone="13900002733", password="Passw0rd1", name="执行乙", role_codes=("ROLE_SUPER_ADMIN",))
+    make_user(app, phone="13900002734", password="Passw0rd1", name="执行丙", role_codes=("ROLE_SUPER_ADMIN",))
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page, "13900002733", "Passw0rd1")
+    listing = f"/job/info/?jobGroup={executor_id}"
+    dialog = _type_a_run_once(page, listing, jobs[1])
+
+    def expire() -> None:
+        db.session.execute(update(UserSession).where(UserSession.user_id == first)
+                           .values(expires_at=utcnow().replace(year=2000)))
+        db.session.commit()
+
+    query(app, expire)
+    page.locator("#trigger-ok").click()
+    _sign_in_again(page, "13900002734")
+    assert page.url.endswith(listing)
+    assert not dialog.is_visible() and page.get_by_test_id("kept-input-note").count() == 0
+    assert "留着的参数" not in page.evaluate("JSON.stringify(sessionStorage)")
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url("**/login")
+    sign_in(page, "13900002733", "Passw0rd1")
+    page.goto(listing)
+    page.wait_for_load_state("load")
+    assert not dialog.is_visible() and page.get_by_test_id("kept-input-note").count() == 0
+    assert query(app, lambda: db.session.query(JobRun).filter(JobRun.job_id.in_(jobs)).count()) == 0
+    assert not errors, errors
+
+
 # The run report's chart as a reader sees it: the one chart shown, the size its axis and legend labels are drawn at
 # (their font size times the drawing's scale), whether two level x labels run into each other, where it lies.
 _REPORT_CHART = """() => {

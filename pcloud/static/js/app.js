@@ -57,9 +57,11 @@ window.gettext = (function () {
                                      (el.type === 'file' && el.files && el.files.length));
     const at = where(form);
     at.nth = Array.from(document.forms).filter(f => sameForm(f, at)).indexOf(form);
+    // a dialog's form shown again under its POST's address is given back on the list that address leads to
+    const page = form.getAttribute('data-kept-on') || here;
     try {
-      store.setItem(KEY, JSON.stringify({principal: principal, page: here, form: at, names: names, values: values,
-                                         left: left}));
+      store.setItem(KEY, JSON.stringify({principal: principal, page: page, sent: here, form: at, names: names,
+                                         values: values, left: left}));
     } catch (e) { forget(); }  // storage full or refused: the form is sent as it always was
   });
 
@@ -69,17 +71,31 @@ window.gettext = (function () {
     try { store.setItem(KEY, JSON.stringify(kept)); } catch (e) { /* nothing to keep then */ }
     // the sign-in page leading back to that form says so, rather than leave the user thinking it lost
     const next = document.querySelector('form input[name$="next"]');
-    if (next && next.value === kept.page) {
+    if (next && (next.value === kept.page || next.value === kept.sent)) {
       notice(gettext('您刚才填写的内容已暂存在本标签页：重新登录后将回到该页面并恢复。'), 'kept-input-waiting');
     }
   } else if (kept) {
     forget();
-    const form = kept.waiting && kept.principal === principal && kept.page === here &&
-      Array.from(document.forms).filter(f => sameForm(f, kept.form))[kept.form.nth || 0];
+    const mine = kept.waiting && kept.principal === principal && kept.page === here;
+    const form = mine && Array.from(document.forms).filter(f => sameForm(f, kept.form))[kept.form.nth || 0];
+    // A dialog's form whose address its opener sets (a row's 执行一次: data-opens-form, data-form-action) matches no
+    // form as served: the opener of the address it was sent to opens it again, as a click would once the page's
+    // scripts have set the dialog up, and what was typed then replaces what the opener put in.
+    const opener = mine && !form && Array.from(document.querySelectorAll('[data-opens-form][data-form-action]'))
+      .find(el => el.dataset.opensForm === kept.form.id &&
+                  new URL(el.dataset.formAction, location.href).pathname === kept.form.action);
+    const target = opener && document.getElementById(kept.form.id);
     try { if (form) restore(form, kept); } catch (e) { /* a stored value of another shape: the page as served */ }
+    if (target instanceof HTMLFormElement) {
+      document.addEventListener('DOMContentLoaded', function () {
+        opener.click();
+        try { restore(target, kept, true); } catch (e) { /* as above: the dialog as its opener fills it */ }
+      });
+    }
   }
 
-  function restore(form, kept) {
+  // `opened`: the dialog is already open (by its opener), else a dialog's form is opened once the page is set up
+  function restore(form, kept, opened) {
     const values = new Map(kept.names.map(name => [name, []]));
     kept.values.forEach(function (pair) { if (values.has(pair[0])) values.get(pair[0]).push(pair[1]); });
     const used = new Map();
@@ -106,7 +122,7 @@ window.gettext = (function () {
     notice(gettext('登录已失效，未能提交：您填写的内容保留在下方，请核对后再次提交。') +
            (kept.left ? ' ' + gettext('为安全起见，已输入的密码和所选文件没有保留：请重新填写。') : ''),
            'kept-input-note', dialog && form.querySelector('.modal-body'));
-    if (dialog) {  // opened once the page's own scripts have set the dialog up
+    if (dialog && !opened) {  // opened once the page's own scripts have set the dialog up
       document.addEventListener('DOMContentLoaded', () => bootstrap.Modal.getOrCreateInstance(dialog).show());
     }
   }

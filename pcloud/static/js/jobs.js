@@ -46,7 +46,7 @@
     const form = document.getElementById('trigger-form');
     document.querySelectorAll('[data-trigger-job]').forEach(function (btn) {
       btn.addEventListener('click', function () {
-        form.action = btn.dataset.triggerAction;
+        form.action = btn.dataset.formAction;
         document.getElementById('trigger-desc').textContent =
           gettext('任务「%(name)s」（#%(id)s）', {name: btn.dataset.triggerDesc, id: btn.dataset.triggerJob});
         form.querySelector('[name=executor_param]').value = btn.dataset.triggerParam || '';
