@@ -185,7 +185,7 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from pcloud.access import permissions
     from pcloud.actionlog.service import write_action
-    from pcloud.auth.loaders import say_why_ended
+    from pcloud.auth.loaders import say_signed_out
     from pcloud.auth.service import must_change_password
     from pcloud.core import assets
     from pcloud.core.envelope import envelope, is_api_request
@@ -193,7 +193,7 @@ def register_request_hooks(app: Flask) -> None:
     from pcloud.core.security import install_access_guard
 
     init_recorder(app, sink=write_action)
-    install_access_guard(app, permissions, must_change_password, say_why_ended)
+    install_access_guard(app, permissions, must_change_password, say_signed_out)
     assets.init_app(app)
 
     @app.after_request

@@ -20,14 +20,14 @@ def load_from_cookie(token: str) -> Principal | None:
         # A cookie whose session has ended: say why once on the sign-in page the guard sends the user
         # to, and forget the cookie's session so the next request does not ask again.
         session.pop("_user_id", None)
-        say_why_ended(token)
+        flash(service.session_end_message(token, "web") or str(service.END_DEFAULT), "warning")
     return principal
 
 
-def say_why_ended(token: str) -> None:
-    """The reason a browser session ended, flashed for the sign-in page: when its cookie names it (above), or when the
-    cookie keeps it after a sign-out in another tab (the guard, core.security.SIGNED_OUT_SESSION)."""
-    flash(service.session_end_message(token, "web") or str(service.END_DEFAULT), "warning")
+def say_signed_out() -> None:
+    """Why a browser whose 退出登录 was pressed in another tab lands on the sign-in page (the guard, when its cookie
+    carries core.security.SIGNED_OUT), said as a session ended by a sign-out is."""
+    flash(gettext(service.END_MESSAGES["logout"]), "warning")
 
 
 @login_manager.request_loader

@@ -19,7 +19,7 @@ from pcloud.core.messages import N_
 from pcloud.core.recorder import action
 from pcloud.core.security import (
     AFTER_PASSWORD_CHANGE,
-    SIGNED_OUT_SESSION,
+    SIGNED_OUT,
     allowed_before_password_change,
     current_principal,
     mirrors,
@@ -131,7 +131,7 @@ def logout() -> Any:
         service.sign_out(principal.token, principal, client_ip(), request.user_agent.string)
     logout_user()
     if principal is not None:  # the other tabs of this browser: their next page says why they are signed out
-        session[SIGNED_OUT_SESSION] = principal.token
+        session[SIGNED_OUT] = True
     flash(gettext("您已安全退出"), "info")
     return redirect(url_for("auth.login"))
 

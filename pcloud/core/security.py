@@ -137,10 +137,11 @@ def allowed_before_password_change(fn: Callable[..., Any]) -> Callable[..., Any]
 PASSWORD_CHANGE_PAGE = "auth.profile"
 # The page a user asked for while held on PASSWORD_CHANGE_PAGE: their change of password goes on to it.
 AFTER_PASSWORD_CHANGE = "after_password_change"
-# The token of the session this browser's 退出登录 ended, kept in its cookie, which all its tabs share: the next page
-# another tab asks for lands on the sign-in page saying why, as for a session that expired (the cookie names no session
-# any more, so nothing else could say it). A sign-in clears it with the rest of the cookie.
-SIGNED_OUT_SESSION = "signed_out_session"
+# Set in the browser's cookie, which all its tabs share, by its 退出登录: the next page another tab asks for lands
+# on the sign-in page saying why, as for a session that expired (the cookie names no session any more, so nothing
+# else could say it). A mark, not the ended session's token: nothing of a credential outlives the sign-out. A
+# sign-in clears it with the rest of the cookie.
+SIGNED_OUT = "signed_out"
 PASSWORD_CHANGE_FIRST = lazy_gettext("首次登录请先修改密码：管理员设置的密码须由本人修改后才能使用其他功能")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -293,13 +294,13 @@ class AccessRules(Protocol):
 
 
 def install_access_guard(app: Flask, rules: AccessRules, must_change_password: Callable[[Principal], bool],
-                         say_why_ended: Callable[[str], None]) -> None:
+                         say_signed_out: Callable[[], None]) -> None:
     """The application factory hands the permission check in, the rule saying whether a principal must change
-    the password before anything else, and what tells a signed-out browser why the session of a token ended (auth's,
-    the one its cookie loader says); core only knows their shapes."""
+    the password before anything else, and what tells a browser signed out in another tab why it is (auth's); core only
+    knows their shapes."""
     app.extensions["pcloud.access_rules"] = rules
     app.extensions["pcloud.must_change_password"] = must_change_password
-    app.extensions["pcloud.say_why_ended"] = say_why_ended
+    app.extensions["pcloud.say_signed_out"] = say_signed_out
     app.before_request(enforce_access)
 
 
@@ -369,9 +370,8 @@ def enforce_access() -> Any:
     if principal is None:
         if is_api_request():
             return error_response(401, g.get("unauthorized_msg"))  # the bearer loader's reason, if it had one
-        ended = session.pop(SIGNED_OUT_SESSION, None)
-        if isinstance(ended, str):
-            current_app.extensions["pcloud.say_why_ended"](ended)
+        if session.pop(SIGNED_OUT, None) is True:
+            current_app.extensions["pcloud.say_signed_out"]()
         return redirect(url_for("auth.login", next=return_address()))
     if not _view_flag("_before_password_change") and current_app.extensions["pcloud.must_change_password"](principal):
         if is_api_request():
