@@ -113,6 +113,48 @@ def test_without_a_grant_the_list_and_kick_are_refused(app: Any, api: ApiClient)
 
 
 # ---------------------------------------------------------------------------------------------
+
+def test_an_open_accounts_session_is_ended_only_by_whom_its_reach_is_within(app: Any, api: ApiClient) -> None:
+    """Authorization review (session 28): an administrator holding only the online list and its kick (all data) ended
+    the session of an account the super administrator had granted the user list, which its 状态 and 重置密钥 refuse
+    them (the account's reach is beyond theirs). Ending an account's session is held to the account's rule, as a
+    user's is to the user's (a user whose roles reach further: 403), through the API and the page; an account
+    holding nothing stays anyone's to sign out."""
+    import re
+
+    from tests.factories import route_code
+    from tests.test_permissions import PrincipalClients
+
+    users = api.data("POST", "/api/open/admin/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    signed_in = {}
+    for name, entries in (("强账号", [users]), ("空账号", [])):
+        acct = api.data("POST", "/api/open/admin/account/create", {"name": name})
+        api.data("POST", "/api/open/admin/resource/grant", {"accountId": acct["id"], "resourceIds": entries})
+        client = ApiClient(app.test_client())
+        resp = client.client.post("/api/oauth/token", json={"secureId": acct["secureId"],
+                                                            "secureKey": acct["secureKey"], "grantType": "OPEN"})
+        client.token = resp.get_json()["data"]["token"]
+        signed_in[name] = client
+    operator = PrincipalClients(app, "ROLE_ONLINE_ONLY")
+    operator.grant(menu_paths=("/monitor", "/monitor/online"),
+                   resource_codes=(route_code("online_api.page", "POST"), route_code("online_api.kick", "DELETE")))
+    sessions = {i["name"]: i["sessionId"] for i in operator.api.data("POST", PAGE, {"kind": "open"})}
+
+    refused = api_error(operator.api.delete(f"/api/admin/online/{sessions['强账号']}/kick"), 403)
+    assert "超出了您的权限范围" in refused["msg"], refused
+    html = operator.pages.get("/monitor/online/?kind=open").get_data(as_text=True)
+    assert re.search(rf'action="/monitor/online/{sessions["强账号"]}/kick"', html)
+    page = operator.pages.client.post(f"/monitor/online/{sessions['强账号']}/kick",
+                                      data={"csrf_token": csrf_from(html)})
+    assert page.status_code == 403 and "超出了您的权限范围" in page.get_data(as_text=True)
+    assert signed_in["强账号"].post("/api/admin/system/user/page", {}).status_code == 200  # still signed in
+    # the account holding nothing: theirs; and the super administrator ends the strong one's
+    assert operator.api.data("DELETE", f"/api/admin/online/{sessions['空账号']}/kick") is None
+    assert signed_in["空账号"].post("/api/admin/system/adminInfo").status_code == 401
+    assert api.data("DELETE", f"/api/admin/online/{sessions['强账号']}/kick") is None
+    assert signed_in["强账号"].post("/api/admin/system/user/page", {}).status_code == 401
+
 # English (issue 24 item 10)
 
 

@@ -20,6 +20,7 @@ from pcloud.datascope import service as datascope
 from pcloud.depts.models import Dept
 from pcloud.extensions import db
 from pcloud.loginlog import service as login_log
+from pcloud.openplatform import service as open_service
 from pcloud.openplatform.models import OpenAccount
 from pcloud.sessions import service as sessions
 from pcloud.sessions.models import UserSession
@@ -79,7 +80,7 @@ def page_sessions(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
 def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
     """End one session now (the user's others stay): 404 if it is already gone. The same rules as the user
     page's offline: only a super administrator ends a super administrator's session; nobody ends the session
-    they are calling with (that is 退出登录)."""
+    they are calling with (that is 退出登录); an open account's only by whom the account's reach is within."""
     sess = sessions.live_session_by_public_id(public_id)
     scope = datascope.current_scope()
     if sess is None or (not scope.all and sess.user_id is None):
@@ -95,6 +96,8 @@ def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
         phone, name = user.phone, user.name
     elif sess.open_account_id is not None:
         account = db.session.get(OpenAccount, sess.open_account_id)
+        if account is not None:
+            open_service.require_may_sign_out(account)
         phone, name = (account.secure_id, account.name) if account is not None else (None, None)
     row = user_service.offline_row(sess, phone, principal)
     if not sessions.revoke_session(sess.id, "forced"):

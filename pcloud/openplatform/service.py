@@ -216,6 +216,16 @@ def account_refusal(account: OpenAccount) -> str | None:
     return account_refusals([account.id]).get(account.id)
 
 
+SESSION_BEYOND = N_("该开放平台账号的权限超出了您的权限范围，不能强退它的会话")
+
+
+def require_may_sign_out(account: OpenAccount) -> None:
+    """Whoever ends an account's session (the online list's kick) must reach the account, as its 状态 and 重置密钥
+    need: 403 otherwise, as a user whose roles reach further than the principal's is not theirs to sign out."""
+    if account_refusal(account):
+        raise Forbidden(gettext(SESSION_BEYOND))
+
+
 def _require_account_reached(account: OpenAccount) -> None:
     """403 with `account_refusal`'s reason, before any change of the account."""
     refusal = account_refusal(account)
