@@ -219,6 +219,37 @@ def test_a_fresh_role_admin_does_not_hold_the_script_routes(app: Any) -> None:
     assert not [u for u in urls if u.startswith("/api/job/jobcode/")]
 
 
+def test_the_script_read_routes_alone_do_not_show_a_source_without_the_script_grant(api: Any, app: Any,
+                                                                                    pages: PageClient) -> None:
+    """Authorization review (session 28): a role granted the job routes and, of the script routes, only the two
+    that read (`jobcode/{jobId}/versions`, `jobcode/version/{id}`) read a script's source through the API and the
+    diff page: their own resources were the only check. A script's source is the script grant's (API.md: without it,
+    every jobcode route is 403), so reading its versions needs that grant too, through the API and the pages."""
+    executor = make_executor(api)
+    script = api.data("POST", "/api/job/jobinfo/add", {**script_body(executor), "glueSource": "TOKEN = 'first'\n",
+                                                        "glueRemark": "第一版"})
+    api.data("POST", "/api/job/jobcode/save", {"jobId": script, "glueSource": "TOKEN = 's3cr3t'\n",
+                                               "glueRemark": "第二版"})
+    first, second = [v["id"] for v in reversed(api.data("POST", f"/api/job/jobcode/{script}/versions"))]
+    role = make_role(app, "ROLE_SCRIPT_READER")
+    grant_role(app, role, menu_paths=JOB_MENUS, resource_codes=narrow_codes(app) + (
+        route_code("jobs_api.jobcode_versions", "POST"), route_code("jobs_api.jobcode_version", "GET")))
+    phone = next_phone()
+    make_user(app, phone=phone, role_ids=[role])
+    reader = ApiClient(app.test_client())
+    reader.token = reader.sign_in(phone, "Passw0rd1")
+    for resp in (reader.post(f"/api/job/jobcode/{script}/versions"), reader.get(f"/api/job/jobcode/version/{second}")):
+        body = api_error(resp, 403)
+        assert "s3cr3t" not in str(body) and "脚本任务" in body["msg"], body
+    reader_pages = PageClient(app.test_client())
+    assert reader_pages.sign_in(phone, "Passw0rd1").status_code == 302
+    resp = reader_pages.get(f"/job/info/{script}/code/diff?from={first}&to={second}")
+    assert resp.status_code == 403 and "s3cr3t" not in resp.get_data(as_text=True)
+    # the script grant reads them, as before
+    assert api.data("GET", f"/api/job/jobcode/version/{second}")["glueSource"] == "TOKEN = 's3cr3t'\n"
+    assert "s3cr3t" in pages.get(f"/job/info/{script}/code/diff?from={first}&to={second}").get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- the console (pages)
 
 

@@ -903,17 +903,21 @@ def save_glue(job_id: int, source: str | None, remark: str | None) -> JobGlueVer
 
 
 def glue_versions(job_id: int) -> list[JobGlueVersion]:
-    """The last GLUE_VERSIONS_LISTED versions of a job's script, newest first."""
+    """The last GLUE_VERSIONS_LISTED versions of a job's script, newest first: the script grant's, as its source."""
     get_job(job_id)
+    require_script_grant(always=True)
     return list(db.session.execute(select(JobGlueVersion).where(JobGlueVersion.job_id == job_id)
                                    .order_by(JobGlueVersion.id.desc()).limit(GLUE_VERSIONS_LISTED)).scalars())
 
 
 def get_glue_version(version_id: int, job_id: int | None = None) -> JobGlueVersion:
+    """One version of a job's script, its source included: the script grant's (else 403, after the 404 of a job
+    beyond reach), on every door that reads one (the API's version, the page's diff, a rollback)."""
     version = db.session.get(JobGlueVersion, version_id)
     job = None if version is None else find_job(version.job_id)
     if version is None or job is None or job.deleted_at is not None or job_id not in (None, version.job_id):
         raise NotFound(gettext("脚本版本不存在"))
+    require_script_grant(always=True)
     return version
 
 
