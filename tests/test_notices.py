@@ -519,6 +519,54 @@ def test_the_audience_stays_within_the_authors_reach(api: ApiClient, app: Any) -
     assert author.post(f"{NOTICE}/{notice_id}/publish", {}).status_code == 200
 
 
+def test_a_department_whose_subtree_lies_beyond_the_authors_scope_is_no_audience_of_theirs(api: ApiClient,
+                                                                                          app: Any) -> None:
+    """Authorization review (session 28): a notice to a department goes to everything below it, but the audience rule
+    asked only whether the department itself lay within the author's data scope. The head of 研发中心 whose scope is
+    their own department published a notice to 研发中心 that 后端组's members read, users they could neither mail
+    nor list (and one whose custom scope lists 销售部 alone reached 华东组 so). A department is an audience within
+    reach only with its whole subtree (the rule of moving one, DataScope.first_beyond_below): 403 on `audience`
+    naming the department beyond, nothing written, and the page's form offers no such department (422 typed);
+    "own department and below" still addresses its department."""
+    from tests.test_datascope import make_scoped_role
+
+    org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
+    grants = {"menu_paths": ("/system/notice",), "resource_codes": (route_code("notices_api.create", "POST"),
+                                                                    route_code("notices_api.modify", "PUT"))}
+    own = make_scoped_role(api, "ROLE_OWN_DEPT", 3)
+    sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
+    below = make_scoped_role(api, "ROLE_OWN_AND_BELOW", 4)
+    for role in (own, sales_alone, below):
+        grant_role(app, role, **grants)
+    _, backend = signed_in(app, dept_id=org["后端组"])
+    _, east = signed_in(app, dept_id=org["华东组"])
+    _, head = signed_in(app, dept_id=org["研发中心"], role_ids=[own, sales_alone])
+    for dept, beyond in (("研发中心", "后端组"), ("销售部", "华东组")):
+        body = {"title": f"发给{dept}", "content": "x", "status": 1, "audience": {"deptIds": [org[dept]]}}
+        refused = api_error(head.post(f"{NOTICE}/create", body), 403)
+        assert beyond in refused["msg"] and "audience" in refused["errors"], refused
+    assert api.post(f"{NOTICE}/page", {}).get_json()["total"] == 0
+    assert mine(backend)["total"] == 0 and mine(east)["total"] == 0
+    # the page offers neither, and refuses either typed
+    phone = next_phone()
+    make_user(app, phone=phone, dept_id=org["研发中心"], role_ids=[own, sales_alone])
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    form = pages.get("/system/notice/new").get_data(as_text=True)
+    offered = form[form.index('name="dept_ids"'):]
+    offered = set(re.findall(r'<option[^>]*value="(\d+)"', offered[:offered.index("</select>")]))
+    assert offered == set(), offered  # 研发中心 and 销售部 were offered: each has a department below beyond reach
+    refused_page = pages.submit("/system/notice/new", data={"title": "页面发给研发中心", "notice_type": "1",
+                                                            "content": "c", "audience": "some",
+                                                            "dept_ids": [str(org["研发中心"])]})
+    assert refused_page.status_code == 422  # not a department the form offers
+    assert api.post(f"{NOTICE}/page", {}).get_json()["total"] == 0
+    # "own department and below" reaches the whole subtree: its department is theirs to address
+    _, lead = signed_in(app, dept_id=org["研发中心"], role_ids=[below])
+    create(lead, "研发全员", "x", audience={"deptIds": [org["研发中心"]]}, status=1)
+    assert [n["title"] for n in mine(backend)["data"]] == ["研发全员"]
+
+
 def test_a_notice_addressed_beyond_the_admin_is_not_theirs_to_edit_withdraw_or_delete(api: ApiClient,
                                                                                        app: Any) -> None:
     """Review (session 15): an admin of one department could not address everyone, yet withdrew, rewrote (with a

@@ -106,6 +106,22 @@ class DataScope:
             .where(DeptClosure.ancestor_id == dept_id, Dept.deleted_at.is_(None), Dept.id.not_in(reached))
             .order_by(DeptClosure.depth, Dept.id).limit(1)).scalar()
 
+    def beyond_below(self, dept_ids: Iterable[int]) -> dict[int, str]:
+        """`first_beyond_below` of each of `dept_ids` at once (one query): {department id: the name of the nearest
+        live department at or below it whose members are not reached}, the departments wholly reached left out.
+        What an audience by department (a notice's, which takes the subtree along) may not name."""
+        ids = sorted(set(dept_ids))
+        if self.all or not ids:
+            return {}
+        reached = sorted(self.reached_dept_ids() or frozenset())
+        found: dict[int, str] = {}
+        for ancestor, name in db.session.execute(
+                select(DeptClosure.ancestor_id, Dept.name).join(Dept, Dept.id == DeptClosure.descendant_id)
+                .where(DeptClosure.ancestor_id.in_(ids), Dept.deleted_at.is_(None), Dept.id.not_in(reached))
+                .order_by(DeptClosure.ancestor_id, DeptClosure.depth, Dept.id)):
+            found.setdefault(ancestor, name)
+        return found
+
     def reaches_user_id(self, user_id: int | None) -> bool:
         """Is the user of this id reached? What a log row's operator is checked with: a row without one (an
         anonymous sign-in attempt), only under "all"."""

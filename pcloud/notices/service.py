@@ -101,12 +101,13 @@ def _beyond_reach(msg: str) -> Forbidden:
 
 def default_audience() -> dict[str, Any]:
     """What a new notice's form starts from: everyone for an author whose data scope is all data, else the
-    author's own department when the scope reaches it (everyone would be refused)."""
+    author's own department when the scope reaches it and everything below it (everyone would be refused)."""
     scope = current_scope()
     if scope.all:
         return {"all": True, "role_ids": [], "dept_ids": []}
     own = scope.own_dept_id
-    return {"all": False, "role_ids": [], "dept_ids": [own] if own and scope.covers_dept(own) else []}
+    reached = own and scope.covers_dept(own) and not scope.beyond_below([own])  # its subtree too (_reach_refusal)
+    return {"all": False, "role_ids": [], "dept_ids": [own] if reached else []}
 
 
 def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
@@ -144,8 +145,15 @@ def _reach_refusal(everyone: bool, live_roles: Mapping[int, Role], dept_ids: Ite
     scope = current_scope()
     if everyone:
         return None if scope.all else gettext("您的数据权限不是全部，不能发给全员；请选择您数据权限内的部门或角色")
+    dept_ids = list(dept_ids)
     if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
         return gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside)))
+    # a department's notice goes to everything below it: the whole subtree must lie within the scope
+    if (beyond := scope.beyond_below(dept_ids)):
+        first = next(i for i in dept_ids if i in beyond)
+        name = db.session.execute(select(Dept.name).where(Dept.id == first)).scalar()
+        return gettext("部门「%(dept)s」的下级部门「%(beyond)s」超出您的数据权限范围，通知会发到那里",
+                       dept=name, beyond=beyond[first])
     if live_roles and (refusal := _roles_refusal(live_roles)):
         return gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal)
     return None
@@ -175,8 +183,9 @@ def audience_choices(roles: list[tuple[int, str]], depts: list[tuple[int, str]],
     rows = {role.id: role for role in db.session.execute(select(Role).where(
         Role.id.in_([i for i, _ in roles]), Role.deleted_at.is_(None))).scalars()}
     allowed = {i for i, role in rows.items() if _roles_refusal({i: role}) is None}
+    beyond = scope.beyond_below(i for i, _ in depts)
     return ([(i, name) for i, name in roles if i in allowed or i in kept_roles],
-            [(i, name) for i, name in depts if scope.covers_dept(i) or i in kept_depts])
+            [(i, name) for i, name in depts if scope.covers_dept(i) and i not in beyond or i in kept_depts])
 
 
 def _holders_refusal(live_roles: Mapping[int, Role]) -> str | None:
