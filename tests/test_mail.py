@@ -299,6 +299,39 @@ def test_delete_keeps_to_the_data_scope(app: Any, api: ApiClient) -> None:
     assert query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == inside)).scalar())
 
 
+def test_the_delete_grant_alone_deletes_only_ones_own_mail(app: Any, api: ApiClient, anon: ApiClient) -> None:
+    """Authorization review (session 28): a role granted 站内信删除 without the 站内信 page, and an open-platform
+    account granted that route alone, deleted other users' mail they could not see (its detail 404 to them): the
+    delete asked only the data scope. Another's mail is a manager's (who may open the 站内信 page), for the delete
+    as for the detail: without the page, one's own mail only, another's 404 as if absent and kept."""
+    from tests.factories import route_code
+
+    role = make_role(app, "ROLE_MAIL_DELETE_ONLY")
+    grant_role(app, role, resource_codes=(route_code("mail_api.delete", "DELETE"),))
+    _, deleter_phone, deleter = signed_in_user(app, role_ids=[role])
+    _, other_phone, _ = signed_in_user(app)
+    others, own = send(api, other_phone, "别人的信"), send(api, deleter_phone, "自己的信")
+
+    def deleted(mail_id: int) -> bool:
+        return query(app, lambda: db.session.execute(select(Mail.deleted_at).where(Mail.id == mail_id)).scalar()) \
+            is not None
+
+    api_error(deleter.post(f"/api/admin/mail/{others}/detail", {}), 404)
+    api_error(deleter.delete(f"{MAIL}/{others}/delete"), 404)
+    entry = api.data("POST", "/api/open/admin/resource/create", {
+        "name": "站内信删除", "resourceUrl": "/api/integration/admin/mail/{id}/delete", "method": "DELETE"})
+    account = api.data("POST", "/api/open/admin/account/create", {"name": "删信系统"})
+    api.data("POST", "/api/open/admin/resource/grant", {"accountId": account["id"], "resourceIds": [entry]})
+    token = anon.client.post("/api/oauth/token", json={"secureId": account["secureId"], "grantType": "OPEN",
+                                                       "secureKey": account["secureKey"]}).get_json()["data"]["token"]
+    api_error(anon.delete(f"{MAIL}/{others}/delete", token=token), 404)
+    assert not deleted(others)
+    deleter.data("DELETE", f"{MAIL}/{own}/delete")  # one's own: theirs
+    assert deleted(own)
+    api.data("DELETE", f"{MAIL}/{others}/delete")  # a manager's (the super administrator)
+    assert deleted(others)
+
+
 def test_an_open_platform_account_reads_nobodys_mail_not_even_the_user_numbered_as_it(api: ApiClient, app: Any) -> None:
     """Review (session 15): account N counted as user N, so any account, granted nothing, read and marked read
     the mail of the user numbered as it (the super administrator's included). An account has no inbox."""

@@ -13,6 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import aliased
 
+from pcloud.access.permissions import may_open_page
 from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.numbers import digits_only
@@ -248,13 +249,15 @@ def read_mail(mail_id: int, principal: Principal, manages: bool) -> dict[str, An
 
 
 def delete_mail(mail_id: int) -> Mail:
-    """Soft delete: one's own mail, or another's within the principal's data scope (beyond it: 404, as
-    `read_mail` answers)."""
+    """Soft delete: one's own mail, or, for a principal who manages every mail (may open the 站内信 page, as
+    `read_mail`'s `manages`), another's within their data scope; any other is 404, as `read_mail` answers."""
     principal = current_principal()
     own = Mail.recipient_id == principal.user_id if principal is not None and principal.user_id else false()
+    manages = principal is None or may_open_page(principal, MAIL_PAGE)
     mail = db.session.execute(
         Mail.live().where(Mail.id == mail_id).join(_recipient, _recipient.id == Mail.recipient_id)
-        .outerjoin(_sender, _sender.id == Mail.sender_id).where(own | _within_scope())).scalar_one_or_none()
+        .outerjoin(_sender, _sender.id == Mail.sender_id).where(own | (_within_scope() if manages else false()))
+    ).scalar_one_or_none()
     if mail is None:
         raise NotFound(gettext("站内信不存在"))
     mail.soft_delete()
