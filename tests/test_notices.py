@@ -532,7 +532,8 @@ def test_a_department_whose_subtree_lies_beyond_the_authors_scope_is_no_audience
 
     org = make_dept_tree(app, {"总部": {"研发中心": {"后端组": {}}, "销售部": {"华东组": {}}}})
     grants = {"menu_paths": ("/system/notice",), "resource_codes": (route_code("notices_api.create", "POST"),
-                                                                    route_code("notices_api.modify", "PUT"))}
+                                                                    route_code("notices_api.modify", "PUT"),
+                                                                    route_code("notices_api.withdraw", "POST"))}
     own = make_scoped_role(api, "ROLE_OWN_DEPT", 3)
     sales_alone = make_scoped_role(api, "ROLE_SALES_ALONE", 2, [org["销售部"]])
     below = make_scoped_role(api, "ROLE_OWN_AND_BELOW", 4)
@@ -561,10 +562,16 @@ def test_a_department_whose_subtree_lies_beyond_the_authors_scope_is_no_audience
                                                             "dept_ids": [str(org["研发中心"])]})
     assert refused_page.status_code == 422  # not a department the form offers
     assert api.post(f"{NOTICE}/page", {}).get_json()["total"] == 0
+    # the super administrator's notice to 研发中心: not the head's to withdraw (403), and the list offers no 撤回
+    rd = create(api, "研发中心通知", "x", status=1, audience={"deptIds": [org["研发中心"]]})
+    assert "audience" in api_error(head.post(f"{NOTICE}/{rd}/withdraw", {}), 403)["errors"]
+    listed = pages.get("/system/notice/").get_data(as_text=True)
+    row = re.search(rf'<tr data-notice-id="{rd}"(.*?)</tr>', listed, re.S)
+    assert row and f"/system/notice/{rd}/withdraw" not in row.group(1)
     # "own department and below" reaches the whole subtree: its department is theirs to address
     _, lead = signed_in(app, dept_id=org["研发中心"], role_ids=[below])
     create(lead, "研发全员", "x", audience={"deptIds": [org["研发中心"]]}, status=1)
-    assert [n["title"] for n in mine(backend)["data"]] == ["研发全员"]
+    assert [n["title"] for n in mine(backend)["data"]] == ["研发全员", "研发中心通知"]
 
 
 def test_a_notice_addressed_beyond_the_admin_is_not_theirs_to_edit_withdraw_or_delete(api: ApiClient,

@@ -138,10 +138,12 @@ def _clean_audience(value: Any) -> tuple[bool, list[int], list[int]]:
     return False, role_ids, dept_ids
 
 
-def _reach_refusal(everyone: bool, live_roles: Mapping[int, Role], dept_ids: Iterable[int]) -> str | None:
+def _reach_refusal(everyone: bool, live_roles: Mapping[int, Role], dept_ids: Iterable[int],
+                   beyond_below: Mapping[int, str] | None = None) -> str | None:
     """Why the principal may not address this audience (None: they may): everyone only for a data scope of all,
     departments the scope covers, roles the author may hand out (the reach rule and the data scope's, as for
-    assigning them) and whose holders all lie within the scope (the holder rule of role modify)."""
+    assigning them) and whose holders all lie within the scope (the holder rule of role modify). `beyond_below`:
+    the scope's `beyond_below` of these departments when the caller read it already (a page of notices)."""
     scope = current_scope()
     if everyone:
         return None if scope.all else gettext("您的数据权限不是全部，不能发给全员；请选择您数据权限内的部门或角色")
@@ -149,11 +151,10 @@ def _reach_refusal(everyone: bool, live_roles: Mapping[int, Role], dept_ids: Ite
     if (outside := [i for i in dept_ids if not scope.covers_dept(i)]):
         return gettext("部门超出您的数据权限范围：%(ids)s", ids=", ".join(map(str, outside)))
     # a department's notice goes to everything below it: the whole subtree must lie within the scope
-    if (beyond := scope.beyond_below(dept_ids)):
+    beyond = scope.beyond_below(dept_ids) if beyond_below is None else beyond_below
+    if (beyond := {i: name for i, name in beyond.items() if i in dept_ids}):
         first = next(i for i in dept_ids if i in beyond)
-        name = db.session.execute(select(Dept.name).where(Dept.id == first)).scalar()
-        return gettext("部门「%(dept)s」的下级部门「%(beyond)s」超出您的数据权限范围，通知会发到那里",
-                       dept=name, beyond=beyond[first])
+        return gettext("所选部门的下级部门「%(beyond)s」超出您的数据权限范围，通知会发到那里", beyond=beyond[first])
     if live_roles and (refusal := _roles_refusal(live_roles)):
         return gettext("不能发给超出您权限范围的角色（%(why)s）", why=refusal)
     return None
@@ -277,7 +278,8 @@ def _require_audience_reached(notice: Notice, *, publishing: bool = False) -> No
 
 
 def _stored_audience_refusal(everyone: bool, audience: Mapping[str, list[int]], live_roles: Mapping[int, Role],
-                             live_depts: set[int]) -> Forbidden | Invalid | None:
+                             live_depts: set[int], beyond_below: Mapping[int, str] | None = None
+                             ) -> Forbidden | Invalid | None:
     """Why the principal may not change a notice with this stored audience (None: they may): `_clean_audience`'s
     rule on what is left of it. A role or department deleted since (absent from `live_roles` / `live_depts`)
     reaches nobody and is left out: counted, it made every such notice unchangeable, not even deletable."""
@@ -287,7 +289,7 @@ def _stored_audience_refusal(everyone: bool, audience: Mapping[str, list[int]], 
     roles = {i: live_roles[i] for i in audience["role_ids"] if i in live_roles}
     if (hidden := [i for i, role in roles.items() if role.hidden]):
         return Invalid(gettext("角色不存在：%(ids)s", ids=", ".join(map(str, hidden))), field="audience")
-    refusal = _reach_refusal(False, roles, [i for i in audience["dept_ids"] if i in live_depts])
+    refusal = _reach_refusal(False, roles, [i for i in audience["dept_ids"] if i in live_depts], beyond_below)
     return _beyond_reach(refusal) if refusal else None
 
 
@@ -347,8 +349,9 @@ def beyond_reach_ids(items: list[dict[str, Any]]) -> set[int]:
     departments in two queries."""
     live_roles = _live_roles(i for item in items for i in item["audience"]["role_ids"])
     live_depts = _live_ids(Dept, (i for item in items for i in item["audience"]["dept_ids"]))
+    beyond = current_scope().beyond_below(live_depts)
     return {item["id"] for item in items
-            if _stored_audience_refusal(item["audience"]["all"], item["audience"], live_roles, live_depts)}
+            if _stored_audience_refusal(item["audience"]["all"], item["audience"], live_roles, live_depts, beyond)}
 
 
 # ---------------------------------------------------------------------------------------------
