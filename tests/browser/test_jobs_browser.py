@@ -369,16 +369,7 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     list as it was, whose pager still works; corrected, the run goes through and is flashed as before. A keyboard
     review: the dialog closed by Esc left the focus on nothing; it goes back to the row's 执行一次. And the refusal was
     tied to nothing: a screen reader on the focused field heard neither it nor the field's hint."""
-    with app.app_context():
-        executor = Executor(appname="reopen-app", title="重开执行器", address_type=1, address_list="node-a")
-        db.session.add(executor)
-        db.session.flush()
-        jobs = [Job(job_group=executor.id, job_desc=f"重开任务 {i}", author="测试员", schedule_type="CRON",
-                    schedule_conf="0 0 12 * * ?", timezone="UTC", executor_handler="demoJobHandler")
-                for i in range(3)]
-        db.session.add_all(jobs)
-        db.session.commit()
-        executor_id, first = executor.id, jobs[0].id
+    executor_id, (first, *_) = _jobs_to_run(app, "reopen-app", "重开执行器", "重开任务")
     page.set_viewport_size({"width": 1280, "height": 900})
     errors = watch_console(page, form_4xx_expected=True)
     sign_in(page)
@@ -433,18 +424,30 @@ def test_a_refused_run_once_comes_back_with_its_dialog_open_on_what_was_typed(pa
     assert not errors, errors
 
 
-def _jobs_to_run(app: Any, appname: str) -> tuple[int, list[int]]:
-    """An executor with node-a and three jobs to run once: its id and the jobs'."""
+def _jobs_to_run(app: Any, appname: str, title: str = "保留执行器", desc: str = "保留任务") -> tuple[int, list[int]]:
+    """An executor with node-a and three jobs to run once (`desc` 0, 1, 2): its id and the jobs'."""
     with app.app_context():
-        executor = Executor(appname=appname, title="保留执行器", address_type=1, address_list="node-a")
+        executor = Executor(appname=appname, title=title, address_type=1, address_list="node-a")
         db.session.add(executor)
         db.session.flush()
-        jobs = [Job(job_group=executor.id, job_desc=f"保留任务 {i}", author="测试员", schedule_type="CRON",
+        jobs = [Job(job_group=executor.id, job_desc=f"{desc} {i}", author="测试员", schedule_type="CRON",
                     schedule_conf="0 0 12 * * ?", timezone="UTC", executor_handler="demoJobHandler")
                 for i in range(3)]
         db.session.add_all(jobs)
         db.session.commit()
         return executor.id, [j.id for j in jobs]
+
+
+def _send_after_the_sign_in_ended(page: Any, app: Any, editor: int) -> None:
+    """The editor is forced offline, then the dialog is sent: the sign-in page, saying the input is kept."""
+    from pcloud.users import service as users
+
+    with app.app_context():
+        users.force_offline(editor, None)
+        db.session.remove()
+    page.locator("#trigger-ok").click()
+    page.wait_for_url("**/login?next=**")
+    expect(page.get_by_test_id("kept-input-waiting")).to_be_visible()
 
 
 def _type_a_run_once(page: Any, listing: str, job: int) -> Any:
@@ -473,7 +476,6 @@ def test_a_run_once_sent_after_the_sign_in_ended_comes_back_as_typed(page: Any, 
     on the job list with the dialog closed and what was typed nowhere (the script sets the dialog's address per row,
     so no form of the page matched the one kept). Signed in again as the same user, the list opens the dialog on the
     same job with what was typed and the notice the other forms give, not sent until sent."""
-    from pcloud.users import service as users
     from tests.factories import make_user
 
     executor_id, jobs = _jobs_to_run(app, f"kept-run-{lang}")
@@ -486,12 +488,7 @@ def test_a_run_once_sent_after_the_sign_in_ended_comes_back_as_typed(page: Any, 
         page.wait_for_load_state("load")
     listing = f"/job/info/?jobGroup={executor_id}&size=20"
     dialog = _type_a_run_once(page, listing, jobs[1])
-    with app.app_context():
-        users.force_offline(editor, None)
-        db.session.remove()
-    page.locator("#trigger-ok").click()
-    page.wait_for_url("**/login?next=**")
-    expect(page.get_by_test_id("kept-input-waiting")).to_be_visible()
+    _send_after_the_sign_in_ended(page, app, editor)
     _sign_in_again(page, f"139000027{31 if lang == 'zh' else 32}")
     assert page.url.endswith(listing)
     dialog.wait_for(state="visible")
@@ -521,7 +518,6 @@ def test_a_refused_run_once_sent_after_the_sign_in_ended_comes_back_on_its_list(
     """A run once refused (a node of no executor) is shown again under its POST's address, whose GET is the list: sent
     again, corrected, after the sign-in ended, the sign-in page led back there, the list, where nothing matched the
     page it was kept for. It is given back on that list (the dialog's data-kept-on), for the same job."""
-    from pcloud.users import service as users
     from tests.factories import make_user
 
     executor_id, jobs = _jobs_to_run(app, "kept-run-refused")
@@ -536,12 +532,7 @@ def test_a_refused_run_once_sent_after_the_sign_in_ended_comes_back_on_its_list(
     page.wait_for_load_state("load")
     dialog.locator("#address_list + .invalid-feedback").wait_for()
     page.locator("#address_list").fill("node-a")
-    with app.app_context():
-        users.force_offline(editor, None)
-        db.session.remove()
-    page.locator("#trigger-ok").click()
-    page.wait_for_url("**/login?next=**")
-    expect(page.get_by_test_id("kept-input-waiting")).to_be_visible()
+    _send_after_the_sign_in_ended(page, app, editor)
     _sign_in_again(page, "13900002735")
     assert page.url.endswith(listing)
     dialog.wait_for(state="visible")
