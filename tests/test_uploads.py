@@ -634,6 +634,41 @@ def test_storage_settings_are_an_allow_list(api: Any, app: Any) -> None:
     assert [s["name"] for s in api.data("GET", "/api/oss/cloud/bucket/ALIYUN")] == ["数据库存储"]
 
 
+def test_only_an_admin_whose_data_scope_is_all_changes_the_storage_settings(api: ApiClient, app: Any) -> None:
+    """Review (session 28): an admin of one department created, renamed and deleted the storages every upload of the
+    company goes to, while the dictionaries, parameters and SMS templates, which apply to everyone as well, are
+    changed only under the scope of all data. 403 below it, through the API and the pages, nothing changed; reading
+    stays open; an admin whose scope is all data may."""
+    from tests.factories import grant_role, make_dept, next_phone, route_code
+    from tests.test_datascope import make_scoped_role
+
+    storage = api.data("POST", "/api/admin/upload/create", {"name": "部门存储", "type": "DATABASE"})
+    role = make_scoped_role(api, "ROLE_DEPT_STORAGE", 3)  # own department
+    grant_role(app, role, menu_paths=("/personalized", "/personalized/upload"), resource_codes=tuple(
+        route_code(f"uploads_api.{name}", method) for name, method in (
+            ("storage_page", "POST"), ("storage_create", "POST"), ("storage_modify", "PUT"),
+            ("storage_delete", "DELETE"))))
+    phone = next_phone()
+    make_user(app, phone=phone, password="Passw0rd1", dept_id=make_dept(app, "本部门"), role_ids=[role])
+    scoped = ApiClient(app.test_client())
+    scoped.token = scoped.sign_in(phone, "Passw0rd1")
+    assert scoped.post("/api/admin/upload/page", {}).get_json()["total"] == 2  # reading stays open
+    for refused in (scoped.post("/api/admin/upload/create", {"name": "又一个", "type": "DATABASE"}),
+                    scoped.put("/api/admin/upload/modify", {"id": storage, "name": "改名"}),
+                    scoped.delete(f"/api/admin/upload/{storage}/delete")):
+        assert "全部数据" in api_error(refused, 403)["msg"]
+    pages = PageClient(app.test_client())
+    assert pages.sign_in(phone, "Passw0rd1").status_code == 302
+    assert pages.submit(f"/personalized/upload/storages/{storage}/edit", data={
+        "name": "改名", "type": "DATABASE", "bucket_name": "sys_upload"}).status_code == 403
+    deleted = pages.submit("/personalized/upload/storages/", action=f"/personalized/upload/storages/{storage}/delete",
+                           follow_redirects=True)
+    assert "全部数据" in deleted.get_data(as_text=True)  # flashed on the list, as every refused button
+    names = sorted(item["name"] for item in api.post("/api/admin/upload/page", {}).get_json()["data"])
+    assert "部门存储" in names and len(names) == 2
+    assert api.data("PUT", "/api/admin/upload/modify", {"id": storage, "name": "全公司存储"}) == storage
+
+
 def test_storage_pages_add_edit_and_delete(pages: Any, app: Any) -> None:
     html = pages.get("/personalized/upload/storages/").get_data(as_text=True)
     assert "数据库存储" in html and "sys_upload" in html

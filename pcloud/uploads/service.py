@@ -381,7 +381,14 @@ def list_storages() -> list[dict[str, object]]:
     return [storage_item(row) for row in db.session.execute(Storage.live().order_by(Storage.id)).scalars()]
 
 
+def _require_all_data() -> None:
+    """The storages are where every upload of the company goes: changed only by a principal whose data scope is all
+    data, as the dictionaries, parameters and SMS templates are."""
+    datascope.require_all_data(gettext("存储设置对全公司生效，只有数据权限为全部数据的管理员可以修改"))
+
+
 def create_storage(values: Mapping[str, object]) -> Storage:
+    _require_all_data()
     name = _clean_storage_name(values.get("name"))
     storage_type = _clean_storage_type(values.get("type"))
     bucket = _clean_bucket(storage_type, values.get("bucket_name"))
@@ -394,6 +401,7 @@ def create_storage(values: Mapping[str, object]) -> Storage:
 
 
 def modify_storage(storage_id: int, values: Mapping[str, object]) -> Storage:
+    _require_all_data()
     row = get_storage(storage_id)
     name = _clean_storage_name(values["name"]) if "name" in values else row.name
     storage_type = _clean_storage_type(values["type"]) if "type" in values else row.type
@@ -414,6 +422,7 @@ def _require_name_free(name: str, exclude_id: int | None = None) -> None:
 
 def delete_storage(storage_id: int) -> Storage:
     """Soft delete; the last storage stays (uploads always have somewhere to go)."""
+    _require_all_data()
     row = get_storage(storage_id)
     # every live storage locked (PostgreSQL; on SQLite the write lock, taken before the read): two deletes at
     # once cannot both see the other's storage as the one that stays
