@@ -186,6 +186,122 @@ def test_links_get_noopener_and_markdown_still_works(api: ApiClient, pages: Page
     assert "<script>alert" not in body and 'href="javascript' not in body and "&lt;script&gt;" in body
 
 
+# ---------------------------------------------------------------------------------------------
+# Images: a picture PCloud serves itself (an upload), never one from elsewhere
+
+def png(size: tuple[int, int] = (12, 8)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def uploaded(api: ApiClient) -> str:
+    """The URL of a PNG uploaded through the API (what the form's 插入图片 uploads too)."""
+    import io
+
+    resp = api.client.post("/api/admin/upload", data={"file": (io.BytesIO(png()), "plan.png")},
+                           headers=api._headers(None), content_type="multipart/form-data")
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()["data"]["url"]
+
+
+def rendered(api: ApiClient, content: str) -> str:
+    """The stored HTML of a notice of `content`, as a reader's /read answers it."""
+    return api.data("POST", f"{NOTICE}/{create(api, '图片', content, status=1)}/read")["contentHtml"]
+
+
+def test_an_image_uploaded_here_is_kept_with_its_alt_and_lazy_loading(api: ApiClient, pages: PageClient,
+                                                                     anon: ApiClient, app: Any) -> None:
+    url = uploaded(api)
+    html = rendered(api, f"三楼平面图：\n\n![三楼 **平面** 图](<{url}> \"标题\")")
+    # only its address, its alt (text: the Markdown's emphasis is no tag there) and lazy loading; no title
+    assert f'<img src="{url}" alt="三楼 平面 图" loading="lazy">' in html, html
+    notice_id = query(app, lambda: db.session.execute(select(Notice.id).order_by(Notice.id.desc())).scalar())
+    page = pages.get(f"/notices/{notice_id}").get_data(as_text=True)
+    assert f'<img src="{url}" alt="三楼 平面 图" loading="lazy">' in page
+    assert anon.get(url).status_code == 200  # an <img> sends no token
+
+
+OWN = "/api/oss/files/AbCdEfGhIjKlMnOpQrStU_.png"  # of the upload store's form (the renderer reads no table)
+NOT_OURS = [
+    "https://evil.example/x.png",
+    "http://evil.example/x.png",
+    "HTTPS://evil.example/x.png",
+    "//evil.example/x.png",
+    "///evil.example/x.png",
+    "/\\evil.example/x.png",
+    f"https://pcloud.example{OWN}",
+    f"//pcloud.example{OWN}",
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
+    "javascript:alert(1)",
+    "/static/img/logo.png",  # a path elsewhere on the site
+    "/mail/5",  # a page that acts on a GET
+    "/api/oss/files/",
+    "/api/oss/files/short.png",
+    "/api/oss/files/%2e%2e/AbCdEfGhIjKlMnOpQrStU_.png",
+    "/api/oss/files/%2E%2E%2Fsecret_key.png",
+    "/api/oss/%66iles/AbCdEfGhIjKlMnOpQrStU_.png",
+    "/api/oss/files/AbCdEfGhIjKlMnOpQrStU%5F.png",
+    f"{OWN}?v=1",
+    f"{OWN}#x",
+    f"{OWN}/x.png",
+    "/api/oss/files/../files/AbCdEfGhIjKlMnOpQrStU_.png",
+    "/api/oss/files/AbCdEfGhIjKlMnOpQrStU_.PNG",
+    "/api/oss/files/AbCdEfGhIjKlMnOpQrStU_.svg",
+    "/API/oss/files/AbCdEfGhIjKlMnOpQrStU_.png",
+    "api/oss/files/AbCdEfGhIjKlMnOpQrStU_.png",
+    "/api/oss/files/AbCdEfGhIjKlMnOpQrStU_.png\u00a0x",
+]
+
+
+def test_every_other_image_becomes_its_alt_text(api: ApiClient) -> None:
+    """Not an <img> to another host (it would tell that host who read the notice and when), nor a data: picture,
+    nor another address of this site (a GET that acts, a path the router decodes), nor an upload's address with
+    anything around it; the reader sees the alt text instead."""
+    for src in NOT_OURS:
+        for content in (f"![外链图片]({src})", f"![外链图片](<{src}>)", f"![外链图片][r]\n\n[r]: <{src}>"):
+            html = rendered(api, content)
+            assert "<img" not in html and "外链图片" in html, (content, html)
+            assert not re.search(r'(src|href)="\s*(javascript|data|https?:|//)', html, re.I), (content, html)
+    for content in (f'<img src="{OWN}">', f'<img src="{OWN}" onerror="alert(1)">',
+                    f"![外链图片]({OWN} 'x' style='width:9999px')", f"![外链图片]({OWN}){{width=9999}}"):
+        html = rendered(api, content)
+        assert "<img" not in html or html.count("<img") == 1 and f'<img src="{OWN}" alt="外链图片" loading="lazy">' \
+            in html, (content, html)
+        assert not re.search(r"<img[^>]*(onerror|style|width|height|title)", html, re.I), (content, html)
+
+
+def test_attributes_smuggled_in_an_image_s_markdown_are_dropped(api: ApiClient) -> None:
+    for content in (f'![平面图]({OWN} "标题\\" onerror=\\"alert(1)\\" style=\\"width:9999px")',
+                    f"![平面图]({OWN} '\" onerror=alert(1) x=')",
+                    f'![平面" onerror="alert(1)]({OWN})',
+                    f"![平面图]({OWN} (\" srcset=https://evil.example/x.png 2x))"):
+        html = rendered(api, content)
+        assert [[name for name, _ in attrs] for attrs in images_in(html)] == [["src", "alt", "loading"]], html
+        (src, alt, loading), = [[value for _, value in attrs] for attrs in images_in(html)]
+        assert (src, loading) == (OWN, "lazy") and "<" not in alt, html
+
+
+def images_in(html: str) -> list[list[tuple[str, str | None]]]:
+    """The attributes of each <img> of `html`, as a browser's parser reads them."""
+    from html.parser import HTMLParser
+
+    found: list[list[tuple[str, str | None]]] = []
+
+    class Images(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                found.append(attrs)
+
+    Images().feed(html)
+    return found
+
+
 def at_once(app: Any, token: str, calls: list[tuple[str, str, Any]]) -> list[int]:
     """The calls (method, path, JSON) sent at once, each from its own client and thread (released together by
     a barrier); their statuses in order."""

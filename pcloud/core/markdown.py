@@ -3,7 +3,11 @@
 Two maintained libraries, two locks: markdown-it-py with `html` off escapes any HTML typed into the text and
 refuses javascript:/vbscript:/file:/data: links; nh3 (ammonia) then keeps only the tags and attributes listed
 below, links only with http, https or mailto (or relative), every link `rel="noopener noreferrer nofollow"`.
-Images are not kept: a picture from another host would tell it who read the notice and when.
+An image is kept only where PCloud serves it itself, an upload's address exactly (`core.routing.UPLOAD_PATH`: no
+query, no `%` escape, no other path, host or scheme), as `<img src alt loading="lazy">` and nothing else; any other
+image is shown as its alt text: a picture from another host would tell it who read the notice and when, and another
+address of this site may be a GET that acts. Both locks apply it: the image rule below writes no other `<img>`, and
+nh3 drops the `src` of any other.
 
 What rendering may cost is bounded by the text, not by what markdown-it makes of it. A table row shorter than
 its header is padded with empty cells (markdown-it pads up to 65,536 per table), so a 1000-column header over
@@ -29,11 +33,15 @@ from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_block.table import escapedSplit, getLine
 from markdown_it.rules_block.table import table as gfm_table
 
+from pcloud.core.routing import UPLOAD_PATH
+
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code", "pre",
-    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "img",
 })
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# "*": no attribute on every tag (nh3's default gives each one title and lang)
+ALLOWED_ATTRIBUTES = {"*": set(), "a": {"href", "title"}, "ol": {"start"}, "img": {"src", "alt"}}
+SET_ATTRIBUTES = {"img": {"loading": "lazy"}}  # a notice's pictures load as the reader scrolls to them
 # A column's alignment as Bootstrap's class, not markdown-it's style attribute: the pages' Content-Security-Policy
 # refuses every style attribute (core.security.style_nonce)
 ALIGN_CLASSES = {"text-align:left": "text-start", "text-align:center": "text-center", "text-align:right": "text-end"}
@@ -102,7 +110,19 @@ def _renderer() -> MarkdownIt:
     md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
     md.add_render_rule("th_open", _aligned_cell)
     md.add_render_rule("td_open", _aligned_cell)
+    md.add_render_rule("image", _image)
     return md
+
+
+def _image(self: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
+    """An upload PCloud serves as an <img> with its alt text (the title and anything else left out); any other image
+    as its alt text, or its address as text when it has none."""
+    token = tokens[idx]
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    src = token.attrGet("src") or ""
+    if UPLOAD_PATH.fullmatch(src):
+        return f'<img src="{html_lib.escape(src)}" alt="{html_lib.escape(alt)}">'
+    return html_lib.escape(alt or src, quote=False)
 
 
 def _aligned_cell(self: Any, tokens: list[Any], idx: int, options: Any, env: Any) -> str:
@@ -113,8 +133,17 @@ def _aligned_cell(self: Any, tokens: list[Any], idx: int, options: Any, env: Any
     return self.renderToken(tokens, idx, options, env)
 
 
+def _own_image_only(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: an <img> keeps its `src` only at an upload's address (the second lock)."""
+    if tag == "img" and attribute == "src" and not UPLOAD_PATH.fullmatch(value):
+        return None
+    return value
+
+
 def _clean(html: str) -> str:
     return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+                     attribute_filter=_own_image_only,
+                     set_tag_attribute_values={k: dict(v) for k, v in SET_ATTRIBUTES.items()},
                      allowed_classes={k: set(v) for k, v in ALLOWED_CLASSES.items()},
                      url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, strip_comments=True)
 

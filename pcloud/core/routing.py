@@ -21,6 +21,14 @@ def render_rule(rule: str) -> str:
     return ROUTE_ARG.sub(r"{\1}", rule)
 
 
+# Where PCloud serves its uploads (uploads.api), and the names the upload store gives them (uploads.service: 16 random
+# bytes in URL-safe base64, then the type's extension). Written here because core.markdown keeps a notice's image
+# only at such an address; matched whole (`fullmatch`), so nothing may come before or after a name.
+UPLOAD_URL = "/api/oss/files/"
+UPLOAD_NAME = re.compile(r"[A-Za-z0-9_-]{22}\.(?:png|jpg|gif|webp)")
+UPLOAD_PATH = re.compile(re.escape(UPLOAD_URL) + UPLOAD_NAME.pattern)
+
+
 # Entity ids are INTEGER columns (32-bit on PostgreSQL); a larger id can name no row.
 MAX_ID = 2**31 - 1
 

@@ -34,6 +34,7 @@ from pcloud.core.errors import Conflict, Invalid, NotFound
 from pcloud.core.i18n import shown_containing
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, paginate
+from pcloud.core.routing import UPLOAD_NAME, UPLOAD_URL
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope import service as datascope
@@ -55,14 +56,15 @@ STORED_SIDE = 1024  # what is kept, at most, on the longer side: an avatar is sh
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "GIF": ("gif", "image/gif"),
            "WEBP": ("webp", "image/webp")}
 MIMETYPES = dict(FORMATS.values())
-FILE_URL = "/api/oss/files/"
+FILE_URL = UPLOAD_URL
+TOO_BIG = N_("图片不能超过 2 MiB")  # MAX_BYTES
 NOT_AN_IMAGE = N_("不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP")
 TOO_LARGE = N_("图片尺寸不能超过 %(side)s×%(side)s 像素")
 TOO_MANY_PIXELS = N_("图片像素过多：PNG、GIF、WebP 图片的宽×高不能超过 %(pixels)s 像素"
                      "（如 %(side)s×%(side)s），请缩小后再上传")
 OTHERS_UPLOAD = N_("头像只能使用自己上传、且未用作他人头像的图片")
 NOT_AN_ADDRESS = N_("头像地址只能是本站图片文件的路径（如 /static/a.png）或 http(s) 图片地址")
-_NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.(png|jpg|gif|webp)$")
+_NAME = UPLOAD_NAME  # matched whole (fullmatch): the names store_image gives
 # An image file's path on this site, spelled plainly: no %-escape (which the router decodes: /api/oss/%66iles/...
 # reached an upload past the check below), no dot segment, query or fragment; an image's extension, so that no
 # page that acts on a GET (/mail/5 marks mail read) becomes an <img> every viewer's browser loads.
@@ -77,7 +79,7 @@ def clean_image(data: bytes, field: str = "file") -> tuple[bytes, str]:
     if not data:
         raise Invalid(gettext("请选择要上传的图片"), field=field)
     if len(data) > MAX_BYTES:
-        raise Invalid(gettext("图片不能超过 2 MiB"), field=field)
+        raise Invalid(gettext(TOO_BIG), field=field)
     try:
         with Image.open(io.BytesIO(data)) as img:
             # from the header: nothing decoded yet (a camera's multi-picture JPEG is kept as its first JPEG)
@@ -146,7 +148,7 @@ def store_image(stream: IO[bytes], owner: Principal | None, field: str = "file")
 
 def served(name: str) -> tuple[bytes, str] | None:
     """The bytes and content type behind a served name, or None for a name we never handed out."""
-    if not _NAME.match(name or ""):
+    if not _NAME.fullmatch(name or ""):
         return None
     row = db.session.execute(select(Upload.data, Upload.content_type).where(Upload.name == name)).first()
     return (row.data, row.content_type) if row else None
@@ -177,7 +179,7 @@ def check_avatar(old_url: str | None, new_url: str | None, principal: Principal 
     name = _name_of(new_url)
     if name is None:
         return
-    row = db.session.get(Upload, name) if _NAME.match(name) else None
+    row = db.session.get(Upload, name) if _NAME.fullmatch(name) else None
     mine = principal is None or (row is not None and (row.owner_kind, row.owner_id) == (principal.kind, principal.id))
     if row is None or not mine or row.user_id not in (None, user_id):
         raise Invalid(gettext(OTHERS_UPLOAD), field="avatar")
@@ -206,7 +208,7 @@ def import_folder(folder: Path, avatar_users: Mapping[str, int]) -> tuple[int, l
         return 0, []
     imported, refused = 0, []
     for path in sorted(folder.iterdir()):
-        if not _NAME.match(path.name) or not path.is_file() or db.session.get(Upload, path.name) is not None:
+        if not _NAME.fullmatch(path.name) or not path.is_file() or db.session.get(Upload, path.name) is not None:
             continue
         try:
             with path.open("rb") as fh:
@@ -276,7 +278,7 @@ def delete_file(name: str) -> str:
     """Remove a stored file within the data scope that is nobody's avatar (an avatar's file goes when its user
     changes it)."""
     row = db.session.execute(select(Upload).where(Upload.name == name, _within_scope())).scalar_one_or_none() \
-        if _NAME.match(name or "") else None
+        if _NAME.fullmatch(name or "") else None
     if row is None:
         raise NotFound(gettext("文件不存在"))
     if row.user_id is not None:
