@@ -21,6 +21,7 @@ from tests.conftest import (
     PageClient,
     api_error,
     cpu_seconds,
+    csrf_from,
     english_form,
     english_page,
     is_postgres,
@@ -530,6 +531,63 @@ def test_pages_write_publish_withdraw_and_delete(pages: PageClient, app: Any) ->
     assert f'data-notice-id="{notice_id}"' not in pages.get("/system/notice/").get_data(as_text=True)
     filtered = pages.get("/system/notice/?status=7")
     assert filtered.status_code == 422 and "状态" in filtered.get_data(as_text=True)
+
+
+IMAGE_ROUTE = "/system/notice/image"
+NOT_AN_IMAGE = "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
+
+
+def post_image(client: PageClient, data: bytes, token: str | None = None, **headers: str) -> Any:
+    """What the form's 插入图片 sends (static/js/notice-image.js): the file as the raw body, the form's CSRF token in
+    its header."""
+    if token is None:
+        token = csrf_from(client.get("/system/notice/new").get_data(as_text=True))
+    return client.client.post(IMAGE_ROUTE, data=data, headers={"X-CSRFToken": token, "Accept": "application/json",
+                                                                **headers},
+                              content_type="application/octet-stream")
+
+
+def test_the_form_s_insert_image_uploads_through_the_session(pages: PageClient, api: ApiClient, anon: ApiClient,
+                                                             app: Any) -> None:
+    form = pages.get("/system/notice/new").get_data(as_text=True)
+    tools = re.search(r"<div[^>]*data-notice-image[^>]*>", form)
+    assert tools and " hidden" in tools.group(0) and f'data-url="{IMAGE_ROUTE}"' in tools.group(0), form
+    resp = post_image(pages, png())
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["code"] == 200, body
+    url = body["data"]["url"]
+    assert re.fullmatch(r"/api/oss/files/[A-Za-z0-9_-]{22}\.png", url) and anon.get(url).status_code == 200
+    files = api.data("POST", "/api/admin/upload/files/page", {"page": 1, "pageSize": 10})
+    assert [(f["url"], f["avatarUserId"]) for f in files] == [(url, None)]  # 云上传 lists it as 未使用
+    # the avatar's checks and limits, said in the user's language
+    refused = post_image(pages, b"<svg onload=alert(1)>")
+    assert refused.status_code == 422 and refused.get_json()["msg"] == NOT_AN_IMAGE
+    refused = post_image(pages, b"")
+    assert refused.status_code == 422 and refused.get_json()["msg"] == "请选择要上传的图片"
+    too_big = post_image(pages, png() + b"\0" * (2 * 1024 * 1024))
+    assert too_big.status_code == 422 and too_big.get_json()["msg"] == "图片不能超过 2 MiB", too_big.get_data()[:300]
+    english = post_image(pages, b"not an image", **{"Accept-Language": "en"})
+    assert english.status_code == 422 and english.get_json()["msg"].startswith("Not a valid image"), english.get_json()
+    assert post_image(pages, png(), token="forged").status_code == 400  # the page's CSRF check
+    assert len(api.data("POST", "/api/admin/upload/files/page", {"page": 1, "pageSize": 10})) == 1
+    assert ("上传图片", "success") in logged_actions(app) and ("上传图片", "fail") in logged_actions(app)
+
+
+def test_insert_image_needs_the_upload_grant(app: Any) -> None:
+    """An author with the notice grants but not the upload's: no button (typing the Markdown still works), and the
+    route refuses, as POST /api/admin/upload does."""
+    role = make_role(app, "ROLE_NOTICE_AUTHOR", "公告作者")
+    grant_role(app, role, menu_paths=("/system/notice",),
+               resource_codes=(route_code("notices_api.page", "POST"), route_code("notices_api.create", "POST")))
+    _, author = page_user(app, role_ids=[role])
+    form = author.get("/system/notice/new")
+    assert form.status_code == 200 and "data-notice-image" not in form.get_data(as_text=True)
+    assert post_image(author, png()).status_code == 403
+    grant_role(app, role, menu_paths=("/system/notice",),
+               resource_codes=(route_code("notices_api.page", "POST"), route_code("notices_api.create", "POST"),
+                               route_code("uploads_api.upload", "POST")))
+    assert "data-notice-image" in author.get("/system/notice/new").get_data(as_text=True)
+    assert post_image(author, png()).status_code == 200
 
 
 def test_one_bell_counts_mail_and_notices_and_the_home_page_lists_notices(api: ApiClient, app: Any) -> None:

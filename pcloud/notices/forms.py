@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from pcloud.core.forms import PageForm
 from pcloud.notices.models import CONTENT_MAX
-from pcloud.notices.service import TITLE_MAX, TYPES
+from pcloud.notices.service import IMAGE_MAX_BYTES, TITLE_MAX, TYPES
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -18,6 +18,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class NoticeForm(PageForm):
+    image_max_bytes = IMAGE_MAX_BYTES  # 插入图片 refuses a bigger file when it is chosen (static/js/notice-image.js)
     title = StringField(lazy_gettext("标题"), validators=[
         DataRequired(lazy_gettext("请输入标题")),
         Length(max=TITLE_MAX, message=lazy_gettext("标题不能超过 %(max)d 个字符"))])

@@ -6,7 +6,8 @@ or a withdrawn notice is edited. Its audience is everyone, or the users holding 
 belonging to one of its departments or any department below them (the closure table answers the subtree).
 The Markdown text is rendered by `core.markdown` when it is saved, and its sanitised HTML is shown as stored
 (`content_html`): rendered when shown, a page of long notices cost seconds of CPU per read. A text past the
-bounds of rendering (a table too wide or too large) is refused on save.
+bounds of rendering (a table too wide or too large) is refused on save. Its pictures are uploads PCloud serves
+(the form's 插入图片 stores one as an avatar is stored: `store_image`); `core.markdown` shows any other as text.
 
 Read receipts list the audience's users with whether and when each read it. Which of those users a principal
 may see is one condition on `sys_user` passed in as `users_within` (the data scope of the principal's roles;
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
@@ -50,6 +51,7 @@ from pcloud.notices.models import (
 )
 from pcloud.roles import service as role_service
 from pcloud.roles.models import Role
+from pcloud.uploads import service as uploads
 from pcloud.users.models import User, user_role
 
 TITLE_MAX = 100
@@ -60,6 +62,17 @@ AUDIENCE_IDS_MAX = 200
 
 # ---------------------------------------------------------------------------------------------
 # Writing
+
+
+IMAGE_MAX_BYTES = uploads.MAX_BYTES
+IMAGE_TOO_BIG = uploads.TOO_BIG  # said where a body over the limit is refused before anything reads it
+
+
+def store_image(stream: IO[bytes], principal: Principal | None) -> str:
+    """A picture for a notice's text (the form's 插入图片): checked by content, bounded, re-encoded and stored as an
+    avatar's upload is (2 MiB; PNG, JPEG, GIF, WebP), owned by `principal`; the URL its Markdown names. Refused:
+    Invalid on `file`."""
+    return uploads.store_image(stream, principal)
 
 
 def _clean_title(value: Any) -> str:

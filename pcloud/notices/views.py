@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from pcloud.access.permissions import may_open_page
+from pcloud.core import recorder
+from pcloud.core.envelope import envelope, error_page
+from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.forms import ConfirmForm, is_gone
 from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
@@ -86,6 +90,35 @@ def edit(notice_id: int) -> Any:
         return gettext("已保存通知公告「%(title)s」", title=service.modify_notice(notice_id, form.values()).title)
 
     return pages.form(form, save, notice=notice, stored=stored)
+
+
+# 插入图片 on the form (static/js/notice-image.js): the chosen picture as the raw body, the form's CSRF token in
+# X-CSRFToken, so the body's limit is the picture's (the site's MAX_CONTENT_LENGTH, 2 MiB) and not a form's around
+# it. Answered as POST /api/admin/upload answers ({data: {url}}), and with that route's grant.
+
+
+def _image_refused(exc: PCloudError) -> Any:
+    recorder.refused(exc)
+    return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+
+
+@bp.route("/system/notice/image", methods=["POST"])
+@action(N_("上传图片"))
+@mirrors("uploads_api.upload")
+def upload_image() -> Any:
+    try:
+        url = service.store_image(request.stream, current_principal())
+    except PCloudError as exc:
+        return _image_refused(exc)
+    return jsonify(envelope({"url": url}))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Any:
+    """A picture over the limit, refused by the CSRF check's first touch of the body: the upload's own 422."""
+    if request.endpoint == "notices.upload_image":
+        return _image_refused(Invalid(gettext(service.IMAGE_TOO_BIG), field="file"))
+    return error_page(413)
 
 
 @bp.route("/system/notice/<int:notice_id>/publish", methods=["POST"])

@@ -132,3 +132,86 @@ def test_a_notice_s_markdown_table_reads_as_a_table(page: Any) -> None:
                                        return [s.borderTopWidth, s.borderLeftWidth, s.borderTopStyle]; }""")
     assert borders[0] != "0px" and borders[1] != "0px" and borders[2] == "solid", borders
     assert errors == []
+
+
+def _picture(path: Any, size: tuple[int, int], fmt: str = "PNG") -> str:
+    from PIL import Image
+
+    Image.new("RGB", size, (30, 110, 190)).save(path, format=fmt)
+    return str(path)
+
+
+def _choose(page: Any, path: str) -> None:
+    """插入图片, then the file in the browser's file chooser."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=re.compile("插入图片|Insert image")).click()
+    chooser.value.set_files(path)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_insert_image_uploads_a_picture_the_published_notice_shows(page: Any, tmp_path: Any, width: int) -> None:
+    """An administrator puts a floor plan in an announcement: 插入图片 uploads it (as an avatar is uploaded) and
+    writes its Markdown at the cursor; the notice shows the picture, loaded, within the notice's width."""
+    page.set_viewport_size({"width": width, "height": 900})
+    errors = watch_console(page)
+    sign_in(page)
+    page.goto("/system/notice/new")
+    page.locator("#title").fill("三楼平面图")
+    content = page.locator("#content")
+    content.fill("新的平面图如下。\n\n请查收。")
+    content.evaluate("area => area.setSelectionRange(9, 9)")  # the cursor on the empty line
+    _choose(page, _picture(tmp_path / "三楼[平面]图.png", (1024, 640)))
+    page.wait_for_function("() => document.getElementById('content').value.includes('/api/oss/files/')")
+    text = content.input_value()
+    inserted = r"!\[三楼\\\[平面\\\]图\]\(/api/oss/files/[\w-]{22}\.png\)"  # at the cursor, its brackets escaped
+    assert re.fullmatch(rf"新的平面图如下。\n{inserted}\n请查收。", text), text
+    page.get_by_role("button", name="保存").click()
+    settle(page, "**/system/notice/")
+    page.locator("tr", has_text="三楼平面图").get_by_role("button", name="发布").click()
+    confirm_modal(page)
+    settle(page, "**/system/notice/**")
+    page.get_by_role("link", name="三楼平面图").click()
+    settle(page, re.compile(r"/notices/\d+\?back="))
+    img = page.get_by_test_id("notice-body").locator("img")
+    assert img.get_attribute("alt") == "三楼[平面]图" and img.get_attribute("loading") == "lazy"
+    img.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    sizes = img.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width,"
+                         " img.closest('.notice-body').clientWidth, document.documentElement.scrollWidth,"
+                         " window.innerWidth]")
+    assert sizes[0] == 1024 and sizes[1] <= sizes[2] and sizes[3] <= sizes[4], sizes  # never wider than the notice
+    assert errors == []
+
+
+def test_insert_image_says_why_a_file_is_refused_under_the_content(page: Any, tmp_path: Any) -> None:
+    """Too big (refused when chosen) or not an image (refused by the server, which checks the content): the content
+    field's error, in the page's language; nothing is inserted, and a picture chosen next goes in."""
+    errors = watch_console(page, form_4xx_expected=True)
+    sign_in(page)
+    page.goto("/system/notice/new")
+    content = page.locator("#content")
+    fake = tmp_path / "floor.png"
+    fake.write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>")
+    _choose(page, str(fake))
+    error = page.locator("#content-image-error")
+    error.wait_for()
+    assert error.inner_text() == "不是有效的图片文件，只支持 PNG、JPEG、GIF、WebP"
+    assert content.get_attribute("aria-invalid") == "true" and "content-image-error" in content.get_attribute(
+        "aria-describedby")
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + bytes(2 * 1024 * 1024))
+    _choose(page, str(big))
+    page.wait_for_function("() => document.getElementById('content-image-error').textContent.includes('2 MiB')")
+    assert error.inner_text() == "图片不能超过 2 MiB" and content.input_value() == ""
+    _choose(page, _picture(tmp_path / "ok.gif", (20, 20), "GIF"))
+    page.wait_for_function("() => document.getElementById('content').value.includes('/api/oss/files/')")
+    assert error.count() == 0 and content.get_attribute("aria-invalid") is None
+    assert re.fullmatch(r"!\[ok\]\(/api/oss/files/[\w-]{22}\.gif\)", content.input_value())
+    page.goto("/language/en?next=/system/notice/new")
+    settle(page, "**/system/notice/new")
+    _choose(page, str(fake))
+    page.locator("#content-image-error").wait_for()
+    assert page.locator("#content-image-error").inner_text() == \
+        "Not a valid image file; only PNG, JPEG, GIF and WebP are supported"
+    page.goto("/language/zh?next=/")
+    assert errors == []
