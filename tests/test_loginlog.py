@@ -323,6 +323,32 @@ def test_a_weaker_admin_lifts_no_lock_of_one_whose_roles_reach_further(app: Any,
     assert sign_in(admin_phone) == 200
 
 
+def test_an_open_account_s_lock_is_lifted_only_by_whom_the_account_s_reach_is_within(app: Any, api: ApiClient,
+                                                                                   anon: ApiClient) -> None:
+    """Review (session 28): a secureId's lock was lifted by anyone whose data scope is all data, though the account's
+    状态, 重置密钥 and 强退 need its reach (an admin must reach all it holds): a weaker admin freed a stronger account
+    for whoever was guessing its key. Now the same rule: 403, the lock kept; an account holding nothing is anyone's
+    to unlock, and the super administrator unlocks either."""
+    from tests.factories import route_code
+    from tests.test_openplatform import _an_admin_of_one_department_beside_a_strong_account, open_token
+
+    _, strong, empty, principal = _an_admin_of_one_department_beside_a_strong_account(app, api)
+    api.data("PUT", "/api/admin/role/modify", {"id": principal.role_id, "dataScope": 1})  # all data
+    principal.grant(menu_paths=("/open", "/open/account", "/monitor", "/monitor/loginlog"),
+                    resource_codes=(route_code("auth_api.unlock", "POST"),))
+    for account in (strong, empty):
+        for i in range(5):
+            open_token(anon, account["secureId"], f"wrong-{i}")
+        assert open_token(anon, account["secureId"], account["secureKey"]).status_code == 429
+    unlock = "/api/admin/log/login/unlock"
+    assert "超出了您的权限范围" in api_error(principal.api.post(unlock, {"phone": strong["secureId"]}), 403)["msg"]
+    assert open_token(anon, strong["secureId"], strong["secureKey"]).status_code == 429  # still locked
+    assert principal.api.data("POST", unlock, {"phone": empty["secureId"]}) is True
+    assert open_token(anon, empty["secureId"], empty["secureKey"]).status_code == 200
+    assert api.data("POST", unlock, {"phone": strong["secureId"]}) is True
+    assert open_token(anon, strong["secureId"], strong["secureKey"]).status_code == 200
+
+
 def test_the_page_lists_filters_shows_detail_exports_and_unlocks(app: Any, pages: PageClient,
                                                                   anon: ApiClient) -> None:
     for _ in range(5):

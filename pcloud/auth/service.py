@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
@@ -776,14 +776,31 @@ def _require_unlockable(user: User, scope: datascope.DataScope) -> None:
         raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能解除其登录锁定"))
 
 
+OPEN_LOCK_BEYOND = N_("该开放平台账号的权限超出了您的权限范围，不能解除其登录锁定")
+
+
+def _open_refusals(secure_ids: Iterable[str]) -> dict[str, str]:
+    """{secureId: why the caller may not manage its live account} for those of `secure_ids` that are one (the
+    account's reach rule, `open_service.account_refusals`: one query for them all)."""
+    wanted = sorted(set(secure_ids))
+    if not wanted:
+        return {}
+    accounts = dict(db.session.execute(select(OpenAccount.id, OpenAccount.secure_id).where(
+        OpenAccount.secure_id.in_(wanted), OpenAccount.deleted_at.is_(None))).tuples().all())
+    return {accounts[i]: why for i, why in open_service.account_refusals(accounts).items()}
+
+
 def _require_may_unlock(scope: datascope.DataScope, *, phone: str | None = None, client_ip: str | None = None,
-                        user: User | None = None) -> None:
-    """The rule of `unlock` (`user`: the live user of `phone`, if any)."""
+                        user: User | None = None, open_refusal: str | None = None) -> None:
+    """The rule of `unlock` (`user`: the live user of `phone`, if any; `open_refusal`: `_open_refusals` of a
+    `phone` that is a live account's secureId)."""
     if phone:
         if user is not None:
             _require_unlockable(user, scope)
         elif not scope.all:
             raise NotFound(gettext("用户不存在"))
+        elif open_refusal:  # a secureId: its account's lock is lifted by whom may manage it (状态, 重置密钥, 强退)
+            raise Forbidden(gettext(OPEN_LOCK_BEYOND))
     if client_ip and not scope.all:
         raise Forbidden(gettext("只有数据权限为全部数据的用户可以解除 IP 地址的登录锁定"))
 
@@ -795,6 +812,7 @@ def unlock_offers(phones: list[str], addresses: list[str]) -> set[tuple[str, str
     phones, addresses = sorted(set(phones)), sorted(set(addresses))
     users = {u.phone: u for u in db.session.execute(User.live().where(User.phone.in_(phones))).scalars()} \
         if phones else {}
+    open_refusals = _open_refusals(p for p in phones if p not in users) if scope.all else {}
 
     def allowed(**asked: Any) -> bool:
         try:
@@ -803,7 +821,7 @@ def unlock_offers(phones: list[str], addresses: list[str]) -> set[tuple[str, str
             return False
         return True
 
-    return ({("phone", p) for p in phones if allowed(phone=p, user=users.get(p))}
+    return ({("phone", p) for p in phones if allowed(phone=p, user=users.get(p), open_refusal=open_refusals.get(p))}
             | {("client_ip", a) for a in addresses if allowed(client_ip=a)})
 
 
@@ -813,12 +831,16 @@ def unlock(phone: str | None = None, client_ip: str | None = None) -> bool:
 
     Within the caller's data scope, as the login log shows: a live user's phone when the scope covers the user
     (`_require_unlockable`); a phone of nobody, a secureId or an address only under the scope of all data (a
-    phone of nobody: 404 alike, so the answer does not tell whether it is a user's outside the scope)."""
+    phone of nobody: 404 alike, so the answer does not tell whether it is a user's outside the scope), and a live
+    account's secureId only by whom the account's reach is within (403, as its 状态 and 重置密钥)."""
     phone, client_ip = (phone or "").strip() or None, (client_ip or "").strip() or None
     if not phone and not client_ip:
         raise Invalid(gettext("请填写手机号或 IP 地址"), field="phone")
     scope = datascope.current_scope()
-    _require_may_unlock(scope, phone=phone, client_ip=client_ip, user=_live_user_by_phone(phone) if phone else None)
+    user = _live_user_by_phone(phone) if phone else None
+    _require_may_unlock(scope, phone=phone, client_ip=client_ip, user=user,
+                        open_refusal=_open_refusals([phone]).get(phone) if phone and user is None and scope.all
+                        else None)
     keys: list[str] = []
     if phone:
         keys += [_phone_key(phone), _open_key(phone)] if scope.all else [_phone_key(phone)]
