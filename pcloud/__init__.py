@@ -189,10 +189,12 @@ def register_request_hooks(app: Flask) -> None:
     from pcloud.auth.service import must_change_password
     from pcloud.core import assets
     from pcloud.core.envelope import envelope, is_api_request
-    from pcloud.core.recorder import init_recorder
+    from pcloud.core.recorder import init_recorder, readable_only_with
     from pcloud.core.security import install_access_guard
+    from pcloud.jobs.service import SCRIPT_LOG_KEYS, SCRIPT_LOG_MASK, may_edit_scripts
 
     init_recorder(app, sink=write_action)
+    readable_only_with(app, SCRIPT_LOG_KEYS, may_edit_scripts, SCRIPT_LOG_MASK)
     install_access_guard(app, permissions, must_change_password, say_signed_out)
     assets.init_app(app)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.conftest import ADMIN_PHONE, ApiClient, PageClient, open_client, user_numbered
@@ -505,3 +506,73 @@ def test_a_sign_in_refused_in_english_is_logged_in_each_readers_language(app: An
 
     assert messages({}) == ["请输入手机号", "手机号或密码错误", "手机号或密码错误"]
     assert messages(en) == ["Please enter the phone number", "Wrong phone or password", "Wrong phone or password"]
+
+
+def test_a_scripts_source_and_diff_in_the_log_are_read_only_with_the_script_grant(app: Any, api: ApiClient,
+                                                                                 pages: PageClient) -> None:
+    """Authorization review (session 28): a script's source is the script grant's (`/api/job/jobcode/**`, the super
+    administrator's by default), yet the operation log, a fresh ROLE_ADMIN's, kept every save's `glueSource` and
+    diff in `params`, and any reader of the log read the script there (the API's page and detail, the detail page).
+    The log still keeps them (the super administrator audits the script), and answers them masked to a reader
+    without the grant: every `glueSource` (the page form's `glue_source` too) and the save's `diff`, whatever the
+    depth, even in parameters cut at 4000 characters."""
+    import html as htmllib
+
+    from tests.factories import make_user
+    from tests.test_jobs import job_body, make_executor
+
+    executor = make_executor(api)
+    body = {**job_body(executor, glueType="GLUE_PYTHON", scheduleType="NONE"), "glueSource": "A = 'first'\n",
+            "glueRemark": "第一版"}
+    body.pop("scheduleConf"), body.pop("executorHandler")
+    job = api.data("POST", "/api/job/jobinfo/add", body)
+    api.data("POST", "/api/job/jobcode/save", {"jobId": job, "glueSource": "A = 's3cr3t'\n", "glueRemark": "二"})
+    assert api.post("/api/job/jobcode/save", {"jobId": job, "glueSource": "A = 'refused'\n",  # logged as sent
+                                              "glueRemark": " "}).status_code == 422
+    api.post("/api/job/jobinfo/update", {"id": job, "nested": [{"glueSource": "A = 'deep'\n"}]})
+    long_source = "A = 'long'\n" + "# " + "x" * 5000 + "\n"  # its parameters are cut: no longer JSON
+    api.data("POST", "/api/job/jobcode/save", {"jobId": job, "glueSource": long_source, "glueRemark": "长"})
+    assert pages.submit(f"/job/info/{job}/code", data={"glue_source": "A = 'form'\n", "glue_remark": ""}
+                        ).status_code == 422
+    secrets = ("first", "s3cr3t", "refused", "deep", "long", "form")
+
+    phone = "13900000309"
+    make_user(app, phone=phone, role_codes=("ROLE_ADMIN",))
+    reader = ApiClient(app.test_client())
+    reader.token = reader.sign_in(phone, "Passw0rd1")
+    reader_pages = PageClient(app.test_client())
+    assert reader_pages.sign_in(phone, "Passw0rd1").status_code == 302
+
+    def logged(client: ApiClient) -> list[dict[str, Any]]:
+        rows = client.post(PAGE, {"path": "/job", "pageSize": 100}).get_json()["data"]
+        return [row for row in rows if "glue" in (row["params"] or "").lower() or '"diff"' in (row["params"] or "")]
+
+    rows = logged(api)
+    assert len(rows) >= 6, [row["params"] for row in rows]
+    # the super administrator reads every script and diff, on the API's page and detail and the detail page
+    everything = " ".join(row["params"] for row in rows)
+    assert all(f"'{word}'" in everything for word in secrets), everything
+    assert "-A = 'first'" in everything and "+A = 's3cr3t'" in everything
+    assert any("s3cr3t" in api.data("GET", f"/api/admin/log/action/{row['id']}")["params"] for row in rows)
+    assert any("s3cr3t" in htmllib.unescape(pages.get(f"/system/log/{row['id']}").get_data(as_text=True))
+               for row in rows)
+
+    # a reader without the script grant reads the entries, their scripts and diffs masked, through every door
+    seen = logged(reader)
+    assert sorted(row["id"] for row in seen) == sorted(row["id"] for row in rows)
+    listed = reader_pages.get("/system/log/?path=/job")
+    assert listed.status_code == 200
+    for row in seen:
+        detail = reader.data("GET", f"/api/admin/log/action/{row['id']}")
+        page = htmllib.unescape(reader_pages.get(f"/system/log/{row['id']}").get_data(as_text=True))
+        for text in (row["params"], detail["params"], page, listed.get_data(as_text=True)):
+            assert not any(f"'{word}'" in text for word in secrets), text
+            assert "+A =" not in text and "-A =" not in text
+        assert "（脚本内容：需要脚本权限）" in row["params"] and "（脚本内容：需要脚本权限）" in page
+    saved = next(json.loads(row["params"]) for row in seen if '"glueRemark": "二"' in row["params"])
+    assert saved == {"jobId": job, "glueType": "GLUE_PYTHON", "glueRemark": "二", "diff": "（脚本内容：需要脚本权限）"}
+    cut = next(row["params"] for row in seen if '"glueRemark": "长"' in row["params"])  # masked to the cut
+    assert cut.endswith('"diff": "（脚本内容：需要脚本权限）"') and "x" * 10 not in cut
+    # said in the reader's language
+    english = reader.get(f"/api/admin/log/action/{seen[0]['id']}", headers={"Accept-Language": "en"}).get_json()
+    assert '(script content: needs the \\"script job\\" grant)' in english["data"]["params"], english

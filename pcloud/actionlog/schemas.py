@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from pcloud.actionlog.models import ActionLog
+from pcloud.actionlog.service import shown_params
 from pcloud.core.i18n import translated
 from pcloud.core.schemas import BaseSchema, Id, LocalDate, LocalDateTime, PageArgs, limit_of
 
@@ -32,6 +33,13 @@ class Outcome(fields.String):
         return super()._serialize(translated(value), attr, obj, **kwargs)
 
 
+class Params(fields.String):
+    """A row's recorded parameters as the reader may read them (actionlog.service.shown_params)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return super()._serialize(shown_params(value), attr, obj, **kwargs)
+
+
 class ActionLogOut(BaseSchema):
     id = fields.Integer()
     user_id = fields.Integer(allow_none=True)
@@ -40,7 +48,8 @@ class ActionLogOut(BaseSchema):
     title = fields.String()
     method = fields.String()
     path = fields.String()
-    params = fields.String(allow_none=True)
+    params = Params(allow_none=True, metadata={"description": "a script's source and diff masked without the script "
+                                                              "grant (docs/API.md, Action log)"})
     status = fields.String()
     msg = Outcome(allow_none=True, metadata={"description": "in the request's language (docs/API.md, Languages)"})
     client_ip = fields.String(allow_none=True)

@@ -15,6 +15,7 @@ from pcloud.core import search
 from pcloud.core.errors import Invalid, NotFound
 from pcloud.core.messages import N_
 from pcloud.core.paging import Page, newest_first_page, sample_estimate
+from pcloud.core.recorder import readable_params
 from pcloud.core.retention import delete_older_than
 from pcloud.core.timefmt import local_day_bounds_utc, local_today, utcnow
 from pcloud.datascope import service as datascope
@@ -106,8 +107,17 @@ def get_log(log_id: int) -> ActionLog:
     return row
 
 
+def shown_params(params: str | None) -> str | None:
+    """A row's recorded parameters as the reader may read them, on every door (the API's page and detail, the detail
+    page): what a module keeps for a grant the reader lacks (a script's source and diff) masked
+    (core.recorder.readable_params)."""
+    return readable_params(params)
+
+
 def pretty_params(params: str | None) -> str:
-    """The recorded parameters as indented JSON (as recorded when they are not JSON, e.g. truncated)."""
+    """The recorded parameters as the reader may read them, as indented JSON (as recorded when they are not JSON,
+    e.g. truncated)."""
+    params = shown_params(params)
     if not params:
         return ""
     try:

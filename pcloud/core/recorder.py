@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -33,10 +33,13 @@ _SECRET_KEY = re.compile(r"password|passwd|pwd|verify\w*code|smscode|secure\w*ke
 MAX_PARAMS = 4000
 
 
+def _normalised(key: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(key).lower())
+
+
 def is_secret_key(key: object) -> bool:
     """Does this field name carry a secret (so its value must never be stored)?"""
-    normalised = re.sub(r"[^a-z0-9]", "", str(key).lower())
-    return bool(_SECRET_KEY.search(normalised))
+    return bool(_SECRET_KEY.search(_normalised(key)))
 
 
 # The outcome a view tells the recorder, for one request. Views call these instead of setting `g`.
@@ -106,6 +109,58 @@ def masked_params() -> str:
 
 def _detail_params() -> str:
     return json.dumps(_mask(g.get(_DETAIL)), ensure_ascii=False, default=str)[:MAX_PARAMS]
+
+
+# Parameters kept whole but read only with a grant (a script's source, the script grant's): masked when read, not when
+# written, so that whoever holds the grant still audits them, in the rows written before too.
+_GUARDED = "pcloud.guarded_params"
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_COLON = re.compile(r"\s*:\s*")
+_DECODER = json.JSONDecoder()
+
+
+def readable_only_with(app: Flask, keys: Iterable[str], may_read: Callable[[], bool], mask: Any) -> None:
+    """The values of these parameter keys, at any depth and named in any case or separators as `is_secret_key` reads
+    a key (`glueSource` is also a page form's `glue_source`), are answered as `mask` (said in the reader's language)
+    by `readable_params` to a reader for whom `may_read()` is False. A module plugs its keys in through the factory."""
+    app.extensions.setdefault(_GUARDED, []).append((frozenset(_normalised(k) for k in keys), may_read, mask))
+
+
+def _decoded(literal: str) -> str:
+    try:
+        return json.loads(literal)
+    except ValueError:
+        return literal[1:-1]
+
+
+def readable_params(params: str | None) -> str | None:
+    """Recorded parameters as the current reader may read them: each guarded key's value that the reader's grants do
+    not reach replaced by its mask, the rest as stored. Read as JSON text rather than parsed, so that parameters cut
+    at MAX_PARAMS (no longer JSON) are masked too: a value running into the cut is masked to the end."""
+    guards = current_app.extensions.get(_GUARDED)
+    if not params or not guards:
+        return params
+    denied: dict[int, bool] = {}  # a guard's answer, asked once per text and only when one of its keys is there
+    kept, pos, done = [], 0, 0
+    while (literal := _JSON_STRING.search(params, pos)) is not None:
+        pos = literal.end()
+        colon = _COLON.match(params, pos)
+        key = _normalised(_decoded(literal.group())) if colon else None  # no colon: a value, not a key
+        guard = next((i for i, (keys, _, _) in enumerate(guards) if key in keys), None)
+        if guard is None:
+            continue
+        if guard not in denied:
+            denied[guard] = not guards[guard][1]()
+        if not denied[guard]:
+            continue
+        start = colon.end()
+        try:
+            pos = _DECODER.raw_decode(params, start)[1]
+        except ValueError:
+            pos = len(params)  # cut at MAX_PARAMS inside the value
+        kept += [params[done:start], json.dumps(str(guards[guard][2]), ensure_ascii=False)]
+        done = pos
+    return "".join(kept) + params[done:] if kept else params
 
 
 def _title() -> str | None:

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import ColumnElement, case, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -685,6 +685,14 @@ def _may_call(endpoint: str) -> bool:
 def may_edit_scripts() -> bool:
     """Does the principal hold the script grant (what the console shows); True outside a request."""
     return _may_call(SCRIPT_GRANT_ENDPOINT)
+
+
+# The operation log keeps scripts (a request's `glueSource`, a save's `diff`: _add_glue_version): the script grant's to
+# read there too, masked for anyone else when read (the factory plugs them into core.recorder.readable_only_with).
+# A key is guarded in every entry: the script save is the only one recording a `diff`; another module's would need a
+# name of its own.
+SCRIPT_LOG_KEYS = ("glueSource", "diff")
+SCRIPT_LOG_MASK = lazy_gettext("（脚本内容：需要脚本权限）")
 
 
 def require_script_grant(*glue_types: str | None, always: bool = False) -> None:
