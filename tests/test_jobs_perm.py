@@ -312,6 +312,63 @@ def test_a_limited_user_admin_cannot_assign_a_role_reaching_another_executor(tea
     lead.data("POST", "/api/admin/system/user/create", body)
 
 
+def _executor_row(app: Any, executor_id: int) -> tuple[int, str | None]:
+    from pcloud.jobs.models import Executor
+
+    return query(app, lambda: (lambda e: (e.address_type, e.address_list))(db.session.get(Executor, executor_id)))
+
+
+def test_a_team_lists_on_its_manual_executor_only_nodes_of_executors_it_reaches(teams: Teams, api: ApiClient,
+                                                                               app: Any) -> None:
+    """A manual list runs the executor's jobs on the nodes it names: team A naming a node of team B's executor would
+    run A's jobs (and scripts) on B's hosts. A node registered under an AppName beyond A's reach (live or not, beside
+    A's own, or of no executor A may see) is refused, 403 on addressList naming the node and nothing else, through
+    the API, the page and the import alike; A's own nodes and a name not registered yet are listed."""
+    from tests.test_jobs import add_node
+
+    add_node(app, "team-a-app", "a-host")
+    add_node(app, "team-b-app", "b-host")
+    add_node(app, "team-b-app", "b-old", age_seconds=86400)  # dead a day: still B's host
+    add_node(app, "team-a-app", "both-host")
+    add_node(app, "team-b-app", "both-host")
+    add_node(app, "team-z-app", "z-host")  # an AppName no executor has (yet)
+    said = {}
+    for node in ("b-host", "b-old", "both-host", "z-host"):
+        body = api_error(teams.api.put("/api/job/jobgroup/update", {"id": teams.a, "addressType": 1,
+                                                                   "addressList": f"a-host,{node}"}), 403)
+        assert node in body["msg"] and body["errors"]["addressList"] == [body["msg"]], body
+        assert "team-" not in body["msg"].replace(node, "") and "乙组" not in body["msg"], body
+        said[node] = body["msg"].replace(node, "NODE")
+    assert len(set(said.values())) == 1, said  # B's node and a node of no executor alike: no AppName told
+    assert _executor_row(app, teams.a) == (0, None)
+    html = teams.pages.submit(f"/job/group/{teams.a}/edit", data={
+        "appname": "team-a-app", "title": "甲组", "address_type": "1", "address_list": "a-host,b-host"})
+    assert html.status_code == 403 and "b-host" in html.get_data(as_text=True)
+    assert _executor_row(app, teams.a) == (0, None)
+    doc = _export(teams.api, {"jobGroup": teams.a})
+    doc["executors"][0].update(addressType=1, addressList="a-host,both-host")
+    report = _import(teams.api, doc, dryRun=True, onConflict="overwrite").get_json()["data"]
+    assert [(e["kind"], e["field"]) for e in report["errors"]] == [("executor", "addressList")], report
+    assert "both-host" in report["errors"][0]["message"]
+    api_error(_import(teams.api, doc, onConflict="overwrite"), 422)
+    assert _executor_row(app, teams.a) == (0, None)
+    # one's own nodes and a name not registered yet
+    teams.api.data("PUT", "/api/job/jobgroup/update", {"id": teams.a, "addressType": 1,
+                                                       "addressList": "a-host,new-host"})
+    assert _executor_row(app, teams.a) == (1, "a-host,new-host")
+    # who reaches every executor names any node; a name the list holds already stays when the team edits it
+    api.data("PUT", "/api/job/jobgroup/update", {"id": teams.a, "addressType": 1, "addressList": "a-host,b-host"})
+    teams.api.data("PUT", "/api/job/jobgroup/update", {"id": teams.a, "title": "甲组二"})
+    teams.api.data("PUT", "/api/job/jobgroup/update", {"id": teams.a, "addressType": 1, "addressList": "b-host"})
+    assert _executor_row(app, teams.a) == (1, "b-host")
+    api_error(teams.api.put("/api/job/jobgroup/update", {"id": teams.a, "addressType": 1,
+                                                         "addressList": "b-host,b-old"}), 403)
+    # run once names nodes of the job's executor only
+    api.data("PUT", "/api/job/jobgroup/update", {"id": teams.a, "addressType": 0})
+    body = api_error(teams.api.post("/api/job/jobinfo/trigger", {"id": teams.job_a, "addressList": "b-host"}), 422)
+    assert "addressList" in body["errors"]
+
+
 def api_resource_ids(codes: tuple[str, ...]) -> list[int]:
     from pcloud.resources.models import Resource
 

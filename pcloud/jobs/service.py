@@ -305,7 +305,39 @@ def _clean_executor(data: dict[str, Any], current: Executor | None) -> dict[str,
         if "addressList" not in errors.errors:
             out["address_list"] = address_list
     errors.raise_if_any()
+    if out.get("address_list"):
+        _check_nodes_within_reach(out["address_list"], current)
     return out
+
+
+def _listed(executor: Executor | None) -> set[str]:
+    """The node names an executor's manual list holds (none for an automatic or a new one)."""
+    if executor is None or executor.address_type != ADDRESS_MANUAL:
+        return set()
+    return {a.strip() for a in (executor.address_list or "").split(",") if a.strip()}
+
+
+def _check_nodes_within_reach(address_list: str, current: Executor | None) -> None:
+    """A manual list runs the executor's jobs on the nodes it names, and a node runs its own AppName's jobs too: a
+    principal limited to some executors may name a node only if every AppName it registered under (live or not) is
+    one of an executor within reach, else 403 on addressList naming the node alone (one answer whether that AppName
+    has an executor or not: no AppName beyond reach is told). A name the list holds already is not checked again (an
+    edit of the title keeps it); a name not registered yet passes: the limit docs/API.md states."""
+    visible = visible_executor_ids()
+    if visible is None:
+        return
+    kept = _listed(current)
+    names = [a for a in address_list.split(",") if a and a not in kept]
+    if not names:
+        return
+    reached = select(Executor.appname).where(Executor.id.in_(sorted(visible)), Executor.deleted_at.is_(None))
+    beyond = set(db.session.execute(select(JobRegistry.name).where(
+        JobRegistry.name.in_(names), JobRegistry.appname.not_in(reached))).scalars())
+    for name in names:
+        if name in beyond:
+            msg = gettext("节点 %(name)s 注册在您可管理的执行器以外，不能列入机器地址"
+                          "（请联系能管理全部执行器的管理员）", name=name)
+            raise Forbidden(msg, errors={"addressList": [msg]})
 
 
 def executor_form_problems(values: Mapping[str, Any], executor_id: int | None) -> dict[str, list[str]]:
