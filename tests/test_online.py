@@ -144,7 +144,8 @@ def test_an_open_accounts_session_is_ended_only_by_whom_its_reach_is_within(app:
     refused = api_error(operator.api.delete(f"/api/admin/online/{sessions['强账号']}/kick"), 403)
     assert "超出了您的权限范围" in refused["msg"], refused
     html = operator.pages.get("/monitor/online/?kind=open").get_data(as_text=True)
-    assert re.search(rf'action="/monitor/online/{sessions["强账号"]}/kick"', html)
+    assert re.search(rf'action="/monitor/online/{sessions["空账号"]}/kick"', html)
+    assert not re.search(rf'action="/monitor/online/{sessions["强账号"]}/kick"', html)  # not offered: refused
     page = operator.pages.client.post(f"/monitor/online/{sessions['强账号']}/kick",
                                       data={"csrf_token": csrf_from(html)})
     assert page.status_code == 403 and "超出了您的权限范围" in page.get_data(as_text=True)
@@ -154,6 +155,70 @@ def test_an_open_accounts_session_is_ended_only_by_whom_its_reach_is_within(app:
     assert signed_in["空账号"].post("/api/admin/system/adminInfo").status_code == 401
     assert api.data("DELETE", f"/api/admin/online/{sessions['强账号']}/kick") is None
     assert signed_in["强账号"].post("/api/admin/system/user/page", {}).status_code == 401
+
+
+def _open_session(app: Any, api: ApiClient, name: str, entries: list[int]) -> ApiClient:
+    """An open-platform account holding these catalogue entries, signed in."""
+    acct = api.data("POST", "/api/open/admin/account/create", {"name": name})
+    api.data("POST", "/api/open/admin/resource/grant", {"accountId": acct["id"], "resourceIds": entries})
+    client = ApiClient(app.test_client())
+    resp = client.client.post("/api/oauth/token", json={"secureId": acct["secureId"], "secureKey": acct["secureKey"],
+                                                        "grantType": "OPEN"})
+    client.token = resp.get_json()["data"]["token"]
+    return client
+
+
+def test_the_page_offers_kick_only_on_sessions_the_service_would_end(app: Any, api: ApiClient) -> None:
+    """Authorization review (session 28): the page offered 强退 on every other session, and on a super administrator's,
+    an account's beyond the operator's reach or a user's whose roles reach further, the click led to a 403 page. The
+    page now asks the kick's own rule (online.service.sign_out_refusals) for its rows at once, in as many statements
+    whatever the rows, and offers 强退 only where the kick would end the session."""
+    import re
+
+    from tests.conftest import ADMIN_PHONE, statements_run
+    from tests.factories import make_role, make_user, next_phone, route_code
+    from tests.test_permissions import PrincipalClients
+
+    users = api.data("POST", "/api/open/admin/resource/create", {
+        "name": "用户列表", "resourceUrl": "/api/admin/system/user/page", "method": "POST"})
+    _open_session(app, api, "强账号", [users])
+    _open_session(app, api, "空账号", [])
+    signed_in = {}
+    for name, roles in (("甲", ()), ("乙", ("ROLE_ADMIN",))):
+        phone = next_phone()
+        make_user(app, phone=phone, name=name, password="Passw0rd1", role_codes=roles)
+        signed_in[name] = ApiClient(app.test_client())
+        signed_in[name].token = signed_in[name].sign_in(phone, "Passw0rd1")
+    operator = PrincipalClients(app, "ROLE_ONLINE_ONLY")
+    operator.grant(menu_paths=("/monitor", "/monitor/online"),
+                   resource_codes=(route_code("online_api.page", "POST"), route_code("online_api.kick", "DELETE")))
+    items = operator.api.data("POST", PAGE, {"pageSize": 50})
+    ids = {i["name"]: i["sessionId"] for i in items if i["phone"] != ADMIN_PHONE}
+    admins = [i["sessionId"] for i in items if i["phone"] == ADMIN_PHONE]
+    assert admins and {"强账号", "空账号", "甲", "乙"} <= set(ids)
+
+    def offered() -> set[str]:
+        html = operator.pages.get("/monitor/online/?size=50").get_data(as_text=True)
+        return set(re.findall(r'action="/monitor/online/([0-9a-f]+)/kick"', html))
+
+    shown = offered()
+    assert {ids["空账号"], ids["甲"]} <= shown, (shown, ids)
+    refused = [ids["强账号"], ids["乙"], *admins]
+    assert not shown & set(refused), (shown, ids, admins)
+    for session_id in refused:  # what the page leaves out, the kick refuses
+        api_error(operator.api.delete(f"/api/admin/online/{session_id}/kick"), 403)
+    # the rule read once for the page: more sessions, of users holding other roles, cost no more statements
+    before = statements_run(app, offered)
+    for n in range(3):
+        role = make_role(app, f"ROLE_MORE_{n}")
+        phone = next_phone()
+        make_user(app, phone=phone, name=f"丙{n}", password="Passw0rd1", role_ids=[role])
+        ApiClient(app.test_client()).sign_in(phone, "Passw0rd1")
+    assert len(offered()) == len(shown) + 3  # theirs, holding nothing beyond (and the grants' cache reloaded)
+    assert statements_run(app, offered) == before
+    assert operator.api.data("DELETE", f"/api/admin/online/{ids['甲']}/kick") is None
+    assert signed_in["甲"].post("/api/admin/system/adminInfo").status_code == 401
+
 
 # English (issue 24 item 10)
 

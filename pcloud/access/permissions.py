@@ -433,6 +433,42 @@ def _unreached(principal: Principal, menu_ids: Iterable[int], resource_ids: Iter
                 yield "resource", resource_id, gettext("资源 %(method)s %(url)s", method=method, url=url)
 
 
+def roles_beyond_reach(roles: Iterable[Any], principal: Principal | None = None) -> set[int]:
+    """The ids of these roles (rows with `id` and `role_code`) that each reach further than the principal:
+    reach_refusal's verdict on each role alone (ROLE_SUPER_ADMIN, its menus and resources, its executors, its data
+    scope), asked for many roles in three statements however many there are (a page of users or sessions whose
+    holders are not the principal's to sign out: users.service.target_refusals)."""
+    principal = _acting(principal)
+    codes = {r.id: r.role_code for r in roles}
+    if principal is None or principal.is_super_admin or not codes:
+        return set()
+    ids = sorted(codes)
+    beyond = {role_id for role_id, code in codes.items() if code == SUPER_ADMIN}
+    held = {role_id: RoleGrants() for role_id in ids}
+    for role_id, menu_id, path in db.session.execute(
+            select(role_menu.c.role_id, Menu.id, Menu.path).join(Menu, Menu.id == role_menu.c.menu_id)
+            .where(role_menu.c.role_id.in_(ids), Menu.deleted_at.is_(None))):
+        if not _covers_menu(principal, menu_id, path):
+            beyond.add(role_id)
+        if path and path.startswith("/"):
+            held[role_id].menu_paths.add(path.rstrip("/") or "/")
+    for role_id, method, url in db.session.execute(
+            select(role_resource.c.role_id, Resource.method, Resource.resource_url)
+            .join(Resource, Resource.id == role_resource.c.resource_id)
+            .where(role_resource.c.role_id.in_(ids), Resource.deleted_at.is_(None))):
+        if not _covers_resource(principal, method, url):
+            beyond.add(role_id)
+        _add_pattern(held[role_id], method, url)
+    mine = executor_ids_of(principal)
+    if mine is not None:  # the executors of the job console (issue 23, 1), as job_group_refusal asks
+        for role_id, job_group_id in db.session.execute(select(role_job_group.c.role_id, role_job_group.c.job_group_id)
+                                                        .where(role_job_group.c.role_id.in_(ids))):
+            held[role_id].job_group_ids.add(job_group_id)
+        samples = job_route_samples()
+        beyond |= {role_id for role_id, grants in held.items() if _executors_refusal(grants, mine, set(), samples)}
+    return beyond | {role_id for role_id in ids if datascope.roles_refusal([role_id], principal)}
+
+
 def beyond_reach(menu_ids: Iterable[int] = (), resource_ids: Iterable[int] = (),
                  principal: Principal | None = None) -> tuple[set[int], set[int]]:
     """(menu ids, resource ids) among these that the principal may not hand out (reach_refusal's rule): what a

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import case, desc, func, literal, select
+from sqlalchemy.orm import selectinload
 
-from pcloud.core.errors import Conflict, NotFound
+from pcloud.core.errors import Conflict, Forbidden, NotFound
 from pcloud.core.paging import Page, paginate
 from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
@@ -35,7 +36,8 @@ _name = func.coalesce(User.name, OpenAccount.name)
 
 
 def _select(filters: dict[str, Any]) -> Any:
-    stmt = (select(UserSession.public_id.label("session_id"), UserSession.user_id, _phone.label("phone"),
+    stmt = (select(UserSession.public_id.label("session_id"), UserSession.user_id, UserSession.open_account_id,
+                   _phone.label("phone"),
                    _name.label("name"), Dept.name.label("dept_name"), _kind.label("kind"),
                    UserSession.ip.label("client_ip"), UserSession.user_agent,
                    UserSession.created_at.label("signed_in_at"), UserSession.last_seen_at)
@@ -77,10 +79,33 @@ def page_sessions(filters: dict[str, Any], page: int = 1, page_size: int = 10) -
     return result
 
 
+def sign_out_refusals(items: list[dict[str, Any]], principal: Principal | None) -> dict[str, str]:
+    """Why the principal may not end each of these sessions (items of page_sessions, or `session_id`, `user_id` and
+    `open_account_id` of one), by session id; absent: the kick would end it. The user page's offline rule (only a
+    super administrator ends a super administrator's session, nobody one of a user whose roles reach further than
+    their own) and an open account's (only whom the account's reach is within), asked once for a whole page: the
+    kick refuses by it, and the page offers 强退 only where it does not."""
+    user_ids = sorted({i["user_id"] for i in items if i.get("user_id") is not None})
+    account_ids = sorted({i["open_account_id"] for i in items
+                          if i.get("user_id") is None and i.get("open_account_id") is not None})
+    users = list(db.session.execute(select(User).where(User.id.in_(user_ids)).options(selectinload(User.roles)))
+                 .scalars()) if user_ids else []
+    by_user = user_service.target_refusals(principal, users)
+    by_account = open_service.sign_out_refusals(account_ids) if account_ids else {}
+    out: dict[str, str] = {}
+    for item in items:
+        refusal = (by_user.get(item["user_id"]) if item.get("user_id") is not None
+                   else by_account.get(item.get("open_account_id")))
+        if refusal:
+            out[item["session_id"]] = refusal
+    return out
+
+
 def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
     """End one session now (the user's others stay): 404 if it is already gone. The same rules as the user
     page's offline: only a super administrator ends a super administrator's session; nobody ends the session
-    they are calling with (that is 退出登录); an open account's only by whom the account's reach is within."""
+    they are calling with (that is 退出登录); an open account's only by whom the account's reach is within
+    (`sign_out_refusals`, which the page asks too)."""
     sess = sessions.live_session_by_public_id(public_id)
     scope = datascope.current_scope()
     if sess is None or (not scope.all and sess.user_id is None):
@@ -90,15 +115,17 @@ def kick(public_id: str, principal: Principal | None) -> dict[str, Any]:
     phone, name = None, None
     if sess.user_id is not None:
         try:
-            user = user_service.guard_sign_out(sess.user_id, principal)
+            user = user_service.get_user(sess.user_id)
         except NotFound:  # beyond the principal's data scope: as if the session were absent
             raise NotFound(gettext("会话不存在或已结束")) from None
         phone, name = user.phone, user.name
     elif sess.open_account_id is not None:
         account = db.session.get(OpenAccount, sess.open_account_id)
-        if account is not None:
-            open_service.require_may_sign_out(account)
         phone, name = (account.secure_id, account.name) if account is not None else (None, None)
+    refusal = sign_out_refusals([{"session_id": public_id, "user_id": sess.user_id,
+                                  "open_account_id": sess.open_account_id}], principal).get(public_id)
+    if refusal:
+        raise Forbidden(refusal)
     row = user_service.offline_row(sess, phone, principal)
     if not sessions.revoke_session(sess.id, "forced"):
         db.session.rollback()

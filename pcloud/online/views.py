@@ -34,7 +34,7 @@ def index() -> Any:
     principal = current_principal()
     own = service.public_id_of(principal.session_id) if principal is not None else None
     return render_template("online/list.html", page=result, args=args, page_url=page_url, kinds=KIND_NAMES,
-                           own_session=own)
+                           own_session=own, refusals=service.sign_out_refusals(result.items, principal))
 
 
 @bp.route("/<session_id>/kick", methods=["POST"])

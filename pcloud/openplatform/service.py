@@ -219,11 +219,11 @@ def account_refusal(account: OpenAccount) -> str | None:
 SESSION_BEYOND = N_("该开放平台账号的权限超出了您的权限范围，不能强退它的会话")
 
 
-def require_may_sign_out(account: OpenAccount) -> None:
-    """Whoever ends an account's session (the online list's kick) must reach the account, as its 状态 and 重置密钥
-    need: 403 otherwise, as a user whose roles reach further than the principal's is not theirs to sign out."""
-    if account_refusal(account):
-        raise Forbidden(gettext(SESSION_BEYOND))
+def sign_out_refusals(account_ids: Iterable[int]) -> dict[int, str]:
+    """Why the signed-in principal may not end these accounts' sessions (absent: they may), for a page of sessions
+    at once: whoever ends an account's session (the online list's kick) must reach the account, as its 状态 and
+    重置密钥 need, as a user whose roles reach further than the principal's is not theirs to sign out."""
+    return {account_id: gettext(SESSION_BEYOND) for account_id in account_refusals(account_ids)}
 
 
 def _require_account_reached(account: OpenAccount) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -156,7 +156,27 @@ def outreaches(principal: Principal | None, user: User) -> bool:
     could be taken over by them. Never oneself; never for a super administrator or the command line (None)."""
     if principal is None or principal.is_super_admin or principal.user_id == user.id:
         return False
-    return permissions.reach_refusal(principal, roles=[r for r in user.roles if r.deleted_at is None]) is not None
+    return bool(permissions.roles_beyond_reach([r for r in user.roles if r.deleted_at is None], principal))
+
+
+def target_refusals(principal: Principal | None, users: Iterable[User]) -> dict[int, str]:
+    """Why the principal may not change, delete, sign out or unlock each of these users (absent: they may), the
+    rule of `_guard_super_admin`'s target: only a super administrator touches a super administrator, nobody a user
+    whose roles reach further than their own (`outreaches`). For a page of users at once: their roles loaded with
+    them, the reach asked once for all the roles (permissions.roles_beyond_reach)."""
+    if principal is None or principal.is_super_admin:
+        return {}
+    users = list(users)
+    live = {user.id: [r for r in user.roles if r.deleted_at is None] for user in users}
+    beyond = permissions.roles_beyond_reach(
+        {r.id: r for user in users if user.id != principal.user_id for r in live[user.id]}.values(), principal)
+    out: dict[int, str] = {}
+    for user in users:
+        if _is_super_admin(user):
+            out[user.id] = gettext("只有超级管理员可以修改超级管理员账号")
+        elif user.id != principal.user_id and any(r.id in beyond for r in live[user.id]):
+            out[user.id] = gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线")
+    return out
 
 
 def _guard_super_admin(principal: Principal | None, target: User | None = None, roles: list[Role] | None = None
@@ -170,11 +190,8 @@ def _guard_super_admin(principal: Principal | None, target: User | None = None, 
     """
     if principal is None or principal.is_super_admin:
         return
-    if target is not None:
-        if _is_super_admin(target):
-            raise Forbidden(gettext("只有超级管理员可以修改超级管理员账号"))
-        if outreaches(principal, target):
-            raise Forbidden(gettext("该用户的角色超出了您的权限范围，不能修改、删除或强制下线"))
+    if target is not None and (refusal := target_refusals(principal, [target]).get(target.id)):
+        raise Forbidden(refusal)
     if roles:
         permissions.require_within_reach(principal, roles=roles)  # grants, executors and data scope
 
@@ -681,13 +698,6 @@ def offline_row(session: Any, phone: str | None, principal: Principal | None) ->
     by = login_log.forced_offline_reason(principal.name if principal is not None else None)
     return login_log.login_row("offline", reason=by, phone=phone, user_id=session.user_id, ip=session.ip,
                                user_agent=session.user_agent)
-
-
-def guard_sign_out(user_id: int, principal: Principal | None) -> User:
-    """The user whose session `principal` may end (the online list's kick): the offline button's rule."""
-    user = get_user(user_id)
-    _guard_super_admin(principal, target=user)
-    return user
 
 
 def change_own_password(user_id: int, old_password: str, new_password: str,
