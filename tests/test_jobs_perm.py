@@ -990,3 +990,38 @@ def test_an_operator_who_may_run_every_child_runs_the_chain_and_one_who_may_not_
     finally:
         worker.stop()
 
+
+def test_a_page_s_verdict_on_roles_is_the_one_a_single_role_gets(teams: Teams, api: ApiClient, app: Any) -> None:
+    """The online list and the user rules ask for many roles at once whether each reaches further than the
+    principal (permissions.roles_beyond_reach, a few statements for a page); handing one role out asks
+    reach_refusal. Two readings of one rule: for roles differing in each part of a role's reach (ROLE_SUPER_ADMIN,
+    a menu, an API resource, the executors, the data scope), both say the same of each role."""
+    from pcloud.access import permissions
+    from pcloud.roles.models import Role
+    from tests.test_datascope import principal_of
+
+    api.data("PUT", "/api/admin/role/modify", {"id": teams.role, "dataScope": 3})  # the team: its own department
+    codes = job_codes(app, clean_runs=True)
+
+    def role(code: str, menus: tuple[str, ...] = JOB_MENUS, job_groups: list[int] | None = None,
+             scope: int = 3) -> int:
+        made = make_role(app, code)
+        grant_role(app, made, menu_paths=menus, resource_codes=codes)
+        api.data("PUT", "/api/admin/role/modify", {"id": made, "jobGroupIds": job_groups if job_groups is not None
+                                                   else [teams.a], "dataScope": scope})
+        return made
+
+    within = {teams.role, role("ROLE_LIKE_A")}
+    beyond = {role("ROLE_EXEC_B", job_groups=[teams.b]), role("ROLE_EVERY_EXEC", job_groups=[]),
+              role("ROLE_MORE_MENU", menus=(*JOB_MENUS, "/system/user")), role("ROLE_ALL_DATA", scope=1),
+              query(app, lambda: db.session.execute(select(Role.id).where(Role.role_code == "ROLE_SUPER_ADMIN"))
+                    .scalar_one())}
+    member_id = make_user(app, phone=next_phone(), role_ids=[teams.role])
+    principal = principal_of(app, member_id)
+    with app.app_context():
+        roles = list(db.session.execute(select(Role).where(Role.id.in_(within | beyond))).scalars())
+        one_by_one = {r.id for r in roles if permissions.reach_refusal(principal, roles=[r]) is not None}
+        at_once = permissions.roles_beyond_reach(roles, principal)
+        db.session.remove()
+    assert one_by_one == beyond
+    assert at_once == beyond
