@@ -998,15 +998,16 @@ def test_a_page_s_verdict_on_roles_is_the_one_a_single_role_gets(teams: Teams, a
     a menu, an API resource, the executors, the data scope), both say the same of each role."""
     from pcloud.access import permissions
     from pcloud.roles.models import Role
+    from tests.factories import route_code
     from tests.test_datascope import principal_of
 
     api.data("PUT", "/api/admin/role/modify", {"id": teams.role, "dataScope": 3})  # the team: its own department
     codes = job_codes(app, clean_runs=True)
 
     def role(code: str, menus: tuple[str, ...] = JOB_MENUS, job_groups: list[int] | None = None,
-             scope: int = 3) -> int:
+             scope: int = 3, more_codes: tuple[str, ...] = ()) -> int:
         made = make_role(app, code)
-        grant_role(app, made, menu_paths=menus, resource_codes=codes)
+        grant_role(app, made, menu_paths=menus, resource_codes=(*codes, *more_codes))
         api.data("PUT", "/api/admin/role/modify", {"id": made, "jobGroupIds": job_groups if job_groups is not None
                                                    else [teams.a], "dataScope": scope})
         return made
@@ -1014,6 +1015,7 @@ def test_a_page_s_verdict_on_roles_is_the_one_a_single_role_gets(teams: Teams, a
     within = {teams.role, role("ROLE_LIKE_A")}
     beyond = {role("ROLE_EXEC_B", job_groups=[teams.b]), role("ROLE_EVERY_EXEC", job_groups=[]),
               role("ROLE_MORE_MENU", menus=(*JOB_MENUS, "/system/user")), role("ROLE_ALL_DATA", scope=1),
+              role("ROLE_MORE_API", more_codes=(route_code("users_api.page", "POST"),)),
               query(app, lambda: db.session.execute(select(Role.id).where(Role.role_code == "ROLE_SUPER_ADMIN"))
                     .scalar_one())}
     member_id = make_user(app, phone=next_phone(), role_ids=[teams.role])
