@@ -514,21 +514,23 @@ def import_refusal(principal: Principal | None, user: User, roles: list[Role] | 
     return None
 
 
-def refusals(principal: Principal | None, user: Any, online: bool) -> dict[str, str]:
-    """The row actions the service would always refuse this principal on this user (a User or an item of
-    page_users), with the reason (the list hides them: no 删除 on yourself, no 强制下线 for someone not
-    online)."""
-    out: dict[str, str] = {}
+def refusals(principal: Principal | None, users: list[Any]) -> dict[int, dict[str, str]]:
+    """The row actions the service would always refuse this principal on each of these users (Users or items of
+    page_users, with `online`), with the reason, by user id (the list hides them: no 删除 on yourself, no 强制下线
+    for someone not online). The reach is asked once for the whole page (`target_refusals`)."""
     if principal is None:
-        return out
-    try:
-        _guard_super_admin(principal, target=user)
-    except Forbidden as exc:  # the same users are not theirs to unlock (auth.service._require_unlockable)
-        out.update(edit=exc.msg, delete=exc.msg, offline=exc.msg, unlock=exc.msg)
-    if _is_self(principal, user):
-        out.update({action: str(refusal) for action, refusal in SELF_REFUSALS.items()})
-    if not online:
-        out.setdefault("offline", gettext("该用户当前不在线"))
+        return {user.id: {} for user in users}
+    beyond = target_refusals(principal, users)  # the same users are not theirs to unlock (auth._require_unlockable)
+    out: dict[int, dict[str, str]] = {}
+    for user in users:
+        row: dict[str, str] = {}
+        if (why := beyond.get(user.id)) is not None:
+            row.update(edit=why, delete=why, offline=why, unlock=why)
+        if _is_self(principal, user):
+            row.update({action: str(refusal) for action, refusal in SELF_REFUSALS.items()})
+        if not user.online:
+            row.setdefault("offline", gettext("该用户当前不在线"))
+        out[user.id] = row
     return out
 
 

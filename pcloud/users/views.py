@@ -80,7 +80,7 @@ def index() -> Any:
     if (to_last := past_the_end(result)) is not None:
         return to_last
     principal = current_principal()
-    refusals = {user.id: service.refusals(principal, user, user.online) for user in result.items}
+    refusals = service.refusals(principal, result.items)
     return render_template("users/list.html", page=result, items=result.items, refusals=refusals,
                            filters=filters, roles=service.role_choices(), confirm=ConfirmForm(),
                            page_url=page_url, args=request.args,
