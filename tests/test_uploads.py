@@ -576,6 +576,22 @@ def test_the_file_browser_keeps_to_the_data_scope(app: Any, api: Any) -> None:
     assert api.post("/api/admin/upload/files/page", {}).get_json()["total"] == 1  # all data: every file
 
 
+def test_a_picture_a_notice_shows_is_not_deleted_under_it(app: Any, api: Any) -> None:
+    """A notice's picture is an upload, listed in 云上传 as 未使用 (it is nobody's avatar): deleted there, the notice
+    showed a broken image. A file a live notice names (a draft's too: it may be published) is refused with the
+    notice's title, 409 as an avatar is; once that notice is deleted, the file may go."""
+    url = upload(api, image_bytes()).get_json()["data"]["url"]
+    name = url.rsplit("/", 1)[1]
+    notice = api.data("POST", "/api/admin/notice/create", {"title": "楼层平面图",
+                                                            "content": f"见图：\n\n![平面图]({url})"})
+    refused = api_error(api.delete(f"/api/admin/upload/files/{name}/delete"), 409)
+    assert "楼层平面图" in refused["msg"]
+    assert stored(app, url)
+    api.data("DELETE", f"/api/admin/notice/{notice}/delete")
+    assert api.delete(f"/api/admin/upload/files/{name}/delete").status_code == 200
+    assert not stored(app, url)
+
+
 def test_file_browser_page_shows_and_deletes(app: Any, api: Any, pages: Any) -> None:
     name = upload(api, image_bytes()).get_json()["data"]["url"].rsplit("/", 1)[1]
     html = pages.get("/personalized/upload/").get_data(as_text=True)

@@ -39,6 +39,7 @@ from pcloud.core.security import Principal
 from pcloud.core.timefmt import utcnow
 from pcloud.datascope import service as datascope
 from pcloud.extensions import db
+from pcloud.notices.models import Notice
 from pcloud.uploads.models import Storage, Upload
 from pcloud.users.models import User
 
@@ -276,13 +277,20 @@ def list_files_after(marker: str | None, limit: int, prefix: str | None = None) 
 
 def delete_file(name: str) -> str:
     """Remove a stored file within the data scope that is nobody's avatar (an avatar's file goes when its user
-    changes it)."""
+    changes it) and no live notice's picture (409 naming the notice)."""
     row = db.session.execute(select(Upload).where(Upload.name == name, _within_scope())).scalar_one_or_none() \
         if _NAME.fullmatch(name or "") else None
     if row is None:
         raise NotFound(gettext("文件不存在"))
     if row.user_id is not None:
         raise Conflict(gettext(AVATAR_IN_USE))
+    # a live notice showing it (a draft's too, which may be published): deleted, its picture would be broken
+    shown_in = db.session.execute(select(Notice.title).where(
+        Notice.deleted_at.is_(None), Notice.content.contains(FILE_URL + name, autoescape=True))
+        .order_by(Notice.id).limit(1)).scalar()
+    if shown_in is not None:
+        raise Conflict(gettext("该图片用在通知「%(title)s」中，不能删除；请先从通知中去掉它或删除该通知",
+                               title=shown_in))
     removed = db.session.execute(delete(Upload).where(Upload.name == name, Upload.user_id.is_(None)))
     if removed.rowcount == 0:  # became an avatar meanwhile, or a delete at the same time went first
         db.session.rollback()
