@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request
+from flask import Response, abort, flash, g, jsonify, redirect, render_template, request
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 
+from pcloud.core.envelope import envelope
 from pcloud.core.errors import Invalid, PCloudError
 from pcloud.core.i18n import joined, stored
 from pcloud.core.messages import N_, said_now
@@ -268,6 +269,14 @@ def refuse_invalid_form(form: FlaskForm) -> None:
             parts.append(reason if label is None else gettext("%(field)s %(reason)s", field=label, reason=reason))
     if parts:
         refused(joined(*(stored(part) for part in parts)))
+
+
+def script_refusal(exc: PCloudError) -> tuple[Response, int]:
+    """A page route that answers its own script (a dialog's import, the notice form's picture), refused: the
+    envelope with the error's status, which the script reads, and the action logged `fail` with the reason, as a
+    form's refusal is."""
+    refused(exc)
+    return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
 
 
 def apply_domain_error(form: FlaskForm, exc: PCloudError) -> None:

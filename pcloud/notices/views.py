@@ -10,10 +10,9 @@ from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pcloud.access.permissions import may_open_page
-from pcloud.core import recorder
 from pcloud.core.envelope import envelope, error_page
 from pcloud.core.errors import Invalid, PCloudError
-from pcloud.core.forms import ConfirmForm, is_gone
+from pcloud.core.forms import ConfirmForm, is_gone, script_refusal
 from pcloud.core.messages import N_
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
 from pcloud.core.recorder import action
@@ -97,11 +96,6 @@ def edit(notice_id: int) -> Any:
 # it. Answered as POST /api/admin/upload answers ({data: {url}}), and with that route's grant.
 
 
-def _image_refused(exc: PCloudError) -> Any:
-    recorder.refused(exc)
-    return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
-
-
 @bp.route("/system/notice/image", methods=["POST"])
 @action(N_("上传图片"))
 @mirrors("uploads_api.upload")
@@ -109,7 +103,7 @@ def upload_image() -> Any:
     try:
         url = service.store_image(request.stream, current_principal())
     except PCloudError as exc:
-        return _image_refused(exc)
+        return script_refusal(exc)
     return jsonify(envelope({"url": url}))
 
 
@@ -117,7 +111,7 @@ def upload_image() -> Any:
 def _too_large(error: RequestEntityTooLarge) -> Any:
     """A picture over the limit, refused by the CSRF check's first touch of the body: the upload's own 422."""
     if request.endpoint == "notices.upload_image":
-        return _image_refused(Invalid(gettext(service.IMAGE_TOO_BIG), field="file"))
+        return script_refusal(Invalid(gettext(service.IMAGE_TOO_BIG), field="file"))
     return error_page(413)
 
 

@@ -6,14 +6,13 @@ import json
 from typing import Any
 
 import marshmallow as ma
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from pcloud.core import recorder
-from pcloud.core.envelope import envelope, error_page, streamed_envelope
-from pcloud.core.errors import PCloudError
-from pcloud.core.forms import ConfirmForm, is_gone, refusal_page
+from pcloud.core.envelope import error_page, streamed_envelope
+from pcloud.core.errors import Invalid, PCloudError
+from pcloud.core.forms import ConfirmForm, is_gone, refusal_page, script_refusal
 from pcloud.core.messages import N_
 from pcloud.core.numbers import digits_only
 from pcloud.core.pages import Filter, list_args, page_filters, page_url, past_the_end
@@ -196,8 +195,7 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
     """A body over the import's limit, refused by the CSRF check's first touch of it: the import's 422."""
     if request.endpoint in IMPORT_ENDPOINTS:
         limit = int(current_app.config["PCLOUD_IMPORT_MAX_BYTES"]) // (1024 * 1024)
-        return jsonify(envelope(None, code=422, msg=gettext("文件过大：导入文件不能超过 %(limit)s MB",
-                                                            limit=limit))), 422
+        return script_refusal(Invalid(gettext("文件过大：导入文件不能超过 %(limit)s MB", limit=limit)))
     return error_page(413)
 
 
@@ -213,8 +211,7 @@ def import_users() -> Any:
         stream, options = import_body()
         result = imports.run_import(stream, current_principal(), options["dry_run"], options["update_existing"])
     except PCloudError as exc:
-        recorder.refused(exc)
-        return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+        return script_refusal(exc)
     return streamed_envelope(UserImportOut(exclude=("passwords",)).dump(result.as_dict()), "passwords",
                              result.passwords())
 
@@ -230,9 +227,9 @@ def import_passwords() -> Any:
         stream, _ = import_body(options=False)
         rows = ImportPasswordOut(many=True).load(json.loads(stream.read().decode("utf-8")))
     except PCloudError as exc:
-        return jsonify(envelope(None, code=exc.code, msg=exc.msg, errors=exc.errors)), exc.code
+        return script_refusal(exc)
     except (ValueError, ma.ValidationError):
-        return jsonify(envelope(None, code=422, msg=gettext("密码清单格式不正确"))), 422
+        return script_refusal(Invalid(gettext("密码清单格式不正确")))
     path = write_xlsx([gettext("行号"), gettext("手机号码"), gettext("用户名"), gettext("初始密码")],
                       ([r["row"], r["phone"], r["name"], r["password"]] for r in rows), gettext("初始密码"))
     return xlsx_response(path, gettext("用户导入初始密码.xlsx"), default=gettext("用户导入初始密码.xlsx"))
